@@ -1,0 +1,1 @@
+"""Kanal: the social media desk of a municipality."""

@@ -1,0 +1,382 @@
+"""The adapter contract: how Kanal talks to one social network.
+
+One module per network (``facebook.py``, ``instagram.py``, ``x.py``,
+``mastodon.py``, ``bluesky.py``, ``linkedin.py``, ``threads.py``) subclasses
+``NetworkAdapter``. Adapters:
+
+- take and return the frozen dataclasses below, never Django models, and never
+  import anything from ``kanal`` outside this package;
+- raise only the errors in ``errors.py`` (``raise ... from e``);
+- do all HTTP through ``http.NetworkClient`` so that timeouts, logging and the
+  translation of transport failures are the same everywhere;
+- know a network only through ``Connection.base_url``: the sandbox and the
+  real network differ by configuration, never by code.
+
+An adapter instance serves one connected account (``Connection``). It is
+cheap to build; the caller builds one per unit of work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+from .errors import NotSupported
+
+# --------------------------------------------------------------------------
+# Values passed in
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One connected account and the secrets to act as it.
+
+    ``credentials`` holds whatever the network needs (access_token,
+    refresh_token, app_secret, client_id, client_secret, page_token,
+    app_password, did …). It comes decrypted from the vault and must never be
+    logged; ``__repr__`` hides it.
+    """
+
+    network: str
+    base_url: str
+    account_id: str = ""
+    handle: str = ""
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    token_expires_at: datetime | None = None
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"Connection(network={self.network!r}, base_url={self.base_url!r}, "
+            f"account_id={self.account_id!r}, handle={self.handle!r}, "
+            "credentials=<hidden>)"
+        )
+
+    def secret(self, name: str) -> str:
+        return str(self.credentials.get(name, ""))
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """An image or video to attach.
+
+    Networks that upload bytes (X, Mastodon, Bluesky, LinkedIn, Facebook
+    multipart) use ``data``; networks that fetch the file themselves
+    (Instagram, Threads, Facebook ``url=``) use ``public_url``. Kanal fills
+    both when it can.
+    """
+
+    kind: str  # "image" | "video"
+    mime_type: str
+    alt_text: str = ""
+    data: bytes = b""
+    public_url: str = ""
+    filename: str = ""
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return (
+            f"MediaItem(kind={self.kind!r}, mime_type={self.mime_type!r}, "
+            f"size={self.size}, public_url={self.public_url!r})"
+        )
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """Exactly the approved text and media of one variant for one channel."""
+
+    text: str
+    link: str = ""
+    media: tuple[MediaItem, ...] = ()
+    # Remote id of a post to quote or answer, where the variant asks for it.
+    reply_to_remote_id: str = ""
+
+
+@dataclass(frozen=True)
+class ValidationProblem:
+    """One reason a post does not fit a network; ``message`` is Danish."""
+
+    code: str  # e.g. "text_too_long", "too_many_images", "alt_text_missing"
+    message: str
+    field: str = "text"  # "text" | "media" | "link"
+    limit: int | None = None
+    actual: int | None = None
+
+
+# --------------------------------------------------------------------------
+# Values returned
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    remote_id: str
+    url: str
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str = ""
+    expires_at: datetime | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"TokenSet(expires_at={self.expires_at!r}, <secrets hidden>)"
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    remote_id: str
+    handle: str
+    display_name: str
+    followers: int | None = None
+    profile_url: str = ""
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A comment, reply, mention or direct message from a citizen."""
+
+    remote_id: str
+    kind: str  # "comment" | "reply" | "mention" | "message"
+    author_id: str
+    author_name: str
+    text: str
+    created_at: datetime
+    # The post of ours it belongs to (comments/replies), and its parent.
+    post_remote_id: str = ""
+    parent_remote_id: str = ""
+    url: str = ""
+    is_hidden: bool = False
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: tuple[InboxItem, ...]
+    cursor: str  # pass back as ``since`` next time; opaque to Kanal
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number, named as the network names it, with the API version."""
+
+    name: str  # the network's own metric name, e.g. "post_total_media_view_unique"
+    value: int
+    kind: str  # Kanal's family: "followers" | "views" | "reach" | "engagement"
+    #   | "likes" | "comments" | "shares" | "clicks" | "saves"
+    api_version: str = ""
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    account: tuple[Metric, ...]
+    posts: Mapping[str, tuple[Metric, ...]]  # remote post id -> metrics
+    taken_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HashtagPost:
+    remote_id: str
+    author_name: str
+    text: str
+    created_at: datetime | None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class HashtagPage:
+    tag: str
+    posts: tuple[HashtagPost, ...]
+    cursor: str = ""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a network supports and its limits, as Kanal validates against."""
+
+    max_text_length: int
+    text_counting: str  # Danish words for the editor: "vægtede tegn", "grafemer" …
+    max_images: int
+    max_videos: int = 0
+    image_formats: frozenset[str] = frozenset({"image/jpeg", "image/png"})
+    video_formats: frozenset[str] = frozenset({"video/mp4"})
+    max_image_bytes: int | None = None
+    max_video_bytes: int | None = None
+    min_aspect_ratio: float | None = None  # width / height
+    max_aspect_ratio: float | None = None
+    max_hashtags: int | None = None
+    max_mentions: int | None = None
+    max_links: int | None = None
+    max_text_bytes: int | None = None
+    requires_media: bool = False  # Instagram: no text-only posts
+    alt_text_max_length: int | None = None
+    supports: frozenset[str] = frozenset()  # operation names, see OPERATIONS
+
+
+OPERATIONS = frozenset(
+    {
+        "publish",
+        "delete",
+        "reply",
+        "hide",
+        "repost",
+        "fetch_inbox",
+        "direct_messages",
+        "fetch_metrics",
+        "search_hashtag",
+        "refresh_token",
+        "verify",
+        "link_posts",
+        "video",
+        "pin",
+    }
+)
+
+Checkpoint = Mapping[str, str]
+
+
+class NetworkAdapter:
+    """Base class for one network's adapter; subclasses set ``network``.
+
+    Every method that a network cannot do raises ``NotSupported`` here; an
+    adapter overrides only what its network offers, and lists it in
+    ``capabilities().supports``.
+    """
+
+    network: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
+    api_version: ClassVar[str] = ""
+
+    def __init__(self, connection: Connection, *, client=None) -> None:
+        """``client`` is an ``http.NetworkClient``; tests may inject one."""
+        from .http import NetworkClient  # local: keeps base importable alone
+
+        self.connection = connection
+        self.client = client or NetworkClient(
+            network=self.network, base_url=connection.base_url
+        )
+
+    # -- limits and validation (pure: no network calls) ---------------------
+
+    def capabilities(self) -> Capabilities:
+        """This network's limits. May read cached instance configuration."""
+        raise NotImplementedError
+
+    def count_text(self, text: str) -> int:
+        """Length of ``text`` counted the network's way."""
+        raise NotImplementedError
+
+    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
+        """Every reason ``post`` would be refused, with Danish messages.
+
+        Pure: no network calls, no database. An empty list means it fits.
+        """
+        raise NotImplementedError
+
+    # -- publishing ---------------------------------------------------------
+
+    def publish(
+        self,
+        post: OutgoingPost,
+        *,
+        idempotency_key: str,
+        checkpoint: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    ) -> PublishResult:
+        """Publish ``post`` and return its remote id and public URL.
+
+        ``idempotency_key`` is chosen by Kanal and stored before the first
+        attempt; the same key is passed on every retry. Adapters use what
+        their network offers (Mastodon ``Idempotency-Key``, Bluesky ``rkey``).
+        Multi-step flows (Instagram/Threads containers, media uploads) report
+        durable progress through ``on_checkpoint`` (e.g. ``{"container_id":
+        "…"}``) so the engine can store it; a retry passes it back as
+        ``checkpoint`` and the adapter resumes instead of starting over.
+        """
+        raise NotSupported(network=self.network)
+
+    def find_published(
+        self,
+        *,
+        idempotency_key: str,
+        text: str,
+        since: datetime,
+        checkpoint: Checkpoint | None = None,
+    ) -> PublishResult | None:
+        """Look on the account for a post this key already created.
+
+        Used to reconcile after ``OutcomeUnknown`` or a crashed worker, before
+        anything is sent again. Returns None when the post certainly does not
+        exist; raises a ``NetworkError`` when it cannot tell.
+        """
+        raise NotSupported(network=self.network)
+
+    def delete(self, remote_id: str) -> None:
+        """Delete one of the account's own posts or replies."""
+        raise NotSupported(network=self.network)
+
+    def reply(
+        self, to_remote_id: str, text: str, *, idempotency_key: str = ""
+    ) -> PublishResult:
+        """Answer a comment or post (also used for a post's first comment)."""
+        raise NotSupported(network=self.network)
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        """Hide (or unhide) a citizen's comment on the account's post."""
+        raise NotSupported(network=self.network)
+
+    def repost(self, remote_id: str) -> PublishResult | None:
+        """Retweet, boost or repost another account's post."""
+        raise NotSupported(network=self.network)
+
+    # -- reading ------------------------------------------------------------
+
+    def fetch_inbox(self, since: str | None = None) -> InboxPage:
+        """Comments, replies, mentions (and messages) newer than ``since``."""
+        raise NotSupported(network=self.network)
+
+    def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
+        """Account metrics (followers, views/reach, engagement) and per post."""
+        raise NotSupported(network=self.network)
+
+    def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
+        """Recent public posts using ``tag`` (without the ``#``)."""
+        raise NotSupported(network=self.network)
+
+    # -- connection ---------------------------------------------------------
+
+    def authorization_url(
+        self, *, redirect_uri: str, state: str, code_verifier: str = ""
+    ) -> str:
+        """Where to send an admin to grant Kanal access (OAuth 2)."""
+        raise NotSupported(network=self.network)
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str = ""
+    ) -> TokenSet:
+        """Turn an OAuth callback's code into tokens (long-lived where possible)."""
+        raise NotSupported(network=self.network)
+
+    def refresh_token(self) -> TokenSet:
+        """A fresh token set; raises ``AuthExpired`` when it cannot."""
+        raise NotSupported(network=self.network)
+
+    def verify(self) -> AccountInfo:
+        """Check the connection works and return who Kanal is acting as."""
+        raise NotSupported(network=self.network)
+
+
+def stable_key(*parts: str) -> str:
+    """A short deterministic key from parts (for derived idempotency keys)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return digest[:32]

@@ -1,0 +1,120 @@
+"""Kanal's own errors for everything that can go wrong talking to a network.
+
+Adapters raise only these. Each carries a plain Danish message for the editor
+(``message``) and, for support, what the network itself said (``network_code``,
+``network_message``, ``http_status``). The publishing engine decides what to do
+from the class alone:
+
+- ``TransientError``: nothing was applied; safe to retry after ``retry_after``.
+- ``RateLimited``: the network asks Kanal to slow down; retry after
+  ``retry_after`` (or at ``reset_at``).
+- ``QuotaExhausted``: a rolling publishing quota (Instagram, Threads) is used
+  up; wait until ``reset_at``.
+- ``AuthExpired``: the account's token is expired or revoked; the channel needs
+  reconnecting by a person. Never retried automatically.
+- ``Rejected``: the network refused this content for good (too long, duplicate,
+  policy, invalid media). Retrying the same request cannot help.
+- ``OutcomeUnknown``: the request was sent but no answer came back; the post may
+  exist. Reconcile (``find_published``) before sending again.
+- ``NotSupported``: the network (or this adapter) cannot do this at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class NetworkError(Exception):
+    """Base class: a failure talking to a social network."""
+
+    default_message = "Netværket svarede med en fejl."
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        network: str = "",
+        network_code: str | int | None = None,
+        network_message: str = "",
+        http_status: int | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.network = network
+        self.network_code = network_code
+        self.network_message = network_message
+        self.http_status = http_status
+        super().__init__(self.message)
+
+    @property
+    def support_detail(self) -> str:
+        """What the network said, for support staff (never shown as the headline)."""
+        parts = []
+        if self.http_status:
+            parts.append(f"HTTP {self.http_status}")
+        if self.network_code not in (None, ""):
+            parts.append(f"kode {self.network_code}")
+        if self.network_message:
+            parts.append(self.network_message)
+        return " · ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, {self.support_detail!r})"
+
+
+class TransientError(NetworkError):
+    default_message = (
+        "Netværket havde en midlertidig fejl. Kanal prøver igen automatisk."
+    )
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    default_message = (
+        "Netværket beder Kanal om at vente (for mange kald). "
+        "Kanal prøver igen, når grænsen er nulstillet."
+    )
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        reset_at: datetime | None = None,
+        **kw,
+    ):
+        super().__init__(message, retry_after=retry_after, **kw)
+        self.reset_at = reset_at
+
+
+class QuotaExhausted(RateLimited):
+    default_message = (
+        "Kontoens udgivelseskvote for det seneste døgn er brugt op. "
+        "Opslaget venter, til der er plads i kvoten igen."
+    )
+
+
+class AuthExpired(NetworkError):
+    default_message = (
+        "Adgangen til kontoen er udløbet eller trukket tilbage. "
+        "En administrator skal forbinde kanalen igen."
+    )
+
+
+class Rejected(NetworkError):
+    default_message = (
+        "Netværket afviste opslaget. Ret indholdet og prøv igen."
+    )
+
+
+class OutcomeUnknown(NetworkError):
+    default_message = (
+        "Netværket svarede ikke, efter opslaget var sendt. Kanal tjekker, "
+        "om det kom ud, før der sendes igen."
+    )
+
+
+class NotSupported(NetworkError):
+    default_message = "Netværket understøtter ikke denne handling."

@@ -1,0 +1,16 @@
+"""The test suite. DATABASE_URL picks SQLite (default) or PostgreSQL."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, database_from_env
+
+DATABASES = {
+    "default": database_from_env(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'test.sqlite3'}")
+    )
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+LOGGING["loggers"]["kanal"]["level"] = "WARNING"  # noqa: F405
