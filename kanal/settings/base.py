@@ -40,7 +40,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_tasks",
-    "django_tasks.backends.database",
+    "django_tasks_db",
     "kanal.core",
     "kanal.organisations",
     "kanal.channels",
@@ -116,7 +116,7 @@ CACHES = {
 
 TASKS = {
     "default": {
-        "BACKEND": "django_tasks.backends.database.DatabaseBackend",
+        "BACKEND": "django_tasks_db.DatabaseBackend",
     }
 }
 

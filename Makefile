@@ -1,0 +1,44 @@
+# Kanal. `make run` starts the demo; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+KANAL_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PORT ?= 8000
+SANDBOX_PORT ?= 8765
+
+.PHONY: run test test-sqlite test-postgres lint bench install clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py createcachetable
+	$(PY) manage.py load_demo
+	$(PY) manage.py run_demo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	bash bin/test-all
+
+test-sqlite: $(STAMP)
+	$(PY) -m pytest
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(KANAL_TEST_DATABASE_URL) $(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3*
