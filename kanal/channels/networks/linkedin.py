@@ -1,0 +1,1008 @@
+"""LinkedIn organisation pages (Community Management API, ``/rest``).
+
+Platform facts this module depends on (PLATFORMS.md §6):
+
+- Every call carries ``Linkedin-Version: YYYYMM`` and
+  ``X-Restli-Protocol-Version: 2.0.0``. The version comes from
+  ``Connection.settings["linkedin_version"]`` (default ``DEFAULT_VERSION``); a
+  missing or sunset version is answered with 426/400 ``NONEXISTENT_VERSION``,
+  which becomes ``Rejected`` telling the admin to update the setting.
+- ``commentary`` is "little text": the reserved characters
+  ``( ) [ ] { } < > @ | ~ _ * \\ #`` must be escaped, or LinkedIn silently cuts
+  the text at the first one. Hashtags are sent as the documented
+  HashtagTemplate ``{hashtag|\\#|voreskbh}``, so they stay clickable hashtags
+  instead of becoming a literal ``\\#``. Comment text (``socialActions``) is
+  plain text and is sent unescaped.
+- The text limit (~3,000 characters) is not documented; exceeding it gives
+  ``FIELD_LENGTH_TOO_LONG``.
+- There is no idempotency header. A repeated post is refused with 422
+  ``DUPLICATE_POST`` whose message names the existing URN: ``publish`` raises
+  ``Rejected`` keeping that message in ``network_message`` (``duplicate_of``
+  reads it back), and ``find_published`` scans the organisation's recent posts.
+- 429 comes without rate-limit headers; quotas are daily and reset at 00:00 UTC.
+  Kanal waits ``RATE_LIMIT_WAIT`` (one hour, or until midnight UTC if sooner):
+  retrying within minutes only burns what is left of a daily quota.
+- Access tokens live 60 days. Refresh tokens exist only for approved partners;
+  without one, a person must reconnect the page every 60 days.
+- The API cannot hide comments or search hashtags.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode, urlsplit
+
+import httpx
+
+from .base import (
+    AccountInfo,
+    Capabilities,
+    Checkpoint,
+    InboxItem,
+    InboxPage,
+    MediaItem,
+    Metric,
+    MetricsSnapshot,
+    NetworkAdapter,
+    OutgoingPost,
+    PublishResult,
+    TokenSet,
+    ValidationProblem,
+)
+from .errors import (
+    AuthExpired,
+    NetworkError,
+    NotSupported,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    TransientError,
+)
+from .http import retry_after_seconds
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_VERSION = "202607"
+MAX_TEXT_LENGTH = 3000
+MAX_IMAGES = 20
+# Posts API: "altText … Maximum length is 4086 characters".
+ALT_TEXT_MAX_LENGTH = 4086
+# Documented as a pixel ceiling only (no file size): < 36,152,320 pixels.
+MAX_IMAGE_PIXELS = 36_152_320
+IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/gif"})
+RATE_LIMIT_WAIT = 3600.0
+SCOPES = ("r_organization_social", "w_organization_social", "rw_organization_admin")
+# How far back the inbox looks for comments, and how much the post scan reads.
+INBOX_POSTS = 20
+PAGE_SIZE = 50
+MAX_PAGES = 10
+STATS_BATCH = 50
+
+RESERVED = frozenset("()[]{}<>@|~_*\\#")
+HASHTAG = re.compile(r"(?<![\w#\\])#(\w*[^\W\d_]\w*)")
+HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|\\#\|((?:\\.|[^\\}])*)\}")
+DUPLICATE_URN = re.compile(r"urn:li:(?:share|ugcPost):[0-9A-Za-z_-]+")
+COMMENT_URN = re.compile(r"^urn:li:comment:\((urn:li:[A-Za-z]+:[^,]+),([^)]+)\)$")
+
+RECONNECT_MESSAGE = (
+    "LinkedIn-adgangen er udløbet. LinkedIn giver kun adgang i 60 dage ad "
+    "gangen, så siden skal forbindes igen hver 60. dag. En administrator skal "
+    "forbinde LinkedIn-siden igen under Kanaler."
+)
+VERSION_MESSAGE = (
+    "LinkedIn kender ikke længere den API-version, Kanal er sat op til "
+    "({version}). En administrator skal opdatere LinkedIn-versionen "
+    "(formatet ÅÅÅÅMM, fx {default}) i kanalens indstillinger."
+)
+TOO_LONG_MESSAGE = (
+    "Teksten er for lang til LinkedIn. LinkedIn oplyser ikke grænsen "
+    "officielt, men den ligger omkring 3.000 tegn. Forkort teksten og prøv igen."
+)
+
+
+def escape_little_text(text: str) -> str:
+    """``text`` as LinkedIn "little text": reserved characters escaped,
+    hashtags turned into HashtagTemplates."""
+    out: list[str] = []
+    position = 0
+    for match in HASHTAG.finditer(text):
+        out.append(_escape_plain(text[position : match.start()]))
+        out.append("{hashtag|\\#|" + _escape_plain(match.group(1)) + "}")
+        position = match.end()
+    out.append(_escape_plain(text[position:]))
+    return "".join(out)
+
+
+def unescape_little_text(commentary: str) -> str:
+    """The plain text a citizen sees for ``commentary``."""
+    text = HASHTAG_TEMPLATE.sub(lambda m: "#" + m.group(1), commentary)
+    return re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)
+
+
+def _escape_plain(text: str) -> str:
+    return "".join("\\" + c if c in RESERVED else c for c in text)
+
+
+def duplicate_of(error: NetworkError) -> str:
+    """The URN of the existing post named by a DUPLICATE_POST refusal, or ""."""
+    if error.network_code != "DUPLICATE_POST":
+        return ""
+    match = DUPLICATE_URN.search(error.network_message or "")
+    return match.group(0) if match else ""
+
+
+def _next_utc_midnight(now: datetime) -> datetime:
+    return (now + timedelta(days=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+
+
+def _enc(urn: str) -> str:
+    return quote(urn, safe="")
+
+
+def _from_ms(value) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+class LinkedInAdapter(NetworkAdapter):
+    network = "linkedin"
+    display_name = "LinkedIn"
+    api_version = DEFAULT_VERSION
+
+    @property
+    def linkedin_version(self) -> str:
+        settings = self.connection.settings
+        return str(settings.get("linkedin_version") or DEFAULT_VERSION)
+
+    @property
+    def organization_urn(self) -> str:
+        account = self.connection.account_id
+        if account.startswith("urn:li:organization:"):
+            return account
+        return f"urn:li:organization:{account}"
+
+    @property
+    def organization_id(self) -> str:
+        return self.organization_urn.rsplit(":", 1)[1]
+
+    # -- limits and validation ------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            max_text_length=MAX_TEXT_LENGTH,
+            text_counting="tegn (LinkedIns grænse er ikke officiel)",
+            max_images=MAX_IMAGES,
+            max_videos=0,
+            image_formats=IMAGE_FORMATS,
+            video_formats=frozenset(),
+            alt_text_max_length=ALT_TEXT_MAX_LENGTH,
+            supports=frozenset(
+                {
+                    "publish",
+                    "delete",
+                    "reply",
+                    "repost",
+                    "fetch_inbox",
+                    "fetch_metrics",
+                    "refresh_token",
+                    "verify",
+                    "link_posts",
+                }
+            ),
+        )
+
+    def count_text(self, text: str) -> int:
+        return len(text)
+
+    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        length = self.count_text(post.text)
+        if length > MAX_TEXT_LENGTH:
+            problems.append(
+                ValidationProblem(
+                    code="text_too_long",
+                    message=(
+                        f"Teksten er {length} tegn. LinkedIn tillader omkring "
+                        f"{MAX_TEXT_LENGTH} tegn (grænsen er ikke officielt "
+                        "oplyst). Forkort teksten."
+                    ),
+                    limit=MAX_TEXT_LENGTH,
+                    actual=length,
+                )
+            )
+        if not post.text.strip() and not post.media and not post.link:
+            problems.append(
+                ValidationProblem(
+                    code="text_missing",
+                    message="Opslaget er tomt. Skriv en tekst til LinkedIn.",
+                )
+            )
+        images = [m for m in post.media if m.kind == "image"]
+        if len(images) != len(post.media):
+            problems.append(
+                ValidationProblem(
+                    code="video_not_supported",
+                    message=(
+                        "Kanal kan ikke sende video til LinkedIn. Brug billeder, "
+                        "eller læg videoen op direkte på LinkedIn."
+                    ),
+                    field="media",
+                )
+            )
+        if len(images) > MAX_IMAGES:
+            problems.append(
+                ValidationProblem(
+                    code="too_many_images",
+                    message=(
+                        f"Opslaget har {len(images)} billeder. LinkedIn tillader "
+                        f"højst {MAX_IMAGES}. Fjern nogle billeder."
+                    ),
+                    field="media",
+                    limit=MAX_IMAGES,
+                    actual=len(images),
+                )
+            )
+        for number, image in enumerate(images, start=1):
+            problems.extend(self._image_problems(number, image))
+        return problems
+
+    def _image_problems(self, number: int, image: MediaItem) -> list[ValidationProblem]:
+        problems = []
+        if image.mime_type not in IMAGE_FORMATS:
+            problems.append(
+                ValidationProblem(
+                    code="image_format",
+                    message=(
+                        f"Billede {number} er {image.mime_type or 'ukendt format'}. "
+                        "LinkedIn tager JPG, PNG og GIF. Gem billedet i et af dem."
+                    ),
+                    field="media",
+                )
+            )
+        if not image.alt_text.strip():
+            problems.append(
+                ValidationProblem(
+                    code="alt_text_missing",
+                    message=(
+                        f"Billede {number} mangler en alternativ tekst. Beskriv "
+                        "billedet for dem, der ikke kan se det."
+                    ),
+                    field="media",
+                )
+            )
+        elif len(image.alt_text) > ALT_TEXT_MAX_LENGTH:
+            problems.append(
+                ValidationProblem(
+                    code="alt_text_too_long",
+                    message=(
+                        f"Den alternative tekst til billede {number} er for lang "
+                        f"(højst {ALT_TEXT_MAX_LENGTH} tegn). Forkort den."
+                    ),
+                    field="media",
+                    limit=ALT_TEXT_MAX_LENGTH,
+                    actual=len(image.alt_text),
+                )
+            )
+        if image.width and image.height:
+            pixels = image.width * image.height
+            if pixels >= MAX_IMAGE_PIXELS:
+                problems.append(
+                    ValidationProblem(
+                        code="image_too_large",
+                        message=(
+                            f"Billede {number} er for stort til LinkedIn "
+                            f"({image.width}×{image.height} pixels). Gør det "
+                            "mindre, fx højst 6000×6000."
+                        ),
+                        field="media",
+                        limit=MAX_IMAGE_PIXELS,
+                        actual=pixels,
+                    )
+                )
+        return problems
+
+    # -- HTTP plumbing ----------------------------------------------------------
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {self.connection.secret('access_token')}",
+            "Linkedin-Version": self.linkedin_version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        headers.update(extra or {})
+        return headers
+
+    def _path(self, path: str) -> str:
+        # Base URL may be given as the real one ("…/rest") or the host alone.
+        if urlsplit(self.client.base_url).path.endswith("/rest"):
+            return path
+        return "/rest" + path
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str = "",
+        headers: dict[str, str] | None = None,
+        **kwargs,
+    ) -> httpx.Response:
+        return self.client.request(
+            method,
+            self._path(path),
+            headers=self._headers(headers),
+            translate=self._translator(method, operation),
+            **kwargs,
+        )
+
+    def _translator(
+        self, method: str, operation: str
+    ) -> Callable[[httpx.Response], NetworkError | None]:
+        def translate(response: httpx.Response) -> NetworkError | None:
+            if response.status_code < 400:
+                return None
+            if operation == "delete" and response.status_code == 404:
+                return None
+            return self._error_for(response, method=method)
+
+        return translate
+
+    def _error_for(self, response: httpx.Response, *, method: str) -> NetworkError:
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        message = str(body.get("message") or response.text[:500])
+        code = str(body.get("code") or "")
+        details = body.get("errorDetails") or {}
+        input_codes = [
+            str(e.get("code"))
+            for e in (details.get("inputErrors") or [])
+            if isinstance(e, dict) and e.get("code")
+        ]
+        code = code or (input_codes[0] if input_codes else "")
+        if not code and body.get("serviceErrorCode") is not None:
+            code = str(body["serviceErrorCode"])
+        kw = {
+            "network": self.network,
+            "network_code": code or None,
+            "network_message": message,
+            "http_status": status,
+        }
+        if code in {"NONEXISTENT_VERSION", "VERSION_MISSING"} or status == 426:
+            return Rejected(
+                VERSION_MESSAGE.format(
+                    version=self.linkedin_version, default=DEFAULT_VERSION
+                ),
+                **kw,
+            )
+        if status == 401:
+            return AuthExpired(
+                "LinkedIn afviste Kanals adgang til siden (udløbet eller "
+                "tilbagekaldt). En administrator skal forbinde LinkedIn-siden "
+                "igen under Kanaler.",
+                **kw,
+            )
+        if status == 403:
+            return AuthExpired(
+                "Kanal har ikke LinkedIn-rettighed til at gøre dette på siden. "
+                "En administrator af LinkedIn-siden skal forbinde den igen og "
+                "give Kanal adgang til at poste og læse som siden.",
+                **kw,
+            )
+        if status == 429:
+            now = datetime.now(UTC)
+            midnight = _next_utc_midnight(now)
+            wait = retry_after_seconds(response)
+            if wait is None:
+                wait = min(RATE_LIMIT_WAIT, (midnight - now).total_seconds() + 60)
+            return RateLimited(
+                "LinkedIn beder Kanal om at vente (dagens kvote af kald er brugt "
+                "op eller næsten brugt op). Kanal prøver igen om lidt; kvoten "
+                "nulstilles ved midnat UTC.",
+                retry_after=wait,
+                reset_at=midnight,
+                **kw,
+            )
+        if "DUPLICATE_POST" in input_codes or code == "DUPLICATE_POST":
+            kw["network_code"] = "DUPLICATE_POST"
+            urn = DUPLICATE_URN.search(message)
+            where = f" ({urn.group(0)})" if urn else ""
+            return Rejected(
+                "LinkedIn afviste opslaget, fordi det er magen til et opslag, "
+                f"siden allerede har udgivet{where}. Tjek siden; ret teksten, "
+                "hvis det skal udgives igen.",
+                **kw,
+            )
+        if "FIELD_LENGTH_TOO_LONG" in input_codes or code == "FIELD_LENGTH_TOO_LONG":
+            kw["network_code"] = "FIELD_LENGTH_TOO_LONG"
+            return Rejected(TOO_LONG_MESSAGE, **kw)
+        if status >= 500:
+            if status == 504 and method not in {"GET", "HEAD", "DELETE"}:
+                return OutcomeUnknown(
+                    "LinkedIn svarede ikke i tide, efter opslaget var sendt. "
+                    "Kanal tjekker siden, før der sendes igen.",
+                    **kw,
+                )
+            return TransientError(
+                "LinkedIn havde en midlertidig fejl. Kanal prøver igen automatisk.",
+                retry_after=retry_after_seconds(response),
+                **kw,
+            )
+        if status == 404:
+            return Rejected(
+                "LinkedIn kender ikke opslaget eller kommentaren. Det kan være "
+                "slettet på LinkedIn.",
+                **kw,
+            )
+        if status == 422 and code in {"INVALID_MEDIA", "MEDIA_ASSET_PROCESSING_FAILED"}:
+            return Rejected(
+                "LinkedIn kunne ikke bruge et af billederne. Gem billedet igen som "
+                "JPG eller PNG, og prøv igen.",
+                **kw,
+            )
+        return Rejected(
+            "LinkedIn afviste forespørgslen. Se detaljerne for LinkedIns "
+            "begrundelse, ret indholdet og prøv igen.",
+            **kw,
+        )
+
+    # -- publishing -------------------------------------------------------------
+
+    def publish(
+        self,
+        post: OutgoingPost,
+        *,
+        idempotency_key: str,
+        checkpoint: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    ) -> PublishResult:
+        progress = dict(checkpoint or {})
+        images = [m for m in post.media if m.kind == "image"]
+        image_urns = [u for u in progress.get("image_urns", "").split() if u]
+        for image in images[len(image_urns) :]:
+            image_urns.append(self._upload_image(image))
+            progress["image_urns"] = " ".join(image_urns)
+            if on_checkpoint is not None:
+                on_checkpoint(dict(progress))
+        body = self._post_body(post, image_urns)
+        response = self._call("POST", "/posts", operation="publish", json=body)
+        return self._result_from(response)
+
+    def _post_body(self, post: OutgoingPost, image_urns: list[str]) -> dict:
+        text = post.text
+        images = [m for m in post.media if m.kind == "image"]
+        content: dict | None = None
+        if image_urns:
+            if post.link and post.link not in text:
+                text = f"{text}\n\n{post.link}".strip()
+            if len(image_urns) == 1:
+                content = {
+                    "media": {"id": image_urns[0], "altText": images[0].alt_text}
+                }
+            else:
+                content = {
+                    "multiImage": {
+                        "images": [
+                            {"id": urn, "altText": image.alt_text}
+                            for urn, image in zip(image_urns, images, strict=False)
+                        ]
+                    }
+                }
+        elif post.link:
+            content = {
+                "article": {
+                    "source": post.link,
+                    "title": self._article_title(post),
+                }
+            }
+        body: dict = {
+            "author": self.organization_urn,
+            "commentary": escape_little_text(text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        if content is not None:
+            body["content"] = content
+        if post.reply_to_remote_id:
+            body["reshareContext"] = {"parent": post.reply_to_remote_id}
+        return body
+
+    @staticmethod
+    def _article_title(post: OutgoingPost) -> str:
+        # The Posts API does not scrape links; an article needs its own title.
+        for line in post.text.splitlines():
+            line = line.strip()
+            if line and line != post.link:
+                return line[:200]
+        return urlsplit(post.link).netloc or post.link
+
+    def _upload_image(self, image: MediaItem) -> str:
+        response = self._call(
+            "POST",
+            "/images?action=initializeUpload",
+            operation="media",
+            json={"initializeUploadRequest": {"owner": self.organization_urn}},
+        )
+        value = (response.json() or {}).get("value") or {}
+        upload_url = value.get("uploadUrl")
+        urn = value.get("image")
+        if not upload_url or not urn:
+            raise TransientError(
+                "LinkedIn gav ikke en adresse til billedet. Kanal prøver igen.",
+                network=self.network,
+                network_message="initializeUpload without uploadUrl/image",
+            )
+        self.client.request(
+            "PUT",
+            upload_url,
+            content=image.data,
+            headers={
+                "Authorization": f"Bearer {self.connection.secret('access_token')}",
+                "Content-Type": image.mime_type or "application/octet-stream",
+            },
+            translate=self._translator("PUT", "media"),
+        )
+        return urn
+
+    def _result_from(self, response: httpx.Response) -> PublishResult:
+        urn = response.headers.get("x-restli-id") or response.headers.get(
+            "x-linkedin-id", ""
+        )
+        if not urn:
+            raise OutcomeUnknown(
+                "LinkedIn bekræftede opslaget uden at oplyse dets id. Kanal "
+                "tjekker siden, før der sendes igen.",
+                network=self.network,
+                http_status=response.status_code,
+                network_message="201 without x-restli-id",
+            )
+        return PublishResult(remote_id=urn, url=self.post_url(urn))
+
+    def post_url(self, urn: str) -> str:
+        """Where a citizen sees the post."""
+        return f"{self._web_base()}/feed/update/{urn}/"
+
+    def _web_base(self) -> str:
+        configured = self.connection.settings.get("web_base_url")
+        if configured:
+            return str(configured).rstrip("/")
+        parts = urlsplit(self.client.base_url)
+        if parts.hostname and parts.hostname.endswith("linkedin.com"):
+            return "https://www.linkedin.com"
+        return self.client.base_url.removesuffix("/rest")
+
+    def find_published(
+        self,
+        *,
+        idempotency_key: str,
+        text: str,
+        since: datetime,
+        checkpoint: Checkpoint | None = None,
+    ) -> PublishResult | None:
+        wanted = text.strip()
+        # Clocks differ; a post created a little before ``since`` still counts.
+        horizon = since - timedelta(minutes=5)
+        for post in self._recent_posts(until=horizon):
+            created = _from_ms(post.get("publishedAt") or post.get("createdAt"))
+            if created is not None and created < horizon:
+                continue
+            shown = unescape_little_text(str(post.get("commentary") or "")).strip()
+            if shown == wanted or (wanted and shown.startswith(wanted)):
+                urn = str(post.get("id") or "")
+                if urn:
+                    return PublishResult(
+                        remote_id=urn, url=self.post_url(urn), published_at=created
+                    )
+        return None
+
+    def _recent_posts(self, *, until: datetime | None = None, limit: int = 0):
+        """The organisation's posts, newest first, until older than ``until``."""
+        start = 0
+        seen = 0
+        for _ in range(MAX_PAGES):
+            count = min(PAGE_SIZE, limit - seen) if limit else PAGE_SIZE
+            query = urlencode(
+                {
+                    "q": "author",
+                    "author": self.organization_urn,
+                    "count": count,
+                    "start": start,
+                    "sortBy": "LAST_MODIFIED",
+                }
+            )
+            response = self._call("GET", f"/posts?{query}", operation="verify")
+            elements = (response.json() or {}).get("elements") or []
+            for element in elements:
+                yield element
+                seen += 1
+                if limit and seen >= limit:
+                    return
+            if len(elements) < count:
+                return
+            if until is not None and elements:
+                last = _from_ms(
+                    elements[-1].get("publishedAt") or elements[-1].get("createdAt")
+                )
+                if last is not None and last < until:
+                    return
+            start += len(elements)
+        if limit == 0:
+            raise TransientError(
+                "Kanal kunne ikke nå at gennemse alle nye opslag på LinkedIn-siden. "
+                "Kanal prøver igen.",
+                network=self.network,
+            )
+
+    def delete(self, remote_id: str) -> None:
+        comment = COMMENT_URN.match(remote_id)
+        if comment:
+            parent, comment_id = comment.groups()
+            query = urlencode({"actor": self.organization_urn})
+            self._call(
+                "DELETE",
+                f"/socialActions/{_enc(parent)}/comments/{_enc(comment_id)}?{query}",
+                operation="delete",
+            )
+            return
+        self._call("DELETE", f"/posts/{_enc(remote_id)}", operation="delete")
+
+    def reply(
+        self, to_remote_id: str, text: str, *, idempotency_key: str = ""
+    ) -> PublishResult:
+        comment = COMMENT_URN.match(to_remote_id)
+        # Comments are plain text with attributes, not little text: no escaping.
+        body: dict = {
+            "actor": self.organization_urn,
+            "object": comment.group(1) if comment else to_remote_id,
+            "message": {"text": text},
+        }
+        if comment:
+            body["parentComment"] = to_remote_id
+        response = self._call(
+            "POST",
+            f"/socialActions/{_enc(to_remote_id)}/comments",
+            operation="reply",
+            json=body,
+        )
+        try:
+            data = response.json() or {}
+        except ValueError:
+            data = {}
+        urn = str(data.get("commentUrn") or data.get("$URN") or "")
+        if not urn:
+            comment_id = str(data.get("id") or response.headers.get("x-restli-id", ""))
+            if comment_id.startswith("urn:li:comment:"):
+                urn = comment_id
+            elif comment_id:
+                urn = f"urn:li:comment:({body['object']},{comment_id})"
+        if not urn:
+            raise OutcomeUnknown(
+                "LinkedIn bekræftede svaret uden at oplyse dets id.",
+                network=self.network,
+                http_status=response.status_code,
+            )
+        created = _from_ms((data.get("created") or {}).get("time"))
+        return PublishResult(
+            remote_id=urn, url=self.post_url(body["object"]), published_at=created
+        )
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        raise NotSupported(
+            "LinkedIn kan ikke skjule kommentarer gennem API'et. Slet kommentaren "
+            "på LinkedIn-siden, hvis den bryder husreglerne.",
+            network=self.network,
+        )
+
+    def repost(self, remote_id: str) -> PublishResult | None:
+        body = {
+            "author": self.organization_urn,
+            "commentary": "",
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+            "reshareContext": {"parent": remote_id},
+        }
+        response = self._call("POST", "/posts", operation="repost", json=body)
+        return self._result_from(response)
+
+    # -- reading ----------------------------------------------------------------
+
+    def fetch_inbox(self, since: str | None = None) -> InboxPage:
+        after = self._parse_cursor(since)
+        items: list[tuple[tuple[int, str], InboxItem]] = []
+        for post in self._recent_posts(limit=INBOX_POSTS):
+            urn = str(post.get("id") or "")
+            if urn:
+                items.extend(self._comments_after(urn, after))
+        items.sort(key=lambda pair: pair[0])
+        cursor = since or ""
+        if items:
+            time_ms, comment_id = items[-1][0]
+            cursor = f"{time_ms}:{comment_id}"
+        return InboxPage(items=tuple(item for _, item in items), cursor=cursor)
+
+    @staticmethod
+    def _parse_cursor(since: str | None) -> tuple[int, str]:
+        if not since:
+            return (0, "")
+        time_part, _, id_part = since.partition(":")
+        try:
+            return (int(time_part), id_part)
+        except ValueError:
+            return (0, "")
+
+    def _comments_after(
+        self, post_urn: str, after: tuple[int, str]
+    ) -> list[tuple[tuple[int, str], InboxItem]]:
+        found = []
+        start = 0
+        for _ in range(MAX_PAGES):
+            query = urlencode({"start": start, "count": PAGE_SIZE})
+            response = self._call(
+                "GET",
+                f"/socialActions/{_enc(post_urn)}/comments?{query}",
+                operation="inbox",
+            )
+            elements = (response.json() or {}).get("elements") or []
+            for element in elements:
+                pair = self._inbox_item(post_urn, element)
+                if pair is not None and pair[0] > after:
+                    found.append(pair)
+            if len(elements) < PAGE_SIZE:
+                break
+            start += len(elements)
+        return found
+
+    def _inbox_item(
+        self, post_urn: str, element: dict
+    ) -> tuple[tuple[int, str], InboxItem] | None:
+        actor = str(element.get("actor") or "")
+        if actor == self.organization_urn:
+            return None
+        created_ms = int((element.get("created") or {}).get("time") or 0)
+        comment_id = str(element.get("id") or "")
+        urn = str(element.get("commentUrn") or element.get("$URN") or "")
+        if not urn and comment_id:
+            urn = f"urn:li:comment:({element.get('object') or post_urn},{comment_id})"
+        parent = str(element.get("parentComment") or "")
+        item = InboxItem(
+            remote_id=urn,
+            kind="reply" if parent else "comment",
+            author_id=actor,
+            author_name=self._actor_name(element),
+            text=str((element.get("message") or {}).get("text") or ""),
+            created_at=_from_ms(created_ms) or datetime.now(UTC),
+            post_remote_id=post_urn,
+            parent_remote_id=parent or post_urn,
+            url=self.post_url(post_urn),
+        )
+        return (created_ms, comment_id or urn), item
+
+    @staticmethod
+    def _actor_name(element: dict) -> str:
+        # Comments name their author only by URN; the member API is closed to
+        # organisation apps. A projection-decorated "actor~" is used when given.
+        decorated = element.get("actor~") or {}
+        name = " ".join(
+            str(decorated.get(k) or "")
+            for k in ("localizedFirstName", "localizedLastName")
+        ).strip()
+        return name or str(decorated.get("localizedName") or "") or "LinkedIn-medlem"
+
+    def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
+        version = self.linkedin_version
+        followers = self._followers()
+        account = [
+            Metric(
+                name="firstDegreeSize",
+                value=followers,
+                kind="followers",
+                api_version=version,
+            )
+        ]
+        lifetime = self._share_statistics({})
+        if lifetime:
+            account.extend(self._metrics_from(lifetime[0], version))
+        posts: dict[str, tuple[Metric, ...]] = {}
+        shares = [p for p in post_ids if p.startswith("urn:li:share:")]
+        ugc = [p for p in post_ids if p.startswith("urn:li:ugcPost:")]
+        for key, urns in (("shares", shares), ("ugcPosts", ugc)):
+            for offset in range(0, len(urns), STATS_BATCH):
+                batch = urns[offset : offset + STATS_BATCH]
+                for element in self._share_statistics({key: batch}):
+                    urn = str(element.get("share") or element.get("ugcPost") or "")
+                    if urn:
+                        posts[urn] = tuple(self._metrics_from(element, version))
+        return MetricsSnapshot(
+            account=tuple(account), posts=posts, taken_at=datetime.now(UTC)
+        )
+
+    def _followers(self) -> int:
+        query = urlencode({"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"})
+        response = self._call(
+            "GET",
+            f"/networkSizes/{_enc(self.organization_urn)}?{query}",
+            operation="metrics",
+        )
+        return int((response.json() or {}).get("firstDegreeSize") or 0)
+
+    def _share_statistics(self, lists: dict[str, list[str]]) -> list[dict]:
+        query = urlencode(
+            {"q": "organizationalEntity", "organizationalEntity": self.organization_urn}
+        )
+        for key, urns in lists.items():
+            # Rest.li 2.0 list syntax: List(a,b) with each element URL-encoded.
+            query += f"&{key}=List({','.join(_enc(u) for u in urns)})"
+        response = self._call(
+            "GET", f"/organizationalEntityShareStatistics?{query}", operation="metrics"
+        )
+        return list((response.json() or {}).get("elements") or [])
+
+    @staticmethod
+    def _metrics_from(element: dict, version: str) -> list[Metric]:
+        stats = element.get("totalShareStatistics") or {}
+        kinds = (
+            ("impressionCount", "views"),
+            ("uniqueImpressionsCount", "reach"),
+            ("likeCount", "likes"),
+            ("commentCount", "comments"),
+            ("shareCount", "shares"),
+            ("clickCount", "clicks"),
+        )
+        return [
+            Metric(name=name, value=int(stats[name]), kind=kind, api_version=version)
+            for name, kind in kinds
+            if stats.get(name) is not None
+        ]
+
+    def search_hashtag(self, tag: str, *, cursor: str = ""):
+        raise NotSupported(
+            "LinkedIn har ingen hashtag-søgning i API'et. Kanal kan ikke tælle "
+            "#-opslag fra andre på LinkedIn.",
+            network=self.network,
+        )
+
+    # -- connection -------------------------------------------------------------
+
+    def _oauth_base(self) -> str:
+        configured = self.connection.settings.get("oauth_base_url")
+        if configured:
+            return str(configured).rstrip("/")
+        return self._web_base()
+
+    def authorization_url(
+        self, *, redirect_uri: str, state: str, code_verifier: str = ""
+    ) -> str:
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.connection.secret("client_id"),
+                "redirect_uri": redirect_uri,
+                "state": state,
+                "scope": " ".join(SCOPES),
+            }
+        )
+        return f"{self._oauth_base()}/oauth/v2/authorization?{query}"
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str = ""
+    ) -> TokenSet:
+        return self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+            }
+        )
+
+    def refresh_token(self) -> TokenSet:
+        refresh = self.connection.secret("refresh_token")
+        if not refresh:
+            raise AuthExpired(RECONNECT_MESSAGE, network=self.network)
+        return self._token_request(
+            {"grant_type": "refresh_token", "refresh_token": refresh}
+        )
+
+    def _token_request(self, form: dict[str, str]) -> TokenSet:
+        form = {
+            **form,
+            "client_id": self.connection.secret("client_id"),
+            "client_secret": self.connection.secret("client_secret"),
+        }
+        response = self.client.request(
+            "POST",
+            f"{self._oauth_base()}/oauth/v2/accessToken",
+            data=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            translate=self._oauth_error,
+        )
+        data = response.json() or {}
+        now = datetime.now(UTC)
+        expires_in = data.get("expires_in")
+        extra = {"scope": str(data.get("scope") or "")}
+        if data.get("refresh_token_expires_in") is not None:
+            refresh_until = now + timedelta(
+                seconds=int(data["refresh_token_expires_in"])
+            )
+            extra["refresh_token_expires_at"] = refresh_until.isoformat()
+        return TokenSet(
+            access_token=str(data.get("access_token") or ""),
+            refresh_token=str(data.get("refresh_token") or ""),
+            expires_at=(
+                now + timedelta(seconds=int(expires_in))
+                if expires_in is not None
+                else None
+            ),
+            extra=extra,
+        )
+
+    def _oauth_error(self, response: httpx.Response) -> NetworkError | None:
+        status = response.status_code
+        if status < 400:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        if "error" not in body:
+            return self._error_for(response, method="POST")
+        code = str(body.get("error") or "")
+        kw = {
+            "network": self.network,
+            "network_code": code,
+            "network_message": str(body.get("error_description") or ""),
+            "http_status": status,
+        }
+        if status == 429:
+            return self._error_for(response, method="POST")
+        if status >= 500 or code == "temporarily_unavailable":
+            return TransientError(
+                "LinkedIns login-tjeneste havde en midlertidig fejl. Prøv igen om "
+                "lidt.",
+                **kw,
+            )
+        if code == "invalid_request" and status == 400:
+            return Rejected(
+                "LinkedIn afviste forbindelsen (ugyldig forespørgsel). Tjek "
+                "app-oplysningerne og adressen, LinkedIn sender tilbage til.",
+                **kw,
+            )
+        return AuthExpired(RECONNECT_MESSAGE, **kw)
+
+    def verify(self) -> AccountInfo:
+        response = self._call(
+            "GET", f"/organizations/{self.organization_id}", operation="verify"
+        )
+        data = response.json() or {}
+        vanity = str(data.get("vanityName") or "")
+        return AccountInfo(
+            remote_id=self.organization_id,
+            handle=vanity or self.connection.handle,
+            display_name=str(data.get("localizedName") or vanity),
+            followers=self._followers(),
+            profile_url=f"{self._web_base()}/company/{vanity or self.organization_id}/",
+        )
