@@ -1,3 +1,20 @@
-from django.urls import path
+from django.contrib import admin
+from django.urls import include, path
 
-urlpatterns: list = []
+from kanal.core import views as core_views
+from kanal.organisations.urls import account_urls, member_urls
+
+handler400 = "kanal.core.views.bad_request"
+handler403 = "kanal.core.views.permission_denied"
+handler404 = "kanal.core.views.page_not_found"
+handler500 = "kanal.core.views.server_error"
+
+urlpatterns = [
+    path("", core_views.dashboard_view, name="dashboard"),
+    path("konto/", include(account_urls)),
+    path("medlemmer/", include(member_urls)),
+    path("kanaler/", include("kanal.channels.urls")),
+    path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+]

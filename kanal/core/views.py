@@ -1,5 +1,110 @@
-from django.views.csrf import csrf_failure as django_csrf_failure
+"""Error pages in Danish (saying what happened and what to do), the dashboard
+and the audit log."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from kanal.channels.models import ChannelStatus
+from kanal.channels.policies import channel_policy
+
+from .decorators import membership_required
+from .forms import AuditFilterForm
+from .policies_audit import audit_policy
+
+
+def _error(request, status: int, title: str, message: str):
+    return render(
+        request, "error.html", {"title": title, "message": message}, status=status
+    )
 
 
 def csrf_failure(request, reason=""):
-    return django_csrf_failure(request, reason)
+    return _error(
+        request,
+        403,
+        _("Formularen var for gammel"),
+        _(
+            "Siden var udløbet eller blev sendt fra et andet sted. Gå tilbage, "
+            "genindlæs siden og prøv igen. Intet blev gemt."
+        ),
+    )
+
+
+def permission_denied(request, exception=None):
+    message = (
+        str(exception)
+        if exception and str(exception)
+        else _(
+            "Din rolle giver ikke adgang til dette. Kontakt en administrator, hvis "
+            "du mener, det er en fejl."
+        )
+    )
+    return _error(request, 403, _("Ingen adgang"), message)
+
+
+def page_not_found(request, exception=None):
+    return _error(
+        request,
+        404,
+        _("Siden findes ikke"),
+        _(
+            "Siden findes ikke, eller du har ikke adgang til den. Tjek adressen, "
+            "eller gå til forsiden."
+        ),
+    )
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)
+
+
+def bad_request(request, exception=None):
+    return _error(
+        request,
+        400,
+        _("Forespørgslen kunne ikke forstås"),
+        _("Det sendte kunne ikke læses. Gå tilbage og prøv igen."),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Pages
+
+
+@membership_required
+def dashboard_view(request):
+    channels = list(channel_policy.visible(request.membership))
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "channels": channels,
+            "needs_attention": [
+                c for c in channels if c.status == ChannelStatus.NEEDS_RECONNECT
+            ],
+        },
+    )
+
+
+@membership_required
+def audit_list_view(request):
+    audit_policy.check(request.membership, "list")
+    form = AuditFilterForm(request.GET or None)
+    entries = audit_policy.visible(request.membership).select_related("actor")
+    if form.is_valid():
+        entries = form.filter(entries)
+    page = Paginator(entries, 50).get_page(request.GET.get("side"))
+    query = request.GET.copy()
+    query.pop("side", None)
+    return render(
+        request,
+        "core/audit_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )

@@ -1,2 +1,6 @@
 def membership(request):
-    return {}
+    membership = getattr(request, "membership", None)
+    context = {"membership": membership}
+    if membership is not None:
+        context["organisation"] = membership.organisation
+    return context

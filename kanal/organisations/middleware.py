@@ -1,2 +1,52 @@
-def MembershipMiddleware(get_response):  # noqa: N802 - placeholder, replaced below
-    return get_response
+"""Attach the acting membership to the request, and enforce two-factor login.
+
+``request.membership`` is the user's active membership in the organisation
+they are working in (chosen in the session; the first one otherwise), or None.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import redirect
+from django.urls import reverse
+
+SESSION_KEY = "kanal_organisation_id"
+
+# Paths a signed-in user may reach before finishing two-factor set-up.
+TWO_FACTOR_EXEMPT_PREFIXES = ("/konto/", "/static/", "/i18n/")
+
+
+class MembershipMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.membership = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            request.membership = active_membership(request)
+            if self._must_set_up_two_factor(request):
+                return redirect(f"{reverse('two_factor_setup')}?next={request.path}")
+        return self.get_response(request)
+
+    @staticmethod
+    def _must_set_up_two_factor(request) -> bool:
+        membership = request.membership
+        if membership is None or not membership.needs_two_factor:
+            return False
+        if request.user.is_verified():
+            return False
+        return not request.path.startswith(TWO_FACTOR_EXEMPT_PREFIXES)
+
+
+def active_membership(request):
+    memberships = (
+        request.user.memberships.filter(is_active=True)
+        .select_related("organisation", "administration", "team", "user")
+        .order_by("organisation__name")
+    )
+    chosen = request.session.get(SESSION_KEY)
+    if chosen:
+        for membership in memberships:
+            if membership.organisation_id == chosen:
+                return membership
+    return next(iter(memberships), None)

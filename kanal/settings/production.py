@@ -5,7 +5,12 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEVELOPMENT_SECRET_KEY, DEVELOPMENT_VAULT_KEY, KANAL_VAULT_KEYS, SECRET_KEY
+from .base import (
+    DEVELOPMENT_SECRET_KEY,
+    DEVELOPMENT_VAULT_KEY,
+    KANAL_VAULT_KEYS,
+    SECRET_KEY,
+)
 
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
     raise ImproperlyConfigured(

@@ -1,0 +1,293 @@
+"""Writes to channels and their strategy. Each: policy check, change, audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from kanal.core import audit
+
+from . import vault
+from .models import Channel, ChannelStatus, StrategyProfile
+from .networks import get_adapter
+from .networks.errors import AuthExpired, NetworkError
+from .policies import channel_policy, strategy_policy
+
+CHANNEL_FIELDS = (
+    "network",
+    "display_name",
+    "handle",
+    "remote_id",
+    "owner_administration_id",
+    "base_url",
+    "api_settings",
+)
+STRATEGY_FIELDS = (
+    "purposes",
+    "categories",
+    "cadence_min",
+    "cadence_max",
+    "cadence_period",
+    "default_hashtags",
+    "tone_notes",
+)
+
+
+@transaction.atomic
+def create_channel(
+    *,
+    actor,
+    organisation,
+    network: str,
+    display_name: str,
+    owner_administration,
+    base_url: str,
+    handle: str = "",
+    remote_id: str = "",
+    api_settings: dict | None = None,
+    credentials: dict[str, str] | None = None,
+    token_expires_at: datetime | None = None,
+    follower_count: int | None = None,
+    strategy: dict | None = None,
+) -> Channel:
+    """Register a connected account, with an (empty) strategy profile."""
+    channel_policy.check(actor, "create")
+    if actor is not None and organisation.pk != actor.organisation_id:
+        raise ValueError("A channel belongs to the actor's own organisation.")
+    if owner_administration.organisation_id != organisation.pk:
+        raise ValueError("The owner administration belongs to another organisation.")
+    channel = Channel.objects.create(
+        organisation=organisation,
+        network=network,
+        display_name=display_name,
+        handle=handle,
+        remote_id=remote_id,
+        owner_administration=owner_administration,
+        base_url=base_url,
+        api_settings=api_settings or {},
+        encrypted_credentials=vault.encrypt(credentials or {}),
+        token_expires_at=token_expires_at,
+        follower_count=follower_count,
+    )
+    StrategyProfile.objects.create(channel=channel, **(strategy or {}))
+    audit.record(
+        "channels.channel.created",
+        actor=actor,
+        organisation=organisation,
+        target=channel,
+        changes={
+            **audit.snapshot(channel, CHANNEL_FIELDS),
+            "credentials": "set" if credentials else "none",
+            "strategy": strategy or {},
+        },
+    )
+    return channel
+
+
+@transaction.atomic
+def update_channel(channel: Channel, *, actor, **fields) -> Channel:
+    """Change a channel's registry fields (not its secrets or status)."""
+    channel_policy.check(actor, "change", channel)
+    unknown = (
+        set(fields)
+        - {f.removesuffix("_id") for f in CHANNEL_FIELDS}
+        - {"owner_administration_id"}
+    )
+    if unknown:
+        raise ValueError(f"Unknown channel fields: {sorted(unknown)}")
+    before = audit.snapshot(channel, CHANNEL_FIELDS)
+    for name, value in fields.items():
+        setattr(channel, name, value)
+    if channel.owner_administration.organisation_id != channel.organisation_id:
+        raise ValueError("The owner administration belongs to another organisation.")
+    changed = audit.diff(channel, CHANNEL_FIELDS, before)
+    if not changed:
+        return channel
+    channel.save(
+        update_fields=[*{n.removesuffix("_id") for n in changed}, "updated_at"]
+    )
+    audit.record(
+        "channels.channel.updated",
+        actor=actor,
+        organisation=channel.organisation,
+        target=channel,
+        changes=changed,
+    )
+    return channel
+
+
+@transaction.atomic
+def set_channel_credentials(
+    channel: Channel,
+    *,
+    actor,
+    credentials: dict[str, str],
+    token_expires_at: datetime | None = None,
+    merge: bool = True,
+) -> Channel:
+    """Store new secrets for a channel (merged into the existing ones).
+
+    The audit entry names which secrets changed, never their values.
+    """
+    channel_policy.check(actor, "change_credentials", channel)
+    current = channel.credentials() if merge else {}
+    new = {**current, **{k: v for k, v in credentials.items() if v}}
+    channel.encrypted_credentials = vault.encrypt(new)
+    channel.token_expires_at = token_expires_at
+    fields = ["encrypted_credentials", "token_expires_at", "updated_at"]
+    if channel.status == ChannelStatus.NEEDS_RECONNECT:
+        channel.status = ChannelStatus.CONNECTED
+        channel.last_error = ""
+        fields += ["status", "last_error"]
+    channel.save(update_fields=fields)
+    audit.record(
+        "channels.channel.credentials_changed",
+        actor=actor,
+        organisation=channel.organisation,
+        target=channel,
+        changes={
+            "secrets": sorted(k for k, v in credentials.items() if v),
+            "token_expires_at": token_expires_at,
+        },
+    )
+    return channel
+
+
+@transaction.atomic
+def disable_channel(channel: Channel, *, actor, reason: str = "") -> Channel:
+    """Stop all use of a channel; planned posts for it will not go out."""
+    channel_policy.check(actor, "disable", channel)
+    previous = channel.status
+    channel.status = ChannelStatus.DISABLED
+    channel.save(update_fields=["status", "updated_at"])
+    audit.record(
+        "channels.channel.disabled",
+        actor=actor,
+        organisation=channel.organisation,
+        target=channel,
+        changes={"status": [previous, channel.status], "reason": reason},
+    )
+    return channel
+
+
+@transaction.atomic
+def enable_channel(channel: Channel, *, actor) -> Channel:
+    channel_policy.check(actor, "enable", channel)
+    previous = channel.status
+    channel.status = (
+        ChannelStatus.CONNECTED
+        if channel.has_credentials
+        else ChannelStatus.NEEDS_RECONNECT
+    )
+    channel.save(update_fields=["status", "updated_at"])
+    audit.record(
+        "channels.channel.enabled",
+        actor=actor,
+        organisation=channel.organisation,
+        target=channel,
+        changes={"status": [previous, channel.status]},
+    )
+    return channel
+
+
+@transaction.atomic
+def mark_channel_needs_reconnect(
+    channel: Channel, *, actor=None, error: str
+) -> Channel:
+    """Record that a person must reconnect the channel (expired access)."""
+    previous = channel.status
+    channel.status = ChannelStatus.NEEDS_RECONNECT
+    channel.last_error = error
+    channel.last_error_at = timezone.now()
+    channel.save(update_fields=["status", "last_error", "last_error_at", "updated_at"])
+    audit.record(
+        "channels.channel.needs_reconnect",
+        actor=actor,
+        organisation=channel.organisation,
+        target=channel,
+        changes={"status": [previous, channel.status], "error": error},
+    )
+    return channel
+
+
+def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
+    """Ask the network who Kanal is acting as; record the channel's health.
+
+    The network call happens outside any transaction. Returns (ok, message).
+    """
+    channel_policy.check(actor, "verify", channel)
+    error = ""
+    info = None
+    try:
+        adapter = get_adapter(channel.connection())
+        info = adapter.verify()
+    except vault.VaultError as e:
+        error = str(e)
+    except AuthExpired as e:
+        error = e.message
+    except NetworkError as e:
+        error = e.message
+    except KeyError:
+        error = "Kanal kender ikke dette netværk."
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        now = timezone.now()
+        before = audit.snapshot(channel, ("status", "last_error", "follower_count"))
+        if info is not None:
+            channel.last_verified_at = now
+            channel.last_error = ""
+            if info.followers is not None:
+                channel.follower_count = info.followers
+            if channel.status == ChannelStatus.NEEDS_RECONNECT:
+                channel.status = ChannelStatus.CONNECTED
+        else:
+            channel.last_error = error
+            channel.last_error_at = now
+            if channel.status != ChannelStatus.DISABLED:
+                channel.status = ChannelStatus.NEEDS_RECONNECT
+        channel.save()
+        audit.record(
+            "channels.channel.verified",
+            actor=actor,
+            organisation=channel.organisation,
+            target=channel,
+            changes={
+                "ok": info is not None,
+                **audit.diff(
+                    channel, ("status", "last_error", "follower_count"), before
+                ),
+            },
+        )
+    if info is not None:
+        return True, f"Forbindelsen virker. Kanal handler som {info.display_name}."
+    return False, error
+
+
+@transaction.atomic
+def update_strategy(profile: StrategyProfile, *, actor, **fields) -> StrategyProfile:
+    """Change a channel's strategy profile (purposes, cadence, hashtags …)."""
+    strategy_policy.check(actor, "change", profile)
+    unknown = set(fields) - set(STRATEGY_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown strategy fields: {sorted(unknown)}")
+    if fields.get("cadence_min", profile.cadence_min) > fields.get(
+        "cadence_max", profile.cadence_max
+    ):
+        raise ValueError("cadence_min must not exceed cadence_max")
+    before = audit.snapshot(profile, STRATEGY_FIELDS)
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    changed = audit.diff(profile, STRATEGY_FIELDS, before)
+    if not changed:
+        return profile
+    profile.save(update_fields=[*changed, "updated_at"])
+    audit.record(
+        "channels.strategy.updated",
+        actor=actor,
+        organisation=profile.channel.organisation,
+        target=profile.channel,
+        changes=changed,
+    )
+    return profile

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import CadencePeriod, Channel, Network, Purpose
+
+HASHTAG = re.compile(r"^#[\w\u00C0-\u024F]{1,100}$")
+
+
+class ChannelForm(forms.Form):
+    network = forms.ChoiceField(label=_("Netværk"), choices=Network.choices)
+    display_name = forms.CharField(label=_("Visningsnavn"), max_length=200)
+    handle = forms.CharField(
+        label=_("Brugernavn hos netværket"), max_length=200, required=False
+    )
+    remote_id = forms.CharField(
+        label=_("Konto-id hos netværket"), max_length=200, required=False
+    )
+    owner_administration = forms.ModelChoiceField(
+        label=_("Ejer (forvaltning)"), queryset=None
+    )
+    base_url = forms.URLField(
+        label=_("API-adresse"),
+        max_length=300,
+        assume_scheme="https",
+        help_text=_("Netværkets API, eller øvebanens adresse for træning."),
+    )
+
+    def __init__(self, *args, organisation, channel: Channel | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.channel = channel
+        self.fields[
+            "owner_administration"
+        ].queryset = organisation.administrations.all()
+        if channel is not None:
+            # The network of an existing account cannot change.
+            self.fields["network"].disabled = True
+
+    def clean(self):
+        data = super().clean()
+        remote_id = data.get("remote_id")
+        network = data.get("network")
+        if remote_id and network:
+            clash = Channel.objects.filter(
+                organisation=self.organisation, network=network, remote_id=remote_id
+            )
+            if self.channel is not None:
+                clash = clash.exclude(pk=self.channel.pk)
+            if clash.exists():
+                self.add_error(
+                    "remote_id",
+                    _("Kontoen er allerede registreret som kanal i organisationen."),
+                )
+        return data
+
+
+class CredentialsForm(forms.Form):
+    """Secrets are write-only: fields are never pre-filled or shown back."""
+
+    access_token = forms.CharField(
+        label=_("Adgangsnøgle (access token)"),
+        max_length=4000,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    refresh_token = forms.CharField(
+        label=_("Fornyelsesnøgle (refresh token)"),
+        max_length=4000,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    app_secret = forms.CharField(
+        label=_("App-hemmelighed (app secret)"),
+        max_length=4000,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    app_password = forms.CharField(
+        label=_("App-adgangskode (Bluesky)"),
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    token_expires_at = forms.DateTimeField(
+        label=_("Adgangen udløber"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    SECRET_FIELDS = ("access_token", "refresh_token", "app_secret", "app_password")
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(name) for name in self.SECRET_FIELDS):
+            raise forms.ValidationError(_("Udfyld mindst én nøgle."))
+        return data
+
+    def secrets(self) -> dict[str, str]:
+        return {
+            n: self.cleaned_data[n]
+            for n in self.SECRET_FIELDS
+            if self.cleaned_data.get(n)
+        }
+
+
+class StrategyForm(forms.Form):
+    purposes = forms.MultipleChoiceField(
+        label=_("Formål"),
+        choices=Purpose.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    categories = forms.CharField(
+        label=_("Indholdskategorier"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Én kategori pr. linje."),
+    )
+    cadence_min = forms.IntegerField(
+        label=_("Mindst antal opslag"), min_value=0, max_value=100
+    )
+    cadence_max = forms.IntegerField(
+        label=_("Højst antal opslag"), min_value=0, max_value=100
+    )
+    cadence_period = forms.ChoiceField(label=_("Pr."), choices=CadencePeriod.choices)
+    default_hashtags = forms.CharField(
+        label=_("Faste hashtags"),
+        required=False,
+        max_length=1000,
+        help_text=_("Adskilt af mellemrum, fx #voreskbh"),
+    )
+    tone_notes = forms.CharField(
+        label=_("Tone og stil"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean_categories(self):
+        lines = [line.strip() for line in self.cleaned_data["categories"].splitlines()]
+        categories = list(dict.fromkeys(line for line in lines if line))
+        if any(len(c) > 100 for c in categories):
+            raise forms.ValidationError(_("En kategori må højst være 100 tegn."))
+        if len(categories) > 40:
+            raise forms.ValidationError(_("Højst 40 kategorier pr. kanal."))
+        return categories
+
+    def clean_default_hashtags(self):
+        tags = self.cleaned_data["default_hashtags"].split()
+        bad = [t for t in tags if not HASHTAG.match(t)]
+        if bad:
+            raise forms.ValidationError(
+                _(
+                    "Ugyldigt hashtag: %(tags)s. Et hashtag starter med # og "
+                    "indeholder kun bogstaver, tal og _."
+                )
+                % {"tags": ", ".join(bad)}
+            )
+        return list(dict.fromkeys(tags))
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("cadence_min"), data.get("cadence_max")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "cadence_max", _("Højst skal være mindst lige så stort som mindst.")
+            )
+        return data

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kanal.core.decorators import membership_required
+
+from . import actions
+from .forms import ChannelForm, CredentialsForm, StrategyForm
+from .policies import channel_policy
+
+
+def _status(request):
+    return 400 if request.method == "POST" else 200
+
+
+@membership_required
+def channel_list_view(request):
+    channel_policy.check(request.membership, "list")
+    channels = channel_policy.visible(request.membership)
+    return render(
+        request,
+        "channels/channel_list.html",
+        {
+            "channels": channels,
+            "can_create": channel_policy.can(request.membership, "create"),
+        },
+    )
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def channel_create_view(request):
+    channel_policy.check(request.membership, "create")
+    organisation = request.membership.organisation
+    form = ChannelForm(request.POST or None, organisation=organisation)
+    strategy_form = StrategyForm(
+        request.POST or None,
+        prefix="strategy",
+        initial={
+            "cadence_min": 1,
+            "cadence_max": 2,
+            "cadence_period": "day",
+        },
+    )
+    if request.method == "POST" and form.is_valid() and strategy_form.is_valid():
+        data = form.cleaned_data
+        channel = actions.create_channel(
+            actor=request.membership,
+            organisation=organisation,
+            network=data["network"],
+            display_name=data["display_name"],
+            handle=data["handle"],
+            remote_id=data["remote_id"],
+            owner_administration=data["owner_administration"],
+            base_url=data["base_url"],
+            strategy=strategy_form.cleaned_data,
+        )
+        messages.success(
+            request,
+            _("Kanalen er oprettet. Tilføj adgangsnøglerne, så Kanal kan udgive."),
+        )
+        return redirect("channel_detail", pk=channel.pk)
+    return render(
+        request,
+        "channels/channel_form.html",
+        {"form": form, "strategy_form": strategy_form},
+        status=_status(request),
+    )
+
+
+@membership_required
+def channel_detail_view(request, pk):
+    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
+    actor = request.membership
+    return render(
+        request,
+        "channels/channel_detail.html",
+        {
+            "channel": channel,
+            "strategy": channel.strategy,
+            "can_change": channel_policy.can(actor, "change", channel),
+            "can_change_strategy": channel_policy.can(
+                actor, "change_strategy", channel
+            ),
+        },
+    )
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def channel_edit_view(request, pk):
+    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
+    channel_policy.check(request.membership, "change", channel)
+    form = ChannelForm(
+        request.POST or None,
+        organisation=channel.organisation,
+        channel=channel,
+        initial={
+            "network": channel.network,
+            "display_name": channel.display_name,
+            "handle": channel.handle,
+            "remote_id": channel.remote_id,
+            "owner_administration": channel.owner_administration,
+            "base_url": channel.base_url,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        actions.update_channel(
+            channel,
+            actor=request.membership,
+            display_name=data["display_name"],
+            handle=data["handle"],
+            remote_id=data["remote_id"],
+            owner_administration=data["owner_administration"],
+            base_url=data["base_url"],
+        )
+        messages.success(request, _("Kanalen er gemt."))
+        return redirect("channel_detail", pk=channel.pk)
+    return render(
+        request,
+        "channels/channel_form.html",
+        {"form": form, "channel": channel},
+        status=_status(request),
+    )
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def channel_credentials_view(request, pk):
+    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
+    channel_policy.check(request.membership, "change_credentials", channel)
+    form = CredentialsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.set_channel_credentials(
+            channel,
+            actor=request.membership,
+            credentials=form.secrets(),
+            token_expires_at=form.cleaned_data["token_expires_at"],
+        )
+        messages.success(
+            request,
+            _("Nøglerne er gemt krypteret. Test forbindelsen for at se, om de virker."),
+        )
+        return redirect("channel_detail", pk=channel.pk)
+    return render(
+        request,
+        "channels/channel_credentials.html",
+        {"form": form, "channel": channel},
+        status=_status(request),
+    )
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def channel_strategy_view(request, pk):
+    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
+    channel_policy.check(request.membership, "change_strategy", channel)
+    profile = channel.strategy
+    form = StrategyForm(
+        request.POST or None,
+        initial={
+            "purposes": profile.purposes,
+            "categories": "\n".join(profile.categories),
+            "cadence_min": profile.cadence_min,
+            "cadence_max": profile.cadence_max,
+            "cadence_period": profile.cadence_period,
+            "default_hashtags": " ".join(profile.default_hashtags),
+            "tone_notes": profile.tone_notes,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.update_strategy(profile, actor=request.membership, **form.cleaned_data)
+        messages.success(request, _("Strategien er gemt."))
+        return redirect("channel_detail", pk=channel.pk)
+    return render(
+        request,
+        "channels/strategy_form.html",
+        {"form": form, "channel": channel},
+        status=_status(request),
+    )
+
+
+@membership_required
+@require_POST
+def channel_disable_view(request, pk):
+    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
+    reason = request.POST.get("reason", "")[:500]
+    actions.disable_channel(channel, actor=request.membership, reason=reason)
+    messages.success(
+        request, _("Kanalen er slået fra. Intet udgives på den, før den slås til igen.")
+    )
+    return redirect("channel_detail", pk=channel.pk)
+
+
+@membership_required
+@require_POST
+def channel_enable_view(request, pk):
+    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
+    actions.enable_channel(channel, actor=request.membership)
+    messages.success(request, _("Kanalen er slået til igen."))
+    return redirect("channel_detail", pk=channel.pk)
+
+
+@membership_required
+@require_POST
+def channel_verify_view(request, pk):
+    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
+    ok, message = actions.verify_channel_connection(channel, actor=request.membership)
+    (messages.success if ok else messages.error)(request, message)
+    return redirect("channel_detail", pk=channel.pk)

@@ -1,0 +1,174 @@
+"""Writes to organisations and memberships."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from kanal.core import audit
+
+from .models import Administration, Membership, Organisation, Team
+from .policies import membership_policy, organisation_policy
+
+User = get_user_model()
+
+MEMBERSHIP_FIELDS = ("role", "administration_id", "team_id", "is_active")
+
+
+@transaction.atomic
+def create_organisation(*, name: str, slug: str, actor=None, **options) -> Organisation:
+    """A new organisation (installation-level: the system or a superuser)."""
+    organisation = Organisation.objects.create(name=name, slug=slug, **options)
+    audit.record(
+        "organisations.organisation.created",
+        actor=actor,
+        organisation=organisation,
+        target=organisation,
+        changes={"name": name, "slug": slug, **options},
+    )
+    return organisation
+
+
+@transaction.atomic
+def create_administration(
+    organisation: Organisation,
+    *,
+    actor,
+    code: str,
+    name: str,
+    is_central_desk: bool = False,
+) -> Administration:
+    organisation_policy.check(actor, "change", organisation)
+    administration = Administration.objects.create(
+        organisation=organisation,
+        code=code,
+        name=name,
+        is_central_desk=is_central_desk,
+    )
+    audit.record(
+        "organisations.administration.created",
+        actor=actor,
+        organisation=organisation,
+        target=administration,
+        changes={"code": code, "name": name, "is_central_desk": is_central_desk},
+    )
+    return administration
+
+
+@transaction.atomic
+def create_team(administration: Administration, *, actor, name: str) -> Team:
+    organisation_policy.check(actor, "change", administration.organisation)
+    team = Team.objects.create(administration=administration, name=name)
+    audit.record(
+        "organisations.team.created",
+        actor=actor,
+        organisation=administration.organisation,
+        target=team,
+        changes={"administration": administration.code, "name": name},
+    )
+    return team
+
+
+@transaction.atomic
+def add_member(
+    organisation: Organisation,
+    *,
+    actor,
+    username: str,
+    email: str,
+    full_name: str,
+    administration: Administration,
+    role: str,
+    password: str | None = None,
+    team: Team | None = None,
+) -> Membership:
+    """Create (or reuse) a user and give them a role in ``organisation``.
+
+    Without a password the user cannot log in until one is set (Django's
+    unusable password): the admin hands over a reset link.
+    """
+    membership_policy.check(actor, "create")
+    if administration.organisation_id != organisation.pk:
+        raise ValueError("The administration belongs to another organisation.")
+    if team is not None and team.administration_id != administration.pk:
+        raise ValueError("The team belongs to another administration.")
+    first, _, last = full_name.partition(" ")
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"email": email, "first_name": first, "last_name": last},
+    )
+    if created:
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    membership = Membership.objects.create(
+        user=user,
+        organisation=organisation,
+        administration=administration,
+        team=team,
+        role=role,
+    )
+    audit.record(
+        "organisations.membership.created",
+        actor=actor,
+        organisation=organisation,
+        target=membership,
+        changes={
+            "username": username,
+            "role": role,
+            "administration": administration.code,
+            "new_user": created,
+        },
+    )
+    return membership
+
+
+@transaction.atomic
+def change_membership(membership: Membership, *, actor, **fields) -> Membership:
+    """Change a member's role, administration or team."""
+    membership_policy.check(actor, "change", membership)
+    unknown = set(fields) - {"role", "administration", "team"}
+    if unknown:
+        raise ValueError(f"Unknown membership fields: {sorted(unknown)}")
+    before = audit.snapshot(membership, MEMBERSHIP_FIELDS)
+    for name, value in fields.items():
+        setattr(membership, name, value)
+    if membership.administration.organisation_id != membership.organisation_id:
+        raise ValueError("The administration belongs to another organisation.")
+    if membership.team is not None and (
+        membership.team.administration_id != membership.administration_id
+    ):
+        membership.team = None
+    changed = audit.diff(membership, MEMBERSHIP_FIELDS, before)
+    if changed:
+        membership.save(update_fields=[n.removesuffix("_id") for n in changed])
+        audit.record(
+            "organisations.membership.changed",
+            actor=actor,
+            organisation=membership.organisation,
+            target=membership,
+            changes=changed,
+        )
+    return membership
+
+
+@transaction.atomic
+def set_membership_active(membership: Membership, *, actor, active: bool) -> Membership:
+    """Deactivate (or reactivate) a member; a deactivated member sees nothing."""
+    membership_policy.check(actor, "deactivate", membership)
+    if membership.is_active == active:
+        return membership
+    membership.is_active = active
+    membership.save(update_fields=["is_active"])
+    audit.record(
+        "organisations.membership.activated"
+        if active
+        else "organisations.membership.deactivated",
+        actor=actor,
+        organisation=membership.organisation,
+        target=membership,
+        changes={"is_active": [not active, active]},
+    )
+    return membership

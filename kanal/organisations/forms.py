@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .models import Administration, Team
+from .roles import Role
+
+User = get_user_model()
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Brugernavn"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Adgangskode"),
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class TokenForm(forms.Form):
+    token = forms.RegexField(
+        label=_("Engangskode"),
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        error_messages={"invalid": _("Koden er 6 cifre fra din godkendelses-app.")},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def clean_token(self):
+        return self.cleaned_data["token"].strip()
+
+
+class MemberForm(forms.Form):
+    username = forms.RegexField(
+        label=_("Brugernavn"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={
+            "invalid": _("Brug kun bogstaver, tal og tegnene @ . + - _ i brugernavnet.")
+        },
+    )
+    full_name = forms.CharField(label=_("Fulde navn"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    administration = forms.ModelChoiceField(
+        label=_("Forvaltning"), queryset=Administration.objects.none()
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False
+    )
+    role = forms.ChoiceField(label=_("Rolle"), choices=Role.choices)
+
+    def __init__(self, *args, organisation, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.fields["administration"].queryset = organisation.administrations.all()
+        self.fields["team"].queryset = Team.objects.filter(
+            administration__organisation=organisation
+        ).select_related("administration")
+        if editing:
+            for name in ("username", "full_name", "email"):
+                del self.fields[name]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(
+            username__iexact=username, memberships__organisation=self.organisation
+        ).exists():
+            raise forms.ValidationError(
+                _("Brugeren er allerede medlem af organisationen.")
+            )
+        return username
+
+    def clean(self):
+        data = super().clean()
+        team, administration = data.get("team"), data.get("administration")
+        if team and administration and team.administration_id != administration.pk:
+            self.add_error("team", _("Teamet hører til en anden forvaltning."))
+        return data

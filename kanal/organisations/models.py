@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .roles import PERMISSIONS, TWO_FACTOR_ROLES, Role
+
+
+class Organisation(models.Model):
+    """A municipality (or another public body) running its own desk."""
+
+    name = models.CharField(_("navn"), max_length=200)
+    slug = models.SlugField(_("kort navn"), max_length=60, unique=True)
+    require_two_factor = models.BooleanField(
+        _("kræv to-faktor-login for administratorer og redaktører"), default=True
+    )
+    forbid_self_approval = models.BooleanField(
+        _("forbyd at godkende egne opslag"), default=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisationer")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Administration(models.Model):
+    """A forvaltning, e.g. KFF (Kultur- og Fritidsforvaltningen)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="administrations"
+    )
+    code = models.CharField(_("forkortelse"), max_length=12)
+    name = models.CharField(_("navn"), max_length=200)
+    is_central_desk = models.BooleanField(
+        _("den centrale redaktion"),
+        default=False,
+        help_text=_("Redaktionen, der planlægger og udgiver for hele kommunen."),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "code"], name="administration_code_unique"
+            )
+        ]
+        verbose_name = _("forvaltning")
+        verbose_name_plural = _("forvaltninger")
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class Team(models.Model):
+    administration = models.ForeignKey(
+        Administration, on_delete=models.CASCADE, related_name="teams"
+    )
+    name = models.CharField(_("navn"), max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["administration", "name"], name="team_name_unique"
+            )
+        ]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's place and role in one organisation (one per organisation)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    administration = models.ForeignKey(
+        Administration, on_delete=models.PROTECT, related_name="memberships"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    role = models.CharField(_("rolle"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("aktiv"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_user_org_unique"
+            )
+        ]
+        verbose_name = _("medlemskab")
+        verbose_name_plural = _("medlemskaber")
+
+    def __str__(self) -> str:
+        role = self.get_role_display()
+        return f"{self.user.get_username()} ({role}, {self.organisation})"
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return PERMISSIONS.get(self.role, frozenset())
+
+    def has_perm(self, permission: str) -> bool:
+        return self.is_active and self.user.is_active and permission in self.permissions
+
+    @property
+    def needs_two_factor(self) -> bool:
+        return self.organisation.require_two_factor and self.role in TWO_FACTOR_ROLES
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()

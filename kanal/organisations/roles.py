@@ -1,0 +1,83 @@
+"""Roles and what each may do. The single source for role → permissions."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    EDITOR = "editor", _("Redaktør")
+    APPROVER = "approver", _("Godkender")
+    CONTRIBUTOR = "contributor", _("Bidragyder")
+    CRISIS_LEAD = "crisis_lead", _("Krisestyring")
+    ANALYST = "analyst", _("Analytiker")
+
+
+# Permission names are "<area>.<verb>". Policies map actions to these.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(
+        {
+            "organisation.manage",
+            "members.manage",
+            "audit.view",
+            "channels.view",
+            "channels.manage",
+            "strategy.manage",
+            "posts.propose",
+            "posts.plan",
+            "posts.approve",
+            "posts.publish",
+            "posts.view_all",
+            "crisis.manage",
+            "crisis.publish",
+            "inbox.view_all",
+            "inbox.answer",
+            "inbox.moderate",
+            "reports.view",
+        }
+    ),
+    Role.EDITOR: frozenset(
+        {
+            "channels.view",
+            "posts.propose",
+            "posts.plan",
+            "posts.publish",
+            "posts.view_all",
+            "crisis.manage",
+            "inbox.view_all",
+            "inbox.answer",
+            "inbox.moderate",
+            "reports.view",
+        }
+    ),
+    Role.APPROVER: frozenset(
+        {
+            "channels.view",
+            "posts.approve",
+            "posts.view_all",
+            "reports.view",
+        }
+    ),
+    Role.CONTRIBUTOR: frozenset(
+        {
+            "channels.view",
+            "posts.propose",
+            "inbox.answer",
+        }
+    ),
+    Role.CRISIS_LEAD: frozenset(
+        {
+            "channels.view",
+            "posts.view_all",
+            "crisis.manage",
+            "crisis.publish",
+            "reports.view",
+        }
+    ),
+    Role.ANALYST: frozenset({"channels.view", "reports.view"}),
+}
+
+# Roles that must use two-factor login where the organisation demands it.
+TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.EDITOR})

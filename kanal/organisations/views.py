@@ -1,0 +1,313 @@
+from __future__ import annotations
+
+import base64
+import io
+import time
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kanal.core import audit
+from kanal.core.decorators import membership_required
+
+from . import actions, throttle
+from .forms import LoginForm, MemberForm, TokenForm
+from .middleware import SESSION_KEY
+from .policies import membership_policy
+
+User = get_user_model()
+PENDING_KEY = "kanal_pending_login"
+PENDING_MAX_AGE = 300
+
+
+def _safe_next(request, default="dashboard"):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    from django.urls import reverse
+
+    return reverse(default)
+
+
+def _locked_response(request, form):
+    form.add_error(
+        None,
+        _(
+            "For mange mislykkede forsøg. Vent 15 minutter og prøv igen, eller "
+            "kontakt en administrator."
+        ),
+    )
+    return render(request, "organisations/login.html", {"form": form}, status=429)
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect("dashboard")
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        address = throttle.client_address(request)
+        if throttle.is_locked(username, address):
+            return _locked_response(request, form)
+        user = authenticate(
+            request, username=username, password=form.cleaned_data["password"]
+        )
+        if user is None:
+            throttle.record_failure(username, address)
+            if throttle.is_locked(username, address):
+                return _locked_response(request, form)
+            form.add_error(
+                None,
+                _(
+                    "Brugernavn eller adgangskode er forkert. "
+                    "Tjek stavningen og prøv igen."
+                ),
+            )
+            return render(
+                request, "organisations/login.html", {"form": form}, status=401
+            )
+        throttle.clear(username, address)
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            request.session[PENDING_KEY] = {
+                "user": user.pk,
+                "backend": user.backend,
+                "at": time.time(),
+                "next": _safe_next(request),
+            }
+            return redirect("login_token")
+        login(request, user)
+        return HttpResponseRedirect(_safe_next(request))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "organisations/login.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def login_token_view(request):
+    pending = request.session.get(PENDING_KEY)
+    if not pending or time.time() - pending["at"] > PENDING_MAX_AGE:
+        request.session.pop(PENDING_KEY, None)
+        messages.info(request, _("Log ind igen: der gik for lang tid."))
+        return redirect("login")
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
+        return redirect("login")
+    form = TokenForm(request.POST or None)
+    address = throttle.client_address(request)
+    if request.method == "POST" and form.is_valid():
+        if throttle.is_locked(user.get_username(), address):
+            form.add_error(None, _("For mange mislykkede forsøg. Vent 15 minutter."))
+            return render(
+                request, "organisations/login_token.html", {"form": form}, status=429
+            )
+        device = next(
+            (
+                d
+                for d in TOTPDevice.objects.filter(user=user, confirmed=True)
+                if d.verify_token(form.cleaned_data["token"])
+            ),
+            None,
+        )
+        if device is None:
+            throttle.record_failure(user.get_username(), address)
+            form.add_error(
+                "token",
+                _("Koden passer ikke. Brug den nyeste kode fra din godkendelses-app."),
+            )
+            return render(
+                request, "organisations/login_token.html", {"form": form}, status=401
+            )
+        del request.session[PENDING_KEY]
+        user.backend = pending["backend"]
+        login(request, user)
+        otp_login(request, device)
+        throttle.clear(user.get_username(), address)
+        return HttpResponseRedirect(pending.get("next") or "/")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "organisations/login_token.html", {"form": form}, status=status
+    )
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.info(request, _("Du er logget ud."))
+    return redirect("login")
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_setup_view(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if request.user.is_verified():
+        messages.info(request, _("To-faktor-login er allerede slået til."))
+        return redirect("dashboard")
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": "Kanal"}
+    )
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            with transaction.atomic():
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                audit.record(
+                    "organisations.user.two_factor_enabled",
+                    actor=request.membership or request.user,
+                    target=request.membership,
+                )
+            otp_login(request, device)
+            messages.success(request, _("To-faktor-login er slået til."))
+            return HttpResponseRedirect(_safe_next(request))
+        form.add_error(
+            "token",
+            _(
+                "Koden passer ikke. Tjek at telefonens ur går rigtigt, og brug den "
+                "nyeste kode."
+            ),
+        )
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "qr": _qr_svg(device.config_url),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "required": bool(request.membership and request.membership.needs_two_factor),
+        "next": request.GET.get("next", ""),
+    }
+    return render(
+        request,
+        "organisations/two_factor_setup.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@membership_required
+@require_POST
+def switch_organisation_view(request):
+    try:
+        organisation_id = int(request.POST.get("organisation", ""))
+    except ValueError:
+        organisation_id = None
+    if request.user.memberships.filter(
+        organisation_id=organisation_id, is_active=True
+    ).exists():
+        request.session[SESSION_KEY] = organisation_id
+    else:
+        messages.error(request, _("Du er ikke medlem af den organisation."))
+    return redirect("dashboard")
+
+
+@membership_required
+def member_list_view(request):
+    membership_policy.check(request.membership, "list")
+    members = membership_policy.visible(request.membership).order_by(
+        "administration__code", "user__username"
+    )
+    page = Paginator(members, 50).get_page(request.GET.get("side"))
+    return render(request, "organisations/member_list.html", {"page": page})
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def member_create_view(request):
+    membership_policy.check(request.membership, "create")
+    organisation = request.membership.organisation
+    form = MemberForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        actions.add_member(
+            organisation,
+            actor=request.membership,
+            username=data["username"],
+            email=data["email"],
+            full_name=data["full_name"],
+            administration=data["administration"],
+            role=data["role"],
+            team=data["team"],
+        )
+        messages.success(
+            request,
+            _("%(user)s er oprettet. Send brugeren et link til at vælge adgangskode.")
+            % {"user": data["username"]},
+        )
+        return redirect("member_list")
+    return render(
+        request,
+        "organisations/member_form.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def member_edit_view(request, pk):
+    member = membership_policy.get_visible_or_404(request.membership, pk=pk)
+    membership_policy.check(request.membership, "change", member)
+    form = MemberForm(
+        request.POST or None,
+        organisation=member.organisation,
+        editing=True,
+        initial={
+            "administration": member.administration,
+            "team": member.team,
+            "role": member.role,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.change_membership(
+            member,
+            actor=request.membership,
+            role=form.cleaned_data["role"],
+            administration=form.cleaned_data["administration"],
+            team=form.cleaned_data["team"],
+        )
+        messages.success(request, _("Ændringerne er gemt."))
+        return redirect("member_list")
+    return render(
+        request,
+        "organisations/member_form.html",
+        {"form": form, "member": member},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@membership_required
+@require_POST
+def member_set_active_view(request, pk):
+    member = membership_policy.get_visible_or_404(request.membership, pk=pk)
+    active = request.POST.get("active") == "1"
+    actions.set_membership_active(member, actor=request.membership, active=active)
+    text = (
+        _("%(user)s er aktiveret.")
+        if active
+        else _(
+            "%(user)s er deaktiveret og kan ikke længere logge ind i organisationen."
+        )
+    )
+    messages.success(request, text % {"user": member.user.get_username()})
+    return redirect("member_list")
