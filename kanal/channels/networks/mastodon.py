@@ -1,0 +1,1050 @@
+"""Mastodon (any instance), through its REST API with plain httpx.
+
+One ``Connection`` is one account on one instance: ``base_url`` is the
+instance (``https://mastodon.social``; the sandbox's is
+``http://127.0.0.1:8765/mastodon``) and ``credentials["access_token"]`` the
+instance's own token. Tokens do not expire, so ``refresh_token`` only checks
+that the token still works and hands back the same one.
+
+Limits differ per instance. ``load_instance_configuration()`` reads
+``/api/v2/instance`` and caches it per base URL for an hour; ``validate`` and
+``capabilities`` are pure and use that cache, falling back to Mastodon's
+documented defaults (500 characters, 4 attachments, URLs count 23) when it was
+never loaded. ``capabilities().text_counting`` says which of the two applies.
+
+Settings read from ``Connection.settings``: ``visibility`` (default
+``public``), ``language`` (default ``da``), ``media_poll_seconds`` (default 1),
+``media_poll_attempts`` (default 30).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
+
+import httpx
+import regex
+
+from .base import (
+    AccountInfo,
+    Capabilities,
+    Checkpoint,
+    HashtagPage,
+    HashtagPost,
+    InboxItem,
+    InboxPage,
+    MediaItem,
+    Metric,
+    MetricsSnapshot,
+    NetworkAdapter,
+    OutgoingPost,
+    PublishResult,
+    TokenSet,
+    ValidationProblem,
+)
+from .errors import (
+    AuthExpired,
+    NetworkError,
+    NotSupported,
+    RateLimited,
+    Rejected,
+    TransientError,
+)
+from .http import retry_after_seconds
+
+logger = logging.getLogger("kanal.networks.mastodon")
+
+CONFIG_TTL = timedelta(hours=1)
+# docs.joinmastodon.org/entities/Instance/#configuration: the stock defaults.
+DEFAULT_CONFIGURATION: Mapping[str, Mapping[str, int | list[str]]] = {
+    "statuses": {
+        "max_characters": 500,
+        "max_media_attachments": 4,
+        "characters_reserved_per_url": 23,
+    },
+    "media_attachments": {
+        "image_size_limit": 16_777_216,
+        "video_size_limit": 103_809_024,
+        "image_matrix_limit": 33_177_600,
+        "description_limit": 1500,
+        "supported_mime_types": [
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "image/heic",
+            "image/heif",
+            "image/avif",
+            "video/mp4",
+            "video/webm",
+            "video/quicktime",
+        ],
+    },
+}
+MAX_FIND_PAGES = 5
+PAGE_SIZE = 40
+VISIBILITY_RANK = {"public": 0, "unlisted": 1, "private": 2, "direct": 3}
+
+
+@dataclass(frozen=True)
+class InstanceConfiguration:
+    max_characters: int
+    max_media_attachments: int
+    characters_reserved_per_url: int
+    image_size_limit: int
+    video_size_limit: int
+    description_limit: int
+    supported_mime_types: frozenset[str]
+    loaded: bool = False
+    fetched_at: datetime | None = None
+    title: str = ""
+    version: str = ""
+
+    @classmethod
+    def from_api(
+        cls, payload: Mapping | None, *, loaded: bool, fetched_at=None
+    ) -> InstanceConfiguration:
+        payload = payload or {}
+        config = payload.get("configuration") or {}
+        statuses = {**DEFAULT_CONFIGURATION["statuses"], **config.get("statuses", {})}
+        media = {
+            **DEFAULT_CONFIGURATION["media_attachments"],
+            **config.get("media_attachments", {}),
+        }
+        return cls(
+            max_characters=int(statuses["max_characters"]),
+            max_media_attachments=int(statuses["max_media_attachments"]),
+            characters_reserved_per_url=int(statuses["characters_reserved_per_url"]),
+            image_size_limit=int(media["image_size_limit"]),
+            video_size_limit=int(media["video_size_limit"]),
+            description_limit=int(media.get("description_limit") or 1500),
+            supported_mime_types=frozenset(media["supported_mime_types"]),
+            loaded=loaded,
+            fetched_at=fetched_at,
+            title=str(payload.get("title") or ""),
+            version=str(payload.get("version") or ""),
+        )
+
+
+DEFAULTS = InstanceConfiguration.from_api(None, loaded=False)
+
+
+@dataclass
+class _ConfigCache:
+    entries: dict[str, InstanceConfiguration] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, base_url: str, now: datetime) -> InstanceConfiguration | None:
+        with self.lock:
+            entry = self.entries.get(base_url)
+        if entry and entry.fetched_at and now - entry.fetched_at < CONFIG_TTL:
+            return entry
+        return None
+
+    def put(self, base_url: str, config: InstanceConfiguration) -> None:
+        with self.lock:
+            self.entries[base_url] = config
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+INSTANCE_CONFIGURATIONS = _ConfigCache()
+
+
+# --------------------------------------------------------------------------
+# Errors
+
+
+def parse_rate_limit_reset(value: str | None) -> datetime | None:
+    """``X-RateLimit-Reset``: ISO 8601 on Mastodon, epoch seconds on GoToSocial."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(body, dict):
+        parts = [str(body.get("error") or ""), str(body.get("error_description") or "")]
+        return " – ".join(p for p in parts if p)
+    return ""
+
+
+def _rejected_message(text: str) -> str:
+    lowered = text.lower()
+    if "character limit" in lowered:
+        return (
+            "Mastodon-instansen afviste opslaget, fordi teksten er for lang. "
+            "Forkort teksten og prøv igen."
+        )
+    if "can't be blank" in lowered or "blank" in lowered:
+        return "Mastodon afviste et tomt opslag. Skriv en tekst eller vedhæft medier."
+    if "content type" in lowered or "file" in lowered or "media" in lowered:
+        return (
+            "Mastodon afviste den vedhæftede fil. Tjek filtype og størrelse, "
+            "og prøv med en anden fil."
+        )
+    if "scheduled" in lowered:
+        return "Mastodon afviste tidspunktet for opslaget. Vælg et andet tidspunkt."
+    return "Mastodon afviste opslaget. Ret indholdet og prøv igen."
+
+
+def translate(response: httpx.Response) -> NetworkError | None:
+    """Map a Mastodon error response to one of Kanal's errors (None if 2xx)."""
+    status = response.status_code
+    if status < 400:
+        return None
+    text = _error_text(response)
+    detail = {"network_message": text, "http_status": status, "network": "mastodon"}
+    if status == 429:
+        reset_at = parse_rate_limit_reset(response.headers.get("x-ratelimit-reset"))
+        retry_after = retry_after_seconds(response)
+        if retry_after is None and reset_at is not None:
+            retry_after = max(0.0, (reset_at - datetime.now(UTC)).total_seconds())
+        return RateLimited(
+            "Mastodon-instansen beder Kanal om at vente (for mange kald). "
+            "Kanal prøver igen, når grænsen er nulstillet.",
+            retry_after=retry_after,
+            reset_at=reset_at,
+            network_code=status,
+            **detail,
+        )
+    if status == 401:
+        return AuthExpired(
+            "Mastodon afviste Kanals adgangsnøgle. En administrator skal forbinde "
+            "Mastodon-kontoen igen.",
+            network_code=status,
+            **detail,
+        )
+    if status == 403:
+        lowered = text.lower()
+        if any(w in lowered for w in ("scope", "login", "approved", "confirm")):
+            return AuthExpired(
+                "Mastodon-kontoen mangler rettigheder eller er deaktiveret. En "
+                "administrator skal tjekke kontoen og forbinde den igen.",
+                network_code=status,
+                **detail,
+            )
+        return Rejected(
+            "Mastodon-instansen tillader ikke denne handling for kontoen.",
+            network_code=status,
+            **detail,
+        )
+    if status == 404:
+        return Rejected(
+            "Opslaget findes ikke (længere) på Mastodon-instansen.",
+            network_code=status,
+            **detail,
+        )
+    if status == 422:
+        if "not finished processing" in text.lower():
+            return TransientError(
+                "Mastodon behandler stadig et vedhæftet medie. Kanal prøver igen "
+                "om lidt.",
+                retry_after=5.0,
+                network_code=status,
+                **detail,
+            )
+        return Rejected(_rejected_message(text), network_code=status, **detail)
+    if 400 <= status < 500:
+        return Rejected(network_code=status, **detail)
+    return TransientError(
+        "Mastodon-instansen havde en midlertidig fejl. Kanal prøver igen automatisk.",
+        retry_after=retry_after_seconds(response),
+        network_code=status,
+        **detail,
+    )
+
+
+# --------------------------------------------------------------------------
+# Text
+
+
+_URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_URL_TRAILING = ".,:;!?)]}'\""
+_MENTION_RE = re.compile(
+    r"(?<![\w/])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)(@[\w.-]*\w)?", re.IGNORECASE
+)
+
+
+def _urls(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in _URL_RE.finditer(text):
+        start, end = match.span()
+        while end > start and text[end - 1] in _URL_TRAILING:
+            end -= 1
+        spans.append((start, end))
+    return spans
+
+
+def count_mastodon_text(text: str, *, characters_reserved_per_url: int = 23) -> int:
+    """Mastodon's count: graphemes, each URL as a fixed reserve, remote mentions
+    as their local part (``@name@server`` counts as ``@name``)."""
+    placeholder = "x" * characters_reserved_per_url
+    pieces = []
+    position = 0
+    for start, end in _urls(text):
+        pieces.append(text[position:start])
+        pieces.append(placeholder)
+        position = end
+    pieces.append(text[position:])
+    countable = _MENTION_RE.sub(lambda m: "@" + m.group(1), "".join(pieces))
+    return len(regex.findall(r"\X", countable))
+
+
+_BREAK_RE = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
+_TAG_RE = re.compile(r"<[^>]+>")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def html_to_text(content: str) -> str:
+    """Status ``content`` (HTML) as plain text with line breaks kept."""
+    with_breaks = _BREAK_RE.sub("\n", content or "")
+    return html.unescape(_TAG_RE.sub("", with_breaks)).strip()
+
+
+def _comparable(text: str) -> str:
+    shortened = _MENTION_RE.sub(lambda m: "@" + m.group(1), text)
+    return _SPACE_RE.sub(" ", shortened).strip().casefold()
+
+
+def compose_text(post: OutgoingPost) -> str:
+    """The status text: the variant's text with its link added when missing."""
+    text = post.text.strip()
+    if post.link and post.link not in text:
+        text = f"{text}\n\n{post.link}" if text else post.link
+    return text
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _id_key(value: str) -> tuple[int, str]:
+    # Mastodon ids are numeric strings of varying length; compare as numbers.
+    return (len(value), value)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f}".replace(".", ",") + " MB"
+
+
+# --------------------------------------------------------------------------
+# The adapter
+
+
+class MastodonAdapter(NetworkAdapter):
+    network = "mastodon"
+    display_name = "Mastodon"
+    api_version = "v1"
+
+    def __init__(
+        self,
+        connection,
+        *,
+        client=None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """``sleep`` and ``clock`` are injectable for the media-processing poll."""
+        super().__init__(connection, client=client)
+        self._sleep = sleep or time.sleep
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.last_rate_limit: dict[str, str] = {}
+
+    # -- plumbing -----------------------------------------------------------
+
+    def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.connection.secret('access_token')}"}
+        headers.update(extra or {})
+        return headers
+
+    def _call(
+        self, method: str, path: str, *, headers=None, **kwargs
+    ) -> httpx.Response:
+        response = self.client.request(
+            method, path, headers=self._headers(headers), translate=translate, **kwargs
+        )
+        limit = response.headers.get("x-ratelimit-remaining")
+        if limit is not None:
+            self.last_rate_limit = {
+                "limit": response.headers.get("x-ratelimit-limit", ""),
+                "remaining": limit,
+                "reset": response.headers.get("x-ratelimit-reset", ""),
+            }
+        return response
+
+    def _json(self, method: str, path: str, **kwargs):
+        response = self._call(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError as e:
+            raise TransientError(
+                "Mastodon-instansen sendte et svar, Kanal ikke kunne læse. Kanal "
+                "prøver igen automatisk.",
+                network=self.network,
+                http_status=response.status_code,
+            ) from e
+
+    def _setting(self, name: str, default: str) -> str:
+        return str(self.connection.settings.get(name) or default)
+
+    # -- instance configuration ---------------------------------------------
+
+    def load_instance_configuration(
+        self, *, force: bool = False
+    ) -> InstanceConfiguration:
+        """Fetch ``/api/v2/instance`` (cached per base URL for an hour)."""
+        now = self._clock()
+        if not force:
+            cached = INSTANCE_CONFIGURATIONS.get(self.connection.base_url, now)
+            if cached is not None:
+                return cached
+        payload = self._json("GET", "/api/v2/instance")
+        config = InstanceConfiguration.from_api(payload, loaded=True, fetched_at=now)
+        INSTANCE_CONFIGURATIONS.put(self.connection.base_url, config)
+        return config
+
+    def instance_configuration(self) -> InstanceConfiguration:
+        """The cached configuration, or the documented defaults (pure)."""
+        cached = INSTANCE_CONFIGURATIONS.get(self.connection.base_url, self._clock())
+        return cached or DEFAULTS
+
+    # -- limits and validation ----------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        config = self.instance_configuration()
+        counting = f"tegn; links tæller {config.characters_reserved_per_url}" + (
+            ""
+            if config.loaded
+            else " (Mastodons standardgrænser; instansens egne er ikke hentet)"
+        )
+        return Capabilities(
+            max_text_length=config.max_characters,
+            text_counting=counting,
+            max_images=config.max_media_attachments,
+            max_videos=1,
+            image_formats=frozenset(
+                m for m in config.supported_mime_types if m.startswith("image/")
+            ),
+            video_formats=frozenset(
+                m for m in config.supported_mime_types if m.startswith("video/")
+            ),
+            max_image_bytes=config.image_size_limit,
+            max_video_bytes=config.video_size_limit,
+            alt_text_max_length=config.description_limit,
+            supports=frozenset(
+                {
+                    "publish",
+                    "delete",
+                    "reply",
+                    "repost",
+                    "fetch_inbox",
+                    "direct_messages",
+                    "fetch_metrics",
+                    "search_hashtag",
+                    "refresh_token",
+                    "verify",
+                    "link_posts",
+                    "video",
+                }
+            ),
+        )
+
+    def count_text(self, text: str) -> int:
+        config = self.instance_configuration()
+        return count_mastodon_text(
+            text, characters_reserved_per_url=config.characters_reserved_per_url
+        )
+
+    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
+        config = self.instance_configuration()
+        problems: list[ValidationProblem] = []
+        text = compose_text(post)
+        length = self.count_text(text)
+        where = "Mastodon" + (f" ({config.title})" if config.title else "")
+        if length > config.max_characters:
+            problems.append(
+                ValidationProblem(
+                    code="text_too_long",
+                    message=(
+                        f"Teksten fylder {length} tegn, men {where} tillader højst "
+                        f"{config.max_characters} (links tæller "
+                        f"{config.characters_reserved_per_url} tegn). Forkort teksten "
+                        f"med {length - config.max_characters} tegn."
+                    ),
+                    limit=config.max_characters,
+                    actual=length,
+                )
+            )
+        if not text and not post.media:
+            problems.append(
+                ValidationProblem(
+                    code="text_empty",
+                    message=(
+                        "Opslaget er tomt. Skriv en tekst eller vedhæft et billede."
+                    ),
+                )
+            )
+        problems.extend(self._validate_media(post.media, config))
+        return problems
+
+    def _validate_media(
+        self, media: tuple[MediaItem, ...], config: InstanceConfiguration
+    ) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        if len(media) > config.max_media_attachments:
+            problems.append(
+                ValidationProblem(
+                    code="too_many_images",
+                    field="media",
+                    message=(
+                        f"Mastodon tillader højst {config.max_media_attachments} "
+                        f"vedhæftede filer, men opslaget har {len(media)}. Fjern "
+                        f"{len(media) - config.max_media_attachments}."
+                    ),
+                    limit=config.max_media_attachments,
+                    actual=len(media),
+                )
+            )
+        videos = [m for m in media if m.kind == "video"]
+        if videos and len(media) > 1:
+            problems.append(
+                ValidationProblem(
+                    code="video_with_other_media",
+                    field="media",
+                    message=(
+                        "Mastodon kan ikke vise en video sammen med andre filer. "
+                        "Send videoen i sit eget opslag."
+                    ),
+                )
+            )
+        for number, item in enumerate(media, start=1):
+            if item.mime_type not in config.supported_mime_types:
+                problems.append(
+                    ValidationProblem(
+                        code="media_format",
+                        field="media",
+                        message=(
+                            f"Fil {number} har formatet {item.mime_type}, som Mastodon "
+                            "ikke tager imod. Brug JPEG, PNG, GIF eller MP4."
+                        ),
+                    )
+                )
+            if not item.alt_text.strip():
+                problems.append(
+                    ValidationProblem(
+                        code="alt_text_missing",
+                        field="media",
+                        message=(
+                            f"Fil {number} mangler en alternativ tekst. Beskriv, hvad "
+                            "billedet viser, så det kan læses op for blinde."
+                        ),
+                    )
+                )
+            elif len(item.alt_text) > config.description_limit:
+                problems.append(
+                    ValidationProblem(
+                        code="alt_text_too_long",
+                        field="media",
+                        message=(
+                            f"Den alternative tekst til fil {number} er "
+                            f"{len(item.alt_text)} tegn; Mastodon tillader højst "
+                            f"{config.description_limit}. Gør den kortere."
+                        ),
+                        limit=config.description_limit,
+                        actual=len(item.alt_text),
+                    )
+                )
+            limit = (
+                config.video_size_limit
+                if item.kind == "video"
+                else config.image_size_limit
+            )
+            if item.size > limit:
+                problems.append(
+                    ValidationProblem(
+                        code="video_too_large"
+                        if item.kind == "video"
+                        else "image_too_large",
+                        field="media",
+                        message=(
+                            f"Fil {number} fylder {_megabytes(item.size)}; Mastodon "
+                            f"tager højst {_megabytes(limit)}. Brug en mindre fil."
+                        ),
+                        limit=limit,
+                        actual=item.size,
+                    )
+                )
+        return problems
+
+    # -- publishing ---------------------------------------------------------
+
+    def publish(
+        self,
+        post: OutgoingPost,
+        *,
+        idempotency_key: str,
+        checkpoint: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    ) -> PublishResult:
+        """Media first (each id reported as a checkpoint), then the status with
+        ``Idempotency-Key``, which the instance honours for an hour."""
+        media_ids = self._upload_media(post.media, checkpoint or {}, on_checkpoint)
+        body: dict = {
+            "status": compose_text(post),
+            "visibility": self._setting("visibility", "public"),
+            "language": self._setting("language", "da"),
+        }
+        if media_ids:
+            body["media_ids"] = media_ids
+        if post.reply_to_remote_id:
+            body["in_reply_to_id"] = post.reply_to_remote_id
+        status = self._json(
+            "POST",
+            "/api/v1/statuses",
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return self._result(status)
+
+    def _upload_media(
+        self,
+        media: tuple[MediaItem, ...],
+        checkpoint: Checkpoint,
+        on_checkpoint: Callable[[Checkpoint], None] | None,
+    ) -> list[str]:
+        done = [i for i in str(checkpoint.get("media_ids", "")).split(",") if i]
+        ids: list[str] = []
+        for index, item in enumerate(media):
+            media_id = done[index] if index < len(done) else ""
+            if media_id and self._wait_for_media(media_id, missing_ok=True):
+                ids.append(media_id)
+                continue
+            ids.append(self._upload_one(item))
+            if on_checkpoint is not None:
+                on_checkpoint({**checkpoint, "media_ids": ",".join(ids)})
+        return ids
+
+    def _upload_one(self, item: MediaItem) -> str:
+        filename = item.filename or ("video.mp4" if item.kind == "video" else "image")
+        response = self._call(
+            "POST",
+            "/api/v2/media",
+            files={"file": (filename, item.data, item.mime_type)},
+            data={"description": item.alt_text},
+        )
+        attachment = response.json()
+        media_id = str(attachment["id"])
+        if response.status_code == 202 or not attachment.get("url"):
+            self._wait_for_media(media_id)
+        return media_id
+
+    def _wait_for_media(self, media_id: str, *, missing_ok: bool = False) -> bool:
+        """Poll until processed (206 → 200). False if gone and ``missing_ok``."""
+        interval = float(self._setting("media_poll_seconds", "1"))
+        attempts = int(self._setting("media_poll_attempts", "30"))
+        for attempt in range(attempts):
+            try:
+                response = self._call("GET", f"/api/v1/media/{media_id}")
+            except Rejected as e:
+                if missing_ok and e.http_status == 404:
+                    return False
+                raise
+            if response.status_code == 200 and response.json().get("url"):
+                return True
+            if attempt + 1 < attempts:
+                self._sleep(interval)
+        raise TransientError(
+            "Mastodon er ikke færdig med at behandle den vedhæftede fil. Kanal "
+            "prøver igen om lidt.",
+            retry_after=30.0,
+            network=self.network,
+            http_status=206,
+        )
+
+    def _result(self, status: Mapping) -> PublishResult:
+        return PublishResult(
+            remote_id=str(status["id"]),
+            url=str(status.get("url") or status.get("uri") or ""),
+            published_at=_parse_time(status.get("created_at")),
+        )
+
+    def _account_id(self) -> str:
+        if self.connection.account_id:
+            return self.connection.account_id
+        return str(self._json("GET", "/api/v1/accounts/verify_credentials")["id"])
+
+    def find_published(
+        self,
+        *,
+        idempotency_key: str,
+        text: str,
+        since: datetime,
+        checkpoint: Checkpoint | None = None,
+    ) -> PublishResult | None:
+        """Search the account's own statuses since ``since`` for ``text``.
+
+        Mastodon cannot be asked about an ``Idempotency-Key``, so this reads
+        ``/api/v1/accounts/:id/statuses`` (content is HTML; compared as plain
+        text with remote mentions shortened as Mastodon renders them). A retry
+        within the hour is safe anyway: the same key returns the same status.
+        """
+        account_id = self._account_id()
+        wanted = _comparable(text)
+        horizon = since - timedelta(minutes=2)
+        params: dict[str, str | int] = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
+        for _ in range(MAX_FIND_PAGES):
+            statuses = self._json(
+                "GET", f"/api/v1/accounts/{account_id}/statuses", params=params
+            )
+            if not statuses:
+                return None
+            for status in statuses:
+                created = _parse_time(status.get("created_at"))
+                if created is not None and created < horizon:
+                    return None
+                if _comparable(html_to_text(status.get("content", ""))) == wanted:
+                    return self._result(status)
+            params["max_id"] = str(statuses[-1]["id"])
+        raise TransientError(
+            "Kanal kunne ikke gennemse alle kontoens opslag siden udgivelsen. "
+            "Kanal prøver igen senere.",
+            network=self.network,
+        )
+
+    def delete(self, remote_id: str) -> None:
+        try:
+            self._call("DELETE", f"/api/v1/statuses/{remote_id}")
+        except Rejected as e:
+            # Already gone is what a delete wants.
+            if e.http_status != 404:
+                raise
+
+    def reply(
+        self, to_remote_id: str, text: str, *, idempotency_key: str = ""
+    ) -> PublishResult:
+        """Answer a status; mentions its author (as Mastodon's own apps do) so
+        they are notified, and never widens the parent's visibility."""
+        parent = self._json("GET", f"/api/v1/statuses/{to_remote_id}")
+        account = parent.get("account") or {}
+        acct = str(account.get("acct") or "")
+        own = str(account.get("id") or "") == self.connection.account_id
+        if acct and not own and f"@{acct}".casefold() not in text.casefold():
+            text = f"@{acct} {text}"
+        visibility = self._setting("visibility", "public")
+        parent_visibility = str(parent.get("visibility") or "public")
+        if VISIBILITY_RANK.get(parent_visibility, 0) > VISIBILITY_RANK.get(
+            visibility, 0
+        ):
+            visibility = parent_visibility
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        status = self._json(
+            "POST",
+            "/api/v1/statuses",
+            json={
+                "status": text,
+                "in_reply_to_id": to_remote_id,
+                "visibility": visibility,
+                "language": self._setting("language", "da"),
+            },
+            headers=headers,
+        )
+        return self._result(status)
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        raise NotSupported(
+            "Mastodon kan ikke skjule andres svar. Du kan blokere eller anmelde "
+            "afsenderen på instansen, eller slette Kanals eget opslag.",
+            network=self.network,
+        )
+
+    def repost(self, remote_id: str) -> PublishResult | None:
+        """Boost; boosting twice returns the existing boost."""
+        reblog = self._json("POST", f"/api/v1/statuses/{remote_id}/reblog")
+        original = reblog.get("reblog") or {}
+        return PublishResult(
+            remote_id=str(reblog["id"]),
+            url=str(
+                original.get("url") or reblog.get("url") or reblog.get("uri") or ""
+            ),
+            published_at=_parse_time(reblog.get("created_at")),
+        )
+
+    # -- reading ------------------------------------------------------------
+
+    def fetch_inbox(self, since: str | None = None) -> InboxPage:
+        """Mentions (replies and direct messages included) newer than ``since``.
+
+        ``since`` is the newest notification id seen. It is sent as
+        ``min_id``, not ``since_id``: ``since_id`` returns the *newest* page
+        and would skip notifications when more than a page arrived.
+        """
+        params: list[tuple[str, str | int]] = [
+            ("types[]", "mention"),
+            ("limit", PAGE_SIZE),
+        ]
+        if since:
+            params.append(("min_id", since))
+        notifications = self._json("GET", "/api/v1/notifications", params=params)
+        own_id = self.connection.account_id
+        items = []
+        cursor = since or ""
+        for notification in notifications:
+            notification_id = str(notification["id"])
+            if not cursor or _id_key(notification_id) > _id_key(cursor):
+                cursor = notification_id
+            status = notification.get("status")
+            if not status:
+                continue
+            items.append(self._inbox_item(status, own_id))
+        items.sort(key=lambda item: item.created_at)
+        return InboxPage(items=tuple(items), cursor=cursor)
+
+    def _inbox_item(self, status: Mapping, own_id: str) -> InboxItem:
+        account = status.get("account") or {}
+        parent = str(status.get("in_reply_to_id") or "")
+        if status.get("visibility") == "direct":
+            kind = "message"
+        elif parent and (
+            not own_id or str(status.get("in_reply_to_account_id") or "") == own_id
+        ):
+            kind = "reply"
+        else:
+            kind = "mention"
+        return InboxItem(
+            remote_id=str(status["id"]),
+            kind=kind,
+            author_id=str(account.get("id") or ""),
+            author_name=str(account.get("display_name") or account.get("acct") or ""),
+            text=html_to_text(status.get("content", "")),
+            created_at=_parse_time(status.get("created_at")) or self._clock(),
+            post_remote_id=parent,
+            parent_remote_id=parent,
+            url=str(status.get("url") or status.get("uri") or ""),
+        )
+
+    def fetch_thread(self, remote_id: str) -> InboxPage:
+        """Every reply below one status (``/api/v1/statuses/:id/context``)."""
+        context = self._json("GET", f"/api/v1/statuses/{remote_id}/context")
+        own_id = self.connection.account_id
+        items = []
+        for status in context.get("descendants", []):
+            account_id = str((status.get("account") or {}).get("id") or "")
+            if own_id and account_id == own_id:
+                continue
+            item = self._inbox_item(status, own_id)
+            items.append(
+                InboxItem(
+                    **{
+                        **item.__dict__,
+                        "kind": "reply",
+                        "post_remote_id": remote_id,
+                    }
+                )
+            )
+        return InboxPage(items=tuple(items), cursor="")
+
+    def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
+        account = self._json("GET", "/api/v1/accounts/verify_credentials")
+        account_metrics = (
+            Metric(
+                "followers_count",
+                int(account.get("followers_count") or 0),
+                "followers",
+                self.api_version,
+            ),
+        )
+        posts: dict[str, tuple[Metric, ...]] = {}
+        for status in self._statuses(post_ids):
+            metrics = [
+                Metric(
+                    "favourites_count",
+                    int(status.get("favourites_count") or 0),
+                    "likes",
+                    self.api_version,
+                ),
+                Metric(
+                    "reblogs_count",
+                    int(status.get("reblogs_count") or 0),
+                    "shares",
+                    self.api_version,
+                ),
+                Metric(
+                    "replies_count",
+                    int(status.get("replies_count") or 0),
+                    "comments",
+                    self.api_version,
+                ),
+            ]
+            if "quotes_count" in status:
+                metrics.append(
+                    Metric(
+                        "quotes_count",
+                        int(status["quotes_count"] or 0),
+                        "shares",
+                        self.api_version,
+                    )
+                )
+            posts[str(status["id"])] = tuple(metrics)
+        return MetricsSnapshot(
+            account=account_metrics, posts=posts, taken_at=self._clock()
+        )
+
+    def _statuses(self, ids: tuple[str, ...]) -> list[Mapping]:
+        """Statuses by id: ``GET /api/v1/statuses?id[]=`` (4.3+), one by one on
+        older instances. Deleted statuses are left out."""
+        found: list[Mapping] = []
+        for start in range(0, len(ids), 20):
+            chunk = ids[start : start + 20]
+            try:
+                found.extend(
+                    self._json(
+                        "GET", "/api/v1/statuses", params=[("id[]", i) for i in chunk]
+                    )
+                )
+                continue
+            except Rejected as e:
+                if e.http_status != 404:
+                    raise
+            for status_id in chunk:
+                try:
+                    found.append(self._json("GET", f"/api/v1/statuses/{status_id}"))
+                except Rejected as e:
+                    if e.http_status != 404:
+                        raise
+        return found
+
+    def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
+        """Public posts with ``#tag``, newer than ``cursor`` (the newest status
+        id seen; sent as ``min_id`` for the same reason as the inbox)."""
+        tag = tag.lstrip("#")
+        params: dict[str, str | int] = {"limit": PAGE_SIZE}
+        if cursor:
+            params["min_id"] = cursor
+        statuses = self._json(
+            "GET", f"/api/v1/timelines/tag/{quote(tag, safe='')}", params=params
+        )
+        newest = cursor
+        posts = []
+        for status in statuses:
+            status_id = str(status["id"])
+            if not newest or _id_key(status_id) > _id_key(newest):
+                newest = status_id
+            account = status.get("account") or {}
+            posts.append(
+                HashtagPost(
+                    remote_id=status_id,
+                    author_name=str(
+                        account.get("display_name") or account.get("acct") or ""
+                    ),
+                    text=html_to_text(status.get("content", "")),
+                    created_at=_parse_time(status.get("created_at")),
+                    url=str(status.get("url") or status.get("uri") or ""),
+                )
+            )
+        return HashtagPage(tag=tag, posts=tuple(posts), cursor=newest)
+
+    # -- connection ---------------------------------------------------------
+
+    def authorization_url(
+        self, *, redirect_uri: str, state: str, code_verifier: str = ""
+    ) -> str:
+        """The instance's ``/oauth/authorize`` (PKCE S256 when a verifier is
+        given); needs ``client_id`` from the app registered on this instance."""
+        params = {
+            "response_type": "code",
+            "client_id": self.connection.secret("client_id"),
+            "redirect_uri": redirect_uri,
+            "scope": self._setting("scopes", "read write"),
+            "state": state,
+        }
+        if code_verifier:
+            params["code_challenge"] = _pkce_challenge(code_verifier)
+            params["code_challenge_method"] = "S256"
+        base = self.connection.base_url.rstrip("/")
+        return f"{base}/oauth/authorize?{urlencode(params)}"
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str = ""
+    ) -> TokenSet:
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": self.connection.secret("client_id"),
+            "client_secret": self.connection.secret("client_secret"),
+            "redirect_uri": redirect_uri,
+            "scope": self._setting("scopes", "read write"),
+        }
+        if code_verifier:
+            data["code_verifier"] = code_verifier
+        response = self.client.request(
+            "POST", "/oauth/token", data=data, translate=_translate_oauth
+        )
+        token = response.json()
+        return TokenSet(access_token=str(token["access_token"]))
+
+    def refresh_token(self) -> TokenSet:
+        """Mastodon tokens never expire: check the token and return it as is."""
+        self.verify()
+        return TokenSet(access_token=self.connection.secret("access_token"))
+
+    def verify(self) -> AccountInfo:
+        account = self._json("GET", "/api/v1/accounts/verify_credentials")
+        return AccountInfo(
+            remote_id=str(account["id"]),
+            handle=str(account.get("acct") or account.get("username") or ""),
+            display_name=str(account.get("display_name") or ""),
+            followers=int(account.get("followers_count") or 0),
+            profile_url=str(account.get("url") or ""),
+        )
+
+
+def _pkce_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _translate_oauth(response: httpx.Response) -> NetworkError | None:
+    if response.status_code in (400, 401):
+        return AuthExpired(
+            "Mastodon-instansen godkendte ikke forbindelsen. Prøv at forbinde "
+            "kontoen igen.",
+            network="mastodon",
+            network_message=_error_text(response),
+            http_status=response.status_code,
+        )
+    return translate(response)
