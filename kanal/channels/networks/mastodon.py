@@ -32,8 +32,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 import httpx
-import regex
 
+from . import text as kanal_text
 from .base import (
     AccountInfo,
     Capabilities,
@@ -285,36 +285,33 @@ def translate(response: httpx.Response) -> NetworkError | None:
 # Text
 
 
-_URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_URL_TRAILING = ".,:;!?)]}'\""
 _MENTION_RE = re.compile(
     r"(?<![\w/])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)(@[\w.-]*\w)?", re.IGNORECASE
 )
 
 
-def _urls(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for match in _URL_RE.finditer(text):
-        start, end = match.span()
-        while end > start and text[end - 1] in _URL_TRAILING:
-            end -= 1
-        spans.append((start, end))
-    return spans
-
-
 def count_mastodon_text(text: str, *, characters_reserved_per_url: int = 23) -> int:
     """Mastodon's count: graphemes, each URL as a fixed reserve, remote mentions
-    as their local part (``@name@server`` counts as ``@name``)."""
-    placeholder = "x" * characters_reserved_per_url
+    as their local part (``@name@server`` counts as ``@name``).
+
+    Unlike ``text.mastodon_length`` only URLs with a scheme get the reserve:
+    Mastodon's validator extracts URLs without ``extract_url_without_protocol``,
+    so a bare ``kk.dk`` counts as its 5 characters.
+    """
     pieces = []
     position = 0
-    for start, end in _urls(text):
-        pieces.append(text[position:start])
-        pieces.append(placeholder)
-        position = end
-    pieces.append(text[position:])
-    countable = _MENTION_RE.sub(lambda m: "@" + m.group(1), "".join(pieces))
-    return len(regex.findall(r"\X", countable))
+    for url in kanal_text.find_urls(text):
+        if not url.value.lower().startswith(("http://", "https://")):
+            continue
+        pieces.append(_shorten_mentions(text[position : url.start]))
+        pieces.append("x" * characters_reserved_per_url)
+        position = url.end
+    pieces.append(_shorten_mentions(text[position:]))
+    return kanal_text.grapheme_count("".join(pieces))
+
+
+def _shorten_mentions(text: str) -> str:
+    return _MENTION_RE.sub(lambda m: "@" + m.group(1), text)
 
 
 _BREAK_RE = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)

@@ -689,6 +689,7 @@ def test_urls_count_as_23_and_remote_mentions_as_their_local_part():
     assert count_mastodon_text(f"Se {long_url}.") == 3 + 23 + 1
     assert count_mastodon_text("@anna@mastodon.social hej") == len("@anna hej")
     assert count_mastodon_text("👍🏽 ok") == 4
+    assert count_mastodon_text("Se kk.dk") == 8
 
 
 def test_media_problems_are_all_reported(adapter):
