@@ -1,0 +1,475 @@
+"""The contract every network adapter must keep, run against its emulator.
+
+Subclass ``NetworkContractTests`` in ``test_contract_<slug>.py``::
+
+    class TestFacebookContract(NetworkContractTests):
+        network = "facebook"
+        base_path = "/v25.0"
+
+and override a hook where the network differs (``make_connection``,
+``make_comment``, ``make_hashtag_post``, ``stored_item_id``,
+``connection_with_tokens``, ``sample_image``, ``provision_options``). An
+operation is tested only when ``capabilities().supports`` lists it; one that
+is not listed must raise ``NotSupported``. Each error class is forced through
+the sandbox's fault injection.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+import httpx
+import pytest
+
+from kanal.channels.networks import adapter_class
+from kanal.channels.networks.base import (
+    OPERATIONS,
+    Connection,
+    MediaItem,
+    NetworkAdapter,
+    OutgoingPost,
+    PublishResult,
+    TokenSet,
+)
+from kanal.channels.networks.errors import (
+    AuthExpired,
+    NotSupported,
+    OutcomeUnknown,
+    QuotaExhausted,
+    RateLimited,
+    Rejected,
+    TransientError,
+)
+
+pytestmark = pytest.mark.sandbox
+
+DANISH_WORDS = ("ikke", "netværk", "opslag", " og ", " er ", "prøv", "kan ",
+                "konto", "vent", "igen", "for ", "til ", "med ")
+
+UNSUPPORTED_CALLS = {
+    "delete": lambda a: a.delete("1"),
+    "reply": lambda a: a.reply("1", "Tak for din kommentar."),
+    "hide": lambda a: a.hide("1"),
+    "repost": lambda a: a.repost("1"),
+    "fetch_inbox": lambda a: a.fetch_inbox(),
+    "fetch_metrics": lambda a: a.fetch_metrics(()),
+    "search_hashtag": lambda a: a.search_hashtag("voreskbh"),
+    "refresh_token": lambda a: a.refresh_token(),
+    "verify": lambda a: a.verify(),
+}
+
+
+def assert_danish(message: str) -> None:
+    lowered = f" {message.lower()} "
+    assert message.strip(), "the error has no message for the editor"
+    assert any(word in lowered for word in DANISH_WORDS), (
+        f"the message does not look Danish: {message!r}"
+    )
+
+
+def unique(label: str) -> str:
+    return f"{label} ({uuid.uuid4().hex[:8]})"
+
+
+class NetworkContractTests:
+    """Shared behaviour tests; subclasses set ``network`` (and hooks)."""
+
+    network: ClassVar[str] = ""
+    # Appended to ``<sandbox>/<slug>`` to make ``Connection.base_url``.
+    base_path: ClassVar[str] = ""
+    # True for networks with a rolling publishing quota (Instagram, Threads).
+    has_quota: ClassVar[bool] = False
+    # The client timeout for the OutcomeUnknown test, and the sandbox's delay.
+    short_timeout: ClassVar[float] = 0.5
+    timeout_delay_ms: ClassVar[int] = 2000
+    link: ClassVar[str] = "https://www.kk.dk/nyheder/badezoner-aabner"
+
+    # -- hooks ----------------------------------------------------------------
+
+    def provision_options(self) -> dict:
+        return {"followers": 1234}
+
+    def make_connection(self, sandbox, account) -> Connection:
+        return Connection(
+            network=self.network,
+            base_url=sandbox.base_url(self.network, self.base_path),
+            account_id=account.account_id,
+            handle=account.handle,
+            credentials={k: str(v) for k, v in account.tokens.items() if v},
+        )
+
+    def connection_with_tokens(
+        self, connection: Connection, tokens: TokenSet
+    ) -> Connection:
+        credentials = dict(connection.credentials)
+        credentials["access_token"] = tokens.access_token
+        if tokens.refresh_token:
+            credentials["refresh_token"] = tokens.refresh_token
+        credentials.update(tokens.extra)
+        return replace(connection, credentials=credentials,
+                       token_expires_at=tokens.expires_at)
+
+    def make_adapter(self, connection: Connection, *, timeout: float | None = None):
+        adapter = adapter_class(self.network)(connection)
+        if timeout is not None:
+            adapter.client._client.timeout = httpx.Timeout(timeout)
+        return adapter
+
+    def sample_image(self, sandbox, *, alt_text: str = "", name: str = "square.jpg"):
+        url = f"{sandbox.url}/_sandbox/media/{name}"
+        data = httpx.get(url).content
+        return MediaItem(
+            kind="image", mime_type="image/jpeg", alt_text=alt_text, data=data,
+            public_url=url, filename=name, width=1080, height=1080,
+        )
+
+    def make_comment(self, sandbox, account, post_remote_id: str, text: str) -> str:
+        """A citizen's comment on our post; returns its remote id."""
+        made = sandbox.citizen(self.network, text,
+                               parent_id=self.stored_item_id(post_remote_id))
+        return made["item_id"]
+
+    def make_hashtag_post(self, sandbox, account, text: str) -> None:
+        sandbox.citizen(self.network, text, kind="post",
+                        account=f"citizen-{uuid.uuid4().hex[:8]}",
+                        author_name="Mette Borger")
+
+    def stored_item_id(self, remote_id: str) -> str:
+        """The sandbox's item id for an adapter's remote id (usually the same)."""
+        return remote_id
+
+    # -- fixtures and helpers -----------------------------------------------------
+
+    @pytest.fixture
+    def account(self, sandbox):
+        return sandbox.provision(self.network, **self.provision_options())
+
+    @pytest.fixture
+    def connection(self, sandbox, account) -> Connection:
+        return self.make_connection(sandbox, account)
+
+    @pytest.fixture
+    def adapter(self, connection) -> NetworkAdapter:
+        return self.make_adapter(connection)
+
+    def require(self, adapter: NetworkAdapter, operation: str) -> None:
+        if operation not in adapter.capabilities().supports:
+            pytest.skip(f"{self.network} does not support {operation}")
+
+    def outgoing(self, sandbox, adapter, text: str, **fields) -> OutgoingPost:
+        if adapter.capabilities().requires_media and "media" not in fields:
+            fields["media"] = (self.sample_image(sandbox, alt_text="Havnebadet"),)
+        return OutgoingPost(text=text, **fields)
+
+    def publish(self, sandbox, adapter, text: str = "", **fields) -> PublishResult:
+        text = text or unique("Havnebadet på Islands Brygge åbner i dag")
+        return adapter.publish(self.outgoing(sandbox, adapter, text, **fields),
+                               idempotency_key=uuid.uuid4().hex)
+
+    def fail_next(self, sandbox, account, kind: str, operation: str = "publish",
+                  **opts) -> None:
+        sandbox.fault(self.network, kind, operation=operation,
+                      account=account.account_id, **opts)
+
+    # -- capabilities and validation -------------------------------------------
+
+    def test_adapter_is_registered_under_its_network(self, adapter):
+        assert adapter.network == self.network
+        assert adapter.api_version
+
+    def test_capabilities_list_only_known_operations(self, adapter):
+        capabilities = adapter.capabilities()
+        assert capabilities.supports <= OPERATIONS
+        assert "publish" in capabilities.supports
+        assert capabilities.max_text_length > 0
+        assert capabilities.text_counting
+
+    @pytest.mark.parametrize("operation", sorted(UNSUPPORTED_CALLS))
+    def test_unsupported_operation_raises_not_supported(self, adapter, operation):
+        if operation in adapter.capabilities().supports:
+            pytest.skip(f"{self.network} supports {operation}")
+        with pytest.raises(NotSupported):
+            UNSUPPORTED_CALLS[operation](adapter)
+
+    def test_validate_refuses_too_long_text_in_danish(self, sandbox, adapter):
+        limit = adapter.capabilities().max_text_length
+        post = self.outgoing(sandbox, adapter, "a" * (limit + 1))
+        problems = adapter.validate(post)
+        too_long = [p for p in problems if p.code == "text_too_long"]
+        assert len(too_long) == 1
+        assert too_long[0].limit == limit
+        assert_danish(too_long[0].message)
+
+    def test_validate_accepts_text_at_the_limit(self, sandbox, adapter):
+        limit = adapter.capabilities().max_text_length
+        post = self.outgoing(sandbox, adapter, "a" * limit)
+        assert adapter.count_text("a" * limit) == limit
+        assert [p.code for p in adapter.validate(post) if p.field == "text"] == []
+
+    # -- connection ------------------------------------------------------------------
+
+    def test_verify_returns_the_connected_account(self, adapter, account):
+        self.require(adapter, "verify")
+        info = adapter.verify()
+        assert info.remote_id == account.account_id
+        assert info.handle == account.handle
+        assert info.followers == account.followers
+
+    def test_verify_with_expired_token_raises_auth_expired(
+        self, sandbox, adapter, account
+    ):
+        self.require(adapter, "verify")
+        self.fail_next(sandbox, account, "expired_token", operation="verify")
+        with pytest.raises(AuthExpired) as caught:
+            adapter.verify()
+        assert_danish(caught.value.message)
+
+    def test_refresh_token_returns_a_working_token(self, adapter, connection):
+        self.require(adapter, "refresh_token")
+        tokens = adapter.refresh_token()
+        assert tokens.access_token
+        if tokens.expires_at is not None:
+            assert tokens.expires_at.tzinfo is not None
+        if "verify" in adapter.capabilities().supports:
+            fresh = self.make_adapter(self.connection_with_tokens(connection, tokens))
+            assert fresh.verify().remote_id == connection.account_id
+
+    def test_refresh_token_refused_raises_auth_expired(
+        self, sandbox, adapter, account
+    ):
+        self.require(adapter, "refresh_token")
+        self.fail_next(sandbox, account, "expired_token", operation="token")
+        with pytest.raises(AuthExpired):
+            adapter.refresh_token()
+
+    # -- publishing ------------------------------------------------------------------
+
+    def test_publish_text_creates_exactly_one_post(self, sandbox, adapter, account):
+        text = unique("Sommerens første badedag i Københavns havn")
+        result = self.publish(sandbox, adapter, text)
+        assert result.remote_id
+        assert result.url.startswith("http")
+        stored = sandbox.item(self.network, self.stored_item_id(result.remote_id))
+        assert stored is not None
+        assert text in stored["text"]
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log] == [self.stored_item_id(result.remote_id)]
+
+    def test_publish_link_keeps_the_link(self, sandbox, adapter):
+        self.require(adapter, "link_posts")
+        result = self.publish(sandbox, adapter, unique("Læs mere om badezonerne"),
+                              link=self.link)
+        stored = sandbox.item(self.network, self.stored_item_id(result.remote_id))
+        assert self.link in json.dumps(stored)
+
+    def test_publish_image_keeps_alt_text(self, sandbox, adapter, account):
+        if adapter.capabilities().max_images < 1:
+            pytest.skip(f"{self.network} takes no images")
+        alt = unique("Børn hopper i vandet ved Islands Brygge")
+        image = self.sample_image(sandbox, alt_text=alt)
+        result = self.publish(sandbox, adapter, media=(image,))
+        assert result.remote_id
+        everything = json.dumps(sandbox.items(self.network, account.account_id,
+                                              include_deleted=True))
+        assert alt in everything
+
+    def test_publish_several_images_in_one_post(self, sandbox, adapter, account):
+        if adapter.capabilities().max_images < 2:
+            pytest.skip(f"{self.network} takes at most one image")
+        alts = [unique("Havnebadet set fra broen"), unique("Livredder på tårnet")]
+        media = tuple(self.sample_image(sandbox, alt_text=a) for a in alts)
+        result = self.publish(sandbox, adapter, media=media)
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log] == [self.stored_item_id(result.remote_id)]
+        everything = json.dumps(sandbox.items(self.network, account.account_id,
+                                              include_deleted=True))
+        assert all(alt in everything for alt in alts)
+
+    def test_delete_removes_the_post(self, sandbox, adapter):
+        self.require(adapter, "delete")
+        result = self.publish(sandbox, adapter)
+        adapter.delete(result.remote_id)
+        stored = sandbox.item(self.network, self.stored_item_id(result.remote_id))
+        assert stored["deleted_at"] is not None
+
+    def test_find_published_returns_none_for_a_post_never_made(self, adapter):
+        found = adapter.find_published(
+            idempotency_key=uuid.uuid4().hex, text=unique("Aldrig sendt"),
+            since=datetime.now(UTC) - timedelta(minutes=5),
+        )
+        assert found is None
+
+    def test_find_published_finds_a_published_post(self, sandbox, adapter):
+        text = unique("Kulturnatten i Rådhushallen")
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - timedelta(seconds=5)
+        checkpoints: dict = {}
+        result = adapter.publish(self.outgoing(sandbox, adapter, text),
+                                 idempotency_key=key,
+                                 on_checkpoint=checkpoints.update)
+        found = adapter.find_published(idempotency_key=key, text=text, since=since,
+                                       checkpoint=checkpoints or None)
+        assert found is not None
+        assert found.remote_id == result.remote_id
+
+    # -- dialogue ----------------------------------------------------------------------
+
+    def test_reply_answers_a_citizen_comment(self, sandbox, adapter, account):
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id,
+                                       "Hvornår lukker badet i aften?")
+        answer = adapter.reply(comment_id, "Badet lukker kl. 19. Mvh. Kommunen",
+                               idempotency_key=uuid.uuid4().hex)
+        stored = sandbox.item(self.network, self.stored_item_id(answer.remote_id))
+        assert stored["parent_id"] == self.stored_item_id(comment_id)
+        assert "Badet lukker kl. 19" in stored["text"]
+        assert stored["author_id"] in (account.account_id, "")
+
+    def test_hide_and_unhide_a_comment(self, sandbox, adapter, account):
+        self.require(adapter, "hide")
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id,
+                                       "Mit CPR-nummer er 010101-1234")
+        adapter.hide(comment_id)
+        assert sandbox.item(self.network, self.stored_item_id(comment_id))["hidden"]
+        adapter.hide(comment_id, hidden=False)
+        assert not sandbox.item(self.network,
+                                self.stored_item_id(comment_id))["hidden"]
+
+    def test_fetch_inbox_returns_comments_newer_than_the_cursor(
+        self, sandbox, adapter, account
+    ):
+        self.require(adapter, "fetch_inbox")
+        post = self.publish(sandbox, adapter)
+        first = unique("Tak for info! Er der livredder i weekenden?")
+        self.make_comment(sandbox, account, post.remote_id, first)
+        page = adapter.fetch_inbox()
+        by_text = {item.text: item for item in page.items}
+        assert first in by_text
+        seen = by_text[first]
+        assert seen.author_name
+        assert seen.created_at.tzinfo is not None
+        if seen.kind in ("comment", "reply"):
+            assert seen.post_remote_id == post.remote_id
+        second = unique("Super, vi kommer med ungerne")
+        self.make_comment(sandbox, account, post.remote_id, second)
+        later = adapter.fetch_inbox(since=page.cursor)
+        texts = [item.text for item in later.items]
+        assert second in texts
+        assert first not in texts
+
+    # -- measurement and listening ---------------------------------------------------
+
+    def test_fetch_metrics_names_each_metric_with_the_api_version(
+        self, sandbox, adapter, account
+    ):
+        self.require(adapter, "fetch_metrics")
+        post = self.publish(sandbox, adapter)
+        snapshot = adapter.fetch_metrics((post.remote_id,))
+        followers = [m for m in snapshot.account if m.kind == "followers"]
+        assert followers and followers[0].value == account.followers
+        assert post.remote_id in snapshot.posts
+        every = [*snapshot.account, *snapshot.posts[post.remote_id]]
+        assert all(m.api_version == adapter.api_version for m in every)
+        assert all(m.name and m.value >= 0 for m in every)
+
+    def test_search_hashtag_finds_recent_public_posts(self, sandbox, adapter, account):
+        self.require(adapter, "search_hashtag")
+        tag = f"kbhtest{uuid.uuid4().hex[:6]}"
+        text = f"Dejlig aften på Islands Brygge #{tag}"
+        self.make_hashtag_post(sandbox, account, text)
+        page = adapter.search_hashtag(tag)
+        assert page.tag == tag
+        assert text in [p.text for p in page.posts]
+
+    # -- errors, each forced through a fault ----------------------------------------
+
+    def test_server_error_raises_transient_error(self, sandbox, adapter, account):
+        self.fail_next(sandbox, account, "server_error")
+        with pytest.raises(TransientError) as caught:
+            self.publish(sandbox, adapter)
+        assert not isinstance(caught.value, RateLimited)
+        assert sandbox.published(self.network, account.account_id) == []
+
+    def test_rate_limit_raises_rate_limited_with_a_wait(
+        self, sandbox, adapter, account
+    ):
+        self.fail_next(sandbox, account, "rate_limit")
+        with pytest.raises(RateLimited) as caught:
+            self.publish(sandbox, adapter)
+        error = caught.value
+        assert not isinstance(error, QuotaExhausted)
+        assert error.retry_after is not None or error.reset_at is not None
+        assert_danish(error.message)
+
+    def test_rate_limit_on_a_read_raises_rate_limited(self, sandbox, adapter, account):
+        self.require(adapter, "fetch_inbox")
+        self.fail_next(sandbox, account, "rate_limit", operation="inbox")
+        with pytest.raises(RateLimited):
+            adapter.fetch_inbox()
+
+    def test_expired_token_raises_auth_expired(self, sandbox, adapter, account):
+        self.fail_next(sandbox, account, "expired_token")
+        with pytest.raises(AuthExpired) as caught:
+            self.publish(sandbox, adapter)
+        assert_danish(caught.value.message)
+
+    def test_policy_block_raises_rejected_in_danish(self, sandbox, adapter, account):
+        self.fail_next(sandbox, account, "policy_block")
+        with pytest.raises(Rejected) as caught:
+            self.publish(sandbox, adapter)
+        assert caught.value.network_code not in (None, "")
+        assert_danish(caught.value.message)
+
+    def test_duplicate_raises_rejected_with_the_network_code(
+        self, sandbox, adapter, account
+    ):
+        self.fail_next(sandbox, account, "duplicate")
+        with pytest.raises(Rejected) as caught:
+            self.publish(sandbox, adapter)
+        assert caught.value.network_code not in (None, "")
+        assert_danish(caught.value.message)
+        assert sandbox.published(self.network, account.account_id) == []
+
+    def test_invalid_media_raises_rejected(self, sandbox, adapter, account):
+        if adapter.capabilities().max_images < 1:
+            pytest.skip(f"{self.network} takes no images")
+        self.fail_next(sandbox, account, "invalid_media", operation="media")
+        image = self.sample_image(sandbox, alt_text="Et billede")
+        with pytest.raises(Rejected) as caught:
+            self.publish(sandbox, adapter, media=(image,))
+        assert_danish(caught.value.message)
+
+    def test_quota_exhausted_raises_quota_exhausted(self, sandbox, adapter, account):
+        if not self.has_quota:
+            pytest.skip(f"{self.network} has no publishing quota")
+        self.fail_next(sandbox, account, "quota_exhausted")
+        with pytest.raises(QuotaExhausted) as caught:
+            self.publish(sandbox, adapter)
+        assert caught.value.reset_at is not None or caught.value.retry_after
+        assert_danish(caught.value.message)
+
+    def test_timeout_after_create_is_outcome_unknown_then_reconciled_once(
+        self, sandbox, connection, account
+    ):
+        adapter = self.make_adapter(connection, timeout=self.short_timeout)
+        text = unique("Borgermøde om Lynetteholm")
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - timedelta(seconds=5)
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, "timeout_after_create",
+                       delay_ms=self.timeout_delay_ms)
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(self.outgoing(sandbox, adapter, text),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        found = adapter.find_published(idempotency_key=key, text=text, since=since,
+                                       checkpoint=checkpoints or None)
+        assert found is not None
+        log = sandbox.published(self.network, account.account_id)
+        assert len(log) == 1
+        assert log[0]["item_id"] == self.stored_item_id(found.remote_id)
