@@ -24,16 +24,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import httpx
 
-from .base import TokenSet
+from .base import (
+    AccountInfo,
+    Checkpoint,
+    Connection,
+    InboxPage,
+    NetworkAdapter,
+    OutgoingPost,
+    PublishResult,
+    TokenSet,
+)
 from .errors import (
     AuthExpired,
     NetworkError,
+    OutcomeUnknown,
     QuotaExhausted,
     RateLimited,
     Rejected,
@@ -61,6 +75,7 @@ SUBCODE_IMAGE_TOO_LARGE = 2207004  # code 36000
 SUBCODE_SPAM = 2207051  # code 4
 SUBCODE_BUILDER_NOT_FOUND = 2207008  # code 24
 SUBCODE_CREATE_FAILED = 2207032  # code -1
+SUBCODE_MEDIA_DOWNLOAD_FAILED = 2207052  # code 9004: could not fetch the URL
 
 # Platform rate limits use a rolling hour; without a better hint, wait a while.
 DEFAULT_THROTTLE_SECONDS = 300.0
@@ -303,6 +318,12 @@ def error_for(
             "Ret teksten, hvis det skal ud igen.",
             **kw,
         )
+    if code == 9004 or sub == SUBCODE_MEDIA_DOWNLOAD_FAILED:
+        return Rejected(
+            "Netværket kunne ikke hente mediet fra dets adresse. Tjek at filen "
+            "findes og er et understøttet billede eller en video, og prøv igen.",
+            **kw,
+        )
     if code == 1609005:
         return Rejected(
             "Netværket kunne ikke hente linket. Tjek at adressen virker.", **kw
@@ -407,8 +428,12 @@ def token_request(
     *,
     network: str = "",
     now: datetime | None = None,
+    method: str = "GET",
 ) -> TokenSet:
-    """GET a token endpoint; a refused token raises ``AuthExpired``."""
+    """Call a token endpoint; a refused token raises ``AuthExpired``.
+
+    GET sends ``params`` in the query, POST as a form.
+    """
 
     def translate_token(response: httpx.Response) -> NetworkError | None:
         error = translate(response, network=network)
@@ -421,8 +446,12 @@ def token_request(
             )
         return error
 
-    response = client.request("GET", path, params=dict(params),
-                              translate=translate_token)
+    if method.upper() == "POST":
+        response = client.request("POST", path, data=dict(params),
+                                  translate=translate_token)
+    else:
+        response = client.request("GET", path, params=dict(params),
+                                  translate=translate_token)
     body = response.json()
     if not body.get("access_token"):
         raise AuthExpired(network=network, network_message="no access_token")
@@ -507,3 +536,488 @@ def refresh_allowed(issued_at: datetime | None, *, now: datetime | None = None) 
     if issued_at is None:
         return True
     return (now or datetime.now(UTC)) - issued_at >= MIN_REFRESH_AGE
+
+
+# --------------------------------------------------------------------------
+# Inbox cursors: Graph timestamps have whole seconds, so the cursor keeps the
+# newest time seen and the ids seen at exactly that time.
+
+
+def inbox_page(items, since: str | None, *, own_handle: str = "") -> InboxPage:
+    """The items newer than cursor ``since`` (oldest first) and the next cursor.
+
+    The account's own comments and replies are left out.
+    """
+    after, seen = _read_cursor(since)
+    fresh = [
+        item for item in items
+        if (after is None or item.created_at > after
+            or (item.created_at == after and item.remote_id not in seen))
+        and not (own_handle and item.author_name == own_handle)
+    ]
+    fresh.sort(key=lambda item: item.created_at)
+    return InboxPage(items=tuple(fresh), cursor=_write_cursor(fresh, after, seen))
+
+
+def _read_cursor(cursor: str | None) -> tuple[datetime | None, set[str]]:
+    if not cursor:
+        return None, set()
+    try:
+        state = json.loads(cursor)
+        return parse_time(state.get("t")), set(state.get("ids", []))
+    except (ValueError, AttributeError):
+        return parse_time(cursor), set()
+
+
+def _write_cursor(items, after: datetime | None, seen: set[str]) -> str:
+    if not items:
+        if after is None:
+            return ""
+        return json.dumps({"t": after.isoformat(), "ids": sorted(seen)})
+    newest = max(item.created_at for item in items)
+    ids = {item.remote_id for item in items if item.created_at == newest}
+    if newest == after:
+        ids |= seen
+    return json.dumps({"t": newest.isoformat(), "ids": sorted(ids)})
+
+
+# --------------------------------------------------------------------------
+# Container publishing (Instagram and Threads)
+
+CONTAINER_DONE = "FINISHED"
+CONTAINER_PUBLISHED = "PUBLISHED"
+CONTAINER_GONE = frozenset({"EXPIRED", "ERROR", "MISSING"})
+
+
+def parse_time(value) -> datetime | None:
+    """A Graph timestamp (``2026-11-28T10:00:00+0000``) as an aware datetime."""
+    if not value:
+        return None
+    text = str(value)
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def metric_value(entry: Mapping) -> int | None:
+    """The number in one ``insights`` entry (``total_value`` or ``values``)."""
+    total = entry.get("total_value")
+    if isinstance(total, Mapping) and "value" in total:
+        return _int_or_none(total.get("value"))
+    values = entry.get("values")
+    if isinstance(values, list) and values:
+        numbers = [_int_or_none(v.get("value")) for v in values if isinstance(v, dict)]
+        numbers = [n for n in numbers if n is not None]
+        if not numbers:
+            return None
+        return numbers[0] if len(numbers) == 1 else sum(numbers)
+    return None
+
+
+logger = logging.getLogger("kanal.networks.graph")
+
+# Clocks differ; a post found a little before its container's time is still it.
+CHECKPOINT_CLOCK_SLACK = timedelta(minutes=10)
+
+
+def _checkpoint_time(state: Mapping[str, str]) -> datetime | None:
+    created = parse_time(state.get("created_at"))
+    return created - CHECKPOINT_CLOCK_SLACK if created else None
+
+_VERSION_IN_URL = re.compile(r"/(v\d+(?:\.\d+)?)/?$")
+
+
+class GraphAdapter(NetworkAdapter):
+    """What Instagram and Threads share: Graph calls and the container flow.
+
+    Publishing is create container → wait until ``FINISHED`` → check the
+    rolling quota → publish. The container id is reported through
+    ``on_checkpoint`` before anything is published, and a retry resumes from
+    it: a ``PUBLISHED`` container is looked up instead of published again; an
+    expired one is made again.
+
+    Polling follows ``Connection.settings`` ``container_poll_seconds`` and
+    ``container_poll_attempts`` (Meta advises once a minute for at most five
+    minutes); ``sleep`` is injectable so tests need not wait.
+    """
+
+    #: Field of the container that holds the state, and the fields to ask for.
+    status_key: ClassVar[str] = "status_code"
+    status_fields: ClassVar[str] = "status_code,status"
+    publish_edge: ClassVar[str] = "media_publish"
+    limit_edge: ClassVar[str] = "content_publishing_limit"
+    media_edge: ClassVar[str] = "media"
+    text_field: ClassVar[str] = "caption"
+    default_quota_total: ClassVar[int] = 100
+    poll_seconds_default: ClassVar[float] = 60.0
+    poll_attempts_default: ClassVar[int] = 6
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        client=None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        super().__init__(connection, client=client)
+        self.sleep = sleep or time.sleep
+        found = _VERSION_IN_URL.search(connection.base_url.rstrip("/") + "/")
+        if found:
+            self.api_version = found.group(1)
+
+    # -- calls ---------------------------------------------------------------
+
+    @property
+    def account_id(self) -> str:
+        return self.connection.account_id
+
+    def _translate(self, response: httpx.Response) -> NetworkError | None:
+        return translate(response, network=self.network)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping | None = None,
+        data: Mapping | None = None,
+    ) -> dict:
+        query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        query["access_token"] = self.connection.secret("access_token")
+        kwargs = {"params": query}
+        if data is not None:
+            kwargs["data"] = {k: v for k, v in data.items() if v not in (None, "")}
+        response = self.client.request(
+            method, path, translate=self._translate, **kwargs
+        )
+        try:
+            body = response.json()
+        except ValueError as e:
+            raise TransientError(
+                network=self.network, http_status=response.status_code,
+                network_message="answer was not JSON",
+            ) from e
+        return body if isinstance(body, dict) else {"data": body}
+
+    def get(self, path: str, **params) -> dict:
+        return self.call("GET", path, params=params)
+
+    def post(self, path: str, data: Mapping | None = None, **params) -> dict:
+        return self.call("POST", path, params=params, data=data or {})
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def _setting(self, name: str, default: float) -> float:
+        try:
+            return float(self.connection.settings.get(name, default))
+        except (TypeError, ValueError):
+            return default
+
+    # -- containers ---------------------------------------------------------
+
+    def create_container(self, fields: Mapping) -> str:
+        body = self.post(f"/{self.account_id}/{self.container_edge}", data=fields)
+        return str(body["id"])
+
+    container_edge: ClassVar[str] = "media"
+
+    def container_status(self, container_id: str) -> tuple[str, str]:
+        """``(state, detail)``; ``MISSING`` when the network no longer knows it."""
+        try:
+            body = self.get(f"/{container_id}", fields=self.status_fields)
+        except Rejected as e:
+            if str(e.network_code).startswith(("24", "100")):
+                return "MISSING", e.network_message
+            raise
+        state = str(body.get(self.status_key) or "")
+        detail = str(body.get(self.status_detail_key) or "")
+        return state.upper(), detail
+
+    status_detail_key: ClassVar[str] = "status"
+
+    def wait_until_finished(self, container_id: str) -> str:
+        """Poll until ``FINISHED``; returns the final state (or raises)."""
+        interval = self._setting("container_poll_seconds", self.poll_seconds_default)
+        attempts = max(
+            1, int(self._setting("container_poll_attempts",
+                                 self.poll_attempts_default))
+        )
+        state, detail = "", ""
+        for attempt in range(attempts):
+            state, detail = self.container_status(container_id)
+            if state != "IN_PROGRESS":
+                break
+            if attempt + 1 < attempts:
+                self.sleep(interval)
+        if state in (CONTAINER_DONE, CONTAINER_PUBLISHED) or state in CONTAINER_GONE:
+            return state
+        if state == "IN_PROGRESS":
+            raise TransientError(
+                "Netværket er ikke færdigt med at behandle mediet endnu. "
+                "Kanal prøver igen om lidt og fortsætter, hvor det slap.",
+                retry_after=max(interval, 30.0),
+                network=self.network,
+                network_message=f"container {state}",
+            )
+        raise Rejected(network=self.network, network_message=f"{state} {detail}")
+
+    def container_error(self, detail: str) -> Rejected:
+        return Rejected(
+            "Netværket kunne ikke behandle mediet. Tjek at billedet eller "
+            "videoen har et understøttet format og en gyldig adresse, og prøv "
+            "igen.",
+            network=self.network,
+            network_code="ERROR",
+            network_message=detail,
+        )
+
+    # -- quota ----------------------------------------------------------------
+
+    def publishing_limit(self) -> tuple[int, int, int]:
+        """``(used, total, duration_seconds)`` from the live limit edge."""
+        body = self.get(
+            f"/{self.account_id}/{self.limit_edge}", fields="quota_usage,config"
+        )
+        entries = body.get("data") or [{}]
+        entry = entries[0] if isinstance(entries[0], dict) else {}
+        config = entry.get("config") or {}
+        used = _int_or_none(entry.get("quota_usage")) or 0
+        total = _int_or_none(config.get("quota_total")) or self.default_quota_total
+        duration = _int_or_none(config.get("quota_duration")) or 86400
+        return used, total, duration
+
+    def quota_reset_at(self, total: int, duration: int) -> datetime | None:
+        """When a slot frees: the oldest of the last ``total`` posts + duration."""
+        try:
+            body = self.get(
+                f"/{self.account_id}/{self.media_edge}",
+                fields="id,timestamp", limit=total,
+            )
+        except NetworkError:
+            return None
+        stamps = sorted(
+            (t for t in (parse_time(m.get("timestamp"))
+                         for m in body.get("data", [])) if t),
+            reverse=True,
+        )
+        if len(stamps) < total:
+            return None
+        return stamps[total - 1] + timedelta(seconds=duration)
+
+    def quota_exhausted(self, total: int, duration: int, **kw) -> QuotaExhausted:
+        reset_at = self.quota_reset_at(total, duration)
+        now = self.now()
+        if reset_at is None or reset_at <= now:
+            reset_at = now + timedelta(hours=1)
+        retry_after = max(60.0, (reset_at - now).total_seconds())
+        clock = reset_at.strftime("%d.%m. kl. %H:%M UTC")
+        return QuotaExhausted(
+            f"Kontoen har brugt sin kvote på {total} opslag i døgnet via "
+            f"{self.display_name}s API. Opslaget venter og sendes, når der "
+            f"er plads igen (tidligst {clock}).",
+            retry_after=retry_after,
+            reset_at=reset_at,
+            network=self.network,
+            **kw,
+        )
+
+    def ensure_quota(self) -> None:
+        used, total, duration = self.publishing_limit()
+        if used >= total:
+            raise self.quota_exhausted(
+                total, duration, network_message=f"quota_usage {used}/{total}"
+            )
+
+    # -- the flow -------------------------------------------------------------
+
+    def build_container(self, post: OutgoingPost) -> str:
+        """Create the container(s) for ``post`` and return the one to publish."""
+        raise NotImplementedError
+
+    def text_for(self, post: OutgoingPost) -> str:
+        return post.text
+
+    def result_for(self, media_id: str) -> PublishResult:
+        raise NotImplementedError
+
+    def publish(
+        self,
+        post: OutgoingPost,
+        *,
+        idempotency_key: str,
+        checkpoint: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    ) -> PublishResult:
+        report = on_checkpoint or (lambda _state: None)
+        state = dict(checkpoint or {})
+        if state.get("media_id"):
+            return self.result_for(state["media_id"])
+        started = self.now()
+        container = state.get("container_id", "")
+        if container:
+            status, _detail = self.container_status(container)
+            if status == CONTAINER_PUBLISHED:
+                found = self.find_by_text(
+                    self.text_for(post), since=_checkpoint_time(state)
+                )
+                if found is None:
+                    raise OutcomeUnknown(
+                        "Opslaget er udgivet, men Kanal kan ikke finde det på "
+                        "kontoen endnu. Kanal tjekker igen senere.",
+                        network=self.network,
+                        network_message=f"container {container} PUBLISHED",
+                    )
+                report({**state, "media_id": found.remote_id})
+                return found
+            if status in CONTAINER_GONE:
+                logger.info("%s container %s is %s; making a new one",
+                            self.network, container, status)
+                container = ""
+        for attempt in range(2):
+            if not container:
+                container = self.build_container(post)
+                state = {"container_id": container,
+                         "created_at": self.now().isoformat()}
+                report(state)
+            status = self.wait_until_finished(container)
+            if status in CONTAINER_GONE:
+                if attempt == 0 and status != "ERROR":
+                    container = ""
+                    continue
+                raise self.container_error(self.container_status(container)[1])
+            if status == CONTAINER_PUBLISHED:
+                return self.publish(post, idempotency_key=idempotency_key,
+                                    checkpoint=state, on_checkpoint=on_checkpoint)
+            break
+        self.ensure_quota()
+        try:
+            body = self.post(f"/{self.account_id}/{self.publish_edge}",
+                             creation_id=container)
+        except QuotaExhausted as e:
+            raise self.quota_exhausted(
+                *self.publishing_limit()[1:],
+                network_code=e.network_code, network_message=e.network_message,
+                http_status=e.http_status,
+            ) from e
+        media_id = str(body["id"])
+        report({**state, "container_id": container, "media_id": media_id})
+        result = self.result_for(media_id)
+        if result.published_at is None:
+            result = PublishResult(result.remote_id, result.url, started)
+        return result
+
+    def find_by_text(
+        self, text: str, *, since: datetime | None
+    ) -> PublishResult | None:
+        """The newest own post whose text starts with ``text`` (after ``since``)."""
+        body = self.get(
+            f"/{self.account_id}/{self.media_edge}",
+            fields=f"id,{self.text_field},timestamp,permalink", limit=50,
+        )
+        wanted = text.strip()
+        for media in body.get("data", []):
+            stamp = parse_time(media.get("timestamp"))
+            if since is not None and stamp is not None and stamp < since:
+                continue
+            if str(media.get(self.text_field) or "").strip().startswith(wanted):
+                return PublishResult(
+                    str(media["id"]), str(media.get("permalink") or ""), stamp
+                )
+        return None
+
+    def find_published(
+        self,
+        *,
+        idempotency_key: str,
+        text: str,
+        since: datetime,
+        checkpoint: Checkpoint | None = None,
+    ) -> PublishResult | None:
+        state = dict(checkpoint or {})
+        if state.get("media_id"):
+            return self.result_for(state["media_id"])
+        if state.get("container_id"):
+            status, _detail = self.container_status(state["container_id"])
+            if status != CONTAINER_PUBLISHED:
+                return None
+            found = self.find_by_text(text, since=_checkpoint_time(state))
+            if found is None:
+                raise OutcomeUnknown(
+                    network=self.network,
+                    network_message="container PUBLISHED, media not listed",
+                )
+            return found
+        return self.find_by_text(text, since=since)
+
+    # -- tokens ---------------------------------------------------------------
+
+    def refresh_token(self) -> TokenSet:
+        token = self.connection.secret("access_token")
+        issued = token_issued_at(self.connection.credentials,
+                                 self.connection.token_expires_at)
+        if not refresh_allowed(issued, now=self.now()):
+            return TokenSet(
+                access_token=token,
+                expires_at=self.connection.token_expires_at,
+                extra={"refreshed": "no", "issued_at": issued.isoformat()},
+            )
+        return refresh_long_lived(self.client, network=self.network, token=token,
+                                  now=self.now())
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str = ""
+    ) -> TokenSet:
+        short = token_request(
+            self.client,
+            self.connection.settings.get("oauth_token_path", "/oauth/access_token"),
+            {
+                "client_id": self.connection.secret("client_id"),
+                "client_secret": self.connection.secret("client_secret"),
+                "grant_type": "authorization_code",
+                "redirect_uri": redirect_uri,
+                "code": code,
+            },
+            network=self.network,
+            now=self.now(),
+            method="POST",
+        )
+        tokens = exchange_long_lived(
+            self.client, network=self.network,
+            client_secret=self.connection.secret("client_secret"),
+            short_token=short.access_token, now=self.now(),
+        )
+        if short.extra.get("user_id") and not tokens.extra.get("user_id"):
+            tokens = TokenSet(tokens.access_token, tokens.refresh_token,
+                              tokens.expires_at,
+                              {**tokens.extra, "user_id": short.extra["user_id"]})
+        return tokens
+
+    authorize_url: ClassVar[str] = ""
+    scopes: ClassVar[tuple[str, ...]] = ()
+
+    def authorization_url(
+        self, *, redirect_uri: str, state: str, code_verifier: str = ""
+    ) -> str:
+        base = self.connection.settings.get("authorize_url", self.authorize_url)
+        query = httpx.QueryParams({
+            "client_id": self.connection.secret("client_id"),
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": ",".join(self.scopes),
+            "state": state,
+        })
+        return f"{base}?{query}"
+
+    def account_info(self, body: Mapping, profile_url: str) -> AccountInfo:
+        return AccountInfo(
+            remote_id=str(body.get("id") or self.account_id),
+            handle=str(body.get("username") or ""),
+            display_name=str(body.get("name") or body.get("username") or ""),
+            followers=_int_or_none(body.get("followers_count")),
+            profile_url=profile_url,
+        )

@@ -1,0 +1,431 @@
+"""Instagram business accounts through the Graph API (container flow)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from . import graph, text
+from .base import (
+    AccountInfo,
+    Capabilities,
+    HashtagPage,
+    HashtagPost,
+    InboxItem,
+    InboxPage,
+    Metric,
+    MetricsSnapshot,
+    OutgoingPost,
+    PublishResult,
+    ValidationProblem,
+)
+from .errors import NotSupported, QuotaExhausted, Rejected
+
+logger = logging.getLogger("kanal.networks.instagram")
+
+MAX_CAPTION = 2200
+MAX_HASHTAGS = 30
+MAX_MENTIONS = 20
+MAX_CAROUSEL = 10
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_VIDEO_BYTES = 300 * 1024 * 1024
+MIN_ASPECT = 4 / 5
+MAX_ASPECT = 1.91
+MIN_VIDEO_SECONDS = 3
+MAX_VIDEO_SECONDS = 15 * 60
+IMAGE_FORMATS = frozenset({"image/jpeg"})
+VIDEO_FORMATS = frozenset({"video/mp4", "video/quicktime"})
+HASHTAG_BUDGET = 30  # unique hashtags per account in a rolling 7 days
+
+MEDIA_METRICS = {
+    "views": "views",
+    "reach": "reach",
+    "likes": "likes",
+    "comments": "comments",
+    "saved": "saves",
+    "shares": "shares",
+    "total_interactions": "engagement",
+}
+ACCOUNT_METRICS = {"reach": "reach", "views": "views"}
+COMMENT_FIELDS = "id,text,timestamp,username,from,hidden"
+
+
+class InstagramAdapter(graph.GraphAdapter):
+    network = "instagram"
+    display_name = "Instagram"
+    api_version = "v25.0"
+
+    status_key = "status_code"
+    status_fields = "status_code,status"
+    container_edge = "media"
+    publish_edge = "media_publish"
+    limit_edge = "content_publishing_limit"
+    media_edge = "media"
+    text_field = "caption"
+    default_quota_total = 100
+    authorize_url = "https://www.instagram.com/oauth/authorize"
+    scopes = (
+        "instagram_business_basic", "instagram_business_content_publish",
+        "instagram_business_manage_comments", "instagram_business_manage_insights",
+    )
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            max_text_length=MAX_CAPTION,
+            text_counting="tegn",
+            max_images=MAX_CAROUSEL,
+            max_videos=MAX_CAROUSEL,
+            image_formats=IMAGE_FORMATS,
+            video_formats=VIDEO_FORMATS,
+            max_image_bytes=MAX_IMAGE_BYTES,
+            max_video_bytes=MAX_VIDEO_BYTES,
+            min_aspect_ratio=MIN_ASPECT,
+            max_aspect_ratio=MAX_ASPECT,
+            max_hashtags=MAX_HASHTAGS,
+            max_mentions=MAX_MENTIONS,
+            requires_media=True,
+            supports=frozenset({
+                "publish", "reply", "hide", "delete", "fetch_inbox",
+                "fetch_metrics", "search_hashtag", "refresh_token", "verify",
+                "video",
+            }),
+        )
+
+    def count_text(self, value: str) -> int:
+        return len(value)
+
+    def text_for(self, post: OutgoingPost) -> str:
+        # Links in captions are not clickable, but the address still belongs there.
+        if post.link and post.link not in post.text:
+            return f"{post.text}\n\n{post.link}".strip()
+        return post.text
+
+    # -- validation -----------------------------------------------------------
+
+    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        caption = self.text_for(post)
+        length = self.count_text(caption)
+        if length > MAX_CAPTION:
+            problems.append(ValidationProblem(
+                "text_too_long",
+                f"Teksten er {length} tegn; Instagram tillader højst {MAX_CAPTION}. "
+                "Forkort teksten.",
+                limit=MAX_CAPTION, actual=length,
+            ))
+        tags = len(text.find_hashtags(caption))
+        if tags > MAX_HASHTAGS:
+            problems.append(ValidationProblem(
+                "too_many_hashtags",
+                f"Teksten har {tags} hashtags; Instagram tillader højst "
+                f"{MAX_HASHTAGS}. Fjern nogle af dem.",
+                limit=MAX_HASHTAGS, actual=tags,
+            ))
+        mentions = len(text.find_mentions(caption))
+        if mentions > MAX_MENTIONS:
+            problems.append(ValidationProblem(
+                "too_many_mentions",
+                f"Teksten nævner {mentions} konti med @; Instagram tillader højst "
+                f"{MAX_MENTIONS}. Fjern nogle af dem.",
+                limit=MAX_MENTIONS, actual=mentions,
+            ))
+        if not post.media:
+            problems.append(ValidationProblem(
+                "media_required",
+                "Instagram kræver et billede eller en video. Tilføj mindst ét "
+                "billede eller én video, før opslaget kan udgives.",
+                field="media", limit=1, actual=0,
+            ))
+        if len(post.media) > MAX_CAROUSEL:
+            problems.append(ValidationProblem(
+                "too_many_media",
+                f"Opslaget har {len(post.media)} billeder og videoer; en "
+                f"Instagram-karrusel kan højst have {MAX_CAROUSEL}. Fjern nogle.",
+                field="media", limit=MAX_CAROUSEL, actual=len(post.media),
+            ))
+        for number, item in enumerate(post.media, start=1):
+            problems.extend(_media_problems(number, item))
+        return problems
+
+    # -- publishing -----------------------------------------------------------
+
+    def _item_fields(self, item, *, carousel: bool) -> dict:
+        if item.kind == "video":
+            fields = {"media_type": "VIDEO" if carousel else "REELS",
+                      "video_url": item.public_url}
+        else:
+            fields = {"image_url": item.public_url, "alt_text": item.alt_text}
+        if carousel:
+            fields["is_carousel_item"] = "true"
+        return fields
+
+    def build_container(self, post: OutgoingPost) -> str:
+        caption = self.text_for(post)
+        if not post.media:
+            raise Rejected(
+                "Instagram kræver et billede eller en video. Tilføj mindst ét.",
+                network=self.network,
+            )
+        if len(post.media) == 1:
+            return self.create_container(
+                {**self._item_fields(post.media[0], carousel=False),
+                 "caption": caption}
+            )
+        children = [
+            self.create_container(self._item_fields(item, carousel=True))
+            for item in post.media
+        ]
+        for child in children:
+            state = self.wait_until_finished(child)
+            if state != graph.CONTAINER_DONE:
+                raise self.container_error(self.container_status(child)[1])
+        return self.create_container({
+            "media_type": "CAROUSEL",
+            "children": ",".join(children),
+            "caption": caption,
+        })
+
+    def result_for(self, media_id: str) -> PublishResult:
+        body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
+        return PublishResult(
+            remote_id=media_id,
+            url=str(body.get("permalink") or ""),
+            published_at=graph.parse_time(body.get("timestamp")),
+        )
+
+    def delete(self, remote_id: str) -> None:
+        self.call("DELETE", f"/{remote_id}")
+
+    def reply(
+        self, to_remote_id: str, text: str, *, idempotency_key: str = ""
+    ) -> PublishResult:
+        if self._is_media(to_remote_id):
+            body = self.post(f"/{to_remote_id}/comments", {"message": text})
+        else:
+            body = self.post(f"/{to_remote_id}/replies", {"message": text})
+        return PublishResult(remote_id=str(body["id"]), url="",
+                             published_at=self.now())
+
+    def _is_media(self, remote_id: str) -> bool:
+        # A comment node has no media_type; asking for it is error #100.
+        try:
+            body = self.get(f"/{remote_id}", fields="id,media_type")
+        except Rejected as e:
+            if e.network_code == 100:
+                return False
+            raise
+        return bool(body.get("media_type"))
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        self.post(f"/{remote_id}", hide="true" if hidden else "false")
+
+    def repost(self, remote_id: str) -> PublishResult | None:
+        raise NotSupported(
+            "Instagram kan ikke dele andres opslag via API'et. Del det i "
+            "Instagram-appen i stedet.",
+            network=self.network,
+        )
+
+    # -- reading --------------------------------------------------------------
+
+    def fetch_inbox(self, since: str | None = None) -> InboxPage:
+        items: list[InboxItem] = []
+        limit = int(self._setting("inbox_media_limit", 10))
+        media = self.get(f"/{self.account_id}/media",
+                         fields="id,timestamp,permalink", limit=limit)
+        for post in media.get("data", []):
+            comments = self.get(
+                f"/{post['id']}/comments",
+                fields=f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
+            )
+            for comment in comments.get("data", []):
+                items.append(_comment_item(comment, post, parent=""))
+                for answer in (comment.get("replies") or {}).get("data", []):
+                    items.append(_comment_item(answer, post, parent=comment["id"]))
+        tags = self.get(f"/{self.account_id}/tags",
+                        fields="id,caption,timestamp,username,permalink")
+        for tagged in tags.get("data", []):
+            items.append(InboxItem(
+                remote_id=str(tagged["id"]),
+                kind="mention",
+                author_id=str(tagged.get("username") or ""),
+                author_name=str(tagged.get("username") or ""),
+                text=str(tagged.get("caption") or ""),
+                created_at=graph.parse_time(tagged.get("timestamp"))
+                or self.now(),
+                url=str(tagged.get("permalink") or ""),
+            ))
+        return graph.inbox_page(items, since, own_handle=self.connection.handle)
+
+    def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
+        version = self.api_version
+        profile = self.get(f"/{self.account_id}", fields="followers_count")
+        account = [Metric("followers_count",
+                          int(profile.get("followers_count") or 0),
+                          "followers", version)]
+        insights = self.get(
+            f"/{self.account_id}/insights", metric=",".join(ACCOUNT_METRICS),
+            period="day", metric_type="total_value",
+        )
+        account.extend(_metrics(insights, ACCOUNT_METRICS, version))
+        posts = {}
+        for media_id in post_ids:
+            body = self.get(f"/{media_id}/insights", metric=",".join(MEDIA_METRICS))
+            posts[media_id] = tuple(_metrics(body, MEDIA_METRICS, version))
+        return MetricsSnapshot(account=tuple(account), posts=posts,
+                               taken_at=self.now())
+
+    def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
+        name = tag.lstrip("#＃").strip().lower()
+        if not name:
+            raise Rejected("Skriv et hashtag at søge efter.", network=self.network)
+        if not cursor:
+            self._check_hashtag_budget(name)
+        try:
+            found = self.get("/ig_hashtag_search", user_id=self.account_id, q=name)
+        except Rejected as e:
+            if "hashtag" in e.network_message.lower() and "limit" in \
+                    e.network_message.lower():
+                raise self._budget_used(e.network_message) from e
+            raise
+        ids = found.get("data") or []
+        if not ids:
+            return HashtagPage(tag=name, posts=())
+        body = self.get(
+            f"/{ids[0]['id']}/recent_media", user_id=self.account_id,
+            fields="id,caption,timestamp,permalink,media_type", after=cursor,
+        )
+        posts = tuple(
+            HashtagPost(
+                remote_id=str(media["id"]),
+                author_name="",
+                text=str(media.get("caption") or ""),
+                created_at=graph.parse_time(media.get("timestamp")),
+                url=str(media.get("permalink") or ""),
+            )
+            for media in body.get("data", [])
+        )
+        paging = body.get("paging") or {}
+        next_cursor = ""
+        if paging.get("next"):
+            next_cursor = str((paging.get("cursors") or {}).get("after") or "")
+        return HashtagPage(tag=name, posts=posts, cursor=next_cursor)
+
+    def _check_hashtag_budget(self, name: str) -> None:
+        body = self.get(f"/{self.account_id}/recently_searched_hashtags",
+                        fields="id,name", limit=HASHTAG_BUDGET)
+        names = {str(h.get("name") or "").lower() for h in body.get("data", [])}
+        if name not in names and len(body.get("data", [])) >= HASHTAG_BUDGET:
+            raise self._budget_used(f"{len(names)} hashtags searched in 7 days")
+
+    def _budget_used(self, detail: str) -> QuotaExhausted:
+        return QuotaExhausted(
+            f"Instagram tillader kun søgning på {HASHTAG_BUDGET} forskellige "
+            "hashtags pr. konto på 7 dage, og de er brugt. Søg på et hashtag, "
+            "der allerede er søgt på, eller vent nogle dage.",
+            retry_after=24 * 3600.0,
+            network=self.network,
+            network_message=detail,
+        )
+
+    # -- connection -----------------------------------------------------------
+
+    def verify(self) -> AccountInfo:
+        body = self.get(f"/{self.account_id}",
+                        fields="id,username,name,followers_count")
+        handle = str(body.get("username") or "")
+        return self.account_info(
+            body, f"https://www.instagram.com/{handle}/" if handle else ""
+        )
+
+
+def _media_problems(number: int, item) -> list[ValidationProblem]:
+    problems = []
+    label = f"Medie {number}"
+    if not item.public_url:
+        problems.append(ValidationProblem(
+            "media_url_missing",
+            f"{label} har ingen offentlig adresse, som Instagram kan hente det "
+            "fra. Gem opslaget igen, så Kanal kan lægge mediet ud.",
+            field="media",
+        ))
+    if item.kind == "video":
+        if item.mime_type not in VIDEO_FORMATS:
+            problems.append(ValidationProblem(
+                "video_format",
+                f"{label} er en {item.mime_type}-video; Instagram tager kun MP4 "
+                "eller MOV. Gem videoen som MP4.",
+                field="media",
+            ))
+        if item.size > MAX_VIDEO_BYTES:
+            problems.append(ValidationProblem(
+                "video_too_large",
+                f"{label} fylder {item.size // (1024 * 1024)} MB; Instagram "
+                "tillader højst 300 MB. Gør videoen mindre.",
+                field="media", limit=MAX_VIDEO_BYTES, actual=item.size,
+            ))
+        seconds = item.duration_seconds
+        if seconds is not None and not MIN_VIDEO_SECONDS <= seconds <= \
+                MAX_VIDEO_SECONDS:
+            problems.append(ValidationProblem(
+                "video_duration",
+                f"{label} varer {seconds:.0f} sekunder; Instagram tager videoer "
+                "fra 3 sekunder til 15 minutter.",
+                field="media", actual=int(seconds),
+            ))
+        return problems
+    if item.mime_type not in IMAGE_FORMATS:
+        problems.append(ValidationProblem(
+            "image_format",
+            f"{label} er {item.mime_type}; Instagram tager kun JPEG-billeder. "
+            "Gem billedet som JPEG.",
+            field="media",
+        ))
+    if item.size > MAX_IMAGE_BYTES:
+        problems.append(ValidationProblem(
+            "image_too_large",
+            f"{label} fylder {item.size / (1024 * 1024):.1f} MB; Instagram "
+            "tillader højst 8 MB. Gør billedet mindre.",
+            field="media", limit=MAX_IMAGE_BYTES, actual=item.size,
+        ))
+    if item.width and item.height:
+        ratio = item.width / item.height
+        if ratio < MIN_ASPECT - 1e-3 or ratio > MAX_ASPECT + 1e-3:
+            problems.append(ValidationProblem(
+                "aspect_ratio",
+                f"{label} har formatet {item.width}×{item.height}; Instagram "
+                "tager billeder fra 4:5 (højformat) til 1,91:1 (bredformat). "
+                "Beskær billedet.",
+                field="media",
+            ))
+    return problems
+
+
+def _comment_item(comment: dict, post: dict, *, parent: str) -> InboxItem:
+    author = comment.get("from") or {}
+    username = str(comment.get("username") or author.get("username") or "")
+    return InboxItem(
+        remote_id=str(comment["id"]),
+        kind="reply" if parent else "comment",
+        author_id=str(author.get("id") or username),
+        author_name=username,
+        text=str(comment.get("text") or ""),
+        created_at=graph.parse_time(comment.get("timestamp"))
+        or datetime.now(UTC),
+        post_remote_id=str(post["id"]),
+        parent_remote_id=parent or str(post["id"]),
+        url=str(post.get("permalink") or ""),
+        is_hidden=bool(comment.get("hidden")),
+    )
+
+
+def _metrics(body: dict, names: dict[str, str], version: str) -> list[Metric]:
+    found = []
+    for entry in body.get("data", []):
+        name = entry.get("name")
+        if name not in names:
+            continue
+        value = graph.metric_value(entry)
+        if value is not None:
+            found.append(Metric(name, value, names[name], version))
+    return found

@@ -1,0 +1,393 @@
+"""Threads through its Graph API (``graph.threads.net``, container flow)."""
+
+from __future__ import annotations
+
+import logging
+
+import regex
+
+from . import graph, text
+from .base import (
+    AccountInfo,
+    Capabilities,
+    HashtagPage,
+    HashtagPost,
+    InboxItem,
+    InboxPage,
+    MediaItem,
+    Metric,
+    MetricsSnapshot,
+    OutgoingPost,
+    PublishResult,
+    ValidationProblem,
+)
+from .errors import Rejected
+
+logger = logging.getLogger("kanal.networks.threads")
+
+MAX_TEXT = 500
+MAX_LINKS = 5
+MAX_CAROUSEL = 20
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+MAX_VIDEO_SECONDS = 5 * 60
+IMAGE_FORMATS = frozenset({"image/jpeg", "image/png"})
+VIDEO_FORMATS = frozenset({"video/mp4", "video/quicktime"})
+
+MEDIA_METRICS = {
+    "views": "views",
+    "likes": "likes",
+    "replies": "comments",
+    "reposts": "shares",
+    "quotes": "shares",
+    "shares": "shares",
+}
+ACCOUNT_METRICS = {
+    "followers_count": "followers",
+    "views": "views",
+    "likes": "likes",
+    "replies": "comments",
+    "reposts": "shares",
+    "quotes": "shares",
+}
+REPLY_FIELDS = (
+    "id,text,timestamp,username,permalink,hide_status,replied_to,root_post,"
+    "is_reply_owned_by_me"
+)
+
+# A grapheme cluster is an emoji when it has an emoji-presentation code point,
+# a character made emoji by VS16, a keycap, a flag's regional indicators or a
+# skin tone. "©" or "♥" without VS16 are text.
+_GRAPHEME = regex.compile(r"\X")
+_EMOJI = regex.compile(
+    r"\p{Emoji_Presentation}|\p{Emoji}\ufe0f|\u20e3|\p{Regional_Indicator}"
+    r"|\p{Emoji_Modifier}|[\U000e0020-\U000e007f]",
+    regex.V1,
+)
+
+
+def threads_length(value: str) -> int:
+    """Threads' length: one per character, an emoji as its UTF-8 bytes.
+
+    A flag (🇩🇰) is 8, a family joined with ZWJ (👨‍👩‍👧) 18, ❤️ 6. Other
+    characters count by code point and without normalising, so ``e`` plus a
+    combining accent is 2 where a precomposed ``é`` is 1: of the two plausible
+    readings of Meta's rule this one never lets through a text that Threads
+    refuses.
+    """
+    total = 0
+    for cluster in _GRAPHEME.findall(value):
+        if _EMOJI.search(cluster):
+            total += len(cluster.encode("utf-8"))
+        else:
+            total += len(cluster)
+    return total
+
+
+class ThreadsAdapter(graph.GraphAdapter):
+    network = "threads"
+    display_name = "Threads"
+    api_version = "v1.0"
+
+    status_key = "status"
+    status_detail_key = "error_message"
+    status_fields = "status,error_message"
+    container_edge = "threads"
+    publish_edge = "threads_publish"
+    limit_edge = "threads_publishing_limit"
+    media_edge = "threads"
+    text_field = "text"
+    default_quota_total = 250
+    poll_seconds_default = 30.0
+    poll_attempts_default = 10
+    authorize_url = "https://threads.net/oauth/authorize"
+    scopes = (
+        "threads_basic", "threads_content_publish", "threads_manage_replies",
+        "threads_read_replies", "threads_manage_insights",
+        "threads_manage_mentions", "threads_delete", "threads_keyword_search",
+    )
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            max_text_length=MAX_TEXT,
+            text_counting="tegn (emoji tæller som deres antal bytes)",
+            max_images=MAX_CAROUSEL,
+            max_videos=MAX_CAROUSEL,
+            image_formats=IMAGE_FORMATS,
+            video_formats=VIDEO_FORMATS,
+            max_image_bytes=MAX_IMAGE_BYTES,
+            max_video_bytes=MAX_VIDEO_BYTES,
+            max_links=MAX_LINKS,
+            supports=frozenset({
+                "publish", "delete", "reply", "hide", "repost", "fetch_inbox",
+                "fetch_metrics", "search_hashtag", "refresh_token", "verify",
+                "link_posts", "video",
+            }),
+        )
+
+    def count_text(self, value: str) -> int:
+        return threads_length(value)
+
+    def _links(self, post: OutgoingPost) -> list[str]:
+        links = [url.value for url in text.find_urls(post.text)]
+        if post.link and post.link not in post.text:
+            links.append(post.link)
+        return links
+
+    # -- validation -----------------------------------------------------------
+
+    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        body = self.text_for(post) if post.media else post.text
+        length = threads_length(body)
+        if length > MAX_TEXT:
+            problems.append(ValidationProblem(
+                "text_too_long",
+                f"Teksten fylder {length} tegn; Threads tillader højst {MAX_TEXT}. "
+                "Emoji tæller med flere tegn hver (et flag tæller 8). "
+                "Forkort teksten.",
+                limit=MAX_TEXT, actual=length,
+            ))
+        if not post.text.strip() and not post.media and not post.link:
+            problems.append(ValidationProblem(
+                "text_missing",
+                "Opslaget er tomt. Skriv en tekst eller tilføj et billede.",
+            ))
+        links = len(self._links(post))
+        if links > MAX_LINKS:
+            problems.append(ValidationProblem(
+                "too_many_links",
+                f"Opslaget har {links} links; Threads tillader højst {MAX_LINKS}. "
+                "Fjern nogle af dem.",
+                field="link", limit=MAX_LINKS, actual=links,
+            ))
+        if len(post.media) > MAX_CAROUSEL:
+            problems.append(ValidationProblem(
+                "too_many_media",
+                f"Opslaget har {len(post.media)} billeder og videoer; Threads "
+                f"tillader højst {MAX_CAROUSEL}. Fjern nogle.",
+                field="media", limit=MAX_CAROUSEL, actual=len(post.media),
+            ))
+        for number, item in enumerate(post.media, start=1):
+            problems.extend(_media_problems(number, item))
+        return problems
+
+    # -- publishing -----------------------------------------------------------
+
+    def text_for(self, post: OutgoingPost) -> str:
+        # A link attachment is only allowed on text posts; elsewhere it goes
+        # into the text.
+        if post.media and post.link and post.link not in post.text:
+            return f"{post.text}\n\n{post.link}".strip()
+        return post.text
+
+    def _item_fields(self, item: MediaItem) -> dict:
+        if item.kind == "video":
+            return {"media_type": "VIDEO", "video_url": item.public_url,
+                    "alt_text": item.alt_text}
+        return {"media_type": "IMAGE", "image_url": item.public_url,
+                "alt_text": item.alt_text}
+
+    def build_container(self, post: OutgoingPost) -> str:
+        fields: dict = {"text": self.text_for(post),
+                        "reply_to_id": post.reply_to_remote_id}
+        if not post.media:
+            fields["media_type"] = "TEXT"
+            if post.link and post.link not in post.text:
+                fields["link_attachment"] = post.link
+            return self.create_container(fields)
+        if len(post.media) == 1:
+            return self.create_container({**fields,
+                                          **self._item_fields(post.media[0])})
+        children = [
+            self.create_container({**self._item_fields(item),
+                                   "is_carousel_item": "true"})
+            for item in post.media
+        ]
+        for child in children:
+            if self.wait_until_finished(child) != graph.CONTAINER_DONE:
+                raise self.container_error(self.container_status(child)[1])
+        return self.create_container(
+            {**fields, "media_type": "CAROUSEL", "children": ",".join(children)}
+        )
+
+    def result_for(self, media_id: str) -> PublishResult:
+        body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
+        return PublishResult(
+            remote_id=media_id,
+            url=str(body.get("permalink") or ""),
+            published_at=graph.parse_time(body.get("timestamp")),
+        )
+
+    def delete(self, remote_id: str) -> None:
+        self.call("DELETE", f"/{remote_id}")
+
+    def reply(
+        self, to_remote_id: str, text: str, *, idempotency_key: str = ""
+    ) -> PublishResult:
+        container = self.create_container(
+            {"media_type": "TEXT", "text": text, "reply_to_id": to_remote_id}
+        )
+        state = self.wait_until_finished(container)
+        if state != graph.CONTAINER_DONE:
+            raise self.container_error(self.container_status(container)[1])
+        body = self.post(f"/{self.account_id}/{self.publish_edge}",
+                         creation_id=container)
+        return self.result_for(str(body["id"]))
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        self.post(f"/{remote_id}/manage_reply",
+                  {"hide": "true" if hidden else "false"})
+
+    def repost(self, remote_id: str) -> PublishResult | None:
+        body = self.post(f"/{remote_id}/repost")
+        return PublishResult(remote_id=str(body["id"]), url="",
+                             published_at=self.now())
+
+    # -- reading --------------------------------------------------------------
+
+    def fetch_inbox(self, since: str | None = None) -> InboxPage:
+        items: list[InboxItem] = []
+        limit = int(self._setting("inbox_media_limit", 10))
+        posts = self.get(f"/{self.account_id}/threads",
+                         fields="id,timestamp,permalink", limit=limit)
+        for post in posts.get("data", []):
+            replies = self.get(f"/{post['id']}/conversation", fields=REPLY_FIELDS)
+            for reply in replies.get("data", []):
+                if reply.get("is_reply_owned_by_me"):
+                    continue
+                parent = str((reply.get("replied_to") or {}).get("id") or post["id"])
+                items.append(InboxItem(
+                    remote_id=str(reply["id"]),
+                    kind="comment" if parent == str(post["id"]) else "reply",
+                    author_id=str(reply.get("username") or ""),
+                    author_name=str(reply.get("username") or ""),
+                    text=str(reply.get("text") or ""),
+                    created_at=graph.parse_time(reply.get("timestamp"))
+                    or self.now(),
+                    post_remote_id=str(post["id"]),
+                    parent_remote_id=parent,
+                    url=str(reply.get("permalink") or ""),
+                    is_hidden=str(reply.get("hide_status") or "").upper()
+                    == "HIDDEN",
+                ))
+        mentions = self.get(f"/{self.account_id}/mentions",
+                            fields="id,text,timestamp,username,permalink")
+        for mention in mentions.get("data", []):
+            items.append(InboxItem(
+                remote_id=str(mention["id"]),
+                kind="mention",
+                author_id=str(mention.get("username") or ""),
+                author_name=str(mention.get("username") or ""),
+                text=str(mention.get("text") or ""),
+                created_at=graph.parse_time(mention.get("timestamp")) or self.now(),
+                url=str(mention.get("permalink") or ""),
+            ))
+        return graph.inbox_page(items, since, own_handle=self.connection.handle)
+
+    def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
+        version = self.api_version
+        body = self.get(f"/{self.account_id}/threads_insights",
+                        metric=",".join(ACCOUNT_METRICS))
+        account = tuple(_metrics(body, ACCOUNT_METRICS, version))
+        posts = {}
+        for media_id in post_ids:
+            body = self.get(f"/{media_id}/insights", metric=",".join(MEDIA_METRICS))
+            posts[media_id] = tuple(_metrics(body, MEDIA_METRICS, version))
+        return MetricsSnapshot(account=account, posts=posts, taken_at=self.now())
+
+    def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
+        name = tag.lstrip("#＃").strip()
+        if not name:
+            raise Rejected("Skriv et emne at søge efter.", network=self.network)
+        body = self.get(
+            "/keyword_search", q=name, search_type="RECENT", search_mode="TAG",
+            fields="id,text,timestamp,username,permalink", after=cursor,
+        )
+        posts = tuple(
+            HashtagPost(
+                remote_id=str(found["id"]),
+                author_name=str(found.get("username") or ""),
+                text=str(found.get("text") or ""),
+                created_at=graph.parse_time(found.get("timestamp")),
+                url=str(found.get("permalink") or ""),
+            )
+            for found in body.get("data", [])
+        )
+        paging = body.get("paging") or {}
+        next_cursor = ""
+        if paging.get("next"):
+            next_cursor = str((paging.get("cursors") or {}).get("after") or "")
+        return HashtagPage(tag=name, posts=posts, cursor=next_cursor)
+
+    # -- connection -----------------------------------------------------------
+
+    def verify(self) -> AccountInfo:
+        body = self.get(f"/{self.account_id}", fields="id,username,name")
+        handle = str(body.get("username") or "")
+        return self.account_info(
+            body, f"https://www.threads.net/@{handle}" if handle else ""
+        )
+
+
+def _media_problems(number: int, item: MediaItem) -> list[ValidationProblem]:
+    problems = []
+    label = f"Medie {number}"
+    if not item.public_url:
+        problems.append(ValidationProblem(
+            "media_url_missing",
+            f"{label} har ingen offentlig adresse, som Threads kan hente det "
+            "fra. Gem opslaget igen, så Kanal kan lægge mediet ud.",
+            field="media",
+        ))
+    if item.kind == "video":
+        if item.mime_type not in VIDEO_FORMATS:
+            problems.append(ValidationProblem(
+                "video_format",
+                f"{label} er en {item.mime_type}-video; Threads tager MP4 eller "
+                "MOV. Gem videoen som MP4.",
+                field="media",
+            ))
+        if item.size > MAX_VIDEO_BYTES:
+            problems.append(ValidationProblem(
+                "video_too_large",
+                f"{label} er større end 1 GB, som er Threads' grænse. "
+                "Gør videoen mindre.",
+                field="media", limit=MAX_VIDEO_BYTES, actual=item.size,
+            ))
+        if item.duration_seconds and item.duration_seconds > MAX_VIDEO_SECONDS:
+            problems.append(ValidationProblem(
+                "video_duration",
+                f"{label} varer {item.duration_seconds:.0f} sekunder; Threads "
+                "tager højst 5 minutter. Klip videoen kortere.",
+                field="media", limit=MAX_VIDEO_SECONDS,
+                actual=int(item.duration_seconds),
+            ))
+        return problems
+    if item.mime_type not in IMAGE_FORMATS:
+        problems.append(ValidationProblem(
+            "image_format",
+            f"{label} er {item.mime_type}; Threads tager JPEG- eller PNG-billeder. "
+            "Gem billedet i et af de formater.",
+            field="media",
+        ))
+    if item.size > MAX_IMAGE_BYTES:
+        problems.append(ValidationProblem(
+            "image_too_large",
+            f"{label} fylder {item.size / (1024 * 1024):.1f} MB; Threads tillader "
+            "højst 8 MB. Gør billedet mindre.",
+            field="media", limit=MAX_IMAGE_BYTES, actual=item.size,
+        ))
+    return problems
+
+
+def _metrics(body: dict, names: dict[str, str], version: str) -> list[Metric]:
+    found = []
+    for entry in body.get("data", []):
+        name = entry.get("name")
+        if name not in names:
+            continue
+        value = graph.metric_value(entry)
+        if value is not None:
+            found.append(Metric(name, value, names[name], version))
+    return found
