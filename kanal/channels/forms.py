@@ -79,6 +79,18 @@ class CredentialsForm(forms.Form):
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
+    client_id = forms.CharField(
+        label=_("App-id (client id)"),
+        max_length=500,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    client_secret = forms.CharField(
+        label=_("App-nøgle (client secret)"),
+        max_length=4000,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
     app_password = forms.CharField(
         label=_("App-adgangskode (Bluesky)"),
         max_length=200,
@@ -91,7 +103,14 @@ class CredentialsForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
-    SECRET_FIELDS = ("access_token", "refresh_token", "app_secret", "app_password")
+    SECRET_FIELDS = (
+        "access_token",
+        "refresh_token",
+        "app_secret",
+        "client_id",
+        "client_secret",
+        "app_password",
+    )
 
     def clean(self):
         data = super().clean()

@@ -1,0 +1,83 @@
+"""`make run`: the web app, the sandbox and the worker, stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management import get_commands
+from django.core.management.base import BaseCommand
+
+from kanal.demo import DEMO_PASSWORD, demo_logins
+
+
+class Command(BaseCommand):
+    help = "Run the demo: web app, sandbox and worker. Ctrl-C stops everything."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=8765)
+
+    def handle(self, *args, port, sandbox_port, **options):
+        manage = [sys.executable, "-m", "django"]
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get(
+                "DJANGO_SETTINGS_MODULE", "kanal.settings.dev"
+            ),
+            "KANAL_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        commands = {
+            "sandbox": [*manage, "sandbox", "--port", str(sandbox_port)],
+            "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        }
+        if "worker" in get_commands():
+            commands["worker"] = [*manage, "worker"]
+        processes: dict[str, subprocess.Popen] = {}
+        # `kill`/`timeout` send SIGTERM: stop the children as for Ctrl-C.
+        signal.signal(
+            signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt)
+        )
+        try:
+            for name, command in commands.items():
+                processes[name] = subprocess.Popen(command, env=env)  # noqa: S603
+            time.sleep(1.5)
+            self._announce(port, sandbox_port, sorted(processes))
+            while True:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        self.stderr.write(
+                            f"{name} stoppede (kode {process.returncode}); "
+                            "stopper resten."
+                        )
+                        return
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopper Kanal …")
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for process in processes.values():
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def _announce(self, port: int, sandbox_port: int, running: list[str]) -> None:
+        lines = [
+            "",
+            "Kanal kører (" + ", ".join(running) + ").",
+            f"  Kanal:    http://127.0.0.1:{port}/",
+            f"  Øvebanen: http://127.0.0.1:{sandbox_port}/",
+            f"Demo-logins (adgangskode for alle: {DEMO_PASSWORD}):",
+            *[f"  {username:<16} {role}" for username, role in demo_logins()],
+            "Stop med Ctrl-C.",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
