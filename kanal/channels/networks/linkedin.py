@@ -57,6 +57,7 @@ from .errors import (
     NetworkError,
     NotSupported,
     OutcomeUnknown,
+    QuotaExhausted,
     RateLimited,
     Rejected,
     TransientError,
@@ -85,6 +86,7 @@ RESERVED = frozenset("()[]{}<>@|~_*\\#")
 HASHTAG = re.compile(r"(?<![\w#\\])#(\w*[^\W\d_]\w*)")
 HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|\\#\|((?:\\.|[^\\}])*)\}")
 DUPLICATE_URN = re.compile(r"urn:li:(?:share|ugcPost):[0-9A-Za-z_-]+")
+DAY_LIMIT = re.compile(r"\bDAY limit\b|daily limit", re.IGNORECASE)
 COMMENT_URN = re.compile(r"^urn:li:comment:\((urn:li:[A-Za-z]+:[^,]+),([^)]+)\)$")
 
 RECONNECT_MESSAGE = (
@@ -135,9 +137,7 @@ def duplicate_of(error: NetworkError) -> str:
 
 
 def _next_utc_midnight(now: datetime) -> datetime:
-    return (now + timedelta(days=1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _enc(urn: str) -> str:
@@ -155,6 +155,11 @@ class LinkedInAdapter(NetworkAdapter):
     network = "linkedin"
     display_name = "LinkedIn"
     api_version = DEFAULT_VERSION
+
+    def __init__(self, connection, *, client=None) -> None:
+        super().__init__(connection, client=client)
+        # The configured Linkedin-Version is the API version of every number.
+        self.api_version = self.linkedin_version
 
     @property
     def linkedin_version(self) -> str:
@@ -403,9 +408,19 @@ class LinkedInAdapter(NetworkAdapter):
         if status == 429:
             now = datetime.now(UTC)
             midnight = _next_utc_midnight(now)
+            until_reset = (midnight - now).total_seconds() + 60
+            if DAY_LIMIT.search(message):
+                return QuotaExhausted(
+                    "LinkedIns daglige kvote af kald for Kanal er brugt op. "
+                    "Opslaget venter til efter midnat (UTC), hvor kvoten "
+                    "nulstilles.",
+                    retry_after=until_reset,
+                    reset_at=midnight,
+                    **kw,
+                )
             wait = retry_after_seconds(response)
             if wait is None:
-                wait = min(RATE_LIMIT_WAIT, (midnight - now).total_seconds() + 60)
+                wait = min(RATE_LIMIT_WAIT, until_reset)
             return RateLimited(
                 "LinkedIn beder Kanal om at vente (dagens kvote af kald er brugt "
                 "op eller næsten brugt op). Kanal prøver igen om lidt; kvoten "
@@ -445,7 +460,8 @@ class LinkedInAdapter(NetworkAdapter):
                 "slettet på LinkedIn.",
                 **kw,
             )
-        if status == 422 and code in {"INVALID_MEDIA", "MEDIA_ASSET_PROCESSING_FAILED"}:
+        media_codes = {"INVALID_MEDIA", "MEDIA_ASSET_PROCESSING_FAILED"}
+        if code in media_codes or media_codes & set(input_codes):
             return Rejected(
                 "LinkedIn kunne ikke bruge et af billederne. Gem billedet igen som "
                 "JPG eller PNG, og prøv igen.",
@@ -754,15 +770,21 @@ class LinkedInAdapter(NetworkAdapter):
             return (0, "")
 
     def _comments_after(
-        self, post_urn: str, after: tuple[int, str]
+        self,
+        post_urn: str,
+        after: tuple[int, str],
+        *,
+        target: str = "",
+        nested: bool = False,
     ) -> list[tuple[tuple[int, str], InboxItem]]:
+        # LinkedIn nests one level: replies are read from the comment's own URN.
         found = []
         start = 0
         for _ in range(MAX_PAGES):
             query = urlencode({"start": start, "count": PAGE_SIZE})
             response = self._call(
                 "GET",
-                f"/socialActions/{_enc(post_urn)}/comments?{query}",
+                f"/socialActions/{_enc(target or post_urn)}/comments?{query}",
                 operation="inbox",
             )
             elements = (response.json() or {}).get("elements") or []
@@ -770,6 +792,15 @@ class LinkedInAdapter(NetworkAdapter):
                 pair = self._inbox_item(post_urn, element)
                 if pair is not None and pair[0] > after:
                     found.append(pair)
+                summary = element.get("commentsSummary") or {}
+                if summary.get("totalFirstLevelComments") and not nested:
+                    urn = str(element.get("commentUrn") or element.get("$URN") or "")
+                    if urn:
+                        found.extend(
+                            self._comments_after(
+                                post_urn, after, target=urn, nested=True
+                            )
+                        )
             if len(elements) < PAGE_SIZE:
                 break
             start += len(elements)

@@ -14,6 +14,10 @@ from django.core.management.base import BaseCommand
 from kanal.demo import DEMO_PASSWORD, demo_logins
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the demo: web app, sandbox and worker. Ctrl-C stops everything."
 
