@@ -43,9 +43,7 @@ class Command(BaseCommand):
             commands["worker"] = [*manage, "worker"]
         processes: dict[str, subprocess.Popen] = {}
         # `kill`/`timeout` send SIGTERM: stop the children as for Ctrl-C.
-        signal.signal(
-            signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt)
-        )
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             for name, command in commands.items():
                 processes[name] = subprocess.Popen(command, env=env)  # noqa: S603
