@@ -1,0 +1,1018 @@
+"""Bluesky (AT Protocol), through XRPC with plain httpx.
+
+``Connection.base_url`` is the account's PDS (``https://bsky.social``; the
+sandbox's is ``http://127.0.0.1:8765/bluesky``). Credentials:
+``identifier`` (defaults to ``Connection.handle``), ``app_password``, and the
+session's ``access_token``/``refresh_token`` (the access and refresh JWTs) and
+``did`` when Kanal has them. The adapter uses the stored access JWT, renews it
+through ``refreshSession`` when it is about to expire or the PDS answers
+``ExpiredToken``, and falls back to ``createSession`` with the app password.
+New tokens are handed to ``on_tokens`` (a constructor argument) so the caller
+can store them; ``createSession`` is limited to 300 a day, so they matter.
+
+Idempotency: every post is created with a record key derived from Kanal's
+idempotency key (``rkey_for``), so a retry can never make a second post, and
+``find_published`` is one ``getRecord``. The key is TID-shaped (13 base32
+characters) so it passes the lexicon's ``"key": "tid"`` rule as well as the
+general record-key syntax; its embedded timestamp means nothing.
+
+Settings read from ``Connection.settings``: ``web_url`` (default
+``https://bsky.app``; post URLs are ``<web_url>/profile/<handle>/post/<rkey>``)
+and ``language`` (default ``da``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import text as kanal_text
+from .base import (
+    AccountInfo,
+    Capabilities,
+    Checkpoint,
+    HashtagPage,
+    HashtagPost,
+    InboxItem,
+    InboxPage,
+    Metric,
+    MetricsSnapshot,
+    NetworkAdapter,
+    OutgoingPost,
+    PublishResult,
+    TokenSet,
+    ValidationProblem,
+    stable_key,
+)
+from .errors import (
+    AuthExpired,
+    NetworkError,
+    QuotaExhausted,
+    RateLimited,
+    Rejected,
+    TransientError,
+)
+from .http import retry_after_seconds
+
+logger = logging.getLogger("kanal.networks.bluesky")
+
+MAX_GRAPHEMES = 300
+MAX_BYTES = 3000
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 2_000_000
+MAX_TAG_GRAPHEMES = 64
+IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+POST = "app.bsky.feed.post"
+REPOST = "app.bsky.feed.repost"
+THREADGATE = "app.bsky.feed.threadgate"
+INBOX_REASONS = ("mention", "reply", "quote")
+AUTH_ERRORS = frozenset(
+    {
+        "ExpiredToken",
+        "InvalidToken",
+        "AuthenticationRequired",
+        "AccountTakedown",
+        "AccountDeactivated",
+        "AuthFactorTokenRequired",
+    }
+)
+RENEW_MARGIN = timedelta(seconds=60)
+MAX_INBOX_PAGES = 5
+_S32 = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+# --------------------------------------------------------------------------
+# Helpers
+
+
+def rkey_for(idempotency_key: str) -> str:
+    """A TID-shaped record key derived from Kanal's idempotency key."""
+    digest = hashlib.sha256(idempotency_key.encode()).digest()
+    number = int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
+    return _tid_string(number)
+
+
+def new_tid(now: datetime) -> str:
+    micros = int(now.timestamp() * 1_000_000)
+    return _tid_string((micros << 10) | secrets.randbelow(1024))
+
+
+def _tid_string(number: int) -> str:
+    return "".join(_S32[(number >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def parse_at_uri(uri: str) -> tuple[str, str, str]:
+    """``at://did/collection/rkey`` → (did, collection, rkey)."""
+    if not uri.startswith("at://"):
+        raise Rejected(
+            "Kanal forstod ikke Bluesky-opslagets adresse.",
+            network="bluesky",
+            network_message=uri,
+        )
+    parts = uri[len("at://") :].split("/")
+    return (
+        parts[0],
+        parts[1] if len(parts) > 1 else "",
+        parts[2] if len(parts) > 2 else "",
+    )
+
+
+def _jwt_expiry(token: str) -> datetime | None:
+    try:
+        payload = token.split(".")[1]
+        padded = payload + "=" * (-len(payload) % 4)
+        exp = json.loads(base64.urlsafe_b64decode(padded))["exp"]
+        return datetime.fromtimestamp(int(exp), tz=UTC)
+    except (IndexError, KeyError, ValueError, TypeError):
+        return None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def _error_body(response: httpx.Response) -> tuple[str, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return "", response.text[:300]
+    if not isinstance(body, dict):
+        return "", ""
+    return str(body.get("error") or ""), str(body.get("message") or "")
+
+
+def _rate_limit(response: httpx.Response, name: str, message: str) -> RateLimited:
+    reset_value = response.headers.get("ratelimit-reset")
+    reset_at = None
+    if reset_value:
+        try:
+            reset_at = datetime.fromtimestamp(float(reset_value), tz=UTC)
+        except (ValueError, OverflowError):
+            reset_at = None
+    retry_after = retry_after_seconds(response)
+    if retry_after is None and reset_at is not None:
+        retry_after = max(0.0, (reset_at - datetime.now(UTC)).total_seconds())
+    policy = response.headers.get("ratelimit-policy", "")
+    window = 0
+    if ";w=" in policy:
+        try:
+            window = int(policy.split(";w=", 1)[1].split(";", 1)[0])
+        except ValueError:
+            window = 0
+    detail = {
+        "retry_after": retry_after,
+        "reset_at": reset_at,
+        "network": "bluesky",
+        "network_code": name or response.status_code,
+        "network_message": message,
+        "http_status": response.status_code,
+    }
+    # The PDS's daily write budget (repo-write-day) works like a publishing quota.
+    if window >= 86_400:
+        return QuotaExhausted(
+            "Bluesky-kontoens daglige skrivekvote er brugt op. Opslaget venter, "
+            "til kvoten er nulstillet.",
+            **detail,
+        )
+    return RateLimited(
+        "Bluesky beder Kanal om at vente (for mange kald). Kanal prøver igen, "
+        "når grænsen er nulstillet.",
+        **detail,
+    )
+
+
+def translate(response: httpx.Response) -> NetworkError | None:
+    """Map an XRPC error (``{"error": Name, "message": …}``) to Kanal's errors."""
+    status = response.status_code
+    if status < 400:
+        return None
+    name, message = _error_body(response)
+    detail = {
+        "network": "bluesky",
+        "network_code": name or status,
+        "network_message": message,
+        "http_status": status,
+    }
+    if status == 429 or name == "RateLimitExceeded":
+        return _rate_limit(response, name, message)
+    if name == "AccountTakedown":
+        return AuthExpired(
+            "Bluesky har suspenderet kontoen. En administrator skal kontakte "
+            "Bluesky, før Kanal kan bruge den igen.",
+            **detail,
+        )
+    if status == 401 or name in AUTH_ERRORS:
+        return AuthExpired(
+            "Bluesky afviste Kanals adgang. En administrator skal forbinde "
+            "Bluesky-kontoen igen (med et nyt app-kodeord).",
+            **detail,
+        )
+    if status == 413 or name in {"PayloadTooLarge", "BlobTooLarge"}:
+        return Rejected(
+            "Bluesky afviste billedet, fordi det er for stort. Brug et billede "
+            "under 2 MB.",
+            **detail,
+        )
+    if name == "RecordNotFound" or status == 404:
+        return Rejected("Opslaget findes ikke (længere) på Bluesky.", **detail)
+    if status >= 500:
+        return TransientError(
+            "Bluesky havde en midlertidig fejl. Kanal prøver igen automatisk.",
+            retry_after=retry_after_seconds(response),
+            **detail,
+        )
+    lowered = message.lower()
+    if "grapheme" in lowered or "too long" in lowered:
+        text = "Bluesky afviste opslaget, fordi teksten er for lang. Forkort den."
+    elif "image" in lowered or "blob" in lowered or "mime" in lowered:
+        text = "Bluesky afviste et billede. Tjek filtype, størrelse og alt-tekst."
+    else:
+        text = "Bluesky afviste opslaget. Ret indholdet og prøv igen."
+    return Rejected(text, **detail)
+
+
+# --------------------------------------------------------------------------
+# Rich text
+
+
+def compose_text(post: OutgoingPost) -> str:
+    """The post text; the link goes into the text only when a card cannot
+    carry it (images and a link card cannot share one post)."""
+    text = post.text.strip()
+    if post.link and post.media and post.link not in text:
+        text = f"{text}\n\n{post.link}" if text else post.link
+    return text
+
+
+def facets_for(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict]:
+    """Link, mention and tag facets with UTF-8 byte offsets (end exclusive).
+
+    Mentions whose handle does not resolve to a DID stay plain text.
+    """
+    facets = []
+    for entity in kanal_text.find_entities(text):
+        start, end = kanal_text.byte_span(text, entity.start, entity.end)
+        if entity.kind == "url":
+            uri = entity.value
+            if not uri.lower().startswith(("http://", "https://")):
+                uri = "https://" + uri
+            feature = {"$type": "app.bsky.richtext.facet#link", "uri": uri}
+        elif entity.kind == "hashtag":
+            feature = {"$type": "app.bsky.richtext.facet#tag", "tag": entity.value}
+        else:
+            handle = entity.value
+            if "@" in handle or "." not in handle:
+                continue  # not a Bluesky handle (a Mastodon or X name)
+            did = resolve_handle(handle)
+            if not did:
+                continue
+            feature = {"$type": "app.bsky.richtext.facet#mention", "did": did}
+        facets.append(
+            {
+                "$type": "app.bsky.richtext.facet",
+                "index": {"byteStart": start, "byteEnd": end},
+                "features": [feature],
+            }
+        )
+    return facets
+
+
+def _card_title(link: str) -> str:
+    parts = urlsplit(link if "://" in link else "https://" + link)
+    return (parts.netloc + parts.path).rstrip("/") or link
+
+
+# --------------------------------------------------------------------------
+# The adapter
+
+
+class BlueskyAdapter(NetworkAdapter):
+    network = "bluesky"
+    display_name = "Bluesky"
+    api_version = "atproto-lexicons-2026-08"
+
+    def __init__(
+        self,
+        connection,
+        *,
+        client=None,
+        on_tokens: Callable[[TokenSet], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """``on_tokens`` receives every new session (store it, or the next
+        unit of work must log in again)."""
+        super().__init__(connection, client=client)
+        self._on_tokens = on_tokens
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._access = connection.secret("access_token")
+        self._refresh = connection.secret("refresh_token")
+        self._did = connection.secret("did") or (
+            connection.account_id if connection.account_id.startswith("did:") else ""
+        )
+        self._handle = connection.handle
+        self.last_rate_limit: dict[str, str] = {}
+
+    # -- session ------------------------------------------------------------
+
+    def _create_session(self) -> TokenSet:
+        password = self.connection.secret("app_password")
+        identifier = self.connection.secret("identifier") or self.connection.handle
+        if not password or not identifier:
+            raise AuthExpired(
+                "Bluesky-sessionen er udløbet, og Kanal har intet app-kodeord til "
+                "at logge ind igen. En administrator skal forbinde kontoen igen.",
+                network=self.network,
+            )
+        response = self.client.request(
+            "POST",
+            "/xrpc/com.atproto.server.createSession",
+            json={"identifier": identifier, "password": password},
+            translate=translate,
+        )
+        return self._store_session(response.json())
+
+    def _refresh_session(self) -> TokenSet:
+        response = self.client.request(
+            "POST",
+            "/xrpc/com.atproto.server.refreshSession",
+            headers={"Authorization": f"Bearer {self._refresh}"},
+            translate=translate,
+        )
+        return self._store_session(response.json())
+
+    def _store_session(self, session: Mapping) -> TokenSet:
+        self._access = str(session["accessJwt"])
+        self._refresh = str(session["refreshJwt"])
+        self._did = str(session.get("did") or self._did)
+        self._handle = str(session.get("handle") or self._handle)
+        tokens = TokenSet(
+            access_token=self._access,
+            refresh_token=self._refresh,
+            expires_at=_jwt_expiry(self._access),
+            extra={"did": self._did, "handle": self._handle},
+        )
+        if self._on_tokens is not None:
+            self._on_tokens(tokens)
+        return tokens
+
+    def _renew(self) -> TokenSet:
+        """``refreshSession``; if the refresh JWT is spent, log in again."""
+        if self._refresh:
+            try:
+                return self._refresh_session()
+            except AuthExpired:
+                logger.info("bluesky refresh token refused; creating a new session")
+        return self._create_session()
+
+    def _ensure_session(self) -> None:
+        if not self._access:
+            self._renew()
+            return
+        expiry = _jwt_expiry(self._access)
+        if expiry is not None and expiry - self._clock() < RENEW_MARGIN:
+            self._renew()
+
+    def _xrpc(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **kwargs,
+    ) -> httpx.Response:
+        """One authenticated call; an ``ExpiredToken`` answer renews the
+        session once and repeats the call (nothing was applied)."""
+        self._ensure_session()
+        for attempt in (1, 2):
+            response = self.client.request(
+                method,
+                f"/xrpc/{nsid}",
+                headers={"Authorization": f"Bearer {self._access}", **(headers or {})},
+                **kwargs,
+            )
+            self._note_rate_limit(response)
+            expired = (
+                attempt == 1
+                and response.status_code in (400, 401)
+                and _error_body(response)[0] == "ExpiredToken"
+            )
+            if expired:
+                self._renew()
+                continue
+            error = translate(response)
+            if error is not None:
+                raise error
+            return response
+        raise AssertionError("unreachable")
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        remaining = response.headers.get("ratelimit-remaining")
+        if remaining is not None:
+            self.last_rate_limit = {
+                "limit": response.headers.get("ratelimit-limit", ""),
+                "remaining": remaining,
+                "reset": response.headers.get("ratelimit-reset", ""),
+                "policy": response.headers.get("ratelimit-policy", ""),
+            }
+
+    def _get(self, nsid: str, **params) -> Mapping:
+        return self._xrpc("GET", nsid, params=params).json()
+
+    def _post(self, nsid: str, body: Mapping) -> Mapping:
+        response = self._xrpc("POST", nsid, json=body)
+        return response.json() if response.content else {}
+
+    def _repo(self) -> str:
+        self._ensure_session()
+        return self._did
+
+    # -- limits and validation ----------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            max_text_length=MAX_GRAPHEMES,
+            text_counting="grafemer (og højst 3.000 bytes)",
+            max_images=MAX_IMAGES,
+            max_videos=0,
+            image_formats=IMAGE_FORMATS,
+            video_formats=frozenset(),
+            max_image_bytes=MAX_IMAGE_BYTES,
+            max_text_bytes=MAX_BYTES,
+            supports=frozenset(
+                {
+                    "publish",
+                    "delete",
+                    "reply",
+                    "hide",
+                    "repost",
+                    "fetch_inbox",
+                    "fetch_metrics",
+                    "search_hashtag",
+                    "refresh_token",
+                    "verify",
+                    "link_posts",
+                }
+            ),
+        )
+
+    def count_text(self, text: str) -> int:
+        return kanal_text.grapheme_count(text)
+
+    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        text = compose_text(post)
+        graphemes = self.count_text(text)
+        size = kanal_text.utf8_length(text)
+        if graphemes > MAX_GRAPHEMES:
+            problems.append(
+                ValidationProblem(
+                    code="text_too_long",
+                    message=(
+                        f"Teksten er {graphemes} tegn, men Bluesky tillader højst "
+                        f"{MAX_GRAPHEMES}. Forkort teksten med "
+                        f"{graphemes - MAX_GRAPHEMES} tegn."
+                    ),
+                    limit=MAX_GRAPHEMES,
+                    actual=graphemes,
+                )
+            )
+        if size > MAX_BYTES:
+            problems.append(
+                ValidationProblem(
+                    code="text_too_many_bytes",
+                    message=(
+                        f"Teksten fylder {size} bytes, men Bluesky tillader højst "
+                        f"{MAX_BYTES} (emoji og særlige tegn fylder flere bytes). "
+                        "Forkort teksten."
+                    ),
+                    limit=MAX_BYTES,
+                    actual=size,
+                )
+            )
+        if not text and not post.media and not post.link:
+            problems.append(
+                ValidationProblem(
+                    code="text_empty",
+                    message=(
+                        "Opslaget er tomt. Skriv en tekst eller vedhæft et billede."
+                    ),
+                )
+            )
+        for tag in kanal_text.find_hashtags(text):
+            if kanal_text.grapheme_count(tag.value) > MAX_TAG_GRAPHEMES:
+                problems.append(
+                    ValidationProblem(
+                        code="hashtag_too_long",
+                        message=(
+                            f"Hashtagget #{tag.value[:20]}… er for langt; Bluesky "
+                            f"tillader højst {MAX_TAG_GRAPHEMES} tegn. Gør det kortere."
+                        ),
+                        limit=MAX_TAG_GRAPHEMES,
+                    )
+                )
+        problems.extend(self._validate_media(post))
+        return problems
+
+    def _validate_media(self, post: OutgoingPost) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        images = [m for m in post.media if m.kind == "image"]
+        if len(post.media) > len(images):
+            problems.append(
+                ValidationProblem(
+                    code="video_not_supported",
+                    field="media",
+                    message=(
+                        "Kanal kan endnu ikke sende video til Bluesky. Fjern videoen "
+                        "eller brug et billede."
+                    ),
+                )
+            )
+        if len(images) > MAX_IMAGES:
+            problems.append(
+                ValidationProblem(
+                    code="too_many_images",
+                    field="media",
+                    message=(
+                        f"Bluesky tillader højst {MAX_IMAGES} billeder, men opslaget "
+                        f"har {len(images)}. Fjern {len(images) - MAX_IMAGES}."
+                    ),
+                    limit=MAX_IMAGES,
+                    actual=len(images),
+                )
+            )
+        for number, item in enumerate(images, start=1):
+            if item.mime_type not in IMAGE_FORMATS:
+                problems.append(
+                    ValidationProblem(
+                        code="media_format",
+                        field="media",
+                        message=(
+                            f"Billede {number} har formatet {item.mime_type}, som "
+                            "Bluesky ikke viser. Brug JPEG, PNG, WebP eller GIF."
+                        ),
+                    )
+                )
+            if not item.alt_text.strip():
+                problems.append(
+                    ValidationProblem(
+                        code="alt_text_missing",
+                        field="media",
+                        message=(
+                            f"Billede {number} mangler en alternativ tekst. Beskriv, "
+                            "hvad billedet viser, så det kan læses op for blinde."
+                        ),
+                    )
+                )
+            if item.size > MAX_IMAGE_BYTES:
+                megabytes = f"{item.size / 1_000_000:.1f}".replace(".", ",")
+                problems.append(
+                    ValidationProblem(
+                        code="image_too_large",
+                        field="media",
+                        message=(
+                            f"Billede {number} fylder {megabytes} MB; Bluesky tager "
+                            "højst 2 MB pr. billede. Gør billedet mindre."
+                        ),
+                        limit=MAX_IMAGE_BYTES,
+                        actual=item.size,
+                    )
+                )
+        return problems
+
+    # -- publishing ---------------------------------------------------------
+
+    def _web_url(self, handle: str, rkey: str) -> str:
+        web = str(self.connection.settings.get("web_url") or "https://bsky.app")
+        return f"{web.rstrip('/')}/profile/{handle or self._did}/post/{rkey}"
+
+    def _post_url(self, uri: str, handle: str = "") -> str:
+        did, _, rkey = parse_at_uri(uri)
+        if not handle and did == self._did:
+            handle = self._handle
+        return self._web_url(handle or did, rkey)
+
+    def resolve_handle(self, handle: str) -> str | None:
+        """A handle's DID, or None when it does not resolve."""
+        try:
+            return str(
+                self._get("com.atproto.identity.resolveHandle", handle=handle)["did"]
+            )
+        except Rejected:
+            return None
+
+    def publish(
+        self,
+        post: OutgoingPost,
+        *,
+        idempotency_key: str,
+        checkpoint: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    ) -> PublishResult:
+        """Images, then ``createRecord`` with the rkey derived from the key.
+
+        Blobs are simply uploaded again on a retry: the same bytes give the
+        same CID, and unreferenced blobs are garbage-collected by the PDS.
+        """
+        repo = self._repo()
+        rkey = rkey_for(idempotency_key)
+        if checkpoint and checkpoint.get("rkey") == rkey:
+            existing = self._existing(repo, POST, rkey)
+            if existing is not None:
+                return existing
+        text = compose_text(post)
+        record: dict = {
+            "$type": POST,
+            "text": text,
+            "createdAt": _iso(self._clock()),
+            "langs": [str(self.connection.settings.get("language") or "da")],
+        }
+        facets = facets_for(text, self.resolve_handle)
+        if facets:
+            record["facets"] = facets
+        embed = self._embed(post)
+        if embed:
+            record["embed"] = embed
+        if post.reply_to_remote_id:
+            record["reply"] = self._reply_refs(post.reply_to_remote_id)
+        if on_checkpoint is not None:
+            on_checkpoint({**(checkpoint or {}), "rkey": rkey})
+        return self._create(repo, POST, rkey, record)
+
+    def _create(
+        self, repo: str, collection: str, rkey: str, record: Mapping
+    ) -> PublishResult:
+        try:
+            created = self._post(
+                "com.atproto.repo.createRecord",
+                {
+                    "repo": repo,
+                    "collection": collection,
+                    "rkey": rkey,
+                    "record": record,
+                },
+            )
+        except (RateLimited, AuthExpired):
+            raise
+        except (Rejected, TransientError) as e:
+            # A retry of a create that already succeeded fails on the taken
+            # rkey (the error differs between PDS versions): look before failing.
+            existing = self._existing(repo, collection, rkey)
+            if existing is not None:
+                return existing
+            raise e from None
+        return PublishResult(
+            remote_id=str(created["uri"]),
+            url=self._post_url(str(created["uri"])),
+            published_at=_parse_time(str(record.get("createdAt"))),
+        )
+
+    def _existing(self, repo: str, collection: str, rkey: str) -> PublishResult | None:
+        try:
+            found = self._get(
+                "com.atproto.repo.getRecord",
+                repo=repo,
+                collection=collection,
+                rkey=rkey,
+            )
+        except Rejected as e:
+            if e.network_code == "RecordNotFound" or e.http_status == 404:
+                return None
+            raise
+        value = found.get("value") or {}
+        return PublishResult(
+            remote_id=str(found["uri"]),
+            url=self._post_url(str(found["uri"])),
+            published_at=_parse_time(value.get("createdAt")),
+        )
+
+    def _embed(self, post: OutgoingPost) -> dict | None:
+        images = [m for m in post.media if m.kind == "image"]
+        if images:
+            entries = []
+            for item in images:
+                response = self._xrpc(
+                    "POST",
+                    "com.atproto.repo.uploadBlob",
+                    content=item.data,
+                    headers={"Content-Type": item.mime_type},
+                )
+                entry: dict = {"alt": item.alt_text, "image": response.json()["blob"]}
+                if item.width and item.height:
+                    entry["aspectRatio"] = {"width": item.width, "height": item.height}
+                entries.append(entry)
+            return {"$type": "app.bsky.embed.images", "images": entries}
+        if post.link:
+            link = post.link if "://" in post.link else "https://" + post.link
+            return {
+                "$type": "app.bsky.embed.external",
+                "external": {
+                    "uri": link,
+                    "title": _card_title(link),
+                    "description": "",
+                },
+            }
+        return None
+
+    def _post_view(self, uri: str) -> Mapping:
+        posts = self._get("app.bsky.feed.getPosts", uris=[uri]).get("posts") or []
+        if not posts:
+            raise Rejected(
+                "Bluesky-opslaget findes ikke (længere).",
+                network=self.network,
+                network_code="NotFound",
+                network_message=uri,
+            )
+        return posts[0]
+
+    def _reply_refs(self, parent_uri: str) -> dict:
+        parent = self._post_view(parent_uri)
+        parent_ref = {"uri": str(parent["uri"]), "cid": str(parent["cid"])}
+        root = ((parent.get("record") or {}).get("reply") or {}).get("root")
+        return {"root": dict(root) if root else parent_ref, "parent": parent_ref}
+
+    def find_published(
+        self,
+        *,
+        idempotency_key: str,
+        text: str,
+        since: datetime,
+        checkpoint: Checkpoint | None = None,
+    ) -> PublishResult | None:
+        return self._existing(self._repo(), POST, rkey_for(idempotency_key))
+
+    def delete(self, remote_id: str) -> None:
+        did, collection, rkey = parse_at_uri(remote_id)
+        self._post(
+            "com.atproto.repo.deleteRecord",
+            {
+                "repo": did or self._repo(),
+                "collection": collection or POST,
+                "rkey": rkey,
+            },
+        )
+
+    def reply(
+        self, to_remote_id: str, text: str, *, idempotency_key: str = ""
+    ) -> PublishResult:
+        repo = self._repo()
+        record: dict = {
+            "$type": POST,
+            "text": text,
+            "createdAt": _iso(self._clock()),
+            "langs": [str(self.connection.settings.get("language") or "da")],
+            "reply": self._reply_refs(to_remote_id),
+        }
+        facets = facets_for(text, self.resolve_handle)
+        if facets:
+            record["facets"] = facets
+        rkey = rkey_for(idempotency_key) if idempotency_key else new_tid(self._clock())
+        return self._create(repo, POST, rkey, record)
+
+    def repost(self, remote_id: str) -> PublishResult | None:
+        """A repost record; its rkey comes from the subject, so reposting the
+        same post twice leaves one repost."""
+        repo = self._repo()
+        subject = self._post_view(remote_id)
+        record = {
+            "$type": REPOST,
+            "subject": {"uri": str(subject["uri"]), "cid": str(subject["cid"])},
+            "createdAt": _iso(self._clock()),
+        }
+        result = self._create(
+            repo, REPOST, rkey_for(stable_key("repost", remote_id)), record
+        )
+        author = (subject.get("author") or {}).get("handle", "")
+        return PublishResult(
+            remote_id=result.remote_id,
+            url=self._post_url(remote_id, author),
+            published_at=result.published_at,
+        )
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        """Hide a reply in one of the account's threads with the root post's
+        threadgate (``hiddenReplies``), keeping any reply rules it has."""
+        repo = self._repo()
+        reply = self._post_view(remote_id)
+        root = ((reply.get("record") or {}).get("reply") or {}).get("root") or {}
+        root_uri = str(root.get("uri") or "")
+        if not root_uri or parse_at_uri(root_uri)[0] != repo:
+            raise Rejected(
+                "Bluesky kan kun skjule svar i kontoens egne tråde.",
+                network=self.network,
+                network_message=remote_id,
+            )
+        root_rkey = parse_at_uri(root_uri)[2]
+        try:
+            gate = dict(
+                self._get(
+                    "com.atproto.repo.getRecord",
+                    repo=repo,
+                    collection=THREADGATE,
+                    rkey=root_rkey,
+                )["value"]
+            )
+        except Rejected as e:
+            if e.network_code != "RecordNotFound" and e.http_status != 404:
+                raise
+            gate = {
+                "$type": THREADGATE,
+                "post": root_uri,
+                "createdAt": _iso(self._clock()),
+            }
+        hidden_replies = [u for u in gate.get("hiddenReplies", []) if u != remote_id]
+        if hidden:
+            hidden_replies.append(remote_id)
+        gate["hiddenReplies"] = hidden_replies
+        self._post(
+            "com.atproto.repo.putRecord",
+            {
+                "repo": repo,
+                "collection": THREADGATE,
+                "rkey": root_rkey,
+                "record": gate,
+            },
+        )
+
+    # -- reading ------------------------------------------------------------
+
+    def _inbox_item(
+        self, post: Mapping, kind: str, *, indexed_at: str = ""
+    ) -> InboxItem:
+        record = post.get("record") or {}
+        author = post.get("author") or {}
+        reply = record.get("reply") or {}
+        created = _parse_time(record.get("createdAt")) or _parse_time(indexed_at)
+        return InboxItem(
+            remote_id=str(post["uri"]),
+            kind=kind,
+            author_id=str(author.get("did") or ""),
+            author_name=str(author.get("displayName") or author.get("handle") or ""),
+            text=str(record.get("text") or ""),
+            created_at=created or self._clock(),
+            post_remote_id=str((reply.get("root") or {}).get("uri") or ""),
+            parent_remote_id=str((reply.get("parent") or {}).get("uri") or ""),
+            url=self._post_url(str(post["uri"]), str(author.get("handle") or "")),
+        )
+
+    def fetch_inbox(self, since: str | None = None) -> InboxPage:
+        """Mentions, replies and quotes indexed after ``since`` (the newest
+        ``indexedAt`` seen). ``listNotifications`` pages backwards in time,
+        so it reads pages until it reaches ``since``."""
+        horizon = _parse_time(since) if since else None
+        newest = since or ""
+        items: list[InboxItem] = []
+        cursor = ""
+        for _ in range(MAX_INBOX_PAGES):
+            params: dict = {"limit": 50, "reasons": list(INBOX_REASONS)}
+            if cursor:
+                params["cursor"] = cursor
+            page = self._get("app.bsky.notification.listNotifications", **params)
+            reached = False
+            for note in page.get("notifications", []):
+                indexed = _parse_time(note.get("indexedAt"))
+                if horizon is not None and indexed is not None and indexed <= horizon:
+                    reached = True
+                    continue
+                if indexed is not None and (
+                    not newest or indexed > (_parse_time(newest) or indexed)
+                ):
+                    newest = str(note["indexedAt"])
+                if note.get("reason") not in INBOX_REASONS:
+                    continue
+                kind = "reply" if note["reason"] == "reply" else "mention"
+                items.append(
+                    self._inbox_item(note, kind, indexed_at=note.get("indexedAt", ""))
+                )
+            cursor = str(page.get("cursor") or "")
+            if reached or not cursor or horizon is None:
+                break
+        items.sort(key=lambda item: item.created_at)
+        return InboxPage(items=tuple(items), cursor=newest)
+
+    def fetch_thread(self, remote_id: str) -> InboxPage:
+        """Every reply below one post (``app.bsky.feed.getPostThread``)."""
+        thread = (
+            self._get("app.bsky.feed.getPostThread", uri=remote_id, depth=20).get(
+                "thread"
+            )
+            or {}
+        )
+        items: list[InboxItem] = []
+
+        def walk(node: Mapping) -> None:
+            for child in node.get("replies") or []:
+                post = child.get("post")
+                if not post:
+                    continue  # notFoundPost / blockedPost
+                if (post.get("author") or {}).get("did") != self._did:
+                    items.append(self._inbox_item(post, "reply"))
+                walk(child)
+
+        walk(thread)
+        return InboxPage(items=tuple(items), cursor="")
+
+    def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
+        repo = self._repo()
+        profile = self._get("app.bsky.actor.getProfile", actor=repo)
+        account = (
+            Metric(
+                "followersCount",
+                int(profile.get("followersCount") or 0),
+                "followers",
+                self.api_version,
+            ),
+        )
+        posts: dict[str, tuple[Metric, ...]] = {}
+        for start in range(0, len(post_ids), 25):
+            chunk = list(post_ids[start : start + 25])
+            for view in self._get("app.bsky.feed.getPosts", uris=chunk).get(
+                "posts", []
+            ):
+                posts[str(view["uri"])] = tuple(
+                    Metric(name, int(view.get(name) or 0), kind, self.api_version)
+                    for name, kind in (
+                        ("likeCount", "likes"),
+                        ("repostCount", "shares"),
+                        ("replyCount", "comments"),
+                        ("quoteCount", "shares"),
+                    )
+                )
+        return MetricsSnapshot(account=account, posts=posts, taken_at=self._clock())
+
+    def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
+        """Posts tagged ``tag`` after ``cursor`` (the newest time seen),
+        newest first, through ``searchPosts`` with ``tag`` and ``since``."""
+        tag = tag.lstrip("#")
+        params: dict = {"q": f"#{tag}", "tag": [tag], "sort": "latest", "limit": 50}
+        if cursor:
+            params["since"] = cursor
+        result = self._get("app.bsky.feed.searchPosts", **params)
+        horizon = _parse_time(cursor) if cursor else None
+        newest = horizon
+        posts = []
+        for view in result.get("posts", []):
+            record = view.get("record") or {}
+            created = _parse_time(record.get("createdAt"))
+            indexed = _parse_time(view.get("indexedAt"))
+            sort_at = min(t for t in (created, indexed, self._clock()) if t)
+            if horizon is not None and sort_at <= horizon:
+                continue
+            newest = sort_at if newest is None or sort_at > newest else newest
+            author = view.get("author") or {}
+            posts.append(
+                HashtagPost(
+                    remote_id=str(view["uri"]),
+                    author_name=str(
+                        author.get("displayName") or author.get("handle") or ""
+                    ),
+                    text=str(record.get("text") or ""),
+                    created_at=created,
+                    url=self._post_url(
+                        str(view["uri"]), str(author.get("handle") or "")
+                    ),
+                )
+            )
+        return HashtagPage(
+            tag=tag, posts=tuple(posts), cursor=_iso(newest) if newest else cursor
+        )
+
+    # -- connection ---------------------------------------------------------
+
+    def refresh_token(self) -> TokenSet:
+        """A new session: ``refreshSession``, else ``createSession``."""
+        return self._renew()
+
+    def verify(self) -> AccountInfo:
+        repo = self._repo()
+        profile = self._get("app.bsky.actor.getProfile", actor=repo)
+        handle = str(profile.get("handle") or self._handle)
+        web = str(self.connection.settings.get("web_url") or "https://bsky.app")
+        return AccountInfo(
+            remote_id=str(profile.get("did") or repo),
+            handle=handle,
+            display_name=str(profile.get("displayName") or ""),
+            followers=int(profile.get("followersCount") or 0),
+            profile_url=f"{web.rstrip('/')}/profile/{handle}",
+        )
