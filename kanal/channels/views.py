@@ -35,9 +35,11 @@ def channel_list_view(request):
 def channel_create_view(request):
     channel_policy.check(request.membership, "create")
     organisation = request.membership.organisation
-    form = ChannelForm(request.POST or None, organisation=organisation)
+    form = ChannelForm(
+        request.POST if request.method == "POST" else None, organisation=organisation
+    )
     strategy_form = StrategyForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         prefix="strategy",
         initial={
             "cadence_min": 1,
@@ -95,7 +97,7 @@ def channel_edit_view(request, pk):
     channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
     channel_policy.check(request.membership, "change", channel)
     form = ChannelForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         organisation=channel.organisation,
         channel=channel,
         initial={
@@ -133,7 +135,7 @@ def channel_edit_view(request, pk):
 def channel_credentials_view(request, pk):
     channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
     channel_policy.check(request.membership, "change_credentials", channel)
-    form = CredentialsForm(request.POST or None)
+    form = CredentialsForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         actions.set_channel_credentials(
             channel,
@@ -161,7 +163,7 @@ def channel_strategy_view(request, pk):
     channel_policy.check(request.membership, "change_strategy", channel)
     profile = channel.strategy
     form = StrategyForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "purposes": profile.purposes,
             "categories": "\n".join(profile.categories),

@@ -59,7 +59,7 @@ def _locked_response(request, form):
 def login_view(request):
     if request.user.is_authenticated and request.method == "GET":
         return redirect("dashboard")
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
         address = throttle.client_address(request)
@@ -107,7 +107,7 @@ def login_token_view(request):
     user = User.objects.filter(pk=pending["user"], is_active=True).first()
     if user is None:
         return redirect("login")
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     address = throttle.client_address(request)
     if request.method == "POST" and form.is_valid():
         if throttle.is_locked(user.get_username(), address):
@@ -168,7 +168,7 @@ def two_factor_setup_view(request):
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "Kanal"}
     )
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             with transaction.atomic():
@@ -236,7 +236,9 @@ def member_list_view(request):
 def member_create_view(request):
     membership_policy.check(request.membership, "create")
     organisation = request.membership.organisation
-    form = MemberForm(request.POST or None, organisation=organisation)
+    form = MemberForm(
+        request.POST if request.method == "POST" else None, organisation=organisation
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         actions.add_member(
@@ -269,7 +271,7 @@ def member_edit_view(request, pk):
     member = membership_policy.get_visible_or_404(request.membership, pk=pk)
     membership_policy.check(request.membership, "change", member)
     form = MemberForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         organisation=member.organisation,
         editing=True,
         initial={

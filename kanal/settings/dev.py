@@ -3,3 +3,5 @@
 from .base import *  # noqa: F403
 
 DEBUG = True
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

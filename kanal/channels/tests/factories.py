@@ -13,6 +13,7 @@ from kanal.organisations.tests.factories import (
 class ChannelFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Channel
+        skip_postgeneration_save = True
 
     organisation = factory.SubFactory(OrganisationFactory)
     owner_administration = factory.SubFactory(
