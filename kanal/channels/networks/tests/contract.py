@@ -71,6 +71,10 @@ def assert_danish(message: str) -> None:
     )
 
 
+def as_text(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def unique(label: str) -> str:
     return f"{label} ({uuid.uuid4().hex[:8]})"
 
@@ -264,7 +268,7 @@ class NetworkContractTests:
         result = self.publish(sandbox, adapter, unique("Læs mere om badezonerne"),
                               link=self.link)
         stored = sandbox.item(self.network, self.stored_item_id(result.remote_id))
-        assert self.link in json.dumps(stored)
+        assert self.link in as_text(stored)
 
     def test_publish_image_keeps_alt_text(self, sandbox, adapter, account):
         if adapter.capabilities().max_images < 1:
@@ -273,8 +277,8 @@ class NetworkContractTests:
         image = self.sample_image(sandbox, alt_text=alt)
         result = self.publish(sandbox, adapter, media=(image,))
         assert result.remote_id
-        everything = json.dumps(sandbox.items(self.network, account.account_id,
-                                              include_deleted=True))
+        everything = as_text(sandbox.items(self.network, account.account_id,
+                                           include_deleted=True))
         assert alt in everything
 
     def test_publish_several_images_in_one_post(self, sandbox, adapter, account):
@@ -285,8 +289,8 @@ class NetworkContractTests:
         result = self.publish(sandbox, adapter, media=media)
         log = sandbox.published(self.network, account.account_id)
         assert [r["item_id"] for r in log] == [self.stored_item_id(result.remote_id)]
-        everything = json.dumps(sandbox.items(self.network, account.account_id,
-                                              include_deleted=True))
+        everything = as_text(sandbox.items(self.network, account.account_id,
+                                           include_deleted=True))
         assert all(alt in everything for alt in alts)
 
     def test_delete_removes_the_post(self, sandbox, adapter):

@@ -1,0 +1,446 @@
+"""Facebook Pages through the Graph API (``https://graph.facebook.com/vNN.0``).
+
+Credentials: ``access_token`` is the Page token (it does not expire);
+``user_token`` (long-lived, ~60 days), ``client_id`` and ``client_secret``
+let ``refresh_token`` fetch a new Page token. Photos are uploaded unpublished
+and attached to one feed post, so a post with images is one post.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from . import graph
+from .base import (
+    AccountInfo,
+    Capabilities,
+    Checkpoint,
+    Connection,
+    InboxItem,
+    InboxPage,
+    Metric,
+    MetricsSnapshot,
+    NetworkAdapter,
+    OutgoingPost,
+    PublishResult,
+    TokenSet,
+    ValidationProblem,
+)
+from .errors import AuthExpired, NetworkError, TransientError
+
+logger = logging.getLogger("kanal.networks.facebook")
+
+DEFAULT_VERSION = "v25.0"
+MAX_TEXT = 63206
+MAX_IMAGES = 10
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+INBOX_POSTS = 25
+FIND_PAGES = 5
+SCOPES = (
+    "pages_show_list", "pages_manage_posts", "pages_read_engagement",
+    "pages_manage_engagement", "pages_read_user_engagement", "read_insights",
+)
+_VERSION = re.compile(r"/(v\d+\.\d+)/?$")
+
+PAGE_INSIGHTS = {
+    "page_media_view": "views",
+    "page_total_media_view_unique": "reach",
+    "page_post_engagements": "engagement",
+}
+POST_INSIGHTS = {
+    "post_media_view": "views",
+    "post_total_media_view_unique": "reach",
+    "post_clicks": "clicks",
+    "post_reactions_like_total": "likes",
+}
+
+
+class FacebookAdapter(NetworkAdapter):
+    network = "facebook"
+    display_name = "Facebook"
+    api_version = DEFAULT_VERSION
+
+    def __init__(self, connection: Connection, *, client=None) -> None:
+        super().__init__(connection, client=client)
+        found = _VERSION.search(connection.base_url)
+        if found:
+            self.api_version = found.group(1)
+
+    # -- limits ---------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            max_text_length=MAX_TEXT,
+            text_counting="tegn",
+            max_images=MAX_IMAGES,
+            image_formats=IMAGE_FORMATS,
+            max_image_bytes=MAX_IMAGE_BYTES,
+            supports=frozenset({
+                "publish", "delete", "reply", "hide", "fetch_inbox",
+                "fetch_metrics", "refresh_token", "verify", "link_posts",
+            }),
+        )
+
+    def count_text(self, text: str) -> int:
+        return len(text)
+
+    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
+        problems = []
+        length = self.count_text(post.text)
+        if length > MAX_TEXT:
+            problems.append(ValidationProblem(
+                "text_too_long",
+                f"Teksten er for lang til Facebook: {length} tegn, højst "
+                f"{MAX_TEXT}. Forkort den.",
+                limit=MAX_TEXT, actual=length,
+            ))
+        if not (post.text.strip() or post.link or post.media):
+            problems.append(ValidationProblem(
+                "empty", "Opslaget er tomt. Skriv en tekst, eller tilføj et link "
+                "eller et billede."))
+        images = [m for m in post.media if m.kind == "image"]
+        if len(post.media) > len(images):
+            problems.append(ValidationProblem(
+                "video_not_supported",
+                "Kanal kan endnu ikke lægge video på Facebook. Fjern videoen, "
+                "eller læg den op direkte på siden.", field="media"))
+        if len(images) > MAX_IMAGES:
+            problems.append(ValidationProblem(
+                "too_many_images",
+                f"Et Facebook-opslag kan have højst {MAX_IMAGES} billeder her; "
+                f"der er {len(images)}. Fjern nogle.",
+                field="media", limit=MAX_IMAGES, actual=len(images)))
+        for number, image in enumerate(images, start=1):
+            if image.mime_type not in IMAGE_FORMATS:
+                problems.append(ValidationProblem(
+                    "image_format",
+                    f"Billede {number} har et format, Facebook ikke tager imod "
+                    "(brug JPEG, PNG, GIF eller WebP).", field="media"))
+            if image.size > MAX_IMAGE_BYTES:
+                problems.append(ValidationProblem(
+                    "image_too_large",
+                    f"Billede {number} er for stort (højst 10 MB). Gem det "
+                    "mindre, og prøv igen.", field="media",
+                    limit=MAX_IMAGE_BYTES, actual=image.size))
+            if not image.alt_text.strip():
+                problems.append(ValidationProblem(
+                    "alt_text_missing",
+                    f"Billede {number} mangler en alternativ tekst. Beskriv "
+                    "billedet for dem, der ikke kan se det.", field="media"))
+        return problems
+
+    # -- calls ------------------------------------------------------------------
+
+    @property
+    def page_id(self) -> str:
+        return self.connection.account_id
+
+    def _translate(self, response: httpx.Response) -> NetworkError | None:
+        return graph.translate(response, network=self.network)
+
+    def call(self, method: str, path: str, *, params: Mapping | None = None,
+             data: Mapping | None = None, files=None, token: str = "") -> dict:
+        query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        query["access_token"] = token or self.connection.secret("access_token")
+        kwargs: dict = {"params": query}
+        if data is not None:
+            kwargs["data"] = {k: v for k, v in data.items() if v not in (None, "")}
+        if files:
+            kwargs["files"] = files
+        response = self.client.request(method, path, translate=self._translate,
+                                       **kwargs)
+        try:
+            body = response.json()
+        except ValueError as e:
+            raise TransientError(network=self.network,
+                                 http_status=response.status_code,
+                                 network_message="answer was not JSON") from e
+        return body if isinstance(body, dict) else {"data": body}
+
+    def _pages(self, path: str, params: Mapping, *, limit: int = FIND_PAGES):
+        """The ``data`` entries of an edge, following ``after`` cursors."""
+        query = dict(params)
+        for _ in range(limit):
+            body = self.call("GET", path, params=query)
+            yield from body.get("data", [])
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return
+            query["after"] = after
+
+    # -- publishing ---------------------------------------------------------------
+
+    def publish(
+        self,
+        post: OutgoingPost,
+        *,
+        idempotency_key: str,
+        checkpoint: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    ) -> PublishResult:
+        state = dict(checkpoint or {})
+        photo_ids = [p for p in state.get("photo_ids", "").split(",") if p]
+        images = [m for m in post.media if m.kind == "image"]
+        for image in images[len(photo_ids):]:
+            photo_ids.append(self._upload_photo(image))
+            state["photo_ids"] = ",".join(photo_ids)
+            if on_checkpoint is not None:
+                on_checkpoint(dict(state))
+        data = {"message": post.text, "link": post.link}
+        for index, photo_id in enumerate(photo_ids):
+            data[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo_id})
+        started = datetime.now(UTC)
+        body = self.call("POST", f"/{self.page_id}/feed", data=data)
+        post_id = str(body["id"])
+        return PublishResult(post_id, self._permalink(post_id), started)
+
+    def _upload_photo(self, image) -> str:
+        data = {"published": "false", "alt_text_custom": image.alt_text}
+        if image.data:
+            files = {"source": (image.filename or "billede.jpg", image.data,
+                                image.mime_type)}
+            body = self.call("POST", f"/{self.page_id}/photos", data=data,
+                             files=files)
+        else:
+            body = self.call("POST", f"/{self.page_id}/photos",
+                             data={**data, "url": image.public_url})
+        return str(body["id"])
+
+    def _permalink(self, object_id: str) -> str:
+        # The post exists already: a failed lookup must not fail the publish.
+        try:
+            body = self.call("GET", f"/{object_id}", params={"fields":
+                                                              "permalink_url"})
+        except NetworkError:
+            body = {}
+        return str(body.get("permalink_url")
+                   or f"https://www.facebook.com/{object_id}")
+
+    def find_published(
+        self,
+        *,
+        idempotency_key: str,
+        text: str,
+        since: datetime,
+        checkpoint: Checkpoint | None = None,
+    ) -> PublishResult | None:
+        # Graph's ``since`` has whole seconds and clocks differ a little.
+        floor = since - timedelta(minutes=2)
+        wanted = text.strip()
+        for entry in self._pages(f"/{self.page_id}/published_posts", {
+            "fields": "id,message,created_time,permalink_url",
+            "since": int(floor.timestamp()), "limit": 100,
+        }):
+            if str(entry.get("message") or "").strip() == wanted:
+                return PublishResult(
+                    str(entry["id"]),
+                    str(entry.get("permalink_url")
+                        or f"https://www.facebook.com/{entry['id']}"),
+                    graph.parse_time(entry.get("created_time")),
+                )
+        return None
+
+    def delete(self, remote_id: str) -> None:
+        self.call("DELETE", f"/{remote_id}")
+
+    def reply(self, to_remote_id: str, text: str, *,
+              idempotency_key: str = "") -> PublishResult:
+        started = datetime.now(UTC)
+        body = self.call("POST", f"/{to_remote_id}/comments", data={"message": text})
+        comment_id = str(body["id"])
+        return PublishResult(comment_id, self._permalink(comment_id), started)
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        self.call("POST", f"/{remote_id}",
+                  data={"is_hidden": "true" if hidden else "false"})
+
+    # -- reading --------------------------------------------------------------------
+
+    def fetch_inbox(self, since: str | None = None) -> InboxPage:
+        after = _cursor_time(since)
+        query_since = int((after - timedelta(seconds=1)).timestamp()) if after else None
+        posts = self.call("GET", f"/{self.page_id}/published_posts", params={
+            "fields": "id,created_time", "limit": INBOX_POSTS,
+        }).get("data", [])
+        items: list[InboxItem] = []
+        for post in posts:
+            post_id = str(post["id"])
+            for entry in self._pages(f"/{post_id}/comments", {
+                "filter": "stream", "order": "reverse_chronological",
+                "fields": "id,message,from,created_time,parent,is_hidden,"
+                          "permalink_url",
+                "since": query_since, "limit": 100,
+            }):
+                author = entry.get("from") or {}
+                if str(author.get("id", "")) == self.page_id:
+                    continue
+                parent = (entry.get("parent") or {}).get("id", "")
+                items.append(InboxItem(
+                    remote_id=str(entry["id"]),
+                    kind="reply" if parent else "comment",
+                    author_id=str(author.get("id", "")),
+                    author_name=str(author.get("name", "")),
+                    text=str(entry.get("message", "")),
+                    created_at=graph.parse_time(entry.get("created_time"))
+                    or datetime.now(UTC),
+                    post_remote_id=post_id,
+                    parent_remote_id=str(parent or post_id),
+                    url=str(entry.get("permalink_url", "")),
+                    is_hidden=bool(entry.get("is_hidden", False)),
+                ))
+        for entry in self._pages(f"/{self.page_id}/tagged", {
+            "fields": "id,message,from,created_time,permalink_url",
+            "since": query_since, "limit": 100,
+        }):
+            author = entry.get("from") or {}
+            items.append(InboxItem(
+                remote_id=str(entry["id"]), kind="mention",
+                author_id=str(author.get("id", "")),
+                author_name=str(author.get("name", "")),
+                text=str(entry.get("message", "")),
+                created_at=graph.parse_time(entry.get("created_time"))
+                or datetime.now(UTC),
+                url=str(entry.get("permalink_url", "")),
+            ))
+        return graph.inbox_page(items, since)
+
+    def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
+        version = self.api_version
+        page = self.call("GET", f"/{self.page_id}",
+                         params={"fields": "followers_count,fan_count"})
+        account = [Metric("followers_count", int(page.get("followers_count", 0)),
+                          "followers", version)]
+        if "fan_count" in page:
+            account.append(Metric("fan_count", int(page["fan_count"]), "likes",
+                                  version))
+        account.extend(self._insights(self.page_id, PAGE_INSIGHTS, "day"))
+        posts = {}
+        for post_id in post_ids:
+            metrics = self._insights(post_id, POST_INSIGHTS, "lifetime")
+            node = self.call("GET", f"/{post_id}", params={
+                "fields": "shares,comments.summary(true).limit(0)"})
+            comments = (node.get("comments") or {}).get("summary", {})
+            if "total_count" in comments:
+                metrics.append(Metric("comments.summary.total_count",
+                                      int(comments["total_count"]), "comments",
+                                      version))
+            if "shares" in node:
+                metrics.append(Metric("shares.count",
+                                      int((node["shares"] or {}).get("count", 0)),
+                                      "shares", version))
+            posts[post_id] = tuple(metrics)
+        return MetricsSnapshot(tuple(account), posts, datetime.now(UTC))
+
+    def _insights(self, object_id: str, names: Mapping[str, str],
+                  period: str) -> list[Metric]:
+        body = self.call("GET", f"/{object_id}/insights",
+                         params={"metric": ",".join(names), "period": period})
+        metrics = []
+        for entry in body.get("data", []):
+            value = graph.metric_value(entry)
+            name = str(entry.get("name", ""))
+            if value is not None and name in names:
+                metrics.append(Metric(name, value, names[name], self.api_version))
+        return metrics
+
+    # -- connection ---------------------------------------------------------------
+
+    def verify(self) -> AccountInfo:
+        body = self.call("GET", f"/{self.page_id}", params={
+            "fields": "id,name,username,followers_count,link"})
+        return AccountInfo(
+            remote_id=str(body.get("id", self.page_id)),
+            handle=str(body.get("username", "")),
+            display_name=str(body.get("name", "")),
+            followers=body.get("followers_count"),
+            profile_url=str(body.get("link", "")),
+        )
+
+    def refresh_token(self) -> TokenSet:
+        user_token = self.connection.secret("user_token")
+        if not user_token:
+            # A Page token does not expire; check that it still works.
+            self.verify()
+            return TokenSet(self.connection.secret("access_token"))
+        long_lived = graph.exchange_facebook_token(
+            self.client, client_id=self.connection.secret("client_id"),
+            client_secret=self.connection.secret("client_secret"),
+            short_token=user_token,
+        )
+        return self._page_tokens(long_lived)
+
+    def _page_tokens(self, user: TokenSet) -> TokenSet:
+        def as_auth(response: httpx.Response) -> NetworkError | None:
+            error = self._translate(response)
+            if error is not None and not isinstance(error, TransientError):
+                return AuthExpired(network=self.network,
+                                   network_code=error.network_code,
+                                   network_message=error.network_message,
+                                   http_status=error.http_status)
+            return error
+
+        response = self.client.request(
+            "GET", "/me/accounts", translate=as_auth,
+            params={"access_token": user.access_token,
+                    "fields": "id,name,access_token,tasks"})
+        pages = response.json().get("data", [])
+        wanted = self.page_id
+        page = next((p for p in pages if not wanted or str(p.get("id")) == wanted),
+                    None)
+        if page is None or not page.get("access_token"):
+            raise AuthExpired(
+                "Kanal fik ikke adgang til Facebook-siden. Forbind kanalen igen, "
+                "og vælg siden, når Facebook spørger.",
+                network=self.network, network_message="page not in /me/accounts")
+        extra = {"user_token": user.access_token, "page_id": str(page["id"]),
+                 "page_name": str(page.get("name", ""))}
+        if user.expires_at is not None:
+            extra["user_token_expires_at"] = user.expires_at.isoformat()
+        return TokenSet(access_token=str(page["access_token"]), extra=extra)
+
+    def authorization_url(self, *, redirect_uri: str, state: str,
+                          code_verifier: str = "") -> str:
+        base = self.connection.settings.get("authorize_url") or (
+            self.connection.base_url.rstrip("/").replace(
+                "://graph.facebook.com", "://www.facebook.com") + "/dialog/oauth")
+        query = httpx.QueryParams({
+            "client_id": self.connection.secret("client_id"),
+            "redirect_uri": redirect_uri, "state": state,
+            "response_type": "code", "scope": ",".join(SCOPES),
+        })
+        return f"{base}?{query}"
+
+    def exchange_code(self, *, code: str, redirect_uri: str,
+                      code_verifier: str = "") -> TokenSet:
+        client_id = self.connection.secret("client_id")
+        client_secret = self.connection.secret("client_secret")
+        short = graph.token_request(
+            self.client, "/oauth/access_token",
+            {"client_id": client_id, "client_secret": client_secret,
+             "redirect_uri": redirect_uri, "code": code},
+            network=self.network,
+        )
+        long_lived = graph.exchange_facebook_token(
+            self.client, client_id=client_id, client_secret=client_secret,
+            short_token=short.access_token,
+        )
+        return self._page_tokens(long_lived)
+
+
+def _cursor_time(cursor: str | None) -> datetime | None:
+    """The newest time in an inbox cursor (see ``graph.inbox_page``)."""
+    if not cursor:
+        return None
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return graph.parse_time(cursor)
+    return graph.parse_time(state.get("t")) if isinstance(state, dict) else None

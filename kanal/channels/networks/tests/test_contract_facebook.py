@@ -1,0 +1,6 @@
+from .contract import NetworkContractTests
+
+
+class TestFacebookContract(NetworkContractTests):
+    network = "facebook"
+    base_path = "/v25.0"
