@@ -1,0 +1,169 @@
+"""Every URL × every role: the answer each gets, as the policies say.
+
+``MATRIX`` lists each named URL with how to call it and the expected answer
+per role. ``test_every_url_is_in_the_matrix`` fails when a URL is added
+without an entry here, so no page escapes the check.
+
+Answers: 200/302 (allowed; 302 for a POST that did its work or a redirect),
+403 (seen but not allowed), 404 (not theirs to see), "login" (anonymous:
+redirected to the login page), 405 (wrong method).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kanal.channels.tests.factories import ChannelFactory
+from kanal.organisations.roles import Role
+from kanal.organisations.tests.factories import (
+    AdministrationFactory,
+    MembershipFactory,
+    OrganisationFactory,
+)
+
+ROLES = [
+    "anonymous",
+    "admin",
+    "editor",
+    "approver",
+    "contributor",
+    "crisis_lead",
+    "analyst",
+    "other_org_admin",
+]
+ALL_MEMBERS = {r: 200 for r in ROLES if r != "anonymous"}
+
+
+def _everyone(answer, **overrides):
+    return {"anonymous": "login", **{r: answer for r in ROLES[1:]}, **overrides}
+
+
+def _admin_only(allowed=200, *, other_org=None):
+    return _everyone(403, admin=allowed, other_org_admin=other_org or allowed)
+
+
+@dataclass
+class Case:
+    name: str
+    expect: dict
+    method: str = "get"
+    kwargs: dict = field(default_factory=dict)  # values name world objects
+    data: dict = field(default_factory=dict)
+
+
+MATRIX = [
+    Case("dashboard", _everyone(200)),
+    Case("channel_list", _everyone(200)),
+    Case("channel_create", _admin_only()),
+    Case(
+        "channel_detail", _everyone(200, other_org_admin=404), kwargs={"pk": "channel"}
+    ),
+    Case("channel_edit", _admin_only(other_org=404), kwargs={"pk": "channel"}),
+    Case("channel_credentials", _admin_only(other_org=404), kwargs={"pk": "channel"}),
+    Case("channel_strategy", _admin_only(other_org=404), kwargs={"pk": "channel"}),
+    Case(
+        "channel_disable",
+        _admin_only(302, other_org=404),
+        method="post",
+        kwargs={"pk": "channel"},
+    ),
+    Case(
+        "channel_enable",
+        _admin_only(302, other_org=404),
+        method="post",
+        kwargs={"pk": "channel"},
+    ),
+    Case("member_list", _admin_only()),
+    Case("member_create", _admin_only()),
+    # Non-admins see only their own membership: another's is 404; the
+    # contributor's own is visible but not theirs to change (403).
+    Case(
+        "member_edit",
+        _everyone(404, admin=200, contributor=403),
+        kwargs={"pk": "contributor"},
+    ),
+    Case(
+        "member_set_active",
+        _everyone(404, admin=302, contributor=403),
+        method="post",
+        kwargs={"pk": "contributor"},
+        data={"active": "1"},
+    ),
+    Case("audit_list", _admin_only()),
+    Case(
+        "switch_organisation", _everyone(302), method="post", data={"organisation": "0"}
+    ),
+    # Account pages: open to everyone (they are how one gets in).
+    Case("login", {r: 200 for r in ROLES} | {r: 302 for r in ROLES[1:]}),
+    Case("login_token", {r: 302 for r in ROLES}),
+    Case("logout", {r: 302 for r in ROLES}, method="post"),
+    Case("two_factor_setup", _everyone(200) | {"anonymous": 302}),
+]
+
+# Not Kanal's pages: Django's admin (superusers only), language switch,
+# and the verification step of channel connections (network call).
+EXEMPT = {"set_language", "channel_verify"}
+EXEMPT_NAMESPACES = {"admin"}
+
+
+@pytest.fixture
+def world(db):
+    organisation = OrganisationFactory(slug="kk", name="Københavns Kommune")
+    kff = AdministrationFactory(organisation=organisation, code="KFF")
+    buf = AdministrationFactory(organisation=organisation, code="BUF")
+    members = {
+        role: MembershipFactory(
+            organisation=organisation,
+            administration=buf if role == Role.CONTRIBUTOR else kff,
+            role=role,
+        )
+        for role in Role.values
+    }
+    other = MembershipFactory(role=Role.ADMIN)  # another organisation
+    channel = ChannelFactory(organisation=organisation, owner_administration=kff)
+    return {
+        "members": {**members, "other_org_admin": other},
+        "objects": {"channel": channel.pk, "contributor": members["contributor"].pk},
+    }
+
+
+def _url_names():
+    names = set()
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                if namespace in EXEMPT_NAMESPACES:
+                    continue
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    missing = _url_names() - {case.name for case in MATRIX} - EXEMPT
+    assert not missing, f"URLs without an access expectation: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=lambda c: c.name)
+@pytest.mark.parametrize("role", ROLES)
+def test_access(world, client, case, role):
+    if role != "anonymous":
+        client.force_login(world["members"][role].user)
+    kwargs = {k: world["objects"][v] for k, v in case.kwargs.items()}
+    url = reverse(case.name, kwargs=kwargs)
+    response = getattr(client, case.method)(url, case.data)
+    expected = case.expect[role]
+    if expected == "login":
+        assert response.status_code == 302, response
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == expected, (
+            f"{role} {case.method.upper()} {url}: {response.status_code}"
+        )
