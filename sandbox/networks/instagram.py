@@ -1,0 +1,1276 @@
+"""Instagram business accounts: ``/instagram/v25.0/...`` (PLATFORMS.md §2).
+
+The container flow as Meta runs it: ``POST /{ig-user-id}/media`` makes a
+container (``IN_PROGRESS`` until ``container_delay_seconds`` on the sandbox
+clock have passed, then ``FINISHED``; ``EXPIRED`` 24 h after creation;
+``PUBLISHED`` once published); ``POST /{ig-user-id}/media_publish`` publishes a
+``FINISHED`` one (an unfinished one is ``9007/2207027``, an expired one
+``-2/2207020``, a published one an error) inside the rolling 24 h quota
+(``quota_total`` in the account's ``extra``, default 100; over it ``9/2207042``).
+``image_url`` is fetched only when it points to loopback (JPEG only, 8 MB,
+aspect 4:5–1.91:1); any other URL is accepted unseen, since the sandbox never
+reaches the internet.
+
+Also: comments and replies (hide with ``?hide=true``), ``/tags``, insights
+with today's metric names (the deprecated ones are errors), hashtag search
+within 30 unique tags per 7 days, tokens (``ig_exchange_token``,
+``ig_refresh_token`` only for tokens at least 24 h old, a demo OAuth page),
+Meta-style webhooks for comments and mentions, and every standard fault in the
+Graph error envelope.
+
+The Graph plumbing (``GraphApi``: tokens, faults, fields, paging, errors) is
+shared with the Threads emulator.
+
+Store layout: containers are items ``kind="container"`` (``data`` holds the
+request, ``ready_at``, ``published_id``); published media are ``kind="post"``
+(``text`` the caption, ``data.children`` the carousel items with alt text);
+comments ``kind="comment"`` (parent and root = the media) and replies
+``kind="reply"`` (parent = the comment); tags of the account by others are
+``kind="mention"``; citizens' public posts (for hashtag search) are
+``kind="post"`` on their own account ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import ipaddress
+import json
+import logging
+import math
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.routing import Route
+
+logger = logging.getLogger("sandbox.instagram")
+
+NETWORK = "instagram"
+VERSION = "v25.0"
+TOKEN_TTL = timedelta(days=60)
+SHORT_TOKEN_TTL = timedelta(hours=1)
+MIN_REFRESH_AGE = timedelta(hours=24)
+CONTAINER_TTL = timedelta(hours=24)
+QUOTA_WINDOW = timedelta(hours=24)
+DEFAULT_QUOTA = 100
+MAX_CAPTION = 2200
+MAX_HASHTAGS = 30
+MAX_MENTIONS = 20
+MAX_CHILDREN = 10
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+HASHTAG_BUDGET = 30
+HASHTAG_WINDOW = timedelta(days=7)
+RECENT_MEDIA_WINDOW = timedelta(hours=24)
+DEFAULT_VIDEO_DELAY = 5.0
+
+MEDIA_METRICS = ("views", "reach", "likes", "comments", "saved", "shares",
+                 "total_interactions", "profile_visits", "follows",
+                 "profile_activity", "replies", "navigation")
+ACCOUNT_METRICS = ("reach", "views", "follower_count", "accounts_engaged",
+                   "total_interactions", "likes", "comments", "shares", "saves",
+                   "replies", "profile_links_taps", "website_clicks",
+                   "profile_views", "online_followers")
+TOTAL_VALUE_ONLY = frozenset({"views", "accounts_engaged", "total_interactions",
+                              "likes", "comments", "shares", "saves", "replies",
+                              "profile_links_taps", "website_clicks",
+                              "profile_views"})
+DEPRECATED_METRICS = frozenset({"impressions", "plays", "clips_replays_count",
+                                "ig_reels_aggregated_all_plays_count",
+                                "video_views", "email_contacts",
+                                "phone_call_clicks", "text_message_clicks",
+                                "get_directions_clicks"})
+
+HASHTAG_IN_TEXT = re.compile(r"[#＃](\w+)", re.UNICODE)
+MENTION_IN_TEXT = re.compile(r"(?<![\w@])@([\w.]+)", re.UNICODE)
+
+
+# ==========================================================================
+# Graph plumbing shared with the Threads emulator
+
+
+class Fail(Exception):
+    """A Graph error answer, raised anywhere inside a handler."""
+
+    def __init__(self, response: JSONResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def fbtrace() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(8)).decode().rstrip("=")
+
+
+def graph_error(
+    status: int,
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    kind: str = "OAuthException",
+    is_transient: bool = False,
+    user_title: str = "",
+    user_msg: str = "",
+    headers: dict | None = None,
+) -> JSONResponse:
+    body: dict = {"message": message, "type": kind, "code": code}
+    if subcode is not None:
+        body["error_subcode"] = subcode
+    body["is_transient"] = is_transient
+    if user_title:
+        body["error_user_title"] = user_title
+    if user_msg:
+        body["error_user_msg"] = user_msg
+    body["fbtrace_id"] = fbtrace()
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def fail(status: int, code: int, message: str, **kw) -> Fail:
+    return Fail(graph_error(status, code, message, **kw))
+
+
+def unsupported(method: str, node_id: str) -> Fail:
+    return fail(
+        400, 100,
+        f"Unsupported {method.lower()} request. Object with ID '{node_id}' does "
+        "not exist, cannot be loaded due to missing permissions, or does not "
+        "support this operation. Please read the Graph API documentation at "
+        "https://developers.facebook.com/docs/graph-api",
+        subcode=33, kind="GraphMethodException",
+    )
+
+
+def graph_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def parse_fields(spec: str) -> dict[str, dict | None]:
+    """``id,replies{id,text}`` → ``{"id": None, "replies": {"id": None, …}}``.
+
+    Modifiers such as ``.limit(5)`` are dropped.
+    """
+    fields: dict[str, dict | None] = {}
+    depth, start = 0, 0
+    parts = []
+    for i, char in enumerate(spec):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(spec[start:i])
+            start = i + 1
+    parts.append(spec[start:])
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        name, brace, rest = part.partition("{")
+        name = re.sub(r"\..*$", "", name.strip())
+        fields[name] = parse_fields(rest[:-1]) if brace else None
+    return fields
+
+
+def select(node: dict, fields: dict[str, dict | None], default: tuple) -> dict:
+    """Only the asked-for fields of ``node`` (``id`` always)."""
+    wanted = fields or dict.fromkeys(default)
+    out = {}
+    for name in wanted:
+        if name in node and node[name] is not None:
+            out[name] = node[name]
+    out.setdefault("id", node.get("id"))
+    return out
+
+
+def cursor_of(seq: int) -> str:
+    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
+
+
+def seq_of(cursor: str) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Call:
+    """One authenticated request: its parameters, token and pending fault."""
+
+    request: Request
+    params: dict
+    token: object
+    fault: object | None
+
+    @property
+    def account_id(self) -> str:
+        return getattr(self.token, "account_id", "")
+
+    def get(self, name: str, default: str = "") -> str:
+        return str(self.params.get(name, default) or default)
+
+
+class GraphApi:
+    """Authentication, faults and answers in the Graph style for one network."""
+
+    def __init__(self, ctx, network: str, *, rate_limit_code: int = 80002,
+                 buc_type: str = "instagram", server_error_code: int = 2) -> None:
+        self.ctx = ctx
+        self.network = network
+        self.rate_limit_code = rate_limit_code
+        self.buc_type = buc_type
+        self.server_error_code = server_error_code
+
+    @property
+    def store(self):
+        return self.ctx.store
+
+    async def params(self, request: Request) -> dict:
+        params = dict(request.query_params)
+        if request.method in ("POST", "DELETE"):
+            content_type = request.headers.get("content-type", "")
+            if "json" in content_type:
+                try:
+                    body = json.loads(await request.body() or b"{}")
+                except ValueError:
+                    body = {}
+                if isinstance(body, dict):
+                    params.update({k: v for k, v in body.items()})
+            elif content_type:
+                form = await request.form()
+                params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        return params
+
+    def authenticate(self, request: Request, params: dict):
+        token = str(params.pop("access_token", "") or "")
+        header = request.headers.get("authorization", "")
+        if not token and header.lower().startswith(("bearer ", "oauth ")):
+            token = header.split(" ", 1)[1].strip()
+        found, reason = self.store.check_token(self.network, token)
+        if reason == "missing":
+            raise fail(400, 2500, "An active access token must be used to query "
+                       "information about the current user.")
+        if reason == "unknown" or reason == "wrong_kind":
+            raise fail(400, 190, "Invalid OAuth access token - Cannot parse "
+                       "access token")
+        if reason == "revoked":
+            raise fail(400, 190, "Error validating access token: The session has "
+                       "been invalidated because the user changed their password "
+                       "or Facebook has changed the session for security reasons.",
+                       subcode=460)
+        if reason == "expired":
+            raise self.expired(found.expires_at)
+        return found
+
+    def expired(self, when: datetime | None = None) -> Fail:
+        when = when or self.ctx.now()
+        return fail(
+            400, 190,
+            "Error validating access token: Session has expired on "
+            f"{when.strftime('%A, %d-%b-%y %H:%M:%S')} UTC. The current time is "
+            f"{self.ctx.now().strftime('%A, %d-%b-%y %H:%M:%S')} UTC.",
+            subcode=463,
+        )
+
+    async def begin(self, request: Request, operation: str, *,
+                    account_id: str = "", authenticate: bool = True) -> Call:
+        params = await self.params(request)
+        token = self.authenticate(request, params) if authenticate else None
+        account = account_id or getattr(token, "account_id", "")
+        fault = await self.ctx.fault(self.network, operation, account)
+        if fault is not None and fault.kind != "timeout_after_create":
+            raise Fail(self.render_fault(fault, account))
+        return Call(request, params, token, fault)
+
+    async def finish_write(self, call: Call) -> None:
+        """Hold the answer back after a write when the fault says so."""
+        if call.fault is not None and call.fault.kind == "timeout_after_create":
+            await self.ctx.sleep(call.fault.delay_ms)
+
+    def owns(self, call: Call, account_id: str) -> None:
+        if call.account_id != account_id:
+            raise unsupported(call.request.method, account_id)
+
+    def render_fault(self, fault, account_id: str) -> JSONResponse:
+        return self.render_kind(fault.kind, fault.params or {}, account_id)
+
+    def quota_reached(self) -> Fail:
+        return Fail(self.render_kind("quota_exhausted", {}, ""))
+
+    def render_kind(self, kind: str, params: dict, account_id: str) -> JSONResponse:
+        if kind == "rate_limit":
+            code = int(params.get("code", self.rate_limit_code))
+            minutes = max(1, math.ceil(float(params.get("retry_after", 120)) / 60))
+            usage = {"call_count": 100, "total_cputime": 38, "total_time": 47}
+            if self.buc_type:
+                headers = {"X-Business-Use-Case-Usage": json.dumps({
+                    account_id or "0": [{
+                        "type": self.buc_type, **usage,
+                        "estimated_time_to_regain_access": minutes,
+                    }]
+                })}
+                message = ("There have been too many calls to this "
+                           f"{self.buc_type.capitalize()} account. Wait a bit and "
+                           "try again.")
+            else:
+                headers = {"X-App-Usage": json.dumps(usage)}
+                message = "Application request limit reached"
+            return graph_error(400 if self.buc_type else 403, code, message,
+                               is_transient=True, headers=headers)
+        if kind == "server_error":
+            return graph_error(
+                500, int(params.get("code", self.server_error_code)),
+                "An unexpected error has occurred. Please retry your request "
+                "later.", is_transient=True,
+            )
+        if kind == "expired_token":
+            return self.expired().response
+        if kind == "policy_block":
+            return graph_error(
+                400, 368, "The action attempted has been deemed abusive or is "
+                "otherwise disallowed", user_title="Action Blocked",
+                user_msg="This action was blocked. Please try again later.",
+            )
+        if kind == "duplicate":
+            return graph_error(400, 506, "Duplicate status message",
+                               user_title="Duplicate Post")
+        if kind == "quota_exhausted":
+            return graph_error(
+                400, 9, "Application request limit reached", subcode=2207042,
+                user_title="Publishing limit reached",
+                user_msg="The maximum number of posts that were published via "
+                "API in 24 hours has been reached.",
+            )
+        if kind == "invalid_media":
+            return graph_error(
+                400, 9004, "The media could not be fetched from this uri",
+                subcode=2207052, kind="OAuthException",
+                user_title="Media download has failed.",
+                user_msg="The media URI doesn't meet our requirements.",
+            )
+        return graph_error(500, 1, "An unknown error has occurred.",
+                           is_transient=True)
+
+    # -- answers ----------------------------------------------------------------
+
+    def page(self, request: Request, nodes: list[dict], *, has_more: bool,
+             first_seq: int | None, last_seq: int | None) -> dict:
+        body: dict = {"data": nodes}
+        if nodes and first_seq is not None and last_seq is not None:
+            cursors = {"before": cursor_of(first_seq), "after": cursor_of(last_seq)}
+            body["paging"] = {"cursors": cursors}
+            if has_more:
+                query = dict(request.query_params)
+                query["after"] = cursors["after"]
+                body["paging"]["next"] = str(request.url.replace(
+                    query=urlencode(query)))
+        return body
+
+    def list_page(self, call: Call, items: list, render: Callable[[object], dict],
+                  *, default_limit: int = 25) -> dict:
+        """Items (newest first, already filtered) after the ``after`` cursor."""
+        after = seq_of(call.get("after"))
+        if after is not None:
+            items = [i for i in items if i.seq < after]
+        try:
+            limit = max(1, min(100, int(call.get("limit") or default_limit)))
+        except ValueError:
+            limit = default_limit
+        chunk = items[:limit]
+        return self.page(
+            call.request, [render(i) for i in chunk], has_more=len(items) > limit,
+            first_seq=chunk[0].seq if chunk else None,
+            last_seq=chunk[-1].seq if chunk else None,
+        )
+
+    def new_id(self, kind: str, account_id: str = "") -> str:
+        return self.ctx.new_id(self.network, kind, account_id=account_id)
+
+    # -- tokens -------------------------------------------------------------------
+
+    def issue_token(self, account_id: str, *, ttl: timedelta = TOKEN_TTL,
+                    kind: str = "access", issued_at: datetime | None = None,
+                    prefix: str = "IGAA") -> tuple[str, datetime]:
+        token = self.ctx.token(prefix, 24)
+        expires_at = self.ctx.now() + ttl
+        issued = issued_at or self.ctx.now()
+        self.store.put_token(self.network, token, account_id, kind=kind,
+                             expires_at=expires_at,
+                             extra={"issued_at": issued.isoformat()})
+        return token, expires_at
+
+    def token_age(self, token) -> timedelta:
+        issued = token.extra.get("issued_at") if token.extra else None
+        moment = datetime.fromisoformat(issued) if issued else token.created_at
+        return self.ctx.now() - moment
+
+
+def handler(fn: Callable[[Request], Awaitable]) -> Callable[[Request], Awaitable]:
+    async def wrapped(request: Request):
+        try:
+            return await fn(request)
+        except Fail as e:
+            return e.response
+    return wrapped
+
+
+async def fetch_loopback(url: str) -> tuple[int, bytes, str] | None:
+    """``(status, bytes, content type)`` for a loopback URL; None for others."""
+    if not is_loopback(url):
+        return None
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(url)
+    except httpx.HTTPError:
+        return 0, b"", ""
+    return response.status_code, response.content, \
+        response.headers.get("content-type", "")
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except Exception:
+        return None
+
+
+def token_routes(api: GraphApi, prefix: str, *, exchange_grant: str,
+                 refresh_grant: str, token_prefix: str) -> list[Route]:
+    """``/access_token``, ``/refresh_access_token``, ``/oauth/access_token`` and
+    a demo ``/oauth/authorize`` that grants at once for the demo account."""
+    ctx, network = api.ctx, api.network
+
+    def token_body(token: str, expires_at: datetime | None) -> dict:
+        body = {"access_token": token, "token_type": "bearer"}
+        if expires_at is not None:
+            body["expires_in"] = int((expires_at - ctx.now()).total_seconds())
+        return body
+
+    @handler
+    async def exchange(request: Request):
+        params = await api.params(request)
+        fault = await ctx.fault(network, "token", "")
+        if params.get("grant_type") != exchange_grant:
+            raise fail(400, 100, "Unsupported grant_type")
+        if params.get("client_secret") != ctx.config.app_secret:
+            raise fail(400, 101, "Error validating client secret.")
+        short, reason = api.store.check_token(network, params.get("access_token", ""),
+                                              kinds=("short",))
+        if reason:
+            raise fail(400, 190, "Invalid OAuth access token - Cannot parse "
+                       "access token")
+        if fault is not None:
+            raise Fail(api.render_fault(fault, short.account_id))
+        token, expires_at = api.issue_token(short.account_id, prefix=token_prefix)
+        return JSONResponse(token_body(token, expires_at))
+
+    @handler
+    async def refresh(request: Request):
+        params = await api.params(request)
+        if params.get("grant_type") != refresh_grant:
+            raise fail(400, 100, "Unsupported grant_type")
+        current, reason = api.store.check_token(network,
+                                                params.get("access_token", ""))
+        if reason == "expired":
+            raise api.expired(current.expires_at)
+        if reason:
+            raise fail(400, 190, "Invalid OAuth access token - Cannot parse "
+                       "access token")
+        fault = await ctx.fault(network, "token", current.account_id)
+        if fault is not None:
+            raise Fail(api.render_fault(fault, current.account_id))
+        if api.token_age(current) < MIN_REFRESH_AGE:
+            raise fail(400, 190, "The access token is too young to be refreshed. "
+                       "Tokens can be refreshed once they are at least 24 hours "
+                       "old.", subcode=467)
+        token, expires_at = api.issue_token(current.account_id, prefix=token_prefix)
+        return JSONResponse(token_body(token, expires_at))
+
+    @handler
+    async def code_exchange(request: Request):
+        params = await api.params(request)
+        fault = await ctx.fault(network, "token", "")
+        if fault is not None:
+            raise Fail(api.render_fault(fault, ""))
+        if params.get("client_secret") != ctx.config.app_secret:
+            raise fail(400, 101, "Error validating client secret.")
+        code, reason = api.store.check_token(network, params.get("code", ""),
+                                             kinds=("code",))
+        if reason:
+            raise fail(400, 100, "Invalid authorization code", subcode=36007)
+        api.store.revoke_token(network, code.token)
+        token, _expires = api.issue_token(code.account_id, ttl=SHORT_TOKEN_TTL,
+                                          kind="short", prefix=token_prefix)
+        return JSONResponse({"access_token": token, "user_id": code.account_id})
+
+    async def authorize(request: Request):
+        q = request.query_params
+        redirect = q.get("redirect_uri", "")
+        if not redirect:
+            return PlainTextResponse("redirect_uri mangler", status_code=400)
+        from ..seed import demo_account
+
+        account_id = q.get("account") or demo_account(network)["account_id"]
+        code = ctx.token("code-", 12)
+        api.store.put_token(network, code, account_id, kind="code",
+                            expires_at=ctx.now() + timedelta(minutes=10))
+        sep = "&" if "?" in redirect else "?"
+        return RedirectResponse(
+            f"{redirect}{sep}{urlencode({'code': code, 'state': q.get('state', '')})}",
+            status_code=302,
+        )
+
+    return [
+        Route(f"{prefix}/access_token", exchange, methods=["GET"]),
+        Route(f"{prefix}/refresh_access_token", refresh, methods=["GET"]),
+        Route(f"{prefix}/oauth/access_token", code_exchange, methods=["GET", "POST"]),
+        Route("/access_token", exchange, methods=["GET"]),
+        Route("/refresh_access_token", refresh, methods=["GET"]),
+        Route("/oauth/access_token", code_exchange, methods=["GET", "POST"]),
+        Route("/oauth/authorize", authorize, methods=["GET"]),
+    ]
+
+
+def container_state(ctx, item) -> str:
+    data = item.data
+    if data.get("published_id"):
+        return "PUBLISHED"
+    if data.get("error"):
+        return "ERROR"
+    if ctx.now() >= item.created_at + CONTAINER_TTL:
+        return "EXPIRED"
+    ready_at = datetime.fromisoformat(data["ready_at"])
+    return "FINISHED" if ctx.now() >= ready_at else "IN_PROGRESS"
+
+
+def quota_used(ctx, network: str, account_id: str, kind: str = "post") -> list:
+    since = ctx.now() - QUOTA_WINDOW
+    return [r for r in ctx.store.published(network, account_id)
+            if r.kind == kind and r.at >= since]
+
+
+def account_setting(account, name: str, default):
+    value = (account.extra or {}).get(name) if account else None
+    return default if value is None else type(default)(value)
+
+
+# ==========================================================================
+# Instagram
+
+
+def new_id(ctx, kind: str, *, account_id: str = "", parent_id: str = "") -> str:
+    if kind == "account":
+        return str(ctx.store.next_seq("instagram:account", start=17841400000100001))
+    return str(ctx.store.next_seq("instagram:id", start=17900000000000001))
+
+
+def provision(ctx, account, body: dict) -> dict:
+    """An Instagram-login token issued two days ago (so it may be refreshed)."""
+    expires_in = body.get("expires_in", int(TOKEN_TTL.total_seconds()))
+    issued = ctx.now() - timedelta(days=2)
+    token = body.get("access_token") or ctx.token("IGAA", 24)
+    expires_at = ctx.now() + timedelta(seconds=int(expires_in)) \
+        if expires_in is not None else None
+    ctx.store.put_token(NETWORK, token, account.account_id, kind="access",
+                        expires_at=expires_at,
+                        extra={"issued_at": issued.isoformat()})
+    return {
+        "access_token": token,
+        "issued_at": issued.isoformat(),
+        "expires_at": expires_at.isoformat() if expires_at else "",
+        "client_id": "kanal-sandbox-app",
+        "client_secret": ctx.config.app_secret,
+    }
+
+
+def username_of(name: str) -> str:
+    cleaned = re.sub(r"[^\w.]", "", name.lower().replace(" ", "."), flags=re.UNICODE)
+    return cleaned or "borger"
+
+
+def citizen_item(ctx, *, kind, account_id, text, parent_id, root_id, author_id,
+                 author_name, data):
+    store = ctx.store
+    root = ""
+    parent = store.get_item(NETWORK, parent_id) if parent_id else None
+    if parent is not None:
+        account_id = account_id or parent.account_id
+        if parent.kind == "post":
+            kind = "comment"
+            root = parent.item_id
+        else:
+            kind = "reply"
+            # Instagram has one level of replies: a reply to a reply hangs on
+            # the top-level comment.
+            if parent.kind == "reply":
+                parent = store.get_item(NETWORK, parent.parent_id) or parent
+            root = parent.root_id or parent.parent_id
+    item_data = {"username": username_of(author_name), **(data or {})}
+    return store.add_item(
+        NETWORK, account_id, new_id(ctx, kind), kind, text=text,
+        parent_id=parent.item_id if parent else "", root_id=root,
+        author_id=author_id, author_name=author_name, data=item_data,
+    )
+
+
+def on_citizen_item(ctx, item) -> None:
+    if item.kind in ("comment", "reply"):
+        value = {
+            "from": {"id": item.author_id, "username": item.data.get("username")},
+            "media": {"id": item.root_id, "media_product_type": "FEED"},
+            "id": item.item_id,
+            "text": item.text,
+        }
+        if item.kind == "reply":
+            value["parent_id"] = item.parent_id
+        field = "comments"
+    elif item.kind == "mention":
+        value = {"media_id": item.item_id}
+        field = "mentions"
+    else:
+        return
+    ctx.webhooks.send(NETWORK, {
+        "object": "instagram",
+        "entry": [{
+            "id": item.account_id,
+            "time": int(ctx.now().timestamp()),
+            "changes": [{"field": field, "value": value}],
+        }],
+    })
+
+
+def routes(ctx) -> list[Route]:
+    api = GraphApi(ctx, NETWORK, rate_limit_code=80002, buc_type="instagram",
+                   server_error_code=2)
+    store = ctx.store
+    v = f"/{VERSION}"
+
+    def account_or_404(account_id: str):
+        account = store.get_account(NETWORK, account_id)
+        if account is None:
+            raise unsupported("GET", account_id)
+        return account
+
+    def permalink(item) -> str:
+        return ctx.public_url(f"/_sandbox/page/{NETWORK}/{item.account_id}"
+                              f"?p={item.item_id}")
+
+    def media_node(item) -> dict:
+        children = item.data.get("children") or []
+        media_type = item.data.get("media_type", "IMAGE")
+        comments = store.list_items(NETWORK, root_id=item.item_id,
+                                    kind=["comment", "reply"])
+        node = {
+            "id": item.item_id,
+            "caption": item.text,
+            "media_type": media_type,
+            "media_product_type": item.data.get("media_product_type", "FEED"),
+            "media_url": item.data.get("media_url", ""),
+            "permalink": permalink(item),
+            "timestamp": graph_time(item.created_at),
+            "like_count": store.metrics(NETWORK, item.item_id).get("likes", 0),
+            "comments_count": len(comments),
+            "is_comment_enabled": True,
+        }
+        account = store.get_account(NETWORK, item.account_id)
+        if account is not None:
+            node["username"] = account.handle
+            node["owner"] = {"id": account.account_id}
+        if children:
+            node["children"] = {"data": [{"id": c["id"]} for c in children]}
+        return node
+
+    def comment_node(item, fields: dict) -> dict:
+        node = {
+            "id": item.item_id,
+            "text": item.text,
+            "timestamp": graph_time(item.created_at),
+            "username": item.data.get("username") or item.author_name,
+            "from": {"id": item.author_id,
+                     "username": item.data.get("username") or item.author_name},
+            "hidden": item.hidden,
+            "like_count": store.metrics(NETWORK, item.item_id).get("likes", 0),
+            "media": {"id": item.root_id},
+        }
+        if item.kind == "reply":
+            node["parent_id"] = item.parent_id
+        sub = fields.get("replies") if fields else None
+        if fields and "replies" in fields and item.kind == "comment":
+            replies = store.list_items(NETWORK, parent_id=item.item_id,
+                                       kind="reply", newest_first=False)
+            node["replies"] = {"data": [select(comment_node(r, sub or {}),
+                                               sub or {}, ("id", "text",
+                                                           "timestamp"))
+                                        for r in replies]}
+        return node
+
+    def account_node(account) -> dict:
+        posts = store.list_items(NETWORK, account_id=account.account_id,
+                                 kind="post")
+        return {
+            "id": account.account_id,
+            "ig_id": int(account.account_id[-10:]) if account.account_id[-10:]
+            .isdigit() else 0,
+            "username": account.handle,
+            "name": account.display_name,
+            "followers_count": account.followers,
+            "follows_count": int(account.extra.get("follows_count", 120)),
+            "media_count": len(posts),
+            "biography": account.extra.get("biography", ""),
+            "website": account.extra.get("website", "https://www.kk.dk"),
+            "profile_picture_url": ctx.public_url("/_sandbox/media/square.jpg"),
+        }
+
+    # -- containers and publishing ----------------------------------------------
+
+    async def check_media_url(url: str, *, video: bool) -> None:
+        fetched = await fetch_loopback(url)
+        if fetched is None:
+            return
+        status, data, _content_type = fetched
+        if status != 200 or not data:
+            raise fail(400, 9004, "The media could not be fetched from this uri",
+                       subcode=2207052, user_title="Media download has failed.",
+                       user_msg="The media URI doesn't meet our requirements.")
+        if video:
+            return
+        if not data.startswith(b"\xff\xd8"):
+            raise fail(400, 9004, "Only photo or video can be accepted as media "
+                       "type.", subcode=2207026,
+                       user_title="Unsupported format",
+                       user_msg="The image format is not supported. Use JPEG.")
+        if len(data) > MAX_IMAGE_BYTES:
+            raise fail(400, 36000, "Image size too large", subcode=2207004,
+                       user_title="The image is too large to download.",
+                       user_msg="It should be less than 8 MiB.")
+        size = image_size(data)
+        if size:
+            ratio = size[0] / size[1]
+            if ratio < 0.8 - 1e-3 or ratio > 1.91 + 1e-3:
+                raise fail(400, 36003, "Invalid image aspect ratio",
+                           subcode=2207009,
+                           user_title="The aspect ratio is not supported.",
+                           user_msg="The submitted image with aspect ratio "
+                           f"('{size[0]}/{size[1]}') cannot be published. Please "
+                           "submit an image with a valid aspect ratio.")
+
+    def check_caption(caption: str) -> None:
+        if len(caption) > MAX_CAPTION:
+            raise fail(400, 100, "The caption is too long.", subcode=2207010,
+                       user_title="Caption too long",
+                       user_msg=f"Captions can have at most {MAX_CAPTION} "
+                       "characters.")
+        if len(set(HASHTAG_IN_TEXT.findall(caption))) > MAX_HASHTAGS:
+            raise fail(400, 100, "Too many hashtags", subcode=2207010,
+                       user_msg=f"At most {MAX_HASHTAGS} hashtags.")
+        if len(set(MENTION_IN_TEXT.findall(caption))) > MAX_MENTIONS:
+            raise fail(400, 100, "Too many mentions", subcode=2207010,
+                       user_msg=f"At most {MAX_MENTIONS} @ tags.")
+
+    @handler
+    async def create_container(request: Request):
+        account_id = request.path_params["account_id"]
+        call = await api.begin(request, "media", account_id=account_id)
+        api.owns(call, account_id)
+        account = account_or_404(account_id)
+        media_type = call.get("media_type").upper()
+        carousel_item = call.get("is_carousel_item").lower() == "true"
+        caption = call.get("caption")
+        data: dict = {"caption": caption, "is_carousel_item": carousel_item}
+        delay = account_setting(account, "container_delay_seconds", 0.0)
+        if media_type == "CAROUSEL":
+            ids = [c.strip() for c in call.get("children").split(",") if c.strip()]
+            if not 2 <= len(ids) <= MAX_CHILDREN:
+                raise fail(400, 100, "Invalid parameter", subcode=2207010,
+                           user_msg=f"A carousel needs 2 to {MAX_CHILDREN} "
+                           "children.")
+            children = []
+            for child_id in ids:
+                child = store.get_item(NETWORK, child_id)
+                if child is None or child.kind != "container" or \
+                        not child.data.get("is_carousel_item"):
+                    raise fail(400, 24, "The media builder with creation id = "
+                               f"{child_id} does not exist.", subcode=2207008)
+                if container_state(ctx, child) != "FINISHED":
+                    raise fail(400, 9007, "Media ID is not available",
+                               subcode=2207027, user_title="Media not ready")
+                children.append({"id": child_id, **{
+                    k: child.data.get(k) for k in
+                    ("media_type", "image_url", "video_url", "alt_text")}})
+            data.update(media_type="CAROUSEL", children=children)
+            check_caption(caption)
+        elif media_type in ("REELS", "VIDEO", "STORIES"):
+            url = call.get("video_url")
+            if not url:
+                raise fail(400, 100, "The parameter video_url is required")
+            await check_media_url(url, video=True)
+            data.update(media_type="VIDEO", video_url=url,
+                        product="STORY" if media_type == "STORIES" else "REELS")
+            delay = account_setting(account, "video_delay_seconds",
+                                    DEFAULT_VIDEO_DELAY)
+            check_caption(caption)
+        elif media_type in ("", "IMAGE"):
+            url = call.get("image_url")
+            if not url:
+                raise fail(400, 100, "The parameter image_url is required")
+            await check_media_url(url, video=False)
+            data.update(media_type="IMAGE", image_url=url,
+                        alt_text=call.get("alt_text"))
+            check_caption(caption)
+        else:
+            raise fail(400, 100, f"Invalid media_type {media_type}")
+        data["ready_at"] = (ctx.now() + timedelta(seconds=delay)).isoformat()
+        item = store.add_item(NETWORK, account_id, new_id(ctx, "container"),
+                              "container", text=caption, author_id=account_id,
+                              author_name=account.handle, data=data)
+        await api.finish_write(call)
+        return JSONResponse({"id": item.item_id})
+
+    @handler
+    async def media_publish(request: Request):
+        account_id = request.path_params["account_id"]
+        call = await api.begin(request, "publish", account_id=account_id)
+        api.owns(call, account_id)
+        account = account_or_404(account_id)
+        creation_id = call.get("creation_id")
+        container = store.get_item(NETWORK, creation_id) if creation_id else None
+        if container is None or container.kind != "container" or \
+                container.account_id != account_id or \
+                container.data.get("is_carousel_item"):
+            raise fail(400, 24, "The media builder with creation id = "
+                       f"{creation_id} does not exist.", subcode=2207008,
+                       user_title="Media builder not found")
+        state = container_state(ctx, container)
+        if state == "IN_PROGRESS":
+            raise fail(400, 9007, "Media ID is not available", subcode=2207027,
+                       user_title="Media not ready for publishing",
+                       user_msg="The media is not ready for publishing, please "
+                       "wait for a moment")
+        if state == "EXPIRED":
+            raise fail(400, -2, "The media container has expired.",
+                       subcode=2207020, kind="IGApiException",
+                       user_title="Media expired",
+                       user_msg="The media you are trying to publish has "
+                       "expired. Please try again with a new container.")
+        if state == "PUBLISHED":
+            raise fail(400, 100, "The media container has already been "
+                       "published.", subcode=2207006, kind="IGApiException",
+                       user_title="Media already published")
+        if state == "ERROR":
+            raise fail(400, -1, "Create media failed", subcode=2207032)
+        quota = account_setting(account, "quota_total", DEFAULT_QUOTA)
+        if len(quota_used(ctx, NETWORK, account_id)) >= quota:
+            raise api.quota_reached()
+        data = container.data
+        media_data = {
+            "container_id": container.item_id,
+            "media_type": "CAROUSEL_ALBUM" if data["media_type"] == "CAROUSEL"
+            else data["media_type"],
+            "media_product_type": data.get("product", "FEED"),
+            "media_url": data.get("image_url") or data.get("video_url", ""),
+            "alt_text": data.get("alt_text", ""),
+            "children": [
+                {**child, "id": new_id(ctx, "media")}
+                for child in data.get("children", [])
+            ],
+        }
+        media = store.add_item(NETWORK, account_id, new_id(ctx, "post"), "post",
+                               text=container.text, author_id=account_id,
+                               author_name=account.handle, data=media_data)
+        store.update_item(NETWORK, container.item_id,
+                          data={"published_id": media.item_id})
+        store.log_publish(NETWORK, account_id, media.item_id, kind="post",
+                          text=media.text)
+        await api.finish_write(call)
+        return JSONResponse({"id": media.item_id})
+
+    @handler
+    async def publishing_limit(request: Request):
+        account_id = request.path_params["account_id"]
+        call = await api.begin(request, "metrics", account_id=account_id)
+        api.owns(call, account_id)
+        account = account_or_404(account_id)
+        fields = parse_fields(call.get("fields") or "quota_usage")
+        quota = account_setting(account, "quota_total", DEFAULT_QUOTA)
+        entry: dict = {"quota_usage": len(quota_used(ctx, NETWORK, account_id))}
+        if "config" in fields:
+            entry["config"] = {"quota_total": quota,
+                               "quota_duration": int(QUOTA_WINDOW.total_seconds())}
+        return JSONResponse({"data": [entry]})
+
+    @handler
+    async def own_media(request: Request):
+        account_id = request.path_params["account_id"]
+        call = await api.begin(request, "inbox", account_id=account_id)
+        api.owns(call, account_id)
+        fields = parse_fields(call.get("fields"))
+        items = store.list_items(NETWORK, account_id=account_id, kind="post",
+                                 author_id=account_id)
+        return JSONResponse(api.list_page(
+            call, items, lambda i: select(media_node(i), fields, ("id",))))
+
+    @handler
+    async def tags(request: Request):
+        account_id = request.path_params["account_id"]
+        call = await api.begin(request, "inbox", account_id=account_id)
+        api.owns(call, account_id)
+        fields = parse_fields(call.get("fields"))
+        items = store.list_items(NETWORK, account_id=account_id, kind="mention")
+
+        def render(item) -> dict:
+            return select({
+                "id": item.item_id, "caption": item.text,
+                "timestamp": graph_time(item.created_at),
+                "username": item.data.get("username") or item.author_name,
+                "permalink": permalink(item), "media_type": "IMAGE",
+            }, fields, ("id",))
+
+        return JSONResponse(api.list_page(call, items, render))
+
+    # -- nodes ------------------------------------------------------------------
+
+    @handler
+    async def node(request: Request):
+        node_id = request.path_params["node_id"]
+        method = request.method
+        account = store.get_account(NETWORK, node_id)
+        item = store.get_item(NETWORK, node_id, include_deleted=False)
+        if method == "GET":
+            operation = "verify" if account else (
+                "media" if item and item.kind == "container" else "inbox")
+        elif method == "DELETE":
+            operation = "delete"
+        else:
+            operation = "hide"
+        owner = account.account_id if account else (item.account_id if item else "")
+        call = await api.begin(request, operation, account_id=owner)
+        fields = parse_fields(call.get("fields"))
+        if account is not None:
+            if method != "GET":
+                raise unsupported(method, node_id)
+            return JSONResponse(select(account_node(account), fields,
+                                       ("id", "username")))
+        hashtag = hashtag_by_id(node_id)
+        if hashtag and method == "GET":
+            return JSONResponse(select({"id": node_id, "name": hashtag}, fields,
+                                       ("id", "name")))
+        if item is None:
+            raise unsupported(method, node_id)
+        if item.account_id != call.account_id:
+            raise unsupported(method, node_id)
+        if item.kind == "container":
+            if method != "GET":
+                raise unsupported(method, node_id)
+            state = container_state(ctx, item)
+            status = {"FINISHED": "Finished", "IN_PROGRESS": "In Progress",
+                      "PUBLISHED": "Published", "EXPIRED": "Expired",
+                      "ERROR": f"Error: {item.data.get('error', '')}"}[state]
+            return JSONResponse(select(
+                {"id": item.item_id, "status_code": state, "status": status},
+                fields, ("id",)))
+        if method == "DELETE":
+            store.delete_item(NETWORK, item.item_id)
+            await api.finish_write(call)
+            return JSONResponse({"success": True})
+        if item.kind in ("comment", "reply"):
+            if method == "POST":
+                hide = call.get("hide").lower()
+                if hide not in ("true", "false"):
+                    raise fail(400, 100, "The parameter hide is required")
+                store.update_item(NETWORK, item.item_id, hidden=hide == "true")
+                return JSONResponse({"success": True})
+            unknown = [f for f in fields if f not in (
+                "id", "text", "timestamp", "username", "from", "hidden",
+                "like_count", "media", "parent_id", "replies", "user")]
+            if unknown:
+                raise fail(400, 100, f"Tried accessing nonexisting field "
+                           f"({unknown[0]}) on node type (IGComment)")
+            return JSONResponse(select(comment_node(item, fields), fields,
+                                       ("id", "text", "timestamp")))
+        if method == "POST":
+            raise unsupported(method, node_id)
+        return JSONResponse(select(media_node(item), fields, ("id",)))
+
+    # -- comments ------------------------------------------------------------------
+
+    def commentable(node_id: str, call: Call, *, kinds: tuple[str, ...]):
+        item = store.get_item(NETWORK, node_id, include_deleted=False)
+        if item is None or item.kind not in kinds or \
+                item.account_id != call.account_id:
+            raise unsupported(call.request.method, node_id)
+        return item
+
+    @handler
+    async def comments(request: Request):
+        media_id = request.path_params["node_id"]
+        item = store.get_item(NETWORK, media_id)
+        owner = item.account_id if item else ""
+        call = await api.begin(request, "inbox" if request.method == "GET"
+                               else "reply", account_id=owner)
+        media = commentable(media_id, call, kinds=("post",))
+        if request.method == "POST":
+            message = call.get("message").strip()
+            if not message:
+                raise fail(400, 100, "The parameter message is required")
+            account = account_or_404(call.account_id)
+            made = store.add_item(
+                NETWORK, media.account_id, new_id(ctx, "comment"), "comment",
+                text=message, parent_id=media.item_id, root_id=media.item_id,
+                author_id=call.account_id, author_name=account.handle,
+                data={"username": account.handle},
+            )
+            await api.finish_write(call)
+            return JSONResponse({"id": made.item_id})
+        fields = parse_fields(call.get("fields"))
+        items = store.list_items(NETWORK, parent_id=media.item_id, kind="comment")
+        return JSONResponse(api.list_page(
+            call, items, lambda i: select(comment_node(i, fields), fields,
+                                          ("id", "text", "timestamp"))))
+
+    @handler
+    async def replies(request: Request):
+        comment_id = request.path_params["node_id"]
+        item = store.get_item(NETWORK, comment_id)
+        owner = item.account_id if item else ""
+        call = await api.begin(request, "inbox" if request.method == "GET"
+                               else "reply", account_id=owner)
+        comment = commentable(comment_id, call, kinds=("comment",))
+        if request.method == "POST":
+            message = call.get("message").strip()
+            if not message:
+                raise fail(400, 100, "The parameter message is required")
+            account = account_or_404(call.account_id)
+            made = store.add_item(
+                NETWORK, comment.account_id, new_id(ctx, "reply"), "reply",
+                text=message, parent_id=comment.item_id,
+                root_id=comment.root_id or comment.parent_id,
+                author_id=call.account_id, author_name=account.handle,
+                data={"username": account.handle},
+            )
+            await api.finish_write(call)
+            return JSONResponse({"id": made.item_id})
+        fields = parse_fields(call.get("fields"))
+        items = store.list_items(NETWORK, parent_id=comment.item_id, kind="reply")
+        return JSONResponse(api.list_page(
+            call, items, lambda i: select(comment_node(i, fields), fields,
+                                          ("id", "text", "timestamp"))))
+
+    # -- insights -------------------------------------------------------------------
+
+    def media_metric(item, name: str) -> int:
+        stored = store.metrics(NETWORK, item.item_id)
+        comments = len(store.list_items(NETWORK, root_id=item.item_id,
+                                        kind=["comment", "reply"]))
+        values = {
+            "views": stored.get("views", 0),
+            "reach": stored.get("reach", 0),
+            "likes": stored.get("likes", 0),
+            "comments": comments,
+            "saved": stored.get("saves", stored.get("saved", 0)),
+            "shares": stored.get("shares", 0),
+        }
+        values["total_interactions"] = (values["likes"] + values["comments"]
+                                        + values["saved"] + values["shares"])
+        return values.get(name, stored.get(name, 0))
+
+    def metric_names(call: Call, allowed: tuple[str, ...]) -> list[str]:
+        names = [m.strip() for m in call.get("metric").split(",") if m.strip()]
+        if not names:
+            raise fail(400, 100, "The parameter metric is required")
+        for index, name in enumerate(names):
+            if name in DEPRECATED_METRICS:
+                raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
+                           f"following values: {', '.join(allowed)}",
+                           user_title="Deprecated metric",
+                           user_msg=f"{name} is no longer supported; use views.")
+            if name not in allowed:
+                raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
+                           f"following values: {', '.join(allowed)}")
+        return names
+
+    @handler
+    async def insights(request: Request):
+        node_id = request.path_params["node_id"]
+        account = store.get_account(NETWORK, node_id)
+        item = None if account else store.get_item(NETWORK, node_id,
+                                                   include_deleted=False)
+        owner = account.account_id if account else (item.account_id if item else "")
+        call = await api.begin(request, "metrics", account_id=owner)
+        if account is not None:
+            api.owns(call, account.account_id)
+            names = metric_names(call, ACCOUNT_METRICS)
+            total = call.get("metric_type") == "total_value"
+            needs_total = [n for n in names if n in TOTAL_VALUE_ONLY]
+            if needs_total and not total:
+                raise fail(400, 100, "The following metrics "
+                           f"({', '.join(needs_total)}) should be specified with "
+                           "parameter metric_type=total_value")
+            posts = store.list_items(NETWORK, account_id=account.account_id,
+                                     kind="post", author_id=account.account_id)
+            stored = store.metrics(NETWORK, account.account_id)
+            data = []
+            for name in names:
+                if name in stored:
+                    value = stored[name]
+                elif name == "follower_count":
+                    value = 0
+                else:
+                    source = {"saves": "saved"}.get(name, name)
+                    value = sum(media_metric(p, source) for p in posts)
+                entry = {"name": name, "period": call.get("period") or "day",
+                         "title": name.replace("_", " ").capitalize(),
+                         "description": "", "id":
+                         f"{account.account_id}/insights/{name}/day"}
+                if total:
+                    entry["total_value"] = {"value": value}
+                else:
+                    entry["values"] = [{"value": value,
+                                        "end_time": graph_time(ctx.now())}]
+                data.append(entry)
+            return JSONResponse({"data": data})
+        if item is None or item.kind != "post" or item.account_id != call.account_id:
+            raise unsupported("GET", node_id)
+        names = metric_names(call, MEDIA_METRICS)
+        return JSONResponse({"data": [
+            {"name": name, "period": "lifetime",
+             "values": [{"value": media_metric(item, name)}],
+             "title": name.replace("_", " ").capitalize(), "description": "",
+             "id": f"{item.item_id}/insights/{name}/lifetime"}
+            for name in names
+        ]})
+
+    # -- hashtags ----------------------------------------------------------------------
+
+    def hashtag_by_id(hashtag_id: str) -> str:
+        return (store.kv_get(NETWORK, "hashtag_names", {}) or {}).get(hashtag_id, "")
+
+    def hashtag_id_for(name: str) -> str:
+        ids = store.kv_get(NETWORK, "hashtag_ids", {}) or {}
+        if name not in ids:
+            ids[name] = new_id(ctx, "hashtag")
+            store.kv_set(NETWORK, "hashtag_ids", ids)
+            names = store.kv_get(NETWORK, "hashtag_names", {}) or {}
+            names[ids[name]] = name
+            store.kv_set(NETWORK, "hashtag_names", names)
+        return ids[name]
+
+    def searches(account_id: str) -> dict[str, str]:
+        window_start = ctx.now() - HASHTAG_WINDOW
+        found = store.kv_get(NETWORK, f"hashtag_searches:{account_id}", {}) or {}
+        return {name: at for name, at in found.items()
+                if datetime.fromisoformat(at) >= window_start}
+
+    @handler
+    async def hashtag_search(request: Request):
+        call = await api.begin(request, "hashtag")
+        user_id = call.get("user_id")
+        api.owns(call, user_id)
+        name = call.get("q").lstrip("#").strip().lower()
+        if not name or not re.fullmatch(r"\w+", name):
+            raise fail(400, 100, "Invalid parameter", subcode=2207030,
+                       user_msg="Hashtags may only contain letters, numbers and "
+                       "underscores.")
+        done = searches(user_id)
+        if name not in done:
+            budget = account_setting(store.get_account(NETWORK, user_id),
+                                     "hashtag_budget", HASHTAG_BUDGET)
+            if len(done) >= budget:
+                raise fail(400, 100, "The user has reached the limit of "
+                           f"{budget} unique hashtags searched in the past 7 "
+                           "days.", subcode=2207034,
+                           user_title="Hashtag search limit reached")
+            done[name] = ctx.now().isoformat()
+            store.kv_set(NETWORK, f"hashtag_searches:{user_id}", done)
+        return JSONResponse({"data": [{"id": hashtag_id_for(name)}]})
+
+    @handler
+    async def recently_searched(request: Request):
+        account_id = request.path_params["account_id"]
+        call = await api.begin(request, "hashtag", account_id=account_id)
+        api.owns(call, account_id)
+        done = searches(account_id)
+        fields = parse_fields(call.get("fields") or "id")
+        return JSONResponse({"data": [
+            select({"id": hashtag_id_for(name), "name": name}, fields, ("id",))
+            for name in sorted(done, key=done.get, reverse=True)
+        ]})
+
+    @handler
+    async def hashtag_media(request: Request):
+        hashtag_id = request.path_params["hashtag_id"]
+        edge = request.path_params["edge"]
+        name = hashtag_by_id(hashtag_id)
+        call = await api.begin(request, "hashtag")
+        api.owns(call, call.get("user_id"))
+        if not name or edge not in ("recent_media", "top_media"):
+            raise unsupported("GET", hashtag_id)
+        fields = parse_fields(call.get("fields"))
+        pattern = re.compile(rf"[#＃]{re.escape(name)}(?!\w)", re.IGNORECASE)
+        items = [
+            i for i in store.list_items(NETWORK, kind="post")
+            if pattern.search(i.text)
+        ]
+        if edge == "recent_media":
+            since = ctx.now() - RECENT_MEDIA_WINDOW
+            items = [i for i in items if i.created_at >= since]
+        else:
+            items.sort(key=lambda i: -media_metric(i, "total_interactions"))
+
+        def render(item) -> dict:
+            node = media_node(item)
+            node.pop("username", None)
+            node.pop("owner", None)
+            return select(node, fields, ("id",))
+
+        return JSONResponse(api.list_page(call, items, render, default_limit=25))
+
+    # -- catch-all ---------------------------------------------------------------------
+
+    @handler
+    async def unknown(request: Request):
+        raise unsupported(request.method, request.path_params.get("rest", ""))
+
+    edge_routes = [
+        Route(v + "/ig_hashtag_search", hashtag_search, methods=["GET"]),
+        Route(v + "/{account_id}/media", own_media, methods=["GET"]),
+        Route(v + "/{account_id}/media", create_container, methods=["POST"]),
+        Route(v + "/{account_id}/media_publish", media_publish, methods=["POST"]),
+        Route(v + "/{account_id}/content_publishing_limit", publishing_limit,
+              methods=["GET"]),
+        Route(v + "/{account_id}/tags", tags, methods=["GET"]),
+        Route(v + "/{account_id}/recently_searched_hashtags", recently_searched,
+              methods=["GET"]),
+        Route(v + "/{node_id}/comments", comments, methods=["GET", "POST"]),
+        Route(v + "/{node_id}/replies", replies, methods=["GET", "POST"]),
+        Route(v + "/{node_id}/insights", insights, methods=["GET"]),
+        Route(v + "/{hashtag_id}/{edge}", hashtag_media, methods=["GET"]),
+    ]
+    return [
+        *token_routes(api, v, exchange_grant="ig_exchange_token",
+                      refresh_grant="ig_refresh_token", token_prefix="IGAA"),
+        *edge_routes,
+        Route(v + "/{node_id}", node, methods=["GET", "POST", "DELETE"]),
+        Route("/{rest:path}", unknown, methods=["GET", "POST", "DELETE"]),
+    ]
