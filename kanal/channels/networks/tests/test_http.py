@@ -1,0 +1,196 @@
+"""The shared HTTP client: transport failures become Kanal's errors."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+import respx
+
+from kanal.channels.networks.errors import (
+    OutcomeUnknown,
+    Rejected,
+    TransientError,
+)
+from kanal.channels.networks.http import (
+    NetworkClient,
+    epoch_to_datetime,
+    retry_after_seconds,
+)
+
+
+class Handler(BaseHTTPRequestHandler):
+    received: list[str] = []
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length", 0))
+        if length:
+            self.rfile.read(length)
+        Handler.received.append(f"{self.command} {self.path}")
+        if self.path.startswith("/slow"):
+            time.sleep(1.0)
+        if self.path.startswith("/hang-up"):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"ok": true}')
+        except OSError:
+            pass  # the client gave up (the timeout tests)
+
+    do_GET = do_POST = do_DELETE = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def client_for(base_url: str, timeout: float = 0.3) -> NetworkClient:
+    return NetworkClient(network="facebook", base_url=base_url, timeout=timeout)
+
+
+def closed_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def test_post_that_times_out_after_sending_is_outcome_unknown(server):
+    Handler.received.clear()
+    with pytest.raises(OutcomeUnknown) as caught:
+        client_for(server).request("POST", "/slow/feed", data={"message": "Hej"})
+    assert caught.value.network == "facebook"
+    assert caught.value.network_message == "ReadTimeout"
+    assert "POST /slow/feed" in Handler.received
+
+
+def test_get_that_times_out_is_transient(server):
+    with pytest.raises(TransientError) as caught:
+        client_for(server).request("GET", "/slow/feed")
+    assert not isinstance(caught.value, OutcomeUnknown)
+    assert "svarede ikke i tide" in caught.value.message
+
+
+def test_post_whose_connection_is_dropped_is_outcome_unknown(server):
+    with pytest.raises(OutcomeUnknown):
+        client_for(server, timeout=2).request("POST", "/hang-up", data={"a": "1"})
+
+
+def test_get_whose_connection_is_dropped_is_transient(server):
+    with pytest.raises(TransientError) as caught:
+        client_for(server, timeout=2).request("GET", "/hang-up")
+    assert not isinstance(caught.value, OutcomeUnknown)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_refused_connection_is_transient_for_every_method(method):
+    client = client_for(f"http://127.0.0.1:{closed_port()}")
+    with pytest.raises(TransientError) as caught:
+        client.request(method, "/feed")
+    assert not isinstance(caught.value, OutcomeUnknown)
+    assert caught.value.network_message == "ConnectError"
+    assert "forbindelse" in caught.value.message
+
+
+@respx.mock
+def test_connect_timeout_on_post_is_transient_because_nothing_was_sent():
+    respx.post("https://graph.example/feed").mock(
+        side_effect=httpx.ConnectTimeout("slow"))
+    with pytest.raises(TransientError) as caught:
+        client_for("https://graph.example").request("POST", "/feed")
+    assert not isinstance(caught.value, OutcomeUnknown)
+
+
+@respx.mock
+def test_translate_turns_an_error_response_into_its_error():
+    respx.post("https://graph.example/feed").mock(
+        return_value=httpx.Response(400, json={"error": {"code": 506}}))
+
+    def translate(response):
+        if response.status_code >= 400:
+            return Rejected(network_code=response.json()["error"]["code"],
+                            http_status=response.status_code)
+        return None
+
+    with pytest.raises(Rejected) as caught:
+        client_for("https://graph.example").request("POST", "/feed",
+                                                    translate=translate)
+    assert caught.value.network == "facebook"
+    assert caught.value.network_code == 506
+    assert caught.value.http_status == 400
+
+
+@respx.mock
+def test_translate_returning_none_gives_the_response():
+    respx.get("https://graph.example/me").mock(
+        return_value=httpx.Response(200, json={"id": "1"}))
+    response = client_for("https://graph.example").request(
+        "GET", "/me", translate=lambda r: None)
+    assert response.json() == {"id": "1"}
+
+
+@respx.mock
+def test_log_line_leaves_out_the_query_string(caplog):
+    respx.get("https://graph.example/me").mock(return_value=httpx.Response(200))
+    with caplog.at_level(logging.INFO, logger="kanal.networks"):
+        client_for("https://graph.example").request(
+            "GET", "/me?access_token=secret-token")
+    assert len(caplog.records) == 1
+    line = caplog.records[0].getMessage()
+    assert "facebook GET https://graph.example/me -> 200" in line
+    assert "secret-token" not in line
+
+
+def retry_after(value: str | None) -> float | None:
+    headers = {"Retry-After": value} if value is not None else {}
+    return retry_after_seconds(httpx.Response(429, headers=headers))
+
+
+def test_retry_after_in_seconds():
+    assert retry_after("120") == 120.0
+
+
+def test_retry_after_as_an_http_date():
+    when = datetime.now(UTC) + timedelta(seconds=90)
+    seconds = retry_after(format_datetime(when, usegmt=True))
+    assert 85 <= seconds <= 90
+
+
+def test_retry_after_in_the_past_or_negative_is_zero():
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    assert retry_after(format_datetime(past, usegmt=True)) == 0.0
+    assert retry_after("-3") == 0.0
+
+
+def test_retry_after_missing_or_garbled_is_none():
+    assert retry_after(None) is None
+    assert retry_after("soon") is None
+
+
+def test_epoch_header_becomes_an_aware_datetime():
+    assert epoch_to_datetime("1764320400") == datetime(2025, 11, 28, 9, 0,
+                                                       tzinfo=UTC)
+    assert epoch_to_datetime("") is None
+    assert epoch_to_datetime("tomorrow") is None
