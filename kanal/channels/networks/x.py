@@ -1,0 +1,1082 @@
+"""X (Twitter) through API v2 with plain httpx.
+
+``Connection.base_url`` is ``https://api.x.com`` (the sandbox's is
+``http://127.0.0.1:8765/x``); ``account_id`` is the numeric user id and
+``handle`` the username. ``credentials``: ``access_token`` (OAuth 2 user
+token, 2 hours), ``refresh_token`` (with ``offline.access``; X rotates it on
+use), ``client_id`` and, for a confidential client, ``client_secret``.
+
+Settings read from ``Connection.settings``: ``authorize_url`` (default
+``https://x.com/i/oauth2/authorize`` for the real API, ``<base_url>/i/oauth2/
+authorize`` elsewhere), ``web_url`` (where posts are seen; default
+``https://x.com``, or ``base_url`` for a sandbox), ``scopes`` (space
+separated), ``media_poll_seconds`` (cap on the wait between media status
+checks, default 5) and ``media_poll_attempts`` (default 60).
+
+X has no idempotency key: after ``OutcomeUnknown`` the engine calls
+``find_published``, which looks for the exact text among the account's own
+recent posts. The only server-side guard is X's 403 for duplicate content.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import logging
+import secrets
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from . import text as kanal_text
+from .base import (
+    AccountInfo,
+    Capabilities,
+    Checkpoint,
+    HashtagPage,
+    HashtagPost,
+    InboxItem,
+    InboxPage,
+    MediaItem,
+    Metric,
+    MetricsSnapshot,
+    NetworkAdapter,
+    OutgoingPost,
+    PublishResult,
+    TokenSet,
+    ValidationProblem,
+)
+from .errors import (
+    AuthExpired,
+    NetworkError,
+    QuotaExhausted,
+    RateLimited,
+    Rejected,
+    TransientError,
+)
+from .http import epoch_to_datetime, retry_after_seconds
+
+logger = logging.getLogger("kanal.networks.x")
+
+REAL_API_HOSTS = frozenset({"api.x.com", "api.twitter.com"})
+REAL_AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
+REAL_WEB_URL = "https://x.com"
+DEFAULT_SCOPES = (
+    "tweet.read",
+    "tweet.write",
+    "tweet.moderate.write",
+    "users.read",
+    "media.write",
+    "offline.access",
+)
+ACCESS_TOKEN_LIFETIME = timedelta(hours=2)
+
+MAX_IMAGES = 4
+MAX_VIDEOS = 1
+IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+VIDEO_FORMATS = frozenset({"video/mp4", "video/quicktime"})
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_GIF_BYTES = 15 * 1024 * 1024
+MAX_VIDEO_BYTES = 512 * 1024 * 1024
+MIN_VIDEO_SECONDS = 0.5
+MAX_VIDEO_SECONDS = 140
+ALT_TEXT_MAX = 1000
+CHUNK_BYTES = 4 * 1024 * 1024  # X accepts segments up to 5 MB
+# Media ids live 24 hours; a resumed publish re-uploads after this.
+MEDIA_REUSE_WINDOW = timedelta(hours=23)
+PAGE_SIZE = 100
+MAX_PAGES = 5
+TWEET_FIELDS = (
+    "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
+)
+USER_FIELDS = "name,username"
+
+DUPLICATE_MESSAGE = (
+    "X afviste opslaget, fordi præcis den samme tekst allerede er udgivet på "
+    "kontoen. Ret teksten, hvis opslaget skal ud igen, eller tjek om det "
+    "allerede ligger på X."
+)
+MEDIA_MESSAGE = (
+    "X kunne ikke bruge det vedhæftede billede eller den vedhæftede video. Tjek "
+    "format og størrelse, og prøv igen med en anden fil."
+)
+
+
+# --------------------------------------------------------------------------
+# Errors
+
+
+def _problem(response: httpx.Response) -> dict:
+    """The problem object (or the legacy ``errors[0]``) of an error response."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {"detail": response.text[:300]}
+    if not isinstance(body, dict):
+        return {}
+    if body.get("title") or body.get("detail") or body.get("type"):
+        return body
+    # OAuth token endpoint: {"error": ..., "error_description": ...}
+    if isinstance(body.get("error"), str):
+        return {"title": body["error"], "detail": body.get("error_description", "")}
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        return {
+            "legacy_code": first.get("code"),
+            "title": str(first.get("title") or ""),
+            "detail": str(first.get("message") or first.get("detail") or ""),
+        }
+    return body
+
+
+def _problem_kind(problem: Mapping) -> str:
+    """``invalid-request`` from ``https://api.x.com/2/problems/invalid-request``."""
+    kind = str(problem.get("type") or "")
+    if kind and kind != "about:blank":
+        return kind.rstrip("/").rsplit("/", 1)[-1]
+    return ""
+
+
+def _rate_limit_reset(response: httpx.Response, *names: str) -> datetime | None:
+    for name in names:
+        reset = epoch_to_datetime(response.headers.get(name))
+        if reset is not None:
+            return reset
+    return None
+
+
+def translate_error(
+    response: httpx.Response, *, context: str = ""
+) -> NetworkError | None:
+    """Map an X error response to Kanal's errors (None for a success).
+
+    ``context`` is ``"media"`` for upload calls, ``"token"`` for the OAuth
+    token endpoint.
+    """
+    status = response.status_code
+    if status < 400:
+        return None
+    problem = _problem(response)
+    kind = _problem_kind(problem)
+    detail = str(problem.get("detail") or problem.get("title") or "")
+    legacy = problem.get("legacy_code")
+    code = kind or legacy or problem.get("title") or status
+    details = {"network_code": code, "network_message": detail, "http_status": status}
+    lowered = detail.lower()
+
+    if status == 429 or legacy == 88:
+        user_day_left = response.headers.get("x-user-limit-24hour-remaining")
+        app_day_left = response.headers.get("x-app-limit-24hour-remaining")
+        if kind == "usage-capped" or "0" in (user_day_left, app_day_left):
+            reset_at = _rate_limit_reset(
+                response, "x-user-limit-24hour-reset", "x-app-limit-24hour-reset"
+            )
+            return QuotaExhausted(
+                "Kontoens døgnkvote for opslag på X er brugt op. Opslaget venter, "
+                "til X nulstiller kvoten.",
+                reset_at=reset_at,
+                retry_after=_seconds_until(reset_at),
+                **details,
+            )
+        reset_at = _rate_limit_reset(response, "x-rate-limit-reset")
+        retry_after = retry_after_seconds(response)
+        if retry_after is None:
+            retry_after = _seconds_until(reset_at)
+        return RateLimited(reset_at=reset_at, retry_after=retry_after, **details)
+    if context == "token" and status in (400, 401):
+        return AuthExpired(
+            "X afviste Kanals adgang til kontoen (koden eller fornyelsesnøglen er "
+            "udløbet eller trukket tilbage). En administrator skal forbinde X-kontoen "
+            "igen.",
+            **details,
+        )
+    if status == 401 or legacy in (32, 89, 215):
+        return AuthExpired(
+            "Adgangen til X-kontoen er udløbet eller trukket tilbage. Kan Kanal ikke "
+            "selv forny den, skal en administrator forbinde kontoen igen.",
+            **details,
+        )
+    if status >= 500:
+        return TransientError(retry_after=retry_after_seconds(response), **details)
+    if "duplicate" in lowered or legacy == 187:
+        details["network_code"] = "duplicate-content"
+        return Rejected(DUPLICATE_MESSAGE, **details)
+    if context == "media" and status in (400, 413, 415, 422):
+        return Rejected(MEDIA_MESSAGE, **details)
+    if "too long" in lowered or legacy == 186:
+        return Rejected(
+            "Teksten er for lang til X (højst 280 vægtede tegn). Forkort den og "
+            "prøv igen.",
+            **details,
+        )
+    if "media" in lowered and status == 400:
+        return Rejected(MEDIA_MESSAGE, **details)
+    if status == 404:
+        return Rejected(
+            "X kunne ikke finde opslaget. Det er måske slettet; tjek det på X.",
+            **details,
+        )
+    if status == 403:
+        return Rejected(
+            "X afviste handlingen. Kontoen har måske ikke lov til den, eller X "
+            "mener, indholdet strider mod reglerne. Ret indholdet, eller tjek "
+            f"kontoen på X. (X: {detail or 'Forbidden'})",
+            **details,
+        )
+    return Rejected(
+        f"X afviste forespørgslen. Ret indholdet og prøv igen. (X: {detail})",
+        **details,
+    )
+
+
+def _seconds_until(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+# --------------------------------------------------------------------------
+# Helpers
+
+
+def compose_text(post: OutgoingPost) -> str:
+    """The post's text with its link added when the text lacks it."""
+    text = post.text.strip()
+    if post.link and post.link not in text:
+        text = f"{text}\n\n{post.link}" if text else post.link
+    return text
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _newest_id(ids: Iterable[str], current: str = "") -> str:
+    numeric = [int(i) for i in ids if str(i).isdigit()]
+    if current.isdigit():
+        numeric.append(int(current))
+    return str(max(numeric)) if numeric else current
+
+
+def comparable_text(value: str) -> str:
+    """Text as X stores it, reduced for comparison.
+
+    X escapes ``&<>`` as entities, wraps every link in t.co and appends a
+    t.co link for attached media, so URLs become one placeholder and trailing
+    ones are dropped.
+    """
+    value = unicodedata.normalize("NFC", html.unescape(value))
+    parts = []
+    position = 0
+    for url in kanal_text.find_urls(value):
+        parts.append(value[position : url.start])
+        parts.append("\x00")
+        position = url.end
+    parts.append(value[position:])
+    words = "".join(parts).split()
+    while words and words[-1] == "\x00":
+        words.pop()
+    return " ".join(words)
+
+
+def new_code_verifier() -> str:
+    """A PKCE code verifier (43–128 characters of the unreserved set)."""
+    return secrets.token_urlsafe(64)[:96]
+
+
+def code_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _media_category(item: MediaItem) -> str:
+    if item.kind == "video":
+        return "tweet_video"
+    if item.mime_type == "image/gif":
+        return "tweet_gif"
+    return "tweet_image"
+
+
+# --------------------------------------------------------------------------
+# The adapter
+
+
+class XAdapter(NetworkAdapter):
+    network = "x"
+    display_name = "X"
+    api_version = "2"
+
+    def __init__(self, connection, *, client=None, sleep: Callable = time.sleep):
+        super().__init__(connection, client=client)
+        self._sleep = sleep
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _is_real_api(self) -> bool:
+        return urlsplit(self.connection.base_url).hostname in REAL_API_HOSTS
+
+    def _auth(self) -> dict[str, str]:
+        token = self.connection.secret("access_token")
+        if not token:
+            raise AuthExpired(
+                "Kanal har ingen adgangsnøgle til X-kontoen. En administrator skal "
+                "forbinde kontoen.",
+                network=self.network,
+            )
+        return {"Authorization": f"Bearer {token}"}
+
+    def _call(
+        self, method: str, path: str, *, context: str = "", **kwargs
+    ) -> httpx.Response:
+        headers = {**self._auth(), **kwargs.pop("headers", {})}
+        return self.client.request(
+            method,
+            path,
+            headers=headers,
+            translate=lambda r: translate_error(r, context=context),
+            **kwargs,
+        )
+
+    def _json(self, response: httpx.Response) -> dict:
+        try:
+            body = response.json()
+        except ValueError as e:
+            raise TransientError(
+                "X svarede med noget, Kanal ikke kunne læse. Kanal prøver igen.",
+                network=self.network,
+                http_status=response.status_code,
+                network_message=response.text[:200],
+            ) from e
+        return body if isinstance(body, dict) else {}
+
+    def _user_id(self) -> str:
+        if self.connection.account_id:
+            return self.connection.account_id
+        return self.verify().remote_id
+
+    def _web_url(self) -> str:
+        configured = self.connection.settings.get("web_url")
+        if configured:
+            return configured.rstrip("/")
+        return REAL_WEB_URL if self._is_real_api() else self.connection.base_url
+
+    def post_url(self, remote_id: str, handle: str = "") -> str:
+        handle = handle or self.connection.handle or "i/web"
+        return f"{self._web_url()}/{handle}/status/{remote_id}"
+
+    # -- limits and validation --------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            max_text_length=kanal_text.X_MAX_WEIGHTED_LENGTH,
+            text_counting=(
+                "vægtede tegn: de fleste bogstaver tæller 1, emoji og kinesisk, "
+                "japansk og koreansk tæller 2, et link tæller 23"
+            ),
+            max_images=MAX_IMAGES,
+            max_videos=MAX_VIDEOS,
+            image_formats=IMAGE_FORMATS,
+            video_formats=VIDEO_FORMATS,
+            max_image_bytes=MAX_IMAGE_BYTES,
+            max_video_bytes=MAX_VIDEO_BYTES,
+            alt_text_max_length=ALT_TEXT_MAX,
+            supports=frozenset(
+                {
+                    "publish",
+                    "delete",
+                    "reply",
+                    "hide",
+                    "repost",
+                    "fetch_inbox",
+                    "fetch_metrics",
+                    "search_hashtag",
+                    "refresh_token",
+                    "verify",
+                    "link_posts",
+                    "video",
+                }
+            ),
+        )
+
+    def count_text(self, text: str) -> int:
+        return kanal_text.x_weighted_length(text)
+
+    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        parsed = kanal_text.parse_x_text(compose_text(post))
+        if parsed.weighted_length > parsed.max_length:
+            over = parsed.weighted_length - parsed.max_length
+            problems.append(
+                ValidationProblem(
+                    code="text_too_long",
+                    message=(
+                        f"Teksten fylder {parsed.weighted_length} vægtede tegn, men X "
+                        f"tillader højst {parsed.max_length} (emoji og kinesisk, "
+                        "japansk og koreansk tæller 2, links 23). Forkort teksten "
+                        f"med {over} tegn."
+                    ),
+                    limit=parsed.max_length,
+                    actual=parsed.weighted_length,
+                )
+            )
+        if parsed.has_invalid_characters:
+            problems.append(
+                ValidationProblem(
+                    code="text_invalid_characters",
+                    message=(
+                        "Teksten indeholder usynlige tegn, som X ikke tillader "
+                        "(U+FEFF, U+FFFE eller U+FFFF). Skriv teksten ind igen uden "
+                        "at kopiere den fra et andet program."
+                    ),
+                )
+            )
+        if parsed.weighted_length == 0 and not post.media:
+            problems.append(
+                ValidationProblem(
+                    code="text_empty",
+                    message=(
+                        "Opslaget er tomt. Skriv en tekst eller vedhæft et billede."
+                    ),
+                )
+            )
+        problems.extend(self._validate_media(post.media))
+        return problems
+
+    def _validate_media(self, media: tuple[MediaItem, ...]) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        videos = [m for m in media if m.kind == "video"]
+        images = [m for m in media if m.kind != "video"]
+        if len(images) > MAX_IMAGES:
+            problems.append(
+                ValidationProblem(
+                    code="too_many_images",
+                    field="media",
+                    message=(
+                        f"X tillader højst {MAX_IMAGES} billeder i et opslag, men "
+                        f"opslaget har {len(images)}. Fjern "
+                        f"{len(images) - MAX_IMAGES}."
+                    ),
+                    limit=MAX_IMAGES,
+                    actual=len(images),
+                )
+            )
+        if videos and len(media) > 1:
+            problems.append(
+                ValidationProblem(
+                    code="video_with_other_media",
+                    field="media",
+                    message=(
+                        "X kan kun vise én video og intet andet i et opslag. Send "
+                        "videoen i sit eget opslag."
+                    ),
+                    limit=MAX_VIDEOS,
+                    actual=len(media),
+                )
+            )
+        gifs = [m for m in images if m.mime_type == "image/gif"]
+        if gifs and len(images) > 1:
+            problems.append(
+                ValidationProblem(
+                    code="gif_with_other_media",
+                    field="media",
+                    message=(
+                        "X kan kun vise én GIF og intet andet i et opslag. Send "
+                        "GIF'en i sit eget opslag."
+                    ),
+                )
+            )
+        for number, item in enumerate(media, start=1):
+            problems.extend(self._validate_one(number, item))
+        return problems
+
+    def _validate_one(self, number: int, item: MediaItem) -> list[ValidationProblem]:
+        problems: list[ValidationProblem] = []
+        is_video = item.kind == "video"
+        formats = VIDEO_FORMATS if is_video else IMAGE_FORMATS
+        if item.mime_type not in formats:
+            allowed = ", ".join(sorted(f.split("/")[1].upper() for f in formats))
+            problems.append(
+                ValidationProblem(
+                    code="media_format",
+                    field="media",
+                    message=(
+                        f"Fil {number} er {item.mime_type or 'ukendt'}, som X ikke "
+                        f"tager imod. Brug {allowed}."
+                    ),
+                )
+            )
+        limit = (
+            MAX_VIDEO_BYTES
+            if is_video
+            else MAX_GIF_BYTES
+            if item.mime_type == "image/gif"
+            else MAX_IMAGE_BYTES
+        )
+        if item.size > limit:
+            problems.append(
+                ValidationProblem(
+                    code="video_too_large" if is_video else "image_too_large",
+                    field="media",
+                    message=(
+                        f"Fil {number} fylder {item.size / 1_048_576:.1f} MB, men X "
+                        f"tager højst {limit // 1_048_576} MB. Gør filen mindre."
+                    ),
+                    limit=limit,
+                    actual=item.size,
+                )
+            )
+        if (
+            is_video
+            and item.duration_seconds is not None
+            and not (MIN_VIDEO_SECONDS <= item.duration_seconds <= MAX_VIDEO_SECONDS)
+        ):
+            problems.append(
+                ValidationProblem(
+                    code="video_duration",
+                    field="media",
+                    message=(
+                        f"Videoen varer {item.duration_seconds:.0f} sekunder; X tager "
+                        f"videoer på {MIN_VIDEO_SECONDS}–{MAX_VIDEO_SECONDS} sekunder. "
+                        "Klip videoen til."
+                    ),
+                    limit=MAX_VIDEO_SECONDS,
+                )
+            )
+        if not item.alt_text.strip():
+            problems.append(
+                ValidationProblem(
+                    code="alt_text_missing",
+                    field="media",
+                    message=(
+                        f"Fil {number} mangler en alternativ tekst. Beskriv, hvad "
+                        "man ser, så alle kan følge med."
+                    ),
+                )
+            )
+        elif len(item.alt_text) > ALT_TEXT_MAX:
+            problems.append(
+                ValidationProblem(
+                    code="alt_text_too_long",
+                    field="media",
+                    message=(
+                        f"Den alternative tekst til fil {number} er "
+                        f"{len(item.alt_text)} tegn; X tillader højst {ALT_TEXT_MAX}. "
+                        "Forkort den."
+                    ),
+                    limit=ALT_TEXT_MAX,
+                    actual=len(item.alt_text),
+                )
+            )
+        return problems
+
+    # -- publishing -------------------------------------------------------
+
+    def publish(
+        self,
+        post: OutgoingPost,
+        *,
+        idempotency_key: str,
+        checkpoint: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    ) -> PublishResult:
+        media_ids = self._reusable_media_ids(post, checkpoint)
+        if media_ids is None and post.media:
+            media_ids = [self.upload_media(item) for item in post.media]
+            if on_checkpoint is not None:
+                on_checkpoint(
+                    {
+                        "media_ids": ",".join(media_ids),
+                        "media_uploaded_at": datetime.now(UTC).isoformat(),
+                    }
+                )
+        return self._create_tweet(
+            compose_text(post),
+            media_ids=media_ids or [],
+            in_reply_to=post.reply_to_remote_id,
+        )
+
+    def _reusable_media_ids(
+        self, post: OutgoingPost, checkpoint: Checkpoint | None
+    ) -> list[str] | None:
+        if not checkpoint or not checkpoint.get("media_ids") or not post.media:
+            return None
+        ids = checkpoint["media_ids"].split(",")
+        uploaded = _parse_time(checkpoint.get("media_uploaded_at"))
+        if len(ids) != len(post.media) or uploaded is None:
+            return None
+        if datetime.now(UTC) - uploaded > MEDIA_REUSE_WINDOW:
+            return None
+        return ids
+
+    def _create_tweet(
+        self, text: str, *, media_ids: list[str], in_reply_to: str = ""
+    ) -> PublishResult:
+        body: dict = {"text": text}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        if in_reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": in_reply_to}
+        response = self._call("POST", "/2/tweets", json=body)
+        data = self._json(response).get("data") or {}
+        remote_id = str(data.get("id") or "")
+        if not remote_id:
+            raise TransientError(
+                "X svarede uden at oplyse opslagets id. Kanal tjekker, om det kom ud.",
+                network=self.network,
+                http_status=response.status_code,
+            )
+        return PublishResult(
+            remote_id=remote_id,
+            url=self.post_url(remote_id),
+            published_at=datetime.now(UTC),
+        )
+
+    def upload_media(self, item: MediaItem) -> str:
+        """Upload one file in chunks, wait for processing, set its alt text."""
+        if not item.data:
+            raise Rejected(
+                "Filen kunne ikke sendes til X, fordi Kanal ikke har dens indhold. "
+                "Upload filen igen.",
+                network=self.network,
+            )
+        response = self._call(
+            "POST",
+            "/2/media/upload/initialize",
+            context="media",
+            json={
+                "media_type": item.mime_type,
+                "total_bytes": item.size,
+                "media_category": _media_category(item),
+            },
+        )
+        media_id = str((self._json(response).get("data") or {}).get("id") or "")
+        if not media_id:
+            raise TransientError(
+                "X gav ikke filen et id. Kanal prøver igen.", network=self.network
+            )
+        for index, start in enumerate(range(0, item.size, CHUNK_BYTES)):
+            self._call(
+                "POST",
+                f"/2/media/upload/{media_id}/append",
+                context="media",
+                data={"segment_index": str(index)},
+                files={
+                    "media": (
+                        item.filename or "media",
+                        item.data[start : start + CHUNK_BYTES],
+                        "application/octet-stream",
+                    )
+                },
+            )
+        response = self._call(
+            "POST", f"/2/media/upload/{media_id}/finalize", context="media"
+        )
+        processing = (self._json(response).get("data") or {}).get("processing_info")
+        self._wait_for_processing(media_id, processing)
+        if item.alt_text.strip():
+            self._call(
+                "POST",
+                "/2/media/metadata",
+                context="media",
+                json={
+                    "id": media_id,
+                    "metadata": {"alt_text": {"text": item.alt_text[:ALT_TEXT_MAX]}},
+                },
+            )
+        return media_id
+
+    def _wait_for_processing(self, media_id: str, processing: Mapping | None) -> None:
+        settings = self.connection.settings
+        cap = float(settings.get("media_poll_seconds", 5))
+        attempts = int(settings.get("media_poll_attempts", 60))
+        for _ in range(attempts):
+            state = (processing or {}).get("state", "succeeded")
+            if state == "succeeded":
+                return
+            if state == "failed":
+                error = (processing or {}).get("error") or {}
+                raise Rejected(
+                    MEDIA_MESSAGE,
+                    network=self.network,
+                    network_code=error.get("name") or "processing-failed",
+                    network_message=str(error.get("message") or ""),
+                )
+            self._sleep(min(cap, float(processing.get("check_after_secs") or 1)))
+            response = self._call(
+                "GET",
+                "/2/media/upload",
+                context="media",
+                params={"command": "STATUS", "media_id": media_id},
+            )
+            processing = (self._json(response).get("data") or {}).get("processing_info")
+        raise TransientError(
+            "X blev ikke færdig med at behandle videoen i tide. Kanal prøver igen.",
+            network=self.network,
+            network_code="processing-timeout",
+        )
+
+    def find_published(
+        self,
+        *,
+        idempotency_key: str,
+        text: str,
+        since: datetime,
+        checkpoint: Checkpoint | None = None,
+    ) -> PublishResult | None:
+        wanted = comparable_text(text)
+        params = {
+            "start_time": _rfc3339(since - timedelta(minutes=1)),
+            "max_results": PAGE_SIZE,
+            "tweet.fields": "created_at",
+        }
+        for _ in range(MAX_PAGES):
+            response = self._call(
+                "GET", f"/2/users/{self._user_id()}/tweets", params=params
+            )
+            body = self._json(response)
+            for tweet in body.get("data") or []:
+                if comparable_text(str(tweet.get("text") or "")) == wanted:
+                    remote_id = str(tweet["id"])
+                    return PublishResult(
+                        remote_id=remote_id,
+                        url=self.post_url(remote_id),
+                        published_at=_parse_time(tweet.get("created_at")),
+                    )
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not next_token:
+                return None
+            params["pagination_token"] = next_token
+        raise TransientError(
+            "Kanal kunne ikke gennemse alle kontoens nye opslag på X. Kanal prøver "
+            "igen.",
+            network=self.network,
+        )
+
+    def delete(self, remote_id: str) -> None:
+        try:
+            self._call("DELETE", f"/2/tweets/{remote_id}")
+        except Rejected as e:
+            if e.http_status == 404:
+                logger.info("x: post %s was already gone", remote_id)
+                return
+            raise
+
+    def reply(
+        self, to_remote_id: str, text: str, *, idempotency_key: str = ""
+    ) -> PublishResult:
+        return self._create_tweet(text.strip(), media_ids=[], in_reply_to=to_remote_id)
+
+    def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        self._call("PUT", f"/2/tweets/{remote_id}/hidden", json={"hidden": hidden})
+
+    def repost(self, remote_id: str) -> PublishResult | None:
+        response = self._call(
+            "POST",
+            f"/2/users/{self._user_id()}/retweets",
+            json={"tweet_id": remote_id},
+        )
+        data = self._json(response).get("data") or {}
+        repost_id = str(data.get("rest_id") or "")
+        if not repost_id:
+            return None
+        return PublishResult(
+            remote_id=repost_id,
+            url=self.post_url(repost_id),
+            published_at=datetime.now(UTC),
+        )
+
+    # -- reading ----------------------------------------------------------
+
+    def _timeline(
+        self, path: str, params: dict, *, max_pages: int = MAX_PAGES
+    ) -> tuple[list[dict], dict[str, dict], str]:
+        """Tweets of every page, the users included, and the newest id."""
+        tweets: list[dict] = []
+        users: dict[str, dict] = {}
+        newest = ""
+        params = dict(params)
+        for _ in range(max_pages):
+            body = self._json(self._call("GET", path, params=params))
+            tweets.extend(body.get("data") or [])
+            for user in (body.get("includes") or {}).get("users") or []:
+                users[str(user.get("id"))] = user
+            meta = body.get("meta") or {}
+            newest = _newest_id([meta.get("newest_id") or ""], newest)
+            next_token = meta.get("next_token")
+            if not next_token:
+                break
+            params["pagination_token"] = next_token
+        return tweets, users, newest
+
+    def fetch_inbox(self, since: str | None = None) -> InboxPage:
+        me = self._user_id()
+        common = {
+            "max_results": PAGE_SIZE,
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if since:
+            common["since_id"] = since
+        mentions, users, newest = self._timeline(f"/2/users/{me}/mentions", common)
+        # Replies that do not @-mention the account (a citizen may remove the
+        # handle) only show up in search.
+        replies: list[dict] = []
+        if self.connection.handle:
+            search = {**common, "query": f"to:{self.connection.handle} is:reply"}
+            replies, more_users, newest_reply = self._timeline(
+                "/2/tweets/search/recent", search
+            )
+            users.update(more_users)
+            newest = _newest_id([newest_reply], newest)
+        items: dict[str, InboxItem] = {}
+        for tweet in [*mentions, *replies]:
+            if str(tweet.get("author_id")) == me or str(tweet.get("id")) in items:
+                continue
+            item = self._inbox_item(tweet, users, me)
+            items[item.remote_id] = item
+        ordered = sorted(items.values(), key=lambda i: (i.created_at, i.remote_id))
+        cursor = _newest_id((i.remote_id for i in ordered), newest or since or "")
+        return InboxPage(items=tuple(ordered), cursor=cursor)
+
+    def _inbox_item(self, tweet: dict, users: Mapping[str, dict], me: str) -> InboxItem:
+        author_id = str(tweet.get("author_id") or "")
+        author = users.get(author_id) or {}
+        references = tweet.get("referenced_tweets") or tweet.get("referenced_posts")
+        parent = next(
+            (
+                str(r.get("id"))
+                for r in references or []
+                if r.get("type") == "replied_to"
+            ),
+            "",
+        )
+        conversation = str(tweet.get("conversation_id") or "")
+        if not parent:
+            kind = "mention"
+        elif parent == conversation:
+            kind = "comment"
+        else:
+            kind = "reply"
+        remote_id = str(tweet["id"])
+        return InboxItem(
+            remote_id=remote_id,
+            kind=kind,
+            author_id=author_id,
+            author_name=author.get("name") or author.get("username") or author_id,
+            text=html.unescape(str(tweet.get("text") or "")),
+            created_at=_parse_time(tweet.get("created_at")) or datetime.now(UTC),
+            post_remote_id=conversation if parent else "",
+            parent_remote_id=parent,
+            url=self.post_url(remote_id, author.get("username") or ""),
+        )
+
+    def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
+        response = self._call(
+            "GET",
+            f"/2/users/{self._user_id()}",
+            params={"user.fields": "public_metrics"},
+        )
+        user = self._json(response).get("data") or {}
+        public = user.get("public_metrics") or {}
+        account: list[Metric] = []
+        if "followers_count" in public:
+            account.append(self._metric("followers_count", public, "followers"))
+        posts: dict[str, tuple[Metric, ...]] = {}
+        for start in range(0, len(post_ids), 100):
+            batch = post_ids[start : start + 100]
+            response = self._call(
+                "GET",
+                "/2/tweets",
+                params={"ids": ",".join(batch), "tweet.fields": "public_metrics"},
+            )
+            for tweet in self._json(response).get("data") or []:
+                posts[str(tweet["id"])] = self._post_metrics(
+                    tweet.get("public_metrics") or {}
+                )
+        return MetricsSnapshot(
+            account=tuple(account), posts=posts, taken_at=datetime.now(UTC)
+        )
+
+    # X's docs name reposts retweet_count; the 2.167 OpenAPI spec repost_count.
+    _POST_METRICS = (
+        ("impression_count", "views"),
+        ("like_count", "likes"),
+        (("retweet_count", "repost_count"), "shares"),
+        ("quote_count", "shares"),
+        ("reply_count", "comments"),
+        ("bookmark_count", "saves"),
+    )
+
+    def _post_metrics(self, public: Mapping) -> tuple[Metric, ...]:
+        metrics = []
+        for names, kind in self._POST_METRICS:
+            for name in (names,) if isinstance(names, str) else names:
+                if name in public:
+                    metrics.append(self._metric(name, public, kind))
+                    break
+        return tuple(metrics)
+
+    def _metric(self, name: str, values: Mapping, kind: str) -> Metric:
+        return Metric(
+            name=name,
+            value=int(values.get(name) or 0),
+            kind=kind,
+            api_version=self.api_version,
+        )
+
+    def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
+        tag = tag.lstrip("#＃")
+        params = {
+            "query": f"#{tag} -is:retweet",
+            "max_results": PAGE_SIZE,
+            "tweet.fields": "created_at,author_id",
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if cursor:
+            params["since_id"] = cursor
+        tweets, users, newest = self._timeline("/2/tweets/search/recent", params)
+        posts = []
+        for tweet in tweets:
+            author = users.get(str(tweet.get("author_id"))) or {}
+            remote_id = str(tweet["id"])
+            posts.append(
+                HashtagPost(
+                    remote_id=remote_id,
+                    author_name=author.get("name") or author.get("username") or "",
+                    text=html.unescape(str(tweet.get("text") or "")),
+                    created_at=_parse_time(tweet.get("created_at")),
+                    url=self.post_url(remote_id, author.get("username") or ""),
+                )
+            )
+        next_cursor = _newest_id((p.remote_id for p in posts), newest or cursor)
+        return HashtagPage(tag=tag, posts=tuple(posts), cursor=next_cursor)
+
+    # -- connection -------------------------------------------------------
+
+    def _scopes(self) -> str:
+        return self.connection.settings.get("scopes") or " ".join(DEFAULT_SCOPES)
+
+    def authorization_url(
+        self, *, redirect_uri: str, state: str, code_verifier: str = ""
+    ) -> str:
+        if not code_verifier:
+            raise ValueError("X needs PKCE: pass a code_verifier")
+        base = self.connection.settings.get("authorize_url") or (
+            REAL_AUTHORIZE_URL
+            if self._is_real_api()
+            else f"{self.connection.base_url.rstrip('/')}/i/oauth2/authorize"
+        )
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self._client_id(),
+                "redirect_uri": redirect_uri,
+                "scope": self._scopes(),
+                "state": state,
+                "code_challenge": code_challenge(code_verifier),
+                "code_challenge_method": "S256",
+            }
+        )
+        return f"{base}?{query}"
+
+    def _client_id(self) -> str:
+        return self.connection.secret("client_id") or self.connection.settings.get(
+            "client_id", ""
+        )
+
+    def _token_request(self, form: dict[str, str]) -> TokenSet:
+        client_id = self._client_id()
+        secret = self.connection.secret("client_secret")
+        headers = {}
+        if secret:
+            pair = f"{client_id}:{secret}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        else:
+            form = {**form, "client_id": client_id}
+        response = self.client.request(
+            "POST",
+            "/2/oauth2/token",
+            data=form,
+            headers=headers,
+            translate=lambda r: translate_error(r, context="token"),
+        )
+        body = self._json(response)
+        access = str(body.get("access_token") or "")
+        if not access:
+            raise AuthExpired(
+                "X gav ingen adgangsnøgle. En administrator skal forbinde X-kontoen "
+                "igen.",
+                network=self.network,
+                http_status=response.status_code,
+            )
+        lifetime = body.get("expires_in")
+        expires_at = datetime.now(UTC) + (
+            timedelta(seconds=int(lifetime)) if lifetime else ACCESS_TOKEN_LIFETIME
+        )
+        return TokenSet(
+            access_token=access,
+            refresh_token=str(body.get("refresh_token") or ""),
+            expires_at=expires_at,
+            extra={"scope": str(body.get("scope") or "")},
+        )
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str = ""
+    ) -> TokenSet:
+        return self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+            }
+        )
+
+    def refresh_token(self) -> TokenSet:
+        refresh = self.connection.secret("refresh_token")
+        if not refresh:
+            raise AuthExpired(
+                "X-kontoen har ingen fornyelsesnøgle (offline.access). En "
+                "administrator skal forbinde kontoen igen.",
+                network=self.network,
+            )
+        return self._token_request(
+            {"grant_type": "refresh_token", "refresh_token": refresh}
+        )
+
+    def verify(self) -> AccountInfo:
+        response = self._call(
+            "GET",
+            "/2/users/me",
+            params={"user.fields": "public_metrics,name,username"},
+        )
+        user = self._json(response).get("data") or {}
+        username = str(user.get("username") or "")
+        followers = (user.get("public_metrics") or {}).get("followers_count")
+        return AccountInfo(
+            remote_id=str(user.get("id") or ""),
+            handle=username,
+            display_name=str(user.get("name") or username),
+            followers=int(followers) if followers is not None else None,
+            profile_url=f"{self._web_url()}/{username}" if username else "",
+        )
