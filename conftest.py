@@ -45,3 +45,71 @@ def client_for(client):
         return client
 
     return login
+
+
+# ---------------------------------------------------------------------------
+# Browser tests: Playwright driving Debian's Chromium against live_server.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(
+            "Chromium mangler: browsertestene springes over. Installér det med "
+            "`apt-get install -y chromium` (Debian) og kør testene igen."
+        )
+    # Playwright's sync API runs an event loop in this thread; Django's ORM
+    # calls from the test body are safe (they do not run inside that loop).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh browser context (Danish, Copenhagen time) and page."""
+    context = chromium.new_context(
+        locale="da-DK",
+        timezone_id="Europe/Copenhagen",
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 900},
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_login():
+    """``browser_login(page, membership)``: log in through the real form."""
+    from kanal.organisations.tests.factories import PASSWORD
+
+    def login(page, membership):
+        page.goto("/konto/log-ind/")
+        page.get_by_label("Brugernavn").fill(membership.user.username)
+        page.get_by_label("Adgangskode").fill(PASSWORD)
+        page.get_by_role("button", name="Log ind").click()
+        page.wait_for_url("**/")
+        return page
+
+    return login

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "kanal.core",
     "kanal.organisations",
     "kanal.channels",
+    "kanal.planning",
+    "kanal.publishing",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "kanal.organisations.context_processors.membership",
+                "kanal.publishing.context_processors.crisis",
             ],
         },
     },
@@ -154,6 +157,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "kanal" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("KANAL_MEDIA_ROOT", VAR_DIR / "media"))
