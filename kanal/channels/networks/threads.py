@@ -323,7 +323,16 @@ class ThreadsAdapter(graph.GraphAdapter):
     # -- connection -----------------------------------------------------------
 
     def verify(self) -> AccountInfo:
-        body = self.get(f"/{self.account_id}", fields="id,username,name")
+        body = dict(self.get(f"/{self.account_id}", fields="id,username,name"))
+        # The profile has no follower count; it is an account insight.
+        try:
+            insights = self.get(f"/{self.account_id}/threads_insights",
+                                metric="followers_count")
+        except Rejected:
+            insights = {}
+        for entry in insights.get("data", []):
+            if entry.get("name") == "followers_count":
+                body["followers_count"] = graph.metric_value(entry)
         handle = str(body.get("username") or "")
         return self.account_info(
             body, f"https://www.threads.net/@{handle}" if handle else ""
