@@ -249,6 +249,11 @@ class Store:
             self.path, check_same_thread=False, isolation_level=None, timeout=10
         )
         self._db.row_factory = sqlite3.Row
+        # SQLite's lower() folds ASCII only; Danish text needs æ/ø/å too.
+        self._db.create_function(
+            "fold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
+            deterministic=True,
+        )
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -554,7 +559,7 @@ class Store:
             where.append(f"kind IN ({', '.join('?' for _ in kinds)})")
             params.extend(kinds)
         if text_contains:
-            where.append("instr(lower(text), lower(?)) > 0")
+            where.append("instr(fold(text), fold(?)) > 0")
             params.append(text_contains)
         if since is not None:
             where.append("created_at >= ?")
