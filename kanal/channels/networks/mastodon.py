@@ -3,8 +3,8 @@
 One ``Connection`` is one account on one instance: ``base_url`` is the
 instance (``https://mastodon.social``; the sandbox's is
 ``http://127.0.0.1:8765/mastodon``) and ``credentials["access_token"]`` the
-instance's own token. Tokens do not expire, so ``refresh_token`` only checks
-that the token still works and hands back the same one.
+instance's own token. Tokens do not expire, so ``refresh_token`` raises
+``NotSupported`` (and is not in ``supports``); ``verify`` is the health check.
 
 Limits differ per instance. ``load_instance_configuration()`` reads
 ``/api/v2/instance`` and caches it per base URL for an hour; ``validate`` and
@@ -473,7 +473,6 @@ class MastodonAdapter(NetworkAdapter):
                     "direct_messages",
                     "fetch_metrics",
                     "search_hashtag",
-                    "refresh_token",
                     "verify",
                     "link_posts",
                     "video",
@@ -1015,9 +1014,13 @@ class MastodonAdapter(NetworkAdapter):
         return TokenSet(access_token=str(token["access_token"]))
 
     def refresh_token(self) -> TokenSet:
-        """Mastodon tokens never expire: check the token and return it as is."""
-        self.verify()
-        return TokenSet(access_token=self.connection.secret("access_token"))
+        """Mastodon tokens never expire, so there is nothing to renew; a
+        revoked token shows up as ``AuthExpired`` from ``verify``."""
+        raise NotSupported(
+            "Mastodon-adgangsnøgler udløber ikke, så der er intet at forny. "
+            "Virker forbindelsen ikke, skal kontoen forbindes igen.",
+            network=self.network,
+        )
 
     def verify(self) -> AccountInfo:
         account = self._json("GET", "/api/v1/accounts/verify_credentials")

@@ -550,16 +550,12 @@ def test_hashtag_reads_the_tag_timeline_after_the_cursor(adapter, api):
 # -- connection ---------------------------------------------------------------
 
 
-def test_refresh_token_checks_and_returns_the_same_token(adapter, api):
-    route = api.get("/api/v1/accounts/verify_credentials").respond(
-        200, json={"id": "1", "acct": "kbh"}
-    )
+def test_refresh_token_is_not_supported_because_tokens_never_expire(adapter):
+    assert "refresh_token" not in adapter.capabilities().supports
+    with pytest.raises(NotSupported) as caught:
+        adapter.refresh_token()
 
-    tokens = adapter.refresh_token()
-
-    assert tokens.access_token == "tok-1"
-    assert tokens.expires_at is None
-    assert route.called
+    assert "udløber ikke" in caught.value.message
 
 
 def test_verify_returns_the_account(adapter, api):
