@@ -1,0 +1,182 @@
+import types
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from sandbox import pages
+from sandbox.app import create_app
+from sandbox.core import SandboxConfig
+
+LI_HEADERS = {
+    "Authorization": "Bearer sandbox-linkedin-access-token-kk",
+    "Linkedin-Version": "202607",
+    "X-Restli-Protocol-Version": "2.0.0",
+}
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(SandboxConfig(db_path=str(tmp_path / "pages.sqlite3"),
+                                   networks=("linkedin",)))
+    app.state.ctx.networks["x"] = types.ModuleType("fake_x")
+    return app
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def ctx(app):
+    return app.state.ctx
+
+
+def add_post(ctx, network, account_id, item_id, text, *, when=None, **kw):
+    return ctx.store.add_item(network, account_id, item_id, "post", text=text,
+                              author_id=account_id,
+                              created_at=when or ctx.now(), **kw)
+
+
+def test_script_in_a_post_is_shown_as_text(client, ctx):
+    add_post(ctx, "x", "1500000000000000001", "p1",
+             '<script>alert("hej")</script> & <b>fed</b>')
+    html = client.get("/_sandbox/page/x/1500000000000000001").text
+    assert '&lt;script&gt;alert(&quot;hej&quot;)&lt;/script&gt; &amp; ' in html
+    assert "<script>" not in html
+    assert "<b>fed</b>" not in html
+
+
+def test_comment_text_and_author_are_escaped(client, ctx):
+    add_post(ctx, "x", "1500000000000000001", "p1", "Opslag")
+    ctx.add_citizen_item("x", kind="comment", account_id="1500000000000000001",
+                         text="<img src=x onerror=alert(1)>", parent_id="p1",
+                         author_name="<i>Mette</i>")
+    html = client.get("/_sandbox/page/x/1500000000000000001").text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;i&gt;Mette&lt;/i&gt;" in html
+    assert "<img src=x" not in html
+
+
+def test_javascript_links_are_not_links(client, ctx):
+    add_post(ctx, "x", "1500000000000000001", "p1", "Se her",
+             data={"link": "javascript:alert(1)"})
+    html = client.get("/_sandbox/page/x/1500000000000000001").text
+    assert "javascript:" not in html
+
+
+def test_account_page_shows_profile_posts_newest_first_and_danish_time(client, ctx):
+    add_post(ctx, "x", "1500000000000000001", "old", "Sommer på Islands Brygge",
+             when=datetime(2026, 7, 1, 10, 0, tzinfo=UTC))
+    add_post(ctx, "x", "1500000000000000001", "new", "Vinter i Valby #voreskbh",
+             when=datetime(2026, 11, 28, 10, 5, tzinfo=UTC))
+    html = client.get("/_sandbox/page/x/kobenhavn").text
+    assert "Københavns Kommune" in html
+    assert "@kobenhavn" in html
+    assert "2.900</strong> følgere" in html
+    assert html.index("Vinter i Valby") < html.index("Sommer på Islands Brygge")
+    assert "1. jul. 2026 kl. 12.00" in html
+    assert "28. nov. 2026 kl. 11.05" in html
+    assert '<span class="tag">#voreskbh</span>' in html
+    assert 'lang="da"' in html
+
+
+def test_metrics_comments_replies_and_hidden_comments_are_shown(client, ctx):
+    add_post(ctx, "x", "1500000000000000001", "p1", "Badet åbner")
+    for name, value in (("views", 12345), ("likes", 321), ("shares", 12)):
+        ctx.store.set_metric("x", "p1", name, value)
+    first = ctx.add_citizen_item("x", kind="comment",
+                                 account_id="1500000000000000001",
+                                 text="Hvornår lukker det?", parent_id="p1",
+                                 author_name="Anne Holm")
+    ctx.store.add_item("x", "1500000000000000001", "answer", "reply",
+                       text="Kl. 19 i aften.", parent_id=first.item_id,
+                       root_id="p1", author_id="1500000000000000001",
+                       author_name="Københavns Kommune")
+    rude = ctx.add_citizen_item("x", kind="comment",
+                                account_id="1500000000000000001",
+                                text="I er idioter", parent_id="p1",
+                                author_name="Vred Borger")
+    ctx.store.update_item("x", rude.item_id, hidden=True)
+    html = client.get("/_sandbox/page/x/1500000000000000001").text
+    assert "12.345</strong> visninger" in html
+    assert "321</strong> likes" in html
+    assert "12</strong> reposts" in html
+    assert "2</strong> svar" in html
+    question = html.index("Hvornår lukker det?")
+    answer = html.index("Kl. 19 i aften.")
+    assert question < answer
+    assert "Svar fra kontoen" in html[question:]
+    hidden = html.index("I er idioter")
+    start = html.rindex('<li class="comment', 0, hidden)
+    assert "Skjult af kontoen" in html[start:hidden]
+
+
+def test_deleted_posts_are_not_shown(client, ctx):
+    add_post(ctx, "x", "1500000000000000001", "gone", "Slettet opslag")
+    ctx.store.delete_item("x", "gone")
+    html = client.get("/_sandbox/page/x/1500000000000000001").text
+    assert "Slettet opslag" not in html
+    assert "ingen opslag endnu" in html
+
+
+def test_linkedin_image_is_served_from_the_sandbox_with_its_alt_text(client, ctx):
+    init = client.post(
+        "/linkedin/rest/images?action=initializeUpload", headers=LI_HEADERS,
+        json={"initializeUploadRequest": {"owner": "urn:li:organization:1000001"}},
+    ).json()["value"]
+    upload_path = httpx.URL(init["uploadUrl"]).path
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 40
+    assert client.put(upload_path, content=png, headers={
+        "Authorization": LI_HEADERS["Authorization"], "Content-Type": "image/png",
+    }).status_code == 201
+    created = client.post("/linkedin/rest/posts", headers=LI_HEADERS, json={
+        "author": "urn:li:organization:1000001",
+        "commentary": "Nyt bibliotek \\(åbner i dag\\) {hashtag|\\#|voreskbh}",
+        "visibility": "PUBLIC", "distribution": {"feedDistribution": "MAIN_FEED"},
+        "lifecycleState": "PUBLISHED",
+        "content": {"media": {"id": init["image"], "altText": "Læsesal med sofaer"}},
+    })
+    assert created.status_code == 201
+    html = client.get("/_sandbox/page/linkedin/1000001").text
+    src = f"/linkedin/media/{init['image']}"
+    assert f'<img src="{src}" alt="Læsesal med sofaer"' in html
+    assert "Nyt bibliotek (åbner i dag) " in html
+    assert client.get(src).content == png
+    assert "reaktioner" in html
+
+
+def test_external_images_become_placeholders(client, ctx):
+    add_post(ctx, "x", "1500000000000000001", "p1", "Billede",
+             data={"media": [{"url": "https://cdn.example.com/a.jpg",
+                              "alt": "Havnebadet"}]})
+    html = client.get("/_sandbox/page/x/1500000000000000001").text
+    assert "cdn.example.com" not in html
+    assert "Billede: Havnebadet" in html
+
+
+def test_refresh_is_optional(client, ctx):
+    plain = client.get("/_sandbox/page/x/kobenhavn").text
+    assert "http-equiv" not in plain
+    refreshing = client.get("/_sandbox/page/x/kobenhavn?refresh=15").text
+    assert '<meta http-equiv="refresh" content="15">' in refreshing
+
+
+def test_index_lists_the_seven_networks_and_their_accounts(ctx):
+    html = pages.render_index(ctx)
+    for name in ("Facebook", "Instagram", "X", "Mastodon", "Bluesky", "LinkedIn",
+                 "Threads"):
+        assert f"<strong>{name}</strong>" in html
+    assert 'href="/_sandbox/page/linkedin/1000001"' in html
+    assert "48.500 følgere" in html
+    assert "ikke installeret" in html
+
+
+def test_pages_load_nothing_from_outside(client, ctx):
+    html = client.get("/_sandbox/page/linkedin/1000001").text
+    assert "<link" not in html
+    assert "<script" not in html
+    assert "@import" not in html
