@@ -14,6 +14,7 @@ urlpatterns = [
     path("konto/", include(account_urls)),
     path("medlemmer/", include(member_urls)),
     path("kanaler/", include("kanal.channels.urls")),
+    path("udgivelser/", include("kanal.publishing.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -1,0 +1,612 @@
+"""Writes to publications and crisis mode. Each: policy check, state change,
+audit entry, follow-up work after commit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kanal.channels.models import Channel, ChannelStatus
+from kanal.core import audit
+
+from . import conf
+from .models import (
+    CLAIMABLE,
+    NOT_STARTED,
+    Crisis,
+    Notification,
+    Publication,
+    PublicationStatus,
+)
+from .policies import crisis_policy, publication_policy
+
+logger = logging.getLogger("kanal.publishing")
+
+WAKE_CHANNEL = "kanal_publications"
+
+
+# ---------------------------------------------------------------------------
+# Helpers shared with the engine
+
+
+def wake_workers() -> None:
+    """Tell listening workers something became due (PostgreSQL NOTIFY)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"NOTIFY {WAKE_CHANNEL}")
+
+
+def wake_workers_on_commit() -> None:
+    transaction.on_commit(wake_workers)
+
+
+def publication_changed(post_ids) -> None:
+    """Let planning roll the post's status up (inside the caller's transaction)."""
+    ids = {pid for pid in post_ids if pid}
+    if not ids or not apps.is_installed("kanal.planning"):
+        return
+    try:
+        from kanal.planning import bridge
+    except ImportError:
+        return
+    for post_id in sorted(ids):
+        bridge.publication_changed(post_id=post_id)
+
+
+def notify(
+    *,
+    organisation_id: int,
+    administration_id: int | None,
+    kind: str,
+    message: str,
+    publication: Publication | None = None,
+    url: str = "",
+) -> Notification:
+    return Notification.objects.create(
+        organisation_id=organisation_id,
+        administration_id=administration_id,
+        kind=kind,
+        message=message,
+        publication=publication,
+        url=url or (reverse("publishing:operations") if publication else ""),
+    )
+
+
+def _crisis_covers(organisation_id: int, channel_id: int) -> bool:
+    crisis = Crisis.objects.filter(
+        organisation_id=organisation_id, ended_at__isnull=True
+    ).first()
+    return crisis is not None and crisis.covers(channel_id)
+
+
+# ---------------------------------------------------------------------------
+# The bridge: planning calls these
+
+
+@transaction.atomic
+def queue_publication(
+    *,
+    actor,
+    organisation,
+    channel,
+    planned_at: datetime,
+    post_id,
+    variant_id,
+    revision_id,
+    text: str,
+    link: str = "",
+    media=(),
+    first_comment: str = "",
+) -> Publication:
+    """Queue one approved variant revision for one channel.
+
+    Called by planning's schedule action, inside its transaction, once per
+    variant. Under crisis mode for the channel it starts out paused.
+    """
+    publication_policy.check(actor, "queue")
+    if channel.organisation_id != organisation.pk:
+        raise ValueError("The channel belongs to another organisation.")
+    if timezone.is_naive(planned_at):
+        raise ValueError("planned_at must be aware.")
+    paused = _crisis_covers(organisation.pk, channel.pk)
+    publication = Publication.objects.create(
+        organisation=organisation,
+        channel=channel,
+        planned_at=planned_at,
+        due_at=planned_at,
+        late_after=planned_at + conf.late_cutoff(),
+        post_id=post_id,
+        variant_id=variant_id,
+        revision_id=revision_id,
+        text=text,
+        link=link or "",
+        media=list(media),
+        first_comment=first_comment or "",
+        status=PublicationStatus.PAUSED if paused else PublicationStatus.QUEUED,
+        last_error=(
+            _("Krisetilstand er slået til for kanalen.") if paused else ""
+        ),
+    )
+    audit.record(
+        "publishing.publication.queued",
+        actor=actor,
+        organisation=organisation,
+        target=publication,
+        changes={
+            "channel": channel.pk,
+            "planned_at": planned_at,
+            "post_id": post_id,
+            "revision_id": revision_id,
+            "status": publication.status,
+        },
+    )
+    wake_workers_on_commit()
+    return publication
+
+
+@transaction.atomic
+def withdraw_publications(*, actor, post_id: int, reason: str) -> int:
+    """Cancel every not-yet-started publication of the post. In-flight ones
+    finish. Returns how many were cancelled."""
+    publication_policy.check(actor, "withdraw")
+    qs = Publication.objects.select_for_update().filter(
+        post_id=post_id, status__in=NOT_STARTED
+    )
+    if actor is not None:
+        qs = qs.filter(organisation_id=actor.organisation_id)
+    pubs = list(qs)
+    for pub in pubs:
+        _set_status(
+            pub,
+            PublicationStatus.CANCELLED,
+            actor=actor,
+            event="publishing.publication.withdrawn",
+            message=reason,
+        )
+    return len(pubs)
+
+
+@transaction.atomic
+def reschedule_publications(
+    *, actor, post_id: int, planned_at: datetime, variant_id=None
+) -> int:
+    """Move not-yet-started publications of the post (calendar drag)."""
+    publication_policy.check(actor, "reschedule")
+    qs = Publication.objects.select_for_update().filter(
+        post_id=post_id, status__in=CLAIMABLE
+    )
+    if variant_id is not None:
+        qs = qs.filter(variant_id=variant_id)
+    if actor is not None:
+        qs = qs.filter(organisation_id=actor.organisation_id)
+    pubs = list(qs)
+    for pub in pubs:
+        _move(pub, planned_at, actor=actor)
+    wake_workers_on_commit()
+    return len(pubs)
+
+
+# ---------------------------------------------------------------------------
+# The operations view: a person decides
+
+
+def _set_status(
+    pub: Publication,
+    status: str,
+    *,
+    actor,
+    event: str,
+    message: str = "",
+    extra: dict | None = None,
+) -> None:
+    previous = pub.status
+    pub.status = status
+    pub.last_error = message
+    pub.lease_token = ""
+    pub.lease_owner = ""
+    pub.lease_expires_at = None
+    pub.save(
+        update_fields=[
+            "status",
+            "last_error",
+            "lease_token",
+            "lease_owner",
+            "lease_expires_at",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        event,
+        actor=actor,
+        organisation=pub.organisation_id and pub.organisation,
+        target=pub,
+        changes={"status": [previous, status], "message": message, **(extra or {})},
+    )
+    publication_changed([pub.post_id])
+
+
+def _move(pub: Publication, planned_at: datetime, *, actor) -> None:
+    previous = pub.planned_at
+    pub.planned_at = planned_at
+    pub.due_at = planned_at
+    pub.late_after = planned_at + conf.late_cutoff()
+    pub.status = PublicationStatus.QUEUED
+    pub.attempts = 0
+    pub.last_error = ""
+    pub.error_kind = ""
+    pub.save(
+        update_fields=[
+            "planned_at",
+            "due_at",
+            "late_after",
+            "status",
+            "attempts",
+            "last_error",
+            "error_kind",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        "publishing.publication.rescheduled",
+        actor=actor,
+        organisation=pub.organisation,
+        target=pub,
+        changes={"planned_at": [previous, planned_at]},
+    )
+    publication_changed([pub.post_id])
+
+
+def _locked(pub: Publication) -> Publication:
+    return Publication.objects.select_for_update().get(pk=pub.pk)
+
+
+RETRYABLE_BY_PERSON = (
+    PublicationStatus.FAILED,
+    PublicationStatus.MISSED,
+    PublicationStatus.RETRYING,
+    PublicationStatus.WAITING,
+    PublicationStatus.QUEUED,
+)
+
+
+@transaction.atomic
+def retry_publication(pub: Publication, *, actor) -> Publication:
+    """Send now (a failed, missed or waiting publication)."""
+    publication_policy.check(actor, "retry", pub)
+    pub = _locked(pub)
+    if pub.status not in RETRYABLE_BY_PERSON:
+        raise ValueError(_("Udgivelsen kan ikke sendes igen i sin nuværende tilstand."))
+    if _crisis_covers(pub.organisation_id, pub.channel_id) and not pub.is_crisis:
+        raise ValueError(
+            _("Krisetilstand er slået til for kanalen. Slå den fra først.")
+        )
+    now = timezone.now()
+    previous = pub.status
+    pub.status = (
+        PublicationStatus.UNKNOWN if pub.needs_reconcile else PublicationStatus.QUEUED
+    )
+    pub.due_at = now
+    pub.late_after = now + conf.late_cutoff()
+    pub.attempts = 0
+    pub.last_error = ""
+    pub.error_kind = ""
+    pub.save(
+        update_fields=[
+            "status",
+            "due_at",
+            "late_after",
+            "attempts",
+            "last_error",
+            "error_kind",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        "publishing.publication.retried",
+        actor=actor,
+        organisation=pub.organisation,
+        target=pub,
+        changes={"status": [previous, pub.status]},
+    )
+    publication_changed([pub.post_id])
+    wake_workers_on_commit()
+    return pub
+
+
+@transaction.atomic
+def reschedule_publication(
+    pub: Publication, *, actor, planned_at: datetime
+) -> Publication:
+    publication_policy.check(actor, "retry", pub)
+    pub = _locked(pub)
+    if pub.status not in RETRYABLE_BY_PERSON:
+        raise ValueError(_("Udgivelsen kan ikke flyttes i sin nuværende tilstand."))
+    if planned_at <= timezone.now() - timedelta(minutes=1):
+        raise ValueError(_("Vælg et tidspunkt i fremtiden."))
+    _move(pub, planned_at, actor=actor)
+    wake_workers_on_commit()
+    return pub
+
+
+@transaction.atomic
+def cancel_publication(pub: Publication, *, actor, reason: str = "") -> Publication:
+    publication_policy.check(actor, "cancel", pub)
+    pub = _locked(pub)
+    if pub.status not in (*NOT_STARTED, *RETRYABLE_BY_PERSON):
+        raise ValueError(_("Udgivelsen kan ikke annulleres i sin nuværende tilstand."))
+    _set_status(
+        pub,
+        PublicationStatus.CANCELLED,
+        actor=actor,
+        event="publishing.publication.cancelled",
+        message=reason or _("Annulleret af en person."),
+    )
+    return pub
+
+
+@transaction.atomic
+def mark_published_manually(pub: Publication, *, actor, url: str) -> Publication:
+    """A person posted it by hand (or found it live): record the address."""
+    publication_policy.check(actor, "mark_published", pub)
+    pub = _locked(pub)
+    if pub.status in (PublicationStatus.PUBLISHED, PublicationStatus.PUBLISHING):
+        raise ValueError(_("Udgivelsen er allerede udgivet eller ved at blive det."))
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(_("Angiv opslagets fulde adresse (https://…)."))
+    previous = pub.status
+    pub.status = PublicationStatus.PUBLISHED
+    pub.url = url
+    pub.published_at = timezone.now()
+    pub.published_manually = True
+    pub.needs_reconcile = False
+    pub.last_error = ""
+    pub.save(
+        update_fields=[
+            "status",
+            "url",
+            "published_at",
+            "published_manually",
+            "needs_reconcile",
+            "last_error",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        "publishing.publication.marked_published",
+        actor=actor,
+        organisation=pub.organisation,
+        target=pub,
+        changes={"status": [previous, pub.status], "url": url},
+    )
+    publication_changed([pub.post_id])
+    return pub
+
+
+# ---------------------------------------------------------------------------
+# Crisis mode
+
+
+@transaction.atomic
+def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
+    """Switch crisis mode on (whole organisation, or ``channels``).
+
+    From the commit on, no scheduled publication starts: every not-yet-started
+    one in scope is paused, and the worker re-checks at claim time. Calls
+    already in flight finish.
+    """
+    crisis_policy.check(actor, "start")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError(_("Skriv en årsag til krisetilstanden."))
+    if Crisis.objects.select_for_update().filter(
+        organisation=organisation, ended_at__isnull=True
+    ).exists():
+        raise ValueError(_("Krisetilstand er allerede slået til."))
+    channels = list(channels or [])
+    if any(c.organisation_id != organisation.pk for c in channels):
+        raise ValueError("A channel belongs to another organisation.")
+    crisis = Crisis.objects.create(
+        organisation=organisation,
+        reason=reason,
+        whole_organisation=not channels,
+        started_by=getattr(actor, "user", None),
+    )
+    if channels:
+        crisis.channels.set(channels)
+    qs = Publication.objects.filter(
+        organisation=organisation, status__in=CLAIMABLE, is_crisis=False
+    )
+    if channels:
+        qs = qs.filter(channel__in=channels)
+    post_ids = set(qs.values_list("post_id", flat=True))
+    paused = qs.update(
+        status=PublicationStatus.PAUSED,
+        last_error=_("Krisetilstand er slået til."),
+        updated_at=timezone.now(),
+    )
+    audit.record(
+        "publishing.crisis.started",
+        actor=actor,
+        organisation=organisation,
+        target=crisis,
+        changes={
+            "reason": reason,
+            "channels": [c.pk for c in channels] or "all",
+            "paused": paused,
+        },
+    )
+    publication_changed(post_ids)
+    return crisis
+
+
+RESUME_CHOICES = ("publish_now", "reschedule", "cancel")
+
+
+@transaction.atomic
+def end_crisis(
+    crisis: Crisis, *, actor, decisions: dict[int, tuple[str, datetime | None]]
+) -> dict[str, int]:
+    """Switch crisis mode off. ``decisions`` maps every paused publication's id
+    to ``(choice, planned_at)``: publish now, reschedule (at ``planned_at``) or
+    cancel. Nothing fires on its own: a paused publication without a decision
+    is refused."""
+    crisis_policy.check(actor, "end", crisis)
+    crisis = Crisis.objects.select_for_update().get(pk=crisis.pk)
+    if crisis.ended_at is not None:
+        raise ValueError(_("Krisetilstand er allerede slået fra."))
+    paused = list(
+        Publication.objects.select_for_update().filter(
+            organisation_id=crisis.organisation_id, status=PublicationStatus.PAUSED
+        )
+    )
+    missing = [p.pk for p in paused if p.pk not in decisions]
+    if missing:
+        raise ValueError(
+            _("Vælg hvad der skal ske med alle opslag på pause (mangler %(n)d).")
+            % {"n": len(missing)}
+        )
+    now = timezone.now()
+    tally = dict.fromkeys(RESUME_CHOICES, 0)
+    for pub in paused:
+        choice, when = decisions[pub.pk]
+        if choice not in RESUME_CHOICES:
+            raise ValueError(f"Unknown resume choice {choice!r}")
+        if choice == "cancel":
+            _set_status(
+                pub,
+                PublicationStatus.CANCELLED,
+                actor=actor,
+                event="publishing.publication.cancelled",
+                message=_("Annulleret efter krisetilstand."),
+            )
+        else:
+            if choice == "reschedule" and (when is None or when < now):
+                raise ValueError(_("Vælg et tidspunkt i fremtiden for hvert opslag."))
+            _move(pub, now if choice == "publish_now" else when, actor=actor)
+        tally[choice] += 1
+    crisis.ended_at = now
+    crisis.ended_by = getattr(actor, "user", None)
+    crisis.save(update_fields=["ended_at", "ended_by"])
+    audit.record(
+        "publishing.crisis.ended",
+        actor=actor,
+        organisation=crisis.organisation,
+        target=crisis,
+        changes={"decisions": tally},
+    )
+    wake_workers_on_commit()
+    return tally
+
+
+def suggest_spread(publications, *, start: datetime | None = None) -> dict:
+    """Suggested new times for paused publications: per channel, one after
+    another at the channel's cadence (e.g. 2–4 a day → every 6 hours), the
+    first 15 minutes from now."""
+    start = start or timezone.now() + timedelta(minutes=15)
+    next_free: dict[int, datetime] = {}
+    suggestion = {}
+    for pub in sorted(publications, key=lambda p: (p.planned_at, p.pk)):
+        strategy = getattr(pub.channel, "strategy", None)
+        per = 0
+        period = timedelta(days=1)
+        if strategy is not None and strategy.cadence_max:
+            per = strategy.cadence_max
+            if strategy.cadence_period == "week":
+                period = timedelta(days=7)
+        gap = period / per if per else timedelta(hours=1)
+        gap = max(timedelta(minutes=15), min(gap, timedelta(hours=6)))
+        at = max(start, next_free.get(pub.channel_id, start))
+        suggestion[pub.pk] = at
+        next_free[pub.channel_id] = at + gap
+    return suggestion
+
+
+def crisis_variant_text(adapter, text: str, link: str = "") -> str:
+    """``text`` (and the link) cut to fit the network, counted its way."""
+    limit = adapter.capabilities().max_text_length
+    full = f"{text}\n\n{link}" if link else text
+    if adapter.count_text(full) <= limit:
+        return full
+    suffix = f"…\n\n{link}" if link else "…"
+    words = text.split()
+    while words:
+        words.pop()
+        candidate = " ".join(words) + suffix
+        if adapter.count_text(candidate) <= limit:
+            return candidate
+    return link[:limit]
+
+
+@transaction.atomic
+def publish_crisis_message(
+    *,
+    actor,
+    organisation,
+    text: str,
+    channels,
+    link: str = "",
+    confirmed: bool = False,
+    pin: bool = True,
+) -> list[Publication]:
+    """Send one message to every chosen channel now, bypassing approval after
+    an explicit confirmation; per channel the text is fitted to the network."""
+    from kanal.channels.networks import get_adapter
+    from kanal.channels.networks.base import Connection
+
+    crisis_policy.check(actor, "publish")
+    if not confirmed:
+        raise ValueError(
+            _("Bekræft, at beskeden skal ud på alle valgte kanaler uden godkendelse.")
+        )
+    text = (text or "").strip()
+    if not text:
+        raise ValueError(_("Skriv krisebeskeden."))
+    channels = list(channels)
+    if not channels:
+        raise ValueError(_("Vælg mindst én kanal."))
+    now = timezone.now()
+    publications = []
+    for channel in channels:
+        if channel.organisation_id != organisation.pk:
+            raise ValueError("A channel belongs to another organisation.")
+        adapter = get_adapter(
+            Connection(network=channel.network, base_url=channel.base_url,
+                       settings=dict(channel.api_settings))
+        )
+        body = crisis_variant_text(adapter, text, link)
+        pub = Publication.objects.create(
+            organisation=organisation,
+            channel=channel,
+            planned_at=now,
+            due_at=now,
+            late_after=now + conf.late_cutoff(),
+            text=body,
+            is_crisis=True,
+            pin=pin and "pin" in adapter.capabilities().supports,
+        )
+        publications.append(pub)
+    audit.record(
+        "publishing.crisis.message_sent",
+        actor=actor,
+        organisation=organisation,
+        target=publications[0],
+        changes={
+            "text": text,
+            "link": link,
+            "channels": [c.pk for c in channels],
+            "publications": [p.pk for p in publications],
+        },
+    )
+    wake_workers_on_commit()
+    return publications
+
+
+def channel_connected(channel: Channel) -> bool:
+    return channel.status == ChannelStatus.CONNECTED

@@ -1,0 +1,80 @@
+"""`kanal worker`: publish due publications, run publishing's periodic jobs,
+and run django-tasks' database worker (follow-up work) in a thread beside."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+
+from kanal.publishing.periodic import PERIODIC_JOBS
+from kanal.publishing.worker import PublishingWorker
+
+logger = logging.getLogger("kanal.publishing.worker")
+
+
+class Command(BaseCommand):
+    help = "Udgiver planlagte opslag (og kører opfølgende opgaver)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--concurrency", type=int, default=8,
+                            help="Simultaneous network calls (threads).")
+        parser.add_argument("--once", action="store_true",
+                            help="Publish what is due now, then exit.")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Report what the periodic jobs would change.")
+        parser.add_argument("--no-tasks", action="store_true",
+                            help="Do not run the django-tasks worker thread.")
+        parser.add_argument("--name", default="", help="Worker name (lease owner).")
+
+    def handle(self, *args, concurrency, once, dry_run, no_tasks, name, **options):
+        if dry_run:
+            for job in PERIODIC_JOBS:
+                n = job.run(dry_run=True)
+                self.stdout.write(f"{job.name}: {n} — {job.description}")
+            return
+        worker = PublishingWorker(concurrency=concurrency, name=name)
+        tasks_worker = None
+        if not no_tasks:
+            tasks_worker = _start_tasks_worker(worker.owner, batch=once)
+
+        def stop(signum, frame):
+            logger.info("worker %s: stopping (signal %s)", worker.owner, signum)
+            worker.stop.set()
+            if tasks_worker is not None:
+                tasks_worker.running = False
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        published = worker.run(once=once)
+        if tasks_worker is not None and once:
+            tasks_worker.running = False
+            tasks_worker.thread.join(timeout=30)
+        self.stdout.write(f"published {published}")
+
+
+def _start_tasks_worker(owner: str, *, batch: bool):
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        return None
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    tasks_worker = Worker(
+        queue_names=["*"],
+        interval=0.5,
+        batch=batch,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"{owner}:tasks"[:64],
+        excluded_queue_names=[],
+    )
+    tasks_worker.thread = threading.Thread(
+        target=tasks_worker.run, name="kanal-tasks", daemon=True
+    )
+    tasks_worker.thread.start()
+    return tasks_worker

@@ -1,0 +1,262 @@
+"""Publications (one approved variant revision on one channel), crisis mode,
+and the notifications publishing sends to people.
+
+The publication row is the truth: the worker claims it by an atomic state
+change with a lease before any network call, and records the result on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PublicationStatus(models.TextChoices):
+    QUEUED = "queued", _("Planlagt")
+    RETRYING = "retrying", _("Prøver igen")
+    WAITING = "waiting", _("Venter")
+    UNKNOWN = "unknown", _("Afklares")
+    PUBLISHING = "publishing", _("Udgives nu")
+    PUBLISHED = "published", _("Udgivet")
+    FAILED = "failed", _("Fejlet")
+    MISSED = "missed", _("Ikke udgivet i tide")
+    PAUSED = "paused", _("Sat på pause (krise)")
+    CANCELLED = "cancelled", _("Annulleret")
+
+
+#: The worker picks these up when ``due_at`` has come.
+CLAIMABLE = (
+    PublicationStatus.QUEUED,
+    PublicationStatus.RETRYING,
+    PublicationStatus.WAITING,
+    PublicationStatus.UNKNOWN,
+)
+#: Not started yet: a person or planning may still move, withdraw or pause them.
+NOT_STARTED = (*CLAIMABLE, PublicationStatus.PAUSED)
+#: A person must decide what happens next.
+NEEDS_DECISION = (PublicationStatus.FAILED, PublicationStatus.MISSED)
+
+#: What each state means for the person looking at it, and what to do now.
+WHAT_TO_DO = {
+    PublicationStatus.QUEUED: _(
+        "Opslaget sendes automatisk på det planlagte tidspunkt. Du behøver "
+        "ikke gøre noget."
+    ),
+    PublicationStatus.RETRYING: _(
+        "Netværket havde en midlertidig fejl. Kanal prøver igen automatisk "
+        "på det viste tidspunkt. Du kan også prøve igen nu."
+    ),
+    PublicationStatus.WAITING: _(
+        "Opslaget venter (se årsagen) og sendes automatisk, når det kan. "
+        "Kommer det ikke ud i tide, markeres det som ikke udgivet."
+    ),
+    PublicationStatus.UNKNOWN: _(
+        "Kanal ved ikke, om opslaget kom ud, og tjekker det hos netværket, "
+        "før noget sendes igen. Du behøver ikke gøre noget."
+    ),
+    PublicationStatus.PUBLISHING: _("Opslaget sendes lige nu."),
+    PublicationStatus.PUBLISHED: _("Opslaget er ude. Se det via linket."),
+    PublicationStatus.FAILED: _(
+        "Opslaget kom ikke ud. Læs årsagen, ret det der skal rettes, og vælg "
+        "'Prøv igen nu', 'Flyt' eller 'Annullér'. Er det lagt op i hånden, så "
+        "marker det som udgivet med adressen."
+    ),
+    PublicationStatus.MISSED: _(
+        "Opslaget nåede ikke ud i tide og sendes ikke for sent af sig selv. "
+        "Vælg 'Prøv igen nu', 'Flyt' til et nyt tidspunkt eller 'Annullér'."
+    ),
+    PublicationStatus.PAUSED: _(
+        "Krisetilstand er slået til. Opslaget venter, til krisestyringen slår "
+        "den fra og vælger, hvad der skal ske med det."
+    ),
+    PublicationStatus.CANCELLED: _("Opslaget sendes ikke."),
+}
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class Publication(models.Model):
+    """A frozen copy of exactly what goes out on one channel, and its fate."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="publications",
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.PROTECT, related_name="publications"
+    )
+    planned_at = models.DateTimeField(_("planlagt til"))
+    # Soft references to planning (no FK, so neither app's migrations depend
+    # on the other).
+    post_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    variant_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    revision_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    text = models.TextField(_("tekst"), blank=True)
+    link = models.URLField(_("link"), max_length=1000, blank=True)
+    media = models.JSONField(_("medier"), default=list, blank=True)
+    first_comment = models.TextField(_("første kommentar"), blank=True)
+    is_crisis = models.BooleanField(_("krisebesked"), default=False)
+    pin = models.BooleanField(_("fastgør"), default=False)
+
+    idempotency_key = models.CharField(
+        max_length=64, unique=True, default=new_idempotency_key, editable=False
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.QUEUED,
+    )
+    # When the worker may next pick it up (planned time, retry time, quota reset).
+    due_at = models.DateTimeField()
+    # After this it is "missed" instead of going out late.
+    late_after = models.DateTimeField()
+    lease_token = models.CharField(max_length=64, blank=True)
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Set after a send whose outcome is not known: ask the network first.
+    needs_reconcile = models.BooleanField(default=False)
+    checkpoint = models.JSONField(default=dict, blank=True)
+    first_sent_at = models.DateTimeField(null=True, blank=True)
+
+    remote_id = models.CharField(max_length=200, blank=True)
+    url = models.URLField(_("adresse"), max_length=1000, blank=True)
+    published_at = models.DateTimeField(_("udgivet"), null=True, blank=True)
+    published_manually = models.BooleanField(default=False)
+    first_comment_remote_id = models.CharField(max_length=200, blank=True)
+
+    last_error = models.TextField(_("årsag"), blank=True)
+    error_kind = models.CharField(max_length=40, blank=True)
+    error_detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["planned_at", "pk"]
+        verbose_name = _("udgivelse")
+        verbose_name_plural = _("udgivelser")
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="publication_due"),
+            models.Index(fields=["status", "lease_expires_at"], name="pub_lease"),
+            models.Index(fields=["channel", "status"], name="pub_channel_status"),
+            models.Index(fields=["status", "late_after"], name="pub_late"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Udgivelse {self.pk} på {self.channel_id} ({self.status})"
+
+    @property
+    def what_to_do(self) -> str:
+        return str(WHAT_TO_DO.get(self.status, ""))
+
+    @property
+    def is_late(self) -> bool:
+        return timezone.now() > self.late_after
+
+
+class Crisis(models.Model):
+    """One period of crisis mode; active while ``ended_at`` is empty."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="crises"
+    )
+    reason = models.TextField(_("årsag"))
+    whole_organisation = models.BooleanField(_("hele organisationen"), default=True)
+    channels = models.ManyToManyField(
+        "channels.Channel", blank=True, related_name="crises"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("krise")
+        verbose_name_plural = _("kriser")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_active_crisis_per_organisation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Krise {self.started_at:%Y-%m-%d %H:%M}: {self.reason[:60]}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+    def covers(self, channel_id: int) -> bool:
+        if self.whole_organisation:
+            return True
+        return self.channels.filter(pk=channel_id).exists()
+
+
+class ChannelTokenRefresh(models.Model):
+    """The per-channel lock and record of the periodic token refresh."""
+
+    channel = models.OneToOneField(
+        "channels.Channel", on_delete=models.CASCADE, related_name="token_refresh"
+    )
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Token refresh for {self.channel_id}"
+
+
+class Notification(models.Model):
+    """A message for the people of one administration (publishing events)."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="publishing_notifications",
+    )
+    administration = models.ForeignKey(
+        "organisations.Administration",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="publishing_notifications",
+    )
+    kind = models.CharField(max_length=40)
+    message = models.TextField()
+    url = models.CharField(max_length=1000, blank=True)
+    publication = models.ForeignKey(
+        Publication, null=True, blank=True, on_delete=models.CASCADE
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("besked")
+        verbose_name_plural = _("beskeder")
+
+    def __str__(self) -> str:
+        return self.message[:80]

@@ -1,0 +1,43 @@
+"""Every periodic job of publishing, declared in one place.
+
+Each takes ``now`` and ``dry_run`` and returns how many rows it changed (or
+would change). ``kanal worker`` runs them on their interval;
+``kanal worker --dry-run`` reports what each would do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import conf, engine, tokens
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    description: str
+    every: Callable[[], float]
+    run: Callable[..., int]
+
+
+PERIODIC_JOBS = (
+    PeriodicJob(
+        "sweep_expired_leases",
+        "Tager udgivelser tilbage, hvis arbejder døde midt i et kald, og afklarer dem.",
+        lambda: conf.get("SWEEP_EVERY_SECONDS"),
+        engine.sweep_expired_leases,
+    ),
+    PeriodicJob(
+        "mark_missed",
+        "Markerer udgivelser, der er for sent på den, som ikke udgivet.",
+        lambda: 30.0,
+        engine.mark_missed,
+    ),
+    PeriodicJob(
+        "refresh_tokens",
+        "Fornyer kanalers adgang, før den udløber.",
+        lambda: conf.get("TOKEN_REFRESH_EVERY_SECONDS"),
+        tokens.refresh_due_tokens,
+    ),
+)

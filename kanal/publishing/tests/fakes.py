@@ -1,0 +1,101 @@
+"""A scripted adapter for the engine's tests (no network)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime
+
+from kanal.channels.networks.base import (
+    Capabilities,
+    NetworkAdapter,
+    PublishResult,
+    TokenSet,
+)
+from kanal.channels.networks.errors import NotSupported
+
+
+class FakeNetwork:
+    """Shared state: what was 'really' published, and scripted failures."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.posts: dict[str, PublishResult] = {}  # idempotency key -> result
+        self.log: list[tuple[str, str]] = []  # (key, text), one per created post
+        self.script: list = []  # errors (or callables) for the next publish calls
+        self.find_script: list = []
+        self.replies: list[tuple[str, str]] = []
+        self.refresh_script: list = []
+        self.find_supported = True
+        self.ids = itertools.count(1)
+        self.calls = 0
+
+    def reset(self) -> None:
+        self.__init__()
+
+
+NETWORK = FakeNetwork()
+
+
+class FakeAdapter(NetworkAdapter):
+    network = "fake"
+    display_name = "Fake"
+    api_version = "1"
+
+    def __init__(self, connection, *, client=None) -> None:
+        self.connection = connection
+        self.client = None
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(max_text_length=40, text_counting="tegn", max_images=4,
+                            supports=frozenset({"publish", "reply"}))
+
+    def count_text(self, text: str) -> int:
+        return len(text)
+
+    def validate(self, post):
+        return []
+
+    def _create(self, key, text) -> PublishResult:
+        n = next(NETWORK.ids)
+        result = PublishResult(
+            remote_id=f"r{n}", url=f"https://fake.example/p/{n}",
+            published_at=datetime.now(UTC),
+        )
+        NETWORK.posts[key] = result
+        NETWORK.log.append((key, text))
+        return result
+
+    def publish(self, post, *, idempotency_key, checkpoint=None, on_checkpoint=None):
+        with NETWORK.lock:
+            NETWORK.calls += 1
+            step = NETWORK.script.pop(0) if NETWORK.script else None
+        if step == "create_then_timeout":
+            with NETWORK.lock:
+                self._create(idempotency_key, post.text)
+            from kanal.channels.networks.errors import OutcomeUnknown
+
+            raise OutcomeUnknown(network="fake")
+        if isinstance(step, BaseException):
+            raise step
+        with NETWORK.lock:
+            return self._create(idempotency_key, post.text)
+
+    def find_published(self, *, idempotency_key, text, since, checkpoint=None):
+        if not NETWORK.find_supported:
+            raise NotSupported(network="fake")
+        step = NETWORK.find_script.pop(0) if NETWORK.find_script else None
+        if isinstance(step, BaseException):
+            raise step
+        return NETWORK.posts.get(idempotency_key)
+
+    def reply(self, to_remote_id, text, *, idempotency_key=""):
+        NETWORK.replies.append((to_remote_id, text))
+        return PublishResult(remote_id=f"c{len(NETWORK.replies)}", url="")
+
+    def refresh_token(self) -> TokenSet:
+        step = NETWORK.refresh_script.pop(0) if NETWORK.refresh_script else None
+        if isinstance(step, BaseException):
+            raise step
+        return TokenSet(access_token="fresh-token", refresh_token="fresh-refresh",
+                        expires_at=datetime(2030, 1, 1, tzinfo=UTC))
