@@ -26,6 +26,7 @@ COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.",
           "okt.", "nov.", "dec.")
 MAX_POSTS = 50
+POST_KINDS = ("post", "repost", "reblog")
 TOKENS = re.compile(
     r"(?P<url>https?://[^\s<>\"']+[^\s<>\"'.,;:!?)])|(?P<tag>(?<!\w)#\w+)"
 )
@@ -371,7 +372,7 @@ def render_account(ctx, network: str, account, request=None) -> str:
             refresh = 0
     posts = [
         p for p in ctx.store.list_items(network, account_id=account.account_id,
-                                        kind=("post", "repost"), limit=MAX_POSTS)
+                                        kind=POST_KINDS, limit=MAX_POSTS)
         if p.author_id in (account.account_id, "")
     ]
     name = DISPLAY_NAMES.get(network, network)

@@ -613,6 +613,13 @@ class LinkedInAdapter(NetworkAdapter):
         checkpoint: Checkpoint | None = None,
     ) -> PublishResult | None:
         wanted = text.strip()
+        # A DUPLICATE_POST refusal (or an earlier answer) names the post.
+        for key in ("remote_id", "duplicate_of"):
+            known = (checkpoint or {}).get(key)
+            if known:
+                found = self._existing_post(known)
+                if found is not None:
+                    return found
         # Clocks differ; a post created a little before ``since`` still counts.
         horizon = since - timedelta(minutes=5)
         for post in self._recent_posts(until=horizon):
@@ -627,6 +634,21 @@ class LinkedInAdapter(NetworkAdapter):
                         remote_id=urn, url=self.post_url(urn), published_at=created
                     )
         return None
+
+    def _existing_post(self, urn: str) -> PublishResult | None:
+        try:
+            response = self._call("GET", f"/posts/{_enc(urn)}", operation="verify")
+        except Rejected as e:
+            if e.http_status == 404:
+                return None
+            raise
+        data = response.json() or {}
+        if data.get("lifecycleState") not in (None, "PUBLISHED"):
+            return None
+        created = _from_ms(data.get("publishedAt") or data.get("createdAt"))
+        return PublishResult(
+            remote_id=urn, url=self.post_url(urn), published_at=created
+        )
 
     def _recent_posts(self, *, until: datetime | None = None, limit: int = 0):
         """The organisation's posts, newest first, until older than ``until``."""

@@ -1,5 +1,6 @@
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -44,6 +45,13 @@ class TestLinkedInContract(NetworkContractTests):
         assert duplicate_of(caught.value) == first.remote_id
         assert_danish(caught.value.message)
         assert len(sandbox.published("linkedin", account.account_id)) == 1
+        found = adapter.find_published(
+            idempotency_key="k",
+            text="ikke teksten",
+            since=datetime.now(UTC),
+            checkpoint={"duplicate_of": duplicate_of(caught.value)},
+        )
+        assert found.remote_id == first.remote_id
 
     def test_sunset_version_tells_the_admin_to_update_it(self, sandbox, connection):
         old = replace(connection, settings={"linkedin_version": "202507"})

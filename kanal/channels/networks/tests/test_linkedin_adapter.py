@@ -774,3 +774,44 @@ def test_verify_returns_the_page_with_followers():
     assert info.handle == "kobenhavns-kommune"
     assert info.followers == 31000
     assert info.profile_url == "https://www.linkedin.com/company/kobenhavns-kommune/"
+
+
+@respx.mock
+def test_find_published_trusts_a_duplicate_urn_from_the_checkpoint():
+    posts = respx.get(f"{API}/rest/posts")
+    respx.get(f"{API}/rest/posts/urn%3Ali%3Ashare%3A77").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "id": "urn:li:share:77",
+                "lifecycleState": "PUBLISHED",
+                "publishedAt": _ms(NOW),
+            },
+        )
+    )
+    found = adapter().find_published(
+        idempotency_key="k",
+        text="x",
+        since=NOW,
+        checkpoint={"duplicate_of": "urn:li:share:77"},
+    )
+    assert found.remote_id == "urn:li:share:77"
+    assert found.published_at == NOW
+    assert not posts.called
+
+
+@respx.mock
+def test_find_published_scans_when_the_checkpoint_post_is_gone():
+    respx.get(f"{API}/rest/posts/urn%3Ali%3Ashare%3A77").mock(
+        return_value=error(404, message="Not found")
+    )
+    respx.get(f"{API}/rest/posts").mock(
+        return_value=httpx.Response(200, json={"elements": []})
+    )
+    found = adapter().find_published(
+        idempotency_key="k",
+        text="x",
+        since=NOW,
+        checkpoint={"duplicate_of": "urn:li:share:77"},
+    )
+    assert found is None
