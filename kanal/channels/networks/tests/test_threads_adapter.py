@@ -1,0 +1,217 @@
+"""Threads against the emulator: posts, replies, moderation, inbox, quota."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kanal.channels.networks import graph
+from kanal.channels.networks.base import Connection, MediaItem, OutgoingPost
+from kanal.channels.networks.errors import (
+    OutcomeUnknown,
+    QuotaExhausted,
+    Rejected,
+)
+from kanal.channels.networks.threads import ThreadsAdapter
+
+pytestmark = pytest.mark.sandbox
+
+
+def connect(sandbox, account, **credentials) -> ThreadsAdapter:
+    tokens = {k: str(v) for k, v in account.tokens.items() if v}
+    return ThreadsAdapter(Connection(
+        network="threads",
+        base_url=sandbox.base_url("threads", "/v1.0"),
+        account_id=account.account_id,
+        handle=account.handle,
+        credentials={**tokens, **credentials},
+        settings={"container_poll_seconds": "0.01"},
+    ))
+
+
+def image(sandbox, alt="Havnebadet", name="landscape.png"):
+    return MediaItem(kind="image", mime_type="image/png", alt_text=alt,
+                     public_url=f"{sandbox.url}/_sandbox/media/{name}")
+
+
+@pytest.fixture
+def account(sandbox):
+    return sandbox.provision("threads", followers=1200)
+
+
+@pytest.fixture
+def adapter(sandbox, account):
+    return connect(sandbox, account)
+
+
+def text(label="Kulturnat"):
+    return f"{label} {uuid.uuid4().hex[:6]}"
+
+
+def test_text_post_with_link_uses_a_link_attachment(sandbox, adapter, account):
+    body = text("Læs om badezonerne")
+    result = adapter.publish(OutgoingPost(text=body, link="https://www.kk.dk/bad"),
+                             idempotency_key="k")
+    stored = sandbox.item("threads", result.remote_id)
+    assert stored["text"] == body
+    assert stored["data"]["media_type"] == "TEXT"
+    assert stored["data"]["link_attachment"] == "https://www.kk.dk/bad"
+    assert result.url.startswith("http")
+
+
+def test_image_post_with_a_link_puts_the_link_in_the_text(sandbox, adapter):
+    result = adapter.publish(OutgoingPost(text="Se billedet", link="https://kk.dk/x",
+                                          media=(image(sandbox),)),
+                             idempotency_key="k")
+    stored = sandbox.item("threads", result.remote_id)
+    assert stored["data"]["media_type"] == "IMAGE"
+    assert stored["text"] == "Se billedet\n\nhttps://kk.dk/x"
+    assert stored["data"]["alt_text"] == "Havnebadet"
+
+
+def test_carousel_of_three(sandbox, adapter, account):
+    alts = ["Broen", "Tårnet", "Vandet"]
+    result = adapter.publish(
+        OutgoingPost(text="Tre", media=tuple(image(sandbox, a) for a in alts)),
+        idempotency_key="k")
+    stored = sandbox.item("threads", result.remote_id)
+    assert stored["data"]["media_type"] == "CAROUSEL"
+    assert [c["alt_text"] for c in stored["data"]["children"]] == alts
+    assert len(sandbox.published("threads", account.account_id)) == 1
+
+
+def test_network_refuses_text_over_500_counted_with_emoji_bytes(sandbox, adapter):
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(OutgoingPost(text="a" * 497 + "🇩🇰"), idempotency_key="k")
+    assert "TEXT_TOO_LONG" in caught.value.network_message
+
+
+def test_network_refuses_six_links(sandbox, adapter, account):
+    links = " ".join(f"https://www.kk.dk/{i}" for i in range(6))
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(OutgoingPost(text=links), idempotency_key="k")
+    assert "højst 5" in caught.value.message
+    assert sandbox.published("threads", account.account_id) == []
+
+
+def test_reply_hide_repost_and_delete(sandbox, adapter, account):
+    post = adapter.publish(OutgoingPost(text=text()), idempotency_key="k")
+    citizen = sandbox.citizen("threads", "Er der åbent i morgen?",
+                              parent_id=post.remote_id, author_name="Ole")
+    answer = adapter.reply(citizen["item_id"], "Ja, kl. 10-18")
+    stored = sandbox.item("threads", answer.remote_id)
+    assert (stored["parent_id"], stored["root_id"], stored["author_id"]) == (
+        citizen["item_id"], post.remote_id, account.account_id)
+    log = sandbox.published("threads", account.account_id)
+    assert [r["kind"] for r in log] == ["post", "reply"]
+
+    adapter.hide(citizen["item_id"])
+    assert sandbox.item("threads", citizen["item_id"])["hidden"]
+    adapter.hide(citizen["item_id"], hidden=False)
+    assert not sandbox.item("threads", citizen["item_id"])["hidden"]
+
+    partner = sandbox.citizen("threads", "Nyt fra Kulturhuset", kind="post",
+                              account="partner-1", author_name="Kulturhuset")
+    shared = adapter.repost(partner["item_id"])
+    assert sandbox.item("threads", shared.remote_id)["data"]["reposted_id"] == \
+        partner["item_id"]
+    with pytest.raises(Rejected):
+        adapter.repost(partner["item_id"])
+
+    adapter.delete(post.remote_id)
+    assert sandbox.item("threads", post.remote_id)["deleted_at"] is not None
+
+
+def test_inbox_has_replies_at_every_depth_and_mentions(sandbox, adapter, account):
+    post = adapter.publish(OutgoingPost(text=text()), idempotency_key="k")
+    top = sandbox.citizen("threads", "Top", parent_id=post.remote_id,
+                          author_name="Anna")
+    sandbox.citizen("threads", "Dybere", parent_id=top["item_id"],
+                    author_name="Bo")
+    adapter.reply(top["item_id"], "Vores svar")
+    sandbox.citizen("threads", "Hej @kommunen", kind="mention",
+                    account=account.account_id, author_name="Carl")
+    page = adapter.fetch_inbox()
+    by_text = {i.text: i for i in page.items}
+    assert set(by_text) == {"Top", "Dybere", "Hej @kommunen"}
+    assert by_text["Top"].kind == "comment"
+    assert by_text["Dybere"].kind == "reply"
+    assert by_text["Dybere"].parent_remote_id == top["item_id"]
+    assert by_text["Dybere"].post_remote_id == post.remote_id
+    assert by_text["Hej @kommunen"].kind == "mention"
+    assert adapter.fetch_inbox(since=page.cursor).items == ()
+
+
+def test_metrics(sandbox, adapter, account):
+    post = adapter.publish(OutgoingPost(text=text()), idempotency_key="k")
+    sandbox.control("POST", "/_sandbox/metrics", {
+        "network": "threads", "subject_id": post.remote_id, "name": "views",
+        "value": 88})
+    sandbox.citizen("threads", "Godt!", parent_id=post.remote_id)
+    snapshot = adapter.fetch_metrics((post.remote_id,))
+    metrics = {m.name: m.value for m in snapshot.posts[post.remote_id]}
+    assert metrics == {"views": 88, "likes": 0, "replies": 1, "reposts": 0,
+                       "quotes": 0, "shares": 0}
+    account_metrics = {m.name: m.value for m in snapshot.account}
+    assert account_metrics["followers_count"] == 1200
+    assert account_metrics["views"] == 88
+    assert {m.api_version for m in snapshot.account} == {"v1.0"}
+
+
+def test_keyword_search_by_tag(sandbox, adapter):
+    sandbox.citizen("threads", "Aftensol #VoresKbh", kind="post",
+                    account="citizen-9", author_name="Ida")
+    sandbox.citizen("threads", "voreskbh uden hashtag", kind="post",
+                    account="citizen-9", author_name="Ida")
+    page = adapter.search_hashtag("voreskbh")
+    assert [p.text for p in page.posts] == ["Aftensol #VoresKbh"]
+    assert page.posts[0].author_name == "ida"
+
+
+def test_quota_is_checked_before_publishing(sandbox):
+    account = sandbox.provision("threads", extra={"quota_total": 1})
+    adapter = connect(sandbox, account)
+    adapter.publish(OutgoingPost(text=text()), idempotency_key="a")
+    with pytest.raises(QuotaExhausted) as caught:
+        adapter.publish(OutgoingPost(text=text()), idempotency_key="b")
+    assert caught.value.reset_at > datetime.now(UTC) + timedelta(hours=23)
+    assert len(sandbox.published("threads", account.account_id)) == 1
+
+
+def test_lost_answer_is_reconciled_from_the_container(sandbox, account):
+    adapter = connect(sandbox, account)
+    adapter.client._client.timeout = 0.3
+    body = text("Borgermøde")
+    state = {}
+    sandbox.fault("threads", "timeout_after_create", operation="publish",
+                  account=account.account_id, delay_ms=1500)
+    with pytest.raises(OutcomeUnknown):
+        adapter.publish(OutgoingPost(text=body), idempotency_key="k",
+                        on_checkpoint=state.update)
+    retry = connect(sandbox, account)
+    result = retry.publish(OutgoingPost(text=body), idempotency_key="k",
+                           checkpoint=dict(state))
+    log = sandbox.published("threads", account.account_id)
+    assert [r["item_id"] for r in log] == [result.remote_id]
+
+
+def test_refresh_uses_th_refresh_token_only_for_old_tokens(sandbox, account):
+    young = connect(sandbox, account,
+                    issued_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    assert young.refresh_token().access_token == account.tokens["access_token"]
+    tokens = connect(sandbox, account).refresh_token()
+    assert tokens.access_token.startswith("THAA")
+    assert tokens.access_token != account.tokens["access_token"]
+
+
+def test_reply_webhook_is_signed(sandbox, adapter, webhook_receiver):
+    post = adapter.publish(OutgoingPost(text=text()), idempotency_key="k")
+    sandbox.ctx.webhooks.default_url = webhook_receiver.url
+    made = sandbox.citizen("threads", "Tak!", parent_id=post.remote_id)
+    sandbox.ctx.webhooks.drain()
+    hook = webhook_receiver.received[-1]
+    assert graph.verify_signature("test-app-secret", hook["raw"],
+                                  hook["headers"]["x-hub-signature-256"])
+    assert hook["json"]["values"]["field"] == "replies"
+    assert hook["json"]["values"]["value"]["id"] == made["item_id"]
+    assert hook["json"]["values"]["value"]["root_post"]["id"] == post.remote_id
