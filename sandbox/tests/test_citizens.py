@@ -215,3 +215,25 @@ def test_citizens_answer_the_accounts_own_replies(tmp_path):
     assert {i["parent_id"] for i in answers} <= {"x-answer-0", "x-answer-1"}
     prefixes = tuple(t.split("{")[0] for t in citizens.REPLIES_TO_ACCOUNT)
     assert all(i["text"].startswith(prefixes) for i in answers)
+
+
+def test_citizens_work_with_every_installed_emulator(tmp_path):
+    from sandbox.app import create_app
+
+    app = create_app(SandboxConfig(db_path=str(tmp_path / "all.sqlite3"), seed=1))
+    ctx = app.state.ctx
+    ctx.webhooks.send = lambda network, payload: 0
+    for network in ctx.networks:
+        account = ctx.store.list_accounts(network)[0]
+        if not own_posts_exist(ctx, network, account.account_id):
+            ctx.store.add_item(network, account.account_id, f"{network}-demo-post",
+                               "post", text="Demo", author_id=account.account_id)
+    result = citizens.tick(ctx, seed=21, actions=80)
+    assert result["failed"] == 0
+    assert result["created"] == 80
+    reached = {i["network"] for i in result["items"] if i["kind"] == "comment"}
+    assert reached == set(ctx.networks)
+
+
+def own_posts_exist(ctx, network, account_id):
+    return bool(citizens.own_posts(ctx, network, account_id))
