@@ -155,9 +155,8 @@ def routes(ctx) -> list[Route]:
         return JSONResponse(provision_account(ctx, body), status_code=201)
 
     async def published(request: Request) -> JSONResponse:
-        records = store.published(
-            request.query_params.get("network"), request.query_params.get("account")
-        )
+        q = request.query_params
+        records = store.published(q.get("network"), q.get("account"), q.get("kind"))
         return JSONResponse([r.as_json() for r in records])
 
     async def items(request: Request) -> JSONResponse:

@@ -668,9 +668,15 @@ class Store:
         )
 
     def published(
-        self, network: str | None = None, account_id: str | None = None
+        self,
+        network: str | None = None,
+        account_id: str | None = None,
+        kind: str | None = None,
     ) -> list[PublishRecord]:
         where, params = [], []
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
         if network:
             where.append("network = ?")
             params.append(network)
