@@ -94,6 +94,17 @@ def number(value: int) -> str:
     return f"{int(value):,}".replace(",", ".")
 
 
+SINGULAR = {"kommentarer": "kommentar", "delinger": "deling", "visninger": "visning",
+            "reaktioner": "reaktion", "favoritter": "favorit", "følgere": "følger",
+            "opslag": "opslag"}
+
+
+def counted(value: int, word: str) -> str:
+    """``<strong>1.234</strong> word`` with the Danish singular for one."""
+    shown = SINGULAR.get(word, word) if int(value) == 1 else word
+    return f"<strong>{number(value)}</strong> {e(shown)}"
+
+
 def local_time(moment: datetime) -> str:
     here = moment.astimezone(COPENHAGEN)
     return (f"{here.day}. {MONTHS[here.month - 1]} {here.year} "
@@ -380,8 +391,8 @@ def render_account(ctx, network: str, account, request=None) -> str:
         f'<section class="card profile" aria-label="Profil">'
         f"<h1>{e(account.display_name)}</h1>"
         f'<div class="muted">{handle(network, account.handle)}</div>'
-        f'<p><strong>{number(account.followers)}</strong> følgere · '
-        f"<strong>{number(len(posts))}</strong> opslag</p></section>"
+        f"<p>{counted(account.followers, 'følgere')} · "
+        f"{counted(len(posts), 'opslag')}</p></section>"
     )
     shown = "".join(render_post(ctx, network, account, p) for p in posts) or (
         '<p class="card muted">Kontoen har ingen opslag endnu.</p>'
@@ -406,16 +417,14 @@ def render_post(ctx, network: str, account, post) -> str:
     numbers = []
     views = largest(values, VIEW_NAMES)
     if views is not None:
-        numbers.append(f"<li><strong>{number(views)}</strong> visninger</li>")
+        numbers.append(f"<li>{counted(views, 'visninger')}</li>")
     likes = largest(values, LIKE_NAMES)
     if likes is not None:
-        numbers.append(f"<li><strong>{number(likes)}</strong> {e(likes_word)}</li>")
+        numbers.append(f"<li>{counted(likes, likes_word)}</li>")
     shares = largest(values, SHARE_NAMES)
     if shares is not None:
-        numbers.append(f"<li><strong>{number(shares)}</strong> {e(shares_word)}</li>")
-    numbers.append(
-        f"<li><strong>{number(visible_comments)}</strong> {e(comments_word)}</li>"
-    )
+        numbers.append(f"<li>{counted(shares, shares_word)}</li>")
+    numbers.append(f"<li>{counted(visible_comments, comments_word)}</li>")
     media = render_media(ctx, post_media(ctx, network, post))
     link = post_link(ctx, network, post)
     link_html = (f'<a class="linkcard" href="{e(link)}" rel="nofollow noopener">'

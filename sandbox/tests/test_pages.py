@@ -180,3 +180,12 @@ def test_pages_load_nothing_from_outside(client, ctx):
     assert "<link" not in html
     assert "<script" not in html
     assert "@import" not in html
+
+
+def test_one_comment_is_singular(client, ctx):
+    add_post(ctx, "linkedin", "1000001", "urn:li:share:1", "Opslag")
+    ctx.add_citizen_item("linkedin", kind="comment", account_id="1000001",
+                         text="Fint", parent_id="urn:li:share:1")
+    html = client.get("/_sandbox/page/linkedin/1000001").text
+    start = html.index('id="urn:li:share:1"')
+    assert "<strong>1</strong> kommentar</li>" in html[start:]
