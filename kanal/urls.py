@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kanal.core import views as core_views
-from kanal.organisations.urls import account_urls, member_urls
+from kanal.organisations.urls import account_urls, member_urls, organisation_urls
 
 handler400 = "kanal.core.views.bad_request"
 handler403 = "kanal.core.views.permission_denied"
@@ -13,6 +13,7 @@ urlpatterns = [
     path("", core_views.dashboard_view, name="dashboard"),
     path("konto/", include(account_urls)),
     path("medlemmer/", include(member_urls)),
+    path("organisation/", include(organisation_urls)),
     path("kanaler/", include("kanal.channels.urls")),
     path("udgivelser/", include("kanal.publishing.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),

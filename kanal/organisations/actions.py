@@ -122,6 +122,8 @@ def add_member(
             "new_user": created,
         },
     )
+    if created and not password and email:
+        transaction.on_commit(lambda: send_set_password_email(user, organisation))
     return membership
 
 
@@ -172,3 +174,59 @@ def set_membership_active(membership: Membership, *, actor, active: bool) -> Mem
         changes={"is_active": [not active, active]},
     )
     return membership
+
+
+def send_set_password_email(user, organisation) -> None:
+    """E-mail a new member a one-time link to choose their password."""
+    from django.conf import settings
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    path = reverse(
+        "password_set",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "organisation": organisation,
+        "link": settings.KANAL_BASE_URL.rstrip("/") + path,
+    }
+    send_mail(
+        subject=f"Du er oprettet i Kanal ({organisation.name})",
+        message=render_to_string("organisations/email_set_password.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+ORGANISATION_SETTINGS = ("name", "require_two_factor", "forbid_self_approval")
+
+
+@transaction.atomic
+def update_organisation(organisation: Organisation, *, actor, **fields) -> Organisation:
+    """Change the organisation's name or its rules (two-factor, self-approval)."""
+    organisation_policy.check(actor, "change", organisation)
+    unknown = set(fields) - set(ORGANISATION_SETTINGS)
+    if unknown:
+        raise ValueError(f"Unknown organisation fields: {sorted(unknown)}")
+    before = audit.snapshot(organisation, ORGANISATION_SETTINGS)
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    changed = audit.diff(organisation, ORGANISATION_SETTINGS, before)
+    if changed:
+        organisation.save(update_fields=list(changed))
+        audit.record(
+            "organisations.organisation.updated",
+            actor=actor,
+            organisation=organisation,
+            target=organisation,
+            changes=changed,
+        )
+    return organisation

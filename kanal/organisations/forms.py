@@ -89,3 +89,59 @@ class MemberForm(forms.Form):
         if team and administration and team.administration_id != administration.pk:
             self.add_error("team", _("Teamet hører til en anden forvaltning."))
         return data
+
+
+class OrganisationSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Navn"), max_length=200)
+    require_two_factor = forms.BooleanField(
+        label=_("Kræv to-faktor-login for administratorer og redaktører"),
+        required=False,
+    )
+    forbid_self_approval = forms.BooleanField(
+        label=_("Forbyd at godkende egne opslag"), required=False
+    )
+
+
+class AdministrationForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Forkortelse"),
+        max_length=12,
+        regex=r"^[\wÆØÅæøå-]+$",
+        error_messages={"invalid": _("Brug kun bogstaver, tal og bindestreg.")},
+    )
+    name = forms.CharField(label=_("Navn"), max_length=200)
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].upper()
+        if self.organisation.administrations.filter(code__iexact=code).exists():
+            raise forms.ValidationError(_("Forkortelsen er allerede brugt."))
+        return code
+
+
+class TeamForm(forms.Form):
+    administration = forms.ModelChoiceField(
+        label=_("Forvaltning"), queryset=Administration.objects.none()
+    )
+    name = forms.CharField(label=_("Teamets navn"), max_length=200)
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["administration"].queryset = organisation.administrations.all()
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("administration")
+            and data.get("name")
+            and Team.objects.filter(
+                administration=data["administration"], name__iexact=data["name"]
+            ).exists()
+        ):
+            self.add_error(
+                "name", _("Forvaltningen har allerede et team med det navn.")
+            )
+        return data

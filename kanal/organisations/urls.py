@@ -1,6 +1,42 @@
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
 
 from . import views
+
+password_urls = [
+    path(
+        "glemt/",
+        auth_views.PasswordResetView.as_view(
+            template_name="organisations/password_forgot.html",
+            email_template_name="organisations/password_forgot_email.txt",
+            subject_template_name="organisations/password_forgot_subject.txt",
+            success_url=reverse_lazy("password_forgot_done"),
+        ),
+        name="password_forgot",
+    ),
+    path(
+        "glemt/sendt/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="organisations/password_forgot_done.html"
+        ),
+        name="password_forgot_done",
+    ),
+    path(
+        "adgangskode/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="organisations/password_set.html",
+            success_url=reverse_lazy("password_set_done"),
+        ),
+        name="password_set",
+    ),
+    path(
+        "adgangskode/gemt/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="organisations/password_set_done.html"
+        ),
+        name="password_set_done",
+    ),
+]
 
 account_urls = [
     path("log-ind/", views.login_view, name="login"),
@@ -8,6 +44,11 @@ account_urls = [
     path("log-ud/", views.logout_view, name="logout"),
     path("to-faktor/", views.two_factor_setup_view, name="two_factor_setup"),
     path("organisation/", views.switch_organisation_view, name="switch_organisation"),
+    *password_urls,
+]
+
+organisation_urls = [
+    path("", views.organisation_settings_view, name="organisation_settings"),
 ]
 
 member_urls = [

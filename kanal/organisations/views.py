@@ -23,9 +23,16 @@ from kanal.core import audit
 from kanal.core.decorators import membership_required
 
 from . import actions, throttle
-from .forms import LoginForm, MemberForm, TokenForm
+from .forms import (
+    AdministrationForm,
+    LoginForm,
+    MemberForm,
+    OrganisationSettingsForm,
+    TeamForm,
+    TokenForm,
+)
 from .middleware import SESSION_KEY
-from .policies import membership_policy
+from .policies import membership_policy, organisation_policy
 
 User = get_user_model()
 PENDING_KEY = "kanal_pending_login"
@@ -313,3 +320,55 @@ def member_set_active_view(request, pk):
     )
     messages.success(request, text % {"user": member.user.get_username()})
     return redirect("member_list")
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def organisation_settings_view(request):
+    """The organisation's rules, administrations and teams (admins)."""
+    actor = request.membership
+    organisation = actor.organisation
+    organisation_policy.check(actor, "change", organisation)
+    posted = request.POST if request.method == "POST" else None
+    which = request.POST.get("form") if posted else None
+    settings_form = OrganisationSettingsForm(
+        posted if which == "settings" else None,
+        initial={
+            "name": organisation.name,
+            "require_two_factor": organisation.require_two_factor,
+            "forbid_self_approval": organisation.forbid_self_approval,
+        },
+    )
+    administration_form = AdministrationForm(
+        posted if which == "administration" else None, organisation=organisation
+    )
+    team_form = TeamForm(posted if which == "team" else None, organisation=organisation)
+    if which == "settings" and settings_form.is_valid():
+        actions.update_organisation(
+            organisation, actor=actor, **settings_form.cleaned_data
+        )
+        messages.success(request, _("Organisationens indstillinger er gemt."))
+        return redirect("organisation_settings")
+    if which == "administration" and administration_form.is_valid():
+        actions.create_administration(
+            organisation, actor=actor, **administration_form.cleaned_data
+        )
+        messages.success(request, _("Forvaltningen er oprettet."))
+        return redirect("organisation_settings")
+    if which == "team" and team_form.is_valid():
+        data = team_form.cleaned_data
+        actions.create_team(data["administration"], actor=actor, name=data["name"])
+        messages.success(request, _("Teamet er oprettet."))
+        return redirect("organisation_settings")
+    administrations = organisation.administrations.prefetch_related("teams")
+    return render(
+        request,
+        "organisations/organisation_settings.html",
+        {
+            "settings_form": settings_form,
+            "administration_form": administration_form,
+            "team_form": team_form,
+            "administrations": administrations,
+        },
+        status=400 if posted else 200,
+    )

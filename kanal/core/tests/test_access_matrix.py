@@ -93,6 +93,7 @@ MATRIX = [
         data={"active": "1"},
     ),
     Case("audit_list", _admin_only()),
+    Case("organisation_settings", _admin_only()),
     Case(
         "switch_organisation", _everyone(302), method="post", data={"organisation": "0"}
     ),
@@ -101,6 +102,14 @@ MATRIX = [
     Case("login_token", {r: 302 for r in ROLES}),
     Case("logout", {r: 302 for r in ROLES}, method="post"),
     Case("two_factor_setup", _everyone(200) | {"anonymous": 302}),
+    Case("password_forgot", {r: 200 for r in ROLES}),
+    Case("password_forgot_done", {r: 200 for r in ROLES}),
+    Case(
+        "password_set",
+        {r: 200 for r in ROLES},
+        kwargs={"uidb64": "uid", "token": "token"},
+    ),
+    Case("password_set_done", {r: 200 for r in ROLES}),
 ]
 
 # Not Kanal's pages: Django's admin (superusers only), language switch,
@@ -126,7 +135,12 @@ def world(db):
     channel = ChannelFactory(organisation=organisation, owner_administration=kff)
     return {
         "members": {**members, "other_org_admin": other},
-        "objects": {"channel": channel.pk, "contributor": members["contributor"].pk},
+        "objects": {
+            "channel": channel.pk,
+            "contributor": members["contributor"].pk,
+            "uid": "MQ",
+            "token": "set-password",
+        },
     }
 
 
