@@ -1038,10 +1038,17 @@ class LinkedInAdapter(NetworkAdapter):
                 "lidt.",
                 **kw,
             )
-        if code == "invalid_request" and status == 400:
+        if code in {"invalid_client", "unauthorized_client", "invalid_redirect_uri"}:
             return Rejected(
-                "LinkedIn afviste forbindelsen (ugyldig forespørgsel). Tjek "
-                "app-oplysningerne og adressen, LinkedIn sender tilbage til.",
+                "LinkedIn afviste Kanals app-oplysninger (klient-id, hemmelighed "
+                "eller tilbage-adresse). En administrator skal tjekke "
+                "LinkedIn-appens opsætning i Kanal.",
+                **kw,
+            )
+        if code == "invalid_request":
+            return Rejected(
+                "LinkedIn kunne ikke bruge godkendelsen; den er måske udløbet. "
+                "Prøv at forbinde LinkedIn-siden igen.",
                 **kw,
             )
         return AuthExpired(RECONNECT_MESSAGE, **kw)

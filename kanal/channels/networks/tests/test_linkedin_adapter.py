@@ -815,3 +815,26 @@ def test_find_published_scans_when_the_checkpoint_post_is_gone():
         checkpoint={"duplicate_of": "urn:li:share:77"},
     )
     assert found is None
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "words"),
+    [
+        ("invalid_client", Rejected, "app-oplysninger"),
+        ("invalid_redirect_uri", Rejected, "tilbage-adresse"),
+        ("invalid_request", Rejected, "forbinde LinkedIn-siden igen"),
+        ("invalid_grant", AuthExpired, "60 dage"),
+    ],
+)
+@respx.mock
+def test_code_exchange_errors_say_what_to_do(code, expected, words):
+    respx.post("https://www.linkedin.com/oauth/v2/accessToken").mock(
+        return_value=httpx.Response(
+            400, json={"error": code, "error_description": "nope"}
+        )
+    )
+    with pytest.raises(expected) as caught:
+        adapter().exchange_code(code="c", redirect_uri="https://kanal/cb")
+    assert type(caught.value) is expected
+    assert words in caught.value.message
+    assert caught.value.network_code == code
