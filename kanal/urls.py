@@ -16,6 +16,7 @@ urlpatterns = [
     path("organisation/", include(organisation_urls)),
     path("kanaler/", include("kanal.channels.urls")),
     path("udgivelser/", include("kanal.publishing.urls")),
+    path("plan/", include("kanal.planning.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -1,0 +1,91 @@
+"""Publishing → planning: roll a post's status up from its publications."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from kanal.core import audit
+
+from .models import FINISHED_STATES, Post, PostStatus, Variant
+
+logger = logging.getLogger(__name__)
+
+DONE = {"published"}
+FAILED = {"failed"}
+MISSED = {"missed"}
+SETTLED = DONE | FAILED | MISSED | {"cancelled"}
+
+
+def roll_up(statuses: list[str]) -> str | None:
+    """The post status for its publications' statuses, or None while any is
+    still under way."""
+    live = [s for s in statuses if s != "cancelled"]
+    if not live or any(s not in SETTLED for s in live):
+        return None
+    if all(s in DONE for s in live):
+        return PostStatus.PUBLISHED
+    if any(s in DONE for s in live):
+        return PostStatus.PARTIALLY_PUBLISHED
+    if all(s in MISSED for s in live):
+        return PostStatus.MISSED
+    return PostStatus.FAILED
+
+
+def publication_changed(*, post_id: int) -> None:
+    """Called by publishing after a publication's status changed. Cheap and
+    idempotent: reads the publications, writes only what differs."""
+    from kanal.publishing.models import Publication
+
+    with transaction.atomic():
+        post = Post.objects.select_for_update().filter(pk=post_id).first()
+        if post is None or post.status == PostStatus.CANCELLED:
+            return
+        rows = list(
+            Publication.objects.filter(post_id=post_id)
+            .order_by("pk")
+            .values("variant_id", "revision_id", "status", "url")
+        )
+        variants = {v.pk: v for v in Variant.objects.filter(post_id=post_id)}
+        latest: dict[int, dict] = {}
+        for row in rows:
+            latest[row["variant_id"]] = row
+        for variant_id, row in latest.items():
+            variant = variants.get(variant_id)
+            if variant is None:
+                continue
+            url = row.get("url") or ""
+            status = str(row["status"])
+            if variant.publication_status != status or variant.published_url != url:
+                variant.publication_status = status
+                variant.published_url = url
+                variant.save(update_fields=["publication_status", "published_url"])
+        if post.status not in {PostStatus.SCHEDULED} | FINISHED_STATES:
+            return
+        # Only publications of the revisions that were approved count.
+        current = [
+            str(row["status"])
+            for vid, row in latest.items()
+            if vid in variants
+            and row["revision_id"] == variants[vid].approved_revision_id
+        ]
+        new_status = roll_up(current)
+        if new_status is None or new_status == post.status:
+            return
+        old = post.status
+        post.status = new_status
+        post.version += 1
+        fields = ["status", "version", "updated_at"]
+        if new_status in {PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED}:
+            from django.utils import timezone
+
+            post.published_at = post.published_at or timezone.now()
+            fields.append("published_at")
+        post.save(update_fields=fields)
+        audit.record(
+            f"planning.post.{new_status}",
+            organisation=post.organisation,
+            target=post,
+            changes={"status": [old, new_status]},
+        )

@@ -1,0 +1,183 @@
+"""Reading, checking and converting uploaded media (Pillow; no external tools)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_TYPES = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+}
+# ISO base media (MP4/MOV) files carry "ftyp" at byte 4.
+VIDEO_BRANDS = {b"qt  ": "video/quicktime"}
+MAX_IMAGE_BYTES = getattr(settings, "KANAL_MAX_IMAGE_BYTES", 30 * 1024 * 1024)
+MAX_VIDEO_BYTES = getattr(settings, "KANAL_MAX_VIDEO_BYTES", 500 * 1024 * 1024)
+# Pixels, not bytes: a small PNG can claim to be 100,000 × 100,000.
+MAX_PIXELS = getattr(settings, "KANAL_MAX_IMAGE_PIXELS", 60_000_000)
+THUMBNAIL_SIZE = (480, 480)
+
+
+class MediaRejected(ValueError):
+    """The upload is not usable; the message (Danish) says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ReadMedia:
+    kind: str
+    mime_type: str
+    width: int | None
+    height: int | None
+    thumbnail: bytes  # JPEG, empty for video
+
+
+def read_upload(upload) -> ReadMedia:
+    size = upload.size
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if size == 0:
+        raise MediaRejected("Filen er tom. Vælg billedet eller videoen igen.")
+    if head[4:8] == b"ftyp":
+        if size > MAX_VIDEO_BYTES:
+            raise MediaRejected(
+                f"Videoen fylder {size / 1048576:.0f} MB; Kanal tager højst "
+                f"{MAX_VIDEO_BYTES / 1048576:.0f} MB. Gør den mindre og prøv igen."
+            )
+        return ReadMedia(
+            "video", VIDEO_BRANDS.get(head[8:12], "video/mp4"), None, None, b""
+        )
+    if size > MAX_IMAGE_BYTES:
+        raise MediaRejected(
+            f"Billedet fylder {size / 1048576:.0f} MB; Kanal tager højst "
+            f"{MAX_IMAGE_BYTES / 1048576:.0f} MB. Gem det i en mindre størrelse."
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:
+                fmt = image.format
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise MediaRejected(_too_many_pixels(width, height))
+                image.load()
+                thumbnail = _thumbnail(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise MediaRejected(
+            "Billedet er unormalt stort, når det pakkes ud, og kan være skadeligt. "
+            "Gem det igen i et almindeligt format (JPEG) og prøv igen."
+        ) from e
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, MediaRejected):
+            raise
+        raise MediaRejected(
+            "Filen er hverken et billede (JPEG, PNG, GIF, WebP) eller en video "
+            "(MP4, MOV). Vælg en anden fil."
+        ) from e
+    finally:
+        upload.seek(0)
+    if fmt not in IMAGE_TYPES:
+        raise MediaRejected(
+            f"Billedformatet {fmt} bruges ikke af de sociale medier. Gem billedet "
+            "som JPEG eller PNG."
+        )
+    return ReadMedia("image", IMAGE_TYPES[fmt], width, height, thumbnail)
+
+
+def _too_many_pixels(width: int, height: int) -> str:
+    return (
+        f"Billedet er {width} × {height} pixel; Kanal tager højst "
+        f"{MAX_PIXELS // 1_000_000} megapixel. Gør billedet mindre og prøv igen."
+    )
+
+
+def _thumbnail(image: Image.Image) -> bytes:
+    thumb = ImageOps.exif_transpose(image.copy())
+    thumb.thumbnail(THUMBNAIL_SIZE)
+    if thumb.mode not in ("RGB", "L"):
+        thumb = thumb.convert("RGB")
+    out = io.BytesIO()
+    thumb.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class NetworkFit:
+    """How an image fits one network, and whether Kanal can convert it."""
+
+    network: str
+    problems: tuple[str, ...]
+    convertible: bool
+
+
+def fit_for(asset, caps, network_label: str) -> NetworkFit:
+    problems: list[str] = []
+    convertible = asset.kind == "image"
+    if asset.kind == "image":
+        if caps.image_formats and asset.mime_type not in caps.image_formats:
+            names = ", ".join(
+                sorted(f.split("/")[1].upper() for f in caps.image_formats)
+            )
+            problems.append(f"{network_label} tager kun {names}.")
+        if caps.max_image_bytes and asset.size > caps.max_image_bytes:
+            problems.append(
+                f"{network_label} tager højst {caps.max_image_bytes / 1048576:.0f} MB."
+            )
+        ratio = asset.aspect_ratio
+        if ratio and caps.min_aspect_ratio and ratio < caps.min_aspect_ratio - 0.005:
+            problems.append(
+                f"Billedet er for højt til {network_label} "
+                f"(forhold {ratio:.2f}; mindst {caps.min_aspect_ratio:.2f})."
+            )
+        if ratio and caps.max_aspect_ratio and ratio > caps.max_aspect_ratio + 0.005:
+            problems.append(
+                f"Billedet er for bredt til {network_label} "
+                f"(forhold {ratio:.2f}; højst {caps.max_aspect_ratio:.2f})."
+            )
+    else:
+        if caps.video_formats and asset.mime_type not in caps.video_formats:
+            problems.append(f"{network_label} tager ikke denne videotype.")
+        if caps.max_video_bytes and asset.size > caps.max_video_bytes:
+            problems.append(
+                f"{network_label} tager højst {caps.max_video_bytes / 1048576:.0f} MB."
+            )
+    return NetworkFit(network_label, tuple(problems), convertible and bool(problems))
+
+
+def convert_image(data: bytes, caps) -> tuple[bytes, int, int]:
+    """A JPEG that fits ``caps``: cropped to the allowed aspect, re-encoded."""
+    with Image.open(io.BytesIO(data)) as source:
+        image = ImageOps.exif_transpose(source)
+        image.load()
+    if image.mode != "RGB":
+        background = Image.new("RGB", image.size, "white")
+        if image.mode in ("RGBA", "LA", "P"):
+            rgba = image.convert("RGBA")
+            background.paste(rgba, mask=rgba.split()[-1])
+        else:
+            background.paste(image.convert("RGB"))
+        image = background
+    width, height = image.size
+    ratio = width / height
+    if caps.min_aspect_ratio and ratio < caps.min_aspect_ratio:
+        new_height = int(width / caps.min_aspect_ratio)
+        top = (height - new_height) // 2
+        image = image.crop((0, top, width, top + new_height))
+    elif caps.max_aspect_ratio and ratio > caps.max_aspect_ratio:
+        new_width = int(height * caps.max_aspect_ratio)
+        left = (width - new_width) // 2
+        image = image.crop((left, 0, left + new_width, height))
+    limit = caps.max_image_bytes or 8 * 1024 * 1024
+    for quality in (90, 82, 74, 66, 58):
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=quality, optimize=True)
+        if out.tell() <= limit:
+            return out.getvalue(), image.width, image.height
+        image = image.resize((int(image.width * 0.85), int(image.height * 0.85)))
+    raise MediaRejected("Billedet kunne ikke gøres lille nok. Vælg et andet billede.")

@@ -1,0 +1,375 @@
+"""Posts, their per-channel variants and immutable revisions, media, campaigns,
+comments, notifications and calendar feeds."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PostStatus(models.TextChoices):
+    PROPOSAL = "proposal", _("Forslag")
+    CHANGES_REQUESTED = "changes_requested", _("Forslag: ændringer ønsket")
+    DECLINED = "declined", _("Forslag afvist")
+    DRAFT = "draft", _("Kladde")
+    IN_REVIEW = "in_review", _("Til godkendelse")
+    APPROVED = "approved", _("Godkendt")
+    SCHEDULED = "scheduled", _("Planlagt")
+    PUBLISHED = "published", _("Udgivet")
+    PARTIALLY_PUBLISHED = "partially_published", _("Delvist udgivet")
+    FAILED = "failed", _("Fejlet")
+    MISSED = "missed", _("Ikke nået")
+    CANCELLED = "cancelled", _("Annulleret")
+
+
+PROPOSAL_STATES = frozenset(
+    {PostStatus.PROPOSAL, PostStatus.CHANGES_REQUESTED, PostStatus.DECLINED}
+)
+EDITABLE_STATES = frozenset(
+    {
+        PostStatus.DRAFT,
+        PostStatus.IN_REVIEW,
+        PostStatus.APPROVED,
+        PostStatus.SCHEDULED,
+    }
+)
+FINISHED_STATES = frozenset(
+    {
+        PostStatus.PUBLISHED,
+        PostStatus.PARTIALLY_PUBLISHED,
+        PostStatus.FAILED,
+        PostStatus.MISSED,
+        PostStatus.CANCELLED,
+        PostStatus.DECLINED,
+    }
+)
+# What counts as "planned" in the calendar, cadence and report.
+PLANNED_STATES = frozenset(
+    {
+        PostStatus.DRAFT,
+        PostStatus.IN_REVIEW,
+        PostStatus.APPROVED,
+        PostStatus.SCHEDULED,
+        PostStatus.PUBLISHED,
+        PostStatus.PARTIALLY_PUBLISHED,
+        PostStatus.FAILED,
+        PostStatus.MISSED,
+    }
+)
+PUBLISHED_STATES = frozenset({PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED})
+
+
+class Campaign(models.Model):
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="campaigns"
+    )
+    name = models.CharField(_("navn"), max_length=200)
+    hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
+    starts_on = models.DateField(_("fra"), null=True, blank=True)
+    ends_on = models.DateField(_("til"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        verbose_name = _("kampagne")
+        verbose_name_plural = _("kampagner")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", _("Billede")
+    VIDEO = "video", _("Video")
+
+
+class MediaAsset(models.Model):
+    """An uploaded image or video with its accessibility and rights data."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="media"
+    )
+    administration = models.ForeignKey(
+        "organisations.Administration",
+        on_delete=models.PROTECT,
+        related_name="media",
+        verbose_name=_("forvaltning"),
+    )
+    file = models.FileField(_("fil"), upload_to="media/%Y/%m/", max_length=300)
+    thumbnail = models.FileField(upload_to="thumbs/%Y/%m/", max_length=300, blank=True)
+    kind = models.CharField(_("type"), max_length=10, choices=MediaKind.choices)
+    mime_type = models.CharField(max_length=100)
+    original_name = models.CharField(_("filnavn"), max_length=255)
+    size = models.PositiveBigIntegerField(_("størrelse"))
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    alt_text = models.TextField(_("alternativ tekst"), max_length=1500, blank=True)
+    credit = models.CharField(_("fotograf/kreditering"), max_length=200, blank=True)
+    identifiable_people_consent = models.BooleanField(
+        _("samtykke fra genkendelige personer"), default=False
+    )
+    shows_identifiable_people = models.BooleanField(
+        _("viser genkendelige personer"), default=False
+    )
+    rights_expire_on = models.DateField(_("rettigheder udløber"), null=True, blank=True)
+    converted_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("medie")
+        verbose_name_plural = _("medier")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def aspect_ratio(self) -> float | None:
+        if self.width and self.height:
+            return self.width / self.height
+        return None
+
+    def rights_expired(self, on) -> bool:
+        return self.rights_expire_on is not None and self.rights_expire_on < on
+
+    def snapshot(self) -> dict:
+        """The frozen description a revision and a publication carry."""
+        return {
+            "id": self.pk,
+            "path": self.file.name,
+            "mime_type": self.mime_type,
+            "alt_text": self.alt_text,
+            "width": self.width,
+            "height": self.height,
+            "kind": self.kind,
+        }
+
+
+class Post(models.Model):
+    """One piece of content, published as one variant per target channel."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="posts"
+    )
+    owner_administration = models.ForeignKey(
+        "organisations.Administration",
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("forvaltning"),
+    )
+    title = models.CharField(_("overskrift"), max_length=200)
+    shared_text = models.TextField(_("fælles tekst"), max_length=5000, blank=True)
+    category = models.CharField(_("indholdskategori"), max_length=100, blank=True)
+    purposes = models.JSONField(_("formål"), default=list, blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="posts",
+        verbose_name=_("kampagne"),
+    )
+    notes = models.TextField(_("interne noter"), max_length=5000, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=24,
+        choices=PostStatus.choices,
+        default=PostStatus.DRAFT,
+        db_index=True,
+    )
+    planned_at = models.DateTimeField(_("planlagt tid"), null=True, blank=True)
+    # Optimistic lock: every write bumps it; a form carries the value it saw.
+    version = models.PositiveIntegerField(default=1)
+    # Proposal (from a contributor)
+    proposal_reason = models.TextField(_("hvorfor"), max_length=3000, blank=True)
+    wish_from = models.DateField(_("ønsket fra"), null=True, blank=True)
+    wish_to = models.DateField(_("ønsket til"), null=True, blank=True)
+    wished_channels = models.ManyToManyField(
+        "channels.Channel", blank=True, related_name="+"
+    )
+    event_details = models.TextField(_("begivenhed"), max_length=3000, blank=True)
+    proposal_media = models.ManyToManyField(MediaAsset, blank=True, related_name="+")
+    decision_reason = models.TextField(_("begrundelse"), max_length=3000, blank=True)
+    # People and moments
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_warning_sent_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["planned_at", "pk"]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["organisation", "planned_at"]),
+        ]
+        verbose_name = _("opslag")
+        verbose_name_plural = _("opslag")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_proposal(self) -> bool:
+        return self.status in PROPOSAL_STATES
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATES
+
+
+class Variant(models.Model):
+    """A post as it goes out on one channel."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="variants")
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.PROTECT, related_name="variants"
+    )
+    text = models.TextField(_("tekst"), max_length=10000, blank=True)
+    link = models.URLField(_("link"), max_length=1000, blank=True)
+    media = models.ManyToManyField(MediaAsset, blank=True, related_name="variants")
+    hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
+    first_comment = models.TextField(_("første kommentar"), max_length=2200, blank=True)
+    planned_at = models.DateTimeField(_("planlagt tid"), null=True, db_index=True)
+    current_revision = models.ForeignKey(
+        "VariantRevision", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_revision = models.ForeignKey(
+        "VariantRevision", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    publication_status = models.CharField(max_length=30, blank=True)
+    published_url = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["channel__network", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "channel"], name="variant_post_channel_unique"
+            )
+        ]
+        verbose_name = _("variant")
+        verbose_name_plural = _("varianter")
+
+    def __str__(self) -> str:
+        return f"{self.post} · {self.channel}"
+
+
+class VariantRevisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Revisions are immutable.")
+
+
+class VariantRevision(models.Model):
+    """An immutable copy of a variant as saved; the approved one goes out."""
+
+    variant = models.ForeignKey(
+        Variant, on_delete=models.CASCADE, related_name="revisions"
+    )
+    number = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+    link = models.URLField(max_length=1000, blank=True)
+    hashtags = models.JSONField(default=list, blank=True)
+    media = models.JSONField(default=list, blank=True)
+    first_comment = models.TextField(blank=True)
+    planned_at = models.DateTimeField(null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VariantRevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["variant", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "number"], name="revision_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} rev. {self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Revisions are immutable.")
+        super().save(*args, **kwargs)
+
+
+class Comment(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("kommentar"), max_length=3000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.body[:50]
+
+
+class Notification(models.Model):
+    """Something a person must act on or know, shown in the app (and mailed)."""
+
+    recipient = models.ForeignKey(
+        "organisations.Membership",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    post = models.ForeignKey(
+        Post, null=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.CharField(max_length=60)
+    message = models.CharField(max_length=500)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A secret iCal address of the plan, as one member may see it."""
+
+    membership = models.ForeignKey(
+        "organisations.Membership",
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"iCal for {self.membership}"

@@ -1,0 +1,505 @@
+"""Reads for the calendar, the queues, the report and the feed.
+
+The calendar reads plain values in a fixed number of queries, whatever the
+number of posts shown (``bench/planning_calendar.py`` checks this).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Q
+
+from kanal.channels.models import CadencePeriod, Channel, ChannelStatus, Purpose
+from kanal.channels.policies import channel_policy
+
+from .models import PLANNED_STATES, PUBLISHED_STATES, Post, PostStatus, Variant
+from .policies import post_policy
+from .timeutil import COPENHAGEN, local_day_bounds
+
+WEEKDAYS = ["man.", "tir.", "ons.", "tor.", "fre.", "lør.", "søn."]
+MONTHS = [
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+NETWORK_SHORT = {
+    "facebook": "FB",
+    "instagram": "IG",
+    "x": "X",
+    "mastodon": "MA",
+    "bluesky": "BS",
+    "linkedin": "LI",
+    "threads": "TH",
+}
+DAY_LIMIT = 6
+
+
+@dataclass
+class CalendarFilter:
+    channel: int | None = None
+    administration: int | None = None
+    category: str = ""
+    purpose: str = ""
+    campaign: int | None = None
+    status: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any(
+            [
+                self.channel,
+                self.administration,
+                self.category,
+                self.purpose,
+                self.campaign,
+                self.status,
+            ]
+        )
+
+
+@dataclass
+class Entry:
+    post_id: int
+    title: str
+    status: str
+    status_label: str
+    time: datetime
+    administration: str
+    networks: list[str] = field(default_factory=list)
+    draggable: bool = False
+
+
+@dataclass
+class Day:
+    date: date
+    in_month: bool
+    is_today: bool
+    entries: list[Entry] = field(default_factory=list)
+    more: int = 0
+    cadence: list[dict] = field(default_factory=list)
+
+
+def visible_variants(actor):
+    """Variants of the posts ``actor`` may see (one filter, no subquery)."""
+    qs = Variant.objects.filter(post__organisation_id=actor.organisation_id)
+    if not actor.has_perm("posts.view_all"):
+        qs = qs.filter(
+            Q(post__owner_administration_id=actor.administration_id)
+            | Q(post__created_by_id=actor.user_id)
+        )
+    return qs
+
+
+def _filtered(qs, filters: CalendarFilter):
+    if filters.channel:
+        qs = qs.filter(channel_id=filters.channel)
+    if filters.administration:
+        qs = qs.filter(post__owner_administration_id=filters.administration)
+    if filters.category:
+        qs = qs.filter(post__category=filters.category)
+    if filters.campaign:
+        qs = qs.filter(post__campaign_id=filters.campaign)
+    if filters.status:
+        qs = qs.filter(post__status=filters.status)
+    else:
+        qs = qs.exclude(
+            post__status__in=[
+                PostStatus.CANCELLED,
+                PostStatus.DECLINED,
+                PostStatus.PROPOSAL,
+                PostStatus.CHANGES_REQUESTED,
+            ]
+        )
+    return qs
+
+
+def _rows(actor, start: datetime, end: datetime, filters: CalendarFilter):
+    qs = _filtered(
+        visible_variants(actor).filter(planned_at__gte=start, planned_at__lt=end),
+        filters,
+    )
+    rows = list(
+        qs.order_by("planned_at", "post_id").values_list(
+            "post_id",
+            "post__title",
+            "post__status",
+            "planned_at",
+            "post__owner_administration__code",
+            "channel__network",
+            "post__purposes",
+        )
+    )
+    if filters.purpose:
+        rows = [r for r in rows if filters.purpose in (r[6] or [])]
+    return rows
+
+
+def _entries_by_day(rows, can_move: bool) -> dict[date, list[Entry]]:
+    labels = dict(PostStatus.choices)
+    by_post: dict[int, Entry] = {}
+    days: dict[date, list[Entry]] = defaultdict(list)
+    movable = {
+        PostStatus.DRAFT,
+        PostStatus.IN_REVIEW,
+        PostStatus.APPROVED,
+        PostStatus.SCHEDULED,
+    }
+    for post_id, title, status, planned_at, admin, network, _purposes in rows:
+        entry = by_post.get(post_id)
+        if entry is None:
+            local = planned_at.astimezone(COPENHAGEN)
+            entry = Entry(
+                post_id,
+                title,
+                status,
+                str(labels.get(status, status)),
+                local,
+                admin,
+                draggable=can_move and status in movable,
+            )
+            by_post[post_id] = entry
+            days[local.date()].append(entry)
+        short = NETWORK_SHORT.get(network, network)
+        if short not in entry.networks:
+            entry.networks.append(short)
+    return days
+
+
+def cadence_channels(actor, filters: CalendarFilter) -> list[Channel]:
+    qs = channel_policy.visible(actor).exclude(status=ChannelStatus.DISABLED)
+    if filters.channel:
+        qs = qs.filter(pk=filters.channel)
+    return [c for c in qs if getattr(c, "strategy", None) and c.strategy.cadence_max]
+
+
+def _cadence_counts(actor, start, end, channel_ids):
+    qs = visible_variants(actor).filter(
+        planned_at__gte=start,
+        planned_at__lt=end,
+        channel_id__in=channel_ids,
+        post__status__in=list(PLANNED_STATES),
+    )
+    per_day: Counter = Counter()
+    for channel_id, planned_at in qs.values_list("channel_id", "planned_at"):
+        per_day[(channel_id, planned_at.astimezone(COPENHAGEN).date())] += 1
+    return per_day
+
+
+def _judge(count: int, low: int, high: int) -> str:
+    if count < low:
+        return "gap"
+    if count > high:
+        return "over"
+    return "ok"
+
+
+def _cadence_cell(channel, count, label_prefix=""):
+    s = channel.strategy
+    span = (
+        f"{s.cadence_min}–{s.cadence_max}"
+        if s.cadence_min != s.cadence_max
+        else str(s.cadence_max)
+    )
+    name = channel.get_network_display().split(" ")[0]
+    return {
+        "channel": channel,
+        "short": NETWORK_SHORT.get(channel.network, channel.network),
+        "label": f"{name} {label_prefix}{count} af {span}",
+        "count": count,
+        "state": _judge(count, s.cadence_min, s.cadence_max),
+    }
+
+
+def week_cadence(channels, counts, monday: date) -> list[dict]:
+    out = []
+    week_no = monday.isocalendar()[1]
+    for channel in channels:
+        if channel.strategy.cadence_period != CadencePeriod.WEEK:
+            continue
+        count = sum(counts[(channel.pk, monday + timedelta(days=i))] for i in range(7))
+        out.append(_cadence_cell(channel, count, f"uge {week_no}: "))
+    return out
+
+
+def day_cadence(channels, counts, day: date) -> list[dict]:
+    return [
+        _cadence_cell(channel, counts[(channel.pk, day)], f"{WEEKDAYS[day.weekday()]} ")
+        for channel in channels
+        if channel.strategy.cadence_period == CadencePeriod.DAY
+    ]
+
+
+def month_calendar(
+    actor, year: int, month: int, filters: CalendarFilter, today: date
+) -> dict:
+    first = date(year, month, 1)
+    start_day = first - timedelta(days=first.weekday())
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    last = next_month - timedelta(days=1)
+    end_day = last + timedelta(days=6 - last.weekday())
+    start, end = local_day_bounds(start_day, end_day)
+    can_move = post_policy.can(actor, "reschedule")
+    by_day = _entries_by_day(_rows(actor, start, end, filters), can_move)
+    channels = cadence_channels(actor, filters)
+    counts = _cadence_counts(actor, start, end, [c.pk for c in channels])
+    weeks = []
+    day = start_day
+    while day <= end_day:
+        days = []
+        for i in range(7):
+            current = day + timedelta(days=i)
+            entries = by_day.get(current, [])
+            days.append(
+                Day(
+                    current,
+                    current.month == month,
+                    current == today,
+                    entries[:DAY_LIMIT],
+                    max(0, len(entries) - DAY_LIMIT),
+                    day_cadence(channels, counts, current),
+                )
+            )
+        weeks.append(
+            {
+                "number": day.isocalendar()[1],
+                "days": days,
+                "cadence": week_cadence(channels, counts, day),
+            }
+        )
+        day += timedelta(days=7)
+    return {
+        "weeks": weeks,
+        "first": first,
+        "title": f"{MONTHS[month - 1]} {year}",
+        "previous": first - timedelta(days=1),
+        "next": next_month,
+    }
+
+
+def week_calendar(actor, monday: date, filters: CalendarFilter, today: date) -> dict:
+    sunday = monday + timedelta(days=6)
+    start, end = local_day_bounds(monday, sunday)
+    can_move = post_policy.can(actor, "reschedule")
+    by_day = _entries_by_day(_rows(actor, start, end, filters), can_move)
+    channels = cadence_channels(actor, filters)
+    counts = _cadence_counts(actor, start, end, [c.pk for c in channels])
+    days = [
+        Day(
+            monday + timedelta(days=i),
+            True,
+            monday + timedelta(days=i) == today,
+            by_day.get(monday + timedelta(days=i), []),
+        )
+        for i in range(7)
+    ]
+    daily = [c for c in channels if c.strategy.cadence_period == CadencePeriod.DAY]
+    cadence_rows = [
+        {"channel": c, "cells": [day_cadence([c], counts, d.date)[0] for d in days]}
+        for c in daily
+    ]
+    iso = monday.isocalendar()
+    return {
+        "days": days,
+        "title": f"Uge {iso[1]}, {iso[0]}",
+        "cadence_rows": cadence_rows,
+        "week_cadence": week_cadence(channels, counts, monday),
+        "previous": monday - timedelta(days=7),
+        "next": monday + timedelta(days=7),
+        "monday": monday,
+    }
+
+
+def post_list(actor, filters: CalendarFilter, start: datetime | None):
+    posts = post_policy.visible(actor)
+    if start is not None:
+        posts = posts.filter(planned_at__gte=start)
+    if filters.channel:
+        posts = posts.filter(variants__channel_id=filters.channel)
+    if filters.administration:
+        posts = posts.filter(owner_administration_id=filters.administration)
+    if filters.category:
+        posts = posts.filter(category=filters.category)
+    if filters.campaign:
+        posts = posts.filter(campaign_id=filters.campaign)
+    if filters.status:
+        posts = posts.filter(status=filters.status)
+    if filters.purpose:
+        posts = posts.filter(purposes__icontains=f'"{filters.purpose}"')
+    return (
+        posts.distinct()
+        .order_by("planned_at", "pk")
+        .prefetch_related("variants__channel")
+    )
+
+
+def proposal_queue(actor):
+    return (
+        post_policy.visible(actor)
+        .filter(status__in=[PostStatus.PROPOSAL, PostStatus.CHANGES_REQUESTED])
+        .select_related("created_by")
+        .prefetch_related("wished_channels")
+    )
+
+
+def my_proposals(actor):
+    return (
+        post_policy.visible(actor)
+        .filter(created_by_id=actor.user_id)
+        .exclude(status__in=[PostStatus.DRAFT])
+        .filter(
+            Q(
+                status__in=[
+                    PostStatus.PROPOSAL,
+                    PostStatus.CHANGES_REQUESTED,
+                    PostStatus.DECLINED,
+                ]
+            )
+            | Q(proposal_reason__gt="")
+        )
+    )
+
+
+def awaiting_approval(actor):
+    return post_policy.visible(actor).filter(status=PostStatus.IN_REVIEW)
+
+
+def filter_choices(actor) -> dict:
+    channels = list(channel_policy.visible(actor))
+    categories = sorted({c for ch in channels for c in ch.strategy.categories})
+    from kanal.organisations.models import Administration
+
+    from .models import Campaign
+
+    return {
+        "channels": channels,
+        "administrations": Administration.objects.filter(
+            organisation_id=actor.organisation_id
+        ),
+        "categories": categories,
+        "purposes": Purpose.choices,
+        "campaigns": Campaign.objects.filter(organisation_id=actor.organisation_id),
+        "statuses": PostStatus.choices,
+    }
+
+
+# ---------------------------------------------------------------------------
+# The strategy report
+
+
+def strategy_report(actor, first_day: date, last_day: date) -> dict:
+    start, end = local_day_bounds(first_day, last_day)
+    days = (last_day - first_day).days + 1
+    weeks = days / 7
+    rows = list(
+        visible_variants(actor)
+        .filter(
+            planned_at__gte=start,
+            planned_at__lt=end,
+            post__status__in=list(PLANNED_STATES),
+        )
+        .values_list(
+            "channel_id",
+            "post__status",
+            "post__category",
+            "post__purposes",
+            "post__owner_administration__code",
+            "post_id",
+        )
+    )
+    channels = [c for c in channel_policy.visible(actor)]
+    per_channel = {
+        c.pk: {
+            "channel": c,
+            "planned": 0,
+            "published": 0,
+            "categories": Counter(),
+            "purposes": Counter(),
+        }
+        for c in channels
+    }
+    administrations: dict[str, dict] = defaultdict(
+        lambda: {"posts": set(), "published": set()}
+    )
+    purposes_total: Counter = Counter()
+    categories_total: Counter = Counter()
+    seen_posts = set()
+    purpose_labels = dict(Purpose.choices)
+    for channel_id, status, category, purposes, admin, post_id in rows:
+        item = per_channel.get(channel_id)
+        if item is None:
+            continue
+        item["planned"] += 1
+        if status in PUBLISHED_STATES:
+            item["published"] += 1
+            administrations[admin]["published"].add(post_id)
+        item["categories"][category or "(ingen)"] += 1
+        for p in purposes or []:
+            item["purposes"][str(purpose_labels.get(p, p))] += 1
+        administrations[admin]["posts"].add(post_id)
+        if post_id not in seen_posts:
+            seen_posts.add(post_id)
+            categories_total[category or "(ingen)"] += 1
+            for p in purposes or []:
+                purposes_total[str(purpose_labels.get(p, p))] += 1
+    for item in per_channel.values():
+        strategy = getattr(item["channel"], "strategy", None)
+        if strategy and strategy.cadence_max:
+            factor = days if strategy.cadence_period == CadencePeriod.DAY else weeks
+            low, high = (
+                round(strategy.cadence_min * factor),
+                round(strategy.cadence_max * factor),
+            )
+            item["target"] = f"{low}–{high}" if low != high else str(high)
+            item["state"] = _judge(item["planned"], low, high)
+            item["cadence"] = strategy.cadence_label
+        else:
+            item["target"], item["state"], item["cadence"] = "–", "", ""
+        item["categories"] = item["categories"].most_common()
+        item["purposes"] = item["purposes"].most_common()
+    return {
+        "channels": list(per_channel.values()),
+        "administrations": sorted(
+            (
+                {"code": k, "posts": len(v["posts"]), "published": len(v["published"])}
+                for k, v in administrations.items()
+            ),
+            key=lambda r: -r["posts"],
+        ),
+        "categories": categories_total.most_common(),
+        "purposes": purposes_total.most_common(),
+        "total_posts": len(seen_posts),
+        "days": days,
+    }
+
+
+def feed_posts(membership, now: datetime):
+    return (
+        post_policy.visible(membership)
+        .filter(
+            planned_at__gte=now - timedelta(days=60),
+            planned_at__lte=now + timedelta(days=366),
+            status__in=list(PLANNED_STATES),
+        )
+        .prefetch_related("variants__channel")
+        .order_by("planned_at")
+    )
+
+
+def unread_notifications(actor):
+    return actor.notifications.filter(read_at__isnull=True).select_related("post")
+
+
+def all_posts_for(actor):
+    return Post.objects.none() if actor is None else post_policy.visible(actor)

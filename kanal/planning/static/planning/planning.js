@@ -1,0 +1,121 @@
+/* Planning: live preview in the editor, drag and drop in the calendar.
+   No build step; htmx is loaded by the base template. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (input) return input.value;
+    var match = document.cookie.match(/csrftoken=([^;]+)/);
+    return match ? match[1] : "";
+  }
+
+  /* -- Editor: preview per variant, "use the shared text" -------------- */
+  function setUpEditor(form) {
+    var url = form.dataset.previewUrl;
+    var timers = {};
+    function refresh(fieldset) {
+      var channel = fieldset.dataset.channel;
+      var data = new FormData();
+      data.append("channel", channel);
+      fieldset.querySelectorAll("input, textarea, select").forEach(function (el) {
+        if (!el.name) return;
+        if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+        data.append(el.name, el.value);
+      });
+      fetch(url, {method: "POST", body: data, headers: {"X-CSRFToken": csrfToken()},
+                  credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          var target = document.getElementById("preview-" + channel);
+          if (target) target.innerHTML = html;
+        });
+    }
+    form.querySelectorAll("fieldset.variant").forEach(function (fieldset) {
+      var run = function () {
+        clearTimeout(timers[fieldset.dataset.channel]);
+        timers[fieldset.dataset.channel] = setTimeout(function () { refresh(fieldset); }, 300);
+      };
+      fieldset.addEventListener("input", run);
+      fieldset.addEventListener("change", run);
+    });
+    form.querySelectorAll("button.copy-shared").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var shared = form.querySelector("[name=shared_text]");
+        var target = document.getElementById(button.dataset.target);
+        if (shared && target) {
+          target.value = shared.value;
+          target.dispatchEvent(new Event("input", {bubbles: true}));
+          target.focus();
+        }
+      });
+    });
+  }
+
+  /* -- Calendar: drag an entry to another day ------------------------- */
+  function setUpCalendar(table) {
+    var status = document.getElementById("calendar-status");
+    var dragged = null;
+    function say(text, isError) {
+      if (!status) return;
+      status.textContent = text;
+      status.classList.toggle("error", !!isError);
+    }
+    table.addEventListener("dragstart", function (event) {
+      var entry = event.target.closest && event.target.closest("li.entry[draggable=true]");
+      if (!entry) return;
+      dragged = entry;
+      entry.classList.add("dragging");
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", entry.dataset.post);
+    });
+    table.addEventListener("dragend", function () {
+      if (dragged) dragged.classList.remove("dragging");
+      table.querySelectorAll(".drop-target").forEach(function (c) { c.classList.remove("drop-target"); });
+    });
+    table.addEventListener("dragover", function (event) {
+      var cell = event.target.closest && event.target.closest("td.day");
+      if (!cell || !dragged) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+      table.querySelectorAll(".drop-target").forEach(function (c) { if (c !== cell) c.classList.remove("drop-target"); });
+      cell.classList.add("drop-target");
+    });
+    table.addEventListener("drop", function (event) {
+      var cell = event.target.closest && event.target.closest("td.day");
+      if (!cell || !dragged) return;
+      event.preventDefault();
+      cell.classList.remove("drop-target");
+      var entry = dragged;
+      var data = new FormData();
+      data.append("day", cell.dataset.date);
+      fetch(entry.dataset.url, {method: "POST", body: data, credentials: "same-origin",
+                                headers: {"X-CSRFToken": csrfToken(), "HX-Request": "true"}})
+        .then(function (response) {
+          return response.text().then(function (text) { return {ok: response.ok, text: text}; });
+        })
+        .then(function (result) {
+          if (result.ok) {
+            var list = cell.querySelector("ul.entries");
+            if (list) {
+              var empty = list.querySelector("li.empty");
+              if (empty) empty.remove();
+              list.appendChild(entry);
+            }
+            say(result.text, false);
+          } else {
+            say(result.text || "Opslaget kunne ikke flyttes.", true);
+          }
+        })
+        .catch(function () { say("Forbindelsen svigtede. Opslaget er ikke flyttet.", true); });
+      dragged = null;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var editor = document.getElementById("post-editor");
+    if (editor) setUpEditor(editor);
+    document.querySelectorAll("table.calendar").forEach(setUpCalendar);
+  });
+})();

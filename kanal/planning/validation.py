@@ -1,0 +1,197 @@
+"""A variant checked against its network's rules and Kanal's own.
+
+The network's rules come from its adapter (``validate``, ``capabilities``,
+``count_text``); Kanal adds what it requires everywhere: alt text on every
+image, media whose rights have not expired, an enabled channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils import timezone
+
+from kanal.channels.models import ChannelStatus
+from kanal.channels.networks import adapter_class
+from kanal.channels.networks.base import (
+    Capabilities,
+    Connection,
+    MediaItem,
+    OutgoingPost,
+    ValidationProblem,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class VariantCheck:
+    problems: list[ValidationProblem] = field(default_factory=list)
+    length: int = 0
+    max_length: int | None = None
+    counting: str = "tegn"
+    rules_available: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def compose_text(text: str, hashtags) -> str:
+    """The text as it goes out: hashtags not already in it are appended."""
+    missing = [t for t in hashtags if t and t.lower() not in text.lower()]
+    if not missing:
+        return text
+    return f"{text.rstrip()}\n\n{' '.join(missing)}".strip()
+
+
+@lru_cache(maxsize=64)
+def _adapter(network: str, settings_key: tuple):
+    try:
+        cls = adapter_class(network)
+    except (ImportError, AttributeError, KeyError):
+        logger.info(
+            "No adapter for %s yet; validating with Kanal's rules only", network
+        )
+        return None
+    connection = Connection(
+        network=network, base_url="http://127.0.0.1:9", settings=dict(settings_key)
+    )
+    return cls(connection)
+
+
+def adapter_for(channel):
+    settings_key = tuple(
+        sorted((str(k), str(v)) for k, v in channel.api_settings.items())
+    )
+    return _adapter(channel.network, settings_key)
+
+
+def capabilities_for(channel) -> Capabilities | None:
+    adapter = adapter_for(channel)
+    if adapter is None:
+        return None
+    try:
+        return adapter.capabilities()
+    except Exception:  # an adapter being written must not break the editor
+        logger.exception("capabilities() failed for %s", channel.network)
+        return None
+
+
+def media_item(snapshot: dict) -> MediaItem:
+    base = settings.KANAL_BASE_URL.rstrip("/")
+    return MediaItem(
+        kind=snapshot["kind"],
+        mime_type=snapshot["mime_type"],
+        alt_text=snapshot.get("alt_text", ""),
+        public_url=f"{base}/{settings.MEDIA_URL.strip('/')}/{snapshot['path']}",
+        filename=snapshot["path"].rsplit("/", 1)[-1],
+        width=snapshot.get("width"),
+        height=snapshot.get("height"),
+    )
+
+
+def check_variant(
+    channel, *, text: str, link: str = "", hashtags=(), media=()
+) -> VariantCheck:
+    """Every reason this content would not go out on ``channel``.
+
+    ``media`` are ``MediaAsset`` objects. Pure apart from reading them.
+    """
+    result = VariantCheck()
+    full_text = compose_text(text, hashtags)
+    snapshots = [asset.snapshot() for asset in media]
+    adapter = adapter_for(channel)
+    if adapter is None:
+        result.rules_available = False
+        result.length = len(full_text)
+    else:
+        try:
+            outgoing = OutgoingPost(
+                text=full_text,
+                link=link,
+                media=tuple(media_item(s) for s in snapshots),
+            )
+            result.problems.extend(adapter.validate(outgoing))
+            result.length = adapter.count_text(full_text)
+            caps = adapter.capabilities()
+            result.max_length = caps.max_text_length
+            result.counting = caps.text_counting
+            result.problems.extend(_size_problems(caps, media))
+        except Exception:
+            logger.exception("validate() failed for %s", channel.network)
+            result.rules_available = False
+            result.length = len(full_text)
+    codes = {p.code for p in result.problems}
+    if channel.status == ChannelStatus.DISABLED:
+        result.problems.append(
+            ValidationProblem(
+                "channel_disabled",
+                f"Kanalen {channel} er slået fra. Fjern varianten, eller bed en "
+                "administrator slå kanalen til.",
+                field="channel",
+            )
+        )
+    if not full_text.strip() and not media:
+        result.problems.append(
+            ValidationProblem(
+                "empty", "Varianten er tom. Skriv en tekst eller tilføj et billede."
+            )
+        )
+    today = timezone.localdate()
+    for number, asset in enumerate(media, start=1):
+        if (
+            asset.kind == "image"
+            and not asset.alt_text.strip()
+            and "alt_text_missing" not in codes
+        ):
+            result.problems.append(
+                ValidationProblem(
+                    "alt_text_missing",
+                    f"Billede {number} ({asset.original_name}) mangler alternativ "
+                    "tekst. Beskriv billedet i mediebiblioteket.",
+                    field="media",
+                )
+            )
+        if asset.rights_expired(today):
+            result.problems.append(
+                ValidationProblem(
+                    "media_rights_expired",
+                    f"Rettighederne til {asset.original_name} udløb "
+                    f"{asset.rights_expire_on:%d.%m.%Y}. Vælg et andet medie.",
+                    field="media",
+                )
+            )
+    return result
+
+
+def _size_problems(caps: Capabilities, media) -> list[ValidationProblem]:
+    problems = []
+    for number, asset in enumerate(media, start=1):
+        limit = caps.max_image_bytes if asset.kind == "image" else caps.max_video_bytes
+        if limit and asset.size > limit:
+            problems.append(
+                ValidationProblem(
+                    "media_too_large",
+                    f"Medie {number} fylder {asset.size / 1048576:.1f} MB; netværket "
+                    f"tillader højst {limit / 1048576:.0f} MB. Brug et mindre "
+                    "medie, eller lad Kanal konvertere det.",
+                    field="media",
+                    limit=limit,
+                    actual=asset.size,
+                )
+            )
+    return problems
+
+
+def check_saved_variant(variant, media=None) -> VariantCheck:
+    return check_variant(
+        variant.channel,
+        text=variant.text,
+        link=variant.link,
+        hashtags=variant.hashtags,
+        media=list(variant.media.all()) if media is None else media,
+    )
