@@ -6,12 +6,7 @@ from . import views
 password_urls = [
     path(
         "glemt/",
-        auth_views.PasswordResetView.as_view(
-            template_name="organisations/password_forgot.html",
-            email_template_name="organisations/password_forgot_email.txt",
-            subject_template_name="organisations/password_forgot_subject.txt",
-            success_url=reverse_lazy("password_forgot_done"),
-        ),
+        views.ThrottledPasswordResetView.as_view(),
         name="password_forgot",
     ),
     path(

@@ -8,10 +8,12 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -372,3 +374,22 @@ def organisation_settings_view(request):
         },
         status=400 if posted else 200,
     )
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Forgotten password: after a few requests from one address or for one
+    e-mail, further requests look the same to the sender but send nothing, so
+    the form cannot be used to flood someone's inbox."""
+
+    template_name = "organisations/password_forgot.html"
+    email_template_name = "organisations/password_forgot_email.txt"
+    subject_template_name = "organisations/password_forgot_subject.txt"
+    success_url = reverse_lazy("password_forgot_done")
+
+    def form_valid(self, form):
+        key = "reset:" + form.cleaned_data["email"]
+        address = throttle.client_address(self.request)
+        if throttle.is_locked(key, address):
+            return HttpResponseRedirect(self.get_success_url())
+        throttle.record_failure(key, address)
+        return super().form_valid(form)

@@ -114,3 +114,13 @@ def test_a_new_member_gets_a_link_to_choose_a_password(
     assert user.check_password("Havnebadet-2026!")
     reused = client.get("/" + path, follow=True)
     assert "Linket virker ikke længere" in reused.content.decode()
+
+
+def test_forgotten_password_requests_are_throttled(member, client, settings):
+    settings.KANAL_LOGIN_MAX_FAILURES = 2
+    editor = member(Role.EDITOR)
+    for _ in range(4):
+        response = client.post("/konto/glemt/", {"email": editor.user.email})
+        assert response.status_code == 302
+    assert len(mail.outbox) == 2
+    assert "Ny adgangskode til Kanal" in mail.outbox[0].subject
