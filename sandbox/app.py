@@ -40,6 +40,9 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             mounts.append(Mount(f"/{slug}", routes=module.routes(ctx)))
 
     async def index(request: Request) -> HTMLResponse:
+        pages = control.optional_module("sandbox.pages")
+        if pages is not None and hasattr(pages, "render_index"):
+            return HTMLResponse(pages.render_index(ctx, request))
         rows = []
         for slug in NETWORKS:
             name = DISPLAY_NAMES.get(slug, slug)

@@ -18,11 +18,17 @@ import secrets
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 NETWORK = "facebook"
@@ -289,6 +295,16 @@ def on_citizen_item(ctx, item) -> None:
             "comment_id": item.item_id, "created_time": epoch,
             "item": "comment", "parent_id": item.parent_id, "verb": "add",
         }}
+    elif item.kind == "message":
+        millis = int(item.created_at.timestamp() * 1000)
+        ctx.webhooks.send(NETWORK, {"object": "page", "entry": [{
+            "id": item.account_id, "time": millis, "messaging": [{
+                "sender": {"id": item.author_id},
+                "recipient": {"id": item.account_id}, "timestamp": millis,
+                "message": {"mid": f"m_{item.item_id}", "text": item.text},
+            }],
+        }]})
+        return
     elif item.kind == "mention":
         change = {"field": "mention", "value": {
             "post_id": item.item_id, "sender_id": item.author_id,
@@ -300,6 +316,47 @@ def on_citizen_item(ctx, item) -> None:
     ctx.webhooks.send(NETWORK, {"object": "page", "entry": [
         {"id": item.account_id, "time": epoch, "changes": [change]}
     ]})
+
+
+GENERIC_TO_GRAPH = {
+    "views": ("post_media_view", "page_media_view"),
+    "reach": ("post_total_media_view_unique", "page_total_media_view_unique"),
+    "likes": ("post_reactions_like_total", "page_post_engagements"),
+    "clicks": ("post_clicks", "page_post_engagements"),
+    "shares": ("shares", "page_post_engagements"),
+}
+
+
+def citizen_metrics(ctx, post, deltas: dict) -> None:
+    """Citizens' growth, under Graph's own metric names (post and page)."""
+    for generic, (post_name, page_name) in GENERIC_TO_GRAPH.items():
+        delta = int(deltas.get(generic) or 0)
+        if delta:
+            ctx.store.add_metric(NETWORK, post.item_id, post_name, delta)
+            ctx.store.add_metric(NETWORK, post.account_id, page_name, delta)
+
+
+def page_post(ctx, item) -> dict:
+    """What the citizen page shows: the text, the attached photos, the link."""
+    media = []
+    for photo_id in item.data.get("attached_media") or []:
+        photo = ctx.store.get_item(NETWORK, photo_id)
+        if photo is not None:
+            media.append({"url": photo_url(ctx, photo),
+                          "alt": photo.data.get("alt_text_custom", "")})
+    return {"text": item.text, "media": media, "link": item.data.get("link", "")}
+
+
+def media_dir(ctx) -> Path | None:
+    if ctx.config.db_path == ":memory:":
+        return None
+    return Path(ctx.config.db_path).parent / "sandbox-media" / NETWORK
+
+
+def photo_url(ctx, photo) -> str:
+    if photo.data.get("stored"):
+        return ctx.public_url(f"/facebook/media/{photo.item_id}")
+    return photo.data.get("url") or ctx.public_url("/_sandbox/media/landscape.jpg")
 
 
 # --------------------------------------------------------------------------
@@ -552,6 +609,11 @@ def routes(ctx) -> list[Route]:
                   "url": str(params.get("url", "")),
                   "alt_text_custom": str(params.get("alt_text_custom", ""))},
         )
+        folder = media_dir(ctx)
+        if content and folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / photo.item_id).write_bytes(content)
+            photo = store.update_item(NETWORK, photo.item_id, data={"stored": True})
         body = {"id": photo.item_id}
         if published:
             account = store.get_account(NETWORK, page_id)
@@ -780,6 +842,8 @@ def routes(ctx) -> list[Route]:
             return answer(comment_json(item, fields), owner)
         full = {"id": item.item_id, "name": item.text,
                 "alt_text_custom": item.data.get("alt_text_custom", ""),
+                "picture": photo_url(ctx, item),
+                "images": [{"source": photo_url(ctx, item)}],
                 "created_time": graph_time(item.created_at),
                 "published": item.data.get("published", False)}
         return answer(pick(full, fields), owner)
@@ -911,7 +975,17 @@ def routes(ctx) -> list[Route]:
         raise GraphError(2500, f"Unknown path components: /{name}",
                          kind="OAuthException")
 
+    async def photo_file(request: Request) -> Response:
+        photo_id = str(request.path_params["photo_id"])
+        photo = store.get_item(NETWORK, photo_id, include_deleted=False)
+        folder = media_dir(ctx)
+        if photo is None or folder is None or not photo.data.get("stored"):
+            return Response(status_code=404)
+        return FileResponse(folder / photo.item_id,
+                            media_type=photo.data.get("mime") or "image/jpeg")
+
     return [
+        Route("/media/{photo_id:int}", photo_file),
         Route(f"/{version}/dialog/oauth", dialog),
         Route("/dialog/oauth", dialog),
         Route(f"/{version}/oauth/access_token", handler(access_token),
