@@ -35,6 +35,8 @@ from datetime import datetime
 logger = logging.getLogger("sandbox.citizens")
 
 DEFAULT_ACTIONS = 8
+# On a schedule (``--citizens-every``), a tick covers just its interval.
+ACTIONS_PER_HOUR = 60
 DEFAULT_HASHTAGS = ("voreskbh", "kulturnat", "klimakbh", "sommerikbh", "kbhbibliotek")
 # Networks whose API can search or list others' posts by hashtag or keyword.
 HASHTAG_NETWORKS = frozenset({"x", "mastodon", "bluesky", "instagram", "threads"})
@@ -276,12 +278,23 @@ def targets(ctx, networks) -> dict[str, list]:
 # -- the tick -------------------------------------------------------------------
 
 
-def tick(ctx, *, seed: int | None = None, actions: int = DEFAULT_ACTIONS,
+def tick(ctx, *, seed: int | None = None, actions: int | None = None,
          networks: list[str] | None = None, grow: bool = True,
          hashtag_posts: bool = True, hashtags: list[str] | None = None,
-         hours: float = 1.0, webhooks: bool = True, **_ignored) -> dict:
-    """One round of citizen activity; returns what was created and grown."""
+         hours: float | None = None, webhooks: bool = True, **_ignored) -> dict:
+    """One round of citizen activity; returns what was created and grown.
+
+    Without ``actions``/``hours``: on a scheduled sandbox the tick covers its
+    interval (about one citizen item a minute, growth for that long);
+    otherwise ``DEFAULT_ACTIONS`` items and one hour of growth.
+    """
     rng = random.Random(seed) if seed is not None else ctx.rng
+    every = float(getattr(ctx.config, "citizens_every", 0) or 0)
+    if hours is None:
+        hours = every / 3600 if every > 0 else 1.0
+    if actions is None:
+        actions = (stochastic_round(rng, ACTIONS_PER_HOUR * hours) if every > 0
+                   else DEFAULT_ACTIONS)
     mounted = [n for n in (networks or sorted(ctx.networks)) if n in ctx.networks]
     campaign_tags = list(hashtags or ctx.store.kv_get("_sandbox", "campaign_hashtags")
                          or DEFAULT_HASHTAGS)
@@ -410,6 +423,12 @@ ACTIONS = {
 # -- numbers --------------------------------------------------------------------
 
 
+def stochastic_round(rng: random.Random, value: float) -> int:
+    """``value`` rounded down or up at random, so small rates still add up."""
+    whole = math.floor(value)
+    return whole + (1 if rng.random() < value - whole else 0)
+
+
 def post_growth(rng: random.Random, followers: int, age: float,
                 hours: float) -> dict[str, int]:
     """Deltas for one post over ``hours``: views ≫ likes, decaying with age.
@@ -439,8 +458,8 @@ def grow_everything(ctx, rng: random.Random, networks, *, hours: float) -> dict:
         module = ctx.networks.get(network)
         hook = getattr(module, "citizen_metrics", None)
         for account in store.list_accounts(network):
-            new = int(account.followers * rng.uniform(0.0001, 0.0006) * hours)
-            new += rng.randint(0, 3)
+            expected = (account.followers * rng.uniform(1e-5, 5e-5) + 0.2) * hours
+            new = stochastic_round(rng, expected)
             if new:
                 store.add_followers(network, account.account_id, new)
                 followers[network] = followers.get(network, 0) + new

@@ -237,3 +237,14 @@ def test_citizens_work_with_every_installed_emulator(tmp_path):
 
 def own_posts_exist(ctx, network, account_id):
     return bool(citizens.own_posts(ctx, network, account_id))
+
+
+def test_scheduled_ticks_cover_only_their_interval(tmp_path):
+    ctx = make_ctx(tmp_path)
+    ctx.config.citizens_every = 60
+    before = ctx.store.get_account("linkedin", "1000001").followers
+    created = [citizens.tick(ctx)["created"] for _ in range(120)]
+    after = ctx.store.get_account("linkedin", "1000001").followers
+    assert 80 <= sum(created) <= 160
+    assert max(created) <= 4
+    assert 0 < after - before < 15
