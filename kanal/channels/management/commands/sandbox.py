@@ -16,10 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=default.port or 8765)
         var_dir = getattr(settings, "VAR_DIR", settings.BASE_DIR / "var")
         parser.add_argument("--db", default=str(var_dir / "sandbox.sqlite3"))
-        parser.add_argument("--webhook-url", default=None,
-                            help="Hvor signerede webhooks sendes hen; må "
-                                 "indeholde {network}.")
-        parser.add_argument("--app-secret", default=None)
+        parser.add_argument(
+            "--webhook-url",
+            default=getattr(settings, "KANAL_SANDBOX_WEBHOOK_URL", None),
+            help="Hvor signerede webhooks sendes hen; må indeholde {network}.")
+        parser.add_argument(
+            "--app-secret",
+            default=getattr(settings, "KANAL_SANDBOX_APP_SECRET", None))
         parser.add_argument("--latency-ms", type=int, default=0)
         parser.add_argument("--citizens-every", type=float, default=0.0,
                             help="Sekunder mellem simulerede borgeres aktivitet.")
