@@ -7,7 +7,9 @@ clock have passed, then ``FINISHED``; ``EXPIRED`` 24 h after creation;
 ``FINISHED`` one (an unfinished one is ``9007/2207027``, an expired one
 ``-2/2207020``, a published one an error) inside the rolling 24 h quota
 (``quota_total`` in the account's ``extra``, default 100; over it ``9/2207042``).
-``image_url`` is fetched only when it points to loopback (JPEG only, 8 MB,
+An ``invalid_media`` fault with ``params: {"phase": "processing"}`` lets the
+container be made and then end in ``ERROR``. ``image_url`` is fetched only
+when it points to loopback (JPEG only, 8 MB,
 aspect 4:5–1.91:1); any other URL is accepted unseen, since the sandbox never
 reaches the internet.
 
@@ -297,7 +299,8 @@ class GraphApi:
         token = self.authenticate(request, params) if authenticate else None
         account = account_id or getattr(token, "account_id", "")
         fault = await self.ctx.fault(self.network, operation, account)
-        if fault is not None and fault.kind != "timeout_after_create":
+        if fault is not None and fault.kind != "timeout_after_create" \
+                and not processing_fault(fault):
             raise Fail(self.render_fault(fault, account))
         return Call(request, params, token, fault)
 
@@ -422,6 +425,17 @@ class GraphApi:
         issued = token.extra.get("issued_at") if token.extra else None
         moment = datetime.fromisoformat(issued) if issued else token.created_at
         return self.ctx.now() - moment
+
+
+def processing_fault(fault) -> bool:
+    """``invalid_media`` with ``params.phase == "processing"``: the container is
+    accepted, then ends in ``ERROR`` (as when Meta cannot process the file)."""
+    return fault.kind == "invalid_media" and \
+        (fault.params or {}).get("phase") == "processing"
+
+
+PROCESSING_ERROR = ("The media could not be processed: media download has failed "
+                    "(2207052)")
 
 
 def handler(fn: Callable[[Request], Awaitable]) -> Callable[[Request], Awaitable]:
@@ -842,6 +856,8 @@ def routes(ctx) -> list[Route]:
         else:
             raise fail(400, 100, f"Invalid media_type {media_type}")
         data["ready_at"] = (ctx.now() + timedelta(seconds=delay)).isoformat()
+        if call.fault is not None and processing_fault(call.fault):
+            data["error"] = PROCESSING_ERROR
         item = store.add_item(NETWORK, account_id, new_id(ctx, "container"),
                               "container", text=caption, author_id=account_id,
                               author_name=account.handle, data=data)
@@ -1274,3 +1290,101 @@ def routes(ctx) -> list[Route]:
         Route(v + "/{node_id}", node, methods=["GET", "POST", "DELETE"]),
         Route("/{rest:path}", unknown, methods=["GET", "POST", "DELETE"]),
     ]
+
+
+# -- demo data ------------------------------------------------------------------
+
+DEMO_POSTS = [
+    {
+        "caption": "Havnebadet på Islands Brygge er åbent igen 🌊 Tjek "
+                   "vandkvaliteten, før du hopper i: kk.dk/badevand "
+                   "#voreskbh #sommerikbh",
+        "days_ago": 2, "image": "square.jpg",
+        "alt": "Badegæster på trapperne ved Islands Brygge Havnebad i solskin",
+        "metrics": {"views": 4210, "reach": 3180, "likes": 312, "saves": 41,
+                    "shares": 23},
+        "comments": [
+            ("Mette Holm", "Hvornår lukker badet om aftenen?",
+             "Badet er åbent til kl. 19 på hverdage og kl. 20 i weekenden."),
+            ("Jonas Berg", "Verdens bedste by om sommeren 😍", ""),
+        ],
+    },
+    {
+        "caption": "Kulturnatten 2026: over 250 arrangementer i hele byen, fra "
+                   "biblioteker til badeanstalter. Programmet finder du via "
+                   "linket i profilen #kulturnat #voreskbh",
+        "days_ago": 5, "image": "landscape.jpg",
+        "alt": "Rådhuspladsen om aftenen med lys og mange mennesker",
+        "metrics": {"views": 6830, "reach": 5120, "likes": 488, "saves": 97,
+                    "shares": 61},
+        "comments": [
+            ("Sofie Lund", "Er der noget for børn på Hovedbiblioteket?",
+             "Ja! Der er højtlæsning og værksted fra kl. 17."),
+        ],
+    },
+    {
+        "caption": "Tak for jeres input til høringen om nye cykelstier på "
+                   "Nørrebro 🚲 Anlægsarbejdet begynder i foråret. #voreskbh",
+        "days_ago": 9, "image": "portrait.jpg",
+        "alt": "Cyklister på Nørrebrogade en morgen",
+        "metrics": {"views": 2950, "reach": 2400, "likes": 190, "saves": 12,
+                    "shares": 9},
+        "comments": [("Ali Karimi", "Endelig! Kommer der også cykelparkering?",
+                      "")],
+    },
+]
+DEMO_PUBLIC_POSTS = [
+    ("Ida Sørensen", "Morgensvømning i havnen før arbejde #voreskbh", 3),
+    ("Peter Vang", "Fantastisk aften til kulturnatten #kulturnat #voreskbh", 20),
+]
+
+
+def seed(ctx) -> None:
+    """Posts, comments and public hashtag posts for the demo account."""
+    from ..seed import demo_account
+
+    store = ctx.store
+    demo = demo_account(NETWORK)
+    account_id, handle = demo["account_id"], demo["handle"]
+    now = ctx.now()
+    for post in DEMO_POSTS:
+        at = now - timedelta(days=post["days_ago"])
+        url = ctx.public_url(f"/_sandbox/media/{post['image']}")
+        media = store.add_item(
+            NETWORK, account_id, new_id(ctx, "post"), "post",
+            text=post["caption"], author_id=account_id, author_name=handle,
+            created_at=at,
+            data={"media_type": "IMAGE", "media_product_type": "FEED",
+                  "media_url": url, "alt_text": post["alt"], "children": []},
+        )
+        for name, value in post["metrics"].items():
+            store.set_metric(NETWORK, media.item_id, name, value)
+        for minutes, (author, text, answer) in enumerate(post["comments"], 1):
+            comment = store.add_item(
+                NETWORK, account_id, new_id(ctx, "comment"), "comment",
+                text=text, parent_id=media.item_id, root_id=media.item_id,
+                author_id=f"citizen-{username_of(author)}", author_name=author,
+                created_at=at + timedelta(minutes=17 * minutes),
+                data={"username": username_of(author)},
+            )
+            if answer:
+                store.add_item(
+                    NETWORK, account_id, new_id(ctx, "reply"), "reply",
+                    text=answer, parent_id=comment.item_id,
+                    root_id=media.item_id, author_id=account_id,
+                    author_name=handle,
+                    created_at=at + timedelta(minutes=17 * minutes + 40),
+                    data={"username": handle},
+                )
+    for author, text, hours_ago in DEMO_PUBLIC_POSTS:
+        user = username_of(author)
+        store.add_item(NETWORK, f"citizen-{user}", new_id(ctx, "post"), "post",
+                       text=text, author_id=f"citizen-{user}", author_name=author,
+                       created_at=now - timedelta(hours=hours_ago),
+                       data={"username": user, "media_type": "IMAGE"})
+    store.add_item(NETWORK, account_id, new_id(ctx, "mention"), "mention",
+                   text="Tak til @kobenhavnskommune for de nye bænke i "
+                   "Fælledparken 🌳", author_id="citizen-lars.moeller",
+                   author_name="Lars Møller",
+                   created_at=now - timedelta(days=1),
+                   data={"username": "lars.moeller"})

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .instagram import (
+    PROCESSING_ERROR,
     Call,
     GraphApi,
     account_setting,
@@ -40,6 +41,7 @@ from .instagram import (
     graph_time,
     handler,
     parse_fields,
+    processing_fault,
     quota_used,
     select,
     token_routes,
@@ -333,6 +335,8 @@ def routes(ctx) -> list[Route]:
         if not carousel_item:
             check_text(text, link)
         data["ready_at"] = (ctx.now() + timedelta(seconds=delay)).isoformat()
+        if call.fault is not None and processing_fault(call.fault):
+            data["error"] = PROCESSING_ERROR
         item = store.add_item(NETWORK, account_id, new_id(ctx, "container"),
                               "container", text=text, author_id=account_id,
                               author_name=account.handle, data=data)
@@ -668,3 +672,62 @@ def routes(ctx) -> list[Route]:
         Route(v + "/{node_id}", node, methods=["GET", "POST", "DELETE"]),
         Route("/{rest:path}", unknown, methods=["GET", "POST", "DELETE"]),
     ]
+
+
+# -- demo data ------------------------------------------------------------------
+
+DEMO_POSTS = [
+    ("Vandkvaliteten er god i alle havnebade i dag 🌊 Se status for dit bad på "
+     "kk.dk/badevand", 1, {"views": 1830, "likes": 96, "reposts": 14,
+                           "quotes": 2, "shares": 8},
+     [("Mette Holm", "Også ved Sandkaj?", "Ja, også ved Sandkaj.")]),
+    ("Kulturnatten er i aften. Hvad glæder du dig mest til? #kulturnat", 5,
+     {"views": 2410, "likes": 133, "reposts": 21, "quotes": 6, "shares": 11},
+     [("Jonas Berg", "Rundvisning på Rådhuset!", ""),
+      ("Sofie Lund", "Værkstedet på Hovedbiblioteket 📚", "")]),
+]
+
+
+def seed(ctx) -> None:
+    """Posts, replies, a mention and public posts for the demo account."""
+    from ..seed import demo_account
+
+    store = ctx.store
+    demo = demo_account(NETWORK)
+    account_id, handle = demo["account_id"], demo["handle"]
+    now = ctx.now()
+    for text, days_ago, metrics, replies in DEMO_POSTS:
+        at = now - timedelta(days=days_ago)
+        post = store.add_item(NETWORK, account_id, new_id(ctx, "post"), "post",
+                              text=text, author_id=account_id, author_name=handle,
+                              created_at=at, data={"media_type": "TEXT",
+                                                   "username": handle})
+        for name, value in metrics.items():
+            store.set_metric(NETWORK, post.item_id, name, value)
+        for minutes, (author, reply_text, answer) in enumerate(replies, 1):
+            user = username_of(author)
+            comment = store.add_item(
+                NETWORK, account_id, new_id(ctx, "comment"), "comment",
+                text=reply_text, parent_id=post.item_id, root_id=post.item_id,
+                author_id=f"citizen-{user}", author_name=author,
+                created_at=at + timedelta(minutes=11 * minutes),
+                data={"username": user, "media_type": "TEXT"},
+            )
+            if answer:
+                store.add_item(
+                    NETWORK, account_id, new_id(ctx, "reply"), "reply",
+                    text=answer, parent_id=comment.item_id, root_id=post.item_id,
+                    author_id=account_id, author_name=handle,
+                    created_at=at + timedelta(minutes=11 * minutes + 30),
+                    data={"username": handle, "media_type": "TEXT"},
+                )
+    store.add_item(NETWORK, "citizen-ida.soerensen", new_id(ctx, "post"), "post",
+                   text="Aftensol over Sydhavnen #voreskbh",
+                   author_id="citizen-ida.soerensen", author_name="Ida Sørensen",
+                   created_at=now - timedelta(hours=4),
+                   data={"username": "ida.soerensen", "media_type": "TEXT"})
+    store.add_item(NETWORK, account_id, new_id(ctx, "mention"), "mention",
+                   text="@kobenhavnskommune hvornår åbner Kulturhuset igen?",
+                   author_id="citizen-ali.karimi", author_name="Ali Karimi",
+                   created_at=now - timedelta(hours=20),
+                   data={"username": "ali.karimi"})

@@ -309,3 +309,20 @@ def test_comment_webhook_is_signed_with_the_app_secret(
     assert change["value"]["id"] == made["item_id"]
     assert change["value"]["media"]["id"] == media.remote_id
     assert json.loads(hook["raw"])["object"] == "instagram"
+
+
+@pytest.mark.sandbox
+def test_demo_account_has_posts_comments_and_public_hashtag_posts(sandbox):
+    from sandbox.seed import demo_account
+
+    demo = demo_account("instagram")
+    adapter = InstagramAdapter(Connection(
+        network="instagram", base_url=sandbox.base_url("instagram", "/v25.0"),
+        account_id=demo["account_id"], handle=demo["handle"],
+        credentials={"access_token": "sandbox-instagram-token-kk"}))
+    texts = [i.text for i in adapter.fetch_inbox().items]
+    assert "Hvornår lukker badet om aftenen?" in texts
+    assert not any(t.startswith("Badet er åbent til kl. 19") for t in texts)
+    found = adapter.search_hashtag("voreskbh")
+    assert "Morgensvømning i havnen før arbejde #voreskbh" in [
+        p.text for p in found.posts]

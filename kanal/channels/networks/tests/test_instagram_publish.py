@@ -279,3 +279,31 @@ def test_reconnect_needed_when_token_expired_in_the_sandbox(sandbox, account):
         adapter.publish(post(sandbox), idempotency_key="k")
     assert caught.value.network_code == "190/463"
 
+
+
+def test_container_that_fails_processing_is_rejected_in_danish(sandbox, account):
+    adapter = connect(sandbox, account)
+    state = {}
+    sandbox.fault("instagram", "invalid_media", operation="media",
+                  account=account.account_id, params={"phase": "processing"})
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(post(sandbox, "Defekt billede"), idempotency_key="k",
+                        on_checkpoint=state.update)
+    assert "kunne ikke behandle mediet" in caught.value.message
+    assert "2207052" in caught.value.network_message
+    assert caught.value.network_code == "ERROR"
+    assert sandbox.published("instagram", account.account_id) == []
+    # A retry from the checkpoint makes a fresh container instead.
+    result = adapter.publish(post(sandbox, "Defekt billede"), idempotency_key="k",
+                             checkpoint=dict(state))
+    assert len(containers(sandbox, account)) == 2
+    assert sandbox.item("instagram", result.remote_id)["kind"] == "post"
+
+
+def test_checkpoint_naming_an_unknown_container_starts_over(sandbox, account):
+    adapter = connect(sandbox, account)
+    result = adapter.publish(post(sandbox), idempotency_key="k",
+                             checkpoint={"container_id": "17999999999999999"})
+    assert len(containers(sandbox, account)) == 1
+    assert [r["item_id"] for r in sandbox.published(
+        "instagram", account.account_id)] == [result.remote_id]

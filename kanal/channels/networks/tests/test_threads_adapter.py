@@ -159,12 +159,13 @@ def test_metrics(sandbox, adapter, account):
 
 
 def test_keyword_search_by_tag(sandbox, adapter):
-    sandbox.citizen("threads", "Aftensol #VoresKbh", kind="post",
+    tag = f"Kbh{uuid.uuid4().hex[:6]}"
+    sandbox.citizen("threads", f"Aftensol #{tag}", kind="post",
                     account="citizen-9", author_name="Ida")
-    sandbox.citizen("threads", "voreskbh uden hashtag", kind="post",
+    sandbox.citizen("threads", f"{tag} uden hashtag", kind="post",
                     account="citizen-9", author_name="Ida")
-    page = adapter.search_hashtag("voreskbh")
-    assert [p.text for p in page.posts] == ["Aftensol #VoresKbh"]
+    page = adapter.search_hashtag(tag.lower())
+    assert [p.text for p in page.posts] == [f"Aftensol #{tag}"]
     assert page.posts[0].author_name == "ida"
 
 
@@ -215,3 +216,17 @@ def test_reply_webhook_is_signed(sandbox, adapter, webhook_receiver):
     assert hook["json"]["values"]["field"] == "replies"
     assert hook["json"]["values"]["value"]["id"] == made["item_id"]
     assert hook["json"]["values"]["value"]["root_post"]["id"] == post.remote_id
+
+
+def test_demo_account_has_replies_and_a_mention(sandbox):
+    from sandbox.seed import demo_account
+
+    demo = demo_account("threads")
+    adapter = ThreadsAdapter(Connection(
+        network="threads", base_url=sandbox.base_url("threads", "/v1.0"),
+        account_id=demo["account_id"], handle=demo["handle"],
+        credentials={"access_token": "sandbox-threads-token-kk"}))
+    kinds = {i.text: i.kind for i in adapter.fetch_inbox().items}
+    assert kinds["Også ved Sandkaj?"] == "comment"
+    assert kinds["@kobenhavnskommune hvornår åbner Kulturhuset igen?"] == "mention"
+    assert "Ja, også ved Sandkaj." not in kinds
