@@ -231,3 +231,46 @@ def test_token_issued_at_prefers_stored_value_then_derives_from_expiry():
     expires = NOW + timedelta(days=59)
     assert graph.token_issued_at({}, expires) == NOW - timedelta(days=1)
     assert graph.token_issued_at({}, None) is None
+
+
+def test_parse_time_reads_graph_and_iso_formats():
+    expected = datetime(2026, 11, 28, 10, 0, 5, tzinfo=UTC)
+    assert graph.parse_time("2026-11-28T10:00:05+0000") == expected
+    assert graph.parse_time("2026-11-28T11:00:05+01:00") == expected
+    assert graph.parse_time("2026-11-28T10:00:05Z") == expected
+    assert graph.parse_time("") is None
+    assert graph.parse_time("i går") is None
+
+
+def test_metric_value_reads_total_value_single_value_and_series():
+    assert graph.metric_value({"total_value": {"value": 7}}) == 7
+    assert graph.metric_value({"values": [{"value": 3}]}) == 3
+    assert graph.metric_value({"values": [{"value": 3}, {"value": 4}]}) == 7
+    assert graph.metric_value({"values": []}) is None
+    assert graph.metric_value({}) is None
+
+
+def _item(remote_id, second, author="borger"):
+    from kanal.channels.networks.base import InboxItem
+
+    return InboxItem(remote_id=remote_id, kind="comment", author_id=author,
+                     author_name=author, text=remote_id,
+                     created_at=NOW + timedelta(seconds=second))
+
+
+def test_inbox_cursor_keeps_items_that_share_the_last_second():
+    first = graph.inbox_page([_item("a", 0), _item("b", 1)], None)
+    assert [i.remote_id for i in first.items] == ["a", "b"]
+    # "c" arrives in the same second as "b": it must not be lost.
+    second = graph.inbox_page([_item("a", 0), _item("b", 1), _item("c", 1)],
+                              first.cursor)
+    assert [i.remote_id for i in second.items] == ["c"]
+    third = graph.inbox_page([_item("b", 1), _item("c", 1)], second.cursor)
+    assert third.items == ()
+    assert third.cursor == second.cursor
+
+
+def test_inbox_page_leaves_out_the_account_itself():
+    page = graph.inbox_page([_item("a", 0, "kommunen"), _item("b", 1)], None,
+                            own_handle="kommunen")
+    assert [i.remote_id for i in page.items] == ["b"]

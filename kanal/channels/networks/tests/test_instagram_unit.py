@@ -1,0 +1,70 @@
+"""Instagram adapter details that the emulator does not reach (respx)."""
+
+import httpx
+import pytest
+import respx
+
+from kanal.channels.networks.base import Connection
+from kanal.channels.networks.errors import TransientError
+from kanal.channels.networks.instagram import InstagramAdapter
+
+BASE = "https://graph.example/v25.0"
+
+
+def adapter():
+    return InstagramAdapter(Connection(
+        network="instagram", base_url=BASE, account_id="178",
+        credentials={"access_token": "tok"}))
+
+
+@respx.mock(base_url=BASE)
+def test_empty_insights_give_no_metric_rather_than_zero(respx_mock):
+    respx_mock.get("/178").respond(json={"followers_count": 10, "id": "178"})
+    respx_mock.get("/178/insights").respond(json={"data": []})
+    respx_mock.get("/55/insights").respond(json={"data": []})
+    snapshot = adapter().fetch_metrics(("55",))
+    assert [m.name for m in snapshot.account] == ["followers_count"]
+    assert snapshot.posts == {"55": ()}
+
+
+@respx.mock(base_url=BASE)
+def test_token_goes_in_the_query_not_in_a_header(respx_mock):
+    route = respx_mock.get("/178").respond(json={"id": "178", "username": "kk"})
+    adapter().verify()
+    request = route.calls.last.request
+    assert request.url.params["access_token"] == "tok"
+    assert "authorization" not in request.headers
+
+
+@respx.mock(base_url=BASE)
+def test_answer_that_is_not_json_is_transient(respx_mock):
+    respx_mock.get("/178").respond(200, text="<html>")
+    with pytest.raises(TransientError):
+        adapter().verify()
+
+
+@respx.mock(base_url=BASE)
+def test_metrics_ask_only_for_current_metric_names(respx_mock):
+    respx_mock.get("/178").respond(json={"followers_count": 1})
+    account = respx_mock.get("/178/insights").respond(json={"data": []})
+    media = respx_mock.get("/9/insights").respond(json={"data": [
+        {"name": "views", "period": "lifetime", "values": [{"value": 5}]}]})
+    snapshot = adapter().fetch_metrics(("9",))
+    asked = media.calls.last.request.url.params["metric"].split(",")
+    assert asked == ["views", "reach", "likes", "comments", "saved", "shares",
+                     "total_interactions"]
+    assert account.calls.last.request.url.params["metric_type"] == "total_value"
+    assert [(m.name, m.value, m.kind) for m in snapshot.posts["9"]] == [
+        ("views", 5, "views")]
+
+
+@respx.mock(base_url=BASE)
+def test_rate_limit_headers_reach_the_error(respx_mock):
+    respx_mock.get("/178").mock(return_value=httpx.Response(
+        400, headers={"X-Business-Use-Case-Usage":
+                      '{"178":[{"type":"instagram","call_count":100,'
+                      '"estimated_time_to_regain_access":3}]}'},
+        json={"error": {"code": 80002, "message": "too many calls"}}))
+    with pytest.raises(TransientError) as caught:
+        adapter().verify()
+    assert caught.value.retry_after == 180
