@@ -657,7 +657,9 @@ def _schedule(post: Post, *, actor, queue_as="actor") -> None:
     variants = list(
         post.variants.select_related("channel", "approved_revision", "current_revision")
     )
-    if any(v.approved_revision_id != v.current_revision_id for v in variants):
+    if any(
+        not _same_content(v.approved_revision, v.current_revision) for v in variants
+    ):
         raise PlanningError(
             "Opslaget er ændret siden godkendelsen og skal godkendes igen."
         )
@@ -689,6 +691,15 @@ def _schedule(post: Post, *, actor, queue_as="actor") -> None:
             media=[{k: v for k, v in m.items() if k != "id"} for m in revision.media],
             first_comment=revision.first_comment,
         )
+
+
+CONTENT_FIELDS = ("text", "link", "hashtags", "media", "first_comment")
+
+
+def _same_content(a: VariantRevision | None, b: VariantRevision | None) -> bool:
+    if a is None or b is None:
+        return False
+    return all(getattr(a, f) == getattr(b, f) for f in CONTENT_FIELDS)
 
 
 def _publishing(name: str):
@@ -757,11 +768,9 @@ def reschedule_post(
     for variant, new_time in moves.items():
         variant.planned_at = new_time
         variant.save(update_fields=["planned_at"])
+        # A new revision records the move; the approval of the content (and
+        # the publications queued from it) stands, since only the time changed.
         _save_revision(variant, actor)
-        # A pure time change keeps the approval: approve the new revision too.
-        if post.status in {PostStatus.APPROVED, PostStatus.SCHEDULED}:
-            variant.approved_revision_id = variant.current_revision_id
-            variant.save(update_fields=["approved_revision"])
     if post.status == PostStatus.SCHEDULED:
         _refuse_invalid(post, "flyttes")
     if moves:

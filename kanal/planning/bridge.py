@@ -89,3 +89,13 @@ def publication_changed(*, post_id: int) -> None:
             target=post,
             changes={"status": [old, new_status]},
         )
+
+
+def approval_stands(*, post_id: int, revision_id: int) -> bool:
+    """Checked by publishing at send time: is this revision still the approved
+    one of a scheduled post?"""
+    return Variant.objects.filter(
+        post_id=post_id,
+        approved_revision_id=revision_id,
+        post__status=PostStatus.SCHEDULED,
+    ).exists()

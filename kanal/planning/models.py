@@ -142,7 +142,20 @@ class MediaAsset(models.Model):
 
     def snapshot(self) -> dict:
         """The frozen description a revision and a publication carry."""
+        expires = None
+        if self.rights_expire_on is not None:
+            from datetime import datetime, time, timedelta
+            from zoneinfo import ZoneInfo
+
+            # Rights run to the end of the day named, Copenhagen time.
+            end = datetime.combine(
+                self.rights_expire_on + timedelta(days=1),
+                time(0),
+                tzinfo=ZoneInfo("Europe/Copenhagen"),
+            )
+            expires = end.isoformat()
         return {
+            "rights_expire_at": expires,
             "id": self.pk,
             "path": self.file.name,
             "mime_type": self.mime_type,

@@ -261,7 +261,8 @@ def test_reschedule_moves_every_variant_keeping_clock_time(desk, soon):
     for variant in post.variants.all():
         local = timezone.localtime(variant.planned_at)
         assert (local.date(), local.hour, local.minute) == (new_day, 10, 0)
-        assert variant.approved_revision_id == variant.current_revision_id
+        assert variant.current_revision.number == 2
+        assert variant.approved_revision.number == 1
     assert post.status == PostStatus.SCHEDULED
     assert AuditEntry.objects.filter(event="planning.post.rescheduled").exists()
 
