@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import CadencePeriod, Channel, Network, Purpose
 
 HASHTAG = re.compile(r"^#[\w\u00C0-\u024F]{1,100}$")
+API_SETTING_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 class ChannelForm(forms.Form):
@@ -28,6 +29,40 @@ class ChannelForm(forms.Form):
         assume_scheme="https",
         help_text=_("Netværkets API, eller øvebanens adresse for træning."),
     )
+
+    api_settings = forms.CharField(
+        label=_("API-indstillinger"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Valgfrit, én pr. linje som navn=værdi, fx linkedin_version=202607 "
+            "eller graph_version=v25.0."
+        ),
+    )
+
+    def clean_api_settings(self):
+        settings = {}
+        for number, line in enumerate(
+            self.cleaned_data["api_settings"].splitlines(), start=1
+        ):
+            line = line.strip()
+            if not line:
+                continue
+            name, sep, value = line.partition("=")
+            name, value = name.strip(), value.strip()
+            if not sep or not API_SETTING_NAME.match(name) or len(value) > 300:
+                raise forms.ValidationError(
+                    _(
+                        "Linje %(n)s skal have formen navn=værdi (navn med små "
+                        "bogstaver, tal og _; værdi højst 300 tegn)."
+                    )
+                    % {"n": number}
+                )
+            settings[name] = value
+        if len(settings) > 20:
+            raise forms.ValidationError(_("Højst 20 API-indstillinger."))
+        return settings
 
     def __init__(self, *args, organisation, channel: Channel | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -58,6 +58,7 @@ def channel_create_view(request):
             remote_id=data["remote_id"],
             owner_administration=data["owner_administration"],
             base_url=data["base_url"],
+            api_settings=data["api_settings"],
             strategy=strategy_form.cleaned_data,
         )
         messages.success(
@@ -107,6 +108,9 @@ def channel_edit_view(request, pk):
             "remote_id": channel.remote_id,
             "owner_administration": channel.owner_administration,
             "base_url": channel.base_url,
+            "api_settings": "\n".join(
+                f"{k}={v}" for k, v in sorted(channel.api_settings.items())
+            ),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -119,6 +123,7 @@ def channel_edit_view(request, pk):
             remote_id=data["remote_id"],
             owner_administration=data["owner_administration"],
             base_url=data["base_url"],
+            api_settings=data["api_settings"],
         )
         messages.success(request, _("Kanalen er gemt."))
         return redirect("channel_detail", pk=channel.pk)

@@ -222,3 +222,26 @@ def test_verify_records_followers_and_clears_the_error(member, monkeypatch):
     assert ok
     assert channel.status == ChannelStatus.CONNECTED
     assert channel.follower_count == 43001 and channel.last_error == ""
+
+
+def test_api_settings_are_parsed_and_bad_lines_refused(member, client_for):
+    admin = member(Role.ADMIN)
+    client = client_for(admin)
+    bad = client.post(
+        "/kanaler/ny/",
+        _channel_data(
+            admin, network="linkedin", api_settings="linkedin_version 202607"
+        ),
+    )
+    assert bad.status_code == 400
+    assert "Linje 1 skal have formen navn=værdi" in bad.content.decode()
+    good = client.post(
+        "/kanaler/ny/",
+        _channel_data(
+            admin, network="linkedin", api_settings="linkedin_version=202607\n\n"
+        ),
+    )
+    assert good.status_code == 302
+    channel = Channel.objects.get(network="linkedin")
+    assert channel.api_settings == {"linkedin_version": "202607"}
+    assert channel.connection().settings["linkedin_version"] == "202607"

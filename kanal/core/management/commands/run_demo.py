@@ -36,7 +36,15 @@ class Command(BaseCommand):
             "PYTHONUNBUFFERED": "1",
         }
         commands = {
-            "sandbox": [*manage, "sandbox", "--port", str(sandbox_port)],
+            "sandbox": [
+                *manage,
+                "sandbox",
+                "--port",
+                str(sandbox_port),
+                # Simulated citizens comment and follow about once a minute.
+                "--citizens-every",
+                "60",
+            ],
             "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         }
         if "worker" in get_commands():
