@@ -144,7 +144,7 @@ def test_decompression_bomb_is_rejected(desk, settings):
     bomb = SimpleUploadedFile(
         "bombe.png", _png_header_only(100_000, 100_000), "image/png"
     )
-    with pytest.raises(media.MediaRejected, match="unormalt stort|megapixel"):
+    with pytest.raises(media.MediaRejected, match="unormalt stort"):
         actions.upload_media(actor=desk.editor, upload=bomb)
     assert MediaAsset.objects.count() == 0
     assert _files_on_disk(settings) == []
