@@ -428,6 +428,16 @@ def citizen_item(
     )
 
 
+def page_post(ctx, item) -> dict:
+    """Media and link for the citizen pages (attachments carry ``description``)."""
+    media = [
+        {"url": m.get("url") or "", "alt": m.get("description") or ""}
+        for m in item.data.get("media") or []
+    ]
+    links = URL_RE.findall(item.text or "")
+    return {"media": media, "link": links[-1] if links else ""}
+
+
 # -- routes -------------------------------------------------------------------------
 
 

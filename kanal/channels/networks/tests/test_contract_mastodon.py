@@ -230,3 +230,28 @@ def test_oauth_code_flow_with_pkce_gives_a_working_token(sandbox):
         )
     )
     assert authorised.verify().handle == "kobenhavn"
+
+
+def test_status_url_and_account_page_show_the_image_description(
+    sandbox, adapter, account
+):
+    image = MediaItem(
+        kind="image",
+        mime_type="image/png",
+        data=b"PNG",
+        alt_text="Livredder på tårnet ved Islands Brygge",
+    )
+    text = unique("Badet er åbent")
+    result = adapter.publish(
+        OutgoingPost(text=text, media=(image,)), idempotency_key=uuid.uuid4().hex
+    )
+
+    status_page = httpx.get(result.url)
+    account_page = httpx.get(
+        f"{sandbox.url}/_sandbox/page/mastodon/{account.account_id}"
+    )
+
+    assert status_page.status_code == 200
+    assert "Livredder på tårnet" in status_page.text
+    assert text in account_page.text
+    assert "Livredder på tårnet" in account_page.text
