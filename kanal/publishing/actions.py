@@ -557,8 +557,9 @@ def publish_crisis_message(
 ) -> list[Publication]:
     """Send one message to every chosen channel now, bypassing approval after
     an explicit confirmation; per channel the text is fitted to the network."""
-    from kanal.channels.networks import get_adapter
     from kanal.channels.networks.base import Connection
+
+    from .engine import build_adapter
 
     crisis_policy.check(actor, "publish")
     if not confirmed:
@@ -576,11 +577,15 @@ def publish_crisis_message(
     for channel in channels:
         if channel.organisation_id != organisation.pk:
             raise ValueError("A channel belongs to another organisation.")
-        adapter = get_adapter(
-            Connection(network=channel.network, base_url=channel.base_url,
-                       settings=dict(channel.api_settings))
-        )
-        body = crisis_variant_text(adapter, text, link)
+        try:
+            adapter = build_adapter(
+                Connection(network=channel.network, base_url=channel.base_url,
+                           settings=dict(channel.api_settings))
+            )
+            body = crisis_variant_text(adapter, text, link)
+            can_pin = "pin" in adapter.capabilities().supports
+        except (ImportError, KeyError, NotImplementedError):
+            body, can_pin = (f"{text}\n\n{link}" if link else text), False
         pub = Publication.objects.create(
             organisation=organisation,
             channel=channel,
@@ -589,7 +594,7 @@ def publish_crisis_message(
             late_after=now + conf.late_cutoff(),
             text=body,
             is_crisis=True,
-            pin=pin and "pin" in adapter.capabilities().supports,
+            pin=pin and can_pin,
         )
         publications.append(pub)
     audit.record(

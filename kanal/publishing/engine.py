@@ -165,6 +165,7 @@ def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Jo
             lease_expires_at=now + conf.lease(),
             attempts=F("attempts") + 1,
             first_sent_at=Coalesce(F("first_sent_at"), now),
+            claimed_at=now,
             updated_at=now,
         )
     return [_job(pub, token, now, crises) for pub in chosen]

@@ -126,6 +126,7 @@ class Publication(models.Model):
     needs_reconcile = models.BooleanField(default=False)
     checkpoint = models.JSONField(default=dict, blank=True)
     first_sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     remote_id = models.CharField(max_length=200, blank=True)
     url = models.URLField(_("adresse"), max_length=1000, blank=True)

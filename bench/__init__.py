@@ -1,0 +1,1 @@
+"""Kanal's benchmarks (`make bench` = `python -m bench`)."""
