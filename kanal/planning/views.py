@@ -241,6 +241,7 @@ def post_edit_view(request, pk):
         },
     )
     form.fields["planned_at"].disabled = True
+    form.fields["planned_at"].help_text = _("Tiden sættes pr. kanal nedenfor.")
     variant_forms = _variant_forms(post, variants, data, media_qs)
     stale = False
     if request.method == "POST":

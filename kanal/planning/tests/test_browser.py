@@ -1,0 +1,151 @@
+"""The issue's "done when", end to end in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from kanal.planning.models import Post, PostStatus
+from kanal.planning.tests.factories import image_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _pick_target(page, planned: date) -> date:
+    for offset in (1, 2, -1):
+        candidate = planned + timedelta(days=offset)
+        if candidate > timezone.localdate() and page.locator(
+            f"td.day[data-date='{candidate.isoformat()}']"
+        ).count():
+            return candidate
+    raise AssertionError("no drop target in the month grid")
+
+
+def test_proposal_to_scheduled_drag_and_edit_back_to_review(
+    desk, live_server, page, login, screenshot, tmp_path
+):
+    from playwright.sync_api import expect
+
+    url = live_server.url
+    wish = timezone.localdate() + timedelta(days=3)
+    image = tmp_path / "havnebad.jpg"
+    image.write_bytes(image_bytes(1080, 1080))
+
+    # 1. A contributor (BUF) proposes.
+    login(desk.contributor)
+    page.goto(f"{url}/plan/forslag/nyt/")
+    page.fill("#id_title", "Åbent hus i Islands Brygge Havnebad")
+    page.fill("#id_text", "Kom og prøv vinterbadning med livredderne søndag!")
+    page.fill("#id_reason", "Nyt tilbud til børnefamilier")
+    page.fill("#id_wish_from", wish.isoformat())
+    for network in ("facebook", "instagram", "x"):
+        page.check(f"input[name=channels][value='{desk.channels[network].pk}']")
+    page.set_input_files("#id_image", str(image))
+    page.fill("#id_image_alt_text", "Livredder viser børn havnebadet i vintersol")
+    page.fill("#id_event_details", "Islands Brygge Havnebad, søndag kl. 10–14")
+    screenshot("proposal-form")
+    page.click("main button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("Forslaget er sendt")
+    expect(page.locator("#post-status")).to_have_text("Forslag")
+    post = Post.objects.get()
+
+    # 2. The editor accepts it and writes variants for three networks.
+    login(desk.editor)
+    page.goto(f"{url}/plan/forslag/")
+    screenshot("proposal-queue")
+    page.click(f"text={post.title}")
+    page.click("text=Accepter som kladde")
+    expect(page.locator("#post-status")).to_have_text("Kladde")
+    page.click("main a.button:has-text('Rediger')")
+    ig = desk.channels["instagram"].pk
+    x = desk.channels["x"].pk
+    expect(page.locator(f"#preview-{ig}")).to_contain_text("Instagram kræver")
+    page.check(f"input[name='v{ig}-media']")
+    expect(page.locator(f"#preview-{ig}")).to_contain_text("overholder netværkets")
+    page.fill(f"#id_v{x}-text", "Vinterbadning for familier i Havnebadet søndag.")
+    expect(page.locator(f"#preview-{x}")).to_contain_text("Vinterbadning for familier")
+    screenshot("editor")
+    page.click("main button[type=submit]:has-text('Gem')")
+    expect(page.locator(".messages")).to_contain_text("Opslaget er gemt")
+    page.goto(f"{url}/plan/opslag/{post.pk}/")
+    page.click("text=Send til godkendelse")
+    expect(page.locator("#post-status")).to_have_text("Til godkendelse")
+
+    # 3. The approver approves; the post is scheduled.
+    login(desk.approver)
+    page.goto(f"{url}/plan/opslag/{post.pk}/")
+    screenshot("detail-review")
+    page.click("main button:has-text('Godkend')")
+    expect(page.locator("#post-status")).to_have_text("Planlagt")
+    post.refresh_from_db()
+    assert post.status == PostStatus.SCHEDULED
+    assert post.variants.count() == 3
+
+    # 4. It sits in the calendar; the editor drags it to another day.
+    login(desk.editor)
+    planned = timezone.localtime(post.planned_at).date()
+    page.goto(f"{url}/plan/?maaned={planned:%Y-%m}")
+    entry = page.locator(f"li.entry[data-post='{post.pk}']")
+    expect(entry).to_be_visible()
+    screenshot("calendar-month")
+    target = _pick_target(page, planned)
+    entry.drag_to(page.locator(f"td.day[data-date='{target.isoformat()}']"))
+    expect(page.locator("#calendar-status")).to_contain_text("flyttet")
+    post.refresh_from_db()
+    assert timezone.localtime(post.planned_at).date() == target
+    assert post.status == PostStatus.SCHEDULED
+    page.reload()
+    expect(page.locator(
+        f"td.day[data-date='{target.isoformat()}'] li.entry[data-post='{post.pk}']"
+    )).to_be_visible()
+    page.goto(f"{url}/plan/uge/?uge={target.isoformat()}")
+    screenshot("calendar-week")
+
+    # Keyboard: move it back with the date field on the post page.
+    page.goto(f"{url}/plan/opslag/{post.pk}/")
+    page.focus("#id_day")
+    page.fill("#id_day", planned.isoformat())
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("flyttet")
+    post.refresh_from_db()
+    assert timezone.localtime(post.planned_at).date() == planned
+
+    # 5. An edit after approval sends it back to review.
+    page.click("main a.button:has-text('Rediger')")
+    fb = desk.channels["facebook"].pk
+    page.fill(f"#id_v{fb}-text", "Rettet: vinterbadning søndag kl. 10–14.")
+    page.click("main button[type=submit]:has-text('Gem')")
+    expect(page.locator(".messages")).to_contain_text("godkendes igen")
+    page.goto(f"{url}/plan/opslag/{post.pk}/")
+    expect(page.locator("#post-status")).to_have_text("Til godkendelse")
+    screenshot("detail-back-to-review")
+    post.refresh_from_db()
+    assert post.status == PostStatus.IN_REVIEW
+
+    # The contributor sees what happened to the proposal.
+    login(desk.contributor)
+    page.goto(f"{url}/plan/forslag/")
+    expect(page.locator("main")).to_contain_text(re.compile("Taget med i planen"))
+
+
+def test_calendar_is_usable_by_keyboard(desk, live_server, page, login, soon):
+    from playwright.sync_api import expect
+
+    from kanal.planning import actions
+
+    post = actions.create_post(actor=desk.editor, title="Biblioteksnat",
+                               channels=[desk.channels["facebook"]], planned_at=soon)
+    login(desk.editor)
+    page.goto(f"{live_server.url}/plan/?maaned={soon:%Y-%m}")
+    link = page.locator(f"li.entry[data-post='{post.pk}'] a")
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if link.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        raise AssertionError("entry never received focus")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("Biblioteksnat")
