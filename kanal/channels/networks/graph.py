@@ -543,10 +543,12 @@ def refresh_allowed(issued_at: datetime | None, *, now: datetime | None = None) 
 # newest time seen and the ids seen at exactly that time.
 
 
-def inbox_page(items, since: str | None, *, own_handle: str = "") -> InboxPage:
+def inbox_page(
+    items, since: str | None, *, own_handle: str = "", own_id: str = ""
+) -> InboxPage:
     """The items newer than cursor ``since`` (oldest first) and the next cursor.
 
-    The account's own comments and replies are left out.
+    The account's own comments and replies (by handle or id) are left out.
     """
     after, seen = _read_cursor(since)
     fresh = [
@@ -554,6 +556,7 @@ def inbox_page(items, since: str | None, *, own_handle: str = "") -> InboxPage:
         if (after is None or item.created_at > after
             or (item.created_at == after and item.remote_id not in seen))
         and not (own_handle and item.author_name == own_handle)
+        and not (own_id and item.author_id == own_id)
     ]
     fresh.sort(key=lambda item: item.created_at)
     return InboxPage(items=tuple(fresh), cursor=_write_cursor(fresh, after, seen))
@@ -809,16 +812,19 @@ class GraphAdapter(NetworkAdapter):
             return None
         return stamps[total - 1] + timedelta(seconds=duration)
 
-    def quota_exhausted(self, total: int, duration: int, **kw) -> QuotaExhausted:
-        reset_at = self.quota_reset_at(total, duration)
+    def quota_exhausted(
+        self, total: int, duration: int, *, what: str = "opslag", **kw
+    ) -> QuotaExhausted:
+        reset_at = self.quota_reset_at(total, duration) if what == "opslag" \
+            else None
         now = self.now()
         if reset_at is None or reset_at <= now:
             reset_at = now + timedelta(hours=1)
         retry_after = max(60.0, (reset_at - now).total_seconds())
         clock = reset_at.strftime("%d.%m. kl. %H:%M UTC")
         return QuotaExhausted(
-            f"Kontoen har brugt sin kvote på {total} opslag i døgnet via "
-            f"{self.display_name}s API. Opslaget venter og sendes, når der "
+            f"Kontoen har brugt sin kvote på {total} {what} i døgnet via "
+            f"{self.display_name}s API. Det venter og sendes, når der "
             f"er plads igen (tidligst {clock}).",
             retry_after=retry_after,
             reset_at=reset_at,
@@ -826,7 +832,8 @@ class GraphAdapter(NetworkAdapter):
             **kw,
         )
 
-    def ensure_quota(self) -> None:
+    def ensure_quota(self, post: OutgoingPost | None = None) -> None:
+        """Raise ``QuotaExhausted`` when the rolling quota is used up."""
         used, total, duration = self.publishing_limit()
         if used >= total:
             raise self.quota_exhausted(
@@ -894,7 +901,7 @@ class GraphAdapter(NetworkAdapter):
                 return self.publish(post, idempotency_key=idempotency_key,
                                     checkpoint=state, on_checkpoint=on_checkpoint)
             break
-        self.ensure_quota()
+        self.ensure_quota(post)
         try:
             body = self.post(f"/{self.account_id}/{self.publish_edge}",
                              creation_id=container)

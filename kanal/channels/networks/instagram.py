@@ -255,7 +255,8 @@ class InstagramAdapter(graph.GraphAdapter):
                 or self.now(),
                 url=str(tagged.get("permalink") or ""),
             ))
-        return graph.inbox_page(items, since, own_handle=self.connection.handle)
+        return graph.inbox_page(items, since, own_handle=self.connection.handle,
+                                own_id=self.account_id)
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version

@@ -222,9 +222,31 @@ class ThreadsAdapter(graph.GraphAdapter):
     def delete(self, remote_id: str) -> None:
         self.call("DELETE", f"/{remote_id}")
 
+    def ensure_quota(self, post: OutgoingPost | None = None) -> None:
+        if post is None or not post.reply_to_remote_id:
+            super().ensure_quota(post)
+            return
+        self._ensure_reply_quota()
+
+    def _ensure_reply_quota(self) -> None:
+        # Replies have their own quota (1,000 a day) next to the 250 posts.
+        body = self.get(f"/{self.account_id}/{self.limit_edge}",
+                        fields="reply_quota_usage,reply_config")
+        entry = (body.get("data") or [{}])[0]
+        used = int(entry.get("reply_quota_usage") or 0)
+        config = entry.get("reply_config") or {}
+        total = int(config.get("quota_total") or 1000)
+        if used >= total:
+            duration = int(config.get("quota_duration") or 86400)
+            raise self.quota_exhausted(
+                total, duration, what="svar",
+                network_message=f"reply_quota_usage {used}/{total}",
+            )
+
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
+        self._ensure_reply_quota()
         container = self.create_container(
             {"media_type": "TEXT", "text": text, "reply_to_id": to_remote_id}
         )
@@ -283,7 +305,8 @@ class ThreadsAdapter(graph.GraphAdapter):
                 created_at=graph.parse_time(mention.get("timestamp")) or self.now(),
                 url=str(mention.get("permalink") or ""),
             ))
-        return graph.inbox_page(items, since, own_handle=self.connection.handle)
+        return graph.inbox_page(items, since, own_handle=self.connection.handle,
+                                own_id=self.account_id)
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version

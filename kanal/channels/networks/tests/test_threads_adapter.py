@@ -230,3 +230,23 @@ def test_demo_account_has_replies_and_a_mention(sandbox):
     assert kinds["Også ved Sandkaj?"] == "comment"
     assert kinds["@kobenhavnskommune hvornår åbner Kulturhuset igen?"] == "mention"
     assert "Ja, også ved Sandkaj." not in kinds
+
+
+
+def test_replies_have_their_own_quota(sandbox):
+    account = sandbox.provision("threads", extra={"reply_quota_total": 2,
+                                                  "quota_total": 1})
+    adapter = connect(sandbox, account)
+    post = adapter.publish(OutgoingPost(text=text()), idempotency_key="a")
+    # The post quota is used up, but an answer still goes out.
+    answer = adapter.publish(
+        OutgoingPost(text="Svar i tråden", reply_to_remote_id=post.remote_id),
+        idempotency_key="b")
+    assert sandbox.item("threads", answer.remote_id)["parent_id"] == post.remote_id
+    citizen = sandbox.citizen("threads", "Spørgsmål", parent_id=post.remote_id)
+    adapter.reply(citizen["item_id"], "Andet svar")
+    with pytest.raises(QuotaExhausted) as caught:
+        adapter.reply(citizen["item_id"], "Tredje svar")
+    assert "kvote på 2 svar" in caught.value.message
+    kinds = [r["kind"] for r in sandbox.published("threads", account.account_id)]
+    assert kinds == ["post", "reply", "reply"]
