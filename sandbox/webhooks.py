@@ -118,7 +118,12 @@ class WebhookSender:
                 try:
                     network, url, body = self._queue.get(timeout=30)
                 except queue.Empty:
-                    return
+                    # Under the lock, so a concurrent send starts a new thread.
+                    with self._lock:
+                        if self._queue.empty():
+                            self._thread = None
+                            return
+                    continue
                 try:
                     self._deliver(client, network, url, body)
                 finally:
