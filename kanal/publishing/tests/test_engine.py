@@ -306,7 +306,7 @@ def test_recheck_withdrawn_approval_cancels(fake_network, queue, monkeypatch):
     planning.bridge = bridge
     monkeypatch.setitem(sys.modules, "kanal.planning", planning)
     monkeypatch.setitem(sys.modules, "kanal.planning.bridge", bridge)
-    pub = queue()
+    pub = queue(post_id=99, revision_id=5)
     run_once()
     assert refresh(pub).status == S.CANCELLED
     assert fake_network.calls == 0
@@ -321,8 +321,8 @@ def test_daily_quota_is_respected_before_calling(fake_network, organisation):
     for i in range(3):
         queue_publication(
             actor=None, organisation=organisation, channel=ig,
-            planned_at=now - timedelta(seconds=1), post_id=i, variant_id=i,
-            revision_id=i, text=f"Billede {i}",
+            planned_at=now - timedelta(seconds=1), post_id=None,
+            variant_id=None, revision_id=None, text=f"Billede {i}",
         )
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(conf, "get", _override(DAILY_QUOTA={"instagram": 2},
