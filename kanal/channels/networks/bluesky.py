@@ -445,7 +445,12 @@ class BlueskyAdapter(NetworkAdapter):
         return response.json() if response.content else {}
 
     def _repo(self) -> str:
+        """The account's DID; asked of the PDS when only tokens are stored."""
         self._ensure_session()
+        if not self._did:
+            session = self._get("com.atproto.server.getSession")
+            self._did = str(session["did"])
+            self._handle = str(session.get("handle") or self._handle)
         return self._did
 
     # -- limits and validation ----------------------------------------------

@@ -405,7 +405,9 @@ class MastodonAdapter(NetworkAdapter):
         return response
 
     def _json(self, method: str, path: str, **kwargs):
-        response = self._call(method, path, **kwargs)
+        return self._parse(self._call(method, path, **kwargs))
+
+    def _parse(self, response: httpx.Response):
         try:
             return response.json()
         except ValueError as e:
@@ -663,7 +665,7 @@ class MastodonAdapter(NetworkAdapter):
             files={"file": (filename, item.data, item.mime_type)},
             data={"description": item.alt_text},
         )
-        attachment = response.json()
+        attachment = self._parse(response)
         media_id = str(attachment["id"])
         if response.status_code == 202 or not attachment.get("url"):
             self._wait_for_media(media_id)
@@ -680,7 +682,7 @@ class MastodonAdapter(NetworkAdapter):
                 if missing_ok and e.http_status == 404:
                     return False
                 raise
-            if response.status_code == 200 and response.json().get("url"):
+            if response.status_code == 200 and self._parse(response).get("url"):
                 return True
             if attempt + 1 < attempts:
                 self._sleep(interval)

@@ -917,3 +917,24 @@ def test_too_long_hashtag_is_refused(adapter):
     problems = adapter.validate(OutgoingPost(text="#" + "a" * 65))
 
     assert [p.code for p in problems] == ["hashtag_too_long"]
+
+
+def test_without_a_stored_did_the_session_names_the_repo(api):
+    conn = connection(did="")
+    conn = Connection(
+        network="bluesky",
+        base_url=PDS,
+        handle="kbh.bsky.social",
+        credentials=conn.credentials,
+    )
+    adapter = BlueskyAdapter(conn, clock=lambda: NOW)
+    api.get("/xrpc/com.atproto.server.getSession").respond(
+        200, json={"did": DID, "handle": "kbh.bsky.social", "active": True}
+    )
+    route = api.post("/xrpc/com.atproto.repo.createRecord").respond(
+        200, json=created("x")
+    )
+
+    adapter.publish(OutgoingPost(text="x"), idempotency_key="k")
+
+    assert body_of(route)["repo"] == DID
