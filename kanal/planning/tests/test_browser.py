@@ -17,9 +17,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def _pick_target(page, planned: date) -> date:
     for offset in (1, 2, -1):
         candidate = planned + timedelta(days=offset)
-        if candidate > timezone.localdate() and page.locator(
-            f"td.day[data-date='{candidate.isoformat()}']"
-        ).count():
+        if (
+            candidate > timezone.localdate()
+            and page.locator(f"td.day[data-date='{candidate.isoformat()}']").count()
+        ):
             return candidate
     raise AssertionError("no drop target in the month grid")
 
@@ -98,9 +99,11 @@ def test_proposal_to_scheduled_drag_and_edit_back_to_review(
     assert timezone.localtime(post.planned_at).date() == target
     assert post.status == PostStatus.SCHEDULED
     page.reload()
-    expect(page.locator(
-        f"td.day[data-date='{target.isoformat()}'] li.entry[data-post='{post.pk}']"
-    )).to_be_visible()
+    expect(
+        page.locator(
+            f"td.day[data-date='{target.isoformat()}'] li.entry[data-post='{post.pk}']"
+        )
+    ).to_be_visible()
     page.goto(f"{url}/plan/uge/?uge={target.isoformat()}")
     screenshot("calendar-week")
 
@@ -136,8 +139,12 @@ def test_calendar_is_usable_by_keyboard(desk, live_server, page, login, soon):
 
     from kanal.planning import actions
 
-    post = actions.create_post(actor=desk.editor, title="Biblioteksnat",
-                               channels=[desk.channels["facebook"]], planned_at=soon)
+    post = actions.create_post(
+        actor=desk.editor,
+        title="Biblioteksnat",
+        channels=[desk.channels["facebook"]],
+        planned_at=soon,
+    )
     login(desk.editor)
     page.goto(f"{live_server.url}/plan/?maaned={soon:%Y-%m}")
     link = page.locator(f"li.entry[data-post='{post.pk}'] a")
