@@ -1073,12 +1073,18 @@ class X:
                   "expires_at": (self.ctx.now() + MEDIA_TTL).isoformat()},
         )
 
-    async def media_initialize(self, request: Request) -> Response:
-        account, _fault, headers, failed = await self.begin(request, "media",
+    async def media_initialize(self, request: Request, *, legacy: bool = False
+                               ) -> Response:
+        account, fault, headers, failed = await self.begin(request, "media",
                                                            "media_chunked")
         if failed is not None:
             return failed
-        body = await self.json_body(request)
+        if legacy:
+            body = dict(request.query_params)
+            if "total_bytes" in body and body["total_bytes"].isdigit():
+                body["total_bytes"] = int(body["total_bytes"])
+        else:
+            body = await self.json_body(request)
         if body is None:
             return invalid("The request body is not valid JSON.", headers=headers)
         media_type = body.get("media_type", "")
@@ -1098,6 +1104,7 @@ class X:
                            parameter="total_bytes", value=str(total), headers=headers)
         item = self.new_media(account, media_type=media_type, category=category,
                               total=total)
+        await self.late(fault)
         return JSONResponse({"data": {
             "id": item.item_id, "media_key": item.data["media_key"],
             "expires_after_secs": int(MEDIA_TTL.total_seconds())}}, headers=headers)
@@ -1124,19 +1131,23 @@ class X:
             index = None
         return index, data
 
-    async def media_append(self, request: Request) -> Response:
-        account, _fault, headers, failed = await self.begin(request, "media",
+    async def media_append(self, request: Request, *, media_id: str = ""
+                           ) -> Response:
+        account, fault, headers, failed = await self.begin(request, "media",
                                                            "media_chunked")
         if failed is not None:
             return failed
-        item = self.own_media(account, request.path_params["id"])
+        media_id = media_id or request.path_params.get("id", "")
+        item = self.own_media(account, media_id)
         if item is None:
-            return invalid("Invalid media id.", parameter="id",
-                           value=request.path_params["id"], headers=headers)
+            return invalid("Invalid media id.", parameter="id", value=media_id,
+                           headers=headers)
         if item.data["state"] != "initialized":
             return invalid("The upload is already finalized.", parameter="id",
                            headers=headers)
         index, data = await self.read_segment(request)
+        if index is None and request.query_params.get("segment_index", "").isdigit():
+            index = int(request.query_params["segment_index"])
         if index is None or not 0 <= index <= 999 or not data:
             return invalid("`segment_index` (0–999) and `media` are required.",
                            parameter="segment_index", headers=headers)
@@ -1150,6 +1161,7 @@ class X:
             changes["head"] = base64.b64encode(data[:16]).decode()
         self.store.update_item(NETWORK, item.item_id, data=changes)
         expires = parse_time(item.data["expires_at"])
+        await self.late(fault)
         return JSONResponse({"data": {"expires_at": epoch(expires)}}, headers=headers)
 
     @staticmethod
@@ -1178,19 +1190,22 @@ class X:
             body["processing_info"] = data["processing_info"]
         return body
 
-    async def media_finalize(self, request: Request) -> Response:
-        account, _fault, headers, failed = await self.begin(request, "media",
+    async def media_finalize(self, request: Request, *, media_id: str = ""
+                             ) -> Response:
+        account, fault, headers, failed = await self.begin(request, "media",
                                                            "media_chunked")
         if failed is not None:
             return failed
-        item = self.own_media(account, request.path_params["id"])
+        media_id = media_id or request.path_params.get("id", "")
+        item = self.own_media(account, media_id)
         if item is None:
-            return invalid("Invalid media id.", parameter="id",
-                           value=request.path_params["id"], headers=headers)
+            return invalid("Invalid media id.", parameter="id", value=media_id,
+                           headers=headers)
         error = self.finish_upload(item, headers)
         if error is not None:
             return error
         item = self.store.get_item(NETWORK, item.item_id)
+        await self.late(fault)
         return JSONResponse({"data": self.media_json(item)}, headers=headers)
 
     def finish_upload(self, item, headers) -> Response | None:
@@ -1246,8 +1261,23 @@ class X:
                 "processing_info": {"state": "succeeded", "progress_percent": 100}})
         return JSONResponse({"data": self.media_json(item)}, headers=headers)
 
+    async def media_upload(self, request: Request) -> Response:
+        """One-shot upload, or the older ``?command=INIT|APPEND|FINALIZE`` form."""
+        command = request.query_params.get("command", "").upper()
+        if not command:
+            return await self.media_simple_upload(request)
+        if command == "INIT":
+            return await self.media_initialize(request, legacy=True)
+        media_id = request.query_params.get("media_id", "")
+        if command == "APPEND":
+            return await self.media_append(request, media_id=media_id)
+        if command == "FINALIZE":
+            return await self.media_finalize(request, media_id=media_id)
+        return invalid("`command` must be INIT, APPEND or FINALIZE.",
+                       parameter="command", value=command)
+
     async def media_simple_upload(self, request: Request) -> Response:
-        account, _fault, headers, failed = await self.begin(request, "media",
+        account, fault, headers, failed = await self.begin(request, "media",
                                                            "media_upload")
         if failed is not None:
             return failed
@@ -1286,10 +1316,11 @@ class X:
         if error is not None:
             return error
         item = self.store.get_item(NETWORK, item.item_id)
+        await self.late(fault)
         return JSONResponse({"data": self.media_json(item)}, headers=headers)
 
     async def media_metadata(self, request: Request) -> Response:
-        account, _fault, headers, failed = await self.begin(request, "media",
+        account, fault, headers, failed = await self.begin(request, "media",
                                                            "media_metadata")
         if failed is not None:
             return failed
@@ -1316,6 +1347,7 @@ class X:
                                for m in media]
                     self.store.update_item(NETWORK, tweet.item_id,
                                            data={"media": updated})
+        await self.late(fault)
         return JSONResponse(
             {"data": {"id": item.item_id, "associated_metadata": metadata}},
             headers=headers,
@@ -1482,7 +1514,7 @@ def routes(ctx) -> list[Route]:
         Route("/2/media/upload/{id}/append", x.media_append, methods=["POST"]),
         Route("/2/media/upload/{id}/finalize", x.media_finalize, methods=["POST"]),
         Route("/2/media/upload", x.media_status, methods=["GET"]),
-        Route("/2/media/upload", x.media_simple_upload, methods=["POST"]),
+        Route("/2/media/upload", x.media_upload, methods=["POST"]),
         Route("/2/media/metadata", x.media_metadata, methods=["POST"]),
         Route("/2/oauth2/token", x.token, methods=["POST"]),
         Route("/2/oauth2/revoke", x.revoke, methods=["POST"]),

@@ -598,20 +598,41 @@ class XAdapter(NetworkAdapter):
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
     ) -> PublishResult:
         media_ids = self._reusable_media_ids(post, checkpoint)
-        if media_ids is None and post.media:
-            media_ids = [self.upload_media(item) for item in post.media]
-            if on_checkpoint is not None:
-                on_checkpoint(
-                    {
-                        "media_ids": ",".join(media_ids),
-                        "media_uploaded_at": datetime.now(UTC).isoformat(),
-                    }
-                )
-        return self._create_tweet(
-            compose_text(post),
-            media_ids=media_ids or [],
-            in_reply_to=post.reply_to_remote_id,
-        )
+        reused = media_ids is not None
+        if not reused and post.media:
+            media_ids = self._upload_all(post, on_checkpoint)
+        try:
+            return self._create_tweet(
+                compose_text(post),
+                media_ids=media_ids or [],
+                in_reply_to=post.reply_to_remote_id,
+            )
+        except Rejected as e:
+            # Media ids from an earlier attempt may have expired; X refused the
+            # post without creating it, so uploading again is safe.
+            if not reused or "media" not in e.network_message.lower():
+                raise
+            logger.info("x: media ids from the checkpoint were refused; re-uploading")
+            return self._create_tweet(
+                compose_text(post),
+                media_ids=self._upload_all(post, on_checkpoint),
+                in_reply_to=post.reply_to_remote_id,
+            )
+
+    def _upload_all(
+        self,
+        post: OutgoingPost,
+        on_checkpoint: Callable[[Checkpoint], None] | None,
+    ) -> list[str]:
+        media_ids = [self.upload_media(item) for item in post.media]
+        if on_checkpoint is not None:
+            on_checkpoint(
+                {
+                    "media_ids": ",".join(media_ids),
+                    "media_uploaded_at": datetime.now(UTC).isoformat(),
+                }
+            )
+        return media_ids
 
     def _reusable_media_ids(
         self, post: OutgoingPost, checkpoint: Checkpoint | None
@@ -824,6 +845,12 @@ class XAdapter(NetworkAdapter):
             if not next_token:
                 break
             params["pagination_token"] = next_token
+        else:
+            logger.warning(
+                "x: %s had more than %d pages; older posts were skipped",
+                path,
+                max_pages,
+            )
         return tweets, users, newest
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:

@@ -655,3 +655,76 @@ def test_validate_refuses_an_empty_post():
     assert [p.code for p in make_adapter().validate(OutgoingPost(text=" "))] == [
         "text_empty"
     ]
+
+
+@respx.mock
+def test_expired_checkpoint_media_ids_are_uploaded_again():
+    respx.post(f"{API}/2/media/upload/initialize").mock(
+        return_value=httpx.Response(200, json={"data": {"id": "720"}})
+    )
+    respx.post(f"{API}/2/media/upload/720/append").mock(
+        return_value=httpx.Response(200, json={"data": {}})
+    )
+    respx.post(f"{API}/2/media/upload/720/finalize").mock(
+        return_value=httpx.Response(200, json={"data": {"id": "720"}})
+    )
+    respx.post(f"{API}/2/media/metadata").mock(return_value=httpx.Response(200))
+    tweet = respx.post(f"{API}/2/tweets").mock(
+        side_effect=[
+            problem(400, "Your media IDs are invalid.", title="Invalid Request",
+                    kind="https://api.x.com/2/problems/invalid-request"),
+            httpx.Response(201, json={"data": {"id": "6", "text": "t"}}),
+        ]
+    )
+    checkpoints = []
+    result = make_adapter().publish(
+        OutgoingPost(text="Igen", media=(image(),)),
+        idempotency_key="k",
+        checkpoint={"media_ids": "710",
+                    "media_uploaded_at": datetime.now(UTC).isoformat()},
+        on_checkpoint=checkpoints.append,
+    )
+    assert result.remote_id == "6"
+    assert [sent_json(tweet, i)["media"]["media_ids"] for i in range(2)] == [
+        ["710"], ["720"]
+    ]
+    assert checkpoints[0]["media_ids"] == "720"
+
+
+@respx.mock
+def test_fresh_uploads_refused_by_x_are_not_retried():
+    respx.post(f"{API}/2/media/upload/initialize").mock(
+        return_value=httpx.Response(200, json={"data": {"id": "720"}})
+    )
+    respx.post(f"{API}/2/media/upload/720/append").mock(return_value=httpx.Response(200))
+    respx.post(f"{API}/2/media/upload/720/finalize").mock(
+        return_value=httpx.Response(200, json={"data": {"id": "720"}})
+    )
+    respx.post(f"{API}/2/media/metadata").mock(return_value=httpx.Response(200))
+    tweet = respx.post(f"{API}/2/tweets").mock(
+        return_value=problem(400, "Your media IDs are invalid.",
+                             kind="https://api.x.com/2/problems/invalid-request")
+    )
+    with pytest.raises(Rejected):
+        make_adapter().publish(OutgoingPost(text="x", media=(image(),)),
+                               idempotency_key="k")
+    assert len(tweet.calls) == 1
+
+
+@respx.mock
+def test_hashtag_search_follows_next_tokens(caplog):
+    route = respx.get(f"{API}/2/tweets/search/recent").mock(
+        side_effect=[
+            httpx.Response(200, json={
+                "data": [{"id": str(50 - page), "text": f"#voreskbh {page}"}],
+                "meta": {"newest_id": str(50 - page), "next_token": f"n{page}"}})
+            for page in range(5)
+        ]
+    )
+    page = make_adapter().search_hashtag("voreskbh")
+    assert len(page.posts) == 5
+    assert page.cursor == "50"
+    tokens = [parse_qs(urlsplit(str(c.request.url)).query).get("pagination_token")
+              for c in route.calls]
+    assert tokens == [None, ["n0"], ["n1"], ["n2"], ["n3"]]
+    assert "more than 5 pages" in caplog.text
