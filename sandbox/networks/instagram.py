@@ -71,6 +71,7 @@ HASHTAG_BUDGET = 30
 HASHTAG_WINDOW = timedelta(days=7)
 RECENT_MEDIA_WINDOW = timedelta(hours=24)
 DEFAULT_VIDEO_DELAY = 5.0
+CALLS_PER_HOUR = 4800
 
 MEDIA_METRICS = ("views", "reach", "likes", "comments", "saved", "shares",
                  "total_interactions", "profile_visits", "follows",
@@ -298,11 +299,37 @@ class GraphApi:
         params = await self.params(request)
         token = self.authenticate(request, params) if authenticate else None
         account = account_id or getattr(token, "account_id", "")
+        if token is not None:
+            self.count_call(request, token.account_id)
         fault = await self.ctx.fault(self.network, operation, account)
         if fault is not None and fault.kind != "timeout_after_create" \
                 and not processing_fault(fault):
             raise Fail(self.render_fault(fault, account))
         return Call(request, params, token, fault)
+
+    def count_call(self, request: Request, account_id: str) -> None:
+        """Count the call against the account's hourly budget (``calls_per_hour``
+        in ``extra``, default 4800), report the usage header on the answer, and
+        throttle at 100 % like Meta does."""
+        now = self.ctx.now()
+        hour = now.strftime("%Y%m%d%H")
+        calls = self.store.next_seq(f"{self.network}:calls:{account_id}:{hour}")
+        account = self.store.get_account(self.network, account_id)
+        limit = max(1, account_setting(account, "calls_per_hour", CALLS_PER_HOUR))
+        percent = min(100, calls * 100 // limit)
+        usage = {"call_count": percent, "total_cputime": percent // 3,
+                 "total_time": percent // 2}
+        minutes = 60 - now.minute if percent >= 100 else 0
+        if self.buc_type:
+            header = {"X-Business-Use-Case-Usage": json.dumps({account_id: [{
+                "type": self.buc_type, **usage,
+                "estimated_time_to_regain_access": minutes}]})}
+        else:
+            header = {"X-App-Usage": json.dumps(usage)}
+        request.state.usage_headers = header
+        if calls > limit:
+            raise Fail(self.render_kind("rate_limit",
+                                        {"retry_after": minutes * 60}, account_id))
 
     async def finish_write(self, call: Call) -> None:
         """Hold the answer back after a write when the fault says so."""
@@ -441,9 +468,12 @@ PROCESSING_ERROR = ("The media could not be processed: media download has failed
 def handler(fn: Callable[[Request], Awaitable]) -> Callable[[Request], Awaitable]:
     async def wrapped(request: Request):
         try:
-            return await fn(request)
+            response = await fn(request)
         except Fail as e:
-            return e.response
+            response = e.response
+        for name, value in getattr(request.state, "usage_headers", {}).items():
+            response.headers.setdefault(name, value)
+        return response
     return wrapped
 
 

@@ -326,3 +326,36 @@ def test_demo_account_has_posts_comments_and_public_hashtag_posts(sandbox):
     found = adapter.search_hashtag("voreskbh")
     assert "Morgensvømning i havnen før arbejde #voreskbh" in [
         p.text for p in found.posts]
+
+
+@pytest.mark.sandbox
+def test_usage_header_grows_and_the_account_is_throttled_at_100_percent(sandbox):
+    from kanal.channels.networks.errors import RateLimited
+
+    account = sandbox.provision("instagram", extra={"calls_per_hour": 4})
+    adapter = connect(sandbox, account)
+    url = f"/{account.account_id}"
+    params = {"fields": "id", "access_token": account.tokens["access_token"]}
+    first = adapter.client.request("GET", url, params=params)
+    usage = graph.usage_from_headers(first.headers)
+    assert usage.percent == 25
+    for _ in range(3):
+        adapter.client.request("GET", url, params=params)
+    with pytest.raises(RateLimited) as caught:
+        adapter.verify()
+    assert caught.value.network_code == 80002
+    assert 0 < caught.value.retry_after <= 3600
+
+
+@pytest.mark.sandbox
+def test_single_video_is_published_as_a_reel(sandbox):
+    account = sandbox.provision("instagram", extra={"video_delay_seconds": 0})
+    adapter = connect(sandbox, account)
+    film = MediaItem(kind="video", mime_type="video/mp4",
+                     public_url="https://cdn.example.invalid/havnebad.mp4",
+                     duration_seconds=20)
+    result = adapter.publish(OutgoingPost(text="Se filmen", media=(film,)),
+                             idempotency_key="k")
+    stored = sandbox.item("instagram", result.remote_id)
+    assert stored["data"]["media_type"] == "VIDEO"
+    assert stored["data"]["media_product_type"] == "REELS"
