@@ -16,13 +16,6 @@ from . import contract
 TESTS_PACKAGE = "kanal.channels.networks.tests"
 
 
-def module_exists(dotted: str) -> bool:
-    try:
-        return importlib.util.find_spec(dotted) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def contract_networks() -> dict[str, list[str]]:
     """Network slug -> contract test classes, found by importing test modules."""
     package = importlib.import_module(TESTS_PACKAGE)
