@@ -612,6 +612,216 @@ def citizen_item(
     )
 
 
+DEMO_POSTS = [
+    {
+        "days_ago": 3,
+        "text": "Havnebadet ved Islands Brygge åbner lørdag kl. 10 🏊 Tjek "
+        "badevandet, før du hopper i. #voreskbh",
+        "link": "https://www.kk.dk/badevand",
+        "metrics": {"likes": 57, "shares": 12},
+        "comments": [
+            (
+                "Mette Hansen",
+                "Er der livredder hele weekenden?",
+                "Ja, fra kl. 10 til 19 både lørdag og søndag.",
+            ),
+            ("Omar Yilmaz", "Hvad med Sluseholmen?", ""),
+        ],
+    },
+    {
+        "days_ago": 2,
+        "text": "Kulturnatten er fredag: Rådhuset er åbent til midnat med "
+        "rundvisninger i tårnet. #kulturnat",
+        "metrics": {"likes": 80, "shares": 30},
+        "comments": [
+            (
+                "Ida Madsen",
+                "Skal man bestille billet til tårnet?",
+                "Nej, det er gratis, men der kan være kø.",
+            ),
+        ],
+    },
+    {
+        "days_ago": 1,
+        "text": "Nye åbningstider på Islands Brygge Bibliotek: hverdage 8-22 med "
+        "selvbetjening efter kl. 19. #kbhbibliotek",
+        "image": "landscape.jpg",
+        "alt": "Læsesalen på Islands Brygge Bibliotek med store vinduer ud mod havnen",
+        "metrics": {"likes": 23, "shares": 4},
+        "comments": [("Lars Sørensen", "Også i sommerferien?", "")],
+    },
+]
+DEMO_PUBLIC_POSTS = [
+    ("Emil Holm", "Morgendukkert i Sandkaj-badet ❄️ #voreskbh", 3),
+    (
+        "Signe Thomsen",
+        "Cykelslangen er stadig byens bedste stykke cykelsti #voreskbh",
+        26,
+    ),
+]
+
+
+def _tid_at(ctx, moment: datetime) -> str:
+    number = (int(moment.timestamp() * 1_000_000) << 10) | ctx.rng.randrange(1024)
+    return "".join(S32[(number >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def _seed_record(
+    ctx,
+    *,
+    did,
+    handle,
+    name,
+    account_id,
+    text,
+    at,
+    kind,
+    parent=None,
+    root=None,
+    embed=None,
+    extra=None,
+):
+    record: dict = {"$type": POST, "text": text, "createdAt": iso(at), "langs": ["da"]}
+    facets = tag_facets(text)
+    if facets:
+        record["facets"] = facets
+    if embed:
+        record["embed"] = embed
+    if parent is not None:
+        parent_ref = {"uri": parent.item_id, "cid": parent.data["cid"]}
+        root_ref = (
+            {"uri": root.item_id, "cid": root.data["cid"]} if root else parent_ref
+        )
+        record["reply"] = {"root": root_ref, "parent": parent_ref}
+    rkey = _tid_at(ctx, at)
+    return ctx.store.add_item(
+        NETWORK,
+        account_id,
+        at_uri(did, POST, rkey),
+        kind,
+        text=text,
+        parent_id=parent.item_id if parent else "",
+        root_id=(root or parent).item_id if parent else "",
+        author_id=did,
+        author_name=name,
+        created_at=at,
+        data={
+            "record": record,
+            "cid": cid_for(record),
+            "rkey": rkey,
+            "collection": POST,
+            "handle": handle,
+            "indexed_at": iso(at),
+            **(extra or {}),
+        },
+    )
+
+
+def _seed_citizen(ctx, author: str) -> tuple[str, str]:
+    slug = re.sub(r"[^a-z0-9]+", "-", author.lower()).strip("-")
+    did = "did:plc:" + hashlib.sha256(slug.encode()).hexdigest()[:24]
+    handle = f"{slug}.bsky.social"
+    ctx.store.kv_set(
+        NETWORK, f"citizen:{did}", {"handle": handle, "displayName": author}
+    )
+    ctx.store.kv_set(NETWORK, f"handle:{handle}", did)
+    return did, handle
+
+
+def seed(ctx) -> None:
+    """Three posts of the demo account with citizens' replies, and public
+    #voreskbh posts."""
+    from ..seed import demo_account
+
+    demo = demo_account(NETWORK)
+    did, handle, name = demo["account_id"], demo["handle"], demo["display_name"]
+    now = ctx.now()
+    for post in DEMO_POSTS:
+        at = now - timedelta(days=post["days_ago"])
+        embed = extra = None
+        if post.get("image"):
+            url = ctx.public_url(f"/_sandbox/media/{post['image']}")
+            embed = {
+                "$type": "app.bsky.embed.images",
+                "images": [
+                    {
+                        "alt": post["alt"],
+                        "image": {
+                            "$type": "blob",
+                            "ref": {"$link": cid_for(post["alt"])},
+                            "mimeType": "image/jpeg",
+                            "size": 48_000,
+                        },
+                        "aspectRatio": {"width": 1600, "height": 900},
+                    }
+                ],
+            }
+            extra = {"media": [{"alt": post["alt"], "url": url}]}
+        elif post.get("link"):
+            embed = {
+                "$type": "app.bsky.embed.external",
+                "external": {
+                    "uri": post["link"],
+                    "title": "Badevand i København",
+                    "description": "Se badevandskvaliteten i havnebadene.",
+                },
+            }
+            extra = {"link": post["link"]}
+        item = _seed_record(
+            ctx,
+            did=did,
+            handle=handle,
+            name=name,
+            account_id=did,
+            text=post["text"],
+            at=at,
+            kind="post",
+            embed=embed,
+            extra=extra,
+        )
+        for metric, value in post["metrics"].items():
+            ctx.store.set_metric(NETWORK, item.item_id, metric, value)
+        for number, (author, text, answer) in enumerate(post["comments"], 1):
+            citizen, citizen_handle = _seed_citizen(ctx, author)
+            asked = at + timedelta(minutes=19 * number)
+            comment = _seed_record(
+                ctx,
+                did=citizen,
+                handle=citizen_handle,
+                name=author,
+                account_id=did,
+                text=text,
+                at=asked,
+                kind="comment",
+                parent=item,
+            )
+            if answer:
+                _seed_record(
+                    ctx,
+                    did=did,
+                    handle=handle,
+                    name=name,
+                    account_id=did,
+                    text=answer,
+                    at=asked + timedelta(minutes=31),
+                    kind="reply",
+                    parent=comment,
+                    root=item,
+                )
+    for author, text, hours_ago in DEMO_PUBLIC_POSTS:
+        citizen, citizen_handle = _seed_citizen(ctx, author)
+        _seed_record(
+            ctx,
+            did=citizen,
+            handle=citizen_handle,
+            name=author,
+            account_id=citizen,
+            text=text,
+            at=now - timedelta(hours=hours_ago),
+            kind="post",
+        )
+
+
 # -- routes -------------------------------------------------------------------------
 
 

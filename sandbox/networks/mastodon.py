@@ -438,6 +438,160 @@ def page_post(ctx, item) -> dict:
     return {"media": media, "link": links[-1] if links else ""}
 
 
+DEMO_POSTS = [
+    {
+        "days_ago": 3,
+        "text": "Havnebadet ved Islands Brygge åbner for sæsonen på lørdag kl. 10. "
+        "Tjek badevandet på https://www.kk.dk/badevand, før du hopper i. #voreskbh",
+        "metrics": {"likes": 42, "shares": 9},
+        "comments": [
+            (
+                "Mette Hansen",
+                "Glæder mig! Er der livredder hele weekenden?",
+                "Ja, der er livredder fra kl. 10 til 19 både lørdag og søndag.",
+            ),
+            ("Ahmad Khan", "Åbner Sluseholmen samme dag?", ""),
+        ],
+    },
+    {
+        "days_ago": 2,
+        "text": "Kulturnatten er fredag. Rådhuset holder åbent til midnat med "
+        "rundvisninger i tårnet. Hele programmet: https://www.kk.dk/kulturnatten "
+        "#kulturnat",
+        "metrics": {"likes": 65, "shares": 21},
+        "comments": [
+            (
+                "Sofie Larsen",
+                "Skal man bestille billet til tårnet?",
+                "Nej, det er gratis, men der kan være kø.",
+            ),
+        ],
+    },
+    {
+        "days_ago": 1,
+        "text": "Biblioteket på Islands Brygge har nye åbningstider: hverdage 8-22 "
+        "med selvbetjening efter kl. 19. #kbhbibliotek",
+        "image": "landscape.jpg",
+        "alt": "Læsesalen på Islands Brygge Bibliotek med store vinduer ud mod havnen",
+        "metrics": {"likes": 18, "shares": 3},
+        "comments": [
+            ("Lars Sørensen", "Super! Gælder det også i sommerferien?", ""),
+        ],
+    },
+]
+DEMO_PUBLIC_POSTS = [
+    ("Jonas Nielsen", "Solnedgang over Kalvebod Brygge i aften 🌅 #voreskbh", 5),
+    (
+        "Freja Poulsen",
+        "Tak til skraldemændene på Nørrebro for at komme trods sneen! #voreskbh",
+        20,
+    ),
+]
+
+
+def _acct(author: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", author.lower()).strip("_") + "@andet.social"
+
+
+def seed(ctx) -> None:
+    """Three posts of the demo account with citizens' replies, and public
+    #voreskbh posts."""
+    from ..seed import demo_account
+
+    store = ctx.store
+    mastodon = Mastodon(ctx)
+    demo = demo_account(NETWORK)
+    account_id, name = demo["account_id"], demo["display_name"]
+    now = ctx.now()
+    for post in DEMO_POSTS:
+        at = now - timedelta(days=post["days_ago"])
+        media = []
+        if post.get("image"):
+            url = ctx.public_url(f"/_sandbox/media/{post['image']}")
+            media = [
+                {
+                    "id": mastodon.new_id(),
+                    "type": "image",
+                    "url": url,
+                    "preview_url": url,
+                    "remote_url": None,
+                    "meta": {},
+                    "description": post["alt"],
+                    "blurhash": None,
+                }
+            ]
+        item = store.add_item(
+            NETWORK,
+            account_id,
+            mastodon.new_id(),
+            "post",
+            text=post["text"],
+            author_id=account_id,
+            author_name=name,
+            created_at=at,
+            data={
+                "visibility": "public",
+                "language": "da",
+                "media": media,
+                "application": "Kanal",
+            },
+        )
+        for metric, value in post["metrics"].items():
+            store.set_metric(NETWORK, item.item_id, metric, value)
+        for number, (author, text, answer) in enumerate(post["comments"], 1):
+            asked = at + timedelta(minutes=23 * number)
+            comment = store.add_item(
+                NETWORK,
+                account_id,
+                mastodon.new_id(),
+                "comment",
+                text=text,
+                parent_id=item.item_id,
+                root_id=item.item_id,
+                author_id=f"citizen-{_acct(author).split('@')[0]}",
+                author_name=author,
+                created_at=asked,
+                data={
+                    "acct": _acct(author),
+                    "visibility": "public",
+                    "language": "da",
+                    "in_reply_to_account_id": account_id,
+                },
+            )
+            if answer:
+                store.add_item(
+                    NETWORK,
+                    account_id,
+                    mastodon.new_id(),
+                    "reply",
+                    text=f"@{_acct(author)} {answer}",
+                    parent_id=comment.item_id,
+                    root_id=item.item_id,
+                    author_id=account_id,
+                    author_name=name,
+                    created_at=asked + timedelta(minutes=35),
+                    data={
+                        "visibility": "public",
+                        "language": "da",
+                        "in_reply_to_account_id": comment.author_id,
+                        "application": "Kanal",
+                    },
+                )
+    for author, text, hours_ago in DEMO_PUBLIC_POSTS:
+        citizen = f"citizen-{_acct(author).split('@')[0]}"
+        store.add_item(
+            NETWORK,
+            citizen,
+            mastodon.new_id(),
+            "post",
+            text=text,
+            author_id=citizen,
+            author_name=author,
+            created_at=now - timedelta(hours=hours_ago),
+            data={"acct": _acct(author), "visibility": "public", "language": "da"},
+        )
+
+
 # -- routes -------------------------------------------------------------------------
 
 
