@@ -12,6 +12,7 @@ from kanal.channels.networks.errors import (
     AuthExpired,
     NotSupported,
     QuotaExhausted,
+    RateLimited,
     Rejected,
 )
 from kanal.channels.networks.instagram import InstagramAdapter
@@ -330,8 +331,6 @@ def test_demo_account_has_posts_comments_and_public_hashtag_posts(sandbox):
 
 @pytest.mark.sandbox
 def test_usage_header_grows_and_the_account_is_throttled_at_100_percent(sandbox):
-    from kanal.channels.networks.errors import RateLimited
-
     account = sandbox.provision("instagram", extra={"calls_per_hour": 4})
     adapter = connect(sandbox, account)
     url = f"/{account.account_id}"
@@ -359,3 +358,15 @@ def test_single_video_is_published_as_a_reel(sandbox):
     stored = sandbox.item("instagram", result.remote_id)
     assert stored["data"]["media_type"] == "VIDEO"
     assert stored["data"]["media_product_type"] == "REELS"
+
+
+@pytest.mark.sandbox
+def test_mention_webhook(sandbox, account, webhook_receiver):
+    sandbox.ctx.webhooks.default_url = webhook_receiver.url
+    made = sandbox.citizen("instagram", "Tak @kommunen", kind="mention",
+                           account=account.account_id)
+    sandbox.ctx.webhooks.drain()
+    entry = webhook_receiver.received[-1]["json"]["entry"][0]
+    assert entry["id"] == account.account_id
+    assert entry["changes"] == [{"field": "mentions",
+                                 "value": {"media_id": made["item_id"]}}]

@@ -11,6 +11,7 @@ from kanal.channels.networks.errors import (
     OutcomeUnknown,
     QuotaExhausted,
     Rejected,
+    TransientError,
 )
 from kanal.channels.networks.threads import ThreadsAdapter
 
@@ -250,3 +251,49 @@ def test_replies_have_their_own_quota(sandbox):
     assert "kvote på 2 svar" in caught.value.message
     kinds = [r["kind"] for r in sandbox.published("threads", account.account_id)]
     assert kinds == ["post", "reply", "reply"]
+
+
+def test_unfinished_container_cannot_be_published(sandbox):
+    account = sandbox.provision("threads", extra={"container_delay_seconds": 30})
+    adapter = connect(sandbox, account)
+    container = adapter.create_container({"media_type": "TEXT", "text": "Snart"})
+    assert adapter.container_status(container)[0] == "IN_PROGRESS"
+    with pytest.raises(TransientError) as caught:
+        adapter.post(f"/{account.account_id}/threads_publish",
+                     creation_id=container)
+    assert caught.value.network_code == "9007/2207027"
+    sandbox.advance_clock(31)
+    assert adapter.container_status(container)[0] == "FINISHED"
+
+
+def test_expired_container_is_made_again_on_resume(sandbox, adapter, account):
+    state = {}
+    sandbox.fault("threads", "server_error", operation="publish",
+                  account=account.account_id)
+    with pytest.raises(TransientError):
+        adapter.publish(OutgoingPost(text="Gammel"), idempotency_key="k",
+                        on_checkpoint=state.update)
+    old = state["container_id"]
+    sandbox.advance_clock(24 * 3600 + 1)
+    result = adapter.publish(OutgoingPost(text="Gammel"), idempotency_key="k",
+                             checkpoint=dict(state), on_checkpoint=state.update)
+    assert state["container_id"] != old
+    assert [r["item_id"] for r in sandbox.published(
+        "threads", account.account_id)] == [result.remote_id]
+
+
+def test_emulator_refuses_a_carousel_of_twenty_one(sandbox, adapter):
+    children = [adapter.create_container({
+        "media_type": "IMAGE", "is_carousel_item": "true",
+        "image_url": "https://cdn.example.invalid/b.jpg"}) for _ in range(21)]
+    with pytest.raises(Rejected):
+        adapter.create_container({"media_type": "CAROUSEL", "text": "For mange",
+                                  "children": ",".join(children)})
+
+
+def test_cannot_delete_another_accounts_post(sandbox, adapter):
+    other = sandbox.citizen("threads", "Ikke jeres", kind="post",
+                            account="citizen-5", author_name="Eva")
+    with pytest.raises(Rejected):
+        adapter.delete(other["item_id"])
+    assert sandbox.item("threads", other["item_id"])["deleted_at"] is None
