@@ -18,7 +18,11 @@ x_openapi.py`` checks requests and answers against it):
 - Media upload v2: ``initialize`` → ``append`` (segments ≤ 5 MB) →
   ``finalize`` → ``GET /2/media/upload?command=STATUS`` (videos go pending →
   in_progress → succeeded, one step per status call), alt text through
-  ``POST /2/media/metadata``. Media ids live 24 hours.
+  ``POST /2/media/metadata``. Media ids live 24 hours. The older
+  ``POST /2/media/upload?command=INIT|APPEND|FINALIZE`` form and the one-shot
+  upload work too.
+- Recent search covers 7 days; a ``since_id`` older than that is a 400, as
+  on X.
 - Answers show text as X does: ``&<>`` escaped, links as t.co links, a t.co
   link appended for attached media.
 
@@ -995,6 +999,14 @@ class X:
         except ValueError as e:
             return invalid(str(e), parameter="query", value=query, headers=headers)
         since = self.ctx.now() - SEARCH_WINDOW
+        since_id = request.query_params.get("since_id", "")
+        cursor = self.store.get_item(NETWORK, since_id) if since_id else None
+        if cursor is not None and cursor.created_at < since:
+            return invalid(
+                f"Invalid 'since_id':'{since_id}'. 'since_id' must be a tweet id "
+                f"created after {iso(since)}.",
+                parameter="since_id", value=since_id, headers=headers,
+            )
         items = [
             i for i in self.store.list_items(
                 NETWORK, kind=("post", "comment", "reply", "mention", "repost"),

@@ -120,6 +120,15 @@ def _problem(response: httpx.Response) -> dict:
     if not isinstance(body, dict):
         return {}
     if body.get("title") or body.get("detail") or body.get("type"):
+        # invalid-request problems say what was wrong only in errors[].message.
+        messages = [
+            str(e.get("message"))
+            for e in body.get("errors") or []
+            if isinstance(e, dict) and e.get("message")
+        ]
+        if messages:
+            detail = str(body.get("detail") or "")
+            return {**body, "detail": " ".join([detail, *messages]).strip()}
         return body
     # OAuth token endpoint: {"error": ..., "error_description": ...}
     if isinstance(body.get("error"), str):
@@ -853,6 +862,20 @@ class XAdapter(NetworkAdapter):
             )
         return tweets, users, newest
 
+    def _search(self, params: dict) -> tuple[list[dict], dict[str, dict], str]:
+        """Recent search; a cursor older than search's 7 days is dropped."""
+        try:
+            return self._timeline("/2/tweets/search/recent", params)
+        except Rejected as e:
+            since = params.get("since_id", "")
+            if e.http_status != 400 or "since_id" not in e.network_message:
+                raise
+        logger.info("x: since_id %s is older than recent search; searching all", since)
+        params = {k: v for k, v in params.items() if k != "since_id"}
+        tweets, users, newest = self._timeline("/2/tweets/search/recent", params)
+        newer = [t for t in tweets if int(t["id"]) > int(since)]
+        return newer, users, newest
+
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
         me = self._user_id()
         common = {
@@ -869,9 +892,7 @@ class XAdapter(NetworkAdapter):
         replies: list[dict] = []
         if self.connection.handle:
             search = {**common, "query": f"to:{self.connection.handle} is:reply"}
-            replies, more_users, newest_reply = self._timeline(
-                "/2/tweets/search/recent", search
-            )
+            replies, more_users, newest_reply = self._search(search)
             users.update(more_users)
             newest = _newest_id([newest_reply], newest)
         items: dict[str, InboxItem] = {}
@@ -981,7 +1002,7 @@ class XAdapter(NetworkAdapter):
         }
         if cursor:
             params["since_id"] = cursor
-        tweets, users, newest = self._timeline("/2/tweets/search/recent", params)
+        tweets, users, newest = self._search(params)
         posts = []
         for tweet in tweets:
             author = users.get(str(tweet.get("author_id"))) or {}

@@ -728,3 +728,41 @@ def test_hashtag_search_follows_next_tokens(caplog):
               for c in route.calls]
     assert tokens == [None, ["n0"], ["n1"], ["n2"], ["n3"]]
     assert "more than 5 pages" in caplog.text
+
+
+def test_invalid_request_messages_are_kept_for_support():
+    response = httpx.Response(400, json={
+        "errors": [{"parameters": {"media.media_ids": ["1"]},
+                    "message": "Your media IDs are invalid."}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.x.com/2/problems/invalid-request"})
+    error = translate_error(response)
+    assert error.network_message == (
+        "One or more parameters to your request was invalid. "
+        "Your media IDs are invalid."
+    )
+    assert "Tjek format og størrelse" in error.message
+
+
+@respx.mock
+def test_a_cursor_older_than_recent_search_is_dropped_and_filtered_locally():
+    route = respx.get(f"{API}/2/tweets/search/recent").mock(
+        side_effect=[
+            httpx.Response(400, json={
+                "errors": [{"message": "Invalid 'since_id':'10'. 'since_id' must be "
+                            "a tweet id created after 2026-11-21T08:00:00.000Z."}],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.x.com/2/problems/invalid-request"}),
+            httpx.Response(200, json={
+                "data": [{"id": "12", "text": "ny #voreskbh"},
+                         {"id": "9", "text": "gammel #voreskbh"}],
+                "meta": {"newest_id": "12"}}),
+        ]
+    )
+    page = make_adapter().search_hashtag("voreskbh", cursor="10")
+    assert [p.remote_id for p in page.posts] == ["12"]
+    assert page.cursor == "12"
+    second = parse_qs(urlsplit(str(route.calls[1].request.url)).query)
+    assert "since_id" not in second

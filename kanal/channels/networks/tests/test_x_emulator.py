@@ -8,6 +8,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from kanal.channels.networks.base import Connection
+from kanal.channels.networks.x import XAdapter
+
 pytestmark = pytest.mark.sandbox
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 60
@@ -262,3 +265,22 @@ def test_server_error_can_be_a_503(sandbox, api, account):
     answer = api.get("/2/users/me")
     assert answer.status_code == 503
     assert answer.json()["title"] == "Service Unavailable"
+
+
+def test_search_refuses_a_cursor_older_than_seven_days(sandbox, account):
+    old = sandbox.citizen("x", "Gammel #voreskbh", kind="post", account="citizen-g")
+    sandbox.advance_clock(8 * 24 * 3600)
+    again = sandbox.provision("x", account_id=account.account_id,
+                              handle=account.handle)
+    token = again.tokens["access_token"]
+    refused = httpx.get(sandbox.base_url("x", "/2/tweets/search/recent"),
+                        params={"query": "#voreskbh", "since_id": old["item_id"]},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 400
+    assert "since_id" in refused.json()["errors"][0]["message"]
+    fresh = sandbox.citizen("x", "Ny #voreskbh", kind="post", account="citizen-n")
+    adapter = XAdapter(Connection(
+        network="x", base_url=sandbox.base_url("x"), account_id=account.account_id,
+        handle=account.handle, credentials={"access_token": token}))
+    page = adapter.search_hashtag("voreskbh", cursor=old["item_id"])
+    assert [p.remote_id for p in page.posts] == [fresh["item_id"]]
