@@ -978,6 +978,31 @@ class MastodonAdapter(NetworkAdapter):
 
     # -- connection ---------------------------------------------------------
 
+    def register_app(
+        self,
+        *,
+        redirect_uri: str,
+        client_name: str = "Kanal",
+        website: str = "",
+    ) -> dict[str, str]:
+        """Register Kanal on this instance (``POST /api/v1/apps``); returns
+        ``client_id`` and ``client_secret`` for the OAuth flow. Each instance
+        needs its own registration."""
+        body = {
+            "client_name": client_name,
+            "redirect_uris": redirect_uri,
+            "scopes": self._setting("scopes", "read write"),
+        }
+        if website:
+            body["website"] = website
+        app = self._parse(
+            self.client.request("POST", "/api/v1/apps", json=body, translate=translate)
+        )
+        return {
+            "client_id": str(app["client_id"]),
+            "client_secret": str(app["client_secret"]),
+        }
+
     def authorization_url(
         self, *, redirect_uri: str, state: str, code_verifier: str = ""
     ) -> str:

@@ -7,7 +7,12 @@ import httpx
 import pytest
 
 from kanal.channels.networks.base import Connection, MediaItem, OutgoingPost
-from kanal.channels.networks.errors import NotSupported, RateLimited, Rejected
+from kanal.channels.networks.errors import (
+    AuthExpired,
+    NotSupported,
+    RateLimited,
+    Rejected,
+)
 from kanal.channels.networks.mastodon import INSTANCE_CONFIGURATIONS, MastodonAdapter
 
 from .contract import NetworkContractTests, assert_danish, unique
@@ -194,22 +199,10 @@ def test_every_answer_carries_rate_limit_headers(sandbox, adapter):
 
 def test_oauth_code_flow_with_pkce_gives_a_working_token(sandbox):
     base = sandbox.base_url("mastodon")
-    app = httpx.post(
-        f"{base}/api/v1/apps",
-        json={
-            "client_name": "Kanal",
-            "redirect_uris": "https://kanal.example/cb",
-            "scopes": "read write",
-        },
-    ).json()
-    connection = Connection(
-        network="mastodon",
-        base_url=base,
-        credentials={
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-        },
+    app = MastodonAdapter(Connection(network="mastodon", base_url=base)).register_app(
+        redirect_uri="https://kanal.example/cb"
     )
+    connection = Connection(network="mastodon", base_url=base, credentials=app)
     adapter = MastodonAdapter(connection)
     verifier = "v" * 50
     url = adapter.authorization_url(
@@ -255,3 +248,24 @@ def test_status_url_and_account_page_show_the_image_description(
     assert "Livredder på tårnet" in status_page.text
     assert text in account_page.text
     assert "Livredder på tårnet" in account_page.text
+
+
+def test_oauth_code_with_the_wrong_verifier_is_refused(sandbox):
+    base = sandbox.base_url("mastodon")
+    app = MastodonAdapter(Connection(network="mastodon", base_url=base)).register_app(
+        redirect_uri="https://kanal.example/cb"
+    )
+    adapter = MastodonAdapter(
+        Connection(network="mastodon", base_url=base, credentials=app)
+    )
+    url = adapter.authorization_url(
+        redirect_uri="https://kanal.example/cb", state="s", code_verifier="a" * 50
+    )
+    code = httpx.URL(httpx.get(url).headers["location"]).params["code"]
+
+    with pytest.raises(AuthExpired) as caught:
+        adapter.exchange_code(
+            code=code, redirect_uri="https://kanal.example/cb", code_verifier="b" * 50
+        )
+
+    assert caught.value.network_message.startswith("invalid_grant")

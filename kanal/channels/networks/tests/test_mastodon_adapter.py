@@ -711,3 +711,20 @@ def test_empty_post_is_refused(adapter):
 
 def test_html_to_text_keeps_breaks_and_unescapes():
     assert html_to_text("<p>a &lt;3<br />b</p><p>c</p>") == "a <3\nb\nc"
+
+
+def test_register_app_returns_the_instance_client(api):
+    route = api.post("/api/v1/apps").respond(
+        200, json={"id": "1", "client_id": "cid", "client_secret": "sec"}
+    )
+    conn = Connection(network="mastodon", base_url=BASE)
+
+    app = MastodonAdapter(conn).register_app(redirect_uri="https://kanal/cb")
+
+    assert app == {"client_id": "cid", "client_secret": "sec"}
+    body = json.loads(route.calls.last.request.content)
+    assert body == {
+        "client_name": "Kanal",
+        "redirect_uris": "https://kanal/cb",
+        "scopes": "read write",
+    }
