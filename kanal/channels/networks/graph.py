@@ -55,6 +55,8 @@ from .errors import (
 )
 from .http import NetworkClient, retry_after_seconds
 
+logger = logging.getLogger("kanal.networks.graph")
+
 # --------------------------------------------------------------------------
 # The error envelope
 
@@ -621,8 +623,6 @@ def metric_value(entry: Mapping) -> int | None:
     return None
 
 
-logger = logging.getLogger("kanal.networks.graph")
-
 # Clocks differ; a post found a little before its container's time is still it.
 CHECKPOINT_CLOCK_SLACK = timedelta(minutes=10)
 
@@ -630,6 +630,7 @@ CHECKPOINT_CLOCK_SLACK = timedelta(minutes=10)
 def _checkpoint_time(state: Mapping[str, str]) -> datetime | None:
     created = parse_time(state.get("created_at"))
     return created - CHECKPOINT_CLOCK_SLACK if created else None
+
 
 _VERSION_IN_URL = re.compile(r"/(v\d+(?:\.\d+)?)/?$")
 
@@ -648,8 +649,10 @@ class GraphAdapter(NetworkAdapter):
     minutes); ``sleep`` is injectable so tests need not wait.
     """
 
-    #: Field of the container that holds the state, and the fields to ask for.
+    #: The container edge, its state field, detail field and fields to ask for.
+    container_edge: ClassVar[str] = "media"
     status_key: ClassVar[str] = "status_code"
+    status_detail_key: ClassVar[str] = "status"
     status_fields: ClassVar[str] = "status_code,status"
     publish_edge: ClassVar[str] = "media_publish"
     limit_edge: ClassVar[str] = "content_publishing_limit"
@@ -727,8 +730,6 @@ class GraphAdapter(NetworkAdapter):
         body = self.post(f"/{self.account_id}/{self.container_edge}", data=fields)
         return str(body["id"])
 
-    container_edge: ClassVar[str] = "media"
-
     def container_status(self, container_id: str) -> tuple[str, str]:
         """``(state, detail)``; ``MISSING`` when the network no longer knows it."""
         try:
@@ -740,8 +741,6 @@ class GraphAdapter(NetworkAdapter):
         state = str(body.get(self.status_key) or "")
         detail = str(body.get(self.status_detail_key) or "")
         return state.upper(), detail
-
-    status_detail_key: ClassVar[str] = "status"
 
     def wait_until_finished(self, container_id: str) -> str:
         """Poll until ``FINISHED``; returns the final state (or raises)."""
