@@ -51,20 +51,19 @@ def after_publication(publication_id: int) -> None:
                 target=pub,
                 changes={"remote_id": comment_id},
             )
-        message = _("%(channel)s: opslaget er udgivet.") % {"channel": channel}
         if comment_error:
-            message += " " + _(
-                "Den første kommentar kom ikke med (%(why)s). Skriv den selv på "
-                "opslaget."
-            ) % {"why": comment_error}
-        notify(
-            organisation_id=pub.organisation_id,
-            administration_id=channel.owner_administration_id,
-            kind="published" if not comment_error else "first_comment_failed",
-            message=message,
-            publication=pub,
-            url=pub.url,
-        )
+            notify(
+                organisation_id=pub.organisation_id,
+                administration_id=channel.owner_administration_id,
+                kind="first_comment_failed",
+                message=_(
+                    "%(channel)s: den første kommentar kom ikke med (%(why)s). "
+                    "Skriv den selv på opslaget."
+                )
+                % {"channel": channel, "why": comment_error},
+                publication=pub,
+                url=pub.url,
+            )
 
 
 def _pin(pub: Publication) -> None:

@@ -73,6 +73,7 @@ class PublishingWorker:
         self.in_flight: dict[Future, engine.Job] = {}
         self.next_periodic = dict.fromkeys((j.name for j in PERIODIC_JOBS), 0.0)
         self.next_heartbeat = 0.0
+        self.last_claim = 0.0
         self.published = 0
 
     # -- one pass ----------------------------------------------------------
@@ -91,25 +92,39 @@ class PublishingWorker:
 
     def record_finished(self) -> int:
         done = [f for f in self.in_flight if f.done()]
+        if not done:
+            return 0
+        results = []
         for future in done:
             job = self.in_flight.pop(future)
             try:
                 outcome = future.result()
             except BaseException as e:  # execute() catches; belt and braces
                 outcome = engine.Outcome("crash", error=e)
-            try:
-                status = engine.record(job, outcome)
-                if status == "published":
-                    self.published += 1
-            except Exception:
-                # The lease will expire and the sweeper reconciles the row.
-                logger.exception("could not record publication %s", job.publication_id)
+            results.append((job, outcome))
+        try:
+            statuses = engine.record_many(results)
+        except Exception:
+            # The leases will expire and the sweeper reconciles the rows.
+            logger.exception("could not record %d publications", len(results))
+            return len(done)
+        self.published += statuses.count("published")
         return len(done)
 
     def claim(self, executor: ThreadPoolExecutor) -> int:
         free = self.concurrency - len(self.in_flight)
         if free <= 0:
             return 0
+        # Under load, claim in batches: one claim transaction per freed
+        # thread would cost more than the calls themselves.
+        batch = max(1, self.concurrency // 8)
+        if (
+            self.in_flight
+            and free < batch
+            and time.monotonic() - self.last_claim < 0.05
+        ):
+            return 0
+        self.last_claim = time.monotonic()
         jobs = engine.claim_due(owner=self.owner, limit=free)
         for job in jobs:
             self.in_flight[executor.submit(engine.execute, job)] = job
