@@ -71,6 +71,12 @@ def test_byte_span_gives_utf8_offsets_after_multibyte_letters():
         ("to: a.dk og b.com", ["a.dk", "b.com"]),
         ("見てexample.com中国語", ["example.com"]),
         ("https://københavn.dk/", ["https://københavn.dk/"]),
+        ("https://kk.dk/søg?q=æøå", ["https://kk.dk/søg?q="]),  # ASCII queries
+        (
+            "http://twitter.com/これは日本語です。example.com中国語",
+            ["http://twitter.com/", "example.com"],
+        ),
+        ("Følg @kk_dk på x.com/kk_dk", ["x.com/kk_dk"]),
         ("kl. 14.00 bl.a. f.eks. osv.", []),
         ("skriv til anna@kk.dk", []),
         ("foo.invalidtld", []),
@@ -177,6 +183,7 @@ def test_find_entities_orders_by_position():
         ("𝔘", 2),  # astral, not an emoji
         ("https://www.kk.dk/en/meget/lang/sti?med=query&og=mere", 23),
         ("kk.dk", 23),
+        ("https://kk.dk/søg?q=æøå", 23 + 3),
         ("Se http://kk.dk og www.kk.dk/bade", 3 + 23 + 4 + 23),
         (f"{FLAG_DK} #voreskbh", 2 + 1 + 9),
     ],
