@@ -272,6 +272,10 @@ class Variant(models.Model):
 
     class Meta:
         ordering = ["channel__network", "pk"]
+        # The calendar reads a date range per channel.
+        indexes = [
+            models.Index(fields=["channel", "planned_at"], name="variant_channel_time")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["post", "channel"], name="variant_post_channel_unique"

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from kanal.channels.models import CadencePeriod, Channel, ChannelStatus, Purpose
 from kanal.channels.policies import channel_policy
@@ -79,6 +84,9 @@ class Entry:
     administration: str
     networks: list[str] = field(default_factory=list)
     draggable: bool = False
+    url: str = ""
+    move_url: str = ""
+    clock: str = ""
 
 
 @dataclass
@@ -90,10 +98,20 @@ class Day:
     more: int = 0
     cadence: list[dict] = field(default_factory=list)
 
+    @property
+    def cadence_html(self) -> str:
+        return mark_safe("".join(c["html"] for c in self.cadence))  # noqa: S308
+
 
 def visible_variants(actor):
     """Variants of the posts ``actor`` may see (one filter, no subquery)."""
-    qs = Variant.objects.filter(post__organisation_id=actor.organisation_id)
+    # Through the organisation's channels, so the database reads a date range
+    # per channel (index variant_channel_time) instead of every post.
+    qs = Variant.objects.filter(
+        channel_id__in=Channel.objects.filter(
+            organisation_id=actor.organisation_id
+        ).values("pk")
+    )
     if not actor.has_perm("posts.view_all"):
         qs = qs.filter(
             Q(post__owner_administration_id=actor.administration_id)
@@ -125,56 +143,93 @@ def _filtered(qs, filters: CalendarFilter):
     return qs
 
 
+def _utc_values(qs, *fields):
+    """``values_list`` with ``planned_at`` as an aware UTC datetime.
+
+    On SQLite the column is read as text and parsed with ``fromisoformat``:
+    Django's per-row datetime converter is the largest cost of a full month.
+    """
+    if connection.vendor != "sqlite":
+        return list(qs.values_list(*fields))
+    index = fields.index("planned_at")
+    names = [("planned_text" if f == "planned_at" else f) for f in fields]
+    rows = qs.annotate(planned_text=Cast("planned_at", CharField())).values_list(*names)
+    out = []
+    for row in rows:
+        row = list(row)
+        row[index] = datetime.fromisoformat(row[index]).replace(tzinfo=UTC)
+        out.append(row)
+    return out
+
+
+ROW_FIELDS = (
+    "post_id",
+    "post__title",
+    "post__status",
+    "planned_at",
+    "post__owner_administration__code",
+    "channel__network",
+    "channel_id",
+)
+
+
 def _rows(actor, start: datetime, end: datetime, filters: CalendarFilter):
     qs = _filtered(
         visible_variants(actor).filter(planned_at__gte=start, planned_at__lt=end),
         filters,
     )
-    rows = list(
-        qs.order_by("planned_at", "post_id").values_list(
-            "post_id",
-            "post__title",
-            "post__status",
-            "planned_at",
-            "post__owner_administration__code",
-            "channel__network",
-            "post__purposes",
-        )
-    )
     if filters.purpose:
-        rows = [r for r in rows if filters.purpose in (r[6] or [])]
-    return rows
+        rows = _utc_values(
+            qs.order_by("planned_at", "post_id"), *ROW_FIELDS, "post__purposes"
+        )
+        return [r for r in rows if filters.purpose in (r[7] or [])]
+    return _utc_values(qs.order_by("planned_at", "post_id"), *ROW_FIELDS)
 
 
-def _entries_by_day(rows, can_move: bool) -> dict[date, list[Entry]]:
-    labels = dict(PostStatus.choices)
-    by_post: dict[int, Entry] = {}
-    days: dict[date, list[Entry]] = defaultdict(list)
+def _entries_by_day(rows, can_move: bool, limit: int | None = None):
+    """``({day: [Entry]}, {day: how many more})``; at most ``limit`` a day."""
+    labels = {k: str(v) for k, v in PostStatus.choices}
+    detail = reverse("planning:post_detail", args=[0]).replace("/0/", "/{}/")
+    move = reverse("planning:post_reschedule", args=[0]).replace("/0/", "/{}/")
     movable = {
         PostStatus.DRAFT,
         PostStatus.IN_REVIEW,
         PostStatus.APPROVED,
         PostStatus.SCHEDULED,
     }
-    for post_id, title, status, planned_at, admin, network, _purposes in rows:
+    by_post: dict[int, Entry] = {}
+    days: dict[date, list[Entry]] = defaultdict(list)
+    hidden: dict[date, set] = defaultdict(set)
+    hidden_ids: set[int] = set()
+    for post_id, title, status, planned_at, admin, network, *_rest in rows:
         entry = by_post.get(post_id)
         if entry is None:
+            if post_id in hidden_ids:
+                continue
             local = planned_at.astimezone(COPENHAGEN)
+            day = local.date()
+            if limit is not None and len(days[day]) >= limit:
+                hidden[day].add(post_id)
+                hidden_ids.add(post_id)
+                continue
             entry = Entry(
                 post_id,
                 title,
                 status,
-                str(labels.get(status, status)),
+                labels.get(status, status),
                 local,
                 admin,
                 draggable=can_move and status in movable,
+                url=detail.format(post_id),
+                move_url=move.format(post_id),
+                clock=f"{local:%H:%M}",
             )
             by_post[post_id] = entry
-            days[local.date()].append(entry)
+            days[day].append(entry)
         short = NETWORK_SHORT.get(network, network)
         if short not in entry.networks:
             entry.networks.append(short)
-    return days
+    return days, {day: len(ids) for day, ids in hidden.items()}
 
 
 def cadence_channels(actor, filters: CalendarFilter) -> list[Channel]:
@@ -184,15 +239,32 @@ def cadence_channels(actor, filters: CalendarFilter) -> list[Channel]:
     return [c for c in qs if getattr(c, "strategy", None) and c.strategy.cadence_max]
 
 
-def _cadence_counts(actor, start, end, channel_ids):
+def _cadence_counts(actor, start, end, channel_ids, filters, rows):
+    """Posts per (channel, local day). Reuses the calendar's rows when the
+    filters do not narrow them beyond a channel."""
+    per_day: Counter = Counter()
+    narrowed = any(
+        [
+            filters.administration,
+            filters.category,
+            filters.purpose,
+            filters.campaign,
+            filters.status,
+        ]
+    )
+    if not narrowed:
+        wanted = set(channel_ids)
+        for row in rows:
+            if row[6] in wanted and row[2] in PLANNED_STATES:
+                per_day[(row[6], row[3].astimezone(COPENHAGEN).date())] += 1
+        return per_day
     qs = visible_variants(actor).filter(
         planned_at__gte=start,
         planned_at__lt=end,
         channel_id__in=channel_ids,
         post__status__in=list(PLANNED_STATES),
     )
-    per_day: Counter = Counter()
-    for channel_id, planned_at in qs.values_list("channel_id", "planned_at"):
+    for channel_id, planned_at in _utc_values(qs, "channel_id", "planned_at"):
         per_day[(channel_id, planned_at.astimezone(COPENHAGEN).date())] += 1
     return per_day
 
@@ -213,12 +285,24 @@ def _cadence_cell(channel, count, label_prefix=""):
         else str(s.cadence_max)
     )
     name = channel.get_network_display().split(" ")[0]
+    short = NETWORK_SHORT.get(channel.network, channel.network)
+    label = f"{name} {label_prefix}{count} af {span}"
+    state = _judge(count, s.cadence_min, s.cadence_max)
     return {
+        "html": format_html(
+            '<span class="cad {}" title="{}"><span aria-hidden="true">{} {}</span>'
+            '<span class="visually-hidden">{}</span></span>',
+            state,
+            label,
+            short,
+            count,
+            label,
+        ),
         "channel": channel,
-        "short": NETWORK_SHORT.get(channel.network, channel.network),
-        "label": f"{name} {label_prefix}{count} af {span}",
+        "short": short,
+        "label": label,
         "count": count,
-        "state": _judge(count, s.cadence_min, s.cadence_max),
+        "state": state,
     }
 
 
@@ -251,9 +335,10 @@ def month_calendar(
     end_day = last + timedelta(days=6 - last.weekday())
     start, end = local_day_bounds(start_day, end_day)
     can_move = post_policy.can(actor, "reschedule")
-    by_day = _entries_by_day(_rows(actor, start, end, filters), can_move)
+    rows = _rows(actor, start, end, filters)
+    by_day, more = _entries_by_day(rows, can_move, DAY_LIMIT)
     channels = cadence_channels(actor, filters)
-    counts = _cadence_counts(actor, start, end, [c.pk for c in channels])
+    counts = _cadence_counts(actor, start, end, [c.pk for c in channels], filters, rows)
     weeks = []
     day = start_day
     while day <= end_day:
@@ -266,8 +351,8 @@ def month_calendar(
                     current,
                     current.month == month,
                     current == today,
-                    entries[:DAY_LIMIT],
-                    max(0, len(entries) - DAY_LIMIT),
+                    entries,
+                    more.get(current, 0),
                     day_cadence(channels, counts, current),
                 )
             )
@@ -292,9 +377,10 @@ def week_calendar(actor, monday: date, filters: CalendarFilter, today: date) -> 
     sunday = monday + timedelta(days=6)
     start, end = local_day_bounds(monday, sunday)
     can_move = post_policy.can(actor, "reschedule")
-    by_day = _entries_by_day(_rows(actor, start, end, filters), can_move)
+    rows = _rows(actor, start, end, filters)
+    by_day, _more = _entries_by_day(rows, can_move)
     channels = cadence_channels(actor, filters)
-    counts = _cadence_counts(actor, start, end, [c.pk for c in channels])
+    counts = _cadence_counts(actor, start, end, [c.pk for c in channels], filters, rows)
     days = [
         Day(
             monday + timedelta(days=i),
