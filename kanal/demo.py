@@ -81,6 +81,8 @@ class DemoChannel:
     hashtags: list[str] = field(default_factory=list)
     tone: str = ""
     owner: str = "KFF"
+    # API settings; "{sandbox}" is replaced by the sandbox's base URL.
+    api_settings: dict[str, str] = field(default_factory=dict)
 
 
 CHANNELS = [
@@ -179,6 +181,8 @@ CHANNELS = [
         "did:plc:kbhkommune7x2q4m5n6p3r",
         3400,
         {
+            "identifier": "kobenhavn.bsky.social",
+            "did": "did:plc:kbhkommune7x2q4m5n6p3r",
             "app_password": "kbhk-demo-pass-word",
             "access_token": "sandbox-bluesky-access-jwt-kk",
             "refresh_token": "sandbox-bluesky-refresh-jwt-kk",
@@ -188,6 +192,7 @@ CHANNELS = [
         (1, 2, "day"),
         [],
         "Højst 300 tegn. Link til kk.dk for detaljer.",
+        api_settings={"web_url": "{sandbox}/bluesky"},
     ),
     DemoChannel(
         "linkedin",
@@ -290,6 +295,10 @@ def load_demo() -> Organisation:
             remote_id=demo.remote_id,
             owner_administration=administrations[demo.owner],
             base_url=sandbox_url(demo.path),
+            api_settings={
+                name: value.replace("{sandbox}", sandbox_url(""))
+                for name, value in demo.api_settings.items()
+            },
             credentials=demo.credentials,
             token_expires_at=DEMO_TOKEN_EXPIRY,
             follower_count=demo.followers,
