@@ -625,8 +625,8 @@ class X:
     async def create_tweet(self, request: Request) -> Response:
         body = await self.json_body(request)
         reply_to = ""
-        if body is not None:
-            reply_to = str((body.get("reply") or {}).get("in_reply_to_tweet_id") or "")
+        if body is not None and isinstance(body.get("reply"), dict):
+            reply_to = str(body["reply"].get("in_reply_to_tweet_id") or "")
         parent = self.tweet(reply_to) if reply_to else None
         account = self.authenticate(request)
         # A reply to someone else's post is a reply; anything else publishes.
@@ -645,6 +645,10 @@ class X:
         if unknown:
             return invalid(f"The request body has unknown field(s): {unknown}",
                            parameter=unknown[0], headers=headers)
+        for name in ("media", "reply", "poll", "edit_options", "geo"):
+            if name in body and not isinstance(body[name], dict):
+                return invalid(f"`{name}` must be an object.", parameter=name,
+                               headers=headers)
         text = body.get("text", "")
         if not isinstance(text, str):
             return invalid("`text` must be a string.", parameter="text",

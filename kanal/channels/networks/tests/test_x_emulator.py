@@ -284,3 +284,10 @@ def test_search_refuses_a_cursor_older_than_seven_days(sandbox, account):
         handle=account.handle, credentials={"access_token": token}))
     page = adapter.search_hashtag("voreskbh", cursor=old["item_id"])
     assert [p.remote_id for p in page.posts] == [fresh["item_id"]]
+
+
+def test_malformed_bodies_are_a_400_not_a_crash(api):
+    assert tweet(api, media=["1"]).status_code == 400
+    assert tweet(api, reply="1").status_code == 400
+    assert api.post("/2/tweets", content=b"not json",
+                    headers={"content-type": "application/json"}).status_code == 400
