@@ -182,7 +182,16 @@ def translate_error(
     if status == 429 or legacy == 88:
         user_day_left = response.headers.get("x-user-limit-24hour-remaining")
         app_day_left = response.headers.get("x-app-limit-24hour-remaining")
-        if kind == "usage-capped" or "0" in (user_day_left, app_day_left):
+        if kind == "usage-capped":
+            return QuotaExhausted(
+                "X-appens forbrugsloft for måneden er nået, så X tager ikke imod "
+                "flere kald. En administrator skal købe flere kreditter eller vente "
+                "til næste måned.",
+                reset_at=_rate_limit_reset(response, "x-rate-limit-reset"),
+                retry_after=retry_after_seconds(response),
+                **details,
+            )
+        if "0" in (user_day_left, app_day_left):
             reset_at = _rate_limit_reset(
                 response, "x-user-limit-24hour-reset", "x-app-limit-24hour-reset"
             )

@@ -766,3 +766,13 @@ def test_a_cursor_older_than_recent_search_is_dropped_and_filtered_locally():
     assert page.cursor == "12"
     second = parse_qs(urlsplit(str(route.calls[1].request.url)).query)
     assert "since_id" not in second
+
+
+def test_usage_cap_is_quota_exhausted_with_its_own_message():
+    response = problem(429, "Usage cap exceeded: Monthly product cap",
+                       title="UsageCapExceeded",
+                       kind="https://api.x.com/2/problems/usage-capped")
+    error = translate_error(response)
+    assert type(error) is QuotaExhausted
+    assert error.network_code == "usage-capped"
+    assert "forbrugsloft for måneden" in error.message
