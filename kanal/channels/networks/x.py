@@ -1002,6 +1002,8 @@ class XAdapter(NetworkAdapter):
 
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
         tag = tag.lstrip("#＃")
+        # A retweet repeats the original's text: counting it would count one
+        # post many times.
         params = {
             "query": f"#{tag} -is:retweet",
             "max_results": PAGE_SIZE,
