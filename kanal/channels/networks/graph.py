@@ -487,13 +487,17 @@ _LONG_LIVED_GRANTS = {
 
 def exchange_long_lived(
     client: NetworkClient, *, network: str, client_secret: str, short_token: str,
-    now: datetime | None = None,
+    now: datetime | None = None, root: str = "",
 ) -> TokenSet:
-    """Short-lived Instagram/Threads token (1 h) → long-lived (60 days)."""
+    """Short-lived Instagram/Threads token (1 h) → long-lived (60 days).
+
+    ``root`` is the unversioned host (``https://graph.threads.net``) where the
+    token endpoints live; without it the client's base URL is used.
+    """
     grant = _LONG_LIVED_GRANTS[network][0]
     return token_request(
         client,
-        "/access_token",
+        f"{root}/access_token",
         {"grant_type": grant, "client_secret": client_secret,
          "access_token": short_token},
         network=network,
@@ -503,13 +507,13 @@ def exchange_long_lived(
 
 def refresh_long_lived(
     client: NetworkClient, *, network: str, token: str,
-    now: datetime | None = None,
+    now: datetime | None = None, root: str = "",
 ) -> TokenSet:
     """Refresh a long-lived Instagram/Threads token for another 60 days."""
     grant = _LONG_LIVED_GRANTS[network][1]
     return token_request(
         client,
-        "/refresh_access_token",
+        f"{root}/refresh_access_token",
         {"grant_type": grant, "access_token": token},
         network=network,
         now=now,
@@ -973,14 +977,32 @@ class GraphAdapter(NetworkAdapter):
                 extra={"refreshed": "no", "issued_at": issued.isoformat()},
             )
         return refresh_long_lived(self.client, network=self.network, token=token,
-                                  now=self.now())
+                                  now=self.now(), root=self.token_root)
+
+    #: Real hosts whose OAuth pages live elsewhere: {API host: (authorize URL,
+    #: code exchange URL)}. Any other base URL (the sandbox) serves both itself.
+    oauth_hosts: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    @property
+    def token_root(self) -> str:
+        """The base URL without its version: token endpoints are unversioned."""
+        return _VERSION_IN_URL.sub("", self.connection.base_url.rstrip("/") + "/")
+
+    def _oauth_url(self, which: int) -> str:
+        setting = ("authorize_url", "oauth_token_url")[which]
+        if self.connection.settings.get(setting):
+            return self.connection.settings[setting]
+        host = httpx.URL(self.connection.base_url).host
+        if host in self.oauth_hosts:
+            return self.oauth_hosts[host][which]
+        return f"{self.token_root}/oauth/{('authorize', 'access_token')[which]}"
 
     def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str = ""
     ) -> TokenSet:
         short = token_request(
             self.client,
-            self.connection.settings.get("oauth_token_path", "/oauth/access_token"),
+            self._oauth_url(1),
             {
                 "client_id": self.connection.secret("client_id"),
                 "client_secret": self.connection.secret("client_secret"),
@@ -995,7 +1017,7 @@ class GraphAdapter(NetworkAdapter):
         tokens = exchange_long_lived(
             self.client, network=self.network,
             client_secret=self.connection.secret("client_secret"),
-            short_token=short.access_token, now=self.now(),
+            short_token=short.access_token, now=self.now(), root=self.token_root,
         )
         if short.extra.get("user_id") and not tokens.extra.get("user_id"):
             tokens = TokenSet(tokens.access_token, tokens.refresh_token,
@@ -1003,13 +1025,12 @@ class GraphAdapter(NetworkAdapter):
                               {**tokens.extra, "user_id": short.extra["user_id"]})
         return tokens
 
-    authorize_url: ClassVar[str] = ""
     scopes: ClassVar[tuple[str, ...]] = ()
 
     def authorization_url(
         self, *, redirect_uri: str, state: str, code_verifier: str = ""
     ) -> str:
-        base = self.connection.settings.get("authorize_url", self.authorize_url)
+        base = self._oauth_url(0)
         query = httpx.QueryParams({
             "client_id": self.connection.secret("client_id"),
             "redirect_uri": redirect_uri,

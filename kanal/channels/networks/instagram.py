@@ -63,7 +63,10 @@ class InstagramAdapter(graph.GraphAdapter):
     media_edge = "media"
     text_field = "caption"
     default_quota_total = 100
-    authorize_url = "https://www.instagram.com/oauth/authorize"
+    oauth_hosts = {
+        "graph.instagram.com": ("https://www.instagram.com/oauth/authorize",
+                                "https://api.instagram.com/oauth/access_token"),
+    }
     scopes = (
         "instagram_business_basic", "instagram_business_content_publish",
         "instagram_business_manage_comments", "instagram_business_manage_insights",

@@ -100,7 +100,11 @@ class ThreadsAdapter(graph.GraphAdapter):
     default_quota_total = 250
     poll_seconds_default = 30.0
     poll_attempts_default = 10
-    authorize_url = "https://threads.net/oauth/authorize"
+    oauth_hosts = {
+        host: ("https://threads.net/oauth/authorize",
+               f"https://{host}/oauth/access_token")
+        for host in ("graph.threads.net", "graph.threads.com")
+    }
     scopes = (
         "threads_basic", "threads_content_publish", "threads_manage_replies",
         "threads_read_replies", "threads_manage_insights",

@@ -68,3 +68,33 @@ def test_rate_limit_headers_reach_the_error(respx_mock):
     with pytest.raises(TransientError) as caught:
         adapter().verify()
     assert caught.value.retry_after == 180
+
+
+def test_real_hosts_send_people_to_the_network_login_pages():
+    from kanal.channels.networks.threads import ThreadsAdapter
+
+    instagram = InstagramAdapter(Connection(
+        network="instagram", base_url="https://graph.instagram.com/v25.0",
+        credentials={"client_id": "app"}))
+    url = instagram.authorization_url(redirect_uri="https://kanal.kk.dk/cb",
+                                      state="xyz")
+    assert url.startswith("https://www.instagram.com/oauth/authorize?")
+    assert "client_id=app" in url and "state=xyz" in url
+    assert instagram._oauth_url(1) == "https://api.instagram.com/oauth/access_token"
+    threads = ThreadsAdapter(Connection(
+        network="threads", base_url="https://graph.threads.net/v1.0"))
+    assert threads.authorization_url(redirect_uri="https://k/cb", state="s") \
+        .startswith("https://threads.net/oauth/authorize?")
+    assert threads.token_root == "https://graph.threads.net"
+
+
+@respx.mock
+def test_refresh_calls_the_unversioned_endpoint(respx_mock):
+    route = respx_mock.get("https://graph.instagram.com/refresh_access_token") \
+        .respond(json={"access_token": "ny", "expires_in": 5184000})
+    old = InstagramAdapter(Connection(
+        network="instagram", base_url="https://graph.instagram.com/v25.0",
+        credentials={"access_token": "gammel",
+                     "issued_at": "2026-01-01T00:00:00+00:00"}))
+    assert old.refresh_token().access_token == "ny"
+    assert route.calls.last.request.url.params["grant_type"] == "ig_refresh_token"

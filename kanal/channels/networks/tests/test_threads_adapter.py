@@ -8,6 +8,7 @@ import pytest
 from kanal.channels.networks import graph
 from kanal.channels.networks.base import Connection, MediaItem, OutgoingPost
 from kanal.channels.networks.errors import (
+    AuthExpired,
     OutcomeUnknown,
     QuotaExhausted,
     Rejected,
@@ -297,3 +298,15 @@ def test_cannot_delete_another_accounts_post(sandbox, adapter):
     with pytest.raises(Rejected):
         adapter.delete(other["item_id"])
     assert sandbox.item("threads", other["item_id"])["deleted_at"] is None
+
+
+def test_oauth_code_becomes_a_long_lived_threads_token(sandbox, adapter, account):
+    url = adapter.authorization_url(redirect_uri="http://127.0.0.1:9/cb", state="s")
+    assert "threads_content_publish" in url
+    answer = sandbox.http.get(f"{url}&account={account.account_id}")
+    code = answer.headers["location"].split("code=")[1].split("&")[0]
+    tokens = adapter.exchange_code(code=code, redirect_uri="http://127.0.0.1:9/cb")
+    assert tokens.access_token.startswith("THAA")
+    assert tokens.extra["user_id"] == account.account_id
+    with pytest.raises(AuthExpired):
+        adapter.exchange_code(code=code, redirect_uri="http://127.0.0.1:9/cb")
