@@ -867,6 +867,48 @@ def warn_unapproved_posts(
     return count
 
 
+@transaction.atomic
+def mark_unapproved_missed(
+    *,
+    now: datetime | None = None,
+    grace: timedelta = timedelta(minutes=5),
+    dry_run: bool = False,
+) -> int:
+    """Posts whose planned time passed without approval and scheduling are
+    missed: nothing was queued, so nothing goes out late by surprise."""
+    now = now or timezone.now()
+    posts = Post.objects.filter(
+        status__in=[PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.APPROVED],
+        planned_at__lt=now - grace,
+    ).select_related("organisation")
+    if dry_run:
+        return posts.count()
+    count = 0
+    for post in posts.select_for_update():
+        old = post.status
+        _set_status(post, PostStatus.MISSED)
+        audit.record(
+            "planning.post.missed",
+            organisation=post.organisation,
+            target=post,
+            changes={
+                "status": [old, PostStatus.MISSED],
+                "reason": "not approved and scheduled in time",
+            },
+        )
+        recipients = members_with(post.organisation_id, "posts.plan")
+        recipients += members_for_user(post.organisation_id, post.created_by_id)
+        notify(
+            recipients,
+            post=post,
+            event="post.missed",
+            message=f"«{post.title}» blev ikke udgivet, fordi det ikke var godkendt "
+            "og planlagt til tiden. Vælg en ny tid og send det til godkendelse.",
+        )
+        count += 1
+    return count
+
+
 # ---------------------------------------------------------------------------
 # Media
 

@@ -156,6 +156,16 @@ def check_variant(
                     field="media",
                 )
             )
+        if asset.shows_identifiable_people and not asset.identifiable_people_consent:
+            result.problems.append(
+                ValidationProblem(
+                    "consent_missing",
+                    f"{asset.original_name} viser genkendelige personer, men der er "
+                    "ikke registreret samtykke. Indhent samtykke og markér det i "
+                    "mediebiblioteket, eller vælg et andet billede.",
+                    field="media",
+                )
+            )
         if asset.rights_expired(today):
             result.problems.append(
                 ValidationProblem(

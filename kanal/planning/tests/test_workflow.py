@@ -281,3 +281,44 @@ def test_contributor_cannot_reschedule(desk, soon):
         actions.reschedule_post(
             post, actor=desk.contributor, day=soon.date() + timedelta(days=1)
         )
+
+
+def test_unapproved_post_past_its_time_is_marked_missed(desk, soon):
+    from kanal.planning.tasks import approval_watch
+
+    late = make_post(desk, soon)
+    on_time = approve_ready(desk, soon)
+    actions.approve_post(on_time, actor=desk.approver)
+    later = soon + timedelta(minutes=10)
+    assert approval_watch(now=later, dry_run=True) == 1
+    late.refresh_from_db()
+    assert late.status == PostStatus.DRAFT
+    assert approval_watch(now=later) == 1
+    late.refresh_from_db()
+    on_time.refresh_from_db()
+    assert (late.status, on_time.status) == (PostStatus.MISSED, PostStatus.SCHEDULED)
+    assert Notification.objects.filter(
+        event="post.missed", recipient=desk.editor
+    ).exists()
+    assert approval_watch(now=later) == 0
+
+
+def test_image_of_identifiable_people_needs_consent(desk, soon):
+    post = approve_ready(desk, soon, networks=("facebook",))
+    asset = MediaAssetFactory(
+        organisation=desk.organisation,
+        administration=desk.kff,
+        shows_identifiable_people=True,
+    )
+    fb = post.variants.get()
+    actions.update_post(
+        post, actor=desk.editor, variants={fb.channel_id: {"media": [asset]}}
+    )
+    with pytest.raises(actions.InvalidVariants) as caught:
+        actions.approve_post(post, actor=desk.approver)
+    assert "consent_missing" in {
+        p.code for ps in caught.value.problems.values() for p in ps
+    }
+    actions.update_media(asset, actor=desk.editor, identifiable_people_consent=True)
+    actions.approve_post(post, actor=desk.approver)
+    assert post.status == PostStatus.SCHEDULED
