@@ -693,6 +693,19 @@ def on_citizen_item(ctx, item) -> None:
     elif item.kind == "mention":
         value = {"media_id": item.item_id}
         field = "mentions"
+    elif item.kind == "message":
+        when = int(item.created_at.timestamp() * 1000)
+        ctx.webhooks.send(NETWORK, {"object": "instagram", "entry": [{
+            "id": item.account_id, "time": when,
+            "messaging": [{
+                "sender": {"id": item.author_id},
+                "recipient": {"id": item.account_id},
+                "timestamp": when,
+                "message": {"mid": f"aWdfZAG1faXRlbToxOk{item.item_id}",
+                            "text": item.text},
+            }],
+        }]})
+        return
     else:
         return
     ctx.webhooks.send(NETWORK, {

@@ -368,3 +368,32 @@ def test_mention_webhook(sandbox, account, webhook_receiver):
     assert entry["id"] == account.account_id
     assert entry["changes"] == [{"field": "mentions",
                                  "value": {"media_id": made["item_id"]}}]
+
+
+@pytest.mark.sandbox
+def test_direct_message_webhook(sandbox, account, webhook_receiver):
+    sandbox.ctx.webhooks.default_url = webhook_receiver.url
+    sandbox.citizen("instagram", "Hvornår har Borgerservice åbent?",
+                    kind="message", account=account.account_id)
+    sandbox.ctx.webhooks.drain()
+    messaging = webhook_receiver.received[-1]["json"]["entry"][0]["messaging"][0]
+    assert messaging["recipient"] == {"id": account.account_id}
+    assert messaging["message"]["text"] == "Hvornår har Borgerservice åbent?"
+
+
+@pytest.mark.sandbox
+def test_simulated_citizens_comment_on_instagram_posts(sandbox, account):
+    adapter = connect(sandbox, account)
+    media = publish(sandbox, adapter)
+    comments = []
+    # Citizens pick among every Instagram account in the session's sandbox.
+    for seed in range(7, 17):
+        sandbox.tick(seed=seed, actions=40, networks=["instagram"])
+        comments = sandbox.items("instagram", account.account_id, kind="comment")
+        if comments:
+            break
+    assert comments, "no citizen commented on the fresh post"
+    page = adapter.fetch_inbox()
+    assert {c["item_id"] for c in comments} <= {i.remote_id for i in page.items}
+    assert all(i.post_remote_id for i in page.items if i.kind == "comment")
+    assert media.remote_id in {i.post_remote_id for i in page.items}
