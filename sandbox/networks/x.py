@@ -1,7 +1,8 @@
 """X (Twitter) API v2 under ``/x``: ``/2/...``, OAuth 2 and ``/i/oauth2/authorize``.
 
 Follows PLATFORMS.md §3 and the official OpenAPI spec (2.167; ``sandbox/
-x_openapi.py`` checks requests and answers against it):
+x_openapi.py`` checks requests and answers against it, and JSON bodies that
+break the spec's schema get X's 400 here too):
 
 - ``POST /2/tweets`` answers 201 ``{"data":{"id","text",...}}``; the same text
   from the same account within 24 hours is refused with X's observed 403
@@ -51,6 +52,8 @@ import regex
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from sandbox.x_openapi import XOpenAPI
 
 logger = logging.getLogger("sandbox.x")
 
@@ -430,6 +433,24 @@ class X:
             return None
         return body if isinstance(body, dict) else None
 
+    @staticmethod
+    async def off_spec(request: Request, headers: dict) -> Response | None:
+        """A 400 when a JSON body breaks X's OpenAPI schema, as X refuses it."""
+        if not request.headers.get("content-type", "").startswith(
+            "application/json"
+        ):
+            return None
+        root = request.scope.get("root_path", "")
+        path = request.url.path.removeprefix(root)
+        problems = XOpenAPI.load().check_request(
+            request.method, path, content_type="application/json",
+            body=await request.body(),
+        )
+        problems = [p for p in problems if "request body" in p]
+        if not problems:
+            return None
+        return invalid(problems[0].split(": ", 1)[-1], headers=headers)
+
     # -- rendering ------------------------------------------------------------------
 
     def user_json(self, user_id: str, fields: set[str]) -> dict | None:
@@ -639,6 +660,8 @@ class X:
         )
         if failed is not None:
             return failed
+        if body is not None and (refused := await self.off_spec(request, headers)):
+            return refused
         if body is None:
             return invalid("The request body is not valid JSON.", headers=headers)
         unknown = sorted(set(body) - CREATE_FIELDS)
@@ -829,6 +852,8 @@ class X:
         account, fault, headers, failed = await self.begin(request, "hide", "hide")
         if failed is not None:
             return failed
+        if refused := await self.off_spec(request, headers):
+            return refused
         body = await self.json_body(request)
         if body is None or not isinstance(body.get("hidden"), bool):
             return invalid("`hidden` must be true or false.", parameter="hidden",
@@ -861,6 +886,8 @@ class X:
         if request.path_params["id"] != account.account_id:
             return problem(403, "You are not permitted to perform this action.",
                            headers=headers)
+        if refused := await self.off_spec(request, headers):
+            return refused
         body = await self.json_body(request)
         tweet_id = str((body or {}).get("tweet_id") or "")
         source = self.tweet(tweet_id) if tweet_id.isdigit() else None
@@ -1100,6 +1127,8 @@ class X:
             if "total_bytes" in body and body["total_bytes"].isdigit():
                 body["total_bytes"] = int(body["total_bytes"])
         else:
+            if refused := await self.off_spec(request, headers):
+                return refused
             body = await self.json_body(request)
         if body is None:
             return invalid("The request body is not valid JSON.", headers=headers)
@@ -1340,6 +1369,8 @@ class X:
                                                            "media_metadata")
         if failed is not None:
             return failed
+        if refused := await self.off_spec(request, headers):
+            return refused
         body = await self.json_body(request)
         if body is None or not str(body.get("id", "")).isdigit():
             return invalid("`id` is required.", parameter="id", headers=headers)

@@ -291,3 +291,17 @@ def test_malformed_bodies_are_a_400_not_a_crash(api):
     assert tweet(api, reply="1").status_code == 400
     assert api.post("/2/tweets", content=b"not json",
                     headers={"content-type": "application/json"}).status_code == 400
+
+
+def test_bodies_that_break_the_openapi_schema_are_refused(sandbox, api, account):
+    five = tweet(api, media={"media_ids": ["1", "2", "3", "4", "5"]})
+    assert five.status_code == 400
+    assert "is too long" in five.json()["errors"][0]["message"]
+    post_id = tweet(api).json()["data"]["id"]
+    reply = sandbox.citizen("x", "Et svar", parent_id=post_id)
+    hidden = api.put(f"/2/tweets/{reply['item_id']}/hidden", json={"hidden": "ja"})
+    assert hidden.status_code == 400
+    assert "is not of type 'boolean'" in hidden.json()["errors"][0]["message"]
+    alt = api.post("/2/media/metadata", json={
+        "id": "1", "metadata": {"alt_text": {"text": "x" * 1001}}})
+    assert alt.status_code == 400
