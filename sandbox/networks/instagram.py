@@ -1431,3 +1431,17 @@ def seed(ctx) -> None:
                    author_name="Lars Møller",
                    created_at=now - timedelta(days=1),
                    data={"username": "lars.moeller"})
+
+
+def page_post(ctx, item) -> dict:
+    """Images and alt texts of a post for the citizen page."""
+    data = item.data or {}
+    children = data.get("children") or []
+    if children:
+        media = [{"url": c.get("image_url") or c.get("video_url") or "",
+                  "alt": c.get("alt_text") or ""} for c in children]
+    elif data.get("media_url"):
+        media = [{"url": data["media_url"], "alt": data.get("alt_text") or ""}]
+    else:
+        media = []
+    return {"media": media}

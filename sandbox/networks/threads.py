@@ -731,3 +731,17 @@ def seed(ctx) -> None:
                    author_id="citizen-ali.karimi", author_name="Ali Karimi",
                    created_at=now - timedelta(hours=20),
                    data={"username": "ali.karimi"})
+
+
+def page_post(ctx, item) -> dict:
+    """Images, alt texts and the link card of a post for the citizen page."""
+    data = item.data or {}
+    children = data.get("children") or []
+    sources = children or ([data] if data.get("image_url") or
+                           data.get("video_url") else [])
+    shown: dict = {"media": [
+        {"url": s.get("image_url") or s.get("video_url") or "",
+         "alt": s.get("alt_text") or ""} for s in sources]}
+    if data.get("link_attachment"):
+        shown["link"] = data["link_attachment"]
+    return shown

@@ -397,3 +397,17 @@ def test_simulated_citizens_comment_on_instagram_posts(sandbox, account):
     assert {c["item_id"] for c in comments} <= {i.remote_id for i in page.items}
     assert all(i.post_remote_id for i in page.items if i.kind == "comment")
     assert media.remote_id in {i.post_remote_id for i in page.items}
+
+
+@pytest.mark.sandbox
+def test_citizen_page_shows_the_carousel_with_alt_texts(sandbox, account):
+    adapter = connect(sandbox, account)
+    images = tuple(MediaItem(kind="image", mime_type="image/jpeg", alt_text=alt,
+                             public_url=f"{sandbox.url}/_sandbox/media/square.jpg",
+                             width=1080, height=1080)
+                   for alt in ("Broen", "Tårnet"))
+    adapter.publish(OutgoingPost(text="To billeder", media=images),
+                    idempotency_key="k")
+    page = sandbox.http.get(f"/_sandbox/page/instagram/{account.account_id}")
+    assert page.status_code == 200
+    assert 'alt="Broen"' in page.text and 'alt="Tårnet"' in page.text

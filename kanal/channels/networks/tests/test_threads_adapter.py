@@ -310,3 +310,17 @@ def test_oauth_code_becomes_a_long_lived_threads_token(sandbox, adapter, account
     assert tokens.extra["user_id"] == account.account_id
     with pytest.raises(AuthExpired):
         adapter.exchange_code(code=code, redirect_uri="http://127.0.0.1:9/cb")
+
+
+def test_citizen_page_shows_the_post_with_alt_text_and_replies(sandbox, adapter,
+                                                               account):
+    body = text("Se billedet")
+    post = adapter.publish(OutgoingPost(text=body, media=(image(sandbox,
+                                                                "Solnedgang"),)),
+                           idempotency_key="k")
+    sandbox.citizen("threads", "Smukt!", parent_id=post.remote_id)
+    page = sandbox.http.get(f"/_sandbox/page/threads/{account.account_id}")
+    assert page.status_code == 200
+    assert body in page.text
+    assert 'alt="Solnedgang"' in page.text
+    assert "Smukt!" in page.text
