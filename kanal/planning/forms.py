@@ -205,12 +205,12 @@ class ProposalForm(forms.Form):
     wish_from = forms.DateField(
         label=_("Ønsket fra"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     wish_to = forms.DateField(
         label=_("Ønsket til"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     channels = ChannelChoiceField(
         label=_("Ønskede kanaler"),
@@ -262,12 +262,13 @@ class CommentForm(forms.Form):
 
 class RescheduleForm(forms.Form):
     day = forms.DateField(
-        label=_("Ny dato"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Ny dato"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     clock = forms.TimeField(
         label=_("Klokkeslæt"),
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -295,7 +296,7 @@ class MediaUploadForm(forms.Form):
     rights_expire_on = forms.DateField(
         label=_("Rettigheder udløber"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
@@ -307,10 +308,14 @@ class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Navn"), max_length=200)
     hashtags = forms.CharField(label=_("Hashtags"), max_length=500, required=False)
     starts_on = forms.DateField(
-        label=_("Fra"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Fra"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     ends_on = forms.DateField(
-        label=_("Til"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Til"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean_hashtags(self):
@@ -319,10 +324,12 @@ class CampaignForm(forms.Form):
 
 class ReportForm(forms.Form):
     first_day = forms.DateField(
-        label=_("Fra"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Fra"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     last_day = forms.DateField(
-        label=_("Til"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Til"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean(self):

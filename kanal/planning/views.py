@@ -999,14 +999,17 @@ def report_view(request):
     if not actor.has_perm("reports.view"):
         raise PermissionDenied(_("Rapporten kræver adgang til rapporter."))
     today = timezone.localdate()
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(
+        days=1
+    )
     form = ReportForm(
         request.GET or None,
-        initial={"first_day": today.replace(day=1), "last_day": today},
+        initial={"first_day": today.replace(day=1), "last_day": month_end},
     )
     if request.GET and form.is_valid():
         first, last = form.cleaned_data["first_day"], form.cleaned_data["last_day"]
     else:
-        first, last = today.replace(day=1), today
+        first, last = today.replace(day=1), month_end
     report = selectors.strategy_report(actor, first, last) if not form.errors else None
     return render(
         request,

@@ -156,3 +156,55 @@ def test_calendar_is_usable_by_keyboard(desk, live_server, page, login, soon):
         raise AssertionError("entry never received focus")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("Biblioteksnat")
+
+
+def test_pages_render_and_are_screenshotted(
+    desk, live_server, page, login, soon, screenshot
+):
+    from playwright.sync_api import expect
+
+    from kanal.planning import actions
+    from kanal.planning.tests.factories import image_upload
+
+    asset = actions.upload_media(
+        actor=desk.editor,
+        upload=image_upload(),
+        alt_text="Rådhuspladsen",
+        credit="Foto: KK",
+    )
+    actions.upload_media(
+        actor=desk.editor, upload=image_upload("panorama.png", 3000, 1000, "PNG")
+    )
+    post = actions.create_post(
+        actor=desk.editor,
+        title="Julemarked på Højbro Plads",
+        shared_text="Julemarkedet åbner fredag.",
+        channels=[desk.channels["facebook"], desk.channels["instagram"]],
+        planned_at=soon,
+        category="Arrangementer",
+        purposes=["branding"],
+    )
+    ig = post.variants.get(channel__network="instagram")
+    actions.update_post(
+        post,
+        actor=desk.editor,
+        variants={ig.channel_id: {"media": [asset], "text": "Julemarked 🎄"}},
+    )
+    actions.add_comment(post, actor=desk.editor, body="Husk #voreskbh")
+    login(desk.editor)
+    base = live_server.url
+    for name, path, heading in [
+        ("list", "/plan/liste/", "Opslag"),
+        ("media", "/plan/medier/", "Mediebibliotek"),
+        ("media-detail", f"/plan/medier/{asset.pk}/", "foto.jpg"),
+        ("report", "/plan/rapport/", "Strategirapport"),
+        ("revisions", f"/plan/opslag/{post.pk}/revisioner/{ig.pk}/", "Revisioner"),
+        ("detail", f"/plan/opslag/{post.pk}/", "Julemarked"),
+        ("ical", "/plan/kalenderabonnement/", "kalender"),
+        ("campaigns", "/plan/kampagner/", "Kampagner"),
+        ("dashboard", "/", "Goddag"),
+        ("notifications", "/plan/notifikationer/", "Notifikationer"),
+    ]:
+        page.goto(base + path)
+        expect(page.locator("h1")).to_contain_text(heading)
+        screenshot(name)
