@@ -220,8 +220,10 @@ class Workers:
     def start(self, i: int) -> None:
         log = open(self.tmp / f"worker-{i}.log", "a")  # noqa: SIM115
         self.logs.append(log)
+        profile = (["-m", "cProfile", "-o", str(self.tmp / f"worker-{i}.prof")]
+                   if os.environ.get("KANAL_BENCH_PROFILE") else [])
         self.procs[i] = subprocess.Popen(
-            [PY, "manage.py", "worker", "--concurrency", str(self.concurrency),
+            [PY, *profile, "manage.py", "worker", "--concurrency", str(self.concurrency),
              "--name", f"bench-{i}-{len(self.logs)}"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )

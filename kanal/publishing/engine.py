@@ -459,18 +459,49 @@ def backoff(attempts: int, error: BaseException | None, now: datetime) -> dateti
     return at
 
 
+_deferred = threading.local()
+
+
+def _audit(event: str, **kwargs) -> None:
+    """``audit.record``, or, inside ``record_many``, queued until just before
+    the batch commits: the audit chain's head is one locked row, so taking it
+    last keeps concurrent workers from queueing behind each other's batches."""
+    queue = getattr(_deferred, "audits", None)
+    if queue is None:
+        audit.record(event, **kwargs)
+    else:
+        queue.append((event, kwargs))
+
+
 def record_many(results, *, now: datetime | None = None) -> list[str]:
-    """Record several finished calls in one transaction (one savepoint each)."""
+    """Record several finished calls in one transaction; if that fails, one
+    by one (a row that still cannot be recorded is left to the sweeper)."""
+    now = now or timezone.now()
+    try:
+        _deferred.audits = []
+        with transaction.atomic():
+            pubs = Publication.objects.select_for_update().select_related(
+                "channel", "organisation"
+            ).in_bulk([job.publication_id for job, _ in results])
+            statuses = [
+                _record_locked(pubs[job.publication_id], job, outcome, now)
+                for job, outcome in results
+            ]
+            audits, _deferred.audits = _deferred.audits, None
+            for event, kwargs in audits:
+                audit.record(event, **kwargs)
+        return statuses
+    except Exception:
+        logger.exception("batch record failed; recording one by one")
+    finally:
+        _deferred.audits = None
     statuses = []
-    with transaction.atomic():
-        for job, outcome in results:
-            try:
-                statuses.append(record(job, outcome, now=now))
-            except Exception:
-                # The lease will expire and the sweeper reconciles the row.
-                logger.exception("could not record publication %s",
-                                 job.publication_id)
-                statuses.append("")
+    for job, outcome in results:
+        try:
+            statuses.append(record(job, outcome, now=now))
+        except Exception:
+            logger.exception("could not record publication %s", job.publication_id)
+            statuses.append("")
     return statuses
 
 
@@ -483,13 +514,17 @@ def record(job: Job, outcome: Outcome, *, now: datetime | None = None) -> str:
             .select_related("channel", "organisation")
             .get(pk=job.publication_id)
         )
-        if pub.lease_token != job.lease_token or pub.status != S.PUBLISHING:
-            return _record_stale(pub, outcome, now)
-        if outcome.kind == "published":
-            _published(pub, outcome, now)
-        else:
-            _not_published(pub, outcome, now)
-        return pub.status
+        return _record_locked(pub, job, outcome, now)
+
+
+def _record_locked(pub, job, outcome, now) -> str:
+    if pub.lease_token != job.lease_token or pub.status != S.PUBLISHING:
+        return _record_stale(pub, outcome, now)
+    if outcome.kind == "published":
+        _published(pub, outcome, now)
+    else:
+        _not_published(pub, outcome, now)
+    return pub.status
 
 
 def _record_stale(pub, outcome, now) -> str:
@@ -538,7 +573,7 @@ def _published(pub, outcome, now) -> None:
             *_clear_lease(pub),
         ]
     )
-    audit.record(
+    _audit(
         "publishing.publication.published",
         organisation=pub.organisation,
         target=pub,
@@ -648,7 +683,7 @@ def _not_published(pub, outcome, now) -> None:
     pub.error_kind = kind
     pub.save(update_fields=fields)
     if status in (S.FAILED, S.MISSED) or previous != status:
-        audit.record(
+        _audit(
             f"publishing.publication.{status}",
             organisation=pub.organisation,
             target=pub,

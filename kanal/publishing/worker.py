@@ -158,8 +158,15 @@ class PublishingWorker:
             self.concurrency, thread_name_prefix="kanal-publish"
         )
         try:
+            next_check = 0.0
             while not self.stop.is_set():
-                close_old_connections()
+                if time.monotonic() >= next_check:
+                    # Drop broken connections (a restarted database) now and
+                    # then; on SQLite (CONN_MAX_AGE 0) this would reconnect
+                    # every turn of the loop.
+                    if connection.vendor != "sqlite":
+                        close_old_connections()
+                    next_check = time.monotonic() + 10
                 self.run_periodic()
                 self.record_finished()
                 claimed = self.claim(executor)
