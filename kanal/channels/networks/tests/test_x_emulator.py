@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from kanal.channels.networks.base import Connection
+from kanal.channels.networks.base import Connection, OutgoingPost
 from kanal.channels.networks.x import XAdapter
 
 pytestmark = pytest.mark.sandbox
@@ -305,3 +305,17 @@ def test_bodies_that_break_the_openapi_schema_are_refused(sandbox, api, account)
     alt = api.post("/2/media/metadata", json={
         "id": "1", "metadata": {"alt_text": {"text": "x" * 1001}}})
     assert alt.status_code == 400
+
+
+def test_a_posts_web_url_leads_to_the_citizen_page(sandbox, account):
+    adapter = XAdapter(Connection(
+        network="x", base_url=sandbox.base_url("x"), account_id=account.account_id,
+        handle=account.handle,
+        credentials={"access_token": account.tokens["access_token"]}))
+    result = adapter.publish(OutgoingPost(text=f"Se mig {uuid.uuid4().hex}"),
+                             idempotency_key="k")
+    assert result.url == sandbox.base_url(
+        "x", f"/{account.handle}/status/{result.remote_id}")
+    page = httpx.get(result.url, follow_redirects=True)
+    assert page.status_code == 200
+    assert urlsplit(str(page.url)).path == f"/_sandbox/page/x/{account.account_id}"
