@@ -974,7 +974,7 @@ class GraphAdapter(NetworkAdapter):
             return TokenSet(
                 access_token=token,
                 expires_at=self.connection.token_expires_at,
-                extra={"refreshed": "no", "issued_at": issued.isoformat()},
+                extra={"issued_at": issued.isoformat()},
             )
         return refresh_long_lived(self.client, network=self.network, token=token,
                                   now=self.now(), root=self.token_root)

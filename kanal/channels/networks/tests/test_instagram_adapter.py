@@ -251,9 +251,13 @@ def test_young_token_is_not_refreshed(sandbox, account):
     issued = datetime.now(UTC) - timedelta(hours=2)
     adapter = connect(sandbox, account,
                       credentials={"issued_at": issued.isoformat()})
+    before = len(sandbox.ctx.store.tokens_for("instagram", account.account_id))
     tokens = adapter.refresh_token()
     assert tokens.access_token == account.tokens["access_token"]
-    assert tokens.extra["refreshed"] == "no"
+    assert tokens.extra == {"issued_at": issued.isoformat()}
+    # No new token was asked for.
+    assert len(sandbox.ctx.store.tokens_for("instagram", account.account_id)) \
+        == before
 
 
 @pytest.mark.sandbox
