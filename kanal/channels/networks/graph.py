@@ -914,6 +914,18 @@ class GraphAdapter(NetworkAdapter):
                 network_code=e.network_code, network_message=e.network_message,
                 http_status=e.http_status,
             ) from e
+        except Rejected:
+            # An earlier attempt whose answer was lost may have published the
+            # container meanwhile; then the network refuses a second publish.
+            if self.container_status(container)[0] != CONTAINER_PUBLISHED:
+                raise
+            found = self.find_by_text(self.text_for(post),
+                                      since=_checkpoint_time(state))
+            if found is None:
+                raise
+            report({**state, "container_id": container,
+                    "media_id": found.remote_id})
+            return found
         media_id = str(body["id"])
         report({**state, "container_id": container, "media_id": media_id})
         result = self.result_for(media_id)

@@ -98,3 +98,30 @@ def test_refresh_calls_the_unversioned_endpoint(respx_mock):
                      "issued_at": "2026-01-01T00:00:00+00:00"}))
     assert old.refresh_token().access_token == "ny"
     assert route.calls.last.request.url.params["grant_type"] == "ig_refresh_token"
+
+
+@respx.mock(base_url=BASE)
+def test_publish_refused_because_a_lost_attempt_published_it_returns_that_post(
+    respx_mock,
+):
+    # Resume check, wait, and the check after the refusal.
+    statuses = iter(["FINISHED", "FINISHED", "PUBLISHED"])
+    respx_mock.get("/c1").mock(side_effect=lambda request: httpx.Response(
+        200, json={"id": "c1", "status_code": next(statuses)}))
+    respx_mock.get("/178/content_publishing_limit").respond(json={"data": [
+        {"quota_usage": 1, "config": {"quota_total": 100,
+                                      "quota_duration": 86400}}]})
+    respx_mock.post("/178/media_publish").respond(400, json={"error": {
+        "code": 100, "error_subcode": 2207006,
+        "message": "The media container has already been published."}})
+    respx_mock.get("/178/media").respond(json={"data": [
+        {"id": "m9", "caption": "Havnebadet åbner", "permalink": "https://p/m9",
+         "timestamp": "2026-11-28T10:00:00+0000"}]})
+    from kanal.channels.networks.base import OutgoingPost
+
+    saved = {}
+    result = adapter().publish(
+        OutgoingPost(text="Havnebadet åbner"), idempotency_key="k",
+        checkpoint={"container_id": "c1"}, on_checkpoint=saved.update)
+    assert (result.remote_id, result.url) == ("m9", "https://p/m9")
+    assert saved["media_id"] == "m9"
