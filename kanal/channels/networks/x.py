@@ -244,11 +244,12 @@ def translate_error(
         return Rejected(
             "X afviste handlingen. Kontoen har måske ikke lov til den, eller X "
             "mener, indholdet strider mod reglerne. Ret indholdet, eller tjek "
-            f"kontoen på X. (X: {detail or 'Forbidden'})",
+            "kontoen på X.",
             **details,
         )
     return Rejected(
-        f"X afviste forespørgslen. Ret indholdet og prøv igen. (X: {detail})",
+        "X afviste forespørgslen. Ret indholdet og prøv igen; X's egen "
+        "forklaring står i fejlens detaljer.",
         **details,
     )
 
