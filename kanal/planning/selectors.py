@@ -488,14 +488,18 @@ def strategy_report(actor, first_day: date, last_day: date) -> dict:
     start, end = local_day_bounds(first_day, last_day)
     days = (last_day - first_day).days + 1
     weeks = days / 7
+    # Counts only, no content: anyone with reports.view sees the whole plan.
+    variants = (
+        Variant.objects.filter(channel__organisation_id=actor.organisation_id)
+        if actor.has_perm("reports.view")
+        else visible_variants(actor)
+    )
     rows = list(
-        visible_variants(actor)
-        .filter(
+        variants.filter(
             planned_at__gte=start,
             planned_at__lt=end,
             post__status__in=list(PLANNED_STATES),
-        )
-        .values_list(
+        ).values_list(
             "channel_id",
             "post__status",
             "post__category",
@@ -581,6 +585,24 @@ def feed_posts(membership, now: datetime):
         .prefetch_related("variants__channel")
         .order_by("planned_at")
     )
+
+
+MEDIA_CHOICES = 24
+
+
+def media_choices(actor, post, variants):
+    """What the editor offers per variant: the media already chosen, the
+    proposal's images and the newest uploads (not the whole library)."""
+    from .policies import media_policy
+
+    visible = media_policy.visible(actor)
+    ids = set(
+        visible.order_by("-created_at").values_list("pk", flat=True)[:MEDIA_CHOICES]
+    )
+    ids |= set(post.proposal_media.values_list("pk", flat=True))
+    for variant in variants:
+        ids |= {m.pk for m in variant.media.all()}
+    return visible.filter(pk__in=ids).order_by("-created_at")
 
 
 def unread_notifications(actor):

@@ -222,7 +222,7 @@ def post_edit_view(request, pk):
             "media"
         )
     )
-    media_qs = media_policy.visible(actor)
+    media_qs = selectors.media_choices(actor, post, variants)
     data = request.POST if request.method == "POST" else None
     form = PostForm(
         data,

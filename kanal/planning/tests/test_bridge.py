@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from kanal.planning import actions, bridge
 from kanal.planning.models import PostStatus
@@ -142,3 +143,24 @@ def test_cancel_withdraws_publications(desk, soon):
         Publication.objects.filter(post_id=post.pk).values_list("status", flat=True)
     )
     assert statuses == {"cancelled"}
+
+
+def test_desk_schedules_an_approved_post(desk, soon):
+    post = actions.create_post(
+        actor=desk.editor,
+        title="Godkendt, ikke planlagt",
+        shared_text="Tekst",
+        planned_at=soon,
+        channels=[desk.channels["facebook"]],
+    )
+    variant = post.variants.get()
+    variant.approved_revision = variant.current_revision
+    variant.save()
+    post.status = PostStatus.APPROVED
+    post.save()
+    with pytest.raises(PermissionDenied):
+        actions.schedule_post(post, actor=desk.approver)
+    actions.schedule_post(post, actor=desk.editor)
+    assert post.status == PostStatus.SCHEDULED
+    pub = Publication.objects.get(post_id=post.pk)
+    assert (pub.revision_id, pub.text) == (variant.current_revision_id, "Tekst")
