@@ -223,7 +223,8 @@ class Workers:
         profile = (["-m", "cProfile", "-o", str(self.tmp / f"worker-{i}.prof")]
                    if os.environ.get("KANAL_BENCH_PROFILE") else [])
         self.procs[i] = subprocess.Popen(
-            [PY, *profile, "manage.py", "worker", "--concurrency", str(self.concurrency),
+            [PY, *profile, "manage.py", "worker",
+             "--concurrency", str(self.concurrency),
              "--name", f"bench-{i}-{len(self.logs)}"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )

@@ -480,7 +480,7 @@ def record_many(results, *, now: datetime | None = None) -> list[str]:
     try:
         _deferred.audits = []
         with transaction.atomic():
-            pubs = Publication.objects.select_for_update().select_related(
+            pubs = Publication.objects.select_for_update(of=("self",)).select_related(
                 "channel", "organisation"
             ).in_bulk([job.publication_id for job, _ in results])
             statuses = [
@@ -510,7 +510,7 @@ def record(job: Job, outcome: Outcome, *, now: datetime | None = None) -> str:
     now = now or timezone.now()
     with transaction.atomic():
         pub = (
-            Publication.objects.select_for_update()
+            Publication.objects.select_for_update(of=("self",))
             .select_related("channel", "organisation")
             .get(pk=job.publication_id)
         )
@@ -752,7 +752,7 @@ def sweep_expired_leases(*, now: datetime | None = None, dry_run=False) -> int:
             status=S.PUBLISHING, lease_expires_at__lt=now
         )
         if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True)
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
         stuck = list(qs.select_related("organisation"))
         if dry_run:
             return len(stuck)
