@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.core import audit
@@ -88,9 +89,11 @@ def _lock(post: Post) -> Post:
 def _check_version(post: Post, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != post.version:
         raise StaleEdit(
-            "Opslaget er blevet ændret af en anden, mens du redigerede. Dine "
-            "ændringer er ikke gemt, men står stadig i formularen: kopiér dem, "
-            "genindlæs siden og indsæt dem igen."
+            _(
+                "Opslaget er blevet ændret af en anden, mens du redigerede. Dine "
+                "ændringer er ikke gemt, men står stadig i formularen: kopiér dem, "
+                "genindlæs siden og indsæt dem igen."
+            )
         )
 
 
@@ -104,18 +107,23 @@ def _refuse_past(planned_at: datetime | None) -> None:
     if planned_at is not None and planned_at <= timezone.now():
         local = to_local(planned_at)
         raise PlanningError(
-            f"Tidspunktet {local:%d.%m.%Y %H:%M} er passeret. Vælg et tidspunkt "
-            "i fremtiden."
+            _("Tidspunktet %(when)s er passeret. Vælg et tidspunkt i fremtiden.")
+            % {"when": f"{local:%d.%m.%Y %H:%M}"}
         )
 
 
 def _check_channel(post: Post, channel: Channel) -> None:
     if channel.organisation_id != post.organisation_id:
-        raise PlanningError("Kanalen findes ikke. Vælg en af organisationens kanaler.")
+        raise PlanningError(
+            _("Kanalen findes ikke. Vælg en af organisationens kanaler.")
+        )
     if channel.status == ChannelStatus.DISABLED:
         raise PlanningError(
-            f"Kanalen {channel} er slået fra, så der kan ikke planlægges opslag "
-            "på den. Vælg en anden kanal."
+            _(
+                "Kanalen %(channel)s er slået fra, så der kan ikke planlægges "
+                "opslag på den. Vælg en anden kanal."
+            )
+            % {"channel": channel}
         )
 
 
@@ -211,7 +219,8 @@ def create_proposal(
         members_with(post.organisation_id, "posts.plan", exclude_user=actor.user_id),
         post=post,
         event="proposal.created",
-        message=f"Nyt forslag fra {actor.administration.code}: {title}",
+        message=_("Nyt forslag fra %(code)s: %(title)s")
+        % {"code": actor.administration.code, "title": title},
     )
     return post
 
@@ -251,7 +260,8 @@ def update_proposal(
             ),
             post=post,
             event="proposal.resubmitted",
-            message=f"Forslaget er rettet og sendt igen: {post.title}",
+            message=_("Forslaget er rettet og sendt igen: %(title)s")
+            % {"title": post.title},
         )
     return post
 
@@ -280,7 +290,8 @@ def accept_proposal(post: Post, *, actor, channels=None) -> Post:
         members_for_user(post.organisation_id, post.created_by_id),
         post=post,
         event="proposal.accepted",
-        message=f"Dit forslag er taget med i planen: {post.title}",
+        message=_("Dit forslag er taget med i planen: %(title)s")
+        % {"title": post.title},
     )
     return post
 
@@ -289,7 +300,7 @@ def _decide_proposal(post, *, actor, reason, status, event, message):
     _lock(post)
     post_policy.check(actor, "review_proposal", post)
     if not reason.strip():
-        raise PlanningError("Skriv en begrundelse, så bidragyderen ved hvorfor.")
+        raise PlanningError(_("Skriv en begrundelse, så bidragyderen ved hvorfor."))
     post.decision_reason = reason
     _set_status(post, status, "decision_reason")
     audit.record(event, actor=actor, target=post, changes={"reason": reason})
@@ -297,7 +308,8 @@ def _decide_proposal(post, *, actor, reason, status, event, message):
         members_for_user(post.organisation_id, post.created_by_id),
         post=post,
         event=event.removeprefix("planning."),
-        message=f"{message}: {post.title}. Begrundelse: {reason}",
+        message=_("%(message)s: %(title)s. Begrundelse: %(reason)s")
+        % {"message": message, "title": post.title, "reason": reason},
     )
     return post
 
@@ -310,7 +322,7 @@ def request_proposal_changes(post: Post, *, actor, reason: str) -> Post:
         reason=reason,
         status=PostStatus.CHANGES_REQUESTED,
         event="planning.proposal.changes_requested",
-        message="Redaktionen beder om ændringer i dit forslag",
+        message=_("Redaktionen beder om ændringer i dit forslag"),
     )
 
 
@@ -322,7 +334,7 @@ def decline_proposal(post: Post, *, actor, reason: str) -> Post:
         reason=reason,
         status=PostStatus.DECLINED,
         event="planning.proposal.declined",
-        message="Dit forslag er afvist",
+        message=_("Dit forslag er afvist"),
     )
 
 
@@ -350,7 +362,7 @@ def create_post(
     _refuse_past(planned_at)
     administration = owner_administration or actor.administration
     if administration.organisation_id != actor.organisation_id:
-        raise PlanningError("Forvaltningen findes ikke i organisationen.")
+        raise PlanningError(_("Forvaltningen findes ikke i organisationen."))
     post = Post.objects.create(
         organisation=actor.organisation,
         owner_administration=administration,
@@ -428,7 +440,7 @@ def update_post(
         variant = existing.get(int(channel_id))
         if variant is None:
             raise PlanningError(
-                "En af kanalerne hører ikke til opslaget. Genindlæs siden."
+                _("En af kanalerne hører ikke til opslaget. Genindlæs siden.")
             )
         data = dict(data)
         new_media = data.pop("media", None)
@@ -446,7 +458,7 @@ def update_post(
             new_ids = sorted(m.pk for m in new_media)
             for asset in new_media:
                 if asset.organisation_id != post.organisation_id:
-                    raise PlanningError("Et af mediene findes ikke. Vælg det igen.")
+                    raise PlanningError(_("Et af mediene findes ikke. Vælg det igen."))
             if old_ids != new_ids:
                 variant.media.set(new_media)
                 media_changed = True
@@ -490,7 +502,7 @@ def update_post(
     )
     if back_to_review:
         if was_scheduled:
-            _withdraw(post, actor=actor, reason="Ændret efter godkendelse")
+            _withdraw(post, actor=actor, reason=_("Ændret efter godkendelse"))
         audit.record(
             "planning.post.returned_to_review",
             actor=actor,
@@ -505,8 +517,10 @@ def update_post(
             ),
             post=post,
             event="post.returned_to_review",
-            message=f"Opslaget er ændret efter godkendelse og skal godkendes igen: "
-            f"{post.title}",
+            message=_(
+                "Opslaget er ændret efter godkendelse og skal godkendes igen: %(title)s"
+            )
+            % {"title": post.title},
         )
     elif was_scheduled and revised:
         _reschedule_publications(post, actor=actor)
@@ -525,7 +539,7 @@ def invalid_variants(post: Post) -> dict:
             problems.append(
                 ValidationProblem(
                     "no_time",
-                    "Varianten har ingen planlagt tid. Vælg dato og klokkeslæt.",
+                    _("Varianten har ingen planlagt tid. Vælg dato og klokkeslæt."),
                     field="planned_at",
                 )
             )
@@ -536,13 +550,16 @@ def invalid_variants(post: Post) -> dict:
 
 def _refuse_invalid(post: Post, verb: str) -> None:
     if not post.variants.exists():
-        raise PlanningError("Opslaget har ingen kanaler. Tilføj mindst én kanal.")
+        raise PlanningError(_("Opslaget har ingen kanaler. Tilføj mindst én kanal."))
     problems = invalid_variants(post)
     if problems:
         names = ", ".join(str(v.channel) for v in problems)
         raise InvalidVariants(
-            f"Opslaget kan ikke {verb}, fordi varianten til {names} ikke "
-            "overholder netværkets regler. Ret fejlene i editoren.",
+            _(
+                "Opslaget kan ikke %(verb)s, fordi varianten til %(names)s ikke "
+                "overholder netværkets regler. Ret fejlene i editoren."
+            )
+            % {"verb": verb, "names": names},
             problems,
         )
     for variant in post.variants.all():
@@ -555,7 +572,7 @@ def submit_post(post: Post, *, actor) -> Post:
     _lock(post)
     post_policy.check(actor, "submit", post)
     if not post.variants.exists():
-        raise PlanningError("Opslaget har ingen kanaler. Tilføj mindst én kanal.")
+        raise PlanningError(_("Opslaget har ingen kanaler. Tilføj mindst én kanal."))
     post.submitted_by = actor.user if actor else None
     _set_status(post, PostStatus.IN_REVIEW, "submitted_by")
     audit.record("planning.post.submitted", actor=actor, target=post)
@@ -567,7 +584,8 @@ def submit_post(post: Post, *, actor) -> Post:
         ),
         post=post,
         event="post.submitted",
-        message=f"Opslag venter på din godkendelse: {post.title}",
+        message=_("Opslag venter på din godkendelse: %(title)s")
+        % {"title": post.title},
     )
     return post
 
@@ -583,10 +601,10 @@ def approve_post(post: Post, *, actor, comment: str = "") -> Post:
         and post_policy.is_own_post(actor, post)
     ):
         raise PlanningError(
-            "Du kan ikke godkende dit eget opslag. Bed en anden godkender om det."
+            _("Du kan ikke godkende dit eget opslag. Bed en anden godkender om det.")
         )
     post_policy.check(actor, "approve", post)
-    _refuse_invalid(post, "godkendes")
+    _refuse_invalid(post, _("godkendes"))
     for variant in post.variants.all():
         variant.approved_revision_id = variant.current_revision_id
         variant.save(update_fields=["approved_revision"])
@@ -614,7 +632,8 @@ def approve_post(post: Post, *, actor, comment: str = "") -> Post:
         recipients,
         post=post,
         event="post.approved",
-        message=f"Opslaget er godkendt og planlagt: {post.title}",
+        message=_("Opslaget er godkendt og planlagt: %(title)s")
+        % {"title": post.title},
     )
     return post
 
@@ -625,7 +644,9 @@ def reject_post(post: Post, *, actor, reason: str) -> Post:
     _lock(post)
     post_policy.check(actor, "reject", post)
     if not reason.strip():
-        raise PlanningError("Skriv hvad der skal rettes, før du sender opslaget retur.")
+        raise PlanningError(
+            _("Skriv hvad der skal rettes, før du sender opslaget retur.")
+        )
     post.decision_reason = reason
     _set_status(post, PostStatus.DRAFT, "decision_reason")
     Comment.objects.create(post=post, author=_user(actor), body=reason)
@@ -638,7 +659,8 @@ def reject_post(post: Post, *, actor, reason: str) -> Post:
         recipients,
         post=post,
         event="post.rejected",
-        message=f"Opslaget er sendt retur: {post.title}. {reason}",
+        message=_("Opslaget er sendt retur: %(title)s. %(reason)s")
+        % {"title": post.title, "reason": reason},
     )
     return post
 
@@ -648,7 +670,7 @@ def schedule_post(post: Post, *, actor) -> Post:
     """Queue an approved post's approved revisions for publishing."""
     _lock(post)
     post_policy.check(actor, "schedule", post)
-    _refuse_invalid(post, "planlægges")
+    _refuse_invalid(post, _("planlægges"))
     _schedule(post, actor=actor)
     return post
 
@@ -661,7 +683,7 @@ def _schedule(post: Post, *, actor, queue_as="actor") -> None:
         not _same_content(v.approved_revision, v.current_revision) for v in variants
     ):
         raise PlanningError(
-            "Opslaget er ændret siden godkendelsen og skal godkendes igen."
+            _("Opslaget er ændret siden godkendelsen og skal godkendes igen.")
         )
     _set_status(post, PostStatus.SCHEDULED)
     for variant in variants:
@@ -751,7 +773,9 @@ def reschedule_post(
         if day is not None:
             base = variant.planned_at or post.planned_at
             if base is None:
-                raise PlanningError("Opslaget har ingen tid endnu. Vælg et klokkeslæt.")
+                raise PlanningError(
+                    _("Opslaget har ingen tid endnu. Vælg et klokkeslæt.")
+                )
             moved = move_to_day(base, day)
             if moved.note:
                 notes.append(moved.note)
@@ -772,7 +796,7 @@ def reschedule_post(
         # the publications queued from it) stands, since only the time changed.
         _save_revision(variant, actor)
     if post.status == PostStatus.SCHEDULED:
-        _refuse_invalid(post, "flyttes")
+        _refuse_invalid(post, _("flyttes"))
     if moves:
         _sync_planned_at(post)
     post.version += 1
@@ -800,7 +824,7 @@ def cancel_post(post: Post, *, actor, reason: str = "") -> Post:
         "planning.post.cancelled", actor=actor, target=post, changes={"reason": reason}
     )
     if was_scheduled:
-        _withdraw(post, actor=actor, reason=reason or "Annulleret")
+        _withdraw(post, actor=actor, reason=reason or _("Annulleret"))
     return post
 
 
@@ -810,7 +834,7 @@ def add_comment(post: Post, *, actor, body: str) -> Comment:
     post_policy.check(actor, "comment", post)
     body = body.strip()
     if not body:
-        raise PlanningError("Kommentaren er tom. Skriv noget, før du sender.")
+        raise PlanningError(_("Kommentaren er tom. Skriv noget, før du sender."))
     comment = Comment.objects.create(post=post, author=actor.user, body=body)
     audit.record(
         "planning.comment.created",
@@ -828,7 +852,8 @@ def add_comment(post: Post, *, actor, body: str) -> Comment:
         recipients,
         post=post,
         event="comment.created",
-        message=f"{actor.display_name} kommenterede «{post.title}»: {body[:200]}",
+        message=_("%(name)s kommenterede «%(title)s»: %(body)s")
+        % {"name": actor.display_name, "title": post.title, "body": body[:200]},
     )
     return comment
 
@@ -853,8 +878,11 @@ def warn_unapproved_posts(
             + members_with(post.organisation_id, "posts.plan"),
             post=post,
             event="post.approval_due",
-            message=f"«{post.title}» skal udgives {local:%d.%m. kl. %H:%M} men er "
-            "ikke godkendt. Uden godkendelse bliver det ikke udgivet.",
+            message=_(
+                "«%(title)s» skal udgives %(when)s men er ikke godkendt. Uden "
+                "godkendelse bliver det ikke udgivet."
+            )
+            % {"title": post.title, "when": f"{local:%d.%m. kl. %H:%M}"},
         )
         post.approval_warning_sent_at = now
         post.save(update_fields=["approval_warning_sent_at"])
@@ -902,8 +930,11 @@ def mark_unapproved_missed(
             recipients,
             post=post,
             event="post.missed",
-            message=f"«{post.title}» blev ikke udgivet, fordi det ikke var godkendt "
-            "og planlagt til tiden. Vælg en ny tid og send det til godkendelse.",
+            message=_(
+                "«%(title)s» blev ikke udgivet, fordi det ikke var godkendt og "
+                "planlagt til tiden. Vælg en ny tid og send det til godkendelse."
+            )
+            % {"title": post.title},
         )
         count += 1
     return count
@@ -1007,7 +1038,7 @@ def convert_media(asset: MediaAsset, *, actor, channel: Channel) -> MediaAsset:
     media_policy.check(actor, "convert", asset)
     caps = capabilities_for(channel)
     if caps is None or asset.kind != "image":
-        raise PlanningError("Kanal kan ikke konvertere dette medie til netværket.")
+        raise PlanningError(_("Kanal kan ikke konvertere dette medie til netværket."))
     with asset.file.open("rb") as handle:
         data, _width, _height = media_files.convert_image(handle.read(), caps)
     name = asset.original_name.rsplit(".", 1)[0] + f"-{channel.network}.jpg"
@@ -1036,7 +1067,7 @@ def create_campaign(
 ) -> Campaign:
     campaign_policy.check(actor, "create")
     if starts_on and ends_on and ends_on < starts_on:
-        raise PlanningError("Kampagnen slutter før den begynder. Ret datoerne.")
+        raise PlanningError(_("Kampagnen slutter før den begynder. Ret datoerne."))
     campaign = Campaign.objects.create(
         organisation=actor.organisation,
         name=name,
@@ -1066,7 +1097,7 @@ def create_calendar_feed(*, actor) -> CalendarFeed:
 @transaction.atomic
 def revoke_calendar_feed(feed: CalendarFeed, *, actor) -> CalendarFeed:
     if feed.membership_id != actor.pk:
-        raise PlanningError("Adressen tilhører en anden.")
+        raise PlanningError(_("Adressen tilhører en anden."))
     feed.revoked_at = timezone.now()
     feed.save(update_fields=["revoked_at"])
     audit.record("planning.calendar_feed.revoked", actor=actor, target=feed)

@@ -7,6 +7,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_TYPES = {
@@ -47,16 +48,28 @@ def read_upload(upload) -> ReadMedia:
     if head[4:8] == b"ftyp":
         if size > MAX_VIDEO_BYTES:
             raise MediaRejected(
-                f"Videoen fylder {size / 1048576:.0f} MB; Kanal tager højst "
-                f"{MAX_VIDEO_BYTES / 1048576:.0f} MB. Gør den mindre og prøv igen."
+                _(
+                    "Videoen fylder %(size)s MB; Kanal tager højst "
+                    "%(limit)s MB. Gør den mindre og prøv igen."
+                )
+                % {
+                    "size": f"{size / 1048576:.0f}",
+                    "limit": f"{MAX_VIDEO_BYTES / 1048576:.0f}",
+                }
             )
         return ReadMedia(
             "video", VIDEO_BRANDS.get(head[8:12], "video/mp4"), None, None, b""
         )
     if size > MAX_IMAGE_BYTES:
         raise MediaRejected(
-            f"Billedet fylder {size / 1048576:.0f} MB; Kanal tager højst "
-            f"{MAX_IMAGE_BYTES / 1048576:.0f} MB. Gem det i en mindre størrelse."
+            _(
+                "Billedet fylder %(size)s MB; Kanal tager højst %(limit)s "
+                "MB. Gem det i en mindre størrelse."
+            )
+            % {
+                "size": f"{size / 1048576:.0f}",
+                "limit": f"{MAX_IMAGE_BYTES / 1048576:.0f}",
+            }
         )
     try:
         with warnings.catch_warnings():
@@ -70,31 +83,43 @@ def read_upload(upload) -> ReadMedia:
                 thumbnail = _thumbnail(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise MediaRejected(
-            "Billedet er unormalt stort, når det pakkes ud, og kan være skadeligt. "
-            "Gem det igen i et almindeligt format (JPEG) og prøv igen."
+            _(
+                "Billedet er unormalt stort, når det pakkes ud, og kan være "
+                "skadeligt. Gem det igen i et almindeligt format (JPEG) og prøv "
+                "igen."
+            )
         ) from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         if isinstance(e, MediaRejected):
             raise
         raise MediaRejected(
-            "Filen er hverken et billede (JPEG, PNG, GIF, WebP) eller en video "
-            "(MP4, MOV). Vælg en anden fil."
+            _(
+                "Filen er hverken et billede (JPEG, PNG, GIF, WebP) eller en video "
+                "(MP4, MOV). Vælg en anden fil."
+            )
         ) from e
     finally:
         upload.seek(0)
     if fmt not in IMAGE_TYPES:
         raise MediaRejected(
-            f"Billedformatet {fmt} bruges ikke af de sociale medier. Gem billedet "
-            "som JPEG eller PNG."
+            _(
+                "Billedformatet %(fmt)s bruges ikke af de sociale medier. Gem "
+                "billedet som JPEG eller PNG."
+            )
+            % {"fmt": f"{fmt}"}
         )
     return ReadMedia("image", IMAGE_TYPES[fmt], width, height, thumbnail)
 
 
 def _too_many_pixels(width: int, height: int) -> str:
-    return (
-        f"Billedet er {width} × {height} pixel; Kanal tager højst "
-        f"{MAX_PIXELS // 1_000_000} megapixel. Gør billedet mindre og prøv igen."
-    )
+    return _(
+        "Billedet er %(width)s × %(height)s pixel; Kanal tager højst "
+        "%(limit)s megapixel. Gør billedet mindre og prøv igen."
+    ) % {
+        "width": f"{width}",
+        "height": f"{height}",
+        "limit": f"{MAX_PIXELS // 1_000_000}",
+    }
 
 
 def _thumbnail(image: Image.Image) -> bytes:
@@ -127,25 +152,47 @@ def fit_for(asset, caps, network_label: str) -> NetworkFit:
             problems.append(f"{network_label} tager kun {names}.")
         if caps.max_image_bytes and asset.size > caps.max_image_bytes:
             problems.append(
-                f"{network_label} tager højst {caps.max_image_bytes / 1048576:.0f} MB."
+                _("%(network_label)s tager højst %(max_image_bytes)s MB.")
+                % {
+                    "network_label": f"{network_label}",
+                    "max_image_bytes": f"{caps.max_image_bytes / 1048576:.0f}",
+                }
             )
         ratio = asset.aspect_ratio
         if ratio and caps.min_aspect_ratio and ratio < caps.min_aspect_ratio - 0.005:
             problems.append(
-                f"Billedet er for højt til {network_label} "
-                f"(forhold {ratio:.2f}; mindst {caps.min_aspect_ratio:.2f})."
+                _(
+                    "Billedet er for højt til %(network_label)s (forhold %(ratio)s; "
+                    "mindst %(min_aspect_ratio)s)."
+                )
+                % {
+                    "network_label": f"{network_label}",
+                    "ratio": f"{ratio:.2f}",
+                    "min_aspect_ratio": f"{caps.min_aspect_ratio:.2f}",
+                }
             )
         if ratio and caps.max_aspect_ratio and ratio > caps.max_aspect_ratio + 0.005:
             problems.append(
-                f"Billedet er for bredt til {network_label} "
-                f"(forhold {ratio:.2f}; højst {caps.max_aspect_ratio:.2f})."
+                _(
+                    "Billedet er for bredt til %(network_label)s (forhold "
+                    "%(ratio)s; højst %(max_aspect_ratio)s)."
+                )
+                % {
+                    "network_label": f"{network_label}",
+                    "ratio": f"{ratio:.2f}",
+                    "max_aspect_ratio": f"{caps.max_aspect_ratio:.2f}",
+                }
             )
     else:
         if caps.video_formats and asset.mime_type not in caps.video_formats:
             problems.append(f"{network_label} tager ikke denne videotype.")
         if caps.max_video_bytes and asset.size > caps.max_video_bytes:
             problems.append(
-                f"{network_label} tager højst {caps.max_video_bytes / 1048576:.0f} MB."
+                _("%(network_label)s tager højst %(max_video_bytes)s MB.")
+                % {
+                    "network_label": f"{network_label}",
+                    "max_video_bytes": f"{caps.max_video_bytes / 1048576:.0f}",
+                }
             )
     return NetworkFit(network_label, tuple(problems), convertible and bool(problems))
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
@@ -32,14 +34,24 @@ def from_local(day: date, clock: time) -> LocalTime:
         shown = moved.astimezone(COPENHAGEN).strftime("%H:%M")
         return LocalTime(
             moved,
-            f"Klokken {clock:%H:%M} findes ikke den {day:%d.%m.%Y}, fordi uret "
-            f"stilles en time frem. Tiden er sat til {shown} sommertid.",
+            _(
+                "Klokken %(clock)s findes ikke den %(day)s, fordi uret stilles en "
+                "time frem. Tiden er sat til %(shown)s sommertid."
+            )
+            % {
+                "clock": f"{clock:%H:%M}",
+                "day": f"{day:%d.%m.%Y}",
+                "shown": f"{shown}",
+            },
         )
     if first.utcoffset() != second.utcoffset():
         return LocalTime(
             first.astimezone(UTC),
-            f"Klokken {clock:%H:%M} forekommer to gange den {day:%d.%m.%Y}, fordi "
-            "uret stilles en time tilbage. Kanal bruger den første (sommertid).",
+            _(
+                "Klokken %(clock)s forekommer to gange den %(day)s, fordi uret "
+                "stilles en time tilbage. Kanal bruger den første (sommertid)."
+            )
+            % {"clock": f"{clock:%H:%M}", "day": f"{day:%d.%m.%Y}"},
         )
     return LocalTime(first.astimezone(UTC))
 

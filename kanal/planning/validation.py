@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kanal.channels.models import ChannelStatus
 from kanal.channels.networks import adapter_class
@@ -130,8 +131,11 @@ def check_variant(
         result.problems.append(
             ValidationProblem(
                 "channel_disabled",
-                f"Kanalen {channel} er slået fra. Fjern varianten, eller bed en "
-                "administrator slå kanalen til.",
+                _(
+                    "Kanalen %(channel)s er slået fra. Fjern varianten, eller bed "
+                    "en administrator slå kanalen til."
+                )
+                % {"channel": f"{channel}"},
                 field="channel",
             )
         )
@@ -151,8 +155,11 @@ def check_variant(
             result.problems.append(
                 ValidationProblem(
                     "alt_text_missing",
-                    f"Billede {number} ({asset.original_name}) mangler alternativ "
-                    "tekst. Beskriv billedet i mediebiblioteket.",
+                    _(
+                        "Billede %(number)s (%(name)s) mangler alternativ tekst. "
+                        "Beskriv billedet i mediebiblioteket."
+                    )
+                    % {"number": f"{number}", "name": f"{asset.original_name}"},
                     field="media",
                 )
             )
@@ -160,9 +167,12 @@ def check_variant(
             result.problems.append(
                 ValidationProblem(
                     "consent_missing",
-                    f"{asset.original_name} viser genkendelige personer, men der er "
-                    "ikke registreret samtykke. Indhent samtykke og markér det i "
-                    "mediebiblioteket, eller vælg et andet billede.",
+                    _(
+                        "%(name)s viser genkendelige personer, men der er ikke "
+                        "registreret samtykke. Indhent samtykke og markér det i "
+                        "mediebiblioteket, eller vælg et andet billede."
+                    )
+                    % {"name": f"{asset.original_name}"},
                     field="media",
                 )
             )
@@ -170,8 +180,14 @@ def check_variant(
             result.problems.append(
                 ValidationProblem(
                     "media_rights_expired",
-                    f"Rettighederne til {asset.original_name} udløb "
-                    f"{asset.rights_expire_on:%d.%m.%Y}. Vælg et andet medie.",
+                    _(
+                        "Rettighederne til %(name)s udløb %(rights_expire_on)s. "
+                        "Vælg et andet medie."
+                    )
+                    % {
+                        "name": f"{asset.original_name}",
+                        "rights_expire_on": f"{asset.rights_expire_on:%d.%m.%Y}",
+                    },
                     field="media",
                 )
             )
@@ -186,9 +202,16 @@ def _size_problems(caps: Capabilities, media) -> list[ValidationProblem]:
             problems.append(
                 ValidationProblem(
                     "media_too_large",
-                    f"Medie {number} fylder {asset.size / 1048576:.1f} MB; netværket "
-                    f"tillader højst {limit / 1048576:.0f} MB. Brug et mindre "
-                    "medie, eller lad Kanal konvertere det.",
+                    _(
+                        "Medie %(number)s fylder %(size)s MB; netværket tillader "
+                        "højst %(limit)s MB. Brug et mindre medie, eller lad Kanal "
+                        "konvertere det."
+                    )
+                    % {
+                        "number": f"{number}",
+                        "size": f"{asset.size / 1048576:.1f}",
+                        "limit": f"{limit / 1048576:.0f}",
+                    },
                     field="media",
                     limit=limit,
                     actual=asset.size,
