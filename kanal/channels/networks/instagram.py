@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import httpx
+
 from . import graph, text
 from .base import (
     AccountInfo,
@@ -333,6 +335,17 @@ class InstagramAdapter(graph.GraphAdapter):
         )
 
     # -- connection -----------------------------------------------------------
+
+    def refresh_token(self):
+        # With Facebook Login the account acts through a Page token, which
+        # does not expire and has no ig_refresh_token grant.
+        if httpx.URL(self.connection.base_url).host == "graph.facebook.com":
+            raise NotSupported(
+                "Kontoen bruger Facebook-login; dens adgang fornyes gennem "
+                "Facebook-siden og skal ikke fornyes her.",
+                network=self.network,
+            )
+        return super().refresh_token()
 
     def verify(self) -> AccountInfo:
         body = self.get(f"/{self.account_id}",

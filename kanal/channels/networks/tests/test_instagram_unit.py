@@ -125,3 +125,14 @@ def test_publish_refused_because_a_lost_attempt_published_it_returns_that_post(
         checkpoint={"container_id": "c1"}, on_checkpoint=saved.update)
     assert (result.remote_id, result.url) == ("m9", "https://p/m9")
     assert saved["media_id"] == "m9"
+
+
+def test_facebook_login_accounts_are_not_refreshed_here():
+    from kanal.channels.networks.errors import NotSupported
+
+    page_login = InstagramAdapter(Connection(
+        network="instagram", base_url="https://graph.facebook.com/v25.0",
+        credentials={"access_token": "page"}))
+    with pytest.raises(NotSupported) as caught:
+        page_login.refresh_token()
+    assert "Facebook-login" in caught.value.message
