@@ -153,3 +153,35 @@ def test_url_role_matrix(desk, soon, people, client, name):
         url = reverse(f"planning:{name}", args=args)
         response = getattr(client, method)(url, data_ or {})
         assert response.status_code == expected[role], (name, role)
+
+
+OBJECT_ARGS = {"post", "draft", "proposal", "asset", "variant"}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_anonymous_and_other_organisation(desk, soon, client, name):
+    from kanal.organisations.tests.factories import (
+        AdministrationFactory,
+        OrganisationFactory,
+    )
+
+    method, arg_names, _data, _expected = CASES[name]
+    objs = objects(desk, soon)
+    args = ["gæt-ikke" if a == "token" else objs[a].pk for a in arg_names]
+    url = reverse(f"planning:{name}", args=args)
+    response = getattr(client, method)(url, {})
+    if name == "ical_feed":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 302
+        assert "/konto/log-ind/" in response["Location"]
+    other = OrganisationFactory(slug="anden-kommune")
+    stranger = MembershipFactory(
+        organisation=other,
+        role=Role.ADMIN,
+        administration=AdministrationFactory(organisation=other, code="ADM"),
+    )
+    client.force_login(stranger.user)
+    response = getattr(client, method)(url, {"channel": desk.channels["x"].pk})
+    if set(arg_names) & OBJECT_ARGS or name in {"preview", "ical_feed"}:
+        assert response.status_code == 404, name
