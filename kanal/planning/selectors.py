@@ -301,6 +301,7 @@ def _cadence_cell(channel, count, label_prefix=""):
         "channel": channel,
         "short": short,
         "label": label,
+        "target": f"{count} af {span}",
         "count": count,
         "state": state,
     }
