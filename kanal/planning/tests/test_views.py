@@ -382,3 +382,51 @@ def test_strategy_report_counts_per_channel(desk, soon, client_for):
     fb = next(r for r in report["channels"] if r["channel"].network == "facebook")
     assert (fb["planned"], fb["published"], fb["target"]) == (2, 1, "2–4")
     assert report["administrations"] == [{"code": "KFF", "posts": 2, "published": 1}]
+
+
+def test_calendar_query_count_does_not_grow_with_posts(desk, soon, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(desk.editor)
+    local = timezone.localtime(soon)
+    urls = [
+        reverse("planning:calendar") + f"?maaned={local:%Y-%m}",
+        reverse("planning:calendar_week") + f"?uge={local:%Y-%m-%d}",
+    ]
+
+    def counts():
+        result = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            result.append(len(ctx.captured_queries))
+        return result
+
+    draft(desk, soon)
+    few = counts()
+    for i in range(12):
+        draft(
+            desk,
+            soon + timedelta(hours=i % 5),
+            title=f"Opslag {i}",
+            networks=("facebook", "x"),
+        )
+    assert counts() == few
+
+
+def test_markup_in_notifications_is_text(desk, soon, client_for):
+    post = actions.create_post(
+        actor=desk.editor,
+        title=f"Fest {SCRIPT}",
+        channels=[desk.channels["facebook"]],
+        planned_at=soon,
+    )
+    actions.submit_post(post, actor=desk.editor)
+    body = (
+        client_for(desk.approver)
+        .get(reverse("planning:notifications"))
+        .content.decode()
+    )
+    assert "Fest &lt;script&gt;" in body
+    assert SCRIPT not in body
