@@ -36,7 +36,10 @@ def get(name: str):
     env = os.environ.get(f"KANAL_PUBLISH_{name}")
     default = DEFAULTS[name]
     if env is not None and not isinstance(default, dict):
-        return type(default)(env)
+        try:
+            return type(default)(env)
+        except ValueError:
+            return float(env)
     return getattr(settings, "KANAL_PUBLISHING", {}).get(name, default)
 
 

@@ -110,6 +110,7 @@ class Job:
     reconcile_only: str
     since: datetime
     setup_error: str = ""
+    is_crisis: bool = False
 
 
 @dataclass
@@ -123,6 +124,21 @@ class Outcome:
 
 # ---------------------------------------------------------------------------
 # Claim
+
+#: organisation id -> channel ids in crisis (None: all). Refreshed by the
+#: worker's main thread every turn; read by call threads just before a call,
+#: so a claimed job still waiting for a thread never starts after a switch.
+crisis_scopes: dict[int, set[int] | None] = {}
+
+
+def refresh_crisis_scopes() -> None:
+    global crisis_scopes
+    crisis_scopes = active_crisis_scopes()
+
+
+def _in_crisis(organisation_id: int, channel_id: int, scopes) -> bool:
+    scope = scopes.get(organisation_id, False)
+    return scope is not False and (scope is None or channel_id in scope)
 
 
 def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Job]:
@@ -153,6 +169,8 @@ def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Jo
             in_flight.values_list("channel__network").annotate(n=Count("pk"))
         )
         crises = active_crisis_scopes()
+        global crisis_scopes
+        crisis_scopes = crises
         quota_used: dict[int, tuple[int, datetime | None]] = {}
         chosen: list[Publication] = []
         for pub in candidates:
@@ -357,6 +375,7 @@ def _job(pub: Publication, token: str, now: datetime, crises=None) -> Job:
         reconcile_only=_reconcile_only(pub, now, crises or {}),
         since=(pub.first_sent_at or now) - timedelta(minutes=5),
         setup_error=setup_error,
+        is_crisis=pub.is_crisis,
     )
 
 
@@ -378,6 +397,10 @@ def _reconcile_only(pub, now, crises) -> str:
 def execute(job: Job) -> Outcome:
     if job.setup_error:
         return Outcome("error", error=AuthExpired(job.setup_error))
+    if not job.is_crisis and _in_crisis(
+        job.organisation_id, job.channel_id, crisis_scopes
+    ):
+        return Outcome("paused")
     try:
         adapter = build_adapter(job.connection)
         if job.needs_reconcile:
@@ -606,7 +629,11 @@ def _not_published(pub, outcome, now) -> None:
     max_attempts = conf.get("MAX_ATTEMPTS")
     pub.error_detail = getattr(error, "support_detail", "") or repr(error or "")
     notify_channel_owners = False
-    if outcome.kind == "cannot_reconcile":
+    if outcome.kind == "paused":
+        status, kind = S.PAUSED, "crisis"
+        message = _("Krisetilstand er slået til.")
+        pub.attempts = max(0, pub.attempts - 1)
+    elif outcome.kind == "cannot_reconcile":
         status, kind = S.FAILED, "unknown_outcome"
         message = _(
             "Kanal ved ikke, om opslaget kom ud, og netværket kan ikke svare på "

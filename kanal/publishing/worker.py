@@ -112,7 +112,10 @@ class PublishingWorker:
         return len(done)
 
     def claim(self, executor: ThreadPoolExecutor) -> int:
-        free = self.concurrency - len(self.in_flight)
+        # Claim up to one extra job per thread, so threads never wait for
+        # the main loop's next claim (the extra ones wait in the executor,
+        # leased and re-checked for crisis just before their call).
+        free = 2 * self.concurrency - len(self.in_flight)
         if free <= 0:
             return 0
         # Under load, claim in batches: one claim transaction per freed
@@ -169,9 +172,10 @@ class PublishingWorker:
                     next_check = time.monotonic() + 10
                 self.run_periodic()
                 self.record_finished()
+                engine.refresh_crisis_scopes()
                 claimed = self.claim(executor)
                 self.heartbeat()
-                if claimed and len(self.in_flight) < self.concurrency:
+                if claimed and len(self.in_flight) < 2 * self.concurrency:
                     continue
                 until_due = 0.0 if claimed else self.seconds_until_due()
                 if once and not self.in_flight and (claimed == 0) and until_due > 0:

@@ -351,3 +351,26 @@ def _override(**values):
         return values[name] if name in values else original(name)
 
     return get
+
+
+def test_claimed_job_waiting_for_a_thread_does_not_start_after_crisis(
+    fake_network, queue, member
+):
+    from kanal.publishing.actions import start_crisis
+
+    pub = queue()
+    jobs = engine.claim_due(owner="w", limit=5)
+    lead = member("crisis_lead")
+    start_crisis(actor=lead, organisation=lead.organisation, reason="Brand")
+    engine.refresh_crisis_scopes()
+    outcome = engine.execute(jobs[0])
+    assert engine.record(jobs[0], outcome) == S.PAUSED
+    assert fake_network.calls == 0
+    assert refresh(pub).attempts == 0
+
+
+def test_settings_from_the_environment_accept_fractions(monkeypatch):
+    monkeypatch.setenv("KANAL_PUBLISH_BACKOFF_BASE_SECONDS", "0.5")
+    monkeypatch.setenv("KANAL_PUBLISH_MAX_ATTEMPTS", "9")
+    assert conf.get("BACKOFF_BASE_SECONDS") == 0.5
+    assert conf.get("MAX_ATTEMPTS") == 9
