@@ -53,7 +53,7 @@ from kanal.core import audit
 
 from . import conf
 from .actions import notify, publication_changed
-from .models import CLAIMABLE, Publication, PublicationStatus
+from .models import CLAIMABLE, Notification, Publication, PublicationStatus
 from .selectors import active_crisis_scopes
 
 logger = logging.getLogger("kanal.publishing.engine")
@@ -502,6 +502,7 @@ def record_many(results, *, now: datetime | None = None) -> list[str]:
     now = now or timezone.now()
     try:
         _deferred.audits = []
+        _deferred.notes = []
         with transaction.atomic():
             pubs = Publication.objects.select_for_update(of=("self",)).select_related(
                 "channel", "organisation"
@@ -510,6 +511,8 @@ def record_many(results, *, now: datetime | None = None) -> list[str]:
                 _record_locked(pubs[job.publication_id], job, outcome, now)
                 for job, outcome in results
             ]
+            notes, _deferred.notes = _deferred.notes, None
+            Notification.objects.bulk_create(notes)
             audits, _deferred.audits = _deferred.audits, None
             for event, kwargs in audits:
                 audit.record(event, **kwargs)
@@ -518,6 +521,7 @@ def record_many(results, *, now: datetime | None = None) -> list[str]:
         logger.exception("batch record failed; recording one by one")
     finally:
         _deferred.audits = None
+        _deferred.notes = None
     statuses = []
     for job, outcome in results:
         try:
@@ -609,7 +613,7 @@ def _published(pub, outcome, now) -> None:
         },
     )
     publication_changed([pub.post_id])
-    notify(
+    note = Notification(
         organisation_id=pub.organisation_id,
         administration_id=pub.channel.owner_administration_id,
         kind="published",
@@ -617,6 +621,11 @@ def _published(pub, outcome, now) -> None:
         publication=pub,
         url=pub.url,
     )
+    pending = getattr(_deferred, "notes", None)
+    if pending is None:
+        note.save()
+    else:
+        pending.append(note)
     if (pub.first_comment or pub.pin) and pub.remote_id:
         publication_id = pub.pk
         transaction.on_commit(lambda: after_publication.enqueue(publication_id))
