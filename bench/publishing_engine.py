@@ -42,6 +42,8 @@ logger = logging.getLogger("bench.publishing")
 RUNS = [
     ("lag", "sqlite", {}),
     ("burst", "sqlite", {"workers": 1, "concurrency": 32}),
+    ("burst", "postgres", {"workers": 4, "concurrency": 4}),
+    ("burst", "postgres", {"workers": 4, "concurrency": 8}),
     ("burst", "postgres", {"workers": 4, "concurrency": 16}),
     ("crash", "sqlite", {"workers": 2, "concurrency": 16, "kills": 20}),
     ("crash", "postgres", {"workers": 2, "concurrency": 16, "kills": 20}),
@@ -538,6 +540,63 @@ def scenario_main(scenario: str, db: str, params: dict, out: str) -> int:
 START, END = "<!-- publishing:start -->", "<!-- publishing:end -->"
 
 
+def _verdict(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def summary(results: list[dict]) -> list[str]:
+    """The issue's targets, each with the figure that decides it."""
+    done = [r for r in results if "skipped" not in r and "error" not in r]
+    out = ["| Target | Figure | Verdict |", "| --- | --- | --- |"]
+    for r in done:
+        name = f"{r['scenario']} {r['db']} {json.dumps(r.get('params', {}))}"
+        if r["scenario"] == "lag":
+            p99 = r["lag_seconds"]["p99"]
+            out.append(f"| Lag p99 < 1 s | {name}: p99 {p99} s | {_verdict(p99 < 1)} |")
+        if r["scenario"] == "burst" and r["db"] == "postgres":
+            ratio = r["ratio_of_bound"]
+            out.append(f"| Burst ≥ 0.8 of bound (PostgreSQL) | {name}: "
+                       f"{r['throughput_per_s']}/s of {r['bound_per_s']}/s = {ratio} "
+                       f"| {_verdict(ratio >= 0.8)} |")
+        rss = r.get("peak_rss_mb_per_worker") or r.get("peak_rss_mb")
+        if rss and r["scenario"] in ("burst", "lag"):
+            out.append(f"| Worker peak RSS < 150 MB | {name}: {rss} MB "
+                       f"| {_verdict(rss < 150)} |")
+        if r["scenario"] == "crash":
+            ok = (r["duplicates"] == 0 and r["missing"] == 0
+                  and r["not_published"] == 0)
+            out.append(f"| Crash: every publication exactly once, none lost or "
+                       f"stuck | {name}: {r['kills']} kills, {r['sandbox_posts']} "
+                       f"posts, {r['duplicates']} duplicates, {r['missing']} "
+                       f"missing, {r['not_published']} not published "
+                       f"| {_verdict(ok)} |")
+        if r["scenario"] == "crisis":
+            stop = max(r["seconds_until_no_new_start"],
+                       r["seconds_until_last_call_started_at_most"])
+            out.append(f"| Crisis: no new start < 1 s | {name}: {stop} s "
+                       f"| {_verdict(stop < 1)} |")
+            msg = r["crisis_message_seconds_to_7_channels"]
+            out.append(f"| Crisis message on 7 channels < 5 s | {name}: {msg} s "
+                       f"| {_verdict(msg is not None and msg < 5)} |")
+    out += ["", NOTES, ""]
+    return out
+
+
+NOTES = """Notes. *Bound* = worker processes × threads ÷ 100 ms. The PostgreSQL
+target (≥ 0.8 of the bound) is **not met on this machine**: with 4 × 4 threads
+the run reaches 0.77 of the bound; with 8 or 16 threads per worker the machine
+saturates near 200 posts/s, because the four workers, PostgreSQL and the
+sandbox share 2 CPUs (*worker CPU ms per publication*: claim, call, record
+with its audit entry and notification). The limit there is CPU, not waiting on
+the database or the network (the sandbox alone serves ~550 requests/s at
+100 ms). Each published post writes one hash-chained audit entry; the chain's
+head is one locked row, so the engine appends audit entries last in each
+record batch to hold that lock briefly. The crash runs keep every publication
+exactly once under 20 SIGKILLs, 10 % timeouts after create, 5 % 429 and 5 %
+5xx; their throughput is not a target (a killed worker's posts wait for their
+3 s lease to expire and are then reconciled with the network)."""
+
+
 def write_markdown(results: list[dict]) -> None:
     lines = [START, "## Publishing", "",
              f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on "
@@ -546,6 +605,7 @@ def write_markdown(results: list[dict]) -> None:
              f"{LATENCY_MS} ms latency on every call; workers are `kanal worker` "
              "processes. Exactly-once is checked against the sandbox's own "
              "publish log (`/_sandbox/published`).", ""]
+    lines += summary(results)
     for r in results:
         title = f"### {r['scenario'].capitalize()} — {r['db']}"
         lines.append(title)
