@@ -289,6 +289,9 @@ def retry_publication(pub: Publication, *, actor) -> Publication:
         )
     now = timezone.now()
     previous = pub.status
+    if pub.error_kind == "unverifiable":
+        # The network cannot be asked; the person has looked and chose to send.
+        pub.needs_reconcile = False
     pub.status = (
         PublicationStatus.UNKNOWN if pub.needs_reconcile else PublicationStatus.QUEUED
     )
@@ -305,6 +308,7 @@ def retry_publication(pub: Publication, *, actor) -> Publication:
             "attempts",
             "last_error",
             "error_kind",
+            "needs_reconcile",
             "updated_at",
         ]
     )

@@ -643,7 +643,8 @@ def _not_published(pub, outcome, now) -> None:
         message = _("Krisetilstand er slået til.")
         pub.attempts = max(0, pub.attempts - 1)
     elif outcome.kind == "cannot_reconcile":
-        status, kind = S.FAILED, "unknown_outcome"
+        # A person checks the account; "Prøv igen nu" then sends anyway.
+        status, kind = S.FAILED, "unverifiable"
         message = _(
             "Kanal ved ikke, om opslaget kom ud, og netværket kan ikke svare på "
             "det. Tjek kanalen: er opslaget der, så marker det som udgivet med "

@@ -152,3 +152,20 @@ def test_killed_workers_and_network_faults_never_duplicate_or_lose_a_post(
     assert kills == 5, (tmp_path / "workers.log").read_text()[-3000:]
     assert sorted(sent) == sorted(p.idempotency_key for p in pubs)  # once each
     assert set(statuses.values()) == {S.PUBLISHED}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_idle_worker_wakes_on_notify_instead_of_polling():
+    from kanal.publishing.actions import wake_workers
+    from kanal.publishing.worker import Waker
+
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite workers poll briefly.")
+    waker = Waker()
+    assert waker.listens
+    timer = threading.Timer(0.3, lambda: (wake_workers(), connection.close()))
+    started = time.monotonic()
+    timer.start()
+    waker.wait(10)
+    waker.close()
+    assert 0.25 < time.monotonic() - started < 3

@@ -194,6 +194,12 @@ def test_unknown_outcome_fails_for_a_person_when_network_cannot_tell(
     pub = refresh(pub)
     assert "marker det som udgivet" in pub.last_error
     assert fake_network.calls == 1
+    # The person checked the account and found nothing: "Prøv igen nu" sends.
+    from kanal.publishing.actions import retry_publication
+
+    retry_publication(pub, actor=None)
+    assert run_once() == [S.PUBLISHED]
+    assert fake_network.calls == 2
 
 
 def test_reconcile_that_cannot_reach_the_network_tries_again_later(

@@ -1,0 +1,84 @@
+"""Crisis mode in a real browser: on, a crisis message to the sandbox, off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kanal.channels.networks.tests.conftest import (  # noqa: F401
+    sandbox,
+    sandbox_server,
+)
+from kanal.organisations.roles import Role
+from kanal.publishing.models import Crisis, Publication, PublicationStatus
+from kanal.publishing.worker import PublishingWorker
+
+pytestmark = [pytest.mark.browser, pytest.mark.sandbox,
+              pytest.mark.django_db(transaction=True)]
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
+S = PublicationStatus
+
+
+def _shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"publishing-{name}.png"), full_page=True)
+
+
+def test_crisis_on_message_to_the_sandbox_and_resume(
+    browser_page, browser_login, member, organisation, queue, sandbox  # noqa: F811
+):
+    from kanal.channels import vault
+    from kanal.channels.tests.factories import ChannelFactory
+
+    account = sandbox.provision("mastodon", handle="krise", display_name="KK Krise")
+    channel = ChannelFactory(
+        organisation=organisation, network="mastodon", display_name="KK Mastodon",
+        remote_id=account.account_id, handle=account.handle,
+        base_url=sandbox.base_url("mastodon"),
+        encrypted_credentials=vault.encrypt(account.tokens),
+    )
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    planned = queue(channel=channel, text="Planlagt: Kulturnat i aften",
+                    planned_at=timezone.now() + timedelta(minutes=30))
+    lead = member(Role.CRISIS_LEAD)
+    page = browser_login(browser_page, lead)
+
+    page.get_by_role("link", name="Krise").click()
+    page.get_by_label("Årsag (skal udfyldes)").fill("Storm: hold jer inde")
+    page.get_by_role("button", name="Slå krisetilstand til").click()
+    banner = page.locator("#crisis-banner")
+    assert "Storm: hold jer inde" in banner.inner_text()
+    assert Publication.objects.get(pk=planned.pk).status == S.PAUSED
+    _shot(page, "crisis-on")
+
+    page.get_by_label("Krisebesked").fill(
+        "Stormvarsel: Bliv inden døre i aften. Følg kk.dk for nyt."
+    )
+    page.get_by_label("Jeg bekræfter").check()
+    page.get_by_role("button", name="Send krisebesked nu").click()
+    assert page.get_by_text("Krisebeskeden sendes nu på 1 kanaler").is_visible()
+    PublishingWorker(concurrency=2, name="browser").run(once=True)
+    texts = [r["text"] for r in sandbox.published("mastodon", account.account_id)]
+    assert texts == ["Stormvarsel: Bliv inden døre i aften. Følg kk.dk for nyt."]
+
+    page.goto("/udgivelser/?vis=published")
+    assert page.get_by_text("Krisebesked").first.is_visible()
+    _shot(page, "operations-published")
+
+    page.goto("/udgivelser/krise/")
+    assert page.get_by_text("1 opslag er sat på pause").is_visible()
+    page.get_by_label("Flyt", exact=True).check()
+    _shot(page, "crisis-resume")
+    page.get_by_role("button", name="Slå krisetilstand fra").click()
+    assert page.get_by_text("Krisetilstand er slået fra.").first.is_visible()
+    assert page.locator("#crisis-banner").count() == 0
+    assert not Crisis.objects.filter(ended_at__isnull=True).exists()
+    moved = Publication.objects.get(pk=planned.pk)
+    assert moved.status == S.QUEUED
+    assert moved.planned_at > timezone.now()
+    # Nothing fired on resume: only the crisis message reached the network.
+    assert len(sandbox.published("mastodon", account.account_id)) == 1
