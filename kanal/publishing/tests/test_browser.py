@@ -26,13 +26,14 @@ def _shot(page, name):
 
 
 def test_crisis_on_message_to_the_sandbox_and_resume(
-    browser_page, browser_login, member, organisation, queue, sandbox  # noqa: F811
+    browser_page, browser_login, member, organisation, queue, sandbox,  # noqa: F811
+    channel,
 ):
     from kanal.channels import vault
     from kanal.channels.tests.factories import ChannelFactory
 
     account = sandbox.provision("mastodon", handle="krise", display_name="KK Krise")
-    channel = ChannelFactory(
+    kk = ChannelFactory(
         organisation=organisation, network="mastodon", display_name="KK Mastodon",
         remote_id=account.account_id, handle=account.handle,
         base_url=sandbox.base_url("mastodon"),
@@ -42,7 +43,7 @@ def test_crisis_on_message_to_the_sandbox_and_resume(
 
     from django.utils import timezone
 
-    planned = queue(channel=channel, text="Planlagt: Kulturnat i aften",
+    planned = queue(channel=kk, text="Planlagt: Kulturnat i aften",
                     planned_at=timezone.now() + timedelta(minutes=30))
     lead = member(Role.CRISIS_LEAD)
     page = browser_login(browser_page, lead)
@@ -55,14 +56,19 @@ def test_crisis_on_message_to_the_sandbox_and_resume(
     assert Publication.objects.get(pk=planned.pk).status == S.PAUSED
     _shot(page, "crisis-on")
 
-    page.get_by_label("Krisebesked").fill(
+    page.get_by_role("textbox", name="Krisebesked").fill(
         "Stormvarsel: Bliv inden døre i aften. Følg kk.dk for nyt."
     )
+    # Only the sandbox's account (the fixture's other channel has no network).
+    page.get_by_label(f"Mastodon: {channel.display_name}", exact=True).uncheck()
     page.get_by_label("Jeg bekræfter").check()
     page.get_by_role("button", name="Send krisebesked nu").click()
+    _shot(page, "crisis-message-sent")
     assert page.get_by_text("Krisebeskeden sendes nu på 1 kanaler").is_visible()
     PublishingWorker(concurrency=2, name="browser").run(once=True)
     texts = [r["text"] for r in sandbox.published("mastodon", account.account_id)]
+    sent = Publication.objects.filter(is_crisis=True)
+    assert texts, list(sent.values_list("status", "error_detail", "channel__base_url"))
     assert texts == ["Stormvarsel: Bliv inden døre i aften. Følg kk.dk for nyt."]
 
     page.goto("/udgivelser/?vis=published")
