@@ -74,6 +74,7 @@ class PublishingWorker:
         self.next_periodic = dict.fromkeys((j.name for j in PERIODIC_JOBS), 0.0)
         self.next_heartbeat = 0.0
         self.last_claim = 0.0
+        self.last_scopes = 0.0
         self.published = 0
 
     # -- one pass ----------------------------------------------------------
@@ -119,8 +120,10 @@ class PublishingWorker:
         if free <= 0:
             return 0
         # Under load, claim in batches: one claim transaction per freed
-        # thread would cost more than the calls themselves.
-        batch = max(1, self.concurrency // 8)
+        # thread would cost more than the calls themselves. With one job
+        # claimed ahead per thread, waiting until half the threads' worth is
+        # free still leaves every thread a job.
+        batch = max(1, self.concurrency // 2)
         if (
             self.in_flight
             and free < batch
@@ -172,8 +175,11 @@ class PublishingWorker:
                     next_check = time.monotonic() + 10
                 self.run_periodic()
                 self.record_finished()
-                engine.refresh_crisis_scopes()
                 claimed = self.claim(executor)
+                if time.monotonic() - max(self.last_claim, self.last_scopes) > 0.1:
+                    # claim_due refreshes them itself when it runs.
+                    engine.refresh_crisis_scopes()
+                    self.last_scopes = time.monotonic()
                 self.heartbeat()
                 if claimed and len(self.in_flight) < 2 * self.concurrency:
                     continue
