@@ -578,6 +578,7 @@ def publish_crisis_message(
         raise ValueError(_("Vælg mindst én kanal."))
     now = timezone.now()
     publications = []
+    skipped = []
     for channel in channels:
         if channel.organisation_id != organisation.pk:
             raise ValueError("A channel belongs to another organisation.")
@@ -586,8 +587,13 @@ def publish_crisis_message(
                 Connection(network=channel.network, base_url=channel.base_url,
                            settings=dict(channel.api_settings))
             )
+            capabilities = adapter.capabilities()
             body = crisis_variant_text(adapter, text, link)
-            can_pin = "pin" in adapter.capabilities().supports
+            can_pin = "pin" in capabilities.supports
+            if capabilities.requires_media:
+                # Instagram takes no text-only posts.
+                skipped.append(channel)
+                continue
         except (ImportError, KeyError, NotImplementedError):
             body, can_pin = (f"{text}\n\n{link}" if link else text), False
         pub = Publication.objects.create(
@@ -601,6 +607,10 @@ def publish_crisis_message(
             pin=pin and can_pin,
         )
         publications.append(pub)
+    if not publications:
+        raise ValueError(
+            _("Ingen af de valgte kanaler kan tage en besked uden billede.")
+        )
     audit.record(
         "publishing.crisis.message_sent",
         actor=actor,
@@ -611,6 +621,7 @@ def publish_crisis_message(
             "link": link,
             "channels": [c.pk for c in channels],
             "publications": [p.pk for p in publications],
+            "skipped": [c.pk for c in skipped],
         },
     )
     wake_workers_on_commit()

@@ -231,6 +231,17 @@ def crisis_message_view(request):
             _("Krisebeskeden sendes nu på %(n)d kanaler. Følg den under "
               "Udgivelser.") % {"n": len(pubs)},
         )
+        chosen = {c.pk for c in form.cleaned_data["channels"]}
+        left_out = sorted(chosen - {p.channel_id for p in pubs})
+        if left_out:
+            names = ", ".join(
+                str(c) for c in form.cleaned_data["channels"] if c.pk in left_out
+            )
+            messages.warning(
+                request,
+                _("Ikke sendt på %(names)s: netværket kræver et billede. Læg "
+                  "beskeden op dér i hånden.") % {"names": names},
+            )
     return redirect("publishing:crisis")
 
 

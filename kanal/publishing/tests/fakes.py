@@ -48,6 +48,7 @@ class FakeAdapter(NetworkAdapter):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(max_text_length=40, text_counting="tegn", max_images=4,
+                            requires_media=self.connection.network == "instagram",
                             supports=frozenset({"publish", "reply"}))
 
     def count_text(self, text: str) -> int:

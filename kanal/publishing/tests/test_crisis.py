@@ -156,3 +156,16 @@ def test_editor_cannot_send_a_crisis_message(fake_network, channel, member):
         actions.publish_crisis_message(actor=editor, organisation=editor.organisation,
                                        text="Brand", channels=[channel],
                                        confirmed=True)
+
+
+def test_crisis_message_skips_networks_that_need_an_image(fake_network, channel,
+                                                          member):
+    ig = ChannelFactory(organisation=channel.organisation, network="instagram")
+    lead = member(Role.CRISIS_LEAD)
+    pubs = actions.publish_crisis_message(
+        actor=lead, organisation=lead.organisation, text="Brand på Amager",
+        channels=[channel, ig], confirmed=True,
+    )
+    assert [p.channel_id for p in pubs] == [channel.pk]
+    entry = AuditEntry.objects.get(event="publishing.crisis.message_sent")
+    assert entry.changes["skipped"] == [ig.pk]
