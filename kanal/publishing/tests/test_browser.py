@@ -88,3 +88,29 @@ def test_crisis_on_message_to_the_sandbox_and_resume(
     assert moved.planned_at > timezone.now()
     # Nothing fired on resume: only the crisis message reached the network.
     assert len(sandbox.published("mastodon", account.account_id)) == 1
+
+
+def test_editor_sees_failed_publication_with_reason_and_retries_it(
+    browser_page, browser_login, member, queue
+):
+    from kanal.publishing.actions import notify
+
+    pub = queue(text="Biblioteket holder lukket mandag")
+    Publication.objects.filter(pk=pub.pk).update(
+        status=S.FAILED, attempts=1, error_kind="rejected",
+        last_error="X afviste opslaget: teksten er for lang (300 af 280 tegn).",
+    )
+    editor = member(Role.EDITOR)
+    notify(organisation_id=editor.organisation_id, administration_id=None,
+           kind="publication_failed", publication=pub,
+           message="X: opslaget blev ikke udgivet. Teksten er for lang.")
+    page = browser_login(browser_page, editor)
+    assert page.get_by_text("X: opslaget blev ikke udgivet.").is_visible()
+    _shot(page, "dashboard-notifications")
+    page.get_by_role("link", name="Udgivelser", exact=True).click()
+    page.get_by_role("link", name="Fejlet (1)").click()
+    assert page.get_by_text("teksten er for lang (300 af 280 tegn)").is_visible()
+    _shot(page, "operations-failed")
+    page.get_by_role("button", name="Prøv igen nu").click()
+    assert page.get_by_text("Udgivelsen sendes nu.").is_visible()
+    assert Publication.objects.get(pk=pub.pk).status == S.QUEUED
