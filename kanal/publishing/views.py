@@ -68,8 +68,10 @@ def operations_view(request):
     )
 
 
-def _publication(request, pk):
-    return publication_policy.get_visible_or_404(request.membership, pk=pk)
+def _publication(request, pk, action: str):
+    pub = publication_policy.get_visible_or_404(request.membership, pk=pk)
+    publication_policy.check(request.membership, action, pub)
+    return pub
 
 
 def _back(request):
@@ -91,7 +93,7 @@ def _run(request, action, success: str):
 @require_POST
 @membership_required
 def retry_view(request, pk):
-    pub = _publication(request, pk)
+    pub = _publication(request, pk, "retry")
     return _run(
         request,
         lambda: actions.retry_publication(pub, actor=request.membership),
@@ -102,7 +104,7 @@ def retry_view(request, pk):
 @require_POST
 @membership_required
 def reschedule_view(request, pk):
-    pub = _publication(request, pk)
+    pub = _publication(request, pk, "retry")
     form = RescheduleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Vælg et gyldigt tidspunkt."))
@@ -119,7 +121,7 @@ def reschedule_view(request, pk):
 @require_POST
 @membership_required
 def cancel_view(request, pk):
-    pub = _publication(request, pk)
+    pub = _publication(request, pk, "cancel")
     return _run(
         request,
         lambda: actions.cancel_publication(pub, actor=request.membership),
@@ -130,7 +132,7 @@ def cancel_view(request, pk):
 @require_POST
 @membership_required
 def mark_published_view(request, pk):
-    pub = _publication(request, pk)
+    pub = _publication(request, pk, "mark_published")
     form = MarkPublishedForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Angiv opslagets fulde adresse (https://…)."))
@@ -249,6 +251,7 @@ def crisis_message_view(request):
 @membership_required
 def crisis_end_view(request):
     actor = request.membership
+    crisis_policy.check(actor, "end")
     crisis = selectors.active_crisis(actor.organisation_id)
     if crisis is None:
         messages.error(request, _("Krisetilstand er ikke slået til."))

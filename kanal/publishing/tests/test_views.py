@@ -127,3 +127,27 @@ def test_worker_dry_run_reports_periodic_jobs(queue, capsys):
     out = capsys.readouterr().out
     assert "mark_missed: 1" in out
     assert Publication.objects.get().status == S.QUEUED
+
+
+@pytest.mark.parametrize("role,answer", [
+    (Role.EDITOR, 302), (Role.CRISIS_LEAD, 302), (Role.APPROVER, 403),
+    (Role.ANALYST, 403), (Role.CONTRIBUTOR, 403),
+])
+def test_switching_crisis_off_needs_the_right_even_when_none_is_active(
+    role, answer, member, client_for
+):
+    client = client_for(member(role))
+    assert client.post(reverse("publishing:crisis_end")).status_code == answer
+
+
+@pytest.mark.parametrize("role,answer", [
+    (Role.ADMIN, 302), (Role.EDITOR, 302), (Role.APPROVER, 403),
+    (Role.CRISIS_LEAD, 403), (Role.CONTRIBUTOR, 404), (Role.ANALYST, 404),
+])
+def test_publication_actions_answer_per_role(role, answer, member, client_for,
+                                             queue):
+    pub = queue()
+    client = client_for(member(role))
+    for name in ("retry", "reschedule", "cancel", "mark_published"):
+        response = client.post(reverse(f"publishing:{name}", args=[pub.pk]))
+        assert response.status_code == answer, name
