@@ -1,4 +1,4 @@
-"""Every periodic job of publishing, declared in one place.
+"""Every periodic job of Kanal, declared in one place.
 
 Each takes ``now`` and ``dry_run`` and returns how many rows it changed (or
 would change). ``kanal worker`` runs them on their interval;
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from kanal.planning import tasks as planning_tasks
 
 from . import conf, engine, tokens
 
@@ -39,5 +41,12 @@ PERIODIC_JOBS = (
         "Fornyer kanalers adgang, før den udløber.",
         lambda: conf.get("TOKEN_REFRESH_EVERY_SECONDS"),
         tokens.refresh_due_tokens,
+    ),
+    PeriodicJob(
+        "planning_approval_watch",
+        "Advarer om opslag, der ikke er godkendt i tide, og markerer dem som "
+        "ikke nået, når tiden er gået.",
+        lambda: 60.0,
+        planning_tasks.approval_watch,
     ),
 )
