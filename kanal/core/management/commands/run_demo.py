@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-from django.core.management import get_commands
 from django.core.management.base import BaseCommand
 
 from kanal.demo import DEMO_PASSWORD, demo_logins
@@ -47,8 +46,7 @@ class Command(BaseCommand):
             ],
             "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         }
-        if "worker" in get_commands():
-            commands["worker"] = [*manage, "worker"]
+        commands["worker"] = [*manage, "worker", "--concurrency", "8"]
         processes: dict[str, subprocess.Popen] = {}
         # `kill`/`timeout` send SIGTERM: stop the children as for Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
