@@ -168,9 +168,15 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Development and the demo write each e-mail to a file in var/mail/; set
+# KANAL_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend (and
+# EMAIL_HOST etc.) in production.
 EMAIL_BACKEND = os.environ.get(
-    "KANAL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    "KANAL_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
 )
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = os.environ.get("KANAL_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KANAL_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("KANAL_FROM_EMAIL", "kanal@localhost")
 
 LOGGING = {
