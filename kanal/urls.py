@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from kanal.core import views as core_views
 from kanal.organisations.urls import account_urls, member_urls, organisation_urls
+from kanal.planning.views import media_file_view
 
 handler400 = "kanal.core.views.bad_request"
 handler403 = "kanal.core.views.permission_denied"
@@ -19,5 +20,6 @@ urlpatterns = [
     path("plan/", include("kanal.planning.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("media/<path:name>", media_file_view, name="media_file"),
     path("django-admin/", admin.site.urls),
 ]

@@ -989,11 +989,15 @@ def upload_media(
                 rights_expire_on=rights_expire_on,
                 uploaded_by=actor.user,
             )
-            asset.file.save(upload.name or "upload", upload, save=False)
+            asset.file.save(
+                media_files.stored_name(read.mime_type), upload, save=False
+            )
             stored.append(asset.file)
             if read.thumbnail:
                 asset.thumbnail.save(
-                    "thumb.jpg", ContentFile(read.thumbnail), save=False
+                    media_files.stored_name("image/jpeg"),
+                    ContentFile(read.thumbnail),
+                    save=False,
                 )
                 stored.append(asset.thumbnail)
             asset.save()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import mimetypes
+import secrets
 import warnings
 from dataclasses import dataclass
 
@@ -36,6 +38,17 @@ class ReadMedia:
     width: int | None
     height: int | None
     thumbnail: bytes  # JPEG, empty for video
+
+
+def stored_name(mime_type: str) -> str:
+    """An unguessable file name with the extension of the verified type.
+
+    Media is served to the networks (Instagram and Threads fetch it) without a
+    login, so the URL itself must not be guessable; the uploader's own file
+    name is kept in ``MediaAsset.original_name`` only.
+    """
+    extension = mimetypes.guess_extension(mime_type) or ""
+    return secrets.token_urlsafe(24) + extension
 
 
 def read_upload(upload) -> ReadMedia:

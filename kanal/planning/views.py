@@ -10,12 +10,17 @@ from datetime import date, time, timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from kanal.channels.models import Channel
 from kanal.core.decorators import membership_required
@@ -35,7 +40,14 @@ from .forms import (
     parse_hashtags,
 )
 from .media import MediaRejected, fit_for
-from .models import CalendarFeed, Notification, PostStatus, Variant, VariantRevision
+from .models import (
+    CalendarFeed,
+    MediaAsset,
+    Notification,
+    PostStatus,
+    Variant,
+    VariantRevision,
+)
 from .policies import campaign_policy, media_policy, post_policy
 from .timeutil import from_local, to_local
 from .validation import capabilities_for, check_saved_variant, check_variant
@@ -1016,3 +1028,34 @@ def report_view(request):
         "planning/report.html",
         {"form": form, "report": report, "first": first, "last": last},
     )
+
+
+@require_GET
+def media_file_view(request, name):
+    """Serve an uploaded file, for the networks that fetch media by URL.
+
+    No login: Instagram and Threads fetch the image themselves. Only files
+    that belong to a media asset are served (never anything else under
+    MEDIA_ROOT), with the type Kanal verified from the file's content, and
+    headers that stop a browser from treating it as a page.
+    """
+    asset = (
+        MediaAsset.objects.filter(Q(file=name) | Q(thumbnail=name))
+        .only("file", "thumbnail", "mime_type")
+        .first()
+    )
+    if asset is None:
+        raise Http404
+    is_thumbnail = asset.thumbnail.name == name
+    field_file = asset.thumbnail if is_thumbnail else asset.file
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError as e:
+        raise Http404 from e
+    response = FileResponse(
+        handle, content_type="image/jpeg" if is_thumbnail else asset.mime_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

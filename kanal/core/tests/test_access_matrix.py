@@ -126,6 +126,8 @@ MATRIX = [
         )
     ],
     Case("publishing:crisis", _everyone(200)),
+    # Media is public by unguessable URL (tested in planning); unknown is 404.
+    Case("media_file", {r: 404 for r in ROLES}, kwargs={"name": "missing_media"}),
     Case(
         "publishing:crisis_start",
         _everyone(403, admin=302, editor=302, crisis_lead=302, other_org_admin=302),
@@ -198,6 +200,7 @@ def world(db):
             "channel": channel.pk,
             "contributor": members["contributor"].pk,
             "publication": publication.pk,
+            "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",
         },

@@ -32,6 +32,8 @@ class Command(BaseCommand):
                 "DJANGO_SETTINGS_MODULE", "kanal.settings.dev"
             ),
             "KANAL_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
+            # Links in e-mails, and media URLs that Instagram/Threads fetch.
+            "KANAL_BASE_URL": f"http://127.0.0.1:{port}",
             "PYTHONUNBUFFERED": "1",
         }
         commands = {
