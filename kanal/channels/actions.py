@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from datetime import datetime
 
 from django.db import transaction
@@ -11,7 +13,7 @@ from kanal.core import audit
 
 from . import vault
 from .models import Channel, ChannelStatus, StrategyProfile
-from .networks import get_adapter
+from .networks import adapter_class
 from .networks.errors import AuthExpired, NetworkError
 from .policies import channel_policy, strategy_policy
 
@@ -221,8 +223,14 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
     error = ""
     info = None
     try:
-        adapter = get_adapter(channel.connection())
+        cls = adapter_class(channel.network)
+        adapter = cls(channel.connection(), **adapter_options(cls, channel.pk))
         info = adapter.verify()
+        # Instance limits (Mastodon) are read once here, so validation in
+        # the editor counts against the instance's real configuration.
+        load_limits = getattr(adapter, "load_instance_configuration", None)
+        if load_limits is not None:
+            load_limits()
     except vault.VaultError as e:
         error = str(e)
     except AuthExpired as e:
@@ -291,3 +299,33 @@ def update_strategy(profile: StrategyProfile, *, actor, **fields) -> StrategyPro
         changes=changed,
     )
     return profile
+
+
+def record_session_tokens(channel_id: int, tokens) -> None:
+    """Store tokens a network handed out mid-work (a renewed Bluesky session).
+
+    Adapters call this through their ``on_tokens`` hook, outside any
+    transaction; the next unit of work then reuses the session instead of
+    logging in again (Bluesky allows 300 logins a day).
+    """
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        return
+    secrets = {"access_token": tokens.access_token, **dict(tokens.extra)}
+    if tokens.refresh_token:
+        secrets["refresh_token"] = tokens.refresh_token
+    set_channel_credentials(
+        channel,
+        actor=None,
+        credentials=secrets,
+        token_expires_at=tokens.expires_at or channel.token_expires_at,
+    )
+
+
+def adapter_options(adapter_cls, channel_id: int | None) -> dict:
+    """Keyword arguments that wire an adapter's hooks to this channel."""
+    if channel_id is None:
+        return {}
+    if "on_tokens" not in inspect.signature(adapter_cls).parameters:
+        return {}
+    return {"on_tokens": functools.partial(record_session_tokens, channel_id)}

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kanal.channels import vault
-from kanal.channels.actions import mark_channel_needs_reconnect
+from kanal.channels.actions import adapter_options, mark_channel_needs_reconnect
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks import adapter_class
 from kanal.channels.networks.base import (
@@ -87,9 +87,15 @@ def shared_client(network: str, base_url: str):
         return client
 
 
-def build_adapter(conn: Connection):
+def build_adapter(conn: Connection, *, channel_id: int | None = None):
+    """The adapter for ``conn``; with ``channel_id``, new tokens it receives
+    mid-work are stored on that channel."""
     cls = ADAPTER_OVERRIDES.get(conn.network) or adapter_class(conn.network)
-    return cls(conn, client=shared_client(conn.network, conn.base_url))
+    return cls(
+        conn,
+        client=shared_client(conn.network, conn.base_url),
+        **adapter_options(cls, channel_id),
+    )
 
 
 @dataclass
@@ -402,7 +408,7 @@ def execute(job: Job) -> Outcome:
     ):
         return Outcome("paused")
     try:
-        adapter = build_adapter(job.connection)
+        adapter = build_adapter(job.connection, channel_id=job.channel_id)
         if job.needs_reconcile:
             try:
                 found = adapter.find_published(

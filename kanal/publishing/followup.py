@@ -29,7 +29,7 @@ def after_publication(publication_id: int) -> None:
     comment_id = ""
     if pub.first_comment and not pub.first_comment_remote_id and pub.remote_id:
         try:
-            adapter = build_adapter(channel.connection())
+            adapter = build_adapter(channel.connection(), channel_id=channel.pk)
             result = adapter.reply(
                 pub.remote_id,
                 pub.first_comment,
@@ -72,7 +72,7 @@ def _pin(pub: Publication) -> None:
     # The adapter contract has no pin operation yet; adapters that can pin
     # expose ``pin(remote_id)`` and list "pin" in their capabilities.
     try:
-        adapter = build_adapter(pub.channel.connection())
+        adapter = build_adapter(pub.channel.connection(), channel_id=pub.channel_id)
         pin = getattr(adapter, "pin", None)
         if pin is not None and "pin" in adapter.capabilities().supports:
             pin(pub.remote_id)

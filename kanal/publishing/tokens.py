@@ -56,7 +56,8 @@ def refresh_channel_token(channel: Channel, *, owner: str = "kanal") -> str:
     error_text = ""
     try:
         try:
-            tokens = build_adapter(channel.connection()).refresh_token()
+            adapter = build_adapter(channel.connection(), channel_id=channel.pk)
+            tokens = adapter.refresh_token()
         except vault.VaultError as e:
             raise AuthExpired(str(e)) from e
         credentials = {"access_token": tokens.access_token}

@@ -5,7 +5,7 @@ from django.db import connection
 
 from kanal.channels import actions
 from kanal.channels.models import Channel, ChannelStatus
-from kanal.channels.networks.base import AccountInfo
+from kanal.channels.networks.base import AccountInfo, TokenSet
 from kanal.channels.networks.errors import AuthExpired
 from kanal.channels.tests.factories import ChannelFactory
 from kanal.core.models import AuditEntry
@@ -190,10 +190,13 @@ def test_verify_marks_a_channel_whose_access_expired(member, monkeypatch):
     )
 
     class Expired:
+        def __init__(self, connection):
+            pass
+
         def verify(self):
             raise AuthExpired(network="facebook", network_code=190)
 
-    monkeypatch.setattr(actions, "get_adapter", lambda connection: Expired())
+    monkeypatch.setattr(actions, "adapter_class", lambda network: Expired)
     ok, message = actions.verify_channel_connection(channel, actor=admin)
     channel.refresh_from_db()
     assert not ok and "forbinde kanalen igen" in message
@@ -211,12 +214,15 @@ def test_verify_records_followers_and_clears_the_error(member, monkeypatch):
     )
 
     class Fine:
+        def __init__(self, connection):
+            pass
+
         def verify(self):
             return AccountInfo(
                 remote_id="1", handle="kk", display_name="KK", followers=43001
             )
 
-    monkeypatch.setattr(actions, "get_adapter", lambda connection: Fine())
+    monkeypatch.setattr(actions, "adapter_class", lambda network: Fine)
     ok, _ = actions.verify_channel_connection(channel, actor=admin)
     channel.refresh_from_db()
     assert ok
@@ -245,3 +251,40 @@ def test_api_settings_are_parsed_and_bad_lines_refused(member, client_for):
     channel = Channel.objects.get(network="linkedin")
     assert channel.api_settings == {"linkedin_version": "202607"}
     assert channel.connection().settings["linkedin_version"] == "202607"
+
+
+def test_tokens_a_network_hands_out_during_work_are_stored(member, monkeypatch):
+    admin = member(Role.ADMIN)
+    channel = ChannelFactory(
+        organisation=admin.organisation,
+        owner_administration=admin.administration,
+        network="bluesky",
+    )
+    loaded = []
+
+    class RenewsSession:
+        def __init__(self, connection, *, on_tokens=None):
+            self.on_tokens = on_tokens
+
+        def verify(self):
+            self.on_tokens(
+                TokenSet(
+                    access_token="new-access",
+                    refresh_token="new-refresh",
+                    extra={"did": "did:plc:kk"},
+                )
+            )
+            return AccountInfo(remote_id="did:plc:kk", handle="kk", display_name="KK")
+
+        def load_instance_configuration(self):
+            loaded.append(True)
+
+    monkeypatch.setattr(actions, "adapter_class", lambda network: RenewsSession)
+    ok, _ = actions.verify_channel_connection(channel, actor=admin)
+    channel.refresh_from_db()
+    assert ok and loaded == [True]
+    assert channel.credentials() == {
+        "access_token": "new-access",
+        "refresh_token": "new-refresh",
+        "did": "did:plc:kk",
+    }
