@@ -6,6 +6,11 @@ import pytest
 
 from kanal.organisations.roles import Role
 
+# The network sandbox on loopback (``sandbox``, ``sandbox_server``,
+# ``webhook_receiver``), for the adapters' contract tests and for every test
+# that publishes through the engine.
+pytest_plugins = ["kanal.channels.networks.tests.sandbox_fixtures"]
+
 
 @pytest.fixture
 def organisation(db):

@@ -6,10 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from kanal.channels.networks.tests.conftest import (  # noqa: F401
-    sandbox,
-    sandbox_server,
-)
 from kanal.organisations.roles import Role
 from kanal.publishing.models import Crisis, Publication, PublicationStatus
 from kanal.publishing.worker import PublishingWorker
@@ -26,7 +22,7 @@ def _shot(page, name):
 
 
 def test_crisis_on_message_to_the_sandbox_and_resume(
-    browser_page, browser_login, member, organisation, queue, sandbox,  # noqa: F811
+    browser_page, browser_login, member, organisation, queue, sandbox,
     channel,
 ):
     from kanal.channels import vault

@@ -16,10 +16,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from kanal.channels.networks.tests.conftest import (  # noqa: F401
-    sandbox,
-    sandbox_server,
-)
 from kanal.publishing.models import Publication, PublicationStatus
 from kanal.publishing.worker import PublishingWorker
 
@@ -69,7 +65,7 @@ def _database_url() -> str:
 @pytest.mark.sandbox
 @pytest.mark.django_db(transaction=True)
 def test_killed_workers_and_network_faults_never_duplicate_or_lose_a_post(
-    sandbox, organisation, tmp_path  # noqa: F811
+    sandbox, organisation, tmp_path
 ):
     from kanal.channels import vault
     from kanal.channels.tests.factories import ChannelFactory

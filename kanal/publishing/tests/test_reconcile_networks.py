@@ -9,10 +9,6 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from kanal.channels.networks.tests.conftest import (  # noqa: F401
-    sandbox,
-    sandbox_server,
-)
 from kanal.publishing import conf, engine
 from kanal.publishing.models import Publication, PublicationStatus
 
@@ -46,7 +42,7 @@ def short_timeout(monkeypatch):
 
 @pytest.mark.parametrize("network", list(CONTRACTS))
 def test_timeout_after_create_is_reconciled_not_duplicated(
-    network, sandbox, short_timeout, organisation  # noqa: F811
+    network, sandbox, short_timeout, organisation
 ):
     from kanal.channels import vault
     from kanal.channels.tests.factories import ChannelFactory
