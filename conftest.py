@@ -67,7 +67,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running
+# in the main thread while it is open, which would break later tests that run
+# their own loop (Starlette's TestClient, the sandbox's async code).
+@pytest.fixture(scope="module")
 def chromium():
     import os
 
