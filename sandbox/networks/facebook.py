@@ -6,12 +6,16 @@ the Graph envelope; throttling comes back as HTTP 400/403 with the usage
 headers, as Meta does.
 
 Ids: a page post is ``{page-id}_{n}``, a photo ``{n}``, a comment
-``{post-n}_{n}``. The sandbox item id is the Graph id.
+``{post-n}_{n}``. The sandbox item id is the Graph id. A video published with
+``/{page-id}/videos`` is a post whose id is the video id ``{n}``. A citizen's
+direct message is stored with id ``{n}`` and shown as ``m_{n}`` in a Messenger
+conversation ``t_{…}`` (one per citizen) on ``/{page-id}/conversations``.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import secrets
@@ -19,6 +23,7 @@ import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from starlette.datastructures import UploadFile
@@ -31,10 +36,14 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from .instagram import fetch_loopback
+
 NETWORK = "facebook"
 APP_ID = "kanal-sandbox-app"
 MAX_MESSAGE = 63206
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+MESSAGES_PER_CONVERSATION = 25
 LONG_LIVED_SECONDS = 5183944
 SHORT_LIVED_SECONDS = 3600
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -338,6 +347,10 @@ def citizen_metrics(ctx, post, deltas: dict) -> None:
 
 def page_post(ctx, item) -> dict:
     """What the citizen page shows: the text, the attached photos, the link."""
+    video = item.data.get("video")
+    if video:
+        return {"text": item.text, "link": "", "media": [
+            {"url": video.get("file_url", ""), "alt": "Video"}]}
     media = []
     for photo_id in item.data.get("attached_media") or []:
         photo = ctx.store.get_item(NETWORK, photo_id)
@@ -345,6 +358,16 @@ def page_post(ctx, item) -> dict:
             media.append({"url": photo_url(ctx, photo),
                           "alt": photo.data.get("alt_text_custom", "")})
     return {"text": item.text, "media": media, "link": item.data.get("link", "")}
+
+
+def is_video(content: bytes) -> bool:
+    """MP4 and QuickTime files start with a box whose type is ``ftyp``."""
+    return content[4:8] == b"ftyp"
+
+
+def thread_id(author_id: str) -> str:
+    digest = hashlib.sha256(author_id.encode()).hexdigest()
+    return f"t_{int(digest[:13], 16)}"
 
 
 def media_dir(ctx) -> Path | None:
@@ -442,7 +465,8 @@ def routes(ctx) -> list[Route]:
             "permalink_url": ctx.public_url(
                 f"/_sandbox/page/facebook/{item.account_id}#{item.item_id}"),
             "is_published": item.data.get("is_published", True),
-            "status_type": "added_photos" if item.data.get("attached_media")
+            "status_type": "added_video" if item.data.get("video")
+            else "added_photos" if item.data.get("attached_media")
             else ("shared_story" if item.data.get("link") else
                   "mobile_status_update"),
             "from": {"id": item.author_id or item.account_id,
@@ -631,6 +655,92 @@ def routes(ctx) -> list[Route]:
         if fault is not None:
             await ctx.sleep(fault.delay_ms)
         return answer(body, page_id)
+
+    async def upload_video(request: Request, params: dict) -> Response:
+        page_id = request.path_params["object_id"]
+        token = authenticate(params)
+        require_page(token, page_id)
+        fault = await guard(params, "publish", page_id)
+        file_url = str(params.get("file_url", ""))
+        source = params.get("source")
+        if isinstance(source, UploadFile):
+            content = await source.read()
+        elif file_url:
+            # Meta fetches file_url itself; the sandbox only fetches loopback.
+            fetched = await fetch_loopback(file_url)
+            content = b"\0\0\0\x18ftypmp42"
+            if fetched is not None:
+                status, content, _ = fetched
+                if status != 200 or not content:
+                    raise GraphError(389, "(#389) Unable to fetch video file "
+                                     "from URL.")
+        else:
+            raise invalid_param("(#100) Requires one of the params: source, "
+                                "file_url")
+        if not is_video(content):
+            raise GraphError(352, "(#352) Sorry, the video file you selected is "
+                             "in a format that we don't support.")
+        if len(content) > MAX_VIDEO_BYTES:
+            raise GraphError(382, "(#382) The video file you tried to upload is "
+                             "too large.")
+        description = str(params.get("description", ""))
+        if len(description) > MAX_MESSAGE:
+            raise invalid_param("(#100) The description is too long")
+        published = str(params.get("published", "true")).lower() != "false"
+        account = store.get_account(NETWORK, page_id)
+        item = store.add_item(
+            NETWORK, page_id, new_id(ctx, "video", account_id=page_id), "post",
+            text=description, author_id=page_id,
+            author_name=account.display_name if account else "",
+            data={"video": {"file_url": file_url, "bytes": len(content)},
+                  "is_published": published},
+        )
+        if published:
+            store.log_publish(NETWORK, page_id, item.item_id, kind="post",
+                              text=description)
+        if fault is not None:
+            await ctx.sleep(fault.delay_ms)
+        return answer({"id": item.item_id}, page_id)
+
+    async def conversations(request: Request, params: dict) -> Response:
+        page_id = request.path_params["object_id"]
+        token = authenticate(params)
+        require_page(token, page_id)
+        await guard(params, "inbox", page_id)
+        if params.get("platform", "messenger") != "messenger":
+            return answer({"data": []}, page_id)
+        by_author: dict[str, list] = defaultdict(list)
+        for message in store.list_items(NETWORK, account_id=page_id,
+                                        kind="message"):
+            by_author[message.author_id].append(message)
+        threads = []
+        for author_id, messages in by_author.items():
+            messages.sort(key=lambda m: m.seq, reverse=True)
+            threads.append(SimpleNamespace(seq=messages[0].seq, author_id=author_id,
+                                           messages=messages))
+        threads.sort(key=lambda t: t.seq, reverse=True)
+        fields = split_fields(params.get("fields")) or ["link", "updated_time"]
+
+        def render(thread):
+            shown = thread.messages[:MESSAGES_PER_CONVERSATION]
+            full = {
+                "id": thread_id(thread.author_id),
+                "link": f"/{page_id}/inbox/{thread_id(thread.author_id)}",
+                "updated_time": graph_time(thread.messages[0].created_at),
+                "message_count": len(thread.messages),
+                "unread_count": len(thread.messages),
+                "messages": {"data": [{
+                    "id": f"m_{m.item_id}", "message": m.text,
+                    "from": {"name": m.author_name,
+                             "email": f"{m.author_id}@facebook.com",
+                             "id": m.author_id},
+                    "created_time": graph_time(m.created_at),
+                } for m in shown]},
+            }
+            return {k: full[k] for k in ["id", *fields] if k in full}
+
+        return answer(paged(threads, request, render, limit=limit_of(params)),
+                      page_id)
 
     async def list_posts(request: Request, params: dict) -> Response:
         page_id = request.path_params["object_id"]
@@ -957,6 +1067,10 @@ def routes(ctx) -> list[Route]:
             return await create_post(request, params)
         if request.method == "POST" and name == "photos":
             return await upload_photo(request, params)
+        if request.method == "POST" and name == "videos":
+            return await upload_video(request, params)
+        if request.method == "GET" and name == "conversations":
+            return await conversations(request, params)
         if request.method == "GET" and name in ("feed", "posts", "published_posts",
                                                 "scheduled_posts"):
             return await list_posts(request, params)

@@ -3,7 +3,10 @@
 Credentials: ``access_token`` is the Page token (it does not expire);
 ``user_token`` (long-lived, ~60 days), ``client_id`` and ``client_secret``
 let ``refresh_token`` fetch a new Page token. Photos are uploaded unpublished
-and attached to one feed post, so a post with images is one post.
+and attached to one feed post, so a post with images is one post. A video is
+its own post (``/{page-id}/videos``, fetched by Meta from ``file_url``); its
+remote id is the video id. Direct messages come from the Messenger Platform's
+``/{page-id}/conversations`` (permission ``pages_messaging``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from .base import (
     TokenSet,
     ValidationProblem,
 )
-from .errors import AuthExpired, NetworkError, TransientError
+from .errors import AuthExpired, NetworkError, Rejected, TransientError
 
 logger = logging.getLogger("kanal.networks.facebook")
 
@@ -41,11 +44,18 @@ MAX_TEXT = 63206
 MAX_IMAGES = 10
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+MAX_VIDEOS = 1
+VIDEO_FORMATS = frozenset({"video/mp4", "video/quicktime"})
+# Graph's non-resumable upload (one request with file_url) takes up to 1 GB.
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
 INBOX_POSTS = 25
+INBOX_CONVERSATIONS = 25
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
 FIND_PAGES = 5
 SCOPES = (
     "pages_show_list", "pages_manage_posts", "pages_read_engagement",
     "pages_manage_engagement", "pages_read_user_engagement", "read_insights",
+    "pages_messaging",
 )
 _VERSION = re.compile(r"/(v\d+\.\d+)/?$")
 
@@ -82,9 +92,13 @@ class FacebookAdapter(NetworkAdapter):
             max_images=MAX_IMAGES,
             image_formats=IMAGE_FORMATS,
             max_image_bytes=MAX_IMAGE_BYTES,
+            max_videos=MAX_VIDEOS,
+            video_formats=VIDEO_FORMATS,
+            max_video_bytes=MAX_VIDEO_BYTES,
             supports=frozenset({
                 "publish", "delete", "reply", "hide", "fetch_inbox",
                 "fetch_metrics", "refresh_token", "verify", "link_posts",
+                "video", "direct_messages",
             }),
         )
 
@@ -106,11 +120,8 @@ class FacebookAdapter(NetworkAdapter):
                 "empty", "Opslaget er tomt. Skriv en tekst, eller tilføj et link "
                 "eller et billede."))
         images = [m for m in post.media if m.kind == "image"]
-        if len(post.media) > len(images):
-            problems.append(ValidationProblem(
-                "video_not_supported",
-                "Kanal kan endnu ikke lægge video på Facebook. Fjern videoen, "
-                "eller læg den op direkte på siden.", field="media"))
+        videos = [m for m in post.media if m.kind == "video"]
+        problems.extend(self._validate_videos(videos, mixed=bool(images)))
         if len(images) > MAX_IMAGES:
             problems.append(ValidationProblem(
                 "too_many_images",
@@ -134,6 +145,34 @@ class FacebookAdapter(NetworkAdapter):
                     "alt_text_missing",
                     f"Billede {number} mangler en alternativ tekst. Beskriv "
                     "billedet for dem, der ikke kan se det.", field="media"))
+        return problems
+
+    def _validate_videos(self, videos, *, mixed: bool) -> list[ValidationProblem]:
+        problems = []
+        if videos and mixed:
+            problems.append(ValidationProblem(
+                "video_with_images",
+                "Et Facebook-opslag kan have billeder eller én video, ikke begge "
+                "dele. Fjern billederne eller videoen, eller del dem i to opslag.",
+                field="media"))
+        if len(videos) > MAX_VIDEOS:
+            problems.append(ValidationProblem(
+                "too_many_videos",
+                f"Et Facebook-opslag kan have højst én video; der er {len(videos)}. "
+                "Fjern de andre, eller del dem i flere opslag.",
+                field="media", limit=MAX_VIDEOS, actual=len(videos)))
+        for number, video in enumerate(videos, start=1):
+            if video.mime_type not in VIDEO_FORMATS:
+                problems.append(ValidationProblem(
+                    "video_format",
+                    f"Video {number} har et format, Kanal ikke lægger på Facebook "
+                    "(brug MP4 eller MOV).", field="media"))
+            if video.size > MAX_VIDEO_BYTES:
+                problems.append(ValidationProblem(
+                    "video_too_large",
+                    f"Video {number} er for stor (højst 1 GB). Gem den mindre "
+                    "eller kortere, og prøv igen.", field="media",
+                    limit=MAX_VIDEO_BYTES, actual=video.size))
         return problems
 
     # -- calls ------------------------------------------------------------------
@@ -187,6 +226,9 @@ class FacebookAdapter(NetworkAdapter):
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
     ) -> PublishResult:
         state = dict(checkpoint or {})
+        videos = [m for m in post.media if m.kind == "video"]
+        if videos:
+            return self._publish_video(post.text, videos[0], state, on_checkpoint)
         photo_ids = [p for p in state.get("photo_ids", "").split(",") if p]
         images = [m for m in post.media if m.kind == "image"]
         for image in images[len(photo_ids):]:
@@ -201,6 +243,27 @@ class FacebookAdapter(NetworkAdapter):
         body = self.call("POST", f"/{self.page_id}/feed", data=data)
         post_id = str(body["id"])
         return PublishResult(post_id, self._permalink(post_id), started)
+
+    def _publish_video(self, text: str, video, state: dict,
+                       on_checkpoint: Callable[[Checkpoint], None] | None,
+                       ) -> PublishResult:
+        started = datetime.now(UTC)
+        video_id = state.get("video_id", "")
+        if not video_id:
+            data = {"description": text, "published": "true"}
+            if video.public_url or not video.data:
+                body = self.call("POST", f"/{self.page_id}/videos",
+                                 data={**data, "file_url": video.public_url})
+            else:
+                files = {"source": (video.filename or "video.mp4", video.data,
+                                    video.mime_type)}
+                body = self.call("POST", f"/{self.page_id}/videos", data=data,
+                                 files=files)
+            video_id = str(body["id"])
+            state["video_id"] = video_id
+            if on_checkpoint is not None:
+                on_checkpoint(dict(state))
+        return PublishResult(video_id, self._permalink(video_id), started)
 
     def _upload_photo(self, image) -> str:
         data = {"published": "false", "alt_text_custom": image.alt_text}
@@ -310,7 +373,50 @@ class FacebookAdapter(NetworkAdapter):
                 or datetime.now(UTC),
                 url=str(entry.get("permalink_url", "")),
             ))
+        items.extend(self._messages(after))
         return graph.inbox_page(items, since)
+
+    def _messages(self, after: datetime | None) -> list[InboxItem]:
+        """Messenger messages from citizens; the cursor's time filters them."""
+        conversations = self._pages(f"/{self.page_id}/conversations", {
+            "platform": "messenger",
+            "fields": "id,updated_time,link,messages{id,message,from,created_time}",
+            "limit": INBOX_CONVERSATIONS,
+        })
+        try:
+            return self._message_items(conversations, after)
+        except Rejected as e:
+            # A Page token from before pages_messaging was asked for: the
+            # comments still count; the admin reconnects to get messages.
+            if e.network_code not in PERMISSION_CODES:
+                raise
+            logger.warning("facebook: no access to messages on page %s (%s)",
+                           self.page_id, e.network_code)
+            return []
+
+    def _message_items(self, conversations, after: datetime | None,
+                       ) -> list[InboxItem]:
+        items = []
+        for conversation in conversations:
+            updated = graph.parse_time(conversation.get("updated_time"))
+            if after is not None and updated is not None and updated < after:
+                continue
+            link = str(conversation.get("link", ""))
+            for entry in (conversation.get("messages") or {}).get("data", []):
+                author = entry.get("from") or {}
+                if str(author.get("id", "")) == self.page_id:
+                    continue
+                items.append(InboxItem(
+                    remote_id=str(entry["id"]), kind="message",
+                    author_id=str(author.get("id", "")),
+                    author_name=str(author.get("name", "")),
+                    text=str(entry.get("message", "")),
+                    created_at=graph.parse_time(entry.get("created_time"))
+                    or datetime.now(UTC),
+                    parent_remote_id=str(conversation.get("id", "")),
+                    url=link if link.startswith("http") else "",
+                ))
+        return items
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version

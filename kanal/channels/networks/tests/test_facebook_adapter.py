@@ -60,12 +60,12 @@ def test_validate_asks_for_alt_text_on_every_image():
     assert "Billede 2" in problems[0].message
 
 
-def test_validate_refuses_more_than_ten_images_and_video():
+def test_validate_refuses_more_than_ten_images_and_video_beside_them():
     adapter = FacebookAdapter(Connection("facebook", "http://127.0.0.1:1/v25.0"))
     video = MediaItem(kind="video", mime_type="video/mp4", alt_text="Film")
     problems = adapter.validate(OutgoingPost("Mange", media=(image(),) * 11 + (video,)))
     codes = {p.code for p in problems}
-    assert codes == {"too_many_images", "video_not_supported"}
+    assert codes == {"too_many_images", "video_with_images"}
 
 
 def test_validate_refuses_an_empty_post():
