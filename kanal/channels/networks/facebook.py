@@ -402,7 +402,9 @@ class FacebookAdapter(NetworkAdapter):
             if after is not None and updated is not None and updated < after:
                 continue
             link = str(conversation.get("link", ""))
-            for entry in (conversation.get("messages") or {}).get("data", []):
+            # Newest first from Graph; oldest first keeps a same-second order.
+            entries = (conversation.get("messages") or {}).get("data", [])
+            for entry in reversed(entries):
                 author = entry.get("from") or {}
                 if str(author.get("id", "")) == self.page_id:
                     continue

@@ -354,3 +354,102 @@ def test_real_graph_host_sends_admins_to_www_facebook_com():
     url = adapter.authorization_url(redirect_uri="https://kanal.example/cb",
                                     state="x")
     assert url.startswith("https://www.facebook.com/v25.0/dialog/oauth?client_id=123")
+
+
+# -- direct messages ------------------------------------------------------------------
+
+
+def message(sandbox, account, text: str, *, author: str, name: str) -> dict:
+    return sandbox.control("POST", "/_sandbox/citizens/item", {
+        "network": "facebook", "kind": "message", "account": account.account_id,
+        "text": text, "author_id": author, "author_name": name,
+    })
+
+
+def test_messages_appear_once_in_the_inbox_across_two_polls(sandbox, adapter,
+                                                             account):
+    first = message(sandbox, account, "Hvornår tømmes skraldet på Vesterbro?",
+                    author="7001", name="Ida Holm")
+    message(sandbox, account, "Og storskrald?", author="7001", name="Ida Holm")
+    message(sandbox, account, "Tak for svaret i går", author="7002",
+            name="Ali Demir")
+    page = adapter.fetch_inbox()
+    messages = [i for i in page.items if i.kind == "message"]
+    ida = [i for i in messages if i.author_id == "7001"]
+    ali = [i for i in messages if i.author_id == "7002"]
+    assert [(i.text, i.author_name) for i in ida] == [
+        ("Hvornår tømmes skraldet på Vesterbro?", "Ida Holm"),
+        ("Og storskrald?", "Ida Holm"),
+    ]
+    assert [(i.text, i.author_name) for i in ali] == [
+        ("Tak for svaret i går", "Ali Demir")]
+    assert len(messages) == 3
+    assert ida[0].remote_id == f"m_{first['item_id']}"
+    assert ida[0].parent_remote_id == ida[1].parent_remote_id
+    assert ida[0].parent_remote_id != ali[0].parent_remote_id
+    assert ida[0].parent_remote_id.startswith("t_")
+    again = adapter.fetch_inbox(since=page.cursor)
+    assert again.items == ()
+    sandbox.advance_clock(2)
+    message(sandbox, account, "Er der nogen?", author="7001", name="Ida Holm")
+    third = adapter.fetch_inbox(since=again.cursor)
+    assert [(i.kind, i.text) for i in third.items] == [("message", "Er der nogen?")]
+    assert adapter.fetch_inbox(since=third.cursor).items == ()
+
+
+def test_an_old_time_cursor_still_parses_and_filters_messages(sandbox, adapter,
+                                                              account):
+    message(sandbox, account, "Gammel besked", author="7003", name="Per Lund")
+    old_style = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    assert adapter.fetch_inbox(since=old_style).items == ()
+
+
+def test_conversations_answer_in_messengers_shape(sandbox, account):
+    message(sandbox, account, "Hej kommune", author="7004", name="Lise Bo")
+    response = httpx.get(
+        sandbox.base_url("facebook", f"/v25.0/{account.account_id}/conversations"),
+        params={"access_token": account.tokens["access_token"],
+                "platform": "messenger",
+                "fields": "messages{message,from,created_time}"})
+    assert response.status_code == 200
+    [conversation] = response.json()["data"]
+    assert set(conversation) == {"id", "messages"}
+    [entry] = conversation["messages"]["data"]
+    assert entry["message"] == "Hej kommune"
+    assert entry["from"] == {"name": "Lise Bo", "email": "7004@facebook.com",
+                             "id": "7004"}
+    assert entry["id"].startswith("m_")
+
+
+def test_messages_without_pages_messaging_leave_the_comments(sandbox, adapter,
+                                                              account):
+    post = adapter.publish(OutgoingPost("Ny legeplads i Valby"),
+                           idempotency_key="p")
+    sandbox.citizen("facebook", "Fedt!", parent_id=post.remote_id,
+                    author_name="Jens Hansen")
+    message(sandbox, account, "Privat spørgsmål", author="7005", name="Mia")
+    real_call = adapter.call
+
+    def no_messaging(method, path, **kwargs):
+        if path.endswith("/conversations"):
+            raise Rejected(network="facebook", network_code=200,
+                           network_message="(#200) Requires pages_messaging")
+        return real_call(method, path, **kwargs)
+
+    adapter.call = no_messaging
+    assert [(i.kind, i.text) for i in adapter.fetch_inbox().items] == [
+        ("comment", "Fedt!")]
+
+
+def test_an_inbox_fault_on_conversations_is_not_swallowed(sandbox, adapter,
+                                                          account):
+    real_call = adapter.call
+
+    def broken(method, path, **kwargs):
+        if path.endswith("/conversations"):
+            raise TransientError(network="facebook", network_code=2)
+        return real_call(method, path, **kwargs)
+
+    adapter.call = broken
+    with pytest.raises(TransientError):
+        adapter.fetch_inbox()
