@@ -58,6 +58,7 @@ OPERATIONS = (
     ("get", "/2/media/upload"),
     ("post", "/2/media/upload"),
     ("post", "/2/media/metadata"),
+    ("get", "/2/dm_events"),
 )
 RFC7807 = {
     "type": "object",

@@ -22,6 +22,9 @@ break the spec's schema get X's 400 here too):
   ``POST /2/media/metadata``. Media ids live 24 hours. The older
   ``POST /2/media/upload?command=INIT|APPEND|FINALIZE`` form and the one-shot
   upload work too.
+- ``GET /2/dm_events`` lists citizens' direct messages to the account
+  (``message`` items) as ``MessageCreate`` events, newest first; the
+  conversation id is ``<lower id>-<higher id>`` as for X's one-to-one chats.
 - Recent search covers 7 days; a ``since_id`` older than that is a 400, as
   on X.
 - Answers show text as X does: ``&<>`` escaped, links as t.co links, a t.co
@@ -94,12 +97,23 @@ LIMITS = {
     "media_upload": 500,
     "media_chunked": 1875,
     "media_metadata": 500,
+    "dm_events": 300,
 }
 USER_DAY_LIMIT = 2400
 APP_DAY_LIMIT = 10000
 
 def words(text: str) -> frozenset[str]:
     return frozenset(text.split())
+
+
+# The spec's dm_event.fields enum plus the names X's docs add (sender_id …).
+DM_EVENT_FIELDS = words(
+    """attachments created_at dm_conversation_id entities event_type id
+    participant_ids referenced_tweets sender_id text"""
+)
+DM_EXPANSIONS = words("attachments.media_keys participant_ids referenced_posts "
+                      "referenced_tweets.id sender_id")
+DM_EVENT_TYPES = words("MessageCreate ParticipantsJoin ParticipantsLeave")
 
 
 # The spec's post.fields enum plus the names X's docs use (tweet.fields).
@@ -1002,6 +1016,70 @@ class X:
             body["meta"]["next_token"] = following
         return JSONResponse(body, headers=headers)
 
+    async def dm_events(self, request: Request) -> Response:
+        """The account's one-to-one messages (citizens' ``message`` items)."""
+        account, _fault, headers, failed = await self.begin(
+            request, "inbox", "dm_events"
+        )
+        if failed is not None:
+            return failed
+        bad = self.check_fields(request, headers)
+        if bad is not None:
+            return bad
+        for name, allowed in (("dm_event.fields", DM_EVENT_FIELDS),
+                              ("expansions", DM_EXPANSIONS),
+                              ("event_types", DM_EVENT_TYPES)):
+            for value in fields_of(request, name):
+                if value not in allowed:
+                    return invalid(
+                        f"The `{name}` query parameter value [{value}] is not one "
+                        f"of [{','.join(sorted(allowed))}]",
+                        parameter=name, value=value, headers=headers,
+                    )
+        types = fields_of(request, "event_types") or {"MessageCreate"}
+        me = account.account_id
+        items = [
+            i for i in self.store.list_items(NETWORK, account_id=me, kind="message")
+            if i.author_id != me
+        ] if "MessageCreate" in types else []
+        chosen, following, error = self.page(request, items, headers, low=1,
+                                             default=100)
+        if error is not None:
+            return error
+        fields = fields_of(request, "dm_event.fields")
+        expansions = fields_of(request, "expansions")
+        events = []
+        for item in chosen:
+            event = {"id": item.item_id, "event_type": "MessageCreate",
+                     "text": item.text}
+            if "created_at" in fields:
+                event["created_at"] = iso(item.created_at)
+            if "dm_conversation_id" in fields:
+                low, high = sorted((me, item.author_id), key=lambda v: (len(v), v))
+                event["dm_conversation_id"] = f"{low}-{high}"
+            if "sender_id" in fields or "sender_id" in expansions:
+                event["sender_id"] = item.author_id
+            if "participant_ids" in fields:
+                event["participant_ids"] = [item.author_id, me]
+            events.append(event)
+        body: dict = {}
+        if events:
+            body["data"] = events
+        if "sender_id" in expansions and chosen:
+            user_fields = fields_of(request, "user.fields")
+            users: dict[str, dict] = {}
+            for item in chosen:
+                if item.author_id not in users:
+                    user = self.user_json(item.author_id, user_fields)
+                    if user:
+                        users[item.author_id] = user
+            if users:
+                body["includes"] = {"users": list(users.values())}
+        body["meta"] = {"result_count": len(events)}
+        if following:
+            body["meta"]["next_token"] = following
+        return JSONResponse(body, headers=headers)
+
     @staticmethod
     def in_time_range(request: Request, items: list) -> list:
         start = parse_time(request.query_params.get("start_time"))
@@ -1539,7 +1617,7 @@ class X:
 
 
 DEFAULT_SCOPES = ("tweet.read", "tweet.write", "tweet.moderate.write", "users.read",
-                  "media.write", "offline.access")
+                  "media.write", "dm.read", "offline.access")
 
 
 def routes(ctx) -> list[Route]:
@@ -1563,6 +1641,7 @@ def routes(ctx) -> list[Route]:
         Route("/2/media/upload", x.media_status, methods=["GET"]),
         Route("/2/media/upload", x.media_upload, methods=["POST"]),
         Route("/2/media/metadata", x.media_metadata, methods=["POST"]),
+        Route("/2/dm_events", x.dm_events, methods=["GET"]),
         Route("/2/oauth2/token", x.token, methods=["POST"]),
         Route("/2/oauth2/revoke", x.revoke, methods=["POST"]),
         Route("/i/oauth2/authorize", x.authorize, methods=["GET"]),

@@ -218,3 +218,40 @@ def test_emulator_answers_match_the_spec(spec, client):
     problems += checked(spec, unauthorised, path="/2/users/me", method="GET")
     assert unauthorised.status_code == 401
     assert problems == []
+
+
+def test_dm_events_answer_matches_the_spec_and_pages(spec, client):
+    for number in range(3):
+        created = client.post("/_sandbox/citizens/item", json={
+            "network": "x", "kind": "message", "account": ME,
+            "text": f"Besked {number}", "author_id": "citizen-ida",
+            "author_name": "Ida Holm"})
+        assert created.status_code == 201
+    fields = "id,event_type,text,created_at,dm_conversation_id"
+    first = client.get("/x/2/dm_events", params={
+        "max_results": "2", "event_types": "MessageCreate",
+        "dm_event.fields": fields, "expansions": "sender_id",
+        "user.fields": "name,username"})
+    assert checked(spec, first, path="/2/dm_events", method="GET") == []
+    body = first.json()
+    assert [e["text"] for e in body["data"]] == ["Besked 2", "Besked 1"]
+    sender = body["data"][0]["sender_id"]
+    assert body["includes"]["users"][0]["id"] == sender
+    assert body["includes"]["users"][0]["name"] == "Ida Holm"
+    low, high = sorted((sender, ME), key=int)
+    assert body["data"][0]["dm_conversation_id"] == f"{low}-{high}"
+    assert body["meta"]["result_count"] == 2
+    second = client.get("/x/2/dm_events", params={
+        "max_results": "2", "pagination_token": body["meta"]["next_token"]})
+    assert checked(spec, second, path="/2/dm_events", method="GET") == []
+    assert [e["text"] for e in second.json()["data"]] == ["Besked 0"]
+    assert set(second.json()["data"][0]) == {"id", "event_type", "text"}
+
+
+def test_dm_events_refuses_a_field_x_does_not_know(spec, client):
+    response = client.get("/x/2/dm_events", params={"dm_event.fields": "likes"})
+    assert response.status_code == 400
+    assert "dm_event.fields" in response.json()["errors"][0]["message"]
+    assert spec.check_response("GET", "/2/dm_events", status=400,
+                               content_type=response.headers["content-type"],
+                               body=response.content) == []

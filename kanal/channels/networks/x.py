@@ -13,6 +13,11 @@ authorize`` elsewhere), ``web_url`` (where posts are seen; default
 separated), ``media_poll_seconds`` (cap on the wait between media status
 checks, default 5) and ``media_poll_attempts`` (default 60).
 
+Direct messages (``GET /2/dm_events``, scope ``dm.read``) join the inbox.
+The inbox cursor is ``{"tweets": "<id>", "dms": "<id>"}``; an older cursor,
+a bare post id, still parses and also serves as the floor for messages (both
+are snowflakes, ordered by time).
+
 X has no idempotency key: after ``OutcomeUnknown`` the engine calls
 ``find_published``, which looks for the exact text among the account's own
 recent posts. The only server-side guard is X's 403 for duplicate content.
@@ -23,6 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import logging
 import secrets
 import time
@@ -72,6 +78,7 @@ DEFAULT_SCOPES = (
     "tweet.moderate.write",
     "users.read",
     "media.write",
+    "dm.read",
     "offline.access",
 )
 ACCESS_TOKEN_LIFETIME = timedelta(hours=2)
@@ -95,6 +102,9 @@ TWEET_FIELDS = (
     "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
 )
 USER_FIELDS = "name,username"
+# sender_id is in X's docs' dm_event.fields but not the spec's enum; the
+# sender_id expansion returns it either way.
+DM_EVENT_FIELDS = "id,event_type,text,created_at,dm_conversation_id"
 
 DUPLICATE_MESSAGE = (
     "X afviste opslaget, fordi præcis den samme tekst allerede er udgivet på "
@@ -295,6 +305,33 @@ def _newest_id(ids: Iterable[str], current: str = "") -> str:
     return str(max(numeric)) if numeric else current
 
 
+def _is_newer(event_id, since: str) -> bool:
+    event_id = str(event_id or "")
+    if not (event_id.isdigit() and since.isdigit()):
+        return True
+    return int(event_id) > int(since)
+
+
+def _read_cursor(cursor: str | None) -> tuple[str, str]:
+    """``(post id, message id)`` from an inbox cursor, old or new."""
+    cursor = (cursor or "").strip()
+    if not cursor.startswith("{"):
+        return cursor, cursor
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return "", ""
+    if not isinstance(state, dict):
+        return "", ""
+    return str(state.get("tweets") or ""), str(state.get("dms") or "")
+
+
+def _write_cursor(tweets: str, dms: str) -> str:
+    if not dms:
+        return tweets
+    return json.dumps({"tweets": tweets, "dms": dms}, separators=(",", ":"))
+
+
 def comparable_text(value: str) -> str:
     """Text as X stores it, reduced for comparison.
 
@@ -425,6 +462,7 @@ class XAdapter(NetworkAdapter):
                     "hide",
                     "repost",
                     "fetch_inbox",
+                    "direct_messages",
                     "fetch_metrics",
                     "search_hashtag",
                     "refresh_token",
@@ -888,6 +926,7 @@ class XAdapter(NetworkAdapter):
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
         me = self._user_id()
+        since, dm_since = _read_cursor(since)
         common = {
             "max_results": PAGE_SIZE,
             "tweet.fields": TWEET_FIELDS,
@@ -911,9 +950,65 @@ class XAdapter(NetworkAdapter):
                 continue
             item = self._inbox_item(tweet, users, me)
             items[item.remote_id] = item
-        ordered = sorted(items.values(), key=lambda i: (i.created_at, i.remote_id))
-        cursor = _newest_id((i.remote_id for i in ordered), newest or since or "")
-        return InboxPage(items=tuple(ordered), cursor=cursor)
+        cursor = _newest_id((i.remote_id for i in items.values()),
+                            newest or since or "")
+        messages, dm_cursor = self._direct_messages(me, dm_since)
+        ordered = sorted([*items.values(), *messages],
+                         key=lambda i: (i.created_at, i.remote_id))
+        return InboxPage(items=tuple(ordered),
+                         cursor=_write_cursor(cursor, dm_cursor))
+
+    def _direct_messages(self, me: str, since: str) -> tuple[list[InboxItem], str]:
+        """Messages sent to the account after event id ``since``, newest id."""
+        params = {
+            "max_results": PAGE_SIZE,
+            "event_types": "MessageCreate",
+            "dm_event.fields": DM_EVENT_FIELDS,
+            "expansions": "sender_id",
+            "user.fields": USER_FIELDS,
+        }
+        events: list[dict] = []
+        users: dict[str, dict] = {}
+        try:
+            for _ in range(MAX_PAGES):
+                body = self._json(self._call("GET", "/2/dm_events", params=params))
+                page = body.get("data") or []
+                for user in (body.get("includes") or {}).get("users") or []:
+                    users[str(user.get("id"))] = user
+                fresh = [e for e in page if not since or _is_newer(e.get("id"), since)]
+                events.extend(fresh)
+                next_token = (body.get("meta") or {}).get("next_token")
+                if len(fresh) < len(page) or not next_token:
+                    break
+                params["pagination_token"] = next_token
+        except Rejected as e:
+            # A token from before dm.read was asked for: mentions still count;
+            # reconnecting the account grants messages.
+            if e.http_status != 403:
+                raise
+            logger.warning("x: no access to direct messages (%s)", e.network_message)
+            return [], since
+        newest = _newest_id((str(e.get("id", "")) for e in events), since)
+        items = []
+        for event in events:
+            sender = str(event.get("sender_id") or "")
+            if sender == me or event.get("event_type", "MessageCreate") != (
+                    "MessageCreate"):
+                continue
+            author = users.get(sender) or {}
+            conversation = str(event.get("dm_conversation_id") or "")
+            items.append(InboxItem(
+                remote_id=str(event["id"]),
+                kind="message",
+                author_id=sender,
+                author_name=author.get("name") or author.get("username") or sender,
+                text=html.unescape(str(event.get("text") or "")),
+                created_at=_parse_time(event.get("created_at")) or datetime.now(UTC),
+                parent_remote_id=conversation,
+                url=f"{REAL_WEB_URL}/messages/{conversation}"
+                if conversation and self._is_real_api() else "",
+            ))
+        return items, newest
 
     def _inbox_item(self, tweet: dict, users: Mapping[str, dict], me: str) -> InboxItem:
         author_id = str(tweet.get("author_id") or "")

@@ -441,6 +441,8 @@ def test_fetch_inbox_reads_mentions_and_replies_and_classifies_them():
             ],
             "includes": users, "meta": {"newest_id": "108", "result_count": 2}})
     )
+    respx.get(f"{API}/2/dm_events").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
     page = make_adapter().fetch_inbox(since="99")
     assert [(i.remote_id, i.kind, i.author_name) for i in page.items] == [
         ("105", "mention", "Mette"),
@@ -453,7 +455,7 @@ def test_fetch_inbox_reads_mentions_and_replies_and_classifies_them():
     assert comment.parent_remote_id == "100"
     assert comment.url == "https://x.com/ali/status/106"
     assert page.items[2].parent_remote_id == "106"
-    assert page.cursor == "108"
+    assert json.loads(page.cursor) == {"tweets": "108", "dms": "99"}
     mention_query = parse_qs(urlsplit(str(mentions.calls[0].request.url)).query)
     assert mention_query["since_id"] == ["99"]
     search_query = parse_qs(urlsplit(str(search.calls[0].request.url)).query)
@@ -468,9 +470,115 @@ def test_empty_inbox_keeps_the_cursor():
     respx.get(f"{API}/2/tweets/search/recent").mock(
         return_value=httpx.Response(200, json={"meta": {"result_count": 0}})
     )
+    respx.get(f"{API}/2/dm_events").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
     page = make_adapter().fetch_inbox(since="500")
     assert page.items == ()
-    assert page.cursor == "500"
+    assert json.loads(page.cursor) == {"tweets": "500", "dms": "500"}
+    again = make_adapter().fetch_inbox(since=page.cursor)
+    assert json.loads(again.cursor) == {"tweets": "500", "dms": "500"}
+
+
+def no_posts():
+    for path in (f"/2/users/{ME}/mentions", "/2/tweets/search/recent"):
+        respx.get(f"{API}{path}").mock(
+            return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+
+
+DM_USERS = {"users": [{"id": "21", "name": "Ida Holm", "username": "ida"}]}
+
+
+def dm(event_id: str, text: str, sender: str = "21", minute: int = 0) -> dict:
+    return {"id": event_id, "event_type": "MessageCreate", "text": text,
+            "sender_id": sender, "dm_conversation_id": f"21-{ME}",
+            "created_at": f"2026-11-28T09:{minute:02d}:00.000Z"}
+
+
+@respx.mock
+def test_direct_messages_join_the_inbox_and_own_messages_are_left_out():
+    no_posts()
+    route = respx.get(f"{API}/2/dm_events").mock(
+        return_value=httpx.Response(200, json={
+            "data": [dm("303", "Svar fra kommunen", sender=ME, minute=3),
+                     dm("302", "Hvornår tømmes skraldet?", minute=2),
+                     dm("301", "Hej &amp; tak", minute=1)],
+            "includes": DM_USERS, "meta": {"result_count": 3}}))
+    page = make_adapter().fetch_inbox()
+    assert [(i.remote_id, i.kind, i.author_id, i.author_name, i.text,
+             i.parent_remote_id) for i in page.items] == [
+        ("301", "message", "21", "Ida Holm", "Hej & tak", f"21-{ME}"),
+        ("302", "message", "21", "Ida Holm", "Hvornår tømmes skraldet?",
+         f"21-{ME}"),
+    ]
+    assert page.items[0].url == f"https://x.com/messages/21-{ME}"
+    assert page.items[0].created_at == datetime(2026, 11, 28, 9, 1, tzinfo=UTC)
+    assert json.loads(page.cursor) == {"tweets": "", "dms": "303"}
+    query = parse_qs(urlsplit(str(route.calls[0].request.url)).query)
+    assert query["dm_event.fields"] == [
+        "id,event_type,text,created_at,dm_conversation_id"]
+    assert query["expansions"] == ["sender_id"]
+    assert query["event_types"] == ["MessageCreate"]
+
+
+@respx.mock
+def test_messages_already_read_are_not_returned_again_and_paging_stops():
+    no_posts()
+    route = respx.get(f"{API}/2/dm_events").mock(
+        return_value=httpx.Response(200, json={
+            "data": [dm("305", "Ny besked", minute=5), dm("302", "Gammel")],
+            "includes": DM_USERS,
+            "meta": {"result_count": 2, "next_token": "n" * 16}}))
+    cursor = json.dumps({"tweets": "90", "dms": "302"})
+    page = make_adapter().fetch_inbox(since=cursor)
+    assert [i.text for i in page.items] == ["Ny besked"]
+    assert json.loads(page.cursor) == {"tweets": "90", "dms": "305"}
+    assert len(route.calls) == 1
+
+
+@respx.mock
+def test_an_old_cursor_of_a_post_id_is_the_floor_for_messages_too():
+    mentions = respx.get(f"{API}/2/users/{ME}/mentions").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+    respx.get(f"{API}/2/tweets/search/recent").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+    respx.get(f"{API}/2/dm_events").mock(
+        return_value=httpx.Response(200, json={
+            "data": [dm("405", "Efter", minute=5), dm("395", "Før")],
+            "includes": DM_USERS, "meta": {"result_count": 2}}))
+    page = make_adapter().fetch_inbox(since="400")
+    assert [i.text for i in page.items] == ["Efter"]
+    query = parse_qs(urlsplit(str(mentions.calls[0].request.url)).query)
+    assert query["since_id"] == ["400"]
+    assert json.loads(page.cursor) == {"tweets": "400", "dms": "405"}
+
+
+@respx.mock
+def test_without_dm_read_the_inbox_still_has_mentions(caplog):
+    respx.get(f"{API}/2/users/{ME}/mentions").mock(
+        return_value=httpx.Response(200, json={
+            "data": [{"id": "105", "text": "@kobenhavn hej", "author_id": "11",
+                      "conversation_id": "105",
+                      "created_at": "2026-11-28T08:00:00.000Z"}],
+            "meta": {"newest_id": "105", "result_count": 1}}))
+    respx.get(f"{API}/2/tweets/search/recent").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+    respx.get(f"{API}/2/dm_events").mock(
+        return_value=problem(403, "You are not permitted to perform this action.",
+                             kind="https://api.x.com/2/problems/client-forbidden"))
+    page = make_adapter().fetch_inbox(since="100")
+    assert [i.remote_id for i in page.items] == ["105"]
+    assert json.loads(page.cursor) == {"tweets": "105", "dms": "100"}
+    assert "no access to direct messages" in caplog.text
+
+
+@respx.mock
+def test_a_rate_limit_on_messages_fails_the_poll_so_nothing_is_skipped():
+    no_posts()
+    respx.get(f"{API}/2/dm_events").mock(
+        return_value=problem(429, "Too Many Requests", title="Too Many Requests",
+                             headers={"x-rate-limit-reset": "1900000000"}))
+    with pytest.raises(RateLimited):
+        make_adapter().fetch_inbox(since="100")
 
 
 @respx.mock

@@ -109,11 +109,14 @@ def test_a_working_day_through_the_emulator_matches_the_spec(
                     kind="mention")
     sandbox.citizen("x", "Sol over Søerne #voreskbh", kind="post",
                     account="citizen-sol", author_name="Freja Holm")
+    sandbox.citizen("x", "Må jeg skrive privat?", account=adapter.account.account_id,
+                    kind="message", author_name="Ida Holm")
     answer = adapter.reply(comment["item_id"], "Badet lukker kl. 19.")
     adapter.hide(comment["item_id"])
     adapter.hide(comment["item_id"], hidden=False)
     page = adapter.fetch_inbox()
-    assert {i.text for i in page.items} >= {"Hvornår lukker badet?"}
+    assert {i.text for i in page.items} >= {"Hvornår lukker badet?",
+                                            "Må jeg skrive privat?"}
     adapter.fetch_inbox(since=page.cursor)
     snapshot = adapter.fetch_metrics((post.remote_id, answer.remote_id, "1"))
     assert snapshot.account[0].value == 777
@@ -143,6 +146,7 @@ def test_a_working_day_through_the_emulator_matches_the_spec(
         ("PUT", "/2/tweets/{tweet_id}/hidden"),
         ("POST", "/2/users/{id}/retweets"),
         ("DELETE", "/2/tweets/{id}"),
+        ("GET", "/2/dm_events"),
     }
     assert len(seen) >= 25
 
@@ -190,3 +194,32 @@ def test_the_adapter_uses_only_the_docs_name_for_fields(spec, adapter, sandbox):
             request.method, path, dict(request.url.params))
     # tweet.fields is what X's docs use; the spec calls it post.fields.
     assert unknown == {"tweet.fields"}
+
+
+def test_messages_appear_once_across_two_polls_and_match_the_spec(
+    sandbox, spec, adapter
+):
+    me = adapter.account.account_id
+    for text in ("Hvornår åbner svømmehallen?", "Og om søndagen?"):
+        sandbox.control("POST", "/_sandbox/citizens/item", {
+            "network": "x", "kind": "message", "account": me, "text": text,
+            "author_id": "citizen-ida", "author_name": "Ida Holm"})
+    first = adapter.fetch_inbox()
+    messages = [i for i in first.items if i.kind == "message"]
+    assert [(i.text, i.author_name) for i in messages] == [
+        ("Hvornår åbner svømmehallen?", "Ida Holm"),
+        ("Og om søndagen?", "Ida Holm"),
+    ]
+    sender = messages[0].author_id
+    assert sender.isdigit()
+    low, high = sorted((sender, me), key=int)
+    assert {i.parent_remote_id for i in messages} == {f"{low}-{high}"}
+    second = adapter.fetch_inbox(since=first.cursor)
+    assert [i for i in second.items if i.kind == "message"] == []
+    sandbox.control("POST", "/_sandbox/citizens/item", {
+        "network": "x", "kind": "message", "account": me, "text": "Tak!",
+        "author_id": "citizen-ida", "author_name": "Ida Holm"})
+    third = adapter.fetch_inbox(since=second.cursor)
+    assert [(i.kind, i.text) for i in third.items] == [("message", "Tak!")]
+    seen = check_everything(spec, adapter.recorder)
+    assert ("GET", "/2/dm_events", 200) in seen
