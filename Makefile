@@ -21,7 +21,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py createcachetable
-	$(PY) manage.py load_demo
+	KANAL_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) $(PY) manage.py load_demo
 	$(PY) manage.py run_demo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: $(STAMP)
