@@ -424,18 +424,42 @@ def execute(job: Job) -> Outcome:
             if job.reconcile_only:
                 return Outcome("not_found", extra={"why": job.reconcile_only})
         post = OutgoingPost(text=job.text, link=job.link, media=_media_items(job.media))
-        result = adapter.publish(
-            post,
-            idempotency_key=job.idempotency_key,
-            checkpoint=job.checkpoint or None,
-            on_checkpoint=lambda cp: save_checkpoint(job, cp),
-        )
+        try:
+            result = adapter.publish(
+                post,
+                idempotency_key=job.idempotency_key,
+                checkpoint=job.checkpoint or None,
+                on_checkpoint=lambda cp: save_checkpoint(job, cp),
+            )
+        except Rejected as refusal:
+            found = _lost_attempt_named_by(adapter, job, refusal)
+            if found is None:
+                raise
+            return Outcome("published", result=found, reconciled=True)
         return Outcome("published", result=result)
     except NetworkError as e:
         return Outcome("error", error=e)
     except Exception as e:
         logger.exception("publication %s: unexpected error", job.publication_id)
         return Outcome("crash", error=e)
+
+
+def _lost_attempt_named_by(adapter, job: Job, refusal: Rejected):
+    """After an unknown outcome, a duplicate refusal that names the existing
+    post (LinkedIn's 422 DUPLICATE_POST) means the lost attempt got through:
+    look that post up instead of failing. Returns None when it is not so."""
+    if not job.needs_reconcile:
+        return None
+    named = getattr(adapter, "duplicate_of", None)
+    existing = named(refusal) if named is not None else ""
+    if not existing:
+        return None
+    return adapter.find_published(
+        idempotency_key=job.idempotency_key,
+        text=job.text,
+        since=job.since,
+        checkpoint={**job.checkpoint, "duplicate_of": existing},
+    )
 
 
 def _media_items(media) -> tuple[MediaItem, ...]:

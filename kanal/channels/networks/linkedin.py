@@ -604,6 +604,10 @@ class LinkedInAdapter(NetworkAdapter):
             return "https://www.linkedin.com"
         return self.client.base_url.removesuffix("/rest")
 
+    def duplicate_of(self, error: NetworkError) -> str:
+        """The existing post a DUPLICATE_POST refusal names (for reconciling)."""
+        return duplicate_of(error)
+
     def find_published(
         self,
         *,

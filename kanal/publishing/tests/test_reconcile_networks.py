@@ -76,3 +76,44 @@ def test_timeout_after_create_is_reconciled_not_duplicated(
     posts = [r for r in sandbox.published(network, account.account_id)
              if r["kind"] == "post"]
     assert len(posts) == 1
+
+
+def test_linkedin_duplicate_refusal_after_a_lost_answer_is_the_lost_post(
+    sandbox, short_timeout, organisation, monkeypatch
+):
+    """LinkedIn's listing may not show the post yet; its 422 DUPLICATE_POST
+    names it, and the engine takes that as the lost attempt's post."""
+    from kanal.channels import vault
+    from kanal.channels.networks.linkedin import LinkedInAdapter
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.publishing.actions import queue_publication
+
+    module = importlib.import_module(
+        "kanal.channels.networks.tests.test_contract_linkedin"
+    )
+    contract = module.TestLinkedInContract()
+    account = sandbox.provision("linkedin", **contract.provision_options())
+    conn = contract.make_connection(sandbox, account)
+    channel = ChannelFactory(
+        organisation=organisation, network="linkedin", base_url=conn.base_url,
+        remote_id=conn.account_id, handle=conn.handle,
+        api_settings=dict(conn.settings),
+        encrypted_credentials=vault.encrypt(dict(conn.credentials)),
+    )
+    monkeypatch.setattr(LinkedInAdapter, "_recent_posts", lambda self, **kw: [])
+    text = f"Ny cykelbro over Inderhavnen ({uuid.uuid4().hex[:8]})"
+    pub = queue_publication(
+        actor=None, organisation=organisation, channel=channel,
+        planned_at=timezone.now(), post_id=None, variant_id=None,
+        revision_id=None, text=text,
+    )
+    sandbox.fault("linkedin", "timeout_after_create", operation="publish",
+                  account=account.account_id, delay_ms=2500)
+    assert run_once() == [S.UNKNOWN]
+    Publication.objects.filter(pk=pub.pk).update(due_at=timezone.now())
+    assert run_once() == [S.PUBLISHED]
+    pub = Publication.objects.get(pk=pub.pk)
+    posts = [r for r in sandbox.published("linkedin", account.account_id)
+             if r["kind"] == "post"]
+    assert len(posts) == 1
+    assert pub.remote_id.startswith("urn:li:")
