@@ -56,6 +56,7 @@ NETWORK = "mastodon"
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
 RATE_LIMIT = 300
 RATE_WINDOW = timedelta(minutes=5)
+MAX_PINNED = 5
 ID_START = 110_000_000_000_000_000
 DEMO_ACCOUNT = "109000000000000001"
 DEFAULT_INSTANCE = {
@@ -251,6 +252,7 @@ class Mastodon:
             "edited_at": None,
             "favourited": False,
             "reblogged": False,
+            "pinned": bool(data.get("pinned")),
             "content": render_content(self.ctx, item.text),
             "reblog": None,
             "application": {"name": data["application"]}
@@ -1046,6 +1048,48 @@ def routes(ctx) -> list[Route]:
             await ctx.sleep(fault.delay_ms)
         return answer(request, mastodon.reblog_json(item))
 
+    async def status_pin(request: Request) -> JSONResponse:
+        account_id, _, failure = await begin(request, "pin")
+        if failure is not None:
+            return failure
+        item = mastodon.visible_status(request.path_params["id"])
+        if item is None:
+            return error(404, "Record not found")
+        pinning = request.url.path.endswith("/pin")
+        if pinning and not item.data.get("pinned"):
+            if item.author_id != account_id:
+                return error(
+                    422, "Validation failed: Someone else's post cannot be pinned"
+                )
+            if item.kind == "reblog":
+                return error(422, "Validation failed: A boost cannot be pinned")
+            if item.data.get("visibility") in ("private", "direct"):
+                return error(
+                    422,
+                    "Validation failed: Posts that are only visible to mentioned "
+                    "users cannot be pinned",
+                )
+            pinned = [
+                i
+                for i in store.list_items(
+                    NETWORK, author_id=account_id, kind=STATUS_KINDS
+                )
+                if i.data.get("pinned")
+            ]
+            if len(pinned) >= MAX_PINNED:
+                return error(
+                    422,
+                    "Validation failed: You have already pinned the maximum "
+                    "number of posts",
+                )
+        if item.author_id == account_id:
+            item = store.update_item(
+                NETWORK,
+                item.item_id,
+                data={"pinned": pinning, "pinned_at": ctx.now().isoformat()},
+            )
+        return answer(request, mastodon.status_json(item))
+
     async def status_context(request: Request) -> JSONResponse:
         account_id, _, failure = await begin(request, "inbox")
         if failure is not None:
@@ -1302,6 +1346,8 @@ def routes(ctx) -> list[Route]:
         Route("/api/v1/statuses/{id}", status_show, methods=["GET"]),
         Route("/api/v1/statuses/{id}", status_delete, methods=["DELETE"]),
         Route("/api/v1/statuses/{id}/reblog", status_reblog, methods=["POST"]),
+        Route("/api/v1/statuses/{id}/pin", status_pin, methods=["POST"]),
+        Route("/api/v1/statuses/{id}/unpin", status_pin, methods=["POST"]),
         Route("/api/v1/statuses/{id}/context", status_context),
         Route("/api/v1/notifications", notifications),
         Route("/api/v1/timelines/tag/{hashtag}", tag_timeline),

@@ -339,6 +339,10 @@ class NetworkAdapter:
         """Retweet, boost or repost another account's post."""
         raise NotSupported(network=self.network)
 
+    def pin(self, remote_id: str, *, pinned: bool = True) -> None:
+        """Pin (or unpin) one of the account's own posts on its profile/page."""
+        raise NotSupported(network=self.network)
+
     # -- reading ------------------------------------------------------------
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:

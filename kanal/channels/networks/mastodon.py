@@ -197,6 +197,16 @@ def _error_text(response: httpx.Response) -> str:
 
 def _rejected_message(text: str) -> str:
     lowered = text.lower()
+    if "maximum number" in lowered and "pinned" in lowered:
+        return (
+            "Mastodon-kontoen har allerede fastgjort så mange opslag, som "
+            "instansen tillader. Frigør et fastgjort opslag og prøv igen."
+        )
+    if "cannot be pinned" in lowered:
+        return (
+            "Mastodon kan kun fastgøre kontoens egne, offentlige opslag. "
+            "Opslaget blev ikke fastgjort."
+        )
     if "character limit" in lowered:
         return (
             "Mastodon-instansen afviste opslaget, fordi teksten er for lang. "
@@ -471,6 +481,7 @@ class MastodonAdapter(NetworkAdapter):
                     "delete",
                     "reply",
                     "repost",
+                    "pin",
                     "fetch_inbox",
                     "direct_messages",
                     "fetch_metrics",
@@ -801,6 +812,11 @@ class MastodonAdapter(NetworkAdapter):
             ),
             published_at=_parse_time(reblog.get("created_at")),
         )
+
+    def pin(self, remote_id: str, *, pinned: bool = True) -> None:
+        """Pin to the profile (instances allow 5); unpinning is always allowed."""
+        action = "pin" if pinned else "unpin"
+        self._call("POST", f"/api/v1/statuses/{remote_id}/{action}")
 
     # -- reading ------------------------------------------------------------
 

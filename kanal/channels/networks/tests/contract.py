@@ -55,6 +55,7 @@ UNSUPPORTED_CALLS = {
     "reply": lambda a: a.reply("1", "Tak for din kommentar."),
     "hide": lambda a: a.hide("1"),
     "repost": lambda a: a.repost("1"),
+    "pin": lambda a: a.pin("1"),
     "fetch_inbox": lambda a: a.fetch_inbox(),
     "fetch_metrics": lambda a: a.fetch_metrics(()),
     "search_hashtag": lambda a: a.search_hashtag("voreskbh"),
@@ -344,6 +345,15 @@ class NetworkContractTests:
         adapter.hide(comment_id, hidden=False)
         assert not sandbox.item(self.network,
                                 self.stored_item_id(comment_id))["hidden"]
+
+    def test_pin_and_unpin_an_own_post(self, sandbox, adapter):
+        self.require(adapter, "pin")
+        result = self.publish(sandbox, adapter)
+        item_id = self.stored_item_id(result.remote_id)
+        adapter.pin(result.remote_id)
+        assert sandbox.item(self.network, item_id)["data"]["pinned"] is True
+        adapter.pin(result.remote_id, pinned=False)
+        assert not sandbox.item(self.network, item_id)["data"].get("pinned")
 
     def test_fetch_inbox_returns_comments_newer_than_the_cursor(
         self, sandbox, adapter, account

@@ -269,3 +269,36 @@ def test_oauth_code_with_the_wrong_verifier_is_refused(sandbox):
         )
 
     assert caught.value.network_message.startswith("invalid_grant")
+
+
+def test_a_sixth_pin_is_refused_with_the_instance_limit(sandbox, adapter, account):
+    posts = [
+        adapter.publish(OutgoingPost(text=unique(f"Fastgjort {n}")),
+                        idempotency_key=uuid.uuid4().hex)
+        for n in range(6)
+    ]
+    for post in posts[:5]:
+        adapter.pin(post.remote_id)
+
+    with pytest.raises(Rejected) as caught:
+        adapter.pin(posts[5].remote_id)
+
+    assert caught.value.http_status == 422
+    assert "fastgjort så mange opslag" in caught.value.message
+    assert not sandbox.item("mastodon", posts[5].remote_id)["data"].get("pinned")
+    adapter.pin(posts[0].remote_id, pinned=False)
+    adapter.pin(posts[5].remote_id)
+    assert sandbox.item("mastodon", posts[5].remote_id)["data"]["pinned"] is True
+
+
+def test_a_citizens_status_cannot_be_pinned(sandbox, adapter, account):
+    made = sandbox.citizen(
+        "mastodon", "Borgerens eget opslag", kind="post", account="citizen-pin",
+        author_name="Mette Borger",
+    )
+
+    with pytest.raises(Rejected) as caught:
+        adapter.pin(made["item_id"])
+
+    assert "egne, offentlige opslag" in caught.value.message
+    assert not sandbox.item("mastodon", made["item_id"])["data"].get("pinned")

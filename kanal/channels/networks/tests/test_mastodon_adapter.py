@@ -395,6 +395,40 @@ def test_hide_is_not_supported_with_a_danish_explanation(adapter):
     assert "Mastodon kan ikke skjule" in caught.value.message
 
 
+def test_pin_and_unpin_post_to_the_status_actions(adapter, api):
+    pin = api.post("/api/v1/statuses/80/pin").respond(
+        200, json=status("80", pinned=True)
+    )
+    unpin = api.post("/api/v1/statuses/80/unpin").respond(
+        200, json=status("80", pinned=False)
+    )
+
+    adapter.pin("80")
+    adapter.pin("80", pinned=False)
+
+    assert pin.call_count == 1
+    assert unpin.call_count == 1
+    assert pin.calls.last.request.headers["Authorization"] == "Bearer tok-1"
+
+
+def test_pin_over_the_instance_limit_is_rejected_in_danish(adapter, api):
+    api.post("/api/v1/statuses/81/pin").respond(
+        422,
+        json={
+            "error": "Validation failed: You have already pinned the maximum "
+            "number of posts"
+        },
+    )
+
+    with pytest.raises(Rejected) as caught:
+        adapter.pin("81")
+
+    assert caught.value.http_status == 422
+    assert caught.value.message.startswith(
+        "Mastodon-kontoen har allerede fastgjort så mange opslag"
+    )
+
+
 def test_repost_returns_the_boost_with_the_original_url(adapter, api):
     api.post("/api/v1/statuses/70/reblog").respond(
         200,
