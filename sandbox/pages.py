@@ -386,6 +386,7 @@ def render_account(ctx, network: str, account, request=None) -> str:
                                         kind=POST_KINDS, limit=MAX_POSTS)
         if p.author_id in (account.account_id, "")
     ]
+    posts.sort(key=lambda p: not (p.data or {}).get("pinned"))
     name = DISPLAY_NAMES.get(network, network)
     profile = (
         f'<section class="card profile" aria-label="Profil">'
@@ -435,7 +436,9 @@ def render_post(ctx, network: str, account, post) -> str:
     comments = render_comments(ctx, network, account, thread, post.item_id)
     return (
         f'<article class="card post" id="{e(post.item_id)}">'
-        f'<div class="meta"><time datetime="{e(post.created_at.isoformat())}">'
+        f'<div class="meta">'
+        f'{"Fastgjort · " if (post.data or {}).get("pinned") else ""}'
+        f'<time datetime="{e(post.created_at.isoformat())}">'
         f"{e(local_time(post.created_at))}</time></div>"
         f'<div class="text">{rich_text(post.text)}</div>'
         f"{reshare_html}{media}{link_html}"

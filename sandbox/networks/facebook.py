@@ -465,6 +465,7 @@ def routes(ctx) -> list[Route]:
             "permalink_url": ctx.public_url(
                 f"/_sandbox/page/facebook/{item.account_id}#{item.item_id}"),
             "is_published": item.data.get("is_published", True),
+            "is_pinned": bool(item.data.get("pinned")),
             "status_type": "added_video" if item.data.get("video")
             else "added_photos" if item.data.get("attached_media")
             else ("shared_story" if item.data.get("link") else
@@ -940,6 +941,21 @@ def routes(ctx) -> list[Route]:
                                   hidden=truthy(params["is_hidden"]))
                 if fault is not None:
                     await ctx.sleep(fault.delay_ms)
+                return answer({"success": True}, owner)
+            if "is_pinned" in params:
+                if item.kind != "post" or item.author_id not in (owner, ""):
+                    raise invalid_param("(#100) Only the page's own posts can be "
+                                        "pinned")
+                await guard(params, "pin", owner)
+                pinned = truthy(params["is_pinned"])
+                if pinned:
+                    # A page has one pinned post; pinning another replaces it.
+                    for other in store.list_items(NETWORK, account_id=owner,
+                                                  kind="post"):
+                        if other.data.get("pinned") and other.item_id != object_id:
+                            store.update_item(NETWORK, other.item_id,
+                                              data={"pinned": False})
+                store.update_item(NETWORK, object_id, data={"pinned": pinned})
                 return answer({"success": True}, owner)
             if "message" in params:
                 await guard(params, "publish", owner)

@@ -96,7 +96,7 @@ class FacebookAdapter(NetworkAdapter):
             video_formats=VIDEO_FORMATS,
             max_video_bytes=MAX_VIDEO_BYTES,
             supports=frozenset({
-                "publish", "delete", "reply", "hide", "fetch_inbox",
+                "publish", "delete", "reply", "hide", "pin", "fetch_inbox",
                 "fetch_metrics", "refresh_token", "verify", "link_posts",
                 "video", "direct_messages",
             }),
@@ -324,6 +324,10 @@ class FacebookAdapter(NetworkAdapter):
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         self.call("POST", f"/{remote_id}",
                   data={"is_hidden": "true" if hidden else "false"})
+
+    def pin(self, remote_id: str, *, pinned: bool = True) -> None:
+        self.call("POST", f"/{remote_id}",
+                  data={"is_pinned": "true" if pinned else "false"})
 
     # -- reading --------------------------------------------------------------------
 

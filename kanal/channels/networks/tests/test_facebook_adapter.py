@@ -186,6 +186,40 @@ def test_hidden_comment_still_shows_for_the_page_and_is_marked(sandbox, adapter)
     assert [(i.remote_id, i.is_hidden) for i in items] == [(comment["item_id"], True)]
 
 
+def test_pinning_a_second_post_unpins_the_first(sandbox, adapter):
+    first = adapter.publish(OutgoingPost("Vejarbejde på Amagerbrogade"),
+                            idempotency_key="pin-1")
+    second = adapter.publish(OutgoingPost("Brand på Amager: hold vinduerne lukket"),
+                             idempotency_key="pin-2")
+    adapter.pin(first.remote_id)
+    adapter.pin(second.remote_id)
+    assert sandbox.item("facebook", first.remote_id)["data"]["pinned"] is False
+    assert sandbox.item("facebook", second.remote_id)["data"]["pinned"] is True
+    adapter.pin(second.remote_id, pinned=False)
+    assert sandbox.item("facebook", second.remote_id)["data"]["pinned"] is False
+
+
+def test_the_citizen_page_shows_the_pinned_post_first(sandbox, adapter, account):
+    pinned = adapter.publish(OutgoingPost("Brand på Amager: følg kk.dk"),
+                             idempotency_key="pin-4")
+    adapter.publish(OutgoingPost("Nyt fra biblioteket"), idempotency_key="pin-5")
+    adapter.pin(pinned.remote_id)
+    html = httpx.get(f"{sandbox.url}/_sandbox/page/facebook/{account.account_id}").text
+    posts = html.split('<article class="card post"')[1:]
+    assert "Fastgjort" in posts[0]
+    assert "Brand på Amager" in posts[0]
+    assert "Fastgjort" not in posts[1]
+
+
+def test_a_citizen_comment_cannot_be_pinned(sandbox, adapter):
+    post = adapter.publish(OutgoingPost("Kulturnatten"), idempotency_key="pin-3")
+    comment = sandbox.citizen("facebook", "Glæder mig", parent_id=post.remote_id)
+    with pytest.raises(Rejected) as caught:
+        adapter.pin(comment["item_id"])
+    assert caught.value.network_code == 100
+    assert not sandbox.item("facebook", comment["item_id"])["data"].get("pinned")
+
+
 def test_citizen_comment_sends_a_signed_feed_webhook(sandbox, adapter,
                                                      webhook_receiver):
     sandbox.ctx.webhooks.default_url = webhook_receiver.url
