@@ -57,6 +57,7 @@ NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
 THREADGATE = "app.bsky.feed.threadgate"
+PROFILE = "app.bsky.actor.profile"
 ACCESS_TTL = timedelta(minutes=120)
 REFRESH_TTL = timedelta(days=90)
 MAX_GRAPHEMES = 300
@@ -987,6 +988,8 @@ def routes(ctx) -> list[Route]:
             return "repost"
         if collection == THREADGATE:
             return "hide"
+        if collection == PROFILE:
+            return "pin"
         if collection == POST and record.get("reply"):
             return "reply"
         return "publish"
@@ -997,6 +1000,14 @@ def routes(ctx) -> list[Route]:
             should = reply.item_id in hidden
             if reply.hidden != should:
                 store.update_item(NETWORK, reply.item_id, hidden=should)
+
+    def apply_pinned_post(did: str, record: dict | None) -> None:
+        """Mirror the profile's ``pinnedPost`` on the post items (``pinned``)."""
+        uri = ((record or {}).get("pinnedPost") or {}).get("uri", "")
+        for post in store.list_items(NETWORK, author_id=did, kind=("post", "reply")):
+            should = post.item_id == uri
+            if bool(post.data.get("pinned")) != should:
+                store.update_item(NETWORK, post.item_id, data={"pinned": should})
 
     def store_record(did: str, collection: str, rkey: str, record: dict):
         uri = at_uri(did, collection, rkey)
@@ -1121,10 +1132,36 @@ def routes(ctx) -> list[Route]:
         rkey = str(body.get("rkey") or "")
         if not RKEY_RE.match(rkey):
             return xrpc_error(400, "InvalidRequest", f"Invalid record key: {rkey}")
+        uri = at_uri(did, collection, rkey)
+        existing = store.get_item(NETWORK, uri)
+        if body.get("swapRecord") is not None and (
+            existing is None or existing.data.get("cid") != body["swapRecord"]
+        ):
+            return xrpc_error(
+                400, "InvalidSwap", f"Record was at {existing.data.get('cid')}"
+                if existing else "Record was at null"
+            )
         record.setdefault("$type", collection)
         try:
             if collection == POST:
                 bsky.validate_post(record, did)
+            if collection == PROFILE:
+                if rkey != "self":
+                    raise Invalid(
+                        "Invalid app.bsky.actor.profile record: the rkey must "
+                        "be self", "InvalidRecord"
+                    )
+                pinned = record.get("pinnedPost")
+                if pinned is not None and not (
+                    isinstance(pinned, dict)
+                    and str(pinned.get("uri", "")).startswith("at://")
+                    and pinned.get("cid")
+                ):
+                    raise Invalid(
+                        "Invalid app.bsky.actor.profile record: "
+                        "Record/pinnedPost must be a com.atproto.repo.strongRef",
+                        "InvalidRecord",
+                    )
             if collection == THREADGATE:
                 if split_uri(str(record.get("post", "")))[2] != rkey:
                     raise Invalid(
@@ -1138,8 +1175,6 @@ def routes(ctx) -> list[Route]:
                     )
         except Invalid as e:
             return xrpc_error(400, e.name, str(e))
-        uri = at_uri(did, collection, rkey)
-        existing = store.get_item(NETWORK, uri)
         if existing is None:
             store_record(did, collection, rkey, record)
         else:
@@ -1151,6 +1186,8 @@ def routes(ctx) -> list[Route]:
             )
         if collection == THREADGATE:
             apply_threadgate(did, record, record.get("post", ""))
+        if collection == PROFILE:
+            apply_pinned_post(did, record)
         return answer(
             request, {"uri": uri, "cid": cid_for(record), "validationStatus": "valid"}
         )
@@ -1171,6 +1208,8 @@ def routes(ctx) -> list[Route]:
             store.update_item(NETWORK, uri, data={"record": None})
         elif item is not None:
             store.delete_item(NETWORK, uri)
+            if collection == PROFILE:
+                apply_pinned_post(did, None)
         if fault is not None and fault.kind == "timeout_after_create":
             await ctx.sleep(fault.delay_ms)
         return answer(
@@ -1259,17 +1298,21 @@ def routes(ctx) -> list[Route]:
         posts = store.list_items(
             NETWORK, author_id=account.account_id, kind=("post", "reply")
         )
-        return answer(
-            request,
-            {
-                **bsky.actor_view(account.account_id),
-                "description": "",
-                "followersCount": account.followers,
-                "followsCount": 120,
-                "postsCount": len(posts),
-                "indexedAt": iso(account.created_at or ctx.now()),
-            },
+        profile = store.get_item(
+            NETWORK, at_uri(account.account_id, PROFILE, "self"), include_deleted=False
         )
+        record = (profile.data.get("record") or {}) if profile else {}
+        view = {
+            **bsky.actor_view(account.account_id),
+            "description": record.get("description", ""),
+            "followersCount": account.followers,
+            "followsCount": 120,
+            "postsCount": len(posts),
+            "indexedAt": iso(account.created_at or ctx.now()),
+        }
+        if record.get("pinnedPost"):
+            view["pinnedPost"] = record["pinnedPost"]
+        return answer(request, view)
 
     async def list_notifications(request: Request) -> JSONResponse:
         did, _, failure = await begin(request, "inbox")

@@ -73,6 +73,7 @@ IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
 THREADGATE = "app.bsky.feed.threadgate"
+PROFILE = "app.bsky.actor.profile"
 INBOX_REASONS = ("mention", "reply", "quote")
 AUTH_ERRORS = frozenset(
     {
@@ -472,6 +473,7 @@ class BlueskyAdapter(NetworkAdapter):
                     "reply",
                     "hide",
                     "repost",
+                    "pin",
                     "fetch_inbox",
                     "fetch_metrics",
                     "search_hashtag",
@@ -859,6 +861,57 @@ class BlueskyAdapter(NetworkAdapter):
                 "record": gate,
             },
         )
+
+    def pin(self, remote_id: str, *, pinned: bool = True) -> None:
+        """Set or clear ``pinnedPost`` on the profile record, keeping every other
+        field. ``swapRecord`` makes a profile edited meanwhile (in the app) fail
+        instead of being overwritten; the read and write are then done again."""
+        repo = self._repo()
+        ref = None
+        if pinned:
+            post = self._post_view(remote_id)
+            if parse_at_uri(str(post["uri"]))[0] != repo:
+                raise Rejected(
+                    "Bluesky kan kun fastgøre kontoens egne opslag.",
+                    network=self.network,
+                    network_message=remote_id,
+                )
+            ref = {"uri": str(post["uri"]), "cid": str(post["cid"])}
+        for attempt in (1, 2):
+            try:
+                found = self._get(
+                    "com.atproto.repo.getRecord",
+                    repo=repo,
+                    collection=PROFILE,
+                    rkey="self",
+                )
+                profile, swap = dict(found["value"]), found.get("cid")
+            except Rejected as e:
+                if e.network_code != "RecordNotFound" and e.http_status != 404:
+                    raise
+                profile, swap = {"$type": PROFILE}, None
+            current = (profile.get("pinnedPost") or {}).get("uri")
+            if ref is not None:
+                profile["pinnedPost"] = ref
+            elif current == remote_id:
+                del profile["pinnedPost"]
+            else:
+                # Another post (or none) is pinned: leave that choice alone.
+                return
+            body: dict = {
+                "repo": repo,
+                "collection": PROFILE,
+                "rkey": "self",
+                "record": profile,
+            }
+            if swap:
+                body["swapRecord"] = swap
+            try:
+                self._post("com.atproto.repo.putRecord", body)
+                return
+            except Rejected as e:
+                if e.network_code != "InvalidSwap" or attempt == 2:
+                    raise
 
     # -- reading ------------------------------------------------------------
 

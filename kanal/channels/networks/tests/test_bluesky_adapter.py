@@ -682,6 +682,115 @@ def test_hide_outside_own_threads_is_rejected(adapter, api):
     assert "egne tråde" in caught.value.message
 
 
+def test_pin_sets_pinned_post_and_keeps_the_other_profile_fields(adapter, api):
+    api.get("/xrpc/app.bsky.feed.getPosts").respond(
+        200, json={"posts": [post_view(ROOT, author=DID)]}
+    )
+    profile = {
+        "$type": "app.bsky.actor.profile",
+        "displayName": "Københavns Kommune",
+        "description": "Nyt fra kommunen",
+        "avatar": {"$type": "blob", "ref": {"$link": "bafk"}, "size": 10},
+    }
+    get = api.get("/xrpc/com.atproto.repo.getRecord").respond(
+        200, json={"uri": "u", "cid": "cid-profile", "value": profile}
+    )
+    put = api.post("/xrpc/com.atproto.repo.putRecord").respond(
+        200, json={"uri": "u", "cid": "c"}
+    )
+
+    adapter.pin(ROOT)
+
+    assert get.calls.last.request.url.params["rkey"] == "self"
+    body = body_of(put)
+    assert (body["collection"], body["rkey"]) == ("app.bsky.actor.profile", "self")
+    assert body["swapRecord"] == "cid-profile"
+    assert body["record"] == {
+        **profile,
+        "pinnedPost": {"uri": ROOT, "cid": "cid-root"},
+    }
+
+
+def test_unpin_removes_pinned_post_only_when_it_is_that_post(adapter, api):
+    profile = {
+        "$type": "app.bsky.actor.profile",
+        "displayName": "Københavns Kommune",
+        "pinnedPost": {"uri": ROOT, "cid": "cid-root"},
+    }
+    api.get("/xrpc/com.atproto.repo.getRecord").respond(
+        200, json={"uri": "u", "cid": "cid-profile", "value": profile}
+    )
+    put = api.post("/xrpc/com.atproto.repo.putRecord").respond(
+        200, json={"uri": "u", "cid": "c"}
+    )
+
+    adapter.pin(f"at://{DID}/app.bsky.feed.post/3kandet", pinned=False)
+    assert put.call_count == 0
+
+    adapter.pin(ROOT, pinned=False)
+    assert body_of(put)["record"] == {
+        "$type": "app.bsky.actor.profile",
+        "displayName": "Københavns Kommune",
+    }
+
+
+def test_pin_without_a_profile_record_creates_one(adapter, api):
+    api.get("/xrpc/app.bsky.feed.getPosts").respond(
+        200, json={"posts": [post_view(ROOT, author=DID)]}
+    )
+    api.get("/xrpc/com.atproto.repo.getRecord").respond(
+        400, json={"error": "RecordNotFound", "message": "Could not locate record"}
+    )
+    put = api.post("/xrpc/com.atproto.repo.putRecord").respond(
+        200, json={"uri": "u", "cid": "c"}
+    )
+
+    adapter.pin(ROOT)
+
+    body = body_of(put)
+    assert "swapRecord" not in body
+    assert body["record"] == {
+        "$type": "app.bsky.actor.profile",
+        "pinnedPost": {"uri": ROOT, "cid": "cid-root"},
+    }
+
+
+def test_profile_changed_meanwhile_is_read_and_written_again(adapter, api):
+    api.get("/xrpc/app.bsky.feed.getPosts").respond(
+        200, json={"posts": [post_view(ROOT, author=DID)]}
+    )
+    api.get("/xrpc/com.atproto.repo.getRecord").mock(side_effect=[
+        httpx.Response(200, json={"uri": "u", "cid": "cid-1", "value": {
+            "$type": "app.bsky.actor.profile", "description": "Gammel"}}),
+        httpx.Response(200, json={"uri": "u", "cid": "cid-2", "value": {
+            "$type": "app.bsky.actor.profile", "description": "Ny"}}),
+    ])
+    put = api.post("/xrpc/com.atproto.repo.putRecord").mock(side_effect=[
+        httpx.Response(400, json={"error": "InvalidSwap", "message": "Record was at"}),
+        httpx.Response(200, json={"uri": "u", "cid": "c"}),
+    ])
+
+    adapter.pin(ROOT)
+
+    body = body_of(put)
+    assert body["swapRecord"] == "cid-2"
+    assert body["record"]["description"] == "Ny"
+    assert body["record"]["pinnedPost"]["uri"] == ROOT
+
+
+def test_pinning_another_accounts_post_is_rejected(adapter, api):
+    api.get("/xrpc/app.bsky.feed.getPosts").respond(
+        200, json={"posts": [post_view(PARENT)]}
+    )
+    put = api.post("/xrpc/com.atproto.repo.putRecord")
+
+    with pytest.raises(Rejected) as caught:
+        adapter.pin(PARENT)
+
+    assert "egne opslag" in caught.value.message
+    assert put.call_count == 0
+
+
 # -- reading ------------------------------------------------------------------------
 
 

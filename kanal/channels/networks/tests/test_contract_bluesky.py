@@ -353,3 +353,46 @@ def test_public_url_opens_the_post_page(sandbox, adapter):
 
     assert page.status_code == 200
     assert text in page.text
+
+
+def test_pinned_post_is_on_the_profile_and_kept_beside_its_fields(
+    sandbox, adapter, connection
+):
+    first = adapter.publish(OutgoingPost(text=unique("Vejarbejde")),
+                            idempotency_key=uuid.uuid4().hex)
+    second = adapter.publish(OutgoingPost(text=unique("Brand på Amager")),
+                             idempotency_key=uuid.uuid4().hex)
+    put = xrpc(sandbox, connection, "com.atproto.repo.putRecord", {
+        "repo": connection.account_id, "collection": "app.bsky.actor.profile",
+        "rkey": "self",
+        "record": {"$type": "app.bsky.actor.profile", "description": "Kommunen"},
+    })
+    assert put.status_code == 200
+
+    adapter.pin(first.remote_id)
+    adapter.pin(second.remote_id)
+
+    assert not sandbox.item("bluesky", first.remote_id)["data"]["pinned"]
+    assert sandbox.item("bluesky", second.remote_id)["data"]["pinned"] is True
+    profile = httpx.get(
+        f"{sandbox.base_url('bluesky')}/xrpc/app.bsky.actor.getProfile",
+        params={"actor": connection.account_id},
+        headers={"Authorization": f"Bearer {connection.credentials['access_token']}"},
+    ).json()
+    assert profile["pinnedPost"]["uri"] == second.remote_id
+    assert profile["description"] == "Kommunen"
+
+
+def test_a_stale_swap_record_is_refused(sandbox, connection):
+    body = {
+        "repo": connection.account_id, "collection": "app.bsky.actor.profile",
+        "rkey": "self", "record": {"$type": "app.bsky.actor.profile"},
+    }
+    assert xrpc(sandbox, connection, "com.atproto.repo.putRecord",
+                body).status_code == 200
+
+    stale = xrpc(sandbox, connection, "com.atproto.repo.putRecord",
+                 {**body, "swapRecord": "bafyold"})
+
+    assert stale.status_code == 400
+    assert stale.json()["error"] == "InvalidSwap"
