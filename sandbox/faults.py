@@ -29,7 +29,7 @@ KINDS = frozenset(
 
 OPERATIONS = frozenset(
     {
-        "publish", "media", "delete", "reply", "hide", "repost", "inbox",
+        "publish", "media", "delete", "reply", "hide", "pin", "repost", "inbox",
         "metrics", "hashtag", "token", "verify",
     }
 )

@@ -69,12 +69,9 @@ def after_publication(publication_id: int) -> None:
 def _pin(pub: Publication) -> None:
     from .engine import build_adapter
 
-    # The adapter contract has no pin operation yet; adapters that can pin
-    # expose ``pin(remote_id)`` and list "pin" in their capabilities.
     try:
         adapter = build_adapter(pub.channel.connection(), channel_id=pub.channel_id)
-        pin = getattr(adapter, "pin", None)
-        if pin is not None and "pin" in adapter.capabilities().supports:
-            pin(pub.remote_id)
+        if "pin" in adapter.capabilities().supports:
+            adapter.pin(pub.remote_id)
     except NetworkError as e:
         logger.warning("publication %s: pin failed: %s", pub.pk, e.message)
