@@ -632,12 +632,20 @@ def new_id(ctx, kind: str, *, account_id: str = "", parent_id: str = "") -> str:
 
 def provision(ctx, account, body: dict) -> dict:
     """An Instagram-login token issued two days ago (so it may be refreshed)."""
+    return provision_long_lived_token(ctx, account, body, network=NETWORK,
+                                      prefix="IGAA")
+
+
+def provision_long_lived_token(ctx, account, body: dict, *, network: str,
+                               prefix: str) -> dict:
+    """A 60-day token issued two days ago (Instagram and Threads alike), so
+    the adapter's "refresh only when ≥ 24 h old" rule lets it be refreshed."""
     expires_in = body.get("expires_in", int(TOKEN_TTL.total_seconds()))
     issued = ctx.now() - timedelta(days=2)
-    token = body.get("access_token") or ctx.token("IGAA", 24)
+    token = body.get("access_token") or ctx.token(prefix, 24)
     expires_at = ctx.now() + timedelta(seconds=int(expires_in)) \
         if expires_in is not None else None
-    ctx.store.put_token(NETWORK, token, account.account_id, kind="access",
+    ctx.store.put_token(network, token, account.account_id, kind="access",
                         expires_at=expires_at,
                         extra={"issued_at": issued.isoformat()})
     return {

@@ -42,6 +42,7 @@ from .instagram import (
     handler,
     parse_fields,
     processing_fault,
+    provision_long_lived_token,
     quota_used,
     select,
     token_routes,
@@ -92,21 +93,8 @@ def new_id(ctx, kind: str, *, account_id: str = "", parent_id: str = "") -> str:
 
 def provision(ctx, account, body: dict) -> dict:
     """A long-lived Threads token issued two days ago (so it may be refreshed)."""
-    expires_in = body.get("expires_in", 60 * 24 * 3600)
-    issued = ctx.now() - timedelta(days=2)
-    token = body.get("access_token") or ctx.token("THAA", 24)
-    expires_at = ctx.now() + timedelta(seconds=int(expires_in)) \
-        if expires_in is not None else None
-    ctx.store.put_token(NETWORK, token, account.account_id, kind="access",
-                        expires_at=expires_at,
-                        extra={"issued_at": issued.isoformat()})
-    return {
-        "access_token": token,
-        "issued_at": issued.isoformat(),
-        "expires_at": expires_at.isoformat() if expires_at else "",
-        "client_id": "kanal-sandbox-app",
-        "client_secret": ctx.config.app_secret,
-    }
+    return provision_long_lived_token(ctx, account, body, network=NETWORK,
+                                      prefix="THAA")
 
 
 def citizen_item(ctx, *, kind, account_id, text, parent_id, root_id, author_id,
