@@ -612,6 +612,19 @@ class X:
                     )
         return None
 
+    def post_listing(self, request: Request, items: list, headers: dict, *,
+                     low: int) -> Response:
+        """A page of posts in X's listing shape, honouring the time range,
+        ``max_results`` and ``pagination_token``."""
+        items = self.in_time_range(request, items)
+        chosen, following, error = self.page(request, items, headers, low=low)
+        if error is not None:
+            return error
+        body = self.listing(request, chosen)
+        if following:
+            body["meta"]["next_token"] = following
+        return JSONResponse(body, headers=headers)
+
     def page(self, request: Request, items: list, headers: dict, *, low: int,
              high: int = 100, default: int = 10):
         """Apply since_id/until_id/max_results/pagination: ``(page, next, error)``."""
@@ -981,14 +994,7 @@ class X:
                 NETWORK, account_id=user_id, kind=("comment", "reply", "mention"))
             if i.author_id != user_id
         ]
-        items = self.in_time_range(request, items)
-        chosen, following, error = self.page(request, items, headers, low=5)
-        if error is not None:
-            return error
-        body = self.listing(request, chosen)
-        if following:
-            body["meta"]["next_token"] = following
-        return JSONResponse(body, headers=headers)
+        return self.post_listing(request, items, headers, low=5)
 
     async def user_tweets(self, request: Request) -> Response:
         _account, _fault, headers, failed = await self.begin(
@@ -1007,14 +1013,7 @@ class X:
             kinds.discard("repost")
         items = self.store.list_items(NETWORK, author_id=request.path_params["id"],
                                       kind=sorted(kinds))
-        items = self.in_time_range(request, items)
-        chosen, following, error = self.page(request, items, headers, low=5)
-        if error is not None:
-            return error
-        body = self.listing(request, chosen)
-        if following:
-            body["meta"]["next_token"] = following
-        return JSONResponse(body, headers=headers)
+        return self.post_listing(request, items, headers, low=5)
 
     async def dm_events(self, request: Request) -> Response:
         """The account's one-to-one messages (citizens' ``message`` items)."""
@@ -1122,14 +1121,7 @@ class X:
                 since=since)
             if matches(i)
         ]
-        items = self.in_time_range(request, items)
-        chosen, following, error = self.page(request, items, headers, low=10)
-        if error is not None:
-            return error
-        body = self.listing(request, chosen)
-        if following:
-            body["meta"]["next_token"] = following
-        return JSONResponse(body, headers=headers)
+        return self.post_listing(request, items, headers, low=10)
 
     def compile_query(self, query: str):
         """A small subset of X's search operators, all ANDed."""
