@@ -93,70 +93,48 @@ class ChannelForm(forms.Form):
         return data
 
 
+def _secret_field(label, max_length: int = 4000) -> forms.CharField:
+    """A write-only secret: never pre-filled, never rendered back."""
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
 class CredentialsForm(forms.Form):
     """Secrets are write-only: fields are never pre-filled or shown back."""
 
-    access_token = forms.CharField(
-        label=_("Adgangsnøgle (access token)"),
-        max_length=4000,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    refresh_token = forms.CharField(
-        label=_("Fornyelsesnøgle (refresh token)"),
-        max_length=4000,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    app_secret = forms.CharField(
-        label=_("App-hemmelighed (app secret)"),
-        max_length=4000,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    client_id = forms.CharField(
-        label=_("App-id (client id)"),
-        max_length=500,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    client_secret = forms.CharField(
-        label=_("App-nøgle (client secret)"),
-        max_length=4000,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    app_password = forms.CharField(
-        label=_("App-adgangskode (Bluesky)"),
-        max_length=200,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
+    access_token = _secret_field(_("Adgangsnøgle (access token)"))
+    refresh_token = _secret_field(_("Fornyelsesnøgle (refresh token)"))
+    app_secret = _secret_field(_("App-hemmelighed (app secret)"))
+    client_id = _secret_field(_("App-id (client id)"), max_length=500)
+    client_secret = _secret_field(_("App-nøgle (client secret)"))
+    app_password = _secret_field(_("App-adgangskode (Bluesky)"), max_length=200)
     token_expires_at = forms.DateTimeField(
         label=_("Adgangen udløber"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
-    SECRET_FIELDS = (
-        "access_token",
-        "refresh_token",
-        "app_secret",
-        "client_id",
-        "client_secret",
-        "app_password",
-    )
+    def _secret_names(self) -> list[str]:
+        return [
+            name
+            for name, field in self.fields.items()
+            if isinstance(field.widget, forms.PasswordInput)
+        ]
 
     def clean(self):
         data = super().clean()
-        if not any(data.get(name) for name in self.SECRET_FIELDS):
+        if not any(data.get(name) for name in self._secret_names()):
             raise forms.ValidationError(_("Udfyld mindst én nøgle."))
         return data
 
     def secrets(self) -> dict[str, str]:
         return {
             n: self.cleaned_data[n]
-            for n in self.SECRET_FIELDS
+            for n in self._secret_names()
             if self.cleaned_data.get(n)
         }
 
