@@ -167,7 +167,9 @@ def post_create_view(request):
                 date.fromisoformat(day), time(10, 0)
             ).value
     form = PostForm(
-        request.POST or None, organisation=actor.organisation, initial=initial
+        request.POST if request.method == "POST" else None,
+        organisation=actor.organisation,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -652,7 +654,9 @@ def proposal_create_view(request):
     actor = request.membership
     post_policy.check(actor, "propose")
     form = ProposalForm(
-        request.POST or None, request.FILES or None, organisation=actor.organisation
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        organisation=actor.organisation,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -695,8 +699,8 @@ def proposal_edit_view(request, pk):
     post = post_policy.get_visible_or_404(actor, pk=pk)
     post_policy.check(actor, "edit_proposal", post)
     form = ProposalForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         organisation=actor.organisation,
         initial={
             "title": post.title,
@@ -807,7 +811,10 @@ def media_list_view(request):
     actor = request.membership
     media_policy.check(actor, "list")
     can_upload = media_policy.can(actor, "upload")
-    form = MediaUploadForm(request.POST or None, request.FILES or None)
+    form = MediaUploadForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     if request.method == "POST":
         media_policy.check(actor, "upload")
         if form.is_valid():
@@ -849,7 +856,7 @@ def media_detail_view(request, pk):
     asset = media_policy.get_visible_or_404(actor, pk=pk)
     can_change = media_policy.can(actor, "change", asset)
     form = MediaEditForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "alt_text": asset.alt_text,
             "credit": asset.credit,
@@ -917,7 +924,7 @@ def media_convert_view(request, pk):
 def campaign_list_view(request):
     actor = request.membership
     campaign_policy.check(actor, "list")
-    form = CampaignForm(request.POST or None)
+    form = CampaignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         campaign_policy.check(actor, "create")
         if form.is_valid():
