@@ -230,3 +230,36 @@ def update_organisation(organisation: Organisation, *, actor, **fields) -> Organ
             changes=changed,
         )
     return organisation
+
+
+def pending_two_factor_device(user):
+    """The user's unconfirmed authenticator (made on first visit to set-up).
+
+    Its secret is shown once as a QR code; nothing is audited until the user
+    proves the app works (``confirm_two_factor``).
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=False, defaults={"name": "Kanal"}
+    )
+    return device
+
+
+@transaction.atomic
+def confirm_two_factor(device, *, token: str, actor) -> bool:
+    """Turn two-factor login on if ``token`` is a current code from ``device``.
+
+    ``actor`` is the user's membership (or the user). Returns False, changing
+    nothing, for a wrong code.
+    """
+    if not device.verify_token(token):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit.record(
+        "organisations.user.two_factor_enabled",
+        actor=actor,
+        target=actor if isinstance(actor, Membership) else None,
+    )
+    return True

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -21,7 +20,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kanal.core import audit
 from kanal.core.decorators import membership_required
 
 from . import actions, throttle
@@ -174,20 +172,14 @@ def two_factor_setup_view(request):
     if request.user.is_verified():
         messages.info(request, _("To-faktor-login er allerede slået til."))
         return redirect("dashboard")
-    device, _created = TOTPDevice.objects.get_or_create(
-        user=request.user, confirmed=False, defaults={"name": "Kanal"}
-    )
+    device = actions.pending_two_factor_device(request.user)
     form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
-            with transaction.atomic():
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                audit.record(
-                    "organisations.user.two_factor_enabled",
-                    actor=request.membership or request.user,
-                    target=request.membership,
-                )
+        if actions.confirm_two_factor(
+            device,
+            token=form.cleaned_data["token"],
+            actor=request.membership or request.user,
+        ):
             otp_login(request, device)
             messages.success(request, _("To-faktor-login er slået til."))
             return HttpResponseRedirect(_safe_next(request))
