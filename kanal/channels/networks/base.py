@@ -257,14 +257,39 @@ class NetworkAdapter:
     display_name: ClassVar[str] = ""
     api_version: ClassVar[str] = ""
 
-    def __init__(self, connection: Connection, *, client=None) -> None:
-        """``client`` is an ``http.NetworkClient``; tests may inject one."""
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        client=None,
+        before_write: Callable[[str], None] | None = None,
+    ) -> None:
+        """``client`` is an ``http.NetworkClient``; tests may inject one.
+
+        ``before_write`` is the caller's fence: the adapter calls it (through
+        ``fence``) immediately before every request that creates or changes
+        something on the network and cannot safely be sent twice. It raises
+        ``errors.Fenced`` when the caller may no longer write (its lease is
+        gone, approval was withdrawn, crisis mode began); the adapter lets that
+        propagate untouched, so nothing is sent.
+        """
         from .http import NetworkClient  # local: keeps base importable alone
 
         self.connection = connection
         self.client = client or NetworkClient(
             network=self.network, base_url=connection.base_url
         )
+        self._before_write = before_write
+
+    def fence(self, operation: str) -> None:
+        """Ask the caller whether the write ``operation`` may still be sent.
+
+        Call it as the last thing before each non-idempotent write (``create``,
+        ``media_publish``, ``threads_publish``, ``reply``, ``pin`` …); it
+        raises ``errors.Fenced`` when the answer is no.
+        """
+        if self._before_write is not None:
+            self._before_write(operation)
 
     # -- limits and validation (pure: no network calls) ---------------------
 

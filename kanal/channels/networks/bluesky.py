@@ -321,10 +321,11 @@ class BlueskyAdapter(NetworkAdapter):
         client=None,
         on_tokens: Callable[[TokenSet], None] | None = None,
         clock: Callable[[], datetime] | None = None,
+        **hooks,
     ) -> None:
         """``on_tokens`` receives every new session (store it, or the next
         unit of work must log in again)."""
-        super().__init__(connection, client=client)
+        super().__init__(connection, client=client, **hooks)
         self._on_tokens = on_tokens
         self._clock = clock or (lambda: datetime.now(UTC))
         self._access = connection.secret("access_token")

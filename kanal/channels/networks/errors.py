@@ -17,6 +17,9 @@ from the class alone:
 - ``OutcomeUnknown``: the request was sent but no answer came back; the post may
   exist. Reconcile (``find_published``) before sending again.
 - ``NotSupported``: the network (or this adapter) cannot do this at all.
+
+``Fenced`` is not a network error: the caller's fence (``NetworkAdapter.fence``)
+raises it before a write, and adapters let it pass untouched.
 """
 
 from __future__ import annotations
@@ -118,3 +121,15 @@ class OutcomeUnknown(NetworkError):
 
 class NotSupported(NetworkError):
     default_message = "Netværket understøtter ikke denne handling."
+
+
+class Fenced(Exception):
+    """The caller may no longer write (lease lost, approval withdrawn, crisis).
+
+    Raised by the caller's ``before_write`` hook, never by the network; nothing
+    was sent for the write it stopped.
+    """
+
+    def __init__(self, reason: str = "") -> None:
+        self.reason = reason
+        super().__init__(reason or "fenced")

@@ -77,8 +77,8 @@ class FacebookAdapter(NetworkAdapter):
     display_name = "Facebook"
     api_version = DEFAULT_VERSION
 
-    def __init__(self, connection: Connection, *, client=None) -> None:
-        super().__init__(connection, client=client)
+    def __init__(self, connection: Connection, *, client=None, **hooks) -> None:
+        super().__init__(connection, client=client, **hooks)
         found = _VERSION.search(connection.base_url)
         if found:
             self.api_version = found.group(1)

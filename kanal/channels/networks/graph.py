@@ -672,8 +672,9 @@ class GraphAdapter(NetworkAdapter):
         *,
         client=None,
         sleep: Callable[[float], None] | None = None,
+        **hooks,
     ) -> None:
-        super().__init__(connection, client=client)
+        super().__init__(connection, client=client, **hooks)
         self.sleep = sleep or time.sleep
         found = _VERSION_IN_URL.search(connection.base_url.rstrip("/") + "/")
         if found:
