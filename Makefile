@@ -8,7 +8,7 @@ KANAL_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 SANDBOX_PORT ?= 8765
 
-.PHONY: run test test-sqlite test-postgres lint bench install clean
+.PHONY: run test test-sqlite test-postgres lint bench install clean messages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ test-postgres: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# Refresh the English catalogue from the source (sorted, without line
+# numbers, so that parallel work merges cleanly), then compile it.
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l en --no-location --no-obsolete -i '.venv/*' -i 'sandbox/*' -i 'bench/*'
+	msgcat --sort-output --no-location -o kanal/locale/en/LC_MESSAGES/django.po kanal/locale/en/LC_MESSAGES/django.po
+	$(PY) manage.py compilemessages -l en -i '.venv'
 
 bench: $(STAMP)
 	$(PY) -m bench
