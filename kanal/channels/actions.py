@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
+import logging
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kanal.core import audit
+from kanal.core.safety import plain_text, safe_url
 
-from . import vault
+from . import hosts, vault
 from .models import Channel, ChannelStatus, StrategyProfile
 from .networks import adapter_class
 from .networks.errors import AuthExpired, NetworkError
 from .policies import channel_policy, strategy_policy
+
+logger = logging.getLogger(__name__)
 
 CHANNEL_FIELDS = (
     "network",
@@ -26,6 +32,18 @@ CHANNEL_FIELDS = (
     "base_url",
     "api_settings",
 )
+#: What ``update_channel`` may change (the network of an account never changes).
+UPDATABLE_FIELDS = frozenset(
+    {
+        "display_name",
+        "handle",
+        "remote_id",
+        "owner_administration",
+        "owner_administration_id",
+        "base_url",
+        "api_settings",
+    }
+)
 STRATEGY_FIELDS = (
     "purposes",
     "categories",
@@ -35,6 +53,15 @@ STRATEGY_FIELDS = (
     "default_hashtags",
     "tone_notes",
 )
+
+
+class ChannelRefused(ValueError):
+    """A refused channel write; ``str()`` is Danish and says what to do."""
+
+
+def _check_base_url(network: str, base_url: str) -> None:
+    if not hosts.is_allowed(network, base_url):
+        raise ChannelRefused(hosts.refusal(network))
 
 
 @transaction.atomic
@@ -54,8 +81,13 @@ def create_channel(
     follower_count: int | None = None,
     strategy: dict | None = None,
 ) -> Channel:
-    """Register a connected account, with an (empty) strategy profile."""
+    """Register a connected account, with an (empty) strategy profile.
+
+    Raises ``ChannelRefused`` when ``base_url`` is not one of the network's
+    allowed API addresses (``hosts.py``).
+    """
     channel_policy.check(actor, "create")
+    _check_base_url(network, base_url)
     if actor is not None and organisation.pk != actor.organisation_id:
         raise ValueError("A channel belongs to the actor's own organisation.")
     if owner_administration.organisation_id != organisation.pk:
@@ -90,15 +122,20 @@ def create_channel(
 
 @transaction.atomic
 def update_channel(channel: Channel, *, actor, **fields) -> Channel:
-    """Change a channel's registry fields (not its secrets or status)."""
+    """Change a channel's registry fields (not its secrets or status).
+
+    A new API address must be on the network's allow-list. When the address
+    moves to another server (scheme, host or port), the stored secrets are
+    deleted and the channel needs new keys: they were issued for the old
+    server and must never be sent to the new one.
+    """
     channel_policy.check(actor, "change", channel)
-    unknown = (
-        set(fields)
-        - {f.removesuffix("_id") for f in CHANNEL_FIELDS}
-        - {"owner_administration_id"}
-    )
+    unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValueError(f"Unknown channel fields: {sorted(unknown)}")
+    if "base_url" in fields and fields["base_url"] != channel.base_url:
+        _check_base_url(channel.network, fields["base_url"])
+    old_base_url = channel.base_url
     before = audit.snapshot(channel, CHANNEL_FIELDS)
     for name, value in fields.items():
         setattr(channel, name, value)
@@ -107,9 +144,28 @@ def update_channel(channel: Channel, *, actor, **fields) -> Channel:
     changed = audit.diff(channel, CHANNEL_FIELDS, before)
     if not changed:
         return channel
-    channel.save(
-        update_fields=[*{n.removesuffix("_id") for n in changed}, "updated_at"]
-    )
+    update_fields = [*changed, "updated_at"]
+    moved = not hosts.same_origin(old_base_url, channel.base_url)
+    if moved:
+        had_credentials = channel.has_credentials
+        channel.encrypted_credentials = ""
+        channel.token_expires_at = None
+        channel.last_error = _(
+            "API-adressen er ændret til en anden server, så de gemte "
+            "adgangsnøgler er slettet. Indtast nøglerne til den nye adresse "
+            "under Adgangsnøgler, og test forbindelsen."
+        )
+        channel.last_error_at = timezone.now()
+        update_fields += [
+            "encrypted_credentials",
+            "token_expires_at",
+            "last_error",
+            "last_error_at",
+        ]
+        if channel.status != ChannelStatus.DISABLED:
+            channel.status = ChannelStatus.NEEDS_RECONNECT
+            update_fields.append("status")
+    channel.save(update_fields=update_fields)
     audit.record(
         "channels.channel.updated",
         actor=actor,
@@ -117,6 +173,17 @@ def update_channel(channel: Channel, *, actor, **fields) -> Channel:
         target=channel,
         changes=changed,
     )
+    if moved:
+        audit.record(
+            "channels.channel.credentials_cleared",
+            actor=actor,
+            organisation=channel.organisation,
+            target=channel,
+            changes={
+                "reason": "api address moved to another server",
+                "had_credentials": had_credentials,
+            },
+        )
     return channel
 
 
@@ -224,21 +291,37 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
     info = None
     try:
         cls = adapter_class(channel.network)
-        adapter = cls(channel.connection(), **adapter_options(cls, channel.pk))
-        info = adapter.verify()
-        # Instance limits (Mastodon) are read once here, so validation in
-        # the editor counts against the instance's real configuration.
-        load_limits = getattr(adapter, "load_instance_configuration", None)
-        if load_limits is not None:
-            load_limits()
-    except vault.VaultError as e:
-        error = str(e)
-    except AuthExpired as e:
-        error = e.message
-    except NetworkError as e:
-        error = e.message
     except KeyError:
-        error = "Kanal kender ikke dette netværk."
+        cls = None
+        error = _("Kanal kender ikke dette netværk.")
+    try:
+        if cls is not None:
+            adapter = cls(channel.connection(), **adapter_options(cls, channel.pk))
+            info = _checked_account(adapter.verify())
+            # Instance limits (Mastodon) are read once here, so validation in
+            # the editor counts against the instance's real configuration.
+            load_limits = getattr(adapter, "load_instance_configuration", None)
+            if load_limits is not None:
+                load_limits()
+    except vault.VaultError as e:
+        info, error = None, str(e)
+    except AuthExpired as e:
+        info, error = None, e.message
+    except NetworkError as e:
+        info, error = None, e.message
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
+        # The network answered, but not in the shape its API documents (a
+        # wrong address, a proxy's error page, a changed API). Say so instead
+        # of failing the page.
+        logger.warning(
+            "channel %s: unexpected answer during verify: %r", channel.pk, e
+        )
+        info, error = None, _(
+            "Netværket svarede, men ikke som forventet, så Kanal kan ikke se, "
+            "hvem kanalen handler som. Tjek API-adressen og adgangsnøglerne, og "
+            "prøv igen."
+        )
+    error = plain_text(error, max_length=1000)
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel.pk)
         now = timezone.now()
@@ -269,8 +352,33 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
             },
         )
     if info is not None:
-        return True, f"Forbindelsen virker. Kanal handler som {info.display_name}."
+        return True, _("Forbindelsen virker. Kanal handler som %(name)s.") % {
+            "name": info.display_name or info.handle or info.remote_id or "?"
+        }
     return False, error
+
+
+#: PositiveIntegerField's ceiling on every database Kanal runs on.
+MAX_FOLLOWERS = 2**31 - 1
+
+
+def _checked_account(info):
+    """The network's account answer with every value made safe to store and
+    show: plain one-line text, a follower count that is a sane integer."""
+    if info is None or not hasattr(info, "display_name"):
+        raise TypeError("verify() returned no account")
+    followers = info.followers
+    valid = isinstance(followers, int) and not isinstance(followers, bool)
+    if not valid or not 0 <= followers <= MAX_FOLLOWERS:
+        followers = None
+    return dataclasses.replace(
+        info,
+        remote_id=plain_text(info.remote_id, max_length=200),
+        handle=plain_text(info.handle, max_length=200),
+        display_name=plain_text(info.display_name, max_length=200),
+        followers=followers,
+        profile_url=safe_url(getattr(info, "profile_url", "")),
+    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from . import hosts
 from .models import CadencePeriod, Channel, Network, Purpose
 
 HASHTAG = re.compile(r"^#[\w\u00C0-\u024F]{1,100}$")
@@ -74,11 +75,25 @@ class ChannelForm(forms.Form):
         if channel is not None:
             # The network of an existing account cannot change.
             self.fields["network"].disabled = True
+            self.fields["base_url"].help_text = _(
+                "Netværkets API, eller øvebanens adresse for træning. Flytter du "
+                "kanalen til en anden server, slettes de gemte adgangsnøgler, og "
+                "du skal indtaste dem igen."
+            )
 
     def clean(self):
         data = super().clean()
         remote_id = data.get("remote_id")
         network = data.get("network")
+        base_url = data.get("base_url")
+        unchanged = self.channel is not None and base_url == self.channel.base_url
+        if (
+            network
+            and base_url
+            and not unchanged
+            and not hosts.is_allowed(network, base_url)
+        ):
+            self.add_error("base_url", hosts.refusal(network))
         if remote_id and network:
             clash = Channel.objects.filter(
                 organisation=self.organisation, network=network, remote_id=remote_id

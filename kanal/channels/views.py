@@ -49,23 +49,27 @@ def channel_create_view(request):
     )
     if request.method == "POST" and form.is_valid() and strategy_form.is_valid():
         data = form.cleaned_data
-        channel = actions.create_channel(
-            actor=request.membership,
-            organisation=organisation,
-            network=data["network"],
-            display_name=data["display_name"],
-            handle=data["handle"],
-            remote_id=data["remote_id"],
-            owner_administration=data["owner_administration"],
-            base_url=data["base_url"],
-            api_settings=data["api_settings"],
-            strategy=strategy_form.cleaned_data,
-        )
-        messages.success(
-            request,
-            _("Kanalen er oprettet. Tilføj adgangsnøglerne, så Kanal kan udgive."),
-        )
-        return redirect("channel_detail", pk=channel.pk)
+        try:
+            channel = actions.create_channel(
+                actor=request.membership,
+                organisation=organisation,
+                network=data["network"],
+                display_name=data["display_name"],
+                handle=data["handle"],
+                remote_id=data["remote_id"],
+                owner_administration=data["owner_administration"],
+                base_url=data["base_url"],
+                api_settings=data["api_settings"],
+                strategy=strategy_form.cleaned_data,
+            )
+        except actions.ChannelRefused as e:
+            form.add_error("base_url", str(e))
+        else:
+            messages.success(
+                request,
+                _("Kanalen er oprettet. Tilføj adgangsnøglerne, så Kanal kan udgive."),
+            )
+            return redirect("channel_detail", pk=channel.pk)
     return render(
         request,
         "channels/channel_form.html",
@@ -115,18 +119,33 @@ def channel_edit_view(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        actions.update_channel(
-            channel,
-            actor=request.membership,
-            display_name=data["display_name"],
-            handle=data["handle"],
-            remote_id=data["remote_id"],
-            owner_administration=data["owner_administration"],
-            base_url=data["base_url"],
-            api_settings=data["api_settings"],
-        )
-        messages.success(request, _("Kanalen er gemt."))
-        return redirect("channel_detail", pk=channel.pk)
+        had_credentials = channel.has_credentials
+        try:
+            actions.update_channel(
+                channel,
+                actor=request.membership,
+                display_name=data["display_name"],
+                handle=data["handle"],
+                remote_id=data["remote_id"],
+                owner_administration=data["owner_administration"],
+                base_url=data["base_url"],
+                api_settings=data["api_settings"],
+            )
+        except actions.ChannelRefused as e:
+            form.add_error("base_url", str(e))
+        else:
+            if had_credentials and not channel.has_credentials:
+                messages.warning(
+                    request,
+                    _(
+                        "Kanalen er gemt med en ny API-adresse. De gamle "
+                        "adgangsnøgler er slettet: indtast nøglerne til den nye "
+                        "adresse, og test derefter forbindelsen."
+                    ),
+                )
+                return redirect("channel_credentials", pk=channel.pk)
+            messages.success(request, _("Kanalen er gemt."))
+            return redirect("channel_detail", pk=channel.pk)
     return render(
         request,
         "channels/channel_form.html",

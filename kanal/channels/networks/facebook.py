@@ -187,8 +187,10 @@ class FacebookAdapter(NetworkAdapter):
     def call(self, method: str, path: str, *, params: Mapping | None = None,
              data: Mapping | None = None, files=None, token: str = "") -> dict:
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        query["access_token"] = token or self.connection.secret("access_token")
-        kwargs: dict = {"params": query}
+        # The token travels in the Authorization header, never in the URL
+        # (URLs end up in proxy, server and error logs).
+        kwargs: dict = {"params": query, "headers": graph.bearer(
+            token or self.connection.secret("access_token"))}
         if data is not None:
             kwargs["data"] = {k: v for k, v in data.items() if v not in (None, "")}
         if files:
@@ -501,8 +503,8 @@ class FacebookAdapter(NetworkAdapter):
 
         response = self.client.request(
             "GET", "/me/accounts", translate=as_auth,
-            params={"access_token": user.access_token,
-                    "fields": "id,name,access_token,tasks"})
+            headers=graph.bearer(user.access_token),
+            params={"fields": "id,name,access_token,tasks"})
         pages = response.json().get("data", [])
         wanted = self.page_id
         page = next((p for p in pages if not wanted or str(p.get("id")) == wanted),

@@ -388,6 +388,11 @@ def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bo
     return hmac.compare_digest(expected, given.strip().lower())
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header for a Graph API token (none when empty)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def hub_challenge(params: Mapping[str, str], verify_token: str) -> str | None:
     """The challenge to echo for a subscription check, or None to refuse it."""
     if params.get("hub.mode") != "subscribe" or not verify_token:
@@ -698,8 +703,15 @@ class GraphAdapter(NetworkAdapter):
         data: Mapping | None = None,
     ) -> dict:
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        query["access_token"] = self.connection.secret("access_token")
+        token = self.connection.secret("access_token")
         kwargs = {"params": query}
+        if self.network == "threads":
+            # Threads' reference documents only the query parameter.
+            query["access_token"] = token
+        else:
+            # The Graph API takes the token as a Bearer header; in the query
+            # it would land in proxy, server and error logs.
+            kwargs["headers"] = bearer(token)
         if data is not None:
             kwargs["data"] = {k: v for k, v in data.items() if v not in (None, "")}
         response = self.client.request(

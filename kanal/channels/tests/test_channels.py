@@ -21,7 +21,7 @@ def _channel_data(admin, **overrides):
         "handle": "@kobenhavn@social.example",
         "remote_id": "42",
         "owner_administration": admin.administration.pk,
-        "base_url": "https://social.example",
+        "base_url": "http://127.0.0.1:8765/mastodon",
         "strategy-purposes": ["news", "dialogue"],
         "strategy-categories": "Nyheder\nBorgerservice\n\nNyheder",
         "strategy-cadence_min": "1",

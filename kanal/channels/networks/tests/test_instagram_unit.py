@@ -28,12 +28,13 @@ def test_empty_insights_give_no_metric_rather_than_zero(respx_mock):
 
 
 @respx.mock(base_url=BASE)
-def test_token_goes_in_the_query_not_in_a_header(respx_mock):
+def test_token_goes_in_the_authorization_header_not_in_the_url(respx_mock):
     route = respx_mock.get("/178").respond(json={"id": "178", "username": "kk"})
     adapter().verify()
     request = route.calls.last.request
-    assert request.url.params["access_token"] == "tok"
-    assert "authorization" not in request.headers
+    assert "access_token" not in request.url.params
+    assert "tok" not in str(request.url)
+    assert request.headers["authorization"] == "Bearer tok"
 
 
 @respx.mock(base_url=BASE)
