@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.urls import include, path
 
 from kanal.core import views as core_views
@@ -21,5 +20,4 @@ urlpatterns = [
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:name>", media_file_view, name="media_file"),
-    path("django-admin/", admin.site.urls),
 ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import enum
+
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kanal.core import audit
 
@@ -232,6 +236,35 @@ def update_organisation(organisation: Organisation, *, actor, **fields) -> Organ
     return organisation
 
 
+def record_account_event(
+    user, event: str, *, actor=..., changes: dict | None = None
+) -> None:
+    """Audit something that happened to a person's account (a login, a
+    failure, a lockout, a password reset, a two-factor change).
+
+    Written once for each organisation the person is an active member of, so
+    each organisation's administrators see it in their own log. ``actor``
+    defaults to the person; pass None when nobody known did it (a failed
+    login may be anyone).
+    """
+    if actor is ...:
+        actor = user
+    organisations = list(
+        Organisation.objects.filter(
+            memberships__user=user, memberships__is_active=True
+        ).distinct()
+    )
+    with transaction.atomic():
+        for organisation in organisations or [None]:
+            audit.record(
+                event,
+                actor=actor,
+                organisation=organisation,
+                target=user,
+                changes=changes or {},
+            )
+
+
 def pending_two_factor_device(user):
     """The user's unconfirmed authenticator (made on first visit to set-up).
 
@@ -246,20 +279,85 @@ def pending_two_factor_device(user):
     return device
 
 
+def confirmed_devices(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True)
+
+
 @transaction.atomic
 def confirm_two_factor(device, *, token: str, actor) -> bool:
     """Turn two-factor login on if ``token`` is a current code from ``device``.
 
-    ``actor`` is the user's membership (or the user). Returns False, changing
-    nothing, for a wrong code.
+    Only for a first authenticator: when the user already has a confirmed
+    one, a new one replaces it through ``replace_two_factor`` (a code from the
+    old one) or after an administrator's ``reset_two_factor``. ``actor`` is
+    the user's membership (or the user). Returns False, changing nothing, for
+    a wrong code.
     """
+    if confirmed_devices(device.user).exclude(pk=device.pk).exists():
+        raise PermissionDenied(
+            _("Du har allerede en godkendelses-app. Skift den med en kode fra den.")
+        )
     if not device.verify_token(token):
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    audit.record(
-        "organisations.user.two_factor_enabled",
-        actor=actor,
-        target=actor if isinstance(actor, Membership) else None,
-    )
+    record_account_event(device.user, "organisations.user.two_factor_enabled")
     return True
+
+
+class Replacement(enum.Enum):
+    DONE = "done"
+    CURRENT_CODE_WRONG = "current"
+    NEW_CODE_WRONG = "new"
+
+
+@transaction.atomic
+def replace_two_factor(device, *, current_token: str, token: str, actor) -> Replacement:
+    """Swap the user's authenticator for ``device`` (a new, unconfirmed one).
+
+    Needs a current code from the authenticator in use *and* one from the new
+    one, so a session that lost its second factor (or a stolen, signed-in
+    laptop without the phone) cannot move the account to another phone. The
+    old authenticators are removed.
+    """
+    user = device.user
+    old = [d for d in confirmed_devices(user).exclude(pk=device.pk)]
+    if not any(d.verify_token(current_token) for d in old):
+        return Replacement.CURRENT_CODE_WRONG
+    if not device.verify_token(token):
+        return Replacement.NEW_CODE_WRONG
+    for previous in old:
+        previous.delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record_account_event(
+        user,
+        "organisations.user.two_factor_replaced",
+        changes={"removed_devices": len(old)},
+    )
+    return Replacement.DONE
+
+
+@transaction.atomic
+def reset_two_factor(membership: Membership, *, actor) -> int:
+    """Remove a member's authenticators (a lost phone), so they set up a new
+    one at their next login. Administrators only, never their own (that would
+    skip the code from the old app); audited. Returns how many were removed.
+    """
+    from django_otp import devices_for_user
+
+    membership_policy.check(actor, "reset_two_factor", membership)
+    user = membership.user
+    removed = 0
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+        removed += 1
+    record_account_event(
+        user,
+        "organisations.user.two_factor_reset",
+        actor=actor,
+        changes={"user": user.get_username(), "removed_devices": removed},
+    )
+    return removed

@@ -43,6 +43,30 @@ class TokenForm(forms.Form):
         return self.cleaned_data["token"].strip()
 
 
+class ReplaceTokenForm(TokenForm):
+    """Swapping authenticators: a code from the app in use, then the new."""
+
+    current_token = forms.RegexField(
+        label=_("Kode fra din nuværende app"),
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        error_messages={"invalid": _("Koden er 6 cifre fra din godkendelses-app.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}
+        ),
+    )
+    field_order = ["current_token", "token"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].label = _("Kode fra den nye app")
+        self.fields["token"].widget.attrs.pop("autofocus", None)
+        self.fields["current_token"].widget.attrs["autofocus"] = True
+
+    def clean_current_token(self):
+        return self.cleaned_data["current_token"].strip()
+
+
 class MemberForm(forms.Form):
     username = forms.RegexField(
         label=_("Brugernavn"),

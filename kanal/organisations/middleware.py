@@ -6,8 +6,11 @@ they are working in (chosen in the session; the first one otherwise), or None.
 
 from __future__ import annotations
 
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp import user_has_device
 
 SESSION_KEY = "kanal_organisation_id"
 
@@ -23,10 +26,22 @@ class MembershipMiddleware:
         request.membership = None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
+            if self._half_signed_in(request):
+                # Signed in with the password but not the code, however that
+                # came about (a login path that skipped the code, a session
+                # from before the authenticator was set up): not signed in.
+                logout(request)
+                return redirect_to_login(request.get_full_path())
             request.membership = active_membership(request)
             if self._must_set_up_two_factor(request):
                 return redirect(f"{reverse('two_factor_setup')}?next={request.path}")
         return self.get_response(request)
+
+    @staticmethod
+    def _half_signed_in(request) -> bool:
+        return not request.user.is_verified() and user_has_device(
+            request.user, confirmed=True
+        )
 
     @staticmethod
     def _must_set_up_two_factor(request) -> bool:

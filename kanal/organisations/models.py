@@ -124,3 +124,19 @@ class Membership(models.Model):
     @property
     def display_name(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
+
+
+class ThrottleCounter(models.Model):
+    """One login or password-reset counter (see ``throttle``).
+
+    A table of its own, not the cache: the database cache culls entries once it
+    holds a few hundred, so a flood of made-up usernames would wipe the real
+    counters, and its ``incr`` is neither atomic nor keeps the window.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_ends = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -33,6 +33,7 @@ class MembershipPolicy(BasePolicy):
         "create": "members.manage",
         "change": "members.manage",
         "deactivate": "members.manage",
+        "reset_two_factor": "members.manage",
     }
 
     def visible(self, actor):
@@ -46,9 +47,10 @@ class MembershipPolicy(BasePolicy):
 
     def allows(self, actor, action, obj):
         # Nobody locks themselves out: an admin cannot demote or deactivate
-        # their own membership.
+        # their own membership. Nor reset their own second factor: that would
+        # let a session without the phone enrol a new one.
         return not (
-            action in {"change", "deactivate"}
+            action in {"change", "deactivate", "reset_two_factor"}
             and obj is not None
             and obj.pk == actor.pk
         )

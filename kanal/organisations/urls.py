@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from . import views
 
@@ -18,10 +18,7 @@ password_urls = [
     ),
     path(
         "adgangskode/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="organisations/password_set.html",
-            success_url=reverse_lazy("password_set_done"),
-        ),
+        views.AuditedPasswordResetConfirmView.as_view(),
         name="password_set",
     ),
     path(
@@ -51,4 +48,9 @@ member_urls = [
     path("ny/", views.member_create_view, name="member_create"),
     path("<int:pk>/", views.member_edit_view, name="member_edit"),
     path("<int:pk>/aktiv/", views.member_set_active_view, name="member_set_active"),
+    path(
+        "<int:pk>/to-faktor/nulstil/",
+        views.member_reset_two_factor_view,
+        name="member_reset_two_factor",
+    ),
 ]

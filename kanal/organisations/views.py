@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import time
 
 import qrcode
@@ -18,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kanal.core import audit
 from kanal.core.decorators import membership_required
 
 from . import actions, throttle
@@ -28,12 +29,14 @@ from .forms import (
     LoginForm,
     MemberForm,
     OrganisationSettingsForm,
+    ReplaceTokenForm,
     TeamForm,
     TokenForm,
 )
 from .middleware import SESSION_KEY
 from .policies import membership_policy, organisation_policy
 
+logger = logging.getLogger(__name__)
 User = get_user_model()
 PENDING_KEY = "kanal_pending_login"
 PENDING_MAX_AGE = 300
@@ -50,7 +53,7 @@ def _safe_next(request, default="dashboard"):
     return reverse(default)
 
 
-def _locked_response(request, form):
+def _locked_response(request, form, template="organisations/login.html"):
     form.add_error(
         None,
         _(
@@ -58,7 +61,41 @@ def _locked_response(request, form):
             "kontakt en administrator."
         ),
     )
-    return render(request, "organisations/login.html", {"form": form}, status=429)
+    return render(request, template, {"form": form}, status=429)
+
+
+def _login_failed(username: str, address: str, tried, *, stage: str) -> None:
+    """Audit a failed login and, once, the lockout it caused.
+
+    Only attempts at real accounts are audited, at most the account's own
+    limit per window (attempts on a locked counter are refused before the
+    password is checked and are not audited), so the log grows with the
+    number of accounts, not with an attacker's effort. Made-up usernames
+    only reach the log file.
+    """
+    user = User.objects.filter(username=username).first()
+    details = {"address": address, "stage": stage}
+    if user is None:
+        logger.info("failed login for an unknown username from %s", address)
+    else:
+        actions.record_account_event(
+            user, "organisations.user.login_failed", actor=None, changes=details
+        )
+    locked = tried.reached
+    if locked is None:
+        return
+    if locked.scope == "address":
+        audit.record(
+            "organisations.login.address_locked",
+            changes={"address": address, "limit": locked.limit},
+        )
+    elif user is not None:
+        actions.record_account_event(
+            user,
+            "organisations.user.locked_out",
+            actor=None,
+            changes={**details, "scope": locked.scope, "limit": locked.limit},
+        )
 
 
 @sensitive_post_parameters("password")
@@ -70,14 +107,16 @@ def login_view(request):
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
         address = throttle.client_address(request)
-        if throttle.is_locked(username, address):
+        counters = throttle.login_counters(username, address)
+        tried = throttle.attempt(counters)
+        if tried.refused is not None:
             return _locked_response(request, form)
         user = authenticate(
             request, username=username, password=form.cleaned_data["password"]
         )
         if user is None:
-            throttle.record_failure(username, address)
-            if throttle.is_locked(username, address):
+            _login_failed(username, address, tried, stage="password")
+            if tried.reached is not None:
                 return _locked_response(request, form)
             form.add_error(
                 None,
@@ -89,8 +128,8 @@ def login_view(request):
             return render(
                 request, "organisations/login.html", {"form": form}, status=401
             )
-        throttle.clear(username, address)
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        throttle.refund(counters)
+        if actions.confirmed_devices(user).exists():
             request.session[PENDING_KEY] = {
                 "user": user.pk,
                 "backend": user.backend,
@@ -99,6 +138,11 @@ def login_view(request):
             }
             return redirect("login_token")
         login(request, user)
+        actions.record_account_event(
+            user,
+            "organisations.user.logged_in",
+            changes={"address": address, "second_factor": False},
+        )
         return HttpResponseRedirect(_safe_next(request))
     status = 400 if request.method == "POST" else 200
     return render(request, "organisations/login.html", {"form": form}, status=status)
@@ -115,40 +159,43 @@ def login_token_view(request):
     if user is None:
         return redirect("login")
     form = TokenForm(request.POST if request.method == "POST" else None)
-    address = throttle.client_address(request)
+    template = "organisations/login_token.html"
     if request.method == "POST" and form.is_valid():
-        if throttle.is_locked(user.get_username(), address):
-            form.add_error(None, _("For mange mislykkede forsøg. Vent 15 minutter."))
-            return render(
-                request, "organisations/login_token.html", {"form": form}, status=429
-            )
+        address = throttle.client_address(request)
+        counters = throttle.login_counters(user.get_username(), address)
+        tried = throttle.attempt(counters)
+        if tried.refused is not None:
+            return _locked_response(request, form, template)
         device = next(
             (
                 d
-                for d in TOTPDevice.objects.filter(user=user, confirmed=True)
+                for d in actions.confirmed_devices(user)
                 if d.verify_token(form.cleaned_data["token"])
             ),
             None,
         )
         if device is None:
-            throttle.record_failure(user.get_username(), address)
+            _login_failed(user.get_username(), address, tried, stage="code")
+            if tried.reached is not None:
+                return _locked_response(request, form, template)
             form.add_error(
                 "token",
                 _("Koden passer ikke. Brug den nyeste kode fra din godkendelses-app."),
             )
-            return render(
-                request, "organisations/login_token.html", {"form": form}, status=401
-            )
+            return render(request, template, {"form": form}, status=401)
+        throttle.refund(counters)
         del request.session[PENDING_KEY]
         user.backend = pending["backend"]
         login(request, user)
         otp_login(request, device)
-        throttle.clear(user.get_username(), address)
+        actions.record_account_event(
+            user,
+            "organisations.user.logged_in",
+            changes={"address": address, "second_factor": True},
+        )
         return HttpResponseRedirect(pending.get("next") or "/")
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "organisations/login_token.html", {"form": form}, status=status
-    )
+    return render(request, template, {"form": form}, status=status)
 
 
 @require_POST
@@ -167,32 +214,65 @@ def _qr_svg(uri: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def two_factor_setup_view(request):
+    """Set up the first authenticator, or swap it for a new one.
+
+    Swapping needs a code from the authenticator in use; a session that has
+    the password but not the code is signed out (the middleware does so
+    first; this is the view's own guard).
+    """
     if not request.user.is_authenticated:
         return redirect("login")
-    if request.user.is_verified():
-        messages.info(request, _("To-faktor-login er allerede slået til."))
-        return redirect("dashboard")
+    replacing = actions.confirmed_devices(request.user).exists()
+    if replacing and not request.user.is_verified():
+        logout(request)
+        return redirect("login")
     device = actions.pending_two_factor_device(request.user)
-    form = TokenForm(request.POST if request.method == "POST" else None)
+    posted = request.POST if request.method == "POST" else None
+    form = ReplaceTokenForm(posted) if replacing else TokenForm(posted)
+    actor = request.membership or request.user
     if request.method == "POST" and form.is_valid():
-        if actions.confirm_two_factor(
-            device,
-            token=form.cleaned_data["token"],
-            actor=request.membership or request.user,
-        ):
+        if replacing:
+            outcome = actions.replace_two_factor(
+                device,
+                current_token=form.cleaned_data["current_token"],
+                token=form.cleaned_data["token"],
+                actor=actor,
+            )
+            done = outcome is actions.Replacement.DONE
+        else:
+            outcome = None
+            done = actions.confirm_two_factor(
+                device, token=form.cleaned_data["token"], actor=actor
+            )
+        if done:
             otp_login(request, device)
-            messages.success(request, _("To-faktor-login er slået til."))
+            messages.success(
+                request,
+                _("Din nye godkendelses-app er i brug.")
+                if replacing
+                else _("To-faktor-login er slået til."),
+            )
             return HttpResponseRedirect(_safe_next(request))
-        form.add_error(
-            "token",
-            _(
-                "Koden passer ikke. Tjek at telefonens ur går rigtigt, og brug den "
-                "nyeste kode."
-            ),
-        )
+        if outcome is actions.Replacement.CURRENT_CODE_WRONG:
+            form.add_error(
+                "current_token",
+                _(
+                    "Koden fra din nuværende app passer ikke. Brug den nyeste kode "
+                    "fra den app, du logger ind med i dag."
+                ),
+            )
+        else:
+            form.add_error(
+                "token",
+                _(
+                    "Koden passer ikke. Tjek at telefonens ur går rigtigt, og brug "
+                    "den nyeste kode."
+                ),
+            )
     secret = base64.b32encode(device.bin_key).decode()
     context = {
         "form": form,
+        "replacing": replacing,
         "qr": _qr_svg(device.config_url),
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "required": bool(request.membership and request.membership.needs_two_factor),
@@ -294,9 +374,32 @@ def member_edit_view(request, pk):
     return render(
         request,
         "organisations/member_form.html",
-        {"form": form, "member": member},
+        {
+            "form": form,
+            "member": member,
+            "has_two_factor": actions.confirmed_devices(member.user).exists(),
+            "may_reset_two_factor": membership_policy.can(
+                request.membership, "reset_two_factor", member
+            ),
+        },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@membership_required
+@require_POST
+def member_reset_two_factor_view(request, pk):
+    member = membership_policy.get_visible_or_404(request.membership, pk=pk)
+    actions.reset_two_factor(member, actor=request.membership)
+    messages.success(
+        request,
+        _(
+            "To-faktor-login for %(user)s er nulstillet. Brugeren sætter en ny "
+            "godkendelses-app op ved næste login."
+        )
+        % {"user": member.user.get_username()},
+    )
+    return redirect("member_edit", pk=member.pk)
 
 
 @membership_required
@@ -369,9 +472,10 @@ def organisation_settings_view(request):
 
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
-    """Forgotten password: after a few requests from one address or for one
-    e-mail, further requests look the same to the sender but send nothing, so
-    the form cannot be used to flood someone's inbox."""
+    """Forgotten password: after a few requests for one e-mail or from one
+    address, further requests look the same to the sender but send nothing,
+    so the form cannot be used to flood someone's inbox. These counters are
+    apart from the login counters: asking for a link never locks a login."""
 
     template_name = "organisations/password_forgot.html"
     email_template_name = "organisations/password_forgot_email.txt"
@@ -379,9 +483,33 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("password_forgot_done")
 
     def form_valid(self, form):
-        key = "reset:" + form.cleaned_data["email"]
+        email = form.cleaned_data["email"]
         address = throttle.client_address(self.request)
-        if throttle.is_locked(key, address):
+        tried = throttle.attempt(throttle.reset_counters(email, address))
+        if tried.refused is not None:
+            logger.info("password reset request refused from %s", address)
             return HttpResponseRedirect(self.get_success_url())
-        throttle.record_failure(key, address)
+        for user in form.get_users(email):
+            actions.record_account_event(
+                user,
+                "organisations.user.password_reset_requested",
+                actor=None,
+                changes={"address": address},
+            )
         return super().form_valid(form)
+
+
+class AuditedPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choosing a new password from the e-mailed link (audited)."""
+
+    template_name = "organisations/password_set.html"
+    success_url = reverse_lazy("password_set_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        actions.record_account_event(
+            self.user,
+            "organisations.user.password_reset",
+            changes={"address": throttle.client_address(self.request)},
+        )
+        return response

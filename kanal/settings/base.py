@@ -30,8 +30,10 @@ KANAL_VAULT_KEYS = os.environ.get("KANAL_VAULT_KEYS", DEVELOPMENT_VAULT_KEY)
 KANAL_SANDBOX_URL = os.environ.get("KANAL_SANDBOX_URL", "http://127.0.0.1:8765")
 KANAL_BASE_URL = os.environ.get("KANAL_BASE_URL", "http://127.0.0.1:8000")
 
+# No django.contrib.admin: it would be a second way in (its own login, no
+# throttle, no second factor) and it writes users and authenticators around
+# the actions and the audit log. Everything is managed in Kanal's own pages.
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -145,10 +147,27 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "kanal.core.views.csrf_failure"
 
-# Login throttling: this many failures for one username or one address within
-# the window lock further attempts for the window.
+# Login throttling (kanal/organisations/throttle.py): failures within the
+# window are counted per (address, account), per account and per address,
+# each with its own limit; password-reset requests per e-mail and per address.
 KANAL_LOGIN_MAX_FAILURES = int(os.environ.get("KANAL_LOGIN_MAX_FAILURES", "5"))
+KANAL_LOGIN_MAX_ACCOUNT_FAILURES = int(
+    os.environ.get("KANAL_LOGIN_MAX_ACCOUNT_FAILURES", "20")
+)
+KANAL_LOGIN_MAX_ADDRESS_FAILURES = int(
+    os.environ.get("KANAL_LOGIN_MAX_ADDRESS_FAILURES", "100")
+)
 KANAL_LOGIN_WINDOW_SECONDS = int(os.environ.get("KANAL_LOGIN_WINDOW_SECONDS", "900"))
+KANAL_PASSWORD_RESET_MAX_REQUESTS = int(
+    os.environ.get("KANAL_PASSWORD_RESET_MAX_REQUESTS", "3")
+)
+KANAL_PASSWORD_RESET_MAX_ADDRESS_REQUESTS = int(
+    os.environ.get("KANAL_PASSWORD_RESET_MAX_ADDRESS_REQUESTS", "20")
+)
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
+# comma-separated, e.g. "10.0.0.5,10.1.0.0/24"). Empty: none, REMOTE_ADDR is
+# the client.
+KANAL_TRUSTED_PROXIES = os.environ.get("KANAL_TRUSTED_PROXIES", "")
 
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", _("Dansk")), ("en", _("Engelsk"))]

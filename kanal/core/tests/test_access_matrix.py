@@ -97,6 +97,12 @@ MATRIX = [
         kwargs={"pk": "contributor"},
         data={"active": "1"},
     ),
+    Case(
+        "member_reset_two_factor",
+        _everyone(404, admin=302, contributor=403),
+        method="post",
+        kwargs={"pk": "contributor"},
+    ),
     Case("audit_list", _admin_only()),
     Case("organisation_settings", _admin_only()),
     Case(
@@ -160,10 +166,10 @@ MATRIX = [
     Case("password_set_done", {r: 200 for r in ROLES}),
 ]
 
-# Not Kanal's pages: Django's admin (superusers only), language switch,
-# and the verification step of channel connections (network call).
+# Not Kanal's pages: the language switch, and the verification step of
+# channel connections (network call).
 EXEMPT = {"set_language", "channel_verify"}
-EXEMPT_NAMESPACES = {"admin"}
+EXEMPT_NAMESPACES: set[str] = set()
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ def test_a_new_member_gets_a_link_to_choose_a_password(
 
 
 def test_forgotten_password_requests_are_throttled(member, client, settings):
-    settings.KANAL_LOGIN_MAX_FAILURES = 2
+    settings.KANAL_PASSWORD_RESET_MAX_REQUESTS = 2
     editor = member(Role.EDITOR)
     for _ in range(4):
         response = client.post("/konto/glemt/", {"email": editor.user.email})
