@@ -9,7 +9,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import GENESIS_HASH, AuditChain, AuditEntry
+from .models import (
+    GENESIS_HASH,
+    AuditChain,
+    AuditEntry,
+    audit_keys,
+    current_audit_key,
+)
 
 
 def record(
@@ -31,6 +37,7 @@ def record(
     # Round-trip through JSON so what is hashed now is exactly what the
     # database gives back when verifying (dates, decimals, lazy strings).
     changes = json.loads(json.dumps(changes or {}, cls=DjangoJSONEncoder))
+    key_id, key = current_audit_key()
     with transaction.atomic():
         chain, _ = AuditChain.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(
@@ -45,8 +52,9 @@ def record(
             object_repr=str(target)[:300] if target is not None else "",
             changes=changes,
             prev_hash=chain.last_hash,
+            key_id=key_id,
         )
-        entry.hash = entry.compute_hash()
+        entry.hash = entry.compute_hash(key)
         entry.save()
         chain.last_seq = entry.seq
         chain.last_hash = entry.hash
@@ -81,12 +89,47 @@ class Problem:
     message: str
 
 
-def verify_chain(batch_size: int = 2000) -> list[Problem]:
-    """Walk the whole chain; return every break found (empty = intact)."""
+def verify_chain(batch_size: int = 2000, *, checkpoints: bool = True) -> list[Problem]:
+    """Walk the whole chain; return every break found (empty = intact).
+
+    Each entry's keyed hash is recomputed with the key it names; with
+    ``checkpoints``, the signed checkpoints outside the database are checked
+    against the chain too (``kanal.core.checkpoints``), which is what
+    catches newest entries cut off together with the head.
+    """
+    problems, last_seen, _prev = verify_segment(
+        after_seq=0, after_hash=GENESIS_HASH, batch_size=batch_size
+    )
+    chain = AuditChain.objects.filter(pk=1).first()
+    if chain is not None and chain.last_seq != last_seen:
+        problems.append(
+            Problem(
+                chain.last_seq,
+                f"Kædens hoved peger på post {chain.last_seq}, men den sidste "
+                f"post er {last_seen}: de sidste poster er slettet.",
+            )
+        )
+    elif chain is not None and chain.last_hash != _prev:
+        problems.append(Problem(last_seen, "Kædens hoved passer ikke med sidste post."))
+    if checkpoints:
+        from .checkpoints import verify_checkpoints
+
+        problems.extend(verify_checkpoints())
+    return problems
+
+
+def verify_segment(
+    *, after_seq: int, after_hash: str, batch_size: int = 2000
+) -> tuple[list[Problem], int, str]:
+    """Check the entries after ``after_seq`` (whose hash is ``after_hash``).
+
+    Returns the problems, the last sequence number seen and its hash.
+    """
     problems: list[Problem] = []
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    last_seen = 0
+    keys = audit_keys()
+    expected_seq = after_seq + 1
+    prev_hash = after_hash
+    last_seen = after_seq
     entries = AuditEntry.objects.order_by("seq")
     while True:
         batch = list(entries.filter(seq__gt=last_seen)[:batch_size])
@@ -104,22 +147,21 @@ def verify_chain(batch_size: int = 2000) -> list[Problem]:
                 problems.append(
                     Problem(entry.seq, "Kæden er brudt: forrige hash passer ikke.")
                 )
-            if entry.compute_hash() != entry.hash:
+            key = keys.get(entry.key_id)
+            if key is None:
+                problems.append(
+                    Problem(
+                        entry.seq,
+                        "Posten er ikke nøglet med en kendt nøgle "
+                        f"({entry.key_id or 'ingen nøgle'}): skrevet uden om Kanal, "
+                        "eller en gammel nøgle mangler i KANAL_AUDIT_KEYS.",
+                    )
+                )
+            elif entry.compute_hash(key) != entry.hash:
                 problems.append(
                     Problem(entry.seq, "Indholdet er ændret efter det blev skrevet.")
                 )
             prev_hash = entry.hash
             expected_seq = entry.seq + 1
             last_seen = entry.seq
-    chain = AuditChain.objects.filter(pk=1).first()
-    if chain is not None and chain.last_seq != last_seen:
-        problems.append(
-            Problem(
-                chain.last_seq,
-                f"Kædens hoved peger på post {chain.last_seq}, men den sidste "
-                f"post er {last_seen}: de sidste poster er slettet.",
-            )
-        )
-    elif chain is not None and chain.last_hash != prev_hash:
-        problems.append(Problem(last_seen, "Kædens hoved passer ikke med sidste post."))
-    return problems
+    return problems, last_seen, prev_hash

@@ -1,8 +1,12 @@
-"""The audit log: append-only and hash-chained.
+"""The audit log: append-only and chained with a keyed hash.
 
 Every write through an action appends one ``AuditEntry``. Each entry's hash
-covers its own content and the previous entry's hash, so editing or deleting
-a row anywhere breaks the chain from that point (``kanal verify-audit``).
+is an HMAC-SHA256, under a key kept outside the database
+(``KANAL_AUDIT_KEYS``), of its own content and the previous entry's hash, so
+editing or deleting a row anywhere breaks the chain from that point, and
+someone who can write to the database but lacks the key cannot compute a new
+chain (``kanal verify-audit``). Signed checkpoints of the head, written
+outside the database (``kanal.core.checkpoints``), catch a cut-off tail.
 The chain head (``AuditChain``) is locked while appending, so concurrent
 writers on PostgreSQL (``select_for_update``) and SQLite (IMMEDIATE
 transactions) take turns instead of forking the chain.
@@ -11,6 +15,7 @@ transactions) take turns instead of forking the chain.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -19,6 +24,28 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
+
+
+def audit_key_id(key: str) -> str:
+    """A short public name for an audit key (stored with each entry, so a
+    rotated-out key can still verify the entries it signed)."""
+    return hashlib.sha256(b"kanal-audit-key-id\0" + key.encode()).hexdigest()[:16]
+
+
+def audit_keys() -> dict[str, str]:
+    """``{key_id: key}`` for every key in ``KANAL_AUDIT_KEYS`` (newest first)."""
+    keys = [k.strip() for k in settings.KANAL_AUDIT_KEYS.split(",") if k.strip()]
+    return {audit_key_id(k): k for k in keys}
+
+
+def current_audit_key() -> tuple[str, str]:
+    """``(key_id, key)`` of the newest key: the one new entries are keyed with."""
+    key_id, key = next(iter(audit_keys().items()))
+    return key_id, key
+
+
+def keyed_digest(key: str, message: str) -> str:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 class AuditChain(models.Model):
@@ -65,6 +92,8 @@ class AuditEntry(models.Model):
     changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
+    # Which of KANAL_AUDIT_KEYS keyed ``hash`` (``audit_key_id``).
+    key_id = models.CharField(max_length=16, editable=False, default="")
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -99,14 +128,18 @@ class AuditEntry(models.Model):
             "object_repr": self.object_repr,
             "changes": self.changes,
             "prev_hash": self.prev_hash,
+            "key_id": self.key_id,
         }
 
-    def compute_hash(self) -> str:
-        canonical = json.dumps(
+    def canonical(self) -> str:
+        return json.dumps(
             self.payload(),
             sort_keys=True,
             separators=(",", ":"),
             cls=DjangoJSONEncoder,
             ensure_ascii=False,
         )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def compute_hash(self, key: str) -> str:
+        """The entry's HMAC under ``key`` (the one named by ``key_id``)."""
+        return keyed_digest(key, self.canonical())

@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+
+from kanal.core import checkpoints
+from kanal.organisations import throttle
 from kanal.planning import tasks as planning_tasks
 
 from . import conf, engine, tokens
@@ -48,5 +52,18 @@ PERIODIC_JOBS = (
         "ikke nået, når tiden er gået.",
         lambda: 60.0,
         planning_tasks.approval_watch,
+    ),
+    PeriodicJob(
+        "audit_checkpoint",
+        "Skriver et signeret checkpoint af revisionssporets hoved uden for "
+        "databasen, så afskårne poster opdages.",
+        lambda: float(settings.KANAL_AUDIT_CHECKPOINT_SECONDS),
+        checkpoints.write_checkpoint,
+    ),
+    PeriodicJob(
+        "prune_login_counters",
+        "Sletter udløbne tællere for mislykkede login.",
+        lambda: 3600.0,
+        throttle.prune,
     ),
 )

@@ -26,6 +26,22 @@ ALLOWED_HOSTS = [
 DEVELOPMENT_VAULT_KEY = "a2FuYWwtZGV2ZWxvcG1lbnQtdmF1bHQta2V5LTMyYiE="
 KANAL_VAULT_KEYS = os.environ.get("KANAL_VAULT_KEYS", DEVELOPMENT_VAULT_KEY)
 
+# The audit log's chain is keyed with a secret kept outside the database
+# (kanal/core/models.py): comma-separated, newest first. New entries use the
+# first; older keys stay listed to verify the entries they keyed. Production
+# must set it (`kanal generate-audit-key`).
+DEVELOPMENT_AUDIT_KEY = "kanal-development-audit-key-not-secret-0123456789"
+KANAL_AUDIT_KEYS = os.environ.get("KANAL_AUDIT_KEYS", DEVELOPMENT_AUDIT_KEY)
+# Signed checkpoints of the chain's head, one append-only file per day, written
+# by the worker every KANAL_AUDIT_CHECKPOINT_SECONDS; keep them off the
+# database's machine (kanal/core/checkpoints.py). Empty: no checkpoints.
+KANAL_AUDIT_CHECKPOINT_DIR = os.environ.get(
+    "KANAL_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")
+)
+KANAL_AUDIT_CHECKPOINT_SECONDS = int(
+    os.environ.get("KANAL_AUDIT_CHECKPOINT_SECONDS", "300")
+)
+
 # Where the network emulators listen (`kanal sandbox`).
 KANAL_SANDBOX_URL = os.environ.get("KANAL_SANDBOX_URL", "http://127.0.0.1:8765")
 KANAL_BASE_URL = os.environ.get("KANAL_BASE_URL", "http://127.0.0.1:8000")

@@ -17,6 +17,10 @@ LOGGING["loggers"]["kanal"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
+# No checkpoints of the audit chain (tests that check them point this at
+# their own tmp_path), so worker tests leave no files behind.
+KANAL_AUDIT_CHECKPOINT_DIR = ""
+
 # One test database per test process, so parallel runs do not collide.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:": tests then run with WAL and IMMEDIATE
