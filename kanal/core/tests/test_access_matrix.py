@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from kanal.channels.tests.factories import ChannelFactory
+from kanal.core.tests.headers import assert_security_headers
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import (
     AdministrationFactory,
@@ -248,6 +249,7 @@ def test_access(world, client, case, role):
     kwargs = {k: world["objects"][v] for k, v in case.kwargs.items()}
     url = reverse(case.name, kwargs=kwargs)
     response = getattr(client, case.method)(url, case.data)
+    assert_security_headers(response)
     expected = case.expect[role]
     if expected == "login":
         assert response.status_code == 302, response
