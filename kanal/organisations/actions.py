@@ -86,17 +86,24 @@ def add_member(
     password: str | None = None,
     team: Team | None = None,
 ) -> Membership:
-    """Create (or reuse) a user and give them a role in ``organisation``.
+    """Create a user and give them a role in ``organisation``.
 
     Without a password the user cannot log in until one is set (Django's
-    unusable password): the admin hands over a reset link.
+    unusable password): the admin hands over a reset link. An existing
+    account is reused only by the installation itself (``actor=None``: the
+    demo, an operator): an administrator typing a username must not pull
+    another organisation's person (and their sign-in) into theirs.
     """
     membership_policy.check(actor, "create")
+    if actor is not None and User.objects.filter(username__iexact=username).exists():
+        raise PermissionDenied(
+            _("Brugernavnet er allerede i brug i Kanal. Vælg et andet brugernavn.")
+        )
     if administration.organisation_id != organisation.pk:
         raise ValueError("The administration belongs to another organisation.")
     if team is not None and team.administration_id != administration.pk:
         raise ValueError("The team belongs to another administration.")
-    first, _, last = full_name.partition(" ")
+    first, _space, last = full_name.partition(" ")
     user, created = User.objects.get_or_create(
         username=username,
         defaults={"email": email, "first_name": first, "last_name": last},

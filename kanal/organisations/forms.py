@@ -105,6 +105,17 @@ class MemberForm(forms.Form):
             raise forms.ValidationError(
                 _("Brugeren er allerede medlem af organisationen.")
             )
+        if User.objects.filter(username__iexact=username).exists():
+            # Usernames are installation-wide; an existing account belongs to
+            # a person (and maybe another organisation) this administrator
+            # does not control, so it is never taken over by name.
+            raise forms.ValidationError(
+                _(
+                    "Brugernavnet er allerede i brug i Kanal. Vælg et andet "
+                    "brugernavn. Skal en person, der allerede har en konto, også "
+                    "arbejde i jeres organisation, så kontakt driften af Kanal."
+                )
+            )
         return username
 
     def clean(self):

@@ -133,3 +133,55 @@ def test_a_user_in_two_organisations_sees_only_the_chosen_one(member, client_for
     page = client.get("/")
     assert page.context["organisation"] == second.organisation
     assert client.get("/medlemmer/").status_code == 403
+
+
+def test_an_admin_cannot_pull_another_organisations_user_in_by_username(
+    member, client_for
+):
+    admin = member(Role.ADMIN)
+    stranger = MembershipFactory(role=Role.ADMIN)  # in another organisation
+    for username in (stranger.user.username, stranger.user.username.upper()):
+        response = client_for(admin).post(
+            "/medlemmer/ny/", _new_member_data(admin, username=username)
+        )
+        assert response.status_code == 400
+        body = response.content.decode()
+        assert "Brugernavnet er allerede i brug" in body
+        assert "sofie@example.dk" in body  # what was typed is kept
+    assert not Membership.objects.filter(
+        user=stranger.user, organisation=admin.organisation
+    ).exists()
+    assert not AuditEntry.objects.filter(
+        event="organisations.membership.created"
+    ).exists()
+
+
+def test_the_add_member_action_refuses_an_existing_user_for_an_admin(member):
+    import pytest
+    from django.core.exceptions import PermissionDenied
+
+    from kanal.organisations import actions
+
+    admin = member(Role.ADMIN)
+    stranger = MembershipFactory(role=Role.EDITOR)
+    with pytest.raises(PermissionDenied):
+        actions.add_member(
+            admin.organisation,
+            actor=admin,
+            username=stranger.user.username,
+            email="x@example.dk",
+            full_name="X Y",
+            administration=admin.administration,
+            role=Role.ADMIN,
+        )
+    # The installation itself (no actor: the demo, an operator's shell) may.
+    actions.add_member(
+        admin.organisation,
+        actor=None,
+        username=stranger.user.username,
+        email="x@example.dk",
+        full_name="X Y",
+        administration=admin.administration,
+        role=Role.EDITOR,
+    )
+    assert stranger.user.memberships.count() == 2
