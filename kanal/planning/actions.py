@@ -8,7 +8,7 @@ Membership, or None for the system.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kanal.channels.models import Channel, ChannelStatus
-from kanal.core import audit
+from kanal.core import audit, safety
 
 from . import media as media_files
 from .models import (
@@ -65,6 +65,10 @@ class StaleEdit(PlanningError):
     pass
 
 
+class ApprovalOutdated(PlanningError):
+    """The post changed after the approver opened it (other revisions)."""
+
+
 class InvalidVariants(PlanningError):
     def __init__(self, message: str, problems: dict):
         super().__init__(message)
@@ -103,7 +107,24 @@ def _set_status(post: Post, status: str, *extra_fields: str) -> None:
     post.save(update_fields=["status", "version", "updated_at", *extra_fields])
 
 
+#: What Kanal can plan: later times overflow date arithmetic (late cutoffs,
+#: local time) and can never be published.
+PLANNABLE_FROM = datetime.combine(safety.MIN_DAY, time(0), tzinfo=UTC)
+PLANNABLE_UNTIL = datetime.combine(safety.MAX_DAY, time(23, 59, 59), tzinfo=UTC)
+
+
 def _refuse_past(planned_at: datetime | None) -> None:
+    if planned_at is not None and not (PLANNABLE_FROM <= planned_at <= PLANNABLE_UNTIL):
+        raise PlanningError(
+            _(
+                "Tidspunktet ligger uden for det, Kanal kan planlægge (%(first)s "
+                "til %(last)s). Vælg et andet tidspunkt."
+            )
+            % {
+                "first": f"{safety.MIN_DAY:%d.%m.%Y}",
+                "last": f"{safety.MAX_DAY:%d.%m.%Y}",
+            }
+        )
     if planned_at is not None and planned_at <= timezone.now():
         local = to_local(planned_at)
         raise PlanningError(
@@ -574,7 +595,8 @@ def submit_post(post: Post, *, actor) -> Post:
     if not post.variants.exists():
         raise PlanningError(_("Opslaget har ingen kanaler. Tilføj mindst én kanal."))
     post.submitted_by = actor.user if actor else None
-    _set_status(post, PostStatus.IN_REVIEW, "submitted_by")
+    post.submitted_at = timezone.now()
+    _set_status(post, PostStatus.IN_REVIEW, "submitted_by", "submitted_at")
     audit.record("planning.post.submitted", actor=actor, target=post)
     notify(
         members_with(
@@ -591,8 +613,16 @@ def submit_post(post: Post, *, actor) -> Post:
 
 
 @transaction.atomic
-def approve_post(post: Post, *, actor, comment: str = "") -> Post:
-    """Approve the current revision of every variant, and schedule it."""
+def approve_post(post: Post, *, actor, comment: str = "", seen_revisions=None) -> Post:
+    """Approve the current revision of every variant, and schedule it.
+
+    ``seen_revisions`` are the ids of the revisions the approver looked at
+    (the approve form sends them). When they are not exactly the current
+    ones, someone changed the post meanwhile and ``ApprovalOutdated`` is
+    raised: nobody approves a text they have not seen. Whoever created,
+    submitted or wrote a revision of the post since its submission may not
+    approve it where the organisation forbids self-approval.
+    """
     _lock(post)
     if (
         actor is not None
@@ -601,9 +631,22 @@ def approve_post(post: Post, *, actor, comment: str = "") -> Post:
         and post_policy.is_own_post(actor, post)
     ):
         raise PlanningError(
-            _("Du kan ikke godkende dit eget opslag. Bed en anden godkender om det.")
+            _(
+                "Du kan ikke godkende et opslag, du selv har skrevet, ændret eller "
+                "sendt til godkendelse. Bed en anden godkender om det."
+            )
         )
     post_policy.check(actor, "approve", post)
+    if seen_revisions is not None:
+        current = set(post.variants.values_list("current_revision_id", flat=True))
+        if current != {int(r) for r in seen_revisions}:
+            raise ApprovalOutdated(
+                _(
+                    "Opslaget er ændret, siden du åbnede det, så det er ikke "
+                    "godkendt. Læs den nye udgave nedenfor og godkend igen, hvis "
+                    "den er i orden. Din kommentar står stadig i feltet."
+                )
+            )
     _refuse_invalid(post, _("godkendes"))
     for variant in post.variants.all():
         variant.approved_revision_id = variant.current_revision_id
@@ -989,9 +1032,7 @@ def upload_media(
                 rights_expire_on=rights_expire_on,
                 uploaded_by=actor.user,
             )
-            asset.file.save(
-                media_files.stored_name(read.mime_type), upload, save=False
-            )
+            asset.file.save(media_files.stored_name(read.mime_type), upload, save=False)
             stored.append(asset.file)
             if read.thumbnail:
                 asset.thumbnail.save(

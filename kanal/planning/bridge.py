@@ -7,6 +7,7 @@ import logging
 from django.db import transaction
 
 from kanal.core import audit
+from kanal.core.safety import safe_url
 
 from .models import FINISHED_STATES, Post, PostStatus, Variant
 
@@ -55,7 +56,8 @@ def publication_changed(*, post_id: int) -> None:
             variant = variants.get(variant_id)
             if variant is None:
                 continue
-            url = row.get("url") or ""
+            # A network's permalink: only an absolute http(s) address is kept.
+            url = safe_url(row.get("url") or "")
             status = str(row["status"])
             if variant.publication_status != status or variant.published_url != url:
                 variant.publication_status = status

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kanal.channels.models import ChannelStatus, Purpose
+from kanal.core import safety
 
 from .models import MediaAsset
 from .timeutil import from_local
@@ -15,20 +16,54 @@ from .timeutil import from_local
 HASHTAG = re.compile(r"^#[\w\u00C0-\u024F]{1,100}$")
 
 
+class WindowDateField(forms.DateField):
+    """A date inside the window Kanal can plan and count (``safety``): year 1
+    or 9999 would overflow the date arithmetic behind it."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not safety.in_window(value):
+            raise forms.ValidationError(safety.day_window_message(), code="window")
+
+
+class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses values that cannot be an id before they reach the database
+    (SQLite raises OverflowError for integers of 2^63 and more)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                safety.query_id(str(pk))
+            except safety.InvalidInput:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": str(pk)[:40]},
+                ) from None
+        return super()._check_values(value)
+
+
 class LocalDateTimeField(forms.MultiValueField):
     """A Copenhagen date and clock time (two inputs), cleaned to UTC.
 
     Clock-change nights are interpreted (see ``timeutil.from_local``) and the
-    note kept on ``field.notes`` for the view to show.
+    note kept on ``field.notes`` for the view to show. Every form gets its
+    own copy of the field (``__deepcopy__``), so a note belongs to the one
+    form and request that produced it.
     """
 
     widget = None
 
     def __init__(self, **kwargs):
-        fields = (forms.DateField(), forms.TimeField())
+        fields = (WindowDateField(), forms.TimeField())
         kwargs.setdefault("require_all_fields", True)
         super().__init__(fields=fields, widget=LocalDateTimeWidget(), **kwargs)
         self.notes: list[str] = []
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result.notes = []
+        return result
 
     def compress(self, data_list):
         if not data_list or data_list[0] is None or data_list[1] is None:
@@ -81,7 +116,7 @@ def active_channels(organisation):
     )
 
 
-class ChannelChoiceField(forms.ModelMultipleChoiceField):
+class ChannelChoiceField(SafeModelMultipleChoiceField):
     default_error_messages = {
         "invalid_choice": _(
             "Kanalen findes ikke eller er slået fra. Vælg blandt de viste kanaler."
@@ -163,7 +198,7 @@ class VariantForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     planned_at = LocalDateTimeField(label=_("Planlagt tid"), required=False)
-    media = forms.ModelMultipleChoiceField(
+    media = SafeModelMultipleChoiceField(
         label=_("Medier"),
         queryset=MediaAsset.objects.none(),
         required=False,
@@ -202,12 +237,12 @@ class ProposalForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    wish_from = forms.DateField(
+    wish_from = WindowDateField(
         label=_("Ønsket fra"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    wish_to = forms.DateField(
+    wish_to = WindowDateField(
         label=_("Ønsket til"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -261,7 +296,7 @@ class CommentForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    day = forms.DateField(
+    day = WindowDateField(
         label=_("Ny dato"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
@@ -293,7 +328,7 @@ class MediaUploadForm(forms.Form):
     identifiable_people_consent = forms.BooleanField(
         label=_("Der er samtykke fra de genkendelige personer"), required=False
     )
-    rights_expire_on = forms.DateField(
+    rights_expire_on = WindowDateField(
         label=_("Rettigheder udløber"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -307,12 +342,12 @@ class MediaEditForm(MediaUploadForm):
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Navn"), max_length=200)
     hashtags = forms.CharField(label=_("Hashtags"), max_length=500, required=False)
-    starts_on = forms.DateField(
+    starts_on = WindowDateField(
         label=_("Fra"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    ends_on = forms.DateField(
+    ends_on = WindowDateField(
         label=_("Til"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -323,11 +358,11 @@ class CampaignForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    first_day = forms.DateField(
+    first_day = WindowDateField(
         label=_("Fra"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    last_day = forms.DateField(
+    last_day = WindowDateField(
         label=_("Til"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 
+from kanal.core.safety import header_value
 from kanal.organisations.models import Membership
 
 from .models import Notification
@@ -56,7 +57,10 @@ def notify(recipients, *, post, event: str, message: str) -> list[Notification]:
         url = settings.KANAL_BASE_URL.rstrip("/") + reverse(
             "planning:post_detail", args=[post.pk]
         )
-        subject = f"Kanal: {message}"[:150].replace("\n", " ")
+        # One line without control characters: Django refuses a header with
+        # a carriage return or line feed (a title may hold one) and the mail
+        # would be lost.
+        subject = header_value(f"Kanal: {message}", max_length=150)
         body = f"{message}\n\nÅbn opslaget: {url}\n"
         transaction.on_commit(lambda: _mail(subject, body, addresses))
     return rows

@@ -18,6 +18,8 @@ from .models import (
     MediaAsset,
     Post,
     PostStatus,
+    Variant,
+    VariantRevision,
 )
 
 
@@ -78,9 +80,28 @@ class PostPolicy(BasePolicy):
 
     @staticmethod
     def is_own_post(actor, post) -> bool:
-        if not post.organisation.forbid_self_approval:
+        """Whether ``actor`` had a hand in what would be approved (four eyes):
+        created or submitted the post, wrote any revision since it was
+        submitted, or wrote a revision that is current now."""
+        if actor is None or not post.organisation.forbid_self_approval:
             return False
-        return actor.user_id in {post.created_by_id, post.submitted_by_id}
+        if actor.user_id in {post.created_by_id, post.submitted_by_id}:
+            return True
+        return wrote_revision(actor.user_id, post)
+
+
+def wrote_revision(user_id, post) -> bool:
+    """A revision of ``post`` by ``user_id`` since its submission (every
+    revision when the submission time is unknown), or a current one."""
+    revisions = VariantRevision.objects.filter(
+        variant__post=post, created_by_id=user_id
+    )
+    if post.submitted_at is None:
+        return revisions.exists()
+    current = Variant.objects.filter(post=post).values("current_revision_id")
+    return revisions.filter(
+        Q(created_at__gte=post.submitted_at) | Q(pk__in=current)
+    ).exists()
 
 
 class MediaPolicy(BasePolicy):

@@ -3,9 +3,8 @@ renders."""
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -23,6 +22,7 @@ from django.views.decorators.http import (
 )
 
 from kanal.channels.models import Channel
+from kanal.core import safety
 from kanal.core.decorators import membership_required
 
 from . import actions, ical, selectors
@@ -58,10 +58,11 @@ def _status(request, ok=True):
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """An id from the request: ``None`` when empty or not a number; a Danish
+    400 (``safety.InvalidInput``) when it is a number no row can have."""
+    if value is not None and not isinstance(value, str):
+        value = str(value)
+    return safety.query_id(value)
 
 
 def _filters(request) -> selectors.CalendarFilter:
@@ -103,11 +104,10 @@ def _calendar_context(request, view_name):
 def calendar_month_view(request):
     post_policy.check(request.membership, "list")
     today = timezone.localdate()
-    try:
-        year, month = (int(x) for x in request.GET.get("maaned", "").split("-"))
-        date(year, month, 1)
-    except ValueError:
-        year, month = today.year, today.month
+    year, month = safety.query_month(request.GET.get("maaned")) or (
+        today.year,
+        today.month,
+    )
     context = _calendar_context(request, "month")
     context["month"] = selectors.month_calendar(
         request.membership, year, month, context["filters"], today
@@ -120,10 +120,7 @@ def calendar_month_view(request):
 def calendar_week_view(request):
     post_policy.check(request.membership, "list")
     today = timezone.localdate()
-    try:
-        day = date.fromisoformat(request.GET.get("uge", ""))
-    except ValueError:
-        day = today
+    day = safety.query_day(request.GET.get("uge")) or today
     monday = day - timedelta(days=day.weekday())
     context = _calendar_context(request, "week")
     context["week"] = selectors.week_calendar(
@@ -160,12 +157,9 @@ def post_create_view(request):
     actor = request.membership
     post_policy.check(actor, "create")
     initial = {"owner_administration": actor.administration}
-    day = request.GET.get("dato")
+    day = safety.query_day(request.GET.get("dato"))
     if day:
-        with contextlib.suppress(ValueError):
-            initial["planned_at"] = from_local(
-                date.fromisoformat(day), time(10, 0)
-            ).value
+        initial["planned_at"] = from_local(day, time(10, 0)).value
     form = PostForm(
         request.POST if request.method == "POST" else None,
         organisation=actor.organisation,
@@ -338,6 +332,10 @@ def post_edit_view(request, pk):
 def post_detail_view(request, pk):
     actor = request.membership
     post = post_policy.get_visible_or_404(actor, pk=pk)
+    return render(request, "planning/post_detail.html", _detail_context(actor, post))
+
+
+def _detail_context(actor, post, **extra) -> dict:
     variants = list(
         post.variants.select_related(
             "channel", "current_revision", "approved_revision"
@@ -364,35 +362,30 @@ def post_detail_view(request, pk):
         and actor.has_perm("posts.approve")
         and post_policy.is_own_post(actor, post)
     )
-    return render(
-        request,
-        "planning/post_detail.html",
-        {
-            "post": post,
-            "variants": [(v, checks[v.pk]) for v in variants],
-            "can": can,
-            "own_post_blocked": own_post_blocked,
-            "comments": post.comments.select_related("author"),
-            "comment_form": CommentForm(),
-            "reason_form": ReasonForm(),
-            "reschedule_form": RescheduleForm(
-                initial={
-                    "day": to_local(post.planned_at).date()
-                    if post.planned_at
-                    else None,
-                    "clock": to_local(post.planned_at).time()
-                    if post.planned_at
-                    else None,
-                    "version": post.version,
-                }
-            ),
-            "wished_channels": post.wished_channels.all(),
-            "proposal_media": post.proposal_media.all(),
-            "approval_overdue": post.status in (PostStatus.DRAFT, PostStatus.IN_REVIEW)
-            and post.planned_at is not None
-            and post.planned_at <= timezone.now() + timedelta(hours=24),
-        },
-    )
+    return {
+        "post": post,
+        "variants": [(v, checks[v.pk]) for v in variants],
+        "seen_revisions": [v.current_revision_id for v in variants],
+        "can": can,
+        "own_post_blocked": own_post_blocked,
+        "comments": post.comments.select_related("author"),
+        "comment_form": CommentForm(),
+        "reason_form": ReasonForm(),
+        "reschedule_form": RescheduleForm(
+            initial={
+                "day": to_local(post.planned_at).date() if post.planned_at else None,
+                "clock": to_local(post.planned_at).time() if post.planned_at else None,
+                "version": post.version,
+            }
+        ),
+        "wished_channels": post.wished_channels.all(),
+        "proposal_media": post.proposal_media.all(),
+        "approval_overdue": post.status in (PostStatus.DRAFT, PostStatus.IN_REVIEW)
+        and post.planned_at is not None
+        and post.planned_at <= timezone.now() + timedelta(hours=24),
+        "approve_comment": "",
+        **extra,
+    }
 
 
 def _workflow(request, pk, action_name, call, success):
@@ -427,14 +420,35 @@ def post_submit_view(request, pk):
 @membership_required
 @require_POST
 def post_approve_view(request, pk):
+    """Approve exactly the revisions the approver saw (the form sends their
+    ids); if the post changed meanwhile, answer 409 with the new version and
+    the approver's comment kept."""
+    actor = request.membership
     comment = request.POST.get("comment", "")[:3000]
-    return _workflow(
-        request,
-        pk,
-        "approve",
-        lambda p, a: actions.approve_post(p, actor=a, comment=comment),
-        _("Opslaget er godkendt og planlagt til udgivelse."),
-    )
+    seen = [_int(r) for r in request.POST.getlist("revision")]
+    seen = [r for r in seen if r is not None]
+    post = post_policy.get_visible_or_404(actor, pk=pk)
+    try:
+        actions.approve_post(post, actor=actor, comment=comment, seen_revisions=seen)
+    except actions.ApprovalOutdated as e:
+        post = post_policy.get_visible_or_404(actor, pk=pk)
+        messages.error(request, str(e))
+        return render(
+            request,
+            "planning/post_detail.html",
+            _detail_context(actor, post, approve_comment=comment),
+            status=409,
+        )
+    except actions.InvalidVariants as e:
+        messages.error(request, str(e))
+        for variant, problems in e.problems.items():
+            for problem in problems:
+                messages.error(request, f"{variant.channel}: {problem.message}")
+    except actions.PlanningError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, _("Opslaget er godkendt og planlagt til udgivelse."))
+    return redirect("planning:post_detail", pk=post.pk)
 
 
 @membership_required
@@ -965,7 +979,7 @@ def ical_settings_view(request):
     if request.method == "POST":
         if request.POST.get("revoke"):
             feed = get_object_or_404(
-                CalendarFeed, pk=_int(request.POST["revoke"]), membership=actor
+                CalendarFeed, pk=_int(request.POST.get("revoke")), membership=actor
             )
             actions.revoke_calendar_feed(feed, actor=actor)
             messages.success(

@@ -50,6 +50,7 @@ from kanal.channels.networks.errors import (
     TransientError,
 )
 from kanal.core import audit
+from kanal.core.safety import safe_url
 
 from . import conf
 from .actions import notify, publication_changed
@@ -612,7 +613,7 @@ def _published(pub, outcome, now) -> None:
     result = outcome.result
     pub.status = S.PUBLISHED
     pub.remote_id = result.remote_id
-    pub.url = result.url
+    pub.url = safe_url(result.url)  # a network's answer: http(s) only
     pub.published_at = result.published_at or now
     pub.needs_reconcile = False
     pub.last_error = ""

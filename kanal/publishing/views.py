@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 from kanal.channels.models import ChannelStatus
 from kanal.channels.policies import channel_policy
 from kanal.core.decorators import membership_required
+from kanal.core.safety import day_window_message, in_window, query_id, safe_next
 
 from . import actions, selectors
 from .forms import (
@@ -75,7 +77,10 @@ def _publication(request, pk, action: str):
 
 
 def _back(request):
-    return redirect(request.POST.get("next") or "publishing:operations")
+    """Back to where the action was started: ``next`` only when it is a path
+    on this site (never another host, never ``next=foo``)."""
+    fallback = reverse("publishing:operations")
+    return redirect(safe_next(request, request.POST.get("next"), fallback))
 
 
 def _run(request, action, success: str):
@@ -108,6 +113,9 @@ def reschedule_view(request, pk):
     form = RescheduleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Vælg et gyldigt tidspunkt."))
+        return _back(request)
+    if not in_window(form.cleaned_data["planned_at"]):
+        messages.error(request, day_window_message())
         return _back(request)
     return _run(
         request,
@@ -154,6 +162,13 @@ def _channels(actor):
     return channel_policy.visible(actor).exclude(status=ChannelStatus.DISABLED)
 
 
+def _check_channel_ids(request) -> None:
+    """A Danish 400 for a channel id no row can have, before the form asks
+    the database (SQLite raises OverflowError for 2^63 and more)."""
+    for value in request.POST.getlist("channels"):
+        query_id(value)
+
+
 @membership_required
 def crisis_view(request):
     actor = request.membership
@@ -186,6 +201,7 @@ def crisis_view(request):
 def crisis_start_view(request):
     actor = request.membership
     crisis_policy.check(actor, "start")
+    _check_channel_ids(request)
     form = StartCrisisForm(request.POST, channels=_channels(actor))
     if not form.is_valid():
         messages.error(request, _("Skriv en årsag, og vælg kanaler, hvis det ikke "
@@ -212,6 +228,7 @@ def crisis_start_view(request):
 def crisis_message_view(request):
     actor = request.membership
     crisis_policy.check(actor, "publish")
+    _check_channel_ids(request)
     form = CrisisMessageForm(request.POST, channels=_channels(actor))
     if not form.is_valid():
         messages.error(request, _("Skriv beskeden, vælg kanaler og bekræft."))
@@ -268,6 +285,8 @@ def crisis_end_view(request):
                 try:
                     when = field.clean(request.POST.get(f"at-{pub.pk}", ""))
                 except Exception:
+                    when = None
+                if not in_window(when):
                     when = None
             if choice:
                 decisions[pub.pk] = (choice, when)

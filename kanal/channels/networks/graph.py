@@ -384,8 +384,13 @@ def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bo
     scheme, _, given = header.strip().partition("=")
     if scheme.lower() != "sha256" or not given:
         return False
+    given = given.strip().lower()
+    if not given.isascii():
+        # compare_digest raises TypeError on non-ASCII str; a header a client
+        # controls must give False, never an error.
+        return False
     expected = sign(app_secret, raw_body).partition("=")[2]
-    return hmac.compare_digest(expected, given.strip().lower())
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def bearer(token: str) -> dict[str, str]:

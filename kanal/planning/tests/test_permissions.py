@@ -82,7 +82,7 @@ CASES = {
     "post_detail": ("get", ["post"], None, A(200, 200, 200, 404, 200, 200)),
     "post_edit": ("get", ["post"], None, A(200, 200, 403, 404, 403, 403)),
     "post_submit": ("post", ["draft"], {}, A(302, 302, 403, 404, 403, 403)),
-    "post_approve": ("post", ["post"], {}, A(302, 403, 302, 404, 403, 403)),
+    "post_approve": ("post", ["post"], "seen", A(302, 403, 302, 404, 403, 403)),
     "post_reject": (
         "post",
         ["post"],
@@ -147,6 +147,10 @@ def test_url_role_matrix(desk, soon, people, client, name):
             data_ = {"channel": desk.channels["facebook"].pk}
         elif data == "channel":
             data_ = {"channel": desk.channels["instagram"].pk}
+        elif data == "seen":
+            data_ = {
+                "revision": [v.current_revision_id for v in objs["post"].variants.all()]
+            }
         else:
             data_ = data
         client.force_login(people[role].user)

@@ -108,7 +108,7 @@ def test_revisions_are_immutable(desk, soon):
 def test_self_approval_is_forbidden_when_the_organisation_says_so(desk, soon):
     post = make_post(desk, soon, actor=desk.admin)
     actions.submit_post(post, actor=desk.admin)
-    with pytest.raises(actions.PlanningError, match="eget opslag"):
+    with pytest.raises(actions.PlanningError, match="selv har skrevet"):
         actions.approve_post(post, actor=desk.admin)
     desk.organisation.forbid_self_approval = False
     desk.organisation.save()

@@ -1,6 +1,7 @@
 """Facebook and Instagram send the Page token in the Authorization header:
 a token in the URL ends up in proxy, web server and error logs."""
 
+import pytest
 import respx
 
 from kanal.channels.networks.base import Connection
@@ -67,3 +68,21 @@ def _post():
     from kanal.channels.networks.base import OutgoingPost
 
     return OutgoingPost(text="Godmorgen København")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "sha256=æøå",
+        "sha256=\u00e9" * 3,
+        "sha256=ｆｆ",
+        "sha256=" + "\U0001f600" * 32,
+        "SHA256=ÿ",
+    ],
+)
+def test_a_non_ascii_signature_header_is_refused_not_raised(header):
+    from kanal.channels.networks.graph import sign, verify_signature
+
+    body = b'{"entry": []}'
+    assert verify_signature("app-secret", body, header) is False
+    assert verify_signature("app-secret", body, sign("app-secret", body)) is True
