@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .safety import day_window_message, in_window
+
 
 class AuditFilterForm(forms.Form):
     event = forms.CharField(
@@ -26,6 +28,18 @@ class AuditFilterForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+    def _clean_day(self, name):
+        day = self.cleaned_data.get(name)
+        if not in_window(day):
+            raise forms.ValidationError(day_window_message())
+        return day
+
+    def clean_date_from(self):
+        return self._clean_day("date_from")
+
+    def clean_date_to(self):
+        return self._clean_day("date_to")
 
     def clean(self):
         data = super().clean()

@@ -13,6 +13,7 @@ from kanal.channels.policies import channel_policy
 from .decorators import membership_required
 from .forms import AuditFilterForm
 from .policies_audit import audit_policy
+from .safety import InvalidInput
 
 
 def _error(request, status: int, title: str, message: str):
@@ -62,12 +63,13 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
-    return _error(
-        request,
-        400,
-        _("Forespørgslen kunne ikke forstås"),
-        _("Det sendte kunne ikke læses. Gå tilbage og prøv igen."),
+    # A value Kanal refused says itself which one and what to do.
+    message = (
+        str(exception)
+        if isinstance(exception, InvalidInput) and str(exception)
+        else _("Det sendte kunne ikke læses. Gå tilbage og prøv igen.")
     )
+    return _error(request, 400, _("Forespørgslen kunne ikke forstås"), message)
 
 
 # ---------------------------------------------------------------------------
@@ -107,4 +109,5 @@ def audit_list_view(request):
             "page": page,
             "query": query.urlencode(),
         },
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )

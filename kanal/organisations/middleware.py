@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django_otp import user_has_device
 
 SESSION_KEY = "kanal_organisation_id"
@@ -34,7 +35,8 @@ class MembershipMiddleware:
                 return redirect_to_login(request.get_full_path())
             request.membership = active_membership(request)
             if self._must_set_up_two_factor(request):
-                return redirect(f"{reverse('two_factor_setup')}?next={request.path}")
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('two_factor_setup')}?{query}")
         return self.get_response(request)
 
     @staticmethod

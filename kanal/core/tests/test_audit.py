@@ -324,3 +324,35 @@ def test_generate_audit_key_prints_a_strong_key(capsys):
     call_command("generate_audit_key")
     key = capsys.readouterr().out.strip()
     assert not is_weak_secret(key, min_length=32)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_from=0001-01-01",
+        "date_to=9999-12-31",
+        "date_from=1999-12-31&date_to=2000-01-02",
+    ],
+)
+def test_audit_filter_refuses_days_outside_the_window_with_a_danish_400(
+    member, client_for, query
+):
+    from kanal.organisations.roles import Role
+
+    admin = member(Role.ADMIN)
+    response = client_for(admin).get(f"/revisionsspor/?{query}")
+    assert response.status_code == 400
+    assert "Datoen skal ligge mellem 01.01.2000 og 31.12.2099" in (
+        response.content.decode()
+    )
+
+
+def test_a_refused_value_says_itself_on_the_400_page(rf):
+    from kanal.core.safety import InvalidInput
+    from kanal.core.views import bad_request
+
+    response = bad_request(
+        rf.get("/"), InvalidInput("Ugen findes ikke: vælg en anden.")
+    )
+    assert response.status_code == 400
+    assert "Ugen findes ikke: vælg en anden." in response.content.decode()

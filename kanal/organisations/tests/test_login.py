@@ -109,6 +109,19 @@ def test_required_two_factor_sends_an_editor_to_set_up_first(member, client):
     ).exists()
 
 
+def test_the_way_back_after_two_factor_set_up_keeps_the_whole_address(
+    member, client
+):
+    editor = member(Role.EDITOR)
+    editor.organisation.require_two_factor = True
+    editor.organisation.save()
+    _post_login(client, editor.user.username)
+    response = client.get("/plan/uge/?uge=2026-W49&kanal=1")
+    assert response["Location"] == (
+        "/konto/to-faktor/?next=%2Fplan%2Fuge%2F%3Fuge%3D2026-W49%26kanal%3D1"
+    )
+
+
 def test_two_factor_is_not_forced_on_a_contributor(member, client):
     contributor = member(Role.CONTRIBUTOR)
     contributor.organisation.require_two_factor = True
