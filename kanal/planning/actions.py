@@ -1016,6 +1016,7 @@ def upload_media(
     stored = []
     try:
         with transaction.atomic():
+            _check_media_quota(actor.organisation_id, upload.size)
             asset = MediaAsset(
                 organisation=actor.organisation,
                 administration=actor.administration,
@@ -1058,6 +1059,41 @@ def upload_media(
             field_file.storage.delete(field_file.name)
         raise
     return asset
+
+
+def media_quota_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "KANAL_MEDIA_QUOTA_BYTES", 5 * 1024**3))
+
+
+def _check_media_quota(organisation_id: int, size: int) -> None:
+    """Refuse an upload that would take the organisation past its quota.
+
+    The organisation row is locked first, so two uploads at the same moment
+    cannot both squeeze under the limit.
+    """
+    from django.db.models import Sum
+
+    from kanal.organisations.models import Organisation
+
+    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+    used = (
+        MediaAsset.objects.filter(organisation_id=organisation_id).aggregate(
+            total=Sum("size")
+        )["total"]
+        or 0
+    )
+    quota = media_quota_bytes()
+    if used + size > quota:
+        raise media_files.MediaRejected(
+            _(
+                "Organisationens mediebibliotek er fuldt (%(used)s af %(quota)s MB "
+                "brugt). Slet medier, der ikke bruges, eller bed den, der driver "
+                "Kanal, om mere plads."
+            )
+            % {"used": f"{used / 1048576:.0f}", "quota": f"{quota / 1048576:.0f}"}
+        )
 
 
 @transaction.atomic

@@ -50,6 +50,7 @@ from .models import (
 )
 from .policies import campaign_policy, media_policy, post_policy
 from .timeutil import from_local, to_local
+from .uploads import refused_message
 from .validation import capabilities_for, check_saved_variant, check_variant
 
 
@@ -662,6 +663,17 @@ def _proposal_media(request, actor, form):
     return [asset]
 
 
+def _upload_ok(request, form) -> bool:
+    """False (with the Danish reason on the form) when the upload handler
+    dropped a file for being too large."""
+    refused = refused_message(request)
+    if not refused:
+        return True
+    form.is_valid()
+    form.add_error("image", refused)
+    return False
+
+
 @membership_required
 @require_http_methods(["GET", "POST"])
 def proposal_create_view(request):
@@ -672,7 +684,7 @@ def proposal_create_view(request):
         request.FILES if request.method == "POST" else None,
         organisation=actor.organisation,
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _upload_ok(request, form) and form.is_valid():
         data = form.cleaned_data
         try:
             media = _proposal_media(request, actor, form)
@@ -727,7 +739,7 @@ def proposal_edit_view(request, pk):
             "version": post.version,
         },
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _upload_ok(request, form) and form.is_valid():
         data = form.cleaned_data
         try:
             media = _proposal_media(request, actor, form)
@@ -831,7 +843,12 @@ def media_list_view(request):
     )
     if request.method == "POST":
         media_policy.check(actor, "upload")
-        if form.is_valid():
+        refused = refused_message(request)
+        if refused:
+            form.is_valid()
+            form.errors.pop("file", None)
+            form.add_error("file", refused)
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 asset = actions.upload_media(

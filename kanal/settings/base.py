@@ -228,3 +228,29 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "WARNING"},
     },
 }
+
+# Uploads: the first handler counts the bytes of every uploaded file and stops
+# keeping them past KANAL_MAX_UPLOAD_BYTES, so the view can refuse in Danish
+# (kanal/planning/uploads.py). Default: the largest video Kanal accepts.
+FILE_UPLOAD_HANDLERS = [
+    "kanal.planning.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+KANAL_MAX_UPLOAD_BYTES = int(
+    os.environ.get("KANAL_MAX_UPLOAD_BYTES", str(500 * 1024 * 1024))
+)
+# Each organisation's media library may hold this many bytes of uploads.
+KANAL_MEDIA_QUOTA_BYTES = int(
+    os.environ.get("KANAL_MEDIA_QUOTA_BYTES", str(20 * 1024**3))
+)
+# More API hosts a channel may use, beyond each network's real ones and the
+# sandbox (kanal/channels/hosts.py): "network=host" pairs, comma-separated;
+# "*" for every network; a host means https on 443, a full origin
+# (http://127.0.0.1:9000) means exactly that.
+# KANAL_API_HOSTS="mastodon=social.kk.dk,bluesky=pds.kk.dk"
+KANAL_API_HOSTS: dict[str, list[str]] = {}
+for _entry in os.environ.get("KANAL_API_HOSTS", "").split(","):
+    _network, _sep, _host = _entry.strip().partition("=")
+    if _sep and _network.strip() and _host.strip():
+        KANAL_API_HOSTS.setdefault(_network.strip(), []).append(_host.strip())

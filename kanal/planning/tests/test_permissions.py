@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from kanal.core.tests.headers import assert_security_headers
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import MembershipFactory, UserFactory
 from kanal.planning import actions
@@ -157,6 +158,7 @@ def test_url_role_matrix(desk, soon, people, client, name):
         url = reverse(f"planning:{name}", args=args)
         response = getattr(client, method)(url, data_ or {})
         assert response.status_code == expected[role], (name, role)
+        assert_security_headers(response)
 
 
 OBJECT_ARGS = {"post", "draft", "proposal", "asset", "variant"}
@@ -174,6 +176,7 @@ def test_anonymous_and_other_organisation(desk, soon, client, name):
     args = ["gæt-ikke" if a == "token" else objs[a].pk for a in arg_names]
     url = reverse(f"planning:{name}", args=args)
     response = getattr(client, method)(url, {})
+    assert_security_headers(response)
     if name == "ical_feed":
         assert response.status_code == 404
     else:
@@ -187,5 +190,6 @@ def test_anonymous_and_other_organisation(desk, soon, client, name):
     )
     client.force_login(stranger.user)
     response = getattr(client, method)(url, {"channel": desk.channels["x"].pk})
+    assert_security_headers(response)
     if set(arg_names) & OBJECT_ARGS or name in {"preview", "ical_feed"}:
         assert response.status_code == 404, name
