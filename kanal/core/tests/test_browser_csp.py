@@ -109,3 +109,47 @@ def test_language_switch_and_ical_address_work_without_inline_handlers(
     page.get_by_label("Sprog").select_option("en")
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert _violations(page) == []
+
+
+def test_replacing_the_authenticator_and_an_admin_reset_in_the_browser(
+    watched_page, browser_login, member
+):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kanal.core.tests.test_browser_foundation import _shot
+
+    def code(device, drift=0):
+        # drift=1: the next 30-second code (the current one was used to log
+        # in, and a code is accepted once); within the device's tolerance.
+        value = totp(device.bin_key, step=device.step, t0=device.t0, drift=drift)
+        return f"{value:06d}"
+
+    admin = member(Role.ADMIN)
+    editor = member(Role.EDITOR, administration=admin.administration)
+    old = TOTPDevice.objects.create(user=admin.user, name="app", confirmed=True)
+    page = watched_page
+    page.goto("/konto/log-ind/")
+    page.get_by_label("Brugernavn").fill(admin.user.username)
+    page.get_by_label("Adgangskode").fill("kanal-test-password-1")
+    page.get_by_role("button", name="Log ind").click()
+    page.get_by_label("Engangskode").fill(code(old))
+    page.get_by_role("button", name="Fortsæt").click()
+    page.wait_for_url("**/")
+    page.goto("/konto/to-faktor/")
+    new = TOTPDevice.objects.get(user=admin.user, confirmed=False)
+    _shot(page, "two-factor-replace")
+    page.get_by_label("Kode fra din nuværende app").fill(code(old, drift=1))
+    page.get_by_label("Kode fra den nye app").fill(code(new))
+    page.get_by_role("button", name="Skift app").click()
+    page.wait_for_url("**/")
+    assert "Din nye godkendelses-app er i brug." in page.content(), page.content()
+    assert list(TOTPDevice.objects.filter(user=admin.user)) == [new]
+
+    TOTPDevice.objects.create(user=editor.user, name="app", confirmed=True)
+    page.goto(f"/medlemmer/{editor.pk}/")
+    _shot(page, "member-two-factor")
+    page.get_by_role("button", name="Nulstil to-faktor-login").click()
+    page.get_by_text("er nulstillet").wait_for()
+    assert not TOTPDevice.objects.filter(user=editor.user).exists()
+    assert _violations(page) == []
