@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -110,6 +111,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             *mounts,
         ],
         lifespan=lifespan,
+        middleware=[Middleware(control.LoopbackGuard)],
     )
     app.state.ctx = ctx
     return app

@@ -3,14 +3,22 @@ the publish log, items, simulated citizens, the clock and webhooks.
 
 It has no authentication: the sandbox binds to loopback only (``python -m
 sandbox`` refuses any other host), so only processes on this machine reach it.
+Trainees open the sandbox in a browser, though, and any page they visit could
+try to drive it; ``LoopbackGuard`` therefore refuses a ``Host`` that is not
+loopback (DNS rebinding) and any state-changing request a browser sends from
+another origin. Every malformed body gets a 400 that says what is wrong.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import ipaddress
 import json
 import logging
+import math
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -27,15 +35,161 @@ def error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+class BadBody(ValueError):
+    """A request body the control API cannot use; answered with 400."""
+
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
 async def body_of(request: Request) -> dict:
+    """The JSON object sent, ``{}`` for an empty body; ``BadBody`` otherwise."""
     raw = await request.body()
-    if not raw:
+    if not raw.strip():
         return {}
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadBody("body is larger than 1 MB")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type and content_type != "application/json":
+        raise BadBody("send the body as JSON (Content-Type: application/json)")
     try:
         value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadBody(f"body is not valid JSON: {e}") from e
+    if not isinstance(value, dict):
+        raise BadBody("body must be a JSON object")
+    return value
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number",
+               bool: "true or false", dict: "an object", list: "a list"}
+
+
+def want(body: dict, name: str, kind, *, required: bool = False, default=None,
+         nullable: bool = False):
+    """``body[name]`` checked to be of ``kind`` (a type or a tuple of types);
+    ``BadBody`` names the field and the expected type."""
+    if name not in body or (body[name] is None and not nullable):
+        if required:
+            raise BadBody(f"{name} is required")
+        return default
+    value = body[name]
+    if value is None:
+        return None
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if isinstance(value, bool) and bool not in kinds:
+        ok = False
+    else:
+        ok = isinstance(value, kinds)
+    if ok and isinstance(value, float) and not math.isfinite(value):
+        ok = False
+    if not ok:
+        expected = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+        raise BadBody(f"{name} must be {expected}")
+    if required and isinstance(value, str) and not value.strip():
+        raise BadBody(f"{name} is required")
+    return value
+
+
+def in_range(name: str, value, low, high):
+    if value is not None and not low <= value <= high:
+        raise BadBody(f"{name} must be between {low} and {high}")
+    return value
+
+
+def checked(handler):
+    """Turn a malformed body into a clear 400 instead of a 500."""
+
+    @functools.wraps(handler)
+    async def run(request: Request):
+        try:
+            return await handler(request)
+        except BadBody as e:
+            return error(str(e))
+        except FaultError as e:
+            return error(str(e))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
+            logger.info("sandbox: malformed control request %s: %r", request.url, e)
+            return error(f"malformed request: {type(e).__name__}")
+
+    return run
+
+
+# ---------------------------------------------------------------------------
+# Who may call the control API
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a Host header value (``name[:port]``) names this machine."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        name = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        name = host.partition(":")[0]
+    else:
+        name = host
+    if name in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+        return False
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The citizens' view of each account and its sample images: read-only pages.
+PUBLIC_PAGES = ("/_sandbox/page/", "/_sandbox/media/")
+
+
+class LoopbackGuard:
+    """ASGI middleware for ``/_sandbox/``: loopback ``Host`` only, and no
+    state-changing request from a page of another origin (a browser sends
+    ``Origin``/``Sec-Fetch-Site``; scripts and curl send neither)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/_sandbox"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        host = headers.get("host", "")
+        refusal = ""
+        public_page = scope["path"].startswith(PUBLIC_PAGES)
+        if not public_page and not is_loopback_host(host):
+            refusal = "the sandbox answers only on a loopback address"
+        elif scope["method"] not in SAFE_METHODS:
+            refusal = cross_origin_refusal(headers, host, scope.get("scheme", "http"))
+        if refusal:
+            response = JSONResponse({"error": refusal}, status_code=403)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def cross_origin_refusal(headers: dict, host: str, scheme: str) -> str:
+    site = headers.get("sec-fetch-site", "")
+    if site in ("cross-site", "same-site"):
+        return "requests from other sites' pages are refused"
+    origin = headers.get("origin")
+    if origin is None:
+        return ""
+    try:
+        parts = urlsplit(origin)
+        same = (
+            parts.scheme == scheme
+            and parts.netloc.lower() == host.strip().lower()
+            and not parts.path.strip("/")
+        )
+    except ValueError:
+        same = False
+    if not same:
+        return "requests from other origins are refused"
+    return ""
 
 
 def optional_module(name: str):
@@ -101,6 +255,19 @@ def reset_all(ctx) -> None:
     seed_demo(ctx)
 
 
+def check_account_body(body: dict) -> None:
+    want(body, "network", str, required=True)
+    want(body, "account_id", (str, int))
+    want(body, "handle", str)
+    want(body, "display_name", str)
+    in_range("followers", want(body, "followers", int), 0, 10**12)
+    want(body, "extra", dict)
+    in_range("expires_in", want(body, "expires_in", int, nullable=True),
+             -10**9, 10**10)
+    want(body, "access_token", str)
+    want(body, "refresh_token", str)
+
+
 def routes(ctx) -> list[Route]:
     store = ctx.store
 
@@ -119,17 +286,27 @@ def routes(ctx) -> list[Route]:
             return JSONResponse([f.as_json() for f in ctx.faults.pending(network)])
         if request.method == "DELETE":
             body = await body_of(request)
-            network = request.query_params.get("network") or body.get("network")
+            network = request.query_params.get("network") or want(
+                body, "network", str
+            )
             return JSONResponse({"cleared": ctx.faults.clear(network)})
         body = await body_of(request)
-        if not body.get("network") or not body.get("kind"):
-            return error("network and kind are required")
+        network = want(body, "network", str, required=True)
+        kind = want(body, "kind", str, required=True)
+        count = in_range(
+            "count", want(body, "count", int, default=1, nullable=True), 0, 10**6
+        )
+        probability = in_range(
+            "probability", want(body, "probability", float), 0.0, 1.0
+        )
+        delay_ms = in_range("delay_ms", want(body, "delay_ms", int), 0, 600_000)
         try:
             fault = ctx.faults.add(
-                body["network"], body["kind"],
-                account=body.get("account"), operation=body.get("operation"),
-                count=body.get("count", 1), probability=body.get("probability"),
-                delay_ms=body.get("delay_ms"), params=body.get("params"),
+                network, kind,
+                account=want(body, "account", str),
+                operation=want(body, "operation", str),
+                count=count, probability=probability, delay_ms=delay_ms,
+                params=want(body, "params", dict),
             )
         except FaultError as e:
             return error(str(e))
@@ -137,11 +314,13 @@ def routes(ctx) -> list[Route]:
 
     async def latency(request: Request) -> JSONResponse:
         body = await body_of(request)
-        network = body.get("network") or "*"
-        ctx.faults.set_latency(network, int(body.get("ms", 0)))
+        network = want(body, "network", str) or "*"
+        ms = in_range("ms", want(body, "ms", int, default=0), 0, 600_000)
+        ctx.faults.set_latency(network, ms)
         return JSONResponse({"latency_ms": ctx.faults.latencies()})
 
     async def reset(request: Request) -> JSONResponse:
+        await body_of(request)  # nothing to read, but a broken body is a 400
         reset_all(ctx)
         return JSONResponse({"reset": True})
 
@@ -150,6 +329,7 @@ def routes(ctx) -> list[Route]:
             network = request.query_params.get("network")
             return JSONResponse([a.as_json() for a in store.list_accounts(network)])
         body = await body_of(request)
+        check_account_body(body)
         if body.get("network") not in ctx.networks:
             return error(f"unknown or unmounted network {body.get('network')!r}")
         return JSONResponse(provision_account(ctx, body), status_code=201)
@@ -163,11 +343,15 @@ def routes(ctx) -> list[Route]:
         q = request.query_params
         if not q.get("network"):
             return error("network is required")
+        try:
+            limit = int(q.get("limit", 200))
+        except ValueError:
+            return error("limit must be an integer")
         found = store.list_items(
             q["network"], account_id=q.get("account"), kind=q.get("kind"),
             parent_id=q.get("parent"), root_id=q.get("root"),
             include_deleted=q.get("include_deleted") in ("1", "true"),
-            limit=int(q.get("limit", 200)),
+            limit=in_range("limit", limit, 1, 10_000),
         )
         return JSONResponse([i.as_json() for i in found])
 
@@ -181,14 +365,16 @@ def routes(ctx) -> list[Route]:
 
     async def citizen_item(request: Request) -> JSONResponse:
         body = await body_of(request)
-        network = body.get("network")
+        network = want(body, "network", str, required=True)
         if network not in ctx.networks:
             return error(f"unknown or unmounted network {network!r}")
-        if not body.get("text"):
-            return error("text is required")
-        parent_id = str(body.get("parent_id") or "")
-        account_id = str(body.get("account") or "")
-        kind = body.get("kind") or ""
+        text = want(body, "text", str, required=True)
+        parent_id = str(want(body, "parent_id", (str, int)) or "")
+        account_id = str(want(body, "account", (str, int)) or "")
+        kind = want(body, "kind", str) or ""
+        author_id = want(body, "author_id", (str, int), default="")
+        author_name = want(body, "author_name", str, default="")
+        data = want(body, "data", dict)
         if parent_id:
             parent = store.get_item(network, parent_id)
             if parent is None:
@@ -197,9 +383,9 @@ def routes(ctx) -> list[Route]:
             kind = kind or ("comment" if parent.kind == "post" else "reply")
         kind = kind or "mention"
         created = ctx.add_citizen_item(
-            network, kind=kind, account_id=account_id, text=body["text"],
-            parent_id=parent_id, author_id=body.get("author_id", ""),
-            author_name=body.get("author_name", ""), data=body.get("data"),
+            network, kind=kind, account_id=account_id, text=text,
+            parent_id=parent_id, author_id=str(author_id),
+            author_name=author_name, data=data,
         )
         return JSONResponse(created.as_json(), status_code=201)
 
@@ -208,15 +394,38 @@ def routes(ctx) -> list[Route]:
         if citizens is None or not hasattr(citizens, "tick"):
             return JSONResponse({"created": 0, "note": "sandbox.citizens missing"})
         body = await body_of(request)
-        result = citizens.tick(ctx, **body)
+        options = {
+            "seed": want(body, "seed", int),
+            "actions": in_range("actions", want(body, "actions", int), 0, 10_000),
+            "networks": want(body, "networks", list),
+            "grow": want(body, "grow", bool, default=True),
+            "hashtag_posts": want(body, "hashtag_posts", bool, default=True),
+            "hashtags": want(body, "hashtags", list),
+            "hours": in_range("hours", want(body, "hours", float), 0, 24 * 366),
+            "webhooks": want(body, "webhooks", bool, default=True),
+        }
+        for name in ("networks", "hashtags"):
+            if options[name] is not None and not all(
+                isinstance(v, str) for v in options[name]
+            ):
+                raise BadBody(f"{name} must be a list of strings")
+        unknown = sorted(set(body) - set(options))
+        if unknown:
+            raise BadBody(f"unknown fields: {', '.join(unknown)}")
+        result = citizens.tick(ctx, **options)
         return JSONResponse(result if isinstance(result, dict) else {"result": result})
 
     async def clock(request: Request) -> JSONResponse:
-        body = await body_of(request)
-        if body.get("reset"):
-            ctx.clock.reset()
-        elif body.get("advance_seconds"):
-            ctx.clock.advance(float(body["advance_seconds"]))
+        if request.method == "POST":
+            body = await body_of(request)
+            advance = in_range(
+                "advance_seconds", want(body, "advance_seconds", float),
+                -10 * 365 * 86400, 10 * 365 * 86400,
+            )
+            if want(body, "reset", bool):
+                ctx.clock.reset()
+            elif advance:
+                ctx.clock.advance(advance)
         return JSONResponse({
             "now": to_text(ctx.now()),
             "clock_offset_seconds": ctx.clock.offset_seconds,
@@ -224,55 +433,62 @@ def routes(ctx) -> list[Route]:
 
     async def metric(request: Request) -> JSONResponse:
         body = await body_of(request)
-        network, subject = body.get("network"), str(body.get("subject_id", ""))
-        if not network or not subject or not body.get("name"):
-            return error("network, subject_id and name are required")
-        if "value" in body:
-            store.set_metric(network, subject, body["name"], int(body["value"]))
+        network = want(body, "network", str, required=True)
+        subject = str(want(body, "subject_id", (str, int), required=True))
+        name = want(body, "name", str, required=True)
+        value = in_range("value", want(body, "value", int), 0, 2**53)
+        delta = in_range("delta", want(body, "delta", int, default=1),
+                         -(2**53), 2**53)
+        if value is not None:
+            store.set_metric(network, subject, name, value)
         else:
-            store.add_metric(network, subject, body["name"], int(body.get("delta", 1)))
+            store.add_metric(network, subject, name, delta)
         return JSONResponse(store.metrics(network, subject))
 
     async def token_expire(request: Request) -> JSONResponse:
         body = await body_of(request)
-        if body.get("revoke"):
-            store.revoke_token(body.get("network", ""), body.get("token", ""))
+        network = want(body, "network", str, required=True)
+        token = want(body, "token", str, required=True)
+        if want(body, "revoke", bool):
+            store.revoke_token(network, token)
         else:
-            store.expire_token(body.get("network", ""), body.get("token", ""))
+            store.expire_token(network, token)
         return JSONResponse({"ok": True})
 
     async def webhooks(request: Request) -> JSONResponse:
         if request.method == "GET":
             return JSONResponse([d.as_json() for d in ctx.webhooks.recent])
         body = await body_of(request)
-        network, url = body.get("network"), body.get("url")
-        if not network or not url:
-            return error("network and url are required")
-        verify_token = body.get("verify_token", "")
+        network = want(body, "network", str, required=True)
+        url = want(body, "url", str, required=True)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadBody("url must be an http(s) address")
+        verify_token = want(body, "verify_token", str, default="")
         verified = ctx.webhooks.verify_subscriber(url, verify_token)
         if verified:
             store.add_subscription(
-                network, url, object=body.get("object", ""),
-                fields=body.get("fields", ""), verify_token=verify_token,
-                verified=True,
+                network, url, object=want(body, "object", str, default=""),
+                fields=want(body, "fields", str, default=""),
+                verify_token=verify_token, verified=True,
             )
         return JSONResponse(
             {"verified": verified}, status_code=201 if verified else 400
         )
 
     return [
-        Route("/_sandbox/", status),
-        Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
-        Route("/_sandbox/latency", latency, methods=["POST"]),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/accounts", accounts, methods=["GET", "POST"]),
-        Route("/_sandbox/published", published),
-        Route("/_sandbox/items", items),
-        Route("/_sandbox/items/{network}/{item_id:path}", item),
-        Route("/_sandbox/citizens/item", citizen_item, methods=["POST"]),
-        Route("/_sandbox/citizens/tick", citizens_tick, methods=["POST"]),
-        Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
-        Route("/_sandbox/metrics", metric, methods=["POST"]),
-        Route("/_sandbox/tokens/expire", token_expire, methods=["POST"]),
-        Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),
+        Route("/_sandbox/", checked(status)),
+        Route("/_sandbox/faults", checked(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/latency", checked(latency), methods=["POST"]),
+        Route("/_sandbox/reset", checked(reset), methods=["POST"]),
+        Route("/_sandbox/accounts", checked(accounts), methods=["GET", "POST"]),
+        Route("/_sandbox/published", checked(published)),
+        Route("/_sandbox/items", checked(items)),
+        Route("/_sandbox/items/{network}/{item_id:path}", checked(item)),
+        Route("/_sandbox/citizens/item", checked(citizen_item), methods=["POST"]),
+        Route("/_sandbox/citizens/tick", checked(citizens_tick), methods=["POST"]),
+        Route("/_sandbox/clock", checked(clock), methods=["GET", "POST"]),
+        Route("/_sandbox/metrics", checked(metric), methods=["POST"]),
+        Route("/_sandbox/tokens/expire", checked(token_expire), methods=["POST"]),
+        Route("/_sandbox/webhooks", checked(webhooks), methods=["GET", "POST"]),
     ]

@@ -194,7 +194,7 @@ def test_tick_endpoint_runs_citizens(tmp_path):
 
     app = create_app(SandboxConfig(db_path=str(tmp_path / "app.sqlite3"),
                                    networks=("linkedin",)))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
         response = client.post("/_sandbox/citizens/tick",
                                json={"seed": 4, "actions": 5})
     assert response.status_code == 200
