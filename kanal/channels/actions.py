@@ -266,6 +266,7 @@ def mark_channel_needs_reconnect(
     channel: Channel, *, actor=None, error: str
 ) -> Channel:
     """Record that a person must reconnect the channel (expired access)."""
+    error = plain_text(error, max_length=1000)  # may carry a network's text
     previous = channel.status
     channel.status = ChannelStatus.NEEDS_RECONNECT
     channel.last_error = error

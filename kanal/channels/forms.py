@@ -5,6 +5,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kanal.core import safety
+
 from . import hosts
 from .models import CadencePeriod, Channel, Network, Purpose
 
@@ -140,11 +142,28 @@ class CredentialsForm(forms.Form):
             if isinstance(field.widget, forms.PasswordInput)
         ]
 
+    def clean_token_expires_at(self):
+        value = self.cleaned_data.get("token_expires_at")
+        if value is not None and not safety.in_window(value):
+            raise forms.ValidationError(safety.day_window_message())
+        return value
+
     def clean(self):
         data = super().clean()
         if not any(data.get(name) for name in self._secret_names()):
             raise forms.ValidationError(_("Udfyld mindst én nøgle."))
         return data
+
+    def expiry_for(self, channel: Channel):
+        """The expiry to store: the one typed; otherwise unknown for a new
+        access token, and the stored one when only other keys changed (a new
+        client secret must not wipe what the form did not show)."""
+        typed = self.cleaned_data.get("token_expires_at")
+        if typed is not None:
+            return typed
+        if self.cleaned_data.get("access_token"):
+            return None
+        return channel.token_expires_at
 
     def secrets(self) -> dict[str, str]:
         return {

@@ -165,7 +165,7 @@ def channel_credentials_view(request, pk):
             channel,
             actor=request.membership,
             credentials=form.secrets(),
-            token_expires_at=form.cleaned_data["token_expires_at"],
+            token_expires_at=form.expiry_for(channel),
         )
         messages.success(
             request,

@@ -292,3 +292,51 @@ def test_verify_with_an_unknown_network_says_so(admin, channel, monkeypatch):
     monkeypatch.setattr(actions, "adapter_class", unknown)
     ok, message = actions.verify_channel_connection(channel, actor=admin)
     assert not ok and "kender ikke dette netværk" in message
+
+
+# ---------------------------------------------------------------------------
+# The keys form changes only what was typed
+
+
+def test_a_new_client_secret_keeps_the_stored_token_expiry(admin, channel, client_for):
+    from datetime import UTC, datetime
+
+    expiry = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    Channel.objects.filter(pk=channel.pk).update(token_expires_at=expiry)
+    response = client_for(admin).post(
+        f"/kanaler/{channel.pk}/adgang/", {"client_secret": "nyt-app-secret"}
+    )
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.token_expires_at == expiry
+    assert channel.credentials() == {
+        "access_token": "test-token",
+        "client_secret": "nyt-app-secret",
+    }
+
+
+def test_a_new_access_token_without_expiry_clears_the_old_expiry(
+    admin, channel, client_for
+):
+    from datetime import UTC, datetime
+
+    Channel.objects.filter(pk=channel.pk).update(
+        token_expires_at=datetime(2027, 3, 1, tzinfo=UTC)
+    )
+    client_for(admin).post(f"/kanaler/{channel.pk}/adgang/", {"access_token": "ny"})
+    channel.refresh_from_db()
+    assert channel.token_expires_at is None
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_an_expiry_outside_the_window_is_a_danish_form_error(
+    admin, channel, client_for, when
+):
+    response = client_for(admin).post(
+        f"/kanaler/{channel.pk}/adgang/",
+        {"access_token": "ny", "token_expires_at": when},
+    )
+    assert response.status_code == 400
+    assert "Datoen skal ligge mellem" in response.content.decode()
+    channel.refresh_from_db()
+    assert channel.credentials() == {"access_token": "test-token"}
