@@ -265,8 +265,10 @@ def update_proposal(
     post.version += 1
     post.save(update_fields=[*fields, "status", "version", "updated_at"])
     if channels is not None:
+        already = set(post.wished_channels.values_list("pk", flat=True))
         for channel in channels:
-            _check_channel(post, channel)
+            if channel.pk not in already:  # a kept wish may since be switched off
+                _check_channel(post, channel)
         post.wished_channels.set(channels)
     audit.record(
         "planning.proposal.updated",

@@ -4,6 +4,7 @@ import re
 from datetime import time
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -116,6 +117,22 @@ def active_channels(organisation):
     )
 
 
+def offered_channels(organisation, current_channels=()):
+    """The active channels, plus those the post or proposal already has: a
+    channel switched off since must still be shown (ticked), or saving the
+    form would silently drop it."""
+    current = [c.pk for c in current_channels]
+    if not current:
+        return active_channels(organisation)
+    return (
+        organisation.channels.exclude(
+            Q(status=ChannelStatus.DISABLED) & ~Q(pk__in=current)
+        )
+        .select_related("strategy")
+        .order_by("network", "display_name")
+    )
+
+
 class ChannelChoiceField(SafeModelMultipleChoiceField):
     default_error_messages = {
         "invalid_choice": _(
@@ -160,16 +177,23 @@ class PostForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, organisation, **kwargs):
+    def __init__(self, *args, organisation, current_channels=(), **kwargs):
         super().__init__(*args, **kwargs)
-        channels = active_channels(organisation)
+        channels = offered_channels(organisation, current_channels)
         self.fields["channels"].queryset = channels
         self.fields[
             "owner_administration"
         ].queryset = organisation.administrations.all()
         self.fields["campaign"].queryset = organisation.campaigns.all()
-        categories = sorted({c for ch in channels for c in ch.strategy.categories})
-        self.fields["category"].choices = [("", "—")] + [(c, c) for c in categories]
+        categories = {c for ch in channels for c in ch.strategy.categories}
+        # A category no channel lists any more stays choosable for the post
+        # that has it; otherwise saving would silently clear it.
+        current = self.initial.get("category")
+        if current:
+            categories.add(current)
+        self.fields["category"].choices = [("", "—")] + [
+            (c, c) for c in sorted(categories)
+        ]
 
     def clean_planned_at(self):
         value = self.cleaned_data.get("planned_at")
@@ -267,9 +291,11 @@ class ProposalForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, organisation, **kwargs):
+    def __init__(self, *args, organisation, current_channels=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["channels"].queryset = active_channels(organisation)
+        self.fields["channels"].queryset = offered_channels(
+            organisation, current_channels
+        )
 
     def clean(self):
         data = super().clean()

@@ -236,6 +236,7 @@ def post_edit_view(request, pk):
     form = PostForm(
         data,
         organisation=actor.organisation,
+        current_channels=[v.channel for v in variants],
         initial={
             "title": post.title,
             "shared_text": post.shared_text,
@@ -724,17 +725,19 @@ def proposal_edit_view(request, pk):
     actor = request.membership
     post = post_policy.get_visible_or_404(actor, pk=pk)
     post_policy.check(actor, "edit_proposal", post)
+    wished = list(post.wished_channels.all())
     form = ProposalForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
         organisation=actor.organisation,
+        current_channels=wished,
         initial={
             "title": post.title,
             "text": post.shared_text,
             "reason": post.proposal_reason,
             "wish_from": post.wish_from,
             "wish_to": post.wish_to,
-            "channels": list(post.wished_channels.all()),
+            "channels": wished,
             "event_details": post.event_details,
             "version": post.version,
         },
