@@ -110,7 +110,7 @@ def test_check_deploy_is_clean_with_production_settings():
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("KANAL_", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"))
+        if not k.startswith(("KANAL_", "DATABASE_URL", "DJANGO_"))
     }
     env = {
         **clean,
