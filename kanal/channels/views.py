@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core.decorators import membership_required
+from kanal.core.safety import typed_text
 
 from . import actions
 from .forms import ChannelForm, CredentialsForm, StrategyForm
@@ -214,7 +215,7 @@ def channel_strategy_view(request, pk):
 @require_POST
 def channel_disable_view(request, pk):
     channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
-    reason = request.POST.get("reason", "")[:500]
+    reason = typed_text(request.POST.get("reason"), max_length=500)
     actions.disable_channel(channel, actor=request.membership, reason=reason)
     messages.success(
         request, _("Kanalen er slået fra. Intet udgives på den, før den slås til igen.")

@@ -177,6 +177,36 @@ def query_id(raw: str | None, *, label: str = "") -> int | None:
     return int(digits)
 
 
+_TYPED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def typed_text(raw, *, max_length: int) -> str:
+    """Free text typed into a form field that is read without a Django form
+    (a reason, a comment): line breaks and tabs kept, other control
+    characters removed (PostgreSQL refuses a NUL byte), at most
+    ``max_length``."""
+    if not raw:
+        return ""
+    return _TYPED_CONTROL.sub("", str(raw))[:max_length]
+
+
+def query_text(raw: str | None, *, max_length: int = 100) -> str:
+    """A free-text query value (a category name): at most ``max_length``;
+    ``InvalidInput`` for control characters (PostgreSQL refuses a NUL byte in
+    a query, and no stored name contains one)."""
+    if not raw:
+        return ""
+    text = str(raw)[:max_length]
+    if _CONTROL.search(text):
+        raise InvalidInput(
+            _(
+                "Adressen indeholder tegn, som Kanal ikke kan søge efter. Vælg i "
+                "listen i stedet for at skrive adressen."
+            )
+        )
+    return text
+
+
 def id_message(label: str = "") -> str:
     message = _(
         "Tallet i adressen er ikke et gyldigt nummer. Vælg i listen i stedet "

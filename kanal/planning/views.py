@@ -72,8 +72,8 @@ def _filters(request) -> selectors.CalendarFilter:
     return selectors.CalendarFilter(
         channel=_int(get.get("kanal")),
         administration=_int(get.get("forvaltning")),
-        category=get.get("kategori", "")[:100],
-        purpose=get.get("formaal", "")[:30],
+        category=safety.query_text(get.get("kategori"), max_length=100),
+        purpose=safety.query_text(get.get("formaal"), max_length=30),
         campaign=_int(get.get("kampagne")),
         status=status if status in PostStatus.values else "",
     )
@@ -426,7 +426,7 @@ def post_approve_view(request, pk):
     ids); if the post changed meanwhile, answer 409 with the new version and
     the approver's comment kept."""
     actor = request.membership
-    comment = request.POST.get("comment", "")[:3000]
+    comment = safety.typed_text(request.POST.get("comment"), max_length=3000)
     seen = [_int(r) for r in request.POST.getlist("revision")]
     seen = [r for r in seen if r is not None]
     post = post_policy.get_visible_or_404(actor, pk=pk)
@@ -456,7 +456,7 @@ def post_approve_view(request, pk):
 @membership_required
 @require_POST
 def post_reject_view(request, pk):
-    reason = request.POST.get("reason", "")[:3000]
+    reason = safety.typed_text(request.POST.get("reason"), max_length=3000)
     return _workflow(
         request,
         pk,
@@ -481,7 +481,7 @@ def post_schedule_view(request, pk):
 @membership_required
 @require_POST
 def post_cancel_view(request, pk):
-    reason = request.POST.get("reason", "")[:3000]
+    reason = safety.typed_text(request.POST.get("reason"), max_length=3000)
     return _workflow(
         request,
         pk,
@@ -807,7 +807,7 @@ def proposal_accept_view(request, pk):
 @membership_required
 @require_POST
 def proposal_changes_view(request, pk):
-    reason = request.POST.get("reason", "")[:3000]
+    reason = safety.typed_text(request.POST.get("reason"), max_length=3000)
     return _workflow(
         request,
         pk,
@@ -820,7 +820,7 @@ def proposal_changes_view(request, pk):
 @membership_required
 @require_POST
 def proposal_decline_view(request, pk):
-    reason = request.POST.get("reason", "")[:3000]
+    reason = safety.typed_text(request.POST.get("reason"), max_length=3000)
     return _workflow(
         request,
         pk,

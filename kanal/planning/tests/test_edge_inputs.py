@@ -207,3 +207,52 @@ def test_other_posted_ids_are_refused_without_500(desk, client, value):
     )
     response = client.post("/plan/kalenderabonnement/", {"revoke": value})
     assert response.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("name", ["kategori", "formaal"])
+def test_a_nul_byte_in_a_text_filter_is_a_danish_400(desk, client, name):
+    client.force_login(desk.admin.user)
+    response = client.get("/plan/liste/", {name: "Borger\x00service"})
+    assert response.status_code == 400
+    assert "tegn, som Kanal ikke kan søge efter" in response.content.decode()
+
+
+def test_nul_bytes_in_typed_reasons_and_comments_are_dropped_not_500(
+    desk, soon, client
+):
+    from kanal.channels.models import Channel
+    from kanal.core.models import AuditEntry
+    from kanal.planning import actions
+    from kanal.planning.models import Comment, Post, PostStatus
+
+    post = actions.create_post(
+        actor=desk.editor,
+        title="Opslag",
+        shared_text="Svømmehallen åbner",
+        planned_at=soon,
+        channels=[desk.channels["facebook"]],
+    )
+    actions.submit_post(post, actor=desk.editor)
+    client.force_login(desk.approver.user)
+    response = client.post(
+        f"/plan/opslag/{post.pk}/retur/", {"reason": "Ret\x00 teksten\x07"}
+    )
+    assert response.status_code == 302
+    post = Post.objects.get(pk=post.pk)
+    assert post.status == PostStatus.DRAFT
+    assert post.decision_reason == "Ret teksten"
+    actions.submit_post(post, actor=desk.editor)
+    seen = [v.current_revision_id for v in post.variants.all()]
+    response = client.post(
+        f"/plan/opslag/{post.pk}/godkend/",
+        {"revision": seen, "comment": "God\x00 tekst\nLinje to"},
+    )
+    assert response.status_code == 302
+    assert Comment.objects.filter(post=post, body="God tekst\nLinje to").exists()
+    client.force_login(desk.admin.user)
+    channel = desk.channels["x"]
+    response = client.post(f"/kanaler/{channel.pk}/sluk/", {"reason": "Luk\x00ket"})
+    assert response.status_code == 302
+    assert Channel.objects.get(pk=channel.pk).status == "disabled"
+    entry = AuditEntry.objects.filter(event="channels.channel.disabled").latest("pk")
+    assert entry.changes["reason"] == "Lukket"
