@@ -10,3 +10,23 @@ def vault_keys_are_valid(app_configs, **kwargs):
     except VaultError as e:
         return [Error(str(e), id="kanal.E001")]
     return []
+
+
+@register()
+def accessibility_statement_is_readable(app_configs, **kwargs):
+    from django.conf import settings
+
+    from kanal.core.statement import StatementError, load_statement
+
+    try:
+        for language in ("da", "en"):
+            load_statement(settings.KANAL_ACCESSIBILITY_STATEMENT, language)
+    except StatementError as e:
+        return [
+            Error(
+                str(e),
+                hint="Ret filen i KANAL_ACCESSIBILITY_STATEMENT.",
+                id="kanal.E002",
+            )
+        ]
+    return []

@@ -12,7 +12,7 @@ from django.urls import reverse
 SESSION_KEY = "kanal_organisation_id"
 
 # Paths a signed-in user may reach before finishing two-factor set-up.
-TWO_FACTOR_EXEMPT_PREFIXES = ("/konto/", "/static/", "/i18n/")
+TWO_FACTOR_EXEMPT_PREFIXES = ("/konto/", "/static/", "/i18n/", "/tilgaengelighed/")
 
 
 class MembershipMiddleware:

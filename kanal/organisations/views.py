@@ -21,6 +21,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kanal.core.decorators import membership_required
+from kanal.core.rendering import reject_form
 
 from . import actions, throttle
 from .forms import (
@@ -79,12 +80,13 @@ def login_view(request):
             throttle.record_failure(username, address)
             if throttle.is_locked(username, address):
                 return _locked_response(request, form)
-            form.add_error(
-                None,
+            reject_form(
+                form,
                 _(
                     "Brugernavn eller adgangskode er forkert. "
                     "Tjek stavningen og prøv igen."
                 ),
+                fields=("username", "password"),
             )
             return render(
                 request, "organisations/login.html", {"form": form}, status=401

@@ -29,6 +29,15 @@ KANAL_VAULT_KEYS = os.environ.get("KANAL_VAULT_KEYS", DEVELOPMENT_VAULT_KEY)
 # Where the network emulators listen (`kanal sandbox`).
 KANAL_SANDBOX_URL = os.environ.get("KANAL_SANDBOX_URL", "http://127.0.0.1:8765")
 KANAL_BASE_URL = os.environ.get("KANAL_BASE_URL", "http://127.0.0.1:8000")
+# The accessibility statement (tilgængelighedserklæring) shown at
+# /tilgaengelighed/: a TOML file the organisation edits; the default is
+# Kanal's own statement.
+KANAL_ACCESSIBILITY_STATEMENT = Path(
+    os.environ.get(
+        "KANAL_ACCESSIBILITY_STATEMENT",
+        BASE_DIR / "kanal" / "core" / "accessibility" / "statement.toml",
+    )
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,6 +92,8 @@ TEMPLATES = [
         },
     },
 ]
+# Every form draws its fields with errors tied to them (kanal/core/rendering.py).
+FORM_RENDERER = "kanal.core.rendering.KanalFormRenderer"
 
 
 def database_from_env(url: str) -> dict:
