@@ -60,6 +60,18 @@ def _forms_in(value, depth: int = 0):
             yield from _forms_in(item, depth + 1)
 
 
+def _first_input_id(field) -> str:
+    """The id to move focus to for ``field``: its input, or the first of a
+    group of checkboxes or radios (whose label points nowhere)."""
+    if field.is_hidden:
+        return ""
+    if field.id_for_label:
+        return field.id_for_label
+    for widget in field.subwidgets:
+        return widget.id_for_label or ""
+    return f"{field.auto_id}_error" if field.auto_id else ""
+
+
 def page_errors(context) -> list[ErrorItem]:
     """Every error of every bound form in ``context``, in field order."""
     items: list[ErrorItem] = []
@@ -76,9 +88,7 @@ def page_errors(context) -> list[ErrorItem]:
                 if name not in errors:
                     continue
                 field = form[name]
-                target = (
-                    form_errors_id(form) if field.is_hidden else field.id_for_label
-                )
+                target = _first_input_id(field) or form_errors_id(form)
                 for message in errors[name]:
                     items.append(ErrorItem(f"#{target}", str(field.label), message))
     return items

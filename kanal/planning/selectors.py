@@ -272,7 +272,7 @@ def _cadence_counts(actor, start, end, channel_ids, filters, rows):
 
 CADENCE_STATES = {
     "gap": _("for få"),
-    "ok": _("som planlagt"),
+    "ok": _("inden for målet"),
     "over": _("for mange"),
 }
 
