@@ -277,3 +277,36 @@ def test_sticky_save_bar_never_hides_the_focused_field(page, world):
     else:
         raise AssertionError("Tab never reached the save bar")
     assert not hidden, f"hidden under the save bar: {hidden}"
+
+
+def test_sandbox_pages_meet_wcag(chromium, sandbox):
+    """Finding 8: the citizen pages of every network, the index and the
+    control page (title, language, contrast) pass axe and reflow."""
+    a11y.require_axe()
+    context = chromium.new_context(
+        base_url=sandbox.url, locale="da-DK", viewport={"width": 320, "height": 720}
+    )
+    page = context.new_page()
+    try:
+        page.goto("/")
+        links = page.eval_on_selector_all(
+            "a[href^='/_sandbox/page/']", "(links) => links.map(a => a.pathname)"
+        )
+        networks = {}
+        for link in links:
+            networks.setdefault(link.split("/")[3], link)
+        assert len(networks) == 7, networks
+        problems = []
+        for path in ["/", "/_sandbox/styring", *networks.values()]:
+            page.goto(path)
+            lang = page.evaluate("document.documentElement.lang")
+            if not page.title() or lang != "da":
+                problems.append(f"{path}: title or language missing")
+            violations = a11y.run_axe(page)
+            if violations:
+                problems.append(f"{path}:\n{a11y.describe_violations(violations)}")
+            if a11y.horizontal_overflow(page) > 0:
+                problems.append(f"{path}: scrolls sideways at 320px")
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
