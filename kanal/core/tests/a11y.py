@@ -25,7 +25,7 @@ def require_axe() -> Path:
     """The path of axe.min.js, or skip with how to install it."""
     if not AXE.exists():
         how = (
-            "`make install` (it runs `npm ci`)"
+            "`make install` (den kører `npm ci`)"
             if shutil.which("npm")
             else "Node.js and npm (`apt-get install -y npm`), then `make install`"
         )
