@@ -65,7 +65,7 @@ def test_admin_creates_a_channel_with_a_strategy_by_keyboard_and_mouse(
     page.get_by_label("Faste hashtags").fill("#voreskbh")
     page.get_by_label("Faste hashtags").press("Enter")  # submits by keyboard
     page.wait_for_url("**/kanaler/*/")
-    assert page.get_by_text("Kanalen er oprettet").is_visible()
+    assert page.locator("main").get_by_text("Kanalen er oprettet").is_visible()
     assert page.get_by_text("1–2 om dagen").is_visible()
     _shot(page, "channel-detail")
     channel = Channel.objects.get(display_name="Kultur i København")
