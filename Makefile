@@ -16,7 +16,17 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PIP) install -q -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the accessibility tests, pinned in package-lock.json. Without
+# npm the accessibility tests skip and say how to install it.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else \
+	  echo "npm mangler: tilgængelighedstestene springes over (apt-get install -y npm, derefter make install)"; \
+	fi
+
+install: $(STAMP) $(AXE)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput -v 0
@@ -24,14 +34,14 @@ run: $(STAMP)
 	KANAL_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) $(PY) manage.py load_demo
 	$(PY) manage.py run_demo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(VENV)/bin/ruff check .
 	bash bin/test-all
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(AXE)
 	$(PY) -m pytest
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(AXE)
 	DATABASE_URL=$(KANAL_TEST_DATABASE_URL) $(PY) -m pytest
 
 lint: $(STAMP)

@@ -1,4 +1,5 @@
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from kanal.core import views as core_views
 from kanal.organisations.urls import account_urls, member_urls, organisation_urls
@@ -18,6 +19,17 @@ urlpatterns = [
     path("udgivelser/", include("kanal.publishing.urls")),
     path("plan/", include("kanal.planning.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
+    path(
+        "tilgaengelighed/",
+        core_views.accessibility_statement_view,
+        name="accessibility_statement",
+    ),
+    # The short address public bodies give their statement ("/was").
+    path(
+        "was",
+        RedirectView.as_view(pattern_name="accessibility_statement"),
+        name="accessibility_statement_short",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:name>", media_file_view, name="media_file"),
 ]

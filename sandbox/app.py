@@ -67,6 +67,27 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             "internettet.</p><ul>" + "".join(rows) + "</ul>"
         )
 
+    async def control_page(request: Request) -> HTMLResponse:
+        # The control API's JSON has no title or language for a browser;
+        # this page describes it for people (linked from the index).
+        endpoints = [
+            (r.path, sorted(r.methods - {"HEAD"}))
+            for r in control.routes(ctx)
+            if isinstance(r, Route)
+        ]
+        status = {
+            "networks": sorted(ctx.networks),
+            "faults": [f.as_json() for f in ctx.faults.pending()],
+        }
+        pages = control.optional_module("sandbox.pages")
+        if pages is None:
+            return HTMLResponse(
+                "<!doctype html><html lang=da><meta charset=utf-8>"
+                "<title>Styring af øvebanen</title><h1>Styring af øvebanen</h1>"
+                + "".join(f"<p><code>{html.escape(p)}</code></p>" for p, _ in endpoints)
+            )
+        return HTMLResponse(pages.render_control(status, endpoints))
+
     async def account_page(request: Request) -> Response:
         slug = request.path_params["slug"]
         account_id = request.path_params["account"]
@@ -107,6 +128,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Route("/", index),
             Route("/_sandbox/page/{slug}/{account:path}", account_page),
             Route("/_sandbox/media/{name}", sample_media),
+            Route("/_sandbox/styring", control_page),
             *control.routes(ctx),
             *mounts,
         ],

@@ -15,6 +15,7 @@ sandbox itself (other addresses become a labelled placeholder).
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import datetime
 from urllib.parse import quote, urlsplit
@@ -32,7 +33,7 @@ TOKENS = re.compile(
 )
 
 LOOKS: dict[str, dict[str, str]] = {
-    "facebook": {"accent": "#0b5fcc", "bar": "#1877f2", "bar_text": "#ffffff",
+    "facebook": {"accent": "#0b5fcc", "bar": "#0866ff", "bar_text": "#ffffff",
                  "bg": "#f0f2f5", "card": "#ffffff", "text": "#1c1e21",
                  "muted": "#5b6169", "font": "Helvetica, Arial, sans-serif",
                  "radius": "8px"},
@@ -313,6 +314,7 @@ figcaption {{ font-size: .8rem; color: var(--muted); }}
   padding: 0 .4rem; border-radius: 4px; border: 1px solid currentColor;
   margin-left: .35rem; }}
 .networks {{ list-style: none; padding: 0; }}
+pre, code {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
 .networks > li {{ margin: 0 0 1rem; }}
 </style>
 </head>
@@ -357,12 +359,36 @@ def render_index(ctx, request=None) -> str:
         "her når ud på internettet.</span></header><main>"
         "<h1>Netværk og konti</h1>"
         f'<ul class="networks">{"".join(rows)}</ul>'
-        '<p class="muted">Styring: <a href="/_sandbox/">/_sandbox/</a> (JSON). '
+        '<p class="muted">Styring: <a href="/_sandbox/styring">styring af '
+        'øvebanen</a> (fejl, ur, borgere; API under <code>/_sandbox/</code>). '
         "Borgere skriver, når øvebanen kører med <code>--citizens-every</code>, "
         "eller ved <code>POST /_sandbox/citizens/tick</code>.</p></main>"
     )
     return page("Kanal øvebane", LOOKS["bluesky"] | {"bar": "#1f2a37",
                                                      "bar_text": "#ffffff"}, body)
+
+
+def render_control(status: dict, endpoints: list[tuple[str, list[str]]]) -> str:
+    """The control API as a page for people: what it offers and its state."""
+    rows = "".join(
+        f"<li><code>{e(' '.join(methods))} {e(path)}</code></li>"
+        for path, methods in endpoints
+    )
+    body = (
+        '<header class="bar"><span class="net">Kanal øvebane</span>'
+        '<a class="sandbox-note" href="/">Alle netværk</a></header><main>'
+        "<h1>Styring af øvebanen</h1>"
+        "<p>Øvebanen styres med JSON over HTTP fra denne maskine (kun "
+        "loopback): læg fejl ind, stil uret, lad borgere skrive. Se "
+        "<code>sandbox/README.md</code> og <code>python -m sandbox --help</code>."
+        "</p><h2>Adresser</h2>"
+        f'<ul class="card">{rows}</ul>'
+        "<h2>Tilstand nu</h2>"
+        f'<pre class="card">{e(json.dumps(status, ensure_ascii=False, indent=2))}</pre>'
+        "</main>"
+    )
+    return page("Styring af øvebanen · Kanal øvebane",
+                LOOKS["bluesky"] | {"bar": "#1f2a37", "bar_text": "#ffffff"}, body)
 
 
 def handle(network: str, value: str) -> str:

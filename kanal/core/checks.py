@@ -24,3 +24,21 @@ def audit_keys_are_set(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def accessibility_statement_is_readable(app_configs, **kwargs):
+    from kanal.core.statement import StatementError, load_statement
+
+    try:
+        for language in ("da", "en"):
+            load_statement(settings.KANAL_ACCESSIBILITY_STATEMENT, language)
+    except StatementError as e:
+        return [
+            Error(
+                str(e),
+                hint="Ret filen i KANAL_ACCESSIBILITY_STATEMENT.",
+                id="kanal.E003",
+            )
+        ]
+    return []

@@ -3,8 +3,10 @@ and the audit log."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kanal.channels.models import ChannelStatus
@@ -14,6 +16,7 @@ from .decorators import membership_required
 from .forms import AuditFilterForm
 from .policies_audit import audit_policy
 from .safety import InvalidInput
+from .statement import load_statement
 
 
 def _error(request, status: int, title: str, message: str):
@@ -110,4 +113,13 @@ def audit_list_view(request):
             "query": query.urlencode(),
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+def accessibility_statement_view(request):
+    """The accessibility statement: public, in the reader's language."""
+    language = (get_language() or "da")[:2]
+    statement = load_statement(settings.KANAL_ACCESSIBILITY_STATEMENT, language)
+    return render(
+        request, "core/accessibility_statement.html", {"statement": statement}
     )

@@ -16,7 +16,7 @@ from django_otp import user_has_device
 SESSION_KEY = "kanal_organisation_id"
 
 # Paths a signed-in user may reach before finishing two-factor set-up.
-TWO_FACTOR_EXEMPT_PREFIXES = ("/konto/", "/static/", "/i18n/")
+TWO_FACTOR_EXEMPT_PREFIXES = ("/konto/", "/static/", "/i18n/", "/tilgaengelighed/")
 
 
 class MembershipMiddleware:

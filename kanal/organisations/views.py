@@ -22,6 +22,7 @@ from django_otp import login as otp_login
 
 from kanal.core import audit
 from kanal.core.decorators import membership_required
+from kanal.core.rendering import reject_form
 
 from . import actions, throttle
 from .forms import (
@@ -118,12 +119,13 @@ def login_view(request):
             _login_failed(username, address, tried, stage="password")
             if tried.reached is not None:
                 return _locked_response(request, form)
-            form.add_error(
-                None,
+            reject_form(
+                form,
                 _(
                     "Brugernavn eller adgangskode er forkert. "
                     "Tjek stavningen og prøv igen."
                 ),
+                fields=("username", "password"),
             )
             return render(
                 request, "organisations/login.html", {"form": form}, status=401

@@ -16,6 +16,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from kanal.channels.models import CadencePeriod, Channel, ChannelStatus, Purpose
 from kanal.channels.policies import channel_policy
@@ -269,6 +270,13 @@ def _cadence_counts(actor, start, end, channel_ids, filters, rows):
     return per_day
 
 
+CADENCE_STATES = {
+    "gap": _("for få"),
+    "ok": _("inden for målet"),
+    "over": _("for mange"),
+}
+
+
 def _judge(count: int, low: int, high: int) -> str:
     if count < low:
         return "gap"
@@ -286,8 +294,9 @@ def _cadence_cell(channel, count, label_prefix=""):
     )
     name = channel.get_network_display().split(" ")[0]
     short = NETWORK_SHORT.get(channel.network, channel.network)
-    label = f"{name} {label_prefix}{count} af {span}"
     state = _judge(count, s.cadence_min, s.cadence_max)
+    # The state in words as well as in colour and symbol (WCAG 1.4.1).
+    label = f"{name} {label_prefix}{count} af {span}: {CADENCE_STATES[state]}"
     return {
         "html": format_html(
             '<span class="cad {}" title="{}"><span aria-hidden="true">{} {}</span>'

@@ -171,16 +171,22 @@ def _check_channel_ids(request) -> None:
 
 @membership_required
 def crisis_view(request):
+    crisis_policy.check(request.membership, "view")
+    return _crisis_page(request)
+
+
+def _crisis_page(request, *, start_form=None, message_form=None, status=200):
+    """The crisis page; a form that failed is shown again with its errors by
+    its field and everything the user wrote."""
     actor = request.membership
-    crisis_policy.check(actor, "view")
     crisis = selectors.active_crisis(actor.organisation_id)
     channels = _channels(actor)
     context = {
         "crisis": crisis,
         "can_manage": crisis_policy.can(actor, "start"),
         "can_publish": crisis_policy.can(actor, "publish"),
-        "start_form": StartCrisisForm(channels=channels),
-        "message_form": CrisisMessageForm(channels=channels),
+        "start_form": start_form or StartCrisisForm(channels=channels),
+        "message_form": message_form or CrisisMessageForm(channels=channels),
         "history": crisis_policy.visible(actor).filter(ended_at__isnull=False)[:10],
     }
     if crisis is not None:
@@ -193,7 +199,7 @@ def crisis_view(request):
                 p.suggested_input = local_input(suggestion[p.pk])
         context["paused_groups"] = groups
         context["paused_count"] = sum(len(g["publications"]) for g in groups)
-    return render(request, "publishing/crisis.html", context)
+    return render(request, "publishing/crisis.html", context, status=status)
 
 
 @require_POST
@@ -204,9 +210,7 @@ def crisis_start_view(request):
     _check_channel_ids(request)
     form = StartCrisisForm(request.POST, channels=_channels(actor))
     if not form.is_valid():
-        messages.error(request, _("Skriv en årsag, og vælg kanaler, hvis det ikke "
-                                  "gælder hele organisationen."))
-        return redirect("publishing:crisis")
+        return _crisis_page(request, start_form=form, status=400)
     chosen = (
         list(form.cleaned_data["channels"])
         if form.cleaned_data["scope"] == "channels"
@@ -231,8 +235,7 @@ def crisis_message_view(request):
     _check_channel_ids(request)
     form = CrisisMessageForm(request.POST, channels=_channels(actor))
     if not form.is_valid():
-        messages.error(request, _("Skriv beskeden, vælg kanaler og bekræft."))
-        return redirect("publishing:crisis")
+        return _crisis_page(request, message_form=form, status=400)
     try:
         pubs = actions.publish_crisis_message(
             actor=actor,

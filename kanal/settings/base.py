@@ -45,6 +45,15 @@ KANAL_AUDIT_CHECKPOINT_SECONDS = int(
 # Where the network emulators listen (`kanal sandbox`).
 KANAL_SANDBOX_URL = os.environ.get("KANAL_SANDBOX_URL", "http://127.0.0.1:8765")
 KANAL_BASE_URL = os.environ.get("KANAL_BASE_URL", "http://127.0.0.1:8000")
+# The accessibility statement (tilgængelighedserklæring) shown at
+# /tilgaengelighed/: a TOML file the organisation edits; the default is
+# Kanal's own statement.
+KANAL_ACCESSIBILITY_STATEMENT = Path(
+    os.environ.get(
+        "KANAL_ACCESSIBILITY_STATEMENT",
+        BASE_DIR / "kanal" / "core" / "accessibility" / "statement.toml",
+    )
+)
 
 # No django.contrib.admin: it would be a second way in (its own login, no
 # throttle, no second factor) and it writes users and authenticators around
@@ -102,6 +111,8 @@ TEMPLATES = [
         },
     },
 ]
+# Every form draws its fields with errors tied to them (kanal/core/rendering.py).
+FORM_RENDERER = "kanal.core.rendering.KanalFormRenderer"
 
 
 def database_from_env(url: str) -> dict:

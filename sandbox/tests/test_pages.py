@@ -189,3 +189,49 @@ def test_one_comment_is_singular(client, ctx):
     html = client.get("/_sandbox/page/linkedin/1000001").text
     start = html.index('id="urn:li:share:1"')
     assert "<strong>1</strong> kommentar</li>" in html[start:]
+
+
+# -- Accessibility (issue 18) --------------------------------------------------
+
+
+def _contrast(foreground: str, background: str) -> float:
+    def luminance(colour):
+        channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (
+            c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+            for c in channels
+        )
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("network", sorted(pages.LOOKS))
+def test_every_network_look_has_readable_text(network):
+    look = pages.LOOKS[network]
+    for text, ground in [
+        ("bar_text", "bar"),
+        ("text", "bg"),
+        ("text", "card"),
+        ("muted", "card"),
+        ("muted", "bg"),
+        ("accent", "card"),
+    ]:
+        ratio = _contrast(look[text], look[ground])
+        assert ratio >= 4.5, f"{network}: {text} on {ground} is {ratio:.2f}:1"
+
+
+def test_the_control_page_linked_from_the_index_has_a_title_and_language(client):
+    index = client.get("/").text
+    assert 'href="/_sandbox/styring"' in index
+    response = client.get("/_sandbox/styring")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="da">' in response.text
+    assert "<title>Styring af øvebanen · Kanal øvebane</title>" in response.text
+    assert "<code>POST /_sandbox/faults</code>" not in response.text  # methods sorted
+    assert "<code>DELETE GET POST /_sandbox/faults</code>" in response.text
+    assert "&quot;networks&quot;" in response.text
+    # The JSON API itself is unchanged.
+    assert client.get("/_sandbox/").json()["networks"]

@@ -146,9 +146,10 @@ MATRIX = [
         _everyone(403, admin=302, editor=302, crisis_lead=302, other_org_admin=302),
         method="post",
     ),
+    # An empty message is answered with the page and its errors (400).
     Case(
         "publishing:crisis_message",
-        _everyone(403, admin=302, crisis_lead=302, other_org_admin=302),
+        _everyone(403, admin=400, crisis_lead=400, other_org_admin=400),
         method="post",
         data={"text": ""},
     ),
@@ -165,6 +166,9 @@ MATRIX = [
         kwargs={"uidb64": "uid", "token": "token"},
     ),
     Case("password_set_done", {r: 200 for r in ROLES}),
+    # The accessibility statement: public, for everyone.
+    Case("accessibility_statement", {r: 200 for r in ROLES}),
+    Case("accessibility_statement_short", {r: 302 for r in ROLES}),
 ]
 
 # Not Kanal's pages: the language switch, and the verification step of

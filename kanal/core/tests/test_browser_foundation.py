@@ -35,7 +35,13 @@ def test_wrong_password_shows_a_danish_message(browser_page, member):
     page.get_by_label("Brugernavn").fill(editor.user.username)
     page.get_by_label("Adgangskode").fill("forkert-kode")
     page.get_by_role("button", name="Log ind").click()
-    assert page.get_by_text("Brugernavn eller adgangskode er forkert").is_visible()
+    errors = page.locator("#form-errors")
+    assert errors.get_by_text("Brugernavn eller adgangskode er forkert").is_visible()
+    # Listed in the error summary, which has focus, and the fields are marked.
+    summary = page.locator("#error-summary")
+    assert summary.get_by_role("link", name="Brugernavn eller adgangskode").is_visible()
+    page.wait_for_function("document.activeElement.id === 'error-summary'")
+    assert page.get_by_label("Adgangskode").get_attribute("aria-invalid") == "true"
     _shot(page, "login-error")
 
 
@@ -59,7 +65,7 @@ def test_admin_creates_a_channel_with_a_strategy_by_keyboard_and_mouse(
     page.get_by_label("Faste hashtags").fill("#voreskbh")
     page.get_by_label("Faste hashtags").press("Enter")  # submits by keyboard
     page.wait_for_url("**/kanaler/*/")
-    assert page.get_by_text("Kanalen er oprettet").is_visible()
+    assert page.locator("main").get_by_text("Kanalen er oprettet").is_visible()
     assert page.get_by_text("1–2 om dagen").is_visible()
     _shot(page, "channel-detail")
     channel = Channel.objects.get(display_name="Kultur i København")

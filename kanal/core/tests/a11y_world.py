@@ -1,0 +1,162 @@
+"""An organisation with something on every page, for the accessibility tests:
+people in every role (signing in with a password), channels with strategies,
+a post waiting for approval, a draft, a proposal, an image, a campaign, a
+notification and a failed publication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from kanal.organisations.roles import Role
+from kanal.organisations.tests.factories import (
+    PASSWORD,
+    AdministrationFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    UserFactory,
+)
+
+ROLE_NAMES = {
+    "admin": Role.ADMIN,
+    "editor": Role.EDITOR,
+    "approver": Role.APPROVER,
+    "contributor": Role.CONTRIBUTOR,
+    "crisis_lead": Role.CRISIS_LEAD,
+    "analyst": Role.ANALYST,
+}
+
+
+@dataclass
+class World:
+    organisation: object
+    members: dict = field(default_factory=dict)
+    objects: dict = field(default_factory=dict)
+    channels: dict = field(default_factory=dict)
+    password: str = PASSWORD
+
+
+def build_world() -> World:
+    from kanal.channels.models import StrategyProfile
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.planning import actions
+    from kanal.planning.tests.factories import CampaignFactory, image_upload
+    from kanal.publishing.actions import queue_publication
+    from kanal.publishing.models import Publication, PublicationStatus
+
+    organisation = OrganisationFactory(name="Københavns Kommune", slug="kk")
+    kff = AdministrationFactory(
+        organisation=organisation,
+        code="KFF",
+        name="Kultur- og Fritidsforvaltningen",
+        is_central_desk=True,
+    )
+    buf = AdministrationFactory(
+        organisation=organisation, code="BUF", name="Børne- og Ungdomsforvaltningen"
+    )
+    world = World(organisation=organisation)
+    for key, role in ROLE_NAMES.items():
+        world.members[key] = MembershipFactory(
+            organisation=organisation,
+            administration=buf if role == Role.CONTRIBUTOR else kff,
+            role=role,
+            user=UserFactory(
+                username=f"a11y-{key}",
+                first_name=key.replace("_", " ").title(),
+                last_name="Test",
+                email=f"{key}@kk.example",
+            ),
+        )
+    for network, name, low, high, period in [
+        ("facebook", "Københavns Kommune", 2, 4, "day"),
+        ("instagram", "kobenhavnskommune", 2, 3, "week"),
+        ("x", "@KobenhavnsKom", 1, 2, "day"),
+        ("mastodon", "kk@social.kk.dk", 1, 2, "day"),
+    ]:
+        channel = ChannelFactory(
+            organisation=organisation,
+            owner_administration=kff,
+            network=network,
+            display_name=name,
+            base_url=f"http://127.0.0.1:9/{network}",
+            strategy=None,
+        )
+        StrategyProfile.objects.create(
+            channel=channel,
+            purposes=["branding", "information"],
+            categories=["Borgerservice", "Arrangementer"],
+            cadence_min=low,
+            cadence_max=high,
+            cadence_period=period,
+        )
+        world.channels[network] = channel
+    editor = world.members["editor"]
+    soon = (timezone.localtime() + timedelta(days=2)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    campaign = CampaignFactory(organisation=organisation, name="Vinterbadning")
+    post = actions.create_post(
+        actor=editor,
+        title="Svømmehallen åbner igen",
+        shared_text="Svømmehallen på Nørrebro åbner igen mandag. #voreskbh",
+        planned_at=soon,
+        channels=[world.channels["facebook"], world.channels["x"]],
+        campaign=campaign,
+    )
+    actions.submit_post(post, actor=editor)
+    draft = actions.create_post(
+        actor=editor,
+        title="Kladde om biblioteket",
+        shared_text="Biblioteket holder åbent til kl. 22.",
+        planned_at=soon + timedelta(days=1),
+        channels=[world.channels["facebook"], world.channels["mastodon"]],
+    )
+    proposal = actions.create_proposal(
+        actor=world.members["contributor"],
+        title="Sommerlejr for børn",
+        text="Tilmeldingen til sommerlejren er åben.",
+        reason="Mange forældre spørger.",
+        channels=[world.channels["facebook"]],
+    )
+    asset = actions.upload_media(
+        actor=editor,
+        upload=image_upload("havnebad.jpg"),
+        alt_text="Børn bader i Islands Brygge Havnebad en solskinsdag",
+    )
+    publication = queue_publication(
+        actor=None,
+        organisation=organisation,
+        channel=world.channels["facebook"],
+        planned_at=timezone.now() + timedelta(hours=2),
+        post_id=None,
+        variant_id=None,
+        revision_id=None,
+        text="Svømmehallen åbner",
+    )
+    Publication.objects.filter(pk=publication.pk).update(
+        status=PublicationStatus.FAILED, last_error="Netværket afviste opslaget."
+    )
+    world.objects = {
+        "post": post,
+        "draft": draft,
+        "proposal": proposal,
+        "asset": asset,
+        "variant": post.variants.first(),
+        "channel": world.channels["facebook"],
+        "contributor": world.members["contributor"],
+        "publication": publication,
+        "campaign": campaign,
+    }
+    return world
+
+
+def sign_in(page, world: World, role: str) -> None:
+    """Log in through the form, as a person would."""
+    member = world.members[role]
+    page.goto("/konto/log-ind/")
+    page.fill("input[name=username]", member.user.username)
+    page.fill("input[name=password]", world.password)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(lambda url: "/konto/log-ind/" not in url)
