@@ -26,7 +26,7 @@ def app(tmp_path):
 
 @pytest.fixture
 def client(app):
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
         yield client
 
 
