@@ -4,6 +4,7 @@ import re
 from datetime import time
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +14,66 @@ from .models import MediaAsset
 from .timeutil import from_local
 
 HASHTAG = re.compile(r"^#[\w\u00C0-\u024F]{1,100}$")
+# The networks whose variants have a first comment (the editor shows the field
+# only there, so the others cannot lose one they were given elsewhere).
+FIRST_COMMENT_NETWORKS = frozenset({"facebook", "instagram", "linkedin"})
+
+
+def normalise_text(value) -> str:
+    """Text as a person sees it: browsers send line breaks as CRLF, and the
+    surrounding white space of a field is not something anyone typed."""
+    if value is None:
+        return ""
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+class TextField(forms.CharField):
+    """A text field whose untouched value counts as unchanged.
+
+    A browser sends back a textarea with CRLF line breaks, and ``CharField``
+    strips white space; neither is a change the person made, so neither may
+    replace the stored text (``changed_values``).
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return value
+
+    def has_changed(self, initial, data):
+        if self.disabled:
+            return False
+        return normalise_text(initial) != normalise_text(data)
+
+
+def changed_values(form, names=None) -> dict:
+    """The cleaned values of the fields the person changed (``form`` is valid).
+
+    Saving writes only these, so a value the form cannot show as it is stored
+    (an unknown category, a disabled channel, seconds in a time) is kept.
+    """
+    wanted = set(form.fields) if names is None else set(names)
+    return {
+        name: form.cleaned_data[name]
+        for name in form.changed_data
+        if name in wanted and name in form.cleaned_data
+    }
+
+
+def keep_stored_choices(field, stored, label) -> None:
+    """Offer stored values that are no longer (or never were) in the list, so
+    the form shows them as chosen instead of silently choosing something
+    else. ``label`` is a format string with ``%(value)s``."""
+    values = stored if isinstance(stored, list | tuple) else [stored]
+    known = {str(value) for value, _label in field.choices}
+    extra = [
+        (value, label % {"value": value})
+        for value in values
+        if value not in (None, "") and str(value) not in known
+    ]
+    if extra:
+        field.choices = [*field.choices, *extra]
 
 
 class LocalDateTimeField(forms.MultiValueField):
@@ -90,12 +151,15 @@ class ChannelChoiceField(forms.ModelMultipleChoiceField):
     }
 
     def label_from_instance(self, obj):
-        return f"{obj.get_network_display()} – {obj.display_name}"
+        label = f"{obj.get_network_display()} – {obj.display_name}"
+        if obj.status == ChannelStatus.DISABLED:
+            label = _("%(channel)s (slået fra)") % {"channel": label}
+        return label
 
 
 class PostForm(forms.Form):
-    title = forms.CharField(label=_("Overskrift (intern)"), max_length=200)
-    shared_text = forms.CharField(
+    title = TextField(label=_("Overskrift (intern)"), max_length=200)
+    shared_text = TextField(
         label=_("Fælles tekst"),
         max_length=5000,
         required=False,
@@ -117,7 +181,7 @@ class PostForm(forms.Form):
     campaign = forms.ModelChoiceField(
         label=_("Kampagne"), queryset=None, required=False
     )
-    notes = forms.CharField(
+    notes = TextField(
         label=_("Interne noter"),
         max_length=5000,
         required=False,
@@ -128,13 +192,29 @@ class PostForm(forms.Form):
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         channels = active_channels(organisation)
+        categories = sorted({c for ch in channels for c in ch.strategy.categories})
+        # A post keeps the channels it has, even one switched off since.
+        current = [c.pk for c in self.initial.get("channels") or ()]
+        if current:
+            channels = organisation.channels.filter(
+                Q(pk__in=channels.values("pk")) | Q(pk__in=current)
+            ).select_related("strategy")
         self.fields["channels"].queryset = channels
         self.fields[
             "owner_administration"
         ].queryset = organisation.administrations.all()
         self.fields["campaign"].queryset = organisation.campaigns.all()
-        categories = sorted({c for ch in channels for c in ch.strategy.categories})
         self.fields["category"].choices = [("", "—")] + [(c, c) for c in categories]
+        keep_stored_choices(
+            self.fields["category"],
+            self.initial.get("category"),
+            _("%(value)s (ikke på kanalernes liste)"),
+        )
+        keep_stored_choices(
+            self.fields["purposes"],
+            self.initial.get("purposes") or [],
+            _("%(value)s (ukendt formål)"),
+        )
 
     def clean_planned_at(self):
         value = self.cleaned_data.get("planned_at")
@@ -146,7 +226,7 @@ class PostForm(forms.Form):
 
 
 class VariantForm(forms.Form):
-    text = forms.CharField(
+    text = TextField(
         label=_("Tekst"),
         max_length=10000,
         required=False,
@@ -156,7 +236,7 @@ class VariantForm(forms.Form):
         label=_("Link"), max_length=1000, required=False, assume_scheme="https"
     )
     hashtags = forms.CharField(label=_("Hashtags"), max_length=500, required=False)
-    first_comment = forms.CharField(
+    first_comment = TextField(
         label=_("Første kommentar"),
         max_length=2200,
         required=False,
@@ -175,6 +255,8 @@ class VariantForm(forms.Form):
         self.channel = channel
         self.fields["media"].queryset = media_queryset
         self.fields["media"].label_from_instance = lambda m: m.original_name
+        if channel.network not in FIRST_COMMENT_NETWORKS:
+            del self.fields["first_comment"]
 
     def clean_hashtags(self):
         return parse_hashtags(self.cleaned_data.get("hashtags", ""))
@@ -190,13 +272,13 @@ class VariantForm(forms.Form):
 
 
 class ProposalForm(forms.Form):
-    title = forms.CharField(label=_("Hvad handler det om?"), max_length=200)
-    text = forms.CharField(
+    title = TextField(label=_("Hvad handler det om?"), max_length=200)
+    text = TextField(
         label=_("Forslag til tekst"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    reason = forms.CharField(
+    reason = TextField(
         label=_("Hvorfor skal det ud?"),
         max_length=3000,
         required=False,
@@ -218,7 +300,7 @@ class ProposalForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    event_details = forms.CharField(
+    event_details = TextField(
         label=_("Begivenhed (sted, tid, tilmelding)"),
         max_length=3000,
         required=False,
@@ -234,14 +316,26 @@ class ProposalForm(forms.Form):
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["channels"].queryset = active_channels(organisation)
+        channels = active_channels(organisation)
+        current = [c.pk for c in self.initial.get("channels") or ()]
+        if current:
+            channels = organisation.channels.filter(
+                Q(pk__in=channels.values("pk")) | Q(pk__in=current)
+            ).select_related("strategy")
+        self.fields["channels"].queryset = channels
 
     def clean(self):
         data = super().clean()
         start, end = data.get("wish_from"), data.get("wish_to")
         if start and end and end < start:
             self.add_error("wish_to", _("Slutdatoen ligger før startdatoen."))
-        if start and start < timezone.localdate():
+        # A date that has passed since the proposal was sent is not an error
+        # the contributor made now; only a newly chosen one is.
+        if (
+            start
+            and start < timezone.localdate()
+            and "wish_from" in self.changed_data
+        ):
             self.add_error("wish_from", _("Datoen er passeret. Vælg en senere dato."))
         return data
 
@@ -275,7 +369,7 @@ class RescheduleForm(forms.Form):
 
 class MediaUploadForm(forms.Form):
     file = forms.FileField(label=_("Billede eller video"))
-    alt_text = forms.CharField(
+    alt_text = TextField(
         label=_("Alternativ tekst"),
         max_length=1500,
         required=False,
@@ -284,7 +378,7 @@ class MediaUploadForm(forms.Form):
             "Beskriv billedet for dem, der ikke kan se det. Kræves før godkendelse."
         ),
     )
-    credit = forms.CharField(
+    credit = TextField(
         label=_("Fotograf/kreditering"), max_length=200, required=False
     )
     shows_identifiable_people = forms.BooleanField(

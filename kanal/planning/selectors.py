@@ -464,7 +464,15 @@ def awaiting_approval(actor):
 
 def filter_choices(actor) -> dict:
     channels = list(channel_policy.visible(actor))
-    categories = sorted({c for ch in channels for c in ch.strategy.categories})
+    categories = {c for ch in channels for c in ch.strategy.categories}
+    # Categories in use stay filterable after a strategy drops them.
+    categories |= set(
+        post_policy.visible(actor)
+        .exclude(category="")
+        .values_list("category", flat=True)
+        .distinct()
+    )
+    categories = sorted(categories)
     from kanal.organisations.models import Administration
 
     from .models import Campaign

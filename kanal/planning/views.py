@@ -37,6 +37,7 @@ from .forms import (
     ReportForm,
     RescheduleForm,
     VariantForm,
+    changed_values,
     parse_hashtags,
 )
 from .media import MediaRejected, fit_for
@@ -51,6 +52,32 @@ from .models import (
 from .policies import campaign_policy, media_policy, post_policy
 from .timeutil import from_local, to_local
 from .validation import capabilities_for, check_saved_variant, check_variant
+
+POST_FORM_FIELDS = (
+    "title",
+    "shared_text",
+    "category",
+    "purposes",
+    "campaign",
+    "notes",
+    "owner_administration",
+)
+PROPOSAL_FORM_FIELDS = {
+    "title": "title",
+    "text": "shared_text",
+    "reason": "proposal_reason",
+    "wish_from": "wish_from",
+    "wish_to": "wish_to",
+    "event_details": "event_details",
+}
+VARIANT_FORM_FIELDS = (
+    "text",
+    "link",
+    "hashtags",
+    "first_comment",
+    "planned_at",
+    "media",
+)
 
 
 def _status(request, ok=True):
@@ -262,34 +289,29 @@ def post_edit_view(request, pk):
         valid = form.is_valid() & all([f.is_valid() for f in variant_forms])
         if valid:
             cd = form.cleaned_data
-            chosen = {c.pk: c for c in cd["channels"]}
+            # Only what the person changed is written: a value the form could
+            # not show exactly as stored must survive an unrelated save.
             current = {v.channel_id for v in variants}
+            if "channels" in form.changed_data:
+                chosen = {c.pk: c for c in cd["channels"]}
+            else:
+                chosen = {v.channel_id: v.channel for v in variants}
+            variant_changes = {}
+            for f in variant_forms:
+                if f.channel.pk not in chosen:
+                    continue
+                data = changed_values(f, VARIANT_FORM_FIELDS)
+                if "media" in data:
+                    data["media"] = list(data["media"])
+                if data:
+                    variant_changes[f.channel.pk] = data
             try:
                 actions.update_post(
                     post,
                     actor=actor,
                     expected_version=cd["version"],
-                    fields={
-                        "title": cd["title"],
-                        "shared_text": cd["shared_text"],
-                        "category": cd["category"],
-                        "purposes": cd["purposes"],
-                        "campaign": cd["campaign"],
-                        "notes": cd["notes"],
-                        "owner_administration": cd["owner_administration"],
-                    },
-                    variants={
-                        f.channel.pk: {
-                            "text": f.cleaned_data["text"],
-                            "link": f.cleaned_data["link"],
-                            "hashtags": f.cleaned_data["hashtags"],
-                            "first_comment": f.cleaned_data["first_comment"],
-                            "planned_at": f.cleaned_data["planned_at"],
-                            "media": list(f.cleaned_data["media"]),
-                        }
-                        for f in variant_forms
-                        if f.channel.pk in chosen
-                    },
+                    fields=changed_values(form, POST_FORM_FIELDS),
+                    variants=variant_changes,
                     add_channels=[c for pk_, c in chosen.items() if pk_ not in current],
                     remove_channels=[
                         v.channel for v in variants if v.channel_id not in chosen
@@ -717,17 +739,15 @@ def proposal_edit_view(request, pk):
         data = form.cleaned_data
         try:
             media = _proposal_media(request, actor, form)
+            changed = changed_values(form, PROPOSAL_FORM_FIELDS)
             actions.update_proposal(
                 post,
                 actor=actor,
                 expected_version=data["version"],
-                channels=list(data["channels"]),
-                title=data["title"],
-                shared_text=data["text"],
-                proposal_reason=data["reason"],
-                wish_from=data["wish_from"],
-                wish_to=data["wish_to"],
-                event_details=data["event_details"],
+                channels=list(data["channels"])
+                if "channels" in form.changed_data
+                else None,
+                **{PROPOSAL_FORM_FIELDS[k]: v for k, v in changed.items()},
             )
             if media:
                 post.proposal_media.add(*media)
@@ -868,7 +888,7 @@ def media_detail_view(request, pk):
     if request.method == "POST":
         media_policy.check(actor, "change", asset)
         if form.is_valid():
-            actions.update_media(asset, actor=actor, **form.cleaned_data)
+            actions.update_media(asset, actor=actor, **changed_values(form))
             messages.success(request, _("Mediet er gemt."))
             return redirect("planning:media_detail", pk=asset.pk)
     fits = []
