@@ -60,6 +60,49 @@ PLANNED_STATES = frozenset(
     }
 )
 PUBLISHED_STATES = frozenset({PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED})
+# Not out yet, but on its way (or being prepared).
+UPCOMING_STATES = frozenset(
+    {
+        PostStatus.DRAFT,
+        PostStatus.IN_REVIEW,
+        PostStatus.APPROVED,
+        PostStatus.SCHEDULED,
+    }
+)
+
+
+class Outcome:
+    """What became of one variant, for every count of output."""
+
+    PUBLISHED = "published"
+    PLANNED = "planned"
+    NOT_PUBLISHED = "not_published"
+
+
+def variant_outcome(post_status: str, publication_status: str) -> str | None:
+    """``Outcome`` of a variant from its post's status and its latest
+    publication's status; None for what never was meant to go out
+    (proposals, declined, cancelled).
+
+    Only a variant whose publication went out counts as published: a
+    partially published post's other variants, and failed or missed ones,
+    are "not published", however the post as a whole is labelled.
+    """
+    if publication_status == "published":
+        return Outcome.PUBLISHED
+    if post_status == PostStatus.PUBLISHED and not publication_status:
+        # Fully published (every live variant went out), recorded before
+        # variants carried their publication's status.
+        return Outcome.PUBLISHED
+    if post_status in UPCOMING_STATES and publication_status not in {
+        "failed",
+        "missed",
+        "cancelled",
+    }:
+        return Outcome.PLANNED
+    if post_status in UPCOMING_STATES or post_status in PLANNED_STATES:
+        return Outcome.NOT_PUBLISHED
+    return None
 
 
 class Campaign(models.Model):
