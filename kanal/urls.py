@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from kanal.core import views as core_views
 from kanal.organisations.urls import account_urls, member_urls, organisation_urls
@@ -22,4 +24,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:name>", media_file_view, name="media_file"),
     path("django-admin/", admin.site.urls),
+    # Browsers and feed readers ask for /favicon.ico whatever the page says.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("kanal/favicon.ico"), permanent=True),
+    ),
 ]

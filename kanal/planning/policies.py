@@ -38,7 +38,18 @@ class PostPolicy(BasePolicy):
         "cancel": "posts.plan",
         "approve": "posts.approve",
         "reject": "posts.approve",
+        # The proposals page: contributors propose, the desk reviews.
+        "list_proposals": "posts.propose",
+        # The strategy report (counts only, across the organisation).
+        "report": "reports.view",
     }
+
+    def can(self, actor, action, obj=None) -> bool:
+        if action == "list_proposals" and obj is None:
+            return super().can(actor, "propose") or super().can(
+                actor, "review_proposal"
+            )
+        return super().can(actor, action, obj)
 
     def visible(self, actor):
         qs = Post.objects.select_related("owner_administration", "campaign")

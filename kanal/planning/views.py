@@ -769,7 +769,7 @@ def proposal_edit_view(request, pk):
 @membership_required
 def proposal_list_view(request):
     actor = request.membership
-    post_policy.check(actor, "propose") if not actor.has_perm("posts.plan") else None
+    post_policy.check(actor, "list_proposals")
     return render(
         request,
         "planning/proposal_list.html",
@@ -1035,7 +1035,7 @@ def ical_feed_view(request, token):
 @membership_required
 def report_view(request):
     actor = request.membership
-    if not actor.has_perm("reports.view"):
+    if not post_policy.can(actor, "report"):
         raise PermissionDenied(_("Rapporten kræver adgang til rapporter."))
     today = timezone.localdate()
     month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(
