@@ -146,7 +146,14 @@ def _save_revision(variant: Variant, actor) -> VariantRevision:
 
 
 def _add_variant(
-    post: Post, channel: Channel, *, actor, text=None, planned_at=None, hashtags=None
+    post: Post,
+    channel: Channel,
+    *,
+    actor,
+    text=None,
+    planned_at=None,
+    hashtags=None,
+    media=(),
 ) -> Variant:
     _check_channel(post, channel)
     strategy = getattr(channel, "strategy", None)
@@ -162,6 +169,8 @@ def _add_variant(
         hashtags=tags,
         planned_at=planned_at if planned_at is not None else post.planned_at,
     )
+    if media:
+        variant.media.set(media)
     _save_revision(variant, actor)
     return variant
 
@@ -278,13 +287,19 @@ def accept_proposal(post: Post, *, actor, channels=None) -> Post:
         day = max(post.wish_from or tomorrow, tomorrow)
         post.planned_at = from_local(day, time(10, 0)).value
     _set_status(post, PostStatus.DRAFT, "planned_at")
+    # The contributor's image goes with the proposal onto every variant; the
+    # desk removes it where it does not fit.
+    media = list(post.proposal_media.order_by("pk"))
     for channel in chosen:
-        _add_variant(post, channel, actor=actor)
+        _add_variant(post, channel, actor=actor, media=media)
     audit.record(
         "planning.proposal.accepted",
         actor=actor,
         target=post,
-        changes={"channels": [c.pk for c in chosen]},
+        changes={
+            "channels": [c.pk for c in chosen],
+            "media": [m.pk for m in media],
+        },
     )
     notify(
         members_for_user(post.organisation_id, post.created_by_id),

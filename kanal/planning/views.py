@@ -51,7 +51,12 @@ from .models import (
 )
 from .policies import campaign_policy, media_policy, post_policy
 from .timeutil import from_local, to_local
-from .validation import capabilities_for, check_saved_variant, check_variant
+from .validation import (
+    capabilities_for,
+    check_saved_variant,
+    check_variant,
+    compose_text,
+)
 
 POST_FORM_FIELDS = (
     "title",
@@ -336,17 +341,28 @@ def post_edit_view(request, pk):
                 else:
                     messages.success(request, _("Opslaget er gemt."))
                 return redirect("planning:post_edit", pk=post.pk)
-    checks = {}
+    checks, previews = {}, {}
     for variant in variants:
         checks[variant.channel_id] = check_saved_variant(variant)
+        # The preview shows what is counted: the text with its hashtags.
+        previews[variant.channel_id] = {
+            "text": compose_text(variant.text, variant.hashtags),
+            "link": variant.link,
+            "media": list(variant.media.all()),
+        }
     return render(
         request,
         "planning/post_edit.html",
         {
             "post": post,
             "form": form,
-            "variant_forms": [(f, checks.get(f.channel.pk)) for f in variant_forms],
+            "variant_forms": [
+                (f, checks.get(f.channel.pk), previews.get(f.channel.pk))
+                for f in variant_forms
+            ],
             "stale": stale,
+            # After a refused save the previews are redrawn from what was sent.
+            "refresh_previews": request.method == "POST",
         },
         status=409
         if stale
@@ -586,8 +602,6 @@ def preview_view(request):
     ids = [i for i in (_int(x) for x in request.POST.getlist(prefix + "media")) if i]
     media = list(media_policy.visible(actor).filter(pk__in=ids)) if ids else []
     check = check_variant(channel, text=text, link=link, hashtags=hashtags, media=media)
-    from .validation import compose_text
-
     return render(
         request,
         "planning/_preview.html",

@@ -44,7 +44,8 @@ def test_anonymous_is_sent_to_login(client):
 def test_operations_page_shows_the_reason_and_what_to_do(queue, member, client_for):
     pub = queue(text="Svømmehallen åbner")
     Publication.objects.filter(pk=pub.pk).update(
-        status=S.FAILED, last_error="Teksten er for lang til X (300 af 280 tegn).")
+        status=S.FAILED, attempts=1,
+        last_error="Teksten er for lang til X (300 af 280 tegn).")
     client = client_for(member(Role.EDITOR))
     html = client.get(reverse("publishing:operations") + "?vis=failed").content.decode()
     assert "Svømmehallen åbner" in html

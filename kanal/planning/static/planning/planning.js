@@ -33,6 +33,7 @@
         });
     }
     form.querySelectorAll("fieldset.variant").forEach(function (fieldset) {
+      if (form.dataset.refreshPreviews) refresh(fieldset);
       var run = function () {
         clearTimeout(timers[fieldset.dataset.channel]);
         timers[fieldset.dataset.channel] = setTimeout(function () { refresh(fieldset); }, 300);
@@ -54,6 +55,26 @@
   }
 
   /* -- Calendar: drag an entry to another day ------------------------- */
+  /* After a move the page's counts (the cadence chips, the week's tables)
+     are fetched again from the server, so they never show the old plan. */
+  var REFRESHED = ["ul.week-cadence", "table.cadence-table"];
+
+  function refreshCounts(table) {
+    return fetch(window.location.href, {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var freshTable = fresh.querySelector("table.calendar");
+        if (freshTable) table.innerHTML = freshTable.innerHTML;
+        REFRESHED.forEach(function (selector) {
+          var now = document.querySelector(selector);
+          var then = fresh.querySelector(selector);
+          if (now && then) now.replaceWith(then);
+        });
+      });
+  }
+
   function setUpCalendar(table) {
     var status = document.getElementById("calendar-status");
     var dragged = null;
@@ -61,6 +82,9 @@
       if (!status) return;
       status.textContent = text;
       status.classList.toggle("error", !!isError);
+    }
+    function message(name, fallback) {
+      return (status && status.dataset[name]) || fallback;
     }
     table.addEventListener("dragstart", function (event) {
       var entry = event.target.closest && event.target.closest("li.entry[draggable=true]");
@@ -104,11 +128,15 @@
               list.appendChild(entry);
             }
             say(result.text, false);
-          } else {
-            say(result.text || "Opslaget kunne ikke flyttes.", true);
+            return refreshCounts(table).then(function () {
+              table.dataset.refreshed = String(Number(table.dataset.refreshed || 0) + 1);
+            });
           }
+          say(result.text || message("errorMove", "Opslaget kunne ikke flyttes."), true);
         })
-        .catch(function () { say("Forbindelsen svigtede. Opslaget er ikke flyttet.", true); });
+        .catch(function () {
+          say(message("errorNetwork", "Forbindelsen svigtede. Opslaget er ikke flyttet."), true);
+        });
       dragged = null;
     });
   }
