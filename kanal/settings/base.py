@@ -29,6 +29,9 @@ KANAL_VAULT_KEYS = os.environ.get("KANAL_VAULT_KEYS", DEVELOPMENT_VAULT_KEY)
 # Where the network emulators listen (`kanal sandbox`).
 KANAL_SANDBOX_URL = os.environ.get("KANAL_SANDBOX_URL", "http://127.0.0.1:8765")
 KANAL_BASE_URL = os.environ.get("KANAL_BASE_URL", "http://127.0.0.1:8000")
+# When the desk posts (Copenhagen time): times proposed for paused posts after
+# a crisis fall within these hours.
+KANAL_DESK_HOURS = os.environ.get("KANAL_DESK_HOURS", "07:00-22:00")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

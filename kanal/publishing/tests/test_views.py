@@ -106,11 +106,14 @@ def test_crisis_off_through_the_page_needs_a_choice_per_post(
     client = client_for(lead)
     page = client.get(reverse("publishing:crisis")).content.decode()
     assert "2 opslag er sat på pause" in page
-    client.post(reverse("publishing:crisis_end"), {f"choice-pub-{a.pk}": "cancel"})
+    response = client.post(reverse("publishing:crisis_end"),
+                           {f"choice-pub-{a.pk}": "cancel"})
+    assert response.status_code == 400
+    assert "mangler 1" in response.content.decode()
     assert Crisis.objects.filter(ended_at__isnull=True).exists()
     client.post(reverse("publishing:crisis_end"), {
         f"choice-pub-{a.pk}": "cancel", f"choice-pub-{b.pk}": "reschedule",
-        f"at-{b.pk}": "2031-01-01T09:00",
+        f"at-pub-{b.pk}": "2031-01-01T09:00",
     })
     assert not Crisis.objects.filter(ended_at__isnull=True).exists()
     assert Publication.objects.get(pk=a.pk).status == S.CANCELLED
