@@ -52,15 +52,16 @@ def test_crisis_on_message_to_the_sandbox_and_resume(
     assert Publication.objects.get(pk=planned.pk).status == S.PAUSED
     _shot(page, "crisis-on")
 
-    page.get_by_role("textbox", name="Krisebesked").fill(
+    composer = page.get_by_role("region", name="Send krisebesked")
+    composer.get_by_role("textbox", name="Krisebesked").fill(
         "Stormvarsel: Bliv inden døre i aften. Følg kk.dk for nyt."
     )
     # Only the sandbox's account (the fixture's other channel has no network).
-    page.get_by_label(f"Mastodon: {channel.display_name}", exact=True).uncheck()
-    page.get_by_label("Jeg bekræfter").check()
+    composer.get_by_label(f"Mastodon: {channel.display_name}", exact=True).uncheck()
+    composer.get_by_label("Jeg bekræfter").check()
     page.get_by_role("button", name="Send krisebesked nu").click()
     _shot(page, "crisis-message-sent")
-    assert page.get_by_text("Krisebeskeden sendes nu på 1 kanaler").is_visible()
+    assert page.get_by_text("Krisebeskeden sendes nu på 1 kanal.").is_visible()
     PublishingWorker(concurrency=2, name="browser").run(once=True)
     texts = [r["text"] for r in sandbox.published("mastodon", account.account_id)]
     sent = Publication.objects.filter(is_crisis=True)
