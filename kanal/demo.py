@@ -330,6 +330,14 @@ def _load_organisation() -> Organisation:
 
 def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     """Let later apps add their demo content (each idempotent)."""
+    try:
+        from kanal.publishing.crisis import install_starter_templates
+    except ImportError:
+        pass
+    else:
+        # The desk's prepared crisis messages (storm surge, cloudburst, water
+        # supply, IT outage); only the missing ones are added.
+        install_starter_templates(actor=None, organisation=organisation)
     for module_name, function_name in (
         ("kanal.planning.demo", "load_planning_demo"),
         ("kanal.publishing.demo", "load_publishing_demo"),

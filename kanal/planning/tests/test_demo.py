@@ -253,3 +253,17 @@ def test_operations_page_calendar_and_sandbox_agree(
         len(_sandbox_posts(demo_sandbox)),
     ) == counts
     assert any("findes allerede" in n for n in notes)
+
+
+@pytest.mark.django_db
+def test_the_demo_has_the_crisis_templates_once(settings):
+    from kanal.demo import load_demo
+    from kanal.publishing.models import CrisisTemplate
+
+    settings.KANAL_SANDBOX_URL = CLOSED
+    settings.KANAL_BASE_URL = CLOSED
+    organisation = load_demo()
+    count = CrisisTemplate.objects.filter(organisation=organisation).count()
+    assert count >= 4
+    load_demo()
+    assert CrisisTemplate.objects.filter(organisation=organisation).count() == count
