@@ -250,7 +250,7 @@ def _crisis_page(
             initial = {}
             if request.GET.get("skabelon"):
                 initial = _template_initial(actor, request.GET["skabelon"])
-                context["template_loaded"] = True
+                context["template_loaded"] = int(request.GET["skabelon"])
             message_form = CrisisMessageForm(
                 channels=channels_qs, initial=initial, initial_channels=sendable
             )

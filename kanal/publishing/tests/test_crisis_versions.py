@@ -265,3 +265,40 @@ def test_instagram_is_shown_as_not_taking_text_only_messages(
     assert f'value="{channels["x"].pk}" id="id_channels_' in form or (
         f'value="{channels["x"].pk}"' in form and "checked" in form
     )
+
+
+@pytest.mark.sandbox
+@pytest.mark.django_db(transaction=True)
+def test_through_the_engine_each_network_gets_its_whole_version_and_the_link(
+    sandbox, organisation, member
+):
+    from .conftest import run_once
+    from .test_all_seven_networks import _channels
+
+    lead = member(Role.CRISIS_LEAD)
+    channels = _channels(sandbox, organisation, lead.administration)
+    link = "https://www.kk.dk/storm"
+    chosen = [channels[n] for n in ("x", "bluesky", "mastodon", "facebook",
+                                    "threads", "linkedin")]
+    pubs = actions.publish_crisis_message(
+        actor=lead, organisation=organisation, text=LONG, link=link,
+        channels=chosen, confirmed=True,
+        versions={"x": SHORT_X, "bluesky": SHORT_X},
+    )
+    assert len(pubs) == 6
+    assert sorted(run_once()) == ["published"] * 6
+    sent = {
+        n: sandbox.published(n, channels[n].remote_id)
+        for n in ("x", "bluesky", "mastodon", "facebook", "threads", "linkedin")
+    }
+    assert [r["text"] for r in sent["x"]] == [f"{SHORT_X}\n\n{link}"]
+    assert [r["text"] for r in sent["mastodon"]] == [f"{LONG}\n\n{link}"]
+    assert [r["text"] for r in sent["bluesky"]] == [SHORT_X]
+    for network in ("facebook", "threads", "linkedin"):
+        assert [r["text"] for r in sent[network]] == [LONG], network
+    # Bluesky and Facebook show the link as a card beside the whole text.
+    card = sandbox.item("bluesky", sent["bluesky"][0]["item_id"])
+    assert card["data"]["record"]["embed"]["external"]["uri"] == link
+    assert card["data"]["pinned"] is True
+    assert sandbox.item("facebook", sent["facebook"][0]["item_id"])["data"][
+        "link"] == link
