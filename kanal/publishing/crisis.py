@@ -14,11 +14,13 @@ module holds what they and the views share, and the template actions.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.checks import Error, register
@@ -447,8 +449,13 @@ def _round_up(at: datetime) -> datetime:
     return datetime.fromtimestamp(rounded, tz=at.tzinfo)
 
 
+def _desk_tz() -> ZoneInfo:
+    """The desk's hours are in the installation's time zone (Copenhagen)."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
 def _into_desk_hours(at: datetime, opens: time, closes: time) -> datetime:
-    local = timezone.localtime(at)
+    local = at.astimezone(_desk_tz())
     tz = local.tzinfo
     if local.time() < opens:
         return datetime.combine(local.date(), opens, tzinfo=tz)
@@ -458,14 +465,14 @@ def _into_desk_hours(at: datetime, opens: time, closes: time) -> datetime:
 
 
 def _period_key(at: datetime, period: str):
-    local = timezone.localtime(at)
+    local = at.astimezone(_desk_tz())
     if period == "week":
         return local.isocalendar()[:2]
     return local.date()
 
 
 def _next_period(at: datetime, period: str, opens: time) -> datetime:
-    local = timezone.localtime(at)
+    local = at.astimezone(_desk_tz())
     days = 7 - local.weekday() if period == "week" else 1
     return datetime.combine(local.date() + timedelta(days=days), opens,
                             tzinfo=local.tzinfo)
@@ -494,7 +501,12 @@ def propose_times(publications, *, now: datetime | None = None) -> dict[str, dat
         groups.setdefault(post_key(pub), []).append(pub)
     paused_ids = {p.pk for group in groups.values() for p in group}
     channel_ids = {p.channel_id for group in groups.values() for p in group}
-    taken: dict[int, list[datetime]] = {cid: [] for cid in channel_ids}
+    cadences: dict[int, Cadence] = {}
+    for group in groups.values():
+        for pub in group:
+            if pub.channel_id not in cadences:
+                cadences[pub.channel_id] = cadence_of(pub.channel, opens, closes)
+    taken = {cid: _Taken(cadences[cid].period) for cid in channel_ids}
     others = (
         Publication.objects.filter(
             channel_id__in=channel_ids,
@@ -508,12 +520,7 @@ def propose_times(publications, *, now: datetime | None = None) -> dict[str, dat
     )
     for channel_id, planned_at, published_at, status in others:
         at = published_at if status == PublicationStatus.PUBLISHED else planned_at
-        taken[channel_id].append(at or planned_at)
-    cadences: dict[int, Cadence] = {}
-    for group in groups.values():
-        for pub in group:
-            if pub.channel_id not in cadences:
-                cadences[pub.channel_id] = cadence_of(pub.channel, opens, closes)
+        taken[channel_id].add(at or planned_at)
     proposals: dict[str, datetime] = {}
     for key, group in groups.items():
         start = max(earliest, max(p.planned_at for p in group))
@@ -521,29 +528,50 @@ def propose_times(publications, *, now: datetime | None = None) -> dict[str, dat
         at = _fit(start, channels, taken, cadences, opens, closes)
         proposals[key] = at
         for channel_id in channels:
-            taken[channel_id].append(at)
+            taken[channel_id].add(at)
     return proposals
+
+
+class _Taken:
+    """The times already used on one channel: sorted, with a count per day
+    or week, so a fit is a few lookups rather than a scan."""
+
+    def __init__(self, period: str) -> None:
+        self.period = period
+        self.times: list[datetime] = []
+        self.per_period: dict = {}
+
+    def add(self, at: datetime) -> None:
+        bisect.insort(self.times, at)
+        key = _period_key(at, self.period)
+        self.per_period[key] = self.per_period.get(key, 0) + 1
+
+    def latest_within(self, at: datetime, gap: timedelta) -> datetime | None:
+        """The latest used time closer to ``at`` than ``gap``, if any."""
+        i = bisect.bisect_left(self.times, at + gap)
+        if i and self.times[i - 1] > at - gap:
+            return self.times[i - 1]
+        return None
+
+    def used(self, at: datetime) -> int:
+        return self.per_period.get(_period_key(at, self.period), 0)
 
 
 def _fit(start, channels, taken, cadences, opens, closes) -> datetime:
     at = _into_desk_hours(_round_up(start), opens, closes)
-    for _attempt in range(2000):
+    for _attempt in range(5000):
         moved_to = None
         for channel_id in channels:
             cadence = cadences[channel_id]
-            near = [s for s in taken[channel_id] if abs(s - at) < cadence.gap]
-            if near:
-                moved_to = max(near) + cadence.gap
+            near = taken[channel_id].latest_within(at, cadence.gap)
+            if near is not None:
+                moved_to = near + cadence.gap
                 break
-            if cadence.per_period:
-                key = _period_key(at, cadence.period)
-                used = sum(
-                    1 for s in taken[channel_id]
-                    if _period_key(s, cadence.period) == key
-                )
-                if used >= cadence.per_period:
-                    moved_to = _next_period(at, cadence.period, opens)
-                    break
+            if cadence.per_period and (
+                taken[channel_id].used(at) >= cadence.per_period
+            ):
+                moved_to = _next_period(at, cadence.period, opens)
+                break
         if moved_to is None:
             return at
         at = _into_desk_hours(_round_up(moved_to), opens, closes)
