@@ -338,7 +338,21 @@ def _count(channel, text: str, link: str, *, chosen: bool) -> ChannelCount:
     count.limit = capabilities.max_text_length
     count.counting = str(counting or capabilities.text_counting)
     count.can_pin = "pin" in capabilities.supports
-    count.length = adapter.count_text(sent_text(channel.network, text, link))
+    try:
+        count.length = adapter.count_text(sent_text(channel.network, text, link))
+        problems = (
+            adapter.validate(OutgoingPost(text=text, link=link))
+            if (text or link) and not capabilities.requires_media else []
+        )
+    except Exception:
+        # Never send what could not be checked; the lead can untick it.
+        logger.exception("counting for channel %s failed", channel.pk)
+        count.length = len(sent_text(channel.network, text, link))
+        count.problems.append(_(
+            "Kanal kunne ikke tjekke teksten for dette netværk, så den sendes "
+            "ikke dér. Fjern fluebenet ved kanalen, og læg beskeden op i hånden."
+        ))
+        return count
     if capabilities.requires_media:
         count.skipped = _(
             "%(network)s tager ikke opslag uden billede, så beskeden sendes ikke "
@@ -347,7 +361,7 @@ def _count(channel, text: str, link: str, *, chosen: bool) -> ChannelCount:
         return count
     if not text and not link:
         return count  # nothing written yet: nothing to refuse
-    for problem in adapter.validate(OutgoingPost(text=text, link=link)):
+    for problem in problems:
         if problem.code == "text_too_long":
             # The adapter counted the same text the same way (a test holds
             # every network to it); the message is Kanal's own so it can say

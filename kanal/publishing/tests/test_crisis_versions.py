@@ -302,3 +302,32 @@ def test_through_the_engine_each_network_gets_its_whole_version_and_the_link(
     assert card["data"]["pinned"] is True
     assert sandbox.item("facebook", sent["facebook"][0]["item_id"])["data"][
         "link"] == link
+
+
+def test_a_network_whose_rules_cannot_be_checked_is_not_sent_to(
+    channels, member, fake_network
+):
+    from kanal.publishing import engine
+
+    from .fakes import FakeAdapter
+
+    class Broken(FakeAdapter):
+        def validate(self, post):
+            raise RuntimeError("adapter bug")
+
+    engine.ADAPTER_OVERRIDES["linkedin"] = Broken
+    lead = member(Role.CRISIS_LEAD)
+    with pytest.raises(CrisisMessageRefused, match="LinkedIn"):
+        actions.publish_crisis_message(
+            actor=lead, organisation=lead.organisation, text="Brand på Amager.",
+            channels=[channels["linkedin"], channels["facebook"]], confirmed=True,
+        )
+    [version] = [n for n in crisis_tools.compose(
+        [channels["linkedin"]], chosen=None, text="Brand på Amager.").networks]
+    assert "kunne ikke tjekke teksten" in version.channels[0].problems[0]
+    assert not Publication.objects.exists()
+    pubs = actions.publish_crisis_message(
+        actor=lead, organisation=lead.organisation, text="Brand på Amager.",
+        channels=[channels["facebook"]], confirmed=True,
+    )
+    assert [p.channel.network for p in pubs] == ["facebook"]
