@@ -242,3 +242,18 @@ def test_on_the_sandbox_the_crisis_message_is_unpinned_and_the_all_clear_is_out(
     assert texts[-1] == ALL_CLEAR
     all_clear = Publication.objects.get(text=ALL_CLEAR)
     assert not sandbox.item("mastodon", all_clear.remote_id)["data"].get("pinned")
+
+
+@pytest.mark.django_db
+def test_the_end_form_in_english(in_crisis, client_for):
+    client = client_for(in_crisis["lead"])
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("publishing:crisis")).content.decode()
+    for text in ("Turn off crisis mode", "Paused posts", "Pinned crisis messages",
+                 "Unpin 1 crisis message from the top of its profile",
+                 "All-clear (optional)", "How the message looks on each network",
+                 "The proposed times never move a post earlier",
+                 "Crisis templates"):
+        assert text in page, text
+    for danish in ("Afblæsning", "Fastgjorte", "foreslåede", "Opslag på pause"):
+        assert danish not in page, danish
