@@ -23,6 +23,7 @@ from .models import (
     CalendarFeed,
     Campaign,
     Comment,
+    LinkTracking,
     MediaAsset,
     Notification,
     Post,
@@ -31,9 +32,14 @@ from .models import (
     VariantRevision,
 )
 from .notifications import members_for_user, members_with, notify
-from .policies import campaign_policy, media_policy, post_policy
+from .policies import (
+    campaign_policy,
+    link_tracking_policy,
+    media_policy,
+    post_policy,
+)
 from .timeutil import from_local, move_to_day, to_local
-from .validation import capabilities_for, check_saved_variant, compose_text
+from .validation import capabilities_for, check_saved_variant, outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -715,6 +721,15 @@ def _schedule(post: Post, *, actor, queue_as="actor") -> None:
         return
     for variant in variants:
         revision = variant.approved_revision
+        # The publication carries the text as it goes out; links are tracked
+        # here, once (a retry sends the same publication).
+        text, link = outgoing(
+            variant.channel,
+            post.campaign,
+            text=revision.text,
+            hashtags=revision.hashtags,
+            link=revision.link,
+        )
         queue(
             actor=actor if queue_as == "actor" else queue_as,
             organisation=post.organisation,
@@ -723,8 +738,8 @@ def _schedule(post: Post, *, actor, queue_as="actor") -> None:
             post_id=post.pk,
             variant_id=variant.pk,
             revision_id=revision.pk,
-            text=compose_text(revision.text, revision.hashtags),
-            link=revision.link,
+            text=text,
+            link=link,
             media=[{k: v for k, v in m.items() if k != "id"} for m in revision.media],
             first_comment=revision.first_comment,
         )
@@ -1004,9 +1019,7 @@ def upload_media(
                 rights_expire_on=rights_expire_on,
                 uploaded_by=actor.user,
             )
-            asset.file.save(
-                media_files.stored_name(read.mime_type), upload, save=False
-            )
+            asset.file.save(media_files.stored_name(read.mime_type), upload, save=False)
             stored.append(asset.file)
             if read.thumbnail:
                 asset.thumbnail.save(
@@ -1082,7 +1095,13 @@ def convert_media(asset: MediaAsset, *, actor, channel: Channel) -> MediaAsset:
 
 @transaction.atomic
 def create_campaign(
-    *, actor, name: str, hashtags=(), starts_on=None, ends_on=None
+    *,
+    actor,
+    name: str,
+    hashtags=(),
+    starts_on=None,
+    ends_on=None,
+    utm_campaign: str = "",
 ) -> Campaign:
     campaign_policy.check(actor, "create")
     if starts_on and ends_on and ends_on < starts_on:
@@ -1093,14 +1112,90 @@ def create_campaign(
         hashtags=list(hashtags),
         starts_on=starts_on,
         ends_on=ends_on,
+        utm_campaign=utm_campaign,
     )
     audit.record(
         "planning.campaign.created",
         actor=actor,
         target=campaign,
-        changes={"name": name, "hashtags": list(hashtags)},
+        changes={
+            "name": name,
+            "hashtags": list(hashtags),
+            "utm_campaign": campaign.tracking_name,
+        },
     )
     return campaign
+
+
+LINK_TRACKING_FIELDS = (
+    "enabled",
+    "source",
+    "medium",
+    "campaign_default",
+    "domains",
+    "replace_existing",
+)
+
+
+@transaction.atomic
+def save_link_tracking(
+    *, actor, organisation, channel=None, inherit: bool = False, **fields
+) -> LinkTracking | None:
+    """The organisation's UTM rule (``channel=None``) or one channel's.
+
+    ``inherit=True`` removes a channel's own rule, so the organisation's
+    applies. Links already queued for publishing keep what they were given.
+    """
+    link_tracking_policy.check(actor, "change")
+    unknown = set(fields) - set(LINK_TRACKING_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown link tracking fields: {sorted(unknown)}")
+    if actor is not None and organisation.pk != actor.organisation_id:
+        raise PlanningError(_("Organisationen findes ikke."))
+    if channel is not None and channel.organisation_id != organisation.pk:
+        raise PlanningError(
+            _("Kanalen findes ikke. Vælg en af organisationens kanaler.")
+        )
+    row = LinkTracking.objects.filter(
+        organisation=organisation, channel=channel
+    ).first()
+    if inherit:
+        if channel is None:
+            raise ValueError("The organisation's rule has nothing to inherit from.")
+        if row is not None:
+            before = audit.snapshot(row, LINK_TRACKING_FIELDS)
+            row.delete()
+            audit.record(
+                "planning.link_tracking.removed",
+                actor=actor,
+                organisation=organisation,
+                target=channel,
+                changes={"channel": channel.pk, "was": before},
+            )
+        return None
+    created = row is None
+    if created:
+        row = LinkTracking(organisation=organisation, channel=channel)
+    before = audit.snapshot(row, LINK_TRACKING_FIELDS)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    changed = audit.diff(row, LINK_TRACKING_FIELDS, before)
+    if created:
+        row.save()
+    elif changed:
+        row.save(update_fields=[*changed, "updated_at"])
+    if created or changed:
+        audit.record(
+            "planning.link_tracking.saved",
+            actor=actor,
+            organisation=organisation,
+            target=row,
+            changes={
+                "channel": channel.pk if channel else None,
+                **(audit.snapshot(row, LINK_TRACKING_FIELDS) if created else changed),
+            },
+        )
+    return row
 
 
 @transaction.atomic

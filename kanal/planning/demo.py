@@ -82,7 +82,7 @@ FUTURE = [
         12,
         "Forfatteraften på Hovedbiblioteket",
         "Mød tre debuterende københavnske forfattere på Hovedbiblioteket torsdag "
-        "kl. 19. Gratis adgang, tilmelding på bibliotek.kk.dk.",
+        "kl. 19. Gratis adgang, tilmelding: https://bibliotek.kk.dk/forfatteraften",
         ("facebook", "x", "mastodon"),
         "KK events, indvielser etc.",
         ["storytelling"],
@@ -206,7 +206,8 @@ PAST = [
         9,
         "Pressemeddelelse: budgetaftale for 2027",
         "Borgerrepræsentationen har indgået budgetaftale for 2027: flere pædagoger "
-        "i daginstitutionerne og nye cykelstier på Amager. Læs aftalen på kk.dk.",
+        "i daginstitutionerne og nye cykelstier på Amager. Læs aftalen: "
+        "https://www.kk.dk/budget2027",
         {"x": "published", "mastodon": "published", "linkedin": "published"},
         "Pressemeddelelser og nyheder på kk.dk",
         ["news", "information"],
@@ -232,7 +233,7 @@ PAST = [
         11,
         "Svømmeskole for voksne i Fælledbadet",
         "Har du aldrig lært at svømme? Fælledbadet starter svømmeskole for voksne "
-        "i januar. Tilmelding på kk.dk/svoem.",
+        "i januar. Tilmelding: https://www.kk.dk/svoem",
         {"facebook": "published", "x": "failed"},
         "Borgerservice",
         ["service"],
@@ -395,6 +396,15 @@ def load_plan(organisation) -> None:
             hashtags=["#voreskbh"],
             starts_on=timezone.localdate() - timedelta(days=30),
             ends_on=timezone.localdate() + timedelta(days=60),
+        )
+        # The city's web statistics see which post brought a visitor to kk.dk.
+        actions.save_link_tracking(
+            actor=editor,
+            organisation=organisation,
+            enabled=True,
+            medium="social",
+            campaign_default="organisk",
+            domains=["kk.dk"],
         )
         actions.create_campaign(
             actor=editor,

@@ -331,11 +331,7 @@ class ProposalForm(forms.Form):
             self.add_error("wish_to", _("Slutdatoen ligger før startdatoen."))
         # A date that has passed since the proposal was sent is not an error
         # the contributor made now; only a newly chosen one is.
-        if (
-            start
-            and start < timezone.localdate()
-            and "wish_from" in self.changed_data
-        ):
+        if start and start < timezone.localdate() and "wish_from" in self.changed_data:
             self.add_error("wish_from", _("Datoen er passeret. Vælg en senere dato."))
         return data
 
@@ -378,9 +374,7 @@ class MediaUploadForm(forms.Form):
             "Beskriv billedet for dem, der ikke kan se det. Kræves før godkendelse."
         ),
     )
-    credit = TextField(
-        label=_("Fotograf/kreditering"), max_length=200, required=False
-    )
+    credit = TextField(label=_("Fotograf/kreditering"), max_length=200, required=False)
     shows_identifiable_people = forms.BooleanField(
         label=_("Viser genkendelige personer"), required=False
     )
@@ -398,9 +392,33 @@ class MediaEditForm(MediaUploadForm):
     file = None
 
 
+UTM_VALUE = re.compile(r"^[\w.\-+ ]{1,100}$")
+DOMAIN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9æøå]([a-z0-9æøå-]{0,61}[a-z0-9æøå])?\.)+[a-z]{2,63}$"
+)
+
+
+def clean_utm_value(value: str) -> str:
+    value = value.strip()
+    if value and not UTM_VALUE.match(value):
+        raise forms.ValidationError(
+            _(
+                "Brug bogstaver, tal, mellemrum og - _ . + (højst 100 tegn), så "
+                "webstatistikken kan læse værdien."
+            )
+        )
+    return value
+
+
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Navn"), max_length=200)
     hashtags = forms.CharField(label=_("Hashtags"), max_length=500, required=False)
+    utm_campaign = forms.CharField(
+        label=_("Kampagnenavn i links (utm_campaign)"),
+        max_length=100,
+        required=False,
+        help_text=_("Tom: kampagnens navn med små bogstaver og bindestreger."),
+    )
     starts_on = forms.DateField(
         label=_("Fra"),
         required=False,
@@ -414,6 +432,99 @@ class CampaignForm(forms.Form):
 
     def clean_hashtags(self):
         return parse_hashtags(self.cleaned_data.get("hashtags", ""))
+
+    def clean_utm_campaign(self):
+        return clean_utm_value(self.cleaned_data.get("utm_campaign", ""))
+
+
+class LinkTrackingForm(forms.Form):
+    """One scope of link tracking: the organisation, or one channel."""
+
+    inherit = forms.BooleanField(
+        label=_("Som organisationen"),
+        required=False,
+        help_text=_("Fjern fluebenet for at give kanalen sine egne regler."),
+    )
+    enabled = forms.BooleanField(
+        label=_("Tilføj UTM-parametre til links"), required=False
+    )
+    source = forms.CharField(
+        label=_("utm_source"),
+        max_length=100,
+        required=False,
+        help_text=_("Tom: netværkets navn (facebook, instagram, x …)."),
+    )
+    medium = forms.CharField(label=_("utm_medium"), max_length=100, required=False)
+    campaign_default = forms.CharField(
+        label=_("utm_campaign for opslag uden kampagne"),
+        max_length=100,
+        required=False,
+        help_text=_("Tom: ingen utm_campaign. Kampagnens eget navn går forud."),
+    )
+    domains = forms.CharField(
+        label=_("Kun links til disse domæner"),
+        max_length=1000,
+        required=False,
+        help_text=_(
+            "Adskilt med mellemrum eller komma, fx kk.dk (gælder også "
+            "underdomæner). Tom: alle links."
+        ),
+    )
+    replace_existing = forms.BooleanField(
+        label=_("Erstat UTM-parametre, der allerede står i et link"),
+        required=False,
+        help_text=_("Uden flueben får et link med egne UTM-parametre lov at stå."),
+    )
+
+    def __init__(self, *args, channel=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        if channel is None:
+            del self.fields["inherit"]
+
+    def clean_source(self):
+        return clean_utm_value(self.cleaned_data.get("source", ""))
+
+    def clean_medium(self):
+        return clean_utm_value(self.cleaned_data.get("medium", ""))
+
+    def clean_campaign_default(self):
+        return clean_utm_value(self.cleaned_data.get("campaign_default", ""))
+
+    def clean_domains(self):
+        from .links import normalise_domain
+
+        domains = []
+        for word in self.cleaned_data.get("domains", "").replace(",", " ").split():
+            domain = normalise_domain(word)
+            if not DOMAIN.match(domain):
+                raise forms.ValidationError(
+                    _("«%(domain)s» er ikke et domæne. Skriv fx kk.dk."),
+                    params={"domain": word[:60]},
+                )
+            if domain not in domains:
+                domains.append(domain)
+        return domains
+
+    def clean(self):
+        data = super().clean()
+        if (
+            self.channel is not None
+            and data.get("inherit")
+            and set(self.changed_data) - {"inherit"}
+        ):
+            self.add_error(
+                "inherit",
+                _(
+                    "Kanalen følger organisationens regler. Fjern fluebenet ved "
+                    "«Som organisationen» for at give den sine egne."
+                ),
+            )
+        if data.get("enabled") and not data.get("inherit") and not data.get("medium"):
+            self.add_error(
+                "medium", _("Skriv et utm_medium, fx social, eller slå sporingen fra.")
+            )
+        return data
 
 
 class ReportForm(forms.Form):

@@ -111,6 +111,10 @@ class Campaign(models.Model):
     )
     name = models.CharField(_("navn"), max_length=200)
     hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
+    # utm_campaign on tracked links; empty means the name, slugified.
+    utm_campaign = models.CharField(
+        _("kampagnenavn i links"), max_length=100, blank=True
+    )
     starts_on = models.DateField(_("fra"), null=True, blank=True)
     ends_on = models.DateField(_("til"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -122,6 +126,83 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tracking_name(self) -> str:
+        """utm_campaign: as set, else the name in lower case ASCII with
+        hyphens (æ, ø, å written ae, oe, aa)."""
+        from django.utils.text import slugify
+
+        if self.utm_campaign:
+            return self.utm_campaign
+        name = self.name.lower()
+        for letter, spelled in (("æ", "ae"), ("ø", "oe"), ("å", "aa")):
+            name = name.replace(letter, spelled)
+        return slugify(name)
+
+
+class LinkTracking(models.Model):
+    """UTM parameters added to links, so the organisation's web statistics
+    see which post brought a visitor.
+
+    One row without a channel is the organisation's rule; a row for a
+    channel replaces it for that channel.
+    """
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="link_tracking",
+    )
+    channel = models.ForeignKey(
+        "channels.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="link_tracking",
+    )
+    enabled = models.BooleanField(_("tilføj UTM-parametre"), default=True)
+    source = models.CharField(
+        _("utm_source"),
+        max_length=100,
+        blank=True,
+        help_text=_("Tom: netværkets navn, fx facebook."),
+    )
+    medium = models.CharField(_("utm_medium"), max_length=100, default="social")
+    campaign_default = models.CharField(
+        _("utm_campaign uden kampagne"),
+        max_length=100,
+        blank=True,
+        help_text=_("Bruges, når opslaget ikke hører til en kampagne. Tom: ingen."),
+    )
+    domains = models.JSONField(
+        _("kun links til disse domæner"),
+        default=list,
+        blank=True,
+        help_text=_("Fx kk.dk (gælder også underdomæner). Tom: alle links."),
+    )
+    replace_existing = models.BooleanField(
+        _("erstat UTM-parametre, der allerede står i linket"), default=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "channel"],
+                name="link_tracking_per_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(channel__isnull=True),
+                name="link_tracking_per_organisation",
+            ),
+        ]
+        verbose_name = _("linksporing")
+        verbose_name_plural = _("linksporing")
+
+    def __str__(self) -> str:
+        return f"UTM {self.channel or self.organisation}"
 
 
 class MediaKind(models.TextChoices):

@@ -15,6 +15,7 @@ from .models import (
     EDITABLE_STATES,
     FINISHED_STATES,
     Campaign,
+    LinkTracking,
     MediaAsset,
     Post,
     PostStatus,
@@ -124,6 +125,19 @@ class CampaignPolicy(BasePolicy):
         return Campaign.objects.filter(organisation_id=actor.organisation_id)
 
 
+class LinkTrackingPolicy(BasePolicy):
+    """The desk decides how links are tracked (UTM parameters)."""
+
+    model = LinkTracking
+    permissions = {"view": "posts.plan", "change": "posts.plan"}
+
+    def visible(self, actor):
+        if actor is None:
+            return LinkTracking.objects.all()
+        return LinkTracking.objects.filter(organisation_id=actor.organisation_id)
+
+
 post_policy = PostPolicy()
 media_policy = MediaPolicy()
 campaign_policy = CampaignPolicy()
+link_tracking_policy = LinkTrackingPolicy()

@@ -38,6 +38,7 @@ urlpatterns = [
     path("medier/<int:pk>/", views.media_detail_view, name="media_detail"),
     path("medier/<int:pk>/konverter/", views.media_convert_view, name="media_convert"),
     path("kampagner/", views.campaign_list_view, name="campaign_list"),
+    path("linksporing/", views.link_tracking_view, name="link_tracking"),
     path("notifikationer/", views.notification_list_view, name="notifications"),
     path("kalenderabonnement/", views.ical_settings_view, name="ical_settings"),
     path("ical/<str:token>.ics", views.ical_feed_view, name="ical_feed"),

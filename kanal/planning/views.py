@@ -29,6 +29,7 @@ from . import actions, ical, selectors
 from .forms import (
     CampaignForm,
     CommentForm,
+    LinkTrackingForm,
     MediaEditForm,
     MediaUploadForm,
     PostForm,
@@ -49,13 +50,18 @@ from .models import (
     Variant,
     VariantRevision,
 )
-from .policies import campaign_policy, media_policy, post_policy
+from .policies import (
+    campaign_policy,
+    link_tracking_policy,
+    media_policy,
+    post_policy,
+)
 from .timeutil import from_local, to_local
 from .validation import (
     capabilities_for,
     check_saved_variant,
     check_variant,
-    compose_text,
+    outgoing,
 )
 
 POST_FORM_FIELDS = (
@@ -345,9 +351,16 @@ def post_edit_view(request, pk):
     for variant in variants:
         checks[variant.channel_id] = check_saved_variant(variant)
         # The preview shows what is counted: the text with its hashtags.
+        text, link = outgoing(
+            variant.channel,
+            post.campaign,
+            text=variant.text,
+            hashtags=variant.hashtags,
+            link=variant.link,
+        )
         previews[variant.channel_id] = {
-            "text": compose_text(variant.text, variant.hashtags),
-            "link": variant.link,
+            "text": text,
+            "link": link,
             "media": list(variant.media.all()),
         }
     return render(
@@ -601,13 +614,26 @@ def preview_view(request):
         hashtags, tag_error = [], " ".join(getattr(e, "messages", [str(e)]))
     ids = [i for i in (_int(x) for x in request.POST.getlist(prefix + "media")) if i]
     media = list(media_policy.visible(actor).filter(pk__in=ids)) if ids else []
-    check = check_variant(channel, text=text, link=link, hashtags=hashtags, media=media)
+    campaign = campaign_policy.visible(actor).filter(
+        pk=_int(request.POST.get("campaign"))
+    ).first()
+    check = check_variant(
+        channel,
+        text=text,
+        link=link,
+        hashtags=hashtags,
+        media=media,
+        campaign=campaign,
+    )
+    text, link = outgoing(
+        channel, campaign, text=text, hashtags=hashtags, link=link
+    )
     return render(
         request,
         "planning/_preview.html",
         {
             "channel": channel,
-            "text": compose_text(text, hashtags),
+            "text": text,
             "link": link,
             "media": media,
             "check": check,
@@ -978,6 +1004,85 @@ def campaign_list_view(request):
             "can_create": campaign_policy.can(actor, "create"),
         },
         status=_status(request, not form.errors),
+    )
+
+
+def _tracking_initial(row) -> dict:
+    if row is None:
+        return {"enabled": False, "medium": "social"}
+    return {
+        "enabled": row.enabled,
+        "source": row.source,
+        "medium": row.medium,
+        "campaign_default": row.campaign_default,
+        "domains": " ".join(row.domains),
+        "replace_existing": row.replace_existing,
+    }
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def link_tracking_view(request):
+    """UTM parameters for the organisation and, where wanted, per channel."""
+    actor = request.membership
+    link_tracking_policy.check(actor, "view")
+    rows = {r.channel_id: r for r in link_tracking_policy.visible(actor)}
+    data = request.POST if request.method == "POST" else None
+    organisation_row = rows.get(None)
+    forms = [
+        LinkTrackingForm(
+            data, prefix="org", initial=_tracking_initial(organisation_row)
+        )
+    ]
+    for channel in Channel.objects.filter(
+        organisation_id=actor.organisation_id
+    ).exclude(status="disabled"):
+        row = rows.get(channel.pk)
+        initial = {"inherit": row is None}
+        initial.update(_tracking_initial(row or organisation_row))
+        forms.append(
+            LinkTrackingForm(
+                data, prefix=f"c{channel.pk}", channel=channel, initial=initial
+            )
+        )
+    if request.method == "POST":
+        link_tracking_policy.check(actor, "change")
+        if all([f.is_valid() for f in forms]):
+            for form in forms:
+                if not form.has_changed():
+                    continue
+                cd = form.cleaned_data
+                if form.channel is not None and cd.get("inherit"):
+                    actions.save_link_tracking(
+                        actor=actor,
+                        organisation=actor.organisation,
+                        channel=form.channel,
+                        inherit=True,
+                    )
+                    continue
+                actions.save_link_tracking(
+                    actor=actor,
+                    organisation=actor.organisation,
+                    channel=form.channel,
+                    **{k: cd[k] for k in actions.LINK_TRACKING_FIELDS},
+                )
+            messages.success(
+                request,
+                _(
+                    "Linksporingen er gemt. Den gælder opslag, der planlægges fra "
+                    "nu af; det, der allerede er planlagt, beholder sine links."
+                ),
+            )
+            return redirect("planning:link_tracking")
+    return render(
+        request,
+        "planning/link_tracking.html",
+        {
+            "forms": forms,
+            "can_change": link_tracking_policy.can(actor, "change"),
+            "example": "https://www.kk.dk/jul",
+        },
+        status=_status(request, all(not f.errors for f in forms)),
     )
 
 

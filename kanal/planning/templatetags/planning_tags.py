@@ -7,7 +7,12 @@ from django.utils import timezone
 
 from kanal.planning import selectors
 from kanal.planning.models import PostStatus
-from kanal.planning.policies import campaign_policy, media_policy, post_policy
+from kanal.planning.policies import (
+    campaign_policy,
+    link_tracking_policy,
+    media_policy,
+    post_policy,
+)
 
 register = template.Library()
 
@@ -57,6 +62,7 @@ PLANNING_SECTION = frozenset(
         "post_edit",
         "revisions",
         "campaign_list",
+        "link_tracking",
         "ical_settings",
     )
 )
@@ -80,6 +86,7 @@ def menu_access(context) -> dict:
         "media": media_policy.can(membership, "list"),
         "campaigns": campaign_policy.can(membership, "list"),
         "report": post_policy.can(membership, "report"),
+        "link_tracking": link_tracking_policy.can(membership, "view"),
         "operations": publication_policy.can(membership, "list"),
         "crisis": crisis_policy.can(membership, "view"),
     }

@@ -203,6 +203,11 @@ def test_operations_page_calendar_and_sandbox_agree(
             assert pub.url.startswith(demo_sandbox.url)
             page = httpx.get(pub.url, timeout=5, follow_redirects=True)
             assert page.status_code == 200
+            if "https://" in past.text:
+                # The kk.dk link went out tracked, once, with the campaign.
+                assert item["text"].count("utm_source=") == 1, item["text"]
+                assert f"utm_source={network}" in item["text"]
+                assert "utm_campaign=vores-koebenhavn" in item["text"]
             if network == "instagram":
                 assert item["data"].get("media_url") or item["data"].get("children")
                 assert list(variant.media.all())

@@ -18,6 +18,9 @@
       var channel = fieldset.dataset.channel;
       var data = new FormData();
       data.append("channel", channel);
+      // Links are tracked with the post's campaign: the preview shows them so.
+      var campaign = form.querySelector("[name=campaign]");
+      if (campaign) data.append("campaign", campaign.value);
       fieldset.querySelectorAll("input, textarea, select").forEach(function (el) {
         if (!el.name) return;
         if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
@@ -41,6 +44,12 @@
       fieldset.addEventListener("input", run);
       fieldset.addEventListener("change", run);
     });
+    var campaignSelect = form.querySelector("[name=campaign]");
+    if (campaignSelect) {
+      campaignSelect.addEventListener("change", function () {
+        form.querySelectorAll("fieldset.variant").forEach(refresh);
+      });
+    }
     form.querySelectorAll("button.copy-shared").forEach(function (button) {
       button.addEventListener("click", function () {
         var shared = form.querySelector("[name=shared_text]");
