@@ -25,6 +25,7 @@ from .models import (
     Comment,
     LinkTracking,
     MediaAsset,
+    MediaTag,
     Notification,
     Post,
     PostStatus,
@@ -992,6 +993,7 @@ def upload_media(
     shows_identifiable_people: bool = False,
     identifiable_people_consent: bool = False,
     rights_expire_on: date | None = None,
+    tags=(),
 ) -> MediaAsset:
     """Store an image or video with its thumbnail; nothing is kept on failure.
 
@@ -1029,6 +1031,7 @@ def upload_media(
                 )
                 stored.append(asset.thumbnail)
             asset.save()
+            _set_tags(asset, tags)
             audit.record(
                 "planning.media.uploaded",
                 actor=actor,
@@ -1038,6 +1041,7 @@ def upload_media(
                     "size": asset.size,
                     "kind": asset.kind,
                     "mime_type": asset.mime_type,
+                    "tags": sorted(tags),
                 },
             )
     except BaseException:
@@ -1047,9 +1051,22 @@ def upload_media(
     return asset
 
 
+def _set_tags(asset: MediaAsset, names) -> None:
+    """The asset's tags by name (created in its organisation when new)."""
+    tags = []
+    for name in dict.fromkeys(names):
+        tag, _created = MediaTag.objects.get_or_create(
+            organisation_id=asset.organisation_id, name=name
+        )
+        tags.append(tag)
+    asset.tags.set(tags)
+
+
 @transaction.atomic
 def update_media(asset: MediaAsset, *, actor, **fields) -> MediaAsset:
+    """Change an asset's description, rights or tags (``tags``: names)."""
     media_policy.check(actor, "change", asset)
+    tags = fields.pop("tags", None)
     unknown = set(fields) - set(MEDIA_FIELDS)
     if unknown:
         raise ValueError(f"Unknown media fields: {sorted(unknown)}")
@@ -1059,6 +1076,12 @@ def update_media(asset: MediaAsset, *, actor, **fields) -> MediaAsset:
     changed = audit.diff(asset, MEDIA_FIELDS, before)
     if changed:
         asset.save(update_fields=list(changed))
+    if tags is not None:
+        old = sorted(asset.tags.values_list("name", flat=True))
+        if old != sorted(tags):
+            _set_tags(asset, tags)
+            changed["tags"] = [old, sorted(tags)]
+    if changed:
         audit.record(
             "planning.media.updated", actor=actor, target=asset, changes=changed
         )
@@ -1083,6 +1106,7 @@ def convert_media(asset: MediaAsset, *, actor, channel: Channel) -> MediaAsset:
         shows_identifiable_people=asset.shows_identifiable_people,
         identifiable_people_consent=asset.identifiable_people_consent,
         rights_expire_on=asset.rights_expire_on,
+        tags=list(asset.tags.values_list("name", flat=True)),
     )
     new.converted_from = asset
     new.save(update_fields=["converted_from"])

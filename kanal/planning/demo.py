@@ -56,6 +56,7 @@ class DemoImage:
     alt_text: str
     credit: str = "Foto: Københavns Kommune"
     size: tuple[int, int] = (1080, 1080)
+    tags: tuple[str, ...] = ()
 
 
 # day offset, hour, title, text, networks, category, purposes, image
@@ -75,6 +76,7 @@ FUTURE = [
             "waves",
             "Vinterbadere på stigen ned til Islands Brygge Havnebad en frostklar "
             "morgen",
+            tags=("islands brygge", "havnebad", "vinter"),
         ),
     ),
     (
@@ -114,6 +116,7 @@ FUTURE = [
             "circles",
             "Børnetegninger af nisser og juletræer hængt op i Nikolaj Kunsthals "
             "udstillingssal",
+            tags=("jul", "udstilling", "børn"),
         ),
     ),
     (
@@ -140,6 +143,7 @@ FUTURE = [
             (20, 120, 80),
             "stripes",
             "Københavns Drengekor i røde kjortler på scenen i Kulturhuset Indre By",
+            tags=("jul", "koncert", "kulturhuse"),
         ),
     ),
     (
@@ -199,6 +203,7 @@ PAST = [
             "circles",
             "Lyskugler hænger over Israels Plads i skumringen, og folk står samlet "
             "under dem",
+            tags=("israels plads", "lys", "vinter"),
         ),
     ),
     PastPost(
@@ -226,6 +231,7 @@ PAST = [
             (90, 70, 140),
             "stripes",
             "Malerier ophængt på de gamle murstensvægge inde i Kastrup Fort",
+            tags=("udstilling", "amager"),
         ),
     ),
     PastPost(
@@ -273,6 +279,7 @@ PAST = [
             "waves",
             "Et hold laver yoga på græsset i Kongens Have med Rosenborg Slot i "
             "baggrunden",
+            tags=("kongens have", "motion"),
         ),
     ),
 ]
@@ -294,6 +301,7 @@ PROPOSALS = [
             "stripes",
             "Børn sidder på puder og lytter til en forfatter, der læser højt på "
             "Valby Bibliotek",
+            tags=("biblioteker", "børn", "valby"),
         ),
     ),
     (
@@ -357,6 +365,7 @@ def _upload(member, spec: DemoImage):
         upload=_image(spec),
         alt_text=spec.alt_text,
         credit=spec.credit,
+        tags=list(spec.tags),
     )
 
 
@@ -718,4 +727,3 @@ def _date_published_posts(post_ids) -> None:
     )
     for post_id, at in first.items():
         Post.objects.filter(pk=post_id).update(published_at=at)
-

@@ -250,11 +250,31 @@ class VariantForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, channel, media_queryset, **kwargs):
+    def __init__(self, *args, channel, media_queryset, media_shown=None, **kwargs):
+        """``media_queryset`` is what may be chosen (the visible library);
+        ``media_shown`` what the editor lists (searching adds more)."""
         super().__init__(*args, **kwargs)
         self.channel = channel
-        self.fields["media"].queryset = media_queryset
-        self.fields["media"].label_from_instance = lambda m: m.original_name
+        field = self.fields["media"]
+        field.queryset = media_queryset
+        field.label_from_instance = lambda m: m.original_name
+        if media_shown is not None:
+            shown = list(media_shown)
+            shown_ids = {m.pk for m in shown}
+            chosen = set()
+            if self.is_bound:
+                chosen = {
+                    int(v)
+                    for v in self.data.getlist(self.add_prefix("media"))
+                    if str(v).isdigit()
+                }
+            # What was picked by searching stays listed when the form returns.
+            extra = (
+                list(media_queryset.filter(pk__in=chosen - shown_ids))
+                if chosen - shown_ids
+                else []
+            )
+            field.widget.choices = [(m.pk, m.original_name) for m in [*shown, *extra]]
         if channel.network not in FIRST_COMMENT_NETWORKS:
             del self.fields["first_comment"]
 
@@ -386,10 +406,51 @@ class MediaUploadForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    tags = forms.CharField(
+        label=_("Mærker"),
+        max_length=1000,
+        required=False,
+        help_text=_("Adskilt med komma, fx Islands Brygge, vinterbadning, jul."),
+    )
+
+    def clean_tags(self):
+        return parse_tags(self.cleaned_data.get("tags", ""))
 
 
 class MediaEditForm(MediaUploadForm):
     file = None
+
+
+TAG = re.compile(r"^[\w][\w .&'-]{0,39}$")
+MAX_TAGS = 20
+
+
+def normalise_tag(value: str) -> str:
+    return " ".join(value.split()).lower()
+
+
+def parse_tags(raw: str) -> list[str]:
+    """Comma-separated tags, in lower case, each once."""
+    tags: list[str] = []
+    for part in raw.split(","):
+        tag = normalise_tag(part)
+        if not tag:
+            continue
+        if not TAG.match(tag):
+            raise forms.ValidationError(
+                _(
+                    "«%(tag)s» kan ikke bruges som mærke. Brug bogstaver, tal og "
+                    "mellemrum, højst 40 tegn."
+                ),
+                params={"tag": part.strip()[:40]},
+            )
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise forms.ValidationError(
+            _("Højst %(n)d mærker pr. medie."), params={"n": MAX_TAGS}
+        )
+    return tags
 
 
 UTM_VALUE = re.compile(r"^[\w.\-+ ]{1,100}$")

@@ -210,6 +210,26 @@ class MediaKind(models.TextChoices):
     VIDEO = "video", _("Video")
 
 
+class MediaTag(models.Model):
+    """A word to find media by (a place, an event, a theme)."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("navn"), max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="media_tag_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class MediaAsset(models.Model):
     """An uploaded image or video with its accessibility and rights data."""
 
@@ -241,6 +261,9 @@ class MediaAsset(models.Model):
     rights_expire_on = models.DateField(_("rettigheder udløber"), null=True, blank=True)
     converted_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.ManyToManyField(
+        MediaTag, blank=True, related_name="media", verbose_name=_("mærker")
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -713,6 +713,58 @@ def media_choices(actor, post, variants):
     return visible.filter(pk__in=ids).order_by("-created_at")
 
 
+MEDIA_ATTENTION = ("alt", "samtykke", "rettigheder")
+
+
+def search_media(actor, *, query="", tag="", kind="", attention="", today=None):
+    """The library as ``actor`` sees it, searched: every word of ``query`` in
+    the file name, alt text, credit or a tag; ``tag`` exactly; ``kind``
+    (image/video); ``attention``: images without alt text ("alt"), people
+    without consent ("samtykke"), expired rights ("rettigheder")."""
+    from .models import MediaKind
+    from .policies import media_policy
+
+    qs = media_policy.visible(actor)
+    for word in query.split()[:8]:
+        qs = qs.filter(
+            Q(original_name__icontains=word)
+            | Q(alt_text__icontains=word)
+            | Q(credit__icontains=word)
+            | Q(tags__name__icontains=word)
+        )
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if kind in MediaKind.values:
+        qs = qs.filter(kind=kind)
+    if attention == "alt":
+        qs = qs.filter(kind=MediaKind.IMAGE, alt_text="")
+    elif attention == "samtykke":
+        qs = qs.filter(
+            shows_identifiable_people=True, identifiable_people_consent=False
+        )
+    elif attention == "rettigheder" and today is not None:
+        qs = qs.filter(rights_expire_on__lt=today)
+    return qs.distinct().prefetch_related("tags").order_by("-created_at", "-pk")
+
+
+def media_tags_in_use(actor) -> list[tuple[str, int]]:
+    """``[(tag, how many of the visible media carry it)]``, most used first."""
+    from django.db.models import Count
+
+    from .models import MediaTag
+    from .policies import media_policy
+
+    visible = media_policy.visible(actor).values("pk")
+    return list(
+        MediaTag.objects.filter(
+            organisation_id=actor.organisation_id, media__in=visible
+        )
+        .values_list("name")
+        .annotate(n=Count("media", distinct=True))
+        .order_by("-n", "name")
+    )
+
+
 def unread_notifications(actor):
     return actor.notifications.filter(read_at__isnull=True).select_related("post")
 

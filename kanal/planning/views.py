@@ -241,7 +241,7 @@ def post_create_view(request):
     )
 
 
-def _variant_forms(post, variants, data, media_qs):
+def _variant_forms(post, variants, data, media_qs, media_shown):
     forms = []
     for variant in variants:
         forms.append(
@@ -250,6 +250,7 @@ def _variant_forms(post, variants, data, media_qs):
                 prefix=f"v{variant.channel_id}",
                 channel=variant.channel,
                 media_queryset=media_qs,
+                media_shown=media_shown,
                 initial={
                     "text": variant.text,
                     "link": variant.link,
@@ -274,7 +275,10 @@ def post_edit_view(request, pk):
             "media"
         )
     )
-    media_qs = selectors.media_choices(actor, post, variants)
+    # Any media in the library may be chosen (the editor searches it); the
+    # newest, the proposal's and those already chosen are listed.
+    media_shown = list(selectors.media_choices(actor, post, variants))
+    media_qs = media_policy.visible(actor)
     data = request.POST if request.method == "POST" else None
     form = PostForm(
         data,
@@ -294,7 +298,7 @@ def post_edit_view(request, pk):
     )
     form.fields["planned_at"].disabled = True
     form.fields["planned_at"].help_text = _("Tiden sættes pr. kanal nedenfor.")
-    variant_forms = _variant_forms(post, variants, data, media_qs)
+    variant_forms = _variant_forms(post, variants, data, media_qs, media_shown)
     stale = False
     if request.method == "POST":
         valid = form.is_valid() & all([f.is_valid() for f in variant_forms])
@@ -614,9 +618,11 @@ def preview_view(request):
         hashtags, tag_error = [], " ".join(getattr(e, "messages", [str(e)]))
     ids = [i for i in (_int(x) for x in request.POST.getlist(prefix + "media")) if i]
     media = list(media_policy.visible(actor).filter(pk__in=ids)) if ids else []
-    campaign = campaign_policy.visible(actor).filter(
-        pk=_int(request.POST.get("campaign"))
-    ).first()
+    campaign = (
+        campaign_policy.visible(actor)
+        .filter(pk=_int(request.POST.get("campaign")))
+        .first()
+    )
     check = check_variant(
         channel,
         text=text,
@@ -625,9 +631,7 @@ def preview_view(request):
         media=media,
         campaign=campaign,
     )
-    text, link = outgoing(
-        channel, campaign, text=text, hashtags=hashtags, link=link
-    )
+    text, link = outgoing(channel, campaign, text=text, hashtags=hashtags, link=link)
     return render(
         request,
         "planning/_preview.html",
@@ -888,13 +892,15 @@ def media_list_view(request):
                     shows_identifiable_people=data["shows_identifiable_people"],
                     identifiable_people_consent=data["identifiable_people_consent"],
                     rights_expire_on=data["rights_expire_on"],
+                    tags=data["tags"],
                 )
             except MediaRejected as e:
                 form.add_error("file", str(e))
             else:
                 messages.success(request, _("Mediet er lagt i biblioteket."))
                 return redirect("planning:media_detail", pk=asset.pk)
-    assets = media_policy.visible(actor)
+    search = _media_search(request)
+    assets = selectors.search_media(actor, **search, today=timezone.localdate())
     page = Paginator(assets, 48).get_page(request.GET.get("side"))
     return render(
         request,
@@ -904,8 +910,52 @@ def media_list_view(request):
             "page": page,
             "can_upload": can_upload,
             "today": timezone.localdate(),
+            "search": search,
+            "searching": any(search.values()),
+            "tags": selectors.media_tags_in_use(actor),
+            "query": _query_without(request, "side"),
         },
         status=_status(request, not form.errors),
+    )
+
+
+def _media_search(request) -> dict:
+    get = request.GET
+    attention = get.get("mangler", "")
+    return {
+        "query": get.get("q", "")[:200].strip(),
+        "tag": " ".join(get.get("maerke", "")[:40].split()).lower(),
+        "kind": get.get("type", "")[:10],
+        "attention": attention if attention in selectors.MEDIA_ATTENTION else "",
+    }
+
+
+@membership_required
+@require_GET
+def media_picker_view(request):
+    """The editor's media search (htmx): checkboxes for one variant."""
+    actor = request.membership
+    media_policy.check(actor, "list")
+    channel = get_object_or_404(
+        Channel,
+        pk=_int(request.GET.get("kanal")),
+        organisation_id=actor.organisation_id,
+    )
+    shown = {i for i in (_int(x) for x in request.GET.get("vist", "").split(",")) if i}
+    query = request.GET.get("q", "")[:200].strip()
+    found = []
+    if query:
+        found = [
+            m
+            for m in selectors.search_media(actor, query=query)[
+                : selectors.MEDIA_CHOICES
+            ]
+            if m.pk not in shown
+        ]
+    return render(
+        request,
+        "planning/_media_picker.html",
+        {"channel": channel, "found": found, "query": query},
     )
 
 
@@ -923,6 +973,7 @@ def media_detail_view(request, pk):
             "shows_identifiable_people": asset.shows_identifiable_people,
             "identifiable_people_consent": asset.identifiable_people_consent,
             "rights_expire_on": asset.rights_expire_on,
+            "tags": ", ".join(t.name for t in asset.tags.all()),
         },
     )
     if request.method == "POST":

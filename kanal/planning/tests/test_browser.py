@@ -257,3 +257,46 @@ def test_cadence_chips_follow_a_drag_and_drop(desk, live_server, page, login):
             f"li.entry[data-post='{posts[0].pk}'][draggable=true]"
         )
     ).to_be_visible()
+
+
+def test_the_editor_searches_the_library_by_keyboard(desk, live_server, page, login):
+    """An older photo, not among those listed, is found by its tag and used."""
+    from playwright.sync_api import expect
+
+    from kanal.planning import actions
+    from kanal.planning.selectors import MEDIA_CHOICES
+    from kanal.planning.tests.factories import image_upload
+
+    old = actions.upload_media(
+        actor=desk.editor,
+        upload=image_upload("havnebad.jpg"),
+        alt_text="Børn bader i Islands Brygge Havnebad",
+        tags=["islands brygge"],
+    )
+    for n in range(MEDIA_CHOICES):
+        actions.upload_media(
+            actor=desk.editor, upload=image_upload(f"ny-{n}.jpg"), alt_text=f"Nyt {n}"
+        )
+    post = actions.create_post(
+        actor=desk.editor,
+        title="Sommerbad",
+        shared_text="Havnebadet åbner.",
+        channels=[desk.channels["instagram"]],
+        planned_at=timezone.now() + timedelta(days=2),
+    )
+    ig = desk.channels["instagram"].pk
+    login(desk.editor)
+    page.goto(f"{live_server.url}/plan/opslag/{post.pk}/rediger/")
+    expect(page.locator(f"#preview-{ig}")).to_contain_text("Instagram kræver")
+    page.locator(f"#media-search-{ig}").focus()
+    page.keyboard.type("islands brygge")
+    page.keyboard.press("Enter")  # must not submit the editor
+    box = page.locator(f"#media-results-{ig} input[value='{old.pk}']")
+    expect(box).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(box).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.locator(f"#preview-{ig}")).to_contain_text("overholder netværkets")
+    page.click("main button[type=submit]:has-text('Gem')")
+    expect(page.locator(".messages")).to_contain_text("Opslaget er gemt")
+    assert list(post.variants.get().media.all()) == [old]

@@ -272,3 +272,22 @@ def test_the_demo_has_the_crisis_templates_once(settings):
     assert count >= 4
     load_demo()
     assert CrisisTemplate.objects.filter(organisation=organisation).count() == count
+
+
+@pytest.mark.django_db
+def test_demo_media_can_be_found_by_tag(settings):
+    from kanal.demo import load_demo
+    from kanal.organisations.models import Membership
+    from kanal.planning import selectors
+
+    settings.KANAL_SANDBOX_URL = CLOSED
+    settings.KANAL_BASE_URL = CLOSED
+    organisation = load_demo()
+    editor = Membership.objects.get(
+        organisation=organisation, user__username="redaktor"
+    )
+    found = {m.original_name for m in selectors.search_media(editor, tag="jul")}
+    assert found == {
+        "juleudstilling-nikolaj-kunsthal.jpg",
+        "julekoncert-kulturhuset.jpg",
+    }

@@ -37,12 +37,45 @@
     }
     form.querySelectorAll("fieldset.variant").forEach(function (fieldset) {
       if (form.dataset.refreshPreviews) refresh(fieldset);
-      var run = function () {
+      var run = function (event) {
+        if (event && event.target.classList.contains("media-search-input")) return;
         clearTimeout(timers[fieldset.dataset.channel]);
         timers[fieldset.dataset.channel] = setTimeout(function () { refresh(fieldset); }, 300);
       };
       fieldset.addEventListener("input", run);
       fieldset.addEventListener("change", run);
+    });
+    /* Searching the library adds checkboxes to the variant's media. */
+    form.querySelectorAll("input.media-search-input").forEach(function (input) {
+      var timer = null;
+      var fieldset = input.closest("fieldset.variant");
+      var results = input.parentElement.querySelector(".media-results");
+      input.addEventListener("keydown", function (event) {
+        // Enter searches; it must not submit (and save) the whole editor.
+        if (event.key === "Enter") event.preventDefault();
+      });
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          var shown = [];
+          fieldset.querySelectorAll("input[type=checkbox][name$='-media']").forEach(function (box) {
+            if (!results.contains(box) || box.checked) shown.push(box.value);
+          });
+          var url = input.dataset.pickerUrl + "&q=" + encodeURIComponent(input.value) +
+                    "&vist=" + shown.join(",");
+          fetch(url, {credentials: "same-origin"})
+            .then(function (r) { return r.ok ? r.text() : null; })
+            .then(function (html) {
+              if (html === null) return;
+              // Keep what was ticked from an earlier search.
+              var kept = [];
+              results.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+                kept.push(box.closest("div").outerHTML);
+              });
+              results.innerHTML = kept.join("") + html;
+            });
+        }, 300);
+      });
     });
     var campaignSelect = form.querySelector("[name=campaign]");
     if (campaignSelect) {
