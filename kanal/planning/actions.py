@@ -161,6 +161,8 @@ def _add_variant(
     planned_at=None,
     hashtags=None,
     media=(),
+    link: str = "",
+    extra_hashtags=(),
 ) -> Variant:
     _check_channel(post, channel)
     strategy = getattr(channel, "strategy", None)
@@ -169,10 +171,12 @@ def _add_variant(
         tags = list(strategy.default_hashtags) if strategy else []
         if post.campaign_id:
             tags += [t for t in post.campaign.hashtags if t not in tags]
+    tags += [t for t in extra_hashtags if t not in tags]
     variant = Variant.objects.create(
         post=post,
         channel=channel,
         text=post.shared_text if text is None else text,
+        link=link,
         hashtags=tags,
         planned_at=planned_at if planned_at is not None else post.planned_at,
     )
@@ -377,9 +381,13 @@ def create_post(
     purposes=(),
     campaign: Campaign | None = None,
     notes: str = "",
+    link: str = "",
+    hashtags=(),
+    media=(),
 ) -> Post:
     """A new draft with one variant per channel, each starting from the shared
-    text."""
+    text (and ``link``, ``media``, and ``hashtags`` after the channel's and
+    campaign's own)."""
     post_policy.check(actor, "create")
     _refuse_past(planned_at)
     administration = owner_administration or actor.administration
@@ -397,8 +405,18 @@ def create_post(
         planned_at=planned_at,
         created_by=actor.user,
     )
+    for asset in media:
+        if asset.organisation_id != post.organisation_id:
+            raise PlanningError(_("Et af mediene findes ikke. Vælg det igen."))
     for channel in channels:
-        _add_variant(post, channel, actor=actor)
+        _add_variant(
+            post,
+            channel,
+            actor=actor,
+            link=link,
+            extra_hashtags=hashtags,
+            media=media,
+        )
     audit.record(
         "planning.post.created",
         actor=actor,
@@ -410,6 +428,55 @@ def create_post(
         },
     )
     return post
+
+
+@transaction.atomic
+def import_posts(*, actor, rows, source: str, digest: str) -> list[Post]:
+    """Create one draft per checked row of a spreadsheet (``csv_import``),
+    all or none: a single row with an error, or one that fails now, leaves
+    nothing saved."""
+    post_policy.check(actor, "create")
+    rows = list(rows)
+    if not rows:
+        raise PlanningError(_("Filen har ingen opslag."))
+    if any(not row.ok for row in rows):
+        raise PlanningError(_("Filen har fejl. Ret dem, og prøv igen; intet er gemt."))
+    posts = []
+    for row in rows:
+        values = row.values
+        try:
+            post = create_post(
+                actor=actor,
+                title=values["title"],
+                shared_text=values["shared_text"],
+                channels=row.channels,
+                planned_at=row.planned_at,
+                owner_administration=values["owner_administration"],
+                category=values["category"],
+                purposes=values["purposes"],
+                campaign=values["campaign"],
+                notes=values["notes"],
+                link=values["link"],
+                hashtags=values["hashtags"],
+                media=values["media"],
+            )
+        except PlanningError as e:
+            raise PlanningError(
+                _("Række %(n)d: %(why)s Intet er gemt.") % {"n": row.number, "why": e}
+            ) from e
+        posts.append(post)
+    audit.record(
+        "planning.posts.imported",
+        actor=actor,
+        organisation=actor.organisation,
+        changes={
+            "file": source[:255],
+            "sha256": digest,
+            "rows": len(rows),
+            "posts": [p.pk for p in posts],
+        },
+    )
+    return posts
 
 
 @transaction.atomic

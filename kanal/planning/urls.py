@@ -9,6 +9,12 @@ urlpatterns = [
     path("uge/", views.calendar_week_view, name="calendar_week"),
     path("liste/", views.post_list_view, name="post_list"),
     path("opslag/nyt/", views.post_create_view, name="post_create"),
+    path("opslag/import/", views.post_import_view, name="post_import"),
+    path(
+        "opslag/import/skabelon.csv",
+        views.post_import_template_view,
+        name="post_import_template",
+    ),
     path("opslag/<int:pk>/", views.post_detail_view, name="post_detail"),
     path("opslag/<int:pk>/rediger/", views.post_edit_view, name="post_edit"),
     path("opslag/<int:pk>/send/", views.post_submit_view, name="post_submit"),

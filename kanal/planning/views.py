@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -184,6 +185,106 @@ def post_list_view(request):
 
 # ---------------------------------------------------------------------------
 # Posts
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def post_import_view(request):
+    """Bulk planning from a spreadsheet: check it (a dry run), then import it.
+
+    The file is read and every row checked on each request; "Importér"
+    creates the posts only when every row is valid. After a check the page
+    carries the file's content, so importing needs no second upload.
+    """
+    import base64
+    import binascii
+    import hashlib
+
+    from . import csv_import
+
+    actor = request.membership
+    post_policy.check(actor, "create")
+    context = {"max_rows": csv_import.MAX_ROWS}
+    if request.method == "GET":
+        return render(request, "planning/post_import.html", context)
+    upload = request.FILES.get("fil")
+    if upload is not None:
+        if upload.size > csv_import.MAX_BYTES:
+            context["refused"] = _(
+                "Filen er for stor (højst 1 MB). Del planen op i flere filer."
+            )
+            return render(request, "planning/post_import.html", context, status=400)
+        data, name = upload.read(csv_import.MAX_BYTES + 1), upload.name or "plan.csv"
+    else:
+        try:
+            data = base64.b64decode(request.POST.get("indhold", ""), validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+        name = request.POST.get("filnavn", "")[:255] or "plan.csv"
+    if not data:
+        context["refused"] = _("Vælg en CSV-fil med planen.")
+        return render(request, "planning/post_import.html", context, status=400)
+    try:
+        table = csv_import.read_table(data)
+    except csv_import.ImportRefused as e:
+        context["refused"] = str(e)
+        return render(request, "planning/post_import.html", context, status=400)
+    results, file_errors = csv_import.check_rows(table, actor)
+    valid = not file_errors and results and all(r.ok for r in results)
+    context.update(
+        {
+            "checked": True,
+            "file_name": name,
+            "encoding": csv_import.encoding_label(table.encoding),
+            "delimiter": {";": _("semikolon"), ",": _("komma"), "\t": _("tabulator")}[
+                table.delimiter
+            ],
+            "results": results,
+            "file_errors": file_errors,
+            "valid": valid,
+            "error_rows": sum(1 for r in results if not r.ok),
+            "content": base64.b64encode(data).decode("ascii"),
+        }
+    )
+    if request.POST.get("handling") == "importer" and valid:
+        try:
+            posts = actions.import_posts(
+                actor=actor,
+                rows=results,
+                source=name,
+                digest=hashlib.sha256(data).hexdigest(),
+            )
+        except actions.PlanningError as e:
+            context["refused"] = str(e)
+            return render(request, "planning/post_import.html", context, status=409)
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d opslag er oprettet som kladde. Tilpas dem, og send dem til "
+                "godkendelse.",
+                "%(n)d opslag er oprettet som kladder. Tilpas dem, og send dem til "
+                "godkendelse.",
+                len(posts),
+            )
+            % {"n": len(posts)},
+        )
+        return redirect(reverse("planning:post_list") + "?status=draft")
+    return render(
+        request, "planning/post_import.html", context, status=200 if valid else 400
+    )
+
+
+@membership_required
+@require_GET
+def post_import_template_view(request):
+    from . import csv_import
+
+    post_policy.check(request.membership, "create")
+    response = HttpResponse(
+        csv_import.template_csv(), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="kanal-plan.csv"'
+    return response
 
 
 def _form_notes(request, form):

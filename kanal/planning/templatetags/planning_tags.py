@@ -58,6 +58,7 @@ PLANNING_SECTION = frozenset(
         "calendar_week",
         "post_list",
         "post_create",
+        "post_import",
         "post_detail",
         "post_edit",
         "revisions",

@@ -79,6 +79,8 @@ CASES = {
     "calendar_week": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "post_list": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "post_create": ("get", [], None, A(200, 200, 403, 403, 403, 403)),
+    "post_import": ("get", [], None, A(200, 200, 403, 403, 403, 403)),
+    "post_import_template": ("get", [], None, A(200, 200, 403, 403, 403, 403)),
     "post_detail": ("get", ["post"], None, A(200, 200, 200, 404, 200, 200)),
     "post_edit": ("get", ["post"], None, A(200, 200, 403, 404, 403, 403)),
     "post_submit": ("post", ["draft"], {}, A(302, 302, 403, 404, 403, 403)),
