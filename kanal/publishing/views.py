@@ -31,7 +31,7 @@ from .forms import (
     StartCrisisForm,
     local_input,
 )
-from .models import CrisisEvent, CrisisTemplate, Publication, PublicationStatus
+from .models import CrisisTemplate, Publication, PublicationStatus
 from .policies import crisis_policy, crisis_template_policy, publication_policy
 
 GROUP_LABELS = {
@@ -550,7 +550,6 @@ def crisis_templates_view(request):
         "templates": crisis_template_policy.visible(actor).select_related(
             "updated_by"),
         "can_publish": crisis_policy.can(actor, "publish"),
-        "events": CrisisEvent,
     })
 
 
