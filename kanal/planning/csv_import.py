@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kanal.channels.models import ChannelStatus, Purpose
 
@@ -84,8 +85,8 @@ class RowResult:
 
 ENCODING_NAMES = {
     "utf-8-sig": "UTF-8",
-    "utf-16": "UTF-16 (Excel, Unicode-tekst)",
-    "cp1252": "Windows-1252 (Excel, CSV semikolonsepareret)",
+    "utf-16": gettext_lazy("UTF-16 (Excel, Unicode-tekst)"),
+    "cp1252": gettext_lazy("Windows-1252 (Excel, CSV semikolonsepareret)"),
 }
 
 
@@ -506,4 +507,4 @@ def template_csv() -> bytes:
 
 
 def encoding_label(encoding: str) -> str:
-    return ENCODING_NAMES.get(encoding, encoding)
+    return str(ENCODING_NAMES.get(encoding, encoding))
