@@ -254,6 +254,9 @@ def _crisis_page(
             message_form = CrisisMessageForm(
                 channels=channels_qs, initial=initial, initial_channels=sendable
             )
+            if initial:
+                # Straight on to filling in the placeholders (keyboard users).
+                message_form.fields["text"].widget.attrs["autofocus"] = True
         context["message_form"] = message_form
         context["message_versions"] = _composition(
             message_form, channels, chosen=message_form.raw_channel_ids()

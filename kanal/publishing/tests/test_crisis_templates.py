@@ -3,6 +3,8 @@ per organisation, and ready to fill in."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -152,6 +154,7 @@ def test_using_a_template_fills_the_composer_and_placeholders_block_sending(
     page = client.get(reverse("publishing:crisis") + f"?skabelon={storm.pk}"
                       ).content.decode()
     assert f">\n{escape(storm.text)}</textarea>" in page
+    assert re.search(r'<textarea name="text"[^>]* autofocus', page)
     assert f">\n{escape(storm.versions['x'])}</textarea>" in page
     assert "Udfyld pladsholderne: [VANDSTAND], [OMRÅDE], [TIDSPUNKT], [STED]" in page
 
