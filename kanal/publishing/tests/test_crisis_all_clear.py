@@ -257,3 +257,26 @@ def test_the_end_form_in_english(in_crisis, client_for):
         assert text in page, text
     for danish in ("Afblæsning", "Fastgjorte", "foreslåede", "Opslag på pause"):
         assert danish not in page, danish
+
+
+@pytest.mark.django_db
+def test_an_editor_sees_unpinning_but_no_all_clear_and_can_end(
+    in_crisis, member, client_for
+):
+    editor = member(Role.EDITOR)
+    client = client_for(editor)
+    page = client.get(reverse("publishing:crisis")).content.decode()
+    assert 'id="crisis-end-form"' in page
+    assert 'name="unpin"' in page
+    assert "all_clear-text" not in page
+    assert 'id="crisis-message-form"' not in page
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("publishing:crisis_end"), {
+            f"choice-pub-{in_crisis['paused'].pk}": "cancel", "unpin": "1",
+            "all_clear-text": "Forsøg på afblæsning uden ret",
+        })
+    assert response.status_code == 302
+    assert not Crisis.objects.filter(ended_at__isnull=True).exists()
+    # The all-clear field is not the editor's: nothing was sent.
+    assert Publication.objects.filter(is_crisis=True).count() == 1
+    assert CrisisUnpin.objects.get().done_at is not None
