@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from kanal.organisations.roles import Role
 from kanal.publishing.models import Publication, PublicationStatus
@@ -35,7 +36,9 @@ def test_a_publication_never_sent_offers_publish_now(
 
 def test_a_publication_tried_before_offers_try_again(queue, member, client_for):
     pub = queue(text="Koncert i Kulturhuset")
-    Publication.objects.filter(pk=pub.pk).update(status=S.FAILED, attempts=2)
+    Publication.objects.filter(pk=pub.pk).update(
+        status=S.FAILED, attempts=2, first_sent_at=timezone.now()
+    )
     client = client_for(member(Role.EDITOR))
     html = client.get(reverse("publishing:operations") + "?vis=failed")
     row = _row(html.content.decode(), pub.pk)
@@ -53,3 +56,18 @@ def test_a_failure_before_sending_says_it_was_never_sent(queue, member, client_f
     row = _row(html.content.decode(), pub.pk)
     assert "Opslaget blev aldrig sendt." in row
     assert "'Udgiv nu'" in row
+
+
+def test_a_publication_sent_before_and_retried_still_says_try_again(
+    queue, member, client_for
+):
+    # A retry resets the attempts; the first send is remembered.
+    pub = queue(text="Koncert i Kulturhuset")
+    Publication.objects.filter(pk=pub.pk).update(
+        status=S.MISSED, attempts=0, first_sent_at=timezone.now()
+    )
+    client = client_for(member(Role.EDITOR))
+    html = client.get(reverse("publishing:operations") + "?vis=missed")
+    row = _row(html.content.decode(), pub.pk)
+    assert ">Prøv igen nu</button>" in row
+    assert "aldrig sendt" not in row

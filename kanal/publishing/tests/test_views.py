@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from kanal.organisations.roles import Role
 from kanal.publishing import actions
@@ -44,7 +45,7 @@ def test_anonymous_is_sent_to_login(client):
 def test_operations_page_shows_the_reason_and_what_to_do(queue, member, client_for):
     pub = queue(text="Svømmehallen åbner")
     Publication.objects.filter(pk=pub.pk).update(
-        status=S.FAILED, attempts=1,
+        status=S.FAILED, attempts=1, first_sent_at=timezone.now(),
         last_error="Teksten er for lang til X (300 af 280 tegn).")
     client = client_for(member(Role.EDITOR))
     html = client.get(reverse("publishing:operations") + "?vis=failed").content.decode()
