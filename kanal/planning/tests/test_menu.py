@@ -126,6 +126,16 @@ def everyone(desk, soon):
     )
     MediaAssetFactory(organisation=desk.organisation, administration=desk.kff)
     CampaignFactory(organisation=desk.organisation, name="Jul")
+    # A publishing message for everyone, pointing at the operations page.
+    from kanal.publishing.actions import notify
+
+    notify(
+        organisation_id=desk.organisation.pk,
+        administration_id=None,
+        kind="publication_failed",
+        message="Facebook: opslaget blev ikke udgivet.",
+        url=reverse("publishing:operations"),
+    )
     desk.post = post
     return {
         "admin": desk.admin,
@@ -182,6 +192,14 @@ def test_the_menu_offers_every_page_the_role_may_open_and_nothing_else(
         if path not in reachable and client.get(path).status_code == 200
     ]
     assert not missing, f"{role} cannot reach {missing} from the menu"
+    # And no page of the menu links the role to a page it may not open.
+    refused = sorted(
+        (path, code)
+        for path in linked
+        if not path.startswith(("/media/", "/static/", "/konto/"))
+        and (code := client.get(path).status_code) in (403, 404)
+    )
+    assert not refused, f"{role} is shown links it may not open: {refused}"
 
 
 def test_the_analyst_finds_the_report_campaigns_and_calendar_subscription(
