@@ -93,8 +93,12 @@ def test_editor_sees_failed_publication_with_reason_and_retries_it(
     from kanal.publishing.actions import notify
 
     pub = queue(text="Biblioteket holder lukket mandag")
+    from django.utils import timezone
+
+    # Tried once (so the button says "Prøv igen nu", not "Udgiv nu").
     Publication.objects.filter(pk=pub.pk).update(
-        status=S.FAILED, attempts=1, error_kind="rejected",
+        status=S.FAILED, attempts=1, first_sent_at=timezone.now(),
+        error_kind="rejected",
         last_error="X afviste opslaget: teksten er for lang (300 af 280 tegn).",
     )
     editor = member(Role.EDITOR)
