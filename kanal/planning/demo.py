@@ -709,6 +709,21 @@ def _replay(plan) -> None:
         for network in injected:
             _sandbox("DELETE", "/_sandbox/faults", params={"network": network})
     _date_published_posts({pub.post_id for _at, pub, _outcome in plan})
+    _date_history_messages([pub.pk for _at, pub, _outcome in plan])
+
+
+def _date_history_messages(publication_ids) -> None:
+    """The engine's messages about the history are dated when it happened
+    (the engine stamps them with the moment it ran, which is today)."""
+    from kanal.publishing.models import Notification, Publication
+
+    for pub in Publication.objects.filter(pk__in=publication_ids):
+        at = pub.published_at or pub.planned_at
+        if pub.status == "missed":
+            at = pub.late_after
+        Notification.objects.filter(publication_id=pub.pk).update(
+            created_at=at + timedelta(seconds=5)
+        )
 
 
 def _date_published_posts(post_ids) -> None:

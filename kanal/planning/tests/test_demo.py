@@ -211,6 +211,16 @@ def test_operations_page_calendar_and_sandbox_agree(
             if network == "instagram":
                 assert item["data"].get("media_url") or item["data"].get("children")
                 assert list(variant.media.all())
+    # The engine's messages about the history are dated when it happened.
+    from kanal.publishing.models import Notification
+
+    for note in Notification.objects.filter(publication__in=publications):
+        pub = note.publication
+        when = pub.late_after if pub.status == "missed" else pub.planned_at
+        assert abs(note.created_at - when) < timedelta(minutes=2), (
+            pub.status,
+            note.created_at,
+        )
     # The demo accounts hold exactly what Kanal published.
     published = {
         (p.channel.network, p.remote_id)
