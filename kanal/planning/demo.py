@@ -708,19 +708,20 @@ def _replay(plan) -> None:
         _sandbox("POST", "/_sandbox/clock", json={"reset": True})
         for network in injected:
             _sandbox("DELETE", "/_sandbox/faults", params={"network": network})
-    _date_published_posts({pub.post_id for _at, pub, _outcome in plan})
     _date_history_messages([pub.pk for _at, pub, _outcome in plan])
+    _date_published_posts({pub.post_id for _at, pub, _outcome in plan})
 
 
 def _date_history_messages(publication_ids) -> None:
-    """The engine's messages about the history are dated when it happened
-    (the engine stamps them with the moment it ran, which is today)."""
+    """History happened at the planned times. The engine stamps its messages,
+    and some adapters the publication, with the moment they ran (today);
+    they are dated when it happened (the cutoff for the missed one)."""
     from kanal.publishing.models import Notification, Publication
 
     for pub in Publication.objects.filter(pk__in=publication_ids):
-        at = pub.published_at or pub.planned_at
-        if pub.status == "missed":
-            at = pub.late_after
+        at = pub.late_after if pub.status == "missed" else pub.planned_at
+        if pub.published_at and pub.published_at - pub.planned_at > timedelta(hours=1):
+            Publication.objects.filter(pk=pub.pk).update(published_at=pub.planned_at)
         Notification.objects.filter(publication_id=pub.pk).update(
             created_at=at + timedelta(seconds=5)
         )

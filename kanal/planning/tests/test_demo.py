@@ -221,6 +221,8 @@ def test_operations_page_calendar_and_sandbox_agree(
             pub.status,
             note.created_at,
         )
+        if pub.published_at:
+            assert abs(pub.published_at - pub.planned_at) < timedelta(minutes=2)
     # The demo accounts hold exactly what Kanal published.
     published = {
         (p.channel.network, p.remote_id)
