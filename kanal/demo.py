@@ -237,9 +237,22 @@ def sandbox_url(path: str) -> str:
     return settings.KANAL_SANDBOX_URL.rstrip("/") + path
 
 
+def load_demo(*, notes: list[str] | None = None) -> Organisation:
+    """Create what is missing of the demo; touch nothing that exists.
+
+    The organisation, people and channels are written in one transaction;
+    then each app adds its content (planning's history is published through
+    the sandbox, which needs what came before committed). What an app has to
+    say (e.g. that the history waits for the sandbox) is appended to
+    ``notes``.
+    """
+    organisation = _load_organisation()
+    _load_app_demos(organisation, notes if notes is not None else [])
+    return organisation
+
+
 @transaction.atomic
-def load_demo() -> Organisation:
-    """Create what is missing of the demo; touch nothing that exists."""
+def _load_organisation() -> Organisation:
     organisation = Organisation.objects.filter(slug="kk").first()
     if organisation is None:
         organisation = org_actions.create_organisation(
@@ -312,12 +325,19 @@ def load_demo() -> Organisation:
                 "tone_notes": demo.tone,
             },
         )
-    _load_app_demos(organisation)
     return organisation
 
 
-def _load_app_demos(organisation: Organisation) -> None:
+def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     """Let later apps add their demo content (each idempotent)."""
+    try:
+        from kanal.publishing.crisis import install_starter_templates
+    except ImportError:
+        pass
+    else:
+        # The desk's prepared crisis messages (storm surge, cloudburst, water
+        # supply, IT outage); only the missing ones are added.
+        install_starter_templates(actor=None, organisation=organisation)
     for module_name, function_name in (
         ("kanal.planning.demo", "load_planning_demo"),
         ("kanal.publishing.demo", "load_publishing_demo"),
@@ -326,7 +346,9 @@ def _load_app_demos(organisation: Organisation) -> None:
             module = import_module(module_name)
         except ModuleNotFoundError:
             continue
-        getattr(module, function_name)(organisation)
+        note = getattr(module, function_name)(organisation)
+        if isinstance(note, str) and note:
+            notes.append(note)
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -1,3 +1,4 @@
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -32,4 +33,9 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:name>", media_file_view, name="media_file"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page says.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("kanal/favicon.ico"), permanent=True),
+    ),
 ]

@@ -3,15 +3,33 @@
 The ids, handles and tokens are fixed so that Kanal's demo data can point at
 them (they are listed in ``sandbox/README.md``). Tokens last until 2036 so the
 demo never needs reconnecting. Each network module may add its own demo data
-through a ``seed(ctx)`` hook, run once per module and database.
+through a ``seed(ctx)`` hook, run once per module and database: earlier posts
+of the demo accounts with citizens' comments, and public hashtag posts.
+
+Kanal's demo (``make run``) publishes the accounts' history itself, through
+its own publishing engine, so that what the sandbox holds is exactly what
+Kanal's calendar and operations page show. It therefore starts the sandbox
+with ``SANDBOX_DEMO_POSTS=0``: the accounts and tokens are written, the
+modules' own posts are not (simulated citizens still comment on what Kanal
+publishes, and post with the city's hashtags).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 
 logger = logging.getLogger("sandbox")
+
+#: Environment switch: "0" leaves the demo accounts without the modules' posts.
+DEMO_POSTS_ENV = "SANDBOX_DEMO_POSTS"
+
+
+def module_posts_wanted() -> bool:
+    return os.environ.get(DEMO_POSTS_ENV, "1").strip().lower() not in {
+        "0", "false", "no", "off",
+    }
 
 DEMO_EXPIRY = datetime(2036, 1, 1, tzinfo=UTC)
 
@@ -116,6 +134,17 @@ def seed_demo(ctx) -> None:
                     expires_at=expires_at,
                 )
         store.kv_set("_sandbox", SEEDED_KEY, True)
+    if not module_posts_wanted():
+        # Marked as done, so a later start without the switch does not add
+        # posts Kanal never made to this database's accounts.
+        for slug in ctx.networks:
+            if not store.kv_get(slug, SEEDED_KEY):
+                store.kv_set(slug, SEEDED_KEY, "skipped")
+        logger.info(
+            "demo accounts without earlier posts (%s=0): Kanal publishes them",
+            DEMO_POSTS_ENV,
+        )
+        return
     for slug, module in ctx.networks.items():
         hook = getattr(module, "seed", None)
         if hook is None or store.kv_get(slug, SEEDED_KEY):

@@ -23,7 +23,9 @@ from .models import (
     CalendarFeed,
     Campaign,
     Comment,
+    LinkTracking,
     MediaAsset,
+    MediaTag,
     Notification,
     Post,
     PostStatus,
@@ -31,9 +33,14 @@ from .models import (
     VariantRevision,
 )
 from .notifications import members_for_user, members_with, notify
-from .policies import campaign_policy, media_policy, post_policy
+from .policies import (
+    campaign_policy,
+    link_tracking_policy,
+    media_policy,
+    post_policy,
+)
 from .timeutil import from_local, move_to_day, to_local
-from .validation import capabilities_for, check_saved_variant, compose_text
+from .validation import capabilities_for, check_saved_variant, outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +174,16 @@ def _save_revision(variant: Variant, actor) -> VariantRevision:
 
 
 def _add_variant(
-    post: Post, channel: Channel, *, actor, text=None, planned_at=None, hashtags=None
+    post: Post,
+    channel: Channel,
+    *,
+    actor,
+    text=None,
+    planned_at=None,
+    hashtags=None,
+    media=(),
+    link: str = "",
+    extra_hashtags=(),
 ) -> Variant:
     _check_channel(post, channel)
     strategy = getattr(channel, "strategy", None)
@@ -176,13 +192,17 @@ def _add_variant(
         tags = list(strategy.default_hashtags) if strategy else []
         if post.campaign_id:
             tags += [t for t in post.campaign.hashtags if t not in tags]
+    tags += [t for t in extra_hashtags if t not in tags]
     variant = Variant.objects.create(
         post=post,
         channel=channel,
         text=post.shared_text if text is None else text,
+        link=link,
         hashtags=tags,
         planned_at=planned_at if planned_at is not None else post.planned_at,
     )
+    if media:
+        variant.media.set(media)
     _save_revision(variant, actor)
     return variant
 
@@ -301,13 +321,19 @@ def accept_proposal(post: Post, *, actor, channels=None) -> Post:
         day = max(post.wish_from or tomorrow, tomorrow)
         post.planned_at = from_local(day, time(10, 0)).value
     _set_status(post, PostStatus.DRAFT, "planned_at")
+    # The contributor's image goes with the proposal onto every variant; the
+    # desk removes it where it does not fit.
+    media = list(post.proposal_media.order_by("pk"))
     for channel in chosen:
-        _add_variant(post, channel, actor=actor)
+        _add_variant(post, channel, actor=actor, media=media)
     audit.record(
         "planning.proposal.accepted",
         actor=actor,
         target=post,
-        changes={"channels": [c.pk for c in chosen]},
+        changes={
+            "channels": [c.pk for c in chosen],
+            "media": [m.pk for m in media],
+        },
     )
     notify(
         members_for_user(post.organisation_id, post.created_by_id),
@@ -378,9 +404,13 @@ def create_post(
     purposes=(),
     campaign: Campaign | None = None,
     notes: str = "",
+    link: str = "",
+    hashtags=(),
+    media=(),
 ) -> Post:
     """A new draft with one variant per channel, each starting from the shared
-    text."""
+    text (and ``link``, ``media``, and ``hashtags`` after the channel's and
+    campaign's own)."""
     post_policy.check(actor, "create")
     _refuse_past(planned_at)
     administration = owner_administration or actor.administration
@@ -398,8 +428,18 @@ def create_post(
         planned_at=planned_at,
         created_by=actor.user,
     )
+    for asset in media:
+        if asset.organisation_id != post.organisation_id:
+            raise PlanningError(_("Et af mediene findes ikke. Vælg det igen."))
     for channel in channels:
-        _add_variant(post, channel, actor=actor)
+        _add_variant(
+            post,
+            channel,
+            actor=actor,
+            link=link,
+            extra_hashtags=hashtags,
+            media=media,
+        )
     audit.record(
         "planning.post.created",
         actor=actor,
@@ -411,6 +451,55 @@ def create_post(
         },
     )
     return post
+
+
+@transaction.atomic
+def import_posts(*, actor, rows, source: str, digest: str) -> list[Post]:
+    """Create one draft per checked row of a spreadsheet (``csv_import``),
+    all or none: a single row with an error, or one that fails now, leaves
+    nothing saved."""
+    post_policy.check(actor, "create")
+    rows = list(rows)
+    if not rows:
+        raise PlanningError(_("Filen har ingen opslag."))
+    if any(not row.ok for row in rows):
+        raise PlanningError(_("Filen har fejl. Ret dem, og prøv igen; intet er gemt."))
+    posts = []
+    for row in rows:
+        values = row.values
+        try:
+            post = create_post(
+                actor=actor,
+                title=values["title"],
+                shared_text=values["shared_text"],
+                channels=row.channels,
+                planned_at=row.planned_at,
+                owner_administration=values["owner_administration"],
+                category=values["category"],
+                purposes=values["purposes"],
+                campaign=values["campaign"],
+                notes=values["notes"],
+                link=values["link"],
+                hashtags=values["hashtags"],
+                media=values["media"],
+            )
+        except PlanningError as e:
+            raise PlanningError(
+                _("Række %(n)d: %(why)s Intet er gemt.") % {"n": row.number, "why": e}
+            ) from e
+        posts.append(post)
+    audit.record(
+        "planning.posts.imported",
+        actor=actor,
+        organisation=actor.organisation,
+        changes={
+            "file": source[:255],
+            "sha256": digest,
+            "rows": len(rows),
+            "posts": [p.pk for p in posts],
+        },
+    )
+    return posts
 
 
 @transaction.atomic
@@ -745,6 +834,15 @@ def _schedule(post: Post, *, actor, queue_as="actor") -> None:
         return
     for variant in variants:
         revision = variant.approved_revision
+        # The publication carries the text as it goes out; links are tracked
+        # here, once (a retry sends the same publication).
+        text, link = outgoing(
+            variant.channel,
+            post.campaign,
+            text=revision.text,
+            hashtags=revision.hashtags,
+            link=revision.link,
+        )
         queue(
             actor=actor if queue_as == "actor" else queue_as,
             organisation=post.organisation,
@@ -753,8 +851,8 @@ def _schedule(post: Post, *, actor, queue_as="actor") -> None:
             post_id=post.pk,
             variant_id=variant.pk,
             revision_id=revision.pk,
-            text=compose_text(revision.text, revision.hashtags),
-            link=revision.link,
+            text=text,
+            link=link,
             media=[{k: v for k, v in m.items() if k != "id"} for m in revision.media],
             first_comment=revision.first_comment,
         )
@@ -1007,6 +1105,7 @@ def upload_media(
     shows_identifiable_people: bool = False,
     identifiable_people_consent: bool = False,
     rights_expire_on: date | None = None,
+    tags=(),
 ) -> MediaAsset:
     """Store an image or video with its thumbnail; nothing is kept on failure.
 
@@ -1045,6 +1144,7 @@ def upload_media(
                 )
                 stored.append(asset.thumbnail)
             asset.save()
+            _set_tags(asset, tags)
             audit.record(
                 "planning.media.uploaded",
                 actor=actor,
@@ -1054,6 +1154,7 @@ def upload_media(
                     "size": asset.size,
                     "kind": asset.kind,
                     "mime_type": asset.mime_type,
+                    "tags": sorted(tags),
                 },
             )
     except BaseException:
@@ -1098,9 +1199,22 @@ def _check_media_quota(organisation_id: int, size: int) -> None:
         )
 
 
+def _set_tags(asset: MediaAsset, names) -> None:
+    """The asset's tags by name (created in its organisation when new)."""
+    tags = []
+    for name in dict.fromkeys(names):
+        tag, _created = MediaTag.objects.get_or_create(
+            organisation_id=asset.organisation_id, name=name
+        )
+        tags.append(tag)
+    asset.tags.set(tags)
+
+
 @transaction.atomic
 def update_media(asset: MediaAsset, *, actor, **fields) -> MediaAsset:
+    """Change an asset's description, rights or tags (``tags``: names)."""
     media_policy.check(actor, "change", asset)
+    tags = fields.pop("tags", None)
     unknown = set(fields) - set(MEDIA_FIELDS)
     if unknown:
         raise ValueError(f"Unknown media fields: {sorted(unknown)}")
@@ -1110,6 +1224,12 @@ def update_media(asset: MediaAsset, *, actor, **fields) -> MediaAsset:
     changed = audit.diff(asset, MEDIA_FIELDS, before)
     if changed:
         asset.save(update_fields=list(changed))
+    if tags is not None:
+        old = sorted(asset.tags.values_list("name", flat=True))
+        if old != sorted(tags):
+            _set_tags(asset, tags)
+            changed["tags"] = [old, sorted(tags)]
+    if changed:
         audit.record(
             "planning.media.updated", actor=actor, target=asset, changes=changed
         )
@@ -1134,6 +1254,7 @@ def convert_media(asset: MediaAsset, *, actor, channel: Channel) -> MediaAsset:
         shows_identifiable_people=asset.shows_identifiable_people,
         identifiable_people_consent=asset.identifiable_people_consent,
         rights_expire_on=asset.rights_expire_on,
+        tags=list(asset.tags.values_list("name", flat=True)),
     )
     new.converted_from = asset
     new.save(update_fields=["converted_from"])
@@ -1146,7 +1267,13 @@ def convert_media(asset: MediaAsset, *, actor, channel: Channel) -> MediaAsset:
 
 @transaction.atomic
 def create_campaign(
-    *, actor, name: str, hashtags=(), starts_on=None, ends_on=None
+    *,
+    actor,
+    name: str,
+    hashtags=(),
+    starts_on=None,
+    ends_on=None,
+    utm_campaign: str = "",
 ) -> Campaign:
     campaign_policy.check(actor, "create")
     if starts_on and ends_on and ends_on < starts_on:
@@ -1157,14 +1284,90 @@ def create_campaign(
         hashtags=list(hashtags),
         starts_on=starts_on,
         ends_on=ends_on,
+        utm_campaign=utm_campaign,
     )
     audit.record(
         "planning.campaign.created",
         actor=actor,
         target=campaign,
-        changes={"name": name, "hashtags": list(hashtags)},
+        changes={
+            "name": name,
+            "hashtags": list(hashtags),
+            "utm_campaign": campaign.tracking_name,
+        },
     )
     return campaign
+
+
+LINK_TRACKING_FIELDS = (
+    "enabled",
+    "source",
+    "medium",
+    "campaign_default",
+    "domains",
+    "replace_existing",
+)
+
+
+@transaction.atomic
+def save_link_tracking(
+    *, actor, organisation, channel=None, inherit: bool = False, **fields
+) -> LinkTracking | None:
+    """The organisation's UTM rule (``channel=None``) or one channel's.
+
+    ``inherit=True`` removes a channel's own rule, so the organisation's
+    applies. Links already queued for publishing keep what they were given.
+    """
+    link_tracking_policy.check(actor, "change")
+    unknown = set(fields) - set(LINK_TRACKING_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown link tracking fields: {sorted(unknown)}")
+    if actor is not None and organisation.pk != actor.organisation_id:
+        raise PlanningError(_("Organisationen findes ikke."))
+    if channel is not None and channel.organisation_id != organisation.pk:
+        raise PlanningError(
+            _("Kanalen findes ikke. Vælg en af organisationens kanaler.")
+        )
+    row = LinkTracking.objects.filter(
+        organisation=organisation, channel=channel
+    ).first()
+    if inherit:
+        if channel is None:
+            raise ValueError("The organisation's rule has nothing to inherit from.")
+        if row is not None:
+            before = audit.snapshot(row, LINK_TRACKING_FIELDS)
+            row.delete()
+            audit.record(
+                "planning.link_tracking.removed",
+                actor=actor,
+                organisation=organisation,
+                target=channel,
+                changes={"channel": channel.pk, "was": before},
+            )
+        return None
+    created = row is None
+    if created:
+        row = LinkTracking(organisation=organisation, channel=channel)
+    before = audit.snapshot(row, LINK_TRACKING_FIELDS)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    changed = audit.diff(row, LINK_TRACKING_FIELDS, before)
+    if created:
+        row.save()
+    elif changed:
+        row.save(update_fields=[*changed, "updated_at"])
+    if created or changed:
+        audit.record(
+            "planning.link_tracking.saved",
+            actor=actor,
+            organisation=organisation,
+            target=row,
+            changes={
+                "channel": channel.pk if channel else None,
+                **(audit.snapshot(row, LINK_TRACKING_FIELDS) if created else changed),
+            },
+        )
+    return row
 
 
 @transaction.atomic

@@ -17,6 +17,11 @@ DONE = {"published"}
 FAILED = {"failed"}
 MISSED = {"missed"}
 SETTLED = DONE | FAILED | MISSED | {"cancelled"}
+# A post in these states went out in part or not at all; a person may send a
+# publication of it again from the operations page.
+RETRYABLE = frozenset(
+    {PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED, PostStatus.MISSED}
+)
 
 
 def roll_up(statuses: list[str]) -> str | None:
@@ -73,6 +78,10 @@ def publication_changed(*, post_id: int) -> None:
             and row["revision_id"] == variants[vid].approved_revision_id
         ]
         new_status = roll_up(current)
+        if new_status is None and post.status in RETRYABLE:
+            # A person sent a failed or missed publication again: the post is
+            # on its way out once more until that publication settles.
+            new_status = PostStatus.SCHEDULED
         if new_status is None or new_status == post.status:
             return
         old = post.status
@@ -95,9 +104,10 @@ def publication_changed(*, post_id: int) -> None:
 
 def approval_stands(*, post_id: int, revision_id: int) -> bool:
     """Checked by publishing at send time: is this revision still the approved
-    one of a scheduled post?"""
+    one of a post that is scheduled (or was, and whose failed or missed
+    publication a person has just sent again)?"""
     return Variant.objects.filter(
         post_id=post_id,
         approved_revision_id=revision_id,
-        post__status=PostStatus.SCHEDULED,
+        post__status__in=[PostStatus.SCHEDULED, *RETRYABLE],
     ).exists()

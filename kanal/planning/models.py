@@ -60,6 +60,49 @@ PLANNED_STATES = frozenset(
     }
 )
 PUBLISHED_STATES = frozenset({PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED})
+# Not out yet, but on its way (or being prepared).
+UPCOMING_STATES = frozenset(
+    {
+        PostStatus.DRAFT,
+        PostStatus.IN_REVIEW,
+        PostStatus.APPROVED,
+        PostStatus.SCHEDULED,
+    }
+)
+
+
+class Outcome:
+    """What became of one variant, for every count of output."""
+
+    PUBLISHED = "published"
+    PLANNED = "planned"
+    NOT_PUBLISHED = "not_published"
+
+
+def variant_outcome(post_status: str, publication_status: str) -> str | None:
+    """``Outcome`` of a variant from its post's status and its latest
+    publication's status; None for what never was meant to go out
+    (proposals, declined, cancelled).
+
+    Only a variant whose publication went out counts as published: a
+    partially published post's other variants, and failed or missed ones,
+    are "not published", however the post as a whole is labelled.
+    """
+    if publication_status == "published":
+        return Outcome.PUBLISHED
+    if post_status == PostStatus.PUBLISHED and not publication_status:
+        # Fully published (every live variant went out), recorded before
+        # variants carried their publication's status.
+        return Outcome.PUBLISHED
+    if post_status in UPCOMING_STATES and publication_status not in {
+        "failed",
+        "missed",
+        "cancelled",
+    }:
+        return Outcome.PLANNED
+    if post_status in UPCOMING_STATES or post_status in PLANNED_STATES:
+        return Outcome.NOT_PUBLISHED
+    return None
 
 
 class Campaign(models.Model):
@@ -68,6 +111,10 @@ class Campaign(models.Model):
     )
     name = models.CharField(_("navn"), max_length=200)
     hashtags = models.JSONField(_("hashtags"), default=list, blank=True)
+    # utm_campaign on tracked links; empty means the name, slugified.
+    utm_campaign = models.CharField(
+        _("kampagnenavn i links"), max_length=100, blank=True
+    )
     starts_on = models.DateField(_("fra"), null=True, blank=True)
     ends_on = models.DateField(_("til"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -80,10 +127,107 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def tracking_name(self) -> str:
+        """utm_campaign: as set, else the name in lower case ASCII with
+        hyphens (æ, ø, å written ae, oe, aa)."""
+        from django.utils.text import slugify
+
+        if self.utm_campaign:
+            return self.utm_campaign
+        name = self.name.lower()
+        for letter, spelled in (("æ", "ae"), ("ø", "oe"), ("å", "aa")):
+            name = name.replace(letter, spelled)
+        return slugify(name)
+
+
+class LinkTracking(models.Model):
+    """UTM parameters added to links, so the organisation's web statistics
+    see which post brought a visitor.
+
+    One row without a channel is the organisation's rule; a row for a
+    channel replaces it for that channel.
+    """
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="link_tracking",
+    )
+    channel = models.ForeignKey(
+        "channels.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="link_tracking",
+    )
+    enabled = models.BooleanField(_("tilføj UTM-parametre"), default=True)
+    source = models.CharField(
+        _("utm_source"),
+        max_length=100,
+        blank=True,
+        help_text=_("Tom: netværkets navn, fx facebook."),
+    )
+    medium = models.CharField(_("utm_medium"), max_length=100, default="social")
+    campaign_default = models.CharField(
+        _("utm_campaign uden kampagne"),
+        max_length=100,
+        blank=True,
+        help_text=_("Bruges, når opslaget ikke hører til en kampagne. Tom: ingen."),
+    )
+    domains = models.JSONField(
+        _("kun links til disse domæner"),
+        default=list,
+        blank=True,
+        help_text=_("Fx kk.dk (gælder også underdomæner). Tom: alle links."),
+    )
+    replace_existing = models.BooleanField(
+        _("erstat UTM-parametre, der allerede står i linket"), default=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "channel"],
+                name="link_tracking_per_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(channel__isnull=True),
+                name="link_tracking_per_organisation",
+            ),
+        ]
+        verbose_name = _("linksporing")
+        verbose_name_plural = _("linksporing")
+
+    def __str__(self) -> str:
+        return f"UTM {self.channel or self.organisation}"
+
 
 class MediaKind(models.TextChoices):
     IMAGE = "image", _("Billede")
     VIDEO = "video", _("Video")
+
+
+class MediaTag(models.Model):
+    """A word to find media by (a place, an event, a theme)."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("navn"), max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="media_tag_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class MediaAsset(models.Model):
@@ -117,6 +261,9 @@ class MediaAsset(models.Model):
     rights_expire_on = models.DateField(_("rettigheder udløber"), null=True, blank=True)
     converted_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.ManyToManyField(
+        MediaTag, blank=True, related_name="media", verbose_name=_("mærker")
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

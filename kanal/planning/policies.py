@@ -15,6 +15,7 @@ from .models import (
     EDITABLE_STATES,
     FINISHED_STATES,
     Campaign,
+    LinkTracking,
     MediaAsset,
     Post,
     PostStatus,
@@ -40,7 +41,18 @@ class PostPolicy(BasePolicy):
         "cancel": "posts.plan",
         "approve": "posts.approve",
         "reject": "posts.approve",
+        # The proposals page: contributors propose, the desk reviews.
+        "list_proposals": "posts.propose",
+        # The strategy report (counts only, across the organisation).
+        "report": "reports.view",
     }
+
+    def can(self, actor, action, obj=None) -> bool:
+        if action == "list_proposals" and obj is None:
+            return super().can(actor, "propose") or super().can(
+                actor, "review_proposal"
+            )
+        return super().can(actor, action, obj)
 
     def visible(self, actor):
         qs = Post.objects.select_related("owner_administration", "campaign")
@@ -134,6 +146,19 @@ class CampaignPolicy(BasePolicy):
         return Campaign.objects.filter(organisation_id=actor.organisation_id)
 
 
+class LinkTrackingPolicy(BasePolicy):
+    """The desk decides how links are tracked (UTM parameters)."""
+
+    model = LinkTracking
+    permissions = {"view": "posts.plan", "change": "posts.plan"}
+
+    def visible(self, actor):
+        if actor is None:
+            return LinkTracking.objects.all()
+        return LinkTracking.objects.filter(organisation_id=actor.organisation_id)
+
+
 post_policy = PostPolicy()
 media_policy = MediaPolicy()
 campaign_policy = CampaignPolicy()
+link_tracking_policy = LinkTrackingPolicy()

@@ -16,12 +16,20 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from kanal.channels.models import CadencePeriod, Channel, ChannelStatus, Purpose
 from kanal.channels.policies import channel_policy
 
-from .models import PLANNED_STATES, PUBLISHED_STATES, Post, PostStatus, Variant
+from .models import (
+    PLANNED_STATES,
+    Outcome,
+    Post,
+    PostStatus,
+    Variant,
+    variant_outcome,
+)
 from .policies import post_policy
 from .timeutil import COPENHAGEN, local_day_bounds
 
@@ -171,6 +179,7 @@ ROW_FIELDS = (
     "post__owner_administration__code",
     "channel__network",
     "channel_id",
+    "publication_status",
 )
 
 
@@ -183,7 +192,7 @@ def _rows(actor, start: datetime, end: datetime, filters: CalendarFilter):
         rows = _utc_values(
             qs.order_by("planned_at", "post_id"), *ROW_FIELDS, "post__purposes"
         )
-        return [r for r in rows if filters.purpose in (r[7] or [])]
+        return [r for r in rows if filters.purpose in (r[8] or [])]
     return _utc_values(qs.order_by("planned_at", "post_id"), *ROW_FIELDS)
 
 
@@ -241,9 +250,10 @@ def cadence_channels(actor, filters: CalendarFilter) -> list[Channel]:
 
 
 def _cadence_counts(actor, start, end, channel_ids, filters, rows):
-    """Posts per (channel, local day). Reuses the calendar's rows when the
-    filters do not narrow them beyond a channel."""
-    per_day: Counter = Counter()
+    """``{(channel id, local day): Counter(outcome)}``: what went out, what is
+    still planned and what did not go out, apart. Reuses the calendar's rows
+    when the filters do not narrow them beyond a channel."""
+    per_day: dict = defaultdict(Counter)
     narrowed = any(
         [
             filters.administration,
@@ -253,27 +263,36 @@ def _cadence_counts(actor, start, end, channel_ids, filters, rows):
             filters.status,
         ]
     )
-    if not narrowed:
-        wanted = set(channel_ids)
-        for row in rows:
-            if row[6] in wanted and row[2] in PLANNED_STATES:
-                per_day[(row[6], row[3].astimezone(COPENHAGEN).date())] += 1
-        return per_day
-    qs = visible_variants(actor).filter(
-        planned_at__gte=start,
-        planned_at__lt=end,
-        channel_id__in=channel_ids,
-        post__status__in=list(PLANNED_STATES),
-    )
-    for channel_id, planned_at in _utc_values(qs, "channel_id", "planned_at"):
-        per_day[(channel_id, planned_at.astimezone(COPENHAGEN).date())] += 1
+    if narrowed:
+        qs = visible_variants(actor).filter(
+            planned_at__gte=start,
+            planned_at__lt=end,
+            channel_id__in=channel_ids,
+            post__status__in=list(PLANNED_STATES),
+        )
+        rows = [
+            (None, None, status, planned_at, None, None, channel_id, publication)
+            for channel_id, status, publication, planned_at in _utc_values(
+                qs, "channel_id", "post__status", "publication_status", "planned_at"
+            )
+        ]
+    wanted = set(channel_ids)
+    for row in rows:
+        status, planned_at, channel_id, publication = row[2], row[3], row[6], row[7]
+        if channel_id not in wanted:
+            continue
+        outcome = variant_outcome(status, publication)
+        if outcome is not None:
+            per_day[(channel_id, planned_at.astimezone(COPENHAGEN).date())][
+                outcome
+            ] += 1
     return per_day
 
 
 CADENCE_STATES = {
-    "gap": _("for få"),
-    "ok": _("inden for målet"),
-    "over": _("for mange"),
+    "gap": gettext_lazy("for få"),
+    "ok": gettext_lazy("inden for målet"),
+    "over": gettext_lazy("for mange"),
 }
 
 
@@ -285,8 +304,36 @@ def _judge(count: int, low: int, high: int) -> str:
     return "ok"
 
 
-def _cadence_cell(channel, count, label_prefix=""):
+def _outcome_words(tally: Counter) -> str:
+    """ "2 udgivet, 1 planlagt, 1 ikke udgivet" (only the non-zero parts)."""
+    parts = []
+    if tally[Outcome.PUBLISHED]:
+        parts.append(
+            ngettext("%(n)d udgivet", "%(n)d udgivet", tally[Outcome.PUBLISHED])
+            % {"n": tally[Outcome.PUBLISHED]}
+        )
+    if tally[Outcome.PLANNED]:
+        parts.append(
+            ngettext("%(n)d planlagt", "%(n)d planlagt", tally[Outcome.PLANNED])
+            % {"n": tally[Outcome.PLANNED]}
+        )
+    if tally[Outcome.NOT_PUBLISHED]:
+        parts.append(
+            ngettext(
+                "%(n)d ikke udgivet",
+                "%(n)d ikke udgivet",
+                tally[Outcome.NOT_PUBLISHED],
+            )
+            % {"n": tally[Outcome.NOT_PUBLISHED]}
+        )
+    return ", ".join(parts)
+
+
+def _cadence_cell(channel, tally: Counter, label_prefix=""):
+    """One chip: published and still planned count against the target; what
+    did not go out is named apart and never counts."""
     s = channel.strategy
+    count = tally[Outcome.PUBLISHED] + tally[Outcome.PLANNED]
     span = (
         f"{s.cadence_min}–{s.cadence_max}"
         if s.cadence_min != s.cadence_max
@@ -295,8 +342,12 @@ def _cadence_cell(channel, count, label_prefix=""):
     name = channel.get_network_display().split(" ")[0]
     short = NETWORK_SHORT.get(channel.network, channel.network)
     state = _judge(count, s.cadence_min, s.cadence_max)
+    target = _("%(count)s af %(span)s") % {"count": count, "span": span}
     # The state in words as well as in colour and symbol (WCAG 1.4.1).
-    label = f"{name} {label_prefix}{count} af {span}: {CADENCE_STATES[state]}"
+    label = f"{name} {label_prefix}{target}: {CADENCE_STATES[state]}"
+    words = _outcome_words(tally)
+    if words:
+        label = f"{label} ({words})"
     return {
         "html": format_html(
             '<span class="cad {}" title="{}"><span aria-hidden="true">{} {}</span>'
@@ -310,8 +361,11 @@ def _cadence_cell(channel, count, label_prefix=""):
         "channel": channel,
         "short": short,
         "label": label,
-        "target": f"{count} af {span}",
+        "target": target,
         "count": count,
+        "published": tally[Outcome.PUBLISHED],
+        "planned": tally[Outcome.PLANNED],
+        "not_published": tally[Outcome.NOT_PUBLISHED],
         "state": state,
     }
 
@@ -322,14 +376,21 @@ def week_cadence(channels, counts, monday: date) -> list[dict]:
     for channel in channels:
         if channel.strategy.cadence_period != CadencePeriod.WEEK:
             continue
-        count = sum(counts[(channel.pk, monday + timedelta(days=i))] for i in range(7))
-        out.append(_cadence_cell(channel, count, f"uge {week_no}: "))
+        tally: Counter = Counter()
+        for i in range(7):
+            tally.update(counts.get((channel.pk, monday + timedelta(days=i)), {}))
+        prefix = _("uge %(week)s: ") % {"week": week_no}
+        out.append(_cadence_cell(channel, tally, prefix))
     return out
 
 
 def day_cadence(channels, counts, day: date) -> list[dict]:
     return [
-        _cadence_cell(channel, counts[(channel.pk, day)], f"{WEEKDAYS[day.weekday()]} ")
+        _cadence_cell(
+            channel,
+            counts.get((channel.pk, day), Counter()),
+            f"{WEEKDAYS[day.weekday()]} ",
+        )
         for channel in channels
         if channel.strategy.cadence_period == CadencePeriod.DAY
     ]
@@ -473,7 +534,15 @@ def awaiting_approval(actor):
 
 def filter_choices(actor) -> dict:
     channels = list(channel_policy.visible(actor))
-    categories = sorted({c for ch in channels for c in ch.strategy.categories})
+    categories = {c for ch in channels for c in ch.strategy.categories}
+    # Categories in use stay filterable after a strategy drops them.
+    categories |= set(
+        post_policy.visible(actor)
+        .exclude(category="")
+        .values_list("category", flat=True)
+        .distinct()
+    )
+    categories = sorted(categories)
     from kanal.organisations.models import Administration
 
     from .models import Campaign
@@ -495,6 +564,13 @@ def filter_choices(actor) -> dict:
 
 
 def strategy_report(actor, first_day: date, last_day: date) -> dict:
+    """The period against the strategy, per channel and administration.
+
+    Output counts only what was published; what is still planned and what did
+    not go out (failed, missed, or the unpublished part of a partially
+    published post) are counted apart. The cadence is judged on published
+    plus still planned: what did not go out never fills a target.
+    """
     start, end = local_day_bounds(first_day, last_day)
     days = (last_day - first_day).days + 1
     weeks = days / 7
@@ -512,6 +588,7 @@ def strategy_report(actor, first_day: date, last_day: date) -> dict:
         ).values_list(
             "channel_id",
             "post__status",
+            "publication_status",
             "post__category",
             "post__purposes",
             "post__owner_administration__code",
@@ -522,39 +599,60 @@ def strategy_report(actor, first_day: date, last_day: date) -> dict:
     per_channel = {
         c.pk: {
             "channel": c,
-            "planned": 0,
             "published": 0,
+            "planned": 0,
+            "not_published": 0,
             "categories": Counter(),
             "purposes": Counter(),
         }
         for c in channels
     }
     administrations: dict[str, dict] = defaultdict(
-        lambda: {"posts": set(), "published": set()}
+        lambda: {"posts": set(), "published": set(), "not_published": set()}
     )
     purposes_total: Counter = Counter()
     categories_total: Counter = Counter()
-    seen_posts = set()
+    post_outcomes: dict[int, set] = defaultdict(set)
+    counted_posts = set()
     purpose_labels = dict(Purpose.choices)
-    for channel_id, status, category, purposes, admin, post_id in rows:
+    no_category = _("(ingen)")
+    for channel_id, status, publication, category, purposes, admin, post_id in rows:
         item = per_channel.get(channel_id)
-        if item is None:
+        outcome = variant_outcome(status, publication)
+        if item is None or outcome is None:
             continue
-        item["planned"] += 1
-        if status in PUBLISHED_STATES:
-            item["published"] += 1
+        item[outcome] += 1
+        post_outcomes[post_id].add(outcome)
+        administrations[admin]["posts"].add(post_id)
+        if outcome == Outcome.PUBLISHED:
             administrations[admin]["published"].add(post_id)
-        item["categories"][category or "(ingen)"] += 1
+        elif outcome == Outcome.NOT_PUBLISHED:
+            administrations[admin]["not_published"].add(post_id)
+        if outcome == Outcome.NOT_PUBLISHED:
+            continue
+        # Categories and purposes describe the output: published or planned.
+        item["categories"][category or no_category] += 1
         for p in purposes or []:
             item["purposes"][str(purpose_labels.get(p, p))] += 1
-        administrations[admin]["posts"].add(post_id)
-        if post_id not in seen_posts:
-            seen_posts.add(post_id)
-            categories_total[category or "(ingen)"] += 1
+        if post_id not in counted_posts:
+            counted_posts.add(post_id)
+            categories_total[category or no_category] += 1
             for p in purposes or []:
                 purposes_total[str(purpose_labels.get(p, p))] += 1
+    # A post as a whole: published when any variant went out, else planned
+    # while any is on its way, else not published. These three add up.
+    overall: Counter = Counter(
+        next(
+            o
+            for o in (Outcome.PUBLISHED, Outcome.PLANNED, Outcome.NOT_PUBLISHED)
+            if o in outcomes
+        )
+        for outcomes in post_outcomes.values()
+    )
     for item in per_channel.values():
         strategy = getattr(item["channel"], "strategy", None)
+        output = item["published"] + item["planned"]
+        item["output"] = output
         if strategy and strategy.cadence_max:
             factor = days if strategy.cadence_period == CadencePeriod.DAY else weeks
             low, high = (
@@ -562,7 +660,7 @@ def strategy_report(actor, first_day: date, last_day: date) -> dict:
                 round(strategy.cadence_max * factor),
             )
             item["target"] = f"{low}–{high}" if low != high else str(high)
-            item["state"] = _judge(item["planned"], low, high)
+            item["state"] = _judge(output, low, high)
             item["cadence"] = strategy.cadence_label
         else:
             item["target"], item["state"], item["cadence"] = "–", "", ""
@@ -572,14 +670,22 @@ def strategy_report(actor, first_day: date, last_day: date) -> dict:
         "channels": list(per_channel.values()),
         "administrations": sorted(
             (
-                {"code": k, "posts": len(v["posts"]), "published": len(v["published"])}
+                {
+                    "code": k,
+                    "posts": len(v["posts"]),
+                    "published": len(v["published"]),
+                    "not_published": len(v["not_published"]),
+                }
                 for k, v in administrations.items()
             ),
-            key=lambda r: -r["posts"],
+            key=lambda r: (-r["posts"], r["code"]),
         ),
         "categories": categories_total.most_common(),
         "purposes": purposes_total.most_common(),
-        "total_posts": len(seen_posts),
+        "total_posts": len(post_outcomes),
+        "published_posts": overall[Outcome.PUBLISHED],
+        "planned_posts": overall[Outcome.PLANNED],
+        "not_published_posts": overall[Outcome.NOT_PUBLISHED],
         "days": days,
     }
 
@@ -613,6 +719,58 @@ def media_choices(actor, post, variants):
     for variant in variants:
         ids |= {m.pk for m in variant.media.all()}
     return visible.filter(pk__in=ids).order_by("-created_at")
+
+
+MEDIA_ATTENTION = ("alt", "samtykke", "rettigheder")
+
+
+def search_media(actor, *, query="", tag="", kind="", attention="", today=None):
+    """The library as ``actor`` sees it, searched: every word of ``query`` in
+    the file name, alt text, credit or a tag; ``tag`` exactly; ``kind``
+    (image/video); ``attention``: images without alt text ("alt"), people
+    without consent ("samtykke"), expired rights ("rettigheder")."""
+    from .models import MediaKind
+    from .policies import media_policy
+
+    qs = media_policy.visible(actor)
+    for word in query.split()[:8]:
+        qs = qs.filter(
+            Q(original_name__icontains=word)
+            | Q(alt_text__icontains=word)
+            | Q(credit__icontains=word)
+            | Q(tags__name__icontains=word)
+        )
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if kind in MediaKind.values:
+        qs = qs.filter(kind=kind)
+    if attention == "alt":
+        qs = qs.filter(kind=MediaKind.IMAGE, alt_text="")
+    elif attention == "samtykke":
+        qs = qs.filter(
+            shows_identifiable_people=True, identifiable_people_consent=False
+        )
+    elif attention == "rettigheder" and today is not None:
+        qs = qs.filter(rights_expire_on__lt=today)
+    return qs.distinct().prefetch_related("tags").order_by("-created_at", "-pk")
+
+
+def media_tags_in_use(actor) -> list[tuple[str, int]]:
+    """``[(tag, how many of the visible media carry it)]``, most used first."""
+    from django.db.models import Count
+
+    from .models import MediaTag
+    from .policies import media_policy
+
+    visible = media_policy.visible(actor).values("pk")
+    return list(
+        MediaTag.objects.filter(
+            organisation_id=actor.organisation_id, media__in=visible
+        )
+        .values_list("name")
+        .annotate(n=Count("media", distinct=True))
+        .order_by("-n", "name")
+    )
 
 
 def unread_notifications(actor):

@@ -42,11 +42,19 @@ class VariantCheck:
 
 
 def compose_text(text: str, hashtags) -> str:
-    """The text as it goes out: hashtags not already in it are appended."""
+    """The text with its hashtags: those not already in it are appended."""
     missing = [t for t in hashtags if t and t.lower() not in text.lower()]
     if not missing:
         return text
     return f"{text.rstrip()}\n\n{' '.join(missing)}".strip()
+
+
+def outgoing(channel, campaign, *, text: str, hashtags=(), link: str = ""):
+    """``(text, link)`` exactly as they go out on ``channel``: the hashtags
+    appended and the links tracked (``links.tracked_content``)."""
+    from .links import tracked_content
+
+    return tracked_content(channel, campaign, compose_text(text, hashtags), link)
 
 
 @lru_cache(maxsize=64)
@@ -96,14 +104,17 @@ def media_item(snapshot: dict) -> MediaItem:
 
 
 def check_variant(
-    channel, *, text: str, link: str = "", hashtags=(), media=()
+    channel, *, text: str, link: str = "", hashtags=(), media=(), campaign=None
 ) -> VariantCheck:
     """Every reason this content would not go out on ``channel``.
 
-    ``media`` are ``MediaAsset`` objects. Pure apart from reading them.
+    ``media`` are ``MediaAsset`` objects. The text is checked and counted as
+    it goes out (hashtags appended, links tracked for ``campaign``).
     """
     result = VariantCheck()
-    full_text = compose_text(text, hashtags)
+    full_text, link = outgoing(
+        channel, campaign, text=text, hashtags=hashtags, link=link
+    )
     snapshots = [asset.snapshot() for asset in media]
     adapter = adapter_for(channel)
     if adapter is None:
@@ -111,12 +122,12 @@ def check_variant(
         result.length = len(full_text)
     else:
         try:
-            outgoing = OutgoingPost(
+            post = OutgoingPost(
                 text=full_text,
                 link=link,
                 media=tuple(media_item(s) for s in snapshots),
             )
-            result.problems.extend(adapter.validate(outgoing))
+            result.problems.extend(adapter.validate(post))
             result.length = adapter.count_text(full_text)
             caps = adapter.capabilities()
             result.max_length = caps.max_text_length
@@ -227,4 +238,5 @@ def check_saved_variant(variant, media=None) -> VariantCheck:
         link=variant.link,
         hashtags=variant.hashtags,
         media=list(variant.media.all()) if media is None else media,
+        campaign=variant.post.campaign,
     )

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -29,6 +30,7 @@ from . import actions, ical, selectors
 from .forms import (
     CampaignForm,
     CommentForm,
+    LinkTrackingForm,
     MediaEditForm,
     MediaUploadForm,
     PostForm,
@@ -37,6 +39,7 @@ from .forms import (
     ReportForm,
     RescheduleForm,
     VariantForm,
+    changed_values,
     parse_hashtags,
 )
 from .media import MediaRejected, fit_for
@@ -48,10 +51,46 @@ from .models import (
     Variant,
     VariantRevision,
 )
-from .policies import campaign_policy, media_policy, post_policy
+from .policies import (
+    campaign_policy,
+    link_tracking_policy,
+    media_policy,
+    post_policy,
+)
 from .timeutil import from_local, to_local
 from .uploads import refused_message
-from .validation import capabilities_for, check_saved_variant, check_variant
+from .validation import (
+    capabilities_for,
+    check_saved_variant,
+    check_variant,
+    outgoing,
+)
+
+POST_FORM_FIELDS = (
+    "title",
+    "shared_text",
+    "category",
+    "purposes",
+    "campaign",
+    "notes",
+    "owner_administration",
+)
+PROPOSAL_FORM_FIELDS = {
+    "title": "title",
+    "text": "shared_text",
+    "reason": "proposal_reason",
+    "wish_from": "wish_from",
+    "wish_to": "wish_to",
+    "event_details": "event_details",
+}
+VARIANT_FORM_FIELDS = (
+    "text",
+    "link",
+    "hashtags",
+    "first_comment",
+    "planned_at",
+    "media",
+)
 
 
 def _status(request, ok=True):
@@ -146,6 +185,106 @@ def post_list_view(request):
 # Posts
 
 
+@membership_required
+@require_http_methods(["GET", "POST"])
+def post_import_view(request):
+    """Bulk planning from a spreadsheet: check it (a dry run), then import it.
+
+    The file is read and every row checked on each request; "Importér"
+    creates the posts only when every row is valid. After a check the page
+    carries the file's content, so importing needs no second upload.
+    """
+    import base64
+    import binascii
+    import hashlib
+
+    from . import csv_import
+
+    actor = request.membership
+    post_policy.check(actor, "create")
+    context = {"max_rows": csv_import.MAX_ROWS}
+    if request.method == "GET":
+        return render(request, "planning/post_import.html", context)
+    upload = request.FILES.get("fil")
+    if upload is not None:
+        if upload.size > csv_import.MAX_BYTES:
+            context["refused"] = _(
+                "Filen er for stor (højst 1 MB). Del planen op i flere filer."
+            )
+            return render(request, "planning/post_import.html", context, status=400)
+        data, name = upload.read(csv_import.MAX_BYTES + 1), upload.name or "plan.csv"
+    else:
+        try:
+            data = base64.b64decode(request.POST.get("indhold", ""), validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+        name = request.POST.get("filnavn", "")[:255] or "plan.csv"
+    if not data:
+        context["refused"] = _("Vælg en CSV-fil med planen.")
+        return render(request, "planning/post_import.html", context, status=400)
+    try:
+        table = csv_import.read_table(data)
+    except csv_import.ImportRefused as e:
+        context["refused"] = str(e)
+        return render(request, "planning/post_import.html", context, status=400)
+    results, file_errors = csv_import.check_rows(table, actor)
+    valid = not file_errors and results and all(r.ok for r in results)
+    context.update(
+        {
+            "checked": True,
+            "file_name": name,
+            "encoding": csv_import.encoding_label(table.encoding),
+            "delimiter": {";": _("semikolon"), ",": _("komma"), "\t": _("tabulator")}[
+                table.delimiter
+            ],
+            "results": results,
+            "file_errors": file_errors,
+            "valid": valid,
+            "error_rows": sum(1 for r in results if not r.ok),
+            "content": base64.b64encode(data).decode("ascii"),
+        }
+    )
+    if request.POST.get("handling") == "importer" and valid:
+        try:
+            posts = actions.import_posts(
+                actor=actor,
+                rows=results,
+                source=name,
+                digest=hashlib.sha256(data).hexdigest(),
+            )
+        except actions.PlanningError as e:
+            context["refused"] = str(e)
+            return render(request, "planning/post_import.html", context, status=409)
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d opslag er oprettet som kladde. Tilpas dem, og send dem til "
+                "godkendelse.",
+                "%(n)d opslag er oprettet som kladder. Tilpas dem, og send dem til "
+                "godkendelse.",
+                len(posts),
+            )
+            % {"n": len(posts)},
+        )
+        return redirect(reverse("planning:post_list") + "?status=draft")
+    return render(
+        request, "planning/post_import.html", context, status=200 if valid else 400
+    )
+
+
+@membership_required
+@require_GET
+def post_import_template_view(request):
+    from . import csv_import
+
+    post_policy.check(request.membership, "create")
+    response = HttpResponse(
+        csv_import.template_csv(), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="kanal-plan.csv"'
+    return response
+
+
 def _form_notes(request, form):
     for field in form.fields.values():
         for note in getattr(field, "notes", []):
@@ -198,7 +337,7 @@ def post_create_view(request):
     )
 
 
-def _variant_forms(post, variants, data, media_qs):
+def _variant_forms(post, variants, data, media_qs, media_shown):
     forms = []
     for variant in variants:
         forms.append(
@@ -207,6 +346,7 @@ def _variant_forms(post, variants, data, media_qs):
                 prefix=f"v{variant.channel_id}",
                 channel=variant.channel,
                 media_queryset=media_qs,
+                media_shown=media_shown,
                 initial={
                     "text": variant.text,
                     "link": variant.link,
@@ -231,7 +371,10 @@ def post_edit_view(request, pk):
             "media"
         )
     )
-    media_qs = selectors.media_choices(actor, post, variants)
+    # Any media in the library may be chosen (the editor searches it); the
+    # newest, the proposal's and those already chosen are listed.
+    media_shown = list(selectors.media_choices(actor, post, variants))
+    media_qs = media_policy.visible(actor)
     data = request.POST if request.method == "POST" else None
     form = PostForm(
         data,
@@ -252,40 +395,35 @@ def post_edit_view(request, pk):
     )
     form.fields["planned_at"].disabled = True
     form.fields["planned_at"].help_text = _("Tiden sættes pr. kanal nedenfor.")
-    variant_forms = _variant_forms(post, variants, data, media_qs)
+    variant_forms = _variant_forms(post, variants, data, media_qs, media_shown)
     stale = False
     if request.method == "POST":
         valid = form.is_valid() & all([f.is_valid() for f in variant_forms])
         if valid:
             cd = form.cleaned_data
-            chosen = {c.pk: c for c in cd["channels"]}
+            # Only what the person changed is written: a value the form could
+            # not show exactly as stored must survive an unrelated save.
             current = {v.channel_id for v in variants}
+            if "channels" in form.changed_data:
+                chosen = {c.pk: c for c in cd["channels"]}
+            else:
+                chosen = {v.channel_id: v.channel for v in variants}
+            variant_changes = {}
+            for f in variant_forms:
+                if f.channel.pk not in chosen:
+                    continue
+                data = changed_values(f, VARIANT_FORM_FIELDS)
+                if "media" in data:
+                    data["media"] = list(data["media"])
+                if data:
+                    variant_changes[f.channel.pk] = data
             try:
                 actions.update_post(
                     post,
                     actor=actor,
                     expected_version=cd["version"],
-                    fields={
-                        "title": cd["title"],
-                        "shared_text": cd["shared_text"],
-                        "category": cd["category"],
-                        "purposes": cd["purposes"],
-                        "campaign": cd["campaign"],
-                        "notes": cd["notes"],
-                        "owner_administration": cd["owner_administration"],
-                    },
-                    variants={
-                        f.channel.pk: {
-                            "text": f.cleaned_data["text"],
-                            "link": f.cleaned_data["link"],
-                            "hashtags": f.cleaned_data["hashtags"],
-                            "first_comment": f.cleaned_data["first_comment"],
-                            "planned_at": f.cleaned_data["planned_at"],
-                            "media": list(f.cleaned_data["media"]),
-                        }
-                        for f in variant_forms
-                        if f.channel.pk in chosen
-                    },
+                    fields=changed_values(form, POST_FORM_FIELDS),
+                    variants=variant_changes,
                     add_channels=[c for pk_, c in chosen.items() if pk_ not in current],
                     remove_channels=[
                         v.channel for v in variants if v.channel_id not in chosen
@@ -310,17 +448,35 @@ def post_edit_view(request, pk):
                 else:
                     messages.success(request, _("Opslaget er gemt."))
                 return redirect("planning:post_edit", pk=post.pk)
-    checks = {}
+    checks, previews = {}, {}
     for variant in variants:
         checks[variant.channel_id] = check_saved_variant(variant)
+        # The preview shows what is counted: the text with its hashtags.
+        text, link = outgoing(
+            variant.channel,
+            post.campaign,
+            text=variant.text,
+            hashtags=variant.hashtags,
+            link=variant.link,
+        )
+        previews[variant.channel_id] = {
+            "text": text,
+            "link": link,
+            "media": list(variant.media.all()),
+        }
     return render(
         request,
         "planning/post_edit.html",
         {
             "post": post,
             "form": form,
-            "variant_forms": [(f, checks.get(f.channel.pk)) for f in variant_forms],
+            "variant_forms": [
+                (f, checks.get(f.channel.pk), previews.get(f.channel.pk))
+                for f in variant_forms
+            ],
             "stale": stale,
+            # After a refused save the previews are redrawn from what was sent.
+            "refresh_previews": request.method == "POST",
         },
         status=409
         if stale
@@ -579,15 +735,26 @@ def preview_view(request):
         hashtags, tag_error = [], " ".join(getattr(e, "messages", [str(e)]))
     ids = [i for i in (_int(x) for x in request.POST.getlist(prefix + "media")) if i]
     media = list(media_policy.visible(actor).filter(pk__in=ids)) if ids else []
-    check = check_variant(channel, text=text, link=link, hashtags=hashtags, media=media)
-    from .validation import compose_text
-
+    campaign = (
+        campaign_policy.visible(actor)
+        .filter(pk=_int(request.POST.get("campaign")))
+        .first()
+    )
+    check = check_variant(
+        channel,
+        text=text,
+        link=link,
+        hashtags=hashtags,
+        media=media,
+        campaign=campaign,
+    )
+    text, link = outgoing(channel, campaign, text=text, hashtags=hashtags, link=link)
     return render(
         request,
         "planning/_preview.html",
         {
             "channel": channel,
-            "text": compose_text(text, hashtags),
+            "text": text,
             "link": link,
             "media": media,
             "check": check,
@@ -746,17 +913,15 @@ def proposal_edit_view(request, pk):
         data = form.cleaned_data
         try:
             media = _proposal_media(request, actor, form)
+            changed = changed_values(form, PROPOSAL_FORM_FIELDS)
             actions.update_proposal(
                 post,
                 actor=actor,
                 expected_version=data["version"],
-                channels=list(data["channels"]),
-                title=data["title"],
-                shared_text=data["text"],
-                proposal_reason=data["reason"],
-                wish_from=data["wish_from"],
-                wish_to=data["wish_to"],
-                event_details=data["event_details"],
+                channels=list(data["channels"])
+                if "channels" in form.changed_data
+                else None,
+                **{PROPOSAL_FORM_FIELDS[k]: v for k, v in changed.items()},
             )
             if media:
                 post.proposal_media.add(*media)
@@ -778,7 +943,7 @@ def proposal_edit_view(request, pk):
 @membership_required
 def proposal_list_view(request):
     actor = request.membership
-    post_policy.check(actor, "propose") if not actor.has_perm("posts.plan") else None
+    post_policy.check(actor, "list_proposals")
     return render(
         request,
         "planning/proposal_list.html",
@@ -862,13 +1027,15 @@ def media_list_view(request):
                     shows_identifiable_people=data["shows_identifiable_people"],
                     identifiable_people_consent=data["identifiable_people_consent"],
                     rights_expire_on=data["rights_expire_on"],
+                    tags=data["tags"],
                 )
             except MediaRejected as e:
                 form.add_error("file", str(e))
             else:
                 messages.success(request, _("Mediet er lagt i biblioteket."))
                 return redirect("planning:media_detail", pk=asset.pk)
-    assets = media_policy.visible(actor)
+    search = _media_search(request)
+    assets = selectors.search_media(actor, **search, today=timezone.localdate())
     page = Paginator(assets, 48).get_page(request.GET.get("side"))
     return render(
         request,
@@ -878,8 +1045,52 @@ def media_list_view(request):
             "page": page,
             "can_upload": can_upload,
             "today": timezone.localdate(),
+            "search": search,
+            "searching": any(search.values()),
+            "tags": selectors.media_tags_in_use(actor),
+            "query": _query_without(request, "side"),
         },
         status=_status(request, not form.errors),
+    )
+
+
+def _media_search(request) -> dict:
+    get = request.GET
+    attention = get.get("mangler", "")
+    return {
+        "query": get.get("q", "")[:200].strip(),
+        "tag": " ".join(get.get("maerke", "")[:40].split()).lower(),
+        "kind": get.get("type", "")[:10],
+        "attention": attention if attention in selectors.MEDIA_ATTENTION else "",
+    }
+
+
+@membership_required
+@require_GET
+def media_picker_view(request):
+    """The editor's media search (htmx): checkboxes for one variant."""
+    actor = request.membership
+    media_policy.check(actor, "list")
+    channel = get_object_or_404(
+        Channel,
+        pk=_int(request.GET.get("kanal")),
+        organisation_id=actor.organisation_id,
+    )
+    shown = {i for i in (_int(x) for x in request.GET.get("vist", "").split(",")) if i}
+    query = request.GET.get("q", "")[:200].strip()
+    found = []
+    if query:
+        found = [
+            m
+            for m in selectors.search_media(actor, query=query)[
+                : selectors.MEDIA_CHOICES
+            ]
+            if m.pk not in shown
+        ]
+    return render(
+        request,
+        "planning/_media_picker.html",
+        {"channel": channel, "found": found, "query": query},
     )
 
 
@@ -897,12 +1108,13 @@ def media_detail_view(request, pk):
             "shows_identifiable_people": asset.shows_identifiable_people,
             "identifiable_people_consent": asset.identifiable_people_consent,
             "rights_expire_on": asset.rights_expire_on,
+            "tags": ", ".join(t.name for t in asset.tags.all()),
         },
     )
     if request.method == "POST":
         media_policy.check(actor, "change", asset)
         if form.is_valid():
-            actions.update_media(asset, actor=actor, **form.cleaned_data)
+            actions.update_media(asset, actor=actor, **changed_values(form))
             messages.success(request, _("Mediet er gemt."))
             return redirect("planning:media_detail", pk=asset.pk)
     fits = []
@@ -981,6 +1193,85 @@ def campaign_list_view(request):
     )
 
 
+def _tracking_initial(row) -> dict:
+    if row is None:
+        return {"enabled": False, "medium": "social"}
+    return {
+        "enabled": row.enabled,
+        "source": row.source,
+        "medium": row.medium,
+        "campaign_default": row.campaign_default,
+        "domains": " ".join(row.domains),
+        "replace_existing": row.replace_existing,
+    }
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def link_tracking_view(request):
+    """UTM parameters for the organisation and, where wanted, per channel."""
+    actor = request.membership
+    link_tracking_policy.check(actor, "view")
+    rows = {r.channel_id: r for r in link_tracking_policy.visible(actor)}
+    data = request.POST if request.method == "POST" else None
+    organisation_row = rows.get(None)
+    forms = [
+        LinkTrackingForm(
+            data, prefix="org", initial=_tracking_initial(organisation_row)
+        )
+    ]
+    for channel in Channel.objects.filter(
+        organisation_id=actor.organisation_id
+    ).exclude(status="disabled"):
+        row = rows.get(channel.pk)
+        initial = {"inherit": row is None}
+        initial.update(_tracking_initial(row or organisation_row))
+        forms.append(
+            LinkTrackingForm(
+                data, prefix=f"c{channel.pk}", channel=channel, initial=initial
+            )
+        )
+    if request.method == "POST":
+        link_tracking_policy.check(actor, "change")
+        if all([f.is_valid() for f in forms]):
+            for form in forms:
+                if not form.has_changed():
+                    continue
+                cd = form.cleaned_data
+                if form.channel is not None and cd.get("inherit"):
+                    actions.save_link_tracking(
+                        actor=actor,
+                        organisation=actor.organisation,
+                        channel=form.channel,
+                        inherit=True,
+                    )
+                    continue
+                actions.save_link_tracking(
+                    actor=actor,
+                    organisation=actor.organisation,
+                    channel=form.channel,
+                    **{k: cd[k] for k in actions.LINK_TRACKING_FIELDS},
+                )
+            messages.success(
+                request,
+                _(
+                    "Linksporingen er gemt. Den gælder opslag, der planlægges fra "
+                    "nu af; det, der allerede er planlagt, beholder sine links."
+                ),
+            )
+            return redirect("planning:link_tracking")
+    return render(
+        request,
+        "planning/link_tracking.html",
+        {
+            "forms": forms,
+            "can_change": link_tracking_policy.can(actor, "change"),
+            "example": "https://www.kk.dk/jul",
+        },
+        status=_status(request, all(not f.errors for f in forms)),
+    )
+
+
 @membership_required
 @require_http_methods(["GET", "POST"])
 def notification_list_view(request):
@@ -1049,7 +1340,7 @@ def ical_feed_view(request, token):
 @membership_required
 def report_view(request):
     actor = request.membership
-    if not actor.has_perm("reports.view"):
+    if not post_policy.can(actor, "report"):
         raise PermissionDenied(_("Rapporten kræver adgang til rapporter."))
     today = timezone.localdate()
     month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(

@@ -4,6 +4,8 @@ audit entry, follow-up work after commit."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.apps import apps
@@ -16,10 +18,12 @@ from kanal.channels.models import Channel, ChannelStatus
 from kanal.core import audit
 
 from . import conf
+from . import crisis as crisis_tools
 from .models import (
     CLAIMABLE,
     NOT_STARTED,
     Crisis,
+    CrisisUnpin,
     Notification,
     Publication,
     PublicationStatus,
@@ -453,18 +457,52 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
 RESUME_CHOICES = ("publish_now", "reschedule", "cancel")
 
 
+@dataclass(frozen=True)
+class AllClear:
+    """The all-clear to send when a crisis ends: one text (and link) for
+    every chosen channel, with the lead's own version per network."""
+
+    text: str
+    channels: tuple
+    link: str = ""
+    versions: Mapping[str, str] = field(default_factory=dict)
+
+
 @transaction.atomic
 def end_crisis(
-    crisis: Crisis, *, actor, decisions: dict[int, tuple[str, datetime | None]]
+    crisis: Crisis,
+    *,
+    actor,
+    decisions: dict[int, tuple[str, datetime | None]],
+    unpin: bool = False,
+    all_clear: AllClear | None = None,
 ) -> dict[str, int]:
     """Switch crisis mode off. ``decisions`` maps every paused publication's id
     to ``(choice, planned_at)``: publish now, reschedule (at ``planned_at``) or
     cancel. Nothing fires on its own: a paused publication without a decision
-    is refused."""
+    is refused.
+
+    With ``unpin`` the crisis messages Kanal pinned are taken off the top of
+    their profiles (after commit); with ``all_clear`` an all-clear goes out on
+    its channels, refused like a crisis message while a version does not fit
+    (then nothing at all changes). Returns how many posts (not publications)
+    got each choice.
+    """
     crisis_policy.check(actor, "end", crisis)
+    if all_clear is not None:
+        crisis_policy.check(actor, "publish")
     crisis = Crisis.objects.select_for_update().get(pk=crisis.pk)
     if crisis.ended_at is not None:
         raise ValueError(_("Krisetilstand er allerede slået fra."))
+    composition = None
+    if all_clear is not None:
+        composition = _checked_composition(
+            crisis.organisation,
+            text=all_clear.text,
+            link=all_clear.link,
+            channels=all_clear.channels,
+            versions=all_clear.versions,
+        )
     paused = list(
         Publication.objects.select_for_update().filter(
             organisation_id=crisis.organisation_id, status=PublicationStatus.PAUSED
@@ -474,10 +512,11 @@ def end_crisis(
     if missing:
         raise ValueError(
             _("Vælg hvad der skal ske med alle opslag på pause (mangler %(n)d).")
-            % {"n": len(missing)}
+            % {"n": len({crisis_tools.post_key(p) for p in paused
+                         if p.pk in missing})}
         )
     now = timezone.now()
-    tally = dict.fromkeys(RESUME_CHOICES, 0)
+    posts: dict[str, set[str]] = {choice: set() for choice in RESUME_CHOICES}
     for pub in paused:
         choice, when = decisions[pub.pk]
         if choice not in RESUME_CHOICES:
@@ -494,7 +533,8 @@ def end_crisis(
             if choice == "reschedule" and (when is None or when < now):
                 raise ValueError(_("Vælg et tidspunkt i fremtiden for hvert opslag."))
             _move(pub, now if choice == "publish_now" else when, actor=actor)
-        tally[choice] += 1
+        posts[choice].add(crisis_tools.post_key(pub))
+    tally = {choice: len(keys) for choice, keys in posts.items()}
     crisis.ended_at = now
     crisis.ended_by = getattr(actor, "user", None)
     crisis.save(update_fields=["ended_at", "ended_by"])
@@ -503,49 +543,95 @@ def end_crisis(
         actor=actor,
         organisation=crisis.organisation,
         target=crisis,
-        changes={"decisions": tally},
+        changes={
+            "decisions": tally,
+            "publications": len(paused),
+            "unpin": unpin,
+            "all_clear": all_clear is not None,
+        },
     )
+    if unpin:
+        unpin_crisis_messages(actor=actor, organisation=crisis.organisation)
+    if composition is not None:
+        _send_crisis_publications(
+            actor=actor,
+            organisation=crisis.organisation,
+            composition=composition,
+            pin=False,
+            event="publishing.crisis.all_clear_sent",
+        )
     wake_workers_on_commit()
     return tally
 
 
-def suggest_spread(publications, *, start: datetime | None = None) -> dict:
-    """Suggested new times for paused publications: per channel, one after
-    another at the channel's cadence (e.g. 2–4 a day → every 6 hours), the
-    first 15 minutes from now."""
-    start = start or timezone.now() + timedelta(minutes=15)
-    next_free: dict[int, datetime] = {}
-    suggestion = {}
-    for pub in sorted(publications, key=lambda p: (p.planned_at, p.pk)):
-        strategy = getattr(pub.channel, "strategy", None)
-        per = 0
-        period = timedelta(days=1)
-        if strategy is not None and strategy.cadence_max:
-            per = strategy.cadence_max
-            if strategy.cadence_period == "week":
-                period = timedelta(days=7)
-        gap = period / per if per else timedelta(hours=1)
-        gap = max(timedelta(minutes=15), min(gap, timedelta(hours=6)))
-        at = max(start, next_free.get(pub.channel_id, start))
-        suggestion[pub.pk] = at
-        next_free[pub.channel_id] = at + gap
-    return suggestion
+def suggest_spread(publications, *, now: datetime | None = None) -> dict:
+    """Proposed new times for paused publications (publication id → time):
+    a post's channels together, never before the planned time, within the
+    desk's hours and each channel's cadence (see ``crisis.propose_times``)."""
+    proposals = crisis_tools.propose_times(publications, now=now)
+    return {p.pk: proposals[crisis_tools.post_key(p)] for p in publications}
 
 
-def crisis_variant_text(adapter, text: str, link: str = "") -> str:
-    """``text`` (and the link) cut to fit the network, counted its way."""
-    limit = adapter.capabilities().max_text_length
-    full = f"{text}\n\n{link}" if link else text
-    if adapter.count_text(full) <= limit:
-        return full
-    suffix = f"…\n\n{link}" if link else "…"
-    words = text.split()
-    while words:
-        words.pop()
-        candidate = " ".join(words) + suffix
-        if adapter.count_text(candidate) <= limit:
-            return candidate
-    return link[:limit]
+def _checked_composition(organisation, *, text, link, channels, versions):
+    """Every chosen channel's version, or ``CrisisMessageRefused`` when one
+    does not fit or a placeholder is left. Nothing is ever cut short."""
+    text = (text or "").strip()
+    if not text:
+        raise ValueError(_("Skriv krisebeskeden."))
+    channels = list(channels)
+    if not channels:
+        raise ValueError(_("Vælg mindst én kanal."))
+    if any(c.organisation_id != organisation.pk for c in channels):
+        raise ValueError("A channel belongs to another organisation.")
+    composition = crisis_tools.compose(
+        channels, chosen=None, text=text, link=link, own=versions
+    )
+    if composition.blocking:
+        raise crisis_tools.CrisisMessageRefused(composition)
+    if not composition.sendable:
+        raise ValueError(
+            _("Ingen af de valgte kanaler kan tage en besked uden billede.")
+        )
+    return composition
+
+
+def _send_crisis_publications(
+    *, actor, organisation, composition, pin: bool, event: str
+) -> list[Publication]:
+    now = timezone.now()
+    publications = []
+    for version, count in composition.sendable:
+        publications.append(
+            Publication.objects.create(
+                organisation=organisation,
+                channel=count.channel,
+                planned_at=now,
+                due_at=now,
+                late_after=now + conf.late_cutoff(),
+                text=version.text,
+                link=version.link,
+                is_crisis=True,
+                pin=pin and count.can_pin,
+            )
+        )
+    skipped = [c.channel.pk for n in composition.networks for c in n.chosen
+               if c.skipped]
+    audit.record(
+        event,
+        actor=actor,
+        organisation=organisation,
+        target=publications[0],
+        changes={
+            "text": composition.text,
+            "link": composition.link,
+            "versions": composition.for_audit(),
+            "channels": [c.channel.pk for c in composition.chosen_channels],
+            "publications": [p.pk for p in publications],
+            "skipped": skipped,
+        },
+    )
+    wake_workers_on_commit()
+    return publications
 
 
 @transaction.atomic
@@ -556,76 +642,68 @@ def publish_crisis_message(
     text: str,
     channels,
     link: str = "",
+    versions: Mapping[str, str] | None = None,
     confirmed: bool = False,
     pin: bool = True,
 ) -> list[Publication]:
     """Send one message to every chosen channel now, bypassing approval after
-    an explicit confirmation; per channel the text is fitted to the network."""
-    from kanal.channels.networks.base import Connection
+    an explicit confirmation, pinned where the network allows.
 
-    from .engine import build_adapter
-
+    Each network gets ``text`` or the lead's own version in ``versions``
+    (network → text). Nothing is ever shortened: while a version does not fit
+    its network (counted by the network's adapter) or a placeholder such as
+    ``[STED]`` is left, ``CrisisMessageRefused`` is raised and nothing is
+    sent. Channels that take no text-only posts (Instagram) are skipped.
+    """
     crisis_policy.check(actor, "publish")
     if not confirmed:
         raise ValueError(
             _("Bekræft, at beskeden skal ud på alle valgte kanaler uden godkendelse.")
         )
-    text = (text or "").strip()
-    if not text:
-        raise ValueError(_("Skriv krisebeskeden."))
-    channels = list(channels)
-    if not channels:
-        raise ValueError(_("Vælg mindst én kanal."))
-    now = timezone.now()
-    publications = []
-    skipped = []
-    for channel in channels:
-        if channel.organisation_id != organisation.pk:
-            raise ValueError("A channel belongs to another organisation.")
-        try:
-            adapter = build_adapter(
-                Connection(network=channel.network, base_url=channel.base_url,
-                           settings=dict(channel.api_settings))
-            )
-            capabilities = adapter.capabilities()
-            body = crisis_variant_text(adapter, text, link)
-            can_pin = "pin" in capabilities.supports
-            if capabilities.requires_media:
-                # Instagram takes no text-only posts.
-                skipped.append(channel)
-                continue
-        except (ImportError, KeyError, NotImplementedError):
-            body, can_pin = (f"{text}\n\n{link}" if link else text), False
-        pub = Publication.objects.create(
-            organisation=organisation,
-            channel=channel,
-            planned_at=now,
-            due_at=now,
-            late_after=now + conf.late_cutoff(),
-            text=body,
-            is_crisis=True,
-            pin=pin and can_pin,
-        )
-        publications.append(pub)
-    if not publications:
-        raise ValueError(
-            _("Ingen af de valgte kanaler kan tage en besked uden billede.")
-        )
-    audit.record(
-        "publishing.crisis.message_sent",
+    composition = _checked_composition(
+        organisation, text=text, link=link, channels=channels, versions=versions
+    )
+    return _send_crisis_publications(
         actor=actor,
         organisation=organisation,
-        target=publications[0],
-        changes={
-            "text": text,
-            "link": link,
-            "channels": [c.pk for c in channels],
-            "publications": [p.pk for p in publications],
-            "skipped": [c.pk for c in skipped],
-        },
+        composition=composition,
+        pin=pin,
+        event="publishing.crisis.message_sent",
     )
-    wake_workers_on_commit()
-    return publications
+
+
+@transaction.atomic
+def unpin_crisis_messages(*, actor, organisation) -> int:
+    """Take every crisis message Kanal pinned off the top of its profile
+    (after commit, one task each; a failure is reported and can be retried).
+    Returns how many were asked for."""
+    crisis_policy.check(actor, "start")
+    pubs = list(crisis_tools.still_pinned(organisation.pk))
+    if not pubs:
+        return 0
+    user = getattr(actor, "user", None)
+    unpins = []
+    for pub in pubs:
+        unpin, _created = CrisisUnpin.objects.get_or_create(
+            publication=pub, defaults={"requested_by": user}
+        )
+        unpins.append(unpin.pk)
+    audit.record(
+        "publishing.crisis.unpin_requested",
+        actor=actor,
+        organisation=organisation,
+        target=pubs[0],
+        changes={"publications": [p.pk for p in pubs]},
+    )
+
+    def enqueue():
+        from .tasks import release_crisis_pin
+
+        for unpin_id in unpins:
+            release_crisis_pin.enqueue(unpin_id)
+
+    transaction.on_commit(enqueue)
+    return len(pubs)
 
 
 def channel_connected(channel: Channel) -> bool:

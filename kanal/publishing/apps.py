@@ -6,3 +6,6 @@ class PublishingConfig(AppConfig):
     name = "kanal.publishing"
     label = "publishing"
     verbose_name = _("Udgivelse")
+
+    def ready(self) -> None:
+        from . import crisis  # noqa: F401  (registers the desk-hours check)

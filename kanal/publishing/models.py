@@ -261,3 +261,87 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message[:80]
+
+
+class CrisisEvent(models.TextChoices):
+    """The kinds of event the desk prepares crisis messages for."""
+
+    STORM_SURGE = "storm_surge", _("Stormflod")
+    CLOUDBURST = "cloudburst", _("Skybrud")
+    WATER_SUPPLY = "water_supply", _("Vandforsyning")
+    IT_OUTAGE = "it_outage", _("IT-nedbrud")
+    OTHER = "other", _("Anden hændelse")
+
+
+class CrisisTemplate(models.Model):
+    """A prepared crisis message for one kind of event, kept by the desk.
+
+    ``text`` goes to every network; ``versions`` holds the desk's own shorter
+    versions per network (network slug -> text) for networks with few
+    characters. Placeholders such as ``[STED]`` are filled in by the crisis
+    lead before sending; Kanal refuses to send while one is left.
+    """
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="crisis_templates",
+    )
+    name = models.CharField(_("navn"), max_length=120)
+    event = models.CharField(
+        _("hændelse"), max_length=20, choices=CrisisEvent.choices,
+        default=CrisisEvent.OTHER,
+    )
+    text = models.TextField(_("besked"))
+    link = models.URLField(_("link"), max_length=1000, blank=True)
+    versions = models.JSONField(_("egne versioner pr. netværk"), default=dict,
+                                blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["event", "name"]
+        verbose_name = _("kriseskabelon")
+        verbose_name_plural = _("kriseskabeloner")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="crisis_template_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CrisisUnpin(models.Model):
+    """A request to take a pinned crisis message off the top of its profile
+    when the crisis is over, and how it went."""
+
+    publication = models.OneToOneField(
+        Publication, on_delete=models.CASCADE, related_name="unpin"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("fjernet fastgørelse")
+        verbose_name_plural = _("fjernede fastgørelser")
+
+    def __str__(self) -> str:
+        return f"Unpin {self.publication_id}"

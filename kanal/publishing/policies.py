@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kanal.core.policies import BasePolicy
 
-from .models import Crisis, Publication
+from .models import Crisis, CrisisTemplate, Publication
 
 
 class PublicationPolicy(BasePolicy):
@@ -34,6 +34,9 @@ class CrisisPolicy(BasePolicy):
         "start": "crisis.manage",
         "end": "crisis.manage",
         "publish": "crisis.publish",
+        # Count a message the networks' way while it is written (composer,
+        # all-clear, templates).
+        "compose": "crisis.manage",
     }
 
     def visible(self, actor):
@@ -42,5 +45,27 @@ class CrisisPolicy(BasePolicy):
         return Crisis.objects.filter(organisation_id=actor.organisation_id)
 
 
+class CrisisTemplatePolicy(BasePolicy):
+    """Prepared crisis messages: kept by the desk (editors, administrators,
+    crisis leads), within their own organisation."""
+
+    model = CrisisTemplate
+    permissions = {
+        "list": "crisis.manage",
+        "view": "crisis.manage",
+        "create": "crisis.manage",
+        "change": "crisis.manage",
+        "delete": "crisis.manage",
+    }
+
+    def visible(self, actor):
+        if actor is None:
+            return CrisisTemplate.objects.all()
+        if not actor.has_perm("crisis.manage"):
+            return CrisisTemplate.objects.none()
+        return CrisisTemplate.objects.filter(organisation_id=actor.organisation_id)
+
+
 publication_policy = PublicationPolicy()
 crisis_policy = CrisisPolicy()
+crisis_template_policy = CrisisTemplatePolicy()

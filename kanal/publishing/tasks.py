@@ -11,3 +11,11 @@ def after_publication(publication_id: int) -> None:
     from .followup import after_publication as run
 
     run(publication_id)
+
+
+@task()
+def release_crisis_pin(unpin_id: int) -> None:
+    """Take one crisis message off the top of its profile after a crisis."""
+    from .crisis import release_pin
+
+    release_pin(unpin_id)

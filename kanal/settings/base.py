@@ -55,6 +55,10 @@ KANAL_ACCESSIBILITY_STATEMENT = Path(
     )
 )
 
+# When the desk posts (Copenhagen time): times proposed for paused posts after
+# a crisis fall within these hours.
+KANAL_DESK_HOURS = os.environ.get("KANAL_DESK_HOURS", "07:00-22:00")
+
 # No django.contrib.admin: it would be a second way in (its own login, no
 # throttle, no second factor) and it writes users and authenticators around
 # the actions and the audit log. Everything is managed in Kanal's own pages.
@@ -87,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kanal.organisations.middleware.MembershipMiddleware",
+    "kanal.core.errors.ErrorPagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

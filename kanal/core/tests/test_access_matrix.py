@@ -28,7 +28,7 @@ from kanal.organisations.tests.factories import (
 )
 from kanal.planning.tests.test_permissions import CASES as PLANNING_CASES
 from kanal.publishing.actions import queue_publication
-from kanal.publishing.models import Publication, PublicationStatus
+from kanal.publishing.models import CrisisTemplate, Publication, PublicationStatus
 
 ROLES = [
     "anonymous",
@@ -146,13 +146,46 @@ MATRIX = [
         _everyone(403, admin=302, editor=302, crisis_lead=302, other_org_admin=302),
         method="post",
     ),
-    # An empty message is answered with the page and its errors (400).
+    # An empty message is refused with the page and what was typed (400).
     Case(
         "publishing:crisis_message",
         _everyone(403, admin=400, crisis_lead=400, other_org_admin=400),
         method="post",
         data={"text": ""},
     ),
+    Case(
+        "publishing:crisis_unpin",
+        _everyone(403, admin=302, editor=302, crisis_lead=302, other_org_admin=302),
+        method="post",
+    ),
+    Case(
+        "publishing:crisis_versions",
+        _everyone(403, admin=200, editor=200, crisis_lead=200, other_org_admin=200),
+        method="post",
+        data={"text": "Storm", "kind": "message"},
+    ),
+    # Crisis templates: kept by the desk (crisis.manage), per organisation.
+    Case(
+        "publishing:crisis_templates",
+        _everyone(403, admin=200, editor=200, crisis_lead=200, other_org_admin=200),
+    ),
+    Case(
+        "publishing:crisis_template_create",
+        _everyone(403, admin=200, editor=200, crisis_lead=200, other_org_admin=200),
+    ),
+    Case(
+        "publishing:crisis_templates_install",
+        _everyone(403, admin=302, editor=302, crisis_lead=302, other_org_admin=302),
+        method="post",
+    ),
+    *[
+        Case(
+            f"publishing:{name}",
+            _everyone(404, admin=200, editor=200, crisis_lead=200),
+            kwargs={"pk": "crisis_template"},
+        )
+        for name in ("crisis_template_edit", "crisis_template_delete")
+    ],
     # Account pages: open to everyone (they are how one gets in).
     Case("login", {r: 200 for r in ROLES} | {r: 302 for r in ROLES[1:]}),
     Case("login_token", {r: 302 for r in ROLES}),
@@ -205,12 +238,17 @@ def world(db):
     Publication.objects.filter(pk=publication.pk).update(
         status=PublicationStatus.FAILED, last_error="Netværket afviste opslaget."
     )
+    template = CrisisTemplate.objects.create(
+        organisation=organisation, name="Stormflod", event="storm_surge",
+        text="Stormflod ved [STED]. Ring 112 ved livsfare.",
+    )
     return {
         "members": {**members, "other_org_admin": other},
         "objects": {
             "channel": channel.pk,
             "contributor": members["contributor"].pk,
             "publication": publication.pk,
+            "crisis_template": template.pk,
             "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",

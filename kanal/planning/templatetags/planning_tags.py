@@ -7,6 +7,12 @@ from django.utils import timezone
 
 from kanal.planning import selectors
 from kanal.planning.models import PostStatus
+from kanal.planning.policies import (
+    campaign_policy,
+    link_tracking_policy,
+    media_policy,
+    post_policy,
+)
 
 register = template.Library()
 
@@ -41,4 +47,47 @@ def planning_dashboard(context):
         else [],
         "notifications": selectors.unread_notifications(membership)[:5],
         "soon": now + timedelta(hours=24),
+    }
+
+
+# The pages under "Planlægning" in the menu (its section menu shows on them).
+PLANNING_SECTION = frozenset(
+    f"planning:{name}"
+    for name in (
+        "calendar",
+        "calendar_week",
+        "post_list",
+        "post_create",
+        "post_import",
+        "post_detail",
+        "post_edit",
+        "revisions",
+        "campaign_list",
+        "link_tracking",
+        "ical_settings",
+    )
+)
+
+
+@register.simple_tag(takes_context=True)
+def menu_access(context) -> dict:
+    """What the menu may offer the signed-in member (asked of the policies,
+    so the menu never shows a page the member cannot open)."""
+    membership = context.get("membership")
+    if membership is None:
+        return {}
+    from kanal.publishing.policies import crisis_policy, publication_policy
+
+    match = getattr(context.get("request"), "resolver_match", None)
+    here = f"{match.namespace}:{match.url_name}" if match else ""
+    return {
+        "in_planning": here in PLANNING_SECTION,
+        "planning": post_policy.can(membership, "list"),
+        "proposals": post_policy.can(membership, "list_proposals"),
+        "media": media_policy.can(membership, "list"),
+        "campaigns": campaign_policy.can(membership, "list"),
+        "report": post_policy.can(membership, "report"),
+        "link_tracking": link_tracking_policy.can(membership, "view"),
+        "operations": publication_policy.can(membership, "list"),
+        "crisis": crisis_policy.can(membership, "view"),
     }

@@ -164,3 +164,26 @@ def test_desk_schedules_an_approved_post(desk, soon):
     assert post.status == PostStatus.SCHEDULED
     pub = Publication.objects.get(post_id=post.pk)
     assert (pub.revision_id, pub.text) == (variant.current_revision_id, "Tekst")
+
+
+@pytest.mark.parametrize("outcome", ["failed", "missed"])
+def test_a_failed_or_missed_publication_sent_again_goes_out(desk, soon, outcome):
+    """Retrying from the operations page must not be cancelled as 'approval
+    withdrawn' because the post as a whole is failed or missed."""
+    from kanal.publishing import engine
+
+    post = scheduled_post(desk, soon, networks=("facebook",))
+    pub = Publication.objects.get(post_id=post.pk)
+    Publication.objects.filter(pk=pub.pk).update(status=outcome)
+    bridge.publication_changed(post_id=post.pk)
+    post.refresh_from_db()
+    assert post.status == outcome
+    pub.refresh_from_db()
+    publishing.retry_publication(pub, actor=desk.editor)
+    post.refresh_from_db()
+    assert post.status == PostStatus.SCHEDULED
+    assert bridge.approval_stands(post_id=post.pk, revision_id=pub.revision_id)
+    jobs = engine.claim_due(owner="test", limit=5)
+    assert [job.publication_id for job in jobs] == [pub.pk]
+    pub.refresh_from_db()
+    assert pub.status == "publishing"

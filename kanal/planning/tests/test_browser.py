@@ -63,8 +63,8 @@ def test_proposal_to_scheduled_drag_and_edit_back_to_review(
     page.click("main a.button:has-text('Rediger')")
     ig = desk.channels["instagram"].pk
     x = desk.channels["x"].pk
-    expect(page.locator(f"#preview-{ig}")).to_contain_text("Instagram kræver")
-    page.check(f"input[name='v{ig}-media']")
+    # The proposal's image is already on every variant.
+    expect(page.locator(f"input[name='v{ig}-media']")).to_be_checked()
     expect(page.locator(f"#preview-{ig}")).to_contain_text("overholder netværkets")
     page.fill(f"#id_v{x}-text", "Vinterbadning for familier i Havnebadet søndag.")
     expect(page.locator(f"#preview-{x}")).to_contain_text("Vinterbadning for familier")
@@ -208,3 +208,95 @@ def test_pages_render_and_are_screenshotted(
         page.goto(base + path)
         expect(page.locator("h1")).to_contain_text(heading)
         screenshot(name)
+
+
+def test_cadence_chips_follow_a_drag_and_drop(desk, live_server, page, login):
+    """The chips are the server's counts again right after a move (issue 11)."""
+    from datetime import datetime, time
+
+    from playwright.sync_api import expect
+
+    from kanal.planning import actions
+    from kanal.planning.timeutil import COPENHAGEN
+
+    day = timezone.localdate() + timedelta(days=3)
+    posts = []
+    for hour in (10, 12):
+        post = actions.create_post(
+            actor=desk.editor,
+            title=f"Koncert kl. {hour}",
+            shared_text="Koncert i Kulturhuset.",
+            channels=[desk.channels["facebook"]],
+            planned_at=datetime.combine(day, time(hour), tzinfo=COPENHAGEN),
+        )
+        actions.submit_post(post, actor=desk.editor)
+        actions.approve_post(post, actor=desk.approver)
+        posts.append(post)
+    login(desk.editor)
+    page.goto(f"{live_server.url}/plan/?maaned={day:%Y-%m}")
+    source = page.locator(
+        f"td.day[data-date='{day.isoformat()}'] .cadence .cad[title^='Facebook']"
+    )
+    expect(source).to_have_attribute("title", re.compile(r"Facebook .* 2 af 2–4"))
+    target = _pick_target(page, day)
+    page.locator(f"li.entry[data-post='{posts[0].pk}']").drag_to(
+        page.locator(f"td.day[data-date='{target.isoformat()}']")
+    )
+    expect(page.locator("#calendar-status")).to_contain_text("flyttet")
+    expect(page.locator("table.calendar")).to_have_attribute("data-refreshed", "1")
+    expect(source).to_have_attribute("title", re.compile(r"Facebook .* 1 af 2–4"))
+    expect(source).to_have_class(re.compile(r"\bgap\b"))
+    moved = page.locator(
+        f"td.day[data-date='{target.isoformat()}'] .cadence .cad[title^='Facebook']"
+    )
+    expect(moved).to_have_attribute("title", re.compile(r"Facebook .* 1 af 2–4"))
+    # The dragged entry is still draggable after the refresh.
+    expect(
+        page.locator(
+            f"td.day[data-date='{target.isoformat()}'] "
+            f"li.entry[data-post='{posts[0].pk}'][draggable=true]"
+        )
+    ).to_be_visible()
+
+
+def test_the_editor_searches_the_library_by_keyboard(desk, live_server, page, login):
+    """An older photo, not among those listed, is found by its tag and used."""
+    from playwright.sync_api import expect
+
+    from kanal.planning import actions
+    from kanal.planning.selectors import MEDIA_CHOICES
+    from kanal.planning.tests.factories import image_upload
+
+    old = actions.upload_media(
+        actor=desk.editor,
+        upload=image_upload("havnebad.jpg"),
+        alt_text="Børn bader i Islands Brygge Havnebad",
+        tags=["islands brygge"],
+    )
+    for n in range(MEDIA_CHOICES):
+        actions.upload_media(
+            actor=desk.editor, upload=image_upload(f"ny-{n}.jpg"), alt_text=f"Nyt {n}"
+        )
+    post = actions.create_post(
+        actor=desk.editor,
+        title="Sommerbad",
+        shared_text="Havnebadet åbner.",
+        channels=[desk.channels["instagram"]],
+        planned_at=timezone.now() + timedelta(days=2),
+    )
+    ig = desk.channels["instagram"].pk
+    login(desk.editor)
+    page.goto(f"{live_server.url}/plan/opslag/{post.pk}/rediger/")
+    expect(page.locator(f"#preview-{ig}")).to_contain_text("Instagram kræver")
+    page.locator(f"#media-search-{ig}").focus()
+    page.keyboard.type("islands brygge")
+    page.keyboard.press("Enter")  # must not submit the editor
+    box = page.locator(f"#media-results-{ig} input[value='{old.pk}']")
+    expect(box).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(box).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.locator(f"#preview-{ig}")).to_contain_text("overholder netværkets")
+    page.click("main button[type=submit]:has-text('Gem')")
+    expect(page.locator(".messages")).to_contain_text("Opslaget er gemt")
+    assert list(post.variants.get().media.all()) == [old]

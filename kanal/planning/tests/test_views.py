@@ -380,8 +380,15 @@ def test_strategy_report_counts_per_channel(desk, soon, client_for):
     )
     report = response.context["report"]
     fb = next(r for r in report["channels"] if r["channel"].network == "facebook")
-    assert (fb["planned"], fb["published"], fb["target"]) == (2, 1, "2–4")
-    assert report["administrations"] == [{"code": "KFF", "posts": 2, "published": 1}]
+    assert (fb["planned"], fb["published"], fb["output"], fb["target"]) == (
+        1,
+        1,
+        2,
+        "2–4",
+    )
+    assert report["administrations"] == [
+        {"code": "KFF", "posts": 2, "published": 1, "not_published": 0}
+    ]
 
 
 def test_calendar_query_count_does_not_grow_with_posts(desk, soon, client_for):

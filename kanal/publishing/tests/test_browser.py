@@ -52,17 +52,18 @@ def test_crisis_on_message_to_the_sandbox_and_resume(
     assert Publication.objects.get(pk=planned.pk).status == S.PAUSED
     _shot(page, "crisis-on")
 
-    page.get_by_role("textbox", name="Krisebesked").fill(
+    composer = page.get_by_role("region", name="Send krisebesked")
+    composer.get_by_role("textbox", name="Krisebesked").fill(
         "Stormvarsel: Bliv inden døre i aften. Følg kk.dk for nyt."
     )
     # Only the sandbox's account (the fixture's other channel has no network).
-    page.get_by_label(f"Mastodon: {channel.display_name}", exact=True).uncheck()
-    page.get_by_label("Jeg bekræfter").check()
+    composer.get_by_label(f"Mastodon: {channel.display_name}", exact=True).uncheck()
+    composer.get_by_label("Jeg bekræfter").check()
     page.get_by_role("button", name="Send krisebesked nu").click()
     _shot(page, "crisis-message-sent")
     # In main: the live region at the end of the page repeats the message.
     main = page.locator("main")
-    assert main.get_by_text("Krisebeskeden sendes nu på 1 kanaler").is_visible()
+    assert main.get_by_text("Krisebeskeden sendes nu på 1 kanal.").is_visible()
     PublishingWorker(concurrency=2, name="browser").run(once=True)
     texts = [r["text"] for r in sandbox.published("mastodon", account.account_id)]
     sent = Publication.objects.filter(is_crisis=True)
@@ -94,8 +95,12 @@ def test_editor_sees_failed_publication_with_reason_and_retries_it(
     from kanal.publishing.actions import notify
 
     pub = queue(text="Biblioteket holder lukket mandag")
+    from django.utils import timezone
+
+    # Tried once (so the button says "Prøv igen nu", not "Udgiv nu").
     Publication.objects.filter(pk=pub.pk).update(
-        status=S.FAILED, attempts=1, error_kind="rejected",
+        status=S.FAILED, attempts=1, first_sent_at=timezone.now(),
+        error_kind="rejected",
         last_error="X afviste opslaget: teksten er for lang (300 af 280 tegn).",
     )
     editor = member(Role.EDITOR)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from kanal.organisations.roles import Role
 from kanal.publishing import actions
@@ -44,7 +45,8 @@ def test_anonymous_is_sent_to_login(client):
 def test_operations_page_shows_the_reason_and_what_to_do(queue, member, client_for):
     pub = queue(text="Svømmehallen åbner")
     Publication.objects.filter(pk=pub.pk).update(
-        status=S.FAILED, last_error="Teksten er for lang til X (300 af 280 tegn).")
+        status=S.FAILED, attempts=1, first_sent_at=timezone.now(),
+        last_error="Teksten er for lang til X (300 af 280 tegn).")
     client = client_for(member(Role.EDITOR))
     html = client.get(reverse("publishing:operations") + "?vis=failed").content.decode()
     assert "Svømmehallen åbner" in html
@@ -105,11 +107,14 @@ def test_crisis_off_through_the_page_needs_a_choice_per_post(
     client = client_for(lead)
     page = client.get(reverse("publishing:crisis")).content.decode()
     assert "2 opslag er sat på pause" in page
-    client.post(reverse("publishing:crisis_end"), {f"choice-pub-{a.pk}": "cancel"})
+    response = client.post(reverse("publishing:crisis_end"),
+                           {f"choice-pub-{a.pk}": "cancel"})
+    assert response.status_code == 400
+    assert "mangler 1" in response.content.decode()
     assert Crisis.objects.filter(ended_at__isnull=True).exists()
     client.post(reverse("publishing:crisis_end"), {
         f"choice-pub-{a.pk}": "cancel", f"choice-pub-{b.pk}": "reschedule",
-        f"at-{b.pk}": "2031-01-01T09:00",
+        f"at-pub-{b.pk}": "2031-01-01T09:00",
     })
     assert not Crisis.objects.filter(ended_at__isnull=True).exists()
     assert Publication.objects.get(pk=a.pk).status == S.CANCELLED

@@ -7,5 +7,8 @@ class Command(BaseCommand):
     help = "Load the Københavns Kommune demo (idempotent: twice changes nothing)."
 
     def handle(self, *args, **options):
-        organisation = load_demo()
+        notes: list[str] = []
+        organisation = load_demo(notes=notes)
         self.stdout.write(f"Demoen er indlæst: {organisation.name}.")
+        for note in notes:
+            self.stdout.write(note)

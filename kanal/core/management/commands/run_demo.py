@@ -1,4 +1,11 @@
-"""`make run`: the web app, the sandbox and the worker, stopped together."""
+"""`make run`: the web app, the sandbox and the worker, stopped together.
+
+The sandbox and the web app start first; once both answer, the demo is
+loaded again, which publishes its history (last week's posts) through
+Kanal's engine to the sandbox; then the worker starts. The sandbox starts
+with ``SANDBOX_DEMO_POSTS=0`` so the demo accounts hold only what Kanal
+published.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import httpx
 from django.core.management.base import BaseCommand
 
 from kanal.demo import DEMO_PASSWORD, demo_logins
@@ -48,14 +56,25 @@ class Command(BaseCommand):
             ],
             "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         }
-        commands["worker"] = [*manage, "worker", "--concurrency", "8"]
+        worker = [*manage, "worker", "--concurrency", "8"]
         processes: dict[str, subprocess.Popen] = {}
         # `kill`/`timeout` send SIGTERM: stop the children as for Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             for name, command in commands.items():
-                processes[name] = subprocess.Popen(command, env=env)  # noqa: S603
-            time.sleep(1.5)
+                child_env = env
+                if name == "sandbox":
+                    child_env = {**env, "SANDBOX_DEMO_POSTS": "0"}
+                processes[name] = subprocess.Popen(command, env=child_env)  # noqa: S603
+            self._wait_until_answering(
+                [
+                    f"http://127.0.0.1:{sandbox_port}/_sandbox/",
+                    f"http://127.0.0.1:{port}/konto/log-ind/",
+                ]
+            )
+            # The history needs both: Instagram fetches the images from Kanal.
+            subprocess.run([*manage, "load_demo"], env=env, check=False)  # noqa: S603
+            processes["worker"] = subprocess.Popen(worker, env=env)  # noqa: S603
             self._announce(port, sandbox_port, sorted(processes))
             while True:
                 for name, process in processes.items():
@@ -78,6 +97,20 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+    def _wait_until_answering(self, urls: list[str], timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        for url in urls:
+            while True:
+                try:
+                    if httpx.get(url, timeout=2).status_code < 500:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.stderr.write(f"{url} svarer ikke; fortsætter alligevel.")
+                    break
+                time.sleep(0.3)
 
     def _announce(self, port: int, sandbox_port: int, running: list[str]) -> None:
         lines = [

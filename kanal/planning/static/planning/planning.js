@@ -18,6 +18,9 @@
       var channel = fieldset.dataset.channel;
       var data = new FormData();
       data.append("channel", channel);
+      // Links are tracked with the post's campaign: the preview shows them so.
+      var campaign = form.querySelector("[name=campaign]");
+      if (campaign) data.append("campaign", campaign.value);
       fieldset.querySelectorAll("input, textarea, select").forEach(function (el) {
         if (!el.name) return;
         if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
@@ -33,13 +36,53 @@
         });
     }
     form.querySelectorAll("fieldset.variant").forEach(function (fieldset) {
-      var run = function () {
+      if (form.dataset.refreshPreviews) refresh(fieldset);
+      var run = function (event) {
+        if (event && event.target.classList.contains("media-search-input")) return;
         clearTimeout(timers[fieldset.dataset.channel]);
         timers[fieldset.dataset.channel] = setTimeout(function () { refresh(fieldset); }, 300);
       };
       fieldset.addEventListener("input", run);
       fieldset.addEventListener("change", run);
     });
+    /* Searching the library adds checkboxes to the variant's media. */
+    form.querySelectorAll("input.media-search-input").forEach(function (input) {
+      var timer = null;
+      var fieldset = input.closest("fieldset.variant");
+      var results = input.parentElement.querySelector(".media-results");
+      input.addEventListener("keydown", function (event) {
+        // Enter searches; it must not submit (and save) the whole editor.
+        if (event.key === "Enter") event.preventDefault();
+      });
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          var shown = [];
+          fieldset.querySelectorAll("input[type=checkbox][name$='-media']").forEach(function (box) {
+            if (!results.contains(box) || box.checked) shown.push(box.value);
+          });
+          var url = input.dataset.pickerUrl + "&q=" + encodeURIComponent(input.value) +
+                    "&vist=" + shown.join(",");
+          fetch(url, {credentials: "same-origin"})
+            .then(function (r) { return r.ok ? r.text() : null; })
+            .then(function (html) {
+              if (html === null) return;
+              // Keep what was ticked from an earlier search.
+              var kept = [];
+              results.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+                kept.push(box.closest("div").outerHTML);
+              });
+              results.innerHTML = kept.join("") + html;
+            });
+        }, 300);
+      });
+    });
+    var campaignSelect = form.querySelector("[name=campaign]");
+    if (campaignSelect) {
+      campaignSelect.addEventListener("change", function () {
+        form.querySelectorAll("fieldset.variant").forEach(refresh);
+      });
+    }
     form.querySelectorAll("button.copy-shared").forEach(function (button) {
       button.addEventListener("click", function () {
         var shared = form.querySelector("[name=shared_text]");
@@ -54,6 +97,26 @@
   }
 
   /* -- Calendar: drag an entry to another day ------------------------- */
+  /* After a move the page's counts (the cadence chips, the week's tables)
+     are fetched again from the server, so they never show the old plan. */
+  var REFRESHED = ["ul.week-cadence", "table.cadence-table"];
+
+  function refreshCounts(table) {
+    return fetch(window.location.href, {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var freshTable = fresh.querySelector("table.calendar");
+        if (freshTable) table.innerHTML = freshTable.innerHTML;
+        REFRESHED.forEach(function (selector) {
+          var now = document.querySelector(selector);
+          var then = fresh.querySelector(selector);
+          if (now && then) now.replaceWith(then);
+        });
+      });
+  }
+
   function setUpCalendar(table) {
     var status = document.getElementById("calendar-status");
     var dragged = null;
@@ -61,6 +124,9 @@
       if (!status) return;
       status.textContent = text;
       status.classList.toggle("error", !!isError);
+    }
+    function message(name, fallback) {
+      return (status && status.dataset[name]) || fallback;
     }
     table.addEventListener("dragstart", function (event) {
       var entry = event.target.closest && event.target.closest("li.entry[draggable=true]");
@@ -104,11 +170,15 @@
               list.appendChild(entry);
             }
             say(result.text, false);
-          } else {
-            say(result.text || "Opslaget kunne ikke flyttes.", true);
+            return refreshCounts(table).then(function () {
+              table.dataset.refreshed = String(Number(table.dataset.refreshed || 0) + 1);
+            });
           }
+          say(result.text || message("errorMove", "Opslaget kunne ikke flyttes."), true);
         })
-        .catch(function () { say("Forbindelsen svigtede. Opslaget er ikke flyttet.", true); });
+        .catch(function () {
+          say(message("errorNetwork", "Forbindelsen svigtede. Opslaget er ikke flyttet."), true);
+        });
       dragged = null;
     });
   }

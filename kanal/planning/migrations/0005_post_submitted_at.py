@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('planning', '0002_variant_channel_time'),
+        ('planning', '0004_media_tags'),
     ]
 
     operations = [
