@@ -1,4 +1,3 @@
-from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -34,8 +33,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:name>", media_file_view, name="media_file"),
     # Browsers and feed readers ask for /favicon.ico whatever the page says.
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("kanal/favicon.ico"), permanent=True),
-    ),
+    path("favicon.ico", core_views.favicon_view),
 ]

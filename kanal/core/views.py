@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -123,3 +125,10 @@ def accessibility_statement_view(request):
     return render(
         request, "core/accessibility_statement.html", {"statement": statement}
     )
+
+
+def favicon_view(request):
+    """Browsers and feed readers ask for /favicon.ico whatever the page says.
+    The static URL is resolved per request: at import time the production
+    manifest may not exist yet (``check --deploy`` before ``collectstatic``)."""
+    return HttpResponsePermanentRedirect(static("kanal/favicon.ico"))

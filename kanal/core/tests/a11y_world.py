@@ -44,7 +44,7 @@ def build_world() -> World:
     from kanal.planning import actions
     from kanal.planning.tests.factories import CampaignFactory, image_upload
     from kanal.publishing.actions import queue_publication
-    from kanal.publishing.models import Publication, PublicationStatus
+    from kanal.publishing.models import CrisisTemplate, Publication, PublicationStatus
 
     organisation = OrganisationFactory(name="Københavns Kommune", slug="kk")
     kff = AdministrationFactory(
@@ -138,7 +138,14 @@ def build_world() -> World:
     Publication.objects.filter(pk=publication.pk).update(
         status=PublicationStatus.FAILED, last_error="Netværket afviste opslaget."
     )
+    crisis_template = CrisisTemplate.objects.create(
+        organisation=organisation,
+        name="Stormflod",
+        event="storm_surge",
+        text="Stormflod ved [STED]. Ring 112 ved livsfare.",
+    )
     world.objects = {
+        "crisis_template": crisis_template,
         "post": post,
         "draft": draft,
         "proposal": proposal,

@@ -83,7 +83,7 @@ def test_create_approve_and_schedule_a_post_with_the_keyboard_only(
 ):
     # The editor writes the post from the calendar's "+" of a day ahead.
     keyboard_sign_in(page, world, "editor")
-    tab_to(page, selector="nav a", name="Kalender")
+    tab_to(page, selector="nav a", name="Planlægning")
     press_and_wait(page)
     day = timezone.localdate() + timedelta(days=3)
     if day.month != timezone.localdate().month:

@@ -114,6 +114,16 @@
     }
     update();
     window.addEventListener("resize", update);
+    /* A table can widen after load (fonts, swapped content): look again
+       whenever a frame or its table changes size. */
+    if (window.ResizeObserver) {
+      var observer = new ResizeObserver(update);
+      frames.forEach(function (frame) {
+        observer.observe(frame);
+        var table = frame.querySelector("table");
+        if (table) observer.observe(table);
+      });
+    }
   }
 
   document.addEventListener("focusin", function (event) {
