@@ -97,7 +97,7 @@
     var frames = document.querySelectorAll(".table-scroll");
     function update() {
       frames.forEach(function (frame) {
-        var scrolls = frame.scrollWidth > frame.clientWidth + 1;
+        var scrolls = frame.scrollWidth > frame.clientWidth || frame.scrollHeight > frame.clientHeight;
         if (scrolls) {
           var table = frame.querySelector("table");
           var caption = table && table.querySelector("caption");
