@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kanal.planning import tasks as planning_tasks
 
-from . import conf, engine, tokens
+from . import conf, engine, followup, tokens
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,16 @@ PERIODIC_JOBS = (
         engine.sweep_expired_leases,
     ),
     PeriodicJob(
+        "sweep_expired_follow_ups",
+        "Tager opfølgende arbejde (første kommentar, fastgørelse) tilbage, hvis "
+        "arbejderen døde midt i det.",
+        lambda: conf.get("SWEEP_EVERY_SECONDS"),
+        followup.sweep_expired_follow_ups,
+    ),
+    PeriodicJob(
         "mark_missed",
         "Markerer udgivelser, der er for sent på den, som ikke udgivet.",
-        lambda: 30.0,
+        lambda: conf.get("MARK_MISSED_EVERY_SECONDS"),
         engine.mark_missed,
     ),
     PeriodicJob(
