@@ -167,11 +167,15 @@ def with_db_retry(step):
 
 def fresh_connection() -> None:
     """Before a job in a long-lived thread: drop a connection that failed or
-    outlived ``CONN_MAX_AGE``."""
+    outlived ``CONN_MAX_AGE``. (SQLite's ``CONN_MAX_AGE`` is 0, which would
+    reopen the file for every job: there only a failed one is dropped.)"""
     if connection.in_atomic_block:
         return
     try:
-        close_old_connections()
+        if connection.vendor != "sqlite":
+            close_old_connections()
+        elif connection.errors_occurred:
+            drop_connection()
     except DatabaseError:
         drop_connection()
 
@@ -831,6 +835,11 @@ def classify(outcome: Outcome, job: Job, pub) -> str:
     if isinstance(error, RateLimited):
         return "rate_limited"
     if isinstance(error, TransientError):
+        if job.write_started and (error.http_status or 0) >= 500:
+            # A 5xx after the write began says nothing about whether the
+            # network applied it (adapters raise OutcomeUnknown; in case one
+            # does not).
+            return "unknown"
         return "transient"
     if job.needs_reconcile:
         # An earlier write may be out: a refusal now does not settle it.
@@ -960,8 +969,10 @@ def _not_published(pub, key: str, job: Job, outcome: Outcome, now) -> None:
     pub.due_at = _next_due(rule.due, pub, error, now)
     if rule.due == outcomes.RESET:
         params["at"] = pub.due_at.isoformat()
+    # What the network said, for support; of Kanal's own errors only the kind.
     pub.error_detail = (
-        getattr(error, "support_detail", "") or (repr(error) if error else "")
+        error.support_detail if isinstance(error, NetworkError)
+        else (type(error).__name__ if error else "")
     )
     previous = pub.status
     pub.status = status

@@ -170,6 +170,11 @@ class Publication(models.Model):
         return str(WHAT_TO_DO.get(self.status, ""))
 
     @property
+    def is_being_checked(self) -> bool:
+        """Kanal is asking the network whether an earlier send went out."""
+        return self.needs_reconcile and self.status in CLAIMABLE
+
+    @property
     def reason(self) -> str:
         """Why it is in its state, in the active language."""
         from .outcomes import render_reason

@@ -85,6 +85,8 @@ class FakeAdapter(NetworkAdapter):
         if isinstance(step, BaseException) and not isinstance(step, OutcomeUnknown):
             raise step  # refused before anything was written
         self.fence("create")
+        if isinstance(step, tuple) and step[0] == "after_fence":
+            raise step[1]  # sent; this came back (nothing created)
         if step == "create_then_timeout":
             with NETWORK.lock:
                 self._create(idempotency_key, post.text)
@@ -101,6 +103,8 @@ class FakeAdapter(NetworkAdapter):
         step = NETWORK.find_script.pop(0) if NETWORK.find_script else None
         if isinstance(step, BaseException):
             raise step
+        if step == "miss":  # the network's listing does not show it (yet)
+            return None
         return NETWORK.posts.get(idempotency_key)
 
     def reply(self, to_remote_id, text, *, idempotency_key=""):

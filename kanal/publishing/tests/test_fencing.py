@@ -50,7 +50,9 @@ def queue_on(channel, text: str = "", **fields) -> Publication:
 
 @pytest.mark.sandbox
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("network", ["facebook", "threads"])
+# Threads has no network-side idempotency (Facebook, X and LinkedIn refuse a
+# second identical text within minutes, which hides the duplicate here).
+@pytest.mark.parametrize("network", ["threads"])
 def test_worker_that_lost_its_lease_sends_nothing(network, sandbox, organisation):
     channel = sandbox_channel(sandbox, organisation, network)
     pub = queue_on(channel)
@@ -63,10 +65,10 @@ def test_worker_that_lost_its_lease_sends_nothing(network, sandbox, organisation
     assert engine.record(other, engine.execute(other)) == S.PUBLISHED
     # The stalled worker wakes and goes on with its job.
     outcome = engine.execute(paused)
+    assert len(posts_on(sandbox, channel)) == 1
     assert outcome.kind == "fenced"
     assert outcome.extra["why"] == "lease_lost"
     assert engine.record(paused, outcome) == S.PUBLISHED
-    assert len(posts_on(sandbox, channel)) == 1
     assert refresh(pub).remote_id == posts_on(sandbox, channel)[0]["item_id"]
 
 
@@ -140,11 +142,11 @@ def test_edit_after_approval_stops_a_publication_already_claimed(
         variants={channel.pk: {"text": "Havnebadet åbner først søndag.",
                                "planned_at": planned_at}},
     )
-    assert refresh(pub).withdrawn_at is not None
     outcome = engine.execute(job)
+    assert posts_on(sandbox, channel) == []
     assert outcome.kind == "fenced"
     assert engine.record(job, outcome) == S.CANCELLED
-    assert posts_on(sandbox, channel) == []
+    assert refresh(pub).withdrawn_at is not None
     assert variant.pk  # the variant stays; only its publication is cancelled
 
 
