@@ -18,6 +18,7 @@ worker's, so workers whose clocks are minutes apart agree on who holds a row.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import uuid
@@ -124,9 +125,22 @@ def build_adapter(
     the adapter calls immediately before each non-idempotent write."""
     cls = ADAPTER_OVERRIDES.get(conn.network) or adapter_class(conn.network)
     options = adapter_options(cls, channel_id)
-    if before_write is not None:
+    takes_hook = _accepts(cls, "before_write")
+    if before_write is not None and takes_hook:
         options["before_write"] = before_write
-    return cls(conn, client=shared_client(conn.network, conn.base_url), **options)
+    adapter = cls(conn, client=shared_client(conn.network, conn.base_url), **options)
+    if before_write is not None and not takes_hook:
+        # A subclass whose constructor does not pass the hook on: the base
+        # class's fence() reads it from here.
+        adapter._before_write = before_write
+    return adapter
+
+
+def _accepts(cls, name: str) -> bool:
+    parameters = inspect.signature(cls).parameters.values()
+    return any(
+        p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
+    )
 
 
 # ---------------------------------------------------------------------------
