@@ -53,9 +53,16 @@ DEFAULTS = {
     },
     # The per-channel token refresh lock (longer than one refresh call).
     "TOKEN_LOCK_SECONDS": 60,
+    # An access token this close to expiry no longer counts as working.
+    "TOKEN_STILL_VALID_MARGIN_SECONDS": 120,
     "SWEEP_EVERY_SECONDS": 5,
     "MARK_MISSED_EVERY_SECONDS": 30,
     "TOKEN_REFRESH_EVERY_SECONDS": 60,
+    "APPROVAL_WATCH_EVERY_SECONDS": 60,
+    # How often the periodic thread looks for a job to run, and the worker
+    # for follow-up work nobody announced (another worker's, a retry's).
+    "PERIODIC_POLL_SECONDS": 0.25,
+    "FOLLOW_UP_POLL_SECONDS": 1.0,
     # Follow-up work (first comment, pin): tries before a person is told.
     "FOLLOW_UP_MAX_ATTEMPTS": 6,
     # Database unreachable: back off up to this between tries, and give up

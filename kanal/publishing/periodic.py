@@ -53,7 +53,7 @@ PERIODIC_JOBS = (
         "planning_approval_watch",
         "Advarer om opslag, der ikke er godkendt i tide, og markerer dem som "
         "ikke nået, når tiden er gået.",
-        lambda: 60.0,
+        lambda: conf.get("APPROVAL_WATCH_EVERY_SECONDS"),
         planning_tasks.approval_watch,
     ),
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,9 +35,6 @@ from .actions import notify
 from .models import ChannelTokenRefresh
 
 logger = logging.getLogger("kanal.publishing.tokens")
-
-#: An access token this close to its expiry no longer counts as working.
-STILL_VALID_MARGIN = timedelta(minutes=2)
 
 REFRESH_FAILED = _(
     "%(channel)s: adgangen kunne ikke fornyes. En administrator skal forbinde "
@@ -170,7 +167,8 @@ def _refused(channel: Channel, read: str, error: AuthExpired) -> str:
     now = timezone.now()
     expires = channel.token_expires_at
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
-        if expires is not None and expires > now + STILL_VALID_MARGIN:
+        margin = conf.seconds("TOKEN_STILL_VALID_MARGIN_SECONDS")
+        if expires is not None and expires > now + margin:
             state = ChannelTokenRefresh.objects.select_for_update().get(
                 channel=channel
             )

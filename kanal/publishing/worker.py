@@ -151,7 +151,7 @@ class PeriodicRunner(threading.Thread):
         try:
             while not self.stop_event.is_set():
                 self.run_due()
-                self.stop_event.wait(0.25)
+                self.stop_event.wait(conf.get("PERIODIC_POLL_SECONDS"))
         finally:
             connection.close()
 
@@ -264,7 +264,9 @@ class PublishingWorker:
             self.follow_ups_due or time.monotonic() >= self.next_follow_up_look
         ):
             self.follow_ups_due = False
-            self.next_follow_up_look = time.monotonic() + 1.0
+            self.next_follow_up_look = (
+                time.monotonic() + conf.get("FOLLOW_UP_POLL_SECONDS")
+            )
             extra = followup.claim_follow_ups(owner=self.owner, limit=free)
             with self.lock:
                 for job in extra:
