@@ -808,17 +808,46 @@ def _record_locked(pub, job, outcome, now) -> str:
 
 
 def _record_stale(pub, outcome, now) -> str:
-    # The lease ran out and another worker took the row back. A success is
-    # still a fact: record it unless someone else already did.
-    if outcome.kind == "published" and pub.status in (*CLAIMABLE, S.FAILED):
+    # The lease ran out and another worker took the row back (or a decision
+    # was made without this job). A success is still a fact: it is recorded
+    # whatever the row says now; a row another worker holds is thereby
+    # taken from it, so that worker's fence stops its send.
+    if outcome.kind != "published":
+        logger.warning(
+            "publication %s: result of an expired claim ignored (%s)",
+            pub.pk,
+            outcome.kind,
+        )
+        return pub.status
+    if pub.status != S.PUBLISHED:
         _published(pub, outcome, now)
         return pub.status
-    logger.warning(
-        "publication %s: result of an expired claim ignored (%s)",
-        pub.pk,
-        outcome.kind,
-    )
+    if outcome.result.remote_id != pub.remote_id:
+        _duplicate_found(pub, outcome.result)
     return pub.status
+
+
+def _duplicate_found(pub, result) -> None:
+    """Two posts exist for one publication (a send Kanal could not stop).
+    The first recorded stays; a person is told about the other."""
+    logger.error("publication %s: a second post %s exists besides %s",
+                 pub.pk, result.remote_id, pub.remote_id)
+    _audit(
+        "publishing.publication.duplicate_found",
+        organisation=pub.organisation,
+        target=pub,
+        changes={"kept": pub.remote_id, "other": result.remote_id,
+                 "other_url": result.url},
+    )
+    notify(
+        organisation_id=pub.organisation_id,
+        administration_id=pub.channel.owner_administration_id,
+        kind="publication_duplicate",
+        message=_in_danish(NOTE_DUPLICATE)
+        % {"channel": pub.channel, "url": result.url or result.remote_id},
+        publication=pub,
+        url=result.url or pub.url,
+    )
 
 
 def classify(outcome: Outcome, job: Job, pub) -> str:
@@ -944,6 +973,10 @@ NOTE_NEEDS_RECONNECT = _(
     "venter, til kanalen er forbundet."
 )
 NOTE_FAILED = _("%(channel)s: opslaget blev ikke udgivet. %(why)s")
+NOTE_DUPLICATE = _(
+    "%(channel)s: opslaget ligger der to gange (det andet: %(url)s). Slet det "
+    "ene på kontoen."
+)
 
 
 def _in_danish(text) -> str:

@@ -318,3 +318,43 @@ def _run_and_close(worker):
         worker.run()
     finally:
         connection.close()
+
+
+# -- a late success is still a fact ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_late_success_of_a_worker_that_lost_its_lease_stops_the_other_worker(
+    fake_network, queue
+):
+    pub = queue()
+    [slow] = engine.claim_due(owner="slow-worker", limit=5)
+    slow_outcome = engine.execute(slow)  # sent; its answer is late to record
+    expire_leases()
+    engine.sweep_expired_leases()
+    [other] = engine.claim_due(owner="other-worker", limit=5)
+    fake_network.find_script = ["miss"]  # the network does not list it yet
+    assert engine.record(slow, slow_outcome) == S.PUBLISHED
+    outcome = engine.execute(other)
+    assert outcome.kind == "fenced"
+    assert engine.record(other, outcome) == S.PUBLISHED
+    assert len(fake_network.log) == 1
+    assert refresh(pub).remote_id == "r1"
+
+
+@pytest.mark.django_db
+def test_two_posts_for_one_publication_are_told_to_a_person(fake_network, queue):
+    from kanal.publishing.models import Notification
+
+    pub = queue()
+    [slow] = engine.claim_due(owner="slow-worker", limit=5)
+    slow_outcome = engine.execute(slow)
+    expire_leases()
+    engine.sweep_expired_leases()
+    [other] = engine.claim_due(owner="other-worker", limit=5)
+    fake_network.find_script = ["miss"]
+    assert engine.record(other, engine.execute(other)) == S.PUBLISHED
+    assert engine.record(slow, slow_outcome) == S.PUBLISHED
+    assert refresh(pub).remote_id == "r2"  # the first recorded stays
+    note = Notification.objects.get(kind="publication_duplicate")
+    assert "https://fake.example/p/1" in note.message
