@@ -158,7 +158,8 @@ class Sandbox:
     def fault_kinds(self) -> set[str]:
         """The fault kinds this sandbox knows (an unknown one answers 400)."""
         known = set()
-        for kind in ("server_error_after_create", "token_answer_lost",
+        for kind in ("server_error_after_create", "unreadable_after_create",
+                     "token_answer_lost",
                      "timeout_after_create", "latency"):
             response = self.http.post("/_sandbox/faults", json={
                 "network": "mastodon", "kind": kind, "count": 1,
@@ -167,6 +168,14 @@ class Sandbox:
                 known.add(kind)
         self.clear_faults()
         return known
+
+    def set_network_clock(self, network: str, seconds: float) -> bool:
+        """One network's clock ``seconds`` off; False where the sandbox has
+        a single clock for all networks."""
+        response = self.http.post("/_sandbox/clock", json={
+            "network": network, "offset_seconds": seconds})
+        return response.status_code < 400 and "network_offsets_seconds" in \
+            response.json()
 
     def advance_clock(self, seconds: float) -> dict:
         return self.control("POST", "/_sandbox/clock", {"advance_seconds": seconds})
