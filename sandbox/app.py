@@ -10,12 +10,13 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
 from . import control
-from .core import SandboxConfig, SandboxContext
+from .core import SandboxConfig, SandboxContext, SandboxMiddleware
 from .networks import DISPLAY_NAMES, NETWORKS, load_network
 from .seed import seed_demo
 
@@ -110,6 +111,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             *mounts,
         ],
         lifespan=lifespan,
+        middleware=[Middleware(SandboxMiddleware, ctx=ctx)],
     )
     app.state.ctx = ctx
     return app

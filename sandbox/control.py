@@ -130,6 +130,7 @@ def routes(ctx) -> list[Route]:
                 account=body.get("account"), operation=body.get("operation"),
                 count=body.get("count", 1), probability=body.get("probability"),
                 delay_ms=body.get("delay_ms"), params=body.get("params"),
+                method=body.get("method"), path=body.get("path"),
             )
         except FaultError as e:
             return error(str(e))
@@ -215,11 +216,21 @@ def routes(ctx) -> list[Route]:
         body = await body_of(request)
         if body.get("reset"):
             ctx.clock.reset()
+        elif body.get("network") and "offset_seconds" in body:
+            # One network's clock, minutes off everyone else's.
+            if body["network"] not in ctx.networks:
+                return error(f"unknown or unmounted network {body['network']!r}")
+            try:
+                seconds = float(body["offset_seconds"])
+            except (TypeError, ValueError):
+                return error("offset_seconds must be a number")
+            ctx.clock.set_network_offset(body["network"], seconds)
         elif body.get("advance_seconds"):
             ctx.clock.advance(float(body["advance_seconds"]))
         return JSONResponse({
             "now": to_text(ctx.now()),
             "clock_offset_seconds": ctx.clock.offset_seconds,
+            "network_offsets_seconds": ctx.clock.network_offsets(),
         })
 
     async def metric(request: Request) -> JSONResponse:
