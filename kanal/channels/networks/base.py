@@ -256,6 +256,10 @@ class NetworkAdapter:
     network: ClassVar[str] = ""
     display_name: ClassVar[str] = ""
     api_version: ClassVar[str] = ""
+    #: Whether ``reply(..., idempotency_key=k)`` sent twice with the same key
+    #: makes one reply (Mastodon's Idempotency-Key, Bluesky's record key), so
+    #: a reply whose outcome is unknown may simply be sent again.
+    idempotent_replies: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -284,9 +288,12 @@ class NetworkAdapter:
     def fence(self, operation: str) -> None:
         """Ask the caller whether the write ``operation`` may still be sent.
 
-        Call it as the last thing before each non-idempotent write (``create``,
-        ``media_publish``, ``threads_publish``, ``reply``, ``pin`` …); it
-        raises ``errors.Fenced`` when the answer is no.
+        Call it as the last thing before each non-idempotent write; it raises
+        ``errors.Fenced`` when the answer is no. The operation names adapters
+        use: ``create`` (a post), ``publish`` (Instagram/Threads publishing a
+        container), ``reply``, ``repost``, ``pin``, ``unpin``, and
+        ``container`` for the container that will be published (preparatory:
+        it publishes nothing by itself).
         """
         if self._before_write is not None:
             self._before_write(operation)

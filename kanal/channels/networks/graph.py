@@ -34,6 +34,7 @@ from typing import ClassVar
 
 import httpx
 
+from . import reconcile
 from .base import (
     AccountInfo,
     Checkpoint,
@@ -46,6 +47,7 @@ from .base import (
 )
 from .errors import (
     AuthExpired,
+    Duplicate,
     NetworkError,
     OutcomeUnknown,
     QuotaExhausted,
@@ -53,7 +55,7 @@ from .errors import (
     Rejected,
     TransientError,
 )
-from .http import NetworkClient, retry_after_seconds
+from .http import NetworkClient, missing_in_answer, read_json, retry_after_seconds
 
 logger = logging.getLogger("kanal.networks.graph")
 
@@ -315,9 +317,10 @@ def error_for(
             **kw,
         )
     if code == 506:
-        return Rejected(
+        return Duplicate(
             "Netværket afviste opslaget som en dublet af et tidligere opslag. "
-            "Ret teksten, hvis det skal ud igen.",
+            "Tjek først, om det allerede ligger på siden; ret kun teksten, hvis "
+            "det ikke gør.",
             **kw,
         )
     if code == 9004 or sub == SUBCODE_MEDIA_DOWNLOAD_FAILED:
@@ -627,13 +630,12 @@ def metric_value(entry: Mapping) -> int | None:
     return None
 
 
-# Clocks differ; a post found a little before its container's time is still it.
-CHECKPOINT_CLOCK_SLACK = timedelta(minutes=10)
-
-
 def _checkpoint_time(state: Mapping[str, str]) -> datetime | None:
-    created = parse_time(state.get("created_at"))
-    return created - CHECKPOINT_CLOCK_SLACK if created else None
+    """When the container was made, on Kanal's clock: its post is newer.
+
+    ``find_by_text`` moves it onto the network's clock and allows a slack
+    (``reconcile.network_floor``)."""
+    return parse_time(state.get("created_at"))
 
 
 _VERSION_IN_URL = re.compile(r"/(v\d+(?:\.\d+)?)/?$")
@@ -696,29 +698,36 @@ class GraphAdapter(NetworkAdapter):
         *,
         params: Mapping | None = None,
         data: Mapping | None = None,
+        write: str = "",
     ) -> dict:
+        """One Graph call. ``write`` names a write that must not be sent twice
+        (``publish``, ``reply``, ``repost``): it is fenced right before
+        sending, and a 5xx or an unreadable answer, or one without ``id``, is
+        ``OutcomeUnknown``."""
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         query["access_token"] = self.connection.secret("access_token")
         kwargs = {"params": query}
         if data is not None:
             kwargs["data"] = {k: v for k, v in data.items() if v not in (None, "")}
+        if write:
+            self.fence(write)
         response = self.client.request(
-            method, path, translate=self._translate, **kwargs
+            method, path, translate=self._translate, write=bool(write), **kwargs
         )
-        try:
-            body = response.json()
-        except ValueError as e:
-            raise TransientError(
-                network=self.network, http_status=response.status_code,
-                network_message="answer was not JSON",
-            ) from e
+        body = read_json(response, network=self.network, write=bool(write))
+        if write and not (isinstance(body, dict) and body.get("id")):
+            raise missing_in_answer(response, network=self.network, what="id")
         return body if isinstance(body, dict) else {"data": body}
 
     def get(self, path: str, **params) -> dict:
         return self.call("GET", path, params=params)
 
-    def post(self, path: str, data: Mapping | None = None, **params) -> dict:
-        return self.call("POST", path, params=params, data=data or {})
+    def post(
+        self, path: str, data: Mapping | None = None, *, write: str = "",
+        **params,
+    ) -> dict:
+        return self.call("POST", path, params=params, data=data or {},
+                         write=write)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -731,9 +740,20 @@ class GraphAdapter(NetworkAdapter):
 
     # -- containers ---------------------------------------------------------
 
-    def create_container(self, fields: Mapping) -> str:
+    def create_container(self, fields: Mapping, *, fence: str = "") -> str:
+        """A container; ``fence`` (for the one that will be published) asks
+        the caller first. A container publishes nothing by itself, so a lost
+        answer is only an orphan: errors stay as they are (not unknown)."""
+        if fence:
+            self.fence(fence)
         body = self.post(f"/{self.account_id}/{self.container_edge}", data=fields)
-        return str(body["id"])
+        container = str(body.get("id") or "")
+        if not container:
+            raise TransientError(
+                "Netværket oprettede ikke opslaget til udgivelse. Kanal prøver igen.",
+                network=self.network, network_message="container without id",
+            )
+        return container
 
     def container_status(self, container_id: str) -> tuple[str, str]:
         """``(state, detail)``; ``MISSING`` when the network no longer knows it."""
@@ -874,7 +894,7 @@ class GraphAdapter(NetworkAdapter):
             status, _detail = self.container_status(container)
             if status == CONTAINER_PUBLISHED:
                 found = self.find_by_text(
-                    self.text_for(post), since=_checkpoint_time(state)
+                    self.text_for(post), since=_checkpoint_time(state), post=post
                 )
                 if found is None:
                     raise OutcomeUnknown(
@@ -894,6 +914,9 @@ class GraphAdapter(NetworkAdapter):
                 container = self.build_container(post)
                 state = {"container_id": container,
                          "created_at": self.now().isoformat()}
+                shape = self.media_type_of(post)
+                if shape:
+                    state["media_type"] = shape
                 report(state)
             status = self.wait_until_finished(container)
             if status in CONTAINER_GONE:
@@ -908,6 +931,8 @@ class GraphAdapter(NetworkAdapter):
         self.ensure_quota(post)
         try:
             body = self.post(f"/{self.account_id}/{self.publish_edge}",
+                             write="reply" if post.reply_to_remote_id
+                             else "publish",
                              creation_id=container)
         except QuotaExhausted as e:
             raise self.quota_exhausted(
@@ -921,7 +946,7 @@ class GraphAdapter(NetworkAdapter):
             if self.container_status(container)[0] != CONTAINER_PUBLISHED:
                 raise
             found = self.find_by_text(self.text_for(post),
-                                      since=_checkpoint_time(state))
+                                      since=_checkpoint_time(state), post=post)
             if found is None:
                 raise
             report({**state, "container_id": container,
@@ -935,23 +960,58 @@ class GraphAdapter(NetworkAdapter):
         return result
 
     def find_by_text(
-        self, text: str, *, since: datetime | None
+        self,
+        text: str,
+        *,
+        since: datetime | None,
+        post: OutgoingPost | None = None,
+        media_type: str = "",
     ) -> PublishResult | None:
-        """The newest own post whose text starts with ``text`` (after ``since``)."""
+        """The newest own post with ``text`` (normalised) made after ``since``.
+
+        ``since`` is on Kanal's clock (the container's creation, from the
+        checkpoint) and is moved onto the network's clock with a slack
+        (``reconcile.network_floor``). ``media_type`` (or the post's shape)
+        must be the listed post's when the network says it. A post without
+        text (an image-only post) matches only with a bound, so it is never
+        taken for an older image-only post.
+        """
         body = self.get(
             f"/{self.account_id}/{self.media_edge}",
-            fields=f"id,{self.text_field},timestamp,permalink", limit=50,
+            fields=f"id,{self.text_field},timestamp,permalink,media_type",
+            limit=50,
         )
-        wanted = text.strip()
+        if not media_type and post is not None:
+            media_type = self.media_type_of(post)
+        floor = reconcile.network_floor(since, self.client.network_offset())
+        best: PublishResult | None = None
         for media in body.get("data", []):
             stamp = parse_time(media.get("timestamp"))
-            if since is not None and stamp is not None and stamp < since:
+            if floor is not None and stamp is not None and stamp < floor:
                 continue
-            if str(media.get(self.text_field) or "").strip().startswith(wanted):
-                return PublishResult(
+            listed_type = str(media.get("media_type") or "")
+            if media_type and listed_type and listed_type != media_type:
+                continue
+            shown = str(media.get(self.text_field) or "")
+            if reconcile.comparable(text):
+                if not reconcile.same_text(shown, text):
+                    continue
+            elif reconcile.comparable(shown) or floor is None:
+                continue
+            if best is None or (stamp is not None and best.published_at is not None
+                                and stamp > best.published_at):
+                best = PublishResult(
                     str(media["id"]), str(media.get("permalink") or ""), stamp
                 )
-        return None
+        return best
+
+    def media_type_of(self, post: OutgoingPost) -> str:
+        """The ``media_type`` the network lists for ``post`` once published."""
+        if len(post.media) > 1:
+            return "CAROUSEL_ALBUM"
+        if post.media:
+            return "VIDEO" if post.media[0].kind == "video" else "IMAGE"
+        return ""
 
     def find_published(
         self,
@@ -968,13 +1028,19 @@ class GraphAdapter(NetworkAdapter):
             status, _detail = self.container_status(state["container_id"])
             if status != CONTAINER_PUBLISHED:
                 return None
-            found = self.find_by_text(text, since=_checkpoint_time(state))
+            found = self.find_by_text(
+                text, since=_checkpoint_time(state),
+                media_type=str(state.get("media_type") or ""))
             if found is None:
                 raise OutcomeUnknown(
                     network=self.network,
                     network_message="container PUBLISHED, media not listed",
                 )
             return found
+        if not reconcile.comparable(text):
+            # Nothing to tell an image-only post from an older one without
+            # the container; and without a container nothing was published.
+            return None
         return self.find_by_text(text, since=since)
 
     # -- tokens ---------------------------------------------------------------

@@ -174,7 +174,8 @@ class InstagramAdapter(graph.GraphAdapter):
         if len(post.media) == 1:
             return self.create_container(
                 {**self._item_fields(post.media[0], carousel=False),
-                 "caption": caption}
+                 "caption": caption},
+                fence="container",
             )
         children = [
             self.create_container(self._item_fields(item, carousel=True))
@@ -188,7 +189,7 @@ class InstagramAdapter(graph.GraphAdapter):
             "media_type": "CAROUSEL",
             "children": ",".join(children),
             "caption": caption,
-        })
+        }, fence="container")
 
     def result_for(self, media_id: str) -> PublishResult:
         body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
@@ -205,9 +206,11 @@ class InstagramAdapter(graph.GraphAdapter):
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
         if self._is_media(to_remote_id):
-            body = self.post(f"/{to_remote_id}/comments", {"message": text})
+            body = self.post(f"/{to_remote_id}/comments", {"message": text},
+                             write="reply")
         else:
-            body = self.post(f"/{to_remote_id}/replies", {"message": text})
+            body = self.post(f"/{to_remote_id}/replies", {"message": text},
+                             write="reply")
         return PublishResult(remote_id=str(body["id"]), url="",
                              published_at=self.now())
 
@@ -222,6 +225,7 @@ class InstagramAdapter(graph.GraphAdapter):
         return bool(body.get("media_type"))
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        # Idempotent (it sets a flag): no fence.
         self.post(f"/{remote_id}", hide="true" if hidden else "false")
 
     def repost(self, remote_id: str) -> PublishResult | None:

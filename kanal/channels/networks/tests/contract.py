@@ -37,6 +37,8 @@ from kanal.channels.networks.base import (
 )
 from kanal.channels.networks.errors import (
     AuthExpired,
+    Duplicate,
+    Fenced,
     NotSupported,
     OutcomeUnknown,
     QuotaExhausted,
@@ -118,8 +120,10 @@ class NetworkContractTests:
         return replace(connection, credentials=credentials,
                        token_expires_at=tokens.expires_at)
 
-    def make_adapter(self, connection: Connection, *, timeout: float | None = None):
-        adapter = adapter_class(self.network)(connection)
+    def make_adapter(
+        self, connection: Connection, *, timeout: float | None = None, **hooks
+    ):
+        adapter = adapter_class(self.network)(connection, **hooks)
         if timeout is not None:
             adapter.client._client.timeout = httpx.Timeout(timeout)
         return adapter
@@ -403,12 +407,64 @@ class NetworkContractTests:
 
     # -- errors, each forced through a fault ----------------------------------------
 
-    def test_server_error_raises_transient_error(self, sandbox, adapter, account):
+    def test_server_error_on_publish_is_outcome_unknown_and_nothing_was_made(
+        self, sandbox, adapter, account
+    ):
+        # A 5xx to a write that cannot be sent twice says nothing about whether
+        # the post exists: unknown, to be reconciled before any resend.
         self.fail_next(sandbox, account, "server_error")
-        with pytest.raises(TransientError) as caught:
-            self.publish(sandbox, adapter)
-        assert not isinstance(caught.value, RateLimited)
+        text = unique("Vejarbejde på Amagerbrogade")
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        checkpoints: dict = {}
+        with pytest.raises(OutcomeUnknown) as caught:
+            adapter.publish(self.outgoing(sandbox, adapter, text),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        assert caught.value.http_status and caught.value.http_status >= 500
+        assert_danish(caught.value.message)
         assert sandbox.published(self.network, account.account_id) == []
+        assert adapter.find_published(idempotency_key=key, text=text, since=since,
+                                      checkpoint=checkpoints or None) is None
+
+    def test_server_error_on_a_read_raises_transient_error(
+        self, sandbox, adapter, account
+    ):
+        self.require(adapter, "verify")
+        self.fail_next(sandbox, account, "server_error", operation="verify")
+        with pytest.raises(TransientError) as caught:
+            adapter.verify()
+        assert not isinstance(caught.value, (RateLimited, OutcomeUnknown))
+
+    @pytest.mark.parametrize("kind", ["server_error_after_create",
+                                      "unreadable_after_create"])
+    def test_bad_answer_after_the_post_was_made_is_unknown_then_found_once(
+        self, sandbox, adapter, account, kind
+    ):
+        """A 5xx or an unreadable 2xx that comes after the network made the
+        post: ``OutcomeUnknown`` (never transient), and the post is found."""
+        text = unique("Borgermøde om Lynetteholm")
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, kind)
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(self.outgoing(sandbox, adapter, text),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        log = sandbox.published(self.network, account.account_id)
+        assert len(log) == 1
+        found = adapter.find_published(idempotency_key=key, text=text, since=since,
+                                       checkpoint=checkpoints or None)
+        assert found is not None
+        assert log[0]["item_id"] == self.stored_item_id(found.remote_id)
+
+    def test_duplicate_refusal_is_a_duplicate(self, sandbox, adapter, account):
+        """The network's duplicate refusal is ``Duplicate`` (a ``Rejected``),
+        so the engine can tell "already there" from any other refusal."""
+        self.fail_next(sandbox, account, "duplicate")
+        with pytest.raises(Rejected) as caught:
+            self.publish(sandbox, adapter)
+        if self.network in ("x", "facebook", "linkedin"):
+            assert isinstance(caught.value, Duplicate)
 
     def test_rate_limit_raises_rate_limited_with_a_wait(
         self, sandbox, adapter, account
@@ -467,6 +523,137 @@ class NetworkContractTests:
             self.publish(sandbox, adapter)
         assert caught.value.reset_at is not None or caught.value.retry_after
         assert_danish(caught.value.message)
+
+    # -- fencing ---------------------------------------------------------------
+
+    def test_a_raising_fence_stops_the_publish(self, sandbox, connection, account):
+        asked: list[str] = []
+
+        def refuse(operation: str) -> None:
+            asked.append(operation)
+            raise Fenced("lease lost")
+
+        adapter = self.make_adapter(connection, before_write=refuse)
+        with pytest.raises(Fenced):
+            self.publish(sandbox, adapter)
+        assert asked, "the adapter never asked its fence before writing"
+        assert sandbox.published(self.network, account.account_id) == []
+
+    def test_the_fence_is_asked_right_before_the_post_is_made(
+        self, sandbox, connection, account
+    ):
+        """The fence is the last thing before the write: when it is asked for
+        the write that publishes, nothing is published yet, and right after
+        the call the post exists."""
+        asked: list[tuple[str, int]] = []
+
+        def record(operation: str) -> None:
+            published = sandbox.published(self.network, account.account_id)
+            asked.append((operation, len(published)))
+
+        adapter = self.make_adapter(connection, before_write=record)
+        result = self.publish(sandbox, adapter)
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log] == [self.stored_item_id(result.remote_id)]
+        assert asked and all(count == 0 for _op, count in asked)
+        assert asked[-1][0] in ("create", "publish")
+
+    def test_a_raising_fence_stops_a_reply(self, sandbox, adapter, connection,
+                                          account):
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id,
+                                       "Hvornår åbner badet?")
+        before = as_text(sandbox.items(self.network, account.account_id))
+
+        def refuse(operation: str) -> None:
+            raise Fenced("crisis")
+
+        fenced = self.make_adapter(connection, before_write=refuse)
+        with pytest.raises(Fenced):
+            fenced.reply(comment_id, "Kl. 7. Mvh. Kommunen",
+                         idempotency_key=uuid.uuid4().hex)
+        assert "Kl. 7. Mvh. Kommunen" not in as_text(
+            sandbox.items(self.network, include_deleted=True))
+        assert as_text(sandbox.items(self.network, account.account_id)) == before
+
+    def test_a_raising_fence_stops_a_pin(self, sandbox, adapter, connection):
+        self.require(adapter, "pin")
+        result = self.publish(sandbox, adapter)
+
+        def refuse(operation: str) -> None:
+            raise Fenced("crisis over")
+
+        fenced = self.make_adapter(connection, before_write=refuse)
+        with pytest.raises(Fenced):
+            fenced.pin(result.remote_id)
+        stored = sandbox.item(self.network, self.stored_item_id(result.remote_id))
+        assert not stored["data"].get("pinned")
+
+    # -- reconciliation without trusting clocks or verbatim text ----------------
+
+    def changed_text(self) -> str:
+        """Text the network changes on the way: an entity, brackets, a
+        hashtag, runs of spaces and line breaks."""
+        return unique("Borgermøde  (kl. 19) & debat om\n\nLynetteholm #voreskbh")
+
+    @pytest.mark.parametrize("offset_minutes", [-13, 7])
+    def test_lost_answer_is_found_with_the_network_clock_minutes_off(
+        self, sandbox, connection, account, offset_minutes
+    ):
+        """The network's clock is minutes off Kanal's and it shows the text
+        its own way (link added or kept, entities, HTML, whitespace): the post
+        is still found, once, from Kanal's text without the link."""
+        sandbox.network_clock(self.network, offset_minutes * 60)
+        adapter = self.make_adapter(connection, timeout=self.short_timeout)
+        text = self.changed_text()
+        fields = {"link": self.link} if "link_posts" in \
+            adapter.capabilities().supports else {}
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, "timeout_after_create",
+                       delay_ms=self.timeout_delay_ms)
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(self.outgoing(sandbox, adapter, text, **fields),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        again = self.make_adapter(connection)
+        found = again.find_published(idempotency_key=key, text=text, since=since,
+                                     checkpoint=checkpoints or None)
+        assert found is not None
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log] == [self.stored_item_id(found.remote_id)]
+
+    def test_image_only_post_never_matches_an_older_image_only_post(
+        self, sandbox, adapter, account
+    ):
+        if adapter.capabilities().max_images < 1:
+            pytest.skip(f"{self.network} takes no images")
+        image = self.sample_image(sandbox, alt_text="Havnebadet set fra broen")
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        older = adapter.publish(OutgoingPost(text="", media=(image,)),
+                                idempotency_key=uuid.uuid4().hex,
+                                on_checkpoint=lambda _cp: None)
+        key = uuid.uuid4().hex
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, "server_error")
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(OutgoingPost(text="", media=(image,)),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        assert adapter.find_published(idempotency_key=key, text="", since=since,
+                                      checkpoint=checkpoints or None) is None
+        self.fail_next(sandbox, account, "server_error_after_create")
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(OutgoingPost(text="", media=(image,)),
+                            idempotency_key=key, checkpoint=checkpoints or None,
+                            on_checkpoint=checkpoints.update)
+        found = adapter.find_published(idempotency_key=key, text="", since=since,
+                                       checkpoint=checkpoints or None)
+        assert found is not None
+        assert found.remote_id != older.remote_id
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log][-1] == self.stored_item_id(found.remote_id)
+        assert len(log) == 2
 
     def test_timeout_after_create_is_outcome_unknown_then_reconciled_once(
         self, sandbox, connection, account

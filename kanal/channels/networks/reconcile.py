@@ -1,0 +1,170 @@
+"""Finding a post whose answer was lost, without trusting clocks or verbatim text.
+
+After ``OutcomeUnknown`` (or a crashed worker) an adapter's
+``find_published`` looks on the account for the post an earlier attempt may
+have created. Where the network has idempotency (Mastodon's
+``Idempotency-Key``, Bluesky's record key, the Instagram/Threads container)
+that comes first. Otherwise a candidate post is matched on what does not
+drift:
+
+- the **exact ids checkpointed before the answer was lost** (uploaded media,
+  the container), so an image-only post never matches an older image-only
+  post;
+- its **text, normalised** the way networks change it: HTML (Mastodon),
+  entities (X), links rewritten or shortened (t.co) or added at the end,
+  whitespace collapsed, remote mentions shortened;
+- a **time bound that is generous and on the network's own clock**: Kanal's
+  ``since`` is moved by the offset measured from the network's ``Date``
+  header (``NetworkClient.network_offset``), less a slack; without a
+  measurement the slack is wider.
+
+Of several matches the newest is the one: Kanal's attempt is the latest post
+with that content.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from . import text as kanal_text
+
+#: Slack below the bound when the network's clock offset is known (its Date
+#: header is whole seconds, and its database may lag its front end a little).
+KNOWN_OFFSET_SLACK = timedelta(minutes=5)
+#: Slack when it is not: clocks may be minutes apart.
+UNKNOWN_OFFSET_SLACK = timedelta(minutes=30)
+
+_URL_MARK = "\x00"
+_SPACE = re.compile(r"\s+")
+_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+_REMOTE_MENTION = re.compile(
+    r"(?<![\w/])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)@[\w.-]*\w", re.IGNORECASE
+)
+
+
+def html_to_text(content: str) -> str:
+    """HTML post content (Mastodon's ``content``) as plain text, breaks kept."""
+    with_breaks = _BREAK.sub("\n", content or "")
+    return html.unescape(_TAG.sub("", with_breaks)).strip()
+
+
+def comparable(value: str) -> str:
+    """``value`` reduced to what every network keeps of a post's text.
+
+    Entities are unescaped, Unicode is NFC, every link becomes one mark (X
+    wraps links in t.co; others shorten or display them differently), links
+    at the end are dropped (a network may add the post's link, or a media
+    link, at the end), remote mentions are shortened (``@a@server`` →
+    ``@a``), whitespace is collapsed and case is folded.
+    """
+    value = unicodedata.normalize("NFC", html.unescape(value or ""))
+    value = _REMOTE_MENTION.sub(lambda m: "@" + m.group(1), value)
+    parts: list[str] = []
+    position = 0
+    for url in kanal_text.find_urls(value):
+        parts.append(value[position : url.start])
+        parts.append(f" {_URL_MARK} ")
+        position = url.end
+    parts.append(value[position:])
+    words = _SPACE.split("".join(parts).strip())
+    while words and words[-1] == _URL_MARK:
+        words.pop()
+    return " ".join(w for w in words if w).casefold()
+
+
+def same_text(shown: str, wanted: str) -> bool:
+    """Whether the network's ``shown`` text is Kanal's ``wanted`` text."""
+    return comparable(shown) == comparable(wanted)
+
+
+def network_floor(
+    since: datetime | None, offset: timedelta | None
+) -> datetime | None:
+    """The earliest time, on the network's clock, a lost attempt can carry.
+
+    ``since`` is on Kanal's clock (the engine passes the first attempt less a
+    margin); ``offset`` is how far the network's clock is ahead of Kanal's.
+    """
+    if since is None:
+        return None
+    if offset is None:
+        return since - UNKNOWN_OFFSET_SLACK
+    return since + offset - KNOWN_OFFSET_SLACK
+
+
+def ids_from(value: str | Iterable[str] | None) -> frozenset[str]:
+    """Checkpointed ids (comma or space separated) as a set."""
+    if not value:
+        return frozenset()
+    if isinstance(value, str):
+        value = re.split(r"[,\s]+", value)
+    return frozenset(str(v).strip() for v in value if str(v).strip())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One of the account's posts, as the network lists it."""
+
+    remote_id: str
+    text: str
+    created_at: datetime | None = None
+    url: str = ""
+    #: The ids of its media as the network names them (X media keys reduced
+    #: to ids, Facebook photo ids, LinkedIn image URNs, Mastodon media ids).
+    media_ids: frozenset[str] = frozenset()
+    has_media: bool = False
+
+
+def matches(
+    candidate: Candidate,
+    *,
+    text: str,
+    floor: datetime | None,
+    media_ids: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether ``candidate`` is the post Kanal's lost attempt created.
+
+    With checkpointed ``media_ids`` the candidate must carry exactly those
+    (the text must match too, unless Kanal's text is empty). Without them,
+    the text must match, and an empty text never matches (an image-only
+    post cannot be told from an older one by its text).
+    """
+    if (
+        floor is not None
+        and candidate.created_at is not None
+        and candidate.created_at < floor
+    ):
+        return False
+    if media_ids:
+        if candidate.media_ids != media_ids:
+            return False
+        return not comparable(text) or same_text(candidate.text, text)
+    if not comparable(text):
+        return False
+    return same_text(candidate.text, text)
+
+
+def newest_match(
+    candidates: Iterable[Candidate],
+    *,
+    text: str,
+    floor: datetime | None,
+    media_ids: frozenset[str] = frozenset(),
+) -> Candidate | None:
+    """The newest candidate that ``matches``, or None."""
+    best: Candidate | None = None
+    for candidate in candidates:
+        if not matches(candidate, text=text, floor=floor, media_ids=media_ids):
+            continue
+        if best is None or (
+            candidate.created_at is not None
+            and (best.created_at is None or candidate.created_at > best.created_at)
+        ):
+            best = candidate
+    return best
