@@ -612,7 +612,8 @@ def execute(job: Job) -> Outcome:
                 return Outcome("published", result=found, reconciled=True)
             if job.reconcile_only:
                 return Outcome("not_found", extra={"why": job.reconcile_only})
-        post = OutgoingPost(text=job.text, link=job.link, media=_media_items(job.media))
+        post = OutgoingPost(text=job.text, link=job.link,
+                            media=_media_items(job.media, adapter.capabilities()))
         try:
             result = adapter.publish(
                 post,
@@ -677,27 +678,87 @@ def _lost_attempt_named_by(adapter, job: Job, refusal: Rejected):
         return None
 
 
-def _media_items(media) -> tuple[MediaItem, ...]:
+def _media_items(media, capabilities=None) -> tuple[MediaItem, ...]:
+    """The publication's media as the network gets it.
+
+    With the network's ``capabilities`` each image is Kanal's own rendition
+    for that network (``networks.mediafit``: format, aspect ratio, pixels,
+    bytes, metadata). It is made once and stored beside the media
+    (``renditions/<key>.<ext>``, with ``<key>.json`` saying what was done), so
+    every retry sends the same bytes and a network that fetches the file
+    itself (Instagram, Threads) finds the rendition at its public URL. An
+    image that cannot be fitted is refused (``Rejected``) before anything is
+    sent.
+    """
+    import hashlib
+    import json
+    from dataclasses import replace
+
+    from django.core.files.base import ContentFile
+
+    from kanal.channels.networks import mediafit
+
     items = []
     base = settings.KANAL_BASE_URL.rstrip("/") + "/" + settings.MEDIA_URL.strip("/")
+    caps_key = mediafit.caps_key(capabilities) if capabilities is not None else ""
     for item in media or ():
         path = item.get("path", "")
         data = b""
         if path:
             with default_storage.open(path, "rb") as f:
                 data = f.read()
-        items.append(
-            MediaItem(
-                kind=item.get("kind", "image"),
-                mime_type=item.get("mime_type", "image/jpeg"),
-                alt_text=item.get("alt_text", ""),
-                data=data,
-                public_url=f"{base}/{path}" if path else "",
-                filename=path.rsplit("/", 1)[-1],
-                width=item.get("width"),
-                height=item.get("height"),
-            )
+        original = MediaItem(
+            kind=item.get("kind", "image"),
+            mime_type=item.get("mime_type", "image/jpeg"),
+            alt_text=item.get("alt_text", ""),
+            data=data,
+            public_url=f"{base}/{path}" if path else "",
+            filename=path.rsplit("/", 1)[-1],
+            width=item.get("width"),
+            height=item.get("height"),
         )
+        if not caps_key or original.kind != "image" or not data:
+            items.append(original)
+            continue
+        digest = hashlib.sha256(f"{path}\x1f{caps_key}".encode()).hexdigest()[:40]
+        record_name = f"renditions/{digest}.json"
+        record = None
+        if default_storage.exists(record_name):
+            with default_storage.open(record_name, "rb") as f:
+                record = json.loads(f.read() or b"{}")
+        if record is None:
+            try:
+                rendition = mediafit.fit_image(original, capabilities)
+            except mediafit.CannotFit as e:
+                raise Rejected(e.message, network_code=e.code,
+                               network_message=path) from e
+            record = {"unchanged": not rendition.changed}
+            if rendition.changed:
+                fitted = rendition.item
+                extension = mediafit.EXTENSIONS.get(fitted.mime_type, "")
+                record.update(
+                    path=default_storage.save(f"renditions/{digest}{extension}",
+                                              ContentFile(fitted.data)),
+                    mime_type=fitted.mime_type, width=fitted.width,
+                    height=fitted.height,
+                    changes=[c.code for c in rendition.changes],
+                    bytes=[rendition.original_bytes, fitted.size],
+                )
+                logger.info("rendition of %s: %s (%s -> %s bytes)", path,
+                            ", ".join(record["changes"]), *record["bytes"])
+            default_storage.save(record_name,
+                                 ContentFile(json.dumps(record).encode()))
+        if record.get("unchanged") or not record.get("path"):
+            items.append(original)
+            continue
+        with default_storage.open(record["path"], "rb") as f:
+            fitted_data = f.read()
+        items.append(replace(
+            original, data=fitted_data, mime_type=record["mime_type"],
+            width=record.get("width"), height=record.get("height"),
+            public_url=f"{base}/{record['path']}",
+            filename=record["path"].rsplit("/", 1)[-1],
+        ))
     return tuple(items)
 
 

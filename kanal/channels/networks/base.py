@@ -212,6 +212,7 @@ class Capabilities:
     video_formats: frozenset[str] = frozenset({"video/mp4"})
     max_image_bytes: int | None = None
     max_video_bytes: int | None = None
+    max_image_pixels: int | None = None  # width × height must stay below
     min_aspect_ratio: float | None = None  # width / height
     max_aspect_ratio: float | None = None
     max_hashtags: int | None = None

@@ -193,6 +193,7 @@ class LinkedInAdapter(NetworkAdapter):
             max_videos=0,
             image_formats=IMAGE_FORMATS,
             video_formats=frozenset(),
+            max_image_pixels=MAX_IMAGE_PIXELS - 1,
             alt_text_max_length=ALT_TEXT_MAX_LENGTH,
             supports=frozenset(
                 {

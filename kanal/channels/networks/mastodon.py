@@ -113,6 +113,7 @@ class InstanceConfiguration:
     video_size_limit: int
     description_limit: int
     supported_mime_types: frozenset[str]
+    image_matrix_limit: int | None = None
     loaded: bool = False
     fetched_at: datetime | None = None
     title: str = ""
@@ -137,11 +138,19 @@ class InstanceConfiguration:
             video_size_limit=int(media["video_size_limit"]),
             description_limit=int(media.get("description_limit") or 1500),
             supported_mime_types=frozenset(media["supported_mime_types"]),
+            image_matrix_limit=_int_or_none(media.get("image_matrix_limit")),
             loaded=loaded,
             fetched_at=fetched_at,
             title=str(payload.get("title") or ""),
             version=str(payload.get("version") or ""),
         )
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 DEFAULTS = InstanceConfiguration.from_api(None, loaded=False)
@@ -496,6 +505,7 @@ class MastodonAdapter(NetworkAdapter):
             ),
             max_image_bytes=config.image_size_limit,
             max_video_bytes=config.video_size_limit,
+            max_image_pixels=config.image_matrix_limit,
             alt_text_max_length=config.description_limit,
             supports=frozenset(
                 {
