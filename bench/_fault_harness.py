@@ -401,6 +401,9 @@ def image_media(tmp: Path, sandbox: Sandbox) -> list[dict]:
 # Publications: each text carries a marker the judge finds on the network
 
 
+#: publication id -> the time it was first planned for (a crisis's "publish
+#: now" moves planned_at; "early" is judged against the original time).
+ORIGINAL_PLANNED: dict[int, datetime] = {}
 MARKER = re.compile(r"kb[0-9a-f]{4}n\d{5}")
 FIRST_COMMENT = "Første kommentar til"
 
@@ -446,11 +449,12 @@ def make_loose(world: World, planned: list[tuple[object, datetime]], *,
         by_marker[marker] = None
     Publication.objects.bulk_create(rows, batch_size=500)
     found = {}
-    for pk, text in Publication.objects.filter(
-        organisation=world.org).values_list("pk", "text"):
+    for pk, text, at in Publication.objects.filter(
+            organisation=world.org).values_list("pk", "text", "planned_at"):
         m = MARKER.search(text)
         if m and m.group(0) in by_marker:
             found[pk] = m.group(0)
+            ORIGINAL_PLANNED[pk] = at
     return found
 
 
@@ -485,6 +489,7 @@ def make_planned(world: World, planned: list[tuple[object, datetime]], *,
     for pk, at in moves:
         Publication.objects.filter(pk=pk).update(
             planned_at=at, due_at=at, late_after=at + conf.late_cutoff())
+        ORIGINAL_PLANNED[pk] = at
     return found
 
 
@@ -744,7 +749,7 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
     """
     from kanal.channels.models import Channel, ChannelStatus
     from kanal.core.models import AuditEntry
-    from kanal.publishing.models import Publication
+    from kanal.publishing.models import Notification, Publication
 
     log = sandbox.published()
     posts_by_marker: dict[str, list[dict]] = defaultdict(list)
@@ -765,7 +770,10 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
                     "limit": 100000}):
                 text = item.get("text") or ""
                 m = MARKER.search(text)
-                if m and text.startswith(FIRST_COMMENT):
+                # Containers (Instagram/Threads) carry the text but are not
+                # replies until published.
+                if m and text.startswith(FIRST_COMMENT) and \
+                        item.get("kind") != "container" and item.get("parent_id"):
                     replies_by_marker[m.group(0)].append(item)
     pubs = {p["pk"]: p for p in Publication.objects.filter(pk__in=list(by_id))
             .values("pk", "status", "remote_id", "error_kind", "last_error",
@@ -774,7 +782,7 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
     expect_out = set(by_id) if expect_out is None else expect_out
     dup, lost, live_wrong, phantom, late_sends, wrong_id = [], [], [], [], [], []
     margins, early = [], []
-    reply_dup, reply_missing = [], []
+    reply_dup, reply_missing, reply_told = [], [], []
     per_network = defaultdict(Counter)
     for pk, marker in by_id.items():
         pub = pubs.get(pk, {})
@@ -827,8 +835,9 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
         for r in out:
             start = received_at(r, sandbox.latency_ms + sandbox.publish_delay_ms,
                                 clock_offset)
-            ahead = (pub["planned_at"] - start).total_seconds() \
-                if pub and start else 0
+            planned_at = ORIGINAL_PLANNED.get(pk) or (pub or {}).get("planned_at")
+            ahead = (planned_at - start).total_seconds() \
+                if planned_at and start else 0
             if ahead > EARLY_TOLERANCE:
                 early.append({"publication": pk, "network": network,
                               "seconds_before_planned": round(ahead, 3)})
@@ -838,9 +847,11 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
                 reply_dup.append({"publication": pk, "network": network,
                                   "copies": len(got)})
             if not got:
-                reply_missing.append({"publication": pk, "network": network,
-                                      "kanal": pub.get("first_comment_remote_id")
-                                      or "(none)"})
+                told = Notification.objects.filter(
+                    publication_id=pk, kind="first_comment_failed").exists()
+                (reply_told if told else reply_missing).append({
+                    "publication": pk, "network": network,
+                    "kanal": pub.get("first_comment_remote_id") or "(none)"})
     wrongly = list(Channel.objects.filter(status=ChannelStatus.NEEDS_RECONNECT)
                    .values_list("pk", "network", "last_error"))
     marked = AuditEntry.objects.filter(
@@ -879,6 +890,8 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
     if first_comments:
         result["first_comment_duplicates"] = sum(r["copies"] - 1 for r in reply_dup)
         result["first_comment_missing"] = len(reply_missing)
+        result["first_comment_missing_person_told"] = len(reply_told)
+        result["evidence"]["first_comment_missing_person_told"] = reply_told[:8]
         result["evidence"]["first_comment_duplicates"] = reply_dup[:8]
         result["evidence"]["first_comment_missing"] = reply_missing[:8]
     return result

@@ -366,6 +366,7 @@ def kind_withdraw(ctx, params, *, networks=None, container_delay=0.0,
         at = base + timedelta(seconds=40 * i / len(ids))
         Publication.objects.filter(pk=pk).update(
             planned_at=at, due_at=at, late_after=at + conf.late_cutoff())
+        h.ORIGINAL_PLANNED[pk] = at
     workers(ctx, 2)
     stop_times = {}
     state = {"next": time.monotonic() + 6, "edits": 0, "too_late": 0}
@@ -733,6 +734,7 @@ def kind_schedule(ctx, params):
     for i, pk in enumerate(sorted(planned)):
         at = base + timedelta(seconds=i)
         Publication.objects.filter(pk=pk).update(planned_at=at, due_at=at)
+        h.ORIGINAL_PLANNED[pk] = at
     w = workers(ctx, 2)
     t0 = time.monotonic()
     lease = ctx.overrides["LEASE_SECONDS"]
@@ -973,7 +975,9 @@ def _extra(result: dict) -> str:
     bits = []
     if "first_comment_missing" in result:
         bits.append(f"first comments: {result['first_comment_duplicates']} dup, "
-                    f"{result['first_comment_missing']} missing")
+                    f"{result['first_comment_missing']} missing silently, "
+                    f"{result.get('first_comment_missing_person_told', 0)} "
+                    "missing with a person told")
     for key, label in (("worker_exits", "worker exits"), ("pauses", "pauses"),
                        ("kills", "kills"), ("kills_after_answer", "kills"),
                        ("terminated", "backends terminated"),
@@ -1064,15 +1068,80 @@ def summary_line(result: dict) -> str:
     keys = ("publications", "network_posts", "duplicates", "lost",
             "live_marked_not_published", "published_but_not_on_network",
             "sends_after_stop", "channels_needing_reconnect",
-            "first_comment_duplicates", "first_comment_missing", "early_sends",
+            "first_comment_duplicates", "first_comment_missing",
+            "first_comment_missing_person_told", "early_sends",
             "worker_exits", "latest_send_after_stop_s",
             "ok", "skipped", "error", "seconds", "logs")
     return h.dump({k: result[k] for k in keys if k in result})
 
 
+def ab(argv: list[str]) -> int:
+    """``ab BEFORE AFTER [ROUNDS]``: the cost of a change, measured in one
+    session on a shared machine: the no-fault run (all seven networks) and
+    the Mastodon lag and burst benchmarks of ``bench/publishing_engine.py``,
+    for the two commits alternately, ROUNDS times; prints the medians and the
+    ratio. Both run against AFTER's sandbox."""
+    import statistics
+
+    before, after = argv[0], argv[1]
+    rounds = int(argv[2]) if len(argv) > 2 else 3
+    codes = {"before": h.export_commit(before), "after": h.export_commit(after)}
+    engine_runs = [("lag", "sqlite", {}),
+                   ("burst", "sqlite", {"workers": 1, "concurrency": 32}),
+                   ("burst", "postgres", {"workers": 4, "concurrency": 4})]
+    figures: dict = {}
+
+    def add(label, key, value):
+        if value is not None:
+            figures.setdefault(key, {}).setdefault(label, []).append(value)
+
+    for _ in range(rounds):
+        for label, code in codes.items():
+            os.environ["KANAL_BENCH_COMMIT"] = before if label == "before" \
+                else after
+            os.environ["KANAL_BENCH_SANDBOX_COMMIT"] = after
+            for db in ("sqlite", "postgres"):
+                r = run_one("nofault", db, {})
+                add(label, f"nofault {db}: lag p99 s",
+                    (r.get("lag_seconds") or {}).get("p99"))
+                add(label, f"nofault {db}: worker CPU ms/publication",
+                    r.get("worker_cpu_ms_per_publication"))
+                add(label, f"nofault {db}: ok", int(bool(r.get("ok"))))
+            for scenario, db, params in engine_runs:
+                with tempfile.NamedTemporaryFile(suffix=".json") as f:
+                    subprocess.run(
+                        [h.PY, "-m", "bench.publishing_engine", scenario, db,
+                         json.dumps(params), f.name], cwd=code, check=False)
+                    try:
+                        r = json.loads(Path(f.name).read_text() or "{}")
+                    except ValueError:
+                        r = {}
+                name = f"mastodon {scenario} {db} {json.dumps(params)}"
+                add(label, f"{name}: lag p99 s",
+                    (r.get("lag_seconds") or {}).get("p99"))
+                add(label, f"{name}: worker CPU ms/publication",
+                    r.get("worker_cpu_ms_per_publication"))
+            print(label, h.dump(figures), flush=True)
+    out = {"before": before, "after": after, "rounds": rounds,
+           "load": os.getloadavg(), "figures": figures, "medians": {}}
+    for key, by in figures.items():
+        med = {k: statistics.median(v) for k, v in by.items()}
+        if med.get("before"):
+            med["ratio"] = round(med.get("after", 0) / med["before"], 3)
+        out["medians"][key] = med
+        print(f"{key}: {h.dump(med)}", flush=True)
+    path = Path(os.environ.get("KANAL_BENCH_OUT") or h.ROOT / "var" /
+                "bench-faults-ab.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(h.dump(out))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """``run KIND[,KIND] DB[,DB] [params-json]``: run kinds by hand and print
     the verdicts (full results in var/bench-faults-last.json)."""
+    if argv[0] == "ab":
+        return ab(argv[1:])
     if argv[0] != "run":
         return scenario_main(argv[0], argv[1], json.loads(argv[2]), argv[3])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
