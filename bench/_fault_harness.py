@@ -669,6 +669,8 @@ def settle(ids, *, timeout: float, quiet: float, during=None,
            hold=None) -> dict:
     """Wait until every publication in ``ids`` is settled, or nothing has
     changed for ``quiet`` seconds (some are stuck), or ``timeout``."""
+    from django.db.utils import DatabaseError
+
     ids = list(ids)
     started = time.monotonic()
     last_change = started
@@ -676,7 +678,17 @@ def settle(ids, *, timeout: float, quiet: float, during=None,
     log_len = -1
     while True:
         if during is not None:
-            during()
+            try:
+                during()
+            except DatabaseError as e:
+                # The scenario's own writes (an edit, a crisis switch) meet
+                # the same locked or dropped database as the workers: try
+                # again on the next turn.
+                logger.warning("scenario step failed (%s); again shortly", e)
+                with contextlib.suppress(Exception):
+                    from django.db import connection
+
+                    connection.close()
         if workers is not None:
             for name, code in workers.reap():
                 logger.info("worker %s exited by itself with %s (restarted)",
@@ -863,6 +875,8 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
         "duplicates": sum(d["copies"] - 1 for d in dup),
         "lost": len(lost),
         "live_marked_not_published": len(live_wrong),
+        "live_marked_not_published_by_status": dict(
+            Counter(e["status"] for e in live_wrong)),
         "published_but_not_on_network": len(phantom),
         "wrong_remote_id": len(wrong_id),
         "sends_after_stop": len(late_sends),
