@@ -478,6 +478,13 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
         reason_params={},
         updated_at=timezone.now(),
     )
+    # Those being checked are asked about now, to settle them quickly.
+    Publication.objects.filter(
+        organisation=organisation, status__in=CLAIMABLE, is_crisis=False,
+        needs_reconcile=True,
+        **({"channel__in": channels} if channels else {}),
+    ).update(due_at=timezone.now())
+    wake_workers_on_commit()
     audit.record(
         "publishing.crisis.started",
         actor=actor,

@@ -62,6 +62,8 @@ DEFAULTS = {
     # How often the periodic thread looks for a job to run, and the worker
     # for follow-up work nobody announced (another worker's, a retry's).
     "PERIODIC_POLL_SECONDS": 0.25,
+    # How often a worker measures its host's clock against the database's.
+    "CLOCK_CHECK_SECONDS": 30,
     "FOLLOW_UP_POLL_SECONDS": 1.0,
     # Follow-up work (first comment, pin): tries before a person is told.
     "FOLLOW_UP_MAX_ATTEMPTS": 6,

@@ -21,9 +21,10 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.apps import apps
@@ -150,6 +151,49 @@ def _accepts(cls, name: str) -> bool:
 def db_in(delta: timedelta):
     """``now + delta`` by the database's clock, as an SQL expression."""
     return ExpressionWrapper(Now() + delta, output_field=DateTimeField())
+
+
+def db_now() -> datetime:
+    """The database's clock, read in one query."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
+            value = datetime.fromisoformat(cursor.fetchone()[0])
+            return value.replace(tzinfo=UTC)
+        cursor.execute("SELECT CURRENT_TIMESTAMP")
+        value = cursor.fetchone()[0]
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+class DatabaseClock:
+    """This host's clock corrected by its measured offset from the
+    database's, so a worker on a host whose clock is minutes off still sends
+    nothing early and marks nothing late (the offset is measured again every
+    ``CLOCK_CHECK_SECONDS``)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.next_check = 0.0
+
+    def now(self) -> datetime:
+        if time.monotonic() >= self.next_check:
+            self.measure()
+        return timezone.now() + self.offset
+
+    def measure(self) -> None:
+        try:
+            before = timezone.now()
+            database = db_now()
+            after = timezone.now()
+        except DatabaseError:
+            drop_connection()
+            self.next_check = time.monotonic() + 1.0
+            return
+        self.offset = database - (before + (after - before) / 2)
+        if abs(self.offset) > timedelta(seconds=5):
+            logger.warning("this host's clock is %.1f s off the database's",
+                           -self.offset.total_seconds())
+        self.next_check = time.monotonic() + float(conf.get("CLOCK_CHECK_SECONDS"))
 
 
 #: A broken connection (a restarted database, a terminated backend).
@@ -396,7 +440,7 @@ def _expired_media(media, now) -> str:
         except ValueError:
             continue
         if timezone.is_naive(until_at):
-            until_at = timezone.make_aware(until_at, timezone.UTC)
+            until_at = timezone.make_aware(until_at, UTC)
         if until_at <= now:
             return str(item.get("path") or item.get("alt_text") or "?")
     return ""

@@ -312,8 +312,9 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
                counts=False)
         return
     if job.outcome == "local_error":
+        # The write may have gone out before Kanal's database failed.
         _again(row, job, now + conf.seconds("LOCAL_ERROR_RETRY_SECONDS"),
-               counts=False)
+               counts=False, started=job.write_started)
         return
     uncertain = isinstance(error, OutcomeUnknown) or (
         job.outcome == "crash" and job.write_started

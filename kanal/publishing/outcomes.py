@@ -236,4 +236,6 @@ def render_reason(code: str, params: dict | None) -> str:
     try:
         return text % values
     except (KeyError, TypeError, ValueError):
-        return text
+        # A reason stored without its values (older rows, a hand-made
+        # state): the caller shows the stored text instead.
+        return ""

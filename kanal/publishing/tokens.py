@@ -99,7 +99,9 @@ def _unlock(channel_id: int, holder: str, **fields) -> None:
     ).update(lease_owner="", lease_expires_at=None, **fields)
 
 
-def refresh_channel_token(channel: Channel, *, owner: str = "kanal") -> str:
+def refresh_channel_token(
+    channel: Channel, *, owner: str = "kanal", now: datetime | None = None
+) -> str:
     """Refresh one channel's token under its lock; returns what happened:
     refreshed, fresh (someone else just did), locked, superseded, not_supported,
     refused (the access token still works; a person was told), auth_expired
@@ -113,7 +115,7 @@ def refresh_channel_token(channel: Channel, *, owner: str = "kanal") -> str:
     read = channel.encrypted_credentials
     try:
         channel = Channel.objects.get(pk=channel.pk)
-        now = timezone.now()
+        now = now or timezone.now()
         if not _is_due(channel, now):
             outcome = "fresh"
             return outcome
@@ -131,7 +133,7 @@ def refresh_channel_token(channel: Channel, *, owner: str = "kanal") -> str:
         outcome = "not_supported"
     except AuthExpired as e:
         error_text = e.message
-        outcome = _refused(channel, read, e)
+        outcome = _refused(channel, read, e, now=now or timezone.now())
     except NetworkError as e:
         # A lost answer may have rotated the refresh token; the next run
         # finds out, and a refusal then alerts a person (see _refused).
@@ -158,13 +160,12 @@ def _store(channel_id: int, read: str, tokens) -> bool:
     return True
 
 
-def _refused(channel: Channel, read: str, error: AuthExpired) -> str:
+def _refused(channel: Channel, read: str, error: AuthExpired, *, now) -> str:
     """The network refused the refresh. While the access token still works
     nothing stops: a person is told (once) to reconnect in time."""
     channel = Channel.objects.get(pk=channel.pk)
     if channel.encrypted_credentials != read:
         return "superseded"  # new credentials arrived meanwhile
-    now = timezone.now()
     expires = channel.token_expires_at
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         margin = conf.seconds("TOKEN_STILL_VALID_MARGIN_SECONDS")
@@ -205,5 +206,6 @@ def refresh_due_tokens(*, now=None, dry_run=False, owner="kanal") -> int:
     if dry_run:
         return len(channels)
     return sum(
-        refresh_channel_token(c, owner=owner) == "refreshed" for c in channels
+        refresh_channel_token(c, owner=owner, now=now) == "refreshed"
+        for c in channels
     )

@@ -31,7 +31,6 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django.db import DatabaseError, connection
-from django.utils import timezone
 
 from . import conf, engine, followup
 from .actions import WAKE_CHANNEL
@@ -142,9 +141,10 @@ class LeaseKeeper(threading.Thread):
 class PeriodicRunner(threading.Thread):
     """Runs the periodic jobs, each on its interval, on its own connection."""
 
-    def __init__(self, stop: threading.Event) -> None:
+    def __init__(self, stop: threading.Event, clock) -> None:
         super().__init__(name="kanal-periodic", daemon=True)
         self.stop_event = stop
+        self.clock = clock
         self.next_run = dict.fromkeys((j.name for j in PERIODIC_JOBS), 0.0)
 
     def run(self) -> None:
@@ -164,7 +164,7 @@ class PeriodicRunner(threading.Thread):
                 continue
             engine.fresh_connection()
             try:
-                changed = job.run()
+                changed = job.run(now=self.clock.now())
                 if changed:
                     logger.info("%s: %s", job.name, changed)
             except DatabaseError as e:
@@ -191,6 +191,8 @@ class PublishingWorker:
         self.db_failures = 0
         self.follow_ups_due = True
         self.next_follow_up_look = 0.0
+        # Due times are compared with the database's clock, not this host's.
+        self.clock = engine.DatabaseClock()
 
     # -- what the lease keeper renews -----------------------------------------
 
@@ -224,7 +226,7 @@ class PublishingWorker:
             results.append((job, outcome))
         kept: list = []
         if results:
-            statuses = engine.record_many(results)
+            statuses = engine.record_many(results, now=self.clock.now())
             for (job, outcome), status in zip(results, statuses, strict=True):
                 if status is engine.NOT_RECORDED:
                     kept.append((job, outcome))
@@ -235,7 +237,7 @@ class PublishingWorker:
         kept_follow_ups = []
         for job in follow_ups:
             try:
-                followup.record_follow_up(job)
+                followup.record_follow_up(job, now=self.clock.now())
             except engine.CONNECTION_ERRORS:
                 engine.drop_connection()
                 kept_follow_ups.append(job)
@@ -254,7 +256,7 @@ class PublishingWorker:
         free = self.concurrency - len(self.in_flight)
         if free <= 0:
             return 0
-        jobs = engine.claim_due(owner=self.owner, limit=free)
+        jobs = engine.claim_due(owner=self.owner, limit=free, now=self.clock.now())
         with self.lock:
             for job in jobs:
                 self.in_flight[executor.submit(engine.execute, job)] = job
@@ -267,7 +269,9 @@ class PublishingWorker:
             self.next_follow_up_look = (
                 time.monotonic() + conf.get("FOLLOW_UP_POLL_SECONDS")
             )
-            extra = followup.claim_follow_ups(owner=self.owner, limit=free)
+            extra = followup.claim_follow_ups(
+                owner=self.owner, limit=free, now=self.clock.now()
+            )
             with self.lock:
                 for job in extra:
                     future = executor.submit(followup.execute_follow_up, job)
@@ -281,7 +285,7 @@ class PublishingWorker:
         due = next_due_at()
         if due is None:
             return 5.0
-        return max(0.0, (due - timezone.now()).total_seconds())
+        return max(0.0, (due - self.clock.now()).total_seconds())
 
     # -- the database going away ----------------------------------------------
 
@@ -327,7 +331,7 @@ class PublishingWorker:
         )
         keeper = LeaseKeeper(self.lease_tokens, self.stop)
         keeper.start()
-        periodic = PeriodicRunner(self.stop)
+        periodic = PeriodicRunner(self.stop, self.clock)
         if once:
             periodic.run_due(force=True)
         else:

@@ -51,6 +51,11 @@ class FakeAdapter(NetworkAdapter):
         self.client = None
         self._before_write = before_write
 
+    @property
+    def idempotent_replies(self) -> bool:
+        # As the real adapters: Mastodon's key, Bluesky's record key.
+        return self.connection.network in ("mastodon", "bluesky")
+
     def capabilities(self) -> Capabilities:
         return Capabilities(max_text_length=40, text_counting="tegn", max_images=4,
                             requires_media=self.connection.network == "instagram",

@@ -358,3 +358,30 @@ def test_two_posts_for_one_publication_are_told_to_a_person(fake_network, queue)
     assert refresh(pub).remote_id == "r2"  # the first recorded stays
     note = Notification.objects.get(kind="publication_duplicate")
     assert "https://fake.example/p/1" in note.message
+
+
+# -- a host whose clock is off -----------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_on_a_host_whose_clock_is_ahead_sends_nothing_early(
+    fake_network, queue, monkeypatch
+):
+    from concurrent.futures import wait
+
+    from kanal.publishing.worker import PeriodicRunner
+
+    pub = queue(planned_at=timezone.now() + timedelta(seconds=60))
+    late = queue(planned_at=timezone.now() - timedelta(minutes=1))
+    real = timezone.now
+    # NTP is broken on this host: its clock is three hours ahead.
+    monkeypatch.setattr(timezone, "now", lambda: real() + timedelta(hours=3))
+    worker = PublishingWorker(concurrency=2, name="ahead")
+    PeriodicRunner(threading.Event(), worker.clock).run_due(force=True)
+    assert refresh(late).status == S.QUEUED  # not "missed" by this host's clock
+    with call_threads(2) as executor:
+        assert worker.claim(executor) == 1
+        wait(list(worker.in_flight), timeout=10)
+        worker.record_finished()
+    assert refresh(pub).status == S.QUEUED  # not sent early
+    assert refresh(late).status == S.PUBLISHED

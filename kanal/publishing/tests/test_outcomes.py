@@ -197,3 +197,12 @@ def test_operations_page_shows_the_reason_in_english_for_an_english_reader(
     danish = client.get(reverse("publishing:operations") + "?vis=failed",
                         HTTP_ACCEPT_LANGUAGE="da").content.decode()
     assert "gange i træk" in danish
+
+
+def test_reason_without_its_values_falls_back_to_the_stored_text():
+    from kanal.publishing import outcomes
+    from kanal.publishing.models import Publication
+
+    assert outcomes.render_reason("rejected", {}) == ""
+    pub = Publication(error_kind="rejected", last_error="Teksten er for lang.")
+    assert pub.reason == "Teksten er for lang."
