@@ -326,10 +326,16 @@ def store_refreshed_tokens(channel: Channel, *, tokens) -> Channel:
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel.pk)
         current = channel.credentials()
-        channel.encrypted_credentials = vault.encrypt(
-            {**current, **{k: v for k, v in secrets.items() if v}}
-        )
-        channel.token_expires_at = tokens.expires_at or channel.token_expires_at
+        merged = {**current, **{k: v for k, v in secrets.items() if v}}
+        expires_at = tokens.expires_at or channel.token_expires_at
+        if (
+            merged == current
+            and expires_at == channel.token_expires_at
+            and channel.status != ChannelStatus.NEEDS_RECONNECT
+        ):
+            return channel  # the same session handed back: nothing to store
+        channel.encrypted_credentials = vault.encrypt(merged)
+        channel.token_expires_at = expires_at
         fields = ["encrypted_credentials", "token_expires_at", "updated_at"]
         previous = channel.status
         if previous == ChannelStatus.NEEDS_RECONNECT:

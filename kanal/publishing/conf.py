@@ -34,9 +34,12 @@ DEFAULTS = {
     "QUOTA_FALLBACK_SECONDS": 3600,
     # After the worker's own database failed mid-job (not a network attempt).
     "LOCAL_ERROR_RETRY_SECONDS": 5,
-    # How far before the first write a post found on the network may be
-    # dated and still be this publication (networks' clocks differ).
-    "RECONCILE_SLACK_SECONDS": 3600,
+    # How far before the first write (database clock) a post found on the
+    # network may be dated and still be this publication. The adapters move
+    # this bound onto the network's own clock (its Date header) and allow
+    # for it further, so this stays small: a wide window could match an
+    # older post with the same text.
+    "RECONCILE_SLACK_SECONDS": 300,
     # Simultaneous calls per channel and per network (all workers together).
     "CHANNEL_CONCURRENCY": 1,
     "NETWORK_CONCURRENCY": 64,

@@ -559,9 +559,11 @@ def fence(job: Job, operation: str = "") -> None:
             changes["first_sent_at"] = Coalesce(F("first_sent_at"), Now())
         return qs.update(**changes)
 
+    started = time.monotonic()
     if with_db_retry(update):
         if not preparing:
             job.write_started = True
+            send_by(started + conf.lease().total_seconds())
         return
     reason = with_db_retry(lambda: fence_reason(job))
     logger.warning(
@@ -569,6 +571,16 @@ def fence(job: Job, operation: str = "") -> None:
         job.publication_id, operation or "write", reason,
     )
     raise Fenced(reason)
+
+
+def send_by(deadline: float) -> None:
+    """The write just fenced must leave this thread before ``deadline``
+    (monotonic): its lease then still covers the whole call. A thread
+    stopped between the fence and the send raises ``Fenced("deadline")`` in
+    the network client instead of sending late."""
+    from kanal.channels.networks import http
+
+    http.set_write_deadline(deadline)
 
 
 def fence_reason(job: Job) -> str:

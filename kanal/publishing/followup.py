@@ -12,6 +12,7 @@ Bluesky's record key); elsewhere a person checks.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -163,7 +164,7 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
     """The follow-up's send fence (see ``engine.fence``): its lease is still
     this job's and valid (database clock), the channel is connected, and a
     first comment on an ordinary post does not go out in a crisis."""
-    from .engine import PREPARATORY_WRITES, db_in, with_db_retry
+    from .engine import PREPARATORY_WRITES, db_in, send_by, with_db_retry
 
     preparing = operation in PREPARATORY_WRITES
 
@@ -193,9 +194,11 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
             changes["write_started"] = True
         return qs.update(**changes)
 
+    started = time.monotonic()
     if with_db_retry(update):
         if not preparing:
             job.write_started = True
+            send_by(started + conf.lease().total_seconds())
         return
     reason = with_db_retry(lambda: _fence_reason(job))
     logger.warning("follow-up %s: %s fenced (%s)", job.follow_up_id,

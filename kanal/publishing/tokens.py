@@ -103,9 +103,9 @@ def refresh_channel_token(
     channel: Channel, *, owner: str = "kanal", now: datetime | None = None
 ) -> str:
     """Refresh one channel's token under its lock; returns what happened:
-    refreshed, fresh (someone else just did), locked, superseded, not_supported,
-    refused (the access token still works; a person was told), auth_expired
-    or error."""
+    refreshed, unchanged, fresh (someone else just did), locked, superseded,
+    not_supported, refused (the access token still works; a person was
+    told), auth_expired or error."""
     from .engine import build_adapter
 
     holder = f"{owner[:80]}:{uuid.uuid4().hex[:12]}"
@@ -121,14 +121,14 @@ def refresh_channel_token(
             return outcome
         read = channel.encrypted_credentials
         try:
-            adapter = build_adapter(channel.connection(), channel_id=channel.pk)
+            # No channel id: the new tokens are stored once, below, only if
+            # nobody changed the credentials meanwhile.
+            adapter = build_adapter(channel.connection())
             tokens = adapter.refresh_token()
         except vault.VaultError as e:
             raise AuthExpired(str(e)) from e
-        if _store(channel.pk, read, tokens):
-            outcome, refreshed = "refreshed", True
-        else:
-            outcome = "superseded"
+        outcome = _store(channel.pk, read, tokens)
+        refreshed = outcome == "refreshed"
     except NotSupported:
         outcome = "not_supported"
     except AuthExpired as e:
@@ -147,17 +147,18 @@ def refresh_channel_token(
     return outcome
 
 
-def _store(channel_id: int, read: str, tokens) -> bool:
+def _store(channel_id: int, read: str, tokens) -> str:
     """Store ``tokens`` unless the credentials changed since ``read`` (a
-    person reconnected, or another refresh won): returns whether stored."""
+    person reconnected, or another refresh won): refreshed, unchanged (the
+    network handed back the same session) or superseded."""
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
         if channel.encrypted_credentials != read:
             logger.warning("channel %s: credentials changed during the refresh; "
                            "the newer ones are kept", channel_id)
-            return False
-        store_refreshed_tokens(channel, tokens=tokens)
-    return True
+            return "superseded"
+        stored = store_refreshed_tokens(channel, tokens=tokens)
+    return "unchanged" if stored.encrypted_credentials == read else "refreshed"
 
 
 def _refused(channel: Channel, read: str, error: AuthExpired, *, now) -> str:

@@ -92,3 +92,21 @@ def test_a_person_changing_credentials_is_still_audited(member):
                                     credentials={"app_password": "abcd-efgh"})
     entry = AuditEntry.objects.get(event="channels.channel.credentials_changed")
     assert entry.changes["secrets"] == ["app_password"]
+
+
+def test_the_same_session_handed_back_is_not_written_again(member):
+    from kanal.channels.tests.factories import ChannelFactory
+
+    admin = member(Role.ADMIN)
+    channel = ChannelFactory(organisation=admin.organisation, network="bluesky")
+    actions.record_session_tokens(
+        channel.pk, TokenSet(access_token="jwt-1", refresh_token="r-1")
+    )
+    channel.refresh_from_db()
+    stored, updated = channel.encrypted_credentials, channel.updated_at
+    actions.record_session_tokens(
+        channel.pk, TokenSet(access_token="jwt-1", refresh_token="r-1")
+    )
+    channel.refresh_from_db()
+    assert channel.encrypted_credentials == stored
+    assert channel.updated_at == updated

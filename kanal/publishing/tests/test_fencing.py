@@ -385,3 +385,32 @@ def test_worker_on_a_host_whose_clock_is_ahead_sends_nothing_early(
         worker.record_finished()
     assert refresh(pub).status == S.QUEUED  # not sent early
     assert refresh(late).status == S.PUBLISHED
+
+
+@pytest.mark.sandbox
+@pytest.mark.django_db(transaction=True)
+def test_thread_stalled_between_its_fence_and_the_send_sends_nothing(
+    sandbox, organisation, monkeypatch
+):
+    from kanal.channels.networks.facebook import FacebookAdapter
+
+    monkeypatch.setenv("KANAL_PUBLISH_LEASE_SECONDS", "0.3")
+
+    class StallsAfterItsFence(FacebookAdapter):
+        def fence(self, operation):
+            super().fence(operation)
+            time.sleep(0.5)  # a stopped process, a long GC pause
+
+    channel = sandbox_channel(sandbox, organisation, "facebook")
+    monkeypatch.setitem(engine.ADAPTER_OVERRIDES, "facebook", StallsAfterItsFence)
+    pub = queue_on(channel)
+    [job] = engine.claim_due(owner="w", limit=5)
+    outcome = engine.execute(job)
+    assert outcome.kind == "fenced"
+    assert outcome.extra["why"] == "deadline"
+    assert posts_on(sandbox, channel) == []
+    assert engine.record(job, outcome) == S.UNKNOWN  # asks before it sends
+    monkeypatch.setitem(engine.ADAPTER_OVERRIDES, "facebook", FacebookAdapter)
+    assert run_once() == [S.PUBLISHED]
+    assert len(posts_on(sandbox, channel)) == 1
+    assert refresh(pub).remote_id
