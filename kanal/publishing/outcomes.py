@@ -215,6 +215,10 @@ FENCE_REASONS = {
 }
 
 
+#: Reasons that quote ``why`` inside parentheses (its full stop is dropped).
+IN_PARENTHESES = frozenset({"transient_exhausted", "error", "late_because"})
+
+
 def render_reason(code: str, params: dict | None) -> str:
     """The reason ``code`` with ``params`` in the active language ("" when
     the code has no text)."""
@@ -232,6 +236,8 @@ def render_reason(code: str, params: dict | None) -> str:
             values["why"] = render_reason(value, params.get("because_params"))
         else:
             values[name] = value
+    if code in IN_PARENTHESES and isinstance(values.get("why"), str):
+        values["why"] = values["why"].rstrip(" .")
     text = str(template)
     try:
         return text % values
