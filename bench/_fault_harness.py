@@ -796,7 +796,45 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
     margins, early = [], []
     reply_dup, reply_missing, reply_told = [], [], []
     per_network = defaultdict(Counter)
+    groups = defaultdict(list)
     for pk, marker in by_id.items():
+        groups[marker].append(pk)
+    for marker, pks in groups.items():
+        if len(pks) < 2:
+            continue
+        # Twins: publications with the same text on the same channel (a
+        # weekly reminder). Each needs its own post; two rows may never
+        # claim one post.
+        out = posts_by_marker.get(marker, [])
+        rows = [pubs.get(pk, {}) for pk in pks]
+        network = rows[0].get("channel__network", "?")
+        per_network[network]["publications"] += len(pks)
+        per_network[network]["network_posts"] += len(out)
+        published = [r for r in rows if r.get("status") == "published"]
+        if len(out) > len(pks):
+            dup.append({"publications": pks, "network": network,
+                        "copies": len(out) - len(pks) + 1,
+                        "items": [r["item_id"] for r in out]})
+            per_network[network]["duplicates"] += len(out) - len(pks)
+        expected = [pk for pk in pks if pk in expect_out]
+        for _ in range(max(0, len(expected) - len(out))):
+            lost.append({"publications": pks, "network": network,
+                         "statuses": [r.get("status") for r in rows],
+                         "remote_ids": [r.get("remote_id") for r in rows]})
+            per_network[network]["lost"] += 1
+        ids = [r.get("remote_id") for r in published if r.get("remote_id")]
+        if len(set(ids)) < len(ids) or len(published) > len(out):
+            phantom.append({"publications": pks, "network": network,
+                            "remote_ids": ids,
+                            "network_items": [r["item_id"] for r in out]})
+        if len(out) > len(published) and len(published) < len(pks):
+            live_wrong.append({"publications": pks, "network": network,
+                               "statuses": [r.get("status") for r in rows],
+                               "network_posts": len(out)})
+            per_network[network]["live_marked_not_published"] += 1
+    for pk, marker in by_id.items():
+        if len(groups[marker]) > 1:
+            continue
         pub = pubs.get(pk, {})
         network = pub.get("channel__network", "?")
         out = posts_by_marker.get(marker, [])
@@ -871,8 +909,10 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
         if hasattr(AuditEntry, "event") else None
     result = {
         "publications": len(by_id),
-        "network_posts": sum(len(posts_by_marker.get(m, [])) for m in by_id.values()),
+        "network_posts": sum(len(posts_by_marker.get(m, []))
+                             for m in set(by_id.values())),
         "duplicates": sum(d["copies"] - 1 for d in dup),
+        "twins": sum(1 for pks in groups.values() if len(pks) > 1),
         "lost": len(lost),
         "live_marked_not_published": len(live_wrong),
         "live_marked_not_published_by_status": dict(

@@ -834,6 +834,47 @@ def kind_schedule(ctx, params):
     return result
 
 
+def kind_twins(ctx, params):
+    """The same text twice on one channel, 6–20 s apart (a reminder that
+    goes out every week), while 15 % of posts get a 5xx before anything is
+    made (the outcome is unknown to Kanal), 10 % lose their answer after the
+    post was made, and containers fail. Reconciling by text must not take the
+    first twin's post for the second's: each twin needs a post of its own, and
+    two rows may never claim one post. X, Facebook and LinkedIn refuse an
+    identical text as a duplicate; there the second twin may fail, but must
+    not be recorded as published with the first twin's post."""
+    begin(ctx)
+    from kanal.publishing.models import Publication
+
+    for network in h.NETWORKS:
+        ctx.sandbox.fault(network, "server_error", operation="publish",
+                          probability=0.15)
+        ctx.sandbox.fault(network, "timeout_after_create", operation="publish",
+                          probability=0.10, delay_ms=2500)
+    for network in ("instagram", "threads"):
+        ctx.sandbox.fault(network, "server_error", operation="media",
+                          probability=0.10)
+    start = h.utcnow() + timedelta(seconds=6)
+    firsts = h.spread(ctx.world.channels, scale(126, params), start=start,
+                      seconds=30)
+    planned = []
+    for channel, at in firsts:
+        planned += [(channel, at),
+                    (channel, at + timedelta(seconds=random.uniform(6, 20)))]
+    by_id = h.make_loose(ctx.world, planned, markers=ctx.markers, media=ctx.media)
+    ids = sorted(by_id)
+    for a, b in zip(ids[0::2], ids[1::2], strict=True):
+        text = Publication.objects.values_list("text", flat=True).get(pk=a)
+        Publication.objects.filter(pk=b).update(text=text)
+        by_id[b] = by_id[a]
+    workers(ctx, 2)
+    refusing = set(Publication.objects.filter(
+        pk__in=ids, channel__network__in=("x", "facebook", "linkedin"))
+        .values_list("pk", flat=True))
+    second = set(ids[1::2])
+    return finish(ctx, by_id, expect_out=set(ids) - (second & refusing))
+
+
 KINDS = {
     "schedule": kind_schedule,
     "nofault": kind_nofault,
@@ -851,6 +892,7 @@ KINDS = {
     "kill_after_answer": kind_kill_after_answer,
     "sweeper_race": kind_sweeper_race,
     "channel_disabled": kind_channel_disabled,
+    "twins": kind_twins,
 }
 
 
@@ -1010,6 +1052,26 @@ def _extra(result: dict) -> str:
     return "; ".join(bits)
 
 
+def load_results(path: str) -> dict | None:
+    """A results file of ``run_benchmarks`` ({"meta", "results"}) or of
+    ``run`` (a list)."""
+    if not path or not Path(path).exists():
+        return None
+    data = json.loads(Path(path).read_text())
+    if isinstance(data, list):
+        data = {"meta": {}, "results": data}
+    return data
+
+
+def _brief(r: dict) -> str:
+    if "skipped" in r or "error" in r:
+        return "not run"
+    keys = ("duplicates", "lost", "live_marked_not_published",
+            "channels_needing_reconnect", "sends_after_stop", "early_sends")
+    return f"{r.get('publications')} pubs: " + " / ".join(
+        str(r.get(k, "–")) for k in keys)
+
+
 def write_markdown(results: list[dict], meta: dict) -> None:
     load = meta.get("load") or []
     loads = [round(x[0], 1) for x in load]
@@ -1056,6 +1118,20 @@ def write_markdown(results: list[dict], meta: dict) -> None:
             if items:
                 lines.append(f"- {r['kind']} / {r['db']} / {key}: "
                              f"`{h.dump(items[:3])[:400]}`")
+    before = load_results(os.environ.get("KANAL_BENCH_BEFORE", ""))
+    if before:
+        lines += ["", "### The same kinds on the code before issue 9", "",
+                  f"Code {before['meta'].get('commit', '?')}, run "
+                  f"{str(before['meta'].get('started', ''))[:16]} UTC, same "
+                  "benchmark (its sandbox where the old one lacks a fault "
+                  "kind). dup / lost / live marked not published / channels "
+                  "needing reconnection / sends after stop / early sends:", "",
+                  "| kind | db | before | after |", "| --- | --- | --- | --- |"]
+        after = {(r["kind"], r["db"]): r for r in results}
+        for r in before["results"]:
+            now = after.get((r["kind"], r["db"]))
+            lines.append(f"| {r['kind']} | {r['db']} | {_brief(r)} | "
+                         f"{_brief(now) if now else '–'} |")
     lines += ["", NOTES, END]
     section = "\n".join(lines)
     path = h.ROOT / "BENCHMARKS.md"
@@ -1157,6 +1233,15 @@ def main(argv: list[str]) -> int:
     the verdicts (full results in var/bench-faults-last.json)."""
     if argv[0] == "ab":
         return ab(argv[1:])
+    if argv[0] == "report":
+        # report META-JSON RESULTS.json [RESULTS.json ...]: BENCHMARKS.md from
+        # saved runs (META: {"commit", "command", "started", "ended", "load"}).
+        meta = json.loads(argv[1])
+        results = []
+        for path in argv[2:]:
+            results += load_results(path)["results"]
+        write_markdown(results, meta)
+        return 0
     if argv[0] != "run":
         return scenario_main(argv[0], argv[1], json.loads(argv[2]), argv[3])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
