@@ -356,7 +356,9 @@ def kind_withdraw(ctx, params, *, networks=None, container_delay=0.0,
     """Approval withdrawn while publications are claimed: every 1.5 s the
     editor edits the approved posts whose publications are being published
     right now (claimed, in a call or queued in a worker's thread pool). Calls
-    take a second (slow network), so many are caught mid-way."""
+    take a second (slow network), so many are caught mid-way; 10 % of posts
+    are made but answered with a 5xx, so some outcomes are unknown when the
+    edit comes (a live one must still end as published, not cancelled)."""
     begin(ctx, container_delay=container_delay)
     from django.core.exceptions import PermissionDenied
 
@@ -366,6 +368,10 @@ def kind_withdraw(ctx, params, *, networks=None, container_delay=0.0,
     h.make_asset(ctx.world, ctx.tmp, ctx.sandbox)
     for network in networks or h.NETWORKS:
         ctx.sandbox.fault(network, "latency", operation="publish", delay_ms=900)
+        # Some posts are made but answered with a 5xx: their outcome is
+        # unknown when the edit comes; a live one must end as published.
+        ctx.sandbox.fault(network, "server_error_after_create",
+                          operation="publish", probability=0.10)
     start = h.utcnow() + timedelta(seconds=5)
     planned = h.spread(ctx.world.channels, scale(n, params), start=start,
                        seconds=40, networks=networks)
@@ -635,13 +641,18 @@ def kind_sweeper_race(ctx, params):
 
 def kind_channel_disabled(ctx, params):
     """An administrator disables channels while their publications are in a
-    call (slow network): no send may start after the disable committed."""
+    call (slow network; 10 % of posts answered with a 5xx after they were
+    made): no send may start after the disable committed, and a live post
+    is not marked failed."""
     begin(ctx, container_delay=1.0)
     from kanal.channels.actions import disable_channel
     from kanal.channels.models import Channel
     from kanal.publishing.models import Publication
+
     for network in h.NETWORKS:
         ctx.sandbox.fault(network, "latency", operation="publish", delay_ms=900)
+        ctx.sandbox.fault(network, "server_error_after_create",
+                          operation="publish", probability=0.10)
     by_id, _ = loose(ctx, scale(280, params), seconds=40)
     workers(ctx, 2)
     stop_times = {}
