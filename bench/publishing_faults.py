@@ -302,20 +302,20 @@ def kind_db_drop(ctx, params):
     return result
 
 
-def kind_clock(ctx, params):
-    """The networks' clocks are minutes off Kanal's: each network by its own
-    amount (5–10 minutes, ahead or behind), signs flipped halfway (where the
-    sandbox has one clock only: 10 minutes behind, then ahead). 15 % of posts
-    lose their
-    answer (the post is made, the answer comes after Kanal's timeout), so
-    Kanal must reconcile by asking the network, and X and LinkedIn refuse a
-    blind resend as a duplicate."""
+def kind_clock(ctx, params, *, jump: bool = False):
+    """The networks' clocks are minutes off Kanal's, each network by its own
+    amount (5–10 minutes, ahead or behind; where the sandbox has one clock
+    only, all 10 minutes behind). 15 % of posts lose their answer (the post
+    is made, the answer comes after Kanal's timeout), so Kanal must reconcile
+    by asking the network, and X, Facebook and LinkedIn refuse a blind resend
+    as a duplicate."""
     begin(ctx)
     offsets = dict(zip(h.NETWORKS, (-600, 600, -600, 300, -420, 600, -300),
                        strict=True))
+    if jump:
+        offsets = dict.fromkeys(h.NETWORKS, -300)
     per_network = ctx.sandbox.set_network_clock("x", 0)
     if per_network:
-        # Each network's clock off by its own amount, signs flipped halfway.
         for network, seconds in offsets.items():
             ctx.sandbox.set_network_clock(network, seconds)
     else:
@@ -325,22 +325,29 @@ def kind_clock(ctx, params):
                           probability=0.15, delay_ms=2500)
     by_id, _ = loose(ctx, scale(420, params), seconds=50)
     workers(ctx, 2)
-    flip = {"at": time.monotonic() + 30, "done": False}
+    jumps = {"at": time.monotonic() + 25, "done": not jump}
 
     def during():
-        if not flip["done"] and time.monotonic() >= flip["at"]:
-            if per_network:
-                for network, seconds in offsets.items():
-                    ctx.sandbox.set_network_clock(network, -seconds)
-            else:
-                ctx.sandbox.advance_clock(1200)
-            flip["done"] = True
+        if not jumps["done"] and time.monotonic() >= jumps["at"]:
+            # Every network's clock is corrected 10 minutes forward at once.
+            for network in h.NETWORKS:
+                ctx.sandbox.set_network_clock(network, 300)
+            jumps["done"] = True
 
-    # The log's write times carry the moving offset: without the sandbox's
-    # receive times the judge cannot time these sends, so it does not.
-    result = finish(ctx, by_id, during=during, clock_offset=None)
-    result["clock_offsets_s"] = offsets if per_network else [-600, 600]
+    # received_at (wall clock) times the sends; without it (an older
+    # sandbox) the log's times carry the offsets and are not judged.
+    result = finish(ctx, by_id, during=during,
+                    clock_offset=0.0 if per_network else None)
+    result["clock_offsets_s"] = offsets if per_network else [-600]
     return result
+
+
+def kind_clock_jump(ctx, params):
+    """Every network's clock 5 minutes behind Kanal's, then corrected 10
+    minutes forward at once (an NTP step on the network's side) while
+    answers are being lost: a lookup after the jump must still find the
+    posts made before it. 15 % of answers lost after the post was made."""
+    return kind_clock(ctx, params, jump=True)
 
 
 def _edit(world, post, marker):
@@ -895,6 +902,7 @@ KINDS = {
     "token_race": kind_token_race,
     "db_drop": kind_db_drop,
     "clock": kind_clock,
+    "clock_jump": kind_clock_jump,
     "withdraw": kind_withdraw,
     "container_withdraw": kind_container_withdraw,
     "crisis": kind_crisis,
