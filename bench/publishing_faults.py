@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -91,11 +92,13 @@ def finish(ctx, by_id, *, quiet=40.0, timeout=900.0, during=None, **judge_kw):
         time.sleep(2)
     finally:
         ctx.workers.stop()
+    # Arguments known only once the run is over are passed as callables.
+    judge_kw = {k: v() if callable(v) else v for k, v in judge_kw.items()}
     result = h.db_retry(h.judge, ctx.sandbox, by_id, **judge_kw)
     result["settle"] = waited
     result["worker_exits"] = len(ctx.workers.exits)
     result["worker_exit_codes"] = dict(
-        __import__("collections").Counter(c for _, c in ctx.workers.exits))
+        Counter(c for _, c in ctx.workers.exits))
     result["worker_errors"] = h.worker_log_summary(ctx.tmp)
     result["faults_fired"] = {f"{f['network']}:{f['kind']}:{f.get('operation')}":
                               f["fired"] for f in ctx.sandbox.faults()}
@@ -396,7 +399,8 @@ def kind_withdraw(ctx, params, *, networks=None, container_delay=0.0,
         h.ORIGINAL_PLANNED[pk] = at
     workers(ctx, 2)
     stop_times = {}
-    state = {"next": time.monotonic() + 6, "edits": 0, "too_late": 0}
+    state = {"next": time.monotonic() + 6, "edits": 0, "too_late": 0,
+             "edits_that_raised": 0, "refusals": Counter()}
 
     def during():
         if time.monotonic() < state["next"]:
@@ -411,20 +415,31 @@ def kind_withdraw(ctx, params, *, networks=None, container_delay=0.0,
             if pub.pk in stop_times:
                 continue
             post = Post.objects.get(pk=pub.post_id)
+            before = h.utcnow()
             try:
                 _edit(ctx.world, post, by_id[pub.pk])
-            except (PermissionDenied, PlanningError):
-                # Published meanwhile: planning no longer lets it be edited.
-                state["too_late"] += 1
+            except (PermissionDenied, PlanningError) as e:
+                state["refusals"][f"{type(e).__name__}: {e}"[:120]] += 1
+                if Post.objects.filter(pk=post.pk, status="in_review").exists():
+                    # The edit committed, then something raised: the
+                    # withdrawal stands from some time after ``before``.
+                    stop_times[pub.pk] = before
+                    state["edits_that_raised"] += 1
+                else:
+                    # Published meanwhile: planning no longer lets it be
+                    # edited.
+                    state["too_late"] += 1
                 continue
             stop_times[pub.pk] = h.utcnow()
             state["edits"] += 1
 
     result = finish(ctx, by_id, during=during,
-                    expect_out=set(by_id) - set(stop_times),
+                    expect_out=lambda: set(by_id) - set(stop_times),
                     stop_times=stop_times)
     result["withdrawn_while_claimed"] = len(stop_times)
     result["edit_refused_already_published"] = state["too_late"]
+    result["edits_that_raised"] = state["edits_that_raised"]
+    result["edit_refusals"] = dict(state["refusals"])
     return result
 
 
@@ -684,7 +699,7 @@ def kind_channel_disabled(ctx, params):
             state["disabled"] += 1
 
     result = finish(ctx, by_id, during=during,
-                    expect_out=set(by_id) - set(stop_times),
+                    expect_out=lambda: set(by_id) - set(stop_times),
                     stop_times=stop_times)
     result["channels_disabled"] = state["disabled"]
     # Disabled channels are not "needing reconnection".
