@@ -491,8 +491,8 @@ def kind_crisis(ctx, params):
             state["live_paused_before_end"] = by_status.get("paused", 0) + \
                 by_status.get("cancelled", 0)
             for _ in range(20):
-                paused = Publication.objects.filter(
-                    organisation=ctx.world.org, status="paused")
+                paused = list(Publication.objects.filter(
+                    organisation=ctx.world.org, status="paused"))
                 try:
                     publishing.end_crisis(
                         crisis, actor=ctx.world.crisis_lead,
@@ -501,6 +501,12 @@ def kind_crisis(ctx, params):
                 except ValueError:
                     time.sleep(0.2)
             state["off"] = h.utcnow()
+            # "Publish now" is a person's choice: a post planned later may go
+            # out from now on without being early.
+            for p in paused:
+                if p.pk in h.ORIGINAL_PLANNED:
+                    h.ORIGINAL_PLANNED[p.pk] = min(h.ORIGINAL_PLANNED[p.pk],
+                                                   state["off"])
 
     def windows():
         return {pk: (state["on"], state["off"]) for pk in by_id}
@@ -816,8 +822,8 @@ def kind_schedule(ctx, params):
             crisis = Crisis.objects.get(organisation=ctx.world.org,
                                         ended_at__isnull=True)
             for _ in range(20):
-                paused = Publication.objects.filter(organisation=ctx.world.org,
-                                                    status="paused")
+                paused = list(Publication.objects.filter(
+                    organisation=ctx.world.org, status="paused"))
                 try:
                     publishing.end_crisis(
                         crisis, actor=ctx.world.crisis_lead,
@@ -826,6 +832,10 @@ def kind_schedule(ctx, params):
                 except ValueError:
                     time.sleep(0.2)
             state["crisis_off"] = h.utcnow()
+            for p in paused:
+                if p.pk in h.ORIGINAL_PLANNED:
+                    h.ORIGINAL_PLANNED[p.pk] = min(h.ORIGINAL_PLANNED[p.pk],
+                                                   state["crisis_off"])
         if state["withdrawn"] < 5:
             for pub in Publication.objects.filter(pk__in=list(planned),
                                                   status="publishing")[:2]:
