@@ -317,8 +317,8 @@ def retry_publication(pub: Publication, *, actor) -> Publication:
         )
     now = timezone.now()
     previous = pub.status
-    if pub.error_kind == "unverifiable":
-        # The network cannot be asked; the person has looked and chose to send.
+    if pub.error_kind in ("unverifiable", "sibling_exhausted"):
+        # The network cannot tell; the person has looked and chose to send.
         pub.needs_reconcile = False
     pub.status = (
         PublicationStatus.UNKNOWN if pub.needs_reconcile else PublicationStatus.QUEUED

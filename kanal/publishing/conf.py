@@ -40,6 +40,9 @@ DEFAULTS = {
     # for it further, so this stays small: a wide window could match an
     # older post with the same text.
     "RECONCILE_SLACK_SECONDS": 300,
+    # How long a network keeps Kanal's idempotency key (Mastodon: 1 hour),
+    # less a margin: within it, sending again with the key is safe.
+    "IDEMPOTENCY_KEY_WINDOW_SECONDS": 3000,
     # Simultaneous calls per channel and per network (all workers together).
     "CHANNEL_CONCURRENCY": 1,
     "NETWORK_CONCURRENCY": 64,

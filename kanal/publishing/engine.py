@@ -260,6 +260,10 @@ class Job:
     is_crisis: bool = False
     # Set by the fence: a write of this job was about to start.
     write_started: bool = False
+    # When the first write was fenced (database clock), if ever.
+    first_sent_at: datetime | None = None
+    # Posts other publications of the channel hold (for a lookup).
+    taken_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -485,6 +489,21 @@ def _job(pub: Publication, token: str, now: datetime, crises=None) -> Job:
         since=first - conf.seconds("RECONCILE_SLACK_SECONDS"),
         setup_error=setup_error,
         is_crisis=pub.is_crisis,
+        first_sent_at=pub.first_sent_at,
+        taken_ids=_taken_ids(pub, first) if pub.needs_reconcile else (),
+    )
+
+
+def _taken_ids(pub, first: datetime) -> tuple[str, ...]:
+    """Remote ids of the channel's other recent posts (a lookup by text must
+    not adopt one of them)."""
+    return tuple(
+        Publication.objects.filter(
+            channel_id=pub.channel_id, published_at__gte=first - timedelta(days=2)
+        )
+        .exclude(pk=pub.pk)
+        .exclude(remote_id="")
+        .values_list("remote_id", flat=True)[:500]
     )
 
 
@@ -660,10 +679,18 @@ def execute(job: Job) -> Outcome:
                     idempotency_key=job.idempotency_key,
                     text=job.text,
                     since=job.since,
-                    checkpoint=job.checkpoint or None,
+                    checkpoint=_lookup_checkpoint(job),
                 )
             except NotSupported:
                 return Outcome("cannot_reconcile")
+            sibling = found is not None and taken_by_sibling(job, found.remote_id)
+            if sibling:
+                # Another publication's post with the same text: not proof
+                # of this one. Where the network keeps the key, sending again
+                # with it is the lookup; elsewhere Kanal cannot tell.
+                found = None
+                if job.reconcile_only or not key_resend_is_safe(adapter, job):
+                    return Outcome("sibling")
             if found is not None:
                 return Outcome("published", result=found, reconciled=True)
             if job.reconcile_only:
@@ -681,6 +708,8 @@ def execute(job: Job) -> Outcome:
             if not (job.needs_reconcile and is_duplicate(refusal)):
                 raise
             found = _lost_attempt_named_by(adapter, job, refusal)
+            if found is not None and taken_by_sibling(job, found.remote_id):
+                return Outcome("sibling", error=refusal)
             if found is None:
                 return Outcome("duplicate_unresolved", error=refusal)
             return Outcome("published", result=found, reconciled=True)
@@ -696,6 +725,47 @@ def execute(job: Job) -> Outcome:
     except Exception as e:
         logger.exception("publication %s: unexpected error", job.publication_id)
         return Outcome("crash", error=e)
+
+
+def _lookup_checkpoint(job: Job) -> dict | None:
+    """The checkpoint for a lookup, with the ids of posts other publications
+    of the channel already hold (``exclude_ids``: never this one's)."""
+    checkpoint = dict(job.checkpoint)
+    if job.taken_ids:
+        checkpoint["exclude_ids"] = ",".join(job.taken_ids)
+    return checkpoint or None
+
+
+def taken_by_sibling(job: Job, remote_id: str) -> bool:
+    """Another publication of the channel already holds this post."""
+    if not remote_id:
+        return False
+    if remote_id in job.taken_ids:
+        return True
+    return with_db_retry(
+        lambda: Publication.objects.filter(
+            channel_id=job.channel_id, remote_id=remote_id
+        ).exclude(pk=job.publication_id).exists()
+    )
+
+
+#: Networks whose publish call dedupes by Kanal's key (Mastodon's
+#: Idempotency-Key for an hour, Bluesky's record key), for adapters that do
+#: not say so themselves (``idempotent_publish``).
+IDEMPOTENT_PUBLISH = frozenset({"mastodon", "bluesky"})
+
+
+def key_resend_is_safe(adapter, job: Job) -> bool:
+    """Sending again with the same key cannot make a second post: the
+    network keeps the key, and the first write is recent enough."""
+    said = getattr(adapter, "idempotent_publish", None)
+    if said is None:
+        said = job.network in IDEMPOTENT_PUBLISH
+    if not said:
+        return False
+    window = conf.seconds("IDEMPOTENCY_KEY_WINDOW_SECONDS")
+    first = job.first_sent_at
+    return first is not None and db_now() - first < window
 
 
 #: Duplicate refusals of networks whose adapter predates ``errors.Duplicate``.
@@ -720,7 +790,7 @@ def _lost_attempt_named_by(adapter, job: Job, refusal: Rejected):
     named = getattr(adapter, "duplicate_of", None)
     if not existing and named is not None:
         existing = named(refusal)
-    checkpoint = dict(job.checkpoint)
+    checkpoint = _lookup_checkpoint(job) or {}
     if existing:
         checkpoint["duplicate_of"] = existing
     try:
@@ -868,6 +938,7 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
             pubs = Publication.objects.select_for_update(of=("self",)).select_related(
                 "channel", "organisation"
             ).in_bulk([job.publication_id for job, _ in results])
+            _lock_channels(results)
             statuses = [
                 _record_locked(pubs[job.publication_id], job, outcome, now)
                 for job, outcome in results
@@ -910,6 +981,7 @@ def record(job: Job, outcome: Outcome, *, now: datetime | None = None) -> str:
             .select_related("channel", "organisation")
             .get(pk=job.publication_id)
         )
+        _lock_channels([(job, outcome)])
         return _record_locked(pub, job, outcome, now)
 
 
@@ -917,6 +989,8 @@ def _record_locked(pub, job, outcome, now) -> str:
     if pub.lease_token != job.lease_token or pub.status != S.PUBLISHING:
         return _record_stale(pub, outcome, now)
     key = classify(outcome, job, pub)
+    if key == "published" and _adopts_anothers_post(pub, outcome):
+        key = "sibling"
     if key == "published":
         _published(pub, outcome, now)
     else:
@@ -924,12 +998,36 @@ def _record_locked(pub, job, outcome, now) -> str:
     return pub.status
 
 
+def _lock_channels(results) -> None:
+    """Lock the channels of published results (in id order), so two records
+    naming the same post are decided one after the other."""
+    ids = sorted({job.channel_id for job, outcome in results
+                  if outcome.kind == "published"})
+    if ids:
+        list(Channel.objects.select_for_update().filter(pk__in=ids)
+             .order_by("pk").values_list("pk", flat=True))
+
+
+def _adopts_anothers_post(pub, outcome) -> bool:
+    """A post found by a lookup that another publication of the channel
+    already holds is that one's, not proof of this one."""
+    if not outcome.reconciled:
+        return False
+    taken = Publication.objects.filter(
+        channel_id=pub.channel_id, remote_id=outcome.result.remote_id
+    ).exclude(pk=pub.pk).exists()
+    if taken:
+        logger.warning("publication %s: found post %s belongs to another "
+                       "publication; not adopted", pub.pk, outcome.result.remote_id)
+    return taken
+
+
 def _record_stale(pub, outcome, now) -> str:
     # The lease ran out and another worker took the row back (or a decision
     # was made without this job). A success is still a fact: it is recorded
     # whatever the row says now; a row another worker holds is thereby
     # taken from it, so that worker's fence stops its send.
-    if outcome.kind != "published":
+    if outcome.kind != "published" or _adopts_anothers_post(pub, outcome):
         logger.warning(
             "publication %s: result of an expired claim ignored (%s)",
             pub.pk,
@@ -982,7 +1080,8 @@ def classify(outcome: Outcome, job: Job, pub) -> str:
         return "fenced"
     if kind == "not_found":
         return f"not_found_{outcome.extra.get('why')}"
-    if kind in ("local_error", "cannot_reconcile", "duplicate_unresolved"):
+    if kind in ("local_error", "cannot_reconcile", "duplicate_unresolved",
+                "sibling"):
         return kind
     if kind == "crash":
         return "unknown" if job.write_started else "error"
@@ -1022,6 +1121,7 @@ def _published(pub, outcome, now) -> None:
     pub.url = result.url
     pub.published_at = result.published_at or now
     pub.needs_reconcile = False
+    pub.found_by_lookup = outcome.reconciled
     pub.last_error = ""
     pub.error_kind = ""
     pub.reason_params = {}
@@ -1032,6 +1132,7 @@ def _published(pub, outcome, now) -> None:
             "url",
             "published_at",
             "needs_reconcile",
+            "found_by_lookup",
             "last_error",
             "error_kind",
             "reason_params",
@@ -1039,6 +1140,8 @@ def _published(pub, outcome, now) -> None:
             *_clear_lease(pub),
         ]
     )
+    if not outcome.reconciled:
+        _take_back_lookups_of(pub, now)
     _audit(
         "publishing.publication.published",
         organisation=pub.organisation,
@@ -1082,6 +1185,44 @@ def _published(pub, outcome, now) -> None:
         if kinds:
             _follow_up_signal.created = True
             wake_workers_on_commit()
+
+
+def _take_back_lookups_of(pub, now) -> None:
+    """The network named this post as this publication's own: another
+    publication that adopted it by a lookup (the same text) was wrong and is
+    checked again before anything is sent for it."""
+    adopted = list(
+        Publication.objects.select_for_update()
+        .filter(channel_id=pub.channel_id, remote_id=pub.remote_id,
+                found_by_lookup=True)
+        .exclude(pk=pub.pk)
+        .select_related("organisation")
+    )
+    for other in adopted:
+        previous = other.status
+        other.status = S.UNKNOWN
+        other.needs_reconcile = True
+        other.found_by_lookup = False
+        other.remote_id = ""
+        other.url = ""
+        other.published_at = None
+        other.due_at = now
+        other.error_kind = "lookup_taken_back"
+        other.reason_params = {}
+        other.last_error = _danish("lookup_taken_back", {})
+        other.save(update_fields=[
+            "status", "needs_reconcile", "found_by_lookup", "remote_id", "url",
+            "published_at", "due_at", "error_kind", "reason_params", "last_error",
+            "updated_at",
+        ])
+        _audit(
+            "publishing.publication.lookup_taken_back",
+            organisation=other.organisation,
+            target=other,
+            changes={"status": [previous, other.status], "post": pub.remote_id,
+                     "owner": pub.pk},
+        )
+        publication_changed([other.post_id])
 
 
 NOTE_PUBLISHED = _("%(channel)s: opslaget er udgivet.")

@@ -132,6 +132,10 @@ class Publication(models.Model):
     url = models.URLField(_("adresse"), max_length=1000, blank=True)
     published_at = models.DateTimeField(_("udgivet"), null=True, blank=True)
     published_manually = models.BooleanField(default=False)
+    # Recorded from a lookup (reconciling), not from the network's answer to
+    # this publication's own send: a direct answer naming the same post for
+    # another publication wins over it.
+    found_by_lookup = models.BooleanField(default=False)
     first_comment_remote_id = models.CharField(max_length=200, blank=True)
 
     # Set when the approval of what this row sends was withdrawn (an edit
@@ -160,6 +164,7 @@ class Publication(models.Model):
             models.Index(fields=["status", "lease_expires_at"], name="pub_lease"),
             models.Index(fields=["channel", "status"], name="pub_channel_status"),
             models.Index(fields=["status", "late_after"], name="pub_late"),
+            models.Index(fields=["channel", "remote_id"], name="pub_channel_remote"),
         ]
 
     def __str__(self) -> str:

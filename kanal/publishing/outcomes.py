@@ -73,6 +73,14 @@ RULES: dict[str, Rule] = {
         S.UNKNOWN, "duplicate_unresolved", due=RECONCILE, reconcile=YES,
         exhausted="unknown_exhausted",
     ),
+    # The lookup found only another publication's post with the same text.
+    "sibling": Rule(
+        S.UNKNOWN, "sibling_post", due=RECONCILE, reconcile=YES,
+        exhausted="sibling_exhausted",
+    ),
+    "sibling_exhausted": Rule(
+        S.FAILED, "sibling_exhausted", reconcile=YES, tell=OWNERS
+    ),
     "unknown": Rule(
         S.UNKNOWN, "unknown_outcome", due=RECONCILE, reconcile=YES,
         exhausted="unknown_exhausted",
@@ -152,6 +160,21 @@ REASONS = {
         "Netværket siger, at opslaget allerede findes: et tidligere forsøg kom "
         "sandsynligvis igennem. Kanal leder efter det og registrerer det; "
         "intet sendes igen. Ret ikke teksten."
+    ),
+    "sibling_post": _(
+        "Kanal fandt kun et andet opslag med samme tekst på kontoen (fra en "
+        "anden udgivelse), ikke dette. Kanal spørger netværket igen, før noget "
+        "sendes."
+    ),
+    "sibling_exhausted": _(
+        "Kanal kan ikke se, om opslaget kom ud: kontoen viser kun et andet "
+        "opslag med samme tekst (fra en anden udgivelse). Tjek kanalen: ligger "
+        "teksten der to gange, så marker dette som udgivet med adressen; ellers "
+        "vælg 'Prøv igen nu'."
+    ),
+    "lookup_taken_back": _(
+        "Kanal havde knyttet et andet opslag med samme tekst til denne "
+        "udgivelse. Kanal tjekker hos netværket igen, før noget sendes."
     ),
     "unknown_outcome": _(
         "Netværket svarede ikke tydeligt, efter opslaget var sendt. Kanal "

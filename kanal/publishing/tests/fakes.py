@@ -30,6 +30,8 @@ class FakeNetwork:
         self.pin_script: list = []
         self.refresh_script: list = []
         self.find_supported = True
+        # Look posts up by their text (as most networks must), not the key.
+        self.find_by_text = False
         self.ids = itertools.count(1)
         self.calls = 0
         self.find_calls = 0
@@ -50,6 +52,10 @@ class FakeAdapter(NetworkAdapter):
         self.connection = connection
         self.client = None
         self._before_write = before_write
+
+    @property
+    def idempotent_publish(self) -> bool:
+        return self.connection.network in ("mastodon", "bluesky")
 
     @property
     def idempotent_replies(self) -> bool:
@@ -99,6 +105,8 @@ class FakeAdapter(NetworkAdapter):
         if isinstance(step, BaseException):
             raise step
         with NETWORK.lock:
+            if self.idempotent_publish and idempotency_key in NETWORK.posts:
+                return NETWORK.posts[idempotency_key]  # the key dedupes
             return self._create(idempotency_key, post.text)
 
     def find_published(self, *, idempotency_key, text, since, checkpoint=None):
@@ -109,6 +117,12 @@ class FakeAdapter(NetworkAdapter):
         if isinstance(step, BaseException):
             raise step
         if step == "miss":  # the network's listing does not show it (yet)
+            return None
+        if NETWORK.find_by_text:
+            # Like a listing: the newest post with this text, whoever made it.
+            for key, posted_text in reversed(NETWORK.log):
+                if posted_text == text:
+                    return NETWORK.posts[key]
             return None
         return NETWORK.posts.get(idempotency_key)
 

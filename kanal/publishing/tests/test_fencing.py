@@ -343,10 +343,15 @@ def test_late_success_of_a_worker_that_lost_its_lease_stops_the_other_worker(
 
 
 @pytest.mark.django_db
-def test_two_posts_for_one_publication_are_told_to_a_person(fake_network, queue):
+def test_two_posts_for_one_publication_are_told_to_a_person(
+    fake_network, queue, organisation
+):
+    from kanal.channels.tests.factories import ChannelFactory
     from kanal.publishing.models import Notification
 
-    pub = queue()
+    # Facebook keeps no key: a second send makes a second post.
+    pub = queue(channel=ChannelFactory(organisation=organisation,
+                                       network="facebook"))
     [slow] = engine.claim_due(owner="slow-worker", limit=5)
     slow_outcome = engine.execute(slow)
     expire_leases()

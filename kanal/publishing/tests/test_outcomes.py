@@ -206,3 +206,121 @@ def test_reason_without_its_values_falls_back_to_the_stored_text():
     assert outcomes.render_reason("rejected", {}) == ""
     pub = Publication(error_kind="rejected", last_error="Teksten er for lang.")
     assert pub.reason == "Teksten er for lang."
+
+
+# -- twins: the same text twice on one channel ------------------------------------
+
+
+@pytest.mark.django_db
+def test_lookup_never_adopts_the_post_another_publication_holds(
+    fake_network, organisation
+):
+    from kanal.channels.tests.factories import ChannelFactory
+
+    facebook = ChannelFactory(organisation=organisation, network="facebook")
+    fake_network.find_by_text = True
+    text = "Husk: genbrugsstationen lukker kl. 17 i dag"
+
+    def queue_twin():
+        return actions.queue_publication(
+            actor=None, organisation=organisation, channel=facebook,
+            planned_at=timezone.now() - timedelta(seconds=1), post_id=None,
+            variant_id=None, revision_id=None, text=text,
+        )
+
+    first = queue_twin()
+    fake_network.script = [OutcomeUnknown()]  # sent; nothing was made
+    assert run_once() == [S.UNKNOWN]
+    second = queue_twin()
+    Publication.objects.filter(pk=first.pk).update(
+        due_at=timezone.now() + timedelta(hours=1))
+    assert run_once() == [S.PUBLISHED]
+    second = refresh(second)
+    for _ in range(conf.get("MAX_ATTEMPTS")):
+        due_now(first)
+        run_once()
+    first = refresh(first)
+    assert first.remote_id != second.remote_id
+    assert first.status == S.FAILED
+    assert first.error_kind == "sibling_exhausted"
+    assert len(fake_network.log) == 1  # only the second one is out
+    # The person checked: not there twice, so "Prøv igen nu" sends it.
+    actions.retry_publication(first, actor=None)
+    assert run_once() == [S.PUBLISHED]
+    assert len(fake_network.log) == 2
+    assert refresh(first).remote_id != second.remote_id
+
+
+@pytest.mark.django_db
+def test_lookup_finding_a_twins_post_sends_again_with_the_key_where_that_is_safe(
+    fake_network, queue
+):
+    fake_network.find_by_text = True
+    text = "Husk: genbrugsstationen lukker kl. 17 i dag"
+    first = queue(text=text)  # the channel is Mastodon: its key dedupes
+    fake_network.script = [OutcomeUnknown()]
+    run_once()
+    second = queue(text=text)
+    Publication.objects.filter(pk=first.pk).update(
+        due_at=timezone.now() + timedelta(hours=1))
+    assert run_once() == [S.PUBLISHED]
+    due_now(first)
+    assert run_once() == [S.PUBLISHED]
+    assert refresh(first).remote_id != refresh(second).remote_id
+    assert len(fake_network.log) == 2
+
+
+@pytest.mark.django_db
+def test_the_networks_own_answer_takes_a_post_back_from_a_lookup(
+    fake_network, queue
+):
+    from kanal.channels.networks.base import PublishResult
+    from kanal.publishing import engine
+
+    adopted = queue(text="Ens tekst")
+    twin = queue(text="Ens tekst")
+    [job] = engine.claim_due(owner="w", limit=1)
+    assert job.publication_id == adopted.pk
+    post = PublishResult("r9", "https://fake.example/p/9", timezone.now())
+    engine.record(job, engine.Outcome("published", result=post, reconciled=True))
+    assert refresh(adopted).found_by_lookup
+    [job] = engine.claim_due(owner="w", limit=1)
+    assert job.publication_id == twin.pk
+    assert engine.record(job, engine.Outcome("published", result=post)) == \
+        S.PUBLISHED
+    adopted = refresh(adopted)
+    assert adopted.status == S.UNKNOWN
+    assert adopted.needs_reconcile and adopted.remote_id == ""
+    assert adopted.error_kind == "lookup_taken_back"
+    assert refresh(twin).remote_id == "r9"
+
+
+@pytest.mark.sandbox
+@pytest.mark.django_db(transaction=True)
+def test_twins_on_mastodon_each_get_their_own_post(sandbox, organisation):
+    channel = sandbox_channel(sandbox, organisation, "mastodon")
+    text = f"Husk madpakken til udflugten ({uuid.uuid4().hex[:6]})"
+
+    def queue_twin():
+        return actions.queue_publication(
+            actor=None, organisation=organisation, channel=channel,
+            planned_at=timezone.now() - timedelta(seconds=1), post_id=None,
+            variant_id=None, revision_id=None, text=text,
+        )
+
+    first = queue_twin()
+    # A 5xx before anything is made: unknown for a write.
+    sandbox.fault("mastodon", "server_error", operation="publish",
+                  account=channel.remote_id)
+    assert run_once() == [S.UNKNOWN]
+    second = queue_twin()
+    Publication.objects.filter(pk=first.pk).update(
+        due_at=timezone.now() + timedelta(hours=1))
+    assert run_once() == [S.PUBLISHED]
+    due_now(first)
+    assert run_once() == [S.PUBLISHED]
+    posts = [r for r in sandbox.published("mastodon", channel.remote_id)
+             if r["kind"] == "post"]
+    assert len(posts) == 2
+    assert {refresh(first).remote_id, refresh(second).remote_id} == {
+        r["item_id"] for r in posts}
