@@ -547,8 +547,14 @@ class Workers:
         self.cpu_done = 0.0  # CPU seconds of processes that have ended
         self.logs = []
         self.stopped: set[int] = set()
+        # A fault thread kills while the main thread reaps.
+        self.lock = threading.RLock()
 
     def start(self, i: int, **extra_env) -> None:
+        with self.lock:
+            self._start(i, **extra_env)
+
+    def _start(self, i: int, **extra_env) -> None:
         self.started += 1
         name = f"bench-{i}-{self.started}"
         log = open(self.tmp / f"worker-{i}.log", "a")  # noqa: SIM115
@@ -590,21 +596,23 @@ class Workers:
     def reap(self) -> list[tuple[str, int]]:
         """Workers that exited by themselves: (name, exit code); restarted."""
         exited = []
-        for i, proc in list(self.procs.items()):
-            code = proc.poll()
-            if code is not None and i not in self.stopped:
-                exited.append((self.names[i], code))
-                self.exits.append((self.names[i], code))
-                self.start(i)
+        with self.lock:
+            for i, proc in list(self.procs.items()):
+                code = proc.poll()
+                if code is not None and i not in self.stopped:
+                    exited.append((self.names[i], code))
+                    self.exits.append((self.names[i], code))
+                    self._start(i)
         return exited
 
     def kill(self, i: int, *, restart: bool = True) -> None:
-        proc = self.procs[i]
-        self.cpu_done += self._cpu_of(proc.pid)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        if restart:
-            self.start(i)
+        with self.lock:
+            proc = self.procs[i]
+            self.cpu_done += self._cpu_of(proc.pid)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            if restart:
+                self._start(i)
 
     def pause(self, i: int) -> None:
         self.procs[i].send_signal(signal.SIGSTOP)
