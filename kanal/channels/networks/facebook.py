@@ -344,7 +344,8 @@ class FacebookAdapter(NetworkAdapter):
             ))
         floor = reconcile.network_floor(since, self.client.network_offset())
         best = reconcile.newest_match(candidates, text=text, floor=floor,
-                                      media_ids=photo_ids)
+                                      media_ids=photo_ids,
+                                      exclude=reconcile.excluded(state))
         if best is None:
             return None
         return PublishResult(best.remote_id, best.url, best.created_at)

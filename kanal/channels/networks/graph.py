@@ -894,7 +894,8 @@ class GraphAdapter(NetworkAdapter):
             status, _detail = self.container_status(container)
             if status == CONTAINER_PUBLISHED:
                 found = self.find_by_text(
-                    self.text_for(post), since=_checkpoint_time(state), post=post
+                    self.text_for(post), since=_checkpoint_time(state), post=post,
+                    exclude=reconcile.excluded(state),
                 )
                 if found is None:
                     raise OutcomeUnknown(
@@ -946,7 +947,8 @@ class GraphAdapter(NetworkAdapter):
             if self.container_status(container)[0] != CONTAINER_PUBLISHED:
                 raise
             found = self.find_by_text(self.text_for(post),
-                                      since=_checkpoint_time(state), post=post)
+                                      since=_checkpoint_time(state), post=post,
+                                      exclude=reconcile.excluded(state))
             if found is None:
                 raise
             report({**state, "container_id": container,
@@ -966,6 +968,7 @@ class GraphAdapter(NetworkAdapter):
         since: datetime | None,
         post: OutgoingPost | None = None,
         media_type: str = "",
+        exclude: frozenset[str] = frozenset(),
     ) -> PublishResult | None:
         """The newest own post with ``text`` (normalised) made after ``since``.
 
@@ -986,6 +989,8 @@ class GraphAdapter(NetworkAdapter):
         floor = reconcile.network_floor(since, self.client.network_offset())
         best: PublishResult | None = None
         for media in body.get("data", []):
+            if str(media.get("id")) in exclude:
+                continue  # another publication's post
             stamp = parse_time(media.get("timestamp"))
             if floor is not None and stamp is not None and stamp < floor:
                 continue
@@ -1030,7 +1035,8 @@ class GraphAdapter(NetworkAdapter):
                 return None
             found = self.find_by_text(
                 text, since=_checkpoint_time(state),
-                media_type=str(state.get("media_type") or ""))
+                media_type=str(state.get("media_type") or ""),
+                exclude=reconcile.excluded(state))
             if found is None:
                 raise OutcomeUnknown(
                     network=self.network,
@@ -1041,7 +1047,8 @@ class GraphAdapter(NetworkAdapter):
             # Nothing to tell an image-only post from an older one without
             # the container; and without a container nothing was published.
             return None
-        return self.find_by_text(text, since=since)
+        return self.find_by_text(text, since=since,
+                                 exclude=reconcile.excluded(state))
 
     # -- tokens ---------------------------------------------------------------
 

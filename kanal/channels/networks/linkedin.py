@@ -633,9 +633,10 @@ class LinkedInAdapter(NetworkAdapter):
         checkpoint: Checkpoint | None = None,
     ) -> PublishResult | None:
         # A DUPLICATE_POST refusal (or an earlier answer) names the post.
+        exclude = reconcile.excluded(checkpoint)
         for key in ("remote_id", "duplicate_of"):
             known = (checkpoint or {}).get(key)
-            if known:
+            if known and known not in exclude:
                 found = self._existing_post(known)
                 if found is not None:
                     return found
@@ -662,7 +663,7 @@ class LinkedInAdapter(NetworkAdapter):
             ))
         floor = reconcile.network_floor(since, self.client.network_offset())
         best = reconcile.newest_match(candidates, text=text, floor=floor,
-                                      media_ids=image_urns)
+                                      media_ids=image_urns, exclude=exclude)
         if best is None:
             return None
         return PublishResult(remote_id=best.remote_id, url=best.url,

@@ -770,6 +770,7 @@ class MastodonAdapter(NetworkAdapter):
         """
         account_id = self._account_id()
         media_ids = reconcile.ids_from((checkpoint or {}).get("media_ids"))
+        exclude = reconcile.excluded(checkpoint)
         params: dict[str, str | int] = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
         for _ in range(MAX_FIND_PAGES):
             statuses = self._json(
@@ -790,8 +791,8 @@ class MastodonAdapter(NetworkAdapter):
                                         if isinstance(m, Mapping)),
                     has_media=bool(attachments),
                 )
-                if reconcile.matches(candidate, text=text, floor=floor,
-                                     media_ids=media_ids):
+                if candidate.remote_id not in exclude and reconcile.matches(
+                        candidate, text=text, floor=floor, media_ids=media_ids):
                     return PublishResult(remote_id=candidate.remote_id,
                                          url=candidate.url,
                                          published_at=candidate.created_at)

@@ -19,7 +19,10 @@ drift:
   measurement the slack is wider.
 
 Of several matches the newest is the one: Kanal's attempt is the latest post
-with that content.
+with that content. A post another publication already recorded is never the
+one: the caller lists those in the checkpoint as ``exclude_remote_ids``
+(comma separated), so a publication with the same text as a sibling on the
+same channel (a weekly reminder) never adopts the sibling's post.
 """
 
 from __future__ import annotations
@@ -150,16 +153,24 @@ def matches(
     return same_text(candidate.text, text)
 
 
+def excluded(checkpoint) -> frozenset[str]:
+    """Remote ids other publications already recorded (never adopt them)."""
+    return ids_from((checkpoint or {}).get("exclude_remote_ids"))
+
+
 def newest_match(
     candidates: Iterable[Candidate],
     *,
     text: str,
     floor: datetime | None,
     media_ids: frozenset[str] = frozenset(),
+    exclude: frozenset[str] = frozenset(),
 ) -> Candidate | None:
-    """The newest candidate that ``matches``, or None."""
+    """The newest candidate that ``matches`` and is not in ``exclude``."""
     best: Candidate | None = None
     for candidate in candidates:
+        if candidate.remote_id in exclude:
+            continue
         if not matches(candidate, text=text, floor=floor, media_ids=media_ids):
             continue
         if best is None or (

@@ -873,7 +873,8 @@ class XAdapter(NetworkAdapter):
             )
         floor = reconcile.network_floor(since, self.client.network_offset())
         best = reconcile.newest_match(found, text=text, floor=floor,
-                                      media_ids=media_ids)
+                                      media_ids=media_ids,
+                                      exclude=reconcile.excluded(checkpoint))
         if best is None:
             return None
         return PublishResult(

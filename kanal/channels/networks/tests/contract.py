@@ -94,6 +94,9 @@ class NetworkContractTests:
     short_timeout: ClassVar[float] = 0.5
     timeout_delay_ms: ClassVar[int] = 2000
     link: ClassVar[str] = "https://www.kk.dk/nyheder/badezoner-aabner"
+    # The operation of the first write a publish makes (Instagram and Threads:
+    # the container, "media").
+    first_write_operation: ClassVar[str] = "publish"
 
     # -- hooks ----------------------------------------------------------------
 
@@ -654,6 +657,30 @@ class NetworkContractTests:
         log = sandbox.published(self.network, account.account_id)
         assert [r["item_id"] for r in log][-1] == self.stored_item_id(found.remote_id)
         assert len(log) == 2
+
+    def test_a_post_another_publication_recorded_is_never_adopted(
+        self, sandbox, adapter, account
+    ):
+        """Twins: the same text twice on one channel (a weekly reminder). The
+        second's attempt never reached the network; its reconciliation must
+        not adopt the first's post once the caller names it as taken."""
+        text = unique("Husk: genbrugsstationen har åbent i dag")
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        sibling = self.publish(sandbox, adapter, text)
+        key = uuid.uuid4().hex
+        checkpoints: dict = {}
+        # Before anything was made (for container networks: the container
+        # itself failed, so no checkpoint names one and only text is left).
+        self.fail_next(sandbox, account, "server_error",
+                       operation=self.first_write_operation)
+        with pytest.raises((OutcomeUnknown, TransientError)):
+            adapter.publish(self.outgoing(sandbox, adapter, text),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        assert "container_id" not in checkpoints
+        taken = {**checkpoints, "exclude_remote_ids": sibling.remote_id}
+        assert adapter.find_published(idempotency_key=key, text=text, since=since,
+                                      checkpoint=taken) is None
+        assert len(sandbox.published(self.network, account.account_id)) == 1
 
     def test_timeout_after_create_is_outcome_unknown_then_reconciled_once(
         self, sandbox, connection, account
