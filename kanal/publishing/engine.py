@@ -673,7 +673,12 @@ def execute(job: Job) -> Outcome:
             channel_id=job.channel_id,
             before_write=lambda operation: fence(job, operation),
         )
-        if job.needs_reconcile:
+        if job.needs_reconcile and not (
+            # Where the network keeps Kanal's key, sending again with it is
+            # the surest lookup: it returns the post the lost write made, or
+            # makes it now (no matching by text or time).
+            not job.reconcile_only and key_resend_is_safe(adapter, job)
+        ):
             try:
                 found = adapter.find_published(
                     idempotency_key=job.idempotency_key,
@@ -683,14 +688,10 @@ def execute(job: Job) -> Outcome:
                 )
             except NotSupported:
                 return Outcome("cannot_reconcile")
-            sibling = found is not None and taken_by_sibling(job, found.remote_id)
-            if sibling:
+            if found is not None and taken_by_sibling(job, found.remote_id):
                 # Another publication's post with the same text: not proof
-                # of this one. Where the network keeps the key, sending again
-                # with it is the lookup; elsewhere Kanal cannot tell.
-                found = None
-                if job.reconcile_only or not key_resend_is_safe(adapter, job):
-                    return Outcome("sibling")
+                # of this one, and Kanal cannot tell.
+                return Outcome("sibling")
             if found is not None:
                 return Outcome("published", result=found, reconciled=True)
             if job.reconcile_only:

@@ -104,6 +104,16 @@ def queue(channel):
     return make
 
 
+@pytest.fixture
+def facebook_queue(queue, organisation):
+    """``queue`` on a Facebook channel: a network without idempotency keys,
+    where a lost answer is settled by looking the post up."""
+    from kanal.channels.tests.factories import ChannelFactory
+
+    facebook = ChannelFactory(organisation=organisation, network="facebook")
+    return lambda **fields: queue(channel=facebook, **fields)
+
+
 def run_once(**kwargs):
     """Claim what is due, call, record, then the follow-up work (first
     comment, pin) this made due; returns the publications' statuses."""

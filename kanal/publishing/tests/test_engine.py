@@ -156,8 +156,14 @@ def test_quota_exhausted_waits_visibly_until_reset(fake_network, queue):
     assert pub.attempts == 0
 
 
-def test_unknown_outcome_is_reconciled_without_sending_again(fake_network, queue):
-    pub = queue()
+def test_unknown_outcome_is_reconciled_without_sending_again(
+    fake_network, queue, organisation
+):
+    from kanal.channels.tests.factories import ChannelFactory
+
+    # Facebook keeps no key: the post is looked up before anything is sent.
+    pub = queue(channel=ChannelFactory(organisation=organisation,
+                                       network="facebook"))
     fake_network.script = ["create_then_timeout"]
     assert run_once() == [S.UNKNOWN]
     pub = refresh(pub)
@@ -168,6 +174,20 @@ def test_unknown_outcome_is_reconciled_without_sending_again(fake_network, queue
     assert pub.remote_id == "r1"
     assert fake_network.calls == 1
     assert len(fake_network.log) == 1
+
+
+def test_unknown_outcome_on_mastodon_is_settled_by_sending_again_with_the_key(
+    fake_network, queue
+):
+    pub = queue()  # Mastodon keeps the Idempotency-Key for an hour
+    fake_network.script = ["create_then_timeout"]
+    run_once()
+    with time_machine.travel(refresh(pub).due_at + timedelta(seconds=1)):
+        assert run_once() == [S.PUBLISHED]
+    assert fake_network.find_calls == 0  # no lookup by text
+    assert fake_network.calls == 2
+    assert len(fake_network.log) == 1  # the key returned the same post
+    assert refresh(pub).remote_id == "r1"
 
 
 def test_unknown_outcome_not_found_is_sent_again_with_the_same_key(
@@ -183,9 +203,9 @@ def test_unknown_outcome_not_found_is_sent_again_with_the_same_key(
 
 
 def test_unknown_outcome_fails_for_a_person_when_network_cannot_tell(
-    fake_network, queue
+    fake_network, facebook_queue
 ):
-    pub = queue()
+    pub = facebook_queue()
     fake_network.script = [OutcomeUnknown()]
     fake_network.find_supported = False
     run_once()
@@ -203,9 +223,9 @@ def test_unknown_outcome_fails_for_a_person_when_network_cannot_tell(
 
 
 def test_reconcile_that_cannot_reach_the_network_tries_again_later(
-    fake_network, queue
+    fake_network, facebook_queue
 ):
-    pub = queue()
+    pub = facebook_queue()
     fake_network.script = [OutcomeUnknown()]
     fake_network.find_script = [TransientError()]
     run_once()

@@ -43,9 +43,9 @@ def duplicate_refusal() -> Rejected:
 
 @pytest.mark.django_db
 def test_duplicate_refusal_after_an_uncertain_write_is_the_lost_post(
-    fake_network, queue
+    fake_network, facebook_queue
 ):
-    pub = queue()
+    pub = facebook_queue()
     fake_network.script = ["create_then_timeout", duplicate_refusal()]
     fake_network.find_script = ["miss"]  # the listing does not show it yet
     assert run_once() == [S.UNKNOWN]
@@ -58,9 +58,9 @@ def test_duplicate_refusal_after_an_uncertain_write_is_the_lost_post(
 
 @pytest.mark.django_db
 def test_duplicate_refusal_that_cannot_be_found_yet_is_never_failed_as_rejected(
-    fake_network, queue
+    fake_network, facebook_queue
 ):
-    pub = queue()
+    pub = facebook_queue()
     fake_network.script = ["create_then_timeout"] + [duplicate_refusal()] * 20
     fake_network.find_script = ["miss"] * 40
     run_once()
