@@ -918,6 +918,44 @@ def kind_twins(ctx, params):
     return finish(ctx, by_id, expect_out=set(ids) - (second & refusing))
 
 
+def kind_read_outage(ctx, params):
+    """The networks' read endpoints fail while outcomes are unknown: 15 % of
+    posts are made but their answer is lost, and every 25 s all GET requests
+    on all seven networks answer 5xx for 15 s (listing, lookup, container
+    status). Asking the network again is always safe; a live post must not
+    end as failed because the network could not be asked for a while."""
+    begin(ctx, container_delay=0.5)
+
+    def base_faults():
+        for network in h.NETWORKS:
+            ctx.sandbox.fault(network, "timeout_after_create",
+                              operation="publish", probability=0.15,
+                              delay_ms=2500)
+
+    base_faults()
+    by_id, _ = loose(ctx, scale(280, params), seconds=50)
+    workers(ctx, 2)
+    state = {"down": False, "next": time.monotonic() + 8, "outages": 0}
+
+    def during():
+        clock = time.monotonic()
+        if clock < state["next"]:
+            return
+        if state["down"]:
+            ctx.sandbox.clear_faults()
+            base_faults()
+            state.update(down=False, next=clock + 10)
+        elif state["outages"] < 5:
+            for network in h.NETWORKS:
+                ctx.sandbox.fault(network, "server_error", method="GET")
+            state.update(down=True, next=clock + 15,
+                         outages=state["outages"] + 1)
+
+    result = finish(ctx, by_id, during=during)
+    result["read_outages"] = state["outages"]
+    return result
+
+
 KINDS = {
     "schedule": kind_schedule,
     "nofault": kind_nofault,
@@ -937,6 +975,7 @@ KINDS = {
     "sweeper_race": kind_sweeper_race,
     "channel_disabled": kind_channel_disabled,
     "twins": kind_twins,
+    "read_outage": kind_read_outage,
 }
 
 
