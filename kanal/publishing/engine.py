@@ -638,6 +638,7 @@ def save_checkpoint(job: Job, checkpoint) -> None:
     job has started, a result is a fact: a lost lease or database error only
     costs the checkpoint, and the result is still recorded."""
     job.checkpoint = {**job.checkpoint, **dict(checkpoint)}
+    job.checkpoint.pop(EXCLUDE_KEY, None)
 
     def update() -> int:
         return Publication.objects.filter(
@@ -702,12 +703,17 @@ def execute(job: Job) -> Outcome:
             result = adapter.publish(
                 post,
                 idempotency_key=job.idempotency_key,
-                checkpoint=job.checkpoint or None,
+                checkpoint=_lookup_checkpoint(job),
                 on_checkpoint=lambda cp: save_checkpoint(job, cp),
             )
         except Rejected as refusal:
             if not (job.needs_reconcile and is_duplicate(refusal)):
                 raise
+            named = getattr(refusal, "existing_id", "")
+            if named and taken_by_sibling(job, named):
+                # The network names the post it is a duplicate of, and that
+                # is another publication's: the same text, refused for good.
+                return Outcome("error", error=refusal, extra={"refused": True})
             found = _lost_attempt_named_by(adapter, job, refusal)
             if found is not None and taken_by_sibling(job, found.remote_id):
                 return Outcome("sibling", error=refusal)
@@ -730,11 +736,16 @@ def execute(job: Job) -> Outcome:
 
 def _lookup_checkpoint(job: Job) -> dict | None:
     """The checkpoint for a lookup, with the ids of posts other publications
-    of the channel already hold (``exclude_ids``: never this one's)."""
+    of the channel already hold (``exclude_remote_ids``: never this one's)."""
     checkpoint = dict(job.checkpoint)
     if job.taken_ids:
-        checkpoint["exclude_ids"] = ",".join(job.taken_ids)
+        checkpoint[EXCLUDE_KEY] = ",".join(job.taken_ids)
     return checkpoint or None
+
+
+#: The checkpoint key listing posts other publications hold (adapters skip
+#: them when they look a post up); never stored.
+EXCLUDE_KEY = "exclude_remote_ids"
 
 
 def taken_by_sibling(job: Job, remote_id: str) -> bool:
@@ -1101,7 +1112,7 @@ def classify(outcome: Outcome, job: Job, pub) -> str:
             # does not).
             return "unknown"
         return "transient"
-    if job.needs_reconcile:
+    if job.needs_reconcile and not outcome.extra.get("refused"):
         # An earlier write may be out: a refusal now does not settle it.
         return "unknown"
     return "rejected"

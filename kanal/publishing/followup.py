@@ -85,6 +85,8 @@ class FollowUpJob:
     write_started: bool = False
     # The network sends a reply with the same key only once.
     idempotent: bool = False
+    # The adapter can look its own reply up (``find_reply``).
+    can_look_up: bool = False
     # done | error | fenced | local_error | crash | unverifiable
     outcome: str = ""
     error: BaseException | None = None
@@ -240,10 +242,18 @@ def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
             before_write=lambda operation: fence_follow_up(job, operation),
         )
         job.idempotent = _idempotent_replies(adapter, job.network)
+        finder = getattr(adapter, "find_reply", None)
+        job.can_look_up = finder is not None
         if job.kind == FollowUpKind.FIRST_COMMENT:
             if job.uncertain and not job.idempotent:
-                job.outcome = "unverifiable"
-                return job
+                # An earlier reply may be there: ask before sending again.
+                found = _look_up_reply(finder, job)
+                if found is False:
+                    job.outcome = "unverifiable"
+                    return job
+                if found is not None:
+                    job.result_id, job.outcome = found.remote_id, "done"
+                    return job
             result = adapter.reply(
                 job.remote_id,
                 job.text,
@@ -265,6 +275,22 @@ def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
         logger.exception("follow-up %s: unexpected error", job.follow_up_id)
         job.outcome, job.error = "crash", e
     return job
+
+
+def _look_up_reply(finder, job: FollowUpJob):
+    """The first comment an earlier try left on the post, None when it is
+    certainly not there, False when the network cannot tell (``find_reply``
+    is the adapter's optional lookup of its own reply by text)."""
+    if finder is None:
+        return False
+    try:
+        return finder(
+            job.remote_id,
+            text=job.text,
+            idempotency_key=stable_key(job.idempotency_key, "first_comment"),
+        )
+    except NotSupported:
+        return False
 
 
 def _idempotent_replies(adapter, network: str) -> bool:
@@ -322,7 +348,10 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
     uncertain = isinstance(error, OutcomeUnknown) or (
         job.outcome == "crash" and job.write_started
     )
-    if uncertain and row.kind == FollowUpKind.FIRST_COMMENT and not job.idempotent:
+    if (
+        uncertain and row.kind == FollowUpKind.FIRST_COMMENT
+        and not (job.idempotent or job.can_look_up)
+    ):
         _fail(row, UNSURE_FIRST_COMMENT, why="", keep_started=True)
         return
     if isinstance(error, Rejected | NotSupported):

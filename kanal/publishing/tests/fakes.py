@@ -26,6 +26,7 @@ class FakeNetwork:
         self.find_script: list = []
         self.replies: list[tuple[str, str]] = []
         self.reply_script: list = []
+        self.reply_lookup = False  # the network can list the post's comments
         self.pins: list[str] = []
         self.pin_script: list = []
         self.refresh_script: list = []
@@ -131,10 +132,27 @@ class FakeAdapter(NetworkAdapter):
         if isinstance(step, BaseException) and not isinstance(step, OutcomeUnknown):
             raise step
         self.fence("reply")
+        if isinstance(step, tuple) and step[0] == "after_fence":
+            raise step[1]  # sent; this came back (nothing made)
         NETWORK.replies.append((to_remote_id, text))
         if isinstance(step, BaseException):
             raise step
         return PublishResult(remote_id=f"c{len(NETWORK.replies)}", url="")
+
+    @property
+    def find_reply(self):
+        """The adapter's own reply, looked up by text (only where the network
+        lists a post's comments: ``reply_lookup``)."""
+        if not NETWORK.reply_lookup:
+            return None
+
+        def find(to_remote_id, *, text, idempotency_key=""):
+            for n, (parent, said) in enumerate(NETWORK.replies, start=1):
+                if parent == to_remote_id and said == text:
+                    return PublishResult(remote_id=f"c{n}", url="")
+            return None
+
+        return find
 
     def pin(self, remote_id, *, pinned=True):
         step = NETWORK.pin_script.pop(0) if NETWORK.pin_script else None

@@ -230,3 +230,30 @@ def test_crisis_pin_refused_by_the_network_once_is_pinned_on_mastodon(
     due_again(row)
     assert run_follow_ups() == [F.DONE]
     assert sandbox.item("mastodon", pub.remote_id)["data"]["pinned"] is True
+
+
+@pytest.mark.parametrize("made", [True, False])
+def test_uncertain_first_comment_is_looked_up_where_the_network_can_tell(
+    fake_network, organisation, made
+):
+    from kanal.channels.tests.factories import ChannelFactory
+
+    facebook = ChannelFactory(organisation=organisation, network="facebook")
+    fake_network.reply_lookup = True
+    pub = actions.queue_publication(
+        actor=None, organisation=organisation, channel=facebook,
+        planned_at=timezone.now() - timedelta(seconds=1), post_id=None,
+        variant_id=None, revision_id=None, text="Nyt fra Rådhuset",
+        first_comment="Læs mere på kk.dk",
+    )
+    # A 5xx to the reply: made and the answer lost, or refused before it.
+    fake_network.reply_script = [
+        OutcomeUnknown() if made else ("after_fence", OutcomeUnknown())
+    ]
+    run_once()
+    row = FollowUp.objects.get(publication=pub)
+    assert row.status == F.PENDING and row.write_started
+    due_again(row)
+    assert run_follow_ups() == [F.DONE]
+    assert fake_network.replies == [("r1", "Læs mere på kk.dk")]  # once
+    assert not Notification.objects.filter(kind="first_comment_failed").exists()

@@ -324,3 +324,28 @@ def test_twins_on_mastodon_each_get_their_own_post(sandbox, organisation):
     assert len(posts) == 2
     assert {refresh(first).remote_id, refresh(second).remote_id} == {
         r["item_id"] for r in posts}
+
+
+@pytest.mark.django_db
+def test_duplicate_refusal_naming_another_publications_post_is_a_rejection(
+    fake_network, facebook_queue
+):
+    from kanal.channels.networks import errors
+
+    text = "Husk: genbrugsstationen lukker kl. 17 i dag"
+    first = facebook_queue(text=text)
+    assert run_once() == [S.PUBLISHED]
+    second = facebook_queue(text=text)
+    fake_network.script = [
+        OutcomeUnknown(),  # sent; nothing made
+        errors.Duplicate("LinkedIn afviste opslaget som en gentagelse.",
+                         existing_id=refresh(first).remote_id),
+    ]
+    fake_network.find_script = ["miss"]
+    assert run_once() == [S.UNKNOWN]
+    due_now(second)
+    assert run_once() == [S.FAILED]
+    second = refresh(second)
+    assert second.error_kind == "rejected"
+    assert second.remote_id == ""
+    assert len(fake_network.log) == 1
