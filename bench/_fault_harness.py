@@ -923,8 +923,9 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
         "twins": sum(1 for pks in groups.values() if len(pks) > 1),
         "lost": len(lost),
         "live_marked_not_published": len(live_wrong),
-        "live_marked_not_published_by_status": dict(
-            Counter(e["status"] for e in live_wrong)),
+        "live_marked_not_published_by_status": dict(Counter(
+            s for e in live_wrong for s in ([e["status"]] if "status" in e
+                                            else e["statuses"]))),
         "published_but_not_on_network": len(phantom),
         "wrong_remote_id": len(wrong_id),
         "sends_after_stop": len(late_sends),
