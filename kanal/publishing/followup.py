@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -335,10 +335,11 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
         if why == "crisis":
             _fail(row, CRISIS_FIRST_COMMENT, why="", keep_started=False)
             return
-        # The channel must be reconnected (or the row changed): wait without
-        # counting a try; a person is told about the channel already.
-        _again(row, job, now + conf.seconds("RECONNECT_RECHECK_SECONDS"),
-               counts=False)
+        # Nothing was sent. A channel to reconnect is waited for (a person
+        # is told about the channel already); anything else is tried again.
+        wait = conf.seconds("RECONNECT_RECHECK_SECONDS") if why == "channel" \
+            else timedelta(0)
+        _again(row, job, now + wait, counts=False)
         return
     if job.outcome == "local_error":
         # The write may have gone out before Kanal's database failed.

@@ -257,3 +257,24 @@ def test_uncertain_first_comment_is_looked_up_where_the_network_can_tell(
     assert run_follow_ups() == [F.DONE]
     assert fake_network.replies == [("r1", "Læs mere på kk.dk")]  # once
     assert not Notification.objects.filter(kind="first_comment_failed").exists()
+
+
+def test_follow_up_whose_lease_ran_out_before_its_write_sends_nothing_and_is_due_again(
+    fake_network, queue
+):
+    from kanal.publishing import engine
+
+    pub = queue(first_comment="Læs mere på kk.dk")
+    [job] = engine.claim_due(owner="w", limit=5)
+    engine.record(job, engine.execute(job))
+    [stalled] = followup.claim_follow_ups(owner="stalled", limit=5)
+    expire_follow_up_leases()
+    stalled = followup.execute_follow_up(stalled)
+    assert stalled.outcome == "fenced"
+    assert fake_network.replies == []
+    assert followup.record_follow_up(stalled) == F.PENDING
+    row = FollowUp.objects.get(publication=pub)
+    assert row.due_at <= timezone.now()
+    assert row.attempts == 0
+    assert run_follow_ups() == [F.DONE]
+    assert len(fake_network.replies) == 1
