@@ -15,12 +15,27 @@ the sandbox's publish log (what reached the networks), never from Kanal's rows:
   had committed (the sandbox's receive time against the commit time);
 - first comments missing or posted twice.
 
-One kind by hand: ``python -m bench.publishing_faults pause sqlite '{}' out.json``.
-Environment: ``KANAL_BENCH_FAULTS`` (kinds, comma-separated),
-``KANAL_BENCH_DBS`` (``sqlite,postgres``), ``KANAL_BENCH_SCALE`` (publications
-per kind multiplier, default 1), ``KANAL_BENCH_REPEAT`` (runs per kind),
-``KANAL_BENCH_CODE`` (another checkout to test, e.g. the code before a change),
-``KANAL_BENCH_NO_WRITE`` (do not touch BENCHMARKS.md).
+- early sends: a post that reached the network before its planned time.
+
+Commands (``.venv/bin/python -m bench.publishing_faults …``):
+
+- ``run KIND[,KIND…] sqlite[,postgres] [PARAMS-JSON]``: kinds by hand, one
+  line of verdicts each; full results in ``var/bench-faults-last.json``
+  (``KANAL_BENCH_OUT``). ``PARAMS`` e.g. ``{"scale": 0.3}``.
+- ``ab BEFORE AFTER [ROUNDS]``: the cost of a change (lag, worker CPU per
+  publication), two commits measured alternately in one session.
+- ``report META-JSON RESULTS…``: the BENCHMARKS.md section from saved runs.
+- ``KIND DB PARAMS-JSON OUT``: one kind in this process (what ``run`` spawns).
+
+Environment: ``KANAL_BENCH_FAULTS`` (kinds for ``make bench``),
+``KANAL_BENCH_DBS`` (``sqlite,postgres``), ``KANAL_BENCH_SCALE``
+(publications per kind multiplier), ``KANAL_BENCH_REPEAT`` (runs per kind),
+``KANAL_BENCH_COMMIT`` (test a commit: a clean export of it runs the workers
+and the sandbox, so a working tree others are editing never breaks a run),
+``KANAL_BENCH_SANDBOX_COMMIT`` (the sandbox from another commit, e.g. new
+fault kinds against old code), ``KANAL_BENCH_BEFORE`` (a results file of the
+old code, shown beside the new in BENCHMARKS.md), ``KANAL_BENCH_NO_WRITE``,
+``KANAL_BENCH_PG_ADMIN_URL`` (where PostgreSQL databases are made).
 """
 
 from __future__ import annotations
