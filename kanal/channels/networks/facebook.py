@@ -342,7 +342,9 @@ class FacebookAdapter(NetworkAdapter):
                 media_ids=frozenset(attached),
                 has_media=bool(attached),
             ))
-        floor = reconcile.network_floor(since, self.client.network_offset())
+        floor = reconcile.network_floor(
+            since, self.client.network_offset(),
+            at_write=reconcile.offset_at_write(state))
         best = reconcile.newest_match(candidates, text=text, floor=floor,
                                       media_ids=photo_ids,
                                       exclude=reconcile.excluded(state))

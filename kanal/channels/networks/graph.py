@@ -896,6 +896,7 @@ class GraphAdapter(NetworkAdapter):
                 found = self.find_by_text(
                     self.text_for(post), since=_checkpoint_time(state), post=post,
                     exclude=reconcile.excluded(state),
+                    at_write=reconcile.offset_at_write(state),
                 )
                 if found is None:
                     raise OutcomeUnknown(
@@ -913,8 +914,12 @@ class GraphAdapter(NetworkAdapter):
         for attempt in range(2):
             if not container:
                 container = self.build_container(post)
+                # The container's answer tells the network's clock as the
+                # post will be stamped: kept, so a lookup after a clock step
+                # still bounds by it (reconcile.offset_at_write).
                 state = {"container_id": container,
-                         "created_at": self.now().isoformat()}
+                         "created_at": self.now().isoformat(),
+                         **reconcile.clock_entry(self.client.network_offset())}
                 shape = self.media_type_of(post)
                 if shape:
                     state["media_type"] = shape
@@ -948,7 +953,8 @@ class GraphAdapter(NetworkAdapter):
                 raise
             found = self.find_by_text(self.text_for(post),
                                       since=_checkpoint_time(state), post=post,
-                                      exclude=reconcile.excluded(state))
+                                      exclude=reconcile.excluded(state),
+                                      at_write=reconcile.offset_at_write(state))
             if found is None:
                 raise
             report({**state, "container_id": container,
@@ -969,15 +975,17 @@ class GraphAdapter(NetworkAdapter):
         post: OutgoingPost | None = None,
         media_type: str = "",
         exclude: frozenset[str] = frozenset(),
+        at_write: timedelta | None = None,
     ) -> PublishResult | None:
         """The newest own post with ``text`` (normalised) made after ``since``.
 
         ``since`` is on Kanal's clock (the container's creation, from the
         checkpoint) and is moved onto the network's clock with a slack
-        (``reconcile.network_floor``). ``media_type`` (or the post's shape)
-        must be the listed post's when the network says it. A post without
-        text (an image-only post) matches only with a bound, so it is never
-        taken for an older image-only post.
+        (``reconcile.network_floor``; ``at_write`` is the offset the
+        checkpoint kept from the container's answer). ``media_type`` (or
+        the post's shape) must be the listed post's when the network says
+        it. A post without text (an image-only post) matches only with a
+        bound, so it is never taken for an older image-only post.
         """
         body = self.get(
             f"/{self.account_id}/{self.media_edge}",
@@ -986,7 +994,8 @@ class GraphAdapter(NetworkAdapter):
         )
         if not media_type and post is not None:
             media_type = self.media_type_of(post)
-        floor = reconcile.network_floor(since, self.client.network_offset())
+        floor = reconcile.network_floor(since, self.client.network_offset(),
+                                        at_write=at_write)
         best: PublishResult | None = None
         for media in body.get("data", []):
             if str(media.get("id")) in exclude:
@@ -1036,7 +1045,8 @@ class GraphAdapter(NetworkAdapter):
             found = self.find_by_text(
                 text, since=_checkpoint_time(state),
                 media_type=str(state.get("media_type") or ""),
-                exclude=reconcile.excluded(state))
+                exclude=reconcile.excluded(state),
+                at_write=reconcile.offset_at_write(state))
             if found is None:
                 raise OutcomeUnknown(
                     network=self.network,

@@ -661,7 +661,9 @@ class LinkedInAdapter(NetworkAdapter):
                 created_at=created, url=self.post_url(urn),
                 media_ids=ids, has_media=bool(ids),
             ))
-        floor = reconcile.network_floor(since, self.client.network_offset())
+        floor = reconcile.network_floor(
+            since, self.client.network_offset(),
+            at_write=reconcile.offset_at_write(checkpoint))
         best = reconcile.newest_match(candidates, text=text, floor=floor,
                                       media_ids=image_urns, exclude=exclude)
         if best is None:

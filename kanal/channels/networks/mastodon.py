@@ -776,7 +776,9 @@ class MastodonAdapter(NetworkAdapter):
             statuses = self._json(
                 "GET", f"/api/v1/accounts/{account_id}/statuses", params=params
             )
-            floor = reconcile.network_floor(since, self.client.network_offset())
+            floor = reconcile.network_floor(
+                since, self.client.network_offset(),
+                at_write=reconcile.offset_at_write(checkpoint))
             older = False
             # Newest first: the first match is the newest.
             for status in statuses or []:

@@ -15,8 +15,13 @@ drift:
   whitespace collapsed, remote mentions shortened;
 - a **time bound that is generous and on the network's own clock**: Kanal's
   ``since`` is moved by the offset measured from the network's ``Date``
-  header (``NetworkClient.network_offset``), less a slack; without a
-  measurement the slack is wider.
+  header (``NetworkClient.network_offset``), less a slack. A clock can step
+  between the write and the lookup (an NTP correction on the network's
+  side), so the offset that counts is the one measured *at the write*: an
+  adapter that had an answer just before its write keeps that offset in the
+  checkpoint (``CLOCK_KEY``); without it the slack is wide enough for a
+  step of many minutes. A post matched by checkpointed ids needs no time
+  bound at all (those ids were made by this attempt).
 
 Of several matches the newest is the one: Kanal's attempt is the latest post
 with that content. A post another publication already recorded is never the
@@ -39,8 +44,13 @@ from . import text as kanal_text
 #: Slack below the bound when the network's clock offset is known (its Date
 #: header is whole seconds, and its database may lag its front end a little).
 KNOWN_OFFSET_SLACK = timedelta(minutes=5)
-#: Slack when it is not: clocks may be minutes apart.
+#: Slack when it is not, or when it was not measured at the write (the
+#: network's clock may have stepped since): clocks may be minutes apart.
 UNKNOWN_OFFSET_SLACK = timedelta(minutes=30)
+
+#: Checkpoint key: seconds the network's clock was ahead of Kanal's (negative:
+#: behind) when the write was about to be sent, from the answer just before.
+CLOCK_KEY = "network_offset"
 
 _URL_MARK = "\x00"
 _SPACE = re.compile(r"\s+")
@@ -87,18 +97,47 @@ def same_text(shown: str, wanted: str) -> bool:
 
 
 def network_floor(
-    since: datetime | None, offset: timedelta | None
+    since: datetime | None,
+    offset: timedelta | None,
+    *,
+    at_write: timedelta | None = None,
 ) -> datetime | None:
     """The earliest time, on the network's clock, a lost attempt can carry.
 
     ``since`` is on Kanal's clock (the engine passes the first attempt less a
-    margin); ``offset`` is how far the network's clock is ahead of Kanal's.
+    margin); ``offset`` is how far the network's clock is ahead of Kanal's
+    now (the latest answer), ``at_write`` how far it was when the write was
+    sent (``offset_at_write``). The post was stamped on the clock of the
+    write: if that offset is unknown, the clock may have stepped since, and
+    the slack is the wide one. Of two offsets the lower counts (a clock that
+    stepped back since the write cannot push the bound past the post).
     """
     if since is None:
         return None
-    if offset is None:
+    known = [o for o in (offset, at_write) if o is not None]
+    if not known:
         return since - UNKNOWN_OFFSET_SLACK
-    return since + offset - KNOWN_OFFSET_SLACK
+    slack = KNOWN_OFFSET_SLACK if at_write is not None else UNKNOWN_OFFSET_SLACK
+    return since + min(known) - slack
+
+
+def offset_at_write(checkpoint) -> timedelta | None:
+    """The network's clock offset the checkpoint kept from before the write."""
+    value = (checkpoint or {}).get(CLOCK_KEY)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    if seconds != seconds or abs(seconds) > 366 * 86400:  # NaN, nonsense
+        return None
+    return timedelta(seconds=seconds)
+
+
+def clock_entry(offset: timedelta | None) -> dict[str, str]:
+    """``{CLOCK_KEY: seconds}`` for a checkpoint, or nothing when unknown."""
+    if offset is None:
+        return {}
+    return {CLOCK_KEY: f"{offset.total_seconds():.1f}"}
 
 
 def ids_from(value: str | Iterable[str] | None) -> frozenset[str]:
@@ -134,20 +173,21 @@ def matches(
     """Whether ``candidate`` is the post Kanal's lost attempt created.
 
     With checkpointed ``media_ids`` the candidate must carry exactly those
-    (the text must match too, unless Kanal's text is empty). Without them,
-    the text must match, and an empty text never matches (an image-only
-    post cannot be told from an older one by its text).
+    (the text must match too, unless Kanal's text is empty); those ids were
+    made by this attempt, so no time bound applies. Without them, the text
+    must match after ``floor``, and an empty text never matches (an
+    image-only post cannot be told from an older one by its text).
     """
+    if media_ids:
+        if candidate.media_ids != media_ids:
+            return False
+        return not comparable(text) or same_text(candidate.text, text)
     if (
         floor is not None
         and candidate.created_at is not None
         and candidate.created_at < floor
     ):
         return False
-    if media_ids:
-        if candidate.media_ids != media_ids:
-            return False
-        return not comparable(text) or same_text(candidate.text, text)
     if not comparable(text):
         return False
     return same_text(candidate.text, text)

@@ -871,7 +871,9 @@ class XAdapter(NetworkAdapter):
                 "prøver igen.",
                 network=self.network,
             )
-        floor = reconcile.network_floor(since, self.client.network_offset())
+        floor = reconcile.network_floor(
+            since, self.client.network_offset(),
+            at_write=reconcile.offset_at_write(checkpoint))
         best = reconcile.newest_match(found, text=text, floor=floor,
                                       media_ids=media_ids,
                                       exclude=reconcile.excluded(checkpoint))

@@ -627,6 +627,45 @@ class NetworkContractTests:
         log = sandbox.published(self.network, account.account_id)
         assert [r["item_id"] for r in log] == [self.stored_item_id(found.remote_id)]
 
+    #: Kanal's slack below the first fenced write (the engine's
+    #: ``RECONCILE_SLACK_SECONDS`` default): the ``since`` it passes.
+    engine_slack: ClassVar[timedelta] = timedelta(seconds=300)
+
+    @pytest.mark.parametrize(("step_minutes", "with_image"),
+                             [(10, False), (20, False), (20, True)])
+    def test_lost_answer_is_found_after_the_network_clock_stepped(
+        self, sandbox, connection, account, step_minutes, with_image
+    ):
+        """The network's clock is 5 minutes behind when the post is made and
+        its answer is lost; then the clock steps forward (an NTP correction
+        on the network's side) before Kanal looks. The post is stamped on the
+        old clock and every answer Kanal reads now is on the new one: it is
+        still found, once."""
+        if with_image and adapter_class(self.network)(connection) \
+                .capabilities().max_images < 1:
+            pytest.skip(f"{self.network} takes no images")
+        sandbox.network_clock(self.network, -300)
+        adapter = self.make_adapter(connection, timeout=self.short_timeout)
+        text = self.changed_text()
+        fields = {}
+        if with_image:
+            fields["media"] = (self.sample_image(sandbox, alt_text="Havnen"),)
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - self.engine_slack
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, "timeout_after_create",
+                       delay_ms=self.timeout_delay_ms)
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(self.outgoing(sandbox, adapter, text, **fields),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        sandbox.network_clock(self.network, -300 + step_minutes * 60)
+        again = self.make_adapter(connection)
+        found = again.find_published(idempotency_key=key, text=text, since=since,
+                                     checkpoint=checkpoints or None)
+        assert found is not None
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log] == [self.stored_item_id(found.remote_id)]
+
     def test_image_only_post_never_matches_an_older_image_only_post(
         self, sandbox, adapter, account
     ):

@@ -54,7 +54,10 @@ def test_container_id_is_reported_before_publishing(sandbox, account):
     reported = []
     result = adapter.publish(post(sandbox), idempotency_key="k1",
                              on_checkpoint=lambda cp: reported.append(dict(cp)))
-    assert reported[0].keys() == {"container_id", "created_at", "media_type"}
+    assert reported[0].keys() == {"container_id", "created_at", "media_type",
+                                  "network_offset"}
+    # The network's clock as the container's answer told it (reconcile).
+    assert abs(float(reported[0]["network_offset"])) < 5
     assert reported[0]["media_type"] == "IMAGE"
     assert reported[-1]["media_id"] == result.remote_id
     assert reported[-1]["container_id"] == reported[0]["container_id"]
