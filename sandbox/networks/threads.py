@@ -251,8 +251,10 @@ def routes(ctx) -> list[Route]:
                 if i.account_id == account_id]
             return JSONResponse(api.list_page(
                 call, items, lambda i: select(post_node(i, call), fields, ("id",))))
-        params = await api.params(request)
-        operation = "reply" if params.get("reply_to_id") else "media"
+        # Every container (also one for a reply) is the preparatory step
+        # "media"; the write that makes the post or reply is threads_publish
+        # ("publish" or "reply").
+        operation = "media"
         call = await api.begin(request, operation, account_id=account_id)
         api.owns(call, account_id)
         account = account_or_404(account_id)

@@ -361,7 +361,15 @@ class NetworkAdapter:
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
-        """Answer a comment or post (also used for a post's first comment)."""
+        """Answer a comment or post (also used for a post's first comment).
+
+        Every adapter that replies also defines ``find_reply(to_remote_id,
+        *, text, idempotency_key="") -> PublishResult | None``: the account's
+        own answer to ``to_remote_id`` with ``text`` that a reply whose answer
+        was lost may have made (None = certainly not there; a
+        ``NetworkError`` when the network cannot tell). It is not defined
+        here, so its absence tells a caller the network cannot be asked.
+        """
         raise NotSupported(network=self.network)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:

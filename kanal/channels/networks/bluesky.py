@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import reconcile
 from . import text as kanal_text
 from .base import (
     AccountInfo,
@@ -915,6 +916,39 @@ class BlueskyAdapter(NetworkAdapter):
         rkey = (dated_after(self._not_later(_view_time(parent)), idempotency_key)
                 if idempotency_key else new_tid(self._clock()))
         return self._create(repo, POST, rkey, record, write="reply")
+
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The reply a lost ``reply`` may have made: with Kanal's key, one
+        ``getRecord`` on the record key ``reply`` derives from it (no text,
+        no clock); without, the account's own direct answer with ``text`` in
+        the post's thread."""
+        repo = self._repo()
+        if idempotency_key:
+            parent = self._post_view(to_remote_id)
+            rkey = dated_after(self._not_later(_view_time(parent)),
+                               idempotency_key)
+            return self._existing(repo, POST, rkey)
+        thread = self._get("app.bsky.feed.getPostThread", uri=to_remote_id,
+                           depth=1).get("thread") or {}
+        search = reconcile.ReplySearch(self.network, text)
+        for child in thread.get("replies") or []:
+            post = (child or {}).get("post") or {}
+            if not post.get("uri"):
+                continue
+            author = str((post.get("author") or {}).get("did") or "")
+            candidate = reconcile.Candidate(
+                remote_id=str(post["uri"]),
+                text=str((post.get("record") or {}).get("text") or ""),
+                created_at=_view_time(post),
+            )
+            if search.offer(candidate, own=(author == repo) if author else None):
+                break
+        found = search.result()
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, self._post_url(found.remote_id),
+                             found.created_at)
 
     def repost(self, remote_id: str) -> PublishResult | None:
         """A repost record; its rkey comes from the subject, so reposting the

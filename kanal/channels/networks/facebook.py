@@ -363,6 +363,41 @@ class FacebookAdapter(NetworkAdapter):
         comment_id = str(body["id"])
         return PublishResult(comment_id, self._permalink(comment_id), started)
 
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The page's own comment on ``to_remote_id`` with ``text``, which a
+        reply whose answer was lost may have made (``reconcile.ReplySearch``).
+        Reads the object's comments edge, newest first."""
+        search = reconcile.ReplySearch(self.network, text)
+        query: dict = {"fields": "id,message,from,created_time,permalink_url",
+                       "order": "reverse_chronological", "limit": 100}
+        read_all = False
+        for _ in range(FIND_PAGES):
+            body = self.call("GET", f"/{to_remote_id}/comments", params=query)
+            for entry in body.get("data", []):
+                author = str((entry.get("from") or {}).get("id") or "")
+                candidate = reconcile.Candidate(
+                    remote_id=str(entry.get("id") or ""),
+                    text=str(entry.get("message") or ""),
+                    created_at=graph.parse_time(entry.get("created_time")),
+                    url=str(entry.get("permalink_url") or ""),
+                )
+                if candidate.remote_id and search.offer(
+                        candidate, own=(author == self.page_id) if author else None):
+                    break
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if search.found is not None or not paging.get("next") or not after:
+                read_all = True
+                break
+            query["after"] = after
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id,
+                             found.url or self._permalink(found.remote_id),
+                             found.created_at)
+
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         # Idempotent (it sets a flag): no fence.
         self.call("POST", f"/{remote_id}",

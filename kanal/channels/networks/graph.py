@@ -1019,6 +1019,59 @@ class GraphAdapter(NetworkAdapter):
                 )
         return best
 
+    #: Pages of a post's replies ``find_reply`` reads before it says it
+    #: cannot tell.
+    reply_pages: ClassVar[int] = 10
+
+    def search_replies(
+        self,
+        path: str,
+        fields: str,
+        search: reconcile.ReplySearch,
+        own: Callable[[Mapping], bool | None],
+    ) -> PublishResult | None:
+        """Feed the replies listed at ``path`` (newest first, following
+        ``after`` cursors) into ``search``; ``own(entry)`` says whether one is
+        the account's. The found reply, None when certainly not there."""
+        params: dict = {"fields": fields, "limit": 100}
+        read_all = False
+        for _ in range(self.reply_pages):
+            body = self.get(path, **params)
+            for entry in body.get("data", []):
+                if not isinstance(entry, Mapping) or not entry.get("id"):
+                    continue
+                candidate = reconcile.Candidate(
+                    remote_id=str(entry["id"]),
+                    text=str(entry.get("text") or ""),
+                    created_at=parse_time(entry.get("timestamp")),
+                    url=str(entry.get("permalink") or ""),
+                )
+                if search.offer(candidate, own=own(entry)):
+                    break
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if search.found is not None or not paging.get("next") or not after:
+                read_all = True
+                break
+            params["after"] = after
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, found.url, found.created_at)
+
+    def owned_by_me(self, entry: Mapping) -> bool | None:
+        """Whether a listed comment/reply is the account's own: by the id in
+        ``from``, else by its username; None when the network said neither."""
+        author = entry.get("from") if isinstance(entry.get("from"), Mapping) \
+            else {}
+        if author.get("id"):
+            return str(author["id"]) == self.account_id
+        username = str(entry.get("username") or author.get("username") or "")
+        handle = self.connection.handle.lstrip("@")
+        if username and handle:
+            return username.casefold() == handle.casefold()
+        return None
+
     def media_type_of(self, post: OutgoingPost) -> str:
         """The ``media_type`` the network lists for ``post`` once published."""
         if len(post.media) > 1:

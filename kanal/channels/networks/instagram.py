@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from . import graph, text
+from . import graph, reconcile, text
 from .base import (
     AccountInfo,
     Capabilities,
@@ -213,6 +213,15 @@ class InstagramAdapter(graph.GraphAdapter):
                              write="reply")
         return PublishResult(remote_id=str(body["id"]), url="",
                              published_at=self.now())
+
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The account's own comment on a post (or reply to a comment) with
+        ``text``, which a reply whose answer was lost may have made."""
+        edge = "comments" if self._is_media(to_remote_id) else "replies"
+        return self.search_replies(
+            f"/{to_remote_id}/{edge}", COMMENT_FIELDS,
+            reconcile.ReplySearch(self.network, text), self.owned_by_me)
 
     def _is_media(self, remote_id: str) -> bool:
         # A comment node has no media_type; asking for it is error #100.

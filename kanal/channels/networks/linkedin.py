@@ -778,6 +778,51 @@ class LinkedInAdapter(NetworkAdapter):
             remote_id=urn, url=self.post_url(body["object"]), published_at=created
         )
 
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The organisation's own comment on ``to_remote_id`` (a post, or a
+        comment for a nested reply) with ``text``, which a reply whose answer
+        was lost may have made."""
+        comment = COMMENT_URN.match(to_remote_id)
+        post_urn = comment.group(1) if comment else to_remote_id
+        search = reconcile.ReplySearch(self.network, text)
+        start, read_all = 0, False
+        for _ in range(MAX_PAGES):
+            query = urlencode({"start": start, "count": PAGE_SIZE})
+            response = self._call(
+                "GET", f"/socialActions/{_enc(to_remote_id)}/comments?{query}",
+                operation="inbox",
+            )
+            body = read_json(response, network=self.network)
+            elements = (body.get("elements") if isinstance(body, dict)
+                        else None) or []
+            for element in elements:
+                if not isinstance(element, dict):
+                    continue
+                urn = str(element.get("commentUrn") or element.get("$URN") or "")
+                if not urn and element.get("id"):
+                    urn = f"urn:li:comment:({post_urn},{element['id']})"
+                actor = str(element.get("actor") or "")
+                candidate = reconcile.Candidate(
+                    remote_id=urn,
+                    text=str((element.get("message") or {}).get("text") or ""),
+                    created_at=_from_ms((element.get("created") or {}).get("time")),
+                )
+                if urn and search.offer(
+                        candidate,
+                        own=(actor == self.organization_urn) if actor else None):
+                    break
+            if search.found is not None or len(elements) < PAGE_SIZE:
+                read_all = True
+                break
+            start += len(elements)
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(remote_id=found.remote_id,
+                             url=self.post_url(post_urn),
+                             published_at=found.created_at)
+
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         raise NotSupported(
             "LinkedIn kan ikke skjule kommentarer gennem API'et. Slet kommentaren "

@@ -70,6 +70,9 @@ from .errors import (
 )
 from .http import read_json, retry_after_seconds
 
+#: Mentions ``reply`` puts before the text (``@a@server @b ``).
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.@-]+)+\s+")
+
 logger = logging.getLogger("kanal.networks.mastodon")
 
 CONFIG_TTL = timedelta(hours=1)
@@ -848,6 +851,38 @@ class MastodonAdapter(NetworkAdapter):
             write="reply",
         )
         return self._result(status)
+
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The account's own status answering ``to_remote_id`` with ``text``
+        (the mention ``reply`` puts in front of it aside), which a reply
+        whose answer was lost may have made. Inside the Idempotency-Key's
+        hour sending again with the key is as good; this is for after."""
+        me = self._account_id()
+        context = self._json("GET", f"/api/v1/statuses/{to_remote_id}/context")
+        search = reconcile.ReplySearch(self.network, text)
+        for status in (context or {}).get("descendants") or []:
+            if not isinstance(status, Mapping) or \
+                    str(status.get("in_reply_to_id") or "") != to_remote_id:
+                continue
+            shown = html_to_text(str(status.get("content") or ""))
+            unmentioned = _LEADING_MENTIONS.sub("", shown)
+            if reconcile.same_text(unmentioned, text):
+                shown = unmentioned
+            author = str((status.get("account") or {}).get("id") or "")
+            candidate = reconcile.Candidate(
+                remote_id=str(status.get("id") or ""),
+                text=shown,
+                created_at=_parse_time(status.get("created_at")),
+                url=str(status.get("url") or status.get("uri") or ""),
+            )
+            if candidate.remote_id and search.offer(
+                    candidate, own=(author == me) if author else None):
+                break
+        found = search.result()
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, found.url, found.created_at)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         raise NotSupported(

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import text as kanal_text
+from .errors import TransientError
 
 #: Slack below the bound when the network's clock offset is known (its Date
 #: header is whole seconds, and its database may lag its front end a little).
@@ -219,3 +220,61 @@ def newest_match(
         ):
             best = candidate
     return best
+
+
+# ---------------------------------------------------------------------------
+# Replies (a post's first comment) whose answer was lost
+
+REPLIES_UNREAD = (
+    "Kanal kunne ikke læse alle svar på opslaget, så Kanal ved ikke, om "
+    "kommentaren allerede er der. Kanal spørger igen, før den sendes."
+)
+
+
+def replies_unread(network: str, why: str) -> TransientError:
+    """``find_reply`` could not read enough to say "not there"."""
+    return TransientError(REPLIES_UNREAD, network=network, network_message=why)
+
+
+class ReplySearch:
+    """Looks for the account's own reply with ``text`` among a post's replies.
+
+    An adapter feeds it the replies it reads (``offer``) and then asks
+    ``result``. Only the account's own replies count (a citizen may write the
+    same words); a reply with the same text whose author the network did not
+    say makes the answer "cannot tell" rather than "not there". There is no
+    time bound: a first comment is answered to one post, and the network
+    stamps it on whatever clock it has.
+    """
+
+    def __init__(self, network: str, text: str) -> None:
+        self.network = network
+        self.text = text
+        self.found: Candidate | None = None
+        self.unsure = False
+
+    def offer(self, candidate: Candidate, *, own: bool | None) -> bool:
+        """Consider one reply; ``own`` None = the network did not say whose
+        it is. Returns True once the reply is found (stop reading)."""
+        if self.found is not None:
+            return True
+        if not comparable(self.text) or not same_text(candidate.text, self.text):
+            return False
+        if own is None:
+            self.unsure = True
+            return False
+        if own:
+            self.found = candidate
+            return True
+        return False
+
+    def result(self, *, read_all: bool = True) -> Candidate | None:
+        """The reply, None when it is certainly not there; raises when the
+        network could not say (not every reply read, or authors unknown)."""
+        if self.found is not None:
+            return self.found
+        if not read_all:
+            raise replies_unread(self.network, "more replies than Kanal reads")
+        if self.unsure:
+            raise replies_unread(self.network, "reply without author")
+        return None

@@ -6,7 +6,7 @@ import logging
 
 import regex
 
-from . import graph, text
+from . import graph, reconcile, text
 from .base import (
     AccountInfo,
     Capabilities,
@@ -263,6 +263,21 @@ class ThreadsAdapter(graph.GraphAdapter):
         body = self.post(f"/{self.account_id}/{self.publish_edge}",
                          write="reply", creation_id=container)
         return self.result_for(str(body["id"]))
+
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The account's own reply to ``to_remote_id`` with ``text``, which a
+        reply whose answer was lost may have made (its ``replies`` edge)."""
+
+        def own(entry) -> bool | None:
+            mine = entry.get("is_reply_owned_by_me")
+            if isinstance(mine, bool):
+                return mine
+            return self.owned_by_me(entry)
+
+        return self.search_replies(
+            f"/{to_remote_id}/replies", REPLY_FIELDS,
+            reconcile.ReplySearch(self.network, text), own)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         # Idempotent (it sets a flag): no fence.

@@ -899,6 +899,46 @@ class XAdapter(NetworkAdapter):
     ) -> PublishResult:
         return self._create_tweet(text.strip(), media_ids=[], in_reply_to=to_remote_id)
 
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The account's own post answering ``to_remote_id`` with ``text``,
+        which a reply whose answer was lost may have made. Reads the
+        account's own posts newer than the one answered (ids are in time
+        order, so no clock is involved)."""
+        search = reconcile.ReplySearch(self.network, text)
+        params: dict = {"max_results": PAGE_SIZE,
+                        "tweet.fields": "created_at,referenced_tweets"}
+        if to_remote_id.isdigit():
+            params["since_id"] = to_remote_id
+        read_all = False
+        for _ in range(MAX_PAGES):
+            body = self._json(self._call(
+                "GET", f"/2/users/{self._user_id()}/tweets", params=params))
+            for tweet in body.get("data") or []:
+                answered = {str(r.get("id")) for r in
+                            tweet.get("referenced_tweets") or []
+                            if r.get("type") == "replied_to"}
+                if to_remote_id not in answered:
+                    continue
+                candidate = reconcile.Candidate(
+                    remote_id=str(tweet["id"]),
+                    text=str(tweet.get("text") or ""),
+                    created_at=_parse_time(tweet.get("created_at")),
+                )
+                # The account's own timeline: every post on it is its own.
+                if search.offer(candidate, own=True):
+                    break
+            next_token = (body.get("meta") or {}).get("next_token")
+            if search.found is not None or not next_token:
+                read_all = True
+                break
+            params["pagination_token"] = next_token
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, self.post_url(found.remote_id),
+                             found.created_at)
+
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         self._call("PUT", f"/2/tweets/{remote_id}/hidden", json={"hidden": hidden})
 

@@ -408,6 +408,121 @@ class NetworkContractTests:
         assert page.tag == tag
         assert text in [p.text for p in page.posts]
 
+    # -- a first comment whose outcome is unknown (find_reply) ----------------------
+
+    def made_after(self, sandbox, account, post: PublishResult) -> list[str]:
+        """Item ids the publish log shows after ``post`` (its replies)."""
+        post_id = self.stored_item_id(post.remote_id)
+        return [r["item_id"] for r in sandbox.published(self.network,
+                                                        account.account_id)
+                if r["item_id"] != post_id]
+
+    def test_every_network_that_replies_can_look_its_reply_up(self, adapter):
+        """The follow-up worker asks ``find_reply`` before sending a first
+        comment of unknown outcome again; every adapter that replies has it."""
+        self.require(adapter, "reply")
+        assert callable(getattr(adapter, "find_reply", None))
+
+    def test_find_reply_ignores_a_citizen_comment_with_the_same_words(
+        self, sandbox, adapter, account
+    ):
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        text = unique("Læs mere om badezonerne på kk.dk")
+        self.make_comment(sandbox, account, post.remote_id, text)
+        assert adapter.find_reply(post.remote_id, text=text,
+                                  idempotency_key=uuid.uuid4().hex) is None
+
+    @pytest.mark.parametrize(("kind", "offset_minutes", "step_minutes"), [
+        ("server_error_after_create", 0, 0),
+        ("unreadable_after_create", 7, 0),
+        ("timeout_after_create", -13, 0),
+        ("timeout_after_create", -5, 10),
+    ])
+    def test_lost_first_comment_is_found_once(
+        self, sandbox, connection, account, kind, offset_minutes, step_minutes
+    ):
+        """The reply was made but its answer was lost (a 5xx, a cut body, a
+        timeout), with the network's clock minutes off (or stepping between
+        the write and the lookup) and the text shown the network's way: it is
+        found, and it is the one reply the network has."""
+        adapter = self.make_adapter(connection, timeout=self.short_timeout)
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        sandbox.network_clock(self.network, offset_minutes * 60)
+        text = self.changed_text()
+        key = uuid.uuid4().hex
+        self.fail_next(sandbox, account, kind, operation="reply",
+                       delay_ms=self.timeout_delay_ms)
+        with pytest.raises(OutcomeUnknown):
+            adapter.reply(post.remote_id, text, idempotency_key=key)
+        if step_minutes:
+            sandbox.network_clock(self.network,
+                                  (offset_minutes + step_minutes) * 60)
+        again = self.make_adapter(connection)
+        found = again.find_reply(post.remote_id, text=text, idempotency_key=key)
+        assert found is not None
+        assert self.made_after(sandbox, account, post) == [
+            self.stored_item_id(found.remote_id)]
+
+    def test_lost_answer_to_a_citizen_comment_is_found_once(
+        self, sandbox, adapter, account
+    ):
+        """An answer to a citizen's comment (nested on most networks; on
+        Mastodon with the citizen's handle put in front) whose answer was
+        lost is found by its text, without Kanal's key too."""
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id,
+                                       "Hvornår åbner badet i morgen?")
+        text = unique("Kl. 7 (som altid) & til kl. 19")
+        key = uuid.uuid4().hex
+        self.fail_next(sandbox, account, "server_error_after_create",
+                       operation="reply")
+        with pytest.raises(OutcomeUnknown):
+            adapter.reply(comment_id, text, idempotency_key=key)
+        made = self.made_after(sandbox, account, post)
+        assert len(made) == 1
+        for asked_key in (key, ""):
+            found = adapter.find_reply(comment_id, text=text,
+                                       idempotency_key=asked_key)
+            assert found is not None
+            assert self.stored_item_id(found.remote_id) == made[0]
+        assert adapter.find_reply(post.remote_id, text=text,
+                                  idempotency_key="") is None
+
+    def test_first_comment_refused_before_it_was_made_is_not_found(
+        self, sandbox, adapter, account
+    ):
+        """A 5xx that came before the network made anything: unknown to Kanal,
+        but the lookup says "not there", and the one resend makes one reply."""
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        text = self.changed_text()
+        key = uuid.uuid4().hex
+        self.fail_next(sandbox, account, "server_error", operation="reply")
+        with pytest.raises(OutcomeUnknown):
+            adapter.reply(post.remote_id, text, idempotency_key=key)
+        assert self.made_after(sandbox, account, post) == []
+        assert adapter.find_reply(post.remote_id, text=text,
+                                  idempotency_key=key) is None
+        made = adapter.reply(post.remote_id, text, idempotency_key=key)
+        found = adapter.find_reply(post.remote_id, text=text, idempotency_key=key)
+        assert found is not None and found.remote_id == made.remote_id
+        assert self.made_after(sandbox, account, post) == [
+            self.stored_item_id(made.remote_id)]
+
+    def test_find_reply_that_cannot_read_raises(self, sandbox, adapter, account):
+        """When the network cannot be read, the answer is "cannot tell" (an
+        error), never "not there" (None), which would send it again."""
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        sandbox.fault(self.network, "server_error", account=account.account_id,
+                      count=20)
+        with pytest.raises(TransientError):
+            adapter.find_reply(post.remote_id, text="Hej",
+                               idempotency_key=uuid.uuid4().hex)
+
     # -- errors, each forced through a fault ----------------------------------------
 
     def test_server_error_on_publish_is_outcome_unknown_and_nothing_was_made(

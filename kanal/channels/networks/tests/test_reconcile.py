@@ -1,8 +1,12 @@
-"""The lower time bound of a lookup, and matching by checkpointed ids."""
+"""The lower time bound of a lookup, matching by checkpointed ids, and
+looking a lost reply up."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from kanal.channels.networks import reconcile
+from kanal.channels.networks.errors import TransientError
 
 SINCE = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -53,3 +57,31 @@ def test_checkpointed_media_ids_match_whatever_the_post_is_stamped():
     assert not reconcile.matches(other, text="Hej", floor=SINCE, media_ids=ids)
     # Text alone stays bounded.
     assert not reconcile.matches(old, text="Hej", floor=SINCE)
+
+
+def _reply(remote_id: str, text: str) -> reconcile.Candidate:
+    return reconcile.Candidate(remote_id, text, SINCE)
+
+
+def test_a_reply_is_found_only_among_the_account_own():
+    search = reconcile.ReplySearch("facebook", "Læs mere &amp; tilmeld dig")
+    assert not search.offer(_reply("c1", "Læs mere & tilmeld dig"), own=False)
+    assert search.offer(_reply("c2", "Læs  mere & tilmeld dig"), own=True)
+    assert search.result().remote_id == "c2"
+
+
+def test_a_reply_whose_author_is_unknown_makes_the_answer_cannot_tell():
+    search = reconcile.ReplySearch("facebook", "Tak for i dag")
+    search.offer(_reply("c1", "Tak for i dag"), own=None)
+    search.offer(_reply("c2", "Noget andet"), own=True)
+    with pytest.raises(TransientError):
+        search.result()
+
+
+def test_replies_not_all_read_make_the_answer_cannot_tell():
+    search = reconcile.ReplySearch("x", "Tak for i dag")
+    search.offer(_reply("c1", "Noget andet"), own=True)
+    with pytest.raises(TransientError) as caught:
+        search.result(read_all=False)
+    assert "Kanal" in caught.value.message
+    assert reconcile.ReplySearch("x", "Tak").result() is None
