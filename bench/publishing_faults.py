@@ -1220,6 +1220,29 @@ def write_markdown(results: list[dict], meta: dict) -> None:
             if items:
                 lines.append(f"- {r['kind']} / {r['db']} / {key}: "
                              f"`{h.dump(items[:3])[:400]}`")
+    cost = os.environ.get("KANAL_BENCH_AB", "")
+    if cost and Path(cost).exists():
+        ab_run = json.loads(Path(cost).read_text())
+        lines += ["", "### Cost of the fencing (no faults)", "",
+                  f"`python -m bench.publishing_faults ab {ab_run['before']} "
+                  f"{ab_run['after']} {ab_run['rounds']}`: the code before issue "
+                  f"9 ({ab_run['before']}) and after ({ab_run['after']}), run "
+                  f"alternately {ab_run['rounds']} times in one session on the "
+                  "busy machine, both against the new sandbox; medians, and "
+                  "after ÷ before. *nofault*: 280 publications over 60 s on all "
+                  "seven networks, one worker with 8 threads, production lease; "
+                  "*mastodon*: `bench/publishing_engine.py`'s lag (200 over "
+                  "120 s) and burst (2,000 at once) scenarios. Lag is the "
+                  "network's receive time less the planned time and includes "
+                  f"the {LATENCY_MS} ms latency; worker CPU is user + system "
+                  "time of the worker processes per publication.", "",
+                  "| figure | before | after | after ÷ before |",
+                  "| --- | ---: | ---: | ---: |"]
+        for key, med in ab_run["medians"].items():
+            if key.endswith(": ok"):
+                continue
+            lines.append(f"| {key} | {med.get('before', '–')} | "
+                         f"{med.get('after', '–')} | {med.get('ratio', '–')} |")
     before = load_results(os.environ.get("KANAL_BENCH_BEFORE", ""))
     if before:
         lines += ["", "### The same kinds on the code before issue 9", "",
@@ -1315,6 +1338,8 @@ def ab(argv: list[str]) -> int:
                     (r.get("lag_seconds") or {}).get("p99"))
                 add(label, f"{name}: worker CPU ms/publication",
                     r.get("worker_cpu_ms_per_publication"))
+                add(label, f"{name}: publications/s",
+                    r.get("throughput_per_s"))
             print(label, h.dump(figures), flush=True)
     out = {"before": before, "after": after, "rounds": rounds,
            "load": os.getloadavg(), "figures": figures, "medians": {}}
