@@ -36,7 +36,6 @@ urlpatterns = [
     ),
     path("medier/", views.media_list_view, name="media_list"),
     path("medier/<int:pk>/", views.media_detail_view, name="media_detail"),
-    path("medier/<int:pk>/konverter/", views.media_convert_view, name="media_convert"),
     path("kampagner/", views.campaign_list_view, name="campaign_list"),
     path("notifikationer/", views.notification_list_view, name="notifications"),
     path("kalenderabonnement/", views.ical_settings_view, name="ical_settings"),

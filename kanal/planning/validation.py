@@ -123,47 +123,54 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f}".replace(".", ",")
 
 
-def adjustment_messages(number: int, plan: mediafit.Plan, network: str) -> list[str]:
-    """What Kanal will do to image ``number`` for ``network``, in Danish."""
+def adjustment_messages(
+    number: int | None, plan: mediafit.Plan, network: str
+) -> list[str]:
+    """What Kanal will do to image ``number`` (None: the one image a page is
+    about) for ``network``, in Danish, from ``mediafit.plan_image``."""
+    if number is None:
+        subject = _("Billedet")
+    else:
+        subject = _("Billede %(number)s") % {"number": f"{number}"}
     messages = []
     for change in plan.changes:
         detail = change.detail
         if change.code == "format":
             messages.append(_(
-                "Billede %(number)s sendes som %(to)s, fordi %(network)s ikke "
+                "%(subject)s sendes som %(to)s, fordi %(network)s ikke "
                 "tager %(from)s."
             ) % {
-                "number": f"{number}", "network": network,
+                "subject": subject, "network": network,
                 "to": _FORMAT_NAMES.get(detail["to"], detail["to"]),
                 "from": _FORMAT_NAMES.get(detail["from"], detail["from"] or "?"),
             })
         elif change.code == "padded":
             messages.append(_(
-                "Billede %(number)s har et format (%(ratio)s:1), som %(network)s "
+                "%(subject)s har et format (%(ratio)s:1), som %(network)s "
                 "ikke viser. Kanal lægger en hvid kant om det (%(to)s:1), så intet "
                 "af billedet skæres væk."
             ) % {
-                "number": f"{number}", "network": network,
+                "subject": subject, "network": network,
                 "ratio": f"{detail['from_ratio']:.2f}".replace(".", ","),
                 "to": f"{detail['to_ratio']:.2f}".replace(".", ","),
             })
         elif change.code == "pixels":
             messages.append(_(
-                "Billede %(number)s er %(width)s × %(height)s pixel; Kanal skalerer "
+                "%(subject)s er %(width)s × %(height)s pixel; Kanal skalerer "
                 "det ned til %(new_width)s × %(new_height)s, som %(network)s højst "
                 "tager."
             ) % {
-                "number": f"{number}", "network": network,
+                "subject": subject, "network": network,
                 "width": f"{detail['from'][0]}", "height": f"{detail['from'][1]}",
                 "new_width": f"{detail['to'][0]}", "new_height": f"{detail['to'][1]}",
             })
         elif change.code == "bytes":
             messages.append(_(
-                "Billede %(number)s fylder %(size)s MB; %(network)s tager højst "
+                "%(subject)s fylder %(size)s MB; %(network)s tager højst "
                 "%(limit)s MB. Kanal sender en mindre udgave med så høj kvalitet, "
                 "som grænsen tillader."
             ) % {
-                "number": f"{number}", "network": network,
+                "subject": subject, "network": network,
                 "size": _megabytes(detail["from"]),
                 "limit": _megabytes(detail["limit"]),
             })

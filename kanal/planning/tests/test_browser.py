@@ -208,3 +208,30 @@ def test_pages_render_and_are_screenshotted(
         page.goto(base + path)
         expect(page.locator("h1")).to_contain_text(heading)
         screenshot(name)
+
+
+def test_media_detail_says_what_kanal_sends_each_network(
+    desk, live_server, page, login, screenshot
+):
+    """A wide PNG: the page says, per channel, what Kanal's own rendition
+    will be (JPEG for Instagram, a white border, nothing cut away), and
+    offers no conversion that would crop it."""
+    from playwright.sync_api import expect
+
+    from kanal.planning import actions
+    from kanal.planning.tests.factories import image_upload
+
+    asset = actions.upload_media(
+        actor=desk.editor, upload=image_upload("panorama.png", 3000, 1000, "PNG"),
+        alt_text="Havnen set fra Knippelsbro",
+    )
+    login(desk.editor)
+    page.goto(f"{live_server.url}/plan/medier/{asset.pk}/")
+    instagram = page.locator("table.media-fit tr[data-network='instagram']")
+    expect(instagram).to_contain_text("Billedet sendes som JPEG, fordi Instagram "
+                                      "ikke tager PNG.")
+    expect(instagram).to_contain_text("så intet af billedet skæres væk")
+    expect(page.locator("table.media-fit tr[data-network='facebook']")) \
+        .to_contain_text("Passer uden ændringer.")
+    expect(page.get_by_role("button", name=re.compile("Konvertér"))).to_have_count(0)
+    screenshot("media-fit")

@@ -118,7 +118,6 @@ CASES = {
     ),
     "media_list": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "media_detail": ("get", ["asset"], None, A(200, 200, 200, 404, 200, 200)),
-    "media_convert": ("post", ["asset"], "channel", A(302, 302, 403, 404, 403, 403)),
     "campaign_list": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "notifications": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "ical_settings": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
