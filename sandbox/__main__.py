@@ -72,7 +72,9 @@ def serve(
         config.webhook_url = webhook_url
     if app_secret is not None:
         config.app_secret = app_secret
-    uvicorn.run(create_app(config), host=host, port=port, log_level=log_level)
+    # The app sets Date itself, on each network's (possibly skewed) clock.
+    uvicorn.run(create_app(config), host=host, port=port, log_level=log_level,
+                date_header=False)
 
 
 def fault_command(argv: list[str]) -> int:

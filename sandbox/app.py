@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
 from . import control
-from .core import SandboxConfig, SandboxContext
+from .core import SandboxConfig, SandboxContext, SandboxMiddleware
 from .networks import DISPLAY_NAMES, NETWORKS, load_network
 from .seed import seed_demo
 
@@ -133,7 +133,10 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             *mounts,
         ],
         lifespan=lifespan,
-        middleware=[Middleware(control.LoopbackGuard)],
+        middleware=[
+            Middleware(control.LoopbackGuard),
+            Middleware(SandboxMiddleware, ctx=ctx),
+        ],
     )
     app.state.ctx = ctx
     return app

@@ -307,6 +307,7 @@ def routes(ctx) -> list[Route]:
                 operation=want(body, "operation", str),
                 count=count, probability=probability, delay_ms=delay_ms,
                 params=want(body, "params", dict),
+                method=want(body, "method", str), path=want(body, "path", str),
             )
         except FaultError as e:
             return error(str(e))
@@ -418,17 +419,27 @@ def routes(ctx) -> list[Route]:
     async def clock(request: Request) -> JSONResponse:
         if request.method == "POST":
             body = await body_of(request)
+            span = 10 * 365 * 86400
             advance = in_range(
-                "advance_seconds", want(body, "advance_seconds", float),
-                -10 * 365 * 86400, 10 * 365 * 86400,
+                "advance_seconds", want(body, "advance_seconds", float), -span, span
+            )
+            network = want(body, "network", str)
+            offset = in_range(
+                "offset_seconds", want(body, "offset_seconds", float), -span, span
             )
             if want(body, "reset", bool):
                 ctx.clock.reset()
+            elif network and offset is not None:
+                # One network's clock, minutes off everyone else's.
+                if network not in ctx.networks:
+                    return error(f"unknown or unmounted network {network!r}")
+                ctx.clock.set_network_offset(network, offset)
             elif advance:
                 ctx.clock.advance(advance)
         return JSONResponse({
             "now": to_text(ctx.now()),
             "clock_offset_seconds": ctx.clock.offset_seconds,
+            "network_offsets_seconds": ctx.clock.network_offsets(),
         })
 
     async def metric(request: Request) -> JSONResponse:

@@ -16,9 +16,18 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from types import ModuleType
 
-from .faults import Fault, FaultInjector
+from .faults import (
+    AFTER_KINDS,
+    CURRENT_REQUEST,
+    Fault,
+    FaultInjector,
+    RequestScope,
+    after_answer,
+    current_request,
+)
 from .store import Item, Store
 from .webhooks import WebhookSender
 
@@ -47,15 +56,37 @@ class SandboxConfig:
 
 
 class Clock:
-    """Real time plus an offset that the control API can move forward."""
+    """Real time plus an offset that the control API can move forward.
+
+    Each network may also have a clock of its own (``set_network_offset``):
+    while a request to that network is handled, ``now()`` adds its offset,
+    so its timestamps, token expiry and ``Date`` header are minutes off the
+    rest of the world, as a real network's may be.
+    """
 
     def __init__(self, offset_seconds: float = 0.0) -> None:
         self._offset = timedelta(seconds=offset_seconds)
+        self._network_offsets: dict[str, timedelta] = {}
         self._lock = threading.Lock()
 
-    def now(self) -> datetime:
+    def now(self, network: str | None = None) -> datetime:
+        if network is None:
+            request = current_request()
+            network = request.network if request is not None else ""
         with self._lock:
-            return datetime.now(UTC) + self._offset
+            extra = self._network_offsets.get(network or "", timedelta(0))
+            return datetime.now(UTC) + self._offset + extra
+
+    def set_network_offset(self, network: str, seconds: float) -> None:
+        with self._lock:
+            if seconds:
+                self._network_offsets[network] = timedelta(seconds=seconds)
+            else:
+                self._network_offsets.pop(network, None)
+
+    def network_offsets(self) -> dict[str, float]:
+        with self._lock:
+            return {k: v.total_seconds() for k, v in self._network_offsets.items()}
 
     def advance(self, seconds: float) -> datetime:
         with self._lock:
@@ -70,6 +101,7 @@ class Clock:
     def reset(self) -> None:
         with self._lock:
             self._offset = timedelta(0)
+            self._network_offsets.clear()
 
 
 class SandboxContext:
@@ -113,7 +145,15 @@ class SandboxContext:
         if slow is not None:
             delay += slow.delay_ms
         await self.sleep(delay)
-        return self.faults.take(network, operation, account, latency=False)
+        fault = self.faults.take(network, operation, account, latency=False)
+        if fault is not None and fault.kind in AFTER_KINDS:
+            # The emulator proceeds as if nothing happened; FaultMiddleware
+            # replaces its answer once the write is done.
+            request = current_request()
+            if request is not None:
+                request.after = fault
+            return None
+        return fault
 
     # -- ids and urls ---------------------------------------------------------
 
@@ -184,3 +224,64 @@ class SandboxContext:
             except Exception:
                 logger.exception("on_citizen_item hook of %s failed", network)
         return item
+
+
+class SandboxMiddleware:
+    """Around every request: which network it is for (so the clock and path
+    faults know), a ``Date`` header on that network's clock, and the answers
+    the ``*_after_create`` faults replace (see ``sandbox.faults``)."""
+
+    def __init__(self, app, ctx: SandboxContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        first = path.lstrip("/").split("/", 1)[0]
+        network = first if first in self.ctx.networks else ""
+        request = RequestScope(network=network, method=scope.get("method", ""),
+                               path=path, received_at=datetime.now(UTC))
+        token = CURRENT_REQUEST.set(request)
+        held: dict | None = None
+        chunks: list[bytes] = []
+
+        def dated(headers: list) -> list:
+            stamp = format_datetime(self.ctx.clock.now(network), usegmt=True)
+            return [*(h for h in headers if h[0].lower() != b"date"),
+                    (b"date", stamp.encode())]
+
+        async def send_wrapper(message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                headers = dated(list(message.get("headers", [])))
+                message = {**message, "headers": headers}
+                if request.after is not None:
+                    held = message
+                    return
+                await send(message)
+                return
+            if message["type"] == "http.response.body" and held is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                fault = request.after
+                status, headers, body = after_answer(
+                    fault, network, held["status"], held["headers"],
+                    b"".join(chunks),
+                )
+                logger.info("sandbox: %s answer to %s %s replaced (%s)",
+                            network, request.method, path, fault.kind)
+                headers = [*headers, (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": status,
+                            "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            CURRENT_REQUEST.reset(token)

@@ -5,13 +5,28 @@ fires ``count`` times (``None`` = until cleared), or with ``probability``
 (drawn from a seeded ``random.Random``, so a given seed replays the same
 sequence). The emulator asks ``FaultInjector.take`` at the start of each
 operation and renders what it gets in the network's own envelope.
+
+A fault may also be narrowed to one HTTP ``method`` and a ``path`` (a
+substring of the request path, or a shell pattern with ``*``), so a benchmark
+can slow one endpoint or break one call of a multi-step flow.
+
+The ``*_after_create`` kinds other than ``timeout_after_create`` are applied
+by ``FaultMiddleware`` around the whole app: the emulator handles the request
+normally (the write happens), then its answer is replaced: a 5xx in the
+network's own error shape (``server_error_after_create``; ``params.status``,
+``params.body="proxy"`` for a load balancer's HTML page) or a 2xx whose body
+is cut short (``unreadable_after_create``).
 """
 
 from __future__ import annotations
 
+import contextvars
+import fnmatch
+import json
 import random
 import threading
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 KINDS = frozenset(
     {
@@ -24,8 +39,13 @@ KINDS = frozenset(
         "duplicate",
         "quota_exhausted",
         "invalid_media",
+        "server_error_after_create",  # the write is applied, the answer is a 5xx
+        "unreadable_after_create",  # the write is applied, the 2xx body is cut
     }
 )
+
+# Kinds the emulator does not see: the middleware replaces its answer.
+AFTER_KINDS = frozenset({"server_error_after_create", "unreadable_after_create"})
 
 OPERATIONS = frozenset(
     {
@@ -49,11 +69,48 @@ class Fault:
     delay_ms: int = 0
     # Extra, network-specific knobs (e.g. {"retry_after": 30, "code": 32}).
     params: dict = field(default_factory=dict)
+    # Only requests with this method and path (substring, or pattern with *).
+    method: str | None = None
+    path: str | None = None
     id: int = 0
     fired: int = 0
 
     def as_json(self) -> dict:
         return asdict(self)
+
+    def matches_request(self, request: RequestScope | None) -> bool:
+        if self.method and (request is None
+                            or request.method.upper() != self.method.upper()):
+            return False
+        if self.path:
+            if request is None:
+                return False
+            if "*" in self.path or "?" in self.path:
+                return fnmatch.fnmatchcase(request.path, self.path)
+            return self.path in request.path
+        return True
+
+
+@dataclass
+class RequestScope:
+    """The request being handled (set by ``FaultMiddleware``)."""
+
+    network: str = ""
+    method: str = ""
+    path: str = ""
+    # An *_after_create fault taken while handling it: applied to the answer.
+    after: Fault | None = None
+    # Wall clock (not the sandbox clock) when the request arrived.
+    received_at: datetime | None = None
+
+
+CURRENT_REQUEST: contextvars.ContextVar[RequestScope | None] = (
+    contextvars.ContextVar("sandbox_request", default=None)
+)
+
+
+def current_request() -> RequestScope | None:
+    return CURRENT_REQUEST.get()
 
 
 class FaultError(ValueError):
@@ -82,6 +139,8 @@ class FaultInjector:
         probability: float | None = None,
         delay_ms: int | None = None,
         params: dict | None = None,
+        method: str | None = None,
+        path: str | None = None,
     ) -> Fault:
         if kind not in KINDS:
             raise FaultError(f"unknown fault kind {kind!r}; one of {sorted(KINDS)}")
@@ -93,13 +152,19 @@ class FaultInjector:
             raise FaultError("probability must be between 0 and 1")
         if count is not None and count < 1:
             raise FaultError("count must be at least 1 (or null for no limit)")
+        if path is not None and not isinstance(path, str):
+            raise FaultError("path must be a string")
+        if method is not None and not isinstance(method, str):
+            raise FaultError("method must be a string")
         if delay_ms is None:
             delay_ms = DEFAULT_DELAYS_MS.get(kind, 0)
         with self._lock:
             fault = Fault(
                 network=network, kind=kind, account=account or None,
                 operation=operation or None, count=count, probability=probability,
-                delay_ms=int(delay_ms), params=dict(params or {}), id=self._next_id,
+                delay_ms=int(delay_ms), params=dict(params or {}),
+                method=(method or "").upper() or None, path=path or None,
+                id=self._next_id,
             )
             self._next_id += 1
             self._faults.append(fault)
@@ -116,7 +181,10 @@ class FaultInjector:
         """The first matching fault (used up by one), or None.
 
         ``latency=True`` looks only at ``latency`` faults, ``False`` skips them.
+        A fault with ``method`` or ``path`` matches only the request being
+        handled (``current_request``).
         """
+        request = current_request()
         with self._lock:
             for fault in self._faults:
                 if fault.network != network:
@@ -126,6 +194,8 @@ class FaultInjector:
                 if fault.operation and fault.operation != operation:
                     continue
                 if fault.account and fault.account != (account or ""):
+                    continue
+                if not fault.matches_request(request):
                     continue
                 if (
                     fault.probability is not None
@@ -176,3 +246,62 @@ class FaultInjector:
             self._faults.clear()
             self._latency.clear()
             self._rng = random.Random(self._seed)
+
+
+# --------------------------------------------------------------------------
+# Answers replaced after the write (the *_after_create kinds)
+
+_SERVER_ERRORS = {
+    "facebook": {"error": {"message": "An unknown error has occurred.",
+                           "type": "OAuthException", "code": 1,
+                           "is_transient": True, "fbtrace_id": "AsandboxTrace"}},
+    "instagram": {"error": {"message": "An unexpected error has occurred. "
+                            "Please retry your request later.",
+                            "type": "OAuthException", "code": 2,
+                            "is_transient": True, "fbtrace_id": "AsandboxTrace"}},
+    "threads": {"error": {"message": "An unexpected error has occurred. Please "
+                          "retry your request later.", "type": "OAuthException",
+                          "code": 2, "is_transient": True,
+                          "fbtrace_id": "AsandboxTrace"}},
+    "x": {"title": "Internal Server Error", "detail": "Something went wrong. "
+          "Try again later.", "type": "https://api.x.com/2/problems/internal-error",
+          "status": 500},
+    "mastodon": {"error": "We're sorry, but something went wrong on our end."},
+    "bluesky": {"error": "InternalServerError", "message": "Internal Server Error"},
+    "linkedin": {"message": "Internal Server Error", "status": 500},
+}
+
+PROXY_PAGE = (
+    "<html><head><title>{status} Bad Gateway</title></head><body>"
+    "<center><h1>{status} Bad Gateway</h1></center><hr><center>nginx</center>"
+    "</body></html>"
+)
+
+
+def after_answer(fault: Fault, network: str, status: int, headers: list,
+                 body: bytes) -> tuple[int, list, bytes]:
+    """The answer that replaces ``(status, headers, body)`` for ``fault``."""
+    params = fault.params or {}
+    kept = [(k, v) for k, v in headers
+            if k.lower() not in (b"content-length", b"content-type")]
+    if fault.kind == "server_error_after_create":
+        code = int(params.get("status", 500 if params.get("body") != "proxy"
+                                else 502))
+        if params.get("body") == "proxy":
+            payload = PROXY_PAGE.format(status=code).encode()
+            kind = b"text/html"
+        else:
+            shape = dict(_SERVER_ERRORS.get(network, {"error": "server error"}))
+            if "status" in shape:
+                shape["status"] = code
+            payload = json.dumps(shape).encode()
+            kind = b"application/json"
+        return code, [*kept, (b"content-type", kind)], payload
+    # unreadable_after_create: the status stays; the body is cut short (or, for
+    # an answer without a body, becomes a few bytes that are not JSON).
+    cut = body[: max(1, len(body) // 2)] if len(body) > 1 else b"{"
+    original_type = next((v for k, v in headers if k.lower() == b"content-type"),
+                         b"application/json")
+    kept = [(k, v) for k, v in kept
+            if k.lower() not in (b"x-restli-id", b"x-linkedin-id", b"location")]
+    return status, [*kept, (b"content-type", original_type)], cut

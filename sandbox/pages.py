@@ -162,7 +162,11 @@ def post_media(ctx, network: str, item) -> list[dict]:
     found: list[dict] = []
     for entry in data.get("media") or []:
         if isinstance(entry, dict):
-            found.append({"url": entry.get("url", ""), "alt": entry.get("alt", "")})
+            # Each network names it its own way (X: alt_text, LinkedIn:
+            # altText, Mastodon: description, Bluesky: alt).
+            alt = next((str(entry[k]) for k in ALT_KEYS
+                        if isinstance(entry.get(k), str) and entry.get(k)), "")
+            found.append({"url": entry.get("url", ""), "alt": alt})
     for key in ("attached_media", "media_ids"):
         for ref in data.get(key) or []:
             media = ctx.store.get_item(network, str(ref)) if isinstance(

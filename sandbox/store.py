@@ -90,7 +90,8 @@ CREATE TABLE IF NOT EXISTS publish_log (
     kind TEXT NOT NULL DEFAULT 'post',
     idempotency_key TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL DEFAULT '',
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    received_at TEXT
 );
 CREATE TABLE IF NOT EXISTS kv (
     network TEXT NOT NULL,
@@ -222,6 +223,9 @@ class PublishRecord:
     idempotency_key: str
     text: str
     at: datetime
+    # Wall clock (never the sandbox clock) when the request that made it
+    # arrived, before any latency or fault delay.
+    received_at: datetime | None = None
 
     def as_json(self) -> dict:
         return {
@@ -233,6 +237,7 @@ class PublishRecord:
             "idempotency_key": self.idempotency_key,
             "text": self.text,
             "at": to_text(self.at),
+            "received_at": to_text(self.received_at),
         }
 
 
@@ -258,6 +263,10 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            columns = {r[1] for r in self._db.execute(
+                "PRAGMA table_info(publish_log)")}
+            if "received_at" not in columns:  # a file from an older sandbox
+                self._db.execute("ALTER TABLE publish_log ADD COLUMN received_at TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -660,11 +669,16 @@ class Store:
         idempotency_key: str = "",
         text: str = "",
     ) -> None:
+        from .faults import current_request
+
+        request = current_request()
+        received = request.received_at if request is not None else None
         self._exec(
             "INSERT INTO publish_log (network, account_id, item_id, kind, "
-            "idempotency_key, text, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "idempotency_key, text, at, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (network, account_id, item_id, kind, idempotency_key, text,
-             to_text(self.now())),
+             to_text(self.now()), to_text(received or datetime.now(UTC))),
         )
 
     def published(
@@ -691,7 +705,7 @@ class Store:
                 seq=r["seq"], network=r["network"], account_id=r["account_id"],
                 item_id=r["item_id"], kind=r["kind"],
                 idempotency_key=r["idempotency_key"], text=r["text"],
-                at=from_text(r["at"]),
+                at=from_text(r["at"]), received_at=from_text(r["received_at"]),
             )
             for r in self._all(sql + " ORDER BY seq", params)
         ]

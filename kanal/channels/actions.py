@@ -285,10 +285,14 @@ def mark_channel_needs_reconnect(
 def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
     """Ask the network who Kanal is acting as; record the channel's health.
 
-    The network call happens outside any transaction. Returns (ok, message).
+    Only a refused access (``AuthExpired``) or unreadable credentials mark the
+    channel as needing reconnection; a temporary error says so and changes
+    nothing. The network call happens outside any transaction. Returns
+    (ok, message).
     """
     channel_policy.check(actor, "verify", channel)
     error = ""
+    refused = False
     info = None
     try:
         cls = adapter_class(channel.network)
@@ -305,15 +309,19 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
             if load_limits is not None:
                 load_limits()
     except vault.VaultError as e:
-        info, error = None, str(e)
+        info, error, refused = None, str(e), True
     except AuthExpired as e:
-        info, error = None, e.message
+        info, error, refused = None, e.message, True
     except NetworkError as e:
-        info, error = None, e.message
+        info = None
+        error = _(
+            "Netværket svarede ikke ordentligt lige nu (%(why)s). Det er "
+            "sandsynligvis midlertidigt: prøv igen om lidt. Kanalen er uændret."
+        ) % {"why": e.message}
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
         # The network answered, but not in the shape its API documents (a
         # wrong address, a proxy's error page, a changed API). Say so instead
-        # of failing the page.
+        # of failing the page; the channel itself is left as it is.
         logger.warning(
             "channel %s: unexpected answer during verify: %r", channel.pk, e
         )
@@ -334,12 +342,13 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
                 channel.follower_count = info.followers
             if channel.status == ChannelStatus.NEEDS_RECONNECT:
                 channel.status = ChannelStatus.CONNECTED
-        else:
+            channel.save()
+        elif refused:
             channel.last_error = error
             channel.last_error_at = now
             if channel.status != ChannelStatus.DISABLED:
                 channel.status = ChannelStatus.NEEDS_RECONNECT
-        channel.save()
+            channel.save()
         audit.record(
             "channels.channel.verified",
             actor=actor,
@@ -347,6 +356,7 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
             target=channel,
             changes={
                 "ok": info is not None,
+                **({"temporary_error": error} if error and not refused else {}),
                 **audit.diff(
                     channel, ("status", "last_error", "follower_count"), before
                 ),
@@ -410,6 +420,47 @@ def update_strategy(profile: StrategyProfile, *, actor, **fields) -> StrategyPro
     return profile
 
 
+def store_refreshed_tokens(channel: Channel, *, tokens) -> Channel:
+    """Store tokens the network handed out in a routine renewal (a token
+    refresh, a new Bluesky session), merged into the channel's secrets.
+
+    Routine renewals are not audited (a Bluesky session renews every couple of
+    hours); a channel that needed reconnection and works again is.
+    """
+    secrets = {"access_token": tokens.access_token, **dict(tokens.extra)}
+    if tokens.refresh_token:
+        secrets["refresh_token"] = tokens.refresh_token
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        current = channel.credentials()
+        merged = {**current, **{k: v for k, v in secrets.items() if v}}
+        expires_at = tokens.expires_at or channel.token_expires_at
+        if (
+            merged == current
+            and expires_at == channel.token_expires_at
+            and channel.status != ChannelStatus.NEEDS_RECONNECT
+        ):
+            return channel  # the same session handed back: nothing to store
+        channel.encrypted_credentials = vault.encrypt(merged)
+        channel.token_expires_at = expires_at
+        fields = ["encrypted_credentials", "token_expires_at", "updated_at"]
+        previous = channel.status
+        if previous == ChannelStatus.NEEDS_RECONNECT:
+            channel.status = ChannelStatus.CONNECTED
+            channel.last_error = ""
+            fields += ["status", "last_error"]
+        channel.save(update_fields=fields)
+        if previous != channel.status:
+            audit.record(
+                "channels.channel.reconnected",
+                organisation=channel.organisation,
+                target=channel,
+                changes={"status": [previous, channel.status],
+                         "token_expires_at": channel.token_expires_at},
+            )
+    return channel
+
+
 def record_session_tokens(channel_id: int, tokens) -> None:
     """Store tokens a network handed out mid-work (a renewed Bluesky session).
 
@@ -420,15 +471,7 @@ def record_session_tokens(channel_id: int, tokens) -> None:
     channel = Channel.objects.filter(pk=channel_id).first()
     if channel is None:
         return
-    secrets = {"access_token": tokens.access_token, **dict(tokens.extra)}
-    if tokens.refresh_token:
-        secrets["refresh_token"] = tokens.refresh_token
-    set_channel_credentials(
-        channel,
-        actor=None,
-        credentials=secrets,
-        token_expires_at=tokens.expires_at or channel.token_expires_at,
-    )
+    store_refreshed_tokens(channel, tokens=tokens)
 
 
 def adapter_options(adapter_cls, channel_id: int | None) -> dict:

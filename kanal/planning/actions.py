@@ -40,7 +40,7 @@ from .policies import (
     post_policy,
 )
 from .timeutil import from_local, move_to_day, to_local
-from .validation import capabilities_for, check_saved_variant, outgoing
+from .validation import check_saved_variant, outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -1234,31 +1234,6 @@ def update_media(asset: MediaAsset, *, actor, **fields) -> MediaAsset:
             "planning.media.updated", actor=actor, target=asset, changes=changed
         )
     return asset
-
-
-def convert_media(asset: MediaAsset, *, actor, channel: Channel) -> MediaAsset:
-    """A converted copy (JPEG, cropped to the aspect allowed) for ``channel``."""
-    media_policy.check(actor, "convert", asset)
-    caps = capabilities_for(channel)
-    if caps is None or asset.kind != "image":
-        raise PlanningError(_("Kanal kan ikke konvertere dette medie til netværket."))
-    with asset.file.open("rb") as handle:
-        data, _width, _height = media_files.convert_image(handle.read(), caps)
-    name = asset.original_name.rsplit(".", 1)[0] + f"-{channel.network}.jpg"
-    upload = ContentFile(data, name=name)
-    new = upload_media(
-        actor=actor,
-        upload=upload,
-        alt_text=asset.alt_text,
-        credit=asset.credit,
-        shows_identifiable_people=asset.shows_identifiable_people,
-        identifiable_people_consent=asset.identifiable_people_consent,
-        rights_expire_on=asset.rights_expire_on,
-        tags=list(asset.tags.values_list("name", flat=True)),
-    )
-    new.converted_from = asset
-    new.save(update_fields=["converted_from"])
-    return new
 
 
 # ---------------------------------------------------------------------------

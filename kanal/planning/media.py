@@ -1,4 +1,9 @@
-"""Reading, checking and converting uploaded media (Pillow; no external tools)."""
+"""Reading and checking uploaded media (Pillow; no external tools).
+
+Kanal never changes an uploaded file: the engine sends each network its own
+rendition of an image (``networks.mediafit``), and ``fit_for`` says what that
+rendition will be.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 IMAGE_TYPES = {
     "JPEG": "image/jpeg",
@@ -366,97 +371,45 @@ def _thumbnail(image: Image.Image) -> bytes:
 
 @dataclass(frozen=True)
 class NetworkFit:
-    """How an image fits one network, and whether Kanal can convert it."""
+    """What Kanal does with a medium for one channel's network.
+
+    ``adjustments`` (images) say what Kanal will change in the rendition it
+    sends, predicted by ``mediafit.plan_image`` exactly as the editor's
+    preview and the engine decide it; ``problems`` (videos, which Kanal
+    sends as they are) say what the network would refuse.
+    """
 
     network: str
-    problems: tuple[str, ...]
-    convertible: bool
+    adjustments: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
 
 
 def fit_for(asset, caps, network_label: str) -> NetworkFit:
-    problems: list[str] = []
-    convertible = asset.kind == "image"
     if asset.kind == "image":
-        if caps.image_formats and asset.mime_type not in caps.image_formats:
-            names = ", ".join(
-                sorted(f.split("/")[1].upper() for f in caps.image_formats)
-            )
-            problems.append(f"{network_label} tager kun {names}.")
-        if caps.max_image_bytes and asset.size > caps.max_image_bytes:
-            problems.append(
-                _("%(network_label)s tager højst %(max_image_bytes)s MB.")
-                % {
-                    "network_label": f"{network_label}",
-                    "max_image_bytes": f"{caps.max_image_bytes / 1048576:.0f}",
-                }
-            )
-        ratio = asset.aspect_ratio
-        if ratio and caps.min_aspect_ratio and ratio < caps.min_aspect_ratio - 0.005:
-            problems.append(
-                _(
-                    "Billedet er for højt til %(network_label)s (forhold %(ratio)s; "
-                    "mindst %(min_aspect_ratio)s)."
-                )
-                % {
-                    "network_label": f"{network_label}",
-                    "ratio": f"{ratio:.2f}",
-                    "min_aspect_ratio": f"{caps.min_aspect_ratio:.2f}",
-                }
-            )
-        if ratio and caps.max_aspect_ratio and ratio > caps.max_aspect_ratio + 0.005:
-            problems.append(
-                _(
-                    "Billedet er for bredt til %(network_label)s (forhold "
-                    "%(ratio)s; højst %(max_aspect_ratio)s)."
-                )
-                % {
-                    "network_label": f"{network_label}",
-                    "ratio": f"{ratio:.2f}",
-                    "max_aspect_ratio": f"{caps.max_aspect_ratio:.2f}",
-                }
-            )
-    else:
-        if caps.video_formats and asset.mime_type not in caps.video_formats:
-            problems.append(f"{network_label} tager ikke denne videotype.")
-        if caps.max_video_bytes and asset.size > caps.max_video_bytes:
-            problems.append(
-                _("%(network_label)s tager højst %(max_video_bytes)s MB.")
-                % {
-                    "network_label": f"{network_label}",
-                    "max_video_bytes": f"{caps.max_video_bytes / 1048576:.0f}",
-                }
-            )
-    return NetworkFit(network_label, tuple(problems), convertible and bool(problems))
+        from kanal.channels.networks import mediafit
 
+        from .validation import adjustment_messages
 
-def convert_image(data: bytes, caps) -> tuple[bytes, int, int]:
-    """A JPEG that fits ``caps``: cropped to the allowed aspect, re-encoded."""
-    with Image.open(io.BytesIO(data)) as source:
-        image = ImageOps.exif_transpose(source)
-        image.load()
-    if image.mode != "RGB":
-        background = Image.new("RGB", image.size, "white")
-        if image.mode in ("RGBA", "LA", "P"):
-            rgba = image.convert("RGBA")
-            background.paste(rgba, mask=rgba.split()[-1])
-        else:
-            background.paste(image.convert("RGB"))
-        image = background
-    width, height = image.size
-    ratio = width / height
-    if caps.min_aspect_ratio and ratio < caps.min_aspect_ratio:
-        new_height = int(width / caps.min_aspect_ratio)
-        top = (height - new_height) // 2
-        image = image.crop((0, top, width, top + new_height))
-    elif caps.max_aspect_ratio and ratio > caps.max_aspect_ratio:
-        new_width = int(height * caps.max_aspect_ratio)
-        left = (width - new_width) // 2
-        image = image.crop((left, 0, left + new_width, height))
-    limit = caps.max_image_bytes or 8 * 1024 * 1024
-    for quality in (90, 82, 74, 66, 58):
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=quality, optimize=True)
-        if out.tell() <= limit:
-            return out.getvalue(), image.width, image.height
-        image = image.resize((int(image.width * 0.85), int(image.height * 0.85)))
-    raise MediaRejected("Billedet kunne ikke gøres lille nok. Vælg et andet billede.")
+        plan = mediafit.plan_image(
+            mime_type=asset.mime_type, size=asset.size or 0,
+            width=asset.width, height=asset.height, caps=caps,
+        )
+        return NetworkFit(
+            network_label, adjustments=tuple(
+                adjustment_messages(None, plan, network_label)),
+        )
+    problems: list[str] = []
+    if caps.video_formats and asset.mime_type not in caps.video_formats:
+        problems.append(
+            _("%(network_label)s tager ikke denne videotype.")
+            % {"network_label": network_label}
+        )
+    if caps.max_video_bytes and asset.size > caps.max_video_bytes:
+        problems.append(
+            _("%(network_label)s tager højst %(max_video_bytes)s MB.")
+            % {
+                "network_label": f"{network_label}",
+                "max_video_bytes": f"{caps.max_video_bytes / 1048576:.0f}",
+            }
+        )
+    return NetworkFit(network_label, problems=tuple(problems))

@@ -123,7 +123,6 @@ class MediaPolicy(BasePolicy):
         "view": "channels.view",
         "upload": "posts.propose",
         "change": "posts.propose",
-        "convert": "posts.propose",
     }
 
     def visible(self, actor):

@@ -43,7 +43,6 @@ urlpatterns = [
     path("medier/", views.media_list_view, name="media_list"),
     path("medier/<int:pk>/", views.media_detail_view, name="media_detail"),
     path("medier/soeg/", views.media_picker_view, name="media_picker"),
-    path("medier/<int:pk>/konverter/", views.media_convert_view, name="media_convert"),
     path("kampagner/", views.campaign_list_view, name="campaign_list"),
     path("linksporing/", views.link_tracking_view, name="link_tracking"),
     path("notifikationer/", views.notification_list_view, name="notifications"),

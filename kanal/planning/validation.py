@@ -3,6 +3,12 @@
 The network's rules come from its adapter (``validate``, ``capabilities``,
 ``count_text``); Kanal adds what it requires everywhere: alt text on every
 image, media whose rights have not expired, an enabled channel.
+
+Images are not refused for their format, size, pixels or aspect ratio: the
+engine sends each network Kanal's own rendition (``networks.mediafit``). The
+check validates that rendition (as ``mediafit.plan_image`` predicts it) and
+tells the editor, in ``VariantCheck.adjustments``, what Kanal will do to the
+image for this network.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kanal.channels.models import ChannelStatus
-from kanal.channels.networks import adapter_class
+from kanal.channels.networks import adapter_class, mediafit
 from kanal.channels.networks.base import (
     Capabilities,
     Connection,
@@ -35,6 +41,8 @@ class VariantCheck:
     max_length: int | None = None
     counting: str = "tegn"
     rules_available: bool = True
+    # What Kanal will do to the images for this network (information, Danish).
+    adjustments: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,17 +98,91 @@ def capabilities_for(channel) -> Capabilities | None:
         return None
 
 
-def media_item(snapshot: dict) -> MediaItem:
+def media_item(snapshot: dict, plan: mediafit.Plan | None = None) -> MediaItem:
+    """The item the network will get: with a ``plan``, the rendition's type
+    and dimensions (Kanal fits the image before sending it)."""
     base = settings.KANAL_BASE_URL.rstrip("/")
     return MediaItem(
         kind=snapshot["kind"],
-        mime_type=snapshot["mime_type"],
+        mime_type=plan.mime_type if plan else snapshot["mime_type"],
         alt_text=snapshot.get("alt_text", ""),
         public_url=f"{base}/{settings.MEDIA_URL.strip('/')}/{snapshot['path']}",
         filename=snapshot["path"].rsplit("/", 1)[-1],
-        width=snapshot.get("width"),
-        height=snapshot.get("height"),
+        width=plan.width if plan else snapshot.get("width"),
+        height=plan.height if plan else snapshot.get("height"),
     )
+
+
+def image_plans(caps: Capabilities, media) -> list[mediafit.Plan | None]:
+    """For each asset, what Kanal will do to fit it (None for a video)."""
+    return [
+        mediafit.plan_image(mime_type=asset.mime_type, size=asset.size or 0,
+                            width=asset.width, height=asset.height, caps=caps)
+        if asset.kind == "image" else None
+        for asset in media
+    ]
+
+
+_FORMAT_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF",
+                 "image/webp": "WebP"}
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f}".replace(".", ",")
+
+
+def adjustment_messages(
+    number: int | None, plan: mediafit.Plan, network: str
+) -> list[str]:
+    """What Kanal will do to image ``number`` (None: the one image a page is
+    about) for ``network``, in Danish, from ``mediafit.plan_image``."""
+    if number is None:
+        subject = _("Billedet")
+    else:
+        subject = _("Billede %(number)s") % {"number": f"{number}"}
+    messages = []
+    for change in plan.changes:
+        detail = change.detail
+        if change.code == "format":
+            messages.append(_(
+                "%(subject)s sendes som %(to)s, fordi %(network)s ikke "
+                "tager %(from)s."
+            ) % {
+                "subject": subject, "network": network,
+                "to": _FORMAT_NAMES.get(detail["to"], detail["to"]),
+                "from": _FORMAT_NAMES.get(detail["from"], detail["from"] or "?"),
+            })
+        elif change.code == "padded":
+            messages.append(_(
+                "%(subject)s har et format (%(ratio)s:1), som %(network)s "
+                "ikke viser. Kanal lægger en hvid kant om det (%(to)s:1), så intet "
+                "af billedet skæres væk."
+            ) % {
+                "subject": subject, "network": network,
+                "ratio": f"{detail['from_ratio']:.2f}".replace(".", ","),
+                "to": f"{detail['to_ratio']:.2f}".replace(".", ","),
+            })
+        elif change.code == "pixels":
+            messages.append(_(
+                "%(subject)s er %(width)s × %(height)s pixel; Kanal skalerer "
+                "det ned til %(new_width)s × %(new_height)s, som %(network)s højst "
+                "tager."
+            ) % {
+                "subject": subject, "network": network,
+                "width": f"{detail['from'][0]}", "height": f"{detail['from'][1]}",
+                "new_width": f"{detail['to'][0]}", "new_height": f"{detail['to'][1]}",
+            })
+        elif change.code == "bytes":
+            messages.append(_(
+                "%(subject)s fylder %(size)s MB; %(network)s tager højst "
+                "%(limit)s MB. Kanal sender en mindre udgave med så høj kvalitet, "
+                "som grænsen tillader."
+            ) % {
+                "subject": subject, "network": network,
+                "size": _megabytes(detail["from"]),
+                "limit": _megabytes(detail["limit"]),
+            })
+    return messages
 
 
 def check_variant(
@@ -122,17 +204,24 @@ def check_variant(
         result.length = len(full_text)
     else:
         try:
+            caps = adapter.capabilities()
+            plans = image_plans(caps, media)
             post = OutgoingPost(
                 text=full_text,
                 link=link,
-                media=tuple(media_item(s) for s in snapshots),
+                media=tuple(media_item(s, p) for s, p in zip(snapshots, plans,
+                                                             strict=True)),
             )
             result.problems.extend(adapter.validate(post))
             result.length = adapter.count_text(full_text)
-            caps = adapter.capabilities()
             result.max_length = caps.max_text_length
             result.counting = caps.text_counting
             result.problems.extend(_size_problems(caps, media))
+            label = adapter.display_name or channel.network
+            for number, plan in enumerate(plans, start=1):
+                if plan is not None:
+                    result.adjustments.extend(
+                        adjustment_messages(number, plan, label))
         except Exception:
             logger.exception("validate() failed for %s", channel.network)
             result.rules_available = False
@@ -208,15 +297,17 @@ def check_variant(
 def _size_problems(caps: Capabilities, media) -> list[ValidationProblem]:
     problems = []
     for number, asset in enumerate(media, start=1):
-        limit = caps.max_image_bytes if asset.kind == "image" else caps.max_video_bytes
+        if asset.kind == "image":
+            continue  # Kanal fits images itself (``adjustments`` say how)
+        limit = caps.max_video_bytes
         if limit and asset.size > limit:
             problems.append(
                 ValidationProblem(
                     "media_too_large",
                     _(
-                        "Medie %(number)s fylder %(size)s MB; netværket tillader "
-                        "højst %(limit)s MB. Brug et mindre medie, eller lad Kanal "
-                        "konvertere det."
+                        "Video %(number)s fylder %(size)s MB; netværket tillader "
+                        "højst %(limit)s MB. Gør videoen mindre, eller vælg en "
+                        "anden."
                     )
                     % {
                         "number": f"{number}",

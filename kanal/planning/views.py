@@ -1138,29 +1138,6 @@ def media_detail_view(request, pk):
     )
 
 
-@membership_required
-@require_POST
-def media_convert_view(request, pk):
-    actor = request.membership
-    asset = media_policy.get_visible_or_404(actor, pk=pk)
-    channel = get_object_or_404(
-        Channel,
-        pk=_int(request.POST.get("channel")),
-        organisation_id=actor.organisation_id,
-    )
-    try:
-        new = actions.convert_media(asset, actor=actor, channel=channel)
-    except (actions.PlanningError, MediaRejected) as e:
-        messages.error(request, str(e))
-        return redirect("planning:media_detail", pk=asset.pk)
-    messages.success(
-        request,
-        _("Kanal har lavet en udgave, der passer til %(network)s.")
-        % {"network": channel.get_network_display()},
-    )
-    return redirect("planning:media_detail", pk=new.pk)
-
-
 # ---------------------------------------------------------------------------
 # Campaigns, notifications, iCal, report
 

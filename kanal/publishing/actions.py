@@ -157,16 +157,39 @@ def queue_publication(
 
 @transaction.atomic
 def withdraw_publications(*, actor, post_id: int, reason: str) -> int:
-    """Cancel every not-yet-started publication of the post. In-flight ones
-    finish. Returns how many were cancelled."""
+    """Withdraw the approval of every publication of the post that is not
+    out yet. Returns how many were cancelled.
+
+    Every such row is marked withdrawn, which the send fence tests right
+    before each write: a publication a worker has already claimed sends
+    nothing after this commits. Rows not started are cancelled now; a row in
+    flight, or one whose earlier send may have gone out (its outcome is
+    being checked), is settled by the engine: published if the network has
+    it, otherwise cancelled.
+    """
     publication_policy.check(actor, "withdraw")
     qs = Publication.objects.select_for_update().filter(
-        post_id=post_id, status__in=NOT_STARTED
+        post_id=post_id,
+        status__in=(*NOT_STARTED, PublicationStatus.PUBLISHING),
+        withdrawn_at__isnull=True,
     )
     if actor is not None:
         qs = qs.filter(organisation_id=actor.organisation_id)
     pubs = list(qs)
+    now = timezone.now()
+    cancelled = 0
     for pub in pubs:
+        pub.withdrawn_at = now
+        pub.save(update_fields=["withdrawn_at", "updated_at"])
+        if pub.status == PublicationStatus.PUBLISHING or pub.needs_reconcile:
+            audit.record(
+                "publishing.publication.withdrawal_pending",
+                actor=actor,
+                organisation=pub.organisation,
+                target=pub,
+                changes={"status": pub.status, "message": reason},
+            )
+            continue
         _set_status(
             pub,
             PublicationStatus.CANCELLED,
@@ -174,7 +197,9 @@ def withdraw_publications(*, actor, post_id: int, reason: str) -> int:
             event="publishing.publication.withdrawn",
             message=reason,
         )
-    return len(pubs)
+        cancelled += 1
+    wake_workers_on_commit()
+    return cancelled
 
 
 @transaction.atomic
@@ -213,6 +238,8 @@ def _set_status(
     previous = pub.status
     pub.status = status
     pub.last_error = message
+    # A person's reason is free text: no reason code from an earlier state.
+    pub.error_kind = ""
     pub.lease_token = ""
     pub.lease_owner = ""
     pub.lease_expires_at = None
@@ -220,6 +247,7 @@ def _set_status(
         update_fields=[
             "status",
             "last_error",
+            "error_kind",
             "lease_token",
             "lease_owner",
             "lease_expires_at",
@@ -293,8 +321,8 @@ def retry_publication(pub: Publication, *, actor) -> Publication:
         )
     now = timezone.now()
     previous = pub.status
-    if pub.error_kind == "unverifiable":
-        # The network cannot be asked; the person has looked and chose to send.
+    if pub.error_kind in ("unverifiable", "sibling_exhausted"):
+        # The network cannot tell; the person has looked and chose to send.
         pub.needs_reconcile = False
     pub.status = (
         PublicationStatus.UNKNOWN if pub.needs_reconcile else PublicationStatus.QUEUED
@@ -349,6 +377,13 @@ def cancel_publication(pub: Publication, *, actor, reason: str = "") -> Publicat
     pub = _locked(pub)
     if pub.status not in (*NOT_STARTED, *RETRYABLE_BY_PERSON):
         raise ValueError(_("Udgivelsen kan ikke annulleres i sin nuværende tilstand."))
+    if pub.needs_reconcile and pub.status in CLAIMABLE:
+        raise ValueError(
+            _(
+                "Kanal tjekker stadig hos netværket, om opslaget allerede er "
+                "ude. Vent til det er afklaret, før du annullerer det."
+            )
+        )
     _set_status(
         pub,
         PublicationStatus.CANCELLED,
@@ -375,6 +410,7 @@ def mark_published_manually(pub: Publication, *, actor, url: str) -> Publication
     pub.published_manually = True
     pub.needs_reconcile = False
     pub.last_error = ""
+    pub.error_kind = ""
     pub.save(
         update_fields=[
             "status",
@@ -383,6 +419,7 @@ def mark_published_manually(pub: Publication, *, actor, url: str) -> Publication
             "published_manually",
             "needs_reconcile",
             "last_error",
+            "error_kind",
             "updated_at",
         ]
     )
@@ -428,8 +465,12 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
     )
     if channels:
         crisis.channels.set(channels)
+    # A publication whose earlier send may have gone out is not paused here:
+    # the engine asks the network first (a live post must never show as
+    # paused), then pauses it if it is not there.
     qs = Publication.objects.filter(
-        organisation=organisation, status__in=CLAIMABLE, is_crisis=False
+        organisation=organisation, status__in=CLAIMABLE, is_crisis=False,
+        needs_reconcile=False,
     )
     if channels:
         qs = qs.filter(channel__in=channels)
@@ -437,8 +478,17 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
     paused = qs.update(
         status=PublicationStatus.PAUSED,
         last_error=_("Krisetilstand er slået til."),
+        error_kind="crisis",
+        reason_params={},
         updated_at=timezone.now(),
     )
+    # Those being checked are asked about now, to settle them quickly.
+    Publication.objects.filter(
+        organisation=organisation, status__in=CLAIMABLE, is_crisis=False,
+        needs_reconcile=True,
+        **({"channel__in": channels} if channels else {}),
+    ).update(due_at=timezone.now())
+    wake_workers_on_commit()
     audit.record(
         "publishing.crisis.started",
         actor=actor,

@@ -1,21 +1,48 @@
-"""Publishing's settings, with defaults. Override in ``settings.KANAL_PUBLISHING``
-or with ``KANAL_PUBLISH_*`` environment variables (benchmarks, operations)."""
+"""Publishing's settings, with defaults, and every wait the engine makes.
+
+Override in ``settings.KANAL_PUBLISHING`` or with ``KANAL_PUBLISH_*``
+environment variables (benchmarks, operations). Lease arithmetic is done with
+the database's clock (``lease()``, ``write_lease()`` are durations added to
+it), so workers whose clocks are minutes off still agree on who holds a row.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta
 
 from django.conf import settings
 
 DEFAULTS = {
     # A publication this late becomes "missed" instead of going out.
     "LATE_CUTOFF_SECONDS": 2 * 3600,
-    # How long a claim holds; the worker renews it while the call runs.
+    # How long a claim holds; a dedicated thread renews it while the job runs.
     "LEASE_SECONDS": 60,
+    # How long the send fence extends a lease for one write (the longest a
+    # write can take); 0 derives it from the HTTP timeout.
+    "WRITE_LEASE_SECONDS": 0.0,
     "MAX_ATTEMPTS": 6,
     "BACKOFF_BASE_SECONDS": 5,
     "BACKOFF_MAX_SECONDS": 900,
+    # An outcome to reconcile is asked about again after this (then backoff).
+    "RECONCILE_RETRY_SECONDS": 5,
+    # A publication for a channel that must be reconnected looks again after.
+    "RECONNECT_RECHECK_SECONDS": 60,
+    # A quota without a reset time from the network waits this long.
+    "QUOTA_FALLBACK_SECONDS": 3600,
+    # After the worker's own database failed mid-job (not a network attempt).
+    "LOCAL_ERROR_RETRY_SECONDS": 5,
+    # How far before the first write (database clock) a post found on the
+    # network may be dated and still be this publication. The adapters move
+    # this bound onto the network's own clock (its Date header) and allow
+    # for it further, so this stays small: a wide window could match an
+    # older post with the same text.
+    "RECONCILE_SLACK_SECONDS": 300,
+    # How long a network keeps Kanal's idempotency key (Mastodon: 1 hour),
+    # less a margin: within it, sending again with the key is safe.
+    "IDEMPOTENCY_KEY_WINDOW_SECONDS": 3000,
     # Simultaneous calls per channel and per network (all workers together).
     "CHANNEL_CONCURRENCY": 1,
     "NETWORK_CONCURRENCY": 64,
@@ -23,10 +50,33 @@ DEFAULTS = {
     "DAILY_QUOTA": {"instagram": 50, "threads": 250},
     # Longest sleep while idle on databases without LISTEN/NOTIFY.
     "IDLE_POLL_SECONDS": 0.2,
-    # Refresh tokens that expire within this many seconds.
-    "TOKEN_REFRESH_AHEAD_SECONDS": 3 * 24 * 3600,
+    # Refresh a token this long before it expires, per network (X's access
+    # tokens live two hours, Bluesky's sessions about two; the others weeks).
+    "TOKEN_REFRESH_AHEAD_SECONDS": {
+        "x": 20 * 60,
+        "bluesky": 20 * 60,
+        "default": 3 * 24 * 3600,
+    },
+    # The per-channel token refresh lock (longer than one refresh call).
+    "TOKEN_LOCK_SECONDS": 60,
+    # An access token this close to expiry no longer counts as working.
+    "TOKEN_STILL_VALID_MARGIN_SECONDS": 120,
     "SWEEP_EVERY_SECONDS": 5,
-    "TOKEN_REFRESH_EVERY_SECONDS": 600,
+    "MARK_MISSED_EVERY_SECONDS": 30,
+    "TOKEN_REFRESH_EVERY_SECONDS": 60,
+    "APPROVAL_WATCH_EVERY_SECONDS": 60,
+    # How often the periodic thread looks for a job to run, and the worker
+    # for follow-up work nobody announced (another worker's, a retry's).
+    "PERIODIC_POLL_SECONDS": 0.25,
+    # How often a worker measures its host's clock against the database's.
+    "CLOCK_CHECK_SECONDS": 30,
+    "FOLLOW_UP_POLL_SECONDS": 1.0,
+    # Follow-up work (first comment, pin): tries before a person is told.
+    "FOLLOW_UP_MAX_ATTEMPTS": 6,
+    # Database unreachable: back off up to this between tries, and give up
+    # (exit for the supervisor to restart) after this long.
+    "DB_RETRY_MAX_SECONDS": 15,
+    "DB_GIVE_UP_SECONDS": 600,
     # Read timeout for publishing calls; 0 keeps the adapters' own default.
     "HTTP_TIMEOUT_SECONDS": 0.0,
 }
@@ -35,17 +85,69 @@ DEFAULTS = {
 def get(name: str):
     env = os.environ.get(f"KANAL_PUBLISH_{name}")
     default = DEFAULTS[name]
-    if env is not None and not isinstance(default, dict):
-        try:
-            return type(default)(env)
-        except ValueError:
-            return float(env)
+    if env is not None:
+        if isinstance(default, dict):
+            try:
+                value = json.loads(env)
+            except ValueError:
+                value = None
+            if isinstance(value, dict):
+                return {**default, **value}
+        else:
+            try:
+                return type(default)(env)
+            except ValueError:
+                return float(env)
     return getattr(settings, "KANAL_PUBLISHING", {}).get(name, default)
 
 
+def seconds(name: str) -> timedelta:
+    return timedelta(seconds=float(get(name)))
+
+
 def late_cutoff() -> timedelta:
-    return timedelta(seconds=get("LATE_CUTOFF_SECONDS"))
+    return seconds("LATE_CUTOFF_SECONDS")
 
 
 def lease() -> timedelta:
-    return timedelta(seconds=get("LEASE_SECONDS"))
+    return seconds("LEASE_SECONDS")
+
+
+def write_lease() -> timedelta:
+    """How long a fenced write may take: the connect, pool, send and read
+    timeouts of one request, plus one ordinary lease as margin (a stall
+    between the fence and the request, a network slow to apply it)."""
+    explicit = float(get("WRITE_LEASE_SECONDS"))
+    if explicit > 0:
+        return timedelta(seconds=explicit)
+    timeout = float(get("HTTP_TIMEOUT_SECONDS"))
+    # The adapters' default: connect 5 s, write 20 s, read 20 s, pool 5 s.
+    call = 4 * timeout if timeout > 0 else 50.0
+    return timedelta(seconds=call) + lease()
+
+
+def token_refresh_ahead(network: str) -> timedelta:
+    ahead = get("TOKEN_REFRESH_AHEAD_SECONDS")
+    if not isinstance(ahead, dict):
+        return timedelta(seconds=float(ahead))
+    return timedelta(seconds=float(ahead.get(network, ahead.get("default", 0))))
+
+
+def backoff(
+    attempts: int, error: BaseException | None, now: datetime, *, base: str = ""
+) -> datetime:
+    """When to try again after ``attempts`` tries: exponential with full
+    jitter in its upper half, capped, never before the network's own
+    ``retry_after`` or ``reset_at``."""
+    first = float(get(base or "BACKOFF_BASE_SECONDS"))
+    cap = float(get("BACKOFF_MAX_SECONDS"))
+    delay = min(cap, first * 2 ** max(0, attempts - 1))
+    delay = random.uniform(delay / 2, delay)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        delay = max(delay, float(retry_after))
+    at = now + timedelta(seconds=delay)
+    reset_at = getattr(error, "reset_at", None)
+    if reset_at and reset_at > at:
+        at = reset_at
+    return at

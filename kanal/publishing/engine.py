@@ -1,33 +1,55 @@
 """The publishing engine: claim due publications, call the network outside
-any transaction, record the result.
+any transaction, fence every write, record the result.
 
 Zulip's ``try_deliver_one_scheduled_message`` pattern, in batches:
 ``claim_due`` moves due rows to ``publishing`` with a lease in one short
 transaction (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's
-IMMEDIATE transactions serialise claimers), re-checking at send time what may
-have changed since scheduling. ``execute`` runs in a worker thread and touches
-the database only to save an adapter's checkpoint. ``record`` stores the
-outcome and decides: published, retry later, wait, reconcile, or fail.
+IMMEDIATE transactions serialise claimers), re-checking what may have changed
+since scheduling. ``execute`` runs in a worker thread; immediately before
+every non-idempotent write the adapter calls ``fence``: one conditional
+UPDATE that proves the lease is still this job's and valid for the longest
+time the write can take (extending it), and that approval, crisis mode and
+the channel still allow the send. Zero rows: ``Fenced``, nothing is sent.
+``record`` stores the outcome through the outcome table (``outcomes.py``).
+
+Leases are measured with the database's clock (``Now()`` in SQL), never the
+worker's, so workers whose clocks are minutes apart agree on who holds a row.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-import random
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
-from django.db.models import Count, F
-from django.db.models.functions import Coalesce
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+)
+from django.db.models.functions import Coalesce, Greatest, Now
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from kanal.channels import vault
 from kanal.channels.actions import adapter_options, mark_channel_needs_reconnect
@@ -41,6 +63,7 @@ from kanal.channels.networks.base import (
 )
 from kanal.channels.networks.errors import (
     AuthExpired,
+    Fenced,
     NetworkError,
     NotSupported,
     OutcomeUnknown,
@@ -52,9 +75,17 @@ from kanal.channels.networks.errors import (
 from kanal.core import audit
 from kanal.core.safety import safe_url
 
-from . import conf
-from .actions import notify, publication_changed
-from .models import CLAIMABLE, Notification, Publication, PublicationStatus
+from . import conf, outcomes
+from .actions import notify, publication_changed, wake_workers_on_commit
+from .models import (
+    CLAIMABLE,
+    Crisis,
+    FollowUp,
+    FollowUpKind,
+    Notification,
+    Publication,
+    PublicationStatus,
+)
 from .selectors import active_crisis_scopes
 
 logger = logging.getLogger("kanal.publishing.engine")
@@ -88,15 +119,124 @@ def shared_client(network: str, base_url: str):
         return client
 
 
-def build_adapter(conn: Connection, *, channel_id: int | None = None):
+def build_adapter(
+    conn: Connection, *, channel_id: int | None = None, before_write=None
+):
     """The adapter for ``conn``; with ``channel_id``, new tokens it receives
-    mid-work are stored on that channel."""
+    mid-work are stored on that channel; ``before_write`` is the send fence
+    the adapter calls immediately before each non-idempotent write."""
     cls = ADAPTER_OVERRIDES.get(conn.network) or adapter_class(conn.network)
-    return cls(
-        conn,
-        client=shared_client(conn.network, conn.base_url),
-        **adapter_options(cls, channel_id),
+    options = adapter_options(cls, channel_id)
+    takes_hook = _accepts(cls, "before_write")
+    if before_write is not None and takes_hook:
+        options["before_write"] = before_write
+    adapter = cls(conn, client=shared_client(conn.network, conn.base_url), **options)
+    if before_write is not None and not takes_hook:
+        # A subclass whose constructor does not pass the hook on: the base
+        # class's fence() reads it from here.
+        adapter._before_write = before_write
+    return adapter
+
+
+def _accepts(cls, name: str) -> bool:
+    parameters = inspect.signature(cls).parameters.values()
+    return any(
+        p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
     )
+
+
+# ---------------------------------------------------------------------------
+# The database's clock and connections
+
+
+def db_in(delta: timedelta):
+    """``now + delta`` by the database's clock, as an SQL expression."""
+    return ExpressionWrapper(Now() + delta, output_field=DateTimeField())
+
+
+def db_now() -> datetime:
+    """The database's clock, read in one query."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
+            value = datetime.fromisoformat(cursor.fetchone()[0])
+            return value.replace(tzinfo=UTC)
+        cursor.execute("SELECT CURRENT_TIMESTAMP")
+        value = cursor.fetchone()[0]
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+class DatabaseClock:
+    """This host's clock corrected by its measured offset from the
+    database's, so a worker on a host whose clock is minutes off still sends
+    nothing early and marks nothing late (the offset is measured again every
+    ``CLOCK_CHECK_SECONDS``)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.next_check = 0.0
+
+    def now(self) -> datetime:
+        if time.monotonic() >= self.next_check:
+            self.measure()
+        return timezone.now() + self.offset
+
+    def measure(self) -> None:
+        try:
+            before = timezone.now()
+            database = db_now()
+            after = timezone.now()
+        except DatabaseError:
+            drop_connection()
+            self.next_check = time.monotonic() + 1.0
+            return
+        self.offset = database - (before + (after - before) / 2)
+        if abs(self.offset) > timedelta(seconds=5):
+            logger.warning("this host's clock is %.1f s off the database's",
+                           -self.offset.total_seconds())
+        self.next_check = time.monotonic() + float(conf.get("CLOCK_CHECK_SECONDS"))
+
+
+#: A broken connection (a restarted database, a terminated backend).
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+
+def drop_connection() -> None:
+    """Forget this thread's database connection (Django reconnects on next
+    use). Never inside a transaction: the caller retries outside it."""
+    if connection.in_atomic_block:
+        return
+    try:
+        connection.close()
+    except DatabaseError:
+        connection.connection = None
+
+
+def with_db_retry(step):
+    """Run ``step`` (an idempotent statement, outside any transaction); after
+    a broken connection, once more on a fresh one."""
+    try:
+        return step()
+    except DatabaseError:
+        if connection.in_atomic_block:
+            raise
+        drop_connection()
+    return step()
+
+
+def fresh_connection() -> None:
+    """Before a job in a long-lived thread: drop a connection that failed or
+    outlived ``CONN_MAX_AGE``. (SQLite's ``CONN_MAX_AGE`` is 0, which would
+    reopen the file for every job: there only a failed one is dropped.)"""
+    if connection.in_atomic_block:
+        return
+    try:
+        if connection.vendor != "sqlite":
+            close_old_connections()
+        elif connection.errors_occurred:
+            drop_connection()
+    except DatabaseError:
+        drop_connection()
 
 
 @dataclass
@@ -112,40 +252,40 @@ class Job:
     media: list
     idempotency_key: str
     checkpoint: dict
+    # An earlier write's outcome is not known: ask the network first.
     needs_reconcile: bool
-    # "late" or "crisis": only ask the network, never send.
+    # "late", "crisis" or "withdrawn": only ask the network, never send.
     reconcile_only: str
     since: datetime
     setup_error: str = ""
     is_crisis: bool = False
+    # Set by the fence: a write of this job was about to start.
+    write_started: bool = False
+    # When the first write was fenced (database clock), if ever.
+    first_sent_at: datetime | None = None
+    # Posts other publications of the channel hold (for a lookup).
+    taken_ids: tuple[str, ...] = ()
 
 
 @dataclass
 class Outcome:
-    kind: str  # published | error | cannot_reconcile | not_found | crash
+    # published | error | fenced | local_error | cannot_reconcile | not_found
+    # | duplicate_unresolved | crash
+    kind: str
     result: PublishResult | None = None
     error: BaseException | None = None
     reconciled: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _danish(code: str, params: dict) -> str:
+    """The reason in the source language, kept as written (audit, e-mail)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return outcomes.render_reason(code, params)
+
+
 # ---------------------------------------------------------------------------
 # Claim
-
-#: organisation id -> channel ids in crisis (None: all). Refreshed by the
-#: worker's main thread every turn; read by call threads just before a call,
-#: so a claimed job still waiting for a thread never starts after a switch.
-crisis_scopes: dict[int, set[int] | None] = {}
-
-
-def refresh_crisis_scopes() -> None:
-    global crisis_scopes
-    crisis_scopes = active_crisis_scopes()
-
-
-def _in_crisis(organisation_id: int, channel_id: int, scopes) -> bool:
-    scope = scopes.get(organisation_id, False)
-    return scope is not False and (scope is None or channel_id in scope)
 
 
 def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Job]:
@@ -176,8 +316,6 @@ def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Jo
             in_flight.values_list("channel__network").annotate(n=Count("pk"))
         )
         crises = active_crisis_scopes()
-        global crisis_scopes
-        crisis_scopes = crises
         quota_used: dict[int, tuple[int, datetime | None]] = {}
         chosen: list[Publication] = []
         for pub in candidates:
@@ -204,9 +342,8 @@ def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Jo
             status=S.PUBLISHING,
             lease_token=token,
             lease_owner=owner[:120],
-            lease_expires_at=now + conf.lease(),
+            lease_expires_at=db_in(conf.lease()),
             attempts=F("attempts") + 1,
-            first_sent_at=Coalesce(F("first_sent_at"), now),
             claimed_at=now,
             updated_at=now,
         )
@@ -214,63 +351,34 @@ def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Jo
 
 
 def _recheck(pub, channel, now, crises, quota_used):
-    """What changed since scheduling: (status, message, kind, due) or None."""
-    if pub.needs_reconcile:
-        # The post may already be out: always ask the network first (the
-        # job sends nothing when it is late or in crisis, see _job).
-        return None
-    if now > pub.late_after and not pub.is_crisis:
-        return (
-            S.MISSED,
-            _(
-                "Opslaget nåede ikke ud inden for %(h)s efter det planlagte "
-                "tidspunkt og sendes ikke for sent af sig selv."
-            )
-            % {"h": _hours(conf.late_cutoff())},
-            "late",
-            None,
-        )
-    scope = crises.get(pub.organisation_id, False)
-    if scope is not False and not pub.is_crisis and (
-        scope is None or channel.pk in scope
-    ):
-        return (S.PAUSED, _("Krisetilstand er slået til."), "crisis", None)
+    """What changed since scheduling: (status, code, params, due) or None."""
     if channel.status == ChannelStatus.DISABLED:
-        return (
-            S.FAILED,
-            _("Kanalen er slået fra. Slå den til igen, eller annullér opslaget."),
-            "channel_disabled",
-            None,
-        )
+        return (S.FAILED, "channel_disabled", {}, None)
     if channel.status != ChannelStatus.CONNECTED:
         return (
             S.WAITING,
-            _(
-                "Kanalen skal forbindes igen. Opslaget venter og sendes, når en "
-                "administrator har forbundet den."
-            ),
             "channel_needs_reconnect",
-            now + timedelta(seconds=60),
+            {},
+            now + conf.seconds("RECONNECT_RECHECK_SECONDS"),
         )
+    if pub.needs_reconcile:
+        # The post may already be out: always ask the network first (the
+        # job sends nothing when it is late, withdrawn or in crisis; _job).
+        return None
+    if now > pub.late_after and not pub.is_crisis:
+        return (
+            S.MISSED, "late",
+            {"cutoff": conf.late_cutoff().total_seconds()}, None,
+        )
+    if _in_crisis(pub.organisation_id, channel.pk, crises) and not pub.is_crisis:
+        return (S.PAUSED, "crisis", {}, None)
+    if pub.withdrawn_at is not None:
+        return (S.CANCELLED, "approval_withdrawn", {}, None)
     expired = _expired_media(pub.media, now)
     if expired:
-        return (
-            S.FAILED,
-            _(
-                "Rettighederne til billedet eller videoen '%(name)s' er udløbet. "
-                "Skift mediet, og planlæg opslaget igen."
-            )
-            % {"name": expired},
-            "media_rights_expired",
-            None,
-        )
+        return (S.FAILED, "media_rights_expired", {"name": expired}, None)
     if pub.post_id and not _approval_stands(pub):
-        return (
-            S.CANCELLED,
-            _("Godkendelsen af opslaget gælder ikke længere, så det sendes ikke."),
-            "approval_withdrawn",
-            None,
-        )
+        return (S.CANCELLED, "approval_withdrawn", {}, None)
     quota = conf.get("DAILY_QUOTA").get(channel.network)
     if quota:
         if channel.pk not in quota_used:
@@ -279,25 +387,25 @@ def _recheck(pub, channel, now, crises, quota_used):
         if used >= quota:
             reset = (oldest or now) + timedelta(hours=24)
             return (
-                S.WAITING,
-                _(
-                    "Kontoens kvote på %(n)d opslag i døgnet er brugt. Opslaget "
-                    "venter og sendes, når der er plads (omkring %(at)s)."
-                )
-                % {"n": quota, "at": _local(reset)},
-                "quota",
-                reset,
+                S.WAITING, "quota_local",
+                {"n": quota, "at": reset.isoformat()}, reset,
             )
         quota_used[channel.pk] = (used + 1, oldest or now)
     return None
 
 
-def _apply_verdict(pub, now, status, message, kind, due) -> None:
+def _in_crisis(organisation_id: int, channel_id: int, scopes) -> bool:
+    scope = scopes.get(organisation_id, False)
+    return scope is not False and (scope is None or channel_id in scope)
+
+
+def _apply_verdict(pub, now, status, code, params, due) -> None:
     previous = pub.status
     pub.status = status
-    pub.last_error = message
-    pub.error_kind = kind
-    fields = ["status", "last_error", "error_kind", "updated_at"]
+    pub.error_kind = code
+    pub.reason_params = params
+    pub.last_error = _danish(code, params)
+    fields = ["status", "last_error", "error_kind", "reason_params", "updated_at"]
     if due is not None:
         pub.due_at = due
         fields.append("due_at")
@@ -307,7 +415,7 @@ def _apply_verdict(pub, now, status, message, kind, due) -> None:
             f"publishing.publication.{status}",
             organisation=pub.organisation,
             target=pub,
-            changes={"status": [previous, status], "reason": kind},
+            changes={"status": [previous, status], "reason": code},
         )
         publication_changed([pub.post_id])
         if status in (S.FAILED, S.MISSED):
@@ -337,7 +445,7 @@ def _expired_media(media, now) -> str:
         except ValueError:
             continue
         if timezone.is_naive(until_at):
-            until_at = timezone.make_aware(until_at, timezone.UTC)
+            until_at = timezone.make_aware(until_at, UTC)
         if until_at <= now:
             return str(item.get("path") or item.get("alt_text") or "?")
     return ""
@@ -362,10 +470,8 @@ def _job(pub: Publication, token: str, now: datetime, crises=None) -> Job:
     try:
         conn = pub.channel.connection()
     except vault.VaultError:
-        setup_error = _(
-            "Kanalens adgangsoplysninger kan ikke læses. En administrator skal "
-            "forbinde kanalen igen."
-        )
+        setup_error = _danish("auth", {})
+    first = pub.first_sent_at or pub.claimed_at or now
     return Job(
         publication_id=pub.pk,
         lease_token=token,
@@ -380,17 +486,38 @@ def _job(pub: Publication, token: str, now: datetime, crises=None) -> Job:
         checkpoint=dict(pub.checkpoint or {}),
         needs_reconcile=pub.needs_reconcile,
         reconcile_only=_reconcile_only(pub, now, crises or {}),
-        since=(pub.first_sent_at or now) - timedelta(minutes=5),
+        # Generous: the network's clock may be minutes off Kanal's.
+        since=first - conf.seconds("RECONCILE_SLACK_SECONDS"),
         setup_error=setup_error,
         is_crisis=pub.is_crisis,
+        first_sent_at=pub.first_sent_at,
+        taken_ids=_taken_ids(pub, first) if pub.needs_reconcile else (),
+    )
+
+
+def _taken_ids(pub, first: datetime) -> tuple[str, ...]:
+    """Remote ids of the channel's other recent posts (a lookup by text must
+    not adopt one of them)."""
+    return tuple(
+        Publication.objects.filter(
+            channel_id=pub.channel_id, published_at__gte=first - timedelta(days=2)
+        )
+        .exclude(pk=pub.pk)
+        .exclude(remote_id="")
+        .values_list("remote_id", flat=True)[:500]
     )
 
 
 def _reconcile_only(pub, now, crises) -> str:
-    if not pub.needs_reconcile or pub.is_crisis:
+    if not pub.needs_reconcile:
         return ""
-    scope = crises.get(pub.organisation_id, False)
-    if scope is not False and (scope is None or pub.channel_id in scope):
+    if pub.withdrawn_at is not None or (
+        pub.post_id and not pub.is_crisis and not _approval_stands(pub)
+    ):
+        return "withdrawn"
+    if pub.is_crisis:
+        return ""
+    if _in_crisis(pub.organisation_id, pub.channel_id, crises):
         return "crisis"
     if now > pub.late_after:
         return "late"
@@ -398,100 +525,380 @@ def _reconcile_only(pub, now, crises) -> str:
 
 
 # ---------------------------------------------------------------------------
+# The send fence
+
+
+def _active_crisis_covering():
+    return Crisis.objects.filter(
+        organisation_id=OuterRef("organisation_id"), ended_at__isnull=True
+    ).filter(Q(whole_organisation=True) | Q(channels=OuterRef("channel_id")))
+
+
+def _connected_channel():
+    return Channel.objects.filter(
+        pk=OuterRef("channel_id"), status=ChannelStatus.CONNECTED
+    )
+
+
+#: Writes that publish nothing by themselves (an Instagram/Threads container,
+#: a media upload): fenced like the others, but no post can exist after them.
+PREPARATORY_WRITES = frozenset({"container", "media", "upload"})
+
+
+def fence(job: Job, operation: str = "") -> None:
+    """Allow one non-idempotent write of ``job``, or raise ``Fenced``.
+
+    One conditional UPDATE: the lease is still this job's and has not run
+    out (database clock), the approval was not withdrawn, no active crisis
+    covers the channel (crisis messages excepted) and the channel is
+    connected. In the same statement the lease is extended to cover the
+    longest write (``conf.write_lease()``), the row is marked as possibly sent
+    (``needs_reconcile``) and the first write's time is kept (not for
+    ``PREPARATORY_WRITES``, which publish nothing). A withdrawal or
+    crisis switch committed before this statement therefore stops the send;
+    zero rows means nothing may be sent.
+    """
+    preparing = operation in PREPARATORY_WRITES
+
+    def update() -> int:
+        qs = Publication.objects.filter(
+            pk=job.publication_id,
+            lease_token=job.lease_token,
+            status=S.PUBLISHING,
+            lease_expires_at__gt=Now(),
+            withdrawn_at__isnull=True,
+        ).filter(Exists(_connected_channel()))
+        if not job.is_crisis:
+            qs = qs.exclude(Exists(_active_crisis_covering()))
+        changes = {
+            "lease_expires_at": Greatest(F("lease_expires_at"),
+                                         db_in(conf.write_lease())),
+        }
+        if not preparing:
+            changes["needs_reconcile"] = True
+            changes["first_sent_at"] = Coalesce(F("first_sent_at"), Now())
+        return qs.update(**changes)
+
+    started = time.monotonic()
+    if with_db_retry(update):
+        if not preparing:
+            job.write_started = True
+            send_by(started + conf.lease().total_seconds())
+        return
+    reason = with_db_retry(lambda: fence_reason(job))
+    logger.warning(
+        "publication %s: %s fenced (%s); nothing sent",
+        job.publication_id, operation or "write", reason,
+    )
+    raise Fenced(reason)
+
+
+def send_by(deadline: float) -> None:
+    """The write just fenced must leave this thread before ``deadline``
+    (monotonic): its lease then still covers the whole call. A thread
+    stopped between the fence and the send raises ``Fenced("deadline")`` in
+    the network client instead of sending late."""
+    from kanal.channels.networks import http
+
+    http.set_write_deadline(deadline)
+
+
+def fence_reason(job: Job) -> str:
+    """Why the fence refused (one read, only after a refusal)."""
+    row = (
+        Publication.objects.filter(pk=job.publication_id)
+        .annotate(
+            lease_valid=Q(lease_expires_at__gt=Now()),
+            in_crisis=Exists(_active_crisis_covering()),
+            connected=Exists(_connected_channel()),
+        )
+        .values("lease_token", "status", "lease_valid", "withdrawn_at",
+                "in_crisis", "connected")
+        .first()
+    )
+    if row is None:
+        return "gone"
+    if (
+        row["lease_token"] != job.lease_token
+        or row["status"] != S.PUBLISHING
+        or not row["lease_valid"]
+    ):
+        return "lease_lost"
+    if row["withdrawn_at"] is not None:
+        return "withdrawn"
+    if row["in_crisis"] and not job.is_crisis:
+        return "crisis"
+    if not row["connected"]:
+        return "channel"
+    return "gone"
+
+
+def save_checkpoint(job: Job, checkpoint) -> None:
+    """Store an adapter's durable progress; raise ``Fenced`` when the lease
+    is gone (the adapter then stops before its write). After a write of this
+    job has started, a result is a fact: a lost lease or database error only
+    costs the checkpoint, and the result is still recorded."""
+    job.checkpoint = {**job.checkpoint, **dict(checkpoint)}
+    job.checkpoint.pop(EXCLUDE_KEY, None)
+
+    def update() -> int:
+        return Publication.objects.filter(
+            pk=job.publication_id,
+            lease_token=job.lease_token,
+            status=S.PUBLISHING,
+            lease_expires_at__gt=Now(),
+        ).update(checkpoint=job.checkpoint)
+
+    try:
+        saved = with_db_retry(update)
+    except DatabaseError:
+        if not job.write_started:
+            raise
+        logger.warning("publication %s: checkpoint not saved (database)",
+                       job.publication_id)
+        return
+    if not saved and not job.write_started:
+        raise Fenced("lease_lost")
+
+
+# ---------------------------------------------------------------------------
 # Execute (in a worker thread; no transaction)
 
 
 def execute(job: Job) -> Outcome:
+    fresh_connection()
     if job.setup_error:
         return Outcome("error", error=AuthExpired(job.setup_error))
-    if not job.is_crisis and _in_crisis(
-        job.organisation_id, job.channel_id, crisis_scopes
-    ):
-        return Outcome("paused")
     try:
-        adapter = build_adapter(job.connection, channel_id=job.channel_id)
-        if job.needs_reconcile:
+        adapter = build_adapter(
+            job.connection,
+            channel_id=job.channel_id,
+            before_write=lambda operation: fence(job, operation),
+        )
+        if job.needs_reconcile and not (
+            # Where the network keeps Kanal's key, sending again with it is
+            # the surest lookup: it returns the post the lost write made, or
+            # makes it now (no matching by text or time).
+            not job.reconcile_only and key_resend_is_safe(adapter, job)
+        ):
             try:
                 found = adapter.find_published(
                     idempotency_key=job.idempotency_key,
                     text=job.text,
                     since=job.since,
-                    checkpoint=job.checkpoint or None,
+                    checkpoint=_lookup_checkpoint(job),
                 )
             except NotSupported:
                 return Outcome("cannot_reconcile")
+            if found is not None and taken_by_sibling(job, found.remote_id):
+                # Another publication's post with the same text: not proof
+                # of this one, and Kanal cannot tell.
+                return Outcome("sibling")
             if found is not None:
                 return Outcome("published", result=found, reconciled=True)
             if job.reconcile_only:
                 return Outcome("not_found", extra={"why": job.reconcile_only})
-        post = OutgoingPost(text=job.text, link=job.link, media=_media_items(job.media))
+        post = OutgoingPost(text=job.text, link=job.link,
+                            media=_media_items(job.media, adapter.capabilities()))
         try:
             result = adapter.publish(
                 post,
                 idempotency_key=job.idempotency_key,
-                checkpoint=job.checkpoint or None,
+                checkpoint=_lookup_checkpoint(job),
                 on_checkpoint=lambda cp: save_checkpoint(job, cp),
             )
         except Rejected as refusal:
-            found = _lost_attempt_named_by(adapter, job, refusal)
-            if found is None:
+            if not (job.needs_reconcile and is_duplicate(refusal)):
                 raise
+            named = getattr(refusal, "existing_id", "")
+            if named and taken_by_sibling(job, named):
+                # The network names the post it is a duplicate of, and that
+                # is another publication's: the same text, refused for good.
+                return Outcome("error", error=refusal, extra={"refused": True})
+            found = _lost_attempt_named_by(adapter, job, refusal)
+            if found is not None and taken_by_sibling(job, found.remote_id):
+                return Outcome("sibling", error=refusal)
+            if found is None:
+                return Outcome("duplicate_unresolved", error=refusal)
             return Outcome("published", result=found, reconciled=True)
         return Outcome("published", result=result)
+    except Fenced as e:
+        return Outcome("fenced", extra={"why": e.reason})
     except NetworkError as e:
         return Outcome("error", error=e)
+    except DatabaseError as e:
+        logger.warning("publication %s: database error: %s", job.publication_id, e)
+        drop_connection()
+        return Outcome("local_error", error=e)
     except Exception as e:
         logger.exception("publication %s: unexpected error", job.publication_id)
         return Outcome("crash", error=e)
 
 
-def _lost_attempt_named_by(adapter, job: Job, refusal: Rejected):
-    """After an unknown outcome, a duplicate refusal that names the existing
-    post (LinkedIn's 422 DUPLICATE_POST) means the lost attempt got through:
-    look that post up instead of failing. Returns None when it is not so."""
-    if not job.needs_reconcile:
-        return None
-    named = getattr(adapter, "duplicate_of", None)
-    existing = named(refusal) if named is not None else ""
-    if not existing:
-        return None
-    return adapter.find_published(
-        idempotency_key=job.idempotency_key,
-        text=job.text,
-        since=job.since,
-        checkpoint={**job.checkpoint, "duplicate_of": existing},
+def _lookup_checkpoint(job: Job) -> dict | None:
+    """The checkpoint for a lookup, with the ids of posts other publications
+    of the channel already hold (``exclude_remote_ids``: never this one's)."""
+    checkpoint = dict(job.checkpoint)
+    if job.taken_ids:
+        checkpoint[EXCLUDE_KEY] = ",".join(job.taken_ids)
+    return checkpoint or None
+
+
+#: The checkpoint key listing posts other publications hold (adapters skip
+#: them when they look a post up); never stored.
+EXCLUDE_KEY = "exclude_remote_ids"
+
+
+def taken_by_sibling(job: Job, remote_id: str) -> bool:
+    """Another publication of the channel already holds this post."""
+    if not remote_id:
+        return False
+    if remote_id in job.taken_ids:
+        return True
+    return with_db_retry(
+        lambda: Publication.objects.filter(
+            channel_id=job.channel_id, remote_id=remote_id
+        ).exclude(pk=job.publication_id).exists()
     )
 
 
-def _media_items(media) -> tuple[MediaItem, ...]:
+#: Networks whose publish call dedupes by Kanal's key (Mastodon's
+#: Idempotency-Key for an hour, Bluesky's record key), for adapters that do
+#: not say so themselves (``idempotent_publish``).
+IDEMPOTENT_PUBLISH = frozenset({"mastodon", "bluesky"})
+
+
+def key_resend_is_safe(adapter, job: Job) -> bool:
+    """Sending again with the same key cannot make a second post: the
+    network keeps the key, and the first write is recent enough."""
+    said = getattr(adapter, "idempotent_publish", None)
+    if said is None:
+        said = job.network in IDEMPOTENT_PUBLISH
+    if not said:
+        return False
+    window = conf.seconds("IDEMPOTENCY_KEY_WINDOW_SECONDS")
+    first = job.first_sent_at
+    return first is not None and db_now() - first < window
+
+
+#: Duplicate refusals of networks whose adapter predates ``errors.Duplicate``.
+DUPLICATE_CODES = frozenset({"duplicate", "duplicate-content", "DUPLICATE_POST"})
+
+
+def is_duplicate(error: Rejected) -> bool:
+    """The network refused the post because the same one is already there."""
+    from kanal.channels.networks import errors
+
+    duplicate = getattr(errors, "Duplicate", None)
+    if duplicate is not None and isinstance(error, duplicate):
+        return True
+    return str(error.network_code or "") in DUPLICATE_CODES
+
+
+def _lost_attempt_named_by(adapter, job: Job, refusal: Rejected):
+    """After an uncertain write, a duplicate refusal means the lost write got
+    through: look that post up (with the id the network named, if any)
+    instead of failing. Returns None when it cannot be found yet."""
+    existing = getattr(refusal, "existing_id", "")
+    named = getattr(adapter, "duplicate_of", None)
+    if not existing and named is not None:
+        existing = named(refusal)
+    checkpoint = _lookup_checkpoint(job) or {}
+    if existing:
+        checkpoint["duplicate_of"] = existing
+    try:
+        return adapter.find_published(
+            idempotency_key=job.idempotency_key,
+            text=job.text,
+            since=job.since,
+            checkpoint=checkpoint or None,
+        )
+    except (NotSupported, TransientError, OutcomeUnknown):
+        return None
+
+
+def _media_items(media, capabilities=None) -> tuple[MediaItem, ...]:
+    """The publication's media as the network gets it.
+
+    With the network's ``capabilities`` each image is Kanal's own rendition
+    for that network (``networks.mediafit``: format, aspect ratio, pixels,
+    bytes, metadata). It is made once and stored beside the media
+    (``renditions/<key>.<ext>``, with ``<key>.json`` saying what was done), so
+    every retry sends the same bytes and a network that fetches the file
+    itself (Instagram, Threads) finds the rendition at its public URL. An
+    image that cannot be fitted is refused (``Rejected``) before anything is
+    sent.
+    """
+    import hashlib
+    import json
+    from dataclasses import replace
+
+    from django.core.files.base import ContentFile
+
+    from kanal.channels.networks import mediafit
+
     items = []
     base = settings.KANAL_BASE_URL.rstrip("/") + "/" + settings.MEDIA_URL.strip("/")
+    caps_key = mediafit.caps_key(capabilities) if capabilities is not None else ""
     for item in media or ():
         path = item.get("path", "")
         data = b""
         if path:
             with default_storage.open(path, "rb") as f:
                 data = f.read()
-        items.append(
-            MediaItem(
-                kind=item.get("kind", "image"),
-                mime_type=item.get("mime_type", "image/jpeg"),
-                alt_text=item.get("alt_text", ""),
-                data=data,
-                public_url=f"{base}/{path}" if path else "",
-                filename=path.rsplit("/", 1)[-1],
-                width=item.get("width"),
-                height=item.get("height"),
-            )
+        original = MediaItem(
+            kind=item.get("kind", "image"),
+            mime_type=item.get("mime_type", "image/jpeg"),
+            alt_text=item.get("alt_text", ""),
+            data=data,
+            public_url=f"{base}/{path}" if path else "",
+            filename=path.rsplit("/", 1)[-1],
+            width=item.get("width"),
+            height=item.get("height"),
         )
+        if not caps_key or original.kind != "image" or not data:
+            items.append(original)
+            continue
+        digest = hashlib.sha256(f"{path}\x1f{caps_key}".encode()).hexdigest()[:40]
+        record_name = f"renditions/{digest}.json"
+        record = None
+        if default_storage.exists(record_name):
+            with default_storage.open(record_name, "rb") as f:
+                record = json.loads(f.read() or b"{}")
+        if record is None:
+            try:
+                rendition = mediafit.fit_image(original, capabilities)
+            except mediafit.CannotFit as e:
+                raise Rejected(e.message, network_code=e.code,
+                               network_message=path) from e
+            record = {"unchanged": not rendition.changed}
+            if rendition.changed:
+                fitted = rendition.item
+                extension = mediafit.EXTENSIONS.get(fitted.mime_type, "")
+                record.update(
+                    path=default_storage.save(f"renditions/{digest}{extension}",
+                                              ContentFile(fitted.data)),
+                    mime_type=fitted.mime_type, width=fitted.width,
+                    height=fitted.height,
+                    changes=[c.code for c in rendition.changes],
+                    bytes=[rendition.original_bytes, fitted.size],
+                )
+                logger.info("rendition of %s: %s (%s -> %s bytes)", path,
+                            ", ".join(record["changes"]), *record["bytes"])
+            default_storage.save(record_name,
+                                 ContentFile(json.dumps(record).encode()))
+        if record.get("unchanged") or not record.get("path"):
+            items.append(original)
+            continue
+        with default_storage.open(record["path"], "rb") as f:
+            fitted_data = f.read()
+        items.append(replace(
+            original, data=fitted_data, mime_type=record["mime_type"],
+            width=record.get("width"), height=record.get("height"),
+            public_url=f"{base}/{record['path']}",
+            filename=record["path"].rsplit("/", 1)[-1],
+        ))
     return tuple(items)
-
-
-def save_checkpoint(job: Job, checkpoint) -> None:
-    job.checkpoint = {**job.checkpoint, **dict(checkpoint)}
-    Publication.objects.filter(
-        pk=job.publication_id, lease_token=job.lease_token
-    ).update(checkpoint=job.checkpoint)
 
 
 # ---------------------------------------------------------------------------
@@ -499,21 +906,20 @@ def save_checkpoint(job: Job, checkpoint) -> None:
 
 
 def backoff(attempts: int, error: BaseException | None, now: datetime) -> datetime:
-    base = conf.get("BACKOFF_BASE_SECONDS")
-    cap = conf.get("BACKOFF_MAX_SECONDS")
-    delay = min(cap, base * 2 ** max(0, attempts - 1))
-    delay = random.uniform(delay / 2, delay)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after:
-        delay = max(delay, float(retry_after))
-    at = now + timedelta(seconds=delay)
-    reset_at = getattr(error, "reset_at", None)
-    if reset_at and reset_at > at:
-        at = reset_at
-    return at
+    """``conf.backoff``: kept here for callers of the engine."""
+    return conf.backoff(attempts, error, now)
 
 
 _deferred = threading.local()
+_follow_up_signal = threading.local()
+
+
+def take_follow_up_signal() -> bool:
+    """Whether this thread recorded a publication with follow-up work since
+    it last asked (the worker then claims follow-ups at once)."""
+    created = getattr(_follow_up_signal, "created", False)
+    _follow_up_signal.created = False
+    return created
 
 
 def _audit(event: str, **kwargs) -> None:
@@ -527,9 +933,16 @@ def _audit(event: str, **kwargs) -> None:
         queue.append((event, kwargs))
 
 
-def record_many(results, *, now: datetime | None = None) -> list[str]:
+#: ``record_many``'s status for a result it could not store (the database
+#: failed): the caller keeps the result and tries again.
+NOT_RECORDED = None
+
+
+def record_many(results, *, now: datetime | None = None) -> list[str | None]:
     """Record several finished calls in one transaction; if that fails, one
-    by one (a row that still cannot be recorded is left to the sweeper)."""
+    by one. A result the database refuses to take (it is unreachable) gets
+    ``NOT_RECORDED``; the caller keeps it and tries again while its lease is
+    renewed."""
     now = now or timezone.now()
     try:
         _deferred.audits = []
@@ -538,6 +951,7 @@ def record_many(results, *, now: datetime | None = None) -> list[str]:
             pubs = Publication.objects.select_for_update(of=("self",)).select_related(
                 "channel", "organisation"
             ).in_bulk([job.publication_id for job, _ in results])
+            _lock_channels(results)
             statuses = [
                 _record_locked(pubs[job.publication_id], job, outcome, now)
                 for job, outcome in results
@@ -548,6 +962,10 @@ def record_many(results, *, now: datetime | None = None) -> list[str]:
             for event, kwargs in audits:
                 audit.record(event, **kwargs)
         return statuses
+    except CONNECTION_ERRORS:
+        logger.warning("database unavailable; %d results kept", len(results))
+        drop_connection()
+        return [NOT_RECORDED] * len(results)
     except Exception:
         logger.exception("batch record failed; recording one by one")
     finally:
@@ -557,7 +975,11 @@ def record_many(results, *, now: datetime | None = None) -> list[str]:
     for job, outcome in results:
         try:
             statuses.append(record(job, outcome, now=now))
+        except CONNECTION_ERRORS:
+            drop_connection()
+            statuses.append(NOT_RECORDED)
         except Exception:
+            # Left to the sweeper: the lease expires and the row is reconciled.
             logger.exception("could not record publication %s", job.publication_id)
             statuses.append("")
     return statuses
@@ -572,31 +994,129 @@ def record(job: Job, outcome: Outcome, *, now: datetime | None = None) -> str:
             .select_related("channel", "organisation")
             .get(pk=job.publication_id)
         )
+        _lock_channels([(job, outcome)])
         return _record_locked(pub, job, outcome, now)
 
 
 def _record_locked(pub, job, outcome, now) -> str:
     if pub.lease_token != job.lease_token or pub.status != S.PUBLISHING:
         return _record_stale(pub, outcome, now)
-    if outcome.kind == "published":
+    key = classify(outcome, job, pub)
+    if key == "published" and _adopts_anothers_post(pub, outcome):
+        key = "sibling"
+    if key == "published":
         _published(pub, outcome, now)
     else:
-        _not_published(pub, outcome, now)
+        _not_published(pub, key, job, outcome, now)
     return pub.status
+
+
+def _lock_channels(results) -> None:
+    """Lock the channels of published results (in id order), so two records
+    naming the same post are decided one after the other."""
+    ids = sorted({job.channel_id for job, outcome in results
+                  if outcome.kind == "published"})
+    if ids:
+        list(Channel.objects.select_for_update().filter(pk__in=ids)
+             .order_by("pk").values_list("pk", flat=True))
+
+
+def _adopts_anothers_post(pub, outcome) -> bool:
+    """A post found by a lookup that another publication of the channel
+    already holds is that one's, not proof of this one."""
+    if not outcome.reconciled:
+        return False
+    taken = Publication.objects.filter(
+        channel_id=pub.channel_id, remote_id=outcome.result.remote_id
+    ).exclude(pk=pub.pk).exists()
+    if taken:
+        logger.warning("publication %s: found post %s belongs to another "
+                       "publication; not adopted", pub.pk, outcome.result.remote_id)
+    return taken
 
 
 def _record_stale(pub, outcome, now) -> str:
-    # The lease ran out during a slow call and the sweeper took the row back.
-    # A success is still a fact: record it unless someone else already did.
-    if outcome.kind == "published" and pub.status in (*CLAIMABLE, S.FAILED):
+    # The lease ran out and another worker took the row back (or a decision
+    # was made without this job). A success is still a fact: it is recorded
+    # whatever the row says now; a row another worker holds is thereby
+    # taken from it, so that worker's fence stops its send.
+    if outcome.kind != "published" or _adopts_anothers_post(pub, outcome):
+        logger.warning(
+            "publication %s: result of an expired claim ignored (%s)",
+            pub.pk,
+            outcome.kind,
+        )
+        return pub.status
+    if pub.status != S.PUBLISHED:
         _published(pub, outcome, now)
         return pub.status
-    logger.warning(
-        "publication %s: result of an expired claim ignored (%s)",
-        pub.pk,
-        outcome.kind,
-    )
+    if outcome.result.remote_id != pub.remote_id:
+        _duplicate_found(pub, outcome.result)
     return pub.status
+
+
+def _duplicate_found(pub, result) -> None:
+    """Two posts exist for one publication (a send Kanal could not stop).
+    The first recorded stays; a person is told about the other."""
+    logger.error("publication %s: a second post %s exists besides %s",
+                 pub.pk, result.remote_id, pub.remote_id)
+    _audit(
+        "publishing.publication.duplicate_found",
+        organisation=pub.organisation,
+        target=pub,
+        changes={"kept": pub.remote_id, "other": result.remote_id,
+                 "other_url": result.url},
+    )
+    notify(
+        organisation_id=pub.organisation_id,
+        administration_id=pub.channel.owner_administration_id,
+        kind="publication_duplicate",
+        message=_in_danish(NOTE_DUPLICATE)
+        % {"channel": pub.channel, "url": result.url or result.remote_id},
+        publication=pub,
+        url=result.url or pub.url,
+    )
+
+
+def classify(outcome: Outcome, job: Job, pub) -> str:
+    """The outcome table's key for a finished job."""
+    kind = outcome.kind
+    error = outcome.error
+    if kind == "published":
+        return "published"
+    if kind == "fenced":
+        why = outcome.extra.get("why")
+        if not pub.needs_reconcile and why == "crisis":
+            return "paused"
+        if not pub.needs_reconcile and why == "withdrawn":
+            return "not_found_withdrawn"
+        return "fenced"
+    if kind == "not_found":
+        return f"not_found_{outcome.extra.get('why')}"
+    if kind in ("local_error", "cannot_reconcile", "duplicate_unresolved",
+                "sibling"):
+        return kind
+    if kind == "crash":
+        return "unknown" if job.write_started else "error"
+    if isinstance(error, QuotaExhausted):
+        return "quota"
+    if isinstance(error, AuthExpired):
+        return "auth"
+    if isinstance(error, OutcomeUnknown):
+        return "unknown"
+    if isinstance(error, RateLimited):
+        return "rate_limited"
+    if isinstance(error, TransientError):
+        if job.write_started and (error.http_status or 0) >= 500:
+            # A 5xx after the write began says nothing about whether the
+            # network applied it (adapters raise OutcomeUnknown; in case one
+            # does not).
+            return "unknown"
+        return "transient"
+    if job.needs_reconcile and not outcome.extra.get("refused"):
+        # An earlier write may be out: a refusal now does not settle it.
+        return "unknown"
+    return "rejected"
 
 
 def _clear_lease(pub) -> list[str]:
@@ -607,8 +1127,6 @@ def _clear_lease(pub) -> list[str]:
 
 
 def _published(pub, outcome, now) -> None:
-    from .tasks import after_publication
-
     previous = pub.status
     result = outcome.result
     pub.status = S.PUBLISHED
@@ -616,8 +1134,10 @@ def _published(pub, outcome, now) -> None:
     pub.url = safe_url(result.url)  # a network's answer: http(s) only
     pub.published_at = result.published_at or now
     pub.needs_reconcile = False
+    pub.found_by_lookup = outcome.reconciled
     pub.last_error = ""
     pub.error_kind = ""
+    pub.reason_params = {}
     pub.save(
         update_fields=[
             "status",
@@ -625,12 +1145,16 @@ def _published(pub, outcome, now) -> None:
             "url",
             "published_at",
             "needs_reconcile",
+            "found_by_lookup",
             "last_error",
             "error_kind",
+            "reason_params",
             "updated_at",
             *_clear_lease(pub),
         ]
     )
+    if not outcome.reconciled:
+        _take_back_lookups_of(pub, now)
     _audit(
         "publishing.publication.published",
         organisation=pub.organisation,
@@ -648,7 +1172,7 @@ def _published(pub, outcome, now) -> None:
         organisation_id=pub.organisation_id,
         administration_id=pub.channel.owner_administration_id,
         kind="published",
-        message=_("%(channel)s: opslaget er udgivet.") % {"channel": pub.channel},
+        message=_in_danish(NOTE_PUBLISHED) % {"channel": pub.channel},
         publication=pub,
         url=pub.url,
     )
@@ -657,99 +1181,130 @@ def _published(pub, outcome, now) -> None:
         note.save()
     else:
         pending.append(note)
-    if (pub.first_comment or pub.pin) and pub.remote_id:
-        publication_id = pub.pk
-        transaction.on_commit(lambda: after_publication.enqueue(publication_id))
+    if pub.remote_id and (pub.first_comment or pub.pin):
+        # Rows in the same transaction: follow-up work cannot be lost.
+        kinds = []
+        if pub.first_comment and not pub.first_comment_remote_id:
+            kinds.append(FollowUpKind.FIRST_COMMENT)
+        if pub.pin:
+            kinds.append(FollowUpKind.PIN)
+        existing = set(
+            FollowUp.objects.filter(publication=pub).values_list("kind", flat=True)
+        )
+        FollowUp.objects.bulk_create(
+            [FollowUp(publication=pub, kind=k, due_at=now)
+             for k in kinds if k not in existing]
+        )
+        if kinds:
+            _follow_up_signal.created = True
+            wake_workers_on_commit()
 
 
-def _not_published(pub, outcome, now) -> None:
+def _take_back_lookups_of(pub, now) -> None:
+    """The network named this post as this publication's own: another
+    publication that adopted it by a lookup (the same text) was wrong and is
+    checked again before anything is sent for it."""
+    adopted = list(
+        Publication.objects.select_for_update()
+        .filter(channel_id=pub.channel_id, remote_id=pub.remote_id,
+                found_by_lookup=True)
+        .exclude(pk=pub.pk)
+        .select_related("organisation")
+    )
+    for other in adopted:
+        previous = other.status
+        other.status = S.UNKNOWN
+        other.needs_reconcile = True
+        other.found_by_lookup = False
+        other.remote_id = ""
+        other.url = ""
+        other.published_at = None
+        other.due_at = now
+        other.error_kind = "lookup_taken_back"
+        other.reason_params = {}
+        other.last_error = _danish("lookup_taken_back", {})
+        other.save(update_fields=[
+            "status", "needs_reconcile", "found_by_lookup", "remote_id", "url",
+            "published_at", "due_at", "error_kind", "reason_params", "last_error",
+            "updated_at",
+        ])
+        _audit(
+            "publishing.publication.lookup_taken_back",
+            organisation=other.organisation,
+            target=other,
+            changes={"status": [previous, other.status], "post": pub.remote_id,
+                     "owner": pub.pk},
+        )
+        publication_changed([other.post_id])
+
+
+NOTE_PUBLISHED = _("%(channel)s: opslaget er udgivet.")
+NOTE_NEEDS_RECONNECT = _(
+    "%(channel)s skal forbindes igen: adgangen er udløbet. Planlagte opslag "
+    "venter, til kanalen er forbundet."
+)
+NOTE_FAILED = _("%(channel)s: opslaget blev ikke udgivet. %(why)s")
+NOTE_DUPLICATE = _(
+    "%(channel)s: opslaget ligger der to gange (det andet: %(url)s). Slet det "
+    "ene på kontoen."
+)
+
+
+def _in_danish(text) -> str:
+    """A lazy text rendered in the source language (stored notifications)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
+
+
+def _not_published(pub, key: str, job: Job, outcome: Outcome, now) -> None:
     error = outcome.error
-    fields = ["status", "last_error", "error_kind", "error_detail", "due_at",
-              "needs_reconcile", "attempts", "updated_at", *_clear_lease(pub)]
+    rule = outcomes.RULES[key]
     max_attempts = conf.get("MAX_ATTEMPTS")
-    pub.error_detail = getattr(error, "support_detail", "") or repr(error or "")
-    notify_channel_owners = False
-    if outcome.kind == "paused":
-        status, kind = S.PAUSED, "crisis"
-        message = _("Krisetilstand er slået til.")
+    if not rule.counts:
         pub.attempts = max(0, pub.attempts - 1)
-    elif outcome.kind == "cannot_reconcile":
-        # A person checks the account; "Prøv igen nu" then sends anyway.
-        status, kind = S.FAILED, "unverifiable"
-        message = _(
-            "Kanal ved ikke, om opslaget kom ud, og netværket kan ikke svare på "
-            "det. Tjek kanalen: er opslaget der, så marker det som udgivet med "
-            "adressen; ellers vælg 'Prøv igen nu'."
+    elif rule.exhausted and pub.attempts >= max_attempts:
+        key, rule = rule.exhausted, outcomes.RULES[rule.exhausted]
+    if rule.reconcile is None:
+        # Definite answers from the network leave what was known before this
+        # try; anything else after this job's fence may have sent the post.
+        pub.needs_reconcile = job.needs_reconcile or (
+            job.write_started and not isinstance(error, NetworkError)
         )
-    elif outcome.kind == "not_found" and outcome.extra.get("why") == "crisis":
-        status, kind = S.PAUSED, "crisis"
-        pub.needs_reconcile = False
-        message = _("Krisetilstand er slået til.")
-    elif outcome.kind == "not_found":
-        status, kind = S.MISSED, "late"
-        pub.needs_reconcile = False
-        message = _(
-            "Opslaget kom ikke ud, og det er nu for sent til at sende det af sig "
-            "selv. Vælg 'Prøv igen nu', 'Flyt' eller 'Annullér'."
-        )
-    elif isinstance(error, QuotaExhausted):
-        status, kind, message = S.WAITING, "quota", error.message
-        pub.attempts = max(0, pub.attempts - 1)
-        pub.due_at = error.reset_at or backoff(1, error, now)
-        if pub.due_at < now + timedelta(seconds=30):
-            pub.due_at = now + timedelta(hours=1)
-    elif isinstance(error, AuthExpired):
-        status, kind = S.WAITING, "auth"
-        message = _(
-            "Adgangen til kanalen er udløbet. En administrator skal forbinde "
-            "kanalen igen; derefter sendes opslaget automatisk."
-        )
-        pub.attempts = max(0, pub.attempts - 1)
-        pub.due_at = now + timedelta(seconds=60)
-        notify_channel_owners = True
-    elif isinstance(error, Rejected | NotSupported):
-        status, kind, message = S.FAILED, "rejected", error.message
-    elif isinstance(error, OutcomeUnknown) or outcome.kind == "crash" or (
-        outcome.kind == "error" and pub.needs_reconcile
-        and not isinstance(error, TransientError)
-    ):
-        pub.needs_reconcile = True
-        kind = "unknown_outcome"
-        if pub.attempts >= max_attempts:
-            status = S.FAILED
-            message = _(
-                "Kanal fik ikke svar fra netværket efter %(n)d forsøg og ved ikke, "
-                "om opslaget kom ud. Tjek kanalen: er opslaget der, så marker det "
-                "som udgivet; ellers vælg 'Prøv igen nu'."
-            ) % {"n": pub.attempts}
-        else:
-            status = S.UNKNOWN
-            message = getattr(error, "message", "") or str(
-                OutcomeUnknown.default_message
-            )
-            pub.due_at = backoff(1, error, now)
-    elif isinstance(error, TransientError):
-        kind = "rate_limited" if isinstance(error, RateLimited) else "transient"
-        if pub.attempts >= max_attempts:
-            status = S.FAILED
-            message = _(
-                "Netværket svarede med fejl %(n)d gange i træk (%(why)s). Prøv "
-                "igen senere med 'Prøv igen nu', eller flyt opslaget."
-            ) % {"n": pub.attempts, "why": error.message}
-        else:
-            status = S.RETRYING
-            message = error.message
-            pub.due_at = backoff(pub.attempts, error, now)
     else:
-        status, kind = S.FAILED, "error"
-        message = getattr(error, "message", "") or _(
-            "Der skete en fejl. Prøv igen, eller kontakt support."
-        )
+        pub.needs_reconcile = rule.reconcile
+    status = rule.status
+    if pub.needs_reconcile and key in ("fenced", "local_error"):
+        status = S.UNKNOWN
+    params: dict[str, Any] = {}
+    if isinstance(error, NetworkError):
+        params["why"] = error.message
+    elif error is not None:
+        params["why"] = type(error).__name__
+    if key == "fenced":
+        params["fence"] = outcome.extra.get("why", "")
+    if rule.exhausted or key.endswith("_exhausted"):
+        params["n"] = pub.attempts
+    pub.due_at = _next_due(rule.due, pub, error, now)
+    if rule.due == outcomes.RESET:
+        params["at"] = pub.due_at.isoformat()
+    # What the network said, for support; of Kanal's own errors only the kind.
+    pub.error_detail = (
+        error.support_detail if isinstance(error, NetworkError)
+        else (type(error).__name__ if error else "")
+    )
     previous = pub.status
     pub.status = status
+    pub.error_kind = rule.reason
+    pub.reason_params = params
+    message = _danish(rule.reason, params)
     pub.last_error = message
-    pub.error_kind = kind
-    pub.save(update_fields=fields)
+    pub.save(
+        update_fields=[
+            "status", "last_error", "error_kind", "reason_params", "error_detail",
+            "due_at", "needs_reconcile", "attempts", "updated_at",
+            *_clear_lease(pub),
+        ]
+    )
     if status in (S.FAILED, S.MISSED) or previous != status:
         _audit(
             f"publishing.publication.{status}",
@@ -757,17 +1312,39 @@ def _not_published(pub, outcome, now) -> None:
             target=pub,
             changes={
                 "status": [previous, status],
-                "reason": kind,
+                "reason": rule.reason,
+                "outcome": key,
                 "message": message,
                 "detail": pub.error_detail,
                 "attempts": pub.attempts,
             },
         )
     publication_changed([pub.post_id])
-    if status in (S.FAILED, S.MISSED):
+    if rule.tell == outcomes.OWNERS and status in (S.FAILED, S.MISSED):
         _notify_failure(pub)
-    if notify_channel_owners:
+    elif rule.tell == outcomes.CHANNEL_OWNERS:
         _channel_auth_expired(pub.channel, error)
+
+
+def _next_due(due: str, pub, error, now) -> datetime:
+    if due == outcomes.NOW:
+        return now
+    if due == outcomes.BACKOFF:
+        return conf.backoff(pub.attempts, error, now)
+    if due == outcomes.RECONCILE:
+        return conf.backoff(pub.attempts, error, now,
+                            base="RECONCILE_RETRY_SECONDS")
+    if due == outcomes.RESET:
+        reset = getattr(error, "reset_at", None)
+        fallback = now + conf.seconds("QUOTA_FALLBACK_SECONDS")
+        if reset is None or reset < now + timedelta(seconds=30):
+            return fallback
+        return reset
+    if due == outcomes.RECONNECT:
+        return now + conf.seconds("RECONNECT_RECHECK_SECONDS")
+    if due == outcomes.LOCAL:
+        return now + conf.seconds("LOCAL_ERROR_RETRY_SECONDS")
+    return pub.due_at
 
 
 def _channel_auth_expired(channel: Channel, error) -> None:
@@ -779,11 +1356,7 @@ def _channel_auth_expired(channel: Channel, error) -> None:
         organisation_id=channel.organisation_id,
         administration_id=channel.owner_administration_id,
         kind="channel_needs_reconnect",
-        message=_(
-            "%(channel)s skal forbindes igen: adgangen er udløbet. Planlagte "
-            "opslag venter, til kanalen er forbundet."
-        )
-        % {"channel": channel},
+        message=_in_danish(NOTE_NEEDS_RECONNECT) % {"channel": channel},
         url=f"/kanaler/{channel.pk}/",
     )
 
@@ -793,7 +1366,7 @@ def _notify_failure(pub) -> None:
         organisation_id=pub.organisation_id,
         administration_id=pub.channel.owner_administration_id,
         kind=f"publication_{pub.status}",
-        message=_("%(channel)s: opslaget blev ikke udgivet. %(why)s")
+        message=_in_danish(NOTE_FAILED)
         % {"channel": pub.channel, "why": pub.last_error},
         publication=pub,
     )
@@ -804,20 +1377,31 @@ def _notify_failure(pub) -> None:
 
 
 def renew_leases(tokens, *, now: datetime | None = None) -> int:
+    """Extend the live leases ``tokens`` (publications and follow-ups) by the
+    database's clock; a lease already run out is not brought back (another
+    worker may hold the row), and a longer one (a fenced write's) is kept."""
+    tokens = [t for t in tokens if t]
     if not tokens:
         return 0
-    now = now or timezone.now()
-    return Publication.objects.filter(
-        lease_token__in=list(tokens), status=S.PUBLISHING
-    ).update(lease_expires_at=now + conf.lease())
+    renewed = 0
+    for model, status in ((Publication, S.PUBLISHING), (FollowUp, "running")):
+        renewed += model.objects.filter(
+            lease_token__in=tokens, status=status, lease_expires_at__gt=Now()
+        ).update(
+            lease_expires_at=Greatest(F("lease_expires_at"), db_in(conf.lease()))
+        )
+    return renewed
 
 
 def sweep_expired_leases(*, now: datetime | None = None, dry_run=False) -> int:
-    """Take back publications whose worker died mid-call; reconcile them."""
+    """Take back publications whose worker died or stalled past its lease
+    (database clock). A row whose fence had let a write start is reconciled
+    with the network before anything is sent again; one that never reached
+    its fence is simply due again."""
     now = now or timezone.now()
     with transaction.atomic():
         qs = Publication.objects.filter(
-            status=S.PUBLISHING, lease_expires_at__lt=now
+            status=S.PUBLISHING, lease_expires_at__lt=Now()
         )
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
@@ -826,28 +1410,30 @@ def sweep_expired_leases(*, now: datetime | None = None, dry_run=False) -> int:
             return len(stuck)
         for pub in stuck:
             owner = pub.lease_owner
-            pub.status = S.UNKNOWN
-            pub.needs_reconcile = True
+            if pub.needs_reconcile:
+                pub.status, pub.error_kind = S.UNKNOWN, "lease_expired"
+            else:
+                pub.status, pub.error_kind = S.RETRYING, "lease_expired_unsent"
             pub.due_at = now
-            pub.last_error = _(
-                "Udgivelsen blev afbrudt (arbejderen stoppede). Kanal tjekker hos "
-                "netværket, om opslaget kom ud, før noget sendes igen."
-            )
-            pub.error_kind = "lease_expired"
+            pub.reason_params = {}
+            pub.last_error = _danish(pub.error_kind, {})
             pub.save(
                 update_fields=[
-                    "status", "needs_reconcile", "due_at", "last_error",
-                    "error_kind", "updated_at", *_clear_lease(pub),
+                    "status", "due_at", "last_error", "error_kind",
+                    "reason_params", "updated_at", *_clear_lease(pub),
                 ]
             )
             audit.record(
                 "publishing.publication.lease_expired",
                 organisation=pub.organisation,
                 target=pub,
-                changes={"owner": owner},
+                changes={"owner": owner, "status": pub.status},
             )
             publication_changed([pub.post_id])
     return len(stuck)
+
+
+NO_WORKER = _("ingen arbejder kørte")
 
 
 def mark_missed(*, now: datetime | None = None, dry_run=False) -> int:
@@ -865,31 +1451,13 @@ def mark_missed(*, now: datetime | None = None, dry_run=False) -> int:
         late = list(qs.select_related("channel", "organisation"))
         if dry_run:
             return len(late)
+        cutoff = conf.late_cutoff().total_seconds()
         for pub in late:
-            _apply_verdict(
-                pub,
-                now,
-                S.MISSED,
-                _(
-                    "Opslaget nåede ikke ud inden for %(h)s efter det planlagte "
-                    "tidspunkt (%(why)s) og sendes ikke for sent af sig selv."
-                )
-                % {
-                    "h": _hours(conf.late_cutoff()),
-                    "why": pub.last_error or _("ingen arbejder kørte"),
-                },
-                "late",
-                None,
-            )
+            params = {"cutoff": cutoff}
+            if outcomes.REASONS.get(pub.error_kind):
+                params["because"] = pub.error_kind
+                params["because_params"] = pub.reason_params
+            else:
+                params["why"] = pub.last_error or _in_danish(NO_WORKER)
+            _apply_verdict(pub, now, S.MISSED, "late_because", params, None)
     return len(late)
-
-
-def _hours(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    if hours >= 1 and hours == int(hours):
-        return _("%(n)d timer") % {"n": hours} if hours != 1 else _("1 time")
-    return _("%(n)d minutter") % {"n": delta.total_seconds() // 60}
-
-
-def _local(at: datetime) -> str:
-    return timezone.localtime(at).strftime("%d.%m. kl. %H:%M")

@@ -1,77 +1,457 @@
-"""What happens after a publication is out: a notification to the owner
-administration, the variant's first comment, a pin where the network allows."""
+"""Follow-up work on a published post: its first comment and a crisis pin.
+
+Each is a ``FollowUp`` row, created in the same transaction that records the
+publication as published (so it cannot be lost), claimed by the worker with a
+lease like a publication, fenced immediately before its write, retried with
+backoff, and a person is told when it finally fails. A first comment whose
+write may have gone out (its worker died, or the answer was lost) is sent
+again only where the network keeps replies idempotent (Mastodon's key,
+Bluesky's record key); elsewhere a person checks.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.utils.translation import gettext as _
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Greatest, Now
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
-from kanal.channels.networks.base import stable_key
-from kanal.channels.networks.errors import NetworkError
+from kanal.channels import vault
+from kanal.channels.models import Channel, ChannelStatus
+from kanal.channels.networks.base import Connection, stable_key
+from kanal.channels.networks.errors import (
+    AuthExpired,
+    Fenced,
+    NetworkError,
+    NotSupported,
+    OutcomeUnknown,
+    Rejected,
+    TransientError,
+)
 from kanal.core import audit
 
+from . import conf
 from .actions import notify
-from .models import Publication, PublicationStatus
+from .models import Crisis, FollowUp, FollowUpKind, FollowUpStatus
 
-logger = logging.getLogger("kanal.publishing")
+logger = logging.getLogger("kanal.publishing.followup")
+F_ = FollowUpStatus
+
+#: Networks whose adapters send a reply with the same key only once, for
+#: adapters that do not say so themselves (``idempotent_replies``).
+IDEMPOTENT_REPLIES = frozenset({"mastodon", "bluesky"})
+
+FAILED_FIRST_COMMENT = _(
+    "%(channel)s: den første kommentar kom ikke med (%(why)s). Skriv den selv "
+    "på opslaget."
+)
+UNSURE_FIRST_COMMENT = _(
+    "%(channel)s: Kanal ved ikke, om den første kommentar kom med (netværket "
+    "svarede ikke tydeligt). Tjek opslaget, og skriv den selv, hvis den mangler."
+)
+CRISIS_FIRST_COMMENT = _(
+    "%(channel)s: den første kommentar blev ikke sendt, fordi krisetilstand "
+    "blev slået til. Skriv den selv på opslaget, hvis den stadig passer."
+)
+FAILED_PIN = _(
+    "%(channel)s: krisebeskeden kunne ikke fastgøres (%(why)s). Fastgør den "
+    "selv på kontoen."
+)
 
 
-def after_publication(publication_id: int) -> None:
-    from .engine import build_adapter
+@dataclass
+class FollowUpJob:
+    follow_up_id: int
+    lease_token: str
+    kind: str
+    publication_id: int
+    remote_id: str
+    text: str
+    idempotency_key: str
+    channel_id: int
+    network: str
+    connection: Connection | None
+    # A write of an earlier try may have gone out.
+    uncertain: bool
+    setup_error: str = ""
+    write_started: bool = False
+    # The network sends a reply with the same key only once.
+    idempotent: bool = False
+    # The adapter can look its own reply up (``find_reply``).
+    can_look_up: bool = False
+    # done | error | fenced | local_error | crash | unverifiable
+    outcome: str = ""
+    error: BaseException | None = None
+    result_id: str = ""
+    extra: dict = field(default_factory=dict)
 
-    pub = Publication.objects.select_related("channel").get(pk=publication_id)
-    if pub.status != PublicationStatus.PUBLISHED:
-        return
-    channel = pub.channel
-    comment_error = ""
-    comment_id = ""
-    if pub.first_comment and not pub.first_comment_remote_id and pub.remote_id:
-        try:
-            adapter = build_adapter(channel.connection(), channel_id=channel.pk)
-            result = adapter.reply(
-                pub.remote_id,
-                pub.first_comment,
-                idempotency_key=stable_key(pub.idempotency_key, "first_comment"),
-            )
-            comment_id = result.remote_id
-        except NetworkError as e:
-            comment_error = e.message
-    if pub.pin and pub.remote_id:
-        _pin(pub)
+
+def _in_danish(text, **values) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text) % values
+
+
+# ---------------------------------------------------------------------------
+# Claim
+
+
+def claim_follow_ups(
+    *, owner: str, limit: int, now: datetime | None = None
+) -> list[FollowUpJob]:
+    """Claim up to ``limit`` due follow-ups for ``owner`` with a lease."""
+    from .engine import db_in
+
+    if limit <= 0:
+        return []
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
     with transaction.atomic():
-        if comment_id:
-            Publication.objects.filter(pk=pub.pk).update(
-                first_comment_remote_id=comment_id
-            )
-            audit.record(
-                "publishing.publication.first_comment",
-                organisation=pub.organisation,
-                target=pub,
-                changes={"remote_id": comment_id},
-            )
-        if comment_error:
-            notify(
-                organisation_id=pub.organisation_id,
-                administration_id=channel.owner_administration_id,
-                kind="first_comment_failed",
-                message=_(
-                    "%(channel)s: den første kommentar kom ikke med (%(why)s). "
-                    "Skriv den selv på opslaget."
-                )
-                % {"channel": channel, "why": comment_error},
-                publication=pub,
-                url=pub.url,
-            )
+        qs = FollowUp.objects.filter(status=F_.PENDING, due_at__lte=now).order_by(
+            "due_at", "pk"
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs.select_related("publication__channel")[:limit])
+        if not rows:
+            return []
+        FollowUp.objects.filter(
+            pk__in=[r.pk for r in rows], status=F_.PENDING
+        ).update(
+            status=F_.RUNNING,
+            lease_token=token,
+            lease_owner=owner[:120],
+            lease_expires_at=db_in(conf.lease()),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    return [_job(row, token) for row in rows]
 
 
-def _pin(pub: Publication) -> None:
-    from .engine import build_adapter
-
+def _job(row: FollowUp, token: str) -> FollowUpJob:
+    pub = row.publication
+    conn, setup_error = None, ""
     try:
-        adapter = build_adapter(pub.channel.connection(), channel_id=pub.channel_id)
-        if "pin" in adapter.capabilities().supports:
-            adapter.pin(pub.remote_id)
+        conn = pub.channel.connection()
+    except vault.VaultError as e:
+        setup_error = str(e)
+    return FollowUpJob(
+        follow_up_id=row.pk,
+        lease_token=token,
+        kind=row.kind,
+        publication_id=pub.pk,
+        remote_id=pub.remote_id,
+        text=pub.first_comment,
+        idempotency_key=pub.idempotency_key,
+        channel_id=pub.channel_id,
+        network=pub.channel.network,
+        connection=conn,
+        uncertain=row.write_started,
+        setup_error=setup_error,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The fence and the call (in a worker thread)
+
+
+def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
+    """The follow-up's send fence (see ``engine.fence``): its lease is still
+    this job's and valid (database clock), the channel is connected, and a
+    first comment on an ordinary post does not go out in a crisis."""
+    from .engine import PREPARATORY_WRITES, db_in, send_by, with_db_retry
+
+    preparing = operation in PREPARATORY_WRITES
+
+    def update() -> int:
+        channel = Channel.objects.filter(
+            publications__pk=OuterRef("publication_id"),
+            status=ChannelStatus.CONNECTED,
+        )
+        qs = FollowUp.objects.filter(
+            pk=job.follow_up_id,
+            lease_token=job.lease_token,
+            status=F_.RUNNING,
+            lease_expires_at__gt=Now(),
+        ).filter(Exists(channel))
+        if job.kind == FollowUpKind.FIRST_COMMENT:
+            crisis = Crisis.objects.filter(
+                organisation__publications__pk=OuterRef("publication_id"),
+                ended_at__isnull=True,
+            ).filter(
+                Q(whole_organisation=True)
+                | Q(channels__publications__pk=OuterRef("publication_id"))
+            )
+            qs = qs.exclude(Exists(crisis))
+        changes = {"lease_expires_at": Greatest(F("lease_expires_at"),
+                                                db_in(conf.write_lease()))}
+        if not preparing:
+            changes["write_started"] = True
+        return qs.update(**changes)
+
+    started = time.monotonic()
+    if with_db_retry(update):
+        if not preparing:
+            job.write_started = True
+            send_by(started + conf.lease().total_seconds())
+        return
+    reason = with_db_retry(lambda: _fence_reason(job))
+    logger.warning("follow-up %s: %s fenced (%s)", job.follow_up_id,
+                   operation or "write", reason)
+    raise Fenced(reason)
+
+
+def _fence_reason(job: FollowUpJob) -> str:
+    row = (
+        FollowUp.objects.filter(pk=job.follow_up_id)
+        .annotate(lease_valid=Q(lease_expires_at__gt=Now()))
+        .select_related("publication__channel")
+        .first()
+    )
+    if row is None:
+        return "gone"
+    if (
+        row.lease_token != job.lease_token
+        or row.status != F_.RUNNING
+        or not row.lease_valid
+    ):
+        return "lease_lost"
+    if row.publication.channel.status != ChannelStatus.CONNECTED:
+        return "channel"
+    return "crisis"
+
+
+def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
+    """Post the first comment or pin the post; the outcome is set on ``job``."""
+    from .engine import build_adapter, drop_connection, fresh_connection
+
+    fresh_connection()
+    try:
+        if job.setup_error:
+            raise AuthExpired(job.setup_error)
+        adapter = build_adapter(
+            job.connection,
+            channel_id=job.channel_id,
+            before_write=lambda operation: fence_follow_up(job, operation),
+        )
+        job.idempotent = _idempotent_replies(adapter, job.network)
+        finder = getattr(adapter, "find_reply", None)
+        job.can_look_up = finder is not None
+        if job.kind == FollowUpKind.FIRST_COMMENT:
+            if job.uncertain and not job.idempotent:
+                # An earlier reply may be there: ask before sending again.
+                found = _look_up_reply(finder, job)
+                if found is False:
+                    job.outcome = "unverifiable"
+                    return job
+                if found is not None:
+                    job.result_id, job.outcome = found.remote_id, "done"
+                    return job
+            result = adapter.reply(
+                job.remote_id,
+                job.text,
+                idempotency_key=stable_key(job.idempotency_key, "first_comment"),
+            )
+            job.result_id = result.remote_id
+        elif "pin" in adapter.capabilities().supports:
+            adapter.pin(job.remote_id)
+        job.outcome = "done"
+    except Fenced as e:
+        job.outcome, job.extra = "fenced", {"why": e.reason}
     except NetworkError as e:
-        logger.warning("publication %s: pin failed: %s", pub.pk, e.message)
+        job.outcome, job.error = "error", e
+    except DatabaseError as e:
+        logger.warning("follow-up %s: database error: %s", job.follow_up_id, e)
+        drop_connection()
+        job.outcome, job.error = "local_error", e
+    except Exception as e:
+        logger.exception("follow-up %s: unexpected error", job.follow_up_id)
+        job.outcome, job.error = "crash", e
+    return job
+
+
+def _look_up_reply(finder, job: FollowUpJob):
+    """The first comment an earlier try left on the post, None when it is
+    certainly not there, False when the network cannot tell (``find_reply``
+    is the adapter's optional lookup of its own reply by text)."""
+    if finder is None:
+        return False
+    try:
+        return finder(
+            job.remote_id,
+            text=job.text,
+            idempotency_key=stable_key(job.idempotency_key, "first_comment"),
+        )
+    except NotSupported:
+        return False
+
+
+def _idempotent_replies(adapter, network: str) -> bool:
+    said = getattr(adapter, "idempotent_replies", None)
+    if said is not None:
+        return bool(said)
+    return network in IDEMPOTENT_REPLIES
+
+
+# ---------------------------------------------------------------------------
+# Record
+
+
+def record_follow_up(job: FollowUpJob, *, now: datetime | None = None) -> str:
+    """Store a follow-up's outcome; return its new status."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = (
+            FollowUp.objects.select_for_update(of=("self",))
+            .select_related("publication__channel", "publication__organisation")
+            .get(pk=job.follow_up_id)
+        )
+        if row.lease_token != job.lease_token or row.status != F_.RUNNING:
+            if job.outcome == "done" and row.status == F_.PENDING:
+                _done(row, job)
+            return row.status
+        _record(row, job, now)
+        return row.status
+
+
+def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
+    error = job.error
+    max_attempts = conf.get("FOLLOW_UP_MAX_ATTEMPTS")
+    if job.outcome == "done":
+        _done(row, job)
+        return
+    if job.outcome == "unverifiable":
+        _fail(row, UNSURE_FIRST_COMMENT, why="", keep_started=True)
+        return
+    if job.outcome == "fenced":
+        why = job.extra.get("why")
+        if why == "crisis":
+            _fail(row, CRISIS_FIRST_COMMENT, why="", keep_started=False)
+            return
+        # Nothing was sent. A channel to reconnect is waited for (a person
+        # is told about the channel already); anything else is tried again.
+        wait = conf.seconds("RECONNECT_RECHECK_SECONDS") if why == "channel" \
+            else timedelta(0)
+        _again(row, job, now + wait, counts=False)
+        return
+    if job.outcome == "local_error":
+        # The write may have gone out before Kanal's database failed.
+        _again(row, job, now + conf.seconds("LOCAL_ERROR_RETRY_SECONDS"),
+               counts=False, started=job.write_started)
+        return
+    uncertain = isinstance(error, OutcomeUnknown) or (
+        job.outcome == "crash" and job.write_started
+    )
+    if (
+        uncertain and row.kind == FollowUpKind.FIRST_COMMENT
+        and not (job.idempotent or job.can_look_up)
+    ):
+        _fail(row, UNSURE_FIRST_COMMENT, why="", keep_started=True)
+        return
+    if isinstance(error, Rejected | NotSupported):
+        _fail(row, _template(row), why=error.message, keep_started=False)
+        return
+    retryable = uncertain or job.outcome == "crash" or isinstance(
+        error, TransientError | AuthExpired
+    )
+    if retryable and row.attempts < max_attempts:
+        _again(row, job, conf.backoff(row.attempts, error, now), counts=True,
+               started=uncertain)
+        return
+    why = getattr(error, "message", "") or type(error).__name__
+    _fail(row, _template(row), why=why, keep_started=uncertain)
+
+
+def _template(row: FollowUp):
+    return FAILED_PIN if row.kind == FollowUpKind.PIN else FAILED_FIRST_COMMENT
+
+
+def _clear_lease(row: FollowUp) -> list[str]:
+    row.lease_token = ""
+    row.lease_owner = ""
+    row.lease_expires_at = None
+    return ["lease_token", "lease_owner", "lease_expires_at"]
+
+
+def _done(row: FollowUp, job: FollowUpJob) -> None:
+    pub = row.publication
+    row.status = F_.DONE
+    row.remote_id = job.result_id
+    row.last_error = ""
+    row.save(update_fields=["status", "remote_id", "last_error", "updated_at",
+                            *_clear_lease(row)])
+    if row.kind == FollowUpKind.FIRST_COMMENT:
+        pub.first_comment_remote_id = job.result_id
+        pub.save(update_fields=["first_comment_remote_id", "updated_at"])
+        event = "publishing.publication.first_comment"
+    else:
+        event = "publishing.publication.pinned"
+    audit.record(
+        event,
+        organisation=pub.organisation,
+        target=pub,
+        changes={"remote_id": job.result_id or pub.remote_id,
+                 "attempts": row.attempts},
+    )
+
+
+def _again(row, job, due, *, counts: bool, started: bool | None = None) -> None:
+    if not counts:
+        row.attempts = max(0, row.attempts - 1)
+    row.status = F_.PENDING
+    row.due_at = due
+    row.write_started = job.uncertain if started is None else (
+        started or job.uncertain
+    )
+    row.last_error = getattr(job.error, "message", "") or str(job.error or "")
+    row.error_detail = getattr(job.error, "support_detail", "") or ""
+    row.save(update_fields=["status", "due_at", "attempts", "write_started",
+                            "last_error", "error_detail", "updated_at",
+                            *_clear_lease(row)])
+
+
+def _fail(row: FollowUp, template, *, why: str, keep_started: bool) -> None:
+    pub = row.publication
+    channel = pub.channel
+    message = _in_danish(template, channel=channel, why=why)
+    row.status = F_.FAILED
+    row.last_error = message
+    if not keep_started:
+        row.write_started = False
+    row.save(update_fields=["status", "last_error", "write_started", "updated_at",
+                            *_clear_lease(row)])
+    audit.record(
+        f"publishing.publication.{row.kind}_failed",
+        organisation=pub.organisation,
+        target=pub,
+        changes={"message": message, "attempts": row.attempts},
+    )
+    notify(
+        organisation_id=pub.organisation_id,
+        # A crisis pin concerns everyone; a first comment its channel's owners.
+        administration_id=None if pub.is_crisis else channel.owner_administration_id,
+        kind=f"{row.kind}_failed",
+        message=message,
+        publication=pub,
+        url=pub.url,
+    )
+
+
+def sweep_expired_follow_ups(*, now: datetime | None = None, dry_run=False) -> int:
+    """Follow-ups whose worker died or stalled past the lease are due again
+    (a write that may have gone out is remembered: see ``execute_follow_up``)."""
+    now = now or timezone.now()
+    qs = FollowUp.objects.filter(status=F_.RUNNING, lease_expires_at__lt=Now())
+    if dry_run:
+        return qs.count()
+    return qs.update(
+        status=F_.PENDING, due_at=now, lease_token="", lease_owner="",
+        lease_expires_at=None, updated_at=now,
+    )

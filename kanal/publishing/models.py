@@ -132,10 +132,25 @@ class Publication(models.Model):
     url = models.URLField(_("adresse"), max_length=1000, blank=True)
     published_at = models.DateTimeField(_("udgivet"), null=True, blank=True)
     published_manually = models.BooleanField(default=False)
+    # Recorded from a lookup (reconciling), not from the network's answer to
+    # this publication's own send: a direct answer naming the same post for
+    # another publication wins over it.
+    found_by_lookup = models.BooleanField(default=False)
     first_comment_remote_id = models.CharField(max_length=200, blank=True)
 
+    # Set when the approval of what this row sends was withdrawn (an edit
+    # after approval, a cancelled post). The send fence refuses a write once
+    # it is set, also for a publication already claimed by a worker.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    # Why the publication is in its state: ``error_kind`` is the reason's
+    # code (see ``outcomes.REASONS``) and ``reason_params`` its values; the
+    # page renders them in the reader's language. ``last_error`` keeps the
+    # Danish text as it was written (audit, notifications); ``error_detail``
+    # is what the network itself said, for support.
     last_error = models.TextField(_("årsag"), blank=True)
     error_kind = models.CharField(max_length=40, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
     error_detail = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -149,6 +164,7 @@ class Publication(models.Model):
             models.Index(fields=["status", "lease_expires_at"], name="pub_lease"),
             models.Index(fields=["channel", "status"], name="pub_channel_status"),
             models.Index(fields=["status", "late_after"], name="pub_late"),
+            models.Index(fields=["channel", "remote_id"], name="pub_channel_remote"),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +173,18 @@ class Publication(models.Model):
     @property
     def what_to_do(self) -> str:
         return str(WHAT_TO_DO.get(self.status, ""))
+
+    @property
+    def is_being_checked(self) -> bool:
+        """Kanal is asking the network whether an earlier send went out."""
+        return self.needs_reconcile and self.status in CLAIMABLE
+
+    @property
+    def reason(self) -> str:
+        """Why it is in its state, in the active language."""
+        from .outcomes import render_reason
+
+        return render_reason(self.error_kind, self.reason_params) or self.last_error
 
     @property
     def is_late(self) -> bool:
@@ -225,9 +253,69 @@ class ChannelTokenRefresh(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # When a person was last told that the refresh failed while the access
+    # token still worked (told once per failure, not every run).
+    alerted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Token refresh for {self.channel_id}"
+
+
+class FollowUpKind(models.TextChoices):
+    FIRST_COMMENT = "first_comment", _("Første kommentar")
+    PIN = "pin", _("Fastgørelse")
+
+
+class FollowUpStatus(models.TextChoices):
+    PENDING = "pending", _("Venter")
+    RUNNING = "running", _("I gang")
+    DONE = "done", _("Udført")
+    FAILED = "failed", _("Fejlet")
+
+
+class FollowUp(models.Model):
+    """Work on a published post (its first comment, a crisis pin).
+
+    Claimed by the worker with a lease and fenced before its write like a
+    publication, retried with backoff, and a person is told when it finally
+    fails; being a row, it survives a killed worker.
+    """
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
+    status = models.CharField(
+        max_length=20, choices=FollowUpStatus.choices, default=FollowUpStatus.PENDING
+    )
+    due_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_token = models.CharField(max_length=64, blank=True)
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set by the fence: a write was about to start, so its outcome is unknown
+    # until recorded.
+    write_started = models.BooleanField(default=False)
+    remote_id = models.CharField(max_length=200, blank=True)
+    last_error = models.TextField(blank=True)
+    error_detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "kind"], name="one_follow_up_per_kind"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="follow_up_due"),
+            models.Index(fields=["status", "lease_expires_at"], name="follow_up_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.publication_id} ({self.status})"
 
 
 class Notification(models.Model):

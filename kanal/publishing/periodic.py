@@ -16,7 +16,7 @@ from kanal.core import checkpoints
 from kanal.organisations import throttle
 from kanal.planning import tasks as planning_tasks
 
-from . import conf, engine, tokens
+from . import conf, engine, followup, tokens
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,16 @@ PERIODIC_JOBS = (
         engine.sweep_expired_leases,
     ),
     PeriodicJob(
+        "sweep_expired_follow_ups",
+        "Tager opfølgende arbejde (første kommentar, fastgørelse) tilbage, hvis "
+        "arbejderen døde midt i det.",
+        lambda: conf.get("SWEEP_EVERY_SECONDS"),
+        followup.sweep_expired_follow_ups,
+    ),
+    PeriodicJob(
         "mark_missed",
         "Markerer udgivelser, der er for sent på den, som ikke udgivet.",
-        lambda: 30.0,
+        lambda: conf.get("MARK_MISSED_EVERY_SECONDS"),
         engine.mark_missed,
     ),
     PeriodicJob(
@@ -50,7 +57,7 @@ PERIODIC_JOBS = (
         "planning_approval_watch",
         "Advarer om opslag, der ikke er godkendt i tide, og markerer dem som "
         "ikke nået, når tiden er gået.",
-        lambda: 60.0,
+        lambda: conf.get("APPROVAL_WATCH_EVERY_SECONDS"),
         planning_tasks.approval_watch,
     ),
     PeriodicJob(

@@ -9,6 +9,8 @@ from django.db.models import Min, Q
 from .models import (
     CLAIMABLE,
     Crisis,
+    FollowUp,
+    FollowUpStatus,
     Notification,
     Publication,
     PublicationStatus,
@@ -58,10 +60,15 @@ def active_crisis_scopes() -> dict[int, set[int] | None]:
 
 
 def next_due_at():
-    """The earliest time anything claimable is due (an indexed MIN)."""
-    return Publication.objects.filter(status__in=CLAIMABLE).aggregate(
+    """The earliest time anything claimable (a publication or follow-up
+    work) is due (indexed MINs)."""
+    first = Publication.objects.filter(status__in=CLAIMABLE).aggregate(
         first=Min("due_at")
     )["first"]
+    follow_up = FollowUp.objects.filter(status=FollowUpStatus.PENDING).aggregate(
+        first=Min("due_at")
+    )["first"]
+    return min((t for t in (first, follow_up) if t is not None), default=None)
 
 
 def operations(queryset, group: str):

@@ -1,16 +1,12 @@
-"""Follow-up work after a publication (django-tasks; ids only, one action)."""
+"""Background work after a crisis (django-tasks; ids only, one action).
+
+Follow-ups of a publication (first comment, crisis pin) are ``FollowUp`` rows
+claimed by the publishing worker, not tasks (see ``followup.py``).
+"""
 
 from __future__ import annotations
 
 from django_tasks import task
-
-
-@task()
-def after_publication(publication_id: int) -> None:
-    """Notify the channel's owners, post the first comment, pin a crisis post."""
-    from .followup import after_publication as run
-
-    run(publication_id)
 
 
 @task()

@@ -1,17 +1,32 @@
-"""Refreshing channels' tokens before they expire, one channel at a time."""
+"""Refreshing channels' tokens shortly before they expire, one channel at a
+time.
+
+The per-channel lock is a conditional UPDATE with a short lease measured by
+the database's clock. After taking it the channel is read again: another
+worker may have refreshed it a moment ago (X's refresh tokens are single
+use, so refreshing with the credentials read before the lock would present a
+revoked token). New tokens are stored only if the credentials did not change
+while the call ran. A refusal (or a lost answer) while the current access
+token still works never stops the channel: a person is told, once, to
+reconnect it before the access token runs out.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from datetime import datetime, timedelta
+import uuid
+from datetime import datetime
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.db.models.functions import Now
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from kanal.channels import vault
-from kanal.channels.actions import mark_channel_needs_reconnect, set_channel_credentials
+from kanal.channels.actions import mark_channel_needs_reconnect, store_refreshed_tokens
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import AuthExpired, NetworkError, NotSupported
 
@@ -20,85 +35,170 @@ from .actions import notify
 from .models import ChannelTokenRefresh
 
 logger = logging.getLogger("kanal.publishing.tokens")
-LOCK_SECONDS = 300
+
+REFRESH_FAILED = _(
+    "%(channel)s: adgangen kunne ikke fornyes. En administrator skal forbinde "
+    "kanalen igen, ellers udgives der ikke på den."
+)
+REFRESH_REFUSED_STILL_VALID = _(
+    "%(channel)s: Kanal kunne ikke forny adgangen (%(why)s). Den nuværende "
+    "adgang virker til %(at)s. Forbind kanalen igen inden da, ellers stopper "
+    "udgivelserne på den."
+)
+
+
+def _networks_with_own_lead() -> list[str]:
+    ahead = conf.get("TOKEN_REFRESH_AHEAD_SECONDS")
+    if not isinstance(ahead, dict):
+        return []
+    return [n for n in ahead if n != "default"]
 
 
 def channels_due(now: datetime):
-    ahead = timedelta(seconds=conf.get("TOKEN_REFRESH_AHEAD_SECONDS"))
+    """Connected channels whose token expires within their network's lead."""
+    own = _networks_with_own_lead()
+    due = Q(token_expires_at__lt=now + conf.token_refresh_ahead("default")) & ~Q(
+        network__in=own
+    )
+    for network in own:
+        due |= Q(network=network,
+                 token_expires_at__lt=now + conf.token_refresh_ahead(network))
     return Channel.objects.filter(
-        status=ChannelStatus.CONNECTED,
-        token_expires_at__isnull=False,
-        token_expires_at__lt=now + ahead,
+        status=ChannelStatus.CONNECTED, token_expires_at__isnull=False
+    ).filter(due)
+
+
+def _is_due(channel: Channel, now: datetime) -> bool:
+    return (
+        channel.status == ChannelStatus.CONNECTED
+        and channel.token_expires_at is not None
+        and channel.token_expires_at < now + conf.token_refresh_ahead(channel.network)
     )
 
 
-def _lock(channel: Channel, owner: str, now: datetime) -> bool:
+def _lock(channel_id: int, holder: str) -> bool:
     """The per-channel lock: a conditional update on the channel's row."""
-    ChannelTokenRefresh.objects.get_or_create(channel=channel)
+    from .engine import db_in
+
+    # A worker starting at the same moment may create it first.
+    with contextlib.suppress(IntegrityError):
+        ChannelTokenRefresh.objects.get_or_create(channel_id=channel_id)
     return bool(
-        ChannelTokenRefresh.objects.filter(channel=channel)
-        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        ChannelTokenRefresh.objects.filter(channel_id=channel_id)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=Now()))
         .update(
-            lease_owner=owner[:120],
-            lease_expires_at=now + timedelta(seconds=LOCK_SECONDS),
+            lease_owner=holder[:120],
+            lease_expires_at=db_in(conf.seconds("TOKEN_LOCK_SECONDS")),
         )
     )
 
 
-def refresh_channel_token(channel: Channel, *, owner: str = "kanal") -> str:
-    """Refresh one channel's token under its lock; returns what happened."""
+def _unlock(channel_id: int, holder: str, **fields) -> None:
+    ChannelTokenRefresh.objects.filter(
+        channel_id=channel_id, lease_owner=holder[:120]
+    ).update(lease_owner="", lease_expires_at=None, **fields)
+
+
+def refresh_channel_token(
+    channel: Channel, *, owner: str = "kanal", now: datetime | None = None
+) -> str:
+    """Refresh one channel's token under its lock; returns what happened:
+    refreshed, unchanged, fresh (someone else just did), locked, superseded,
+    not_supported, refused (the access token still works; a person was
+    told), auth_expired or error."""
     from .engine import build_adapter
 
-    now = timezone.now()
-    if not _lock(channel, owner, now):
+    holder = f"{owner[:80]}:{uuid.uuid4().hex[:12]}"
+    if not _lock(channel.pk, holder):
         return "locked"
-    outcome = "refreshed"
-    error_text = ""
+    outcome, error_text, refreshed = "error", "", False
+    read = channel.encrypted_credentials
     try:
+        channel = Channel.objects.get(pk=channel.pk)
+        now = now or timezone.now()
+        if not _is_due(channel, now):
+            outcome = "fresh"
+            return outcome
+        read = channel.encrypted_credentials
         try:
-            adapter = build_adapter(channel.connection(), channel_id=channel.pk)
+            # No channel id: the new tokens are stored once, below, only if
+            # nobody changed the credentials meanwhile.
+            adapter = build_adapter(channel.connection())
             tokens = adapter.refresh_token()
         except vault.VaultError as e:
             raise AuthExpired(str(e)) from e
-        credentials = {"access_token": tokens.access_token}
-        if tokens.refresh_token:
-            credentials["refresh_token"] = tokens.refresh_token
-        credentials.update(dict(tokens.extra))
-        set_channel_credentials(
-            channel,
-            actor=None,
-            credentials=credentials,
-            token_expires_at=tokens.expires_at,
-        )
+        outcome = _store(channel.pk, read, tokens)
+        refreshed = outcome == "refreshed"
     except NotSupported:
         outcome = "not_supported"
     except AuthExpired as e:
-        outcome = "auth_expired"
         error_text = e.message
-        with transaction.atomic():
-            mark_channel_needs_reconnect(channel, error=e.message)
-            notify(
-                organisation_id=channel.organisation_id,
-                administration_id=channel.owner_administration_id,
-                kind="token_refresh_failed",
-                message=_(
-                    "%(channel)s: adgangen kunne ikke fornyes. En administrator "
-                    "skal forbinde kanalen igen, ellers udgives der ikke på den."
-                )
-                % {"channel": channel},
-                url=f"/kanaler/{channel.pk}/",
-            )
+        outcome = _refused(channel, read, e, now=now or timezone.now())
     except NetworkError as e:
-        outcome = "error"
-        error_text = e.message
-    ChannelTokenRefresh.objects.filter(channel=channel).update(
-        lease_owner="",
-        lease_expires_at=None,
-        last_error=error_text,
-        **({"last_refreshed_at": timezone.now()} if outcome == "refreshed" else {}),
-    )
-    logger.info("token refresh %s: %s", channel.pk, outcome)
+        # A lost answer may have rotated the refresh token; the next run
+        # finds out, and a refusal then alerts a person (see _refused).
+        outcome, error_text = "error", e.message
+    finally:
+        fields = {"last_error": error_text}
+        if refreshed:
+            fields.update(last_refreshed_at=timezone.now(), alerted_at=None)
+        _unlock(channel.pk, holder, **fields)
+        logger.info("token refresh %s: %s", channel.pk, outcome)
     return outcome
+
+
+def _store(channel_id: int, read: str, tokens) -> str:
+    """Store ``tokens`` unless the credentials changed since ``read`` (a
+    person reconnected, or another refresh won): refreshed, unchanged (the
+    network handed back the same session) or superseded."""
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        if channel.encrypted_credentials != read:
+            logger.warning("channel %s: credentials changed during the refresh; "
+                           "the newer ones are kept", channel_id)
+            return "superseded"
+        stored = store_refreshed_tokens(channel, tokens=tokens)
+    return "unchanged" if stored.encrypted_credentials == read else "refreshed"
+
+
+def _refused(channel: Channel, read: str, error: AuthExpired, *, now) -> str:
+    """The network refused the refresh. While the access token still works
+    nothing stops: a person is told (once) to reconnect in time."""
+    channel = Channel.objects.get(pk=channel.pk)
+    if channel.encrypted_credentials != read:
+        return "superseded"  # new credentials arrived meanwhile
+    expires = channel.token_expires_at
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        margin = conf.seconds("TOKEN_STILL_VALID_MARGIN_SECONDS")
+        if expires is not None and expires > now + margin:
+            state = ChannelTokenRefresh.objects.select_for_update().get(
+                channel=channel
+            )
+            if state.alerted_at is None:
+                state.alerted_at = now
+                state.save(update_fields=["alerted_at"])
+                notify(
+                    organisation_id=channel.organisation_id,
+                    administration_id=channel.owner_administration_id,
+                    kind="token_refresh_refused",
+                    message=str(REFRESH_REFUSED_STILL_VALID) % {
+                        "channel": channel,
+                        "why": error.message,
+                        "at": timezone.localtime(expires).strftime(
+                            "%d.%m. kl. %H:%M"),
+                    },
+                    url=f"/kanaler/{channel.pk}/",
+                )
+            return "refused"
+        mark_channel_needs_reconnect(channel, error=error.message)
+        notify(
+            organisation_id=channel.organisation_id,
+            administration_id=channel.owner_administration_id,
+            kind="token_refresh_failed",
+            message=str(REFRESH_FAILED) % {"channel": channel},
+            url=f"/kanaler/{channel.pk}/",
+        )
+    return "auth_expired"
 
 
 def refresh_due_tokens(*, now=None, dry_run=False, owner="kanal") -> int:
@@ -107,5 +207,6 @@ def refresh_due_tokens(*, now=None, dry_run=False, owner="kanal") -> int:
     if dry_run:
         return len(channels)
     return sum(
-        refresh_channel_token(c, owner=owner) == "refreshed" for c in channels
+        refresh_channel_token(c, owner=owner, now=now) == "refreshed"
+        for c in channels
     )

@@ -1108,6 +1108,8 @@ def routes(ctx) -> list[Route]:
                 author_id=call.account_id, author_name=account.handle,
                 data={"username": account.handle},
             )
+            store.log_publish(NETWORK, call.account_id, made.item_id,
+                              kind="reply", text=made.text)
             await api.finish_write(call)
             return JSONResponse({"id": made.item_id})
         fields = parse_fields(call.get("fields"))
@@ -1136,6 +1138,8 @@ def routes(ctx) -> list[Route]:
                 author_id=call.account_id, author_name=account.handle,
                 data={"username": account.handle},
             )
+            store.log_publish(NETWORK, call.account_id, made.item_id,
+                              kind="reply", text=made.text)
             await api.finish_write(call)
             return JSONResponse({"id": made.item_id})
         fields = parse_fields(call.get("fields"))

@@ -251,8 +251,10 @@ def routes(ctx) -> list[Route]:
                 if i.account_id == account_id]
             return JSONResponse(api.list_page(
                 call, items, lambda i: select(post_node(i, call), fields, ("id",))))
-        params = await api.params(request)
-        operation = "reply" if params.get("reply_to_id") else "media"
+        # Every container (also one for a reply) is the preparatory step
+        # "media"; the write that makes the post or reply is threads_publish
+        # ("publish" or "reply").
+        operation = "media"
         call = await api.begin(request, operation, account_id=account_id)
         api.owns(call, account_id)
         account = account_or_404(account_id)
@@ -335,11 +337,16 @@ def routes(ctx) -> list[Route]:
     async def threads_publish(request: Request):
         account_id = request.path_params["account_id"]
         params = await api.params(request)
-        container = store.get_item(NETWORK, str(params.get("creation_id", "")))
-        is_reply = bool(container and container.data.get("reply_to_id"))
+        creation_id = str(params.get("creation_id", ""))
+        first_look = store.get_item(NETWORK, creation_id)
+        is_reply = bool(first_look and first_look.data.get("reply_to_id"))
         call = await api.begin(request, "reply" if is_reply else "publish",
                                account_id=account_id)
         api.owns(call, account_id)
+        # Read the container again after the simulated latency (begin), with no
+        # await between this read and the write below: a second publish of the
+        # same container that waited meanwhile sees it PUBLISHED, as on Threads.
+        container = store.get_item(NETWORK, creation_id)
         account = account_or_404(account_id)
         if container is None or container.kind != "container" or \
                 container.account_id != account_id or \

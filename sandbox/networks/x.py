@@ -677,11 +677,9 @@ class X:
             reply_to = str(body["reply"].get("in_reply_to_tweet_id") or "")
         parent = self.tweet(reply_to) if reply_to else None
         account = self.authenticate(request)
-        # A reply to someone else's post is a reply; anything else publishes.
-        operation = (
-            "reply" if parent is not None and account is not None
-            and parent.author_id != account.account_id else "publish"
-        )
+        # Any answer (also to the account's own post: a first comment) is a
+        # reply; anything else publishes.
+        operation = "reply" if reply_to else "publish"
         account, fault, headers, failed = await self.begin(
             request, operation, "tweets_create"
         )
@@ -733,8 +731,10 @@ class X:
         if not allowed:
             return problem(429, "Too Many Requests", headers=headers)
         item = self.add_tweet(account, text.strip(), parent=parent, media=media)
+        # An answer (also one to the account's own post) is logged as a reply.
         self.store.log_publish(
-            NETWORK, account.account_id, item.item_id, kind=item.kind,
+            NETWORK, account.account_id, item.item_id,
+            kind="reply" if parent is not None else item.kind,
             idempotency_key="", text=item.text,
         )
         await self.late(fault)

@@ -235,3 +235,38 @@ def test_the_control_page_linked_from_the_index_has_a_title_and_language(client)
     assert "&quot;networks&quot;" in response.text
     # The JSON API itself is unchanged.
     assert client.get("/_sandbox/").json()["networks"]
+
+
+def test_x_image_shows_the_alt_text_it_arrived_with(tmp_path):
+    """The X page names the alt text set through /2/media/metadata (it said
+    "Billede uden alt-tekst" although the alt text had arrived)."""
+    import io
+
+    from PIL import Image
+
+    app = create_app(SandboxConfig(db_path=str(tmp_path / "x.sqlite3"),
+                                   networks=("x",)))
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (0, 91, 140)).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        made = client.post("/_sandbox/accounts", json={"network": "x"}).json()
+        account = made["account"]["account_id"]
+        auth = {"Authorization": f"Bearer {made['tokens']['access_token']}"}
+        media_id = client.post("/x/2/media/upload/initialize", headers=auth, json={
+            "media_type": "image/jpeg", "total_bytes": len(data),
+            "media_category": "tweet_image"}).json()["data"]["id"]
+        client.post(f"/x/2/media/upload/{media_id}/append", headers=auth,
+                    data={"segment_index": "0"},
+                    files={"media": ("b.jpg", data, "application/octet-stream")})
+        client.post(f"/x/2/media/upload/{media_id}/finalize", headers=auth)
+        client.post("/x/2/media/metadata", headers=auth, json={
+            "id": media_id,
+            "metadata": {"alt_text": {"text": "Børn hopper i havnen"}}})
+        tweet = client.post("/x/2/tweets", headers=auth, json={
+            "text": "Havnebadet er åbent", "media": {"media_ids": [media_id]}})
+        assert tweet.status_code == 201
+        html = client.get(f"/_sandbox/page/x/{account}").text
+    assert "Børn hopper i havnen" in html
+    assert "uden alt-tekst" not in html
+    assert "mangler alt-tekst" not in html

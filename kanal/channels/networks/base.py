@@ -212,6 +212,7 @@ class Capabilities:
     video_formats: frozenset[str] = frozenset({"video/mp4"})
     max_image_bytes: int | None = None
     max_video_bytes: int | None = None
+    max_image_pixels: int | None = None  # width × height must stay below
     min_aspect_ratio: float | None = None  # width / height
     max_aspect_ratio: float | None = None
     max_hashtags: int | None = None
@@ -256,6 +257,10 @@ class NetworkAdapter:
     network: ClassVar[str] = ""
     display_name: ClassVar[str] = ""
     api_version: ClassVar[str] = ""
+    #: Whether ``reply(..., idempotency_key=k)`` sent twice with the same key
+    #: makes one reply (Mastodon's Idempotency-Key, Bluesky's record key), so
+    #: a reply whose outcome is unknown may simply be sent again.
+    idempotent_replies: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -284,9 +289,12 @@ class NetworkAdapter:
     def fence(self, operation: str) -> None:
         """Ask the caller whether the write ``operation`` may still be sent.
 
-        Call it as the last thing before each non-idempotent write (``create``,
-        ``media_publish``, ``threads_publish``, ``reply``, ``pin`` …); it
-        raises ``errors.Fenced`` when the answer is no.
+        Call it as the last thing before each non-idempotent write; it raises
+        ``errors.Fenced`` when the answer is no. The operation names adapters
+        use: ``create`` (a post), ``publish`` (Instagram/Threads publishing a
+        container), ``reply``, ``repost``, ``pin``, ``unpin``, and
+        ``container`` for the container that will be published (preparatory:
+        it publishes nothing by itself).
         """
         if self._before_write is not None:
             self._before_write(operation)
@@ -353,7 +361,15 @@ class NetworkAdapter:
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
-        """Answer a comment or post (also used for a post's first comment)."""
+        """Answer a comment or post (also used for a post's first comment).
+
+        Every adapter that replies also defines ``find_reply(to_remote_id,
+        *, text, idempotency_key="") -> PublishResult | None``: the account's
+        own answer to ``to_remote_id`` with ``text`` that a reply whose answer
+        was lost may have made (None = certainly not there; a
+        ``NetworkError`` when the network cannot tell). It is not defined
+        here, so its absence tells a caller the network cannot be asked.
+        """
         raise NotSupported(network=self.network)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:

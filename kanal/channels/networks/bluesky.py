@@ -10,11 +10,30 @@ through ``refreshSession`` when it is about to expire or the PDS answers
 New tokens are handed to ``on_tokens`` (a constructor argument) so the caller
 can store them; ``createSession`` is limited to 300 a day, so they matter.
 
-Idempotency: every post is created with a record key derived from Kanal's
-idempotency key (``rkey_for``), so a retry can never make a second post, and
-``find_published`` is one ``getRecord``. The key is TID-shaped (13 base32
-characters) so it passes the lexicon's ``"key": "tid"`` rule as well as the
-general record-key syntax; its embedded timestamp means nothing.
+Idempotency: every post is created with a client-chosen record key, so a
+retry can never make a second post, and ``find_published`` is one
+``getRecord``. The key is a real TID (``tid_at``): its timestamp is the time
+of the first attempt and its clock id comes from Kanal's idempotency key. It
+is reported through ``on_checkpoint`` before the first ``createRecord``, and
+every retry reuses the checkpointed key, so anything that orders by key shows
+Kanal's posts when they were made. (Without ``on_checkpoint`` the key is
+derived from the idempotency key alone, ``rkey_for``: stable, but its date
+means nothing.) A reply's key is dated just after the post it answers, so it
+needs no checkpoint.
+
+Sessions: ``refresh_token`` renews the session only when the access JWT has
+less than ``SESSION_REFRESH_AHEAD`` left (it lives two hours); otherwise it
+returns the session Kanal has, unchanged, without a call.
+
+Images: servers still in use refuse a blob above 1,000,000 bytes at publish
+time, although the lexicon now allows 2,000,000; the limit here is the
+strictest (``MAX_IMAGE_BYTES``), so Kanal's renditions (``mediafit``) fit
+every PDS.
+
+Fenced writes (``NetworkAdapter.fence``): creating a post, reply or repost
+record, and writing the profile to pin or unpin. Blob uploads publish nothing
+(unreferenced blobs are garbage-collected) and the threadgate that hides a
+reply is idempotent: neither is fenced.
 
 Settings read from ``Connection.settings``: ``web_url`` (default
 ``https://bsky.app``; post URLs are ``<web_url>/profile/<handle>/post/<rkey>``)
@@ -34,6 +53,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import reconcile
 from . import text as kanal_text
 from .base import (
     AccountInfo,
@@ -55,19 +75,22 @@ from .base import (
 from .errors import (
     AuthExpired,
     NetworkError,
+    OutcomeUnknown,
     QuotaExhausted,
     RateLimited,
     Rejected,
     TransientError,
 )
-from .http import retry_after_seconds
+from .http import read_json, retry_after_seconds, unknown_after_write
 
 logger = logging.getLogger("kanal.networks.bluesky")
 
 MAX_GRAPHEMES = 300
 MAX_BYTES = 3000
 MAX_IMAGES = 4
-MAX_IMAGE_BYTES = 2_000_000
+# The lexicon allows 2,000,000 bytes since 2026-04, but PDSes still in use
+# refuse more than 1,000,000 when the post is created.
+MAX_IMAGE_BYTES = 1_000_000
 MAX_TAG_GRAPHEMES = 64
 IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 POST = "app.bsky.feed.post"
@@ -86,6 +109,8 @@ AUTH_ERRORS = frozenset(
     }
 )
 RENEW_MARGIN = timedelta(seconds=60)
+#: ``refresh_token`` renews only when the access JWT expires sooner than this.
+SESSION_REFRESH_AHEAD = timedelta(minutes=20)
 MAX_INBOX_PAGES = 5
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 
@@ -95,19 +120,64 @@ _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 
 
 def rkey_for(idempotency_key: str) -> str:
-    """A TID-shaped record key derived from Kanal's idempotency key."""
+    """A TID-shaped record key derived from Kanal's idempotency key alone.
+
+    Stable, but its date means nothing: used only where no checkpoint keeps
+    a dated key (``tid_at``), and to find posts made by older versions."""
     digest = hashlib.sha256(idempotency_key.encode()).digest()
     number = int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
     return _tid_string(number)
 
 
+def clock_id_for(key: str) -> int:
+    """The TID's 10-bit clock id, taken from Kanal's idempotency key."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:2], "big") & 1023
+
+
+def tid_at(moment: datetime, clock_id: int) -> str:
+    """A TID for ``moment`` (microseconds since the epoch) and ``clock_id``."""
+    micros = int(moment.timestamp() * 1_000_000)
+    return _tid_string(((micros & ((1 << 53) - 1)) << 10) | (clock_id & 1023))
+
+
+def tid_time(tid: str) -> datetime | None:
+    """The moment a TID encodes, or None when ``tid`` is not one."""
+    if len(tid) != 13 or any(c not in _S32 for c in tid):
+        return None
+    number = 0
+    for char in tid:
+        number = (number << 5) | _S32.index(char)
+    try:
+        return datetime.fromtimestamp((number >> 10) / 1_000_000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def dated_after(moment: datetime | None, key: str) -> str:
+    """A record key dated just after ``moment`` (1–2 s later, the exact
+    microsecond taken from ``key``), stable for the same inputs."""
+    if moment is None:
+        return rkey_for(key)
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[2:6], "big")
+    later = moment + timedelta(seconds=1, microseconds=digest % 1_000_000)
+    return tid_at(later, clock_id_for(key))
+
+
 def new_tid(now: datetime) -> str:
-    micros = int(now.timestamp() * 1_000_000)
-    return _tid_string((micros << 10) | secrets.randbelow(1024))
+    return tid_at(now, secrets.randbelow(1024))
 
 
 def _tid_string(number: int) -> str:
     return "".join(_S32[(number >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def _view_time(view: Mapping) -> datetime | None:
+    """When a post (a ``postView``) was made: its record's ``createdAt``, else
+    when the AppView indexed it."""
+    record = view.get("record") or {}
+    return _parse_time(str(record.get("createdAt") or "")) or _parse_time(
+        str(view.get("indexedAt") or "")
+    )
 
 
 def parse_at_uri(uri: str) -> tuple[str, str, str]:
@@ -233,7 +303,7 @@ def translate(response: httpx.Response) -> NetworkError | None:
     if status == 413 or name in {"PayloadTooLarge", "BlobTooLarge"}:
         return Rejected(
             "Bluesky afviste billedet, fordi det er for stort. Brug et billede "
-            "under 2 MB.",
+            "på højst 1.000.000 bytes (1 MB).",
             **detail,
         )
     if name == "RecordNotFound" or status == 404:
@@ -313,6 +383,7 @@ class BlueskyAdapter(NetworkAdapter):
     network = "bluesky"
     display_name = "Bluesky"
     api_version = "atproto-lexicons-2026-08"
+    idempotent_replies = True
 
     def __init__(
         self,
@@ -402,16 +473,23 @@ class BlueskyAdapter(NetworkAdapter):
         nsid: str,
         *,
         headers: Mapping[str, str] | None = None,
+        write: str = "",
         **kwargs,
     ) -> httpx.Response:
         """One authenticated call; an ``ExpiredToken`` answer renews the
-        session once and repeats the call (nothing was applied)."""
+        session once and repeats the call (nothing was applied).
+
+        ``write`` names a write that must not be sent twice: it is fenced
+        right before each send, and a 5xx answer is ``OutcomeUnknown``."""
         self._ensure_session()
         for attempt in (1, 2):
+            if write:
+                self.fence(write)
             response = self.client.request(
                 method,
                 f"/xrpc/{nsid}",
                 headers={"Authorization": f"Bearer {self._access}", **(headers or {})},
+                write=bool(write),
                 **kwargs,
             )
             self._note_rate_limit(response)
@@ -425,7 +503,7 @@ class BlueskyAdapter(NetworkAdapter):
                 continue
             error = translate(response)
             if error is not None:
-                raise error
+                raise unknown_after_write(error) if write else error
             return response
         raise AssertionError("unreachable")
 
@@ -442,9 +520,11 @@ class BlueskyAdapter(NetworkAdapter):
     def _get(self, nsid: str, **params) -> Mapping:
         return self._xrpc("GET", nsid, params=params).json()
 
-    def _post(self, nsid: str, body: Mapping) -> Mapping:
-        response = self._xrpc("POST", nsid, json=body)
-        return response.json() if response.content else {}
+    def _post(self, nsid: str, body: Mapping, *, write: str = "") -> Mapping:
+        response = self._xrpc("POST", nsid, json=body, write=write)
+        if not response.content:
+            return {}
+        return read_json(response, network=self.network, write=bool(write))
 
     def _repo(self) -> str:
         """The account's DID; asked of the PDS when only tokens are stored."""
@@ -601,7 +681,8 @@ class BlueskyAdapter(NetworkAdapter):
                         field="media",
                         message=(
                             f"Billede {number} fylder {megabytes} MB; Bluesky tager "
-                            "højst 2 MB pr. billede. Gør billedet mindre."
+                            "højst 1.000.000 bytes (1 MB) pr. billede. Gør "
+                            "billedet mindre."
                         ),
                         limit=MAX_IMAGE_BYTES,
                         actual=item.size,
@@ -638,17 +719,23 @@ class BlueskyAdapter(NetworkAdapter):
         checkpoint: Checkpoint | None = None,
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
     ) -> PublishResult:
-        """Images, then ``createRecord`` with the rkey derived from the key.
+        """Images, then ``createRecord`` with the record key of the first
+        attempt (checkpointed before it, dated then; see the module notes).
 
         Blobs are simply uploaded again on a retry: the same bytes give the
         same CID, and unreferenced blobs are garbage-collected by the PDS.
         """
         repo = self._repo()
-        rkey = rkey_for(idempotency_key)
-        if checkpoint and checkpoint.get("rkey") == rkey:
+        state = dict(checkpoint or {})
+        rkey = str(state.get("rkey") or "")
+        if rkey:
             existing = self._existing(repo, POST, rkey)
             if existing is not None:
                 return existing
+        elif on_checkpoint is None:
+            rkey = rkey_for(idempotency_key)
+        else:
+            rkey = tid_at(self._clock(), clock_id_for(idempotency_key))
         text = compose_text(post)
         record: dict = {
             "$type": POST,
@@ -664,12 +751,16 @@ class BlueskyAdapter(NetworkAdapter):
             record["embed"] = embed
         if post.reply_to_remote_id:
             record["reply"] = self._reply_refs(post.reply_to_remote_id)
-        if on_checkpoint is not None:
-            on_checkpoint({**(checkpoint or {}), "rkey": rkey})
-        return self._create(repo, POST, rkey, record)
+        if on_checkpoint is not None and state.get("rkey") != rkey:
+            on_checkpoint({**state, "rkey": rkey})
+        return self._create(
+            repo, POST, rkey, record,
+            write="reply" if post.reply_to_remote_id else "create",
+        )
 
     def _create(
-        self, repo: str, collection: str, rkey: str, record: Mapping
+        self, repo: str, collection: str, rkey: str, record: Mapping,
+        *, write: str = "create",
     ) -> PublishResult:
         try:
             created = self._post(
@@ -680,19 +771,32 @@ class BlueskyAdapter(NetworkAdapter):
                     "rkey": rkey,
                     "record": record,
                 },
+                write=write,
             )
         except (RateLimited, AuthExpired):
             raise
         except (Rejected, TransientError) as e:
             # A retry of a create that already succeeded fails on the taken
-            # rkey (the error differs between PDS versions): look before failing.
+            # rkey (the error differs between PDS versions): look before
+            # failing. (A 5xx or a lost answer is OutcomeUnknown: the engine
+            # reconciles with find_published, one getRecord on this rkey.)
             existing = self._existing(repo, collection, rkey)
             if existing is not None:
                 return existing
             raise e from None
+        uri = str(created.get("uri") or "") if isinstance(created, Mapping) else ""
+        if not uri:
+            existing = self._existing(repo, collection, rkey)
+            if existing is not None:
+                return existing
+            raise OutcomeUnknown(
+                "Bluesky bekræftede opslaget uden at oplyse dets adresse. Kanal "
+                "tjekker kontoen, før der sendes igen.",
+                network=self.network, network_message="createRecord without uri",
+            )
         return PublishResult(
-            remote_id=str(created["uri"]),
-            url=self._post_url(str(created["uri"])),
+            remote_id=uri,
+            url=self._post_url(uri),
             published_at=_parse_time(str(record.get("createdAt"))),
         )
 
@@ -754,8 +858,17 @@ class BlueskyAdapter(NetworkAdapter):
             )
         return posts[0]
 
+    def _not_later(self, moment: datetime | None) -> datetime | None:
+        """``moment`` (a time another client wrote), never later than now."""
+        if moment is None:
+            return None
+        return min(moment, self._clock())
+
     def _reply_refs(self, parent_uri: str) -> dict:
-        parent = self._post_view(parent_uri)
+        return self._refs_from(self._post_view(parent_uri))
+
+    @staticmethod
+    def _refs_from(parent: Mapping) -> dict:
         parent_ref = {"uri": str(parent["uri"]), "cid": str(parent["cid"])}
         root = ((parent.get("record") or {}).get("reply") or {}).get("root")
         return {"root": dict(root) if root else parent_ref, "parent": parent_ref}
@@ -768,7 +881,10 @@ class BlueskyAdapter(NetworkAdapter):
         since: datetime,
         checkpoint: Checkpoint | None = None,
     ) -> PublishResult | None:
-        return self._existing(self._repo(), POST, rkey_for(idempotency_key))
+        """One ``getRecord`` on the checkpointed record key (or, for a post
+        published without a checkpoint, the key derived from Kanal's key)."""
+        rkey = str((checkpoint or {}).get("rkey") or "") or rkey_for(idempotency_key)
+        return self._existing(self._repo(), POST, rkey)
 
     def delete(self, remote_id: str) -> None:
         did, collection, rkey = parse_at_uri(remote_id)
@@ -785,18 +901,54 @@ class BlueskyAdapter(NetworkAdapter):
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
         repo = self._repo()
+        parent = self._post_view(to_remote_id)
         record: dict = {
             "$type": POST,
             "text": text,
             "createdAt": _iso(self._clock()),
             "langs": [str(self.connection.settings.get("language") or "da")],
-            "reply": self._reply_refs(to_remote_id),
+            "reply": self._refs_from(parent),
         }
         facets = facets_for(text, self.resolve_handle)
         if facets:
             record["facets"] = facets
-        rkey = rkey_for(idempotency_key) if idempotency_key else new_tid(self._clock())
-        return self._create(repo, POST, rkey, record)
+        # Dated just after the post answered, so retries need no checkpoint.
+        rkey = (dated_after(self._not_later(_view_time(parent)), idempotency_key)
+                if idempotency_key else new_tid(self._clock()))
+        return self._create(repo, POST, rkey, record, write="reply")
+
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The reply a lost ``reply`` may have made: with Kanal's key, one
+        ``getRecord`` on the record key ``reply`` derives from it (no text,
+        no clock); without, the account's own direct answer with ``text`` in
+        the post's thread."""
+        repo = self._repo()
+        if idempotency_key:
+            parent = self._post_view(to_remote_id)
+            rkey = dated_after(self._not_later(_view_time(parent)),
+                               idempotency_key)
+            return self._existing(repo, POST, rkey)
+        thread = self._get("app.bsky.feed.getPostThread", uri=to_remote_id,
+                           depth=1).get("thread") or {}
+        search = reconcile.ReplySearch(self.network, text)
+        for child in thread.get("replies") or []:
+            post = (child or {}).get("post") or {}
+            if not post.get("uri"):
+                continue
+            author = str((post.get("author") or {}).get("did") or "")
+            candidate = reconcile.Candidate(
+                remote_id=str(post["uri"]),
+                text=str((post.get("record") or {}).get("text") or ""),
+                created_at=_view_time(post),
+            )
+            if search.offer(candidate, own=(author == repo) if author else None):
+                break
+        found = search.result()
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, self._post_url(found.remote_id),
+                             found.created_at)
 
     def repost(self, remote_id: str) -> PublishResult | None:
         """A repost record; its rkey comes from the subject, so reposting the
@@ -808,8 +960,13 @@ class BlueskyAdapter(NetworkAdapter):
             "subject": {"uri": str(subject["uri"]), "cid": str(subject["cid"])},
             "createdAt": _iso(self._clock()),
         }
+        # Dated just after the post reposted: one repost per post, however
+        # often it is retried, and never a key dated in the future.
         result = self._create(
-            repo, REPOST, rkey_for(stable_key("repost", remote_id)), record
+            repo, REPOST,
+            dated_after(self._not_later(_view_time(subject)),
+                        stable_key("repost", remote_id)),
+            record, write="repost",
         )
         author = (subject.get("author") or {}).get("handle", "")
         return PublishResult(
@@ -908,7 +1065,8 @@ class BlueskyAdapter(NetworkAdapter):
             if swap:
                 body["swapRecord"] = swap
             try:
-                self._post("com.atproto.repo.putRecord", body)
+                self._post("com.atproto.repo.putRecord", body,
+                           write="pin" if pinned else "unpin")
                 return
             except Rejected as e:
                 if e.network_code != "InvalidSwap" or attempt == 2:
@@ -1060,7 +1218,20 @@ class BlueskyAdapter(NetworkAdapter):
     # -- connection ---------------------------------------------------------
 
     def refresh_token(self) -> TokenSet:
-        """A new session: ``refreshSession``, else ``createSession``."""
+        """The session, renewed only when the access JWT is about to expire.
+
+        With more than ``SESSION_REFRESH_AHEAD`` left it returns the session
+        Kanal already has, unchanged and without a call (the caller need not
+        store it again); else ``refreshSession``, or ``createSession`` when
+        the refresh JWT is spent."""
+        expiry = _jwt_expiry(self._access) if self._access else None
+        if expiry is not None and expiry - self._clock() > SESSION_REFRESH_AHEAD:
+            return TokenSet(
+                access_token=self._access,
+                refresh_token=self._refresh,
+                expires_at=expiry,
+                extra={"did": self._did, "handle": self._handle},
+            )
         return self._renew()
 
     def verify(self) -> AccountInfo:

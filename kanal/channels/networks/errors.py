@@ -14,8 +14,14 @@ from the class alone:
   reconnecting by a person. Never retried automatically.
 - ``Rejected``: the network refused this content for good (too long, duplicate,
   policy, invalid media). Retrying the same request cannot help.
-- ``OutcomeUnknown``: the request was sent but no answer came back; the post may
-  exist. Reconcile (``find_published``) before sending again.
+  ``Duplicate`` (a ``Rejected``) is the network's duplicate refusal: the same
+  content is already on the account. After an uncertain attempt it means "our
+  own lost attempt got through": find the post and record it, never fail.
+  ``existing_id`` is the remote id the network named, when it named one.
+- ``OutcomeUnknown``: the request was sent and the answer says nothing certain
+  (no answer, a 5xx, or an unreadable or partial 2xx to a write that cannot be
+  sent twice); the post may exist. Reconcile (``find_published``) before
+  sending again.
 - ``NotSupported``: the network (or this adapter) cannot do this at all.
 
 ``Fenced`` is not a network error: the caller's fence (``NetworkAdapter.fence``)
@@ -110,6 +116,24 @@ class Rejected(NetworkError):
     default_message = (
         "Netværket afviste opslaget. Ret indholdet og prøv igen."
     )
+
+
+class Duplicate(Rejected):
+    """The network refused the post as a duplicate of one already there.
+
+    ``existing_id`` is the remote id of the existing post when the network
+    named it (LinkedIn's ``DUPLICATE_POST`` names the URN; X, Facebook and the
+    others do not), else "".
+    """
+
+    default_message = (
+        "Netværket afviste opslaget, fordi det samme indhold allerede ligger "
+        "på kontoen. Tjek kontoen, før det sendes igen."
+    )
+
+    def __init__(self, message: str = "", *, existing_id: str = "", **kw) -> None:
+        super().__init__(message, **kw)
+        self.existing_id = existing_id
 
 
 class OutcomeUnknown(NetworkError):

@@ -7,6 +7,13 @@ and attached to one feed post, so a post with images is one post. A video is
 its own post (``/{page-id}/videos``, fetched by Meta from ``file_url``); its
 remote id is the video id. Direct messages come from the Messenger Platform's
 ``/{page-id}/conversations`` (permission ``pages_messaging``).
+
+Fenced writes (``NetworkAdapter.fence``): the feed post, a published video,
+a comment (reply) and pin/unpin. Unpublished photo uploads cannot appear on
+the page by themselves and are not fenced; hiding a comment and deleting are
+idempotent and not fenced either. Facebook has no idempotency key: after a
+lost answer ``find_published`` looks for the post carrying the checkpointed
+photo ids, or the same text, on the page's clock (see ``reconcile``).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from . import graph
+from . import graph, reconcile
 from .base import (
     AccountInfo,
     Capabilities,
@@ -36,6 +43,7 @@ from .base import (
     ValidationProblem,
 )
 from .errors import AuthExpired, NetworkError, Rejected, TransientError
+from .http import missing_in_answer, read_json
 
 logger = logging.getLogger("kanal.networks.facebook")
 
@@ -185,7 +193,11 @@ class FacebookAdapter(NetworkAdapter):
         return graph.translate(response, network=self.network)
 
     def call(self, method: str, path: str, *, params: Mapping | None = None,
-             data: Mapping | None = None, files=None, token: str = "") -> dict:
+             data: Mapping | None = None, files=None, token: str = "",
+             write: str = "") -> dict:
+        """One Graph call. ``write`` names a write that must not be sent twice:
+        it is fenced right before sending, and a 5xx or unreadable answer is
+        ``OutcomeUnknown``."""
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         # The token travels in the Authorization header, never in the URL
         # (URLs end up in proxy, server and error logs).
@@ -195,14 +207,15 @@ class FacebookAdapter(NetworkAdapter):
             kwargs["data"] = {k: v for k, v in data.items() if v not in (None, "")}
         if files:
             kwargs["files"] = files
+        if write:
+            self.fence(write)
         response = self.client.request(method, path, translate=self._translate,
-                                       **kwargs)
-        try:
-            body = response.json()
-        except ValueError as e:
-            raise TransientError(network=self.network,
-                                 http_status=response.status_code,
-                                 network_message="answer was not JSON") from e
+                                       write=bool(write), **kwargs)
+        body = read_json(response, network=self.network, write=bool(write))
+        if write and not (isinstance(body, dict) and body.get("id")):
+            if isinstance(body, dict) and body.get("success") is not None:
+                return body
+            raise missing_in_answer(response, network=self.network, what="id")
         return body if isinstance(body, dict) else {"data": body}
 
     def _pages(self, path: str, params: Mapping, *, limit: int = FIND_PAGES):
@@ -242,7 +255,8 @@ class FacebookAdapter(NetworkAdapter):
         for index, photo_id in enumerate(photo_ids):
             data[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo_id})
         started = datetime.now(UTC)
-        body = self.call("POST", f"/{self.page_id}/feed", data=data)
+        body = self.call("POST", f"/{self.page_id}/feed", data=data,
+                         write="create")
         post_id = str(body["id"])
         return PublishResult(post_id, self._permalink(post_id), started)
 
@@ -255,12 +269,13 @@ class FacebookAdapter(NetworkAdapter):
             data = {"description": text, "published": "true"}
             if video.public_url or not video.data:
                 body = self.call("POST", f"/{self.page_id}/videos",
-                                 data={**data, "file_url": video.public_url})
+                                 data={**data, "file_url": video.public_url},
+                                 write="create")
             else:
                 files = {"source": (video.filename or "video.mp4", video.data,
                                     video.mime_type)}
                 body = self.call("POST", f"/{self.page_id}/videos", data=data,
-                                 files=files)
+                                 files=files, write="create")
             video_id = str(body["id"])
             state["video_id"] = video_id
             if on_checkpoint is not None:
@@ -268,6 +283,8 @@ class FacebookAdapter(NetworkAdapter):
         return PublishResult(video_id, self._permalink(video_id), started)
 
     def _upload_photo(self, image) -> str:
+        # Unpublished: nothing appears on the page, so no fence; a lost answer
+        # leaves an orphan photo that Facebook deletes by itself.
         data = {"published": "false", "alt_text_custom": image.alt_text}
         if image.data:
             files = {"source": (image.filename or "billede.jpg", image.data,
@@ -297,21 +314,45 @@ class FacebookAdapter(NetworkAdapter):
         since: datetime,
         checkpoint: Checkpoint | None = None,
     ) -> PublishResult | None:
-        # Graph's ``since`` has whole seconds and clocks differ a little.
-        floor = since - timedelta(minutes=2)
-        wanted = text.strip()
+        state = dict(checkpoint or {})
+        if state.get("video_id"):
+            video_id = state["video_id"]
+            return PublishResult(video_id, self._permalink(video_id), None)
+        photo_ids = reconcile.ids_from(state.get("photo_ids"))
+        # Ask generously (clocks may be far apart); the exact bound is applied
+        # on the page's clock, as Graph's Date header tells it.
+        asked = since - reconcile.UNKNOWN_OFFSET_SLACK - timedelta(hours=1)
+        candidates = []
         for entry in self._pages(f"/{self.page_id}/published_posts", {
-            "fields": "id,message,created_time,permalink_url",
-            "since": int(floor.timestamp()), "limit": 100,
+            "fields": "id,message,created_time,permalink_url,attachments",
+            "since": int(asked.timestamp()), "limit": 100,
         }):
-            if str(entry.get("message") or "").strip() == wanted:
-                return PublishResult(
-                    str(entry["id"]),
-                    str(entry.get("permalink_url")
+            attached = set()
+            for attachment in (entry.get("attachments") or {}).get("data") or []:
+                subs = (attachment.get("subattachments") or {}).get("data") or [
+                    attachment]
+                for sub in subs:
+                    target = (sub.get("target") or {}).get("id")
+                    if target and sub.get("type", "photo") == "photo":
+                        attached.add(str(target))
+            candidates.append(reconcile.Candidate(
+                remote_id=str(entry["id"]),
+                text=str(entry.get("message") or ""),
+                created_at=graph.parse_time(entry.get("created_time")),
+                url=str(entry.get("permalink_url")
                         or f"https://www.facebook.com/{entry['id']}"),
-                    graph.parse_time(entry.get("created_time")),
-                )
-        return None
+                media_ids=frozenset(attached),
+                has_media=bool(attached),
+            ))
+        floor = reconcile.network_floor(
+            since, self.client.network_offset(),
+            at_write=reconcile.offset_at_write(state))
+        best = reconcile.newest_match(candidates, text=text, floor=floor,
+                                      media_ids=photo_ids,
+                                      exclude=reconcile.excluded(state))
+        if best is None:
+            return None
+        return PublishResult(best.remote_id, best.url, best.created_at)
 
     def delete(self, remote_id: str) -> None:
         self.call("DELETE", f"/{remote_id}")
@@ -319,17 +360,55 @@ class FacebookAdapter(NetworkAdapter):
     def reply(self, to_remote_id: str, text: str, *,
               idempotency_key: str = "") -> PublishResult:
         started = datetime.now(UTC)
-        body = self.call("POST", f"/{to_remote_id}/comments", data={"message": text})
+        body = self.call("POST", f"/{to_remote_id}/comments", data={"message": text},
+                         write="reply")
         comment_id = str(body["id"])
         return PublishResult(comment_id, self._permalink(comment_id), started)
 
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The page's own comment on ``to_remote_id`` with ``text``, which a
+        reply whose answer was lost may have made (``reconcile.ReplySearch``).
+        Reads the object's comments edge, newest first."""
+        search = reconcile.ReplySearch(self.network, text)
+        query: dict = {"fields": "id,message,from,created_time,permalink_url",
+                       "order": "reverse_chronological", "limit": 100}
+        read_all = False
+        for _ in range(FIND_PAGES):
+            body = self.call("GET", f"/{to_remote_id}/comments", params=query)
+            for entry in body.get("data", []):
+                author = str((entry.get("from") or {}).get("id") or "")
+                candidate = reconcile.Candidate(
+                    remote_id=str(entry.get("id") or ""),
+                    text=str(entry.get("message") or ""),
+                    created_at=graph.parse_time(entry.get("created_time")),
+                    url=str(entry.get("permalink_url") or ""),
+                )
+                if candidate.remote_id and search.offer(
+                        candidate, own=(author == self.page_id) if author else None):
+                    break
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if search.found is not None or not paging.get("next") or not after:
+                read_all = True
+                break
+            query["after"] = after
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id,
+                             found.url or self._permalink(found.remote_id),
+                             found.created_at)
+
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        # Idempotent (it sets a flag): no fence.
         self.call("POST", f"/{remote_id}",
                   data={"is_hidden": "true" if hidden else "false"})
 
     def pin(self, remote_id: str, *, pinned: bool = True) -> None:
         self.call("POST", f"/{remote_id}",
-                  data={"is_pinned": "true" if pinned else "false"})
+                  data={"is_pinned": "true" if pinned else "false"},
+                  write="pin" if pinned else "unpin")
 
     # -- reading --------------------------------------------------------------------
 

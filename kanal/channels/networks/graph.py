@@ -34,6 +34,7 @@ from typing import ClassVar
 
 import httpx
 
+from . import reconcile
 from .base import (
     AccountInfo,
     Checkpoint,
@@ -46,6 +47,7 @@ from .base import (
 )
 from .errors import (
     AuthExpired,
+    Duplicate,
     NetworkError,
     OutcomeUnknown,
     QuotaExhausted,
@@ -53,7 +55,7 @@ from .errors import (
     Rejected,
     TransientError,
 )
-from .http import NetworkClient, retry_after_seconds
+from .http import NetworkClient, missing_in_answer, read_json, retry_after_seconds
 
 logger = logging.getLogger("kanal.networks.graph")
 
@@ -315,9 +317,10 @@ def error_for(
             **kw,
         )
     if code == 506:
-        return Rejected(
+        return Duplicate(
             "Netværket afviste opslaget som en dublet af et tidligere opslag. "
-            "Ret teksten, hvis det skal ud igen.",
+            "Tjek først, om det allerede ligger på siden; ret kun teksten, hvis "
+            "det ikke gør.",
             **kw,
         )
     if code == 9004 or sub == SUBCODE_MEDIA_DOWNLOAD_FAILED:
@@ -637,13 +640,12 @@ def metric_value(entry: Mapping) -> int | None:
     return None
 
 
-# Clocks differ; a post found a little before its container's time is still it.
-CHECKPOINT_CLOCK_SLACK = timedelta(minutes=10)
-
-
 def _checkpoint_time(state: Mapping[str, str]) -> datetime | None:
-    created = parse_time(state.get("created_at"))
-    return created - CHECKPOINT_CLOCK_SLACK if created else None
+    """When the container was made, on Kanal's clock: its post is newer.
+
+    ``find_by_text`` moves it onto the network's clock and allows a slack
+    (``reconcile.network_floor``)."""
+    return parse_time(state.get("created_at"))
 
 
 _VERSION_IN_URL = re.compile(r"/(v\d+(?:\.\d+)?)/?$")
@@ -706,7 +708,12 @@ class GraphAdapter(NetworkAdapter):
         *,
         params: Mapping | None = None,
         data: Mapping | None = None,
+        write: str = "",
     ) -> dict:
+        """One Graph call. ``write`` names a write that must not be sent twice
+        (``publish``, ``reply``, ``repost``): it is fenced right before
+        sending, and a 5xx or an unreadable answer, or one without ``id``, is
+        ``OutcomeUnknown``."""
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         token = self.connection.secret("access_token")
         kwargs = {"params": query}
@@ -719,23 +726,25 @@ class GraphAdapter(NetworkAdapter):
             kwargs["headers"] = bearer(token)
         if data is not None:
             kwargs["data"] = {k: v for k, v in data.items() if v not in (None, "")}
+        if write:
+            self.fence(write)
         response = self.client.request(
-            method, path, translate=self._translate, **kwargs
+            method, path, translate=self._translate, write=bool(write), **kwargs
         )
-        try:
-            body = response.json()
-        except ValueError as e:
-            raise TransientError(
-                network=self.network, http_status=response.status_code,
-                network_message="answer was not JSON",
-            ) from e
+        body = read_json(response, network=self.network, write=bool(write))
+        if write and not (isinstance(body, dict) and body.get("id")):
+            raise missing_in_answer(response, network=self.network, what="id")
         return body if isinstance(body, dict) else {"data": body}
 
     def get(self, path: str, **params) -> dict:
         return self.call("GET", path, params=params)
 
-    def post(self, path: str, data: Mapping | None = None, **params) -> dict:
-        return self.call("POST", path, params=params, data=data or {})
+    def post(
+        self, path: str, data: Mapping | None = None, *, write: str = "",
+        **params,
+    ) -> dict:
+        return self.call("POST", path, params=params, data=data or {},
+                         write=write)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -748,9 +757,20 @@ class GraphAdapter(NetworkAdapter):
 
     # -- containers ---------------------------------------------------------
 
-    def create_container(self, fields: Mapping) -> str:
+    def create_container(self, fields: Mapping, *, fence: str = "") -> str:
+        """A container; ``fence`` (for the one that will be published) asks
+        the caller first. A container publishes nothing by itself, so a lost
+        answer is only an orphan: errors stay as they are (not unknown)."""
+        if fence:
+            self.fence(fence)
         body = self.post(f"/{self.account_id}/{self.container_edge}", data=fields)
-        return str(body["id"])
+        container = str(body.get("id") or "")
+        if not container:
+            raise TransientError(
+                "Netværket oprettede ikke opslaget til udgivelse. Kanal prøver igen.",
+                network=self.network, network_message="container without id",
+            )
+        return container
 
     def container_status(self, container_id: str) -> tuple[str, str]:
         """``(state, detail)``; ``MISSING`` when the network no longer knows it."""
@@ -891,7 +911,9 @@ class GraphAdapter(NetworkAdapter):
             status, _detail = self.container_status(container)
             if status == CONTAINER_PUBLISHED:
                 found = self.find_by_text(
-                    self.text_for(post), since=_checkpoint_time(state)
+                    self.text_for(post), since=_checkpoint_time(state), post=post,
+                    exclude=reconcile.excluded(state),
+                    at_write=reconcile.offset_at_write(state),
                 )
                 if found is None:
                     raise OutcomeUnknown(
@@ -909,8 +931,15 @@ class GraphAdapter(NetworkAdapter):
         for attempt in range(2):
             if not container:
                 container = self.build_container(post)
+                # The container's answer tells the network's clock as the
+                # post will be stamped: kept, so a lookup after a clock step
+                # still bounds by it (reconcile.offset_at_write).
                 state = {"container_id": container,
-                         "created_at": self.now().isoformat()}
+                         "created_at": self.now().isoformat(),
+                         **reconcile.clock_entry(self.client.network_offset())}
+                shape = self.media_type_of(post)
+                if shape:
+                    state["media_type"] = shape
                 report(state)
             status = self.wait_until_finished(container)
             if status in CONTAINER_GONE:
@@ -925,6 +954,8 @@ class GraphAdapter(NetworkAdapter):
         self.ensure_quota(post)
         try:
             body = self.post(f"/{self.account_id}/{self.publish_edge}",
+                             write="reply" if post.reply_to_remote_id
+                             else "publish",
                              creation_id=container)
         except QuotaExhausted as e:
             raise self.quota_exhausted(
@@ -938,7 +969,9 @@ class GraphAdapter(NetworkAdapter):
             if self.container_status(container)[0] != CONTAINER_PUBLISHED:
                 raise
             found = self.find_by_text(self.text_for(post),
-                                      since=_checkpoint_time(state))
+                                      since=_checkpoint_time(state), post=post,
+                                      exclude=reconcile.excluded(state),
+                                      at_write=reconcile.offset_at_write(state))
             if found is None:
                 raise
             report({**state, "container_id": container,
@@ -952,23 +985,117 @@ class GraphAdapter(NetworkAdapter):
         return result
 
     def find_by_text(
-        self, text: str, *, since: datetime | None
+        self,
+        text: str,
+        *,
+        since: datetime | None,
+        post: OutgoingPost | None = None,
+        media_type: str = "",
+        exclude: frozenset[str] = frozenset(),
+        at_write: timedelta | None = None,
     ) -> PublishResult | None:
-        """The newest own post whose text starts with ``text`` (after ``since``)."""
+        """The newest own post with ``text`` (normalised) made after ``since``.
+
+        ``since`` is on Kanal's clock (the container's creation, from the
+        checkpoint) and is moved onto the network's clock with a slack
+        (``reconcile.network_floor``; ``at_write`` is the offset the
+        checkpoint kept from the container's answer). ``media_type`` (or
+        the post's shape) must be the listed post's when the network says
+        it. A post without text (an image-only post) matches only with a
+        bound, so it is never taken for an older image-only post.
+        """
         body = self.get(
             f"/{self.account_id}/{self.media_edge}",
-            fields=f"id,{self.text_field},timestamp,permalink", limit=50,
+            fields=f"id,{self.text_field},timestamp,permalink,media_type",
+            limit=50,
         )
-        wanted = text.strip()
+        if not media_type and post is not None:
+            media_type = self.media_type_of(post)
+        floor = reconcile.network_floor(since, self.client.network_offset(),
+                                        at_write=at_write)
+        best: PublishResult | None = None
         for media in body.get("data", []):
+            if str(media.get("id")) in exclude:
+                continue  # another publication's post
             stamp = parse_time(media.get("timestamp"))
-            if since is not None and stamp is not None and stamp < since:
+            if floor is not None and stamp is not None and stamp < floor:
                 continue
-            if str(media.get(self.text_field) or "").strip().startswith(wanted):
-                return PublishResult(
+            listed_type = str(media.get("media_type") or "")
+            if media_type and listed_type and listed_type != media_type:
+                continue
+            shown = str(media.get(self.text_field) or "")
+            if reconcile.comparable(text):
+                if not reconcile.same_text(shown, text):
+                    continue
+            elif reconcile.comparable(shown) or floor is None:
+                continue
+            if best is None or (stamp is not None and best.published_at is not None
+                                and stamp > best.published_at):
+                best = PublishResult(
                     str(media["id"]), str(media.get("permalink") or ""), stamp
                 )
+        return best
+
+    #: Pages of a post's replies ``find_reply`` reads before it says it
+    #: cannot tell.
+    reply_pages: ClassVar[int] = 10
+
+    def search_replies(
+        self,
+        path: str,
+        fields: str,
+        search: reconcile.ReplySearch,
+        own: Callable[[Mapping], bool | None],
+    ) -> PublishResult | None:
+        """Feed the replies listed at ``path`` (newest first, following
+        ``after`` cursors) into ``search``; ``own(entry)`` says whether one is
+        the account's. The found reply, None when certainly not there."""
+        params: dict = {"fields": fields, "limit": 100}
+        read_all = False
+        for _ in range(self.reply_pages):
+            body = self.get(path, **params)
+            for entry in body.get("data", []):
+                if not isinstance(entry, Mapping) or not entry.get("id"):
+                    continue
+                candidate = reconcile.Candidate(
+                    remote_id=str(entry["id"]),
+                    text=str(entry.get("text") or ""),
+                    created_at=parse_time(entry.get("timestamp")),
+                    url=str(entry.get("permalink") or ""),
+                )
+                if search.offer(candidate, own=own(entry)):
+                    break
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if search.found is not None or not paging.get("next") or not after:
+                read_all = True
+                break
+            params["after"] = after
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, found.url, found.created_at)
+
+    def owned_by_me(self, entry: Mapping) -> bool | None:
+        """Whether a listed comment/reply is the account's own: by the id in
+        ``from``, else by its username; None when the network said neither."""
+        author = entry.get("from") if isinstance(entry.get("from"), Mapping) \
+            else {}
+        if author.get("id"):
+            return str(author["id"]) == self.account_id
+        username = str(entry.get("username") or author.get("username") or "")
+        handle = self.connection.handle.lstrip("@")
+        if username and handle:
+            return username.casefold() == handle.casefold()
         return None
+
+    def media_type_of(self, post: OutgoingPost) -> str:
+        """The ``media_type`` the network lists for ``post`` once published."""
+        if len(post.media) > 1:
+            return "CAROUSEL_ALBUM"
+        if post.media:
+            return "VIDEO" if post.media[0].kind == "video" else "IMAGE"
+        return ""
 
     def find_published(
         self,
@@ -985,14 +1112,23 @@ class GraphAdapter(NetworkAdapter):
             status, _detail = self.container_status(state["container_id"])
             if status != CONTAINER_PUBLISHED:
                 return None
-            found = self.find_by_text(text, since=_checkpoint_time(state))
+            found = self.find_by_text(
+                text, since=_checkpoint_time(state),
+                media_type=str(state.get("media_type") or ""),
+                exclude=reconcile.excluded(state),
+                at_write=reconcile.offset_at_write(state))
             if found is None:
                 raise OutcomeUnknown(
                     network=self.network,
                     network_message="container PUBLISHED, media not listed",
                 )
             return found
-        return self.find_by_text(text, since=since)
+        if not reconcile.comparable(text):
+            # Nothing to tell an image-only post from an older one without
+            # the container; and without a container nothing was published.
+            return None
+        return self.find_by_text(text, since=since,
+                                 exclude=reconcile.excluded(state))
 
     # -- tokens ---------------------------------------------------------------
 

@@ -9,14 +9,15 @@ passes ``translate`` to map error responses.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
 
-from .errors import NetworkError, OutcomeUnknown, TransientError
+from .errors import Fenced, NetworkError, OutcomeUnknown, RateLimited, TransientError
 
 logger = logging.getLogger("kanal.networks")
 
@@ -24,6 +25,110 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Translate = Callable[[httpx.Response], NetworkError | None]
+
+_deadline = threading.local()
+
+
+def set_write_deadline(deadline: float | None) -> None:
+    """The ``time.monotonic()`` moment after which this thread's next write
+    (``request(write=True)``) must not be sent; None clears it.
+
+    The caller's fence sets it when it grants a write (its lease covers the
+    write until then): a thread paused between the fence and the send (a
+    stopped process, a long GC) then raises ``errors.Fenced("deadline")``
+    instead of sending after another worker may have taken over. It is used
+    once: the write that checks it clears it.
+    """
+    _deadline.value = deadline
+
+UNKNOWN_AFTER_WRITE = (
+    "Netværket svarede med en fejl, efter opslaget var sendt, så Kanal ved ikke, "
+    "om det kom ud. Kanal tjekker kontoen, før der sendes igen."
+)
+UNREADABLE_AFTER_WRITE = (
+    "Netværket sendte et svar, Kanal ikke kunne læse, efter opslaget var sendt. "
+    "Kanal tjekker kontoen, før der sendes igen."
+)
+
+
+def unknown_after_write(error: NetworkError) -> NetworkError:
+    """The error to raise for ``error`` answering a non-idempotent write.
+
+    A 5xx "temporary" error says nothing about whether the network applied the
+    write before failing, so it becomes ``OutcomeUnknown`` with the same
+    details. A rate limit is a refusal before the work and stays as it is, as
+    does every 4xx answer (also a 4xx "not ready yet", which refused the work).
+    """
+    if (
+        isinstance(error, TransientError)
+        and not isinstance(error, RateLimited)
+        and (error.http_status or 500) >= 500
+    ):
+        return OutcomeUnknown(
+            UNKNOWN_AFTER_WRITE,
+            network=error.network,
+            network_code=error.network_code,
+            network_message=error.network_message,
+            http_status=error.http_status,
+        )
+    return error
+
+
+def read_json(
+    response: httpx.Response, *, network: str, write: bool = False,
+    message: str = "",
+):
+    """The JSON body of a 2xx answer; an unreadable one raises.
+
+    For a write that cannot be sent twice, an unreadable (or truncated) body
+    is ``OutcomeUnknown``: the network may have applied it. For anything else
+    it is a ``TransientError``.
+    """
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError) as e:
+        detail = {
+            "network": network,
+            "http_status": response.status_code,
+            "network_message": "answer was not JSON: " + response.text[:120],
+        }
+        if write:
+            raise OutcomeUnknown(UNREADABLE_AFTER_WRITE, **detail) from e
+        raise TransientError(
+            message or "Netværket sendte et svar, Kanal ikke kunne læse. Kanal "
+            "prøver igen automatisk.",
+            **detail,
+        ) from e
+
+
+def missing_in_answer(
+    response: httpx.Response, *, network: str, what: str
+) -> OutcomeUnknown:
+    """A 2xx answer to a write that lacks what identifies the result."""
+    return OutcomeUnknown(
+        UNREADABLE_AFTER_WRITE,
+        network=network,
+        http_status=response.status_code,
+        network_message=f"answer without {what}",
+    )
+
+
+def server_date(response: httpx.Response) -> datetime | None:
+    """The network's own clock from the ``Date`` header, or None."""
+    value = response.headers.get("date", "")
+    if not value:
+        return None
+    # Two Date headers (a proxy and the origin) arrive joined by ", ".
+    end = value.find("GMT")
+    if end != -1:
+        value = value[: end + 3]
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class NetworkClient:
@@ -47,9 +152,21 @@ class NetworkClient:
             headers={"User-Agent": "Kanal/0.1", **(headers or {})},
             follow_redirects=False,
         )
+        # (network's Date, Kanal's clock) of the latest answer with a Date.
+        self._clock_sample: tuple[datetime, datetime] | None = None
 
     def close(self) -> None:
         self._client.close()
+
+    def network_offset(self) -> timedelta | None:
+        """How far the network's clock is ahead of Kanal's (negative: behind),
+        from the ``Date`` header of the latest answer; None before any."""
+        sample = self._clock_sample
+        if sample is None:
+            return None
+        theirs, ours = sample
+        # Date has whole seconds (truncated): add half a second on average.
+        return theirs + timedelta(milliseconds=500) - ours
 
     def request(
         self,
@@ -57,6 +174,7 @@ class NetworkClient:
         url: str,
         *,
         translate: Translate | None = None,
+        write: bool = False,
         **kwargs,
     ) -> httpx.Response:
         """Send one request; raise a Kanal error for transport failures.
@@ -65,8 +183,20 @@ class NetworkClient:
         non-idempotent method raises ``OutcomeUnknown``: the network may have
         applied it. Failures before anything was sent raise ``TransientError``.
         If ``translate`` returns an error for the response, it is raised.
+
+        ``write=True`` marks a write that must not be sent twice (a create,
+        publish, reply, pin, repost): then a 5xx answer is raised as
+        ``OutcomeUnknown`` too, because the network may have applied the write
+        before it failed.
         """
         method = method.upper()
+        if write:
+            deadline = getattr(_deadline, "value", None)
+            _deadline.value = None
+            if deadline is not None and time.monotonic() > deadline:
+                self._log(method, url, "fenced (write deadline passed)",
+                          time.monotonic())
+                raise Fenced("deadline")
         started = time.monotonic()
         try:
             response = self._client.request(method, url, **kwargs)
@@ -92,16 +222,29 @@ class NetworkClient:
             ) from e
         except httpx.HTTPError as e:
             self._log(method, url, "error", started)
+            if write:
+                raise OutcomeUnknown(
+                    network=self.network, network_message=type(e).__name__
+                ) from e
             raise TransientError(
                 network=self.network, network_message=type(e).__name__
             ) from e
         self._log(method, url, response.status_code, started)
+        theirs = server_date(response)
+        if theirs is not None:
+            self._clock_sample = (theirs, datetime.now(UTC))
         if translate is not None:
             error = translate(response)
             if error is not None:
                 if not error.network:
                     error.network = self.network
-                raise error
+                raise unknown_after_write(error) if write else error
+        elif write and response.status_code >= 500:
+            raise OutcomeUnknown(
+                UNKNOWN_AFTER_WRITE, network=self.network,
+                http_status=response.status_code,
+                network_message=response.text[:200],
+            )
         return response
 
     def _log(self, method: str, url: str, outcome, started: float) -> None:

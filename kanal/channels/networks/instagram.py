@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from . import graph, text
+from . import graph, reconcile, text
 from .base import (
     AccountInfo,
     Capabilities,
@@ -174,7 +174,8 @@ class InstagramAdapter(graph.GraphAdapter):
         if len(post.media) == 1:
             return self.create_container(
                 {**self._item_fields(post.media[0], carousel=False),
-                 "caption": caption}
+                 "caption": caption},
+                fence="container",
             )
         children = [
             self.create_container(self._item_fields(item, carousel=True))
@@ -188,7 +189,7 @@ class InstagramAdapter(graph.GraphAdapter):
             "media_type": "CAROUSEL",
             "children": ",".join(children),
             "caption": caption,
-        })
+        }, fence="container")
 
     def result_for(self, media_id: str) -> PublishResult:
         body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
@@ -205,11 +206,22 @@ class InstagramAdapter(graph.GraphAdapter):
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
         if self._is_media(to_remote_id):
-            body = self.post(f"/{to_remote_id}/comments", {"message": text})
+            body = self.post(f"/{to_remote_id}/comments", {"message": text},
+                             write="reply")
         else:
-            body = self.post(f"/{to_remote_id}/replies", {"message": text})
+            body = self.post(f"/{to_remote_id}/replies", {"message": text},
+                             write="reply")
         return PublishResult(remote_id=str(body["id"]), url="",
                              published_at=self.now())
+
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The account's own comment on a post (or reply to a comment) with
+        ``text``, which a reply whose answer was lost may have made."""
+        edge = "comments" if self._is_media(to_remote_id) else "replies"
+        return self.search_replies(
+            f"/{to_remote_id}/{edge}", COMMENT_FIELDS,
+            reconcile.ReplySearch(self.network, text), self.owned_by_me)
 
     def _is_media(self, remote_id: str) -> bool:
         # A comment node has no media_type; asking for it is error #100.
@@ -222,6 +234,7 @@ class InstagramAdapter(graph.GraphAdapter):
         return bool(body.get("media_type"))
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        # Idempotent (it sets a flag): no fence.
         self.post(f"/{remote_id}", hide="true" if hidden else "false")
 
     def repost(self, remote_id: str) -> PublishResult | None:

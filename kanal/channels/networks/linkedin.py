@@ -17,8 +17,12 @@ Platform facts this module depends on (PLATFORMS.md §6):
   ``FIELD_LENGTH_TOO_LONG``.
 - There is no idempotency header. A repeated post is refused with 422
   ``DUPLICATE_POST`` whose message names the existing URN: ``publish`` raises
-  ``Rejected`` keeping that message in ``network_message`` (``duplicate_of``
-  reads it back), and ``find_published`` scans the organisation's recent posts.
+  ``Duplicate`` with that URN as ``existing_id`` (``duplicate_of`` reads it
+  back), and ``find_published`` looks the named post up, else scans the
+  organisation's recent posts for the checkpointed image URNs or the same
+  text, on LinkedIn's clock (``reconcile``).
+- Fenced writes (``NetworkAdapter.fence``): creating a post, a comment
+  (reply) and a reshare. Image uploads publish nothing and are not fenced.
 - 429 comes without rate-limit headers; quotas are daily and reset at 00:00 UTC.
   Kanal waits ``RATE_LIMIT_WAIT`` (one hour, or until midnight UTC if sooner):
   retrying within minutes only burns what is left of a daily quota.
@@ -37,6 +41,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
+from . import reconcile
 from .base import (
     AccountInfo,
     Capabilities,
@@ -54,6 +59,7 @@ from .base import (
 )
 from .errors import (
     AuthExpired,
+    Duplicate,
     NetworkError,
     NotSupported,
     OutcomeUnknown,
@@ -62,7 +68,7 @@ from .errors import (
     Rejected,
     TransientError,
 )
-from .http import retry_after_seconds
+from .http import read_json, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +162,8 @@ class LinkedInAdapter(NetworkAdapter):
     display_name = "LinkedIn"
     api_version = DEFAULT_VERSION
 
-    def __init__(self, connection, *, client=None) -> None:
-        super().__init__(connection, client=client)
+    def __init__(self, connection, *, client=None, **hooks) -> None:
+        super().__init__(connection, client=client, **hooks)
         # The configured Linkedin-Version is the API version of every number.
         self.api_version = self.linkedin_version
 
@@ -187,6 +193,7 @@ class LinkedInAdapter(NetworkAdapter):
             max_videos=0,
             image_formats=IMAGE_FORMATS,
             video_formats=frozenset(),
+            max_image_pixels=MAX_IMAGE_PIXELS - 1,
             alt_text_max_length=ALT_TEXT_MAX_LENGTH,
             supports=frozenset(
                 {
@@ -337,13 +344,19 @@ class LinkedInAdapter(NetworkAdapter):
         *,
         operation: str = "",
         headers: dict[str, str] | None = None,
+        write: str = "",
         **kwargs,
     ) -> httpx.Response:
+        """One call. ``write`` names a write that must not be sent twice: it
+        is fenced right before sending, and a 5xx answer is ``OutcomeUnknown``."""
+        if write:
+            self.fence(write)
         return self.client.request(
             method,
             self._path(path),
             headers=self._headers(headers),
             translate=self._translator(method, operation),
+            write=bool(write),
             **kwargs,
         )
 
@@ -433,22 +446,19 @@ class LinkedInAdapter(NetworkAdapter):
             kw["network_code"] = "DUPLICATE_POST"
             urn = DUPLICATE_URN.search(message)
             where = f" ({urn.group(0)})" if urn else ""
-            return Rejected(
+            return Duplicate(
                 "LinkedIn afviste opslaget, fordi det er magen til et opslag, "
-                f"siden allerede har udgivet{where}. Tjek siden; ret teksten, "
-                "hvis det skal udgives igen.",
+                f"siden allerede har udgivet{where}. Tjek først siden; ret kun "
+                "teksten, hvis opslaget ikke er der.",
+                existing_id=urn.group(0) if urn else "",
                 **kw,
             )
         if "FIELD_LENGTH_TOO_LONG" in input_codes or code == "FIELD_LENGTH_TOO_LONG":
             kw["network_code"] = "FIELD_LENGTH_TOO_LONG"
             return Rejected(TOO_LONG_MESSAGE, **kw)
         if status >= 500:
-            if status == 504 and method not in {"GET", "HEAD", "DELETE"}:
-                return OutcomeUnknown(
-                    "LinkedIn svarede ikke i tide, efter opslaget var sendt. "
-                    "Kanal tjekker siden, før der sendes igen.",
-                    **kw,
-                )
+            # On a write that must not be sent twice the client turns this
+            # into OutcomeUnknown (``write=True``).
             return TransientError(
                 "LinkedIn havde en midlertidig fejl. Kanal prøver igen automatisk.",
                 retry_after=retry_after_seconds(response),
@@ -492,7 +502,9 @@ class LinkedInAdapter(NetworkAdapter):
             if on_checkpoint is not None:
                 on_checkpoint(dict(progress))
         body = self._post_body(post, image_urns)
-        response = self._call("POST", "/posts", operation="publish", json=body)
+        response = self._call("POST", "/posts", operation="publish", json=body,
+                              write="reply" if post.reply_to_remote_id
+                              else "create")
         return self._result_from(response)
 
     def _post_body(self, post: OutgoingPost, image_urns: list[str]) -> dict:
@@ -550,6 +562,7 @@ class LinkedInAdapter(NetworkAdapter):
         return urlsplit(post.link).netloc or post.link
 
     def _upload_image(self, image: MediaItem) -> str:
+        # An uploaded image appears nowhere until a post uses it: no fence.
         response = self._call(
             "POST",
             "/images?action=initializeUpload",
@@ -605,7 +618,10 @@ class LinkedInAdapter(NetworkAdapter):
         return self.client.base_url.removesuffix("/rest")
 
     def duplicate_of(self, error: NetworkError) -> str:
-        """The existing post a DUPLICATE_POST refusal names (for reconciling)."""
+        """The existing post a DUPLICATE_POST refusal names (for reconciling).
+
+        Kept for callers of the old interface; ``Duplicate.existing_id`` says
+        the same."""
         return duplicate_of(error)
 
     def find_published(
@@ -616,28 +632,44 @@ class LinkedInAdapter(NetworkAdapter):
         since: datetime,
         checkpoint: Checkpoint | None = None,
     ) -> PublishResult | None:
-        wanted = text.strip()
         # A DUPLICATE_POST refusal (or an earlier answer) names the post.
+        exclude = reconcile.excluded(checkpoint)
         for key in ("remote_id", "duplicate_of"):
             known = (checkpoint or {}).get(key)
-            if known:
+            if known and known not in exclude:
                 found = self._existing_post(known)
                 if found is not None:
                     return found
-        # Clocks differ; a post created a little before ``since`` still counts.
-        horizon = since - timedelta(minutes=5)
+        image_urns = reconcile.ids_from((checkpoint or {}).get("image_urns"))
+        candidates: list[reconcile.Candidate] = []
+        # Read generously (clocks may be far apart); the exact bound is set on
+        # LinkedIn's clock, as its Date header tells it.
+        horizon = since - reconcile.UNKNOWN_OFFSET_SLACK - timedelta(hours=1)
         for post in self._recent_posts(until=horizon):
             created = _from_ms(post.get("publishedAt") or post.get("createdAt"))
-            if created is not None and created < horizon:
+            urn = str(post.get("id") or "")
+            if not urn:
                 continue
-            shown = unescape_little_text(str(post.get("commentary") or "")).strip()
-            if shown == wanted or (wanted and shown.startswith(wanted)):
-                urn = str(post.get("id") or "")
-                if urn:
-                    return PublishResult(
-                        remote_id=urn, url=self.post_url(urn), published_at=created
-                    )
-        return None
+            content = post.get("content") or {}
+            images = [(content.get("media") or {}).get("id")] + [
+                i.get("id") for i in (content.get("multiImage") or {}).get(
+                    "images") or [] if isinstance(i, dict)]
+            ids = frozenset(str(i) for i in images if i)
+            candidates.append(reconcile.Candidate(
+                remote_id=urn,
+                text=unescape_little_text(str(post.get("commentary") or "")),
+                created_at=created, url=self.post_url(urn),
+                media_ids=ids, has_media=bool(ids),
+            ))
+        floor = reconcile.network_floor(
+            since, self.client.network_offset(),
+            at_write=reconcile.offset_at_write(checkpoint))
+        best = reconcile.newest_match(candidates, text=text, floor=floor,
+                                      media_ids=image_urns, exclude=exclude)
+        if best is None:
+            return None
+        return PublishResult(remote_id=best.remote_id, url=best.url,
+                             published_at=best.created_at)
 
     def _existing_post(self, urn: str) -> PublishResult | None:
         try:
@@ -722,10 +754,11 @@ class LinkedInAdapter(NetworkAdapter):
             f"/socialActions/{_enc(to_remote_id)}/comments",
             operation="reply",
             json=body,
+            write="reply",
         )
-        try:
-            data = response.json() or {}
-        except ValueError:
+        data = read_json(response, network=self.network, write=True) \
+            if response.content else {}
+        if not isinstance(data, dict):
             data = {}
         urn = str(data.get("commentUrn") or data.get("$URN") or "")
         if not urn:
@@ -744,6 +777,51 @@ class LinkedInAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=urn, url=self.post_url(body["object"]), published_at=created
         )
+
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The organisation's own comment on ``to_remote_id`` (a post, or a
+        comment for a nested reply) with ``text``, which a reply whose answer
+        was lost may have made."""
+        comment = COMMENT_URN.match(to_remote_id)
+        post_urn = comment.group(1) if comment else to_remote_id
+        search = reconcile.ReplySearch(self.network, text)
+        start, read_all = 0, False
+        for _ in range(MAX_PAGES):
+            query = urlencode({"start": start, "count": PAGE_SIZE})
+            response = self._call(
+                "GET", f"/socialActions/{_enc(to_remote_id)}/comments?{query}",
+                operation="inbox",
+            )
+            body = read_json(response, network=self.network)
+            elements = (body.get("elements") if isinstance(body, dict)
+                        else None) or []
+            for element in elements:
+                if not isinstance(element, dict):
+                    continue
+                urn = str(element.get("commentUrn") or element.get("$URN") or "")
+                if not urn and element.get("id"):
+                    urn = f"urn:li:comment:({post_urn},{element['id']})"
+                actor = str(element.get("actor") or "")
+                candidate = reconcile.Candidate(
+                    remote_id=urn,
+                    text=str((element.get("message") or {}).get("text") or ""),
+                    created_at=_from_ms((element.get("created") or {}).get("time")),
+                )
+                if urn and search.offer(
+                        candidate,
+                        own=(actor == self.organization_urn) if actor else None):
+                    break
+            if search.found is not None or len(elements) < PAGE_SIZE:
+                read_all = True
+                break
+            start += len(elements)
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(remote_id=found.remote_id,
+                             url=self.post_url(post_urn),
+                             published_at=found.created_at)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         raise NotSupported(
@@ -766,7 +844,8 @@ class LinkedInAdapter(NetworkAdapter):
             "isReshareDisabledByAuthor": False,
             "reshareContext": {"parent": remote_id},
         }
-        response = self._call("POST", "/posts", operation="repost", json=body)
+        response = self._call("POST", "/posts", operation="repost", json=body,
+                              write="repost")
         return self._result_from(response)
 
     # -- reading ----------------------------------------------------------------

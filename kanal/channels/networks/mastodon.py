@@ -15,6 +15,13 @@ never loaded. ``capabilities().text_counting`` says which of the two applies.
 Settings read from ``Connection.settings``: ``visibility`` (default
 ``public``), ``language`` (default ``da``), ``media_poll_seconds`` (default 1),
 ``media_poll_attempts`` (default 30).
+
+Fenced writes (``NetworkAdapter.fence``): creating a status (post or reply),
+a boost and pin/unpin. Media uploads publish nothing and are not fenced. A
+status is created with ``Idempotency-Key`` (the instance keeps keys for an
+hour); after that hour ``find_published`` looks for the status carrying the
+checkpointed media ids, or the same text as Mastodon renders it (HTML, link
+kept, remote mentions shortened), on the instance's clock (``reconcile``).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from . import reconcile
 from . import text as kanal_text
 from .base import (
     AccountInfo,
@@ -55,11 +63,15 @@ from .errors import (
     AuthExpired,
     NetworkError,
     NotSupported,
+    OutcomeUnknown,
     RateLimited,
     Rejected,
     TransientError,
 )
-from .http import retry_after_seconds
+from .http import read_json, retry_after_seconds
+
+#: Mentions ``reply`` puts before the text (``@a@server @b ``).
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.@-]+)+\s+")
 
 logger = logging.getLogger("kanal.networks.mastodon")
 
@@ -104,6 +116,7 @@ class InstanceConfiguration:
     video_size_limit: int
     description_limit: int
     supported_mime_types: frozenset[str]
+    image_matrix_limit: int | None = None
     loaded: bool = False
     fetched_at: datetime | None = None
     title: str = ""
@@ -128,11 +141,19 @@ class InstanceConfiguration:
             video_size_limit=int(media["video_size_limit"]),
             description_limit=int(media.get("description_limit") or 1500),
             supported_mime_types=frozenset(media["supported_mime_types"]),
+            image_matrix_limit=_int_or_none(media.get("image_matrix_limit")),
             loaded=loaded,
             fetched_at=fetched_at,
             title=str(payload.get("title") or ""),
             version=str(payload.get("version") or ""),
         )
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 DEFAULTS = InstanceConfiguration.from_api(None, loaded=False)
@@ -377,6 +398,7 @@ class MastodonAdapter(NetworkAdapter):
     network = "mastodon"
     display_name = "Mastodon"
     api_version = "v1"
+    idempotent_replies = True
 
     def __init__(
         self,
@@ -385,9 +407,10 @@ class MastodonAdapter(NetworkAdapter):
         client=None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], datetime] | None = None,
+        **hooks,
     ) -> None:
         """``sleep`` and ``clock`` are injectable for the media-processing poll."""
-        super().__init__(connection, client=client)
+        super().__init__(connection, client=client, **hooks)
         self._sleep = sleep or time.sleep
         self._clock = clock or (lambda: datetime.now(UTC))
         self.last_rate_limit: dict[str, str] = {}
@@ -400,10 +423,15 @@ class MastodonAdapter(NetworkAdapter):
         return headers
 
     def _call(
-        self, method: str, path: str, *, headers=None, **kwargs
+        self, method: str, path: str, *, headers=None, write: str = "", **kwargs
     ) -> httpx.Response:
+        """One call. ``write`` names a write that must not be sent twice: it
+        is fenced right before sending, and a 5xx answer is ``OutcomeUnknown``."""
+        if write:
+            self.fence(write)
         response = self.client.request(
-            method, path, headers=self._headers(headers), translate=translate, **kwargs
+            method, path, headers=self._headers(headers), translate=translate,
+            write=bool(write), **kwargs
         )
         limit = response.headers.get("x-ratelimit-remaining")
         if limit is not None:
@@ -415,18 +443,24 @@ class MastodonAdapter(NetworkAdapter):
         return response
 
     def _json(self, method: str, path: str, **kwargs):
-        return self._parse(self._call(method, path, **kwargs))
+        write = bool(kwargs.get("write"))
+        response = self._call(method, path, **kwargs)
+        body = self._parse(response, write=write)
+        if write and not (isinstance(body, dict) and body.get("id")):
+            raise OutcomeUnknown(
+                "Mastodon-instansen bekræftede uden at oplyse opslagets id. Kanal "
+                "tjekker kontoen, før der sendes igen.",
+                network=self.network, http_status=response.status_code,
+                network_message="answer without id",
+            )
+        return body
 
-    def _parse(self, response: httpx.Response):
-        try:
-            return response.json()
-        except ValueError as e:
-            raise TransientError(
-                "Mastodon-instansen sendte et svar, Kanal ikke kunne læse. Kanal "
-                "prøver igen automatisk.",
-                network=self.network,
-                http_status=response.status_code,
-            ) from e
+    def _parse(self, response: httpx.Response, *, write: bool = False):
+        return read_json(
+            response, network=self.network, write=write,
+            message="Mastodon-instansen sendte et svar, Kanal ikke kunne læse. "
+            "Kanal prøver igen automatisk.",
+        )
 
     def _setting(self, name: str, default: str) -> str:
         return str(self.connection.settings.get(name) or default)
@@ -474,6 +508,7 @@ class MastodonAdapter(NetworkAdapter):
             ),
             max_image_bytes=config.image_size_limit,
             max_video_bytes=config.video_size_limit,
+            max_image_pixels=config.image_matrix_limit,
             alt_text_max_length=config.description_limit,
             supports=frozenset(
                 {
@@ -647,6 +682,7 @@ class MastodonAdapter(NetworkAdapter):
             "/api/v1/statuses",
             json=body,
             headers={"Idempotency-Key": idempotency_key},
+            write="reply" if post.reply_to_remote_id else "create",
         )
         return self._result(status)
 
@@ -669,6 +705,7 @@ class MastodonAdapter(NetworkAdapter):
         return ids
 
     def _upload_one(self, item: MediaItem) -> str:
+        # An upload publishes nothing by itself: no fence.
         filename = item.filename or ("video.mp4" if item.kind == "video" else "image")
         response = self._call(
             "POST",
@@ -725,29 +762,49 @@ class MastodonAdapter(NetworkAdapter):
         since: datetime,
         checkpoint: Checkpoint | None = None,
     ) -> PublishResult | None:
-        """Search the account's own statuses since ``since`` for ``text``.
+        """The status a lost attempt created, read from the account's own.
 
-        Mastodon cannot be asked about an ``Idempotency-Key``, so this reads
-        ``/api/v1/accounts/:id/statuses`` (content is HTML; compared as plain
-        text with remote mentions shortened as Mastodon renders them). A retry
-        within the hour is safe anyway: the same key returns the same status.
+        Mastodon cannot be asked about an ``Idempotency-Key`` (a retry within
+        the hour is safe anyway: the same key returns the same status), so
+        this reads ``/api/v1/accounts/:id/statuses``: the status carrying the
+        checkpointed media ids, or the same text as Mastodon renders it
+        (``content`` is HTML with the link kept; remote mentions shortened),
+        after ``since`` moved onto the instance's clock (``reconcile``).
         """
         account_id = self._account_id()
-        wanted = _comparable(text)
-        horizon = since - timedelta(minutes=2)
+        media_ids = reconcile.ids_from((checkpoint or {}).get("media_ids"))
+        exclude = reconcile.excluded(checkpoint)
         params: dict[str, str | int] = {"limit": PAGE_SIZE, "exclude_reblogs": "true"}
         for _ in range(MAX_FIND_PAGES):
             statuses = self._json(
                 "GET", f"/api/v1/accounts/{account_id}/statuses", params=params
             )
-            if not statuses:
-                return None
-            for status in statuses:
+            floor = reconcile.network_floor(
+                since, self.client.network_offset(),
+                at_write=reconcile.offset_at_write(checkpoint))
+            older = False
+            # Newest first: the first match is the newest.
+            for status in statuses or []:
                 created = _parse_time(status.get("created_at"))
-                if created is not None and created < horizon:
-                    return None
-                if _comparable(html_to_text(status.get("content", ""))) == wanted:
-                    return self._result(status)
+                attachments = status.get("media_attachments") or []
+                candidate = reconcile.Candidate(
+                    remote_id=str(status["id"]),
+                    text=html_to_text(status.get("content", "")),
+                    created_at=created,
+                    url=str(status.get("url") or status.get("uri") or ""),
+                    media_ids=frozenset(str(m.get("id")) for m in attachments
+                                        if isinstance(m, Mapping)),
+                    has_media=bool(attachments),
+                )
+                if candidate.remote_id not in exclude and reconcile.matches(
+                        candidate, text=text, floor=floor, media_ids=media_ids):
+                    return PublishResult(remote_id=candidate.remote_id,
+                                         url=candidate.url,
+                                         published_at=candidate.created_at)
+                older = older or (created is not None and floor is not None
+                                  and created < floor)
+            if older or not statuses:
+                return None
             params["max_id"] = str(statuses[-1]["id"])
         raise TransientError(
             "Kanal kunne ikke gennemse alle kontoens opslag siden udgivelsen. "
@@ -791,8 +848,41 @@ class MastodonAdapter(NetworkAdapter):
                 "language": self._setting("language", "da"),
             },
             headers=headers,
+            write="reply",
         )
         return self._result(status)
+
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The account's own status answering ``to_remote_id`` with ``text``
+        (the mention ``reply`` puts in front of it aside), which a reply
+        whose answer was lost may have made. Inside the Idempotency-Key's
+        hour sending again with the key is as good; this is for after."""
+        me = self._account_id()
+        context = self._json("GET", f"/api/v1/statuses/{to_remote_id}/context")
+        search = reconcile.ReplySearch(self.network, text)
+        for status in (context or {}).get("descendants") or []:
+            if not isinstance(status, Mapping) or \
+                    str(status.get("in_reply_to_id") or "") != to_remote_id:
+                continue
+            shown = html_to_text(str(status.get("content") or ""))
+            unmentioned = _LEADING_MENTIONS.sub("", shown)
+            if reconcile.same_text(unmentioned, text):
+                shown = unmentioned
+            author = str((status.get("account") or {}).get("id") or "")
+            candidate = reconcile.Candidate(
+                remote_id=str(status.get("id") or ""),
+                text=shown,
+                created_at=_parse_time(status.get("created_at")),
+                url=str(status.get("url") or status.get("uri") or ""),
+            )
+            if candidate.remote_id and search.offer(
+                    candidate, own=(author == me) if author else None):
+                break
+        found = search.result()
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, found.url, found.created_at)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         raise NotSupported(
@@ -803,7 +893,8 @@ class MastodonAdapter(NetworkAdapter):
 
     def repost(self, remote_id: str) -> PublishResult | None:
         """Boost; boosting twice returns the existing boost."""
-        reblog = self._json("POST", f"/api/v1/statuses/{remote_id}/reblog")
+        reblog = self._json("POST", f"/api/v1/statuses/{remote_id}/reblog",
+                            write="repost")
         original = reblog.get("reblog") or {}
         return PublishResult(
             remote_id=str(reblog["id"]),
@@ -816,7 +907,7 @@ class MastodonAdapter(NetworkAdapter):
     def pin(self, remote_id: str, *, pinned: bool = True) -> None:
         """Pin to the profile (instances allow 5); unpinning is always allowed."""
         action = "pin" if pinned else "unpin"
-        self._call("POST", f"/api/v1/statuses/{remote_id}/{action}")
+        self._call("POST", f"/api/v1/statuses/{remote_id}/{action}", write=action)
 
     # -- reading ------------------------------------------------------------
 

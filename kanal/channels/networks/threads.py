@@ -6,7 +6,7 @@ import logging
 
 import regex
 
-from . import graph, text
+from . import graph, reconcile, text
 from .base import (
     AccountInfo,
     Capabilities,
@@ -199,10 +199,11 @@ class ThreadsAdapter(graph.GraphAdapter):
             fields["media_type"] = "TEXT"
             if post.link and post.link not in post.text:
                 fields["link_attachment"] = post.link
-            return self.create_container(fields)
+            return self.create_container(fields, fence="container")
         if len(post.media) == 1:
             return self.create_container({**fields,
-                                          **self._item_fields(post.media[0])})
+                                          **self._item_fields(post.media[0])},
+                                         fence="container")
         children = [
             self.create_container({**self._item_fields(item),
                                    "is_carousel_item": "true"})
@@ -212,7 +213,8 @@ class ThreadsAdapter(graph.GraphAdapter):
             if self.wait_until_finished(child) != graph.CONTAINER_DONE:
                 raise self.container_error(self.container_status(child)[1])
         return self.create_container(
-            {**fields, "media_type": "CAROUSEL", "children": ",".join(children)}
+            {**fields, "media_type": "CAROUSEL", "children": ",".join(children)},
+            fence="container",
         )
 
     def result_for(self, media_id: str) -> PublishResult:
@@ -252,21 +254,38 @@ class ThreadsAdapter(graph.GraphAdapter):
     ) -> PublishResult:
         self._ensure_reply_quota()
         container = self.create_container(
-            {"media_type": "TEXT", "text": text, "reply_to_id": to_remote_id}
+            {"media_type": "TEXT", "text": text, "reply_to_id": to_remote_id},
+            fence="container",
         )
         state = self.wait_until_finished(container)
         if state != graph.CONTAINER_DONE:
             raise self.container_error(self.container_status(container)[1])
         body = self.post(f"/{self.account_id}/{self.publish_edge}",
-                         creation_id=container)
+                         write="reply", creation_id=container)
         return self.result_for(str(body["id"]))
 
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The account's own reply to ``to_remote_id`` with ``text``, which a
+        reply whose answer was lost may have made (its ``replies`` edge)."""
+
+        def own(entry) -> bool | None:
+            mine = entry.get("is_reply_owned_by_me")
+            if isinstance(mine, bool):
+                return mine
+            return self.owned_by_me(entry)
+
+        return self.search_replies(
+            f"/{to_remote_id}/replies", REPLY_FIELDS,
+            reconcile.ReplySearch(self.network, text), own)
+
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        # Idempotent (it sets a flag): no fence.
         self.post(f"/{remote_id}/manage_reply",
                   {"hide": "true" if hidden else "false"})
 
     def repost(self, remote_id: str) -> PublishResult | None:
-        body = self.post(f"/{remote_id}/repost")
+        body = self.post(f"/{remote_id}/repost", write="repost")
         return PublishResult(remote_id=str(body["id"]), url="",
                              published_at=self.now())
 

@@ -19,8 +19,15 @@ a bare post id, still parses and also serves as the floor for messages (both
 are snowflakes, ordered by time).
 
 X has no idempotency key: after ``OutcomeUnknown`` the engine calls
-``find_published``, which looks for the exact text among the account's own
-recent posts. The only server-side guard is X's 403 for duplicate content.
+``find_published``, which looks among the account's own recent posts for the
+one carrying exactly the media ids uploaded (and checkpointed) for it, or, for
+a text-only post, the same text as X shows it (entities unescaped, t.co links
+reduced; see ``reconcile``), with a time bound on X's clock. The only
+server-side guard is X's 403 for duplicate content, raised as ``Duplicate``.
+
+Fenced writes (``NetworkAdapter.fence``): creating a post or reply, and a
+repost. Media uploads (initialize, append, finalize, metadata) publish nothing
+and are not fenced; reads are never fenced.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from . import reconcile
 from . import text as kanal_text
 from .base import (
     AccountInfo,
@@ -59,13 +67,19 @@ from .base import (
 )
 from .errors import (
     AuthExpired,
+    Duplicate,
     NetworkError,
     QuotaExhausted,
     RateLimited,
     Rejected,
     TransientError,
 )
-from .http import epoch_to_datetime, retry_after_seconds
+from .http import (
+    epoch_to_datetime,
+    missing_in_answer,
+    read_json,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger("kanal.networks.x")
 
@@ -108,8 +122,8 @@ DM_EVENT_FIELDS = "id,event_type,text,created_at,dm_conversation_id"
 
 DUPLICATE_MESSAGE = (
     "X afviste opslaget, fordi præcis den samme tekst allerede er udgivet på "
-    "kontoen. Ret teksten, hvis opslaget skal ud igen, eller tjek om det "
-    "allerede ligger på X."
+    "kontoen. Tjek først, om opslaget allerede ligger på X; ret kun teksten, "
+    "hvis det ikke gør."
 )
 MEDIA_MESSAGE = (
     "X kunne ikke bruge det vedhæftede billede eller den vedhæftede video. Tjek "
@@ -234,7 +248,7 @@ def translate_error(
         return TransientError(retry_after=retry_after_seconds(response), **details)
     if "duplicate" in lowered or legacy == 187:
         details["network_code"] = "duplicate-content"
-        return Rejected(DUPLICATE_MESSAGE, **details)
+        return Duplicate(DUPLICATE_MESSAGE, **details)
     if context == "media" and status in (400, 413, 415, 422):
         return Rejected(MEDIA_MESSAGE, **details)
     if "too long" in lowered or legacy == 186:
@@ -380,8 +394,10 @@ class XAdapter(NetworkAdapter):
     display_name = "X"
     api_version = "2"
 
-    def __init__(self, connection, *, client=None, sleep: Callable = time.sleep):
-        super().__init__(connection, client=client)
+    def __init__(
+        self, connection, *, client=None, sleep: Callable = time.sleep, **hooks
+    ):
+        super().__init__(connection, client=client, **hooks)
         self._sleep = sleep
 
     # -- plumbing ---------------------------------------------------------
@@ -400,27 +416,28 @@ class XAdapter(NetworkAdapter):
         return {"Authorization": f"Bearer {token}"}
 
     def _call(
-        self, method: str, path: str, *, context: str = "", **kwargs
+        self, method: str, path: str, *, context: str = "", write: str = "",
+        **kwargs,
     ) -> httpx.Response:
+        """One call. ``write`` names a write that must not be sent twice: it
+        is fenced right before sending, and a 5xx answer is ``OutcomeUnknown``."""
         headers = {**self._auth(), **kwargs.pop("headers", {})}
+        if write:
+            self.fence(write)
         return self.client.request(
             method,
             path,
             headers=headers,
             translate=lambda r: translate_error(r, context=context),
+            write=bool(write),
             **kwargs,
         )
 
-    def _json(self, response: httpx.Response) -> dict:
-        try:
-            body = response.json()
-        except ValueError as e:
-            raise TransientError(
-                "X svarede med noget, Kanal ikke kunne læse. Kanal prøver igen.",
-                network=self.network,
-                http_status=response.status_code,
-                network_message=response.text[:200],
-            ) from e
+    def _json(self, response: httpx.Response, *, write: bool = False) -> dict:
+        body = read_json(
+            response, network=self.network, write=write,
+            message="X svarede med noget, Kanal ikke kunne læse. Kanal prøver igen.",
+        )
         return body if isinstance(body, dict) else {}
 
     def _user_id(self) -> str:
@@ -712,15 +729,14 @@ class XAdapter(NetworkAdapter):
             body["media"] = {"media_ids": media_ids}
         if in_reply_to:
             body["reply"] = {"in_reply_to_tweet_id": in_reply_to}
-        response = self._call("POST", "/2/tweets", json=body)
-        data = self._json(response).get("data") or {}
-        remote_id = str(data.get("id") or "")
+        response = self._call(
+            "POST", "/2/tweets", json=body,
+            write="reply" if in_reply_to else "create",
+        )
+        data = self._json(response, write=True).get("data") or {}
+        remote_id = str(data.get("id") or "") if isinstance(data, dict) else ""
         if not remote_id:
-            raise TransientError(
-                "X svarede uden at oplyse opslagets id. Kanal tjekker, om det kom ud.",
-                network=self.network,
-                http_status=response.status_code,
-            )
+            raise missing_in_answer(response, network=self.network, what="data.id")
         return PublishResult(
             remote_id=remote_id,
             url=self.post_url(remote_id),
@@ -819,33 +835,54 @@ class XAdapter(NetworkAdapter):
         since: datetime,
         checkpoint: Checkpoint | None = None,
     ) -> PublishResult | None:
-        wanted = comparable_text(text)
+        """The post a lost attempt created: the one carrying the checkpointed
+        media ids, else the same text (as X shows it), on X's clock."""
+        media_ids = reconcile.ids_from((checkpoint or {}).get("media_ids"))
+        # Ask generously (clocks may be far apart); the exact bound is applied
+        # below, on X's clock as its Date header tells it.
         params = {
-            "start_time": _rfc3339(since - timedelta(minutes=1)),
+            "start_time": _rfc3339(since - reconcile.UNKNOWN_OFFSET_SLACK
+                                   - timedelta(hours=1)),
             "max_results": PAGE_SIZE,
-            "tweet.fields": "created_at",
+            "tweet.fields": "created_at,attachments",
         }
+        found: list[reconcile.Candidate] = []
         for _ in range(MAX_PAGES):
             response = self._call(
                 "GET", f"/2/users/{self._user_id()}/tweets", params=params
             )
             body = self._json(response)
             for tweet in body.get("data") or []:
-                if comparable_text(str(tweet.get("text") or "")) == wanted:
-                    remote_id = str(tweet["id"])
-                    return PublishResult(
-                        remote_id=remote_id,
-                        url=self.post_url(remote_id),
-                        published_at=_parse_time(tweet.get("created_at")),
-                    )
+                keys = (tweet.get("attachments") or {}).get("media_keys") or []
+                found.append(reconcile.Candidate(
+                    remote_id=str(tweet["id"]),
+                    text=str(tweet.get("text") or ""),
+                    created_at=_parse_time(tweet.get("created_at")),
+                    media_ids=frozenset(str(k).rsplit("_", 1)[-1] for k in keys),
+                    has_media=bool(keys),
+                ))
             next_token = (body.get("meta") or {}).get("next_token")
             if not next_token:
-                return None
+                break
             params["pagination_token"] = next_token
-        raise TransientError(
-            "Kanal kunne ikke gennemse alle kontoens nye opslag på X. Kanal prøver "
-            "igen.",
-            network=self.network,
+        else:
+            raise TransientError(
+                "Kanal kunne ikke gennemse alle kontoens nye opslag på X. Kanal "
+                "prøver igen.",
+                network=self.network,
+            )
+        floor = reconcile.network_floor(
+            since, self.client.network_offset(),
+            at_write=reconcile.offset_at_write(checkpoint))
+        best = reconcile.newest_match(found, text=text, floor=floor,
+                                      media_ids=media_ids,
+                                      exclude=reconcile.excluded(checkpoint))
+        if best is None:
+            return None
+        return PublishResult(
+            remote_id=best.remote_id,
+            url=self.post_url(best.remote_id),
+            published_at=best.created_at,
         )
 
     def delete(self, remote_id: str) -> None:
@@ -862,16 +899,58 @@ class XAdapter(NetworkAdapter):
     ) -> PublishResult:
         return self._create_tweet(text.strip(), media_ids=[], in_reply_to=to_remote_id)
 
+    def find_reply(self, to_remote_id: str, *, text: str,
+                   idempotency_key: str = "") -> PublishResult | None:
+        """The account's own post answering ``to_remote_id`` with ``text``,
+        which a reply whose answer was lost may have made. Reads the
+        account's own posts newer than the one answered (ids are in time
+        order, so no clock is involved)."""
+        search = reconcile.ReplySearch(self.network, text)
+        params: dict = {"max_results": PAGE_SIZE,
+                        "tweet.fields": "created_at,referenced_tweets"}
+        if to_remote_id.isdigit():
+            params["since_id"] = to_remote_id
+        read_all = False
+        for _ in range(MAX_PAGES):
+            body = self._json(self._call(
+                "GET", f"/2/users/{self._user_id()}/tweets", params=params))
+            for tweet in body.get("data") or []:
+                answered = {str(r.get("id")) for r in
+                            tweet.get("referenced_tweets") or []
+                            if r.get("type") == "replied_to"}
+                if to_remote_id not in answered:
+                    continue
+                candidate = reconcile.Candidate(
+                    remote_id=str(tweet["id"]),
+                    text=str(tweet.get("text") or ""),
+                    created_at=_parse_time(tweet.get("created_at")),
+                )
+                # The account's own timeline: every post on it is its own.
+                if search.offer(candidate, own=True):
+                    break
+            next_token = (body.get("meta") or {}).get("next_token")
+            if search.found is not None or not next_token:
+                read_all = True
+                break
+            params["pagination_token"] = next_token
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, self.post_url(found.remote_id),
+                             found.created_at)
+
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         self._call("PUT", f"/2/tweets/{remote_id}/hidden", json={"hidden": hidden})
 
     def repost(self, remote_id: str) -> PublishResult | None:
+        user_id = self._user_id()
         response = self._call(
             "POST",
-            f"/2/users/{self._user_id()}/retweets",
+            f"/2/users/{user_id}/retweets",
             json={"tweet_id": remote_id},
+            write="repost",
         )
-        data = self._json(response).get("data") or {}
+        data = self._json(response, write=True).get("data") or {}
         repost_id = str(data.get("rest_id") or "")
         if not repost_id:
             return None

@@ -300,3 +300,30 @@ def test_the_editor_searches_the_library_by_keyboard(desk, live_server, page, lo
     page.click("main button[type=submit]:has-text('Gem')")
     expect(page.locator(".messages")).to_contain_text("Opslaget er gemt")
     assert list(post.variants.get().media.all()) == [old]
+
+
+def test_media_detail_says_what_kanal_sends_each_network(
+    desk, live_server, page, login, screenshot
+):
+    """A wide PNG: the page says, per channel, what Kanal's own rendition
+    will be (JPEG for Instagram, a white border, nothing cut away), and
+    offers no conversion that would crop it."""
+    from playwright.sync_api import expect
+
+    from kanal.planning import actions
+    from kanal.planning.tests.factories import image_upload
+
+    asset = actions.upload_media(
+        actor=desk.editor, upload=image_upload("panorama.png", 3000, 1000, "PNG"),
+        alt_text="Havnen set fra Knippelsbro",
+    )
+    login(desk.editor)
+    page.goto(f"{live_server.url}/plan/medier/{asset.pk}/")
+    instagram = page.locator("table.media-fit tr[data-network='instagram']")
+    expect(instagram).to_contain_text("Billedet sendes som JPEG, fordi Instagram "
+                                      "ikke tager PNG.")
+    expect(instagram).to_contain_text("så intet af billedet skæres væk")
+    expect(page.locator("table.media-fit tr[data-network='facebook']")) \
+        .to_contain_text("Passer uden ændringer.")
+    expect(page.get_by_role("button", name=re.compile("Konvertér"))).to_have_count(0)
+    screenshot("media-fit")

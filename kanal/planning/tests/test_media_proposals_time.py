@@ -187,21 +187,6 @@ def test_video_is_recognised_by_its_content(desk):
     )
 
 
-def test_convert_for_instagram_makes_jpeg_within_aspect(desk):
-    png = actions.upload_media(
-        actor=desk.editor,
-        upload=image_upload("wide.png", 3000, 1000, "PNG"),
-        alt_text="Havnen",
-    )
-    converted = actions.convert_media(
-        png, actor=desk.editor, channel=desk.channels["instagram"]
-    )
-    assert converted.mime_type == "image/jpeg"
-    assert converted.width / converted.height == pytest.approx(1.91, abs=0.01)
-    assert converted.alt_text == "Havnen"
-    assert converted.converted_from == png
-
-
 def test_contributor_sees_only_own_administrations_media(desk):
     from kanal.planning.policies import media_policy
 

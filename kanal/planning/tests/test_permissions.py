@@ -123,7 +123,6 @@ CASES = {
     "media_detail": ("get", ["asset"], None, A(200, 200, 200, 404, 200, 200)),
     # Without a channel of the organisation the search has nothing to answer.
     "media_picker": ("get", [], None, A(404, 404, 404, 404, 404, 404)),
-    "media_convert": ("post", ["asset"], "channel", A(302, 302, 403, 404, 403, 403)),
     "campaign_list": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "link_tracking": ("get", [], None, A(200, 200, 403, 403, 403, 403)),
     "notifications": ("get", [], None, A(200, 200, 200, 200, 200, 200)),

@@ -350,22 +350,56 @@ def test_calendar_filters(desk, soon, client_for):
     assert "X-opslag" not in body
 
 
-def test_media_detail_offers_conversion_for_instagram(desk, client_for):
+def test_media_detail_says_what_kanal_does_per_network(desk, client_for):
+    """The page tells what Kanal will send each network, from the same plan
+    the editor's preview and the engine use (no crop-based conversion)."""
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.planning.validation import capabilities_for, check_variant
+
+    ChannelFactory(organisation=desk.organisation, owner_administration=desk.kff,
+                   network="bluesky", display_name="kk.bsky.social")
     asset = MediaAssetFactory(
         organisation=desk.organisation,
         administration=desk.kff,
         mime_type="image/png",
         width=3000,
         height=1000,
+        size=1_500_000,
         original_name="panorama.png",
+        alt_text="Havnen",
     )
     client = client_for(desk.editor)
-    body = client.get(
-        reverse("planning:media_detail", args=[asset.pk])
-    ).content.decode()
-    assert "Instagram tager kun JPEG" in body
-    assert "for bredt til Instagram" in body
-    assert "Konvertér til Instagram" in body
+    response = client.get(reverse("planning:media_detail", args=[asset.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Konvertér" not in body and "for bredt" not in body
+    assert "Billedet sendes som JPEG, fordi Instagram ikke tager PNG." in body
+    assert "Kanal lægger en hvid kant om det" in body
+    assert "Billedet fylder 1,5 MB; Bluesky tager højst 1,0 MB." in body
+    # The same words (but for the subject) as the editor sees for this image.
+    instagram = desk.channels["instagram"]
+    check = check_variant(instagram, text="Havnen", media=[asset])
+    for said in check.adjustments:
+        assert said.replace("Billede 1", "Billedet") in body
+    assert capabilities_for(instagram) is not None
+    # A network that takes it as it is says so.
+    assert "Passer uden ændringer." in body
+
+
+def test_media_detail_of_a_video_names_what_a_network_refuses(desk, client_for):
+    asset = MediaAssetFactory(
+        organisation=desk.organisation,
+        administration=desk.kff,
+        kind="video",
+        mime_type="video/webm",
+        width=None,
+        height=None,
+        original_name="film.webm",
+    )
+    body = client_for(desk.editor).get(
+        reverse("planning:media_detail", args=[asset.pk])).content.decode()
+    assert "tager ikke denne videotype" in body
+    assert "Hvad Kanal gør" not in body
 
 
 def test_strategy_report_counts_per_channel(desk, soon, client_for):

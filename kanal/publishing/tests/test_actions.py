@@ -100,13 +100,33 @@ def test_token_about_to_expire_is_refreshed_and_stored(fake_network, expiring):
     assert tokens.refresh_due_tokens() == 0  # no longer due
 
 
-def test_failed_refresh_marks_channel_and_notifies_owners(fake_network, expiring):
+def test_refused_refresh_of_an_expired_token_marks_channel_and_notifies_owners(
+    fake_network, expiring
+):
+    expiring.token_expires_at = timezone.now() - timedelta(minutes=1)
+    expiring.save()
     fake_network.refresh_script = [AuthExpired("Adgangen er trukket tilbage.")]
     tokens.refresh_due_tokens()
     expiring.refresh_from_db()
     assert expiring.status == ChannelStatus.NEEDS_RECONNECT
     note = Notification.objects.get(kind="token_refresh_failed")
     assert note.administration_id == expiring.owner_administration_id
+
+
+def test_refused_refresh_while_the_access_token_works_alerts_once_and_keeps_channel(
+    fake_network, expiring
+):
+    fake_network.refresh_script = [AuthExpired("invalid_grant")] * 2
+    assert tokens.refresh_due_tokens() == 0
+    assert tokens.refresh_due_tokens() == 0
+    expiring.refresh_from_db()
+    assert expiring.status == ChannelStatus.CONNECTED
+    [note] = Notification.objects.filter(kind="token_refresh_refused")
+    assert note.administration_id == expiring.owner_administration_id
+    assert "Forbind kanalen igen inden da" in note.message
+    # A later successful refresh clears the alert, so the next refusal tells.
+    assert tokens.refresh_due_tokens() == 1
+    assert ChannelTokenRefresh.objects.get(channel=expiring).alerted_at is None
 
 
 def test_transient_refresh_failure_is_kept_for_the_next_run(fake_network, expiring):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from kanal.organisations.roles import Role
 from kanal.publishing.models import Crisis, Publication, PublicationStatus
@@ -118,3 +119,29 @@ def test_editor_sees_failed_publication_with_reason_and_retries_it(
     page.get_by_role("button", name="Prøv igen nu").click()
     assert page.locator("main").get_by_text("Udgivelsen sendes nu.").is_visible()
     assert Publication.objects.get(pk=pub.pk).status == S.QUEUED
+
+
+def test_reason_and_network_answer_of_a_publication_the_engine_gave_up_on(
+    browser_page, browser_login, member, queue, fake_network
+):
+    from kanal.channels.networks.errors import TransientError
+    from kanal.publishing import conf
+
+    from .conftest import run_once
+
+    pub = queue(text="Svømmehallen i Valby er lukket")
+    fake_network.script = [
+        TransientError("Netværket havde en midlertidig fejl.", http_status=503,
+                       network_message="Service Unavailable")
+    ] * 10
+    for _ in range(conf.get("MAX_ATTEMPTS")):
+        Publication.objects.filter(pk=pub.pk).update(due_at=timezone.now())
+        run_once()
+    assert Publication.objects.get(pk=pub.pk).status == S.FAILED
+    page = browser_login(browser_page, member(Role.EDITOR))
+    page.goto("/udgivelser/?vis=failed")
+    row = page.locator(f"#pub-{pub.pk}")
+    assert row.get_by_text("gange i træk").is_visible()
+    row.get_by_text("Hvad netværket svarede").click()
+    assert row.get_by_text("HTTP 503 · Service Unavailable").is_visible()
+    _shot(page, "operations-gave-up")

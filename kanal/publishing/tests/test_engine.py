@@ -19,7 +19,7 @@ from kanal.core.models import AuditEntry
 from kanal.publishing import conf, engine
 from kanal.publishing.models import Notification, Publication, PublicationStatus
 
-from .conftest import run_once
+from .conftest import expire_leases, run_once
 
 S = PublicationStatus
 pytestmark = pytest.mark.django_db
@@ -156,8 +156,14 @@ def test_quota_exhausted_waits_visibly_until_reset(fake_network, queue):
     assert pub.attempts == 0
 
 
-def test_unknown_outcome_is_reconciled_without_sending_again(fake_network, queue):
-    pub = queue()
+def test_unknown_outcome_is_reconciled_without_sending_again(
+    fake_network, queue, organisation
+):
+    from kanal.channels.tests.factories import ChannelFactory
+
+    # Facebook keeps no key: the post is looked up before anything is sent.
+    pub = queue(channel=ChannelFactory(organisation=organisation,
+                                       network="facebook"))
     fake_network.script = ["create_then_timeout"]
     assert run_once() == [S.UNKNOWN]
     pub = refresh(pub)
@@ -168,6 +174,20 @@ def test_unknown_outcome_is_reconciled_without_sending_again(fake_network, queue
     assert pub.remote_id == "r1"
     assert fake_network.calls == 1
     assert len(fake_network.log) == 1
+
+
+def test_unknown_outcome_on_mastodon_is_settled_by_sending_again_with_the_key(
+    fake_network, queue
+):
+    pub = queue()  # Mastodon keeps the Idempotency-Key for an hour
+    fake_network.script = ["create_then_timeout"]
+    run_once()
+    with time_machine.travel(refresh(pub).due_at + timedelta(seconds=1)):
+        assert run_once() == [S.PUBLISHED]
+    assert fake_network.find_calls == 0  # no lookup by text
+    assert fake_network.calls == 2
+    assert len(fake_network.log) == 1  # the key returned the same post
+    assert refresh(pub).remote_id == "r1"
 
 
 def test_unknown_outcome_not_found_is_sent_again_with_the_same_key(
@@ -183,9 +203,9 @@ def test_unknown_outcome_not_found_is_sent_again_with_the_same_key(
 
 
 def test_unknown_outcome_fails_for_a_person_when_network_cannot_tell(
-    fake_network, queue
+    fake_network, facebook_queue
 ):
-    pub = queue()
+    pub = facebook_queue()
     fake_network.script = [OutcomeUnknown()]
     fake_network.find_supported = False
     run_once()
@@ -203,9 +223,9 @@ def test_unknown_outcome_fails_for_a_person_when_network_cannot_tell(
 
 
 def test_reconcile_that_cannot_reach_the_network_tries_again_later(
-    fake_network, queue
+    fake_network, facebook_queue
 ):
-    pub = queue()
+    pub = facebook_queue()
     fake_network.script = [OutcomeUnknown()]
     fake_network.find_script = [TransientError()]
     run_once()
@@ -222,17 +242,41 @@ def test_expired_lease_is_swept_and_reconciled(fake_network, queue):
     # The worker sends, then dies before recording.
     engine.execute(jobs[0])
     assert engine.sweep_expired_leases() == 0
-    later = timezone.now() + conf.lease() + timedelta(seconds=1)
-    with time_machine.travel(later):
-        assert engine.sweep_expired_leases() == 1
-        pub = refresh(pub)
-        assert pub.status == S.UNKNOWN
-        assert "afbrudt" in pub.last_error
-        assert run_once() == [S.PUBLISHED]
+    expire_leases()
+    assert engine.sweep_expired_leases() == 1
+    pub = refresh(pub)
+    assert pub.status == S.UNKNOWN
+    assert "afbrudt" in pub.last_error
+    assert run_once() == [S.PUBLISHED]
     assert len(fake_network.log) == 1
     # The dead worker's late result changes nothing.
     assert engine.record(jobs[0], engine.Outcome("error", error=TransientError())) \
         == S.PUBLISHED
+
+
+def test_worker_killed_before_its_fence_is_simply_due_again(fake_network, queue):
+    pub = queue()
+    engine.claim_due(owner="dead-worker", limit=5)
+    expire_leases()
+    assert engine.sweep_expired_leases() == 1
+    pub = refresh(pub)
+    assert pub.status == S.RETRYING
+    assert not pub.needs_reconcile  # nothing was sent: no need to ask
+    assert run_once() == [S.PUBLISHED]
+    assert fake_network.find_calls == 0
+    assert len(fake_network.log) == 1
+
+
+def test_leases_are_measured_by_the_database_clock_not_the_workers(
+    fake_network, queue
+):
+    queue()
+    [job] = engine.claim_due(owner="w1", limit=5)
+    # A worker whose clock is ten minutes ahead sees nothing expired.
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        assert engine.sweep_expired_leases() == 0
+        assert engine.claim_due(owner="w2", limit=5) == []
+    engine.fence(job, "create")  # still this job's
 
 
 def test_publication_later_than_the_cutoff_becomes_missed(fake_network, queue):
@@ -336,7 +380,7 @@ def test_daily_quota_is_respected_before_calling(fake_network, organisation):
         assert run_once() == [S.PUBLISHED, S.PUBLISHED]
         assert run_once() == []
     waiting = Publication.objects.get(status=S.WAITING)
-    assert waiting.error_kind == "quota"
+    assert waiting.error_kind == "quota_local"
     assert waiting.due_at > now + timedelta(hours=23)
 
 
@@ -368,10 +412,10 @@ def test_claimed_job_waiting_for_a_thread_does_not_start_after_crisis(
     jobs = engine.claim_due(owner="w", limit=5)
     lead = member("crisis_lead")
     start_crisis(actor=lead, organisation=lead.organisation, reason="Brand")
-    engine.refresh_crisis_scopes()
     outcome = engine.execute(jobs[0])
+    assert outcome.kind == "fenced"
     assert engine.record(jobs[0], outcome) == S.PAUSED
-    assert fake_network.calls == 0
+    assert fake_network.log == []
     assert refresh(pub).attempts == 0
 
 

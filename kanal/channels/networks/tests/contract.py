@@ -37,6 +37,8 @@ from kanal.channels.networks.base import (
 )
 from kanal.channels.networks.errors import (
     AuthExpired,
+    Duplicate,
+    Fenced,
     NotSupported,
     OutcomeUnknown,
     QuotaExhausted,
@@ -92,6 +94,9 @@ class NetworkContractTests:
     short_timeout: ClassVar[float] = 0.5
     timeout_delay_ms: ClassVar[int] = 2000
     link: ClassVar[str] = "https://www.kk.dk/nyheder/badezoner-aabner"
+    # The operation of the first write a publish makes (Instagram and Threads:
+    # the container, "media").
+    first_write_operation: ClassVar[str] = "publish"
 
     # -- hooks ----------------------------------------------------------------
 
@@ -118,8 +123,10 @@ class NetworkContractTests:
         return replace(connection, credentials=credentials,
                        token_expires_at=tokens.expires_at)
 
-    def make_adapter(self, connection: Connection, *, timeout: float | None = None):
-        adapter = adapter_class(self.network)(connection)
+    def make_adapter(
+        self, connection: Connection, *, timeout: float | None = None, **hooks
+    ):
+        adapter = adapter_class(self.network)(connection, **hooks)
         if timeout is not None:
             adapter.client._client.timeout = httpx.Timeout(timeout)
         return adapter
@@ -401,14 +408,181 @@ class NetworkContractTests:
         assert page.tag == tag
         assert text in [p.text for p in page.posts]
 
+    # -- a first comment whose outcome is unknown (find_reply) ----------------------
+
+    def made_after(self, sandbox, account, post: PublishResult) -> list[str]:
+        """Item ids the publish log shows after ``post`` (its replies)."""
+        post_id = self.stored_item_id(post.remote_id)
+        return [r["item_id"] for r in sandbox.published(self.network,
+                                                        account.account_id)
+                if r["item_id"] != post_id]
+
+    def test_every_network_that_replies_can_look_its_reply_up(self, adapter):
+        """The follow-up worker asks ``find_reply`` before sending a first
+        comment of unknown outcome again; every adapter that replies has it."""
+        self.require(adapter, "reply")
+        assert callable(getattr(adapter, "find_reply", None))
+
+    def test_find_reply_ignores_a_citizen_comment_with_the_same_words(
+        self, sandbox, adapter, account
+    ):
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        text = unique("Læs mere om badezonerne på kk.dk")
+        self.make_comment(sandbox, account, post.remote_id, text)
+        assert adapter.find_reply(post.remote_id, text=text,
+                                  idempotency_key=uuid.uuid4().hex) is None
+
+    @pytest.mark.parametrize(("kind", "offset_minutes", "step_minutes"), [
+        ("server_error_after_create", 0, 0),
+        ("unreadable_after_create", 7, 0),
+        ("timeout_after_create", -13, 0),
+        ("timeout_after_create", -5, 10),
+    ])
+    def test_lost_first_comment_is_found_once(
+        self, sandbox, connection, account, kind, offset_minutes, step_minutes
+    ):
+        """The reply was made but its answer was lost (a 5xx, a cut body, a
+        timeout), with the network's clock minutes off (or stepping between
+        the write and the lookup) and the text shown the network's way: it is
+        found, and it is the one reply the network has."""
+        adapter = self.make_adapter(connection, timeout=self.short_timeout)
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        sandbox.network_clock(self.network, offset_minutes * 60)
+        text = self.changed_text()
+        key = uuid.uuid4().hex
+        self.fail_next(sandbox, account, kind, operation="reply",
+                       delay_ms=self.timeout_delay_ms)
+        with pytest.raises(OutcomeUnknown):
+            adapter.reply(post.remote_id, text, idempotency_key=key)
+        if step_minutes:
+            sandbox.network_clock(self.network,
+                                  (offset_minutes + step_minutes) * 60)
+        again = self.make_adapter(connection)
+        found = again.find_reply(post.remote_id, text=text, idempotency_key=key)
+        assert found is not None
+        assert self.made_after(sandbox, account, post) == [
+            self.stored_item_id(found.remote_id)]
+
+    def test_lost_answer_to_a_citizen_comment_is_found_once(
+        self, sandbox, adapter, account
+    ):
+        """An answer to a citizen's comment (nested on most networks; on
+        Mastodon with the citizen's handle put in front) whose answer was
+        lost is found by its text, without Kanal's key too."""
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id,
+                                       "Hvornår åbner badet i morgen?")
+        text = unique("Kl. 7 (som altid) & til kl. 19")
+        key = uuid.uuid4().hex
+        self.fail_next(sandbox, account, "server_error_after_create",
+                       operation="reply")
+        with pytest.raises(OutcomeUnknown):
+            adapter.reply(comment_id, text, idempotency_key=key)
+        made = self.made_after(sandbox, account, post)
+        assert len(made) == 1
+        for asked_key in (key, ""):
+            found = adapter.find_reply(comment_id, text=text,
+                                       idempotency_key=asked_key)
+            assert found is not None
+            assert self.stored_item_id(found.remote_id) == made[0]
+        assert adapter.find_reply(post.remote_id, text=text,
+                                  idempotency_key="") is None
+
+    def test_first_comment_refused_before_it_was_made_is_not_found(
+        self, sandbox, adapter, account
+    ):
+        """A 5xx that came before the network made anything: unknown to Kanal,
+        but the lookup says "not there", and the one resend makes one reply."""
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        text = self.changed_text()
+        key = uuid.uuid4().hex
+        self.fail_next(sandbox, account, "server_error", operation="reply")
+        with pytest.raises(OutcomeUnknown):
+            adapter.reply(post.remote_id, text, idempotency_key=key)
+        assert self.made_after(sandbox, account, post) == []
+        assert adapter.find_reply(post.remote_id, text=text,
+                                  idempotency_key=key) is None
+        made = adapter.reply(post.remote_id, text, idempotency_key=key)
+        found = adapter.find_reply(post.remote_id, text=text, idempotency_key=key)
+        assert found is not None and found.remote_id == made.remote_id
+        assert self.made_after(sandbox, account, post) == [
+            self.stored_item_id(made.remote_id)]
+
+    def test_find_reply_that_cannot_read_raises(self, sandbox, adapter, account):
+        """When the network cannot be read, the answer is "cannot tell" (an
+        error), never "not there" (None), which would send it again."""
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        sandbox.fault(self.network, "server_error", account=account.account_id,
+                      count=20)
+        with pytest.raises(TransientError):
+            adapter.find_reply(post.remote_id, text="Hej",
+                               idempotency_key=uuid.uuid4().hex)
+
     # -- errors, each forced through a fault ----------------------------------------
 
-    def test_server_error_raises_transient_error(self, sandbox, adapter, account):
+    def test_server_error_on_publish_is_outcome_unknown_and_nothing_was_made(
+        self, sandbox, adapter, account
+    ):
+        # A 5xx to a write that cannot be sent twice says nothing about whether
+        # the post exists: unknown, to be reconciled before any resend.
         self.fail_next(sandbox, account, "server_error")
-        with pytest.raises(TransientError) as caught:
-            self.publish(sandbox, adapter)
-        assert not isinstance(caught.value, RateLimited)
+        text = unique("Vejarbejde på Amagerbrogade")
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        checkpoints: dict = {}
+        with pytest.raises(OutcomeUnknown) as caught:
+            adapter.publish(self.outgoing(sandbox, adapter, text),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        assert caught.value.http_status and caught.value.http_status >= 500
+        assert_danish(caught.value.message)
         assert sandbox.published(self.network, account.account_id) == []
+        assert adapter.find_published(idempotency_key=key, text=text, since=since,
+                                      checkpoint=checkpoints or None) is None
+
+    def test_server_error_on_a_read_raises_transient_error(
+        self, sandbox, adapter, account
+    ):
+        self.require(adapter, "verify")
+        self.fail_next(sandbox, account, "server_error", operation="verify")
+        with pytest.raises(TransientError) as caught:
+            adapter.verify()
+        assert not isinstance(caught.value, (RateLimited, OutcomeUnknown))
+
+    @pytest.mark.parametrize("kind", ["server_error_after_create",
+                                      "unreadable_after_create"])
+    def test_bad_answer_after_the_post_was_made_is_unknown_then_found_once(
+        self, sandbox, adapter, account, kind
+    ):
+        """A 5xx or an unreadable 2xx that comes after the network made the
+        post: ``OutcomeUnknown`` (never transient), and the post is found."""
+        text = unique("Borgermøde om Lynetteholm")
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, kind)
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(self.outgoing(sandbox, adapter, text),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        log = sandbox.published(self.network, account.account_id)
+        assert len(log) == 1
+        found = adapter.find_published(idempotency_key=key, text=text, since=since,
+                                       checkpoint=checkpoints or None)
+        assert found is not None
+        assert log[0]["item_id"] == self.stored_item_id(found.remote_id)
+
+    def test_duplicate_refusal_is_a_duplicate(self, sandbox, adapter, account):
+        """The network's duplicate refusal is ``Duplicate`` (a ``Rejected``),
+        so the engine can tell "already there" from any other refusal."""
+        self.fail_next(sandbox, account, "duplicate")
+        with pytest.raises(Rejected) as caught:
+            self.publish(sandbox, adapter)
+        if self.network in ("x", "facebook", "linkedin"):
+            assert isinstance(caught.value, Duplicate)
 
     def test_rate_limit_raises_rate_limited_with_a_wait(
         self, sandbox, adapter, account
@@ -467,6 +641,200 @@ class NetworkContractTests:
             self.publish(sandbox, adapter)
         assert caught.value.reset_at is not None or caught.value.retry_after
         assert_danish(caught.value.message)
+
+    # -- fencing ---------------------------------------------------------------
+
+    def test_a_raising_fence_stops_the_publish(self, sandbox, connection, account):
+        asked: list[str] = []
+
+        def refuse(operation: str) -> None:
+            asked.append(operation)
+            raise Fenced("lease lost")
+
+        adapter = self.make_adapter(connection, before_write=refuse)
+        with pytest.raises(Fenced):
+            self.publish(sandbox, adapter)
+        assert asked, "the adapter never asked its fence before writing"
+        assert sandbox.published(self.network, account.account_id) == []
+
+    def test_the_fence_is_asked_right_before_the_post_is_made(
+        self, sandbox, connection, account
+    ):
+        """The fence is the last thing before the write: when it is asked for
+        the write that publishes, nothing is published yet, and right after
+        the call the post exists."""
+        asked: list[tuple[str, int]] = []
+
+        def record(operation: str) -> None:
+            published = sandbox.published(self.network, account.account_id)
+            asked.append((operation, len(published)))
+
+        adapter = self.make_adapter(connection, before_write=record)
+        result = self.publish(sandbox, adapter)
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log] == [self.stored_item_id(result.remote_id)]
+        assert asked and all(count == 0 for _op, count in asked)
+        assert asked[-1][0] in ("create", "publish")
+
+    def test_a_raising_fence_stops_a_reply(self, sandbox, adapter, connection,
+                                          account):
+        self.require(adapter, "reply")
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id,
+                                       "Hvornår åbner badet?")
+        before = as_text(sandbox.items(self.network, account.account_id))
+
+        def refuse(operation: str) -> None:
+            raise Fenced("crisis")
+
+        fenced = self.make_adapter(connection, before_write=refuse)
+        with pytest.raises(Fenced):
+            fenced.reply(comment_id, "Kl. 7. Mvh. Kommunen",
+                         idempotency_key=uuid.uuid4().hex)
+        assert "Kl. 7. Mvh. Kommunen" not in as_text(
+            sandbox.items(self.network, include_deleted=True))
+        assert as_text(sandbox.items(self.network, account.account_id)) == before
+
+    def test_a_raising_fence_stops_a_pin(self, sandbox, adapter, connection):
+        self.require(adapter, "pin")
+        result = self.publish(sandbox, adapter)
+
+        def refuse(operation: str) -> None:
+            raise Fenced("crisis over")
+
+        fenced = self.make_adapter(connection, before_write=refuse)
+        with pytest.raises(Fenced):
+            fenced.pin(result.remote_id)
+        stored = sandbox.item(self.network, self.stored_item_id(result.remote_id))
+        assert not stored["data"].get("pinned")
+
+    # -- reconciliation without trusting clocks or verbatim text ----------------
+
+    def changed_text(self) -> str:
+        """Text the network changes on the way: an entity, brackets, a
+        hashtag, runs of spaces and line breaks."""
+        return unique("Borgermøde  (kl. 19) & debat om\n\nLynetteholm #voreskbh")
+
+    @pytest.mark.parametrize("offset_minutes", [-13, 7])
+    def test_lost_answer_is_found_with_the_network_clock_minutes_off(
+        self, sandbox, connection, account, offset_minutes
+    ):
+        """The network's clock is minutes off Kanal's and it shows the text
+        its own way (link added or kept, entities, HTML, whitespace): the post
+        is still found, once, from Kanal's text without the link."""
+        sandbox.network_clock(self.network, offset_minutes * 60)
+        adapter = self.make_adapter(connection, timeout=self.short_timeout)
+        text = self.changed_text()
+        fields = {"link": self.link} if "link_posts" in \
+            adapter.capabilities().supports else {}
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, "timeout_after_create",
+                       delay_ms=self.timeout_delay_ms)
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(self.outgoing(sandbox, adapter, text, **fields),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        again = self.make_adapter(connection)
+        found = again.find_published(idempotency_key=key, text=text, since=since,
+                                     checkpoint=checkpoints or None)
+        assert found is not None
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log] == [self.stored_item_id(found.remote_id)]
+
+    #: Kanal's slack below the first fenced write (the engine's
+    #: ``RECONCILE_SLACK_SECONDS`` default): the ``since`` it passes.
+    engine_slack: ClassVar[timedelta] = timedelta(seconds=300)
+
+    @pytest.mark.parametrize(("step_minutes", "with_image"),
+                             [(10, False), (20, False), (20, True)])
+    def test_lost_answer_is_found_after_the_network_clock_stepped(
+        self, sandbox, connection, account, step_minutes, with_image
+    ):
+        """The network's clock is 5 minutes behind when the post is made and
+        its answer is lost; then the clock steps forward (an NTP correction
+        on the network's side) before Kanal looks. The post is stamped on the
+        old clock and every answer Kanal reads now is on the new one: it is
+        still found, once."""
+        if with_image and adapter_class(self.network)(connection) \
+                .capabilities().max_images < 1:
+            pytest.skip(f"{self.network} takes no images")
+        sandbox.network_clock(self.network, -300)
+        adapter = self.make_adapter(connection, timeout=self.short_timeout)
+        text = self.changed_text()
+        fields = {}
+        if with_image:
+            fields["media"] = (self.sample_image(sandbox, alt_text="Havnen"),)
+        key = uuid.uuid4().hex
+        since = datetime.now(UTC) - self.engine_slack
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, "timeout_after_create",
+                       delay_ms=self.timeout_delay_ms)
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(self.outgoing(sandbox, adapter, text, **fields),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        sandbox.network_clock(self.network, -300 + step_minutes * 60)
+        again = self.make_adapter(connection)
+        found = again.find_published(idempotency_key=key, text=text, since=since,
+                                     checkpoint=checkpoints or None)
+        assert found is not None
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log] == [self.stored_item_id(found.remote_id)]
+
+    def test_image_only_post_never_matches_an_older_image_only_post(
+        self, sandbox, adapter, account
+    ):
+        if adapter.capabilities().max_images < 1:
+            pytest.skip(f"{self.network} takes no images")
+        image = self.sample_image(sandbox, alt_text="Havnebadet set fra broen")
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        older = adapter.publish(OutgoingPost(text="", media=(image,)),
+                                idempotency_key=uuid.uuid4().hex,
+                                on_checkpoint=lambda _cp: None)
+        key = uuid.uuid4().hex
+        checkpoints: dict = {}
+        self.fail_next(sandbox, account, "server_error")
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(OutgoingPost(text="", media=(image,)),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        assert adapter.find_published(idempotency_key=key, text="", since=since,
+                                      checkpoint=checkpoints or None) is None
+        self.fail_next(sandbox, account, "server_error_after_create")
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(OutgoingPost(text="", media=(image,)),
+                            idempotency_key=key, checkpoint=checkpoints or None,
+                            on_checkpoint=checkpoints.update)
+        found = adapter.find_published(idempotency_key=key, text="", since=since,
+                                       checkpoint=checkpoints or None)
+        assert found is not None
+        assert found.remote_id != older.remote_id
+        log = sandbox.published(self.network, account.account_id)
+        assert [r["item_id"] for r in log][-1] == self.stored_item_id(found.remote_id)
+        assert len(log) == 2
+
+    def test_a_post_another_publication_recorded_is_never_adopted(
+        self, sandbox, adapter, account
+    ):
+        """Twins: the same text twice on one channel (a weekly reminder). The
+        second's attempt never reached the network; its reconciliation must
+        not adopt the first's post once the caller names it as taken."""
+        text = unique("Husk: genbrugsstationen har åbent i dag")
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        sibling = self.publish(sandbox, adapter, text)
+        key = uuid.uuid4().hex
+        checkpoints: dict = {}
+        # Before anything was made (for container networks: the container
+        # itself failed, so no checkpoint names one and only text is left).
+        self.fail_next(sandbox, account, "server_error",
+                       operation=self.first_write_operation)
+        with pytest.raises((OutcomeUnknown, TransientError)):
+            adapter.publish(self.outgoing(sandbox, adapter, text),
+                            idempotency_key=key, on_checkpoint=checkpoints.update)
+        assert "container_id" not in checkpoints
+        taken = {**checkpoints, "exclude_remote_ids": sibling.remote_id}
+        assert adapter.find_published(idempotency_key=key, text=text, since=since,
+                                      checkpoint=taken) is None
+        assert len(sandbox.published(self.network, account.account_id)) == 1
 
     def test_timeout_after_create_is_outcome_unknown_then_reconciled_once(
         self, sandbox, connection, account

@@ -107,6 +107,11 @@ class SandboxServer:
     def advance_clock(self, seconds: float) -> dict:
         return self.control("POST", "/_sandbox/clock", {"advance_seconds": seconds})
 
+    def network_clock(self, network: str, offset_seconds: float) -> dict:
+        """Put one network's clock ``offset_seconds`` off everyone else's."""
+        return self.control("POST", "/_sandbox/clock",
+                            {"network": network, "offset_seconds": offset_seconds})
+
     def expire_token(self, network: str, token: str) -> None:
         self.control("POST", "/_sandbox/tokens/expire",
                      {"network": network, "token": token})
@@ -141,6 +146,7 @@ def sandbox_server(tmp_path_factory):
                                    webhook_url="", app_secret="test-app-secret"))
     server = uvicorn.Server(uvicorn.Config(
         app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1,
+        date_header=False,
     ))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                               name="sandbox-uvicorn", daemon=True)

@@ -8,7 +8,16 @@ import pytest
 import respx
 
 from kanal.channels.networks.base import Connection, MediaItem, OutgoingPost
-from kanal.channels.networks.bluesky import BlueskyAdapter, facets_for, rkey_for
+from kanal.channels.networks.bluesky import (
+    MAX_IMAGE_BYTES,
+    BlueskyAdapter,
+    clock_id_for,
+    dated_after,
+    facets_for,
+    rkey_for,
+    tid_at,
+    tid_time,
+)
 from kanal.channels.networks.errors import (
     AuthExpired,
     OutcomeUnknown,
@@ -99,6 +108,17 @@ def test_rkey_is_a_stable_tid_derived_from_the_key():
     assert TID_RE.match(rkey_for("pub-1"))
 
 
+def test_a_dated_tid_encodes_its_moment_and_sorts_by_time():
+    first = tid_at(NOW, clock_id_for("a"))
+    later = tid_at(NOW + timedelta(milliseconds=1), clock_id_for("b"))
+    assert TID_RE.match(first) and TID_RE.match(later)
+    assert tid_time(first) == NOW
+    assert first < later  # base32-sortable: ordering by key is ordering by time
+    assert dated_after(NOW, "k") == dated_after(NOW, "k")
+    assert NOW + timedelta(seconds=1) <= tid_time(dated_after(NOW, "k")) \
+        < NOW + timedelta(seconds=2)
+
+
 def test_facets_use_utf8_byte_offsets_after_danish_letters_and_emoji():
     text = "Blåbær 🫐 på #Bibliotek med @anna.bsky.social: https://kk.dk/åbent"
     facets = facets_for(text, {"anna.bsky.social": "did:plc:anna"}.get)
@@ -140,8 +160,13 @@ def test_bare_domain_link_gets_https():
 # -- publishing -------------------------------------------------------------
 
 
-def test_publish_creates_a_post_record_with_the_derived_rkey(adapter, api):
-    rkey = rkey_for("pub-1")
+def test_publish_creates_a_post_record_keyed_by_the_first_attempts_time(
+    adapter, api
+):
+    # The key is a TID of now (the first attempt), not a hash of Kanal's key:
+    # a hash gives random dates, often far in the future.
+    rkey = tid_at(NOW, clock_id_for("pub-1"))
+    assert tid_time(rkey) == NOW
     route = api.post("/xrpc/com.atproto.repo.createRecord").respond(
         200, json=created(rkey)
     )
@@ -168,6 +193,26 @@ def test_publish_creates_a_post_record_with_the_derived_rkey(adapter, api):
     assert result.remote_id == f"at://{DID}/app.bsky.feed.post/{rkey}"
     assert result.url == f"https://bsky.app/profile/kbh.bsky.social/post/{rkey}"
     assert checkpoints == [{"rkey": rkey}]
+
+
+def test_a_retry_days_later_reuses_the_checkpointed_key(api, tokens):
+    first_attempt = tid_at(NOW, clock_id_for("pub-1"))
+    later = BlueskyAdapter(connection(app_password="app-pw"),
+                           clock=lambda: NOW + timedelta(minutes=30))
+    api.get("/xrpc/com.atproto.repo.getRecord").respond(
+        400, json={"error": "RecordNotFound", "message": "Could not locate record"}
+    )
+    route = api.post("/xrpc/com.atproto.repo.createRecord").respond(
+        200, json=created(first_attempt)
+    )
+    checkpoints = []
+
+    later.publish(OutgoingPost(text="Igen"), idempotency_key="pub-1",
+                  checkpoint={"rkey": first_attempt},
+                  on_checkpoint=checkpoints.append)
+
+    assert body_of(route)["rkey"] == first_attempt
+    assert checkpoints == []
 
 
 def test_mentions_are_resolved_to_dids_before_posting(adapter, api):
@@ -276,7 +321,7 @@ def test_retry_with_checkpoint_finds_the_record_instead_of_creating(adapter, api
 def test_create_failing_on_a_taken_rkey_returns_the_existing_post(adapter, api):
     rkey = rkey_for("pub-1")
     api.post("/xrpc/com.atproto.repo.createRecord").respond(
-        500, json={"error": "InternalServerError", "message": "Internal Server Error"}
+        400, json={"error": "InvalidRequest", "message": "Record already exists"}
     )
     get_record = api.get("/xrpc/com.atproto.repo.getRecord").respond(
         200,
@@ -469,13 +514,32 @@ def test_wrong_app_password_is_auth_expired(api):
     assert caught.value.network_code == "AuthenticationRequired"
 
 
-def test_refresh_token_returns_the_new_session(adapter, api):
+def test_refresh_token_renews_a_session_about_to_expire(api, tokens):
+    near_expiry = NOW + timedelta(hours=2) - timedelta(minutes=10)
+    adapter = BlueskyAdapter(connection(), on_tokens=tokens.append,
+                             clock=lambda: near_expiry)
     api.post("/xrpc/com.atproto.server.refreshSession").respond(200, json=session("4"))
 
-    tokens = adapter.refresh_token()
+    fresh = adapter.refresh_token()
 
-    assert tokens.access_token == session("4")["accessJwt"]
-    assert tokens.extra == {"did": DID, "handle": "kbh.bsky.social"}
+    assert fresh.access_token == session("4")["accessJwt"]
+    assert fresh.extra == {"did": DID, "handle": "kbh.bsky.social"}
+    assert len(tokens) == 1
+
+
+def test_refresh_token_leaves_a_session_with_time_left_alone(adapter, api, tokens):
+    # Asked every ten minutes by the worker, it must not renew (and have the
+    # caller store and audit) a session that lives two hours each time.
+    route = api.post("/xrpc/com.atproto.server.refreshSession").respond(
+        200, json=session("5"))
+
+    same = adapter.refresh_token()
+
+    assert not route.called
+    assert same.access_token == ACCESS
+    assert same.refresh_token == REFRESH
+    assert same.expires_at == NOW + timedelta(hours=2)
+    assert tokens == []
 
 
 # -- errors -----------------------------------------------------------------------
@@ -545,7 +609,22 @@ def test_blob_too_large_is_rejected(adapter, api):
     with pytest.raises(Rejected) as caught:
         adapter.publish(OutgoingPost(text="x", media=(image,)), idempotency_key="k")
 
-    assert "2 MB" in caught.value.message
+    assert "1.000.000 bytes" in caught.value.message
+
+
+def test_images_above_one_million_bytes_are_refused_by_validation(adapter):
+    # Servers still in use refuse more than 1,000,000 bytes at publish time.
+    assert MAX_IMAGE_BYTES == 1_000_000
+    assert adapter.capabilities().max_image_bytes == 1_000_000
+    fits = MediaItem(kind="image", mime_type="image/jpeg", alt_text="a",
+                     data=b"x" * 1_000_000)
+    too_big = MediaItem(kind="image", mime_type="image/jpeg", alt_text="a",
+                        data=b"x" * 1_000_001)
+
+    assert adapter.validate(OutgoingPost(text="x", media=(fits,))) == []
+    problems = adapter.validate(OutgoingPost(text="x", media=(too_big,)))
+    assert [p.code for p in problems] == ["image_too_large"]
+    assert "1.000.000 bytes" in problems[0].message
 
 
 # -- other writes -------------------------------------------------------------------
@@ -586,7 +665,9 @@ def test_reply_refers_to_the_thread_root_and_the_parent(adapter, api):
     adapter.reply(PARENT, "Kl. 10", idempotency_key="reply-1")
 
     body = body_of(route)
-    assert body["rkey"] == rkey_for("reply-1")
+    # Dated just after the post it answers (08:00), the same on every retry.
+    assert body["rkey"] == dated_after(datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
+                                       "reply-1")
     assert body["record"]["reply"] == {
         "root": {"uri": ROOT, "cid": "cid-root"},
         "parent": {"uri": PARENT, "cid": "cid-rent"},

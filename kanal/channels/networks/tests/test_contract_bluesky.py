@@ -4,6 +4,7 @@ validation and threadgates."""
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -40,6 +41,17 @@ class TestBlueskyContract(NetworkContractTests):
                 account=account.account_id,
                 count=2,
             )
+
+
+    def test_refresh_token_refused_raises_auth_expired(
+        self, sandbox, connection, account
+    ):
+        # A session is renewed only near its expiry: move Kanal's clock there.
+        later = datetime.now(UTC) + timedelta(minutes=110)
+        adapter = BlueskyAdapter(connection, clock=lambda: later)
+        self.fail_next(sandbox, account, "expired_token", operation="token")
+        with pytest.raises(AuthExpired):
+            adapter.refresh_token()
 
 
 @pytest.fixture
@@ -93,7 +105,7 @@ def test_expired_access_token_is_refreshed_and_stored(
 ):
     access_ttl(60)
     fresh = BlueskyAdapter(adapter.connection, on_tokens=tokens.append)
-    fresh.refresh_token()
+    fresh._renew()  # a session that lives 60 seconds
     tokens.clear()
     sandbox.advance_clock(120)
 
@@ -396,3 +408,23 @@ def test_a_stale_swap_record_is_refused(sandbox, connection):
 
     assert stale.status_code == 400
     assert stale.json()["error"] == "InvalidSwap"
+
+
+def test_pds_refuses_an_image_above_one_million_bytes_at_publish_time(
+    sandbox, connection, account
+):
+    """Servers still in use refuse blobs above 1,000,000 bytes when the post is
+    created (the lexicon allows 2,000,000); a newer PDS takes them."""
+    big = MediaItem(kind="image", mime_type="image/jpeg", alt_text="Stort",
+                    data=b"\xff\xd8\xff" + b"\x00" * 1_200_000)
+    adapter = BlueskyAdapter(connection)
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(OutgoingPost(text=unique("For stort"), media=(big,)),
+                        idempotency_key=uuid.uuid4().hex)
+    assert caught.value.network_code == "BlobTooLarge"
+    assert sandbox.published("bluesky", account.account_id) == []
+
+    newer = sandbox.provision("bluesky", extra={"max_image_bytes": 2_000_000})
+    fine = BlueskyAdapter(TestBlueskyContract().make_connection(sandbox, newer))
+    assert fine.publish(OutgoingPost(text=unique("Ny PDS"), media=(big,)),
+                        idempotency_key=uuid.uuid4().hex).remote_id

@@ -7,6 +7,7 @@ class TestInstagramContract(NetworkContractTests):
     network = "instagram"
     base_path = "/v25.0"
     has_quota = True
+    first_write_operation = "media"
 
     def make_connection(self, sandbox, account):
         connection = super().make_connection(sandbox, account)

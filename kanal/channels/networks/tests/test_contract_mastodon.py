@@ -23,8 +23,8 @@ pytestmark = pytest.mark.sandbox
 class TestMastodonContract(NetworkContractTests):
     network = "mastodon"
 
-    def make_adapter(self, connection, *, timeout=None):
-        adapter = super().make_adapter(connection, timeout=timeout)
+    def make_adapter(self, connection, *, timeout=None, **hooks):
+        adapter = super().make_adapter(connection, timeout=timeout, **hooks)
         adapter.load_instance_configuration(force=True)
         return adapter
 

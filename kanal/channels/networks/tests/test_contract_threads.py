@@ -7,6 +7,7 @@ class TestThreadsContract(NetworkContractTests):
     network = "threads"
     base_path = "/v1.0"
     has_quota = True
+    first_write_operation = "media"
 
     def make_connection(self, sandbox, account):
         connection = super().make_connection(sandbox, account)

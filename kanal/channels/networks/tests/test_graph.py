@@ -8,6 +8,7 @@ import respx
 from kanal.channels.networks import graph
 from kanal.channels.networks.errors import (
     AuthExpired,
+    Duplicate,
     QuotaExhausted,
     RateLimited,
     Rejected,
@@ -44,7 +45,7 @@ def envelope(code, subcode=None, status=400, headers=None, **extra):
         (299, None, 403, AuthExpired),
         (100, None, 400, Rejected),
         (368, None, 400, Rejected),
-        (506, None, 400, Rejected),
+        (506, None, 400, Duplicate),
         (9, 2207042, 400, QuotaExhausted),
         (-2, 2207020, 400, Rejected),
         (-1, 2207001, 500, TransientError),

@@ -15,14 +15,19 @@ import pytest
 import respx
 
 from kanal.channels.networks.errors import (
+    Fenced,
     OutcomeUnknown,
+    RateLimited,
     Rejected,
     TransientError,
 )
 from kanal.channels.networks.http import (
     NetworkClient,
     epoch_to_datetime,
+    read_json,
     retry_after_seconds,
+    server_date,
+    set_write_deadline,
 )
 
 
@@ -194,3 +199,87 @@ def test_epoch_header_becomes_an_aware_datetime():
                                                        tzinfo=UTC)
     assert epoch_to_datetime("") is None
     assert epoch_to_datetime("tomorrow") is None
+
+
+# -- writes that must not be sent twice --------------------------------------
+
+
+def mock_client(handler) -> NetworkClient:
+    return NetworkClient(network="x", base_url="https://api.example",
+                         transport=httpx.MockTransport(handler))
+
+
+def five_hundred(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(500, json={"error": "boom"},
+                          headers={"Date": "Sun, 06 Dec 2026 21:00:00 GMT"})
+
+
+def translate_5xx(response: httpx.Response):
+    if response.status_code >= 500:
+        return TransientError(http_status=response.status_code)
+    if response.status_code == 429:
+        return RateLimited(http_status=429, retry_after=3)
+    if response.status_code >= 400:
+        return TransientError(http_status=response.status_code)
+    return None
+
+
+def test_a_5xx_to_a_write_is_outcome_unknown_and_to_a_read_transient():
+    client = mock_client(five_hundred)
+    with pytest.raises(OutcomeUnknown) as caught:
+        client.request("POST", "/posts", translate=translate_5xx, write=True)
+    assert caught.value.http_status == 500
+    assert "tjekker" in caught.value.message
+    with pytest.raises(TransientError) as caught:
+        client.request("GET", "/posts", translate=translate_5xx)
+    assert not isinstance(caught.value, OutcomeUnknown)
+    # Without a translate hook the client still refuses to call it transient.
+    with pytest.raises(OutcomeUnknown):
+        client.request("POST", "/posts", write=True)
+
+
+def test_a_throttle_or_a_4xx_not_ready_to_a_write_stays_what_it_is():
+    client = mock_client(lambda r: httpx.Response(
+        429 if r.url.path == "/slow-down" else 400))
+    with pytest.raises(RateLimited):
+        client.request("POST", "/slow-down", translate=translate_5xx, write=True)
+    with pytest.raises(TransientError) as caught:
+        client.request("POST", "/not-ready", translate=translate_5xx, write=True)
+    assert not isinstance(caught.value, OutcomeUnknown)
+
+
+def test_an_unreadable_answer_to_a_write_is_unknown_and_to_a_read_transient():
+    response = httpx.Response(200, content=b'{"data": {"id": "12')
+    with pytest.raises(OutcomeUnknown):
+        read_json(response, network="x", write=True)
+    with pytest.raises(TransientError) as caught:
+        read_json(response, network="x")
+    assert not isinstance(caught.value, OutcomeUnknown)
+
+
+def test_the_network_clock_is_read_from_the_date_header():
+    ahead = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=7)
+    client = mock_client(lambda r: httpx.Response(
+        200, json={}, headers={"Date": format_datetime(ahead, usegmt=True)}))
+    assert client.network_offset() is None
+    client.request("GET", "/")
+    offset = client.network_offset()
+    assert timedelta(minutes=6, seconds=58) < offset < timedelta(minutes=7, seconds=2)
+    assert server_date(httpx.Response(200, headers={
+        "Date": "Sun, 06 Dec 2026 21:00:00 GMT, Sun, 06 Dec 2026 21:00:01 GMT"})) \
+        == datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
+
+
+def test_a_write_whose_deadline_passed_is_not_sent():
+    sent = []
+    client = mock_client(lambda r: sent.append(r) or httpx.Response(200, json={}))
+    set_write_deadline(time.monotonic() - 0.001)
+    client.request("GET", "/reads-ignore-it")
+    with pytest.raises(Fenced):
+        client.request("POST", "/posts", write=True)
+    assert [r.url.path for r in sent] == ["/reads-ignore-it"]
+    # Used once: the next write (with no deadline) goes out.
+    client.request("POST", "/posts", write=True)
+    set_write_deadline(time.monotonic() + 30)
+    client.request("POST", "/posts", write=True)
+    assert [r.url.path for r in sent] == ["/reads-ignore-it", "/posts", "/posts"]

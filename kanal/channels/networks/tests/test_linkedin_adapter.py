@@ -411,15 +411,20 @@ def test_429_with_retry_after_header_uses_it():
 
 
 @respx.mock
-def test_500_is_transient_and_504_on_publish_is_outcome_unknown():
+def test_any_5xx_on_publish_is_outcome_unknown_but_transient_on_a_read():
     route = respx.post(f"{API}/rest/posts")
     route.mock(return_value=error(500, message="Internal"))
-    with pytest.raises(TransientError) as caught:
+    with pytest.raises(OutcomeUnknown) as caught:
         adapter().publish(OutgoingPost("x"), idempotency_key="k")
-    assert not isinstance(caught.value, OutcomeUnknown)
+    assert caught.value.http_status == 500
     route.mock(return_value=httpx.Response(504, text="gateway timeout"))
     with pytest.raises(OutcomeUnknown):
         adapter().publish(OutgoingPost("x"), idempotency_key="k")
+    respx.get(url__startswith=f"{API}/rest/posts/").mock(
+        return_value=error(500, message="Internal"))
+    with pytest.raises(TransientError) as caught:
+        adapter()._existing_post("urn:li:share:1")
+    assert not isinstance(caught.value, OutcomeUnknown)
 
 
 @respx.mock

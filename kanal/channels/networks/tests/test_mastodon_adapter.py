@@ -282,18 +282,26 @@ def test_missing_scope_is_auth_expired_but_other_403_is_rejected(adapter, api):
         adapter.publish(OutgoingPost(text="x"), idempotency_key="k")
 
 
-def test_server_error_is_transient_with_retry_after(adapter, api):
+def test_server_error_on_a_status_is_unknown_but_transient_on_a_read(adapter, api):
     api.post("/api/v1/statuses").respond(
         503,
         json={"error": "Remote data could not be fetched"},
         headers={"Retry-After": "7"},
     )
+    api.get("/api/v1/statuses/5").respond(
+        503,
+        json={"error": "Remote data could not be fetched"},
+        headers={"Retry-After": "7"},
+    )
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        adapter.publish(OutgoingPost(text="x"), idempotency_key="k")
+    assert caught.value.http_status == 503
 
     with pytest.raises(TransientError) as caught:
-        adapter.publish(OutgoingPost(text="x"), idempotency_key="k")
-
+        adapter.reply("5", "Tak")
+    assert not isinstance(caught.value, OutcomeUnknown)
     assert caught.value.retry_after == 7.0
-    assert caught.value.http_status == 503
 
 
 def test_timeout_after_sending_a_status_is_outcome_unknown(adapter, api):

@@ -271,7 +271,7 @@ def test_expired_container_is_made_again_on_resume(sandbox, adapter, account):
     state = {}
     sandbox.fault("threads", "server_error", operation="publish",
                   account=account.account_id)
-    with pytest.raises(TransientError):
+    with pytest.raises(OutcomeUnknown):
         adapter.publish(OutgoingPost(text="Gammel"), idempotency_key="k",
                         on_checkpoint=state.update)
     old = state["container_id"]
@@ -324,3 +324,35 @@ def test_citizen_page_shows_the_post_with_alt_text_and_replies(sandbox, adapter,
     assert body in page.text
     assert 'alt="Solnedgang"' in page.text
     assert "Smukt!" in page.text
+
+
+def test_emulator_publishes_one_container_once_under_concurrent_publishes(
+    sandbox, adapter, account
+):
+    """Two publishes of one container that overlap in the emulator's latency:
+    Threads publishes it once and refuses the other (as Instagram's does)."""
+    import threading
+
+    import httpx
+
+    container = adapter.create_container({"media_type": "TEXT",
+                                          "text": text("Én gang")})
+    sandbox.latency("threads", 300)
+    url = (f"{sandbox.base_url('threads', '/v1.0')}/{account.account_id}"
+           "/threads_publish")
+    answers: list[int] = []
+
+    def publish() -> None:
+        answers.append(httpx.post(url, data={
+            "creation_id": container,
+            "access_token": account.tokens["access_token"],
+        }, timeout=10).status_code)
+
+    workers = [threading.Thread(target=publish) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sorted(answers) == [200, 400]
+    assert len(sandbox.published("threads", account.account_id)) == 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
+import time
 
 from django.core.management.base import BaseCommand
 
@@ -49,10 +51,13 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         published = worker.run(once=once)
-        if tasks_worker is not None and once:
+        if tasks_worker is not None and (once or worker.exit_code):
             tasks_worker.running = False
             tasks_worker.thread.join(timeout=30)
         self.stdout.write(f"published {published}")
+        if worker.exit_code:
+            # The database stayed unreachable: a supervisor restarts the worker.
+            sys.exit(worker.exit_code)
 
 
 def _start_tasks_worker(owner: str, *, batch: bool):
@@ -74,7 +79,24 @@ def _start_tasks_worker(owner: str, *, batch: bool):
         excluded_queue_names=[],
     )
     tasks_worker.thread = threading.Thread(
-        target=tasks_worker.run, name="kanal-tasks", daemon=True
+        target=_keep_running, args=(tasks_worker,), name="kanal-tasks", daemon=True
     )
     tasks_worker.thread.start()
     return tasks_worker
+
+
+def _keep_running(tasks_worker) -> None:
+    """django-tasks' worker loop, started again after it dies (a database
+    error ends it), with backoff, until the worker stops."""
+    from django.db import connection
+
+    failures = 0
+    while tasks_worker.running:
+        try:
+            tasks_worker.run()
+            return
+        except Exception:
+            failures += 1
+            logger.exception("tasks worker stopped; starting it again")
+            connection.close()
+            time.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
