@@ -756,6 +756,21 @@ STOP_TOLERANCE = 0.25
 EARLY_TOLERANCE = 1.0
 
 
+def _all_items(sandbox: Sandbox, network: str):
+    """Every item the emulator holds for ``network``, page by page (newest
+    first), so that no judgement rests on a truncated list."""
+    before = None
+    while True:
+        params = {"network": network, "include_deleted": "1", "limit": 10_000}
+        if before is not None:
+            params["before"] = before
+        page = sandbox.control("GET", "/_sandbox/items", params=params)
+        yield from page
+        if len(page) < 10_000:
+            return
+        before = min(item["seq"] for item in page)
+
+
 def judge(sandbox: Sandbox, by_id: dict[int, str], *,
           expect_out: set[int] | None = None,
           stop_times: dict[int, datetime] | None = None,
@@ -785,9 +800,7 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
         # Replies are read from the networks' items (Instagram's emulator does
         # not log comments in the publish log; X logs a reply as a post).
         for network in NETWORKS:
-            for item in sandbox.control("GET", "/_sandbox/items", params={
-                    "network": network, "include_deleted": "1",
-                    "limit": 100000}):
+            for item in _all_items(sandbox, network):
                 text = item.get("text") or ""
                 m = MARKER.search(text)
                 # Containers (Instagram/Threads) carry the text but are not

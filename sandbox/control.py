@@ -348,10 +348,17 @@ def routes(ctx) -> list[Route]:
             limit = int(q.get("limit", 200))
         except ValueError:
             return error("limit must be an integer")
+        # Newest first; ``before`` (a seq from an earlier page) pages back, so
+        # a reader can take every item without a page size that truncates.
+        try:
+            before = int(q["before"]) if q.get("before") else None
+        except ValueError:
+            return error("before must be an integer")
         found = store.list_items(
             q["network"], account_id=q.get("account"), kind=q.get("kind"),
             parent_id=q.get("parent"), root_id=q.get("root"),
             include_deleted=q.get("include_deleted") in ("1", "true"),
+            before_seq=before,
             limit=in_range("limit", limit, 1, 10_000),
         )
         return JSONResponse([i.as_json() for i in found])

@@ -198,13 +198,15 @@ def query_text(raw: str | None, *, max_length: int = 100) -> str:
         return ""
     text = str(raw)[:max_length]
     if _CONTROL.search(text):
-        raise InvalidInput(
-            _(
-                "Adressen indeholder tegn, som Kanal ikke kan søge efter. Vælg i "
-                "listen i stedet for at skrive adressen."
-            )
-        )
+        raise InvalidInput(unsearchable_message())
     return text
+
+
+def unsearchable_message() -> str:
+    return _(
+        "Adressen indeholder tegn, som Kanal ikke kan søge efter. Vælg i "
+        "listen i stedet for at skrive adressen."
+    )
 
 
 def id_message(label: str = "") -> str:

@@ -199,3 +199,26 @@ def test_loopback_host_names():
 def test_the_network_emulators_are_not_affected(app):
     answer = call(app, "GET", "/_sandbox/", headers={"Origin": "https://x.example"})
     assert answer.status_code == 200  # reads are not state changes
+
+
+def test_items_page_back_with_before_so_nothing_is_truncated(tmp_path):
+    fresh = create_app(SandboxConfig(db_path=str(tmp_path / "p.sqlite3"), seed=3))
+    for n in range(5):
+        made = call(fresh, "POST", "/_sandbox/citizens/item",
+                    json={"network": "mastodon", "text": f"Side {n}"})
+        assert made.status_code < 300, made.text
+    seen, before = [], None
+    while True:
+        query = "/_sandbox/items?network=mastodon&limit=2"
+        if before is not None:
+            query += f"&before={before}"
+        page = call(fresh, "GET", query).json()
+        seen += [item["text"] for item in page]
+        if len(page) < 2:
+            break
+        before = min(item["seq"] for item in page)
+    everything = call(fresh, "GET", "/_sandbox/items?network=mastodon&limit=10000")
+    assert len(seen) == len(everything.json()) > 5
+    mine = sorted(text for text in seen if text.startswith("Side "))
+    assert mine == [f"Side {n}" for n in range(5)]
+    assert call(fresh, "GET", "/_sandbox/items?network=x&before=nu").status_code == 400

@@ -36,8 +36,21 @@ def require_axe() -> Path:
     return AXE
 
 
+def settle(page) -> None:
+    """Wait two animation frames: resize events and ResizeObserver callbacks
+    queued by a viewport change have run by then."""
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame("
+        "() => requestAnimationFrame(done)))"
+    )
+
+
 def run_axe(page) -> list[dict]:
-    """axe-core's violations on the page as it is now."""
+    """axe-core's violations on the page as it is now, once the page has
+    answered its last resize (the scroll frames make themselves focusable in
+    their resize handlers, which run at the next frame, as a person would
+    meet them)."""
+    settle(page)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(require_axe()))
     return page.evaluate(
