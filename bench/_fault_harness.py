@@ -206,7 +206,8 @@ def prepare_database(db: str, tmp: Path) -> tuple[str, str]:
     if db == "postgres":
         import psycopg
 
-        name = f"kanal_bench_faults_{os.getpid()}"
+        prefix = os.environ.get("KANAL_BENCH_PG_PREFIX") or "kanal_bench_faults"
+        name = f"{prefix}_{os.getpid()}"
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {name}")
@@ -375,7 +376,8 @@ class MediaServer:
 
         (tmp / "media").mkdir(exist_ok=True)
         handler = functools.partial(Quiet, directory=str(tmp))
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        port = int(os.environ.get("KANAL_BENCH_MEDIA_PORT") or 0)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        daemon=True)

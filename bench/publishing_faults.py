@@ -35,7 +35,10 @@ and the sandbox, so a working tree others are editing never breaks a run),
 ``KANAL_BENCH_SANDBOX_COMMIT`` (the sandbox from another commit, e.g. new
 fault kinds against old code), ``KANAL_BENCH_BEFORE`` (a results file of the
 old code, shown beside the new in BENCHMARKS.md), ``KANAL_BENCH_NO_WRITE``,
-``KANAL_BENCH_PG_ADMIN_URL`` (where PostgreSQL databases are made).
+``KANAL_BENCH_PG_ADMIN_URL`` (where PostgreSQL databases are made),
+``KANAL_BENCH_PG_PREFIX`` (their names' prefix), ``KANAL_BENCH_SANDBOX_PORT``
+and ``KANAL_BENCH_MEDIA_PORT`` (fixed ports instead of free ones, for a
+machine where each user has a range).
 """
 
 from __future__ import annotations
