@@ -544,6 +544,7 @@ class Workers:
         self.procs: dict[int, subprocess.Popen] = {}
         self.names: dict[int, str] = {}
         self.extra_env: dict[int, dict] = {}
+        self.log_from: dict[int, tuple[Path, int]] = {}
         self.started = 0
         self.exits: list[tuple[str, int]] = []
         self.cpu_done = 0.0  # CPU seconds of processes that have ended
@@ -559,8 +560,11 @@ class Workers:
     def _start(self, i: int, **extra_env) -> None:
         self.started += 1
         name = f"bench-{i}-{self.started}"
-        log = open(self.tmp / f"worker-{i}.log", "a")  # noqa: SIM115
+        path = self.tmp / f"worker-{i}.log"
+        log = open(path, "a")  # noqa: SIM115
         self.logs.append(log)
+        # Where this start's output begins: ``starting`` reads from here.
+        self.log_from[i] = (path, path.stat().st_size)
         env = {**self.env, **self.extra_env.get(i, {}), **extra_env}
         if extra_env:
             self.extra_env[i] = {**self.extra_env.get(i, {}), **extra_env}
@@ -571,6 +575,26 @@ class Workers:
             cwd=CODE, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         self.names[i] = name
+
+    def starting(self) -> bool:
+        """Whether a running worker has not yet said it is ready (its
+        "N threads, polling|LISTEN/NOTIFY" line): on a busy machine a
+        Django process can take many seconds to start, and that is not a
+        publication standing still."""
+        with self.lock:
+            for i, proc in self.procs.items():
+                if proc.poll() is not None or i not in self.log_from:
+                    continue
+                path, offset = self.log_from[i]
+                try:
+                    with open(path, "rb") as f:
+                        f.seek(offset)
+                        text = f.read().decode(errors="replace")
+                except OSError:
+                    continue
+                if " threads, " not in text:
+                    return True
+        return False
 
     def start_all(self, n: int) -> None:
         for i in range(n):
@@ -715,6 +739,10 @@ def settle(ids, *, timeout: float, quiet: float, during=None,
             last_change = time.monotonic()
         done = sum(counts.get(s, 0) for s in SETTLED)
         now = time.monotonic()
+        if workers is not None and workers.starting() \
+                and now - started < timeout:
+            # Nothing can have moved while a worker is still starting.
+            last_change = now
         if hold is not None and hold():
             last_change = now
             if now - started < timeout:
