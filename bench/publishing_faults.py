@@ -1178,12 +1178,27 @@ def _brief(r: dict) -> str:
         str(r.get(k, "–")) for k in keys)
 
 
+def machine() -> str:
+    """The CPU model and memory of this machine, for the record."""
+    model, memory = "", ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{round(kib / 1024 / 1024)} GB RAM"
+    return ", ".join(x for x in (model, memory) if x) or "this machine"
+
+
 def write_markdown(results: list[dict], meta: dict) -> None:
     load = meta.get("load") or []
     loads = [round(x[0], 1) for x in load]
     lines = [
         START, "## Publishing under faults (issue 9)", "",
         f"Run {str(meta['started'])[:16]}–{str(meta['ended'])[11:16]} UTC on "
+        f"{meta.get('machine') or machine()}, "
         f"{os.cpu_count()} CPUs shared with other work (1-minute load "
         f"{min(loads, default=0)}–{max(loads, default=0)} during the run), code: "
         f"{meta['commit']}. Command: `{meta['command']}` "
@@ -1203,18 +1218,20 @@ def write_markdown(results: list[dict], meta: dict) -> None:
             lines.append(f"| {r['kind']} | {r['db']} | " + " | ".join(
                 "–" for _ in COLUMNS) + f" | {why} | **not run** |")
             continue
-        t = totals.setdefault(r["db"], {"publications": 0, "bad": 0, "kinds": 0})
+        t = totals.setdefault(r["db"], {"publications": 0, "bad": 0, "kinds": 0,
+                                         "names": set()})
         t["publications"] += r.get("publications", 0)
         t["kinds"] += 1
+        t["names"].add(r["kind"])
         t["bad"] += 0 if r.get("ok") else 1
         lines.append(f"| {r['kind']} | {r['db']} | " + " | ".join(
             _cell(r, key) for key, _ in COLUMNS) + f" | {_extra(r)} | "
             + ("**met**" if r.get("ok") else "**not met**") + " |")
     lines.append("")
     for db, t in sorted(totals.items()):
-        lines.append(f"- {db}: {t['publications']} publications over "
-                     f"{t['kinds']} fault kinds; kinds with any failure: "
-                     f"{t['bad']}.")
+        lines.append(f"- {db}: {t['publications']} publications in "
+                     f"{t['kinds']} runs of {len(t['names'])} fault kinds; "
+                     f"runs with any failure: {t['bad']}.")
     lines += ["", "Evidence of each failure (first items; full results in "
               "`var/bench-faults-last.json`):", ""]
     for r in results:
