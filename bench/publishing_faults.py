@@ -1284,6 +1284,10 @@ def write_markdown(results: list[dict], meta: dict) -> None:
             now = after.get((r["kind"], r["db"]))
             lines.append(f"| {r['kind']} | {r['db']} | {_brief(r)} | "
                          f"{_brief(now) if now else '–'} |")
+    if meta.get("notes"):
+        # What the person who ran it found (``report``'s META "notes").
+        lines += ["", "### Findings of this run", ""]
+        lines += [f"- {note}" for note in meta["notes"]]
     lines += ["", NOTES, END]
     section = "\n".join(lines)
     path = h.ROOT / "BENCHMARKS.md"
@@ -1398,7 +1402,8 @@ def main(argv: list[str]) -> int:
         return ab(argv[1:])
     if argv[0] == "report":
         # report META-JSON RESULTS.json [RESULTS.json ...]: BENCHMARKS.md from
-        # saved runs (META: {"commit", "command", "started", "ended", "load"}).
+        # saved runs (META: {"commit", "command", "started", "ended", "load",
+        # optional "machine" and "notes"}).
         meta = json.loads(argv[1])
         results = []
         for path in argv[2:]:
