@@ -1104,6 +1104,11 @@ def classify(outcome: Outcome, job: Job, pub) -> str:
         return "auth"
     if isinstance(error, OutcomeUnknown):
         return "unknown"
+    if job.needs_reconcile and isinstance(error, TransientError):
+        # An earlier write may be out and this try could not find out (a
+        # lookup that timed out, a 429 on the resend): still unknown, looked
+        # up again; never "the network answered with errors" and FAILED.
+        return "unknown"
     if isinstance(error, RateLimited):
         return "rate_limited"
     if isinstance(error, TransientError):
@@ -1244,6 +1249,7 @@ NOTE_NEEDS_RECONNECT = _(
     "venter, til kanalen er forbundet."
 )
 NOTE_FAILED = _("%(channel)s: opslaget blev ikke udgivet. %(why)s")
+NOTE_UNKNOWN = _("%(channel)s: Kanal ved ikke, om opslaget kom ud. %(why)s")
 NOTE_DUPLICATE = _(
     "%(channel)s: opslaget ligger der to gange (det andet: %(url)s). Slet det "
     "ene på kontoen."
@@ -1292,7 +1298,7 @@ def _not_published(pub, key: str, job: Job, outcome: Outcome, now) -> None:
         error.support_detail if isinstance(error, NetworkError)
         else (type(error).__name__ if error else "")
     )
-    previous = pub.status
+    previous, previous_reason = pub.status, pub.error_kind
     pub.status = status
     pub.error_kind = rule.reason
     pub.reason_params = params
@@ -1320,7 +1326,12 @@ def _not_published(pub, key: str, job: Job, outcome: Outcome, now) -> None:
             },
         )
     publication_changed([pub.post_id])
-    if rule.tell == outcomes.OWNERS and status in (S.FAILED, S.MISSED):
+    if rule.tell == outcomes.OWNERS and (
+        status in (S.FAILED, S.MISSED)
+        or (status == S.UNKNOWN and rule.reason != previous_reason)
+    ):
+        # Settled as not published; or still unknown after MAX_ATTEMPTS
+        # (told once, while Kanal keeps asking the network).
         _notify_failure(pub)
     elif rule.tell == outcomes.CHANNEL_OWNERS:
         _channel_auth_expired(pub.channel, error)
@@ -1362,11 +1373,12 @@ def _channel_auth_expired(channel: Channel, error) -> None:
 
 
 def _notify_failure(pub) -> None:
+    note = NOTE_UNKNOWN if pub.status == S.UNKNOWN else NOTE_FAILED
     notify(
         organisation_id=pub.organisation_id,
         administration_id=pub.channel.owner_administration_id,
         kind=f"publication_{pub.status}",
-        message=_in_danish(NOTE_FAILED)
+        message=_in_danish(note)
         % {"channel": pub.channel, "why": pub.last_error},
         publication=pub,
     )

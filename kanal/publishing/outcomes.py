@@ -85,8 +85,12 @@ RULES: dict[str, Rule] = {
         S.UNKNOWN, "unknown_outcome", due=RECONCILE, reconcile=YES,
         exhausted="unknown_exhausted",
     ),
+    # Still no clear answer after MAX_ATTEMPTS: not FAILED (the post may be
+    # live), a person is told once and Kanal keeps asking; after the late
+    # cutoff a lookup settles it (published, or missed when not there).
     "unknown_exhausted": Rule(
-        S.FAILED, "unknown_exhausted", reconcile=YES, tell=OWNERS
+        S.UNKNOWN, "unknown_exhausted", due=RECONCILE, reconcile=YES,
+        tell=OWNERS,
     ),
     "quota": Rule(S.WAITING, "quota", due=RESET, counts=False),
     "auth": Rule(
@@ -182,8 +186,9 @@ REASONS = {
     ),
     "unknown_exhausted": _(
         "Kanal fik ikke et klart svar fra netværket efter %(n)d forsøg og ved "
-        "ikke, om opslaget kom ud. Tjek kanalen: er opslaget der, så marker "
-        "det som udgivet; ellers vælg 'Prøv igen nu'."
+        "endnu ikke, om opslaget kom ud. Kanal bliver ved med at spørge "
+        "netværket og sender intet igen, før svaret er klart. Er opslaget "
+        "der, kan du markere det som udgivet."
     ),
     # The network's own Danish sentence (adapters write for the person who
     # must act); other languages frame it.
