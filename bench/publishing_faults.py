@@ -1135,7 +1135,8 @@ def _cell(result: dict, key: str) -> str:
 
 
 def _extra(result: dict) -> str:
-    bits = []
+    # The commit a run tested, where runs of one report tested several.
+    bits = [f"code {result['commit']}"] if result.get("commit") else []
     if "first_comment_missing" in result:
         bits.append(f"first comments: {result['first_comment_duplicates']} dup, "
                     f"{result['first_comment_missing']} missing silently, "
