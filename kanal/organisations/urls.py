@@ -34,6 +34,8 @@ account_urls = [
     path("log-ind/", views.login_view, name="login"),
     path("log-ind/kode/", views.login_token_view, name="login_token"),
     path("log-ud/", views.logout_view, name="logout"),
+    path("sso/retur/", views.sso_callback_view, name="sso_callback"),
+    path("sso/<slug:slug>/", views.sso_start_view, name="sso_start"),
     path("to-faktor/", views.two_factor_setup_view, name="two_factor_setup"),
     path("organisation/", views.switch_organisation_view, name="switch_organisation"),
     *password_urls,

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,7 +24,7 @@ from kanal.core import audit
 from kanal.core.decorators import membership_required
 from kanal.core.rendering import reject_form
 
-from . import actions, throttle
+from . import actions, sso, throttle
 from .forms import (
     AdministrationForm,
     LoginForm,
@@ -35,7 +35,12 @@ from .forms import (
     TokenForm,
 )
 from .middleware import SESSION_KEY
-from .policies import membership_policy, organisation_policy
+from .models import SingleSignOn
+from .policies import (
+    membership_policy,
+    organisation_policy,
+    password_sign_in_allowed,
+)
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -128,9 +133,29 @@ def login_view(request):
                 fields=("username", "password"),
             )
             return render(
-                request, "organisations/login.html", {"form": form}, status=401
+                request, "organisations/login.html", _login_context(form), status=401
             )
         throttle.refund(counters)
+        if not password_sign_in_allowed(user):
+            actions.record_account_event(
+                user,
+                "organisations.user.login_refused",
+                actor=None,
+                changes={"address": address, "reason": "password_disabled"},
+            )
+            form.add_error(
+                None,
+                _(
+                    "Din organisation bruger fælles login. Log ind med knappen "
+                    "for din organisations login nedenfor."
+                ),
+            )
+            return render(
+                request,
+                "organisations/login.html",
+                _login_context(form),
+                status=403,
+            )
         if actions.confirmed_devices(user).exists():
             request.session[PENDING_KEY] = {
                 "user": user.pk,
@@ -147,7 +172,9 @@ def login_view(request):
         )
         return HttpResponseRedirect(_safe_next(request))
     status = 400 if request.method == "POST" else 200
-    return render(request, "organisations/login.html", {"form": form}, status=status)
+    return render(
+        request, "organisations/login.html", _login_context(form), status=status
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -200,11 +227,105 @@ def login_token_view(request):
     return render(request, template, {"form": form}, status=status)
 
 
+def _login_context(form) -> dict:
+    providers = SingleSignOn.objects.filter(enabled=True).select_related(
+        "organisation"
+    )
+    return {"form": form, "providers": providers}
+
+
 @require_POST
 def logout_view(request):
+    signed_in = request.session.get(sso.SIGNED_IN_SESSION_KEY)
     logout(request)
+    if signed_in:
+        # RP-initiated logout: the provider ends its session too, then sends
+        # the person back to Kanal's login page.
+        target = sso.logout_url(signed_in)
+        if target:
+            return HttpResponseRedirect(target)
     messages.info(request, _("Du er logget ud."))
     return redirect("login")
+
+
+@require_http_methods(["GET"])
+def sso_start_view(request, slug):
+    config = (
+        SingleSignOn.objects.filter(organisation__slug=slug, enabled=True)
+        .select_related("organisation")
+        .first()
+    )
+    if config is None:
+        raise Http404
+    try:
+        return HttpResponseRedirect(
+            sso.begin(request, config, next_url=_safe_next(request))
+        )
+    except sso.SignInRefused as refusal:
+        return _refused(request, config, refusal)
+
+
+def _refused(request, config, refusal, *, status=400):
+    address = throttle.client_address(request)
+    actions.refuse_sign_in(
+        config.organisation if config else None,
+        refusal,
+        address=address,
+        issuer=config.issuer if config else "",
+    )
+    return render(
+        request,
+        "organisations/sso_refused.html",
+        {"message": refusal.message, "config": config},
+        status=status,
+    )
+
+
+@require_http_methods(["GET"])
+def sso_callback_view(request):
+    """Where every identity provider sends people back (the redirect URI)."""
+    config = None
+    try:
+        flow = sso.take_flow(request)
+        config = (
+            SingleSignOn.objects.filter(
+                organisation_id=flow["organisation"], enabled=True
+            )
+            .select_related("organisation")
+            .first()
+        )
+        if config is None:
+            raise sso.SignInRefused("not_configured")
+        claims = sso.complete(request, config, flow)
+        membership = actions.sign_in_with_identity(
+            config, claims, address=throttle.client_address(request)
+        )
+    except sso.SignInRefused as refusal:
+        return _refused(request, config, refusal)
+    except actions.UnknownPerson as unknown:
+        actions.refuse_sign_in(
+            config.organisation,
+            unknown,
+            address=throttle.client_address(request),
+            issuer=config.issuer,
+        )
+        return render(
+            request,
+            "organisations/sso_unknown.html",
+            {"config": config, "subject": unknown.subject},
+            status=403,
+        )
+    login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SESSION_KEY] = membership.organisation_id
+    metadata = sso.discover(config.issuer)
+    request.session[sso.SIGNED_IN_SESSION_KEY] = {
+        "organisation": membership.organisation_id,
+        "issuer": config.issuer,
+        "client_id": config.client_id,
+        "id_token": claims["id_token"],
+        "end_session_endpoint": metadata.end_session_endpoint,
+    }
+    return HttpResponseRedirect(flow.get("next") or "/")
 
 
 def _qr_svg(uri: str) -> str:
