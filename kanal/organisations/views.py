@@ -238,12 +238,12 @@ def _login_context(form) -> dict:
 def logout_view(request):
     signed_in = request.session.get(sso.SIGNED_IN_SESSION_KEY)
     logout(request)
-    if signed_in:
+    target = sso.logout_url(signed_in) if signed_in else ""
+    if target:
         # RP-initiated logout: the provider ends its session too, then sends
-        # the person back to Kanal's login page.
-        target = sso.logout_url(signed_in)
-        if target:
-            return HttpResponseRedirect(target)
+        # the person back to Kanal's login page. A link, not a redirect: the
+        # form-action policy forbids a form's redirect to another origin.
+        return render(request, "organisations/sso_logged_out.html", {"url": target})
     messages.info(request, _("Du er logget ud."))
     return redirect("login")
 
