@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -29,13 +30,14 @@ from .forms import (
     AdministrationForm,
     LoginForm,
     MemberForm,
+    NewOrganisationForm,
     OrganisationSettingsForm,
     ReplaceTokenForm,
     TeamForm,
     TokenForm,
 )
 from .middleware import SESSION_KEY
-from .models import SingleSignOn
+from .models import Organisation, SingleSignOn
 from .policies import (
     membership_policy,
     organisation_policy,
@@ -48,7 +50,7 @@ PENDING_KEY = "kanal_pending_login"
 PENDING_MAX_AGE = 300
 
 
-def _safe_next(request, default="dashboard"):
+def safe_next(request, default="dashboard"):
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -161,7 +163,7 @@ def login_view(request):
                 "user": user.pk,
                 "backend": user.backend,
                 "at": time.time(),
-                "next": _safe_next(request),
+                "next": safe_next(request),
             }
             return redirect("login_token")
         login(request, user)
@@ -170,7 +172,7 @@ def login_view(request):
             "organisations.user.logged_in",
             changes={"address": address, "second_factor": False},
         )
-        return HttpResponseRedirect(_safe_next(request))
+        return HttpResponseRedirect(safe_next(request))
     status = 400 if request.method == "POST" else 200
     return render(
         request, "organisations/login.html", _login_context(form), status=status
@@ -248,86 +250,6 @@ def logout_view(request):
     return redirect("login")
 
 
-@require_http_methods(["GET"])
-def sso_start_view(request, slug):
-    config = (
-        SingleSignOn.objects.filter(organisation__slug=slug, enabled=True)
-        .select_related("organisation")
-        .first()
-    )
-    if config is None:
-        raise Http404
-    try:
-        return HttpResponseRedirect(
-            sso.begin(request, config, next_url=_safe_next(request))
-        )
-    except sso.SignInRefused as refusal:
-        return _refused(request, config, refusal)
-
-
-def _refused(request, config, refusal, *, status=400):
-    address = throttle.client_address(request)
-    actions.refuse_sign_in(
-        config.organisation if config else None,
-        refusal,
-        address=address,
-        issuer=config.issuer if config else "",
-    )
-    return render(
-        request,
-        "organisations/sso_refused.html",
-        {"message": refusal.message, "config": config},
-        status=status,
-    )
-
-
-@require_http_methods(["GET"])
-def sso_callback_view(request):
-    """Where every identity provider sends people back (the redirect URI)."""
-    config = None
-    try:
-        flow = sso.take_flow(request)
-        config = (
-            SingleSignOn.objects.filter(
-                organisation_id=flow["organisation"], enabled=True
-            )
-            .select_related("organisation")
-            .first()
-        )
-        if config is None:
-            raise sso.SignInRefused("not_configured")
-        claims = sso.complete(request, config, flow)
-        membership = actions.sign_in_with_identity(
-            config, claims, address=throttle.client_address(request)
-        )
-    except sso.SignInRefused as refusal:
-        return _refused(request, config, refusal)
-    except actions.UnknownPerson as unknown:
-        actions.refuse_sign_in(
-            config.organisation,
-            unknown,
-            address=throttle.client_address(request),
-            issuer=config.issuer,
-        )
-        return render(
-            request,
-            "organisations/sso_unknown.html",
-            {"config": config, "subject": unknown.subject},
-            status=403,
-        )
-    login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
-    request.session[SESSION_KEY] = membership.organisation_id
-    metadata = sso.discover(config.issuer)
-    request.session[sso.SIGNED_IN_SESSION_KEY] = {
-        "organisation": membership.organisation_id,
-        "issuer": config.issuer,
-        "client_id": config.client_id,
-        "id_token": claims["id_token"],
-        "end_session_endpoint": metadata.end_session_endpoint,
-    }
-    return HttpResponseRedirect(flow.get("next") or "/")
-
-
 def _qr_svg(uri: str) -> str:
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
@@ -375,7 +297,7 @@ def two_factor_setup_view(request):
                 if replacing
                 else _("To-faktor-login er slået til."),
             )
-            return HttpResponseRedirect(_safe_next(request))
+            return HttpResponseRedirect(safe_next(request))
         if outcome is actions.Replacement.CURRENT_CODE_WRONG:
             form.add_error(
                 "current_token",
@@ -504,6 +426,12 @@ def member_edit_view(request, pk):
             "may_reset_two_factor": membership_policy.can(
                 request.membership, "reset_two_factor", member
             ),
+            "single_sign_on": SingleSignOn.objects.filter(
+                organisation=member.organisation
+            ).first(),
+            "identity": member.user.external_identities.filter(
+                organisation=member.organisation
+            ).first(),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -636,3 +564,35 @@ class AuditedPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             changes={"address": throttle.client_address(self.request)},
         )
         return response
+
+
+@require_http_methods(["GET", "POST"])
+def installation_organisations_view(request):
+    """Every organisation on this installation, and a form for a new one
+    (the installation's superusers only; others are told nothing exists)."""
+    if not (request.user.is_authenticated and request.user.is_superuser):
+        raise Http404
+    form = NewOrganisationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = actions.set_up_organisation(
+                actor=request.user, **form.cleaned_data
+            )
+        except ValueError as e:
+            form.add_error(None, str(e))
+        else:
+            for line in report:
+                messages.success(request, line)
+            return redirect("installation_organisations")
+    organisations = Organisation.objects.annotate(
+        member_count=Count(
+            "memberships", filter=Q(memberships__is_active=True), distinct=True
+        ),
+        administration_count=Count("administrations", distinct=True),
+    ).order_by("name")
+    return render(
+        request,
+        "organisations/installation_organisations.html",
+        {"form": form, "organisations": organisations},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -13,7 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from kanal.core.models import AuditEntry
-from kanal.organisations import actions
+from kanal.organisations import sso_actions
 from kanal.organisations.models import ExternalIdentity, SingleSignOn
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import (
@@ -47,7 +47,7 @@ def desk(organisation, issuer):
         organisation=organisation, code="KFF", name="Kultur", is_central_desk=True
     )
     buf = AdministrationFactory(organisation=organisation, code="BUF", name="Børn")
-    config = actions.configure_single_sign_on(
+    config = sso_actions.configure_single_sign_on(
         organisation,
         actor=None,
         issuer=issuer,
@@ -64,7 +64,7 @@ def desk(organisation, issuer):
         role=Role.ANALYST,
         user=UserFactory(username="ada.kanal", email="ada@kommune.example"),
     )
-    actions.link_identity(ada, actor=None, subject="ada")
+    sso_actions.link_identity(ada, actor=None, subject="ada")
     return config, ada, kff
 
 
@@ -139,7 +139,7 @@ def test_linked_subject_lets_the_person_in_after_the_administrator_acts(
     assert client.get(_provider_answer(client, "bo", "Bo-kode-1")).status_code == 403
     ada.role = Role.ADMIN
     ada.save()
-    actions.link_identity(bo, actor=ada, subject="bo")
+    sso_actions.link_identity(bo, actor=ada, subject="bo")
     assert client.get(_provider_answer(client, "bo", "Bo-kode-1")).status_code == 302
     bo.refresh_from_db()
     assert bo.role == Role.CONTRIBUTOR
@@ -237,7 +237,7 @@ def test_identity_provider_second_factor_can_be_required(client, desk, organisat
     organisation.save()
     SingleSignOn.objects.filter(pk=config.pk).update(require_mfa_claim=True)
     bo = MembershipFactory(organisation=organisation, administration=kff)
-    actions.link_identity(bo, actor=None, subject="bo")
+    sso_actions.link_identity(bo, actor=None, subject="bo")
     SingleSignOn.objects.filter(pk=config.pk).update(
         group_roles=[
             {"group": "kanal-buf", "role": "editor", "administration": "KFF"},

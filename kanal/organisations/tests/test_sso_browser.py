@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kanal.organisations import actions
+from kanal.organisations import sso_actions
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import (
     AdministrationFactory,
@@ -34,7 +34,7 @@ def test_sign_in_through_the_provider_lands_on_the_dashboard_with_mapped_role(
     kff = AdministrationFactory(
         organisation=organisation, code="KFF", name="Kultur", is_central_desk=True
     )
-    actions.configure_single_sign_on(
+    sso_actions.configure_single_sign_on(
         organisation,
         actor=None,
         issuer=issuer,
@@ -50,7 +50,7 @@ def test_sign_in_through_the_provider_lands_on_the_dashboard_with_mapped_role(
         role=Role.ANALYST,
         user=UserFactory(username="ada.kanal", first_name="Ada", last_name="Admin"),
     )
-    actions.link_identity(ada, actor=None, subject="ada")
+    sso_actions.link_identity(ada, actor=None, subject="ada")
     page = browser_page
     page.goto("/konto/log-ind/")
     page.get_by_role("link", name="Log ind med Testkommunes login").click()

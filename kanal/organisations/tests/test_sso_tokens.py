@@ -15,7 +15,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from kanal.core.models import AuditEntry
-from kanal.organisations import actions
+from kanal.organisations import sso_actions
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import AdministrationFactory, MembershipFactory
 
@@ -33,7 +33,7 @@ def _jwks(*keys):
 def person(organisation, settings):
     settings.KANAL_BASE_URL = "http://testserver"
     kff = AdministrationFactory(organisation=organisation, code="KFF")
-    actions.configure_single_sign_on(
+    sso_actions.configure_single_sign_on(
         organisation,
         actor=None,
         issuer=ISSUER,
@@ -43,7 +43,7 @@ def person(organisation, settings):
     membership = MembershipFactory(
         organisation=organisation, administration=kff, role=Role.EDITOR
     )
-    actions.link_identity(membership, actor=None, subject="person-1")
+    sso_actions.link_identity(membership, actor=None, subject="person-1")
     return membership
 
 

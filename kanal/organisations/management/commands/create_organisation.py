@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from kanal.organisations.actions import set_up_organisation
+from kanal.organisations.forms import parse_administration
 
 
 class Command(BaseCommand):
@@ -28,16 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--admin-name", default="")
 
     def handle(self, *args, **options):
-        administrations = []
-        for item in options["administration"]:
-            code, sep, title = item.partition("=")
-            if not sep or not code.strip() or not title.strip():
-                raise CommandError(
-                    f"Forvaltningen skal skrives KODE=NAVN, fx KFF=Kultur- og "
-                    f"Fritidsforvaltningen (fik {item!r})."
-                )
-            administrations.append((code.strip(), title.strip()))
         try:
+            administrations = [
+                parse_administration(item) for item in options["administration"]
+            ]
             report = set_up_organisation(
                 actor=None,
                 name=options["name"],
