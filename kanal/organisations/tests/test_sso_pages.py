@@ -4,6 +4,8 @@ municipality; two municipalities on one installation never see each other."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.test import Client
 
@@ -181,3 +183,25 @@ def test_two_municipalities_never_see_each_other(client, db):
     assert response.status_code == 404
     assert ExternalIdentity.objects.get(user=odense.user).subject == "olga"
     assert client.get("/installation/organisationer/").status_code == 404
+
+
+def test_rotating_vault_keys_keeps_the_client_secret_readable(
+    organisation, settings
+):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.KANAL_VAULT_KEYS = old
+    config = sso_actions.configure_single_sign_on(
+        organisation,
+        actor=None,
+        issuer="https://login.testkommune.dk",
+        client_id="kanal",
+        client_secret="hemmelig",
+    )
+    settings.KANAL_VAULT_KEYS = f"{new},{old}"
+    call_command("rotate_keys", stdout=StringIO())
+    settings.KANAL_VAULT_KEYS = new
+    config.refresh_from_db()
+    assert config.client_secret == "hemmelig"

@@ -67,6 +67,14 @@ def running_provider(redirect_uris, post_logout_redirect_uris=()):
             "Node eller oidc-provider mangler: SSO-testene springes over "
             "(apt-get install -y nodejs npm, derefter make install)."
         )
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    if int(version.lstrip("v").split(".")[0]) < 20:
+        pytest.skip(
+            f"oidc-provider kræver Node 20 eller nyere (fandt {version.strip()}): "
+            "SSO-testene springes over."
+        )
     port = _free_port()
     clients = [
         {
