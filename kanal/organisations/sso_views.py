@@ -4,6 +4,8 @@ subject. The protocol is in ``sso``, the writes in ``sso_actions``."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
@@ -21,6 +23,8 @@ from .models import ExternalIdentity, SingleSignOn
 from .policies import membership_policy, organisation_policy
 from .views import safe_next
 
+logger = logging.getLogger(__name__)
+
 
 @require_http_methods(["GET"])
 def sso_start_view(request, slug):
@@ -31,12 +35,40 @@ def sso_start_view(request, slug):
     )
     if config is None:
         raise Http404
+    counters = _count_attempt(request)
+    if counters is None:
+        return _too_many(request)
     try:
-        return HttpResponseRedirect(
-            sso.begin(request, config, next_url=safe_next(request))
-        )
+        target = sso.begin(request, config, next_url=safe_next(request))
     except sso.SignInRefused as refusal:
         return _refused(request, config, refusal)
+    throttle.refund(counters)
+    return HttpResponseRedirect(target)
+
+
+def _count_attempt(request):
+    """Count a sign-in attempt from the client's address; None when the
+    address already has too many refused ones in this window. Refusals are
+    audited, so this bounds what one address can write to the log."""
+    counters = throttle.sso_counters(throttle.client_address(request))
+    if throttle.attempt(counters).refused is not None:
+        logger.info("single sign-on refused for a throttled address")
+        return None
+    return counters
+
+
+def _too_many(request):
+    return render(
+        request,
+        "organisations/sso_refused.html",
+        {
+            "message": _(
+                "For mange mislykkede forsøg. Vent 15 minutter og prøv igen, "
+                "eller kontakt en administrator."
+            )
+        },
+        status=429,
+    )
 
 
 def _refused(request, config, refusal, *, status=400):
@@ -59,6 +91,9 @@ def _refused(request, config, refusal, *, status=400):
 def sso_callback_view(request):
     """Where every identity provider sends people back (the redirect URI)."""
     config = None
+    counters = _count_attempt(request)
+    if counters is None:
+        return _too_many(request)
     try:
         flow = sso.take_flow(request)
         config = (
@@ -89,6 +124,7 @@ def sso_callback_view(request):
             {"config": config, "subject": unknown.subject},
             status=403,
         )
+    throttle.refund(counters)
     login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_KEY] = membership.organisation_id
     metadata = sso.discover(config.issuer)

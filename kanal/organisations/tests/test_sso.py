@@ -309,3 +309,16 @@ def test_login_page_offers_the_organisations_sign_in(client, desk):
     response = client.get("/konto/log-ind/")
     assert "Log ind med Testkommunes login" in response.content.decode()
     assert 'href="/konto/sso/testkommune/"' in response.content.decode()
+
+
+def test_refusals_from_one_address_are_audited_only_up_to_its_limit(
+    client, desk, settings
+):
+    settings.KANAL_LOGIN_MAX_ADDRESS_FAILURES = 2
+    answers = [client.get("/konto/sso/retur/?code=x&state=y") for _ in range(3)]
+    assert [a.status_code for a in answers] == [400, 400, 429]
+    assert "For mange mislykkede forsøg" in answers[2].content.decode()
+    assert _refusals("state_mismatch").count() == 2
+    # A good sign-in from another address is not held up.
+    other = type(client)(REMOTE_ADDR="10.1.2.3")
+    assert other.get(_provider_answer(other)).status_code == 302
