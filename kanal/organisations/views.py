@@ -14,8 +14,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -572,6 +572,11 @@ def installation_organisations_view(request):
     (the installation's superusers only; others are told nothing exists)."""
     if not (request.user.is_authenticated and request.user.is_superuser):
         raise Http404
+    if not request.user.is_verified():
+        # Creating municipalities and their administrators: only with the
+        # second factor, whatever organisation rules say.
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('two_factor_setup')}?{query}")
     form = NewOrganisationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -107,9 +107,31 @@ NEW = {
 }
 
 
-def test_superuser_creates_a_municipality(client, db):
-    superuser = UserFactory(username="drift", is_superuser=True, is_staff=True)
+def _verified_superuser(client):
+    """A superuser signed in with password and authenticator code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    superuser = UserFactory(username="drift", is_superuser=True)
+    device = TOTPDevice.objects.create(user=superuser, confirmed=True, name="K")
     client.force_login(superuser)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return superuser
+
+
+def test_superuser_needs_the_second_factor_for_the_installation_page(client, db):
+    client.force_login(UserFactory(username="drift", is_superuser=True))
+    response = client.get("/installation/organisationer/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/konto/to-faktor/")
+    client.post("/installation/organisationer/", NEW)
+    assert not Organisation.objects.filter(slug="odense").exists()
+
+
+def test_superuser_creates_a_municipality(client, db):
+    superuser = _verified_superuser(client)
     response = client.post("/installation/organisationer/", NEW)
     assert response.status_code == 302
     organisation = Organisation.objects.get(slug="odense")
@@ -136,8 +158,7 @@ def test_installation_page_is_hidden_from_everyone_else(client, client_for, admi
 
 
 def test_two_municipalities_never_see_each_other(client, db):
-    superuser = UserFactory(username="drift", is_superuser=True)
-    client.force_login(superuser)
+    _verified_superuser(client)
     client.post("/installation/organisationer/", NEW)
     client.post(
         "/installation/organisationer/",
