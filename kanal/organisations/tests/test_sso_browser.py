@@ -69,3 +69,41 @@ def test_sign_in_through_the_provider_lands_on_the_dashboard_with_mapped_role(
     page.wait_for_url(f"{issuer}/session/end**")
     page.get_by_role("button").first.click()
     page.wait_for_url(f"{live_server.url}/konto/log-ind/")
+
+
+def test_unknown_person_sees_a_clear_page_that_meets_wcag(
+    chromium, live_server, issuer, organisation, settings
+):
+    from kanal.core.tests import a11y
+
+    a11y.require_axe()
+    # axe is injected as a script: the page's script policy is bypassed for
+    # the test's own script only (as in the accessibility sweep).
+    context = chromium.new_context(
+        locale="da-DK", base_url=live_server.url, bypass_csp=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    settings.KANAL_BASE_URL = live_server.url
+    AdministrationFactory(organisation=organisation, code="KFF")
+    sso_actions.configure_single_sign_on(
+        organisation,
+        actor=None,
+        issuer=issuer,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
+    page.goto("/konto/log-ind/")
+    assert a11y.run_axe(page) == []
+    page.get_by_role("link", name="Log ind med Testkommunes login").click()
+    page.get_by_label("Brugernavn").fill("ukendt")
+    page.get_by_label("Adgangskode").fill("Ukendt-kode-1")
+    page.get_by_role("button", name="Log ind").click()
+    page.get_by_role("button", name="Giv adgang").click()
+    page.wait_for_url(f"{live_server.url}/konto/sso/retur/**")
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == "Spørg din administrator"
+    assert page.locator("code").inner_text() == "ukendt"
+    violations = a11y.run_axe(page)
+    context.close()
+    assert violations == [], a11y.describe_violations(violations)
