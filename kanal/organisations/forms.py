@@ -240,6 +240,18 @@ class SingleSignOnForm(forms.Form):
         self.organisation = organisation
         self.has_secret = has_secret
 
+    def clean_issuer(self):
+        # Tokens, keys and the client secret travel to this address: never
+        # in the clear, except to a provider on this machine (tests, demos).
+        issuer = self.cleaned_data["issuer"].rstrip("/")
+        if not issuer.startswith("https://") and not issuer.startswith(
+            ("http://127.0.0.1:", "http://localhost:")
+        ):
+            raise forms.ValidationError(
+                _("Udstederen skal have en https-adresse, fx https://login.kommune.dk.")
+            )
+        return issuer
+
     def clean_client_secret(self):
         secret = self.cleaned_data["client_secret"]
         if not secret and not self.has_secret:

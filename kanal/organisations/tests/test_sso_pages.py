@@ -72,6 +72,17 @@ def test_mapping_to_a_role_that_does_not_exist_is_refused(
     assert not SingleSignOn.objects.exists()
 
 
+def test_issuer_without_https_is_refused(client_for, admin):
+    response = client_for(admin).post(
+        "/organisation/faelles-login/",
+        {**SETTINGS, "issuer": "http://login.testkommune.dk"},
+    )
+    message = "Udstederen skal have en https-adresse"
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not SingleSignOn.objects.exists()
+
+
 def test_only_administrators_see_the_identity_provider(client_for, member):
     editor = member(Role.EDITOR)
     assert client_for(editor).get("/organisation/faelles-login/").status_code == 403
