@@ -2,7 +2,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from kanal.core import views as core_views
-from kanal.organisations.urls import account_urls, member_urls, organisation_urls
+from kanal.organisations.urls import (
+    account_urls,
+    installation_urls,
+    member_urls,
+    organisation_urls,
+)
 from kanal.planning.views import media_file_view
 
 handler400 = "kanal.core.views.bad_request"
@@ -15,6 +20,7 @@ urlpatterns = [
     path("konto/", include(account_urls)),
     path("medlemmer/", include(member_urls)),
     path("organisation/", include(organisation_urls)),
+    path("installation/", include(installation_urls)),
     path("kanaler/", include("kanal.channels.urls")),
     path("udgivelser/", include("kanal.publishing.urls")),
     path("plan/", include("kanal.planning.urls")),

@@ -368,3 +368,99 @@ def reset_two_factor(membership: Membership, *, actor) -> int:
         changes={"user": user.get_username(), "removed_devices": removed},
     )
     return removed
+
+
+# ---------------------------------------------------------------------------
+# Installation level: a new municipality on this installation
+
+
+@transaction.atomic
+def set_up_organisation(
+    *,
+    actor,
+    name: str,
+    slug: str,
+    administrations: list[tuple[str, str]],
+    central_desk: str,
+    admin_username: str,
+    admin_email: str,
+    admin_name: str = "",
+) -> list[str]:
+    """Create an organisation, its administrations and its first
+    administrator; safe to run again (what exists is kept and reported).
+
+    ``actor`` is None (the command line) or a superuser. Returns Danish lines
+    saying what was created and what already existed. Refuses a slug taken by
+    an organisation of another name, and an administrator username that
+    belongs to someone in another organisation.
+    """
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Kun installationens superbrugere kan dette."))
+    central_desk = central_desk.strip().upper()
+    report = []
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        organisation = create_organisation(name=name, slug=slug, actor=actor)
+        report.append(_("Organisationen %(name)s er oprettet.") % {"name": name})
+    elif organisation.name != name:
+        raise ValueError(
+            _("Kortnavnet %(slug)s bruges allerede af %(name)s.")
+            % {"slug": slug, "name": organisation.name}
+        )
+    else:
+        report.append(_("Organisationen %(name)s findes allerede.") % {"name": name})
+    for code, title in administrations:
+        if organisation.administrations.filter(code=code).exists():
+            report.append(_("Forvaltningen %(code)s findes allerede.") % {"code": code})
+            continue
+        create_administration(
+            organisation,
+            actor=None,
+            code=code,
+            name=title,
+            is_central_desk=code == central_desk,
+        )
+        report.append(_("Forvaltningen %(code)s er oprettet.") % {"code": code})
+    desk = organisation.administrations.filter(code=central_desk).first()
+    if desk is None:
+        raise ValueError(
+            _("Den centrale redaktion %(code)s er ikke blandt forvaltningerne.")
+            % {"code": central_desk}
+        )
+    user = User.objects.filter(username=admin_username).first()
+    if user is not None and user.memberships.exclude(organisation=organisation):
+        raise ValueError(
+            _("Brugernavnet %(user)s tilhører en person i en anden organisation.")
+            % {"user": admin_username}
+        )
+    if user is not None and user.memberships.filter(organisation=organisation):
+        report.append(
+            _("Administratoren %(user)s findes allerede.") % {"user": admin_username}
+        )
+    else:
+        from .roles import Role
+
+        add_member(
+            organisation,
+            actor=None,
+            username=admin_username,
+            email=admin_email,
+            full_name=admin_name,
+            administration=desk,
+            role=Role.ADMIN,
+        )
+        report.append(
+            _(
+                "Administratoren %(user)s er oprettet og får en e-mail med et "
+                "link til at vælge adgangskode."
+            )
+            % {"user": admin_username}
+        )
+    audit.record(
+        "organisations.organisation.set_up",
+        actor=actor,
+        organisation=organisation,
+        target=organisation,
+        changes={"report": [str(line) for line in report]},
+    )
+    return report

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .models import Administration, Team
+from .models import Administration, SingleSignOn, Team
 from .roles import Role
 
 User = get_user_model()
@@ -180,3 +180,178 @@ class TeamForm(forms.Form):
                 "name", _("Forvaltningen har allerede et team med det navn.")
             )
         return data
+
+
+def _role_names() -> str:
+    return ", ".join(Role.values)
+
+
+class SingleSignOnForm(forms.Form):
+    """The organisation's identity provider. Groups map to roles one per
+    line: ``group = role ADMINISTRATION``."""
+
+    enabled = forms.BooleanField(label=_("Fælles login er slået til"), required=False)
+    issuer = forms.URLField(
+        label=_("Udsteder (issuer)"),
+        max_length=300,
+        assume_scheme="https",
+        help_text=_("Fx https://login.kommune.dk/realms/ansatte"),
+    )
+    client_id = forms.CharField(label=_("Klient-id"), max_length=300)
+    client_secret = forms.CharField(
+        label=_("Klient-hemmelighed"),
+        max_length=500,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Gemmes krypteret. Lad feltet stå tomt for at beholde den gemte."),
+    )
+    groups_claim = forms.RegexField(
+        label=_("Gruppe-claim i ID-token"),
+        max_length=100,
+        regex=r"^[\w.:/-]+$",
+        initial="groups",
+    )
+    group_roles = forms.CharField(
+        label=_("Grupper → roller"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Én linje pr. gruppe: gruppe = rolle FORVALTNING, fx "
+            "«kanal-redaktion = editor KFF». Den første linje, der passer, "
+            "gælder. Tom: roller og forvaltninger styres i Kanal."
+        ),
+    )
+    local_passwords = forms.ChoiceField(
+        label=_("Lokale adgangskoder"),
+        choices=SingleSignOn.LocalPasswords.choices,
+        widget=forms.RadioSelect,
+    )
+    require_mfa_claim = forms.BooleanField(
+        label=_(
+            "Kræv at login-tjenesten bekræfter to-faktor (amr) for roller med "
+            "krav om to-faktor"
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args, organisation, has_secret=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.has_secret = has_secret
+
+    def clean_issuer(self):
+        # Tokens, keys and the client secret travel to this address: never
+        # in the clear, except to a provider on this machine (tests, demos).
+        issuer = self.cleaned_data["issuer"].rstrip("/")
+        if not issuer.startswith("https://") and not issuer.startswith(
+            ("http://127.0.0.1:", "http://localhost:")
+        ):
+            raise forms.ValidationError(
+                _("Udstederen skal have en https-adresse, fx https://login.kommune.dk.")
+            )
+        return issuer
+
+    def clean_client_secret(self):
+        secret = self.cleaned_data["client_secret"]
+        if not secret and not self.has_secret:
+            raise forms.ValidationError(
+                _("Skriv klient-hemmeligheden fra login-tjenesten.")
+            )
+        return secret
+
+    def clean_group_roles(self):
+        mapping = []
+        codes = set(self.organisation.administrations.values_list("code", flat=True))
+        for number, line in enumerate(self.cleaned_data["group_roles"].splitlines(), 1):
+            if not line.strip():
+                continue
+            group, sep, rest = line.partition("=")
+            parts = rest.split()
+            if not sep or not group.strip() or len(parts) != 2:
+                raise forms.ValidationError(
+                    _("Linje %(n)d skal skrives: gruppe = rolle FORVALTNING.")
+                    % {"n": number}
+                )
+            role, code = parts
+            if role not in Role.values:
+                raise forms.ValidationError(
+                    _(
+                        "Linje %(n)d: rollen «%(role)s» findes ikke. Brug en af: "
+                        "%(roles)s."
+                    )
+                    % {"n": number, "role": role, "roles": _role_names()}
+                )
+            if code not in codes:
+                raise forms.ValidationError(
+                    _("Linje %(n)d: forvaltningen «%(code)s» findes ikke.")
+                    % {"n": number, "code": code}
+                )
+            mapping.append(
+                {"group": group.strip(), "role": role, "administration": code}
+            )
+        return mapping
+
+
+def group_roles_text(mapping) -> str:
+    return "\n".join(
+        f"{m['group']} = {m['role']} {m['administration']}" for m in mapping
+    )
+
+
+class IdentityLinkForm(forms.Form):
+    subject = forms.CharField(
+        label=_("Subject (sub) hos login-tjenesten"),
+        max_length=255,
+        required=False,
+        help_text=_(
+            "Personens faste id hos kommunens login-tjeneste (ikke e-mail). "
+            "Tom: forbindelsen fjernes."
+        ),
+    )
+
+
+class NewOrganisationForm(forms.Form):
+    name = forms.CharField(label=_("Navn"), max_length=200)
+    slug = forms.SlugField(label=_("Kort navn"), max_length=60)
+    administrations = forms.CharField(
+        label=_("Forvaltninger"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Én pr. linje: KODE=Navn, fx KFF=Kultur- og Fritidsforvaltningen"),
+    )
+    central_desk = forms.CharField(
+        label=_("Den centrale redaktions forkortelse"), max_length=12
+    )
+    admin_username = forms.RegexField(
+        label=_("Første administrators brugernavn"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+    )
+    admin_email = forms.EmailField(label=_("Administratorens e-mail"))
+    admin_name = forms.CharField(
+        label=_("Administratorens fulde navn"), max_length=150
+    )
+
+    def clean_administrations(self):
+        try:
+            return [
+                parse_administration(line)
+                for line in self.cleaned_data["administrations"].splitlines()
+                if line.strip()
+            ]
+        except ValueError as e:
+            raise forms.ValidationError(str(e)) from e
+
+
+def parse_administration(text: str) -> tuple[str, str]:
+    """``"KFF=Kultur- og Fritidsforvaltningen"`` → ``("KFF", "Kultur- …")``."""
+    code, sep, title = text.partition("=")
+    if not sep or not code.strip() or not title.strip():
+        raise ValueError(
+            _(
+                "Skriv hver forvaltning som KODE=Navn, fx KFF=Kultur- og "
+                "Fritidsforvaltningen (fik «%(text)s»)."
+            )
+            % {"text": text.strip()}
+        )
+    return code.strip().upper(), title.strip()

@@ -41,6 +41,8 @@ class MembershipMiddleware:
 
     @staticmethod
     def _half_signed_in(request) -> bool:
+        if _second_factor_at_identity_provider(request):
+            return False
         return not request.user.is_verified() and user_has_device(
             request.user, confirmed=True
         )
@@ -50,9 +52,22 @@ class MembershipMiddleware:
         membership = request.membership
         if membership is None or not membership.needs_two_factor:
             return False
-        if request.user.is_verified():
+        if request.user.is_verified() or _second_factor_at_identity_provider(request):
             return False
         return not request.path.startswith(TWO_FACTOR_EXEMPT_PREFIXES)
+
+
+def _second_factor_at_identity_provider(request) -> bool:
+    """Signed in through the organisation's identity provider: the second
+    factor is the provider's (its ``amr`` is in the login's audit entry, and
+    an organisation can demand it; see ``sso``), not Kanal's own code."""
+    signed_in = request.session.get("kanal_sso")
+    membership = getattr(request, "membership", None)
+    if not signed_in:
+        return False
+    return membership is None or signed_in.get("organisation") == (
+        membership.organisation_id
+    )
 
 
 def active_membership(request):

@@ -140,3 +140,93 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class SingleSignOn(models.Model):
+    """An organisation's OpenID Connect identity provider (its IdP).
+
+    The client secret is kept in the vault (``kanal.core.vault``), like a
+    channel's credentials. ``group_roles`` is the organisation's mapping from
+    the IdP's groups to a role and an administration: a list of
+    ``{"group": ..., "role": ..., "administration": <code>}``, first match
+    wins. Empty: roles and administrations are kept in Kanal.
+    """
+
+    class LocalPasswords(models.TextChoices):
+        ALL = "all", _("Alle medlemmer kan også logge ind med adgangskode")
+        BREAK_GLASS = "break_glass", _(
+            "Kun administratorer med to-faktor-login (nødadgang)"
+        )
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="single_sign_on"
+    )
+    enabled = models.BooleanField(_("slået til"), default=True)
+    issuer = models.URLField(_("udsteder (issuer)"), max_length=300)
+    client_id = models.CharField(_("klient-id"), max_length=300)
+    # Fernet token of {"client_secret": ...}; never shown, logged or exported.
+    encrypted_client_secret = models.TextField(blank=True, editable=False)
+    groups_claim = models.CharField(
+        _("gruppe-claim"), max_length=100, default="groups"
+    )
+    group_roles = models.JSONField(_("grupper → roller"), default=list, blank=True)
+    local_passwords = models.CharField(
+        _("lokale adgangskoder"),
+        max_length=20,
+        choices=LocalPasswords.choices,
+        default=LocalPasswords.BREAK_GLASS,
+    )
+    require_mfa_claim = models.BooleanField(
+        _("kræv at identitetsudbyderen bekræfter to-faktor (amr)"), default=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("fælles login")
+        verbose_name_plural = _("fælles login")
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.issuer}"
+
+    @property
+    def client_secret(self) -> str:
+        """Decrypted secret. Raises ``vault.VaultError`` on a bad key."""
+        from kanal.core import vault
+
+        return vault.decrypt(self.encrypted_client_secret).get("client_secret", "")
+
+
+class ExternalIdentity(models.Model):
+    """A person as their identity provider knows them: issuer + subject.
+
+    The subject (``sub``) is the IdP's stable identifier; an e-mail address
+    can change hands and is never used to match a person.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="external_identities",
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="external_identities"
+    )
+    issuer = models.URLField(max_length=300)
+    subject = models.CharField(_("subject (sub)"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="external_identity_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "user"], name="external_identity_one_per_org"
+            ),
+        ]
+        verbose_name = _("ekstern identitet")
+        verbose_name_plural = _("eksterne identiteter")
+
+    def __str__(self) -> str:
+        return f"{self.subject} @ {self.issuer}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kanal.core.policies import BasePolicy
 
-from .models import Administration, Membership, Organisation
+from .models import Administration, Membership, Organisation, SingleSignOn
 
 
 class OrganisationPolicy(BasePolicy):
@@ -34,6 +34,7 @@ class MembershipPolicy(BasePolicy):
         "change": "members.manage",
         "deactivate": "members.manage",
         "reset_two_factor": "members.manage",
+        "change_identity": "members.manage",
     }
 
     def visible(self, actor):
@@ -59,3 +60,29 @@ class MembershipPolicy(BasePolicy):
 organisation_policy = OrganisationPolicy()
 administration_policy = AdministrationPolicy()
 membership_policy = MembershipPolicy()
+
+
+def password_sign_in_allowed(user) -> bool:
+    """May ``user`` sign in with a local password?
+
+    Yes, unless an organisation they are an active member of signs its people
+    in through its identity provider and keeps passwords for break-glass
+    administrators only: then only as an administrator there with a confirmed
+    second factor (the code is still asked for after the password).
+    """
+    from django_otp import user_has_device
+
+    from .roles import Role
+
+    restricting = SingleSignOn.objects.filter(
+        enabled=True,
+        local_passwords=SingleSignOn.LocalPasswords.BREAK_GLASS,
+        organisation__memberships__user=user,
+        organisation__memberships__is_active=True,
+    ).values_list("organisation_id", flat=True)
+    if not restricting:
+        return True
+    admin_everywhere = not user.memberships.filter(
+        organisation_id__in=list(restricting), is_active=True
+    ).exclude(role=Role.ADMIN).exists()
+    return admin_everywhere and user_has_device(user, confirmed=True)

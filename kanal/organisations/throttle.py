@@ -101,6 +101,18 @@ def reset_counters(email: str, address: str) -> list[Counter]:
     ]
 
 
+def sso_counters(address: str) -> list[Counter]:
+    """Refused single sign-ons per address (each is audited, so the count
+    bounds what one address can write to the log in a window)."""
+    return [
+        Counter(
+            f"sso:address:{_address_key(address)}",
+            settings.KANAL_LOGIN_MAX_ADDRESS_FAILURES,
+            "address",
+        )
+    ]
+
+
 def _hit(key: str) -> int:
     now = timezone.now()
     with transaction.atomic():

@@ -11,10 +11,11 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,18 +25,24 @@ from kanal.core import audit
 from kanal.core.decorators import membership_required
 from kanal.core.rendering import reject_form
 
-from . import actions, throttle
+from . import actions, sso, throttle
 from .forms import (
     AdministrationForm,
     LoginForm,
     MemberForm,
+    NewOrganisationForm,
     OrganisationSettingsForm,
     ReplaceTokenForm,
     TeamForm,
     TokenForm,
 )
 from .middleware import SESSION_KEY
-from .policies import membership_policy, organisation_policy
+from .models import Organisation, SingleSignOn
+from .policies import (
+    membership_policy,
+    organisation_policy,
+    password_sign_in_allowed,
+)
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -43,7 +50,7 @@ PENDING_KEY = "kanal_pending_login"
 PENDING_MAX_AGE = 300
 
 
-def _safe_next(request, default="dashboard"):
+def safe_next(request, default="dashboard"):
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -128,15 +135,35 @@ def login_view(request):
                 fields=("username", "password"),
             )
             return render(
-                request, "organisations/login.html", {"form": form}, status=401
+                request, "organisations/login.html", _login_context(form), status=401
             )
         throttle.refund(counters)
+        if not password_sign_in_allowed(user):
+            actions.record_account_event(
+                user,
+                "organisations.user.login_refused",
+                actor=None,
+                changes={"address": address, "reason": "password_disabled"},
+            )
+            form.add_error(
+                None,
+                _(
+                    "Din organisation bruger fælles login. Log ind med knappen "
+                    "for din organisations login nedenfor."
+                ),
+            )
+            return render(
+                request,
+                "organisations/login.html",
+                _login_context(form),
+                status=403,
+            )
         if actions.confirmed_devices(user).exists():
             request.session[PENDING_KEY] = {
                 "user": user.pk,
                 "backend": user.backend,
                 "at": time.time(),
-                "next": _safe_next(request),
+                "next": safe_next(request),
             }
             return redirect("login_token")
         login(request, user)
@@ -145,9 +172,11 @@ def login_view(request):
             "organisations.user.logged_in",
             changes={"address": address, "second_factor": False},
         )
-        return HttpResponseRedirect(_safe_next(request))
+        return HttpResponseRedirect(safe_next(request))
     status = 400 if request.method == "POST" else 200
-    return render(request, "organisations/login.html", {"form": form}, status=status)
+    return render(
+        request, "organisations/login.html", _login_context(form), status=status
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -200,9 +229,23 @@ def login_token_view(request):
     return render(request, template, {"form": form}, status=status)
 
 
+def _login_context(form) -> dict:
+    providers = SingleSignOn.objects.filter(enabled=True).select_related(
+        "organisation"
+    )
+    return {"form": form, "providers": providers}
+
+
 @require_POST
 def logout_view(request):
+    signed_in = request.session.get(sso.SIGNED_IN_SESSION_KEY)
     logout(request)
+    target = sso.logout_url(signed_in) if signed_in else ""
+    if target:
+        # RP-initiated logout: the provider ends its session too, then sends
+        # the person back to Kanal's login page. A link, not a redirect: the
+        # form-action policy forbids a form's redirect to another origin.
+        return render(request, "organisations/sso_logged_out.html", {"url": target})
     messages.info(request, _("Du er logget ud."))
     return redirect("login")
 
@@ -254,7 +297,7 @@ def two_factor_setup_view(request):
                 if replacing
                 else _("To-faktor-login er slået til."),
             )
-            return HttpResponseRedirect(_safe_next(request))
+            return HttpResponseRedirect(safe_next(request))
         if outcome is actions.Replacement.CURRENT_CODE_WRONG:
             form.add_error(
                 "current_token",
@@ -383,6 +426,12 @@ def member_edit_view(request, pk):
             "may_reset_two_factor": membership_policy.can(
                 request.membership, "reset_two_factor", member
             ),
+            "single_sign_on": SingleSignOn.objects.filter(
+                organisation=member.organisation
+            ).first(),
+            "identity": member.user.external_identities.filter(
+                organisation=member.organisation
+            ).first(),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -515,3 +564,40 @@ class AuditedPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             changes={"address": throttle.client_address(self.request)},
         )
         return response
+
+
+@require_http_methods(["GET", "POST"])
+def installation_organisations_view(request):
+    """Every organisation on this installation, and a form for a new one
+    (the installation's superusers only; others are told nothing exists)."""
+    if not (request.user.is_authenticated and request.user.is_superuser):
+        raise Http404
+    if not request.user.is_verified():
+        # Creating municipalities and their administrators: only with the
+        # second factor, whatever organisation rules say.
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('two_factor_setup')}?{query}")
+    form = NewOrganisationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = actions.set_up_organisation(
+                actor=request.user, **form.cleaned_data
+            )
+        except ValueError as e:
+            form.add_error(None, str(e))
+        else:
+            for line in report:
+                messages.success(request, line)
+            return redirect("installation_organisations")
+    organisations = Organisation.objects.annotate(
+        member_count=Count(
+            "memberships", filter=Q(memberships__is_active=True), distinct=True
+        ),
+        administration_count=Count("administrations", distinct=True),
+    ).order_by("name")
+    return render(
+        request,
+        "organisations/installation_organisations.html",
+        {"form": form, "organisations": organisations},
+        status=400 if request.method == "POST" else 200,
+    )

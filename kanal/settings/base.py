@@ -45,6 +45,9 @@ KANAL_AUDIT_CHECKPOINT_SECONDS = int(
 # Where the network emulators listen (`kanal sandbox`).
 KANAL_SANDBOX_URL = os.environ.get("KANAL_SANDBOX_URL", "http://127.0.0.1:8765")
 KANAL_BASE_URL = os.environ.get("KANAL_BASE_URL", "http://127.0.0.1:8000")
+# Single sign-on: how far (seconds) Kanal's clock and an identity provider's
+# may differ when an ID token's times are checked.
+KANAL_SSO_LEEWAY = int(os.environ.get("KANAL_SSO_LEEWAY", "60"))
 # The accessibility statement (tilgængelighedserklæring) shown at
 # /tilgaengelighed/: a TOML file the organisation edits; the default is
 # Kanal's own statement.

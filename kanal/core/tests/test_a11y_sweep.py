@@ -105,6 +105,7 @@ ERROR_STATES = [
         "organisation_settings",
         form="main form:has(input[name=form][value=administration])",
     ),
+    ErrorState("single_sign_on_settings"),
     ErrorState("audit_list", query="date_from=2026-12-10&date_to=2026-12-01"),
     ErrorState(
         "publishing:crisis",

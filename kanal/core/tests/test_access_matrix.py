@@ -106,6 +106,16 @@ MATRIX = [
     ),
     Case("audit_list", _admin_only()),
     Case("organisation_settings", _admin_only()),
+    Case("single_sign_on_settings", _admin_only()),
+    Case(
+        "member_identity",
+        _everyone(404, admin=302, contributor=403),
+        method="post",
+        kwargs={"pk": "contributor"},
+        data={"subject": "s-1"},
+    ),
+    # The installation's superusers only; nobody else learns it exists.
+    Case("installation_organisations", {r: 404 for r in ROLES}),
     Case(
         "switch_organisation", _everyone(302), method="post", data={"organisation": "0"}
     ),
@@ -189,6 +199,10 @@ MATRIX = [
     # Account pages: open to everyone (they are how one gets in).
     Case("login", {r: 200 for r in ROLES} | {r: 302 for r in ROLES[1:]}),
     Case("login_token", {r: 302 for r in ROLES}),
+    # Single sign-on: no identity provider is set up in this world, and a
+    # return without a sign-in started here is refused.
+    Case("sso_start", {r: 404 for r in ROLES}, kwargs={"slug": "org_slug"}),
+    Case("sso_callback", {r: 400 for r in ROLES}),
     Case("logout", {r: 302 for r in ROLES}, method="post"),
     Case("two_factor_setup", _everyone(200) | {"anonymous": 302}),
     Case("password_forgot", {r: 200 for r in ROLES}),
@@ -252,6 +266,7 @@ def world(db):
             "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",
+            "org_slug": "kk",
         },
     }
 
