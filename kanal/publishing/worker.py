@@ -41,6 +41,9 @@ logger = logging.getLogger("kanal.publishing.worker")
 
 #: Exit status when the database stayed unreachable (sysexits EX_TEMPFAIL).
 EXIT_DATABASE_UNAVAILABLE = 75
+#: Exit status when the database's migrations are not the code's (sysexits
+#: EX_CONFIG): a supervisor should not restart it (RestartPreventExitStatus).
+EXIT_SCHEMA_MISMATCH = 78
 
 
 class Waker:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import DateTimeField, ExpressionWrapper
 from django.db.models.functions import Now
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,6 +13,8 @@ from kanal.channels.networks.errors import TransientError
 from kanal.publishing import heartbeat
 from kanal.publishing.models import WorkerHeartbeat
 from kanal.publishing.tests.conftest import run_once
+
+from .schema import FUTURE, add_future_migration
 
 pytestmark = pytest.mark.django_db
 
@@ -115,16 +116,12 @@ def test_readyz_is_unready_when_the_vault_keys_cannot_decrypt(client, channel,
 
 def test_readyz_is_unready_when_the_database_is_newer_than_the_code(client):
     heartbeat.beat("host:1")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO django_migrations (app, name, applied) "
-            "VALUES ('publishing', '9999_from_the_future', CURRENT_TIMESTAMP)"
-        )
+    add_future_migration()
     response = client.get("/readyz")
     assert response.status_code == 503
     check = response.json()["checks"]["migrations"]
     assert check["ok"] is False
-    assert "publishing.9999_from_the_future" in check["detail"]
+    assert FUTURE in check["detail"]
 
 
 # -- /metrics -------------------------------------------------------------------
