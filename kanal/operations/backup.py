@@ -33,6 +33,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -41,6 +42,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.cache import cache
 from django.core.management import call_command
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -311,7 +313,7 @@ def restore_backup(source: Path) -> CheckedArchive:
                          verbosity=0)
             _constraints("DEFERRED")  # rows load in any order, checked at commit
             ContentType.objects.clear_cache()
-            call_command("loaddata", str(archive.workdir / DATABASE), verbosity=0)
+            _load_rows(archive.workdir / DATABASE)
             ContentType.objects.clear_cache()
             audit.record(
                 "operations.backup.restored",
@@ -325,6 +327,36 @@ def restore_backup(source: Path) -> CheckedArchive:
     with contextlib.suppress(Exception):
         cache.clear()  # login counters and the like of the replaced database
     return archive
+
+
+def _load_rows(path: Path) -> None:
+    """What ``loaddata`` does, in bulk: each model's rows in batches, then the
+    many-to-many rows, then the sequences moved past the loaded ids. (One
+    INSERT per row, as ``loaddata`` does, took minutes for the 20,000-post
+    data set.) Foreign keys are deferred constraints on both databases, so
+    the order of the models does not matter; they are checked at commit."""
+    rows: dict[type, list] = defaultdict(list)
+    links: dict[object, list] = defaultdict(list)
+    with path.open(encoding="utf-8") as stream:
+        for loaded in serializers.deserialize("json", stream):
+            rows[type(loaded.object)].append(loaded.object)
+            for name, targets in (loaded.m2m_data or {}).items():
+                m2m = loaded.object._meta.get_field(name)
+                through = m2m.remote_field.through
+                source = f"{m2m.m2m_field_name()}_id"
+                target = f"{m2m.m2m_reverse_field_name()}_id"
+                links[through] += [
+                    through(**{source: loaded.object.pk, target: pk}) for pk in targets
+                ]
+    for model, objects in [*rows.items(), *links.items()]:
+        model._base_manager.bulk_create(objects, batch_size=500)
+    statements = connection.ops.sequence_reset_sql(
+        no_style(), [*rows.keys(), *links.keys()]
+    )
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
 
 def _constraints(mode: str) -> None:

@@ -32,6 +32,16 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+def table_counts() -> dict[str, int]:
+    """Rows per table, many-to-many tables included."""
+    from django.apps import apps
+
+    return {
+        model._meta.label: model._base_manager.count()
+        for model in apps.get_models(include_auto_created=True)
+    }
+
+
 def restore(archive: Path) -> str:
     out = io.StringIO()
     call_command("restore", str(archive), yes=True, stdout=out)
@@ -63,6 +73,8 @@ def test_restore_drill(settings, media_root, tmp_path, sandbox):
     asset = MediaAsset.objects.exclude(file="").first()
     image = asset.file.read()
     assert posts >= 10 and entries >= 10 and image
+    before = table_counts()
+    assert sum(n for label, n in before.items() if "_" in label.split(".")[1]) > 0
 
     archive = tmp_path / "kanal.tar.gz"
     call_command("backup", str(archive), stdout=io.StringIO())
@@ -78,6 +90,9 @@ def test_restore_drill(settings, media_root, tmp_path, sandbox):
     assert AuditEntry.objects.count() == entries + 1
     assert AuditEntry.objects.latest("seq").event == "operations.backup.restored"
     assert MediaAsset.objects.get(pk=asset.pk).file.read() == image
+    after = table_counts()
+    after["core.AuditEntry"] -= 1
+    assert after == before
     assert "Revisionssporet er intakt" in verify_audit()
 
     restored = Channel.objects.get(pk=channel.pk)
