@@ -2,6 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from kanal.core import views as core_views
+from kanal.operations import views as operations_views
 from kanal.organisations.urls import (
     account_urls,
     installation_urls,
@@ -40,4 +41,8 @@ urlpatterns = [
     path("media/<path:name>", media_file_view, name="media_file"),
     # Browsers and feed readers ask for /favicon.ico whatever the page says.
     path("favicon.ico", core_views.favicon_view),
+    # For probes and Prometheus (kanal/operations/): no login.
+    path("healthz", operations_views.healthz_view, name="healthz"),
+    path("readyz", operations_views.readyz_view, name="readyz"),
+    path("metrics", operations_views.metrics_view, name="metrics"),
 ]

@@ -79,6 +79,10 @@ DEFAULTS = {
     "DB_GIVE_UP_SECONDS": 600,
     # Read timeout for publishing calls; 0 keeps the adapters' own default.
     "HTTP_TIMEOUT_SECONDS": 0.0,
+    # How often a worker's main loop records its heartbeat, and how old the
+    # newest beat may be before /readyz says no worker is working.
+    "HEARTBEAT_SECONDS": 10,
+    "HEARTBEAT_MAX_AGE_SECONDS": 60,
 }
 
 

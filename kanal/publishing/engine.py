@@ -83,6 +83,7 @@ from .models import (
     FollowUp,
     FollowUpKind,
     Notification,
+    OutcomeTally,
     Publication,
     PublicationStatus,
 )
@@ -1004,11 +1005,18 @@ def _record_locked(pub, job, outcome, now) -> str:
     key = classify(outcome, job, pub)
     if key == "published" and _adopts_anothers_post(pub, outcome):
         key = "sibling"
+    _tally(pub.channel.network, key)
     if key == "published":
         _published(pub, outcome, now)
     else:
         _not_published(pub, key, job, outcome, now)
     return pub.status
+
+
+def _tally(network: str, key: str) -> None:
+    """Count the outcome for the metrics, in the recording transaction."""
+    tally, _created = OutcomeTally.objects.get_or_create(network=network, kind=key)
+    OutcomeTally.objects.filter(pk=tally.pk).update(count=F("count") + 1)
 
 
 def _lock_channels(results) -> None:

@@ -433,3 +433,45 @@ class CrisisUnpin(models.Model):
 
     def __str__(self) -> str:
         return f"Unpin {self.publication_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """One ``kanal worker`` process: when it started, when its main loop last
+    went round (the database's clock), and when it stopped cleanly.
+
+    Read by ``/readyz`` and the metrics; written only by the worker
+    (``heartbeat.py``), so a worker that hangs or dies leaves a stale beat.
+    """
+
+    owner = models.CharField(max_length=120, unique=True)
+    hostname = models.CharField(max_length=200, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-beat_at"]
+
+    def __str__(self) -> str:
+        return f"Worker {self.owner}"
+
+
+class OutcomeTally(models.Model):
+    """How many finished publishing calls ended in each row of the outcome
+    table, per network: counted in the transaction that records them, so
+    every worker process adds to the same numbers (the metrics read them)."""
+
+    network = models.CharField(max_length=20)
+    kind = models.CharField(max_length=40)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "kind"], name="one_tally_per_network_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}/{self.kind}: {self.count}"

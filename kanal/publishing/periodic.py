@@ -16,7 +16,7 @@ from kanal.core import checkpoints
 from kanal.organisations import throttle
 from kanal.planning import tasks as planning_tasks
 
-from . import conf, engine, followup, tokens
+from . import conf, engine, followup, heartbeat, tokens
 
 
 @dataclass(frozen=True)
@@ -72,5 +72,11 @@ PERIODIC_JOBS = (
         "Sletter udløbne tællere for mislykkede login.",
         lambda: 3600.0,
         throttle.prune,
+    ),
+    PeriodicJob(
+        "prune_worker_heartbeats",
+        "Glemmer arbejdere, der har været stoppet eller tavse i et døgn.",
+        lambda: 3600.0,
+        heartbeat.prune,
     ),
 )

@@ -32,7 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django.db import DatabaseError, connection
 
-from . import conf, engine, followup
+from . import conf, engine, followup, heartbeat
 from .actions import WAKE_CHANNEL
 from .periodic import PERIODIC_JOBS
 from .selectors import next_due_at
@@ -41,6 +41,9 @@ logger = logging.getLogger("kanal.publishing.worker")
 
 #: Exit status when the database stayed unreachable (sysexits EX_TEMPFAIL).
 EXIT_DATABASE_UNAVAILABLE = 75
+#: Exit status when the database's migrations are not the code's (sysexits
+#: EX_CONFIG): a supervisor should not restart it (RestartPreventExitStatus).
+EXIT_SCHEMA_MISMATCH = 78
 
 
 class Waker:
@@ -191,6 +194,7 @@ class PublishingWorker:
         self.db_failures = 0
         self.follow_ups_due = True
         self.next_follow_up_look = 0.0
+        self.next_beat = 0.0
         # Due times are compared with the database's clock, not this host's.
         self.clock = engine.DatabaseClock()
 
@@ -287,6 +291,14 @@ class PublishingWorker:
             return 5.0
         return max(0.0, (due - self.clock.now()).total_seconds())
 
+    def beat(self) -> None:
+        """The heartbeat /readyz and the metrics read, every HEARTBEAT_SECONDS
+        of the main loop (a failure is the database's, handled by the loop)."""
+        if time.monotonic() < self.next_beat:
+            return
+        heartbeat.beat(self.owner)
+        self.next_beat = time.monotonic() + float(conf.get("HEARTBEAT_SECONDS"))
+
     # -- the database going away ----------------------------------------------
 
     def database_back(self) -> None:
@@ -339,6 +351,7 @@ class PublishingWorker:
         try:
             while not self.stop.is_set():
                 try:
+                    self.beat()
                     self.record_finished()
                     claimed = self.claim(executor)
                     busy = len(self.in_flight)
@@ -383,6 +396,8 @@ class PublishingWorker:
                     len(self.unrecorded) + len(self.unrecorded_follow_ups),
                 )
             self.stop.set()
+            with contextlib.suppress(DatabaseError):
+                heartbeat.stopped(self.owner)
             _close_thread_connections(executor, self.concurrency)
             executor.shutdown(wait=True)
             keeper.join(timeout=5)

@@ -81,9 +81,12 @@ INSTALLED_APPS = [
     "kanal.channels",
     "kanal.planning",
     "kanal.publishing",
+    "kanal.operations",
 ]
 
 MIDDLEWARE = [
+    # Request id (X-Request-ID) and latency, around everything else.
+    "kanal.core.observability.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kanal.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -215,7 +218,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "kanal" / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("KANAL_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("KANAL_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
@@ -236,18 +239,42 @@ EMAIL_HOST = os.environ.get("KANAL_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("KANAL_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("KANAL_FROM_EMAIL", "kanal@localhost")
 
+# Logs: one line per record, JSON (KANAL_LOG_FORMAT=json, production's
+# default) or plain text, with the request id, secrets blanked
+# (kanal/core/observability.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    "filters": {
+        "redact": {"()": "kanal.core.observability.RedactSecretsFilter"},
+        "request_id": {"()": "kanal.core.observability.RequestIdFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] "
+            "%(message)s"
+        },
+        "json": {"()": "kanal.core.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": os.environ.get("KANAL_LOG_FORMAT", "plain"),
+            "filters": ["request_id", "redact"],
+        }
+    },
     "loggers": {
         "kanal": {"handlers": ["console"], "level": "INFO"},
         "django": {"handlers": ["console"], "level": "WARNING"},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO",
+                           "propagate": False},
     },
 }
+
+# Prometheus metrics at /metrics (kanal/operations/metrics.py): with
+# KANAL_METRICS_TOKEN set, only for "Authorization: Bearer <token>";
+# without it, only for direct requests from this machine (loopback, no proxy).
+KANAL_METRICS_TOKEN = os.environ.get("KANAL_METRICS_TOKEN", "")
 
 # Uploads: the first handler counts the bytes of every uploaded file and stops
 # keeping them past KANAL_MAX_UPLOAD_BYTES, so the view can refuse in Danish

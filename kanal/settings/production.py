@@ -88,3 +88,10 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Logs as one JSON object per line unless KANAL_LOG_FORMAT=plain.
+LOGGING["handlers"]["console"]["formatter"] = os.environ.get(  # noqa: F405
+    "KANAL_LOG_FORMAT", "json"
+)
+# Health probes and Prometheus ask over plain HTTP on the machine itself
+# (systemd, the proxy, a scraper on loopback): answered, not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]

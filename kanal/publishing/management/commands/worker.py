@@ -10,9 +10,11 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
+from kanal.core.schema import schema_state
 from kanal.publishing.periodic import PERIODIC_JOBS
-from kanal.publishing.worker import PublishingWorker
+from kanal.publishing.worker import EXIT_SCHEMA_MISMATCH, PublishingWorker
 
 logger = logging.getLogger("kanal.publishing.worker")
 
@@ -32,6 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="Worker name (lease owner).")
 
     def handle(self, *args, concurrency, once, dry_run, no_tasks, name, **options):
+        self.refuse_other_schema()
         if dry_run:
             for job in PERIODIC_JOBS:
                 n = job.run(dry_run=True)
@@ -58,6 +61,26 @@ class Command(BaseCommand):
         if worker.exit_code:
             # The database stayed unreachable: a supervisor restarts the worker.
             sys.exit(worker.exit_code)
+
+
+    def refuse_other_schema(self) -> None:
+        """A worker never runs against a schema its code does not match: older
+        code could write rows the new schema reads differently, newer code
+        would fail on missing columns mid-publish."""
+        state = schema_state()
+        if state.unknown:
+            self.stderr.write(_(
+                "Arbejderen starter ikke: databasen har migreringer, som denne "
+                "version af Kanal ikke kender (%(names)s). Koden er ældre end "
+                "databasen: installér den nye version, og start arbejderen igen."
+            ) % {"names": ", ".join(state.unknown)})
+            sys.exit(EXIT_SCHEMA_MISMATCH)
+        if state.pending:
+            self.stderr.write(_(
+                "Arbejderen starter ikke: %(count)d migrering(er) er ikke kørt "
+                "(%(names)s). Kør `kanal migrate`, og start arbejderen igen."
+            ) % {"count": len(state.pending), "names": ", ".join(state.pending)})
+            sys.exit(EXIT_SCHEMA_MISMATCH)
 
 
 def _start_tasks_worker(owner: str, *, batch: bool):
