@@ -71,7 +71,11 @@ def test_makemessages_would_add_nothing(tmp_path, monkeypatch):
             no_location=True,
             no_obsolete=True,
             ignore_patterns=[
-                ".venv/*", "sandbox/*", "bench/*", "node_modules/*", "kanal/locale"
+                ".venv/*",
+                "sandbox/*",
+                "bench/*",
+                "node_modules/*",
+                "kanal/locale",
             ],
             verbosity=0,
         )

@@ -10,6 +10,11 @@ Of the visible text (the text between tags, ``<title>``, and the ``title``,
   not telling); a msgid with placeholders is looked for by its longer pieces;
 - a Danish page must not contain a status value or its English label
   ("queued", "Published", "paused", "failed" ...).
+
+Dates follow one style per language: Danish "5. dec. 2026", "5. december",
+"ons. 9. dec."; English "5 Dec 2026", "5 December", "Wed 9 Dec". An English
+page has no Danish weekday, month, "Uge" or "kl.", a Danish page no English
+ones, and neither shows "5. Dec".
 """
 
 from __future__ import annotations
@@ -105,9 +110,111 @@ def english_status_words() -> re.Pattern:
     return _pattern(needles)
 
 
+ENGLISH_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Sept",
+    "Oct",
+    "Nov",
+    "Dec",
+]
+# Danish month names spelt otherwise in English (any case), and those that
+# are the same but written with a capital in English.
+DANISH_MONTHS = ["januar", "februar", "marts", "maj", "juni", "juli", "oktober"]
+LOWER_MONTHS = ["april", "august", "september", "november", "december"]
+ENGLISH_DAYS = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Mon",
+    "Tue",
+    "Wed",
+    "Thu",
+    "Fri",
+    "Sat",
+    "Sun",
+]
+DANISH_DAYS = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
+DANISH_DAY_ABBREVIATIONS = ["man.", "tir.", "ons.", "tor.", "fre.", "lør.", "søn."]
+
+
+def _words(words, flags=0) -> re.Pattern:
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")", flags)
+
+
+def _whole_words(words, flags=0) -> re.Pattern:
+    return re.compile(
+        r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", flags
+    )
+
+
+# Words and styles that betray the other language, per page language.
+WRONG_STYLE = {
+    "en": [
+        # "9. Dec", "7. December": a Danish day number in English.
+        re.compile(r"\b\d{1,2}\. (?:" + "|".join(ENGLISH_MONTHS) + r")\b"),
+        _whole_words(DANISH_MONTHS + DANISH_DAYS + ["Uge", "uge"], re.IGNORECASE),
+        _words([*DANISH_DAY_ABBREVIATIONS, "kl."], re.IGNORECASE),
+        _whole_words(LOWER_MONTHS),
+    ],
+    "da": [
+        # "5. Dec", "5. December": an English month (or a capital) in Danish.
+        re.compile(
+            r"\b\d{1,2}\. (?:" + "|".join([*ENGLISH_MONTHS, "Maj", "Okt"]) + r")\b"
+        ),
+        # "5. dec 2026": an abbreviated month without its full stop.
+        re.compile(r"\b\d{1,2}\. (?:jan|feb|aug|sept|okt|nov|dec)\b(?!\.)"),
+        _whole_words([*ENGLISH_DAYS, "Week", "week"]),
+    ],
+}
+
+
+def style_problems(text: str, language: str) -> list[str]:
+    return sorted({m.group(0) for p in WRONG_STYLE[language] for m in p.finditer(text)})
+
+
+def test_style_rules_tell_the_languages_apart():
+    assert style_problems("ons. 9. dec. 2026 kl. 10:00, 5. marts", "da") == []
+    assert style_problems("Wed 9 Dec 2026 10:00, 5 March, Week 50", "en") == []
+    assert style_problems("7. Dec 2026, 9. dec 10:00, Wed, uge 50", "da") == [
+        "7. Dec",
+        "9. dec",
+        "Wed",
+    ]
+    assert style_problems("Uge 50: tir. 9. Dec kl. 10, 1. december", "en") == [
+        "9. Dec",
+        "Uge",
+        "december",
+        "kl.",
+        "tir.",
+    ]
+
+
 def test_visible_text_leaves_out_scripts_and_keeps_labels():
     text = visible_text(
-        '<title>Opslag</title><script>var queued = 1;</script>'
+        "<title>Opslag</title><script>var queued = 1;</script>"
         '<button aria-label="Luk">×</button><p>I <b>kø</b></p>'
     )
     assert text == "Opslag Luk × I kø"
@@ -152,7 +259,7 @@ def test_english_pages_have_no_danish_text(client, world, role):
     danish = danish_msgids()
     found = {}
     for visit, text in _read_pages(client, role, world, "en"):
-        hits = sorted(set(danish.findall(text)))
+        hits = sorted(set(danish.findall(text))) + style_problems(text, "en")
         if hits:
             found[visit.url] = hits
     assert not found, "Danish text on English pages:\n" + "\n".join(
@@ -165,7 +272,7 @@ def test_danish_pages_have_no_english_status_words(client, world, role):
     english = english_status_words()
     found = {}
     for visit, text in _read_pages(client, role, world, "da"):
-        hits = sorted(set(english.findall(text)))
+        hits = sorted(set(english.findall(text))) + style_problems(text, "da")
         if hits:
             found[visit.url] = hits
     assert not found, "English status words on Danish pages:\n" + "\n".join(
