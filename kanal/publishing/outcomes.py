@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
+
+from kanal.core.formatting import when
 
 from .models import PublicationStatus
 
@@ -120,7 +121,7 @@ def _local(value) -> str:
         at = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return timezone.localtime(at).strftime("%d.%m. kl. %H:%M")
+    return when(at, "day_time")
 
 
 #: Parameters rendered at display time (the reader's language and zone).

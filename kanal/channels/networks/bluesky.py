@@ -660,6 +660,11 @@ class BlueskyAdapter(NetworkAdapter):
                             f"Billede {number} har formatet {item.mime_type}, som "
                             "Bluesky ikke viser. Brug JPEG, PNG, WebP eller GIF."
                         ),
+                        params={
+                            "number": number,
+                            "format": item.mime_type,
+                            "allowed": sorted(IMAGE_FORMATS),
+                        },
                     )
                 )
             if not item.alt_text.strip():
@@ -671,6 +676,7 @@ class BlueskyAdapter(NetworkAdapter):
                             f"Billede {number} mangler en alternativ tekst. Beskriv, "
                             "hvad billedet viser, så det kan læses op for blinde."
                         ),
+                        params={"number": number},
                     )
                 )
             if item.size > MAX_IMAGE_BYTES:
@@ -686,6 +692,7 @@ class BlueskyAdapter(NetworkAdapter):
                         ),
                         limit=MAX_IMAGE_BYTES,
                         actual=item.size,
+                        params={"number": number},
                     )
                 )
         return problems

@@ -378,6 +378,7 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
             f"{label} har ingen offentlig adresse, som Instagram kan hente det "
             "fra. Gem opslaget igen, så Kanal kan lægge mediet ud.",
             field="media",
+            params={"number": number},
         ))
     if item.kind == "video":
         if item.mime_type not in VIDEO_FORMATS:
@@ -386,6 +387,11 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
                 f"{label} er en {item.mime_type}-video; Instagram tager kun MP4 "
                 "eller MOV. Gem videoen som MP4.",
                 field="media",
+                params={
+                    "number": number,
+                    "format": item.mime_type,
+                    "allowed": sorted(VIDEO_FORMATS),
+                },
             ))
         if item.size > MAX_VIDEO_BYTES:
             problems.append(ValidationProblem(
@@ -393,6 +399,7 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
                 f"{label} fylder {item.size // (1024 * 1024)} MB; Instagram "
                 "tillader højst 300 MB. Gør videoen mindre.",
                 field="media", limit=MAX_VIDEO_BYTES, actual=item.size,
+                params={"number": number},
             ))
         seconds = item.duration_seconds
         if seconds is not None and not MIN_VIDEO_SECONDS <= seconds <= \
@@ -402,6 +409,11 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
                 f"{label} varer {seconds:.0f} sekunder; Instagram tager videoer "
                 "fra 3 sekunder til 15 minutter.",
                 field="media", actual=int(seconds),
+                params={
+                    "number": number,
+                    "minimum": MIN_VIDEO_SECONDS,
+                    "maximum": MAX_VIDEO_SECONDS,
+                },
             ))
         return problems
     if item.mime_type not in IMAGE_FORMATS:
@@ -410,6 +422,11 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
             f"{label} er {item.mime_type}; Instagram tager kun JPEG-billeder. "
             "Gem billedet som JPEG.",
             field="media",
+            params={
+                "number": number,
+                "format": item.mime_type,
+                "allowed": sorted(IMAGE_FORMATS),
+            },
         ))
     if item.size > MAX_IMAGE_BYTES:
         problems.append(ValidationProblem(
@@ -417,6 +434,7 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
             f"{label} fylder {item.size / (1024 * 1024):.1f} MB; Instagram "
             "tillader højst 8 MB. Gør billedet mindre.",
             field="media", limit=MAX_IMAGE_BYTES, actual=item.size,
+            params={"number": number},
         ))
     if item.width and item.height:
         ratio = item.width / item.height
@@ -427,6 +445,7 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
                 "tager billeder fra 4:5 (højformat) til 1,91:1 (bredformat). "
                 "Beskær billedet.",
                 field="media",
+                params={"number": number, "width": item.width, "height": item.height},
             ))
     return problems
 

@@ -276,6 +276,11 @@ class LinkedInAdapter(NetworkAdapter):
                         "LinkedIn tager JPG, PNG og GIF. Gem billedet i et af dem."
                     ),
                     field="media",
+                    params={
+                        "number": number,
+                        "format": image.mime_type or "?",
+                        "allowed": sorted(IMAGE_FORMATS),
+                    },
                 )
             )
         if not image.alt_text.strip():
@@ -287,6 +292,7 @@ class LinkedInAdapter(NetworkAdapter):
                         "billedet for dem, der ikke kan se det."
                     ),
                     field="media",
+                    params={"number": number},
                 )
             )
         elif len(image.alt_text) > ALT_TEXT_MAX_LENGTH:
@@ -300,6 +306,7 @@ class LinkedInAdapter(NetworkAdapter):
                     field="media",
                     limit=ALT_TEXT_MAX_LENGTH,
                     actual=len(image.alt_text),
+                    params={"number": number},
                 )
             )
         if image.width and image.height:
@@ -316,6 +323,12 @@ class LinkedInAdapter(NetworkAdapter):
                         field="media",
                         limit=MAX_IMAGE_PIXELS,
                         actual=pixels,
+                        params={
+                            "number": number,
+                            "unit": "pixels",
+                            "width": image.width,
+                            "height": image.height,
+                        },
                     )
                 )
         return problems

@@ -606,6 +606,13 @@ class MastodonAdapter(NetworkAdapter):
                             f"Fil {number} har formatet {item.mime_type}, som Mastodon "
                             "ikke tager imod. Brug JPEG, PNG, GIF eller MP4."
                         ),
+                        params={
+                            "number": number,
+                            "format": item.mime_type,
+                            "allowed": [
+                                "image/jpeg", "image/png", "image/gif", "video/mp4"
+                            ],
+                        },
                     )
                 )
             if not item.alt_text.strip():
@@ -617,6 +624,7 @@ class MastodonAdapter(NetworkAdapter):
                             f"Fil {number} mangler en alternativ tekst. Beskriv, hvad "
                             "billedet viser, så det kan læses op for blinde."
                         ),
+                        params={"number": number},
                     )
                 )
             elif len(item.alt_text) > config.description_limit:
@@ -631,6 +639,7 @@ class MastodonAdapter(NetworkAdapter):
                         ),
                         limit=config.description_limit,
                         actual=len(item.alt_text),
+                        params={"number": number},
                     )
                 )
             limit = (
@@ -651,6 +660,7 @@ class MastodonAdapter(NetworkAdapter):
                         ),
                         limit=limit,
                         actual=item.size,
+                        params={"number": number},
                     )
                 )
         return problems

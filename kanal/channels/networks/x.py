@@ -595,6 +595,11 @@ class XAdapter(NetworkAdapter):
                         f"Fil {number} er {item.mime_type or 'ukendt'}, som X ikke "
                         f"tager imod. Brug {allowed}."
                     ),
+                    params={
+                        "number": number,
+                        "format": item.mime_type or "?",
+                        "allowed": sorted(formats),
+                    },
                 )
             )
         limit = (
@@ -615,6 +620,7 @@ class XAdapter(NetworkAdapter):
                     ),
                     limit=limit,
                     actual=item.size,
+                    params={"number": number},
                 )
             )
         if (
@@ -632,6 +638,12 @@ class XAdapter(NetworkAdapter):
                         "Klip videoen til."
                     ),
                     limit=MAX_VIDEO_SECONDS,
+                    params={
+                        "number": number,
+                        "actual": round(item.duration_seconds),
+                        "minimum": MIN_VIDEO_SECONDS,
+                        "maximum": MAX_VIDEO_SECONDS,
+                    },
                 )
             )
         if not item.alt_text.strip():
@@ -643,6 +655,7 @@ class XAdapter(NetworkAdapter):
                         f"Fil {number} mangler en alternativ tekst. Beskriv, hvad "
                         "man ser, så alle kan følge med."
                     ),
+                    params={"number": number},
                 )
             )
         elif len(item.alt_text) > ALT_TEXT_MAX:
@@ -657,6 +670,7 @@ class XAdapter(NetworkAdapter):
                     ),
                     limit=ALT_TEXT_MAX,
                     actual=len(item.alt_text),
+                    params={"number": number},
                 )
             )
         return problems

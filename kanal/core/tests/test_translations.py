@@ -291,6 +291,63 @@ def untranslated_python_text(source: str) -> list[str]:
     return found
 
 
+EAGER = {"gettext", "ngettext", "pgettext", "npgettext"}
+
+
+def _eager_names(tree) -> set[str]:
+    """The names under which a module imports gettext that translates now."""
+    names = set()
+    for node in tree.body:
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "django.utils.translation"
+        ):
+            names |= {a.asname or a.name for a in node.names if a.name in EAGER}
+    return names
+
+
+def translated_at_import(source: str) -> list[str]:
+    """``gettext`` called outside any function runs once, at import, in the
+    default language: a reader of English gets Danish. Use ``gettext_lazy``."""
+    tree = ast.parse(source)
+    eager = _eager_names(tree)
+    found = []
+
+    def visit(node):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in eager
+        ):
+            found.append(f"line {node.lineno}: {node.func.id}(…) at import")
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def test_import_time_lint_finds_eager_gettext():
+    found = translated_at_import(
+        "from django.utils.translation import gettext as _\n"
+        "from django.utils.translation import gettext_lazy\n"
+        'LABELS = {"queued": _("I kø"), "failed": gettext_lazy("Fejlet")}\n'
+        "def view():\n"
+        '    return _("Gemt.")\n'
+    )
+    assert found == ["line 3: _(…) at import"]
+
+
+@pytest.mark.parametrize(
+    "path", PYTHON, ids=[str(p.relative_to(KANAL)) for p in PYTHON]
+)
+def test_python_text_is_not_translated_at_import(path: Path):
+    found = translated_at_import(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.relative_to(ROOT)}: {found}"
+
+
 def test_python_lint_finds_untranslated_text():
     found = untranslated_python_text(
         "class Status(models.TextChoices):\n"

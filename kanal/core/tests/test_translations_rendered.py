@@ -241,8 +241,15 @@ def _read_pages(client, role, world, language):
     from kanal.planning.models import Notification
 
     notifications = [n.message for n in Notification.objects.all()]
-    # What people wrote is theirs: the crisis template is called "Stormflod".
+    # What people wrote is theirs (a post's "Kladde om biblioteket", the
+    # crisis template "Stormflod"): it stays in their language.
+    from kanal.planning.models import Post, Variant
+
     written = [world.objects["crisis_template"].name]
+    for post in Post.objects.all():
+        written += [post.title, post.shared_text, post.proposal_reason]
+    written += [v.text for v in Variant.objects.all()]
+    written = sorted((w for w in written if w), key=len, reverse=True)
     visits = pages_for(role, world)
     assert visits
     for visit in visits:
