@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Network
@@ -196,3 +197,10 @@ def worded(problems, network: str) -> list:
     return [
         dataclasses.replace(p, message=problem_text(p, network)) for p in problems
     ]
+
+
+def network_sentence(text: str) -> str:
+    """A network's Danish sentence (an error an adapter raised, kept on the
+    channel or the publication) in the reader's language, when the catalogue
+    has it; adapters mark theirs with ``networks.errors.gettext_noop``."""
+    return gettext(text) if text else ""

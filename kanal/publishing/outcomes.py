@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
+from kanal.channels.wording import network_sentence
 from kanal.core.formatting import when
 
 from .models import PublicationStatus
@@ -258,6 +259,8 @@ def render_reason(code: str, params: dict | None) -> str:
         elif name == "because":
             # An earlier reason, itself a code: rendered the same way.
             values["why"] = render_reason(value, params.get("because_params"))
+        elif name == "why" and isinstance(value, str):
+            values["why"] = network_sentence(value)
         else:
             values[name] = value
     if code in IN_PARENTHESES and isinstance(values.get("why"), str):

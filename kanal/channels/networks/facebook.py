@@ -42,7 +42,7 @@ from .base import (
     TokenSet,
     ValidationProblem,
 )
-from .errors import AuthExpired, NetworkError, Rejected, TransientError
+from .errors import AuthExpired, NetworkError, Rejected, TransientError, gettext_noop
 from .http import missing_in_answer, read_json
 
 logger = logging.getLogger("kanal.networks.facebook")
@@ -604,8 +604,10 @@ class FacebookAdapter(NetworkAdapter):
                     None)
         if page is None or not page.get("access_token"):
             raise AuthExpired(
-                "Kanal fik ikke adgang til Facebook-siden. Forbind kanalen igen, "
-                "og vælg siden, når Facebook spørger.",
+                gettext_noop(
+                    "Kanal fik ikke adgang til Facebook-siden. Forbind kanalen igen, "
+                    "og vælg siden, når Facebook spørger."
+                ),
                 network=self.network, network_message="page not in /me/accounts")
         extra = {"user_token": user.access_token, "page_id": str(page["id"]),
                  "page_name": str(page.get("name", ""))}

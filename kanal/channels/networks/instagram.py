@@ -21,7 +21,7 @@ from .base import (
     PublishResult,
     ValidationProblem,
 )
-from .errors import NotSupported, QuotaExhausted, Rejected
+from .errors import NotSupported, QuotaExhausted, Rejected, gettext_noop
 
 logger = logging.getLogger("kanal.networks.instagram")
 
@@ -168,7 +168,9 @@ class InstagramAdapter(graph.GraphAdapter):
         caption = self.text_for(post)
         if not post.media:
             raise Rejected(
-                "Instagram kræver et billede eller en video. Tilføj mindst ét.",
+                gettext_noop(
+                    "Instagram kræver et billede eller en video. Tilføj mindst ét."
+                ),
                 network=self.network,
             )
         if len(post.media) == 1:
@@ -239,8 +241,10 @@ class InstagramAdapter(graph.GraphAdapter):
 
     def repost(self, remote_id: str) -> PublishResult | None:
         raise NotSupported(
-            "Instagram kan ikke dele andres opslag via API'et. Del det i "
-            "Instagram-appen i stedet.",
+            gettext_noop(
+                "Instagram kan ikke dele andres opslag via API'et. Del det i "
+                "Instagram-appen i stedet."
+            ),
             network=self.network,
         )
 
@@ -297,7 +301,9 @@ class InstagramAdapter(graph.GraphAdapter):
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
         name = tag.lstrip("#＃").strip().lower()
         if not name:
-            raise Rejected("Skriv et hashtag at søge efter.", network=self.network)
+            raise Rejected(gettext_noop(
+                "Skriv et hashtag at søge efter."
+            ), network=self.network)
         if not cursor:
             self._check_hashtag_budget(name)
         try:
@@ -354,8 +360,10 @@ class InstagramAdapter(graph.GraphAdapter):
         # does not expire and has no ig_refresh_token grant.
         if httpx.URL(self.connection.base_url).host == "graph.facebook.com":
             raise NotSupported(
-                "Kontoen bruger Facebook-login; dens adgang fornyes gennem "
-                "Facebook-siden og skal ikke fornyes her.",
+                gettext_noop(
+                    "Kontoen bruger Facebook-login; dens adgang fornyes gennem "
+                    "Facebook-siden og skal ikke fornyes her."
+                ),
                 network=self.network,
             )
         return super().refresh_token()

@@ -21,7 +21,7 @@ from .base import (
     PublishResult,
     ValidationProblem,
 )
-from .errors import Rejected
+from .errors import Rejected, gettext_noop
 
 logger = logging.getLogger("kanal.networks.threads")
 
@@ -345,7 +345,9 @@ class ThreadsAdapter(graph.GraphAdapter):
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
         name = tag.lstrip("#＃").strip()
         if not name:
-            raise Rejected("Skriv et emne at søge efter.", network=self.network)
+            raise Rejected(gettext_noop(
+                "Skriv et emne at søge efter."
+            ), network=self.network)
         body = self.get(
             "/keyword_search", q=name, search_type="RECENT", search_mode="TAG",
             fields="id,text,timestamp,username,permalink", after=cursor,

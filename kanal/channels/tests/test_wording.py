@@ -140,3 +140,60 @@ def test_wrong_format_names_the_file_and_the_formats():
             "File 1 is in image/tiff format, which Facebook does not accept. "
             "Use GIF, JPEG, PNG, WebP."
         )
+
+
+ERRORS = {
+    "NetworkError",
+    "TransientError",
+    "RateLimited",
+    "QuotaExhausted",
+    "AuthExpired",
+    "Rejected",
+    "Duplicate",
+    "OutcomeUnknown",
+    "NotSupported",
+}
+
+
+def unmarked_error_sentences(source: str) -> list[str]:
+    """Sentences an adapter raises without ``gettext_noop``: the catalogue
+    would not have them, so English readers would get Danish."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ERRORS:
+            given = node.args[:1] + [
+                k.value for k in node.keywords if k.arg == "message"
+            ]
+            for value in given:
+                if isinstance(value, ast.Constant) and " " in str(value.value):
+                    found.append(f"line {node.lineno}: {value.value[:40]}…")
+    return found
+
+
+def test_the_lint_finds_an_unmarked_sentence():
+    assert unmarked_error_sentences(
+        'raise Rejected("Netværket afviste opslaget.", network="x")\n'
+        'raise Rejected(gettext_noop("Netværket afviste det."), network="x")\n'
+    ) == ["line 1: Netværket afviste opslaget.…"]
+
+
+@pytest.mark.parametrize("path", sorted(NETWORKS.glob("*.py")), ids=lambda p: p.name)
+def test_every_error_sentence_is_marked_for_translation(path):
+    assert not unmarked_error_sentences(path.read_text(encoding="utf-8"))
+
+
+def test_network_errors_read_in_english_on_the_channel_and_the_publication():
+    from kanal.channels.networks.errors import AuthExpired, Rejected
+    from kanal.channels.wording import network_sentence
+    from kanal.publishing.outcomes import render_reason
+
+    with translation.override("en"):
+        assert network_sentence(Rejected().message) == (
+            "The network refused the post. Correct the content and try again."
+        )
+        assert render_reason("rejected", {"why": Rejected().message}) == (
+            "The network refused the post. Correct the content and try again."
+        )
+        assert network_sentence(AuthExpired().message).startswith("Access to the")
+    with translation.override("da"):
+        assert network_sentence(Rejected().message) == Rejected().message
