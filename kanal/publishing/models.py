@@ -183,9 +183,13 @@ class Publication(models.Model):
     @property
     def reason(self) -> str:
         """Why it is in its state, in the active language."""
+        from kanal.channels.wording import network_sentence
+
         from .outcomes import render_reason
 
-        return render_reason(self.error_kind, self.reason_params) or self.last_error
+        return render_reason(
+            self.error_kind, self.reason_params
+        ) or network_sentence(self.last_error)
 
     @property
     def is_late(self) -> bool:

@@ -197,3 +197,14 @@ def test_network_errors_read_in_english_on_the_channel_and_the_publication():
         assert network_sentence(AuthExpired().message).startswith("Access to the")
     with translation.override("da"):
         assert network_sentence(Rejected().message) == Rejected().message
+
+
+def test_a_publication_without_a_reason_code_shows_its_error_translated():
+    from kanal.channels.networks.errors import Rejected
+    from kanal.publishing.models import Publication
+
+    publication = Publication(last_error=Rejected().message)
+    with translation.override("en"):
+        assert publication.reason == (
+            "The network refused the post. Correct the content and try again."
+        )

@@ -252,6 +252,17 @@ def _read_pages(client, role, world, language):
     written = sorted((w for w in written if w), key=len, reverse=True)
     visits = pages_for(role, world)
     assert visits
+    # Each tab of the publications page shows other publications (the
+    # world's failed one is on "failed").
+    from kanal.core.tests.test_a11y_sweep import Visit
+    from kanal.publishing.selectors import OPERATION_GROUPS
+
+    visits += [
+        Visit(v.name, f"{v.url}?vis={group}")
+        for v in visits
+        if v.name == "publishing:operations"
+        for group in OPERATION_GROUPS
+    ]
     for visit in visits:
         response = client.get(visit.url, HTTP_ACCEPT_LANGUAGE=language)
         assert response.status_code == 200, (visit.url, response.status_code)
