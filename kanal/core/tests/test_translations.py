@@ -268,6 +268,12 @@ def untranslated_python_text(source: str) -> list[str]:
                 found.append(f"line {node.lineno}: messages.{name}(…)")
             if name in RAISED_WITH_TEXT and node.args and _is_text(node.args[0]):
                 found.append(f"line {node.lineno}: {name}(…)")
+            # Kanal's own problems beside the networks' (code, message, …).
+            problem_text = node.args[1:2] + [
+                k.value for k in node.keywords if k.arg == "message"
+            ]
+            if name == "ValidationProblem" and any(map(_is_text, problem_text)):
+                found.append(f"line {node.lineno}: {name}(…)")
             for keyword in node.keywords:
                 if keyword.arg in LABEL_KEYWORDS and _is_text(keyword.value):
                     found.append(f"line {node.lineno}: {keyword.arg}=…")
@@ -359,6 +365,8 @@ def test_python_lint_finds_untranslated_text():
         'raise InvalidInput(_("For lang"))\n'
         'x = models.CharField(verbose_name="navn", max_length=3)\n'
         'y = forms.ChoiceField(choices=[("a", "Alle"), ("b", _("Ingen"))])\n'
+        'p = ValidationProblem("empty", "Varianten er tom.")\n'
+        'q = ValidationProblem("empty", _("Varianten er tom."))\n'
     )
     assert found == [
         "line 2: Status label",
@@ -366,6 +374,7 @@ def test_python_lint_finds_untranslated_text():
         "line 6: ValidationError(…)",
         "line 8: verbose_name=…",
         "line 9: choices label",
+        "line 10: ValidationProblem(…)",
     ]
 
 
