@@ -20,6 +20,7 @@ from .models import Channel, ChannelStatus, StrategyProfile
 from .networks import adapter_class
 from .networks.errors import AuthExpired, NetworkError
 from .policies import channel_policy, strategy_policy
+from .wording import network_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +318,7 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
         error = _(
             "Netværket svarede ikke ordentligt lige nu (%(why)s). Det er "
             "sandsynligvis midlertidigt: prøv igen om lidt. Kanalen er uændret."
-        ) % {"why": e.message}
+        ) % {"why": network_sentence(e.message)}
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
         # The network answered, but not in the shape its API documents (a
         # wrong address, a proxy's error page, a changed API). Say so instead

@@ -114,6 +114,16 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise TypeError("Audit entries are append-only.")
 
+    @property
+    def object_kind(self) -> str:
+        """What the object is, in the reader's language ("opslag", "kanal")."""
+        from django.apps import apps
+
+        try:
+            return apps.get_model(self.object_type)._meta.verbose_name
+        except (LookupError, ValueError):
+            return self.object_type
+
     def payload(self) -> dict:
         """The fields the hash covers, in a canonical form."""
         return {

@@ -437,6 +437,18 @@ class Variant(models.Model):
     def __str__(self) -> str:
         return f"{self.post} · {self.channel}"
 
+    @property
+    def publication_status_label(self) -> str:
+        """The publication's state in the reader's language ("" before any)."""
+        from kanal.publishing.models import PublicationStatus
+
+        if not self.publication_status:
+            return ""
+        try:
+            return PublicationStatus(self.publication_status).label
+        except ValueError:
+            return self.publication_status
+
 
 class VariantRevisionQuerySet(models.QuerySet):
     def update(self, **kwargs):

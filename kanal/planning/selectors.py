@@ -16,11 +16,13 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from kanal.channels.models import CadencePeriod, Channel, ChannelStatus, Purpose
 from kanal.channels.policies import channel_policy
+from kanal.core.formatting import when
 
 from .models import (
     PLANNED_STATES,
@@ -33,20 +35,15 @@ from .models import (
 from .policies import post_policy
 from .timeutil import COPENHAGEN, local_day_bounds
 
-WEEKDAYS = ["man.", "tir.", "ons.", "tor.", "fre.", "lør.", "søn."]
-MONTHS = [
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
+# Column heads and cadence chips: Monday first, in the reader's language.
+WEEKDAYS = [
+    pgettext_lazy("weekday", "man."),
+    pgettext_lazy("weekday", "tir."),
+    pgettext_lazy("weekday", "ons."),
+    pgettext_lazy("weekday", "tor."),
+    pgettext_lazy("weekday", "fre."),
+    pgettext_lazy("weekday", "lør."),
+    pgettext_lazy("weekday", "søn."),
 ]
 NETWORK_SHORT = {
     "facebook": "FB",
@@ -438,7 +435,7 @@ def month_calendar(
     return {
         "weeks": weeks,
         "first": first,
-        "title": f"{MONTHS[month - 1]} {year}",
+        "title": capfirst(when(first, "month")),
         "previous": first - timedelta(days=1),
         "next": next_month,
     }
@@ -469,7 +466,7 @@ def week_calendar(actor, monday: date, filters: CalendarFilter, today: date) -> 
     iso = monday.isocalendar()
     return {
         "days": days,
-        "title": f"Uge {iso[1]}, {iso[0]}",
+        "title": _("Uge %(week)s, %(year)s") % {"week": iso[1], "year": iso[0]},
         "cadence_rows": cadence_rows,
         "week_cadence": week_cadence(channels, counts, monday),
         "previous": monday - timedelta(days=7),

@@ -30,6 +30,8 @@ from kanal.channels.networks.base import (
     OutgoingPost,
     ValidationProblem,
 )
+from kanal.channels.wording import COUNTING, worded
+from kanal.core.formatting import when
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ class VariantCheck:
     problems: list[ValidationProblem] = field(default_factory=list)
     length: int = 0
     max_length: int | None = None
-    counting: str = "tegn"
+    counting: str = field(default_factory=lambda: str(COUNTING["facebook"]))
     rules_available: bool = True
     # What Kanal will do to the images for this network (information, Danish).
     adjustments: list[str] = field(default_factory=list)
@@ -212,10 +214,10 @@ def check_variant(
                 media=tuple(media_item(s, p) for s, p in zip(snapshots, plans,
                                                              strict=True)),
             )
-            result.problems.extend(adapter.validate(post))
+            result.problems.extend(worded(adapter.validate(post), channel.network))
             result.length = adapter.count_text(full_text)
             result.max_length = caps.max_text_length
-            result.counting = caps.text_counting
+            result.counting = str(COUNTING.get(channel.network, caps.text_counting))
             result.problems.extend(_size_problems(caps, media))
             label = adapter.display_name or channel.network
             for number, plan in enumerate(plans, start=1):
@@ -242,7 +244,7 @@ def check_variant(
     if not full_text.strip() and not media:
         result.problems.append(
             ValidationProblem(
-                "empty", "Varianten er tom. Skriv en tekst eller tilføj et billede."
+                "empty", _("Varianten er tom. Skriv en tekst eller tilføj et billede.")
             )
         )
     today = timezone.localdate()
@@ -286,7 +288,7 @@ def check_variant(
                     )
                     % {
                         "name": f"{asset.original_name}",
-                        "rights_expire_on": f"{asset.rights_expire_on:%d.%m.%Y}",
+                        "rights_expire_on": when(asset.rights_expire_on, "date"),
                     },
                     field="media",
                 )

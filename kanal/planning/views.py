@@ -25,6 +25,7 @@ from django.views.decorators.http import (
 from kanal.channels.models import Channel
 from kanal.core import safety
 from kanal.core.decorators import membership_required
+from kanal.core.formatting import when
 
 from . import actions, ical, selectors
 from .forms import (
@@ -705,7 +706,7 @@ def post_reschedule_view(request, pk):
         return redirect("planning:post_detail", pk=post.pk)
     local = to_local(post.planned_at)
     done = _("Opslaget er flyttet til %(when)s.") % {
-        "when": local.strftime("%d.%m.%Y kl. %H:%M")
+        "when": when(local, "datetime")
     }
     if is_htmx:
         return HttpResponse(" ".join([done, *notes]))

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kanal.channels.networks.base import Connection, OutgoingPost
+from kanal.channels.wording import COUNTING, problem_text
 from kanal.core import audit
 
 from .models import (
@@ -69,17 +70,6 @@ def placeholders(*texts: str) -> list[str]:
 #: Networks that put a text-only post's link into the text itself (and count
 #: it there); the others show it as a link card beside the text.
 LINK_IN_TEXT = frozenset({"x", "mastodon", "instagram"})
-
-#: How each network counts, in words for the person writing.
-COUNTING = {
-    "x": gettext_lazy("vægtede tegn (et link tæller 23, en emoji 2)"),
-    "bluesky": gettext_lazy("grafemer"),
-    "mastodon": gettext_lazy("tegn (et link tæller 23)"),
-    "threads": gettext_lazy("tegn (en emoji tæller som sine bytes)"),
-    "facebook": gettext_lazy("tegn"),
-    "linkedin": gettext_lazy("tegn"),
-    "instagram": gettext_lazy("tegn"),
-}
 
 
 def sent_text(network: str, text: str, link: str) -> str:
@@ -374,7 +364,7 @@ def _count(channel, text: str, link: str, *, chosen: bool) -> ChannelCount:
                 % {"over": count.over, "network": channel.get_network_display()}
             )
         else:
-            count.problems.append(problem.message)
+            count.problems.append(problem_text(problem, channel.network))
     if count.limit and count.length > count.limit and not count.problems:
         count.problems.append(
             _("%(over)d for mange. Skriv en kort version til %(network)s.")

@@ -168,7 +168,8 @@ class Publication(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Udgivelse {self.pk} på {self.channel_id} ({self.status})"
+        # The audit log keeps this as the object's name: words in no language.
+        return f"#{self.pk} · {self.text[:60]}"
 
     @property
     def what_to_do(self) -> str:
@@ -182,9 +183,13 @@ class Publication(models.Model):
     @property
     def reason(self) -> str:
         """Why it is in its state, in the active language."""
+        from kanal.channels.wording import network_sentence
+
         from .outcomes import render_reason
 
-        return render_reason(self.error_kind, self.reason_params) or self.last_error
+        return render_reason(
+            self.error_kind, self.reason_params
+        ) or network_sentence(self.last_error)
 
     @property
     def is_late(self) -> bool:
@@ -231,7 +236,7 @@ class Crisis(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Krise {self.started_at:%Y-%m-%d %H:%M}: {self.reason[:60]}"
+        return self.reason[:80]
 
     @property
     def is_active(self) -> bool:
@@ -258,7 +263,7 @@ class ChannelTokenRefresh(models.Model):
     alerted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"Token refresh for {self.channel_id}"
+        return f"#{self.channel_id}"
 
 
 class FollowUpKind(models.TextChoices):

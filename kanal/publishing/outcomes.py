@@ -17,9 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
+
+from kanal.channels.wording import network_sentence
+from kanal.core.formatting import when
 
 from .models import PublicationStatus
 
@@ -124,7 +126,7 @@ def _local(value) -> str:
         at = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return timezone.localtime(at).strftime("%d.%m. kl. %H:%M")
+    return when(at, "day_time")
 
 
 #: Parameters rendered at display time (the reader's language and zone).
@@ -262,6 +264,8 @@ def render_reason(code: str, params: dict | None) -> str:
         elif name == "because":
             # An earlier reason, itself a code: rendered the same way.
             values["why"] = render_reason(value, params.get("because_params"))
+        elif name == "why" and isinstance(value, str):
+            values["why"] = network_sentence(value)
         else:
             values[name] = value
     if code in IN_PARENTHESES and isinstance(values.get("why"), str):

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from kanal.channels.models import ChannelStatus
@@ -37,12 +37,12 @@ from .models import CrisisTemplate, Publication, PublicationStatus
 from .policies import crisis_policy, crisis_template_policy, publication_policy
 
 GROUP_LABELS = {
-    "queued": _("I kø"),
-    "in_flight": _("Sendes nu"),
-    "failed": _("Fejlet"),
-    "missed": _("Ikke udgivet i tide"),
-    "published": _("Udgivet"),
-    "cancelled": _("Annulleret"),
+    "queued": gettext_lazy("I kø"),
+    "in_flight": gettext_lazy("Sendes nu"),
+    "failed": gettext_lazy("Fejlet"),
+    "missed": gettext_lazy("Ikke udgivet i tide"),
+    "published": gettext_lazy("Udgivet"),
+    "cancelled": gettext_lazy("Annulleret"),
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import ClassVar
 
@@ -103,13 +104,21 @@ class OutgoingPost:
 
 @dataclass(frozen=True)
 class ValidationProblem:
-    """One reason a post does not fit a network; ``message`` is Danish."""
+    """One reason a post does not fit a network.
+
+    People read it through ``code``, ``limit``, ``actual`` and ``params``
+    (``number`` of the file, its ``format``, the ``allowed`` formats ...),
+    which Kanal words in the reader's language (``kanal.channels.wording``);
+    ``message`` is the adapter's Danish wording, for logs.
+    """
 
     code: str  # e.g. "text_too_long", "too_many_images", "alt_text_missing"
     message: str
     field: str = "text"  # "text" | "media" | "link"
     limit: int | None = None
     actual: int | None = None
+    # "field" above names the problem's form field in this class body.
+    params: Mapping[str, object] = dataclass_field(default_factory=dict, hash=False)
 
 
 # --------------------------------------------------------------------------

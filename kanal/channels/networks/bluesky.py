@@ -80,6 +80,7 @@ from .errors import (
     RateLimited,
     Rejected,
     TransientError,
+    gettext_noop,
 )
 from .http import read_json, retry_after_seconds, unknown_after_write
 
@@ -184,7 +185,7 @@ def parse_at_uri(uri: str) -> tuple[str, str, str]:
     """``at://did/collection/rkey`` → (did, collection, rkey)."""
     if not uri.startswith("at://"):
         raise Rejected(
-            "Kanal forstod ikke Bluesky-opslagets adresse.",
+            gettext_noop("Kanal forstod ikke Bluesky-opslagets adresse."),
             network="bluesky",
             network_message=uri,
         )
@@ -263,13 +264,17 @@ def _rate_limit(response: httpx.Response, name: str, message: str) -> RateLimite
     # The PDS's daily write budget (repo-write-day) works like a publishing quota.
     if window >= 86_400:
         return QuotaExhausted(
-            "Bluesky-kontoens daglige skrivekvote er brugt op. Opslaget venter, "
-            "til kvoten er nulstillet.",
+            gettext_noop(
+                "Bluesky-kontoens daglige skrivekvote er brugt op. Opslaget venter, "
+                "til kvoten er nulstillet."
+            ),
             **detail,
         )
     return RateLimited(
-        "Bluesky beder Kanal om at vente (for mange kald). Kanal prøver igen, "
-        "når grænsen er nulstillet.",
+        gettext_noop(
+            "Bluesky beder Kanal om at vente (for mange kald). Kanal prøver igen, "
+            "når grænsen er nulstillet."
+        ),
         **detail,
     )
 
@@ -290,27 +295,37 @@ def translate(response: httpx.Response) -> NetworkError | None:
         return _rate_limit(response, name, message)
     if name == "AccountTakedown":
         return AuthExpired(
-            "Bluesky har suspenderet kontoen. En administrator skal kontakte "
-            "Bluesky, før Kanal kan bruge den igen.",
+            gettext_noop(
+                "Bluesky har suspenderet kontoen. En administrator skal kontakte "
+                "Bluesky, før Kanal kan bruge den igen."
+            ),
             **detail,
         )
     if status == 401 or name in AUTH_ERRORS:
         return AuthExpired(
-            "Bluesky afviste Kanals adgang. En administrator skal forbinde "
-            "Bluesky-kontoen igen (med et nyt app-kodeord).",
+            gettext_noop(
+                "Bluesky afviste Kanals adgang. En administrator skal forbinde "
+                "Bluesky-kontoen igen (med et nyt app-kodeord)."
+            ),
             **detail,
         )
     if status == 413 or name in {"PayloadTooLarge", "BlobTooLarge"}:
         return Rejected(
-            "Bluesky afviste billedet, fordi det er for stort. Brug et billede "
-            "på højst 1.000.000 bytes (1 MB).",
+            gettext_noop(
+                "Bluesky afviste billedet, fordi det er for stort. Brug et billede "
+                "på højst 1.000.000 bytes (1 MB)."
+            ),
             **detail,
         )
     if name == "RecordNotFound" or status == 404:
-        return Rejected("Opslaget findes ikke (længere) på Bluesky.", **detail)
+        return Rejected(gettext_noop(
+            "Opslaget findes ikke (længere) på Bluesky."
+        ), **detail)
     if status >= 500:
         return TransientError(
-            "Bluesky havde en midlertidig fejl. Kanal prøver igen automatisk.",
+            gettext_noop(
+                "Bluesky havde en midlertidig fejl. Kanal prøver igen automatisk."
+            ),
             retry_after=retry_after_seconds(response),
             **detail,
         )
@@ -414,8 +429,10 @@ class BlueskyAdapter(NetworkAdapter):
         identifier = self.connection.secret("identifier") or self.connection.handle
         if not password or not identifier:
             raise AuthExpired(
-                "Bluesky-sessionen er udløbet, og Kanal har intet app-kodeord til "
-                "at logge ind igen. En administrator skal forbinde kontoen igen.",
+                gettext_noop(
+                    "Bluesky-sessionen er udløbet, og Kanal har intet app-kodeord til "
+                    "at logge ind igen. En administrator skal forbinde kontoen igen."
+                ),
                 network=self.network,
             )
         response = self.client.request(
@@ -660,6 +677,11 @@ class BlueskyAdapter(NetworkAdapter):
                             f"Billede {number} har formatet {item.mime_type}, som "
                             "Bluesky ikke viser. Brug JPEG, PNG, WebP eller GIF."
                         ),
+                        params={
+                            "number": number,
+                            "format": item.mime_type,
+                            "allowed": sorted(IMAGE_FORMATS),
+                        },
                     )
                 )
             if not item.alt_text.strip():
@@ -671,6 +693,7 @@ class BlueskyAdapter(NetworkAdapter):
                             f"Billede {number} mangler en alternativ tekst. Beskriv, "
                             "hvad billedet viser, så det kan læses op for blinde."
                         ),
+                        params={"number": number},
                     )
                 )
             if item.size > MAX_IMAGE_BYTES:
@@ -686,6 +709,7 @@ class BlueskyAdapter(NetworkAdapter):
                         ),
                         limit=MAX_IMAGE_BYTES,
                         actual=item.size,
+                        params={"number": number},
                     )
                 )
         return problems
@@ -790,8 +814,10 @@ class BlueskyAdapter(NetworkAdapter):
             if existing is not None:
                 return existing
             raise OutcomeUnknown(
-                "Bluesky bekræftede opslaget uden at oplyse dets adresse. Kanal "
-                "tjekker kontoen, før der sendes igen.",
+                gettext_noop(
+                    "Bluesky bekræftede opslaget uden at oplyse dets adresse. Kanal "
+                    "tjekker kontoen, før der sendes igen."
+                ),
                 network=self.network, network_message="createRecord without uri",
             )
         return PublishResult(
@@ -851,7 +877,7 @@ class BlueskyAdapter(NetworkAdapter):
         posts = self._get("app.bsky.feed.getPosts", uris=[uri]).get("posts") or []
         if not posts:
             raise Rejected(
-                "Bluesky-opslaget findes ikke (længere).",
+                gettext_noop("Bluesky-opslaget findes ikke (længere)."),
                 network=self.network,
                 network_code="NotFound",
                 network_message=uri,
@@ -984,7 +1010,7 @@ class BlueskyAdapter(NetworkAdapter):
         root_uri = str(root.get("uri") or "")
         if not root_uri or parse_at_uri(root_uri)[0] != repo:
             raise Rejected(
-                "Bluesky kan kun skjule svar i kontoens egne tråde.",
+                gettext_noop("Bluesky kan kun skjule svar i kontoens egne tråde."),
                 network=self.network,
                 network_message=remote_id,
             )
@@ -1030,7 +1056,7 @@ class BlueskyAdapter(NetworkAdapter):
             post = self._post_view(remote_id)
             if parse_at_uri(str(post["uri"]))[0] != repo:
                 raise Rejected(
-                    "Bluesky kan kun fastgøre kontoens egne opslag.",
+                    gettext_noop("Bluesky kan kun fastgøre kontoens egne opslag."),
                     network=self.network,
                     network_message=remote_id,
                 )

@@ -33,10 +33,21 @@ from __future__ import annotations
 from datetime import datetime
 
 
+def gettext_noop(message: str) -> str:
+    """Mark a Danish sentence for Kanal's catalogue and return it unchanged.
+
+    ``makemessages`` collects every ``gettext_noop("…")`` as a msgid, and the
+    Django side translates a network's sentence when it shows it
+    (``kanal.channels.wording.network_sentence``). The network package imports
+    nothing of Django, so the marker is this no-op of its own.
+    """
+    return message
+
+
 class NetworkError(Exception):
     """Base class: a failure talking to a social network."""
 
-    default_message = "Netværket svarede med en fejl."
+    default_message = gettext_noop("Netværket svarede med en fejl.")
 
     def __init__(
         self,
@@ -71,7 +82,7 @@ class NetworkError(Exception):
 
 
 class TransientError(NetworkError):
-    default_message = (
+    default_message = gettext_noop(
         "Netværket havde en midlertidig fejl. Kanal prøver igen automatisk."
     )
 
@@ -81,7 +92,7 @@ class TransientError(NetworkError):
 
 
 class RateLimited(TransientError):
-    default_message = (
+    default_message = gettext_noop(
         "Netværket beder Kanal om at vente (for mange kald). "
         "Kanal prøver igen, når grænsen er nulstillet."
     )
@@ -99,14 +110,14 @@ class RateLimited(TransientError):
 
 
 class QuotaExhausted(RateLimited):
-    default_message = (
+    default_message = gettext_noop(
         "Kontoens udgivelseskvote for det seneste døgn er brugt op. "
         "Opslaget venter, til der er plads i kvoten igen."
     )
 
 
 class AuthExpired(NetworkError):
-    default_message = (
+    default_message = gettext_noop(
         "Adgangen til kontoen er udløbet eller trukket tilbage. "
         "En administrator skal forbinde kanalen igen."
     )
@@ -114,7 +125,7 @@ class AuthExpired(NetworkError):
 
 class Rejected(NetworkError):
     default_message = (
-        "Netværket afviste opslaget. Ret indholdet og prøv igen."
+        gettext_noop("Netværket afviste opslaget. Ret indholdet og prøv igen.")
     )
 
 
@@ -126,7 +137,7 @@ class Duplicate(Rejected):
     others do not), else "".
     """
 
-    default_message = (
+    default_message = gettext_noop(
         "Netværket afviste opslaget, fordi det samme indhold allerede ligger "
         "på kontoen. Tjek kontoen, før det sendes igen."
     )
@@ -137,14 +148,14 @@ class Duplicate(Rejected):
 
 
 class OutcomeUnknown(NetworkError):
-    default_message = (
+    default_message = gettext_noop(
         "Netværket svarede ikke, efter opslaget var sendt. Kanal tjekker, "
         "om det kom ud, før der sendes igen."
     )
 
 
 class NotSupported(NetworkError):
-    default_message = "Netværket understøtter ikke denne handling."
+    default_message = gettext_noop("Netværket understøtter ikke denne handling.")
 
 
 class Fenced(Exception):

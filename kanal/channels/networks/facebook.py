@@ -42,7 +42,7 @@ from .base import (
     TokenSet,
     ValidationProblem,
 )
-from .errors import AuthExpired, NetworkError, Rejected, TransientError
+from .errors import AuthExpired, NetworkError, Rejected, TransientError, gettext_noop
 from .http import missing_in_answer, read_json
 
 logger = logging.getLogger("kanal.networks.facebook")
@@ -141,18 +141,26 @@ class FacebookAdapter(NetworkAdapter):
                 problems.append(ValidationProblem(
                     "image_format",
                     f"Billede {number} har et format, Facebook ikke tager imod "
-                    "(brug JPEG, PNG, GIF eller WebP).", field="media"))
+                    "(brug JPEG, PNG, GIF eller WebP).", field="media", params={
+                        "number": number,
+                        "format": image.mime_type,
+                        "allowed": sorted(IMAGE_FORMATS),
+                    }))
             if image.size > MAX_IMAGE_BYTES:
                 problems.append(ValidationProblem(
                     "image_too_large",
                     f"Billede {number} er for stort (højst 10 MB). Gem det "
                     "mindre, og prøv igen.", field="media",
-                    limit=MAX_IMAGE_BYTES, actual=image.size))
+                    limit=MAX_IMAGE_BYTES, actual=image.size, params={
+                        "number": number,
+                    }))
             if not image.alt_text.strip():
                 problems.append(ValidationProblem(
                     "alt_text_missing",
                     f"Billede {number} mangler en alternativ tekst. Beskriv "
-                    "billedet for dem, der ikke kan se det.", field="media"))
+                    "billedet for dem, der ikke kan se det.", field="media", params={
+                        "number": number,
+                    }))
         return problems
 
     def _validate_videos(self, videos, *, mixed: bool) -> list[ValidationProblem]:
@@ -174,13 +182,19 @@ class FacebookAdapter(NetworkAdapter):
                 problems.append(ValidationProblem(
                     "video_format",
                     f"Video {number} har et format, Kanal ikke lægger på Facebook "
-                    "(brug MP4 eller MOV).", field="media"))
+                    "(brug MP4 eller MOV).", field="media", params={
+                        "number": number,
+                        "format": video.mime_type,
+                        "allowed": sorted(VIDEO_FORMATS),
+                    }))
             if video.size > MAX_VIDEO_BYTES:
                 problems.append(ValidationProblem(
                     "video_too_large",
                     f"Video {number} er for stor (højst 1 GB). Gem den mindre "
                     "eller kortere, og prøv igen.", field="media",
-                    limit=MAX_VIDEO_BYTES, actual=video.size))
+                    limit=MAX_VIDEO_BYTES, actual=video.size, params={
+                        "number": number,
+                    }))
         return problems
 
     # -- calls ------------------------------------------------------------------
@@ -590,8 +604,10 @@ class FacebookAdapter(NetworkAdapter):
                     None)
         if page is None or not page.get("access_token"):
             raise AuthExpired(
-                "Kanal fik ikke adgang til Facebook-siden. Forbind kanalen igen, "
-                "og vælg siden, når Facebook spørger.",
+                gettext_noop(
+                    "Kanal fik ikke adgang til Facebook-siden. Forbind kanalen igen, "
+                    "og vælg siden, når Facebook spørger."
+                ),
                 network=self.network, network_message="page not in /me/accounts")
         extra = {"user_token": user.access_token, "page_id": str(page["id"]),
                  "page_name": str(page.get("name", ""))}

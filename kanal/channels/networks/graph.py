@@ -54,6 +54,7 @@ from .errors import (
     RateLimited,
     Rejected,
     TransientError,
+    gettext_noop,
 )
 from .http import NetworkClient, missing_in_answer, read_json, retry_after_seconds
 
@@ -264,40 +265,52 @@ def error_for(
         )
     if code == 4 and sub == SUBCODE_SPAM:
         return Rejected(
-            "Netværket har midlertidigt begrænset kontoen, fordi aktiviteten "
-            "ligner spam. Vent med at udgive, og tjek kontoen i appen.",
+            gettext_noop(
+                "Netværket har midlertidigt begrænset kontoen, fordi aktiviteten "
+                "ligner spam. Vent med at udgive, og tjek kontoen i appen."
+            ),
             **kw,
         )
     if code == 9007 or sub == SUBCODE_NOT_READY:
         return TransientError(
-            "Netværket var ikke færdigt med at behandle mediet. "
-            "Kanal prøver igen om lidt.",
+            gettext_noop(
+                "Netværket var ikke færdigt med at behandle mediet. "
+                "Kanal prøver igen om lidt."
+            ),
             retry_after=retry_after or NOT_READY_RETRY_SECONDS,
             **kw,
         )
     if sub == SUBCODE_EXPIRED_CONTAINER:
         return Rejected(
-            "Det forberedte opslag udløb, før det blev udgivet (efter 24 timer). "
-            "Kanal skal forberede det igen.",
+            gettext_noop(
+                "Det forberedte opslag udløb, før det blev udgivet (efter 24 timer). "
+                "Kanal skal forberede det igen."
+            ),
             **kw,
         )
     if sub == SUBCODE_IMAGE_TOO_LARGE or code == 36000:
         return Rejected(
-            "Billedet er for stort (højst 8 MB). Gem det mindre, og prøv igen.",
+            gettext_noop(
+                "Billedet er for stort (højst 8 MB). Gem det mindre, og prøv igen."
+            ),
             **kw,
         )
     if sub == SUBCODE_BUILDER_NOT_FOUND or code == 24:
         return Rejected(
-            "Netværket kunne ikke finde det forberedte opslag. "
-            "Kanal skal forberede det igen.",
+            gettext_noop(
+                "Netværket kunne ikke finde det forberedte opslag. "
+                "Kanal skal forberede det igen."
+            ),
             **kw,
         )
     if code in (-1, -2) and sub in (SUBCODE_SERVER_ERROR, SUBCODE_DOWNLOAD_TIMEOUT):
         return TransientError(retry_after=retry_after, **kw)
     if code in (-1, -2) and sub == SUBCODE_CREATE_FAILED:
         return Rejected(
-            "Netværket kunne ikke lave opslaget ud fra mediet. Tjek at filen "
-            "er et gyldigt billede eller en video, og prøv igen.",
+            gettext_noop(
+                "Netværket kunne ikke lave opslaget ud fra mediet. Tjek at filen "
+                "er et gyldigt billede eller en video, og prøv igen."
+            ),
             **kw,
         )
     if code in THROTTLE_CODES:
@@ -306,36 +319,48 @@ def error_for(
         return AuthExpired(**kw)
     if code == 10 or (code is not None and 200 <= code <= 299):
         return AuthExpired(
-            "Kanal mangler tilladelse til dette på kontoen. En administrator "
-            "skal forbinde kanalen igen og give de nødvendige tilladelser.",
+            gettext_noop(
+                "Kanal mangler tilladelse til dette på kontoen. En administrator "
+                "skal forbinde kanalen igen og give de nødvendige tilladelser."
+            ),
             **kw,
         )
     if code == 368:
         return Rejected(
-            "Netværket har midlertidigt blokeret kontoen for brud på dets "
-            "regler. Vent, og tjek kontoens status i appen, før I prøver igen.",
+            gettext_noop(
+                "Netværket har midlertidigt blokeret kontoen for brud på dets "
+                "regler. Vent, og tjek kontoens status i appen, før I prøver igen."
+            ),
             **kw,
         )
     if code == 506:
         return Duplicate(
-            "Netværket afviste opslaget som en dublet af et tidligere opslag. "
-            "Tjek først, om det allerede ligger på siden; ret kun teksten, hvis "
-            "det ikke gør.",
+            gettext_noop(
+                "Netværket afviste opslaget som en dublet af et tidligere opslag. "
+                "Tjek først, om det allerede ligger på siden; ret kun teksten, hvis "
+                "det ikke gør."
+            ),
             **kw,
         )
     if code == 9004 or sub == SUBCODE_MEDIA_DOWNLOAD_FAILED:
         return Rejected(
-            "Netværket kunne ikke hente mediet fra dets adresse. Tjek at filen "
-            "findes og er et understøttet billede eller en video, og prøv igen.",
+            gettext_noop(
+                "Netværket kunne ikke hente mediet fra dets adresse. Tjek at filen "
+                "findes og er et understøttet billede eller en video, og prøv igen."
+            ),
             **kw,
         )
     if code == 1609005:
         return Rejected(
-            "Netværket kunne ikke hente linket. Tjek at adressen virker.", **kw
+            gettext_noop(
+                "Netværket kunne ikke hente linket. Tjek at adressen virker."
+            ), **kw
         )
     if "LINK_LIMIT_EXCEEDED" in f"{error.message} {error.user_title}":
         return Rejected(
-            "Opslaget har for mange links (højst 5). Fjern nogle, og prøv igen.",
+            gettext_noop(
+                "Opslaget har for mange links (højst 5). Fjern nogle, og prøv igen."
+            ),
             **kw,
         )
     if is_transient(error) or (http_status or 0) >= 500:
@@ -767,7 +792,10 @@ class GraphAdapter(NetworkAdapter):
         container = str(body.get("id") or "")
         if not container:
             raise TransientError(
-                "Netværket oprettede ikke opslaget til udgivelse. Kanal prøver igen.",
+                gettext_noop(
+                    "Netværket oprettede ikke opslaget til udgivelse. Kanal prøver "
+                    "igen."
+                ),
                 network=self.network, network_message="container without id",
             )
         return container
@@ -802,8 +830,10 @@ class GraphAdapter(NetworkAdapter):
             return state
         if state == "IN_PROGRESS":
             raise TransientError(
-                "Netværket er ikke færdigt med at behandle mediet endnu. "
-                "Kanal prøver igen om lidt og fortsætter, hvor det slap.",
+                gettext_noop(
+                    "Netværket er ikke færdigt med at behandle mediet endnu. "
+                    "Kanal prøver igen om lidt og fortsætter, hvor det slap."
+                ),
                 retry_after=max(interval, 30.0),
                 network=self.network,
                 network_message=f"container {state}",
@@ -812,9 +842,11 @@ class GraphAdapter(NetworkAdapter):
 
     def container_error(self, detail: str) -> Rejected:
         return Rejected(
-            "Netværket kunne ikke behandle mediet. Tjek at billedet eller "
-            "videoen har et understøttet format og en gyldig adresse, og prøv "
-            "igen.",
+            gettext_noop(
+                "Netværket kunne ikke behandle mediet. Tjek at billedet eller "
+                "videoen har et understøttet format og en gyldig adresse, og prøv "
+                "igen."
+            ),
             network=self.network,
             network_code="ERROR",
             network_message=detail,
@@ -917,8 +949,10 @@ class GraphAdapter(NetworkAdapter):
                 )
                 if found is None:
                     raise OutcomeUnknown(
-                        "Opslaget er udgivet, men Kanal kan ikke finde det på "
-                        "kontoen endnu. Kanal tjekker igen senere.",
+                        gettext_noop(
+                            "Opslaget er udgivet, men Kanal kan ikke finde det på "
+                            "kontoen endnu. Kanal tjekker igen senere."
+                        ),
                         network=self.network,
                         network_message=f"container {container} PUBLISHED",
                     )

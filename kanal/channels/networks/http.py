@@ -17,7 +17,14 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from .errors import Fenced, NetworkError, OutcomeUnknown, RateLimited, TransientError
+from .errors import (
+    Fenced,
+    NetworkError,
+    OutcomeUnknown,
+    RateLimited,
+    TransientError,
+    gettext_noop,
+)
 
 logger = logging.getLogger("kanal.networks")
 
@@ -41,11 +48,11 @@ def set_write_deadline(deadline: float | None) -> None:
     """
     _deadline.value = deadline
 
-UNKNOWN_AFTER_WRITE = (
+UNKNOWN_AFTER_WRITE = gettext_noop(
     "Netværket svarede med en fejl, efter opslaget var sendt, så Kanal ved ikke, "
     "om det kom ud. Kanal tjekker kontoen, før der sendes igen."
 )
-UNREADABLE_AFTER_WRITE = (
+UNREADABLE_AFTER_WRITE = gettext_noop(
     "Netværket sendte et svar, Kanal ikke kunne læse, efter opslaget var sendt. "
     "Kanal tjekker kontoen, før der sendes igen."
 )
@@ -95,8 +102,10 @@ def read_json(
         if write:
             raise OutcomeUnknown(UNREADABLE_AFTER_WRITE, **detail) from e
         raise TransientError(
-            message or "Netværket sendte et svar, Kanal ikke kunne læse. Kanal "
-            "prøver igen automatisk.",
+            message or gettext_noop(
+                "Netværket sendte et svar, Kanal ikke kunne læse. Kanal "
+                "prøver igen automatisk."
+            ),
             **detail,
         ) from e
 
@@ -203,8 +212,10 @@ class NetworkClient:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
             self._log(method, url, "connect-failed", started)
             raise TransientError(
-                "Kanal kunne ikke få forbindelse til netværket. "
-                "Kanal prøver igen automatisk.",
+                gettext_noop(
+                    "Kanal kunne ikke få forbindelse til netværket. "
+                    "Kanal prøver igen automatisk."
+                ),
                 network=self.network,
                 network_message=type(e).__name__,
             ) from e
@@ -213,7 +224,9 @@ class NetworkClient:
             self._log(method, url, "no-answer", started)
             if method in SAFE_METHODS:
                 raise TransientError(
-                    "Netværket svarede ikke i tide. Kanal prøver igen automatisk.",
+                    gettext_noop(
+                        "Netværket svarede ikke i tide. Kanal prøver igen automatisk."
+                    ),
                     network=self.network,
                     network_message=type(e).__name__,
                 ) from e

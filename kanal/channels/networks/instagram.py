@@ -21,7 +21,7 @@ from .base import (
     PublishResult,
     ValidationProblem,
 )
-from .errors import NotSupported, QuotaExhausted, Rejected
+from .errors import NotSupported, QuotaExhausted, Rejected, gettext_noop
 
 logger = logging.getLogger("kanal.networks.instagram")
 
@@ -168,7 +168,9 @@ class InstagramAdapter(graph.GraphAdapter):
         caption = self.text_for(post)
         if not post.media:
             raise Rejected(
-                "Instagram kræver et billede eller en video. Tilføj mindst ét.",
+                gettext_noop(
+                    "Instagram kræver et billede eller en video. Tilføj mindst ét."
+                ),
                 network=self.network,
             )
         if len(post.media) == 1:
@@ -239,8 +241,10 @@ class InstagramAdapter(graph.GraphAdapter):
 
     def repost(self, remote_id: str) -> PublishResult | None:
         raise NotSupported(
-            "Instagram kan ikke dele andres opslag via API'et. Del det i "
-            "Instagram-appen i stedet.",
+            gettext_noop(
+                "Instagram kan ikke dele andres opslag via API'et. Del det i "
+                "Instagram-appen i stedet."
+            ),
             network=self.network,
         )
 
@@ -297,7 +301,9 @@ class InstagramAdapter(graph.GraphAdapter):
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
         name = tag.lstrip("#＃").strip().lower()
         if not name:
-            raise Rejected("Skriv et hashtag at søge efter.", network=self.network)
+            raise Rejected(gettext_noop(
+                "Skriv et hashtag at søge efter."
+            ), network=self.network)
         if not cursor:
             self._check_hashtag_budget(name)
         try:
@@ -354,8 +360,10 @@ class InstagramAdapter(graph.GraphAdapter):
         # does not expire and has no ig_refresh_token grant.
         if httpx.URL(self.connection.base_url).host == "graph.facebook.com":
             raise NotSupported(
-                "Kontoen bruger Facebook-login; dens adgang fornyes gennem "
-                "Facebook-siden og skal ikke fornyes her.",
+                gettext_noop(
+                    "Kontoen bruger Facebook-login; dens adgang fornyes gennem "
+                    "Facebook-siden og skal ikke fornyes her."
+                ),
                 network=self.network,
             )
         return super().refresh_token()
@@ -378,6 +386,7 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
             f"{label} har ingen offentlig adresse, som Instagram kan hente det "
             "fra. Gem opslaget igen, så Kanal kan lægge mediet ud.",
             field="media",
+            params={"number": number},
         ))
     if item.kind == "video":
         if item.mime_type not in VIDEO_FORMATS:
@@ -386,6 +395,11 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
                 f"{label} er en {item.mime_type}-video; Instagram tager kun MP4 "
                 "eller MOV. Gem videoen som MP4.",
                 field="media",
+                params={
+                    "number": number,
+                    "format": item.mime_type,
+                    "allowed": sorted(VIDEO_FORMATS),
+                },
             ))
         if item.size > MAX_VIDEO_BYTES:
             problems.append(ValidationProblem(
@@ -393,6 +407,7 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
                 f"{label} fylder {item.size // (1024 * 1024)} MB; Instagram "
                 "tillader højst 300 MB. Gør videoen mindre.",
                 field="media", limit=MAX_VIDEO_BYTES, actual=item.size,
+                params={"number": number},
             ))
         seconds = item.duration_seconds
         if seconds is not None and not MIN_VIDEO_SECONDS <= seconds <= \
@@ -402,6 +417,11 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
                 f"{label} varer {seconds:.0f} sekunder; Instagram tager videoer "
                 "fra 3 sekunder til 15 minutter.",
                 field="media", actual=int(seconds),
+                params={
+                    "number": number,
+                    "minimum": MIN_VIDEO_SECONDS,
+                    "maximum": MAX_VIDEO_SECONDS,
+                },
             ))
         return problems
     if item.mime_type not in IMAGE_FORMATS:
@@ -410,6 +430,11 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
             f"{label} er {item.mime_type}; Instagram tager kun JPEG-billeder. "
             "Gem billedet som JPEG.",
             field="media",
+            params={
+                "number": number,
+                "format": item.mime_type,
+                "allowed": sorted(IMAGE_FORMATS),
+            },
         ))
     if item.size > MAX_IMAGE_BYTES:
         problems.append(ValidationProblem(
@@ -417,6 +442,7 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
             f"{label} fylder {item.size / (1024 * 1024):.1f} MB; Instagram "
             "tillader højst 8 MB. Gør billedet mindre.",
             field="media", limit=MAX_IMAGE_BYTES, actual=item.size,
+            params={"number": number},
         ))
     if item.width and item.height:
         ratio = item.width / item.height
@@ -427,6 +453,7 @@ def _media_problems(number: int, item) -> list[ValidationProblem]:
                 "tager billeder fra 4:5 (højformat) til 1,91:1 (bredformat). "
                 "Beskær billedet.",
                 field="media",
+                params={"number": number, "width": item.width, "height": item.height},
             ))
     return problems
 

@@ -67,6 +67,7 @@ from .errors import (
     RateLimited,
     Rejected,
     TransientError,
+    gettext_noop,
 )
 from .http import read_json, retry_after_seconds
 
@@ -95,7 +96,7 @@ DUPLICATE_URN = re.compile(r"urn:li:(?:share|ugcPost):[0-9A-Za-z_-]+")
 DAY_LIMIT = re.compile(r"\bDAY limit\b|daily limit", re.IGNORECASE)
 COMMENT_URN = re.compile(r"^urn:li:comment:\((urn:li:[A-Za-z]+:[^,]+),([^)]+)\)$")
 
-RECONNECT_MESSAGE = (
+RECONNECT_MESSAGE = gettext_noop(
     "LinkedIn-adgangen er udløbet. LinkedIn giver kun adgang i 60 dage ad "
     "gangen, så siden skal forbindes igen hver 60. dag. En administrator skal "
     "forbinde LinkedIn-siden igen under Kanaler."
@@ -105,7 +106,7 @@ VERSION_MESSAGE = (
     "({version}). En administrator skal opdatere LinkedIn-versionen "
     "(formatet ÅÅÅÅMM, fx {default}) i kanalens indstillinger."
 )
-TOO_LONG_MESSAGE = (
+TOO_LONG_MESSAGE = gettext_noop(
     "Teksten er for lang til LinkedIn. LinkedIn oplyser ikke grænsen "
     "officielt, men den ligger omkring 3.000 tegn. Forkort teksten og prøv igen."
 )
@@ -276,6 +277,11 @@ class LinkedInAdapter(NetworkAdapter):
                         "LinkedIn tager JPG, PNG og GIF. Gem billedet i et af dem."
                     ),
                     field="media",
+                    params={
+                        "number": number,
+                        "format": image.mime_type or "?",
+                        "allowed": sorted(IMAGE_FORMATS),
+                    },
                 )
             )
         if not image.alt_text.strip():
@@ -287,6 +293,7 @@ class LinkedInAdapter(NetworkAdapter):
                         "billedet for dem, der ikke kan se det."
                     ),
                     field="media",
+                    params={"number": number},
                 )
             )
         elif len(image.alt_text) > ALT_TEXT_MAX_LENGTH:
@@ -300,6 +307,7 @@ class LinkedInAdapter(NetworkAdapter):
                     field="media",
                     limit=ALT_TEXT_MAX_LENGTH,
                     actual=len(image.alt_text),
+                    params={"number": number},
                 )
             )
         if image.width and image.height:
@@ -316,6 +324,12 @@ class LinkedInAdapter(NetworkAdapter):
                         field="media",
                         limit=MAX_IMAGE_PIXELS,
                         actual=pixels,
+                        params={
+                            "number": number,
+                            "unit": "pixels",
+                            "width": image.width,
+                            "height": image.height,
+                        },
                     )
                 )
         return problems
@@ -406,16 +420,20 @@ class LinkedInAdapter(NetworkAdapter):
             )
         if status == 401:
             return AuthExpired(
-                "LinkedIn afviste Kanals adgang til siden (udløbet eller "
-                "tilbagekaldt). En administrator skal forbinde LinkedIn-siden "
-                "igen under Kanaler.",
+                gettext_noop(
+                    "LinkedIn afviste Kanals adgang til siden (udløbet eller "
+                    "tilbagekaldt). En administrator skal forbinde LinkedIn-siden "
+                    "igen under Kanaler."
+                ),
                 **kw,
             )
         if status == 403:
             return AuthExpired(
-                "Kanal har ikke LinkedIn-rettighed til at gøre dette på siden. "
-                "En administrator af LinkedIn-siden skal forbinde den igen og "
-                "give Kanal adgang til at poste og læse som siden.",
+                gettext_noop(
+                    "Kanal har ikke LinkedIn-rettighed til at gøre dette på siden. "
+                    "En administrator af LinkedIn-siden skal forbinde den igen og "
+                    "give Kanal adgang til at poste og læse som siden."
+                ),
                 **kw,
             )
         if status == 429:
@@ -424,9 +442,11 @@ class LinkedInAdapter(NetworkAdapter):
             until_reset = (midnight - now).total_seconds() + 60
             if DAY_LIMIT.search(message):
                 return QuotaExhausted(
-                    "LinkedIns daglige kvote af kald for Kanal er brugt op. "
-                    "Opslaget venter til efter midnat (UTC), hvor kvoten "
-                    "nulstilles.",
+                    gettext_noop(
+                        "LinkedIns daglige kvote af kald for Kanal er brugt op. "
+                        "Opslaget venter til efter midnat (UTC), hvor kvoten "
+                        "nulstilles."
+                    ),
                     retry_after=until_reset,
                     reset_at=midnight,
                     **kw,
@@ -435,9 +455,11 @@ class LinkedInAdapter(NetworkAdapter):
             if wait is None:
                 wait = min(RATE_LIMIT_WAIT, until_reset)
             return RateLimited(
-                "LinkedIn beder Kanal om at vente (dagens kvote af kald er brugt "
-                "op eller næsten brugt op). Kanal prøver igen om lidt; kvoten "
-                "nulstilles ved midnat UTC.",
+                gettext_noop(
+                    "LinkedIn beder Kanal om at vente (dagens kvote af kald er brugt "
+                    "op eller næsten brugt op). Kanal prøver igen om lidt; kvoten "
+                    "nulstilles ved midnat UTC."
+                ),
                 retry_after=wait,
                 reset_at=midnight,
                 **kw,
@@ -460,26 +482,34 @@ class LinkedInAdapter(NetworkAdapter):
             # On a write that must not be sent twice the client turns this
             # into OutcomeUnknown (``write=True``).
             return TransientError(
-                "LinkedIn havde en midlertidig fejl. Kanal prøver igen automatisk.",
+                gettext_noop(
+                    "LinkedIn havde en midlertidig fejl. Kanal prøver igen automatisk."
+                ),
                 retry_after=retry_after_seconds(response),
                 **kw,
             )
         if status == 404:
             return Rejected(
-                "LinkedIn kender ikke opslaget eller kommentaren. Det kan være "
-                "slettet på LinkedIn.",
+                gettext_noop(
+                    "LinkedIn kender ikke opslaget eller kommentaren. Det kan være "
+                    "slettet på LinkedIn."
+                ),
                 **kw,
             )
         media_codes = {"INVALID_MEDIA", "MEDIA_ASSET_PROCESSING_FAILED"}
         if code in media_codes or media_codes & set(input_codes):
             return Rejected(
-                "LinkedIn kunne ikke bruge et af billederne. Gem billedet igen som "
-                "JPG eller PNG, og prøv igen.",
+                gettext_noop(
+                    "LinkedIn kunne ikke bruge et af billederne. Gem billedet igen som "
+                    "JPG eller PNG, og prøv igen."
+                ),
                 **kw,
             )
         return Rejected(
-            "LinkedIn afviste forespørgslen. Se detaljerne for LinkedIns "
-            "begrundelse, ret indholdet og prøv igen.",
+            gettext_noop(
+                "LinkedIn afviste forespørgslen. Se detaljerne for LinkedIns "
+                "begrundelse, ret indholdet og prøv igen."
+            ),
             **kw,
         )
 
@@ -574,7 +604,9 @@ class LinkedInAdapter(NetworkAdapter):
         urn = value.get("image")
         if not upload_url or not urn:
             raise TransientError(
-                "LinkedIn gav ikke en adresse til billedet. Kanal prøver igen.",
+                gettext_noop(
+                    "LinkedIn gav ikke en adresse til billedet. Kanal prøver igen."
+                ),
                 network=self.network,
                 network_message="initializeUpload without uploadUrl/image",
             )
@@ -596,8 +628,10 @@ class LinkedInAdapter(NetworkAdapter):
         )
         if not urn:
             raise OutcomeUnknown(
-                "LinkedIn bekræftede opslaget uden at oplyse dets id. Kanal "
-                "tjekker siden, før der sendes igen.",
+                gettext_noop(
+                    "LinkedIn bekræftede opslaget uden at oplyse dets id. Kanal "
+                    "tjekker siden, før der sendes igen."
+                ),
                 network=self.network,
                 http_status=response.status_code,
                 network_message="201 without x-restli-id",
@@ -719,8 +753,11 @@ class LinkedInAdapter(NetworkAdapter):
             start += len(elements)
         if limit == 0:
             raise TransientError(
-                "Kanal kunne ikke nå at gennemse alle nye opslag på LinkedIn-siden. "
-                "Kanal prøver igen.",
+                gettext_noop(
+                    "Kanal kunne ikke nå at gennemse alle nye opslag på "
+                    "LinkedIn-siden. "
+                    "Kanal prøver igen."
+                ),
                 network=self.network,
             )
 
@@ -769,7 +806,7 @@ class LinkedInAdapter(NetworkAdapter):
                 urn = f"urn:li:comment:({body['object']},{comment_id})"
         if not urn:
             raise OutcomeUnknown(
-                "LinkedIn bekræftede svaret uden at oplyse dets id.",
+                gettext_noop("LinkedIn bekræftede svaret uden at oplyse dets id."),
                 network=self.network,
                 http_status=response.status_code,
             )
@@ -825,8 +862,10 @@ class LinkedInAdapter(NetworkAdapter):
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         raise NotSupported(
-            "LinkedIn kan ikke skjule kommentarer gennem API'et. Slet kommentaren "
-            "på LinkedIn-siden, hvis den bryder husreglerne.",
+            gettext_noop(
+                "LinkedIn kan ikke skjule kommentarer gennem API'et. Slet kommentaren "
+                "på LinkedIn-siden, hvis den bryder husreglerne."
+            ),
             network=self.network,
         )
 
@@ -1015,8 +1054,10 @@ class LinkedInAdapter(NetworkAdapter):
 
     def search_hashtag(self, tag: str, *, cursor: str = ""):
         raise NotSupported(
-            "LinkedIn har ingen hashtag-søgning i API'et. Kanal kan ikke tælle "
-            "#-opslag fra andre på LinkedIn.",
+            gettext_noop(
+                "LinkedIn har ingen hashtag-søgning i API'et. Kanal kan ikke tælle "
+                "#-opslag fra andre på LinkedIn."
+            ),
             network=self.network,
         )
 
@@ -1117,21 +1158,27 @@ class LinkedInAdapter(NetworkAdapter):
             return self._error_for(response, method="POST")
         if status >= 500 or code == "temporarily_unavailable":
             return TransientError(
-                "LinkedIns login-tjeneste havde en midlertidig fejl. Prøv igen om "
-                "lidt.",
+                gettext_noop(
+                    "LinkedIns login-tjeneste havde en midlertidig fejl. Prøv igen om "
+                    "lidt."
+                ),
                 **kw,
             )
         if code in {"invalid_client", "unauthorized_client", "invalid_redirect_uri"}:
             return Rejected(
-                "LinkedIn afviste Kanals app-oplysninger (klient-id, hemmelighed "
-                "eller tilbage-adresse). En administrator skal tjekke "
-                "LinkedIn-appens opsætning i Kanal.",
+                gettext_noop(
+                    "LinkedIn afviste Kanals app-oplysninger (klient-id, hemmelighed "
+                    "eller tilbage-adresse). En administrator skal tjekke "
+                    "LinkedIn-appens opsætning i Kanal."
+                ),
                 **kw,
             )
         if code == "invalid_request":
             return Rejected(
-                "LinkedIn kunne ikke bruge godkendelsen; den er måske udløbet. "
-                "Prøv at forbinde LinkedIn-siden igen.",
+                gettext_noop(
+                    "LinkedIn kunne ikke bruge godkendelsen; den er måske udløbet. "
+                    "Prøv at forbinde LinkedIn-siden igen."
+                ),
                 **kw,
             )
         return AuthExpired(RECONNECT_MESSAGE, **kw)

@@ -67,6 +67,7 @@ from .errors import (
     RateLimited,
     Rejected,
     TransientError,
+    gettext_noop,
 )
 from .http import read_json, retry_after_seconds
 
@@ -219,30 +220,34 @@ def _error_text(response: httpx.Response) -> str:
 def _rejected_message(text: str) -> str:
     lowered = text.lower()
     if "maximum number" in lowered and "pinned" in lowered:
-        return (
+        return gettext_noop(
             "Mastodon-kontoen har allerede fastgjort så mange opslag, som "
             "instansen tillader. Frigør et fastgjort opslag og prøv igen."
         )
     if "cannot be pinned" in lowered:
-        return (
+        return gettext_noop(
             "Mastodon kan kun fastgøre kontoens egne, offentlige opslag. "
             "Opslaget blev ikke fastgjort."
         )
     if "character limit" in lowered:
-        return (
+        return gettext_noop(
             "Mastodon-instansen afviste opslaget, fordi teksten er for lang. "
             "Forkort teksten og prøv igen."
         )
     if "can't be blank" in lowered or "blank" in lowered:
-        return "Mastodon afviste et tomt opslag. Skriv en tekst eller vedhæft medier."
+        return gettext_noop(
+            "Mastodon afviste et tomt opslag. Skriv en tekst eller vedhæft medier."
+        )
     if "content type" in lowered or "file" in lowered or "media" in lowered:
-        return (
+        return gettext_noop(
             "Mastodon afviste den vedhæftede fil. Tjek filtype og størrelse, "
             "og prøv med en anden fil."
         )
     if "scheduled" in lowered:
-        return "Mastodon afviste tidspunktet for opslaget. Vælg et andet tidspunkt."
-    return "Mastodon afviste opslaget. Ret indholdet og prøv igen."
+        return gettext_noop(
+            "Mastodon afviste tidspunktet for opslaget. Vælg et andet tidspunkt."
+        )
+    return gettext_noop("Mastodon afviste opslaget. Ret indholdet og prøv igen.")
 
 
 def translate(response: httpx.Response) -> NetworkError | None:
@@ -258,8 +263,10 @@ def translate(response: httpx.Response) -> NetworkError | None:
         if retry_after is None and reset_at is not None:
             retry_after = max(0.0, (reset_at - datetime.now(UTC)).total_seconds())
         return RateLimited(
-            "Mastodon-instansen beder Kanal om at vente (for mange kald). "
-            "Kanal prøver igen, når grænsen er nulstillet.",
+            gettext_noop(
+                "Mastodon-instansen beder Kanal om at vente (for mange kald). "
+                "Kanal prøver igen, når grænsen er nulstillet."
+            ),
             retry_after=retry_after,
             reset_at=reset_at,
             network_code=status,
@@ -267,8 +274,10 @@ def translate(response: httpx.Response) -> NetworkError | None:
         )
     if status == 401:
         return AuthExpired(
-            "Mastodon afviste Kanals adgangsnøgle. En administrator skal forbinde "
-            "Mastodon-kontoen igen.",
+            gettext_noop(
+                "Mastodon afviste Kanals adgangsnøgle. En administrator skal forbinde "
+                "Mastodon-kontoen igen."
+            ),
             network_code=status,
             **detail,
         )
@@ -276,27 +285,33 @@ def translate(response: httpx.Response) -> NetworkError | None:
         lowered = text.lower()
         if any(w in lowered for w in ("scope", "login", "approved", "confirm")):
             return AuthExpired(
-                "Mastodon-kontoen mangler rettigheder eller er deaktiveret. En "
-                "administrator skal tjekke kontoen og forbinde den igen.",
+                gettext_noop(
+                    "Mastodon-kontoen mangler rettigheder eller er deaktiveret. En "
+                    "administrator skal tjekke kontoen og forbinde den igen."
+                ),
                 network_code=status,
                 **detail,
             )
         return Rejected(
-            "Mastodon-instansen tillader ikke denne handling for kontoen.",
+            gettext_noop(
+                "Mastodon-instansen tillader ikke denne handling for kontoen."
+            ),
             network_code=status,
             **detail,
         )
     if status == 404:
         return Rejected(
-            "Opslaget findes ikke (længere) på Mastodon-instansen.",
+            gettext_noop("Opslaget findes ikke (længere) på Mastodon-instansen."),
             network_code=status,
             **detail,
         )
     if status == 422:
         if "not finished processing" in text.lower():
             return TransientError(
-                "Mastodon behandler stadig et vedhæftet medie. Kanal prøver igen "
-                "om lidt.",
+                gettext_noop(
+                    "Mastodon behandler stadig et vedhæftet medie. Kanal prøver igen "
+                    "om lidt."
+                ),
                 retry_after=5.0,
                 network_code=status,
                 **detail,
@@ -305,7 +320,10 @@ def translate(response: httpx.Response) -> NetworkError | None:
     if 400 <= status < 500:
         return Rejected(network_code=status, **detail)
     return TransientError(
-        "Mastodon-instansen havde en midlertidig fejl. Kanal prøver igen automatisk.",
+        gettext_noop(
+            "Mastodon-instansen havde en midlertidig fejl. Kanal prøver igen "
+            "automatisk."
+        ),
         retry_after=retry_after_seconds(response),
         network_code=status,
         **detail,
@@ -448,8 +466,10 @@ class MastodonAdapter(NetworkAdapter):
         body = self._parse(response, write=write)
         if write and not (isinstance(body, dict) and body.get("id")):
             raise OutcomeUnknown(
-                "Mastodon-instansen bekræftede uden at oplyse opslagets id. Kanal "
-                "tjekker kontoen, før der sendes igen.",
+                gettext_noop(
+                    "Mastodon-instansen bekræftede uden at oplyse opslagets id. Kanal "
+                    "tjekker kontoen, før der sendes igen."
+                ),
                 network=self.network, http_status=response.status_code,
                 network_message="answer without id",
             )
@@ -606,6 +626,13 @@ class MastodonAdapter(NetworkAdapter):
                             f"Fil {number} har formatet {item.mime_type}, som Mastodon "
                             "ikke tager imod. Brug JPEG, PNG, GIF eller MP4."
                         ),
+                        params={
+                            "number": number,
+                            "format": item.mime_type,
+                            "allowed": [
+                                "image/jpeg", "image/png", "image/gif", "video/mp4"
+                            ],
+                        },
                     )
                 )
             if not item.alt_text.strip():
@@ -617,6 +644,7 @@ class MastodonAdapter(NetworkAdapter):
                             f"Fil {number} mangler en alternativ tekst. Beskriv, hvad "
                             "billedet viser, så det kan læses op for blinde."
                         ),
+                        params={"number": number},
                     )
                 )
             elif len(item.alt_text) > config.description_limit:
@@ -631,6 +659,7 @@ class MastodonAdapter(NetworkAdapter):
                         ),
                         limit=config.description_limit,
                         actual=len(item.alt_text),
+                        params={"number": number},
                     )
                 )
             limit = (
@@ -651,6 +680,7 @@ class MastodonAdapter(NetworkAdapter):
                         ),
                         limit=limit,
                         actual=item.size,
+                        params={"number": number},
                     )
                 )
         return problems
@@ -735,8 +765,10 @@ class MastodonAdapter(NetworkAdapter):
             if attempt + 1 < attempts:
                 self._sleep(interval)
         raise TransientError(
-            "Mastodon er ikke færdig med at behandle den vedhæftede fil. Kanal "
-            "prøver igen om lidt.",
+            gettext_noop(
+                "Mastodon er ikke færdig med at behandle den vedhæftede fil. Kanal "
+                "prøver igen om lidt."
+            ),
             retry_after=30.0,
             network=self.network,
             http_status=206,
@@ -807,8 +839,10 @@ class MastodonAdapter(NetworkAdapter):
                 return None
             params["max_id"] = str(statuses[-1]["id"])
         raise TransientError(
-            "Kanal kunne ikke gennemse alle kontoens opslag siden udgivelsen. "
-            "Kanal prøver igen senere.",
+            gettext_noop(
+                "Kanal kunne ikke gennemse alle kontoens opslag siden udgivelsen. "
+                "Kanal prøver igen senere."
+            ),
             network=self.network,
         )
 
@@ -886,8 +920,10 @@ class MastodonAdapter(NetworkAdapter):
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         raise NotSupported(
-            "Mastodon kan ikke skjule andres svar. Du kan blokere eller anmelde "
-            "afsenderen på instansen, eller slette Kanals eget opslag.",
+            gettext_noop(
+                "Mastodon kan ikke skjule andres svar. Du kan blokere eller anmelde "
+                "afsenderen på instansen, eller slette Kanals eget opslag."
+            ),
             network=self.network,
         )
 
@@ -1151,8 +1187,10 @@ class MastodonAdapter(NetworkAdapter):
         """Mastodon tokens never expire, so there is nothing to renew; a
         revoked token shows up as ``AuthExpired`` from ``verify``."""
         raise NotSupported(
-            "Mastodon-adgangsnøgler udløber ikke, så der er intet at forny. "
-            "Virker forbindelsen ikke, skal kontoen forbindes igen.",
+            gettext_noop(
+                "Mastodon-adgangsnøgler udløber ikke, så der er intet at forny. "
+                "Virker forbindelsen ikke, skal kontoen forbindes igen."
+            ),
             network=self.network,
         )
 
@@ -1175,8 +1213,10 @@ def _pkce_challenge(verifier: str) -> str:
 def _translate_oauth(response: httpx.Response) -> NetworkError | None:
     if response.status_code in (400, 401):
         return AuthExpired(
-            "Mastodon-instansen godkendte ikke forbindelsen. Prøv at forbinde "
-            "kontoen igen.",
+            gettext_noop(
+                "Mastodon-instansen godkendte ikke forbindelsen. Prøv at forbinde "
+                "kontoen igen."
+            ),
             network="mastodon",
             network_message=_error_text(response),
             http_status=response.status_code,

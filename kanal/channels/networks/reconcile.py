@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import text as kanal_text
-from .errors import TransientError
+from .errors import TransientError, gettext_noop
 
 #: Slack below the bound when the network's clock offset is known (its Date
 #: header is whole seconds, and its database may lag its front end a little).
@@ -225,7 +225,7 @@ def newest_match(
 # ---------------------------------------------------------------------------
 # Replies (a post's first comment) whose answer was lost
 
-REPLIES_UNREAD = (
+REPLIES_UNREAD = gettext_noop(
     "Kanal kunne ikke læse alle svar på opslaget, så Kanal ved ikke, om "
     "kommentaren allerede er der. Kanal spørger igen, før den sendes."
 )

@@ -21,7 +21,7 @@ from .base import (
     PublishResult,
     ValidationProblem,
 )
-from .errors import Rejected
+from .errors import Rejected, gettext_noop
 
 logger = logging.getLogger("kanal.networks.threads")
 
@@ -345,7 +345,9 @@ class ThreadsAdapter(graph.GraphAdapter):
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
         name = tag.lstrip("#＃").strip()
         if not name:
-            raise Rejected("Skriv et emne at søge efter.", network=self.network)
+            raise Rejected(gettext_noop(
+                "Skriv et emne at søge efter."
+            ), network=self.network)
         body = self.get(
             "/keyword_search", q=name, search_type="RECENT", search_mode="TAG",
             fields="id,text,timestamp,username,permalink", after=cursor,
@@ -394,6 +396,7 @@ def _media_problems(number: int, item: MediaItem) -> list[ValidationProblem]:
             f"{label} har ingen offentlig adresse, som Threads kan hente det "
             "fra. Gem opslaget igen, så Kanal kan lægge mediet ud.",
             field="media",
+            params={"number": number},
         ))
     if item.kind == "video":
         if item.mime_type not in VIDEO_FORMATS:
@@ -402,6 +405,11 @@ def _media_problems(number: int, item: MediaItem) -> list[ValidationProblem]:
                 f"{label} er en {item.mime_type}-video; Threads tager MP4 eller "
                 "MOV. Gem videoen som MP4.",
                 field="media",
+                params={
+                    "number": number,
+                    "format": item.mime_type,
+                    "allowed": sorted(VIDEO_FORMATS),
+                },
             ))
         if item.size > MAX_VIDEO_BYTES:
             problems.append(ValidationProblem(
@@ -409,6 +417,7 @@ def _media_problems(number: int, item: MediaItem) -> list[ValidationProblem]:
                 f"{label} er større end 1 GB, som er Threads' grænse. "
                 "Gør videoen mindre.",
                 field="media", limit=MAX_VIDEO_BYTES, actual=item.size,
+                params={"number": number},
             ))
         if item.duration_seconds and item.duration_seconds > MAX_VIDEO_SECONDS:
             problems.append(ValidationProblem(
@@ -417,6 +426,7 @@ def _media_problems(number: int, item: MediaItem) -> list[ValidationProblem]:
                 "tager højst 5 minutter. Klip videoen kortere.",
                 field="media", limit=MAX_VIDEO_SECONDS,
                 actual=int(item.duration_seconds),
+                params={"number": number, "minimum": 0, "maximum": MAX_VIDEO_SECONDS},
             ))
         return problems
     if item.mime_type not in IMAGE_FORMATS:
@@ -425,6 +435,11 @@ def _media_problems(number: int, item: MediaItem) -> list[ValidationProblem]:
             f"{label} er {item.mime_type}; Threads tager JPEG- eller PNG-billeder. "
             "Gem billedet i et af de formater.",
             field="media",
+            params={
+                "number": number,
+                "format": item.mime_type,
+                "allowed": sorted(IMAGE_FORMATS),
+            },
         ))
     if item.size > MAX_IMAGE_BYTES:
         problems.append(ValidationProblem(
@@ -432,6 +447,7 @@ def _media_problems(number: int, item: MediaItem) -> list[ValidationProblem]:
             f"{label} fylder {item.size / (1024 * 1024):.1f} MB; Threads tillader "
             "højst 8 MB. Gør billedet mindre.",
             field="media", limit=MAX_IMAGE_BYTES, actual=item.size,
+            params={"number": number},
         ))
     return problems
 

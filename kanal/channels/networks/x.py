@@ -73,6 +73,7 @@ from .errors import (
     RateLimited,
     Rejected,
     TransientError,
+    gettext_noop,
 )
 from .http import (
     epoch_to_datetime,
@@ -120,12 +121,12 @@ USER_FIELDS = "name,username"
 # sender_id expansion returns it either way.
 DM_EVENT_FIELDS = "id,event_type,text,created_at,dm_conversation_id"
 
-DUPLICATE_MESSAGE = (
+DUPLICATE_MESSAGE = gettext_noop(
     "X afviste opslaget, fordi præcis den samme tekst allerede er udgivet på "
     "kontoen. Tjek først, om opslaget allerede ligger på X; ret kun teksten, "
     "hvis det ikke gør."
 )
-MEDIA_MESSAGE = (
+MEDIA_MESSAGE = gettext_noop(
     "X kunne ikke bruge det vedhæftede billede eller den vedhæftede video. Tjek "
     "format og størrelse, og prøv igen med en anden fil."
 )
@@ -208,9 +209,12 @@ def translate_error(
         app_day_left = response.headers.get("x-app-limit-24hour-remaining")
         if kind == "usage-capped":
             return QuotaExhausted(
-                "X-appens forbrugsloft for måneden er nået, så X tager ikke imod "
-                "flere kald. En administrator skal købe flere kreditter eller vente "
-                "til næste måned.",
+                gettext_noop(
+                    "X-appens forbrugsloft for måneden er nået, så X tager ikke imod "
+                    "flere kald. En administrator skal købe flere kreditter eller "
+                    "vente "
+                    "til næste måned."
+                ),
                 reset_at=_rate_limit_reset(response, "x-rate-limit-reset"),
                 retry_after=retry_after_seconds(response),
                 **details,
@@ -220,8 +224,10 @@ def translate_error(
                 response, "x-user-limit-24hour-reset", "x-app-limit-24hour-reset"
             )
             return QuotaExhausted(
-                "Kontoens døgnkvote for opslag på X er brugt op. Opslaget venter, "
-                "til X nulstiller kvoten.",
+                gettext_noop(
+                    "Kontoens døgnkvote for opslag på X er brugt op. Opslaget venter, "
+                    "til X nulstiller kvoten."
+                ),
                 reset_at=reset_at,
                 retry_after=_seconds_until(reset_at),
                 **details,
@@ -233,15 +239,21 @@ def translate_error(
         return RateLimited(reset_at=reset_at, retry_after=retry_after, **details)
     if context == "token" and status in (400, 401):
         return AuthExpired(
-            "X afviste Kanals adgang til kontoen (koden eller fornyelsesnøglen er "
-            "udløbet eller trukket tilbage). En administrator skal forbinde X-kontoen "
-            "igen.",
+            gettext_noop(
+                "X afviste Kanals adgang til kontoen (koden eller fornyelsesnøglen er "
+                "udløbet eller trukket tilbage). En administrator skal forbinde "
+                "X-kontoen "
+                "igen."
+            ),
             **details,
         )
     if status == 401 or legacy in (32, 89, 215):
         return AuthExpired(
-            "Adgangen til X-kontoen er udløbet eller trukket tilbage. Kan Kanal ikke "
-            "selv forny den, skal en administrator forbinde kontoen igen.",
+            gettext_noop(
+                "Adgangen til X-kontoen er udløbet eller trukket tilbage. Kan Kanal "
+                "ikke "
+                "selv forny den, skal en administrator forbinde kontoen igen."
+            ),
             **details,
         )
     if status >= 500:
@@ -253,27 +265,35 @@ def translate_error(
         return Rejected(MEDIA_MESSAGE, **details)
     if "too long" in lowered or legacy == 186:
         return Rejected(
-            "Teksten er for lang til X (højst 280 vægtede tegn). Forkort den og "
-            "prøv igen.",
+            gettext_noop(
+                "Teksten er for lang til X (højst 280 vægtede tegn). Forkort den og "
+                "prøv igen."
+            ),
             **details,
         )
     if "media" in lowered and status == 400:
         return Rejected(MEDIA_MESSAGE, **details)
     if status == 404:
         return Rejected(
-            "X kunne ikke finde opslaget. Det er måske slettet; tjek det på X.",
+            gettext_noop(
+                "X kunne ikke finde opslaget. Det er måske slettet; tjek det på X."
+            ),
             **details,
         )
     if status == 403:
         return Rejected(
-            "X afviste handlingen. Kontoen har måske ikke lov til den, eller X "
-            "mener, indholdet strider mod reglerne. Ret indholdet, eller tjek "
-            "kontoen på X.",
+            gettext_noop(
+                "X afviste handlingen. Kontoen har måske ikke lov til den, eller X "
+                "mener, indholdet strider mod reglerne. Ret indholdet, eller tjek "
+                "kontoen på X."
+            ),
             **details,
         )
     return Rejected(
-        "X afviste forespørgslen. Ret indholdet og prøv igen; X's egen "
-        "forklaring står i fejlens detaljer.",
+        gettext_noop(
+            "X afviste forespørgslen. Ret indholdet og prøv igen; X's egen "
+            "forklaring står i fejlens detaljer."
+        ),
         **details,
     )
 
@@ -409,8 +429,10 @@ class XAdapter(NetworkAdapter):
         token = self.connection.secret("access_token")
         if not token:
             raise AuthExpired(
-                "Kanal har ingen adgangsnøgle til X-kontoen. En administrator skal "
-                "forbinde kontoen.",
+                gettext_noop(
+                    "Kanal har ingen adgangsnøgle til X-kontoen. En administrator skal "
+                    "forbinde kontoen."
+                ),
                 network=self.network,
             )
         return {"Authorization": f"Bearer {token}"}
@@ -595,6 +617,11 @@ class XAdapter(NetworkAdapter):
                         f"Fil {number} er {item.mime_type or 'ukendt'}, som X ikke "
                         f"tager imod. Brug {allowed}."
                     ),
+                    params={
+                        "number": number,
+                        "format": item.mime_type or "?",
+                        "allowed": sorted(formats),
+                    },
                 )
             )
         limit = (
@@ -615,6 +642,7 @@ class XAdapter(NetworkAdapter):
                     ),
                     limit=limit,
                     actual=item.size,
+                    params={"number": number},
                 )
             )
         if (
@@ -632,6 +660,12 @@ class XAdapter(NetworkAdapter):
                         "Klip videoen til."
                     ),
                     limit=MAX_VIDEO_SECONDS,
+                    params={
+                        "number": number,
+                        "actual": round(item.duration_seconds),
+                        "minimum": MIN_VIDEO_SECONDS,
+                        "maximum": MAX_VIDEO_SECONDS,
+                    },
                 )
             )
         if not item.alt_text.strip():
@@ -643,6 +677,7 @@ class XAdapter(NetworkAdapter):
                         f"Fil {number} mangler en alternativ tekst. Beskriv, hvad "
                         "man ser, så alle kan følge med."
                     ),
+                    params={"number": number},
                 )
             )
         elif len(item.alt_text) > ALT_TEXT_MAX:
@@ -657,6 +692,7 @@ class XAdapter(NetworkAdapter):
                     ),
                     limit=ALT_TEXT_MAX,
                     actual=len(item.alt_text),
+                    params={"number": number},
                 )
             )
         return problems
@@ -747,8 +783,10 @@ class XAdapter(NetworkAdapter):
         """Upload one file in chunks, wait for processing, set its alt text."""
         if not item.data:
             raise Rejected(
-                "Filen kunne ikke sendes til X, fordi Kanal ikke har dens indhold. "
-                "Upload filen igen.",
+                gettext_noop(
+                    "Filen kunne ikke sendes til X, fordi Kanal ikke har dens indhold. "
+                    "Upload filen igen."
+                ),
                 network=self.network,
             )
         response = self._call(
@@ -764,7 +802,9 @@ class XAdapter(NetworkAdapter):
         media_id = str((self._json(response).get("data") or {}).get("id") or "")
         if not media_id:
             raise TransientError(
-                "X gav ikke filen et id. Kanal prøver igen.", network=self.network
+                gettext_noop(
+                    "X gav ikke filen et id. Kanal prøver igen."
+                ), network=self.network
             )
         for index, start in enumerate(range(0, item.size, CHUNK_BYTES)):
             self._call(
@@ -822,7 +862,9 @@ class XAdapter(NetworkAdapter):
             )
             processing = (self._json(response).get("data") or {}).get("processing_info")
         raise TransientError(
-            "X blev ikke færdig med at behandle videoen i tide. Kanal prøver igen.",
+            gettext_noop(
+                "X blev ikke færdig med at behandle videoen i tide. Kanal prøver igen."
+            ),
             network=self.network,
             network_code="processing-timeout",
         )
@@ -867,8 +909,10 @@ class XAdapter(NetworkAdapter):
             params["pagination_token"] = next_token
         else:
             raise TransientError(
-                "Kanal kunne ikke gennemse alle kontoens nye opslag på X. Kanal "
-                "prøver igen.",
+                gettext_noop(
+                    "Kanal kunne ikke gennemse alle kontoens nye opslag på X. Kanal "
+                    "prøver igen."
+                ),
                 network=self.network,
             )
         floor = reconcile.network_floor(
@@ -1258,8 +1302,11 @@ class XAdapter(NetworkAdapter):
         access = str(body.get("access_token") or "")
         if not access:
             raise AuthExpired(
-                "X gav ingen adgangsnøgle. En administrator skal forbinde X-kontoen "
-                "igen.",
+                gettext_noop(
+                    "X gav ingen adgangsnøgle. En administrator skal forbinde "
+                    "X-kontoen "
+                    "igen."
+                ),
                 network=self.network,
                 http_status=response.status_code,
             )
@@ -1290,8 +1337,10 @@ class XAdapter(NetworkAdapter):
         refresh = self.connection.secret("refresh_token")
         if not refresh:
             raise AuthExpired(
-                "X-kontoen har ingen fornyelsesnøgle (offline.access). En "
-                "administrator skal forbinde kontoen igen.",
+                gettext_noop(
+                    "X-kontoen har ingen fornyelsesnøgle (offline.access). En "
+                    "administrator skal forbinde kontoen igen."
+                ),
                 network=self.network,
             )
         return self._token_request(

@@ -178,7 +178,7 @@ def test_refusal_is_400_with_every_version_and_keeps_what_was_typed(
     assert "Krisebeskeden er ikke sendt." in page
     # X's version, counted X's way: the link goes into the text as 23.
     assert "435 af 280" in page
-    assert "410 af 63206" in page  # Facebook shows the link as a card
+    assert "410 af 63.206" in page  # Facebook shows the link as a card
     assert "Linket vises som et kort under teksten: https://kk.dk/storm" in page
     # Everything typed is still there: the text, the link, the own version.
     assert f">\n{escape(LONG)}</textarea>" in page
