@@ -208,3 +208,22 @@ def test_a_publication_without_a_reason_code_shows_its_error_translated():
         assert publication.reason == (
             "The network refused the post. Correct the content and try again."
         )
+
+
+@pytest.mark.parametrize("path", sorted(NETWORKS.glob("*.py")), ids=lambda p: p.name)
+def test_the_network_package_imports_nothing_of_django(path):
+    imported = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            imported.append(node.module or "")
+    outside = [
+        name
+        for name in imported
+        if name.split(".")[0] == "django"
+        or (
+            name.startswith("kanal.") and not name.startswith("kanal.channels.networks")
+        )
+    ]
+    assert not outside, f"{path.name} imports {outside}"

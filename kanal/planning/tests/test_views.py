@@ -256,7 +256,7 @@ def test_preview_counts_the_networks_way_and_explains_problems(desk, client_for)
         {"channel": ig.pk, f"v{ig.pk}-text": "Hej " + "#tag " * 31},
     )
     body = response.content.decode()
-    assert "af 2200 tegn" in body
+    assert "af 2.200 tegn" in body
     assert "Instagram kræver et billede" in body
     assert "hashtags" in body
 
