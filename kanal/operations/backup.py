@@ -349,7 +349,14 @@ def _load_rows(path: Path) -> None:
                     through(**{source: loaded.object.pk, target: pk}) for pk in targets
                 ]
     for model, objects in [*rows.items(), *links.items()]:
-        model._base_manager.bulk_create(objects, batch_size=500)
+        # Raw inserts, as loaddata's: bulk_create would stamp auto_now and
+        # auto_now_add fields with the time of the restore.
+        fields = model._meta.local_concrete_fields
+        batch = max(1, min(500, connection.ops.bulk_batch_size(fields, objects)))
+        for start in range(0, len(objects), batch):
+            model._base_manager._insert(
+                objects[start : start + batch], fields=fields, raw=True
+            )
     statements = connection.ops.sequence_reset_sql(
         no_style(), [*rows.keys(), *links.keys()]
     )
