@@ -349,9 +349,15 @@ def _load_rows(path: Path) -> None:
                     through(**{source: loaded.object.pk, target: pk}) for pk in targets
                 ]
     for model, objects in [*rows.items(), *links.items()]:
+        if not objects:
+            continue
         # Raw inserts, as loaddata's: bulk_create would stamp auto_now and
         # auto_now_add fields with the time of the restore.
-        fields = model._meta.local_concrete_fields
+        fields = [
+            f for f in model._meta.local_concrete_fields
+            # Many-to-many rows come without ids: the database numbers them.
+            if not (f.primary_key and objects[0].pk is None)
+        ]
         batch = max(1, min(500, connection.ops.bulk_batch_size(fields, objects)))
         for start in range(0, len(objects), batch):
             model._base_manager._insert(
