@@ -1,9 +1,10 @@
 """Backups and restores: the database, the media files and the fingerprint
 of the vault keys, in one archive.
 
-The database goes through Django's own serialisation (``dumpdata`` /
-``loaddata``), not ``pg_dump`` or SQLite's backup API: one format for both
-databases (a backup of the SQLite demo restores into PostgreSQL), no client
+The database goes through Django's own serialisation (``dumpdata``'s JSON,
+written and read in bulk here), not ``pg_dump`` or SQLite's backup API: one
+format for both databases (a backup of the SQLite demo restores into
+PostgreSQL), no client
 tools whose version must match the server's, and an archive that is read and
 checked in full (checksums, migrations, every encrypted credential) before
 anything is overwritten. The price is speed on very large databases (see
@@ -13,7 +14,7 @@ Archive (``.tar.gz``)::
 
     manifest.json   format, version, migrations, vault key fingerprints,
                     SHA-256 of every other member, row counts
-    database.json   every table, as ``dumpdata`` writes it
+    database.json   every table, in ``dumpdata``'s format
     media/...       every file under MEDIA_ROOT
 
 A restore refuses, with nothing overwritten: an archive that is not Kanal's,
