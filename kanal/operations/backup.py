@@ -4,11 +4,10 @@ of the vault keys, in one archive.
 The database goes through Django's own serialisation (``dumpdata``'s JSON,
 written and read in bulk here), not ``pg_dump`` or SQLite's backup API: one
 format for both databases (a backup of the SQLite demo restores into
-PostgreSQL), no client
-tools whose version must match the server's, and an archive that is read and
-checked in full (checksums, migrations, every encrypted credential) before
-anything is overwritten. The price is speed on very large databases (see
-BENCHMARKS.md).
+PostgreSQL), no client tools whose version must match the server's, and an
+archive that is read and checked in full (checksums, migrations, every
+encrypted credential) before anything is overwritten. The price is speed on
+very large databases (see BENCHMARKS.md).
 
 Archive (``.tar.gz``)::
 
