@@ -266,8 +266,6 @@ LOGGING = {
     "loggers": {
         "kanal": {"handlers": ["console"], "level": "INFO"},
         "django": {"handlers": ["console"], "level": "WARNING"},
-        "gunicorn.error": {"handlers": ["console"], "level": "INFO",
-                           "propagate": False},
     },
 }
 

@@ -74,6 +74,8 @@ def test_restore_drill(settings, media_root, tmp_path, sandbox):
     image = asset.file.read()
     assert posts >= 10 and entries >= 10 and image
     before = table_counts()
+    posts_before = list(Post.objects.order_by("pk").values())
+    channels_before = list(Channel.objects.order_by("pk").values())
     assert sum(n for label, n in before.items() if "_" in label.split(".")[1]) > 0
 
     archive = tmp_path / "kanal.tar.gz"
@@ -93,6 +95,9 @@ def test_restore_drill(settings, media_root, tmp_path, sandbox):
     after = table_counts()
     after["core.AuditEntry"] -= 1
     assert after == before
+    # Every value as it was, times (auto_now ones too) to the microsecond.
+    assert list(Post.objects.order_by("pk").values()) == posts_before
+    assert list(Channel.objects.order_by("pk").values()) == channels_before
     assert "Revisionssporet er intakt" in verify_audit()
 
     restored = Channel.objects.get(pk=channel.pk)
