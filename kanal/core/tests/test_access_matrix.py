@@ -220,7 +220,10 @@ MATRIX = [
 
 # Not Kanal's pages: the language switch, and the verification step of
 # channel connections (network call).
-EXEMPT = {"set_language", "channel_verify"}
+# The probes and the metrics answer machines, not roles: no login, the same
+# for everyone (metrics: a token or this machine only). Their access is
+# tested in kanal/operations/tests/test_health_metrics.py.
+EXEMPT = {"set_language", "channel_verify", "healthz", "readyz", "metrics"}
 EXEMPT_NAMESPACES: set[str] = set()
 
 
