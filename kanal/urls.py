@@ -18,6 +18,7 @@ urlpatterns = [
     path("kanaler/", include("kanal.channels.urls")),
     path("udgivelser/", include("kanal.publishing.urls")),
     path("plan/", include("kanal.planning.urls")),
+    path("notifikationer/", include("kanal.notifications.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path(
         "tilgaengelighed/",

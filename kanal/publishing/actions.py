@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.core import audit
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import crisis_leads
 
 from . import conf
 from . import crisis as crisis_tools
@@ -24,7 +26,6 @@ from .models import (
     NOT_STARTED,
     Crisis,
     CrisisUnpin,
-    Notification,
     Publication,
     PublicationStatus,
 )
@@ -62,25 +63,6 @@ def publication_changed(post_ids) -> None:
         return
     for post_id in sorted(ids):
         bridge.publication_changed(post_id=post_id)
-
-
-def notify(
-    *,
-    organisation_id: int,
-    administration_id: int | None,
-    kind: str,
-    message: str,
-    publication: Publication | None = None,
-    url: str = "",
-) -> Notification:
-    return Notification.objects.create(
-        organisation_id=organisation_id,
-        administration_id=administration_id,
-        kind=kind,
-        message=message,
-        publication=publication,
-        url=url or (reverse("publishing:operations") if publication else ""),
-    )
 
 
 def _crisis_covers(organisation_id: int, channel_id: int) -> bool:
@@ -501,7 +483,26 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
         },
     )
     publication_changed(post_ids)
+    _tell_crisis_leads(crisis, actor=actor, kind="crisis_started")
     return crisis
+
+
+def _tell_crisis_leads(crisis: Crisis, *, actor, kind: str) -> None:
+    """Everyone who runs crisis mode learns it started or ended (the person
+    who did it knows)."""
+    leads = crisis_leads(
+        crisis.organisation_id, exclude_user=getattr(actor, "user_id", None)
+    )
+    notify(
+        leads,
+        kind=kind,
+        params={
+            "name": actor.display_name if actor is not None else "Kanal",
+            "reason": crisis.reason,
+        },
+        about=crisis,
+        url=reverse("publishing:crisis"),
+    )
 
 
 RESUME_CHOICES = ("publish_now", "reschedule", "cancel")
@@ -600,6 +601,7 @@ def end_crisis(
             "all_clear": all_clear is not None,
         },
     )
+    _tell_crisis_leads(crisis, actor=actor, kind="crisis_ended")
     if unpin:
         unpin_crisis_messages(actor=actor, organisation=crisis.organisation)
     if composition is not None:

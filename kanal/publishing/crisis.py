@@ -32,6 +32,8 @@ from django.utils.translation import gettext_lazy
 
 from kanal.channels.networks.base import Connection, OutgoingPost
 from kanal.core import audit
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import crisis_leads
 
 from .models import (
     CLAIMABLE,
@@ -846,7 +848,6 @@ def release_pin(unpin_id: int) -> bool:
     whether the network confirmed."""
     from kanal.channels.networks.errors import NetworkError
 
-    from .actions import notify
     from .engine import build_adapter
 
     unpin = CrisisUnpin.objects.select_related(
@@ -881,15 +882,10 @@ def release_pin(unpin_id: int) -> bool:
         )
         if error:
             notify(
-                organisation_id=pub.organisation_id,
-                administration_id=channel.owner_administration_id,
+                crisis_leads(pub.organisation_id),
                 kind="unpin_failed",
-                message=_(
-                    "%(channel)s: krisebeskeden kunne ikke løsnes (%(why)s). "
-                    "Prøv igen fra kriseside, eller løsn den på netværket."
-                )
-                % {"channel": channel, "why": error},
-                publication=pub,
+                params={"channel": str(channel), "why": error},
+                about=pub,
                 url=pub.url,
             )
     return not error

@@ -48,6 +48,7 @@ from django.db.models import (
     Q,
 )
 from django.db.models.functions import Coalesce, Greatest, Now
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -74,15 +75,16 @@ from kanal.channels.networks.errors import (
 )
 from kanal.core import audit
 from kanal.core.safety import safe_url
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import channel_desk
 
 from . import conf, outcomes
-from .actions import notify, publication_changed, wake_workers_on_commit
+from .actions import publication_changed, wake_workers_on_commit
 from .models import (
     CLAIMABLE,
     Crisis,
     FollowUp,
     FollowUpKind,
-    Notification,
     Publication,
     PublicationStatus,
 )
@@ -946,7 +948,6 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
     now = now or timezone.now()
     try:
         _deferred.audits = []
-        _deferred.notes = []
         with transaction.atomic():
             pubs = Publication.objects.select_for_update(of=("self",)).select_related(
                 "channel", "organisation"
@@ -956,8 +957,6 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
                 _record_locked(pubs[job.publication_id], job, outcome, now)
                 for job, outcome in results
             ]
-            notes, _deferred.notes = _deferred.notes, None
-            Notification.objects.bulk_create(notes)
             audits, _deferred.audits = _deferred.audits, None
             for event, kwargs in audits:
                 audit.record(event, **kwargs)
@@ -970,7 +969,6 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
         logger.exception("batch record failed; recording one by one")
     finally:
         _deferred.audits = None
-        _deferred.notes = None
     statuses = []
     for job, outcome in results:
         try:
@@ -1068,12 +1066,10 @@ def _duplicate_found(pub, result) -> None:
                  "other_url": result.url},
     )
     notify(
-        organisation_id=pub.organisation_id,
-        administration_id=pub.channel.owner_administration_id,
+        channel_desk(pub.organisation_id, pub.channel.owner_administration_id),
         kind="publication_duplicate",
-        message=_in_danish(NOTE_DUPLICATE)
-        % {"channel": pub.channel, "url": result.url or result.remote_id},
-        publication=pub,
+        params={"channel": str(pub.channel), "url": result.url or result.remote_id},
+        about=pub,
         url=result.url or pub.url,
     )
 
@@ -1168,19 +1164,6 @@ def _published(pub, outcome, now) -> None:
         },
     )
     publication_changed([pub.post_id])
-    note = Notification(
-        organisation_id=pub.organisation_id,
-        administration_id=pub.channel.owner_administration_id,
-        kind="published",
-        message=_in_danish(NOTE_PUBLISHED) % {"channel": pub.channel},
-        publication=pub,
-        url=pub.url,
-    )
-    pending = getattr(_deferred, "notes", None)
-    if pending is None:
-        note.save()
-    else:
-        pending.append(note)
     if pub.remote_id and (pub.first_comment or pub.pin):
         # Rows in the same transaction: follow-up work cannot be lost.
         kinds = []
@@ -1238,20 +1221,8 @@ def _take_back_lookups_of(pub, now) -> None:
         publication_changed([other.post_id])
 
 
-NOTE_PUBLISHED = _("%(channel)s: opslaget er udgivet.")
-NOTE_NEEDS_RECONNECT = _(
-    "%(channel)s skal forbindes igen: adgangen er udløbet. Planlagte opslag "
-    "venter, til kanalen er forbundet."
-)
-NOTE_FAILED = _("%(channel)s: opslaget blev ikke udgivet. %(why)s")
-NOTE_DUPLICATE = _(
-    "%(channel)s: opslaget ligger der to gange (det andet: %(url)s). Slet det "
-    "ene på kontoen."
-)
-
-
 def _in_danish(text) -> str:
-    """A lazy text rendered in the source language (stored notifications)."""
+    """A lazy text rendered in the source language (stored as written)."""
     with translation.override(settings.LANGUAGE_CODE):
         return str(text)
 
@@ -1353,23 +1324,33 @@ def _channel_auth_expired(channel: Channel, error) -> None:
         return
     mark_channel_needs_reconnect(channel, error=getattr(error, "message", str(error)))
     notify(
-        organisation_id=channel.organisation_id,
-        administration_id=channel.owner_administration_id,
+        channel_desk(channel.organisation_id, channel.owner_administration_id),
         kind="channel_needs_reconnect",
-        message=_in_danish(NOTE_NEEDS_RECONNECT) % {"channel": channel},
-        url=f"/kanaler/{channel.pk}/",
+        params={"channel": str(channel)},
+        about=channel,
+        url=reverse("channel_detail", args=[channel.pk]),
     )
 
 
 def _notify_failure(pub) -> None:
     notify(
-        organisation_id=pub.organisation_id,
-        administration_id=pub.channel.owner_administration_id,
+        channel_desk(pub.organisation_id, pub.channel.owner_administration_id),
         kind=f"publication_{pub.status}",
-        message=_in_danish(NOTE_FAILED)
-        % {"channel": pub.channel, "why": pub.last_error},
-        publication=pub,
+        params={"channel": str(pub.channel), "why": reason_param(pub)},
+        about=pub,
+        url=reverse("publishing:operations"),
     )
+
+
+def reason_param(pub) -> dict:
+    """A publication's reason as a notification value: its code and values,
+    rendered in the reader's language (``outcomes.render_notification_reason``),
+    and the Danish text as written for a code without a text."""
+    return {
+        "code": pub.error_kind,
+        "params": pub.reason_params,
+        "text": pub.last_error,
+    }
 
 
 # ---------------------------------------------------------------------------

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from django.db.models import Min, Q
+from django.db.models import Min
 
 from .models import (
     CLAIMABLE,
     Crisis,
     FollowUp,
     FollowUpStatus,
-    Notification,
     Publication,
     PublicationStatus,
 )
@@ -103,13 +102,3 @@ def paused_groups(organisation_id: int) -> list[dict]:
         )
         group["publications"].append(pub)
     return list(groups.values())
-
-
-def notifications_for(membership, *, limit: int = 10):
-    qs = Notification.objects.filter(organisation_id=membership.organisation_id)
-    if not membership.has_perm("posts.view_all"):
-        qs = qs.filter(
-            Q(administration_id=membership.administration_id)
-            | Q(administration__isnull=True)
-        )
-    return qs.filter(read_at__isnull=True)[:limit]

@@ -22,29 +22,21 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
 from kanal.channels import vault
 from kanal.channels.actions import mark_channel_needs_reconnect, store_refreshed_tokens
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import AuthExpired, NetworkError, NotSupported
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import channel_desk
 
 from . import conf
-from .actions import notify
 from .models import ChannelTokenRefresh
 
 logger = logging.getLogger("kanal.publishing.tokens")
 
-REFRESH_FAILED = _(
-    "%(channel)s: adgangen kunne ikke fornyes. En administrator skal forbinde "
-    "kanalen igen, ellers udgives der ikke på den."
-)
-REFRESH_REFUSED_STILL_VALID = _(
-    "%(channel)s: Kanal kunne ikke forny adgangen (%(why)s). Den nuværende "
-    "adgang virker til %(at)s. Forbind kanalen igen inden da, ellers stopper "
-    "udgivelserne på den."
-)
 
 
 def _networks_with_own_lead() -> list[str]:
@@ -178,25 +170,26 @@ def _refused(channel: Channel, read: str, error: AuthExpired, *, now) -> str:
                 state.alerted_at = now
                 state.save(update_fields=["alerted_at"])
                 notify(
-                    organisation_id=channel.organisation_id,
-                    administration_id=channel.owner_administration_id,
+                    channel_desk(
+                        channel.organisation_id, channel.owner_administration_id
+                    ),
                     kind="token_refresh_refused",
-                    message=str(REFRESH_REFUSED_STILL_VALID) % {
-                        "channel": channel,
+                    params={
+                        "channel": str(channel),
                         "why": error.message,
-                        "at": timezone.localtime(expires).strftime(
-                            "%d.%m. kl. %H:%M"),
+                        "at": expires.isoformat(),
                     },
-                    url=f"/kanaler/{channel.pk}/",
+                    about=channel,
+                    url=reverse("channel_detail", args=[channel.pk]),
                 )
             return "refused"
         mark_channel_needs_reconnect(channel, error=error.message)
         notify(
-            organisation_id=channel.organisation_id,
-            administration_id=channel.owner_administration_id,
+            channel_desk(channel.organisation_id, channel.owner_administration_id),
             kind="token_refresh_failed",
-            message=str(REFRESH_FAILED) % {"channel": channel},
-            url=f"/kanaler/{channel.pk}/",
+            params={"channel": str(channel)},
+            about=channel,
+            url=reverse("channel_detail", args=[channel.pk]),
         )
     return "auth_expired"
 

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kanal.core",
     "kanal.organisations",
+    "kanal.notifications",
     "kanal.channels",
     "kanal.planning",
     "kanal.publishing",

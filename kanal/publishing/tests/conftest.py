@@ -166,3 +166,11 @@ def call_threads(n: int):
     finally:
         _close_thread_connections(executor, n)
         executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def desk_admin(member):
+    """An administrator: told about every failure, channel and crisis event."""
+    from kanal.organisations.roles import Role
+
+    return member(Role.ADMIN)

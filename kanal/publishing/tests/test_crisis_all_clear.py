@@ -11,6 +11,7 @@ from kanal.channels.networks.base import Capabilities
 from kanal.channels.networks.errors import TransientError
 from kanal.channels.tests.factories import ChannelFactory
 from kanal.core.models import AuditEntry
+from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
 from kanal.publishing import actions, engine
 from kanal.publishing import crisis as crisis_tools
@@ -18,7 +19,6 @@ from kanal.publishing.crisis import CrisisMessageRefused
 from kanal.publishing.models import (
     Crisis,
     CrisisUnpin,
-    Notification,
     Publication,
     PublicationStatus,
 )

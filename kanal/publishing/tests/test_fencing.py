@@ -344,10 +344,10 @@ def test_late_success_of_a_worker_that_lost_its_lease_stops_the_other_worker(
 
 @pytest.mark.django_db
 def test_two_posts_for_one_publication_are_told_to_a_person(
-    fake_network, queue, organisation
+    fake_network, queue, organisation, desk_admin
 ):
     from kanal.channels.tests.factories import ChannelFactory
-    from kanal.publishing.models import Notification
+    from kanal.notifications.models import Notification
 
     # Facebook keeps no key: a second send makes a second post.
     pub = queue(channel=ChannelFactory(organisation=organisation,
@@ -362,6 +362,7 @@ def test_two_posts_for_one_publication_are_told_to_a_person(
     assert engine.record(slow, slow_outcome) == S.PUBLISHED
     assert refresh(pub).remote_id == "r2"  # the first recorded stays
     note = Notification.objects.get(kind="publication_duplicate")
+    assert note.recipient == desk_admin
     assert "https://fake.example/p/1" in note.message
 
 
