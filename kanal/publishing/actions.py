@@ -30,6 +30,7 @@ from .models import (
     PublicationStatus,
 )
 from .policies import crisis_policy, publication_policy
+from .scope import CrisisScope
 
 logger = logging.getLogger("kanal.publishing")
 
@@ -65,13 +66,6 @@ def publication_changed(post_ids) -> None:
         bridge.publication_changed(post_id=post_id)
 
 
-def _crisis_covers(organisation_id: int, channel_id: int) -> bool:
-    crisis = Crisis.objects.filter(
-        organisation_id=organisation_id, ended_at__isnull=True
-    ).first()
-    return crisis is not None and crisis.covers(channel_id)
-
-
 # ---------------------------------------------------------------------------
 # The bridge: planning calls these
 
@@ -101,7 +95,7 @@ def queue_publication(
         raise ValueError("The channel belongs to another organisation.")
     if timezone.is_naive(planned_at):
         raise ValueError("planned_at must be aware.")
-    paused = _crisis_covers(organisation.pk, channel.pk)
+    paused = CrisisScope.current(organisation.pk).covers_channel(channel.pk)
     publication = Publication.objects.create(
         organisation=organisation,
         channel=channel,
@@ -297,7 +291,7 @@ def retry_publication(pub: Publication, *, actor) -> Publication:
     pub = _locked(pub)
     if pub.status not in RETRYABLE_BY_PERSON:
         raise ValueError(_("Udgivelsen kan ikke sendes igen i sin nuværende tilstand."))
-    if _crisis_covers(pub.organisation_id, pub.channel_id) and not pub.is_crisis:
+    if CrisisScope.current(pub.organisation_id).holds_back(pub):
         raise ValueError(
             _("Krisetilstand er slået til for kanalen. Slå den fra først.")
         )
@@ -450,12 +444,9 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
     # A publication whose earlier send may have gone out is not paused here:
     # the engine asks the network first (a live post must never show as
     # paused), then pauses it if it is not there.
-    qs = Publication.objects.filter(
-        organisation=organisation, status__in=CLAIMABLE, is_crisis=False,
-        needs_reconcile=False,
-    )
-    if channels:
-        qs = qs.filter(channel__in=channels)
+    scope = CrisisScope.of_crisis(crisis, organisation.pk)
+    claimable = Publication.objects.filter(status__in=CLAIMABLE)
+    qs = scope.held_back(claimable.filter(needs_reconcile=False))
     post_ids = set(qs.values_list("post_id", flat=True))
     paused = qs.update(
         status=PublicationStatus.PAUSED,
@@ -465,11 +456,9 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
         updated_at=timezone.now(),
     )
     # Those being checked are asked about now, to settle them quickly.
-    Publication.objects.filter(
-        organisation=organisation, status__in=CLAIMABLE, is_crisis=False,
-        needs_reconcile=True,
-        **({"channel__in": channels} if channels else {}),
-    ).update(due_at=timezone.now())
+    scope.held_back(claimable.filter(needs_reconcile=True)).update(
+        due_at=timezone.now()
+    )
     wake_workers_on_commit()
     audit.record(
         "publishing.crisis.started",

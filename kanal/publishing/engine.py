@@ -82,13 +82,12 @@ from . import conf, outcomes
 from .actions import publication_changed, wake_workers_on_commit
 from .models import (
     CLAIMABLE,
-    Crisis,
     FollowUp,
     FollowUpKind,
     Publication,
     PublicationStatus,
 )
-from .selectors import active_crisis_scopes
+from .scope import CrisisScopes, held_back_in_sql
 
 logger = logging.getLogger("kanal.publishing.engine")
 S = PublicationStatus
@@ -317,7 +316,7 @@ def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Jo
         per_network = dict(
             in_flight.values_list("channel__network").annotate(n=Count("pk"))
         )
-        crises = active_crisis_scopes()
+        crises = CrisisScopes.load()
         quota_used: dict[int, tuple[int, datetime | None]] = {}
         chosen: list[Publication] = []
         for pub in candidates:
@@ -372,7 +371,7 @@ def _recheck(pub, channel, now, crises, quota_used):
             S.MISSED, "late",
             {"cutoff": conf.late_cutoff().total_seconds()}, None,
         )
-    if _in_crisis(pub.organisation_id, channel.pk, crises) and not pub.is_crisis:
+    if crises.holds_back(pub):
         return (S.PAUSED, "crisis", {}, None)
     if pub.withdrawn_at is not None:
         return (S.CANCELLED, "approval_withdrawn", {}, None)
@@ -394,11 +393,6 @@ def _recheck(pub, channel, now, crises, quota_used):
             )
         quota_used[channel.pk] = (used + 1, oldest or now)
     return None
-
-
-def _in_crisis(organisation_id: int, channel_id: int, scopes) -> bool:
-    scope = scopes.get(organisation_id, False)
-    return scope is not False and (scope is None or channel_id in scope)
 
 
 def _apply_verdict(pub, now, status, code, params, due) -> None:
@@ -466,7 +460,7 @@ def _quota_usage(channel_id: int, now: datetime) -> tuple[int, datetime | None]:
     return len(stamps), (stamps[0] if stamps else None)
 
 
-def _job(pub: Publication, token: str, now: datetime, crises=None) -> Job:
+def _job(pub: Publication, token: str, now: datetime, crises: CrisisScopes) -> Job:
     conn = None
     setup_error = ""
     try:
@@ -487,7 +481,7 @@ def _job(pub: Publication, token: str, now: datetime, crises=None) -> Job:
         idempotency_key=pub.idempotency_key,
         checkpoint=dict(pub.checkpoint or {}),
         needs_reconcile=pub.needs_reconcile,
-        reconcile_only=_reconcile_only(pub, now, crises or {}),
+        reconcile_only=_reconcile_only(pub, now, crises),
         # Generous: the network's clock may be minutes off Kanal's.
         since=first - conf.seconds("RECONCILE_SLACK_SECONDS"),
         setup_error=setup_error,
@@ -517,10 +511,10 @@ def _reconcile_only(pub, now, crises) -> str:
         pub.post_id and not pub.is_crisis and not _approval_stands(pub)
     ):
         return "withdrawn"
+    if crises.holds_back(pub):
+        return "crisis"
     if pub.is_crisis:
         return ""
-    if _in_crisis(pub.organisation_id, pub.channel_id, crises):
-        return "crisis"
     if now > pub.late_after:
         return "late"
     return ""
@@ -528,12 +522,6 @@ def _reconcile_only(pub, now, crises) -> str:
 
 # ---------------------------------------------------------------------------
 # The send fence
-
-
-def _active_crisis_covering():
-    return Crisis.objects.filter(
-        organisation_id=OuterRef("organisation_id"), ended_at__isnull=True
-    ).filter(Q(whole_organisation=True) | Q(channels=OuterRef("channel_id")))
 
 
 def _connected_channel():
@@ -569,9 +557,7 @@ def fence(job: Job, operation: str = "") -> None:
             status=S.PUBLISHING,
             lease_expires_at__gt=Now(),
             withdrawn_at__isnull=True,
-        ).filter(Exists(_connected_channel()))
-        if not job.is_crisis:
-            qs = qs.exclude(Exists(_active_crisis_covering()))
+        ).filter(Exists(_connected_channel())).exclude(held_back_in_sql())
         changes = {
             "lease_expires_at": Greatest(F("lease_expires_at"),
                                          db_in(conf.write_lease())),
@@ -611,7 +597,7 @@ def fence_reason(job: Job) -> str:
         Publication.objects.filter(pk=job.publication_id)
         .annotate(
             lease_valid=Q(lease_expires_at__gt=Now()),
-            in_crisis=Exists(_active_crisis_covering()),
+            in_crisis=held_back_in_sql(),
             connected=Exists(_connected_channel()),
         )
         .values("lease_token", "status", "lease_valid", "withdrawn_at",
@@ -628,7 +614,7 @@ def fence_reason(job: Job) -> str:
         return "lease_lost"
     if row["withdrawn_at"] is not None:
         return "withdrawn"
-    if row["in_crisis"] and not job.is_crisis:
+    if row["in_crisis"]:
         return "crisis"
     if not row["connected"]:
         return "channel"

@@ -41,7 +41,8 @@ from kanal.notifications.audience import channel_desk, crisis_leads
 from kanal.notifications.kinds import render
 
 from . import conf
-from .models import Crisis, FollowUp, FollowUpKind, FollowUpStatus
+from .models import FollowUp, FollowUpKind, FollowUpStatus
+from .scope import held_back_in_sql
 
 logger = logging.getLogger("kanal.publishing.followup")
 F_ = FollowUpStatus
@@ -162,14 +163,7 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
             lease_expires_at__gt=Now(),
         ).filter(Exists(channel))
         if job.kind == FollowUpKind.FIRST_COMMENT:
-            crisis = Crisis.objects.filter(
-                organisation__publications__pk=OuterRef("publication_id"),
-                ended_at__isnull=True,
-            ).filter(
-                Q(whole_organisation=True)
-                | Q(channels__publications__pk=OuterRef("publication_id"))
-            )
-            qs = qs.exclude(Exists(crisis))
+            qs = qs.exclude(held_back_in_sql(OuterRef("publication_id")))
         changes = {"lease_expires_at": Greatest(F("lease_expires_at"),
                                                 db_in(conf.write_lease()))}
         if not preparing:

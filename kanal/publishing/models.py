@@ -237,11 +237,6 @@ class Crisis(models.Model):
     def is_active(self) -> bool:
         return self.ended_at is None
 
-    def covers(self, channel_id: int) -> bool:
-        if self.whole_organisation:
-            return True
-        return self.channels.filter(pk=channel_id).exists()
-
 
 class ChannelTokenRefresh(models.Model):
     """The per-channel lock and record of the periodic token refresh."""

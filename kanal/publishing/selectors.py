@@ -37,27 +37,6 @@ def active_crisis(organisation_id: int) -> Crisis | None:
     )
 
 
-def paused_channel_ids(crisis: Crisis) -> set[int] | None:
-    """Channel ids under ``crisis``; None means every channel."""
-    if crisis.whole_organisation:
-        return None
-    return set(crisis.channels.values_list("pk", flat=True))
-
-
-def active_crisis_scopes() -> dict[int, set[int] | None]:
-    """organisation id -> channel ids in crisis (None: all), for the worker."""
-    scopes: dict[int, set[int] | None] = {}
-    for crisis in Crisis.objects.filter(ended_at__isnull=True).prefetch_related(
-        "channels"
-    ):
-        scopes[crisis.organisation_id] = (
-            None
-            if crisis.whole_organisation
-            else {c.pk for c in crisis.channels.all()}
-        )
-    return scopes
-
-
 def next_due_at():
     """The earliest time anything claimable (a publication or follow-up
     work) is due (indexed MINs)."""
