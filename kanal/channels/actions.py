@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
-import inspect
 import logging
 from datetime import datetime
 
@@ -15,9 +13,8 @@ from django.utils.translation import gettext as _
 from kanal.core import audit
 from kanal.core.safety import plain_text, safe_url
 
-from . import hosts, vault
+from . import adapters, hosts, vault
 from .models import Channel, ChannelStatus, StrategyProfile
-from .networks import adapter_class
 from .networks.errors import AuthExpired, NetworkError
 from .policies import channel_policy, strategy_policy
 
@@ -295,19 +292,20 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
     refused = False
     info = None
     try:
-        cls = adapter_class(channel.network)
+        adapters.class_for(channel.network)
     except KeyError:
-        cls = None
         error = _("Kanal kender ikke dette netværk.")
     try:
-        if cls is not None:
-            adapter = cls(channel.connection(), **adapter_options(cls, channel.pk))
+        if not error:
+            adapter = adapters.adapter_for(channel)
             info = _checked_account(adapter.verify())
-            # Instance limits (Mastodon) are read once here, so validation in
-            # the editor counts against the instance's real configuration.
+            # Instance limits (Mastodon) are read here and kept on the
+            # channel, so the editor and the worker count by the instance's
+            # real configuration (``adapters.store_limits``).
             load_limits = getattr(adapter, "load_instance_configuration", None)
             if load_limits is not None:
                 load_limits()
+                adapters.store_limits(channel, adapter)
     except vault.VaultError as e:
         info, error, refused = None, str(e), True
     except AuthExpired as e:
@@ -472,12 +470,3 @@ def record_session_tokens(channel_id: int, tokens) -> None:
     if channel is None:
         return
     store_refreshed_tokens(channel, tokens=tokens)
-
-
-def adapter_options(adapter_cls, channel_id: int | None) -> dict:
-    """Keyword arguments that wire an adapter's hooks to this channel."""
-    if channel_id is None:
-        return {}
-    if "on_tokens" not in inspect.signature(adapter_cls).parameters:
-        return {}
-    return {"on_tokens": functools.partial(record_session_tokens, channel_id)}

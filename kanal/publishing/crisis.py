@@ -30,11 +30,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kanal.channels.networks.base import Connection, OutgoingPost
+from kanal.channels.adapters import adapter_for
+from kanal.channels.networks.base import OutgoingPost
 from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import crisis_leads
 
+from . import conf
 from .models import (
     CLAIMABLE,
     CrisisEvent,
@@ -95,15 +97,7 @@ def sent_text(network: str, text: str, link: str) -> str:
 def _rules_adapter(channel):
     """The channel's adapter for counting and validating (no credentials: the
     rules are pure)."""
-    from .engine import build_adapter
-
-    return build_adapter(
-        Connection(
-            network=channel.network,
-            base_url=channel.base_url,
-            settings=dict(channel.api_settings),
-        )
-    )
+    return adapter_for(channel, credentials=False)
 
 
 @dataclass
@@ -848,8 +842,6 @@ def release_pin(unpin_id: int) -> bool:
     whether the network confirmed."""
     from kanal.channels.networks.errors import NetworkError
 
-    from .engine import build_adapter
-
     unpin = CrisisUnpin.objects.select_related(
         "publication", "publication__channel", "publication__organisation"
     ).get(pk=unpin_id)
@@ -859,7 +851,7 @@ def release_pin(unpin_id: int) -> bool:
     channel = pub.channel
     error = ""
     try:
-        adapter = build_adapter(channel.connection(), channel_id=channel.pk)
+        adapter = adapter_for(channel, timeout=conf.get("HTTP_TIMEOUT_SECONDS"))
         adapter.pin(pub.remote_id, pinned=False)
     except NetworkError as e:
         error = e.message

@@ -18,7 +18,6 @@ worker's, so workers whose clocks are minutes apart agree on who holds a row.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -53,9 +52,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from kanal.channels import vault
-from kanal.channels.actions import adapter_options, mark_channel_needs_reconnect
+from kanal.channels.actions import mark_channel_needs_reconnect
+from kanal.channels.adapters import build_adapter
 from kanal.channels.models import Channel, ChannelStatus
-from kanal.channels.networks import adapter_class
 from kanal.channels.networks.base import (
     Connection,
     MediaItem,
@@ -91,60 +90,6 @@ from .scope import CrisisScopes, held_back_in_sql
 
 logger = logging.getLogger("kanal.publishing.engine")
 S = PublicationStatus
-
-#: Tests swap adapters here: network slug -> adapter class.
-ADAPTER_OVERRIDES: dict[str, type] = {}
-
-
-_clients: dict[tuple[str, str], object] = {}
-_clients_lock = threading.Lock()
-
-
-def shared_client(network: str, base_url: str):
-    """One ``NetworkClient`` per network and base URL for the whole process.
-
-    Building an httpx client costs ~20 ms of CPU (its TLS context); sharing
-    one (httpx clients are thread-safe) keeps a burst from being CPU-bound and
-    reuses keep-alive connections.
-    """
-    from kanal.channels.networks.http import DEFAULT_TIMEOUT, NetworkClient
-
-    key = (network, base_url)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            timeout = conf.get("HTTP_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT
-            client = NetworkClient(network=network, base_url=base_url,
-                                   timeout=timeout)
-            _clients[key] = client
-        return client
-
-
-def build_adapter(
-    conn: Connection, *, channel_id: int | None = None, before_write=None
-):
-    """The adapter for ``conn``; with ``channel_id``, new tokens it receives
-    mid-work are stored on that channel; ``before_write`` is the send fence
-    the adapter calls immediately before each non-idempotent write."""
-    cls = ADAPTER_OVERRIDES.get(conn.network) or adapter_class(conn.network)
-    options = adapter_options(cls, channel_id)
-    takes_hook = _accepts(cls, "before_write")
-    if before_write is not None and takes_hook:
-        options["before_write"] = before_write
-    adapter = cls(conn, client=shared_client(conn.network, conn.base_url), **options)
-    if before_write is not None and not takes_hook:
-        # A subclass whose constructor does not pass the hook on: the base
-        # class's fence() reads it from here.
-        adapter._before_write = before_write
-    return adapter
-
-
-def _accepts(cls, name: str) -> bool:
-    parameters = inspect.signature(cls).parameters.values()
-    return any(
-        p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
-    )
-
 
 # ---------------------------------------------------------------------------
 # The database's clock and connections
@@ -266,6 +211,8 @@ class Job:
     first_sent_at: datetime | None = None
     # Posts other publications of the channel hold (for a lookup).
     taken_ids: tuple[str, ...] = ()
+    # The channel's stored network limits (``Channel.network_limits``).
+    limits: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -488,6 +435,7 @@ def _job(pub: Publication, token: str, now: datetime, crises: CrisisScopes) -> J
         is_crisis=pub.is_crisis,
         first_sent_at=pub.first_sent_at,
         taken_ids=_taken_ids(pub, first) if pub.needs_reconcile else (),
+        limits=dict(pub.channel.network_limits or {}),
     )
 
 
@@ -661,7 +609,9 @@ def execute(job: Job) -> Outcome:
         adapter = build_adapter(
             job.connection,
             channel_id=job.channel_id,
+            limits=job.limits,
             before_write=lambda operation: fence(job, operation),
+            timeout=conf.get("HTTP_TIMEOUT_SECONDS"),
         )
         if job.needs_reconcile and not (
             # Where the network keeps Kanal's key, sending again with it is

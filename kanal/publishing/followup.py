@@ -24,6 +24,7 @@ from django.db.models.functions import Greatest, Now
 from django.utils import timezone, translation
 
 from kanal.channels import vault
+from kanal.channels.adapters import build_adapter
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import Connection, stable_key
 from kanal.channels.networks.errors import (
@@ -204,7 +205,7 @@ def _fence_reason(job: FollowUpJob) -> str:
 
 def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
     """Post the first comment or pin the post; the outcome is set on ``job``."""
-    from .engine import build_adapter, drop_connection, fresh_connection
+    from .engine import drop_connection, fresh_connection
 
     fresh_connection()
     try:
@@ -214,6 +215,7 @@ def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
             job.connection,
             channel_id=job.channel_id,
             before_write=lambda operation: fence_follow_up(job, operation),
+            timeout=conf.get("HTTP_TIMEOUT_SECONDS"),
         )
         job.idempotent = _idempotent_replies(adapter, job.network)
         finder = getattr(adapter, "find_reply", None)

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 
 from kanal.channels import vault
 from kanal.channels.actions import mark_channel_needs_reconnect, store_refreshed_tokens
+from kanal.channels.adapters import build_adapter
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import AuthExpired, NetworkError, NotSupported
 from kanal.notifications.actions import notify
@@ -98,8 +99,6 @@ def refresh_channel_token(
     refreshed, unchanged, fresh (someone else just did), locked, superseded,
     not_supported, refused (the access token still works; a person was
     told), auth_expired or error."""
-    from .engine import build_adapter
-
     holder = f"{owner[:80]}:{uuid.uuid4().hex[:12]}"
     if not _lock(channel.pk, holder):
         return "locked"
@@ -115,7 +114,9 @@ def refresh_channel_token(
         try:
             # No channel id: the new tokens are stored once, below, only if
             # nobody changed the credentials meanwhile.
-            adapter = build_adapter(channel.connection())
+            adapter = build_adapter(
+                channel.connection(), timeout=conf.get("HTTP_TIMEOUT_SECONDS")
+            )
             tokens = adapter.refresh_token()
         except vault.VaultError as e:
             raise AuthExpired(str(e)) from e

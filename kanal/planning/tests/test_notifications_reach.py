@@ -33,11 +33,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def network(monkeypatch):
     """Every network answers through the scripted fake."""
-    from kanal.publishing import engine
+    from kanal.channels import adapters
 
     NETWORK.reset()
     monkeypatch.setattr(
-        engine, "ADAPTER_OVERRIDES",
+        adapters, "ADAPTER_OVERRIDES",
         dict.fromkeys(["facebook", "x", "mastodon"], FakeAdapter),
     )
     return NETWORK

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from kanal.channels import adapters
 from kanal.channels.networks.errors import Fenced
 from kanal.organisations.roles import Role
 from kanal.publishing import actions, conf, engine
@@ -166,7 +167,7 @@ def test_crisis_switched_on_while_threads_waits_for_its_container_stops_the_post
                                  reason="Brand på Amager")
             return super().wait_until_finished(container_id)
 
-    monkeypatch.setitem(engine.ADAPTER_OVERRIDES, "threads",
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, "threads",
                         CrisisDuringContainerWait)
     pub = queue_on(channel)
     assert run_once() == [S.PAUSED]
@@ -408,7 +409,7 @@ def test_thread_stalled_between_its_fence_and_the_send_sends_nothing(
             time.sleep(0.5)  # a stopped process, a long GC pause
 
     channel = sandbox_channel(sandbox, organisation, "facebook")
-    monkeypatch.setitem(engine.ADAPTER_OVERRIDES, "facebook", StallsAfterItsFence)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, "facebook", StallsAfterItsFence)
     pub = queue_on(channel)
     [job] = engine.claim_due(owner="w", limit=5)
     outcome = engine.execute(job)
@@ -416,7 +417,7 @@ def test_thread_stalled_between_its_fence_and_the_send_sends_nothing(
     assert outcome.extra["why"] == "deadline"
     assert posts_on(sandbox, channel) == []
     assert engine.record(job, outcome) == S.UNKNOWN  # asks before it sends
-    monkeypatch.setitem(engine.ADAPTER_OVERRIDES, "facebook", FacebookAdapter)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, "facebook", FacebookAdapter)
     assert run_once() == [S.PUBLISHED]
     assert len(posts_on(sandbox, channel)) == 1
     assert refresh(pub).remote_id
