@@ -51,7 +51,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from kanal.channels import vault
+from kanal.channels import adapters, vault
 from kanal.channels.actions import mark_channel_needs_reconnect
 from kanal.channels.adapters import build_adapter
 from kanal.channels.models import Channel, ChannelStatus
@@ -327,7 +327,7 @@ def _recheck(pub, channel, now, crises, quota_used):
         return (S.FAILED, "media_rights_expired", {"name": expired}, None)
     if pub.post_id and not _approval_stands(pub):
         return (S.CANCELLED, "approval_withdrawn", {}, None)
-    quota = conf.get("DAILY_QUOTA").get(channel.network)
+    quota = daily_quota(channel.network)
     if quota:
         if channel.pk not in quota_used:
             quota_used[channel.pk] = _quota_usage(channel.pk, now)
@@ -340,6 +340,21 @@ def _recheck(pub, channel, now, crises, quota_used):
             )
         quota_used[channel.pk] = (used + 1, oldest or now)
     return None
+
+
+def daily_quota(network: str) -> int | None:
+    """Posts per 24 h Kanal sends on one channel of ``network``: the
+    adapter's documented quota unless ``DAILY_QUOTA`` overrides it."""
+    override = conf.get("DAILY_QUOTA").get(network)
+    if override:
+        return int(override)
+    try:
+        cls = adapters.class_for(network)
+    except KeyError:
+        return None
+    # Only networks with a rolling publishing quota declare one (the Graph
+    # adapters: Instagram, Threads).
+    return getattr(cls, "default_quota_total", None)
 
 
 def _apply_verdict(pub, now, status, code, params, due) -> None:
@@ -843,11 +858,6 @@ def _media_items(media, capabilities=None) -> tuple[MediaItem, ...]:
 # Record
 
 
-def backoff(attempts: int, error: BaseException | None, now: datetime) -> datetime:
-    """``conf.backoff``: kept here for callers of the engine."""
-    return conf.backoff(attempts, error, now)
-
-
 _deferred = threading.local()
 _follow_up_signal = threading.local()
 
@@ -1244,7 +1254,7 @@ def _next_due(due: str, pub, error, now) -> datetime:
     if due == outcomes.RESET:
         reset = getattr(error, "reset_at", None)
         fallback = now + conf.seconds("QUOTA_FALLBACK_SECONDS")
-        if reset is None or reset < now + timedelta(seconds=30):
+        if reset is None or reset < now + conf.seconds("QUOTA_RESET_MIN_SECONDS"):
             return fallback
         return reset
     if due == outcomes.RECONNECT:

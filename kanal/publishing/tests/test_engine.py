@@ -109,8 +109,8 @@ def test_transient_errors_give_up_after_the_attempt_limit(fake_network, queue):
 
 def test_backoff_grows_and_has_jitter():
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    first = {engine.backoff(1, None, now) for _ in range(20)}
-    fifth = [engine.backoff(5, None, now) for _ in range(20)]
+    first = {conf.backoff(1, None, now) for _ in range(20)}
+    fifth = [conf.backoff(5, None, now) for _ in range(20)]
     assert len(first) > 1
     assert max(first) <= now + timedelta(seconds=5)
     assert min(fifth) >= now + timedelta(seconds=40)
@@ -431,3 +431,34 @@ def test_settings_from_the_environment_accept_fractions(monkeypatch):
     monkeypatch.setenv("KANAL_PUBLISH_MAX_ATTEMPTS", "9")
     assert conf.get("BACKOFF_BASE_SECONDS") == 0.5
     assert conf.get("MAX_ATTEMPTS") == 9
+
+
+def test_instagram_quota_is_the_adapters_one_value(organisation):
+    """Kanal's own count used to stop Instagram at 50 a day while the adapter
+    (and Instagram's guide) say 100: the 51st post of a day goes out."""
+    from kanal.channels.networks.instagram import InstagramAdapter
+    from kanal.channels.networks.threads import ThreadsAdapter
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.publishing.actions import queue_publication
+
+    assert engine.daily_quota("instagram") == InstagramAdapter.default_quota_total
+    assert engine.daily_quota("instagram") == 100
+    assert engine.daily_quota("threads") == ThreadsAdapter.default_quota_total
+    assert engine.daily_quota("mastodon") is None
+    ig = ChannelFactory(organisation=organisation, network="instagram")
+    now = timezone.now()
+    Publication.objects.bulk_create(
+        Publication(
+            organisation=organisation, channel=ig, planned_at=now,
+            due_at=now, late_after=now, text=f"Billede {i}",
+            status=S.PUBLISHED, published_at=now - timedelta(hours=1),
+        )
+        for i in range(50)
+    )
+    pub = queue_publication(
+        actor=None, organisation=organisation, channel=ig,
+        planned_at=now - timedelta(seconds=1), post_id=None,
+        variant_id=None, revision_id=None, text="Billede 51",
+    )
+    [job] = engine.claim_due(owner="w", limit=5)
+    assert job.publication_id == pub.pk
