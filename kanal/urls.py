@@ -2,6 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from kanal.core import views as core_views
+from kanal.dashboard import dashboard_view
 from kanal.organisations.urls import account_urls, member_urls, organisation_urls
 from kanal.planning.views import media_file_view
 
@@ -11,7 +12,7 @@ handler404 = "kanal.core.views.page_not_found"
 handler500 = "kanal.core.views.server_error"
 
 urlpatterns = [
-    path("", core_views.dashboard_view, name="dashboard"),
+    path("", dashboard_view, name="dashboard"),
     path("konto/", include(account_urls)),
     path("medlemmer/", include(member_urls)),
     path("organisation/", include(organisation_urls)),

@@ -132,6 +132,16 @@ def _tell_author(post: Post, status: str) -> None:
     )
 
 
+def on_publication_changed(sender, *, post_id: int, **kwargs) -> None:
+    """``kanal.publishing.signals.publication_changed``."""
+    publication_changed(post_id=post_id)
+
+
+def on_approval_check(sender, *, post_id: int, revision_id, **kwargs) -> bool:
+    """``kanal.publishing.signals.approval_check``."""
+    return approval_stands(post_id=post_id, revision_id=revision_id)
+
+
 def approval_stands(*, post_id: int, revision_id: int) -> bool:
     """Checked by publishing at send time: is this revision still the approved
     one of a post that is scheduled (or was, and whose failed or missed

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +18,7 @@ from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import crisis_leads
 
-from . import conf
+from . import conf, signals
 from . import crisis as crisis_tools
 from .models import (
     CLAIMABLE,
@@ -54,16 +53,10 @@ def wake_workers_on_commit() -> None:
 
 
 def publication_changed(post_ids) -> None:
-    """Let planning roll the post's status up (inside the caller's transaction)."""
-    ids = {pid for pid in post_ids if pid}
-    if not ids or not apps.is_installed("kanal.planning"):
-        return
-    try:
-        from kanal.planning import bridge
-    except ImportError:
-        return
-    for post_id in sorted(ids):
-        bridge.publication_changed(post_id=post_id)
+    """Tell the apps above (planning rolls the post's status up) inside the
+    caller's transaction (``signals.publication_changed``)."""
+    for post_id in sorted({pid for pid in post_ids if pid}):
+        signals.publication_changed.send(sender=Publication, post_id=post_id)
 
 
 # ---------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import (
@@ -77,7 +76,7 @@ from kanal.core.safety import safe_url
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import channel_desk
 
-from . import conf, outcomes
+from . import conf, outcomes, signals
 from .actions import publication_changed, wake_workers_on_commit
 from .models import (
     CLAIMABLE,
@@ -381,16 +380,7 @@ def _apply_verdict(pub, now, status, code, params, due) -> None:
 
 
 def _approval_stands(pub) -> bool:
-    if not apps.is_installed("kanal.planning"):
-        return True
-    try:
-        from kanal.planning import bridge
-    except ImportError:
-        return True
-    check = getattr(bridge, "approval_stands", None)
-    if check is None:
-        return True
-    return bool(check(post_id=pub.post_id, revision_id=pub.revision_id))
+    return signals.approval_stands(post_id=pub.post_id, revision_id=pub.revision_id)
 
 
 def _expired_media(media, now) -> str:
