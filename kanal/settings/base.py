@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kanal.channels",
     "kanal.planning",
     "kanal.publishing",
+    "kanal.demo",
 ]
 
 MIDDLEWARE = [
