@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import threading
 
+from .credentials import record_session_tokens
 from .networks import adapter_class
 from .networks.base import Connection, NetworkAdapter
 
@@ -128,8 +129,6 @@ class _TokenRecorder:
         self.channel_id = channel_id
 
     def __call__(self, tokens) -> None:
-        from .actions import record_session_tokens
-
         record_session_tokens(self.channel_id, tokens)
 
 

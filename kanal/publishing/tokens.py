@@ -26,8 +26,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from kanal.channels import vault
-from kanal.channels.actions import mark_channel_needs_reconnect, store_refreshed_tokens
+from kanal.channels.actions import mark_channel_needs_reconnect
 from kanal.channels.adapters import build_adapter
+from kanal.channels.credentials import store_refreshed_tokens
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import AuthExpired, NetworkError, NotSupported
 from kanal.notifications.actions import notify
