@@ -814,7 +814,8 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
     """
     from kanal.channels.models import Channel, ChannelStatus
     from kanal.core.models import AuditEntry
-    from kanal.publishing.models import Notification, Publication
+    from kanal.notifications.models import Notification
+    from kanal.publishing.models import Publication
 
     log = sandbox.published()
     posts_by_marker: dict[str, list[dict]] = defaultdict(list)
@@ -949,7 +950,8 @@ def judge(sandbox: Sandbox, by_id: dict[int, str], *,
                                   "copies": len(got)})
             if not got:
                 told = Notification.objects.filter(
-                    publication_id=pk, kind="first_comment_failed").exists()
+                    subject=f"publishing.publication:{pk}",
+                    kind__startswith="first_comment_").exists()
                 (reply_told if told else reply_missing).append({
                     "publication": pk, "network": network,
                     "kanal": pub.get("first_comment_remote_id") or "(none)"})

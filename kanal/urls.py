@@ -2,6 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from kanal.core import views as core_views
+from kanal.dashboard import dashboard_view
 from kanal.operations import views as operations_views
 from kanal.organisations.urls import (
     account_urls,
@@ -17,7 +18,7 @@ handler404 = "kanal.core.views.page_not_found"
 handler500 = "kanal.core.views.server_error"
 
 urlpatterns = [
-    path("", core_views.dashboard_view, name="dashboard"),
+    path("", dashboard_view, name="dashboard"),
     path("konto/", include(account_urls)),
     path("medlemmer/", include(member_urls)),
     path("organisation/", include(organisation_urls)),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("kanaler/", include("kanal.channels.urls")),
     path("udgivelser/", include("kanal.publishing.urls")),
     path("plan/", include("kanal.planning.urls")),
+    path("notifikationer/", include("kanal.notifications.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path(
         "tilgaengelighed/",

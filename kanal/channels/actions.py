@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
-import inspect
 import logging
 from datetime import datetime
 
@@ -15,9 +13,8 @@ from django.utils.translation import gettext as _
 from kanal.core import audit
 from kanal.core.safety import plain_text, safe_url
 
-from . import hosts, vault
+from . import adapters, hosts, vault
 from .models import Channel, ChannelStatus, StrategyProfile
-from .networks import adapter_class
 from .networks.errors import AuthExpired, NetworkError
 from .policies import channel_policy, strategy_policy
 from .wording import network_sentence
@@ -296,19 +293,20 @@ def verify_channel_connection(channel: Channel, *, actor) -> tuple[bool, str]:
     refused = False
     info = None
     try:
-        cls = adapter_class(channel.network)
+        adapters.class_for(channel.network)
     except KeyError:
-        cls = None
         error = _("Kanal kender ikke dette netværk.")
     try:
-        if cls is not None:
-            adapter = cls(channel.connection(), **adapter_options(cls, channel.pk))
+        if not error:
+            adapter = adapters.adapter_for(channel)
             info = _checked_account(adapter.verify())
-            # Instance limits (Mastodon) are read once here, so validation in
-            # the editor counts against the instance's real configuration.
+            # Instance limits (Mastodon) are read here and kept on the
+            # channel, so the editor and the worker count by the instance's
+            # real configuration (``adapters.store_limits``).
             load_limits = getattr(adapter, "load_instance_configuration", None)
             if load_limits is not None:
                 load_limits()
+                adapters.store_limits(channel, adapter)
     except vault.VaultError as e:
         info, error, refused = None, str(e), True
     except AuthExpired as e:
@@ -419,66 +417,3 @@ def update_strategy(profile: StrategyProfile, *, actor, **fields) -> StrategyPro
         changes=changed,
     )
     return profile
-
-
-def store_refreshed_tokens(channel: Channel, *, tokens) -> Channel:
-    """Store tokens the network handed out in a routine renewal (a token
-    refresh, a new Bluesky session), merged into the channel's secrets.
-
-    Routine renewals are not audited (a Bluesky session renews every couple of
-    hours); a channel that needed reconnection and works again is.
-    """
-    secrets = {"access_token": tokens.access_token, **dict(tokens.extra)}
-    if tokens.refresh_token:
-        secrets["refresh_token"] = tokens.refresh_token
-    with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel.pk)
-        current = channel.credentials()
-        merged = {**current, **{k: v for k, v in secrets.items() if v}}
-        expires_at = tokens.expires_at or channel.token_expires_at
-        if (
-            merged == current
-            and expires_at == channel.token_expires_at
-            and channel.status != ChannelStatus.NEEDS_RECONNECT
-        ):
-            return channel  # the same session handed back: nothing to store
-        channel.encrypted_credentials = vault.encrypt(merged)
-        channel.token_expires_at = expires_at
-        fields = ["encrypted_credentials", "token_expires_at", "updated_at"]
-        previous = channel.status
-        if previous == ChannelStatus.NEEDS_RECONNECT:
-            channel.status = ChannelStatus.CONNECTED
-            channel.last_error = ""
-            fields += ["status", "last_error"]
-        channel.save(update_fields=fields)
-        if previous != channel.status:
-            audit.record(
-                "channels.channel.reconnected",
-                organisation=channel.organisation,
-                target=channel,
-                changes={"status": [previous, channel.status],
-                         "token_expires_at": channel.token_expires_at},
-            )
-    return channel
-
-
-def record_session_tokens(channel_id: int, tokens) -> None:
-    """Store tokens a network handed out mid-work (a renewed Bluesky session).
-
-    Adapters call this through their ``on_tokens`` hook, outside any
-    transaction; the next unit of work then reuses the session instead of
-    logging in again (Bluesky allows 300 logins a day).
-    """
-    channel = Channel.objects.filter(pk=channel_id).first()
-    if channel is None:
-        return
-    store_refreshed_tokens(channel, tokens=tokens)
-
-
-def adapter_options(adapter_cls, channel_id: int | None) -> dict:
-    """Keyword arguments that wire an adapter's hooks to this channel."""
-    if channel_id is None:
-        return {}
-    if "on_tokens" not in inspect.signature(adapter_cls).parameters:
-        return {}
-    return {"on_tokens": functools.partial(record_session_tokens, channel_id)}

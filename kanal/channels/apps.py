@@ -6,3 +6,6 @@ class ChannelsConfig(AppConfig):
     name = "kanal.channels"
     label = "channels"
     verbose_name = _("Kanaler og strategi")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the vault key check)

@@ -68,6 +68,9 @@ class Channel(models.Model):
         help_text=_("Netværkets API, eller øvebanens adresse for træning og test."),
     )
     api_settings = models.JSONField(_("API-indstillinger"), default=dict, blank=True)
+    # Limits the network reported for this account (a Mastodon instance's
+    # own), kept when the channel is verified (``adapters.store_limits``).
+    network_limits = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(
         _("status"),
         max_length=20,

@@ -3,17 +3,6 @@ from django.core.checks import Error, register
 
 
 @register()
-def vault_keys_are_valid(app_configs, **kwargs):
-    from kanal.channels.vault import VaultError, fernet
-
-    try:
-        fernet()
-    except VaultError as e:
-        return [Error(str(e), id="kanal.E001")]
-    return []
-
-
-@register()
 def audit_keys_are_set(app_configs, **kwargs):
     if not [k for k in str(settings.KANAL_AUDIT_KEYS).split(",") if k.strip()]:
         return [

@@ -1,5 +1,5 @@
-"""Error pages in Danish (saying what happened and what to do), the dashboard
-and the audit log."""
+"""Error pages in Danish (saying what happened and what to do) and the audit
+log."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-
-from kanal.channels.models import ChannelStatus
-from kanal.channels.policies import channel_policy
 
 from .decorators import membership_required
 from .forms import AuditFilterForm
@@ -79,21 +76,6 @@ def bad_request(request, exception=None):
 
 # ---------------------------------------------------------------------------
 # Pages
-
-
-@membership_required
-def dashboard_view(request):
-    channels = list(channel_policy.visible(request.membership))
-    return render(
-        request,
-        "dashboard.html",
-        {
-            "channels": channels,
-            "needs_attention": [
-                c for c in channels if c.status == ChannelStatus.NEEDS_RECONNECT
-            ],
-        },
-    )
 
 
 @membership_required

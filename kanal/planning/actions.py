@@ -12,11 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.core import audit, safety
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import members_for_user, members_with
 
 from . import media as media_files
 from .models import (
@@ -26,13 +29,11 @@ from .models import (
     LinkTracking,
     MediaAsset,
     MediaTag,
-    Notification,
     Post,
     PostStatus,
     Variant,
     VariantRevision,
 )
-from .notifications import members_for_user, members_with, notify
 from .policies import (
     campaign_policy,
     link_tracking_policy,
@@ -95,6 +96,10 @@ def _lock(post: Post) -> Post:
     )
     post._state = locked._state
     return post
+
+
+def _post_url(post: Post) -> str:
+    return reverse("planning:post_detail", args=[post.pk])
 
 
 def _check_version(post: Post, expected_version: int | None) -> None:
@@ -258,10 +263,10 @@ def create_proposal(
     )
     notify(
         members_with(post.organisation_id, "posts.plan", exclude_user=actor.user_id),
-        post=post,
-        event="proposal.created",
-        message=_("Nyt forslag fra %(code)s: %(title)s")
-        % {"code": actor.administration.code, "title": title},
+        kind="proposal.created",
+        params={"code": actor.administration.code, "title": title},
+        about=post,
+        url=_post_url(post),
     )
     return post
 
@@ -301,10 +306,10 @@ def update_proposal(
             members_with(
                 post.organisation_id, "posts.plan", exclude_user=actor.user_id
             ),
-            post=post,
-            event="proposal.resubmitted",
-            message=_("Forslaget er rettet og sendt igen: %(title)s")
-            % {"title": post.title},
+            kind="proposal.resubmitted",
+            params={"title": post.title},
+            about=post,
+            url=_post_url(post),
         )
     return post
 
@@ -337,15 +342,15 @@ def accept_proposal(post: Post, *, actor, channels=None) -> Post:
     )
     notify(
         members_for_user(post.organisation_id, post.created_by_id),
-        post=post,
-        event="proposal.accepted",
-        message=_("Dit forslag er taget med i planen: %(title)s")
-        % {"title": post.title},
+        kind="proposal.accepted",
+        params={"title": post.title},
+        about=post,
+        url=_post_url(post),
     )
     return post
 
 
-def _decide_proposal(post, *, actor, reason, status, event, message):
+def _decide_proposal(post, *, actor, reason, status, event):
     _lock(post)
     post_policy.check(actor, "review_proposal", post)
     if not reason.strip():
@@ -355,10 +360,10 @@ def _decide_proposal(post, *, actor, reason, status, event, message):
     audit.record(event, actor=actor, target=post, changes={"reason": reason})
     notify(
         members_for_user(post.organisation_id, post.created_by_id),
-        post=post,
-        event=event.removeprefix("planning."),
-        message=_("%(message)s: %(title)s. Begrundelse: %(reason)s")
-        % {"message": message, "title": post.title, "reason": reason},
+        kind=event.removeprefix("planning."),
+        params={"title": post.title, "reason": reason},
+        about=post,
+        url=_post_url(post),
     )
     return post
 
@@ -371,7 +376,6 @@ def request_proposal_changes(post: Post, *, actor, reason: str) -> Post:
         reason=reason,
         status=PostStatus.CHANGES_REQUESTED,
         event="planning.proposal.changes_requested",
-        message=_("Redaktionen beder om ændringer i dit forslag"),
     )
 
 
@@ -383,7 +387,6 @@ def decline_proposal(post: Post, *, actor, reason: str) -> Post:
         reason=reason,
         status=PostStatus.DECLINED,
         event="planning.proposal.declined",
-        message=_("Dit forslag er afvist"),
     )
 
 
@@ -627,12 +630,10 @@ def update_post(
                 "posts.approve",
                 exclude_user=actor.user_id if actor else None,
             ),
-            post=post,
-            event="post.returned_to_review",
-            message=_(
-                "Opslaget er ændret efter godkendelse og skal godkendes igen: %(title)s"
-            )
-            % {"title": post.title},
+            kind="post.returned_to_review",
+            params={"title": post.title},
+            about=post,
+            url=_post_url(post),
         )
     elif was_scheduled and revised:
         _reschedule_publications(post, actor=actor)
@@ -695,10 +696,10 @@ def submit_post(post: Post, *, actor) -> Post:
             "posts.approve",
             exclude_user=actor.user_id if actor else None,
         ),
-        post=post,
-        event="post.submitted",
-        message=_("Opslag venter på din godkendelse: %(title)s")
-        % {"title": post.title},
+        kind="post.submitted",
+        params={"title": post.title},
+        about=post,
+        url=_post_url(post),
     )
     return post
 
@@ -764,10 +765,10 @@ def approve_post(post: Post, *, actor, comment: str = "", seen_revisions=None) -
     recipients += members_for_user(post.organisation_id, post.submitted_by_id)
     notify(
         recipients,
-        post=post,
-        event="post.approved",
-        message=_("Opslaget er godkendt og planlagt: %(title)s")
-        % {"title": post.title},
+        kind="post.approved",
+        params={"title": post.title},
+        about=post,
+        url=_post_url(post),
     )
     return post
 
@@ -791,10 +792,10 @@ def reject_post(post: Post, *, actor, reason: str) -> Post:
     recipients += members_for_user(post.organisation_id, post.submitted_by_id)
     notify(
         recipients,
-        post=post,
-        event="post.rejected",
-        message=_("Opslaget er sendt retur: %(title)s. %(reason)s")
-        % {"title": post.title, "reason": reason},
+        kind="post.rejected",
+        params={"title": post.title, "reason": reason},
+        about=post,
+        url=_post_url(post),
     )
     return post
 
@@ -993,10 +994,10 @@ def add_comment(post: Post, *, actor, body: str) -> Comment:
     ]
     notify(
         recipients,
-        post=post,
-        event="comment.created",
-        message=_("%(name)s kommenterede «%(title)s»: %(body)s")
-        % {"name": actor.display_name, "title": post.title, "body": body[:200]},
+        kind="comment.created",
+        params={"name": actor.display_name, "title": post.title, "body": body[:200]},
+        about=post,
+        url=_post_url(post),
     )
     return comment
 
@@ -1015,17 +1016,13 @@ def warn_unapproved_posts(
     ).select_related("organisation")
     count = 0
     for post in posts:
-        local = to_local(post.planned_at)
         notify(
             members_with(post.organisation_id, "posts.approve")
             + members_with(post.organisation_id, "posts.plan"),
-            post=post,
-            event="post.approval_due",
-            message=_(
-                "«%(title)s» skal udgives %(when)s men er ikke godkendt. Uden "
-                "godkendelse bliver det ikke udgivet."
-            )
-            % {"title": post.title, "when": f"{local:%d.%m. kl. %H:%M}"},
+            kind="post.approval_due",
+            params={"title": post.title, "when": post.planned_at.isoformat()},
+            about=post,
+            url=_post_url(post),
         )
         post.approval_warning_sent_at = now
         post.save(update_fields=["approval_warning_sent_at"])
@@ -1071,13 +1068,10 @@ def mark_unapproved_missed(
         recipients += members_for_user(post.organisation_id, post.created_by_id)
         notify(
             recipients,
-            post=post,
-            event="post.missed",
-            message=_(
-                "«%(title)s» blev ikke udgivet, fordi det ikke var godkendt og "
-                "planlagt til tiden. Vælg en ny tid og send det til godkendelse."
-            )
-            % {"title": post.title},
+            kind="post.missed",
+            params={"title": post.title},
+            about=post,
+            url=_post_url(post),
         )
         count += 1
     return count
@@ -1363,10 +1357,3 @@ def revoke_calendar_feed(feed: CalendarFeed, *, actor) -> CalendarFeed:
     feed.save(update_fields=["revoked_at"])
     audit.record("planning.calendar_feed.revoked", actor=actor, target=feed)
     return feed
-
-
-def mark_notifications_read(*, actor, ids=None) -> int:
-    qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())

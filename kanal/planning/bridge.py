@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.urls import reverse
 
 from kanal.core import audit
 from kanal.core.safety import safe_url
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import members_for_user
 
 from .models import FINISHED_STATES, Post, PostStatus, Variant
 
@@ -100,6 +103,43 @@ def publication_changed(*, post_id: int) -> None:
             target=post,
             changes={"status": [old, new_status]},
         )
+        _tell_author(post, new_status)
+
+
+#: What the author is told when the post settles.
+AUTHOR_KINDS = {
+    PostStatus.PUBLISHED: "post.published",
+    PostStatus.PARTIALLY_PUBLISHED: "post.partially_published",
+    PostStatus.FAILED: "post.failed",
+    PostStatus.MISSED: "post.failed",
+}
+
+
+def _tell_author(post: Post, status: str) -> None:
+    """The post's author (and whoever sent it for approval) learns how it
+    went out."""
+    kind = AUTHOR_KINDS.get(status)
+    if kind is None:
+        return
+    people = members_for_user(post.organisation_id, post.created_by_id)
+    people += members_for_user(post.organisation_id, post.submitted_by_id)
+    notify(
+        people,
+        kind=kind,
+        params={"title": post.title},
+        about=post,
+        url=reverse("planning:post_detail", args=[post.pk]),
+    )
+
+
+def on_publication_changed(sender, *, post_id: int, **kwargs) -> None:
+    """``kanal.publishing.signals.publication_changed``."""
+    publication_changed(post_id=post_id)
+
+
+def on_approval_check(sender, *, post_id: int, revision_id, **kwargs) -> bool:
+    """``kanal.publishing.signals.approval_check``."""
+    return approval_stands(post_id=post_id, revision_id=revision_id)
 
 
 def approval_stands(*, post_id: int, revision_id: int) -> bool:

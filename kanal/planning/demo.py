@@ -716,13 +716,14 @@ def _date_history_messages(publication_ids) -> None:
     """History happened at the planned times. The engine stamps its messages,
     and some adapters the publication, with the moment they ran (today);
     they are dated when it happened (the cutoff for the missed one)."""
-    from kanal.publishing.models import Notification, Publication
+    from kanal.notifications.models import Notification, subject_of
+    from kanal.publishing.models import Publication
 
     for pub in Publication.objects.filter(pk__in=publication_ids):
         at = pub.late_after if pub.status == "missed" else pub.planned_at
         if pub.published_at and pub.published_at - pub.planned_at > timedelta(hours=1):
             Publication.objects.filter(pk=pub.pk).update(published_at=pub.planned_at)
-        Notification.objects.filter(publication_id=pub.pk).update(
+        Notification.objects.filter(subject=subject_of(pub)).update(
             created_at=at + timedelta(seconds=5)
         )
 

@@ -1,5 +1,5 @@
 """Posts, their per-channel variants and immutable revisions, media, campaigns,
-comments, notifications and calendar feeds."""
+comments and calendar feeds."""
 
 from __future__ import annotations
 
@@ -505,30 +505,6 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:50]
-
-
-class Notification(models.Model):
-    """Something a person must act on or know, shown in the app (and mailed)."""
-
-    recipient = models.ForeignKey(
-        "organisations.Membership",
-        on_delete=models.CASCADE,
-        related_name="notifications",
-    )
-    post = models.ForeignKey(
-        Post, null=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    event = models.CharField(max_length=60)
-    message = models.CharField(max_length=500)
-    read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def new_feed_token() -> str:

@@ -770,9 +770,5 @@ def media_tags_in_use(actor) -> list[tuple[str, int]]:
     )
 
 
-def unread_notifications(actor):
-    return actor.notifications.filter(read_at__isnull=True).select_related("post")
-
-
 def all_posts_for(actor):
     return Post.objects.none() if actor is None else post_policy.visible(actor)

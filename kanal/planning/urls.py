@@ -45,7 +45,6 @@ urlpatterns = [
     path("medier/soeg/", views.media_picker_view, name="media_picker"),
     path("kampagner/", views.campaign_list_view, name="campaign_list"),
     path("linksporing/", views.link_tracking_view, name="link_tracking"),
-    path("notifikationer/", views.notification_list_view, name="notifications"),
     path("kalenderabonnement/", views.ical_settings_view, name="ical_settings"),
     path("ical/<str:token>.ics", views.ical_feed_view, name="ical_feed"),
     path("rapport/", views.report_view, name="report"),

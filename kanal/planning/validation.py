@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kanal.channels import adapters
 from kanal.channels.models import ChannelStatus
-from kanal.channels.networks import adapter_class, mediafit
+from kanal.channels.networks import mediafit
 from kanal.channels.networks.base import (
     Capabilities,
-    Connection,
     MediaItem,
     OutgoingPost,
     ValidationProblem,
@@ -67,26 +66,18 @@ def outgoing(channel, campaign, *, text: str, hashtags=(), link: str = ""):
     return tracked_content(channel, campaign, compose_text(text, hashtags), link)
 
 
-@lru_cache(maxsize=64)
-def _adapter(network: str, settings_key: tuple):
+def adapter_for(channel):
+    """The channel's adapter for counting and validating in the editor, with
+    the channel's stored limits (``kanal.channels.adapters``); None for a
+    network Kanal has no adapter for."""
     try:
-        cls = adapter_class(network)
+        return adapters.adapter_for(channel, credentials=False)
     except (ImportError, AttributeError, KeyError):
         logger.info(
-            "No adapter for %s yet; validating with Kanal's rules only", network
+            "No adapter for %s yet; validating with Kanal's rules only",
+            channel.network,
         )
         return None
-    connection = Connection(
-        network=network, base_url="http://127.0.0.1:9", settings=dict(settings_key)
-    )
-    return cls(connection)
-
-
-def adapter_for(channel):
-    settings_key = tuple(
-        sorted((str(k), str(v)) for k, v in channel.api_settings.items())
-    )
-    return _adapter(channel.network, settings_key)
 
 
 def capabilities_for(channel) -> Capabilities | None:

@@ -47,7 +47,6 @@ from .media import MediaRejected, fit_for
 from .models import (
     CalendarFeed,
     MediaAsset,
-    Notification,
     PostStatus,
     Variant,
     VariantRevision,
@@ -1248,17 +1247,6 @@ def link_tracking_view(request):
         },
         status=_status(request, all(not f.errors for f in forms)),
     )
-
-
-@membership_required
-@require_http_methods(["GET", "POST"])
-def notification_list_view(request):
-    actor = request.membership
-    if request.method == "POST":
-        actions.mark_notifications_read(actor=actor)
-        return redirect("planning:notifications")
-    notes = Notification.objects.filter(recipient=actor).select_related("post")[:100]
-    return render(request, "planning/notifications.html", {"notifications": notes})
 
 
 @membership_required

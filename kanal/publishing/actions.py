@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,19 +15,21 @@ from django.utils.translation import gettext as _
 
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.core import audit
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import crisis_leads
 
-from . import conf
+from . import conf, signals
 from . import crisis as crisis_tools
 from .models import (
     CLAIMABLE,
     NOT_STARTED,
     Crisis,
     CrisisUnpin,
-    Notification,
     Publication,
     PublicationStatus,
 )
 from .policies import crisis_policy, publication_policy
+from .scope import CrisisScope
 
 logger = logging.getLogger("kanal.publishing")
 
@@ -52,42 +53,10 @@ def wake_workers_on_commit() -> None:
 
 
 def publication_changed(post_ids) -> None:
-    """Let planning roll the post's status up (inside the caller's transaction)."""
-    ids = {pid for pid in post_ids if pid}
-    if not ids or not apps.is_installed("kanal.planning"):
-        return
-    try:
-        from kanal.planning import bridge
-    except ImportError:
-        return
-    for post_id in sorted(ids):
-        bridge.publication_changed(post_id=post_id)
-
-
-def notify(
-    *,
-    organisation_id: int,
-    administration_id: int | None,
-    kind: str,
-    message: str,
-    publication: Publication | None = None,
-    url: str = "",
-) -> Notification:
-    return Notification.objects.create(
-        organisation_id=organisation_id,
-        administration_id=administration_id,
-        kind=kind,
-        message=message,
-        publication=publication,
-        url=url or (reverse("publishing:operations") if publication else ""),
-    )
-
-
-def _crisis_covers(organisation_id: int, channel_id: int) -> bool:
-    crisis = Crisis.objects.filter(
-        organisation_id=organisation_id, ended_at__isnull=True
-    ).first()
-    return crisis is not None and crisis.covers(channel_id)
+    """Tell the apps above (planning rolls the post's status up) inside the
+    caller's transaction (``signals.publication_changed``)."""
+    for post_id in sorted({pid for pid in post_ids if pid}):
+        signals.publication_changed.send(sender=Publication, post_id=post_id)
 
 
 # ---------------------------------------------------------------------------
@@ -119,7 +88,7 @@ def queue_publication(
         raise ValueError("The channel belongs to another organisation.")
     if timezone.is_naive(planned_at):
         raise ValueError("planned_at must be aware.")
-    paused = _crisis_covers(organisation.pk, channel.pk)
+    paused = CrisisScope.current(organisation.pk).covers_channel(channel.pk)
     publication = Publication.objects.create(
         organisation=organisation,
         channel=channel,
@@ -315,7 +284,7 @@ def retry_publication(pub: Publication, *, actor) -> Publication:
     pub = _locked(pub)
     if pub.status not in RETRYABLE_BY_PERSON:
         raise ValueError(_("Udgivelsen kan ikke sendes igen i sin nuværende tilstand."))
-    if _crisis_covers(pub.organisation_id, pub.channel_id) and not pub.is_crisis:
+    if CrisisScope.current(pub.organisation_id).holds_back(pub):
         raise ValueError(
             _("Krisetilstand er slået til for kanalen. Slå den fra først.")
         )
@@ -468,12 +437,9 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
     # A publication whose earlier send may have gone out is not paused here:
     # the engine asks the network first (a live post must never show as
     # paused), then pauses it if it is not there.
-    qs = Publication.objects.filter(
-        organisation=organisation, status__in=CLAIMABLE, is_crisis=False,
-        needs_reconcile=False,
-    )
-    if channels:
-        qs = qs.filter(channel__in=channels)
+    scope = CrisisScope.of_crisis(crisis, organisation.pk)
+    claimable = Publication.objects.filter(status__in=CLAIMABLE)
+    qs = scope.held_back(claimable.filter(needs_reconcile=False))
     post_ids = set(qs.values_list("post_id", flat=True))
     paused = qs.update(
         status=PublicationStatus.PAUSED,
@@ -483,11 +449,9 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
         updated_at=timezone.now(),
     )
     # Those being checked are asked about now, to settle them quickly.
-    Publication.objects.filter(
-        organisation=organisation, status__in=CLAIMABLE, is_crisis=False,
-        needs_reconcile=True,
-        **({"channel__in": channels} if channels else {}),
-    ).update(due_at=timezone.now())
+    scope.held_back(claimable.filter(needs_reconcile=True)).update(
+        due_at=timezone.now()
+    )
     wake_workers_on_commit()
     audit.record(
         "publishing.crisis.started",
@@ -501,7 +465,26 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
         },
     )
     publication_changed(post_ids)
+    _tell_crisis_leads(crisis, actor=actor, kind="crisis_started")
     return crisis
+
+
+def _tell_crisis_leads(crisis: Crisis, *, actor, kind: str) -> None:
+    """Everyone who runs crisis mode learns it started or ended (the person
+    who did it knows)."""
+    leads = crisis_leads(
+        crisis.organisation_id, exclude_user=getattr(actor, "user_id", None)
+    )
+    notify(
+        leads,
+        kind=kind,
+        params={
+            "name": actor.display_name if actor is not None else "Kanal",
+            "reason": crisis.reason,
+        },
+        about=crisis,
+        url=reverse("publishing:crisis"),
+    )
 
 
 RESUME_CHOICES = ("publish_now", "reschedule", "cancel")
@@ -600,6 +583,7 @@ def end_crisis(
             "all_clear": all_clear is not None,
         },
     )
+    _tell_crisis_leads(crisis, actor=actor, kind="crisis_ended")
     if unpin:
         unpin_crisis_messages(actor=actor, organisation=crisis.organisation)
     if composition is not None:

@@ -8,4 +8,9 @@ class PublishingConfig(AppConfig):
     verbose_name = _("Udgivelse")
 
     def ready(self) -> None:
+        from kanal.notifications.kinds import register_param
+
         from . import crisis  # noqa: F401  (registers the desk-hours check)
+        from .outcomes import render_notification_reason
+
+        register_param("why", render_notification_reason)

@@ -46,8 +46,10 @@ DEFAULTS = {
     # Simultaneous calls per channel and per network (all workers together).
     "CHANNEL_CONCURRENCY": 1,
     "NETWORK_CONCURRENCY": 64,
-    # Kanal's own count of posts per 24 h where a network has a rolling quota.
-    "DAILY_QUOTA": {"instagram": 50, "threads": 250},
+    # Kanal's own count of posts per 24 h where a network has a rolling
+    # quota: network -> posts. Empty: each adapter's documented figure
+    # (``default_quota_total``: Instagram 100, Threads 250), the one value.
+    "DAILY_QUOTA": {},
     # Longest sleep while idle on databases without LISTEN/NOTIFY.
     "IDLE_POLL_SECONDS": 0.2,
     # Refresh a token this long before it expires, per network (X's access
@@ -76,6 +78,15 @@ DEFAULTS = {
     # Database unreachable: back off up to this between tries, and give up
     # (exit for the supervisor to restart) after this long.
     "DB_RETRY_MAX_SECONDS": 15,
+    # First waits after the database failed (doubling up to the maximum):
+    # the worker's own work, and the listening connection that wakes it.
+    "DB_RETRY_BASE_SECONDS": 0.1,
+    "DB_RECONNECT_BASE_SECONDS": 0.5,
+    # The longest the worker sleeps before looking for due work again.
+    "IDLE_WAKE_MAX_SECONDS": 5.0,
+    # A network's quota reset sooner than this is not trusted (a clock off,
+    # a reset already past): QUOTA_FALLBACK_SECONDS applies instead.
+    "QUOTA_RESET_MIN_SECONDS": 30,
     "DB_GIVE_UP_SECONDS": 600,
     # Read timeout for publishing calls; 0 keeps the adapters' own default.
     "HTTP_TIMEOUT_SECONDS": 0.0,

@@ -30,10 +30,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kanal.channels.networks.base import Connection, OutgoingPost
+from kanal.channels.adapters import adapter_for
+from kanal.channels.networks.base import OutgoingPost
 from kanal.channels.wording import COUNTING, problem_text
 from kanal.core import audit
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import crisis_leads
 
+from . import conf
 from .models import (
     CLAIMABLE,
     CrisisEvent,
@@ -83,15 +87,7 @@ def sent_text(network: str, text: str, link: str) -> str:
 def _rules_adapter(channel):
     """The channel's adapter for counting and validating (no credentials: the
     rules are pure)."""
-    from .engine import build_adapter
-
-    return build_adapter(
-        Connection(
-            network=channel.network,
-            base_url=channel.base_url,
-            settings=dict(channel.api_settings),
-        )
-    )
+    return adapter_for(channel, credentials=False)
 
 
 @dataclass
@@ -836,9 +832,6 @@ def release_pin(unpin_id: int) -> bool:
     whether the network confirmed."""
     from kanal.channels.networks.errors import NetworkError
 
-    from .actions import notify
-    from .engine import build_adapter
-
     unpin = CrisisUnpin.objects.select_related(
         "publication", "publication__channel", "publication__organisation"
     ).get(pk=unpin_id)
@@ -848,7 +841,7 @@ def release_pin(unpin_id: int) -> bool:
     channel = pub.channel
     error = ""
     try:
-        adapter = build_adapter(channel.connection(), channel_id=channel.pk)
+        adapter = adapter_for(channel, timeout=conf.get("HTTP_TIMEOUT_SECONDS"))
         adapter.pin(pub.remote_id, pinned=False)
     except NetworkError as e:
         error = e.message
@@ -871,15 +864,10 @@ def release_pin(unpin_id: int) -> bool:
         )
         if error:
             notify(
-                organisation_id=pub.organisation_id,
-                administration_id=channel.owner_administration_id,
+                crisis_leads(pub.organisation_id),
                 kind="unpin_failed",
-                message=_(
-                    "%(channel)s: krisebeskeden kunne ikke løsnes (%(why)s). "
-                    "Prøv igen fra kriseside, eller løsn den på netværket."
-                )
-                % {"channel": channel, "why": error},
-                publication=pub,
+                params={"channel": str(channel), "why": error},
+                about=pub,
                 url=pub.url,
             )
     return not error

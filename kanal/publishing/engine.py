@@ -18,7 +18,6 @@ worker's, so workers whose clocks are minutes apart agree on who holds a row.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -27,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import (
@@ -48,13 +46,14 @@ from django.db.models import (
     Q,
 )
 from django.db.models.functions import Coalesce, Greatest, Now
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from kanal.channels import vault
-from kanal.channels.actions import adapter_options, mark_channel_needs_reconnect
+from kanal.channels import adapters, vault
+from kanal.channels.actions import mark_channel_needs_reconnect
+from kanal.channels.adapters import build_adapter
 from kanal.channels.models import Channel, ChannelStatus
-from kanal.channels.networks import adapter_class
 from kanal.channels.networks.base import (
     Connection,
     MediaItem,
@@ -74,77 +73,23 @@ from kanal.channels.networks.errors import (
 )
 from kanal.core import audit
 from kanal.core.safety import safe_url
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import channel_desk
 
-from . import conf, outcomes
-from .actions import notify, publication_changed, wake_workers_on_commit
+from . import conf, outcomes, signals
+from .actions import publication_changed, wake_workers_on_commit
 from .models import (
     CLAIMABLE,
-    Crisis,
     FollowUp,
     FollowUpKind,
-    Notification,
     OutcomeTally,
     Publication,
     PublicationStatus,
 )
-from .selectors import active_crisis_scopes
+from .scope import CrisisScopes, held_back_in_sql
 
 logger = logging.getLogger("kanal.publishing.engine")
 S = PublicationStatus
-
-#: Tests swap adapters here: network slug -> adapter class.
-ADAPTER_OVERRIDES: dict[str, type] = {}
-
-
-_clients: dict[tuple[str, str], object] = {}
-_clients_lock = threading.Lock()
-
-
-def shared_client(network: str, base_url: str):
-    """One ``NetworkClient`` per network and base URL for the whole process.
-
-    Building an httpx client costs ~20 ms of CPU (its TLS context); sharing
-    one (httpx clients are thread-safe) keeps a burst from being CPU-bound and
-    reuses keep-alive connections.
-    """
-    from kanal.channels.networks.http import DEFAULT_TIMEOUT, NetworkClient
-
-    key = (network, base_url)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            timeout = conf.get("HTTP_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT
-            client = NetworkClient(network=network, base_url=base_url,
-                                   timeout=timeout)
-            _clients[key] = client
-        return client
-
-
-def build_adapter(
-    conn: Connection, *, channel_id: int | None = None, before_write=None
-):
-    """The adapter for ``conn``; with ``channel_id``, new tokens it receives
-    mid-work are stored on that channel; ``before_write`` is the send fence
-    the adapter calls immediately before each non-idempotent write."""
-    cls = ADAPTER_OVERRIDES.get(conn.network) or adapter_class(conn.network)
-    options = adapter_options(cls, channel_id)
-    takes_hook = _accepts(cls, "before_write")
-    if before_write is not None and takes_hook:
-        options["before_write"] = before_write
-    adapter = cls(conn, client=shared_client(conn.network, conn.base_url), **options)
-    if before_write is not None and not takes_hook:
-        # A subclass whose constructor does not pass the hook on: the base
-        # class's fence() reads it from here.
-        adapter._before_write = before_write
-    return adapter
-
-
-def _accepts(cls, name: str) -> bool:
-    parameters = inspect.signature(cls).parameters.values()
-    return any(
-        p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
-    )
-
 
 # ---------------------------------------------------------------------------
 # The database's clock and connections
@@ -266,6 +211,8 @@ class Job:
     first_sent_at: datetime | None = None
     # Posts other publications of the channel hold (for a lookup).
     taken_ids: tuple[str, ...] = ()
+    # The channel's stored network limits (``Channel.network_limits``).
+    limits: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -316,7 +263,7 @@ def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Jo
         per_network = dict(
             in_flight.values_list("channel__network").annotate(n=Count("pk"))
         )
-        crises = active_crisis_scopes()
+        crises = CrisisScopes.load()
         quota_used: dict[int, tuple[int, datetime | None]] = {}
         chosen: list[Publication] = []
         for pub in candidates:
@@ -371,7 +318,7 @@ def _recheck(pub, channel, now, crises, quota_used):
             S.MISSED, "late",
             {"cutoff": conf.late_cutoff().total_seconds()}, None,
         )
-    if _in_crisis(pub.organisation_id, channel.pk, crises) and not pub.is_crisis:
+    if crises.holds_back(pub):
         return (S.PAUSED, "crisis", {}, None)
     if pub.withdrawn_at is not None:
         return (S.CANCELLED, "approval_withdrawn", {}, None)
@@ -380,7 +327,7 @@ def _recheck(pub, channel, now, crises, quota_used):
         return (S.FAILED, "media_rights_expired", {"name": expired}, None)
     if pub.post_id and not _approval_stands(pub):
         return (S.CANCELLED, "approval_withdrawn", {}, None)
-    quota = conf.get("DAILY_QUOTA").get(channel.network)
+    quota = daily_quota(channel.network)
     if quota:
         if channel.pk not in quota_used:
             quota_used[channel.pk] = _quota_usage(channel.pk, now)
@@ -395,9 +342,19 @@ def _recheck(pub, channel, now, crises, quota_used):
     return None
 
 
-def _in_crisis(organisation_id: int, channel_id: int, scopes) -> bool:
-    scope = scopes.get(organisation_id, False)
-    return scope is not False and (scope is None or channel_id in scope)
+def daily_quota(network: str) -> int | None:
+    """Posts per 24 h Kanal sends on one channel of ``network``: the
+    adapter's documented quota unless ``DAILY_QUOTA`` overrides it."""
+    override = conf.get("DAILY_QUOTA").get(network)
+    if override:
+        return int(override)
+    try:
+        cls = adapters.class_for(network)
+    except KeyError:
+        return None
+    # Only networks with a rolling publishing quota declare one (the Graph
+    # adapters: Instagram, Threads).
+    return getattr(cls, "default_quota_total", None)
 
 
 def _apply_verdict(pub, now, status, code, params, due) -> None:
@@ -424,16 +381,7 @@ def _apply_verdict(pub, now, status, code, params, due) -> None:
 
 
 def _approval_stands(pub) -> bool:
-    if not apps.is_installed("kanal.planning"):
-        return True
-    try:
-        from kanal.planning import bridge
-    except ImportError:
-        return True
-    check = getattr(bridge, "approval_stands", None)
-    if check is None:
-        return True
-    return bool(check(post_id=pub.post_id, revision_id=pub.revision_id))
+    return signals.approval_stands(post_id=pub.post_id, revision_id=pub.revision_id)
 
 
 def _expired_media(media, now) -> str:
@@ -465,7 +413,7 @@ def _quota_usage(channel_id: int, now: datetime) -> tuple[int, datetime | None]:
     return len(stamps), (stamps[0] if stamps else None)
 
 
-def _job(pub: Publication, token: str, now: datetime, crises=None) -> Job:
+def _job(pub: Publication, token: str, now: datetime, crises: CrisisScopes) -> Job:
     conn = None
     setup_error = ""
     try:
@@ -486,13 +434,14 @@ def _job(pub: Publication, token: str, now: datetime, crises=None) -> Job:
         idempotency_key=pub.idempotency_key,
         checkpoint=dict(pub.checkpoint or {}),
         needs_reconcile=pub.needs_reconcile,
-        reconcile_only=_reconcile_only(pub, now, crises or {}),
+        reconcile_only=_reconcile_only(pub, now, crises),
         # Generous: the network's clock may be minutes off Kanal's.
         since=first - conf.seconds("RECONCILE_SLACK_SECONDS"),
         setup_error=setup_error,
         is_crisis=pub.is_crisis,
         first_sent_at=pub.first_sent_at,
         taken_ids=_taken_ids(pub, first) if pub.needs_reconcile else (),
+        limits=dict(pub.channel.network_limits or {}),
     )
 
 
@@ -516,10 +465,10 @@ def _reconcile_only(pub, now, crises) -> str:
         pub.post_id and not pub.is_crisis and not _approval_stands(pub)
     ):
         return "withdrawn"
+    if crises.holds_back(pub):
+        return "crisis"
     if pub.is_crisis:
         return ""
-    if _in_crisis(pub.organisation_id, pub.channel_id, crises):
-        return "crisis"
     if now > pub.late_after:
         return "late"
     return ""
@@ -527,12 +476,6 @@ def _reconcile_only(pub, now, crises) -> str:
 
 # ---------------------------------------------------------------------------
 # The send fence
-
-
-def _active_crisis_covering():
-    return Crisis.objects.filter(
-        organisation_id=OuterRef("organisation_id"), ended_at__isnull=True
-    ).filter(Q(whole_organisation=True) | Q(channels=OuterRef("channel_id")))
 
 
 def _connected_channel():
@@ -568,9 +511,7 @@ def fence(job: Job, operation: str = "") -> None:
             status=S.PUBLISHING,
             lease_expires_at__gt=Now(),
             withdrawn_at__isnull=True,
-        ).filter(Exists(_connected_channel()))
-        if not job.is_crisis:
-            qs = qs.exclude(Exists(_active_crisis_covering()))
+        ).filter(Exists(_connected_channel())).exclude(held_back_in_sql())
         changes = {
             "lease_expires_at": Greatest(F("lease_expires_at"),
                                          db_in(conf.write_lease())),
@@ -610,7 +551,7 @@ def fence_reason(job: Job) -> str:
         Publication.objects.filter(pk=job.publication_id)
         .annotate(
             lease_valid=Q(lease_expires_at__gt=Now()),
-            in_crisis=Exists(_active_crisis_covering()),
+            in_crisis=held_back_in_sql(),
             connected=Exists(_connected_channel()),
         )
         .values("lease_token", "status", "lease_valid", "withdrawn_at",
@@ -627,7 +568,7 @@ def fence_reason(job: Job) -> str:
         return "lease_lost"
     if row["withdrawn_at"] is not None:
         return "withdrawn"
-    if row["in_crisis"] and not job.is_crisis:
+    if row["in_crisis"]:
         return "crisis"
     if not row["connected"]:
         return "channel"
@@ -674,7 +615,9 @@ def execute(job: Job) -> Outcome:
         adapter = build_adapter(
             job.connection,
             channel_id=job.channel_id,
+            limits=job.limits,
             before_write=lambda operation: fence(job, operation),
+            timeout=conf.get("HTTP_TIMEOUT_SECONDS"),
         )
         if job.needs_reconcile and not (
             # Where the network keeps Kanal's key, sending again with it is
@@ -906,11 +849,6 @@ def _media_items(media, capabilities=None) -> tuple[MediaItem, ...]:
 # Record
 
 
-def backoff(attempts: int, error: BaseException | None, now: datetime) -> datetime:
-    """``conf.backoff``: kept here for callers of the engine."""
-    return conf.backoff(attempts, error, now)
-
-
 _deferred = threading.local()
 _follow_up_signal = threading.local()
 
@@ -947,7 +885,6 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
     now = now or timezone.now()
     try:
         _deferred.audits = []
-        _deferred.notes = []
         with transaction.atomic():
             pubs = Publication.objects.select_for_update(of=("self",)).select_related(
                 "channel", "organisation"
@@ -957,8 +894,6 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
                 _record_locked(pubs[job.publication_id], job, outcome, now)
                 for job, outcome in results
             ]
-            notes, _deferred.notes = _deferred.notes, None
-            Notification.objects.bulk_create(notes)
             audits, _deferred.audits = _deferred.audits, None
             for event, kwargs in audits:
                 audit.record(event, **kwargs)
@@ -971,7 +906,6 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
         logger.exception("batch record failed; recording one by one")
     finally:
         _deferred.audits = None
-        _deferred.notes = None
     statuses = []
     for job, outcome in results:
         try:
@@ -1076,12 +1010,10 @@ def _duplicate_found(pub, result) -> None:
                  "other_url": result.url},
     )
     notify(
-        organisation_id=pub.organisation_id,
-        administration_id=pub.channel.owner_administration_id,
+        channel_desk(pub.organisation_id, pub.channel.owner_administration_id),
         kind="publication_duplicate",
-        message=_in_danish(NOTE_DUPLICATE)
-        % {"channel": pub.channel, "url": result.url or result.remote_id},
-        publication=pub,
+        params={"channel": str(pub.channel), "url": result.url or result.remote_id},
+        about=pub,
         url=result.url or pub.url,
     )
 
@@ -1181,19 +1113,6 @@ def _published(pub, outcome, now) -> None:
         },
     )
     publication_changed([pub.post_id])
-    note = Notification(
-        organisation_id=pub.organisation_id,
-        administration_id=pub.channel.owner_administration_id,
-        kind="published",
-        message=_in_danish(NOTE_PUBLISHED) % {"channel": pub.channel},
-        publication=pub,
-        url=pub.url,
-    )
-    pending = getattr(_deferred, "notes", None)
-    if pending is None:
-        note.save()
-    else:
-        pending.append(note)
     if pub.remote_id and (pub.first_comment or pub.pin):
         # Rows in the same transaction: follow-up work cannot be lost.
         kinds = []
@@ -1251,21 +1170,8 @@ def _take_back_lookups_of(pub, now) -> None:
         publication_changed([other.post_id])
 
 
-NOTE_PUBLISHED = _("%(channel)s: opslaget er udgivet.")
-NOTE_NEEDS_RECONNECT = _(
-    "%(channel)s skal forbindes igen: adgangen er udløbet. Planlagte opslag "
-    "venter, til kanalen er forbundet."
-)
-NOTE_FAILED = _("%(channel)s: opslaget blev ikke udgivet. %(why)s")
-NOTE_UNKNOWN = _("%(channel)s: Kanal ved ikke, om opslaget kom ud. %(why)s")
-NOTE_DUPLICATE = _(
-    "%(channel)s: opslaget ligger der to gange (det andet: %(url)s). Slet det "
-    "ene på kontoen."
-)
-
-
 def _in_danish(text) -> str:
-    """A lazy text rendered in the source language (stored notifications)."""
+    """A lazy text rendered in the source language (stored as written)."""
     with translation.override(settings.LANGUAGE_CODE):
         return str(text)
 
@@ -1356,7 +1262,7 @@ def _next_due(due: str, pub, error, now) -> datetime:
     if due == outcomes.RESET:
         reset = getattr(error, "reset_at", None)
         fallback = now + conf.seconds("QUOTA_FALLBACK_SECONDS")
-        if reset is None or reset < now + timedelta(seconds=30):
+        if reset is None or reset < now + conf.seconds("QUOTA_RESET_MIN_SECONDS"):
             return fallback
         return reset
     if due == outcomes.RECONNECT:
@@ -1372,24 +1278,33 @@ def _channel_auth_expired(channel: Channel, error) -> None:
         return
     mark_channel_needs_reconnect(channel, error=getattr(error, "message", str(error)))
     notify(
-        organisation_id=channel.organisation_id,
-        administration_id=channel.owner_administration_id,
+        channel_desk(channel.organisation_id, channel.owner_administration_id),
         kind="channel_needs_reconnect",
-        message=_in_danish(NOTE_NEEDS_RECONNECT) % {"channel": channel},
-        url=f"/kanaler/{channel.pk}/",
+        params={"channel": str(channel)},
+        about=channel,
+        url=reverse("channel_detail", args=[channel.pk]),
     )
 
 
 def _notify_failure(pub) -> None:
-    note = NOTE_UNKNOWN if pub.status == S.UNKNOWN else NOTE_FAILED
     notify(
-        organisation_id=pub.organisation_id,
-        administration_id=pub.channel.owner_administration_id,
+        channel_desk(pub.organisation_id, pub.channel.owner_administration_id),
         kind=f"publication_{pub.status}",
-        message=_in_danish(note)
-        % {"channel": pub.channel, "why": pub.last_error},
-        publication=pub,
+        params={"channel": str(pub.channel), "why": reason_param(pub)},
+        about=pub,
+        url=reverse("publishing:operations"),
     )
+
+
+def reason_param(pub) -> dict:
+    """A publication's reason as a notification value: its code and values,
+    rendered in the reader's language (``outcomes.render_notification_reason``),
+    and the Danish text as written for a code without a text."""
+    return {
+        "code": pub.error_kind,
+        "params": pub.reason_params,
+        "text": pub.last_error,
+    }
 
 
 # ---------------------------------------------------------------------------

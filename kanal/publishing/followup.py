@@ -22,9 +22,9 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest, Now
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
 from kanal.channels import vault
+from kanal.channels.adapters import build_adapter
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import Connection, stable_key
 from kanal.channels.networks.errors import (
@@ -37,10 +37,13 @@ from kanal.channels.networks.errors import (
     TransientError,
 )
 from kanal.core import audit
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import channel_desk, crisis_leads
+from kanal.notifications.kinds import render
 
 from . import conf
-from .actions import notify
-from .models import Crisis, FollowUp, FollowUpKind, FollowUpStatus
+from .models import FollowUp, FollowUpKind, FollowUpStatus
+from .scope import held_back_in_sql
 
 logger = logging.getLogger("kanal.publishing.followup")
 F_ = FollowUpStatus
@@ -49,22 +52,6 @@ F_ = FollowUpStatus
 #: adapters that do not say so themselves (``idempotent_replies``).
 IDEMPOTENT_REPLIES = frozenset({"mastodon", "bluesky"})
 
-FAILED_FIRST_COMMENT = _(
-    "%(channel)s: den første kommentar kom ikke med (%(why)s). Skriv den selv "
-    "på opslaget."
-)
-UNSURE_FIRST_COMMENT = _(
-    "%(channel)s: Kanal ved ikke, om den første kommentar kom med (netværket "
-    "svarede ikke tydeligt). Tjek opslaget, og skriv den selv, hvis den mangler."
-)
-CRISIS_FIRST_COMMENT = _(
-    "%(channel)s: den første kommentar blev ikke sendt, fordi krisetilstand "
-    "blev slået til. Skriv den selv på opslaget, hvis den stadig passer."
-)
-FAILED_PIN = _(
-    "%(channel)s: krisebeskeden kunne ikke fastgøres (%(why)s). Fastgør den "
-    "selv på kontoen."
-)
 
 
 @dataclass
@@ -92,11 +79,6 @@ class FollowUpJob:
     error: BaseException | None = None
     result_id: str = ""
     extra: dict = field(default_factory=dict)
-
-
-def _in_danish(text, **values) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(text) % values
 
 
 # ---------------------------------------------------------------------------
@@ -182,14 +164,7 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
             lease_expires_at__gt=Now(),
         ).filter(Exists(channel))
         if job.kind == FollowUpKind.FIRST_COMMENT:
-            crisis = Crisis.objects.filter(
-                organisation__publications__pk=OuterRef("publication_id"),
-                ended_at__isnull=True,
-            ).filter(
-                Q(whole_organisation=True)
-                | Q(channels__publications__pk=OuterRef("publication_id"))
-            )
-            qs = qs.exclude(Exists(crisis))
+            qs = qs.exclude(held_back_in_sql(OuterRef("publication_id")))
         changes = {"lease_expires_at": Greatest(F("lease_expires_at"),
                                                 db_in(conf.write_lease()))}
         if not preparing:
@@ -230,7 +205,7 @@ def _fence_reason(job: FollowUpJob) -> str:
 
 def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
     """Post the first comment or pin the post; the outcome is set on ``job``."""
-    from .engine import build_adapter, drop_connection, fresh_connection
+    from .engine import drop_connection, fresh_connection
 
     fresh_connection()
     try:
@@ -240,6 +215,7 @@ def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
             job.connection,
             channel_id=job.channel_id,
             before_write=lambda operation: fence_follow_up(job, operation),
+            timeout=conf.get("HTTP_TIMEOUT_SECONDS"),
         )
         job.idempotent = _idempotent_replies(adapter, job.network)
         finder = getattr(adapter, "find_reply", None)
@@ -328,12 +304,12 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
         _done(row, job)
         return
     if job.outcome == "unverifiable":
-        _fail(row, UNSURE_FIRST_COMMENT, why="", keep_started=True)
+        _fail(row, "first_comment_unsure", why="", keep_started=True)
         return
     if job.outcome == "fenced":
         why = job.extra.get("why")
         if why == "crisis":
-            _fail(row, CRISIS_FIRST_COMMENT, why="", keep_started=False)
+            _fail(row, "first_comment_crisis", why="", keep_started=False)
             return
         # Nothing was sent. A channel to reconnect is waited for (a person
         # is told about the channel already); anything else is tried again.
@@ -353,7 +329,7 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
         uncertain and row.kind == FollowUpKind.FIRST_COMMENT
         and not (job.idempotent or job.can_look_up)
     ):
-        _fail(row, UNSURE_FIRST_COMMENT, why="", keep_started=True)
+        _fail(row, "first_comment_unsure", why="", keep_started=True)
         return
     if isinstance(error, Rejected | NotSupported):
         _fail(row, _template(row), why=error.message, keep_started=False)
@@ -369,8 +345,8 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
     _fail(row, _template(row), why=why, keep_started=uncertain)
 
 
-def _template(row: FollowUp):
-    return FAILED_PIN if row.kind == FollowUpKind.PIN else FAILED_FIRST_COMMENT
+def _template(row: FollowUp) -> str:
+    return "pin_failed" if row.kind == FollowUpKind.PIN else "first_comment_failed"
 
 
 def _clear_lease(row: FollowUp) -> list[str]:
@@ -417,10 +393,12 @@ def _again(row, job, due, *, counts: bool, started: bool | None = None) -> None:
                             *_clear_lease(row)])
 
 
-def _fail(row: FollowUp, template, *, why: str, keep_started: bool) -> None:
+def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
     pub = row.publication
     channel = pub.channel
-    message = _in_danish(template, channel=channel, why=why)
+    params = {"channel": str(channel), "why": why}
+    with translation.override(settings.LANGUAGE_CODE):
+        message = render(kind, params)
     row.status = F_.FAILED
     row.last_error = message
     if not keep_started:
@@ -433,13 +411,13 @@ def _fail(row: FollowUp, template, *, why: str, keep_started: bool) -> None:
         target=pub,
         changes={"message": message, "attempts": row.attempts},
     )
+    # A crisis pin concerns the crisis leads; a first comment its channel.
     notify(
-        organisation_id=pub.organisation_id,
-        # A crisis pin concerns everyone; a first comment its channel's owners.
-        administration_id=None if pub.is_crisis else channel.owner_administration_id,
-        kind=f"{row.kind}_failed",
-        message=message,
-        publication=pub,
+        crisis_leads(pub.organisation_id) if pub.is_crisis
+        else channel_desk(pub.organisation_id, channel.owner_administration_id),
+        kind=kind,
+        params=params,
+        about=pub,
         url=pub.url,
     )
 

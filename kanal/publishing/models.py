@@ -1,5 +1,5 @@
-"""Publications (one approved variant revision on one channel), crisis mode,
-and the notifications publishing sends to people.
+"""Publications (one approved variant revision on one channel) and crisis
+mode.
 
 The publication row is the truth: the worker claims it by an atomic state
 change with a lease before any network call, and records the result on it.
@@ -242,11 +242,6 @@ class Crisis(models.Model):
     def is_active(self) -> bool:
         return self.ended_at is None
 
-    def covers(self, channel_id: int) -> bool:
-        if self.whole_organisation:
-            return True
-        return self.channels.filter(pk=channel_id).exists()
-
 
 class ChannelTokenRefresh(models.Model):
     """The per-channel lock and record of the periodic token refresh."""
@@ -321,39 +316,6 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.publication_id} ({self.status})"
-
-
-class Notification(models.Model):
-    """A message for the people of one administration (publishing events)."""
-
-    organisation = models.ForeignKey(
-        "organisations.Organisation",
-        on_delete=models.CASCADE,
-        related_name="publishing_notifications",
-    )
-    administration = models.ForeignKey(
-        "organisations.Administration",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="publishing_notifications",
-    )
-    kind = models.CharField(max_length=40)
-    message = models.TextField()
-    url = models.CharField(max_length=1000, blank=True)
-    publication = models.ForeignKey(
-        Publication, null=True, blank=True, on_delete=models.CASCADE
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("besked")
-        verbose_name_plural = _("beskeder")
-
-    def __str__(self) -> str:
-        return self.message[:80]
 
 
 class CrisisEvent(models.TextChoices):

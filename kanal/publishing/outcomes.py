@@ -277,3 +277,14 @@ def render_reason(code: str, params: dict | None) -> str:
         # A reason stored without its values (older rows, a hand-made
         # state): the caller shows the stored text instead.
         return ""
+
+
+def render_notification_reason(value) -> str:
+    """A notification's ``why``: a reason code with values (rendered in the
+    reader's language, the text as written when the code has none) or a
+    network's own words."""
+    if isinstance(value, dict):
+        return render_reason(value.get("code", ""), value.get("params")) or str(
+            value.get("text", "")
+        )
+    return str(value)

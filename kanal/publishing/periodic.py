@@ -14,7 +14,6 @@ from django.conf import settings
 
 from kanal.core import checkpoints
 from kanal.organisations import throttle
-from kanal.planning import tasks as planning_tasks
 
 from . import conf, engine, followup, heartbeat, tokens
 
@@ -27,7 +26,8 @@ class PeriodicJob:
     run: Callable[..., int]
 
 
-PERIODIC_JOBS = (
+#: Apps above publishing add theirs at start (``register``).
+PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(
         "sweep_expired_leases",
         "Tager udgivelser tilbage, hvis arbejder døde midt i et kald, og afklarer dem.",
@@ -54,13 +54,6 @@ PERIODIC_JOBS = (
         tokens.refresh_due_tokens,
     ),
     PeriodicJob(
-        "planning_approval_watch",
-        "Advarer om opslag, der ikke er godkendt i tide, og markerer dem som "
-        "ikke nået, når tiden er gået.",
-        lambda: conf.get("APPROVAL_WATCH_EVERY_SECONDS"),
-        planning_tasks.approval_watch,
-    ),
-    PeriodicJob(
         "audit_checkpoint",
         "Skriver et signeret checkpoint af revisionssporets hoved uden for "
         "databasen, så afskårne poster opdages.",
@@ -79,4 +72,10 @@ PERIODIC_JOBS = (
         lambda: 3600.0,
         heartbeat.prune,
     ),
-)
+]
+
+
+def register(job: PeriodicJob) -> None:
+    """Add ``job`` (once) to the jobs ``kanal worker`` runs."""
+    if all(existing.name != job.name for existing in PERIODIC_JOBS):
+        PERIODIC_JOBS.append(job)

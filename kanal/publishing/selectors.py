@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from django.db.models import Min, Q
+from django.db.models import Min
 
 from .models import (
     CLAIMABLE,
     Crisis,
     FollowUp,
     FollowUpStatus,
-    Notification,
     Publication,
     PublicationStatus,
 )
@@ -36,27 +35,6 @@ def active_crisis(organisation_id: int) -> Crisis | None:
         .prefetch_related("channels")
         .first()
     )
-
-
-def paused_channel_ids(crisis: Crisis) -> set[int] | None:
-    """Channel ids under ``crisis``; None means every channel."""
-    if crisis.whole_organisation:
-        return None
-    return set(crisis.channels.values_list("pk", flat=True))
-
-
-def active_crisis_scopes() -> dict[int, set[int] | None]:
-    """organisation id -> channel ids in crisis (None: all), for the worker."""
-    scopes: dict[int, set[int] | None] = {}
-    for crisis in Crisis.objects.filter(ended_at__isnull=True).prefetch_related(
-        "channels"
-    ):
-        scopes[crisis.organisation_id] = (
-            None
-            if crisis.whole_organisation
-            else {c.pk for c in crisis.channels.all()}
-        )
-    return scopes
 
 
 def next_due_at():
@@ -103,13 +81,3 @@ def paused_groups(organisation_id: int) -> list[dict]:
         )
         group["publications"].append(pub)
     return list(groups.values())
-
-
-def notifications_for(membership, *, limit: int = 10):
-    qs = Notification.objects.filter(organisation_id=membership.organisation_id)
-    if not membership.has_perm("posts.view_all"):
-        qs = qs.filter(
-            Q(administration_id=membership.administration_id)
-            | Q(administration__isnull=True)
-        )
-    return qs.filter(read_at__isnull=True)[:limit]

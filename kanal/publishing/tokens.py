@@ -22,29 +22,23 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
 from kanal.channels import vault
-from kanal.channels.actions import mark_channel_needs_reconnect, store_refreshed_tokens
+from kanal.channels.actions import mark_channel_needs_reconnect
+from kanal.channels.adapters import build_adapter
+from kanal.channels.credentials import store_refreshed_tokens
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import AuthExpired, NetworkError, NotSupported
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import channel_desk
 
 from . import conf
-from .actions import notify
 from .models import ChannelTokenRefresh
 
 logger = logging.getLogger("kanal.publishing.tokens")
 
-REFRESH_FAILED = _(
-    "%(channel)s: adgangen kunne ikke fornyes. En administrator skal forbinde "
-    "kanalen igen, ellers udgives der ikke på den."
-)
-REFRESH_REFUSED_STILL_VALID = _(
-    "%(channel)s: Kanal kunne ikke forny adgangen (%(why)s). Den nuværende "
-    "adgang virker til %(at)s. Forbind kanalen igen inden da, ellers stopper "
-    "udgivelserne på den."
-)
 
 
 def _networks_with_own_lead() -> list[str]:
@@ -106,8 +100,6 @@ def refresh_channel_token(
     refreshed, unchanged, fresh (someone else just did), locked, superseded,
     not_supported, refused (the access token still works; a person was
     told), auth_expired or error."""
-    from .engine import build_adapter
-
     holder = f"{owner[:80]}:{uuid.uuid4().hex[:12]}"
     if not _lock(channel.pk, holder):
         return "locked"
@@ -123,7 +115,9 @@ def refresh_channel_token(
         try:
             # No channel id: the new tokens are stored once, below, only if
             # nobody changed the credentials meanwhile.
-            adapter = build_adapter(channel.connection())
+            adapter = build_adapter(
+                channel.connection(), timeout=conf.get("HTTP_TIMEOUT_SECONDS")
+            )
             tokens = adapter.refresh_token()
         except vault.VaultError as e:
             raise AuthExpired(str(e)) from e
@@ -178,25 +172,26 @@ def _refused(channel: Channel, read: str, error: AuthExpired, *, now) -> str:
                 state.alerted_at = now
                 state.save(update_fields=["alerted_at"])
                 notify(
-                    organisation_id=channel.organisation_id,
-                    administration_id=channel.owner_administration_id,
+                    channel_desk(
+                        channel.organisation_id, channel.owner_administration_id
+                    ),
                     kind="token_refresh_refused",
-                    message=str(REFRESH_REFUSED_STILL_VALID) % {
-                        "channel": channel,
+                    params={
+                        "channel": str(channel),
                         "why": error.message,
-                        "at": timezone.localtime(expires).strftime(
-                            "%d.%m. kl. %H:%M"),
+                        "at": expires.isoformat(),
                     },
-                    url=f"/kanaler/{channel.pk}/",
+                    about=channel,
+                    url=reverse("channel_detail", args=[channel.pk]),
                 )
             return "refused"
         mark_channel_needs_reconnect(channel, error=error.message)
         notify(
-            organisation_id=channel.organisation_id,
-            administration_id=channel.owner_administration_id,
+            channel_desk(channel.organisation_id, channel.owner_administration_id),
             kind="token_refresh_failed",
-            message=str(REFRESH_FAILED) % {"channel": channel},
-            url=f"/kanaler/{channel.pk}/",
+            params={"channel": str(channel)},
+            about=channel,
+            url=reverse("channel_detail", args=[channel.pk]),
         )
     return "auth_expired"
 

@@ -82,7 +82,10 @@ class Waker:
                 self.conn.close()
         self.conn = None
         self.failures += 1
-        delay = min(conf.get("DB_RETRY_MAX_SECONDS"), 0.5 * 2 ** self.failures)
+        delay = min(
+            conf.get("DB_RETRY_MAX_SECONDS"),
+            conf.get("DB_RECONNECT_BASE_SECONDS") * 2 ** self.failures,
+        )
         self.next_connect = time.monotonic() + delay
 
     @property
@@ -288,7 +291,7 @@ class PublishingWorker:
     def seconds_until_due(self) -> float:
         due = next_due_at()
         if due is None:
-            return 5.0
+            return conf.get("IDLE_WAKE_MAX_SECONDS")
         return max(0.0, (due - self.clock.now()).total_seconds())
 
     def beat(self) -> None:
@@ -325,7 +328,8 @@ class PublishingWorker:
             return 0.0
         self.db_failures += 1
         cap = conf.get("DB_RETRY_MAX_SECONDS")
-        delay = min(cap, 0.1 * 2 ** min(self.db_failures, 10))
+        base = conf.get("DB_RETRY_BASE_SECONDS")
+        delay = min(cap, base * 2 ** min(self.db_failures, 10))
         return random.uniform(delay / 2, delay)
 
     # -- the loop ----------------------------------------------------------
@@ -381,7 +385,7 @@ class PublishingWorker:
                         return_when=FIRST_COMPLETED,
                     )
                 elif until_due > 0:
-                    waker.wait(min(until_due, 5.0))
+                    waker.wait(min(until_due, conf.get("IDLE_WAKE_MAX_SECONDS")))
                 elif not claimed:
                     # Due but not claimable now (pacing): wait a moment.
                     time.sleep(conf.get("IDLE_POLL_SECONDS"))

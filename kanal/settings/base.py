@@ -78,10 +78,12 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kanal.core",
     "kanal.organisations",
+    "kanal.notifications",
     "kanal.channels",
     "kanal.planning",
     "kanal.publishing",
     "kanal.operations",
+    "kanal.demo",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .base import Connection, NetworkAdapter
+from .base import NetworkAdapter
 
 REGISTRY: dict[str, str] = {
     "facebook": "kanal.channels.networks.facebook.FacebookAdapter",
@@ -27,6 +27,3 @@ def adapter_class(network: str) -> type[NetworkAdapter]:
     module_name, _, class_name = REGISTRY[network].rpartition(".")
     return getattr(import_module(module_name), class_name)
 
-
-def get_adapter(connection: Connection, **kwargs) -> NetworkAdapter:
-    return adapter_class(connection.network)(connection, **kwargs)

@@ -318,6 +318,16 @@ class NetworkAdapter:
         """Length of ``text`` counted the network's way."""
         raise NotImplementedError
 
+    def stored_limits(self) -> dict:
+        """Limits this adapter loaded from the network for this account (a
+        Mastodon instance's own), as plain data for the caller to keep; {}
+        when there are none beyond the documented ones."""
+        return {}
+
+    def restore_limits(self, limits: dict) -> None:
+        """Count and validate by ``limits`` kept from ``stored_limits`` (a
+        fresher answer from the network wins)."""
+
     def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
         """Every reason ``post`` would be refused, with Danish messages.
 

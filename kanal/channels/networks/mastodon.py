@@ -432,6 +432,9 @@ class MastodonAdapter(NetworkAdapter):
         self._sleep = sleep or time.sleep
         self._clock = clock or (lambda: datetime.now(UTC))
         self.last_rate_limit: dict[str, str] = {}
+        # Limits kept on the channel (``restore_limits``): used when this
+        # process has not asked the instance itself.
+        self._stored: InstanceConfiguration | None = None
 
     # -- plumbing -----------------------------------------------------------
 
@@ -502,9 +505,46 @@ class MastodonAdapter(NetworkAdapter):
         return config
 
     def instance_configuration(self) -> InstanceConfiguration:
-        """The cached configuration, or the documented defaults (pure)."""
+        """The cached configuration, else the stored one, else the documented
+        defaults (pure)."""
         cached = INSTANCE_CONFIGURATIONS.get(self.connection.base_url, self._clock())
-        return cached or DEFAULTS
+        return cached or self._stored or DEFAULTS
+
+    def stored_limits(self) -> dict:
+        config = INSTANCE_CONFIGURATIONS.get(self.connection.base_url, self._clock())
+        if config is None or not config.loaded:
+            return {}
+        return {
+            "title": config.title,
+            "version": config.version,
+            "fetched_at": config.fetched_at.isoformat() if config.fetched_at else "",
+            "configuration": {
+                "statuses": {
+                    "max_characters": config.max_characters,
+                    "max_media_attachments": config.max_media_attachments,
+                    "characters_reserved_per_url": config.characters_reserved_per_url,
+                },
+                "media_attachments": {
+                    "image_size_limit": config.image_size_limit,
+                    "video_size_limit": config.video_size_limit,
+                    "description_limit": config.description_limit,
+                    "supported_mime_types": sorted(config.supported_mime_types),
+                    "image_matrix_limit": config.image_matrix_limit,
+                },
+            },
+        }
+
+    def restore_limits(self, limits: dict) -> None:
+        try:
+            fetched = datetime.fromisoformat(limits.get("fetched_at") or "")
+        except (TypeError, ValueError):
+            fetched = None
+        try:
+            self._stored = InstanceConfiguration.from_api(
+                limits, loaded=True, fetched_at=fetched
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            self._stored = None  # unreadable: the documented defaults apply
 
     # -- limits and validation ----------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kanal.channels import actions
+from kanal.channels import actions, credentials
 from kanal.channels.models import ChannelStatus
 from kanal.channels.networks.base import TokenSet
 from kanal.core.models import AuditEntry
@@ -73,7 +73,7 @@ def test_session_tokens_renewed_in_passing_are_stored_without_audit_entries(memb
     channel = ChannelFactory(organisation=admin.organisation, network="bluesky")
     before = AuditEntry.objects.count()
     for n in range(3):
-        actions.record_session_tokens(
+        credentials.record_session_tokens(
             channel.pk, TokenSet(access_token=f"jwt-{n}", refresh_token=f"r-{n}")
         )
     channel.refresh_from_db()
@@ -99,12 +99,12 @@ def test_the_same_session_handed_back_is_not_written_again(member):
 
     admin = member(Role.ADMIN)
     channel = ChannelFactory(organisation=admin.organisation, network="bluesky")
-    actions.record_session_tokens(
+    credentials.record_session_tokens(
         channel.pk, TokenSet(access_token="jwt-1", refresh_token="r-1")
     )
     channel.refresh_from_db()
     stored, updated = channel.encrypted_credentials, channel.updated_at
-    actions.record_session_tokens(
+    credentials.record_session_tokens(
         channel.pk, TokenSet(access_token="jwt-1", refresh_token="r-1")
     )
     channel.refresh_from_db()

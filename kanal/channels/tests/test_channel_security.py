@@ -8,7 +8,7 @@ import pytest
 import respx
 from django.test import override_settings
 
-from kanal.channels import actions, hosts
+from kanal.channels import actions, adapters, hosts
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import AccountInfo
 from kanal.channels.tests.factories import ChannelFactory
@@ -277,7 +277,7 @@ def test_verify_stores_only_sane_values_from_the_network(
                 profile_url="javascript:alert(1)",
             )
 
-    monkeypatch.setattr(actions, "adapter_class", lambda network: Hostile)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, channel.network, Hostile)
     ok, message = actions.verify_channel_connection(channel, actor=admin)
     assert ok
     assert "\u202e" not in message and len(message) < 400
@@ -289,7 +289,7 @@ def test_verify_with_an_unknown_network_says_so(admin, channel, monkeypatch):
     def unknown(network):
         raise KeyError(network)
 
-    monkeypatch.setattr(actions, "adapter_class", unknown)
+    monkeypatch.setattr(adapters, "adapter_class", unknown)
     ok, message = actions.verify_channel_connection(channel, actor=admin)
     assert not ok and "kender ikke dette netværk" in message
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from kanal.channels import actions
+from kanal.channels import actions, adapters
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import AccountInfo, TokenSet
 from kanal.channels.networks.errors import AuthExpired
@@ -196,7 +196,7 @@ def test_verify_marks_a_channel_whose_access_expired(member, monkeypatch):
         def verify(self):
             raise AuthExpired(network="facebook", network_code=190)
 
-    monkeypatch.setattr(actions, "adapter_class", lambda network: Expired)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, channel.network, Expired)
     ok, message = actions.verify_channel_connection(channel, actor=admin)
     channel.refresh_from_db()
     assert not ok and "forbinde kanalen igen" in message
@@ -222,7 +222,7 @@ def test_verify_records_followers_and_clears_the_error(member, monkeypatch):
                 remote_id="1", handle="kk", display_name="KK", followers=43001
             )
 
-    monkeypatch.setattr(actions, "adapter_class", lambda network: Fine)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, channel.network, Fine)
     ok, _ = actions.verify_channel_connection(channel, actor=admin)
     channel.refresh_from_db()
     assert ok
@@ -279,7 +279,7 @@ def test_tokens_a_network_hands_out_during_work_are_stored(member, monkeypatch):
         def load_instance_configuration(self):
             loaded.append(True)
 
-    monkeypatch.setattr(actions, "adapter_class", lambda network: RenewsSession)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, channel.network, RenewsSession)
     ok, _ = actions.verify_channel_connection(channel, actor=admin)
     channel.refresh_from_db()
     assert ok and loaded == [True]

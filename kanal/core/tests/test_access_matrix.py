@@ -62,6 +62,12 @@ class Case:
 
 MATRIX = [
     Case("dashboard", _everyone(200)),
+    # Each member's own notifications (an id of another member's changes
+    # nothing: kanal/notifications/tests).
+    Case("notifications:list", _everyone(200)),
+    Case("notifications:mark_read", _everyone(302), method="post",
+         data={"alle": "1"}),
+    Case("notifications:preferences", _everyone(200)),
     Case("channel_list", _everyone(200)),
     Case("channel_create", _admin_only()),
     Case(

@@ -3,7 +3,7 @@
 from django.db import connection
 
 FUTURE = "publishing.9999_from_the_future"
-NEWEST = ("publishing", "0006_worker_heartbeat_outcome_tally")
+NEWEST = ("publishing", "0007_worker_heartbeat_outcome_tally")
 
 
 def add_future_migration() -> None:

@@ -17,14 +17,6 @@ from kanal.planning.policies import (
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def unread_notification_count(context) -> int:
-    membership = context.get("membership")
-    if membership is None:
-        return 0
-    return selectors.unread_notifications(membership).count()
-
-
 @register.inclusion_tag("planning/_dashboard.html", takes_context=True)
 def planning_dashboard(context):
     membership = context.get("membership")
@@ -45,7 +37,6 @@ def planning_dashboard(context):
         "proposals": selectors.proposal_queue(membership)[:8]
         if membership.has_perm("posts.plan")
         else [],
-        "notifications": selectors.unread_notifications(membership)[:5],
         "soon": now + timedelta(hours=24),
     }
 

@@ -203,7 +203,7 @@ def test_pages_render_and_are_screenshotted(
         ("ical", "/plan/kalenderabonnement/", "kalender"),
         ("campaigns", "/plan/kampagner/", "Kampagner"),
         ("dashboard", "/", "Goddag"),
-        ("notifications", "/plan/notifikationer/", "Notifikationer"),
+        ("notifications", "/notifikationer/", "Notifikationer"),
     ]:
         page.goto(base + path)
         expect(page.locator("h1")).to_contain_text(heading)

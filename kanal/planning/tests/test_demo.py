@@ -212,10 +212,11 @@ def test_operations_page_calendar_and_sandbox_agree(
                 assert item["data"].get("media_url") or item["data"].get("children")
                 assert list(variant.media.all())
     # The engine's messages about the history are dated when it happened.
-    from kanal.publishing.models import Notification
+    from kanal.notifications.models import Notification, subject_of
 
-    for note in Notification.objects.filter(publication__in=publications):
-        pub = note.publication
+    by_subject = {subject_of(pub): pub for pub in publications}
+    for note in Notification.objects.filter(subject__in=by_subject):
+        pub = by_subject[note.subject]
         when = pub.late_after if pub.status == "missed" else pub.planned_at
         assert abs(note.created_at - when) < timedelta(minutes=2), (
             pub.status,

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from kanal.notifications.models import Notification
 from kanal.planning import actions, media
-from kanal.planning.models import MediaAsset, Notification, PostStatus
+from kanal.planning.models import MediaAsset, PostStatus
 from kanal.planning.tests.factories import image_upload
 from kanal.planning.timeutil import from_local
 
@@ -223,7 +224,7 @@ def test_proposal_lands_in_the_desks_queue_and_notifies_editors(desk):
     assert proposal.owner_administration == desk.buf
     assert list(proposal_queue(desk.editor)) == [proposal]
     assert Notification.objects.filter(
-        recipient=desk.editor, event="proposal.created"
+        recipient=desk.editor, kind="proposal.created"
     ).exists()
 
 
@@ -234,7 +235,7 @@ def test_accepting_turns_proposal_into_draft_with_variants(desk):
     networks = sorted(proposal.variants.values_list("channel__network", flat=True))
     assert networks == ["facebook", "instagram"]
     assert proposal.variants.get(channel__network="instagram").hashtags == ["#voreskbh"]
-    assert Notification.objects.get(recipient=desk.contributor).event == (
+    assert Notification.objects.get(recipient=desk.contributor).kind == (
         "proposal.accepted"
     )
 

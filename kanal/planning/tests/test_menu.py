@@ -126,14 +126,14 @@ def everyone(desk, soon):
     )
     MediaAssetFactory(organisation=desk.organisation, administration=desk.kff)
     CampaignFactory(organisation=desk.organisation, name="Jul")
-    # A publishing message for everyone, pointing at the operations page.
-    from kanal.publishing.actions import notify
+    # A publishing message for the desk, pointing at the operations page.
+    from kanal.notifications.actions import notify
+    from kanal.notifications.audience import channel_desk
 
     notify(
-        organisation_id=desk.organisation.pk,
-        administration_id=None,
+        channel_desk(desk.organisation.pk, desk.kff.pk),
         kind="publication_failed",
-        message="Facebook: opslaget blev ikke udgivet.",
+        params={"channel": "Facebook", "why": "Teksten er for lang."},
         url=reverse("publishing:operations"),
     )
     desk.post = post

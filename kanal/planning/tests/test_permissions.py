@@ -125,7 +125,6 @@ CASES = {
     "media_picker": ("get", [], None, A(404, 404, 404, 404, 404, 404)),
     "campaign_list": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "link_tracking": ("get", [], None, A(200, 200, 403, 403, 403, 403)),
-    "notifications": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "ical_settings": ("get", [], None, A(200, 200, 200, 200, 200, 200)),
     "ical_feed": ("get", ["token"], None, A(404, 404, 404, 404, 404, 404)),
     "report": ("get", [], None, A(200, 200, 200, 403, 200, 200)),

@@ -36,7 +36,7 @@ def pages(post):
         reverse("planning:proposal_list"),
         reverse("planning:media_list"),
         reverse("planning:campaign_list"),
-        reverse("planning:notifications"),
+        reverse("notifications:list"),
         reverse("planning:ical_settings"),
     ]
 
@@ -466,7 +466,7 @@ def test_markup_in_notifications_is_text(desk, soon, client_for):
     actions.submit_post(post, actor=desk.editor)
     body = (
         client_for(desk.approver)
-        .get(reverse("planning:notifications"))
+        .get(reverse("notifications:list"))
         .content.decode()
     )
     assert "Fest &lt;script&gt;" in body

@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from kanal.core.models import AuditEntry
+from kanal.notifications.models import Notification
 from kanal.planning import actions
-from kanal.planning.models import Notification, PostStatus, VariantRevision
+from kanal.planning.models import PostStatus, VariantRevision
 from kanal.planning.tests.factories import MediaAssetFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,7 @@ def test_submit_approve_schedules_the_approved_revision(desk, soon):
     post = approve_ready(desk, soon)
     assert post.status == PostStatus.IN_REVIEW
     assert Notification.objects.filter(
-        recipient=desk.approver, event="post.submitted"
+        recipient=desk.approver, kind="post.submitted"
     ).exists()
     actions.approve_post(post, actor=desk.approver)
     post.refresh_from_db()
@@ -92,7 +93,7 @@ def test_edit_after_approval_creates_revision_and_returns_to_review(desk, soon):
     assert fb.current_revision.text == "Ny tekst om koncerten"
     assert fb.approved_revision_id == approved
     assert fb.approved_revision.text.startswith("Kom til koncert")
-    assert Notification.objects.filter(event="post.returned_to_review").exists()
+    assert Notification.objects.filter(kind="post.returned_to_review").exists()
 
 
 def test_revisions_are_immutable(desk, soon):
@@ -174,7 +175,7 @@ def test_reject_returns_to_draft_with_reason_and_notifies(desk, soon):
     assert post.status == PostStatus.DRAFT
     assert post.comments.get().body == "Tjek datoen"
     assert Notification.objects.filter(
-        recipient=desk.editor, event="post.rejected"
+        recipient=desk.editor, kind="post.rejected"
     ).exists()
 
 
@@ -234,7 +235,7 @@ def test_comment_notifies_participants_and_sends_email(desk, soon):
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         actions.add_comment(post, actor=desk.approver, body="Flot billede!")
-    note = Notification.objects.get(event="comment.created")
+    note = Notification.objects.get(kind="comment.created")
     assert note.recipient == desk.editor
     assert "Flot billede!" in note.message
     assert [m.to for m in mail.outbox] == [[desk.editor.user.email]]
@@ -245,7 +246,7 @@ def test_unapproved_post_near_its_time_warns_once(desk, soon):
     assert actions.warn_unapproved_posts(now=soon - timedelta(hours=2)) == 1
     assert actions.warn_unapproved_posts(now=soon - timedelta(hours=1)) == 0
     note = Notification.objects.filter(
-        event="post.approval_due", recipient=desk.approver
+        kind="post.approval_due", recipient=desk.approver
     ).get()
     assert "ikke godkendt" in note.message
     post.refresh_from_db()
@@ -298,7 +299,7 @@ def test_unapproved_post_past_its_time_is_marked_missed(desk, soon):
     on_time.refresh_from_db()
     assert (late.status, on_time.status) == (PostStatus.MISSED, PostStatus.SCHEDULED)
     assert Notification.objects.filter(
-        event="post.missed", recipient=desk.editor
+        kind="post.missed", recipient=desk.editor
     ).exists()
     assert approval_watch(now=later) == 0
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from kanal.channels import adapters
 from kanal.publishing import engine
 
 from .fakes import NETWORK, FakeAdapter
@@ -16,11 +17,11 @@ def fake_network():
     NETWORK.reset()
     networks = ("facebook", "instagram", "x", "mastodon", "bluesky", "linkedin",
                 "threads")
-    saved = dict(engine.ADAPTER_OVERRIDES)
-    engine.ADAPTER_OVERRIDES.update(dict.fromkeys(networks, FakeAdapter))
+    saved = dict(adapters.ADAPTER_OVERRIDES)
+    adapters.ADAPTER_OVERRIDES.update(dict.fromkeys(networks, FakeAdapter))
     yield NETWORK
-    engine.ADAPTER_OVERRIDES.clear()
-    engine.ADAPTER_OVERRIDES.update(saved)
+    adapters.ADAPTER_OVERRIDES.clear()
+    adapters.ADAPTER_OVERRIDES.update(saved)
 
 
 CONTRACTS = {
@@ -67,9 +68,9 @@ def short_timeout(monkeypatch):
         conf, "get",
         lambda name: 1.0 if name == "HTTP_TIMEOUT_SECONDS" else original(name),
     )
-    engine._clients.clear()
+    adapters._clients.clear()
     yield
-    engine._clients.clear()
+    adapters._clients.clear()
 
 
 @pytest.fixture
@@ -166,3 +167,11 @@ def call_threads(n: int):
     finally:
         _close_thread_connections(executor, n)
         executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def desk_admin(member):
+    """An administrator: told about every failure, channel and crisis event."""
+    from kanal.organisations.roles import Role
+
+    return member(Role.ADMIN)

@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from kanal.channels.models import ChannelStatus
 from kanal.channels.networks.errors import AuthExpired, TransientError
+from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
 from kanal.publishing import actions, tokens
 from kanal.publishing.models import (
     ChannelTokenRefresh,
-    Notification,
     Publication,
     PublicationStatus,
 )
@@ -101,8 +101,9 @@ def test_token_about_to_expire_is_refreshed_and_stored(fake_network, expiring):
 
 
 def test_refused_refresh_of_an_expired_token_marks_channel_and_notifies_owners(
-    fake_network, expiring
+    fake_network, expiring, member
 ):
+    owner = member(Role.EDITOR, administration=expiring.owner_administration)
     expiring.token_expires_at = timezone.now() - timedelta(minutes=1)
     expiring.save()
     fake_network.refresh_script = [AuthExpired("Adgangen er trukket tilbage.")]
@@ -110,19 +111,20 @@ def test_refused_refresh_of_an_expired_token_marks_channel_and_notifies_owners(
     expiring.refresh_from_db()
     assert expiring.status == ChannelStatus.NEEDS_RECONNECT
     note = Notification.objects.get(kind="token_refresh_failed")
-    assert note.administration_id == expiring.owner_administration_id
+    assert note.recipient == owner
 
 
 def test_refused_refresh_while_the_access_token_works_alerts_once_and_keeps_channel(
-    fake_network, expiring
+    fake_network, expiring, member
 ):
+    owner = member(Role.EDITOR, administration=expiring.owner_administration)
     fake_network.refresh_script = [AuthExpired("invalid_grant")] * 2
     assert tokens.refresh_due_tokens() == 0
     assert tokens.refresh_due_tokens() == 0
     expiring.refresh_from_db()
     assert expiring.status == ChannelStatus.CONNECTED
     [note] = Notification.objects.filter(kind="token_refresh_refused")
-    assert note.administration_id == expiring.owner_administration_id
+    assert note.recipient == owner
     assert "Forbind kanalen igen inden da" in note.message
     # A later successful refresh clears the alert, so the next refusal tells.
     assert tokens.refresh_due_tokens() == 1

@@ -93,7 +93,7 @@ def test_crisis_on_message_to_the_sandbox_and_resume(
 def test_editor_sees_failed_publication_with_reason_and_retries_it(
     browser_page, browser_login, member, queue
 ):
-    from kanal.publishing.actions import notify
+    from kanal.notifications.actions import notify
 
     pub = queue(text="Biblioteket holder lukket mandag")
     from django.utils import timezone
@@ -105,9 +105,8 @@ def test_editor_sees_failed_publication_with_reason_and_retries_it(
         last_error="X afviste opslaget: teksten er for lang (300 af 280 tegn).",
     )
     editor = member(Role.EDITOR)
-    notify(organisation_id=editor.organisation_id, administration_id=None,
-           kind="publication_failed", publication=pub,
-           message="X: opslaget blev ikke udgivet. Teksten er for lang.")
+    notify([editor], kind="publication_failed", about=pub,
+           params={"channel": "X", "why": "Teksten er for lang."})
     page = browser_login(browser_page, editor)
     main = page.locator("main")
     assert main.get_by_text("X: opslaget blev ikke udgivet.").is_visible()

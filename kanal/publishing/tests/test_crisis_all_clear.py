@@ -7,18 +7,19 @@ import pytest
 from django.test import TestCase
 from django.urls import reverse
 
+from kanal.channels import adapters
 from kanal.channels.networks.base import Capabilities
 from kanal.channels.networks.errors import TransientError
 from kanal.channels.tests.factories import ChannelFactory
 from kanal.core.models import AuditEntry
+from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
-from kanal.publishing import actions, engine
+from kanal.publishing import actions
 from kanal.publishing import crisis as crisis_tools
 from kanal.publishing.crisis import CrisisMessageRefused
 from kanal.publishing.models import (
     Crisis,
     CrisisUnpin,
-    Notification,
     Publication,
     PublicationStatus,
 )
@@ -53,7 +54,7 @@ class PinningAdapter(FakeAdapter):
 def pinning_network(fake_network):
     PinningAdapter.pins = []
     PinningAdapter.fail_next_unpin = False
-    engine.ADAPTER_OVERRIDES["mastodon"] = PinningAdapter
+    adapters.ADAPTER_OVERRIDES["mastodon"] = PinningAdapter
     return PinningAdapter
 
 
@@ -138,7 +139,7 @@ def test_an_editor_may_end_the_crisis_but_not_send_an_all_clear(
 def test_the_end_form_offers_unpinning_and_an_all_clear_and_keeps_input_on_refusal(
     in_crisis, organisation, client_for
 ):
-    engine.ADAPTER_OVERRIDES.pop("x")  # X's own counting, not the fake's
+    adapters.ADAPTER_OVERRIDES.pop("x")  # X's own counting, not the fake's
     x = ChannelFactory(organisation=organisation, network="x")
     client = client_for(in_crisis["lead"])
     page = client.get(reverse("publishing:crisis")).content.decode()

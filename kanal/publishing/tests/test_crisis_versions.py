@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from kanal.channels import adapters
 from kanal.channels.networks.base import OutgoingPost
 from kanal.channels.tests.factories import ChannelFactory
 from kanal.core.models import AuditEntry
@@ -307,7 +308,6 @@ def test_through_the_engine_each_network_gets_its_whole_version_and_the_link(
 def test_a_network_whose_rules_cannot_be_checked_is_not_sent_to(
     channels, member, fake_network
 ):
-    from kanal.publishing import engine
 
     from .fakes import FakeAdapter
 
@@ -315,7 +315,7 @@ def test_a_network_whose_rules_cannot_be_checked_is_not_sent_to(
         def validate(self, post):
             raise RuntimeError("adapter bug")
 
-    engine.ADAPTER_OVERRIDES["linkedin"] = Broken
+    adapters.ADAPTER_OVERRIDES["linkedin"] = Broken
     lead = member(Role.CRISIS_LEAD)
     with pytest.raises(CrisisMessageRefused, match="LinkedIn"):
         actions.publish_crisis_message(

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from kanal.channels import adapters
 from kanal.channels.networks.errors import Fenced
 from kanal.organisations.roles import Role
 from kanal.publishing import actions, conf, engine
@@ -166,7 +167,7 @@ def test_crisis_switched_on_while_threads_waits_for_its_container_stops_the_post
                                  reason="Brand på Amager")
             return super().wait_until_finished(container_id)
 
-    monkeypatch.setitem(engine.ADAPTER_OVERRIDES, "threads",
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, "threads",
                         CrisisDuringContainerWait)
     pub = queue_on(channel)
     assert run_once() == [S.PAUSED]
@@ -344,10 +345,10 @@ def test_late_success_of_a_worker_that_lost_its_lease_stops_the_other_worker(
 
 @pytest.mark.django_db
 def test_two_posts_for_one_publication_are_told_to_a_person(
-    fake_network, queue, organisation
+    fake_network, queue, organisation, desk_admin
 ):
     from kanal.channels.tests.factories import ChannelFactory
-    from kanal.publishing.models import Notification
+    from kanal.notifications.models import Notification
 
     # Facebook keeps no key: a second send makes a second post.
     pub = queue(channel=ChannelFactory(organisation=organisation,
@@ -362,6 +363,7 @@ def test_two_posts_for_one_publication_are_told_to_a_person(
     assert engine.record(slow, slow_outcome) == S.PUBLISHED
     assert refresh(pub).remote_id == "r2"  # the first recorded stays
     note = Notification.objects.get(kind="publication_duplicate")
+    assert note.recipient == desk_admin
     assert "https://fake.example/p/1" in note.message
 
 
@@ -407,7 +409,7 @@ def test_thread_stalled_between_its_fence_and_the_send_sends_nothing(
             time.sleep(0.5)  # a stopped process, a long GC pause
 
     channel = sandbox_channel(sandbox, organisation, "facebook")
-    monkeypatch.setitem(engine.ADAPTER_OVERRIDES, "facebook", StallsAfterItsFence)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, "facebook", StallsAfterItsFence)
     pub = queue_on(channel)
     [job] = engine.claim_due(owner="w", limit=5)
     outcome = engine.execute(job)
@@ -415,7 +417,7 @@ def test_thread_stalled_between_its_fence_and_the_send_sends_nothing(
     assert outcome.extra["why"] == "deadline"
     assert posts_on(sandbox, channel) == []
     assert engine.record(job, outcome) == S.UNKNOWN  # asks before it sends
-    monkeypatch.setitem(engine.ADAPTER_OVERRIDES, "facebook", FacebookAdapter)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, "facebook", FacebookAdapter)
     assert run_once() == [S.PUBLISHED]
     assert len(posts_on(sandbox, channel)) == 1
     assert refresh(pub).remote_id

@@ -11,13 +11,13 @@ import time_machine
 from django.utils import timezone
 
 from kanal.channels.networks.errors import OutcomeUnknown, Rejected, TransientError
+from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
 from kanal.publishing import actions, conf, followup
 from kanal.publishing.models import (
     FollowUp,
     FollowUpKind,
     FollowUpStatus,
-    Notification,
     Publication,
     PublicationStatus,
 )
@@ -76,7 +76,7 @@ def test_transient_error_on_the_first_comment_is_retried_with_backoff(
 
 
 def test_first_comment_that_keeps_failing_is_told_to_the_channel_owners(
-    fake_network, queue, channel
+    fake_network, queue, channel, desk_admin
 ):
     pub = queue(first_comment="Læs mere på kk.dk")
     limit = conf.get("FOLLOW_UP_MAX_ATTEMPTS")
@@ -89,12 +89,12 @@ def test_first_comment_that_keeps_failing_is_told_to_the_channel_owners(
     row.refresh_from_db()
     assert row.status == F.FAILED
     note = Notification.objects.get(kind="first_comment_failed")
-    assert note.administration_id == channel.owner_administration_id
+    assert note.recipient == desk_admin
     assert "Skriv den selv" in note.message
     assert "Serveren svarer ikke" in note.message
 
 
-def test_refused_first_comment_is_told_at_once(fake_network, queue):
+def test_refused_first_comment_is_told_at_once(fake_network, queue, desk_admin):
     pub = queue(first_comment="Læs mere på kk.dk")
     fake_network.reply_script = [Rejected("Kommentaren er for lang.")]
     run_once()
@@ -124,7 +124,7 @@ def test_first_comment_of_a_killed_worker_is_taken_back_and_sent(
 
 
 def test_uncertain_first_comment_is_not_resent_where_replies_are_not_idempotent(
-    fake_network, organisation
+    fake_network, organisation, desk_admin
 ):
     from kanal.channels.tests.factories import ChannelFactory
 
@@ -140,7 +140,7 @@ def test_uncertain_first_comment_is_not_resent_where_replies_are_not_idempotent(
     row = FollowUp.objects.get(publication=pub)
     assert row.status == F.FAILED
     assert len(fake_network.replies) == 1  # never twice
-    note = Notification.objects.get(kind="first_comment_failed")
+    note = Notification.objects.get(kind="first_comment_unsure")
     assert "ved ikke, om den første kommentar kom med" in note.message
 
 
@@ -156,7 +156,9 @@ def test_uncertain_first_comment_is_resent_with_its_key_on_mastodon(
     assert run_follow_ups() == [F.DONE]
 
 
-def test_first_comment_is_held_back_by_a_crisis(fake_network, queue, member):
+def test_first_comment_is_held_back_by_a_crisis(
+    fake_network, queue, member, desk_admin
+):
     from kanal.publishing import engine
 
     pub = queue(first_comment="Læs mere på kk.dk")
@@ -166,13 +168,13 @@ def test_first_comment_is_held_back_by_a_crisis(fake_network, queue, member):
     actions.start_crisis(actor=lead, organisation=lead.organisation, reason="Brand")
     assert run_follow_ups() == [F.FAILED]
     assert fake_network.replies == []
-    note = Notification.objects.get(kind="first_comment_failed")
+    note = Notification.objects.get(kind="first_comment_crisis")
     assert "krisetilstand" in note.message
     assert Publication.objects.get(pk=pub.pk).first_comment_remote_id == ""
 
 
 def test_failed_crisis_pin_is_retried_and_then_told_to_everyone(
-    fake_network, member, channel
+    fake_network, member, channel, desk_admin
 ):
     lead = member(Role.CRISIS_LEAD)
     [pub] = actions.publish_crisis_message(
@@ -189,8 +191,10 @@ def test_failed_crisis_pin_is_retried_and_then_told_to_everyone(
         run_follow_ups()
     row.refresh_from_db()
     assert row.status == F.FAILED
-    note = Notification.objects.get(kind="pin_failed")
-    assert note.administration_id is None  # a crisis concerns everyone
+    notes = Notification.objects.filter(kind="pin_failed")
+    # A crisis concerns everyone who runs it.
+    assert {n.recipient for n in notes} == {lead, desk_admin}
+    note = notes[0]
     assert "Fastgør den selv" in note.message
 
 

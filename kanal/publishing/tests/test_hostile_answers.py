@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from kanal.channels.networks.base import PublishResult
+from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
-from kanal.publishing.models import Notification, Publication, PublicationStatus
+from kanal.publishing.models import Publication, PublicationStatus
 
 from .conftest import run_once
 from .fakes import FakeAdapter
@@ -45,8 +46,7 @@ def test_a_hostile_permalink_from_the_network_is_not_stored(
     pub.refresh_from_db()
     assert pub.status == S.PUBLISHED and pub.remote_id == "r1"
     assert pub.url == ""
-    note = Notification.objects.get(publication=pub, kind="published")
-    assert note.url == ""
+    assert not Notification.objects.filter(url__contains="javascript").exists()
     html = client_for(member(Role.EDITOR)).get("/udgivelser/?vis=published")
     assert "javascript:" not in html.content.decode()
 

@@ -14,10 +14,11 @@ from django.db import connection
 from django.utils import timezone
 
 from kanal.channels.models import Channel, ChannelStatus
+from kanal.notifications.models import Notification
+from kanal.organisations.roles import Role
 from kanal.publishing import tokens
 from kanal.publishing.models import (
     ChannelTokenRefresh,
-    Notification,
     Publication,
     PublicationStatus,
 )
@@ -103,9 +104,10 @@ def test_workers_starting_together_refresh_each_x_channel_once(
 
 
 def test_lost_answer_after_a_rotation_alerts_a_person_and_keeps_publishing(
-    sandbox, organisation, short_timeout
+    sandbox, organisation, short_timeout, member
 ):
     channel = x_channel(sandbox, organisation, expires_in=timedelta(minutes=10))
+    owner = member(Role.EDITOR, administration=channel.owner_administration)
     # X rotates the refresh token, and the answer never arrives.
     sandbox.fault("x", "timeout_after_create", operation="token",
                   account=channel.remote_id, delay_ms=2500)
@@ -116,7 +118,7 @@ def test_lost_answer_after_a_rotation_alerts_a_person_and_keeps_publishing(
     channel.refresh_from_db()
     assert channel.status == ChannelStatus.CONNECTED
     [note] = Notification.objects.filter(kind="token_refresh_refused")
-    assert note.administration_id == channel.owner_administration_id
+    assert note.recipient == owner
     assert ChannelTokenRefresh.objects.get(channel=channel).lease_expires_at is None
     # The access token still works until it expires: posts go out.
     assert publishes(channel)
@@ -124,7 +126,7 @@ def test_lost_answer_after_a_rotation_alerts_a_person_and_keeps_publishing(
 
 
 def test_refused_refresh_after_the_access_token_expired_needs_reconnection(
-    sandbox, organisation
+    sandbox, organisation, desk_admin
 ):
     channel = x_channel(sandbox, organisation, expires_in=timedelta(minutes=10))
     sandbox.fault("x", "expired_token", operation="token",

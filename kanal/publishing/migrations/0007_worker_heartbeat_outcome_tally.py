@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('publishing', '0005_lookup_adoption'),
+        ('publishing', '0006_delete_notification'),
     ]
 
     operations = [

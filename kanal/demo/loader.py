@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -329,26 +328,15 @@ def _load_organisation() -> Organisation:
 
 
 def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
-    """Let later apps add their demo content (each idempotent)."""
-    try:
-        from kanal.publishing.crisis import install_starter_templates
-    except ImportError:
-        pass
-    else:
-        # The desk's prepared crisis messages (storm surge, cloudburst, water
-        # supply, IT outage); only the missing ones are added.
-        install_starter_templates(actor=None, organisation=organisation)
-    for module_name, function_name in (
-        ("kanal.planning.demo", "load_planning_demo"),
-        ("kanal.publishing.demo", "load_publishing_demo"),
-    ):
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        note = getattr(module, function_name)(organisation)
-        if isinstance(note, str) and note:
-            notes.append(note)
+    """The apps' demo content (each idempotent): the desk's prepared crisis
+    messages (only the missing ones are added) and the plan."""
+    from kanal.planning.demo import load_planning_demo
+    from kanal.publishing.crisis import install_starter_templates
+
+    install_starter_templates(actor=None, organisation=organisation)
+    note = load_planning_demo(organisation)
+    if isinstance(note, str) and note:
+        notes.append(note)
 
 
 def demo_logins() -> list[tuple[str, str]]:
