@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from kanal.core.formatting import when
 
 
 @dataclass(frozen=True)
@@ -320,7 +320,7 @@ def _moment(value) -> str:
     moment = parse_datetime(value) if isinstance(value, str) else value
     if not isinstance(moment, datetime):
         return str(value)
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return when(moment, "datetime")
 
 
 def render(code: str, params: dict) -> str:

@@ -235,12 +235,15 @@ def _read_pages(client, role, world, language):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     if role != "anonymous":
         client.force_login(world.members[role].user)
-    # Notifications are stored as Danish sentences today; the notifications
-    # app (code + params, rendered in the reader's language) replaces them.
-    # Until then their text is left out of the check.
-    from kanal.planning.models import Notification
+    # Notifications are read in the reader's language (kanal.notifications),
+    # so they are checked like every other text. Old rows copied over from
+    # the sentence-storing models keep the sentence they were written in.
+    from kanal.notifications.models import Notification
 
-    notifications = [n.message for n in Notification.objects.all()]
+    notifications = [
+        n.params["text"] for n in Notification.objects.all()
+        if isinstance(n.params, dict) and "text" in n.params
+    ]
     # What people wrote is theirs (a post's "Kladde om biblioteket", the
     # crisis template "Stormflod"): it stays in their language.
     from kanal.planning.models import Post, Variant

@@ -25,6 +25,16 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def newest_schema_afterwards():
+    """Leave the database at the newest migrations for the tests after this
+    one (AFTER is not the newest state: later migrations exist)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_old_rows_become_one_notification_per_member_with_read_state():
     apps = migrate(BEFORE)
