@@ -895,10 +895,15 @@ class GraphAdapter(NetworkAdapter):
             reset_at = now + timedelta(hours=1)
         retry_after = max(60.0, (reset_at - now).total_seconds())
         clock = reset_at.strftime("%d.%m. kl. %H:%M UTC")
+        # One fixed sentence (read in the reader's language); the totals and
+        # the earliest time go to the support detail, and the publication
+        # shows its next attempt itself.
+        kw.setdefault("network_message", f"{total} {what} per 24 h; earliest {clock}")
         return QuotaExhausted(
-            f"Kontoen har brugt sin kvote på {total} {what} i døgnet via "
-            f"{self.display_name}s API. Det venter og sendes, når der "
-            f"er plads igen (tidligst {clock}).",
+            gettext_noop(
+                "Kontoen har brugt sin daglige kvote i netværkets API. Opslaget "
+                "venter og sendes automatisk, når der er plads igen."
+            ),
             retry_after=retry_after,
             reset_at=reset_at,
             network=self.network,

@@ -345,9 +345,11 @@ class InstagramAdapter(graph.GraphAdapter):
 
     def _budget_used(self, detail: str) -> QuotaExhausted:
         return QuotaExhausted(
-            f"Instagram tillader kun søgning på {HASHTAG_BUDGET} forskellige "
-            "hashtags pr. konto på 7 dage, og de er brugt. Søg på et hashtag, "
-            "der allerede er søgt på, eller vent nogle dage.",
+            gettext_noop(
+                "Instagram tillader kun søgning på 30 forskellige hashtags pr. "
+                "konto på 7 dage, og de er brugt. Søg på et hashtag, der "
+                "allerede er søgt på, eller vent nogle dage."
+            ),
             retry_after=24 * 3600.0,
             network=self.network,
             network_message=detail,

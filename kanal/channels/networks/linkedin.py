@@ -467,11 +467,14 @@ class LinkedInAdapter(NetworkAdapter):
         if "DUPLICATE_POST" in input_codes or code == "DUPLICATE_POST":
             kw["network_code"] = "DUPLICATE_POST"
             urn = DUPLICATE_URN.search(message)
-            where = f" ({urn.group(0)})" if urn else ""
+            # The existing post's URN goes with the error (existing_id) and
+            # the support detail; the sentence stays fixed, so it translates.
             return Duplicate(
-                "LinkedIn afviste opslaget, fordi det er magen til et opslag, "
-                f"siden allerede har udgivet{where}. Tjek først siden; ret kun "
-                "teksten, hvis opslaget ikke er der.",
+                gettext_noop(
+                    "LinkedIn afviste opslaget, fordi det er magen til et opslag, "
+                    "siden allerede har udgivet. Tjek først siden; ret kun "
+                    "teksten, hvis opslaget ikke er der."
+                ),
                 existing_id=urn.group(0) if urn else "",
                 **kw,
             )

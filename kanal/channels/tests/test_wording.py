@@ -227,3 +227,30 @@ def test_the_network_package_imports_nothing_of_django(path):
         )
     ]
     assert not outside, f"{path.name} imports {outside}"
+
+
+def test_quota_hashtag_budget_and_duplicate_sentences_read_in_english():
+    """Sentences once built with numbers or ids in them (so the catalogue
+    could never hold them) are fixed sentences now; the details go with the
+    error for support."""
+    from kanal.channels.networks import instagram, linkedin
+    from kanal.channels.wording import network_sentence
+
+    sources = {
+        "graph.py": "daglige kvote", "instagram.py": "30 forskellige hashtags",
+        "linkedin.py": "magen til et opslag",
+    }
+    for name, words in sources.items():
+        text = (NETWORKS / name).read_text(encoding="utf-8")
+        start = text.index(words)
+        sentence = text[text.rindex("gettext_noop(", 0, start):start]
+        assert "f\"" not in sentence, name
+    assert instagram.HASHTAG_BUDGET == 30
+    assert linkedin  # the module imports
+    with translation.override("en"):
+        english = network_sentence(
+            "LinkedIn afviste opslaget, fordi det er magen til et opslag, siden "
+            "allerede har udgivet. Tjek først siden; ret kun teksten, hvis "
+            "opslaget ikke er der."
+        )
+    assert english.startswith("LinkedIn refused the post because")

@@ -320,7 +320,9 @@ def test_duplicate_post_is_rejected_and_keeps_the_existing_urn():
     assert caught.value.http_status == 422
     assert "urn:li:share:7141234567890" in caught.value.network_message
     assert duplicate_of(caught.value) == "urn:li:share:7141234567890"
-    assert "urn:li:share:7141234567890" in caught.value.message
+    # The sentence is fixed (so it reads in English too); the URN is in the
+    # support detail and in ``existing_id``.
+    assert "urn:li:share:7141234567890" in caught.value.support_detail
 
 
 @respx.mock
