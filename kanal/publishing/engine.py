@@ -1044,19 +1044,19 @@ def classify(outcome: Outcome, job: Job, pub) -> str:
         return "auth"
     if isinstance(error, OutcomeUnknown):
         return "unknown"
-    if job.needs_reconcile and isinstance(error, TransientError):
+    if isinstance(error, TransientError) and (
+        job.needs_reconcile or job.write_started
+    ):
         # An earlier write may be out and this try could not find out (a
-        # lookup that timed out, a 429 on the resend): still unknown, looked
-        # up again; never "the network answered with errors" and FAILED.
+        # lookup that timed out, a 429 on the resend), or this try's fence
+        # let a write start and then something transient came back (a 5xx,
+        # a timeout of the write or of a read after it): still unknown,
+        # looked up before anything is sent again; never a plain retry, and
+        # never "the network answered with errors" and FAILED.
         return "unknown"
     if isinstance(error, RateLimited):
         return "rate_limited"
     if isinstance(error, TransientError):
-        if job.write_started and (error.http_status or 0) >= 500:
-            # A 5xx after the write began says nothing about whether the
-            # network applied it (adapters raise OutcomeUnknown; in case one
-            # does not).
-            return "unknown"
         return "transient"
     if job.needs_reconcile and not outcome.extra.get("refused"):
         # An earlier write may be out: a refusal now does not settle it.

@@ -12,7 +12,7 @@ from kanal.channels.networks.base import (
     PublishResult,
     TokenSet,
 )
-from kanal.channels.networks.errors import NotSupported, OutcomeUnknown
+from kanal.channels.networks.errors import NotSupported, OutcomeUnknown, TransientError
 
 
 class FakeNetwork:
@@ -103,6 +103,11 @@ class FakeAdapter(NetworkAdapter):
             with NETWORK.lock:
                 self._create(idempotency_key, post.text)
             raise OutcomeUnknown(network="fake")
+        if step == "create_then_read_timeout":
+            # Made; then a read after the write (a permalink) timed out.
+            with NETWORK.lock:
+                self._create(idempotency_key, post.text)
+            raise TransientError("Netværket svarede ikke i tide.", network="fake")
         if isinstance(step, BaseException):
             raise step
         with NETWORK.lock:

@@ -382,3 +382,22 @@ def test_lookups_that_time_out_keep_an_unknown_outcome_unknown_until_found(
     assert run_once() == [S.PUBLISHED]
     assert refresh(pub).remote_id == "r1"
     assert len(fake_network.log) == 1
+
+
+@pytest.mark.django_db
+def test_a_timeout_after_the_write_went_through_is_unknown_not_a_plain_retry(
+    fake_network, queue
+):
+    """Found by the fault benchmark (container_withdraw): threads_publish
+    made the post, then a read after it timed out; the transient error was
+    taken as "nothing applied" (retrying, no lookup), and an edit then
+    cancelled a live post. After this job's fence let a write start, a
+    transient error is an unknown outcome: looked up, never sent again."""
+    pub = queue()
+    fake_network.script = ["create_then_read_timeout"]
+    assert run_once() == [S.UNKNOWN]
+    # Marked as possibly sent: a withdrawal now leaves it to the engine.
+    assert refresh(pub).needs_reconcile
+    due_now(pub)
+    assert run_once() == [S.PUBLISHED]
+    assert len(fake_network.log) == 1
