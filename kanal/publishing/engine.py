@@ -301,6 +301,10 @@ def claim_due(*, owner: str, limit: int, now: datetime | None = None) -> list[Jo
 def _recheck(pub, channel, now, crises, quota_used):
     """What changed since scheduling: (status, code, params, due) or None."""
     if channel.status == ChannelStatus.DISABLED:
+        if pub.needs_reconcile:
+            # The post may be out: ask the network first (the job sends
+            # nothing, _reconcile_only); FAILED only when it is not there.
+            return None
         return (S.FAILED, "channel_disabled", {}, None)
     if channel.status != ChannelStatus.CONNECTED:
         return (
@@ -465,6 +469,8 @@ def _reconcile_only(pub, now, crises) -> str:
         pub.post_id and not pub.is_crisis and not _approval_stands(pub)
     ):
         return "withdrawn"
+    if pub.channel.status == ChannelStatus.DISABLED:
+        return "channel_disabled"
     if crises.holds_back(pub):
         return "crisis"
     if pub.is_crisis:

@@ -67,6 +67,9 @@ RULES: dict[str, Rule] = {
     "not_found_crisis": Rule(S.PAUSED, "crisis", reconcile=NO, counts=False),
     "not_found_withdrawn": Rule(S.CANCELLED, "approval_withdrawn", reconcile=NO),
     "not_found_late": Rule(S.MISSED, "late_not_found", reconcile=NO, tell=OWNERS),
+    "not_found_channel_disabled": Rule(
+        S.FAILED, "channel_disabled", reconcile=NO, tell=OWNERS
+    ),
     "cannot_reconcile": Rule(S.FAILED, "unverifiable", reconcile=YES, tell=OWNERS),
     # A duplicate refusal after an uncertain write: the lost write got
     # through, but the network has not shown it yet. Ask again; never FAILED

@@ -354,7 +354,7 @@ def test_duplicate_refusal_naming_another_publications_post_is_a_rejection(
 
 @pytest.mark.django_db
 def test_lookups_that_time_out_keep_an_unknown_outcome_unknown_until_found(
-    fake_network, facebook_queue
+    fake_network, facebook_queue, desk_admin
 ):
     """Found by the fault benchmark (token_race on a saturated machine): the
     answer to the write was lost, then every lookup timed out; each timeout
@@ -362,7 +362,7 @@ def test_lookups_that_time_out_keep_an_unknown_outcome_unknown_until_found(
     post was FAILED as "the network answered with errors". An outcome that
     is unknown stays unknown (and is looked up again) however many lookups
     fail; a person is told once; the post is recorded when a lookup works."""
-    from kanal.publishing.models import Notification
+    from kanal.notifications.models import Notification, subject_of
 
     pub = facebook_queue()
     slow = TransientError("Netværket svarede ikke i tide.", network="fake")
@@ -376,8 +376,14 @@ def test_lookups_that_time_out_keep_an_unknown_outcome_unknown_until_found(
     pub = refresh(pub)
     assert pub.error_kind == "unknown_exhausted"
     assert "ved endnu ikke" in pub.last_error
-    told = Notification.objects.filter(publication=pub)
-    assert told.count() == 1
+    told = list(
+        Notification.objects.filter(subject=subject_of(pub))
+        .values_list("recipient_id", "kind")
+    )
+    # Told once: one notice per person, of the "does not know" kind.
+    assert (desk_admin.pk, "publication_unknown") in told
+    assert len(told) == len(set(told))
+    assert {kind for _, kind in told} == {"publication_unknown"}
     due_now(pub)
     assert run_once() == [S.PUBLISHED]
     assert refresh(pub).remote_id == "r1"
@@ -401,3 +407,29 @@ def test_a_timeout_after_the_write_went_through_is_unknown_not_a_plain_retry(
     due_now(pub)
     assert run_once() == [S.PUBLISHED]
     assert len(fake_network.log) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("on_the_network", [True, False])
+def test_a_disabled_channel_asks_the_network_before_failing_a_doubtful_post(
+    fake_network, queue, on_the_network
+):
+    """Found by the fault benchmark (channel_disabled, PostgreSQL): a post
+    whose answer was lost was FAILED "channel disabled" at the next claim
+    without asking the network, although it was live. Now the network is
+    asked first; nothing is sent on a disabled channel either way."""
+    from kanal.channels.models import Channel, ChannelStatus
+
+    pub = queue()
+    fake_network.script = ["create_then_timeout"]
+    assert run_once() == [S.UNKNOWN]
+    Channel.objects.filter(pk=pub.channel_id).update(status=ChannelStatus.DISABLED)
+    fake_network.find_script = [] if on_the_network else ["miss"]
+    due_now(pub)
+    if on_the_network:
+        assert run_once() == [S.PUBLISHED]
+        assert refresh(pub).remote_id
+    else:
+        assert run_once() == [S.FAILED]
+        assert refresh(pub).error_kind == "channel_disabled"
+    assert len(fake_network.log) == 1  # the one lost write; nothing resent
