@@ -27,7 +27,7 @@ PAGES = [
     "/plan/opslag/nyt/",
     "/plan/forslag/",
     "/plan/medier/",
-    "/plan/notifikationer/",
+    "/notifikationer/",
     "/plan/kalenderabonnement/",
     "/plan/rapport/",
     "/udgivelser/",

@@ -34,6 +34,10 @@ NOT_MENU_PAGES = {
     "password_forgot_done",
     "password_set_done",
     "set_language",
+    # Probes and metrics answer machines (monitoring), not people.
+    "healthz",
+    "readyz",
+    "metrics",
 }
 
 
