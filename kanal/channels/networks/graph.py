@@ -895,14 +895,19 @@ class GraphAdapter(NetworkAdapter):
             reset_at = now + timedelta(hours=1)
         retry_after = max(60.0, (reset_at - now).total_seconds())
         clock = reset_at.strftime("%d.%m. kl. %H:%M UTC")
-        # One fixed sentence (read in the reader's language); the totals and
-        # the earliest time go to the support detail, and the publication
-        # shows its next attempt itself.
-        kw.setdefault("network_message", f"{total} {what} per 24 h; earliest {clock}")
+        # Fixed sentences (read in the reader's language); the quota's size
+        # and the earliest time go to the support detail, and the
+        # publication shows its next attempt itself.
+        detail = f"{total} {what} per 24 h; earliest {clock}"
+        given = kw.pop("network_message", "")
+        kw["network_message"] = f"{given} ({detail})" if given else detail
         return QuotaExhausted(
             gettext_noop(
-                "Kontoen har brugt sin daglige kvote i netværkets API. Opslaget "
-                "venter og sendes automatisk, når der er plads igen."
+                "Kontoen har brugt sin daglige kvote på opslag i netværkets API. "
+                "Opslaget venter og sendes automatisk, når der er plads igen."
+            ) if what == "opslag" else gettext_noop(
+                "Kontoen har brugt sin daglige kvote på svar i netværkets API. "
+                "Svaret venter og sendes automatisk, når der er plads igen."
             ),
             retry_after=retry_after,
             reset_at=reset_at,

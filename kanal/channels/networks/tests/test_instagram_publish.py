@@ -175,8 +175,10 @@ def test_quota_used_up_raises_before_publishing_with_reset_time(sandbox):
         adapter.publish(post(sandbox, "Tredje opslag"), idempotency_key="c",
                         on_checkpoint=state.update)
     error = caught.value
-    assert "kvote på 2 opslag" in error.message
-    assert error.network_message == "quota_usage 2/2"
+    assert "kvote på opslag" in error.message
+    # The quota's size goes with the error for support, not into the
+    # sentence (which must read in the reader's language).
+    assert error.network_message.startswith("quota_usage 2/2 (2 opslag per 24 h")
     first_at = first.published_at
     assert abs((error.reset_at - (first_at + timedelta(hours=24)))
                .total_seconds()) < 2

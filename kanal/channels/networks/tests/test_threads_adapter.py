@@ -249,7 +249,8 @@ def test_replies_have_their_own_quota(sandbox):
     adapter.reply(citizen["item_id"], "Andet svar")
     with pytest.raises(QuotaExhausted) as caught:
         adapter.reply(citizen["item_id"], "Tredje svar")
-    assert "kvote på 2 svar" in caught.value.message
+    assert "kvote på svar" in caught.value.message
+    assert "2 svar per 24 h" in caught.value.network_message
     kinds = [r["kind"] for r in sandbox.published("threads", account.account_id)]
     assert kinds == ["post", "reply", "reply"]
 
