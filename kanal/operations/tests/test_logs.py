@@ -27,7 +27,24 @@ def json_log():
     old_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    # An earlier test may have left logging switched off for these loggers
+    # (a logging configuration that disables the loggers existing then, a
+    # global logging.disable, a logger that stops propagating): these tests
+    # are about the formatter and filters, so they log through live loggers
+    # and put everything back afterwards.
+    kanal_loggers = [
+        one for name, one in logging.root.manager.loggerDict.items()
+        if name.startswith("kanal.") and isinstance(one, logging.Logger)
+    ]
+    saved = [(one, one.disabled, one.propagate) for one in kanal_loggers]
+    for one in kanal_loggers:
+        one.disabled, one.propagate = False, True
+    switched_off = logging.root.manager.disable
+    logging.disable(logging.NOTSET)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logging.disable(switched_off)
+    for one, disabled, propagate in saved:
+        one.disabled, one.propagate = disabled, propagate
     logger.removeHandler(handler)
     logger.setLevel(old_level)
 
