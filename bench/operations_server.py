@@ -335,10 +335,11 @@ answer 200 for that session before measuring. Load generator: ApacheBench on
 the same machine, `ab -l -n {REQUESTS} -c {CONCURRENCY}` per URL per server,
 servers alternating, {ROUNDS} rounds; the table gives the median of the rounds
 and every round. "load" is the 1-minute load average after each run.
+There is no warm-up: the first round includes each process's first requests.
 
-**Another engineer's test suite was running on this 2-CPU machine at the same
-time**, so the absolute figures are low and noisy; the ratios between the two
-servers, measured alternately under the same load, are the figures to quote:
+**Other engineers' test suites (pytest) were running on this 2-CPU machine
+at the same time**, so the absolute figures are low and noisy; the ratios
+between the two servers, measured alternately under the same load, are the figures to quote:
 
 {chr(10).join(ratios)}
 
