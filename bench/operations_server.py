@@ -339,7 +339,8 @@ There is no warm-up: the first round includes each process's first requests.
 
 **Other engineers' test suites (pytest) were running on this 2-CPU machine
 at the same time**, so the absolute figures are low and noisy; the ratios
-between the two servers, measured alternately under the same load, are the figures to quote:
+between the two servers, measured alternately under the same load, are the
+figures to quote:
 
 {chr(10).join(ratios)}
 
