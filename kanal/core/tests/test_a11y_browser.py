@@ -35,22 +35,31 @@ MATCHES_JS = """([selector, name]) => {
 def tab_to(page, *, selector=None, name=None, back=False, limit=150):
     """Press Tab (or Shift+Tab) until the focused element matches."""
     key = "Shift+Tab" if back else "Tab"
+    page.wait_for_load_state("load")
     for _ in range(limit):
         page.keyboard.press(key)
         if page.evaluate(MATCHES_JS, [selector, name]):
             return
-    raise AssertionError(f"{key} never reached {selector or ''} {name or ''}")
+    present = page.locator(selector).count() if selector else "?"
+    raise AssertionError(
+        f"{key} never reached {selector or ''} {name or ''} on {page.url} "
+        f"({present} such elements on the page)"
+    )
 
 
 def keyboard_sign_in(page, world, role):
     """Log in with the keyboard: the user name field has focus on arrival."""
     member = world.members[role]
     page.goto("/konto/log-ind/")
+    # Type only once the field has the focus a person finds there (typing
+    # earlier went nowhere and the sign-in silently failed).
+    expect(page.locator("input[name=username]")).to_be_focused()
     page.keyboard.type(member.user.username)
     page.keyboard.press("Tab")
     page.keyboard.type(world.password)
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    assert "/konto/log-ind/" not in page.url, f"{role} was not signed in"
 
 
 def press_and_wait(page, key="Enter"):
