@@ -22,6 +22,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- operations:start -->", "<!-- operations:end -->"
 POSTGRES = os.environ.get(
@@ -151,13 +153,7 @@ process. "Same rows" compares the row count of every table before and after
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 {rows}
 {END}"""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    if START in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(START, END, section)
 
 
 if __name__ == "__main__":

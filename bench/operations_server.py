@@ -30,6 +30,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- operations-server:start -->", "<!-- operations-server:end -->"
 GUNICORN_PORT, RUNSERVER_PORT = 8190, 8191
@@ -347,13 +349,7 @@ figures to quote:
 {HEADER}
 {chr(10).join(rows)}
 {END}"""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    if START in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(START, END, section)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- planning:start -->", "<!-- planning:end -->"
 REPEATS = 40
@@ -336,14 +338,7 @@ def write_markdown(r: dict) -> None:
         END,
     ]
     section = "\n".join(lines)
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(START, END, section)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import httpx
 
+from bench import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 PG_ADMIN_URL = os.environ.get(
@@ -630,15 +632,7 @@ def write_markdown(results: list[dict]) -> None:
         lines.append("")
     lines.append(END)
     section = "\n".join(lines)
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(START, END, section)
 
 
 if __name__ == "__main__":

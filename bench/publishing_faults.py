@@ -59,6 +59,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from bench import _fault_harness as h
+from bench import write_section
 
 logger = logging.getLogger("bench.faults")
 LATENCY_MS = 100
@@ -1291,14 +1292,7 @@ def write_markdown(results: list[dict], meta: dict) -> None:
         lines += [f"- {note}" for note in meta["notes"]]
     lines += ["", NOTES, END]
     section = "\n".join(lines)
-    path = h.ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(START, END, section)
 
 
 NOTES = """How to read it. *dup*: copies beyond the first of one publication
