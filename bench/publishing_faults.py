@@ -1115,7 +1115,6 @@ def run_benchmarks(argv) -> int:
 # ---------------------------------------------------------------------------
 # BENCHMARKS.md
 
-START, END = "<!-- faults:start -->", "<!-- faults:end -->"
 COLUMNS = (
     ("publications", "pubs"), ("network_posts", "on network"),
     ("duplicates", "dup"), ("lost", "lost"),
@@ -1195,10 +1194,15 @@ def machine() -> str:
 
 
 def write_markdown(results: list[dict], meta: dict) -> None:
+    """The section ``faults`` of BENCHMARKS.md; META ``section`` (e.g.
+    ``faults-2026-12-07``) and ``title`` write a section of its own beside it,
+    so that an earlier series stays as its record."""
     load = meta.get("load") or []
     loads = [round(x[0], 1) for x in load]
+    name = meta.get("section", "faults")
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     lines = [
-        START, "## Publishing under faults (issue 9)", "",
+        start, f"## {meta.get('title', 'Publishing under faults (issue 9)')}", "",
         f"Run {str(meta['started'])[:16]}–{str(meta['ended'])[11:16]} UTC on "
         f"{meta.get('machine') or machine()}, "
         f"{os.cpu_count()} CPUs shared with other work (1-minute load "
@@ -1290,9 +1294,9 @@ def write_markdown(results: list[dict], meta: dict) -> None:
         # What the person who ran it found (``report``'s META "notes").
         lines += ["", "### Findings of this run", ""]
         lines += [f"- {note}" for note in meta["notes"]]
-    lines += ["", NOTES, END]
+    lines += ["", NOTES, end]
     section = "\n".join(lines)
-    write_section(START, END, section)
+    write_section(start, end, section)
 
 
 NOTES = """How to read it. *dup*: copies beyond the first of one publication
