@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kanal.core import audit
@@ -21,7 +21,7 @@ from kanal.notifications.audience import members_for_user, members_with
 from kanal.planning.actions import PlanningError, create_post
 from kanal.planning.models import UPCOMING_STATES
 
-from . import compose, fetch, parsers
+from . import compose, fetch, parsers, reasons
 from .models import (
     Source,
     SourceItem,
@@ -191,12 +191,14 @@ def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str
             allow_private=source.allow_private,
         )
     except fetch.FetchError as e:
-        return _record_failure(source, str(e), now=now)
+        return _record_failure(source, e.args[0], now=now)
     except Exception:
         logger.exception("source fetch crashed source=%s", source.pk)
         return _record_failure(
             source,
-            _("Kanal kunne ikke hente feedet på grund af en fejl i Kanal. Prøv igen."),
+            reasons._(
+                "Kanal kunne ikke hente feedet på grund af en fejl i Kanal. Prøv igen."
+            ),
             now=now,
         )
     if result.not_modified:
@@ -214,12 +216,14 @@ def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str
         items = parse(source, result.body, result.content_type, now=now)
         summary = import_items(source, items, now=now)
     except parsers.ParseError as e:
-        return _record_failure(source, str(e), now=now)
+        return _record_failure(source, e.args[0], now=now)
     except Exception:
         logger.exception("source import crashed source=%s", source.pk)
         return _record_failure(
             source,
-            _("Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."),
+            reasons._(
+                "Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."
+            ),
             now=now,
         )
     return _record_success(
@@ -245,21 +249,26 @@ def parse(source: Source, body: bytes, content_type: str, *, now: datetime):
 
 
 @transaction.atomic
-def _record_failure(source: Source, message: str, *, now) -> str:
-    logger.warning("source failed source=%s error=%s", source.pk, message)
+def _record_failure(source: Source, reason: reasons.Reason, *, now) -> str:
+    with translation.override("da"):
+        logged = str(reason)
+    logger.warning("source failed source=%s error=%s", source.pk, logged)
     was = source.status
     source.status = SourceStatus.FAILING
-    source.last_error = message
+    source.last_error = reason.msgid
+    source.last_error_params = reason.params
     source.last_fetched_at = now
-    source.save(update_fields=["status", "last_error", "last_fetched_at"])
+    source.save(
+        update_fields=["status", "last_error", "last_error_params", "last_fetched_at"]
+    )
     if was != SourceStatus.FAILING:
         audit.record(
             "sources.source.failing",
             organisation=source.organisation,
             target=source,
-            changes={"error": message},
+            changes={"error": logged},
         )
-    return message
+    return str(reason)
 
 
 @transaction.atomic
@@ -272,13 +281,20 @@ def _record_success(
     last_modified: str | None = None,
     digest: str | None = None,
 ) -> str:
-    fields = ["status", "last_error", "last_fetched_at", "last_success_at"]
+    fields = [
+        "status",
+        "last_error",
+        "last_error_params",
+        "last_fetched_at",
+        "last_success_at",
+    ]
     if source.status == SourceStatus.FAILING:
         audit.record(
             "sources.source.recovered", organisation=source.organisation, target=source
         )
     source.status = SourceStatus.OK
     source.last_error = ""
+    source.last_error_params = {}
     source.last_fetched_at = source.last_success_at = now
     for name, value in (
         ("etag", etag),

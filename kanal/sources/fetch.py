@@ -20,7 +20,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
-from django.utils.translation import gettext as _
+
+from .reasons import _
 
 logger = logging.getLogger("kanal.sources")
 

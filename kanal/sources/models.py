@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import reasons
+
 
 class SourceKind(models.TextChoices):
     ICAL = "ical", _("Kalender (iCalendar, .ics)")
@@ -59,7 +61,10 @@ class Source(models.Model):
     status = models.CharField(
         max_length=10, choices=SourceStatus.choices, default=SourceStatus.NEW
     )
+    #: Why the last fetch failed: a message id and its values (``reasons``),
+    #: read in the reader's language.
     last_error = models.TextField(blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
     last_fetched_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     etag = models.CharField(max_length=500, blank=True)
@@ -74,6 +79,10 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def error_message(self) -> str:
+        return reasons.read(self.last_error, self.last_error_params)
 
     @property
     def is_events(self) -> bool:

@@ -11,8 +11,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
+from .reasons import _
 from .text import one_line, plain_text
 
 logger = logging.getLogger("kanal.sources")
@@ -169,7 +170,7 @@ def _occurrence(event, series: set[str]) -> ParsedItem | None:
         guid = f"{uid}@{original.astimezone(UTC):%Y%m%dT%H%M%SZ}"
     return ParsedItem(
         guid=guid[:500],
-        title=summary or _("(uden titel)"),
+        title=summary or gettext("(uden titel)"),
         summary=plain_text(str(event.get("DESCRIPTION") or "")),
         link=_safe_url(event.get("URL")),
         image_url=image,
@@ -247,7 +248,7 @@ def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
         items.append(
             ParsedItem(
                 guid=guid,
-                title=title or _("(uden titel)"),
+                title=title or gettext("(uden titel)"),
                 summary=summary,
                 link=link,
                 image_url=image,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from kanal.organisations.roles import Role
@@ -241,3 +242,16 @@ def test_edit_source_changes_address_and_forgets_the_etag(client_for, desk, fetc
     assert fetched.etag == "" and fetched.content_digest == ""
     # The editor could not untick what an administrator allowed.
     assert fetched.allow_private is True
+
+
+def test_the_stored_error_is_read_in_the_readers_language(
+    client_for, desk, make_source, feed_server
+):
+    source = make_source(feed_server.url("/mangler.ics"))
+    actions.refresh_source(source, actor=None)
+    client = client_for(desk.editor)
+    url = reverse("sources:source_detail", args=[source.pk])
+    assert "Feedet findes ikke længere på adressen (404)" in client.get(url).text
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url)
+    assert "The feed is no longer at this address (404)" in english.text
