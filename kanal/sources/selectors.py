@@ -26,8 +26,8 @@ def open_suggestions(actor, *, source=None):
 
 
 def suggestion_weeks(actor, *, first_day: date, weeks: int = 4, source=None):
-    """Open suggestions as a calendar: a list of weeks, each seven days
-    (Monday first) of ``(day, [suggestions])``."""
+    """Open suggestions as a calendar: ``weeks`` weeks from ``first_day``'s
+    Monday, each ``(monday, [(day, [suggestions]) for days that have any])``."""
     monday = first_day - timedelta(days=first_day.weekday())
     last = monday + timedelta(days=7 * weeks)
     by_day: dict[date, list[Suggestion]] = defaultdict(list)
@@ -35,16 +35,12 @@ def suggestion_weeks(actor, *, first_day: date, weeks: int = 4, source=None):
         day = suggestion.planned_at.astimezone(LOCAL).date()
         if monday <= day < last:
             by_day[day].append(suggestion)
-    return [
-        [
-            (
-                monday + timedelta(days=7 * w + d),
-                by_day[monday + timedelta(days=7 * w + d)],
-            )
-            for d in range(7)
-        ]
-        for w in range(weeks)
-    ]
+    weeks_out = []
+    for w in range(weeks):
+        start = monday + timedelta(days=7 * w)
+        days = [start + timedelta(days=d) for d in range(7)]
+        weeks_out.append((start, [(day, by_day[day]) for day in days if by_day[day]]))
+    return weeks_out
 
 
 def recent_items(source, *, limit: int = 50):

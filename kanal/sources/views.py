@@ -4,7 +4,7 @@ renders."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -44,6 +44,8 @@ def suggestion_calendar_view(request):
         "sources/suggestions.html",
         {
             "weeks": selectors.suggestion_weeks(actor, first_day=first),
+            "earlier": first - timedelta(days=28),
+            "later": first + timedelta(days=28),
             "today": today,
             "sources": selectors.sources_for(actor),
         },

@@ -255,3 +255,14 @@ def test_the_stored_error_is_read_in_the_readers_language(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english = client.get(url)
     assert "The feed is no longer at this address (404)" in english.text
+
+
+def test_the_calendar_moves_by_weeks_and_ignores_a_bad_date(client_for, desk, fetched):
+    client = client_for(desk.editor)
+    url = reverse("sources:suggestions")
+    later = (days_ahead(40)).strftime("%Y-%m-%d")
+    assert "Bogcafé" not in client.get(f"{url}?fra={later}").text
+    assert "Ingen forslag i denne uge." in client.get(f"{url}?fra={later}").text
+    bad = client.get(f"{url}?fra=not-a-day")
+    assert bad.status_code == 200
+    assert "Bogcafé" in bad.text
