@@ -127,6 +127,8 @@ class Planner:
         self.per_day: Counter = Counter()
         self.per_week: Counter = Counter()
         self.taken: set[tuple[int, datetime]] = set()
+        #: (channel, day, slots) whose every slot is taken.
+        self.full: set[tuple] = set()
         planned = Variant.objects.filter(
             channel_id__in=self.channels,
             planned_at__gte=start - timedelta(days=7),
@@ -147,6 +149,7 @@ class Planner:
         self.per_day[(channel_id, local.date())] -= 1
         self.per_week[(channel_id, local.isocalendar()[:2])] -= 1
         self.taken.discard((channel_id, moment))
+        self.full = {f for f in self.full if f[:2] != (channel_id, local.date())}
 
     def has_room(self, channel, day: date) -> bool:
         strategy = getattr(channel, "strategy", None)
@@ -166,18 +169,27 @@ class Planner:
         on the first possible day (the desk decides)."""
         fallback = None
         for day in days:
+            if (channel.pk, day, slots) in self.full:
+                continue
+            free = False
             for slot in slots:
                 moment = datetime.combine(day, slot, tzinfo=LOCAL)
                 if not earliest <= moment <= latest:
                     continue
                 if (channel.pk, moment) in self.taken:
                     continue
+                free = True
                 if fallback is None:
                     fallback = moment
                 if self.has_room(channel, day):
                     self._take(channel.pk, moment)
                     return moment
                 break
+            if not free and all(
+                (channel.pk, datetime.combine(day, slot, tzinfo=LOCAL)) in self.taken
+                for slot in slots
+            ):
+                self.full.add((channel.pk, day, slots))
         if fallback is not None:
             self._take(channel.pk, fallback)
         return fallback
@@ -202,12 +214,19 @@ def draft_for(item, channel, planner: Planner, *, now: datetime, limits=None):
         # The preferred day first, then closer to the event, then earlier.
         days = [event_day - timedelta(days=d) for d in (before, before - 1, before + 1)]
         days += [event_day - timedelta(days=d) for d in range(before - 2, -1, -1)]
+        moment = planner.place(channel, days, SLOTS, earliest=earliest, latest=latest)
+        if moment is None:
+            return None
         hashtags = (CITY_HASHTAG,) if network in PICTURE else ()
         head = f"{item.title}\n\n{when.capitalize()}{where}."
         text = fit(head, item.summary, limits, hashtags, item.link)
-        moment = planner.place(channel, days, SLOTS, earliest=earliest, latest=latest)
-        link = item.link
     else:
+        days = [event_day, event_day - timedelta(days=1)]
+        moment = planner.place(
+            channel, days, SHORT_SLOTS, earliest=earliest, latest=latest
+        )
+        if moment is None:
+            return None
         prefix = "I dag" if not item.all_day else "I dag hele dagen"
         if item.all_day:
             head = f"{prefix}: {item.title}{where}."
@@ -216,25 +235,18 @@ def draft_for(item, channel, planner: Planner, *, now: datetime, limits=None):
             head = f"{prefix} kl. {start:%H.%M}: {item.title}{where}."
         hashtags = ()
         text = fit(head, "", limits, hashtags, item.link)
-        days = [event_day, event_day - timedelta(days=1)]
-        moment = planner.place(
-            channel, days, SHORT_SLOTS, earliest=earliest, latest=latest
-        )
-        link = item.link
-    if moment is None:
-        return None
-    return Draft(text=text, link=link, hashtags=hashtags, planned_at=moment)
+    return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)
 
 
 def _news(item, channel, planner, limits, earliest):
     start_day = earliest.astimezone(LOCAL).date()
     days = [start_day + timedelta(days=d) for d in range(0, 4)]
     slots = SLOTS if channel.network in LONG_FORM | PICTURE else SHORT_SLOTS
-    hashtags = (CITY_HASHTAG,) if channel.network in PICTURE else ()
-    text = fit(item.title, item.summary, limits, hashtags, item.link)
     moment = planner.place(
         channel, days, slots, earliest=earliest, latest=earliest + timedelta(days=5)
     )
     if moment is None:
         return None
+    hashtags = (CITY_HASHTAG,) if channel.network in PICTURE else ()
+    text = fit(item.title, item.summary, limits, hashtags, item.link)
     return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)

@@ -100,25 +100,83 @@ def _decode_text(body: bytes, content_type: str = "") -> str:
 # iCalendar
 
 
+#: Events parsed at a time: a big calendar is read in slices of whole series
+#: (an event and its moved occurrences share a UID), so memory stays bounded.
+EVENTS_PER_SLICE = 500
+
+
 def parse_ical(
     body: bytes, *, content_type: str = "", start: datetime, end: datetime
 ) -> list[ParsedItem]:
     """Every event occurrence between ``start`` and ``end``, recurrences
     expanded (RRULE, RDATE, EXDATE, moved occurrences)."""
-    import icalendar
-    import recurring_ical_events
-
     text = _decode_text(body, content_type)
     if "BEGIN:VCALENDAR" not in text[:2000].upper():
         raise ParseError(
             _("Filen er ikke en iCalendar-kalender (mangler BEGIN:VCALENDAR).")
         )
+    items: list[ParsedItem] = []
+    for piece in _slices(text, EVENTS_PER_SLICE):
+        items += _parse_slice(piece, start, end)
+    items.sort(key=lambda i: (i.starts_at, i.guid))
+    return _dedupe(items)
+
+
+def _unreadable() -> ParseError:
+    return ParseError(
+        _("Kalenderen kunne ikke læses: den følger ikke iCalendar-formatet.")
+    )
+
+
+def _slices(text: str, size: int):
+    """The calendar as calendars of at most ``size`` events (grouped by UID),
+    each with the original's header (time zones and calendar properties)."""
+    header: list[str] = []
+    groups: dict[str, list[str]] = {}
+    block: list[str] | None = None
+    for line in text.splitlines():
+        head = line[:16].upper()
+        if block is None:
+            if head.startswith("BEGIN:VEVENT"):
+                block = [line]
+            elif not head.startswith("END:VCALENDAR"):
+                header.append(line)
+            continue
+        block.append(line)
+        if head.startswith("END:VEVENT"):
+            groups.setdefault(_uid_of(block) or f"#{len(groups)}", []).extend(block)
+            block = None
+    if block is not None:
+        raise _unreadable()
+    order = list(groups)
+    if not order:
+        yield "\r\n".join([*header, "END:VCALENDAR"]) + "\r\n"
+        return
+    for first in range(0, len(order), size):
+        events = [line for uid in order[first : first + size] for line in groups[uid]]
+        yield "\r\n".join([*header, *events, "END:VCALENDAR"]) + "\r\n"
+
+
+def _uid_of(block: list[str]) -> str:
+    for n, line in enumerate(block):
+        if line[:4].upper() == "UID:" or line[:4].upper() == "UID;":
+            value = line.split(":", 1)[1] if ":" in line else ""
+            for more in block[n + 1 :]:
+                if more[:1] not in (" ", "\t"):
+                    break
+                value += more[1:]
+            return value.strip()
+    return ""
+
+
+def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
+    import icalendar
+    import recurring_ical_events
+
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except Exception as e:
-        raise ParseError(
-            _("Kalenderen kunne ikke læses: den følger ikke iCalendar-formatet.")
-        ) from e
+        raise _unreadable() from e
     try:
         occurrences = recurring_ical_events.of(
             calendar, keep_recurrence_attributes=True, skip_bad_series=True
@@ -138,7 +196,7 @@ def parse_ical(
                 "kan læses."
             )
         ) from e
-    return _dedupe([i for i in items if i is not None])
+    return [i for i in items if i is not None]
 
 
 def _occurrence(event, series: set[str]) -> ParsedItem | None:

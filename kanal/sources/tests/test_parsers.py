@@ -246,3 +246,34 @@ def test_malformed_json_gives_a_danish_reason(body, words):
     with pytest.raises(ParseError) as e:
         parse_json(body, mapping={}, start=SPRING[0], end=SPRING[1])
     assert words in str(e.value)
+
+
+def test_a_big_calendar_is_read_in_slices_that_keep_each_series_whole(monkeypatch):
+    from kanal.sources import parsers
+
+    monkeypatch.setattr(parsers, "EVENTS_PER_SLICE", 2)
+    body = ics(
+        ics_event(
+            "yoga@bad",
+            datetime(2027, 10, 23, 9, 0),
+            "Morgenyoga",
+            extra="RRULE:FREQ=WEEKLY;COUNT=3\r\n",
+        ),
+        ics_event("a@b", datetime(2027, 10, 24, 9, 0), "A"),
+        ics_event("c@d", datetime(2027, 10, 25, 9, 0), "C"),
+        # The moved occurrence comes last, three events after its series.
+        ics_event(
+            "yoga@bad",
+            datetime(2027, 10, 30, 12, 0),
+            "Morgenyoga (flyttet)",
+            extra="RECURRENCE-ID;TZID=Europe/Copenhagen:20271030T090000\r\n",
+        ),
+    )
+    items = parse_ical(body, start=AUTUMN[0], end=AUTUMN[1])
+    assert [i.title for i in items] == [
+        "Morgenyoga",
+        "A",
+        "C",
+        "Morgenyoga (flyttet)",
+        "Morgenyoga",
+    ]
