@@ -194,3 +194,15 @@ def test_an_unknown_name_says_so():
     with pytest.raises(FetchError) as e:
         fetch.fetch("https://findes-ikke.test/", resolver=resolver)
     assert "findes ikke (DNS)" in str(e.value)
+
+
+def test_a_compressed_bomb_is_cut_off_by_its_unpacked_size(feed_server, settings):
+    import gzip
+
+    settings.KANAL_SOURCES_MAX_BYTES = 1024 * 1024
+    bomb = gzip.compress(b"\0" * (20 * 1024 * 1024))
+    assert len(bomb) < 100_000
+    feed_server.serve("/bomb.ics", bomb, **{"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError) as e:
+        fetch.fetch(feed_server.url("/bomb.ics"), allow_private=True)
+    assert "større end 1 MB" in str(e.value)

@@ -322,3 +322,32 @@ def test_periodic_job_is_registered():
     from kanal.publishing.periodic import PERIODIC_JOBS
 
     assert "sources_fetch_due" in [job.name for job in PERIODIC_JOBS]
+
+
+def test_a_crash_while_reading_is_recorded_and_the_job_goes_on(
+    feed_server, make_source, monkeypatch
+):
+    feed_server.serve("/k.ics", ics(_concert()))
+    first = make_source(feed_server.url("/k.ics"), name="A")
+    second = make_source(feed_server.url("/k.ics"), name="B")
+    calls = []
+
+    def parse(source, *args, **kwargs):
+        calls.append(source.name)
+        if source.name == "A":
+            raise RuntimeError("a bug")
+        return original(source, *args, **kwargs)
+
+    original = actions.parse
+    monkeypatch.setattr(actions, "parse", parse)
+
+    assert tasks.fetch_due_sources() == 2
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert calls == ["A", "B"]
+    assert first.status == SourceStatus.FAILING
+    assert first.error_message == (
+        "Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."
+    )
+    assert second.status == SourceStatus.OK
