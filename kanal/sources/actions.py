@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.urls import reverse
@@ -59,6 +59,8 @@ ITEM_FIELDS = (
 )
 #: How far ahead events are read from a calendar.
 HORIZON_DAYS = 60
+#: News older than this when first seen gets no suggestion.
+NEWS_MAX_AGE = timedelta(days=7)
 
 
 class SourceError(Exception):
@@ -385,6 +387,9 @@ def _suggest(items, channels, planner, limits, *, now) -> int:
     rows = []
     for item in items:
         if item.cancelled:
+            continue
+        if item.published_at is not None and item.published_at < now - NEWS_MAX_AGE:
+            # An old press release is history, not a post to make now.
             continue
         for channel in channels:
             draft = compose.draft_for(

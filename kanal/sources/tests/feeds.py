@@ -3,7 +3,8 @@ future."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 
 
 def ics_event(
@@ -46,13 +47,17 @@ def ics(*events: str) -> bytes:
     ).encode()
 
 
-def rss(*items: tuple[str, str, str], encoding="utf-8", declare=True) -> bytes:
+def rss(*items: tuple, encoding="utf-8", declare=True) -> bytes:
+    """RSS with ``(guid, title, link, description[, published])`` items;
+    published defaults to now."""
     head = f'<?xml version="1.0" encoding="{encoding}"?>\n' if declare else ""
+    now = datetime.now(UTC)
     body = "".join(
-        f"<item><title>{title}</title><link>{link}</link><guid>{guid}</guid>"
-        f"<description>{desc}</description>"
-        "<pubDate>Mon, 07 Dec 2026 08:00:00 +0100</pubDate></item>"
-        for guid, title, link, desc in items
+        f"<item><title>{item[1]}</title><link>{item[2]}</link>"
+        f"<guid>{item[0]}</guid><description>{item[3]}</description>"
+        f"<pubDate>{format_datetime(item[4] if len(item) > 4 else now)}</pubDate>"
+        "</item>"
+        for item in items
     )
     text = (
         f'{head}<rss version="2.0"><channel><title>Pressemeddelelser</title>'

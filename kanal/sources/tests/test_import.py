@@ -351,3 +351,25 @@ def test_a_crash_while_reading_is_recorded_and_the_job_goes_on(
         "Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."
     )
     assert second.status == SourceStatus.OK
+
+
+def test_old_press_releases_get_no_suggestion(feed_server, make_source, desk):
+    body = rss(
+        ("new", "Ny legeplads", "https://kk.dk/ny", ""),
+        (
+            "old",
+            "Gammel nyhed",
+            "https://kk.dk/gammel",
+            "",
+            timezone.now() - timedelta(days=8),
+        ),
+    )
+    feed_server.serve("/p.xml", body, content_type="application/rss+xml")
+    source = make_source(
+        feed_server.url("/p.xml"), kind="rss", channels=[desk.channels["x"]]
+    )
+
+    actions.refresh_source(source, actor=None)
+
+    assert SourceItem.objects.count() == 2
+    assert [s.item.guid for s in Suggestion.objects.all()] == ["new"]

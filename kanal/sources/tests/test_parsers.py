@@ -135,8 +135,15 @@ def test_script_and_html_in_descriptions_become_text():
 
 
 def test_rss_items_are_read_with_links_and_dates():
+    published = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
     body = rss(
-        ("kk-2", "Ny legeplads", "https://www.kk.dk/nyheder/leg", "<p>Åbner i dag</p>"),
+        (
+            "kk-2",
+            "Ny legeplads",
+            "https://www.kk.dk/nyheder/leg",
+            "<p>Åbner i dag</p>",
+            published,
+        ),
         ("kk-1", "Budget vedtaget", "https://www.kk.dk/nyheder/budget", "Kort"),
     )
     items = parse_feed(body)
