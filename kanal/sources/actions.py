@@ -320,8 +320,13 @@ def import_items(source: Source, parsed, *, now: datetime) -> str:
     existing = {i.guid: i for i in SourceItem.objects.filter(source=source)}
     channels = list(source.default_channels.select_related("strategy"))
     _start, end = parsers.window(now, days=HORIZON_DAYS)
+    # Every source's open suggestions on these channels take room, as do
+    # the posts already planned.
     open_suggestions = Suggestion.objects.filter(
-        item__source=source, status=SuggestionStatus.OPEN
+        channel__in=channels,
+        status=SuggestionStatus.OPEN,
+        planned_at__gte=now,
+        planned_at__lt=end + timedelta(days=7),
     )
     planner = compose.Planner(
         channels,

@@ -373,3 +373,19 @@ def test_old_press_releases_get_no_suggestion(feed_server, make_source, desk):
 
     assert SourceItem.objects.count() == 2
     assert [s.item.guid for s in Suggestion.objects.all()] == ["new"]
+
+
+def test_two_sources_do_not_put_suggestions_in_the_same_slot(
+    feed_server, make_source, desk
+):
+    day = days_ahead(10, 19)
+    feed_server.serve("/a.ics", ics(ics_event("a@a", day, "Koncert")))
+    feed_server.serve("/b.ics", ics(ics_event("b@b", day, "Foredrag")))
+    channel = desk.channels["facebook"]
+    for path in ("/a.ics", "/b.ics"):
+        source = make_source(feed_server.url(path), name=path, channels=[channel])
+        actions.refresh_source(source, actor=None)
+
+    times = list(Suggestion.objects.values_list("planned_at", flat=True))
+    assert len(times) == 2
+    assert len(set(times)) == 2
