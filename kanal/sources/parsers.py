@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -46,8 +47,17 @@ class ParsedItem:
         return hashlib.sha256(raw).hexdigest()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean(value) -> str:
+    """``value`` as text without control characters (PostgreSQL refuses a NUL
+    byte; a GUID or address never needs one)."""
+    return _CONTROL.sub("", str(value or "")).strip()
+
+
 def _safe_url(value) -> str:
-    value = str(value or "").strip()
+    value = _clean(value)
     return value[:1000] if value.startswith(("http://", "https://")) else ""
 
 
@@ -200,7 +210,7 @@ def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
 
 
 def _occurrence(event, series: set[str]) -> ParsedItem | None:
-    uid = str(event.get("UID") or "").strip()
+    uid = _clean(event.get("UID"))
     dtstart = event.get("DTSTART")
     if dtstart is None:
         return None
@@ -284,7 +294,7 @@ def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
     for entry in entries:
         link = _safe_url(entry.get("link"))
         title = one_line(entry.get("title") or "", max_length=300)
-        guid = str(entry.get("id") or link or title).strip()[:500]
+        guid = _clean(entry.get("id") or link or title)[:500]
         if not guid:
             continue
         content = entry.get("content") or []
@@ -413,7 +423,7 @@ def parse_json(
         if raw_id in (None, ""):
             guid = f"{title}@{starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
         else:
-            guid = str(raw_id).strip()
+            guid = _clean(raw_id)
         items.append(
             ParsedItem(
                 guid=guid[:500],

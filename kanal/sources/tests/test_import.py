@@ -389,3 +389,26 @@ def test_two_sources_do_not_put_suggestions_in_the_same_slot(
     times = list(Suggestion.objects.values_list("planned_at", flat=True))
     assert len(times) == 2
     assert len(set(times)) == 2
+
+
+def test_control_characters_in_a_feed_are_dropped_before_storing(
+    feed_server, make_source, desk
+):
+    body = rss(
+        ("kk-\x00\x01-1", "Nyhed\x00 med NUL", "https://kk.dk/\x00a", "Tekst\x00")
+    )
+    feed_server.serve("/p.xml", body, content_type="application/rss+xml")
+    source = make_source(
+        feed_server.url("/p.xml"), kind="rss", channels=[desk.channels["x"]]
+    )
+
+    actions.refresh_source(source, actor=None)
+
+    source.refresh_from_db()
+    assert source.status == SourceStatus.OK, source.error_message
+    item = SourceItem.objects.get()
+    assert (item.guid, item.title, item.link) == (
+        "kk--1",
+        "Nyhed med NUL",
+        "https://kk.dk/a",
+    )
