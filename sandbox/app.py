@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
-from . import control
+from . import control, feeds
 from .core import SandboxConfig, SandboxContext, SandboxMiddleware
 from .networks import DISPLAY_NAMES, NETWORKS, load_network
 from .seed import seed_demo
@@ -129,6 +129,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Route("/_sandbox/page/{slug}/{account:path}", account_page),
             Route("/_sandbox/media/{name}", sample_media),
             Route("/_sandbox/styring", control_page),
+            *feeds.routes(),
             *control.routes(ctx),
             *mounts,
         ],

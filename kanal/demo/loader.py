@@ -332,10 +332,15 @@ def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     messages (only the missing ones are added) and the plan."""
     from kanal.planning.demo import load_planning_demo
     from kanal.publishing.crisis import install_starter_templates
+    from kanal.sources.demo import load_sources_demo
 
     install_starter_templates(actor=None, organisation=organisation)
     note = load_planning_demo(organisation)
     if isinstance(note, str) and note:
+        notes.append(note)
+    # After the plan, so the suggestions find room around the planned posts.
+    note = load_sources_demo(organisation, feeds_url=sandbox_url("/_feeds"))
+    if note:
         notes.append(note)
 
 

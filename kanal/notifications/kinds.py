@@ -301,6 +301,27 @@ _kind(
     ),
     by_email=True,
 )
+# Sources: a post was made from a feed's item, and the item changed after.
+_kind(
+    PLANNING,
+    "source.item_changed",
+    _("En begivenhed er ændret efter, at der er lavet et opslag om den"),
+    _(
+        "«%(title)s» er ændret i kilden %(source)s, men der er allerede lavet et "
+        "opslag om den. Tjek tid, sted og tekst i opslaget."
+    ),
+    by_email=True,
+)
+_kind(
+    PLANNING,
+    "source.item_cancelled",
+    _("En begivenhed er aflyst efter, at der er lavet et opslag om den"),
+    _(
+        "«%(title)s» er aflyst eller fjernet i kilden %(source)s, men der er "
+        "allerede lavet et opslag om den. Annuller eller ret opslaget."
+    ),
+    by_email=True,
+)
 
 
 #: Renderers for parameters whose value is itself text to translate (a

@@ -45,6 +45,14 @@ KANAL_AUDIT_CHECKPOINT_SECONDS = int(
 # Where the network emulators listen (`kanal sandbox`).
 KANAL_SANDBOX_URL = os.environ.get("KANAL_SANDBOX_URL", "http://127.0.0.1:8765")
 KANAL_BASE_URL = os.environ.get("KANAL_BASE_URL", "http://127.0.0.1:8000")
+# Sources (kanal/sources): the largest feed Kanal reads (unpacked), and how
+# long one fetch may take in all.
+KANAL_SOURCES_MAX_BYTES = int(
+    os.environ.get("KANAL_SOURCES_MAX_BYTES", str(20 * 1024 * 1024))
+)
+KANAL_SOURCES_TIMEOUT_SECONDS = float(
+    os.environ.get("KANAL_SOURCES_TIMEOUT_SECONDS", "15")
+)
 # Single sign-on: how far (seconds) Kanal's clock and an identity provider's
 # may differ when an ID token's times are checked.
 KANAL_SSO_LEEWAY = int(os.environ.get("KANAL_SSO_LEEWAY", "60"))
@@ -82,6 +90,7 @@ INSTALLED_APPS = [
     "kanal.channels",
     "kanal.planning",
     "kanal.publishing",
+    "kanal.sources",
     "kanal.operations",
     "kanal.demo",
 ]

@@ -144,7 +144,36 @@ def build_world() -> World:
         event="storm_surge",
         text="Stormflod ved [STED]. Ring 112 ved livsfare.",
     )
+    from kanal.sources.models import Source, SourceItem, Suggestion
+
+    source = Source.objects.create(
+        organisation=organisation,
+        owner_administration=kff,
+        name="Hovedbiblioteket",
+        kind="ical",
+        url="https://bibliotek.kk.dk/arrangementer.ics",
+        last_error="Feedet findes ikke længere på adressen (404). Tjek adressen.",
+        status="failing",
+    )
+    source.default_channels.set([world.channels["facebook"]])
+    item = SourceItem.objects.create(
+        source=source,
+        guid="koncert@bib",
+        title="Koncert i Musikcaféen",
+        location="Hovedbiblioteket",
+        starts_at=soon + timedelta(days=4),
+        fingerprint="x",
+    )
+    suggestion = Suggestion.objects.create(
+        item=item,
+        channel=world.channels["facebook"],
+        text="Koncert i Musikcaféen på lørdag kl. 19.30.",
+        link="https://bibliotek.kk.dk/koncert",
+        planned_at=soon + timedelta(days=1),
+    )
     world.objects = {
+        "source": source,
+        "suggestion": suggestion,
         "crisis_template": crisis_template,
         "post": post,
         "draft": draft,

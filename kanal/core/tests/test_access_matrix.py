@@ -29,6 +29,7 @@ from kanal.organisations.tests.factories import (
 from kanal.planning.tests.test_permissions import CASES as PLANNING_CASES
 from kanal.publishing.actions import queue_publication
 from kanal.publishing.models import CrisisTemplate, Publication, PublicationStatus
+from kanal.sources.models import Source, SourceItem, Suggestion
 
 ROLES = [
     "anonymous",
@@ -202,6 +203,40 @@ MATRIX = [
         )
         for name in ("crisis_template_edit", "crisis_template_delete")
     ],
+    # Sources and their suggestions: the desk (posts.plan), per organisation.
+    *[
+        Case(
+            f"sources:{name}",
+            _everyone(403, admin=200, editor=200, other_org_admin=200),
+        )
+        for name in ("suggestions", "source_list", "source_create")
+    ],
+    *[
+        Case(
+            f"sources:{name}",
+            _everyone(403, admin=200, editor=200, other_org_admin=404),
+            kwargs={"pk": obj},
+        )
+        for name, obj in (
+            ("source_detail", "source"),
+            ("source_edit", "source"),
+            ("suggestion_edit", "suggestion"),
+        )
+    ],
+    *[
+        Case(
+            f"sources:{name}",
+            _everyone(403, admin=302, editor=302, other_org_admin=404),
+            method="post",
+            kwargs={"pk": obj},
+        )
+        for name, obj in (
+            ("source_fetch", "source"),
+            ("source_pause", "source"),
+            ("suggestion_accept", "suggestion"),
+            ("suggestion_dismiss", "suggestion"),
+        )
+    ],
     # Account pages: open to everyone (they are how one gets in).
     Case("login", {r: 200 for r in ROLES} | {r: 302 for r in ROLES[1:]}),
     Case("login_token", {r: 302 for r in ROLES}),
@@ -265,6 +300,28 @@ def world(db):
         organisation=organisation, name="Stormflod", event="storm_surge",
         text="Stormflod ved [STED]. Ring 112 ved livsfare.",
     )
+    # A source on loopback, not allowed to fetch from it: "fetch now" is
+    # refused before any connection.
+    source = Source.objects.create(
+        organisation=organisation,
+        owner_administration=kff,
+        name="Hovedbiblioteket",
+        kind="ical",
+        url="http://127.0.0.1:9/kalender.ics",
+    )
+    item = SourceItem.objects.create(
+        source=source,
+        guid="koncert@bib",
+        title="Koncert",
+        starts_at=timezone.now() + timedelta(days=5),
+        fingerprint="x",
+    )
+    suggestion = Suggestion.objects.create(
+        item=item,
+        channel=channel,
+        text="Koncert på fredag",
+        planned_at=timezone.now() + timedelta(days=3),
+    )
     return {
         "members": {**members, "other_org_admin": other},
         "objects": {
@@ -272,6 +329,8 @@ def world(db):
             "contributor": members["contributor"].pk,
             "publication": publication.pk,
             "crisis_template": template.pk,
+            "source": source.pk,
+            "suggestion": suggestion.pk,
             "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",

@@ -252,6 +252,13 @@ def _read_pages(client, role, world, language):
     for post in Post.objects.all():
         written += [post.title, post.shared_text, post.proposal_reason]
     written += [v.text for v in Variant.objects.all()]
+    # A feed's items and the suggestions made from them are its words.
+    from kanal.sources.models import Source, SourceItem, Suggestion
+
+    written += [s.name for s in Source.objects.all()]
+    for item in SourceItem.objects.all():
+        written += [item.title, item.location]
+    written += [s.text for s in Suggestion.objects.all()]
     written = sorted((w for w in written if w), key=len, reverse=True)
     visits = pages_for(role, world)
     assert visits

@@ -1,0 +1,585 @@
+"""Every write to sources: the sources themselves, fetching and importing,
+and the desk's decisions on suggestions.
+
+``actor`` is a Membership, or None for the system (the periodic job).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kanal.core import audit
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import members_for_user, members_with
+from kanal.planning.actions import PlanningError, create_post
+from kanal.planning.models import UPCOMING_STATES
+
+from . import compose, fetch, parsers, reasons
+from .models import (
+    Source,
+    SourceItem,
+    SourceKind,
+    SourceStatus,
+    Suggestion,
+    SuggestionStatus,
+)
+from .policies import source_policy, suggestion_policy
+
+logger = logging.getLogger("kanal.sources")
+
+SOURCE_FIELDS = (
+    "name",
+    "kind",
+    "url",
+    "json_mapping",
+    "category",
+    "purposes",
+    "allow_private",
+    "fetch_every_minutes",
+    "owner_administration_id",
+)
+ITEM_FIELDS = (
+    "title",
+    "summary",
+    "link",
+    "image_url",
+    "location",
+    "starts_at",
+    "ends_at",
+    "all_day",
+    "published_at",
+    "cancelled",
+)
+#: How far ahead events are read from a calendar.
+HORIZON_DAYS = 60
+#: News older than this when first seen gets no suggestion.
+NEWS_MAX_AGE = timedelta(days=7)
+
+
+class SourceError(Exception):
+    """A refused change; ``str()`` is a Danish sentence for the desk."""
+
+
+def _check_owner(actor, administration) -> None:
+    if actor is not None and administration.organisation_id != actor.organisation_id:
+        raise SourceError(_("Forvaltningen findes ikke i organisationen."))
+
+
+def _check_channels(organisation_id: int, channels) -> None:
+    for channel in channels:
+        if channel.organisation_id != organisation_id:
+            raise SourceError(
+                _("Kanalen findes ikke. Vælg en af organisationens kanaler.")
+            )
+
+
+@transaction.atomic
+def create_source(
+    *,
+    actor,
+    name: str,
+    kind: str,
+    url: str,
+    owner_administration,
+    channels=(),
+    category: str = "",
+    purposes=(),
+    json_mapping: dict | None = None,
+    allow_private: bool = False,
+    fetch_every_minutes: int = 60,
+) -> Source:
+    """A new source; fetched by the next run of the periodic job."""
+    source_policy.check(actor, "create")
+    if allow_private:
+        source_policy.check(actor, "allow_private")
+    _check_owner(actor, owner_administration)
+    organisation_id = owner_administration.organisation_id
+    _check_channels(organisation_id, channels)
+    source = Source.objects.create(
+        organisation_id=organisation_id,
+        owner_administration=owner_administration,
+        name=name,
+        kind=kind,
+        url=url,
+        json_mapping=dict(json_mapping or {}),
+        category=category,
+        purposes=list(purposes),
+        allow_private=allow_private,
+        fetch_every_minutes=fetch_every_minutes,
+    )
+    source.default_channels.set(channels)
+    audit.record(
+        "sources.source.created",
+        actor=actor,
+        organisation=source.organisation,
+        target=source,
+        changes={
+            **audit.snapshot(source, SOURCE_FIELDS),
+            "channels": [c.pk for c in channels],
+        },
+    )
+    return source
+
+
+@transaction.atomic
+def update_source(source: Source, *, actor, channels=None, **fields) -> Source:
+    """Change a source. Changing its address or type starts it afresh (the
+    stored ETag and content no longer apply); only an administrator may
+    change whether it may fetch from internal addresses."""
+    source_policy.check(actor, "edit", source)
+    unknown = set(fields) - set(SOURCE_FIELDS) - {"owner_administration", "status"}
+    if unknown:
+        raise ValueError(f"update_source: unknown fields {sorted(unknown)}")
+    if "allow_private" in fields and fields["allow_private"] != source.allow_private:
+        source_policy.check(actor, "allow_private", source)
+    if "owner_administration" in fields:
+        _check_owner(actor, fields["owner_administration"])
+    if "status" in fields and fields["status"] not in (
+        SourceStatus.PAUSED,
+        SourceStatus.NEW,
+    ):
+        raise SourceError(_("En kilde kan kun sættes på pause eller genstartes."))
+    before = audit.snapshot(source, (*SOURCE_FIELDS, "status"))
+    changed = []
+    for name, value in fields.items():
+        if getattr(source, name) != value:
+            setattr(source, name, value)
+            changed.append(name)
+    if {"url", "kind", "json_mapping"} & set(changed):
+        source.etag = source.last_modified = source.content_digest = ""
+        changed += ["etag", "last_modified", "content_digest"]
+    if changed:
+        if "owner_administration" in changed:
+            changed.append("owner_administration_id")
+        source.save(update_fields=[c for c in changed if c != "owner_administration"])
+    if channels is not None:
+        _check_channels(source.organisation_id, channels)
+        source.default_channels.set(channels)
+    after = audit.snapshot(source, (*SOURCE_FIELDS, "status"))
+    audit.record(
+        "sources.source.updated",
+        actor=actor,
+        organisation=source.organisation,
+        target=source,
+        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        | ({"channels": [c.pk for c in channels]} if channels is not None else {}),
+    )
+    return source
+
+
+# ---------------------------------------------------------------------------
+# Fetching and importing
+
+
+def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str:
+    """Fetch ``source`` and import what changed; returns what happened, in
+    Danish. A failure is recorded on the source (status and plain-Danish
+    error) and logged; it is never raised, so the caller's loop goes on."""
+    if actor is not None:
+        source_policy.check(actor, "fetch", source)
+    now = now or timezone.now()
+    try:
+        result = fetch.fetch(
+            source.url,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            allow_private=source.allow_private,
+        )
+    except fetch.FetchError as e:
+        return _record_failure(source, e.args[0], now=now)
+    except Exception:
+        logger.exception("source fetch crashed source=%s", source.pk)
+        return _record_failure(
+            source,
+            reasons._(
+                "Kanal kunne ikke hente feedet på grund af en fejl i Kanal. Prøv igen."
+            ),
+            now=now,
+        )
+    if result.not_modified:
+        return _record_success(source, now=now, message=_("Uændret siden sidst."))
+    digest = hashlib.sha256(result.body).hexdigest()
+    if digest == source.content_digest:
+        return _record_success(
+            source,
+            now=now,
+            message=_("Uændret siden sidst."),
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+    try:
+        items = parse(source, result.body, result.content_type, now=now)
+        summary = import_items(source, items, now=now)
+    except parsers.ParseError as e:
+        return _record_failure(source, e.args[0], now=now)
+    except Exception:
+        logger.exception("source import crashed source=%s", source.pk)
+        return _record_failure(
+            source,
+            reasons._(
+                "Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."
+            ),
+            now=now,
+        )
+    return _record_success(
+        source,
+        now=now,
+        message=summary,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        digest=digest,
+    )
+
+
+def parse(source: Source, body: bytes, content_type: str, *, now: datetime):
+    """The items of ``body`` as ``source``'s kind reads them."""
+    start, end = parsers.window(now, days=HORIZON_DAYS)
+    if source.kind == SourceKind.ICAL:
+        return parsers.parse_ical(body, content_type=content_type, start=start, end=end)
+    if source.kind == SourceKind.JSON:
+        return parsers.parse_json(
+            body, mapping=source.json_mapping, start=start, end=end
+        )
+    return parsers.parse_feed(body, content_type=content_type)
+
+
+@transaction.atomic
+def _record_failure(source: Source, reason: reasons.Reason, *, now) -> str:
+    with translation.override("da"):
+        logged = str(reason)
+    logger.warning("source failed source=%s error=%s", source.pk, logged)
+    was = source.status
+    source.status = SourceStatus.FAILING
+    source.last_error = reason.msgid
+    source.last_error_params = reason.params
+    source.last_fetched_at = now
+    source.save(
+        update_fields=["status", "last_error", "last_error_params", "last_fetched_at"]
+    )
+    if was != SourceStatus.FAILING:
+        audit.record(
+            "sources.source.failing",
+            organisation=source.organisation,
+            target=source,
+            changes={"error": logged},
+        )
+    return str(reason)
+
+
+@transaction.atomic
+def _record_success(
+    source: Source,
+    *,
+    now,
+    message: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    digest: str | None = None,
+) -> str:
+    fields = [
+        "status",
+        "last_error",
+        "last_error_params",
+        "last_fetched_at",
+        "last_success_at",
+    ]
+    if source.status == SourceStatus.FAILING:
+        audit.record(
+            "sources.source.recovered", organisation=source.organisation, target=source
+        )
+    source.status = SourceStatus.OK
+    source.last_error = ""
+    source.last_error_params = {}
+    source.last_fetched_at = source.last_success_at = now
+    for name, value in (
+        ("etag", etag),
+        ("last_modified", last_modified),
+        ("content_digest", digest),
+    ):
+        if value is not None:
+            setattr(source, name, value)
+            fields.append(name)
+    source.save(update_fields=fields)
+    logger.info("source ok source=%s %s", source.pk, message)
+    return message
+
+
+@transaction.atomic
+def import_items(source: Source, parsed, *, now: datetime) -> str:
+    """Bring the stored items of ``source`` in line with ``parsed``: new items
+    get suggestions, changed ones update theirs (and warn about posts already
+    made from them), cancelled ones, and future events gone from the feed,
+    withdraw theirs. A dismissed suggestion is never made again."""
+    existing = {i.guid: i for i in SourceItem.objects.filter(source=source)}
+    channels = list(source.default_channels.select_related("strategy"))
+    _start, end = parsers.window(now, days=HORIZON_DAYS)
+    # Every source's open suggestions on these channels take room, as do
+    # the posts already planned.
+    open_suggestions = Suggestion.objects.filter(
+        channel__in=channels,
+        status=SuggestionStatus.OPEN,
+        planned_at__gte=now,
+        planned_at__lt=end + timedelta(days=7),
+    )
+    planner = compose.Planner(
+        channels,
+        now,
+        end,
+        existing=open_suggestions.values_list("channel_id", "planned_at"),
+    )
+    limits = {c.pk: compose.Limits(c) for c in channels}
+    new_items, changed_items = [], []
+    for item in parsed:
+        fingerprint = item.fingerprint()
+        stored = existing.pop(item.guid, None)
+        values = {name: getattr(item, name) for name in ITEM_FIELDS}
+        if stored is None:
+            new_items.append(
+                SourceItem(
+                    source=source, guid=item.guid, fingerprint=fingerprint, **values
+                )
+            )
+        elif stored.fingerprint != fingerprint:
+            for name, value in values.items():
+                setattr(stored, name, value)
+            stored.fingerprint = fingerprint
+            changed_items.append(stored)
+    gone = [
+        i
+        for i in existing.values()
+        if source.is_events
+        and not i.cancelled
+        and i.starts_at is not None
+        and now < i.starts_at < end
+    ]
+    for item in gone:
+        item.cancelled = True
+        changed_items.append(item)
+    SourceItem.objects.bulk_create(new_items, batch_size=500)
+    if changed_items:
+        SourceItem.objects.bulk_update(
+            changed_items, ["fingerprint", *ITEM_FIELDS], batch_size=500
+        )
+    if new_items and any(i.pk is None for i in new_items):
+        saved = dict(
+            SourceItem.objects.filter(
+                source=source, guid__in=[i.guid for i in new_items]
+            ).values_list("guid", "pk")
+        )
+        for item in new_items:
+            item.pk = saved[item.guid]
+    made = _suggest(new_items, channels, planner, limits, now=now)
+    for item in changed_items:
+        _item_changed(source, item, planner, limits, now=now)
+    return _(
+        "%(items)s emner læst: %(new)s nye, %(changed)s ændrede, %(made)s nye forslag."
+    ) % {
+        "items": len(parsed),
+        "new": len(new_items),
+        "changed": len(changed_items),
+        "made": made,
+    }
+
+
+def _suggest(items, channels, planner, limits, *, now) -> int:
+    rows = []
+    for item in items:
+        if item.cancelled:
+            continue
+        if item.published_at is not None and item.published_at < now - NEWS_MAX_AGE:
+            # An old press release is history, not a post to make now.
+            continue
+        for channel in channels:
+            draft = compose.draft_for(
+                item, channel, planner, now=now, limits=limits[channel.pk]
+            )
+            if draft is None:
+                continue
+            rows.append(
+                Suggestion(
+                    item=item,
+                    channel=channel,
+                    text=draft.text,
+                    link=draft.link,
+                    hashtags=list(draft.hashtags),
+                    planned_at=draft.planned_at,
+                )
+            )
+    Suggestion.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
+def _item_changed(source, item, planner, limits, *, now) -> None:
+    suggestions = list(item.suggestions.select_related("channel", "post"))
+    by_channel = {s.channel_id: s for s in suggestions}
+    for suggestion in suggestions:
+        if suggestion.status == SuggestionStatus.OPEN:
+            if item.cancelled:
+                suggestion.status = SuggestionStatus.WITHDRAWN
+                suggestion.save(update_fields=["status", "updated_at"])
+            elif suggestion.edited:
+                suggestion.item_changed = True
+                suggestion.save(update_fields=["item_changed", "updated_at"])
+            else:
+                planner.forget(suggestion.channel_id, suggestion.planned_at)
+                draft = compose.draft_for(
+                    item,
+                    suggestion.channel,
+                    planner,
+                    now=now,
+                    limits=limits.get(suggestion.channel_id)
+                    or compose.Limits(suggestion.channel),
+                )
+                if draft is None:
+                    suggestion.status = SuggestionStatus.WITHDRAWN
+                    suggestion.save(update_fields=["status", "updated_at"])
+                    continue
+                suggestion.text = draft.text
+                suggestion.link = draft.link
+                suggestion.hashtags = list(draft.hashtags)
+                suggestion.planned_at = draft.planned_at
+                suggestion.item_changed = False
+                suggestion.save(
+                    update_fields=[
+                        "text",
+                        "link",
+                        "hashtags",
+                        "planned_at",
+                        "item_changed",
+                        "updated_at",
+                    ]
+                )
+        elif suggestion.status == SuggestionStatus.ACCEPTED:
+            post = suggestion.post
+            if post is not None and post.status in UPCOMING_STATES:
+                _warn_post(source, item, post)
+    if not item.cancelled:
+        # A channel added to the source since: suggest for it too.
+        missing = [c for c in source.default_channels.all() if c.pk not in by_channel]
+        _suggest(
+            [item],
+            missing,
+            planner,
+            {c.pk: compose.Limits(c) for c in missing},
+            now=now,
+        )
+
+
+def _warn_post(source, item, post) -> None:
+    kind = "source.item_cancelled" if item.cancelled else "source.item_changed"
+    recipients = members_with(
+        source.organisation_id,
+        "posts.plan",
+        administration_id=source.owner_administration_id,
+    ) + members_for_user(source.organisation_id, post.created_by_id)
+    notify(
+        recipients,
+        kind=kind,
+        params={"title": item.title, "source": source.name},
+        about=post,
+        url=reverse("planning:post_detail", args=[post.pk]),
+    )
+    audit.record(
+        f"sources.{kind.split('.', 1)[1].replace('_', '.')}",
+        organisation=source.organisation,
+        target=post,
+        changes={"item": item.guid, "source": source.pk},
+    )
+
+
+# ---------------------------------------------------------------------------
+# The desk's decisions
+
+
+def _decide(suggestion: Suggestion, status: str, actor, *extra: str) -> None:
+    suggestion.status = status
+    suggestion.decided_by = actor.user if actor is not None else None
+    suggestion.decided_at = timezone.now()
+    suggestion.save(
+        update_fields=["status", "decided_by", "decided_at", "updated_at", *extra]
+    )
+
+
+@transaction.atomic
+def accept_suggestion(suggestion: Suggestion, *, actor):
+    """Make the suggestion a draft in the normal workflow (through planning's
+    own action); the suggestion remembers the post."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    suggestion_policy.check(actor, "accept", suggestion)
+    item = suggestion.item
+    source = item.source
+    notes = _("Fra kilden %(source)s.") % {"source": source.name}
+    if item.image_url:
+        notes += " " + _("Billede i kilden: %(url)s") % {"url": item.image_url}
+    try:
+        post = create_post(
+            actor=actor,
+            title=item.title[:200],
+            shared_text=suggestion.text,
+            channels=[suggestion.channel],
+            planned_at=suggestion.planned_at,
+            owner_administration=source.owner_administration,
+            category=source.category,
+            purposes=source.purposes,
+            notes=notes,
+            link=suggestion.link,
+            hashtags=suggestion.hashtags,
+        )
+    except PlanningError as e:
+        raise SourceError(str(e)) from e
+    suggestion.post = post
+    _decide(suggestion, SuggestionStatus.ACCEPTED, actor, "post")
+    audit.record(
+        "sources.suggestion.accepted",
+        actor=actor,
+        target=suggestion,
+        changes={"post": post.pk, "item": item.guid, "channel": suggestion.channel_id},
+    )
+    return post
+
+
+@transaction.atomic
+def update_suggestion(
+    suggestion: Suggestion, *, actor, text: str, planned_at: datetime
+) -> Suggestion:
+    """The desk's own text and time; a later change in the feed then only
+    marks the suggestion as changed instead of rewriting it."""
+    suggestion_policy.check(actor, "edit", suggestion)
+    if planned_at <= timezone.now():
+        raise SourceError(_("Tidspunktet er passeret. Vælg et tidspunkt i fremtiden."))
+    before = audit.snapshot(suggestion, ("text", "planned_at"))
+    suggestion.text = text
+    suggestion.planned_at = planned_at
+    suggestion.edited = True
+    suggestion.item_changed = False
+    suggestion.save(
+        update_fields=["text", "planned_at", "edited", "item_changed", "updated_at"]
+    )
+    audit.record(
+        "sources.suggestion.edited",
+        actor=actor,
+        target=suggestion,
+        changes={"before": before, "after": {"text": text, "planned_at": planned_at}},
+    )
+    return suggestion
+
+
+@transaction.atomic
+def dismiss_suggestion(suggestion: Suggestion, *, actor) -> Suggestion:
+    """Dismiss the suggestion for good: the item never brings it back."""
+    suggestion_policy.check(actor, "dismiss", suggestion)
+    _decide(suggestion, SuggestionStatus.DISMISSED, actor)
+    audit.record(
+        "sources.suggestion.dismissed",
+        actor=actor,
+        target=suggestion,
+        changes={"item": suggestion.item.guid, "channel": suggestion.channel_id},
+    )
+    return suggestion

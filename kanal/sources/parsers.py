@@ -1,0 +1,451 @@
+"""Turning a fetched body into items: iCalendar (with recurrences), RSS and
+Atom, and JSON with a field mapping. Every parser raises ``ParseError`` with
+a Danish sentence, never anything else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext
+
+from .reasons import _
+from .text import one_line, plain_text
+
+logger = logging.getLogger("kanal.sources")
+
+LOCAL = ZoneInfo("Europe/Copenhagen")
+
+
+class ParseError(Exception):
+    """The body could not be read; ``str()`` says why, in Danish."""
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    guid: str
+    title: str
+    summary: str = ""
+    link: str = ""
+    image_url: str = ""
+    location: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    all_day: bool = False
+    published_at: datetime | None = None
+    cancelled: bool = False
+
+    def fingerprint(self) -> str:
+        data = asdict(self)
+        data.pop("guid")
+        raw = json.dumps(data, default=str, sort_keys=True).encode()
+        return hashlib.sha256(raw).hexdigest()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean(value) -> str:
+    """``value`` as text without control characters (PostgreSQL refuses a NUL
+    byte; a GUID or address never needs one)."""
+    return _CONTROL.sub("", str(value or "")).strip()
+
+
+def _safe_url(value) -> str:
+    value = _clean(value)
+    return value[:1000] if value.startswith(("http://", "https://")) else ""
+
+
+def _aware(value) -> tuple[datetime | None, bool]:
+    """``(aware datetime, all_day)`` for a date, naive or aware datetime.
+
+    A date is a whole day in Copenhagen; a naive (floating) time is
+    Copenhagen time."""
+    if value is None:
+        return None, False
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=LOCAL), False
+        return value, False
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tzinfo=LOCAL), True
+    return None, False
+
+
+def _dedupe(items: list[ParsedItem]) -> list[ParsedItem]:
+    """The first item of each GUID (feeds do repeat GUIDs)."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.guid in seen:
+            logger.info("source duplicate guid=%s skipped", item.guid[:120])
+            continue
+        seen.add(item.guid)
+        out.append(item)
+    return out
+
+
+def _decode_text(body: bytes, content_type: str = "") -> str:
+    """Text of ``body``: the declared charset, else UTF-8 (with or without a
+    BOM), else Windows-1252 (what a missing charset usually means)."""
+    charset = ""
+    for part in content_type.split(";")[1:]:
+        key, _sep, value = part.strip().partition("=")
+        if key.lower() == "charset":
+            charset = value.strip().strip('"')
+    for encoding in filter(None, (charset, "utf-8-sig", "cp1252")):
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("latin-1")
+
+
+# ---------------------------------------------------------------------------
+# iCalendar
+
+
+#: Events parsed at a time: a big calendar is read in slices of whole series
+#: (an event and its moved occurrences share a UID), so memory stays bounded.
+EVENTS_PER_SLICE = 500
+
+
+def parse_ical(
+    body: bytes, *, content_type: str = "", start: datetime, end: datetime
+) -> list[ParsedItem]:
+    """Every event occurrence between ``start`` and ``end``, recurrences
+    expanded (RRULE, RDATE, EXDATE, moved occurrences)."""
+    text = _decode_text(body, content_type)
+    if "BEGIN:VCALENDAR" not in text[:2000].upper():
+        raise ParseError(
+            _("Filen er ikke en iCalendar-kalender (mangler BEGIN:VCALENDAR).")
+        )
+    items: list[ParsedItem] = []
+    for piece in _slices(text, EVENTS_PER_SLICE):
+        items += _parse_slice(piece, start, end)
+    items.sort(key=lambda i: (i.starts_at, i.guid))
+    return _dedupe(items)
+
+
+def _unreadable() -> ParseError:
+    return ParseError(
+        _("Kalenderen kunne ikke læses: den følger ikke iCalendar-formatet.")
+    )
+
+
+def _slices(text: str, size: int):
+    """The calendar as calendars of at most ``size`` events (grouped by UID),
+    each with the original's header (time zones and calendar properties)."""
+    header: list[str] = []
+    groups: dict[str, list[str]] = {}
+    block: list[str] | None = None
+    for line in text.splitlines():
+        head = line[:16].upper()
+        if block is None:
+            if head.startswith("BEGIN:VEVENT"):
+                block = [line]
+            elif not head.startswith("END:VCALENDAR"):
+                header.append(line)
+            continue
+        block.append(line)
+        if head.startswith("END:VEVENT"):
+            groups.setdefault(_uid_of(block) or f"#{len(groups)}", []).extend(block)
+            block = None
+    if block is not None:
+        raise _unreadable()
+    order = list(groups)
+    if not order:
+        yield "\r\n".join([*header, "END:VCALENDAR"]) + "\r\n"
+        return
+    for first in range(0, len(order), size):
+        events = [line for uid in order[first : first + size] for line in groups[uid]]
+        yield "\r\n".join([*header, *events, "END:VCALENDAR"]) + "\r\n"
+
+
+def _uid_of(block: list[str]) -> str:
+    for n, line in enumerate(block):
+        if line[:4].upper() == "UID:" or line[:4].upper() == "UID;":
+            value = line.split(":", 1)[1] if ":" in line else ""
+            for more in block[n + 1 :]:
+                if more[:1] not in (" ", "\t"):
+                    break
+                value += more[1:]
+            return value.strip()
+    return ""
+
+
+def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
+    import icalendar
+    import recurring_ical_events
+
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
+    except Exception as e:
+        raise _unreadable() from e
+    try:
+        occurrences = recurring_ical_events.of(
+            calendar, keep_recurrence_attributes=True, skip_bad_series=True
+        ).between(start, end)
+        series = {
+            str(event.get("UID") or "")
+            for event in calendar.walk("VEVENT")
+            if any(key in event for key in ("RRULE", "RDATE", "RECURRENCE-ID"))
+        }
+        items = [_occurrence(event, series) for event in occurrences]
+    except ParseError:
+        raise
+    except Exception as e:
+        raise ParseError(
+            _(
+                "Kalenderen har begivenheder, hvis tider eller gentagelser ikke "
+                "kan læses."
+            )
+        ) from e
+    return [i for i in items if i is not None]
+
+
+def _occurrence(event, series: set[str]) -> ParsedItem | None:
+    uid = _clean(event.get("UID"))
+    dtstart = event.get("DTSTART")
+    if dtstart is None:
+        return None
+    starts_at, all_day = _aware(dtstart.dt)
+    dtend = event.get("DTEND")
+    ends_at = _aware(dtend.dt)[0] if dtend is not None else None
+    summary = one_line(str(event.get("SUMMARY") or ""), max_length=300)
+    if not uid:
+        uid = hashlib.sha256(summary.encode()).hexdigest()[:32]
+    image = ""
+    attachments = event.get("ATTACH") or event.get("IMAGE")
+    for attachment in attachments if isinstance(attachments, list) else [attachments]:
+        if attachment is None:
+            continue
+        fmt = str(getattr(attachment, "params", {}).get("FMTTYPE", "image/"))
+        if fmt.startswith("image/") and _safe_url(attachment):
+            image = _safe_url(attachment)
+            break
+    # One occurrence of a series is known by its original start (its
+    # RECURRENCE-ID), so a moved occurrence stays the same item.
+    guid = uid
+    recurrence = event.get("RECURRENCE-ID")
+    if recurrence is not None and uid in series:
+        original = _aware(recurrence.dt)[0]
+        guid = f"{uid}@{original.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return ParsedItem(
+        guid=guid[:500],
+        title=summary or gettext("(uden titel)"),
+        summary=plain_text(str(event.get("DESCRIPTION") or "")),
+        link=_safe_url(event.get("URL")),
+        image_url=image,
+        location=one_line(str(event.get("LOCATION") or "")),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        all_day=all_day,
+        cancelled=str(event.get("STATUS") or "").upper() == "CANCELLED",
+    )
+
+
+# ---------------------------------------------------------------------------
+# RSS and Atom
+
+
+def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
+    """The entries of an RSS or Atom feed, newest first as the feed has them.
+
+    Entity declarations are refused before the feed parser sees the body, so
+    an entity bomb ("billion laughs") or an external entity never expands."""
+    import defusedxml.ElementTree
+    import feedparser
+    from defusedxml import DefusedXmlException
+
+    try:
+        defusedxml.ElementTree.fromstring(body)
+    except DefusedXmlException as e:
+        raise ParseError(
+            _(
+                "Feedet indeholder XML-entiteter eller henvisninger til eksterne "
+                "filer, som Kanal af sikkerhedshensyn ikke læser."
+            )
+        ) from e
+    except Exception as e:
+        # Not well-formed: the feed parser may still read it (it is lenient);
+        # it never expands declared entities in that mode.
+        logger.info("source feed not well-formed: %s", e)
+    parsed = feedparser.parse(
+        body,
+        response_headers={"content-type": content_type or "application/xml"},
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    entries = parsed.get("entries") or []
+    if not entries and (parsed.get("bozo") or not parsed.get("version")):
+        raise ParseError(
+            _(
+                "Feedet kunne ikke læses som RSS eller Atom (ugyldig XML). Tjek "
+                "adressen, eller bed udgiveren rette feedet."
+            )
+        )
+    items = []
+    for entry in entries:
+        link = _safe_url(entry.get("link"))
+        title = one_line(entry.get("title") or "", max_length=300)
+        guid = _clean(entry.get("id") or link or title)[:500]
+        if not guid:
+            continue
+        content = entry.get("content") or []
+        html = content[0].get("value", "") if content else ""
+        summary = plain_text(entry.get("summary") or html)
+        published = entry.get("published_parsed") or entry.get("updated_parsed")
+        published_at = (
+            datetime(*published[:6], tzinfo=UTC) if published is not None else None
+        )
+        image = ""
+        for media in (entry.get("media_content") or []) + (
+            entry.get("enclosures") or []
+        ):
+            kind = str(media.get("type") or media.get("medium") or "")
+            if kind.startswith("image"):
+                image = _safe_url(media.get("url") or media.get("href"))
+                if image:
+                    break
+        items.append(
+            ParsedItem(
+                guid=guid,
+                title=title or gettext("(uden titel)"),
+                summary=summary,
+                link=link,
+                image_url=image,
+                published_at=published_at,
+            )
+        )
+    return _dedupe(items)
+
+
+# ---------------------------------------------------------------------------
+# JSON
+
+#: The fields a JSON mapping may name, and what each means.
+JSON_FIELDS = (
+    "items",
+    "id",
+    "title",
+    "description",
+    "start",
+    "end",
+    "url",
+    "image",
+    "location",
+    "cancelled",
+)
+DEFAULT_JSON_MAPPING = {
+    "items": "events",
+    "id": "id",
+    "title": "title",
+    "description": "description",
+    "start": "start",
+    "end": "end",
+    "url": "url",
+    "image": "image",
+    "location": "location",
+    "cancelled": "cancelled",
+}
+
+
+def _pick(record, path: str):
+    value = record
+    for key in filter(None, (path or "").split(".")):
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
+
+
+def _json_time(value) -> tuple[datetime | None, bool]:
+    if not isinstance(value, str) or not value.strip():
+        return None, False
+    value = value.strip()
+    try:
+        if len(value) == 10:
+            return _aware(date.fromisoformat(value))
+        return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None, False
+
+
+def parse_json(
+    body: bytes, *, mapping: dict, start: datetime, end: datetime
+) -> list[ParsedItem]:
+    """Events from a JSON feed, read through ``mapping`` (field → dotted path)."""
+    fields = {**DEFAULT_JSON_MAPPING, **(mapping or {})}
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError as e:
+        raise ParseError(
+            _("JSON-feedet er ikke i UTF-8 (eller UTF-16/32), som JSON skal være.")
+        ) from e
+    except ValueError as e:
+        raise ParseError(
+            _("Feedet er ikke gyldig JSON (fejl ved tegn %(pos)s).")
+            % {"pos": getattr(e, "pos", "?")}
+        ) from e
+    records = _pick(data, fields["items"]) if fields["items"] else data
+    if not isinstance(records, list):
+        raise ParseError(
+            _(
+                "Kanal fandt ingen liste af begivenheder under «%(path)s». Ret "
+                "feltet for listen i kildens opsætning."
+            )
+            % {"path": fields["items"] or "(roden)"}
+        )
+    items = []
+    skipped = 0
+    for record in records:
+        if not isinstance(record, dict):
+            skipped += 1
+            continue
+        starts_at, all_day = _json_time(_pick(record, fields["start"]))
+        title = one_line(str(_pick(record, fields["title"]) or ""), max_length=300)
+        if starts_at is None or not title:
+            skipped += 1
+            continue
+        ends_at = _json_time(_pick(record, fields["end"]))[0]
+        if (ends_at or starts_at) < start or starts_at > end:
+            continue
+        raw_id = _pick(record, fields["id"])
+        if raw_id in (None, ""):
+            guid = f"{title}@{starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+        else:
+            guid = _clean(raw_id)
+        items.append(
+            ParsedItem(
+                guid=guid[:500],
+                title=title,
+                summary=plain_text(str(_pick(record, fields["description"]) or "")),
+                link=_safe_url(_pick(record, fields["url"])),
+                image_url=_safe_url(_pick(record, fields["image"])),
+                location=one_line(str(_pick(record, fields["location"]) or "")),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                all_day=all_day,
+                cancelled=_pick(record, fields["cancelled"]) in (True, "true", 1),
+            )
+        )
+    if skipped:
+        logger.info("source json skipped=%s records without title or start", skipped)
+    return _dedupe(items)
+
+
+def window(now: datetime, *, days: int) -> tuple[datetime, datetime]:
+    """The span events are read for: from the start of today (Copenhagen)."""
+    today = now.astimezone(LOCAL).date()
+    return datetime.combine(today, time(0), tzinfo=LOCAL), datetime.combine(
+        today + timedelta(days=days), time(0), tzinfo=LOCAL
+    )

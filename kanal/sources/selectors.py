@@ -1,0 +1,47 @@
+"""Reads for the sources pages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from .models import Suggestion, SuggestionStatus
+from .parsers import LOCAL
+from .policies import source_policy, suggestion_policy
+
+
+def sources_for(actor):
+    return source_policy.visible(actor).prefetch_related("default_channels")
+
+
+def open_suggestions(actor, *, source=None):
+    qs = suggestion_policy.visible(actor).filter(
+        status=SuggestionStatus.OPEN, planned_at__gt=timezone.now()
+    )
+    if source is not None:
+        qs = qs.filter(item__source=source)
+    return qs.order_by("planned_at", "pk")
+
+
+def suggestion_weeks(actor, *, first_day: date, weeks: int = 4, source=None):
+    """Open suggestions as a calendar: ``weeks`` weeks from ``first_day``'s
+    Monday, each ``(monday, [(day, [suggestions]) for days that have any])``."""
+    monday = first_day - timedelta(days=first_day.weekday())
+    last = monday + timedelta(days=7 * weeks)
+    by_day: dict[date, list[Suggestion]] = defaultdict(list)
+    for suggestion in open_suggestions(actor, source=source):
+        day = suggestion.planned_at.astimezone(LOCAL).date()
+        if monday <= day < last:
+            by_day[day].append(suggestion)
+    weeks_out = []
+    for w in range(weeks):
+        start = monday + timedelta(days=7 * w)
+        days = [start + timedelta(days=d) for d in range(7)]
+        weeks_out.append((start, [(day, by_day[day]) for day in days if by_day[day]]))
+    return weeks_out
+
+
+def recent_items(source, *, limit: int = 50):
+    return source.items.order_by("-changed_at")[:limit]
