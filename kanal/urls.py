@@ -27,6 +27,7 @@ urlpatterns = [
     path("udgivelser/", include("kanal.publishing.urls")),
     path("plan/", include("kanal.planning.urls")),
     path("notifikationer/", include("kanal.notifications.urls")),
+    path("journal/", include("kanal.records.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path(
         "tilgaengelighed/",
