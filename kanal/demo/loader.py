@@ -62,6 +62,7 @@ USERS = [
     ("bidragyder-tmf", "Tina Teknik", Role.CONTRIBUTOR, "TMF", None),
     ("krise", "Karen Krisestyring", Role.CRISIS_LEAD, "ØKF", "Kriseberedskab"),
     ("analytiker", "Anders Analytiker", Role.ANALYST, "ØKF", None),
+    ("journal", "Jonna Journal", Role.RECORDS_OFFICER, "KFF", None),
 ]
 
 
@@ -332,11 +333,14 @@ def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     messages (only the missing ones are added) and the plan."""
     from kanal.planning.demo import load_planning_demo
     from kanal.publishing.crisis import install_starter_templates
+    from kanal.records.demo import load_records_demo
 
     install_starter_templates(actor=None, organisation=organisation)
     note = load_planning_demo(organisation)
     if isinstance(note, str) and note:
         notes.append(note)
+    # After the history, so what it published is in the record too.
+    load_records_demo(organisation)
 
 
 def demo_logins() -> list[tuple[str, str]]:
