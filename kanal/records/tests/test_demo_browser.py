@@ -43,9 +43,23 @@ def test_the_demo_has_a_records_officer_and_a_record(settings):
     assert entries.count() == count
 
 
+@pytest.fixture
+def axe_page(chromium, live_server):
+    """A page whose script policy is bypassed for the test's own axe script
+    only (as in the accessibility sweep)."""
+    context = chromium.new_context(
+        locale="da-DK", timezone_id="Europe/Copenhagen", base_url=live_server.url,
+        viewport={"width": 1280, "height": 900}, bypass_csp=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
 @pytest.mark.browser
 def test_officer_answers_an_access_request_in_the_browser(
-    browser_page, browser_login, organisation, member, settings, tmp_path
+    axe_page, browser_login, organisation, member
 ):
     from playwright.sync_api import expect
 
@@ -58,7 +72,18 @@ def test_officer_answers_an_access_request_in_the_browser(
                    display_name="Københavns Kommune", owner_administration=kff)
     load_records_demo(organisation)
     officer = member(Role.RECORDS_OFFICER, administration=kff)
-    page = browser_login(browser_page, officer)
+    page = browser_login(axe_page, officer)
+    for path in ("/journal/", "/journal/aktindsigt/", "/journal/opbevaring/"):
+        page.goto(path)
+        _accessible(page)
+    page.goto(f"/journal/post/{RecordEntry.objects.first().pk}/")
+    _accessible(page)
+    # The form's error state: the summary names the fields.
+    page.goto("/journal/aktindsigt/ny/")
+    page.get_by_role("button", name="Find poster").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert page.title().startswith("Fejl")
+    _accessible(page)
 
     page.goto("/journal/aktindsigt/ny/")
     today = timezone.localdate()
@@ -70,6 +95,7 @@ def test_officer_answers_an_access_request_in_the_browser(
     page.get_by_role("button", name="Find poster").click()
     expect(page.locator("#found-count")).to_have_text("7")
     page.screenshot(path="/tmp/records_request.png", full_page=True)
+    _accessible(page)
 
     item = page.locator("article", has_text="Jens Hansen, Njalsgade 3")
     item.locator("summary").click()
@@ -84,6 +110,7 @@ def test_officer_answers_an_access_request_in_the_browser(
     expect(page.locator("#export-status")).to_have_text("Pakken er klar.")
     expect(page.locator("#export-progress")).to_have_attribute("value", "100")
     page.screenshot(path="/tmp/records_export.png", full_page=True)
+    _accessible(page)
 
     with page.expect_download() as pdf_download:
         page.get_by_role("link", name="Hent PDF til anmoderen").click()
@@ -110,3 +137,49 @@ def test_officer_answers_an_access_request_in_the_browser(
         assert hashlib.sha256(archive.read(name)).hexdigest() == sha
     assert manifest["files"]["aktindsigt.pdf"] == hashlib.sha256(pdf).hexdigest()
     assert b"Njalsgade" not in archive.read("items.json")
+
+
+def _accessible(page):
+    from kanal.core.tests.a11y import describe_violations, run_axe
+
+    violations = run_axe(page)
+    assert not violations, describe_violations(violations)
+
+
+@pytest.mark.browser
+def test_the_export_page_follows_the_progress_until_the_package_is_ready(
+    browser_page, browser_login, organisation, member
+):
+    from playwright.sync_api import expect
+
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.organisations.tests.factories import AdministrationFactory
+    from kanal.records import actions
+    from kanal.records.demo import load_records_demo
+    from kanal.records.export import run_export
+    from kanal.records.models import AccessExport
+
+    kff = AdministrationFactory(organisation=organisation, code="KFF")
+    ChannelFactory(organisation=organisation, network="facebook",
+                   owner_administration=kff)
+    load_records_demo(organisation)
+    officer = member(Role.RECORDS_OFFICER, administration=kff)
+    today = timezone.localdate()
+    access = actions.build_access_request(
+        actor=officer, title="Havnebad", requester="", case_ref="",
+        period_start=today - timedelta(days=30), period_end=today,
+        search_words=["havnebad"])
+    # Queued as the worker would find it (not yet started).
+    export = AccessExport.objects.create(request=access, created_by=officer.user)
+    page = browser_login(browser_page, officer)
+    page.goto(f"/journal/eksport/{export.pk}/")
+    expect(page.locator("#export-status")).to_contain_text("0 % færdig")
+    expect(page.get_by_role("link", name="Hent PDF til anmoderen")).to_have_count(0)
+    AccessExport.objects.filter(pk=export.pk).update(status="running", done=3,
+                                                     total=6)
+    expect(page.locator("#export-status")).to_contain_text("50 % færdig")
+    expect(page.locator("#export-progress")).to_have_attribute("value", "50")
+    AccessExport.objects.filter(pk=export.pk).update(status="queued", done=0)
+    run_export(export.pk)
+    expect(page.locator("#export-status")).to_have_text("Pakken er klar.")
+    expect(page.get_by_role("link", name="Hent PDF til anmoderen")).to_be_visible()
