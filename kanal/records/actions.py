@@ -436,3 +436,18 @@ def start_export(request: AccessRequest, *, actor):
         )
         transaction.on_commit(lambda: build_export.enqueue(export.pk))
     return export
+
+
+def close_access_request(request: AccessRequest, *, actor) -> AccessRequest:
+    """The request is answered: its entries are no longer kept for it (the
+    retention job may delete them when their period has run out)."""
+    from .models import AccessRequestStatus
+
+    access_request_policy.check(actor, "close", request)
+    with transaction.atomic():
+        if request.status != AccessRequestStatus.CLOSED:
+            request.status = AccessRequestStatus.CLOSED
+            request.save(update_fields=["status"])
+            audit.record("records.access_request.closed", actor=actor,
+                         target=request)
+    return request

@@ -10,7 +10,7 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from kanal.publishing import periodic, signals
 
-        from . import capture, retention
+        from . import capture, filing, retention
 
         signals.publication_changed.connect(
             capture.on_publication_changed, dispatch_uid="records.capture"
@@ -30,5 +30,14 @@ class RecordsConfig(AppConfig):
                 "som ikke er omfattet af et retligt hold.",
                 lambda: 3600.0,
                 retention.apply_retention,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "records_filing",
+                "Lægger journalposter, der er markeret til journalisering, i "
+                "sagssystemets mappe med en kvittering.",
+                lambda: 300.0,
+                filing.file_waiting,
             )
         )

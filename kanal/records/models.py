@@ -361,9 +361,9 @@ class AccessRequestItem(models.Model):
     request = models.ForeignKey(
         AccessRequest, on_delete=models.CASCADE, related_name="items"
     )
-    # PROTECT: an entry in a request cannot be deleted under it (the retention
-    # job leaves it for the next run after the request is closed).
-    entry = models.ForeignKey(RecordEntry, on_delete=models.PROTECT, related_name="+")
+    # The retention job never deletes an entry of a request under treatment;
+    # once the request is closed, a deleted entry leaves its request too.
+    entry = models.ForeignKey(RecordEntry, on_delete=models.CASCADE, related_name="+")
     withheld = models.BooleanField(_("undtaget"), default=False)
     ground = models.CharField(
         _("hjemmel"), max_length=20, choices=WithholdingGround.choices, blank=True
@@ -427,3 +427,48 @@ class AccessExport(models.Model):
         if not self.total:
             return 100 if self.status == ExportStatus.DONE else 0
         return min(100, round(100 * self.done / self.total))
+
+
+class FilingStatus(models.TextChoices):
+    WAITING = "waiting", _("Venter")
+    FILED = "filed", _("Journaliseret i sagssystemet")
+    FAILED = "failed", _("Fejlet")
+
+
+class Filing(models.Model):
+    """An entry marked for filing in the case system, and its receipt once
+    the files are in the filing folder."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    # Kept (with its receipt) when retention later deletes a filed entry;
+    # an entry still waiting to be filed is never deleted.
+    entry = models.OneToOneField(
+        RecordEntry, null=True, on_delete=models.SET_NULL, related_name="filing"
+    )
+    source_key = models.CharField(max_length=200, blank=True)
+    case_ref = models.CharField(_("sagsnummer"), max_length=100, blank=True)
+    status = models.CharField(
+        max_length=10, choices=FilingStatus.choices, default=FilingStatus.WAITING
+    )
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    marked_at = models.DateTimeField()
+    filed_at = models.DateTimeField(null=True, blank=True)
+    #: What was written and its checksums: ``{"folder", "files": {name: sha}}``.
+    receipt = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-marked_at", "-pk"]
+        verbose_name = _("journalisering")
+        verbose_name_plural = _("journaliseringer")
+        indexes = [models.Index(fields=["status", "marked_at"],
+                                name="filing_status")]
+
+    def __str__(self) -> str:
+        return f"filing {self.entry_id}"

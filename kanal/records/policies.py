@@ -19,6 +19,7 @@ class RecordEntryPolicy(BasePolicy):
         "erase": "records.delete",
         "apply_retention": "records.delete",
         "manage_retention": "records.delete",
+        "file": "records.file",
     }
 
     def visible(self, actor):

@@ -57,11 +57,13 @@ def held_q(organisation_id: int) -> Q:
 
 
 def in_open_request_q() -> Q:
+    """Entries kept whatever their age: part of an access request under
+    treatment, or marked for filing and not yet filed."""
     return Q(
         pk__in=AccessRequestItem.objects.filter(request__status="open").values(
             "entry_id"
         )
-    )
+    ) | Q(filing__status__in=["waiting", "failed"])
 
 
 def _delete_batch(ids, *, policy: str, reason: str, run, now) -> int:

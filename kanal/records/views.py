@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kanal.core.decorators import membership_required
 from kanal.core.safety import InvalidInput
 
-from . import actions, retention, selectors
+from . import actions, filing, retention, selectors
 from .forms import (
     AccessRequestForm,
     ErasureForm,
@@ -24,6 +24,8 @@ from .models import (
     AccessRequestItem,
     ErasureRequest,
     ExportStatus,
+    Filing,
+    FilingStatus,
     RecordTombstone,
     RetentionRule,
 )
@@ -59,8 +61,12 @@ def record_detail_view(request, pk):
     versions = record_policy.visible(member).filter(
         organisation=entry.organisation, source_key=entry.source_key
     ).order_by("version")
-    return render(request, "records/record_detail.html",
-                  {"entry": entry, "versions": versions})
+    return render(request, "records/record_detail.html", {
+        "entry": entry,
+        "versions": versions,
+        "can_file": record_policy.can(member, "file", entry),
+        "filing": Filing.objects.filter(entry=entry).first(),
+    })
 
 
 @membership_required
@@ -310,3 +316,45 @@ def retention_view(request):
         "rule_form": rule_form,
         "erasure_form": erasure_form,
     }, status=status)
+
+
+@membership_required
+@require_POST
+def mark_for_filing_view(request, pk):
+    member = request.membership
+    record_policy.check(member, "file")
+    entry = record_policy.get_visible_or_404(member, pk=pk)
+    case_ref = (request.POST.get("case_ref") or "").strip()[:100]
+    filing.mark_for_filing(entry, actor=member, case_ref=case_ref)
+    messages.success(request, _("Posten er markeret til journalisering."))
+    return redirect("records:detail", pk=entry.pk)
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def filing_list_view(request):
+    """What is filed in the case system and what waits."""
+    member = request.membership
+    record_policy.check(member, "file")
+    if request.method == "POST":
+        filed = filing.file_waiting()
+        messages.success(request, _("%(count)s poster er lagt i sagssystemets mappe.")
+                         % {"count": filed})
+        return redirect("records:filing")
+    filings = Filing.objects.filter(organisation=member.organisation).select_related(
+        "entry", "entry__channel")
+    return render(request, "records/filing.html", {
+        "waiting": filings.exclude(status=FilingStatus.FILED)[:200],
+        "filed": filings.filter(status=FilingStatus.FILED).order_by("-filed_at")[:200],
+    })
+
+
+@membership_required
+@require_POST
+def access_request_close_view(request, pk):
+    member = request.membership
+    access_request_policy.check(member, "close")
+    access = access_request_policy.get_visible_or_404(member, pk=pk)
+    actions.close_access_request(access, actor=member)
+    messages.success(request, _("Anmodningen er afsluttet."))
+    return redirect("records:access_request", pk=access.pk)

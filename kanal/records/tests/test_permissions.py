@@ -45,11 +45,16 @@ CASES = {
     "redact": ("post", {"pk": "request", "item_pk": "item"},
                {"passage": "Havnebad", "ground": "ofl_30_1"},
                _only(OFFICER, 302)),
+    "access_request_close": ("post", {"pk": "request"}, {},
+                             _only(REQUESTERS, 302)),
     "export_start": ("post", {"pk": "request"}, {}, _only(REQUESTERS, 302)),
     "export": ("get", {"pk": "export"}, {}, _only(REQUESTERS, 200)),
     "export_download": ("get", {"pk": "export", "what": "pdf"}, {},
                         _only(REQUESTERS, 200)),
     "retention": ("get", {}, {}, _only(HOLDERS, 200, other=200)),
+    "filing": ("get", {}, {}, _only(OFFICER, 200, other=200)),
+    "mark_for_filing": ("post", {"pk": "entry"}, {"case_ref": "S-1"},
+                        _only(OFFICER, 302)),
 }
 
 

@@ -138,6 +138,11 @@ def test_entries_in_an_open_access_request_are_kept(desk, comments):
     assert kept
     retention.apply_retention()
     assert kept <= set(RecordEntry.objects.values_list("pk", flat=True))
+    # Closed, its entries go when their period has run out (and leave it).
+    actions.close_access_request(access, actor=desk["officer"])
+    retention.apply_retention()
+    assert not RecordEntry.objects.filter(pk__in=kept).exists()
+    assert not access.items.exists()
 
 
 def test_management_command_with_dry_run(comments, capsys):
