@@ -205,3 +205,34 @@ def test_only_the_records_officer_manages_retention(desk, client_for, comments):
     officer.post("/journal/opbevaring/", {"what": "apply"})
     assert RecordEntry.objects.filter(person="borger-a").count() == 4
     assert officer.post("/journal/opbevaring/", {"what": "nej"}).status_code == 400
+
+
+def test_a_person_with_thousands_of_messages(desk, organisation):
+    """Found whole by an access request, erased whole in batches."""
+    from kanal.records.content import content_hash
+
+    when = timezone.now() - timedelta(days=10)
+    RecordEntry.objects.bulk_create([
+        RecordEntry(
+            organisation=organisation, kind="message", source="inbox",
+            source_key=f"inbox.item:{n}", text=f"Besked {n}",
+            content={"text": f"Besked {n}"},
+            content_hash=content_hash({"text": f"Besked {n}"}),
+            person="flittig", occurred_at=when + timedelta(seconds=n),
+            recorded_at=when, channel=desk["facebook"],
+        )
+        for n in range(3000)
+    ])
+    today = timezone.localdate()
+    access = actions.build_access_request(
+        actor=desk["officer"], title="Alt om én", requester="", case_ref="",
+        period_start=today - timedelta(days=30), period_end=today,
+        persons=["FLITTIG"])
+    assert access.found == 3000 == access.items.count()
+    actions.close_access_request(access, actor=desk["officer"])
+    erasure = retention.erase_person(actor=desk["officer"], person="flittig",
+                                     reason="Anmodning")
+    assert erasure.deleted == 3000
+    assert not RecordEntry.objects.filter(person="flittig").exists()
+    assert RecordTombstone.objects.filter(policy=f"erasure:{erasure.pk}").count() == (
+        3000)
