@@ -18,7 +18,6 @@ import hashlib
 import logging
 from datetime import datetime
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -188,7 +187,6 @@ def record_deleted(
 # Access requests
 
 MAX_FOUND = 20_000
-MAX_WORDS = 20
 
 
 def build_access_request(
@@ -410,10 +408,6 @@ def set_retention(*, actor, kind: str, keep_days: int) -> RetentionRule:
 
 def person_hash(person: str) -> str:
     return hashlib.sha256(person.strip().casefold().encode("utf-8")).hexdigest()
-
-
-def store_file(path: str, data: bytes) -> str:
-    return default_storage.save(path, ContentFile(data))
 
 
 def start_export(request: AccessRequest, *, actor):

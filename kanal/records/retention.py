@@ -169,8 +169,7 @@ def apply_retention(now=None, dry_run: bool = False, *, organisation=None,
                 return total
     if run is not None:
         run.finished_at = timezone.now()
-        run.held_back = 0
-        run.save(update_fields=["finished_at", "held_back"])
+        run.save(update_fields=["finished_at"])
         audit.record(
             "records.retention.applied",
             actor=actor,
