@@ -120,7 +120,8 @@ def fill(now, scale: float) -> dict:
         channel = channels[n % CHANNELS]
         batch.append(RecordEntry(
             organisation=org, kind="post" if is_post else "comment",
-            source="bench", source_key=f"bench:{n}", text=text, content=content,
+            source="bench", source_key=f"bench:{n}", text=text,
+            search_text=text.casefold(), content=content,
             content_hash=content_hash(content), channel=channel,
             administration=adm, network=channel.network,
             person="" if is_post else f"borger{rng.randrange(items // 20 + 1)}",

@@ -129,6 +129,7 @@ def record(
             person=person[:200],
             case_ref=case_ref[:100],
             text=text or str(body.get("text") or ""),
+            search_text=(text or str(body.get("text") or "")).casefold(),
             permalink=permalink[:1000],
             content=body,
             content_hash=digest,

@@ -81,6 +81,9 @@ class RecordEntry(models.Model):
     person = models.CharField(_("person"), max_length=200, blank=True, db_index=True)
     case_ref = models.CharField(_("sagsnummer"), max_length=100, blank=True)
     text = models.TextField(_("tekst"), blank=True)
+    #: ``text`` case-folded, searched with a literal LIKE: SQLite's LIKE folds
+    #: only ASCII letters, so "ØL" would not find "øl" in ``text``.
+    search_text = models.TextField(blank=True, editable=False)
     permalink = models.URLField(_("adresse"), max_length=1000, blank=True)
     #: Everything recorded, in the canonical form the hash covers (the media
     #: with their SHA-256).

@@ -33,9 +33,9 @@ def search(
 ) -> QuerySet[RecordEntry]:
     """Every version in the record that an access request covers.
 
-    Words and persons are matched literally (the database's LIKE with its
-    wildcards escaped), case-insensitively: ``<b>`` or ``.*`` are looked for
-    as those characters.
+    Words are matched literally (the database's LIKE with its wildcards
+    escaped) in the case-folded text, so case is ignored for every letter
+    (æ, ø, å too): ``<b>`` or ``.*`` are looked for as those characters.
     """
     begin, end = local_day_bounds(period_start, period_end)
     qs = RecordEntry.objects.filter(
@@ -49,7 +49,7 @@ def search(
         qs = qs.filter(administration__in=administrations)
     words_q = Q()
     for word in words:
-        words_q |= Q(text__icontains=word)
+        words_q |= Q(search_text__contains=word.casefold())
     if words_q:
         qs = qs.filter(words_q)
     persons_q = Q()

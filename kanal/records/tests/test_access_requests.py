@@ -54,6 +54,15 @@ def test_search_words_are_literal_and_case_insensitive(desk, recorded):
             recorded[k].pk for k in expected}, word
 
 
+def test_case_is_ignored_for_danish_letters_too(desk, published):
+    entry = capture.capture_publication(
+        published(desk["facebook"], "ÆBLEGRØD på Østerbro"))
+    for word in ("æblegrød", "østerbro", "ÆBLEGRØD PÅ"):
+        access = _build(desk, search_words=[word])
+        assert list(access.items.values_list("entry_id", flat=True)) == [
+            entry.pk], word
+
+
 def test_channels_administrations_and_period_narrow_the_search(desk, recorded):
     assert set(_build(desk, channels=[desk["x"]]).items.values_list(
         "entry_id", flat=True)) == {recorded["x"].pk}

@@ -216,6 +216,7 @@ def test_a_person_with_thousands_of_messages(desk, organisation):
         RecordEntry(
             organisation=organisation, kind="message", source="inbox",
             source_key=f"inbox.item:{n}", text=f"Besked {n}",
+            search_text=f"besked {n}",
             content={"text": f"Besked {n}"},
             content_hash=content_hash({"text": f"Besked {n}"}),
             person="flittig", occurred_at=when + timedelta(seconds=n),
