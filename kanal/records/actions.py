@@ -446,3 +446,19 @@ def close_access_request(request: AccessRequest, *, actor) -> AccessRequest:
             audit.record("records.access_request.closed", actor=actor,
                          target=request)
     return request
+
+
+def note_download(export, *, actor, what: str) -> None:
+    """Audit that ``actor`` took a copy of an export's PDF or archive."""
+    from .policies import access_export_policy
+
+    access_export_policy.check(actor, "download", export)
+    with transaction.atomic():
+        audit.record(
+            "records.access_export.downloaded",
+            actor=actor,
+            target=export.request,
+            changes={"export": export.pk, "file": what,
+                     "sha256": export.pdf_sha256 if what == "pdf"
+                     else export.zip_sha256},
+        )

@@ -228,6 +228,7 @@ def export_download_view(request, pk, what):
         handle = default_storage.open(path, "rb")
     except OSError as e:
         raise Http404 from e
+    actions.note_download(export, actor=member, what=what)
     name = path.rsplit("/", 1)[-1]
     response = FileResponse(
         handle, as_attachment=True, filename=name,

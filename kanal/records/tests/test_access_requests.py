@@ -256,6 +256,13 @@ def test_export_progress_and_download_through_the_pages(
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    from kanal.core.models import AuditEntry
+
+    events = list(AuditEntry.objects.filter(event__startswith="records.access_export")
+                  .order_by("seq").values_list("event", flat=True))
+    assert events == ["records.access_export.started",
+                      "records.access_export.finished",
+                      "records.access_export.downloaded"]
     assert client.get(f"/journal/eksport/{export.pk}/exe/").status_code == 404
 
 
