@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from kanal.core.policies import BasePolicy
 
-from .models import AccessExport, AccessRequest, LegalHold, RecordEntry
+from .models import (
+    AccessExport,
+    AccessRequest,
+    AccessRequestItem,
+    LegalHold,
+    RecordEntry,
+)
 
 
 class RecordEntryPolicy(BasePolicy):
@@ -28,7 +34,15 @@ class RecordEntryPolicy(BasePolicy):
             return qs
         if not actor.has_perm("records.view"):
             return qs.none()
-        return qs.filter(organisation_id=actor.organisation_id)
+        qs = qs.filter(organisation_id=actor.organisation_id)
+        if not actor.has_perm("records.view_withheld"):
+            # What an access request withholds is for records officers only.
+            qs = qs.exclude(
+                pk__in=AccessRequestItem.objects.filter(withheld=True).values(
+                    "entry_id"
+                )
+            )
+        return qs
 
 
 class AccessRequestPolicy(BasePolicy):

@@ -131,6 +131,23 @@ def test_withheld_content_is_seen_only_by_records_officers(
                        {"ground": "ofl_30_1"}).status_code == 403
 
 
+def test_a_withheld_entry_is_hidden_from_the_record_for_other_readers(
+    desk, recorded, client_for, member
+):
+    from kanal.organisations.roles import Role
+
+    admin = member(Role.ADMIN, administration=desk["kff"])
+    access = _build(desk)
+    actions.withhold_item(access.items.get(entry=recorded["bath"]),
+                          actor=desk["officer"], ground="ofl_30_1")
+    client = client_for(admin)
+    assert client.get(f"/journal/post/{recorded['bath'].pk}/").status_code == 404
+    assert "Islands Brygge" not in client.get("/journal/").content.decode()
+    assert client.get(f"/journal/post/{recorded['x'].pk}/").status_code == 200
+    officer = client_for(desk["officer"])
+    assert officer.get(f"/journal/post/{recorded['bath'].pk}/").status_code == 200
+
+
 def test_withholding_needs_a_ground(desk, recorded, client_for):
     access = _build(desk)
     item = access.items.first()
