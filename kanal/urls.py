@@ -28,6 +28,7 @@ urlpatterns = [
     path("plan/", include("kanal.planning.urls")),
     path("notifikationer/", include("kanal.notifications.urls")),
     path("kilder/", include("kanal.sources.urls")),
+    path("journal/", include("kanal.records.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path(
         "tilgaengelighed/",

@@ -62,6 +62,7 @@ USERS = [
     ("bidragyder-tmf", "Tina Teknik", Role.CONTRIBUTOR, "TMF", None),
     ("krise", "Karen Krisestyring", Role.CRISIS_LEAD, "ØKF", "Kriseberedskab"),
     ("analytiker", "Anders Analytiker", Role.ANALYST, "ØKF", None),
+    ("journal", "Jonna Journal", Role.RECORDS_OFFICER, "KFF", None),
 ]
 
 
@@ -332,6 +333,7 @@ def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     messages (only the missing ones are added) and the plan."""
     from kanal.planning.demo import load_planning_demo
     from kanal.publishing.crisis import install_starter_templates
+    from kanal.records.demo import load_records_demo
     from kanal.sources.demo import load_sources_demo
 
     install_starter_templates(actor=None, organisation=organisation)
@@ -342,6 +344,8 @@ def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     note = load_sources_demo(organisation, feeds_url=sandbox_url("/_feeds"))
     if note:
         notes.append(note)
+    # After the history, so what it published is in the record too.
+    load_records_demo(organisation)
 
 
 def demo_logins() -> list[tuple[str, str]]:

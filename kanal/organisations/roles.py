@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     CONTRIBUTOR = "contributor", _("Bidragyder")
     CRISIS_LEAD = "crisis_lead", _("Krisestyring")
     ANALYST = "analyst", _("Analytiker")
+    RECORDS_OFFICER = "records_officer", _("Journalansvarlig")
 
 
 # Permission names are "<area>.<verb>". Policies map actions to these.
@@ -36,6 +37,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "inbox.answer",
             "inbox.moderate",
             "reports.view",
+            "records.view",
+            "records.request",
+            "records.export",
         }
     ),
     Role.EDITOR: frozenset(
@@ -50,6 +54,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "inbox.answer",
             "inbox.moderate",
             "reports.view",
+            "records.request",
+            "records.export",
         }
     ),
     Role.APPROVER: frozenset(
@@ -77,6 +83,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.ANALYST: frozenset({"channels.view", "reports.view"}),
+    # The records officer (journalansvarlig): reads the whole record, answers
+    # access requests (withholds and redacts; the only role that sees what was
+    # withheld), exports, places legal holds and deletes by retention policy.
+    Role.RECORDS_OFFICER: frozenset(
+        {
+            "channels.view",
+            "records.view",
+            "records.request",
+            "records.withhold",
+            "records.view_withheld",
+            "records.export",
+            "records.hold",
+            "records.delete",
+            "records.file",
+        }
+    ),
 }
 
 # Roles that must use two-factor login where the organisation demands it.

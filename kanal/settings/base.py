@@ -56,6 +56,11 @@ KANAL_SOURCES_TIMEOUT_SECONDS = float(
 # Single sign-on: how far (seconds) Kanal's clock and an identity provider's
 # may differ when an ID token's times are checked.
 KANAL_SSO_LEEWAY = int(os.environ.get("KANAL_SSO_LEEWAY", "60"))
+# Records: the folder the case system picks filed items up from (one PDF, one
+# JSON of metadata and a receipt per item; kanal/records/filing.py).
+KANAL_RECORDS_FILING_DIR = Path(
+    os.environ.get("KANAL_RECORDS_FILING_DIR", VAR_DIR / "filing")
+)
 # The accessibility statement (tilgængelighedserklæring) shown at
 # /tilgaengelighed/: a TOML file the organisation edits; the default is
 # Kanal's own statement.
@@ -91,6 +96,7 @@ INSTALLED_APPS = [
     "kanal.planning",
     "kanal.publishing",
     "kanal.sources",
+    "kanal.records",
     "kanal.operations",
     "kanal.demo",
 ]

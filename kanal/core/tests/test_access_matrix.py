@@ -29,6 +29,7 @@ from kanal.organisations.tests.factories import (
 from kanal.planning.tests.test_permissions import CASES as PLANNING_CASES
 from kanal.publishing.actions import queue_publication
 from kanal.publishing.models import CrisisTemplate, Publication, PublicationStatus
+from kanal.records.tests.test_permissions import CASES as RECORDS_CASES
 from kanal.sources.models import Source, SourceItem, Suggestion
 
 ROLES = [
@@ -357,11 +358,14 @@ def _url_names():
 
 
 def test_every_url_is_in_a_matrix():
-    """Planning's URLs are walked role by role in its own, richer matrix
-    (kanal/planning/tests/test_permissions.py); every other URL is here."""
-    covered = {case.name for case in MATRIX} | {
-        f"planning:{name}" for name in PLANNING_CASES
-    }
+    """Planning's and records' URLs are walked role by role in their own
+    matrices (kanal/planning/tests/test_permissions.py,
+    kanal/records/tests/test_permissions.py); every other URL is here."""
+    covered = (
+        {case.name for case in MATRIX}
+        | {f"planning:{name}" for name in PLANNING_CASES}
+        | {f"records:{name}" for name in RECORDS_CASES}
+    )
     missing = _url_names() - covered - EXEMPT
     assert not missing, f"URLs without an access expectation: {sorted(missing)}"
 

@@ -1,0 +1,43 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RecordsConfig(AppConfig):
+    name = "kanal.records"
+    label = "records"
+    verbose_name = _("Journalisering")
+
+    def ready(self) -> None:
+        from kanal.publishing import periodic, signals
+
+        from . import capture, filing, retention
+
+        signals.publication_changed.connect(
+            capture.on_publication_changed, dispatch_uid="records.capture"
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "records_capture_published",
+                "Lægger udgivne opslag, som endnu ikke er i journalen, i journalen.",
+                lambda: 300.0,
+                capture.capture_published,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "records_retention",
+                "Sletter journalposter, hvis opbevaringsperiode er udløbet, og "
+                "som ikke er omfattet af et retligt hold.",
+                lambda: 3600.0,
+                retention.apply_retention,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "records_filing",
+                "Lægger journalposter, der er markeret til journalisering, i "
+                "sagssystemets mappe med en kvittering.",
+                lambda: 300.0,
+                filing.file_waiting,
+            )
+        )

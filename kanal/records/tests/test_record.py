@@ -1,0 +1,171 @@
+"""The record: captured from publishing, immutable, hashed, versioned."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from kanal.publishing.actions import publication_changed
+from kanal.records import actions, capture
+from kanal.records.content import canonical_json
+from kanal.records.models import RecordChange, RecordEntry, RecordKind, RecordMedia
+
+
+def test_published_post_is_recorded_after_commit_with_its_media_hashed(
+    desk, published, stored_image, django_capture_on_commit_callbacks
+):
+    image = stored_image()
+    pub = published(desk["facebook"], "Havnebadet åbner i dag", media=[image],
+                    post_id=41)
+    with django_capture_on_commit_callbacks(execute=True):
+        publication_changed([41])
+    entry = RecordEntry.objects.get(source_key=f"publication:{pub.pk}")
+    assert entry.kind == RecordKind.POST
+    assert entry.text == "Havnebadet åbner i dag"
+    assert entry.permalink == pub.url
+    assert entry.administration == desk["kff"]
+    assert entry.network == "facebook"
+    media_sha = hashlib.sha256(b"\xff\xd8\xffbillede af havnebadet").hexdigest()
+    assert entry.media[0]["sha256"] == media_sha
+    assert entry.media[0]["alt_text"] == "Havnebadet"
+    # The hash covers the canonical JSON of the content, media hash included.
+    expected = hashlib.sha256(canonical_json(entry.content).encode()).hexdigest()
+    assert entry.content_hash == expected
+    # A copy of the bytes is kept, so deleting the library's file loses nothing.
+    kept = RecordMedia.objects.get(sha256=media_sha)
+    default_storage.delete(image["path"])
+    with default_storage.open(kept.path) as handle:
+        assert handle.read() == b"\xff\xd8\xffbillede af havnebadet"
+
+
+def test_recording_again_adds_nothing_and_a_change_adds_a_version(desk, published):
+    pub = published(desk["facebook"], "Åbent hus")
+    first = capture.capture_publication(pub)
+    assert capture.capture_publication(pub).pk == first.pk
+    pub.url = "https://example.org/rettet"
+    pub.save()
+    second = capture.capture_publication(pub)
+    assert second.version == 2
+    assert second.change == RecordChange.EDITED
+    assert second.content_hash != first.content_hash
+    first.refresh_from_db()
+    assert first.permalink != "https://example.org/rettet"  # never overwritten
+
+
+def test_kanal_edits_after_publishing_do_not_change_the_record(desk, published):
+    pub = published(desk["facebook"], "Det oprindelige")
+    entry = capture.capture_publication(pub)
+    type(pub).objects.filter(pk=pub.pk).update(text="Rettet bagefter i Kanal")
+    entry.refresh_from_db()
+    assert entry.text == "Det oprindelige"
+
+
+def test_entries_cannot_be_changed_or_deleted(desk, published):
+    entry = capture.capture_publication(published(desk["facebook"], "Uændret"))
+    entry.text = "ændret"
+    with pytest.raises(TypeError):
+        entry.save()
+    with pytest.raises(TypeError):
+        entry.delete()
+    with pytest.raises(TypeError):
+        RecordEntry.objects.filter(pk=entry.pk).update(text="x")
+    with pytest.raises(TypeError):
+        RecordEntry.objects.filter(pk=entry.pk).delete()
+    assert RecordEntry.objects.get(pk=entry.pk).text == "Uændret"
+
+
+def test_a_comment_edited_and_deleted_by_its_author_keeps_every_version(
+    organisation, desk
+):
+    when = timezone.now() - timedelta(hours=5)
+    common = dict(organisation=organisation, kind="comment", source="inbox",
+                  source_key="inbox.item:7", channel=desk["facebook"],
+                  person="borger42")
+    v1 = actions.record(content={"text": "Hvornår åbner havnebadet?"},
+                        occurred_at=when, **common)
+    v2 = actions.record(content={"text": "Hvornår åbner havnebadet igen??"},
+                        occurred_at=when + timedelta(minutes=3), **common)
+    v3 = actions.record_deleted(organisation=organisation,
+                                source_key="inbox.item:7",
+                                occurred_at=when + timedelta(hours=1))
+    versions = list(RecordEntry.objects.filter(source_key="inbox.item:7")
+                    .order_by("version"))
+    assert [(e.version, e.change) for e in versions] == [
+        (1, "created"), (2, "edited"), (3, "deleted")]
+    assert versions[0].text == "Hvornår åbner havnebadet?"
+    assert versions[1].text == "Hvornår åbner havnebadet igen??"
+    assert v3.text == v2.text and v3.person == "borger42"
+    assert v1.content_hash != v2.content_hash != v3.content_hash
+    # Deleting twice records nothing more.
+    assert actions.record_deleted(organisation=organisation,
+                                  source_key="inbox.item:7",
+                                  occurred_at=timezone.now()).pk == v3.pk
+
+
+def test_media_missing_from_disk_is_recorded_as_missing(desk, published):
+    pub = published(desk["facebook"], "Billede væk",
+                    media=[{"path": "media/findes/ikke.jpg", "alt_text": "x"}])
+    entry = capture.capture_publication(pub)
+    assert entry.media[0]["missing"] is True
+    assert entry.media[0]["sha256"] is None
+
+
+def test_first_comment_is_recorded_once_posted(desk, published):
+    pub = published(desk["facebook"], "Opslag", first_comment="Læs mere på kk.dk",
+                    first_comment_remote_id="c-1")
+    capture.capture_publication(pub)
+    comment = RecordEntry.objects.get(source_key=f"publication:{pub.pk}:first_comment")
+    assert comment.kind == RecordKind.FIRST_COMMENT
+    assert comment.text == "Læs mere på kk.dk"
+
+
+def test_the_sweep_records_crisis_messages_and_what_the_signal_missed(
+    desk, published
+):
+    crisis = published(desk["x"], "Stormflod: hold jer væk fra kajen", is_crisis=True)
+    assert capture.capture_published(dry_run=True) == 1
+    assert not RecordEntry.objects.exists()
+    assert capture.capture_published() == 1
+    assert RecordEntry.objects.get().source_key == f"publication:{crisis.pk}"
+    assert capture.capture_published() == 0
+
+
+def test_a_failing_record_never_breaks_publishing(
+    desk, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    published(desk["facebook"], "Ud alligevel", post_id=5)
+
+    def boom(pub):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(capture, "capture_publication", boom)
+    with django_capture_on_commit_callbacks(execute=True):
+        publication_changed([5])  # no exception reaches publishing
+    assert not RecordEntry.objects.exists()
+
+
+def test_only_records_roles_read_the_record(desk, published, client_for):
+    entry = capture.capture_publication(published(desk["facebook"], "Synligt"))
+    officer = client_for(desk["officer"])
+    assert officer.get("/journal/").status_code == 200
+    page = officer.get(f"/journal/post/{entry.pk}/")
+    assert page.status_code == 200
+    assert entry.content_hash in page.content.decode()
+    for role in ("editor", "analyst"):
+        client = client_for(desk[role])
+        assert client.get("/journal/").status_code == 403
+        assert client.get(f"/journal/post/{entry.pk}/").status_code == 403
+
+
+def test_content_json_round_trips_to_the_same_hash(desk, published):
+    entry = capture.capture_publication(published(desk["facebook"], "Æblegrød 🍎"))
+    entry = RecordEntry.objects.get(pk=entry.pk)
+    again = json.loads(json.dumps(entry.content))
+    assert hashlib.sha256(canonical_json(again).encode()).hexdigest() == (
+        entry.content_hash
+    )
