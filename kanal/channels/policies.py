@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from kanal.core.policies import BasePolicy
+from kanal.core.policies import BasePolicy, OrganisationPolicy
 
 from .models import Channel, StrategyProfile
 
 
-class ChannelPolicy(BasePolicy):
+class ChannelPolicy(OrganisationPolicy):
     model = Channel
     permissions = {
         "list": "channels.view",
@@ -19,13 +19,11 @@ class ChannelPolicy(BasePolicy):
         "change_strategy": "strategy.manage",
     }
 
-    def visible(self, actor):
-        qs = Channel.objects.select_related("owner_administration", "strategy")
-        if actor is None:
-            return qs
-        if not actor.has_perm("channels.view"):
-            return qs.none()
-        return qs.filter(organisation_id=actor.organisation_id)
+    def queryset(self):
+        return Channel.objects.select_related("owner_administration", "strategy")
+
+    def narrow(self, actor, qs):
+        return qs if actor.has_perm("channels.view") else qs.none()
 
 
 class StrategyProfilePolicy(BasePolicy):

@@ -57,3 +57,23 @@ class BasePolicy:
             return self.visible(actor).get(**lookup)
         except (self.model.DoesNotExist, ValueError) as e:
             raise Http404 from e
+
+
+class OrganisationPolicy(BasePolicy):
+    """The policy of a model whose rows belong to one organisation
+    (``organisation_id``): an actor sees its own organisation's rows only,
+    narrowed further by ``narrow``; the system (None) sees every row."""
+
+    def queryset(self) -> models.QuerySet:
+        """Every row, with what the pages read alongside."""
+        return self.model.objects.all()
+
+    def visible(self, actor) -> models.QuerySet:
+        rows = self.queryset()
+        if actor is None:
+            return rows
+        return self.narrow(actor, rows.filter(organisation_id=actor.organisation_id))
+
+    def narrow(self, actor, rows: models.QuerySet) -> models.QuerySet:
+        """The organisation's ``rows`` that ``actor`` may see (all, here)."""
+        return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from kanal.core.policies import BasePolicy
+from kanal.core.policies import OrganisationPolicy
 
 from .models import (
     EDITABLE_STATES,
@@ -24,7 +24,7 @@ from .models import (
 )
 
 
-class PostPolicy(BasePolicy):
+class PostPolicy(OrganisationPolicy):
     model = Post
     permissions = {
         "list": "channels.view",
@@ -54,11 +54,10 @@ class PostPolicy(BasePolicy):
             )
         return super().can(actor, action, obj)
 
-    def visible(self, actor):
-        qs = Post.objects.select_related("owner_administration", "campaign")
-        if actor is None:
-            return qs
-        qs = qs.filter(organisation_id=actor.organisation_id)
+    def queryset(self):
+        return Post.objects.select_related("owner_administration", "campaign")
+
+    def narrow(self, actor, qs):
         if actor.has_perm("posts.view_all"):
             return qs
         return qs.filter(
@@ -116,7 +115,7 @@ def wrote_revision(user_id, post) -> bool:
     ).exists()
 
 
-class MediaPolicy(BasePolicy):
+class MediaPolicy(OrganisationPolicy):
     model = MediaAsset
     permissions = {
         "list": "channels.view",
@@ -125,36 +124,25 @@ class MediaPolicy(BasePolicy):
         "change": "posts.propose",
     }
 
-    def visible(self, actor):
-        qs = MediaAsset.objects.select_related("administration")
-        if actor is None:
-            return qs
-        qs = qs.filter(organisation_id=actor.organisation_id)
+    def queryset(self):
+        return MediaAsset.objects.select_related("administration")
+
+    def narrow(self, actor, qs):
         if actor.has_perm("posts.view_all"):
             return qs
         return qs.filter(administration_id=actor.administration_id)
 
 
-class CampaignPolicy(BasePolicy):
+class CampaignPolicy(OrganisationPolicy):
     model = Campaign
     permissions = {"list": "channels.view", "create": "posts.plan"}
 
-    def visible(self, actor):
-        if actor is None:
-            return Campaign.objects.all()
-        return Campaign.objects.filter(organisation_id=actor.organisation_id)
 
-
-class LinkTrackingPolicy(BasePolicy):
+class LinkTrackingPolicy(OrganisationPolicy):
     """The desk decides how links are tracked (UTM parameters)."""
 
     model = LinkTracking
     permissions = {"view": "posts.plan", "change": "posts.plan"}
-
-    def visible(self, actor):
-        if actor is None:
-            return LinkTracking.objects.all()
-        return LinkTracking.objects.filter(organisation_id=actor.organisation_id)
 
 
 post_policy = PostPolicy()

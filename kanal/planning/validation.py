@@ -91,9 +91,13 @@ def capabilities_for(channel) -> Capabilities | None:
         return None
 
 
-def media_item(snapshot: dict, plan: mediafit.Plan | None = None) -> MediaItem:
+def media_item(
+    snapshot: dict, plan: mediafit.Plan | None = None, *, size: int = 0
+) -> MediaItem:
     """The item the network will get: with a ``plan``, the rendition's type
-    and dimensions (Kanal fits the image before sending it)."""
+    and dimensions (Kanal fits the image before sending it, so its size is
+    left to the plan); otherwise the file's ``size`` in bytes, so the
+    network's size rules run in the editor."""
     base = settings.KANAL_BASE_URL.rstrip("/")
     return MediaItem(
         kind=snapshot["kind"],
@@ -103,6 +107,7 @@ def media_item(snapshot: dict, plan: mediafit.Plan | None = None) -> MediaItem:
         filename=snapshot["path"].rsplit("/", 1)[-1],
         width=plan.width if plan else snapshot.get("width"),
         height=plan.height if plan else snapshot.get("height"),
+        size_bytes=0 if plan else size,
     )
 
 
@@ -202,14 +207,15 @@ def check_variant(
             post = OutgoingPost(
                 text=full_text,
                 link=link,
-                media=tuple(media_item(s, p) for s, p in zip(snapshots, plans,
-                                                             strict=True)),
+                media=tuple(
+                    media_item(s, p, size=asset.size or 0)
+                    for s, p, asset in zip(snapshots, plans, media, strict=True)
+                ),
             )
             result.problems.extend(worded(adapter.validate(post), channel.network))
             result.length = adapter.count_text(full_text)
             result.max_length = caps.max_text_length
             result.counting = str(COUNTING.get(channel.network, caps.text_counting))
-            result.problems.extend(_size_problems(caps, media))
             label = adapter.display_name or channel.network
             for number, plan in enumerate(plans, start=1):
                 if plan is not None:
@@ -285,34 +291,6 @@ def check_variant(
                 )
             )
     return result
-
-
-def _size_problems(caps: Capabilities, media) -> list[ValidationProblem]:
-    problems = []
-    for number, asset in enumerate(media, start=1):
-        if asset.kind == "image":
-            continue  # Kanal fits images itself (``adjustments`` say how)
-        limit = caps.max_video_bytes
-        if limit and asset.size > limit:
-            problems.append(
-                ValidationProblem(
-                    "media_too_large",
-                    _(
-                        "Video %(number)s fylder %(size)s MB; netværket tillader "
-                        "højst %(limit)s MB. Gør videoen mindre, eller vælg en "
-                        "anden."
-                    )
-                    % {
-                        "number": f"{number}",
-                        "size": f"{asset.size / 1048576:.1f}",
-                        "limit": f"{limit / 1048576:.0f}",
-                    },
-                    field="media",
-                    limit=limit,
-                    actual=asset.size,
-                )
-            )
-    return problems
 
 
 def check_saved_variant(variant, media=None) -> VariantCheck:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from kanal.core.policies import BasePolicy
+from kanal.core.policies import OrganisationPolicy
 
 from .models import Crisis, CrisisTemplate, Publication
 
 
-class PublicationPolicy(BasePolicy):
+class PublicationPolicy(OrganisationPolicy):
     model = Publication
     permissions = {
         "list": "posts.view_all",
@@ -18,16 +18,14 @@ class PublicationPolicy(BasePolicy):
         "mark_published": "posts.publish",
     }
 
-    def visible(self, actor):
-        qs = Publication.objects.select_related("channel")
-        if actor is None:
-            return qs
-        if not actor.has_perm("posts.view_all"):
-            return qs.none()
-        return qs.filter(organisation_id=actor.organisation_id)
+    def queryset(self):
+        return Publication.objects.select_related("channel")
+
+    def narrow(self, actor, qs):
+        return qs if actor.has_perm("posts.view_all") else qs.none()
 
 
-class CrisisPolicy(BasePolicy):
+class CrisisPolicy(OrganisationPolicy):
     model = Crisis
     permissions = {
         "view": "channels.view",
@@ -39,13 +37,8 @@ class CrisisPolicy(BasePolicy):
         "compose": "crisis.manage",
     }
 
-    def visible(self, actor):
-        if actor is None:
-            return Crisis.objects.all()
-        return Crisis.objects.filter(organisation_id=actor.organisation_id)
 
-
-class CrisisTemplatePolicy(BasePolicy):
+class CrisisTemplatePolicy(OrganisationPolicy):
     """Prepared crisis messages: kept by the desk (editors, administrators,
     crisis leads), within their own organisation."""
 
@@ -58,12 +51,8 @@ class CrisisTemplatePolicy(BasePolicy):
         "delete": "crisis.manage",
     }
 
-    def visible(self, actor):
-        if actor is None:
-            return CrisisTemplate.objects.all()
-        if not actor.has_perm("crisis.manage"):
-            return CrisisTemplate.objects.none()
-        return CrisisTemplate.objects.filter(organisation_id=actor.organisation_id)
+    def narrow(self, actor, qs):
+        return qs if actor.has_perm("crisis.manage") else qs.none()
 
 
 publication_policy = PublicationPolicy()

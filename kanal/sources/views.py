@@ -4,7 +4,7 @@ renders."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kanal.core import safety
 from kanal.core.decorators import membership_required
 
 from . import actions, selectors
@@ -35,10 +36,9 @@ def suggestion_calendar_view(request):
     actor = request.membership
     source_policy.check(actor, "list")
     today = timezone.now().astimezone(LOCAL).date()
-    try:
-        first = date.fromisoformat(request.GET.get("fra") or today.isoformat())
-    except ValueError:
-        first = today
+    # The calendar's shared reading of a day in the address: unreadable →
+    # today; outside the planning window → a Danish 400 (core.safety).
+    first = safety.query_day(request.GET.get("fra")) or today
     return render(
         request,
         "sources/suggestions.html",

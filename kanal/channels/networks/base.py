@@ -79,10 +79,13 @@ class MediaItem:
     width: int | None = None
     height: int | None = None
     duration_seconds: float | None = None
+    #: The file's size in bytes when ``data`` is not loaded (the editor
+    #: validates from the stored file's size).
+    size_bytes: int = 0
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return len(self.data) or self.size_bytes
 
     def __repr__(self) -> str:
         return (
@@ -230,6 +233,13 @@ class Capabilities:
     max_text_bytes: int | None = None
     requires_media: bool = False  # Instagram: no text-only posts
     alt_text_max_length: int | None = None
+    max_media: int | None = None  # images and videos together (a carousel)
+    max_gif_bytes: int | None = None  # when a GIF may be larger than an image
+    min_video_seconds: float | None = None
+    max_video_seconds: float | None = None
+    video_alone: bool = False  # a video cannot share a post with other media
+    alt_text_required_for: frozenset[str] = frozenset()  # media kinds
+    media_by_url: bool = False  # the network fetches files from public_url
     supports: frozenset[str] = frozenset()  # operation names, see OPERATIONS
 
 
@@ -328,12 +338,34 @@ class NetworkAdapter:
         """Count and validate by ``limits`` kept from ``stored_limits`` (a
         fresher answer from the network wins)."""
 
+    def text_for(self, post: OutgoingPost) -> str:
+        """The text exactly as the network gets it (with the link, where the
+        network carries the link in the text)."""
+        return post.text
+
     def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
         """Every reason ``post`` would be refused, with Danish messages.
 
         Pure: no network calls, no database. An empty list means it fits.
+        The rules ``capabilities`` states are checked by ``rules.check``;
+        an adapter adds only its own in ``own_problems``.
         """
-        raise NotImplementedError
+        from . import rules  # local: rules builds on the values above
+
+        problems = rules.check(
+            post,
+            self.capabilities(),
+            text=self.text_for(post),
+            count=self.count_text,
+            network=self.display_name or self.network,
+        )
+        problems.extend(self.own_problems(post))
+        return problems
+
+    def own_problems(self, post: OutgoingPost) -> list[ValidationProblem]:
+        """Reasons this network refuses ``post`` that no ``Capabilities``
+        field states (X's invisible characters, Bluesky's hashtag length)."""
+        return []
 
     # -- publishing ---------------------------------------------------------
 

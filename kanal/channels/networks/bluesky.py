@@ -53,7 +53,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from . import reconcile
+from . import reconcile, rules
 from . import text as kanal_text
 from .base import (
     AccountInfo,
@@ -564,6 +564,7 @@ class BlueskyAdapter(NetworkAdapter):
             video_formats=frozenset(),
             max_image_bytes=MAX_IMAGE_BYTES,
             max_text_bytes=MAX_BYTES,
+            alt_text_required_for=frozenset({"image"}),
             supports=frozenset(
                 {
                     "publish",
@@ -585,134 +586,16 @@ class BlueskyAdapter(NetworkAdapter):
     def count_text(self, text: str) -> int:
         return kanal_text.grapheme_count(text)
 
-    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        text = compose_text(post)
-        graphemes = self.count_text(text)
-        size = kanal_text.utf8_length(text)
-        if graphemes > MAX_GRAPHEMES:
-            problems.append(
-                ValidationProblem(
-                    code="text_too_long",
-                    message=(
-                        f"Teksten er {graphemes} tegn, men Bluesky tillader højst "
-                        f"{MAX_GRAPHEMES}. Forkort teksten med "
-                        f"{graphemes - MAX_GRAPHEMES} tegn."
-                    ),
-                    limit=MAX_GRAPHEMES,
-                    actual=graphemes,
-                )
-            )
-        if size > MAX_BYTES:
-            problems.append(
-                ValidationProblem(
-                    code="text_too_many_bytes",
-                    message=(
-                        f"Teksten fylder {size} bytes, men Bluesky tillader højst "
-                        f"{MAX_BYTES} (emoji og særlige tegn fylder flere bytes). "
-                        "Forkort teksten."
-                    ),
-                    limit=MAX_BYTES,
-                    actual=size,
-                )
-            )
-        if not text and not post.media and not post.link:
-            problems.append(
-                ValidationProblem(
-                    code="text_empty",
-                    message=(
-                        "Opslaget er tomt. Skriv en tekst eller vedhæft et billede."
-                    ),
-                )
-            )
-        for tag in kanal_text.find_hashtags(text):
-            if kanal_text.grapheme_count(tag.value) > MAX_TAG_GRAPHEMES:
-                problems.append(
-                    ValidationProblem(
-                        code="hashtag_too_long",
-                        message=(
-                            f"Hashtagget #{tag.value[:20]}… er for langt; Bluesky "
-                            f"tillader højst {MAX_TAG_GRAPHEMES} tegn. Gør det kortere."
-                        ),
-                        limit=MAX_TAG_GRAPHEMES,
-                    )
-                )
-        problems.extend(self._validate_media(post))
-        return problems
+    def text_for(self, post: OutgoingPost) -> str:
+        return compose_text(post)
 
-    def _validate_media(self, post: OutgoingPost) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        images = [m for m in post.media if m.kind == "image"]
-        if len(post.media) > len(images):
-            problems.append(
-                ValidationProblem(
-                    code="video_not_supported",
-                    field="media",
-                    message=(
-                        "Kanal kan endnu ikke sende video til Bluesky. Fjern videoen "
-                        "eller brug et billede."
-                    ),
-                )
-            )
-        if len(images) > MAX_IMAGES:
-            problems.append(
-                ValidationProblem(
-                    code="too_many_images",
-                    field="media",
-                    message=(
-                        f"Bluesky tillader højst {MAX_IMAGES} billeder, men opslaget "
-                        f"har {len(images)}. Fjern {len(images) - MAX_IMAGES}."
-                    ),
-                    limit=MAX_IMAGES,
-                    actual=len(images),
-                )
-            )
-        for number, item in enumerate(images, start=1):
-            if item.mime_type not in IMAGE_FORMATS:
-                problems.append(
-                    ValidationProblem(
-                        code="media_format",
-                        field="media",
-                        message=(
-                            f"Billede {number} har formatet {item.mime_type}, som "
-                            "Bluesky ikke viser. Brug JPEG, PNG, WebP eller GIF."
-                        ),
-                        params={
-                            "number": number,
-                            "format": item.mime_type,
-                            "allowed": sorted(IMAGE_FORMATS),
-                        },
-                    )
-                )
-            if not item.alt_text.strip():
-                problems.append(
-                    ValidationProblem(
-                        code="alt_text_missing",
-                        field="media",
-                        message=(
-                            f"Billede {number} mangler en alternativ tekst. Beskriv, "
-                            "hvad billedet viser, så det kan læses op for blinde."
-                        ),
-                        params={"number": number},
-                    )
-                )
-            if item.size > MAX_IMAGE_BYTES:
-                megabytes = f"{item.size / 1_000_000:.1f}".replace(".", ",")
-                problems.append(
-                    ValidationProblem(
-                        code="image_too_large",
-                        field="media",
-                        message=(
-                            f"Billede {number} fylder {megabytes} MB; Bluesky tager "
-                            "højst 1.000.000 bytes (1 MB) pr. billede. Gør "
-                            "billedet mindre."
-                        ),
-                        limit=MAX_IMAGE_BYTES,
-                        actual=item.size,
-                        params={"number": number},
-                    )
-                )
-        return problems
+    def own_problems(self, post: OutgoingPost) -> list[ValidationProblem]:
+        return [
+            rules.problem("hashtag_too_long", network="Bluesky",
+                          limit=MAX_TAG_GRAPHEMES)
+            for tag in kanal_text.find_hashtags(self.text_for(post))
+            if kanal_text.grapheme_count(tag.value) > MAX_TAG_GRAPHEMES
+        ]
 
     # -- publishing ---------------------------------------------------------
 

@@ -40,7 +40,6 @@ from .base import (
     OutgoingPost,
     PublishResult,
     TokenSet,
-    ValidationProblem,
 )
 from .errors import AuthExpired, NetworkError, Rejected, TransientError, gettext_noop
 from .http import missing_in_answer, read_json
@@ -103,6 +102,8 @@ class FacebookAdapter(NetworkAdapter):
             max_videos=MAX_VIDEOS,
             video_formats=VIDEO_FORMATS,
             max_video_bytes=MAX_VIDEO_BYTES,
+            video_alone=True,
+            alt_text_required_for=frozenset({"image"}),
             supports=frozenset({
                 "publish", "delete", "reply", "hide", "pin", "fetch_inbox",
                 "fetch_metrics", "refresh_token", "verify", "link_posts",
@@ -112,90 +113,6 @@ class FacebookAdapter(NetworkAdapter):
 
     def count_text(self, text: str) -> int:
         return len(text)
-
-    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
-        problems = []
-        length = self.count_text(post.text)
-        if length > MAX_TEXT:
-            problems.append(ValidationProblem(
-                "text_too_long",
-                f"Teksten er for lang til Facebook: {length} tegn, højst "
-                f"{MAX_TEXT}. Forkort den.",
-                limit=MAX_TEXT, actual=length,
-            ))
-        if not (post.text.strip() or post.link or post.media):
-            problems.append(ValidationProblem(
-                "empty", "Opslaget er tomt. Skriv en tekst, eller tilføj et link "
-                "eller et billede."))
-        images = [m for m in post.media if m.kind == "image"]
-        videos = [m for m in post.media if m.kind == "video"]
-        problems.extend(self._validate_videos(videos, mixed=bool(images)))
-        if len(images) > MAX_IMAGES:
-            problems.append(ValidationProblem(
-                "too_many_images",
-                f"Et Facebook-opslag kan have højst {MAX_IMAGES} billeder her; "
-                f"der er {len(images)}. Fjern nogle.",
-                field="media", limit=MAX_IMAGES, actual=len(images)))
-        for number, image in enumerate(images, start=1):
-            if image.mime_type not in IMAGE_FORMATS:
-                problems.append(ValidationProblem(
-                    "image_format",
-                    f"Billede {number} har et format, Facebook ikke tager imod "
-                    "(brug JPEG, PNG, GIF eller WebP).", field="media", params={
-                        "number": number,
-                        "format": image.mime_type,
-                        "allowed": sorted(IMAGE_FORMATS),
-                    }))
-            if image.size > MAX_IMAGE_BYTES:
-                problems.append(ValidationProblem(
-                    "image_too_large",
-                    f"Billede {number} er for stort (højst 10 MB). Gem det "
-                    "mindre, og prøv igen.", field="media",
-                    limit=MAX_IMAGE_BYTES, actual=image.size, params={
-                        "number": number,
-                    }))
-            if not image.alt_text.strip():
-                problems.append(ValidationProblem(
-                    "alt_text_missing",
-                    f"Billede {number} mangler en alternativ tekst. Beskriv "
-                    "billedet for dem, der ikke kan se det.", field="media", params={
-                        "number": number,
-                    }))
-        return problems
-
-    def _validate_videos(self, videos, *, mixed: bool) -> list[ValidationProblem]:
-        problems = []
-        if videos and mixed:
-            problems.append(ValidationProblem(
-                "video_with_images",
-                "Et Facebook-opslag kan have billeder eller én video, ikke begge "
-                "dele. Fjern billederne eller videoen, eller del dem i to opslag.",
-                field="media"))
-        if len(videos) > MAX_VIDEOS:
-            problems.append(ValidationProblem(
-                "too_many_videos",
-                f"Et Facebook-opslag kan have højst én video; der er {len(videos)}. "
-                "Fjern de andre, eller del dem i flere opslag.",
-                field="media", limit=MAX_VIDEOS, actual=len(videos)))
-        for number, video in enumerate(videos, start=1):
-            if video.mime_type not in VIDEO_FORMATS:
-                problems.append(ValidationProblem(
-                    "video_format",
-                    f"Video {number} har et format, Kanal ikke lægger på Facebook "
-                    "(brug MP4 eller MOV).", field="media", params={
-                        "number": number,
-                        "format": video.mime_type,
-                        "allowed": sorted(VIDEO_FORMATS),
-                    }))
-            if video.size > MAX_VIDEO_BYTES:
-                problems.append(ValidationProblem(
-                    "video_too_large",
-                    f"Video {number} er for stor (højst 1 GB). Gem den mindre "
-                    "eller kortere, og prøv igen.", field="media",
-                    limit=MAX_VIDEO_BYTES, actual=video.size, params={
-                        "number": number,
-                    }))
-        return problems
 
     # -- calls ------------------------------------------------------------------
 
@@ -384,30 +301,26 @@ class FacebookAdapter(NetworkAdapter):
         """The page's own comment on ``to_remote_id`` with ``text``, which a
         reply whose answer was lost may have made (``reconcile.ReplySearch``).
         Reads the object's comments edge, newest first."""
-        search = reconcile.ReplySearch(self.network, text)
-        query: dict = {"fields": "id,message,from,created_time,permalink_url",
-                       "order": "reverse_chronological", "limit": 100}
-        read_all = False
-        for _ in range(FIND_PAGES):
-            body = self.call("GET", f"/{to_remote_id}/comments", params=query)
-            for entry in body.get("data", []):
-                author = str((entry.get("from") or {}).get("id") or "")
-                candidate = reconcile.Candidate(
-                    remote_id=str(entry.get("id") or ""),
-                    text=str(entry.get("message") or ""),
-                    created_at=graph.parse_time(entry.get("created_time")),
-                    url=str(entry.get("permalink_url") or ""),
-                )
-                if candidate.remote_id and search.offer(
-                        candidate, own=(author == self.page_id) if author else None):
-                    break
-            paging = body.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if search.found is not None or not paging.get("next") or not after:
-                read_all = True
-                break
-            query["after"] = after
-        found = search.result(read_all=read_all)
+        def candidate(entry):
+            if not entry.get("id"):
+                return None
+            author = str((entry.get("from") or {}).get("id") or "")
+            return reconcile.Candidate(
+                remote_id=str(entry["id"]),
+                text=str(entry.get("message") or ""),
+                created_at=graph.parse_time(entry.get("created_time")),
+                url=str(entry.get("permalink_url") or ""),
+            ), (author == self.page_id) if author else None
+
+        found = graph.search_listing(
+            lambda query: self.call("GET", f"/{to_remote_id}/comments",
+                                    params=query),
+            {"fields": "id,message,from,created_time,permalink_url",
+             "order": "reverse_chronological", "limit": 100},
+            reconcile.ReplySearch(self.network, text),
+            candidate,
+            pages=FIND_PAGES,
+        )
         if found is None:
             return None
         return PublishResult(found.remote_id,

@@ -636,6 +636,38 @@ CONTAINER_PUBLISHED = "PUBLISHED"
 CONTAINER_GONE = frozenset({"EXPIRED", "ERROR", "MISSING"})
 
 
+def search_listing(
+    read: Callable[[dict], Mapping],
+    params: Mapping,
+    search: reconcile.ReplySearch,
+    candidate: Callable[[Mapping], tuple[reconcile.Candidate, bool | None] | None],
+    *,
+    pages: int,
+) -> reconcile.Candidate | None:
+    """Feed a Graph listing (newest first, ``after`` cursors, at most
+    ``pages`` pages; ``read(query)`` returns one page) into ``search``.
+
+    ``candidate(entry)`` turns an entry into ``(candidate, own)``, ``own``
+    saying whether it is the account's (None: the network did not say), or
+    None to pass it over. The found entry; None when certainly not there.
+    """
+    query = dict(params)
+    read_all = False
+    for _ in range(pages):
+        body = read(query)
+        for entry in body.get("data", []):
+            offered = candidate(entry) if isinstance(entry, Mapping) else None
+            if offered is not None and search.offer(offered[0], own=offered[1]):
+                break
+        paging = body.get("paging") or {}
+        after = (paging.get("cursors") or {}).get("after")
+        if search.found is not None or not paging.get("next") or not after:
+            read_all = True
+            break
+        query["after"] = after
+    return search.result(read_all=read_all)
+
+
 def parse_time(value) -> datetime | None:
     """A Graph timestamp (``2026-11-28T10:00:00+0000``) as an aware datetime."""
     if not value:
@@ -1094,28 +1126,23 @@ class GraphAdapter(NetworkAdapter):
         """Feed the replies listed at ``path`` (newest first, following
         ``after`` cursors) into ``search``; ``own(entry)`` says whether one is
         the account's. The found reply, None when certainly not there."""
-        params: dict = {"fields": fields, "limit": 100}
-        read_all = False
-        for _ in range(self.reply_pages):
-            body = self.get(path, **params)
-            for entry in body.get("data", []):
-                if not isinstance(entry, Mapping) or not entry.get("id"):
-                    continue
-                candidate = reconcile.Candidate(
-                    remote_id=str(entry["id"]),
-                    text=str(entry.get("text") or ""),
-                    created_at=parse_time(entry.get("timestamp")),
-                    url=str(entry.get("permalink") or ""),
-                )
-                if search.offer(candidate, own=own(entry)):
-                    break
-            paging = body.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if search.found is not None or not paging.get("next") or not after:
-                read_all = True
-                break
-            params["after"] = after
-        found = search.result(read_all=read_all)
+        def candidate(entry: Mapping):
+            if not entry.get("id"):
+                return None
+            return reconcile.Candidate(
+                remote_id=str(entry["id"]),
+                text=str(entry.get("text") or ""),
+                created_at=parse_time(entry.get("timestamp")),
+                url=str(entry.get("permalink") or ""),
+            ), own(entry)
+
+        found = search_listing(
+            lambda query: self.get(path, **query),
+            {"fields": fields, "limit": 100},
+            search,
+            candidate,
+            pages=self.reply_pages,
+        )
         if found is None:
             return None
         return PublishResult(found.remote_id, found.url, found.created_at)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from . import graph, reconcile, text
+from . import graph, reconcile
 from .base import (
     AccountInfo,
     Capabilities,
@@ -19,7 +19,6 @@ from .base import (
     MetricsSnapshot,
     OutgoingPost,
     PublishResult,
-    ValidationProblem,
 )
 from .errors import NotSupported, QuotaExhausted, Rejected, gettext_noop
 
@@ -89,6 +88,10 @@ class InstagramAdapter(graph.GraphAdapter):
             max_hashtags=MAX_HASHTAGS,
             max_mentions=MAX_MENTIONS,
             requires_media=True,
+            max_media=MAX_CAROUSEL,
+            min_video_seconds=MIN_VIDEO_SECONDS,
+            max_video_seconds=MAX_VIDEO_SECONDS,
+            media_by_url=True,
             supports=frozenset({
                 "publish", "reply", "hide", "delete", "fetch_inbox",
                 "fetch_metrics", "search_hashtag", "refresh_token", "verify",
@@ -104,53 +107,6 @@ class InstagramAdapter(graph.GraphAdapter):
         if post.link and post.link not in post.text:
             return f"{post.text}\n\n{post.link}".strip()
         return post.text
-
-    # -- validation -----------------------------------------------------------
-
-    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        caption = self.text_for(post)
-        length = self.count_text(caption)
-        if length > MAX_CAPTION:
-            problems.append(ValidationProblem(
-                "text_too_long",
-                f"Teksten er {length} tegn; Instagram tillader højst {MAX_CAPTION}. "
-                "Forkort teksten.",
-                limit=MAX_CAPTION, actual=length,
-            ))
-        tags = len(text.find_hashtags(caption))
-        if tags > MAX_HASHTAGS:
-            problems.append(ValidationProblem(
-                "too_many_hashtags",
-                f"Teksten har {tags} hashtags; Instagram tillader højst "
-                f"{MAX_HASHTAGS}. Fjern nogle af dem.",
-                limit=MAX_HASHTAGS, actual=tags,
-            ))
-        mentions = len(text.find_mentions(caption))
-        if mentions > MAX_MENTIONS:
-            problems.append(ValidationProblem(
-                "too_many_mentions",
-                f"Teksten nævner {mentions} konti med @; Instagram tillader højst "
-                f"{MAX_MENTIONS}. Fjern nogle af dem.",
-                limit=MAX_MENTIONS, actual=mentions,
-            ))
-        if not post.media:
-            problems.append(ValidationProblem(
-                "media_required",
-                "Instagram kræver et billede eller en video. Tilføj mindst ét "
-                "billede eller én video, før opslaget kan udgives.",
-                field="media", limit=1, actual=0,
-            ))
-        if len(post.media) > MAX_CAROUSEL:
-            problems.append(ValidationProblem(
-                "too_many_media",
-                f"Opslaget har {len(post.media)} billeder og videoer; en "
-                f"Instagram-karrusel kan højst have {MAX_CAROUSEL}. Fjern nogle.",
-                field="media", limit=MAX_CAROUSEL, actual=len(post.media),
-            ))
-        for number, item in enumerate(post.media, start=1):
-            problems.extend(_media_problems(number, item))
-        return problems
 
     # -- publishing -----------------------------------------------------------
 
@@ -377,87 +333,6 @@ class InstagramAdapter(graph.GraphAdapter):
         return self.account_info(
             body, f"https://www.instagram.com/{handle}/" if handle else ""
         )
-
-
-def _media_problems(number: int, item) -> list[ValidationProblem]:
-    problems = []
-    label = f"Medie {number}"
-    if not item.public_url:
-        problems.append(ValidationProblem(
-            "media_url_missing",
-            f"{label} har ingen offentlig adresse, som Instagram kan hente det "
-            "fra. Gem opslaget igen, så Kanal kan lægge mediet ud.",
-            field="media",
-            params={"number": number},
-        ))
-    if item.kind == "video":
-        if item.mime_type not in VIDEO_FORMATS:
-            problems.append(ValidationProblem(
-                "video_format",
-                f"{label} er en {item.mime_type}-video; Instagram tager kun MP4 "
-                "eller MOV. Gem videoen som MP4.",
-                field="media",
-                params={
-                    "number": number,
-                    "format": item.mime_type,
-                    "allowed": sorted(VIDEO_FORMATS),
-                },
-            ))
-        if item.size > MAX_VIDEO_BYTES:
-            problems.append(ValidationProblem(
-                "video_too_large",
-                f"{label} fylder {item.size // (1024 * 1024)} MB; Instagram "
-                "tillader højst 300 MB. Gør videoen mindre.",
-                field="media", limit=MAX_VIDEO_BYTES, actual=item.size,
-                params={"number": number},
-            ))
-        seconds = item.duration_seconds
-        if seconds is not None and not MIN_VIDEO_SECONDS <= seconds <= \
-                MAX_VIDEO_SECONDS:
-            problems.append(ValidationProblem(
-                "video_duration",
-                f"{label} varer {seconds:.0f} sekunder; Instagram tager videoer "
-                "fra 3 sekunder til 15 minutter.",
-                field="media", actual=int(seconds),
-                params={
-                    "number": number,
-                    "minimum": MIN_VIDEO_SECONDS,
-                    "maximum": MAX_VIDEO_SECONDS,
-                },
-            ))
-        return problems
-    if item.mime_type not in IMAGE_FORMATS:
-        problems.append(ValidationProblem(
-            "image_format",
-            f"{label} er {item.mime_type}; Instagram tager kun JPEG-billeder. "
-            "Gem billedet som JPEG.",
-            field="media",
-            params={
-                "number": number,
-                "format": item.mime_type,
-                "allowed": sorted(IMAGE_FORMATS),
-            },
-        ))
-    if item.size > MAX_IMAGE_BYTES:
-        problems.append(ValidationProblem(
-            "image_too_large",
-            f"{label} fylder {item.size / (1024 * 1024):.1f} MB; Instagram "
-            "tillader højst 8 MB. Gør billedet mindre.",
-            field="media", limit=MAX_IMAGE_BYTES, actual=item.size,
-            params={"number": number},
-        ))
-    if item.width and item.height:
-        ratio = item.width / item.height
-        if ratio < MIN_ASPECT - 1e-3 or ratio > MAX_ASPECT + 1e-3:
-            problems.append(ValidationProblem(
-                "aspect_ratio",
-                f"{label} har formatet {item.width}×{item.height}; Instagram "
-                "tager billeder fra 4:5 (højformat) til 1,91:1 (bredformat). "
-                "Beskær billedet.",
-                field="media",
-                params={"number": number, "width": item.width, "height": item.height},
-            ))
-    return problems
 
 
 def _comment_item(comment: dict, post: dict, *, parent: str) -> InboxItem:

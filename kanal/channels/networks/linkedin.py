@@ -55,7 +55,6 @@ from .base import (
     OutgoingPost,
     PublishResult,
     TokenSet,
-    ValidationProblem,
 )
 from .errors import (
     AuthExpired,
@@ -195,6 +194,7 @@ class LinkedInAdapter(NetworkAdapter):
             image_formats=IMAGE_FORMATS,
             video_formats=frozenset(),
             max_image_pixels=MAX_IMAGE_PIXELS - 1,
+            alt_text_required_for=frozenset({"image"}),
             alt_text_max_length=ALT_TEXT_MAX_LENGTH,
             supports=frozenset(
                 {
@@ -213,126 +213,6 @@ class LinkedInAdapter(NetworkAdapter):
 
     def count_text(self, text: str) -> int:
         return len(text)
-
-    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        length = self.count_text(post.text)
-        if length > MAX_TEXT_LENGTH:
-            problems.append(
-                ValidationProblem(
-                    code="text_too_long",
-                    message=(
-                        f"Teksten er {length} tegn. LinkedIn tillader omkring "
-                        f"{MAX_TEXT_LENGTH} tegn (grænsen er ikke officielt "
-                        "oplyst). Forkort teksten."
-                    ),
-                    limit=MAX_TEXT_LENGTH,
-                    actual=length,
-                )
-            )
-        if not post.text.strip() and not post.media and not post.link:
-            problems.append(
-                ValidationProblem(
-                    code="text_missing",
-                    message="Opslaget er tomt. Skriv en tekst til LinkedIn.",
-                )
-            )
-        images = [m for m in post.media if m.kind == "image"]
-        if len(images) != len(post.media):
-            problems.append(
-                ValidationProblem(
-                    code="video_not_supported",
-                    message=(
-                        "Kanal kan ikke sende video til LinkedIn. Brug billeder, "
-                        "eller læg videoen op direkte på LinkedIn."
-                    ),
-                    field="media",
-                )
-            )
-        if len(images) > MAX_IMAGES:
-            problems.append(
-                ValidationProblem(
-                    code="too_many_images",
-                    message=(
-                        f"Opslaget har {len(images)} billeder. LinkedIn tillader "
-                        f"højst {MAX_IMAGES}. Fjern nogle billeder."
-                    ),
-                    field="media",
-                    limit=MAX_IMAGES,
-                    actual=len(images),
-                )
-            )
-        for number, image in enumerate(images, start=1):
-            problems.extend(self._image_problems(number, image))
-        return problems
-
-    def _image_problems(self, number: int, image: MediaItem) -> list[ValidationProblem]:
-        problems = []
-        if image.mime_type not in IMAGE_FORMATS:
-            problems.append(
-                ValidationProblem(
-                    code="image_format",
-                    message=(
-                        f"Billede {number} er {image.mime_type or 'ukendt format'}. "
-                        "LinkedIn tager JPG, PNG og GIF. Gem billedet i et af dem."
-                    ),
-                    field="media",
-                    params={
-                        "number": number,
-                        "format": image.mime_type or "?",
-                        "allowed": sorted(IMAGE_FORMATS),
-                    },
-                )
-            )
-        if not image.alt_text.strip():
-            problems.append(
-                ValidationProblem(
-                    code="alt_text_missing",
-                    message=(
-                        f"Billede {number} mangler en alternativ tekst. Beskriv "
-                        "billedet for dem, der ikke kan se det."
-                    ),
-                    field="media",
-                    params={"number": number},
-                )
-            )
-        elif len(image.alt_text) > ALT_TEXT_MAX_LENGTH:
-            problems.append(
-                ValidationProblem(
-                    code="alt_text_too_long",
-                    message=(
-                        f"Den alternative tekst til billede {number} er for lang "
-                        f"(højst {ALT_TEXT_MAX_LENGTH} tegn). Forkort den."
-                    ),
-                    field="media",
-                    limit=ALT_TEXT_MAX_LENGTH,
-                    actual=len(image.alt_text),
-                    params={"number": number},
-                )
-            )
-        if image.width and image.height:
-            pixels = image.width * image.height
-            if pixels >= MAX_IMAGE_PIXELS:
-                problems.append(
-                    ValidationProblem(
-                        code="image_too_large",
-                        message=(
-                            f"Billede {number} er for stort til LinkedIn "
-                            f"({image.width}×{image.height} pixels). Gør det "
-                            "mindre, fx højst 6000×6000."
-                        ),
-                        field="media",
-                        limit=MAX_IMAGE_PIXELS,
-                        actual=pixels,
-                        params={
-                            "number": number,
-                            "unit": "pixels",
-                            "width": image.width,
-                            "height": image.height,
-                        },
-                    )
-                )
-        return problems
 
     # -- HTTP plumbing ----------------------------------------------------------
 

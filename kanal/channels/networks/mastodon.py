@@ -57,7 +57,6 @@ from .base import (
     OutgoingPost,
     PublishResult,
     TokenSet,
-    ValidationProblem,
 )
 from .errors import (
     AuthExpired,
@@ -404,10 +403,6 @@ def _id_key(value: str) -> tuple[int, str]:
     return (len(value), value)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f}".replace(".", ",") + " MB"
-
-
 # --------------------------------------------------------------------------
 # The adapter
 
@@ -569,6 +564,9 @@ class MastodonAdapter(NetworkAdapter):
             max_image_bytes=config.image_size_limit,
             max_video_bytes=config.video_size_limit,
             max_image_pixels=config.image_matrix_limit,
+            max_media=config.max_media_attachments,
+            video_alone=True,
+            alt_text_required_for=frozenset({"image", "video"}),
             alt_text_max_length=config.description_limit,
             supports=frozenset(
                 {
@@ -594,136 +592,8 @@ class MastodonAdapter(NetworkAdapter):
             text, characters_reserved_per_url=config.characters_reserved_per_url
         )
 
-    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
-        config = self.instance_configuration()
-        problems: list[ValidationProblem] = []
-        text = compose_text(post)
-        length = self.count_text(text)
-        where = "Mastodon" + (f" ({config.title})" if config.title else "")
-        if length > config.max_characters:
-            problems.append(
-                ValidationProblem(
-                    code="text_too_long",
-                    message=(
-                        f"Teksten fylder {length} tegn, men {where} tillader højst "
-                        f"{config.max_characters} (links tæller "
-                        f"{config.characters_reserved_per_url} tegn). Forkort teksten "
-                        f"med {length - config.max_characters} tegn."
-                    ),
-                    limit=config.max_characters,
-                    actual=length,
-                )
-            )
-        if not text and not post.media:
-            problems.append(
-                ValidationProblem(
-                    code="text_empty",
-                    message=(
-                        "Opslaget er tomt. Skriv en tekst eller vedhæft et billede."
-                    ),
-                )
-            )
-        problems.extend(self._validate_media(post.media, config))
-        return problems
-
-    def _validate_media(
-        self, media: tuple[MediaItem, ...], config: InstanceConfiguration
-    ) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        if len(media) > config.max_media_attachments:
-            problems.append(
-                ValidationProblem(
-                    code="too_many_images",
-                    field="media",
-                    message=(
-                        f"Mastodon tillader højst {config.max_media_attachments} "
-                        f"vedhæftede filer, men opslaget har {len(media)}. Fjern "
-                        f"{len(media) - config.max_media_attachments}."
-                    ),
-                    limit=config.max_media_attachments,
-                    actual=len(media),
-                )
-            )
-        videos = [m for m in media if m.kind == "video"]
-        if videos and len(media) > 1:
-            problems.append(
-                ValidationProblem(
-                    code="video_with_other_media",
-                    field="media",
-                    message=(
-                        "Mastodon kan ikke vise en video sammen med andre filer. "
-                        "Send videoen i sit eget opslag."
-                    ),
-                )
-            )
-        for number, item in enumerate(media, start=1):
-            if item.mime_type not in config.supported_mime_types:
-                problems.append(
-                    ValidationProblem(
-                        code="media_format",
-                        field="media",
-                        message=(
-                            f"Fil {number} har formatet {item.mime_type}, som Mastodon "
-                            "ikke tager imod. Brug JPEG, PNG, GIF eller MP4."
-                        ),
-                        params={
-                            "number": number,
-                            "format": item.mime_type,
-                            "allowed": [
-                                "image/jpeg", "image/png", "image/gif", "video/mp4"
-                            ],
-                        },
-                    )
-                )
-            if not item.alt_text.strip():
-                problems.append(
-                    ValidationProblem(
-                        code="alt_text_missing",
-                        field="media",
-                        message=(
-                            f"Fil {number} mangler en alternativ tekst. Beskriv, hvad "
-                            "billedet viser, så det kan læses op for blinde."
-                        ),
-                        params={"number": number},
-                    )
-                )
-            elif len(item.alt_text) > config.description_limit:
-                problems.append(
-                    ValidationProblem(
-                        code="alt_text_too_long",
-                        field="media",
-                        message=(
-                            f"Den alternative tekst til fil {number} er "
-                            f"{len(item.alt_text)} tegn; Mastodon tillader højst "
-                            f"{config.description_limit}. Gør den kortere."
-                        ),
-                        limit=config.description_limit,
-                        actual=len(item.alt_text),
-                        params={"number": number},
-                    )
-                )
-            limit = (
-                config.video_size_limit
-                if item.kind == "video"
-                else config.image_size_limit
-            )
-            if item.size > limit:
-                problems.append(
-                    ValidationProblem(
-                        code="video_too_large"
-                        if item.kind == "video"
-                        else "image_too_large",
-                        field="media",
-                        message=(
-                            f"Fil {number} fylder {_megabytes(item.size)}; Mastodon "
-                            f"tager højst {_megabytes(limit)}. Brug en mindre fil."
-                        ),
-                        limit=limit,
-                        actual=item.size,
-                        params={"number": number},
-                    )
-                )
-        return problems
+    def text_for(self, post: OutgoingPost) -> str:
+        return compose_text(post)
 
     # -- publishing ---------------------------------------------------------
 

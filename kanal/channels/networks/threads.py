@@ -6,7 +6,7 @@ import logging
 
 import regex
 
-from . import graph, reconcile, text
+from . import graph, reconcile
 from .base import (
     AccountInfo,
     Capabilities,
@@ -19,7 +19,6 @@ from .base import (
     MetricsSnapshot,
     OutgoingPost,
     PublishResult,
-    ValidationProblem,
 )
 from .errors import Rejected, gettext_noop
 
@@ -122,6 +121,9 @@ class ThreadsAdapter(graph.GraphAdapter):
             max_image_bytes=MAX_IMAGE_BYTES,
             max_video_bytes=MAX_VIDEO_BYTES,
             max_links=MAX_LINKS,
+            max_media=MAX_CAROUSEL,
+            max_video_seconds=MAX_VIDEO_SECONDS,
+            media_by_url=True,
             supports=frozenset({
                 "publish", "delete", "reply", "hide", "repost", "fetch_inbox",
                 "fetch_metrics", "search_hashtag", "refresh_token", "verify",
@@ -131,50 +133,6 @@ class ThreadsAdapter(graph.GraphAdapter):
 
     def count_text(self, value: str) -> int:
         return threads_length(value)
-
-    def _links(self, post: OutgoingPost) -> list[str]:
-        links = [url.value for url in text.find_urls(post.text)]
-        if post.link and post.link not in post.text:
-            links.append(post.link)
-        return links
-
-    # -- validation -----------------------------------------------------------
-
-    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        body = self.text_for(post) if post.media else post.text
-        length = threads_length(body)
-        if length > MAX_TEXT:
-            problems.append(ValidationProblem(
-                "text_too_long",
-                f"Teksten fylder {length} tegn; Threads tillader højst {MAX_TEXT}. "
-                "Emoji tæller med flere tegn hver (et flag tæller 8). "
-                "Forkort teksten.",
-                limit=MAX_TEXT, actual=length,
-            ))
-        if not post.text.strip() and not post.media and not post.link:
-            problems.append(ValidationProblem(
-                "text_missing",
-                "Opslaget er tomt. Skriv en tekst eller tilføj et billede.",
-            ))
-        links = len(self._links(post))
-        if links > MAX_LINKS:
-            problems.append(ValidationProblem(
-                "too_many_links",
-                f"Opslaget har {links} links; Threads tillader højst {MAX_LINKS}. "
-                "Fjern nogle af dem.",
-                field="link", limit=MAX_LINKS, actual=links,
-            ))
-        if len(post.media) > MAX_CAROUSEL:
-            problems.append(ValidationProblem(
-                "too_many_media",
-                f"Opslaget har {len(post.media)} billeder og videoer; Threads "
-                f"tillader højst {MAX_CAROUSEL}. Fjern nogle.",
-                field="media", limit=MAX_CAROUSEL, actual=len(post.media),
-            ))
-        for number, item in enumerate(post.media, start=1):
-            problems.extend(_media_problems(number, item))
-        return problems
 
     # -- publishing -----------------------------------------------------------
 
@@ -385,71 +343,6 @@ class ThreadsAdapter(graph.GraphAdapter):
         return self.account_info(
             body, f"https://www.threads.net/@{handle}" if handle else ""
         )
-
-
-def _media_problems(number: int, item: MediaItem) -> list[ValidationProblem]:
-    problems = []
-    label = f"Medie {number}"
-    if not item.public_url:
-        problems.append(ValidationProblem(
-            "media_url_missing",
-            f"{label} har ingen offentlig adresse, som Threads kan hente det "
-            "fra. Gem opslaget igen, så Kanal kan lægge mediet ud.",
-            field="media",
-            params={"number": number},
-        ))
-    if item.kind == "video":
-        if item.mime_type not in VIDEO_FORMATS:
-            problems.append(ValidationProblem(
-                "video_format",
-                f"{label} er en {item.mime_type}-video; Threads tager MP4 eller "
-                "MOV. Gem videoen som MP4.",
-                field="media",
-                params={
-                    "number": number,
-                    "format": item.mime_type,
-                    "allowed": sorted(VIDEO_FORMATS),
-                },
-            ))
-        if item.size > MAX_VIDEO_BYTES:
-            problems.append(ValidationProblem(
-                "video_too_large",
-                f"{label} er større end 1 GB, som er Threads' grænse. "
-                "Gør videoen mindre.",
-                field="media", limit=MAX_VIDEO_BYTES, actual=item.size,
-                params={"number": number},
-            ))
-        if item.duration_seconds and item.duration_seconds > MAX_VIDEO_SECONDS:
-            problems.append(ValidationProblem(
-                "video_duration",
-                f"{label} varer {item.duration_seconds:.0f} sekunder; Threads "
-                "tager højst 5 minutter. Klip videoen kortere.",
-                field="media", limit=MAX_VIDEO_SECONDS,
-                actual=int(item.duration_seconds),
-                params={"number": number, "minimum": 0, "maximum": MAX_VIDEO_SECONDS},
-            ))
-        return problems
-    if item.mime_type not in IMAGE_FORMATS:
-        problems.append(ValidationProblem(
-            "image_format",
-            f"{label} er {item.mime_type}; Threads tager JPEG- eller PNG-billeder. "
-            "Gem billedet i et af de formater.",
-            field="media",
-            params={
-                "number": number,
-                "format": item.mime_type,
-                "allowed": sorted(IMAGE_FORMATS),
-            },
-        ))
-    if item.size > MAX_IMAGE_BYTES:
-        problems.append(ValidationProblem(
-            "image_too_large",
-            f"{label} fylder {item.size / (1024 * 1024):.1f} MB; Threads tillader "
-            "højst 8 MB. Gør billedet mindre.",
-            field="media", limit=MAX_IMAGE_BYTES, actual=item.size,
-            params={"number": number},
-        ))
-    return problems
 
 
 def _metrics(body: dict, names: dict[str, str], version: str) -> list[Metric]:

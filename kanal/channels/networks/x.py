@@ -46,7 +46,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from . import reconcile
+from . import reconcile, rules
 from . import text as kanal_text
 from .base import (
     AccountInfo,
@@ -492,6 +492,11 @@ class XAdapter(NetworkAdapter):
             video_formats=VIDEO_FORMATS,
             max_image_bytes=MAX_IMAGE_BYTES,
             max_video_bytes=MAX_VIDEO_BYTES,
+            max_gif_bytes=MAX_GIF_BYTES,
+            min_video_seconds=MIN_VIDEO_SECONDS,
+            max_video_seconds=MAX_VIDEO_SECONDS,
+            video_alone=True,
+            alt_text_required_for=frozenset({"image", "video"}),
             alt_text_max_length=ALT_TEXT_MAX,
             supports=frozenset(
                 {
@@ -515,185 +520,17 @@ class XAdapter(NetworkAdapter):
     def count_text(self, text: str) -> int:
         return kanal_text.x_weighted_length(text)
 
-    def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        parsed = kanal_text.parse_x_text(compose_text(post))
-        if parsed.weighted_length > parsed.max_length:
-            over = parsed.weighted_length - parsed.max_length
-            problems.append(
-                ValidationProblem(
-                    code="text_too_long",
-                    message=(
-                        f"Teksten fylder {parsed.weighted_length} vægtede tegn, men X "
-                        f"tillader højst {parsed.max_length} (emoji og kinesisk, "
-                        "japansk og koreansk tæller 2, links 23). Forkort teksten "
-                        f"med {over} tegn."
-                    ),
-                    limit=parsed.max_length,
-                    actual=parsed.weighted_length,
-                )
-            )
-        if parsed.has_invalid_characters:
-            problems.append(
-                ValidationProblem(
-                    code="text_invalid_characters",
-                    message=(
-                        "Teksten indeholder usynlige tegn, som X ikke tillader "
-                        "(U+FEFF, U+FFFE eller U+FFFF). Skriv teksten ind igen uden "
-                        "at kopiere den fra et andet program."
-                    ),
-                )
-            )
-        if parsed.weighted_length == 0 and not post.media:
-            problems.append(
-                ValidationProblem(
-                    code="text_empty",
-                    message=(
-                        "Opslaget er tomt. Skriv en tekst eller vedhæft et billede."
-                    ),
-                )
-            )
-        problems.extend(self._validate_media(post.media))
-        return problems
+    def text_for(self, post: OutgoingPost) -> str:
+        return compose_text(post)
 
-    def _validate_media(self, media: tuple[MediaItem, ...]) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        videos = [m for m in media if m.kind == "video"]
-        images = [m for m in media if m.kind != "video"]
-        if len(images) > MAX_IMAGES:
+    def own_problems(self, post: OutgoingPost) -> list[ValidationProblem]:
+        problems = []
+        if kanal_text.parse_x_text(self.text_for(post)).has_invalid_characters:
+            problems.append(rules.problem("text_invalid_characters", network="X"))
+        images = [m for m in post.media if m.kind != "video"]
+        if len(images) > 1 and any(m.mime_type == "image/gif" for m in images):
             problems.append(
-                ValidationProblem(
-                    code="too_many_images",
-                    field="media",
-                    message=(
-                        f"X tillader højst {MAX_IMAGES} billeder i et opslag, men "
-                        f"opslaget har {len(images)}. Fjern "
-                        f"{len(images) - MAX_IMAGES}."
-                    ),
-                    limit=MAX_IMAGES,
-                    actual=len(images),
-                )
-            )
-        if videos and len(media) > 1:
-            problems.append(
-                ValidationProblem(
-                    code="video_with_other_media",
-                    field="media",
-                    message=(
-                        "X kan kun vise én video og intet andet i et opslag. Send "
-                        "videoen i sit eget opslag."
-                    ),
-                    limit=MAX_VIDEOS,
-                    actual=len(media),
-                )
-            )
-        gifs = [m for m in images if m.mime_type == "image/gif"]
-        if gifs and len(images) > 1:
-            problems.append(
-                ValidationProblem(
-                    code="gif_with_other_media",
-                    field="media",
-                    message=(
-                        "X kan kun vise én GIF og intet andet i et opslag. Send "
-                        "GIF'en i sit eget opslag."
-                    ),
-                )
-            )
-        for number, item in enumerate(media, start=1):
-            problems.extend(self._validate_one(number, item))
-        return problems
-
-    def _validate_one(self, number: int, item: MediaItem) -> list[ValidationProblem]:
-        problems: list[ValidationProblem] = []
-        is_video = item.kind == "video"
-        formats = VIDEO_FORMATS if is_video else IMAGE_FORMATS
-        if item.mime_type not in formats:
-            allowed = ", ".join(sorted(f.split("/")[1].upper() for f in formats))
-            problems.append(
-                ValidationProblem(
-                    code="media_format",
-                    field="media",
-                    message=(
-                        f"Fil {number} er {item.mime_type or 'ukendt'}, som X ikke "
-                        f"tager imod. Brug {allowed}."
-                    ),
-                    params={
-                        "number": number,
-                        "format": item.mime_type or "?",
-                        "allowed": sorted(formats),
-                    },
-                )
-            )
-        limit = (
-            MAX_VIDEO_BYTES
-            if is_video
-            else MAX_GIF_BYTES
-            if item.mime_type == "image/gif"
-            else MAX_IMAGE_BYTES
-        )
-        if item.size > limit:
-            problems.append(
-                ValidationProblem(
-                    code="video_too_large" if is_video else "image_too_large",
-                    field="media",
-                    message=(
-                        f"Fil {number} fylder {item.size / 1_048_576:.1f} MB, men X "
-                        f"tager højst {limit // 1_048_576} MB. Gør filen mindre."
-                    ),
-                    limit=limit,
-                    actual=item.size,
-                    params={"number": number},
-                )
-            )
-        if (
-            is_video
-            and item.duration_seconds is not None
-            and not (MIN_VIDEO_SECONDS <= item.duration_seconds <= MAX_VIDEO_SECONDS)
-        ):
-            problems.append(
-                ValidationProblem(
-                    code="video_duration",
-                    field="media",
-                    message=(
-                        f"Videoen varer {item.duration_seconds:.0f} sekunder; X tager "
-                        f"videoer på {MIN_VIDEO_SECONDS}–{MAX_VIDEO_SECONDS} sekunder. "
-                        "Klip videoen til."
-                    ),
-                    limit=MAX_VIDEO_SECONDS,
-                    params={
-                        "number": number,
-                        "actual": round(item.duration_seconds),
-                        "minimum": MIN_VIDEO_SECONDS,
-                        "maximum": MAX_VIDEO_SECONDS,
-                    },
-                )
-            )
-        if not item.alt_text.strip():
-            problems.append(
-                ValidationProblem(
-                    code="alt_text_missing",
-                    field="media",
-                    message=(
-                        f"Fil {number} mangler en alternativ tekst. Beskriv, hvad "
-                        "man ser, så alle kan følge med."
-                    ),
-                    params={"number": number},
-                )
-            )
-        elif len(item.alt_text) > ALT_TEXT_MAX:
-            problems.append(
-                ValidationProblem(
-                    code="alt_text_too_long",
-                    field="media",
-                    message=(
-                        f"Den alternative tekst til fil {number} er "
-                        f"{len(item.alt_text)} tegn; X tillader højst {ALT_TEXT_MAX}. "
-                        "Forkort den."
-                    ),
-                    limit=ALT_TEXT_MAX,
-                    actual=len(item.alt_text),
-                    params={"number": number},
-                )
+                rules.problem("gif_with_other_media", network="X", field="media")
             )
         return problems
 

@@ -10,8 +10,6 @@ publish; loading twice changes nothing.
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -20,6 +18,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from kanal.channels.networks.tests.sandbox_fixtures import serve_in_thread
 from kanal.planning.models import MediaAsset, Post, PostStatus, Variant
 from kanal.planning.timeutil import COPENHAGEN
 
@@ -103,14 +102,7 @@ def demo_sandbox(tmp_path, monkeypatch):
             app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
         )
     )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive()
-        time.sleep(0.01)
+    thread = serve_in_thread(server, sock)
     running = SandboxServer(url, app)
     yield running
     server.should_exit = True

@@ -58,7 +58,7 @@ def test_a_video_too_large_is_still_a_problem(desk):
     video = big_photo(desk, kind="video", mime_type="video/mp4",
                       size=600 * 1024 * 1024, width=None, height=None)
     check = check_variant(desk.channels["x"], text="Film", media=[video])
-    assert "media_too_large" in [p.code for p in check.problems]
+    assert "video_too_large" in [p.code for p in check.problems]
 
 
 def test_the_preview_tells_the_editor_in_danish(desk, client_for):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -129,6 +128,27 @@ class SandboxServer:
         self.ctx.webhooks.default_url = ""
 
 
+
+def serve_in_thread(server, sock) -> threading.Thread:
+    """Run the uvicorn ``server`` on ``sock`` in a thread; return once it
+    listens (told by its startup, not found by polling)."""
+    listening = threading.Event()
+    startup = server.startup
+
+    async def announce(sockets=None):
+        try:
+            await startup(sockets=sockets)
+        finally:
+            listening.set()
+
+    server.startup = announce
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name="sandbox-uvicorn", daemon=True)
+    thread.start()
+    if not listening.wait(10) or not server.started:
+        raise RuntimeError("the sandbox did not start")
+    return thread
+
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory):
     import uvicorn
@@ -148,14 +168,7 @@ def sandbox_server(tmp_path_factory):
         app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1,
         date_header=False,
     ))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                              name="sandbox-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the sandbox did not start")
-        time.sleep(0.01)
+    thread = serve_in_thread(server, sock)
     running = SandboxServer(url, app)
     yield running
     server.should_exit = True

@@ -624,7 +624,7 @@ def test_images_above_one_million_bytes_are_refused_by_validation(adapter):
     assert adapter.validate(OutgoingPost(text="x", media=(fits,))) == []
     problems = adapter.validate(OutgoingPost(text="x", media=(too_big,)))
     assert [p.code for p in problems] == ["image_too_large"]
-    assert "1.000.000 bytes" in problems[0].message
+    assert "højst 1,0 MB" in problems[0].message
 
 
 # -- other writes -------------------------------------------------------------------

@@ -66,12 +66,12 @@ def test_validate_refuses_more_than_ten_images_and_video_beside_them():
     video = MediaItem(kind="video", mime_type="video/mp4", alt_text="Film")
     problems = adapter.validate(OutgoingPost("Mange", media=(image(),) * 11 + (video,)))
     codes = {p.code for p in problems}
-    assert codes == {"too_many_images", "video_with_images"}
+    assert codes == {"too_many_images", "video_with_other_media"}
 
 
 def test_validate_refuses_an_empty_post():
     adapter = FacebookAdapter(Connection("facebook", "http://127.0.0.1:1/v25.0"))
-    assert [p.code for p in adapter.validate(OutgoingPost("  "))] == ["empty"]
+    assert [p.code for p in adapter.validate(OutgoingPost("  "))] == ["text_empty"]
 
 
 def test_api_version_is_read_from_the_base_url():

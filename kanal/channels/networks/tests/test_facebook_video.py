@@ -106,9 +106,10 @@ def test_one_mp4_video_with_text_is_valid():
 def test_video_and_images_in_one_post_are_refused_in_danish():
     problems = offline().validate(OutgoingPost("Blandet", media=(
         image(), video("http://127.0.0.1/film.mp4"))))
-    assert [(p.code, p.field) for p in problems] == [("video_with_images", "media")]
+    assert [(p.code, p.field) for p in problems] == [
+        ("video_with_other_media", "media")]
     assert problems[0].message.startswith(
-        "Et Facebook-opslag kan have billeder eller én video, ikke begge dele.")
+        "Facebook kan ikke vise en video sammen med andre billeder eller filer.")
 
 
 def test_two_videos_are_refused():
@@ -116,14 +117,14 @@ def test_two_videos_are_refused():
         video("http://127.0.0.1/a.mp4"), video("http://127.0.0.1/b.mp4"))))
     assert [(p.code, p.limit, p.actual) for p in problems] == [
         ("too_many_videos", 1, 2)]
-    assert "højst én video; der er 2" in problems[0].message
+    assert "højst 1 video; der er 2" in problems[0].message
 
 
 def test_a_webm_video_is_refused_and_the_message_names_the_formats():
     problems = offline().validate(OutgoingPost("Film", media=(
         video("http://127.0.0.1/a.webm", mime_type="video/webm"),)))
-    assert [p.code for p in problems] == ["video_format"]
-    assert "MP4 eller MOV" in problems[0].message
+    assert [p.code for p in problems] == ["media_format"]
+    assert "Brug MP4, MOV." in problems[0].message
 
 
 def test_a_video_over_one_gigabyte_is_refused():
@@ -132,7 +133,7 @@ def test_a_video_over_one_gigabyte_is_refused():
     problems = offline().validate(OutgoingPost("Lang film", media=(big,)))
     assert [(p.code, p.limit) for p in problems] == [
         ("video_too_large", 1024 * 1024 * 1024)]
-    assert "højst 1 GB" in problems[0].message
+    assert "højst 1073,7 MB" in problems[0].message
 
 
 # -- publishing ---------------------------------------------------------------------

@@ -33,6 +33,9 @@ from kanal.channels.networks.http import (
 
 class Handler(BaseHTTPRequestHandler):
     received: list[str] = []
+    #: A /slow request is held until the test lets it go (its client has
+    #: given up by then).
+    let_go = threading.Event()
 
     def _answer(self):
         length = int(self.headers.get("Content-Length", 0))
@@ -40,7 +43,7 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         Handler.received.append(f"{self.command} {self.path}")
         if self.path.startswith("/slow"):
-            time.sleep(1.0)
+            Handler.let_go.wait(10)
         if self.path.startswith("/hang-up"):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -82,7 +85,14 @@ def closed_port() -> int:
     return port
 
 
-def test_post_that_times_out_after_sending_is_outcome_unknown(server):
+@pytest.fixture
+def held():
+    Handler.let_go.clear()
+    yield
+    Handler.let_go.set()
+
+
+def test_post_that_times_out_after_sending_is_outcome_unknown(server, held):
     Handler.received.clear()
     with pytest.raises(OutcomeUnknown) as caught:
         client_for(server).request("POST", "/slow/feed", data={"message": "Hej"})
@@ -91,7 +101,7 @@ def test_post_that_times_out_after_sending_is_outcome_unknown(server):
     assert "POST /slow/feed" in Handler.received
 
 
-def test_get_that_times_out_is_transient(server):
+def test_get_that_times_out_is_transient(server, held):
     with pytest.raises(TransientError) as caught:
         client_for(server).request("GET", "/slow/feed")
     assert not isinstance(caught.value, OutcomeUnknown)

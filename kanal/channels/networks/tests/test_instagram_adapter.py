@@ -85,7 +85,7 @@ def test_thirty_one_hashtags_and_twenty_one_mentions_are_too_many():
     ("item", "code"),
     [
         (MediaItem(kind="image", mime_type="image/png",
-                   public_url="https://x/1.png"), "image_format"),
+                   public_url="https://x/1.png"), "media_format"),
         (jpeg(data=b"x" * (8 * 1024 * 1024 + 1)), "image_too_large"),
         (jpeg(width=1080, height=1920), "aspect_ratio"),
         (jpeg(width=2000, height=1000), "aspect_ratio"),

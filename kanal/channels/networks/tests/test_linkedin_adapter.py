@@ -97,7 +97,8 @@ def test_text_over_3000_characters_is_a_problem_that_says_the_limit_is_unofficia
     assert [p.code for p in problems] == ["text_too_long"]
     assert problems[0].limit == 3000
     assert problems[0].actual == 3001
-    assert "ikke officielt" in problems[0].message
+    assert "Forkort den med 1 tegn" in problems[0].message
+    assert "ikke officiel" in adapter().capabilities().text_counting
 
 
 def test_3000_characters_fit():
@@ -116,7 +117,7 @@ def test_video_and_webp_are_problems():
         MediaItem(kind="image", mime_type="image/webp", alt_text="w"),
     )
     codes = [p.code for p in adapter().validate(OutgoingPost("x", media=media))]
-    assert codes == ["video_not_supported", "image_format"]
+    assert codes == ["video_not_supported", "media_format"]
 
 
 def test_capabilities_list_what_linkedin_cannot_do():

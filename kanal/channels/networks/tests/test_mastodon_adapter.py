@@ -719,7 +719,7 @@ def test_too_long_text_gets_a_danish_message_with_numbers(adapter):
     assert [p.code for p in problems] == ["text_too_long"]
     assert problems[0].actual == 510
     assert problems[0].limit == 500
-    assert "Forkort teksten med 10 tegn" in problems[0].message
+    assert "Forkort den med 10 tegn" in problems[0].message
 
 
 def test_urls_count_as_23_and_remote_mentions_as_their_local_part():
@@ -739,7 +739,7 @@ def test_media_problems_are_all_reported(adapter):
     codes = {p.code for p in adapter.validate(post)}
 
     assert codes == {
-        "too_many_images",
+        "too_many_media",
         "video_with_other_media",
         "alt_text_missing",
         "image_too_large",

@@ -49,7 +49,8 @@ def test_five_hundred_characters_fit_and_an_emoji_can_tip_it_over():
     problems = ADAPTER.validate(OutgoingPost(text="a" * 497 + "😀"))
     assert [(p.code, p.actual, p.limit) for p in problems] == [
         ("text_too_long", 501, 500)]
-    assert "Emoji tæller med flere tegn" in problems[0].message
+    assert "Forkort den med 1 tegn" in problems[0].message
+    assert "emoji" in ADAPTER.capabilities().text_counting
 
 
 def test_flags_count_eight_each_in_validation():
@@ -69,4 +70,4 @@ def test_more_than_five_links_is_refused():
 
 def test_empty_post_is_refused():
     assert [p.code for p in ADAPTER.validate(OutgoingPost(text="  "))] == [
-        "text_missing"]
+        "text_empty"]

@@ -738,7 +738,7 @@ def test_validate_counts_weighted_length_with_the_link():
     assert [(p.code, p.limit, p.actual) for p in problems] == [
         ("text_too_long", 280, 282)
     ]
-    assert "Forkort teksten med 2 tegn" in problems[0].message
+    assert "Forkort den med 2 tegn" in problems[0].message
     assert adapter.validate(OutgoingPost(text="a" * 255, link="https://kk.dk/x")) == []
 
 
