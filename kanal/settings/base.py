@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "kanal.channels",
     "kanal.planning",
     "kanal.publishing",
+    "kanal.insights",
     "kanal.operations",
     "kanal.demo",
 ]
