@@ -27,6 +27,7 @@ urlpatterns = [
     path("udgivelser/", include("kanal.publishing.urls")),
     path("plan/", include("kanal.planning.urls")),
     path("notifikationer/", include("kanal.notifications.urls")),
+    path("indsigt/", include("kanal.insights.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path(
         "tilgaengelighed/",

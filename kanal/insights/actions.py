@@ -247,3 +247,65 @@ def prune_raw_responses(*, now: datetime | None = None, dry_run: bool = False) -
         return old.count()
     deleted, _ = old.delete()
     return deleted
+
+
+def request_export(*, actor, table: str, file_format: str, start, end):
+    """Queue a background export of ``table`` for ``actor`` (audited)."""
+    from kanal.core import audit
+
+    from .models import ExportJob
+    from .policies import insights_policy
+
+    insights_policy.check(actor, "export")
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            organisation_id=actor.organisation_id, requested_by=actor, table=table,
+            file_format=file_format, start=start, end=end,
+        )
+        audit.record("insights.export.requested", actor=actor,
+                     organisation=actor.organisation, target=job,
+                     changes={"table": table, "format": file_format,
+                              "period": f"{start}..{end}"})
+
+        def enqueue():
+            from .tasks import run_export
+
+            run_export.enqueue(job.pk)
+
+        transaction.on_commit(enqueue)
+    return job
+
+
+def make_export(job_id: int) -> None:
+    """Build the file of one export job, writing its progress as it goes."""
+    from . import exports
+    from .models import ExportJob, ExportStatus
+    from .selectors import Period, build_table
+
+    claimed = ExportJob.objects.filter(
+        pk=job_id, status=ExportStatus.QUEUED
+    ).update(status=ExportStatus.RUNNING, progress=5)
+    if not claimed:
+        return
+    job = ExportJob.objects.get(pk=job_id)
+
+    def progress(done: int, total: int) -> None:
+        percent = 10 + int(85 * done / max(total, 1))
+        ExportJob.objects.filter(pk=job_id).update(progress=min(percent, 95))
+
+    try:
+        table = build_table(job.organisation_id, job.table, Period(job.start, job.end))
+        ExportJob.objects.filter(pk=job_id).update(progress=10)
+        content = exports.render(table, job.file_format, progress)
+    except Exception as error:
+        logger.exception("insights: export %s failed", job_id)
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportStatus.FAILED, error=repr(error)[:2000],
+            finished_at=timezone.now(),
+        )
+        return
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportStatus.DONE, progress=100, content=content,
+        file_name=f"kanal-{job.table}-{job.start}-{job.end}.{job.file_format}",
+        finished_at=timezone.now(),
+    )

@@ -24,6 +24,8 @@ DEFAULTS = {
     "RATE_LIMIT_FALLBACK_SECONDS": 900,
     # Days recomputed per rollup run (the rest wait for the next run).
     "ROLLUP_DAYS_PER_RUN": 400,
+    # An export reading more rollup rows than this is made in the background.
+    "EXPORT_INLINE_MAX_ROWS": 20000,
 }
 
 

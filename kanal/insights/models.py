@@ -210,3 +210,38 @@ class DirtyDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.day}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("I kø")
+    RUNNING = "running", _("I gang")
+    DONE = "done", _("Klar")
+    FAILED = "failed", _("Fejlet")
+
+
+class ExportJob(models.Model):
+    """A long export made in the background, with its progress and, when it
+    is done, the file to download (only by the member who asked)."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        "organisations.Membership", on_delete=models.CASCADE, related_name="+"
+    )
+    table = models.CharField(max_length=40)
+    file_format = models.CharField(max_length=4)  # csv | xlsx
+    start = models.DateField()
+    end = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    content = models.BinaryField(null=True, editable=False)
+    file_name = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.file_format} ({self.status})"

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django_tasks import task
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
@@ -104,3 +105,8 @@ def update_rollups(*, now: datetime | None = None, dry_run: bool = False) -> int
 
 def prune_raw_responses(*, now: datetime | None = None, dry_run: bool = False) -> int:
     return actions.prune_raw_responses(now=now, dry_run=dry_run)
+
+
+@task()
+def run_export(job_id: int) -> None:
+    actions.make_export(job_id)

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "inbox.answer",
             "inbox.moderate",
             "reports.view",
+            "insights.view",
         }
     ),
     Role.EDITOR: frozenset(
@@ -50,6 +51,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "inbox.answer",
             "inbox.moderate",
             "reports.view",
+            "insights.view",
         }
     ),
     Role.APPROVER: frozenset(
@@ -76,7 +78,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "reports.view",
         }
     ),
-    Role.ANALYST: frozenset({"channels.view", "reports.view"}),
+    Role.ANALYST: frozenset({"channels.view", "reports.view", "insights.view"}),
 }
 
 # Roles that must use two-factor login where the organisation demands it.
