@@ -33,6 +33,15 @@ class InsightsConfig(AppConfig):
         )
         periodic.register(
             periodic.PeriodicJob(
+                "insights_hashtags",
+                "Tæller brugen af #voreskbh og kampagnernes hashtags pr. netværk "
+                "og dag (Instagram inden for 30 hashtags på 7 dage).",
+                lambda: conf.get("HASHTAGS_EVERY_SECONDS"),
+                tasks.collect_hashtags,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
                 "insights_prune_raw",
                 "Sletter rå svar fra netværkene, når opbevaringstiden er gået.",
                 lambda: 3600.0,

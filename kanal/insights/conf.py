@@ -7,6 +7,7 @@ from django.conf import settings
 DEFAULTS = {
     "COLLECT_EVERY_SECONDS": 900.0,
     "ROLLUP_EVERY_SECONDS": 300.0,
+    "HASHTAGS_EVERY_SECONDS": 3600.0,
     # Raw network answers are kept this long (support, re-reading renamed
     # metrics), then deleted.
     "RAW_RETENTION_DAYS": 30,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kanal.channels.models import Network
+
 
 class MetricKind(models.TextChoices):
     """Kanal's normalised family of a network's metric (it survives renames)."""
@@ -245,3 +247,80 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table}.{self.file_format} ({self.status})"
+
+
+class HashtagUse(models.Model):
+    """One public post found using a tracked hashtag. Kept once per
+    (network, post, tag) however often it is found: de-duplicated. Only the
+    permalink, author, time and a text excerpt are kept, never the image."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    network = models.CharField(max_length=20, choices=Network.choices)
+    tag = models.CharField(max_length=100)  # lower case, without "#"
+    remote_id = models.CharField(max_length=200)
+    author_name = models.CharField(max_length=200, blank=True)
+    text = models.CharField(max_length=500, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    posted_at = models.DateTimeField(null=True)
+    found_at = models.DateTimeField()
+    day = models.DateField()  # posted_at's day (found_at's without it)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "network", "tag", "remote_id"],
+                name="insights_hashtag_use_once",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "tag", "day"])]
+
+    def __str__(self) -> str:
+        return f"#{self.tag} {self.network} {self.remote_id}"
+
+
+class HashtagDay(models.Model):
+    """Uses of one hashtag on one network on one day (what the page reads)."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    network = models.CharField(max_length=20)
+    tag = models.CharField(max_length=100)
+    day = models.DateField()
+    uses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "network", "tag", "day"],
+                name="insights_hashtag_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.tag} {self.network} {self.day}: {self.uses}"
+
+
+class HashtagSearch(models.Model):
+    """When a channel's account first searched a hashtag in the current
+    window: Instagram counts 30 unique hashtags per rolling 7 days, and
+    searching one again neither counts again nor resets its timer."""
+
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, related_name="+"
+    )
+    tag = models.CharField(max_length=100)
+    first_searched_at = models.DateTimeField()
+    last_searched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "tag"], name="insights_hashtag_search_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} #{self.tag}"

@@ -395,7 +395,8 @@ def published_in(organisation_id: int):
 
 #: Every table a dashboard shows, by its slug (exports name them so).
 BREAKDOWNS = ("category", "purpose", "administration", "campaign")
-TABLES = ("followers", "channels", "top_posts", "cadence", *BREAKDOWNS)
+TABLES = ("followers", "channels", "top_posts", "cadence", "hashtags",
+          "hashtag_days", "contributors", *BREAKDOWNS)
 
 
 def build_table(organisation_id: int, slug: str, period: Period) -> Table:
@@ -407,6 +408,12 @@ def build_table(organisation_id: int, slug: str, period: Period) -> Table:
         return top_posts(organisation_id, period, limit=1000)
     if slug == "cadence":
         return cadence(organisation_id, period)
+    if slug == "hashtags":
+        return hashtag_tables(organisation_id, period)[0]
+    if slug == "hashtag_days":
+        return hashtag_tables(organisation_id, period)[1]
+    if slug == "contributors":
+        return hashtag_contributors(organisation_id, period, limit=1000)
     if slug in BREAKDOWNS:
         return breakdown(organisation_id, slug, period)
     raise KeyError(slug)
@@ -417,3 +424,99 @@ def export_size(organisation_id: int, period: Period) -> int:
     return DailyRollup.objects.filter(
         organisation_id=organisation_id, day__gte=period.start, day__lte=period.end
     ).count()
+
+
+def hashtag_tables(organisation_id: int, period: Period) -> tuple[Table, Table, dict]:
+    """Uses per tag and network (against the previous period), and uses per
+    day per tag (the chart and its table)."""
+    from .models import HashtagDay
+
+    def totals(p: Period) -> dict:
+        return {
+            (row["tag"], row["network"]): row["n"]
+            for row in HashtagDay.objects.filter(
+                organisation_id=organisation_id, day__gte=p.start, day__lte=p.end
+            ).values("tag", "network").annotate(n=Sum("uses"))
+        }
+
+    now, before = totals(period), totals(period.previous())
+    networks = dict(Channel._meta.get_field("network").choices)
+    by_network = Table("hashtags", _("Brug af hashtags pr. netværk"), [
+        Column("label", _("Hashtag")),
+        Column("network", _("Netværk")),
+        Column("uses", _("Brug"), "number"),
+        Column("previous", _("Brug, forrige periode"), "number"),
+        Column("change", _("Ændring (%)"), "change"),
+    ])
+    for (tag, network), uses in sorted(now.items(), key=lambda kv: -kv[1]):
+        by_network.rows.append({
+            "key": f"{tag}:{network}", "label": f"#{tag}",
+            "network": str(networks.get(network, network)), "uses": uses,
+            "previous": before.get((tag, network)),
+            "change": change(uses, before.get((tag, network))),
+        })
+    per_day: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for tag, day, uses in HashtagDay.objects.filter(
+        organisation_id=organisation_id, day__gte=period.start, day__lte=period.end
+    ).values_list("tag", "day", "uses"):
+        per_day[tag][day] += uses
+    tags = sorted(per_day)
+    days = list(period.each_day())
+    daily = Table("hashtag_days", _("Brug af hashtags pr. dag"), [
+        Column("day", _("Dag"), "date"),
+        *[Column(f"t{n}", f"#{tag}", "number") for n, tag in enumerate(tags)],
+    ])
+    if tags:
+        daily.rows = [
+            {"day": day, **{f"t{n}": per_day[tag].get(day, 0)
+                            for n, tag in enumerate(tags)}}
+            for day in days
+        ]
+    chart = {
+        "type": "line",
+        "labels": [d.isoformat() for d in days],
+        "datasets": [{"label": f"#{tag}", "data": [per_day[tag].get(d, 0)
+                                                   for d in days]} for tag in tags],
+    }
+    return by_network, daily, chart
+
+
+def hashtag_contributors(organisation_id: int, period: Period,
+                         limit: int = 10) -> Table:
+    from django.db.models import Count
+
+    from .models import HashtagUse
+
+    rows = (
+        HashtagUse.objects.filter(
+            organisation_id=organisation_id, day__gte=period.start,
+            day__lte=period.end,
+        ).exclude(author_name="")
+        .values("author_name", "network").annotate(n=Count("pk"))
+        .order_by("-n", "author_name")[:limit]
+    )
+    return Table("contributors", _("Flest opslag med hashtags"), [
+        Column("label", _("Afsender")),
+        Column("network", _("Netværk")),
+        Column("uses", _("Opslag"), "number"),
+    ], [{"key": r["author_name"], "label": r["author_name"],
+         "network": r["network"], "uses": r["n"]} for r in rows])
+
+
+def hashtag_gallery(organisation_id: int, period: Period, limit: int = 30):
+    from .models import HashtagUse
+
+    return HashtagUse.objects.filter(
+        organisation_id=organisation_id, day__gte=period.start, day__lte=period.end
+    ).order_by("-posted_at", "-pk")[:limit]
+
+
+def instagram_budget(organisation_id: int, *, now) -> list[dict]:
+    from .hashtags import plan_instagram, searching_channels, wanted_tags
+
+    channel = searching_channels(organisation_id).get("instagram")
+    if channel is None:
+        return []
+    tags = wanted_tags(organisation_id)
+    plan = plan_instagram(channel.pk, tags, now=now)
+    return [{"channel": channel, "plan": plan}]

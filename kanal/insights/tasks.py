@@ -110,3 +110,9 @@ def prune_raw_responses(*, now: datetime | None = None, dry_run: bool = False) -
 @task()
 def run_export(job_id: int) -> None:
     actions.make_export(job_id)
+
+
+def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    from . import hashtags
+
+    return hashtags.collect_hashtags(now=now, dry_run=dry_run)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("fordeling/<str:dimension>/", views.breakdown_view, name="breakdown"),
     path("kadence/", views.cadence_view, name="cadence"),
     path("dialog/", views.dialogue_view, name="dialogue"),
+    path("hashtags/", views.hashtags_view, name="hashtags"),
     path("opslag/<int:pk>/", views.publication_view, name="publication"),
     path("eksport/", views.export_view, name="export"),
     path("eksport/<int:pk>/", views.export_job_view, name="export_job"),

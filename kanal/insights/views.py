@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -76,6 +77,20 @@ def cadence_view(request):
     table = selectors.cadence(request.membership.organisation_id, period)
     return _page(request, "insights/cadence.html", form, {
         "table": table, "chart": selectors.cadence_chart(table),
+    })
+
+
+@membership_required
+@require_http_methods(["GET"])
+def hashtags_view(request):
+    form, period = _period_form(request)
+    org = request.membership.organisation_id
+    by_network, daily, chart = selectors.hashtag_tables(org, period)
+    return _page(request, "insights/hashtags.html", form, {
+        "by_network": by_network, "daily": daily, "chart": chart,
+        "contributors": selectors.hashtag_contributors(org, period),
+        "gallery": selectors.hashtag_gallery(org, period),
+        "budgets": selectors.instagram_budget(org, now=timezone.now()),
     })
 
 

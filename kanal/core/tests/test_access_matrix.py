@@ -159,6 +159,7 @@ MATRIX = [
             ("insights:overview", {}),
             ("insights:cadence", {}),
             ("insights:dialogue", {}),
+            ("insights:hashtags", {}),
             ("insights:breakdown", {"dimension": "dimension"}),
         ]
     ],

@@ -76,3 +76,35 @@ def published_post(channel, *, published_at, category="", purposes=(),
         published_at=published_at, remote_id=remote_id or f"p{next(_ids)}",
         url="https://example.org/p",
     )
+
+
+class TagNetwork:
+    """Public posts per (network, tag) the fake searches find, and the
+    searches made."""
+
+    def __init__(self) -> None:
+        self.posts: dict[tuple[str, str], list] = {}
+        self.searches: list[tuple[str, str]] = []
+
+
+TAGS = TagNetwork()
+
+
+class HashtagAdapter(NetworkAdapter):
+    display_name = "Fake"
+    api_version = "1"
+
+    def __init__(self, connection, **_options) -> None:
+        self.connection = connection
+        self.network = connection.network
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(max_text_length=100, text_counting="tegn", max_images=1,
+                            supports=frozenset({"search_hashtag"}))
+
+    def search_hashtag(self, tag, *, cursor=""):
+        from kanal.channels.networks.base import HashtagPage
+
+        TAGS.searches.append((self.network, tag))
+        return HashtagPage(tag=tag, posts=tuple(TAGS.posts.get((self.network, tag),
+                                                               ())))
