@@ -337,6 +337,10 @@ def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     note = load_planning_demo(organisation)
     if isinstance(note, str) and note:
         notes.append(note)
+    # The dashboards' past year (after the plan: it reads the campaigns).
+    from kanal.insights.demo import load_insights_demo
+
+    load_insights_demo(organisation)
 
 
 def demo_logins() -> list[tuple[str, str]]:

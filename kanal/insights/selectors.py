@@ -172,7 +172,8 @@ def channel_overview(organisation_id: int, period: Period) -> Table:
         prior = before.get(key, {})
         table.rows.append({
             "key": key,
-            "label": channel.display_name if channel else key,
+            "label": (channel_label(channel.display_name, channel.network)
+                      if channel else key),
             "network": channel.get_network_display() if channel else "",
             "followers": followers.get(key),
             "followers_change": row["followers_change"],
@@ -205,16 +206,24 @@ def _followers_at_end(organisation_id: int, period: Period) -> dict:
     return found
 
 
+NETWORKS = dict(Channel._meta.get_field("network").choices)
+
+
+def channel_label(name: str, network: str) -> str:
+    """A channel as people tell them apart: several share the city's name."""
+    return f"{name} ({NETWORKS.get(network, network)})" if network else name
+
+
 def followers_series(organisation_id: int, period: Period) -> dict:
     """Chart data: followers per channel per day (None: no reading)."""
     by_key: dict[str, dict[date, int]] = defaultdict(dict)
     labels = {}
-    for key, label, day, value in DailyRollup.objects.filter(
+    for key, label, network, day, value in DailyRollup.objects.filter(
         organisation_id=organisation_id, dimension=Dimension.CHANNEL,
         day__gte=period.start, day__lte=period.end, followers__isnull=False,
-    ).values_list("key", "label", "day", "followers"):
+    ).values_list("key", "label", "network", "day", "followers"):
         by_key[key][day] = value
-        labels[key] = label
+        labels[key] = channel_label(label, network)
     days = list(period.each_day())
     return {
         "type": "line",
@@ -261,16 +270,16 @@ def top_posts(organisation_id: int, period: Period, limit: int = 10) -> Table:
     ).values_list(
         "publication_id", "publication__text", "publication__url",
         "publication__published_at", "publication__channel__display_name",
-        "latest",
+        "publication__channel__network", "latest",
     )
     rows = []
-    for pk, text, url, published_at, channel, latest in trackings:
+    for pk, text, url, published_at, name, network, latest in trackings:
         numbers = post_numbers(latest or {})
         rows.append({
             "key": pk,
             "label": (text or "").strip().splitlines()[0][:80] if text else "",
             "url": url,
-            "channel": channel,
+            "channel": channel_label(name, network),
             "published_at": published_at,
             **numbers,
             "rate": engagement_rate(numbers["engagement"], numbers["reach"],
@@ -333,7 +342,8 @@ def cadence(organisation_id: int, period: Period) -> Table:
         average = sum(values) / len(values) if values else 0
         table.rows.append({
             "key": profile.channel_id,
-            "label": profile.channel.display_name,
+            "label": channel_label(profile.channel.display_name,
+                                   profile.channel.network),
             "target": f"{profile.cadence_min}–{profile.cadence_max} {unit}",
             "average": f"{average:.1f}".replace(".", ",") + f" {unit}",
             "average_value": round(average, 2),
@@ -440,7 +450,7 @@ def hashtag_tables(organisation_id: int, period: Period) -> tuple[Table, Table, 
         }
 
     now, before = totals(period), totals(period.previous())
-    networks = dict(Channel._meta.get_field("network").choices)
+    networks = NETWORKS
     by_network = Table("hashtags", _("Brug af hashtags pr. netværk"), [
         Column("label", _("Hashtag")),
         Column("network", _("Netværk")),
