@@ -54,7 +54,7 @@ class Visit:
     url: str
 
 
-DOWNLOAD = re.compile(r"\.(csv|ics|xlsx|pdf|ico|zip)$")
+DOWNLOAD = re.compile(r"(\.(csv|ics|xlsx|pdf|ico|zip)|/eksport/\d+/hent/)$")
 
 
 def pages_for(role: str, world) -> list[Visit]:
