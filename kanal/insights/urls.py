@@ -12,6 +12,7 @@ urlpatterns = [
     path("hashtags/", views.hashtags_view, name="hashtags"),
     path("opslag/<int:pk>/", views.publication_view, name="publication"),
     path("eksport/", views.export_view, name="export"),
+    path("rapport.pdf", views.report_view, name="monthly_report"),
     path("eksport/<int:pk>/", views.export_job_view, name="export_job"),
     path("eksport/<int:pk>/hent/", views.export_download_view,
          name="export_download"),

@@ -171,3 +171,33 @@ def export_download_view(request, pk):
                             content_type=exports.CONTENT_TYPES[job.file_format])
     response["Content-Disposition"] = f'attachment; filename="{job.file_name}"'
     return response
+
+
+@membership_required
+@require_http_methods(["GET"])
+def report_view(request):
+    """The monthly report as PDF: ``?maaned=YYYY-MM``, by default last month."""
+    from datetime import date, timedelta
+
+    from . import report
+
+    insights_policy.check(request.membership, "view")
+    raw = request.GET.get("maaned", "")
+    if raw:
+        try:
+            year, month = (int(part) for part in raw.split("-"))
+            first = date(year, month, 1)
+        except ValueError:
+            return render(request, "error.html", {
+                "title": _("Rapporten kunne ikke laves"),
+                "message": _("Skriv måneden som år-måned, fx 2026-11, og prøv igen."),
+            }, status=400)
+    else:
+        first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(
+            day=1)
+    content = report.monthly_report(request.membership.organisation, first)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="kanal-maanedsrapport-{first:%Y-%m}.pdf"'
+    )
+    return response

@@ -160,6 +160,7 @@ MATRIX = [
             ("insights:cadence", {}),
             ("insights:dialogue", {}),
             ("insights:hashtags", {}),
+            ("insights:monthly_report", {}),
             ("insights:breakdown", {"dimension": "dimension"}),
         ]
     ],
