@@ -39,6 +39,32 @@ class Period:
         for n in range(self.days):
             yield self.start + timedelta(days=n)
 
+    @property
+    def step(self) -> str:
+        """How finely a chart over this period is drawn: by day up to a
+        quarter, by week up to two years, by month beyond."""
+        if self.days <= 92:
+            return "day"
+        return "week" if self.days <= 731 else "month"
+
+    def bucket(self, day: date) -> date:
+        """The first day of the step ``day`` falls in."""
+        if self.step == "week":
+            return max(self.start, day - timedelta(days=day.weekday()))
+        if self.step == "month":
+            return max(self.start, day.replace(day=1))
+        return day
+
+    def buckets(self) -> list[date]:
+        return sorted({self.bucket(day) for day in self.each_day()})
+
+
+STEP_LABELS = {
+    "day": gettext_lazy("Dag"),
+    "week": gettext_lazy("Uge (fra)"),
+    "month": gettext_lazy("Måned (fra)"),
+}
+
 
 @dataclass
 class Column:
@@ -222,14 +248,19 @@ def followers_series(organisation_id: int, period: Period) -> dict:
         organisation_id=organisation_id, dimension=Dimension.CHANNEL,
         day__gte=period.start, day__lte=period.end, followers__isnull=False,
     ).values_list("key", "label", "network", "day", "followers"):
-        by_key[key][day] = value
+        # The last reading of each step (day, week or month).
+        bucket = period.bucket(day)
+        seen = by_key[key].get(bucket)
+        if seen is None or seen[0] <= day:
+            by_key[key][bucket] = (day, value)
         labels[key] = channel_label(label, network)
-    days = list(period.each_day())
+    days = period.buckets()
     return {
         "type": "line",
         "labels": [d.isoformat() for d in days],
         "datasets": [
-            {"label": labels[key], "data": [values.get(d) for d in days]}
+            {"label": labels[key],
+             "data": [values[d][1] if d in values else None for d in days]}
             for key, values in sorted(by_key.items(), key=lambda kv: labels[kv[0]])
         ],
     }
@@ -238,7 +269,7 @@ def followers_series(organisation_id: int, period: Period) -> dict:
 def followers_table(organisation_id: int, period: Period) -> tuple[Table, dict]:
     """The followers chart and the same numbers as a table (day × channel)."""
     chart = followers_series(organisation_id, period)
-    columns = [Column("day", _("Dag"), "date")] + [
+    columns = [Column("day", str(STEP_LABELS[period.step]), "date")] + [
         Column(f"c{n}", d["label"], "number") for n, d in enumerate(chart["datasets"])
     ]
     rows = []
@@ -249,7 +280,10 @@ def followers_table(organisation_id: int, period: Period) -> tuple[Table, dict]:
         rows.append(row)
     if not chart["datasets"]:
         rows = []
-    return Table("followers", _("Følgere pr. kanal pr. dag"), columns, rows), chart
+    title = {"day": _("Følgere pr. kanal pr. dag"),
+             "week": _("Følgere pr. kanal pr. uge"),
+             "month": _("Følgere pr. kanal pr. måned")}[period.step]
+    return Table("followers", title, columns, rows), chart
 
 
 def bar_chart(table: Table, value: str, label: str) -> dict:
@@ -469,11 +503,14 @@ def hashtag_tables(organisation_id: int, period: Period) -> tuple[Table, Table, 
     for tag, day, uses in HashtagDay.objects.filter(
         organisation_id=organisation_id, day__gte=period.start, day__lte=period.end
     ).values_list("tag", "day", "uses"):
-        per_day[tag][day] += uses
+        per_day[tag][period.bucket(day)] += uses
     tags = sorted(per_day)
-    days = list(period.each_day())
-    daily = Table("hashtag_days", _("Brug af hashtags pr. dag"), [
-        Column("day", _("Dag"), "date"),
+    days = period.buckets()
+    title = {"day": _("Brug af hashtags pr. dag"),
+             "week": _("Brug af hashtags pr. uge"),
+             "month": _("Brug af hashtags pr. måned")}[period.step]
+    daily = Table("hashtag_days", title, [
+        Column("day", str(STEP_LABELS[period.step]), "date"),
         *[Column(f"t{n}", f"#{tag}", "number") for n, tag in enumerate(tags)],
     ])
     if tags:

@@ -158,3 +158,22 @@ def test_another_organisations_post_is_404(history, client_for):
     response = client_for(stranger).get(
         reverse("insights:publication", args=[history["post"].pk]))
     assert response.status_code == 404
+
+
+def test_a_long_period_is_drawn_by_week_and_a_longer_one_by_month(
+    history, member, client_for
+):
+    client = client_for(member(Role.EDITOR))
+    end = history["now"].date()
+    half_year = client.get(reverse("insights:overview"), {
+        "fra": (end - timedelta(days=180)).isoformat(), "til": end.isoformat()})
+    page = half_year.content.decode()
+    assert "Følgere pr. kanal pr. uge" in page
+    followers = page.split('data-table="followers"')[1].split("</table>")[0]
+    # One row per week; the last week shows its last reading (43,210).
+    assert followers.count("<tr>") == 1 + len({
+        (end - timedelta(days=n)).isocalendar()[:2] for n in range(181)})
+    assert followers.rstrip().split('<td class="number">')[-1].startswith("43.210")
+    years = client.get(reverse("insights:overview"), {
+        "fra": (end - timedelta(days=800)).isoformat(), "til": end.isoformat()})
+    assert "Følgere pr. kanal pr. måned" in years.content.decode()
