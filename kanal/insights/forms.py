@@ -24,6 +24,10 @@ class PeriodForm(forms.Form):
         data = super().clean()
         end = data.get("til") or timezone.localdate()
         start = data.get("fra") or end - timedelta(days=27)
+        if start.year < 2000 or end.year > 2100:
+            raise forms.ValidationError(
+                _("Vælg datoer mellem år 2000 og 2100.")
+            )
         if start > end:
             raise forms.ValidationError(
                 _("Perioden skal starte før den slutter. Ret datoerne og prøv igen.")

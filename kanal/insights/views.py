@@ -186,6 +186,8 @@ def report_view(request):
     if raw:
         try:
             year, month = (int(part) for part in raw.split("-"))
+            if not 2000 <= year <= 2100:
+                raise ValueError(year)
             first = date(year, month, 1)
         except ValueError:
             return render(request, "error.html", {

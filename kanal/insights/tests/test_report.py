@@ -57,7 +57,8 @@ def test_the_report_downloads_as_pdf(november, member, client_for):
     assert response.content.startswith(b"%PDF")
 
 
-@pytest.mark.parametrize("month", ["2026-13", "november", "2026"])
+@pytest.mark.parametrize("month", ["2026-13", "november", "2026", "0001-01",
+                                   "9999-12"])
 def test_a_bad_month_is_a_danish_400(member, client_for, month):
     client = client_for(member(Role.EDITOR))
     response = client.get(reverse("insights:monthly_report"), {"maaned": month})
