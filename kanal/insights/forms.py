@@ -22,12 +22,13 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        end = data.get("til") or timezone.localdate()
-        start = data.get("fra") or end - timedelta(days=27)
-        if start.year < 2000 or end.year > 2100:
+        given = [d for d in (data.get("fra"), data.get("til")) if d is not None]
+        if any(d.year < 2000 or d.year > 2100 for d in given):
             raise forms.ValidationError(
                 _("Vælg datoer mellem år 2000 og 2100.")
             )
+        end = data.get("til") or timezone.localdate()
+        start = data.get("fra") or end - timedelta(days=27)
         if start > end:
             raise forms.ValidationError(
                 _("Perioden skal starte før den slutter. Ret datoerne og prøv igen.")

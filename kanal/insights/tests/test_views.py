@@ -116,6 +116,7 @@ def test_an_unknown_dimension_is_404(member, client_for):
     {"fra": "2010-01-01", "til": "2026-01-01"},
     {"fra": "0001-01-01", "til": "0001-01-02"},
     {"fra": "9999-12-30", "til": "9999-12-31"},
+    {"til": "0001-01-05"},
 ])
 def test_a_bad_period_is_a_danish_message_and_400(member, client_for, query):
     client = client_for(member(Role.EDITOR))
