@@ -75,7 +75,8 @@ def track_publications(channel, publications, *, now: datetime) -> int:
     # Every post is read at least once, however old, so its lifetime
     # numbers are kept.
     rows = [
-        PostTracking(publication_id=p.pk, channel_id=channel.pk, next_due_at=now)
+        PostTracking(publication_id=p.pk, channel_id=channel.pk, next_due_at=now,
+                     published_at=p.published_at)
         for p in publications
     ]
     PostTracking.objects.bulk_create(rows, ignore_conflicts=True)
@@ -224,6 +225,12 @@ def _record_post(channel, tracking: PostTracking, metrics, now: datetime) -> int
               if k not in vanished_kinds or k in latest}
     merged.update(latest)
     tracking.latest = merged
+    from .rollups import post_numbers
+
+    numbers = post_numbers(merged)
+    tracking.engagement = numbers["engagement"]
+    tracking.views = numbers["views"]
+    tracking.published_at = publication.published_at
     PostSample.objects.bulk_create(rows)
     tracking.save()
     return sum(1 for r in rows if r.available)

@@ -107,6 +107,13 @@ class PostTracking(models.Model):
     names_seen = models.JSONField(default=dict)  # name -> [kind, api_version]
     missing_since = models.DateTimeField(null=True)  # not on the network any more
     finished = models.BooleanField(default=False)
+    # Copies for the top-posts list: ordered in the database, not in Python.
+    published_at = models.DateTimeField(null=True)
+    engagement = models.BigIntegerField(null=True)
+    views = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["published_at", "engagement"])]
 
     def __str__(self) -> str:
         return f"{self.publication_id}"

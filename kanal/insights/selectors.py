@@ -295,17 +295,22 @@ def bar_chart(table: Table, value: str, label: str) -> dict:
 
 
 def top_posts(organisation_id: int, period: Period, limit: int = 10) -> Table:
+    """The period's most engaging posts, ordered in the database."""
+    from django.db.models import F
+
     start, _end = day_bounds(period.start)
     _start, end = day_bounds(period.end)
     trackings = PostTracking.objects.filter(
-        publication__organisation_id=organisation_id,
-        publication__published_at__gte=start,
-        publication__published_at__lt=end,
+        channel__organisation_id=organisation_id,
+        published_at__gte=start,
+        published_at__lt=end,
+    ).order_by(
+        F("engagement").desc(nulls_last=True), F("views").desc(nulls_last=True),
+        "pk",
     ).values_list(
         "publication_id", "publication__text", "publication__url",
-        "publication__published_at", "publication__channel__display_name",
-        "publication__channel__network", "latest",
-    )
+        "published_at", "channel__display_name", "channel__network", "latest",
+    )[:limit]
     rows = []
     for pk, text, url, published_at, name, network, latest in trackings:
         numbers = post_numbers(latest or {})
@@ -319,7 +324,6 @@ def top_posts(organisation_id: int, period: Period, limit: int = 10) -> Table:
             "rate": engagement_rate(numbers["engagement"], numbers["reach"],
                                     numbers["views"]),
         })
-    rows.sort(key=lambda r: (-(r["engagement"] or 0), -(r["views"] or 0)))
     return Table(
         "top_posts", _("Mest engagerende opslag"),
         [
@@ -331,7 +335,7 @@ def top_posts(organisation_id: int, period: Period, limit: int = 10) -> Table:
             Column("engagement", _("Interaktioner"), "number"),
             Column("rate", _("Engagementsrate (%)"), "percent"),
         ],
-        rows[:limit],
+        rows,
     )
 
 

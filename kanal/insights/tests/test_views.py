@@ -180,3 +180,22 @@ def test_a_long_period_is_drawn_by_week_and_a_longer_one_by_month(
     years = client.get(reverse("insights:overview"), {
         "fra": (end - timedelta(days=800)).isoformat(), "til": end.isoformat()})
     assert "Følgere pr. kanal pr. måned" in years.content.decode()
+
+
+def test_top_posts_are_the_most_engaging_first(script, channel, organisation):
+    from kanal.insights.selectors import Period, top_posts
+
+    now = timezone.now()
+    quiet = published_post(channel, published_at=now - timedelta(hours=3))
+    loud = published_post(channel, published_at=now - timedelta(hours=2))
+    unread = published_post(channel, published_at=now - timedelta(hours=1))
+    script.posts = {
+        quiet.remote_id: [metric("post_reactions_like_total", 5, "likes")],
+        loud.remote_id: [metric("post_reactions_like_total", 90, "likes"),
+                         metric("comments.summary.total_count", 10, "comments")],
+    }
+    tasks.collect_metrics(now=now)
+    today = timezone.localdate(now)
+    table = top_posts(organisation.pk, Period(today - timedelta(days=1), today))
+    assert [(r["key"], r["engagement"]) for r in table.rows] == [
+        (loud.pk, 100), (quiet.pk, 5), (unread.pk, None)]
