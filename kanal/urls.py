@@ -29,6 +29,7 @@ urlpatterns = [
     path("notifikationer/", include("kanal.notifications.urls")),
     path("kilder/", include("kanal.sources.urls")),
     path("journal/", include("kanal.records.urls")),
+    path("indsigt/", include("kanal.insights.urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path(
         "tilgaengelighed/",

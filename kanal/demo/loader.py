@@ -331,6 +331,7 @@ def _load_organisation() -> Organisation:
 def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     """The apps' demo content (each idempotent): the desk's prepared crisis
     messages (only the missing ones are added) and the plan."""
+    from kanal.insights.demo import load_insights_demo
     from kanal.planning.demo import load_planning_demo
     from kanal.publishing.crisis import install_starter_templates
     from kanal.records.demo import load_records_demo
@@ -346,6 +347,8 @@ def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
         notes.append(note)
     # After the history, so what it published is in the record too.
     load_records_demo(organisation)
+    # The dashboards' past year (after the plan: it reads the campaigns).
+    load_insights_demo(organisation)
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "records.view",
             "records.request",
             "records.export",
+            "insights.view",
         }
     ),
     Role.EDITOR: frozenset(
@@ -56,6 +57,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "reports.view",
             "records.request",
             "records.export",
+            "insights.view",
         }
     ),
     Role.APPROVER: frozenset(
@@ -82,7 +84,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "reports.view",
         }
     ),
-    Role.ANALYST: frozenset({"channels.view", "reports.view"}),
+    Role.ANALYST: frozenset({"channels.view", "reports.view", "insights.view"}),
     # The records officer (journalansvarlig): reads the whole record, answers
     # access requests (withholds and redacts; the only role that sees what was
     # withheld), exports, places legal holds and deletes by retention policy.

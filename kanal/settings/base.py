@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "kanal.publishing",
     "kanal.sources",
     "kanal.records",
+    "kanal.insights",
     "kanal.operations",
     "kanal.demo",
 ]

@@ -138,6 +138,7 @@ def build_world() -> World:
     Publication.objects.filter(pk=publication.pk).update(
         status=PublicationStatus.FAILED, last_error="Netværket afviste opslaget."
     )
+    published, export_job = _insights_history(world, organisation)
     crisis_template = CrisisTemplate.objects.create(
         organisation=organisation,
         name="Stormflod",
@@ -184,8 +185,51 @@ def build_world() -> World:
         "contributor": world.members["contributor"],
         "publication": publication,
         "campaign": campaign,
+        "published": published,
+        "export_job": export_job,
     }
     return world
+
+
+def _insights_history(world, organisation):
+    """A published post with two days of numbers, rolled up, and a finished
+    export of the administrator's (the insights pages have content)."""
+    from kanal.channels.networks.base import Metric, MetricsSnapshot
+    from kanal.insights import actions as insights_actions
+    from kanal.insights import rollups
+    from kanal.insights.models import ExportJob, PostTracking
+    from kanal.publishing.models import Publication, PublicationStatus
+
+    channel = world.channels["facebook"]
+    now = timezone.now()
+    published = Publication.objects.create(
+        organisation=organisation, channel=channel, planned_at=now,
+        due_at=now, late_after=now, text="Havnebadet er åbent",
+        status=PublicationStatus.PUBLISHED, published_at=now - timedelta(days=1),
+        remote_id="insights-1", url="https://example.org/p/1",
+    )
+    insights_actions.track_publications(channel, [published], now=now)
+    for day, followers, views in [(1, 43000, 900), (0, 43120, 1400)]:
+        insights_actions.record_metrics(
+            channel,
+            MetricsSnapshot(
+                account=(Metric("followers_count", followers, "followers", "v25.0"),),
+                posts={"insights-1": (
+                    Metric("post_media_view", views, "views", "v25.0"),
+                    Metric("post_reactions_like_total", 40, "likes", "v25.0"),
+                )},
+            ),
+            trackings=list(PostTracking.objects.select_related("publication")),
+            now=now - timedelta(days=day),
+        )
+    rollups.update_dirty_days()
+    export_job = ExportJob.objects.create(
+        organisation=organisation, requested_by=world.members["admin"],
+        table="channels", file_format="csv", start=timezone.localdate(),
+        end=timezone.localdate(), status="done", progress=100, content=b"a;b",
+        file_name="kanal-channels.csv",
+    )
+    return published, export_job
 
 
 def sign_in(page, world: World, role: str) -> None:

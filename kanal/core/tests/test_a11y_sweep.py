@@ -45,7 +45,7 @@ ZOOMED = {"width": 683, "height": 720}
 
 # Matrix kwargs → the world's objects (or fixed values for the invalid
 # password link and the unknown media file).
-FIXED = {"uid": "MQ", "token": "set-password"}
+FIXED = {"uid": "MQ", "token": "set-password", "dimension": "category"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Visit:
     url: str
 
 
-DOWNLOAD = re.compile(r"\.(csv|ics|xlsx|pdf|ico|zip)$")
+DOWNLOAD = re.compile(r"(\.(csv|ics|xlsx|pdf|ico|zip)|/eksport/\d+/hent/)$")
 
 
 def pages_for(role: str, world) -> list[Visit]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from kanal.channels.tests.factories import ChannelFactory
 from kanal.core.tests.headers import assert_security_headers
+from kanal.insights.models import ExportJob
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import (
     AdministrationFactory,
@@ -151,6 +152,31 @@ MATRIX = [
         )
     ],
     Case("publishing:crisis", _everyone(200)),
+    # Insights: the desk, administrators and analysts; an export job is only
+    # its requester's.
+    *[
+        Case(name, _everyone(403, admin=200, editor=200, analyst=200,
+                             other_org_admin=200), kwargs=kwargs)
+        for name, kwargs in [
+            ("insights:overview", {}),
+            ("insights:cadence", {}),
+            ("insights:dialogue", {}),
+            ("insights:hashtags", {}),
+            ("insights:monthly_report", {}),
+            ("insights:breakdown", {"dimension": "dimension"}),
+        ]
+    ],
+    Case("insights:publication",
+         _everyone(403, admin=200, editor=200, analyst=200, other_org_admin=404),
+         kwargs={"pk": "published"}),
+    Case("insights:export",
+         _everyone(403, admin=200, editor=200, analyst=200, other_org_admin=200),
+         method="post", data={"tabel": "channels", "format": "csv"}),
+    *[
+        Case(name, _everyone(403, admin=200, editor=404, analyst=404,
+                             other_org_admin=404), kwargs={"pk": "export_job"})
+        for name in ("insights:export_job", "insights:export_download")
+    ],
     # Media is public by unguessable URL (tested in planning); unknown is 404.
     Case("media_file", {r: 404 for r in ROLES}, kwargs={"name": "missing_media"}),
     Case(
@@ -297,6 +323,17 @@ def world(db):
     Publication.objects.filter(pk=publication.pk).update(
         status=PublicationStatus.FAILED, last_error="Netværket afviste opslaget."
     )
+    published = Publication.objects.create(
+        organisation=organisation, channel=channel, planned_at=timezone.now(),
+        due_at=timezone.now(), late_after=timezone.now(), text="Udgivet",
+        status=PublicationStatus.PUBLISHED, published_at=timezone.now(),
+        remote_id="r1",
+    )
+    export_job = ExportJob.objects.create(
+        organisation=organisation, requested_by=members["admin"], table="channels",
+        file_format="csv", start=timezone.localdate(), end=timezone.localdate(),
+        status="done", content=b"a;b", file_name="kanal.csv",
+    )
     template = CrisisTemplate.objects.create(
         organisation=organisation, name="Stormflod", event="storm_surge",
         text="Stormflod ved [STED]. Ring 112 ved livsfare.",
@@ -329,6 +366,9 @@ def world(db):
             "channel": channel.pk,
             "contributor": members["contributor"].pk,
             "publication": publication.pk,
+            "published": published.pk,
+            "export_job": export_job.pk,
+            "dimension": "category",
             "crisis_template": template.pk,
             "source": source.pk,
             "suggestion": suggestion.pk,

@@ -27,6 +27,7 @@ def test_the_contracts_are_the_agreed_ones():
     found = contracts()
     assert found["layers"]["layers"] == [
         "kanal.records",
+        "kanal.insights",
         "kanal.sources",
         "kanal.planning",
         "kanal.publishing",

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
 # and password flows (reached from the login page and e-mails), the language
 # switch and the Django admin (not part of Kanal's own interface).
 NOT_MENU_PAGES = {
+    # A PDF download (insights' monthly report), linked from the overview.
+    "monthly_report",
     "login",
     "login_token",
     "logout",

@@ -1,0 +1,50 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    name = "kanal.insights"
+    label = "insights"
+    verbose_name = _("Indsigt")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kanal.publishing import periodic
+
+        from . import conf, tasks
+
+        periodic.register(
+            periodic.PeriodicJob(
+                "insights_collect",
+                "Henter tal for kanaler (dagligt øjebliksbillede) og for "
+                "udgivne opslag (tidsserie) fra netværkene.",
+                lambda: conf.get("COLLECT_EVERY_SECONDS"),
+                tasks.collect_metrics,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "insights_rollup",
+                "Opdaterer dagstallene pr. kanal, kategori, formål, forvaltning "
+                "og kampagne for de dage, der har fået nye tal.",
+                lambda: conf.get("ROLLUP_EVERY_SECONDS"),
+                tasks.update_rollups,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "insights_hashtags",
+                "Tæller brugen af #voreskbh og kampagnernes hashtags pr. netværk "
+                "og dag (Instagram inden for 30 hashtags på 7 dage).",
+                lambda: conf.get("HASHTAGS_EVERY_SECONDS"),
+                tasks.collect_hashtags,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "insights_prune_raw",
+                "Sletter rå svar fra netværkene, når opbevaringstiden er gået.",
+                lambda: 3600.0,
+                tasks.prune_raw_responses,
+            )
+        )

@@ -1,0 +1,34 @@
+"""Insights' settings, with defaults. Override in ``settings.KANAL_INSIGHTS``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+DEFAULTS = {
+    "COLLECT_EVERY_SECONDS": 900.0,
+    "ROLLUP_EVERY_SECONDS": 300.0,
+    "HASHTAGS_EVERY_SECONDS": 3600.0,
+    # Raw network answers are kept this long (support, re-reading renamed
+    # metrics), then deleted.
+    "RAW_RETENTION_DAYS": 30,
+    # A post is sampled often while young, rarely later: (age below, every).
+    # Older than the last age: not sampled again.
+    "POST_SAMPLING": [
+        (2 * 86400, 3600),
+        (14 * 86400, 6 * 3600),
+        (90 * 86400, 86400),
+        (366 * 86400, 7 * 86400),
+    ],
+    # At most this many posts per channel in one call.
+    "POSTS_PER_CALL": 50,
+    # A network that asks Kanal to wait without saying how long: wait this.
+    "RATE_LIMIT_FALLBACK_SECONDS": 900,
+    # Days recomputed per rollup run (the rest wait for the next run).
+    "ROLLUP_DAYS_PER_RUN": 400,
+    # An export reading more rollup rows than this is made in the background.
+    "EXPORT_INLINE_MAX_ROWS": 20000,
+}
+
+
+def get(name: str):
+    return getattr(settings, "KANAL_INSIGHTS", {}).get(name, DEFAULTS[name])

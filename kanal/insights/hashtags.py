@@ -1,0 +1,190 @@
+"""Hashtag tracking: which tags to count, the Instagram budget planner, and
+the periodic search through each network's adapter."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from kanal.channels.adapters import adapter_for
+from kanal.channels.models import Channel, ChannelStatus, StrategyProfile
+from kanal.channels.networks.errors import NetworkError, RateLimited
+from kanal.planning.models import Campaign
+
+from .models import HashtagDay, HashtagSearch, HashtagUse
+
+logger = logging.getLogger(__name__)
+
+#: Instagram: unique hashtags one account may search in a rolling window.
+INSTAGRAM_BUDGET = 30
+INSTAGRAM_WINDOW = timedelta(days=7)
+#: Networks whose adapters search tags (Threads and LinkedIn do not).
+SEARCHING_NETWORKS = ("instagram", "mastodon", "bluesky", "x")
+
+
+def normalise(tag: str) -> str:
+    return str(tag).strip().lstrip("#＃").strip().lower()
+
+
+def wanted_tags(organisation_id: int, *, today=None) -> list[str]:
+    """The tags to count, most important first: the channels' own hashtags
+    (#voreskbh), then the hashtags of running campaigns (newest first)."""
+    today = today or timezone.localdate()
+    tags: list[str] = []
+    for hashtags in StrategyProfile.objects.filter(
+        channel__organisation_id=organisation_id
+    ).values_list("default_hashtags", flat=True):
+        tags += [normalise(t) for t in hashtags or []]
+    campaigns = Campaign.objects.filter(organisation_id=organisation_id).exclude(
+        ends_on__lt=today - timedelta(days=7)
+    ).order_by("-starts_on", "-pk")
+    for hashtags in campaigns.values_list("hashtags", flat=True):
+        tags += [normalise(t) for t in hashtags or []]
+    seen: list[str] = []
+    for tag in tags:
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+@dataclass
+class BudgetPlan:
+    """What one Instagram account searches now, and what it cannot."""
+
+    search: list[str] = field(default_factory=list)
+    not_covered: list[str] = field(default_factory=list)
+    used: int = 0  # unique tags counted in the window after this plan
+    budget: int = INSTAGRAM_BUDGET
+
+
+def plan_instagram(channel_id: int, tags: list[str], *, now: datetime) -> BudgetPlan:
+    """Never more than 30 unique tags in 7 days: tags already searched in the
+    window are free; new ones only while there is room, in priority order."""
+    in_window = set(
+        HashtagSearch.objects.filter(
+            channel_id=channel_id, first_searched_at__gt=now - INSTAGRAM_WINDOW
+        ).values_list("tag", flat=True)
+    )
+    plan = BudgetPlan(used=len(in_window))
+    for tag in tags:
+        if tag in in_window:
+            plan.search.append(tag)
+        elif plan.used < INSTAGRAM_BUDGET:
+            plan.search.append(tag)
+            plan.used += 1
+        else:
+            plan.not_covered.append(tag)
+    return plan
+
+
+def _record_search(channel_id: int, tag: str, now: datetime) -> None:
+    row = HashtagSearch.objects.filter(channel_id=channel_id, tag=tag).first()
+    if row is None:
+        HashtagSearch.objects.create(channel_id=channel_id, tag=tag,
+                                     first_searched_at=now, last_searched_at=now)
+    elif row.first_searched_at <= now - INSTAGRAM_WINDOW:
+        row.first_searched_at = now
+        row.last_searched_at = now
+        row.save(update_fields=["first_searched_at", "last_searched_at"])
+    else:
+        row.last_searched_at = now
+        row.save(update_fields=["last_searched_at"])
+
+
+def record_uses(organisation_id: int, network: str, tag: str, posts, *,
+                now: datetime) -> int:
+    """Store the posts found (each once) and recount their days."""
+    rows = []
+    for post in posts:
+        if not post.remote_id:
+            continue
+        posted = post.created_at
+        if posted is not None and posted > now + timedelta(minutes=5):
+            # A network clock ahead of Kanal's: the post is not from the future.
+            posted = now
+        rows.append(HashtagUse(
+            organisation_id=organisation_id, network=network, tag=tag,
+            remote_id=str(post.remote_id)[:200],
+            author_name=(post.author_name or "")[:200],
+            text=(post.text or "")[:500],
+            url=post.url if str(post.url or "").startswith("https://") else "",
+            posted_at=posted, found_at=now,
+            day=timezone.localdate(posted or now),
+        ))
+    with transaction.atomic():
+        before = HashtagUse.objects.filter(
+            organisation_id=organisation_id, network=network, tag=tag
+        ).count()
+        HashtagUse.objects.bulk_create(rows, ignore_conflicts=True)
+        days = {r.day for r in rows}
+        counts = dict(
+            HashtagUse.objects.filter(
+                organisation_id=organisation_id, network=network, tag=tag,
+                day__in=days,
+            ).values_list("day").annotate(n=Count("pk")).values_list("day", "n")
+        )
+        for day in days:
+            HashtagDay.objects.update_or_create(
+                organisation_id=organisation_id, network=network, tag=tag, day=day,
+                defaults={"uses": counts.get(day, 0)},
+            )
+        after = HashtagUse.objects.filter(
+            organisation_id=organisation_id, network=network, tag=tag
+        ).count()
+    return after - before
+
+
+def searching_channels(organisation_id: int) -> dict[str, Channel]:
+    """One connected channel per network that can search tags."""
+    found: dict[str, Channel] = {}
+    for channel in Channel.objects.filter(
+        organisation_id=organisation_id, status=ChannelStatus.CONNECTED,
+        network__in=SEARCHING_NETWORKS,
+    ).order_by("pk"):
+        found.setdefault(channel.network, channel)
+    return found
+
+
+def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Search every wanted tag on every network that can; new uses found."""
+    from kanal.organisations.models import Organisation
+
+    now = now or timezone.now()
+    found = 0
+    for organisation_id in Organisation.objects.values_list("pk", flat=True):
+        tags = wanted_tags(organisation_id, today=timezone.localdate(now))
+        if not tags:
+            continue
+        for network, channel in searching_channels(organisation_id).items():
+            plan_tags = tags
+            if network == "instagram":
+                plan = plan_instagram(channel.pk, tags, now=now)
+                plan_tags = plan.search
+                for tag in plan.not_covered:
+                    logger.info("insights: #%s not searched on Instagram (budget of "
+                                "30 in 7 days used)", tag)
+            if dry_run:
+                found += len(plan_tags)
+                continue
+            adapter = adapter_for(channel)
+            for tag in plan_tags:
+                try:
+                    page = adapter.search_hashtag(tag)
+                except RateLimited as error:
+                    logger.info("insights: %s hashtag search paused: %s", network,
+                                error)
+                    break
+                except NetworkError as error:
+                    logger.warning("insights: %s #%s search failed: %s", network,
+                                   tag, error)
+                    continue
+                if network == "instagram":
+                    _record_search(channel.pk, tag, now)
+                found += record_uses(organisation_id, network, tag, page.posts,
+                                     now=now)
+    return found
