@@ -45,6 +45,12 @@ KANAL_AUDIT_CHECKPOINT_SECONDS = int(
 # Where the network emulators listen (`kanal sandbox`).
 KANAL_SANDBOX_URL = os.environ.get("KANAL_SANDBOX_URL", "http://127.0.0.1:8765")
 KANAL_BASE_URL = os.environ.get("KANAL_BASE_URL", "http://127.0.0.1:8000")
+# Meta webhooks (kanal/inbox): the app secret that signs them and the token
+# Kanal answers subscription checks with. Empty refuses every webhook; the
+# sandbox's own secret is the default only where the sandbox is (dev, tests).
+KANAL_META_APP_SECRET = os.environ.get("KANAL_META_APP_SECRET", "")
+KANAL_META_VERIFY_TOKEN = os.environ.get("KANAL_META_VERIFY_TOKEN", "")
+KANAL_WEBHOOK_MAX_BYTES = int(os.environ.get("KANAL_WEBHOOK_MAX_BYTES", "1048576"))
 # Single sign-on: how far (seconds) Kanal's clock and an identity provider's
 # may differ when an ID token's times are checked.
 KANAL_SSO_LEEWAY = int(os.environ.get("KANAL_SSO_LEEWAY", "60"))
@@ -82,6 +88,7 @@ INSTALLED_APPS = [
     "kanal.channels",
     "kanal.planning",
     "kanal.publishing",
+    "kanal.inbox",
     "kanal.operations",
     "kanal.demo",
 ]

@@ -26,6 +26,7 @@ def test_every_layer_contract_is_kept(monkeypatch):
 def test_the_contracts_are_the_agreed_ones():
     found = contracts()
     assert found["layers"]["layers"] == [
+        "kanal.inbox",
         "kanal.planning",
         "kanal.publishing",
         "kanal.channels",

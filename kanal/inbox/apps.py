@@ -1,0 +1,32 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InboxConfig(AppConfig):
+    name = "kanal.inbox"
+    label = "inbox"
+    verbose_name = _("Indbakke")
+
+    def ready(self) -> None:
+        from kanal.publishing import periodic
+
+        from . import intake, polling
+
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_process_webhooks",
+                "Behandler modtagne webhooks fra Meta og lægger henvendelser i "
+                "indbakken.",
+                lambda: 1.0,
+                intake.process_deliveries,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_poll",
+                "Henter nye kommentarer og beskeder fra kanalerne (også en "
+                "opsamling på Meta-kanaler, så en mistet webhook ikke mister noget).",
+                lambda: 15.0,
+                polling.poll_due_channels,
+            )
+        )

@@ -1,0 +1,278 @@
+"""The inbox: what citizens write to the organisation's channels.
+
+``WebhookDelivery`` keeps a signed webhook's raw body before anything reads
+it; ``InboxItem`` is one comment, reply, mention or direct message, unique
+per channel by the network's id, with every text the network showed us kept
+in ``ItemVersion`` (an edit or a deletion never overwrites what was seen);
+``Conversation`` groups items (a top-level comment and its replies, or one
+person's messages) and carries the desk's status and assignment.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ItemKind(models.TextChoices):
+    COMMENT = "comment", _("Kommentar")
+    REPLY = "reply", _("Svar")
+    MENTION = "mention", _("Omtale")
+    MESSAGE = "message", _("Besked")
+
+
+class ConversationStatus(models.TextChoices):
+    NEW = "new", _("Ny")
+    ASSIGNED = "assigned", _("Tildelt")
+    WAITING = "waiting", _("Afventer")
+    ANSWERED = "answered", _("Besvaret")
+    NO_REPLY = "no_reply", _("Kræver ikke svar")
+    HIDDEN = "hidden", _("Skjult")
+    REFERRED = "referred", _("Henvist")
+
+
+#: Statuses that still wait for the desk.
+OPEN_STATUSES = frozenset(
+    {ConversationStatus.NEW, ConversationStatus.ASSIGNED, ConversationStatus.WAITING}
+)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Venter")
+    PROCESSED = "processed", _("Behandlet")
+    IGNORED = "ignored", _("Ignoreret")
+    FAILED = "failed", _("Fejlet")
+
+
+class InboxSettings(models.Model):
+    """An organisation's choices for its inbox."""
+
+    organisation = models.OneToOneField(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="inbox_settings",
+    )
+    hide_personal_data = models.BooleanField(
+        _("skjul kommentarer med personoplysninger på netværket med det samme"),
+        default=False,
+    )
+    retention_days = models.PositiveIntegerField(
+        _("slet borgeres personoplysninger efter (dage)"), default=365
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("indbakkeindstillinger")
+        verbose_name_plural = _("indbakkeindstillinger")
+
+    def __str__(self) -> str:
+        return f"Indbakke for {self.organisation_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One signed webhook request, stored before it is read.
+
+    The endpoint only checks the signature and stores the body; the worker
+    parses and processes it (``intake.process_deliveries``), so the network
+    gets its answer fast and nothing is lost when processing fails.
+    """
+
+    network = models.CharField(max_length=20)
+    # Set when the address named an organisation: pages of others are ignored.
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    body = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # What processing found: counts and the reasons events were ignored.
+    outcome = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["status", "id"], name="inbox_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.network} webhook {self.pk} ({self.status})"
+
+
+class Conversation(models.Model):
+    """A thread the desk handles as one: status, assignment, notes."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="inbox_conversations",
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, related_name="conversations"
+    )
+    # "c:<root comment id>", "dm:<author id>" or "m:<mention id>".
+    key = models.CharField(max_length=300)
+    post_remote_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ConversationStatus.choices,
+        default=ConversationStatus.NEW,
+    )
+    assigned_administration = models.ForeignKey(
+        "organisations.Administration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbox_conversations",
+        verbose_name=_("forvaltning"),
+    )
+    assigned_to = models.ForeignKey(
+        "organisations.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbox_conversations",
+        verbose_name=_("person"),
+    )
+    has_personal_data = models.BooleanField(default=False)
+    last_item_at = models.DateTimeField(null=True, blank=True)
+    # When the organisation's response target falls due (working hours).
+    due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_item_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "key"], name="inbox_conversation_key_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organisation", "status", "-last_item_at"],
+                name="inbox_conv_status",
+            ),
+        ]
+        verbose_name = _("samtale")
+        verbose_name_plural = _("samtaler")
+
+    def __str__(self) -> str:
+        return f"Samtale {self.pk}"
+
+
+class InboxItem(models.Model):
+    """One comment, reply, mention or direct message from a citizen."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, related_name="inbox_items"
+    )
+    network = models.CharField(max_length=20)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="items"
+    )
+    remote_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    post_remote_id = models.CharField(max_length=200, blank=True)
+    parent_remote_id = models.CharField(max_length=200, blank=True)
+    author_id = models.CharField(max_length=200, blank=True)
+    author_name = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField()  # on the network
+    received_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_on_network_at = models.DateTimeField(null=True, blank=True)
+    hidden_on_network = models.BooleanField(default=False)
+    # Kinds of personal data found in the text ("cpr", "phone", "email").
+    personal_data = models.JSONField(default=list, blank=True)
+    legal_hold = models.BooleanField(_("retligt tilbagehold"), default=False)
+    # Set when retention removed the citizen's text and name.
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "remote_id"], name="inbox_item_remote_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organisation", "received_at"], name="inbox_item_recv"
+            ),
+        ]
+        verbose_name = _("henvendelse")
+        verbose_name_plural = _("henvendelser")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.remote_id}"
+
+
+class ItemVersion(models.Model):
+    """A text of an item as the network showed it at one moment."""
+
+    class Change(models.TextChoices):
+        ORIGINAL = "original", _("Oprindelig")
+        EDITED = "edited", _("Redigeret")
+        DELETED = "deleted", _("Slettet på netværket")
+
+    item = models.ForeignKey(
+        InboxItem, on_delete=models.CASCADE, related_name="versions"
+    )
+    change = models.CharField(max_length=20, choices=Change.choices)
+    text = models.TextField(blank=True)
+    # When the network says this text was written (orders edits that arrive
+    # out of order); ``seen_at`` is when Kanal saw it.
+    network_time = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seen_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.change} of {self.item_id}"
+
+
+class PollCursor(models.Model):
+    """Where polling a channel's inbox left off (the adapter's opaque cursor)."""
+
+    channel = models.OneToOneField(
+        "channels.Channel", on_delete=models.CASCADE, related_name="inbox_cursor"
+    )
+    cursor = models.TextField(blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    items_seen = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Cursor for {self.channel_id}"
+
+
+class Note(models.Model):
+    """An internal note on a conversation; citizens never see it."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        "organisations.Membership", null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk}"
