@@ -27,6 +27,7 @@ urlpatterns = [
     path("udgivelser/", include("kanal.publishing.urls")),
     path("plan/", include("kanal.planning.urls")),
     path("notifikationer/", include("kanal.notifications.urls")),
+    path("indbakke/", include("kanal.inbox.urls")),
     # Signed webhooks from the networks (no login; the signature is the check).
     path("webhooks/", include("kanal.inbox.webhook_urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),

@@ -33,6 +33,7 @@ FAILURES = _("Fejl og kanaler")
 CRISIS = _("Krise")
 PLANNING = _("Planlægning og godkendelse")
 YOUR_POSTS = _("Dine opslag")
+INBOX = _("Indbakke")
 
 KINDS: dict[str, Kind] = {}
 GROUPS: dict[str, Promise] = {}
@@ -299,6 +300,37 @@ _kind(
         "«%(title)s» blev ikke udgivet, fordi det ikke var godkendt og "
         "planlagt til tiden. Vælg en ny tid og send det til godkendelse."
     ),
+    by_email=True,
+)
+
+_kind(
+    INBOX,
+    "inbox_assigned",
+    _("Henvendelse tildelt"),
+    _("En henvendelse på %(channel)s er tildelt %(administration)s. Svar den "
+      "inden for svarfristen."),
+    by_email=True,
+)
+_kind(
+    INBOX,
+    "inbox_mentioned",
+    _("Nævnt i en note"),
+    _("%(who)s nævnte dig i en intern note på en henvendelse."),
+    by_email=False,
+)
+_kind(
+    INBOX,
+    "inbox_personal_data",
+    _("Personoplysninger i en kommentar"),
+    _("%(channel)s: en borger skrev %(kinds)s i en kommentar. %(what)s"),
+    by_email=True,
+)
+_kind(
+    INBOX,
+    "inbox_overdue",
+    _("Henvendelse over svarfristen"),
+    _("En henvendelse på %(channel)s skulle have været besvaret %(when)s. "
+      "Svar den nu, eller marker at den ikke kræver svar."),
     by_email=True,
 )
 

@@ -202,6 +202,22 @@ MATRIX = [
         )
         for name in ("crisis_template_edit", "crisis_template_delete")
     ],
+    # The inbox: the desk sees all of it; a contributor what is assigned to
+    # their administration (BUF); other roles have no inbox.
+    Case("inbox:list", _everyone(403, admin=200, editor=200, contributor=200,
+                                 other_org_admin=200)),
+    Case("inbox:updates", _everyone(403, admin=200, editor=200, contributor=200,
+                                    other_org_admin=200)),
+    Case("inbox:detail", _everyone(404, admin=200, editor=200, contributor=200),
+         kwargs={"pk": "conversation"}),
+    Case("inbox:detail", _everyone(404, admin=200, editor=200),
+         kwargs={"pk": "new_conversation"}),
+    Case("inbox:assign", _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "conversation"}, data={"administration": ""}),
+    Case("inbox:status", _everyone(404, admin=302, editor=302, contributor=302),
+         method="post", kwargs={"pk": "conversation"}, data={"status": "waiting"}),
+    Case("inbox:note", _everyone(404, admin=302, editor=302, contributor=302),
+         method="post", kwargs={"pk": "conversation"}, data={"text": "Set."}),
     # Account pages: open to everyone (they are how one gets in).
     Case("login", {r: 200 for r in ROLES} | {r: 302 for r in ROLES[1:]}),
     Case("login_token", {r: 302 for r in ROLES}),
@@ -230,7 +246,8 @@ MATRIX = [
 # for everyone (metrics: a token or this machine only). Their access is
 # tested in kanal/operations/tests/test_health_metrics.py.
 EXEMPT = {"set_language", "channel_verify", "healthz", "readyz", "metrics"}
-EXEMPT_NAMESPACES: set[str] = set()
+# Signed webhooks answer the networks, not roles (kanal/inbox/tests).
+EXEMPT_NAMESPACES: set[str] = {"inbox_webhooks"}
 
 
 @pytest.fixture
@@ -265,6 +282,15 @@ def world(db):
         organisation=organisation, name="Stormflod", event="storm_surge",
         text="Stormflod ved [STED]. Ring 112 ved livsfare.",
     )
+    from kanal.inbox.models import Conversation
+
+    conversation = Conversation.objects.create(
+        organisation=organisation, channel=channel, key="c:1",
+        status="assigned", assigned_administration=buf,
+    )
+    new_conversation = Conversation.objects.create(
+        organisation=organisation, channel=channel, key="c:2",
+    )
     return {
         "members": {**members, "other_org_admin": other},
         "objects": {
@@ -272,6 +298,8 @@ def world(db):
             "contributor": members["contributor"].pk,
             "publication": publication.pk,
             "crisis_template": template.pk,
+            "conversation": conversation.pk,
+            "new_conversation": new_conversation.pk,
             "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",

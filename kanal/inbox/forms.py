@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kanal.channels.models import Network
+from kanal.organisations.models import Administration, Membership
+
+from .actions import MANUAL_STATUSES
+from .models import ConversationStatus
+
+
+class FilterForm(forms.Form):
+    """The list's filters; anything it cannot read is ignored, not an error."""
+
+    q = forms.CharField(label=_("Søg"), required=False, max_length=200)
+    network = forms.ChoiceField(
+        label=_("Netværk"), required=False,
+        choices=[("", _("Alle netværk")), *Network.choices],
+    )
+    channel = forms.TypedChoiceField(label=_("Kanal"), required=False, coerce=int,
+                                     empty_value=None)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False,
+        choices=[("", _("Alle statusser")), *ConversationStatus.choices],
+    )
+    administration = forms.TypedChoiceField(
+        label=_("Forvaltning"), required=False, coerce=int, empty_value=None
+    )
+    overdue = forms.BooleanField(label=_("Over svarfristen"), required=False)
+    personal_data = forms.BooleanField(label=_("Med personoplysninger"),
+                                       required=False)
+
+    def __init__(self, *args, channels=(), administrations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", _("Alle kanaler"))] + [
+            (c.pk, str(c)) for c in channels
+        ]
+        self.fields["administration"].choices = [("", _("Alle forvaltninger"))] + [
+            (a.pk, a.code) for a in administrations
+        ]
+
+    def values(self) -> dict:
+        if not self.is_valid():
+            return {name: self.cleaned_data.get(name) for name in self.fields
+                    if name not in self.errors and name in self.cleaned_data}
+        return dict(self.cleaned_data)
+
+
+class AssignForm(forms.Form):
+    administration = forms.ModelChoiceField(
+        label=_("Forvaltning"), queryset=Administration.objects.none(),
+        required=False,
+    )
+    person = forms.ModelChoiceField(
+        label=_("Person"), queryset=Membership.objects.none(), required=False,
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["administration"].queryset = Administration.objects.filter(
+            organisation=organisation)
+        people = Membership.objects.filter(
+            organisation=organisation, is_active=True,
+            role__in=["admin", "editor", "contributor"],
+        ).select_related("user", "administration")
+        self.fields["person"].queryset = people
+        self.fields["person"].label_from_instance = (
+            lambda m: f"{m.display_name} ({m.administration.code})")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("administration") and not data.get("person"):
+            raise forms.ValidationError(_("Vælg en forvaltning eller en person."))
+        return data
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[c for c in ConversationStatus.choices if c[0] in MANUAL_STATUSES],
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Intern note"), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kun kolleger ser noten. Skriv @brugernavn for at give en "
+                    "kollega besked."),
+    )

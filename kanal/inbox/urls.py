@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("", views.list_view, name="list"),
+    path("nye/", views.updates_view, name="updates"),
+    path("<int:pk>/", views.detail_view, name="detail"),
+    path("<int:pk>/tildel/", views.assign_view, name="assign"),
+    path("<int:pk>/status/", views.status_view, name="status"),
+    path("<int:pk>/note/", views.note_view, name="note"),
+]
