@@ -9,9 +9,22 @@ from django.utils.translation import gettext as _
 from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.organisations.models import Administration, Membership
+from kanal.publishing import followup
 
-from .models import Conversation, ConversationStatus, Note
-from .policies import conversation_policy
+from . import signals
+from .models import (
+    Answer,
+    Conversation,
+    ConversationStatus,
+    InboxItem,
+    InboxSettings,
+    ItemKind,
+    Note,
+    StandardAnswer,
+)
+from .policies import conversation_policy, standard_answer_policy
+
+MAX_ANSWER = 2000
 
 
 @transaction.atomic
@@ -146,3 +159,147 @@ def add_note(conversation: Conversation, *, actor: Membership, text: str) -> Not
             url=conversation_url(conversation),
         )
     return note
+
+
+def fill_standard_answer(answer: StandardAnswer, item: InboxItem) -> str:
+    """The standard answer's text with its variables filled in for ``item``."""
+    conversation = item.conversation
+    administration = conversation.assigned_administration
+    values = {
+        "navn": (item.author_name or "").split(" ")[0] or "",
+        "kanal": conversation.channel.display_name,
+        "forvaltning": administration.name if administration else "",
+    }
+    text = answer.text
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def with_footer(organisation, text: str) -> str:
+    """``text`` with the organisation's guidance footer when it requires one."""
+    settings_row = InboxSettings.objects.filter(organisation=organisation).first()
+    if settings_row is None or not settings_row.require_footer:
+        return text
+    footer = settings_row.footer_text.strip()
+    if not footer or text.rstrip().endswith(footer):
+        return text
+    return f"{text.rstrip()}\n\n{footer}"
+
+
+@transaction.atomic
+def reply_to_item(
+    item: InboxItem,
+    *,
+    actor: Membership,
+    text: str = "",
+    standard_answer: StandardAnswer | None = None,
+    key: str,
+) -> Answer:
+    """Answer ``item`` on the network, exactly once for ``key``.
+
+    ``key`` comes from the form the person submitted, so sending the same
+    form twice makes one answer. The text (or the filled-in standard answer)
+    gets the organisation's guidance footer where it is required; the
+    publishing worker sends it (``followup.queue_reply``).
+    """
+    conversation = item.conversation
+    conversation_policy.check(actor, "reply", conversation)
+    existing = Answer.objects.filter(follow_up__idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if item.kind == ItemKind.MESSAGE:
+        raise ValidationError(_("Beskeder kan ikke besvares fra Kanal endnu. Svar "
+                                "direkte på netværket."))
+    if item.deleted_on_network_at is not None:
+        raise ValidationError(_("Borgeren har slettet kommentaren på netværket; "
+                                "den kan ikke besvares."))
+    if standard_answer is not None:
+        standard_answer_policy.check(actor, "use", standard_answer)
+    text = (text or "").strip()
+    if not text and standard_answer is not None:
+        text = fill_standard_answer(standard_answer, item)
+    if not text:
+        raise ValidationError(_("Skriv et svar, eller vælg et standardsvar."))
+    text = with_footer(conversation.organisation, text)
+    if len(text) > MAX_ANSWER:
+        raise ValidationError(_("Svaret er for langt (højst 2.000 tegn)."))
+    follow_up = followup.queue_reply(
+        channel=conversation.channel, to_remote_id=item.remote_id, text=text,
+        idempotency_key=key, requested_by=actor,
+    )
+    answer = Answer.objects.create(
+        conversation=conversation, item=item, author=actor, text=text,
+        standard_answer=standard_answer, follow_up=follow_up,
+    )
+    audit.record(
+        "inbox.reply.queued",
+        actor=actor,
+        organisation=conversation.organisation,
+        target=conversation,
+        changes={"item": item.remote_id, "standard_answer": standard_answer.pk
+                 if standard_answer else None},
+    )
+    return answer
+
+
+@transaction.atomic
+def record_reply_outcome(answer: Answer) -> None:
+    """The worker sent (or gave up on) ``answer``: mark the conversation
+    answered and keep the first response time (system action)."""
+    follow_up = answer.follow_up
+    if follow_up.status != "done":
+        return
+    conversation = Conversation.objects.select_for_update().get(
+        pk=answer.conversation_id
+    )
+    changed = ["status", "updated_at"]
+    conversation.status = ConversationStatus.ANSWERED
+    if conversation.first_response_at is None:
+        conversation.first_response_at = follow_up.updated_at
+        changed.append("first_response_at")
+    conversation.save(update_fields=changed)
+    audit.record(
+        "inbox.reply.sent",
+        organisation=conversation.organisation,
+        target=conversation,
+        changes={"remote_id": follow_up.remote_id},
+    )
+    transaction.on_commit(lambda: signals.reply_sent.send(
+        sender=Answer, conversation=conversation, item=answer.item,
+        remote_id=follow_up.remote_id,
+    ))
+
+
+@transaction.atomic
+def save_standard_answer(
+    *, actor: Membership, title: str, text: str,
+    answer: StandardAnswer | None = None,
+) -> StandardAnswer:
+    """Create or change a standard answer (the desk keeps them)."""
+    standard_answer_policy.check(actor, "manage", answer)
+    title, text = (title or "").strip(), (text or "").strip()
+    if not title or not text:
+        raise ValidationError(_("Et standardsvar skal have en titel og en tekst."))
+    duplicate = StandardAnswer.objects.filter(
+        organisation_id=actor.organisation_id, title=title
+    ).exclude(pk=answer.pk if answer else None)
+    if duplicate.exists():
+        raise ValidationError(_("Der findes allerede et standardsvar med den titel."))
+    created = answer is None
+    answer = answer or StandardAnswer(organisation_id=actor.organisation_id)
+    answer.title, answer.text = title, text
+    answer.save()
+    audit.record(
+        "inbox.standard_answer.created" if created else "inbox.standard_answer.changed",
+        actor=actor, target=answer, changes={"title": title},
+    )
+    return answer
+
+
+@transaction.atomic
+def delete_standard_answer(answer: StandardAnswer, *, actor: Membership) -> None:
+    standard_answer_policy.check(actor, "manage", answer)
+    audit.record("inbox.standard_answer.deleted", actor=actor, target=answer,
+                 changes={"title": answer.title})
+    answer.delete()

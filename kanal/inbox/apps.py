@@ -8,10 +8,13 @@ class InboxConfig(AppConfig):
     verbose_name = _("Indbakke")
 
     def ready(self) -> None:
-        from kanal.publishing import periodic
+        from kanal.publishing import periodic, signals
 
-        from . import intake, polling
+        from . import bridge, intake, polling
 
+        signals.reply_finished.connect(
+            bridge.on_reply_finished, dispatch_uid="inbox.reply_finished"
+        )
         periodic.register(
             periodic.PeriodicJob(
                 "inbox_process_webhooks",

@@ -7,7 +7,7 @@ from kanal.channels.models import Network
 from kanal.organisations.models import Administration, Membership
 
 from .actions import MANUAL_STATUSES
-from .models import ConversationStatus
+from .models import ConversationStatus, StandardAnswer
 
 
 class FilterForm(forms.Form):
@@ -89,3 +89,32 @@ class NoteForm(forms.Form):
         help_text=_("Kun kolleger ser noten. Skriv @brugernavn for at give en "
                     "kollega besked."),
     )
+
+
+class ReplyForm(forms.Form):
+    item = forms.TypedChoiceField(label=_("Svar på"), coerce=int)
+    standard_answer = forms.ModelChoiceField(
+        label=_("Standardsvar"), queryset=StandardAnswer.objects.none(),
+        required=False, empty_label=_("Intet – jeg skriver selv"),
+    )
+    text = forms.CharField(
+        label=_("Svar"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Tomt felt: standardsvaret sendes, med borgerens navn udfyldt."),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, items=(), organisation=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [
+            (i.pk, f"{i.author_name or _('Borger')}: {i.text[:60]}") for i in items
+        ]
+        self.fields["standard_answer"].queryset = StandardAnswer.objects.filter(
+            organisation=organisation)
+
+
+class StandardAnswerForm(forms.ModelForm):
+    class Meta:
+        model = StandardAnswer
+        fields = ["title", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 4})}

@@ -44,6 +44,12 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Fejlet")
 
 
+DEFAULT_FOOTER = (
+    "Svaret er vejledning og ikke en afgørelse. Skriv til os på kk.dk, hvis du "
+    "har brug for en afgørelse."
+)
+
+
 class InboxSettings(models.Model):
     """An organisation's choices for its inbox."""
 
@@ -58,6 +64,13 @@ class InboxSettings(models.Model):
     )
     retention_days = models.PositiveIntegerField(
         _("slet borgeres personoplysninger efter (dage)"), default=365
+    )
+    require_footer = models.BooleanField(
+        _("sæt vejledningsteksten under hvert svar"), default=False
+    )
+    footer_text = models.CharField(
+        _("vejledningstekst"), max_length=300, blank=True,
+        default=DEFAULT_FOOTER,
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -276,3 +289,64 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk}"
+
+
+class StandardAnswer(models.Model):
+    """A prepared answer the desk keeps; ``{navn}``, ``{kanal}`` and
+    ``{forvaltning}`` are filled in when it is used."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE,
+        related_name="standard_answers",
+    )
+    title = models.CharField(_("titel"), max_length=120)
+    text = models.TextField(
+        _("tekst"), max_length=2000,
+        help_text=_("Du kan bruge {navn} (borgerens navn), {kanal} og "
+                    "{forvaltning}."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "title"], name="standard_answer_title_unique"
+            )
+        ]
+        verbose_name = _("standardsvar")
+        verbose_name_plural = _("standardsvar")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Answer(models.Model):
+    """The desk's answer to one item, sent through publishing's follow-ups
+    (claimed, fenced, sent once); ``follow_up`` holds its progress."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="answers"
+    )
+    item = models.ForeignKey(
+        InboxItem, on_delete=models.CASCADE, related_name="answers"
+    )
+    author = models.ForeignKey(
+        "organisations.Membership", null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField()
+    standard_answer = models.ForeignKey(
+        StandardAnswer, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    follow_up = models.OneToOneField(
+        "publishing.FollowUp", on_delete=models.PROTECT, related_name="inbox_answer"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Svar {self.pk}"

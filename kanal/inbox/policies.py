@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from kanal.core.policies import BasePolicy
 
-from .models import Conversation
+from .models import Conversation, StandardAnswer
 
 
 class ConversationPolicy(BasePolicy):
@@ -45,3 +45,24 @@ class ConversationPolicy(BasePolicy):
 
 
 conversation_policy = ConversationPolicy()
+
+
+class StandardAnswerPolicy(BasePolicy):
+    """Standard answers: kept by the desk, used by everyone who answers."""
+
+    model = StandardAnswer
+    permissions = {
+        "list": "inbox.answer",
+        "use": "inbox.answer",
+        "manage": "inbox.view_all",
+    }
+
+    def visible(self, actor):
+        if actor is None:
+            return StandardAnswer.objects.all()
+        if not actor.has_perm("inbox.answer"):
+            return StandardAnswer.objects.none()
+        return StandardAnswer.objects.filter(organisation_id=actor.organisation_id)
+
+
+standard_answer_policy = StandardAnswerPolicy()

@@ -11,4 +11,10 @@ urlpatterns = [
     path("<int:pk>/tildel/", views.assign_view, name="assign"),
     path("<int:pk>/status/", views.status_view, name="status"),
     path("<int:pk>/note/", views.note_view, name="note"),
+    path("<int:pk>/svar/", views.reply_view, name="reply"),
+    path("standardsvar/", views.standard_answers_view, name="standard_answers"),
+    path("standardsvar/<int:pk>/", views.standard_answer_edit_view,
+         name="standard_answer_edit"),
+    path("standardsvar/<int:pk>/slet/", views.standard_answer_delete_view,
+         name="standard_answer_delete"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -16,9 +18,16 @@ from kanal.core.decorators import membership_required
 from kanal.organisations.models import Administration
 
 from . import actions, selectors
-from .forms import AssignForm, FilterForm, NoteForm, StatusForm
-from .models import ConversationStatus
-from .policies import conversation_policy
+from .forms import (
+    AssignForm,
+    FilterForm,
+    NoteForm,
+    ReplyForm,
+    StandardAnswerForm,
+    StatusForm,
+)
+from .models import ConversationStatus, InboxItem
+from .policies import conversation_policy, standard_answer_policy
 
 
 def _filters(request, actor):
@@ -92,12 +101,27 @@ def detail_view(request, pk):
     actor = request.membership
     conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
     conversation_policy.check(actor, "view", conversation)
-    items = conversation.items.prefetch_related("versions")
+    items = list(conversation.items.prefetch_related("versions"))
     notes = conversation.notes.select_related("author__user")
     can_assign = conversation_policy.can(actor, "assign", conversation)
+    answerable = [i for i in items if i.kind != "message"
+                  and i.deleted_on_network_at is None]
+    reply_form = None
+    if answerable and conversation_policy.can(actor, "reply", conversation):
+        initial = {"item": answerable[-1].pk, "key": uuid.uuid4().hex}
+        chosen = standard_answer_policy.visible(actor).filter(
+            pk=_int(request.GET.get("standardsvar"))).first()
+        if chosen is not None:
+            initial["standard_answer"] = chosen.pk
+            initial["text"] = actions.fill_standard_answer(chosen, answerable[-1])
+        reply_form = ReplyForm(initial=initial, items=answerable,
+                               organisation=actor.organisation)
     return render(request, "inbox/detail.html", {
         "conversation": conversation,
         "items": items,
+        "answers": conversation.answers.select_related("follow_up",
+                                                       "author__user"),
+        "reply_form": reply_form,
         "notes": notes,
         "assign_form": AssignForm(
             organisation=actor.organisation,
@@ -107,6 +131,13 @@ def detail_view(request, pk):
         "status_form": StatusForm(initial={"status": conversation.status}),
         "note_form": NoteForm(),
     })
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _back(conversation):
@@ -177,3 +208,82 @@ def note_view(request, pk):
         return _back(conversation)
     messages.success(request, _("Noten er gemt."))
     return _back(conversation)
+
+
+@require_POST
+@membership_required
+def reply_view(request, pk):
+    actor = request.membership
+    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
+    conversation_policy.check(actor, "reply", conversation)
+    items = conversation.items.all()
+    form = ReplyForm(request.POST, items=items, organisation=actor.organisation)
+    if not form.is_valid():
+        messages.error(request, _("Svaret blev ikke sendt: vælg hvad du svarer på, "
+                                  "og skriv et svar (højst 2.000 tegn)."))
+        return _back(conversation)
+    item = InboxItem.objects.get(pk=form.cleaned_data["item"])
+    try:
+        actions.reply_to_item(
+            item, actor=actor, text=form.cleaned_data["text"],
+            standard_answer=form.cleaned_data["standard_answer"],
+            key=form.cleaned_data["key"],
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _back(conversation)
+    messages.success(request, _("Svaret sendes nu. Du kan se her, når det er ude."))
+    return _back(conversation)
+
+
+@membership_required
+def standard_answers_view(request):
+    actor = request.membership
+    standard_answer_policy.check(actor, "list")
+    can_manage = standard_answer_policy.can(actor, "manage")
+    form = StandardAnswerForm(request.POST or None)
+    if request.method == "POST":
+        standard_answer_policy.check(actor, "manage")
+        if form.is_valid():
+            try:
+                actions.save_standard_answer(actor=actor, **form.cleaned_data)
+            except ValidationError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, _("Standardsvaret er gemt."))
+                return redirect("inbox:standard_answers")
+    return render(request, "inbox/standard_answers.html", {
+        "answers": standard_answer_policy.visible(actor),
+        "form": form if can_manage else None,
+        "can_manage": can_manage,
+    })
+
+
+@membership_required
+def standard_answer_edit_view(request, pk):
+    actor = request.membership
+    answer = standard_answer_policy.get_visible_or_404(actor, pk=pk)
+    standard_answer_policy.check(actor, "manage", answer)
+    form = StandardAnswerForm(request.POST or None, instance=answer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.save_standard_answer(actor=actor, answer=answer,
+                                         title=form.cleaned_data["title"],
+                                         text=form.cleaned_data["text"])
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, _("Standardsvaret er gemt."))
+            return redirect("inbox:standard_answers")
+    return render(request, "inbox/standard_answer_form.html",
+                  {"form": form, "answer": answer})
+
+
+@require_POST
+@membership_required
+def standard_answer_delete_view(request, pk):
+    actor = request.membership
+    answer = standard_answer_policy.get_visible_or_404(actor, pk=pk)
+    actions.delete_standard_answer(answer, actor=actor)
+    messages.success(request, _("Standardsvaret er slettet."))
+    return redirect("inbox:standard_answers")

@@ -305,6 +305,23 @@ _kind(
 
 _kind(
     INBOX,
+    "reply_failed",
+    _("Et svar kom ikke ud"),
+    _("%(channel)s: svaret til borgeren blev ikke sendt (%(why)s). Prøv igen "
+      "fra indbakken, eller svar direkte på netværket."),
+    by_email=True,
+)
+_kind(
+    INBOX,
+    "reply_unsure",
+    _("Et svar er usikkert"),
+    _("%(channel)s: Kanal ved ikke, om svaret til borgeren kom ud (netværket "
+      "svarede ikke tydeligt). Tjek kommentaren, og svar selv, hvis svaret "
+      "mangler."),
+    by_email=True,
+)
+_kind(
+    INBOX,
     "inbox_assigned",
     _("Henvendelse tildelt"),
     _("En henvendelse på %(channel)s er tildelt %(administration)s. Svar den "

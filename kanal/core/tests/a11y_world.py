@@ -148,6 +148,7 @@ def build_world() -> World:
     world.objects = {
         "conversation": conversation,
         "new_conversation": new_conversation,
+        "standard_answer": _standard_answer(organisation),
         "crisis_template": crisis_template,
         "post": post,
         "draft": draft,
@@ -160,6 +161,15 @@ def build_world() -> World:
         "campaign": campaign,
     }
     return world
+
+
+def _standard_answer(organisation):
+    from kanal.inbox.models import StandardAnswer
+
+    return StandardAnswer.objects.create(
+        organisation=organisation, title="Pas",
+        text="Hej {navn}. Et nyt pas bestilles på kk.dk/pas.",
+    )
 
 
 def _inbox(channel, administration):

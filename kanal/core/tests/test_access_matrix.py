@@ -218,6 +218,16 @@ MATRIX = [
          method="post", kwargs={"pk": "conversation"}, data={"status": "waiting"}),
     Case("inbox:note", _everyone(404, admin=302, editor=302, contributor=302),
          method="post", kwargs={"pk": "conversation"}, data={"text": "Set."}),
+    Case("inbox:reply", _everyone(404, admin=302, editor=302, contributor=302),
+         method="post", kwargs={"pk": "conversation"}, data={"text": ""}),
+    Case("inbox:standard_answers", _everyone(403, admin=200, editor=200,
+                                             contributor=200, other_org_admin=200)),
+    Case("inbox:standard_answer_edit",
+         _everyone(404, admin=200, editor=200, contributor=403),
+         kwargs={"pk": "standard_answer"}),
+    Case("inbox:standard_answer_delete",
+         _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "standard_answer"}),
     # Account pages: open to everyone (they are how one gets in).
     Case("login", {r: 200 for r in ROLES} | {r: 302 for r in ROLES[1:]}),
     Case("login_token", {r: 302 for r in ROLES}),
@@ -282,7 +292,10 @@ def world(db):
         organisation=organisation, name="Stormflod", event="storm_surge",
         text="Stormflod ved [STED]. Ring 112 ved livsfare.",
     )
-    from kanal.inbox.models import Conversation
+    from kanal.inbox.models import Conversation, StandardAnswer
+
+    standard_answer = StandardAnswer.objects.create(
+        organisation=organisation, title="Pas", text="Hej {navn}, se kk.dk/pas.")
 
     conversation = Conversation.objects.create(
         organisation=organisation, channel=channel, key="c:1",
@@ -300,6 +313,7 @@ def world(db):
             "crisis_template": template.pk,
             "conversation": conversation.pk,
             "new_conversation": new_conversation.pk,
+            "standard_answer": standard_answer.pk,
             "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",
