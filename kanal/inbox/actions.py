@@ -303,3 +303,19 @@ def delete_standard_answer(answer: StandardAnswer, *, actor: Membership) -> None
     audit.record("inbox.standard_answer.deleted", actor=actor, target=answer,
                  changes={"title": answer.title})
     answer.delete()
+
+
+@transaction.atomic
+def set_legal_hold(conversation: Conversation, *, actor: Membership | None,
+                   hold: bool) -> int:
+    """Keep (or stop keeping) every item of ``conversation`` from retention."""
+    conversation_policy.check(actor, "legal_hold", conversation)
+    changed = conversation.items.exclude(legal_hold=hold).update(legal_hold=hold)
+    if changed:
+        audit.record(
+            "inbox.conversation.legal_hold" if hold
+            else "inbox.conversation.legal_hold_lifted",
+            actor=actor, organisation=conversation.organisation,
+            target=conversation, changes={"items": changed},
+        )
+    return changed

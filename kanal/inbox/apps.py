@@ -8,10 +8,13 @@ class InboxConfig(AppConfig):
     verbose_name = _("Indbakke")
 
     def ready(self) -> None:
+        from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic, signals
 
-        from . import bridge, intake, polling
+        from . import bridge, intake, moderation, polling, retention
 
+        register_param("privacy_step", moderation.render_privacy_step)
+        register_param("privacy_kinds", moderation.render_privacy_kinds)
         signals.reply_finished.connect(
             bridge.on_reply_finished, dispatch_uid="inbox.reply_finished"
         )
@@ -31,5 +34,14 @@ class InboxConfig(AppConfig):
                 "opsamling på Meta-kanaler, så en mistet webhook ikke mister noget).",
                 lambda: 15.0,
                 polling.poll_due_channels,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_retention",
+                "Sletter borgeres personoplysninger i indbakken efter "
+                "opbevaringsperioden (ikke det, der er på retligt tilbagehold).",
+                lambda: 86400.0,
+                retention.apply_retention,
             )
         )

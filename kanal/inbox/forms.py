@@ -7,7 +7,7 @@ from kanal.channels.models import Network
 from kanal.organisations.models import Administration, Membership
 
 from .actions import MANUAL_STATUSES
-from .models import ConversationStatus, StandardAnswer
+from .models import ConversationStatus, Reason, StandardAnswer
 
 
 class FilterForm(forms.Form):
@@ -118,3 +118,14 @@ class StandardAnswerForm(forms.ModelForm):
         model = StandardAnswer
         fields = ["title", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+
+class ModerationForm(forms.Form):
+    action = forms.ChoiceField(choices=[
+        ("hide", _("Skjul på netværket")), ("unhide", _("Vis igen")),
+        ("delete", _("Slet på netværket")),
+    ])
+    reason = forms.ChoiceField(
+        label=_("Husregel"), required=False,
+        choices=[("", _("Vælg husregel")), *Reason.choices],
+    )

@@ -64,30 +64,37 @@ def process_deliveries(*, now: datetime | None = None, dry_run: bool = False) ->
     pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
     if dry_run:
         return pending.count()
+    from .moderation import guard_personal_data
+
     done = 0
     while True:
+        created: list[InboxItem] = []
         with transaction.atomic():
             qs = pending.order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
             batch = list(qs[:BATCH])
             for delivery in batch:
-                process_delivery(delivery, now=now)
+                created += process_delivery(delivery, now=now).created
+        # After commit: hiding calls the network.
+        guard_personal_data(created)
         done += len(batch)
         if len(batch) < BATCH:
             return done
 
 
-def process_delivery(delivery: WebhookDelivery, *, now: datetime | None = None) -> None:
+def process_delivery(
+    delivery: WebhookDelivery, *, now: datetime | None = None
+) -> Outcome:
     """Read one stored body and ingest its events; record what happened."""
     now = now or timezone.now()
+    outcome = Outcome()
     try:
         data = meta.loads(delivery.body.encode("utf-8"))
         events, skipped = meta.events(delivery.network, data, now=now)
     except meta.Malformed as e:
         _finish(delivery, DeliveryStatus.FAILED, {"error": e.reason}, now)
-        return
-    outcome = Outcome()
+        return outcome
     for reason in skipped:
         outcome.skip(reason)
     for event in events:
@@ -104,6 +111,7 @@ def process_delivery(delivery: WebhookDelivery, *, now: datetime | None = None) 
     if outcome.skipped.get("unknown_page") or outcome.skipped.get("other_organisation"):
         logger.warning("webhook %s: events for pages Kanal does not know (%s)",
                        delivery.pk, outcome.skipped)
+    return outcome
 
 
 def _finish(delivery, status, outcome, now) -> None:

@@ -21,6 +21,7 @@ from kanal.channels.vault import VaultError
 
 from .intake import Outcome, ingest
 from .models import PollCursor
+from .moderation import guard_personal_data
 
 logger = logging.getLogger("kanal.inbox.polling")
 
@@ -82,6 +83,7 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
         return outcome
     for item in page.items:
         ingest(channel, item, action="poll", outcome=outcome)
+    guard_personal_data(outcome.created)
     _save(cursor, now, error="", new_cursor=page.cursor or cursor.cursor,
           seen=len(page.items))
     return outcome

@@ -7,7 +7,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -17,10 +17,11 @@ from kanal.channels.models import Channel
 from kanal.core.decorators import membership_required
 from kanal.organisations.models import Administration
 
-from . import actions, selectors
+from . import actions, moderation, selectors
 from .forms import (
     AssignForm,
     FilterForm,
+    ModerationForm,
     NoteForm,
     ReplyForm,
     StandardAnswerForm,
@@ -116,9 +117,18 @@ def detail_view(request, pk):
             initial["text"] = actions.fill_standard_answer(chosen, answerable[-1])
         reply_form = ReplyForm(initial=initial, items=answerable,
                                organisation=actor.organisation)
+    can_moderate = conversation_policy.can(actor, "moderate", conversation)
+    if can_moderate:
+        for item in items:
+            item.warning_policy = moderation.warning_policy(item)
+            item.can_hide = moderation.can_on_network(item, "hide")
+            item.can_delete = moderation.can_on_network(item, "delete")
     return render(request, "inbox/detail.html", {
         "conversation": conversation,
         "items": items,
+        "can_moderate": can_moderate,
+        "reason_form": ModerationForm(),
+        "legal_hold": any(i.legal_hold for i in items),
         "answers": conversation.answers.select_related("follow_up",
                                                        "author__user"),
         "reply_form": reply_form,
@@ -287,3 +297,43 @@ def standard_answer_delete_view(request, pk):
     actions.delete_standard_answer(answer, actor=actor)
     messages.success(request, _("Standardsvaret er slettet."))
     return redirect("inbox:standard_answers")
+
+
+@require_POST
+@membership_required
+def moderate_view(request, pk):
+    actor = request.membership
+    try:
+        item = InboxItem.objects.select_related("conversation", "channel").get(
+            pk=pk, conversation__in=conversation_policy.visible(actor))
+    except InboxItem.DoesNotExist as e:
+        raise Http404 from e
+    conversation_policy.check(actor, "moderate", item.conversation)
+    form = ModerationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Vælg en gyldig handling og husregel."))
+        return _back(item.conversation)
+    kind = form.cleaned_data["action"]
+    try:
+        moderation.moderate_item(item, actor=actor, kind=kind,
+                                 reason=form.cleaned_data["reason"])
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _back(item.conversation)
+    done = {"hide": _("Kommentaren er skjult på netværket."),
+            "unhide": _("Kommentaren er vist igen på netværket."),
+            "delete": _("Kommentaren er slettet på netværket.")}[kind]
+    messages.success(request, done)
+    return _back(item.conversation)
+
+
+@require_POST
+@membership_required
+def legal_hold_view(request, pk):
+    actor = request.membership
+    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
+    hold = request.POST.get("hold") == "1"
+    actions.set_legal_hold(conversation, actor=actor, hold=hold)
+    messages.success(request, _("Samtalen er nu på retligt tilbagehold.") if hold
+                     else _("Samtalen er ikke længere på retligt tilbagehold."))
+    return _back(conversation)

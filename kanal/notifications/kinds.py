@@ -339,7 +339,8 @@ _kind(
     INBOX,
     "inbox_personal_data",
     _("Personoplysninger i en kommentar"),
-    _("%(channel)s: en borger skrev %(kinds)s i en kommentar. %(what)s"),
+    _("%(channel)s: en borger skrev %(privacy_kinds)s i en kommentar. "
+      "%(privacy_step)s"),
     by_email=True,
 )
 _kind(

@@ -148,6 +148,7 @@ def build_world() -> World:
     world.objects = {
         "conversation": conversation,
         "new_conversation": new_conversation,
+        "inbox_item": conversation.items.first(),
         "standard_answer": _standard_answer(organisation),
         "crisis_template": crisis_template,
         "post": post,

@@ -220,6 +220,10 @@ MATRIX = [
          method="post", kwargs={"pk": "conversation"}, data={"text": "Set."}),
     Case("inbox:reply", _everyone(404, admin=302, editor=302, contributor=302),
          method="post", kwargs={"pk": "conversation"}, data={"text": ""}),
+    Case("inbox:moderate", _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "inbox_item"}, data={"action": "hide"}),
+    Case("inbox:legal_hold", _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "conversation"}, data={"hold": "1"}),
     Case("inbox:standard_answers", _everyone(403, admin=200, editor=200,
                                              contributor=200, other_org_admin=200)),
     Case("inbox:standard_answer_edit",
@@ -292,7 +296,7 @@ def world(db):
         organisation=organisation, name="Stormflod", event="storm_surge",
         text="Stormflod ved [STED]. Ring 112 ved livsfare.",
     )
-    from kanal.inbox.models import Conversation, StandardAnswer
+    from kanal.inbox.models import Conversation, InboxItem, StandardAnswer
 
     standard_answer = StandardAnswer.objects.create(
         organisation=organisation, title="Pas", text="Hej {navn}, se kk.dk/pas.")
@@ -304,6 +308,11 @@ def world(db):
     new_conversation = Conversation.objects.create(
         organisation=organisation, channel=channel, key="c:2",
     )
+    inbox_item = InboxItem.objects.create(
+        organisation=organisation, channel=channel, network=channel.network,
+        conversation=conversation, remote_id="1", kind="comment",
+        text="Hvornår åbner I?", created_at=timezone.now(),
+    )
     return {
         "members": {**members, "other_org_admin": other},
         "objects": {
@@ -314,6 +323,7 @@ def world(db):
             "conversation": conversation.pk,
             "new_conversation": new_conversation.pk,
             "standard_answer": standard_answer.pk,
+            "inbox_item": inbox_item.pk,
             "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",
