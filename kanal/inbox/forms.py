@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kanal.channels.models import Network
 from kanal.organisations.models import Administration, Membership
 
+from . import privacy
 from .actions import MANUAL_STATUSES
 from .models import ConversationStatus, Reason, StandardAnswer
 
@@ -107,7 +108,8 @@ class ReplyForm(forms.Form):
     def __init__(self, *args, items=(), organisation=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = [
-            (i.pk, f"{i.author_name or _('Borger')}: {i.text[:60]}") for i in items
+            (i.pk, f"{i.author_name or _('Borger')}: {privacy.mask(i.text)[:60]}")
+            for i in items
         ]
         self.fields["standard_answer"].queryset = StandardAnswer.objects.filter(
             organisation=organisation)
