@@ -258,6 +258,10 @@ def record_reply_outcome(answer: Answer) -> None:
     if conversation.first_response_at is None:
         conversation.first_response_at = follow_up.updated_at
         changed.append("first_response_at")
+        if conversation.due_at is not None:
+            conversation.answered_on_time = (
+                conversation.first_response_at <= conversation.due_at)
+            changed.append("answered_on_time")
     conversation.save(update_fields=changed)
     audit.record(
         "inbox.reply.sent",

@@ -11,7 +11,7 @@ class InboxConfig(AppConfig):
         from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic, signals
 
-        from . import bridge, intake, moderation, polling, retention
+        from . import bridge, intake, moderation, polling, retention, targets
 
         register_param("privacy_step", moderation.render_privacy_step)
         register_param("privacy_kinds", moderation.render_privacy_kinds)
@@ -43,5 +43,13 @@ class InboxConfig(AppConfig):
                 "opbevaringsperioden (ikke det, der er på retligt tilbagehold).",
                 lambda: 86400.0,
                 retention.apply_retention,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_overdue",
+                "Giver besked om henvendelser, der er over svarfristen.",
+                lambda: 60.0,
+                targets.notify_overdue,
             )
         )

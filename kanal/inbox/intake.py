@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -21,7 +21,7 @@ from django.utils import timezone
 from kanal.channels.models import Channel
 from kanal.channels.networks.base import InboxItem as NetworkItem
 
-from . import meta, privacy, signals
+from . import meta, privacy, signals, targets
 from .models import (
     Conversation,
     DeliveryStatus,
@@ -34,6 +34,9 @@ from .models import (
 logger = logging.getLogger("kanal.inbox.intake")
 
 BATCH = 200
+#: Items older than this when Kanal first sees them (a backfill) get no
+#: response target: nobody waits for an answer to them any more.
+OLD_ENOUGH = timedelta(days=14)
 
 
 def store_delivery(*, network: str, body: bytes, organisation=None) -> WebhookDelivery:
@@ -267,10 +270,15 @@ def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
         updates["last_item_at"] = item.created_at
     if found and not conversation.has_personal_data:
         updates["has_personal_data"] = True
-    if conversation.status in ("answered", "no_reply") and not _new:
+    reopened = conversation.status in ("answered", "no_reply") and not _new
+    if reopened:
         # The citizen wrote again: the desk looks again.
         updates["status"] = "new" if conversation.assigned_administration_id is None \
             else "assigned"
+    if (_new or reopened) and item.created_at > timezone.now() - OLD_ENOUGH:
+        updates["due_at"] = targets.due_at(
+            item.created_at, targets.settings_for(channel.organisation_id))
+        updates["overdue_notified_at"] = None
     if updates:
         Conversation.objects.filter(pk=conversation.pk).update(**updates)
     return row

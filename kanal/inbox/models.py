@@ -10,6 +10,8 @@ person's messages) and carries the desk's status and assignment.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +46,10 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Fejlet")
 
 
+def default_weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
 DEFAULT_FOOTER = (
     "Svaret er vejledning og ikke en afgørelse. Skriv til os på kk.dk, hvis du "
     "har brug for en afgørelse."
@@ -71,6 +77,16 @@ class InboxSettings(models.Model):
     footer_text = models.CharField(
         _("vejledningstekst"), max_length=300, blank=True,
         default=DEFAULT_FOOTER,
+    )
+    opens_at = models.TimeField(_("åbner"), default=datetime.time(8, 0))
+    closes_at = models.TimeField(_("lukker"), default=datetime.time(16, 0))
+    open_weekdays = models.JSONField(
+        _("åbne ugedage"), default=default_weekdays,
+        help_text=_("0 = mandag … 6 = søndag. Helligdage er altid lukket."),
+    )
+    target_hours = models.PositiveSmallIntegerField(
+        _("svarfrist (arbejdstimer)"), default=8,
+        help_text=_("Fx 8 = inden for én arbejdsdag, regnet i åbningstiden."),
     )
     house_rules_url = models.URLField(
         _("adresse på husreglerne"), max_length=300, blank=True
@@ -165,6 +181,9 @@ class Conversation(models.Model):
     # When the organisation's response target falls due (working hours).
     due_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Set when the first answer went out: was it within the target?
+    answered_on_time = models.BooleanField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -63,6 +63,8 @@ def test_a_reply_goes_out_once_and_marks_the_conversation_answered(world):
     item.conversation.refresh_from_db()
     assert item.conversation.status == "answered"
     assert item.conversation.first_response_at is not None
+    assert item.conversation.answered_on_time is (
+        item.conversation.first_response_at <= item.conversation.due_at)
     follow_up = FollowUp.objects.get()
     assert follow_up.remote_id == replies[0]["item_id"]
     assert AuditEntry.objects.filter(event="inbox.reply.sent").count() == 1
