@@ -323,3 +323,17 @@ def set_legal_hold(conversation: Conversation, *, actor: Membership | None,
             target=conversation, changes={"items": changed},
         )
     return changed
+
+
+@transaction.atomic
+def save_inbox_settings(row: InboxSettings, *, actor: Membership,
+                        changed: list[str]) -> InboxSettings:
+    """Store the organisation's inbox settings (``row`` comes from the form)."""
+    from .policies import inbox_settings_policy
+
+    inbox_settings_policy.check(actor, "change")
+    row.organisation_id = actor.organisation_id
+    row.save()
+    audit.record("inbox.settings.changed", actor=actor, target=row,
+                 changes={"fields": changed})
+    return row

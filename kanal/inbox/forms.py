@@ -8,7 +8,7 @@ from kanal.organisations.models import Administration, Membership
 
 from . import privacy
 from .actions import MANUAL_STATUSES
-from .models import ConversationStatus, Reason, StandardAnswer
+from .models import ConversationStatus, InboxSettings, Reason, StandardAnswer
 
 
 class FilterForm(forms.Form):
@@ -131,3 +131,37 @@ class ModerationForm(forms.Form):
         label=_("Husregel"), required=False,
         choices=[("", _("Vælg husregel")), *Reason.choices],
     )
+
+
+WEEKDAYS = [(0, _("mandag")), (1, _("tirsdag")), (2, _("onsdag")), (3, _("torsdag")),
+            (4, _("fredag")), (5, _("lørdag")), (6, _("søndag"))]
+
+
+class InboxSettingsForm(forms.ModelForm):
+    open_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Åbne ugedage"), choices=WEEKDAYS, coerce=int,
+        widget=forms.CheckboxSelectMultiple, required=False,
+        help_text=_("Helligdage er altid lukket."),
+    )
+    house_rules_url = forms.URLField(
+        label=_("Adresse på husreglerne"), required=False, max_length=300,
+        assume_scheme="https",
+    )
+
+    class Meta:
+        model = InboxSettings
+        fields = ["opens_at", "closes_at", "open_weekdays", "target_hours",
+                  "hide_personal_data", "retention_days", "require_footer",
+                  "footer_text", "house_rules_url", "block_at_warning"]
+        widgets = {"opens_at": forms.TimeInput(attrs={"type": "time"}),
+                   "closes_at": forms.TimeInput(attrs={"type": "time"})}
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("Lukketiden skal ligge efter åbningstiden."))
+        if data.get("require_footer") and not (data.get("footer_text") or "").strip():
+            self.add_error("footer_text",
+                           _("Skriv vejledningsteksten, når den skal med under svar."))
+        return data

@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from kanal.core.policies import BasePolicy
 
-from .models import Conversation, StandardAnswer
+from .models import Conversation, InboxSettings, StandardAnswer
 
 
 class ConversationPolicy(BasePolicy):
@@ -67,3 +67,18 @@ class StandardAnswerPolicy(BasePolicy):
 
 
 standard_answer_policy = StandardAnswerPolicy()
+
+
+class InboxSettingsPolicy(BasePolicy):
+    """The organisation's inbox settings: its administrators keep them."""
+
+    model = InboxSettings
+    permissions = {"change": "organisation.manage"}
+
+    def visible(self, actor):
+        if actor is None:
+            return InboxSettings.objects.all()
+        return InboxSettings.objects.filter(organisation_id=actor.organisation_id)
+
+
+inbox_settings_policy = InboxSettingsPolicy()

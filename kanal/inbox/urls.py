@@ -7,6 +7,7 @@ app_name = "inbox"
 urlpatterns = [
     path("", views.list_view, name="list"),
     path("nye/", views.updates_view, name="updates"),
+    path("indstillinger/", views.settings_view, name="settings"),
     path("<int:pk>/", views.detail_view, name="detail"),
     path("<int:pk>/tildel/", views.assign_view, name="assign"),
     path("<int:pk>/status/", views.status_view, name="status"),

@@ -21,14 +21,19 @@ from . import actions, moderation, selectors
 from .forms import (
     AssignForm,
     FilterForm,
+    InboxSettingsForm,
     ModerationForm,
     NoteForm,
     ReplyForm,
     StandardAnswerForm,
     StatusForm,
 )
-from .models import ConversationStatus, InboxItem
-from .policies import conversation_policy, standard_answer_policy
+from .models import ConversationStatus, InboxItem, InboxSettings
+from .policies import (
+    conversation_policy,
+    inbox_settings_policy,
+    standard_answer_policy,
+)
 
 
 def _filters(request, actor):
@@ -73,6 +78,7 @@ def list_view(request):
         "counts": [(value, label, counts.get(value, 0))
                    for value, label in ConversationStatus.choices],
         "can_assign": conversation_policy.can(actor, "assign"),
+        "can_configure": inbox_settings_policy.can(actor, "change"),
     })
 
 
@@ -337,3 +343,17 @@ def legal_hold_view(request, pk):
     messages.success(request, _("Samtalen er nu på retligt tilbagehold.") if hold
                      else _("Samtalen er ikke længere på retligt tilbagehold."))
     return _back(conversation)
+
+
+@membership_required
+def settings_view(request):
+    actor = request.membership
+    inbox_settings_policy.check(actor, "change")
+    row = InboxSettings.objects.filter(organisation_id=actor.organisation_id).first()
+    form = InboxSettingsForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        actions.save_inbox_settings(form.save(commit=False), actor=actor,
+                                    changed=form.changed_data)
+        messages.success(request, _("Indbakkens indstillinger er gemt."))
+        return redirect("inbox:settings")
+    return render(request, "inbox/settings.html", {"form": form})

@@ -224,6 +224,7 @@ MATRIX = [
          method="post", kwargs={"pk": "inbox_item"}, data={"action": "hide"}),
     Case("inbox:legal_hold", _everyone(404, admin=302, editor=302, contributor=403),
          method="post", kwargs={"pk": "conversation"}, data={"hold": "1"}),
+    Case("inbox:settings", _admin_only()),
     Case("inbox:standard_answers", _everyone(403, admin=200, editor=200,
                                              contributor=200, other_org_admin=200)),
     Case("inbox:standard_answer_edit",

@@ -14,3 +14,12 @@ def masked(text):
 @register.filter
 def personal_labels(kinds):
     return ", ".join(privacy.labels(list(kinds or [])))
+
+
+@register.simple_tag(takes_context=True)
+def inbox_access(context) -> bool:
+    """Whether the menu offers the inbox (asked of the policy, no query)."""
+    from kanal.inbox.policies import conversation_policy
+
+    membership = context.get("membership")
+    return membership is not None and conversation_policy.can(membership, "list")

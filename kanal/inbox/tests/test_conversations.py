@@ -206,3 +206,30 @@ def test_detail_views_assign_and_status_through_http(desk, client_for):
     response = client.post(f"/indbakke/{conversation.pk}/status/",
                            {"status": "bogus"}, follow=True)
     assert "Vælg en gyldig status." in response.content.decode()
+
+
+def test_administrators_keep_the_inbox_settings(organisation, member, client_for):
+    from kanal.inbox.models import InboxSettings
+
+    admin = member(Role.ADMIN)
+    client = client_for(admin)
+    response = client.post("/indbakke/indstillinger/", {
+        "opens_at": "09:00", "closes_at": "08:00", "open_weekdays": ["0", "1"],
+        "target_hours": "8", "retention_days": "30", "footer_text": "",
+        "require_footer": "on", "block_at_warning": "3",
+    })
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Lukketiden skal ligge efter åbningstiden." in html
+    assert "Skriv vejledningsteksten" in html
+    assert not InboxSettings.objects.exists()
+    response = client.post("/indbakke/indstillinger/", {
+        "opens_at": "09:00", "closes_at": "15:00", "open_weekdays": ["0", "1"],
+        "target_hours": "8", "retention_days": "30",
+        "footer_text": "Svaret er vejledning.", "require_footer": "on",
+        "block_at_warning": "3", "hide_personal_data": "on",
+    })
+    assert response.status_code == 302
+    row = InboxSettings.objects.get(organisation=organisation)
+    assert row.open_weekdays == [0, 1] and row.hide_personal_data
+    assert AuditEntry.objects.filter(event="inbox.settings.changed").exists()
