@@ -31,6 +31,8 @@ class FilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Over svarfristen"), required=False)
     personal_data = forms.BooleanField(label=_("Med personoplysninger"),
                                        required=False)
+    negative = forms.BooleanField(label=_("Negativ stemning (hint)"),
+                                  required=False)
 
     def __init__(self, *args, channels=(), administrations=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from kanal.channels.models import Channel
 from kanal.channels.networks.base import InboxItem as NetworkItem
 
-from . import meta, privacy, signals, targets
+from . import hints, meta, privacy, signals, targets
 from .models import (
     Conversation,
     DeliveryStatus,
@@ -251,7 +251,9 @@ def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
                   "last_item_at": item.created_at},
     )
     found = privacy.find(item.text)
+    score = hints.sentiment(item.text)
     row = InboxItem.objects.create(
+        sentiment=score, language=hints.language(item.text),
         organisation_id=channel.organisation_id, channel=channel,
         network=channel.network, conversation=conversation,
         remote_id=item.remote_id, kind=item.kind,
@@ -270,6 +272,8 @@ def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
         updates["last_item_at"] = item.created_at
     if found and not conversation.has_personal_data:
         updates["has_personal_data"] = True
+    if "last_item_at" in updates or _new:
+        updates["negative"] = hints.sentiment_label(score) == "negative"
     reopened = conversation.status in ("answered", "no_reply") and not _new
     if reopened:
         # The citizen wrote again: the desk looks again.
@@ -302,7 +306,9 @@ def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> No
             row.text = newest.text
             row.edited_at = newest.network_time
             row.personal_data = privacy.find(row.text)
-            row.save(update_fields=["text", "edited_at", "personal_data"])
+            row.sentiment = hints.sentiment(row.text)
+            row.save(update_fields=["text", "edited_at", "personal_data",
+                                    "sentiment"])
             if row.personal_data:
                 Conversation.objects.filter(pk=row.conversation_id).update(
                     has_personal_data=True

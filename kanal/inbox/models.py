@@ -177,6 +177,8 @@ class Conversation(models.Model):
         verbose_name=_("person"),
     )
     has_personal_data = models.BooleanField(default=False)
+    # The latest citizen item's sentiment hint (list filter).
+    negative = models.BooleanField(default=False)
     last_item_at = models.DateTimeField(null=True, blank=True)
     # When the organisation's response target falls due (working hours).
     due_at = models.DateTimeField(null=True, blank=True)
@@ -235,6 +237,9 @@ class InboxItem(models.Model):
     hidden_on_network = models.BooleanField(default=False)
     # Kinds of personal data found in the text ("cpr", "phone", "email").
     personal_data = models.JSONField(default=list, blank=True)
+    # Hints (``hints``): AFINN's Danish sentiment sum and the text's language.
+    sentiment = models.SmallIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)
     legal_hold = models.BooleanField(_("retligt tilbagehold"), default=False)
     # Set when retention removed the citizen's text and name.
     redacted_at = models.DateTimeField(null=True, blank=True)

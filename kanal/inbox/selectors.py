@@ -32,6 +32,7 @@ class Filters:
     administration: int | None = None
     overdue: bool = False
     personal_data: bool = False
+    negative: bool = False
     q: str = ""
 
 
@@ -59,6 +60,8 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
         qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
     if filters.personal_data:
         qs = qs.filter(has_personal_data=True)
+    if filters.negative:
+        qs = qs.filter(negative=True)
     if filters.q:
         qs = qs.filter(Exists(_matching_items(filters.q)))
     counts = (

@@ -51,6 +51,7 @@ def _filters(request, actor):
         administration=values.get("administration"),
         overdue=bool(values.get("overdue")),
         personal_data=bool(values.get("personal_data")),
+        negative=bool(values.get("negative")),
         q=(values.get("q") or "").strip(),
     )
     return visible, form, filters

@@ -1,0 +1,49 @@
+"""Hints for the desk: sentiment from AFINN's Danish word list and the
+language of a text. Hints only: they sort and colour, they decide nothing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+NEGATIVE_AT = -2
+POSITIVE_AT = 2
+MIN_LETTERS_FOR_LANGUAGE = 12
+
+
+@lru_cache(maxsize=1)
+def _afinn():
+    from afinn import Afinn
+
+    return Afinn(language="da", emoticons=True)
+
+
+def sentiment(text: str) -> int:
+    """AFINN's sum for ``text`` (negative words count below zero)."""
+    if not text:
+        return 0
+    return int(_afinn().score(text[:5000]))
+
+
+def sentiment_label(score: int | None) -> str:
+    if score is None:
+        return ""
+    if score <= NEGATIVE_AT:
+        return "negative"
+    if score >= POSITIVE_AT:
+        return "positive"
+    return "neutral"
+
+
+def language(text: str) -> str:
+    """The ISO 639-1 code of ``text``'s language, or "" when too short to tell."""
+    letters = sum(ch.isalpha() for ch in text or "")
+    if letters < MIN_LETTERS_FOR_LANGUAGE:
+        return ""
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    DetectorFactory.seed = 0  # the same answer for the same text
+    try:
+        return detect(text[:2000])[:8]
+    except LangDetectException:
+        return ""
