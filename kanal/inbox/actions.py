@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,7 @@ from kanal.publishing import followup
 from . import signals
 from .models import (
     Answer,
+    AssignmentRule,
     Conversation,
     ConversationStatus,
     InboxItem,
@@ -337,3 +338,42 @@ def save_inbox_settings(row: InboxSettings, *, actor: Membership,
     audit.record("inbox.settings.changed", actor=actor, target=row,
                  changes={"fields": changed})
     return row
+
+
+@transaction.atomic
+def add_assignment_rule(*, actor: Membership, administration: Administration,
+                        channel=None, keyword: str = "") -> AssignmentRule:
+    """A rule that assigns new conversations on ``channel`` and/or with
+    ``keyword`` in their text to ``administration``."""
+    from .policies import inbox_settings_policy
+
+    inbox_settings_policy.check(actor, "change")
+    keyword = (keyword or "").strip()
+    if channel is None and not keyword:
+        raise ValidationError(_("Vælg en kanal, et nøgleord eller begge."))
+    if administration.organisation_id != actor.organisation_id or (
+        channel is not None and channel.organisation_id != actor.organisation_id
+    ):
+        raise ValidationError(_("Forvaltningen hører ikke til organisationen."))
+    last = AssignmentRule.objects.filter(organisation_id=actor.organisation_id)
+    rule = AssignmentRule.objects.create(
+        organisation_id=actor.organisation_id, administration=administration,
+        channel=channel, keyword=keyword, position=last.count() + 1,
+    )
+    audit.record("inbox.rule.created", actor=actor, target=rule,
+                 changes={"keyword": keyword,
+                          "channel": channel.pk if channel else None,
+                          "administration": administration.code})
+    return rule
+
+
+@transaction.atomic
+def delete_assignment_rule(rule, *, actor: Membership) -> None:
+    from .policies import inbox_settings_policy
+
+    inbox_settings_policy.check(actor, "change")
+    if rule.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+    audit.record("inbox.rule.deleted", actor=actor, target=rule,
+                 changes={"keyword": rule.keyword})
+    rule.delete()

@@ -167,3 +167,22 @@ class InboxSettingsForm(forms.ModelForm):
             self.add_error("footer_text",
                            _("Skriv vejledningsteksten, når den skal med under svar."))
         return data
+
+
+class AssignmentRuleForm(forms.Form):
+    channel = forms.ModelChoiceField(
+        label=_("Kanal"), queryset=None, required=False,
+        empty_label=_("Alle kanaler"),
+    )
+    keyword = forms.CharField(label=_("Nøgleord i teksten"), required=False,
+                              max_length=100)
+    administration = forms.ModelChoiceField(label=_("Tildel til"), queryset=None)
+
+    def __init__(self, *args, organisation, **kwargs):
+        from kanal.channels.models import Channel
+
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].queryset = Channel.objects.filter(
+            organisation=organisation)
+        self.fields["administration"].queryset = Administration.objects.filter(
+            organisation=organisation)

@@ -285,7 +285,23 @@ def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
         updates["overdue_notified_at"] = None
     if updates:
         Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    if _new:
+        _auto_assign(conversation, row)
     return row
+
+
+def _auto_assign(conversation: Conversation, row: InboxItem) -> None:
+    from .actions import assign_conversation
+    from .models import AssignmentRule
+
+    for rule in AssignmentRule.objects.filter(
+        organisation_id=conversation.organisation_id
+    ).select_related("administration"):
+        if rule.matches(conversation.channel_id, row.text):
+            conversation.refresh_from_db()
+            assign_conversation(conversation, actor=None,
+                                administration=rule.administration)
+            return
 
 
 def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> None:

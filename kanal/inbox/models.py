@@ -424,3 +424,39 @@ class ModerationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.item_id}"
+
+
+class AssignmentRule(models.Model):
+    """Assign new conversations automatically: by channel, by a keyword in
+    the citizen's text, or both. The first matching rule (by ``position``)
+    wins."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE,
+        related_name="inbox_rules",
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+", verbose_name=_("kanal"),
+    )
+    keyword = models.CharField(_("nøgleord"), max_length=100, blank=True)
+    administration = models.ForeignKey(
+        "organisations.Administration", on_delete=models.CASCADE,
+        related_name="+", verbose_name=_("forvaltning"),
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("tildelingsregel")
+        verbose_name_plural = _("tildelingsregler")
+
+    def __str__(self) -> str:
+        return f"Regel {self.pk}"
+
+    def matches(self, channel_id: int, text: str) -> bool:
+        if self.channel_id and self.channel_id != channel_id:
+            return False
+        if self.keyword and self.keyword.casefold() not in (text or "").casefold():
+            return False
+        return bool(self.channel_id or self.keyword)

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.list_view, name="list"),
     path("nye/", views.updates_view, name="updates"),
     path("indstillinger/", views.settings_view, name="settings"),
+    path("indstillinger/regler/<int:pk>/slet/", views.rule_delete_view,
+         name="rule_delete"),
     path("<int:pk>/", views.detail_view, name="detail"),
     path("<int:pk>/tildel/", views.assign_view, name="assign"),
     path("<int:pk>/status/", views.status_view, name="status"),

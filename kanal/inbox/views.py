@@ -20,6 +20,7 @@ from kanal.organisations.models import Administration
 from . import actions, moderation, selectors
 from .forms import (
     AssignForm,
+    AssignmentRuleForm,
     FilterForm,
     InboxSettingsForm,
     ModerationForm,
@@ -28,7 +29,7 @@ from .forms import (
     StandardAnswerForm,
     StatusForm,
 )
-from .models import ConversationStatus, InboxItem, InboxSettings
+from .models import AssignmentRule, ConversationStatus, InboxItem, InboxSettings
 from .policies import (
     conversation_policy,
     inbox_settings_policy,
@@ -351,10 +352,41 @@ def settings_view(request):
     actor = request.membership
     inbox_settings_policy.check(actor, "change")
     row = InboxSettings.objects.filter(organisation_id=actor.organisation_id).first()
-    form = InboxSettingsForm(request.POST or None, instance=row)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    is_rule = posted and request.POST.get("form") == "rule"
+    form = InboxSettingsForm(request.POST if posted and not is_rule else None,
+                             instance=row)
+    rule_form = AssignmentRuleForm(request.POST if is_rule else None,
+                                   organisation=actor.organisation)
+    if is_rule and rule_form.is_valid():
+        try:
+            actions.add_assignment_rule(actor=actor, **rule_form.cleaned_data)
+        except ValidationError as e:
+            rule_form.add_error(None, e)
+        else:
+            messages.success(request, _("Reglen er gemt."))
+            return redirect("inbox:settings")
+    elif posted and not is_rule and form.is_valid():
         actions.save_inbox_settings(form.save(commit=False), actor=actor,
                                     changed=form.changed_data)
         messages.success(request, _("Indbakkens indstillinger er gemt."))
         return redirect("inbox:settings")
-    return render(request, "inbox/settings.html", {"form": form})
+    rules = AssignmentRule.objects.filter(
+        organisation_id=actor.organisation_id
+    ).select_related("channel", "administration")
+    return render(request, "inbox/settings.html",
+                  {"form": form, "rule_form": rule_form, "rules": rules})
+
+
+@require_POST
+@membership_required
+def rule_delete_view(request, pk):
+    actor = request.membership
+    inbox_settings_policy.check(actor, "change")
+    try:
+        rule = AssignmentRule.objects.get(pk=pk, organisation_id=actor.organisation_id)
+    except AssignmentRule.DoesNotExist as e:
+        raise Http404 from e
+    actions.delete_assignment_rule(rule, actor=actor)
+    messages.success(request, _("Reglen er slettet."))
+    return redirect("inbox:settings")

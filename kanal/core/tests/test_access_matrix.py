@@ -225,6 +225,8 @@ MATRIX = [
     Case("inbox:legal_hold", _everyone(404, admin=302, editor=302, contributor=403),
          method="post", kwargs={"pk": "conversation"}, data={"hold": "1"}),
     Case("inbox:settings", _admin_only()),
+    Case("inbox:rule_delete", _admin_only(302, other_org=404), method="post",
+         kwargs={"pk": "assignment_rule"}),
     Case("inbox:standard_answers", _everyone(403, admin=200, editor=200,
                                              contributor=200, other_org_admin=200)),
     Case("inbox:standard_answer_edit",
@@ -297,7 +299,12 @@ def world(db):
         organisation=organisation, name="Stormflod", event="storm_surge",
         text="Stormflod ved [STED]. Ring 112 ved livsfare.",
     )
-    from kanal.inbox.models import Conversation, InboxItem, StandardAnswer
+    from kanal.inbox.models import (
+        AssignmentRule,
+        Conversation,
+        InboxItem,
+        StandardAnswer,
+    )
 
     standard_answer = StandardAnswer.objects.create(
         organisation=organisation, title="Pas", text="Hej {navn}, se kk.dk/pas.")
@@ -325,6 +332,9 @@ def world(db):
             "new_conversation": new_conversation.pk,
             "standard_answer": standard_answer.pk,
             "inbox_item": inbox_item.pk,
+            "assignment_rule": AssignmentRule.objects.create(
+                organisation=organisation, keyword="skole", administration=buf
+            ).pk,
             "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",

@@ -233,3 +233,29 @@ def test_administrators_keep_the_inbox_settings(organisation, member, client_for
     row = InboxSettings.objects.get(organisation=organisation)
     assert row.open_weekdays == [0, 1] and row.hide_personal_data
     assert AuditEntry.objects.filter(event="inbox.settings.changed").exists()
+
+
+def test_rules_assign_new_conversations_by_channel_or_keyword(desk, organisation,
+                                                              member, client_for):
+    admin = member(Role.ADMIN)
+    client = client_for(admin)
+    response = client.post("/indbakke/indstillinger/", {
+        "form": "rule", "keyword": "", "channel": "",
+        "administration": desk["buf"].pk})
+    assert "Vælg en kanal, et nøgleord eller begge." in response.content.decode()
+    response = client.post("/indbakke/indstillinger/", {
+        "form": "rule", "keyword": "Skole", "administration": desk["buf"].pk})
+    assert response.status_code == 302
+    x = ChannelFactory(organisation=organisation, network="x")
+    actions.add_assignment_rule(actor=admin, administration=desk["tmf"], channel=x)
+    school = citizen_item(desk["channel"], "Hvornår starter skolen?").conversation
+    traffic = citizen_item(x, "Cykelstien er fuld af huller").conversation
+    other = citizen_item(desk["channel"], "Tak for i dag").conversation
+    for c in (school, traffic, other):
+        c.refresh_from_db()
+    assert (school.assigned_administration, school.status) == (desk["buf"],
+                                                               "assigned")
+    assert traffic.assigned_administration == desk["tmf"]
+    assert other.assigned_administration is None
+    assert Notification.objects.filter(kind="inbox_assigned",
+                                       recipient=desk["buf_contributor"]).exists()
