@@ -47,3 +47,19 @@ def language(text: str) -> str:
         return detect(text[:2000])[:8]
     except LangDetectException:
         return ""
+
+
+#: Words that, during crisis mode, raise a conversation's priority: the
+#: events the desk prepares crisis messages for, and cries for help.
+CRISIS_WORDS = (
+    "oversvøm", "skybrud", "stormflod", "vand i kælder", "vandet stiger",
+    "brand", "røg", "eksplosion", "evakuer", "strømafbrydelse", "strømsvigt",
+    "ingen strøm", "drikkevand", "forurenet", "livsfare", "112", "savnet",
+    "ulykke", "kan ikke komme ud", "hjælp os", "akut",
+)
+
+
+def crisis_words(text: str) -> list[str]:
+    """The crisis words in ``text`` (lower case, stems match longer words)."""
+    folded = (text or "").casefold()
+    return [word for word in CRISIS_WORDS if word in folded]

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from kanal.channels.models import Channel
 from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.publishing.scope import CrisisScope
 
 from . import hints, meta, privacy, signals, targets
 from .models import (
@@ -274,6 +275,10 @@ def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
         updates["has_personal_data"] = True
     if "last_item_at" in updates or _new:
         updates["negative"] = hints.sentiment_label(score) == "negative"
+    if not conversation.priority and hints.crisis_words(item.text) and (
+        CrisisScope.current(channel.organisation_id).covers_channel(channel.pk)
+    ):
+        updates["priority"] = True
     reopened = conversation.status in ("answered", "no_reply") and not _new
     if reopened:
         # The citizen wrote again: the desk looks again.

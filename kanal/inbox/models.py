@@ -179,6 +179,8 @@ class Conversation(models.Model):
     has_personal_data = models.BooleanField(default=False)
     # The latest citizen item's sentiment hint (list filter).
     negative = models.BooleanField(default=False)
+    # Raised when, during crisis mode, a citizen writes crisis words.
+    priority = models.BooleanField(_("prioritet"), default=False)
     last_item_at = models.DateTimeField(null=True, blank=True)
     # When the organisation's response target falls due (working hours).
     due_at = models.DateTimeField(null=True, blank=True)

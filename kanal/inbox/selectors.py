@@ -83,7 +83,7 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
             default=Value(False),
             output_field=BooleanField(),
         ),
-    ).order_by("-last_item_at", "-pk")
+    ).order_by("-priority", "-last_item_at", "-pk")
 
 
 def _matching_items(q: str) -> QuerySet:

@@ -39,3 +39,22 @@ def test_items_carry_hints_and_the_list_filters_negative(organisation, member):
     found = selectors.conversations(conversation_policy.visible(editor),
                                     selectors.Filters(negative=True))
     assert list(found) == [Conversation.objects.get(pk=angry.conversation_id)]
+
+
+@pytest.mark.django_db
+def test_crisis_words_raise_priority_only_during_crisis_mode(organisation, member):
+    from kanal.publishing.models import Crisis
+
+    editor = member(Role.EDITOR)
+    channel = ChannelFactory(organisation=organisation)
+    before = citizen_item(channel, "Der er vand i kælderen efter skybruddet!")
+    Crisis.objects.create(organisation=organisation, reason="Skybrud")
+    during = citizen_item(channel, "Hjælp os, vandet stiger på Amagerbrogade")
+    calm = citizen_item(channel, "Hvornår åbner biblioteket?")
+    for item in (before, during, calm):
+        item.conversation.refresh_from_db()
+    assert [before.conversation.priority, during.conversation.priority,
+            calm.conversation.priority] == [False, True, False]
+    listed = list(selectors.conversations(conversation_policy.visible(editor),
+                                          selectors.Filters()))
+    assert listed[0] == during.conversation
