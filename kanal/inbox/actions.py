@@ -167,9 +167,9 @@ def fill_standard_answer(answer: StandardAnswer, item: InboxItem) -> str:
     conversation = item.conversation
     administration = conversation.assigned_administration
     values = {
-        "navn": (item.author_name or "").split(" ")[0] or "",
-        "kanal": conversation.channel.display_name,
-        "forvaltning": administration.name if administration else "",
+        "fornavn": (item.author_name or "").split(" ")[0] or "",
+        "kanalnavn": conversation.channel.display_name,
+        "forvaltningsnavn": administration.name if administration else "",
     }
     text = answer.text
     for name, value in values.items():

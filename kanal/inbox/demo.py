@@ -6,19 +6,19 @@ from .models import InboxSettings, StandardAnswer
 
 STANDARD_ANSWERS = [
     ("Borgerservice: åbningstider",
-     "Hej {navn}. Du finder Borgerservices åbningstider og kan bestille tid på "
-     "kk.dk/borgerservice. Venlig hilsen {kanal}"),
+     "Hej {fornavn}. Du finder Borgerservices åbningstider og kan bestille tid på "
+     "kk.dk/borgerservice. Venlig hilsen {kanalnavn}"),
     ("Pas",
-     "Hej {navn}. Et nyt pas bestiller du ved at booke tid i Borgerservice på "
+     "Hej {fornavn}. Et nyt pas bestiller du ved at booke tid i Borgerservice på "
      "kk.dk/pas. Husk dit gamle pas og et godkendt foto."),
     ("Sundhedskort",
-     "Hej {navn}. Du kan bestille et nyt sundhedskort på borger.dk. Indtil det "
+     "Hej {fornavn}. Du kan bestille et nyt sundhedskort på borger.dk. Indtil det "
      "kommer, kan du bruge det digitale kort i appen Sundhedskortet."),
     ("Henvist til forvaltningen",
-     "Hej {navn}. Tak for dit spørgsmål. Vi har sendt det videre til "
-     "{forvaltning}, som vender tilbage her."),
+     "Hej {fornavn}. Tak for dit spørgsmål. Vi har sendt det videre til "
+     "{forvaltningsnavn}, som vender tilbage her."),
     ("Personoplysninger",
-     "Hej {navn}. Vi har skjult din kommentar, fordi den indeholdt "
+     "Hej {fornavn}. Vi har skjult din kommentar, fordi den indeholdt "
      "personoplysninger. Skriv til os via kk.dk/kontakt, så hjælper vi dig "
      "sikkert dér."),
 ]

@@ -78,8 +78,8 @@ class InboxSettings(models.Model):
         _("vejledningstekst"), max_length=300, blank=True,
         default=DEFAULT_FOOTER,
     )
-    opens_at = models.TimeField(_("åbner"), default=datetime.time(8, 0))
-    closes_at = models.TimeField(_("lukker"), default=datetime.time(16, 0))
+    opens_at = models.TimeField(_("åbningstid fra"), default=datetime.time(8, 0))
+    closes_at = models.TimeField(_("åbningstid til"), default=datetime.time(16, 0))
     open_weekdays = models.JSONField(
         _("åbne ugedage"), default=default_weekdays,
         help_text=_("0 = mandag … 6 = søndag. Helligdage er altid lukket."),
@@ -326,8 +326,8 @@ class Note(models.Model):
 
 
 class StandardAnswer(models.Model):
-    """A prepared answer the desk keeps; ``{navn}``, ``{kanal}`` and
-    ``{forvaltning}`` are filled in when it is used."""
+    """A prepared answer the desk keeps; ``{fornavn}``, ``{kanalnavn}`` and
+    ``{forvaltningsnavn}`` are filled in when it is used."""
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE,
@@ -336,8 +336,8 @@ class StandardAnswer(models.Model):
     title = models.CharField(_("titel"), max_length=120)
     text = models.TextField(
         _("tekst"), max_length=2000,
-        help_text=_("Du kan bruge {navn} (borgerens navn), {kanal} og "
-                    "{forvaltning}."),
+        help_text=_("Du kan bruge {fornavn} (borgerens fornavn), {kanalnavn} og "
+                    "{forvaltningsnavn}."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -169,7 +169,7 @@ def _standard_answer(organisation):
 
     return StandardAnswer.objects.create(
         organisation=organisation, title="Pas",
-        text="Hej {navn}. Et nyt pas bestilles på kk.dk/pas.",
+        text="Hej {fornavn}. Et nyt pas bestilles på kk.dk/pas.",
     )
 
 

@@ -307,7 +307,7 @@ def world(db):
     )
 
     standard_answer = StandardAnswer.objects.create(
-        organisation=organisation, title="Pas", text="Hej {navn}, se kk.dk/pas.")
+        organisation=organisation, title="Pas", text="Hej {fornavn}, se kk.dk/pas.")
 
     conversation = Conversation.objects.create(
         organisation=organisation, channel=channel, key="c:1",

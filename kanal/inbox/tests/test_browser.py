@@ -59,7 +59,7 @@ def test_citizens_comment_the_desk_assigns_buf_answers_once_cpr_is_hidden(
     InboxSettings.objects.create(organisation=organisation, hide_personal_data=True)
     StandardAnswer.objects.create(
         organisation=organisation, title="Skolestart",
-        text="Hej {navn}. Læs om skolestart på kk.dk/skolestart.")
+        text="Hej {fornavn}. Læs om skolestart på kk.dk/skolestart.")
     editor = member(Role.EDITOR, administration=kff)
     contributor = member(Role.CONTRIBUTOR, administration=buf)
     post = adapter_for(channel).publish(

@@ -78,7 +78,7 @@ def test_a_standard_answer_is_filled_in_and_the_required_footer_added(world):
                                  footer_text="Svaret er vejledning.")
     standard = actions.save_standard_answer(
         actor=world["editor"], title="Åbningstider",
-        text="Hej {navn}. Se åbningstiderne på kk.dk.")
+        text="Hej {fornavn}. Se åbningstiderne på kk.dk.")
     actions.reply_to_item(item, actor=world["editor"], standard_answer=standard,
                           key="form-2")
     run_follow_ups()
