@@ -40,11 +40,20 @@ def language(text: str) -> str:
     letters = sum(ch.isalpha() for ch in text or "")
     if letters < MIN_LETTERS_FOR_LANGUAGE:
         return ""
-    from langdetect import DetectorFactory, LangDetectException, detect
+    # æ, ø and å: Danish (or Norwegian, as good a hint here). The statistical
+    # detector costs ~40 ms a text, most of the processing of an item.
+    if any(ch in "æøåÆØÅ" for ch in text):
+        return "da"
+    from langdetect import DetectorFactory, LangDetectException, detector_factory
 
     DetectorFactory.seed = 0  # the same answer for the same text
     try:
-        return detect(text[:2000])[:8]
+        # ``langdetect.detect`` made by hand, to read at most 300 characters.
+        detector_factory.init_factory()
+        detector = detector_factory._factory.create()
+        detector.set_max_text_length(300)
+        detector.append(text)
+        return detector.detect()[:8]
     except LangDetectException:
         return ""
 
