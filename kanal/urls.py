@@ -30,6 +30,9 @@ urlpatterns = [
     path("kilder/", include("kanal.sources.urls")),
     path("journal/", include("kanal.records.urls")),
     path("indsigt/", include("kanal.insights.urls")),
+    path("indbakke/", include("kanal.inbox.urls")),
+    # Signed webhooks from the networks (no login; the signature is the check).
+    path("webhooks/", include("kanal.inbox.webhook_urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path(
         "tilgaengelighed/",

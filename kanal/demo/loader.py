@@ -331,6 +331,7 @@ def _load_organisation() -> Organisation:
 def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     """The apps' demo content (each idempotent): the desk's prepared crisis
     messages (only the missing ones are added) and the plan."""
+    from kanal.inbox.demo import load_inbox_demo
     from kanal.insights.demo import load_insights_demo
     from kanal.planning.demo import load_planning_demo
     from kanal.publishing.crisis import install_starter_templates
@@ -338,6 +339,7 @@ def _load_app_demos(organisation: Organisation, notes: list[str]) -> None:
     from kanal.sources.demo import load_sources_demo
 
     install_starter_templates(actor=None, organisation=organisation)
+    load_inbox_demo(organisation)
     note = load_planning_demo(organisation)
     if isinstance(note, str) and note:
         notes.append(note)

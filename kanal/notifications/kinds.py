@@ -33,6 +33,7 @@ FAILURES = _("Fejl og kanaler")
 CRISIS = _("Krise")
 PLANNING = _("Planlægning og godkendelse")
 YOUR_POSTS = _("Dine opslag")
+INBOX = _("Indbakke")
 
 KINDS: dict[str, Kind] = {}
 GROUPS: dict[str, Promise] = {}
@@ -320,6 +321,55 @@ _kind(
         "«%(title)s» er aflyst eller fjernet i kilden %(source)s, men der er "
         "allerede lavet et opslag om den. Annuller eller ret opslaget."
     ),
+    by_email=True,
+)
+
+_kind(
+    INBOX,
+    "reply_failed",
+    _("Et svar kom ikke ud"),
+    _("%(channel)s: svaret til borgeren blev ikke sendt (%(why)s). Prøv igen "
+      "fra indbakken, eller svar direkte på netværket."),
+    by_email=True,
+)
+_kind(
+    INBOX,
+    "reply_unsure",
+    _("Et svar er usikkert"),
+    _("%(channel)s: Kanal ved ikke, om svaret til borgeren kom ud (netværket "
+      "svarede ikke tydeligt). Tjek kommentaren, og svar selv, hvis svaret "
+      "mangler."),
+    by_email=True,
+)
+_kind(
+    INBOX,
+    "inbox_assigned",
+    _("Henvendelse tildelt"),
+    _("En henvendelse på %(channel)s er tildelt %(administration)s. Svar den "
+      "inden for svarfristen."),
+    by_email=True,
+)
+_kind(
+    INBOX,
+    "inbox_mentioned",
+    _("Nævnt i en note"),
+    _("%(who)s nævnte dig i en intern note på en henvendelse."),
+    by_email=False,
+)
+_kind(
+    INBOX,
+    "inbox_personal_data",
+    _("Personoplysninger i en kommentar"),
+    _("%(channel)s: en borger skrev %(privacy_kinds)s i en kommentar. "
+      "%(privacy_step)s"),
+    by_email=True,
+)
+_kind(
+    INBOX,
+    "inbox_overdue",
+    _("Henvendelse over svarfristen"),
+    _("En henvendelse på %(channel)s skulle have været besvaret %(when)s. "
+      "Svar den nu, eller marker at den ikke kræver svar."),
     by_email=True,
 )
 

@@ -1,4 +1,5 @@
-"""Follow-up work on a published post: its first comment and a crisis pin.
+"""Follow-up work on a published post: its first comment and a crisis pin;
+and replies to citizens that an app above asks for (``queue_reply``).
 
 Each is a ``FollowUp`` row, created in the same transaction that records the
 publication as published (so it cannot be lost), claimed by the worker with a
@@ -7,6 +8,10 @@ backoff, and a person is told when it finally fails. A first comment whose
 write may have gone out (its worker died, or the answer was lost) is sent
 again only where the network keeps replies idempotent (Mastodon's key,
 Bluesky's record key); elsewhere a person checks.
+
+A reply (``FollowUpKind.REPLY``) goes through the same claim, fence, send and
+record as a first comment, on its own channel and text; when it is done or
+has finally failed, ``signals.reply_finished`` tells the app that asked.
 """
 
 from __future__ import annotations
@@ -41,12 +46,14 @@ from kanal.notifications.actions import notify
 from kanal.notifications.audience import channel_desk, crisis_leads
 from kanal.notifications.kinds import render
 
-from . import conf
+from . import conf, signals
 from .models import FollowUp, FollowUpKind, FollowUpStatus
 from .scope import held_back_in_sql
 
 logger = logging.getLogger("kanal.publishing.followup")
 F_ = FollowUpStatus
+#: Follow-ups that answer something on the network (reply with a key).
+REPLIES = frozenset({FollowUpKind.FIRST_COMMENT, FollowUpKind.REPLY})
 
 #: Networks whose adapters send a reply with the same key only once, for
 #: adapters that do not say so themselves (``idempotent_replies``).
@@ -59,7 +66,7 @@ class FollowUpJob:
     follow_up_id: int
     lease_token: str
     kind: str
-    publication_id: int
+    publication_id: int | None
     remote_id: str
     text: str
     idempotency_key: str
@@ -101,7 +108,7 @@ def claim_follow_ups(
         )
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
-        rows = list(qs.select_related("publication__channel")[:limit])
+        rows = list(qs.select_related("publication__channel", "channel")[:limit])
         if not rows:
             return []
         FollowUp.objects.filter(
@@ -119,21 +126,26 @@ def claim_follow_ups(
 
 def _job(row: FollowUp, token: str) -> FollowUpJob:
     pub = row.publication
+    channel = row.channel if pub is None else pub.channel
     conn, setup_error = None, ""
     try:
-        conn = pub.channel.connection()
+        conn = channel.connection()
     except vault.VaultError as e:
         setup_error = str(e)
+    if pub is None:
+        remote_id, text, key = row.target_remote_id, row.text, row.idempotency_key
+    else:
+        remote_id, text, key = pub.remote_id, pub.first_comment, pub.idempotency_key
     return FollowUpJob(
         follow_up_id=row.pk,
         lease_token=token,
         kind=row.kind,
-        publication_id=pub.pk,
-        remote_id=pub.remote_id,
-        text=pub.first_comment,
-        idempotency_key=pub.idempotency_key,
-        channel_id=pub.channel_id,
-        network=pub.channel.network,
+        publication_id=pub.pk if pub is not None else None,
+        remote_id=remote_id,
+        text=text,
+        idempotency_key=key,
+        channel_id=channel.pk,
+        network=channel.network,
         connection=conn,
         uncertain=row.write_started,
         setup_error=setup_error,
@@ -153,10 +165,15 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
     preparing = operation in PREPARATORY_WRITES
 
     def update() -> int:
-        channel = Channel.objects.filter(
-            publications__pk=OuterRef("publication_id"),
-            status=ChannelStatus.CONNECTED,
-        )
+        if job.kind == FollowUpKind.REPLY:
+            channel = Channel.objects.filter(
+                pk=OuterRef("channel_id"), status=ChannelStatus.CONNECTED
+            )
+        else:
+            channel = Channel.objects.filter(
+                publications__pk=OuterRef("publication_id"),
+                status=ChannelStatus.CONNECTED,
+            )
         qs = FollowUp.objects.filter(
             pk=job.follow_up_id,
             lease_token=job.lease_token,
@@ -187,7 +204,7 @@ def _fence_reason(job: FollowUpJob) -> str:
     row = (
         FollowUp.objects.filter(pk=job.follow_up_id)
         .annotate(lease_valid=Q(lease_expires_at__gt=Now()))
-        .select_related("publication__channel")
+        .select_related("publication__channel", "channel")
         .first()
     )
     if row is None:
@@ -198,9 +215,11 @@ def _fence_reason(job: FollowUpJob) -> str:
         or not row.lease_valid
     ):
         return "lease_lost"
-    if row.publication.channel.status != ChannelStatus.CONNECTED:
+    channel = row.channel if row.publication is None else row.publication.channel
+    if channel.status != ChannelStatus.CONNECTED:
         return "channel"
-    return "crisis"
+    # Replies are not held back in a crisis: nothing else can stop them.
+    return "lease_lost" if row.kind == FollowUpKind.REPLY else "crisis"
 
 
 def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
@@ -220,7 +239,7 @@ def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
         job.idempotent = _idempotent_replies(adapter, job.network)
         finder = getattr(adapter, "find_reply", None)
         job.can_look_up = finder is not None
-        if job.kind == FollowUpKind.FIRST_COMMENT:
+        if job.kind in REPLIES:
             if job.uncertain and not job.idempotent:
                 # An earlier reply may be there: ask before sending again.
                 found = _look_up_reply(finder, job)
@@ -231,9 +250,7 @@ def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
                     job.result_id, job.outcome = found.remote_id, "done"
                     return job
             result = adapter.reply(
-                job.remote_id,
-                job.text,
-                idempotency_key=stable_key(job.idempotency_key, "first_comment"),
+                job.remote_id, job.text, idempotency_key=_reply_key(job)
             )
             job.result_id = result.remote_id
         elif "pin" in adapter.capabilities().supports:
@@ -261,12 +278,15 @@ def _look_up_reply(finder, job: FollowUpJob):
         return False
     try:
         return finder(
-            job.remote_id,
-            text=job.text,
-            idempotency_key=stable_key(job.idempotency_key, "first_comment"),
+            job.remote_id, text=job.text, idempotency_key=_reply_key(job)
         )
     except NotSupported:
         return False
+
+
+def _reply_key(job: FollowUpJob) -> str:
+    suffix = "reply" if job.kind == FollowUpKind.REPLY else "first_comment"
+    return stable_key(job.idempotency_key, suffix)
 
 
 def _idempotent_replies(adapter, network: str) -> bool:
@@ -286,7 +306,8 @@ def record_follow_up(job: FollowUpJob, *, now: datetime | None = None) -> str:
     with transaction.atomic():
         row = (
             FollowUp.objects.select_for_update(of=("self",))
-            .select_related("publication__channel", "publication__organisation")
+            .select_related("publication__channel", "publication__organisation",
+                            "channel__organisation")
             .get(pk=job.follow_up_id)
         )
         if row.lease_token != job.lease_token or row.status != F_.RUNNING:
@@ -304,7 +325,7 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
         _done(row, job)
         return
     if job.outcome == "unverifiable":
-        _fail(row, "first_comment_unsure", why="", keep_started=True)
+        _fail(row, _unsure(row), why="", keep_started=True)
         return
     if job.outcome == "fenced":
         why = job.extra.get("why")
@@ -326,10 +347,10 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
         job.outcome == "crash" and job.write_started
     )
     if (
-        uncertain and row.kind == FollowUpKind.FIRST_COMMENT
+        uncertain and row.kind in REPLIES
         and not (job.idempotent or job.can_look_up)
     ):
-        _fail(row, "first_comment_unsure", why="", keep_started=True)
+        _fail(row, _unsure(row), why="", keep_started=True)
         return
     if isinstance(error, Rejected | NotSupported):
         _fail(row, _template(row), why=error.message, keep_started=False)
@@ -346,7 +367,13 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
 
 
 def _template(row: FollowUp) -> str:
+    if row.kind == FollowUpKind.REPLY:
+        return "reply_failed"
     return "pin_failed" if row.kind == FollowUpKind.PIN else "first_comment_failed"
+
+
+def _unsure(row: FollowUp) -> str:
+    return "reply_unsure" if row.kind == FollowUpKind.REPLY else "first_comment_unsure"
 
 
 def _clear_lease(row: FollowUp) -> list[str]:
@@ -363,6 +390,15 @@ def _done(row: FollowUp, job: FollowUpJob) -> None:
     row.last_error = ""
     row.save(update_fields=["status", "remote_id", "last_error", "updated_at",
                             *_clear_lease(row)])
+    if row.kind == FollowUpKind.REPLY:
+        audit.record(
+            "publishing.reply.sent",
+            organisation=row.channel.organisation,
+            target=row,
+            changes={"remote_id": job.result_id, "attempts": row.attempts},
+        )
+        _announce_reply(row)
+        return
     if row.kind == FollowUpKind.FIRST_COMMENT:
         pub.first_comment_remote_id = job.result_id
         pub.save(update_fields=["first_comment_remote_id", "updated_at"])
@@ -395,7 +431,7 @@ def _again(row, job, due, *, counts: bool, started: bool | None = None) -> None:
 
 def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
     pub = row.publication
-    channel = pub.channel
+    channel = row.channel if pub is None else pub.channel
     params = {"channel": str(channel), "why": why}
     with translation.override(settings.LANGUAGE_CODE):
         message = render(kind, params)
@@ -405,6 +441,21 @@ def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
         row.write_started = False
     row.save(update_fields=["status", "last_error", "write_started", "updated_at",
                             *_clear_lease(row)])
+    if pub is None:
+        audit.record(
+            "publishing.reply.failed",
+            organisation=channel.organisation,
+            target=row,
+            changes={"message": message, "attempts": row.attempts},
+        )
+        recipients = [row.requested_by] if row.requested_by else []
+        notify(
+            recipients or channel_desk(channel.organisation_id,
+                                       channel.owner_administration_id),
+            kind=kind, params=params, about=row,
+        )
+        _announce_reply(row)
+        return
     audit.record(
         f"publishing.publication.{row.kind}_failed",
         organisation=pub.organisation,
@@ -420,6 +471,40 @@ def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
         about=pub,
         url=pub.url,
     )
+
+
+def _announce_reply(row: FollowUp) -> None:
+    transaction.on_commit(
+        lambda: signals.reply_finished.send(sender=FollowUp, follow_up=row)
+    )
+
+
+def queue_reply(
+    *,
+    channel: Channel,
+    to_remote_id: str,
+    text: str,
+    idempotency_key: str,
+    requested_by=None,
+) -> FollowUp:
+    """Send ``text`` as ``channel``'s answer to ``to_remote_id``, exactly once.
+
+    The reply is a follow-up row: the worker claims it with a lease, fences
+    the write, retries what is safe to retry, and looks an uncertain reply
+    up on the network before sending it again. The same ``idempotency_key``
+    always gives the same row (a second call changes nothing). When it is
+    sent or has finally failed, ``signals.reply_finished`` is sent with the
+    row. Must run inside the caller's transaction.
+    """
+    if not idempotency_key or not to_remote_id:
+        raise ValueError("a reply needs a target and an idempotency key")
+    row, _created = FollowUp.objects.get_or_create(
+        kind=FollowUpKind.REPLY,
+        idempotency_key=idempotency_key,
+        defaults={"channel": channel, "target_remote_id": to_remote_id,
+                  "text": text, "requested_by": requested_by},
+    )
+    return row
 
 
 def sweep_expired_follow_ups(*, now: datetime | None = None, dry_run=False) -> int:

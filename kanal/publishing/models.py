@@ -264,6 +264,9 @@ class ChannelTokenRefresh(models.Model):
 class FollowUpKind(models.TextChoices):
     FIRST_COMMENT = "first_comment", _("Første kommentar")
     PIN = "pin", _("Fastgørelse")
+    # An answer to a citizen's comment (``followup.queue_reply``), for an app
+    # above publishing (the inbox); it has a channel, no publication.
+    REPLY = "reply", _("Svar")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -282,9 +285,23 @@ class FollowUp(models.Model):
     """
 
     publication = models.ForeignKey(
-        Publication, on_delete=models.CASCADE, related_name="follow_ups"
+        Publication, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="follow_ups",
     )
     kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
+    # A reply: the channel it goes out on, what it answers, its text and the
+    # key its sender chose (the same key never makes a second reply).
+    channel = models.ForeignKey(
+        "channels.Channel", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="reply_follow_ups",
+    )
+    target_remote_id = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        "organisations.Membership", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
     status = models.CharField(
         max_length=20, choices=FollowUpStatus.choices, default=FollowUpStatus.PENDING
     )
@@ -307,7 +324,12 @@ class FollowUp(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["publication", "kind"], name="one_follow_up_per_kind"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=models.Q(kind="reply"),
+                name="one_reply_per_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="follow_up_due"),

@@ -15,6 +15,10 @@ from django.dispatch import Signal
 
 publication_changed = Signal()
 approval_check = Signal()
+#: A reply queued with ``followup.queue_reply`` was sent (``follow_up.status``
+#: "done", with its ``remote_id``) or has finally failed ("failed", with
+#: ``last_error``); sent after commit.
+reply_finished = Signal()
 
 
 def approval_stands(*, post_id: int, revision_id: int | None) -> bool:

@@ -53,6 +53,12 @@ KANAL_SOURCES_MAX_BYTES = int(
 KANAL_SOURCES_TIMEOUT_SECONDS = float(
     os.environ.get("KANAL_SOURCES_TIMEOUT_SECONDS", "15")
 )
+# Meta webhooks (kanal/inbox): the app secret that signs them and the token
+# Kanal answers subscription checks with. Empty refuses every webhook; the
+# sandbox's own secret is the default only where the sandbox is (dev, tests).
+KANAL_META_APP_SECRET = os.environ.get("KANAL_META_APP_SECRET", "")
+KANAL_META_VERIFY_TOKEN = os.environ.get("KANAL_META_VERIFY_TOKEN", "")
+KANAL_WEBHOOK_MAX_BYTES = int(os.environ.get("KANAL_WEBHOOK_MAX_BYTES", "1048576"))
 # Single sign-on: how far (seconds) Kanal's clock and an identity provider's
 # may differ when an ID token's times are checked.
 KANAL_SSO_LEEWAY = int(os.environ.get("KANAL_SSO_LEEWAY", "60"))
@@ -98,6 +104,7 @@ INSTALLED_APPS = [
     "kanal.sources",
     "kanal.records",
     "kanal.insights",
+    "kanal.inbox",
     "kanal.operations",
     "kanal.demo",
 ]

@@ -30,3 +30,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_kanal_{os.getpid()}"}
+
+# The sandbox signs its Meta webhooks with this secret (sandbox/core.py).
+KANAL_META_APP_SECRET = os.environ.get("KANAL_META_APP_SECRET", "sandbox-app-secret")
+KANAL_META_VERIFY_TOKEN = os.environ.get("KANAL_META_VERIFY_TOKEN", "sandbox-verify")

@@ -172,9 +172,14 @@ def build_world() -> World:
         link="https://bibliotek.kk.dk/koncert",
         planned_at=soon + timedelta(days=1),
     )
+    conversation, new_conversation = _inbox(world.channels["facebook"], buf)
     world.objects = {
         "source": source,
         "suggestion": suggestion,
+        "conversation": conversation,
+        "new_conversation": new_conversation,
+        "inbox_item": conversation.items.first(),
+        "standard_answer": _standard_answer(organisation),
         "crisis_template": crisis_template,
         "post": post,
         "draft": draft,
@@ -230,6 +235,42 @@ def _insights_history(world, organisation):
         file_name="kanal-channels.csv",
     )
     return published, export_job
+
+
+def _standard_answer(organisation):
+    from kanal.inbox.models import StandardAnswer
+
+    return StandardAnswer.objects.create(
+        organisation=organisation, title="Pas",
+        text="Hej {fornavn}. Et nyt pas bestilles på kk.dk/pas.",
+    )
+
+
+def _inbox(channel, administration):
+    """Two conversations: one assigned to BUF with a reply and a CPR number,
+    one new."""
+    from kanal.channels.networks.base import InboxItem as NetworkItem
+    from kanal.inbox.intake import ingest
+    from kanal.inbox.models import Conversation
+
+    now = timezone.now()
+
+    def item(remote_id, text, parent=""):
+        return NetworkItem(
+            remote_id=remote_id, kind="reply" if parent else "comment",
+            author_id=f"a-{remote_id}", author_name="Mette Hansen", text=text,
+            created_at=now, post_remote_id="p1", parent_remote_id=parent or "p1",
+        )
+
+    ingest(channel, item("c1", "Mit CPR er 010190-1234. Hvornår åbner I?"))
+    ingest(channel, item("c2", "Tak for svar!", parent="c1"))
+    ingest(channel, item("c3", "Er der parkering ved Sundby Bad?"))
+    conversation = Conversation.objects.get(channel=channel, key="c:c1")
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status="assigned", assigned_administration=administration
+    )
+    conversation.refresh_from_db()
+    return conversation, Conversation.objects.get(channel=channel, key="c:c3")
 
 
 def sign_in(page, world: World, role: str) -> None:

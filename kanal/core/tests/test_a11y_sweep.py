@@ -55,6 +55,7 @@ class Visit:
 
 
 DOWNLOAD = re.compile(r"(\.(csv|ics|xlsx|pdf|ico|zip)|/eksport/\d+/hent/)$")
+NOT_PAGES = {"inbox:updates"}
 
 
 def pages_for(role: str, world) -> list[Visit]:
@@ -75,8 +76,10 @@ def pages_for(role: str, world) -> list[Visit]:
             continue
         args = [world.objects[a].pk for a in arg_names]
         visits.append(Visit(f"planning:{name}", reverse(f"planning:{name}", args=args)))
-    # Files to download (the CSV template, calendar feeds) are not pages.
-    return [v for v in visits if not DOWNLOAD.search(v.url)]
+    # Files to download (the CSV template, calendar feeds) and the JSON a
+    # page polls are not pages.
+    return [v for v in visits
+            if not DOWNLOAD.search(v.url) and v.name not in NOT_PAGES]
 
 
 @dataclass(frozen=True)

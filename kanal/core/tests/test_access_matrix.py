@@ -264,6 +264,39 @@ MATRIX = [
             ("suggestion_dismiss", "suggestion"),
         )
     ],
+    # The inbox: the desk sees all of it; a contributor what is assigned to
+    # their administration (BUF); other roles have no inbox.
+    Case("inbox:list", _everyone(403, admin=200, editor=200, contributor=200,
+                                 other_org_admin=200)),
+    Case("inbox:updates", _everyone(403, admin=200, editor=200, contributor=200,
+                                    other_org_admin=200)),
+    Case("inbox:detail", _everyone(404, admin=200, editor=200, contributor=200),
+         kwargs={"pk": "conversation"}),
+    Case("inbox:detail", _everyone(404, admin=200, editor=200),
+         kwargs={"pk": "new_conversation"}),
+    Case("inbox:assign", _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "conversation"}, data={"administration": ""}),
+    Case("inbox:status", _everyone(404, admin=302, editor=302, contributor=302),
+         method="post", kwargs={"pk": "conversation"}, data={"status": "waiting"}),
+    Case("inbox:note", _everyone(404, admin=302, editor=302, contributor=302),
+         method="post", kwargs={"pk": "conversation"}, data={"text": "Set."}),
+    Case("inbox:reply", _everyone(404, admin=302, editor=302, contributor=302),
+         method="post", kwargs={"pk": "conversation"}, data={"text": ""}),
+    Case("inbox:moderate", _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "inbox_item"}, data={"action": "hide"}),
+    Case("inbox:legal_hold", _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "conversation"}, data={"hold": "1"}),
+    Case("inbox:settings", _admin_only()),
+    Case("inbox:rule_delete", _admin_only(302, other_org=404), method="post",
+         kwargs={"pk": "assignment_rule"}),
+    Case("inbox:standard_answers", _everyone(403, admin=200, editor=200,
+                                             contributor=200, other_org_admin=200)),
+    Case("inbox:standard_answer_edit",
+         _everyone(404, admin=200, editor=200, contributor=403),
+         kwargs={"pk": "standard_answer"}),
+    Case("inbox:standard_answer_delete",
+         _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "standard_answer"}),
     # Account pages: open to everyone (they are how one gets in).
     Case("login", {r: 200 for r in ROLES} | {r: 302 for r in ROLES[1:]}),
     Case("login_token", {r: 302 for r in ROLES}),
@@ -292,7 +325,8 @@ MATRIX = [
 # for everyone (metrics: a token or this machine only). Their access is
 # tested in kanal/operations/tests/test_health_metrics.py.
 EXEMPT = {"set_language", "channel_verify", "healthz", "readyz", "metrics"}
-EXEMPT_NAMESPACES: set[str] = set()
+# Signed webhooks answer the networks, not roles (kanal/inbox/tests).
+EXEMPT_NAMESPACES: set[str] = {"inbox_webhooks"}
 
 
 @pytest.fixture
@@ -360,6 +394,28 @@ def world(db):
         text="Koncert på fredag",
         planned_at=timezone.now() + timedelta(days=3),
     )
+    from kanal.inbox.models import (
+        AssignmentRule,
+        Conversation,
+        InboxItem,
+        StandardAnswer,
+    )
+
+    standard_answer = StandardAnswer.objects.create(
+        organisation=organisation, title="Pas", text="Hej {fornavn}, se kk.dk/pas.")
+
+    conversation = Conversation.objects.create(
+        organisation=organisation, channel=channel, key="c:1",
+        status="assigned", assigned_administration=buf,
+    )
+    new_conversation = Conversation.objects.create(
+        organisation=organisation, channel=channel, key="c:2",
+    )
+    inbox_item = InboxItem.objects.create(
+        organisation=organisation, channel=channel, network=channel.network,
+        conversation=conversation, remote_id="1", kind="comment",
+        text="Hvornår åbner I?", created_at=timezone.now(),
+    )
     return {
         "members": {**members, "other_org_admin": other},
         "objects": {
@@ -372,6 +428,13 @@ def world(db):
             "crisis_template": template.pk,
             "source": source.pk,
             "suggestion": suggestion.pk,
+            "conversation": conversation.pk,
+            "new_conversation": new_conversation.pk,
+            "standard_answer": standard_answer.pk,
+            "inbox_item": inbox_item.pk,
+            "assignment_rule": AssignmentRule.objects.create(
+                organisation=organisation, keyword="skole", administration=buf
+            ).pk,
             "missing_media": "media/2026/11/findes-ikke.jpg",
             "uid": "MQ",
             "token": "set-password",

@@ -29,6 +29,7 @@ def test_the_contracts_are_the_agreed_ones():
         "kanal.records",
         "kanal.insights",
         "kanal.sources",
+        "kanal.inbox",
         "kanal.planning",
         "kanal.publishing",
         "kanal.channels",

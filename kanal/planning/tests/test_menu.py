@@ -27,6 +27,8 @@ pytestmark = pytest.mark.django_db
 NOT_MENU_PAGES = {
     # A PDF download (insights' monthly report), linked from the overview.
     "monthly_report",
+    # The inbox list's own polling for new items (JSON, not a page).
+    "updates",
     "login",
     "login_token",
     "logout",

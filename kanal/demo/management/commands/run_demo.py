@@ -64,7 +64,13 @@ class Command(BaseCommand):
             for name, command in commands.items():
                 child_env = env
                 if name == "sandbox":
-                    child_env = {**env, "SANDBOX_DEMO_POSTS": "0"}
+                    child_env = {
+                        **env, "SANDBOX_DEMO_POSTS": "0",
+                        # Citizens' comments on Facebook, Instagram and Threads
+                        # reach the inbox as signed webhooks.
+                        "SANDBOX_WEBHOOK_URL":
+                            f"http://127.0.0.1:{port}/webhooks/{{network}}/",
+                    }
                 processes[name] = subprocess.Popen(command, env=child_env)  # noqa: S603
             self._wait_until_answering(
                 [

@@ -1,0 +1,379 @@
+"""Every change the desk makes to the inbox: checked, audited, announced."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kanal.core import audit
+from kanal.notifications.actions import notify
+from kanal.organisations.models import Administration, Membership
+from kanal.publishing import followup
+
+from . import signals
+from .models import (
+    Answer,
+    AssignmentRule,
+    Conversation,
+    ConversationStatus,
+    InboxItem,
+    InboxSettings,
+    ItemKind,
+    Note,
+    StandardAnswer,
+)
+from .policies import conversation_policy, standard_answer_policy
+
+MAX_ANSWER = 2000
+
+
+@transaction.atomic
+def assign_conversation(
+    conversation: Conversation,
+    *,
+    actor: Membership | None,
+    administration: Administration | None = None,
+    person: Membership | None = None,
+) -> Conversation:
+    """Give ``conversation`` to an administration, a person, or both.
+
+    A person alone brings their administration along. A new conversation
+    becomes *assigned*; the person (or the administration's contributors)
+    are told.
+    """
+    conversation_policy.check(actor, "assign", conversation)
+    org_id = conversation.organisation_id
+    if person is not None and person.organisation_id != org_id:
+        raise ValidationError(_("Personen er ikke med i organisationen."))
+    if administration is not None and administration.organisation_id != org_id:
+        raise ValidationError(_("Forvaltningen hører ikke til organisationen."))
+    if administration is None and person is not None:
+        administration = person.administration
+    if administration is None:
+        raise ValidationError(_("Vælg en forvaltning eller en person."))
+    before = audit.snapshot(conversation, ["assigned_administration", "assigned_to",
+                                           "status"])
+    conversation.assigned_administration = administration
+    conversation.assigned_to = person
+    if conversation.status == ConversationStatus.NEW:
+        conversation.status = ConversationStatus.ASSIGNED
+    conversation.save(update_fields=["assigned_administration", "assigned_to",
+                                     "status", "updated_at"])
+    audit.record(
+        "inbox.conversation.assigned",
+        actor=actor,
+        organisation=conversation.organisation,
+        target=conversation,
+        changes={"before": before, "administration": administration.code,
+                 "person": person.display_name if person else ""},
+    )
+    recipients = [person] if person is not None else list(
+        Membership.objects.filter(
+            organisation_id=org_id, administration=administration, is_active=True,
+            role="contributor",
+        ).select_related("user", "organisation")
+    )
+    notify(
+        [m for m in recipients if actor is None or m.pk != actor.pk],
+        kind="inbox_assigned",
+        params={"administration": administration.code,
+                "channel": str(conversation.channel)},
+        about=conversation,
+        url=conversation_url(conversation),
+    )
+    return conversation
+
+
+def conversation_url(conversation: Conversation) -> str:
+    from django.urls import reverse
+
+    return reverse("inbox:detail", args=[conversation.pk])
+
+
+#: Statuses a person sets by hand (hidden follows moderation, answered a reply).
+MANUAL_STATUSES = frozenset({
+    ConversationStatus.NEW, ConversationStatus.WAITING,
+    ConversationStatus.ANSWERED, ConversationStatus.NO_REPLY,
+    ConversationStatus.REFERRED, ConversationStatus.ASSIGNED,
+})
+
+
+@transaction.atomic
+def set_conversation_status(
+    conversation: Conversation, *, actor: Membership | None, status: str
+) -> Conversation:
+    """Mark ``conversation`` waiting, answered, no reply needed, referred …"""
+    conversation_policy.check(actor, "set_status", conversation)
+    if status not in MANUAL_STATUSES:
+        raise ValidationError(_("Den status kan ikke vælges her."))
+    if status == ConversationStatus.ASSIGNED and not (
+        conversation.assigned_administration_id
+    ):
+        raise ValidationError(_("Tildel samtalen til en forvaltning først."))
+    before = conversation.status
+    if before == status:
+        return conversation
+    conversation.status = status
+    conversation.save(update_fields=["status", "updated_at"])
+    audit.record(
+        "inbox.conversation.status_changed",
+        actor=actor,
+        organisation=conversation.organisation,
+        target=conversation,
+        changes={"status": [before, status]},
+    )
+    return conversation
+
+
+@transaction.atomic
+def add_note(conversation: Conversation, *, actor: Membership, text: str) -> Note:
+    """An internal note; members it @mentions by user name are told."""
+    conversation_policy.check(actor, "note", conversation)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(_("Skriv noten, før du gemmer den."))
+    if len(text) > 5000:
+        raise ValidationError(_("Noten er for lang (højst 5.000 tegn)."))
+    note = Note.objects.create(conversation=conversation, author=actor, text=text)
+    audit.record(
+        "inbox.conversation.noted",
+        actor=actor,
+        organisation=conversation.organisation,
+        target=conversation,
+        changes={"note": note.pk},
+    )
+    names = {
+        word[1:].rstrip(".,:;!?") for word in text.split() if word.startswith("@")
+    }
+    if names:
+        mentioned = Membership.objects.filter(
+            organisation_id=conversation.organisation_id, is_active=True,
+            user__username__in=names,
+        ).select_related("user", "organisation")
+        notify(
+            [m for m in mentioned if m.pk != actor.pk
+             and conversation_policy.can(m, "view", conversation)],
+            kind="inbox_mentioned",
+            params={"who": actor.display_name},
+            about=conversation,
+            url=conversation_url(conversation),
+        )
+    return note
+
+
+def fill_standard_answer(answer: StandardAnswer, item: InboxItem) -> str:
+    """The standard answer's text with its variables filled in for ``item``."""
+    conversation = item.conversation
+    administration = conversation.assigned_administration
+    values = {
+        "fornavn": (item.author_name or "").split(" ")[0] or "",
+        "kanalnavn": conversation.channel.display_name,
+        "forvaltningsnavn": administration.name if administration else "",
+    }
+    text = answer.text
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def with_footer(organisation, text: str) -> str:
+    """``text`` with the organisation's guidance footer when it requires one."""
+    settings_row = InboxSettings.objects.filter(organisation=organisation).first()
+    if settings_row is None or not settings_row.require_footer:
+        return text
+    footer = settings_row.footer_text.strip()
+    if not footer or text.rstrip().endswith(footer):
+        return text
+    return f"{text.rstrip()}\n\n{footer}"
+
+
+@transaction.atomic
+def reply_to_item(
+    item: InboxItem,
+    *,
+    actor: Membership,
+    text: str = "",
+    standard_answer: StandardAnswer | None = None,
+    key: str,
+) -> Answer:
+    """Answer ``item`` on the network, exactly once for ``key``.
+
+    ``key`` comes from the form the person submitted, so sending the same
+    form twice makes one answer. The text (or the filled-in standard answer)
+    gets the organisation's guidance footer where it is required; the
+    publishing worker sends it (``followup.queue_reply``).
+    """
+    conversation = item.conversation
+    conversation_policy.check(actor, "reply", conversation)
+    existing = Answer.objects.filter(follow_up__idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if item.kind == ItemKind.MESSAGE:
+        raise ValidationError(_("Beskeder kan ikke besvares fra Kanal endnu. Svar "
+                                "direkte på netværket."))
+    if item.deleted_on_network_at is not None:
+        raise ValidationError(_("Borgeren har slettet kommentaren på netværket; "
+                                "den kan ikke besvares."))
+    if standard_answer is not None:
+        standard_answer_policy.check(actor, "use", standard_answer)
+    text = (text or "").strip()
+    if not text and standard_answer is not None:
+        text = fill_standard_answer(standard_answer, item)
+    if not text:
+        raise ValidationError(_("Skriv et svar, eller vælg et standardsvar."))
+    text = with_footer(conversation.organisation, text)
+    if len(text) > MAX_ANSWER:
+        raise ValidationError(_("Svaret er for langt (højst 2.000 tegn)."))
+    follow_up = followup.queue_reply(
+        channel=conversation.channel, to_remote_id=item.remote_id, text=text,
+        idempotency_key=key, requested_by=actor,
+    )
+    answer = Answer.objects.create(
+        conversation=conversation, item=item, author=actor, text=text,
+        standard_answer=standard_answer, follow_up=follow_up,
+    )
+    audit.record(
+        "inbox.reply.queued",
+        actor=actor,
+        organisation=conversation.organisation,
+        target=conversation,
+        changes={"item": item.remote_id, "standard_answer": standard_answer.pk
+                 if standard_answer else None},
+    )
+    return answer
+
+
+@transaction.atomic
+def record_reply_outcome(answer: Answer) -> None:
+    """The worker sent (or gave up on) ``answer``: mark the conversation
+    answered and keep the first response time (system action)."""
+    follow_up = answer.follow_up
+    if follow_up.status != "done":
+        return
+    conversation = Conversation.objects.select_for_update().get(
+        pk=answer.conversation_id
+    )
+    changed = ["status", "updated_at"]
+    conversation.status = ConversationStatus.ANSWERED
+    if conversation.first_response_at is None:
+        conversation.first_response_at = follow_up.updated_at
+        changed.append("first_response_at")
+        if conversation.due_at is not None:
+            conversation.answered_on_time = (
+                conversation.first_response_at <= conversation.due_at)
+            changed.append("answered_on_time")
+    conversation.save(update_fields=changed)
+    audit.record(
+        "inbox.reply.sent",
+        organisation=conversation.organisation,
+        target=conversation,
+        changes={"remote_id": follow_up.remote_id},
+    )
+    transaction.on_commit(lambda: signals.reply_sent.send(
+        sender=Answer, conversation=conversation, item=answer.item,
+        remote_id=follow_up.remote_id,
+    ))
+
+
+@transaction.atomic
+def save_standard_answer(
+    *, actor: Membership, title: str, text: str,
+    answer: StandardAnswer | None = None,
+) -> StandardAnswer:
+    """Create or change a standard answer (the desk keeps them)."""
+    standard_answer_policy.check(actor, "manage", answer)
+    title, text = (title or "").strip(), (text or "").strip()
+    if not title or not text:
+        raise ValidationError(_("Et standardsvar skal have en titel og en tekst."))
+    duplicate = StandardAnswer.objects.filter(
+        organisation_id=actor.organisation_id, title=title
+    ).exclude(pk=answer.pk if answer else None)
+    if duplicate.exists():
+        raise ValidationError(_("Der findes allerede et standardsvar med den titel."))
+    created = answer is None
+    answer = answer or StandardAnswer(organisation_id=actor.organisation_id)
+    answer.title, answer.text = title, text
+    answer.save()
+    audit.record(
+        "inbox.standard_answer.created" if created else "inbox.standard_answer.changed",
+        actor=actor, target=answer, changes={"title": title},
+    )
+    return answer
+
+
+@transaction.atomic
+def delete_standard_answer(answer: StandardAnswer, *, actor: Membership) -> None:
+    standard_answer_policy.check(actor, "manage", answer)
+    audit.record("inbox.standard_answer.deleted", actor=actor, target=answer,
+                 changes={"title": answer.title})
+    answer.delete()
+
+
+@transaction.atomic
+def set_legal_hold(conversation: Conversation, *, actor: Membership | None,
+                   hold: bool) -> int:
+    """Keep (or stop keeping) every item of ``conversation`` from retention."""
+    conversation_policy.check(actor, "legal_hold", conversation)
+    changed = conversation.items.exclude(legal_hold=hold).update(legal_hold=hold)
+    if changed:
+        audit.record(
+            "inbox.conversation.legal_hold" if hold
+            else "inbox.conversation.legal_hold_lifted",
+            actor=actor, organisation=conversation.organisation,
+            target=conversation, changes={"items": changed},
+        )
+    return changed
+
+
+@transaction.atomic
+def save_inbox_settings(row: InboxSettings, *, actor: Membership,
+                        changed: list[str]) -> InboxSettings:
+    """Store the organisation's inbox settings (``row`` comes from the form)."""
+    from .policies import inbox_settings_policy
+
+    inbox_settings_policy.check(actor, "change")
+    row.organisation_id = actor.organisation_id
+    row.save()
+    audit.record("inbox.settings.changed", actor=actor, target=row,
+                 changes={"fields": changed})
+    return row
+
+
+@transaction.atomic
+def add_assignment_rule(*, actor: Membership, administration: Administration,
+                        channel=None, keyword: str = "") -> AssignmentRule:
+    """A rule that assigns new conversations on ``channel`` and/or with
+    ``keyword`` in their text to ``administration``."""
+    from .policies import inbox_settings_policy
+
+    inbox_settings_policy.check(actor, "change")
+    keyword = (keyword or "").strip()
+    if channel is None and not keyword:
+        raise ValidationError(_("Vælg en kanal, et nøgleord eller begge."))
+    if administration.organisation_id != actor.organisation_id or (
+        channel is not None and channel.organisation_id != actor.organisation_id
+    ):
+        raise ValidationError(_("Forvaltningen hører ikke til organisationen."))
+    last = AssignmentRule.objects.filter(organisation_id=actor.organisation_id)
+    rule = AssignmentRule.objects.create(
+        organisation_id=actor.organisation_id, administration=administration,
+        channel=channel, keyword=keyword, position=last.count() + 1,
+    )
+    audit.record("inbox.rule.created", actor=actor, target=rule,
+                 changes={"keyword": keyword,
+                          "channel": channel.pk if channel else None,
+                          "administration": administration.code})
+    return rule
+
+
+@transaction.atomic
+def delete_assignment_rule(rule, *, actor: Membership) -> None:
+    from .policies import inbox_settings_policy
+
+    inbox_settings_policy.check(actor, "change")
+    if rule.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+    audit.record("inbox.rule.deleted", actor=actor, target=rule,
+                 changes={"keyword": rule.keyword})
+    rule.delete()

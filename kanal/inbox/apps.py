@@ -1,0 +1,55 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InboxConfig(AppConfig):
+    name = "kanal.inbox"
+    label = "inbox"
+    verbose_name = _("Indbakke")
+
+    def ready(self) -> None:
+        from kanal.notifications.kinds import register_param
+        from kanal.publishing import periodic, signals
+
+        from . import bridge, intake, moderation, polling, retention, targets
+
+        register_param("privacy_step", moderation.render_privacy_step)
+        register_param("privacy_kinds", moderation.render_privacy_kinds)
+        signals.reply_finished.connect(
+            bridge.on_reply_finished, dispatch_uid="inbox.reply_finished"
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_process_webhooks",
+                "Behandler modtagne webhooks fra Meta og lægger henvendelser i "
+                "indbakken.",
+                lambda: 1.0,
+                intake.process_deliveries,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_poll",
+                "Henter nye kommentarer og beskeder fra kanalerne (også en "
+                "opsamling på Meta-kanaler, så en mistet webhook ikke mister noget).",
+                lambda: 15.0,
+                polling.poll_due_channels,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_retention",
+                "Sletter borgeres personoplysninger i indbakken efter "
+                "opbevaringsperioden (ikke det, der er på retligt tilbagehold).",
+                lambda: 86400.0,
+                retention.apply_retention,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_overdue",
+                "Giver besked om henvendelser, der er over svarfristen.",
+                lambda: 60.0,
+                targets.notify_overdue,
+            )
+        )

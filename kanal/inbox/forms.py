@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kanal.channels.models import Network
+from kanal.organisations.models import Administration, Membership
+
+from . import privacy
+from .actions import MANUAL_STATUSES
+from .models import ConversationStatus, InboxSettings, Reason, StandardAnswer
+
+
+class FilterForm(forms.Form):
+    """The list's filters; anything it cannot read is ignored, not an error."""
+
+    q = forms.CharField(label=_("Søg"), required=False, max_length=200)
+    network = forms.ChoiceField(
+        label=_("Netværk"), required=False,
+        choices=[("", _("Alle netværk")), *Network.choices],
+    )
+    channel = forms.TypedChoiceField(label=_("Kanal"), required=False, coerce=int,
+                                     empty_value=None)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False,
+        choices=[("", _("Alle statusser")), *ConversationStatus.choices],
+    )
+    administration = forms.TypedChoiceField(
+        label=_("Forvaltning"), required=False, coerce=int, empty_value=None
+    )
+    overdue = forms.BooleanField(label=_("Over svarfristen"), required=False)
+    personal_data = forms.BooleanField(label=_("Med personoplysninger"),
+                                       required=False)
+    negative = forms.BooleanField(label=_("Negativ stemning (hint)"),
+                                  required=False)
+
+    def __init__(self, *args, channels=(), administrations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", _("Alle kanaler"))] + [
+            (c.pk, str(c)) for c in channels
+        ]
+        self.fields["administration"].choices = [("", _("Alle forvaltninger"))] + [
+            (a.pk, a.code) for a in administrations
+        ]
+
+    def values(self) -> dict:
+        if not self.is_valid():
+            return {name: self.cleaned_data.get(name) for name in self.fields
+                    if name not in self.errors and name in self.cleaned_data}
+        return dict(self.cleaned_data)
+
+
+class AssignForm(forms.Form):
+    administration = forms.ModelChoiceField(
+        label=_("Forvaltning"), queryset=Administration.objects.none(),
+        required=False,
+    )
+    person = forms.ModelChoiceField(
+        label=_("Person"), queryset=Membership.objects.none(), required=False,
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["administration"].queryset = Administration.objects.filter(
+            organisation=organisation)
+        people = Membership.objects.filter(
+            organisation=organisation, is_active=True,
+            role__in=["admin", "editor", "contributor"],
+        ).select_related("user", "administration")
+        self.fields["person"].queryset = people
+        self.fields["person"].label_from_instance = (
+            lambda m: f"{m.display_name} ({m.administration.code})")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("administration") and not data.get("person"):
+            raise forms.ValidationError(_("Vælg en forvaltning eller en person."))
+        return data
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[c for c in ConversationStatus.choices if c[0] in MANUAL_STATUSES],
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Intern note"), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kun kolleger ser noten. Skriv @brugernavn for at give en "
+                    "kollega besked."),
+    )
+
+
+class ReplyForm(forms.Form):
+    item = forms.TypedChoiceField(label=_("Svar på"), coerce=int)
+    standard_answer = forms.ModelChoiceField(
+        label=_("Standardsvar"), queryset=StandardAnswer.objects.none(),
+        required=False, empty_label=_("Intet – jeg skriver selv"),
+    )
+    text = forms.CharField(
+        label=_("Svar"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Tomt felt: standardsvaret sendes, med borgerens navn udfyldt."),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, items=(), organisation=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [
+            (i.pk, f"{i.author_name or _('Borger')}: {privacy.mask(i.text)[:60]}")
+            for i in items
+        ]
+        self.fields["standard_answer"].queryset = StandardAnswer.objects.filter(
+            organisation=organisation)
+
+
+class StandardAnswerForm(forms.ModelForm):
+    class Meta:
+        model = StandardAnswer
+        fields = ["title", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+
+class ModerationForm(forms.Form):
+    action = forms.ChoiceField(choices=[
+        ("hide", _("Skjul på netværket")), ("unhide", _("Vis igen")),
+        ("delete", _("Slet på netværket")),
+    ])
+    reason = forms.ChoiceField(
+        label=_("Husregel"), required=False,
+        choices=[("", _("Vælg husregel")), *Reason.choices],
+    )
+
+
+WEEKDAYS = [(0, _("mandag")), (1, _("tirsdag")), (2, _("onsdag")), (3, _("torsdag")),
+            (4, _("fredag")), (5, _("lørdag")), (6, _("søndag"))]
+
+
+class InboxSettingsForm(forms.ModelForm):
+    open_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Åbne ugedage"), choices=WEEKDAYS, coerce=int,
+        widget=forms.CheckboxSelectMultiple, required=False,
+        help_text=_("Helligdage er altid lukket."),
+    )
+    house_rules_url = forms.URLField(
+        label=_("Adresse på husreglerne"), required=False, max_length=300,
+        assume_scheme="https",
+    )
+
+    class Meta:
+        model = InboxSettings
+        fields = ["opens_at", "closes_at", "open_weekdays", "target_hours",
+                  "hide_personal_data", "retention_days", "require_footer",
+                  "footer_text", "house_rules_url", "block_at_warning"]
+        widgets = {"opens_at": forms.TimeInput(attrs={"type": "time"}),
+                   "closes_at": forms.TimeInput(attrs={"type": "time"})}
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("Lukketiden skal ligge efter åbningstiden."))
+        if data.get("require_footer") and not (data.get("footer_text") or "").strip():
+            self.add_error("footer_text",
+                           _("Skriv vejledningsteksten, når den skal med under svar."))
+        return data
+
+
+class AssignmentRuleForm(forms.Form):
+    channel = forms.ModelChoiceField(
+        label=_("Kanal"), queryset=None, required=False,
+        empty_label=_("Alle kanaler"),
+    )
+    keyword = forms.CharField(label=_("Nøgleord i teksten"), required=False,
+                              max_length=100)
+    administration = forms.ModelChoiceField(label=_("Tildel til"), queryset=None)
+
+    def __init__(self, *args, organisation, **kwargs):
+        from kanal.channels.models import Channel
+
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].queryset = Channel.objects.filter(
+            organisation=organisation)
+        self.fields["administration"].queryset = Administration.objects.filter(
+            organisation=organisation)

@@ -1,0 +1,344 @@
+"""Intake: webhooks stored, then processed; every item stored exactly once.
+
+``store_delivery`` keeps a signed webhook's raw body (the endpoint does
+nothing else). ``process_deliveries`` (a periodic job) reads stored bodies
+and ``ingest``\\ s their events. ``ingest`` is the one writer of items for
+webhooks and polling alike: idempotent by (channel, remote id), so a replay,
+a webhook and a poll of the same comment, or changes out of order, never
+count twice; a text the network showed is never overwritten but kept as a
+version.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from kanal.channels.models import Channel
+from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.publishing.scope import CrisisScope
+
+from . import hints, meta, privacy, signals, targets
+from .models import (
+    Conversation,
+    DeliveryStatus,
+    InboxItem,
+    ItemKind,
+    ItemVersion,
+    WebhookDelivery,
+)
+
+logger = logging.getLogger("kanal.inbox.intake")
+
+BATCH = 200
+#: Items older than this when Kanal first sees them (a backfill) get no
+#: response target: nobody waits for an answer to them any more.
+OLD_ENOUGH = timedelta(days=14)
+
+
+def store_delivery(*, network: str, body: bytes, organisation=None) -> WebhookDelivery:
+    """Keep a verified webhook body for the worker (the endpoint's only write)."""
+    return WebhookDelivery.objects.create(
+        network=network, body=body.decode("utf-8"), organisation=organisation
+    )
+
+
+@dataclass
+class Outcome:
+    """What ingesting changed: new items, changed ones, and skip reasons."""
+
+    created: list[InboxItem] = field(default_factory=list)
+    changed: list[tuple[InboxItem, str]] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def as_json(self) -> dict:
+        return {"created": len(self.created), "changed": len(self.changed),
+                "skipped": self.skipped}
+
+
+def process_deliveries(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Process stored webhook bodies, oldest first; returns how many."""
+    pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+    if dry_run:
+        return pending.count()
+    from .moderation import guard_personal_data
+
+    done = 0
+    while True:
+        created: list[InboxItem] = []
+        with transaction.atomic():
+            qs = pending.order_by("pk")
+            if connection.features.has_select_for_update_skip_locked:
+                qs = qs.select_for_update(skip_locked=True)
+            batch = list(qs[:BATCH])
+            for delivery in batch:
+                created += process_delivery(delivery, now=now).created
+        # After commit: hiding calls the network.
+        guard_personal_data(created)
+        done += len(batch)
+        if len(batch) < BATCH:
+            return done
+
+
+def process_delivery(
+    delivery: WebhookDelivery, *, now: datetime | None = None
+) -> Outcome:
+    """Read one stored body and ingest its events; record what happened."""
+    now = now or timezone.now()
+    outcome = Outcome()
+    try:
+        data = meta.loads(delivery.body.encode("utf-8"))
+        events, skipped = meta.events(delivery.network, data, now=now)
+    except meta.Malformed as e:
+        _finish(delivery, DeliveryStatus.FAILED, {"error": e.reason}, now)
+        return outcome
+    for reason in skipped:
+        outcome.skip(reason)
+    for event in events:
+        channel = _channel(delivery, event.page_id, outcome)
+        if channel is None:
+            continue
+        ingest(channel, event.item, action=event.action, at=event.at, outcome=outcome)
+    status = (
+        DeliveryStatus.PROCESSED
+        if outcome.created or outcome.changed or not outcome.skipped
+        else DeliveryStatus.IGNORED
+    )
+    _finish(delivery, status, outcome.as_json(), now)
+    if outcome.skipped.get("unknown_page") or outcome.skipped.get("other_organisation"):
+        logger.warning("webhook %s: events for pages Kanal does not know (%s)",
+                       delivery.pk, outcome.skipped)
+    return outcome
+
+
+def _finish(delivery, status, outcome, now) -> None:
+    delivery.status = status
+    delivery.outcome = outcome
+    delivery.processed_at = now
+    delivery.save(update_fields=["status", "outcome", "processed_at"])
+
+
+def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
+    channels = Channel.objects.active().filter(
+        network=delivery.network, remote_id=page_id
+    ).select_related("organisation")
+    if delivery.organisation_id is not None:
+        own = [c for c in channels if c.organisation_id == delivery.organisation_id]
+        if not own:
+            outcome.skip("other_organisation" if channels else "unknown_page")
+            return None
+        return own[0]
+    found = list(channels[:2])
+    if not found:
+        outcome.skip("unknown_page")
+        return None
+    if len(found) > 1:
+        # The same page in two organisations: only an address that names the
+        # organisation says whose it is.
+        outcome.skip("ambiguous_page")
+        return None
+    return found[0]
+
+
+def conversation_key(channel: Channel, item: NetworkItem) -> str:
+    """Which conversation ``item`` belongs to (see ``Conversation.key``)."""
+    if item.kind == ItemKind.MESSAGE:
+        return f"dm:{item.author_id}"
+    if item.kind == ItemKind.MENTION:
+        return f"m:{item.remote_id}"
+    parent = item.parent_remote_id
+    if item.kind == ItemKind.COMMENT or not parent or parent == item.post_remote_id:
+        return f"c:{item.remote_id}"
+    known = (
+        InboxItem.objects.filter(channel=channel, remote_id=parent)
+        .values_list("conversation__key", flat=True)
+        .first()
+    )
+    return known or f"c:{parent}"
+
+
+def ingest(
+    channel: Channel,
+    item: NetworkItem,
+    *,
+    action: str = "add",
+    at: datetime | None = None,
+    outcome: Outcome | None = None,
+) -> Outcome:
+    """Store what the network said about ``item`` on ``channel``.
+
+    ``action`` is add, edited, remove, hide, unhide, or poll (an add from
+    polling, whose hidden flag is the network's current word); ``at`` is when the
+    network says it happened (the newest text wins, older ones are kept as
+    versions). Runs in its own savepoint; safe to call twice.
+    """
+    outcome = outcome if outcome is not None else Outcome()
+    if item.kind not in ItemKind.values or not item.remote_id:
+        outcome.skip("unknown_kind")
+        return outcome
+    at = at or item.created_at
+    try:
+        with transaction.atomic():
+            _ingest(channel, item, action, at, outcome)
+    except IntegrityError:
+        # Another process stored the same item a moment ago: it is there.
+        outcome.skip("duplicate")
+    return outcome
+
+
+def _ingest(channel, item, action, at, outcome) -> None:
+    existing = (
+        InboxItem.objects.select_for_update()
+        .filter(channel=channel, remote_id=item.remote_id)
+        .first()
+    )
+    if existing is None:
+        if action == "remove":
+            # Deleted before Kanal saw it: keep that it existed.
+            row = _create(channel, item, at)
+            _change(row, "deleted", "", at, outcome)
+        else:
+            row = _create(channel, item, at)
+            if action == "hide" or (action == "poll" and item.is_hidden):
+                row.hidden_on_network = True
+                row.save(update_fields=["hidden_on_network"])
+        outcome.created.append(row)
+        transaction.on_commit(
+            lambda: signals.item_received.send(sender=InboxItem, item=row)
+        )
+        return
+    if action == "remove":
+        if existing.deleted_on_network_at is None:
+            _change(existing, "deleted", "", at, outcome)
+        else:
+            outcome.skip("already_known")
+        return
+    if action in ("hide", "unhide", "poll"):
+        # Only the network's own word changes what it shows: a hide/unhide
+        # event, or a poll that reads the flag (a replayed "add" does not).
+        hidden = {"hide": True, "unhide": False}.get(action, item.is_hidden)
+        if hidden != existing.hidden_on_network:
+            existing.hidden_on_network = hidden
+            existing.save(update_fields=["hidden_on_network"])
+            change = "hidden" if hidden else "unhidden"
+            outcome.changed.append((existing, change))
+            _announce(existing, change)
+        elif action != "poll":
+            outcome.skip("already_known")
+        if action != "poll":
+            return
+    if existing.redacted_at is not None:
+        outcome.skip("already_known")
+        return
+    if existing.versions.filter(text=item.text).exists():
+        outcome.skip("already_known")
+        return
+    _change(existing, "edited", item.text, at, outcome)
+
+
+def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
+    key = conversation_key(channel, item)
+    conversation, _new = Conversation.objects.get_or_create(
+        channel=channel, key=key,
+        defaults={"organisation_id": channel.organisation_id,
+                  "post_remote_id": item.post_remote_id,
+                  "last_item_at": item.created_at},
+    )
+    found = privacy.find(item.text)
+    score = hints.sentiment(item.text)
+    row = InboxItem.objects.create(
+        sentiment=score, language=hints.language(item.text),
+        organisation_id=channel.organisation_id, channel=channel,
+        network=channel.network, conversation=conversation,
+        remote_id=item.remote_id, kind=item.kind,
+        post_remote_id=item.post_remote_id,
+        parent_remote_id=item.parent_remote_id, author_id=item.author_id[:200],
+        author_name=item.author_name[:300], text=item.text, url=item.url[:500],
+        created_at=item.created_at, hidden_on_network=item.is_hidden,
+        personal_data=found,
+    )
+    ItemVersion.objects.create(
+        item=row, change=ItemVersion.Change.ORIGINAL, text=item.text,
+        network_time=at,
+    )
+    updates = {}
+    if conversation.last_item_at is None or item.created_at > conversation.last_item_at:
+        updates["last_item_at"] = item.created_at
+    if found and not conversation.has_personal_data:
+        updates["has_personal_data"] = True
+    if "last_item_at" in updates or _new:
+        updates["negative"] = hints.sentiment_label(score) == "negative"
+    if not conversation.priority and hints.crisis_words(item.text) and (
+        CrisisScope.current(channel.organisation_id).covers_channel(channel.pk)
+    ):
+        updates["priority"] = True
+    reopened = conversation.status in ("answered", "no_reply") and not _new
+    if reopened:
+        # The citizen wrote again: the desk looks again.
+        updates["status"] = "new" if conversation.assigned_administration_id is None \
+            else "assigned"
+    if (_new or reopened) and item.created_at > timezone.now() - OLD_ENOUGH:
+        updates["due_at"] = targets.due_at(
+            item.created_at, targets.settings_for(channel.organisation_id))
+        updates["overdue_notified_at"] = None
+    if updates:
+        Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    if _new:
+        _auto_assign(conversation, row)
+    return row
+
+
+def _auto_assign(conversation: Conversation, row: InboxItem) -> None:
+    from .actions import assign_conversation
+    from .models import AssignmentRule
+
+    for rule in AssignmentRule.objects.filter(
+        organisation_id=conversation.organisation_id
+    ).select_related("administration"):
+        if rule.matches(conversation.channel_id, row.text):
+            conversation.refresh_from_db()
+            assign_conversation(conversation, actor=None,
+                                administration=rule.administration)
+            return
+
+
+def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> None:
+    if change == "deleted":
+        ItemVersion.objects.create(
+            item=row, change=ItemVersion.Change.DELETED, text="", network_time=at
+        )
+        row.deleted_on_network_at = at
+        row.save(update_fields=["deleted_on_network_at"])
+    else:
+        ItemVersion.objects.create(
+            item=row, change=ItemVersion.Change.EDITED, text=text, network_time=at
+        )
+        newest = row.versions.exclude(change=ItemVersion.Change.DELETED).order_by(
+            "-network_time", "-pk"
+        ).first()
+        if newest is not None and newest.text != row.text:
+            row.text = newest.text
+            row.edited_at = newest.network_time
+            row.personal_data = privacy.find(row.text)
+            row.sentiment = hints.sentiment(row.text)
+            row.save(update_fields=["text", "edited_at", "personal_data",
+                                    "sentiment"])
+            if row.personal_data:
+                Conversation.objects.filter(pk=row.conversation_id).update(
+                    has_personal_data=True
+                )
+    outcome.changed.append((row, change))
+    _announce(row, change)
+
+
+def _announce(row: InboxItem, change: str) -> None:
+    transaction.on_commit(
+        lambda: signals.item_changed.send(sender=InboxItem, item=row, change=change)
+    )

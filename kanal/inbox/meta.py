@@ -1,0 +1,247 @@
+"""Reading Meta webhooks (Facebook Pages, Instagram, Threads): pure code.
+
+``loads`` turns a raw body into JSON or raises ``Malformed`` (bad JSON, too
+deep, not an object); ``events`` turns that JSON into ``Event`` values, one
+per comment, reply, mention or message it announces, and the reasons for the
+changes it skips. Neither touches the database; both accept anything a
+client can send without raising anything but ``Malformed``.
+
+Shapes: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
+(``feed``, ``mention``, ``messaging``),
+https://developers.facebook.com/docs/instagram-platform/webhooks (``comments``,
+``mentions``, ``messaging``) and Threads' ``replies``/``mentions`` topics.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kanal.channels.networks.base import InboxItem
+
+MAX_DEPTH = 32
+OBJECTS = {"facebook": {"page"}, "instagram": {"instagram"}, "threads": {"threads"}}
+
+
+class Malformed(ValueError):
+    """The body is not a webhook Kanal can read; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change on a page: ``action`` is add, edited, remove, hide or unhide."""
+
+    page_id: str
+    action: str
+    item: InboxItem
+    # When the network says the change happened (orders edits).
+    at: datetime
+
+
+def loads(body: bytes) -> dict:
+    """The JSON object in ``body``; ``Malformed`` when it is not one."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise Malformed("invalid_json") from e
+    if not isinstance(data, dict):
+        raise Malformed("not_an_object")
+    if _depth(data) > MAX_DEPTH:
+        raise Malformed("too_deep")
+    return data
+
+
+def _depth(value) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+def _text(value, limit: int = 20_000) -> str:
+    if isinstance(value, str):
+        return value[:limit]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _time(value, default: datetime) -> datetime:
+    """Unix seconds or milliseconds, or an ISO 8601 string; else ``default``."""
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = value / 1000 if value > 10**11 else value
+            return datetime.fromtimestamp(seconds, UTC)
+        if isinstance(value, str) and value:
+            if value.isdigit():
+                return _time(int(value), default)
+            parsed = datetime.fromisoformat(value.replace("+0000", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    return default
+
+
+def events(network: str, data: dict, *, now: datetime) -> tuple[list[Event], list[str]]:
+    """The events in one webhook body, and why any change was skipped."""
+    skipped: list[str] = []
+    found: list[Event] = []
+    if network == "threads" and "values" in data:
+        entries = [{"id": data.get("target_id"), "time": data.get("time"),
+                    "changes": _list(data["values"]) or [data["values"]]}]
+    else:
+        obj = _text(data.get("object"))
+        if obj not in OBJECTS.get(network, set()):
+            return [], ["unknown_object"]
+        entries = _list(data.get("entry"))
+    for entry in entries:
+        entry = _dict(entry)
+        page_id = _text(entry.get("id"))
+        if not page_id:
+            skipped.append("no_page_id")
+            continue
+        at = _time(entry.get("time"), now)
+        for change in _list(entry.get("changes")):
+            event = _change(network, page_id, _dict(change), at, skipped)
+            if event is not None:
+                found.append(event)
+        for message in _list(entry.get("messaging")):
+            event = _message(network, page_id, _dict(message), at, skipped)
+            if event is not None:
+                found.append(event)
+    return found, skipped
+
+
+def _change(network, page_id, change, at, skipped) -> Event | None:
+    field = change.get("field")
+    value = _dict(change.get("value"))
+    if network == "facebook":
+        return _facebook(page_id, field, value, at, skipped)
+    if network == "instagram":
+        return _instagram(page_id, field, value, at, skipped)
+    return _threads(page_id, field, value, at, skipped)
+
+
+def _facebook(page_id, field, value, at, skipped) -> Event | None:
+    verb = _text(value.get("verb", "add"))
+    actions = {"add": "add", "edited": "edited", "edit": "edited",
+               "remove": "remove", "hide": "hide", "unhide": "unhide"}
+    if verb not in actions:
+        skipped.append("unknown_verb")
+        return None
+    sender = _dict(value.get("from"))
+    author_id = _text(sender.get("id")) or _text(value.get("sender_id"))
+    author_name = _text(sender.get("name")) or _text(value.get("sender_name"))
+    created = _time(value.get("created_time"), at)
+    post_id = _text(value.get("post_id"))
+    if field == "feed" and value.get("item") == "comment":
+        remote_id = _text(value.get("comment_id"))
+        parent = _text(value.get("parent_id")) or post_id
+        kind = "comment" if parent in ("", post_id) else "reply"
+    elif field == "mention":
+        remote_id = _text(value.get("comment_id")) or post_id
+        parent, kind = "", "mention"
+    else:
+        skipped.append("not_a_comment")
+        return None
+    if not remote_id:
+        skipped.append("no_item_id")
+        return None
+    if author_id == page_id:
+        skipped.append("own_item")
+        return None
+    item = InboxItem(
+        remote_id=remote_id, kind=kind, author_id=author_id,
+        author_name=author_name, text=_text(value.get("message")),
+        created_at=created, post_remote_id=post_id if kind != "mention" else "",
+        parent_remote_id=parent,
+    )
+    when = at if actions[verb] != "add" else created
+    return Event(page_id, actions[verb], item, when)
+
+
+def _instagram(page_id, field, value, at, skipped) -> Event | None:
+    if field != "comments":
+        # A mention names only the media; the catch-up poll reads it.
+        skipped.append("read_by_polling" if field == "mentions" else "not_a_comment")
+        return None
+    remote_id = _text(value.get("id"))
+    if not remote_id:
+        skipped.append("no_item_id")
+        return None
+    sender = _dict(value.get("from"))
+    media = _text(_dict(value.get("media")).get("id"))
+    parent = _text(value.get("parent_id"))
+    if _text(sender.get("id")) == page_id:
+        skipped.append("own_item")
+        return None
+    item = InboxItem(
+        remote_id=remote_id, kind="reply" if parent else "comment",
+        author_id=_text(sender.get("id")),
+        author_name=_text(sender.get("username")),
+        text=_text(value.get("text")), created_at=at, post_remote_id=media,
+        parent_remote_id=parent or media,
+    )
+    return Event(page_id, "add", item, at)
+
+
+def _threads(page_id, field, value, at, skipped) -> Event | None:
+    if field not in ("replies", "mentions"):
+        skipped.append("not_a_comment")
+        return None
+    remote_id = _text(value.get("id"))
+    if not remote_id:
+        skipped.append("no_item_id")
+        return None
+    created = _time(value.get("timestamp"), at)
+    if field == "mentions":
+        kind, post, parent = "mention", "", ""
+    else:
+        post = _text(_dict(value.get("root_post")).get("id"))
+        parent = _text(_dict(value.get("replied_to")).get("id")) or post
+        kind = "comment" if parent == post else "reply"
+    username = _text(value.get("username"))
+    item = InboxItem(
+        remote_id=remote_id, kind=kind, author_id=username, author_name=username,
+        text=_text(value.get("text")), created_at=created, post_remote_id=post,
+        parent_remote_id=parent, url=_text(value.get("permalink"), 500),
+    )
+    return Event(page_id, "add", item, created)
+
+
+def _message(network, page_id, message, at, skipped) -> Event | None:
+    body = _dict(message.get("message"))
+    sender = _text(_dict(message.get("sender")).get("id"))
+    mid = _text(body.get("mid"))
+    if not mid or not sender:
+        skipped.append("not_a_message")
+        return None
+    if sender == page_id or body.get("is_echo"):
+        skipped.append("own_item")
+        return None
+    created = _time(message.get("timestamp"), at)
+    item = InboxItem(
+        remote_id=mid, kind="message", author_id=sender, author_name="",
+        text=_text(body.get("text")), created_at=created,
+    )
+    return Event(page_id, "add", item, created)

@@ -1,0 +1,464 @@
+"""The inbox: what citizens write to the organisation's channels.
+
+``WebhookDelivery`` keeps a signed webhook's raw body before anything reads
+it; ``InboxItem`` is one comment, reply, mention or direct message, unique
+per channel by the network's id, with every text the network showed us kept
+in ``ItemVersion`` (an edit or a deletion never overwrites what was seen);
+``Conversation`` groups items (a top-level comment and its replies, or one
+person's messages) and carries the desk's status and assignment.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ItemKind(models.TextChoices):
+    COMMENT = "comment", _("Kommentar")
+    REPLY = "reply", _("Svar")
+    MENTION = "mention", _("Omtale")
+    MESSAGE = "message", _("Besked")
+
+
+class ConversationStatus(models.TextChoices):
+    NEW = "new", _("Ny")
+    ASSIGNED = "assigned", _("Tildelt")
+    WAITING = "waiting", _("Afventer")
+    ANSWERED = "answered", _("Besvaret")
+    NO_REPLY = "no_reply", _("Kræver ikke svar")
+    HIDDEN = "hidden", _("Skjult")
+    REFERRED = "referred", _("Henvist")
+
+
+#: Statuses that still wait for the desk.
+OPEN_STATUSES = frozenset(
+    {ConversationStatus.NEW, ConversationStatus.ASSIGNED, ConversationStatus.WAITING}
+)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Venter")
+    PROCESSED = "processed", _("Behandlet")
+    IGNORED = "ignored", _("Ignoreret")
+    FAILED = "failed", _("Fejlet")
+
+
+def default_weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+DEFAULT_FOOTER = (
+    "Svaret er vejledning og ikke en afgørelse. Skriv til os på kk.dk, hvis du "
+    "har brug for en afgørelse."
+)
+
+
+class InboxSettings(models.Model):
+    """An organisation's choices for its inbox."""
+
+    organisation = models.OneToOneField(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="inbox_settings",
+    )
+    hide_personal_data = models.BooleanField(
+        _("skjul kommentarer med personoplysninger på netværket med det samme"),
+        default=False,
+    )
+    retention_days = models.PositiveIntegerField(
+        _("slet borgeres personoplysninger efter (dage)"), default=365
+    )
+    require_footer = models.BooleanField(
+        _("sæt vejledningsteksten under hvert svar"), default=False
+    )
+    footer_text = models.CharField(
+        _("vejledningstekst"), max_length=300, blank=True,
+        default=DEFAULT_FOOTER,
+    )
+    opens_at = models.TimeField(_("åbningstid fra"), default=datetime.time(8, 0))
+    closes_at = models.TimeField(_("åbningstid til"), default=datetime.time(16, 0))
+    open_weekdays = models.JSONField(
+        _("åbne ugedage"), default=default_weekdays,
+        help_text=_("0 = mandag … 6 = søndag. Helligdage er altid lukket."),
+    )
+    target_hours = models.PositiveSmallIntegerField(
+        _("svarfrist (arbejdstimer)"), default=8,
+        help_text=_("Fx 8 = inden for én arbejdsdag, regnet i åbningstiden."),
+    )
+    house_rules_url = models.URLField(
+        _("adresse på husreglerne"), max_length=300, blank=True
+    )
+    block_at_warning = models.PositiveSmallIntegerField(
+        _("bloker ved advarsel nr."), default=3,
+        help_text=_("Organisationens politik: ved denne advarsel blokeres "
+                    "afsenderen på netværket (0 = ingen blokering)."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("indbakkeindstillinger")
+        verbose_name_plural = _("indbakkeindstillinger")
+
+    def __str__(self) -> str:
+        return f"Indbakke for {self.organisation_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One signed webhook request, stored before it is read.
+
+    The endpoint only checks the signature and stores the body; the worker
+    parses and processes it (``intake.process_deliveries``), so the network
+    gets its answer fast and nothing is lost when processing fails.
+    """
+
+    network = models.CharField(max_length=20)
+    # Set when the address named an organisation: pages of others are ignored.
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    body = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # What processing found: counts and the reasons events were ignored.
+    outcome = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["status", "id"], name="inbox_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.network} webhook {self.pk} ({self.status})"
+
+
+class Conversation(models.Model):
+    """A thread the desk handles as one: status, assignment, notes."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="inbox_conversations",
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, related_name="conversations"
+    )
+    # "c:<root comment id>", "dm:<author id>" or "m:<mention id>".
+    key = models.CharField(max_length=300)
+    post_remote_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ConversationStatus.choices,
+        default=ConversationStatus.NEW,
+    )
+    assigned_administration = models.ForeignKey(
+        "organisations.Administration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbox_conversations",
+        verbose_name=_("forvaltning"),
+    )
+    assigned_to = models.ForeignKey(
+        "organisations.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbox_conversations",
+        verbose_name=_("person"),
+    )
+    has_personal_data = models.BooleanField(default=False)
+    # The latest citizen item's sentiment hint (list filter).
+    negative = models.BooleanField(default=False)
+    # Raised when, during crisis mode, a citizen writes crisis words.
+    priority = models.BooleanField(_("prioritet"), default=False)
+    last_item_at = models.DateTimeField(null=True, blank=True)
+    # When the organisation's response target falls due (working hours).
+    due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    # Set when the first answer went out: was it within the target?
+    answered_on_time = models.BooleanField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_item_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "key"], name="inbox_conversation_key_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organisation", "status", "-last_item_at"],
+                name="inbox_conv_status",
+            ),
+        ]
+        verbose_name = _("samtale")
+        verbose_name_plural = _("samtaler")
+
+    def __str__(self) -> str:
+        return f"Samtale {self.pk}"
+
+
+class InboxItem(models.Model):
+    """One comment, reply, mention or direct message from a citizen."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, related_name="inbox_items"
+    )
+    network = models.CharField(max_length=20)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="items"
+    )
+    remote_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    post_remote_id = models.CharField(max_length=200, blank=True)
+    parent_remote_id = models.CharField(max_length=200, blank=True)
+    author_id = models.CharField(max_length=200, blank=True)
+    author_name = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField()  # on the network
+    received_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_on_network_at = models.DateTimeField(null=True, blank=True)
+    hidden_on_network = models.BooleanField(default=False)
+    # Kinds of personal data found in the text ("cpr", "phone", "email").
+    personal_data = models.JSONField(default=list, blank=True)
+    # Hints (``hints``): AFINN's Danish sentiment sum and the text's language.
+    sentiment = models.SmallIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    legal_hold = models.BooleanField(_("retligt tilbagehold"), default=False)
+    # Set when retention removed the citizen's text and name.
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "remote_id"], name="inbox_item_remote_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organisation", "received_at"], name="inbox_item_recv"
+            ),
+        ]
+        verbose_name = _("henvendelse")
+        verbose_name_plural = _("henvendelser")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.remote_id}"
+
+
+class ItemVersion(models.Model):
+    """A text of an item as the network showed it at one moment."""
+
+    class Change(models.TextChoices):
+        ORIGINAL = "original", _("Oprindelig")
+        EDITED = "edited", _("Redigeret")
+        DELETED = "deleted", _("Slettet på netværket")
+
+    item = models.ForeignKey(
+        InboxItem, on_delete=models.CASCADE, related_name="versions"
+    )
+    change = models.CharField(max_length=20, choices=Change.choices)
+    text = models.TextField(blank=True)
+    # When the network says this text was written (orders edits that arrive
+    # out of order); ``seen_at`` is when Kanal saw it.
+    network_time = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seen_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.change} of {self.item_id}"
+
+
+class PollCursor(models.Model):
+    """Where polling a channel's inbox left off (the adapter's opaque cursor)."""
+
+    channel = models.OneToOneField(
+        "channels.Channel", on_delete=models.CASCADE, related_name="inbox_cursor"
+    )
+    cursor = models.TextField(blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    items_seen = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Cursor for {self.channel_id}"
+
+
+class Note(models.Model):
+    """An internal note on a conversation; citizens never see it."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        "organisations.Membership", null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk}"
+
+
+class StandardAnswer(models.Model):
+    """A prepared answer the desk keeps; ``{fornavn}``, ``{kanalnavn}`` and
+    ``{forvaltningsnavn}`` are filled in when it is used."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE,
+        related_name="standard_answers",
+    )
+    title = models.CharField(_("titel"), max_length=120)
+    text = models.TextField(
+        _("tekst"), max_length=2000,
+        help_text=_("Du kan bruge {fornavn} (borgerens fornavn), {kanalnavn} og "
+                    "{forvaltningsnavn}."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "title"], name="standard_answer_title_unique"
+            )
+        ]
+        verbose_name = _("standardsvar")
+        verbose_name_plural = _("standardsvar")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Answer(models.Model):
+    """The desk's answer to one item, sent through publishing's follow-ups
+    (claimed, fenced, sent once); ``follow_up`` holds its progress."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="answers"
+    )
+    item = models.ForeignKey(
+        InboxItem, on_delete=models.CASCADE, related_name="answers"
+    )
+    author = models.ForeignKey(
+        "organisations.Membership", null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField()
+    standard_answer = models.ForeignKey(
+        StandardAnswer, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    follow_up = models.OneToOneField(
+        "publishing.FollowUp", on_delete=models.PROTECT, related_name="inbox_answer"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Svar {self.pk}"
+
+
+class Reason(models.TextChoices):
+    """The house rules' reason codes for hiding or deleting a comment."""
+
+    PERSONAL_DATA = "personal_data", _("Personoplysninger")
+    THREATS = "threats", _("Trusler eller chikane")
+    DISCRIMINATION = "discrimination", _("Diskrimination")
+    SPAM = "spam", _("Spam")
+    ADVERTISING = "advertising", _("Reklame")
+    PARTY_POLITICS = "party_politics", _("Partipolitik")
+    OFF_TOPIC = "off_topic", _("Uden for emnet")
+    OTHER = "other", _("Andet brud på husreglerne")
+
+
+class ModerationAction(models.Model):
+    """A hide, unhide or delete on the network, with its house-rule reason."""
+
+    class Kind(models.TextChoices):
+        HIDE = "hide", _("Skjult")
+        UNHIDE = "unhide", _("Vist igen")
+        DELETE = "delete", _("Slettet")
+
+    item = models.ForeignKey(
+        InboxItem, on_delete=models.CASCADE, related_name="moderation"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
+    actor = models.ForeignKey(
+        "organisations.Membership", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    # Copied so a count survives retention and deleted members.
+    author_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["author_id"], name="inbox_mod_author")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.item_id}"
+
+
+class AssignmentRule(models.Model):
+    """Assign new conversations automatically: by channel, by a keyword in
+    the citizen's text, or both. The first matching rule (by ``position``)
+    wins."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE,
+        related_name="inbox_rules",
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+", verbose_name=_("kanal"),
+    )
+    keyword = models.CharField(_("nøgleord"), max_length=100, blank=True)
+    administration = models.ForeignKey(
+        "organisations.Administration", on_delete=models.CASCADE,
+        related_name="+", verbose_name=_("forvaltning"),
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("tildelingsregel")
+        verbose_name_plural = _("tildelingsregler")
+
+    def __str__(self) -> str:
+        return f"Regel {self.pk}"
+
+    def matches(self, channel_id: int, text: str) -> bool:
+        if self.channel_id and self.channel_id != channel_id:
+            return False
+        if self.keyword and self.keyword.casefold() not in (text or "").casefold():
+            return False
+        return bool(self.channel_id or self.keyword)

@@ -1,0 +1,84 @@
+"""Who may see and handle inbox conversations.
+
+The desk (``inbox.view_all``: editors, administrators) sees every
+conversation in the organisation, assigns them and moderates. Contributors
+(``inbox.answer``) see only what is assigned to their administration or to
+them, and answer it. Anything else is a 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from kanal.core.policies import BasePolicy
+
+from .models import Conversation, InboxSettings, StandardAnswer
+
+
+class ConversationPolicy(BasePolicy):
+    model = Conversation
+    permissions = {
+        "list": "inbox.answer",
+        "view": "inbox.answer",
+        "note": "inbox.answer",
+        "set_status": "inbox.answer",
+        "reply": "inbox.answer",
+        "assign": "inbox.view_all",
+        "moderate": "inbox.moderate",
+        "legal_hold": "inbox.moderate",
+    }
+
+    def visible(self, actor):
+        qs = Conversation.objects.select_related(
+            "channel", "assigned_administration", "assigned_to__user"
+        )
+        if actor is None:
+            return qs
+        qs = qs.filter(organisation_id=actor.organisation_id)
+        if actor.has_perm("inbox.view_all"):
+            return qs
+        if not actor.has_perm("inbox.answer"):
+            return qs.none()
+        return qs.filter(
+            Q(assigned_administration_id=actor.administration_id)
+            | Q(assigned_to_id=actor.pk)
+        )
+
+
+conversation_policy = ConversationPolicy()
+
+
+class StandardAnswerPolicy(BasePolicy):
+    """Standard answers: kept by the desk, used by everyone who answers."""
+
+    model = StandardAnswer
+    permissions = {
+        "list": "inbox.answer",
+        "use": "inbox.answer",
+        "manage": "inbox.view_all",
+    }
+
+    def visible(self, actor):
+        if actor is None:
+            return StandardAnswer.objects.all()
+        if not actor.has_perm("inbox.answer"):
+            return StandardAnswer.objects.none()
+        return StandardAnswer.objects.filter(organisation_id=actor.organisation_id)
+
+
+standard_answer_policy = StandardAnswerPolicy()
+
+
+class InboxSettingsPolicy(BasePolicy):
+    """The organisation's inbox settings: its administrators keep them."""
+
+    model = InboxSettings
+    permissions = {"change": "organisation.manage"}
+
+    def visible(self, actor):
+        if actor is None:
+            return InboxSettings.objects.all()
+        return InboxSettings.objects.filter(organisation_id=actor.organisation_id)
+
+
+inbox_settings_policy = InboxSettingsPolicy()

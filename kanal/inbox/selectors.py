@@ -1,0 +1,116 @@
+"""Reads for the inbox pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from .models import OPEN_STATUSES, InboxItem
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    network: str = ""
+    channel: int | None = None
+    status: str = ""
+    administration: int | None = None
+    overdue: bool = False
+    personal_data: bool = False
+    negative: bool = False
+    q: str = ""
+
+
+def _latest(field: str):
+    return Subquery(
+        InboxItem.objects.filter(conversation=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values(field)[:1]
+    )
+
+
+def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
+    """``visible`` conversations matching ``filters``, newest first, each with
+    its latest item's text, author and kind, and its number of items."""
+    qs = visible
+    if filters.network:
+        qs = qs.filter(channel__network=filters.network)
+    if filters.channel:
+        qs = qs.filter(channel_id=filters.channel)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.administration:
+        qs = qs.filter(assigned_administration_id=filters.administration)
+    if filters.overdue:
+        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+    if filters.personal_data:
+        qs = qs.filter(has_personal_data=True)
+    if filters.negative:
+        qs = qs.filter(negative=True)
+    if filters.q:
+        qs = qs.filter(Exists(_matching_items(filters.q)))
+    counts = (
+        InboxItem.objects.filter(conversation=OuterRef("pk"))
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        latest_text=_latest("text"),
+        latest_author=_latest("author_name"),
+        latest_kind=_latest("kind"),
+        latest_personal=_latest("personal_data"),
+        item_count=Subquery(counts),
+        is_overdue=Case(
+            When(status__in=OPEN_STATUSES, due_at__lt=timezone.now(),
+                 then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    ).order_by("-priority", "-last_item_at", "-pk")
+
+
+def _matching_items(q: str) -> QuerySet:
+    items = InboxItem.objects.filter(conversation=OuterRef("pk"))
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        return items.annotate(
+            found=SearchVector("text", "author_name", config="danish")
+        ).filter(found=SearchQuery(q, config="danish", search_type="websearch"))
+    words = [w for w in q.split() if w][:8]
+    for word in words:
+        items = items.filter(Q(text__icontains=word) | Q(author_name__icontains=word))
+    return items
+
+
+def latest_item_id(visible: QuerySet) -> int:
+    """The newest item among ``visible`` conversations (0 when none)."""
+    return (
+        InboxItem.objects.filter(conversation__in=visible.values("pk"))
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0
+    )
+
+
+def status_counts(visible: QuerySet) -> dict[str, int]:
+    rows = visible.order_by().values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("", views.list_view, name="list"),
+    path("nye/", views.updates_view, name="updates"),
+    path("indstillinger/", views.settings_view, name="settings"),
+    path("indstillinger/regler/<int:pk>/slet/", views.rule_delete_view,
+         name="rule_delete"),
+    path("<int:pk>/", views.detail_view, name="detail"),
+    path("<int:pk>/tildel/", views.assign_view, name="assign"),
+    path("<int:pk>/status/", views.status_view, name="status"),
+    path("<int:pk>/note/", views.note_view, name="note"),
+    path("<int:pk>/svar/", views.reply_view, name="reply"),
+    path("henvendelse/<int:pk>/moderer/", views.moderate_view, name="moderate"),
+    path("<int:pk>/tilbagehold/", views.legal_hold_view, name="legal_hold"),
+    path("standardsvar/", views.standard_answers_view, name="standard_answers"),
+    path("standardsvar/<int:pk>/", views.standard_answer_edit_view,
+         name="standard_answer_edit"),
+    path("standardsvar/<int:pk>/slet/", views.standard_answer_delete_view,
+         name="standard_answer_delete"),
+]

@@ -1,0 +1,392 @@
+"""The inbox pages: the list with filters and search, one conversation."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kanal.channels.models import Channel
+from kanal.core.decorators import membership_required
+from kanal.organisations.models import Administration
+
+from . import actions, moderation, selectors
+from .forms import (
+    AssignForm,
+    AssignmentRuleForm,
+    FilterForm,
+    InboxSettingsForm,
+    ModerationForm,
+    NoteForm,
+    ReplyForm,
+    StandardAnswerForm,
+    StatusForm,
+)
+from .models import AssignmentRule, ConversationStatus, InboxItem, InboxSettings
+from .policies import (
+    conversation_policy,
+    inbox_settings_policy,
+    standard_answer_policy,
+)
+
+
+def _filters(request, actor):
+    visible = conversation_policy.visible(actor)
+    channels = Channel.objects.filter(organisation_id=actor.organisation_id)
+    administrations = Administration.objects.filter(
+        organisation_id=actor.organisation_id)
+    form = FilterForm(request.GET or None, channels=channels,
+                      administrations=administrations)
+    values = form.values() if request.GET else {}
+    filters = selectors.Filters(
+        network=values.get("network") or "",
+        channel=values.get("channel"),
+        status=values.get("status") or "",
+        administration=values.get("administration"),
+        overdue=bool(values.get("overdue")),
+        personal_data=bool(values.get("personal_data")),
+        negative=bool(values.get("negative")),
+        q=(values.get("q") or "").strip(),
+    )
+    return visible, form, filters
+
+
+def _page(request, visible, filters):
+    return Paginator(selectors.conversations(visible, filters),
+                     selectors.PAGE_SIZE).get_page(request.GET.get("side"))
+
+
+@membership_required
+def list_view(request):
+    actor = request.membership
+    conversation_policy.check(actor, "list")
+    visible, form, filters = _filters(request, actor)
+    page = _page(request, visible, filters)
+    query = request.GET.copy()
+    query.pop("side", None)
+    counts = selectors.status_counts(visible)
+    return render(request, "inbox/list.html", {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "latest": selectors.latest_item_id(visible),
+        "counts": [(value, label, counts.get(value, 0))
+                   for value, label in ConversationStatus.choices],
+        "can_assign": conversation_policy.can(actor, "assign"),
+        "can_configure": inbox_settings_policy.can(actor, "change"),
+    })
+
+
+@membership_required
+def updates_view(request):
+    """For the list's polling: the newest item id and, when it changed, the
+    list's rows for the same filters."""
+    actor = request.membership
+    conversation_policy.check(actor, "list")
+    visible, _form, filters = _filters(request, actor)
+    latest = selectors.latest_item_id(visible)
+    try:
+        since = int(request.GET.get("siden", "0"))
+    except ValueError:
+        since = 0
+    body = {"latest": latest, "changed": latest != since}
+    if latest != since:
+        page = _page(request, visible, filters)
+        body["rows"] = render_to_string("inbox/_rows.html", {"page": page},
+                                        request=request)
+        body["count"] = page.paginator.count
+    return JsonResponse(body)
+
+
+@membership_required
+def detail_view(request, pk):
+    actor = request.membership
+    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
+    conversation_policy.check(actor, "view", conversation)
+    items = list(conversation.items.prefetch_related("versions"))
+    notes = conversation.notes.select_related("author__user")
+    can_assign = conversation_policy.can(actor, "assign", conversation)
+    answerable = [i for i in items if i.kind != "message"
+                  and i.deleted_on_network_at is None]
+    reply_form = None
+    if answerable and conversation_policy.can(actor, "reply", conversation):
+        initial = {"item": answerable[-1].pk, "key": uuid.uuid4().hex}
+        chosen = standard_answer_policy.visible(actor).filter(
+            pk=_int(request.GET.get("standardsvar"))).first()
+        if chosen is not None:
+            initial["standard_answer"] = chosen.pk
+            initial["text"] = actions.fill_standard_answer(chosen, answerable[-1])
+        reply_form = ReplyForm(initial=initial, items=answerable,
+                               organisation=actor.organisation)
+    can_moderate = conversation_policy.can(actor, "moderate", conversation)
+    if can_moderate:
+        for item in items:
+            item.warning_policy = moderation.warning_policy(item)
+            item.can_hide = moderation.can_on_network(item, "hide")
+            item.can_delete = moderation.can_on_network(item, "delete")
+    return render(request, "inbox/detail.html", {
+        "conversation": conversation,
+        "items": items,
+        "can_moderate": can_moderate,
+        "reason_form": ModerationForm(),
+        "legal_hold": any(i.legal_hold for i in items),
+        "answers": conversation.answers.select_related("follow_up",
+                                                       "author__user"),
+        "reply_form": reply_form,
+        "notes": notes,
+        "assign_form": AssignForm(
+            organisation=actor.organisation,
+            initial={"administration": conversation.assigned_administration_id,
+                     "person": conversation.assigned_to_id},
+        ) if can_assign else None,
+        "status_form": StatusForm(initial={"status": conversation.status}),
+        "note_form": NoteForm(),
+    })
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _back(conversation):
+    return redirect("inbox:detail", pk=conversation.pk)
+
+
+@require_POST
+@membership_required
+def assign_view(request, pk):
+    actor = request.membership
+    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
+    conversation_policy.check(actor, "assign", conversation)
+    form = AssignForm(request.POST, organisation=actor.organisation)
+    if not form.is_valid():
+        for error in form.errors.get("__all__", []) or [_("Vælg en gyldig "
+                                                          "forvaltning eller person.")]:
+            messages.error(request, error)
+        return _back(conversation)
+    try:
+        actions.assign_conversation(
+            conversation, actor=actor,
+            administration=form.cleaned_data["administration"],
+            person=form.cleaned_data["person"],
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _back(conversation)
+    messages.success(request, _("Samtalen er tildelt %(who)s.") % {
+        "who": conversation.assigned_administration.code})
+    return _back(conversation)
+
+
+@require_POST
+@membership_required
+def status_view(request, pk):
+    actor = request.membership
+    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
+    conversation_policy.check(actor, "set_status", conversation)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Vælg en gyldig status."))
+        return _back(conversation)
+    try:
+        actions.set_conversation_status(conversation, actor=actor,
+                                        status=form.cleaned_data["status"])
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _back(conversation)
+    messages.success(request, _("Status er nu: %(status)s.") % {
+        "status": conversation.get_status_display()})
+    return _back(conversation)
+
+
+@require_POST
+@membership_required
+def note_view(request, pk):
+    actor = request.membership
+    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
+    conversation_policy.check(actor, "note", conversation)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Skriv noten, før du gemmer den (højst 5.000 tegn)."))
+        return _back(conversation)
+    try:
+        actions.add_note(conversation, actor=actor, text=form.cleaned_data["text"])
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _back(conversation)
+    messages.success(request, _("Noten er gemt."))
+    return _back(conversation)
+
+
+@require_POST
+@membership_required
+def reply_view(request, pk):
+    actor = request.membership
+    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
+    conversation_policy.check(actor, "reply", conversation)
+    items = conversation.items.all()
+    form = ReplyForm(request.POST, items=items, organisation=actor.organisation)
+    if not form.is_valid():
+        messages.error(request, _("Svaret blev ikke sendt: vælg hvad du svarer på, "
+                                  "og skriv et svar (højst 2.000 tegn)."))
+        return _back(conversation)
+    item = InboxItem.objects.get(pk=form.cleaned_data["item"])
+    try:
+        actions.reply_to_item(
+            item, actor=actor, text=form.cleaned_data["text"],
+            standard_answer=form.cleaned_data["standard_answer"],
+            key=form.cleaned_data["key"],
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _back(conversation)
+    messages.success(request, _("Svaret sendes nu. Du kan se her, når det er ude."))
+    return _back(conversation)
+
+
+@membership_required
+def standard_answers_view(request):
+    actor = request.membership
+    standard_answer_policy.check(actor, "list")
+    can_manage = standard_answer_policy.can(actor, "manage")
+    form = StandardAnswerForm(request.POST or None)
+    if request.method == "POST":
+        standard_answer_policy.check(actor, "manage")
+        if form.is_valid():
+            try:
+                actions.save_standard_answer(actor=actor, **form.cleaned_data)
+            except ValidationError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, _("Standardsvaret er gemt."))
+                return redirect("inbox:standard_answers")
+    return render(request, "inbox/standard_answers.html", {
+        "answers": standard_answer_policy.visible(actor),
+        "form": form if can_manage else None,
+        "can_manage": can_manage,
+    })
+
+
+@membership_required
+def standard_answer_edit_view(request, pk):
+    actor = request.membership
+    answer = standard_answer_policy.get_visible_or_404(actor, pk=pk)
+    standard_answer_policy.check(actor, "manage", answer)
+    form = StandardAnswerForm(request.POST or None, instance=answer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.save_standard_answer(actor=actor, answer=answer,
+                                         title=form.cleaned_data["title"],
+                                         text=form.cleaned_data["text"])
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, _("Standardsvaret er gemt."))
+            return redirect("inbox:standard_answers")
+    return render(request, "inbox/standard_answer_form.html",
+                  {"form": form, "answer": answer})
+
+
+@require_POST
+@membership_required
+def standard_answer_delete_view(request, pk):
+    actor = request.membership
+    answer = standard_answer_policy.get_visible_or_404(actor, pk=pk)
+    actions.delete_standard_answer(answer, actor=actor)
+    messages.success(request, _("Standardsvaret er slettet."))
+    return redirect("inbox:standard_answers")
+
+
+@require_POST
+@membership_required
+def moderate_view(request, pk):
+    actor = request.membership
+    try:
+        item = InboxItem.objects.select_related("conversation", "channel").get(
+            pk=pk, conversation__in=conversation_policy.visible(actor))
+    except InboxItem.DoesNotExist as e:
+        raise Http404 from e
+    conversation_policy.check(actor, "moderate", item.conversation)
+    form = ModerationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Vælg en gyldig handling og husregel."))
+        return _back(item.conversation)
+    kind = form.cleaned_data["action"]
+    try:
+        moderation.moderate_item(item, actor=actor, kind=kind,
+                                 reason=form.cleaned_data["reason"])
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _back(item.conversation)
+    done = {"hide": _("Kommentaren er skjult på netværket."),
+            "unhide": _("Kommentaren er vist igen på netværket."),
+            "delete": _("Kommentaren er slettet på netværket.")}[kind]
+    messages.success(request, done)
+    return _back(item.conversation)
+
+
+@require_POST
+@membership_required
+def legal_hold_view(request, pk):
+    actor = request.membership
+    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
+    hold = request.POST.get("hold") == "1"
+    actions.set_legal_hold(conversation, actor=actor, hold=hold)
+    messages.success(request, _("Samtalen er nu på retligt tilbagehold.") if hold
+                     else _("Samtalen er ikke længere på retligt tilbagehold."))
+    return _back(conversation)
+
+
+@membership_required
+def settings_view(request):
+    actor = request.membership
+    inbox_settings_policy.check(actor, "change")
+    row = InboxSettings.objects.filter(organisation_id=actor.organisation_id).first()
+    posted = request.method == "POST"
+    is_rule = posted and request.POST.get("form") == "rule"
+    form = InboxSettingsForm(request.POST if posted and not is_rule else None,
+                             instance=row)
+    rule_form = AssignmentRuleForm(request.POST if is_rule else None,
+                                   organisation=actor.organisation)
+    if is_rule and rule_form.is_valid():
+        try:
+            actions.add_assignment_rule(actor=actor, **rule_form.cleaned_data)
+        except ValidationError as e:
+            rule_form.add_error(None, e)
+        else:
+            messages.success(request, _("Reglen er gemt."))
+            return redirect("inbox:settings")
+    elif posted and not is_rule and form.is_valid():
+        actions.save_inbox_settings(form.save(commit=False), actor=actor,
+                                    changed=form.changed_data)
+        messages.success(request, _("Indbakkens indstillinger er gemt."))
+        return redirect("inbox:settings")
+    rules = AssignmentRule.objects.filter(
+        organisation_id=actor.organisation_id
+    ).select_related("channel", "administration")
+    return render(request, "inbox/settings.html",
+                  {"form": form, "rule_form": rule_form, "rules": rules})
+
+
+@require_POST
+@membership_required
+def rule_delete_view(request, pk):
+    actor = request.membership
+    inbox_settings_policy.check(actor, "change")
+    try:
+        rule = AssignmentRule.objects.get(pk=pk, organisation_id=actor.organisation_id)
+    except AssignmentRule.DoesNotExist as e:
+        raise Http404 from e
+    actions.delete_assignment_rule(rule, actor=actor)
+    messages.success(request, _("Reglen er slettet."))
+    return redirect("inbox:settings")
