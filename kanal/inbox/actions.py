@@ -272,7 +272,7 @@ def record_reply_outcome(answer: Answer) -> None:
     )
     transaction.on_commit(lambda: signals.reply_sent.send(
         sender=Answer, conversation=conversation, item=answer.item,
-        remote_id=follow_up.remote_id,
+        remote_id=follow_up.remote_id, answer=answer,
     ))
 
 

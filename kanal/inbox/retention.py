@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kanal.core import audit
@@ -60,3 +61,32 @@ def apply_retention(*, now: datetime | None = None, dry_run: bool = False,
                 changes={"items": len(ids), "days": days},
             )
     return total
+
+
+def erase_person(organisation: Organisation, person: str, *,
+                 now: datetime | None = None) -> int:
+    """A citizen's erasure: remove the personal data of every item whose
+    author is ``person`` (name or network id), as retention does, unless the
+    item is on legal hold. Returns how many items were redacted."""
+    person = (person or "").strip()
+    if not person:
+        return 0
+    now = now or timezone.now()
+    items = InboxItem.objects.filter(
+        organisation=organisation, legal_hold=False, redacted_at__isnull=True,
+    ).filter(Q(author_name__iexact=person) | Q(author_id=person))
+    with transaction.atomic():
+        ids = list(items.select_for_update().values_list("pk", flat=True))
+        if not ids:
+            return 0
+        ItemVersion.objects.filter(item_id__in=ids).update(text="")
+        InboxItem.objects.filter(pk__in=ids).update(
+            text="", author_name="", author_id="", url="", personal_data=[],
+            redacted_at=now,
+        )
+        audit.record(
+            "inbox.erasure.applied",
+            organisation=organisation,
+            changes={"items": len(ids)},
+        )
+    return len(ids)

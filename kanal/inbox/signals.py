@@ -12,7 +12,7 @@ item_received = Signal()
 #: ``change`` ("edited", "deleted", "hidden", "unhidden").
 item_changed = Signal()
 #: An answer from the desk was sent to the network: ``conversation``,
-#: ``item`` (the one answered), ``remote_id``.
+#: ``item`` (the one answered), ``remote_id``, ``answer``.
 reply_sent = Signal()
 #: The desk hid, unhid or deleted an item: ``item``, ``action``, ``reason``,
 #: ``actor``.

@@ -10,8 +10,9 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from kanal.publishing import periodic, signals
 
-        from . import capture, filing, retention
+        from . import capture, filing, inbox_capture, retention
 
+        inbox_capture.connect()
         signals.publication_changed.connect(
             capture.on_publication_changed, dispatch_uid="records.capture"
         )

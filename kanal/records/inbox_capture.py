@@ -1,0 +1,173 @@
+"""The inbox → the record: what citizens said and what the desk answered or did.
+
+The inbox (a layer below) announces its changes with signals
+(``kanal.inbox.signals``) after they commit; the receivers here write them
+into the record: a citizen's comment or message as received, later edits
+and deletions seen on the network as new versions (never an overwrite), the
+desk's answer with the exact text that went out, and every moderation action
+with its reason. A citizen's erasure in the record (``erasure_requested``)
+removes that person's personal data from the inbox too, unless an item is on
+legal hold. A failure here is logged and never breaks the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from kanal.inbox import retention as inbox_retention
+from kanal.inbox.models import InboxItem, ItemKind
+
+from . import actions
+from .models import RecordKind
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "inbox"
+
+
+def item_key(item: InboxItem) -> str:
+    return f"inbox:item:{item.pk}"
+
+
+def _item_content(item: InboxItem) -> dict:
+    return {
+        "kind": item.kind,
+        "network": item.network,
+        "channel": item.channel.display_name,
+        "remote_id": item.remote_id,
+        "post_remote_id": item.post_remote_id,
+        "parent_remote_id": item.parent_remote_id,
+        "author_id": item.author_id,
+        "author_name": item.author_name,
+        "text": item.text,
+        "url": item.url,
+        "created_at": item.created_at,
+        "hidden_on_network": item.hidden_on_network,
+    }
+
+
+def _administration(item: InboxItem):
+    conversation = item.conversation
+    return conversation.assigned_administration if conversation else None
+
+
+def record_item(item: InboxItem, *, change: str | None = None):
+    """Record ``item`` as it is now (a new version when it changed)."""
+    if item.redacted_at is not None:
+        return None  # the personal data is gone; nothing to keep
+    return actions.record(
+        organisation=item.organisation,
+        kind=(RecordKind.MESSAGE if item.kind == ItemKind.MESSAGE
+              else RecordKind.COMMENT),
+        source=SOURCE,
+        source_key=item_key(item),
+        content=_item_content(item),
+        occurred_at=item.edited_at or item.created_at,
+        channel=item.channel,
+        administration=_administration(item),
+        person=item.author_name or item.author_id,
+        text=item.text,
+        permalink=item.url,
+        change=change,
+    )
+
+
+def _safely(what: str, work) -> None:
+    try:
+        work()
+    except Exception:
+        logger.exception("records: could not record %s from the inbox", what)
+
+
+def on_item_received(sender, item, **kwargs) -> None:
+    _safely("a received item", lambda: record_item(item))
+
+
+def on_item_changed(sender, item, change, **kwargs) -> None:
+    def work():
+        if change == "deleted":
+            if actions.record_deleted(
+                organisation=item.organisation, source_key=item_key(item),
+                occurred_at=item.deleted_on_network_at or timezone.now(),
+            ) is None:
+                record_item(item)  # never recorded before: keep what there is
+            return
+        record_item(item, change="edited")
+
+    _safely(f"a change ({change})", work)
+
+
+def on_reply_sent(sender, conversation, item, remote_id, answer=None, **kwargs) -> None:
+    def work():
+        sent = answer.follow_up.text if answer is not None else ""
+        text = sent or (answer.text if answer is not None else "")
+        actions.record(
+            organisation=conversation.organisation,
+            kind=RecordKind.REPLY,
+            source=SOURCE,
+            source_key=f"inbox:reply:{conversation.channel_id}:{remote_id}",
+            content={
+                "network": item.network,
+                "channel": item.channel.display_name,
+                "remote_id": remote_id,
+                "in_reply_to": item.remote_id,
+                "text": text,
+                "author": str(answer.author.user) if answer and answer.author else "",
+                "standard_answer": answer.standard_answer_id if answer else None,
+            },
+            occurred_at=answer.follow_up.updated_at if answer else timezone.now(),
+            channel=conversation.channel,
+            administration=conversation.assigned_administration,
+            person=item.author_name or item.author_id,
+            text=text,
+        )
+
+    _safely("an answer", work)
+
+
+def on_item_moderated(sender, item, action, reason, actor=None, **kwargs) -> None:
+    def work():
+        now = timezone.now()
+        actions.record(
+            organisation=item.organisation,
+            kind=RecordKind.MODERATION,
+            source=SOURCE,
+            source_key=f"inbox:moderation:{item.pk}:{now.isoformat()}",
+            content={
+                "action": action,
+                "reason": reason,
+                "network": item.network,
+                "remote_id": item.remote_id,
+                "by": str(actor.user) if actor is not None else "",
+            },
+            occurred_at=now,
+            channel=item.channel,
+            administration=_administration(item),
+            person=item.author_name or item.author_id,
+            text=item.text,
+        )
+
+    _safely("a moderation", work)
+
+
+def on_erasure_requested(sender, organisation, person, **kwargs) -> None:
+    _safely("an erasure", lambda: inbox_retention.erase_person(organisation, person))
+
+
+def connect() -> None:
+    from kanal.inbox import signals
+
+    from . import retention
+
+    for signal, receiver, name in (
+        (signals.item_received, on_item_received, "received"),
+        (signals.item_changed, on_item_changed, "changed"),
+        (signals.reply_sent, on_reply_sent, "reply"),
+        (signals.item_moderated, on_item_moderated, "moderated"),
+    ):
+        signal.connect(receiver, dispatch_uid=f"records.inbox.{name}")
+    retention.erasure_requested.connect(
+        on_erasure_requested, dispatch_uid="records.inbox.erasure"
+    )
