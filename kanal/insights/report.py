@@ -47,7 +47,7 @@ def _table(table: Table, columns: int | None = None):
     return pdf
 
 
-def _bar_chart(table: Table, value: str, title: str, label: str = "label"):
+def _bar_chart(table: Table, value: str, title: str, name_key: str = "label"):
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.shapes import Drawing, String
     from reportlab.lib import colors
@@ -62,7 +62,7 @@ def _bar_chart(table: Table, value: str, title: str, label: str = "label"):
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 40, 50, 430, 125
     chart.data = [[r[value] for r in rows]]
-    chart.categoryAxis.categoryNames = [str(r[label])[:18] for r in rows]
+    chart.categoryAxis.categoryNames = [str(r[name_key])[:18] for r in rows]
     chart.categoryAxis.labels.angle = 30
     chart.categoryAxis.labels.boxAnchor = "ne"
     chart.categoryAxis.labels.fontSize = 6
@@ -103,7 +103,7 @@ def monthly_report(organisation, month: date, *, compress: bool = True) -> bytes
         sections = [
             (_("Kanaler"), channels, 7,
              _bar_chart(channels, "followers_change", _("Tilvækst i følgere"),
-                        label="network")),
+                        name_key="network")),
             (_("Indholdskategorier"), categories, 6,
              _bar_chart(categories, "engagement", _("Interaktioner pr. kategori"))),
             (_("Formål"), purposes, 6, None),

@@ -443,7 +443,7 @@ def published_in(organisation_id: int):
 
 #: Every table a dashboard shows, by its slug (exports name them so).
 BREAKDOWNS = ("category", "purpose", "administration", "campaign")
-TABLES = ("followers", "channels", "top_posts", "cadence", "hashtags",
+TABLES = ("followers", "channels", "top_posts", "cadence", "dialogue", "hashtags",
           "hashtag_days", "contributors", *BREAKDOWNS)
 
 
@@ -456,6 +456,8 @@ def build_table(organisation_id: int, slug: str, period: Period) -> Table:
         return top_posts(organisation_id, period, limit=1000)
     if slug == "cadence":
         return cadence(organisation_id, period)
+    if slug == "dialogue":
+        return dialogue(organisation_id, period)
     if slug == "hashtags":
         return hashtag_tables(organisation_id, period)[0]
     if slug == "hashtag_days":
@@ -571,3 +573,73 @@ def instagram_budget(organisation_id: int, *, now) -> list[dict]:
     tags = wanted_tags(organisation_id)
     plan = plan_instagram(channel.pk, tags, now=now)
     return [{"channel": channel, "plan": plan}]
+
+
+def dialogue(organisation_id: int, period: Period) -> Table:
+    """The inbox's conversations begun in ``period``, per channel: how many,
+    how many answered, the share answered within the organisation's response
+    target, the median first response, and how many were negative, carried
+    personal data or were hidden. One grouped read of the conversations
+    (their own table, not raw samples)."""
+    from statistics import median
+
+    from kanal.inbox.models import Conversation, ConversationStatus
+
+    start, _end = day_bounds(period.start)
+    _start, end = day_bounds(period.end)
+    table = Table(
+        "dialogue", _("Dialog pr. kanal"),
+        [
+            Column("label", _("Kanal")),
+            Column("conversations", _("Samtaler"), "number"),
+            Column("answered", _("Besvaret"), "number"),
+            Column("on_time", _("Besvaret i tide"), "percent"),
+            Column("median_hours", _("Median for første svar (timer)"), "number"),
+            Column("negative", _("Negative"), "number"),
+            Column("personal_data", _("Med personoplysninger"), "number"),
+            Column("hidden", _("Skjult"), "number"),
+        ],
+    )
+    rows: dict[int, dict] = {}
+    waits: dict[int, list[float]] = defaultdict(list)
+    for (channel_id, name, network, status, negative, personal, on_time,
+         created, first) in Conversation.objects.filter(
+        organisation_id=organisation_id, created_at__gte=start, created_at__lt=end,
+    ).values_list(
+        "channel_id", "channel__display_name", "channel__network", "status",
+        "negative", "has_personal_data", "answered_on_time", "created_at",
+        "first_response_at",
+    ).order_by("channel__display_name", "channel_id"):
+        row = rows.setdefault(channel_id, {
+            "key": channel_id, "label": channel_label(name, network),
+            "conversations": 0, "answered": 0, "timed": 0, "in_time": 0,
+            "negative": 0, "personal_data": 0, "hidden": 0,
+        })
+        row["conversations"] += 1
+        row["negative"] += bool(negative)
+        row["personal_data"] += bool(personal)
+        row["hidden"] += status == ConversationStatus.HIDDEN
+        if first is not None:
+            row["answered"] += 1
+            waits[channel_id].append((first - created).total_seconds() / 3600)
+        if on_time is not None:
+            row["timed"] += 1
+            row["in_time"] += bool(on_time)
+    for channel_id, row in rows.items():
+        row["on_time"] = (100 * row["in_time"] / row["timed"]) if row["timed"] else None
+        found = waits.get(channel_id)
+        row["median_hours"] = round(median(found), 1) if found else None
+        table.rows.append(row)
+    return table
+
+
+def dialogue_chart(table: Table) -> dict:
+    return {
+        "type": "bar",
+        "labels": [r["label"] for r in table.rows],
+        "datasets": [
+            {"label": str(_("Samtaler")),
+             "data": [r["conversations"] for r in table.rows]},
+            {"label": str(_("Besvaret")), "data": [r["answered"] for r in table.rows]},
+        ],
+    }

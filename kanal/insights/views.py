@@ -97,8 +97,11 @@ def hashtags_view(request):
 @membership_required
 @require_http_methods(["GET"])
 def dialogue_view(request):
-    form, _period = _period_form(request)
-    return _page(request, "insights/dialogue.html", form, {})
+    form, period = _period_form(request)
+    table = selectors.dialogue(request.membership.organisation_id, period)
+    return _page(request, "insights/dialogue.html", form, {
+        "table": table, "chart": selectors.dialogue_chart(table),
+    })
 
 
 @membership_required

@@ -138,10 +138,10 @@ def test_cadence_is_measured_against_the_strategy(history, member, client_for,
     assert "1,0 pr. dag" in page
 
 
-def test_dialogue_has_an_empty_state_until_the_inbox_exists(member, client_for):
+def test_dialogue_has_an_empty_state_without_conversations(member, client_for):
     client = client_for(member(Role.ANALYST))
     page = client.get(reverse("insights:dialogue")).content.decode()
-    assert "Ingen data endnu." in page
+    assert "Ingen data endnu i denne periode." in page
 
 
 def test_a_posts_own_page_shows_its_numbers_over_time(history, member, client_for):
