@@ -24,6 +24,7 @@ from kanal.channels.models import CadencePeriod, Channel, ChannelStatus, Purpose
 from kanal.channels.policies import channel_policy
 from kanal.core.formatting import when
 
+from . import overlays
 from .models import (
     PLANNED_STATES,
     Outcome,
@@ -103,6 +104,8 @@ class Day:
     entries: list[Entry] = field(default_factory=list)
     more: int = 0
     cadence: list[dict] = field(default_factory=list)
+    # What other apps place on this day (planning.overlays), e.g. suggestions.
+    overlays: list = field(default_factory=list)
 
     @property
     def cadence_html(self) -> str:
@@ -407,6 +410,7 @@ def month_calendar(
     by_day, more = _entries_by_day(rows, can_move, DAY_LIMIT)
     channels = cadence_channels(actor, filters)
     counts = _cadence_counts(actor, start, end, [c.pk for c in channels], filters, rows)
+    extra = overlays.by_day(actor, start, end)
     weeks = []
     day = start_day
     while day <= end_day:
@@ -422,6 +426,7 @@ def month_calendar(
                     entries,
                     more.get(current, 0),
                     day_cadence(channels, counts, current),
+                    extra.get(current, []),
                 )
             )
         weeks.append(
@@ -449,12 +454,14 @@ def week_calendar(actor, monday: date, filters: CalendarFilter, today: date) -> 
     by_day, _more = _entries_by_day(rows, can_move)
     channels = cadence_channels(actor, filters)
     counts = _cadence_counts(actor, start, end, [c.pk for c in channels], filters, rows)
+    extra = overlays.by_day(actor, start, end)
     days = [
         Day(
             monday + timedelta(days=i),
             True,
             monday + timedelta(days=i) == today,
             by_day.get(monday + timedelta(days=i), []),
+            overlays=extra.get(monday + timedelta(days=i), []),
         )
         for i in range(7)
     ]

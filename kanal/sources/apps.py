@@ -8,9 +8,12 @@ class SourcesConfig(AppConfig):
     verbose_name = _("Kilder")
 
     def ready(self) -> None:
+        from kanal.planning import overlays
         from kanal.publishing import periodic
 
-        from . import tasks
+        from . import selectors, tasks
+
+        overlays.register("sources", selectors.calendar_entries)
 
         periodic.register(
             periodic.PeriodicJob(

@@ -45,3 +45,32 @@ def suggestion_weeks(actor, *, first_day: date, weeks: int = 4, source=None):
 
 def recent_items(source, *, limit: int = 50):
     return source.items.order_by("-changed_at")[:limit]
+
+
+def calendar_entries(actor, start, end):
+    """Open suggestions from ``start`` up to ``end`` as entries of the
+    planning calendar (``kanal.planning.overlays``), for those who may plan."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from kanal.planning.overlays import OverlayEntry
+    from kanal.planning.selectors import NETWORK_SHORT
+
+    from .policies import source_policy
+
+    if not source_policy.can(actor, "list"):
+        return []
+    suggestions = open_suggestions(actor).filter(
+        planned_at__gte=start, planned_at__lt=end
+    ).select_related("item", "channel")
+    return [
+        OverlayEntry(
+            at=s.planned_at,
+            title=s.item.title or s.text[:60],
+            url=reverse("sources:suggestion_edit", args=[s.pk]),
+            kind="suggestion",
+            label=_("Forslag"),
+            networks=(NETWORK_SHORT.get(s.channel.network, s.channel.network),),
+        )
+        for s in suggestions
+    ]

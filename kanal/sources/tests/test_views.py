@@ -266,3 +266,47 @@ def test_the_calendar_moves_by_weeks_and_ignores_a_bad_date(client_for, desk, fe
     bad = client.get(f"{url}?fra=not-a-day")
     assert bad.status_code == 200
     assert "Bogcafé" in bad.text
+
+
+def test_suggestions_show_on_the_planning_calendar_for_those_who_plan(
+    client_for, desk, fetched
+):
+    """Planning's calendar asks its overlay providers (planning.overlays);
+    the sources app places its open suggestions there, on their days."""
+    suggestions = list(Suggestion.objects.filter(status=SuggestionStatus.OPEN))
+    assert suggestions
+    first = min(s.planned_at for s in suggestions)
+    local = first.astimezone(settings_tz()).date()
+    editor = client_for(desk.editor)
+    week = editor.get(reverse("planning:calendar_week"), {"uge": local.isoformat()})
+    assert week.status_code == 200
+    assert 'class="entry overlay overlay-suggestion"' in week.text
+    assert "Bogcafé for voksne" in week.text
+    assert any(reverse("sources:suggestion_edit", args=[s.pk]) in week.text
+               for s in suggestions)
+    month = editor.get(reverse("planning:calendar"),
+                       {"maaned": local.strftime("%Y-%m")})
+    assert "overlay-suggestion" in month.text
+    # Dismissed suggestions leave the calendar.
+    for s in suggestions:
+        actions.dismiss_suggestion(s, actor=desk.editor)
+    week = editor.get(reverse("planning:calendar_week"), {"uge": local.isoformat()})
+    assert "overlay-suggestion" not in week.text
+
+
+def test_the_calendar_shows_no_suggestions_to_those_who_may_not_plan(
+    client_for, desk, fetched
+):
+    first = min(s.planned_at for s in Suggestion.objects.all())
+    local = first.astimezone(settings_tz()).date()
+    page = client_for(desk.contributor).get(
+        reverse("planning:calendar_week"), {"uge": local.isoformat()}
+    )
+    assert page.status_code == 200
+    assert "overlay-suggestion" not in page.text
+
+
+def settings_tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(settings.TIME_ZONE)
