@@ -69,7 +69,7 @@ def calendar_entries(actor, start, end):
             title=s.item.title or s.text[:60],
             url=reverse("sources:suggestion_edit", args=[s.pk]),
             kind="suggestion",
-            label=_("Forslag"),
+            label=_("Kildeforslag"),
             networks=(NETWORK_SHORT.get(s.channel.network, s.channel.network),),
         )
         for s in suggestions

@@ -384,3 +384,30 @@ def test_python_lint_finds_untranslated_text():
 def test_python_text_is_translated(path: Path):
     found = untranslated_python_text(path.read_text(encoding="utf-8"))
     assert not found, f"{path.relative_to(ROOT)}: untranslated text {found}"
+
+
+def test_the_catalogue_never_retranslates_djangos_own_english():
+    """Kanal's English catalogue is searched before Django's. A Danish source
+    word that is also one of Django's English messages ("Sat", placed, is
+    Saturday's abbreviation) would otherwise rename it everywhere: dates in
+    English read "Placed 12 Dec"."""
+    from pathlib import Path
+
+    import django
+    import polib
+
+    root = Path(django.__file__).parent
+    django_ids = {
+        (e.msgctxt, e.msgid)
+        for po in root.glob("**/locale/en/LC_MESSAGES/*.po")
+        for e in polib.pofile(str(po))
+    }
+    ours = polib.pofile(
+        str(Path(__file__).resolve().parents[2] / "locale/en/LC_MESSAGES/django.po")
+    )
+    clashes = [
+        (e.msgid, e.msgstr) for e in ours
+        if not e.obsolete and (e.msgctxt, e.msgid) in django_ids
+        and e.msgstr and e.msgstr != e.msgid
+    ]
+    assert not clashes, f"Kanal's catalogue renames Django's messages: {clashes}"
