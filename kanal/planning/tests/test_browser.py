@@ -234,6 +234,7 @@ def test_cadence_chips_follow_a_drag_and_drop(desk, live_server, page, login):
         posts.append(post)
     login(desk.editor)
     page.goto(f"{live_server.url}/plan/?maaned={day:%Y-%m}")
+    page.locator(f"td.day[data-date='{day.isoformat()}']").scroll_into_view_if_needed()
     source = page.locator(
         f"td.day[data-date='{day.isoformat()}'] .cadence .cad[title^='Facebook']"
     )
