@@ -12,6 +12,16 @@ from kanal.organisations.roles import Role
 pytest_plugins = ["kanal.channels.networks.tests.sandbox_fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _no_write_grant_left_behind():
+    """A test that calls the engine's fence by itself leaves a write grant on
+    the test thread; the next test's writes must not inherit it."""
+    yield
+    from kanal.channels.networks import http
+
+    http.set_write_deadline(None)
+
+
 @pytest.fixture
 def organisation(db):
     from kanal.organisations.tests.factories import OrganisationFactory

@@ -577,7 +577,7 @@ def hold_scope(publication_id: int) -> None:
         )
 
 
-def send_by(deadline: float) -> None:
+def send_by(deadline: float | None) -> None:
     """The write just fenced must leave this thread before ``deadline``
     (monotonic): its lease then still covers the whole call. A thread
     stopped between the fence and the send raises ``Fenced("deadline")`` in
@@ -650,6 +650,16 @@ def save_checkpoint(job: Job, checkpoint) -> None:
 
 
 def execute(job: Job) -> Outcome:
+    try:
+        return _execute(job)
+    finally:
+        # A write this job's fence granted and that never went out (the
+        # adapter failed first) must not be granted to this thread's next
+        # write, another job's.
+        send_by(None)
+
+
+def _execute(job: Job) -> Outcome:
     fresh_connection()
     if job.setup_error:
         return Outcome("error", error=AuthExpired(job.setup_error))

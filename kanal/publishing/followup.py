@@ -224,6 +224,15 @@ def _fence_reason(job: FollowUpJob) -> str:
 
 def execute_follow_up(job: FollowUpJob) -> FollowUpJob:
     """Post the first comment or pin the post; the outcome is set on ``job``."""
+    from .engine import send_by
+
+    try:
+        return _execute_follow_up(job)
+    finally:
+        send_by(None)  # no write grant outlives its job (engine.execute)
+
+
+def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
     from .engine import drop_connection, fresh_connection
 
     fresh_connection()

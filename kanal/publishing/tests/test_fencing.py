@@ -477,3 +477,22 @@ def test_a_fence_waits_for_a_stop_being_committed_and_then_refuses(
     fencing.join(10)
     assert result["fence"] == stop
     assert fake_network.log == []
+
+
+@pytest.mark.django_db
+def test_a_write_grant_that_was_not_used_does_not_outlive_its_job(
+    fake_network, queue
+):
+    """The fence granted a write, then the adapter failed before sending:
+    the grant (and its deadline) ends with the job, so the thread's next
+    write, another job's, is not refused as 'past its deadline'."""
+    from kanal.channels.networks import http
+    from kanal.channels.networks.errors import TransientError
+
+    queue()
+    fake_network.script.append(
+        ("after_fence", TransientError("Netværket svarede ikke.", network="fake"))
+    )
+    [job] = engine.claim_due(owner="w1", limit=5)
+    engine.execute(job)
+    assert getattr(http._deadline, "value", None) is None
