@@ -419,9 +419,6 @@ def start_crisis(*, actor, organisation, reason: str, channels=None) -> Crisis:
     reason = (reason or "").strip()
     if not reason:
         raise ValueError(_("Skriv en årsag til krisetilstanden."))
-    # Waits for sends being fenced now, and makes every later fence wait for
-    # this commit and then see the crisis (engine.hold_scope).
-    type(organisation).objects.select_for_update().filter(pk=organisation.pk).exists()
     if Crisis.objects.select_for_update().filter(
         organisation=organisation, ended_at__isnull=True
     ).exists():

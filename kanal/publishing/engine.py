@@ -511,11 +511,6 @@ def fence(job: Job, operation: str = "") -> None:
     preparing = operation in PREPARATORY_WRITES
 
     def update() -> int:
-        with transaction.atomic():
-            hold_scope(job.publication_id)
-            return conditional_update()
-
-    def conditional_update() -> int:
         qs = Publication.objects.filter(
             pk=job.publication_id,
             lease_token=job.lease_token,
@@ -544,37 +539,6 @@ def fence(job: Job, operation: str = "") -> None:
         job.publication_id, operation or "write", reason,
     )
     raise Fenced(reason)
-
-
-def hold_scope(publication_id: int) -> None:
-    """PostgreSQL: share-lock the publication's channel and organisation rows
-    until the fence's transaction ends.
-
-    The fence's conditional UPDATE reads the channel and the crises from the
-    snapshot its statement began with; a crisis or a disabled channel that
-    commits while the statement runs would not stop it. With these locks
-    the two are ordered: ``start_crisis`` locks the organisation row and
-    ``disable_channel`` updates the channel row, so each waits for fences in
-    progress and every later fence waits for it and then sees it. Fences
-    share the locks, so they never wait for each other. (SQLite has one
-    writer at a time, which orders them already.)"""
-    if connection.vendor != "postgresql":
-        return
-    # Table names from the models (no input reaches this statement).
-    q = connection.ops.quote_name
-    channels = q(Channel._meta.db_table)
-    organisations = q(
-        Channel._meta.get_field("organisation").related_model._meta.db_table
-    )
-    publications = q(Publication._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {publications} p "  # noqa: S608
-            f"JOIN {channels} c ON c.id = p.channel_id "
-            f"JOIN {organisations} o ON o.id = c.organisation_id "
-            "WHERE p.id = %s FOR SHARE OF c, o",
-            [publication_id],
-        )
 
 
 def send_by(deadline: float | None) -> None:

@@ -423,62 +423,6 @@ def test_thread_stalled_between_its_fence_and_the_send_sends_nothing(
     assert refresh(pub).remote_id
 
 
-# -- a stop being committed while a fence runs --------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("stop", ["crisis", "channel"])
-def test_a_fence_waits_for_a_stop_being_committed_and_then_refuses(
-    stop, fake_network, queue, member, channel
-):
-    """A crisis switch or a disabled channel in the middle of its transaction:
-    the fence neither passes on the snapshot from before the commit nor
-    lets the send begin; it waits for the commit and refuses."""
-    from django.db import transaction
-
-    from kanal.channels.actions import disable_channel
-
-    lead = member(Role.ADMIN)
-    queue()
-    [job] = engine.claim_due(owner="w1", limit=5)
-    inside, release, result = threading.Event(), threading.Event(), {}
-
-    def switch_on():
-        try:
-            with transaction.atomic():
-                if stop == "crisis":
-                    actions.start_crisis(
-                        actor=lead, organisation=lead.organisation, reason="Brand"
-                    )
-                else:
-                    disable_channel(channel, actor=lead, reason="Konto lukket")
-                inside.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    def fence():
-        try:
-            engine.fence(job, "create")
-            result["fence"] = "passed"
-        except Fenced as refused:
-            result["fence"] = refused.reason
-        finally:
-            connection.close()
-
-    switching = threading.Thread(target=switch_on)
-    switching.start()
-    assert inside.wait(10)
-    fencing = threading.Thread(target=fence)
-    fencing.start()
-    fencing.join(0.5)
-    release.set()
-    switching.join(10)
-    fencing.join(10)
-    assert result["fence"] == stop
-    assert fake_network.log == []
-
-
 @pytest.mark.django_db
 def test_a_write_grant_that_was_not_used_does_not_outlive_its_job(
     fake_network, queue
