@@ -50,11 +50,7 @@ def apply_retention(*, now: datetime | None = None, dry_run: bool = False,
             continue
         with transaction.atomic():
             ids = list(items.select_for_update().values_list("pk", flat=True))
-            ItemVersion.objects.filter(item_id__in=ids).update(text="")
-            InboxItem.objects.filter(pk__in=ids).update(
-                text="", author_name="", author_id="", url="", personal_data=[],
-                redacted_at=now,
-            )
+            _redact(ids, now)
             audit.record(
                 "inbox.retention.applied",
                 organisation=organisation,
@@ -79,14 +75,20 @@ def erase_person(organisation: Organisation, person: str, *,
         ids = list(items.select_for_update().values_list("pk", flat=True))
         if not ids:
             return 0
-        ItemVersion.objects.filter(item_id__in=ids).update(text="")
-        InboxItem.objects.filter(pk__in=ids).update(
-            text="", author_name="", author_id="", url="", personal_data=[],
-            redacted_at=now,
-        )
+        _redact(ids, now)
         audit.record(
             "inbox.erasure.applied",
             organisation=organisation,
             changes={"items": len(ids)},
         )
     return len(ids)
+
+
+def _redact(ids: list[int], now: datetime) -> None:
+    """Remove the personal data of the items ``ids`` (and of every kept
+    version of their text); what the desk did stays."""
+    ItemVersion.objects.filter(item_id__in=ids).update(text="")
+    InboxItem.objects.filter(pk__in=ids).update(
+        text="", author_name="", author_id="", url="", personal_data=[],
+        redacted_at=now,
+    )
