@@ -531,9 +531,10 @@ def fence(job: Job, operation: str = "") -> None:
     if with_db_retry(update):
         if not preparing:
             job.write_started = True
-            send_by(started + conf.lease().total_seconds())
+            send_by(started + conf.lease().total_seconds(),
+                    confirm=lambda: confirm_send(job, operation))
         return
-    reason = with_db_retry(lambda: fence_reason(job))
+    reason = fence_reason(job)
     logger.warning(
         "publication %s: %s fenced (%s); nothing sent",
         job.publication_id, operation or "write", reason,
@@ -541,19 +542,44 @@ def fence(job: Job, operation: str = "") -> None:
     raise Fenced(reason)
 
 
-def send_by(deadline: float | None) -> None:
+def send_by(deadline: float | None, *, confirm=None) -> None:
     """The write just fenced must leave this thread before ``deadline``
     (monotonic): its lease then still covers the whole call. A thread
     stopped between the fence and the send raises ``Fenced("deadline")`` in
-    the network client instead of sending late."""
+    the network client instead of sending late. ``confirm`` runs in the
+    network client immediately before the request leaves (see
+    ``confirm_send``)."""
     from kanal.channels.networks import http
 
-    http.set_write_deadline(deadline)
+    http.set_write_deadline(deadline, confirm)
+
+
+def confirm_send(job: Job, operation: str = "") -> None:
+    """The last look before a fenced write leaves, in a statement of its own.
+
+    The fence's conditional UPDATE decides on its statement's snapshot; on
+    PostgreSQL an UPDATE that waited for a row lock re-checks only the row it
+    updates, so a crisis or a disabled channel committed while it waited is
+    not seen. Nor is a stop committed between the fence and the request.
+    This read starts after both, right before the send: whatever committed
+    before it stops the write.
+    """
+    reason = stop_reason(with_db_retry(lambda: _fence_row(job)), job)
+    if reason:
+        logger.warning(
+            "publication %s: %s stopped at the send (%s); nothing sent",
+            job.publication_id, operation or "write", reason,
+        )
+        raise Fenced(reason)
 
 
 def fence_reason(job: Job) -> str:
     """Why the fence refused (one read, only after a refusal)."""
-    row = (
+    return stop_reason(with_db_retry(lambda: _fence_row(job)), job) or "gone"
+
+
+def _fence_row(job: Job) -> dict | None:
+    return (
         Publication.objects.filter(pk=job.publication_id)
         .annotate(
             lease_valid=Q(lease_expires_at__gt=Now()),
@@ -564,6 +590,10 @@ def fence_reason(job: Job) -> str:
                 "in_crisis", "connected")
         .first()
     )
+
+
+def stop_reason(row: dict | None, job: Job) -> str | None:
+    """What forbids ``job``'s write, read from ``_fence_row``; None: nothing."""
     if row is None:
         return "gone"
     if (
@@ -578,7 +608,7 @@ def fence_reason(job: Job) -> str:
         return "crisis"
     if not row["connected"]:
         return "channel"
-    return "gone"
+    return None
 
 
 def save_checkpoint(job: Job, checkpoint) -> None:

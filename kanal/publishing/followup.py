@@ -48,7 +48,7 @@ from kanal.notifications.kinds import render
 
 from . import conf, signals
 from .models import FollowUp, FollowUpKind, FollowUpStatus
-from .scope import held_back_in_sql
+from .scope import CrisisScope, held_back_in_sql
 
 logger = logging.getLogger("kanal.publishing.followup")
 F_ = FollowUpStatus
@@ -192,15 +192,28 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
     if with_db_retry(update):
         if not preparing:
             job.write_started = True
-            send_by(started + conf.lease().total_seconds())
+            send_by(started + conf.lease().total_seconds(),
+                    confirm=lambda: _confirm_send(job, operation))
         return
-    reason = with_db_retry(lambda: _fence_reason(job))
+    reason = with_db_retry(lambda: _stop_reason(job)) or "lease_lost"
     logger.warning("follow-up %s: %s fenced (%s)", job.follow_up_id,
                    operation or "write", reason)
     raise Fenced(reason)
 
 
-def _fence_reason(job: FollowUpJob) -> str:
+def _confirm_send(job: FollowUpJob, operation: str) -> None:
+    """The last look right before the write leaves (``engine.confirm_send``)."""
+    from .engine import with_db_retry
+
+    reason = with_db_retry(lambda: _stop_reason(job))
+    if reason:
+        logger.warning("follow-up %s: %s stopped at the send (%s)",
+                       job.follow_up_id, operation or "write", reason)
+        raise Fenced(reason)
+
+
+def _stop_reason(job: FollowUpJob) -> str | None:
+    """What forbids the follow-up's write now; None: nothing."""
     row = (
         FollowUp.objects.filter(pk=job.follow_up_id)
         .annotate(lease_valid=Q(lease_expires_at__gt=Now()))
@@ -219,7 +232,11 @@ def _fence_reason(job: FollowUpJob) -> str:
     if channel.status != ChannelStatus.CONNECTED:
         return "channel"
     # Replies are not held back in a crisis: nothing else can stop them.
-    return "lease_lost" if row.kind == FollowUpKind.REPLY else "crisis"
+    if row.kind == FollowUpKind.FIRST_COMMENT and CrisisScope.current(
+        row.publication.organisation_id
+    ).holds_back(row.publication):
+        return "crisis"
+    return None
 
 
 def execute_follow_up(job: FollowUpJob) -> FollowUpJob:

@@ -36,17 +36,26 @@ Translate = Callable[[httpx.Response], NetworkError | None]
 _deadline = threading.local()
 
 
-def set_write_deadline(deadline: float | None) -> None:
+def set_write_deadline(
+    deadline: float | None, confirm: Callable[[], None] | None = None
+) -> None:
     """The ``time.monotonic()`` moment after which this thread's next write
     (``request(write=True)``) must not be sent; None clears it.
 
     The caller's fence sets it when it grants a write (its lease covers the
     write until then): a thread paused between the fence and the send (a
     stopped process, a long GC) then raises ``errors.Fenced("deadline")``
-    instead of sending after another worker may have taken over. It is used
-    once: the write that checks it clears it.
+    instead of sending after another worker may have taken over.
+
+    ``confirm`` is called immediately before the request leaves, after the
+    deadline check: it raises ``errors.Fenced`` when a stop (a withdrawal, a
+    crisis, a disabled channel) committed after the fence's own statement,
+    so the only gap left between a stop and a send is the request's own
+    bytes on the wire. Both are used once: the write that checks them
+    clears them.
     """
     _deadline.value = deadline
+    _deadline.confirm = confirm if deadline is not None else None
 
 UNKNOWN_AFTER_WRITE = gettext_noop(
     "Netværket svarede med en fejl, efter opslaget var sendt, så Kanal ved ikke, "
@@ -201,11 +210,19 @@ class NetworkClient:
         method = method.upper()
         if write:
             deadline = getattr(_deadline, "value", None)
-            _deadline.value = None
+            confirm = getattr(_deadline, "confirm", None)
+            _deadline.value = _deadline.confirm = None
             if deadline is not None and time.monotonic() > deadline:
                 self._log(method, url, "fenced (write deadline passed)",
                           time.monotonic())
                 raise Fenced("deadline")
+            if confirm is not None:
+                try:
+                    confirm()
+                except Fenced as e:
+                    self._log(method, url, f"fenced ({e.reason} at the send)",
+                              time.monotonic())
+                    raise
         started = time.monotonic()
         try:
             response = self._client.request(method, url, **kwargs)

@@ -177,6 +177,124 @@ def test_crisis_switched_on_while_threads_waits_for_its_container_stops_the_post
     assert pub.error_kind == "crisis"
 
 
+NETWORKS = ["facebook", "instagram", "x", "mastodon", "bluesky", "linkedin",
+            "threads"]
+
+
+def _an_image(settings, tmp_path) -> list[dict]:
+    """One stored JPEG as a publication's media snapshot (Instagram needs one)."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    out = io.BytesIO()
+    Image.new("RGB", (1080, 1080), (20, 90, 160)).save(out, "JPEG")
+    path = default_storage.save("media/havnebad.jpg", ContentFile(out.getvalue()))
+    return [{"kind": "image", "mime_type": "image/jpeg", "path": path,
+             "alt_text": "Havnebadet", "width": 1080, "height": 1080}]
+
+
+def _stop(kind, channel, pub, lead):
+    """Commit ``kind`` of stop, from another connection's point of view (the
+    worker thread's own statements come after it)."""
+    from kanal.channels.actions import disable_channel
+
+    if kind == "crisis":
+        actions.start_crisis(actor=lead, organisation=channel.organisation,
+                             reason="Brand på Amager")
+    elif kind == "withdrawn":
+        Publication.objects.filter(pk=pub.pk).update(withdrawn_at=timezone.now())
+    else:
+        disable_channel(channel, actor=None, reason="Kontoen er kompromitteret")
+
+
+@pytest.mark.sandbox
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("stop", ["crisis", "withdrawn", "channel"])
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_stop_committed_after_the_fence_and_before_the_request_sends_nothing(
+    network, stop, sandbox, organisation, member, monkeypatch, settings, tmp_path,
+    request,
+):
+    """The fence's statement passed; then a crisis, a withdrawal or a disabled
+    channel committed before the request left (on PostgreSQL also a stop the
+    fence's statement could not see: it waited for a row lock and re-checked
+    only its own row). The last look at the send stops it: nothing reaches
+    the network, and the publication is settled by the stop, not published."""
+    channel = sandbox_channel(sandbox, organisation, network)
+    lead = member(Role.CRISIS_LEAD)
+    stopped = []
+    base = adapters.adapter_class(network)
+
+    class StopAfterTheFence(base):
+        def fence(self, operation):
+            super().fence(operation)
+            if operation not in engine.PREPARATORY_WRITES and not stopped:
+                stopped.append(operation)
+                _stop(stop, channel, pub, lead)
+
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, network, StopAfterTheFence)
+    media = ()
+    if network == "instagram":
+        settings.KANAL_BASE_URL = request.getfixturevalue("live_server").url
+        media = _an_image(settings, tmp_path)
+    pub = queue_on(channel, media=media)
+    [job] = engine.claim_due(owner="w", limit=5)
+    outcome = engine.execute(job)
+    assert stopped, f"the adapter never reached a publishing write: {outcome}"
+    assert outcome.kind == "fenced"
+    assert outcome.extra["why"] == stop
+    assert posts_on(sandbox, channel) == []
+    status = engine.record(job, outcome)
+    # Nothing went out, but the row was marked "possibly sent" by the fence:
+    # the engine asks the network before it settles it.
+    assert status in (S.UNKNOWN, S.PAUSED, S.CANCELLED, S.WAITING, S.FAILED)
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, network, base)
+    Publication.objects.filter(pk=pub.pk).update(due_at=timezone.now())
+    run_once()
+    run_once()
+    assert posts_on(sandbox, channel) == []
+    assert refresh(pub).status != S.PUBLISHED
+
+
+@pytest.mark.sandbox
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("network", ["facebook", "mastodon", "bluesky"])
+def test_a_crisis_committed_after_a_first_comments_fence_stops_the_comment(
+    network, sandbox, organisation, member, monkeypatch
+):
+    """The same last look guards follow-ups: the post went out, then the
+    crisis committed between the first comment's fence and its request."""
+    from kanal.publishing import followup
+    from kanal.publishing.models import FollowUp
+
+    channel = sandbox_channel(sandbox, organisation, network)
+    lead = member(Role.CRISIS_LEAD)
+    pub = queue_on(channel, first_comment="Læs mere på kk.dk/havnebad")
+    [job] = engine.claim_due(owner="w", limit=5)
+    assert engine.record(job, engine.execute(job)) == S.PUBLISHED
+    before = sandbox.published(network, channel.remote_id)
+    base = adapters.adapter_class(network)
+
+    class CrisisAfterTheFence(base):
+        def fence(self, operation):
+            super().fence(operation)
+            if operation not in engine.PREPARATORY_WRITES:
+                actions.start_crisis(actor=lead, organisation=organisation,
+                                     reason="Brand på Amager")
+
+    monkeypatch.setitem(adapters.ADAPTER_OVERRIDES, network, CrisisAfterTheFence)
+    FollowUp.objects.filter(publication=pub).update(due_at=timezone.now())
+    [fjob] = followup.claim_follow_ups(owner="w", limit=5)
+    done = followup.execute_follow_up(fjob)
+    assert done.outcome == "fenced", done.error
+    assert done.extra["why"] == "crisis"
+    assert sandbox.published(network, channel.remote_id) == before
+
+
 @pytest.mark.django_db
 def test_crisis_message_is_not_fenced_by_the_crisis(fake_network, member, channel):
     lead = member(Role.CRISIS_LEAD)
