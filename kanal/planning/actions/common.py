@@ -64,8 +64,13 @@ def _user(actor):
 
 
 def _lock(post: Post) -> Post:
+    # Only the post's row: locking the joined organisation too would make
+    # every insert that names the organisation (the engine's audit entries,
+    # its records) wait for this transaction, and deadlock with the engine.
     locked = (
-        Post.objects.select_for_update().select_related("organisation").get(pk=post.pk)
+        Post.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=post.pk)
     )
     post.__dict__.update(
         {k: v for k, v in locked.__dict__.items() if not k.startswith("_")}

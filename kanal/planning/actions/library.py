@@ -117,7 +117,11 @@ def _check_media_quota(organisation_id: int, size: int) -> None:
 
     from kanal.organisations.models import Organisation
 
-    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+    # NO KEY UPDATE: serialises uploads without blocking the inserts that
+    # merely refer to the organisation (audit entries, publications).
+    Organisation.objects.select_for_update(no_key=True).filter(
+        pk=organisation_id
+    ).first()
     used = (
         MediaAsset.objects.filter(organisation_id=organisation_id).aggregate(
             total=Sum("size")

@@ -241,6 +241,13 @@ def update_post(
             "updated_at",
         ]
     )
+    # Publications first, the audit entries last: the audit chain's lock is
+    # always the last one a transaction takes (core.audit), so the engine
+    # (publication, then chain) and an editor never wait for each other.
+    if back_to_review and was_scheduled:
+        _withdraw(post, actor=actor, reason=_("Ændret efter godkendelse"))
+    elif was_scheduled and revised:
+        _reschedule_publications(post, actor=actor)
     audit.record(
         "planning.post.updated",
         actor=actor,
@@ -252,8 +259,6 @@ def update_post(
         },
     )
     if back_to_review:
-        if was_scheduled:
-            _withdraw(post, actor=actor, reason=_("Ændret efter godkendelse"))
         audit.record(
             "planning.post.returned_to_review",
             actor=actor,
@@ -271,6 +276,4 @@ def update_post(
             about=post,
             url=_post_url(post),
         )
-    elif was_scheduled and revised:
-        _reschedule_publications(post, actor=actor)
     return post

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_for_user, members_with
+from kanal.publishing import actions as publishing_actions
 
 from ..models import (
     Comment,
@@ -35,7 +36,6 @@ from .common import (
     _set_status,
     _sync_planned_at,
     _user,
-    logger,
 )
 
 
@@ -229,9 +229,7 @@ def _schedule(post: Post, *, actor, queue_as="actor") -> None:
         target=post,
         changes={v.channel_id: v.planned_at for v in variants},
     )
-    queue = _publishing("queue_publication")
-    if queue is None:
-        return
+    queue = publishing_actions.queue_publication
     for variant in variants:
         revision = variant.approved_revision
         # The publication carries the text as it goes out; links are tracked
@@ -267,28 +265,16 @@ def _same_content(a: VariantRevision | None, b: VariantRevision | None) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in CONTENT_FIELDS)
 
 
-def _publishing(name: str):
-    try:
-        from kanal.publishing import actions as publishing_actions
-    except ImportError:
-        logger.warning("kanal.publishing is not installed; %s skipped", name)
-        return None
-    return getattr(publishing_actions, name, None)
-
-
 def _withdraw(post: Post, *, actor, reason: str) -> None:
     post.variants.update(publication_status="")
-    withdraw = _publishing("withdraw_publications")
-    if withdraw is not None:
-        withdraw(actor=actor, post_id=post.pk, reason=reason)
+    publishing_actions.withdraw_publications(
+        actor=actor, post_id=post.pk, reason=reason
+    )
 
 
 def _reschedule_publications(post: Post, *, actor) -> None:
-    reschedule = _publishing("reschedule_publications")
-    if reschedule is None:
-        return
     for variant in post.variants.all():
-        reschedule(
+        publishing_actions.reschedule_publications(
             actor=actor,
             post_id=post.pk,
             planned_at=variant.planned_at,
@@ -344,14 +330,17 @@ def reschedule_post(
         _sync_planned_at(post)
     post.version += 1
     post.save(update_fields=["planned_at", "version", "updated_at"])
+    # Publications first, the audit entry last: the audit chain's lock is
+    # always the last one a transaction takes (core.audit), so the engine
+    # (publication, then chain) and an editor never wait for each other.
+    if post.status == PostStatus.SCHEDULED:
+        _reschedule_publications(post, actor=actor)
     audit.record(
         "planning.post.rescheduled",
         actor=actor,
         target=post,
         changes={str(v.channel_id): [old[v.channel_id], t] for v, t in moves.items()},
     )
-    if post.status == PostStatus.SCHEDULED:
-        _reschedule_publications(post, actor=actor)
     return post, list(dict.fromkeys(notes))
 
 
@@ -363,11 +352,11 @@ def cancel_post(post: Post, *, actor, reason: str = "") -> Post:
     was_scheduled = post.status == PostStatus.SCHEDULED
     post.decision_reason = reason
     _set_status(post, PostStatus.CANCELLED, "decision_reason")
+    if was_scheduled:  # before the audit entry: its lock comes last
+        _withdraw(post, actor=actor, reason=reason or _("Annulleret"))
     audit.record(
         "planning.post.cancelled", actor=actor, target=post, changes={"reason": reason}
     )
-    if was_scheduled:
-        _withdraw(post, actor=actor, reason=reason or _("Annulleret"))
     return post
 
 
