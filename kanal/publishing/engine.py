@@ -506,7 +506,8 @@ def fence(job: Job, operation: str = "") -> None:
     (``needs_reconcile``) and the first write's time is kept (not for
     ``PREPARATORY_WRITES``, which publish nothing). A withdrawal or
     crisis switch committed before this statement therefore stops the send;
-    zero rows means nothing may be sent.
+    zero rows means nothing may be sent. One committed after it is caught by
+    the last look at the send (``grant_write``).
     """
     preparing = operation in PREPARATORY_WRITES
 
@@ -527,18 +528,44 @@ def fence(job: Job, operation: str = "") -> None:
             changes["first_sent_at"] = Coalesce(F("first_sent_at"), Now())
         return qs.update(**changes)
 
+    grant_write(
+        job, operation, update=update,
+        stopped=lambda: stop_reason(_fence_row(job), job),
+        label=f"publication {job.publication_id}", refused="gone",
+    )
+
+
+def grant_write(job, operation: str, *, update, stopped, label: str,
+                refused: str) -> None:
+    """What every send fence shares (publications and follow-ups).
+
+    ``update()`` is the fence's one conditional UPDATE (rows changed);
+    ``stopped()`` reads, in a statement of its own, what forbids the write now
+    (None: nothing). When the update grants a publishing write, the network
+    client gets a deadline and ``stopped`` as its last look immediately
+    before the request leaves: the fence's statement decides on its own
+    snapshot, and on PostgreSQL an UPDATE that waited for a row lock
+    re-checks only the row it updates, so a crisis or a disabled channel
+    committed while it waited, or after it, is seen only by a later read.
+    A refusal raises ``Fenced`` with the reason (``refused`` if none is found).
+    """
     started = time.monotonic()
     if with_db_retry(update):
-        if not preparing:
+        if operation not in PREPARATORY_WRITES:
             job.write_started = True
-            send_by(started + conf.lease().total_seconds(),
-                    confirm=lambda: confirm_send(job, operation))
+
+            def confirm() -> None:
+                reason = with_db_retry(stopped)
+                if reason:
+                    logger.warning("%s: %s stopped at the send (%s); nothing sent",
+                                   label, operation or "write", reason)
+                    raise Fenced(reason)
+
+            send_by(started + conf.lease().total_seconds(), confirm=confirm)
         return
-    reason = fence_reason(job)
-    logger.warning(
-        "publication %s: %s fenced (%s); nothing sent",
-        job.publication_id, operation or "write", reason,
-    )
+    reason = with_db_retry(stopped) or refused
+    logger.warning("%s: %s fenced (%s); nothing sent",
+                   label, operation or "write", reason)
     raise Fenced(reason)
 
 
@@ -547,35 +574,10 @@ def send_by(deadline: float | None, *, confirm=None) -> None:
     (monotonic): its lease then still covers the whole call. A thread
     stopped between the fence and the send raises ``Fenced("deadline")`` in
     the network client instead of sending late. ``confirm`` runs in the
-    network client immediately before the request leaves (see
-    ``confirm_send``)."""
+    network client immediately before the request leaves (``grant_write``)."""
     from kanal.channels.networks import http
 
     http.set_write_deadline(deadline, confirm)
-
-
-def confirm_send(job: Job, operation: str = "") -> None:
-    """The last look before a fenced write leaves, in a statement of its own.
-
-    The fence's conditional UPDATE decides on its statement's snapshot; on
-    PostgreSQL an UPDATE that waited for a row lock re-checks only the row it
-    updates, so a crisis or a disabled channel committed while it waited is
-    not seen. Nor is a stop committed between the fence and the request.
-    This read starts after both, right before the send: whatever committed
-    before it stops the write.
-    """
-    reason = stop_reason(with_db_retry(lambda: _fence_row(job)), job)
-    if reason:
-        logger.warning(
-            "publication %s: %s stopped at the send (%s); nothing sent",
-            job.publication_id, operation or "write", reason,
-        )
-        raise Fenced(reason)
-
-
-def fence_reason(job: Job) -> str:
-    """Why the fence refused (one read, only after a refusal)."""
-    return stop_reason(with_db_retry(lambda: _fence_row(job)), job) or "gone"
 
 
 def _fence_row(job: Job) -> dict | None:

@@ -17,7 +17,6 @@ has finally failed, ``signals.reply_finished`` tells the app that asked.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -160,7 +159,7 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
     """The follow-up's send fence (see ``engine.fence``): its lease is still
     this job's and valid (database clock), the channel is connected, and a
     first comment on an ordinary post does not go out in a crisis."""
-    from .engine import PREPARATORY_WRITES, db_in, send_by, with_db_retry
+    from .engine import PREPARATORY_WRITES, db_in, grant_write
 
     preparing = operation in PREPARATORY_WRITES
 
@@ -188,28 +187,8 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
             changes["write_started"] = True
         return qs.update(**changes)
 
-    started = time.monotonic()
-    if with_db_retry(update):
-        if not preparing:
-            job.write_started = True
-            send_by(started + conf.lease().total_seconds(),
-                    confirm=lambda: _confirm_send(job, operation))
-        return
-    reason = with_db_retry(lambda: _stop_reason(job)) or "lease_lost"
-    logger.warning("follow-up %s: %s fenced (%s)", job.follow_up_id,
-                   operation or "write", reason)
-    raise Fenced(reason)
-
-
-def _confirm_send(job: FollowUpJob, operation: str) -> None:
-    """The last look right before the write leaves (``engine.confirm_send``)."""
-    from .engine import with_db_retry
-
-    reason = with_db_retry(lambda: _stop_reason(job))
-    if reason:
-        logger.warning("follow-up %s: %s stopped at the send (%s)",
-                       job.follow_up_id, operation or "write", reason)
-        raise Fenced(reason)
+    grant_write(job, operation, update=update, stopped=lambda: _stop_reason(job),
+                label=f"follow-up {job.follow_up_id}", refused="lease_lost")
 
 
 def _stop_reason(job: FollowUpJob) -> str | None:
