@@ -113,7 +113,8 @@ def record_metrics(
     Account numbers become the day's snapshot (the day on Kanal's clock, not
     the network's, so a skewed network clock cannot move a day); each tracked
     post gets one reading. A metric seen before and missing now is recorded
-    as unavailable. Returns the number of numbers stored.
+    as unavailable, and so is one the network gave as null (never zero).
+    Returns the number of numbers stored.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -140,11 +141,22 @@ def record_metrics(
     return stored
 
 
+def _absent(metrics, seen: dict) -> dict:
+    """Names (-> kind, version) to record as unavailable: every name seen
+    before that is not in ``metrics``, and every metric given as null."""
+    given = {m.name for m in metrics if m.value is not None}
+    absent = {m.name: [kind_of(m), m.api_version or ""]
+              for m in metrics if m.value is None}
+    absent.update({n: kv for n, kv in seen.items() if n not in given})
+    return absent
+
+
 def _record_account(channel, state, metrics, today: date, now: datetime) -> int:
     stored = 0
-    present = set()
+    absent = _absent(metrics, state.names_seen)
     for metric in metrics:
-        present.add(metric.name)
+        if metric.name in absent:
+            continue
         value = clean_value(metric, channel_id=channel.pk, where="account")
         if value is None:
             continue
@@ -159,9 +171,7 @@ def _record_account(channel, state, metrics, today: date, now: datetime) -> int:
         )
         state.names_seen[metric.name] = [kind, metric.api_version or ""]
         stored += 1
-    for name, (kind, version) in state.names_seen.items():
-        if name in present:
-            continue
+    for name, (kind, version) in absent.items():
         logger.info("insights: channel %s no longer offers account metric %r",
                     channel.pk, name)
         AccountSample.objects.update_or_create(
@@ -193,10 +203,11 @@ def _record_post(channel, tracking: PostTracking, metrics, now: datetime) -> int
         return 0
     tracking.missing_since = None
     rows = []
-    present = set()
+    absent = _absent(metrics, tracking.names_seen)
     latest: dict[str, int] = {}
     for metric in metrics:
-        present.add(metric.name)
+        if metric.name in absent:
+            continue
         value = clean_value(metric, channel_id=channel.pk,
                             where=f"publication {publication.pk}")
         if value is None:
@@ -210,9 +221,7 @@ def _record_post(channel, tracking: PostTracking, metrics, now: datetime) -> int
             api_version=metric.api_version or "", value=value,
         ))
     vanished_kinds = set()
-    for name, (kind, version) in tracking.names_seen.items():
-        if name in present:
-            continue
+    for name, (kind, version) in absent.items():
         vanished_kinds.add(kind)
         rows.append(PostSample(
             organisation_id=channel.organisation_id, channel=channel,
