@@ -19,6 +19,8 @@ DEFAULTS = {
         (90 * 86400, 86400),
         (366 * 86400, 7 * 86400),
     ],
+    # How often the report e-mails are looked at (each is sent once).
+    "REPORT_EMAILS_EVERY_SECONDS": 3600.0,
     # At most this many posts per channel in one call.
     "POSTS_PER_CALL": 50,
     # A network that asks Kanal to wait without saying how long: wait this.

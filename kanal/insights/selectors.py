@@ -232,6 +232,30 @@ def _followers_at_end(organisation_id: int, period: Period) -> dict:
     return found
 
 
+#: The organisation's totals a report compares between periods.
+TOTAL_LABELS = (
+    ("posts", gettext_lazy("Udgivne opslag")),
+    ("views", gettext_lazy("Visninger")),
+    ("reach", gettext_lazy("Rækkevidde")),
+    ("engagement", gettext_lazy("Interaktioner")),
+    ("clicks", gettext_lazy("Klik")),
+    ("followers", gettext_lazy("Følgere ved periodens slut")),
+    ("followers_change", gettext_lazy("Tilvækst i følgere")),
+)
+
+
+def period_totals(organisation_id: int, period: Period) -> dict:
+    """The whole organisation's numbers in ``period`` (all channels); a
+    number no channel had is None ("ingen data")."""
+    totals = DailyRollup.objects.filter(
+        organisation_id=organisation_id, dimension=Dimension.CHANNEL,
+        day__gte=period.start, day__lte=period.end,
+    ).aggregate(**{name: Sum(name) for name in SUMS})
+    followers = _followers_at_end(organisation_id, period)
+    totals["followers"] = sum(followers.values()) if followers else None
+    return totals
+
+
 NETWORKS = dict(Channel._meta.get_field("network").choices)
 
 

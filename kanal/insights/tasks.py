@@ -116,3 +116,7 @@ def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> i
     from . import hashtags
 
     return hashtags.collect_hashtags(now=now, dry_run=dry_run)
+
+
+def send_report_emails(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    return actions.send_due_reports(now=now, dry_run=dry_run)
