@@ -265,6 +265,22 @@ def prune_raw_responses(*, now: datetime | None = None, dry_run: bool = False) -
     return deleted
 
 
+def prune_exports(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Delete background exports (their files are in the row) asked for more
+    than ``EXPORT_RETENTION_DAYS`` ago, finished or not. Returns how many."""
+    from .models import ExportJob
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=conf.get("EXPORT_RETENTION_DAYS"))
+    old = ExportJob.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        return old.count()
+    deleted, _ = old.delete()
+    if deleted:
+        logger.info("insights: %s exports older than %s deleted", deleted, cutoff)
+    return deleted
+
+
 def request_export(*, actor, table: str, file_format: str, start, end):
     """Queue a background export of ``table`` for ``actor`` (audited)."""
     from kanal.core import audit

@@ -54,6 +54,15 @@ class InsightsConfig(AppConfig):
         )
         periodic.register(
             periodic.PeriodicJob(
+                "insights_prune_exports",
+                "Sletter eksporter og deres filer, når "
+                "KANAL_INSIGHTS_EXPORT_RETENTION_DAYS dage er gået.",
+                lambda: 3600.0,
+                tasks.prune_exports,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
                 "insights_report_emails",
                 "Sender sidste måneds og kvartals rapport som PDF på e-mail til "
                 "dem, der abonnerer: én gang pr. periode, også hvis jobbet kører "

@@ -1,4 +1,5 @@
-"""Insights' settings, with defaults. Override in ``settings.KANAL_INSIGHTS``."""
+"""Insights' settings, with defaults. Override in ``settings.KANAL_INSIGHTS``;
+a setting ``KANAL_INSIGHTS_<NAME>`` (from the environment) is the default."""
 
 from __future__ import annotations
 
@@ -27,10 +28,15 @@ DEFAULTS = {
     "RATE_LIMIT_FALLBACK_SECONDS": 900,
     # Days recomputed per rollup run (the rest wait for the next run).
     "ROLLUP_DAYS_PER_RUN": 400,
+    # A background export (and its file) is deleted after this many days.
+    "EXPORT_RETENTION_DAYS": 7,
     # An export reading more rollup rows than this is made in the background.
     "EXPORT_INLINE_MAX_ROWS": 20000,
 }
 
 
 def get(name: str):
-    return getattr(settings, "KANAL_INSIGHTS", {}).get(name, DEFAULTS[name])
+    overrides = getattr(settings, "KANAL_INSIGHTS", {})
+    if name in overrides:
+        return overrides[name]
+    return getattr(settings, f"KANAL_INSIGHTS_{name}", DEFAULTS[name])

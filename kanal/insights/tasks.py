@@ -107,6 +107,10 @@ def prune_raw_responses(*, now: datetime | None = None, dry_run: bool = False) -
     return actions.prune_raw_responses(now=now, dry_run=dry_run)
 
 
+def prune_exports(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    return actions.prune_exports(now=now, dry_run=dry_run)
+
+
 @task()
 def run_export(job_id: int) -> None:
     actions.make_export(job_id)
