@@ -70,6 +70,7 @@ from .base import (
     PublishResult,
     TokenSet,
     ValidationProblem,
+    count_value,
     present_metrics,
     stable_key,
 )
@@ -1153,6 +1154,6 @@ class BlueskyAdapter(NetworkAdapter):
             remote_id=str(profile.get("did") or repo),
             handle=handle,
             display_name=str(profile.get("displayName") or ""),
-            followers=int(profile.get("followersCount") or 0),
+            followers=count_value(profile.get("followersCount")),
             profile_url=f"{web.rstrip('/')}/profile/{handle}",
         )

@@ -57,6 +57,7 @@ from .base import (
     OutgoingPost,
     PublishResult,
     TokenSet,
+    count_value,
     present_metrics,
 )
 from .errors import (
@@ -1091,7 +1092,7 @@ class MastodonAdapter(NetworkAdapter):
             remote_id=str(account["id"]),
             handle=str(account.get("acct") or account.get("username") or ""),
             display_name=str(account.get("display_name") or ""),
-            followers=int(account.get("followers_count") or 0),
+            followers=count_value(account.get("followers_count")),
             profile_url=str(account.get("url") or ""),
         )
 

@@ -560,6 +560,15 @@ class NetworkContractTests:
         assert snapshot.account == ()
         assert snapshot.posts.get(post.remote_id, ()) == ()
 
+    @needs("verify")
+    def test_verify_gives_no_follower_count_when_the_network_gives_null(
+        self, sandbox, adapter
+    ):
+        adapter.verify()
+        with blank_numbers(adapter.client, "null"):
+            info = adapter.verify()
+        assert info.followers is None
+
     @needs("search_hashtag")
     def test_search_hashtag_finds_recent_public_posts(self, sandbox, adapter, account):
         tag = f"kbhtest{uuid.uuid4().hex[:6]}"
