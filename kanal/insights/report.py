@@ -153,7 +153,7 @@ def render_report(organisation, cadence: str, day: date, *,
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
     period = report_period(cadence, day)
     with translation.override("da"):
@@ -204,14 +204,16 @@ def render_report(organisation, cadence: str, day: date, *,
             (_("Mest engagerende opslag"), top, None, None),
         ]
         for heading, table, columns, chart in sections:
-            story.append(Paragraph(heading, styles["Heading2"]))
+            # A heading never stands alone at the foot of a page.
+            part = [Paragraph(heading, styles["Heading2"])]
             if chart is not None:
-                story.append(chart)
+                part.append(chart)
             if table.rows:
-                story.append(_table(table, columns))
+                part.append(_table(table, columns))
             else:
-                story.append(Paragraph(_("Ingen data endnu i denne periode."),
-                                       styles["Normal"]))
+                part.append(Paragraph(_("Ingen data endnu i denne periode."),
+                                      styles["Normal"]))
+            story.append(KeepTogether(part))
             story.append(Spacer(1, 4 * mm))
         story.append(Paragraph(
             _("Tal fra netværkene, som Kanal har hentet dem; „ingen data“ betyder, "
