@@ -113,7 +113,8 @@ def record_metrics(
     Account numbers become the day's snapshot (the day on Kanal's clock, not
     the network's, so a skewed network clock cannot move a day); each tracked
     post gets one reading. A metric seen before and missing now is recorded
-    as unavailable. Returns the number of numbers stored.
+    as unavailable, and so is one the network gave as null (never zero).
+    Returns the number of numbers stored.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -140,11 +141,22 @@ def record_metrics(
     return stored
 
 
+def _absent(metrics, seen: dict) -> dict:
+    """Names (-> kind, version) to record as unavailable: every name seen
+    before that is not in ``metrics``, and every metric given as null."""
+    given = {m.name for m in metrics if m.value is not None}
+    absent = {m.name: [kind_of(m), m.api_version or ""]
+              for m in metrics if m.value is None}
+    absent.update({n: kv for n, kv in seen.items() if n not in given})
+    return absent
+
+
 def _record_account(channel, state, metrics, today: date, now: datetime) -> int:
     stored = 0
-    present = set()
+    absent = _absent(metrics, state.names_seen)
     for metric in metrics:
-        present.add(metric.name)
+        if metric.name in absent:
+            continue
         value = clean_value(metric, channel_id=channel.pk, where="account")
         if value is None:
             continue
@@ -159,9 +171,7 @@ def _record_account(channel, state, metrics, today: date, now: datetime) -> int:
         )
         state.names_seen[metric.name] = [kind, metric.api_version or ""]
         stored += 1
-    for name, (kind, version) in state.names_seen.items():
-        if name in present:
-            continue
+    for name, (kind, version) in absent.items():
         logger.info("insights: channel %s no longer offers account metric %r",
                     channel.pk, name)
         AccountSample.objects.update_or_create(
@@ -193,10 +203,11 @@ def _record_post(channel, tracking: PostTracking, metrics, now: datetime) -> int
         return 0
     tracking.missing_since = None
     rows = []
-    present = set()
+    absent = _absent(metrics, tracking.names_seen)
     latest: dict[str, int] = {}
     for metric in metrics:
-        present.add(metric.name)
+        if metric.name in absent:
+            continue
         value = clean_value(metric, channel_id=channel.pk,
                             where=f"publication {publication.pk}")
         if value is None:
@@ -210,9 +221,7 @@ def _record_post(channel, tracking: PostTracking, metrics, now: datetime) -> int
             api_version=metric.api_version or "", value=value,
         ))
     vanished_kinds = set()
-    for name, (kind, version) in tracking.names_seen.items():
-        if name in present:
-            continue
+    for name, (kind, version) in absent.items():
         vanished_kinds.add(kind)
         rows.append(PostSample(
             organisation_id=channel.organisation_id, channel=channel,
@@ -253,6 +262,22 @@ def prune_raw_responses(*, now: datetime | None = None, dry_run: bool = False) -
     if dry_run:
         return old.count()
     deleted, _ = old.delete()
+    return deleted
+
+
+def prune_exports(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Delete background exports (their files are in the row) asked for more
+    than ``EXPORT_RETENTION_DAYS`` ago, finished or not. Returns how many."""
+    from .models import ExportJob
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=conf.get("EXPORT_RETENTION_DAYS"))
+    old = ExportJob.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        return old.count()
+    deleted, _ = old.delete()
+    if deleted:
+        logger.info("insights: %s exports older than %s deleted", deleted, cutoff)
     return deleted
 
 
@@ -316,3 +341,126 @@ def make_export(job_id: int) -> None:
         file_name=f"kanal-{job.table}-{job.start}-{job.end}.{job.file_format}",
         finished_at=timezone.now(),
     )
+
+
+def set_report_subscriptions(*, actor, cadences) -> set[str]:
+    """Subscribe ``actor`` to exactly the reports in ``cadences`` (monthly,
+    quarterly) by e-mail (audited). Returns the cadences now subscribed."""
+    from kanal.core import audit
+
+    from .models import ReportCadence, ReportSubscription
+    from .policies import insights_policy
+
+    insights_policy.check(actor, "view")
+    wanted = set(cadences)
+    unknown = wanted - set(ReportCadence.values)
+    if unknown:
+        raise ValueError(f"Unknown report cadences {sorted(unknown)}")
+    with transaction.atomic():
+        current = set(ReportSubscription.objects.filter(
+            membership=actor).values_list("cadence", flat=True))
+        ReportSubscription.objects.filter(
+            membership=actor, cadence__in=current - wanted).delete()
+        for cadence in sorted(wanted - current):
+            ReportSubscription.objects.create(membership=actor, cadence=cadence)
+        if wanted != current:
+            audit.record("insights.report_subscription.changed", actor=actor,
+                         organisation=actor.organisation, target=actor,
+                         changes={"before": sorted(current), "after": sorted(wanted)})
+    return wanted
+
+
+def rendered_report(organisation, cadence: str, period, *, now: datetime):
+    """The stored report of ``period``, rendered now if it is not yet."""
+    from . import report
+    from .models import RenderedReport
+
+    found = RenderedReport.objects.filter(
+        organisation=organisation, cadence=cadence, period_start=period.start
+    ).first()
+    if found is not None:
+        return found
+    content = report.render_report(organisation, cadence, period.start)
+    kind = "maanedsrapport" if cadence == report.MONTHLY else "kvartalsrapport"
+    stored, _created = RenderedReport.objects.get_or_create(
+        organisation=organisation, cadence=cadence, period_start=period.start,
+        defaults={"period_end": period.end, "content": content, "rendered_at": now,
+                  "file_name": f"kanal-{kind}-{period.start}.pdf"},
+    )
+    return stored
+
+
+def send_due_reports(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """E-mail the last complete month's (quarter's) report to each member
+    who subscribed to it: rendered once per organisation and period, sent
+    once per member and period however often this runs. Returns how many
+    members were sent a report (would be, with ``dry_run``)."""
+    from kanal.organisations.models import Organisation
+
+    from . import report
+    from .models import ReportDelivery, ReportSubscription
+    from .policies import insights_policy
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    sent = 0
+    for cadence in report.CADENCES:
+        period = report.last_complete_period(cadence, today)
+        done = ReportDelivery.objects.filter(
+            cadence=cadence, period_start=period.start).values("membership_id")
+        due = list(
+            ReportSubscription.objects.filter(
+                cadence=cadence, membership__is_active=True,
+                membership__user__is_active=True,
+            ).exclude(membership_id__in=done)
+            .select_related("membership__user", "membership__organisation")
+            .order_by("membership__organisation_id", "pk")
+        )
+        due = [s for s in due if insights_policy.can(s.membership, "view")]
+        if dry_run:
+            sent += len(due)
+            continue
+        by_org: dict[int, list] = {}
+        for subscription in due:
+            by_org.setdefault(subscription.membership.organisation_id, []).append(
+                subscription)
+        for organisation_id, subscriptions in by_org.items():
+            organisation = Organisation.objects.get(pk=organisation_id)
+            stored = rendered_report(organisation, cadence, period, now=now)
+            for subscription in subscriptions:
+                sent += deliver_report(subscription.membership, stored, now=now)
+    return sent
+
+
+def deliver_report(member, stored, *, now: datetime) -> int:
+    """Send ``stored`` to ``member`` through notifications (in the app, and
+    by e-mail with the PDF attached unless they turned that kind off), once:
+    the delivery row is the claim, written in the same transaction. The
+    e-mail leaves after that commits, so a crash in between loses one e-mail
+    (the report stays in the app) rather than sending it twice."""
+    from django.db import IntegrityError
+    from django.urls import reverse
+
+    from kanal.notifications.actions import notify
+
+    from .models import ReportDelivery
+
+    try:
+        with transaction.atomic():
+            ReportDelivery.objects.create(
+                membership=member, report=stored, cadence=stored.cadence,
+                period_start=stored.period_start, sent_at=now,
+            )
+            notify(
+                [member], kind="report_ready",
+                params={"report_cadence": stored.cadence,
+                        "report_period": f"{stored.cadence}:{stored.period_start}"},
+                about=stored,
+                url=reverse("insights:stored_report", args=[stored.pk]),
+                attachments=((stored.file_name, bytes(stored.content),
+                              "application/pdf"),),
+            )
+    except IntegrityError:
+        # Another run delivered it first.
+        return 0
+    return 1

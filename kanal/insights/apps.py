@@ -9,9 +9,13 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic
 
-        from . import conf, tasks
+        from . import conf, report, tasks
+
+        register_param("report_cadence", report.cadence_label)
+        register_param("report_period", report.period_label)
 
         periodic.register(
             periodic.PeriodicJob(
@@ -46,5 +50,24 @@ class InsightsConfig(AppConfig):
                 "Sletter rå svar fra netværkene, når opbevaringstiden er gået.",
                 lambda: 3600.0,
                 tasks.prune_raw_responses,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "insights_prune_exports",
+                "Sletter eksporter og deres filer, når "
+                "KANAL_INSIGHTS_EXPORT_RETENTION_DAYS dage er gået.",
+                lambda: 3600.0,
+                tasks.prune_exports,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "insights_report_emails",
+                "Sender sidste måneds og kvartals rapport som PDF på e-mail til "
+                "dem, der abonnerer: én gang pr. periode, også hvis jobbet kører "
+                "to gange.",
+                lambda: conf.get("REPORT_EMAILS_EVERY_SECONDS"),
+                tasks.send_report_emails,
             )
         )

@@ -1,4 +1,5 @@
-"""Insights' settings, with defaults. Override in ``settings.KANAL_INSIGHTS``."""
+"""Insights' settings, with defaults. Override in ``settings.KANAL_INSIGHTS``;
+a setting ``KANAL_INSIGHTS_<NAME>`` (from the environment) is the default."""
 
 from __future__ import annotations
 
@@ -19,16 +20,23 @@ DEFAULTS = {
         (90 * 86400, 86400),
         (366 * 86400, 7 * 86400),
     ],
+    # How often the report e-mails are looked at (each is sent once).
+    "REPORT_EMAILS_EVERY_SECONDS": 3600.0,
     # At most this many posts per channel in one call.
     "POSTS_PER_CALL": 50,
     # A network that asks Kanal to wait without saying how long: wait this.
     "RATE_LIMIT_FALLBACK_SECONDS": 900,
     # Days recomputed per rollup run (the rest wait for the next run).
     "ROLLUP_DAYS_PER_RUN": 400,
+    # A background export (and its file) is deleted after this many days.
+    "EXPORT_RETENTION_DAYS": 7,
     # An export reading more rollup rows than this is made in the background.
     "EXPORT_INLINE_MAX_ROWS": 20000,
 }
 
 
 def get(name: str):
-    return getattr(settings, "KANAL_INSIGHTS", {}).get(name, DEFAULTS[name])
+    overrides = getattr(settings, "KANAL_INSIGHTS", {})
+    if name in overrides:
+        return overrides[name]
+    return getattr(settings, f"KANAL_INSIGHTS_{name}", DEFAULTS[name])

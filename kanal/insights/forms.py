@@ -45,3 +45,16 @@ class PeriodForm(forms.Form):
             return self.cleaned_data["period"]
         end = timezone.localdate()
         return Period(end - timedelta(days=27), end)
+
+
+class ReportSubscriptionForm(forms.Form):
+    """Which reports come by e-mail (none ticked: none)."""
+
+    cadences = forms.MultipleChoiceField(
+        label=_("Send mig på e-mail"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[("monthly", _("Månedsrapporten, når en måned er slut")),
+                 ("quarterly", _("Kvartalsrapporten, når et kvartal er slut"))],
+        error_messages={"invalid_choice": _(
+            "Vælg månedsrapporten, kvartalsrapporten eller ingen af dem.")},
+    )

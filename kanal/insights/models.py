@@ -331,3 +331,79 @@ class HashtagSearch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id} #{self.tag}"
+
+
+class ReportCadence(models.TextChoices):
+    MONTHLY = "monthly", _("Månedsrapport")
+    QUARTERLY = "quarterly", _("Kvartalsrapport")
+
+
+class ReportSubscription(models.Model):
+    """A member who wants the monthly (quarterly) report by e-mail."""
+
+    membership = models.ForeignKey(
+        "organisations.Membership", on_delete=models.CASCADE, related_name="+"
+    )
+    cadence = models.CharField(max_length=10, choices=ReportCadence.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "cadence"], name="insights_report_subscription"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.cadence}"
+
+
+class RenderedReport(models.Model):
+    """One period's report, rendered once and kept: every subscriber gets
+    these bytes, and a run after a crash does not render it again."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    cadence = models.CharField(max_length=10, choices=ReportCadence.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    content = models.BinaryField(editable=False)
+    file_name = models.CharField(max_length=200)
+    rendered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "cadence", "period_start"],
+                name="insights_rendered_report_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ReportDelivery(models.Model):
+    """A period's report sent to one member: at most once (the unique
+    constraint is the claim; a second run, or one racing this one, finds it)."""
+
+    membership = models.ForeignKey(
+        "organisations.Membership", on_delete=models.CASCADE, related_name="+"
+    )
+    report = models.ForeignKey(RenderedReport, on_delete=models.CASCADE,
+                               related_name="deliveries")
+    cadence = models.CharField(max_length=10, choices=ReportCadence.choices)
+    period_start = models.DateField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "cadence", "period_start"],
+                name="insights_report_delivered_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.cadence} {self.period_start}"

@@ -188,20 +188,38 @@ def _add_account_numbers(day: date, channels: dict, bucket) -> None:
         elif kind in ("views", "profile_visits"):
             field = "account_views" if kind == "views" else "profile_visits"
             numbers[field] = numbers.get(field, 0) + value
+    counted = [c for c, numbers in by_channel.items() if "followers" in numbers]
+    before = _followers_before(day, counted)
     for channel_id, numbers in by_channel.items():
         channel = channels[channel_id]
         target = bucket(Dimension.CHANNEL, channel.pk, channel.display_name,
                         channel.network)
         target.account.update(numbers)
-        if "followers" in numbers:
-            before = (
-                AccountSample.objects.filter(
-                    channel_id=channel_id, kind="followers", available=True,
-                    day__lt=day,
-                )
-                .order_by("-day", "-value")
-                .values_list("value", flat=True)
-                .first()
+        if before.get(channel_id) is not None:
+            target.account["followers_change"] = (
+                numbers["followers"] - before[channel_id])
+
+
+def _followers_before(day: date, channel_ids: list[int]) -> dict[int, int]:
+    """Each channel's last followers number before ``day``: the day before's
+    for all channels in one query; a channel without one (a gap) looks
+    further back on its own."""
+    found: dict[int, int] = {}
+    for channel_id, value in AccountSample.objects.filter(
+        channel_id__in=channel_ids, kind="followers", available=True,
+        day=day - timedelta(days=1),
+    ).values_list("channel_id", "value"):
+        found[channel_id] = max(found.get(channel_id, value), value)
+    for channel_id in set(channel_ids) - set(found):
+        value = (
+            AccountSample.objects.filter(
+                channel_id=channel_id, kind="followers", available=True,
+                day__lt=day,
             )
-            if before is not None:
-                target.account["followers_change"] = numbers["followers"] - before
+            .order_by("-day", "-value")
+            .values_list("value", flat=True)
+            .first()
+        )
+        if value is not None:
+            found[channel_id] = value
+    return found

@@ -232,6 +232,30 @@ def _followers_at_end(organisation_id: int, period: Period) -> dict:
     return found
 
 
+#: The organisation's totals a report compares between periods.
+TOTAL_LABELS = (
+    ("posts", gettext_lazy("Udgivne opslag")),
+    ("views", gettext_lazy("Visninger")),
+    ("reach", gettext_lazy("Rækkevidde")),
+    ("engagement", gettext_lazy("Interaktioner")),
+    ("clicks", gettext_lazy("Klik")),
+    ("followers", gettext_lazy("Følgere ved periodens slut")),
+    ("followers_change", gettext_lazy("Tilvækst i følgere")),
+)
+
+
+def period_totals(organisation_id: int, period: Period) -> dict:
+    """The whole organisation's numbers in ``period`` (all channels); a
+    number no channel had is None ("ingen data")."""
+    totals = DailyRollup.objects.filter(
+        organisation_id=organisation_id, dimension=Dimension.CHANNEL,
+        day__gte=period.start, day__lte=period.end,
+    ).aggregate(**{name: Sum(name) for name in SUMS})
+    followers = _followers_at_end(organisation_id, period)
+    totals["followers"] = sum(followers.values()) if followers else None
+    return totals
+
+
 NETWORKS = dict(Channel._meta.get_field("network").choices)
 
 
@@ -300,17 +324,25 @@ def top_posts(organisation_id: int, period: Period, limit: int = 10) -> Table:
 
     start, _end = day_bounds(period.start)
     _start, end = day_bounds(period.end)
-    trackings = PostTracking.objects.filter(
+    # The order is found on the tracking rows alone; only the few on top are
+    # joined to their publication and channel (joining first made PostgreSQL
+    # read every publication of the period).
+    top = list(PostTracking.objects.filter(
         channel__organisation_id=organisation_id,
         published_at__gte=start,
         published_at__lt=end,
     ).order_by(
         F("engagement").desc(nulls_last=True), F("views").desc(nulls_last=True),
         "pk",
-    ).values_list(
-        "publication_id", "publication__text", "publication__url",
-        "published_at", "channel__display_name", "channel__network", "latest",
-    )[:limit]
+    ).values_list("pk", flat=True)[:limit])
+    details = {
+        row[0]: row[1:]
+        for row in PostTracking.objects.filter(pk__in=top).values_list(
+            "pk", "publication_id", "publication__text", "publication__url",
+            "published_at", "channel__display_name", "channel__network", "latest",
+        )
+    }
+    trackings = [details[pk] for pk in top if pk in details]
     rows = []
     for pk, text, url, published_at, name, network, latest in trackings:
         numbers = post_numbers(latest or {})

@@ -107,6 +107,10 @@ def prune_raw_responses(*, now: datetime | None = None, dry_run: bool = False) -
     return actions.prune_raw_responses(now=now, dry_run=dry_run)
 
 
+def prune_exports(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    return actions.prune_exports(now=now, dry_run=dry_run)
+
+
 @task()
 def run_export(job_id: int) -> None:
     actions.make_export(job_id)
@@ -116,3 +120,7 @@ def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> i
     from . import hashtags
 
     return hashtags.collect_hashtags(now=now, dry_run=dry_run)
+
+
+def send_report_emails(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    return actions.send_due_reports(now=now, dry_run=dry_run)

@@ -176,33 +176,98 @@ def export_download_view(request, pk):
     return response
 
 
+def _month_or_quarter(raw: str, cadence: str):
+    """The first day of ``raw`` ("2026-11", or "2026-4" for a quarter), or
+    None when it is not one."""
+    from datetime import date
+
+    try:
+        year, number = (int(part) for part in raw.split("-"))
+        if not 2000 <= year <= 2100:
+            return None
+        if cadence == "quarterly":
+            if not 1 <= number <= 4:
+                return None
+            return date(year, 3 * number - 2, 1)
+        return date(year, number, 1)
+    except ValueError:
+        return None
+
+
+def _report_response(request, cadence: str, parameter: str, error: str):
+    from . import report
+
+    insights_policy.check(request.membership, "view")
+    raw = request.GET.get(parameter, "")
+    if raw:
+        first = _month_or_quarter(raw, cadence)
+        if first is None:
+            return render(request, "error.html", {
+                "title": _("Rapporten kunne ikke laves"), "message": error,
+            }, status=400)
+    else:
+        first = report.last_complete_period(cadence, timezone.localdate()).start
+    content = report.render_report(request.membership.organisation, cadence, first)
+    response = HttpResponse(content, content_type="application/pdf")
+    name = (f"kanal-maanedsrapport-{first:%Y-%m}" if cadence == "monthly"
+            else f"kanal-kvartalsrapport-{first.year}-{(first.month + 2) // 3}")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
 @membership_required
 @require_http_methods(["GET"])
 def report_view(request):
     """The monthly report as PDF: ``?maaned=YYYY-MM``, by default last month."""
-    from datetime import date, timedelta
+    return _report_response(
+        request, "monthly", "maaned",
+        _("Skriv måneden som år-måned, fx 2026-11, og prøv igen."))
 
-    from . import report
+
+@membership_required
+@require_http_methods(["GET"])
+def quarterly_report_view(request):
+    """The quarterly report as PDF: ``?kvartal=YYYY-K``, by default the last
+    complete quarter."""
+    return _report_response(
+        request, "quarterly", "kvartal",
+        _("Skriv kvartalet som år-kvartal, fx 2026-3 for 3. kvartal, og prøv igen."))
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def reports_view(request):
+    """The reports: download them, and choose which come by e-mail."""
+    from django.contrib import messages
+
+    from .forms import ReportSubscriptionForm
+    from .models import ReportSubscription
+
+    member = request.membership
+    insights_policy.check(member, "view")
+    current = list(ReportSubscription.objects.filter(membership=member)
+                   .values_list("cadence", flat=True))
+    form = ReportSubscriptionForm(request.POST or None,
+                                  initial={"cadences": current})
+    if request.method == "POST":
+        if form.is_valid():
+            actions.set_report_subscriptions(actor=member,
+                                             cadences=form.cleaned_data["cadences"])
+            messages.success(request, _("Dine valg af rapporter er gemt."))
+            return redirect("insights:reports")
+        return render(request, "insights/reports.html", {"form": form}, status=400)
+    return render(request, "insights/reports.html", {"form": form})
+
+
+@membership_required
+@require_http_methods(["GET"])
+def stored_report_view(request, pk):
+    """A report the e-mail job rendered (the link in its notification)."""
+    from .models import RenderedReport
 
     insights_policy.check(request.membership, "view")
-    raw = request.GET.get("maaned", "")
-    if raw:
-        try:
-            year, month = (int(part) for part in raw.split("-"))
-            if not 2000 <= year <= 2100:
-                raise ValueError(year)
-            first = date(year, month, 1)
-        except ValueError:
-            return render(request, "error.html", {
-                "title": _("Rapporten kunne ikke laves"),
-                "message": _("Skriv måneden som år-måned, fx 2026-11, og prøv igen."),
-            }, status=400)
-    else:
-        first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(
-            day=1)
-    content = report.monthly_report(request.membership.organisation, first)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="kanal-maanedsrapport-{first:%Y-%m}.pdf"'
-    )
+    stored = get_object_or_404(RenderedReport, pk=pk,
+                               organisation_id=request.membership.organisation_id)
+    response = HttpResponse(bytes(stored.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{stored.file_name}"'
     return response

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -29,12 +29,14 @@ def notify(
     params: dict | None = None,
     about=None,
     url: str = "",
+    attachments: tuple[tuple[str, bytes, str], ...] = (),
 ) -> list[Notification]:
     """Tell each of ``recipients`` (once each) about ``kind`` with ``params``.
 
     ``about`` is the model instance it concerns (kept as ``subject``); ``url``
     where to act. Rows are written in the caller's transaction; e-mails go
-    after commit to those whose preference asks for this kind.
+    after commit to those whose preference asks for this kind, carrying
+    ``attachments`` (file name, bytes, MIME type) if any.
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown notification kind {kind!r}")
@@ -55,11 +57,13 @@ def notify(
         )
     Notification.objects.bulk_create(rows)
     if rows:
-        transaction.on_commit(lambda: send_emails(rows))
+        transaction.on_commit(lambda: send_emails(rows, attachments=attachments))
     return rows
 
 
-def send_emails(rows: list[Notification]) -> int:
+def send_emails(
+    rows: list[Notification], *, attachments: tuple[tuple[str, bytes, str], ...] = ()
+) -> int:
     """Mail each row to its recipient if they want its kind, in their
     language. A failed e-mail is logged; the notification stays in the app."""
     preferences = {
@@ -77,7 +81,10 @@ def send_emails(rows: list[Notification]) -> int:
         with translation.override(preference.language):
             subject, body = _email(row)
         try:
-            send_mail(subject, body, None, [member.user.email])
+            message = EmailMessage(subject, body, None, [member.user.email])
+            for name, content, mime_type in attachments:
+                message.attach(name, content, mime_type)
+            message.send()
             sent += 1
         except Exception:
             logger.exception("Notification e-mail %s failed", row.kind)

@@ -34,6 +34,7 @@ CRISIS = _("Krise")
 PLANNING = _("Planlægning og godkendelse")
 YOUR_POSTS = _("Dine opslag")
 INBOX = _("Indbakke")
+REPORTS = _("Rapporter")
 
 KINDS: dict[str, Kind] = {}
 GROUPS: dict[str, Promise] = {}
@@ -370,6 +371,17 @@ _kind(
     _("Henvendelse over svarfristen"),
     _("En henvendelse på %(channel)s skulle have været besvaret %(when)s. "
       "Svar den nu, eller marker at den ikke kræver svar."),
+    by_email=True,
+)
+
+# Reports a member subscribed to (insights): the subscription is the choice.
+_kind(
+    REPORTS,
+    "report_ready",
+    _("En rapport, du abonnerer på, er klar"),
+    _("%(report_cadence)s for %(report_period)s er klar. Den er vedhæftet "
+      "e-mailen og kan "
+      "hentes i Kanal."),
     by_email=True,
 )
 

@@ -53,6 +53,11 @@ KANAL_SOURCES_MAX_BYTES = int(
 KANAL_SOURCES_TIMEOUT_SECONDS = float(
     os.environ.get("KANAL_SOURCES_TIMEOUT_SECONDS", "15")
 )
+# Insights (kanal/insights): a background export and its file are deleted
+# this many days after it was asked for.
+KANAL_INSIGHTS_EXPORT_RETENTION_DAYS = int(
+    os.environ.get("KANAL_INSIGHTS_EXPORT_RETENTION_DAYS", "7")
+)
 # Meta webhooks (kanal/inbox): the app secret that signs them and the token
 # Kanal answers subscription checks with. Empty refuses every webhook; the
 # sandbox's own secret is the default only where the sandbox is (dev, tests).

@@ -189,6 +189,32 @@ class Metric:
     api_version: str = ""
 
 
+def count_value(value) -> int | None:
+    """A count from a network's answer, or None when it is absent: missing,
+    null, a boolean or not a number. Never 0 in its place, so a reader can
+    tell "the network gave no number" from "the number was zero"."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        # Some APIs send counts as text ("12").
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def present_metrics(
+    values: Mapping, fields: tuple[tuple[str, str], ...], api_version: str
+) -> list[Metric]:
+    """A ``Metric`` for each ``(name, kind)`` in ``fields`` that ``values``
+    holds as a number; the absent ones are left out (unavailable)."""
+    found = []
+    for name, kind in fields:
+        value = count_value(values.get(name))
+        if value is not None:
+            found.append(Metric(name, value, kind, api_version))
+    return found
+
+
 @dataclass(frozen=True)
 class MetricsSnapshot:
     account: tuple[Metric, ...]

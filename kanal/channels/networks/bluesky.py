@@ -70,6 +70,8 @@ from .base import (
     PublishResult,
     TokenSet,
     ValidationProblem,
+    count_value,
+    present_metrics,
     stable_key,
 )
 from .errors import (
@@ -1062,13 +1064,10 @@ class BlueskyAdapter(NetworkAdapter):
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         repo = self._repo()
         profile = self._get("app.bsky.actor.getProfile", actor=repo)
-        account = (
-            Metric(
-                "followersCount",
-                int(profile.get("followersCount") or 0),
-                "followers",
-                self.api_version,
-            ),
+        account = tuple(
+            present_metrics(
+                profile, (("followersCount", "followers"),), self.api_version
+            )
         )
         posts: dict[str, tuple[Metric, ...]] = {}
         for start in range(0, len(post_ids), 25):
@@ -1077,12 +1076,15 @@ class BlueskyAdapter(NetworkAdapter):
                 "posts", []
             ):
                 posts[str(view["uri"])] = tuple(
-                    Metric(name, int(view.get(name) or 0), kind, self.api_version)
-                    for name, kind in (
-                        ("likeCount", "likes"),
-                        ("repostCount", "shares"),
-                        ("replyCount", "comments"),
-                        ("quoteCount", "shares"),
+                    present_metrics(
+                        view,
+                        (
+                            ("likeCount", "likes"),
+                            ("repostCount", "shares"),
+                            ("replyCount", "comments"),
+                            ("quoteCount", "shares"),
+                        ),
+                        self.api_version,
                     )
                 )
         return MetricsSnapshot(account=account, posts=posts, taken_at=self._clock())
@@ -1152,6 +1154,6 @@ class BlueskyAdapter(NetworkAdapter):
             remote_id=str(profile.get("did") or repo),
             handle=handle,
             display_name=str(profile.get("displayName") or ""),
-            followers=int(profile.get("followersCount") or 0),
+            followers=count_value(profile.get("followersCount")),
             profile_url=f"{web.rstrip('/')}/profile/{handle}",
         )

@@ -40,6 +40,7 @@ from .base import (
     OutgoingPost,
     PublishResult,
     TokenSet,
+    present_metrics,
 )
 from .errors import AuthExpired, NetworkError, Rejected, TransientError, gettext_noop
 from .http import missing_in_answer, read_json
@@ -436,26 +437,20 @@ class FacebookAdapter(NetworkAdapter):
         version = self.api_version
         page = self.call("GET", f"/{self.page_id}",
                          params={"fields": "followers_count,fan_count"})
-        account = [Metric("followers_count", int(page.get("followers_count", 0)),
-                          "followers", version)]
-        if "fan_count" in page:
-            account.append(Metric("fan_count", int(page["fan_count"]), "likes",
-                                  version))
+        account = present_metrics(
+            page, (("followers_count", "followers"), ("fan_count", "likes")), version)
         account.extend(self._insights(self.page_id, PAGE_INSIGHTS, "day"))
         posts = {}
         for post_id in post_ids:
             metrics = self._insights(post_id, POST_INSIGHTS, "lifetime")
             node = self.call("GET", f"/{post_id}", params={
                 "fields": "shares,comments.summary(true).limit(0)"})
-            comments = (node.get("comments") or {}).get("summary", {})
-            if "total_count" in comments:
-                metrics.append(Metric("comments.summary.total_count",
-                                      int(comments["total_count"]), "comments",
-                                      version))
-            if "shares" in node:
-                metrics.append(Metric("shares.count",
-                                      int((node["shares"] or {}).get("count", 0)),
-                                      "shares", version))
+            comments = (node.get("comments") or {}).get("summary") or {}
+            counts = {"comments.summary.total_count": comments.get("total_count"),
+                      "shares.count": (node.get("shares") or {}).get("count")}
+            metrics.extend(present_metrics(
+                counts, (("comments.summary.total_count", "comments"),
+                         ("shares.count", "shares")), version))
             posts[post_id] = tuple(metrics)
         return MetricsSnapshot(tuple(account), posts, datetime.now(UTC))
 

@@ -19,6 +19,7 @@ from .base import (
     MetricsSnapshot,
     OutgoingPost,
     PublishResult,
+    present_metrics,
 )
 from .errors import NotSupported, QuotaExhausted, Rejected, gettext_noop
 
@@ -239,9 +240,8 @@ class InstagramAdapter(graph.GraphAdapter):
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version
         profile = self.get(f"/{self.account_id}", fields="followers_count")
-        account = [Metric("followers_count",
-                          int(profile.get("followers_count") or 0),
-                          "followers", version)]
+        account = present_metrics(profile, (("followers_count", "followers"),),
+                                  version)
         insights = self.get(
             f"/{self.account_id}/insights", metric=",".join(ACCOUNT_METRICS),
             period="day", metric_type="total_value",

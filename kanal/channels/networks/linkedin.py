@@ -55,6 +55,8 @@ from .base import (
     OutgoingPost,
     PublishResult,
     TokenSet,
+    count_value,
+    present_metrics,
 )
 from .errors import (
     AuthExpired,
@@ -871,15 +873,9 @@ class LinkedInAdapter(NetworkAdapter):
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.linkedin_version
-        followers = self._followers()
-        account = [
-            Metric(
-                name="firstDegreeSize",
-                value=followers,
-                kind="followers",
-                api_version=version,
-            )
-        ]
+        account = present_metrics(
+            self._network_size(), (("firstDegreeSize", "followers"),), version
+        )
         lifetime = self._share_statistics({})
         if lifetime:
             account.extend(self._metrics_from(lifetime[0], version))
@@ -897,14 +893,14 @@ class LinkedInAdapter(NetworkAdapter):
             account=tuple(account), posts=posts, taken_at=datetime.now(UTC)
         )
 
-    def _followers(self) -> int:
+    def _network_size(self) -> dict:
         query = urlencode({"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"})
         response = self._call(
             "GET",
             f"/networkSizes/{_enc(self.organization_urn)}?{query}",
             operation="metrics",
         )
-        return int((response.json() or {}).get("firstDegreeSize") or 0)
+        return dict(response.json() or {})
 
     def _share_statistics(self, lists: dict[str, list[str]]) -> list[dict]:
         query = urlencode(
@@ -929,11 +925,7 @@ class LinkedInAdapter(NetworkAdapter):
             ("shareCount", "shares"),
             ("clickCount", "clicks"),
         )
-        return [
-            Metric(name=name, value=int(stats[name]), kind=kind, api_version=version)
-            for name, kind in kinds
-            if stats.get(name) is not None
-        ]
+        return present_metrics(stats, kinds, version)
 
     def search_hashtag(self, tag: str, *, cursor: str = ""):
         raise NotSupported(
@@ -1076,6 +1068,6 @@ class LinkedInAdapter(NetworkAdapter):
             remote_id=self.organization_id,
             handle=vanity or self.connection.handle,
             display_name=str(data.get("localizedName") or vanity),
-            followers=self._followers(),
+            followers=count_value(self._network_size().get("firstDegreeSize")),
             profile_url=f"{self._web_base()}/company/{vanity or self.organization_id}/",
         )

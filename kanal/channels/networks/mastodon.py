@@ -57,6 +57,8 @@ from .base import (
     OutgoingPost,
     PublishResult,
     TokenSet,
+    count_value,
+    present_metrics,
 )
 from .errors import (
     AuthExpired,
@@ -931,46 +933,26 @@ class MastodonAdapter(NetworkAdapter):
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         account = self._json("GET", "/api/v1/accounts/verify_credentials")
-        account_metrics = (
-            Metric(
-                "followers_count",
-                int(account.get("followers_count") or 0),
-                "followers",
-                self.api_version,
-            ),
+        account_metrics = tuple(
+            present_metrics(
+                account, (("followers_count", "followers"),), self.api_version
+            )
         )
         posts: dict[str, tuple[Metric, ...]] = {}
         for status in self._statuses(post_ids):
-            metrics = [
-                Metric(
-                    "favourites_count",
-                    int(status.get("favourites_count") or 0),
-                    "likes",
+            # quotes_count exists from Mastodon 4.5 on; older servers omit it.
+            posts[str(status["id"])] = tuple(
+                present_metrics(
+                    status,
+                    (
+                        ("favourites_count", "likes"),
+                        ("reblogs_count", "shares"),
+                        ("replies_count", "comments"),
+                        ("quotes_count", "shares"),
+                    ),
                     self.api_version,
-                ),
-                Metric(
-                    "reblogs_count",
-                    int(status.get("reblogs_count") or 0),
-                    "shares",
-                    self.api_version,
-                ),
-                Metric(
-                    "replies_count",
-                    int(status.get("replies_count") or 0),
-                    "comments",
-                    self.api_version,
-                ),
-            ]
-            if "quotes_count" in status:
-                metrics.append(
-                    Metric(
-                        "quotes_count",
-                        int(status["quotes_count"] or 0),
-                        "shares",
-                        self.api_version,
-                    )
                 )
-            posts[str(status["id"])] = tuple(metrics)
+            )
         return MetricsSnapshot(
             account=account_metrics, posts=posts, taken_at=self._clock()
         )
@@ -1110,7 +1092,7 @@ class MastodonAdapter(NetworkAdapter):
             remote_id=str(account["id"]),
             handle=str(account.get("acct") or account.get("username") or ""),
             display_name=str(account.get("display_name") or ""),
-            followers=int(account.get("followers_count") or 0),
+            followers=count_value(account.get("followers_count")),
             profile_url=str(account.get("url") or ""),
         )
 

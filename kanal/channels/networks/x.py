@@ -64,6 +64,7 @@ from .base import (
     PublishResult,
     TokenSet,
     ValidationProblem,
+    present_metrics,
 )
 from .errors import (
     AuthExpired,
@@ -1010,9 +1011,9 @@ class XAdapter(NetworkAdapter):
         )
         user = self._json(response).get("data") or {}
         public = user.get("public_metrics") or {}
-        account: list[Metric] = []
-        if "followers_count" in public:
-            account.append(self._metric("followers_count", public, "followers"))
+        account = present_metrics(
+            public, (("followers_count", "followers"),), self.api_version
+        )
         posts: dict[str, tuple[Metric, ...]] = {}
         for start in range(0, len(post_ids), 100):
             batch = post_ids[start : start + 100]
@@ -1043,18 +1044,11 @@ class XAdapter(NetworkAdapter):
         metrics = []
         for names, kind in self._POST_METRICS:
             for name in (names,) if isinstance(names, str) else names:
-                if name in public:
-                    metrics.append(self._metric(name, public, kind))
+                found = present_metrics(public, ((name, kind),), self.api_version)
+                if found:
+                    metrics.extend(found)
                     break
         return tuple(metrics)
-
-    def _metric(self, name: str, values: Mapping, kind: str) -> Metric:
-        return Metric(
-            name=name,
-            value=int(values.get(name) or 0),
-            kind=kind,
-            api_version=self.api_version,
-        )
 
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
         tag = tag.lstrip("#＃")

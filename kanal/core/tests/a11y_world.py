@@ -192,8 +192,21 @@ def build_world() -> World:
         "campaign": campaign,
         "published": published,
         "export_job": export_job,
+        "rendered_report": _rendered_report(organisation),
     }
     return world
+
+
+def _rendered_report(organisation):
+    """A month's report the e-mail job rendered (downloaded, not a page)."""
+    from kanal.insights.models import RenderedReport
+
+    return RenderedReport.objects.create(
+        organisation=organisation, cadence="monthly",
+        period_start=timezone.localdate().replace(day=1),
+        period_end=timezone.localdate(), content=b"%PDF-1.4",
+        rendered_at=timezone.now(), file_name="kanal-maanedsrapport.pdf",
+    )
 
 
 def _insights_history(world, organisation):

@@ -54,7 +54,7 @@ class Visit:
     url: str
 
 
-DOWNLOAD = re.compile(r"(\.(csv|ics|xlsx|pdf|ico|zip)|/eksport/\d+/hent/)$")
+DOWNLOAD = re.compile(r"(\.(csv|ics|xlsx|pdf|ico|zip)|/(eksport|rapporter)/\d+/hent/)$")
 NOT_PAGES = {"inbox:updates"}
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from kanal.channels.tests.factories import ChannelFactory
 from kanal.core.tests.headers import assert_security_headers
-from kanal.insights.models import ExportJob
+from kanal.insights.models import ExportJob, RenderedReport
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import (
     AdministrationFactory,
@@ -163,6 +163,8 @@ MATRIX = [
             ("insights:dialogue", {}),
             ("insights:hashtags", {}),
             ("insights:monthly_report", {}),
+            ("insights:quarterly_report", {}),
+            ("insights:reports", {}),
             ("insights:breakdown", {"dimension": "dimension"}),
         ]
     ],
@@ -177,6 +179,9 @@ MATRIX = [
                              other_org_admin=404), kwargs={"pk": "export_job"})
         for name in ("insights:export_job", "insights:export_download")
     ],
+    Case("insights:stored_report",
+         _everyone(403, admin=200, editor=200, analyst=200, other_org_admin=404),
+         kwargs={"pk": "rendered_report"}),
     # Media is public by unguessable URL (tested in planning); unknown is 404.
     Case("media_file", {r: 404 for r in ROLES}, kwargs={"name": "missing_media"}),
     Case(
@@ -424,6 +429,12 @@ def world(db):
             "publication": publication.pk,
             "published": published.pk,
             "export_job": export_job.pk,
+            "rendered_report": RenderedReport.objects.create(
+                organisation=organisation, cadence="monthly",
+                period_start=timezone.localdate(), period_end=timezone.localdate(),
+                content=b"%PDF-1.4", rendered_at=timezone.now(),
+                file_name="kanal-maanedsrapport.pdf",
+            ).pk,
             "dimension": "category",
             "crisis_template": template.pk,
             "source": source.pk,

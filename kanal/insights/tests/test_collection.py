@@ -82,7 +82,7 @@ def test_a_renamed_metric_keeps_its_history_and_the_old_name_is_unavailable(
     }
 
 
-def test_missing_null_negative_and_text_numbers_are_skipped_with_a_log_line(
+def test_negative_and_text_numbers_are_skipped_with_a_log_line_null_is_unavailable(
     script, channel, caplog
 ):
     script.account = [
@@ -97,9 +97,11 @@ def test_missing_null_negative_and_text_numbers_are_skipped_with_a_log_line(
         tasks.collect_metrics(now=NOW)
     assert account_numbers(channel, NOW.date()) == {
         "page_total_media_view_unique": ("reach", "v25.0", 77, True),
+        # Null is the network saying "no number": unavailable, not zero.
+        "followers_count": ("followers", "v25.0", None, False),
     }
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
-    assert len(skipped) == 5
+    assert len(skipped) == 4
     assert any("'page_media_view'" in line and "negative" in line for line in skipped)
     # A number that was unreadable once is not "vanished" the next day.
     script.account = [metric("page_media_view", "n/a", "views")]

@@ -18,6 +18,7 @@ from kanal.core.models import AuditEntry
 from kanal.insights import exports, selectors, tasks
 from kanal.insights.models import ExportJob
 from kanal.organisations.roles import Role
+from kanal.publishing.periodic import PERIODIC_JOBS
 
 from .factories import metric, published_post
 
@@ -145,3 +146,41 @@ def test_a_queued_export_shows_its_progress_and_polls(member, client_for):
     assert 'value="40"' in fragment
     assert client.get(reverse("insights:export_download",
                               args=[job.pk])).status_code == 404
+
+
+def test_old_exports_and_their_files_are_pruned_after_the_configured_days(
+    member, client_for, settings
+):
+    settings.KANAL_INSIGHTS_EXPORT_RETENTION_DAYS = 3
+    analyst = member(Role.ANALYST)
+    now = timezone.now()
+    today = timezone.localdate()
+
+    def job(age_days: float, status: str) -> ExportJob:
+        made = ExportJob.objects.create(
+            organisation=analyst.organisation, requested_by=analyst,
+            table="channels", file_format="csv", start=today, end=today,
+            status=status, content=b"a;b" if status == "done" else None,
+            file_name="kanal.csv",
+        )
+        ExportJob.objects.filter(pk=made.pk).update(
+            created_at=now - timedelta(days=age_days))
+        return made
+
+    old_done = job(4, "done")
+    job(3.5, "failed")
+    job(10, "running")  # a worker that died with it
+    recent = job(2, "done")
+    assert "insights_prune_exports" in {j.name for j in PERIODIC_JOBS}
+    assert tasks.prune_exports(now=now, dry_run=True) == 3
+    assert ExportJob.objects.count() == 4
+    assert tasks.prune_exports(now=now) == 3
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [recent.pk]
+    client = client_for(analyst)
+    gone = reverse("insights:export_download", args=[old_done.pk])
+    assert client.get(gone).status_code == 404
+    assert client.get(reverse("insights:export_download",
+                              args=[recent.pk])).content == b"a;b"
+    # The environment's setting is the default; KANAL_INSIGHTS still wins.
+    settings.KANAL_INSIGHTS = {"EXPORT_RETENTION_DAYS": 1}
+    assert tasks.prune_exports(now=now) == 1

@@ -25,8 +25,11 @@ pytestmark = pytest.mark.django_db
 # and password flows (reached from the login page and e-mails), the language
 # switch and the Django admin (not part of Kanal's own interface).
 NOT_MENU_PAGES = {
-    # A PDF download (insights' monthly report), linked from the overview.
+    # PDF downloads (insights' monthly and quarterly reports) and the reports
+    # page (subscriptions), linked from the insights overview.
     "monthly_report",
+    "quarterly_report",
+    "reports",
     # The inbox list's own polling for new items (JSON, not a page).
     "updates",
     "login",

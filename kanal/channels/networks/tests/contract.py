@@ -52,6 +52,8 @@ from kanal.channels.networks.errors import (
     TransientError,
 )
 
+from .blank_numbers import MODES, blank_numbers
+
 pytestmark = pytest.mark.sandbox
 
 DANISH_WORDS = ("ikke", "netværk", "opslag", " og ", " er ", "prøv", "kan ",
@@ -543,6 +545,29 @@ class NetworkContractTests:
         every = [*snapshot.account, *snapshot.posts[post.remote_id]]
         assert all(m.api_version == adapter.api_version for m in every)
         assert all(m.name and m.value >= 0 for m in every)
+
+    @needs("fetch_metrics")
+    @pytest.mark.parametrize("mode", MODES)
+    def test_fetch_metrics_leaves_null_and_missing_numbers_out(
+        self, sandbox, adapter, mode
+    ):
+        post = self.publish(sandbox, adapter)
+        # Signed in (where a network needs a session) before numbers go.
+        adapter.fetch_metrics(())
+        with blank_numbers(adapter.client, mode):
+            snapshot = adapter.fetch_metrics((post.remote_id,))
+        # An absent number is absent (unavailable), never a 0 in its place.
+        assert snapshot.account == ()
+        assert snapshot.posts.get(post.remote_id, ()) == ()
+
+    @needs("verify")
+    def test_verify_gives_no_follower_count_when_the_network_gives_null(
+        self, sandbox, adapter
+    ):
+        adapter.verify()
+        with blank_numbers(adapter.client, "null"):
+            info = adapter.verify()
+        assert info.followers is None
 
     @needs("search_hashtag")
     def test_search_hashtag_finds_recent_public_posts(self, sandbox, adapter, account):
