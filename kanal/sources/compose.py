@@ -17,6 +17,7 @@ from kanal.channels.adapters import adapter_for
 from kanal.channels.models import CadencePeriod
 from kanal.planning.models import PLANNED_STATES, Variant
 
+from .models import ChannelTone, SuggestionKind, Tone
 from .parsers import LOCAL
 
 logger = logging.getLogger("kanal.sources")
@@ -53,6 +54,7 @@ class Draft:
     link: str
     hashtags: tuple[str, ...]
     planned_at: datetime
+    kind: str = SuggestionKind.POST
 
 
 def when_text(item) -> str:
@@ -70,11 +72,18 @@ def when_text(item) -> str:
 
 
 class Limits:
-    """How long a channel's posts may be, counted the network's way."""
+    """How long a channel's posts may be, counted the network's way, and the
+    tone its suggestions are written in (``ChannelTone``; friendly without)."""
 
     def __init__(self, channel) -> None:
         self.adapter = None
         self.max_length = 500
+        self.tone = (
+            ChannelTone.objects.filter(channel=channel)
+            .values_list("tone", flat=True)
+            .first()
+            or Tone.FRIENDLY
+        )
         try:
             self.adapter = adapter_for(channel, credentials=False)
             self.max_length = self.adapter.capabilities().max_text_length
@@ -88,6 +97,14 @@ class Limits:
             except NotImplementedError:
                 pass
         return len(text)
+
+    def supports(self, operation: str) -> bool:
+        if self.adapter is None:
+            return False
+        try:
+            return operation in self.adapter.capabilities().supports
+        except NotImplementedError:
+            return False
 
     def fits(self, text: str, hashtags, link: str) -> bool:
         extra = "".join(f" {t}" for t in hashtags) + (f"\n\n{link}" if link else "")
@@ -218,8 +235,15 @@ def draft_for(item, channel, planner: Planner, *, now: datetime, limits=None):
         if moment is None:
             return None
         hashtags = (CITY_HASHTAG,) if network in PICTURE else ()
-        head = f"{item.title}\n\n{when.capitalize()}{where}."
-        text = fit(head, item.summary, limits, hashtags, item.link)
+        if limits.tone == Tone.FORMAL:
+            head = f"{item.title}\n\nTid: {when}"
+            head += f"\nSted: {item.location}" if item.location else ""
+            text = fit(head, item.summary, limits, hashtags, item.link)
+        elif limits.tone == Tone.BRIEF:
+            text = fit(f"{item.title}: {when}{where}.", "", limits, hashtags, item.link)
+        else:
+            head = f"{item.title}\n\n{when.capitalize()}{where}."
+            text = fit(head, item.summary, limits, hashtags, item.link)
     else:
         days = [event_day, event_day - timedelta(days=1)]
         moment = planner.place(
@@ -227,12 +251,15 @@ def draft_for(item, channel, planner: Planner, *, now: datetime, limits=None):
         )
         if moment is None:
             return None
-        prefix = "I dag" if not item.all_day else "I dag hele dagen"
-        if item.all_day:
-            head = f"{prefix}: {item.title}{where}."
+        at = "hele dagen" if item.all_day else (
+            f"kl. {item.starts_at.astimezone(LOCAL):%H.%M}"
+        )
+        if limits.tone == Tone.FORMAL:
+            head = f"{item.title} finder sted i dag {at}{where}."
+        elif limits.tone == Tone.BRIEF:
+            head = f"{item.title} i dag {at}."
         else:
-            start = item.starts_at.astimezone(LOCAL)
-            head = f"{prefix} kl. {start:%H.%M}: {item.title}{where}."
+            head = f"I dag {at}: {item.title}{where}."
         hashtags = ()
         text = fit(head, "", limits, hashtags, item.link)
     return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)
@@ -248,5 +275,38 @@ def _news(item, channel, planner, limits, earliest):
     if moment is None:
         return None
     hashtags = (CITY_HASHTAG,) if channel.network in PICTURE else ()
-    text = fit(item.title, item.summary, limits, hashtags, item.link)
+    if item.remote_id:
+        return _partner(item, channel, limits, hashtags, moment)
+    if limits.tone == Tone.BRIEF:
+        text = fit(item.title, "", limits, hashtags, item.link)
+    elif limits.tone == Tone.FORMAL:
+        text = fit(f"Nyt fra kommunen: {item.title}", item.summary, limits, hashtags,
+                   item.link)
+    else:
+        text = fit(item.title, item.summary, limits, hashtags, item.link)
+    return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)
+
+
+def _partner(item, channel, limits, hashtags, moment) -> Draft:
+    """A partner's post: shared as it is where the channel is on the same
+    network and the network reposts; elsewhere quoted with credit and a
+    link to the original."""
+    author = item.author_name or item.source.name
+    if (
+        channel.network == item.source.partner_channel.network
+        and limits.supports("repost")
+    ):
+        return Draft(
+            text=f"Del {author}s opslag: {item.title}",
+            link=item.link,
+            hashtags=(),
+            planned_at=moment,
+            kind=SuggestionKind.REPOST,
+        )
+    if limits.tone == Tone.BRIEF:
+        text = fit(f"Via {author}: {item.title}", "", limits, hashtags, item.link)
+    elif limits.tone == Tone.FORMAL:
+        text = fit(f"{author} oplyser:", item.summary, limits, hashtags, item.link)
+    else:
+        text = fit(f"{author} skriver:", item.summary, limits, hashtags, item.link)
     return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)
