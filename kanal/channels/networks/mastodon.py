@@ -1042,14 +1042,25 @@ class MastodonAdapter(NetworkAdapter):
         account = account.strip().lstrip("@")
         account_id = account
         if not account.isdigit():
-            found = self._json(
-                "GET", "/api/v1/accounts/lookup", params={"acct": account}
+            unknown = gettext_noop(
+                "Mastodon-instansen kender ikke kontoen. Tjek kontoens navn "
+                "(fx bibliotek@kk.social)."
             )
+            try:
+                found = self._json(
+                    "GET", "/api/v1/accounts/lookup", params={"acct": account}
+                )
+            except Rejected as e:
+                if e.http_status != 404:
+                    raise
+                raise Rejected(
+                    unknown, network=self.network, http_status=404,
+                    network_message=e.network_message,
+                ) from e
             account_id = str(found.get("id") or "")
             if not account_id.isdigit():
                 raise Rejected(
-                    gettext_noop("Mastodon kender ikke kontoen. Tjek navnet."),
-                    network=self.network, http_status=404,
+                    unknown, network=self.network, http_status=404,
                     network_message="lookup without id",
                 )
         params: dict[str, str | int] = {
