@@ -153,6 +153,7 @@ def test_follow_a_partner_and_share_its_post_in_the_browser(
     page.goto("/kilder/tone/")
     violations = a11y.run_axe(page)
     assert not violations, a11y.describe_violations(violations)
-    page.get_by_label("Tone for Mastodon: Københavns Kommune (mastodon)").select_option("brief")
-    page.get_by_role("button", name="Gem tonen for Mastodon: Københavns Kommune (mastodon)").click()
+    channel = "Mastodon: Københavns Kommune (mastodon)"
+    page.get_by_label(f"Tone for {channel}").select_option("brief")
+    page.get_by_role("button", name=f"Gem tonen for {channel}").click()
     expect(page.get_by_text("i den valgte tone")).to_be_visible()
