@@ -295,3 +295,44 @@ def test_partner_posts_newer_than_a_week_only(sandbox, desk, partner_source):
     actions.import_items(source, [item], now=datetime.now(UTC))
 
     assert not Suggestion.objects.filter(item__source=source).exists()
+
+
+def test_a_partner_on_bluesky_is_read_through_the_bluesky_channel(
+    sandbox, desk, organisation
+):
+    from kanal.channels import vault
+    from kanal.channels.networks.tests.test_contract_bluesky import (
+        TestBlueskyContract,
+    )
+    from kanal.channels.tests.factories import ChannelFactory
+
+    contract = TestBlueskyContract()
+    conn = contract.make_connection(
+        sandbox, sandbox.provision("bluesky", **contract.provision_options())
+    )
+    bluesky = ChannelFactory(
+        organisation=organisation, owner_administration=desk.kff, network="bluesky",
+        base_url=conn.base_url, remote_id=conn.account_id, handle=conn.handle,
+        api_settings=dict(conn.settings),
+        encrypted_credentials=vault.encrypt(dict(conn.credentials)),
+    )
+    source = actions.create_source(
+        actor=desk.admin, name="Bibliotekerne på Bluesky", kind="partner", url="",
+        owner_administration=desk.kff, channels=[bluesky, desk.channels["x"]],
+        partner_channel=bluesky, partner_account="bibliotek.kk.dk",
+    )
+
+    actions.refresh_source(source, actor=None)
+
+    source.refresh_from_db()
+    assert source.status == SourceStatus.OK, source.error_message
+    item = SourceItem.objects.get(source=source, title__startswith="Vi holder lukket")
+    assert item.guid.startswith("bluesky:at://did:plc:kkbibliotek")
+    kinds = {
+        s.channel.network: s.kind for s in Suggestion.objects.filter(item=item)
+    }
+    assert kinds == {"bluesky": SuggestionKind.REPOST, "x": SuggestionKind.POST}
+    boost = Suggestion.objects.get(item=item, channel=bluesky)
+    done = actions.repost_suggestion(boost, actor=desk.admin)
+    assert done.status == SuggestionStatus.ACCEPTED
+    assert len(sandbox.items("bluesky", bluesky.remote_id, kind="repost")) == 1
