@@ -15,26 +15,21 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kanal.channels.adapters import adapter_for
 from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_for_user, members_with
-from kanal.planning.actions import PlanningError, create_post
 from kanal.planning.models import UPCOMING_STATES
 
-from . import compose, fetch, images, parsers, partners, reasons
+from . import compose, fetch, parsers, partners, reasons
 from .models import (
-    ChannelTone,
     Source,
     SourceItem,
     SourceKind,
     SourceStatus,
     Suggestion,
-    SuggestionKind,
     SuggestionStatus,
-    Tone,
 )
-from .policies import source_policy, suggestion_policy, tone_policy
+from .policies import source_policy
 
 logger = logging.getLogger("kanal.sources")
 
@@ -581,176 +576,3 @@ def _warn_post(source, item, post) -> None:
         target=post,
         changes={"item": item.guid, "source": source.pk},
     )
-
-
-# ---------------------------------------------------------------------------
-# The desk's decisions
-
-
-def _decide(suggestion: Suggestion, status: str, actor, *extra: str) -> None:
-    suggestion.status = status
-    suggestion.decided_by = actor.user if actor is not None else None
-    suggestion.decided_at = timezone.now()
-    suggestion.save(
-        update_fields=["status", "decided_by", "decided_at", "updated_at", *extra]
-    )
-
-
-@transaction.atomic
-def accept_suggestion(suggestion: Suggestion, *, actor):
-    """Make the suggestion a draft in the normal workflow (through planning's
-    own action); the suggestion remembers the post. The item's image is
-    fetched (the feed fetcher's limits and address guard) and attached
-    without alt text: the editor asks for it before approval."""
-    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
-    suggestion_policy.check(actor, "accept", suggestion)
-    if suggestion.kind == SuggestionKind.REPOST:
-        raise SourceError(_("Forslaget er en deling. Brug «Del nu»."))
-    item = suggestion.item
-    source = item.source
-    notes = _("Fra kilden %(source)s.") % {"source": source.name}
-    media = []
-    if item.image_url:
-        notes += " " + _("Billede i kilden: %(url)s") % {"url": item.image_url}
-        asset, problem = images.attach(item, actor=actor)
-        if asset is not None:
-            media.append(asset)
-            notes += " " + _(
-                "Billedet er vedhæftet: skriv en alternativ tekst, før opslaget "
-                "sendes til godkendelse."
-            )
-        else:
-            notes += " " + _("Billedet kunne ikke hentes: %(why)s") % {"why": problem}
-    try:
-        post = create_post(
-            media=media,
-            actor=actor,
-            title=item.title[:200],
-            shared_text=suggestion.text,
-            channels=[suggestion.channel],
-            planned_at=suggestion.planned_at,
-            owner_administration=source.owner_administration,
-            category=source.category,
-            purposes=source.purposes,
-            notes=notes,
-            link=suggestion.link,
-            hashtags=suggestion.hashtags,
-        )
-    except PlanningError as e:
-        raise SourceError(str(e)) from e
-    suggestion.post = post
-    _decide(suggestion, SuggestionStatus.ACCEPTED, actor, "post")
-    audit.record(
-        "sources.suggestion.accepted",
-        actor=actor,
-        target=suggestion,
-        changes={"post": post.pk, "item": item.guid, "channel": suggestion.channel_id},
-    )
-    return post
-
-
-def repost_suggestion(suggestion: Suggestion, *, actor) -> Suggestion:
-    """Share the partner's post on the channel now, with the network's own
-    repost (a Mastodon boost). It publishes under the city's name at once,
-    so it takes an approver, and an active crisis covering the channel
-    stops it. The network is called outside any transaction; a repost sent
-    twice is one repost (the adapters' ``repost`` returns the existing one),
-    so a second click after an unknown outcome is safe."""
-    from kanal.channels.networks.errors import NetworkError
-    from kanal.channels.wording import network_sentence
-    from kanal.publishing.scope import CrisisScope
-
-    suggestion_policy.check(actor, "repost", suggestion)
-    if suggestion.kind != SuggestionKind.REPOST:
-        raise SourceError(_("Forslaget er ikke en deling."))
-    channel = suggestion.channel
-    if CrisisScope.current(channel.organisation_id).covers_channel(channel.pk):
-        raise SourceError(
-            _("Krisetilstand er aktiv for kanalen. Del først, når den er slut.")
-        )
-    try:
-        result = adapter_for(channel).repost(suggestion.item.remote_id)
-    except NetworkError as e:
-        logger.warning(
-            "repost failed suggestion=%s detail=%s", suggestion.pk, e.support_detail
-        )
-        raise SourceError(network_sentence(e.message)) from e
-    with transaction.atomic():
-        suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
-        if suggestion.status != SuggestionStatus.OPEN:
-            return suggestion
-        url = parsers.safe_url(result.url if result is not None else "")
-        suggestion.repost_url = url
-        _decide(suggestion, SuggestionStatus.ACCEPTED, actor, "repost_url")
-        audit.record(
-            "sources.suggestion.reposted",
-            actor=actor,
-            target=suggestion,
-            changes={
-                "item": suggestion.item.guid,
-                "channel": channel.pk,
-                "remote_id": result.remote_id if result is not None else "",
-            },
-        )
-    return suggestion
-
-
-@transaction.atomic
-def set_channel_tone(channel, *, actor, tone: str) -> ChannelTone:
-    """The tone Kanal writes the channel's next suggestions in."""
-    tone_policy.check(actor, "edit", channel)
-    if tone not in Tone.values:
-        raise SourceError(_("Vælg en af tonerne."))
-    row, created = ChannelTone.objects.get_or_create(channel=channel)
-    before = "" if created else row.tone
-    if row.tone != tone:
-        row.tone = tone
-        row.save(update_fields=["tone"])
-    audit.record(
-        "sources.tone.changed",
-        actor=actor,
-        organisation=channel.organisation,
-        target=channel,
-        changes={"tone": [before, tone]},
-    )
-    return row
-
-
-@transaction.atomic
-def update_suggestion(
-    suggestion: Suggestion, *, actor, text: str, planned_at: datetime
-) -> Suggestion:
-    """The desk's own text and time; a later change in the feed then only
-    marks the suggestion as changed instead of rewriting it."""
-    suggestion_policy.check(actor, "edit", suggestion)
-    if planned_at <= timezone.now():
-        raise SourceError(_("Tidspunktet er passeret. Vælg et tidspunkt i fremtiden."))
-    before = audit.snapshot(suggestion, ("text", "planned_at"))
-    suggestion.text = text
-    suggestion.planned_at = planned_at
-    suggestion.edited = True
-    suggestion.item_changed = False
-    suggestion.save(
-        update_fields=["text", "planned_at", "edited", "item_changed", "updated_at"]
-    )
-    audit.record(
-        "sources.suggestion.edited",
-        actor=actor,
-        target=suggestion,
-        changes={"before": before, "after": {"text": text, "planned_at": planned_at}},
-    )
-    return suggestion
-
-
-@transaction.atomic
-def dismiss_suggestion(suggestion: Suggestion, *, actor) -> Suggestion:
-    """Dismiss the suggestion for good: the item never brings it back."""
-    suggestion_policy.check(actor, "dismiss", suggestion)
-    _decide(suggestion, SuggestionStatus.DISMISSED, actor)
-    audit.record(
-        "sources.suggestion.dismissed",
-        actor=actor,
-        target=suggestion,
-        changes={"item": suggestion.item.guid, "channel": suggestion.channel_id},
-    )
-    return suggestion

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kanal.core import safety
 from kanal.core.decorators import membership_required
 
-from . import actions, selectors
+from . import actions, decisions, selectors
 from .forms import SourceForm, SuggestionForm, ToneForm
 from .models import SourceStatus, Tone
 from .parsers import LOCAL
@@ -206,7 +206,7 @@ def suggestion_accept_view(request, pk):
         messages.error(request, _("Forslaget er allerede behandlet."))
         return redirect("sources:suggestions")
     try:
-        post = actions.accept_suggestion(suggestion, actor=actor)
+        post = decisions.accept_suggestion(suggestion, actor=actor)
     except actions.SourceError as e:
         messages.error(request, str(e))
         return redirect("sources:suggestions")
@@ -232,7 +232,7 @@ def suggestion_repost_view(request, pk):
         )
         return redirect("sources:suggestions")
     try:
-        actions.repost_suggestion(suggestion, actor=actor)
+        decisions.repost_suggestion(suggestion, actor=actor)
     except actions.SourceError as e:
         messages.error(request, str(e))
         return redirect("sources:suggestions")
@@ -256,7 +256,7 @@ def tone_view(request):
             actor, pk=form.cleaned_data["channel"]
         )
         try:
-            actions.set_channel_tone(
+            decisions.set_channel_tone(
                 channel, actor=actor, tone=form.cleaned_data["tone"]
             )
         except actions.SourceError as e:
@@ -290,7 +290,7 @@ def suggestion_dismiss_view(request, pk):
     if not suggestion_policy.can(actor, "dismiss", suggestion):
         messages.error(request, _("Forslaget er allerede behandlet."))
         return redirect("sources:suggestions")
-    actions.dismiss_suggestion(suggestion, actor=actor)
+    decisions.dismiss_suggestion(suggestion, actor=actor)
     messages.success(request, _("Forslaget er afvist og kommer ikke igen."))
     return redirect("sources:suggestions")
 
@@ -311,7 +311,7 @@ def suggestion_edit_view(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            actions.update_suggestion(suggestion, actor=actor, **form.cleaned_data)
+            decisions.update_suggestion(suggestion, actor=actor, **form.cleaned_data)
         except actions.SourceError as e:
             form.add_error("planned_at", str(e))
         else:

@@ -13,7 +13,7 @@ from PIL import Image
 from kanal.core.models import AuditEntry
 from kanal.planning.actions import InvalidVariants, approve_post, submit_post
 from kanal.planning.actions.workflow import invalid_variants
-from kanal.sources import actions
+from kanal.sources import actions, decisions
 from kanal.sources.models import ChannelTone, Suggestion, Tone
 
 from .feeds import days_ahead, ics, ics_event
@@ -53,7 +53,7 @@ def event_with_image(feed_server, make_source, desk):
 def test_the_events_image_is_attached_without_alt_text(event_with_image, desk):
     facebook = Suggestion.objects.get(channel=desk.channels["facebook"])
 
-    post = actions.accept_suggestion(facebook, actor=desk.editor)
+    post = decisions.accept_suggestion(facebook, actor=desk.editor)
 
     [asset] = post.variants.get().media.all()
     assert asset.kind == "image" and asset.mime_type == "image/png"
@@ -68,7 +68,7 @@ def test_the_events_image_is_attached_without_alt_text(event_with_image, desk):
 
 def test_approval_waits_for_the_alt_text(event_with_image, desk):
     facebook = Suggestion.objects.get(channel=desk.channels["facebook"])
-    post = actions.accept_suggestion(facebook, actor=desk.editor)
+    post = decisions.accept_suggestion(facebook, actor=desk.editor)
     submit_post(post, actor=desk.editor)
 
     with pytest.raises(InvalidVariants):
@@ -84,7 +84,7 @@ def test_the_editor_shows_the_missing_alt_text_in_danish(
     event_with_image, desk, client_for
 ):
     facebook = Suggestion.objects.get(channel=desk.channels["facebook"])
-    post = actions.accept_suggestion(facebook, actor=desk.editor)
+    post = decisions.accept_suggestion(facebook, actor=desk.editor)
 
     client = client_for(desk.editor)
     detail = client.get(f"/plan/opslag/{post.pk}/")
@@ -101,7 +101,7 @@ def test_an_image_on_an_internal_address_is_refused_and_the_draft_made(
     event_with_image.save(update_fields=["allow_private"])
     facebook = Suggestion.objects.get(channel=desk.channels["facebook"])
 
-    post = actions.accept_suggestion(facebook, actor=desk.editor)
+    post = decisions.accept_suggestion(facebook, actor=desk.editor)
 
     assert not post.variants.get().media.exists()
     assert "Billedet kunne ikke hentes" in post.notes
@@ -112,7 +112,7 @@ def test_an_image_over_the_limit_is_refused(event_with_image, desk, monkeypatch)
     monkeypatch.setattr("kanal.sources.images.MAX_IMAGE_BYTES", 1024)
     facebook = Suggestion.objects.get(channel=desk.channels["facebook"])
 
-    post = actions.accept_suggestion(facebook, actor=desk.editor)
+    post = decisions.accept_suggestion(facebook, actor=desk.editor)
 
     assert not post.variants.get().media.exists()
     assert "Billedet er større end" in post.notes
@@ -125,7 +125,7 @@ def test_a_file_that_is_no_image_is_refused(feed_server, event_with_image, desk)
     )
     facebook = Suggestion.objects.get(channel=desk.channels["facebook"])
 
-    post = actions.accept_suggestion(facebook, actor=desk.editor)
+    post = decisions.accept_suggestion(facebook, actor=desk.editor)
 
     assert not post.variants.get().media.exists()
     assert "hverken et billede" in post.notes

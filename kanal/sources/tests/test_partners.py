@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from kanal.channels.networks.base import AccountPost
 from kanal.core.models import AuditEntry
 from kanal.publishing.models import Crisis
-from kanal.sources import actions, partners
+from kanal.sources import actions, decisions, partners
 from kanal.sources.models import (
     SourceItem,
     SourceStatus,
@@ -197,9 +197,9 @@ def test_the_boost_is_made_once_by_an_approver(
     )
 
     with pytest.raises(PermissionDenied):
-        actions.repost_suggestion(boost, actor=desk.editor)
-    done = actions.repost_suggestion(boost, actor=desk.admin)
-    again = actions.repost_suggestion(boost, actor=desk.admin)
+        decisions.repost_suggestion(boost, actor=desk.editor)
+    done = decisions.repost_suggestion(boost, actor=desk.admin)
+    again = decisions.repost_suggestion(boost, actor=desk.admin)
 
     assert done.status == SuggestionStatus.ACCEPTED
     assert again.status == SuggestionStatus.ACCEPTED
@@ -222,7 +222,7 @@ def test_no_boost_while_a_crisis_covers_the_channel(
     )
 
     with pytest.raises(actions.SourceError) as caught:
-        actions.repost_suggestion(boost, actor=desk.admin)
+        decisions.repost_suggestion(boost, actor=desk.admin)
 
     assert "Krisetilstand" in str(caught.value)
     assert sandbox.items("mastodon", mastodon_channel.remote_id, kind="reblog") == []
@@ -240,9 +240,9 @@ def test_a_quote_is_accepted_as_a_draft_and_a_boost_is_not(
     ).get()
     boost = Suggestion.objects.get(item=quote.item, channel=mastodon_channel)
 
-    post = actions.accept_suggestion(quote, actor=desk.editor)
+    post = decisions.accept_suggestion(quote, actor=desk.editor)
     with pytest.raises(actions.SourceError):
-        actions.accept_suggestion(boost, actor=desk.editor)
+        decisions.accept_suggestion(boost, actor=desk.editor)
 
     assert post.shared_text.startswith(f"{LIBRARY} skriver:")
     assert post.variants.get().link == quote.item.link
@@ -333,6 +333,6 @@ def test_a_partner_on_bluesky_is_read_through_the_bluesky_channel(
     }
     assert kinds == {"bluesky": SuggestionKind.REPOST, "x": SuggestionKind.POST}
     boost = Suggestion.objects.get(item=item, channel=bluesky)
-    done = actions.repost_suggestion(boost, actor=desk.admin)
+    done = decisions.repost_suggestion(boost, actor=desk.admin)
     assert done.status == SuggestionStatus.ACCEPTED
     assert len(sandbox.items("bluesky", bluesky.remote_id, kind="repost")) == 1

@@ -12,7 +12,7 @@ from django.urls import reverse
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import MembershipFactory, OrganisationFactory
 from kanal.planning.models import Post, PostStatus
-from kanal.sources import actions
+from kanal.sources import actions, decisions
 from kanal.sources.models import Source, SourceStatus, Suggestion, SuggestionStatus
 
 from .feeds import days_ahead, ics, ics_event
@@ -289,7 +289,7 @@ def test_suggestions_show_on_the_planning_calendar_for_those_who_plan(
     assert "overlay-suggestion" in month.text
     # Dismissed suggestions leave the calendar.
     for s in suggestions:
-        actions.dismiss_suggestion(s, actor=desk.editor)
+        decisions.dismiss_suggestion(s, actor=desk.editor)
     week = editor.get(reverse("planning:calendar_week"), {"uge": local.isoformat()})
     assert "overlay-suggestion" not in week.text
 
