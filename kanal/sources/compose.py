@@ -292,8 +292,10 @@ def _partner(item, channel, limits, hashtags, moment) -> Draft:
     network and the network reposts; elsewhere quoted with credit and a
     link to the original."""
     author = item.author_name or item.source.name
+    reader = item.source.partner_channel
     if (
-        channel.network == item.source.partner_channel.network
+        reader is not None
+        and channel.network == reader.network
         and limits.supports("repost")
     ):
         return Draft(
