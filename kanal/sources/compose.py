@@ -218,23 +218,48 @@ def draft_for(item, channel, planner: Planner, *, now: datetime, limits=None):
     limits = limits or Limits(channel)
     earliest = now + timedelta(hours=1)
     if item.starts_at is None:
-        return _news(item, channel, planner, limits, earliest)
-    if item.starts_at <= earliest:
+        moment = _place_news(channel, planner, earliest)
+    elif item.starts_at <= earliest:
         return None
+    else:
+        moment = _place_event(item, channel, planner, earliest)
+    if moment is None:
+        return None
+    return words_for(item, channel, limits, moment)
+
+
+def _place_event(item, channel, planner, earliest):
     latest = item.starts_at - timedelta(hours=1)
     event_day = item.starts_at.astimezone(LOCAL).date()
     network = channel.network
-    where = f", {item.location}" if item.location else ""
-    when = when_text(item)
     if network in LONG_FORM or network in PICTURE:
         before = DAYS_BEFORE.get(network, 3)
         # The preferred day first, then closer to the event, then earlier.
         days = [event_day - timedelta(days=d) for d in (before, before - 1, before + 1)]
         days += [event_day - timedelta(days=d) for d in range(before - 2, -1, -1)]
-        moment = planner.place(channel, days, SLOTS, earliest=earliest, latest=latest)
-        if moment is None:
-            return None
-        hashtags = (CITY_HASHTAG,) if network in PICTURE else ()
+        return planner.place(channel, days, SLOTS, earliest=earliest, latest=latest)
+    days = [event_day, event_day - timedelta(days=1)]
+    return planner.place(channel, days, SHORT_SLOTS, earliest=earliest, latest=latest)
+
+
+def _place_news(channel, planner, earliest):
+    start_day = earliest.astimezone(LOCAL).date()
+    days = [start_day + timedelta(days=d) for d in range(0, 4)]
+    slots = SLOTS if channel.network in LONG_FORM | PICTURE else SHORT_SLOTS
+    return planner.place(
+        channel, days, slots, earliest=earliest, latest=earliest + timedelta(days=5)
+    )
+
+
+def words_for(item, channel, limits, moment: datetime) -> Draft:
+    """The suggestion's text (in the channel's tone), link, hashtags and kind
+    for a post at ``moment``."""
+    hashtags = (CITY_HASHTAG,) if channel.network in PICTURE else ()
+    if item.starts_at is None:
+        return _news(item, channel, limits, hashtags, moment)
+    where = f", {item.location}" if item.location else ""
+    when = when_text(item)
+    if channel.network in LONG_FORM or channel.network in PICTURE:
         if limits.tone == Tone.FORMAL:
             head = f"{item.title}\n\nTid: {when}"
             head += f"\nSted: {item.location}" if item.location else ""
@@ -245,36 +270,25 @@ def draft_for(item, channel, planner: Planner, *, now: datetime, limits=None):
             head = f"{item.title}\n\n{when.capitalize()}{where}."
             text = fit(head, item.summary, limits, hashtags, item.link)
     else:
-        days = [event_day, event_day - timedelta(days=1)]
-        moment = planner.place(
-            channel, days, SHORT_SLOTS, earliest=earliest, latest=latest
+        same_day = (
+            moment.astimezone(LOCAL).date() == item.starts_at.astimezone(LOCAL).date()
         )
-        if moment is None:
-            return None
+        # A short post on the day; the day before when the day had no room.
+        day = "i dag" if same_day else "i morgen"
         at = "hele dagen" if item.all_day else (
             f"kl. {item.starts_at.astimezone(LOCAL):%H.%M}"
         )
         if limits.tone == Tone.FORMAL:
-            head = f"{item.title} finder sted i dag {at}{where}."
+            head = f"{item.title} finder sted {day} {at}{where}."
         elif limits.tone == Tone.BRIEF:
-            head = f"{item.title} i dag {at}."
+            head = f"{item.title} {day} {at}."
         else:
-            head = f"I dag {at}: {item.title}{where}."
-        hashtags = ()
+            head = f"{day.capitalize()} {at}: {item.title}{where}."
         text = fit(head, "", limits, hashtags, item.link)
     return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)
 
 
-def _news(item, channel, planner, limits, earliest):
-    start_day = earliest.astimezone(LOCAL).date()
-    days = [start_day + timedelta(days=d) for d in range(0, 4)]
-    slots = SLOTS if channel.network in LONG_FORM | PICTURE else SHORT_SLOTS
-    moment = planner.place(
-        channel, days, slots, earliest=earliest, latest=earliest + timedelta(days=5)
-    )
-    if moment is None:
-        return None
-    hashtags = (CITY_HASHTAG,) if channel.network in PICTURE else ()
+def _news(item, channel, limits, hashtags, moment) -> Draft:
     if item.remote_id:
         return _partner(item, channel, limits, hashtags, moment)
     if limits.tone == Tone.BRIEF:

@@ -18,7 +18,7 @@ from kanal.channels.adapters import adapter_for
 from kanal.core import audit
 from kanal.planning.actions import PlanningError, create_post
 
-from . import images, parsers
+from . import compose, images, parsers
 from .actions import SourceError
 from .models import ChannelTone, Suggestion, SuggestionKind, SuggestionStatus, Tone
 from .policies import suggestion_policy, tone_policy
@@ -135,8 +135,10 @@ def repost_suggestion(suggestion: Suggestion, *, actor) -> Suggestion:
 
 
 @transaction.atomic
-def set_channel_tone(channel, *, actor, tone: str) -> ChannelTone:
-    """The tone Kanal writes the channel's next suggestions in."""
+def set_channel_tone(channel, *, actor, tone: str) -> int:
+    """The tone Kanal writes the channel's suggestions in. The open
+    suggestions no one has edited are written again in it (their times
+    stay); returns how many changed."""
     tone_policy.check(actor, "edit", channel)
     if tone not in Tone.values:
         raise SourceError(_("Vælg en af tonerne."))
@@ -145,14 +147,29 @@ def set_channel_tone(channel, *, actor, tone: str) -> ChannelTone:
     if row.tone != tone:
         row.tone = tone
         row.save(update_fields=["tone"])
+    limits = compose.Limits(channel)
+    rewritten = 0
+    for suggestion in Suggestion.objects.filter(
+        channel=channel,
+        status=SuggestionStatus.OPEN,
+        edited=False,
+        planned_at__gt=timezone.now(),
+    ).select_related("item", "item__source", "item__source__partner_channel"):
+        draft = compose.words_for(
+            suggestion.item, channel, limits, suggestion.planned_at
+        )
+        if draft.text != suggestion.text:
+            suggestion.text = draft.text
+            suggestion.save(update_fields=["text", "updated_at"])
+            rewritten += 1
     audit.record(
         "sources.tone.changed",
         actor=actor,
         organisation=channel.organisation,
         target=channel,
-        changes={"tone": [before, tone]},
+        changes={"tone": [before, tone], "rewritten": rewritten},
     )
-    return row
+    return rewritten
 
 
 @transaction.atomic

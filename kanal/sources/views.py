@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core import safety
@@ -256,7 +257,7 @@ def tone_view(request):
             actor, pk=form.cleaned_data["channel"]
         )
         try:
-            decisions.set_channel_tone(
+            rewritten = decisions.set_channel_tone(
                 channel, actor=actor, tone=form.cleaned_data["tone"]
             )
         except actions.SourceError as e:
@@ -264,11 +265,14 @@ def tone_view(request):
         else:
             messages.success(
                 request,
-                _(
-                    "Kanal skriver nu de næste forslag til %(channel)s i den valgte "
-                    "tone."
+                ngettext(
+                    "Kanal skriver nu forslagene til %(channel)s i den valgte tone "
+                    "(%(count)s åbent forslag er skrevet om).",
+                    "Kanal skriver nu forslagene til %(channel)s i den valgte tone "
+                    "(%(count)s åbne forslag er skrevet om).",
+                    rewritten,
                 )
-                % {"channel": channel},
+                % {"channel": channel, "count": rewritten},
             )
         return redirect("sources:tone")
     return render(

@@ -184,10 +184,53 @@ def test_setting_a_tone_through_the_page(client_for, desk):
         "/kilder/tone/", {"channel": channel.pk, "tone": "brief"}, follow=True
     )
 
-    assert "i den valgte tone" in answer.content.decode()
+    assert "i den valgte tone (0 åbne forslag er skrevet om)" in answer.text
     assert ChannelTone.objects.get(channel=channel).tone == Tone.BRIEF
     entry = AuditEntry.objects.get(event="sources.tone.changed")
-    assert entry.changes == {"tone": ["", "brief"]}
+    assert entry.changes == {"tone": ["", "brief"], "rewritten": 0}
+
+
+def test_a_new_tone_rewrites_the_open_suggestions_no_one_edited(
+    feed_server, make_source, desk
+):
+    friendly = _texts_in(Tone.FRIENDLY, feed_server, make_source, desk, "/v.ics")
+    facebook = desk.channels["facebook"]
+    kept = Suggestion.objects.get(channel=desk.channels["x"])
+    decisions.update_suggestion(
+        kept, actor=desk.editor, text="Vores egen tekst", planned_at=kept.planned_at
+    )
+    before = Suggestion.objects.get(channel=facebook)
+
+    rewritten = decisions.set_channel_tone(facebook, actor=desk.editor, tone="formal")
+    decisions.set_channel_tone(desk.channels["x"], actor=desk.editor, tone="brief")
+
+    after = Suggestion.objects.get(channel=facebook)
+    assert rewritten == 1
+    assert after.text != friendly["facebook"] and "\n\nTid: " in after.text
+    assert after.planned_at == before.planned_at
+    assert Suggestion.objects.get(pk=kept.pk).text == "Vores egen tekst"
+
+
+def test_a_short_post_the_day_before_says_tomorrow(desk):
+    from datetime import datetime
+
+    from kanal.sources import compose
+    from kanal.sources.models import SourceItem
+    from kanal.sources.parsers import LOCAL
+
+    start = datetime(2026, 12, 12, 19, 30, tzinfo=LOCAL)
+    item = SourceItem(title="Koncert", starts_at=start, location="Musikcaféen")
+    limits = compose.Limits(desk.channels["x"])
+
+    on_the_day = compose.words_for(
+        item, desk.channels["x"], limits, start.replace(hour=9)
+    )
+    day_before = compose.words_for(
+        item, desk.channels["x"], limits, start.replace(day=11, hour=9)
+    )
+
+    assert on_the_day.text == "I dag kl. 19.30: Koncert, Musikcaféen."
+    assert day_before.text == "I morgen kl. 19.30: Koncert, Musikcaféen."
 
 
 def test_tone_page_refuses_bad_input_and_other_organisations(client_for, desk):
