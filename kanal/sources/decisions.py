@@ -35,34 +35,49 @@ def _decide(suggestion: Suggestion, status: str, actor, *extra: str) -> None:
     )
 
 
-@transaction.atomic
 def accept_suggestion(suggestion: Suggestion, *, actor):
     """Make the suggestion a draft in the normal workflow (through planning's
     own action); the suggestion remembers the post. The item's image is
-    fetched (the feed fetcher's limits and address guard) and attached
-    without alt text: the editor asks for it before approval."""
-    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    fetched first, outside the transaction (the feed fetcher's limits and
+    address guard), and attached without alt text: the editor asks for it
+    before approval. A refused image is named in the draft's notes."""
     suggestion_policy.check(actor, "accept", suggestion)
     if suggestion.kind == SuggestionKind.REPOST:
         raise SourceError(_("Forslaget er en deling. Brug «Del nu»."))
     item = suggestion.item
+    upload, problem = (
+        images.fetch_image(item) if item.image_url else (None, "")
+    )
+    stored = []
+    try:
+        with transaction.atomic():
+            return _accept(suggestion, actor, upload, problem, stored)
+    except BaseException:
+        for asset in stored:
+            images.forget(asset)
+        raise
+
+
+def _accept(suggestion, actor, upload, problem: str, stored: list):
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    suggestion_policy.check(actor, "accept", suggestion)
+    item = suggestion.item
     source = item.source
     notes = _("Fra kilden %(source)s.") % {"source": source.name}
-    media = []
     if item.image_url:
         notes += " " + _("Billede i kilden: %(url)s") % {"url": item.image_url}
-        asset, problem = images.attach(item, actor=actor)
+    if upload is not None:
+        asset, problem = images.store_image(upload, item, actor=actor)
         if asset is not None:
-            media.append(asset)
+            stored.append(asset)
             notes += " " + _(
                 "Billedet er vedhæftet: skriv en alternativ tekst, før opslaget "
                 "sendes til godkendelse."
             )
-        else:
-            notes += " " + _("Billedet kunne ikke hentes: %(why)s") % {"why": problem}
+    if problem:
+        notes += " " + _("Billedet kunne ikke hentes: %(why)s") % {"why": problem}
     try:
         post = create_post(
-            media=media,
             actor=actor,
             title=item.title[:200],
             shared_text=suggestion.text,
@@ -74,6 +89,7 @@ def accept_suggestion(suggestion: Suggestion, *, actor):
             notes=notes,
             link=suggestion.link,
             hashtags=suggestion.hashtags,
+            media=stored,
         )
     except PlanningError as e:
         raise SourceError(str(e)) from e

@@ -19,11 +19,10 @@ from .reasons import _
 logger = logging.getLogger("kanal.sources")
 
 
-def attach(item, *, actor):
-    """``(MediaAsset, "")`` for ``item``'s image, or ``(None, why)`` in Danish.
+def fetch_image(item):
+    """``(upload, "")`` with ``item``'s image, or ``(None, why)`` in Danish.
 
-    The asset has no alt text: the editor refuses approval until someone
-    writes one. A failure never stops the draft."""
+    Called outside any transaction: it waits on someone else's server."""
     source = item.source
     try:
         result = fetch.fetch(
@@ -40,14 +39,26 @@ def attach(item, *, actor):
     upload = SimpleUploadedFile(
         name, result.body, content_type=result.content_type or ""
     )
+    return upload, ""
+
+
+def store_image(upload, item, *, actor):
+    """``(MediaAsset, "")`` in the media library, without alt text (the
+    editor refuses approval until someone writes one), or ``(None, why)``."""
     try:
         asset = upload_media(
             actor=actor,
             upload=upload,
-            credit=item.author_name or source.name,
+            credit=item.author_name or item.source.name,
         )
-    except MediaRejected as e:
-        return None, str(e)
-    except PermissionDenied as e:
+    except (MediaRejected, PermissionDenied) as e:
         return None, str(e)
     return asset, ""
+
+
+def forget(asset) -> None:
+    """Remove a stored asset's files when the draft it was for was not made
+    (the database rows go with the rolled-back transaction)."""
+    for field_file in (asset.file, asset.thumbnail):
+        if field_file:
+            field_file.storage.delete(field_file.name)

@@ -8,6 +8,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from kanal.core.models import AuditEntry
@@ -251,3 +252,34 @@ def test_tone_page_refuses_bad_input_and_other_organisations(client_for, desk):
     assert page.status_code == 200
     assert "Københavns Kommune (x)" in page.content.decode()
     assert analyst.status_code == 403
+
+
+def test_an_image_stored_for_a_draft_that_was_not_made_is_removed(
+    event_with_image, desk, monkeypatch
+):
+    from kanal.planning.models import MediaAsset
+    from kanal.sources import images
+
+    facebook = Suggestion.objects.get(channel=desk.channels["facebook"])
+    stored = []
+    real_store = images.store_image
+
+    def store(upload, item, *, actor):
+        asset, problem = real_store(upload, item, actor=actor)
+        stored.append(asset)
+        return asset, problem
+
+    monkeypatch.setattr(images, "store_image", store)
+    # The time passed meanwhile: planning refuses the draft.
+    Suggestion.objects.filter(pk=facebook.pk).update(
+        planned_at=timezone.now() - timedelta(hours=1)
+    )
+
+    with pytest.raises(actions.SourceError):
+        decisions.accept_suggestion(facebook, actor=desk.editor)
+
+    [asset] = stored
+    assert not asset.file.storage.exists(asset.file.name)
+    assert not MediaAsset.objects.exists()
+    facebook.refresh_from_db()
+    assert facebook.status == "open"
