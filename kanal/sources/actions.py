@@ -18,10 +18,9 @@ from django.utils.translation import gettext as _
 from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_for_user, members_with
-from kanal.planning.actions import PlanningError, create_post
 from kanal.planning.models import UPCOMING_STATES
 
-from . import compose, fetch, parsers, reasons
+from . import compose, fetch, parsers, partners, reasons
 from .models import (
     Source,
     SourceItem,
@@ -30,7 +29,7 @@ from .models import (
     Suggestion,
     SuggestionStatus,
 )
-from .policies import source_policy, suggestion_policy
+from .policies import source_policy
 
 logger = logging.getLogger("kanal.sources")
 
@@ -44,6 +43,9 @@ SOURCE_FIELDS = (
     "allow_private",
     "fetch_every_minutes",
     "owner_administration_id",
+    "partner_channel_id",
+    "partner_account",
+    "keywords",
 )
 ITEM_FIELDS = (
     "title",
@@ -56,6 +58,8 @@ ITEM_FIELDS = (
     "all_day",
     "published_at",
     "cancelled",
+    "remote_id",
+    "author_name",
 )
 #: How far ahead events are read from a calendar.
 HORIZON_DAYS = 60
@@ -80,6 +84,26 @@ def _check_channels(organisation_id: int, channels) -> None:
             )
 
 
+def _check_partner(organisation_id, kind, url, channel, account) -> None:
+    if kind != SourceKind.PARTNER:
+        if not url:
+            raise SourceError(_("Skriv feedets adresse."))
+        return
+    if channel is None or not account:
+        raise SourceError(
+            _("Vælg kanalen, partnerens opslag læses gennem, og skriv kontoens navn.")
+        )
+    _check_channels(organisation_id, [channel])
+    if not partners.reads_partners(channel):
+        raise SourceError(
+            _(
+                "%(network)s kan ikke læse andre kontoers opslag. Vælg en kanal på "
+                "et netværk, der kan."
+            )
+            % {"network": channel.get_network_display()}
+        )
+
+
 @transaction.atomic
 def create_source(
     *,
@@ -94,14 +118,20 @@ def create_source(
     json_mapping: dict | None = None,
     allow_private: bool = False,
     fetch_every_minutes: int = 60,
+    partner_channel=None,
+    partner_account: str = "",
+    keywords=(),
 ) -> Source:
-    """A new source; fetched by the next run of the periodic job."""
+    """A new source; fetched by the next run of the periodic job. A partner
+    source (``kind="partner"``) follows ``partner_account`` through
+    ``partner_channel``'s connection instead of an address."""
     source_policy.check(actor, "create")
     if allow_private:
         source_policy.check(actor, "allow_private")
     _check_owner(actor, owner_administration)
     organisation_id = owner_administration.organisation_id
     _check_channels(organisation_id, channels)
+    _check_partner(organisation_id, kind, url, partner_channel, partner_account)
     source = Source.objects.create(
         organisation_id=organisation_id,
         owner_administration=owner_administration,
@@ -113,6 +143,9 @@ def create_source(
         purposes=list(purposes),
         allow_private=allow_private,
         fetch_every_minutes=fetch_every_minutes,
+        partner_channel=partner_channel,
+        partner_account=partner_account,
+        keywords=list(keywords),
     )
     source.default_channels.set(channels)
     audit.record(
@@ -134,7 +167,11 @@ def update_source(source: Source, *, actor, channels=None, **fields) -> Source:
     stored ETag and content no longer apply); only an administrator may
     change whether it may fetch from internal addresses."""
     source_policy.check(actor, "edit", source)
-    unknown = set(fields) - set(SOURCE_FIELDS) - {"owner_administration", "status"}
+    unknown = set(fields) - set(SOURCE_FIELDS) - {
+        "owner_administration",
+        "status",
+        "partner_channel",
+    }
     if unknown:
         raise ValueError(f"update_source: unknown fields {sorted(unknown)}")
     if "allow_private" in fields and fields["allow_private"] != source.allow_private:
@@ -146,19 +183,37 @@ def update_source(source: Source, *, actor, channels=None, **fields) -> Source:
         SourceStatus.NEW,
     ):
         raise SourceError(_("En kilde kan kun sættes på pause eller genstartes."))
+    if {"kind", "url", "partner_channel", "partner_account"} & set(fields):
+        _check_partner(
+            source.organisation_id,
+            fields.get("kind", source.kind),
+            fields.get("url", source.url),
+            fields.get("partner_channel", source.partner_channel),
+            fields.get("partner_account", source.partner_account),
+        )
     before = audit.snapshot(source, (*SOURCE_FIELDS, "status"))
     changed = []
     for name, value in fields.items():
         if getattr(source, name) != value:
             setattr(source, name, value)
             changed.append(name)
-    if {"url", "kind", "json_mapping"} & set(changed):
+    if {"url", "kind", "json_mapping", "partner_channel", "partner_account"} & set(
+        changed
+    ):
         source.etag = source.last_modified = source.content_digest = ""
-        changed += ["etag", "last_modified", "content_digest"]
+        source.cursor = ""
+        changed += ["etag", "last_modified", "content_digest", "cursor"]
     if changed:
-        if "owner_administration" in changed:
-            changed.append("owner_administration_id")
-        source.save(update_fields=[c for c in changed if c != "owner_administration"])
+        for relation in ("owner_administration", "partner_channel"):
+            if relation in changed:
+                changed.append(f"{relation}_id")
+        source.save(
+            update_fields=[
+                c
+                for c in changed
+                if c not in ("owner_administration", "partner_channel")
+            ]
+        )
     if channels is not None:
         _check_channels(source.organisation_id, channels)
         source.default_channels.set(channels)
@@ -185,6 +240,8 @@ def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str
     if actor is not None:
         source_policy.check(actor, "fetch", source)
     now = now or timezone.now()
+    if source.is_partner:
+        return _refresh_partner(source, now=now)
     try:
         result = fetch.fetch(
             source.url,
@@ -236,6 +293,30 @@ def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str
         last_modified=result.last_modified,
         digest=digest,
     )
+
+
+def _refresh_partner(source: Source, *, now: datetime) -> str:
+    """Read the partner's new posts; the cursor moves on only once they are
+    imported, so a failed import reads them again."""
+    try:
+        items, cursor = partners.read_posts(source)
+        summary = import_items(source, items, now=now)
+    except partners.PartnerError as e:
+        return _record_failure(source, e.args[0], now=now)
+    except Exception:
+        logger.exception("partner source crashed source=%s", source.pk)
+        return _record_failure(
+            source,
+            reasons._(
+                "Kanal kunne ikke læse partnerens opslag på grund af en fejl i "
+                "Kanal. Prøv igen."
+            ),
+            now=now,
+        )
+    if cursor and cursor != source.cursor:
+        source.cursor = cursor
+        source.save(update_fields=["cursor"])
+    return _record_success(source, now=now, message=summary)
 
 
 def parse(source: Source, body: bytes, content_type: str, *, now: datetime):
@@ -406,6 +487,7 @@ def _suggest(items, channels, planner, limits, *, now) -> int:
                 Suggestion(
                     item=item,
                     channel=channel,
+                    kind=draft.kind,
                     text=draft.text,
                     link=draft.link,
                     hashtags=list(draft.hashtags),
@@ -441,6 +523,7 @@ def _item_changed(source, item, planner, limits, *, now) -> None:
                     suggestion.status = SuggestionStatus.WITHDRAWN
                     suggestion.save(update_fields=["status", "updated_at"])
                     continue
+                suggestion.kind = draft.kind
                 suggestion.text = draft.text
                 suggestion.link = draft.link
                 suggestion.hashtags = list(draft.hashtags)
@@ -448,6 +531,7 @@ def _item_changed(source, item, planner, limits, *, now) -> None:
                 suggestion.item_changed = False
                 suggestion.save(
                     update_fields=[
+                        "kind",
                         "text",
                         "link",
                         "hashtags",
@@ -492,94 +576,3 @@ def _warn_post(source, item, post) -> None:
         target=post,
         changes={"item": item.guid, "source": source.pk},
     )
-
-
-# ---------------------------------------------------------------------------
-# The desk's decisions
-
-
-def _decide(suggestion: Suggestion, status: str, actor, *extra: str) -> None:
-    suggestion.status = status
-    suggestion.decided_by = actor.user if actor is not None else None
-    suggestion.decided_at = timezone.now()
-    suggestion.save(
-        update_fields=["status", "decided_by", "decided_at", "updated_at", *extra]
-    )
-
-
-@transaction.atomic
-def accept_suggestion(suggestion: Suggestion, *, actor):
-    """Make the suggestion a draft in the normal workflow (through planning's
-    own action); the suggestion remembers the post."""
-    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
-    suggestion_policy.check(actor, "accept", suggestion)
-    item = suggestion.item
-    source = item.source
-    notes = _("Fra kilden %(source)s.") % {"source": source.name}
-    if item.image_url:
-        notes += " " + _("Billede i kilden: %(url)s") % {"url": item.image_url}
-    try:
-        post = create_post(
-            actor=actor,
-            title=item.title[:200],
-            shared_text=suggestion.text,
-            channels=[suggestion.channel],
-            planned_at=suggestion.planned_at,
-            owner_administration=source.owner_administration,
-            category=source.category,
-            purposes=source.purposes,
-            notes=notes,
-            link=suggestion.link,
-            hashtags=suggestion.hashtags,
-        )
-    except PlanningError as e:
-        raise SourceError(str(e)) from e
-    suggestion.post = post
-    _decide(suggestion, SuggestionStatus.ACCEPTED, actor, "post")
-    audit.record(
-        "sources.suggestion.accepted",
-        actor=actor,
-        target=suggestion,
-        changes={"post": post.pk, "item": item.guid, "channel": suggestion.channel_id},
-    )
-    return post
-
-
-@transaction.atomic
-def update_suggestion(
-    suggestion: Suggestion, *, actor, text: str, planned_at: datetime
-) -> Suggestion:
-    """The desk's own text and time; a later change in the feed then only
-    marks the suggestion as changed instead of rewriting it."""
-    suggestion_policy.check(actor, "edit", suggestion)
-    if planned_at <= timezone.now():
-        raise SourceError(_("Tidspunktet er passeret. Vælg et tidspunkt i fremtiden."))
-    before = audit.snapshot(suggestion, ("text", "planned_at"))
-    suggestion.text = text
-    suggestion.planned_at = planned_at
-    suggestion.edited = True
-    suggestion.item_changed = False
-    suggestion.save(
-        update_fields=["text", "planned_at", "edited", "item_changed", "updated_at"]
-    )
-    audit.record(
-        "sources.suggestion.edited",
-        actor=actor,
-        target=suggestion,
-        changes={"before": before, "after": {"text": text, "planned_at": planned_at}},
-    )
-    return suggestion
-
-
-@transaction.atomic
-def dismiss_suggestion(suggestion: Suggestion, *, actor) -> Suggestion:
-    """Dismiss the suggestion for good: the item never brings it back."""
-    suggestion_policy.check(actor, "dismiss", suggestion)
-    _decide(suggestion, SuggestionStatus.DISMISSED, actor)
-    audit.record(
-        "sources.suggestion.dismissed",
-        actor=actor,
-        target=suggestion,
-        changes={"item": suggestion.item.guid, "channel": suggestion.channel_id},
-    )
-    return suggestion

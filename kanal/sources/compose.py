@@ -17,6 +17,7 @@ from kanal.channels.adapters import adapter_for
 from kanal.channels.models import CadencePeriod
 from kanal.planning.models import PLANNED_STATES, Variant
 
+from .models import ChannelTone, SuggestionKind, Tone
 from .parsers import LOCAL
 
 logger = logging.getLogger("kanal.sources")
@@ -53,6 +54,7 @@ class Draft:
     link: str
     hashtags: tuple[str, ...]
     planned_at: datetime
+    kind: str = SuggestionKind.POST
 
 
 def when_text(item) -> str:
@@ -70,11 +72,18 @@ def when_text(item) -> str:
 
 
 class Limits:
-    """How long a channel's posts may be, counted the network's way."""
+    """How long a channel's posts may be, counted the network's way, and the
+    tone its suggestions are written in (``ChannelTone``; friendly without)."""
 
     def __init__(self, channel) -> None:
         self.adapter = None
         self.max_length = 500
+        self.tone = (
+            ChannelTone.objects.filter(channel=channel)
+            .values_list("tone", flat=True)
+            .first()
+            or Tone.FRIENDLY
+        )
         try:
             self.adapter = adapter_for(channel, credentials=False)
             self.max_length = self.adapter.capabilities().max_text_length
@@ -88,6 +97,14 @@ class Limits:
             except NotImplementedError:
                 pass
         return len(text)
+
+    def supports(self, operation: str) -> bool:
+        if self.adapter is None:
+            return False
+        try:
+            return operation in self.adapter.capabilities().supports
+        except NotImplementedError:
+            return False
 
     def fits(self, text: str, hashtags, link: str) -> bool:
         extra = "".join(f" {t}" for t in hashtags) + (f"\n\n{link}" if link else "")
@@ -201,52 +218,111 @@ def draft_for(item, channel, planner: Planner, *, now: datetime, limits=None):
     limits = limits or Limits(channel)
     earliest = now + timedelta(hours=1)
     if item.starts_at is None:
-        return _news(item, channel, planner, limits, earliest)
-    if item.starts_at <= earliest:
+        moment = _place_news(channel, planner, earliest)
+    elif item.starts_at <= earliest:
         return None
+    else:
+        moment = _place_event(item, channel, planner, earliest)
+    if moment is None:
+        return None
+    return words_for(item, channel, limits, moment)
+
+
+def _place_event(item, channel, planner, earliest):
     latest = item.starts_at - timedelta(hours=1)
     event_day = item.starts_at.astimezone(LOCAL).date()
     network = channel.network
-    where = f", {item.location}" if item.location else ""
-    when = when_text(item)
     if network in LONG_FORM or network in PICTURE:
         before = DAYS_BEFORE.get(network, 3)
         # The preferred day first, then closer to the event, then earlier.
         days = [event_day - timedelta(days=d) for d in (before, before - 1, before + 1)]
         days += [event_day - timedelta(days=d) for d in range(before - 2, -1, -1)]
-        moment = planner.place(channel, days, SLOTS, earliest=earliest, latest=latest)
-        if moment is None:
-            return None
-        hashtags = (CITY_HASHTAG,) if network in PICTURE else ()
-        head = f"{item.title}\n\n{when.capitalize()}{where}."
-        text = fit(head, item.summary, limits, hashtags, item.link)
-    else:
-        days = [event_day, event_day - timedelta(days=1)]
-        moment = planner.place(
-            channel, days, SHORT_SLOTS, earliest=earliest, latest=latest
-        )
-        if moment is None:
-            return None
-        prefix = "I dag" if not item.all_day else "I dag hele dagen"
-        if item.all_day:
-            head = f"{prefix}: {item.title}{where}."
+        return planner.place(channel, days, SLOTS, earliest=earliest, latest=latest)
+    days = [event_day, event_day - timedelta(days=1)]
+    return planner.place(channel, days, SHORT_SLOTS, earliest=earliest, latest=latest)
+
+
+def _place_news(channel, planner, earliest):
+    start_day = earliest.astimezone(LOCAL).date()
+    days = [start_day + timedelta(days=d) for d in range(0, 4)]
+    slots = SLOTS if channel.network in LONG_FORM | PICTURE else SHORT_SLOTS
+    return planner.place(
+        channel, days, slots, earliest=earliest, latest=earliest + timedelta(days=5)
+    )
+
+
+def words_for(item, channel, limits, moment: datetime) -> Draft:
+    """The suggestion's text (in the channel's tone), link, hashtags and kind
+    for a post at ``moment``."""
+    hashtags = (CITY_HASHTAG,) if channel.network in PICTURE else ()
+    if item.starts_at is None:
+        return _news(item, channel, limits, hashtags, moment)
+    where = f", {item.location}" if item.location else ""
+    when = when_text(item)
+    if channel.network in LONG_FORM or channel.network in PICTURE:
+        if limits.tone == Tone.FORMAL:
+            head = f"{item.title}\n\nTid: {when}"
+            head += f"\nSted: {item.location}" if item.location else ""
+            text = fit(head, item.summary, limits, hashtags, item.link)
+        elif limits.tone == Tone.BRIEF:
+            text = fit(f"{item.title}: {when}{where}.", "", limits, hashtags, item.link)
         else:
-            start = item.starts_at.astimezone(LOCAL)
-            head = f"{prefix} kl. {start:%H.%M}: {item.title}{where}."
-        hashtags = ()
+            head = f"{item.title}\n\n{when.capitalize()}{where}."
+            text = fit(head, item.summary, limits, hashtags, item.link)
+    else:
+        same_day = (
+            moment.astimezone(LOCAL).date() == item.starts_at.astimezone(LOCAL).date()
+        )
+        # A short post on the day; the day before when the day had no room.
+        day = "i dag" if same_day else "i morgen"
+        at = "hele dagen" if item.all_day else (
+            f"kl. {item.starts_at.astimezone(LOCAL):%H.%M}"
+        )
+        if limits.tone == Tone.FORMAL:
+            head = f"{item.title} finder sted {day} {at}{where}."
+        elif limits.tone == Tone.BRIEF:
+            head = f"{item.title} {day} {at}."
+        else:
+            head = f"{day.capitalize()} {at}: {item.title}{where}."
         text = fit(head, "", limits, hashtags, item.link)
     return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)
 
 
-def _news(item, channel, planner, limits, earliest):
-    start_day = earliest.astimezone(LOCAL).date()
-    days = [start_day + timedelta(days=d) for d in range(0, 4)]
-    slots = SLOTS if channel.network in LONG_FORM | PICTURE else SHORT_SLOTS
-    moment = planner.place(
-        channel, days, slots, earliest=earliest, latest=earliest + timedelta(days=5)
-    )
-    if moment is None:
-        return None
-    hashtags = (CITY_HASHTAG,) if channel.network in PICTURE else ()
-    text = fit(item.title, item.summary, limits, hashtags, item.link)
+def _news(item, channel, limits, hashtags, moment) -> Draft:
+    if item.remote_id:
+        return _partner(item, channel, limits, hashtags, moment)
+    if limits.tone == Tone.BRIEF:
+        text = fit(item.title, "", limits, hashtags, item.link)
+    elif limits.tone == Tone.FORMAL:
+        text = fit(f"Nyt fra kommunen: {item.title}", item.summary, limits, hashtags,
+                   item.link)
+    else:
+        text = fit(item.title, item.summary, limits, hashtags, item.link)
+    return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)
+
+
+def _partner(item, channel, limits, hashtags, moment) -> Draft:
+    """A partner's post: shared as it is where the channel is on the same
+    network and the network reposts; elsewhere quoted with credit and a
+    link to the original."""
+    author = item.author_name or item.source.name
+    reader = item.source.partner_channel
+    if (
+        reader is not None
+        and channel.network == reader.network
+        and limits.supports("repost")
+    ):
+        return Draft(
+            text=f"Del {author}s opslag: {item.title}",
+            link=item.link,
+            hashtags=(),
+            planned_at=moment,
+            kind=SuggestionKind.REPOST,
+        )
+    if limits.tone == Tone.BRIEF:
+        text = fit(f"Via {author}: {item.title}", "", limits, hashtags, item.link)
+    elif limits.tone == Tone.FORMAL:
+        text = fit(f"{author} oplyser:", item.summary, limits, hashtags, item.link)
+    else:
+        text = fit(f"{author} skriver:", item.summary, limits, hashtags, item.link)
     return Draft(text=text, link=item.link, hashtags=hashtags, planned_at=moment)

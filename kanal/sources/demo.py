@@ -70,6 +70,34 @@ DEMO_SOURCES = (
 )
 
 
+#: The partner the demo follows: the libraries' account on the sandbox's
+#: Mastodon instance, read through the desk's Mastodon channel.
+DEMO_PARTNER = ("Københavns Biblioteker på Mastodon", "bibliotek@kk.social")
+
+
+def _follow_demo_partner(organisation, kff, channels) -> None:
+    name, account = DEMO_PARTNER
+    reader = channels.filter(network="mastodon").order_by("pk").first()
+    if reader is None or Source.objects.filter(
+        organisation=organisation, name=name
+    ).exists():
+        return
+    facebook = channels.filter(network="facebook").order_by("pk").first()
+    actions.create_source(
+        actor=None,
+        name=name,
+        kind="partner",
+        url="",
+        owner_administration=kff,
+        channels=[c for c in (reader, facebook) if c is not None],
+        category="Kultur og fritid",
+        purposes=["information"],
+        partner_channel=reader,
+        partner_account=account,
+        fetch_every_minutes=15,
+    )
+
+
 def load_sources_demo(organisation, *, feeds_url: str) -> str:
     """Register and fetch the demo's sources; a note when the sandbox did not
     answer (they are fetched again by the next load or by the worker)."""
@@ -99,6 +127,7 @@ def load_sources_demo(organisation, *, feeds_url: str) -> str:
             allow_private=True,
             fetch_every_minutes=15,
         )
+    _follow_demo_partner(organisation, kff, channels)
     failing = []
     for source in Source.objects.filter(organisation=organisation).exclude(
         status=SourceStatus.OK

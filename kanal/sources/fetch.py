@@ -117,9 +117,14 @@ def fetch(
     allow_private: bool = False,
     resolver: Resolver = resolve,
     transport: httpx.BaseTransport | None = None,
+    limit: int | None = None,
+    too_big=None,
 ) -> FetchResult:
-    """GET ``url`` conditionally; raise ``FetchError`` with a Danish reason."""
-    limit = max_bytes()
+    """GET ``url`` conditionally; raise ``FetchError`` with a Danish reason.
+
+    ``limit`` (bytes) and ``too_big`` (the reason to give past it) default
+    to a feed's."""
+    limit = limit or max_bytes()
     timeout = timeout_seconds()
     deadline = time.monotonic() + timeout
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
@@ -167,7 +172,7 @@ def fetch(
                         continue
                     if response.status_code >= 400:
                         raise FetchError(_status_message(response.status_code))
-                    body = _read_limited(response, limit, deadline)
+                    body = _read_limited(response, limit, deadline, too_big)
                     logger.info(
                         "source fetched url=%s status=%s bytes=%s",
                         url,
@@ -205,9 +210,12 @@ def _timeout_message(timeout: float) -> str:
     ) % {"seconds": f"{timeout:g}"}
 
 
-def _read_limited(response: httpx.Response, limit: int, deadline: float) -> bytes:
+def _read_limited(
+    response: httpx.Response, limit: int, deadline: float, reason=None
+) -> bytes:
     too_big = FetchError(
-        _(
+        reason
+        or _(
             "Feedet er større end %(mb)s MB, som er grænsen. Bed udgiveren om et "
             "mindre feed (fx kun kommende begivenheder)."
         )

@@ -9,8 +9,9 @@ from kanal.channels.models import Channel, Purpose
 from kanal.core import safety
 from kanal.organisations.models import Administration
 
-from .models import SourceKind
+from .models import SourceKind, Tone
 from .parsers import JSON_FIELDS
+from .partners import reads_partners
 
 
 class SourceForm(forms.Form):
@@ -20,7 +21,32 @@ class SourceForm(forms.Form):
         label=_("Adresse"),
         max_length=1000,
         assume_scheme="https",
-        help_text=_("Feedets adresse, fx https://bibliotek.kk.dk/arrangementer.ics"),
+        required=False,
+        help_text=_(
+            "Feedets adresse, fx https://bibliotek.kk.dk/arrangementer.ics (ikke "
+            "for partners opslag)"
+        ),
+    )
+    partner_account = forms.CharField(
+        label=_("Partnerens konto"),
+        max_length=200,
+        required=False,
+        help_text=_("Kun for partners opslag: kontoens navn, fx bibliotek@kk.social"),
+    )
+    partner_channel = forms.ModelChoiceField(
+        label=_("Læs partnerens opslag gennem kanalen"),
+        queryset=Channel.objects.none(),
+        required=False,
+        help_text=_("Kun for partners opslag: en kanal på samme netværk."),
+    )
+    keywords = forms.CharField(
+        label=_("Nøgleord"),
+        max_length=1000,
+        required=False,
+        help_text=_(
+            "Kun for partners opslag: kun opslag med et af ordene bliver forslag "
+            "(adskil med komma). Tom: alle opslag."
+        ),
     )
     owner_administration = forms.ModelChoiceField(
         label=_("Ejer (forvaltning)"), queryset=Administration.objects.none()
@@ -64,8 +90,42 @@ class SourceForm(forms.Form):
         self.fields["channels"].queryset = Channel.objects.filter(
             organisation_id=actor.organisation_id
         ).order_by("network", "display_name")
+        readers = [
+            c.pk for c in self.fields["channels"].queryset if reads_partners(c)
+        ]
+        self.fields["partner_channel"].queryset = Channel.objects.filter(
+            pk__in=readers
+        ).order_by("network", "display_name")
         if not may_allow_private:
             self.fields["allow_private"].disabled = True
+
+    def clean_partner_account(self):
+        return safety.typed_text(
+            self.cleaned_data.get("partner_account") or "", max_length=200
+        ).lstrip("@")
+
+    def clean_keywords(self):
+        raw = safety.typed_text(
+            self.cleaned_data.get("keywords") or "", max_length=1000
+        )
+        return [word.strip() for word in raw.split(",") if word.strip()][:50]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == SourceKind.PARTNER:
+            if not data.get("partner_account"):
+                self.add_error(
+                    "partner_account",
+                    _("Skriv partnerens konto, fx bibliotek@kk.social."),
+                )
+            if not data.get("partner_channel"):
+                self.add_error(
+                    "partner_channel",
+                    _("Vælg kanalen, partnerens opslag skal læses gennem."),
+                )
+        elif "url" in data and not data.get("url"):
+            self.add_error("url", _("Skriv feedets adresse."))
+        return data
 
     def clean_name(self):
         return safety.typed_text(self.cleaned_data["name"], max_length=200)
@@ -108,3 +168,8 @@ class SuggestionForm(forms.Form):
 
     def clean_text(self):
         return safety.typed_text(self.cleaned_data["text"], max_length=5000)
+
+
+class ToneForm(forms.Form):
+    channel = forms.IntegerField(widget=forms.HiddenInput)
+    tone = forms.ChoiceField(label=_("Tone"), choices=Tone.choices)

@@ -15,6 +15,7 @@ class SourceKind(models.TextChoices):
     RSS = "rss", _("Nyheder (RSS)")
     ATOM = "atom", _("Nyheder (Atom)")
     JSON = "json", _("Begivenheder (JSON)")
+    PARTNER = "partner", _("Partners opslag (konto på et socialt netværk)")
 
 
 #: Kinds whose items are events (with a start); the others are news.
@@ -42,7 +43,25 @@ class Source(models.Model):
     )
     name = models.CharField(_("navn"), max_length=200)
     kind = models.CharField(_("type"), max_length=10, choices=SourceKind.choices)
-    url = models.URLField(_("adresse"), max_length=1000)
+    url = models.URLField(_("adresse"), max_length=1000, blank=True)
+    #: A partner source: the account followed, read through this channel's
+    #: connection (a network that offers ``account_posts``).
+    partner_channel = models.ForeignKey(
+        "channels.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("læses gennem kanalen"),
+    )
+    partner_account = models.CharField(
+        _("partnerens konto"), max_length=200, blank=True
+    )
+    #: Only the partner's posts with one of these words become suggestions
+    #: (all of them without any).
+    keywords = models.JSONField(_("nøgleord"), default=list, blank=True)
+    #: Where the last reading of the partner's posts ended (the network's own).
+    cursor = models.CharField(max_length=200, blank=True)
     json_mapping = models.JSONField(_("felter i JSON"), default=dict, blank=True)
     default_channels = models.ManyToManyField(
         "channels.Channel",
@@ -88,6 +107,10 @@ class Source(models.Model):
     def is_events(self) -> bool:
         return self.kind in EVENT_KINDS
 
+    @property
+    def is_partner(self) -> bool:
+        return self.kind == SourceKind.PARTNER
+
 
 class SourceItem(models.Model):
     """One event occurrence or one news item as the feed last described it."""
@@ -104,6 +127,9 @@ class SourceItem(models.Model):
     all_day = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     cancelled = models.BooleanField(default=False)
+    #: A partner's post: its id on the network and who wrote it (credit).
+    remote_id = models.CharField(max_length=200, blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
     fingerprint = models.CharField(max_length=64)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
@@ -127,6 +153,11 @@ class SuggestionStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Trukket tilbage")
 
 
+class SuggestionKind(models.TextChoices):
+    POST = "post", _("Opslag")
+    REPOST = "repost", _("Deling af partnerens opslag")
+
+
 class Suggestion(models.Model):
     """A post Kanal proposes for one channel from one item."""
 
@@ -141,6 +172,9 @@ class Suggestion(models.Model):
         choices=SuggestionStatus.choices,
         default=SuggestionStatus.OPEN,
         db_index=True,
+    )
+    kind = models.CharField(
+        max_length=10, choices=SuggestionKind.choices, default=SuggestionKind.POST
     )
     text = models.TextField(_("tekst"), max_length=5000)
     link = models.URLField(_("link"), max_length=1000, blank=True)
@@ -157,6 +191,8 @@ class Suggestion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    #: A repost made from the suggestion: its address on the network.
+    repost_url = models.URLField(max_length=1000, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -178,3 +214,24 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} → {self.channel}"
+
+
+class Tone(models.TextChoices):
+    FRIENDLY = "friendly", _("Venlig")
+    FORMAL = "formal", _("Formel")
+    BRIEF = "brief", _("Kort")
+
+
+class ChannelTone(models.Model):
+    """How Kanal words its suggestions for one channel (friendly without
+    a row)."""
+
+    channel = models.OneToOneField(
+        "channels.Channel", on_delete=models.CASCADE, related_name="+"
+    )
+    tone = models.CharField(
+        _("tone i forslag"), max_length=10, choices=Tone.choices, default=Tone.FRIENDLY
+    )
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.tone}"

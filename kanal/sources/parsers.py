@@ -39,10 +39,17 @@ class ParsedItem:
     all_day: bool = False
     published_at: datetime | None = None
     cancelled: bool = False
+    #: A partner's post: its id on the network and its author (credit).
+    remote_id: str = ""
+    author_name: str = ""
 
     def fingerprint(self) -> str:
         data = asdict(self)
         data.pop("guid")
+        for name in ("remote_id", "author_name"):
+            # Feeds' items keep the fingerprints they were stored with.
+            if not data[name]:
+                data.pop(name)
         raw = json.dumps(data, default=str, sort_keys=True).encode()
         return hashlib.sha256(raw).hexdigest()
 
@@ -50,14 +57,14 @@ class ParsedItem:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _clean(value) -> str:
+def clean(value) -> str:
     """``value`` as text without control characters (PostgreSQL refuses a NUL
     byte; a GUID or address never needs one)."""
     return _CONTROL.sub("", str(value or "")).strip()
 
 
-def _safe_url(value) -> str:
-    value = _clean(value)
+def safe_url(value) -> str:
+    value = clean(value)
     return value[:1000] if value.startswith(("http://", "https://")) else ""
 
 
@@ -210,7 +217,7 @@ def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
 
 
 def _occurrence(event, series: set[str]) -> ParsedItem | None:
-    uid = _clean(event.get("UID"))
+    uid = clean(event.get("UID"))
     dtstart = event.get("DTSTART")
     if dtstart is None:
         return None
@@ -226,8 +233,8 @@ def _occurrence(event, series: set[str]) -> ParsedItem | None:
         if attachment is None:
             continue
         fmt = str(getattr(attachment, "params", {}).get("FMTTYPE", "image/"))
-        if fmt.startswith("image/") and _safe_url(attachment):
-            image = _safe_url(attachment)
+        if fmt.startswith("image/") and safe_url(attachment):
+            image = safe_url(attachment)
             break
     # One occurrence of a series is known by its original start (its
     # RECURRENCE-ID), so a moved occurrence stays the same item.
@@ -240,7 +247,7 @@ def _occurrence(event, series: set[str]) -> ParsedItem | None:
         guid=guid[:500],
         title=summary or gettext("(uden titel)"),
         summary=plain_text(str(event.get("DESCRIPTION") or "")),
-        link=_safe_url(event.get("URL")),
+        link=safe_url(event.get("URL")),
         image_url=image,
         location=one_line(str(event.get("LOCATION") or "")),
         starts_at=starts_at,
@@ -292,9 +299,9 @@ def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
         )
     items = []
     for entry in entries:
-        link = _safe_url(entry.get("link"))
+        link = safe_url(entry.get("link"))
         title = one_line(entry.get("title") or "", max_length=300)
-        guid = _clean(entry.get("id") or link or title)[:500]
+        guid = clean(entry.get("id") or link or title)[:500]
         if not guid:
             continue
         content = entry.get("content") or []
@@ -310,7 +317,7 @@ def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
         ):
             kind = str(media.get("type") or media.get("medium") or "")
             if kind.startswith("image"):
-                image = _safe_url(media.get("url") or media.get("href"))
+                image = safe_url(media.get("url") or media.get("href"))
                 if image:
                     break
         items.append(
@@ -423,14 +430,14 @@ def parse_json(
         if raw_id in (None, ""):
             guid = f"{title}@{starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
         else:
-            guid = _clean(raw_id)
+            guid = clean(raw_id)
         items.append(
             ParsedItem(
                 guid=guid[:500],
                 title=title,
                 summary=plain_text(str(_pick(record, fields["description"]) or "")),
-                link=_safe_url(_pick(record, fields["url"])),
-                image_url=_safe_url(_pick(record, fields["image"])),
+                link=safe_url(_pick(record, fields["url"])),
+                image_url=safe_url(_pick(record, fields["image"])),
                 location=one_line(str(_pick(record, fields["location"]) or "")),
                 starts_at=starts_at,
                 ends_at=ends_at,

@@ -8,6 +8,7 @@ organisation's source or suggestion is a 404.
 
 from __future__ import annotations
 
+from kanal.channels.models import Channel
 from kanal.core.policies import BasePolicy
 
 from .models import Source, Suggestion, SuggestionStatus
@@ -38,6 +39,8 @@ class SuggestionPolicy(BasePolicy):
         "accept": "posts.plan",
         "edit": "posts.plan",
         "dismiss": "posts.plan",
+        # A repost is published at once under the city's name.
+        "repost": "posts.approve",
     }
 
     def visible(self, actor):
@@ -54,5 +57,20 @@ class SuggestionPolicy(BasePolicy):
         return obj.status == SuggestionStatus.OPEN
 
 
+class TonePolicy(BasePolicy):
+    """Who may set the tone of a channel's suggestions (the channel is the
+    object: the organisation's own only)."""
+
+    model = Channel
+    permissions = {"list": "posts.plan", "edit": "posts.plan"}
+
+    def visible(self, actor):
+        qs = Channel.objects.order_by("network", "display_name")
+        if actor is None:
+            return qs
+        return qs.filter(organisation_id=actor.organisation_id)
+
+
 source_policy = SourcePolicy()
+tone_policy = TonePolicy()
 suggestion_policy = SuggestionPolicy()

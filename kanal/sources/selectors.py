@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from .models import Suggestion, SuggestionStatus
+from .models import ChannelTone, Suggestion, SuggestionStatus, Tone
 from .parsers import LOCAL
-from .policies import source_policy, suggestion_policy
+from .policies import source_policy, suggestion_policy, tone_policy
 
 
 def sources_for(actor):
@@ -74,3 +74,14 @@ def calendar_entries(actor, start, end):
         )
         for s in suggestions
     ]
+
+
+def channel_tones(actor) -> list[tuple]:
+    """``(channel, tone)`` for each of the actor's organisation's channels."""
+    channels = list(tone_policy.visible(actor))
+    tones = dict(
+        ChannelTone.objects.filter(channel__in=channels).values_list(
+            "channel_id", "tone"
+        )
+    )
+    return [(c, tones.get(c.pk, Tone.FRIENDLY)) for c in channels]

@@ -19,6 +19,12 @@ urlpatterns = [
         name="suggestion_accept",
     ),
     path(
+        "forslag/<int:pk>/del/",
+        views.suggestion_repost_view,
+        name="suggestion_repost",
+    ),
+    path("tone/", views.tone_view, name="tone"),
+    path(
         "forslag/<int:pk>/afvis/",
         views.suggestion_dismiss_view,
         name="suggestion_dismiss",

@@ -11,16 +11,17 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core import safety
 from kanal.core.decorators import membership_required
 
-from . import actions, selectors
-from .forms import SourceForm, SuggestionForm
-from .models import SourceStatus
+from . import actions, decisions, selectors
+from .forms import SourceForm, SuggestionForm, ToneForm
+from .models import SourceStatus, Tone
 from .parsers import LOCAL
-from .policies import source_policy, suggestion_policy
+from .policies import source_policy, suggestion_policy, tone_policy
 
 
 def _form_values(form) -> dict:
@@ -117,6 +118,9 @@ def source_edit_view(request, pk):
         ),
         "fetch_every_minutes": source.fetch_every_minutes,
         "allow_private": source.allow_private,
+        "partner_account": source.partner_account,
+        "partner_channel": source.partner_channel_id,
+        "keywords": ", ".join(source.keywords),
     }
     form = SourceForm(
         request.POST if request.method == "POST" else None,
@@ -203,7 +207,7 @@ def suggestion_accept_view(request, pk):
         messages.error(request, _("Forslaget er allerede behandlet."))
         return redirect("sources:suggestions")
     try:
-        post = actions.accept_suggestion(suggestion, actor=actor)
+        post = decisions.accept_suggestion(suggestion, actor=actor)
     except actions.SourceError as e:
         messages.error(request, str(e))
         return redirect("sources:suggestions")
@@ -216,13 +220,81 @@ def suggestion_accept_view(request, pk):
 
 @membership_required
 @require_POST
+def suggestion_repost_view(request, pk):
+    actor = request.membership
+    suggestion = _open_suggestion(actor, pk)
+    if not suggestion_policy.can(actor, "repost", suggestion):
+        messages.error(
+            request,
+            _(
+                "Du kan ikke dele forslaget: det er allerede behandlet, eller det "
+                "kræver en, der må godkende opslag."
+            ),
+        )
+        return redirect("sources:suggestions")
+    try:
+        decisions.repost_suggestion(suggestion, actor=actor)
+    except actions.SourceError as e:
+        messages.error(request, str(e))
+        return redirect("sources:suggestions")
+    messages.success(request, _("Partnerens opslag er delt på %(channel)s.") % {
+        "channel": suggestion.channel
+    })
+    return redirect("sources:suggestions")
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def tone_view(request):
+    actor = request.membership
+    tone_policy.check(actor, "list")
+    form = ToneForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not form.is_valid():
+            messages.error(request, _("Vælg en kanal og en af tonerne."))
+            return redirect("sources:tone")
+        channel = tone_policy.get_visible_or_404(
+            actor, pk=form.cleaned_data["channel"]
+        )
+        try:
+            rewritten = decisions.set_channel_tone(
+                channel, actor=actor, tone=form.cleaned_data["tone"]
+            )
+        except actions.SourceError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Kanal skriver nu forslagene til %(channel)s i den valgte tone "
+                    "(%(count)s åbent forslag er skrevet om).",
+                    "Kanal skriver nu forslagene til %(channel)s i den valgte tone "
+                    "(%(count)s åbne forslag er skrevet om).",
+                    rewritten,
+                )
+                % {"channel": channel, "count": rewritten},
+            )
+        return redirect("sources:tone")
+    return render(
+        request,
+        "sources/tone.html",
+        {
+            "channels": selectors.channel_tones(actor),
+            "tones": Tone.choices,
+            "can_edit": tone_policy.can(actor, "edit"),
+        },
+    )
+
+
+@membership_required
+@require_POST
 def suggestion_dismiss_view(request, pk):
     actor = request.membership
     suggestion = _open_suggestion(actor, pk)
     if not suggestion_policy.can(actor, "dismiss", suggestion):
         messages.error(request, _("Forslaget er allerede behandlet."))
         return redirect("sources:suggestions")
-    actions.dismiss_suggestion(suggestion, actor=actor)
+    decisions.dismiss_suggestion(suggestion, actor=actor)
     messages.success(request, _("Forslaget er afvist og kommer ikke igen."))
     return redirect("sources:suggestions")
 
@@ -243,7 +315,7 @@ def suggestion_edit_view(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            actions.update_suggestion(suggestion, actor=actor, **form.cleaned_data)
+            decisions.update_suggestion(suggestion, actor=actor, **form.cleaned_data)
         except actions.SourceError as e:
             form.add_error("planned_at", str(e))
         else:

@@ -741,6 +741,47 @@ def _seed_citizen(ctx, author: str) -> tuple[str, str]:
     return did, handle
 
 
+#: Partner accounts (other city bodies) whose posts Kanal can follow as a
+#: source: (did, handle, name, [(text, hours ago)]).
+PARTNER_ACCOUNTS = (
+    (
+        "did:plc:kkbibliotek0000000000000",
+        "bibliotek.kk.dk",
+        "Københavns Biblioteker",
+        (
+            ("Lørdag er der sprogcafé på Hovedbiblioteket kl. 11-13. Alle er "
+             "velkomne.", 30),
+            ("Vi holder lukket 2. juledag. God jul fra bibliotekerne!", 6),
+        ),
+    ),
+)
+PARTNERS_KEY = "partners_seeded"
+
+
+def ensure_partners(ctx) -> None:
+    """Write the partner accounts and their posts once (also after a reset)."""
+    store = ctx.store
+    if store.kv_get(NETWORK, PARTNERS_KEY):
+        return
+    store.kv_set(NETWORK, PARTNERS_KEY, True)
+    now = ctx.now()
+    for did, handle, name, posts in PARTNER_ACCOUNTS:
+        store.put_account(NETWORK, did, handle=handle, display_name=name,
+                          followers=3100, extra={"partner": True})
+        for text, hours_ago in sorted(posts, key=lambda p: -p[1]):
+            at = now - timedelta(hours=hours_ago)
+            record = {"$type": POST, "text": text, "createdAt": iso(at),
+                      "langs": ["da"]}
+            rkey = tid(ctx)
+            store.add_item(
+                NETWORK, did, at_uri(did, POST, rkey), "post", text=text,
+                author_id=did, author_name=name, created_at=at,
+                data={"record": record, "cid": cid_for(record), "rkey": rkey,
+                      "collection": POST, "handle": handle,
+                      "indexed_at": iso(at)},
+            )
+
+
 def seed(ctx) -> None:
     """Three posts of the demo account with citizens' replies, and public
     #voreskbh posts."""
@@ -1396,6 +1437,28 @@ def routes(ctx) -> list[Route]:
 
         return answer(request, {"thread": node(root, 0)})
 
+    async def author_feed(request: Request) -> JSONResponse:
+        _did, _, failure = await begin(request, "verify")
+        if failure is not None:
+            return failure
+        ensure_partners(ctx)
+        q = request.query_params
+        actor = q.get("actor", "").lstrip("@")
+        did = actor if actor.startswith("did:") else bsky.resolve(actor)
+        if not did:
+            return xrpc_error(400, "InvalidRequest", "Profile not found")
+        limit = max(1, min(int(q.get("limit", 50)), 100))
+        items = [
+            i for i in store.list_items(NETWORK, author_id=did, kind=POST_KINDS)
+            if not i.hidden
+        ]
+        if q.get("filter") in ("posts_no_replies", "posts_with_media"):
+            items = [i for i in items
+                     if not i.data.get("record", {}).get("reply")]
+        return answer(
+            request, {"feed": [{"post": bsky.post_view(i)} for i in items[:limit]]}
+        )
+
     async def search_posts(request: Request) -> JSONResponse:
         _did, _, failure = await begin(request, "hashtag")
         if failure is not None:
@@ -1474,6 +1537,7 @@ def routes(ctx) -> list[Route]:
         ("app.bsky.notification.listNotifications", list_notifications, "GET"),
         ("app.bsky.feed.getPostThread", get_post_thread, "GET"),
         ("app.bsky.feed.searchPosts", search_posts, "GET"),
+        ("app.bsky.feed.getAuthorFeed", author_feed, "GET"),
     ]
     return [
         *(

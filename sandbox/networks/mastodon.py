@@ -491,6 +491,70 @@ DEMO_PUBLIC_POSTS = [
 ]
 
 
+#: Partner accounts on the instance (other city bodies) whose public posts
+#: Kanal can follow as a source: (id, acct, name, [(text, hours ago, image)]).
+PARTNER_ACCOUNTS = (
+    (
+        "109000000000000201",
+        "bibliotek@kk.social",
+        "Københavns Biblioteker",
+        (
+            (
+                "Lørdag er der sprogcafé på Hovedbiblioteket kl. 11-13. Alle er "
+                "velkomne, og det er gratis. https://bibliotek.kk.dk/sprogcafe",
+                30,
+                "landscape.jpg",
+            ),
+            ("Vi holder lukket 2. juledag. God jul fra bibliotekerne!", 6, ""),
+        ),
+    ),
+    (
+        "109000000000000202",
+        "politi@kk.social",
+        "Københavns Politi",
+        (
+            (
+                "Pas på lommetyve i julehandlen på Strøget. Hold tasken lukket og "
+                "telefonen i en inderlomme.",
+                3,
+                "",
+            ),
+        ),
+    ),
+)
+PARTNERS_KEY = "partners_seeded"
+
+
+def ensure_partners(ctx) -> None:
+    """Write the partner accounts and their posts once (also after a reset)."""
+    store = ctx.store
+    if store.kv_get(NETWORK, PARTNERS_KEY):
+        return
+    store.kv_set(NETWORK, PARTNERS_KEY, True)
+    mastodon = Mastodon(ctx)
+    now = ctx.now()
+    for account_id, acct, name, posts in PARTNER_ACCOUNTS:
+        store.put_account(
+            NETWORK, account_id, handle=acct, display_name=name, followers=4200,
+            extra={"acct": acct, "partner": True},
+        )
+        for text, hours_ago, image in sorted(posts, key=lambda p: -p[1]):
+            media = []
+            if image:
+                url = ctx.public_url(f"/_sandbox/media/{image}")
+                media = [{
+                    "id": mastodon.new_id(), "type": "image", "url": url,
+                    "preview_url": url, "remote_url": None, "meta": {},
+                    "description": "", "blurhash": None,
+                }]
+            store.add_item(
+                NETWORK, account_id, mastodon.new_id(), "post", text=text,
+                author_id=account_id, author_name=name,
+                created_at=now - timedelta(hours=hours_ago),
+                data={"visibility": "public", "language": "da", "media": media},
+            )
+
+
 def _acct(author: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", author.lower()).strip("_") + "@andet.social"
 
@@ -756,10 +820,22 @@ def routes(ctx) -> list[Route]:
         newer = f"{base}?{urlencode([*rest, ('min_id', max(ids))])}"
         return {"Link": f'<{older}>; rel="next", <{newer}>; rel="prev"'}
 
+    async def account_lookup(request: Request) -> JSONResponse:
+        _account_id, _, failure = await begin(request, "verify")
+        if failure is not None:
+            return failure
+        ensure_partners(ctx)
+        acct = request.query_params.get("acct", "").lstrip("@")
+        found = store.find_account(NETWORK, acct)
+        if found is None:
+            return error(404, "Record not found")
+        return answer(request, mastodon.account_json(found.account_id))
+
     async def account_statuses(request: Request) -> JSONResponse:
         account_id, _, failure = await begin(request, "verify")
         if failure is not None:
             return failure
+        ensure_partners(ctx)
         author = request.path_params["id"]
         q = request.query_params
         kinds = list(STATUS_KINDS)
@@ -1336,6 +1412,7 @@ def routes(ctx) -> list[Route]:
         Route("/api/v2/instance", instance_v2),
         Route("/_sandbox/instance", sandbox_instance, methods=["PUT", "POST"]),
         Route("/api/v1/accounts/verify_credentials", verify_credentials),
+        Route("/api/v1/accounts/lookup", account_lookup),
         Route("/api/v1/accounts/{id}/statuses", account_statuses),
         Route("/api/v1/accounts/{id}", account_show),
         Route("/api/v2/media", media_create, methods=["POST"]),

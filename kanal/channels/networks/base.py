@@ -239,6 +239,26 @@ class HashtagPage:
 
 
 @dataclass(frozen=True)
+class AccountPost:
+    """One public post of another account (a partner), as the network gave
+    it: every field is untrusted input."""
+
+    remote_id: str
+    text: str
+    url: str
+    created_at: datetime | None
+    author_name: str = ""
+    media_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountPostsPage:
+    account: str
+    posts: tuple[AccountPost, ...]  # newest first
+    cursor: str = ""  # pass back as ``since`` next time; opaque to Kanal
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a network supports and its limits, as Kanal validates against."""
 
@@ -280,6 +300,7 @@ OPERATIONS = frozenset(
         "direct_messages",
         "fetch_metrics",
         "search_hashtag",
+        "account_posts",
         "refresh_token",
         "verify",
         "link_posts",
@@ -473,6 +494,15 @@ class NetworkAdapter:
 
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
         """Recent public posts using ``tag`` (without the ``#``)."""
+        raise NotSupported(network=self.network)
+
+    def fetch_account_posts(
+        self, account: str, *, since: str = ""
+    ) -> AccountPostsPage:
+        """Another account's recent public posts (a partner's), newer than
+        ``since`` (the cursor of the last page), without its replies and
+        reposts. ``account`` is the network's handle or id; the operation is
+        listed in ``supports`` as ``account_posts``."""
         raise NotSupported(network=self.network)
 
     # -- connection ---------------------------------------------------------

@@ -57,6 +57,8 @@ from . import reconcile, rules
 from . import text as kanal_text
 from .base import (
     AccountInfo,
+    AccountPost,
+    AccountPostsPage,
     Capabilities,
     Checkpoint,
     HashtagPage,
@@ -578,6 +580,7 @@ class BlueskyAdapter(NetworkAdapter):
                     "fetch_inbox",
                     "fetch_metrics",
                     "search_hashtag",
+                    "account_posts",
                     "refresh_token",
                     "verify",
                     "link_posts",
@@ -1124,6 +1127,71 @@ class BlueskyAdapter(NetworkAdapter):
             )
         return HashtagPage(
             tag=tag, posts=tuple(posts), cursor=_iso(newest) if newest else cursor
+        )
+
+    def fetch_account_posts(
+        self, account: str, *, since: str = ""
+    ) -> AccountPostsPage:
+        """The account's own posts (``getAuthorFeed`` with
+        ``posts_no_replies``; its reposts left out) after ``since`` (the
+        newest time seen, as for hashtags: the feed's own cursor pages
+        backwards)."""
+        actor = account.strip().lstrip("@")
+        try:
+            feed = self._get(
+                "app.bsky.feed.getAuthorFeed",
+                actor=actor, filter="posts_no_replies", limit=50,
+            )
+        except Rejected as e:
+            if e.http_status != 400:
+                raise
+            raise Rejected(
+                gettext_noop(
+                    "Bluesky kender ikke kontoen. Tjek kontoens navn (fx "
+                    "bibliotek.kk.dk)."
+                ),
+                network=self.network, http_status=400,
+                network_message=e.network_message,
+            ) from e
+        horizon = _parse_time(since) if since else None
+        newest = horizon
+        posts = []
+        for entry in feed.get("feed") or ():
+            view = entry.get("post") if isinstance(entry, dict) else None
+            if not isinstance(view, dict) or entry.get("reason"):
+                continue
+            record = view.get("record") or {}
+            uri = str(view.get("uri") or "")
+            if record.get("reply") or not uri.startswith("at://"):
+                continue
+            created = _parse_time(record.get("createdAt"))
+            indexed = _parse_time(view.get("indexedAt"))
+            sort_at = min(t for t in (created, indexed, self._clock()) if t)
+            if horizon is not None and sort_at <= horizon:
+                continue
+            newest = sort_at if newest is None or sort_at > newest else newest
+            author = view.get("author") or {}
+            embed = view.get("embed") or {}
+            posts.append(
+                AccountPost(
+                    remote_id=uri,
+                    text=str(record.get("text") or ""),
+                    url=self._post_url(uri, str(author.get("handle") or "")),
+                    created_at=created,
+                    author_name=str(
+                        author.get("displayName") or author.get("handle") or ""
+                    ),
+                    media_urls=tuple(
+                        str(image.get("fullsize") or "")
+                        for image in embed.get("images") or ()
+                        if isinstance(image, dict)
+                    ),
+                )
+            )
+        return AccountPostsPage(
+            account=actor,
+            posts=tuple(posts),
+            cursor=_iso(newest) if newest else since,
         )
 
     # -- connection ---------------------------------------------------------

@@ -44,6 +44,8 @@ from . import reconcile
 from . import text as kanal_text
 from .base import (
     AccountInfo,
+    AccountPost,
+    AccountPostsPage,
     Capabilities,
     Checkpoint,
     HashtagPage,
@@ -581,6 +583,7 @@ class MastodonAdapter(NetworkAdapter):
                     "direct_messages",
                     "fetch_metrics",
                     "search_hashtag",
+                    "account_posts",
                     "verify",
                     "link_posts",
                     "video",
@@ -1010,6 +1013,77 @@ class MastodonAdapter(NetworkAdapter):
                 )
             )
         return HashtagPage(tag=tag, posts=tuple(posts), cursor=newest)
+
+    def fetch_account_posts(
+        self, account: str, *, since: str = ""
+    ) -> AccountPostsPage:
+        """The account's own public statuses (no replies, no boosts), newer
+        than ``since`` (the newest status id seen, sent as ``min_id``). A
+        handle (``bibliotek@kk.social``) is resolved with
+        ``/api/v1/accounts/lookup`` first."""
+        account = account.strip().lstrip("@")
+        account_id = account
+        if not account.isdigit():
+            unknown = gettext_noop(
+                "Mastodon-instansen kender ikke kontoen. Tjek kontoens navn "
+                "(fx bibliotek@kk.social)."
+            )
+            try:
+                found = self._json(
+                    "GET", "/api/v1/accounts/lookup", params={"acct": account}
+                )
+            except Rejected as e:
+                if e.http_status != 404:
+                    raise
+                raise Rejected(
+                    unknown, network=self.network, http_status=404,
+                    network_message=e.network_message,
+                ) from e
+            account_id = str(found.get("id") or "")
+            if not account_id.isdigit():
+                raise Rejected(
+                    unknown, network=self.network, http_status=404,
+                    network_message="lookup without id",
+                )
+        params: dict[str, str | int] = {
+            "limit": PAGE_SIZE,
+            "exclude_replies": "true",
+            "exclude_reblogs": "true",
+        }
+        if since:
+            params["min_id"] = since
+        statuses = self._json(
+            "GET", f"/api/v1/accounts/{account_id}/statuses", params=params
+        )
+        newest = since
+        posts = []
+        for status in statuses:
+            status_id = str(status.get("id") or "")
+            if not status_id.isdigit() or status.get("visibility") not in (
+                "public", "unlisted", None
+            ):
+                continue
+            if not newest or _id_key(status_id) > _id_key(newest):
+                newest = status_id
+            author = status.get("account") or {}
+            posts.append(
+                AccountPost(
+                    remote_id=status_id,
+                    text=html_to_text(str(status.get("content") or "")),
+                    url=str(status.get("url") or status.get("uri") or ""),
+                    created_at=_parse_time(status.get("created_at")),
+                    author_name=str(
+                        author.get("display_name") or author.get("acct") or ""
+                    ),
+                    media_urls=tuple(
+                        str(m.get("url") or "")
+                        for m in status.get("media_attachments") or ()
+                        if isinstance(m, dict) and m.get("type") == "image"
+                    ),
+                )
+            )
+        posts.sort(key=lambda p: _id_key(p.remote_id), reverse=True)
+        return AccountPostsPage(account=account, posts=tuple(posts), cursor=newest)
 
     # -- connection ---------------------------------------------------------
 

@@ -241,7 +241,7 @@ MATRIX = [
             f"sources:{name}",
             _everyone(403, admin=200, editor=200, other_org_admin=200),
         )
-        for name in ("suggestions", "source_list", "source_create")
+        for name in ("suggestions", "source_list", "source_create", "tone")
     ],
     *[
         Case(
@@ -266,6 +266,7 @@ MATRIX = [
             ("source_fetch", "source"),
             ("source_pause", "source"),
             ("suggestion_accept", "suggestion"),
+            ("suggestion_repost", "suggestion"),
             ("suggestion_dismiss", "suggestion"),
         )
     ],

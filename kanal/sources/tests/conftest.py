@@ -125,3 +125,54 @@ def make_source(desk):
         )
 
     return make
+
+
+@pytest.fixture
+def mastodon_channel(sandbox, desk, organisation):
+    """A Mastodon channel of the desk, connected to the sandbox's instance
+    (which seeds the partner accounts bibliotek@kk.social and
+    politi@kk.social)."""
+    from kanal.channels import vault
+    from kanal.channels.networks.tests.test_contract_mastodon import (
+        TestMastodonContract,
+    )
+    from kanal.channels.tests.factories import ChannelFactory
+
+    contract = TestMastodonContract()
+    account = sandbox.provision("mastodon", **contract.provision_options())
+    conn = contract.make_connection(sandbox, account)
+    return ChannelFactory(
+        organisation=organisation,
+        owner_administration=desk.kff,
+        network="mastodon",
+        display_name="Københavns Kommune (mastodon)",
+        base_url=conn.base_url,
+        remote_id=conn.account_id,
+        handle=conn.handle,
+        api_settings=dict(conn.settings),
+        encrypted_credentials=vault.encrypt(dict(conn.credentials)),
+    )
+
+
+@pytest.fixture
+def partner_source(desk, mastodon_channel):
+    """The libraries' Mastodon account followed; suggestions on Mastodon
+    (a boost) and Facebook (a quote with credit)."""
+    from kanal.sources.actions import create_source
+
+    def make(**kwargs):
+        return create_source(
+            actor=desk.admin,
+            name=kwargs.pop("name", "Bibliotekernes opslag"),
+            kind="partner",
+            url="",
+            owner_administration=desk.kff,
+            channels=kwargs.pop(
+                "channels", [mastodon_channel, desk.channels["facebook"]]
+            ),
+            partner_channel=mastodon_channel,
+            partner_account=kwargs.pop("partner_account", "bibliotek@kk.social"),
+            **kwargs,
+        )
+
+    return make

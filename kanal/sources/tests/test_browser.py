@@ -99,3 +99,61 @@ def test_source_pages_pass_axe(
     page.goto(f"/kilder/{source.pk}/")
     expect(page.get_by_role("alert").filter(has_text="404")).to_be_visible()
     page.screenshot(path="/tmp/sources_detail.png", full_page=True)
+
+
+@pytest.mark.sandbox
+def test_follow_a_partner_and_share_its_post_in_the_browser(
+    desk, mastodon_channel, sandbox, browser_page, browser_login
+):
+    page = browser_login(browser_page, desk.admin)
+
+    page.goto("/kilder/ny/")
+    page.get_by_label("Navn").fill("Bibliotekernes opslag")
+    page.get_by_label("Type").select_option("partner")
+    page.get_by_label("Partnerens konto").fill("@bibliotek@kk.social")
+    page.get_by_label("Læs partnerens opslag gennem kanalen").select_option(
+        str(mastodon_channel.pk)
+    )
+    page.get_by_label("Nøgleord").fill("sprogcafé, lukket")
+    page.get_by_label("Københavns Kommune (mastodon)").check()
+    page.get_by_label("Københavns Kommune (facebook)").check()
+    violations = a11y.run_axe(page)
+    assert not violations, a11y.describe_violations(violations)
+    page.get_by_role("button", name="Opret kilde").click()
+    expect(page.locator("h1")).to_have_text("Bibliotekernes opslag")
+    expect(page.locator("dl.facts")).to_contain_text("bibliotek@kk.social")
+    page.get_by_role("button", name="Hent nu").click()
+    expect(page.locator(".messages")).to_contain_text("nye forslag")
+
+    page.goto("/kilder/")
+    boost = page.locator("li.suggestion").filter(has_text="(mastodon)").filter(
+        has_text="sprogcafé"
+    )
+    expect(boost).to_contain_text("opslag af Københavns Biblioteker")
+    expect(boost).to_contain_text("deles som det er")
+    quote = page.locator("li.suggestion").filter(has_text="(facebook)").filter(
+        has_text="sprogcafé"
+    )
+    expect(quote).to_contain_text("Københavns Biblioteker skriver:")
+    violations = a11y.run_axe(page)
+    assert not violations, a11y.describe_violations(violations)
+    page.screenshot(path="/tmp/sources_partner_suggestions.png", full_page=True)
+
+    boost.get_by_role("button", name="Del nu").click()
+
+    expect(page.get_by_text("Partnerens opslag er delt")).to_be_visible()
+    accepted = Suggestion.objects.get(
+        channel=mastodon_channel, item__title__contains="sprogcafé"
+    )
+    assert accepted.status == SuggestionStatus.ACCEPTED
+    reblogs = sandbox.items("mastodon", mastodon_channel.remote_id, kind="reblog")
+    assert [r["parent_id"] for r in reblogs] == [accepted.item.remote_id]
+    page.screenshot(path="/tmp/sources_partner_shared.png", full_page=True)
+
+    page.goto("/kilder/tone/")
+    violations = a11y.run_axe(page)
+    assert not violations, a11y.describe_violations(violations)
+    channel = "Mastodon: Københavns Kommune (mastodon)"
+    page.get_by_label(f"Tone for {channel}").select_option("brief")
+    page.get_by_role("button", name=f"Gem tonen for {channel}").click()
+    expect(page.get_by_text("i den valgte tone")).to_be_visible()

@@ -90,3 +90,17 @@ def test_a_sandbox_down_gives_a_note_and_failing_sources(desk, organisation):
     assert set(Source.objects.values_list("status", flat=True)) == {
         SourceStatus.FAILING
     }
+
+
+@pytest.mark.sandbox
+def test_the_demo_follows_the_libraries_on_mastodon(
+    sandbox, desk, organisation, mastodon_channel
+):
+    note = demo.load_sources_demo(organisation, feeds_url=f"{sandbox.url}/_feeds")
+
+    assert note == ""
+    partner = Source.objects.get(name=demo.DEMO_PARTNER[0])
+    assert partner.status == SourceStatus.OK
+    assert partner.partner_channel == mastodon_channel
+    made = Suggestion.objects.filter(item__source=partner)
+    assert {s.channel.network for s in made} == {"mastodon", "facebook"}

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kanal.notifications.models import Notification
 from kanal.planning.models import Post, PostStatus
-from kanal.sources import actions, tasks
+from kanal.sources import actions, decisions, tasks
 from kanal.sources.models import (
     SourceItem,
     SourceStatus,
@@ -144,7 +144,7 @@ def test_an_edited_suggestion_is_only_marked_when_the_event_changes(
     source = make_source(feed_server.url("/k.ics"))
     actions.refresh_source(source, actor=None)
     fb = Suggestion.objects.get(channel__network="facebook")
-    actions.update_suggestion(
+    decisions.update_suggestion(
         fb, actor=desk.editor, text="Vores egen tekst", planned_at=fb.planned_at
     )
 
@@ -192,7 +192,7 @@ def test_change_or_cancellation_after_accepting_warns_the_desk(
     source = make_source(feed_server.url("/k.ics"))
     actions.refresh_source(source, actor=None)
     fb = Suggestion.objects.get(channel__network="facebook")
-    post = actions.accept_suggestion(fb, actor=desk.editor)
+    post = decisions.accept_suggestion(fb, actor=desk.editor)
     Post.objects.filter(pk=post.pk).update(status=PostStatus.SCHEDULED)
 
     feed_server.serve("/k.ics", ics(_concert(start=days_ahead(11, 19, 30))))
@@ -215,7 +215,7 @@ def test_accepting_makes_a_draft_in_the_normal_workflow(feed_server, make_source
     actions.refresh_source(source, actor=None)
     ig = Suggestion.objects.get(channel__network="instagram")
 
-    post = actions.accept_suggestion(ig, actor=desk.editor)
+    post = decisions.accept_suggestion(ig, actor=desk.editor)
 
     assert post.status == PostStatus.DRAFT
     assert post.owner_administration == desk.kff
@@ -234,7 +234,7 @@ def test_a_dismissed_suggestion_never_returns(feed_server, make_source, desk):
     source = make_source(feed_server.url("/k.ics"))
     actions.refresh_source(source, actor=None)
     fb = Suggestion.objects.get(channel__network="facebook")
-    actions.dismiss_suggestion(fb, actor=desk.editor)
+    decisions.dismiss_suggestion(fb, actor=desk.editor)
 
     feed_server.serve("/k.ics", ics(_concert(summary="Koncert (ny tid)")))
     actions.refresh_source(source, actor=None)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import MembershipFactory, OrganisationFactory
 from kanal.planning.models import Post, PostStatus
-from kanal.sources import actions
+from kanal.sources import actions, decisions
 from kanal.sources.models import Source, SourceStatus, Suggestion, SuggestionStatus
 
 from .feeds import days_ahead, ics, ics_event
@@ -289,7 +289,7 @@ def test_suggestions_show_on_the_planning_calendar_for_those_who_plan(
     assert "overlay-suggestion" in month.text
     # Dismissed suggestions leave the calendar.
     for s in suggestions:
-        actions.dismiss_suggestion(s, actor=desk.editor)
+        decisions.dismiss_suggestion(s, actor=desk.editor)
     week = editor.get(reverse("planning:calendar_week"), {"uge": local.isoformat()})
     assert "overlay-suggestion" not in week.text
 
@@ -310,3 +310,58 @@ def settings_tz():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(settings.TIME_ZONE)
+
+
+def test_the_form_asks_for_what_each_kind_needs(client_for, desk):
+    from kanal.channels.tests.factories import ChannelFactory
+
+    mastodon = ChannelFactory(
+        organisation=desk.kff.organisation, owner_administration=desk.kff,
+        network="mastodon", display_name="KK på Mastodon",
+    )
+    client = client_for(desk.editor)
+    base = {
+        "name": "Partner",
+        "owner_administration": desk.kff.pk,
+        "fetch_every_minutes": 60,
+    }
+
+    no_address = client.post(reverse("sources:source_create"), {**base, "kind": "rss"})
+    no_account = client.post(
+        reverse("sources:source_create"), {**base, "kind": "partner"}
+    )
+    facebook = client.post(
+        reverse("sources:source_create"),
+        {
+            **base,
+            "kind": "partner",
+            "partner_account": "kobenhavnspoliti",
+            "partner_channel": desk.channels["facebook"].pk,
+        },
+    )
+    made = client.post(
+        reverse("sources:source_create"),
+        {
+            **base,
+            "kind": "partner",
+            "partner_account": "@politi@kk.social",
+            "partner_channel": mastodon.pk,
+            "keywords": " trafik, , Strøget ",
+            "channels": [mastodon.pk],
+        },
+    )
+
+    assert no_address.status_code == 400
+    assert "Skriv feedets adresse." in no_address.text
+    assert no_account.status_code == 400
+    assert "Skriv partnerens konto" in no_account.text
+    assert "Vælg kanalen, partnerens opslag skal læses gennem." in no_account.text
+    # Only channels whose network reads other accounts are offered.
+    assert facebook.status_code == 400
+    assert made.status_code == 302
+    source = Source.objects.get()
+    assert (source.kind, source.partner_account) == ("partner", "politi@kk.social")
+    assert source.partner_channel == mastodon
+    assert source.keywords == ["trafik", "Strøget"]
+    edit = client.get(reverse("sources:source_edit", args=[source.pk]))
+    assert 'value="trafik, Strøget"' in edit.text

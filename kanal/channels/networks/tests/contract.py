@@ -68,6 +68,7 @@ UNSUPPORTED_CALLS = {
     "fetch_inbox": lambda a: a.fetch_inbox(),
     "fetch_metrics": lambda a: a.fetch_metrics(()),
     "search_hashtag": lambda a: a.search_hashtag("voreskbh"),
+    "account_posts": lambda a: a.fetch_account_posts("bibliotek"),
     "refresh_token": lambda a: a.refresh_token(),
     "verify": lambda a: a.verify(),
 }
@@ -289,6 +290,19 @@ class NetworkContractTests:
         sandbox.citizen(self.network, text, kind="post",
                         account=f"citizen-{uuid.uuid4().hex[:8]}",
                         author_name="Mette Borger")
+
+    #: A partner account the emulator seeds (handle, id, display name).
+    partner_account: ClassVar[str] = ""
+    partner_id: ClassVar[str] = ""
+    partner_name: ClassVar[str] = ""
+
+    def make_partner_post(self, sandbox, text: str) -> None:
+        """A new public post by the partner account."""
+        sandbox.control("POST", "/_sandbox/citizens/item", {
+            "network": self.network, "text": text, "kind": "post",
+            "account": self.partner_id, "author_id": self.partner_id,
+            "author_name": self.partner_name,
+        })
 
     def stored_item_id(self, remote_id: str) -> str:
         """The sandbox's item id for an adapter's remote id (usually the same)."""
@@ -578,7 +592,40 @@ class NetworkContractTests:
         assert page.tag == tag
         assert text in [p.text for p in page.posts]
 
-    # -- a first comment whose outcome is unknown (find_reply) ----------------------
+    @needs("account_posts")
+    def test_fetch_account_posts_reads_a_partners_new_posts_once(
+        self, sandbox, adapter
+    ):
+        first = adapter.fetch_account_posts(self.partner_account)
+        assert first.posts and first.cursor
+        assert all(p.remote_id and p.url.startswith("http") for p in first.posts)
+        assert {p.author_name for p in first.posts} == {self.partner_name}
+        text = unique("Ny udstilling i Kulturhuset")
+        self.make_partner_post(sandbox, text)
+
+        second = adapter.fetch_account_posts(self.partner_account, since=first.cursor)
+        third = adapter.fetch_account_posts(self.partner_account, since=second.cursor)
+
+        assert [p.text for p in second.posts] == [text]
+        assert third.posts == ()
+
+    @needs("account_posts")
+    def test_fetch_account_posts_leaves_out_replies_and_other_accounts(
+        self, sandbox, adapter, account
+    ):
+        first = adapter.fetch_account_posts(self.partner_account)
+        own = self.publish(sandbox, adapter)
+        sandbox.control("POST", "/_sandbox/citizens/item", {
+            "network": self.network, "text": "Tak for tippet!",
+            "parent_id": self.stored_item_id(own.remote_id),
+            "account": self.partner_id, "author_id": self.partner_id,
+            "author_name": self.partner_name,
+        })
+
+        later = adapter.fetch_account_posts(self.partner_account, since=first.cursor)
+
+        assert later.posts == ()
+
 
     def made_after(self, sandbox, account, post: PublishResult) -> list[str]:
         """Item ids the publish log shows after ``post`` (its replies)."""

@@ -21,6 +21,9 @@ pytestmark = pytest.mark.sandbox
 
 class TestBlueskyContract(NetworkContractTests):
     network = "bluesky"
+    partner_account = "bibliotek.kk.dk"
+    partner_id = "did:plc:kkbibliotek0000000000000"
+    partner_name = "Københavns Biblioteker"
     # The PDS's daily write budget (repo-write-day) is mapped to QuotaExhausted.
     has_quota = True
 

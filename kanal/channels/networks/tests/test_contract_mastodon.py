@@ -22,6 +22,9 @@ pytestmark = pytest.mark.sandbox
 
 class TestMastodonContract(NetworkContractTests):
     network = "mastodon"
+    partner_account = "bibliotek@kk.social"
+    partner_id = "109000000000000201"
+    partner_name = "Københavns Biblioteker"
 
     def make_adapter(self, connection, *, timeout=None, **hooks):
         adapter = super().make_adapter(connection, timeout=timeout, **hooks)
