@@ -165,6 +165,9 @@ class Publication(models.Model):
             models.Index(fields=["channel", "status"], name="pub_channel_status"),
             models.Index(fields=["status", "late_after"], name="pub_late"),
             models.Index(fields=["channel", "remote_id"], name="pub_channel_remote"),
+            # What went out on a day (insights' rollups, the records sweep).
+            models.Index(fields=["organisation", "published_at"],
+                         name="pub_org_published"),
         ]
 
     def __str__(self) -> str:
