@@ -206,9 +206,9 @@ def inner(out: Path) -> None:
 
     # Comments are kept two years: a year's worth is due.
     actions.set_retention(actor=officer, kind="comment", keep_days=2 * 365)
-    due = retention.apply_retention(dry_run=True)
+    due = retention.apply_retention(dry_run=True).deleted
     t0 = time.perf_counter()
-    deleted = retention.apply_retention()
+    deleted = retention.apply_retention().deleted
     deletion = {"due": due, "deleted": deleted,
                 "seconds": round(time.perf_counter() - t0, 1)}
     result = {
