@@ -148,6 +148,11 @@ def inner(out: Path) -> None:
     now = timezone.now()
     data = fill(now, scale)
     officer = data["officer"]
+    # Statistics as a live table has them (autovacuum analyses it after such
+    # a load): without them PostgreSQL guesses one matching row and walks
+    # the period's time index instead of the trigram index.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     from kanal.records import actions, retention
     from kanal.records.export import run_export
     from kanal.records.models import AccessRequest, RecordEntry
