@@ -311,22 +311,6 @@ def delete_standard_answer(answer: StandardAnswer, *, actor: Membership) -> None
 
 
 @transaction.atomic
-def set_legal_hold(conversation: Conversation, *, actor: Membership | None,
-                   hold: bool) -> int:
-    """Keep (or stop keeping) every item of ``conversation`` from retention."""
-    conversation_policy.check(actor, "legal_hold", conversation)
-    changed = conversation.items.exclude(legal_hold=hold).update(legal_hold=hold)
-    if changed:
-        audit.record(
-            "inbox.conversation.legal_hold" if hold
-            else "inbox.conversation.legal_hold_lifted",
-            actor=actor, organisation=conversation.organisation,
-            target=conversation, changes={"items": changed},
-        )
-    return changed
-
-
-@transaction.atomic
 def save_inbox_settings(row: InboxSettings, *, actor: Membership,
                         changed: list[str]) -> InboxSettings:
     """Store the organisation's inbox settings (``row`` comes from the form)."""

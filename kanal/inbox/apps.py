@@ -11,7 +11,7 @@ class InboxConfig(AppConfig):
         from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic, signals
 
-        from . import bridge, intake, moderation, polling, retention, targets
+        from . import bridge, intake, moderation, polling, targets
 
         register_param("privacy_step", moderation.render_privacy_step)
         register_param("privacy_kinds", moderation.render_privacy_kinds)
@@ -34,15 +34,6 @@ class InboxConfig(AppConfig):
                 "opsamling på Meta-kanaler, så en mistet webhook ikke mister noget).",
                 lambda: 15.0,
                 polling.poll_due_channels,
-            )
-        )
-        periodic.register(
-            periodic.PeriodicJob(
-                "inbox_retention",
-                "Sletter borgeres personoplysninger i indbakken efter "
-                "opbevaringsperioden (ikke det, der er på retligt tilbagehold).",
-                lambda: 86400.0,
-                retention.apply_retention,
             )
         )
         periodic.register(

@@ -242,8 +242,8 @@ class InboxItem(models.Model):
     # Hints (``hints``): AFINN's Danish sentiment sum and the text's language.
     sentiment = models.SmallIntegerField(null=True, blank=True)
     language = models.CharField(max_length=8, blank=True)
-    legal_hold = models.BooleanField(_("retligt tilbagehold"), default=False)
-    # Set when retention removed the citizen's text and name.
+    # Set when retention (the records app's job, which also knows the legal
+    # holds) removed the citizen's text and name.
     redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

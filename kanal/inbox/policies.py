@@ -25,7 +25,6 @@ class ConversationPolicy(BasePolicy):
         "reply": "inbox.answer",
         "assign": "inbox.view_all",
         "moderate": "inbox.moderate",
-        "legal_hold": "inbox.moderate",
     }
 
     def visible(self, actor):

@@ -1,21 +1,24 @@
-"""Retention: citizens' personal data is removed after the organisation's
-period, unless the item is on legal hold.
+"""The inbox's primitives for removing a citizen's personal data.
+
+When that happens is not decided here: the records app is the one home for
+retention and legal holds (``kanal.records.retention``). Its deletion job
+redacts inbox items past the organisation's period (``retention_days``) and
+its erasure action redacts a person's items, both skipping what a legal hold
+in the record covers. The inbox only says how long it keeps personal data and
+how an item is redacted.
 
 What is removed: the text (and every kept version of it), the author's name
 and id, the link, and the personal-data flags; what stays is that an item
 existed, when, on which channel, and what the desk did (status, answers,
-audit). One audit entry per organisation says how many were removed.
+audit).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from kanal.core import audit
 from kanal.organisations.models import Organisation
 
 from .models import InboxItem, InboxSettings, ItemVersion
@@ -23,70 +26,27 @@ from .models import InboxItem, InboxSettings, ItemVersion
 DEFAULT_DAYS = 365
 
 
-def due_items(organisation: Organisation, now: datetime):
+def retention_days(organisation: Organisation) -> int:
+    """How many days the organisation keeps citizens' personal data."""
     row = InboxSettings.objects.filter(organisation=organisation).first()
-    days = row.retention_days if row else DEFAULT_DAYS
-    cutoff = now - timedelta(days=days)
-    return InboxItem.objects.filter(
-        organisation=organisation, received_at__lt=cutoff, legal_hold=False,
-        redacted_at__isnull=True,
-    ), days
+    return row.retention_days if row else DEFAULT_DAYS
 
 
-def apply_retention(*, now: datetime | None = None, dry_run: bool = False,
-                    report=None) -> int:
-    """Remove personal data that is past its period; returns how many items
-    were (with ``dry_run``: would be) redacted. ``report(org, count, days)``
-    is told per organisation."""
-    now = now or timezone.now()
-    total = 0
-    for organisation in Organisation.objects.all():
-        items, days = due_items(organisation, now)
-        count = items.count()
-        if report is not None:
-            report(organisation, count, days)
-        total += count
-        if dry_run or not count:
-            continue
-        with transaction.atomic():
-            ids = list(items.select_for_update().values_list("pk", flat=True))
-            _redact(ids, now)
-            audit.record(
-                "inbox.retention.applied",
-                organisation=organisation,
-                changes={"items": len(ids), "days": days},
-            )
-    return total
+def unredacted(organisation: Organisation):
+    """The organisation's items that still hold personal data."""
+    return InboxItem.objects.filter(organisation=organisation,
+                                    redacted_at__isnull=True)
 
 
-def erase_person(organisation: Organisation, person: str, *,
-                 now: datetime | None = None) -> int:
-    """A citizen's erasure: remove the personal data of every item whose
-    author is ``person`` (name or network id), as retention does, unless the
-    item is on legal hold. Returns how many items were redacted."""
-    person = (person or "").strip()
-    if not person:
-        return 0
-    now = now or timezone.now()
-    items = InboxItem.objects.filter(
-        organisation=organisation, legal_hold=False, redacted_at__isnull=True,
-    ).filter(Q(author_name__iexact=person) | Q(author_id=person))
-    with transaction.atomic():
-        ids = list(items.select_for_update().values_list("pk", flat=True))
-        if not ids:
-            return 0
-        _redact(ids, now)
-        audit.record(
-            "inbox.erasure.applied",
-            organisation=organisation,
-            changes={"items": len(ids)},
-        )
-    return len(ids)
+def by_person(person: str) -> Q:
+    """Items written by ``person`` (their name on the network or their id)."""
+    return Q(author_name__iexact=person) | Q(author_id__iexact=person)
 
 
-def _redact(ids: list[int], now: datetime) -> None:
+def redact_items(ids: list[int], *, now: datetime) -> None:
     """Remove the personal data of the items ``ids`` (and of every kept
-    version of their text); what the desk did stays."""
+    version of their text); what the desk did stays. Call it inside the
+    transaction that chose ``ids``."""
     ItemVersion.objects.filter(item_id__in=ids).update(text="")
     InboxItem.objects.filter(pk__in=ids).update(
         text="", author_name="", author_id="", url="", personal_data=[],

@@ -16,7 +16,6 @@ urlpatterns = [
     path("<int:pk>/note/", views.note_view, name="note"),
     path("<int:pk>/svar/", views.reply_view, name="reply"),
     path("henvendelse/<int:pk>/moderer/", views.moderate_view, name="moderate"),
-    path("<int:pk>/tilbagehold/", views.legal_hold_view, name="legal_hold"),
     path("standardsvar/", views.standard_answers_view, name="standard_answers"),
     path("standardsvar/<int:pk>/", views.standard_answer_edit_view,
          name="standard_answer_edit"),

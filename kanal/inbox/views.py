@@ -136,7 +136,6 @@ def detail_view(request, pk):
         "items": items,
         "can_moderate": can_moderate,
         "reason_form": ModerationForm(),
-        "legal_hold": any(i.legal_hold for i in items),
         "answers": conversation.answers.select_related("follow_up",
                                                        "author__user"),
         "reply_form": reply_form,
@@ -333,18 +332,6 @@ def moderate_view(request, pk):
             "delete": _("Kommentaren er slettet på netværket.")}[kind]
     messages.success(request, done)
     return _back(item.conversation)
-
-
-@require_POST
-@membership_required
-def legal_hold_view(request, pk):
-    actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    hold = request.POST.get("hold") == "1"
-    actions.set_legal_hold(conversation, actor=actor, hold=hold)
-    messages.success(request, _("Samtalen er nu på retligt tilbagehold.") if hold
-                     else _("Samtalen er ikke længere på retligt tilbagehold."))
-    return _back(conversation)
 
 
 @membership_required

@@ -28,9 +28,11 @@ class RecordsConfig(AppConfig):
             periodic.PeriodicJob(
                 "records_retention",
                 "Sletter journalposter, hvis opbevaringsperiode er udløbet, og "
-                "som ikke er omfattet af et retligt hold.",
+                "renser henvendelser i indbakken for personoplysninger efter "
+                "indbakkens opbevaringsperiode (ikke det, et retligt hold "
+                "omfatter).",
                 lambda: 3600.0,
-                retention.apply_retention,
+                retention.retention_job,
             )
         )
         periodic.register(

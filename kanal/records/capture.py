@@ -1,9 +1,13 @@
 """Publishing → the record: what went out, per network, as it went out.
 
 Publishing tells the apps above it that a publication changed
-(``signals.publication_changed``); after that transaction commits, every
-published publication of the post is recorded (a new version only if what
-is recorded changed, e.g. a permalink added by hand). A periodic sweep
+(``signals.publication_changed``); after that transaction commits, a task
+(``tasks.record_post``) is queued that records every published publication
+of the post (a new version only if what is recorded changed, e.g. a
+permalink added by hand). Recording copies media files, which may be large
+or on a slow disk, so it runs in the task worker, never in the publishing
+worker's post-commit: a slow or failing copy cannot delay or fail a
+publication. A periodic sweep
 records what the signal cannot name (crisis messages, which belong to no
 post) and anything missed while the record was down.
 """
@@ -110,9 +114,21 @@ def capture_post(post_id: int) -> int:
 
 
 def on_publication_changed(sender, *, post_id: int, **kwargs) -> None:
-    """``kanal.publishing.signals.publication_changed``: record after the
-    commit, so a failure here can never undo what publishing did."""
-    transaction.on_commit(lambda: capture_post(post_id))
+    """``kanal.publishing.signals.publication_changed``: queue the recording
+    after the commit, so nothing here can undo or hold up what publishing
+    did."""
+    transaction.on_commit(lambda: queue_capture(post_id))
+
+
+def queue_capture(post_id: int) -> None:
+    """Queue ``tasks.record_post``; a queue that cannot take it is logged,
+    and the sweep (``capture_published``) records the post later."""
+    from .tasks import record_post
+
+    try:
+        record_post.enqueue(post_id)
+    except Exception:
+        logger.exception("queueing the recording of post %s failed", post_id)
 
 
 def capture_published(now=None, dry_run: bool = False) -> int:

@@ -5,9 +5,9 @@ The inbox (a layer below) announces its changes with signals
 into the record: a citizen's comment or message as received, later edits
 and deletions seen on the network as new versions (never an overwrite), the
 desk's answer with the exact text that went out, and every moderation action
-with its reason. A citizen's erasure in the record (``erasure_requested``)
-removes that person's personal data from the inbox too, unless an item is on
-legal hold. A failure here is logged and never breaks the inbox.
+with its reason. (Retention and erasure of the inbox's items are the
+records app's too: ``retention``.) A failure here is logged and never breaks
+the inbox.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import logging
 
 from django.utils import timezone
 
-from kanal.inbox import retention as inbox_retention
 from kanal.inbox.models import InboxItem, ItemKind
 
 from . import actions
@@ -25,10 +24,12 @@ from .models import RecordKind
 logger = logging.getLogger(__name__)
 
 SOURCE = "inbox"
+#: An inbox item's entries share the key ``inbox:item:<id>``.
+ITEM_KEY = "inbox:item:"
 
 
 def item_key(item: InboxItem) -> str:
-    return f"inbox:item:{item.pk}"
+    return f"{ITEM_KEY}{item.pk}"
 
 
 def _item_content(item: InboxItem) -> dict:
@@ -152,14 +153,8 @@ def on_item_moderated(sender, item, action, reason, actor=None, **kwargs) -> Non
     _safely("a moderation", work)
 
 
-def on_erasure_requested(sender, organisation, person, **kwargs) -> None:
-    _safely("an erasure", lambda: inbox_retention.erase_person(organisation, person))
-
-
 def connect() -> None:
     from kanal.inbox import signals
-
-    from . import retention
 
     for signal, receiver, name in (
         (signals.item_received, on_item_received, "received"),
@@ -168,6 +163,3 @@ def connect() -> None:
         (signals.item_moderated, on_item_moderated, "moderated"),
     ):
         signal.connect(receiver, dispatch_uid=f"records.inbox.{name}")
-    retention.erasure_requested.connect(
-        on_erasure_requested, dispatch_uid="records.inbox.erasure"
-    )

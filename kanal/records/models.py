@@ -198,7 +198,9 @@ class RetentionRule(models.Model):
 
 class LegalHold(models.Model):
     """Nothing it covers is deleted while it is in force: a case (sagsnummer),
-    a person, and/or a period. Empty fields do not narrow it."""
+    a person, and/or a period. Empty fields do not narrow it. It covers the
+    record's entries and the inbox's items alike (the one place a hold is
+    placed; ``kanal.records.retention``)."""
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
@@ -258,6 +260,8 @@ class RetentionRun(models.Model):
     dry_run = models.BooleanField(default=False)
     deleted = models.PositiveIntegerField(default=0)
     held_back = models.PositiveIntegerField(default=0)
+    #: Inbox items whose personal data the run removed.
+    inbox_redacted = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]
@@ -277,6 +281,9 @@ class ErasureRequest(models.Model):
     reason = models.CharField(_("begrundelse"), max_length=300)
     deleted = models.PositiveIntegerField(default=0)
     held_back = models.PositiveIntegerField(default=0)
+    #: The person's inbox items redacted, and those a hold kept.
+    inbox_redacted = models.PositiveIntegerField(default=0)
+    inbox_held_back = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
         related_name="+",

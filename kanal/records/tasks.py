@@ -11,3 +11,13 @@ def build_export(export_id: int) -> None:
     from .export import run_export
 
     run_export(export_id)
+
+
+@task()
+def record_post(post_id: int) -> int:
+    """Record what a post's publications sent, copying their media; queued
+    after publishing commits, so the copy never runs in the publishing
+    worker."""
+    from .capture import capture_post
+
+    return capture_post(post_id)

@@ -293,15 +293,22 @@ def retention_view(request):
                     request,
                     _("Sletningen er udført: %(deleted)s poster slettet, "
                       "%(held)s holdt tilbage af et retligt hold eller en "
-                      "aktindsigt under behandling.")
-                    % {"deleted": erasure.deleted, "held": erasure.held_back},
+                      "aktindsigt under behandling; %(redacted)s henvendelser "
+                      "i indbakken renset, %(items_held)s holdt tilbage af et "
+                      "retligt hold.")
+                    % {"deleted": erasure.deleted, "held": erasure.held_back,
+                       "redacted": erasure.inbox_redacted,
+                       "items_held": erasure.inbox_held_back},
                 )
                 return redirect("records:retention")
             status = 400
         elif what == "apply":
-            deleted = retention.apply_retention(actor=member)
-            messages.success(request, _("%(count)s poster er slettet.")
-                             % {"count": deleted})
+            done = retention.apply_retention(actor=member)
+            messages.success(
+                request,
+                _("%(count)s poster er slettet, og %(redacted)s henvendelser i "
+                  "indbakken er renset for personoplysninger.")
+                % {"count": done.deleted, "redacted": done.redacted})
             return redirect("records:retention")
         else:
             raise InvalidInput(_("Ukendt handling."))

@@ -1,24 +1,18 @@
-"""Moderation by the house rules, the personal-data guard and retention."""
+"""Moderation by the house rules and the personal-data guard (retention is
+the records app's: ``kanal/records/tests/test_inbox_retention.py``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from io import StringIO
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
-from django.utils import timezone
 
 from kanal.core.models import AuditEntry
-from kanal.inbox import actions, intake, moderation, polling, retention
-from kanal.inbox.models import InboxItem, InboxSettings, ItemVersion, ModerationAction
+from kanal.inbox import actions, moderation, polling
+from kanal.inbox.models import InboxItem, InboxSettings, ModerationAction
 from kanal.notifications.kinds import render
 from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
 from kanal.publishing.tests.conftest import sandbox_channel
-
-from .factories import citizen_item
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,47 +121,3 @@ def test_without_the_setting_the_editor_is_told_but_nothing_hidden(on_sandbox):
     assert not item.hidden_on_network
     note = Notification.objects.get(kind="inbox_personal_data")
     assert "Overvej" in render(note.kind, note.params)
-
-
-def test_retention_removes_personal_data_but_respects_legal_hold(
-    organisation, member, time_machine
-):
-    from kanal.channels.tests.factories import ChannelFactory
-
-    editor = member(Role.EDITOR)
-    channel = ChannelFactory(organisation=organisation)
-    InboxSettings.objects.create(organisation=organisation, retention_days=30)
-    time_machine.move_to(timezone.now() - timedelta(days=40))
-    old = citizen_item(channel, "Mit CPR er 010190-1234", author="Mette Hansen")
-    held = citizen_item(channel, "Sag om aktindsigt", author="Jens Holm")
-    time_machine.move_to(timezone.now() + timedelta(days=40))
-    young = citizen_item(channel, "Ny kommentar")
-    actions.set_legal_hold(held.conversation, actor=editor, hold=True)
-
-    out = StringIO()
-    call_command("inbox_retention", "--dry-run", stdout=out)
-    assert "1 henvendelser ældre end 30 dage ville blive slettet" in out.getvalue()
-    old.refresh_from_db()
-    assert old.text == "Mit CPR er 010190-1234"
-
-    assert retention.apply_retention() == 1
-    old.refresh_from_db()
-    assert (old.text, old.author_name, old.author_id, old.personal_data) == (
-        "", "", "", [])
-    assert old.redacted_at is not None
-    assert list(ItemVersion.objects.filter(item=old).values_list("text", flat=True)
-                ) == [""]
-    held.refresh_from_db()
-    young.refresh_from_db()
-    assert held.text == "Sag om aktindsigt"
-    assert young.text == "Ny kommentar"
-    entry = AuditEntry.objects.get(event="inbox.retention.applied")
-    assert entry.changes == {"items": 1, "days": 30}
-    assert retention.apply_retention() == 0
-    # A replayed webhook for a redacted item does not bring the text back.
-    intake.ingest(channel, __import__(
-        "kanal.channels.networks.base", fromlist=["InboxItem"]).InboxItem(
-        remote_id=old.remote_id, kind="comment", author_id="x", author_name="y",
-        text="Mit CPR er 010190-1234", created_at=timezone.now()))
-    old.refresh_from_db()
-    assert old.text == ""

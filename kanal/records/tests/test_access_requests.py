@@ -300,3 +300,36 @@ def test_progress_is_reported_while_the_export_runs(desk, recorded, monkeypatch)
     assert seen[0] == 0
     assert any(0 < p < 100 for p in seen)
     assert seen == sorted(seen)
+
+
+def test_the_search_can_use_a_trigram_index_on_postgresql(desk, recorded):
+    """On PostgreSQL the literal word (``search_text LIKE '%word%'``) can be
+    answered by the trigram index (the planner is kept off the table scan,
+    which it prefers for a few rows); SQLite has no such index and the
+    migration leaves it alone."""
+    from django.db import connection
+
+    from kanal.records.selectors import search
+
+    today = timezone.localdate()
+    found = search(organisation=desk["officer"].organisation,
+                   period_start=today - timedelta(days=30), period_end=today,
+                   words=["havnebad"])
+    assert found.count() == 3
+    sql, _params = found.values("pk").query.sql_with_params()
+    assert "search_text" in sql and " LIKE " in sql
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                           "AND name = 'record_search_trgm'")
+            assert cursor.fetchall() == []
+            return
+        cursor.execute("SELECT indexdef FROM pg_indexes "
+                       "WHERE indexname = 'record_search_trgm'")
+        [(definition,)] = cursor.fetchall()
+        assert "gin (search_text gin_trgm_ops)" in definition
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT id FROM records_recordentry "
+                       "WHERE search_text LIKE %s", ["%havnebad%"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "record_search_trgm" in plan

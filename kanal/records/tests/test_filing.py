@@ -79,9 +79,9 @@ def test_an_entry_waiting_for_filing_is_not_deleted_and_a_filed_one_keeps_its_re
     actions.set_retention(actor=desk["officer"], kind=RecordKind.COMMENT,
                           keep_days=30)
     marked = filing.mark_for_filing(old, actor=desk["officer"])
-    assert retention.apply_retention() == 0
+    assert retention.apply_retention().deleted == 0
     filing.file_waiting()
-    assert retention.apply_retention() == 1
+    assert retention.apply_retention().deleted == 1
     marked.refresh_from_db()
     assert marked.entry is None and marked.receipt["entry"] == old.pk
     assert not RecordEntry.objects.exists()

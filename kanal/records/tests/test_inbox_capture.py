@@ -15,7 +15,7 @@ from kanal.inbox import signals
 from kanal.inbox.intake import ingest
 from kanal.inbox.models import Answer, InboxItem
 from kanal.inbox.tests.factories import citizen_item
-from kanal.records import retention
+from kanal.records import actions, retention
 from kanal.records.inbox_capture import item_key
 from kanal.records.models import RecordEntry
 
@@ -98,7 +98,9 @@ def test_an_erasure_in_the_record_removes_the_person_from_the_inbox(
         gone = citizen_item(channel, "Mit nummer er 12345678", author="Jens Jensen")
         held = citizen_item(channel, "Klage over larm", author="Jens Jensen")
         other = citizen_item(channel, "Tak for i dag", author="Anna Berg")
-    InboxItem.objects.filter(pk=held.pk).update(legal_hold=True)
+    # A hold in the record on the moment Jens wrote about the noise.
+    actions.place_hold(actor=desk["officer"], reason="Klage",
+                       period_start=held.created_at, period_end=held.created_at)
     with django_capture_on_commit_callbacks(execute=True):
         retention.erase_person(actor=desk["officer"], person="Jens Jensen",
                                reason="Borgerens anmodning")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from PIL import Image
 
 from kanal.publishing.actions import publication_changed
+from kanal.publishing.tests.conftest import channel, fake_network, queue  # noqa: F401
 from kanal.records import actions, capture
 from kanal.records.content import canonical_json
 from kanal.records.models import RecordChange, RecordEntry, RecordKind, RecordMedia
@@ -169,3 +173,68 @@ def test_content_json_round_trips_to_the_same_hash(desk, published):
     assert hashlib.sha256(canonical_json(again).encode()).hexdigest() == (
         entry.content_hash
     )
+
+
+@pytest.mark.usefixtures("fake_network")
+def test_a_slow_or_failing_copy_never_delays_or_fails_publishing(
+    desk, queue, stored_image, settings, monkeypatch,  # noqa: F811
+):
+    """The engine publishes; recording (which copies the images) is only
+    queued as a task, so the copy does not run in the publishing worker at
+    all: a copy that would hang or fail is never reached there. Run later by
+    the task worker, a failing copy leaves the publication published and
+    the sweep records it once the copy works."""
+    from django_tasks_db.models import DBTaskResult
+
+    from kanal.publishing import engine
+    from kanal.publishing.models import Publication, PublicationStatus
+    from kanal.publishing.tests.conftest import run_once
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    copies = []
+    real_copy = actions.keep_media
+
+    def stuck_copy(item):
+        copies.append(item["path"])
+        raise OSError("the disk does not answer")
+
+    monkeypatch.setattr(actions, "keep_media", stuck_copy)
+    # Post 77 stands for an approved post (planning is not what is tested).
+    monkeypatch.setattr(engine, "_approval_stands", lambda pub: True)
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), "navy").save(picture, "JPEG")
+    image = stored_image(data=picture.getvalue())
+    pub = queue(channel=desk["facebook"], post_id=77, media=[image])
+    assert run_once() == [PublicationStatus.PUBLISHED]
+    assert copies == []  # not on the publishing path
+    assert not RecordEntry.objects.exists()
+    queued = DBTaskResult.objects.get(task_path="kanal.records.tasks.record_post")
+    assert queued.args_kwargs["args"] == [77]
+
+    # The task worker runs it: the copy fails, publishing is untouched.
+    assert queued.task.call(*queued.args_kwargs["args"]) == 0
+    assert len(copies) == 1
+    pub = Publication.objects.get(pk=pub.pk)
+    assert pub.status == PublicationStatus.PUBLISHED
+    assert not RecordEntry.objects.exists()
+    # Once the copy works, the sweep records what the task could not.
+    monkeypatch.setattr(actions, "keep_media", real_copy)
+    assert capture.capture_published() == 1
+    entry = RecordEntry.objects.get(source_key=capture.publication_key(pub))
+    assert entry.media[0]["sha256"]
+
+
+def test_a_queue_that_refuses_the_task_never_fails_publishing(
+    desk, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kanal.records import tasks
+
+    published(desk["facebook"], "Ud alligevel", post_id=6)
+
+    def refuse(*args):
+        raise RuntimeError("task table is locked")
+
+    monkeypatch.setattr(tasks, "record_post", SimpleNamespace(enqueue=refuse))
+    with django_capture_on_commit_callbacks(execute=True):
+        publication_changed([6])  # no exception reaches publishing
+    assert not RecordEntry.objects.exists()
