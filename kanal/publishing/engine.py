@@ -531,11 +531,11 @@ def fence(job: Job, operation: str = "") -> None:
     grant_write(
         job, operation, update=update,
         stopped=lambda: stop_reason(_fence_row(job), job),
-        label=f"publication {job.publication_id}", refused="gone",
+        log_as=f"publication {job.publication_id}", refused="gone",
     )
 
 
-def grant_write(job, operation: str, *, update, stopped, label: str,
+def grant_write(job, operation: str, *, update, stopped, log_as: str,
                 refused: str) -> None:
     """What every send fence shares (publications and follow-ups).
 
@@ -558,14 +558,14 @@ def grant_write(job, operation: str, *, update, stopped, label: str,
                 reason = with_db_retry(stopped)
                 if reason:
                     logger.warning("%s: %s stopped at the send (%s); nothing sent",
-                                   label, operation or "write", reason)
+                                   log_as, operation or "write", reason)
                     raise Fenced(reason)
 
             send_by(started + conf.lease().total_seconds(), confirm=confirm)
         return
     reason = with_db_retry(stopped) or refused
     logger.warning("%s: %s fenced (%s); nothing sent",
-                   label, operation or "write", reason)
+                   log_as, operation or "write", reason)
     raise Fenced(reason)
 
 

@@ -188,7 +188,7 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
         return qs.update(**changes)
 
     grant_write(job, operation, update=update, stopped=lambda: _stop_reason(job),
-                label=f"follow-up {job.follow_up_id}", refused="lease_lost")
+                log_as=f"follow-up {job.follow_up_id}", refused="lease_lost")
 
 
 def _stop_reason(job: FollowUpJob) -> str | None:
