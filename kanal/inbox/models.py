@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -198,10 +199,16 @@ class Conversation(models.Model):
                 fields=["channel", "key"], name="inbox_conversation_key_unique"
             )
         ]
+        # Both follow the list's order, so a page is read from the index.
         indexes = [
             models.Index(
-                fields=["organisation", "status", "-last_item_at"],
-                name="inbox_conv_status",
+                fields=["organisation", "-priority", "-last_item_at", "-id"],
+                name="inbox_conv_list",
+            ),
+            models.Index(
+                fields=["organisation", "status", "-priority", "-last_item_at",
+                        "-id"],
+                name="inbox_conv_status_list",
             ),
         ]
         verbose_name = _("samtale")
@@ -245,6 +252,10 @@ class InboxItem(models.Model):
     legal_hold = models.BooleanField(_("retligt tilbagehold"), default=False)
     # Set when retention removed the citizen's text and name.
     redacted_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL only: text and author's name in the Danish configuration,
+    # set by a trigger and read through a GIN index (``search``; SQLite
+    # searches an FTS5 table instead and leaves this empty).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -256,6 +267,11 @@ class InboxItem(models.Model):
         indexes = [
             models.Index(
                 fields=["organisation", "received_at"], name="inbox_item_recv"
+            ),
+            # A conversation's latest item in the list (one row per page row).
+            models.Index(
+                fields=["conversation", "-created_at", "-id"],
+                name="inbox_item_latest",
             ),
         ]
         verbose_name = _("henvendelse")

@@ -9,9 +9,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -19,6 +17,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from . import search
 from .models import OPEN_STATUSES, InboxItem
 
 PAGE_SIZE = 50
@@ -63,7 +62,9 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
     if filters.negative:
         qs = qs.filter(negative=True)
     if filters.q:
-        qs = qs.filter(Exists(_matching_items(filters.q)))
+        found = search.matching_items(InboxItem.objects.all(), filters.q,
+                                      connection.vendor)
+        qs = qs.filter(pk__in=found.values("conversation_id"))
     counts = (
         InboxItem.objects.filter(conversation=OuterRef("pk"))
         .order_by()
@@ -84,20 +85,6 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
             output_field=BooleanField(),
         ),
     ).order_by("-priority", "-last_item_at", "-pk")
-
-
-def _matching_items(q: str) -> QuerySet:
-    items = InboxItem.objects.filter(conversation=OuterRef("pk"))
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        return items.annotate(
-            found=SearchVector("text", "author_name", config="danish")
-        ).filter(found=SearchQuery(q, config="danish", search_type="websearch"))
-    words = [w for w in q.split() if w][:8]
-    for word in words:
-        items = items.filter(Q(text__icontains=word) | Q(author_name__icontains=word))
-    return items
 
 
 def latest_item_id(visible: QuerySet) -> int:
