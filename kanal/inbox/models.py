@@ -371,6 +371,46 @@ class StandardAnswer(models.Model):
         return self.title
 
 
+class ReferralTemplate(models.Model):
+    """Where to send a citizen whose question the desk cannot settle here
+    (kk.dk, Borgerservice, the right administration). Kept by editors apart
+    from standard answers; answering with one marks the conversation
+    *referred*. The text takes the standard answers' variables."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE,
+        related_name="referral_templates",
+    )
+    title = models.CharField(_("titel"), max_length=120)
+    administration = models.ForeignKey(
+        "organisations.Administration", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("henvis til forvaltning"),
+        help_text=_("Valgfri: den forvaltning, borgeren henvises til. Dens navn "
+                    "bruges for {forvaltningsnavn}."),
+    )
+    text = models.TextField(
+        _("tekst"), max_length=2000,
+        help_text=_("Sig hvor borgeren skal henvende sig, fx en side på kk.dk "
+                    "eller Borgerservice. Du kan bruge {fornavn}, {kanalnavn} og "
+                    "{forvaltningsnavn}."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "title"], name="referral_title_unique"
+            )
+        ]
+        verbose_name = _("henvisningsskabelon")
+        verbose_name_plural = _("henvisningsskabeloner")
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Answer(models.Model):
     """The desk's answer to one item, sent through publishing's follow-ups
     (claimed, fenced, sent once); ``follow_up`` holds its progress."""
@@ -388,6 +428,11 @@ class Answer(models.Model):
     text = models.TextField()
     standard_answer = models.ForeignKey(
         StandardAnswer, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Set when the answer referred the citizen elsewhere (status "referred").
+    referral = models.ForeignKey(
+        ReferralTemplate, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
     follow_up = models.OneToOneField(
