@@ -120,6 +120,8 @@ class ReplyForm(forms.Form):
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, items=(), organisation=None, **kwargs):
+        # Its own ids: the note form on the same page also has a "text".
+        kwargs.setdefault("auto_id", "reply-%s")
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = [
             (i.pk, f"{i.author_name or _('Borger')}: {privacy.mask(i.text)[:60]}")
