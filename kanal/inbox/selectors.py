@@ -62,9 +62,7 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
     if filters.negative:
         qs = qs.filter(negative=True)
     if filters.q:
-        found = search.matching_items(InboxItem.objects.all(), filters.q,
-                                      connection.vendor)
-        qs = qs.filter(pk__in=found.values("conversation_id"))
+        qs = qs.filter(pk__in=_found_conversations(visible, filters.q))
     counts = (
         InboxItem.objects.filter(conversation=OuterRef("pk"))
         .order_by()
@@ -85,6 +83,26 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
             output_field=BooleanField(),
         ),
     ).order_by("-priority", "-last_item_at", "-pk")
+
+
+#: Up to this many matching items, a search hands the list their
+#: conversations' ids; more, and the list keeps the search as a subquery.
+FOUND_AS_IDS = 5000
+
+
+def _found_conversations(visible: QuerySet, q: str):
+    """The conversations with items matching ``q``: a list of ids when the
+    search finds few items (read through the search index alone, so a rare
+    word costs what its matches cost, not a walk of the whole list), else a
+    subquery (a common word: walking the list in order finds a page soon)."""
+    found = search.matching_items(
+        InboxItem.objects.filter(conversation__in=visible.values("pk")), q,
+        connection.vendor,
+    ).order_by()
+    ids = list(found.values_list("conversation_id", flat=True)[:FOUND_AS_IDS + 1])
+    if len(ids) <= FOUND_AS_IDS:
+        return sorted(set(ids))
+    return found.values("conversation_id")
 
 
 def latest_item_id(visible: QuerySet) -> int:

@@ -124,3 +124,14 @@ def test_the_list_reads_the_same_number_of_queries_for_3_and_30_conversations(
         citizen_item(channel, f"Opfølgning {n}", kind="reply", parent=f"q{n}")
     many = [queries({}), queries({"q": "affald"}), queries({"status": "new"})]
     assert few == many
+
+
+def test_a_search_finding_many_items_gives_the_same_conversations(
+    channel, editor, monkeypatch
+):
+    wanted = {citizen_item(channel, f"Affald nummer {n}").conversation
+              for n in range(4)}
+    citizen_item(channel, "Noget helt andet")
+    assert found(editor, "affald") == wanted  # as a list of ids
+    monkeypatch.setattr(selectors, "FOUND_AS_IDS", 2)
+    assert found(editor, "affald") == wanted  # as a subquery
