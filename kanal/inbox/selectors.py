@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -43,9 +44,21 @@ def _latest(field: str):
     )
 
 
+def page_of(visible: QuerySet, filters: Filters, number) -> Page:
+    """Page ``number`` of the list: the page is chosen on the conversations
+    alone (a deep page skips rows without reading their items), then its 50
+    rows get their latest item and item count."""
+    matching = conversations(visible, filters)
+    page = Paginator(matching.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        number)
+    ids = list(page.object_list)
+    page.object_list = list(with_latest(matching.filter(pk__in=ids))) if ids else []
+    return page
+
+
 def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
-    """``visible`` conversations matching ``filters``, newest first, each with
-    its latest item's text, author and kind, and its number of items."""
+    """``visible`` conversations matching ``filters``, in the list's order
+    (crisis priority, then newest first)."""
     qs = visible
     if filters.network:
         qs = qs.filter(channel__network=filters.network)
@@ -63,6 +76,19 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
         qs = qs.filter(negative=True)
     if filters.q:
         qs = qs.filter(pk__in=_found_conversations(visible, filters.q))
+    return qs.annotate(
+        is_overdue=Case(
+            When(status__in=OPEN_STATUSES, due_at__lt=timezone.now(),
+                 then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    ).order_by("-priority", "-last_item_at", "-pk")
+
+
+def with_latest(qs: QuerySet) -> QuerySet:
+    """``qs`` with each conversation's latest item's text, author, kind and
+    personal data, and its number of items."""
     counts = (
         InboxItem.objects.filter(conversation=OuterRef("pk"))
         .order_by()
@@ -76,12 +102,6 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
         latest_kind=_latest("kind"),
         latest_personal=_latest("personal_data"),
         item_count=Subquery(counts),
-        is_overdue=Case(
-            When(status__in=OPEN_STATUSES, due_at__lt=timezone.now(),
-                 then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
     ).order_by("-priority", "-last_item_at", "-pk")
 
 

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -61,8 +60,7 @@ def _filters(request, actor):
 
 
 def _page(request, visible, filters):
-    return Paginator(selectors.conversations(visible, filters),
-                     selectors.PAGE_SIZE).get_page(request.GET.get("side"))
+    return selectors.page_of(visible, filters, request.GET.get("side"))
 
 
 @membership_required
