@@ -44,21 +44,38 @@ def _latest(field: str):
     )
 
 
+class _CappedPaginator(Paginator):
+    """A paginator whose count is given: a search finding very many items is
+    not counted (that alone would cost more than the page)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count
+
+
 def page_of(visible: QuerySet, filters: Filters, number) -> Page:
     """Page ``number`` of the list: the page is chosen on the conversations
     alone (a deep page skips rows without reading their items), then its 50
-    rows get their latest item and item count."""
-    matching = conversations(visible, filters)
-    page = Paginator(matching.values_list("pk", flat=True), PAGE_SIZE).get_page(
-        number)
+    rows get their latest item and item count. A search finding more than
+    ``FOUND_AS_IDS`` items shows the newest of them, ``FOUND_AS_IDS`` rows
+    at most, and says so (``page.capped``)."""
+    found = _found_conversations(visible, filters.q) if filters.q else None
+    matching = conversations(visible, filters, found=found)
+    capped = found is not None and not isinstance(found, list)
+    ids_in_order = matching.values_list("pk", flat=True)
+    paginator = (_CappedPaginator(ids_in_order, PAGE_SIZE, count=FOUND_AS_IDS)
+                 if capped else Paginator(ids_in_order, PAGE_SIZE))
+    page = paginator.get_page(number)
     ids = list(page.object_list)
     page.object_list = list(with_latest(matching.filter(pk__in=ids))) if ids else []
+    page.capped = capped
     return page
 
 
-def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
+def conversations(visible: QuerySet, filters: Filters, *, found=None) -> QuerySet:
     """``visible`` conversations matching ``filters``, in the list's order
-    (crisis priority, then newest first)."""
+    (crisis priority, then newest first); ``found`` is the search's result
+    when the caller already has it."""
     qs = visible
     if filters.network:
         qs = qs.filter(channel__network=filters.network)
@@ -75,7 +92,9 @@ def conversations(visible: QuerySet, filters: Filters) -> QuerySet:
     if filters.negative:
         qs = qs.filter(negative=True)
     if filters.q:
-        qs = qs.filter(pk__in=_found_conversations(visible, filters.q))
+        if found is None:
+            found = _found_conversations(visible, filters.q)
+        qs = qs.filter(pk__in=found)
     return qs.annotate(
         is_overdue=Case(
             When(status__in=OPEN_STATUSES, due_at__lt=timezone.now(),
@@ -106,8 +125,9 @@ def with_latest(qs: QuerySet) -> QuerySet:
 
 
 #: Up to this many matching items, a search hands the list their
-#: conversations' ids; more, and the list keeps the search as a subquery.
-FOUND_AS_IDS = 5000
+#: conversations' ids; more, and the list keeps the search as a subquery
+#: and shows at most this many rows, newest first, without counting them.
+FOUND_AS_IDS = 2000
 
 
 def _found_conversations(visible: QuerySet, q: str):

@@ -135,3 +135,23 @@ def test_a_search_finding_many_items_gives_the_same_conversations(
     assert found(editor, "affald") == wanted  # as a list of ids
     monkeypatch.setattr(selectors, "FOUND_AS_IDS", 2)
     assert found(editor, "affald") == wanted  # as a subquery
+
+
+def test_a_search_finding_very_many_items_shows_the_newest_and_says_so(
+    channel, editor, client_for, monkeypatch
+):
+    items = [citizen_item(channel, f"Affald nummer {n}") for n in range(5)]
+    monkeypatch.setattr(selectors, "FOUND_AS_IDS", 3)
+    response = client_for(editor).get("/indbakke/", {"q": "affald"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Søgningen fandt mere end 3 henvendelser." in html
+    assert html.count('id="conversation-') == 3  # at most the cap, newest first
+    assert f'id="conversation-{items[-1].conversation_id}"' in html
+    assert f'id="conversation-{items[0].conversation_id}"' not in html
+    page = selectors.page_of(conversation_policy.visible(editor),
+                             selectors.Filters(q="affald"), 1)
+    assert page.capped and page.paginator.count == 3
+    monkeypatch.setattr(selectors, "FOUND_AS_IDS", 10)
+    response = client_for(editor).get("/indbakke/", {"q": "affald"})
+    assert "Søgningen fandt mere end" not in response.content.decode()
