@@ -21,9 +21,14 @@ from .models import (
     InboxSettings,
     ItemKind,
     Note,
+    ReferralTemplate,
     StandardAnswer,
 )
-from .policies import conversation_policy, standard_answer_policy
+from .policies import (
+    conversation_policy,
+    referral_template_policy,
+    standard_answer_policy,
+)
 
 MAX_ANSWER = 2000
 
@@ -162,10 +167,14 @@ def add_note(conversation: Conversation, *, actor: Membership, text: str) -> Not
     return note
 
 
-def fill_standard_answer(answer: StandardAnswer, item: InboxItem) -> str:
-    """The standard answer's text with its variables filled in for ``item``."""
+def fill_standard_answer(answer: StandardAnswer | ReferralTemplate,
+                         item: InboxItem) -> str:
+    """The standard answer's (or referral template's) text with its
+    variables filled in for ``item``; a referral names its own
+    administration where it has one."""
     conversation = item.conversation
-    administration = conversation.assigned_administration
+    administration = (getattr(answer, "administration", None)
+                      or conversation.assigned_administration)
     values = {
         "fornavn": (item.author_name or "").split(" ")[0] or "",
         "kanalnavn": conversation.channel.display_name,
@@ -195,14 +204,16 @@ def reply_to_item(
     actor: Membership,
     text: str = "",
     standard_answer: StandardAnswer | None = None,
+    referral: ReferralTemplate | None = None,
     key: str,
 ) -> Answer:
     """Answer ``item`` on the network, exactly once for ``key``.
 
     ``key`` comes from the form the person submitted, so sending the same
-    form twice makes one answer. The text (or the filled-in standard answer)
-    gets the organisation's guidance footer where it is required; the
-    publishing worker sends it (``followup.queue_reply``).
+    form twice makes one answer. The text (or the filled-in standard answer
+    or referral template) gets the organisation's guidance footer where it is
+    required; the publishing worker sends it (``followup.queue_reply``). An
+    answer with a ``referral`` marks the conversation *referred*.
     """
     conversation = item.conversation
     conversation_policy.check(actor, "reply", conversation)
@@ -215,11 +226,19 @@ def reply_to_item(
     if item.deleted_on_network_at is not None:
         raise ValidationError(_("Borgeren har slettet kommentaren på netværket; "
                                 "den kan ikke besvares."))
+    if standard_answer is not None and referral is not None:
+        raise ValidationError(_("Vælg enten et standardsvar eller en henvisning, "
+                                "ikke begge."))
     if standard_answer is not None:
         standard_answer_policy.check(actor, "use", standard_answer)
+    if referral is not None:
+        referral_template_policy.check(actor, "use", referral)
+        if referral.organisation_id != conversation.organisation_id:
+            raise ValidationError(_("Henvisningen hører ikke til organisationen."))
     text = (text or "").strip()
-    if not text and standard_answer is not None:
-        text = fill_standard_answer(standard_answer, item)
+    template = standard_answer or referral
+    if not text and template is not None:
+        text = fill_standard_answer(template, item)
     if not text:
         raise ValidationError(_("Skriv et svar, eller vælg et standardsvar."))
     text = with_footer(conversation.organisation, text)
@@ -231,7 +250,7 @@ def reply_to_item(
     )
     answer = Answer.objects.create(
         conversation=conversation, item=item, author=actor, text=text,
-        standard_answer=standard_answer, follow_up=follow_up,
+        standard_answer=standard_answer, referral=referral, follow_up=follow_up,
     )
     audit.record(
         "inbox.reply.queued",
@@ -239,8 +258,21 @@ def reply_to_item(
         organisation=conversation.organisation,
         target=conversation,
         changes={"item": item.remote_id, "standard_answer": standard_answer.pk
-                 if standard_answer else None},
+                 if standard_answer else None,
+                 "referral": referral.pk if referral else None},
     )
+    if referral is not None and conversation.status != ConversationStatus.REFERRED:
+        before = conversation.status
+        conversation.status = ConversationStatus.REFERRED
+        conversation.save(update_fields=["status", "updated_at"])
+        audit.record(
+            "inbox.conversation.referred",
+            actor=actor,
+            organisation=conversation.organisation,
+            target=conversation,
+            changes={"status": [before, conversation.status],
+                     "referral": referral.title},
+        )
     return answer
 
 
@@ -255,7 +287,8 @@ def record_reply_outcome(answer: Answer) -> None:
         pk=answer.conversation_id
     )
     changed = ["status", "updated_at"]
-    conversation.status = ConversationStatus.ANSWERED
+    conversation.status = (ConversationStatus.REFERRED if answer.referral_id
+                           else ConversationStatus.ANSWERED)
     if conversation.first_response_at is None:
         conversation.first_response_at = follow_up.updated_at
         changed.append("first_response_at")
@@ -276,30 +309,38 @@ def record_reply_outcome(answer: Answer) -> None:
     ))
 
 
+def _save_kept_text(policy, model, *, actor: Membership, instance, title: str,
+                    event: str, **values):
+    """Create or change a standard answer or referral template."""
+    policy.check(actor, "manage", instance)
+    title, values["text"] = (title or "").strip(), (values["text"] or "").strip()
+    if not title or not values["text"]:
+        raise ValidationError(_("Skriv både en titel og en tekst."))
+    duplicate = model.objects.filter(
+        organisation_id=actor.organisation_id, title=title
+    ).exclude(pk=instance.pk if instance else None)
+    if duplicate.exists():
+        raise ValidationError(_("Titlen er allerede brugt. Vælg en anden titel."))
+    created = instance is None
+    instance = instance or model(organisation_id=actor.organisation_id)
+    instance.title = title
+    for name, value in values.items():
+        setattr(instance, name, value)
+    instance.save()
+    audit.record(f"{event}.created" if created else f"{event}.changed",
+                 actor=actor, target=instance, changes={"title": title})
+    return instance
+
+
 @transaction.atomic
 def save_standard_answer(
     *, actor: Membership, title: str, text: str,
     answer: StandardAnswer | None = None,
 ) -> StandardAnswer:
     """Create or change a standard answer (the desk keeps them)."""
-    standard_answer_policy.check(actor, "manage", answer)
-    title, text = (title or "").strip(), (text or "").strip()
-    if not title or not text:
-        raise ValidationError(_("Et standardsvar skal have en titel og en tekst."))
-    duplicate = StandardAnswer.objects.filter(
-        organisation_id=actor.organisation_id, title=title
-    ).exclude(pk=answer.pk if answer else None)
-    if duplicate.exists():
-        raise ValidationError(_("Der findes allerede et standardsvar med den titel."))
-    created = answer is None
-    answer = answer or StandardAnswer(organisation_id=actor.organisation_id)
-    answer.title, answer.text = title, text
-    answer.save()
-    audit.record(
-        "inbox.standard_answer.created" if created else "inbox.standard_answer.changed",
-        actor=actor, target=answer, changes={"title": title},
-    )
-    return answer
+    return _save_kept_text(standard_answer_policy, StandardAnswer, actor=actor,
+                           instance=answer, title=title, text=text,
+                           event="inbox.standard_answer")
 
 
 @transaction.atomic
@@ -308,6 +349,31 @@ def delete_standard_answer(answer: StandardAnswer, *, actor: Membership) -> None
     audit.record("inbox.standard_answer.deleted", actor=actor, target=answer,
                  changes={"title": answer.title})
     answer.delete()
+
+
+@transaction.atomic
+def save_referral_template(
+    *, actor: Membership, title: str, text: str,
+    administration: Administration | None = None,
+    template: ReferralTemplate | None = None,
+) -> ReferralTemplate:
+    """Create or change a referral template (editors keep them)."""
+    if administration is not None and (
+        administration.organisation_id != actor.organisation_id
+    ):
+        raise ValidationError(_("Forvaltningen hører ikke til organisationen."))
+    return _save_kept_text(referral_template_policy, ReferralTemplate, actor=actor,
+                           instance=template, title=title, text=text,
+                           administration=administration, event="inbox.referral")
+
+
+@transaction.atomic
+def delete_referral_template(template: ReferralTemplate, *,
+                             actor: Membership) -> None:
+    referral_template_policy.check(actor, "manage", template)
+    audit.record("inbox.referral.deleted", actor=actor, target=template,
+                 changes={"title": template.title})
+    template.delete()
 
 
 @transaction.atomic

@@ -8,10 +8,15 @@ class InboxConfig(AppConfig):
     verbose_name = _("Indbakke")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic, signals
 
-        from . import bridge, intake, moderation, polling, targets
+        from . import bridge, intake, moderation, polling, search, targets
+
+        post_migrate.connect(search.ensure_after_migrate, sender=self,
+                             dispatch_uid="inbox.search")
 
         register_param("privacy_step", moderation.render_privacy_step)
         register_param("privacy_kinds", moderation.render_privacy_kinds)

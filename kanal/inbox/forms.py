@@ -8,7 +8,13 @@ from kanal.organisations.models import Administration, Membership
 
 from . import privacy
 from .actions import MANUAL_STATUSES
-from .models import ConversationStatus, InboxSettings, Reason, StandardAnswer
+from .models import (
+    ConversationStatus,
+    InboxSettings,
+    Reason,
+    ReferralTemplate,
+    StandardAnswer,
+)
 
 
 class FilterForm(forms.Form):
@@ -100,20 +106,30 @@ class ReplyForm(forms.Form):
         label=_("Standardsvar"), queryset=StandardAnswer.objects.none(),
         required=False, empty_label=_("Intet – jeg skriver selv"),
     )
+    referral = forms.ModelChoiceField(
+        label=_("Henvis borgeren"), queryset=ReferralTemplate.objects.none(),
+        required=False, empty_label=_("Ingen henvisning"),
+        help_text=_("Et svar med en henvisning sætter samtalen til ”Henvist”."),
+    )
     text = forms.CharField(
         label=_("Svar"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Tomt felt: standardsvaret sendes, med borgerens navn udfyldt."),
+        help_text=_("Tomt felt: standardsvaret eller henvisningen sendes, med "
+                    "borgerens navn udfyldt."),
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, items=(), organisation=None, **kwargs):
+        # Its own ids: the note form on the same page also has a "text".
+        kwargs.setdefault("auto_id", "reply-%s")
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = [
             (i.pk, f"{i.author_name or _('Borger')}: {privacy.mask(i.text)[:60]}")
             for i in items
         ]
         self.fields["standard_answer"].queryset = StandardAnswer.objects.filter(
+            organisation=organisation)
+        self.fields["referral"].queryset = ReferralTemplate.objects.filter(
             organisation=organisation)
 
 
@@ -122,6 +138,19 @@ class StandardAnswerForm(forms.ModelForm):
         model = StandardAnswer
         fields = ["title", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+
+class ReferralTemplateForm(forms.ModelForm):
+    class Meta:
+        model = ReferralTemplate
+        fields = ["title", "administration", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["administration"].queryset = Administration.objects.filter(
+            organisation=organisation)
+        self.fields["administration"].empty_label = _("Ingen bestemt forvaltning")
 
 
 class ModerationForm(forms.Form):

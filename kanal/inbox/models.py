@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -198,10 +199,16 @@ class Conversation(models.Model):
                 fields=["channel", "key"], name="inbox_conversation_key_unique"
             )
         ]
+        # Both follow the list's order, so a page is read from the index.
         indexes = [
             models.Index(
-                fields=["organisation", "status", "-last_item_at"],
-                name="inbox_conv_status",
+                fields=["organisation", "-priority", "-last_item_at", "-id"],
+                name="inbox_conv_list",
+            ),
+            models.Index(
+                fields=["organisation", "status", "-priority", "-last_item_at",
+                        "-id"],
+                name="inbox_conv_status_list",
             ),
         ]
         verbose_name = _("samtale")
@@ -245,6 +252,10 @@ class InboxItem(models.Model):
     # Set when retention (the records app's job, which also knows the legal
     # holds) removed the citizen's text and name.
     redacted_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL only: text and author's name in the Danish configuration,
+    # set by a trigger and read through a GIN index (``search``; SQLite
+    # searches an FTS5 table instead and leaves this empty).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -256,6 +267,11 @@ class InboxItem(models.Model):
         indexes = [
             models.Index(
                 fields=["organisation", "received_at"], name="inbox_item_recv"
+            ),
+            # A conversation's latest item in the list (one row per page row).
+            models.Index(
+                fields=["conversation", "-created_at", "-id"],
+                name="inbox_item_latest",
             ),
         ]
         verbose_name = _("henvendelse")
@@ -355,6 +371,46 @@ class StandardAnswer(models.Model):
         return self.title
 
 
+class ReferralTemplate(models.Model):
+    """Where to send a citizen whose question the desk cannot settle here
+    (kk.dk, Borgerservice, the right administration). Kept by editors apart
+    from standard answers; answering with one marks the conversation
+    *referred*. The text takes the standard answers' variables."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE,
+        related_name="referral_templates",
+    )
+    title = models.CharField(_("titel"), max_length=120)
+    administration = models.ForeignKey(
+        "organisations.Administration", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("henvis til forvaltning"),
+        help_text=_("Valgfri: den forvaltning, borgeren henvises til. Dens navn "
+                    "bruges for {forvaltningsnavn}."),
+    )
+    text = models.TextField(
+        _("tekst"), max_length=2000,
+        help_text=_("Sig hvor borgeren skal henvende sig, fx en side på kk.dk "
+                    "eller Borgerservice. Du kan bruge {fornavn}, {kanalnavn} og "
+                    "{forvaltningsnavn}."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "title"], name="referral_title_unique"
+            )
+        ]
+        verbose_name = _("henvisningsskabelon")
+        verbose_name_plural = _("henvisningsskabeloner")
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Answer(models.Model):
     """The desk's answer to one item, sent through publishing's follow-ups
     (claimed, fenced, sent once); ``follow_up`` holds its progress."""
@@ -372,6 +428,11 @@ class Answer(models.Model):
     text = models.TextField()
     standard_answer = models.ForeignKey(
         StandardAnswer, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Set when the answer referred the citizen elsewhere (status "referred").
+    referral = models.ForeignKey(
+        ReferralTemplate, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
     follow_up = models.OneToOneField(

@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from kanal.core.policies import BasePolicy
 
-from .models import Conversation, InboxSettings, StandardAnswer
+from .models import Conversation, InboxSettings, ReferralTemplate, StandardAnswer
 
 
 class ConversationPolicy(BasePolicy):
@@ -59,13 +59,23 @@ class StandardAnswerPolicy(BasePolicy):
 
     def visible(self, actor):
         if actor is None:
-            return StandardAnswer.objects.all()
+            return self.model.objects.all()
         if not actor.has_perm("inbox.answer"):
-            return StandardAnswer.objects.none()
-        return StandardAnswer.objects.filter(organisation_id=actor.organisation_id)
+            return self.model.objects.none()
+        return self.model.objects.filter(organisation_id=actor.organisation_id)
 
 
 standard_answer_policy = StandardAnswerPolicy()
+
+
+class ReferralTemplatePolicy(StandardAnswerPolicy):
+    """Referral templates: kept by the desk (editors), used by everyone who
+    answers, like standard answers but a list of their own."""
+
+    model = ReferralTemplate
+
+
+referral_template_policy = ReferralTemplatePolicy()
 
 
 class InboxSettingsPolicy(BasePolicy):

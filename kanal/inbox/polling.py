@@ -1,10 +1,15 @@
 """Polling channels' inboxes with a stored cursor per channel.
 
-Networks without usable webhooks (X, Mastodon, Bluesky, LinkedIn) are polled
-often; Meta channels get a rarer catch-up poll so a missed webhook never
-loses a comment. The first poll of a channel has no cursor, so the adapter
-returns its recent history (the backfill). A failed poll keeps the cursor,
-so the next one reads the same span again; ``ingest`` makes that harmless.
+A channel is polled often while its newest published post is young and
+rarely once its posts are old (``conf.POLL_CADENCE``), never more often than
+its network allows (``conf.POLL_NETWORK_FLOOR``): networks without usable
+webhooks (X, Mastodon, Bluesky, LinkedIn) down to every 30-120 seconds, Meta
+channels only as a catch-up so a missed webhook never loses a comment. The
+adapters read a channel's recent posts in one call, so the cadence is the
+channel's, set by its youngest post. A channel that has never been polled (just
+connected) is due at once and, having no cursor, gets its recent history
+from the adapter (the backfill). A failed poll keeps the cursor, so the next
+one reads the same span again; ``ingest`` makes that harmless.
 """
 
 from __future__ import annotations
@@ -12,44 +17,53 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import NetworkError, NotSupported
 from kanal.channels.vault import VaultError
+from kanal.publishing.models import PublicationStatus
 
+from . import conf
 from .intake import Outcome, ingest
 from .models import PollCursor
 from .moderation import guard_personal_data
 
 logger = logging.getLogger("kanal.inbox.polling")
 
-#: Seconds between polls of one channel.
-POLL_EVERY = {
-    "x": 60,
-    "mastodon": 30,
-    "bluesky": 30,
-    "linkedin": 120,
-    # Webhooks bring these at once; the poll only catches up.
-    "facebook": 300,
-    "instagram": 300,
-    "threads": 300,
-}
+def poll_every(network: str, youngest_post_at: datetime | None,
+               now: datetime) -> timedelta:
+    """How long to wait between polls of a channel on ``network`` whose
+    newest published post went out at ``youngest_post_at``."""
+    every = conf.get("POLL_OLD_EVERY")
+    if youngest_post_at is not None:
+        age = (now - youngest_post_at).total_seconds()
+        for below, seconds in conf.get("POLL_CADENCE"):
+            if age < below:
+                every = seconds
+                break
+    floor = conf.get("POLL_NETWORK_FLOOR").get(network, conf.get("POLL_OLD_EVERY"))
+    return timedelta(seconds=max(every, floor))
 
 
 def due_channels(now: datetime):
     """Connected channels whose next poll is due."""
-    channels = Channel.objects.filter(status=ChannelStatus.CONNECTED).select_related(
-        "inbox_cursor"
+    channels = Channel.objects.filter(
+        status=ChannelStatus.CONNECTED
+    ).select_related("inbox_cursor").annotate(
+        youngest_post_at=Max("publications__published_at",
+                             filter=Q(publications__status=PublicationStatus.PUBLISHED)),
     )
     due = []
     for channel in channels:
         cursor = getattr(channel, "inbox_cursor", None)
-        every = timedelta(seconds=POLL_EVERY.get(channel.network, 300))
-        if cursor is None or cursor.last_polled_at is None or (
-            cursor.last_polled_at + every <= now
-        ):
+        if cursor is None or cursor.last_polled_at is None:
+            due.append(channel)  # never polled: the backfill, at once
+            continue
+        every = poll_every(channel.network, channel.youngest_post_at, now)
+        if cursor.last_polled_at + every <= now:
             due.append(channel)
     return due
 

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -25,6 +24,7 @@ from .forms import (
     InboxSettingsForm,
     ModerationForm,
     NoteForm,
+    ReferralTemplateForm,
     ReplyForm,
     StandardAnswerForm,
     StatusForm,
@@ -33,6 +33,7 @@ from .models import AssignmentRule, ConversationStatus, InboxItem, InboxSettings
 from .policies import (
     conversation_policy,
     inbox_settings_policy,
+    referral_template_policy,
     standard_answer_policy,
 )
 
@@ -59,8 +60,7 @@ def _filters(request, actor):
 
 
 def _page(request, visible, filters):
-    return Paginator(selectors.conversations(visible, filters),
-                     selectors.PAGE_SIZE).get_page(request.GET.get("side"))
+    return selectors.page_of(visible, filters, request.GET.get("side"))
 
 
 @membership_required
@@ -123,6 +123,12 @@ def detail_view(request, pk):
         if chosen is not None:
             initial["standard_answer"] = chosen.pk
             initial["text"] = actions.fill_standard_answer(chosen, answerable[-1])
+        referral = referral_template_policy.visible(actor).filter(
+            pk=_int(request.GET.get("henvisning"))).first()
+        if referral is not None and chosen is None:
+            initial["referral"] = referral.pk
+            initial["text"] = actions.fill_standard_answer(referral,
+                                                           answerable[-1])
         reply_form = ReplyForm(initial=initial, items=answerable,
                                organisation=actor.organisation)
     can_moderate = conversation_policy.can(actor, "moderate", conversation)
@@ -244,12 +250,18 @@ def reply_view(request, pk):
         actions.reply_to_item(
             item, actor=actor, text=form.cleaned_data["text"],
             standard_answer=form.cleaned_data["standard_answer"],
+            referral=form.cleaned_data["referral"],
             key=form.cleaned_data["key"],
         )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return _back(conversation)
-    messages.success(request, _("Svaret sendes nu. Du kan se her, når det er ude."))
+    if form.cleaned_data["referral"] is not None:
+        messages.success(request, _("Henvisningen sendes nu, og samtalen er sat "
+                                    "til ”Henvist”."))
+    else:
+        messages.success(request, _("Svaret sendes nu. Du kan se her, når det er "
+                                    "ude."))
     return _back(conversation)
 
 
@@ -304,6 +316,63 @@ def standard_answer_delete_view(request, pk):
     actions.delete_standard_answer(answer, actor=actor)
     messages.success(request, _("Standardsvaret er slettet."))
     return redirect("inbox:standard_answers")
+
+
+@membership_required
+def referrals_view(request):
+    actor = request.membership
+    referral_template_policy.check(actor, "list")
+    can_manage = referral_template_policy.can(actor, "manage")
+    form = ReferralTemplateForm(request.POST or None,
+                                organisation=actor.organisation)
+    if request.method == "POST":
+        referral_template_policy.check(actor, "manage")
+        if _save_referral(request, form, actor, None):
+            return redirect("inbox:referrals")
+    return render(request, "inbox/referrals.html", {
+        "templates": referral_template_policy.visible(actor).select_related(
+            "administration"),
+        "form": form if can_manage else None,
+    })
+
+
+@membership_required
+def referral_edit_view(request, pk):
+    actor = request.membership
+    template = referral_template_policy.get_visible_or_404(actor, pk=pk)
+    referral_template_policy.check(actor, "manage", template)
+    form = ReferralTemplateForm(request.POST or None, instance=template,
+                                organisation=actor.organisation)
+    if request.method == "POST" and _save_referral(request, form, actor,
+                                                    template):
+        return redirect("inbox:referrals")
+    return render(request, "inbox/referral_form.html",
+                  {"form": form, "template": template})
+
+
+def _save_referral(request, form, actor, template) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        actions.save_referral_template(
+            actor=actor, template=template, title=form.cleaned_data["title"],
+            text=form.cleaned_data["text"],
+            administration=form.cleaned_data["administration"])
+    except ValidationError as e:
+        form.add_error(None, e)
+        return False
+    messages.success(request, _("Henvisningen er gemt."))
+    return True
+
+
+@require_POST
+@membership_required
+def referral_delete_view(request, pk):
+    actor = request.membership
+    template = referral_template_policy.get_visible_or_404(actor, pk=pk)
+    actions.delete_referral_template(template, actor=actor)
+    messages.success(request, _("Henvisningen er slettet."))
+    return redirect("inbox:referrals")
 
 
 @require_POST

@@ -180,6 +180,7 @@ def build_world() -> World:
         "new_conversation": new_conversation,
         "inbox_item": conversation.items.first(),
         "standard_answer": _standard_answer(organisation),
+        "referral": _referral(organisation),
         "crisis_template": crisis_template,
         "post": post,
         "draft": draft,
@@ -256,6 +257,15 @@ def _standard_answer(organisation):
     return StandardAnswer.objects.create(
         organisation=organisation, title="Pas",
         text="Hej {fornavn}. Et nyt pas bestilles på kk.dk/pas.",
+    )
+
+
+def _referral(organisation):
+    from kanal.inbox.models import ReferralTemplate
+
+    return ReferralTemplate.objects.create(
+        organisation=organisation, title="Borgerservice",
+        text="Hej {fornavn}. Det kan Borgerservice hjælpe med på kk.dk.",
     )
 
 

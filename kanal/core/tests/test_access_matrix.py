@@ -301,6 +301,14 @@ MATRIX = [
     Case("inbox:standard_answer_delete",
          _everyone(404, admin=302, editor=302, contributor=403),
          method="post", kwargs={"pk": "standard_answer"}),
+    Case("inbox:referrals", _everyone(403, admin=200, editor=200,
+                                      contributor=200, other_org_admin=200)),
+    Case("inbox:referral_edit",
+         _everyone(404, admin=200, editor=200, contributor=403),
+         kwargs={"pk": "referral"}),
+    Case("inbox:referral_delete",
+         _everyone(404, admin=302, editor=302, contributor=403),
+         method="post", kwargs={"pk": "referral"}),
     # Account pages: open to everyone (they are how one gets in).
     Case("login", {r: 200 for r in ROLES} | {r: 302 for r in ROLES[1:]}),
     Case("login_token", {r: 302 for r in ROLES}),
@@ -402,11 +410,14 @@ def world(db):
         AssignmentRule,
         Conversation,
         InboxItem,
+        ReferralTemplate,
         StandardAnswer,
     )
 
     standard_answer = StandardAnswer.objects.create(
         organisation=organisation, title="Pas", text="Hej {fornavn}, se kk.dk/pas.")
+    referral = ReferralTemplate.objects.create(
+        organisation=organisation, title="Borgerservice", text="Se kk.dk.")
 
     conversation = Conversation.objects.create(
         organisation=organisation, channel=channel, key="c:1",
@@ -441,6 +452,7 @@ def world(db):
             "conversation": conversation.pk,
             "new_conversation": new_conversation.pk,
             "standard_answer": standard_answer.pk,
+            "referral": referral.pk,
             "inbox_item": inbox_item.pk,
             "assignment_rule": AssignmentRule.objects.create(
                 organisation=organisation, keyword="skole", administration=buf

@@ -47,3 +47,28 @@ def fb_comment(comment_id="104738291045678_1", *, text="Hvornår åbner det?",
         "id": page, "time": when or created,
         "changes": [{"field": "feed", "value": value}],
     }]}
+
+
+@pytest.fixture
+def world(sandbox, organisation, member):
+    """A Facebook channel on the sandbox with one post, a citizen's comment
+    on it polled into the inbox, and an editor (the replies' tests)."""
+    from kanal.channels.adapters import adapter_for
+    from kanal.channels.networks.base import OutgoingPost
+    from kanal.inbox import polling
+    from kanal.inbox.models import InboxItem
+    from kanal.organisations.roles import Role
+    from kanal.publishing.tests.conftest import sandbox_channel
+
+    channel = sandbox_channel(sandbox, organisation, "facebook")
+    post = adapter_for(channel).publish(OutgoingPost(text="Havnebadet åbner"),
+                                        idempotency_key="post-1")
+    account = channel.remote_id
+    made = sandbox.citizen("facebook", "Hvornår åbner det?",
+                           parent_id=post.remote_id, author_name="Mette Hansen",
+                           account=account)
+    polling.poll_channel(channel)
+    item = InboxItem.objects.get(remote_id=made["item_id"])
+    editor = member(Role.EDITOR)
+    return {"channel": channel, "item": item, "editor": editor,
+            "post": post, "sandbox": sandbox}

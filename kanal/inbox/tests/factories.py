@@ -20,3 +20,24 @@ def citizen_item(channel, text="Hvornår åbner svømmehallen?", *, remote_id=""
         post_remote_id="post-1", parent_remote_id=parent or "post-1",
     ))
     return InboxItem.objects.get(channel=channel, remote_id=remote_id)
+
+
+def published_post(channel, *, published_at):
+    """A post published on ``channel`` at ``published_at`` (what sets the
+    polling cadence)."""
+    from kanal.planning.models import Post, PostStatus
+    from kanal.publishing.models import Publication, PublicationStatus
+
+    _counter[0] += 1
+    post = Post.objects.create(
+        organisation_id=channel.organisation_id,
+        owner_administration=channel.owner_administration, title="Opslag",
+        status=PostStatus.PUBLISHED,
+    )
+    return Publication.objects.create(
+        organisation_id=channel.organisation_id, channel=channel, post_id=post.pk,
+        planned_at=published_at, due_at=published_at, late_after=published_at,
+        text="Opslag", status=PublicationStatus.PUBLISHED,
+        published_at=published_at, remote_id=f"pub-{_counter[0]}",
+        idempotency_key=f"pub-{_counter[0]}",
+    )

@@ -7,12 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kanal.core.models import AuditEntry
-from kanal.inbox import actions, polling
+from kanal.inbox import actions
 from kanal.inbox.models import Answer, InboxItem, InboxSettings, StandardAnswer
 from kanal.organisations.roles import Role
 from kanal.publishing import followup
 from kanal.publishing.models import FollowUp
-from kanal.publishing.tests.conftest import sandbox_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,25 +21,6 @@ def run_follow_ups():
     for job in jobs:
         followup.record_follow_up(followup.execute_follow_up(job))
     return jobs
-
-
-@pytest.fixture
-def world(sandbox, organisation, member):
-    from kanal.channels.adapters import adapter_for
-    from kanal.channels.networks.base import OutgoingPost
-
-    channel = sandbox_channel(sandbox, organisation, "facebook")
-    post = adapter_for(channel).publish(OutgoingPost(text="Havnebadet åbner"),
-                                        idempotency_key="post-1")
-    account = channel.remote_id
-    made = sandbox.citizen("facebook", "Hvornår åbner det?",
-                           parent_id=post.remote_id, author_name="Mette Hansen",
-                           account=account)
-    polling.poll_channel(channel)
-    item = InboxItem.objects.get(remote_id=made["item_id"])
-    editor = member(Role.EDITOR)
-    return {"channel": channel, "item": item, "editor": editor,
-            "post": post, "sandbox": sandbox}
 
 
 def replies_on_network(sandbox, item):

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
     ]
     # The inbox's flag is read here before the inbox drops it.
     run_before = [
-        ('inbox', '0002_legal_hold_moves_to_records'),
+        ('inbox', '0004_legal_hold_moves_to_records'),
     ]
 
     operations = [

@@ -184,7 +184,7 @@ def test_an_erasure_redacts_the_persons_items_that_no_hold_covers(desk, inbox):
 
 
 BEFORE = [("records", "0001_initial"), ("inbox", "0001_initial")]
-AFTER = [("inbox", "0002_legal_hold_moves_to_records")]
+AFTER = [("inbox", "0004_legal_hold_moves_to_records")]
 
 
 def _migrate(targets):

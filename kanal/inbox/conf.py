@@ -1,0 +1,32 @@
+"""The inbox's settings, with defaults. Override in ``settings.KANAL_INBOX``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+DEFAULTS = {
+    # A channel is polled often while its newest published post is young and
+    # rarely once it is old: (age below, every) in seconds, youngest first.
+    "POLL_CADENCE": [
+        (6 * 3600, 30),
+        (2 * 86400, 120),
+        (14 * 86400, 900),
+    ],
+    # Newest post older than the last age, or no post at all.
+    "POLL_OLD_EVERY": 3600,
+    # Never more often than this per network: Meta's webhooks bring comments
+    # at once, so its poll only catches up; LinkedIn's rate limits are tight.
+    "POLL_NETWORK_FLOOR": {
+        "x": 60,
+        "mastodon": 30,
+        "bluesky": 30,
+        "linkedin": 120,
+        "facebook": 300,
+        "instagram": 300,
+        "threads": 300,
+    },
+}
+
+
+def get(name: str):
+    return getattr(settings, "KANAL_INBOX", {}).get(name, DEFAULTS[name])

@@ -1,0 +1,161 @@
+"""Full-text search over citizens' items, stored so a search never reads text.
+
+PostgreSQL: ``InboxItem.search_vector`` (Danish configuration) is set by a
+trigger on every insert and on every change of the text or the author's name,
+so bulk inserts, edits and retention's redaction (all ``.update()`` calls)
+keep it right; a GIN index answers ``@@``. SQLite: an FTS5 table with the
+item table as its external content, kept by triggers the same way.
+
+Both are created by migration 0002 and again after every ``migrate``
+(``ensure_search``): SQLite rebuilds a table when a later migration alters
+it, which drops its triggers; ``ensure_search`` puts them back and rebuilds
+the FTS index when they were missing.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+#: Words of a query that are searched (more are ignored).
+MAX_WORDS = 8
+
+
+def ensure_search(connection) -> None:
+    """Create what search needs on ``connection`` if it is missing."""
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        columns = {c.name for c in connection.introspection.get_table_description(
+            cursor, "inbox_inboxitem")} if "inbox_inboxitem" in tables else set()
+    if "search_vector" not in columns:
+        return  # migrated back before search, or not migrated yet
+    if connection.vendor == "postgresql":
+        _ensure_postgresql(connection)
+    elif connection.vendor == "sqlite":
+        _ensure_sqlite(connection)
+
+
+def _ensure_postgresql(connection) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE INDEX IF NOT EXISTS inbox_item_search_gin ON inbox_inboxitem "
+            "USING gin (search_vector)"
+        )
+        cursor.execute(
+            "DROP TRIGGER IF EXISTS inbox_item_search_vector ON inbox_inboxitem"
+        )
+        # The built-in trigger function joins the columns with a space, as
+        # ``fill_postgresql`` does for rows that existed before it.
+        cursor.execute(
+            "CREATE TRIGGER inbox_item_search_vector BEFORE INSERT OR UPDATE OF "
+            "text, author_name ON inbox_inboxitem FOR EACH ROW EXECUTE FUNCTION "
+            "tsvector_update_trigger(search_vector, 'pg_catalog.danish', text, "
+            "author_name)"
+        )
+
+
+def fill_postgresql(connection, *, batch: int = 10_000) -> int:
+    """Set the search vector of rows that have none, ``batch`` rows a
+    statement (each committed on its own outside a transaction)."""
+    filled, last = 0, 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT max(id) FROM (SELECT id FROM inbox_inboxitem WHERE id > %s "
+                "ORDER BY id LIMIT %s) AS batch",
+                [last, batch],
+            )
+            upto = cursor.fetchone()[0]
+            if upto is None:
+                return filled
+            cursor.execute(
+                "UPDATE inbox_inboxitem SET search_vector = to_tsvector("
+                "'pg_catalog.danish', coalesce(text, '') || ' ' || "
+                "coalesce(author_name, '')) WHERE id > %s AND id <= %s "
+                "AND search_vector IS NULL",
+                [last, upto],
+            )
+            filled += cursor.rowcount
+            last = upto
+
+
+def _ensure_sqlite(connection) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('inbox_item_fts', "
+            "'inbox_item_fts_ai', 'inbox_item_fts_ad', 'inbox_item_fts_au')"
+        )
+        if cursor.fetchone()[0] == 4:
+            return
+        # remove_diacritics 0: "æ", "ø" and "å" stay letters of their own.
+        cursor.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS inbox_item_fts USING fts5(text, "
+            "author_name, content='inbox_inboxitem', content_rowid='id', "
+            "tokenize='unicode61 remove_diacritics 0')"
+        )
+        cursor.execute(
+            "CREATE TRIGGER IF NOT EXISTS inbox_item_fts_ai AFTER INSERT ON "
+            "inbox_inboxitem BEGIN INSERT INTO inbox_item_fts(rowid, text, "
+            "author_name) VALUES (new.id, new.text, new.author_name); END"
+        )
+        cursor.execute(
+            "CREATE TRIGGER IF NOT EXISTS inbox_item_fts_ad AFTER DELETE ON "
+            "inbox_inboxitem BEGIN INSERT INTO inbox_item_fts(inbox_item_fts, "
+            "rowid, text, author_name) VALUES ('delete', old.id, old.text, "
+            "old.author_name); END"
+        )
+        cursor.execute(
+            "CREATE TRIGGER IF NOT EXISTS inbox_item_fts_au AFTER UPDATE OF text, "
+            "author_name ON inbox_inboxitem BEGIN "
+            "INSERT INTO inbox_item_fts(inbox_item_fts, rowid, text, author_name) "
+            "VALUES ('delete', old.id, old.text, old.author_name); "
+            "INSERT INTO inbox_item_fts(rowid, text, author_name) "
+            "VALUES (new.id, new.text, new.author_name); END"
+        )
+        # Rows written while the triggers were missing are indexed again.
+        cursor.execute("INSERT INTO inbox_item_fts(inbox_item_fts) VALUES ('rebuild')")
+
+
+def remove_search(connection) -> None:
+    """Undo ``ensure_search`` (migrating back before search)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "DROP TRIGGER IF EXISTS inbox_item_search_vector ON inbox_inboxitem")
+            cursor.execute("DROP INDEX IF EXISTS inbox_item_search_gin")
+        elif connection.vendor == "sqlite":
+            for name in ("inbox_item_fts_ai", "inbox_item_fts_ad", "inbox_item_fts_au"):
+                cursor.execute("DROP TRIGGER IF EXISTS " + name)
+            cursor.execute("DROP TABLE IF EXISTS inbox_item_fts")
+
+
+def ensure_after_migrate(sender, using, **kwargs) -> None:
+    """``post_migrate`` receiver for the inbox app."""
+    from django.db import connections
+
+    ensure_search(connections[using])
+
+
+def fts5_query(q: str) -> str:
+    """``q`` as an FTS5 query: every word must occur, as a word or the start
+    of one ("parkering" finds "parkeringen"); FTS5 syntax in ``q`` is text."""
+    words = [w for w in q.split() if any(c.isalnum() for c in w)][:MAX_WORDS]
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+
+
+def matching_items(items: QuerySet, q: str, vendor: str) -> QuerySet:
+    """``items`` whose text or author's name matches the search ``q``."""
+    if vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
+        return items.filter(
+            search_vector=SearchQuery(q, config="danish", search_type="websearch")
+        )
+    expression = fts5_query(q)
+    if not expression:
+        return items.none()
+    # The query is a parameter; only FTS5's own syntax is built here.
+    return items.filter(pk__in=RawSQL(
+        "SELECT rowid FROM inbox_item_fts WHERE inbox_item_fts MATCH %s",
+        (expression,),
+    ))
