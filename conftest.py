@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from kanal.organisations.roles import Role
+
+# Hypothesis measures wall-clock time: a per-example deadline (200 ms by
+# default) and a health check that fails when generating examples is slow.
+# Both fail on a loaded machine (parallel workers, other suites) without
+# anything being wrong, so neither applies here; the checks about the
+# strategies themselves (filtering too much, data too large) stay on.
+hypothesis_settings.register_profile(
+    "kanal", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("kanal")
 
 # The network sandbox on loopback (``sandbox``, ``sandbox_server``,
 # ``webhook_receiver``), for the adapters' contract tests and for every test
 # that publishes through the engine.
 pytest_plugins = ["kanal.channels.networks.tests.sandbox_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_of_this_run(tmp_path_factory):
+    """Files that tests upload or render (thumbnails, renditions) go to this
+    run's own temporary folder (one per parallel worker), not to var/media,
+    which the demo and every other run on the machine share."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture(autouse=True)
