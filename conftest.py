@@ -115,7 +115,11 @@ def chromium():
     # Playwright's sync API runs an event loop in this thread; Django's ORM
     # calls from the test body are safe (they do not run inside that loop).
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait for their condition; on a loaded machine (parallel
+    # workers, other suites) 5 s, Playwright's default, is not always enough.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -135,7 +139,7 @@ def browser_page(chromium, live_server):
         viewport={"width": 1280, "height": 900},
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 
