@@ -36,6 +36,18 @@ def _media_of_this_run(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _language_put_back():
+    """A request through the test client leaves its language active in the
+    test's thread (LocaleMiddleware activates it, nothing deactivates it), so
+    a test after one that asked for English would run in English: which one
+    follows which differs between parallel workers."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _no_write_grant_left_behind():
     """A test that calls the engine's fence by itself leaves a write grant on
     the test thread; the next test's writes must not inherit it."""
