@@ -3,13 +3,48 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from kanal.organisations.roles import Role
+
+# Hypothesis measures wall-clock time: a per-example deadline (200 ms by
+# default) and a health check that fails when generating examples is slow.
+# Both fail on a loaded machine (parallel workers, other suites) without
+# anything being wrong, so neither applies here; the checks about the
+# strategies themselves (filtering too much, data too large) stay on.
+hypothesis_settings.register_profile(
+    "kanal", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("kanal")
 
 # The network sandbox on loopback (``sandbox``, ``sandbox_server``,
 # ``webhook_receiver``), for the adapters' contract tests and for every test
 # that publishes through the engine.
 pytest_plugins = ["kanal.channels.networks.tests.sandbox_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_of_this_run(tmp_path_factory):
+    """Files that tests upload or render (thumbnails, renditions) go to this
+    run's own temporary folder (one per parallel worker), not to var/media,
+    which the demo and every other run on the machine share."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _language_put_back():
+    """A request through the test client leaves its language active in the
+    test's thread (LocaleMiddleware activates it, nothing deactivates it), so
+    a test after one that asked for English would run in English: which one
+    follows which differs between parallel workers."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +127,11 @@ def chromium():
     # Playwright's sync API runs an event loop in this thread; Django's ORM
     # calls from the test body are safe (they do not run inside that loop).
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait for their condition; on a loaded machine (parallel
+    # workers, other suites) 5 s, Playwright's default, is not always enough.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -112,7 +151,7 @@ def browser_page(chromium, live_server):
         viewport={"width": 1280, "height": 900},
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 

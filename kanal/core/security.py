@@ -87,10 +87,15 @@ class RefuseNulMiddleware:
                   *request.COOKIES.keys(), *request.COOKIES.values()]
         if any("\x00" in value for value in values):
             from django.contrib.auth.models import AnonymousUser
+            from django.utils import translation
 
             from .safety import InvalidInput, unsearchable_message
             from .views import bad_request
 
             request.user = AnonymousUser()
-            return bad_request(request, InvalidInput(unsearchable_message()))
+            # Before LocaleMiddleware: the thread still has the language of
+            # the last request it served, so the reader's is chosen here.
+            language = translation.get_language_from_request(request)
+            with translation.override(language):
+                return bad_request(request, InvalidInput(unsearchable_message()))
         return self.get_response(request)

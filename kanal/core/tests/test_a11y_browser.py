@@ -82,7 +82,7 @@ def page(chromium, live_server):
         viewport={"width": 1280, "height": 800},
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 

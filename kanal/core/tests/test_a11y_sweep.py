@@ -263,7 +263,7 @@ class Sweep:
         # If focus never gets there, the check below says where it is.
         with contextlib.suppress(PlaywrightTimeout):
             page.wait_for_function(
-                "document.activeElement.id === 'error-summary'", timeout=2_000
+                "document.activeElement.id === 'error-summary'", timeout=10_000
             )
         ties = page.evaluate(ERROR_TIES_JS)
         if ties["focused"] != "error-summary":
@@ -297,7 +297,7 @@ def sweep_context(chromium, live_server, settings, tmp_path):
         context.add_init_script(path=str(a11y.require_axe()))
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)
         return page
 
     yield make

@@ -24,6 +24,18 @@ def test_nul_in_the_query_is_a_danish_400(client, path, params):
 
 
 @pytest.mark.django_db
+def test_the_refusal_is_in_the_readers_language_not_the_last_requests(client):
+    """The refusal comes before LocaleMiddleware, in a thread that still has
+    the language of the request it served before."""
+    from django.utils import translation
+
+    translation.activate("en")  # what an English reader's request leaves
+    assert MESSAGE in client.get("/plan/", {"q": "a\x00"}).content.decode()
+    english = client.get("/plan/", {"q": "a\x00"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert MESSAGE not in english.content.decode()
+
+
+@pytest.mark.django_db
 def test_nul_in_the_path_or_a_cookie_is_a_danish_400(client):
     assert client.get("/plan/%00/").status_code == 400
     client.cookies["sessionid"] = "abc\x00def"

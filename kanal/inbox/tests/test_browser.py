@@ -37,7 +37,7 @@ def new_page(chromium, live_server):
         viewport={"width": 1280, "height": 900}, bypass_csp=True,
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     return context, page
 
 

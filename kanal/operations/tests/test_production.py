@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,10 +28,15 @@ from django.db import connection
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import PASSWORD
 
-PORT = 8160
-BASE = f"http://127.0.0.1:{PORT}"
-
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on now (not a fixed one: another
+    suite on this machine may be running this test at the same time)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -61,6 +67,7 @@ def production(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("Produktionskonfigurationen køres på PostgreSQL "
                     "(DATABASE_URL=postgresql://…).")
+    port = _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "kanal.settings.production",
@@ -75,7 +82,7 @@ def production(tmp_path):
         "KANAL_VAR_DIR": str(tmp_path),
         "KANAL_STATIC_ROOT": str(tmp_path / "static"),
         "KANAL_MEDIA_ROOT": str(tmp_path / "media"),
-        "KANAL_WEB_BIND": f"127.0.0.1:{PORT}",
+        "KANAL_WEB_BIND": f"127.0.0.1:{port}",
         "KANAL_WEB_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
         "KANAL_LOG_FORMAT": "json",
@@ -98,7 +105,8 @@ def production(tmp_path):
         cwd=base, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        yield {"web": web, "worker": worker, "log": tmp_path / "web.log"}
+        yield {"web": web, "worker": worker, "log": tmp_path / "web.log",
+               "url": f"http://127.0.0.1:{port}"}
     finally:
         for process in (worker, web):
             if process.poll() is None:
@@ -112,6 +120,7 @@ def production(tmp_path):
         web_log.close()
 
 
+@pytest.mark.serial
 def test_the_production_server_serves_kanal(production, member, chromium):
     membership = member(Role.EDITOR)
     user = membership.user
@@ -119,7 +128,8 @@ def test_the_production_server_serves_kanal(production, member, chromium):
     user.password = PBKDF2PasswordHasher().encode(PASSWORD, "saltforthetest")
     user.save(update_fields=["password"])
     web = production["web"]
-    http = httpx.Client(base_url=BASE, timeout=10)
+    base = production["url"]
+    http = httpx.Client(base_url=base, timeout=10)
 
     assert _wait_for(lambda: http.get("/healthz").status_code == 200,
                      "healthz", web)
@@ -130,7 +140,7 @@ def test_the_production_server_serves_kanal(production, member, chromium):
     assert ready["status"] == "ready"
     assert "production-test" in ready["checks"]["worker"]["detail"]
 
-    context = chromium.new_context(locale="da-DK", base_url=BASE,
+    context = chromium.new_context(locale="da-DK", base_url=base,
                                    timezone_id="Europe/Copenhagen")
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -142,7 +152,7 @@ def test_the_production_server_serves_kanal(production, member, chromium):
     page.get_by_label("Brugernavn").fill(user.username)
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{BASE}/")
+    page.wait_for_url(f"{base}/")
     heading = page.get_by_role("heading", level=1)
     assert heading.inner_text().startswith("Goddag")
     context.close()

@@ -83,7 +83,7 @@ def test_unknown_person_sees_a_clear_page_that_meets_wcag(
         locale="da-DK", base_url=live_server.url, bypass_csp=True
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     settings.KANAL_BASE_URL = live_server.url
     AdministrationFactory(organisation=organisation, code="KFF")
     sso_actions.configure_single_sign_on(

@@ -134,7 +134,7 @@ def page(browser):
         timezone_id="Europe/Copenhagen",
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 

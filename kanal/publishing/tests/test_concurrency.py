@@ -62,6 +62,7 @@ def _database_url() -> str:
     return f"postgresql://{auth}@{host}/{s['NAME']}"
 
 
+@pytest.mark.serial
 @pytest.mark.sandbox
 @pytest.mark.django_db(transaction=True)
 def test_killed_workers_and_network_faults_never_duplicate_or_lose_a_post(

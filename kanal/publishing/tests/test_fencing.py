@@ -337,7 +337,7 @@ def test_crisis_asks_the_network_before_pausing_an_unknown_outcome(
     lead = member(Role.CRISIS_LEAD)
     pub = queue_on(channel)
     sandbox.fault("x", "timeout_after_create", operation="publish",
-                  account=channel.remote_id, delay_ms=2500)
+                  account=channel.remote_id, delay_ms=10_000)
     assert run_once() == [S.UNKNOWN]
     actions.start_crisis(actor=lead, organisation=organisation, reason="Storm")
     pub = refresh(pub)

@@ -143,7 +143,7 @@ def test_reconciling_finds_the_post_when_the_networks_clock_is_minutes_behind(
         text=f"Vejarbejde på Jagtvej ({uuid.uuid4().hex[:8]})",
     )
     sandbox.fault("x", "timeout_after_create", operation="publish",
-                  account=channel.remote_id, delay_ms=2500)
+                  account=channel.remote_id, delay_ms=10_000)
     assert run_once() == [S.UNKNOWN]
     due_now(pub)
     assert run_once() == [S.PUBLISHED]

@@ -54,7 +54,7 @@ def test_timeout_after_create_is_reconciled_not_duplicated(
         revision_id=None, text=text,
     )
     sandbox.fault(network, "timeout_after_create", operation="publish",
-                  account=account.account_id, delay_ms=2500)
+                  account=account.account_id, delay_ms=10_000)
     first = run_once()
     if first != [S.PUBLISHED]:
         # (An adapter may settle a lost answer itself by the network's
@@ -99,7 +99,7 @@ def test_linkedin_duplicate_refusal_after_a_lost_answer_is_the_lost_post(
         revision_id=None, text=text,
     )
     sandbox.fault("linkedin", "timeout_after_create", operation="publish",
-                  account=account.account_id, delay_ms=2500)
+                  account=account.account_id, delay_ms=10_000)
     assert run_once() == [S.UNKNOWN]
     Publication.objects.filter(pk=pub.pk).update(due_at=timezone.now())
     assert run_once() == [S.PUBLISHED]

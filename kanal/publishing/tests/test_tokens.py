@@ -110,7 +110,7 @@ def test_lost_answer_after_a_rotation_alerts_a_person_and_keeps_publishing(
     owner = member(Role.EDITOR, administration=channel.owner_administration)
     # X rotates the refresh token, and the answer never arrives.
     sandbox.fault("x", "timeout_after_create", operation="token",
-                  account=channel.remote_id, delay_ms=2500)
+                  account=channel.remote_id, delay_ms=10_000)
     assert tokens.refresh_channel_token(channel) == "error"
     # The next run presents the (now used) refresh token: X refuses it.
     assert tokens.refresh_channel_token(channel) == "refused"

@@ -52,7 +52,7 @@ def axe_page(chromium, live_server):
         viewport={"width": 1280, "height": 900}, bypass_csp=True,
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 

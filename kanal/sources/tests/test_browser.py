@@ -31,7 +31,7 @@ def browser_page(chromium, live_server):
         bypass_csp=True,
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 

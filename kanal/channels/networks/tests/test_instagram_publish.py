@@ -89,9 +89,9 @@ def test_resume_with_a_published_container_finds_the_media_instead_of_posting(
     adapter = connect(sandbox, account)
     text = f"Borgermøde om Lynetteholm {uuid.uuid4().hex[:6]}"
     state = {}
-    adapter.client._client.timeout = 0.3
+    adapter.client._client.timeout = 1.0
     sandbox.fault("instagram", "timeout_after_create", operation="publish",
-                  account=account.account_id, delay_ms=1500)
+                  account=account.account_id, delay_ms=10_000)
     with pytest.raises(OutcomeUnknown):
         adapter.publish(post(sandbox, text), idempotency_key="k",
                         on_checkpoint=state.update)

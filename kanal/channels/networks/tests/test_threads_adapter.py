@@ -183,11 +183,11 @@ def test_quota_is_checked_before_publishing(sandbox):
 
 def test_lost_answer_is_reconciled_from_the_container(sandbox, account):
     adapter = connect(sandbox, account)
-    adapter.client._client.timeout = 0.3
+    adapter.client._client.timeout = 1.0
     body = text("Borgermøde")
     state = {}
     sandbox.fault("threads", "timeout_after_create", operation="publish",
-                  account=account.account_id, delay_ms=1500)
+                  account=account.account_id, delay_ms=10_000)
     with pytest.raises(OutcomeUnknown):
         adapter.publish(OutgoingPost(text=body), idempotency_key="k",
                         on_checkpoint=state.update)

@@ -17,8 +17,6 @@ import pytest
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
 SCRIPT = HERE / "provider.mjs"
-# The ports this suite may use for its provider (first free one wins).
-PORTS = range(8150, 8160)
 CLIENT_ID = "kanal-test"
 CLIENT_SECRET = "kanal-test-secret-not-for-production"
 
@@ -48,14 +46,12 @@ USERS = {
 
 
 def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("No free port for the OpenID provider in 8150-8159")
+    """A loopback port the system picks among the free ones (a fixed range
+    made parallel workers, and other suites on the machine, pick the same
+    port at the same moment)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -75,7 +71,6 @@ def running_provider(redirect_uris, post_logout_redirect_uris=()):
             f"oidc-provider kræver Node 20 eller nyere (fandt {version.strip()}): "
             "SSO-testene springes over."
         )
-    port = _free_port()
     clients = [
         {
             "client_id": CLIENT_ID,
@@ -84,23 +79,30 @@ def running_provider(redirect_uris, post_logout_redirect_uris=()):
             "post_logout_redirect_uris": list(post_logout_redirect_uris),
         }
     ]
-    env = {
-        **os.environ,
-        "OIDC_PORT": str(port),
-        "OIDC_CLIENTS": json.dumps(clients),
-        "OIDC_USERS": json.dumps(USERS),
-        "NODE_PATH": str(ROOT / "node_modules"),
-    }
-    process = subprocess.Popen(
-        [node, str(SCRIPT)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
+    # The port can still be taken between the probe and Node's listen: then
+    # Node exits before saying "ready", and another port is tried.
+    for _attempt in range(3):
+        port = _free_port()
+        env = {
+            **os.environ,
+            "OIDC_PORT": str(port),
+            "OIDC_CLIENTS": json.dumps(clients),
+            "OIDC_USERS": json.dumps(USERS),
+            "NODE_PATH": str(ROOT / "node_modules"),
+        }
+        process = subprocess.Popen(
+            [node, str(SCRIPT)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         line = process.stdout.readline()
+        if line.startswith("ready "):
+            break
+        process.wait(timeout=10)
+    try:
         if not line.startswith("ready "):
             raise RuntimeError(f"OpenID provider did not start: {line!r}")
         yield line.split()[1]
