@@ -49,6 +49,7 @@ OPERATIONS = (
     ("put", "/2/tweets/{tweet_id}/hidden"),
     ("get", "/2/users/me"),
     ("get", "/2/users/{id}"),
+    ("get", "/2/users/by/username/{username}"),
     ("get", "/2/users/{id}/mentions"),
     ("get", "/2/users/{id}/tweets"),
     ("post", "/2/users/{id}/retweets"),

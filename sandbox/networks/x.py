@@ -979,6 +979,29 @@ class X:
                                 headers=headers)
         return JSONResponse({"data": user}, headers=headers)
 
+    async def user_by_username(self, request: Request) -> Response:
+        """``GET /2/users/by/username/{username}``: an account by its handle
+        (the partner accounts Kanal follows as a source are seeded here)."""
+        _account, _fault, headers, failed = await self.begin(
+            request, "metrics", "users_lookup"
+        )
+        if failed is not None:
+            return failed
+        bad = self.check_fields(request, headers)
+        if bad is not None:
+            return bad
+        ensure_partners(self.ctx)
+        username = request.path_params["username"]
+        found = next((a for a in self.store.list_accounts(NETWORK)
+                      if a.handle.lower() == username.lower()), None)
+        if found is None:
+            return JSONResponse(
+                {"errors": [not_found("user", username, "username")]},
+                headers=headers,
+            )
+        user = self.user_json(found.account_id, fields_of(request, "user.fields"))
+        return JSONResponse({"data": user}, headers=headers)
+
     async def mentions(self, request: Request) -> Response:
         _account, _fault, headers, failed = await self.begin(
             request, "inbox", "mentions"
@@ -1005,6 +1028,7 @@ class X:
         bad = self.check_fields(request, headers)
         if bad is not None:
             return bad
+        ensure_partners(self.ctx)
         exclude = fields_of(request, "exclude")
         kinds = {"post", "reply", "repost"}
         if "replies" in exclude:
@@ -1621,6 +1645,8 @@ def routes(ctx) -> list[Route]:
         Route("/2/tweets/{id}", x.tweet_detail, methods=["GET", "DELETE"]),
         Route("/2/tweets/{id}/hidden", x.hide, methods=["PUT"]),
         Route("/2/users/me", x.users_me, methods=["GET"]),
+        Route("/2/users/by/username/{username}", x.user_by_username,
+              methods=["GET"]),
         Route("/2/users/{id}", x.user_by_id, methods=["GET"]),
         Route("/2/users/{id}/mentions", x.mentions, methods=["GET"]),
         Route("/2/users/{id}/tweets", x.user_tweets, methods=["GET"]),
@@ -1642,6 +1668,52 @@ def routes(ctx) -> list[Route]:
 
 
 # -- hooks used by the sandbox core ------------------------------------------------
+
+
+#: Partner accounts (other city bodies) whose public posts Kanal can follow
+#: as a source: (id, handle, name, [(text, hours ago)]).
+PARTNER_ACCOUNTS = (
+    (
+        "1500000000000090001",
+        "kkbibliotek",
+        "Københavns Biblioteker",
+        (
+            ("Lørdag er der sprogcafé på Hovedbiblioteket kl. 11-13. Alle er "
+             "velkomne, og det er gratis. https://bibliotek.kk.dk/sprogcafe", 30),
+            ("Vi holder lukket 2. juledag. God jul fra bibliotekerne!", 6),
+        ),
+    ),
+    (
+        "1500000000000090002",
+        "kbhpoliti",
+        "Københavns Politi",
+        (
+            ("Pas på lommetyve i julehandlen på Strøget. Hold tasken lukket og "
+             "telefonen i en inderlomme.", 3),
+        ),
+    ),
+)
+PARTNERS_KEY = "partners_seeded"
+
+
+def ensure_partners(ctx) -> None:
+    """Write the partner accounts and their posts once (also after a reset)."""
+    store = ctx.store
+    if store.kv_get(NETWORK, PARTNERS_KEY):
+        return
+    store.kv_set(NETWORK, PARTNERS_KEY, True)
+    now = ctx.now()
+    for account_id, handle, name, posts in PARTNER_ACCOUNTS:
+        store.put_account(NETWORK, account_id, handle=handle, display_name=name,
+                          followers=4200, extra={"partner": True})
+        for text, hours_ago in sorted(posts, key=lambda p: -p[1]):
+            tweet_id = new_id(ctx, "tweet")
+            store.add_item(
+                NETWORK, account_id, tweet_id, "post", text=text,
+                author_id=account_id, author_name=name,
+                created_at=now - timedelta(hours=hours_ago),
+                data={"lang": "da", "conversation_id": tweet_id},
+            )
 
 
 def new_id(ctx, kind: str, *, account_id: str = "", parent_id: str = "") -> str:

@@ -50,6 +50,8 @@ from . import reconcile, rules
 from . import text as kanal_text
 from .base import (
     AccountInfo,
+    AccountPost,
+    AccountPostsPage,
     Capabilities,
     Checkpoint,
     HashtagPage,
@@ -510,6 +512,7 @@ class XAdapter(NetworkAdapter):
                     "direct_messages",
                     "fetch_metrics",
                     "search_hashtag",
+                    "account_posts",
                     "refresh_token",
                     "verify",
                     "link_posts",
@@ -1079,6 +1082,60 @@ class XAdapter(NetworkAdapter):
             )
         next_cursor = _newest_id((p.remote_id for p in posts), newest or cursor)
         return HashtagPage(tag=tag, posts=tuple(posts), cursor=next_cursor)
+
+    def fetch_account_posts(
+        self, account: str, *, since: str = ""
+    ) -> AccountPostsPage:
+        """A partner's own public posts (no replies, no retweets), newer than
+        ``since`` (the newest post id seen). The handle (``@kkbibliotek``) is
+        looked up with ``/2/users/by/username`` first; an unknown one is a
+        Danish refusal. Every field X returns is untrusted: ids must be
+        numeric, and links are built by Kanal, never taken from the answer."""
+        unknown = gettext_noop(
+            "X kender ikke kontoen. Tjek kontoens navn (fx kkbibliotek)."
+        )
+        handle = account.strip().lstrip("@")
+        if not handle or len(handle) > 15 or not all(
+            c.isascii() and (c.isalnum() or c == "_") for c in handle
+        ):
+            raise Rejected(unknown, network=self.network, http_status=400,
+                           network_message="not an X handle")
+        found = self._json(self._call(
+            "GET", f"/2/users/by/username/{handle}",
+            params={"user.fields": USER_FIELDS},
+        ))
+        user = found.get("data") if isinstance(found.get("data"), dict) else {}
+        user_id = str(user.get("id") or "")
+        if not user_id.isdigit():
+            raise Rejected(unknown, network=self.network, http_status=404,
+                           network_message="lookup without id")
+        name = str(user.get("name") or user.get("username") or handle)
+        username = str(user.get("username") or handle)
+        params = {
+            "max_results": PAGE_SIZE,
+            "exclude": "replies,retweets",
+            "tweet.fields": "created_at",
+        }
+        if since.isdigit():
+            params["since_id"] = since
+        tweets, _users, newest = self._timeline(f"/2/users/{user_id}/tweets", params)
+        posts = []
+        for tweet in tweets:
+            remote_id = str(tweet.get("id") or "")
+            if not remote_id.isdigit():
+                continue
+            posts.append(
+                AccountPost(
+                    remote_id=remote_id,
+                    text=html.unescape(str(tweet.get("text") or "")),
+                    url=self.post_url(remote_id, username),
+                    created_at=_parse_time(tweet.get("created_at")),
+                    author_name=name,
+                )
+            )
+        posts.sort(key=lambda p: int(p.remote_id), reverse=True)
+        cursor = _newest_id((p.remote_id for p in posts), newest or since)
+        return AccountPostsPage(account=handle, posts=tuple(posts), cursor=cursor)
 
     # -- connection -------------------------------------------------------
 

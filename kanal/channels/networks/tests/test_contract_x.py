@@ -22,6 +22,9 @@ class TestXContract(NetworkContractTests):
     network = "x"
     # X's 24-hour posting limit (x-user-limit-24hour-*) is a rolling quota.
     has_quota = True
+    partner_account = "kkbibliotek"
+    partner_id = "1500000000000090001"
+    partner_name = "Københavns Biblioteker"
 
     # -- X specifics --------------------------------------------------------------
 

@@ -223,3 +223,20 @@ def test_messages_appear_once_across_two_polls_and_match_the_spec(
     assert [(i.kind, i.text) for i in third.items] == [("message", "Tak!")]
     seen = check_everything(spec, adapter.recorder)
     assert ("GET", "/2/dm_events", 200) in seen
+
+
+def test_reading_a_partners_posts_matches_the_spec(spec, adapter):
+    """The partner source's calls (a user by handle, then that user's posts)
+    and the emulator's answers, unknown handle included, follow the spec."""
+    from kanal.channels.networks.errors import Rejected
+
+    page = adapter.fetch_account_posts("@kkbibliotek")
+    assert page.posts and all(p.url.endswith(p.remote_id) for p in page.posts)
+    with pytest.raises(Rejected) as unknown:
+        adapter.fetch_account_posts("ingen_saadan")
+    assert "kender ikke kontoen" in unknown.value.message
+    with pytest.raises(Rejected):
+        adapter.fetch_account_posts("../2/users/me")  # not a handle: no call
+    seen = check_everything(spec, adapter.recorder)
+    assert {template for _method, template, _status in seen} == {
+        "/2/users/by/username/{username}", "/2/users/{id}/tweets"}
