@@ -328,3 +328,32 @@ def test_media_detail_says_what_kanal_sends_each_network(
         .to_contain_text("Passer uden ændringer.")
     expect(page.get_by_role("button", name=re.compile("Konvertér"))).to_have_count(0)
     screenshot("media-fit")
+
+
+def test_text_typed_before_the_script_arrives_is_previewed(
+    desk, live_server, page, login
+):
+    """On a slow connection a person types before planning.js has loaded; the
+    preview catches up when it arrives instead of showing the old text."""
+    from playwright.sync_api import expect
+
+    from kanal.planning import actions
+
+    post = actions.create_post(
+        actor=desk.editor,
+        title="Sommerbad",
+        shared_text="Havnebadet åbner.",
+        channels=[desk.channels["facebook"]],
+        planned_at=timezone.now() + timedelta(days=2),
+    )
+    fb = desk.channels["facebook"].pk
+    login(desk.editor)
+    held = []
+    page.route("**/planning/planning.js", lambda route: held.append(route))
+    page.goto(f"{live_server.url}/plan/opslag/{post.pk}/rediger/", wait_until="commit")
+    text = page.locator(f"#variant-{fb} textarea").first
+    text.fill("Nu med livreddere hver dag i juli.")
+    assert held, "the script was not requested"
+    held[0].continue_()
+    expect(page.locator(f"#preview-{fb}")).to_contain_text(
+        "Nu med livreddere hver dag i juli.")

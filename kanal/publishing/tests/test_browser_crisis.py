@@ -143,3 +143,22 @@ def test_a_message_longer_than_x_allows_is_refused_then_sent_whole_everywhere(
     expect(composer.locator("[data-versions-summary]")).to_contain_text(
         "Too long for: X (Twitter), Bluesky")
     _shot(page, "composer-english")
+
+
+def test_a_message_typed_before_the_script_arrives_is_counted(
+    browser_page, browser_login, member, organisation, sandbox
+):
+    """On a slow connection the lead types before crisis.js has loaded; the
+    counts catch up when it arrives instead of saying the message fits."""
+    lead = member(Role.CRISIS_LEAD)
+    _channels(sandbox, organisation, lead.administration)
+    page = browser_login(browser_page, lead)
+    held = []
+    page.route("**/publishing/crisis.js", lambda route: held.append(route))
+    page.get_by_role("link", name="Krise").click()
+    composer = page.get_by_role("region", name="Send krisebesked")
+    composer.get_by_role("textbox", name="Krisebesked").fill(LONG)
+    assert held, "the script was not requested"
+    held[0].continue_()
+    expect(composer.locator('[data-network="x"] .count')).to_contain_text("410 af 280")
+

@@ -36,7 +36,10 @@
         });
     }
     form.querySelectorAll("fieldset.variant").forEach(function (fieldset) {
-      if (form.dataset.refreshPreviews) refresh(fieldset);
+      // Typed before this script arrived: preview what is there now.
+      if (form.dataset.refreshPreviews || (window.kanalEdited && window.kanalEdited(fieldset))) {
+        refresh(fieldset);
+      }
       var run = function (event) {
         if (event && event.target.classList.contains("media-search-input")) return;
         clearTimeout(timers[fieldset.dataset.channel]);

@@ -70,6 +70,8 @@
 
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
+    // Typed before this script arrived: count what is there now.
+    if (window.kanalEdited && window.kanalEdited(form)) refresh();
   }
 
   function start() {
