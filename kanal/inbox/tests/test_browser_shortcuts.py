@@ -66,6 +66,7 @@ def test_the_inbox_works_with_the_keyboard_alone(
     expect(page.get_by_role("button", name="Tildel", exact=True)).to_be_focused()
     keys.press("Enter")
     expect(page.get_by_text("Samtalen er tildelt BUF.")).to_be_visible()
+    page.wait_for_load_state()  # the shortcuts listen once the script has run
 
     # r: reply. Letters typed in the field are text, not shortcuts.
     keys.press("r")
@@ -78,6 +79,7 @@ def test_the_inbox_works_with_the_keyboard_alone(
     expect(page.get_by_role("button", name="Send svar")).to_be_focused()
     keys.press("Enter")
     expect(page.get_by_text("Svaret sendes nu.")).to_be_visible()
+    page.wait_for_load_state()  # the shortcuts listen once the script has run
     assert Answer.objects.get().text == "Hej, jeg kan se at den er åben. Mvh Kanal"
 
     # j: the next conversation in the list's order; n: no reply needed.
@@ -85,6 +87,7 @@ def test_the_inbox_works_with_the_keyboard_alone(
     page.wait_for_url(f"**/indbakke/{older.conversation_id}/")
     keys.press("n")
     expect(page.get_by_text("Status er nu: Kræver ikke svar.")).to_be_visible()
+    page.wait_for_load_state()  # the shortcuts listen once the script has run
     assert Conversation.objects.get(pk=older.conversation_id).status == "no_reply"
     keys.press("j")  # the last one: said, not moved
     expect(page.locator("#inbox-shortcuts-live")).to_have_text(
