@@ -17,6 +17,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from kanal.core import fts
+
 #: Words of a query that are searched (more are ignored).
 MAX_WORDS = 8
 
@@ -79,54 +81,26 @@ def fill_postgresql(connection, *, batch: int = 10_000) -> int:
             last = upto
 
 
+#: The SQLite index. remove_diacritics 0: "æ", "ø" and "å" stay letters of
+#: their own.
+SQLITE_INDEX = fts.Index(
+    name="inbox_item_fts", table="inbox_inboxitem", columns=("text", "author_name"),
+    tokenize="unicode61 remove_diacritics 0",
+)
+
+
 def _ensure_sqlite(connection) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name IN ('inbox_item_fts', "
-            "'inbox_item_fts_ai', 'inbox_item_fts_ad', 'inbox_item_fts_au')"
-        )
-        if cursor.fetchone()[0] == 4:
-            return
-        # remove_diacritics 0: "æ", "ø" and "å" stay letters of their own.
-        cursor.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS inbox_item_fts USING fts5(text, "
-            "author_name, content='inbox_inboxitem', content_rowid='id', "
-            "tokenize='unicode61 remove_diacritics 0')"
-        )
-        cursor.execute(
-            "CREATE TRIGGER IF NOT EXISTS inbox_item_fts_ai AFTER INSERT ON "
-            "inbox_inboxitem BEGIN INSERT INTO inbox_item_fts(rowid, text, "
-            "author_name) VALUES (new.id, new.text, new.author_name); END"
-        )
-        cursor.execute(
-            "CREATE TRIGGER IF NOT EXISTS inbox_item_fts_ad AFTER DELETE ON "
-            "inbox_inboxitem BEGIN INSERT INTO inbox_item_fts(inbox_item_fts, "
-            "rowid, text, author_name) VALUES ('delete', old.id, old.text, "
-            "old.author_name); END"
-        )
-        cursor.execute(
-            "CREATE TRIGGER IF NOT EXISTS inbox_item_fts_au AFTER UPDATE OF text, "
-            "author_name ON inbox_inboxitem BEGIN "
-            "INSERT INTO inbox_item_fts(inbox_item_fts, rowid, text, author_name) "
-            "VALUES ('delete', old.id, old.text, old.author_name); "
-            "INSERT INTO inbox_item_fts(rowid, text, author_name) "
-            "VALUES (new.id, new.text, new.author_name); END"
-        )
-        # Rows written while the triggers were missing are indexed again.
-        cursor.execute("INSERT INTO inbox_item_fts(inbox_item_fts) VALUES ('rebuild')")
+    fts.ensure(connection, SQLITE_INDEX)
 
 
 def remove_search(connection) -> None:
     """Undo ``ensure_search`` (migrating back before search)."""
+    fts.remove(connection, SQLITE_INDEX)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "DROP TRIGGER IF EXISTS inbox_item_search_vector ON inbox_inboxitem")
             cursor.execute("DROP INDEX IF EXISTS inbox_item_search_gin")
-        elif connection.vendor == "sqlite":
-            for name in ("inbox_item_fts_ai", "inbox_item_fts_ad", "inbox_item_fts_au"):
-                cursor.execute("DROP TRIGGER IF EXISTS " + name)
-            cursor.execute("DROP TABLE IF EXISTS inbox_item_fts")
 
 
 def ensure_after_migrate(sender, using, **kwargs) -> None:
@@ -140,7 +114,7 @@ def fts5_query(q: str) -> str:
     """``q`` as an FTS5 query: every word must occur, as a word or the start
     of one ("parkering" finds "parkeringen"); FTS5 syntax in ``q`` is text."""
     words = [w for w in q.split() if any(c.isalnum() for c in w)][:MAX_WORDS]
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+    return " ".join(fts.phrase(w) + "*" for w in words)
 
 
 def matching_items(items: QuerySet, q: str, vendor: str) -> QuerySet:

@@ -8,9 +8,14 @@ class RecordsConfig(AppConfig):
     verbose_name = _("Journalisering")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from kanal.publishing import periodic, signals
 
-        from . import capture, filing, inbox_capture, retention
+        from . import capture, filing, inbox_capture, retention, search
+
+        post_migrate.connect(search.ensure_after_migrate, sender=self,
+                             dispatch_uid="records.search")
 
         inbox_capture.connect()
         signals.publication_changed.connect(
