@@ -12,10 +12,11 @@ version.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from kanal.channels.models import Channel
@@ -35,6 +36,14 @@ from .models import (
 logger = logging.getLogger("kanal.inbox.intake")
 
 BATCH = 200
+#: The longest id Kanal stores (``InboxItem.remote_id`` and its kin). A
+#: longer one is refused, never cut: two cut ids could name one item.
+ID_LIMIT = 200
+NAME_LIMIT = 300
+URL_LIMIT = 500
+#: Control characters no text keeps: PostgreSQL refuses NUL, and the record's
+#: PDF and the spreadsheets refuse the others. Tab and line breaks stay.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Items older than this when Kanal first sees them (a backfill) get no
 #: response target: nobody waits for an answer to them any more.
 OLD_ENOUGH = timedelta(days=14)
@@ -79,12 +88,28 @@ def process_deliveries(*, now: datetime | None = None, dry_run: bool = False) ->
                 qs = qs.select_for_update(skip_locked=True)
             batch = list(qs[:BATCH])
             for delivery in batch:
-                created += process_delivery(delivery, now=now).created
+                created += _process_guarded(delivery, now=now).created
         # After commit: hiding calls the network.
         guard_personal_data(created)
         done += len(batch)
         if len(batch) < BATCH:
             return done
+
+
+def _process_guarded(delivery: WebhookDelivery, *, now: datetime | None) -> Outcome:
+    """``process_delivery`` in a savepoint of its own: a body that fails in a
+    way nobody foresaw is marked failed, and the deliveries after it are
+    processed (one poisoned body must never stop every organisation's
+    intake)."""
+    try:
+        with transaction.atomic():
+            return process_delivery(delivery, now=now)
+    except Exception as e:
+        logger.exception("webhook %s could not be processed", delivery.pk)
+        _finish(delivery, DeliveryStatus.FAILED,
+                {"error": "unexpected", "type": type(e).__name__},
+                now or timezone.now())
+        return Outcome()
 
 
 def process_delivery(
@@ -183,6 +208,11 @@ def ingest(
     if item.kind not in ItemKind.values or not item.remote_id:
         outcome.skip("unknown_kind")
         return outcome
+    item = checked(item)
+    if item is None:
+        outcome.skip("bad_id")
+        logger.warning("channel %s: an item with an id Kanal cannot store", channel.pk)
+        return outcome
     at = at or item.created_at
     try:
         with transaction.atomic():
@@ -190,7 +220,39 @@ def ingest(
     except IntegrityError:
         # Another process stored the same item a moment ago: it is there.
         outcome.skip("duplicate")
+    except DatabaseError:
+        # What the network sent, the database would not take: this item is
+        # skipped and said; the others of the page or the body go on.
+        logger.exception("channel %s: item could not be stored", channel.pk)
+        outcome.skip("refused_by_database")
     return outcome
+
+
+def _clean(value, limit: int | None = None) -> str:
+    value = CONTROL.sub("", str(value or ""))
+    return value[:limit] if limit else value
+
+
+def checked(item: NetworkItem) -> NetworkItem | None:
+    """``item`` as Kanal stores it, or None when its ids cannot be stored.
+
+    Everything a network sends is untrusted: ids longer than Kanal keeps, or
+    with control characters, are refused (never cut); control characters
+    leave the text and the name; a link too long to keep is left out, not
+    cut into another address.
+    """
+    ids = [str(getattr(item, name) or "") for name in
+           ("remote_id", "post_remote_id", "parent_remote_id", "author_id")]
+    if any(len(i) > ID_LIMIT or CONTROL.search(i) for i in ids):
+        return None
+    url = str(item.url or "")
+    if len(url) > URL_LIMIT or CONTROL.search(url):
+        url = ""
+    return replace(
+        item, remote_id=ids[0], post_remote_id=ids[1], parent_remote_id=ids[2],
+        author_id=ids[3], author_name=_clean(item.author_name, NAME_LIMIT),
+        text=_clean(item.text), url=url,
+    )
 
 
 def _ingest(channel, item, action, at, outcome) -> None:
@@ -259,8 +321,8 @@ def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
         network=channel.network, conversation=conversation,
         remote_id=item.remote_id, kind=item.kind,
         post_remote_id=item.post_remote_id,
-        parent_remote_id=item.parent_remote_id, author_id=item.author_id[:200],
-        author_name=item.author_name[:300], text=item.text, url=item.url[:500],
+        parent_remote_id=item.parent_remote_id, author_id=item.author_id,
+        author_name=item.author_name, text=item.text, url=item.url,
         created_at=item.created_at, hidden_on_network=item.is_hidden,
         personal_data=found,
     )

@@ -1,0 +1,88 @@
+"""What a network sends is untrusted: a NUL, a control character, an id
+longer than Kanal keeps or a link too long to keep never stops intake; one
+poisoned webhook body never blocks the bodies after it (on PostgreSQL a
+failed statement used to roll back the whole batch, so the same body failed
+first on every later run and no comment was processed again)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.inbox import intake
+from kanal.inbox.models import DeliveryStatus, InboxItem, WebhookDelivery
+
+from .conftest import fb_comment
+
+pytestmark = pytest.mark.django_db
+
+GOOD = "104738291045678_1"
+
+
+@pytest.mark.parametrize("bad", [
+    fb_comment("104738291045678_2", text="hej \u0000 der"),
+    fb_comment("104738291045678_" + "9" * 300),
+    fb_comment("104738291045678_3", author="a" * 400, text="x"),
+    fb_comment("104738291045678_4\u0000", text="id med NUL"),
+], ids=["nul-in-text", "long-id", "long-author-id", "nul-in-id"])
+def test_one_poisoned_body_does_not_block_the_ones_after_it(
+    post_webhook, facebook_channel, bad
+):
+    assert post_webhook("facebook", bad).status_code == 200
+    assert post_webhook("facebook", fb_comment(GOOD)).status_code == 200
+    intake.process_deliveries()
+    assert InboxItem.objects.filter(remote_id=GOOD).exists()
+    assert not WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).exists()
+
+
+def test_control_characters_leave_the_text_and_the_name(post_webhook,
+                                                       facebook_channel):
+    post_webhook("facebook", fb_comment(
+        "104738291045678_2", text="hej \u0000der\u0007 \u001b[31m\tog\nfarvel"))
+    intake.process_deliveries()
+    item = InboxItem.objects.get(remote_id="104738291045678_2")
+    assert item.text == "hej der [31m\tog\nfarvel"
+    assert item.versions.get().text == item.text
+
+
+def _polled(**kw):
+    values = dict(remote_id="p1", kind="comment", author_id="a1",
+                  author_name="Borger", text="Hej", created_at=datetime.now(UTC),
+                  post_remote_id="post1")
+    values.update(kw)
+    return NetworkItem(**values)
+
+
+def test_a_polled_item_is_checked_the_same_way(facebook_channel):
+    outcome = intake.ingest(facebook_channel, _polled(remote_id="x" * 201))
+    assert outcome.skipped == {"bad_id": 1}
+    intake.ingest(facebook_channel, _polled(
+        remote_id="p2", author_name="Navn\u0000" + "n" * 400,
+        url="https://example.org/" + "a" * 600, text="NUL\u0000"))
+    item = InboxItem.objects.get(remote_id="p2")
+    assert item.text == "NUL" and item.url == ""
+    assert len(item.author_name) == intake.NAME_LIMIT
+    assert "\u0000" not in item.author_name
+
+
+def test_a_body_that_fails_unforeseen_is_marked_failed_and_the_rest_go_on(
+    post_webhook, facebook_channel, monkeypatch
+):
+    post_webhook("facebook", fb_comment("104738291045678_2"))
+    post_webhook("facebook", fb_comment(GOOD))
+    real = intake.process_delivery
+    first = WebhookDelivery.objects.order_by("pk").first()
+
+    def explode(delivery, **kw):
+        if delivery.pk == first.pk:
+            raise RuntimeError("boom")
+        return real(delivery, **kw)
+
+    monkeypatch.setattr(intake, "process_delivery", explode)
+    intake.process_deliveries()
+    first.refresh_from_db()
+    assert first.status == DeliveryStatus.FAILED
+    assert first.outcome == {"error": "unexpected", "type": "RuntimeError"}
+    assert InboxItem.objects.filter(remote_id=GOOD).exists()
