@@ -176,6 +176,15 @@ def update_source(source: Source, *, actor, channels=None, **fields) -> Source:
         raise ValueError(f"update_source: unknown fields {sorted(unknown)}")
     if "allow_private" in fields and fields["allow_private"] != source.allow_private:
         source_policy.check(actor, "allow_private", source)
+    # The right to fetch from internal addresses was given to one address:
+    # whoever points the source elsewhere must be allowed to give it too.
+    readdressed = any(name in fields and fields[name] != getattr(source, name)
+                      for name in ("url", "kind"))
+    if (readdressed and fields.get("allow_private", source.allow_private)
+            and not source_policy.can(actor, "allow_private", source)):
+        raise SourceError(_(
+            "Kilden må hente fra interne adresser. Kun en administrator kan "
+            "ændre dens adresse eller type."))
     if "owner_administration" in fields:
         _check_owner(actor, fields["owner_administration"])
     if "status" in fields and fields["status"] not in (

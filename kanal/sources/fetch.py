@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -52,6 +53,71 @@ class FetchResult:
 
 
 Resolver = Callable[[str, int], list[str]]
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """Sockets whose every connect, read and write waits at most until one
+    moment: the fetch's overall deadline. A per-read timeout alone lets a
+    server that sends a byte now and then keep a fetch (and the worker's
+    source job, or a person's request) busy for as long as it likes."""
+
+    def __init__(self, deadline: float):
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def left(self, timeout: float | None, error=httpcore.ReadTimeout) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise error("the fetch's overall deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None,
+                    socket_options=None):
+        stream = self._inner.connect_tcp(
+            host, port, self.left(timeout, httpcore.ConnectTimeout),
+            local_address, socket_options)
+        return _DeadlineStream(stream, self)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise httpcore.ConnectError("no unix sockets for feeds")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream, backend: _DeadlineBackend):
+        self._stream = stream
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._backend.left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._backend.left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        stream = self._stream.start_tls(
+            ssl_context, server_hostname, self._backend.left(timeout))
+        return _DeadlineStream(stream, self._backend)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+def _transport(deadline: float) -> httpx.HTTPTransport:
+    """httpx's own transport over sockets that keep ``deadline``. httpx takes
+    no network backend, so its connection pool is replaced by one that has
+    it (same TLS context, environment ignored)."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        network_backend=_DeadlineBackend(deadline),
+    )
+    return transport
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -136,7 +202,7 @@ def fetch(
     with httpx.Client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
-        transport=transport,
+        transport=transport or _transport(deadline),
         trust_env=False,
     ) as client:
         while True:

@@ -163,6 +163,47 @@ def test_a_server_that_never_answers_times_out(feed_server, settings):
     assert "svarede ikke færdigt" in str(e.value)
 
 
+def test_a_server_that_dribbles_its_headers_is_given_up_at_the_deadline(settings):
+    """A byte now and then keeps every single read alive: the overall
+    deadline must still end the fetch (found by the outside tester: 21.7 s
+    for a 1 s timeout, and days for a patient server)."""
+    import socket
+    import time
+
+    settings.KANAL_SOURCES_TIMEOUT_SECONDS = 1
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop, finished = threading.Event(), threading.Event()
+
+    def dribble():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 400 + b"\r\n"
+        try:
+            for byte in head:  # 80 s if nobody gives up
+                if stop.is_set():
+                    return
+                conn.sendall(bytes([byte]))
+                time.sleep(0.2)
+            finished.set()
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threading.Thread(target=dribble, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/feed.xml"
+    try:
+        with pytest.raises(FetchError) as e:
+            fetch.fetch(url, allow_private=True)
+        assert not finished.is_set()
+    finally:
+        stop.set()
+        server.close()
+    assert "svarede ikke færdigt" in str(e.value)
+
+
 def test_conditional_headers_are_sent_and_304_means_unchanged(feed_server):
     feed_server.routes["/k"] = lambda h: (304, {}, None)
     result = fetch.fetch(
