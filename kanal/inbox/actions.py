@@ -248,10 +248,14 @@ def reply_to_item(
         channel=conversation.channel, to_remote_id=item.remote_id, text=text,
         idempotency_key=key, requested_by=actor,
     )
-    answer = Answer.objects.create(
-        conversation=conversation, item=item, author=actor, text=text,
-        standard_answer=standard_answer, referral=referral, follow_up=follow_up,
-    )
+    # The same form sent twice at once (a double click): both requests pass
+    # the check above; the second finds the first's answer here.
+    answer, created = Answer.objects.get_or_create(follow_up=follow_up, defaults={
+        "conversation": conversation, "item": item, "author": actor, "text": text,
+        "standard_answer": standard_answer, "referral": referral,
+    })
+    if not created:
+        return answer
     audit.record(
         "inbox.reply.queued",
         actor=actor,
