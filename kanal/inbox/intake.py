@@ -299,7 +299,21 @@ def _ingest(channel, item, action, at, outcome) -> None:
     if existing.redacted_at is not None:
         outcome.skip("already_known")
         return
-    if existing.versions.filter(text=item.text).exists():
+    if action == "poll":
+        # A poll reads what the network shows now, not when it changed.
+        if item.text == existing.text:
+            outcome.skip("already_known")
+            return
+        at = max(at, timezone.now())
+    elif action == "edited":
+        # A replay of this very edit changes nothing; an edit back to an
+        # earlier wording is a new version that the network shows now.
+        if existing.versions.filter(text=item.text, network_time=at).exists():
+            outcome.skip("already_known")
+            return
+    elif existing.versions.filter(text=item.text).exists():
+        # An "add" (a replay, or one that arrives after an edit) is the
+        # original wording, which is known.
         outcome.skip("already_known")
         return
     _change(existing, "edited", item.text, at, outcome)

@@ -86,3 +86,35 @@ def test_a_body_that_fails_unforeseen_is_marked_failed_and_the_rest_go_on(
     assert first.status == DeliveryStatus.FAILED
     assert first.outcome == {"error": "unexpected", "type": "RuntimeError"}
     assert InboxItem.objects.filter(remote_id=GOOD).exists()
+
+
+def test_an_edit_back_to_the_first_wording_is_what_the_inbox_shows(
+    post_webhook, facebook_channel
+):
+    """Found by the outside tester: the last edit was dropped because an
+    older version had the same words, so the desk saw a text the citizen no
+    longer shows."""
+    cid = "104738291045678_7"
+    post_webhook("facebook", fb_comment(cid, text="Hvornår åbner det?"))
+    post_webhook("facebook", fb_comment(cid, text="Det er en skandale!", verb="edited",
+                                        when=1_780_000_100))
+    back = fb_comment(cid, text="Hvornår åbner det?", verb="edited", when=1_780_000_200)
+    post_webhook("facebook", back)
+    post_webhook("facebook", back)  # a replay changes nothing
+    intake.process_deliveries()
+    item = InboxItem.objects.get(remote_id=cid)
+    assert item.text == "Hvornår åbner det?"
+    assert list(item.versions.order_by("pk").values_list("change", "text")) == [
+        ("original", "Hvornår åbner det?"), ("edited", "Det er en skandale!"),
+        ("edited", "Hvornår åbner det?")]
+
+
+def test_a_poll_that_sees_an_edit_back_records_it(facebook_channel):
+    intake.ingest(facebook_channel, _polled(remote_id="p3", text="A"), action="poll")
+    intake.ingest(facebook_channel, _polled(remote_id="p3", text="B"), action="poll")
+    intake.ingest(facebook_channel, _polled(remote_id="p3", text="A"), action="poll")
+    intake.ingest(facebook_channel, _polled(remote_id="p3", text="A"), action="poll")
+    item = InboxItem.objects.get(remote_id="p3")
+    assert item.text == "A"
+    assert list(item.versions.order_by("pk").values_list("text", flat=True)) == [
+        "A", "B", "A"]
