@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import write_section
+from bench import measure_page, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- planning:start -->", "<!-- planning:end -->"
@@ -219,27 +218,7 @@ def fill(now: datetime) -> dict:
 
 
 def measure(client, url: str) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(WARMUP):
-        assert client.get(url).status_code == 200
-    samples = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - t0) * 1000)
-        assert response.status_code == 200
-    with CaptureQueriesContext(connection) as ctx:
-        client.get(url)
-    samples.sort()
-    return {
-        "p50_ms": round(statistics.median(samples), 1),
-        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 1),
-        "max_ms": round(samples[-1], 1),
-        "queries": len(ctx.captured_queries),
-        "bytes": len(response.content),
-    }
+    return measure_page(client, url, warmup=WARMUP, repeats=REPEATS)
 
 
 def inner(out: Path) -> None:

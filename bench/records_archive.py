@@ -22,7 +22,6 @@ import json
 import os
 import random
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench import write_section
+from bench import spread, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = 50
@@ -168,10 +167,7 @@ def inner(out: Path) -> None:
             search_words=[WORD])
         timings.append((time.perf_counter() - t0) * 1000)
         found = access.found
-    timings.sort()
-    search = {"p50_ms": round(statistics.median(timings), 1),
-              "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
-              "found": found}
+    search = {**spread(timings), "found": found}
 
     # An export of 10,000 items (posts with media first): a request over
     # the period that holds that many, built directly.
