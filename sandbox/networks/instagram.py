@@ -714,6 +714,38 @@ def quota_used(ctx, network: str, account_id: str, kind: str = "post") -> list:
             if r.kind == kind and r.at >= since]
 
 
+def metric_names(call: Call, allowed: tuple[str, ...], *,
+                 deprecated: frozenset[str] = frozenset()) -> list[str]:
+    """The asked-for ``metric`` names: one not ``allowed`` is a #100 error,
+    which for one in ``deprecated`` also says it is no longer supported."""
+    names = [m.strip() for m in call.get("metric").split(",") if m.strip()]
+    if not names:
+        raise fail(400, 100, "The parameter metric is required")
+    for index, name in enumerate(names):
+        if name in deprecated or name not in allowed:
+            explained = {"user_title": "Deprecated metric",
+                         "user_msg": f"{name} is no longer supported; use views."
+                         } if name in deprecated else {}
+            raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
+                       f"following values: {', '.join(allowed)}", **explained)
+    return names
+
+
+async def fetch_media(url: str, **wording) -> bytes | None:
+    """The bytes at a loopback ``url``, or None for any other (accepted
+    unseen: the sandbox never reaches the internet); a failed fetch is Meta's
+    9004/2207052, with the network's own ``wording``."""
+    fetched = await fetch_loopback(url)
+    if fetched is None:
+        return None
+    status, data, _content_type = fetched
+    if status != 200 or not data:
+        raise fail(400, 9004, "The media could not be fetched from this uri",
+                   subcode=2207052, user_title="Media download has failed.",
+                   **wording)
+    return data
+
+
 def account_setting(account, name: str, default):
     value = (account.extra or {}).get(name) if account else None
     return default if value is None else type(default)(value)
@@ -904,15 +936,9 @@ def routes(ctx) -> list[Route]:
     # -- containers and publishing ----------------------------------------------
 
     async def check_media_url(url: str, *, video: bool) -> None:
-        fetched = await fetch_loopback(url)
-        if fetched is None:
-            return
-        status, data, _content_type = fetched
-        if status != 200 or not data:
-            raise fail(400, 9004, "The media could not be fetched from this uri",
-                       subcode=2207052, user_title="Media download has failed.",
-                       user_msg="The media URI doesn't meet our requirements.")
-        if video:
+        data = await fetch_media(
+            url, user_msg="The media URI doesn't meet our requirements.")
+        if data is None or video:
             return
         if not data.startswith(b"\xff\xd8"):
             raise fail(400, 9004, "Only photo or video can be accepted as media "
@@ -1187,21 +1213,6 @@ def routes(ctx) -> list[Route]:
                                         + values["saved"] + values["shares"])
         return values.get(name, stored.get(name, 0))
 
-    def metric_names(call: Call, allowed: tuple[str, ...]) -> list[str]:
-        names = [m.strip() for m in call.get("metric").split(",") if m.strip()]
-        if not names:
-            raise fail(400, 100, "The parameter metric is required")
-        for index, name in enumerate(names):
-            if name in DEPRECATED_METRICS:
-                raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
-                           f"following values: {', '.join(allowed)}",
-                           user_title="Deprecated metric",
-                           user_msg=f"{name} is no longer supported; use views.")
-            if name not in allowed:
-                raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
-                           f"following values: {', '.join(allowed)}")
-        return names
-
     @handler
     async def insights(request: Request):
         node_id = request.path_params["node_id"]
@@ -1212,7 +1223,7 @@ def routes(ctx) -> list[Route]:
         call = await api.begin(request, "metrics", account_id=owner)
         if account is not None:
             api.owns(call, account.account_id)
-            names = metric_names(call, ACCOUNT_METRICS)
+            names = metric_names(call, ACCOUNT_METRICS, deprecated=DEPRECATED_METRICS)
             total = call.get("metric_type") == "total_value"
             needs_total = [n for n in names if n in TOTAL_VALUE_ONLY]
             if needs_total and not total:
@@ -1244,7 +1255,7 @@ def routes(ctx) -> list[Route]:
             return JSONResponse({"data": data})
         if item is None or item.kind != "post" or item.account_id != call.account_id:
             raise unsupported("GET", node_id)
-        names = metric_names(call, MEDIA_METRICS)
+        names = metric_names(call, MEDIA_METRICS, deprecated=DEPRECATED_METRICS)
         return JSONResponse({"data": [
             {"name": name, "period": "lifetime",
              "values": [{"value": media_metric(item, name)}],

@@ -38,8 +38,10 @@ from .instagram import (
     container_state,
     fail,
     fetch_loopback,
+    fetch_media,
     graph_time,
     handler,
+    metric_names,
     parse_fields,
     provision_long_lived_token,
     publishable_container,
@@ -66,7 +68,8 @@ INSIGHTS_EPOCH = datetime(2024, 4, 13, tzinfo=UTC)
 MEDIA_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 ACCOUNT_METRICS = ("views", "likes", "replies", "reposts", "quotes", "clicks",
                    "followers_count", "follower_demographics")
-DEPRECATED_METRICS = frozenset({"impressions", "reach", "engagement"})
+# Retired names (impressions, reach, engagement) are in neither list, so they
+# are refused like any unknown name, without Instagram's explanation.
 
 _GRAPHEME = regex.compile(r"\X")
 _EMOJI = regex.compile(
@@ -209,13 +212,9 @@ def routes(ctx) -> list[Route]:
     # -- containers -----------------------------------------------------------------
 
     async def check_image(url: str) -> None:
-        fetched = await fetch_loopback(url)
-        if fetched is None:
+        data = await fetch_media(url)
+        if data is None:
             return
-        status, data, _content_type = fetched
-        if status != 200 or not data:
-            raise fail(400, 9004, "The media could not be fetched from this uri",
-                       subcode=2207052, user_title="Media download has failed.")
         if not (data.startswith(b"\xff\xd8") or data.startswith(b"\x89PNG")):
             raise fail(400, 9004, "Only JPEG and PNG images are supported.",
                        subcode=2207026, user_title="Unsupported format")
@@ -506,16 +505,6 @@ def routes(ctx) -> list[Route]:
         return JSONResponse(select(post_node(item, call), fields, ("id",)))
 
     # -- insights and search -----------------------------------------------------------
-
-    def metric_names(call: Call, allowed: tuple[str, ...]) -> list[str]:
-        names = [m.strip() for m in call.get("metric").split(",") if m.strip()]
-        if not names:
-            raise fail(400, 100, "The parameter metric is required")
-        for index, name in enumerate(names):
-            if name not in allowed or name in DEPRECATED_METRICS:
-                raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
-                           f"following values: {', '.join(allowed)}")
-        return names
 
     def media_metric(item, name: str) -> int:
         stored = store.metrics(NETWORK, item.item_id)
