@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "BENCHMARKS.md"
 
 
 def write_section(start: str, end: str, section: str) -> None:
@@ -50,3 +55,21 @@ def measure_page(client, url: str, *, warmup: int, repeats: int) -> dict:
         client.get(url)
     return {**spread(samples), "queries": len(ctx.captured_queries),
             "bytes": len(response.content)}
+
+
+def run_inner(module: str, tmp: str, *, database_url: str, what: str,
+              settings: str = "kanal.settings.test", **env) -> dict | None:
+    """Run ``python -m bench.<module> --inner RESULT`` in a process of its
+    own on ``database_url``, with ``tmp`` as its var directory and ``env``
+    added: the result it wrote, or None (said on stderr) when it failed."""
+    out = Path(tmp) / "result.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", "--inner", str(out)],
+        cwd=ROOT, check=False,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings,
+             "DATABASE_URL": database_url, "KANAL_VAR_DIR": tmp, **env},
+    )
+    if proc.returncode != 0 or not out.exists():
+        print(f"{what} benchmark failed", file=sys.stderr)
+        return None
+    return json.loads(out.read_text())

@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import measure_page, write_section
+from bench import measure_page, run_inner, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- planning:start -->", "<!-- planning:end -->"
@@ -63,24 +62,11 @@ CONTRIBUTOR_POSTS_PER_DAY = 2  # per administration
 
 def run_benchmarks(argv) -> int:
     with tempfile.TemporaryDirectory(prefix="kanal-bench-planning-") as tmp:
-        db = Path(tmp) / "planning.sqlite3"
-        out = Path(tmp) / "result.json"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "kanal.settings.test",
-            "DATABASE_URL": f"sqlite:///{db}",
-            "KANAL_VAR_DIR": tmp,
-        }
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.planning_calendar", "--inner", str(out)],
-            cwd=ROOT,
-            env=env,
-            check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            print("planning benchmark failed", file=sys.stderr)
+        result = run_inner(
+            "planning_calendar", tmp, what="planning",
+            database_url=f"sqlite:///{Path(tmp) / 'planning.sqlite3'}")
+        if result is None:
             return 1
-        result = json.loads(out.read_text())
     print(json.dumps(result, indent=2, ensure_ascii=False))
     write_markdown(result)
     return 0 if result["month"]["p95_ms"] < 150 else 1

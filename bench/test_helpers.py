@@ -40,3 +40,38 @@ def test_measure_page_times_the_repeats_after_the_warmup():
 def test_measure_page_refuses_a_page_that_is_not_200():
     with pytest.raises(AssertionError):
         measure_page(_Client([200, 500]), "/plan/", warmup=1, repeats=3)
+
+
+def test_run_inner_reads_the_result_of_its_own_process(tmp_path, monkeypatch):
+    import json
+    import subprocess
+
+    import bench
+
+    seen = {}
+
+    def run(command, *, cwd, check, env):
+        seen.update(command=command, cwd=cwd, env=env)
+        (tmp_path / "result.json").write_text(json.dumps({"p95_ms": 12.5}))
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    result = bench.run_inner("sources_import", str(tmp_path), what="sources",
+                             database_url="sqlite:///x.sqlite3", EXTRA="1")
+    assert result == {"p95_ms": 12.5}
+    assert seen["command"][1:] == ["-m", "bench.sources_import", "--inner",
+                                   str(tmp_path / "result.json")]
+    assert seen["cwd"] == bench.ROOT
+    assert {k: seen["env"][k] for k in (
+        "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "KANAL_VAR_DIR", "EXTRA")} == {
+        "DJANGO_SETTINGS_MODULE": "kanal.settings.test",
+        "DATABASE_URL": "sqlite:///x.sqlite3", "KANAL_VAR_DIR": str(tmp_path),
+        "EXTRA": "1"}
+
+
+def test_run_inner_says_when_the_benchmark_failed(tmp_path, capsys):
+    from bench import run_inner
+
+    assert run_inner("no_such_benchmark", str(tmp_path), what="missing",
+                     database_url="sqlite:///x.sqlite3") is None
+    assert "missing benchmark failed" in capsys.readouterr().err
