@@ -1000,6 +1000,15 @@ class GraphAdapter(NetworkAdapter):
     def delete(self, remote_id: str) -> None:
         self.call("DELETE", f"/{remote_id}")
 
+    def media_insights(self, post_ids, names: Mapping[str, str]) -> dict:
+        """Each post's insights named in ``names``, by post id."""
+        return {
+            media_id: tuple(insight_metrics(
+                self.get(f"/{media_id}/insights", metric=",".join(names)),
+                names, self.api_version))
+            for media_id in post_ids
+        }
+
     def publish(
         self,
         post: OutgoingPost,

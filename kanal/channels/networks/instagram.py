@@ -235,10 +235,7 @@ class InstagramAdapter(graph.GraphAdapter):
             period="day", metric_type="total_value",
         )
         account.extend(graph.insight_metrics(insights, ACCOUNT_METRICS, version))
-        posts = {}
-        for media_id in post_ids:
-            body = self.get(f"/{media_id}/insights", metric=",".join(MEDIA_METRICS))
-            posts[media_id] = tuple(graph.insight_metrics(body, MEDIA_METRICS, version))
+        posts = self.media_insights(post_ids, MEDIA_METRICS)
         return MetricsSnapshot(account=tuple(account), posts=posts,
                                taken_at=self.now())
 

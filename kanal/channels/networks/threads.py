@@ -282,10 +282,7 @@ class ThreadsAdapter(graph.GraphAdapter):
         body = self.get(f"/{self.account_id}/threads_insights",
                         metric=",".join(ACCOUNT_METRICS))
         account = tuple(graph.insight_metrics(body, ACCOUNT_METRICS, version))
-        posts = {}
-        for media_id in post_ids:
-            body = self.get(f"/{media_id}/insights", metric=",".join(MEDIA_METRICS))
-            posts[media_id] = tuple(graph.insight_metrics(body, MEDIA_METRICS, version))
+        posts = self.media_insights(post_ids, MEDIA_METRICS)
         return MetricsSnapshot(account=account, posts=posts, taken_at=self.now())
 
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
