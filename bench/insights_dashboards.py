@@ -16,15 +16,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import write_section
+from bench import measure_page, run_inner, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 #: One section per database, side by side in BENCHMARKS.md.
@@ -53,21 +51,11 @@ def run_benchmarks(argv) -> int:
     if "--postgres" in argv:
         database = os.environ.get("KANAL_BENCH_POSTGRES_URL")
     with tempfile.TemporaryDirectory(prefix="kanal-bench-insights-") as tmp:
-        out = Path(tmp) / "result.json"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "kanal.settings.test",
-            "DATABASE_URL": database or f"sqlite:///{Path(tmp) / 'insights.sqlite3'}",
-            "KANAL_VAR_DIR": tmp,
-        }
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.insights_dashboards", "--inner", str(out)],
-            cwd=ROOT, env=env, check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            print("insights benchmark failed", file=sys.stderr)
+        result = run_inner(
+            "insights_dashboards", tmp, what="insights",
+            database_url=database or f"sqlite:///{Path(tmp) / 'insights.sqlite3'}")
+        if result is None:
             return 1
-        result = json.loads(out.read_text())
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if SCALE == 1:
         # Only the full-size run is recorded.
@@ -222,25 +210,7 @@ def fill(today) -> dict:
 
 
 def measure(client, url: str) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(WARMUP):
-        assert client.get(url).status_code == 200
-    samples = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - t0) * 1000)
-        assert response.status_code == 200
-    with CaptureQueriesContext(connection) as ctx:
-        client.get(url)
-    samples.sort()
-    return {
-        "p50_ms": round(statistics.median(samples), 1),
-        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 1),
-        "queries": len(ctx.captured_queries),
-    }
+    return measure_page(client, url, warmup=WARMUP, repeats=REPEATS)
 
 
 def one_days_collection(data, now) -> dict:

@@ -16,15 +16,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import write_section
+from bench import measure_page, run_inner, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- planning:start -->", "<!-- planning:end -->"
@@ -64,24 +62,11 @@ CONTRIBUTOR_POSTS_PER_DAY = 2  # per administration
 
 def run_benchmarks(argv) -> int:
     with tempfile.TemporaryDirectory(prefix="kanal-bench-planning-") as tmp:
-        db = Path(tmp) / "planning.sqlite3"
-        out = Path(tmp) / "result.json"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "kanal.settings.test",
-            "DATABASE_URL": f"sqlite:///{db}",
-            "KANAL_VAR_DIR": tmp,
-        }
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.planning_calendar", "--inner", str(out)],
-            cwd=ROOT,
-            env=env,
-            check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            print("planning benchmark failed", file=sys.stderr)
+        result = run_inner(
+            "planning_calendar", tmp, what="planning",
+            database_url=f"sqlite:///{Path(tmp) / 'planning.sqlite3'}")
+        if result is None:
             return 1
-        result = json.loads(out.read_text())
     print(json.dumps(result, indent=2, ensure_ascii=False))
     write_markdown(result)
     return 0 if result["month"]["p95_ms"] < 150 else 1
@@ -219,27 +204,7 @@ def fill(now: datetime) -> dict:
 
 
 def measure(client, url: str) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(WARMUP):
-        assert client.get(url).status_code == 200
-    samples = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - t0) * 1000)
-        assert response.status_code == 200
-    with CaptureQueriesContext(connection) as ctx:
-        client.get(url)
-    samples.sort()
-    return {
-        "p50_ms": round(statistics.median(samples), 1),
-        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 1),
-        "max_ms": round(samples[-1], 1),
-        "queries": len(ctx.captured_queries),
-        "bytes": len(response.content),
-    }
+    return measure_page(client, url, warmup=WARMUP, repeats=REPEATS)
 
 
 def inner(out: Path) -> None:

@@ -474,6 +474,32 @@ def kind_container_withdraw(ctx, params):
                          container_delay=3.0, n=140, only_with_container=True)
 
 
+def end_crisis_publishing_now(ctx):
+    """End the organisation's crisis, deciding "publish now" for every
+    paused publication (again while workers pause more meanwhile); when."""
+    from kanal.publishing import actions as publishing
+    from kanal.publishing.models import Crisis, Publication
+
+    crisis = Crisis.objects.get(organisation=ctx.world.org, ended_at__isnull=True)
+    for _ in range(20):
+        paused = list(Publication.objects.filter(
+            organisation=ctx.world.org, status="paused"))
+        try:
+            publishing.end_crisis(
+                crisis, actor=ctx.world.crisis_lead,
+                decisions={p.pk: ("publish_now", None) for p in paused})
+            break
+        except ValueError:
+            time.sleep(0.2)
+    ended = h.utcnow()
+    # "Publish now" is a person's choice: a post planned later may go out
+    # from now on without being early.
+    for p in paused:
+        if p.pk in h.ORIGINAL_PLANNED:
+            h.ORIGINAL_PLANNED[p.pk] = min(h.ORIGINAL_PLANNED[p.pk], ended)
+    return ended
+
+
 def kind_crisis(ctx, params):
     """Crisis mode switched on while many publications are claimed (slow
     network, containers processing, 10 % answers lost so some outcomes are
@@ -481,7 +507,6 @@ def kind_crisis(ctx, params):
     "publish now" for every paused publication."""
     begin(ctx, container_delay=2.0)
     from kanal.publishing import actions as publishing
-    from kanal.publishing.models import Crisis, Publication
     for network in h.NETWORKS:
         ctx.sandbox.fault(network, "latency", operation="publish", delay_ms=900)
         ctx.sandbox.fault(network, "timeout_after_create", operation="publish",
@@ -508,29 +533,11 @@ def kind_crisis(ctx, params):
             state["crisis_ids"] = [p.pk for p in pubs]
         elif state["on"] is not None and state["off"] is None and \
                 clock >= switch_on + 15:
-            crisis = Crisis.objects.get(organisation=ctx.world.org,
-                                        ended_at__isnull=True)
             live = h.judge(ctx.sandbox, by_id)
             by_status = live["live_marked_not_published_by_status"]
             state["live_paused_before_end"] = by_status.get("paused", 0) + \
                 by_status.get("cancelled", 0)
-            for _ in range(20):
-                paused = list(Publication.objects.filter(
-                    organisation=ctx.world.org, status="paused"))
-                try:
-                    publishing.end_crisis(
-                        crisis, actor=ctx.world.crisis_lead,
-                        decisions={p.pk: ("publish_now", None) for p in paused})
-                    break
-                except ValueError:
-                    time.sleep(0.2)
-            state["off"] = h.utcnow()
-            # "Publish now" is a person's choice: a post planned later may go
-            # out from now on without being early.
-            for p in paused:
-                if p.pk in h.ORIGINAL_PLANNED:
-                    h.ORIGINAL_PLANNED[p.pk] = min(h.ORIGINAL_PLANNED[p.pk],
-                                                   state["off"])
+            state["off"] = end_crisis_publishing_now(ctx)
 
     def windows():
         return {pk: (state["on"], state["off"]) for pk in by_id}
@@ -786,7 +793,7 @@ def kind_schedule(ctx, params):
     from kanal.planning.actions import PlanningError
     from kanal.planning.models import Post
     from kanal.publishing import actions as publishing
-    from kanal.publishing.models import Crisis, Publication
+    from kanal.publishing.models import Publication
 
     h.make_asset(ctx.world, ctx.tmp, ctx.sandbox)
     after_create = "server_error_after_create" in ctx.sandbox.fault_kinds()
@@ -843,23 +850,7 @@ def kind_schedule(ctx, params):
                                     channels=crisis_channels)
             state["crisis_on"] = h.utcnow()
         if state["crisis_on"] and state["crisis_off"] is None and clock > 12:
-            crisis = Crisis.objects.get(organisation=ctx.world.org,
-                                        ended_at__isnull=True)
-            for _ in range(20):
-                paused = list(Publication.objects.filter(
-                    organisation=ctx.world.org, status="paused"))
-                try:
-                    publishing.end_crisis(
-                        crisis, actor=ctx.world.crisis_lead,
-                        decisions={p.pk: ("publish_now", None) for p in paused})
-                    break
-                except ValueError:
-                    time.sleep(0.2)
-            state["crisis_off"] = h.utcnow()
-            for p in paused:
-                if p.pk in h.ORIGINAL_PLANNED:
-                    h.ORIGINAL_PLANNED[p.pk] = min(h.ORIGINAL_PLANNED[p.pk],
-                                                   state["crisis_off"])
+            state["crisis_off"] = end_crisis_publishing_now(ctx)
         if state["withdrawn"] < 5:
             for pub in Publication.objects.filter(pk__in=list(planned),
                                                   status="publishing")[:2]:

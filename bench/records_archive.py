@@ -22,15 +22,13 @@ import json
 import os
 import random
 import resource
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench import write_section
+from bench import run_inner, spread, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNELS = 50
@@ -44,22 +42,13 @@ WORD = "havnebad"
 
 def run_benchmarks(argv) -> int:
     with tempfile.TemporaryDirectory(prefix="kanal-bench-records-") as tmp:
-        out = Path(tmp) / "result.json"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "kanal.settings.test",
-            "KANAL_VAR_DIR": tmp,
-            "KANAL_MEDIA_ROOT": str(Path(tmp) / "media"),
-        }
-        env.setdefault("DATABASE_URL", f"sqlite:///{Path(tmp) / 'records.sqlite3'}")
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.records_archive", "--inner", str(out)],
-            cwd=ROOT, env=env, check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            print("records benchmark failed", file=sys.stderr)
+        result = run_inner(
+            "records_archive", tmp, what="records",
+            database_url=os.environ.get(
+                "DATABASE_URL", f"sqlite:///{Path(tmp) / 'records.sqlite3'}"),
+            KANAL_MEDIA_ROOT=str(Path(tmp) / "media"))
+        if result is None:
             return 1
-        result = json.loads(out.read_text())
     print(json.dumps(result, indent=2, ensure_ascii=False))
     write_markdown(result)
     return 0
@@ -168,10 +157,7 @@ def inner(out: Path) -> None:
             search_words=[WORD])
         timings.append((time.perf_counter() - t0) * 1000)
         found = access.found
-    timings.sort()
-    search = {"p50_ms": round(statistics.median(timings), 1),
-              "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
-              "found": found}
+    search = {**spread(timings), "found": found}
 
     # An export of 10,000 items (posts with media first): a request over
     # the period that holds that many, built directly.

@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,7 +31,7 @@ from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench import write_section
+from bench import run_inner, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- sources:start -->", "<!-- sources:end -->"
@@ -43,23 +42,11 @@ SERIES_COUNT = 12
 
 def run_benchmarks(argv) -> int:
     with tempfile.TemporaryDirectory(prefix="kanal-bench-sources-") as tmp:
-        out = Path(tmp) / "result.json"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "kanal.settings.test",
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'sources.sqlite3'}",
-            "KANAL_VAR_DIR": tmp,
-        }
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.sources_import", "--inner", str(out)],
-            cwd=ROOT,
-            env=env,
-            check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            print("sources benchmark failed", file=sys.stderr)
+        result = run_inner(
+            "sources_import", tmp, what="sources",
+            database_url=f"sqlite:///{Path(tmp) / 'sources.sqlite3'}")
+        if result is None:
             return 1
-        result = json.loads(out.read_text())
     print(json.dumps(result, indent=2, ensure_ascii=False))
     write_markdown(result)
     # On a shared machine the wall time measures the neighbours too; the CPU

@@ -31,6 +31,11 @@ def channel_list_view(request):
     )
 
 
+#: The channel form's fields that the create and update actions take as they are.
+CHANNEL_FIELDS = ("display_name", "handle", "remote_id", "owner_administration",
+                  "base_url", "api_settings")
+
+
 @membership_required
 @require_http_methods(["GET", "POST"])
 def channel_create_view(request):
@@ -55,12 +60,7 @@ def channel_create_view(request):
                 actor=request.membership,
                 organisation=organisation,
                 network=data["network"],
-                display_name=data["display_name"],
-                handle=data["handle"],
-                remote_id=data["remote_id"],
-                owner_administration=data["owner_administration"],
-                base_url=data["base_url"],
-                api_settings=data["api_settings"],
+                **{name: data[name] for name in CHANNEL_FIELDS},
                 strategy=strategy_form.cleaned_data,
             )
         except actions.ChannelRefused as e:
@@ -125,12 +125,7 @@ def channel_edit_view(request, pk):
             actions.update_channel(
                 channel,
                 actor=request.membership,
-                display_name=data["display_name"],
-                handle=data["handle"],
-                remote_id=data["remote_id"],
-                owner_administration=data["owner_administration"],
-                base_url=data["base_url"],
-                api_settings=data["api_settings"],
+                **{name: data[name] for name in CHANNEL_FIELDS},
             )
         except actions.ChannelRefused as e:
             form.add_error("base_url", str(e))

@@ -29,14 +29,9 @@ COUNTING = {
     "instagram": _("tegn"),
 }
 
-FORMAT_NAMES = rules.FORMAT_NAMES
-
 #: code → wording: the networks' rules (``networks.rules.WORDINGS``, marked
 #: there with ``gettext_noop``, translated here).
 WORDINGS = rules.WORDINGS
-
-#: Codes whose limit and actual are sizes in bytes.
-IN_BYTES = rules.IN_BYTES
 
 
 def _number(value) -> str:
@@ -52,26 +47,15 @@ def _number(value) -> str:
 def problem_text(problem, network: str) -> str:
     """``problem`` worded for the reader (its Danish ``message`` when its code
     has no wording here)."""
-    params = dict(getattr(problem, "params", None) or {})
     wording = WORDINGS.get(problem.code)
     if wording is None:
         return problem.message
-    limit, actual = problem.limit, problem.actual
-    values = {
-        "network": Network(network).label if network in Network.values else network,
-        "over": _number(actual - limit) if None not in (limit, actual) else "",
-    }
-    if problem.code in IN_BYTES:
-        limit = limit / 1_000_000 if limit else limit
-        actual = actual / 1_000_000 if actual else actual
-    values["limit"], values["actual"] = _number(limit), _number(actual)
-    if "allowed" in params:
-        params["allowed"] = ", ".join(
-            FORMAT_NAMES.get(f, f) for f in sorted(params["allowed"])
-        )
-    if "format" in params:
-        params["format"] = FORMAT_NAMES.get(params["format"], params["format"])
-    values.update({k: _number(v) for k, v in params.items()})
+    values = rules.wording_values(
+        problem.code,
+        network=Network(network).label if network in Network.values else network,
+        limit=problem.limit, actual=problem.actual,
+        params=getattr(problem, "params", None), shown=_number,
+    )
     try:
         return gettext(wording) % values
     except (KeyError, ValueError, TypeError):

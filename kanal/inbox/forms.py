@@ -133,18 +133,23 @@ class ReplyForm(forms.Form):
             organisation=organisation)
 
 
-class StandardAnswerForm(forms.ModelForm):
+class KeptTextForm(forms.ModelForm):
+    """A kept text's title and text (a standard answer or referral template)."""
+
     class Meta:
-        model = StandardAnswer
         fields = ["title", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
 
 
-class ReferralTemplateForm(forms.ModelForm):
-    class Meta:
+class StandardAnswerForm(KeptTextForm):
+    class Meta(KeptTextForm.Meta):
+        model = StandardAnswer
+
+
+class ReferralTemplateForm(KeptTextForm):
+    class Meta(KeptTextForm.Meta):
         model = ReferralTemplate
         fields = ["title", "administration", "text"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)

@@ -341,24 +341,38 @@ class Note(models.Model):
         return f"Note {self.pk}"
 
 
-class StandardAnswer(models.Model):
-    """A prepared answer the desk keeps; ``{fornavn}``, ``{kanalnavn}`` and
-    ``{forvaltningsnavn}`` are filled in when it is used."""
+class KeptText(models.Model):
+    """A text the desk keeps for answering citizens: a title unique within
+    the organisation and a text with the variables ``{fornavn}``,
+    ``{kanalnavn}`` and ``{forvaltningsnavn}``, filled in when it is used.
+    Each kind keeps its own table, its own ``organisation`` (for its related
+    name) and its own help text."""
+
+    title = models.CharField(_("titel"), max_length=120)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StandardAnswer(KeptText):
+    """A prepared answer the desk keeps."""
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE,
         related_name="standard_answers",
     )
-    title = models.CharField(_("titel"), max_length=120)
     text = models.TextField(
         _("tekst"), max_length=2000,
         help_text=_("Du kan bruge {fornavn} (borgerens fornavn), {kanalnavn} og "
                     "{forvaltningsnavn}."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["title"]
+    class Meta(KeptText.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "title"], name="standard_answer_title_unique"
@@ -367,21 +381,17 @@ class StandardAnswer(models.Model):
         verbose_name = _("standardsvar")
         verbose_name_plural = _("standardsvar")
 
-    def __str__(self) -> str:
-        return self.title
 
-
-class ReferralTemplate(models.Model):
+class ReferralTemplate(KeptText):
     """Where to send a citizen whose question the desk cannot settle here
     (kk.dk, Borgerservice, the right administration). Kept by editors apart
     from standard answers; answering with one marks the conversation
-    *referred*. The text takes the standard answers' variables."""
+    *referred*."""
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE,
         related_name="referral_templates",
     )
-    title = models.CharField(_("titel"), max_length=120)
     administration = models.ForeignKey(
         "organisations.Administration", null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
@@ -395,10 +405,8 @@ class ReferralTemplate(models.Model):
                     "eller Borgerservice. Du kan bruge {fornavn}, {kanalnavn} og "
                     "{forvaltningsnavn}."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["title"]
+    class Meta(KeptText.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "title"], name="referral_title_unique"
@@ -406,9 +414,6 @@ class ReferralTemplate(models.Model):
         ]
         verbose_name = _("henvisningsskabelon")
         verbose_name_plural = _("henvisningsskabeloner")
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class Answer(models.Model):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from kanal.core.policies import BasePolicy
+from kanal.core.policies import OrganisationPolicy
 
 from .models import Conversation, InboxSettings, ReferralTemplate, StandardAnswer
 
 
-class ConversationPolicy(BasePolicy):
+class ConversationPolicy(OrganisationPolicy):
     model = Conversation
     permissions = {
         "list": "inbox.answer",
@@ -27,13 +27,12 @@ class ConversationPolicy(BasePolicy):
         "moderate": "inbox.moderate",
     }
 
-    def visible(self, actor):
-        qs = Conversation.objects.select_related(
+    def queryset(self):
+        return Conversation.objects.select_related(
             "channel", "assigned_administration", "assigned_to__user"
         )
-        if actor is None:
-            return qs
-        qs = qs.filter(organisation_id=actor.organisation_id)
+
+    def narrow(self, actor, qs):
         if actor.has_perm("inbox.view_all"):
             return qs
         if not actor.has_perm("inbox.answer"):
@@ -47,30 +46,29 @@ class ConversationPolicy(BasePolicy):
 conversation_policy = ConversationPolicy()
 
 
-class StandardAnswerPolicy(BasePolicy):
-    """Standard answers: kept by the desk, used by everyone who answers."""
+class KeptTextPolicy(OrganisationPolicy):
+    """Texts the desk keeps (standard answers, referral templates): kept by
+    the desk, used by everyone who answers."""
 
-    model = StandardAnswer
     permissions = {
         "list": "inbox.answer",
         "use": "inbox.answer",
         "manage": "inbox.view_all",
     }
 
-    def visible(self, actor):
-        if actor is None:
-            return self.model.objects.all()
-        if not actor.has_perm("inbox.answer"):
-            return self.model.objects.none()
-        return self.model.objects.filter(organisation_id=actor.organisation_id)
+    def narrow(self, actor, rows):
+        return rows if actor.has_perm("inbox.answer") else rows.none()
+
+
+class StandardAnswerPolicy(KeptTextPolicy):
+    model = StandardAnswer
 
 
 standard_answer_policy = StandardAnswerPolicy()
 
 
-class ReferralTemplatePolicy(StandardAnswerPolicy):
-    """Referral templates: kept by the desk (editors), used by everyone who
-    answers, like standard answers but a list of their own."""
+class ReferralTemplatePolicy(KeptTextPolicy):
+    """Referral templates: like standard answers, but a list of their own."""
 
     model = ReferralTemplate
 
@@ -78,16 +76,11 @@ class ReferralTemplatePolicy(StandardAnswerPolicy):
 referral_template_policy = ReferralTemplatePolicy()
 
 
-class InboxSettingsPolicy(BasePolicy):
+class InboxSettingsPolicy(OrganisationPolicy):
     """The organisation's inbox settings: its administrators keep them."""
 
     model = InboxSettings
     permissions = {"change": "organisation.manage"}
-
-    def visible(self, actor):
-        if actor is None:
-            return InboxSettings.objects.all()
-        return InboxSettings.objects.filter(organisation_id=actor.organisation_id)
 
 
 inbox_settings_policy = InboxSettingsPolicy()

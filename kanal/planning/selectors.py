@@ -129,18 +129,24 @@ def visible_variants(actor):
     return qs
 
 
+def _narrowed(qs, filters: CalendarFilter, *, post: str = "",
+              channel: str = "channel_id"):
+    """``qs`` narrowed by the filters that are set (all but the purpose);
+    ``post`` is the path from ``qs``'s rows to their post (``"post__"`` for
+    variants) and ``channel`` the lookup of the channel."""
+    lookups = {
+        channel: filters.channel,
+        f"{post}owner_administration_id": filters.administration,
+        f"{post}category": filters.category,
+        f"{post}campaign_id": filters.campaign,
+        f"{post}status": filters.status,
+    }
+    return qs.filter(**{name: value for name, value in lookups.items() if value})
+
+
 def _filtered(qs, filters: CalendarFilter):
-    if filters.channel:
-        qs = qs.filter(channel_id=filters.channel)
-    if filters.administration:
-        qs = qs.filter(post__owner_administration_id=filters.administration)
-    if filters.category:
-        qs = qs.filter(post__category=filters.category)
-    if filters.campaign:
-        qs = qs.filter(post__campaign_id=filters.campaign)
-    if filters.status:
-        qs = qs.filter(post__status=filters.status)
-    else:
+    qs = _narrowed(qs, filters, post="post__")
+    if not filters.status:
         qs = qs.exclude(
             post__status__in=[
                 PostStatus.CANCELLED,
@@ -486,16 +492,7 @@ def post_list(actor, filters: CalendarFilter, start: datetime | None):
     posts = post_policy.visible(actor)
     if start is not None:
         posts = posts.filter(planned_at__gte=start)
-    if filters.channel:
-        posts = posts.filter(variants__channel_id=filters.channel)
-    if filters.administration:
-        posts = posts.filter(owner_administration_id=filters.administration)
-    if filters.category:
-        posts = posts.filter(category=filters.category)
-    if filters.campaign:
-        posts = posts.filter(campaign_id=filters.campaign)
-    if filters.status:
-        posts = posts.filter(status=filters.status)
+    posts = _narrowed(posts, filters, channel="variants__channel_id")
     if filters.purpose:
         posts = posts.filter(purposes__icontains=f'"{filters.purpose}"')
     return (

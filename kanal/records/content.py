@@ -1,4 +1,5 @@
-"""The canonical form of recorded content and its SHA-256.
+"""The canonical form of recorded content and its SHA-256, and the facts
+that identify an entry.
 
 The hash covers a canonical JSON (sorted keys, no spaces, UTF-8) of the
 content, in which every media item carries the SHA-256 of its bytes: so the
@@ -33,6 +34,21 @@ def normalised(content: dict) -> dict:
 
 def content_hash(content: dict) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def entry_facts(entry) -> dict:
+    """What identifies a record entry and where it came from, as every
+    export and filing shows it."""
+    return {
+        "id": entry.pk,
+        "source_key": entry.source_key,
+        "version": entry.version,
+        "change": entry.change,
+        "kind": entry.kind,
+        "network": entry.network,
+        "channel": entry.channel.display_name if entry.channel else "",
+        "administration": entry.administration.code if entry.administration else "",
+    }
 
 
 def file_sha256(path: str, storage=default_storage) -> str | None:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from kanal.core import audit
 
-from .content import CHUNK, canonical_json
+from .content import CHUNK, canonical_json, entry_facts
 from .models import (
     AccessExport,
     AccessRequest,
@@ -47,14 +47,7 @@ def item_for_requester(item) -> dict:
     """One item as the requester may see it."""
     entry = item.entry
     base = {
-        "id": entry.pk,
-        "source_key": entry.source_key,
-        "version": entry.version,
-        "change": entry.change,
-        "kind": entry.kind,
-        "network": entry.network,
-        "channel": entry.channel.display_name if entry.channel else "",
-        "administration": entry.administration.code if entry.administration else "",
+        **entry_facts(entry),
         "occurred_at": entry.occurred_at.isoformat(),
         "recorded_at": entry.recorded_at.isoformat(),
     }

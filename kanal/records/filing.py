@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from kanal.core import audit
 from kanal.core.safety import InvalidInput
 
-from .content import canonical_json
+from .content import canonical_json, entry_facts
 from .models import Filing, FilingStatus, RecordEntry
 from .policies import record_policy
 
@@ -90,14 +90,7 @@ def metadata(entry: RecordEntry, case_ref: str) -> dict:
         "format": "kanal-journalpost/1",
         "organisation": entry.organisation.name,
         "case_ref": case_ref,
-        "id": entry.pk,
-        "source_key": entry.source_key,
-        "version": entry.version,
-        "change": entry.change,
-        "kind": entry.kind,
-        "network": entry.network,
-        "channel": entry.channel.display_name if entry.channel else "",
-        "administration": entry.administration.code if entry.administration else "",
+        **entry_facts(entry),
         "person": entry.person,
         "occurred_at": entry.occurred_at.isoformat(),
         "recorded_at": entry.recorded_at.isoformat(),

@@ -92,6 +92,17 @@ DEPRECATED_METRICS = frozenset({"impressions", "plays", "clips_replays_count",
 
 HASHTAG_IN_TEXT = re.compile(r"[#＃](\w+)", re.UNICODE)
 MENTION_IN_TEXT = re.compile(r"(?<![\w@])@([\w.]+)", re.UNICODE)
+#: Instagram's own words on the errors of ``media_publish``.
+PUBLISH_WORDING = {
+    "missing": {"user_title": "Media builder not found"},
+    "IN_PROGRESS": {"user_title": "Media not ready for publishing",
+                    "user_msg": "The media is not ready for publishing, please "
+                    "wait for a moment"},
+    "EXPIRED": {"user_title": "Media expired",
+                "user_msg": "The media you are trying to publish has expired. "
+                "Please try again with a new container."},
+    "PUBLISHED": {"user_title": "Media already published"},
+}
 
 
 # ==========================================================================
@@ -339,6 +350,47 @@ class GraphApi:
     def owns(self, call: Call, account_id: str) -> None:
         if call.account_id != account_id:
             raise unsupported(call.request.method, account_id)
+
+    async def begin_own(self, request: Request, operation: str) -> Call:
+        """``begin`` for an ``/{account_id}/…`` edge, which only a token of
+        that account may use (any other is told the node does not exist)."""
+        account_id = request.path_params["account_id"]
+        call = await self.begin(request, operation, account_id=account_id)
+        self.owns(call, account_id)
+        return call
+
+    def account_or_404(self, account_id: str):
+        account = self.store.get_account(self.network, account_id)
+        if account is None:
+            raise unsupported("GET", account_id)
+        return account
+
+    # -- containers -----------------------------------------------------------
+
+    async def save_container(self, call: Call, account, *, text: str, data: dict,
+                             delay: float) -> JSONResponse:
+        """Store a container that is ready ``delay`` seconds from now (or ends
+        in ``ERROR`` under a processing fault) and answer its id."""
+        data["ready_at"] = (self.ctx.now() + timedelta(seconds=delay)).isoformat()
+        if call.fault is not None and processing_fault(call.fault):
+            data["error"] = PROCESSING_ERROR
+        item = self.store.add_item(
+            self.network, account.account_id, self.new_id("container"),
+            "container", text=text, author_id=account.account_id,
+            author_name=account.handle, data=data)
+        await self.finish_write(call)
+        return JSONResponse({"id": item.item_id})
+
+    async def answer_published(self, call: Call, container, made, *,
+                        kind: str) -> JSONResponse:
+        """Mark ``container`` published as ``made``, log the write and answer
+        the new id."""
+        self.store.update_item(self.network, container.item_id,
+                               data={"published_id": made.item_id})
+        self.store.log_publish(self.network, call.account_id, made.item_id,
+                               kind=kind, text=made.text)
+        await self.finish_write(call)
+        return JSONResponse({"id": made.item_id})
 
     def render_fault(self, fault, account_id: str) -> JSONResponse:
         return self.render_kind(fault.kind, fault.params or {}, account_id)
@@ -609,10 +661,89 @@ def container_state(ctx, item) -> str:
     return "FINISHED" if ctx.now() >= ready_at else "IN_PROGRESS"
 
 
+def carousel_children(ctx, network: str, ids: list[str], **not_ready) -> list[dict]:
+    """A carousel's children from the finished carousel-item containers
+    ``ids``; ``not_ready`` words the error for one still in progress."""
+    children = []
+    for child_id in ids:
+        child = ctx.store.get_item(network, child_id)
+        if child is None or child.kind != "container" or \
+                not child.data.get("is_carousel_item"):
+            raise fail(400, 24, "The media builder with creation id = "
+                       f"{child_id} does not exist.", subcode=2207008)
+        if container_state(ctx, child) != "FINISHED":
+            raise fail(400, 9007, "Media ID is not available", subcode=2207027,
+                       **not_ready)
+        children.append({"id": child_id, **{
+            k: child.data.get(k) for k in
+            ("media_type", "image_url", "video_url", "alt_text")}})
+    return children
+
+
+def publishable_container(ctx, network: str, account_id: str, creation_id: str,
+                          *, exception_kind: str, wording: dict[str, dict]):
+    """The account's own ``FINISHED`` container ``creation_id``, or the Graph
+    error that publishing any other gets; ``wording`` adds the network's own
+    ``user_title``/``user_msg`` per case (``"missing"`` or a state)."""
+    container = ctx.store.get_item(network, creation_id) if creation_id else None
+    if container is None or container.kind != "container" or \
+            container.account_id != account_id or \
+            container.data.get("is_carousel_item"):
+        raise fail(400, 24, "The media builder with creation id = "
+                   f"{creation_id} does not exist.", subcode=2207008,
+                   **wording.get("missing", {}))
+    state = container_state(ctx, container)
+    extra = wording.get(state, {})
+    if state == "IN_PROGRESS":
+        raise fail(400, 9007, "Media ID is not available", subcode=2207027,
+                   **extra)
+    if state == "EXPIRED":
+        raise fail(400, -2, "The media container has expired.", subcode=2207020,
+                   kind=exception_kind, **extra)
+    if state == "PUBLISHED":
+        raise fail(400, 100, "The media container has already been published.",
+                   subcode=2207006, kind=exception_kind, **extra)
+    if state == "ERROR":
+        raise fail(400, -1, "Create media failed", subcode=2207032)
+    return container
+
+
 def quota_used(ctx, network: str, account_id: str, kind: str = "post") -> list:
     since = ctx.now() - QUOTA_WINDOW
     return [r for r in ctx.store.published(network, account_id)
             if r.kind == kind and r.at >= since]
+
+
+def metric_names(call: Call, allowed: tuple[str, ...], *,
+                 deprecated: frozenset[str] = frozenset()) -> list[str]:
+    """The asked-for ``metric`` names: one not ``allowed`` is a #100 error,
+    which for one in ``deprecated`` also says it is no longer supported."""
+    names = [m.strip() for m in call.get("metric").split(",") if m.strip()]
+    if not names:
+        raise fail(400, 100, "The parameter metric is required")
+    for index, name in enumerate(names):
+        if name in deprecated or name not in allowed:
+            explained = {"user_title": "Deprecated metric",
+                         "user_msg": f"{name} is no longer supported; use views."
+                         } if name in deprecated else {}
+            raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
+                       f"following values: {', '.join(allowed)}", **explained)
+    return names
+
+
+async def fetch_media(url: str, **wording) -> bytes | None:
+    """The bytes at a loopback ``url``, or None for any other (accepted
+    unseen: the sandbox never reaches the internet); a failed fetch is Meta's
+    9004/2207052, with the network's own ``wording``."""
+    fetched = await fetch_loopback(url)
+    if fetched is None:
+        return None
+    status, data, _content_type = fetched
+    if status != 200 or not data:
+        raise fail(400, 9004, "The media could not be fetched from this uri",
+                   subcode=2207052, user_title="Media download has failed.",
+                   **wording)
+    return data
 
 
 def account_setting(account, name: str, default):
@@ -732,12 +863,6 @@ def routes(ctx) -> list[Route]:
     store = ctx.store
     v = f"/{VERSION}"
 
-    def account_or_404(account_id: str):
-        account = store.get_account(NETWORK, account_id)
-        if account is None:
-            raise unsupported("GET", account_id)
-        return account
-
     def permalink(item) -> str:
         return ctx.public_url(f"/_sandbox/page/{NETWORK}/{item.account_id}"
                               f"?p={item.item_id}")
@@ -811,15 +936,9 @@ def routes(ctx) -> list[Route]:
     # -- containers and publishing ----------------------------------------------
 
     async def check_media_url(url: str, *, video: bool) -> None:
-        fetched = await fetch_loopback(url)
-        if fetched is None:
-            return
-        status, data, _content_type = fetched
-        if status != 200 or not data:
-            raise fail(400, 9004, "The media could not be fetched from this uri",
-                       subcode=2207052, user_title="Media download has failed.",
-                       user_msg="The media URI doesn't meet our requirements.")
-        if video:
+        data = await fetch_media(
+            url, user_msg="The media URI doesn't meet our requirements.")
+        if data is None or video:
             return
         if not data.startswith(b"\xff\xd8"):
             raise fail(400, 9004, "Only photo or video can be accepted as media "
@@ -856,10 +975,9 @@ def routes(ctx) -> list[Route]:
 
     @handler
     async def create_container(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "media", account_id=account_id)
-        api.owns(call, account_id)
-        account = account_or_404(account_id)
+        call = await api.begin_own(request, "media")
+        account_id = call.account_id
+        account = api.account_or_404(account_id)
         media_type = call.get("media_type").upper()
         carousel_item = call.get("is_carousel_item").lower() == "true"
         caption = call.get("caption")
@@ -871,19 +989,8 @@ def routes(ctx) -> list[Route]:
                 raise fail(400, 100, "Invalid parameter", subcode=2207010,
                            user_msg=f"A carousel needs 2 to {MAX_CHILDREN} "
                            "children.")
-            children = []
-            for child_id in ids:
-                child = store.get_item(NETWORK, child_id)
-                if child is None or child.kind != "container" or \
-                        not child.data.get("is_carousel_item"):
-                    raise fail(400, 24, "The media builder with creation id = "
-                               f"{child_id} does not exist.", subcode=2207008)
-                if container_state(ctx, child) != "FINISHED":
-                    raise fail(400, 9007, "Media ID is not available",
-                               subcode=2207027, user_title="Media not ready")
-                children.append({"id": child_id, **{
-                    k: child.data.get(k) for k in
-                    ("media_type", "image_url", "video_url", "alt_text")}})
+            children = carousel_children(ctx, NETWORK, ids,
+                                         user_title="Media not ready")
             data.update(media_type="CAROUSEL", children=children)
             check_caption(caption)
         elif media_type in ("REELS", "VIDEO", "STORIES"):
@@ -906,47 +1013,17 @@ def routes(ctx) -> list[Route]:
             check_caption(caption)
         else:
             raise fail(400, 100, f"Invalid media_type {media_type}")
-        data["ready_at"] = (ctx.now() + timedelta(seconds=delay)).isoformat()
-        if call.fault is not None and processing_fault(call.fault):
-            data["error"] = PROCESSING_ERROR
-        item = store.add_item(NETWORK, account_id, new_id(ctx, "container"),
-                              "container", text=caption, author_id=account_id,
-                              author_name=account.handle, data=data)
-        await api.finish_write(call)
-        return JSONResponse({"id": item.item_id})
+        return await api.save_container(call, account, text=caption, data=data,
+                                        delay=delay)
 
     @handler
     async def media_publish(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "publish", account_id=account_id)
-        api.owns(call, account_id)
-        account = account_or_404(account_id)
-        creation_id = call.get("creation_id")
-        container = store.get_item(NETWORK, creation_id) if creation_id else None
-        if container is None or container.kind != "container" or \
-                container.account_id != account_id or \
-                container.data.get("is_carousel_item"):
-            raise fail(400, 24, "The media builder with creation id = "
-                       f"{creation_id} does not exist.", subcode=2207008,
-                       user_title="Media builder not found")
-        state = container_state(ctx, container)
-        if state == "IN_PROGRESS":
-            raise fail(400, 9007, "Media ID is not available", subcode=2207027,
-                       user_title="Media not ready for publishing",
-                       user_msg="The media is not ready for publishing, please "
-                       "wait for a moment")
-        if state == "EXPIRED":
-            raise fail(400, -2, "The media container has expired.",
-                       subcode=2207020, kind="IGApiException",
-                       user_title="Media expired",
-                       user_msg="The media you are trying to publish has "
-                       "expired. Please try again with a new container.")
-        if state == "PUBLISHED":
-            raise fail(400, 100, "The media container has already been "
-                       "published.", subcode=2207006, kind="IGApiException",
-                       user_title="Media already published")
-        if state == "ERROR":
-            raise fail(400, -1, "Create media failed", subcode=2207032)
+        call = await api.begin_own(request, "publish")
+        account_id = call.account_id
+        account = api.account_or_404(account_id)
+        container = publishable_container(
+            ctx, NETWORK, account_id, call.get("creation_id"),
+            exception_kind="IGApiException", wording=PUBLISH_WORDING)
         quota = account_setting(account, "quota_total", DEFAULT_QUOTA)
         if len(quota_used(ctx, NETWORK, account_id)) >= quota:
             raise api.quota_reached()
@@ -966,19 +1043,13 @@ def routes(ctx) -> list[Route]:
         media = store.add_item(NETWORK, account_id, new_id(ctx, "post"), "post",
                                text=container.text, author_id=account_id,
                                author_name=account.handle, data=media_data)
-        store.update_item(NETWORK, container.item_id,
-                          data={"published_id": media.item_id})
-        store.log_publish(NETWORK, account_id, media.item_id, kind="post",
-                          text=media.text)
-        await api.finish_write(call)
-        return JSONResponse({"id": media.item_id})
+        return await api.answer_published(call, container, media, kind="post")
 
     @handler
     async def publishing_limit(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "metrics", account_id=account_id)
-        api.owns(call, account_id)
-        account = account_or_404(account_id)
+        call = await api.begin_own(request, "metrics")
+        account_id = call.account_id
+        account = api.account_or_404(account_id)
         fields = parse_fields(call.get("fields") or "quota_usage")
         quota = account_setting(account, "quota_total", DEFAULT_QUOTA)
         entry: dict = {"quota_usage": len(quota_used(ctx, NETWORK, account_id))}
@@ -989,9 +1060,8 @@ def routes(ctx) -> list[Route]:
 
     @handler
     async def own_media(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "inbox", account_id=account_id)
-        api.owns(call, account_id)
+        call = await api.begin_own(request, "inbox")
+        account_id = call.account_id
         fields = parse_fields(call.get("fields"))
         items = store.list_items(NETWORK, account_id=account_id, kind="post",
                                  author_id=account_id)
@@ -1000,9 +1070,8 @@ def routes(ctx) -> list[Route]:
 
     @handler
     async def tags(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "inbox", account_id=account_id)
-        api.owns(call, account_id)
+        call = await api.begin_own(request, "inbox")
+        account_id = call.account_id
         fields = parse_fields(call.get("fields"))
         items = store.list_items(NETWORK, account_id=account_id, kind="mention")
 
@@ -1082,71 +1151,49 @@ def routes(ctx) -> list[Route]:
 
     # -- comments ------------------------------------------------------------------
 
-    def commentable(node_id: str, call: Call, *, kinds: tuple[str, ...]):
-        item = store.get_item(NETWORK, node_id, include_deleted=False)
-        if item is None or item.kind not in kinds or \
-                item.account_id != call.account_id:
-            raise unsupported(call.request.method, node_id)
-        return item
+    def answers_edge(parent_kind: str, kind: str):
+        """``/{node}/comments`` of media (``kind="comment"``) or
+        ``/{node}/replies`` of a comment (``kind="reply"``): GET lists them,
+        POST writes the account's own."""
 
-    @handler
-    async def comments(request: Request):
-        media_id = request.path_params["node_id"]
-        item = store.get_item(NETWORK, media_id)
-        owner = item.account_id if item else ""
-        call = await api.begin(request, "inbox" if request.method == "GET"
-                               else "reply", account_id=owner)
-        media = commentable(media_id, call, kinds=("post",))
-        if request.method == "POST":
-            message = call.get("message").strip()
-            if not message:
-                raise fail(400, 100, "The parameter message is required")
-            account = account_or_404(call.account_id)
-            made = store.add_item(
-                NETWORK, media.account_id, new_id(ctx, "comment"), "comment",
-                text=message, parent_id=media.item_id, root_id=media.item_id,
-                author_id=call.account_id, author_name=account.handle,
-                data={"username": account.handle},
-            )
-            store.log_publish(NETWORK, call.account_id, made.item_id,
-                              kind="reply", text=made.text)
-            await api.finish_write(call)
-            return JSONResponse({"id": made.item_id})
-        fields = parse_fields(call.get("fields"))
-        items = store.list_items(NETWORK, parent_id=media.item_id, kind="comment")
-        return JSONResponse(api.list_page(
-            call, items, lambda i: select(comment_node(i, fields), fields,
-                                          ("id", "text", "timestamp"))))
+        @handler
+        async def edge(request: Request):
+            node_id = request.path_params["node_id"]
+            item = store.get_item(NETWORK, node_id)
+            owner = item.account_id if item else ""
+            call = await api.begin(request, "inbox" if request.method == "GET"
+                                   else "reply", account_id=owner)
+            parent = store.get_item(NETWORK, node_id, include_deleted=False)
+            if parent is None or parent.kind != parent_kind or \
+                    parent.account_id != call.account_id:
+                raise unsupported(call.request.method, node_id)
+            if request.method == "POST":
+                message = call.get("message").strip()
+                if not message:
+                    raise fail(400, 100, "The parameter message is required")
+                account = api.account_or_404(call.account_id)
+                root = parent.item_id if parent_kind == "post" else (
+                    parent.root_id or parent.parent_id)
+                made = store.add_item(
+                    NETWORK, parent.account_id, new_id(ctx, kind), kind,
+                    text=message, parent_id=parent.item_id, root_id=root,
+                    author_id=call.account_id, author_name=account.handle,
+                    data={"username": account.handle},
+                )
+                store.log_publish(NETWORK, call.account_id, made.item_id,
+                                  kind="reply", text=made.text)
+                await api.finish_write(call)
+                return JSONResponse({"id": made.item_id})
+            fields = parse_fields(call.get("fields"))
+            items = store.list_items(NETWORK, parent_id=parent.item_id, kind=kind)
+            return JSONResponse(api.list_page(
+                call, items, lambda i: select(comment_node(i, fields), fields,
+                                              ("id", "text", "timestamp"))))
 
-    @handler
-    async def replies(request: Request):
-        comment_id = request.path_params["node_id"]
-        item = store.get_item(NETWORK, comment_id)
-        owner = item.account_id if item else ""
-        call = await api.begin(request, "inbox" if request.method == "GET"
-                               else "reply", account_id=owner)
-        comment = commentable(comment_id, call, kinds=("comment",))
-        if request.method == "POST":
-            message = call.get("message").strip()
-            if not message:
-                raise fail(400, 100, "The parameter message is required")
-            account = account_or_404(call.account_id)
-            made = store.add_item(
-                NETWORK, comment.account_id, new_id(ctx, "reply"), "reply",
-                text=message, parent_id=comment.item_id,
-                root_id=comment.root_id or comment.parent_id,
-                author_id=call.account_id, author_name=account.handle,
-                data={"username": account.handle},
-            )
-            store.log_publish(NETWORK, call.account_id, made.item_id,
-                              kind="reply", text=made.text)
-            await api.finish_write(call)
-            return JSONResponse({"id": made.item_id})
-        fields = parse_fields(call.get("fields"))
-        items = store.list_items(NETWORK, parent_id=comment.item_id, kind="reply")
-        return JSONResponse(api.list_page(
-            call, items, lambda i: select(comment_node(i, fields), fields,
-                                          ("id", "text", "timestamp"))))
+        return edge
+
+    comments = answers_edge("post", "comment")
+    replies = answers_edge("comment", "reply")
 
     # -- insights -------------------------------------------------------------------
 
@@ -1166,21 +1213,6 @@ def routes(ctx) -> list[Route]:
                                         + values["saved"] + values["shares"])
         return values.get(name, stored.get(name, 0))
 
-    def metric_names(call: Call, allowed: tuple[str, ...]) -> list[str]:
-        names = [m.strip() for m in call.get("metric").split(",") if m.strip()]
-        if not names:
-            raise fail(400, 100, "The parameter metric is required")
-        for index, name in enumerate(names):
-            if name in DEPRECATED_METRICS:
-                raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
-                           f"following values: {', '.join(allowed)}",
-                           user_title="Deprecated metric",
-                           user_msg=f"{name} is no longer supported; use views.")
-            if name not in allowed:
-                raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
-                           f"following values: {', '.join(allowed)}")
-        return names
-
     @handler
     async def insights(request: Request):
         node_id = request.path_params["node_id"]
@@ -1191,7 +1223,7 @@ def routes(ctx) -> list[Route]:
         call = await api.begin(request, "metrics", account_id=owner)
         if account is not None:
             api.owns(call, account.account_id)
-            names = metric_names(call, ACCOUNT_METRICS)
+            names = metric_names(call, ACCOUNT_METRICS, deprecated=DEPRECATED_METRICS)
             total = call.get("metric_type") == "total_value"
             needs_total = [n for n in names if n in TOTAL_VALUE_ONLY]
             if needs_total and not total:
@@ -1223,7 +1255,7 @@ def routes(ctx) -> list[Route]:
             return JSONResponse({"data": data})
         if item is None or item.kind != "post" or item.account_id != call.account_id:
             raise unsupported("GET", node_id)
-        names = metric_names(call, MEDIA_METRICS)
+        names = metric_names(call, MEDIA_METRICS, deprecated=DEPRECATED_METRICS)
         return JSONResponse({"data": [
             {"name": name, "period": "lifetime",
              "values": [{"value": media_metric(item, name)}],
@@ -1278,9 +1310,8 @@ def routes(ctx) -> list[Route]:
 
     @handler
     async def recently_searched(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "hashtag", account_id=account_id)
-        api.owns(call, account_id)
+        call = await api.begin_own(request, "hashtag")
+        account_id = call.account_id
         done = searches(account_id)
         fields = parse_fields(call.get("fields") or "id")
         return JSONResponse({"data": [

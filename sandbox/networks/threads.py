@@ -31,18 +31,20 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .instagram import (
-    PROCESSING_ERROR,
     Call,
     GraphApi,
     account_setting,
+    carousel_children,
     container_state,
     fail,
     fetch_loopback,
+    fetch_media,
     graph_time,
     handler,
+    metric_names,
     parse_fields,
-    processing_fault,
     provision_long_lived_token,
+    publishable_container,
     quota_used,
     select,
     token_routes,
@@ -66,7 +68,8 @@ INSIGHTS_EPOCH = datetime(2024, 4, 13, tzinfo=UTC)
 MEDIA_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 ACCOUNT_METRICS = ("views", "likes", "replies", "reposts", "quotes", "clicks",
                    "followers_count", "follower_demographics")
-DEPRECATED_METRICS = frozenset({"impressions", "reach", "engagement"})
+# Retired names (impressions, reach, engagement) are in neither list, so they
+# are refused like any unknown name, without Instagram's explanation.
 
 _GRAPHEME = regex.compile(r"\X")
 _EMOJI = regex.compile(
@@ -75,6 +78,11 @@ _EMOJI = regex.compile(
     regex.V1,
 )
 _LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
+#: Threads' own words on the errors of ``threads_publish``.
+PUBLISH_WORDING = {
+    "missing": {"user_title": "Media Not Found"},
+    "IN_PROGRESS": {"user_title": "Media Not Ready For Publishing"},
+}
 
 
 def text_length(value: str) -> int:
@@ -152,12 +160,6 @@ def routes(ctx) -> list[Route]:
     store = ctx.store
     v = f"/{VERSION}"
 
-    def account_or_404(account_id: str):
-        account = store.get_account(NETWORK, account_id)
-        if account is None:
-            raise unsupported("GET", account_id)
-        return account
-
     def owner_of(node_id: str) -> str:
         if store.get_account(NETWORK, node_id):
             return node_id
@@ -210,13 +212,9 @@ def routes(ctx) -> list[Route]:
     # -- containers -----------------------------------------------------------------
 
     async def check_image(url: str) -> None:
-        fetched = await fetch_loopback(url)
-        if fetched is None:
+        data = await fetch_media(url)
+        if data is None:
             return
-        status, data, _content_type = fetched
-        if status != 200 or not data:
-            raise fail(400, 9004, "The media could not be fetched from this uri",
-                       subcode=2207052, user_title="Media download has failed.")
         if not (data.startswith(b"\xff\xd8") or data.startswith(b"\x89PNG")):
             raise fail(400, 9004, "Only JPEG and PNG images are supported.",
                        subcode=2207026, user_title="Unsupported format")
@@ -257,7 +255,7 @@ def routes(ctx) -> list[Route]:
         operation = "media"
         call = await api.begin(request, operation, account_id=account_id)
         api.owns(call, account_id)
-        account = account_or_404(account_id)
+        account = api.account_or_404(account_id)
         media_type = call.get("media_type", "TEXT").upper()
         text = call.get("text")
         link = call.get("link_attachment")
@@ -306,32 +304,13 @@ def routes(ctx) -> list[Route]:
                 raise fail(400, 100, "Invalid parameter: children",
                            user_msg=f"A carousel needs {MIN_CHILDREN} to "
                            f"{MAX_CHILDREN} items.")
-            children = []
-            for child_id in ids:
-                child = store.get_item(NETWORK, child_id)
-                if child is None or child.kind != "container" or \
-                        not child.data.get("is_carousel_item"):
-                    raise fail(400, 24, "The media builder with creation id = "
-                               f"{child_id} does not exist.", subcode=2207008)
-                if container_state(ctx, child) != "FINISHED":
-                    raise fail(400, 9007, "Media ID is not available",
-                               subcode=2207027)
-                children.append({"id": child_id, **{
-                    k: child.data.get(k) for k in
-                    ("media_type", "image_url", "video_url", "alt_text")}})
-            data["children"] = children
+            data["children"] = carousel_children(ctx, NETWORK, ids)
         else:
             raise fail(400, 100, f"Invalid parameter: media_type {media_type}")
         if not carousel_item:
             check_text(text, link)
-        data["ready_at"] = (ctx.now() + timedelta(seconds=delay)).isoformat()
-        if call.fault is not None and processing_fault(call.fault):
-            data["error"] = PROCESSING_ERROR
-        item = store.add_item(NETWORK, account_id, new_id(ctx, "container"),
-                              "container", text=text, author_id=account_id,
-                              author_name=account.handle, data=data)
-        await api.finish_write(call)
-        return JSONResponse({"id": item.item_id})
+        return await api.save_container(call, account, text=text, data=data,
+                                        delay=delay)
 
     @handler
     async def threads_publish(request: Request):
@@ -346,26 +325,10 @@ def routes(ctx) -> list[Route]:
         # Read the container again after the simulated latency (begin), with no
         # await between this read and the write below: a second publish of the
         # same container that waited meanwhile sees it PUBLISHED, as on Threads.
-        container = store.get_item(NETWORK, creation_id)
-        account = account_or_404(account_id)
-        if container is None or container.kind != "container" or \
-                container.account_id != account_id or \
-                container.data.get("is_carousel_item"):
-            raise fail(400, 24, "The media builder with creation id = "
-                       f"{call.get('creation_id')} does not exist.",
-                       subcode=2207008, user_title="Media Not Found")
-        state = container_state(ctx, container)
-        if state == "IN_PROGRESS":
-            raise fail(400, 9007, "Media ID is not available", subcode=2207027,
-                       user_title="Media Not Ready For Publishing")
-        if state == "EXPIRED":
-            raise fail(400, -2, "The media container has expired.",
-                       subcode=2207020, kind="THApiException")
-        if state == "PUBLISHED":
-            raise fail(400, 100, "The media container has already been "
-                       "published.", subcode=2207006, kind="THApiException")
-        if state == "ERROR":
-            raise fail(400, -1, "Create media failed", subcode=2207032)
+        account = api.account_or_404(account_id)
+        container = publishable_container(
+            ctx, NETWORK, account_id, creation_id,
+            exception_kind="THApiException", wording=PUBLISH_WORDING)
         kind = "reply" if is_reply else "post"
         limit = account_setting(account, "reply_quota_total", DEFAULT_REPLY_QUOTA) \
             if is_reply else account_setting(account, "quota_total", DEFAULT_QUOTA)
@@ -387,19 +350,13 @@ def routes(ctx) -> list[Route]:
                               text=container.text, parent_id=parent, root_id=root,
                               author_id=account_id, author_name=account.handle,
                               data={**data, "username": account.handle})
-        store.update_item(NETWORK, container.item_id,
-                          data={"published_id": made.item_id})
-        store.log_publish(NETWORK, account_id, made.item_id, kind=kind,
-                          text=made.text)
-        await api.finish_write(call)
-        return JSONResponse({"id": made.item_id})
+        return await api.answer_published(call, container, made, kind=kind)
 
     @handler
     async def publishing_limit(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "metrics", account_id=account_id)
-        api.owns(call, account_id)
-        account = account_or_404(account_id)
+        call = await api.begin_own(request, "metrics")
+        account_id = call.account_id
+        account = api.account_or_404(account_id)
         fields = parse_fields(call.get("fields") or "quota_usage")
         day = 24 * 3600
         entry: dict = {}
@@ -421,9 +378,8 @@ def routes(ctx) -> list[Route]:
 
     @handler
     async def mentions(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "inbox", account_id=account_id)
-        api.owns(call, account_id)
+        call = await api.begin_own(request, "inbox")
+        account_id = call.account_id
         fields = parse_fields(call.get("fields"))
         items = store.list_items(NETWORK, account_id=account_id, kind="mention")
         return JSONResponse(api.list_page(
@@ -482,7 +438,7 @@ def routes(ctx) -> list[Route]:
             if existing.data.get("reposted_id") == media_id:
                 raise fail(400, 100, "You have already reposted this post.",
                            subcode=4279016, kind="THApiException")
-        account = account_or_404(call.account_id)
+        account = api.account_or_404(call.account_id)
         made = store.add_item(NETWORK, call.account_id, new_id(ctx, "repost"),
                               "repost", text=target.text,
                               author_id=call.account_id,
@@ -550,16 +506,6 @@ def routes(ctx) -> list[Route]:
 
     # -- insights and search -----------------------------------------------------------
 
-    def metric_names(call: Call, allowed: tuple[str, ...]) -> list[str]:
-        names = [m.strip() for m in call.get("metric").split(",") if m.strip()]
-        if not names:
-            raise fail(400, 100, "The parameter metric is required")
-        for index, name in enumerate(names):
-            if name not in allowed or name in DEPRECATED_METRICS:
-                raise fail(400, 100, f"(#100) metric[{index}] must be one of the "
-                           f"following values: {', '.join(allowed)}")
-        return names
-
     def media_metric(item, name: str) -> int:
         stored = store.metrics(NETWORK, item.item_id)
         if name == "replies":
@@ -587,10 +533,9 @@ def routes(ctx) -> list[Route]:
 
     @handler
     async def account_insights(request: Request):
-        account_id = request.path_params["account_id"]
-        call = await api.begin(request, "metrics", account_id=account_id)
-        api.owns(call, account_id)
-        account = account_or_404(account_id)
+        call = await api.begin_own(request, "metrics")
+        account_id = call.account_id
+        account = api.account_or_404(account_id)
         names = metric_names(call, ACCOUNT_METRICS)
         since = call.get("since")
         if since and since.isdigit() and \

@@ -40,6 +40,7 @@ from .base import (
     Checkpoint,
     Connection,
     InboxPage,
+    Metric,
     NetworkAdapter,
     OutgoingPost,
     PublishResult,
@@ -697,6 +698,29 @@ def metric_value(entry: Mapping) -> int | None:
     return None
 
 
+def insight_metrics(body: Mapping, names: Mapping[str, str],
+                    version: str) -> list[Metric]:
+    """The ``insights`` entries named in ``names`` (the network's metric name
+    → Kanal's kind), each with its number, skipping those without one."""
+    found = []
+    for entry in body.get("data", []):
+        name = entry.get("name")
+        if name not in names:
+            continue
+        value = metric_value(entry)
+        if value is not None:
+            found.append(Metric(name, value, names[name], version))
+    return found
+
+
+def next_cursor(body: Mapping) -> str:
+    """The ``after`` cursor of a listing that has a next page, else ""."""
+    paging = body.get("paging") or {}
+    if not paging.get("next"):
+        return ""
+    return str((paging.get("cursors") or {}).get("after") or "")
+
+
 def _checkpoint_time(state: Mapping[str, str]) -> datetime | None:
     """When the container was made, on Kanal's clock: its post is newer.
 
@@ -965,7 +989,25 @@ class GraphAdapter(NetworkAdapter):
         return post.text
 
     def result_for(self, media_id: str) -> PublishResult:
-        raise NotImplementedError
+        """The published media's link and time."""
+        body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
+        return PublishResult(
+            remote_id=media_id,
+            url=str(body.get("permalink") or ""),
+            published_at=parse_time(body.get("timestamp")),
+        )
+
+    def delete(self, remote_id: str) -> None:
+        self.call("DELETE", f"/{remote_id}")
+
+    def media_insights(self, post_ids, names: Mapping[str, str]) -> dict:
+        """Each post's insights named in ``names``, by post id."""
+        return {
+            media_id: tuple(insight_metrics(
+                self.get(f"/{media_id}/insights", metric=",".join(names)),
+                names, self.api_version))
+            for media_id in post_ids
+        }
 
     def publish(
         self,

@@ -15,7 +15,6 @@ from .base import (
     HashtagPost,
     InboxItem,
     InboxPage,
-    Metric,
     MetricsSnapshot,
     OutgoingPost,
     PublishResult,
@@ -150,17 +149,6 @@ class InstagramAdapter(graph.GraphAdapter):
             "caption": caption,
         }, fence="container")
 
-    def result_for(self, media_id: str) -> PublishResult:
-        body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
-        return PublishResult(
-            remote_id=media_id,
-            url=str(body.get("permalink") or ""),
-            published_at=graph.parse_time(body.get("timestamp")),
-        )
-
-    def delete(self, remote_id: str) -> None:
-        self.call("DELETE", f"/{remote_id}")
-
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
@@ -246,11 +234,8 @@ class InstagramAdapter(graph.GraphAdapter):
             f"/{self.account_id}/insights", metric=",".join(ACCOUNT_METRICS),
             period="day", metric_type="total_value",
         )
-        account.extend(_metrics(insights, ACCOUNT_METRICS, version))
-        posts = {}
-        for media_id in post_ids:
-            body = self.get(f"/{media_id}/insights", metric=",".join(MEDIA_METRICS))
-            posts[media_id] = tuple(_metrics(body, MEDIA_METRICS, version))
+        account.extend(graph.insight_metrics(insights, ACCOUNT_METRICS, version))
+        posts = self.media_insights(post_ids, MEDIA_METRICS)
         return MetricsSnapshot(account=tuple(account), posts=posts,
                                taken_at=self.now())
 
@@ -286,11 +271,7 @@ class InstagramAdapter(graph.GraphAdapter):
             )
             for media in body.get("data", [])
         )
-        paging = body.get("paging") or {}
-        next_cursor = ""
-        if paging.get("next"):
-            next_cursor = str((paging.get("cursors") or {}).get("after") or "")
-        return HashtagPage(tag=name, posts=posts, cursor=next_cursor)
+        return HashtagPage(tag=name, posts=posts, cursor=graph.next_cursor(body))
 
     def _check_hashtag_budget(self, name: str) -> None:
         body = self.get(f"/{self.account_id}/recently_searched_hashtags",
@@ -351,15 +332,3 @@ def _comment_item(comment: dict, post: dict, *, parent: str) -> InboxItem:
         url=str(post.get("permalink") or ""),
         is_hidden=bool(comment.get("hidden")),
     )
-
-
-def _metrics(body: dict, names: dict[str, str], version: str) -> list[Metric]:
-    found = []
-    for entry in body.get("data", []):
-        name = entry.get("name")
-        if name not in names:
-            continue
-        value = graph.metric_value(entry)
-        if value is not None:
-            found.append(Metric(name, value, names[name], version))
-    return found

@@ -148,26 +148,34 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def danish(code: str, *, network: str, limit=None, actual=None, params=None) -> str:
-    """The Danish sentence of rule ``code`` for ``network`` (for logs; people
-    read it through ``kanal.channels.wording`` in their own language)."""
+def wording_values(code: str, *, network: str, limit=None, actual=None,
+                   params=None, shown: Callable[[object], str] = _shown) -> dict:
+    """What the wording of rule ``code`` is filled with: sizes in MB, format
+    names spelled out, every number written by ``shown``."""
     params = dict(params or {})
     values = {
         "network": network,
-        "over": _shown(actual - limit) if None not in (limit, actual) else "",
+        "over": shown(actual - limit) if None not in (limit, actual) else "",
     }
     if code in IN_BYTES:
         limit = limit / 1_000_000 if limit else limit
         actual = actual / 1_000_000 if actual else actual
-    values["limit"], values["actual"] = _shown(limit), _shown(actual)
+    values["limit"], values["actual"] = shown(limit), shown(actual)
     if "allowed" in params:
         params["allowed"] = ", ".join(
             FORMAT_NAMES.get(f, f) for f in sorted(params["allowed"])
         )
     if "format" in params:
         params["format"] = FORMAT_NAMES.get(params["format"], params["format"])
-    values.update({k: _shown(v) for k, v in params.items()})
-    return WORDINGS[code] % values
+    values.update({k: shown(v) for k, v in params.items()})
+    return values
+
+
+def danish(code: str, *, network: str, limit=None, actual=None, params=None) -> str:
+    """The Danish sentence of rule ``code`` for ``network`` (for logs; people
+    read it through ``kanal.channels.wording`` in their own language)."""
+    return WORDINGS[code] % wording_values(code, network=network, limit=limit,
+                                           actual=actual, params=params)
 
 
 def problem(

@@ -15,7 +15,6 @@ from .base import (
     InboxItem,
     InboxPage,
     MediaItem,
-    Metric,
     MetricsSnapshot,
     OutgoingPost,
     PublishResult,
@@ -175,17 +174,6 @@ class ThreadsAdapter(graph.GraphAdapter):
             fence="container",
         )
 
-    def result_for(self, media_id: str) -> PublishResult:
-        body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
-        return PublishResult(
-            remote_id=media_id,
-            url=str(body.get("permalink") or ""),
-            published_at=graph.parse_time(body.get("timestamp")),
-        )
-
-    def delete(self, remote_id: str) -> None:
-        self.call("DELETE", f"/{remote_id}")
-
     def ensure_quota(self, post: OutgoingPost | None = None) -> None:
         if post is None or not post.reply_to_remote_id:
             super().ensure_quota(post)
@@ -293,11 +281,8 @@ class ThreadsAdapter(graph.GraphAdapter):
         version = self.api_version
         body = self.get(f"/{self.account_id}/threads_insights",
                         metric=",".join(ACCOUNT_METRICS))
-        account = tuple(_metrics(body, ACCOUNT_METRICS, version))
-        posts = {}
-        for media_id in post_ids:
-            body = self.get(f"/{media_id}/insights", metric=",".join(MEDIA_METRICS))
-            posts[media_id] = tuple(_metrics(body, MEDIA_METRICS, version))
+        account = tuple(graph.insight_metrics(body, ACCOUNT_METRICS, version))
+        posts = self.media_insights(post_ids, MEDIA_METRICS)
         return MetricsSnapshot(account=account, posts=posts, taken_at=self.now())
 
     def search_hashtag(self, tag: str, *, cursor: str = "") -> HashtagPage:
@@ -320,11 +305,7 @@ class ThreadsAdapter(graph.GraphAdapter):
             )
             for found in body.get("data", [])
         )
-        paging = body.get("paging") or {}
-        next_cursor = ""
-        if paging.get("next"):
-            next_cursor = str((paging.get("cursors") or {}).get("after") or "")
-        return HashtagPage(tag=name, posts=posts, cursor=next_cursor)
+        return HashtagPage(tag=name, posts=posts, cursor=graph.next_cursor(body))
 
     # -- connection -----------------------------------------------------------
 
@@ -343,15 +324,3 @@ class ThreadsAdapter(graph.GraphAdapter):
         return self.account_info(
             body, f"https://www.threads.net/@{handle}" if handle else ""
         )
-
-
-def _metrics(body: dict, names: dict[str, str], version: str) -> list[Metric]:
-    found = []
-    for entry in body.get("data", []):
-        name = entry.get("name")
-        if name not in names:
-            continue
-        value = graph.metric_value(entry)
-        if value is not None:
-            found.append(Metric(name, value, names[name], version))
-    return found

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.core import audit, safety
+from kanal.notifications.actions import notify
+from kanal.notifications.audience import members_with
 
 from ..models import (
     Post,
@@ -81,6 +83,20 @@ def _lock(post: Post) -> Post:
 
 def _post_url(post: Post) -> str:
     return reverse("planning:post_detail", args=[post.pk])
+
+
+def _tell(recipients, post: Post, kind: str, **params) -> None:
+    """Tell ``recipients`` about ``post``: its title (and ``params``) in the
+    message, a link to it."""
+    notify(recipients, kind=kind, params={"title": post.title, **params},
+           about=post, url=_post_url(post))
+
+
+def _colleagues(post: Post, permission: str, actor) -> list:
+    """The members of ``post``'s organisation who have ``permission``, but
+    not ``actor`` (who knows already)."""
+    return members_with(post.organisation_id, permission,
+                        exclude_user=actor.user_id if actor else None)
 
 
 def _check_version(post: Post, expected_version: int | None) -> None:

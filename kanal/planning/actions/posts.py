@@ -8,8 +8,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kanal.core import audit
-from kanal.notifications.actions import notify
-from kanal.notifications.audience import members_with
 
 from ..models import (
     Campaign,
@@ -25,11 +23,12 @@ from .common import (
     PlanningError,
     _add_variant,
     _check_version,
+    _colleagues,
     _lock,
-    _post_url,
     _refuse_past,
     _save_revision,
     _sync_planned_at,
+    _tell,
     apply_changes,
 )
 from .workflow import _reschedule_publications, _withdraw
@@ -265,15 +264,6 @@ def update_post(
             target=post,
             changes={"reason": "edited after approval"},
         )
-        notify(
-            members_with(
-                post.organisation_id,
-                "posts.approve",
-                exclude_user=actor.user_id if actor else None,
-            ),
-            kind="post.returned_to_review",
-            params={"title": post.title},
-            about=post,
-            url=_post_url(post),
-        )
+        _tell(_colleagues(post, "posts.approve", actor), post,
+              "post.returned_to_review")
     return post

@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 
 from kanal.channels.models import ChannelStatus
 from kanal.core import audit
-from kanal.notifications.actions import notify
-from kanal.notifications.audience import members_for_user, members_with
+from kanal.notifications.audience import members_for_user
 
 from ..models import (
     Post,
@@ -27,9 +26,10 @@ from .common import (
     _add_variant,
     _check_channel,
     _check_version,
+    _colleagues,
     _lock,
-    _post_url,
     _set_status,
+    _tell,
     apply_changes,
 )
 
@@ -77,13 +77,8 @@ def create_proposal(
             "channels": [c.pk for c in channels],
         },
     )
-    notify(
-        members_with(post.organisation_id, "posts.plan", exclude_user=actor.user_id),
-        kind="proposal.created",
-        params={"code": actor.administration.code, "title": title},
-        about=post,
-        url=_post_url(post),
-    )
+    _tell(_colleagues(post, "posts.plan", actor), post, "proposal.created",
+          code=actor.administration.code)
     return post
 
 
@@ -113,15 +108,7 @@ def update_proposal(
         changes=changed,
     )
     if resubmitted:
-        notify(
-            members_with(
-                post.organisation_id, "posts.plan", exclude_user=actor.user_id
-            ),
-            kind="proposal.resubmitted",
-            params={"title": post.title},
-            about=post,
-            url=_post_url(post),
-        )
+        _tell(_colleagues(post, "posts.plan", actor), post, "proposal.resubmitted")
     return post
 
 
@@ -151,13 +138,8 @@ def accept_proposal(post: Post, *, actor, channels=None) -> Post:
             "media": [m.pk for m in media],
         },
     )
-    notify(
-        members_for_user(post.organisation_id, post.created_by_id),
-        kind="proposal.accepted",
-        params={"title": post.title},
-        about=post,
-        url=_post_url(post),
-    )
+    _tell(members_for_user(post.organisation_id, post.created_by_id), post,
+          "proposal.accepted")
     return post
 
 
@@ -169,13 +151,8 @@ def _decide_proposal(post, *, actor, reason, status, event):
     post.decision_reason = reason
     _set_status(post, status, "decision_reason")
     audit.record(event, actor=actor, target=post, changes={"reason": reason})
-    notify(
-        members_for_user(post.organisation_id, post.created_by_id),
-        kind=event.removeprefix("planning."),
-        params={"title": post.title, "reason": reason},
-        about=post,
-        url=_post_url(post),
-    )
+    _tell(members_for_user(post.organisation_id, post.created_by_id), post,
+          event.removeprefix("planning."), reason=reason)
     return post
 
 

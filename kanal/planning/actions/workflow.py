@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kanal.core import audit
-from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_for_user, members_with
 from kanal.publishing import actions as publishing_actions
 
@@ -29,12 +28,13 @@ from .common import (
     InvalidVariants,
     PlanningError,
     _check_version,
+    _colleagues,
     _lock,
-    _post_url,
     _refuse_past,
     _save_revision,
     _set_status,
     _sync_planned_at,
+    _tell,
     _user,
 )
 
@@ -89,17 +89,7 @@ def submit_post(post: Post, *, actor) -> Post:
     post.submitted_at = timezone.now()
     _set_status(post, PostStatus.IN_REVIEW, "submitted_by", "submitted_at")
     audit.record("planning.post.submitted", actor=actor, target=post)
-    notify(
-        members_with(
-            post.organisation_id,
-            "posts.approve",
-            exclude_user=actor.user_id if actor else None,
-        ),
-        kind="post.submitted",
-        params={"title": post.title},
-        about=post,
-        url=_post_url(post),
-    )
+    _tell(_colleagues(post, "posts.approve", actor), post, "post.submitted")
     return post
 
 
@@ -162,13 +152,7 @@ def approve_post(post: Post, *, actor, comment: str = "", seen_revisions=None) -
     _schedule(post, actor=actor, queue_as=None)
     recipients = members_for_user(post.organisation_id, post.created_by_id)
     recipients += members_for_user(post.organisation_id, post.submitted_by_id)
-    notify(
-        recipients,
-        kind="post.approved",
-        params={"title": post.title},
-        about=post,
-        url=_post_url(post),
-    )
+    _tell(recipients, post, "post.approved")
     return post
 
 
@@ -189,13 +173,7 @@ def reject_post(post: Post, *, actor, reason: str) -> Post:
     )
     recipients = members_for_user(post.organisation_id, post.created_by_id)
     recipients += members_for_user(post.organisation_id, post.submitted_by_id)
-    notify(
-        recipients,
-        kind="post.rejected",
-        params={"title": post.title, "reason": reason},
-        about=post,
-        url=_post_url(post),
-    )
+    _tell(recipients, post, "post.rejected", reason=reason)
     return post
 
 
@@ -380,13 +358,8 @@ def add_comment(post: Post, *, actor, body: str) -> Comment:
     recipients = [
         m for uid in user_ids for m in members_for_user(post.organisation_id, uid)
     ]
-    notify(
-        recipients,
-        kind="comment.created",
-        params={"name": actor.display_name, "title": post.title, "body": body[:200]},
-        about=post,
-        url=_post_url(post),
-    )
+    _tell(recipients, post, "comment.created", name=actor.display_name,
+          body=body[:200])
     return comment
 
 
@@ -404,14 +377,9 @@ def warn_unapproved_posts(
     ).select_related("organisation")
     count = 0
     for post in posts:
-        notify(
-            members_with(post.organisation_id, "posts.approve")
-            + members_with(post.organisation_id, "posts.plan"),
-            kind="post.approval_due",
-            params={"title": post.title, "when": post.planned_at.isoformat()},
-            about=post,
-            url=_post_url(post),
-        )
+        _tell(members_with(post.organisation_id, "posts.approve")
+              + members_with(post.organisation_id, "posts.plan"),
+              post, "post.approval_due", when=post.planned_at.isoformat())
         post.approval_warning_sent_at = now
         post.save(update_fields=["approval_warning_sent_at"])
         audit.record(
@@ -454,12 +422,6 @@ def mark_unapproved_missed(
         )
         recipients = members_with(post.organisation_id, "posts.plan")
         recipients += members_for_user(post.organisation_id, post.created_by_id)
-        notify(
-            recipients,
-            kind="post.missed",
-            params={"title": post.title},
-            about=post,
-            url=_post_url(post),
-        )
+        _tell(recipients, post, "post.missed")
         count += 1
     return count

@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import (
     require_http_methods,
-    require_POST,
 )
 
-from kanal.core import safety
 from kanal.core.decorators import membership_required
 
 from .. import actions, selectors
@@ -24,7 +23,7 @@ from ..policies import (
 )
 from ..uploads import refused_message
 from .common import PROPOSAL_FORM_FIELDS, _status
-from .workflow import _workflow
+from .workflow import workflow_step
 
 # ---------------------------------------------------------------------------
 # Proposals
@@ -166,36 +165,13 @@ def proposal_list_view(request):
     )
 
 
-@membership_required
-@require_POST
-def proposal_accept_view(request, pk):
-    return _workflow(
-        request,
-        pk,
-        lambda p, a: actions.accept_proposal(p, actor=a),
-        _("Forslaget er nu en kladde. Skriv varianterne til kanalerne."),
-    )
-
-
-@membership_required
-@require_POST
-def proposal_changes_view(request, pk):
-    reason = safety.typed_text(request.POST.get("reason"), max_length=3000)
-    return _workflow(
-        request,
-        pk,
-        lambda p, a: actions.request_proposal_changes(p, actor=a, reason=reason),
-        _("Bidragyderen er bedt om at rette forslaget."),
-    )
-
-
-@membership_required
-@require_POST
-def proposal_decline_view(request, pk):
-    reason = safety.typed_text(request.POST.get("reason"), max_length=3000)
-    return _workflow(
-        request,
-        pk,
-        lambda p, a: actions.decline_proposal(p, actor=a, reason=reason),
-        _("Forslaget er afvist, og bidragyderen har fået besked."),
-    )
+proposal_accept_view = workflow_step(
+    "accept_proposal",
+    gettext_lazy("Forslaget er nu en kladde. Skriv varianterne til kanalerne."))
+proposal_changes_view = workflow_step(
+    "request_proposal_changes",
+    gettext_lazy("Bidragyderen er bedt om at rette forslaget."), with_reason=True)
+proposal_decline_view = workflow_step(
+    "decline_proposal",
+    gettext_lazy("Forslaget er afvist, og bidragyderen har fået besked."),
+    with_reason=True)

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import (
     require_POST,
 )
@@ -43,32 +44,59 @@ from .common import _int
 from .posts import _detail_context
 
 
+def _refused(request, error: actions.PlanningError) -> None:
+    """The refusal as messages, with each variant's problems where the
+    network's rules refused it."""
+    messages.error(request, str(error))
+    if isinstance(error, actions.InvalidVariants):
+        for variant, problems in error.problems.items():
+            for problem in problems:
+                messages.error(request, f"{variant.channel}: {problem.message}")
+
+
 def _workflow(request, pk, call, success):
     actor = request.membership
     post = post_policy.get_visible_or_404(actor, pk=pk)
     try:
         call(post, actor)
-    except actions.InvalidVariants as e:
-        messages.error(request, str(e))
-        for variant, problems in e.problems.items():
-            for problem in problems:
-                messages.error(request, f"{variant.channel}: {problem.message}")
     except actions.PlanningError as e:
-        messages.error(request, str(e))
+        _refused(request, e)
     else:
         messages.success(request, success)
     return redirect("planning:post_detail", pk=post.pk)
 
 
-@membership_required
-@require_POST
-def post_submit_view(request, pk):
-    return _workflow(
-        request,
-        pk,
-        lambda p, a: actions.submit_post(p, actor=a),
-        _("Opslaget er sendt til godkendelse."),
-    )
+def workflow_step(action: str, success, *, with_reason: bool = False):
+    """The POST view of one workflow button: ``actions.<action>(post,
+    actor=…)`` on a post the actor may see (with the typed ``reason`` where
+    the step asks for one), then back to the post with the outcome."""
+
+    @membership_required
+    @require_POST
+    def view(request, pk):
+        extra = {}
+        if with_reason:
+            extra["reason"] = safety.typed_text(request.POST.get("reason"),
+                                                max_length=3000)
+        return _workflow(
+            request, pk,
+            lambda p, a: getattr(actions, action)(p, actor=a, **extra),
+            str(success),
+        )
+
+    return view
+
+
+post_submit_view = workflow_step(
+    "submit_post", gettext_lazy("Opslaget er sendt til godkendelse."))
+post_reject_view = workflow_step(
+    "reject_post", gettext_lazy("Opslaget er sendt retur til kladde."),
+    with_reason=True)
+post_schedule_view = workflow_step(
+    "schedule_post", gettext_lazy("Opslaget er planlagt til udgivelse."))
+post_cancel_view = workflow_step(
+    "cancel_post", gettext_lazy("Opslaget er annulleret. Intet bliver udgivet."),
+    with_reason=True)
 
 
 @membership_required
@@ -93,51 +121,11 @@ def post_approve_view(request, pk):
             _detail_context(actor, post, approve_comment=comment),
             status=409,
         )
-    except actions.InvalidVariants as e:
-        messages.error(request, str(e))
-        for variant, problems in e.problems.items():
-            for problem in problems:
-                messages.error(request, f"{variant.channel}: {problem.message}")
     except actions.PlanningError as e:
-        messages.error(request, str(e))
+        _refused(request, e)
     else:
         messages.success(request, _("Opslaget er godkendt og planlagt til udgivelse."))
     return redirect("planning:post_detail", pk=post.pk)
-
-
-@membership_required
-@require_POST
-def post_reject_view(request, pk):
-    reason = safety.typed_text(request.POST.get("reason"), max_length=3000)
-    return _workflow(
-        request,
-        pk,
-        lambda p, a: actions.reject_post(p, actor=a, reason=reason),
-        _("Opslaget er sendt retur til kladde."),
-    )
-
-
-@membership_required
-@require_POST
-def post_schedule_view(request, pk):
-    return _workflow(
-        request,
-        pk,
-        lambda p, a: actions.schedule_post(p, actor=a),
-        _("Opslaget er planlagt til udgivelse."),
-    )
-
-
-@membership_required
-@require_POST
-def post_cancel_view(request, pk):
-    reason = safety.typed_text(request.POST.get("reason"), max_length=3000)
-    return _workflow(
-        request,
-        pk,
-        lambda p, a: actions.cancel_post(p, actor=a, reason=reason),
-        _("Opslaget er annulleret. Intet bliver udgivet."),
-    )
 
 
 @membership_required
