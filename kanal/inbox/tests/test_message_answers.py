@@ -351,3 +351,16 @@ def test_a_message_too_old_for_messenger_is_refused_on_the_page(
     assert response.status_code == 200
     assert "7 dage" in response.content.decode()
     assert FollowUp.objects.count() == 0
+
+
+def test_the_messenger_refusal_reads_in_the_persons_language(sandbox, dm_world):
+    from django.utils import translation
+
+    world = dm_world("facebook")
+    item = world["item"]
+    InboxItem.objects.filter(pk=item.pk).update(
+        created_at=timezone.now() - timedelta(days=9))
+    item.refresh_from_db()
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        actions.reply_to_item(item, actor=world["editor"], text="Hi.", key="dm-en")
+    assert "Messenger only allows answers up to 7 days" in caught.value.messages[0]
