@@ -46,6 +46,14 @@ def citizen_writes(sandbox, network, account, text, author="citizen-ida"):
         "text": text, "author_id": author, "author_name": "Ida Holm"})
 
 
+def a_citizen_wrote(sandbox, network, text):
+    """A fresh account on ``network``, a citizen's message to it, and that
+    message as the adapter reads it."""
+    adapter, account = make_adapter(sandbox, network)
+    citizen_writes(sandbox, network, account, text)
+    return adapter, account, received(adapter, text)
+
+
 def received(adapter, text):
     [item] = [i for i in adapter.fetch_inbox().items
               if i.kind == "message" and i.text == text]
@@ -66,9 +74,8 @@ def messages_logged(sandbox, network, account):
 
 
 def test_an_answer_reaches_the_citizen_once_and_is_found_again(sandbox, network):
-    adapter, account = make_adapter(sandbox, network)
-    citizen_writes(sandbox, network, account, "Hvornår har borgerservice åbent?")
-    item = received(adapter, "Hvornår har borgerservice åbent?")
+    adapter, account, item = a_citizen_wrote(
+        sandbox, network, "Hvornår har borgerservice åbent?")
     before = datetime.now(UTC) - timedelta(seconds=5)
 
     sent = adapter.send_message(answer_to(item, "Kl. 10-16 på hverdage."),
@@ -89,17 +96,14 @@ def test_an_answer_reaches_the_citizen_once_and_is_found_again(sandbox, network)
 
 
 def test_a_citizen_writing_the_same_words_is_not_the_accounts_answer(sandbox):
-    adapter, account = make_adapter(sandbox, "facebook")
-    citizen_writes(sandbox, "facebook", account, "Tak for svaret")
-    item = received(adapter, "Tak for svaret")
+    adapter, _account, item = a_citizen_wrote(sandbox, "facebook", "Tak for svaret")
     assert adapter.find_message(answer_to(item, "Tak for svaret"),
                                 since=datetime.now(UTC) - timedelta(hours=1)) is None
 
 
 def test_mastodon_answer_is_a_direct_status_to_the_citizen_and_keyed(sandbox):
-    adapter, account = make_adapter(sandbox, "mastodon")
-    citizen_writes(sandbox, "mastodon", account, "Må jeg spørge privat?")
-    item = received(adapter, "Må jeg spørge privat?")
+    adapter, account, item = a_citizen_wrote(
+        sandbox, "mastodon", "Må jeg spørge privat?")
     message = answer_to(item, "Ja, skriv bare her.")
 
     first = adapter.send_message(message, idempotency_key="dm-key")
@@ -115,9 +119,7 @@ def test_mastodon_answer_is_a_direct_status_to_the_citizen_and_keyed(sandbox):
 
 
 def test_x_answer_is_in_the_conversation_with_the_citizen(sandbox):
-    adapter, account = make_adapter(sandbox, "x")
-    citizen_writes(sandbox, "x", account, "Er der åbent i dag?")
-    item = received(adapter, "Er der åbent i dag?")
+    adapter, _account, item = a_citizen_wrote(sandbox, "x", "Er der åbent i dag?")
 
     sent = adapter.send_message(answer_to(item, "Ja, til kl. 20."))
 
@@ -128,9 +130,7 @@ def test_x_answer_is_in_the_conversation_with_the_citizen(sandbox):
 
 
 def test_x_refuses_a_message_to_someone_who_never_wrote(sandbox):
-    adapter, account = make_adapter(sandbox, "x")
-    citizen_writes(sandbox, "x", account, "Hej")
-    item = received(adapter, "Hej")
+    adapter, account, item = a_citizen_wrote(sandbox, "x", "Hej")
     with pytest.raises(Rejected) as not_an_id:
         adapter.send_message(answer_to(item, "Hej", recipient_id="abc"))
     assert_danish(not_an_id.value.message)
@@ -150,9 +150,8 @@ def test_x_refuses_a_message_to_someone_who_never_wrote(sandbox):
 
 
 def test_messenger_answer_after_24_hours_is_tagged_human_agent(sandbox):
-    adapter, account = make_adapter(sandbox, "facebook")
-    citizen_writes(sandbox, "facebook", account, "Jeg mangler mit sygesikringskort")
-    item = received(adapter, "Jeg mangler mit sygesikringskort")
+    adapter, account, item = a_citizen_wrote(
+        sandbox, "facebook", "Jeg mangler mit sygesikringskort")
     sandbox.advance_clock(25 * 3600)
     late = item.created_at - timedelta(hours=25)
 
@@ -170,9 +169,7 @@ def test_messenger_answer_after_24_hours_is_tagged_human_agent(sandbox):
 def test_messenger_refuses_a_plain_response_after_24_hours_as_meta_does(sandbox):
     """The emulator answers as Meta's Send API does; Kanal reads it as a
     refusal of this answer (a Danish message), not as a lost connection."""
-    adapter, account = make_adapter(sandbox, "facebook")
-    citizen_writes(sandbox, "facebook", account, "Hallo?")
-    item = received(adapter, "Hallo?")
+    adapter, account, item = a_citizen_wrote(sandbox, "facebook", "Hallo?")
     sandbox.advance_clock(25 * 3600)
     url = f"{adapter.connection.base_url}/{account.account_id}/messages"
     token = adapter.connection.secret("access_token")
@@ -193,9 +190,8 @@ def test_messenger_refuses_a_plain_response_after_24_hours_as_meta_does(sandbox)
 
 
 def test_messenger_after_7_days_is_refused_by_kanal_before_any_call(sandbox):
-    adapter, account = make_adapter(sandbox, "facebook")
-    citizen_writes(sandbox, "facebook", account, "Svarer I nogensinde?")
-    item = received(adapter, "Svarer I nogensinde?")
+    adapter, account, item = a_citizen_wrote(
+        sandbox, "facebook", "Svarer I nogensinde?")
     calls = []
     adapter.client._client.event_hooks["request"].append(calls.append)
     old = datetime.now(UTC) - timedelta(days=7, minutes=1)
