@@ -303,6 +303,10 @@ def _private_answer(item: InboxItem, text: str) -> OutgoingMessage:
     (``ValidationError``, in Danish) where the network does not take answers
     or its rules forbid this one now (Messenger after 7 days)."""
     channel = item.conversation.channel
+    if not item.author_id:
+        raise ValidationError(_("Netværket oplyste ikke, hvem beskeden er fra, så "
+                                "Kanal kan ikke svare. Svar borgeren direkte på "
+                                "netværket."))
     if not can_answer_messages(channel):
         raise ValidationError(
             _("%(network)s lader ikke Kanal besvare beskeder. Svar borgeren "

@@ -384,12 +384,19 @@ class FacebookAdapter(NetworkAdapter):
         conversations = self.call("GET", f"/{self.page_id}/conversations", params={
             "platform": "messenger", "user_id": message.recipient_id,
             "fields": "id,messages.limit(100){id,message,from,created_time}",
-        }).get("data", [])
+        }).get("data")
+        if not isinstance(conversations, list):
+            conversations = []
         read_all = True
         for conversation in conversations:
-            listing = conversation.get("messages") or {}
+            listing = conversation.get("messages") if isinstance(
+                conversation, Mapping) else None
+            if not isinstance(listing, Mapping):
+                continue
             reached_floor = False
-            for entry in listing.get("data", []):
+            for entry in listing.get("data") or []:
+                if not isinstance(entry, Mapping):
+                    continue
                 created = graph.parse_time(entry.get("created_time"))
                 if floor is not None and created is not None and created < floor:
                     reached_floor = True

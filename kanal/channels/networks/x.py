@@ -877,7 +877,10 @@ class XAdapter(NetworkAdapter):
                 f"/2/dm_conversations/with/{message.recipient_id}/dm_events",
                 params=params))
             older = False
-            for event in body.get("data") or []:
+            events = body.get("data")
+            for event in events if isinstance(events, list) else []:
+                if not isinstance(event, Mapping):
+                    continue
                 event_id = str(event.get("id") or "")
                 created = _parse_time(event.get("created_at"))
                 if (after and not _is_newer(event_id, after)) or (

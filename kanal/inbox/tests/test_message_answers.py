@@ -364,3 +364,13 @@ def test_the_messenger_refusal_reads_in_the_persons_language(sandbox, dm_world):
     with translation.override("en"), pytest.raises(ValidationError) as caught:
         actions.reply_to_item(item, actor=world["editor"], text="Hi.", key="dm-en")
     assert "Messenger only allows answers up to 7 days" in caught.value.messages[0]
+
+
+def test_a_message_without_a_sender_is_refused_in_danish(sandbox, dm_world):
+    world = dm_world("x")
+    InboxItem.objects.filter(pk=world["item"].pk).update(author_id="")
+    world["item"].refresh_from_db()
+    with pytest.raises(ValidationError, match="hvem beskeden er fra"):
+        actions.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
+                              key="dm-nobody")
+    assert FollowUp.objects.count() == 0

@@ -207,3 +207,20 @@ def test_messenger_after_7_days_is_refused_by_kanal_before_any_call(sandbox):
                                    now=datetime.now(UTC))
     assert adapter.message_refusal(answer_to(item, "x"), now=datetime.now(UTC)) is None
     assert messages_logged(sandbox, "facebook", account) == []
+
+
+def test_a_lookup_reads_a_hostile_listing_as_nothing_found(sandbox, monkeypatch):
+    """Shapes no network should send (strings for objects, a list for a
+    listing) are passed over; the lookup answers, it does not crash."""
+    adapter, _account, item = a_citizen_wrote(sandbox, "facebook", "Hej")
+    since = datetime.now(UTC) - timedelta(hours=1)
+    monkeypatch.setattr(adapter, "call", lambda *a, **k: {"data": [
+        "nope", {"messages": "nope"}, {"messages": {"data": ["x", {"id": 5}]}}]})
+    assert adapter.find_message(answer_to(item, "Hej"), since=since) is None
+    monkeypatch.setattr(adapter, "call", lambda *a, **k: {"data": "nope"})
+    assert adapter.find_message(answer_to(item, "Hej"), since=since) is None
+
+    adapter, _account, item = a_citizen_wrote(sandbox, "x", "Hej")
+    monkeypatch.setattr(adapter, "_call", lambda *a, **k: httpx.Response(
+        200, json={"data": ["x", 5, {"id": None}]}))
+    assert adapter.find_message(answer_to(item, "Hej"), since=since) is None
