@@ -169,14 +169,17 @@ def _job(row: FollowUp, token: str) -> FollowUpJob:
 
 
 def _outgoing_message(row: FollowUp) -> OutgoingMessage:
-    recipient = row.recipient or {}
-    last = recipient.get("last_received_at")
+    recipient = row.recipient if isinstance(row.recipient, dict) else {}
+    try:
+        last = datetime.fromisoformat(str(recipient.get("last_received_at")))
+    except ValueError:  # never stored: the network's own window decides
+        last = None
     return OutgoingMessage(
         text=row.text,
         recipient_id=str(recipient.get("recipient_id") or ""),
         reply_to_remote_id=row.target_remote_id,
         conversation_id=str(recipient.get("conversation_id") or ""),
-        last_received_at=datetime.fromisoformat(last) if last else None,
+        last_received_at=last,
     )
 
 

@@ -374,3 +374,19 @@ def test_a_message_without_a_sender_is_refused_in_danish(sandbox, dm_world):
         actions.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
                               key="dm-nobody")
     assert FollowUp.objects.count() == 0
+
+
+def test_a_message_row_with_an_unreadable_time_is_still_sent_once(
+    sandbox, dm_world
+):
+    """The worker claims a row whose stored time cannot be read (hand-edited
+    data) instead of stopping; the network's own window decides."""
+    world = dm_world("facebook")
+    actions.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
+                          key="dm-garbled")
+    row = FollowUp.objects.get()
+    FollowUp.objects.filter(pk=row.pk).update(
+        recipient={**row.recipient, "last_received_at": "i går"})
+    run_follow_ups()
+    assert FollowUp.objects.get().status == "done"
+    assert len(messages_on(sandbox, world["channel"])) == 1
