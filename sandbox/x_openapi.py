@@ -60,6 +60,8 @@ OPERATIONS = (
     ("post", "/2/media/upload"),
     ("post", "/2/media/metadata"),
     ("get", "/2/dm_events"),
+    ("post", "/2/dm_conversations/with/{participant_id}/messages"),
+    ("get", "/2/dm_conversations/with/{participant_id}/dm_events"),
 )
 RFC7807 = {
     "type": "object",

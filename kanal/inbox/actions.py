@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kanal.channels.adapters import adapter_for
+from kanal.channels.networks.base import OutgoingMessage
+from kanal.channels.wording import network_sentence
 from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.organisations.models import Administration, Membership
@@ -213,16 +217,16 @@ def reply_to_item(
     form twice makes one answer. The text (or the filled-in standard answer
     or referral template) gets the organisation's guidance footer where it is
     required; the publishing worker sends it (``followup.queue_reply``). An
-    answer with a ``referral`` marks the conversation *referred*.
+    answer with a ``referral`` marks the conversation *referred*. A direct
+    message is answered privately (``followup.queue_message``) where the
+    network allows it, and refused at once when its rules forbid the answer
+    (Messenger's 7 days).
     """
     conversation = item.conversation
     conversation_policy.check(actor, "reply", conversation)
     existing = Answer.objects.filter(follow_up__idempotency_key=key).first()
     if existing is not None:
         return existing
-    if item.kind == ItemKind.MESSAGE:
-        raise ValidationError(_("Beskeder kan ikke besvares fra Kanal endnu. Svar "
-                                "direkte på netværket."))
     if item.deleted_on_network_at is not None:
         raise ValidationError(_("Borgeren har slettet kommentaren på netværket; "
                                 "den kan ikke besvares."))
@@ -244,10 +248,19 @@ def reply_to_item(
     text = with_footer(conversation.organisation, text)
     if len(text) > MAX_ANSWER:
         raise ValidationError(_("Svaret er for langt (højst 2.000 tegn)."))
-    follow_up = followup.queue_reply(
-        channel=conversation.channel, to_remote_id=item.remote_id, text=text,
-        idempotency_key=key, requested_by=actor,
-    )
+    if item.kind == ItemKind.MESSAGE:
+        message = _private_answer(item, text)
+        follow_up = followup.queue_message(
+            channel=conversation.channel, to_remote_id=item.remote_id,
+            recipient_id=message.recipient_id, text=text, idempotency_key=key,
+            conversation_id=message.conversation_id,
+            last_received_at=message.last_received_at, requested_by=actor,
+        )
+    else:
+        follow_up = followup.queue_reply(
+            channel=conversation.channel, to_remote_id=item.remote_id, text=text,
+            idempotency_key=key, requested_by=actor,
+        )
     # The same form sent twice at once (a double click): both requests pass
     # the check above; the second finds the first's answer here.
     answer, created = Answer.objects.get_or_create(follow_up=follow_up, defaults={
@@ -278,6 +291,45 @@ def reply_to_item(
                      "referral": referral.title},
         )
     return answer
+
+
+def can_answer_messages(channel) -> bool:
+    """Whether ``channel``'s network lets Kanal answer direct messages."""
+    try:
+        adapter = adapter_for(channel, credentials=False)
+        return "send_message" in adapter.capabilities().supports
+    except Exception:  # an adapter that cannot even say: offer nothing
+        return False
+
+
+def _private_answer(item: InboxItem, text: str) -> OutgoingMessage:
+    """The answer to the message ``item`` as its network gets it; refused
+    (``ValidationError``, in Danish) where the network does not take answers
+    or its rules forbid this one now (Messenger after 7 days)."""
+    channel = item.conversation.channel
+    if not item.author_id:
+        raise ValidationError(_("Netværket oplyste ikke, hvem beskeden er fra, så "
+                                "Kanal kan ikke svare. Svar borgeren direkte på "
+                                "netværket."))
+    if not can_answer_messages(channel):
+        raise ValidationError(
+            _("%(network)s lader ikke Kanal besvare beskeder. Svar borgeren "
+              "direkte på netværket.") % {"network": channel.get_network_display()})
+    # Messenger's windows count from the citizen's latest message.
+    latest = InboxItem.objects.filter(
+        conversation_id=item.conversation_id, kind=ItemKind.MESSAGE,
+        author_id=item.author_id,
+    ).order_by("-created_at").values_list("created_at", flat=True).first()
+    message = OutgoingMessage(
+        text=text, recipient_id=item.author_id, reply_to_remote_id=item.remote_id,
+        conversation_id=item.parent_remote_id,
+        last_received_at=latest or item.created_at,
+    )
+    refusal = adapter_for(channel, credentials=False).message_refusal(
+        message, now=timezone.now())
+    if refusal:
+        raise ValidationError(network_sentence(refusal))
+    return message
 
 
 @transaction.atomic

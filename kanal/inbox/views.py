@@ -113,7 +113,10 @@ def detail_view(request, pk):
     items = list(conversation.items.prefetch_related("versions"))
     notes = conversation.notes.select_related("author__user")
     can_assign = conversation_policy.can(actor, "assign", conversation)
-    answerable = [i for i in items if i.kind != "message"
+    # Messages are answered privately where the network lets Kanal.
+    messages_answerable = any(i.kind == "message" for i in items) and (
+        actions.can_answer_messages(conversation.channel))
+    answerable = [i for i in items if (i.kind != "message" or messages_answerable)
                   and i.deleted_on_network_at is None]
     reply_form = None
     if answerable and conversation_policy.can(actor, "reply", conversation):
@@ -145,6 +148,7 @@ def detail_view(request, pk):
         "answers": conversation.answers.select_related("follow_up",
                                                        "author__user"),
         "reply_form": reply_form,
+        "answers_privately": messages_answerable,
         "notes": notes,
         "assign_form": AssignForm(
             organisation=actor.organisation,

@@ -11,7 +11,12 @@ Bluesky's record key); elsewhere a person checks.
 
 A reply (``FollowUpKind.REPLY``) goes through the same claim, fence, send and
 record as a first comment, on its own channel and text; when it is done or
-has finally failed, ``signals.reply_finished`` tells the app that asked.
+has finally failed, ``signals.reply_finished`` tells the app that asked. An
+answer to a citizen's direct message (``FollowUpKind.MESSAGE``,
+``queue_message``) is a reply sent privately (``send_message``); a write of
+it that may have gone out is first looked up in the citizen's conversation
+(``find_message``), wherever the network can be asked, before it is sent
+again, with the same key.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from django.utils import timezone, translation
 from kanal.channels import vault
 from kanal.channels.adapters import build_adapter
 from kanal.channels.models import Channel, ChannelStatus
-from kanal.channels.networks.base import Connection, stable_key
+from kanal.channels.networks.base import Connection, OutgoingMessage, stable_key
 from kanal.channels.networks.errors import (
     AuthExpired,
     Fenced,
@@ -52,11 +57,16 @@ from .scope import CrisisScope, held_back_in_sql
 logger = logging.getLogger("kanal.publishing.followup")
 F_ = FollowUpStatus
 #: Follow-ups that answer something on the network (reply with a key).
-REPLIES = frozenset({FollowUpKind.FIRST_COMMENT, FollowUpKind.REPLY})
+REPLIES = frozenset({FollowUpKind.FIRST_COMMENT, FollowUpKind.REPLY,
+                     FollowUpKind.MESSAGE})
+#: Follow-ups an app above asked for: a channel, no publication.
+ANSWERS = frozenset({FollowUpKind.REPLY, FollowUpKind.MESSAGE})
 
 #: Networks whose adapters send a reply with the same key only once, for
 #: adapters that do not say so themselves (``idempotent_replies``).
 IDEMPOTENT_REPLIES = frozenset({"mastodon", "bluesky"})
+#: A lost message is looked for from this long before it was queued (clocks).
+LOOKUP_MARGIN = timedelta(minutes=5)
 
 
 
@@ -78,8 +88,12 @@ class FollowUpJob:
     write_started: bool = False
     # The network sends a reply with the same key only once.
     idempotent: bool = False
-    # The adapter can look its own reply up (``find_reply``).
+    # The adapter can look its own reply up (``find_reply``/``find_message``).
     can_look_up: bool = False
+    # A message: what ``send_message`` gets.
+    message: OutgoingMessage | None = None
+    # When the follow-up was queued: a lost message is no older.
+    queued_at: datetime | None = None
     # done | error | fenced | local_error | crash | unverifiable
     outcome: str = ""
     error: BaseException | None = None
@@ -148,6 +162,24 @@ def _job(row: FollowUp, token: str) -> FollowUpJob:
         connection=conn,
         uncertain=row.write_started,
         setup_error=setup_error,
+        message=_outgoing_message(row) if row.kind == FollowUpKind.MESSAGE
+        else None,
+        queued_at=row.created_at,
+    )
+
+
+def _outgoing_message(row: FollowUp) -> OutgoingMessage:
+    recipient = row.recipient if isinstance(row.recipient, dict) else {}
+    try:
+        last = datetime.fromisoformat(str(recipient.get("last_received_at")))
+    except ValueError:  # never stored: the network's own window decides
+        last = None
+    return OutgoingMessage(
+        text=row.text,
+        recipient_id=str(recipient.get("recipient_id") or ""),
+        reply_to_remote_id=row.target_remote_id,
+        conversation_id=str(recipient.get("conversation_id") or ""),
+        last_received_at=last,
     )
 
 
@@ -164,7 +196,7 @@ def fence_follow_up(job: FollowUpJob, operation: str = "") -> None:
     preparing = operation in PREPARATORY_WRITES
 
     def update() -> int:
-        if job.kind == FollowUpKind.REPLY:
+        if job.kind in ANSWERS:
             channel = Channel.objects.filter(
                 pk=OuterRef("channel_id"), status=ChannelStatus.CONNECTED
             )
@@ -242,6 +274,8 @@ def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
             timeout=conf.get("HTTP_TIMEOUT_SECONDS"),
         )
         job.idempotent = _idempotent_replies(adapter, job.network)
+        if job.kind == FollowUpKind.MESSAGE:
+            return _send_message(adapter, job)
         finder = getattr(adapter, "find_reply", None)
         job.can_look_up = finder is not None
         if job.kind in REPLIES:
@@ -275,6 +309,33 @@ def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
     return job
 
 
+def _send_message(adapter, job: FollowUpJob) -> FollowUpJob:
+    """Answer the citizen privately. A write that may have gone out is looked
+    up in the conversation first, on every network that can be asked (even
+    where the key makes a resend safe: Mastodon keeps a key for one hour
+    only); where none can, only a network that keeps the key resends."""
+    finder = getattr(adapter, "find_message", None)
+    job.can_look_up = finder is not None
+    key = _reply_key(job)
+    if job.uncertain:
+        found = False
+        if finder is not None:
+            try:
+                found = finder(job.message, idempotency_key=key,
+                               since=job.queued_at - LOOKUP_MARGIN)
+            except NotSupported:
+                found = False
+        if found is False and not job.idempotent:
+            job.outcome = "unverifiable"
+            return job
+        if found:
+            job.result_id, job.outcome = found.remote_id, "done"
+            return job
+    result = adapter.send_message(job.message, idempotency_key=key)
+    job.result_id, job.outcome = result.remote_id, "done"
+    return job
+
+
 def _look_up_reply(finder, job: FollowUpJob):
     """The first comment an earlier try left on the post, None when it is
     certainly not there, False when the network cannot tell (``find_reply``
@@ -290,7 +351,8 @@ def _look_up_reply(finder, job: FollowUpJob):
 
 
 def _reply_key(job: FollowUpJob) -> str:
-    suffix = "reply" if job.kind == FollowUpKind.REPLY else "first_comment"
+    suffix = {FollowUpKind.REPLY: "reply", FollowUpKind.MESSAGE: "message"}.get(
+        job.kind, "first_comment")
     return stable_key(job.idempotency_key, suffix)
 
 
@@ -372,13 +434,13 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
 
 
 def _template(row: FollowUp) -> str:
-    if row.kind == FollowUpKind.REPLY:
+    if row.kind in ANSWERS:
         return "reply_failed"
     return "pin_failed" if row.kind == FollowUpKind.PIN else "first_comment_failed"
 
 
 def _unsure(row: FollowUp) -> str:
-    return "reply_unsure" if row.kind == FollowUpKind.REPLY else "first_comment_unsure"
+    return "reply_unsure" if row.kind in ANSWERS else "first_comment_unsure"
 
 
 def _clear_lease(row: FollowUp) -> list[str]:
@@ -395,9 +457,9 @@ def _done(row: FollowUp, job: FollowUpJob) -> None:
     row.last_error = ""
     row.save(update_fields=["status", "remote_id", "last_error", "updated_at",
                             *_clear_lease(row)])
-    if row.kind == FollowUpKind.REPLY:
+    if row.kind in ANSWERS:
         audit.record(
-            "publishing.reply.sent",
+            f"publishing.{row.kind}.sent",
             organisation=row.channel.organisation,
             target=row,
             changes={"remote_id": job.result_id, "attempts": row.attempts},
@@ -448,7 +510,7 @@ def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
                             *_clear_lease(row)])
     if pub is None:
         audit.record(
-            "publishing.reply.failed",
+            f"publishing.{row.kind}.failed",
             organisation=channel.organisation,
             target=row,
             changes={"message": message, "attempts": row.attempts},
@@ -508,6 +570,41 @@ def queue_reply(
         idempotency_key=idempotency_key,
         defaults={"channel": channel, "target_remote_id": to_remote_id,
                   "text": text, "requested_by": requested_by},
+    )
+    return row
+
+
+def queue_message(
+    *,
+    channel: Channel,
+    to_remote_id: str,
+    recipient_id: str,
+    text: str,
+    idempotency_key: str,
+    conversation_id: str = "",
+    last_received_at: datetime | None = None,
+    requested_by=None,
+) -> FollowUp:
+    """Send ``text`` privately to the citizen ``recipient_id`` as
+    ``channel``'s answer to their message ``to_remote_id``, exactly once.
+
+    As ``queue_reply``, with the citizen and their latest message's time
+    (``last_received_at``: Messenger's windows count from it) kept on the
+    row; the same key always gives the same row; ``signals.reply_finished``
+    tells the caller when it is sent or has finally failed. Must run inside
+    the caller's transaction.
+    """
+    if not idempotency_key or not recipient_id:
+        raise ValueError("a message needs a recipient and an idempotency key")
+    recipient = {"recipient_id": recipient_id, "conversation_id": conversation_id,
+                 "last_received_at": last_received_at.isoformat()
+                 if last_received_at else ""}
+    row, _created = FollowUp.objects.get_or_create(
+        kind=FollowUpKind.MESSAGE,
+        idempotency_key=idempotency_key,
+        defaults={"channel": channel, "target_remote_id": to_remote_id,
+                  "recipient": recipient, "text": text,
+                  "requested_by": requested_by},
     )
     return row
 

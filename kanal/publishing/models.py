@@ -270,6 +270,9 @@ class FollowUpKind(models.TextChoices):
     # An answer to a citizen's comment (``followup.queue_reply``), for an app
     # above publishing (the inbox); it has a channel, no publication.
     REPLY = "reply", _("Svar")
+    # An answer to a citizen's direct message (``followup.queue_message``):
+    # like a reply, with the citizen it goes to in ``recipient``.
+    MESSAGE = "message", _("Besked")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -299,6 +302,10 @@ class FollowUp(models.Model):
         related_name="reply_follow_ups",
     )
     target_remote_id = models.CharField(max_length=200, blank=True)
+    # A message: the citizen it goes to (``recipient_id``), the network's
+    # ``conversation_id`` and the citizen's latest message
+    # (``last_received_at``, ISO 8601), which Messenger's windows count from.
+    recipient = models.JSONField(default=dict, blank=True)
     text = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True)
     requested_by = models.ForeignKey(
@@ -332,6 +339,11 @@ class FollowUp(models.Model):
                 fields=["idempotency_key"],
                 condition=models.Q(kind="reply"),
                 name="one_reply_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=models.Q(kind="message"),
+                name="one_message_per_key",
             ),
         ]
         indexes = [

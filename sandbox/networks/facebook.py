@@ -10,6 +10,11 @@ Ids: a page post is ``{page-id}_{n}``, a photo ``{n}``, a comment
 ``/{page-id}/videos`` is a post whose id is the video id ``{n}``. A citizen's
 direct message is stored with id ``{n}`` and shown as ``m_{n}`` in a Messenger
 conversation ``t_{…}`` (one per citizen) on ``/{page-id}/conversations``.
+The page answers through the Send API (``POST /{page-id}/messages``); an
+answer is an item ``kind="page_message"`` (``data.recipient_id``) in the
+citizen's conversation, logged as ``message``. Messenger's windows apply:
+``RESPONSE`` within 24 hours of the citizen's latest message, ``MESSAGE_TAG``
+with ``HUMAN_AGENT`` within 7 days; otherwise code 10, subcode 2018278.
 """
 
 from __future__ import annotations
@@ -44,9 +49,15 @@ MAX_MESSAGE = 63206
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VIDEO_BYTES = 1024 * 1024 * 1024
 MESSAGES_PER_CONVERSATION = 25
+MAX_MESSAGE_TEXT = 2000  # Send API: text messages up to 2,000 characters
 LONG_LIVED_SECONDS = 5183944
 SHORT_LIVED_SECONDS = 3600
 DUPLICATE_WINDOW = timedelta(minutes=10)
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+OUTSIDE_WINDOW = ("(#10) This message is sent outside of allowed window. Learn "
+                  "more about the new policy here: https://developers.facebook.com"
+                  "/docs/messenger-platform/policy-overview")
 ID_START = 122_100_000_000_000_001
 
 PAGE_METRICS = {
@@ -363,6 +374,19 @@ def page_post(ctx, item) -> dict:
 def is_video(content: bytes) -> bool:
     """MP4 and QuickTime files start with a box whose type is ``ftyp``."""
     return content[4:8] == b"ftyp"
+
+
+def json_param(value) -> dict:
+    """A Graph parameter sent as JSON text in a form (or as a JSON object)."""
+    if isinstance(value, dict):
+        return value
+    try:
+        parsed = json.loads(str(value or "{}"))
+    except ValueError as e:
+        raise invalid_param("(#100) Param must be a JSON object") from e
+    if not isinstance(parsed, dict):
+        raise invalid_param("(#100) Param must be a JSON object")
+    return parsed
 
 
 def thread_id(author_id: str) -> str:
@@ -712,8 +736,13 @@ def routes(ctx) -> list[Route]:
             return answer({"data": []}, page_id)
         by_author: dict[str, list] = defaultdict(list)
         for message in store.list_items(NETWORK, account_id=page_id,
-                                        kind="message"):
-            by_author[message.author_id].append(message)
+                                        kind=("message", "page_message")):
+            # The page's answers belong to the citizen they went to.
+            citizen = message.data.get("recipient_id") or message.author_id
+            by_author[citizen].append(message)
+        wanted = str(params.get("user_id") or "")
+        if wanted:
+            by_author = {wanted: by_author[wanted]} if by_author.get(wanted) else {}
         threads = []
         for author_id, messages in by_author.items():
             messages.sort(key=lambda m: m.seq, reverse=True)
@@ -741,6 +770,50 @@ def routes(ctx) -> list[Route]:
             return {k: full[k] for k in ["id", *fields] if k in full}
 
         return answer(paged(threads, request, render, limit=limit_of(params)),
+                      page_id)
+
+    async def send_message(request: Request, params: dict) -> Response:
+        """The Send API: a text answer to a citizen who wrote to the page."""
+        page_id = request.path_params["object_id"]
+        token = authenticate(params)
+        require_page(token, page_id)
+        fault = await guard(params, "message", page_id)
+        recipient = json_param(params.get("recipient"))
+        content = json_param(params.get("message"))
+        psid = str(recipient.get("id") or "")
+        text = str(content.get("text") or "")
+        kind = str(params.get("messaging_type") or "")
+        if kind not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+            raise invalid_param("(#100) Param messaging_type must be one of "
+                                "{RESPONSE, UPDATE, MESSAGE_TAG}")
+        if not text:
+            raise invalid_param("(#100) Param message must be non-empty")
+        if len(text) > MAX_MESSAGE_TEXT:
+            raise invalid_param("(#100) Length of param message[text] must be "
+                                f"less than or equal to {MAX_MESSAGE_TEXT}")
+        theirs = store.list_items(NETWORK, account_id=page_id, kind="message",
+                                  author_id=psid, limit=1) if psid else []
+        if not theirs:
+            raise invalid_param("(#100) No matching user found", subcode=2018001)
+        age = ctx.now() - theirs[0].created_at
+        tagged = kind == "MESSAGE_TAG" and params.get("tag") == "HUMAN_AGENT"
+        if kind == "MESSAGE_TAG" and not tagged:
+            raise invalid_param("(#100) Param tag must be HUMAN_AGENT here")
+        if age > (HUMAN_AGENT_WINDOW if tagged else STANDARD_WINDOW):
+            raise GraphError(10, OUTSIDE_WINDOW, subcode=2018278, status=400)
+        account = store.get_account(NETWORK, page_id)
+        item = store.add_item(
+            NETWORK, page_id, new_id(ctx, "page_message"), "page_message",
+            text=text, author_id=page_id,
+            author_name=account.display_name if account else "",
+            data={"recipient_id": psid, "messaging_type": kind,
+                  "tag": str(params.get("tag") or "")},
+        )
+        store.log_publish(NETWORK, page_id, f"m_{item.item_id}", kind="message",
+                          text=text)
+        if fault is not None:
+            await ctx.sleep(fault.delay_ms)
+        return answer({"recipient_id": psid, "message_id": f"m_{item.item_id}"},
                       page_id)
 
     async def list_posts(request: Request, params: dict) -> Response:
@@ -1087,6 +1160,8 @@ def routes(ctx) -> list[Route]:
             return await upload_video(request, params)
         if request.method == "GET" and name == "conversations":
             return await conversations(request, params)
+        if request.method == "POST" and name == "messages":
+            return await send_message(request, params)
         if request.method == "GET" and name in ("feed", "posts", "published_posts",
                                                 "scheduled_posts"):
             return await list_posts(request, params)

@@ -963,9 +963,9 @@ def routes(ctx) -> list[Route]:
     async def status_create(request: Request) -> JSONResponse:
         body = await read_body(request)
         parent_id = str(body.get("in_reply_to_id") or "")
-        account_id, fault, failure = await begin(
-            request, "reply" if parent_id else "publish"
-        )
+        operation = "message" if body.get("visibility") == "direct" else (
+            "reply" if parent_id else "publish")
+        account_id, fault, failure = await begin(request, operation)
         if failure is not None:
             return failure
         key = request.headers.get("idempotency-key", "")
@@ -1046,11 +1046,14 @@ def routes(ctx) -> list[Route]:
         )
         for media_id in media_ids:
             store.update_item(NETWORK, media_id, parent_id=status_id)
+        # A direct status is a private message, whatever it answers.
+        logged = "message" if visibility == "direct" else (
+            "reply" if parent else "post")
         store.log_publish(
             NETWORK,
             account_id,
             status_id,
-            kind="reply" if parent else "post",
+            kind=logged,
             idempotency_key=key,
             text=text,
         )

@@ -25,6 +25,11 @@ break the spec's schema get X's 400 here too):
 - ``GET /2/dm_events`` lists citizens' direct messages to the account
   (``message`` items) as ``MessageCreate`` events, newest first; the
   conversation id is ``<lower id>-<higher id>`` as for X's one-to-one chats.
+  ``POST /2/dm_conversations/with/{participant_id}/messages`` answers a
+  citizen who wrote to the account (201 with ``dm_event_id``; an item
+  ``kind="dm_sent"``, logged as ``message``; anyone else is a 403), and
+  ``GET /2/dm_conversations/with/{participant_id}/dm_events`` lists both
+  sides of that conversation.
 - Recent search covers 7 days; a ``since_id`` older than that is a 400, as
   on X.
 - Answers show text as X does: ``&<>`` escaped, links as t.co links, a t.co
@@ -98,7 +103,10 @@ LIMITS = {
     "media_chunked": 1875,
     "media_metadata": 500,
     "dm_events": 300,
+    "dm_create": 200,
 }
+MAX_DM_LENGTH = 10000
+DM_NOT_ALLOWED = "You cannot send messages to this user."
 USER_DAY_LIMIT = 2400
 APP_DAY_LIMIT = 10000
 
@@ -283,6 +291,12 @@ def not_found(resource_type: str, resource_id: str, parameter: str = "id") -> di
         "resource_id": resource_id,
         "type": PROBLEMS + "resource-not-found",
     }
+
+
+def conversation_id(me: str, other: str) -> str:
+    """X's id of a one-to-one conversation: both user ids, lower first."""
+    low, high = sorted((me, other), key=lambda v: (len(v), v))
+    return f"{low}-{high}"
 
 
 def numeric_author(author_id: str) -> str:
@@ -1046,6 +1060,18 @@ class X:
         )
         if failed is not None:
             return failed
+        bad = self.check_dm_fields(request, headers)
+        if bad is not None:
+            return bad
+        types = fields_of(request, "event_types") or {"MessageCreate"}
+        me = account.account_id
+        items = [
+            i for i in self.store.list_items(NETWORK, account_id=me, kind="message")
+            if i.author_id != me
+        ] if "MessageCreate" in types else []
+        return self.dm_listing(request, items, me, headers)
+
+    def check_dm_fields(self, request: Request, headers: dict) -> Response | None:
         bad = self.check_fields(request, headers)
         if bad is not None:
             return bad
@@ -1059,12 +1085,12 @@ class X:
                         f"of [{','.join(sorted(allowed))}]",
                         parameter=name, value=value, headers=headers,
                     )
-        types = fields_of(request, "event_types") or {"MessageCreate"}
-        me = account.account_id
-        items = [
-            i for i in self.store.list_items(NETWORK, account_id=me, kind="message")
-            if i.author_id != me
-        ] if "MessageCreate" in types else []
+        return None
+
+    def dm_listing(self, request: Request, items: list, me: str,
+                   headers: dict) -> Response:
+        """A page of ``MessageCreate`` events (citizens' ``message`` items and
+        the account's own ``dm_sent``), newest first."""
         chosen, following, error = self.page(request, items, headers, low=1,
                                              default=100)
         if error is not None:
@@ -1073,17 +1099,18 @@ class X:
         expansions = fields_of(request, "expansions")
         events = []
         for item in chosen:
+            # The other participant: the sender, or whom the account wrote to.
+            other = item.data.get("recipient_id") or item.author_id
             event = {"id": item.item_id, "event_type": "MessageCreate",
                      "text": item.text}
             if "created_at" in fields:
                 event["created_at"] = iso(item.created_at)
             if "dm_conversation_id" in fields:
-                low, high = sorted((me, item.author_id), key=lambda v: (len(v), v))
-                event["dm_conversation_id"] = f"{low}-{high}"
+                event["dm_conversation_id"] = conversation_id(me, other)
             if "sender_id" in fields or "sender_id" in expansions:
                 event["sender_id"] = item.author_id
             if "participant_ids" in fields:
-                event["participant_ids"] = [item.author_id, me]
+                event["participant_ids"] = [other, me]
             events.append(event)
         body: dict = {}
         if events:
@@ -1102,6 +1129,71 @@ class X:
         if following:
             body["meta"]["next_token"] = following
         return JSONResponse(body, headers=headers)
+
+    async def dm_send(self, request: Request) -> Response:
+        """``POST /2/dm_conversations/with/{participant_id}/messages``: the
+        account writes to a citizen who has written to it (X lets an account
+        answer anyone who messaged it)."""
+        account, fault, headers, failed = await self.begin(
+            request, "message", "dm_create")
+        if failed is not None:
+            return failed
+        if refused := await self.off_spec(request, headers):
+            return refused
+        body = await self.json_body(request)
+        if body is None:
+            return invalid("The request body is not valid JSON.", headers=headers)
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return invalid("Requires at least one of: text, attachments.",
+                           parameter="text", headers=headers)
+        if len(text) > MAX_DM_LENGTH:
+            return invalid(f"text must be at most {MAX_DM_LENGTH} characters.",
+                           parameter="text", headers=headers)
+        me = account.account_id
+        participant = request.path_params["participant_id"]
+        if participant == me or self.user_json(participant, set()) is None:
+            return invalid("The `participant_id` is not a valid user.",
+                           parameter="participant_id", value=participant,
+                           headers=headers)
+        if not self.store.list_items(NETWORK, account_id=me, kind="message",
+                                     author_id=participant, limit=1):
+            return problem(403, DM_NOT_ALLOWED, headers=headers)
+        event_id = new_id(self.ctx, "dm_event")
+        self.store.add_item(
+            NETWORK, me, event_id, "dm_sent", text=text, author_id=me,
+            author_name=account.display_name, data={"recipient_id": participant},
+            created_at=self.ctx.now(),
+        )
+        self.store.log_publish(NETWORK, me, event_id, kind="message", text=text)
+        await self.late(fault)
+        return JSONResponse(
+            {"data": {"dm_conversation_id": conversation_id(me, participant),
+                      "dm_event_id": event_id}},
+            status_code=201, headers=headers,
+        )
+
+    async def dm_conversation_events(self, request: Request) -> Response:
+        """``GET /2/dm_conversations/with/{participant_id}/dm_events``: both
+        sides of the one-to-one conversation with a citizen."""
+        account, _fault, headers, failed = await self.begin(
+            request, "inbox", "dm_events")
+        if failed is not None:
+            return failed
+        bad = self.check_dm_fields(request, headers)
+        if bad is not None:
+            return bad
+        me = account.account_id
+        participant = request.path_params["participant_id"]
+        types = fields_of(request, "event_types") or {"MessageCreate"}
+        items = [
+            *self.store.list_items(NETWORK, account_id=me, kind="message",
+                                   author_id=participant),
+            *[i for i in self.store.list_items(NETWORK, account_id=me,
+                                               kind="dm_sent")
+              if i.data.get("recipient_id") == participant],
+        ] if "MessageCreate" in types else []
+        return self.dm_listing(request, items, me, headers)
 
     @staticmethod
     def in_time_range(request: Request, items: list) -> list:
@@ -1660,6 +1752,10 @@ def routes(ctx) -> list[Route]:
         Route("/2/media/upload", x.media_upload, methods=["POST"]),
         Route("/2/media/metadata", x.media_metadata, methods=["POST"]),
         Route("/2/dm_events", x.dm_events, methods=["GET"]),
+        Route("/2/dm_conversations/with/{participant_id}/messages", x.dm_send,
+              methods=["POST"]),
+        Route("/2/dm_conversations/with/{participant_id}/dm_events",
+              x.dm_conversation_events, methods=["GET"]),
         Route("/2/oauth2/token", x.token, methods=["POST"]),
         Route("/2/oauth2/revoke", x.revoke, methods=["POST"]),
         Route("/i/oauth2/authorize", x.authorize, methods=["GET"]),

@@ -106,6 +106,25 @@ class OutgoingPost:
 
 
 @dataclass(frozen=True)
+class OutgoingMessage:
+    """The desk's answer to a citizen's direct message.
+
+    ``recipient_id`` is the citizen as the network names them (Messenger's
+    page-scoped id, X's user id, Mastodon's account id); ``reply_to_remote_id``
+    the citizen's message being answered; ``conversation_id`` the network's
+    conversation (Messenger ``t_…``, X ``dm_conversation_id``) where Kanal
+    knows it; ``last_received_at`` the time of the citizen's latest message,
+    which decides whether Messenger still lets the page answer.
+    """
+
+    text: str
+    recipient_id: str
+    reply_to_remote_id: str = ""
+    conversation_id: str = ""
+    last_received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ValidationProblem:
     """One reason a post does not fit a network.
 
@@ -298,6 +317,7 @@ OPERATIONS = frozenset(
         "repost",
         "fetch_inbox",
         "direct_messages",
+        "send_message",
         "fetch_metrics",
         "search_hashtag",
         "account_posts",
@@ -469,6 +489,29 @@ class NetworkAdapter:
         here, so its absence tells a caller the network cannot be asked.
         """
         raise NotSupported(network=self.network)
+
+    def send_message(
+        self, message: OutgoingMessage, *, idempotency_key: str = ""
+    ) -> PublishResult:
+        """Answer a citizen's direct message privately (operation
+        ``send_message``); fenced as ``message`` right before the write.
+
+        Every adapter that sends messages also defines ``find_message(message,
+        *, idempotency_key="", since) -> PublishResult | None``: the account's
+        own message with ``message.text`` to that citizen, created on or after
+        ``since`` (Kanal's clock, moved onto the network's), which an attempt
+        whose answer was lost may have made (None = certainly not there; a
+        ``NetworkError`` when the network cannot tell).
+        """
+        raise NotSupported(network=self.network)
+
+    def message_refusal(
+        self, message: OutgoingMessage, *, now: datetime
+    ) -> str | None:
+        """Why ``message`` may not be sent at ``now`` by the network's own
+        rules (Messenger's answer window), in Danish for the person who wrote
+        it; None when nothing forbids it. Pure: no network calls."""
+        return None
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         """Hide (or unhide) a citizen's comment on the account's post."""

@@ -6,10 +6,13 @@ let ``refresh_token`` fetch a new Page token. Photos are uploaded unpublished
 and attached to one feed post, so a post with images is one post. A video is
 its own post (``/{page-id}/videos``, fetched by Meta from ``file_url``); its
 remote id is the video id. Direct messages come from the Messenger Platform's
-``/{page-id}/conversations`` (permission ``pages_messaging``).
+``/{page-id}/conversations`` (permission ``pages_messaging``) and are answered
+through the Send API (``POST /{page-id}/messages``): ``RESPONSE`` within 24
+hours of the citizen's latest message, then tagged ``HUMAN_AGENT`` (a person
+answers) up to 7 days; later Kanal refuses before any call.
 
 Fenced writes (``NetworkAdapter.fence``): the feed post, a published video,
-a comment (reply) and pin/unpin. Unpublished photo uploads cannot appear on
+a comment (reply), a message and pin/unpin. Unpublished photo uploads cannot appear on
 the page by themselves and are not fenced; hiding a comment and deleting are
 idempotent and not fenced either. Facebook has no idempotency key: after a
 lost answer ``find_published`` looks for the post carrying the checkpointed
@@ -37,6 +40,7 @@ from .base import (
     Metric,
     MetricsSnapshot,
     NetworkAdapter,
+    OutgoingMessage,
     OutgoingPost,
     PublishResult,
     TokenSet,
@@ -60,6 +64,11 @@ INBOX_POSTS = 25
 INBOX_CONVERSATIONS = 25
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
 FIND_PAGES = 5
+# Messenger's windows after the citizen's latest message: a standard answer,
+# then one tagged HUMAN_AGENT (developers.facebook.com/docs/messenger-platform/
+# send-messages#messaging_types).
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
 SCOPES = (
     "pages_show_list", "pages_manage_posts", "pages_read_engagement",
     "pages_manage_engagement", "pages_read_user_engagement", "read_insights",
@@ -108,7 +117,7 @@ class FacebookAdapter(NetworkAdapter):
             supports=frozenset({
                 "publish", "delete", "reply", "hide", "pin", "fetch_inbox",
                 "fetch_metrics", "refresh_token", "verify", "link_posts",
-                "video", "direct_messages",
+                "video", "direct_messages", "send_message",
             }),
         )
 
@@ -144,7 +153,9 @@ class FacebookAdapter(NetworkAdapter):
         response = self.client.request(method, path, translate=self._translate,
                                        write=bool(write), **kwargs)
         body = read_json(response, network=self.network, write=bool(write))
-        if write and not (isinstance(body, dict) and body.get("id")):
+        # The Send API names what it created ``message_id``.
+        if write and not (isinstance(body, dict) and (
+                body.get("id") or body.get("message_id"))):
             if isinstance(body, dict) and body.get("success") is not None:
                 return body
             raise missing_in_answer(response, network=self.network, what="id")
@@ -327,6 +338,83 @@ class FacebookAdapter(NetworkAdapter):
         return PublishResult(found.remote_id,
                              found.url or self._permalink(found.remote_id),
                              found.created_at)
+
+    def message_refusal(self, message: OutgoingMessage, *,
+                        now: datetime) -> str | None:
+        last = message.last_received_at
+        if last is not None and now - last > HUMAN_AGENT_WINDOW:
+            return gettext_noop(
+                "Messenger tillader kun svar op til 7 dage efter borgerens seneste "
+                "besked, og den er ældre. Svar borgeren på en anden måde (fx "
+                "telefon eller e-mail), eller vent, til borgeren skriver igen."
+            )
+        return None
+
+    def send_message(self, message: OutgoingMessage, *,
+                     idempotency_key: str = "") -> PublishResult:
+        """Answer through the Send API: ``RESPONSE`` inside 24 hours of the
+        citizen's latest message, ``HUMAN_AGENT`` after that (a person at the
+        desk writes every answer Kanal sends); refused past 7 days."""
+        now = datetime.now(UTC)
+        refusal = self.message_refusal(message, now=now)
+        if refusal:
+            raise Rejected(refusal, network=self.network,
+                           network_message="outside the messaging window")
+        last = message.last_received_at
+        data = {
+            "recipient": json.dumps({"id": message.recipient_id}),
+            "message": json.dumps({"text": message.text}, ensure_ascii=False),
+            "messaging_type": "RESPONSE",
+        }
+        if last is not None and now - last > STANDARD_WINDOW:
+            data["messaging_type"] = "MESSAGE_TAG"
+            data["tag"] = "HUMAN_AGENT"
+        body = self.call("POST", f"/{self.page_id}/messages", data=data,
+                         write="message")
+        message_id = str(body.get("message_id") or body.get("id"))
+        return PublishResult(message_id, "", now)
+
+    def find_message(self, message: OutgoingMessage, *, idempotency_key: str = "",
+                     since: datetime) -> PublishResult | None:
+        """The page's own message with the same text to this citizen since
+        ``since``, read from their conversation (``user_id`` narrows
+        ``/{page-id}/conversations`` to it), newest first."""
+        floor = reconcile.network_floor(since, self.client.network_offset())
+        search = reconcile.ReplySearch(self.network, message.text)
+        conversations = self.call("GET", f"/{self.page_id}/conversations", params={
+            "platform": "messenger", "user_id": message.recipient_id,
+            "fields": "id,messages.limit(100){id,message,from,created_time}",
+        }).get("data")
+        if not isinstance(conversations, list):
+            conversations = []
+        read_all = True
+        for conversation in conversations:
+            listing = conversation.get("messages") if isinstance(
+                conversation, Mapping) else None
+            if not isinstance(listing, Mapping):
+                continue
+            reached_floor = False
+            for entry in listing.get("data") or []:
+                if not isinstance(entry, Mapping):
+                    continue
+                created = graph.parse_time(entry.get("created_time"))
+                if floor is not None and created is not None and created < floor:
+                    reached_floor = True
+                    continue
+                author = str((entry.get("from") or {}).get("id") or "")
+                candidate = reconcile.Candidate(
+                    remote_id=str(entry.get("id") or ""),
+                    text=str(entry.get("message") or ""), created_at=created)
+                if candidate.remote_id and search.offer(
+                        candidate, own=(author == self.page_id) if author else None):
+                    break
+            # Newest first: past the floor, older pages cannot hold it.
+            if (listing.get("paging") or {}).get("next") and not reached_floor:
+                read_all = False
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, "", found.created_at)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         # Idempotent (it sets a flag): no fence.

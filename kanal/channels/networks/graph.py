@@ -82,6 +82,9 @@ SUBCODE_SPAM = 2207051  # code 4
 SUBCODE_BUILDER_NOT_FOUND = 2207008  # code 24
 SUBCODE_CREATE_FAILED = 2207032  # code -1
 SUBCODE_MEDIA_DOWNLOAD_FAILED = 2207052  # code 9004: could not fetch the URL
+# Messenger Send API (developers.facebook.com/docs/messenger-platform/error-codes)
+SUBCODE_OUTSIDE_WINDOW = 2018278  # code 10: sent outside the allowed window
+CODE_RECIPIENT_UNAVAILABLE = 551  # "This person isn't available right now."
 
 # Platform rate limits use a rolling hour; without a better hint, wait a while.
 DEFAULT_THROTTLE_SECONDS = 300.0
@@ -318,6 +321,23 @@ def error_for(
         return RateLimited(retry_after=retry_after or DEFAULT_THROTTLE_SECONDS, **kw)
     if code == 190 or code == 102:
         return AuthExpired(**kw)
+    if code == 10 and sub == SUBCODE_OUTSIDE_WINDOW:
+        return Rejected(
+            gettext_noop(
+                "Messenger afviste svaret, fordi borgerens seneste besked er for "
+                "gammel (svar inden for 24 timer, eller 7 dage fra en medarbejder). "
+                "Svar borgeren på en anden måde, eller vent på en ny besked."
+            ),
+            **kw,
+        )
+    if code == CODE_RECIPIENT_UNAVAILABLE:
+        return Rejected(
+            gettext_noop(
+                "Borgeren kan ikke modtage beskeder fra siden lige nu (personen har "
+                "måske blokeret siden eller slettet sin konto)."
+            ),
+            **kw,
+        )
     if code == 10 or (code is not None and 200 <= code <= 299):
         return AuthExpired(
             gettext_noop(

@@ -56,6 +56,7 @@ from .base import (
     Metric,
     MetricsSnapshot,
     NetworkAdapter,
+    OutgoingMessage,
     OutgoingPost,
     PublishResult,
     TokenSet,
@@ -581,6 +582,7 @@ class MastodonAdapter(NetworkAdapter):
                     "pin",
                     "fetch_inbox",
                     "direct_messages",
+                    "send_message",
                     "fetch_metrics",
                     "search_hashtag",
                     "account_posts",
@@ -774,13 +776,18 @@ class MastodonAdapter(NetworkAdapter):
     ) -> PublishResult:
         """Answer a status; mentions its author (as Mastodon's own apps do) so
         they are notified, and never widens the parent's visibility."""
+        return self._answer(to_remote_id, text, idempotency_key=idempotency_key,
+                            visibility=self._setting("visibility", "public"),
+                            write="reply")
+
+    def _answer(self, to_remote_id: str, text: str, *, idempotency_key: str,
+                visibility: str, write: str) -> PublishResult:
         parent = self._json("GET", f"/api/v1/statuses/{to_remote_id}")
         account = parent.get("account") or {}
         acct = str(account.get("acct") or "")
         own = str(account.get("id") or "") == self.connection.account_id
         if acct and not own and f"@{acct}".casefold() not in text.casefold():
             text = f"@{acct} {text}"
-        visibility = self._setting("visibility", "public")
         parent_visibility = str(parent.get("visibility") or "public")
         if VISIBILITY_RANK.get(parent_visibility, 0) > VISIBILITY_RANK.get(
             visibility, 0
@@ -797,9 +804,34 @@ class MastodonAdapter(NetworkAdapter):
                 "language": self._setting("language", "da"),
             },
             headers=headers,
-            write="reply",
+            write=write,
         )
         return self._result(status)
+
+    def send_message(self, message: OutgoingMessage, *,
+                     idempotency_key: str = "") -> PublishResult:
+        """A direct status (``visibility=direct``) answering the citizen's
+        message and addressed to their @acct, so only they and the account
+        see it; the ``Idempotency-Key`` makes a resend within the hour the
+        same status."""
+        if not message.reply_to_remote_id:
+            raise Rejected(
+                gettext_noop("Kanal ved ikke, hvilken besked svaret hører til. "
+                             "Svar borgeren direkte på Mastodon."),
+                network=self.network, network_message="no status to answer",
+            )
+        return self._answer(message.reply_to_remote_id, message.text,
+                            idempotency_key=idempotency_key, visibility="direct",
+                            write="message")
+
+    def find_message(self, message: OutgoingMessage, *, idempotency_key: str = "",
+                     since: datetime) -> PublishResult | None:
+        """The account's own direct answer to the citizen's message (the
+        status's context shows it to the account), for after the
+        Idempotency-Key's hour; ``since`` is not needed: the answer hangs
+        below the one message it answers."""
+        return self.find_reply(message.reply_to_remote_id, text=message.text,
+                               idempotency_key=idempotency_key)
 
     def find_reply(self, to_remote_id: str, *, text: str,
                    idempotency_key: str = "") -> PublishResult | None:

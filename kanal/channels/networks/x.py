@@ -62,6 +62,7 @@ from .base import (
     Metric,
     MetricsSnapshot,
     NetworkAdapter,
+    OutgoingMessage,
     OutgoingPost,
     PublishResult,
     TokenSet,
@@ -280,6 +281,14 @@ def translate_error(
         return Rejected(
             gettext_noop(
                 "X kunne ikke finde opslaget. Det er måske slettet; tjek det på X."
+            ),
+            **details,
+        )
+    if context == "message" and status == 403:
+        return Rejected(
+            gettext_noop(
+                "X afviste beskeden. Borgeren tager måske ikke imod beskeder fra "
+                "kontoen (eller har blokeret den). Svar borgeren på en anden måde."
             ),
             **details,
         )
@@ -510,6 +519,7 @@ class XAdapter(NetworkAdapter):
                     "repost",
                     "fetch_inbox",
                     "direct_messages",
+                    "send_message",
                     "fetch_metrics",
                     "search_hashtag",
                     "account_posts",
@@ -823,6 +833,79 @@ class XAdapter(NetworkAdapter):
             return None
         return PublishResult(found.remote_id, self.post_url(found.remote_id),
                              found.created_at)
+
+    def send_message(self, message: OutgoingMessage, *,
+                     idempotency_key: str = "") -> PublishResult:
+        """A one-to-one message to the citizen (X has no idempotency key:
+        ``find_message`` reads the conversation after a lost answer)."""
+        if not message.recipient_id.isdigit():
+            raise Rejected(
+                gettext_noop("X kender ikke modtageren af beskeden. Svar borgeren "
+                             "direkte på X."),
+                network=self.network, network_message="recipient is not a user id",
+            )
+        response = self._call(
+            "POST", f"/2/dm_conversations/with/{message.recipient_id}/messages",
+            json={"text": message.text.strip()}, context="message", write="message")
+        data = self._json(response, write=True).get("data") or {}
+        event_id = str(data.get("dm_event_id") or "")
+        if not event_id:
+            raise missing_in_answer(response, network=self.network,
+                                    what="dm_event_id")
+        conversation = str(data.get("dm_conversation_id") or "")
+        url = (f"{REAL_WEB_URL}/messages/{conversation}"
+               if conversation and self._is_real_api() else "")
+        return PublishResult(event_id, url, datetime.now(UTC))
+
+    def find_message(self, message: OutgoingMessage, *, idempotency_key: str = "",
+                     since: datetime) -> PublishResult | None:
+        """The account's own message with the same text in the conversation
+        with the citizen, newer than the message answered (event ids are in
+        time order) and than ``since`` on X's clock."""
+        me = self._user_id()
+        floor = reconcile.network_floor(since, self.client.network_offset())
+        after = message.reply_to_remote_id
+        search = reconcile.ReplySearch(self.network, message.text)
+        # The spec's dm_event.fields has no sender_id: the expansion adds it.
+        params: dict = {"max_results": PAGE_SIZE, "event_types": "MessageCreate",
+                        "dm_event.fields": DM_EVENT_FIELDS,
+                        "expansions": "sender_id"}
+        read_all = False
+        for _ in range(MAX_PAGES):
+            body = self._json(self._call(
+                "GET",
+                f"/2/dm_conversations/with/{message.recipient_id}/dm_events",
+                params=params))
+            older = False
+            events = body.get("data")
+            for event in events if isinstance(events, list) else []:
+                if not isinstance(event, Mapping):
+                    continue
+                event_id = str(event.get("id") or "")
+                created = _parse_time(event.get("created_at"))
+                if (after and not _is_newer(event_id, after)) or (
+                        floor is not None and created is not None
+                        and created < floor):
+                    older = True
+                    continue
+                sender = str(event.get("sender_id") or "")
+                candidate = reconcile.Candidate(
+                    remote_id=event_id, text=html.unescape(str(event.get("text")
+                                                               or "")),
+                    created_at=created)
+                if event_id and search.offer(
+                        candidate, own=(sender == me) if sender else None):
+                    break
+            next_token = (body.get("meta") or {}).get("next_token")
+            # Newest first: once older events show, none further can match.
+            if search.found is not None or older or not next_token:
+                read_all = True
+                break
+            params["pagination_token"] = next_token
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, "", found.created_at)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         self._call("PUT", f"/2/tweets/{remote_id}/hidden", json={"hidden": hidden})

@@ -36,6 +36,7 @@ from kanal.channels.networks.base import (
     Connection,
     MediaItem,
     NetworkAdapter,
+    OutgoingMessage,
     OutgoingPost,
     PublishResult,
     TokenSet,
@@ -71,6 +72,8 @@ UNSUPPORTED_CALLS = {
     "account_posts": lambda a: a.fetch_account_posts("bibliotek"),
     "refresh_token": lambda a: a.refresh_token(),
     "verify": lambda a: a.verify(),
+    "send_message": lambda a: a.send_message(
+        OutgoingMessage(text="Tak for din besked.", recipient_id="1")),
 }
 
 

@@ -240,3 +240,29 @@ def test_reading_a_partners_posts_matches_the_spec(spec, adapter):
     seen = check_everything(spec, adapter.recorder)
     assert {template for _method, template, _status in seen} == {
         "/2/users/by/username/{username}", "/2/users/{id}/tweets"}
+
+
+def test_answering_a_direct_message_matches_the_spec(sandbox, spec, adapter):
+    """Sending a DM to a citizen and reading that conversation back (the
+    lookup after a lost answer) follow the spec, both ways."""
+    from datetime import UTC, datetime, timedelta
+
+    from kanal.channels.networks.base import OutgoingMessage
+
+    me = adapter.account.account_id
+    sandbox.control("POST", "/_sandbox/citizens/item", {
+        "network": "x", "kind": "message", "account": me,
+        "text": "Hvor finder jeg affaldskalenderen?",
+        "author_id": "citizen-ida", "author_name": "Ida Holm"})
+    [item] = [i for i in adapter.fetch_inbox().items if i.kind == "message"]
+    message = OutgoingMessage(text="På kk.dk/affald.", recipient_id=item.author_id,
+                              reply_to_remote_id=item.remote_id)
+    sent = adapter.send_message(message)
+    found = adapter.find_message(message,
+                                 since=datetime.now(UTC) - timedelta(minutes=1))
+    assert found is not None and found.remote_id == sent.remote_id
+    seen = check_everything(spec, adapter.recorder)
+    assert ("POST", "/2/dm_conversations/with/{participant_id}/messages",
+            201) in seen
+    assert ("GET", "/2/dm_conversations/with/{participant_id}/dm_events",
+            200) in seen

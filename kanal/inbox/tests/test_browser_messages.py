@@ -1,0 +1,56 @@
+"""Answering a citizen's direct message in a real browser: a citizen writes
+to the page on Messenger, an editor answers from the conversation with a
+standard answer, the thread shows it sent, and the sandbox's Messenger has
+exactly one private answer and no public comment."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from kanal.inbox import actions, polling
+from kanal.organisations.roles import Role
+from kanal.publishing.tests.conftest import sandbox_channel
+
+from .test_browser import new_page, no_axe_violations, worker_round
+
+pytestmark = [pytest.mark.browser, pytest.mark.sandbox,
+              pytest.mark.django_db(transaction=True)]
+
+
+def test_an_editor_answers_a_messenger_message_privately_once(
+    chromium, live_server, browser_login, member, organisation, sandbox,
+):
+    channel = sandbox_channel(sandbox, organisation, "facebook")
+    sandbox.control("POST", "/_sandbox/citizens/item", {
+        "network": "facebook", "kind": "message", "account": channel.remote_id,
+        "text": "Hvordan får jeg et nyt sundhedskort?", "author_id": "psid-amina",
+        "author_name": "Amina Khan"})
+    polling.poll_channel(channel)
+    editor = member(Role.EDITOR)
+    actions.save_standard_answer(
+        actor=editor, title="Sundhedskort",
+        text="Hej {fornavn}. Bestil et nyt på borger.dk.")
+
+    context, page = new_page(chromium, live_server)
+    browser_login(page, editor)
+    page.goto("/indbakke/")
+    page.get_by_role("link", name="Amina Khan").click()
+    expect(page.locator("#private-answer")).to_be_visible()
+    page.get_by_label("Standardsvar").select_option(label="Sundhedskort")
+    page.get_by_role("button", name="Send svar").click()
+    expect(page.get_by_text("Svaret sendes nu.")).to_be_visible()
+    no_axe_violations(page)
+    worker_round()
+    worker_round()
+    page.reload()
+    expect(page.locator(".kind-answer")).to_contain_text("Sendt")
+    expect(page.locator(".kind-answer")).to_contain_text(
+        "Hej Amina. Bestil et nyt på borger.dk.")
+    sent = [p for p in sandbox.published("facebook", channel.remote_id)
+            if p["kind"] == "message"]
+    assert [p["text"] for p in sent] == ["Hej Amina. Bestil et nyt på borger.dk."]
+    assert [p for p in sandbox.published("facebook", channel.remote_id)
+            if p["kind"] in ("reply", "comment")] == []
+    page.screenshot(path="/tmp/inbox-message-answer.png", full_page=True)
+    context.close()
