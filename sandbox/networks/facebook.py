@@ -10,6 +10,8 @@ Ids: a page post is ``{page-id}_{n}``, a photo ``{n}``, a comment
 ``/{page-id}/videos`` is a post whose id is the video id ``{n}``. A citizen's
 direct message is stored with id ``{n}`` and shown as ``m_{n}`` in a Messenger
 conversation ``t_{…}`` (one per citizen) on ``/{page-id}/conversations``.
+The page's own likes (``/{object-id}/likes``) are the liked object's
+``data["liked_by"]`` (``sandbox/likes.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
+
+from sandbox.likes import set_like
 
 from .instagram import fetch_loopback
 
@@ -1077,6 +1081,23 @@ def routes(ctx) -> list[Route]:
         require_page(token, page_id)
         return answer({"success": True}, page_id)
 
+    async def like_object(request: Request, params: dict) -> Response:
+        """``POST``/``DELETE /{object-id}/likes``: the page likes (or no longer
+        likes) a post or comment on its page; one like per page, so a second
+        like changes nothing."""
+        object_id = request.path_params["object_id"]
+        token = authenticate(params)
+        item = store.get_item(NETWORK, object_id, include_deleted=False)
+        if item is None or item.kind not in ("post", "comment", "reply"):
+            raise not_found(object_id)
+        owner = item.account_id
+        require_page(token, owner)
+        fault = await guard(params, "like", owner)
+        set_like(store, NETWORK, item, owner, request.method == "POST")
+        if fault is not None:
+            await ctx.sleep(fault.delay_ms)
+        return answer({"success": True}, owner)
+
     async def edge(request: Request, params: dict) -> Response:
         name = request.path_params["edge"]
         if request.method == "POST" and name == "feed":
@@ -1092,6 +1113,8 @@ def routes(ctx) -> list[Route]:
             return await list_posts(request, params)
         if name == "comments":
             return await comments(request, params)
+        if request.method in ("POST", "DELETE") and name == "likes":
+            return await like_object(request, params)
         if request.method == "GET" and name == "tagged":
             return await tagged(request, params)
         if request.method == "GET" and name == "insights":

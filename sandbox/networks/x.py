@@ -36,8 +36,10 @@ top-level tweets are ``kind="post"`` (own replies ``reply``), citizens' replies
 public tweets ``post`` under ``citizen-…`` accounts, retweets ``repost``.
 ``text`` is the text as written; ``data`` holds ``conversation_id``,
 ``in_reply_to_user_id``, ``referenced_tweets`` and ``media`` (with alt text).
-Uploads are items ``kind="media"``. Metrics use the sandbox's generic names
-(``views``, ``likes``, ``shares``, ``saves``), shown as X's public_metrics.
+The account's likes are the liked tweet's ``data["liked_by"]``
+(``sandbox/likes.py``). Uploads are items ``kind="media"``. Metrics use the
+sandbox's generic names (``views``, ``likes``, ``shares``, ``saves``), shown
+as X's public_metrics.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from sandbox import likes
 from sandbox.x_openapi import XOpenAPI
 
 logger = logging.getLogger("sandbox.x")
@@ -88,6 +91,7 @@ LIMITS = {
     "tweets_delete": 50,
     "tweets_lookup": 900,
     "retweets": 50,
+    "likes": 50,
     "hide": 50,
     "mentions": 300,
     "search": 300,
@@ -949,6 +953,47 @@ class X:
             self.store.delete_item(NETWORK, repost.item_id)
         return JSONResponse({"data": {"retweeted": False}}, headers=headers)
 
+    async def like(self, request: Request) -> Response:
+        """``POST /2/users/{id}/likes`` ``{"tweet_id"}``: one like per account
+        and post, however often it is sent."""
+        account, fault, headers, failed = await self.begin(request, "like", "likes")
+        if failed is not None:
+            return failed
+        if request.path_params["id"] != account.account_id:
+            return problem(403, "You are not permitted to perform this action.",
+                           headers=headers)
+        if refused := await self.off_spec(request, headers):
+            return refused
+        body = await self.json_body(request)
+        tweet_id = str((body or {}).get("tweet_id") or "")
+        item = self.tweet(tweet_id)
+        if item is None:
+            return problem(404, f"Could not find tweet with id: [{tweet_id}].",
+                           kind="resource-not-found", headers=headers,
+                           resource_type="tweet", resource_id=tweet_id)
+        likes.set_like(self.store, NETWORK, item, account.account_id, True)
+        await self.late(fault)
+        return JSONResponse({"data": {"liked": True}}, headers=headers)
+
+    async def unlike(self, request: Request) -> Response:
+        """``DELETE /2/users/{id}/likes/{tweet_id}``: ``liked: false`` also
+        when there was no like."""
+        account, fault, headers, failed = await self.begin(request, "like", "likes")
+        if failed is not None:
+            return failed
+        if request.path_params["id"] != account.account_id:
+            return problem(403, "You are not permitted to perform this action.",
+                           headers=headers)
+        tweet_id = request.path_params["tweet_id"]
+        item = self.tweet(tweet_id)
+        if item is None:
+            return problem(404, f"Could not find tweet with id: [{tweet_id}].",
+                           kind="resource-not-found", headers=headers,
+                           resource_type="tweet", resource_id=tweet_id)
+        likes.set_like(self.store, NETWORK, item, account.account_id, False)
+        await self.late(fault)
+        return JSONResponse({"data": {"liked": False}}, headers=headers)
+
     # -- reading --------------------------------------------------------------------
 
     async def users_me(self, request: Request) -> Response:
@@ -1633,7 +1678,7 @@ class X:
 
 
 DEFAULT_SCOPES = ("tweet.read", "tweet.write", "tweet.moderate.write", "users.read",
-                  "media.write", "dm.read", "offline.access")
+                  "media.write", "dm.read", "like.write", "offline.access")
 
 
 def routes(ctx) -> list[Route]:
@@ -1653,6 +1698,8 @@ def routes(ctx) -> list[Route]:
         Route("/2/users/{id}/retweets", x.retweet, methods=["POST"]),
         Route("/2/users/{id}/retweets/{source_tweet_id}", x.unretweet,
               methods=["DELETE"]),
+        Route("/2/users/{id}/likes", x.like, methods=["POST"]),
+        Route("/2/users/{id}/likes/{tweet_id}", x.unlike, methods=["DELETE"]),
         Route("/2/media/upload/initialize", x.media_initialize, methods=["POST"]),
         Route("/2/media/upload/{id}/append", x.media_append, methods=["POST"]),
         Route("/2/media/upload/{id}/finalize", x.media_finalize, methods=["POST"]),
