@@ -1,8 +1,9 @@
 """Likes by the connected account on an item, as the emulators keep them.
 
-X, Mastodon and Facebook keep one like per account and item: the liking
-accounts are the item's ``data["liked_by"]`` (a list without repeats), so a
-second like changes nothing and the tests judge by what reached the network.
+X, Mastodon, Facebook, Instagram and LinkedIn keep one like per account and
+item: the liking accounts are the item's ``data["liked_by"]`` (a list without
+repeats), so a second like changes nothing and the tests judge by what
+reached the network.
 Bluesky is different: a like there is a record of its own (an item of kind
 ``like`` whose ``parent_id`` is the liked post), and creating a second record
 makes a second like (``sandbox/networks/bluesky.py``).

@@ -15,8 +15,9 @@ crisis, as hiding and deleting do.
 The network is called directly, outside any transaction (a network call never
 holds a database lock), as moderation does, not through publishing's
 follow-up engine: a like is idempotent on every network that offers it (X,
-Mastodon and Facebook keep one like per account; on Bluesky, where every like
-record counts, the adapter looks up the account's own like first), so a like
+Mastodon, Facebook, Instagram and LinkedIn keep one like per account; on
+Bluesky, where every like record counts, the adapter looks up the account's
+own like first), so a like
 whose answer was lost is safely sent again by the next click, and the editor
 sees the network's answer at once instead of a queued job. Two clicks or two
 people give one like: a short lease in the shared cache lets one request at
