@@ -379,15 +379,20 @@ def referral_delete_view(request, pk):
     return redirect("inbox:referrals")
 
 
+def _visible_item(actor, pk) -> InboxItem:
+    """An item of a conversation ``actor`` may see, else 404."""
+    try:
+        return InboxItem.objects.select_related("conversation", "channel").get(
+            pk=pk, conversation__in=conversation_policy.visible(actor))
+    except InboxItem.DoesNotExist as e:
+        raise Http404 from e
+
+
 @require_POST
 @membership_required
 def moderate_view(request, pk):
     actor = request.membership
-    try:
-        item = InboxItem.objects.select_related("conversation", "channel").get(
-            pk=pk, conversation__in=conversation_policy.visible(actor))
-    except InboxItem.DoesNotExist as e:
-        raise Http404 from e
+    item = _visible_item(actor, pk)
     conversation_policy.check(actor, "moderate", item.conversation)
     form = ModerationForm(request.POST)
     if not form.is_valid():
@@ -412,11 +417,7 @@ def moderate_view(request, pk):
 def like_view(request, pk):
     """Like (``liked=1``) or unlike (``liked=0``) an item on the network."""
     actor = request.membership
-    try:
-        item = InboxItem.objects.select_related("conversation", "channel").get(
-            pk=pk, conversation__in=conversation_policy.visible(actor))
-    except InboxItem.DoesNotExist as e:
-        raise Http404 from e
+    item = _visible_item(actor, pk)
     conversation_policy.check(actor, "like", item.conversation)
     choice = request.POST.get("liked")
     if choice not in ("1", "0"):

@@ -956,43 +956,34 @@ class X:
     async def like(self, request: Request) -> Response:
         """``POST /2/users/{id}/likes`` ``{"tweet_id"}``: one like per account
         and post, however often it is sent."""
-        account, fault, headers, failed = await self.begin(request, "like", "likes")
-        if failed is not None:
-            return failed
-        if request.path_params["id"] != account.account_id:
-            return problem(403, "You are not permitted to perform this action.",
-                           headers=headers)
-        if refused := await self.off_spec(request, headers):
-            return refused
-        body = await self.json_body(request)
-        tweet_id = str((body or {}).get("tweet_id") or "")
-        item = self.tweet(tweet_id)
-        if item is None:
-            return problem(404, f"Could not find tweet with id: [{tweet_id}].",
-                           kind="resource-not-found", headers=headers,
-                           resource_type="tweet", resource_id=tweet_id)
-        likes.set_like(self.store, NETWORK, item, account.account_id, True)
-        await self.late(fault)
-        return JSONResponse({"data": {"liked": True}}, headers=headers)
+        return await self.set_like(request, liked=True)
 
     async def unlike(self, request: Request) -> Response:
         """``DELETE /2/users/{id}/likes/{tweet_id}``: ``liked: false`` also
         when there was no like."""
+        return await self.set_like(request, liked=False)
+
+    async def set_like(self, request: Request, *, liked: bool) -> Response:
         account, fault, headers, failed = await self.begin(request, "like", "likes")
         if failed is not None:
             return failed
         if request.path_params["id"] != account.account_id:
             return problem(403, "You are not permitted to perform this action.",
                            headers=headers)
-        tweet_id = request.path_params["tweet_id"]
+        if liked:
+            if refused := await self.off_spec(request, headers):
+                return refused
+            tweet_id = str((await self.json_body(request) or {}).get("tweet_id") or "")
+        else:
+            tweet_id = request.path_params["tweet_id"]
         item = self.tweet(tweet_id)
         if item is None:
             return problem(404, f"Could not find tweet with id: [{tweet_id}].",
                            kind="resource-not-found", headers=headers,
                            resource_type="tweet", resource_id=tweet_id)
-        likes.set_like(self.store, NETWORK, item, account.account_id, False)
+        likes.set_like(self.store, NETWORK, item, account.account_id, liked)
         await self.late(fault)
-        return JSONResponse({"data": {"liked": False}}, headers=headers)
+        return JSONResponse({"data": {"liked": liked}}, headers=headers)
 
     # -- reading --------------------------------------------------------------------
 
