@@ -1083,12 +1083,12 @@ def routes(ctx) -> list[Route]:
 
     async def like_object(request: Request, params: dict) -> Response:
         """``POST``/``DELETE /{object-id}/likes``: the page likes (or no longer
-        likes) a post or comment on its page; one like per page, so a second
-        like changes nothing."""
+        likes) a post or comment on its page, or a post that mentions it; one
+        like per page, so a second like changes nothing."""
         object_id = request.path_params["object_id"]
         token = authenticate(params)
         item = store.get_item(NETWORK, object_id, include_deleted=False)
-        if item is None or item.kind not in ("post", "comment", "reply"):
+        if item is None or item.kind not in ("post", "comment", "reply", "mention"):
             raise not_found(object_id)
         owner = item.account_id
         require_page(token, owner)

@@ -237,3 +237,14 @@ def test_bluesky_keeps_one_like_whoever_clicks_and_whatever_was_there(
     assert len(records()) == 1
     assert likes.set_liked(item, actor=editor, liked=False) is True
     assert records() == []
+
+
+def test_a_post_that_mentions_the_page_can_be_liked_too(world):
+    sandbox, channel = world["sandbox"], world["channel"]
+    made = sandbox.citizen("facebook", "Flot arbejde, Københavns Kommune!",
+                           account=channel.remote_id, kind="mention")
+    polling.poll_channel(channel)
+    item = InboxItem.objects.get(remote_id=made["item_id"])
+    assert item.kind == "mention"
+    assert likes.set_liked(item, actor=world["editor"]) is True
+    assert network_likes(world, item) == [channel.remote_id]
