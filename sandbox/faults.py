@@ -49,8 +49,8 @@ AFTER_KINDS = frozenset({"server_error_after_create", "unreadable_after_create"}
 
 OPERATIONS = frozenset(
     {
-        "publish", "media", "delete", "reply", "hide", "pin", "repost", "inbox",
-        "metrics", "hashtag", "token", "verify", "message",
+        "publish", "media", "delete", "reply", "hide", "pin", "repost", "like",
+        "inbox", "metrics", "hashtag", "token", "verify", "message",
     }
 )
 

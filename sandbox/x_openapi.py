@@ -53,6 +53,8 @@ OPERATIONS = (
     ("get", "/2/users/{id}/mentions"),
     ("get", "/2/users/{id}/tweets"),
     ("post", "/2/users/{id}/retweets"),
+    ("post", "/2/users/{id}/likes"),
+    ("delete", "/2/users/{id}/likes/{tweet_id}"),
     ("post", "/2/media/upload/initialize"),
     ("post", "/2/media/upload/{id}/append"),
     ("post", "/2/media/upload/{id}/finalize"),

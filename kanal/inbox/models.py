@@ -244,6 +244,13 @@ class InboxItem(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_on_network_at = models.DateTimeField(null=True, blank=True)
     hidden_on_network = models.BooleanField(default=False)
+    # When the organisation's account liked it on the network, and who in
+    # Kanal did it (``likes``); both empty when it is not liked.
+    liked_at = models.DateTimeField(null=True, blank=True)
+    liked_by = models.ForeignKey(
+        "organisations.Membership", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
     # Kinds of personal data found in the text ("cpr", "phone", "email").
     personal_data = models.JSONField(default=list, blank=True)
     # Hints (``hints``): AFINN's Danish sentiment sum and the text's language.

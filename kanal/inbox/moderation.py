@@ -43,13 +43,19 @@ WARNINGS = ("hide", "delete")
 
 def can_on_network(item: InboxItem, kind: str) -> bool:
     """Whether ``item``'s network lets Kanal do ``kind`` (hide/unhide/delete)."""
+    return network_supports(item, NETWORK_OPERATION[kind])
+
+
+def network_supports(item: InboxItem, operation: str) -> bool:
+    """Whether ``item``'s network offers ``operation`` (an adapter operation
+    name) on it; never on a direct message."""
     if item.kind == "message":
         return False
     try:
         supports = adapter_for(item.channel, credentials=False).capabilities().supports
     except Exception:  # an adapter that cannot even say: offer nothing
         return False
-    return NETWORK_OPERATION[kind] in supports
+    return operation in supports
 
 
 def moderate_item(

@@ -27,6 +27,13 @@ class ConversationPolicy(OrganisationPolicy):
         "moderate": "inbox.moderate",
     }
 
+    def can(self, actor, action, obj=None):
+        """``like`` (a like on the network, from the inbox) is for whoever
+        may reply to the conversation or moderate it."""
+        if action == "like":
+            return self.can(actor, "reply", obj) or self.can(actor, "moderate", obj)
+        return super().can(actor, action, obj)
+
     def queryset(self):
         return Conversation.objects.select_related(
             "channel", "assigned_administration", "assigned_to__user"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/note/", views.note_view, name="note"),
     path("<int:pk>/svar/", views.reply_view, name="reply"),
     path("henvendelse/<int:pk>/moderer/", views.moderate_view, name="moderate"),
+    path("henvendelse/<int:pk>/synes-godt-om/", views.like_view, name="like"),
     path("henvisninger/", views.referrals_view, name="referrals"),
     path("henvisninger/<int:pk>/", views.referral_edit_view, name="referral_edit"),
     path("henvisninger/<int:pk>/slet/", views.referral_delete_view,

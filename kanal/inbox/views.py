@@ -16,7 +16,7 @@ from kanal.channels.models import Channel
 from kanal.core.decorators import membership_required
 from kanal.organisations.models import Administration
 
-from . import actions, moderation, selectors
+from . import actions, likes, moderation, selectors
 from .forms import (
     AssignForm,
     AssignmentRuleForm,
@@ -110,7 +110,8 @@ def detail_view(request, pk):
     actor = request.membership
     conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
     conversation_policy.check(actor, "view", conversation)
-    items = list(conversation.items.prefetch_related("versions"))
+    items = list(conversation.items.select_related("liked_by__user")
+                 .prefetch_related("versions"))
     notes = conversation.notes.select_related("author__user")
     can_assign = conversation_policy.can(actor, "assign", conversation)
     # Messages are answered privately where the network lets Kanal.
@@ -135,6 +136,9 @@ def detail_view(request, pk):
         reply_form = ReplyForm(initial=initial, items=answerable,
                                organisation=actor.organisation)
     can_moderate = conversation_policy.can(actor, "moderate", conversation)
+    if conversation_policy.can(actor, "like", conversation):
+        for item in items:
+            item.can_like = likes.can_like(item)
     if can_moderate:
         for item in items:
             item.warning_policy = moderation.warning_policy(item)
@@ -379,15 +383,20 @@ def referral_delete_view(request, pk):
     return redirect("inbox:referrals")
 
 
+def _visible_item(actor, pk) -> InboxItem:
+    """An item of a conversation ``actor`` may see, else 404."""
+    try:
+        return InboxItem.objects.select_related("conversation", "channel").get(
+            pk=pk, conversation__in=conversation_policy.visible(actor))
+    except InboxItem.DoesNotExist as e:
+        raise Http404 from e
+
+
 @require_POST
 @membership_required
 def moderate_view(request, pk):
     actor = request.membership
-    try:
-        item = InboxItem.objects.select_related("conversation", "channel").get(
-            pk=pk, conversation__in=conversation_policy.visible(actor))
-    except InboxItem.DoesNotExist as e:
-        raise Http404 from e
+    item = _visible_item(actor, pk)
     conversation_policy.check(actor, "moderate", item.conversation)
     form = ModerationForm(request.POST)
     if not form.is_valid():
@@ -404,6 +413,36 @@ def moderate_view(request, pk):
             "unhide": _("Kommentaren er vist igen på netværket."),
             "delete": _("Kommentaren er slettet på netværket.")}[kind]
     messages.success(request, done)
+    return _back(item.conversation)
+
+
+@require_POST
+@membership_required
+def like_view(request, pk):
+    """Like (``liked=1``) or unlike (``liked=0``) an item on the network."""
+    actor = request.membership
+    item = _visible_item(actor, pk)
+    conversation_policy.check(actor, "like", item.conversation)
+    choice = request.POST.get("liked")
+    if choice not in ("1", "0"):
+        messages.error(request, _("Vælg om kanalen skal synes godt om "
+                                  "kommentaren."))
+        return _back(item.conversation)
+    liked = choice == "1"
+    try:
+        changed = likes.set_liked(item, actor=actor, liked=liked)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _back(item.conversation)
+    if not changed:
+        messages.info(request, _("Kanalen synes allerede godt om kommentaren.")
+                      if liked else _("Kanalen synes ikke godt om kommentaren, så "
+                                      "der var intet at fjerne."))
+    else:
+        messages.success(request, _("Kanalen synes nu godt om kommentaren på "
+                                    "netværket.") if liked else
+                         _("Synes godt om er fjernet fra kommentaren på "
+                           "netværket."))
     return _back(item.conversation)
 
 

@@ -24,7 +24,10 @@ author's ``handle`` (plus ``media`` and ``link`` for the citizen pages).
 Blobs are items ``kind="blob"`` keyed by owner and CID. A threadgate's
 ``hiddenReplies`` sets ``hidden`` on those replies. Citizens get DIDs and
 ``*.bsky.social`` handles that ``resolveHandle`` knows. Likes and reposts by
-citizens are the generic metrics ``likes`` and ``shares``.
+citizens are the generic metrics ``likes`` and ``shares``. An account's like
+is a record (``kind="like"``, ``parent_id`` the post's URI), as on the real
+PDS every ``createRecord`` makes one more, and ``getPosts`` shows the
+caller's own in ``viewer.like``.
 
 Faults: ``rate_limit`` 429 ``RateLimitExceeded`` (policy ``5000;w=3600``);
 ``quota_exhausted`` the daily write budget (``35000;w=86400``);
@@ -56,6 +59,7 @@ logger = logging.getLogger("sandbox.bluesky")
 NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
+LIKE = "app.bsky.feed.like"
 THREADGATE = "app.bsky.feed.threadgate"
 PROFILE = "app.bsky.actor.profile"
 ACCESS_TTL = timedelta(minutes=120)
@@ -143,6 +147,16 @@ def split_uri(uri: str) -> tuple[str, str, str]:
     parts = uri.removeprefix("at://").split("/")
     parts += ["", "", ""]
     return parts[0], parts[1], parts[2]
+
+
+def is_strong_ref(value) -> bool:
+    """A ``com.atproto.repo.strongRef``: ``{uri: at://…, cid}``."""
+    return (
+        isinstance(value, dict)
+        and str(value.get("uri") or "").startswith("at://")
+        and isinstance(value.get("cid"), str)
+        and bool(value["cid"])
+    )
 
 
 def graphemes(text: str) -> int:
@@ -304,7 +318,9 @@ class Bluesky:
             }
         return None
 
-    def post_view(self, item) -> dict:
+    def post_view(self, item, viewer: str = "") -> dict:
+        """An ``app.bsky.feed.defs#postView``; with ``viewer`` (a DID) its
+        ``viewer.like`` is that account's like record, if any."""
         data = item.data
         metrics = self.store.metrics(NETWORK, item.item_id)
         replies = [
@@ -314,6 +330,8 @@ class Bluesky:
             )
         ]
         reposts = self.store.list_items(NETWORK, parent_id=item.item_id, kind="repost")
+        like_records = self.store.list_items(NETWORK, parent_id=item.item_id,
+                                             kind="like")
         view = {
             "uri": item.item_id,
             "cid": data.get("cid", ""),
@@ -321,7 +339,7 @@ class Bluesky:
             "record": data.get("record", {}),
             "replyCount": len(replies),
             "repostCount": len(reposts) + metrics.get("shares", 0),
-            "likeCount": metrics.get("likes", 0),
+            "likeCount": metrics.get("likes", 0) + len(like_records),
             "quoteCount": metrics.get("quotes", 0),
             "bookmarkCount": 0,
             "indexedAt": data.get("indexed_at") or iso(item.created_at),
@@ -330,6 +348,9 @@ class Bluesky:
         embed = self.embed_view(data.get("record", {}).get("embed"))
         if embed:
             view["embed"] = embed
+        if viewer:
+            own = [r.item_id for r in like_records if r.author_id == viewer]
+            view["viewer"] = {"like": own[0]} if own else {}
         return view
 
     def live(self, uri: str):
@@ -1039,6 +1060,8 @@ def routes(ctx) -> list[Route]:
     def write_operation(collection: str, record: dict) -> str:
         if collection == REPOST:
             return "repost"
+        if collection == LIKE:
+            return "like"
         if collection == THREADGATE:
             return "hide"
         if collection == PROFILE:
@@ -1096,8 +1119,8 @@ def routes(ctx) -> list[Route]:
                 ]
             if embed.get("$type") == "app.bsky.embed.external":
                 data["link"] = embed["external"].get("uri", "")
-        elif collection == REPOST:
-            kind = "repost"
+        elif collection in (REPOST, LIKE):
+            kind = "repost" if collection == REPOST else "like"
             parent_id = (record.get("subject") or {}).get("uri", "")
         elif collection == THREADGATE:
             kind = "threadgate"
@@ -1139,6 +1162,13 @@ def routes(ctx) -> list[Route]:
                     )
                 if collection == POST:
                     bsky.validate_post(record, did)
+                elif collection in (REPOST, LIKE) and not is_strong_ref(
+                    record.get("subject")
+                ):
+                    raise Invalid(
+                        f"Invalid {collection} record: Record/subject must be "
+                        "a com.atproto.repo.strongRef"
+                    )
                 elif parse_time(record.get("createdAt")) is None:
                     raise Invalid(
                         f"Invalid {collection} record: createdAt must be an "
@@ -1322,7 +1352,7 @@ def routes(ctx) -> list[Route]:
     # -- app view ----------------------------------------------------------------------
 
     async def get_posts(request: Request) -> JSONResponse:
-        _did, _, failure = await begin(request, "metrics")
+        did, _, failure = await begin(request, "metrics")
         if failure is not None:
             return failure
         uris = request.query_params.getlist("uris")
@@ -1333,7 +1363,7 @@ def routes(ctx) -> list[Route]:
             request,
             {
                 "posts": [
-                    bsky.post_view(i)
+                    bsky.post_view(i, viewer=did)
                     for i in found
                     if i is not None and i.kind in POST_KINDS
                 ]

@@ -15,6 +15,9 @@ answer is an item ``kind="page_message"`` (``data.recipient_id``) in the
 citizen's conversation, logged as ``message``. Messenger's windows apply:
 ``RESPONSE`` within 24 hours of the citizen's latest message, ``MESSAGE_TAG``
 with ``HUMAN_AGENT`` within 7 days; otherwise code 10, subcode 2018278.
+
+The page's own likes (``/{object-id}/likes``) are the liked object's
+``data["liked_by"]`` (``sandbox/likes.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
+
+from sandbox.likes import set_like
 
 from .instagram import fetch_loopback
 
@@ -1150,6 +1155,23 @@ def routes(ctx) -> list[Route]:
         require_page(token, page_id)
         return answer({"success": True}, page_id)
 
+    async def like_object(request: Request, params: dict) -> Response:
+        """``POST``/``DELETE /{object-id}/likes``: the page likes (or no longer
+        likes) a post or comment on its page, or a post that mentions it; one
+        like per page, so a second like changes nothing."""
+        object_id = request.path_params["object_id"]
+        token = authenticate(params)
+        item = store.get_item(NETWORK, object_id, include_deleted=False)
+        if item is None or item.kind not in ("post", "comment", "reply", "mention"):
+            raise not_found(object_id)
+        owner = item.account_id
+        require_page(token, owner)
+        fault = await guard(params, "like", owner)
+        set_like(store, NETWORK, item, owner, request.method == "POST")
+        if fault is not None:
+            await ctx.sleep(fault.delay_ms)
+        return answer({"success": True}, owner)
+
     async def edge(request: Request, params: dict) -> Response:
         name = request.path_params["edge"]
         if request.method == "POST" and name == "feed":
@@ -1167,6 +1189,8 @@ def routes(ctx) -> list[Route]:
             return await list_posts(request, params)
         if name == "comments":
             return await comments(request, params)
+        if request.method in ("POST", "DELETE") and name == "likes":
+            return await like_object(request, params)
         if request.method == "GET" and name == "tagged":
             return await tagged(request, params)
         if request.method == "GET" and name == "insights":

@@ -29,7 +29,9 @@ request, ``ready_at``, ``published_id``); published media are ``kind="post"``
 comments ``kind="comment"`` (parent and root = the media) and replies
 ``kind="reply"`` (parent = the comment); tags of the account by others are
 ``kind="mention"``; citizens' public posts (for hashtag search) are
-``kind="post"`` on their own account ids.
+``kind="post"`` on their own account ids. The account's likes
+(``/{ig-user-id}/likes``) are the liked item's ``data["liked_by"]``
+(``sandbox/likes.py``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route
+
+from sandbox.likes import set_like
 
 logger = logging.getLogger("sandbox.instagram")
 
@@ -1348,6 +1352,30 @@ def routes(ctx) -> list[Route]:
 
         return JSONResponse(api.list_page(call, items, render, default_limit=25))
 
+    # -- likes by the account ---------------------------------------------------------
+
+    @handler
+    async def likes(request: Request):
+        """``POST``/``DELETE /{ig-user-id}/likes`` with ``comment_id`` or
+        ``media_id`` (not both): the account likes (or unlikes) a comment,
+        reply or media; liking what is liked has no effect."""
+        account_id = request.path_params["account_id"]
+        call = await api.begin(request, "like", account_id=account_id)
+        if call.account_id != account_id:
+            raise unsupported(request.method, account_id)
+        comment_id, media_id = call.get("comment_id"), call.get("media_id")
+        if bool(comment_id) == bool(media_id):
+            raise fail(400, 100, "Provide either media_id or comment_id, but not "
+                       "both")
+        kinds = ("comment", "reply") if comment_id else ("post", "mention")
+        target = store.get_item(NETWORK, comment_id or media_id,
+                                include_deleted=False)
+        if target is None or target.kind not in kinds:
+            raise unsupported(request.method, comment_id or media_id)
+        set_like(store, NETWORK, target, account_id, request.method == "POST")
+        await api.finish_write(call)
+        return JSONResponse({"success": True})
+
     # -- catch-all ---------------------------------------------------------------------
 
     @handler
@@ -1362,6 +1390,7 @@ def routes(ctx) -> list[Route]:
         Route(v + "/{account_id}/content_publishing_limit", publishing_limit,
               methods=["GET"]),
         Route(v + "/{account_id}/tags", tags, methods=["GET"]),
+        Route(v + "/{account_id}/likes", likes, methods=["POST", "DELETE"]),
         Route(v + "/{account_id}/recently_searched_hashtags", recently_searched,
               methods=["GET"]),
         Route(v + "/{node_id}/comments", comments, methods=["GET", "POST"]),

@@ -16,7 +16,9 @@ it (``data.media`` lists the images for the citizen pages). Comments are
 ``urn:li:comment:(<post urn>,<id>)`` with ``parent_id`` the post or the parent
 comment and ``root_id`` the post. Images are items ``kind="image"``. Metrics
 use the sandbox's generic names (``views``, ``reach``, ``likes``, ``shares``,
-``clicks``; see the README's "Citizens" section); comments are counted.
+``clicks``; see the README's "Citizens" section); comments are counted. The
+organisation's own reactions (``/rest/reactions``) are the entity's
+``data["liked_by"]`` (``sandbox/likes.py``).
 """
 
 from __future__ import annotations
@@ -32,10 +34,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from sandbox.likes import set_like
+
 logger = logging.getLogger("sandbox.linkedin")
 
 NETWORK = "linkedin"
 MAX_COMMENTARY = 3000
+REACTION_TYPES = frozenset({"LIKE", "PRAISE", "EMPATHY", "INTEREST", "APPRECIATION",
+                            "ENTERTAINMENT"})
+#: ``(actor:<encoded urn>,entity:<encoded urn>)``, a reaction's key in a path.
+REACTION_KEY = re.compile(r"\(actor:([^,()]+),entity:([^,()]+)\)")
 MAX_IMAGE_BYTES_KEPT = 8 * 1024 * 1024
 ACCESS_TTL = timedelta(days=60)
 REFRESH_TTL = timedelta(days=365)
@@ -642,6 +650,66 @@ class LinkedIn:
         await self.late(fault)
         return Response(status_code=204)
 
+    # -- reactions -------------------------------------------------------------
+
+    async def reactions(self, request: Request) -> Response:
+        """``POST /rest/reactions?actor=<organization urn>`` with ``{root,
+        reactionType}``: the organisation reacts to a post or comment. One
+        reaction per actor and entity; reacting again keeps one."""
+        account, fault, problem = await self.begin(request, "like")
+        if problem is not None:
+            return problem
+        actor = request.query_params.get("actor", "")
+        if actor != org_urn(account.account_id):
+            return error(403, f"Not enough permissions to react as {actor}",
+                         code="ACCESS_DENIED", service=100)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return error(400, "Request body must be an object", service=100)
+        root = str(body.get("root") or "")
+        reaction = body.get("reactionType")
+        if reaction not in REACTION_TYPES:
+            return error(422, "ERROR :: /reactionType :: invalid value",
+                         input_code="INVALID_VALUE_FOR_FIELD")
+        target = self.store.get_item(NETWORK, root, include_deleted=False)
+        if target is None or target.kind not in ("post", "comment", "reply"):
+            return error(404, f"{root} does not exist", service=100)
+        set_like(self.store, NETWORK, target, account.account_id, True)
+        await self.late(fault)
+        at = {"actor": actor, "time": ms(self.ctx.now())}
+        urn = f"urn:li:reaction:({actor},{root})"
+        return JSONResponse(
+            {"id": urn, "root": root, "reactionType": reaction, "created": at,
+             "lastModified": at},
+            status_code=201, headers={"x-restli-id": urn})
+
+    async def reaction_detail(self, request: Request) -> Response:
+        """``DELETE /rest/reactions/(actor:<urn>,entity:<urn>)`` with both URNs
+        URL-encoded (read from the raw path, as the decoded one loses the
+        commas inside a comment URN). Deleting a reaction that is not there
+        changes nothing; an entity that is not there is 404."""
+        account, fault, problem = await self.begin(request, "like")
+        if problem is not None:
+            return problem
+        raw = request.scope.get("raw_path", b"").decode("latin-1")
+        key = raw.partition("/rest/reactions/")[2].partition("?")[0]
+        found = REACTION_KEY.fullmatch(key)
+        if found is None:
+            return error(400, f"Invalid reaction key {key}", service=100)
+        actor, entity = unquote(found.group(1)), unquote(found.group(2))
+        if actor != org_urn(account.account_id):
+            return error(403, f"Not enough permissions to react as {actor}",
+                         code="ACCESS_DENIED", service=100)
+        target = self.store.get_item(NETWORK, entity, include_deleted=False)
+        if target is None:
+            return error(404, f"{entity} does not exist", service=100)
+        set_like(self.store, NETWORK, target, account.account_id, False)
+        await self.late(fault)
+        return Response(status_code=204)
+
     # -- organisation and statistics ------------------------------------------
 
     async def organization(self, request: Request) -> Response:
@@ -880,6 +948,8 @@ def routes(ctx) -> list[Route]:
               methods=["GET", "DELETE"]),
         Route("/rest/socialActions/{urn}/comments", li.comments,
               methods=["GET", "POST"]),
+        Route("/rest/reactions", li.reactions, methods=["POST"]),
+        Route("/rest/reactions/{key:path}", li.reaction_detail, methods=["DELETE"]),
         Route("/rest/organizations/{id}", li.organization, methods=["GET"]),
         Route("/rest/networkSizes/{urn}", li.network_sizes, methods=["GET"]),
         Route("/rest/organizationalEntityShareStatistics", li.share_statistics,

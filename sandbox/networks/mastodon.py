@@ -22,7 +22,9 @@ statuses and citizens' public posts, ``reply`` for the account's answers,
 ``kind="media"``; boosts are items ``kind="reblog"``. Citizens' statuses to
 the account raise a ``mention`` notification (as Mastodon's apps add the
 mention to a reply); notification ids are the items' ``seq``. Favourites and
-boosts by citizens are the generic metrics ``likes`` and ``shares``.
+boosts by citizens are the generic metrics ``likes`` and ``shares``; the
+account's own favourites are the status's ``data["liked_by"]``
+(``sandbox/likes.py``).
 
 Faults (operation in brackets when it is not obvious): ``rate_limit`` 429 with
 the reset headers; ``server_error`` 500 (or ``params.status``);
@@ -49,6 +51,8 @@ import regex
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from sandbox import likes
 
 logger = logging.getLogger("sandbox.mastodon")
 
@@ -248,7 +252,7 @@ class Mastodon:
             "url": self.ctx.public_url(f"/mastodon/@{acct}/{item.item_id}"),
             "replies_count": replies,
             "reblogs_count": reblogs + metrics.get("shares", 0),
-            "favourites_count": metrics.get("likes", 0),
+            "favourites_count": metrics.get("likes", 0) + len(likes.liked_by(item)),
             "edited_at": None,
             "favourited": False,
             "reblogged": False,
@@ -1127,6 +1131,21 @@ def routes(ctx) -> list[Route]:
             await ctx.sleep(fault.delay_ms)
         return answer(request, mastodon.reblog_json(item))
 
+    async def status_favourite(request: Request) -> JSONResponse:
+        """``/favourite`` and ``/unfavourite``: one favourite per account and
+        status; the answer is the status with ``favourited`` set."""
+        account_id, fault, failure = await begin(request, "like")
+        if failure is not None:
+            return failure
+        item = mastodon.visible_status(request.path_params["id"])
+        if item is None or item.kind == "reblog":
+            return error(404, "Record not found")
+        liking = request.url.path.endswith("/favourite")
+        item = likes.set_like(store, NETWORK, item, account_id, liking)
+        if fault is not None and fault.kind == "timeout_after_create":
+            await ctx.sleep(fault.delay_ms)
+        return answer(request, {**mastodon.status_json(item), "favourited": liking})
+
     async def status_pin(request: Request) -> JSONResponse:
         account_id, _, failure = await begin(request, "pin")
         if failure is not None:
@@ -1426,6 +1445,10 @@ def routes(ctx) -> list[Route]:
         Route("/api/v1/statuses/{id}", status_show, methods=["GET"]),
         Route("/api/v1/statuses/{id}", status_delete, methods=["DELETE"]),
         Route("/api/v1/statuses/{id}/reblog", status_reblog, methods=["POST"]),
+        Route("/api/v1/statuses/{id}/favourite", status_favourite,
+              methods=["POST"]),
+        Route("/api/v1/statuses/{id}/unfavourite", status_favourite,
+              methods=["POST"]),
         Route("/api/v1/statuses/{id}/pin", status_pin, methods=["POST"]),
         Route("/api/v1/statuses/{id}/unpin", status_pin, methods=["POST"]),
         Route("/api/v1/statuses/{id}/context", status_context),

@@ -41,8 +41,10 @@ top-level tweets are ``kind="post"`` (own replies ``reply``), citizens' replies
 public tweets ``post`` under ``citizen-…`` accounts, retweets ``repost``.
 ``text`` is the text as written; ``data`` holds ``conversation_id``,
 ``in_reply_to_user_id``, ``referenced_tweets`` and ``media`` (with alt text).
-Uploads are items ``kind="media"``. Metrics use the sandbox's generic names
-(``views``, ``likes``, ``shares``, ``saves``), shown as X's public_metrics.
+The account's likes are the liked tweet's ``data["liked_by"]``
+(``sandbox/likes.py``). Uploads are items ``kind="media"``. Metrics use the
+sandbox's generic names (``views``, ``likes``, ``shares``, ``saves``), shown
+as X's public_metrics.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from sandbox import likes
 from sandbox.x_openapi import XOpenAPI
 
 logger = logging.getLogger("sandbox.x")
@@ -93,6 +96,7 @@ LIMITS = {
     "tweets_delete": 50,
     "tweets_lookup": 900,
     "retweets": 50,
+    "likes": 50,
     "hide": 50,
     "mentions": 300,
     "search": 300,
@@ -963,6 +967,38 @@ class X:
             self.store.delete_item(NETWORK, repost.item_id)
         return JSONResponse({"data": {"retweeted": False}}, headers=headers)
 
+    async def like(self, request: Request) -> Response:
+        """``POST /2/users/{id}/likes`` ``{"tweet_id"}``: one like per account
+        and post, however often it is sent."""
+        return await self.set_like(request, liked=True)
+
+    async def unlike(self, request: Request) -> Response:
+        """``DELETE /2/users/{id}/likes/{tweet_id}``: ``liked: false`` also
+        when there was no like."""
+        return await self.set_like(request, liked=False)
+
+    async def set_like(self, request: Request, *, liked: bool) -> Response:
+        account, fault, headers, failed = await self.begin(request, "like", "likes")
+        if failed is not None:
+            return failed
+        if request.path_params["id"] != account.account_id:
+            return problem(403, "You are not permitted to perform this action.",
+                           headers=headers)
+        if liked:
+            if refused := await self.off_spec(request, headers):
+                return refused
+            tweet_id = str((await self.json_body(request) or {}).get("tweet_id") or "")
+        else:
+            tweet_id = request.path_params["tweet_id"]
+        item = self.tweet(tweet_id)
+        if item is None:
+            return problem(404, f"Could not find tweet with id: [{tweet_id}].",
+                           kind="resource-not-found", headers=headers,
+                           resource_type="tweet", resource_id=tweet_id)
+        likes.set_like(self.store, NETWORK, item, account.account_id, liked)
+        await self.late(fault)
+        return JSONResponse({"data": {"liked": liked}}, headers=headers)
+
     # -- reading --------------------------------------------------------------------
 
     async def users_me(self, request: Request) -> Response:
@@ -1725,7 +1761,7 @@ class X:
 
 
 DEFAULT_SCOPES = ("tweet.read", "tweet.write", "tweet.moderate.write", "users.read",
-                  "media.write", "dm.read", "offline.access")
+                  "media.write", "dm.read", "like.write", "offline.access")
 
 
 def routes(ctx) -> list[Route]:
@@ -1745,6 +1781,8 @@ def routes(ctx) -> list[Route]:
         Route("/2/users/{id}/retweets", x.retweet, methods=["POST"]),
         Route("/2/users/{id}/retweets/{source_tweet_id}", x.unretweet,
               methods=["DELETE"]),
+        Route("/2/users/{id}/likes", x.like, methods=["POST"]),
+        Route("/2/users/{id}/likes/{tweet_id}", x.unlike, methods=["DELETE"]),
         Route("/2/media/upload/initialize", x.media_initialize, methods=["POST"]),
         Route("/2/media/upload/{id}/append", x.media_append, methods=["POST"]),
         Route("/2/media/upload/{id}/finalize", x.media_finalize, methods=["POST"]),

@@ -326,6 +326,7 @@ OPERATIONS = frozenset(
         "link_posts",
         "video",
         "pin",
+        "like",
     }
 )
 
@@ -378,7 +379,8 @@ class NetworkAdapter:
         Call it as the last thing before each non-idempotent write; it raises
         ``errors.Fenced`` when the answer is no. The operation names adapters
         use: ``create`` (a post), ``publish`` (Instagram/Threads publishing a
-        container), ``reply``, ``repost``, ``pin``, ``unpin``, and
+        container), ``reply``, ``repost``, ``pin``, ``unpin``, ``like``,
+        ``unlike``, and
         ``container`` for the container that will be published (preparatory:
         it publishes nothing by itself).
         """
@@ -523,6 +525,16 @@ class NetworkAdapter:
 
     def pin(self, remote_id: str, *, pinned: bool = True) -> None:
         """Pin (or unpin) one of the account's own posts on its profile/page."""
+        raise NotSupported(network=self.network)
+
+    def like(self, remote_id: str, *, liked: bool = True) -> None:
+        """Like (or unlike) a citizen's comment or reply as the account.
+
+        Idempotent: liking what the account already likes leaves one like,
+        and unliking what it does not like changes nothing, so a like whose
+        answer was lost may simply be sent again. The write is fenced as
+        ``like`` (or ``unlike``); listed in ``supports`` as ``like``.
+        """
         raise NotSupported(network=self.network)
 
     # -- reading ------------------------------------------------------------

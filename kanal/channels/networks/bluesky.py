@@ -77,6 +77,7 @@ from .base import (
     stable_key,
 )
 from .errors import (
+    LIKE_UNCONFIRMED,
     AuthExpired,
     NetworkError,
     OutcomeUnknown,
@@ -100,6 +101,7 @@ MAX_TAG_GRAPHEMES = 64
 IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
+LIKE = "app.bsky.feed.like"
 THREADGATE = "app.bsky.feed.threadgate"
 PROFILE = "app.bsky.actor.profile"
 INBOX_REASONS = ("mention", "reply", "quote")
@@ -584,6 +586,7 @@ class BlueskyAdapter(NetworkAdapter):
                     "refresh_token",
                     "verify",
                     "link_posts",
+                    "like",
                 }
             ),
         )
@@ -888,6 +891,43 @@ class BlueskyAdapter(NetworkAdapter):
             url=self._post_url(remote_id, author),
             published_at=result.published_at,
         )
+
+    def like(self, remote_id: str, *, liked: bool = True) -> None:
+        """A like is a record of its own (``app.bsky.feed.like``), and Bluesky
+        keeps every one created: a second ``createRecord`` is a second like.
+        So the account's own like of the post (``getPosts``' ``viewer.like``)
+        is looked up first: liking what is liked changes nothing, and
+        unliking deletes the like found (none: nothing to do)."""
+        repo = self._repo()
+        subject = self._post_view(remote_id)
+        if str(subject.get("uri") or "") != remote_id or not subject.get("cid"):
+            raise TransientError(LIKE_UNCONFIRMED, network=self.network,
+                                 network_message=f"getPosts for {remote_id}")
+        existing = str((subject.get("viewer") or {}).get("like") or "")
+        if existing:
+            did, collection, rkey = parse_at_uri(existing)
+            if did != repo or collection != LIKE or not rkey:
+                # Someone else's record, or not a like: not trusted.
+                raise TransientError(LIKE_UNCONFIRMED, network=self.network,
+                                     network_message=existing[:200])
+        if liked and not existing:
+            self.fence("like")
+            created = self._post("com.atproto.repo.createRecord", {
+                "repo": repo,
+                "collection": LIKE,
+                "record": {
+                    "$type": LIKE,
+                    "subject": {"uri": remote_id, "cid": str(subject["cid"])},
+                    "createdAt": _iso(self._clock()),
+                },
+            })
+            if not str(created.get("uri") or "").startswith(f"at://{repo}/{LIKE}/"):
+                raise TransientError(LIKE_UNCONFIRMED, network=self.network,
+                                     network_message=str(created)[:200])
+        elif not liked and existing:
+            self.fence("unlike")
+            self._post("com.atproto.repo.deleteRecord",
+                       {"repo": repo, "collection": LIKE, "rkey": rkey})
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         """Hide a reply in one of the account's threads with the root post's

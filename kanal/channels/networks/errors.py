@@ -168,3 +168,11 @@ class Fenced(Exception):
     def __init__(self, reason: str = "") -> None:
         self.reason = reason
         super().__init__(reason or "fenced")
+
+
+#: A like or unlike the network answered without confirming it (an answer is
+#: untrusted). A like is idempotent, so sending it again is safe.
+LIKE_UNCONFIRMED = gettext_noop(
+    "Netværket bekræftede ikke, at synes godt om blev sat eller fjernet. "
+    "Prøv igen; det giver ikke to."
+)

@@ -46,7 +46,14 @@ from .base import (
     TokenSet,
     present_metrics,
 )
-from .errors import AuthExpired, NetworkError, Rejected, TransientError, gettext_noop
+from .errors import (
+    LIKE_UNCONFIRMED,
+    AuthExpired,
+    NetworkError,
+    Rejected,
+    TransientError,
+    gettext_noop,
+)
 from .http import missing_in_answer, read_json
 
 logger = logging.getLogger("kanal.networks.facebook")
@@ -117,7 +124,7 @@ class FacebookAdapter(NetworkAdapter):
             supports=frozenset({
                 "publish", "delete", "reply", "hide", "pin", "fetch_inbox",
                 "fetch_metrics", "refresh_token", "verify", "link_posts",
-                "video", "direct_messages", "send_message",
+                "video", "direct_messages", "send_message", "like",
             }),
         )
 
@@ -420,6 +427,17 @@ class FacebookAdapter(NetworkAdapter):
         # Idempotent (it sets a flag): no fence.
         self.call("POST", f"/{remote_id}",
                   data={"is_hidden": "true" if hidden else "false"})
+
+    def like(self, remote_id: str, *, liked: bool = True) -> None:
+        """``POST /{object-id}/likes`` as the page (``DELETE`` to unlike);
+        one like per page, so a repeat changes nothing. The answer must say
+        ``success``."""
+        graph.check_object_id(remote_id, network=self.network)
+        self.fence("like" if liked else "unlike")
+        body = self.call("POST" if liked else "DELETE", f"/{remote_id}/likes")
+        if body.get("success") is not True:
+            raise TransientError(LIKE_UNCONFIRMED, network=self.network,
+                                 network_message=str(body)[:200])
 
     def pin(self, remote_id: str, *, pinned: bool = True) -> None:
         self.call("POST", f"/{remote_id}",

@@ -85,6 +85,12 @@ SUBCODE_MEDIA_DOWNLOAD_FAILED = 2207052  # code 9004: could not fetch the URL
 # Messenger Send API (developers.facebook.com/docs/messenger-platform/error-codes)
 SUBCODE_OUTSIDE_WINDOW = 2018278  # code 10: sent outside the allowed window
 CODE_RECIPIENT_UNAVAILABLE = 551  # "This person isn't available right now."
+#: ``(#100)`` with this subcode: the object does not exist (or is not visible).
+SUBCODE_UNKNOWN_OBJECT = 33
+NOT_FOUND_MESSAGE = gettext_noop(
+    "Netværket kan ikke finde det. Det er måske slettet, eller kontoen har ikke "
+    "adgang til det."
+)
 
 # Platform rate limits use a rolling hour; without a better hint, wait a while.
 DEFAULT_THROTTLE_SECONDS = 300.0
@@ -388,6 +394,8 @@ def error_for(
         return TransientError(retry_after=retry_after, **kw)
     if http_status == 429:
         return RateLimited(retry_after=retry_after or DEFAULT_THROTTLE_SECONDS, **kw)
+    if code == 100 and sub == SUBCODE_UNKNOWN_OBJECT:
+        return Rejected(NOT_FOUND_MESSAGE, **kw)
     if code == 100:
         return Rejected(
             "Netværket afviste en oplysning i opslaget"
@@ -750,6 +758,17 @@ def _checkpoint_time(state: Mapping[str, str]) -> datetime | None:
 
 
 _VERSION_IN_URL = re.compile(r"/(v\d+(?:\.\d+)?)/?$")
+
+#: A Graph object id (``123``, ``{page}_{post}``, ``{post}_{comment}``); any
+#: other id is refused before it goes into a path.
+_OBJECT_ID = re.compile(r"^[0-9]{1,40}(?:_[0-9]{1,40}){0,2}$")
+
+
+def check_object_id(remote_id: str, *, network: str) -> None:
+    """Refuse (``Rejected``) an id that is not a Graph object id."""
+    if not _OBJECT_ID.match(remote_id or ""):
+        raise Rejected(NOT_FOUND_MESSAGE, network=network,
+                       network_message=str(remote_id)[:100])
 
 
 class GraphAdapter(NetworkAdapter):

@@ -20,7 +20,14 @@ from .base import (
     PublishResult,
     present_metrics,
 )
-from .errors import NotSupported, QuotaExhausted, Rejected, gettext_noop
+from .errors import (
+    LIKE_UNCONFIRMED,
+    NotSupported,
+    QuotaExhausted,
+    Rejected,
+    TransientError,
+    gettext_noop,
+)
 
 logger = logging.getLogger("kanal.networks.instagram")
 
@@ -95,7 +102,7 @@ class InstagramAdapter(graph.GraphAdapter):
             supports=frozenset({
                 "publish", "reply", "hide", "delete", "fetch_inbox",
                 "fetch_metrics", "search_hashtag", "refresh_token", "verify",
-                "video",
+                "video", "like",
             }),
         )
 
@@ -179,6 +186,20 @@ class InstagramAdapter(graph.GraphAdapter):
                 return False
             raise
         return bool(body.get("media_type"))
+
+    def like(self, remote_id: str, *, liked: bool = True) -> None:
+        """``POST /{ig-user-id}/likes`` with ``comment_id`` (or ``media_id``
+        for a media that tags the account), ``DELETE`` to unlike (Meta's
+        "User Likes", instagram_manage_engagement); liking what is liked has
+        no effect. The answer must say ``success``."""
+        graph.check_object_id(remote_id, network=self.network)
+        target = "media_id" if self._is_media(remote_id) else "comment_id"
+        self.fence("like" if liked else "unlike")
+        body = self.call("POST" if liked else "DELETE", f"/{self.account_id}/likes",
+                         params={target: remote_id})
+        if body.get("success") is not True:
+            raise TransientError(LIKE_UNCONFIRMED, network=self.network,
+                                 network_message=str(body)[:200])
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         # Idempotent (it sets a flag): no fence.

@@ -59,6 +59,7 @@ from .base import (
     present_metrics,
 )
 from .errors import (
+    LIKE_UNCONFIRMED,
     AuthExpired,
     Duplicate,
     NetworkError,
@@ -96,7 +97,17 @@ HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|\\#\|((?:\\.|[^\\}])*)\}")
 DUPLICATE_URN = re.compile(r"urn:li:(?:share|ugcPost):[0-9A-Za-z_-]+")
 DAY_LIMIT = re.compile(r"\bDAY limit\b|daily limit", re.IGNORECASE)
 COMMENT_URN = re.compile(r"^urn:li:comment:\((urn:li:[A-Za-z]+:[^,]+),([^)]+)\)$")
+#: What the Reactions API reacts to: a comment or a post (share, ugcPost,
+#: activity). Any other id is refused before it goes into a path.
+REACTABLE_URN = re.compile(
+    r"^urn:li:(?:share|ugcPost|activity):[0-9]{1,40}$"
+    r"|^urn:li:comment:\(urn:li:(?:share|ugcPost|activity):[0-9]{1,40},[0-9]{1,40}\)$"
+)
 
+NOT_FOUND_MESSAGE = gettext_noop(
+    "LinkedIn kender ikke opslaget eller kommentaren. Det kan være slettet på "
+    "LinkedIn."
+)
 RECONNECT_MESSAGE = gettext_noop(
     "LinkedIn-adgangen er udløbet. LinkedIn giver kun adgang i 60 dage ad "
     "gangen, så siden skal forbindes igen hver 60. dag. En administrator skal "
@@ -204,6 +215,7 @@ class LinkedInAdapter(NetworkAdapter):
                     "delete",
                     "reply",
                     "repost",
+                    "like",
                     "fetch_inbox",
                     "fetch_metrics",
                     "refresh_token",
@@ -374,13 +386,7 @@ class LinkedInAdapter(NetworkAdapter):
                 **kw,
             )
         if status == 404:
-            return Rejected(
-                gettext_noop(
-                    "LinkedIn kender ikke opslaget eller kommentaren. Det kan være "
-                    "slettet på LinkedIn."
-                ),
-                **kw,
-            )
+            return Rejected(NOT_FOUND_MESSAGE, **kw)
         media_codes = {"INVALID_MEDIA", "MEDIA_ASSET_PROCESSING_FAILED"}
         if code in media_codes or media_codes & set(input_codes):
             return Rejected(
@@ -753,6 +759,32 @@ class LinkedInAdapter(NetworkAdapter):
             ),
             network=self.network,
         )
+
+    def like(self, remote_id: str, *, liked: bool = True) -> None:
+        """The Reactions API as the organisation: ``POST /rest/reactions?actor=``
+        with ``{root, reactionType: LIKE}``; ``DELETE /rest/reactions/(actor:…,
+        entity:…)`` to take it back. One reaction per actor and entity, so a
+        repeat leaves one like; the answer must name the entity liked."""
+        if not REACTABLE_URN.match(remote_id):
+            raise Rejected(NOT_FOUND_MESSAGE, network=self.network,
+                           network_message=remote_id[:100])
+        actor = self.organization_urn
+        if not liked:
+            self.fence("unlike")
+            self._call("DELETE",
+                       f"/reactions/(actor:{_enc(actor)},entity:{_enc(remote_id)})",
+                       operation="like")
+            return
+        self.fence("like")
+        response = self._call(
+            "POST", "/reactions?" + urlencode({"actor": actor}), operation="like",
+            json={"root": remote_id, "reactionType": "LIKE"},
+        )
+        data = read_json(response, network=self.network) if response.content else {}
+        if not (isinstance(data, dict) and data.get("root") == remote_id
+                and data.get("reactionType") == "LIKE"):
+            raise TransientError(LIKE_UNCONFIRMED, network=self.network,
+                                 network_message=str(data)[:200])
 
     def repost(self, remote_id: str) -> PublishResult | None:
         body = {

@@ -64,6 +64,7 @@ from .base import (
     present_metrics,
 )
 from .errors import (
+    LIKE_UNCONFIRMED,
     AuthExpired,
     NetworkError,
     NotSupported,
@@ -74,6 +75,10 @@ from .errors import (
     gettext_noop,
 )
 from .http import read_json, retry_after_seconds
+
+#: A status id as Mastodon (numbers) and GoToSocial (ULIDs) make them; any
+#: other id is refused before it goes into a path.
+_STATUS_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
 #: Mentions ``reply`` puts before the text (``@a@server @b ``).
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.@-]+)+\s+")
@@ -589,6 +594,7 @@ class MastodonAdapter(NetworkAdapter):
                     "verify",
                     "link_posts",
                     "video",
+                    "like",
                 }
             ),
         )
@@ -886,6 +892,27 @@ class MastodonAdapter(NetworkAdapter):
             ),
             published_at=_parse_time(reblog.get("created_at")),
         )
+
+    def like(self, remote_id: str, *, liked: bool = True) -> None:
+        """Favourite (``/favourite``) or unfavourite a status; Mastodon keeps
+        one favourite per account. The status it answers must be the one
+        asked for, with ``favourited`` as asked."""
+        if not _STATUS_ID.match(remote_id):
+            raise Rejected(
+                gettext_noop("Opslaget findes ikke (længere) på Mastodon-instansen."),
+                network=self.network, network_message=remote_id[:100],
+            )
+        action = "favourite" if liked else "unfavourite"
+        self.fence("like" if liked else "unlike")
+        status = self._parse(
+            self._call("POST", f"/api/v1/statuses/{remote_id}/{action}"))
+        if not (
+            isinstance(status, dict)
+            and str(status.get("id")) == remote_id
+            and status.get("favourited") is liked
+        ):
+            raise TransientError(LIKE_UNCONFIRMED, network=self.network,
+                                 network_message=str(status)[:200])
 
     def pin(self, remote_id: str, *, pinned: bool = True) -> None:
         """Pin to the profile (instances allow 5); unpinning is always allowed."""

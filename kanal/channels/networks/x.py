@@ -70,6 +70,7 @@ from .base import (
     present_metrics,
 )
 from .errors import (
+    LIKE_UNCONFIRMED,
     AuthExpired,
     Duplicate,
     NetworkError,
@@ -98,6 +99,7 @@ DEFAULT_SCOPES = (
     "users.read",
     "media.write",
     "dm.read",
+    "like.write",
     "offline.access",
 )
 ACCESS_TOKEN_LIFETIME = timedelta(hours=2)
@@ -129,6 +131,9 @@ DUPLICATE_MESSAGE = gettext_noop(
     "X afviste opslaget, fordi præcis den samme tekst allerede er udgivet på "
     "kontoen. Tjek først, om opslaget allerede ligger på X; ret kun teksten, "
     "hvis det ikke gør."
+)
+NOT_FOUND_MESSAGE = gettext_noop(
+    "X kunne ikke finde opslaget. Det er måske slettet; tjek det på X."
 )
 MEDIA_MESSAGE = gettext_noop(
     "X kunne ikke bruge det vedhæftede billede eller den vedhæftede video. Tjek "
@@ -278,12 +283,7 @@ def translate_error(
     if "media" in lowered and status == 400:
         return Rejected(MEDIA_MESSAGE, **details)
     if status == 404:
-        return Rejected(
-            gettext_noop(
-                "X kunne ikke finde opslaget. Det er måske slettet; tjek det på X."
-            ),
-            **details,
-        )
+        return Rejected(NOT_FOUND_MESSAGE, **details)
     if context == "message" and status == 403:
         return Rejected(
             gettext_noop(
@@ -527,6 +527,7 @@ class XAdapter(NetworkAdapter):
                     "verify",
                     "link_posts",
                     "video",
+                    "like",
                 }
             ),
         )
@@ -927,6 +928,26 @@ class XAdapter(NetworkAdapter):
             url=self.post_url(repost_id),
             published_at=datetime.now(UTC),
         )
+
+    def like(self, remote_id: str, *, liked: bool = True) -> None:
+        """``POST /2/users/{id}/likes`` (``DELETE …/likes/{tweet_id}`` to
+        unlike); X keeps one like per account and post. The answer must say
+        ``liked`` is what was asked, or it is not trusted."""
+        if not remote_id.isdigit():
+            raise Rejected(NOT_FOUND_MESSAGE, network=self.network,
+                           network_message=remote_id[:100])
+        user_id = self._user_id()
+        if liked:
+            self.fence("like")
+            response = self._call("POST", f"/2/users/{user_id}/likes",
+                                  json={"tweet_id": remote_id})
+        else:
+            self.fence("unlike")
+            response = self._call("DELETE", f"/2/users/{user_id}/likes/{remote_id}")
+        data = self._json(response).get("data")
+        if not isinstance(data, dict) or data.get("liked") is not liked:
+            raise TransientError(LIKE_UNCONFIRMED, network=self.network,
+                                 network_message=str(data)[:200])
 
     # -- reading ----------------------------------------------------------
 

@@ -290,6 +290,9 @@ MATRIX = [
          method="post", kwargs={"pk": "conversation"}, data={"text": ""}),
     Case("inbox:moderate", _everyone(404, admin=302, editor=302, contributor=403),
          method="post", kwargs={"pk": "inbox_item"}, data={"action": "hide"}),
+    # Like: whoever may reply or moderate (the contributor answers BUF's).
+    Case("inbox:like", _everyone(404, admin=302, editor=302, contributor=302),
+         method="post", kwargs={"pk": "inbox_item"}, data={"liked": "?"}),
     Case("inbox:settings", _admin_only()),
     Case("inbox:rule_delete", _admin_only(302, other_org=404), method="post",
          kwargs={"pk": "assignment_rule"}),

@@ -66,6 +66,7 @@ UNSUPPORTED_CALLS = {
     "hide": lambda a: a.hide("1"),
     "repost": lambda a: a.repost("1"),
     "pin": lambda a: a.pin("1"),
+    "like": lambda a: a.like("1"),
     "fetch_inbox": lambda a: a.fetch_inbox(),
     "fetch_metrics": lambda a: a.fetch_metrics(()),
     "search_hashtag": lambda a: a.search_hashtag("voreskbh"),
@@ -311,6 +312,15 @@ class NetworkContractTests:
         """The sandbox's item id for an adapter's remote id (usually the same)."""
         return remote_id
 
+    #: An id in the network's shape that no item has.
+    unknown_item_id: ClassVar[str] = "999999999"
+
+    def likes_on(self, sandbox, account, remote_id: str) -> int:
+        """How many likes by ``account`` the network holds on the item (the
+        emulators keep one per account in ``data["liked_by"]``)."""
+        stored = sandbox.item(self.network, self.stored_item_id(remote_id))
+        return (stored["data"].get("liked_by") or []).count(account.account_id)
+
     # -- fixtures and helpers -----------------------------------------------------
 
     @pytest.fixture
@@ -516,6 +526,56 @@ class NetworkContractTests:
         adapter.hide(comment_id, hidden=False)
         assert not sandbox.item(self.network,
                                 self.stored_item_id(comment_id))["hidden"]
+
+    @needs("like")
+    def test_like_twice_is_one_like_and_unlike_takes_it_back(
+        self, sandbox, adapter, account
+    ):
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id,
+                                       "Tak for et dejligt bad!")
+        adapter.like(comment_id)
+        assert self.likes_on(sandbox, account, comment_id) == 1
+        adapter.like(comment_id)
+        assert self.likes_on(sandbox, account, comment_id) == 1
+        adapter.like(comment_id, liked=False)
+        assert self.likes_on(sandbox, account, comment_id) == 0
+        adapter.like(comment_id, liked=False)  # nothing to take back
+        assert self.likes_on(sandbox, account, comment_id) == 0
+        adapter.like(comment_id)
+        assert self.likes_on(sandbox, account, comment_id) == 1
+
+    @needs("like")
+    def test_liking_an_unknown_comment_is_rejected_in_danish(self, adapter):
+        for liked in (True, False):
+            with pytest.raises(Rejected) as caught:
+                adapter.like(self.unknown_item_id, liked=liked)
+            assert_danish(caught.value.message)
+
+    @needs("like")
+    def test_a_like_refused_for_a_server_error_is_not_made(
+        self, sandbox, adapter, account
+    ):
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id, "Super!")
+        self.fail_next(sandbox, account, "server_error", operation="like")
+        with pytest.raises(TransientError):
+            adapter.like(comment_id)
+        assert self.likes_on(sandbox, account, comment_id) == 0
+
+    @needs("like")
+    def test_a_raising_fence_stops_a_like(self, sandbox, connection, account):
+        writer = self.make_adapter(connection)
+        post = self.publish(sandbox, writer)
+        comment_id = self.make_comment(sandbox, account, post.remote_id, "Godt!")
+
+        def refuse(operation):
+            raise Fenced(f"stop {operation}")
+
+        fenced = self.make_adapter(connection, before_write=refuse)
+        with pytest.raises(Fenced, match="stop like"):
+            fenced.like(comment_id)
+        assert self.likes_on(sandbox, account, comment_id) == 0
 
     @needs("pin")
     def test_pin_and_unpin_an_own_post(self, sandbox, adapter):

@@ -46,6 +46,12 @@ class TestBlueskyContract(NetworkContractTests):
             )
 
 
+    unknown_item_id = "at://did:plc:ingensaadan00000000000000/app.bsky.feed.post/3kzz"
+
+    def likes_on(self, sandbox, account, remote_id):
+        """A like is a record of the account's own: count those records."""
+        return len(like_records(sandbox, account, remote_id))
+
     def test_refresh_token_refused_raises_auth_expired(
         self, sandbox, connection, account
     ):
@@ -288,6 +294,67 @@ def test_400_characters_fit_mastodon_but_not_bluesky(sandbox, adapter):
     assert problems[0].actual == 400
     assert "Bluesky tillader højst 300" in problems[0].message
     assert_danish(problems[0].message)
+
+
+def like_records(sandbox, account, remote_id):
+    return [r for r in sandbox.items("bluesky", account.account_id, kind="like")
+            if r["parent_id"] == remote_id]
+
+
+def like_record(remote_id: str, cid: str) -> dict:
+    return {"$type": "app.bsky.feed.like",
+            "subject": {"uri": remote_id, "cid": cid},
+            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+
+
+def test_a_second_create_record_really_is_a_second_like(
+    sandbox, adapter, connection, account
+):
+    """The emulator is as strict as the PDS: it keeps every like record, so
+    only Kanal's lookup can keep a like single."""
+    post = adapter.publish(OutgoingPost(text=unique("Kulturnat")),
+                           idempotency_key=uuid.uuid4().hex)
+    comment = sandbox.citizen("bluesky", "Fedt!", parent_id=post.remote_id)
+    cid = sandbox.item("bluesky", comment["item_id"])["data"]["cid"]
+    for _ in range(2):
+        made = xrpc(sandbox, connection, "com.atproto.repo.createRecord", {
+            "repo": account.account_id, "collection": "app.bsky.feed.like",
+            "record": like_record(comment["item_id"], cid)})
+        assert made.status_code == 200, made.text
+    assert len(like_records(sandbox, account, comment["item_id"])) == 2
+
+
+def test_kanal_does_not_like_again_what_the_account_liked_in_the_app(
+    sandbox, adapter, connection, account
+):
+    """A like made outside Kanal (the Bluesky app) is found through
+    ``viewer.like``: liking adds none, unliking deletes that record."""
+    post = adapter.publish(OutgoingPost(text=unique("Kulturnat")),
+                           idempotency_key=uuid.uuid4().hex)
+    comment = sandbox.citizen("bluesky", "Fedt!", parent_id=post.remote_id)
+    cid = sandbox.item("bluesky", comment["item_id"])["data"]["cid"]
+    made = xrpc(sandbox, connection, "com.atproto.repo.createRecord", {
+        "repo": account.account_id, "collection": "app.bsky.feed.like",
+        "record": like_record(comment["item_id"], cid)}).json()
+
+    adapter.like(comment["item_id"])
+    adapter.like(comment["item_id"])
+
+    records = like_records(sandbox, account, comment["item_id"])
+    assert [r["item_id"] for r in records] == [made["uri"]]
+    adapter.like(comment["item_id"], liked=False)
+    assert like_records(sandbox, account, comment["item_id"]) == []
+
+
+def test_a_like_record_without_a_strong_ref_is_refused_by_the_pds(
+    sandbox, connection, account
+):
+    refused = xrpc(sandbox, connection, "com.atproto.repo.createRecord", {
+        "repo": account.account_id, "collection": "app.bsky.feed.like",
+        "record": {"$type": "app.bsky.feed.like", "subject": {"uri": "x"},
+                   "createdAt": "2026-12-07T10:00:00Z"}})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "InvalidRequest"
 
 
 def test_repost_twice_leaves_one_repost(sandbox, adapter, account):

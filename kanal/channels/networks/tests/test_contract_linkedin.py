@@ -21,6 +21,8 @@ class TestLinkedInContract(NetworkContractTests):
     network = "linkedin"
     # LinkedIn's only quota is the daily call quota; its 429 says "DAY limit".
     has_quota = True
+    # Well formed, so the like reaches the emulator and its 404.
+    unknown_item_id = "urn:li:comment:(urn:li:share:7199999999,7399999999)"
 
     # -- LinkedIn specifics -----------------------------------------------------
 
@@ -52,6 +54,19 @@ class TestLinkedInContract(NetworkContractTests):
             checkpoint={"duplicate_of": duplicate_of(caught.value)},
         )
         assert found.remote_id == first.remote_id
+
+    def test_a_reaction_key_keeps_the_comment_urn_whole(
+        self, sandbox, adapter, account
+    ):
+        """The comment URN's own parentheses and comma are encoded inside
+        ``(actor:…,entity:…)``; a malformed id never reaches a path."""
+        post = self.publish(sandbox, adapter)
+        comment_id = self.make_comment(sandbox, account, post.remote_id, "Fint!")
+        adapter.like(comment_id)
+        adapter.like(comment_id, liked=False)
+        assert self.likes_on(sandbox, account, comment_id) == 0
+        with pytest.raises(Rejected):
+            adapter.like("urn:li:comment:(x,1)/../../posts")
 
     def test_sunset_version_tells_the_admin_to_update_it(self, sandbox, connection):
         old = replace(connection, settings={"linkedin_version": "202507"})

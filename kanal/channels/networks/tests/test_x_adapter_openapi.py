@@ -266,3 +266,23 @@ def test_answering_a_direct_message_matches_the_spec(sandbox, spec, adapter):
             201) in seen
     assert ("GET", "/2/dm_conversations/with/{participant_id}/dm_events",
             200) in seen
+
+
+def test_liking_a_reply_matches_the_spec(sandbox, spec, adapter):
+    """Like, like again, unlike and an unknown post: the calls and the
+    emulator's answers (the 404 problem included) follow the spec."""
+    from kanal.channels.networks.errors import Rejected
+
+    post = adapter.publish(OutgoingPost(text=f"Kulturnat {uuid.uuid4().hex[:6]}"),
+                           idempotency_key=uuid.uuid4().hex)
+    comment = sandbox.citizen("x", "Glæder mig!", parent_id=post.remote_id)
+    adapter.like(comment["item_id"])
+    adapter.like(comment["item_id"])
+    adapter.like(comment["item_id"], liked=False)
+    with pytest.raises(Rejected):
+        adapter.like("1999999999999999999")
+    seen = check_everything(spec, adapter.recorder)
+    assert ("POST", "/2/users/{id}/likes", 200) in seen
+    assert ("POST", "/2/users/{id}/likes", 404) in seen
+    assert ("DELETE", "/2/users/{id}/likes/{tweet_id}", 200) in seen
+    assert sandbox.item("x", comment["item_id"])["data"]["liked_by"] == []
