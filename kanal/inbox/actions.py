@@ -201,6 +201,21 @@ def with_footer(organisation, text: str) -> str:
     return f"{text.rstrip()}\n\n{footer}"
 
 
+def _check_network_length(channel, text: str) -> None:
+    """A public answer the network cannot take is refused now, counted as
+    the network counts (X's weighted characters, Bluesky's graphemes, an
+    instance's own limit), with the guidance footer included."""
+    adapter = adapter_for(channel, credentials=False)
+    limit = adapter.capabilities().max_text_length
+    count = adapter.count_text(text)
+    if limit and count > limit:
+        raise ValidationError(_(
+            "Svaret er for langt til %(network)s: %(count)s tegn, højst %(limit)s "
+            "(som netværket tæller, med vejledningen). Forkort det.") % {
+            "network": channel.get_network_display(), "count": count,
+            "limit": limit})
+
+
 @transaction.atomic
 def reply_to_item(
     item: InboxItem,
@@ -225,8 +240,6 @@ def reply_to_item(
     conversation = item.conversation
     conversation_policy.check(actor, "reply", conversation)
     existing = Answer.objects.filter(follow_up__idempotency_key=key).first()
-    if existing is not None:
-        return existing
     if item.deleted_on_network_at is not None:
         raise ValidationError(_("Borgeren har slettet kommentaren på netværket; "
                                 "den kan ikke besvares."))
@@ -246,8 +259,18 @@ def reply_to_item(
     if not text:
         raise ValidationError(_("Skriv et svar, eller vælg et standardsvar."))
     text = with_footer(conversation.organisation, text)
+    if existing is not None:
+        # The key says "this form was sent": the same answer again is the
+        # same answer; another text with a used key (a form the browser's
+        # Back button restored, a stale tab) is refused, never dropped.
+        if existing.item_id == item.pk and existing.text == text:
+            return existing
+        raise ValidationError(_("Formularen er allerede brugt til et andet svar. "
+                                "Dit svar er ikke sendt; send det igen herfra."))
     if len(text) > MAX_ANSWER:
         raise ValidationError(_("Svaret er for langt (højst 2.000 tegn)."))
+    if item.kind != ItemKind.MESSAGE:
+        _check_network_length(conversation.channel, text)
     if item.kind == ItemKind.MESSAGE:
         message = _private_answer(item, text)
         follow_up = followup.queue_message(

@@ -71,6 +71,14 @@ def moderate_item(
         raise ValidationError(_("Ukendt handling."))
     if kind in WARNINGS and reason not in Reason.values:
         raise ValidationError(_("Vælg den husregel, kommentaren bryder."))
+    already = {
+        "hide": item.hidden_on_network and _("Kommentaren er allerede skjult."),
+        "unhide": not item.hidden_on_network and _("Kommentaren er ikke skjult."),
+        "delete": item.deleted_on_network_at is not None
+        and _("Kommentaren er allerede slettet."),
+    }[kind]
+    if already:
+        raise ValidationError(already)
     if not can_on_network(item, kind):
         raise ValidationError(_("%(network)s lader ikke Kanal gøre det. Gør det "
                                 "direkte på netværket.") % {
@@ -95,6 +103,16 @@ def moderate_item(
 
 @transaction.atomic
 def _record(item: InboxItem, *, actor, kind: str, reason: str) -> ModerationAction:
+    # Two moderators (or a double click) hid it at once: the network hid it
+    # once, and the citizen gets one warning, not two.
+    current = InboxItem.objects.select_for_update().get(pk=item.pk)
+    done = {"hide": current.hidden_on_network,
+            "unhide": not current.hidden_on_network,
+            "delete": current.deleted_on_network_at is not None}[kind]
+    if done:
+        earlier = ModerationAction.objects.filter(item=item, kind=kind).last()
+        if earlier is not None:
+            return earlier
     row = ModerationAction.objects.create(
         item=item, kind=kind, reason=reason if kind in WARNINGS else "",
         actor=actor, author_id=item.author_id,

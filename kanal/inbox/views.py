@@ -105,13 +105,30 @@ def updates_view(request):
     return JsonResponse(body)
 
 
+#: Items on one conversation page, the newest; earlier ones a link away (a
+#: storm of replies, or a spammer's messages, must not stop the page).
+ITEMS_PER_PAGE = 100
+
+
 @membership_required
 def detail_view(request, pk):
     actor = request.membership
     conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
     conversation_policy.check(actor, "view", conversation)
+    return _detail(request, actor, conversation)
+
+
+def _detail(request, actor, conversation, *, reply_form=None, status=200):
+    """The conversation page; ``reply_form`` is a refused answer shown again
+    with what the person wrote."""
+    total = conversation.items.count()
+    earlier = max(0, _int(request.GET.get("tidligere")) or 0)
+    end = max(0, total - earlier)
+    start = max(0, end - ITEMS_PER_PAGE)
     items = list(conversation.items.select_related("liked_by__user")
-                 .prefetch_related("versions"))
+                 .prefetch_related("versions")[start:end])
+    for item in items:
+        item.channel = conversation.channel  # one channel: read once
     notes = conversation.notes.select_related("author__user")
     can_assign = conversation_policy.can(actor, "assign", conversation)
     # Messages are answered privately where the network lets Kanal.
@@ -119,8 +136,8 @@ def detail_view(request, pk):
         actions.can_answer_messages(conversation.channel))
     answerable = [i for i in items if (i.kind != "message" or messages_answerable)
                   and i.deleted_on_network_at is None]
-    reply_form = None
-    if answerable and conversation_policy.can(actor, "reply", conversation):
+    if reply_form is None and answerable and conversation_policy.can(
+            actor, "reply", conversation):
         initial = {"item": answerable[-1].pk, "key": uuid.uuid4().hex}
         chosen = standard_answer_policy.visible(actor).filter(
             pk=_int(request.GET.get("standardsvar"))).first()
@@ -137,16 +154,30 @@ def detail_view(request, pk):
                                organisation=actor.organisation)
     can_moderate = conversation_policy.can(actor, "moderate", conversation)
     if conversation_policy.can(actor, "like", conversation):
+        likeable = {}
         for item in items:
-            item.can_like = likes.can_like(item)
+            if item.kind not in likeable:
+                likeable[item.kind] = likes.network_supports(item, "like")
+            item.can_like = likeable[item.kind] and item.deleted_on_network_at is None
     if can_moderate:
+        # Asked once per kind of item and once per author, not per item.
+        network_can, policies = {}, {}
         for item in items:
-            item.warning_policy = moderation.warning_policy(item)
-            item.can_hide = moderation.can_on_network(item, "hide")
-            item.can_delete = moderation.can_on_network(item, "delete")
+            for kind in ("hide", "delete"):
+                if (item.kind, kind) not in network_can:
+                    network_can[item.kind, kind] = moderation.can_on_network(item, kind)
+            if item.author_id not in policies:
+                policies[item.author_id] = moderation.warning_policy(item)
+            item.warning_policy = policies[item.author_id]
+            item.can_hide = network_can[item.kind, "hide"]
+            item.can_delete = network_can[item.kind, "delete"]
     return render(request, "inbox/detail.html", {
         "conversation": conversation,
         "items": items,
+        "items_total": total,
+        "items_earlier": start,
+        "earlier_offset": earlier + ITEMS_PER_PAGE if start else None,
+        "newer_offset": max(0, earlier - ITEMS_PER_PAGE) if earlier else None,
         "can_moderate": can_moderate,
         "reason_form": ModerationForm(),
         "answers": conversation.answers.select_related("follow_up",
@@ -161,7 +192,7 @@ def detail_view(request, pk):
         ) if can_assign else None,
         "status_form": StatusForm(initial={"status": conversation.status}),
         "note_form": NoteForm(),
-    })
+    }, status=status)
 
 
 def _int(value) -> int | None:
@@ -247,12 +278,14 @@ def reply_view(request, pk):
     actor = request.membership
     conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
     conversation_policy.check(actor, "reply", conversation)
-    items = conversation.items.all()
+    # Only the item answered is a choice: a conversation of thousands of
+    # items is not read to check one answer.
+    items = conversation.items.filter(pk=_int(request.POST.get("item")))
     form = ReplyForm(request.POST, items=items, organisation=actor.organisation)
     if not form.is_valid():
         messages.error(request, _("Svaret blev ikke sendt: vælg hvad du svarer på, "
                                   "og skriv et svar (højst 2.000 tegn)."))
-        return _back(conversation)
+        return _refused_reply(request, actor, conversation)
     item = InboxItem.objects.get(pk=form.cleaned_data["item"])
     try:
         actions.reply_to_item(
@@ -263,7 +296,7 @@ def reply_view(request, pk):
         )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
-        return _back(conversation)
+        return _refused_reply(request, actor, conversation)
     if form.cleaned_data["referral"] is not None:
         messages.success(request, _("Henvisningen sendes nu, og samtalen er sat "
                                     "til ”Henvist”."))
@@ -271,6 +304,18 @@ def reply_view(request, pk):
         messages.success(request, _("Svaret sendes nu. Du kan se her, når det er "
                                     "ude."))
     return _back(conversation)
+
+
+def _refused_reply(request, actor, conversation):
+    """The page again, 400, with what the person wrote in the form (nothing
+    typed is lost) and a fresh key, so sending it again is a new answer."""
+    data = request.POST.copy()
+    data["key"] = uuid.uuid4().hex
+    newest = conversation.items.order_by("-created_at", "-pk")[:ITEMS_PER_PAGE]
+    form = ReplyForm(data, items=reversed(list(newest)),
+                     organisation=actor.organisation)
+    form.is_valid()
+    return _detail(request, actor, conversation, reply_form=form, status=400)
 
 
 @membership_required

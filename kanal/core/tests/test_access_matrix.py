@@ -286,7 +286,7 @@ MATRIX = [
          method="post", kwargs={"pk": "conversation"}, data={"status": "waiting"}),
     Case("inbox:note", _everyone(404, admin=302, editor=302, contributor=302),
          method="post", kwargs={"pk": "conversation"}, data={"text": "Set."}),
-    Case("inbox:reply", _everyone(404, admin=302, editor=302, contributor=302),
+    Case("inbox:reply", _everyone(404, admin=400, editor=400, contributor=400),
          method="post", kwargs={"pk": "conversation"}, data={"text": ""}),
     Case("inbox:moderate", _everyone(404, admin=302, editor=302, contributor=403),
          method="post", kwargs={"pk": "inbox_item"}, data={"action": "hide"}),

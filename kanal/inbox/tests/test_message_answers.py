@@ -347,9 +347,11 @@ def test_a_message_too_old_for_messenger_is_refused_on_the_page(
         created_at=timezone.now() - timedelta(days=8))
     client = client_for(world["editor"])
     response = client.post(f"/indbakke/{item.conversation_id}/svar/", {
-        "item": item.pk, "text": "Hej.", "key": "form-dm-old"}, follow=True)
-    assert response.status_code == 200
+        "item": item.pk, "text": "Hej.", "key": "form-dm-old"})
+    # Refused on the page itself, with what was written kept in the form.
+    assert response.status_code == 400
     assert "7 dage" in response.content.decode()
+    assert "Hej.</textarea>" in response.content.decode()
     assert FollowUp.objects.count() == 0
 
 

@@ -121,3 +121,24 @@ def test_without_the_setting_the_editor_is_told_but_nothing_hidden(on_sandbox):
     assert not item.hidden_on_network
     note = Notification.objects.get(kind="inbox_personal_data")
     assert "Overvej" in render(note.kind, note.params)
+
+
+def test_hiding_what_is_hidden_is_refused_and_one_warning_stays_one(on_sandbox):
+    """Found by the outside tester: a double click or two moderators counted
+    a second house-rule warning against the citizen."""
+    remote = on_sandbox["comment"]("Spam", author="Spammer")
+    polling.poll_channel(on_sandbox["channel"])
+    item = InboxItem.objects.get(remote_id=remote)
+    stale = InboxItem.objects.get(pk=item.pk)  # the second moderator's page
+    moderation.moderate_item(item, actor=on_sandbox["editor"], kind="hide",
+                             reason="spam")
+    # Loaded before the first hide: passes the first check, then finds it done.
+    again = moderation.moderate_item(stale, actor=on_sandbox["editor"], kind="hide",
+                                     reason="spam")
+    assert ModerationAction.objects.filter(kind="hide").count() == 1
+    assert again == ModerationAction.objects.get(kind="hide")
+    assert moderation.warning_policy(item)["count"] == 1
+    item.refresh_from_db()
+    with pytest.raises(ValidationError, match="allerede skjult"):
+        moderation.moderate_item(item, actor=on_sandbox["editor"], kind="hide",
+                                 reason="spam")
