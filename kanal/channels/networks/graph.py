@@ -42,8 +42,11 @@ from .base import (
     InboxPage,
     NetworkAdapter,
     OutgoingPost,
+    PostState,
     PublishResult,
     TokenSet,
+    text_of,
+    web_address,
 )
 from .errors import (
     AuthExpired,
@@ -81,6 +84,7 @@ SUBCODE_SPAM = 2207051  # code 4
 SUBCODE_BUILDER_NOT_FOUND = 2207008  # code 24
 SUBCODE_CREATE_FAILED = 2207032  # code -1
 SUBCODE_MEDIA_DOWNLOAD_FAILED = 2207052  # code 9004: could not fetch the URL
+SUBCODE_NOT_FOUND = 33  # code 100: the object does not exist (deleted)
 
 # Platform rate limits use a rolling hour; without a better hint, wait a while.
 DEFAULT_THROTTLE_SECONDS = 300.0
@@ -377,6 +381,22 @@ def error_for(
     if http_status in (401,):
         return AuthExpired(**kw)
     return Rejected(**kw)
+
+
+def object_gone(error: NetworkError) -> bool:
+    """Whether ``error`` answering a read of one object says it does not exist.
+
+    Graph answers a read of a deleted post with 400, code 100, subcode 33
+    ("Object with ID ... does not exist, cannot be loaded due to missing
+    permissions, or does not support this operation"); an expired token or a
+    missing permission has its own codes (190, 10, 200-299), so for the
+    account's own post with a working token it means deleted. A plain 404 or
+    410 says the same.
+    """
+    return isinstance(error, Rejected) and (
+        error.network_code == f"100/{SUBCODE_NOT_FOUND}"
+        or error.http_status in (404, 410)
+    )
 
 
 def translate(response: httpx.Response, *, network: str = "") -> NetworkError | None:
@@ -1202,6 +1222,19 @@ class GraphAdapter(NetworkAdapter):
                                  exclude=reconcile.excluded(state))
 
     # -- tokens ---------------------------------------------------------------
+
+    def read_post(self, remote_id: str) -> PostState:
+        try:
+            body = self.get(f"/{remote_id}",
+                            fields=f"id,{self.text_field},permalink")
+        except Rejected as e:
+            if object_gone(e):
+                return PostState(remote_id, gone=True)
+            raise
+        # Neither Instagram nor Threads says when a caption was edited.
+        return PostState(remote_id, text=text_of(body.get(self.text_field)),
+                         url=web_address(body.get("permalink")),
+                         current_id=remote_id)
 
     def refresh_token(self) -> TokenSet:
         token = self.connection.secret("access_token")
