@@ -10,7 +10,7 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from kanal.publishing import periodic, signals
 
-        from . import capture, filing, inbox_capture, retention
+        from . import capture, conf, filing, inbox_capture, readback, retention
 
         inbox_capture.connect()
         signals.publication_changed.connect(
@@ -22,6 +22,15 @@ class RecordsConfig(AppConfig):
                 "Lægger udgivne opslag, som endnu ikke er i journalen, i journalen.",
                 lambda: 300.0,
                 capture.capture_published,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "records_read_back_published",
+                "Læser udgivne opslag igen fra netværkene og lægger ændringer og "
+                "sletninger, der er lavet dér, i journalen som nye versioner.",
+                lambda: float(conf.get("READBACK_EVERY_SECONDS")),
+                readback.read_back_published,
             )
         )
         periodic.register(
