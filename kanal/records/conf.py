@@ -21,8 +21,9 @@ DEFAULTS = {
     "READBACK_PER_RUN": 200,
     "READBACK_EVERY_SECONDS": 600,
     # After a failed read (the network down, a rate limit without a reset
-    # time, a token to renew): ask again after this long, never recorded.
-    "READBACK_RETRY_SECONDS": 3600,
+    # time, a token to renew): ask again after this long (the next run),
+    # never recorded.
+    "READBACK_RETRY_SECONDS": 600,
     # Posts of one run are claimed for this long, so two workers running the
     # job at once never read the same post.
     "READBACK_CLAIM_SECONDS": 900,

@@ -35,10 +35,9 @@ from kanal.channels.adapters import adapter_for
 from kanal.channels.models import ChannelStatus
 from kanal.channels.networks.base import PostState
 from kanal.channels.networks.errors import (
-    AuthExpired,
     NetworkError,
     NotSupported,
-    RateLimited,
+    Rejected,
 )
 from kanal.channels.networks.reconcile import same_text
 from kanal.channels.vault import VaultError
@@ -53,6 +52,10 @@ logger = logging.getLogger("kanal.records.readback")
 #: How far a network's clock may be off Kanal's (an edit time stamped before
 #: the post's own publishing time by less is still believed).
 CLOCK_SLACK = timedelta(minutes=5)
+
+#: The longest a network's "wait" (Retry-After, a rate limit's reset) holds
+#: a read back.
+MAX_WAIT = timedelta(days=7)
 
 #: Publications enrolled per run (the first run after an upgrade meets every
 #: recorded post of the last year; later runs only the new ones).
@@ -174,8 +177,9 @@ def run(*, now: datetime, limit: int) -> RunResult:
         except (NetworkError, VaultError) as e:
             result.failed += 1
             _failed(check, now, e)
-            if isinstance(e, (AuthExpired, RateLimited, VaultError)):
-                # The channel's other posts would fail alike: next run.
+            if not isinstance(e, Rejected):
+                # A token, a rate limit or a network that is down: the
+                # channel's other posts would fail alike. Next run.
                 result.skipped_channels.add(channel.pk)
             continue
         result.read += 1
@@ -248,15 +252,26 @@ def _plausible(moment: datetime | None, published_at: datetime,
 
 
 def _failed(check: PostReadback, now: datetime, error: Exception) -> None:
-    """Nothing is recorded; the read is tried again later."""
-    wait = timedelta(seconds=conf.get("READBACK_RETRY_SECONDS"))
-    retry_at = now + wait
-    reset_at = getattr(error, "reset_at", None)
-    retry_after = getattr(error, "retry_after", None)
-    if reset_at is not None and reset_at > now:
-        retry_at = max(retry_at, reset_at)
-    elif retry_after:
-        retry_at = max(retry_at, now + timedelta(seconds=float(retry_after)))
+    """Nothing is recorded. A failure to ask (token, rate limit, the network
+    down) is asked again after ``READBACK_RETRY_SECONDS`` (or when the rate
+    limit resets); a refusal of this one post (``Rejected``, not "gone") at
+    its next regular read, and never past the cadence's last age."""
+    regular = next_read(check.published_at, now)
+    if isinstance(error, Rejected):
+        retry_at = regular
+    else:
+        retry_at = now + timedelta(seconds=conf.get("READBACK_RETRY_SECONDS"))
+        reset_at = getattr(error, "reset_at", None)
+        retry_after = getattr(error, "retry_after", None)
+        if reset_at is not None and reset_at > now:
+            retry_at = max(retry_at, reset_at)
+        elif retry_after:
+            # The network's word: a week at the most.
+            wait = min(float(retry_after), MAX_WAIT.total_seconds())
+            retry_at = max(retry_at, now + timedelta(seconds=wait))
+        retry_at = min(retry_at, now + MAX_WAIT)
+        if regular is None:
+            retry_at = None
     message = getattr(error, "message", "") or str(error)
     logger.warning("records read-back of %s failed: %r", check.source_key, error)
     PostReadback.objects.filter(pk=check.pk).update(

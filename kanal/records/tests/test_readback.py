@@ -17,7 +17,7 @@ from django.utils import timezone
 from kanal.channels import adapters
 from kanal.channels.models import ChannelStatus
 from kanal.channels.networks.base import NetworkAdapter, PostState
-from kanal.channels.networks.errors import RateLimited, TransientError
+from kanal.channels.networks.errors import RateLimited, Rejected, TransientError
 from kanal.publishing import actions as publishing_actions
 from kanal.publishing import periodic
 from kanal.publishing.models import Publication
@@ -118,7 +118,7 @@ def test_a_failed_read_is_retried_and_never_recorded_as_a_deletion(
     assert readback.read_back_published(now=now) == 0
     check = PostReadback.objects.get(publication=pub)
     assert check.last_error and check.failures == 1 and check.gone_at is None
-    assert check.next_read_at >= now + timedelta(hours=1)
+    assert check.next_read_at >= now + timedelta(minutes=10)
     assert [v.change for v in versions(pub)] == [RecordChange.CREATED]
     # The next try reads it: the post is there and unchanged.
     assert readback.read_back_published(now=check.next_read_at) == 0
@@ -148,7 +148,7 @@ def test_a_channel_that_needs_reconnecting_is_not_read(sandbox, organisation):
 @pytest.mark.sandbox
 @pytest.mark.django_db(transaction=True)
 def test_the_export_shows_the_versions_seen_on_the_network(
-    sandbox, organisation, member
+    sandbox, organisation, member, client_for
 ):
     from pypdf import PdfReader
 
@@ -169,6 +169,11 @@ def test_the_export_shows_the_versions_seen_on_the_network(
         period_end=today + timedelta(days=1), search_words=["sluseholmen"],
     )
     assert access.found == 3
+    page = client_for(officer).get(f"/journal/aktindsigt/{access.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "version 2 (Ændret)" in html
+    assert "version 3 (Slettet på netværket)" in html
     export = run_export(actions.start_export(access, actor=officer).pk)
     archive = zipfile.ZipFile(io.BytesIO(default_storage.open(export.zip_path).read()))
     items = json.loads(archive.read("items.json"))["items"]
@@ -293,9 +298,38 @@ def test_a_transient_error_keeps_the_post_due_later_and_records_nothing(
     network.answers[pub.remote_id] = TransientError(http_status=503)
     assert readback.read_back_published(now=now) == 0
     check = PostReadback.objects.get()
-    assert check.next_read_at == now + timedelta(hours=1)
+    assert check.next_read_at == now + timedelta(minutes=10)  # the next run
     assert check.gone_at is None and check.failures == 1
     assert RecordEntry.objects.count() == 1
+
+
+def test_a_refusal_of_one_post_waits_for_its_next_regular_read(
+    desk, published, network
+):
+    pub = _recorded(desk, published, "Video fra havnen", ago=timedelta(days=3))
+    other = _recorded(desk, published, "Næste opslag", ago=timedelta(days=2))
+    now = timezone.now()
+    network.answers[pub.remote_id] = Rejected(http_status=400)
+    readback.read_back_published(now=now)
+    checks = {c.publication_id: c for c in PostReadback.objects.all()}
+    assert checks[pub.pk].next_read_at == now + timedelta(days=1)
+    assert checks[pub.pk].gone_at is None
+    assert checks[other.pk].reads == 1  # the channel's other posts are read
+    assert RecordEntry.objects.count() == 2
+
+
+def test_a_failing_post_past_the_cadence_is_not_tried_again(
+    desk, published, network
+):
+    pub = _recorded(desk, published, "Næsten et år", ago=timedelta(days=364))
+    now = timezone.now()
+    readback.enrol(now)
+    later = now + timedelta(days=2)
+    network.answers[pub.remote_id] = TransientError(retry_after=float("inf"))
+    assert readback.read_back_published(now=later) == 0
+    check = PostReadback.objects.get()
+    assert check.next_read_at is None and check.gone_at is None
+    assert check.last_error
 
 
 def test_a_claimed_post_is_not_read_by_a_second_worker(desk, published):
