@@ -182,6 +182,11 @@ def run(*, now: datetime, limit: int) -> RunResult:
                 # channel's other posts would fail alike. Next run.
                 result.skipped_channels.add(channel.pk)
             continue
+        except Exception as e:  # an answer no adapter foresaw: this post only
+            logger.exception("records read-back of %s broke", check.source_key)
+            result.failed += 1
+            _failed(check, now, Rejected(network_message=repr(e)[:200]))
+            continue
         result.read += 1
         change = _record(check, state, now)
         if change == RecordChange.DELETED:

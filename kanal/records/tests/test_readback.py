@@ -318,6 +318,19 @@ def test_a_refusal_of_one_post_waits_for_its_next_regular_read(
     assert RecordEntry.objects.count() == 2
 
 
+def test_an_unforeseen_failure_affects_only_that_post(desk, published, network):
+    broken = _recorded(desk, published, "Mærkeligt svar", ago=timedelta(days=3))
+    fine = _recorded(desk, published, "Almindeligt", ago=timedelta(days=2))
+    now = timezone.now()
+    network.answers[broken.remote_id] = KeyError("data")
+    network.answers[fine.remote_id] = "Almindeligt, rettet"
+    assert readback.read_back_published(now=now) == 1
+    checks = {c.publication_id: c for c in PostReadback.objects.all()}
+    assert checks[broken.pk].failures == 1
+    assert checks[broken.pk].next_read_at == now + timedelta(days=1)
+    assert checks[fine.pk].reads == 1
+
+
 def test_a_failing_post_past_the_cadence_is_not_tried_again(
     desk, published, network
 ):
