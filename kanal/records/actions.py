@@ -91,13 +91,17 @@ def record(
     permalink: str = "",
     media=(),
     change: str | None = None,
+    same_as_before: bool = False,
 ) -> RecordEntry:
     """Record something said or received (or a change to it) immutably.
 
     ``media`` are dicts with a ``path`` in the media storage; their bytes are
     hashed and copied into the record. Returns the newest version: the same
     one when the content is unchanged, else a new version (``change`` is
-    "edited" unless given).
+    "edited" unless given). With ``same_as_before``, content equal to any
+    earlier version is not new either: a source that sends again what it
+    sent before, while a later version came from elsewhere (an edit seen on
+    the network), does not turn the record back.
     """
     if kind not in RecordKind.values:
         raise ValueError(f"unknown record kind {kind!r}")
@@ -116,6 +120,10 @@ def record(
             .first()
         )
         if latest is not None and latest.content_hash == digest:
+            return latest
+        if same_as_before and latest is not None and RecordEntry.objects.filter(
+            organisation=organisation, source_key=source_key, content_hash=digest
+        ).exists():
             return latest
         entry = RecordEntry(
             organisation=organisation,

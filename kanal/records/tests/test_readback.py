@@ -392,3 +392,20 @@ def test_a_deletion_keeps_the_media_of_the_last_version(
     assert deleted.change == RecordChange.DELETED
     assert deleted.media == entry.media and deleted.media[0]["sha256"]
     assert Publication.objects.get(pk=pub.pk).text == "Billede af havnen"
+
+
+def test_recording_the_publication_again_keeps_the_edit_seen_on_the_network(
+    desk, published, network
+):
+    """A sibling publication of the post changes later (its own network
+    publishes): recording this one again must not turn its record back to
+    Kanal's text."""
+    pub = _recorded(desk, published, "Koncert i Tivoli", ago=timedelta(days=2))
+    network.answers[pub.remote_id] = "Koncert i Tivoli – aflyst"
+    assert readback.read_back_published(now=timezone.now()) == 1
+    assert capture.capture_publication(pub).text == "Koncert i Tivoli – aflyst"
+    assert RecordEntry.objects.count() == 2
+    # A change made in Kanal (a permalink added by hand) is still a version.
+    pub.url = "https://example.org/rettet"
+    pub.save(update_fields=["url"])
+    assert capture.capture_publication(pub).version == 3
