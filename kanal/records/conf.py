@@ -20,6 +20,9 @@ DEFAULTS = {
     # READBACK_EVERY_SECONDS), so a backlog is spread over runs.
     "READBACK_PER_RUN": 200,
     "READBACK_EVERY_SECONDS": 600,
+    # A run starts no new read after this long (the periodic jobs share one
+    # thread); what is left stays due for the next run.
+    "READBACK_RUN_SECONDS": 30,
     # After a failed read (the network down, a rate limit without a reset
     # time, a token to renew): ask again after this long (the next run),
     # never recorded.

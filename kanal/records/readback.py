@@ -25,6 +25,7 @@ recorded in a short one:
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -163,7 +164,12 @@ def read_back_published(*, now: datetime | None = None, dry_run: bool = False) -
 def run(*, now: datetime, limit: int) -> RunResult:
     result = RunResult()
     adapters: dict[int, object] = {}
+    # The periodic jobs share one thread (lease sweeps among them): a run
+    # stops starting reads after its time budget; the rest stay due.
+    stop_at = time.monotonic() + conf.get("READBACK_RUN_SECONDS")
     for check in due(now, limit):
+        if (result.read or result.failed) and time.monotonic() >= stop_at:
+            break
         channel = check.publication.channel
         if channel.pk in result.skipped_channels or not claim(check, now):
             continue

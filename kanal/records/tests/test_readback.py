@@ -274,6 +274,18 @@ def test_a_run_reads_at_most_its_bound_and_never_inside_a_transaction(
     assert RecordEntry.objects.get(version=2).text == "Opslag 2, rettet på Facebook"
 
 
+def test_a_run_starts_no_read_after_its_time_budget(
+    desk, published, network, settings
+):
+    settings.KANAL_RECORDS = {"READBACK_RUN_SECONDS": 0}
+    for n in range(3):
+        _recorded(desk, published, f"Budget {n}", ago=timedelta(days=n + 1))
+    now = timezone.now()
+    readback.read_back_published(now=now)
+    assert len(network.reads) == 1  # at least one, then the budget is spent
+    assert PostReadback.objects.filter(next_read_at__lte=now).count() == 2
+
+
 def test_a_rate_limit_stops_the_channel_for_this_run_only(desk, published, network):
     first = _recorded(desk, published, "Første", ago=timedelta(days=3))
     second = _recorded(desk, published, "Anden", ago=timedelta(days=2))
