@@ -248,6 +248,29 @@ def generic_tokens(ctx, account: Account, body: dict) -> dict:
     }
 
 
+def owner_edit(ctx, item, text: str):
+    """The account's owner edits ``item`` in the network's own app (not
+    through the API): the module hook ``owner_edit(ctx, item, text)`` where a
+    network keeps edits its own way (X: a new post id), else the text changes
+    and ``data.edited_at`` is stamped on the sandbox clock."""
+    hook = getattr(ctx.networks.get(item.network), "owner_edit", None)
+    if hook is not None:
+        return hook(ctx, item, text)
+    return ctx.store.update_item(item.network, item.item_id, text=text,
+                                 data={"edited_at": to_text(ctx.now())})
+
+
+def owner_delete(ctx, item):
+    """The owner deletes ``item`` in the network's own app (module hook
+    ``owner_delete(ctx, item)``, else a soft delete); returns it."""
+    hook = getattr(ctx.networks.get(item.network), "owner_delete", None)
+    if hook is not None:
+        hook(ctx, item)
+    else:
+        ctx.store.delete_item(item.network, item.item_id)
+    return ctx.store.get_item(item.network, item.item_id)
+
+
 def reset_all(ctx) -> None:
     ctx.store.wipe()
     ctx.faults.reset()
@@ -364,12 +387,20 @@ def routes(ctx) -> list[Route]:
         return JSONResponse([i.as_json() for i in found])
 
     async def item(request: Request) -> JSONResponse:
-        found = store.get_item(
-            request.path_params["network"], request.path_params["item_id"]
-        )
+        network = request.path_params["network"]
+        found = store.get_item(network, request.path_params["item_id"])
         if found is None:
             return error("no such item", 404)
-        return JSONResponse(found.as_json())
+        if request.method == "GET":
+            return JSONResponse(found.as_json())
+        if found.deleted:
+            return error("the item is already deleted", 409)
+        if request.method == "DELETE":
+            changed = owner_delete(ctx, found)
+        else:
+            text = want(await body_of(request), "text", str, required=True)
+            changed = owner_edit(ctx, found, text)
+        return JSONResponse(changed.as_json())
 
     async def citizen_item(request: Request) -> JSONResponse:
         body = await body_of(request)
@@ -502,7 +533,8 @@ def routes(ctx) -> list[Route]:
         Route("/_sandbox/accounts", checked(accounts), methods=["GET", "POST"]),
         Route("/_sandbox/published", checked(published)),
         Route("/_sandbox/items", checked(items)),
-        Route("/_sandbox/items/{network}/{item_id:path}", checked(item)),
+        Route("/_sandbox/items/{network}/{item_id:path}", checked(item),
+              methods=["GET", "PATCH", "DELETE"]),
         Route("/_sandbox/citizens/item", checked(citizen_item), methods=["POST"]),
         Route("/_sandbox/citizens/tick", checked(citizens_tick), methods=["POST"]),
         Route("/_sandbox/clock", checked(clock), methods=["GET", "POST"]),

@@ -50,7 +50,7 @@ AFTER_KINDS = frozenset({"server_error_after_create", "unreadable_after_create"}
 OPERATIONS = frozenset(
     {
         "publish", "media", "delete", "reply", "hide", "pin", "repost", "like",
-        "inbox", "metrics", "hashtag", "token", "verify", "message",
+        "inbox", "metrics", "hashtag", "token", "verify", "message", "read",
     }
 )
 

@@ -91,18 +91,25 @@ def record(
     permalink: str = "",
     media=(),
     change: str | None = None,
+    same_as_before: bool = False,
 ) -> RecordEntry:
     """Record something said or received (or a change to it) immutably.
 
     ``media`` are dicts with a ``path`` in the media storage; their bytes are
     hashed and copied into the record. Returns the newest version: the same
     one when the content is unchanged, else a new version (``change`` is
-    "edited" unless given).
+    "edited" unless given). With ``same_as_before``, content equal to any
+    earlier version is not new either: a source that sends again what it
+    sent before, while a later version came from elsewhere (an edit seen on
+    the network), does not turn the record back.
     """
     if kind not in RecordKind.values:
         raise ValueError(f"unknown record kind {kind!r}")
     body = dict(content)
-    body["media"] = [keep_media(dict(m)) for m in media]
+    # Media already kept (a later version of an entry carries its
+    # predecessor's) stay as they are; new ones are hashed and copied.
+    body["media"] = ([keep_media(dict(m)) for m in media] if media
+                     else list(body.get("media") or []))
     body = normalised(body)
     digest = content_hash(body)
     with transaction.atomic():
@@ -113,6 +120,10 @@ def record(
             .first()
         )
         if latest is not None and latest.content_hash == digest:
+            return latest
+        if same_as_before and latest is not None and RecordEntry.objects.filter(
+            organisation=organisation, source_key=source_key, content_hash=digest
+        ).exists():
             return latest
         entry = RecordEntry(
             organisation=organisation,
@@ -152,36 +163,67 @@ def record(
 
 
 def record_deleted(
-    *, organisation, source_key: str, occurred_at: datetime
+    *, organisation, source_key: str, occurred_at: datetime, details=None
 ) -> RecordEntry | None:
     """The item was deleted on the network: a new version saying so, with the
-    last content kept (the earlier versions stay as they were)."""
-    latest = (
+    last content kept (the earlier versions stay as they were). ``details``
+    are added to its content (when and how it was seen)."""
+    latest = _latest(organisation, source_key)
+    if latest is None or latest.change == RecordChange.DELETED:
+        return latest
+    return _next_version(
+        latest,
+        {**(details or {}), "deleted_on_network_at": occurred_at.isoformat()},
+        occurred_at=occurred_at, change=RecordChange.DELETED,
+    )
+
+
+def record_edited(
+    *, organisation, source_key: str, text: str, occurred_at: datetime,
+    permalink: str = "", details=None,
+) -> RecordEntry | None:
+    """The item was edited on the network (by someone in the network's own
+    app): a new version with the text as the network now holds it and the
+    rest of the last content kept. None when nothing was recorded before."""
+    latest = _latest(organisation, source_key)
+    if latest is None:
+        return None
+    return _next_version(
+        latest, {**(details or {}), "text": text},
+        occurred_at=occurred_at, change=RecordChange.EDITED,
+        text=text, permalink=permalink,
+    )
+
+
+def _latest(organisation, source_key: str) -> RecordEntry | None:
+    return (
         RecordEntry.objects.filter(organisation=organisation, source_key=source_key)
         .order_by("-version")
         .first()
     )
-    if latest is None or latest.change == RecordChange.DELETED:
-        return latest
-    content = dict(latest.content)
-    content["deleted_on_network_at"] = occurred_at.isoformat()
-    media = content.pop("media", [])
-    entry = record(
-        organisation=organisation,
+
+
+def _next_version(
+    latest: RecordEntry, changes: dict, *, occurred_at: datetime, change: str,
+    text: str | None = None, permalink: str = "",
+) -> RecordEntry:
+    """A version after ``latest`` with its content updated by ``changes``
+    (its media as kept, its person, channel and case)."""
+    return record(
+        organisation=latest.organisation,
         kind=latest.kind,
         source=latest.source,
-        source_key=source_key,
-        content={**content, "media": media},
+        source_key=latest.source_key,
+        content={**latest.content, **changes},
         occurred_at=occurred_at,
         channel=latest.channel,
         administration=latest.administration,
         person=latest.person,
         case_ref=latest.case_ref,
-        text=latest.text,
-        permalink=latest.permalink,
-        change=RecordChange.DELETED,
+        text=latest.text if text is None else text,
+        permalink=permalink or latest.permalink,
+        change=change,
     )
-    return entry
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,15 @@ class RecordsConfig(AppConfig):
 
         from kanal.publishing import periodic, signals
 
-        from . import capture, filing, inbox_capture, retention, search
+        from . import (
+            capture,
+            conf,
+            filing,
+            inbox_capture,
+            readback,
+            retention,
+            search,
+        )
 
         post_migrate.connect(search.ensure_after_migrate, sender=self,
                              dispatch_uid="records.search")
@@ -27,6 +35,15 @@ class RecordsConfig(AppConfig):
                 "Lægger udgivne opslag, som endnu ikke er i journalen, i journalen.",
                 lambda: 300.0,
                 capture.capture_published,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "records_read_back_published",
+                "Læser udgivne opslag igen fra netværkene og lægger ændringer og "
+                "sletninger, der er lavet dér, i journalen som nye versioner.",
+                lambda: float(conf.get("READBACK_EVERY_SECONDS")),
+                readback.read_back_published,
             )
         )
         periodic.register(

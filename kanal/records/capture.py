@@ -74,6 +74,9 @@ def capture_publication(pub: Publication) -> RecordEntry | None:
         text=pub.text,
         permalink=pub.url,
         media=[m for m in pub.media if isinstance(m, dict)],
+        # Recorded again when a sibling publication changes: an edit seen on
+        # the network since (``readback``) stays the newest version.
+        same_as_before=True,
     )
     if pub.first_comment and pub.first_comment_remote_id:
         actions.record(

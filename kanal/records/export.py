@@ -205,6 +205,7 @@ def build_pdf(request: AccessRequest, rows: list[dict], target: Path) -> None:
             if r.get("permalink"):
                 block.append(p(_("Adresse: %(url)s") % {"url": r["permalink"]},
                                small))
+            block.extend(p(line, small) for line in _network_change_lines(r))
             for m in content.get("media") or []:
                 block.append(p(
                     _("Billede/video: %(name)s (alternativ tekst: %(alt)s)")
@@ -224,6 +225,27 @@ def build_pdf(request: AccessRequest, rows: list[dict], target: Path) -> None:
         author=request.organisation.name, lang="da",
     )
     doc.build(story, canvasmaker=NumberedCanvas)
+
+
+def _network_change_lines(row: dict) -> list[str]:
+    """When a change on the network (an edit or a deletion made there) was
+    made and seen, for a version that records one."""
+    content = row["content"]
+    lines = []
+    for key, label in (
+        ("edited_on_network_at", _("Ændret på netværket %(when)s")),
+        ("deleted_on_network_at", _("Set slettet på netværket %(when)s")),
+        ("seen_on_network_at", _("Læst fra netværket %(when)s")),
+    ):
+        value = content.get(key)
+        if key == "seen_on_network_at" and content.get("deleted_on_network_at"):
+            continue  # a deletion is dated by when it was seen
+        if isinstance(value, str) and value:
+            try:
+                lines.append(label % {"when": _local_iso(value)})
+            except ValueError:
+                continue
+    return lines
 
 
 def _local_iso(value: str) -> str:

@@ -127,6 +127,41 @@ class RecordEntry(models.Model):
         return list(self.content.get("media") or [])
 
 
+class PostReadback(models.Model):
+    """When a published post is next read back from its network, to record
+    edits and deletions made there (``kanal.records.readback``). Scheduling
+    state only: what was seen goes into ``RecordEntry`` versions."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    publication = models.OneToOneField(
+        "publishing.Publication", on_delete=models.CASCADE, related_name="+"
+    )
+    #: The record's key (``publication:<id>``) and the post's id on the
+    #: network, as published.
+    source_key = models.CharField(max_length=200)
+    remote_id = models.CharField(max_length=200)
+    published_at = models.DateTimeField()
+    #: None once nothing more is to be read (deleted on the network, too old,
+    #: or the network cannot be asked).
+    next_read_at = models.DateTimeField(null=True, blank=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    reads = models.PositiveIntegerField(default=0)
+    #: When the network was first seen saying the post is gone.
+    gone_at = models.DateTimeField(null=True, blank=True)
+    #: The last failed read's message (cleared by a good read); a failure is
+    #: retried and never recorded.
+    last_error = models.CharField(max_length=500, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_read_at"], name="readback_due")]
+
+    def __str__(self) -> str:
+        return f"readback {self.source_key}"
+
+
 class RecordMedia(models.Model):
     """A copy of a media file as it went out, stored once by its SHA-256, so
     the record does not depend on the media library keeping it."""

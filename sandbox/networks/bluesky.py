@@ -803,6 +803,17 @@ def ensure_partners(ctx) -> None:
             )
 
 
+def owner_edit(ctx, item, text: str):
+    """The record rewritten by its owner (``putRecord``; Bluesky's own app
+    cannot edit a post, other clients can): new text, so a new CID."""
+    record = {**(item.data.get("record") or {}), "text": text}
+    record.pop("facets", None)  # their byte offsets were for the old text
+    return ctx.store.update_item(
+        NETWORK, item.item_id, text=text,
+        data={"record": record, "cid": cid_for(record)},
+    )
+
+
 def seed(ctx) -> None:
     """Three posts of the demo account with citizens' replies, and public
     #voreskbh posts."""

@@ -490,7 +490,10 @@ def routes(ctx) -> list[Route]:
             "id": item.item_id,
             "message": item.text,
             "created_time": graph_time(item.created_at),
-            "updated_time": graph_time(item.created_at),
+            # An edit in Facebook's own app (the control API) moves it.
+            "updated_time": graph_time(
+                datetime.fromisoformat(item.data["edited_at"])
+                if item.data.get("edited_at") else item.created_at),
             "permalink_url": ctx.public_url(
                 f"/_sandbox/page/facebook/{item.account_id}#{item.item_id}"),
             "is_published": item.data.get("is_published", True),
@@ -999,6 +1002,8 @@ def routes(ctx) -> list[Route]:
                     subcode=33, kind="GraphMethodException")
             raise not_found(object_id)
         owner = item.account_id
+        if request.method == "GET":
+            await guard(params, "read", owner)
         if request.method == "DELETE":
             require_page(token, owner)
             fault = await guard(params, "delete", owner)

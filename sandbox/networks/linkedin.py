@@ -122,6 +122,16 @@ def escape(text: str) -> str:
     return "".join("\\" + c if c in RESERVED else c for c in text)
 
 
+
+def owner_edit(ctx, item, text: str):
+    """An edit in LinkedIn's own page admin: new commentary, a new
+    ``lastModifiedAt`` and LinkedIn's "edited by author" mark."""
+    return ctx.store.update_item(NETWORK, item.item_id, text=text, data={
+        "commentary": escape(text),
+        "lastModifiedAt": ms(ctx.now()),
+        "lifecycleStateInfo": {"isEditedByAuthor": True},
+    })
+
 def active_versions(now: datetime) -> set[str]:
     versions = set()
     year, month = now.year, now.month

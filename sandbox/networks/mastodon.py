@@ -253,7 +253,8 @@ class Mastodon:
             "replies_count": replies,
             "reblogs_count": reblogs + metrics.get("shares", 0),
             "favourites_count": metrics.get("likes", 0) + len(likes.liked_by(item)),
-            "edited_at": None,
+            "edited_at": iso(datetime.fromisoformat(data["edited_at"]))
+            if data.get("edited_at") else None,
             "favourited": False,
             "reblogged": False,
             "pinned": bool(data.get("pinned")),

@@ -549,7 +549,9 @@ class X:
             "id": item.item_id,
             "text": shown_text(item),
             # X's docs: edit_history_tweet_ids; the 2.167 spec: *_post_ids.
-            "edit_history_tweet_ids": [item.item_id],
+            # Every version lists them all, oldest first (``owner_edit``).
+            "edit_history_tweet_ids": list(
+                item.data.get("edit_history_tweet_ids") or [item.item_id]),
         }
         data = item.data
         if "created_at" in fields:
@@ -1855,6 +1857,32 @@ def new_id(ctx, kind: str, *, account_id: str = "", parent_id: str = "") -> str:
     if kind == "account":
         return str(ctx.store.next_seq("x:user", 1_500_000_000_000_100_000))
     return str(ctx.store.next_seq("x:id", 1_860_000_000_000_000_000))
+
+
+def owner_edit(ctx, item, text: str):
+    """An edit in X's own app: X makes a new post id with the new text, and
+    every version lists the whole history in ``edit_history_tweet_ids``
+    (oldest first); the original id still answers with its first text."""
+    history = list(item.data.get("edit_history_tweet_ids") or [item.item_id])
+    version_id = ctx.new_id(NETWORK, item.kind, account_id=item.account_id)
+    history.append(version_id)
+    ctx.store.add_item(
+        NETWORK, item.account_id, version_id, item.kind, text=text,
+        parent_id=item.parent_id, root_id=item.root_id,
+        author_id=item.author_id, author_name=item.author_name,
+        data={**item.data, "edit_history_tweet_ids": history},
+    )
+    for version in history[:-1]:
+        if ctx.store.get_item(NETWORK, version) is not None:
+            ctx.store.update_item(NETWORK, version,
+                                  data={"edit_history_tweet_ids": history})
+    return ctx.store.get_item(NETWORK, version_id)
+
+
+def owner_delete(ctx, item) -> None:
+    """Deleting a post in X's app deletes every version of it."""
+    for version in item.data.get("edit_history_tweet_ids") or [item.item_id]:
+        ctx.store.delete_item(NETWORK, str(version))
 
 
 def provision(ctx, account, body: dict) -> dict:

@@ -278,6 +278,44 @@ class AccountPostsPage:
 
 
 @dataclass(frozen=True)
+class PostState:
+    """One of the account's own published posts as the network holds it now
+    (``read_post``). Every field is the network's word: untrusted input.
+
+    ``gone`` is True only when the network said the post does not exist
+    (deleted: a 404/410 or the network's own "not found"); a failure to ask
+    (auth, rate limit, 5xx, an unreadable answer) raises instead, so a caller
+    can never take an error for a deletion.
+    """
+
+    remote_id: str
+    gone: bool = False
+    text: str = ""
+    url: str = ""
+    #: When the network says the post was last edited (None: never, or the
+    #: network does not say).
+    edited_at: datetime | None = None
+    #: The id of the newest version where an edit makes a new id (X); else
+    #: ``remote_id``.
+    current_id: str = ""
+
+
+def text_of(value) -> str:
+    """A text field from a network's answer: the string, or "" for anything
+    else (null, a number, an object)."""
+    return value if isinstance(value, str) else ""
+
+
+def web_address(value) -> str:
+    """An address from a network's answer if it is an http(s) URL of sane
+    length, else "" (it is shown to people and stored as a permalink)."""
+    text = text_of(value).strip()
+    if len(text) > 1000 or not text.lower().startswith(("https://", "http://")):
+        return ""
+    return text
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a network supports and its limits, as Kanal validates against."""
 
@@ -327,6 +365,7 @@ OPERATIONS = frozenset(
         "video",
         "pin",
         "like",
+        "read_post",
     }
 )
 
@@ -538,6 +577,13 @@ class NetworkAdapter:
         raise NotSupported(network=self.network)
 
     # -- reading ------------------------------------------------------------
+
+    def read_post(self, remote_id: str) -> PostState:
+        """One of the account's published posts as the network holds it now:
+        its text, address and edit time, or ``gone`` when the network says
+        it no longer exists. Errors (auth, rate limit, 5xx) raise; they are
+        never a deletion. Listed in ``supports`` as ``read_post``."""
+        raise NotSupported(network=self.network)
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
         """Comments, replies, mentions (and messages) newer than ``since``."""

@@ -69,12 +69,14 @@ from .base import (
     MetricsSnapshot,
     NetworkAdapter,
     OutgoingPost,
+    PostState,
     PublishResult,
     TokenSet,
     ValidationProblem,
     count_value,
     present_metrics,
     stable_key,
+    text_of,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -587,6 +589,7 @@ class BlueskyAdapter(NetworkAdapter):
                     "verify",
                     "link_posts",
                     "like",
+                    "read_post",
                 }
             ),
         )
@@ -717,7 +720,9 @@ class BlueskyAdapter(NetworkAdapter):
             published_at=_parse_time(str(record.get("createdAt"))),
         )
 
-    def _existing(self, repo: str, collection: str, rkey: str) -> PublishResult | None:
+    def _record(self, repo: str, collection: str, rkey: str) -> Mapping | None:
+        """``getRecord`` from the account's own repository (the PDS holds the
+        truth, the AppView may lag); None when it says ``RecordNotFound``."""
         try:
             found = self._get(
                 "com.atproto.repo.getRecord",
@@ -726,9 +731,15 @@ class BlueskyAdapter(NetworkAdapter):
                 rkey=rkey,
             )
         except Rejected as e:
-            if e.network_code == "RecordNotFound" or e.http_status == 404:
+            if e.network_code == "RecordNotFound" or e.http_status in (404, 410):
                 return None
             raise
+        return found if isinstance(found, Mapping) else {}
+
+    def _existing(self, repo: str, collection: str, rkey: str) -> PublishResult | None:
+        found = self._record(repo, collection, rkey)
+        if found is None:
+            return None
         value = found.get("value") or {}
         return PublishResult(
             remote_id=str(found["uri"]),
@@ -802,6 +813,19 @@ class BlueskyAdapter(NetworkAdapter):
         published without a checkpoint, the key derived from Kanal's key)."""
         rkey = str((checkpoint or {}).get("rkey") or "") or rkey_for(idempotency_key)
         return self._existing(self._repo(), POST, rkey)
+
+    def read_post(self, remote_id: str) -> PostState:
+        """The post record by its ``at://`` URI. Bluesky's app cannot edit a
+        post, but the protocol can rewrite a record (``putRecord``); the
+        record carries no edit time."""
+        did, collection, rkey = parse_at_uri(remote_id)
+        found = self._record(did or self._repo(), collection or POST, rkey)
+        if found is None:
+            return PostState(remote_id, gone=True)
+        value = found.get("value")
+        text = text_of(value.get("text")) if isinstance(value, Mapping) else ""
+        return PostState(remote_id, text=text, url=self._post_url(remote_id),
+                         current_id=remote_id)
 
     def delete(self, remote_id: str) -> None:
         did, collection, rkey = parse_at_uri(remote_id)

@@ -42,9 +42,12 @@ from .base import (
     NetworkAdapter,
     OutgoingMessage,
     OutgoingPost,
+    PostState,
     PublishResult,
     TokenSet,
     present_metrics,
+    text_of,
+    web_address,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -125,6 +128,7 @@ class FacebookAdapter(NetworkAdapter):
                 "publish", "delete", "reply", "hide", "pin", "fetch_inbox",
                 "fetch_metrics", "refresh_token", "verify", "link_posts",
                 "video", "direct_messages", "send_message", "like",
+                "read_post",
             }),
         )
 
@@ -306,6 +310,23 @@ class FacebookAdapter(NetworkAdapter):
 
     def delete(self, remote_id: str) -> None:
         self.call("DELETE", f"/{remote_id}")
+
+    def read_post(self, remote_id: str) -> PostState:
+        try:
+            body = self.call("GET", f"/{remote_id}", params={
+                "fields": "id,message,permalink_url,updated_time"})
+        except Rejected as e:
+            if graph.object_gone(e):
+                return PostState(remote_id, gone=True)
+            raise
+        # updated_time also moves when the post gets a comment: a hint, not
+        # the proof of an edit (the text is).
+        return PostState(
+            remote_id, text=text_of(body.get("message")),
+            url=web_address(body.get("permalink_url")),
+            edited_at=graph.parse_time(body.get("updated_time")),
+            current_id=remote_id,
+        )
 
     def reply(self, to_remote_id: str, text: str, *,
               idempotency_key: str = "") -> PublishResult:

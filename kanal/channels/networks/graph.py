@@ -43,8 +43,11 @@ from .base import (
     Metric,
     NetworkAdapter,
     OutgoingPost,
+    PostState,
     PublishResult,
     TokenSet,
+    text_of,
+    web_address,
 )
 from .errors import (
     AuthExpired,
@@ -406,6 +409,22 @@ def error_for(
     if http_status in (401,):
         return AuthExpired(**kw)
     return Rejected(**kw)
+
+
+def object_gone(error: NetworkError) -> bool:
+    """Whether ``error`` answering a read of one object says it does not exist.
+
+    Graph answers a read of a deleted post with 400, code 100, subcode 33
+    ("Object with ID ... does not exist, cannot be loaded due to missing
+    permissions, or does not support this operation"); an expired token or a
+    missing permission has its own codes (190, 10, 200-299), so for the
+    account's own post with a working token it means deleted. A plain 404 or
+    410 says the same.
+    """
+    return isinstance(error, Rejected) and (
+        error.network_code == f"100/{SUBCODE_UNKNOWN_OBJECT}"
+        or error.http_status in (404, 410)
+    )
 
 
 def translate(response: httpx.Response, *, network: str = "") -> NetworkError | None:
@@ -1283,6 +1302,19 @@ class GraphAdapter(NetworkAdapter):
                                  exclude=reconcile.excluded(state))
 
     # -- tokens ---------------------------------------------------------------
+
+    def read_post(self, remote_id: str) -> PostState:
+        try:
+            body = self.get(f"/{remote_id}",
+                            fields=f"id,{self.text_field},permalink")
+        except Rejected as e:
+            if object_gone(e):
+                return PostState(remote_id, gone=True)
+            raise
+        # Neither Instagram nor Threads says when a caption was edited.
+        return PostState(remote_id, text=text_of(body.get(self.text_field)),
+                         url=web_address(body.get("permalink")),
+                         current_id=remote_id)
 
     def refresh_token(self) -> TokenSet:
         token = self.connection.secret("access_token")

@@ -103,6 +103,7 @@ class InstagramAdapter(graph.GraphAdapter):
                 "publish", "reply", "hide", "delete", "fetch_inbox",
                 "fetch_metrics", "search_hashtag", "refresh_token", "verify",
                 "video", "like",
+                "read_post",
             }),
         )
 

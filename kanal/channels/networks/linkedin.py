@@ -53,10 +53,12 @@ from .base import (
     MetricsSnapshot,
     NetworkAdapter,
     OutgoingPost,
+    PostState,
     PublishResult,
     TokenSet,
     count_value,
     present_metrics,
+    text_of,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -166,7 +168,7 @@ def _enc(urn: str) -> str:
 def _from_ms(value) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
 
 
@@ -221,6 +223,7 @@ class LinkedInAdapter(NetworkAdapter):
                     "refresh_token",
                     "verify",
                     "link_posts",
+                    "read_post",
                 }
             ),
         )
@@ -596,15 +599,21 @@ class LinkedInAdapter(NetworkAdapter):
         return PublishResult(remote_id=best.remote_id, url=best.url,
                              published_at=best.created_at)
 
-    def _existing_post(self, urn: str) -> PublishResult | None:
+    def _post_data(self, urn: str) -> dict | None:
+        """``GET /rest/posts/{urn}``; None when LinkedIn says it is not there
+        (404/410)."""
         try:
             response = self._call("GET", f"/posts/{_enc(urn)}", operation="verify")
         except Rejected as e:
-            if e.http_status == 404:
+            if e.http_status in (404, 410):
                 return None
             raise
-        data = response.json() or {}
-        if data.get("lifecycleState") not in (None, "PUBLISHED"):
+        data = read_json(response, network=self.network)
+        return data if isinstance(data, dict) else {}
+
+    def _existing_post(self, urn: str) -> PublishResult | None:
+        data = self._post_data(urn)
+        if data is None or data.get("lifecycleState") not in (None, "PUBLISHED"):
             return None
         created = _from_ms(data.get("publishedAt") or data.get("createdAt"))
         return PublishResult(
@@ -651,6 +660,21 @@ class LinkedInAdapter(NetworkAdapter):
                 ),
                 network=self.network,
             )
+
+    def read_post(self, remote_id: str) -> PostState:
+        data = self._post_data(remote_id)
+        if data is None or data.get("lifecycleState") == "DELETED":
+            return PostState(remote_id, gone=True)
+        edited = _from_ms(data.get("lastModifiedAt"))
+        created = _from_ms(data.get("publishedAt") or data.get("createdAt"))
+        return PostState(
+            remote_id,
+            text=unescape_little_text(text_of(data.get("commentary"))),
+            url=self.post_url(remote_id),
+            # lastModifiedAt equals the creation when it was never edited.
+            edited_at=edited if edited and created and edited > created else None,
+            current_id=remote_id,
+        )
 
     def delete(self, remote_id: str) -> None:
         comment = COMMENT_URN.match(remote_id)

@@ -58,10 +58,13 @@ from .base import (
     NetworkAdapter,
     OutgoingMessage,
     OutgoingPost,
+    PostState,
     PublishResult,
     TokenSet,
     count_value,
     present_metrics,
+    text_of,
+    web_address,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -595,6 +598,7 @@ class MastodonAdapter(NetworkAdapter):
                     "link_posts",
                     "video",
                     "like",
+                    "read_post",
                 }
             ),
         )
@@ -776,6 +780,22 @@ class MastodonAdapter(NetworkAdapter):
             # Already gone is what a delete wants.
             if e.http_status != 404:
                 raise
+
+    def read_post(self, remote_id: str) -> PostState:
+        try:
+            status = self._json("GET", f"/api/v1/statuses/{remote_id}")
+        except Rejected as e:
+            if e.http_status in (404, 410):
+                return PostState(remote_id, gone=True)
+            raise
+        if not isinstance(status, dict):
+            status = {}
+        return PostState(
+            remote_id, text=html_to_text(text_of(status.get("content"))),
+            url=web_address(status.get("url") or status.get("uri")),
+            edited_at=_parse_time(text_of(status.get("edited_at"))),
+            current_id=remote_id,
+        )
 
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""

@@ -127,6 +127,7 @@ class ThreadsAdapter(graph.GraphAdapter):
                 "publish", "delete", "reply", "hide", "repost", "fetch_inbox",
                 "fetch_metrics", "search_hashtag", "refresh_token", "verify",
                 "link_posts", "video",
+                "read_post",
             }),
         )
 

@@ -64,10 +64,12 @@ from .base import (
     NetworkAdapter,
     OutgoingMessage,
     OutgoingPost,
+    PostState,
     PublishResult,
     TokenSet,
     ValidationProblem,
     present_metrics,
+    text_of,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -528,6 +530,7 @@ class XAdapter(NetworkAdapter):
                     "link_posts",
                     "video",
                     "like",
+                    "read_post",
                 }
             ),
         )
@@ -789,6 +792,56 @@ class XAdapter(NetworkAdapter):
                 logger.info("x: post %s was already gone", remote_id)
                 return
             raise
+
+    def read_post(self, remote_id: str) -> PostState:
+        """``GET /2/tweets/:id``. An edit on X is a new post id: the original
+        id still answers with its first text and lists every version in
+        ``edit_history_tweet_ids`` (oldest first), so the newest version is
+        read by its own id."""
+        tweet = self._read_tweet(remote_id)
+        if tweet is None:
+            return PostState(remote_id, gone=True)
+        history = [
+            str(i) for i in (tweet.get("edit_history_tweet_ids")
+                             or tweet.get("edit_history_post_ids") or [])
+            if isinstance(i, (str, int)) and str(i).isdigit()
+        ]
+        newest = max(history, key=lambda i: (len(i), i), default=remote_id)
+        edited_at = None
+        if newest != remote_id:
+            tweet = self._read_tweet(newest)
+            if tweet is None:  # deleting an edited post deletes every version
+                return PostState(remote_id, gone=True)
+            edited_at = _parse_time(text_of(tweet.get("created_at")))
+        return PostState(
+            # X escapes &, < and > in a post's text.
+            remote_id, text=html.unescape(text_of(tweet.get("text"))),
+            url=self.post_url(newest), edited_at=edited_at, current_id=newest,
+        )
+
+    def _read_tweet(self, tweet_id: str) -> Mapping | None:
+        """One post, or None when X says it does not exist (a 404, or a 200
+        whose only error is ``resource-not-found``)."""
+        try:
+            response = self._call("GET", f"/2/tweets/{tweet_id}", params={
+                "tweet.fields": "created_at,edit_history_tweet_ids"})
+        except Rejected as e:
+            if e.http_status in (404, 410):
+                return None
+            raise
+        body = self._json(response)
+        data = body.get("data")
+        if isinstance(data, dict) and data.get("id") is not None:
+            return data
+        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+        if any(_problem_kind(e) == "resource-not-found" for e in errors):
+            return None
+        raise TransientError(
+            gettext_noop("X svarede uden opslaget og uden at sige, at det er "
+                         "slettet. Kanal spørger igen senere."),
+            network=self.network, http_status=response.status_code,
+            network_message=str(errors[:1])[:200],
+        )
 
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""

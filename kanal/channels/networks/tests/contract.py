@@ -28,7 +28,7 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from kanal.channels.networks import adapter_class
+from kanal.channels.networks import adapter_class, reconcile
 from kanal.channels.networks import text as network_text
 from kanal.channels.networks.base import (
     OPERATIONS,
@@ -75,6 +75,7 @@ UNSUPPORTED_CALLS = {
     "verify": lambda a: a.verify(),
     "send_message": lambda a: a.send_message(
         OutgoingMessage(text="Tak for din besked.", recipient_id="1")),
+    "read_post": lambda a: a.read_post("1"),
 }
 
 
@@ -485,6 +486,76 @@ class NetworkContractTests:
         adapter.delete(result.remote_id)
         stored = sandbox.item(self.network, self.stored_item_id(result.remote_id))
         assert stored["deleted_at"] is not None
+
+    # -- reading a published post back (the record) --------------------------
+
+    def owner_changes(self, sandbox, remote_id: str, *, text: str | None = None):
+        """The account's owner edits (``text``) or deletes the post in the
+        network's own app, not through Kanal."""
+        path = f"/_sandbox/items/{self.network}/{self.stored_item_id(remote_id)}"
+        if text is None:
+            return sandbox.control("DELETE", path)
+        return sandbox.control("PATCH", path, {"text": text})
+
+    @needs("read_post")
+    def test_read_post_gives_the_text_as_published(self, sandbox, adapter):
+        text = unique("Havnebadet & saunaen åbner")
+        result = self.publish(sandbox, adapter, text)
+        state = adapter.read_post(result.remote_id)
+        assert not state.gone
+        assert reconcile.same_text(state.text, text), state.text
+        assert state.url.startswith(("http://", "https://"))
+        assert state.current_id == result.remote_id
+        assert state.edited_at is None or self.network == "facebook"
+
+    @needs("read_post")
+    def test_read_post_sees_an_edit_made_in_the_networks_own_app(
+        self, sandbox, adapter
+    ):
+        result = self.publish(sandbox, adapter, unique("Havnebadet åbner kl. 7"))
+        edited = unique("Havnebadet åbner først kl. 9 <i dag>")
+        self.owner_changes(sandbox, result.remote_id, text=edited)
+        state = adapter.read_post(result.remote_id)
+        assert not state.gone
+        assert state.text.startswith("Havnebadet åbner først kl. 9 <i dag>")
+        assert reconcile.same_text(state.text, edited)
+        if self.network == "x":  # an edit on X is a new post id
+            assert state.current_id not in ("", result.remote_id)
+            assert state.current_id in state.url
+        if self.network in ("x", "mastodon", "linkedin", "facebook"):
+            assert state.edited_at is not None
+
+    @needs("read_post")
+    def test_read_post_says_gone_for_a_post_deleted_in_the_networks_own_app(
+        self, sandbox, adapter
+    ):
+        result = self.publish(sandbox, adapter)
+        if self.network == "x":  # every version goes, also after an edit
+            self.owner_changes(sandbox, result.remote_id, text=unique("Rettet"))
+        self.owner_changes(sandbox, result.remote_id)
+        assert adapter.read_post(result.remote_id).gone
+
+    @needs("read_post")
+    @pytest.mark.parametrize("kind, error", [
+        ("server_error", TransientError), ("rate_limit", RateLimited),
+        ("expired_token", AuthExpired),
+    ])
+    def test_read_post_failure_raises_and_is_never_gone(
+        self, sandbox, adapter, account, kind, error
+    ):
+        result = self.publish(sandbox, adapter)
+        sandbox.fault(self.network, kind, method="GET", account=account.account_id)
+        if kind == "expired_token" and self.network == "bluesky":
+            # Bluesky's access JWT lives 2 hours: the adapter renews the
+            # session and asks again.
+            assert not adapter.read_post(result.remote_id).gone
+            assert sandbox.ctx.faults.pending(self.network) == []
+            return
+        with pytest.raises(error) as caught:
+            adapter.read_post(result.remote_id)
+        assert not isinstance(caught.value, OutcomeUnknown)
+        assert_danish(caught.value.message)
+        assert not adapter.read_post(result.remote_id).gone
 
     def test_find_published_returns_none_for_a_post_never_made(self, adapter):
         found = adapter.find_published(
