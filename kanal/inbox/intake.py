@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -44,6 +44,8 @@ URL_LIMIT = 500
 #: Control characters no text keeps: PostgreSQL refuses NUL, and the record's
 #: PDF and the spreadsheets refuse the others. Tab and line breaks stay.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Half of a UTF-16 pair alone (JSON's "\ud800"): no database stores it.
+SURROGATE = re.compile("[\ud800-\udfff]")
 #: Items older than this when Kanal first sees them (a backfill) get no
 #: response target: nobody waits for an answer to them any more.
 OLD_ENOUGH = timedelta(days=14)
@@ -229,8 +231,12 @@ def ingest(
 
 
 def _clean(value, limit: int | None = None) -> str:
-    value = CONTROL.sub("", str(value or ""))
+    value = SURROGATE.sub("\ufffd", CONTROL.sub("", str(value or "")))
     return value[:limit] if limit else value
+
+
+def _unusable(value: str) -> bool:
+    return bool(CONTROL.search(value) or SURROGATE.search(value))
 
 
 def checked(item: NetworkItem) -> NetworkItem | None:
@@ -243,16 +249,30 @@ def checked(item: NetworkItem) -> NetworkItem | None:
     """
     ids = [str(getattr(item, name) or "") for name in
            ("remote_id", "post_remote_id", "parent_remote_id", "author_id")]
-    if any(len(i) > ID_LIMIT or CONTROL.search(i) for i in ids):
+    if any(len(i) > ID_LIMIT or _unusable(i) for i in ids):
         return None
     url = str(item.url or "")
-    if len(url) > URL_LIMIT or CONTROL.search(url):
+    if len(url) > URL_LIMIT or _unusable(url):
         url = ""
     return replace(
         item, remote_id=ids[0], post_remote_id=ids[1], parent_remote_id=ids[2],
         author_id=ids[3], author_name=_clean(item.author_name, NAME_LIMIT),
-        text=_clean(item.text), url=url,
+        text=_clean(item.text), url=url, created_at=_plausible(item.created_at),
     )
+
+
+def _plausible(when) -> datetime:
+    """A network's time for an item, or now when it cannot be one (none, no
+    zone, before social media, or in the future beyond a clock's error)."""
+    now = timezone.now()
+    if not isinstance(when, datetime) or timezone.is_naive(when):
+        return now
+    try:
+        if when.astimezone(UTC).year < meta.EARLIEST or when > now + timedelta(days=1):
+            return now
+    except (OverflowError, ValueError):
+        return now
+    return when
 
 
 def _ingest(channel, item, action, at, outcome) -> None:

@@ -86,6 +86,10 @@ def _list(value) -> list:
     return value if isinstance(value, list) else []
 
 
+#: No comment is older than this year.
+EARLIEST = 2004
+
+
 def _time(value, default: datetime) -> datetime:
     """Unix seconds or milliseconds, or an ISO 8601 string; else ``default``."""
     try:
@@ -96,7 +100,12 @@ def _time(value, default: datetime) -> datetime:
             if value.isdigit():
                 return _time(int(value), default)
             parsed = datetime.fromisoformat(value.replace("+0000", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            # Year 1 in another zone is before what a datetime can hold in
+            # UTC; a time no comment can have is no time at all.
+            parsed = parsed.astimezone(UTC)
+            if EARLIEST <= parsed.year <= default.year + 1:
+                return parsed
     except (ValueError, OverflowError, OSError):
         pass
     return default

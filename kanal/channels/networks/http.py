@@ -102,7 +102,7 @@ def read_json(
     """
     try:
         return response.json()
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         detail = {
             "network": network,
             "http_status": response.status_code,

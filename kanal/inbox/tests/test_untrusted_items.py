@@ -118,3 +118,35 @@ def test_a_poll_that_sees_an_edit_back_records_it(facebook_channel):
     assert item.text == "A"
     assert list(item.versions.order_by("pk").values_list("text", flat=True)) == [
         "A", "B", "A"]
+
+
+@pytest.mark.parametrize("bad", [
+    fb_comment("104738291045678_5", text="\ud800 halv"),
+    fb_comment("104738291045678_6\ud800"),
+    fb_comment("104738291045678_8", created="0001-01-01T00:00:00+01:00",
+               when="0001-01-01T00:00:00+01:00"),
+], ids=["lone-surrogate-in-text", "lone-surrogate-in-id", "year-1"])
+def test_a_lone_surrogate_or_a_time_in_year_one_does_not_block_intake(
+    post_webhook, facebook_channel, bad
+):
+    import json
+
+    # As Meta would send it: the half pair escaped in the JSON text.
+    assert post_webhook("facebook", json.dumps(bad).encode()).status_code == 200
+    assert post_webhook("facebook", fb_comment(GOOD)).status_code == 200
+    intake.process_deliveries()
+    assert InboxItem.objects.filter(remote_id=GOOD).exists()
+    assert not WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).exists()
+    for item in InboxItem.objects.all():
+        assert "\ud800" not in item.text and item.created_at.year > 2000
+
+
+def test_a_network_answer_nested_too_deep_is_unreadable_not_a_crash():
+    import httpx
+
+    from kanal.channels.networks.errors import TransientError
+    from kanal.channels.networks.http import read_json
+
+    body = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(TransientError):
+        read_json(httpx.Response(200, content=body), network="mastodon")
