@@ -279,13 +279,15 @@ def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
         finder = getattr(adapter, "find_reply", None)
         job.can_look_up = finder is not None
         if job.kind in REPLIES:
-            if job.uncertain and not job.idempotent:
-                # An earlier reply may be there: ask before sending again.
+            if job.uncertain:
+                # An earlier reply may be there: ask before sending again,
+                # wherever the network can be asked, even where the key makes
+                # a resend safe (Mastodon keeps a key for one hour only).
                 found = _look_up_reply(finder, job)
-                if found is False:
+                if found is False and not job.idempotent:
                     job.outcome = "unverifiable"
                     return job
-                if found is not None:
+                if found:
                     job.result_id, job.outcome = found.remote_id, "done"
                     return job
             result = adapter.reply(

@@ -287,6 +287,38 @@ def test_a_lost_mastodon_answer_is_found_after_its_key_expired(sandbox, dm_world
     assert FollowUp.objects.get().remote_id == sent["item_id"]
 
 
+def test_a_lost_mastodon_reply_is_found_after_its_key_expired(
+    sandbox, organisation, member
+):
+    """The same for a public reply: the retry after Mastodon forgot the key
+    asks the thread first instead of trusting the key (it used to resend,
+    and the citizen got the answer twice)."""
+    from kanal.channels.adapters import adapter_for
+    from kanal.channels.networks.base import OutgoingPost
+
+    channel = sandbox_channel(sandbox, organisation, "mastodon")
+    post = adapter_for(channel).publish(OutgoingPost(text="Kulturnat"),
+                                        idempotency_key="post-late")
+    sandbox.control("POST", "/_sandbox/citizens/item", {
+        "network": "mastodon", "text": "Hvornår starter det?",
+        "parent_id": post.remote_id, "author_name": "Ida Holm",
+        "author_id": "citizen-ida"})
+    polling.poll_channel(channel)
+    item = InboxItem.objects.get(channel=channel)
+    actions.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 17.",
+                          key="reply-late")
+    sandbox.fault("mastodon", "server_error_after_create", operation="reply",
+                  count=1)
+    run_follow_ups()
+    sandbox.advance_clock(2 * 3600)
+    due_again()
+    run_follow_ups()
+    replies = [p for p in sandbox.published("mastodon", channel.remote_id)
+               if p["kind"] == "reply"]
+    assert len(replies) == 1
+    assert FollowUp.objects.get().remote_id == replies[0]["item_id"]
+
+
 # -- the conversation page ---------------------------------------------------------
 
 
