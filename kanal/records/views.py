@@ -345,7 +345,7 @@ def filing_list_view(request):
     member = request.membership
     record_policy.check(member, "file")
     if request.method == "POST":
-        filed = filing.file_waiting()
+        filed = filing.file_waiting(actor=member)
         messages.success(request, _("%(count)s poster er lagt i sagssystemets mappe.")
                          % {"count": filed})
         return redirect("records:filing")
