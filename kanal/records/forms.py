@@ -119,6 +119,12 @@ class RedactForm(forms.Form):
     )
 
 
+class FilingForm(forms.Form):
+    """The case an entry is filed under (*Journalisér*)."""
+
+    case_ref = forms.CharField(label=_("Sagsnummer"), max_length=100, required=False)
+
+
 class LegalHoldForm(forms.Form):
     reason = forms.CharField(label=_("Begrundelse"), max_length=300)
     case_ref = forms.CharField(label=_("Sagsnummer"), max_length=100, required=False)

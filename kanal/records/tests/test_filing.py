@@ -197,3 +197,22 @@ def test_attempts_are_counted_from_the_row_not_a_stale_copy(
     filing.file_one(seen_by_job)
     filing.file_one(seen_by_officer)
     assert Filing.objects.get().attempts == 2
+
+
+@pytest.mark.parametrize("case_ref, problem", [
+    ("2026-1\x00", "Null-tegn er ikke tilladte."),
+    ("S-" + "9" * 99, "højst have 100 tegn"),
+])
+def test_a_case_number_kanal_cannot_keep_is_a_danish_400_not_cut_or_a_500(
+    desk, entry, case_ref, problem
+):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(desk["officer"].user)
+    response = client.post(f"/journal/post/{entry.pk}/journaliser/",
+                           {"case_ref": case_ref})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Sagsnummeret kan ikke bruges" in page and problem in page
+    assert not Filing.objects.exists()
