@@ -188,6 +188,37 @@ def record_deleted(
 # Access requests
 
 MAX_FOUND = 20_000
+#: What one request may search for: more words or persons, or longer ones,
+#: are refused (never cut), so a request searches exactly what was asked.
+MAX_SEARCH_WORDS = 20
+MAX_PERSONS = 200
+MAX_TERM_LENGTH = 200
+
+
+def too_many_words(count: int) -> str:
+    return _(
+        "Skriv højst %(max)s søgeord; der er %(count)s. Del anmodningen op i "
+        "flere, og prøv igen."
+    ) % {"max": MAX_SEARCH_WORDS, "count": count}
+
+
+def too_many_persons(count: int) -> str:
+    return _(
+        "Skriv højst %(max)s personer; der er %(count)s. Del anmodningen op i "
+        "flere, og prøv igen."
+    ) % {"max": MAX_PERSONS, "count": count}
+
+
+def _check_terms(search_words: list, persons: list) -> None:
+    if len(search_words) > MAX_SEARCH_WORDS:
+        raise InvalidInput(too_many_words(len(search_words)))
+    if len(persons) > MAX_PERSONS:
+        raise InvalidInput(too_many_persons(len(persons)))
+    if any(len(term) > MAX_TERM_LENGTH for term in search_words + persons):
+        raise InvalidInput(
+            _("Et søgeord eller en person må højst være %(max)s tegn.")
+            % {"max": MAX_TERM_LENGTH}
+        )
 
 
 def build_access_request(
@@ -206,12 +237,16 @@ def build_access_request(
     """Create a request and find what it covers (``selectors.search``).
 
     Words are matched literally (no patterns) and case-insensitively; an entry
-    matches when its text holds any of them. Refuses (``InvalidInput``) a
-    search that finds more than ``MAX_FOUND`` versions.
+    matches when its text holds any of them. Refuses (``InvalidInput``) more
+    than ``MAX_SEARCH_WORDS`` words or ``MAX_PERSONS`` persons, one longer
+    than ``MAX_TERM_LENGTH``, and a search that finds more than
+    ``MAX_FOUND`` versions.
     """
     from .selectors import search
 
     access_request_policy.check(actor, "create")
+    search_words, persons = list(search_words), list(persons)
+    _check_terms(search_words, persons)
     with transaction.atomic():
         found = search(
             organisation=actor.organisation,

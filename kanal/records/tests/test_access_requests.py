@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from kanal.records import actions, capture
 from kanal.records.export import run_export
-from kanal.records.models import AccessExport, ExportStatus, RecordMedia
+from kanal.records.models import (
+    AccessExport,
+    AccessRequest,
+    ExportStatus,
+    RecordMedia,
+)
 
 
 @pytest.fixture
@@ -90,6 +95,69 @@ def test_too_many_found_is_a_clear_400(desk, recorded, client_for, monkeypatch):
         "period_end": str(today), "search_words": "havnebad"})
     assert response.status_code == 400
     assert "Søgningen finder mere end 2 journalposter" in response.content.decode()
+
+
+def _ask(client, **fields):
+    today = timezone.localdate()
+    return client.post("/journal/aktindsigt/ny/", {
+        "title": "Metro", "period_start": str(today - timedelta(days=30)),
+        "period_end": str(today), **fields})
+
+
+def test_a_21st_search_word_is_refused_in_danish_not_dropped(
+    desk, published, client_for
+):
+    capture.capture_publication(
+        published(desk["facebook"], "Borgermøde om metroen på Amager"))
+    words = [f"ord{n}" for n in range(20)] + ["metroen"]
+    client = client_for(desk["officer"])
+    response = _ask(client, search_words="\n".join(words))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Skriv højst 20 søgeord; der er 21." in page
+    assert "metroen" in page  # what was typed is kept in the form
+    assert not AccessRequest.objects.exists()
+    # Twenty (the same word twice counts once) are searched, every one.
+    response = _ask(client, search_words="\n".join([*words[1:], "ord1"]))
+    assert response.status_code == 302
+    access = AccessRequest.objects.get()
+    assert access.search_words == words[1:] and access.found == 1
+
+
+@pytest.mark.parametrize("field, message", [
+    ("search_words", "Et søgeord må højst være 200 tegn; „xxxxxxxx"),
+    ("persons", "Et navn må højst være 200 tegn; „xxxxxxxx"),
+])
+def test_a_search_word_or_name_too_long_is_refused_not_cut(
+    desk, client_for, field, message
+):
+    response = _ask(client_for(desk["officer"]), **{field: "x" * 201})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert "er 201" in response.content.decode()
+    assert not AccessRequest.objects.exists()
+
+
+def test_a_201st_person_is_refused_not_dropped(desk, client_for):
+    persons = "\n".join(f"borger{n}" for n in range(201))
+    response = _ask(client_for(desk["officer"]), persons=persons)
+    assert response.status_code == 400
+    assert "Skriv højst 200 personer; der er 201." in response.content.decode()
+    assert not AccessRequest.objects.exists()
+
+
+@pytest.mark.parametrize("terms, message", [
+    ({"search_words": [f"ord{n}" for n in range(21)]}, "højst 20 søgeord"),
+    ({"persons": [f"p{n}" for n in range(201)]}, "højst 200 personer"),
+    ({"search_words": ["x" * 201]}, "højst være 200 tegn"),
+    ({"persons": ["x" * 201]}, "højst være 200 tegn"),
+])
+def test_the_action_refuses_what_the_form_refuses(desk, terms, message):
+    from kanal.core.safety import InvalidInput
+
+    with pytest.raises(InvalidInput, match=message):
+        _build(desk, **terms)
+    assert not AccessRequest.objects.exists()
 
 
 def test_building_through_the_page_shows_what_was_found(desk, recorded, client_for):
