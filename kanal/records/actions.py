@@ -358,10 +358,15 @@ def redact_item(
             )
         )
     with transaction.atomic():
-        redactions = [r for r in item.redactions if r.get("text") != passage]
+        # Read the redactions again under a row lock: another officer's
+        # redaction saved since ``item`` was loaded must not be overwritten
+        # (it would go to the requester in clear).
+        current = AccessRequestItem.objects.select_for_update().get(pk=item.pk)
+        redactions = [r for r in current.redactions if r.get("text") != passage]
         redactions.append({"text": passage, "ground": ground})
+        current.redactions = redactions
+        current.save(update_fields=["redactions"])
         item.redactions = redactions
-        item.save(update_fields=["redactions"])
         audit.record(
             "records.access_item.redacted",
             actor=actor,
