@@ -342,15 +342,19 @@ def release_item(item: AccessRequestItem, *, actor) -> AccessRequestItem:
 def redact_item(
     item: AccessRequestItem, *, actor, passage: str, ground: str
 ) -> AccessRequestItem:
-    """Black out ``passage`` (every occurrence, literally) in the item's text
-    for the requester, citing its legal ground."""
+    """Black out ``passage`` (every occurrence, literally) for the requester,
+    citing its legal ground: in the item's text and in every other field
+    they get (the author's name and id, links), so a name that is only the
+    author's can be redacted too."""
+    from .selectors import requester_texts
+
     access_request_policy.check(actor, "redact", item.request)
     passage = passage.strip()
     if ground not in WithholdingGround.values:
         raise InvalidInput(_("Vælg den hjemmel, teksten overstreges efter."))
     if not passage:
         raise InvalidInput(_("Skriv den del af teksten, der skal overstreges."))
-    if passage not in item.entry.text:
+    if not any(passage in text for text in requester_texts(item.entry)):
         raise InvalidInput(
             _(
                 "Teksten findes ikke i posten. Kopiér den del, der skal "

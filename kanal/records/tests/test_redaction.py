@@ -106,3 +106,81 @@ def test_two_redactions_at_the_same_moment_are_both_kept(
     assert errors == []
     kept = sorted(r["text"] for r in _loaded(access).redactions)
     assert kept == ["12345678", "Jens Hansen"]
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.mark.django_db
+def test_a_redacted_name_is_in_no_field_and_no_file_of_the_package(desk):
+    from kanal.inbox.tests.factories import citizen_item
+    from kanal.records import inbox_capture
+
+    item = citizen_item(desk["facebook"],
+                        "Jeg hedder Mette Hansen og bor ved havnebadet",
+                        author="Mette Hansen")
+    inbox_capture.record_item(item)
+    access = _request_for(desk, "havnebadet")
+    actions.redact_item(_loaded(access), actor=desk["officer"],
+                        passage="Mette Hansen", ground=GROUND)
+    archive = _archive(access, desk)
+    assert [n for n, data in archive.items() if b"Mette Hansen" in data] == []
+    assert "Mette Hansen" not in _pdf_text(archive["aktindsigt.pdf"])
+    import json
+
+    content = json.loads(archive["items.json"])["items"][0]["content"]
+    assert content["author_name"] == "[█████ overstreget (1)]"
+    assert content["author_id"] == "author-[█████ overstreget (1)]"
+
+
+@pytest.mark.django_db
+def test_a_name_that_is_only_the_author_can_be_redacted(desk, client_for):
+    from kanal.inbox.tests.factories import citizen_item
+    from kanal.records import inbox_capture
+
+    inbox_capture.record_item(citizen_item(
+        desk["facebook"], "Hvornår åbner havnebadet?", author="Mette Hansen"))
+    access = _request_for(desk, "havnebadet")
+    item = _loaded(access)
+    officer = client_for(desk["officer"])
+    response = officer.post(
+        f"/journal/aktindsigt/{access.pk}/post/{item.pk}/overstreg/",
+        {"passage": "Mette Hansen", "ground": GROUND})
+    assert response.status_code == 302
+    assert [r["text"] for r in _loaded(access).redactions] == ["Mette Hansen"]
+    # Nor do the access request's pages show it to anyone but the officer.
+    page = client_for(desk["editor"]).get(f"/journal/aktindsigt/{access.pk}/")
+    assert "Mette Hansen" not in page.content.decode()
+    archive = _archive(access, desk)
+    assert [n for n, data in archive.items() if b"Mette Hansen" in data] == []
+
+
+def test_overlapping_passages_leave_no_part_of_either_in_clear():
+    from kanal.records.selectors import redacted_text
+
+    redactions = [{"text": "Mette"}, {"text": "Mette Hansen"},
+                  {"text": "Hansen, tlf"}]
+    assert redacted_text("Spørg Mette Hansen, tlf. 1234, eller Mette.",
+                         redactions) == (
+        "Spørg [█████ overstreget (1, 2, 3)]. 1234, eller "
+        "[█████ overstreget (1)].")
+
+
+@pytest.mark.django_db
+def test_a_redacted_item_carries_no_hash_to_confirm_a_guess_with(desk, published):
+    import json
+
+    entry = capture.capture_publication(published(
+        desk["facebook"], "Havnebad: ring på tlf. 12345678"))
+    access = _request_for(desk)
+    rows = json.loads(_archive(access, desk)["items.json"])["items"]
+    assert rows[0]["content_sha256"] == entry.content_hash
+    actions.redact_item(_loaded(access), actor=desk["officer"],
+                        passage="12345678", ground=GROUND)
+    rows = json.loads(_archive(access, desk)["items.json"])["items"]
+    assert rows[0]["content_sha256"] is None
