@@ -170,7 +170,7 @@ def build_pdf(request: AccessRequest, rows: list[dict], target: Path) -> None:
     facts.append((_("Heraf undtaget"), str(len(withheld))))
     facts.append((_("Heraf delvist overstreget"), str(len(redacted))))
     table = Table([[p(k, small), p(v)] for k, v in facts],
-                  colWidths=[45 * mm, 120 * mm])
+                  colWidths=[45 * mm, 120 * mm], splitInRow=1)
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),

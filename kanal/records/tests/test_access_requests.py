@@ -398,3 +398,25 @@ def test_the_search_can_use_a_trigram_index_on_postgresql(desk, recorded):
                        "WHERE search_text LIKE %s", ["%havnebad%"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "record_search_trgm" in plan
+
+
+def test_facts_taller_than_a_page_still_make_the_package(desk, published):
+    """The facts (title, search words, channels) are as long as the form
+    allows, and then some channels: the table splits across pages."""
+    from pypdf import PdfReader
+
+    from kanal.channels.tests.factories import ChannelFactory
+
+    capture.capture_publication(published(desk["facebook"], "Havnebad"))
+    words = ["havnebad"] + [("W " * 100)[:198] + f"{n:02d}" for n in range(19)]
+    channels = [desk["facebook"]] + [
+        ChannelFactory(organisation=desk["facebook"].organisation,
+                       network="mastodon", display_name=f"{n} " + "Kanal " * 32)
+        for n in range(40)]
+    access = _build(desk, title="W " * 99, search_words=words, channels=channels)
+    export = run_export(actions.start_export(access, actor=desk["officer"]).pk)
+    assert export.status == ExportStatus.DONE, export.error
+    reader = PdfReader(io.BytesIO(default_storage.open(export.pdf_path).read()))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 3
+    assert "39 Kanal" in text and "Havnebad" in text
