@@ -230,6 +230,37 @@ def _next_version(
 # Access requests
 
 MAX_FOUND = 20_000
+#: What one request may search for: more words or persons, or longer ones,
+#: are refused (never cut), so a request searches exactly what was asked.
+MAX_SEARCH_WORDS = 20
+MAX_PERSONS = 200
+MAX_TERM_LENGTH = 200
+
+
+def too_many_words(count: int) -> str:
+    return _(
+        "Skriv højst %(max)s søgeord; der er %(count)s. Del anmodningen op i "
+        "flere, og prøv igen."
+    ) % {"max": MAX_SEARCH_WORDS, "count": count}
+
+
+def too_many_persons(count: int) -> str:
+    return _(
+        "Skriv højst %(max)s personer; der er %(count)s. Del anmodningen op i "
+        "flere, og prøv igen."
+    ) % {"max": MAX_PERSONS, "count": count}
+
+
+def _check_terms(search_words: list, persons: list) -> None:
+    if len(search_words) > MAX_SEARCH_WORDS:
+        raise InvalidInput(too_many_words(len(search_words)))
+    if len(persons) > MAX_PERSONS:
+        raise InvalidInput(too_many_persons(len(persons)))
+    if any(len(term) > MAX_TERM_LENGTH for term in search_words + persons):
+        raise InvalidInput(
+            _("Et søgeord eller en person må højst være %(max)s tegn.")
+            % {"max": MAX_TERM_LENGTH}
+        )
 
 
 def build_access_request(
@@ -248,12 +279,16 @@ def build_access_request(
     """Create a request and find what it covers (``selectors.search``).
 
     Words are matched literally (no patterns) and case-insensitively; an entry
-    matches when its text holds any of them. Refuses (``InvalidInput``) a
-    search that finds more than ``MAX_FOUND`` versions.
+    matches when its text holds any of them. Refuses (``InvalidInput``) more
+    than ``MAX_SEARCH_WORDS`` words or ``MAX_PERSONS`` persons, one longer
+    than ``MAX_TERM_LENGTH``, and a search that finds more than
+    ``MAX_FOUND`` versions.
     """
     from .selectors import search
 
     access_request_policy.check(actor, "create")
+    search_words, persons = list(search_words), list(persons)
+    _check_terms(search_words, persons)
     with transaction.atomic():
         found = search(
             organisation=actor.organisation,
@@ -349,15 +384,19 @@ def release_item(item: AccessRequestItem, *, actor) -> AccessRequestItem:
 def redact_item(
     item: AccessRequestItem, *, actor, passage: str, ground: str
 ) -> AccessRequestItem:
-    """Black out ``passage`` (every occurrence, literally) in the item's text
-    for the requester, citing its legal ground."""
+    """Black out ``passage`` (every occurrence, literally) for the requester,
+    citing its legal ground: in the item's text and in every other field
+    they get (the author's name and id, links), so a name that is only the
+    author's can be redacted too."""
+    from .selectors import requester_texts
+
     access_request_policy.check(actor, "redact", item.request)
     passage = passage.strip()
     if ground not in WithholdingGround.values:
         raise InvalidInput(_("Vælg den hjemmel, teksten overstreges efter."))
     if not passage:
         raise InvalidInput(_("Skriv den del af teksten, der skal overstreges."))
-    if passage not in item.entry.text:
+    if not any(passage in text for text in requester_texts(item.entry)):
         raise InvalidInput(
             _(
                 "Teksten findes ikke i posten. Kopiér den del, der skal "
@@ -365,10 +404,15 @@ def redact_item(
             )
         )
     with transaction.atomic():
-        redactions = [r for r in item.redactions if r.get("text") != passage]
+        # Read the redactions again under a row lock: another officer's
+        # redaction saved since ``item`` was loaded must not be overwritten
+        # (it would go to the requester in clear).
+        current = AccessRequestItem.objects.select_for_update().get(pk=item.pk)
+        redactions = [r for r in current.redactions if r.get("text") != passage]
         redactions.append({"text": passage, "ground": ground})
+        current.redactions = redactions
+        current.save(update_fields=["redactions"])
         item.redactions = redactions
-        item.save(update_fields=["redactions"])
         audit.record(
             "records.access_item.redacted",
             actor=actor,

@@ -136,7 +136,8 @@ def queue_capture(post_id: int) -> None:
 
 def capture_published(now=None, dry_run: bool = False) -> int:
     """Periodic: record every publication published in the last week that
-    the record lacks (or whose recorded content is behind)."""
+    the record lacks; returns how many it recorded. One that fails is
+    logged and tried again at the next run; the others are recorded."""
     now = now or timezone.now()
     since = now - timedelta(days=SWEEP_DAYS)
     pubs = (
@@ -152,6 +153,14 @@ def capture_published(now=None, dry_run: bool = False) -> int:
     missing = [p for key, p in keys.items() if key not in recorded]
     if dry_run:
         return len(missing)
+    recorded_now = 0
     for pub in missing:
-        capture_publication(pub)
-    return len(missing)
+        # One publication that cannot be recorded (an unreadable image, say)
+        # must not keep every later one out of the record on every run.
+        try:
+            capture_publication(pub)
+        except Exception:
+            logger.exception("recording publication %s failed", pub.pk)
+            continue
+        recorded_now += 1
+    return recorded_now

@@ -34,7 +34,7 @@ from .models import (
     RecordMedia,
     WithholdingGround,
 )
-from .selectors import items_of, redacted_text
+from .selectors import items_of, redacted_content, redacted_text
 
 PROGRESS_EVERY = 50
 
@@ -59,17 +59,18 @@ def item_for_requester(item) -> dict:
             "ground_text": str(WithholdingGround(item.ground).label)
             if item.ground else "",
         }
-    content = dict(entry.content)
     redactions = list(item.redactions)
-    for field in ("text", "first_comment"):
-        if isinstance(content.get(field), str):
-            content[field] = redacted_text(content[field], redactions)
+    # Every field, not only the text: the author's name and id and the links
+    # can hold what was redacted.
+    content = redacted_content(dict(entry.content), redactions)
     return {
         **base,
         "withheld": False,
-        "permalink": entry.permalink,
-        # The hash of the record as kept; a redacted item's content differs.
-        "content_sha256": entry.content_hash,
+        "permalink": redacted_text(entry.permalink, redactions),
+        # The hash of the record as kept. A redacted item's content differs,
+        # and its hash would let anyone confirm a guess at what was blacked
+        # out (an 8-digit phone number is 10^8 tries), so it has none.
+        "content_sha256": None if redactions else entry.content_hash,
         "redacted": bool(redactions),
         "redactions": [
             {"number": n, "ground": r.get("ground", ""),
@@ -162,7 +163,7 @@ def build_pdf(request: AccessRequest, rows: list[dict], target: Path) -> None:
     facts.append((_("Heraf undtaget"), str(len(withheld))))
     facts.append((_("Heraf delvist overstreget"), str(len(redacted))))
     table = Table([[p(k, small), p(v)] for k, v in facts],
-                  colWidths=[45 * mm, 120 * mm])
+                  colWidths=[45 * mm, 120 * mm], splitInRow=1)
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -38,6 +40,8 @@ from kanal.core.safety import InvalidInput
 from .content import canonical_json, entry_facts
 from .models import Filing, FilingStatus, RecordEntry
 from .policies import record_policy
+
+logger = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -140,8 +144,9 @@ def _entry_pdf(entry: RecordEntry, case_ref: str) -> bytes:
     return buffer.getvalue()
 
 
-def file_one(filing: Filing) -> Filing:
-    """Write one entry's files and receipt to the filing folder."""
+def file_one(filing: Filing, *, actor=None) -> Filing:
+    """Write one entry's files and receipt to the filing folder (``actor``
+    is the member who asked for it, None for the periodic job)."""
     entry = RecordEntry.objects.select_related(
         "organisation", "channel", "administration"
     ).get(pk=filing.entry_id)
@@ -170,7 +175,7 @@ def file_one(filing: Filing) -> Filing:
                               canonical_json(receipt).encode("utf-8"))
         except OSError as e:
             Filing.objects.filter(pk=filing.pk).update(
-                status=FilingStatus.FAILED, attempts=filing.attempts + 1,
+                status=FilingStatus.FAILED, attempts=F("attempts") + 1,
                 error=_("Mappen til sagssystemet kunne ikke skrives (%(error)s). "
                         "Tjek KANAL_RECORDS_FILING_DIR og rettighederne, og "
                         "prøv igen.") % {"error": e.strerror or type(e).__name__},
@@ -180,24 +185,46 @@ def file_one(filing: Filing) -> Filing:
     with transaction.atomic():
         Filing.objects.filter(pk=filing.pk).update(
             status=FilingStatus.FILED, filed_at=now, receipt=receipt, error="",
-            attempts=filing.attempts + 1,
+            attempts=F("attempts") + 1,
         )
-        audit.record("records.filing.filed", organisation=entry.organisation,
+        audit.record("records.filing.filed", actor=actor,
+                     organisation=entry.organisation,
                      target=entry, changes={"receipt": receipt})
     filing.refresh_from_db()
     return filing
 
 
-def file_waiting(now=None, dry_run: bool = False) -> int:
-    """Periodic: file every entry waiting (or failed before) for filing."""
+def file_waiting(now=None, dry_run: bool = False, *, actor=None) -> int:
+    """File every entry waiting (or failed before) for filing: the periodic
+    job's (every organisation's), or, with ``actor``, only the entries of the
+    actor's organisation (*Læg i sagssystemet nu*).
+
+    An entry that cannot be filed for an unforeseen reason is marked failed
+    with a Danish message and the others are filed all the same: one such
+    entry, first in line on every run, would otherwise stop all filing.
+    """
     waiting = Filing.objects.filter(
         status__in=[FilingStatus.WAITING, FilingStatus.FAILED],
         entry__isnull=False,
     ).order_by("marked_at", "pk")
+    if actor is not None:
+        record_policy.check(actor, "file")
+        waiting = waiting.filter(organisation_id=actor.organisation_id)
     if dry_run:
         return waiting.count()
     done = 0
     for filing in waiting[:500]:
-        if file_one(filing).status == FilingStatus.FILED:
+        try:
+            filed = file_one(filing, actor=actor)
+        except Exception:
+            logger.exception("filing record entry %s failed", filing.entry_id)
+            with translation.override("da"):
+                error = _("Posten kunne ikke journaliseres på grund af en fejl i "
+                          "Kanal. Den prøves igen ved næste kørsel; sker det "
+                          "igen, så kontakt support.")
+            Filing.objects.filter(pk=filing.pk).update(
+                status=FilingStatus.FAILED, attempts=F("attempts") + 1, error=error)
+            continue
+        if filed.status == FilingStatus.FILED:
             done += 1
     return done

@@ -10,18 +10,34 @@ from kanal.channels.models import Channel
 from kanal.core.safety import day_window_message, in_window
 from kanal.organisations.models import Administration
 
+from .actions import (
+    MAX_PERSONS,
+    MAX_SEARCH_WORDS,
+    MAX_TERM_LENGTH,
+    too_many_persons,
+    too_many_words,
+)
 from .models import RecordKind, WithholdingGround
 
 MAX_PERIOD_DAYS = 366 * 10 + 3
 
 
-def _lines(value: str, *, limit: int, length: int) -> list[str]:
+def _lines(value: str, *, limit: int, too_many, too_long: str) -> list[str]:
+    """The distinct words or names in ``value`` (one a line or separated by
+    commas). More than ``limit`` of them, or one longer than
+    ``MAX_TERM_LENGTH``, is refused, never cut: an access request must
+    search exactly what the officer typed."""
     seen: list[str] = []
     for raw in value.replace(",", "\n").splitlines():
         word = raw.strip()
+        if len(word) > MAX_TERM_LENGTH:
+            raise forms.ValidationError(too_long % {
+                "start": word[:30], "length": len(word), "max": MAX_TERM_LENGTH})
         if word and word not in seen:
-            seen.append(word[:length])
-    return seen[:limit]
+            seen.append(word)
+    if len(seen) > limit:
+        raise forms.ValidationError(too_many(len(seen)))
+    return seen
 
 
 class AccessRequestForm(forms.Form):
@@ -48,15 +64,18 @@ class AccessRequestForm(forms.Form):
         help_text=_("Ingen valgt: alle forvaltninger."),
     )
     search_words = forms.CharField(
-        label=_("Søgeord"), required=False, max_length=2000,
+        label=_("Søgeord"), required=False,
+        max_length=MAX_SEARCH_WORDS * (MAX_TERM_LENGTH + 2),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Et pr. linje eller adskilt af komma. Der søges efter "
-                    "ordene præcis som skrevet (også tegn som * og <)."),
+        help_text=_("Et pr. linje eller adskilt af komma, højst 20 ord på "
+                    "højst 200 tegn. Der søges efter ordene præcis som skrevet "
+                    "(også tegn som * og <)."),
     )
     persons = forms.CharField(
-        label=_("Personer"), required=False, max_length=4000,
+        label=_("Personer"), required=False,
+        max_length=MAX_PERSONS * (MAX_TERM_LENGTH + 2),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Brugernavne eller navne, et pr. linje."),
+        help_text=_("Brugernavne eller navne, et pr. linje, højst 200."),
     )
 
     def __init__(self, *args, organisation, **kwargs):
@@ -81,10 +100,20 @@ class AccessRequestForm(forms.Form):
         return self._clean_day("period_end")
 
     def clean_search_words(self):
-        return _lines(self.cleaned_data["search_words"], limit=20, length=200)
+        return _lines(
+            self.cleaned_data["search_words"], limit=MAX_SEARCH_WORDS,
+            too_many=too_many_words,
+            too_long=_("Et søgeord må højst være %(max)s tegn; „%(start)s…“ er "
+                       "%(length)s. Gør det kortere, og prøv igen."),
+        )
 
     def clean_persons(self):
-        return _lines(self.cleaned_data["persons"], limit=200, length=200)
+        return _lines(
+            self.cleaned_data["persons"], limit=MAX_PERSONS,
+            too_many=too_many_persons,
+            too_long=_("Et navn må højst være %(max)s tegn; „%(start)s…“ er "
+                       "%(length)s. Gør det kortere, og prøv igen."),
+        )
 
     def clean(self):
         data = super().clean()
@@ -117,6 +146,12 @@ class RedactForm(forms.Form):
     ground = forms.ChoiceField(
         label=_("Hjemmel"), choices=[("", "—"), *WithholdingGround.choices]
     )
+
+
+class FilingForm(forms.Form):
+    """The case an entry is filed under (*Journalisér*)."""
+
+    case_ref = forms.CharField(label=_("Sagsnummer"), max_length=100, required=False)
 
 
 class LegalHoldForm(forms.Form):

@@ -223,6 +223,18 @@ def _in_batches(due, work, budget: list[int]) -> tuple[int, bool]:
                 return done, True
 
 
+def _guarded(what: str, work) -> tuple[int, bool]:
+    """``work()`` (an ``_in_batches`` run); an unforeseen failure is logged
+    and the run goes on with the next rule or organisation, so one that
+    fails (first in line on every run) cannot stop all deletion. The batches
+    it committed stay done; the next run tries the rest again."""
+    try:
+        return work()
+    except Exception:
+        logger.exception("retention: %s failed", what)
+        return 0, False
+
+
 def apply_retention(now=None, dry_run: bool = False, *, organisation=None,
                     actor=None, stop_after: int | None = None) -> RetentionResult:
     """Delete every entry whose kind's period has run out and redact every
@@ -261,11 +273,14 @@ def apply_retention(now=None, dry_run: bool = False, *, organisation=None,
             "kind": rule.get_kind_display(),
             "days": rule.keep_days,
         }
-        done, stopped = _in_batches(
-            due,
-            lambda ids, policy=policy, reason=reason: _delete_batch(
-                ids, policy=policy, reason=reason, run=run, now=now),
-            budget,
+        done, stopped = _guarded(
+            f"the {rule.kind} rule of organisation {rule.organisation_id}",
+            lambda due=due, policy=policy, reason=reason: _in_batches(
+                due,
+                lambda ids: _delete_batch(
+                    ids, policy=policy, reason=reason, run=run, now=now),
+                budget,
+            ),
         )
         deleted += done
         if stopped:
@@ -275,9 +290,11 @@ def apply_retention(now=None, dry_run: bool = False, *, organisation=None,
         if dry_run:
             redacted += due.count()
             continue
-        done, stopped = _in_batches(
-            due, lambda ids, org_id=org.pk: _redact_items(org_id, ids, now=now),
-            budget)
+        done, stopped = _guarded(
+            f"the inbox of organisation {org.pk}",
+            lambda due=due, org_id=org.pk: _in_batches(
+                due, lambda ids: _redact_items(org_id, ids, now=now), budget),
+        )
         redacted += done
         RetentionRun.objects.filter(pk=run.pk).update(inbox_redacted=redacted)
         if stopped:

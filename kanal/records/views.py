@@ -15,6 +15,7 @@ from . import actions, filing, retention, selectors
 from .forms import (
     AccessRequestForm,
     ErasureForm,
+    FilingForm,
     LegalHoldForm,
     RedactForm,
     RetentionRuleForm,
@@ -332,8 +333,14 @@ def mark_for_filing_view(request, pk):
     member = request.membership
     record_policy.check(member, "file")
     entry = record_policy.get_visible_or_404(member, pk=pk)
-    case_ref = (request.POST.get("case_ref") or "").strip()[:100]
-    filing.mark_for_filing(entry, actor=member, case_ref=case_ref)
+    form = FilingForm(request.POST)
+    if not form.is_valid():
+        raise InvalidInput(
+            _("Sagsnummeret kan ikke bruges: %(problem)s Ret det, og prøv igen.")
+            % {"problem": " ".join(form.errors["case_ref"])}
+        )
+    filing.mark_for_filing(entry, actor=member,
+                           case_ref=form.cleaned_data["case_ref"])
     messages.success(request, _("Posten er markeret til journalisering."))
     return redirect("records:detail", pk=entry.pk)
 
@@ -345,7 +352,7 @@ def filing_list_view(request):
     member = request.membership
     record_policy.check(member, "file")
     if request.method == "POST":
-        filed = filing.file_waiting()
+        filed = filing.file_waiting(actor=member)
         messages.success(request, _("%(count)s poster er lagt i sagssystemets mappe.")
                          % {"count": filed})
         return redirect("records:filing")

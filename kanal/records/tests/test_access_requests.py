@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from kanal.records import actions, capture
 from kanal.records.export import run_export
-from kanal.records.models import AccessExport, ExportStatus, RecordMedia
+from kanal.records.models import (
+    AccessExport,
+    AccessRequest,
+    ExportStatus,
+    RecordMedia,
+)
 
 
 @pytest.fixture
@@ -90,6 +95,69 @@ def test_too_many_found_is_a_clear_400(desk, recorded, client_for, monkeypatch):
         "period_end": str(today), "search_words": "havnebad"})
     assert response.status_code == 400
     assert "Søgningen finder mere end 2 journalposter" in response.content.decode()
+
+
+def _ask(client, **fields):
+    today = timezone.localdate()
+    return client.post("/journal/aktindsigt/ny/", {
+        "title": "Metro", "period_start": str(today - timedelta(days=30)),
+        "period_end": str(today), **fields})
+
+
+def test_a_21st_search_word_is_refused_in_danish_not_dropped(
+    desk, published, client_for
+):
+    capture.capture_publication(
+        published(desk["facebook"], "Borgermøde om metroen på Amager"))
+    words = [f"ord{n}" for n in range(20)] + ["metroen"]
+    client = client_for(desk["officer"])
+    response = _ask(client, search_words="\n".join(words))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Skriv højst 20 søgeord; der er 21." in page
+    assert "metroen" in page  # what was typed is kept in the form
+    assert not AccessRequest.objects.exists()
+    # Twenty (the same word twice counts once) are searched, every one.
+    response = _ask(client, search_words="\n".join([*words[1:], "ord1"]))
+    assert response.status_code == 302
+    access = AccessRequest.objects.get()
+    assert access.search_words == words[1:] and access.found == 1
+
+
+@pytest.mark.parametrize("field, message", [
+    ("search_words", "Et søgeord må højst være 200 tegn; „xxxxxxxx"),
+    ("persons", "Et navn må højst være 200 tegn; „xxxxxxxx"),
+])
+def test_a_search_word_or_name_too_long_is_refused_not_cut(
+    desk, client_for, field, message
+):
+    response = _ask(client_for(desk["officer"]), **{field: "x" * 201})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert "er 201" in response.content.decode()
+    assert not AccessRequest.objects.exists()
+
+
+def test_a_201st_person_is_refused_not_dropped(desk, client_for):
+    persons = "\n".join(f"borger{n}" for n in range(201))
+    response = _ask(client_for(desk["officer"]), persons=persons)
+    assert response.status_code == 400
+    assert "Skriv højst 200 personer; der er 201." in response.content.decode()
+    assert not AccessRequest.objects.exists()
+
+
+@pytest.mark.parametrize("terms, message", [
+    ({"search_words": [f"ord{n}" for n in range(21)]}, "højst 20 søgeord"),
+    ({"persons": [f"p{n}" for n in range(201)]}, "højst 200 personer"),
+    ({"search_words": ["x" * 201]}, "højst være 200 tegn"),
+    ({"persons": ["x" * 201]}, "højst være 200 tegn"),
+])
+def test_the_action_refuses_what_the_form_refuses(desk, terms, message):
+    from kanal.core.safety import InvalidInput
+
+    with pytest.raises(InvalidInput, match=message):
+        _build(desk, **terms)
+    assert not AccessRequest.objects.exists()
 
 
 def test_building_through_the_page_shows_what_was_found(desk, recorded, client_for):
@@ -330,3 +398,25 @@ def test_the_search_can_use_a_trigram_index_on_postgresql(desk, recorded):
                        "WHERE search_text LIKE %s", ["%havnebad%"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "record_search_trgm" in plan
+
+
+def test_facts_taller_than_a_page_still_make_the_package(desk, published):
+    """The facts (title, search words, channels) are as long as the form
+    allows, and then some channels: the table splits across pages."""
+    from pypdf import PdfReader
+
+    from kanal.channels.tests.factories import ChannelFactory
+
+    capture.capture_publication(published(desk["facebook"], "Havnebad"))
+    words = ["havnebad"] + [("W " * 100)[:198] + f"{n:02d}" for n in range(19)]
+    channels = [desk["facebook"]] + [
+        ChannelFactory(organisation=desk["facebook"].organisation,
+                       network="mastodon", display_name=f"{n} " + "Kanal " * 32)
+        for n in range(40)]
+    access = _build(desk, title="W " * 99, search_words=words, channels=channels)
+    export = run_export(actions.start_export(access, actor=desk["officer"]).pk)
+    assert export.status == ExportStatus.DONE, export.error
+    reader = PdfReader(io.BytesIO(default_storage.open(export.pdf_path).read()))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 3
+    assert "39 Kanal" in text and "Havnebad" in text

@@ -102,3 +102,117 @@ def test_pages_mark_and_list(desk, entry, folder, client_for):
     response = officer.post(f"/journal/post/{entry.pk}/journaliser/")
     assert response.status_code == 400
     assert client_for(desk["editor"]).get("/journal/journalisering/").status_code == 403
+
+
+@pytest.fixture
+def other_officer():
+    """The records officer of another organisation."""
+    from kanal.organisations.roles import Role
+    from kanal.organisations.tests.factories import (
+        AdministrationFactory,
+        MembershipFactory,
+        OrganisationFactory,
+    )
+
+    other = OrganisationFactory(name="Andenkommune", slug="anden")
+    return MembershipFactory(
+        organisation=other, role=Role.RECORDS_OFFICER,
+        administration=AdministrationFactory(organisation=other, code="X"))
+
+
+def test_filing_now_files_only_the_officers_own_organisation(
+    desk, entry, folder, client_for, other_officer
+):
+    from kanal.core.models import AuditEntry
+
+    filing.mark_for_filing(entry, actor=desk["officer"], case_ref="2026-1")
+    response = client_for(other_officer).post("/journal/journalisering/",
+                                              follow=True)
+    assert response.status_code == 200
+    assert Filing.objects.get(entry=entry).status == FilingStatus.WAITING
+    assert [str(m) for m in response.context["messages"]] == [
+        "0 poster er lagt i sagssystemets mappe."]
+    assert not folder.exists()
+    # The organisation's own officer files it, and the audit names them.
+    client_for(desk["officer"]).post("/journal/journalisering/")
+    assert Filing.objects.get(entry=entry).status == FilingStatus.FILED
+    audited = AuditEntry.objects.get(event="records.filing.filed")
+    assert audited.actor == desk["officer"].user
+    # The periodic job (no actor) still files every organisation's entries.
+    other_entry = capture.capture_publication(_published_elsewhere(other_officer))
+    filing.mark_for_filing(other_entry, actor=other_officer)
+    assert filing.file_waiting() == 1
+
+
+def _published_elsewhere(officer):
+    from django.utils import timezone
+
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.publishing.models import Publication, PublicationStatus
+
+    when = timezone.now() - timedelta(days=1)
+    return Publication.objects.create(
+        organisation=officer.organisation,
+        channel=ChannelFactory(organisation=officer.organisation, network="x"),
+        planned_at=when, due_at=when, late_after=when + timedelta(hours=2),
+        text="Andenkommunes nyhed", status=PublicationStatus.PUBLISHED,
+        published_at=when, remote_id="r-anden", url="https://example.org/anden")
+
+
+def test_one_entry_that_cannot_be_filed_does_not_stop_the_others(
+    desk, published, folder, monkeypatch
+):
+    first = capture.capture_publication(published(desk["facebook"], "Havnebadet"))
+    second = capture.capture_publication(published(desk["x"], "Biblioteket"))
+    filing.mark_for_filing(first, actor=desk["officer"])
+    filing.mark_for_filing(second, actor=desk["officer"])
+    real = filing._entry_pdf
+
+    def entry_pdf(entry, case_ref):
+        if entry.pk == first.pk:
+            raise RuntimeError("reportlab gave up")
+        return real(entry, case_ref)
+
+    monkeypatch.setattr(filing, "_entry_pdf", entry_pdf)
+    assert filing.file_waiting() == 1
+    failed = Filing.objects.get(entry=first)
+    assert failed.status == FilingStatus.FAILED and failed.attempts == 1
+    assert "Posten kunne ikke journaliseres" in failed.error
+    assert Filing.objects.get(entry=second).status == FilingStatus.FILED
+    monkeypatch.setattr(filing, "_entry_pdf", real)
+    assert filing.file_waiting() == 1  # retried at the next run
+    assert Filing.objects.get(entry=first).status == FilingStatus.FILED
+
+
+def test_attempts_are_counted_from_the_row_not_a_stale_copy(
+    desk, entry, settings, tmp_path
+):
+    blocker = tmp_path / "fil"
+    blocker.write_text("ikke en mappe")
+    settings.KANAL_RECORDS_FILING_DIR = blocker
+    filing.mark_for_filing(entry, actor=desk["officer"])
+    # Two runs (the periodic job and *Læg i sagssystemet nu*) that loaded
+    # the row before either wrote.
+    seen_by_job, seen_by_officer = Filing.objects.get(), Filing.objects.get()
+    filing.file_one(seen_by_job)
+    filing.file_one(seen_by_officer)
+    assert Filing.objects.get().attempts == 2
+
+
+@pytest.mark.parametrize("case_ref, problem", [
+    ("2026-1\x00", "Null-tegn er ikke tilladte."),
+    ("S-" + "9" * 99, "højst have 100 tegn"),
+])
+def test_a_case_number_kanal_cannot_keep_is_a_danish_400_not_cut_or_a_500(
+    desk, entry, case_ref, problem
+):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(desk["officer"].user)
+    response = client.post(f"/journal/post/{entry.pk}/journaliser/",
+                           {"case_ref": case_ref})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Sagsnummeret kan ikke bruges" in page and problem in page
+    assert not Filing.objects.exists()

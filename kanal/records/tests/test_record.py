@@ -238,3 +238,23 @@ def test_a_queue_that_refuses_the_task_never_fails_publishing(
     with django_capture_on_commit_callbacks(execute=True):
         publication_changed([6])  # no exception reaches publishing
     assert not RecordEntry.objects.exists()
+
+
+def test_one_publication_that_cannot_be_recorded_does_not_stop_the_sweep(
+    desk, published, monkeypatch
+):
+    stuck = published(desk["facebook"], "Billedet kan ikke læses")
+    fine = published(desk["x"], "Biblioteket holder åbent")
+    real = capture.capture_publication
+
+    def capture_publication(pub):
+        if pub.pk == stuck.pk:
+            raise RuntimeError("the image's disk is gone")
+        return real(pub)
+
+    monkeypatch.setattr(capture, "capture_publication", capture_publication)
+    assert capture.capture_published() == 1
+    assert list(RecordEntry.objects.values_list("source_key", flat=True)) == [
+        capture.publication_key(fine)]
+    monkeypatch.setattr(capture, "capture_publication", real)
+    assert capture.capture_published() == 1  # the next run records it

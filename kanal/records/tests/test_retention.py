@@ -227,3 +227,59 @@ def test_a_person_with_thousands_of_messages(desk, organisation):
     assert not RecordEntry.objects.filter(person="flittig").exists()
     assert RecordTombstone.objects.filter(policy=f"erasure:{erasure.pk}").count() == (
         3000)
+
+
+def test_one_organisation_that_fails_does_not_stop_the_others(
+    organisation, desk, monkeypatch
+):
+    from kanal.inbox.models import InboxItem, InboxSettings
+    from kanal.inbox.tests.factories import citizen_item
+    from kanal.organisations.roles import Role
+    from kanal.organisations.tests.factories import (
+        AdministrationFactory,
+        MembershipFactory,
+        OrganisationFactory,
+    )
+
+    other = OrganisationFactory(name="Andenkommune", slug="anden")
+    other_officer = MembershipFactory(
+        organisation=other, role=Role.RECORDS_OFFICER,
+        administration=AdministrationFactory(organisation=other, code="X"))
+    old = timezone.now() - timedelta(days=400)
+    for org, officer in ((organisation, desk["officer"]), (other, other_officer)):
+        actions.record(organisation=org, kind="comment", source="inbox",
+                       source_key="inbox.item:gammel", content={"text": "Gammel"},
+                       occurred_at=old)
+        actions.set_retention(actor=officer, kind=RecordKind.COMMENT, keep_days=30)
+    real_delete = retention._delete_batch
+
+    def delete_batch(ids, **kwargs):
+        if RecordEntry.objects.filter(pk__in=ids, organisation=organisation).exists():
+            raise RuntimeError("a row the database refuses")
+        return real_delete(ids, **kwargs)
+
+    monkeypatch.setattr(retention, "_delete_batch", delete_batch)
+    # The same for the inbox: the first organisation's redaction fails.
+    from kanal.channels.tests.factories import ChannelFactory
+
+    items = {}
+    for org in (organisation, other):
+        InboxSettings.objects.create(organisation=org, retention_days=30)
+        item = citizen_item(ChannelFactory(organisation=org, network="facebook"),
+                            "Mit nummer er 12345678", author="Mette Hansen")
+        InboxItem.objects.filter(pk=item.pk).update(received_at=old, created_at=old)
+        items[org.pk] = item
+    real_redact = retention._redact_items
+
+    def redact_items(organisation_id, ids, **kwargs):
+        if organisation_id == organisation.pk:
+            raise RuntimeError("a row the database refuses")
+        return real_redact(organisation_id, ids, **kwargs)
+
+    monkeypatch.setattr(retention, "_redact_items", redact_items)
+    assert retention.apply_retention() == (1, 1)
+    assert list(RecordEntry.objects.values_list("organisation", flat=True)) == [
+        organisation.pk]
+    for org, redacted in ((organisation, False), (other, True)):
+        item = InboxItem.objects.get(pk=items[org.pk].pk)
+        assert (item.redacted_at is not None) is redacted, org
