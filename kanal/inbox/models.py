@@ -523,3 +523,33 @@ class AssignmentRule(models.Model):
         if self.keyword and self.keyword.casefold() not in (text or "").casefold():
             return False
         return bool(self.channel_id or self.keyword)
+
+
+class StatusCount(models.Model):
+    """A share of the number of an organisation's conversations with one
+    status and assigned administration (0: none); the number is the sum of
+    its rows.
+
+    Triggers on the conversation table (``counts``) add a row of +1 or -1
+    in the same transaction as every insert, deletion and change of status,
+    administration or organisation, whatever wrote it (a model's save, a
+    bulk ``.update()``, a cascade, raw SQL), so the list's status counts
+    read a few dozen rows instead of counting every conversation. Only
+    inserts: two transactions never wait on one counter row. A periodic job
+    folds the rows into one per key (``counts.fold``). The keys are plain
+    numbers, not foreign keys: a deleted organisation's conversations are
+    counted down by the same triggers, and its rows fold away to nothing.
+    """
+
+    organisation_id = models.BigIntegerField()
+    administration_id = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=20)
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation_id", "administration_id",
+                                        "status"], name="inbox_statuscount_key")]
+
+    def __str__(self) -> str:
+        return (f"{self.organisation_id}/{self.administration_id}/{self.status}: "
+                f"{self.n}")

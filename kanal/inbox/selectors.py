@@ -44,27 +44,32 @@ def _latest(field: str):
     )
 
 
-class _CappedPaginator(Paginator):
+class _CountedPaginator(Paginator):
     """A paginator whose count is given: a search finding very many items is
-    not counted (that alone would cost more than the page)."""
+    not counted (that alone would cost more than the page), and the kept
+    status counts (``counts``) already know how many a plain list has."""
 
     def __init__(self, object_list, per_page, *, count: int):
         super().__init__(object_list, per_page)
         self.__dict__["count"] = count
 
 
-def page_of(visible: QuerySet, filters: Filters, number) -> Page:
+def page_of(visible: QuerySet, filters: Filters, number, *,
+            count: int | None = None) -> Page:
     """Page ``number`` of the list: the page is chosen on the conversations
     alone (a deep page skips rows without reading their items), then its 50
     rows get their latest item and item count. A search finding more than
     ``FOUND_AS_IDS`` items shows the newest of them, ``FOUND_AS_IDS`` rows
-    at most, and says so (``page.capped``)."""
+    at most, and says so (``page.capped``). ``count``: how many match, when
+    the caller knows (``counts.list_count``), so they are not counted."""
     found = _found_conversations(visible, filters.q) if filters.q else None
     matching = conversations(visible, filters, found=found)
     capped = found is not None and not isinstance(found, list)
     ids_in_order = matching.values_list("pk", flat=True)
-    paginator = (_CappedPaginator(ids_in_order, PAGE_SIZE, count=FOUND_AS_IDS)
-                 if capped else Paginator(ids_in_order, PAGE_SIZE))
+    if capped:
+        count = FOUND_AS_IDS
+    paginator = (Paginator(ids_in_order, PAGE_SIZE) if count is None else
+                 _CountedPaginator(ids_in_order, PAGE_SIZE, count=count))
     page = paginator.get_page(number)
     ids = list(page.object_list)
     page.object_list = list(with_latest(matching.filter(pk__in=ids))) if ids else []
@@ -154,8 +159,3 @@ def latest_item_id(visible: QuerySet) -> int:
         .first()
         or 0
     )
-
-
-def status_counts(visible: QuerySet) -> dict[str, int]:
-    rows = visible.order_by().values("status").annotate(n=Count("pk"))
-    return {row["status"]: row["n"] for row in rows}
