@@ -3,8 +3,8 @@
 A GROUP BY over every conversation of the organisation cost most of a list
 page at 250,000 conversations. Instead, triggers on ``inbox_conversation``
 add a row to ``inbox_statuscount`` (``StatusCount``) of +1 for the new
-(organisation, administration, status) and -1 for the old one on every
-insert, deletion and change of those columns, in the writer's own
+(organisation, administration, person, status) and -1 for the old one on
+every insert, deletion and change of those columns, in the writer's own
 transaction; the count of a key is the sum of its rows. Because the
 triggers are in the database, every path is covered: ``save()``, bulk
 ``.update()``, a cascade or ``SET NULL`` from a deleted administration,
@@ -26,21 +26,24 @@ from collections import Counter
 
 from django.db import connection as default_connection
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from .models import Conversation, StatusCount
 
 TABLE = "inbox_statuscount"
 # One row of +1 for the new key, -1 for the old (the triggers' statements).
 _ADD_NEW = ("INSERT INTO inbox_statuscount (organisation_id, administration_id, "
-            "status, n) VALUES (NEW.organisation_id, "
-            "coalesce(NEW.assigned_administration_id, 0), NEW.status, 1)")
+            "person_id, status, n) VALUES (NEW.organisation_id, "
+            "coalesce(NEW.assigned_administration_id, 0), "
+            "coalesce(NEW.assigned_to_id, 0), NEW.status, 1)")
 _TAKE_OLD = ("INSERT INTO inbox_statuscount (organisation_id, administration_id, "
-             "status, n) VALUES (OLD.organisation_id, "
-             "coalesce(OLD.assigned_administration_id, 0), OLD.status, -1)")
+             "person_id, status, n) VALUES (OLD.organisation_id, "
+             "coalesce(OLD.assigned_administration_id, 0), "
+             "coalesce(OLD.assigned_to_id, 0), OLD.status, -1)")
 _CHANGED = ("OLD.status IS DISTINCT FROM NEW.status OR "
             "OLD.assigned_administration_id IS DISTINCT FROM "
             "NEW.assigned_administration_id OR "
+            "OLD.assigned_to_id IS DISTINCT FROM NEW.assigned_to_id OR "
             "OLD.organisation_id IS DISTINCT FROM NEW.organisation_id")
 _SQLITE_TRIGGERS = ("inbox_statuscount_ai", "inbox_statuscount_ad",
                     "inbox_statuscount_au")
@@ -85,7 +88,8 @@ def _ensure_postgresql(connection) -> bool:
                        "inbox_statuscount_delta()")
         cursor.execute(
             "CREATE TRIGGER inbox_statuscount_upd AFTER UPDATE OF status, "
-            "assigned_administration_id, organisation_id ON inbox_conversation "
+            "assigned_administration_id, assigned_to_id, organisation_id ON "
+            "inbox_conversation "
             "FOR EACH ROW WHEN (" + _CHANGED + ") "
             "EXECUTE FUNCTION inbox_statuscount_delta()")
     return True
@@ -111,8 +115,8 @@ def _ensure_sqlite(connection) -> bool:
             "inbox_conversation BEGIN " + take_old + "; END")
         cursor.execute(
             "CREATE TRIGGER IF NOT EXISTS inbox_statuscount_au AFTER UPDATE OF "
-            "status, assigned_administration_id, organisation_id ON "
-            "inbox_conversation WHEN " + changed + " BEGIN " + take_old + "; "
+            "status, assigned_administration_id, assigned_to_id, organisation_id "
+            "ON inbox_conversation WHEN " + changed + " BEGIN " + take_old + "; "
             + add_new + "; END")
     return True
 
@@ -151,16 +155,16 @@ def fold(connection=None) -> int:
     connection = connection or default_connection
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute("DELETE FROM inbox_statuscount RETURNING organisation_id, "
-                       "administration_id, status, n")
+                       "administration_id, person_id, status, n")
         rows = cursor.fetchall()
         sums: Counter = Counter()
-        for organisation, administration, status, n in rows:
-            sums[organisation, administration, status] += n
+        for *key, n in rows:
+            sums[tuple(key)] += n
         kept = [(*key, n) for key, n in sorted(sums.items()) if n]
         if kept:
             cursor.executemany("INSERT INTO inbox_statuscount (organisation_id, "
-                               "administration_id, status, n) VALUES "
-                               "(%s, %s, %s, %s)", kept)
+                               "administration_id, person_id, status, n) VALUES "
+                               "(%s, %s, %s, %s, %s)", kept)
     return len(rows) - len(kept)
 
 
@@ -186,26 +190,29 @@ def rebuild(connection=None) -> None:
         cursor.execute("DELETE FROM inbox_statuscount")
         cursor.execute(
             "INSERT INTO inbox_statuscount (organisation_id, administration_id, "
-            "status, n) SELECT organisation_id, "
-            "coalesce(assigned_administration_id, 0), status, count(*) FROM "
-            "inbox_conversation GROUP BY organisation_id, "
-            "coalesce(assigned_administration_id, 0), status")
+            "person_id, status, n) SELECT organisation_id, "
+            "coalesce(assigned_administration_id, 0), coalesce(assigned_to_id, 0), "
+            "status, count(*) FROM inbox_conversation GROUP BY organisation_id, "
+            "coalesce(assigned_administration_id, 0), coalesce(assigned_to_id, 0), "
+            "status")
 
 
-def check() -> list[tuple[int, int, str, int, int]]:
+def check() -> list[tuple]:
     """Keys whose kept count differs from a fresh count: (organisation,
-    administration, status, kept, counted); empty when all agree."""
+    administration, person, status, kept, counted); empty when all agree."""
     kept = {
-        (r["organisation_id"], r["administration_id"], r["status"]): r["total"]
+        (r["organisation_id"], r["administration_id"], r["person_id"],
+         r["status"]): r["total"]
         for r in StatusCount.objects.values(
-            "organisation_id", "administration_id", "status"
+            "organisation_id", "administration_id", "person_id", "status"
         ).annotate(total=Sum("n"))
     }
     counted = {
-        (r["organisation_id"], r["assigned_administration_id"] or 0, r["status"]):
-            r["total"]
+        (r["organisation_id"], r["assigned_administration_id"] or 0,
+         r["assigned_to_id"] or 0, r["status"]): r["total"]
         for r in Conversation.objects.order_by().values(
-            "organisation_id", "assigned_administration_id", "status"
+            "organisation_id", "assigned_administration_id", "assigned_to_id",
+            "status"
         ).annotate(total=Count("pk"))
     }
     return sorted((*key, kept.get(key, 0), counted.get(key, 0))
@@ -215,32 +222,26 @@ def check() -> list[tuple[int, int, str, int, int]]:
 
 def status_counts(actor, *, administration: int | None = None) -> dict[str, int]:
     """The number of conversations ``actor`` sees (``conversation_policy``)
-    per status, from the kept counts: the whole organisation for the desk
-    (or one ``administration``'s, the desk only); for a contributor, their
-    administration's plus those assigned to them personally in another
-    (few, read from the conversations)."""
+    per status, from the kept counts alone: the whole organisation for the
+    desk (or one ``administration``'s, the desk only); for a contributor,
+    their administration's plus those assigned to them personally in
+    another."""
     if not actor.has_perm("inbox.answer"):
         return {}
     rows = StatusCount.objects.filter(organisation_id=actor.organisation_id)
-    personal = {}
     if actor.has_perm("inbox.view_all"):
         if administration is not None:
             rows = rows.filter(administration_id=administration)
     elif administration is not None:
         raise ValueError("a contributor's counts are not kept per administration")
     else:
-        rows = rows.filter(administration_id=actor.administration_id)
-        personal = {
-            r["status"]: r["total"]
-            for r in Conversation.objects.filter(
-                organisation_id=actor.organisation_id, assigned_to_id=actor.pk,
-            ).exclude(assigned_administration_id=actor.administration_id)
-            .order_by().values("status").annotate(total=Count("pk"))
-        }
-    counts = Counter(personal)
-    for r in rows.order_by().values("status").annotate(total=Sum("n")):
-        counts[r["status"]] += r["total"]
-    return {status: n for status, n in counts.items() if n}
+        rows = rows.filter(Q(administration_id=actor.administration_id)
+                           | Q(person_id=actor.pk))
+    return {
+        r["status"]: r["total"]
+        for r in rows.order_by().values("status").annotate(total=Sum("n"))
+        if r["total"]
+    }
 
 
 def list_count(actor, filters, per_status: dict[str, int]) -> int | None:

@@ -268,6 +268,8 @@ class InboxItem(models.Model):
             models.Index(
                 fields=["organisation", "received_at"], name="inbox_item_recv"
             ),
+            # The newest item for the list's live updates (``latest_item_id``).
+            models.Index(fields=["organisation", "-id"], name="inbox_item_newest"),
             # A conversation's latest item in the list (one row per page row).
             models.Index(
                 fields=["conversation", "-created_at", "-id"],
@@ -527,12 +529,12 @@ class AssignmentRule(models.Model):
 
 class StatusCount(models.Model):
     """A share of the number of an organisation's conversations with one
-    status and assigned administration (0: none); the number is the sum of
-    its rows.
+    status, assigned administration and assigned person (0: none); the
+    number is the sum of its rows.
 
     Triggers on the conversation table (``counts``) add a row of +1 or -1
     in the same transaction as every insert, deletion and change of status,
-    administration or organisation, whatever wrote it (a model's save, a
+    assignment or organisation, whatever wrote it (a model's save, a
     bulk ``.update()``, a cascade, raw SQL), so the list's status counts
     read a few dozen rows instead of counting every conversation. Only
     inserts: two transactions never wait on one counter row. A periodic job
@@ -543,13 +545,15 @@ class StatusCount(models.Model):
 
     organisation_id = models.BigIntegerField()
     administration_id = models.BigIntegerField(default=0)
+    person_id = models.BigIntegerField(default=0)
     status = models.CharField(max_length=20)
     n = models.IntegerField()
 
     class Meta:
         indexes = [models.Index(fields=["organisation_id", "administration_id",
-                                        "status"], name="inbox_statuscount_key")]
+                                        "person_id", "status"],
+                                name="inbox_statuscount_key")]
 
     def __str__(self) -> str:
-        return (f"{self.organisation_id}/{self.administration_id}/{self.status}: "
-                f"{self.n}")
+        return (f"{self.organisation_id}/{self.administration_id}/"
+                f"{self.person_id}/{self.status}: {self.n}")

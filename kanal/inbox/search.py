@@ -159,3 +159,24 @@ def matching_items(items: QuerySet, q: str, vendor: str) -> QuerySet:
         "SELECT rowid FROM inbox_item_fts WHERE inbox_item_fts MATCH %s",
         (expression,),
     ))
+
+
+
+def newest_matching(items: QuerySet, q: str, vendor: str) -> QuerySet:
+    """``items`` matching ``q``, newest (highest id) first, to be sliced.
+    SQLite joins the FTS5 table and orders by its rowid, which FTS5 reads
+    in that order, so a slice stops early; asked as ``id IN (matches)``,
+    SQLite collected every match of a common word first."""
+    if vendor == "postgresql":
+        return matching_items(items, q, vendor).order_by("-pk")
+    expression = fts5_query(q)
+    if not expression:
+        return items.none()
+    # The query is a parameter; only FTS5's own syntax is built here.
+    return items.extra(
+        tables=["inbox_item_fts"],
+        where=["inbox_item_fts.rowid = inbox_inboxitem.id",
+               "inbox_item_fts MATCH %s"],
+        params=[expression],
+        select={"fts_rowid": "inbox_item_fts.rowid"},
+    ).order_by("-fts_rowid")

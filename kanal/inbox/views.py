@@ -79,7 +79,7 @@ def list_view(request):
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "latest": selectors.latest_item_id(visible),
+        "latest": selectors.latest_item_id(visible, actor.organisation_id),
         "counts": [(value, label, per_status.get(value, 0))
                    for value, label in ConversationStatus.choices],
         "can_assign": conversation_policy.can(actor, "assign"),
@@ -94,7 +94,7 @@ def updates_view(request):
     actor = request.membership
     conversation_policy.check(actor, "list")
     visible, _form, filters = _filters(request, actor)
-    latest = selectors.latest_item_id(visible)
+    latest = selectors.latest_item_id(visible, actor.organisation_id)
     try:
         since = int(request.GET.get("siden", "0"))
     except ValueError:

@@ -29,10 +29,12 @@ class Command(BaseCommand):
         if not differences:
             self.stdout.write("Optællingen pr. status stemmer med samtalerne.")
             return
-        for organisation, administration, status, kept, counted in differences:
+        for organisation, administration, person, status, kept, counted in (
+                differences):
             self.stdout.write(
                 f"Organisation {organisation}, forvaltning {administration or '-'}, "
-                f"{status}: {kept} i optællingen, {counted} samtaler."
+                f"person {person or '-'}, {status}: {kept} i optællingen, "
+                f"{counted} samtaler."
             )
         self.stdout.write(
             f"Optællingen stemmer IKKE: {len(differences)} forskel(le). "
