@@ -385,9 +385,14 @@ def inner(out: Path) -> None:
     out.write_text(json.dumps(result))
 
 
-def write_markdown(results: dict) -> None:
+def write_markdown(results: dict, before: dict | None = None,
+                   notes: dict | None = None) -> None:
+    """BENCHMARKS.md's sections; ``before``: a run of the code before, on
+    the same world in the same period (``--write AFTER BEFORE``), shown
+    beside each page with the ratio; ``notes``: lines per vendor to add."""
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     for vendor, r in results.items():
+        was = (before or {}).get(vendor, {}).get("pages", {})
         start, end = (m.format(vendor) for m in MARKERS)
         load = ("loaded by an earlier run of the same benchmark "
                 "(`KANAL_BENCH_INBOX_REUSE=1`)" if r.get("reused") else
@@ -407,21 +412,34 @@ def write_markdown(results: dict) -> None:
             f"{r['load']} (shared machine). {r['items']:,} items in "
             f"{r['conversations']:,} conversations, one organisation, 21 channels; "
             f"{load}. Each page renders 50 rows and counts all matches (a search "
-            "matching over 2,000 items shows the newest 2,000, uncounted). *Page* is "
+            "matching over 2,000 items shows the conversations of the newest "
+            "2,000, uncounted). *Page* is "
             "the whole request (session, policy, filter form, status counts, "
             "template); *queries* is the list's own reads alone (the count and "
             "one page of rows with their latest item; with the kept status counts, "
             "the count is theirs when only a status or administration filters), "
-            "what the database costs.",
+            "what the database costs."
+            + (f" *Before* is the code before this change (main), run on the "
+               f"same world right after ({before[vendor]['run_at']}, load "
+               f"{before[vendor]['load']}); the ratio is before / after of the "
+               "page p95." if was else ""),
             "",
             "| Page | matches | page p50 ms | page p95 ms | queries p50 ms | "
-            "queries p95 ms | SQL queries |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "queries p95 ms | SQL queries |"
+            + (" before: page p50 ms | before: page p95 ms | before: SQL queries "
+               "| p95 ratio |" if was else ""),
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+            + (" ---: | ---: | ---: | ---: |" if was else ""),
         ]
         for name, m in r["pages"].items():
-            lines.append(f"| {name} | {m['found']:,} | {m['p50_ms']} | "
-                         f"{m['p95_ms']} | {m['db_p50_ms']} | {m['db_p95_ms']} | "
-                         f"{m['queries']} |")
+            row = (f"| {name} | {m['found']:,} | {m['p50_ms']} | "
+                   f"{m['p95_ms']} | {m['db_p50_ms']} | {m['db_p95_ms']} | "
+                   f"{m['queries']} |")
+            if name in was:
+                b = was[name]
+                row += (f" {b['p50_ms']} | {b['p95_ms']} | {b['queries']} | "
+                        f"{b['p95_ms'] / m['p95_ms']:.1f}x |")
+            lines.append(row)
         missed = [n for n, m in r["pages"].items() if m["p95_ms"] >= TARGET_MS]
         queries = sorted({m["queries"] for m in r["pages"].values()})
         lines += [
@@ -434,20 +452,25 @@ def write_markdown(results: dict) -> None:
             "items skips the count); the count does not grow with the data "
             "(`test_the_list_reads_the_same_number_of_queries_for_3_and_30_"
             "conversations`).",
+            *(notes or {}).get(vendor, []),
             end,
         ]
         write_section(start, end, "\n".join(lines))
 
 
-def write_from_json(path: str) -> None:
-    """Write BENCHMARKS.md from a run's printed result (``--write FILE``)."""
-    write_markdown(json.loads(Path(path).read_text()))
+def write_from_json(path: str, before: str = "", notes: str = "") -> None:
+    """Write BENCHMARKS.md from a run's printed result (``--write FILE
+    [BEFORE [NOTES]]``: a run of the code before, and a JSON object of
+    extra lines per vendor)."""
+    write_markdown(json.loads(Path(path).read_text()),
+                   json.loads(Path(before).read_text()) if before else None,
+                   json.loads(Path(notes).read_text()) if notes else None)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--inner":
         inner(Path(sys.argv[2]))
     elif len(sys.argv) > 2 and sys.argv[1] == "--write":
-        write_from_json(sys.argv[2])
+        write_from_json(*sys.argv[2:5])
     else:
         sys.exit(run_benchmarks(sys.argv[1:]))

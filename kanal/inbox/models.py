@@ -534,13 +534,19 @@ class StatusCount(models.Model):
 
     Triggers on the conversation table (``counts``) add a row of +1 or -1
     in the same transaction as every insert, deletion and change of status,
-    assignment or organisation, whatever wrote it (a model's save, a
-    bulk ``.update()``, a cascade, raw SQL), so the list's status counts
-    read a few dozen rows instead of counting every conversation. Only
-    inserts: two transactions never wait on one counter row. A periodic job
-    folds the rows into one per key (``counts.fold``). The keys are plain
-    numbers, not foreign keys: a deleted organisation's conversations are
-    counted down by the same triggers, and its rows fold away to nothing.
+    assignment or organisation, whatever wrote it (a model's save, a bulk
+    ``.update()``, a cascade, raw SQL, a restore's raw inserts), so the
+    list's status counts read a few dozen rows instead of counting every
+    conversation. Only inserts: two transactions never wait on one counter
+    row. A periodic job folds the rows into one per key (``counts.fold``).
+
+    The table is the triggers' alone (``managed = False``; ``counts`` makes
+    it): Django's flush leaves it to them (a conversation table emptied
+    row by row counts itself down, a TRUNCATE empties it too), and a backup
+    leaves it out (a restore's conversations count themselves in). The keys
+    are plain numbers, not foreign keys: a deleted organisation's
+    conversations are counted down by the same triggers, and its rows fold
+    away to nothing.
     """
 
     organisation_id = models.BigIntegerField()
@@ -550,9 +556,8 @@ class StatusCount(models.Model):
     n = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["organisation_id", "administration_id",
-                                        "person_id", "status"],
-                                name="inbox_statuscount_key")]
+        managed = False
+        db_table = "inbox_statuscount"
 
     def __str__(self) -> str:
         return (f"{self.organisation_id}/{self.administration_id}/"

@@ -162,13 +162,11 @@ def matching_items(items: QuerySet, q: str, vendor: str) -> QuerySet:
 
 
 
-def newest_matching(items: QuerySet, q: str, vendor: str) -> QuerySet:
-    """``items`` matching ``q``, newest (highest id) first, to be sliced.
-    SQLite joins the FTS5 table and orders by its rowid, which FTS5 reads
-    in that order, so a slice stops early; asked as ``id IN (matches)``,
-    SQLite collected every match of a common word first."""
-    if vendor == "postgresql":
-        return matching_items(items, q, vendor).order_by("-pk")
+def newest_matching_sqlite(items: QuerySet, q: str) -> QuerySet:
+    """SQLite: ``items`` matching ``q``, newest (highest id) first, to be
+    sliced. The FTS5 table is joined and ordered by its rowid, which FTS5
+    reads in that order, so a slice stops early; asked as ``id IN
+    (matches)``, SQLite collected every match of a common word first."""
     expression = fts5_query(q)
     if not expression:
         return items.none()

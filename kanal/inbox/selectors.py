@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -59,15 +59,17 @@ def page_of(visible: QuerySet, filters: Filters, number, *,
             count: int | None = None) -> Page:
     """Page ``number`` of the list: the page is chosen on the conversations
     alone (a deep page skips rows without reading their items), then its 50
-    rows get their latest item and item count. A search shows the
-    conversations of the ``FOUND_AS_IDS`` newest matching items; when more
-    match, it says so (``page.capped``, ``page.capped_at``) without reading
-    them all. ``count``: how many match, when the caller knows
-    (``counts.list_count``), so they are not counted."""
+    rows get their latest item and item count. A search finding more than
+    ``FOUND_AS_IDS`` items shows the newest (``_found_for_page``) and says
+    so (``page.capped``, ``page.capped_at``) without reading them all.
+    ``count``: how many match, when the caller knows (``counts.list_count``),
+    so they are not counted."""
     capped = False
     found = None
     if filters.q:
-        found, capped = _newest_found(visible, filters.q)
+        found, capped = _found_for_page(visible, filters)
+        if capped and not isinstance(found, list):
+            count = FOUND_AS_IDS  # the newest, in the list's order, uncounted
     matching = conversations(visible, filters, found=found)
     ids_in_order = matching.values_list("pk", flat=True)
     paginator = (Paginator(ids_in_order, PAGE_SIZE) if count is None else
@@ -132,25 +134,35 @@ def with_latest(qs: QuerySet) -> QuerySet:
     ).order_by("-priority", "-last_item_at", "-pk")
 
 
-#: A search shows the conversations of at most this many matching items,
-#: the newest; when more match, the list says so.
+#: Up to this many matching items, a search hands the list their
+#: conversations' ids; when more match, the list shows the newest, without
+#: counting them, and says so (``_found_for_page``).
 FOUND_AS_IDS = 2000
 
 
-def _newest_found(visible: QuerySet, q: str):
-    """The conversations of the ``FOUND_AS_IDS`` newest items matching ``q``
-    among ``visible`` conversations (a sorted list of ids), and whether
-    more items matched. PostgreSQL sorts the matches from its index;
-    SQLite reads FTS5's matches newest first and stops (a common word's
-    prefix search, ``"affald"*``, matches a fifth of all items, and
-    collecting them all cost seconds)."""
-    found = search.newest_matching(
-        InboxItem.objects.filter(
-            Exists(visible.order_by().filter(pk=OuterRef("conversation_id")))),
-        q, connection.vendor,
-    ).values_list("conversation_id", flat=True)
-    found = list(found[:FOUND_AS_IDS + 1])
-    return sorted(set(found[:FOUND_AS_IDS])), len(found) > FOUND_AS_IDS
+def _found_for_page(visible: QuerySet, filters: Filters):
+    """What a search hands the list, and whether more items matched than
+    ``FOUND_AS_IDS`` (then the list shows the newest and says so).
+
+    Both look only in conversations the other filters let through, so a
+    filter finds what a common word alone left out. SQLite: the
+    conversations of the ``FOUND_AS_IDS`` newest matching items (a sorted
+    list of ids), read from FTS5 newest first, so a common word's
+    prefix search (``"affald"*``, a fifth of all items) stops there instead
+    of collecting every match (seconds). PostgreSQL: ``_found_conversations``
+    (the ids, or for a common word a subquery the list walks in its own
+    order); asked for the newest matches, its planner walked the whole item
+    table backwards for a contributor's common word."""
+    scope = conversations(visible, replace(filters, q="")).order_by()
+    if connection.vendor == "sqlite":
+        found = list(search.newest_matching_sqlite(
+            InboxItem.objects.filter(
+                Exists(scope.filter(pk=OuterRef("conversation_id")))),
+            filters.q,
+        ).values_list("conversation_id", flat=True)[:FOUND_AS_IDS + 1])
+        return sorted(set(found[:FOUND_AS_IDS])), len(found) > FOUND_AS_IDS
+    found = _found_conversations(scope, filters.q)
+    return found, not isinstance(found, list)
 
 
 def _found_conversations(visible: QuerySet, q: str):

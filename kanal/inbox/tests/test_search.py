@@ -186,3 +186,24 @@ def test_a_contributor_s_search_shows_the_newest_matches_they_may_see(
     monkeypatch.setattr(selectors, "FOUND_AS_IDS", 3)
     shown = page(contributor)
     assert not shown.capped and shown.paginator.count == 3
+
+
+def test_a_filter_finds_what_a_capped_search_left_out(channel, editor,
+                                                      monkeypatch):
+    """The notice says a filter finds the rest: the newest matches are
+    taken among the conversations the filter lets through."""
+    from kanal.inbox import actions
+
+    old = citizen_item(channel, "Affald, den ældste")
+    for n in range(4):
+        citizen_item(channel, f"Affald nummer {n}")
+    actions.set_conversation_status(old.conversation, actor=editor,
+                                    status="waiting")
+    monkeypatch.setattr(selectors, "FOUND_AS_IDS", 2)
+    visible = conversation_policy.visible(editor)
+    page = selectors.page_of(visible, selectors.Filters(q="affald"), 1)
+    assert page.capped and old.conversation not in page.object_list
+    page = selectors.page_of(
+        visible, selectors.Filters(q="affald", status="waiting"), 1)
+    assert [c.pk for c in page.object_list] == [old.conversation_id]
+    assert not page.capped
