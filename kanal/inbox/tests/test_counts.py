@@ -12,7 +12,6 @@ from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
-from kanal.channels.tests.factories import ChannelFactory
 from kanal.inbox import actions, counts, intake, selectors
 from kanal.inbox.models import (
     AssignmentRule,
@@ -22,29 +21,12 @@ from kanal.inbox.models import (
 )
 from kanal.inbox.policies import conversation_policy
 from kanal.inbox.selectors import Filters
-from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import AdministrationFactory
 
 from .conftest import fb_comment
 from .factories import citizen_item
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk(organisation, member):
-    kff = AdministrationFactory(organisation=organisation, code="KFF")
-    buf = AdministrationFactory(organisation=organisation, code="BUF")
-    tmf = AdministrationFactory(organisation=organisation, code="TMF")
-    channel = ChannelFactory(organisation=organisation, owner_administration=kff,
-                             network="facebook", remote_id="104738291045678")
-    return {
-        "channel": channel, "kff": kff, "buf": buf, "tmf": tmf,
-        "editor": member(Role.EDITOR, administration=kff),
-        "buf_contributor": member(Role.CONTRIBUTOR, administration=buf),
-        "tmf_contributor": member(Role.CONTRIBUTOR, administration=tmf),
-        "analyst": member(Role.ANALYST, administration=kff),
-    }
 
 
 def fresh(actor) -> dict[str, int]:
