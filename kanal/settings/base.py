@@ -136,8 +136,8 @@ MIDDLEWARE = [
 # The networks' signed webhooks (/webhooks/: machine-to-machine POSTs, no
 # cookie, no user, the signature is the check) run through these alone
 # (kanal/wsgi.py): the request id, log line and latency, the security
-# headers and redirects, the NUL refusal, the language and Kanal's error
-# pages as everywhere; no static files, session, CSRF (the views are
+# headers and redirects, the NUL refusal, the language, the Host check and
+# Kanal's error pages as everywhere; no static files, session, CSRF (the views are
 # exempt), authentication, two-factor, membership or messages, which a
 # webhook never uses but every request paid for.
 KANAL_WEBHOOK_MIDDLEWARE = [
@@ -146,6 +146,8 @@ KANAL_WEBHOOK_MIDDLEWARE = [
     "kanal.core.security.SecurityHeadersMiddleware",
     "kanal.core.security.RefuseNulMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Refuses a Host not in ALLOWED_HOSTS (400), as on every other address.
+    "django.middleware.common.CommonMiddleware",
     "kanal.core.errors.ErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

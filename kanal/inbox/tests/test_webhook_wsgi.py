@@ -32,11 +32,11 @@ def wsgi():
     signals.request_finished.disconnect(close_old_connections)
 
     def call(method, path, body=b"", *, content_type="application/json",
-             signature=None, cookie=""):
+             signature=None, cookie="", host="testserver"):
         environ = {
             "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
             "SERVER_NAME": "testserver", "SERVER_PORT": "80",
-            "HTTP_HOST": "testserver", "wsgi.url_scheme": "http",
+            "HTTP_HOST": host, "wsgi.url_scheme": "http",
             "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
             "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body), "wsgi.errors": io.StringIO(),
@@ -117,4 +117,12 @@ def test_too_big_wrong_type_bad_json_and_unknown_organisation(wsgi, settings):
     status = wsgi("POST", "/webhooks/facebook/ingen-saadan/", body,
                   signature=signature)[0]
     assert status == 404
+    assert WebhookDelivery.objects.count() == 0
+
+
+def test_a_host_not_allowed_is_refused_on_the_short_chain(wsgi, facebook_channel):
+    body, signature = signed(fb_comment())
+    status = wsgi("POST", "/webhooks/facebook/", body, signature=signature,
+                  host="kanal.example.org")[0]
+    assert status == 400
     assert WebhookDelivery.objects.count() == 0
