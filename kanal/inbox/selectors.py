@@ -162,18 +162,25 @@ def _found_for_page(visible: QuerySet, filters: Filters):
         ).values_list("conversation_id", flat=True)[:FOUND_AS_IDS + 1])
         return sorted(set(found[:FOUND_AS_IDS])), len(found) > FOUND_AS_IDS
     found = _found_conversations(scope, filters.q)
-    return found, not isinstance(found, list)
+    if isinstance(found, list):
+        return found, False
+    # Many: the list walks its own order (which applies the filters) asking
+    # the search alone, not the filters twice.
+    return _found_conversations(visible, filters.q, many=True), True
 
 
-def _found_conversations(visible: QuerySet, q: str):
+def _found_conversations(visible: QuerySet, q: str, *, many: bool = False):
     """The conversations with items matching ``q``: a list of ids when the
     search finds few items (read through the search index alone, so a rare
-    word costs what its matches cost, not a walk of the whole list), else a
-    subquery (a common word: walking the list in order finds a page soon)."""
+    word costs what its matches cost, not a walk of the whole list), else
+    (or when the caller knows there are ``many``) a subquery (a common word:
+    walking the list in order finds a page soon)."""
     found = search.matching_items(
         InboxItem.objects.filter(conversation__in=visible.values("pk")), q,
         connection.vendor,
     ).order_by()
+    if many:
+        return found.values("conversation_id")
     ids = list(found.values_list("conversation_id", flat=True)[:FOUND_AS_IDS + 1])
     if len(ids) <= FOUND_AS_IDS:
         return sorted(set(ids))
