@@ -144,43 +144,38 @@ def _found_for_page(visible: QuerySet, filters: Filters):
     """What a search hands the list, and whether more items matched than
     ``FOUND_AS_IDS`` (then the list shows the newest and says so).
 
-    Both look only in conversations the other filters let through, so a
-    filter finds what a common word alone left out. SQLite: the
-    conversations of the ``FOUND_AS_IDS`` newest matching items (a sorted
-    list of ids), read from FTS5 newest first, so a common word's
+    SQLite: the conversations of the ``FOUND_AS_IDS`` newest matching items
+    in the conversations the other filters let through (so a filter finds
+    what a common word alone left out; a sorted list of ids), read from
+    FTS5 newest first, so a common word's
     prefix search (``"affald"*``, a fifth of all items) stops there instead
     of collecting every match (seconds). PostgreSQL: ``_found_conversations``
     (the ids, or for a common word a subquery the list walks in its own
-    order); asked for the newest matches, its planner walked the whole item
-    table backwards for a contributor's common word."""
-    scope = conversations(visible, replace(filters, q="")).order_by()
+    order, applying the filters as it goes, so it leaves nothing out); asked
+    for the newest matches, its planner walked the whole item table
+    backwards for a contributor's common word, and asked with the filters
+    first, a common word with a filter cost twice."""
     if connection.vendor == "sqlite":
+        scope = conversations(visible, replace(filters, q="")).order_by()
         found = list(search.newest_matching_sqlite(
             InboxItem.objects.filter(
                 Exists(scope.filter(pk=OuterRef("conversation_id")))),
             filters.q,
         ).values_list("conversation_id", flat=True)[:FOUND_AS_IDS + 1])
         return sorted(set(found[:FOUND_AS_IDS])), len(found) > FOUND_AS_IDS
-    found = _found_conversations(scope, filters.q)
-    if isinstance(found, list):
-        return found, False
-    # Many: the list walks its own order (which applies the filters) asking
-    # the search alone, not the filters twice.
-    return _found_conversations(visible, filters.q, many=True), True
+    found = _found_conversations(visible, filters.q)
+    return found, not isinstance(found, list)
 
 
-def _found_conversations(visible: QuerySet, q: str, *, many: bool = False):
+def _found_conversations(visible: QuerySet, q: str):
     """The conversations with items matching ``q``: a list of ids when the
     search finds few items (read through the search index alone, so a rare
-    word costs what its matches cost, not a walk of the whole list), else
-    (or when the caller knows there are ``many``) a subquery (a common word:
-    walking the list in order finds a page soon)."""
+    word costs what its matches cost, not a walk of the whole list), else a
+    subquery (a common word: walking the list in order finds a page soon)."""
     found = search.matching_items(
         InboxItem.objects.filter(conversation__in=visible.values("pk")), q,
         connection.vendor,
     ).order_by()
-    if many:
-        return found.values("conversation_id")
     ids = list(found.values_list("conversation_id", flat=True)[:FOUND_AS_IDS + 1])
     if len(ids) <= FOUND_AS_IDS:
         return sorted(set(ids))
