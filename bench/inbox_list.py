@@ -67,9 +67,13 @@ def run_benchmarks(argv) -> int:
     results = {}
     postgres = os.environ.get("KANAL_BENCH_POSTGRES_URL", "")
     with tempfile.TemporaryDirectory(prefix="kanal-bench-inbox-list-") as tmp:
+        # KANAL_BENCH_SQLITE_PATH keeps the SQLite world in a file of one's
+        # own, so KANAL_BENCH_INBOX_REUSE=1 can measure it again later.
+        sqlite = (os.environ.get("KANAL_BENCH_SQLITE_PATH")
+                  or Path(tmp) / "inbox.sqlite3")
         targets = [] if "--postgres-only" in argv else [
-            ("sqlite", f"sqlite:///{Path(tmp) / 'inbox.sqlite3'}")]
-        if postgres:
+            ("sqlite", f"sqlite:///{sqlite}")]
+        if postgres and "--sqlite-only" not in argv:
             targets.append(("postgresql", postgres))
         for vendor, url in targets:
             out = Path(tmp) / f"{vendor}.json"
@@ -82,6 +86,9 @@ def run_benchmarks(argv) -> int:
                 print(f"inbox list benchmark failed on {vendor}", file=sys.stderr)
                 return 1
             results[vendor] = json.loads(out.read_text())
+    if os.environ.get("KANAL_BENCH_INBOX_LOAD_ONLY") == "1":
+        print(json.dumps(results))
+        return 0
     print(json.dumps(results, indent=2, ensure_ascii=False))
     if ITEMS == 1_000_000:
         write_markdown(results)
@@ -150,7 +157,7 @@ def rows(org, admins, channels, now):
                 f"a{rng.randrange(50_000)}", f"Borger {rng.randrange(50_000)}",
                 sentence(rng, item_id), "", at, at, None, None, False,
                 '["cpr"]' if personal and k == 0 else "[]",
-                rng.randint(-5, 5), "da", False, None))
+                rng.randint(-5, 5), "da", None))
         assigned = rng.choice(admins).pk if status != "new" else None
         conversations.append((
             c, org.pk, channel.pk, f"c:i{item_id - PER_CONVERSATION + 1}",
@@ -170,13 +177,13 @@ ITEM_COLUMNS = (
     "remote_id", "kind", "post_remote_id", "parent_remote_id", "author_id",
     "author_name", "text", "url", "created_at", "received_at", "edited_at",
     "deleted_on_network_at", "hidden_on_network", "personal_data", "sentiment",
-    "language", "legal_hold", "redacted_at")
+    "language", "redacted_at")
 
 
 def load(conversations, items) -> dict:
     from django.db import connection, transaction
 
-    from kanal.inbox import search
+    from kanal.inbox import counts, search
 
     timings = {}
     t0 = time.perf_counter()
@@ -219,6 +226,11 @@ def load(conversations, items) -> dict:
         timings["load_s"] = round(time.perf_counter() - t0, 1)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    # The status counts' triggers wrote one row per conversation; the
+    # worker's periodic job would fold them within a minute.
+    t0 = time.perf_counter()
+    timings["folded"] = counts.fold()
+    timings["fold_s"] = round(time.perf_counter() - t0, 1)
     return timings
 
 
@@ -228,6 +240,11 @@ def measure_queries(membership, params: dict) -> dict:
     from kanal.inbox import selectors
     from kanal.inbox.policies import conversation_policy
 
+    try:  # the kept status counts (absent from code before them)
+        from kanal.inbox import counts
+    except ImportError:
+        counts = None
+
     flags = ("overdue", "personal_data", "negative")
     filters = selectors.Filters(**{
         k: (bool(v) if k in flags else v) for k, v in params.items() if k != "side"})
@@ -235,7 +252,13 @@ def measure_queries(membership, params: dict) -> dict:
     for n in range(WARMUP + REPEATS):
         t0 = time.perf_counter()
         visible = conversation_policy.visible(membership)
-        page = selectors.page_of(visible, filters, params.get("side"))
+        if counts is None:
+            page = selectors.page_of(visible, filters, params.get("side"))
+        else:  # as the view asks it: counted from the kept counts if it can
+            known = counts.list_count(membership, filters,
+                                      counts.status_counts(membership))
+            page = selectors.page_of(visible, filters, params.get("side"),
+                                     count=known)
         page.paginator.count  # noqa: B018 (the count is part of the cost)
         if n >= WARMUP:
             samples.append((time.perf_counter() - t0) * 1000)
@@ -309,6 +332,10 @@ def inner(out: Path) -> None:
         generate_s = round(time.perf_counter() - t0, 1)
         timings = load(conversations, items)
         del conversations, items
+    if os.environ.get("KANAL_BENCH_INBOX_LOAD_ONLY") == "1":
+        # Load the world for later runs (KANAL_BENCH_INBOX_REUSE=1) only.
+        out.write_text(json.dumps({"generate_s": generate_s, **timings}))
+        return
     editor_client = Client(HTTP_HOST="localhost")
     editor_client.force_login(editor.user)
     contributor_client = Client(HTTP_HOST="localhost")
@@ -358,9 +385,14 @@ def inner(out: Path) -> None:
     out.write_text(json.dumps(result))
 
 
-def write_markdown(results: dict) -> None:
+def write_markdown(results: dict, before: dict | None = None,
+                   notes: dict | None = None) -> None:
+    """BENCHMARKS.md's sections; ``before``: a run of the code before, on
+    the same world in the same period (``--write AFTER BEFORE``), shown
+    beside each page with the ratio; ``notes``: lines per vendor to add."""
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     for vendor, r in results.items():
+        was = (before or {}).get(vendor, {}).get("pages", {})
         start, end = (m.format(vendor) for m in MARKERS)
         load = ("loaded by an earlier run of the same benchmark "
                 "(`KANAL_BENCH_INBOX_REUSE=1`)" if r.get("reused") else
@@ -380,19 +412,34 @@ def write_markdown(results: dict) -> None:
             f"{r['load']} (shared machine). {r['items']:,} items in "
             f"{r['conversations']:,} conversations, one organisation, 21 channels; "
             f"{load}. Each page renders 50 rows and counts all matches (a search "
-            "matching over 2,000 items shows the newest 2,000, uncounted). *Page* is "
+            "matching over 2,000 items shows the conversations of the newest "
+            "2,000, uncounted). *Page* is "
             "the whole request (session, policy, filter form, status counts, "
             "template); *queries* is the list's own reads alone (the count and "
-            "one page of rows with their latest item), what the database costs.",
+            "one page of rows with their latest item; with the kept status counts, "
+            "the count is theirs when only a status or administration filters), "
+            "what the database costs."
+            + (f" *Before* is the code before this change (main), run on the "
+               f"same world right after ({before[vendor]['run_at']}, load "
+               f"{before[vendor]['load']}); the ratio is before / after of the "
+               "page p95." if was else ""),
             "",
             "| Page | matches | page p50 ms | page p95 ms | queries p50 ms | "
-            "queries p95 ms | SQL queries |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "queries p95 ms | SQL queries |"
+            + (" before: page p50 ms | before: page p95 ms | before: SQL queries "
+               "| p95 ratio |" if was else ""),
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+            + (" ---: | ---: | ---: | ---: |" if was else ""),
         ]
         for name, m in r["pages"].items():
-            lines.append(f"| {name} | {m['found']:,} | {m['p50_ms']} | "
-                         f"{m['p95_ms']} | {m['db_p50_ms']} | {m['db_p95_ms']} | "
-                         f"{m['queries']} |")
+            row = (f"| {name} | {m['found']:,} | {m['p50_ms']} | "
+                   f"{m['p95_ms']} | {m['db_p50_ms']} | {m['db_p95_ms']} | "
+                   f"{m['queries']} |")
+            if name in was:
+                b = was[name]
+                row += (f" {b['p50_ms']} | {b['p95_ms']} | {b['queries']} | "
+                        f"{b['p95_ms'] / m['p95_ms']:.1f}x |")
+            lines.append(row)
         missed = [n for n, m in r["pages"].items() if m["p95_ms"] >= TARGET_MS]
         queries = sorted({m["queries"] for m in r["pages"].values()})
         lines += [
@@ -405,20 +452,25 @@ def write_markdown(results: dict) -> None:
             "items skips the count); the count does not grow with the data "
             "(`test_the_list_reads_the_same_number_of_queries_for_3_and_30_"
             "conversations`).",
+            *(notes or {}).get(vendor, []),
             end,
         ]
         write_section(start, end, "\n".join(lines))
 
 
-def write_from_json(path: str) -> None:
-    """Write BENCHMARKS.md from a run's printed result (``--write FILE``)."""
-    write_markdown(json.loads(Path(path).read_text()))
+def write_from_json(path: str, before: str = "", notes: str = "") -> None:
+    """Write BENCHMARKS.md from a run's printed result (``--write FILE
+    [BEFORE [NOTES]]``: a run of the code before, and a JSON object of
+    extra lines per vendor)."""
+    write_markdown(json.loads(Path(path).read_text()),
+                   json.loads(Path(before).read_text()) if before else None,
+                   json.loads(Path(notes).read_text()) if notes else None)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--inner":
         inner(Path(sys.argv[2]))
     elif len(sys.argv) > 2 and sys.argv[1] == "--write":
-        write_from_json(sys.argv[2])
+        write_from_json(*sys.argv[2:5])
     else:
         sys.exit(run_benchmarks(sys.argv[1:]))

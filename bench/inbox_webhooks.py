@@ -175,7 +175,9 @@ def run_benchmarks(argv) -> int:
     return 1 if bad else 0
 
 
-def write_markdown(summary: dict) -> None:
+def write_markdown(summary: dict, notes: list[str] | None = None) -> None:
+    """The inbox-webhooks section; ``notes``: lines to add at its end (a
+    comparison with the code before, measured in the same period)."""
     rows = []
     for database, results in summary["databases"].items():
         for name in ("single", "batched"):
@@ -210,6 +212,7 @@ def write_markdown(summary: dict) -> None:
         "personal-data scan, sentiment, language, assignment rules):",
         "",
         *processing,
+        *(notes or []),
         END,
     ])
     write_section(START, END, section)
@@ -220,5 +223,11 @@ if __name__ == "__main__":
         setup()
     elif sys.argv[1:2] == ["--process"]:
         process(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["--write"]:
+        # --write SUMMARY [NOTES]: a run's printed summary, and a JSON list
+        # of lines to add.
+        write_markdown(json.loads(Path(sys.argv[2]).read_text()),
+                       json.loads(Path(sys.argv[3]).read_text())
+                       if len(sys.argv) > 3 else None)
     else:
         sys.exit(run_benchmarks(sys.argv[1:]))

@@ -12,10 +12,14 @@ import tempfile
 # Behind the reverse proxy, on loopback by default.
 bind = os.environ.get("KANAL_WEB_BIND", "127.0.0.1:8000")
 # Kanal's views wait on the database: processes for the CPUs, threads for
-# the waits.
-workers = int(os.environ.get("KANAL_WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# the waits. One process per CPU and one more, eight threads each: on two
+# CPUs that took 658-797 signed webhooks a second against 532-601 with the
+# old five processes of four threads, p99 43-45 ms against 46-47
+# (BENCHMARKS.md, "Inbox: Meta webhook intake"); fewer processes contend
+# less for the CPUs, more threads cover the commits' waits.
+workers = int(os.environ.get("KANAL_WEB_WORKERS", multiprocessing.cpu_count() + 1))
 worker_class = "gthread"
-threads = int(os.environ.get("KANAL_WEB_THREADS", "4"))
+threads = int(os.environ.get("KANAL_WEB_THREADS", "8"))
 # A request longer than this (a large upload on a slow line) is cut.
 timeout = int(os.environ.get("KANAL_WEB_TIMEOUT", "120"))
 graceful_timeout = 30

@@ -18,6 +18,10 @@ handler404 = "kanal.core.views.page_not_found"
 handler500 = "kanal.core.views.server_error"
 
 urlpatterns = [
+    # Signed webhooks from the networks (no login; the signature is the
+    # check). First, so the busiest machine-to-machine address resolves on
+    # the first pattern tried.
+    path("webhooks/", include("kanal.inbox.webhook_urls")),
     path("", dashboard_view, name="dashboard"),
     path("konto/", include(account_urls)),
     path("medlemmer/", include(member_urls)),
@@ -31,8 +35,6 @@ urlpatterns = [
     path("journal/", include("kanal.records.urls")),
     path("indsigt/", include("kanal.insights.urls")),
     path("indbakke/", include("kanal.inbox.urls")),
-    # Signed webhooks from the networks (no login; the signature is the check).
-    path("webhooks/", include("kanal.inbox.webhook_urls")),
     path("revisionsspor/", core_views.audit_list_view, name="audit_list"),
     path(
         "tilgaengelighed/",

@@ -13,10 +13,12 @@ class InboxConfig(AppConfig):
         from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic, signals
 
-        from . import bridge, intake, moderation, polling, search, targets
+        from . import bridge, counts, intake, moderation, polling, search, targets
 
         post_migrate.connect(search.ensure_after_migrate, sender=self,
                              dispatch_uid="inbox.search")
+        post_migrate.connect(counts.ensure_after_migrate, sender=self,
+                             dispatch_uid="inbox.counts")
 
         register_param("privacy_step", moderation.render_privacy_step)
         register_param("privacy_kinds", moderation.render_privacy_kinds)
@@ -47,5 +49,13 @@ class InboxConfig(AppConfig):
                 "Giver besked om henvendelser, der er over svarfristen.",
                 lambda: 60.0,
                 targets.notify_overdue,
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_fold_counts",
+                "Lægger ændringerne i indbakkens optælling pr. status sammen.",
+                lambda: 60.0,
+                counts.fold_job,
             )
         )

@@ -275,6 +275,8 @@ class InboxItem(models.Model):
             models.Index(
                 fields=["organisation", "received_at"], name="inbox_item_recv"
             ),
+            # The newest item for the list's live updates (``latest_item_id``).
+            models.Index(fields=["organisation", "-id"], name="inbox_item_newest"),
             # A conversation's latest item in the list (one row per page row).
             models.Index(
                 fields=["conversation", "-created_at", "-id"],
@@ -535,3 +537,40 @@ class AssignmentRule(models.Model):
         if self.keyword and self.keyword.casefold() not in (text or "").casefold():
             return False
         return bool(self.channel_id or self.keyword)
+
+
+class StatusCount(models.Model):
+    """A share of the number of an organisation's conversations with one
+    status, assigned administration and assigned person (0: none); the
+    number is the sum of its rows.
+
+    Triggers on the conversation table (``counts``) add a row of +1 or -1
+    in the same transaction as every insert, deletion and change of status,
+    assignment or organisation, whatever wrote it (a model's save, a bulk
+    ``.update()``, a cascade, raw SQL, a restore's raw inserts), so the
+    list's status counts read a few dozen rows instead of counting every
+    conversation. Only inserts: two transactions never wait on one counter
+    row. A periodic job folds the rows into one per key (``counts.fold``).
+
+    The table is the triggers' alone (``managed = False``; ``counts`` makes
+    it): Django's flush leaves it to them (a conversation table emptied
+    row by row counts itself down, a TRUNCATE empties it too), and a backup
+    leaves it out (a restore's conversations count themselves in). The keys
+    are plain numbers, not foreign keys: a deleted organisation's
+    conversations are counted down by the same triggers, and its rows fold
+    away to nothing.
+    """
+
+    organisation_id = models.BigIntegerField()
+    administration_id = models.BigIntegerField(default=0)
+    person_id = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=20)
+    n = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "inbox_statuscount"
+
+    def __str__(self) -> str:
+        return (f"{self.organisation_id}/{self.administration_id}/"
+                f"{self.person_id}/{self.status}: {self.n}")

@@ -133,3 +133,22 @@ def matching_items(items: QuerySet, q: str, vendor: str) -> QuerySet:
         "SELECT rowid FROM inbox_item_fts WHERE inbox_item_fts MATCH %s",
         (expression,),
     ))
+
+
+
+def newest_matching_sqlite(items: QuerySet, q: str) -> QuerySet:
+    """SQLite: ``items`` matching ``q``, newest (highest id) first, to be
+    sliced. The FTS5 table is joined and ordered by its rowid, which FTS5
+    reads in that order, so a slice stops early; asked as ``id IN
+    (matches)``, SQLite collected every match of a common word first."""
+    expression = fts5_query(q)
+    if not expression:
+        return items.none()
+    # The query is a parameter; only FTS5's own syntax is built here.
+    return items.extra(
+        tables=["inbox_item_fts"],
+        where=["inbox_item_fts.rowid = inbox_inboxitem.id",
+               "inbox_item_fts MATCH %s"],
+        params=[expression],
+        select={"fts_rowid": "inbox_item_fts.rowid"},
+    ).order_by("-fts_rowid")

@@ -16,7 +16,7 @@ from kanal.channels.models import Channel
 from kanal.core.decorators import membership_required
 from kanal.organisations.models import Administration
 
-from . import actions, likes, moderation, selectors
+from . import actions, counts, likes, moderation, selectors
 from .forms import (
     AssignForm,
     AssignmentRuleForm,
@@ -59,8 +59,11 @@ def _filters(request, actor):
     return visible, form, filters
 
 
-def _page(request, visible, filters):
-    return selectors.page_of(visible, filters, request.GET.get("side"))
+def _page(request, actor, visible, filters, per_status=None):
+    if per_status is None:
+        per_status = counts.status_counts(actor)
+    return selectors.page_of(visible, filters, request.GET.get("side"),
+                             count=counts.list_count(actor, filters, per_status))
 
 
 @membership_required
@@ -68,16 +71,16 @@ def list_view(request):
     actor = request.membership
     conversation_policy.check(actor, "list")
     visible, form, filters = _filters(request, actor)
-    page = _page(request, visible, filters)
+    per_status = counts.status_counts(actor)
+    page = _page(request, actor, visible, filters, per_status)
     query = request.GET.copy()
     query.pop("side", None)
-    counts = selectors.status_counts(visible)
     return render(request, "inbox/list.html", {
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "latest": selectors.latest_item_id(visible),
-        "counts": [(value, label, counts.get(value, 0))
+        "latest": selectors.latest_item_id(visible, actor.organisation_id),
+        "counts": [(value, label, per_status.get(value, 0))
                    for value, label in ConversationStatus.choices],
         "can_assign": conversation_policy.can(actor, "assign"),
         "can_configure": inbox_settings_policy.can(actor, "change"),
@@ -91,14 +94,14 @@ def updates_view(request):
     actor = request.membership
     conversation_policy.check(actor, "list")
     visible, _form, filters = _filters(request, actor)
-    latest = selectors.latest_item_id(visible)
+    latest = selectors.latest_item_id(visible, actor.organisation_id)
     try:
         since = int(request.GET.get("siden", "0"))
     except ValueError:
         since = 0
     body = {"latest": latest, "changed": latest != since}
     if latest != since:
-        page = _page(request, visible, filters)
+        page = _page(request, actor, visible, filters)
         body["rows"] = render_to_string("inbox/_rows.html", {"page": page},
                                         request=request)
         body["count"] = page.paginator.count

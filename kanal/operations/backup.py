@@ -118,11 +118,14 @@ def _dump_database(target: Path) -> None:
 
 def _dumped_models() -> list:
     """Every table ``dumpdata`` would write (no proxies, no many-to-many
-    tables: those rows travel with their model's objects)."""
+    tables: those rows travel with their model's objects), but no unmanaged
+    one: a table Django does not make is kept by something else (the
+    inbox's status counts, by triggers that count the restored
+    conversations themselves; restored too, they would count twice)."""
     return [
         model for model in apps.get_models()
-        if not model._meta.proxy and router.allow_migrate_model(DEFAULT_DB_ALIAS,
-                                                                model)
+        if not model._meta.proxy and model._meta.managed
+        and router.allow_migrate_model(DEFAULT_DB_ALIAS, model)
     ]
 
 

@@ -133,6 +133,27 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The networks' signed webhooks (/webhooks/: machine-to-machine POSTs, no
+# cookie, no user, the signature is the check) run through these alone
+# (kanal/wsgi.py): the request id, log line and latency, the security
+# headers and redirects, the NUL refusal, the language, the Host check and
+# Kanal's error pages as everywhere; no static files, session, CSRF (the views are
+# exempt), authentication, two-factor, membership or messages, which a
+# webhook never uses but every request paid for.
+KANAL_WEBHOOK_MIDDLEWARE = [
+    "kanal.core.observability.RequestMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "kanal.core.security.SecurityHeadersMiddleware",
+    "kanal.core.security.RefuseNulMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    # Refuses a Host not in ALLOWED_HOSTS (400), as on every other address.
+    "django.middleware.common.CommonMiddleware",
+    "kanal.core.errors.ErrorPagesMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+#: Paths that take the webhook middleware (kanal/wsgi.py).
+KANAL_WEBHOOK_PREFIX = "/webhooks/"
+
 ROOT_URLCONF = "kanal.urls"
 WSGI_APPLICATION = "kanal.wsgi.application"
 

@@ -17,6 +17,28 @@ def facebook_channel(organisation):
 
 
 @pytest.fixture
+def desk(organisation, member):
+    """Three administrations, a Facebook page (the webhooks' page id) owned
+    by KFF, an editor, contributors in BUF and TMF, and an analyst."""
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.organisations.roles import Role
+    from kanal.organisations.tests.factories import AdministrationFactory
+
+    kff = AdministrationFactory(organisation=organisation, code="KFF")
+    buf = AdministrationFactory(organisation=organisation, code="BUF")
+    tmf = AdministrationFactory(organisation=organisation, code="TMF")
+    channel = ChannelFactory(organisation=organisation, owner_administration=kff,
+                             network="facebook", remote_id="104738291045678")
+    return {
+        "channel": channel, "kff": kff, "buf": buf, "tmf": tmf,
+        "editor": member(Role.EDITOR, administration=kff),
+        "buf_contributor": member(Role.CONTRIBUTOR, administration=buf),
+        "tmf_contributor": member(Role.CONTRIBUTOR, administration=tmf),
+        "analyst": member(Role.ANALYST, administration=kff),
+    }
+
+
+@pytest.fixture
 def post_webhook(client):
     """``post_webhook(network, payload_or_bytes, secret=..., path=...)``."""
 

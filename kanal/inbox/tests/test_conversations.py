@@ -21,22 +21,6 @@ from .factories import citizen_item
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def desk(organisation, member):
-    kff = AdministrationFactory(organisation=organisation, code="KFF")
-    buf = AdministrationFactory(organisation=organisation, code="BUF")
-    tmf = AdministrationFactory(organisation=organisation, code="TMF")
-    channel = ChannelFactory(organisation=organisation, owner_administration=kff,
-                             network="facebook")
-    return {
-        "channel": channel, "buf": buf, "tmf": tmf,
-        "editor": member(Role.EDITOR, administration=kff),
-        "buf_contributor": member(Role.CONTRIBUTOR, administration=buf),
-        "tmf_contributor": member(Role.CONTRIBUTOR, administration=tmf),
-        "analyst": member(Role.ANALYST, administration=kff),
-    }
-
-
 def test_replies_group_under_their_comment_and_messages_by_person(desk):
     channel = desk["channel"]
     first = citizen_item(channel, "Spørgsmål", remote_id="c1")

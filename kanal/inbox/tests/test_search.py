@@ -155,3 +155,54 @@ def test_a_search_finding_very_many_items_shows_the_newest_and_says_so(
     monkeypatch.setattr(selectors, "FOUND_AS_IDS", 10)
     response = client_for(editor).get("/indbakke/", {"q": "affald"})
     assert "Søgningen fandt mere end" not in response.content.decode()
+
+
+def test_a_contributor_s_search_shows_the_newest_matches_they_may_see(
+    channel, editor, member, monkeypatch
+):
+    from kanal.inbox import actions
+    from kanal.organisations.tests.factories import AdministrationFactory
+
+    buf = AdministrationFactory(organisation=channel.organisation, code="BUF")
+    contributor = member(Role.CONTRIBUTOR, administration=buf)
+    items = [citizen_item(channel, f"Affald nummer {n}") for n in range(12)]
+    # Only every third conversation is BUF's; the newest matches are not.
+    for item in items[:9:3]:
+        actions.assign_conversation(item.conversation, actor=editor,
+                                    administration=buf)
+    monkeypatch.setattr(selectors, "FOUND_AS_IDS", 2)
+
+    def page(actor):
+        return selectors.page_of(
+            conversation_policy.visible(actor), selectors.Filters(q="affald"), 1)
+
+    shown = page(contributor)
+    assert [c.pk for c in shown.object_list] == [
+        items[6].conversation_id, items[3].conversation_id]
+    assert shown.capped and shown.paginator.count == 2
+    shown = page(editor)
+    assert [c.pk for c in shown.object_list] == [
+        items[11].conversation_id, items[10].conversation_id]
+    monkeypatch.setattr(selectors, "FOUND_AS_IDS", 3)
+    shown = page(contributor)
+    assert not shown.capped and shown.paginator.count == 3
+
+
+def test_a_filter_finds_what_a_capped_search_left_out(channel, editor,
+                                                      monkeypatch):
+    """The notice says a filter finds the rest: the newest matches are
+    taken among the conversations the filter lets through."""
+    from kanal.inbox import actions
+
+    old = citizen_item(channel, "Affald, den ældste")
+    for n in range(4):
+        citizen_item(channel, f"Affald nummer {n}")
+    actions.set_conversation_status(old.conversation, actor=editor,
+                                    status="waiting")
+    monkeypatch.setattr(selectors, "FOUND_AS_IDS", 2)
+    visible = conversation_policy.visible(editor)
+    page = selectors.page_of(visible, selectors.Filters(q="affald"), 1)
+    assert page.capped and old.conversation not in page.object_list
+    page = selectors.page_of(
+        visible, selectors.Filters(q="affald", status="waiting"), 1)
+    assert [c.pk for c in page.object_list] == [old.conversation_id]
