@@ -279,17 +279,8 @@ def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
         finder = getattr(adapter, "find_reply", None)
         job.can_look_up = finder is not None
         if job.kind in REPLIES:
-            if job.uncertain:
-                # An earlier reply may be there: ask before sending again,
-                # wherever the network can be asked, even where the key makes
-                # a resend safe (Mastodon keeps a key for one hour only).
-                found = _look_up_reply(finder, job)
-                if found is False and not job.idempotent:
-                    job.outcome = "unverifiable"
-                    return job
-                if found:
-                    job.result_id, job.outcome = found.remote_id, "done"
-                    return job
+            if _settled_by_lookup(job, lambda: _look_up_reply(finder, job)):
+                return job
             result = adapter.reply(
                 job.remote_id, job.text, idempotency_key=_reply_key(job)
             )
@@ -319,23 +310,40 @@ def _send_message(adapter, job: FollowUpJob) -> FollowUpJob:
     finder = getattr(adapter, "find_message", None)
     job.can_look_up = finder is not None
     key = _reply_key(job)
-    if job.uncertain:
-        found = False
-        if finder is not None:
-            try:
-                found = finder(job.message, idempotency_key=key,
-                               since=job.queued_at - LOOKUP_MARGIN)
-            except NotSupported:
-                found = False
-        if found is False and not job.idempotent:
-            job.outcome = "unverifiable"
-            return job
-        if found:
-            job.result_id, job.outcome = found.remote_id, "done"
-            return job
+
+    def look():
+        if finder is None:
+            return False
+        try:
+            return finder(job.message, idempotency_key=key,
+                          since=job.queued_at - LOOKUP_MARGIN)
+        except NotSupported:
+            return False
+
+    if _settled_by_lookup(job, look):
+        return job
     result = adapter.send_message(job.message, idempotency_key=key)
     job.result_id, job.outcome = result.remote_id, "done"
     return job
+
+
+def _settled_by_lookup(job: FollowUpJob, look) -> bool:
+    """For a write that may have gone out: ask the network before sending it
+    again, wherever it can be asked, even where the key makes a resend safe
+    (Mastodon keeps a key for one hour only). ``look()`` gives the earlier
+    write, None when it is certainly not there, False when the network
+    cannot tell. True when that settles the job: found, or unverifiable
+    where a resend would not be safe."""
+    if not job.uncertain:
+        return False
+    found = look()
+    if found is False and not job.idempotent:
+        job.outcome = "unverifiable"
+        return True
+    if found:
+        job.result_id, job.outcome = found.remote_id, "done"
+        return True
+    return False
 
 
 def _look_up_reply(finder, job: FollowUpJob):
