@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
@@ -120,6 +121,29 @@ def _decode_text(body: bytes, content_type: str = "") -> str:
 #: Events parsed at a time: a big calendar is read in slices of whole series
 #: (an event and its moved occurrences share a UID), so memory stays bounded.
 EVENTS_PER_SLICE = 500
+#: A recurring event is read only when it repeats at most daily and at most
+#: ``TIMES_PER_DAY`` times a day, with at most ``MAX_EXTRA_DATES`` extra dates
+#: (RDATE): a few bytes of ``RRULE:FREQ=SECONDLY`` would otherwise become
+#: millions of occurrences (a "recurrence bomb"). No municipal event repeats
+#: more often; a series that does is left out and said on the source.
+TIMES_PER_DAY = 4
+MAX_EXTRA_DATES = 400
+#: A recurring series starting before this year is left out: expanding it
+#: walks every occurrence since its start.
+SERIES_FROM_YEAR = 1970
+#: What a recurring series weighs in a slice (a single event weighs 1).
+SERIES_WEIGHT = 25
+#: Reading one calendar stops with a Danish reason after this long.
+PARSE_SECONDS = 30
+#: Frequencies finer than a day.
+_SUB_DAILY = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
+
+
+class ParsedItems(list):
+    """The items of a feed, and how many recurring series were left out
+    because they repeat too often (``TIMES_PER_DAY``)."""
+
+    skipped_series: int = 0
 
 
 def parse_ical(
@@ -133,10 +157,21 @@ def parse_ical(
             _("Filen er ikke en iCalendar-kalender (mangler BEGIN:VCALENDAR).")
         )
     items: list[ParsedItem] = []
+    skipped = 0
+    deadline = monotonic() + PARSE_SECONDS
     for piece in _slices(text, EVENTS_PER_SLICE):
-        items += _parse_slice(piece, start, end)
+        if monotonic() > deadline:
+            raise ParseError(_(
+                "Kalenderen har for mange gentagne begivenheder til, at Kanal kan "
+                "læse den inden for %(seconds)s sekunder."
+            ) % {"seconds": PARSE_SECONDS})
+        found, left_out = _parse_slice(piece, start, end)
+        items += found
+        skipped += left_out
     items.sort(key=lambda i: (i.starts_at, i.guid))
-    return _dedupe(items)
+    result = ParsedItems(_dedupe(items))
+    result.skipped_series = skipped
+    return result
 
 
 def _unreadable() -> ParseError:
@@ -165,13 +200,22 @@ def _slices(text: str, size: int):
             block = None
     if block is not None:
         raise _unreadable()
-    order = list(groups)
-    if not order:
+    if not groups:
         yield "\r\n".join([*header, "END:VCALENDAR"]) + "\r\n"
         return
-    for first in range(0, len(order), size):
-        events = [line for uid in order[first : first + size] for line in groups[uid]]
-        yield "\r\n".join([*header, *events, "END:VCALENDAR"]) + "\r\n"
+    # A recurring series costs its expansion: it weighs more, so a slice of
+    # them stays quick and the deadline is looked at often.
+    piece: list[str] = []
+    weight = 0
+    for lines in groups.values():
+        recurring = any(line[:6].upper() in ("RRULE:", "RRULE;") for line in lines)
+        cost = SERIES_WEIGHT if recurring else 1
+        if piece and weight + cost > size:
+            yield "\r\n".join([*header, *piece, "END:VCALENDAR"]) + "\r\n"
+            piece, weight = [], 0
+        piece += lines
+        weight += cost
+    yield "\r\n".join([*header, *piece, "END:VCALENDAR"]) + "\r\n"
 
 
 def _uid_of(block: list[str]) -> str:
@@ -186,7 +230,37 @@ def _uid_of(block: list[str]) -> str:
     return ""
 
 
-def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
+def _too_frequent(event) -> bool:
+    """Whether ``event`` repeats more often than Kanal reads (see
+    ``TIMES_PER_DAY``), or since before ``SERIES_FROM_YEAR``: decided before
+    any occurrence is made."""
+    rules = event.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules]:
+        if rule is None:
+            continue
+        try:
+            first = event.get("DTSTART").dt
+        except Exception:  # absent or unreadable: the expansion says so
+            first = None
+        if first is not None and getattr(first, "year", 0) < SERIES_FROM_YEAR:
+            return True
+        if any(str(f).upper() in _SUB_DAILY for f in rule.get("FREQ", [])):
+            return True
+        per_day = 1
+        for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            per_day *= max(len(rule.get(part, [])), 1)
+        if per_day > TIMES_PER_DAY:
+            return True
+    extra = event.get("RDATE")
+    extra = extra if isinstance(extra, list) else [extra]
+    return sum(len(getattr(e, "dts", ())) for e in extra if e is not None) \
+        > MAX_EXTRA_DATES
+
+
+def _parse_slice(
+    text: str, start: datetime, end: datetime
+) -> tuple[list[ParsedItem], int]:
+    """The occurrences of one slice, and how many series were left out."""
     import icalendar
     import recurring_ical_events
 
@@ -194,6 +268,15 @@ def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
         calendar = icalendar.Calendar.from_ical(text)
     except Exception as e:
         raise _unreadable() from e
+    bombs = [c for c in calendar.subcomponents
+             if c.name == "VEVENT" and _too_frequent(c)]
+    left_out = {str(c.get("UID") or id(c)) for c in bombs}
+    if bombs:
+        logger.info("calendar: %s series repeating too often left out", len(left_out))
+        # A moved occurrence of a left-out series goes with it.
+        calendar.subcomponents = [
+            c for c in calendar.subcomponents
+            if not (c.name == "VEVENT" and str(c.get("UID") or id(c)) in left_out)]
     try:
         occurrences = recurring_ical_events.of(
             calendar, keep_recurrence_attributes=True, skip_bad_series=True
@@ -213,7 +296,7 @@ def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
                 "kan læses."
             )
         ) from e
-    return [i for i in items if i is not None]
+    return [i for i in items if i is not None], len(left_out)
 
 
 def _occurrence(event, series: set[str]) -> ParsedItem | None:
