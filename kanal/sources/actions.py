@@ -292,13 +292,7 @@ def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str
         return _record_failure(source, e.args[0], now=now)
     except Exception:
         logger.exception("source import crashed source=%s", source.pk)
-        return _record_failure(
-            source,
-            reasons._(
-                "Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."
-            ),
-            now=now,
-        )
+        return record_crash(source, now=now)
     note = None
     if getattr(items, "skipped_series", 0):
         # Said on the source (as its latest problem) while the rest is read.
@@ -340,6 +334,16 @@ def _refresh_partner(source: Source, *, now: datetime) -> str:
         source.cursor = cursor
         source.save(update_fields=["cursor"])
     return _record_success(source, now=now, message=summary)
+
+
+def record_crash(source: Source, *, now) -> str:
+    """A failure nobody foresaw, on ``source`` (its status and its Danish
+    reason)."""
+    return _record_failure(
+        source,
+        reasons._("Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."),
+        now=now,
+    )
 
 
 def parse(source: Source, body: bytes, content_type: str, *, now: datetime):

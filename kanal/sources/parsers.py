@@ -55,18 +55,24 @@ class ParsedItem:
         return hashlib.sha256(raw).hexdigest()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters and lone surrogates (a JSON escape like \ud800, or a
+#: badly decoded feed), which no database driver can store.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+#: An address longer than this is left out (never cut into another one).
+URL_LIMIT = 1000
 
 
 def clean(value) -> str:
-    """``value`` as text without control characters (PostgreSQL refuses a NUL
-    byte; a GUID or address never needs one)."""
+    """``value`` as text without control characters or lone surrogates
+    (PostgreSQL refuses a NUL byte; a GUID or address never needs one)."""
     return _CONTROL.sub("", str(value or "")).strip()
 
 
 def safe_url(value) -> str:
     value = clean(value)
-    return value[:1000] if value.startswith(("http://", "https://")) else ""
+    if len(value) > URL_LIMIT or not value.startswith(("http://", "https://")):
+        return ""
+    return value
 
 
 def _aware(value) -> tuple[datetime | None, bool]:
@@ -344,6 +350,22 @@ def _occurrence(event, series: set[str]) -> ParsedItem | None:
 # RSS and Atom
 
 
+_SURROGATE_REFERENCE = re.compile(
+    # hex D800-DFFF, decimal 55296-57343
+    rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}"
+    rb"|0*(?:5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|573[0-3][0-9]"
+    rb"|5734[0-3]));")
+
+
+def _not_a_feed() -> ParseError:
+    return ParseError(
+        _(
+            "Feedet kunne ikke læses som RSS eller Atom (ugyldig XML). Tjek "
+            "adressen, eller bed udgiveren rette feedet."
+        )
+    )
+
+
 def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
     """The entries of an RSS or Atom feed, newest first as the feed has them.
 
@@ -366,20 +388,20 @@ def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
         # Not well-formed: the feed parser may still read it (it is lenient);
         # it never expands declared entities in that mode.
         logger.info("source feed not well-formed: %s", e)
-    parsed = feedparser.parse(
-        body,
-        response_headers={"content-type": content_type or "application/xml"},
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            # A character reference to a lone surrogate (&#xD800;) is no
+            # character; the feed parser would fail on the whole feed for it.
+            _SURROGATE_REFERENCE.sub(b"", body),
+            response_headers={"content-type": content_type or "application/xml"},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except UnicodeError as e:
+        raise _not_a_feed() from e
     entries = parsed.get("entries") or []
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
-        raise ParseError(
-            _(
-                "Feedet kunne ikke læses som RSS eller Atom (ugyldig XML). Tjek "
-                "adressen, eller bed udgiveren rette feedet."
-            )
-        )
+        raise _not_a_feed()
     items = []
     for entry in entries:
         link = safe_url(entry.get("link"))
@@ -480,6 +502,10 @@ def parse_json(
     except UnicodeDecodeError as e:
         raise ParseError(
             _("JSON-feedet er ikke i UTF-8 (eller UTF-16/32), som JSON skal være.")
+        ) from e
+    except RecursionError as e:
+        raise ParseError(
+            _("Feedet er JSON, der er lagt dybere i hinanden, end Kanal læser.")
         ) from e
     except ValueError as e:
         raise ParseError(
