@@ -414,6 +414,7 @@ def send_due_reports(*, now: datetime | None = None, dry_run: bool = False) -> i
     once per member and period however often this runs. Returns how many
     members were sent a report (would be, with ``dry_run``)."""
     from kanal.organisations.models import Organisation
+    from kanal.publishing.periodic import each_guarded
 
     from . import report
     from .models import ReportDelivery, ReportSubscription
@@ -442,11 +443,16 @@ def send_due_reports(*, now: datetime | None = None, dry_run: bool = False) -> i
         for subscription in due:
             by_org.setdefault(subscription.membership.organisation_id, []).append(
                 subscription)
-        for organisation_id, subscriptions in by_org.items():
+
+        def send(organisation_id, cadence=cadence, period=period, by_org=by_org):
             organisation = Organisation.objects.get(pk=organisation_id)
             stored = rendered_report(organisation, cadence, period, now=now)
-            for subscription in subscriptions:
-                sent += deliver_report(subscription.membership, stored, now=now)
+            return sum(deliver_report(subscription.membership, stored, now=now)
+                       for subscription in by_org[organisation_id])
+
+        # Each organisation guarded: one whose report cannot be made never
+        # keeps the others' members from theirs.
+        sent += each_guarded("insights_report_emails", list(by_org), send)
     return sent
 
 
