@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
@@ -124,6 +125,17 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
     _save(cursor, now, error="", new_cursor=page.cursor or cursor.cursor,
           seen=len(page.items))
     return outcome
+
+
+def poll_problem(channel: Channel):
+    """The latest failure of ``channel``'s poll, for its page (or None)."""
+    from kanal.channels.problems import Problem
+
+    cursor = PollCursor.objects.filter(channel=channel).first()
+    if cursor is None or not cursor.last_error:
+        return None
+    return Problem(gettext_lazy("Indbakken"), cursor.last_error,
+                   cursor.last_polled_at)
 
 
 def _save(cursor: PollCursor, now, *, error: str, new_cursor: str, seen=0) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from kanal.channels.adapters import adapter_for
@@ -115,6 +116,16 @@ def collect_channel(channel_id: int, *, now: datetime, dry_run: bool = False) ->
         return 0
     actions.record_metrics(channel, snapshot, trackings=due, now=now)
     return 1
+
+
+def collection_problem(channel):
+    """The latest failure of ``channel``'s collection, for its page (or None)."""
+    from kanal.channels.problems import Problem
+
+    state = ChannelCollection.objects.filter(channel=channel).first()
+    if state is None or not state.last_error:
+        return None
+    return Problem(gettext_lazy("Tal fra netværket"), state.last_error)
 
 
 def update_rollups(*, now: datetime | None = None, dry_run: bool = False) -> int:

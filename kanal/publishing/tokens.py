@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from kanal.channels import vault
 from kanal.channels.actions import mark_channel_needs_reconnect
@@ -212,6 +212,16 @@ def refresh_due_tokens(*, now=None, dry_run=False, owner="kanal") -> int:
         lambda c: int(refresh_channel_token(c, owner=owner, now=now) == "refreshed"),
         record=_record_crash,
     )
+
+
+def refresh_problem(channel: Channel):
+    """The latest failure of ``channel``'s token refresh, for its page."""
+    from kanal.channels.problems import Problem
+
+    state = ChannelTokenRefresh.objects.filter(channel=channel).first()
+    if state is None or not state.last_error:
+        return None
+    return Problem(gettext_lazy("Fornyelse af adgangen"), state.last_error)
 
 
 def _record_crash(channel: Channel, error: Exception) -> None:

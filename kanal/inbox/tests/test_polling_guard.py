@@ -15,6 +15,7 @@ from kanal.channels.networks.base import InboxPage
 from kanal.channels.tests.factories import ChannelFactory
 from kanal.inbox import polling
 from kanal.inbox.models import InboxItem, PollCursor
+from kanal.organisations.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_a_comment_with_a_nul_character_does_not_stop_polling(
 
 
 def test_an_unreadable_answer_stops_only_its_channel_and_is_on_its_cursor(
-    two_channels, monkeypatch
+    two_channels, monkeypatch, member, client_for
 ):
     first, second = two_channels
     now = timezone.now()
@@ -81,6 +82,9 @@ def test_an_unreadable_answer_stops_only_its_channel_and_is_on_its_cursor(
     assert "Indbakken kunne ikke hentes" in cursor.last_error
     assert "RecursionError" in cursor.last_error
     assert first not in polling.due_channels(now + timedelta(seconds=1))
+    # The desk sees why the channel's inbox went quiet, on the channel's page.
+    page = client_for(member(Role.EDITOR)).get(f"/kanaler/{first.pk}/")
+    assert "Indbakken: Indbakken kunne ikke hentes" in page.content.decode()
 
 
 def test_an_item_that_cannot_be_stored_is_skipped_and_the_cursor_moves_on(

@@ -18,6 +18,7 @@ from kanal.channels.networks.base import (
 from kanal.channels.tests.factories import ChannelFactory
 from kanal.insights import tasks
 from kanal.insights.models import AccountSample, ChannelCollection, RawResponse
+from kanal.organisations.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_an_absurd_number_given_raw_is_skipped_and_the_answer_kept(
 
 
 def test_an_unreadable_answer_stops_only_its_channel_and_is_recorded(
-    organisation, monkeypatch
+    organisation, monkeypatch, member, client_for
 ):
     first, second = two_channels(organisation)
     now = timezone.now()
@@ -118,3 +119,6 @@ def test_an_unreadable_answer_stops_only_its_channel_and_is_recorded(
     # It is tried again at its next turn, not given up.
     later = now + timedelta(days=1)
     assert tasks.collect_channel(first.pk, now=later, dry_run=True) == 1
+    # The desk sees it on the channel's page.
+    page = client_for(member(Role.EDITOR)).get(f"/kanaler/{first.pk}/")
+    assert "Tal fra netværket: Tallene kunne ikke hentes" in page.content.decode()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kanal.channels.networks.errors import NotSupported
 from kanal.channels.tests.factories import ChannelFactory
+from kanal.organisations.roles import Role
 from kanal.publishing import tokens
 from kanal.publishing.models import ChannelTokenRefresh
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_one_channels_unreadable_token_answer_does_not_stop_the_refresh_of_others(
-    organisation, monkeypatch
+    organisation, monkeypatch, member, client_for
 ):
     soon = timezone.now() + timedelta(minutes=5)
     first, _second = (ChannelFactory(organisation=organisation, network="x",
@@ -45,3 +46,6 @@ def test_one_channels_unreadable_token_answer_does_not_stop_the_refresh_of_other
     assert "Adgangen kunne ikke fornyes" in state.last_error
     assert "RecursionError" in state.last_error
     assert state.lease_owner == ""  # the lock was let go
+    page = client_for(member(Role.EDITOR)).get(f"/kanaler/{first.pk}/")
+    assert "Fornyelse af adgangen: Adgangen kunne ikke fornyes" in \
+        page.content.decode()
