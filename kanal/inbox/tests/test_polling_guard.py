@@ -27,6 +27,20 @@ def network_item(channel, *, text="Hvornår åbner det?", created_at, remote_id=
         post_remote_id="p", parent_remote_id="p")
 
 
+def answering(monkeypatch, answer):
+    """Polling's adapters replaced by one whose ``fetch_inbox`` is
+    ``answer(channel)``: what a network could send."""
+
+    class Adapter:
+        def __init__(self, channel):
+            self.channel = channel
+
+        def fetch_inbox(self, since=None):
+            return answer(self.channel)
+
+    monkeypatch.setattr(polling, "adapter_for", Adapter)
+
+
 @pytest.fixture
 def two_channels(organisation):
     return (ChannelFactory(organisation=organisation, network="mastodon"),
@@ -39,17 +53,13 @@ def test_a_comment_with_a_nul_character_does_not_stop_polling(
     first, second = two_channels
     now = timezone.now()
 
-    class Adapter:
-        def __init__(self, channel):
-            self.channel = channel
+    def answer(channel):
+        text = "hej \x00" if channel.pk == first.pk else "Hvornår åbner det?"
+        return InboxPage(items=(network_item(
+            channel, text=text, created_at=now - timedelta(minutes=1)),),
+            cursor="next")
 
-        def fetch_inbox(self, since=None):
-            text = "hej \x00" if self.channel.pk == first.pk else "Hvornår åbner det?"
-            return InboxPage(items=(network_item(
-                self.channel, text=text, created_at=now - timedelta(minutes=1)),),
-                cursor="next")
-
-    monkeypatch.setattr(polling, "adapter_for", Adapter)
+    answering(monkeypatch, answer)
     polling.poll_due_channels(now=now)
     assert InboxItem.objects.filter(channel=second).exists()
     assert PollCursor.objects.get(channel=first).cursor == "next"
@@ -61,19 +71,15 @@ def test_an_unreadable_answer_stops_only_its_channel_and_is_on_its_cursor(
     first, second = two_channels
     now = timezone.now()
 
-    class Adapter:
-        def __init__(self, channel):
-            self.channel = channel
-
-        def fetch_inbox(self, since=None):
-            if self.channel.pk == first.pk:
-                # What json.loads raises on a deeply nested answer.
-                raise RecursionError("maximum recursion depth exceeded")
-            return InboxPage(items=(network_item(
-                self.channel, created_at=now - timedelta(minutes=1)),), cursor="c2")
+    def answer(channel):
+        if channel.pk == first.pk:
+            # What json.loads raises on a deeply nested answer.
+            raise RecursionError("maximum recursion depth exceeded")
+        return InboxPage(items=(network_item(
+            channel, created_at=now - timedelta(minutes=1)),), cursor="c2")
 
     PollCursor.objects.create(channel=first, cursor="where-we-were")
-    monkeypatch.setattr(polling, "adapter_for", Adapter)
+    answering(monkeypatch, answer)
     assert polling.poll_due_channels(now=now) == 2
     assert InboxItem.objects.filter(channel=second).exists()
     cursor = PollCursor.objects.get(channel=first)
@@ -94,18 +100,11 @@ def test_an_item_that_cannot_be_stored_is_skipped_and_the_cursor_moves_on(
     now = timezone.now()
     year_one = datetime(1, 1, 1, tzinfo=tz(timedelta(hours=1)))
 
-    class Adapter:
-        def __init__(self, channel):
-            self.channel = channel
-
-        def fetch_inbox(self, since=None):
-            return InboxPage(items=(
-                network_item(self.channel, created_at=year_one, remote_id="odd"),
-                network_item(self.channel, created_at=now - timedelta(minutes=1),
-                             remote_id="good"),
-            ), cursor="next")
-
-    monkeypatch.setattr(polling, "adapter_for", Adapter)
+    answering(monkeypatch, lambda channel: InboxPage(items=(
+        network_item(channel, created_at=year_one, remote_id="odd"),
+        network_item(channel, created_at=now - timedelta(minutes=1),
+                     remote_id="good"),
+    ), cursor="next"))
     polling.poll_due_channels(now=now)
     assert InboxItem.objects.filter(channel=first, remote_id="good").exists()
     cursor = PollCursor.objects.get(channel=first)

@@ -111,3 +111,15 @@ def test_reading_a_calendar_stops_at_its_deadline(monkeypatch):
         parsers.parse_ical(body, start=start, end=end)
     monkeypatch.setattr(parsers, "PARSE_SECONDS", 30)
     assert len(parsers.parse_ical(body, start=start, end=end)) > 60
+
+
+def test_a_series_with_too_many_extra_dates_is_left_out():
+    start, end = window()
+    first = datetime.now(UTC) + timedelta(days=1)
+    dates = ",".join((first + timedelta(minutes=n)).strftime("%Y%m%dT%H%M00Z")
+                     for n in range(parsers.MAX_EXTRA_DATES + 1))
+    many = event("rdate@x", start=first).replace(
+        "END:VEVENT", f"RDATE:{dates}\r\nEND:VEVENT")
+    items = parsers.parse_ical(calendar(many, event("ok@x")), start=start, end=end)
+    assert [i.guid for i in items] == ["ok@x"]
+    assert items.skipped_series == 1
