@@ -51,8 +51,9 @@ def clean_value(metric: Metric, *, channel_id: int, where: str) -> int | None:
         return None
     if value < 0 or value > MAX_COUNT:
         logger.warning(
-            "insights: channel %s %s metric %r skipped: value %r out of range",
-            channel_id, where, metric.name, value,
+            "insights: channel %s %s metric %r skipped: %s value %r",
+            channel_id, where, metric.name,
+            "negative" if value < 0 else "absurdly large", value,
         )
         return None
     return value
