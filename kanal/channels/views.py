@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kanal.core.decorators import membership_required
 from kanal.core.safety import typed_text
 
-from . import actions
+from . import actions, problems
 from .forms import ChannelForm, CredentialsForm, StrategyForm
 from .policies import channel_policy
 
@@ -89,6 +89,7 @@ def channel_detail_view(request, pk):
         {
             "channel": channel,
             "strategy": channel.strategy,
+            "problems": problems.for_channel(channel),
             "can_change": channel_policy.can(actor, "change", channel),
             "can_change_strategy": channel_policy.can(
                 actor, "change_strategy", channel

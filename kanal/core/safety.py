@@ -85,14 +85,17 @@ def safe_link(value, *, max_length: int = 1000) -> str:
 
 def plain_text(value, *, max_length: int = 500) -> str:
     """A network's text as one clean line: no control or formatting characters
-    that could hide or reorder what a person reads, at most ``max_length``."""
+    that could hide or reorder what a person reads, no lone surrogates, at most
+    ``max_length``."""
     if value is None:
         return ""
     text = str(value)
     text = "".join(
         " " if _CONTROL.match(ch) else ch
         for ch in text
-        if unicodedata.category(ch) != "Cf" or ch == "\u200d"
+        # Cs: a lone surrogate (a JSON escape like \ud800), which no database
+        # driver can encode.
+        if unicodedata.category(ch) not in ("Cf", "Cs") or ch == "\u200d"
     )
     text = " ".join(text.split())
     if len(text) > max_length:

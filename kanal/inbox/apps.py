@@ -10,6 +10,7 @@ class InboxConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from kanal.channels import problems
         from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic, signals
 
@@ -20,6 +21,7 @@ class InboxConfig(AppConfig):
         post_migrate.connect(counts.ensure_after_migrate, sender=self,
                              dispatch_uid="inbox.counts")
 
+        problems.register("inbox_poll", polling.poll_problem)
         register_param("privacy_step", moderation.render_privacy_step)
         register_param("privacy_kinds", moderation.render_privacy_kinds)
         signals.reply_finished.connect(

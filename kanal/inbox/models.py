@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,13 @@ DEFAULT_FOOTER = (
 )
 
 
+#: The inbox period's bounds: never so short that a citizen's comment is
+#: blanked before the desk has read and answered it, never so long that the
+#: date arithmetic of the retention job overflows.
+RETENTION_MIN_DAYS = 30
+RETENTION_MAX_DAYS = 36_500
+
+
 class InboxSettings(models.Model):
     """An organisation's choices for its inbox."""
 
@@ -70,7 +78,14 @@ class InboxSettings(models.Model):
         default=False,
     )
     retention_days = models.PositiveIntegerField(
-        _("slet borgeres personoplysninger efter (dage)"), default=365
+        _("slet borgeres personoplysninger efter (dage)"), default=365,
+        validators=[
+            MinValueValidator(RETENTION_MIN_DAYS, message=_(
+                "Opbevaringsperioden skal være mindst %(limit_value)s dage, så "
+                "ingen henvendelse slettes, før nogen har set og besvaret den.")),
+            MaxValueValidator(RETENTION_MAX_DAYS, message=_(
+                "Opbevaringsperioden kan højst være %(limit_value)s dage.")),
+        ],
     )
     require_footer = models.BooleanField(
         _("sæt vejledningsteksten under hvert svar"), default=False

@@ -19,12 +19,15 @@ from datetime import datetime, timedelta
 
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import NetworkError, NotSupported
 from kanal.channels.vault import VaultError
 from kanal.publishing.models import PublicationStatus
+from kanal.publishing.periodic import each_guarded
 
 from . import conf
 from .intake import Outcome, ingest
@@ -74,9 +77,23 @@ def poll_due_channels(*, now: datetime | None = None, dry_run: bool = False) -> 
     channels = due_channels(now)
     if dry_run:
         return len(channels)
-    for channel in channels:
-        poll_channel(channel, now=now)
+    each_guarded(
+        "inbox_poll", channels,
+        lambda channel: len(poll_channel(channel, now=now).created),
+        record=lambda channel, error: record_poll_failure(channel, error, now=now),
+    )
     return len(channels)
+
+
+def record_poll_failure(channel: Channel, error: Exception, *, now: datetime) -> None:
+    """An unforeseen failure of ``channel``'s poll, on its cursor: the desk
+    sees why its inbox went quiet, the cursor stays where it was (the next poll
+    reads the same span), and the channel waits its turn like any other."""
+    cursor, _created = PollCursor.objects.get_or_create(channel=channel)
+    _save(cursor, now, new_cursor=cursor.cursor, error=_(
+        "Indbakken kunne ikke hentes: netværkets svar kunne ikke læses (%(error)s). "
+        "Kanal prøver igen ved næste hentning."
+    ) % {"error": type(error).__name__})
 
 
 def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
@@ -96,11 +113,29 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
         _save(cursor, now, error=message, new_cursor=cursor.cursor)
         return outcome
     for item in page.items:
-        ingest(channel, item, action="poll", outcome=outcome)
+        try:
+            ingest(channel, item, action="poll", outcome=outcome)
+        except Exception:
+            # One item the network sent that Kanal cannot read: skipped and
+            # logged; the rest of the page, and the cursor, go on.
+            logger.exception("inbox poll of channel %s: an item was skipped",
+                             channel.pk)
+            outcome.skip("unreadable")
     guard_personal_data(outcome.created)
     _save(cursor, now, error="", new_cursor=page.cursor or cursor.cursor,
           seen=len(page.items))
     return outcome
+
+
+def poll_problem(channel: Channel):
+    """The latest failure of ``channel``'s poll, for its page (or None)."""
+    from kanal.channels.problems import Problem
+
+    cursor = PollCursor.objects.filter(channel=channel).first()
+    if cursor is None or not cursor.last_error:
+        return None
+    return Problem(gettext_lazy("Indbakken"), cursor.last_error,
+                   cursor.last_polled_at)
 
 
 def _save(cursor: PollCursor, now, *, error: str, new_cursor: str, seen=0) -> None:

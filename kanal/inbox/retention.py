@@ -21,15 +21,24 @@ from django.db.models import Q
 
 from kanal.organisations.models import Organisation
 
-from .models import InboxItem, InboxSettings, ItemVersion
+from .models import (
+    RETENTION_MAX_DAYS,
+    RETENTION_MIN_DAYS,
+    InboxItem,
+    InboxSettings,
+    ItemVersion,
+)
 
 DEFAULT_DAYS = 365
 
 
 def retention_days(organisation: Organisation) -> int:
-    """How many days the organisation keeps citizens' personal data."""
+    """How many days the organisation keeps citizens' personal data; a period
+    stored before its bounds were checked counts as the nearest bound (0 days
+    would blank every comment, the unanswered ones of a minute ago too)."""
     row = InboxSettings.objects.filter(organisation=organisation).first()
-    return row.retention_days if row else DEFAULT_DAYS
+    days = row.retention_days if row else DEFAULT_DAYS
+    return min(max(days, RETENTION_MIN_DAYS), RETENTION_MAX_DAYS)
 
 
 def unredacted(organisation: Organisation):

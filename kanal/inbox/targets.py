@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_with
+from kanal.publishing.periodic import each_guarded
 
 from .models import OPEN_STATUSES, Conversation, InboxSettings
 
@@ -70,22 +71,26 @@ def notify_overdue(*, now: datetime | None = None, dry_run: bool = False) -> int
     ).select_related("channel", "assigned_administration", "assigned_to__user")
     if dry_run:
         return due.count()
-    count = 0
-    for conversation in due[:500]:
-        with transaction.atomic():
-            marked = Conversation.objects.filter(
-                pk=conversation.pk, overdue_notified_at__isnull=True
-            ).update(overdue_notified_at=now)
-            if not marked:
-                continue
-            notify(
-                _who_handles(conversation), kind="inbox_overdue",
-                params={"channel": str(conversation.channel),
-                        "when": conversation.due_at.isoformat()},
-                about=conversation, url=f"/indbakke/{conversation.pk}/",
-            )
-            count += 1
-    return count
+    # Each conversation guarded: one that cannot be told about never keeps
+    # the ones after it (of every organisation) untold.
+    return each_guarded("inbox_overdue", due[:500],
+                        lambda conversation: _notify_overdue(conversation, now))
+
+
+def _notify_overdue(conversation: Conversation, now: datetime) -> int:
+    with transaction.atomic():
+        marked = Conversation.objects.filter(
+            pk=conversation.pk, overdue_notified_at__isnull=True
+        ).update(overdue_notified_at=now)
+        if not marked:
+            return 0
+        notify(
+            _who_handles(conversation), kind="inbox_overdue",
+            params={"channel": str(conversation.channel),
+                    "when": conversation.due_at.isoformat()},
+            about=conversation, url=f"/indbakke/{conversation.pk}/",
+        )
+    return 1
 
 
 def _who_handles(conversation: Conversation):

@@ -6,12 +6,14 @@ one by one (they are facts from the network, kept as raw responses)."""
 from __future__ import annotations
 
 import logging
+import math
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from kanal.channels.networks.base import Metric, MetricsSnapshot
+from kanal.channels.networks.base import MAX_COUNT, Metric, MetricsSnapshot
+from kanal.core.safety import plain_text
 
 from . import conf
 from .models import (
@@ -27,22 +29,31 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 KINDS = frozenset(MetricKind.values)
+#: A metric's name as the samples keep it (``name`` is 120 characters).
+NAME_LIMIT = 120
 
 
 def clean_value(metric: Metric, *, channel_id: int, where: str) -> int | None:
     """The metric's number, or None (logged) when it is missing, null,
-    negative, not a whole number or text: skipped, never stored as zero."""
+    negative, larger than a database keeps, not a whole number or text:
+    skipped, never stored as zero."""
     value = metric.value
+    name = str(metric.name or "")
+    if not name or len(name) > NAME_LIMIT or plain_text(name) != name:
+        logger.warning("insights: channel %s %s metric with an odd name skipped",
+                       channel_id, where)
+        return None
     if isinstance(value, bool) or not isinstance(value, int):
         logger.warning(
             "insights: channel %s %s metric %r skipped: value %r is not a number",
             channel_id, where, metric.name, value,
         )
         return None
-    if value < 0:
+    if value < 0 or value > MAX_COUNT:
         logger.warning(
-            "insights: channel %s %s metric %r skipped: negative value %r",
-            channel_id, where, metric.name, value,
+            "insights: channel %s %s metric %r skipped: %s value %r",
+            channel_id, where, metric.name,
+            "negative" if value < 0 else "absurdly large", value,
         )
         return None
     return value
@@ -83,18 +94,26 @@ def track_publications(channel, publications, *, now: datetime) -> int:
     return len(rows)
 
 
+def _plain(value):
+    """A text of a network's answer as JSON both databases keep (PostgreSQL's
+    jsonb refuses NUL and lone surrogates)."""
+    return plain_text(value, max_length=500) if isinstance(value, str) else value
+
+
 def _serialise(snapshot: MetricsSnapshot) -> dict:
     def metric(m: Metric) -> dict:
         value = m.value
-        if not isinstance(value, (int, float, str, type(None))):
+        if isinstance(value, float) and not math.isfinite(value):
+            value = repr(value)  # JSON has no Infinity; PostgreSQL refuses it
+        elif not isinstance(value, (int, float, str, type(None))):
             value = repr(value)
-        return {"name": m.name, "value": value, "kind": m.kind,
-                "api_version": m.api_version}
+        return {"name": _plain(m.name), "value": _plain(value),
+                "kind": _plain(m.kind), "api_version": _plain(m.api_version)}
 
     return {
         "account": [metric(m) for m in snapshot.account],
         "posts": {
-            str(pid): [metric(m) for m in metrics]
+            _plain(str(pid)): [metric(m) for m in metrics]
             for pid, metrics in (snapshot.posts or {}).items()
         },
         "taken_at": snapshot.taken_at.isoformat() if snapshot.taken_at else None,
@@ -396,6 +415,7 @@ def send_due_reports(*, now: datetime | None = None, dry_run: bool = False) -> i
     once per member and period however often this runs. Returns how many
     members were sent a report (would be, with ``dry_run``)."""
     from kanal.organisations.models import Organisation
+    from kanal.publishing.periodic import each_guarded
 
     from . import report
     from .models import ReportDelivery, ReportSubscription
@@ -424,11 +444,16 @@ def send_due_reports(*, now: datetime | None = None, dry_run: bool = False) -> i
         for subscription in due:
             by_org.setdefault(subscription.membership.organisation_id, []).append(
                 subscription)
-        for organisation_id, subscriptions in by_org.items():
+
+        def send(organisation_id, cadence=cadence, period=period, by_org=by_org):
             organisation = Organisation.objects.get(pk=organisation_id)
             stored = rendered_report(organisation, cadence, period, now=now)
-            for subscription in subscriptions:
-                sent += deliver_report(subscription.membership, stored, now=now)
+            return sum(deliver_report(subscription.membership, stored, now=now)
+                       for subscription in by_org[organisation_id])
+
+        # Each organisation guarded: one whose report cannot be made never
+        # keeps the others' members from theirs.
+        sent += each_guarded("insights_report_emails", list(by_org), send)
     return sent
 
 

@@ -9,10 +9,13 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from kanal.channels import problems
         from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic
 
         from . import conf, report, tasks
+
+        problems.register("insights_collect", tasks.collection_problem)
 
         register_param("report_cadence", report.cadence_label)
         register_param("report_period", report.period_label)

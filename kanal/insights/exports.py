@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 
 from django.utils import timezone
@@ -19,9 +20,17 @@ from .selectors import Table
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: What a spreadsheet cannot hold: control characters other than tab and line
+#: breaks (openpyxl refuses them; a name from a network's tag search may have
+#: one) and lone surrogates (no UTF-8 file can).
+UNFIT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
 def safe_text(value: str) -> str:
     """Text a spreadsheet shows as text: a leading apostrophe stops
-    ``=HYPERLINK(...)`` and friends from running."""
+    ``=HYPERLINK(...)`` and friends from running; characters no spreadsheet
+    can hold become a space."""
+    value = UNFIT.sub(" ", value) if value else value
     if value and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus, StrategyProfile
 from kanal.channels.networks.errors import NetworkError, RateLimited
+from kanal.core.safety import in_window, plain_text, safe_url
 from kanal.planning.models import Campaign
 
 from .models import HashtagDay, HashtagSearch, HashtagUse
@@ -23,6 +24,10 @@ logger = logging.getLogger(__name__)
 #: Instagram: unique hashtags one account may search in a rolling window.
 INSTAGRAM_BUDGET = 30
 INSTAGRAM_WINDOW = timedelta(days=7)
+#: What a found post's id, a tag and a link may be at most (their columns).
+ID_LIMIT = 200
+TAG_LIMIT = 100
+URL_LIMIT = 1000
 #: Networks whose adapters search tags (Threads and LinkedIn do not).
 SEARCHING_NETWORKS = ("instagram", "mastodon", "bluesky", "x")
 
@@ -47,7 +52,8 @@ def wanted_tags(organisation_id: int, *, today=None) -> list[str]:
         tags += [normalise(t) for t in hashtags or []]
     seen: list[str] = []
     for tag in tags:
-        if tag and tag not in seen:
+        # A tag longer than any network allows is no tag to search.
+        if tag and len(tag) <= TAG_LIMIT and tag not in seen:
             seen.append(tag)
     return seen
 
@@ -98,21 +104,35 @@ def _record_search(channel_id: int, tag: str, now: datetime) -> None:
 
 def record_uses(organisation_id: int, network: str, tag: str, posts, *,
                 now: datetime) -> int:
-    """Store the posts found (each once) and recount their days."""
+    """Store the posts found (each once) and recount their days.
+
+    What the network sends is checked first: a post whose id Kanal cannot keep
+    (too long, control characters) is skipped, never cut into another post's
+    id; control characters leave the name and the text; a link that is not a
+    plain https address Kanal can keep is left out; a time outside what Kanal
+    can date counts as the time it was found."""
     rows = []
     for post in posts:
-        if not post.remote_id:
+        remote_id = str(post.remote_id or "")
+        if not remote_id or len(remote_id) > ID_LIMIT or plain_text(
+                remote_id, max_length=ID_LIMIT) != remote_id:
+            if remote_id:
+                logger.warning("insights: %s #%s post with an id Kanal cannot "
+                               "keep skipped", network, tag)
             continue
         posted = post.created_at
-        if posted is not None and posted > now + timedelta(minutes=5):
+        if not isinstance(posted, datetime) or not in_window(posted):
+            posted = None
+        elif posted > now + timedelta(minutes=5):
             # A network clock ahead of Kanal's: the post is not from the future.
             posted = now
+        url = safe_url(post.url, max_length=URL_LIMIT)
         rows.append(HashtagUse(
             organisation_id=organisation_id, network=network, tag=tag,
-            remote_id=str(post.remote_id)[:200],
-            author_name=(post.author_name or "")[:200],
-            text=(post.text or "")[:500],
-            url=post.url if str(post.url or "").startswith("https://") else "",
+            remote_id=remote_id,
+            author_name=plain_text(post.author_name, max_length=200),
+            text=plain_text(post.text, max_length=500),
+            url=url if url.startswith("https://") else "",
             posted_at=posted, found_at=now,
             day=timezone.localdate(posted or now),
         ))
@@ -151,40 +171,51 @@ def searching_channels(organisation_id: int) -> dict[str, Channel]:
 
 
 def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> int:
-    """Search every wanted tag on every network that can; new uses found."""
+    """Search every wanted tag on every network that can; new uses found.
+    Each organisation is guarded: one that fails is logged and the others are
+    counted."""
     from kanal.organisations.models import Organisation
+    from kanal.publishing.periodic import each_guarded
 
     now = now or timezone.now()
+    return each_guarded(
+        "insights_hashtags", Organisation.objects.values_list("pk", flat=True),
+        lambda organisation_id: collect_for(organisation_id, now=now,
+                                            dry_run=dry_run),
+    )
+
+
+def collect_for(organisation_id: int, *, now: datetime, dry_run: bool = False) -> int:
+    """``collect_hashtags`` for one organisation."""
     found = 0
-    for organisation_id in Organisation.objects.values_list("pk", flat=True):
-        tags = wanted_tags(organisation_id, today=timezone.localdate(now))
-        if not tags:
+    tags = wanted_tags(organisation_id, today=timezone.localdate(now))
+    if not tags:
+        return 0
+    for network, channel in searching_channels(organisation_id).items():
+        plan_tags = tags
+        if network == "instagram":
+            plan = plan_instagram(channel.pk, tags, now=now)
+            plan_tags = plan.search
+            for tag in plan.not_covered:
+                logger.info("insights: #%s not searched on Instagram (budget of "
+                            "30 in 7 days used)", tag)
+        if dry_run:
+            found += len(plan_tags)
             continue
-        for network, channel in searching_channels(organisation_id).items():
-            plan_tags = tags
-            if network == "instagram":
-                plan = plan_instagram(channel.pk, tags, now=now)
-                plan_tags = plan.search
-                for tag in plan.not_covered:
-                    logger.info("insights: #%s not searched on Instagram (budget of "
-                                "30 in 7 days used)", tag)
-            if dry_run:
-                found += len(plan_tags)
+        adapter = adapter_for(channel)
+        for tag in plan_tags:
+            try:
+                page = adapter.search_hashtag(tag)
+            except RateLimited as error:
+                logger.info("insights: %s hashtag search paused: %s", network,
+                            error)
+                break
+            except NetworkError as error:
+                logger.warning("insights: %s #%s search failed: %s", network,
+                               tag, error)
                 continue
-            adapter = adapter_for(channel)
-            for tag in plan_tags:
-                try:
-                    page = adapter.search_hashtag(tag)
-                except RateLimited as error:
-                    logger.info("insights: %s hashtag search paused: %s", network,
-                                error)
-                    break
-                except NetworkError as error:
-                    logger.warning("insights: %s #%s search failed: %s", network,
-                                   tag, error)
-                    continue
-                if network == "instagram":
-                    _record_search(channel.pk, tag, now)
-                found += record_uses(organisation_id, network, tag, page.posts,
-                                     now=now)
+            if network == "instagram":
+                _record_search(channel.pk, tag, now)
+            found += record_uses(organisation_id, network, tag, page.posts,
+                                 now=now)
     return found

@@ -6,12 +6,15 @@ import logging
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import NetworkError, NotSupported, RateLimited
 from kanal.publishing.models import Publication, PublicationStatus
+from kanal.publishing.periodic import each_guarded
 
 from . import actions, conf, rollups
 from .models import ChannelCollection, PostTracking
@@ -29,12 +32,28 @@ def published(channel):
 def collect_metrics(*, now: datetime | None = None, dry_run: bool = False) -> int:
     """Collect every connected channel that is due; the number of channels."""
     now = now or timezone.now()
-    done = 0
-    for channel_id in Channel.objects.filter(
-        status=ChannelStatus.CONNECTED
-    ).values_list("pk", flat=True):
-        done += collect_channel(channel_id, now=now, dry_run=dry_run)
-    return done
+    return each_guarded(
+        "insights_collect",
+        Channel.objects.filter(status=ChannelStatus.CONNECTED).values_list(
+            "pk", flat=True),
+        lambda channel_id: collect_channel(channel_id, now=now, dry_run=dry_run),
+        record=lambda channel_id, error: record_unforeseen_failure(
+            channel_id, error, now=now),
+    )
+
+
+def record_unforeseen_failure(channel_id: int, error: Exception, *,
+                              now: datetime) -> None:
+    """A failure nobody foresaw (an answer no adapter could read, a number no
+    database keeps), on the channel's collection state: the channel waits its
+    turn and is tried again, and the others are collected meanwhile."""
+    actions.record_collection_failure(
+        Channel.objects.get(pk=channel_id),
+        message=_("Tallene kunne ikke hentes: netværkets svar kunne ikke læses "
+                  "(%(error)s). Kanal prøver igen ved næste indsamling.")
+        % {"error": type(error).__name__},
+        wait_until=now + timedelta(seconds=conf.get("COLLECT_EVERY_SECONDS")),
+    )
 
 
 def collect_channel(channel_id: int, *, now: datetime, dry_run: bool = False) -> int:
@@ -97,6 +116,16 @@ def collect_channel(channel_id: int, *, now: datetime, dry_run: bool = False) ->
         return 0
     actions.record_metrics(channel, snapshot, trackings=due, now=now)
     return 1
+
+
+def collection_problem(channel):
+    """The latest failure of ``channel``'s collection, for its page (or None)."""
+    from kanal.channels.problems import Problem
+
+    state = ChannelCollection.objects.filter(channel=channel).first()
+    if state is None or not state.last_error:
+        return None
+    return Problem(gettext_lazy("Tal fra netværket"), state.last_error)
 
 
 def update_rollups(*, now: datetime | None = None, dry_run: bool = False) -> int:

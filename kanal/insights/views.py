@@ -178,20 +178,19 @@ def export_download_view(request, pk):
 
 def _month_or_quarter(raw: str, cadence: str):
     """The first day of ``raw`` ("2026-11", or "2026-4" for a quarter), or
-    None when it is not one."""
+    None when it is not one (also a number too big for a date)."""
     from datetime import date
+
+    from kanal.core.safety import MAX_DAY, MIN_DAY
 
     try:
         year, number = (int(part) for part in raw.split("-"))
-        if not 2000 <= year <= 2100:
-            return None
-        if cadence == "quarterly":
-            if not 1 <= number <= 4:
-                return None
-            return date(year, 3 * number - 2, 1)
-        return date(year, number, 1)
     except ValueError:
         return None
+    last = 4 if cadence == "quarterly" else 12
+    if not MIN_DAY.year <= year <= MAX_DAY.year or not 1 <= number <= last:
+        return None
+    return date(year, 3 * number - 2 if cadence == "quarterly" else number, 1)
 
 
 def _report_response(request, cadence: str, parameter: str, error: str):

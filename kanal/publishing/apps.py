@@ -8,9 +8,14 @@ class PublishingConfig(AppConfig):
     verbose_name = _("Udgivelse")
 
     def ready(self) -> None:
+        from kanal.channels import problems
         from kanal.notifications.kinds import register_param
 
-        from . import crisis  # noqa: F401  (registers the desk-hours check)
+        from . import (
+            crisis,  # noqa: F401  (registers the desk-hours check)
+            tokens,
+        )
         from .outcomes import render_notification_reason
 
         register_param("why", render_notification_reason)
+        problems.register("refresh_tokens", tokens.refresh_problem)

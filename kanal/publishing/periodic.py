@@ -7,15 +7,22 @@ would change). ``kanal worker`` runs them on their interval;
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from kanal.core import checkpoints
 from kanal.organisations import throttle
 
 from . import conf, engine, followup, heartbeat, tokens
+
+logger = logging.getLogger("kanal.publishing.periodic")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,3 +86,44 @@ def register(job: PeriodicJob) -> None:
     """Add ``job`` (once) to the jobs ``kanal worker`` runs."""
     if all(existing.name != job.name for existing in PERIODIC_JOBS):
         PERIODIC_JOBS.append(job)
+
+
+def each_guarded(
+    job: str,
+    items: Iterable[T],
+    work: Callable[[T], int],
+    *,
+    record: Callable[[T, Exception], object] | None = None,
+) -> int:
+    """``work(item)`` for each of ``items`` (channels, organisations, sources),
+    each guarded: when one fails in any way, the failure is logged, handed to
+    ``record(item, error)`` (which writes it where the desk sees it, e.g. the
+    channel's cursor) and the loop goes on with the next, so one channel's odd
+    answer never stops the job for every channel after it. Returns the sum of
+    what ``work`` returned for the items that did not fail.
+
+    Inside a caller's transaction each item runs in a savepoint, so a refused
+    statement is undone for that item only; in the worker (autocommit) every
+    statement commits on its own and nothing is held open around network calls.
+    Losing the database itself is not one item's fault: that is raised, and
+    the worker waits for the database.
+    """
+    done = 0
+    for item in items:
+        guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        try:
+            with guard:
+                done += work(item) or 0
+        except (OperationalError, InterfaceError):
+            raise  # the database itself is away: the worker waits for it
+        except Exception as error:
+            logger.exception("periodic job %s: %r failed; the others go on",
+                             job, item)
+            if record is not None:
+                try:
+                    record(item, error)
+                except Exception:
+                    logger.exception("periodic job %s: the failure of %r could "
+                                     "not be recorded", job, item)
+    return done
+

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from kanal.channels import vault
 from kanal.channels.actions import mark_channel_needs_reconnect
@@ -201,7 +202,31 @@ def refresh_due_tokens(*, now=None, dry_run=False, owner="kanal") -> int:
     channels = list(channels_due(now))
     if dry_run:
         return len(channels)
-    return sum(
-        refresh_channel_token(c, owner=owner, now=now) == "refreshed"
-        for c in channels
+    from .periodic import each_guarded
+
+    # One channel's answer nobody foresaw never keeps the channels after it
+    # from being refreshed (their tokens would run out); it is recorded on
+    # the channel's refresh row, which its page shows.
+    return each_guarded(
+        "refresh_tokens", channels,
+        lambda c: int(refresh_channel_token(c, owner=owner, now=now) == "refreshed"),
+        record=_record_crash,
     )
+
+
+def refresh_problem(channel: Channel):
+    """The latest failure of ``channel``'s token refresh, for its page."""
+    from kanal.channels.problems import Problem
+
+    state = ChannelTokenRefresh.objects.filter(channel=channel).first()
+    if state is None or not state.last_error:
+        return None
+    return Problem(gettext_lazy("Fornyelse af adgangen"), state.last_error)
+
+
+def _record_crash(channel: Channel, error: Exception) -> None:
+    ChannelTokenRefresh.objects.update_or_create(
+        channel_id=channel.pk, defaults={"last_error": gettext(
+            "Adgangen kunne ikke fornyes: netværkets svar kunne ikke læses "
+            "(%(error)s). Kanal prøver igen."
+        ) % {"error": type(error).__name__}})

@@ -65,6 +65,9 @@ ITEM_FIELDS = (
 HORIZON_DAYS = 60
 #: News older than this when first seen gets no suggestion.
 NEWS_MAX_AGE = timedelta(days=7)
+#: New suggestions one fetch of one source makes at most (the nearest items
+#: first), so one feed never floods *Forslag fra kilder*.
+SUGGESTIONS_PER_FETCH = 100
 
 
 class SourceError(Exception):
@@ -270,13 +273,15 @@ def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str
             now=now,
         )
     if result.not_modified:
-        return _record_success(source, now=now, message=_("Uændret siden sidst."))
+        return _record_success(source, now=now, message=_("Uændret siden sidst."),
+                               unchanged=True)
     digest = hashlib.sha256(result.body).hexdigest()
     if digest == source.content_digest:
         return _record_success(
             source,
             now=now,
             message=_("Uændret siden sidst."),
+            unchanged=True,
             etag=result.etag,
             last_modified=result.last_modified,
         )
@@ -287,13 +292,15 @@ def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str
         return _record_failure(source, e.args[0], now=now)
     except Exception:
         logger.exception("source import crashed source=%s", source.pk)
-        return _record_failure(
-            source,
-            reasons._(
-                "Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."
-            ),
-            now=now,
-        )
+        return record_crash(source, now=now)
+    note = None
+    if getattr(items, "skipped_series", 0):
+        # Said on the source (as its latest problem) while the rest is read.
+        note = reasons._(
+            "%(count)s gentagne begivenheder blev sprunget over, fordi de gentages "
+            "oftere end %(times)s gange om dagen."
+        ) % {"count": items.skipped_series, "times": parsers.TIMES_PER_DAY}
+        summary += " " + str(note)
     return _record_success(
         source,
         now=now,
@@ -301,6 +308,7 @@ def refresh_source(source: Source, *, actor, now: datetime | None = None) -> str
         etag=result.etag,
         last_modified=result.last_modified,
         digest=digest,
+        note=note,
     )
 
 
@@ -326,6 +334,16 @@ def _refresh_partner(source: Source, *, now: datetime) -> str:
         source.cursor = cursor
         source.save(update_fields=["cursor"])
     return _record_success(source, now=now, message=summary)
+
+
+def record_crash(source: Source, *, now) -> str:
+    """A failure nobody foresaw, on ``source`` (its status and its Danish
+    reason)."""
+    return _record_failure(
+        source,
+        reasons._("Feedet kunne ikke læses på grund af en fejl i Kanal. Prøv igen."),
+        now=now,
+    )
 
 
 def parse(source: Source, body: bytes, content_type: str, *, now: datetime):
@@ -372,7 +390,12 @@ def _record_success(
     etag: str | None = None,
     last_modified: str | None = None,
     digest: str | None = None,
+    note: reasons.Reason | None = None,
+    unchanged: bool = False,
 ) -> str:
+    """Record a fetch that worked. ``note``: a problem of the feed that did
+    not stop it (kept as its latest problem); an ``unchanged`` feed keeps the
+    note it had."""
     fields = [
         "status",
         "last_error",
@@ -384,9 +407,10 @@ def _record_success(
         audit.record(
             "sources.source.recovered", organisation=source.organisation, target=source
         )
+    if not (unchanged and source.status == SourceStatus.OK):
+        source.last_error = note.msgid if note else ""
+        source.last_error_params = note.params if note else {}
     source.status = SourceStatus.OK
-    source.last_error = ""
-    source.last_error_params = {}
     source.last_fetched_at = source.last_success_at = now
     for name, value in (
         ("etag", etag),
@@ -465,10 +489,10 @@ def import_items(source: Source, parsed, *, now: datetime) -> str:
         )
         for item in new_items:
             item.pk = saved[item.guid]
-    made = _suggest(new_items, channels, planner, limits, now=now)
+    made, unsuggested = _suggest(new_items, channels, planner, limits, now=now)
     for item in changed_items:
         _item_changed(source, item, planner, limits, now=now)
-    return _(
+    summary = _(
         "%(items)s emner læst: %(new)s nye, %(changed)s ændrede, %(made)s nye forslag."
     ) % {
         "items": len(parsed),
@@ -476,15 +500,27 @@ def import_items(source: Source, parsed, *, now: datetime) -> str:
         "changed": len(changed_items),
         "made": made,
     }
+    if unsuggested:
+        summary += " " + _(
+            "%(left)s nye emner fik ikke forslag: Kanal laver højst %(most)s nye "
+            "forslag pr. hentning."
+        ) % {"left": unsuggested, "most": SUGGESTIONS_PER_FETCH}
+    return summary
 
 
-def _suggest(items, channels, planner, limits, *, now) -> int:
+def _suggest(items, channels, planner, limits, *, now) -> tuple[int, int]:
+    """Suggestions for new ``items`` (at most ``SUGGESTIONS_PER_FETCH``);
+    returns how many were made and how many items got none for that cap."""
     rows = []
+    unsuggested = 0
     for item in items:
         if item.cancelled:
             continue
         if item.published_at is not None and item.published_at < now - NEWS_MAX_AGE:
             # An old press release is history, not a post to make now.
+            continue
+        if len(rows) >= SUGGESTIONS_PER_FETCH:
+            unsuggested += 1
             continue
         for channel in channels:
             draft = compose.draft_for(
@@ -504,7 +540,7 @@ def _suggest(items, channels, planner, limits, *, now) -> int:
                 )
             )
     Suggestion.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+    return len(rows), unsuggested
 
 
 def _item_changed(source, item, planner, limits, *, now) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kanal.channels.adapters import adapter_for
-from kanal.core import audit
+from kanal.core import audit, safety
 from kanal.planning.actions import PlanningError, create_post
 
 from . import compose, images, parsers
@@ -195,6 +195,8 @@ def update_suggestion(
     """The desk's own text and time; a later change in the feed then only
     marks the suggestion as changed instead of rewriting it."""
     suggestion_policy.check(actor, "edit", suggestion)
+    if not safety.in_window(planned_at):
+        raise SourceError(safety.day_window_message())
     if planned_at <= timezone.now():
         raise SourceError(_("Tidspunktet er passeret. Vælg et tidspunkt i fremtiden."))
     before = audit.snapshot(suggestion, ("text", "planned_at"))

@@ -69,6 +69,7 @@ class SourceForm(forms.Form):
     json_mapping = forms.CharField(
         label=_("Felter i JSON"),
         required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             'Kun for JSON: hvilket felt der er hvad, fx {"items": "events", '
@@ -136,7 +137,7 @@ class SourceForm(forms.Form):
             return {}
         try:
             mapping = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise forms.ValidationError(
                 _('Felterne skal skrives som JSON, fx {"title": "name"}.')
             ) from None
@@ -168,6 +169,13 @@ class SuggestionForm(forms.Form):
 
     def clean_text(self):
         return safety.typed_text(self.cleaned_data["text"], max_length=5000)
+
+    def clean_planned_at(self):
+        planned_at = self.cleaned_data["planned_at"]
+        if not safety.in_window(planned_at):
+            # Year 9999 would be kept here and refused only at *Tag i brug*.
+            raise forms.ValidationError(safety.day_window_message())
+        return planned_at
 
 
 class ToneForm(forms.Form):

@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
@@ -54,18 +55,24 @@ class ParsedItem:
         return hashlib.sha256(raw).hexdigest()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters and lone surrogates (a JSON escape like \ud800, or a
+#: badly decoded feed), which no database driver can store.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+#: An address longer than this is left out (never cut into another one).
+URL_LIMIT = 1000
 
 
 def clean(value) -> str:
-    """``value`` as text without control characters (PostgreSQL refuses a NUL
-    byte; a GUID or address never needs one)."""
+    """``value`` as text without control characters or lone surrogates
+    (PostgreSQL refuses a NUL byte; a GUID or address never needs one)."""
     return _CONTROL.sub("", str(value or "")).strip()
 
 
 def safe_url(value) -> str:
     value = clean(value)
-    return value[:1000] if value.startswith(("http://", "https://")) else ""
+    if len(value) > URL_LIMIT or not value.startswith(("http://", "https://")):
+        return ""
+    return value
 
 
 def _aware(value) -> tuple[datetime | None, bool]:
@@ -120,6 +127,29 @@ def _decode_text(body: bytes, content_type: str = "") -> str:
 #: Events parsed at a time: a big calendar is read in slices of whole series
 #: (an event and its moved occurrences share a UID), so memory stays bounded.
 EVENTS_PER_SLICE = 500
+#: A recurring event is read only when it repeats at most daily and at most
+#: ``TIMES_PER_DAY`` times a day, with at most ``MAX_EXTRA_DATES`` extra dates
+#: (RDATE): a few bytes of ``RRULE:FREQ=SECONDLY`` would otherwise become
+#: millions of occurrences (a "recurrence bomb"). No municipal event repeats
+#: more often; a series that does is left out and said on the source.
+TIMES_PER_DAY = 4
+MAX_EXTRA_DATES = 400
+#: A recurring series starting before this year is left out: expanding it
+#: walks every occurrence since its start.
+SERIES_FROM_YEAR = 1970
+#: What a recurring series weighs in a slice (a single event weighs 1).
+SERIES_WEIGHT = 25
+#: Reading one calendar stops with a Danish reason after this long.
+PARSE_SECONDS = 30
+#: Frequencies finer than a day.
+_SUB_DAILY = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
+
+
+class ParsedItems(list):
+    """The items of a feed, and how many recurring series were left out
+    because they repeat too often (``TIMES_PER_DAY``)."""
+
+    skipped_series: int = 0
 
 
 def parse_ical(
@@ -133,10 +163,21 @@ def parse_ical(
             _("Filen er ikke en iCalendar-kalender (mangler BEGIN:VCALENDAR).")
         )
     items: list[ParsedItem] = []
+    skipped = 0
+    deadline = monotonic() + PARSE_SECONDS
     for piece in _slices(text, EVENTS_PER_SLICE):
-        items += _parse_slice(piece, start, end)
+        if monotonic() > deadline:
+            raise ParseError(_(
+                "Kalenderen har for mange gentagne begivenheder til, at Kanal kan "
+                "læse den inden for %(seconds)s sekunder."
+            ) % {"seconds": PARSE_SECONDS})
+        found, left_out = _parse_slice(piece, start, end)
+        items += found
+        skipped += left_out
     items.sort(key=lambda i: (i.starts_at, i.guid))
-    return _dedupe(items)
+    result = ParsedItems(_dedupe(items))
+    result.skipped_series = skipped
+    return result
 
 
 def _unreadable() -> ParseError:
@@ -165,13 +206,22 @@ def _slices(text: str, size: int):
             block = None
     if block is not None:
         raise _unreadable()
-    order = list(groups)
-    if not order:
+    if not groups:
         yield "\r\n".join([*header, "END:VCALENDAR"]) + "\r\n"
         return
-    for first in range(0, len(order), size):
-        events = [line for uid in order[first : first + size] for line in groups[uid]]
-        yield "\r\n".join([*header, *events, "END:VCALENDAR"]) + "\r\n"
+    # A recurring series costs its expansion: it weighs more, so a slice of
+    # them stays quick and the deadline is looked at often.
+    piece: list[str] = []
+    weight = 0
+    for lines in groups.values():
+        recurring = any(line[:6].upper() in ("RRULE:", "RRULE;") for line in lines)
+        cost = SERIES_WEIGHT if recurring else 1
+        if piece and weight + cost > size:
+            yield "\r\n".join([*header, *piece, "END:VCALENDAR"]) + "\r\n"
+            piece, weight = [], 0
+        piece += lines
+        weight += cost
+    yield "\r\n".join([*header, *piece, "END:VCALENDAR"]) + "\r\n"
 
 
 def _uid_of(block: list[str]) -> str:
@@ -186,7 +236,37 @@ def _uid_of(block: list[str]) -> str:
     return ""
 
 
-def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
+def _too_frequent(event) -> bool:
+    """Whether ``event`` repeats more often than Kanal reads (see
+    ``TIMES_PER_DAY``), or since before ``SERIES_FROM_YEAR``: decided before
+    any occurrence is made."""
+    rules = event.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules]:
+        if rule is None:
+            continue
+        try:
+            first = event.get("DTSTART").dt
+        except Exception:  # absent or unreadable: the expansion says so
+            first = None
+        if first is not None and getattr(first, "year", 0) < SERIES_FROM_YEAR:
+            return True
+        if any(str(f).upper() in _SUB_DAILY for f in rule.get("FREQ", [])):
+            return True
+        per_day = 1
+        for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            per_day *= max(len(rule.get(part, [])), 1)
+        if per_day > TIMES_PER_DAY:
+            return True
+    extra = event.get("RDATE")
+    extra = extra if isinstance(extra, list) else [extra]
+    return sum(len(getattr(e, "dts", ())) for e in extra if e is not None) \
+        > MAX_EXTRA_DATES
+
+
+def _parse_slice(
+    text: str, start: datetime, end: datetime
+) -> tuple[list[ParsedItem], int]:
+    """The occurrences of one slice, and how many series were left out."""
     import icalendar
     import recurring_ical_events
 
@@ -194,6 +274,15 @@ def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
         calendar = icalendar.Calendar.from_ical(text)
     except Exception as e:
         raise _unreadable() from e
+    bombs = [c for c in calendar.subcomponents
+             if c.name == "VEVENT" and _too_frequent(c)]
+    left_out = {str(c.get("UID") or id(c)) for c in bombs}
+    if bombs:
+        logger.info("calendar: %s series repeating too often left out", len(left_out))
+        # A moved occurrence of a left-out series goes with it.
+        calendar.subcomponents = [
+            c for c in calendar.subcomponents
+            if not (c.name == "VEVENT" and str(c.get("UID") or id(c)) in left_out)]
     try:
         occurrences = recurring_ical_events.of(
             calendar, keep_recurrence_attributes=True, skip_bad_series=True
@@ -213,7 +302,7 @@ def _parse_slice(text: str, start: datetime, end: datetime) -> list[ParsedItem]:
                 "kan læses."
             )
         ) from e
-    return [i for i in items if i is not None]
+    return [i for i in items if i is not None], len(left_out)
 
 
 def _occurrence(event, series: set[str]) -> ParsedItem | None:
@@ -261,6 +350,22 @@ def _occurrence(event, series: set[str]) -> ParsedItem | None:
 # RSS and Atom
 
 
+_SURROGATE_REFERENCE = re.compile(
+    # hex D800-DFFF, decimal 55296-57343
+    rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}"
+    rb"|0*(?:5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|573[0-3][0-9]"
+    rb"|5734[0-3]));")
+
+
+def _not_a_feed() -> ParseError:
+    return ParseError(
+        _(
+            "Feedet kunne ikke læses som RSS eller Atom (ugyldig XML). Tjek "
+            "adressen, eller bed udgiveren rette feedet."
+        )
+    )
+
+
 def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
     """The entries of an RSS or Atom feed, newest first as the feed has them.
 
@@ -283,20 +388,20 @@ def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
         # Not well-formed: the feed parser may still read it (it is lenient);
         # it never expands declared entities in that mode.
         logger.info("source feed not well-formed: %s", e)
-    parsed = feedparser.parse(
-        body,
-        response_headers={"content-type": content_type or "application/xml"},
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            # A character reference to a lone surrogate (&#xD800;) is no
+            # character; the feed parser would fail on the whole feed for it.
+            _SURROGATE_REFERENCE.sub(b"", body),
+            response_headers={"content-type": content_type or "application/xml"},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except UnicodeError as e:
+        raise _not_a_feed() from e
     entries = parsed.get("entries") or []
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
-        raise ParseError(
-            _(
-                "Feedet kunne ikke læses som RSS eller Atom (ugyldig XML). Tjek "
-                "adressen, eller bed udgiveren rette feedet."
-            )
-        )
+        raise _not_a_feed()
     items = []
     for entry in entries:
         link = safe_url(entry.get("link"))
@@ -397,6 +502,10 @@ def parse_json(
     except UnicodeDecodeError as e:
         raise ParseError(
             _("JSON-feedet er ikke i UTF-8 (eller UTF-16/32), som JSON skal være.")
+        ) from e
+    except RecursionError as e:
+        raise ParseError(
+            _("Feedet er JSON, der er lagt dybere i hinanden, end Kanal læser.")
         ) from e
     except ValueError as e:
         raise ParseError(

@@ -37,9 +37,10 @@ def reads_partners(channel) -> bool:
 
 
 def as_item(network: str, post) -> ParsedItem | None:
-    """One partner post as an item, or None when it has no usable id."""
-    remote_id = clean(post.remote_id)[:200]
-    if not remote_id:
+    """One partner post as an item, or None when it has no usable id (none,
+    or longer than Kanal keeps: never cut into another post's id)."""
+    remote_id = clean(post.remote_id)
+    if not remote_id or len(remote_id) > 200:
         return None
     text = plain_text(str(post.text or ""), max_length=4000)
     author = one_line(str(post.author_name or ""), max_length=200)

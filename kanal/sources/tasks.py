@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from django.utils import timezone
 
 from .models import Source, SourceStatus
-
-logger = logging.getLogger("kanal.sources")
 
 
 def due_sources(now):
@@ -22,18 +19,19 @@ def due_sources(now):
 def fetch_due_sources(now=None, dry_run: bool = False) -> int:
     """Fetch each due source; one that fails (in any way) is recorded on that
     source and the others go on. Returns how many were (or would be) fetched."""
-    from .actions import refresh_source
+    from kanal.publishing.periodic import each_guarded
+
+    from .actions import record_crash, refresh_source
 
     now = now or timezone.now()
-    count = 0
-    for source in due_sources(now):
-        count += 1
-        if dry_run:
-            continue
-        try:
-            refresh_source(source, actor=None, now=now)
-        except Exception:
-            # refresh_source records expected failures itself; this is the
-            # last guard so one source's bug never stops the others.
-            logger.exception("source refresh crashed source=%s", source.pk)
-    return count
+    due = list(due_sources(now))
+    if dry_run:
+        return len(due)
+    # refresh_source records expected failures itself; the guard is the last
+    # one, so one source's bug never stops the others and is said on it.
+    each_guarded(
+        "sources_fetch_due", due,
+        lambda source: refresh_source(source, actor=None, now=now) and 1,
+        record=lambda source, _error: record_crash(source, now=now),
+    )
+    return len(due)

@@ -208,17 +208,25 @@ class Metric:
     api_version: str = ""
 
 
+#: The largest count Kanal takes from a network: no account or post has a
+#: quadrillion of anything, and sums of many such counts (a day's rollup) still
+#: fit the 64-bit integers databases store. A larger one is no real count.
+MAX_COUNT = 10**15
+
+
 def count_value(value) -> int | None:
     """A count from a network's answer, or None when it is absent: missing,
-    null, a boolean or not a number. Never 0 in its place, so a reader can
-    tell "the network gave no number" from "the number was zero"."""
+    null, a boolean, not a number, not finite (JSON's ``Infinity``, ``NaN``) or
+    beyond ``MAX_COUNT`` either way. Never 0 in its place, so a reader can tell
+    "the network gave no number" from "the number was zero"."""
     if value is None or isinstance(value, bool):
         return None
     try:
         # Some APIs send counts as text ("12").
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -MAX_COUNT <= number <= MAX_COUNT else None
 
 
 def present_metrics(

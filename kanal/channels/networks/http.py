@@ -103,6 +103,7 @@ def read_json(
     try:
         return response.json()
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        # RecursionError: JSON nested deeper than the parser goes.
         detail = {
             "network": network,
             "http_status": response.status_code,

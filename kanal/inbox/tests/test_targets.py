@@ -93,3 +93,30 @@ def test_an_old_item_from_a_backfill_gets_no_due_time(organisation):
     old = citizen_item(channel, at=timezone.now() - timedelta(days=30))
     old.conversation.refresh_from_db()
     assert old.conversation.due_at is None
+
+
+@pytest.mark.django_db
+def test_one_conversation_that_cannot_be_told_about_does_not_stop_the_others(
+    organisation, member, monkeypatch
+):
+    member(Role.EDITOR)
+    channel = ChannelFactory(organisation=organisation)
+    first = citizen_item(channel, "Hvornår åbner det?", author="Ole").conversation
+    second = citizen_item(channel, "Er der parkering?", author="Mette").conversation
+    from kanal.inbox.models import Conversation
+
+    Conversation.objects.filter(pk__in=[first.pk, second.pk]).update(
+        due_at=timezone.now() - timedelta(hours=1))
+    real = targets.notify
+
+    def notify(recipients, **kwargs):
+        if kwargs["about"].pk == first.pk:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "a mail that cannot go")
+        return real(recipients, **kwargs)
+
+    monkeypatch.setattr(targets, "notify", notify)
+    assert targets.notify_overdue() == 1
+    told = Notification.objects.get(kind="inbox_overdue")
+    assert told.url == f"/indbakke/{second.pk}/"
+    first.refresh_from_db()
+    assert first.overdue_notified_at is None  # tried again next run

@@ -184,3 +184,32 @@ def test_old_exports_and_their_files_are_pruned_after_the_configured_days(
     # The environment's setting is the default; KANAL_INSIGHTS still wins.
     settings.KANAL_INSIGHTS = {"EXPORT_RETENTION_DAYS": 1}
     assert tasks.prune_exports(now=now) == 1
+
+
+@pytest.mark.parametrize("raw", ["Mette\x0bHansen", "Mette\x01Hansen",
+                                 "Mette\x0cHansen", "Mette\ud800Hansen"])
+def test_characters_no_spreadsheet_can_hold_become_a_space(raw):
+    assert exports.safe_text(raw) == "Mette Hansen"
+
+
+def test_xlsx_export_with_a_control_character_in_a_network_name(
+    organisation, member, client_for, tmp_path
+):
+    """A name stored before names from tag searches were cleaned (or any
+    stored text with a control character) still exports."""
+    from kanal.insights.models import HashtagUse
+
+    now = timezone.now()
+    HashtagUse.objects.create(
+        organisation=organisation, network="mastodon", tag="voreskbh",
+        remote_id="1", author_name="Mette\x0bHansen", text="Sommer #voreskbh",
+        url="https://kk.social/@mette/1", posted_at=now, found_at=now,
+        day=timezone.localdate(now))
+    client = client_for(member(Role.ANALYST))
+    response = client.post("/indsigt/eksport/", {"tabel": "contributors",
+                                                 "format": "xlsx"})
+    assert response.status_code == 200
+    path = tmp_path / "bidrag.xlsx"
+    path.write_bytes(response.content)
+    values = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert any("Mette Hansen" in str(cell) for row in values for cell in row)

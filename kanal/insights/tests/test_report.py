@@ -59,9 +59,20 @@ def test_the_report_downloads_as_pdf(member, client_for):
 
 
 @pytest.mark.parametrize("month", ["2026-13", "november", "2026", "0001-01",
-                                   "9999-12"])
+                                   "9999-12", "2026-" + "9" * 30, "2026-0",
+                                   "2026--1", "2100-01", "9" * 30 + "-01"])
 def test_a_bad_month_is_a_danish_400(member, client_for, month):
     client = client_for(member(Role.EDITOR))
     response = client.get(reverse("insights:monthly_report"), {"maaned": month})
     assert response.status_code == 400
     assert "Skriv måneden som år-måned" in response.content.decode()
+
+
+@pytest.mark.parametrize("quarter", ["2026-5", "2026-0", "2026-" + "9" * 30,
+                                     "9" * 30 + "-1", "2100-1"])
+def test_a_bad_quarter_is_a_danish_400(member, client_for, quarter):
+    client = client_for(member(Role.EDITOR))
+    response = client.get(reverse("insights:quarterly_report"),
+                          {"kvartal": quarter})
+    assert response.status_code == 400
+    assert "Skriv kvartalet som år-kvartal" in response.content.decode()

@@ -256,3 +256,32 @@ def test_a_stored_report_is_only_for_its_organisation(member, client_for,
     assert response.content == b"%PDF-1.4 x"
     stranger = MembershipFactory(role=Role.ADMIN)
     assert client_for(stranger).get(url).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_organisations_report_that_cannot_be_made_does_not_stop_the_others(
+    member, organisation, monkeypatch
+):
+    from kanal.organisations.tests.factories import (
+        AdministrationFactory,
+        MembershipFactory,
+        OrganisationFactory,
+    )
+
+    other = OrganisationFactory(name="Andenkommune", slug="anden")
+    theirs = MembershipFactory(organisation=other, role=Role.ANALYST,
+                               administration=AdministrationFactory(
+                                   organisation=other, code="X"))
+    ours = member(Role.ANALYST)
+    subscribe(ours, "monthly")
+    subscribe(theirs, "monthly")
+    original_render = report.render_report
+
+    def render(org, *args, **kwargs):
+        if org.pk == organisation.pk:
+            raise RecursionError("a category name the PDF cannot lay out")
+        return original_render(org, *args, **kwargs)
+
+    monkeypatch.setattr(report, "render_report", render)
+    assert tasks.send_report_emails(now=DECEMBER) == 1
+    assert [m.to[0] for m in mail.outbox] == [theirs.user.email]

@@ -267,6 +267,16 @@ def test_an_unreadable_answer_to_a_write_is_unknown_and_to_a_read_transient():
     assert not isinstance(caught.value, OutcomeUnknown)
 
 
+def test_a_deeply_nested_answer_is_unreadable_not_a_crash():
+    """json.loads raises RecursionError on deep nesting: an answer like that
+    is as unreadable as broken JSON, never an error out of every adapter."""
+    response = httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(TransientError):
+        read_json(response, network="mastodon")
+    with pytest.raises(OutcomeUnknown):
+        read_json(response, network="mastodon", write=True)
+
+
 def test_the_network_clock_is_read_from_the_date_header():
     ahead = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=7)
     client = mock_client(lambda r: httpx.Response(
