@@ -54,6 +54,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from sandbox import partners
+
 logger = logging.getLogger("sandbox.bluesky")
 
 NETWORK = "bluesky"
@@ -776,31 +778,22 @@ PARTNER_ACCOUNTS = (
         ),
     ),
 )
-PARTNERS_KEY = "partners_seeded"
-
-
 def ensure_partners(ctx) -> None:
     """Write the partner accounts and their posts once (also after a reset)."""
-    store = ctx.store
-    if store.kv_get(NETWORK, PARTNERS_KEY):
-        return
-    store.kv_set(NETWORK, PARTNERS_KEY, True)
-    now = ctx.now()
-    for did, handle, name, posts in PARTNER_ACCOUNTS:
-        store.put_account(NETWORK, did, handle=handle, display_name=name,
-                          followers=3100, extra={"partner": True})
-        for text, hours_ago in sorted(posts, key=lambda p: -p[1]):
-            at = now - timedelta(hours=hours_ago)
-            record = {"$type": POST, "text": text, "createdAt": iso(at),
-                      "langs": ["da"]}
-            rkey = tid(ctx)
-            store.add_item(
-                NETWORK, did, at_uri(did, POST, rkey), "post", text=text,
-                author_id=did, author_name=name, created_at=at,
-                data={"record": record, "cid": cid_for(record), "rkey": rkey,
-                      "collection": POST, "handle": handle,
-                      "indexed_at": iso(at)},
-            )
+
+    def write_post(did, handle, name, post, at):
+        record = {"$type": POST, "text": post[0], "createdAt": iso(at),
+                  "langs": ["da"]}
+        rkey = tid(ctx)
+        ctx.store.add_item(
+            NETWORK, did, at_uri(did, POST, rkey), "post", text=post[0],
+            author_id=did, author_name=name, created_at=at,
+            data={"record": record, "cid": cid_for(record), "rkey": rkey,
+                  "collection": POST, "handle": handle, "indexed_at": iso(at)},
+        )
+
+    partners.seed_once(ctx, NETWORK, PARTNER_ACCOUNTS, followers=3100,
+                       write_post=write_post)
 
 
 def owner_edit(ctx, item, text: str):

@@ -52,7 +52,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sandbox import likes
+from sandbox import likes, partners
 
 logger = logging.getLogger("sandbox.mastodon")
 
@@ -527,37 +527,28 @@ PARTNER_ACCOUNTS = (
         ),
     ),
 )
-PARTNERS_KEY = "partners_seeded"
-
-
 def ensure_partners(ctx) -> None:
     """Write the partner accounts and their posts once (also after a reset)."""
-    store = ctx.store
-    if store.kv_get(NETWORK, PARTNERS_KEY):
-        return
-    store.kv_set(NETWORK, PARTNERS_KEY, True)
     mastodon = Mastodon(ctx)
-    now = ctx.now()
-    for account_id, acct, name, posts in PARTNER_ACCOUNTS:
-        store.put_account(
-            NETWORK, account_id, handle=acct, display_name=name, followers=4200,
-            extra={"acct": acct, "partner": True},
+
+    def write_post(account_id, acct, name, post, at):
+        text, _hours, image = post
+        media = []
+        if image:
+            url = ctx.public_url(f"/_sandbox/media/{image}")
+            media = [{
+                "id": mastodon.new_id(), "type": "image", "url": url,
+                "preview_url": url, "remote_url": None, "meta": {},
+                "description": "", "blurhash": None,
+            }]
+        ctx.store.add_item(
+            NETWORK, account_id, mastodon.new_id(), "post", text=text,
+            author_id=account_id, author_name=name, created_at=at,
+            data={"visibility": "public", "language": "da", "media": media},
         )
-        for text, hours_ago, image in sorted(posts, key=lambda p: -p[1]):
-            media = []
-            if image:
-                url = ctx.public_url(f"/_sandbox/media/{image}")
-                media = [{
-                    "id": mastodon.new_id(), "type": "image", "url": url,
-                    "preview_url": url, "remote_url": None, "meta": {},
-                    "description": "", "blurhash": None,
-                }]
-            store.add_item(
-                NETWORK, account_id, mastodon.new_id(), "post", text=text,
-                author_id=account_id, author_name=name,
-                created_at=now - timedelta(hours=hours_ago),
-                data={"visibility": "public", "language": "da", "media": media},
-            )
+
+    partners.seed_once(ctx, NETWORK, PARTNER_ACCOUNTS, followers=4200,
+                       write_post=write_post, extra=lambda acct: {"acct": acct})
 
 
 def _acct(author: str) -> str:

@@ -63,7 +63,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sandbox import likes
+from sandbox import likes, partners
 from sandbox.x_openapi import XOpenAPI
 
 logger = logging.getLogger("sandbox.x")
@@ -1829,27 +1829,19 @@ PARTNER_ACCOUNTS = (
         ),
     ),
 )
-PARTNERS_KEY = "partners_seeded"
-
-
 def ensure_partners(ctx) -> None:
     """Write the partner accounts and their posts once (also after a reset)."""
-    store = ctx.store
-    if store.kv_get(NETWORK, PARTNERS_KEY):
-        return
-    store.kv_set(NETWORK, PARTNERS_KEY, True)
-    now = ctx.now()
-    for account_id, handle, name, posts in PARTNER_ACCOUNTS:
-        store.put_account(NETWORK, account_id, handle=handle, display_name=name,
-                          followers=4200, extra={"partner": True})
-        for text, hours_ago in sorted(posts, key=lambda p: -p[1]):
-            tweet_id = new_id(ctx, "tweet")
-            store.add_item(
-                NETWORK, account_id, tweet_id, "post", text=text,
-                author_id=account_id, author_name=name,
-                created_at=now - timedelta(hours=hours_ago),
-                data={"lang": "da", "conversation_id": tweet_id},
-            )
+
+    def write_post(account_id, handle, name, post, at):
+        tweet_id = new_id(ctx, "tweet")
+        ctx.store.add_item(
+            NETWORK, account_id, tweet_id, "post", text=post[0],
+            author_id=account_id, author_name=name, created_at=at,
+            data={"lang": "da", "conversation_id": tweet_id},
+        )
+
+    partners.seed_once(ctx, NETWORK, PARTNER_ACCOUNTS, followers=4200,
+                       write_post=write_post)
 
 
 def new_id(ctx, kind: str, *, account_id: str = "", parent_id: str = "") -> str:
