@@ -20,6 +20,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from kanal.publishing import periodic
 from kanal.publishing.models import Publication, PublicationStatus
 
 from . import actions
@@ -153,14 +154,11 @@ def capture_published(now=None, dry_run: bool = False) -> int:
     missing = [p for key, p in keys.items() if key not in recorded]
     if dry_run:
         return len(missing)
-    recorded_now = 0
-    for pub in missing:
-        # One publication that cannot be recorded (an unreadable image, say)
-        # must not keep every later one out of the record on every run.
-        try:
-            capture_publication(pub)
-        except Exception:
-            logger.exception("recording publication %s failed", pub.pk)
-            continue
-        recorded_now += 1
-    return recorded_now
+
+    def record(pub) -> int:
+        capture_publication(pub)
+        return 1
+
+    # One publication that cannot be recorded (an unreadable image, say)
+    # must not keep every later one out of the record on every run.
+    return periodic.each_guarded("records_capture_published", missing, record)

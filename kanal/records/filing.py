@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from kanal.core import audit
 from kanal.core.safety import InvalidInput
+from kanal.publishing import periodic
 
 from .content import canonical_json, entry_facts
 from .models import Filing, FilingStatus, RecordEntry
@@ -212,19 +213,17 @@ def file_waiting(now=None, dry_run: bool = False, *, actor=None) -> int:
         waiting = waiting.filter(organisation_id=actor.organisation_id)
     if dry_run:
         return waiting.count()
-    done = 0
-    for filing in waiting[:500]:
-        try:
-            filed = file_one(filing, actor=actor)
-        except Exception:
-            logger.exception("filing record entry %s failed", filing.entry_id)
-            with translation.override("da"):
-                error = _("Posten kunne ikke journaliseres på grund af en fejl i "
-                          "Kanal. Den prøves igen ved næste kørsel; sker det "
-                          "igen, så kontakt support.")
-            Filing.objects.filter(pk=filing.pk).update(
-                status=FilingStatus.FAILED, attempts=F("attempts") + 1, error=error)
-            continue
-        if filed.status == FilingStatus.FILED:
-            done += 1
-    return done
+
+    def file(filing) -> int:
+        return int(file_one(filing, actor=actor).status == FilingStatus.FILED)
+
+    def failed(filing, error) -> None:
+        with translation.override("da"):
+            reason = _("Posten kunne ikke journaliseres på grund af en fejl i "
+                       "Kanal. Den prøves igen ved næste kørsel; sker det "
+                       "igen, så kontakt support.")
+        Filing.objects.filter(pk=filing.pk).update(
+            status=FilingStatus.FAILED, attempts=F("attempts") + 1, error=reason)
+
+    return periodic.each_guarded("records_filing", waiting[:500], file,
+                                 record=failed)
