@@ -181,16 +181,26 @@ def query_id(raw: str | None, *, label: str = "") -> int | None:
 
 
 _TYPED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Half of a UTF-16 pair alone (JSON's "\ud800"): no database stores it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def typed_text(raw, *, max_length: int) -> str:
+def typed_text(raw, *, max_length: int | None) -> str:
     """Free text typed into a form field that is read without a Django form
-    (a reason, a comment): line breaks and tabs kept, other control
-    characters removed (PostgreSQL refuses a NUL byte), at most
-    ``max_length``."""
+    (a reason, a comment), or a citizen's text from a network: line breaks
+    and tabs kept, other control characters removed (PostgreSQL refuses a
+    NUL byte), a lone surrogate made U+FFFD, at most ``max_length`` (None:
+    no limit)."""
     if not raw:
         return ""
-    return _TYPED_CONTROL.sub("", str(raw))[:max_length]
+    text = _SURROGATE.sub("\ufffd", _TYPED_CONTROL.sub("", str(raw)))
+    return text if max_length is None else text[:max_length]
+
+
+def has_control(value: str) -> bool:
+    """Whether ``value`` holds a control character (tab and line breaks too)
+    or a lone surrogate: never in an id or an address."""
+    return bool(_CONTROL.search(value) or _SURROGATE.search(value))
 
 
 def query_text(raw: str | None, *, max_length: int = 100) -> str:

@@ -12,7 +12,6 @@ version.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from kanal.channels.models import Channel
 from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
 
 from . import hints, meta, privacy, signals, targets
@@ -41,11 +41,6 @@ BATCH = 200
 ID_LIMIT = 200
 NAME_LIMIT = 300
 URL_LIMIT = 500
-#: Control characters no text keeps: PostgreSQL refuses NUL, and the record's
-#: PDF and the spreadsheets refuse the others. Tab and line breaks stay.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: Half of a UTF-16 pair alone (JSON's "\ud800"): no database stores it.
-SURROGATE = re.compile("[\ud800-\udfff]")
 #: Items older than this when Kanal first sees them (a backfill) get no
 #: response target: nobody waits for an answer to them any more.
 OLD_ENOUGH = timedelta(days=14)
@@ -230,15 +225,6 @@ def ingest(
     return outcome
 
 
-def _clean(value, limit: int | None = None) -> str:
-    value = SURROGATE.sub("\ufffd", CONTROL.sub("", str(value or "")))
-    return value[:limit] if limit else value
-
-
-def _unusable(value: str) -> bool:
-    return bool(CONTROL.search(value) or SURROGATE.search(value))
-
-
 def checked(item: NetworkItem) -> NetworkItem | None:
     """``item`` as Kanal stores it, or None when its ids cannot be stored.
 
@@ -249,15 +235,17 @@ def checked(item: NetworkItem) -> NetworkItem | None:
     """
     ids = [str(getattr(item, name) or "") for name in
            ("remote_id", "post_remote_id", "parent_remote_id", "author_id")]
-    if any(len(i) > ID_LIMIT or _unusable(i) for i in ids):
+    if any(len(i) > ID_LIMIT or has_control(i) for i in ids):
         return None
     url = str(item.url or "")
-    if len(url) > URL_LIMIT or _unusable(url):
+    if len(url) > URL_LIMIT or has_control(url):
         url = ""
     return replace(
         item, remote_id=ids[0], post_remote_id=ids[1], parent_remote_id=ids[2],
-        author_id=ids[3], author_name=_clean(item.author_name, NAME_LIMIT),
-        text=_clean(item.text), url=url, created_at=_plausible(item.created_at),
+        author_id=ids[3],
+        author_name=plain_text(item.author_name, max_length=NAME_LIMIT),
+        text=typed_text(item.text, max_length=None), url=url,
+        created_at=_plausible(item.created_at),
     )
 
 
