@@ -34,6 +34,7 @@ class InboxConfig(AppConfig):
                 "indbakken.",
                 lambda: 1.0,
                 intake.process_deliveries,
+                lane="intake",
             )
         )
         periodic.register(
@@ -43,6 +44,7 @@ class InboxConfig(AppConfig):
                 "opsamling på Meta-kanaler, så en mistet webhook ikke mister noget).",
                 lambda: 15.0,
                 polling.poll_due_channels,
+                lane="network",
             )
         )
         periodic.register(
@@ -51,6 +53,7 @@ class InboxConfig(AppConfig):
                 "Giver besked om henvendelser, der er over svarfristen.",
                 lambda: 60.0,
                 targets.notify_overdue,
+                lane="intake",
             )
         )
         periodic.register(
@@ -59,5 +62,6 @@ class InboxConfig(AppConfig):
                 "Lægger ændringerne i indbakkens optælling pr. status sammen.",
                 lambda: 60.0,
                 counts.fold_job,
+                lane="intake",
             )
         )

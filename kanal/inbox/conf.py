@@ -25,6 +25,10 @@ DEFAULTS = {
         "instagram": 300,
         "threads": 300,
     },
+    # One run of the poll starts no new channel after this many seconds (it
+    # shares the worker's network lane with read-back, insights and sources);
+    # the channels left wait longest and go first next run.
+    "POLL_RUN_SECONDS": 30,
 }
 
 

@@ -52,7 +52,9 @@ def poll_every(network: str, youngest_post_at: datetime | None,
 
 
 def due_channels(now: datetime):
-    """Connected channels whose next poll is due."""
+    """Connected channels whose next poll is due, the longest waiting first
+    (never polled, then the oldest poll), so a run that stops at its time
+    budget leaves those that waited least."""
     channels = Channel.objects.filter(
         status=ChannelStatus.CONNECTED
     ).select_related("inbox_cursor").annotate(
@@ -68,21 +70,35 @@ def due_channels(now: datetime):
         every = poll_every(channel.network, channel.youngest_post_at, now)
         if cursor.last_polled_at + every <= now:
             due.append(channel)
-    return due
+    return sorted(due, key=_waited_since)
+
+
+def _waited_since(channel: Channel):
+    cursor = getattr(channel, "inbox_cursor", None)
+    polled = cursor.last_polled_at if cursor is not None else None
+    return (polled is not None, polled)
 
 
 def poll_due_channels(*, now: datetime | None = None, dry_run: bool = False) -> int:
-    """Poll every channel that is due; returns how many were (or would be)."""
+    """Poll the channels that are due, longest waiting first, until the run's
+    time budget (``POLL_RUN_SECONDS``) is used; returns how many were polled
+    (or, with ``dry_run``, how many are due)."""
     now = now or timezone.now()
     channels = due_channels(now)
     if dry_run:
         return len(channels)
+    polled = []
+
+    def poll(channel: Channel) -> int:
+        polled.append(channel)
+        return len(poll_channel(channel, now=now).created)
+
     each_guarded(
-        "inbox_poll", channels,
-        lambda channel: len(poll_channel(channel, now=now).created),
+        "inbox_poll", channels, poll,
         record=lambda channel, error: record_poll_failure(channel, error, now=now),
+        budget_seconds=conf.get("POLL_RUN_SECONDS"),
     )
-    return len(channels)
+    return len(polled)
 
 
 def record_poll_failure(channel: Channel, error: Exception, *, now: datetime) -> None:

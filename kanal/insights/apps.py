@@ -27,6 +27,7 @@ class InsightsConfig(AppConfig):
                 "udgivne opslag (tidsserie) fra netværkene.",
                 lambda: conf.get("COLLECT_EVERY_SECONDS"),
                 tasks.collect_metrics,
+                lane="network",
             )
         )
         periodic.register(
@@ -36,6 +37,7 @@ class InsightsConfig(AppConfig):
                 "og kampagne for de dage, der har fået nye tal.",
                 lambda: conf.get("ROLLUP_EVERY_SECONDS"),
                 tasks.update_rollups,
+                lane="housekeeping",
             )
         )
         periodic.register(
@@ -45,6 +47,7 @@ class InsightsConfig(AppConfig):
                 "og dag (Instagram inden for 30 hashtags på 7 dage).",
                 lambda: conf.get("HASHTAGS_EVERY_SECONDS"),
                 tasks.collect_hashtags,
+                lane="network",
             )
         )
         periodic.register(
@@ -53,6 +56,7 @@ class InsightsConfig(AppConfig):
                 "Sletter rå svar fra netværkene, når opbevaringstiden er gået.",
                 lambda: 3600.0,
                 tasks.prune_raw_responses,
+                lane="housekeeping",
             )
         )
         periodic.register(
@@ -62,6 +66,7 @@ class InsightsConfig(AppConfig):
                 "KANAL_INSIGHTS_EXPORT_RETENTION_DAYS dage er gået.",
                 lambda: 3600.0,
                 tasks.prune_exports,
+                lane="housekeeping",
             )
         )
         periodic.register(
@@ -72,5 +77,6 @@ class InsightsConfig(AppConfig):
                 "to gange.",
                 lambda: conf.get("REPORT_EMAILS_EVERY_SECONDS"),
                 tasks.send_report_emails,
+                lane="housekeeping",
             )
         )

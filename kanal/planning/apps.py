@@ -25,5 +25,6 @@ class PlanningConfig(AppConfig):
                 "dem som ikke nået, når tiden er gået.",
                 lambda: conf.get("APPROVAL_WATCH_EVERY_SECONDS"),
                 tasks.approval_watch,
+                lane="intake",
             )
         )

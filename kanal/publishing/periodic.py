@@ -3,11 +3,18 @@
 Each takes ``now`` and ``dry_run`` and returns how many rows it changed (or
 would change). ``kanal worker`` runs them on their interval;
 ``kanal worker --dry-run`` reports what each would do.
+
+Each job runs in a *lane*, one thread per lane in the worker, so a job that
+waits cannot delay a job of another lane: publishing's own sweeps (a dead
+worker's publications reconciled in time) never wait for a slow network's
+inbox, and a citizen's webhook is processed within seconds while a large
+retention run or a report e-mail is still working.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -25,12 +32,27 @@ logger = logging.getLogger("kanal.publishing.periodic")
 T = TypeVar("T")
 
 
+#: The lanes, one worker thread each (``PeriodicJob.lane``):
+#: ``engine``: publishing's own safety work (leases, missed cutoff, tokens);
+#: ``intake``: what the desk waits for in seconds (webhooks, counts, alerts),
+#: database work only;
+#: ``network``: reading from the networks and sources, whose answers may be
+#: slow (each such job stops starting new calls after its time budget);
+#: ``housekeeping``: long database and file work (records, rollups, e-mails).
+LANES = ("engine", "intake", "network", "housekeeping")
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
     description: str
     every: Callable[[], float]
     run: Callable[..., int]
+    lane: str = "engine"
+
+    def __post_init__(self) -> None:
+        if self.lane not in LANES:
+            raise ValueError(f"periodic job {self.name}: unknown lane {self.lane!r}")
 
 
 #: Apps above publishing add theirs at start (``register``).
@@ -94,6 +116,7 @@ def each_guarded(
     work: Callable[[T], int],
     *,
     record: Callable[[T, Exception], object] | None = None,
+    budget_seconds: float | None = None,
 ) -> int:
     """``work(item)`` for each of ``items`` (channels, organisations, sources),
     each guarded: when one fails in any way, the failure is logged, handed to
@@ -107,9 +130,18 @@ def each_guarded(
     statement commits on its own and nothing is held open around network calls.
     Losing the database itself is not one item's fault: that is raised, and
     the worker waits for the database.
+
+    With ``budget_seconds`` no item is started once that much time has gone
+    by since the first (which always runs): the rest wait for the next run,
+    so callers hand the items over longest-waiting first.
     """
     done = 0
-    for item in items:
+    stop_at = None if budget_seconds is None else time.monotonic() + budget_seconds
+    for started, item in enumerate(items):
+        if started and stop_at is not None and time.monotonic() >= stop_at:
+            logger.info("periodic job %s: time budget of %ss used after %d; "
+                        "the rest wait for the next run", job, budget_seconds, started)
+            break
         guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
         try:
             with guard:

@@ -9,8 +9,10 @@ connection:
   kanal_publications``; on SQLite a short bounded sleep);
 - the lease keeper renews the leases of every job in flight (or finished but
   not yet recorded) every third of a lease, whatever the other threads do;
-- the periodic thread runs the periodic jobs (sweeper, missed cutoff, token
-  refresh …), so a slow token endpoint never delays a claim or a renewal.
+- one periodic thread per lane (``periodic.LANES``) runs that lane's periodic
+  jobs (sweeper, missed cutoff, token refresh …; the apps' intake, network
+  reads and housekeeping), so a slow token endpoint never delays a claim or a
+  renewal, and a slow network's inbox never delays the lease sweeps.
 
 A database that goes away (restart, dropped connections) is waited for:
 connections are dropped and opened again with backoff, results that could
@@ -34,7 +36,7 @@ from django.db import DatabaseError, connection
 
 from . import conf, engine, followup, heartbeat
 from .actions import WAKE_CHANNEL
-from .periodic import PERIODIC_JOBS
+from .periodic import LANES, PERIODIC_JOBS
 from .selectors import next_due_at
 
 logger = logging.getLogger("kanal.publishing.worker")
@@ -145,13 +147,20 @@ class LeaseKeeper(threading.Thread):
 
 
 class PeriodicRunner(threading.Thread):
-    """Runs the periodic jobs, each on its interval, on its own connection."""
+    """Runs the periodic jobs of one lane (all of them when ``lane`` is None),
+    each on its interval, on its own connection."""
 
-    def __init__(self, stop: threading.Event, clock) -> None:
-        super().__init__(name="kanal-periodic", daemon=True)
+    def __init__(self, stop: threading.Event, clock, *,
+                 lane: str | None = None) -> None:
+        super().__init__(name=f"kanal-periodic-{lane or 'all'}", daemon=True)
         self.stop_event = stop
         self.clock = clock
-        self.next_run = dict.fromkeys((j.name for j in PERIODIC_JOBS), 0.0)
+        self.lane = lane
+        self.next_run = dict.fromkeys((j.name for j in self.jobs()), 0.0)
+
+    def jobs(self):
+        return [job for job in PERIODIC_JOBS
+                if self.lane is None or job.lane == self.lane]
 
     def run(self) -> None:
         try:
@@ -162,11 +171,11 @@ class PeriodicRunner(threading.Thread):
             connection.close()
 
     def run_due(self, *, force: bool = False) -> None:
-        for job in PERIODIC_JOBS:
+        for job in self.jobs():
             clock = time.monotonic()
             if self.stop_event.is_set():
                 return
-            if not force and clock < self.next_run[job.name]:
+            if not force and clock < self.next_run.get(job.name, 0.0):
                 continue
             engine.fresh_connection()
             try:
@@ -347,11 +356,14 @@ class PublishingWorker:
         )
         keeper = LeaseKeeper(self.lease_tokens, self.stop)
         keeper.start()
-        periodic = PeriodicRunner(self.stop, self.clock)
         if once:
-            periodic.run_due(force=True)
+            PeriodicRunner(self.stop, self.clock).run_due(force=True)
+            runners = []
         else:
-            periodic.start()
+            runners = [PeriodicRunner(self.stop, self.clock, lane=lane)
+                       for lane in LANES]
+            for runner in runners:
+                runner.start()
         try:
             while not self.stop.is_set():
                 try:
@@ -405,8 +417,9 @@ class PublishingWorker:
             _close_thread_connections(executor, self.concurrency)
             executor.shutdown(wait=True)
             keeper.join(timeout=5)
-            if periodic.is_alive():
-                periodic.join(timeout=30)
+            for runner in runners:
+                if runner.is_alive():
+                    runner.join(timeout=30)
             waker.close()
             connection.close()
         return self.published

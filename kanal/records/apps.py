@@ -35,6 +35,7 @@ class RecordsConfig(AppConfig):
                 "Lægger udgivne opslag, som endnu ikke er i journalen, i journalen.",
                 lambda: 300.0,
                 capture.capture_published,
+                lane="housekeeping",
             )
         )
         periodic.register(
@@ -44,6 +45,7 @@ class RecordsConfig(AppConfig):
                 "sletninger, der er lavet dér, i journalen som nye versioner.",
                 lambda: float(conf.get("READBACK_EVERY_SECONDS")),
                 readback.read_back_published,
+                lane="network",
             )
         )
         periodic.register(
@@ -55,6 +57,7 @@ class RecordsConfig(AppConfig):
                 "omfatter).",
                 lambda: 3600.0,
                 retention.retention_job,
+                lane="housekeeping",
             )
         )
         periodic.register(
@@ -64,5 +67,6 @@ class RecordsConfig(AppConfig):
                 "sagssystemets mappe med en kvittering.",
                 lambda: 300.0,
                 filing.file_waiting,
+                lane="housekeeping",
             )
         )

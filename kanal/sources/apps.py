@@ -22,5 +22,6 @@ class SourcesConfig(AppConfig):
                 "det er, og laver forslag til opslag.",
                 lambda: 300.0,
                 tasks.fetch_due_sources,
+                lane="network",
             )
         )

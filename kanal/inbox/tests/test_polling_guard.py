@@ -109,3 +109,47 @@ def test_an_item_that_cannot_be_stored_is_skipped_and_the_cursor_moves_on(
     assert InboxItem.objects.filter(channel=first, remote_id="good").exists()
     cursor = PollCursor.objects.get(channel=first)
     assert (cursor.cursor, cursor.last_error) == ("next", "")
+
+
+def test_a_run_stops_at_its_time_budget_and_the_channels_left_go_first_next_run(
+    organisation, monkeypatch, settings
+):
+    """A slow network must not hold the worker's network lane: one run starts
+    no new channel after ``POLL_RUN_SECONDS``; those left waited longest and
+    are polled first in the next run."""
+    from kanal.publishing import periodic
+
+    settings.KANAL_INBOX = {"POLL_RUN_SECONDS": 30}
+    now = timezone.now()
+    channels = [ChannelFactory(organisation=organisation, network="mastodon")
+                for _ in range(4)]
+    # Polled before, oldest first: channels[3] waited longest, then [2] …
+    for age, channel in enumerate(channels):
+        PollCursor.objects.create(channel=channel, cursor="c",
+                                  last_polled_at=now - timedelta(hours=2, minutes=age))
+    clock = [1000.0]
+    monkeypatch.setattr(periodic.time, "monotonic", lambda: clock[0])
+    order = []
+
+    def answer(channel):
+        order.append(channel.pk)
+        clock[0] += 20  # every network answers in 20 s
+        return InboxPage(items=(), cursor="c")
+
+    answering(monkeypatch, answer)
+    assert polling.poll_due_channels(now=now) == 2  # 0 s and 20 s: started; 40 s: not
+    assert order == [channels[3].pk, channels[2].pk]
+    later = now + timedelta(seconds=1)
+    assert polling.poll_due_channels(now=later) == 2
+    assert order[2:] == [channels[1].pk, channels[0].pk]
+    # Each was polled once: none waits for ever behind the slow ones.
+    assert sorted(order) == sorted(c.pk for c in channels)
+
+
+def test_never_polled_channels_go_first(organisation):
+    now = timezone.now()
+    old = ChannelFactory(organisation=organisation, network="mastodon")
+    PollCursor.objects.create(channel=old, cursor="c",
+                              last_polled_at=now - timedelta(days=2))
+    new = ChannelFactory(organisation=organisation, network="mastodon")
+    assert polling.due_channels(now) == [new, old]
