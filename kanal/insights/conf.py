@@ -7,6 +7,10 @@ from django.conf import settings
 
 DEFAULTS = {
     "COLLECT_EVERY_SECONDS": 900.0,
+    # One collection run starts no new channel after this many seconds (the
+    # worker's network lane is shared); the channels left, collected longest
+    # ago, go first next run.
+    "COLLECT_RUN_SECONDS": 60.0,
     "ROLLUP_EVERY_SECONDS": 300.0,
     "HASHTAGS_EVERY_SECONDS": 3600.0,
     # Raw network answers are kept this long (support, re-reading renamed

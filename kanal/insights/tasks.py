@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,15 +31,22 @@ def published(channel):
 
 
 def collect_metrics(*, now: datetime | None = None, dry_run: bool = False) -> int:
-    """Collect every connected channel that is due; the number of channels."""
+    """Collect every connected channel that is due, the one collected longest
+    ago first, until the run's time budget (``COLLECT_RUN_SECONDS``) is used;
+    the number of channels collected."""
     now = now or timezone.now()
+    last = ChannelCollection.objects.filter(channel=OuterRef("pk")).values(
+        "last_collected_at")[:1]
+    channels = Channel.objects.filter(status=ChannelStatus.CONNECTED).annotate(
+        last_collected_at=Subquery(last),
+    ).order_by(F("last_collected_at").asc(nulls_first=True), "pk")
     return each_guarded(
         "insights_collect",
-        Channel.objects.filter(status=ChannelStatus.CONNECTED).values_list(
-            "pk", flat=True),
+        channels.values_list("pk", flat=True),
         lambda channel_id: collect_channel(channel_id, now=now, dry_run=dry_run),
         record=lambda channel_id, error: record_unforeseen_failure(
             channel_id, error, now=now),
+        budget_seconds=None if dry_run else conf.get("COLLECT_RUN_SECONDS"),
     )
 
 

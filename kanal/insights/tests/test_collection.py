@@ -231,3 +231,45 @@ def test_a_disabled_channel_is_not_collected(script, channel):
     channel.save(update_fields=["status"])
     assert tasks.collect_metrics(now=NOW) == 0
     assert script.calls == []
+
+
+def test_a_run_stops_at_its_time_budget_and_the_longest_waiting_go_first(
+    script, organisation, monkeypatch, settings
+):
+    """Collection shares the worker's network lane: one run starts no new
+    channel after ``COLLECT_RUN_SECONDS``; the channels left were collected
+    longest ago and go first in the next run."""
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.publishing import periodic
+
+    settings.KANAL_INSIGHTS = {"COLLECT_RUN_SECONDS": 60.0}
+    never = ChannelFactory(organisation=organisation, network="facebook")
+    old, older = (ChannelFactory(organisation=organisation, network="facebook")
+                  for _ in range(2))
+    recent = ChannelFactory(organisation=organisation, network="facebook")
+    for channel, days in ((old, 2), (older, 3), (recent, 1)):
+        ChannelCollection.objects.create(
+            channel=channel, last_day=(NOW - timedelta(days=days)).date(),
+            last_collected_at=NOW - timedelta(days=days))
+    clock = [0.0]
+    monkeypatch.setattr(periodic.time, "monotonic", lambda: clock[0])
+
+    def fetch(self, post_ids=()):
+        clock[0] += 40  # every network answers in 40 s
+        return original(self, post_ids)
+
+    from .factories import MetricsAdapter
+
+    original = MetricsAdapter.fetch_metrics
+    monkeypatch.setattr(MetricsAdapter, "fetch_metrics", fetch)
+    script.account = [metric("followers_count", 1, "followers")]
+
+    def collected(at):
+        return {c.channel_id for c in ChannelCollection.objects.filter(
+            last_collected_at=at)}
+
+    assert tasks.collect_metrics(now=NOW) == 2  # started at 0 s and 40 s
+    assert collected(NOW) == {never.pk, older.pk}
+    later = NOW + timedelta(minutes=1)
+    assert tasks.collect_metrics(now=later) == 2
+    assert collected(later) == {old.pk, recent.pk}

@@ -412,3 +412,36 @@ def test_control_characters_in_a_feed_are_dropped_before_storing(
         "Nyhed med NUL",
         "https://kk.dk/a",
     )
+
+
+def test_a_run_stops_at_its_time_budget_and_the_longest_waiting_go_first(
+    feed_server, make_source, monkeypatch
+):
+    """Fetching shares the worker's network lane: one run starts no new
+    source after ``FETCH_RUN_SECONDS``; the sources left waited longest and
+    go first next run."""
+    from kanal.publishing import periodic
+
+    feed_server.serve("/k.ics", ics(_concert()))
+    now = timezone.now()
+    sources = [make_source(feed_server.url("/k.ics"), name=n) for n in "ABC"]
+    # C waited longest (fetched 3 hours ago), then B, then A.
+    for hours, source in zip((1, 2, 3), sources, strict=True):
+        source.last_fetched_at = now - timedelta(hours=hours)
+        source.save(update_fields=["last_fetched_at"])
+    clock = [0.0]
+    monkeypatch.setattr(periodic.time, "monotonic", lambda: clock[0])
+    order = []
+
+    def refresh(source, **kwargs):
+        order.append(source.name)
+        clock[0] += 40  # every feed answers in 40 s
+        return original(source, **kwargs)
+
+    original = actions.refresh_source
+    monkeypatch.setattr(actions, "refresh_source", refresh)
+    monkeypatch.setattr(tasks, "FETCH_RUN_SECONDS", 60.0)
+    assert tasks.fetch_due_sources(now=now) == 2  # 0 s and 40 s: started
+    assert order == ["C", "B"]
+    assert tasks.fetch_due_sources(now=now) == 1
+    assert order == ["C", "B", "A"]
