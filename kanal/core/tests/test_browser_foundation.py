@@ -101,3 +101,41 @@ def test_the_whole_dashboard_is_reachable_by_keyboard(
     assert "Spring til indhold" in focused
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+# Every word of each table heading on one line: the rects of a word that
+# a column cut in two lie on two lines.
+_SPLIT_HEADINGS = """() => {
+  const split = [];
+  for (const th of document.querySelectorAll('main th')) {
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (tops.size > 1) split.push(match[0]);
+      }
+    }
+  }
+  return split;
+}"""
+
+
+def test_table_headings_are_not_cut_inside_a_word_on_a_desk_screen(
+    browser_page, browser_login, member, organisation
+):
+    """A narrow column (the inbox's status and assignee) once cut its heading
+    into "Statu s" and "Tilde lt" at 1280 px."""
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.inbox.tests.factories import citizen_item
+
+    channel = ChannelFactory(organisation=organisation, network="facebook")
+    citizen_item(channel, "Cykelstien på Frederikssundsvej er fuld af huller. "
+                          "Hvornår bliver den lavet?")
+    page = browser_login(browser_page, member(Role.EDITOR))
+    for url in ("/indbakke/", "/kanaler/"):
+        page.goto(url)
+        assert page.locator("main th").count() > 0, url
+        assert page.evaluate(_SPLIT_HEADINGS) == [], url
