@@ -258,3 +258,21 @@ def test_one_publication_that_cannot_be_recorded_does_not_stop_the_sweep(
         capture.publication_key(fine)]
     monkeypatch.setattr(capture, "capture_publication", real)
     assert capture.capture_published() == 1  # the next run records it
+
+
+def test_the_record_names_each_entrys_network_beside_its_channel(
+    desk, published, client_for
+):
+    """A municipality's channels often share a name ("Københavns Kommune" on
+    every network): the list and the entry say which network it was."""
+    for network in ("facebook", "x"):
+        desk[network].display_name = "Københavns Kommune"
+        desk[network].save()
+    on_facebook = capture.capture_publication(
+        published(desk["facebook"], "Samme tekst"))
+    capture.capture_publication(published(desk["x"], "Samme tekst"))
+    officer = client_for(desk["officer"])
+    rows = officer.get("/journal/").content.decode()
+    assert "Facebook<br>" in rows and "X (Twitter)<br>" in rows
+    entry = officer.get(f"/journal/post/{on_facebook.pk}/").content.decode()
+    assert "Facebook: Københavns Kommune" in entry
