@@ -352,6 +352,11 @@ class Capabilities:
     alt_text_required_for: frozenset[str] = frozenset()  # media kinds
     media_by_url: bool = False  # the network fetches files from public_url
     supports: frozenset[str] = frozenset()  # operation names, see OPERATIONS
+    #: The longest answer to a direct message (``send_message``), counted by
+    #: ``NetworkAdapter.count_message`` in ``message_counting`` ("tegn" or
+    #: "bytes"); None: the same as a post (``max_text_length``).
+    max_message_length: int | None = None
+    message_counting: str = "tegn"
 
 
 OPERATIONS = frozenset(
@@ -443,6 +448,11 @@ class NetworkAdapter:
     def count_text(self, text: str) -> int:
         """Length of ``text`` counted the network's way."""
         raise NotImplementedError
+
+    def count_message(self, text: str) -> int:
+        """Length of a direct message's ``text`` as the network counts it
+        against ``Capabilities.max_message_length`` (as a post by default)."""
+        return self.count_text(text)
 
     def stored_limits(self) -> dict:
         """Limits this adapter loaded from the network for this account (a

@@ -25,7 +25,7 @@ from kanal.publishing.tests.conftest import (  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
-NETWORKS = ("facebook", "x", "mastodon")
+NETWORKS = ("facebook", "instagram", "x", "mastodon")
 
 
 def run_follow_ups():
@@ -263,11 +263,11 @@ def test_a_message_on_a_network_without_answers_is_refused_in_danish(
 
     from .factories import citizen_item
 
-    channel = ChannelFactory(organisation=organisation, network="instagram")
+    channel = ChannelFactory(organisation=organisation, network="linkedin")
     item = citizen_item(channel, "Hej", kind="message")
     with pytest.raises(ValidationError, match="lader ikke Kanal besvare beskeder"):
         actions.reply_to_item(item, actor=member(Role.EDITOR), text="Hej.",
-                              key="dm-ig")
+                              key="dm-li")
     assert FollowUp.objects.count() == 0
 
 
@@ -367,7 +367,7 @@ def test_a_refused_message_answer_shows_not_sent_with_the_reason(
     run_follow_ups()
     page = client.get(f"/indbakke/{conversation.pk}/").content.decode()
     assert "Ikke sendt" in page
-    assert "Messenger afviste svaret" in page
+    assert "Netværket afviste svaret" in page
 
 
 def test_a_message_too_old_for_messenger_is_refused_on_the_page(

@@ -1,7 +1,8 @@
 """Answering citizens' direct messages (``send_message``) and finding an
 answer whose reply was lost (``find_message``), against the emulators of
-Facebook (Messenger's Send API and its windows), X (DM conversations) and
-Mastodon (direct statuses with an Idempotency-Key)."""
+Facebook (Messenger's Send API and its windows), Instagram (the same Send
+API and windows, 1,000 bytes), X (DM conversations) and Mastodon (direct
+statuses with an Idempotency-Key)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ import pytest
 from kanal.channels.networks.base import OutgoingMessage
 from kanal.channels.networks.errors import AuthExpired, Rejected
 
-from . import test_contract_facebook, test_contract_mastodon, test_contract_x
+from . import (
+    test_contract_facebook,
+    test_contract_instagram,
+    test_contract_mastodon,
+    test_contract_x,
+)
 from .contract import assert_danish
 
 pytestmark = pytest.mark.sandbox
@@ -23,6 +29,7 @@ pytestmark = pytest.mark.sandbox
 # contract again.
 CONTRACTS = {
     "facebook": test_contract_facebook.TestFacebookContract,
+    "instagram": test_contract_instagram.TestInstagramContract,
     "x": test_contract_x.TestXContract,
     "mastodon": test_contract_mastodon.TestMastodonContract,
 }
