@@ -54,3 +54,43 @@ def test_an_editor_answers_a_messenger_message_privately_once(
             if p["kind"] in ("reply", "comment")] == []
     page.screenshot(path="/tmp/inbox-message-answer.png", full_page=True)
     context.close()
+
+
+def test_an_editor_answers_an_instagram_message_privately_once(
+    chromium, live_server, browser_login, member, organisation, sandbox,
+):
+    """A citizen writes to the Instagram account; the editor first writes
+    an answer over Instagram's 1,000 bytes (told so on the page, nothing
+    sent), then a short one, which reaches the citizen exactly once."""
+    channel = sandbox_channel(sandbox, organisation, "instagram")
+    sandbox.control("POST", "/_sandbox/citizens/item", {
+        "network": "instagram", "kind": "message", "account": channel.remote_id,
+        "text": "Må man bade i havnen i dag?", "author_id": "igsid-jonas",
+        "author_name": "Jonas Berg"})
+    polling.poll_channel(channel)
+    editor = member(Role.EDITOR)
+
+    context, page = new_page(chromium, live_server)
+    browser_login(page, editor)
+    page.goto("/indbakke/")
+    page.get_by_role("link", name="jonas.berg").click()
+    expect(page.locator("#private-answer")).to_be_visible()
+    page.locator("#reply-text").fill("Ø" * 501)
+    page.get_by_role("button", name="Send svar").click()
+    expect(page.get_by_text("for langt til Instagram")).to_be_visible()
+    page.locator("#reply-text").fill(
+        "Ja, badevandet er rent i dag. Se kk.dk/badevand.")
+    page.get_by_role("button", name="Send svar").click()
+    expect(page.get_by_text("Svaret sendes nu.")).to_be_visible()
+    no_axe_violations(page)
+    worker_round()
+    worker_round()
+    page.reload()
+    expect(page.locator(".kind-answer")).to_contain_text("Sendt")
+    sent = [p for p in sandbox.published("instagram", channel.remote_id)
+            if p["kind"] == "message"]
+    assert [p["text"] for p in sent] == [
+        "Ja, badevandet er rent i dag. Se kk.dk/badevand."]
+    assert [p for p in sandbox.published("instagram", channel.remote_id)
+            if p["kind"] in ("reply", "comment")] == []
+    context.close()

@@ -231,3 +231,113 @@ def test_a_lookup_reads_a_hostile_listing_as_nothing_found(sandbox, monkeypatch)
     monkeypatch.setattr(adapter, "_call", lambda *a, **k: httpx.Response(
         200, json={"data": ["x", 5, {"id": None}]}))
     assert adapter.find_message(answer_to(item, "Hej"), since=since) is None
+
+
+# -- Instagram's windows and limits ---------------------------------------------
+
+
+def test_instagram_answer_after_24_hours_is_tagged_human_agent(sandbox):
+    adapter, account, item = a_citizen_wrote(
+        sandbox, "instagram", "Hvor finder jeg mit sundhedskort?")
+    sandbox.advance_clock(25 * 3600)
+    late = item.created_at - timedelta(hours=25)
+
+    sent = adapter.send_message(answer_to(item, "Bestil det på borger.dk.",
+                                          last_received_at=late))
+
+    [stored] = sandbox.items("instagram", account.account_id,
+                             kind="account_message")
+    assert (stored["text"], stored["data"]["messaging_type"],
+            stored["data"]["tag"], stored["data"]["recipient_id"]) == (
+        "Bestil det på borger.dk.", "MESSAGE_TAG", "HUMAN_AGENT", item.author_id)
+    [logged] = messages_logged(sandbox, "instagram", account)
+    assert sent.remote_id == logged["item_id"]
+
+
+def test_instagram_refusing_a_late_response_is_its_danish_reason(sandbox):
+    """Kanal believed the citizen wrote just now; Instagram says a day ago
+    (code 10, subcode 2534022): a refusal of this answer, not a lost login."""
+    adapter, account, item = a_citizen_wrote(sandbox, "instagram", "Hallo?")
+    sandbox.advance_clock(25 * 3600)
+    with pytest.raises(Rejected) as caught:
+        adapter.send_message(answer_to(item, "Hej"))
+    assert not isinstance(caught.value, AuthExpired)
+    assert caught.value.network_code == "10/2534022"
+    assert "24 timer" in caught.value.message
+    assert messages_logged(sandbox, "instagram", account) == []
+
+
+def test_instagram_after_7_days_is_refused_by_kanal_before_any_call(sandbox):
+    adapter, account, item = a_citizen_wrote(sandbox, "instagram", "Er I der?")
+    calls = []
+    adapter.client._client.event_hooks["request"].append(calls.append)
+    old = datetime.now(UTC) - timedelta(days=7, minutes=1)
+
+    with pytest.raises(Rejected) as caught:
+        adapter.send_message(answer_to(item, "Undskyld.", last_received_at=old))
+
+    assert calls == []
+    assert "Instagram" in caught.value.message and "7 dage" in caught.value.message
+    assert_danish(caught.value.message)
+    assert adapter.message_refusal(answer_to(item, "x"), now=datetime.now(UTC)) \
+        is None
+    assert messages_logged(sandbox, "instagram", account) == []
+
+
+def test_instagram_counts_a_message_in_utf8_bytes(sandbox):
+    adapter, _account, _item = a_citizen_wrote(sandbox, "instagram", "Hej")
+    capabilities = adapter.capabilities()
+    assert (capabilities.max_message_length, capabilities.message_counting) == (
+        1000, "bytes")
+    assert adapter.count_message("Å") == 2
+    assert adapter.count_message("👍") == 4
+    # Captions are still counted in characters.
+    assert adapter.count_text("Å") == 1
+
+
+def test_instagram_messages_join_the_inbox_once_and_own_answers_stay_out(sandbox):
+    adapter, account, item = a_citizen_wrote(sandbox, "instagram",
+                                             "Kan jeg booke en bane?")
+    assert (item.kind, item.author_id) == ("message", "citizen-ida")
+    first = adapter.fetch_inbox()
+    adapter.send_message(answer_to(item, "Ja, på kk.dk/booking."))
+    citizen_writes(sandbox, "instagram", account, "Tak!")
+    again = adapter.fetch_inbox(first.cursor)
+    assert [(i.kind, i.text) for i in again.items] == [("message", "Tak!")]
+    assert again.items[0].parent_remote_id == item.parent_remote_id
+
+
+def test_instagram_without_the_messaging_permission_keeps_the_comments(
+    sandbox, monkeypatch
+):
+    """Graph answers a token without ``instagram_business_manage_messages``
+    with (#10)/(#200), which Kanal reads as AuthExpired: the poll still
+    returns the comments; any other failure of the listing is not swallowed."""
+    from kanal.channels.networks import graph
+    from kanal.channels.networks.errors import TransientError
+
+    adapter, account, _item = a_citizen_wrote(sandbox, "instagram", "Privat")
+    sandbox.citizen("instagram", "Flot billede", kind="mention",
+                    account=account.account_id)
+    real_get = adapter.get
+
+    def refusing(error):
+        def get(path, **params):
+            if path.endswith("/conversations"):
+                raise error
+            return real_get(path, **params)
+        return get
+
+    denied = graph.error_for(graph.GraphError(code=10, message="(#10) denied"),
+                             http_status=403, network="instagram")
+    assert isinstance(denied, AuthExpired)
+    monkeypatch.setattr(adapter, "get", refusing(denied))
+    assert [i.kind for i in adapter.fetch_inbox().items] == ["mention"]
+    monkeypatch.setattr(adapter, "get", refusing(AuthExpired(
+        network="instagram", network_code="190/463")))
+    with pytest.raises(AuthExpired):
+        adapter.fetch_inbox()
+    monkeypatch.setattr(adapter, "get", refusing(TransientError(
+        network="instagram", network_code=2)))
+    with pytest.raises(TransientError):
+        adapter.fetch_inbox()
