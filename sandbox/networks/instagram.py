@@ -13,6 +13,17 @@ when it points to loopback (JPEG only, 8 MB,
 aspect 4:5–1.91:1); any other URL is accepted unseen, since the sandbox never
 reaches the internet.
 
+Direct messages: a citizen's message (``kind="message"``) is sent as a
+``messaging`` webhook and listed on ``/{ig-user-id}/conversations
+?platform=instagram`` (one conversation per citizen, newest first, details
+of its 20 newest messages; ``user_id`` narrows it) under one ``mid``. The
+Send API ``POST /{ig-user-id}/messages`` answers a citizen who wrote:
+``RESPONSE`` within 24 hours of their latest message, ``MESSAGE_TAG`` with
+``HUMAN_AGENT`` within 7 days, else (#10) subcode 2534022; text up to 1,000
+bytes of UTF-8. An answer is an item ``kind="account_message"``
+(``data.recipient_id``), logged as ``message`` and echoed by a webhook with
+``is_echo``; its faults narrow to the operation ``message``.
+
 Also: comments and replies (hide with ``?hide=true``), ``/tags``, insights
 with today's metric names (the deprecated ones are errors), hashtag search
 within 30 unique tags per 7 days, tokens (``ig_exchange_token``,
