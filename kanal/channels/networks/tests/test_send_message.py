@@ -153,24 +153,29 @@ def test_x_refuses_a_message_to_someone_who_never_wrote(sandbox):
     assert messages_logged(sandbox, "x", account) == []
 
 
-# -- Messenger's windows -------------------------------------------------------
+# -- Meta's windows (Messenger and Instagram) ------------------------------------
+
+#: Where each Meta emulator keeps the account's answers.
+ANSWER_KINDS = {"facebook": "page_message", "instagram": "account_message"}
 
 
-def test_messenger_answer_after_24_hours_is_tagged_human_agent(sandbox):
+@pytest.mark.parametrize("meta", sorted(ANSWER_KINDS))
+def test_a_meta_answer_after_24_hours_is_tagged_human_agent(sandbox, meta):
     adapter, account, item = a_citizen_wrote(
-        sandbox, "facebook", "Jeg mangler mit sygesikringskort")
+        sandbox, meta, "Jeg mangler mit sygesikringskort")
     sandbox.advance_clock(25 * 3600)
     late = item.created_at - timedelta(hours=25)
 
     sent = adapter.send_message(answer_to(item, "Bestil et nyt på borger.dk.",
                                           last_received_at=late))
 
-    stored = [i for i in sandbox.items("facebook", account.account_id,
-                                       kind="page_message")]
-    assert [(i["text"], i["data"]["messaging_type"], i["data"]["tag"])
-            for i in stored] == [("Bestil et nyt på borger.dk.", "MESSAGE_TAG",
-                                  "HUMAN_AGENT")]
-    assert sent.remote_id == f"m_{stored[0]['item_id']}"
+    stored = sandbox.items(meta, account.account_id, kind=ANSWER_KINDS[meta])
+    assert [(i["text"], i["data"]["messaging_type"], i["data"]["tag"],
+             i["data"]["recipient_id"]) for i in stored] == [
+        ("Bestil et nyt på borger.dk.", "MESSAGE_TAG", "HUMAN_AGENT",
+         item.author_id)]
+    [logged] = messages_logged(sandbox, meta, account)
+    assert sent.remote_id == logged["item_id"]
 
 
 def test_messenger_refuses_a_plain_response_after_24_hours_as_meta_does(sandbox):
@@ -196,9 +201,11 @@ def test_messenger_refuses_a_plain_response_after_24_hours_as_meta_does(sandbox)
     assert messages_logged(sandbox, "facebook", account) == []
 
 
-def test_messenger_after_7_days_is_refused_by_kanal_before_any_call(sandbox):
-    adapter, account, item = a_citizen_wrote(
-        sandbox, "facebook", "Svarer I nogensinde?")
+@pytest.mark.parametrize("meta", sorted(ANSWER_KINDS))
+def test_a_meta_answer_after_7_days_is_refused_by_kanal_before_any_call(
+    sandbox, meta
+):
+    adapter, account, item = a_citizen_wrote(sandbox, meta, "Svarer I nogensinde?")
     calls = []
     adapter.client._client.event_hooks["request"].append(calls.append)
     old = datetime.now(UTC) - timedelta(days=7, minutes=1)
@@ -208,12 +215,14 @@ def test_messenger_after_7_days_is_refused_by_kanal_before_any_call(sandbox):
                                        last_received_at=old))
 
     assert calls == []
+    assert adapter.display_name.replace("Facebook", "Messenger") in \
+        caught.value.message
     assert "7 dage" in caught.value.message
     assert_danish(caught.value.message)
     assert adapter.message_refusal(answer_to(item, "x", last_received_at=old),
                                    now=datetime.now(UTC))
     assert adapter.message_refusal(answer_to(item, "x"), now=datetime.now(UTC)) is None
-    assert messages_logged(sandbox, "facebook", account) == []
+    assert messages_logged(sandbox, meta, account) == []
 
 
 def test_a_lookup_reads_a_hostile_listing_as_nothing_found(sandbox, monkeypatch):
@@ -236,24 +245,6 @@ def test_a_lookup_reads_a_hostile_listing_as_nothing_found(sandbox, monkeypatch)
 # -- Instagram's windows and limits ---------------------------------------------
 
 
-def test_instagram_answer_after_24_hours_is_tagged_human_agent(sandbox):
-    adapter, account, item = a_citizen_wrote(
-        sandbox, "instagram", "Hvor finder jeg mit sundhedskort?")
-    sandbox.advance_clock(25 * 3600)
-    late = item.created_at - timedelta(hours=25)
-
-    sent = adapter.send_message(answer_to(item, "Bestil det på borger.dk.",
-                                          last_received_at=late))
-
-    [stored] = sandbox.items("instagram", account.account_id,
-                             kind="account_message")
-    assert (stored["text"], stored["data"]["messaging_type"],
-            stored["data"]["tag"], stored["data"]["recipient_id"]) == (
-        "Bestil det på borger.dk.", "MESSAGE_TAG", "HUMAN_AGENT", item.author_id)
-    [logged] = messages_logged(sandbox, "instagram", account)
-    assert sent.remote_id == logged["item_id"]
-
-
 def test_instagram_refusing_a_late_response_is_its_danish_reason(sandbox):
     """Kanal believed the citizen wrote just now; Instagram says a day ago
     (code 10, subcode 2534022): a refusal of this answer, not a lost login."""
@@ -264,23 +255,6 @@ def test_instagram_refusing_a_late_response_is_its_danish_reason(sandbox):
     assert not isinstance(caught.value, AuthExpired)
     assert caught.value.network_code == "10/2534022"
     assert "24 timer" in caught.value.message
-    assert messages_logged(sandbox, "instagram", account) == []
-
-
-def test_instagram_after_7_days_is_refused_by_kanal_before_any_call(sandbox):
-    adapter, account, item = a_citizen_wrote(sandbox, "instagram", "Er I der?")
-    calls = []
-    adapter.client._client.event_hooks["request"].append(calls.append)
-    old = datetime.now(UTC) - timedelta(days=7, minutes=1)
-
-    with pytest.raises(Rejected) as caught:
-        adapter.send_message(answer_to(item, "Undskyld.", last_received_at=old))
-
-    assert calls == []
-    assert "Instagram" in caught.value.message and "7 dage" in caught.value.message
-    assert_danish(caught.value.message)
-    assert adapter.message_refusal(answer_to(item, "x"), now=datetime.now(UTC)) \
-        is None
     assert messages_logged(sandbox, "instagram", account) == []
 
 
