@@ -862,6 +862,13 @@ def _author(entry: Mapping) -> Mapping:
     return author if isinstance(author, Mapping) else {}
 
 
+def _plain_id(value) -> str:
+    """An id a network sent: a string or a number, else "" (untrusted)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value)
+
+
 def _listed(value) -> list:
     """The ``data`` list of a Graph listing, or nothing for any other shape."""
     data = value.get("data") if isinstance(value, Mapping) else None
@@ -884,23 +891,24 @@ def conversation_messages(
         updated = parse_time(conversation.get("updated_time"))
         if after is not None and updated is not None and updated < after:
             continue
-        link = str(conversation.get("link") or "")
+        link = conversation.get("link")
         # Newest first from Graph; oldest first keeps a same-second order.
         for entry in reversed(_listed(conversation.get("messages"))):
-            if not isinstance(entry, Mapping) or not entry.get("id"):
+            if not isinstance(entry, Mapping) or not _plain_id(entry.get("id")):
                 continue
             author = _author(entry)
-            if not author.get("id") or own(author):
+            if not _plain_id(author.get("id")) or own(author):
                 continue
             items.append(InboxItem(
-                remote_id=str(entry["id"]), kind="message",
-                author_id=str(author.get("id")),
-                author_name=str(author.get("name") or author.get("username") or ""),
-                text=str(entry.get("message") or ""),
+                remote_id=_plain_id(entry["id"]), kind="message",
+                author_id=_plain_id(author.get("id")),
+                author_name=text_of(author.get("name"))
+                or text_of(author.get("username")),
+                text=text_of(entry.get("message")),
                 created_at=parse_time(entry.get("created_time"))
                 or datetime.now(UTC),
-                parent_remote_id=str(conversation.get("id") or ""),
-                url=link if link.startswith("http") else "",
+                parent_remote_id=_plain_id(conversation.get("id")),
+                url=web_address(link),
             ))
     return items
 
@@ -934,8 +942,8 @@ def find_sent_message(
                 continue
             author = _author(entry)
             candidate = reconcile.Candidate(
-                remote_id=str(entry.get("id") or ""),
-                text=str(entry.get("message") or ""), created_at=created)
+                remote_id=_plain_id(entry.get("id")),
+                text=text_of(entry.get("message")), created_at=created)
             if candidate.remote_id and search.offer(
                     candidate, own=own(author) if author else None):
                 break

@@ -315,3 +315,42 @@ def test_instagram_without_the_messaging_permission_keeps_the_comments(
         network="instagram", network_code=2)))
     with pytest.raises(TransientError):
         adapter.fetch_inbox()
+
+
+def test_an_instagram_lookup_and_poll_read_a_hostile_listing_as_nothing(
+    sandbox, monkeypatch
+):
+    adapter, _account, item = a_citizen_wrote(sandbox, "instagram", "Hej")
+    since = datetime.now(UTC) - timedelta(hours=1)
+    hostile = {"data": ["nope", {"messages": "nope"}, {"messages": {"data": [
+        "x", {"id": 5}, {"id": "m1", "from": "me", "message": ["Hej"]},
+        {"id": "m2", "from": {"id": ["x"]}, "created_time": 7}]}}]}
+    monkeypatch.setattr(adapter, "get", lambda *a, **k: hostile)
+    assert adapter.find_message(answer_to(item, "Hej"), since=since) is None
+    assert [i.kind for i in adapter._messages()] == []
+    monkeypatch.setattr(adapter, "get", lambda *a, **k: {"data": "nope"})
+    assert adapter.find_message(answer_to(item, "Hej"), since=since) is None
+
+
+def test_an_instagram_account_with_facebook_login_answers_through_its_page(
+    sandbox, monkeypatch
+):
+    """With Facebook Login Instagram's messaging edges are the linked Page's
+    (API setting ``page_id``); the account's own messages are known by
+    either id."""
+    from dataclasses import replace
+
+    adapter, account, item = a_citizen_wrote(sandbox, "instagram", "Hej")
+    paged = type(adapter)(replace(adapter.connection, settings={
+        **adapter.connection.settings, "page_id": "104738291045678"}),
+        client=adapter.client)
+    asked = []
+    monkeypatch.setattr(paged, "call", lambda method, path, **kw: asked.append(
+        (method, path)) or {"message_id": "m_1", "data": []})
+    paged.send_message(answer_to(item, "Hej igen"))
+    paged.find_message(answer_to(item, "Hej igen"), since=datetime.now(UTC))
+    assert asked == [("POST", "/104738291045678/messages"),
+                     ("GET", "/104738291045678/conversations")]
+    assert paged._own_author({"id": "104738291045678"})
+    assert paged._own_author({"id": account.account_id})
+    assert not paged._own_author({"id": item.author_id})
