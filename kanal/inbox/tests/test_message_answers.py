@@ -25,7 +25,7 @@ from kanal.publishing.tests.conftest import (  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
-NETWORKS = ("facebook", "instagram", "x", "mastodon")
+NETWORKS = ("facebook", "instagram", "bluesky", "x", "mastodon")
 
 
 def run_follow_ups():

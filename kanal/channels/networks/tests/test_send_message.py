@@ -1,8 +1,9 @@
 """Answering citizens' direct messages (``send_message``) and finding an
 answer whose reply was lost (``find_message``), against the emulators of
 Facebook (Messenger's Send API and its windows), Instagram (the same Send
-API and windows, 1,000 bytes), X (DM conversations) and Mastodon (direct
-statuses with an Idempotency-Key)."""
+API and windows, 1,000 bytes), Bluesky (chat conversations through the chat
+proxy), X (DM conversations) and Mastodon (direct statuses with an
+Idempotency-Key)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from kanal.channels.networks.base import OutgoingMessage
 from kanal.channels.networks.errors import AuthExpired, Rejected
 
 from . import (
+    test_contract_bluesky,
     test_contract_facebook,
     test_contract_instagram,
     test_contract_mastodon,
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.sandbox
 # Modules, not their classes: a class imported here would run its whole
 # contract again.
 CONTRACTS = {
+    "bluesky": test_contract_bluesky.TestBlueskyContract,
     "facebook": test_contract_facebook.TestFacebookContract,
     "instagram": test_contract_instagram.TestInstagramContract,
     "x": test_contract_x.TestXContract,
@@ -269,13 +272,14 @@ def test_instagram_counts_a_message_in_utf8_bytes(sandbox):
     assert adapter.count_text("Å") == 1
 
 
-def test_instagram_messages_join_the_inbox_once_and_own_answers_stay_out(sandbox):
-    adapter, account, item = a_citizen_wrote(sandbox, "instagram",
+@pytest.mark.parametrize("network", ["instagram", "bluesky"])
+def test_messages_join_the_inbox_once_and_own_answers_stay_out(sandbox, network):
+    adapter, account, item = a_citizen_wrote(sandbox, network,
                                              "Kan jeg booke en bane?")
-    assert (item.kind, item.author_id) == ("message", "citizen-ida")
+    assert item.kind == "message" and item.author_id
     first = adapter.fetch_inbox()
     adapter.send_message(answer_to(item, "Ja, på kk.dk/booking."))
-    citizen_writes(sandbox, "instagram", account, "Tak!")
+    citizen_writes(sandbox, network, account, "Tak!")
     again = adapter.fetch_inbox(first.cursor)
     assert [(i.kind, i.text) for i in again.items] == [("message", "Tak!")]
     assert again.items[0].parent_remote_id == item.parent_remote_id
@@ -354,3 +358,13 @@ def test_an_instagram_account_with_facebook_login_answers_through_its_page(
     assert paged._own_author({"id": "104738291045678"})
     assert paged._own_author({"id": account.account_id})
     assert not paged._own_author({"id": item.author_id})
+
+
+def test_a_bluesky_answer_without_the_conversation_finds_it_by_member(sandbox):
+    adapter, account, item = a_citizen_wrote(sandbox, "bluesky", "Hej")
+    sent = adapter.send_message(answer_to(item, "Hej Ida", conversation_id=""))
+    [logged] = messages_logged(sandbox, "bluesky", account)
+    assert logged["item_id"] == sent.remote_id
+    assert adapter.find_message(answer_to(item, "Hej Ida", conversation_id=""),
+                                since=datetime.now(UTC) - timedelta(minutes=5)
+                                ).remote_id == sent.remote_id
