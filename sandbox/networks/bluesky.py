@@ -1588,12 +1588,14 @@ def routes(ctx) -> list[Route]:
 
     # -- chat -------------------------------------------------------------------------
 
-    def chat_refusal(request: Request) -> JSONResponse | None:
-        """The PDS serves chat.bsky.* only by proxying it to the chat service
-        named in ``atproto-proxy``; without it the method does not exist."""
+    async def begin_chat(request: Request, operation: str):
+        """``begin`` for chat.bsky.*, which the PDS serves only by proxying it
+        to the chat service named in ``atproto-proxy`` (without it the method
+        does not exist)."""
         if request.headers.get("atproto-proxy") != CHAT_PROXY:
-            return xrpc_error(501, "MethodNotImplemented", "Method Not Implemented")
-        return None
+            return None, None, xrpc_error(501, "MethodNotImplemented",
+                                          "Method Not Implemented")
+        return await begin(request, operation)
 
     def message_view(item) -> dict:
         return {
@@ -1618,10 +1620,7 @@ def routes(ctx) -> list[Route]:
         }
 
     async def list_convos(request: Request) -> JSONResponse:
-        refused = chat_refusal(request)
-        if refused is not None:
-            return refused
-        did, _fault, failure = await begin(request, "inbox")
+        did, _fault, failure = await begin_chat(request, "inbox")
         if failure is not None:
             return failure
         by_convo: dict[str, list] = {}
@@ -1634,10 +1633,7 @@ def routes(ctx) -> list[Route]:
                                            for convo, items in newest_first]})
 
     async def get_messages(request: Request) -> JSONResponse:
-        refused = chat_refusal(request)
-        if refused is not None:
-            return refused
-        did, _fault, failure = await begin(request, "inbox")
+        did, _fault, failure = await begin_chat(request, "inbox")
         if failure is not None:
             return failure
         convo = request.query_params.get("convoId", "")
@@ -1660,10 +1656,7 @@ def routes(ctx) -> list[Route]:
         return answer(request, body)
 
     async def get_convo_for_members(request: Request) -> JSONResponse:
-        refused = chat_refusal(request)
-        if refused is not None:
-            return refused
-        did, _fault, failure = await begin(request, "inbox")
+        did, _fault, failure = await begin_chat(request, "inbox")
         if failure is not None:
             return failure
         members = [m for m in request.query_params.getlist("members") if m != did]
@@ -1674,10 +1667,7 @@ def routes(ctx) -> list[Route]:
                                                     convo_messages(did, convo))})
 
     async def send_message(request: Request) -> JSONResponse:
-        refused = chat_refusal(request)
-        if refused is not None:
-            return refused
-        did, fault, failure = await begin(request, "message")
+        did, fault, failure = await begin_chat(request, "message")
         if failure is not None:
             return failure
         body = await json_body(request)

@@ -1144,6 +1144,22 @@ class BlueskyAdapter(NetworkAdapter):
                 network_message="no convo for the members")
         return convo
 
+    def _convo_messages(self, convo: str, *, pages: int = MAX_CHAT_PAGES):
+        """The conversation's messages, newest first, page by page as the
+        caller reads on (deleted ones left out); a final ``None`` says that
+        ``pages`` pages were read and older messages remain."""
+        cursor = ""
+        for _ in range(pages):
+            params = {"convoId": convo, "limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            page = self._chat("GET", "chat.bsky.convo.getMessages", params=params)
+            yield from _chat_views(page)
+            cursor = text_of(page.get("cursor"))
+            if not cursor:
+                return
+        yield None
+
     def send_message(self, message: OutgoingMessage, *,
                      idempotency_key: str = "") -> PublishResult:
         """``chat.bsky.convo.sendMessage`` in the conversation with the
@@ -1168,28 +1184,20 @@ class BlueskyAdapter(NetworkAdapter):
         convo = self._convo_with(message)
         floor = reconcile.network_floor(since, self.client.network_offset())
         search = reconcile.ReplySearch(self.network, message.text)
-        read_all, cursor = False, ""
-        for _ in range(MAX_CHAT_PAGES):
-            params = {"convoId": convo, "limit": 100}
-            if cursor:
-                params["cursor"] = cursor
-            page = self._chat("GET", "chat.bsky.convo.getMessages", params=params)
-            older = False
-            for view in _chat_views(page):
-                sent = _parse_time(text_of(view.get("sentAt")))
-                if floor is not None and sent is not None and sent < floor:
-                    older = True
-                    continue
-                sender = _sender(view)
-                candidate = reconcile.Candidate(
-                    remote_id=text_of(view.get("id")),
-                    text=text_of(view.get("text")), created_at=sent)
-                if candidate.remote_id and search.offer(
-                        candidate, own=(sender == me) if sender else None):
-                    break
-            cursor = text_of(page.get("cursor"))
-            if search.found is not None or older or not cursor:
-                read_all = True
+        read_all = True
+        for view in self._convo_messages(convo):
+            if view is None:
+                read_all = False
+                break
+            sent = _parse_time(text_of(view.get("sentAt")))
+            if floor is not None and sent is not None and sent < floor:
+                break  # newest first: nothing after it is newer
+            sender = _sender(view)
+            candidate = reconcile.Candidate(
+                remote_id=text_of(view.get("id")),
+                text=text_of(view.get("text")), created_at=sent)
+            if candidate.remote_id and search.offer(
+                    candidate, own=(sender == me) if sender else None):
                 break
         found = search.result(read_all=read_all)
         if found is None:
@@ -1245,34 +1253,27 @@ class BlueskyAdapter(NetworkAdapter):
 
     def _convo_items(self, convo: str, me: str, names: Mapping[str, str],
                      horizon: datetime | None, seen: set[str]) -> list[InboxItem]:
-        items, cursor = [], ""
-        for _ in range(MAX_CHAT_PAGES):
-            params = {"convoId": convo, "limit": 100}
-            if cursor:
-                params["cursor"] = cursor
-            page = self._chat("GET", "chat.bsky.convo.getMessages", params=params)
-            older = False
-            for view in _chat_views(page):
-                message_id = text_of(view.get("id"))
-                sent = _parse_time(text_of(view.get("sentAt")))
-                if horizon is not None and sent is not None and (
-                        sent < horizon or (sent == horizon and message_id in seen)):
-                    older = older or sent < horizon
-                    continue
-                sender = _sender(view)
-                if not message_id or not sender or sender == me:
-                    continue
-                items.append(InboxItem(
-                    remote_id=message_id, kind="message", author_id=sender,
-                    author_name=names.get(sender, ""),
-                    text=text_of(view.get("text")),
-                    created_at=sent or self._clock(), parent_remote_id=convo,
-                ))
-            cursor = text_of(page.get("cursor"))
-            # Newest first: past the cursor's time nothing newer follows; the
-            # first poll reads one page.
-            if older or not cursor or horizon is None:
+        items = []
+        # The first poll reads one page; later ones read back to the cursor.
+        for view in self._convo_messages(convo,
+                                         pages=1 if horizon is None else
+                                         MAX_CHAT_PAGES):
+            if view is None:
                 break
+            message_id = text_of(view.get("id"))
+            sent = _parse_time(text_of(view.get("sentAt")))
+            if horizon is not None and sent is not None and sent < horizon:
+                break  # newest first: nothing after it is newer
+            if horizon is not None and sent == horizon and message_id in seen:
+                continue
+            sender = _sender(view)
+            if not message_id or not sender or sender == me:
+                continue
+            items.append(InboxItem(
+                remote_id=message_id, kind="message", author_id=sender,
+                author_name=names.get(sender, ""), text=text_of(view.get("text")),
+                created_at=sent or self._clock(), parent_remote_id=convo,
+            ))
         return items
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
