@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 from django.core.paginator import Page, Paginator
@@ -19,8 +20,13 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from kanal.channels.adapters import adapter_for
+from kanal.channels.models import Channel
+
 from . import search
 from .models import OPEN_STATUSES, InboxItem
+
+logger = logging.getLogger("kanal.inbox.selectors")
 
 PAGE_SIZE = 50
 
@@ -196,3 +202,22 @@ def latest_item_id(visible: QuerySet, organisation_id: int) -> int:
         .first()
         or 0
     )
+
+
+def networks_without_messages(organisation_id: int) -> list[str]:
+    """The names of the organisation's networks whose messages Kanal cannot
+    read (their adapter does not list ``direct_messages``: LinkedIn and
+    Threads offer no message API for such accounts), for the inbox to say
+    so."""
+    names = {}
+    for channel in Channel.objects.active().filter(organisation_id=organisation_id):
+        if channel.network in names:
+            continue
+        try:
+            supports = adapter_for(channel, credentials=False).capabilities().supports
+        except Exception:  # an adapter that cannot even say: nothing to tell
+            logger.exception("channel %s: no capabilities to read", channel.pk)
+            continue
+        if "direct_messages" not in supports:
+            names[channel.network] = channel.get_network_display()
+    return sorted(names.values())

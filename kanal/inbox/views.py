@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -84,6 +85,8 @@ def list_view(request):
                    for value, label in ConversationStatus.choices],
         "can_assign": conversation_policy.can(actor, "assign"),
         "can_configure": inbox_settings_policy.can(actor, "change"),
+        "no_messages": get_text_list(
+            selectors.networks_without_messages(actor.organisation_id), _("og")),
     })
 
 

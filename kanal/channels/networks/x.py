@@ -116,6 +116,9 @@ MAX_VIDEO_BYTES = 512 * 1024 * 1024
 MIN_VIDEO_SECONDS = 0.5
 MAX_VIDEO_SECONDS = 140
 ALT_TEXT_MAX = 1000
+# A direct message's text: up to 10,000 characters, not weighted like a post
+# (docs.x.com/x-api/direct-messages/manage/introduction).
+MAX_DM_TEXT = 10_000
 CHUNK_BYTES = 4 * 1024 * 1024  # X accepts segments up to 5 MB
 # Media ids live 24 hours; a resumed publish re-uploads after this.
 MEDIA_REUSE_WINDOW = timedelta(hours=23)
@@ -512,6 +515,7 @@ class XAdapter(NetworkAdapter):
             video_alone=True,
             alt_text_required_for=frozenset({"image", "video"}),
             alt_text_max_length=ALT_TEXT_MAX,
+            max_message_length=MAX_DM_TEXT,
             supports=frozenset(
                 {
                     "publish",
@@ -537,6 +541,9 @@ class XAdapter(NetworkAdapter):
 
     def count_text(self, text: str) -> int:
         return kanal_text.x_weighted_length(text)
+
+    def count_message(self, text: str) -> int:
+        return len(text)
 
     def text_for(self, post: OutgoingPost) -> str:
         return compose_text(post)
