@@ -107,7 +107,10 @@ def updates_view(request):
         page = _page(request, actor, visible, filters)
         body["rows"] = render_to_string("inbox/_rows.html", {"page": page},
                                         request=request)
-        body["count"] = page.paginator.count
+        # Counted only up to a bound: "more than" that many.
+        bounded = getattr(page.paginator, "bounded", False)
+        body["count"] = page.paginator.bound if bounded else page.paginator.count
+        body["more"] = bounded
     return JsonResponse(body)
 
 
