@@ -77,6 +77,7 @@ from .base import (
     present_metrics,
     stable_key,
     text_of,
+    text_with_link,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -89,7 +90,12 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import read_json, retry_after_seconds, unknown_after_write
+from .http import (
+    iso_to_datetime,
+    read_json,
+    retry_after_seconds,
+    unknown_after_write,
+)
 
 logger = logging.getLogger("kanal.networks.bluesky")
 
@@ -184,7 +190,7 @@ def _view_time(view: Mapping) -> datetime | None:
     """When a post (a ``postView``) was made: its record's ``createdAt``, else
     when the AppView indexed it."""
     record = view.get("record") or {}
-    return _parse_time(str(record.get("createdAt") or "")) or _parse_time(
+    return iso_to_datetime(str(record.get("createdAt") or "")) or iso_to_datetime(
         str(view.get("indexedAt") or "")
     )
 
@@ -213,18 +219,6 @@ def _jwt_expiry(token: str) -> datetime | None:
         return datetime.fromtimestamp(int(exp), tz=UTC)
     except (IndexError, KeyError, ValueError, TypeError):
         return None
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -354,10 +348,7 @@ def translate(response: httpx.Response) -> NetworkError | None:
 def compose_text(post: OutgoingPost) -> str:
     """The post text; the link goes into the text only when a card cannot
     carry it (images and a link card cannot share one post)."""
-    text = post.text.strip()
-    if post.link and post.media and post.link not in text:
-        text = f"{text}\n\n{post.link}" if text else post.link
-    return text
+    return text_with_link(post.text, post.link if post.media else "")
 
 
 def facets_for(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict]:
@@ -717,7 +708,7 @@ class BlueskyAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=uri,
             url=self._post_url(uri),
-            published_at=_parse_time(str(record.get("createdAt"))),
+            published_at=iso_to_datetime(str(record.get("createdAt"))),
         )
 
     def _record(self, repo: str, collection: str, rkey: str) -> Mapping | None:
@@ -744,7 +735,7 @@ class BlueskyAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=str(found["uri"]),
             url=self._post_url(str(found["uri"])),
-            published_at=_parse_time(value.get("createdAt")),
+            published_at=iso_to_datetime(value.get("createdAt")),
         )
 
     def _embed(self, post: OutgoingPost) -> dict | None:
@@ -1058,7 +1049,8 @@ class BlueskyAdapter(NetworkAdapter):
         record = post.get("record") or {}
         author = post.get("author") or {}
         reply = record.get("reply") or {}
-        created = _parse_time(record.get("createdAt")) or _parse_time(indexed_at)
+        created = (iso_to_datetime(record.get("createdAt"))
+                   or iso_to_datetime(indexed_at))
         return InboxItem(
             remote_id=str(post["uri"]),
             kind=kind,
@@ -1075,7 +1067,7 @@ class BlueskyAdapter(NetworkAdapter):
         """Mentions, replies and quotes indexed after ``since`` (the newest
         ``indexedAt`` seen). ``listNotifications`` pages backwards in time,
         so it reads pages until it reaches ``since``."""
-        horizon = _parse_time(since) if since else None
+        horizon = iso_to_datetime(since) if since else None
         newest = since or ""
         items: list[InboxItem] = []
         cursor = ""
@@ -1086,12 +1078,12 @@ class BlueskyAdapter(NetworkAdapter):
             page = self._get("app.bsky.notification.listNotifications", **params)
             reached = False
             for note in page.get("notifications", []):
-                indexed = _parse_time(note.get("indexedAt"))
+                indexed = iso_to_datetime(note.get("indexedAt"))
                 if horizon is not None and indexed is not None and indexed <= horizon:
                     reached = True
                     continue
                 if indexed is not None and (
-                    not newest or indexed > (_parse_time(newest) or indexed)
+                    not newest or indexed > (iso_to_datetime(newest) or indexed)
                 ):
                     newest = str(note["indexedAt"])
                 if note.get("reason") not in INBOX_REASONS:
@@ -1164,13 +1156,13 @@ class BlueskyAdapter(NetworkAdapter):
         if cursor:
             params["since"] = cursor
         result = self._get("app.bsky.feed.searchPosts", **params)
-        horizon = _parse_time(cursor) if cursor else None
+        horizon = iso_to_datetime(cursor) if cursor else None
         newest = horizon
         posts = []
         for view in result.get("posts", []):
             record = view.get("record") or {}
-            created = _parse_time(record.get("createdAt"))
-            indexed = _parse_time(view.get("indexedAt"))
+            created = iso_to_datetime(record.get("createdAt"))
+            indexed = iso_to_datetime(view.get("indexedAt"))
             sort_at = min(t for t in (created, indexed, self._clock()) if t)
             if horizon is not None and sort_at <= horizon:
                 continue
@@ -1217,7 +1209,7 @@ class BlueskyAdapter(NetworkAdapter):
                 network=self.network, http_status=400,
                 network_message=e.network_message,
             ) from e
-        horizon = _parse_time(since) if since else None
+        horizon = iso_to_datetime(since) if since else None
         newest = horizon
         posts = []
         for entry in feed.get("feed") or ():
@@ -1228,8 +1220,8 @@ class BlueskyAdapter(NetworkAdapter):
             uri = str(view.get("uri") or "")
             if record.get("reply") or not uri.startswith("at://"):
                 continue
-            created = _parse_time(record.get("createdAt"))
-            indexed = _parse_time(view.get("indexedAt"))
+            created = iso_to_datetime(record.get("createdAt"))
+            indexed = iso_to_datetime(view.get("indexedAt"))
             sort_at = min(t for t in (created, indexed, self._clock()) if t)
             if horizon is not None and sort_at <= horizon:
                 continue

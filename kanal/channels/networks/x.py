@@ -70,6 +70,7 @@ from .base import (
     ValidationProblem,
     present_metrics,
     text_of,
+    text_with_link,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -84,6 +85,7 @@ from .errors import (
 )
 from .http import (
     epoch_to_datetime,
+    iso_to_datetime,
     missing_in_answer,
     read_json,
     retry_after_seconds,
@@ -324,22 +326,7 @@ def _seconds_until(moment: datetime | None) -> float | None:
 
 def compose_text(post: OutgoingPost) -> str:
     """The post's text with its link added when the text lacks it."""
-    text = post.text.strip()
-    if post.link and post.link not in text:
-        text = f"{text}\n\n{post.link}" if text else post.link
-    return text
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return text_with_link(post.text, post.link)
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -605,7 +592,7 @@ class XAdapter(NetworkAdapter):
         if not checkpoint or not checkpoint.get("media_ids") or not post.media:
             return None
         ids = checkpoint["media_ids"].split(",")
-        uploaded = _parse_time(checkpoint.get("media_uploaded_at"))
+        uploaded = iso_to_datetime(checkpoint.get("media_uploaded_at"))
         if len(ids) != len(post.media) or uploaded is None:
             return None
         if datetime.now(UTC) - uploaded > MEDIA_REUSE_WINDOW:
@@ -754,7 +741,7 @@ class XAdapter(NetworkAdapter):
                 found.append(reconcile.Candidate(
                     remote_id=str(tweet["id"]),
                     text=str(tweet.get("text") or ""),
-                    created_at=_parse_time(tweet.get("created_at")),
+                    created_at=iso_to_datetime(tweet.get("created_at")),
                     media_ids=frozenset(str(k).rsplit("_", 1)[-1] for k in keys),
                     has_media=bool(keys),
                 ))
@@ -812,7 +799,7 @@ class XAdapter(NetworkAdapter):
             tweet = self._read_tweet(newest)
             if tweet is None:  # deleting an edited post deletes every version
                 return PostState(remote_id, gone=True)
-            edited_at = _parse_time(text_of(tweet.get("created_at")))
+            edited_at = iso_to_datetime(text_of(tweet.get("created_at")))
         return PostState(
             # X escapes &, < and > in a post's text.
             remote_id, text=html.unescape(text_of(tweet.get("text"))),
@@ -872,7 +859,7 @@ class XAdapter(NetworkAdapter):
                 candidate = reconcile.Candidate(
                     remote_id=str(tweet["id"]),
                     text=str(tweet.get("text") or ""),
-                    created_at=_parse_time(tweet.get("created_at")),
+                    created_at=iso_to_datetime(tweet.get("created_at")),
                 )
                 # The account's own timeline: every post on it is its own.
                 if search.offer(candidate, own=True):
@@ -936,7 +923,7 @@ class XAdapter(NetworkAdapter):
                 if not isinstance(event, Mapping):
                     continue
                 event_id = str(event.get("id") or "")
-                created = _parse_time(event.get("created_at"))
+                created = iso_to_datetime(event.get("created_at"))
                 if (after and not _is_newer(event_id, after)) or (
                         floor is not None and created is not None
                         and created < floor):
@@ -1124,7 +1111,8 @@ class XAdapter(NetworkAdapter):
                 author_id=sender,
                 author_name=author.get("name") or author.get("username") or sender,
                 text=html.unescape(str(event.get("text") or "")),
-                created_at=_parse_time(event.get("created_at")) or datetime.now(UTC),
+                created_at=(iso_to_datetime(event.get("created_at"))
+                            or datetime.now(UTC)),
                 parent_remote_id=conversation,
                 url=f"{REAL_WEB_URL}/messages/{conversation}"
                 if conversation and self._is_real_api() else "",
@@ -1157,7 +1145,7 @@ class XAdapter(NetworkAdapter):
             author_id=author_id,
             author_name=author.get("name") or author.get("username") or author_id,
             text=html.unescape(str(tweet.get("text") or "")),
-            created_at=_parse_time(tweet.get("created_at")) or datetime.now(UTC),
+            created_at=iso_to_datetime(tweet.get("created_at")) or datetime.now(UTC),
             post_remote_id=conversation if parent else "",
             parent_remote_id=parent,
             url=self.post_url(remote_id, author.get("username") or ""),
@@ -1233,7 +1221,7 @@ class XAdapter(NetworkAdapter):
                     remote_id=remote_id,
                     author_name=author.get("name") or author.get("username") or "",
                     text=html.unescape(str(tweet.get("text") or "")),
-                    created_at=_parse_time(tweet.get("created_at")),
+                    created_at=iso_to_datetime(tweet.get("created_at")),
                     url=self.post_url(remote_id, author.get("username") or ""),
                 )
             )
@@ -1286,7 +1274,7 @@ class XAdapter(NetworkAdapter):
                     remote_id=remote_id,
                     text=html.unescape(str(tweet.get("text") or "")),
                     url=self.post_url(remote_id, username),
-                    created_at=_parse_time(tweet.get("created_at")),
+                    created_at=iso_to_datetime(tweet.get("created_at")),
                     author_name=name,
                 )
             )

@@ -482,6 +482,25 @@ def test_empty_inbox_keeps_the_cursor():
     assert json.loads(again.cursor) == {"tweets": "500", "dms": "500"}
 
 
+@respx.mock
+@pytest.mark.parametrize("created_at", [20261128, "0001-01-01T00:30:00+01:00",
+                                        {"$date": 1}, "i går"])
+def test_a_mention_with_an_unusable_time_is_read_with_the_time_of_reading(
+        created_at):
+    mention = {"id": "901", "text": "@kobenhavn hej", "author_id": "21",
+               "created_at": created_at}
+    respx.get(f"{API}/2/users/{ME}/mentions").mock(return_value=httpx.Response(
+        200, json={"data": [mention], "meta": {"newest_id": "901"}}))
+    respx.get(f"{API}/2/tweets/search/recent").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+    respx.get(f"{API}/2/dm_events").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+    before = datetime.now(UTC)
+    [item] = make_adapter().fetch_inbox(since="500").items
+    assert item.remote_id == "901"
+    assert before <= item.created_at <= datetime.now(UTC)
+
+
 def no_posts():
     for path in (f"/2/users/{ME}/mentions", "/2/tweets/search/recent"):
         respx.get(f"{API}{path}").mock(
