@@ -410,6 +410,29 @@ def _media_category(item: MediaItem) -> str:
 # The adapter
 
 
+class _Pages:
+    """The pages of one listing, read as the caller iterates (it may stop
+    early); ``complete`` says whether the last page was reached within
+    ``max_pages``."""
+
+    def __init__(self, adapter: XAdapter, path: str, params: Mapping,
+                 max_pages: int) -> None:
+        self.adapter, self.path, self.max_pages = adapter, path, max_pages
+        self.params = dict(params)
+        self.complete = False
+
+    def __iter__(self):
+        for _ in range(self.max_pages):
+            body = self.adapter._json(
+                self.adapter._call("GET", self.path, params=self.params))
+            yield body
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not next_token:
+                self.complete = True
+                return
+            self.params["pagination_token"] = next_token
+
+
 class XAdapter(NetworkAdapter):
     network = "x"
     display_name = "X"
@@ -462,6 +485,11 @@ class XAdapter(NetworkAdapter):
             message="X svarede med noget, Kanal ikke kunne læse. Kanal prøver igen.",
         )
         return body if isinstance(body, dict) else {}
+
+    def _pages(self, path: str, params: Mapping, *,
+               max_pages: int = MAX_PAGES) -> _Pages:
+        """The bodies of a paged ``GET path``, following X's ``next_token``."""
+        return _Pages(self, path, params, max_pages)
 
     def _user_id(self) -> str:
         if self.connection.account_id:
@@ -731,11 +759,8 @@ class XAdapter(NetworkAdapter):
             "tweet.fields": "created_at,attachments",
         }
         found: list[reconcile.Candidate] = []
-        for _ in range(MAX_PAGES):
-            response = self._call(
-                "GET", f"/2/users/{self._user_id()}/tweets", params=params
-            )
-            body = self._json(response)
+        pages = self._pages(f"/2/users/{self._user_id()}/tweets", params)
+        for body in pages:
             for tweet in body.get("data") or []:
                 keys = (tweet.get("attachments") or {}).get("media_keys") or []
                 found.append(reconcile.Candidate(
@@ -745,11 +770,7 @@ class XAdapter(NetworkAdapter):
                     media_ids=frozenset(str(k).rsplit("_", 1)[-1] for k in keys),
                     has_media=bool(keys),
                 ))
-            next_token = (body.get("meta") or {}).get("next_token")
-            if not next_token:
-                break
-            params["pagination_token"] = next_token
-        else:
+        if not pages.complete:
             raise TransientError(
                 gettext_noop(
                     "Kanal kunne ikke gennemse alle kontoens nye opslag på X. Kanal "
@@ -846,10 +867,8 @@ class XAdapter(NetworkAdapter):
                         "tweet.fields": "created_at,referenced_tweets"}
         if to_remote_id.isdigit():
             params["since_id"] = to_remote_id
-        read_all = False
-        for _ in range(MAX_PAGES):
-            body = self._json(self._call(
-                "GET", f"/2/users/{self._user_id()}/tweets", params=params))
+        pages = self._pages(f"/2/users/{self._user_id()}/tweets", params)
+        for body in pages:
             for tweet in body.get("data") or []:
                 answered = {str(r.get("id")) for r in
                             tweet.get("referenced_tweets") or []
@@ -864,12 +883,9 @@ class XAdapter(NetworkAdapter):
                 # The account's own timeline: every post on it is its own.
                 if search.offer(candidate, own=True):
                     break
-            next_token = (body.get("meta") or {}).get("next_token")
-            if search.found is not None or not next_token:
-                read_all = True
+            if search.found is not None:
                 break
-            params["pagination_token"] = next_token
-        found = search.result(read_all=read_all)
+        found = search.result(read_all=pages.complete or search.found is not None)
         if found is None:
             return None
         return PublishResult(found.remote_id, self.post_url(found.remote_id),
@@ -911,13 +927,10 @@ class XAdapter(NetworkAdapter):
         params: dict = {"max_results": PAGE_SIZE, "event_types": "MessageCreate",
                         "dm_event.fields": DM_EVENT_FIELDS,
                         "expansions": "sender_id"}
-        read_all = False
-        for _ in range(MAX_PAGES):
-            body = self._json(self._call(
-                "GET",
-                f"/2/dm_conversations/with/{message.recipient_id}/dm_events",
-                params=params))
-            older = False
+        pages = self._pages(
+            f"/2/dm_conversations/with/{message.recipient_id}/dm_events", params)
+        older = False
+        for body in pages:
             events = body.get("data")
             for event in events if isinstance(events, list) else []:
                 if not isinstance(event, Mapping):
@@ -937,13 +950,11 @@ class XAdapter(NetworkAdapter):
                 if event_id and search.offer(
                         candidate, own=(sender == me) if sender else None):
                     break
-            next_token = (body.get("meta") or {}).get("next_token")
             # Newest first: once older events show, none further can match.
-            if search.found is not None or older or not next_token:
-                read_all = True
+            if search.found is not None or older:
                 break
-            params["pagination_token"] = next_token
-        found = search.result(read_all=read_all)
+        found = search.result(
+            read_all=pages.complete or search.found is not None or older)
         if found is None:
             return None
         return PublishResult(found.remote_id, "", found.created_at)
@@ -998,19 +1009,14 @@ class XAdapter(NetworkAdapter):
         tweets: list[dict] = []
         users: dict[str, dict] = {}
         newest = ""
-        params = dict(params)
-        for _ in range(max_pages):
-            body = self._json(self._call("GET", path, params=params))
+        pages = self._pages(path, params, max_pages=max_pages)
+        for body in pages:
             tweets.extend(body.get("data") or [])
             for user in (body.get("includes") or {}).get("users") or []:
                 users[str(user.get("id"))] = user
             meta = body.get("meta") or {}
             newest = _newest_id([meta.get("newest_id") or ""], newest)
-            next_token = meta.get("next_token")
-            if not next_token:
-                break
-            params["pagination_token"] = next_token
-        else:
+        if not pages.complete:
             logger.warning(
                 "x: %s had more than %d pages; older posts were skipped",
                 path,
@@ -1078,17 +1084,14 @@ class XAdapter(NetworkAdapter):
         events: list[dict] = []
         users: dict[str, dict] = {}
         try:
-            for _ in range(MAX_PAGES):
-                body = self._json(self._call("GET", "/2/dm_events", params=params))
+            for body in self._pages("/2/dm_events", params):
                 page = body.get("data") or []
                 for user in (body.get("includes") or {}).get("users") or []:
                     users[str(user.get("id"))] = user
                 fresh = [e for e in page if not since or _is_newer(e.get("id"), since)]
                 events.extend(fresh)
-                next_token = (body.get("meta") or {}).get("next_token")
-                if len(fresh) < len(page) or not next_token:
+                if len(fresh) < len(page):
                     break
-                params["pagination_token"] = next_token
         except Rejected as e:
             # A token from before dm.read was asked for: mentions still count;
             # reconnecting the account grants messages.
