@@ -6,15 +6,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core.decorators import membership_required
+from kanal.core.pages import form_page
 from kanal.core.safety import typed_text
 
 from . import actions, problems
 from .forms import ChannelForm, CredentialsForm, StrategyForm
 from .policies import channel_policy
-
-
-def _status(request):
-    return 400 if request.method == "POST" else 200
 
 
 @membership_required
@@ -71,11 +68,10 @@ def channel_create_view(request):
                 _("Kanalen er oprettet. Tilføj adgangsnøglerne, så Kanal kan udgive."),
             )
             return redirect("channel_detail", pk=channel.pk)
-    return render(
+    return form_page(
         request,
         "channels/channel_form.html",
         {"form": form, "strategy_form": strategy_form},
-        status=_status(request),
     )
 
 
@@ -143,11 +139,10 @@ def channel_edit_view(request, pk):
                 return redirect("channel_credentials", pk=channel.pk)
             messages.success(request, _("Kanalen er gemt."))
             return redirect("channel_detail", pk=channel.pk)
-    return render(
+    return form_page(
         request,
         "channels/channel_form.html",
         {"form": form, "channel": channel},
-        status=_status(request),
     )
 
 
@@ -169,11 +164,10 @@ def channel_credentials_view(request, pk):
             _("Nøglerne er gemt krypteret. Test forbindelsen for at se, om de virker."),
         )
         return redirect("channel_detail", pk=channel.pk)
-    return render(
+    return form_page(
         request,
         "channels/channel_credentials.html",
         {"form": form, "channel": channel},
-        status=_status(request),
     )
 
 
@@ -199,11 +193,10 @@ def channel_strategy_view(request, pk):
         actions.update_strategy(profile, actor=request.membership, **form.cleaned_data)
         messages.success(request, _("Strategien er gemt."))
         return redirect("channel_detail", pk=channel.pk)
-    return render(
+    return form_page(
         request,
         "channels/strategy_form.html",
         {"form": form, "channel": channel},
-        status=_status(request),
     )
 
 

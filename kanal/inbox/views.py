@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kanal.channels.models import Channel
 from kanal.core.decorators import membership_required
+from kanal.core.pages import run_action
 from kanal.organisations.models import Administration
 
 from . import actions, counts, likes, moderation, selectors
@@ -221,17 +222,16 @@ def assign_view(request, pk):
                                                           "forvaltning eller person.")]:
             messages.error(request, error)
         return _back(conversation)
-    try:
-        actions.assign_conversation(
+    run_action(
+        request,
+        lambda: actions.assign_conversation(
             conversation, actor=actor,
             administration=form.cleaned_data["administration"],
             person=form.cleaned_data["person"],
-        )
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _back(conversation)
-    messages.success(request, _("Samtalen er tildelt %(who)s.") % {
-        "who": conversation.assigned_administration.code})
+        ),
+        done=lambda: _("Samtalen er tildelt %(who)s.") % {
+            "who": conversation.assigned_administration.code},
+    )
     return _back(conversation)
 
 
@@ -245,14 +245,13 @@ def status_view(request, pk):
     if not form.is_valid():
         messages.error(request, _("Vælg en gyldig status."))
         return _back(conversation)
-    try:
-        actions.set_conversation_status(conversation, actor=actor,
-                                        status=form.cleaned_data["status"])
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _back(conversation)
-    messages.success(request, _("Status er nu: %(status)s.") % {
-        "status": conversation.get_status_display()})
+    run_action(
+        request,
+        lambda: actions.set_conversation_status(
+            conversation, actor=actor, status=form.cleaned_data["status"]),
+        done=lambda: _("Status er nu: %(status)s.") % {
+            "status": conversation.get_status_display()},
+    )
     return _back(conversation)
 
 
@@ -266,12 +265,12 @@ def note_view(request, pk):
     if not form.is_valid():
         messages.error(request, _("Skriv noten, før du gemmer den (højst 5.000 tegn)."))
         return _back(conversation)
-    try:
-        actions.add_note(conversation, actor=actor, text=form.cleaned_data["text"])
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _back(conversation)
-    messages.success(request, _("Noten er gemt."))
+    run_action(
+        request,
+        lambda: actions.add_note(conversation, actor=actor,
+                                 text=form.cleaned_data["text"]),
+        done=_("Noten er gemt."),
+    )
     return _back(conversation)
 
 
@@ -451,16 +450,15 @@ def moderate_view(request, pk):
         messages.error(request, _("Vælg en gyldig handling og husregel."))
         return _back(item.conversation)
     kind = form.cleaned_data["action"]
-    try:
-        moderation.moderate_item(item, actor=actor, kind=kind,
-                                 reason=form.cleaned_data["reason"])
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _back(item.conversation)
     done = {"hide": _("Kommentaren er skjult på netværket."),
             "unhide": _("Kommentaren er vist igen på netværket."),
             "delete": _("Kommentaren er slettet på netværket.")}[kind]
-    messages.success(request, done)
+    run_action(
+        request,
+        lambda: moderation.moderate_item(item, actor=actor, kind=kind,
+                                         reason=form.cleaned_data["reason"]),
+        done=done,
+    )
     return _back(item.conversation)
 
 

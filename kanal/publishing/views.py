@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from kanal.channels.models import ChannelStatus
 from kanal.channels.policies import channel_policy
 from kanal.core.decorators import membership_required
+from kanal.core.pages import run_action
 from kanal.core.safety import day_window_message, in_window, query_id, safe_next
 
 from . import actions, selectors
@@ -90,14 +91,7 @@ def _back(request):
 
 
 def _run(request, action, success: str):
-    try:
-        action()
-    except ValueError as e:
-        messages.error(request, str(e))
-    except PermissionDenied:
-        raise
-    else:
-        messages.success(request, success)
+    run_action(request, action, done=success, refusals=(ValueError,))
     return _back(request)
 
 

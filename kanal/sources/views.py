@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core import safety
 from kanal.core.decorators import membership_required
+from kanal.core.pages import form_page
 
 from . import actions, decisions, selectors
 from .forms import SourceForm, SuggestionForm, ToneForm
@@ -89,11 +90,10 @@ def source_create_view(request):
                 _("Kilden er oprettet. Tryk «Hent nu» for at hente den med det samme."),
             )
             return redirect("sources:source_detail", pk=source.pk)
-    return render(
+    return form_page(
         request,
         "sources/source_form.html",
         {"form": form, "source": None},
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -138,11 +138,10 @@ def source_edit_view(request, pk):
         else:
             messages.success(request, _("Kilden er gemt."))
             return redirect("sources:source_detail", pk=source.pk)
-    return render(
+    return form_page(
         request,
         "sources/source_form.html",
         {"form": form, "source": source},
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -321,9 +320,8 @@ def suggestion_edit_view(request, pk):
         else:
             messages.success(request, _("Forslaget er gemt."))
             return redirect("sources:suggestions")
-    return render(
+    return form_page(
         request,
         "sources/suggestion_form.html",
         {"form": form, "suggestion": suggestion},
-        status=400 if request.method == "POST" else 200,
     )
