@@ -279,6 +279,20 @@ class Store:
         with self._lock:
             return self._db.execute(sql, tuple(params))
 
+    def _upsert(self, table: str, keys: tuple[str, ...], row: dict) -> None:
+        """Insert ``row`` into ``table``; where a row with the same ``keys``
+        exists, set its other columns instead (all but ``created_at``, which
+        keeps the first time). Names are the store's own, never a caller's."""
+        columns = list(row)
+        changed = [c for c in columns if c not in keys and c != "created_at"]
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in changed)
+        )
+        self._exec(sql, row.values())
+
     def _all(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
@@ -316,11 +330,8 @@ class Store:
         return json.loads(row["value"]) if row else default
 
     def kv_set(self, network: str, key: str, value) -> None:
-        self._exec(
-            "INSERT INTO kv (network, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT(network, key) DO UPDATE SET value = excluded.value",
-            (network, key, json.dumps(value)),
-        )
+        self._upsert("kv", ("network", "key"),
+                     {"network": network, "key": key, "value": json.dumps(value)})
 
     # -- accounts -----------------------------------------------------------
 
@@ -334,15 +345,11 @@ class Store:
         followers: int = 0,
         extra: dict | None = None,
     ) -> Account:
-        self._exec(
-            "INSERT INTO accounts (network, account_id, handle, display_name, "
-            "followers, extra, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(network, account_id) DO UPDATE SET handle = "
-            "excluded.handle, display_name = excluded.display_name, followers = "
-            "excluded.followers, extra = excluded.extra",
-            (network, account_id, handle, display_name, int(followers),
-             json.dumps(extra or {}), to_text(self.now())),
-        )
+        self._upsert("accounts", ("network", "account_id"), {
+            "network": network, "account_id": account_id, "handle": handle,
+            "display_name": display_name, "followers": int(followers),
+            "extra": json.dumps(extra or {}), "created_at": to_text(self.now()),
+        })
         return self.get_account(network, account_id)
 
     def get_account(self, network: str, account_id: str) -> Account | None:
@@ -404,15 +411,11 @@ class Store:
         expires_at: datetime | None = None,
         extra: dict | None = None,
     ) -> Token:
-        self._exec(
-            "INSERT INTO tokens (network, token, account_id, kind, expires_at, "
-            "revoked, extra, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?) "
-            "ON CONFLICT(network, token) DO UPDATE SET account_id = "
-            "excluded.account_id, kind = excluded.kind, expires_at = "
-            "excluded.expires_at, revoked = 0, extra = excluded.extra",
-            (network, token, account_id, kind, to_text(expires_at),
-             json.dumps(extra or {}), to_text(self.now())),
-        )
+        self._upsert("tokens", ("network", "token"), {
+            "network": network, "token": token, "account_id": account_id,
+            "kind": kind, "expires_at": to_text(expires_at), "revoked": 0,
+            "extra": json.dumps(extra or {}), "created_at": to_text(self.now()),
+        })
         return self.get_token(network, token)
 
     def get_token(self, network: str, token: str) -> Token | None:
@@ -602,12 +605,10 @@ class Store:
         return {r["name"]: int(r["value"]) for r in rows}
 
     def set_metric(self, network: str, subject_id: str, name: str, value: int):
-        self._exec(
-            "INSERT INTO metrics (network, subject_id, name, value, updated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(network, subject_id, name) "
-            "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            (network, subject_id, name, int(value), to_text(self.now())),
-        )
+        self._upsert("metrics", ("network", "subject_id", "name"), {
+            "network": network, "subject_id": subject_id, "name": name,
+            "value": int(value), "updated_at": to_text(self.now()),
+        })
 
     def add_metric(self, network: str, subject_id: str, name: str, delta: int):
         self._exec(

@@ -112,3 +112,25 @@ def test_wipe_empties_everything(store):
     assert store.list_accounts() == []
     assert store.kv_get("x", "quota") is None
     assert store.next_seq("ids") == 1
+
+
+def test_putting_an_account_or_token_again_changes_it_and_keeps_its_first_time(
+        store, clock):
+    first = store.put_account("x", "1", handle="kobenhavn", followers=10)
+    store.put_token("x", "tok", "1", kind="access")
+    store.revoke_token("x", "tok")
+    clock.moment += timedelta(hours=1)
+    again = store.put_account("x", "1", handle="kbh", followers=20,
+                              extra={"tier": "basic"})
+    assert (again.handle, again.followers, again.extra) == ("kbh", 20,
+                                                            {"tier": "basic"})
+    assert again.created_at == first.created_at
+    token = store.put_token("x", "tok", "2", kind="refresh")
+    assert (token.account_id, token.kind, token.revoked) == ("2", "refresh", False)
+    assert store.check_token("x", "tok", kinds=("refresh",))[1] == ""
+    store.set_metric("x", "p1", "likes", 3)
+    store.set_metric("x", "p1", "likes", 5)
+    store.kv_set("x", "k", {"a": 1})
+    store.kv_set("x", "k", {"a": 2})
+    assert store.metrics("x", "p1") == {"likes": 5}
+    assert store.kv_get("x", "k") == {"a": 2}
