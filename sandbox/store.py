@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,8 +123,20 @@ def from_text(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+class _Record:
+    """A row as the control API shows it: every field, times as ISO 8601."""
+
+    def as_json(self) -> dict:
+        shown = {}
+        for column in fields(self):
+            value = getattr(self, column.name)
+            is_time = isinstance(value, datetime)
+            shown[column.name] = to_text(value) if is_time else value
+        return shown
+
+
 @dataclass(frozen=True)
-class Account:
+class Account(_Record):
     network: str
     account_id: str
     handle: str
@@ -132,17 +144,6 @@ class Account:
     followers: int
     extra: dict = field(default_factory=dict)
     created_at: datetime | None = None
-
-    def as_json(self) -> dict:
-        return {
-            "network": self.network,
-            "account_id": self.account_id,
-            "handle": self.handle,
-            "display_name": self.display_name,
-            "followers": self.followers,
-            "extra": self.extra,
-            "created_at": to_text(self.created_at),
-        }
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ class Token:
 
 
 @dataclass(frozen=True)
-class Item:
+class Item(_Record):
     seq: int
     network: str
     account_id: str
@@ -182,25 +183,6 @@ class Item:
     def deleted(self) -> bool:
         return self.deleted_at is not None
 
-    def as_json(self) -> dict:
-        return {
-            "seq": self.seq,
-            "network": self.network,
-            "account_id": self.account_id,
-            "item_id": self.item_id,
-            "kind": self.kind,
-            "parent_id": self.parent_id,
-            "root_id": self.root_id,
-            "author_id": self.author_id,
-            "author_name": self.author_name,
-            "text": self.text,
-            "data": self.data,
-            "idempotency_key": self.idempotency_key,
-            "created_at": to_text(self.created_at),
-            "deleted_at": to_text(self.deleted_at),
-            "hidden": self.hidden,
-        }
-
 
 @dataclass(frozen=True)
 class Subscription:
@@ -214,7 +196,7 @@ class Subscription:
 
 
 @dataclass(frozen=True)
-class PublishRecord:
+class PublishRecord(_Record):
     seq: int
     network: str
     account_id: str
@@ -227,18 +209,6 @@ class PublishRecord:
     # arrived, before any latency or fault delay.
     received_at: datetime | None = None
 
-    def as_json(self) -> dict:
-        return {
-            "seq": self.seq,
-            "network": self.network,
-            "account_id": self.account_id,
-            "item_id": self.item_id,
-            "kind": self.kind,
-            "idempotency_key": self.idempotency_key,
-            "text": self.text,
-            "at": to_text(self.at),
-            "received_at": to_text(self.received_at),
-        }
 
 
 class Store:
