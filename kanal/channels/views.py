@@ -97,8 +97,7 @@ def channel_detail_view(request, pk):
 @membership_required
 @require_http_methods(["GET", "POST"])
 def channel_edit_view(request, pk):
-    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
-    channel_policy.check(request.membership, "change", channel)
+    channel = channel_policy.get_allowed(request.membership, "change", pk=pk)
     form = ChannelForm(
         request.POST if request.method == "POST" else None,
         organisation=channel.organisation,
@@ -149,8 +148,9 @@ def channel_edit_view(request, pk):
 @membership_required
 @require_http_methods(["GET", "POST"])
 def channel_credentials_view(request, pk):
-    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
-    channel_policy.check(request.membership, "change_credentials", channel)
+    channel = channel_policy.get_allowed(
+        request.membership, "change_credentials", pk=pk
+    )
     form = CredentialsForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         actions.set_channel_credentials(
@@ -174,8 +174,7 @@ def channel_credentials_view(request, pk):
 @membership_required
 @require_http_methods(["GET", "POST"])
 def channel_strategy_view(request, pk):
-    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
-    channel_policy.check(request.membership, "change_strategy", channel)
+    channel = channel_policy.get_allowed(request.membership, "change_strategy", pk=pk)
     profile = channel.strategy
     form = StrategyForm(
         request.POST if request.method == "POST" else None,

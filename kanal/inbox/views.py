@@ -117,8 +117,7 @@ ITEMS_PER_PAGE = 100
 @membership_required
 def detail_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "view", conversation)
+    conversation = conversation_policy.get_allowed(actor, "view", pk=pk)
     return _detail(request, actor, conversation)
 
 
@@ -214,8 +213,7 @@ def _back(conversation):
 @membership_required
 def assign_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "assign", conversation)
+    conversation = conversation_policy.get_allowed(actor, "assign", pk=pk)
     form = AssignForm(request.POST, organisation=actor.organisation)
     if not form.is_valid():
         for error in form.errors.get("__all__", []) or [_("Vælg en gyldig "
@@ -239,8 +237,7 @@ def assign_view(request, pk):
 @membership_required
 def status_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "set_status", conversation)
+    conversation = conversation_policy.get_allowed(actor, "set_status", pk=pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Vælg en gyldig status."))
@@ -259,8 +256,7 @@ def status_view(request, pk):
 @membership_required
 def note_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "note", conversation)
+    conversation = conversation_policy.get_allowed(actor, "note", pk=pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Skriv noten, før du gemmer den (højst 5.000 tegn)."))
@@ -278,8 +274,7 @@ def note_view(request, pk):
 @membership_required
 def reply_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "reply", conversation)
+    conversation = conversation_policy.get_allowed(actor, "reply", pk=pk)
     # Only the item answered is a choice: a conversation of thousands of
     # items is not read to check one answer.
     items = conversation.items.filter(pk=_int(request.POST.get("item")))
@@ -346,8 +341,7 @@ def standard_answers_view(request):
 @membership_required
 def standard_answer_edit_view(request, pk):
     actor = request.membership
-    answer = standard_answer_policy.get_visible_or_404(actor, pk=pk)
-    standard_answer_policy.check(actor, "manage", answer)
+    answer = standard_answer_policy.get_allowed(actor, "manage", pk=pk)
     form = StandardAnswerForm(request.POST or None, instance=answer)
     if request.method == "POST" and form.is_valid():
         try:
@@ -394,8 +388,7 @@ def referrals_view(request):
 @membership_required
 def referral_edit_view(request, pk):
     actor = request.membership
-    template = referral_template_policy.get_visible_or_404(actor, pk=pk)
-    referral_template_policy.check(actor, "manage", template)
+    template = referral_template_policy.get_allowed(actor, "manage", pk=pk)
     form = ReferralTemplateForm(request.POST or None, instance=template,
                                 organisation=actor.organisation)
     if request.method == "POST" and _save_referral(request, form, actor,

@@ -188,8 +188,7 @@ def single_sign_on_settings_view(request):
 @require_POST
 def member_identity_view(request, pk):
     """Link a member to their subject at the identity provider (or unlink)."""
-    member = membership_policy.get_visible_or_404(request.membership, pk=pk)
-    membership_policy.check(request.membership, "change_identity", member)
+    member = membership_policy.get_allowed(request.membership, "change_identity", pk=pk)
     form = IdentityLinkForm(request.POST)
     if not SingleSignOn.objects.filter(organisation=member.organisation).exists():
         messages.error(request, _("Sæt først fælles login op under Organisation."))

@@ -389,8 +389,7 @@ def member_create_view(request):
 @membership_required
 @require_http_methods(["GET", "POST"])
 def member_edit_view(request, pk):
-    member = membership_policy.get_visible_or_404(request.membership, pk=pk)
-    membership_policy.check(request.membership, "change", member)
+    member = membership_policy.get_allowed(request.membership, "change", pk=pk)
     form = MemberForm(
         request.POST if request.method == "POST" else None,
         organisation=member.organisation,

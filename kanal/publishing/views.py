@@ -618,8 +618,7 @@ def crisis_template_create_view(request):
 @membership_required
 def crisis_template_edit_view(request, pk):
     actor = request.membership
-    template = crisis_template_policy.get_visible_or_404(actor, pk=pk)
-    crisis_template_policy.check(actor, "change", template)
+    template = crisis_template_policy.get_allowed(actor, "change", pk=pk)
     networks = _template_networks(actor, template)
     if request.method != "POST":
         form = CrisisTemplateForm(networks=networks, initial={
@@ -647,8 +646,7 @@ def crisis_template_edit_view(request, pk):
 @membership_required
 def crisis_template_delete_view(request, pk):
     actor = request.membership
-    template = crisis_template_policy.get_visible_or_404(actor, pk=pk)
-    crisis_template_policy.check(actor, "delete", template)
+    template = crisis_template_policy.get_allowed(actor, "delete", pk=pk)
     if request.method != "POST":
         return render(request, "publishing/crisis_template_delete.html",
                       {"template": template})

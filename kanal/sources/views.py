@@ -101,8 +101,7 @@ def source_create_view(request):
 @require_http_methods(["GET", "POST"])
 def source_edit_view(request, pk):
     actor = request.membership
-    source = source_policy.get_visible_or_404(actor, pk=pk)
-    source_policy.check(actor, "edit", source)
+    source = source_policy.get_allowed(actor, "edit", pk=pk)
     initial = {
         "name": source.name,
         "kind": source.kind,
@@ -148,8 +147,7 @@ def source_edit_view(request, pk):
 @membership_required
 def source_detail_view(request, pk):
     actor = request.membership
-    source = source_policy.get_visible_or_404(actor, pk=pk)
-    source_policy.check(actor, "view", source)
+    source = source_policy.get_allowed(actor, "view", pk=pk)
     return render(
         request,
         "sources/source_detail.html",
@@ -166,8 +164,7 @@ def source_detail_view(request, pk):
 @require_POST
 def source_fetch_view(request, pk):
     actor = request.membership
-    source = source_policy.get_visible_or_404(actor, pk=pk)
-    source_policy.check(actor, "fetch", source)
+    source = source_policy.get_allowed(actor, "fetch", pk=pk)
     message = actions.refresh_source(source, actor=actor)
     if source.status == SourceStatus.FAILING:
         messages.error(request, message)
