@@ -53,6 +53,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from sandbox import likes, partners
+from sandbox.params import BadParam, whole_number
 
 logger = logging.getLogger("sandbox.mastodon")
 
@@ -95,6 +96,10 @@ def iso(moment: datetime) -> str:
 
 def error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def bad_param(exc: BadParam) -> JSONResponse:
+    return error(400, f"{exc.name} is invalid")
 
 
 def count_text(text: str, reserved: int) -> int:
@@ -812,13 +817,16 @@ def routes(ctx) -> list[Route]:
     def page(items, request: Request, key=lambda i: int(i.item_id)) -> list:
         """Mastodon's id pagination over items sorted newest first."""
         q = request.query_params
-        limit = max(1, min(int(q.get("limit", 20)), 40))
-        if q.get("max_id"):
-            items = [i for i in items if key(i) < int(q["max_id"])]
-        if q.get("since_id"):
-            items = [i for i in items if key(i) > int(q["since_id"])]
-        if q.get("min_id"):
-            newer = [i for i in items if key(i) > int(q["min_id"])]
+        limit = whole_number(q, "limit", 20, low=1, high=40)
+        max_id = whole_number(q, "max_id")
+        since_id = whole_number(q, "since_id")
+        min_id = whole_number(q, "min_id")
+        if max_id is not None:
+            items = [i for i in items if key(i) < max_id]
+        if since_id is not None:
+            items = [i for i in items if key(i) > since_id]
+        if min_id is not None:
+            newer = [i for i in items if key(i) > min_id]
             return newer[-limit:]
         return items[:limit]
 

@@ -169,3 +169,15 @@ def test_an_image_needs_alt_text_and_an_uploaded_blob(bs):
     assert error(create(bs, "Billede", embed=embed)) == (400, "InvalidRequest")
     embed["images"][0]["alt"] = "Børn ved havnebadet"
     assert create(bs, "Billede", embed=embed).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "params"), [
+    ("/app.bsky.notification.listNotifications", {"limit": "mange"}),
+    ("/app.bsky.notification.listNotifications", {"cursor": "næste"}),
+    ("/app.bsky.feed.getPostThread", {"uri": f"at://{DID}/{POST}/x", "depth": "dyb"}),
+    ("/app.bsky.feed.searchPosts", {"q": "voreskbh", "limit": "10.5"}),
+])
+def test_a_parameter_of_the_wrong_type_is_invalid_request(bs, method, params):
+    refused = bs.get(method, params=params)
+    assert error(refused) == (400, "InvalidRequest")
+    assert "must be an integer" in refused.json()["message"]

@@ -141,3 +141,12 @@ def test_a_retired_metric_is_an_invalid_metric_error(fb):
     views = fb.get(f"/{post_id}/insights", metric="post_total_media_view_unique")
     assert views.status_code == 200, views.text
     assert views.json()["data"][0]["name"] == "post_total_media_view_unique"
+
+
+def test_a_body_that_is_not_json_is_a_graph_error_not_a_crash(fb):
+    refused = fb.call("POST", f"/{PAGE}/feed", content=b'{"message": ',
+                      headers={"Content-Type": "application/json"},
+                      params={"access_token": PAGE_TOKEN})
+    assert error(refused)["code"] == 100
+    assert refused.status_code == 400
+    assert fb.published() == []

@@ -150,3 +150,11 @@ def test_tokens_are_checked_and_a_throttle_is_a_429_without_headers(li):
     assert not [h for h in throttled.headers if "ratelimit" in h.replace("-", "")]
     assert li.published() == []
     assert create(li).status_code == 201
+
+
+@pytest.mark.parametrize("query", [{"start": "først"}, {"count": "alle"}])
+def test_a_paging_value_that_is_no_number_is_a_400(li, query):
+    refused = li.get("/posts", headers=versioned(li),
+                     params={"q": "author", "author": AUTHOR, **query})
+    assert refused.status_code == 400
+    assert (refused.json()["status"], refused.json()["serviceErrorCode"]) == (400, 100)

@@ -171,3 +171,11 @@ def test_a_status_is_made_when_the_answer_is_lost(md):
                     headers={"Idempotency-Key": "kanal-pub-7-1"})
     assert again.status_code == 200
     assert [r.item_id for r in md.published()] == [again.json()["id"]]
+
+
+@pytest.mark.parametrize("query", [{"limit": "mange"}, {"max_id": "abc"},
+                                   {"since_id": "1e3"}, {"min_id": "-"}])
+def test_a_page_parameter_that_is_no_number_is_a_400_not_a_crash(md, query):
+    refused = md.get("/api/v1/notifications", params=query)
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"error"}
