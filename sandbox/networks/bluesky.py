@@ -64,6 +64,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from sandbox import partners
+from sandbox.params import BadParam, whole_number
 
 logger = logging.getLogger("sandbox.bluesky")
 
@@ -109,6 +110,11 @@ def parse_time(value) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
+
+
+def bad_param(exc: BadParam) -> JSONResponse:
+    """The lexicon check's answer to a parameter of the wrong type."""
+    return xrpc_error(400, "InvalidRequest", f"Error: Params {exc}")
 
 
 def xrpc_error(
@@ -1435,7 +1441,7 @@ def routes(ctx) -> list[Route]:
         if failure is not None:
             return failure
         q = request.query_params
-        limit = max(1, min(int(q.get("limit", 50)), 100))
+        limit = whole_number(q, "limit", 50, low=1, high=100)
         reasons = set(q.getlist("reasons")) or {"mention", "reply", "quote"}
         items = [
             i
@@ -1443,7 +1449,7 @@ def routes(ctx) -> list[Route]:
             if i.author_id != did
         ]
         if q.get("cursor"):
-            items = [i for i in items if i.seq < int(q["cursor"])]
+            items = [i for i in items if i.seq < whole_number(q, "cursor")]
         notes = []
         for item in items:
             reason = "reply" if item.parent_id else "mention"
@@ -1477,7 +1483,7 @@ def routes(ctx) -> list[Route]:
         if failure is not None:
             return failure
         uri = request.query_params.get("uri", "")
-        depth = int(request.query_params.get("depth", 6))
+        depth = whole_number(request.query_params, "depth", 6)
         root = bsky.live(uri)
         if root is None:
             return xrpc_error(400, "NotFound", f"Post not found: {uri}")
@@ -1510,7 +1516,7 @@ def routes(ctx) -> list[Route]:
         did = actor if actor.startswith("did:") else bsky.resolve(actor)
         if not did:
             return xrpc_error(400, "InvalidRequest", "Profile not found")
-        limit = max(1, min(int(q.get("limit", 50)), 100))
+        limit = whole_number(q, "limit", 50, low=1, high=100)
         items = [
             i for i in store.list_items(NETWORK, author_id=did, kind=POST_KINDS)
             if not i.hidden
@@ -1535,7 +1541,7 @@ def routes(ctx) -> list[Route]:
         wanted_tags = {t.lstrip("#").lower() for t in q.getlist("tag")}
         terms = [t.lower() for t in query.split() if t]
         since = parse_time(q.get("since"))
-        limit = max(1, min(int(q.get("limit", 25)), 100))
+        limit = whole_number(q, "limit", 25, low=1, high=100)
         found = []
         for item in store.list_items(NETWORK, kind=POST_KINDS):
             if item.hidden:

@@ -310,6 +310,15 @@ class PostState:
     current_id: str = ""
 
 
+def text_with_link(text: str, link: str) -> str:
+    """``text`` trimmed, with ``link`` on its own paragraph at the end when the
+    text does not already carry it (networks that take the link in the text)."""
+    text = text.strip()
+    if link and link not in text:
+        return f"{text}\n\n{link}" if text else link
+    return text
+
+
 def text_of(value) -> str:
     """A text field from a network's answer: the string, or "" for anything
     else (null, a number, an object)."""

@@ -90,6 +90,7 @@ from .base import (
     present_metrics,
     stable_key,
     text_of,
+    text_with_link,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -102,7 +103,12 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import read_json, retry_after_seconds, unknown_after_write
+from .http import (
+    iso_to_datetime,
+    read_json,
+    retry_after_seconds,
+    unknown_after_write,
+)
 
 logger = logging.getLogger("kanal.networks.bluesky")
 
@@ -202,7 +208,7 @@ def _view_time(view: Mapping) -> datetime | None:
     """When a post (a ``postView``) was made: its record's ``createdAt``, else
     when the AppView indexed it."""
     record = view.get("record") or {}
-    return _parse_time(str(record.get("createdAt") or "")) or _parse_time(
+    return iso_to_datetime(str(record.get("createdAt") or "")) or iso_to_datetime(
         str(view.get("indexedAt") or "")
     )
 
@@ -231,18 +237,6 @@ def _jwt_expiry(token: str) -> datetime | None:
         return datetime.fromtimestamp(int(exp), tz=UTC)
     except (IndexError, KeyError, ValueError, TypeError):
         return None
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -400,10 +394,7 @@ def translate(response: httpx.Response) -> NetworkError | None:
 def compose_text(post: OutgoingPost) -> str:
     """The post text; the link goes into the text only when a card cannot
     carry it (images and a link card cannot share one post)."""
-    text = post.text.strip()
-    if post.link and post.media and post.link not in text:
-        text = f"{text}\n\n{post.link}" if text else post.link
-    return text
+    return text_with_link(post.text, post.link if post.media else "")
 
 
 def facets_for(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict]:
@@ -766,7 +757,7 @@ class BlueskyAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=uri,
             url=self._post_url(uri),
-            published_at=_parse_time(str(record.get("createdAt"))),
+            published_at=iso_to_datetime(str(record.get("createdAt"))),
         )
 
     def _record(self, repo: str, collection: str, rkey: str) -> Mapping | None:
@@ -793,7 +784,7 @@ class BlueskyAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=str(found["uri"]),
             url=self._post_url(str(found["uri"])),
-            published_at=_parse_time(value.get("createdAt")),
+            published_at=iso_to_datetime(value.get("createdAt")),
         )
 
     def _embed(self, post: OutgoingPost) -> dict | None:
@@ -1107,7 +1098,8 @@ class BlueskyAdapter(NetworkAdapter):
         record = post.get("record") or {}
         author = post.get("author") or {}
         reply = record.get("reply") or {}
-        created = _parse_time(record.get("createdAt")) or _parse_time(indexed_at)
+        created = (iso_to_datetime(record.get("createdAt"))
+                   or iso_to_datetime(indexed_at))
         return InboxItem(
             remote_id=str(post["uri"]),
             kind=kind,
@@ -1172,8 +1164,8 @@ class BlueskyAdapter(NetworkAdapter):
         if not message_id:
             raise OutcomeUnknown(network=self.network,
                                  network_message="sendMessage answer without id")
-        return PublishResult(message_id, "",
-                             _parse_time(text_of(body.get("sentAt"))) or self._clock())
+        sent = iso_to_datetime(text_of(body.get("sentAt")))
+        return PublishResult(message_id, "", sent or self._clock())
 
     def find_message(self, message: OutgoingMessage, *, idempotency_key: str = "",
                      since: datetime) -> PublishResult | None:
@@ -1189,7 +1181,7 @@ class BlueskyAdapter(NetworkAdapter):
             if view is None:
                 read_all = False
                 break
-            sent = _parse_time(text_of(view.get("sentAt")))
+            sent = iso_to_datetime(text_of(view.get("sentAt")))
             if floor is not None and sent is not None and sent < floor:
                 break  # newest first: nothing after it is newer
             sender = _sender(view)
@@ -1208,7 +1200,7 @@ class BlueskyAdapter(NetworkAdapter):
         """Citizens' chat messages newer than ``since`` (``{"t", "ids"}``),
         and the new chat cursor. An app password without access to direct
         messages leaves them out (logged) and the cursor as it was."""
-        horizon = _parse_time(text_of((since or {}).get("t")))
+        horizon = iso_to_datetime(text_of((since or {}).get("t")))
         seen = {i for i in (since or {}).get("ids") or [] if isinstance(i, str)}
         try:
             items = self._read_chats(horizon, seen)
@@ -1237,7 +1229,7 @@ class BlueskyAdapter(NetworkAdapter):
             if not isinstance(convo, Mapping) or not text_of(convo.get("id")):
                 continue
             last = convo.get("lastMessage")
-            last_at = _parse_time(text_of(last.get("sentAt"))) if isinstance(
+            last_at = iso_to_datetime(text_of(last.get("sentAt"))) if isinstance(
                 last, Mapping) else None
             if horizon is not None and last_at is not None and last_at < horizon:
                 continue
@@ -1261,7 +1253,7 @@ class BlueskyAdapter(NetworkAdapter):
             if view is None:
                 break
             message_id = text_of(view.get("id"))
-            sent = _parse_time(text_of(view.get("sentAt")))
+            sent = iso_to_datetime(text_of(view.get("sentAt")))
             if horizon is not None and sent is not None and sent < horizon:
                 break  # newest first: nothing after it is newer
             if horizon is not None and sent == horizon and message_id in seen:
@@ -1293,7 +1285,7 @@ class BlueskyAdapter(NetworkAdapter):
 
     def _notifications(self, since: str) -> InboxPage:
         """Mentions, replies and quotes indexed after ``since``."""
-        horizon = _parse_time(since) if since else None
+        horizon = iso_to_datetime(since) if since else None
         newest = since or ""
         items: list[InboxItem] = []
         cursor = ""
@@ -1304,12 +1296,12 @@ class BlueskyAdapter(NetworkAdapter):
             page = self._get("app.bsky.notification.listNotifications", **params)
             reached = False
             for note in page.get("notifications", []):
-                indexed = _parse_time(note.get("indexedAt"))
+                indexed = iso_to_datetime(note.get("indexedAt"))
                 if horizon is not None and indexed is not None and indexed <= horizon:
                     reached = True
                     continue
                 if indexed is not None and (
-                    not newest or indexed > (_parse_time(newest) or indexed)
+                    not newest or indexed > (iso_to_datetime(newest) or indexed)
                 ):
                     newest = str(note["indexedAt"])
                 if note.get("reason") not in INBOX_REASONS:
@@ -1382,13 +1374,13 @@ class BlueskyAdapter(NetworkAdapter):
         if cursor:
             params["since"] = cursor
         result = self._get("app.bsky.feed.searchPosts", **params)
-        horizon = _parse_time(cursor) if cursor else None
+        horizon = iso_to_datetime(cursor) if cursor else None
         newest = horizon
         posts = []
         for view in result.get("posts", []):
             record = view.get("record") or {}
-            created = _parse_time(record.get("createdAt"))
-            indexed = _parse_time(view.get("indexedAt"))
+            created = iso_to_datetime(record.get("createdAt"))
+            indexed = iso_to_datetime(view.get("indexedAt"))
             sort_at = min(t for t in (created, indexed, self._clock()) if t)
             if horizon is not None and sort_at <= horizon:
                 continue
@@ -1435,7 +1427,7 @@ class BlueskyAdapter(NetworkAdapter):
                 network=self.network, http_status=400,
                 network_message=e.network_message,
             ) from e
-        horizon = _parse_time(since) if since else None
+        horizon = iso_to_datetime(since) if since else None
         newest = horizon
         posts = []
         for entry in feed.get("feed") or ():
@@ -1446,8 +1438,8 @@ class BlueskyAdapter(NetworkAdapter):
             uri = str(view.get("uri") or "")
             if record.get("reply") or not uri.startswith("at://"):
                 continue
-            created = _parse_time(record.get("createdAt"))
-            indexed = _parse_time(view.get("indexedAt"))
+            created = iso_to_datetime(record.get("createdAt"))
+            indexed = iso_to_datetime(view.get("indexedAt"))
             sort_at = min(t for t in (created, indexed, self._clock()) if t)
             if horizon is not None and sort_at <= horizon:
                 continue

@@ -62,7 +62,13 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import NetworkClient, missing_in_answer, read_json, retry_after_seconds
+from .http import (
+    NetworkClient,
+    iso_to_datetime,
+    missing_in_answer,
+    read_json,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger("kanal.networks.graph")
 
@@ -723,16 +729,7 @@ def search_listing(
 
 def parse_time(value) -> datetime | None:
     """A Graph timestamp (``2026-11-28T10:00:00+0000``) as an aware datetime."""
-    if not value:
-        return None
-    text = str(value)
-    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
-        text = f"{text[:-2]}:{text[-2:]}"
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return iso_to_datetime(value)
 
 
 def metric_value(entry: Mapping) -> int | None:

@@ -64,6 +64,7 @@ from .base import (
     count_value,
     present_metrics,
     text_of,
+    text_with_link,
     web_address,
 )
 from .errors import (
@@ -77,7 +78,7 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import read_json, retry_after_seconds
+from .http import iso_to_datetime, read_json, retry_after_seconds
 
 #: A status id as Mastodon (numbers) and GoToSocial (ULIDs) make them; any
 #: other id is refused before it goes into a path.
@@ -209,13 +210,7 @@ def parse_rate_limit_reset(value: str | None) -> datetime | None:
         return datetime.fromtimestamp(float(value), tz=UTC)
     except (ValueError, OverflowError):
         pass
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return iso_to_datetime(value)
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -393,22 +388,7 @@ def _comparable(text: str) -> str:
 
 def compose_text(post: OutgoingPost) -> str:
     """The status text: the variant's text with its link added when missing."""
-    text = post.text.strip()
-    if post.link and post.link not in text:
-        text = f"{text}\n\n{post.link}" if text else post.link
-    return text
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return text_with_link(post.text, post.link)
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -705,7 +685,7 @@ class MastodonAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=str(status["id"]),
             url=str(status.get("url") or status.get("uri") or ""),
-            published_at=_parse_time(status.get("created_at")),
+            published_at=iso_to_datetime(status.get("created_at")),
         )
 
     def _account_id(self) -> str:
@@ -744,7 +724,7 @@ class MastodonAdapter(NetworkAdapter):
             older = False
             # Newest first: the first match is the newest.
             for status in statuses or []:
-                created = _parse_time(status.get("created_at"))
+                created = iso_to_datetime(status.get("created_at"))
                 attachments = status.get("media_attachments") or []
                 candidate = reconcile.Candidate(
                     remote_id=str(status["id"]),
@@ -793,7 +773,7 @@ class MastodonAdapter(NetworkAdapter):
         return PostState(
             remote_id, text=html_to_text(text_of(status.get("content"))),
             url=web_address(status.get("url") or status.get("uri")),
-            edited_at=_parse_time(text_of(status.get("edited_at"))),
+            edited_at=iso_to_datetime(text_of(status.get("edited_at"))),
             current_id=remote_id,
         )
 
@@ -880,7 +860,7 @@ class MastodonAdapter(NetworkAdapter):
             candidate = reconcile.Candidate(
                 remote_id=str(status.get("id") or ""),
                 text=shown,
-                created_at=_parse_time(status.get("created_at")),
+                created_at=iso_to_datetime(status.get("created_at")),
                 url=str(status.get("url") or status.get("uri") or ""),
             )
             if candidate.remote_id and search.offer(
@@ -910,7 +890,7 @@ class MastodonAdapter(NetworkAdapter):
             url=str(
                 original.get("url") or reblog.get("url") or reblog.get("uri") or ""
             ),
-            published_at=_parse_time(reblog.get("created_at")),
+            published_at=iso_to_datetime(reblog.get("created_at")),
         )
 
     def like(self, remote_id: str, *, liked: bool = True) -> None:
@@ -986,7 +966,7 @@ class MastodonAdapter(NetworkAdapter):
             author_id=str(account.get("id") or ""),
             author_name=str(account.get("display_name") or account.get("acct") or ""),
             text=html_to_text(status.get("content", "")),
-            created_at=_parse_time(status.get("created_at")) or self._clock(),
+            created_at=iso_to_datetime(status.get("created_at")) or self._clock(),
             post_remote_id=parent,
             parent_remote_id=parent,
             url=str(status.get("url") or status.get("uri") or ""),
@@ -1087,7 +1067,7 @@ class MastodonAdapter(NetworkAdapter):
                         account.get("display_name") or account.get("acct") or ""
                     ),
                     text=html_to_text(status.get("content", "")),
-                    created_at=_parse_time(status.get("created_at")),
+                    created_at=iso_to_datetime(status.get("created_at")),
                     url=str(status.get("url") or status.get("uri") or ""),
                 )
             )
@@ -1150,7 +1130,7 @@ class MastodonAdapter(NetworkAdapter):
                     remote_id=status_id,
                     text=html_to_text(str(status.get("content") or "")),
                     url=str(status.get("url") or status.get("uri") or ""),
-                    created_at=_parse_time(status.get("created_at")),
+                    created_at=iso_to_datetime(status.get("created_at")),
                     author_name=str(
                         author.get("display_name") or author.get("acct") or ""
                     ),
