@@ -77,6 +77,7 @@ from .base import (
     present_metrics,
     stable_key,
     text_of,
+    usable_id,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -89,7 +90,7 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import read_json, retry_after_seconds, unknown_after_write
+from .http import error_json, read_json, retry_after_seconds, unknown_after_write
 
 logger = logging.getLogger("kanal.networks.bluesky")
 
@@ -234,9 +235,8 @@ def _iso(moment: datetime) -> str:
 
 
 def _error_body(response: httpx.Response) -> tuple[str, str]:
-    try:
-        body = response.json()
-    except ValueError:
+    body = error_json(response)
+    if body is None:
         return "", response.text[:300]
     if not isinstance(body, dict):
         return "", ""
@@ -449,7 +449,7 @@ class BlueskyAdapter(NetworkAdapter):
             json={"identifier": identifier, "password": password},
             translate=translate,
         )
-        return self._store_session(response.json())
+        return self._store_session(read_json(response, network=self.network))
 
     def _refresh_session(self) -> TokenSet:
         response = self.client.request(
@@ -458,7 +458,7 @@ class BlueskyAdapter(NetworkAdapter):
             headers={"Authorization": f"Bearer {self._refresh}"},
             translate=translate,
         )
-        return self._store_session(response.json())
+        return self._store_session(read_json(response, network=self.network))
 
     def _store_session(self, session: Mapping) -> TokenSet:
         self._access = str(session["accessJwt"])
@@ -543,7 +543,8 @@ class BlueskyAdapter(NetworkAdapter):
             }
 
     def _get(self, nsid: str, **params) -> Mapping:
-        return self._xrpc("GET", nsid, params=params).json()
+        return read_json(self._xrpc("GET", nsid, params=params),
+                         network=self.network)
 
     def _post(self, nsid: str, body: Mapping, *, write: str = "") -> Mapping:
         response = self._xrpc("POST", nsid, json=body, write=write)
@@ -702,7 +703,7 @@ class BlueskyAdapter(NetworkAdapter):
             if existing is not None:
                 return existing
             raise e from None
-        uri = str(created.get("uri") or "") if isinstance(created, Mapping) else ""
+        uri = usable_id(created.get("uri")) if isinstance(created, Mapping) else ""
         if not uri:
             existing = self._existing(repo, collection, rkey)
             if existing is not None:
@@ -741,9 +742,10 @@ class BlueskyAdapter(NetworkAdapter):
         if found is None:
             return None
         value = found.get("value") or {}
+        uri = usable_id(found.get("uri"))
         return PublishResult(
-            remote_id=str(found["uri"]),
-            url=self._post_url(str(found["uri"])),
+            remote_id=uri,
+            url=self._post_url(uri) if uri else "",
             published_at=_parse_time(value.get("createdAt")),
         )
 
@@ -758,7 +760,8 @@ class BlueskyAdapter(NetworkAdapter):
                     content=item.data,
                     headers={"Content-Type": item.mime_type},
                 )
-                entry: dict = {"alt": item.alt_text, "image": response.json()["blob"]}
+                entry: dict = {"alt": item.alt_text, "image": read_json(
+                    response, network=self.network).get("blob")}
                 if item.width and item.height:
                     entry["aspectRatio"] = {"width": item.width, "height": item.height}
                 entries.append(entry)

@@ -47,7 +47,7 @@ from .base import (
     PublishResult,
     TokenSet,
     text_of,
-    web_address,
+    usable_id,
 )
 from .errors import (
     AuthExpired,
@@ -60,7 +60,13 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import NetworkClient, missing_in_answer, read_json, retry_after_seconds
+from .http import (
+    NetworkClient,
+    error_json,
+    missing_in_answer,
+    read_json,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger("kanal.networks.graph")
 
@@ -136,10 +142,7 @@ def parse_error(response: httpx.Response) -> GraphError | None:
     A failing status without an envelope (a proxy's HTML 502) gives a
     ``GraphError`` with ``code=None``.
     """
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = error_json(response)
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         return GraphError(
@@ -540,8 +543,8 @@ def token_request(
     else:
         response = client.request("GET", path, params=dict(params),
                                   translate=translate_token)
-    body = response.json()
-    if not body.get("access_token"):
+    body = read_json(response, network=network)
+    if not isinstance(body, dict) or not body.get("access_token"):
         raise AuthExpired(network=network, network_message="no access_token")
     return token_set_from(body, now=now)
 
@@ -871,7 +874,7 @@ class GraphAdapter(NetworkAdapter):
             method, path, translate=self._translate, write=bool(write), **kwargs
         )
         body = read_json(response, network=self.network, write=bool(write))
-        if write and not (isinstance(body, dict) and body.get("id")):
+        if write and not (isinstance(body, dict) and usable_id(body.get("id"))):
             raise missing_in_answer(response, network=self.network, what="id")
         return body if isinstance(body, dict) else {"data": body}
 
@@ -903,7 +906,7 @@ class GraphAdapter(NetworkAdapter):
         if fence:
             self.fence(fence)
         body = self.post(f"/{self.account_id}/{self.container_edge}", data=fields)
-        container = str(body.get("id") or "")
+        container = usable_id(body.get("id"))
         if not container:
             raise TransientError(
                 gettext_noop(
@@ -1051,7 +1054,7 @@ class GraphAdapter(NetworkAdapter):
         body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
         return PublishResult(
             remote_id=media_id,
-            url=str(body.get("permalink") or ""),
+            url=self.permalink(body.get("permalink")),
             published_at=parse_time(body.get("timestamp")),
         )
 
@@ -1208,7 +1211,7 @@ class GraphAdapter(NetworkAdapter):
             if best is None or (stamp is not None and best.published_at is not None
                                 and stamp > best.published_at):
                 best = PublishResult(
-                    str(media["id"]), str(media.get("permalink") or ""), stamp
+                    media.get("id"), self.permalink(media.get("permalink")), stamp
                 )
         return best
 
@@ -1233,7 +1236,7 @@ class GraphAdapter(NetworkAdapter):
                 remote_id=str(entry["id"]),
                 text=str(entry.get("text") or ""),
                 created_at=parse_time(entry.get("timestamp")),
-                url=str(entry.get("permalink") or ""),
+                url=self.permalink(entry.get("permalink")),
             ), own(entry)
 
         found = search_listing(
@@ -1313,7 +1316,7 @@ class GraphAdapter(NetworkAdapter):
             raise
         # Neither Instagram nor Threads says when a caption was edited.
         return PostState(remote_id, text=text_of(body.get(self.text_field)),
-                         url=web_address(body.get("permalink")),
+                         url=self.permalink(body.get("permalink")),
                          current_id=remote_id)
 
     def refresh_token(self) -> TokenSet:
