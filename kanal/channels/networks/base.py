@@ -30,7 +30,8 @@ from datetime import datetime
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from kanal.untrusted import clean_text, plausible_time, safe_url, usable_id
+from kanal.untrusted import clean_text, plausible_time, safe_url
+from kanal.untrusted import usable_id as usable_id  # adapters read ids with it
 
 from .errors import (
     UNREADABLE_AFTER_WRITE,
@@ -39,9 +40,6 @@ from .errors import (
     OutcomeUnknown,
     TransientError,
 )
-
-#: Read by adapters from here, with the other answer readers.
-__all__ = ["usable_id"]
 
 # --------------------------------------------------------------------------
 # Values passed in
