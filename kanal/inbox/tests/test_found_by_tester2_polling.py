@@ -51,3 +51,65 @@ def test_finding_5_a_citizens_edit_on_a_polled_network_is_recorded(mastodon):
     polling.poll_channel(mastodon["channel"])
     item.refresh_from_db()
     assert "glem det" in item.text
+
+
+def _bluesky(sandbox, organisation):
+    from kanal.channels.adapters import adapter_for
+    from kanal.channels.networks.base import OutgoingPost
+
+    channel = sandbox_channel(sandbox, organisation, "bluesky")
+    post = adapter_for(channel).publish(OutgoingPost(text="Havnebadet åbner"),
+                                        idempotency_key="t2-bsky")
+    return channel, post
+
+
+@pytest.mark.parametrize("skewed", [
+    "2099-01-01T00:00:00.000Z",  # a broken clock
+    None,  # two hours ahead, then put right (set below)
+])
+def test_finding_6_one_time_from_the_future_silences_bluesky_polling(
+    sandbox, organisation, skewed
+):
+    """Finding 6: the Bluesky cursor is the newest ``indexedAt`` seen, and
+    every later notification at or before it is skipped. One notification
+    stamped in the future (a skewed server, a clock put right) makes the
+    channel's inbox silent until real time passes that stamp: forever for
+    2099, two hours of citizens' replies lost for a two-hour skew."""
+    from datetime import UTC, datetime, timedelta
+
+    channel, post = _bluesky(sandbox, organisation)
+    ahead = skewed or (datetime.now(UTC) + timedelta(hours=2)).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
+    sandbox.citizen("bluesky", "Første svar", parent_id=post.remote_id,
+                    author_name="Mette", data={"indexed_at": ahead})
+    polling.poll_channel(channel)
+    assert InboxItem.objects.filter(channel=channel).count() == 1
+
+    later = sandbox.citizen("bluesky", "Hvornår åbner havnebadet?",
+                            parent_id=post.remote_id, author_name="Omar")
+    polling.poll_channel(channel)
+    assert InboxItem.objects.filter(channel=channel,
+                                    remote_id=later["item_id"]).exists()
+
+
+def test_finding_6_the_same_on_the_meta_catch_up_poll():
+    """Finding 6, Facebook/Instagram/Threads: the catch-up cursor
+    (``graph.inbox_page``) is the newest ``created_time`` seen; after one
+    comment stamped in the future, every real comment is older than the
+    cursor and left out, so the poll that should save a missed webhook
+    loses it."""
+    from datetime import UTC, datetime, timedelta
+
+    from kanal.channels.networks import graph
+    from kanal.channels.networks.base import InboxItem as NetworkItem
+
+    def comment(remote_id, at):
+        return NetworkItem(remote_id=remote_id, kind="comment", author_id="a",
+                           author_name="Mette", text="Hej", created_at=at,
+                           post_remote_id="p", parent_remote_id="p")
+
+    now = datetime.now(UTC)
+    first = graph.inbox_page([comment("1", now + timedelta(hours=2))], None)
+    later = graph.inbox_page([comment("2", now + timedelta(minutes=5))],
+                             first.cursor)
+    assert [i.remote_id for i in later.items] == ["2"]
