@@ -4,6 +4,7 @@ personal-data guard, judged by the sandbox. Each test names its finding in
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -90,3 +91,36 @@ def test_finding_4_hiding_a_spam_reply_leaves_the_citizens_question_open(
     moderation.moderate_item(spam_item, actor=on_sandbox["editor"], kind="unhide")
     conversation.refresh_from_db()
     assert conversation.status in OPEN_STATUSES, conversation.status
+
+
+def test_finding_13_a_delete_the_network_did_but_answered_5xx_is_recorded(
+    on_sandbox
+):
+    """Finding 13: moderation calls the network directly. When Facebook
+    deletes the comment but answers 500 (sandbox fault
+    ``server_error_after_create``), Kanal records nothing; asked again, the
+    network says the comment does not exist, which Kanal shows as a refusal.
+    The comment is gone on the network, yet Kanal never records the
+    deletion, its house-rule reason, the audit entry or the warning, and
+    keeps offering to answer it."""
+    from django.core.exceptions import ValidationError
+
+    from kanal.core.models import AuditEntry
+
+    remote = on_sandbox["comment"]("Du er en idiot, borgmester", author="Troll")
+    polling.poll_channel(on_sandbox["channel"])
+    item = InboxItem.objects.get(remote_id=remote)
+    on_sandbox["sandbox"].fault("facebook", "server_error_after_create",
+                                operation="delete")
+    with pytest.raises(ValidationError):
+        moderation.moderate_item(item, actor=on_sandbox["editor"], kind="delete",
+                                 reason="threats")
+    assert on_sandbox["sandbox"].item("facebook", remote)["deleted_at"]
+    # The moderator tries again, as the message invites.
+    with contextlib.suppress(ValidationError):
+        moderation.moderate_item(InboxItem.objects.get(pk=item.pk),
+                                 actor=on_sandbox["editor"], kind="delete",
+                                 reason="threats")
+    item.refresh_from_db()
+    assert item.deleted_on_network_at is not None
+    assert AuditEntry.objects.filter(event="inbox.item.deleted").count() == 1
