@@ -113,3 +113,50 @@ def test_finding_6_the_same_on_the_meta_catch_up_poll():
     later = graph.inbox_page([comment("2", now + timedelta(minutes=5))],
                              first.cursor)
     assert [i.remote_id for i in later.items] == ["2"]
+
+
+def test_finding_16_a_linkedin_post_with_many_comments_keeps_its_newest(
+    sandbox, organisation
+):
+    """Finding 16: LinkedIn's comments are read oldest first, at most
+    ``MAX_PAGES`` x ``PAGE_SIZE`` (10 x 50) per post on every poll, and
+    filtered by the cursor afterwards. On a post past 500 comments (a
+    popular post, a storm), the newest are never read: every new comment on
+    it is lost, on every poll."""
+    from kanal.channels.adapters import adapter_for
+    from kanal.channels.networks.base import OutgoingPost
+
+    channel = sandbox_channel(sandbox, organisation, "linkedin")
+    post = adapter_for(channel).publish(OutgoingPost(text="Ny bydel"),
+                                        idempotency_key="t2-li")
+    for n in range(500):
+        sandbox.citizen("linkedin", f"Kommentar {n}", parent_id=post.remote_id,
+                        author_name=f"Borger {n}")
+    polling.poll_channel(channel)
+    assert InboxItem.objects.filter(channel=channel).count() == 500
+    newest = sandbox.citizen("linkedin", "Hvornår kommer metroen?",
+                             parent_id=post.remote_id, author_name="Omar")
+    polling.poll_channel(channel)
+    assert InboxItem.objects.filter(channel=channel,
+                                    remote_id=newest["item_id"]).exists()
+
+
+def test_finding_16_a_comment_on_an_older_linkedin_post_is_read(
+    sandbox, organisation
+):
+    """Finding 16: LinkedIn has no webhooks here, and its poll reads the
+    comments of the 20 newest posts only (``INBOX_POSTS``). A page posting
+    daily never hears a comment on a three-week-old post."""
+    from kanal.channels.adapters import adapter_for
+    from kanal.channels.networks.base import OutgoingPost
+
+    channel = sandbox_channel(sandbox, organisation, "linkedin")
+    adapter = adapter_for(channel)
+    posts = [adapter.publish(OutgoingPost(text=f"Opslag {n}"),
+                             idempotency_key=f"t2-li-{n}") for n in range(21)]
+    polling.poll_channel(channel)
+    made = sandbox.citizen("linkedin", "Er der svar på min ansøgning?",
+                           parent_id=posts[0].remote_id, author_name="Mette")
+    polling.poll_channel(channel)
+    assert InboxItem.objects.filter(channel=channel,
+                                    remote_id=made["item_id"]).exists()
