@@ -124,3 +124,21 @@ def test_finding_13_a_delete_the_network_did_but_answered_5xx_is_recorded(
     item.refresh_from_db()
     assert item.deleted_on_network_at is not None
     assert AuditEntry.objects.filter(event="inbox.item.deleted").count() == 1
+
+
+def test_finding_4_the_personal_data_guard_closes_the_citizens_question(
+    on_sandbox
+):
+    """Finding 4, the guard's own hide: a citizen asks a question and gives
+    their CPR number; the guard hides the comment (right) and the whole
+    conversation becomes *Skjult* (wrong): the question leaves the open
+    list and its response target, so the citizen is never answered (the
+    desk could answer privately or with a new comment)."""
+    organisation = on_sandbox["channel"].organisation
+    InboxSettings.objects.create(organisation=organisation, hide_personal_data=True)
+    remote = on_sandbox["comment"](
+        "Mit CPR er 120387-4321. Hvornår får jeg svar på min ansøgning?")
+    polling.poll_channel(on_sandbox["channel"])
+    item = InboxItem.objects.get(remote_id=remote)
+    assert item.hidden_on_network
+    assert item.conversation.status in OPEN_STATUSES, item.conversation.status
