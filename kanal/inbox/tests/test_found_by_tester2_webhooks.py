@@ -96,3 +96,36 @@ def test_finding_9_an_edit_stamped_in_2100_does_not_hide_later_edits(
     intake.process_deliveries()
     item = InboxItem.objects.get()
     assert item.text == "Rettet igen"
+
+
+def test_finding_19_a_private_message_with_a_cpr_is_not_called_a_comment_to_hide(
+    post_webhook, facebook_channel, member
+):
+    """Finding 19: the personal-data guard treats a Messenger message like
+    a public comment. Citizens send their CPR number privately on purpose
+    (to Borgerservice); every such message e-mails every moderator "en
+    borger skrev CPR-nummer i en kommentar. Kanal kunne ikke skjule den:
+    skjul eller slet den på netværket nu": a private message called a
+    comment, and an order to hide or delete what cannot and need not be
+    hidden."""
+    from kanal.inbox.models import InboxSettings
+    from kanal.notifications.kinds import render
+    from kanal.notifications.models import Notification
+    from kanal.organisations.roles import Role
+
+    InboxSettings.objects.create(organisation=facebook_channel.organisation,
+                                 hide_personal_data=True)
+    member(Role.EDITOR)
+    post_webhook("facebook", {"object": "page", "entry": [{
+        "id": facebook_channel.remote_id, "time": T0,
+        "messaging": [{"sender": {"id": "u9"},
+                       "recipient": {"id": facebook_channel.remote_id},
+                       "timestamp": T0 * 1000,
+                       "message": {"mid": "m_9",
+                                   "text": "Mit CPR er 120385-1234, jeg mangler "
+                                           "mit sundhedskort"}}]}]})
+    intake.process_deliveries()
+    assert InboxItem.objects.get().personal_data == ["cpr"]
+    for note in Notification.objects.filter(kind="inbox_personal_data"):
+        text = render(note.kind, note.params)
+        assert "kommentar" not in text and "på netværket nu" not in text, text
