@@ -53,7 +53,8 @@ def _still_holding_personal_data():
             if CPR in d.body or "Mette Hansen" in d.body or "c-77" in d.body]
 
 
-def test_finding_14_retention_leaves_the_raw_webhook_bodies(delivered):
+@pytest.mark.usefixtures("delivered")
+def test_finding_14_retention_leaves_the_raw_webhook_bodies():
     """Finding 14: retention redacts the items and their versions, but the
     raw webhook bodies (``WebhookDelivery.body``, kept forever, no job
     removes them) still hold the citizen's text with the CPR number, name
@@ -63,7 +64,8 @@ def test_finding_14_retention_leaves_the_raw_webhook_bodies(delivered):
     assert _still_holding_personal_data() == []
 
 
-def test_finding_14_an_erasure_leaves_them_too(delivered, desk):
+@pytest.mark.usefixtures("delivered")
+def test_finding_14_an_erasure_leaves_them_too(desk):
     """Finding 14: a citizen's erasure (``erase_person``) redacts their items
     and leaves the same raw bodies."""
     erasure = retention.erase_person(actor=desk["officer"], person="c-77",
@@ -72,9 +74,8 @@ def test_finding_14_an_erasure_leaves_them_too(delivered, desk):
     assert _still_holding_personal_data() == []
 
 
-def test_finding_14_the_message_conversation_keeps_the_citizens_id(
-    delivered, desk
-):
+@pytest.mark.usefixtures("delivered")
+def test_finding_14_the_message_conversation_keeps_the_citizens_id(desk):
     """Finding 14: after the erasure the message conversation is still keyed
     ``dm:<their network id>`` (the id the items lost), so the person is
     still found, and a new message from them joins the erased thread."""
