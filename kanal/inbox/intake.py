@@ -152,7 +152,15 @@ def _finish(delivery, status, outcome, now) -> None:
     delivery.status = status
     delivery.outcome = outcome
     delivery.processed_at = now
-    delivery.save(update_fields=["status", "outcome", "processed_at"])
+    fields = ["status", "outcome", "processed_at"]
+    if status != DeliveryStatus.FAILED:
+        # The raw body holds what citizens wrote (names, ids, a CPR number)
+        # outside the items that retention and erasure redact: once its
+        # events are stored, it is dropped. A failed one is kept for the
+        # operator until retention (``inbox.retention.forget_deliveries``).
+        delivery.body = ""
+        fields.append("body")
+    delivery.save(update_fields=fields)
 
 
 def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
