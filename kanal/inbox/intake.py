@@ -98,6 +98,14 @@ class Outcome:
     created: list[InboxItem] = field(default_factory=list)
     changed: list[tuple[InboxItem, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: Items an edit gave personal data they did not hold before.
+    exposed: list[InboxItem] = field(default_factory=list)
+
+    def to_guard(self) -> list[InboxItem]:
+        """What the personal-data guard looks at after commit: every new
+        item, and every item an edit gave new personal data (an edit that
+        adds a CPR number is hidden like a new comment that has one)."""
+        return self.created + [i for i in self.exposed if i not in self.created]
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -116,16 +124,16 @@ def process_deliveries(*, now: datetime | None = None, dry_run: bool = False) ->
 
     done = 0
     while True:
-        created: list[InboxItem] = []
+        to_guard: list[InboxItem] = []
         with transaction.atomic():
             qs = pending.order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
             batch = list(qs[:BATCH])
             for delivery in batch:
-                created += _process_guarded(delivery, now=now).created
+                to_guard += _process_guarded(delivery, now=now).to_guard()
         # After commit: hiding calls the network.
-        guard_personal_data(created)
+        guard_personal_data(to_guard)
         done += len(batch)
         if len(batch) < BATCH:
             return done
@@ -182,7 +190,15 @@ def _finish(delivery, status, outcome, now) -> None:
     delivery.status = status
     delivery.outcome = outcome
     delivery.processed_at = now
-    delivery.save(update_fields=["status", "outcome", "processed_at"])
+    fields = ["status", "outcome", "processed_at"]
+    if status != DeliveryStatus.FAILED:
+        # The raw body holds what citizens wrote (names, ids, a CPR number)
+        # outside the items that retention and erasure redact: once its
+        # events are stored, it is dropped. A failed one is kept for the
+        # operator until retention (``inbox.retention.forget_deliveries``).
+        delivery.body = ""
+        fields.append("body")
+    delivery.save(update_fields=fields)
 
 
 def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
@@ -446,6 +462,7 @@ def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> No
             "-network_time", "-pk"
         ).first()
         if newest is not None and newest.text != row.text:
+            before = set(row.personal_data or [])
             row.text = newest.text
             row.edited_at = newest.network_time
             row.personal_data = privacy.find(row.text)
@@ -456,6 +473,8 @@ def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> No
                 Conversation.objects.filter(pk=row.conversation_id).update(
                     has_personal_data=True
                 )
+            if set(row.personal_data) - before:
+                outcome.exposed.append(row)
     outcome.changed.append((row, change))
     _announce(row, change)
 

@@ -176,6 +176,11 @@ class Conversation(models.Model):
         choices=ConversationStatus.choices,
         default=ConversationStatus.NEW,
     )
+    # The status a *Skjult* conversation had before moderation hid its last
+    # waiting item: showing an item again gives it back (``moderation``).
+    status_before_hidden = models.CharField(
+        max_length=20, choices=ConversationStatus.choices, blank=True
+    )
     assigned_administration = models.ForeignKey(
         "organisations.Administration",
         null=True,
@@ -238,6 +243,12 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"Samtale {self.pk}"
 
+    def open_status(self) -> str:
+        """The status this conversation takes when the desk must look at it
+        again."""
+        return (ConversationStatus.ASSIGNED if self.assigned_administration_id
+                else ConversationStatus.NEW)
+
 
 class InboxItem(models.Model):
     """One comment, reply, mention or direct message from a citizen."""
@@ -265,6 +276,10 @@ class InboxItem(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_on_network_at = models.DateTimeField(null=True, blank=True)
     hidden_on_network = models.BooleanField(default=False)
+    # A moderation ("delete") the network answered with an error after which
+    # Kanal could not see whether it was done: the next attempt that finds
+    # the item gone records it (``moderation``).
+    moderation_uncertain = models.CharField(max_length=20, blank=True)
     # When the organisation's account liked it on the network, and who in
     # Kanal did it (``likes``); both empty when it is not liked.
     liked_at = models.DateTimeField(null=True, blank=True)

@@ -137,7 +137,7 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
             logger.exception("inbox poll of channel %s: an item was skipped",
                              channel.pk)
             outcome.skip("unreadable")
-    guard_personal_data(outcome.created)
+    guard_personal_data(outcome.to_guard())
     _save(cursor, now, error="", new_cursor=page.cursor or cursor.cursor,
           seen=len(page.items))
     return outcome
