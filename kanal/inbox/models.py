@@ -232,6 +232,12 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"Samtale {self.pk}"
 
+    def open_status(self) -> str:
+        """The status this conversation takes when the desk must look at it
+        again (the citizen wrote after it was answered)."""
+        return (ConversationStatus.ASSIGNED if self.assigned_administration_id
+                else ConversationStatus.NEW)
+
 
 class InboxItem(models.Model):
     """One comment, reply, mention or direct message from a citizen."""
@@ -259,6 +265,9 @@ class InboxItem(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_on_network_at = models.DateTimeField(null=True, blank=True)
     hidden_on_network = models.BooleanField(default=False)
+    # When the network (or the desk through Kanal) last hid or showed it:
+    # a hide/unhide event older than this, delivered late, changes nothing.
+    hidden_changed_at = models.DateTimeField(null=True, blank=True)
     # When the organisation's account liked it on the network, and who in
     # Kanal did it (``likes``); both empty when it is not liked.
     liked_at = models.DateTimeField(null=True, blank=True)

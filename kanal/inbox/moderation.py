@@ -122,7 +122,8 @@ def _record(item: InboxItem, *, actor, kind: str, reason: str) -> ModerationActi
         item.save(update_fields=["deleted_on_network_at"])
     else:
         item.hidden_on_network = kind == "hide"
-        item.save(update_fields=["hidden_on_network"])
+        item.hidden_changed_at = row.created_at
+        item.save(update_fields=["hidden_on_network", "hidden_changed_at"])
     conversation = item.conversation
     if kind in WARNINGS and conversation.status != ConversationStatus.HIDDEN:
         Conversation.objects.filter(pk=conversation.pk).update(
