@@ -19,8 +19,9 @@ from kanal.notifications.actions import notify
 from kanal.organisations.models import Administration, Membership
 from kanal.publishing import followup
 
-from . import signals
+from . import signals, targets
 from .models import (
+    OPEN_STATUSES,
     Answer,
     AssignmentRule,
     Conversation,
@@ -280,7 +281,8 @@ def reply_to_item(
     form twice makes one answer. The text (or the filled-in standard answer
     or referral template) gets the organisation's guidance footer where it is
     required; the publishing worker sends it (``followup.queue_reply``). An
-    answer with a ``referral`` marks the conversation *referred*. A direct
+    answer with a ``referral`` marks the conversation *referred* once it went
+    out (``record_reply_outcome``), never while it only waits. A direct
     message is answered privately (``followup.queue_message``) where the
     network allows it, and refused at once when its rules forbid the answer
     (Messenger's 7 days).
@@ -349,18 +351,6 @@ def reply_to_item(
                  if standard_answer else None,
                  "referral": referral.pk if referral else None},
     )
-    if referral is not None and conversation.status != ConversationStatus.REFERRED:
-        before = conversation.status
-        conversation.status = ConversationStatus.REFERRED
-        conversation.save(update_fields=["status", "updated_at"])
-        audit.record(
-            "inbox.conversation.referred",
-            actor=actor,
-            organisation=conversation.organisation,
-            target=conversation,
-            changes={"status": [before, conversation.status],
-                     "referral": referral.title},
-        )
     return answer
 
 
@@ -405,17 +395,26 @@ def _private_answer(item: InboxItem, text: str) -> OutgoingMessage:
 
 @transaction.atomic
 def record_reply_outcome(answer: Answer) -> None:
-    """The worker sent (or gave up on) ``answer``: mark the conversation
-    answered and keep the first response time (system action)."""
+    """The worker sent (or gave up on) ``answer``: settle the conversation
+    (system action).
+
+    Only an answer that went out changes it: the first response time is
+    kept, and the conversation becomes *answered* (*referred* for a
+    referral, audited ``inbox.conversation.referred``). One that failed or
+    was given up leaves it as it was, open: nothing reached the citizen.
+    When the citizen wrote again after the newest sent answer was written
+    (``targets.waiting_since``), the conversation stays open (or opens
+    again) and is due by the target counted from that item: an answer never
+    closes a question it was not written for.
+    """
     follow_up = answer.follow_up
     if follow_up.status != "done":
         return
     conversation = Conversation.objects.select_for_update().get(
         pk=answer.conversation_id
     )
+    before = conversation.status
     changed = ["status", "updated_at"]
-    conversation.status = (ConversationStatus.REFERRED if answer.referral_id
-                           else ConversationStatus.ANSWERED)
     if conversation.first_response_at is None:
         conversation.first_response_at = follow_up.updated_at
         changed.append("first_response_at")
@@ -423,6 +422,17 @@ def record_reply_outcome(answer: Answer) -> None:
             conversation.answered_on_time = (
                 conversation.first_response_at <= conversation.due_at)
             changed.append("answered_on_time")
+    waiting = targets.waiting_since(conversation)
+    if waiting is not None:
+        if conversation.status not in OPEN_STATUSES:
+            conversation.status = conversation.open_status()
+        conversation.due_at = targets.due_at(
+            waiting, targets.settings_for(conversation.organisation_id))
+        conversation.overdue_notified_at = None
+        changed += ["due_at", "overdue_notified_at"]
+    else:
+        conversation.status = (ConversationStatus.REFERRED if answer.referral_id
+                               else ConversationStatus.ANSWERED)
     conversation.save(update_fields=changed)
     audit.record(
         "inbox.reply.sent",
@@ -430,6 +440,15 @@ def record_reply_outcome(answer: Answer) -> None:
         target=conversation,
         changes={"remote_id": follow_up.remote_id},
     )
+    if conversation.status == ConversationStatus.REFERRED != before:
+        audit.record(
+            "inbox.conversation.referred",
+            actor=answer.author,
+            organisation=conversation.organisation,
+            target=conversation,
+            changes={"status": [before, conversation.status],
+                     "referral": answer.referral.title if answer.referral else ""},
+        )
     transaction.on_commit(lambda: signals.reply_sent.send(
         sender=Answer, conversation=conversation, item=answer.item,
         remote_id=follow_up.remote_id, answer=answer,
@@ -506,14 +525,23 @@ def delete_referral_template(template: ReferralTemplate, *,
 @transaction.atomic
 def save_inbox_settings(row: InboxSettings, *, actor: Membership,
                         changed: list[str]) -> InboxSettings:
-    """Store the organisation's inbox settings (``row`` comes from the form)."""
+    """Store the organisation's inbox settings (``row`` comes from the form).
+
+    A change of the hours, open weekdays, closed days or target re-times the
+    open conversations (``targets.retime_open``).
+    """
     from .policies import inbox_settings_policy
 
     inbox_settings_policy.check(actor, "change")
     row.organisation_id = actor.organisation_id
     row.save()
+    changes = {"fields": changed}
+    if targets.TIMING_FIELDS.intersection(changed):
+        # One rule for every open conversation: the new hours, days or
+        # target re-time those waiting now, not only the ones that come.
+        changes["retimed"] = targets.retime_open(row.organisation_id, row)
     audit.record("inbox.settings.changed", actor=actor, target=row,
-                 changes={"fields": changed})
+                 changes=changes)
     return row
 
 

@@ -52,6 +52,16 @@ def default_weekdays() -> list[int]:
     return [0, 1, 2, 3, 4]
 
 
+#: The days a Danish municipality's offices close beyond the public holidays
+#: (``holidays``): Juleaftensdag, Nytårsaftensdag and Grundlovsdag, as
+#: "MM-DD" (every year); a single date is "YYYY-MM-DD".
+DEFAULT_CLOSED_DAYS = ("12-24", "12-31", "06-05")
+
+
+def default_closed_days() -> list[str]:
+    return list(DEFAULT_CLOSED_DAYS)
+
+
 DEFAULT_FOOTER = (
     "Svaret er vejledning og ikke en afgørelse. Skriv til os på kk.dk, hvis du "
     "har brug for en afgørelse."
@@ -99,6 +109,12 @@ class InboxSettings(models.Model):
     open_weekdays = models.JSONField(
         _("åbne ugedage"), default=default_weekdays,
         help_text=_("0 = mandag … 6 = søndag. Helligdage er altid lukket."),
+    )
+    closed_days = models.JSONField(
+        _("lukkedage ud over helligdagene"), default=default_closed_days,
+        blank=True,
+        help_text=_("Dage hvor svarfristen står stille, ud over de offentlige "
+                    "helligdage."),
     )
     target_hours = models.PositiveSmallIntegerField(
         _("svarfrist (arbejdstimer)"), default=8,
