@@ -52,6 +52,16 @@ def default_weekdays() -> list[int]:
     return [0, 1, 2, 3, 4]
 
 
+#: The days a Danish municipality's offices close beyond the public holidays
+#: (``holidays``): Juleaftensdag, Nytårsaftensdag and Grundlovsdag, as
+#: "MM-DD" (every year); a single date is "YYYY-MM-DD".
+DEFAULT_CLOSED_DAYS = ("12-24", "12-31", "06-05")
+
+
+def default_closed_days() -> list[str]:
+    return list(DEFAULT_CLOSED_DAYS)
+
+
 DEFAULT_FOOTER = (
     "Svaret er vejledning og ikke en afgørelse. Skriv til os på kk.dk, hvis du "
     "har brug for en afgørelse."
@@ -99,6 +109,12 @@ class InboxSettings(models.Model):
     open_weekdays = models.JSONField(
         _("åbne ugedage"), default=default_weekdays,
         help_text=_("0 = mandag … 6 = søndag. Helligdage er altid lukket."),
+    )
+    closed_days = models.JSONField(
+        _("lukkedage ud over helligdagene"), default=default_closed_days,
+        blank=True,
+        help_text=_("Dage hvor svarfristen står stille, ud over de offentlige "
+                    "helligdage."),
     )
     target_hours = models.PositiveSmallIntegerField(
         _("svarfrist (arbejdstimer)"), default=8,
@@ -245,9 +261,21 @@ class Conversation(models.Model):
 
     def open_status(self) -> str:
         """The status this conversation takes when the desk must look at it
-        again."""
+        again (the citizen wrote after it was answered)."""
         return (ConversationStatus.ASSIGNED if self.assigned_administration_id
                 else ConversationStatus.NEW)
+
+    def unanswered_items(self):
+        """The items the desk has not answered: not deleted on the network,
+        and received after the newest answer that went out (all of them when
+        none went out). Response targets time from them; moderation closes
+        the conversation only when none of them still waits."""
+        sent = self.answers.filter(follow_up__status="done").order_by(
+            "-created_at").values_list("created_at", flat=True).first()
+        items = self.items.filter(deleted_on_network_at__isnull=True)
+        if sent is not None:
+            items = items.filter(received_at__gt=sent)
+        return items
 
 
 class InboxItem(models.Model):
@@ -280,6 +308,9 @@ class InboxItem(models.Model):
     # Kanal could not see whether it was done: the next attempt that finds
     # the item gone records it (``moderation``).
     moderation_uncertain = models.CharField(max_length=20, blank=True)
+    # When the network (or the desk through Kanal) last hid or showed it:
+    # a hide/unhide event older than this, delivered late, changes nothing.
+    hidden_changed_at = models.DateTimeField(null=True, blank=True)
     # When the organisation's account liked it on the network, and who in
     # Kanal did it (``likes``); both empty when it is not liked.
     liked_at = models.DateTimeField(null=True, blank=True)

@@ -207,7 +207,8 @@ def _record(item: InboxItem, *, actor, kind: str, reason: str) -> ModerationActi
         item.save(update_fields=["deleted_on_network_at", "moderation_uncertain"])
     else:
         item.hidden_on_network = kind == "hide"
-        item.save(update_fields=["hidden_on_network"])
+        item.hidden_changed_at = row.created_at
+        item.save(update_fields=["hidden_on_network", "hidden_changed_at"])
     _settle_conversation(item.conversation_id, kind=kind)
     audit.record(
         f"inbox.item.{'hidden' if kind == 'hide' else kind + 'd'}"
@@ -251,14 +252,9 @@ def waiting_items(conversation: Conversation):
     privately), and received after the newest answer that went out."""
     last_hide = ModerationAction.objects.filter(
         item=OuterRef("pk"), kind="hide").order_by("-pk").values("reason")[:1]
-    items = conversation.items.filter(deleted_on_network_at__isnull=True).annotate(
+    return conversation.unanswered_items().annotate(
         hidden_for=Subquery(last_hide)
     ).filter(Q(hidden_on_network=False) | Q(hidden_for=Reason.PERSONAL_DATA))
-    sent = conversation.answers.filter(follow_up__status="done").order_by(
-        "-created_at").values_list("created_at", flat=True).first()
-    if sent is not None:
-        items = items.filter(received_at__gt=sent)
-    return items
 
 
 def warnings_for(item: InboxItem) -> int:
