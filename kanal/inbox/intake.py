@@ -25,6 +25,7 @@ from kanal.publishing.scope import CrisisScope
 
 from . import hints, meta, privacy, signals, targets
 from .models import (
+    OPEN_STATUSES,
     Conversation,
     ConversationStatus,
     DeliveryStatus,
@@ -471,10 +472,11 @@ def _create(channel: Channel, item: NetworkItem, at: datetime, *,
         CrisisScope.current(channel.organisation_id).covers_channel(channel.pk)
     ):
         updates["priority"] = True
-    reopened = (conversation.status in ("answered", "no_reply") and not _new
+    # Answered, no reply needed, hidden or referred: the citizen wrote again
+    # and the desk looks again.
+    reopened = (conversation.status not in OPEN_STATUSES and not _new
                 and not deleted)
     if reopened:
-        # The citizen wrote again: the desk looks again.
         updates["status"] = conversation.open_status()
     if (_new or reopened) and not deleted and (
         item.created_at > timezone.now() - OLD_ENOUGH
