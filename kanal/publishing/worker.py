@@ -417,9 +417,10 @@ class PublishingWorker:
             _close_thread_connections(executor, self.concurrency)
             executor.shutdown(wait=True)
             keeper.join(timeout=5)
+            # The lanes finish their current job together: 30 s for all.
+            deadline = time.monotonic() + 30
             for runner in runners:
-                if runner.is_alive():
-                    runner.join(timeout=30)
+                runner.join(timeout=max(0.0, deadline - time.monotonic()))
             waker.close()
             connection.close()
         return self.published
