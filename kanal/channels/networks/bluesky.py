@@ -1074,10 +1074,23 @@ class BlueskyAdapter(NetworkAdapter):
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
         """Mentions, replies and quotes indexed after ``since`` (the newest
         ``indexedAt`` seen). ``listNotifications`` pages backwards in time,
-        so it reads pages until it reaches ``since``."""
+        so it reads pages until it reaches ``since``.
+
+        The cursor never passes Kanal's own clock: a notification stamped in
+        the future (a skewed server, a clock put right) is read again until
+        its time has come (harmless: intake stores an item once), instead of
+        pinning the cursor there and silencing every notification before
+        that time. A notification Kanal cannot read is skipped and counted.
+        """
         horizon = _parse_time(since) if since else None
-        newest = since or ""
+        now = self._clock()
+        if horizon is not None and horizon > now:
+            # A cursor stored before it was bounded: where reading really
+            # stopped is unknown, so the newest page is read again.
+            horizon = None
+        newest = horizon
         items: list[InboxItem] = []
+        skipped = 0
         cursor = ""
         for _ in range(MAX_INBOX_PAGES):
             params: dict = {"limit": 50, "reasons": list(INBOX_REASONS)}
@@ -1085,26 +1098,49 @@ class BlueskyAdapter(NetworkAdapter):
                 params["cursor"] = cursor
             page = self._get("app.bsky.notification.listNotifications", **params)
             reached = False
-            for note in page.get("notifications", []):
-                indexed = _parse_time(note.get("indexedAt"))
+            notes = page.get("notifications") if isinstance(page, Mapping) else None
+            for note in notes if isinstance(notes, list) else []:
+                if not isinstance(note, Mapping):
+                    skipped += 1
+                    continue
+                indexed = _parse_time(text_of(note.get("indexedAt")))
                 if horizon is not None and indexed is not None and indexed <= horizon:
                     reached = True
                     continue
-                if indexed is not None and (
-                    not newest or indexed > (_parse_time(newest) or indexed)
-                ):
-                    newest = str(note["indexedAt"])
+                if indexed is not None:
+                    bounded = min(indexed, now)
+                    newest = bounded if newest is None else max(newest, bounded)
                 if note.get("reason") not in INBOX_REASONS:
                     continue
                 kind = "reply" if note["reason"] == "reply" else "mention"
-                items.append(
-                    self._inbox_item(note, kind, indexed_at=note.get("indexedAt", ""))
-                )
-            cursor = str(page.get("cursor") or "")
+                item = self._readable_item(
+                    note, kind, indexed_at=text_of(note.get("indexedAt")))
+                if item is None:
+                    skipped += 1
+                    continue
+                items.append(item)
+            cursor = text_of(page.get("cursor")) if isinstance(page, Mapping) else ""
             if reached or not cursor or horizon is None:
                 break
+        if skipped:
+            logger.warning("bluesky: %d notification(s) could not be read and "
+                           "were skipped", skipped)
         items.sort(key=lambda item: item.created_at)
-        return InboxPage(items=tuple(items), cursor=newest)
+        return InboxPage(items=tuple(items),
+                         cursor=_iso(newest) if newest else (since or ""),
+                         skipped=skipped)
+
+    def _readable_item(self, post: Mapping, kind: str, *,
+                       indexed_at: str = "") -> InboxItem | None:
+        """``_inbox_item``, or None when the post has no ``at://`` URI or a
+        part of it is not what the lexicon says (unreadable)."""
+        uri = text_of(post.get("uri"))
+        if not uri.startswith("at://"):
+            return None
+        try:
+            return self._inbox_item(post, kind, indexed_at=indexed_at)
+        except (AttributeError, TypeError, ValueError):
+            return None
 
     def fetch_thread(self, remote_id: str) -> InboxPage:
         """Every reply below one post (``app.bsky.feed.getPostThread``)."""
