@@ -932,10 +932,10 @@ class LinkedInAdapter(NetworkAdapter):
     def _sweep(self, state: dict, young: list[str], whole: set[str],
                now_ms: int) -> dict:
         """Read ``SWEEP_POSTS`` posts from the sweep's place (their newest
-        comments back to the previous lap's start, the first page, and the
-        replies under the comments read: the whole post when it has up to a
-        page of comments); its next state, with ``found``: what they hold
-        made since the previous lap began."""
+        comments back to the previous lap's start, and the comments from the
+        oldest on, up to ``MAX_PAGES`` pages, with the replies under them);
+        its next state, with ``found``: what they hold made since the
+        previous lap began."""
         sweep = state["sweep"]
         def number(key, default):
             value = sweep.get(key)
@@ -961,7 +961,12 @@ class LinkedInAdapter(NetworkAdapter):
                 urn = posts[0]
                 at += 1
             visited += 1
-            found.extend(self._newest_comments(urn, (since_ms, ""))[0])
+            newest, read_whole = self._newest_comments(urn, (since_ms, ""))
+            found.extend(newest)
+            if not read_whole:
+                # More than a page: the replies under the older comments too,
+                # oldest first as far as a poll's pages allow.
+                found.extend(self._comments_after(urn, (since_ms, "")))
         return {"at": at, "lap": lap, "prev": number("prev", lap), "found": found}
 
     def _posts_at(self, start: int) -> list[str]:
