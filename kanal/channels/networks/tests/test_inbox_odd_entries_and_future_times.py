@@ -9,31 +9,25 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 import respx
 
 from kanal.channels.networks import graph
-from kanal.channels.networks.base import Connection
 from kanal.channels.networks.base import InboxItem as NetworkItem
-from kanal.channels.networks.mastodon import INSTANCE_CONFIGURATIONS, MastodonAdapter
 
 from . import test_bluesky_adapter as bsky
 from . import test_linkedin_adapter as li
-from .test_mastodon_adapter import BASE, NOW, status
+from .test_mastodon_adapter import (  # noqa: F401 (fixtures)
+    BASE,
+    adapter,
+    fresh_cache,
+    sleeps,
+    status,
+)
 from .test_x_adapter import API, ME, make_adapter
 
 
-@pytest.fixture
-def mastodon():
-    INSTANCE_CONFIGURATIONS.clear()
-    connection = Connection(network="mastodon", base_url=BASE, account_id="1",
-                            handle="kbh", credentials={"access_token": "tok-1"})
-    yield MastodonAdapter(connection, sleep=lambda s: None, clock=lambda: NOW)
-    INSTANCE_CONFIGURATIONS.clear()
-
-
 def test_mastodon_counts_what_it_skips_and_reads_a_status_with_an_odd_account(
-    mastodon
+    adapter,  # noqa: F811 (the Mastodon adapter tests' fixture)
 ):
     with respx.mock(base_url=BASE, assert_all_called=False) as api:
         api.get("/api/v1/notifications").respond(200, json=[
@@ -43,16 +37,18 @@ def test_mastodon_counts_what_it_skips_and_reads_a_status_with_an_odd_account(
             {"id": "1002", "type": "mention",
              "status": status("201", "<p>@kbh hvornår?</p>", account="Mette")},
         ])
-        page = mastodon.fetch_inbox(since="999")
+        page = adapter.fetch_inbox(since="999")
     assert [(i.remote_id, i.author_id) for i in page.items] == [("201", "")]
     assert page.skipped == 3
     assert page.cursor == "1004"
 
 
-def test_mastodon_an_answer_that_is_no_list_is_an_empty_page(mastodon):
+def test_mastodon_an_answer_that_is_no_list_is_an_empty_page(
+    adapter,  # noqa: F811
+):
     with respx.mock(base_url=BASE, assert_all_called=False) as api:
         api.get("/api/v1/notifications").respond(200, json={"error": "odd"})
-        page = mastodon.fetch_inbox(since="999")
+        page = adapter.fetch_inbox(since="999")
     assert page.items == () and page.cursor == "999"
 
 
@@ -89,7 +85,7 @@ def test_x_skips_and_counts_odd_posts_and_messages():
 
 
 def test_bluesky_skips_odd_notifications_and_never_moves_past_its_clock():
-    adapter = bsky.BlueskyAdapter(bsky.connection(app_password="app-pw"),
+    bluesky = bsky.BlueskyAdapter(bsky.connection(app_password="app-pw"),
                                   on_tokens=[].append, clock=lambda: bsky.NOW)
     future = "2099-01-01T00:00:00.000Z"
     with respx.mock(base_url=bsky.PDS, assert_all_called=False) as api:
@@ -103,9 +99,9 @@ def test_bluesky_skips_odd_notifications_and_never_moves_past_its_clock():
                 bsky.notification("at://a/app.bsky.feed.post/7", "reply",
                                   "2026-11-28T08:30:00.000Z", reply_root=bsky.ROOT),
             ]})
-        first = adapter.fetch_inbox(since="2026-11-28T08:00:00.000Z")
+        first = bluesky.fetch_inbox(since="2026-11-28T08:00:00.000Z")
         # A cursor stored in the future (before the bound) is not trusted.
-        again = adapter.fetch_inbox(since=future)
+        again = bluesky.fetch_inbox(since=future)
     assert sorted(i.remote_id.rsplit("/", 1)[1] for i in first.items) == ["7", "9"]
     assert first.skipped == 2
     assert first.cursor == "2026-11-28T09:00:00.000Z"  # the adapter's clock
