@@ -58,6 +58,7 @@ from .base import (
     PublishResult,
     TokenSet,
     count_value,
+    id_of,
     present_metrics,
     text_of,
 )
@@ -1032,7 +1033,7 @@ class LinkedInAdapter(NetworkAdapter):
         time_ms = created.get("time") if isinstance(created, dict) else None
         if isinstance(time_ms, bool) or not isinstance(time_ms, int):
             time_ms = 0
-        return (time_ms, str(element.get("id") or ""))
+        return (time_ms, id_of(element.get("id")))
 
     def _replies(self, post_urn: str, element: dict, after: tuple[int, str]):
         summary = element.get("commentsSummary")
@@ -1071,20 +1072,21 @@ class LinkedInAdapter(NetworkAdapter):
     def _inbox_item(
         self, post_urn: str, element: dict
     ) -> tuple[tuple[int, str], InboxItem] | None:
-        actor = str(element.get("actor") or "")
+        actor = text_of(element.get("actor"))
         if actor == self.organization_urn:
             return None
         created_ms, comment_id = self._key(element)
-        urn = str(element.get("commentUrn") or element.get("$URN") or "")
+        urn = text_of(element.get("commentUrn")) or text_of(element.get("$URN"))
         if not urn and comment_id:
             urn = f"urn:li:comment:({element.get('object') or post_urn},{comment_id})"
-        parent = str(element.get("parentComment") or "")
+        parent = text_of(element.get("parentComment"))
+        message = element.get("message")
         item = InboxItem(
             remote_id=urn,
             kind="reply" if parent else "comment",
             author_id=actor,
             author_name=self._actor_name(element),
-            text=str((element.get("message") or {}).get("text") or ""),
+            text=text_of(message.get("text")) if isinstance(message, dict) else "",
             created_at=_from_ms(created_ms) or datetime.now(UTC),
             post_remote_id=post_urn,
             parent_remote_id=parent or post_urn,
@@ -1096,7 +1098,8 @@ class LinkedInAdapter(NetworkAdapter):
     def _actor_name(element: dict) -> str:
         # Comments name their author only by URN; the member API is closed to
         # organisation apps. A projection-decorated "actor~" is used when given.
-        decorated = element.get("actor~") or {}
+        decorated = element.get("actor~")
+        decorated = decorated if isinstance(decorated, dict) else {}
         name = " ".join(
             str(decorated.get(k) or "")
             for k in ("localizedFirstName", "localizedLastName")
