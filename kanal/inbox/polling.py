@@ -164,9 +164,9 @@ def recheck(channel: Channel, adapter, *, now: datetime, outcome: Outcome) -> in
     rate limit, 5xx), which ends the rechecks of this poll and changes
     nothing. An answer without text is not taken for an edit to nothing.
     Items younger than ``RECHECK_DAYS`` are read on the poll after they
-    arrive, then again once a tenth of their age has passed (at least
-    ``RECHECK_FLOOR`` seconds), at most ``RECHECK_PER_POLL`` a poll, the
-    longest unchecked first. Private messages are not read back.
+    arrive, then again once ``RECHECK_FRACTION`` of their age has passed (at
+    least ``RECHECK_FLOOR`` seconds), at most ``RECHECK_PER_POLL`` a poll,
+    the longest unchecked first. Private messages are not read back.
     """
     if channel.network not in conf.get("RECHECK_NETWORKS"):
         return 0
@@ -179,11 +179,11 @@ def recheck(channel: Channel, adapter, *, now: datetime, outcome: Outcome) -> in
         ).exclude(kind=ItemKind.MESSAGE).exclude(pk__in=new)
         .order_by(F("network_checked_at").asc(nulls_first=True), "-created_at")
     )
-    floor = conf.get("RECHECK_FLOOR")
+    floor, fraction = conf.get("RECHECK_FLOOR"), conf.get("RECHECK_FRACTION")
     due = []
     for row in candidates[: conf.get("RECHECK_PER_POLL") * 5]:
         checked = row.network_checked_at
-        wait = max(floor, (now - row.created_at).total_seconds() / 10)
+        wait = max(floor, (now - row.created_at).total_seconds() * fraction)
         if checked is None or checked + timedelta(seconds=wait) <= now:
             due.append(row)
         if len(due) >= conf.get("RECHECK_PER_POLL"):
