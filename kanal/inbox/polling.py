@@ -25,7 +25,12 @@ from django.utils.translation import gettext_lazy
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import InboxItem as NetworkItem
-from kanal.channels.networks.errors import NetworkError, NotSupported
+from kanal.channels.networks.errors import (
+    AuthExpired,
+    NetworkError,
+    NotSupported,
+    RateLimited,
+)
 from kanal.channels.vault import VaultError
 from kanal.publishing.models import PublicationStatus
 from kanal.publishing.periodic import each_guarded
@@ -194,10 +199,19 @@ def recheck(channel: Channel, adapter, *, now: datetime, outcome: Outcome) -> in
             state = adapter.read_post(row.remote_id)
         except NotSupported:
             return read
-        except (NetworkError, VaultError) as e:
+        except (RateLimited, AuthExpired, VaultError) as e:
+            # The account cannot read now: the rest waits for the next poll.
             logger.info("inbox recheck of channel %s stopped: %s", channel.pk,
                         getattr(e, "message", "") or e)
             break
+        except NetworkError as e:
+            # This item could not be read (no access, an odd answer, a 5xx):
+            # nothing is recorded, and it goes to the back of the queue so it
+            # never blocks the others.
+            logger.info("inbox recheck of item %s failed: %s", row.pk,
+                        getattr(e, "message", "") or e)
+            InboxItem.objects.filter(pk=row.pk).update(network_checked_at=now)
+            continue
         read += 1
         InboxItem.objects.filter(pk=row.pk).update(network_checked_at=now)
         if state.gone:

@@ -68,16 +68,43 @@ def test_an_edit_on_the_network_is_recorded_and_the_first_text_kept(
     assert item.versions.count() == 2
 
 
-def test_an_error_reading_an_item_back_is_no_deletion(sandbox, organisation):
+def test_an_error_reading_an_item_back_is_no_deletion_and_blocks_no_other(
+    sandbox, organisation
+):
     channel, item = _polled(sandbox, organisation, "mastodon")
+    other = sandbox.citizen("mastodon", "@kbh og parkering?",
+                            parent_id=item.remote_id, author_name="Omar")
+    polling.poll_channel(channel)
+    other = InboxItem.objects.get(channel=channel, remote_id=other["item_id"])
     sandbox.fault("mastodon", "server_error", method="GET",
                   path=f"/api/v1/statuses/{item.remote_id}", count=None)
+    sandbox.control("PATCH", f"/_sandbox/items/mastodon/{other.remote_id}",
+                    {"text": "@kbh glem parkeringen"})
+    # The failing item first in line (never read), the other due after it.
+    InboxItem.objects.filter(pk=item.pk).update(network_checked_at=None)
+    InboxItem.objects.filter(pk=other.pk).update(
+        network_checked_at=timezone.now() - timedelta(days=1))
     polling.poll_channel(channel)
     item.refresh_from_db()
+    other.refresh_from_db()
     assert item.deleted_on_network_at is None
-    assert item.network_checked_at is None  # not read: asked again next time
     assert item.versions.count() == 1
+    assert item.network_checked_at is not None  # to the back of the queue
+    assert "glem parkeringen" in other.text  # read after the failed one
+    channel.inbox_cursor.refresh_from_db()
     assert channel.inbox_cursor.last_error == ""  # the poll itself went well
+
+
+def test_a_rate_limit_stops_the_read_back_until_the_next_poll(
+    sandbox, organisation
+):
+    channel, item = _polled(sandbox, organisation, "mastodon")
+    sandbox.fault("mastodon", "rate_limit", method="GET",
+                  path=f"/api/v1/statuses/{item.remote_id}")
+    polling.poll_channel(channel)
+    item.refresh_from_db()
+    assert item.network_checked_at is None  # asked again next time
+    assert item.deleted_on_network_at is None
 
 
 def test_items_are_read_back_less_often_as_they_age(sandbox, organisation):
