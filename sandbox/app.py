@@ -12,12 +12,13 @@ from functools import lru_cache
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from . import control, feeds
 from .core import SandboxConfig, SandboxContext, SandboxMiddleware
 from .networks import DISPLAY_NAMES, NETWORKS, load_network
+from .params import BadParam
 from .seed import seed_demo
 
 logger = logging.getLogger("sandbox")
@@ -123,7 +124,15 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         yield
         stop.set()
 
+    async def bad_param(request: Request, exc: BadParam) -> Response:
+        # The network's own 400 for it (the first path segment names it).
+        module = ctx.networks.get(request.url.path.strip("/").split("/")[0])
+        if module is not None and hasattr(module, "bad_param"):
+            return module.bad_param(exc)
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
     app = Starlette(
+        exception_handlers={BadParam: bad_param},
         routes=[
             Route("/", index),
             Route("/_sandbox/page/{slug}/{account:path}", account_page),

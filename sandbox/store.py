@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,8 +123,20 @@ def from_text(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+class _Record:
+    """A row as the control API shows it: every field, times as ISO 8601."""
+
+    def as_json(self) -> dict:
+        shown = {}
+        for column in fields(self):
+            value = getattr(self, column.name)
+            is_time = isinstance(value, datetime)
+            shown[column.name] = to_text(value) if is_time else value
+        return shown
+
+
 @dataclass(frozen=True)
-class Account:
+class Account(_Record):
     network: str
     account_id: str
     handle: str
@@ -132,17 +144,6 @@ class Account:
     followers: int
     extra: dict = field(default_factory=dict)
     created_at: datetime | None = None
-
-    def as_json(self) -> dict:
-        return {
-            "network": self.network,
-            "account_id": self.account_id,
-            "handle": self.handle,
-            "display_name": self.display_name,
-            "followers": self.followers,
-            "extra": self.extra,
-            "created_at": to_text(self.created_at),
-        }
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ class Token:
 
 
 @dataclass(frozen=True)
-class Item:
+class Item(_Record):
     seq: int
     network: str
     account_id: str
@@ -182,25 +183,6 @@ class Item:
     def deleted(self) -> bool:
         return self.deleted_at is not None
 
-    def as_json(self) -> dict:
-        return {
-            "seq": self.seq,
-            "network": self.network,
-            "account_id": self.account_id,
-            "item_id": self.item_id,
-            "kind": self.kind,
-            "parent_id": self.parent_id,
-            "root_id": self.root_id,
-            "author_id": self.author_id,
-            "author_name": self.author_name,
-            "text": self.text,
-            "data": self.data,
-            "idempotency_key": self.idempotency_key,
-            "created_at": to_text(self.created_at),
-            "deleted_at": to_text(self.deleted_at),
-            "hidden": self.hidden,
-        }
-
 
 @dataclass(frozen=True)
 class Subscription:
@@ -214,7 +196,7 @@ class Subscription:
 
 
 @dataclass(frozen=True)
-class PublishRecord:
+class PublishRecord(_Record):
     seq: int
     network: str
     account_id: str
@@ -227,18 +209,6 @@ class PublishRecord:
     # arrived, before any latency or fault delay.
     received_at: datetime | None = None
 
-    def as_json(self) -> dict:
-        return {
-            "seq": self.seq,
-            "network": self.network,
-            "account_id": self.account_id,
-            "item_id": self.item_id,
-            "kind": self.kind,
-            "idempotency_key": self.idempotency_key,
-            "text": self.text,
-            "at": to_text(self.at),
-            "received_at": to_text(self.received_at),
-        }
 
 
 class Store:
@@ -279,6 +249,20 @@ class Store:
         with self._lock:
             return self._db.execute(sql, tuple(params))
 
+    def _upsert(self, table: str, keys: tuple[str, ...], row: dict) -> None:
+        """Insert ``row`` into ``table``; where a row with the same ``keys``
+        exists, set its other columns instead (all but ``created_at``, which
+        keeps the first time). Names are the store's own, never a caller's."""
+        columns = list(row)
+        changed = [c for c in columns if c not in keys and c != "created_at"]
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in changed)
+        )
+        self._exec(sql, row.values())
+
     def _all(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
@@ -316,11 +300,8 @@ class Store:
         return json.loads(row["value"]) if row else default
 
     def kv_set(self, network: str, key: str, value) -> None:
-        self._exec(
-            "INSERT INTO kv (network, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT(network, key) DO UPDATE SET value = excluded.value",
-            (network, key, json.dumps(value)),
-        )
+        self._upsert("kv", ("network", "key"),
+                     {"network": network, "key": key, "value": json.dumps(value)})
 
     # -- accounts -----------------------------------------------------------
 
@@ -334,15 +315,11 @@ class Store:
         followers: int = 0,
         extra: dict | None = None,
     ) -> Account:
-        self._exec(
-            "INSERT INTO accounts (network, account_id, handle, display_name, "
-            "followers, extra, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(network, account_id) DO UPDATE SET handle = "
-            "excluded.handle, display_name = excluded.display_name, followers = "
-            "excluded.followers, extra = excluded.extra",
-            (network, account_id, handle, display_name, int(followers),
-             json.dumps(extra or {}), to_text(self.now())),
-        )
+        self._upsert("accounts", ("network", "account_id"), {
+            "network": network, "account_id": account_id, "handle": handle,
+            "display_name": display_name, "followers": int(followers),
+            "extra": json.dumps(extra or {}), "created_at": to_text(self.now()),
+        })
         return self.get_account(network, account_id)
 
     def get_account(self, network: str, account_id: str) -> Account | None:
@@ -404,15 +381,11 @@ class Store:
         expires_at: datetime | None = None,
         extra: dict | None = None,
     ) -> Token:
-        self._exec(
-            "INSERT INTO tokens (network, token, account_id, kind, expires_at, "
-            "revoked, extra, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?) "
-            "ON CONFLICT(network, token) DO UPDATE SET account_id = "
-            "excluded.account_id, kind = excluded.kind, expires_at = "
-            "excluded.expires_at, revoked = 0, extra = excluded.extra",
-            (network, token, account_id, kind, to_text(expires_at),
-             json.dumps(extra or {}), to_text(self.now())),
-        )
+        self._upsert("tokens", ("network", "token"), {
+            "network": network, "token": token, "account_id": account_id,
+            "kind": kind, "expires_at": to_text(expires_at), "revoked": 0,
+            "extra": json.dumps(extra or {}), "created_at": to_text(self.now()),
+        })
         return self.get_token(network, token)
 
     def get_token(self, network: str, token: str) -> Token | None:
@@ -602,12 +575,10 @@ class Store:
         return {r["name"]: int(r["value"]) for r in rows}
 
     def set_metric(self, network: str, subject_id: str, name: str, value: int):
-        self._exec(
-            "INSERT INTO metrics (network, subject_id, name, value, updated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(network, subject_id, name) "
-            "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            (network, subject_id, name, int(value), to_text(self.now())),
-        )
+        self._upsert("metrics", ("network", "subject_id", "name"), {
+            "network": network, "subject_id": subject_id, "name": name,
+            "value": int(value), "updated_at": to_text(self.now()),
+        })
 
     def add_metric(self, network: str, subject_id: str, name: str, delta: int):
         self._exec(

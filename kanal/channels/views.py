@@ -6,15 +6,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core.decorators import membership_required
+from kanal.core.pages import form_page
 from kanal.core.safety import typed_text
 
 from . import actions, problems
 from .forms import ChannelForm, CredentialsForm, StrategyForm
 from .policies import channel_policy
-
-
-def _status(request):
-    return 400 if request.method == "POST" else 200
 
 
 @membership_required
@@ -71,11 +68,10 @@ def channel_create_view(request):
                 _("Kanalen er oprettet. Tilføj adgangsnøglerne, så Kanal kan udgive."),
             )
             return redirect("channel_detail", pk=channel.pk)
-    return render(
+    return form_page(
         request,
         "channels/channel_form.html",
         {"form": form, "strategy_form": strategy_form},
-        status=_status(request),
     )
 
 
@@ -101,8 +97,7 @@ def channel_detail_view(request, pk):
 @membership_required
 @require_http_methods(["GET", "POST"])
 def channel_edit_view(request, pk):
-    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
-    channel_policy.check(request.membership, "change", channel)
+    channel = channel_policy.get_allowed(request.membership, "change", pk=pk)
     form = ChannelForm(
         request.POST if request.method == "POST" else None,
         organisation=channel.organisation,
@@ -143,19 +138,19 @@ def channel_edit_view(request, pk):
                 return redirect("channel_credentials", pk=channel.pk)
             messages.success(request, _("Kanalen er gemt."))
             return redirect("channel_detail", pk=channel.pk)
-    return render(
+    return form_page(
         request,
         "channels/channel_form.html",
         {"form": form, "channel": channel},
-        status=_status(request),
     )
 
 
 @membership_required
 @require_http_methods(["GET", "POST"])
 def channel_credentials_view(request, pk):
-    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
-    channel_policy.check(request.membership, "change_credentials", channel)
+    channel = channel_policy.get_allowed(
+        request.membership, "change_credentials", pk=pk
+    )
     form = CredentialsForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         actions.set_channel_credentials(
@@ -169,19 +164,17 @@ def channel_credentials_view(request, pk):
             _("Nøglerne er gemt krypteret. Test forbindelsen for at se, om de virker."),
         )
         return redirect("channel_detail", pk=channel.pk)
-    return render(
+    return form_page(
         request,
         "channels/channel_credentials.html",
         {"form": form, "channel": channel},
-        status=_status(request),
     )
 
 
 @membership_required
 @require_http_methods(["GET", "POST"])
 def channel_strategy_view(request, pk):
-    channel = channel_policy.get_visible_or_404(request.membership, pk=pk)
-    channel_policy.check(request.membership, "change_strategy", channel)
+    channel = channel_policy.get_allowed(request.membership, "change_strategy", pk=pk)
     profile = channel.strategy
     form = StrategyForm(
         request.POST if request.method == "POST" else None,
@@ -199,11 +192,10 @@ def channel_strategy_view(request, pk):
         actions.update_strategy(profile, actor=request.membership, **form.cleaned_data)
         messages.success(request, _("Strategien er gemt."))
         return redirect("channel_detail", pk=channel.pk)
-    return render(
+    return form_page(
         request,
         "channels/strategy_form.html",
         {"form": form, "channel": channel},
-        status=_status(request),
     )
 
 

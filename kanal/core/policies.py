@@ -58,6 +58,13 @@ class BasePolicy:
         except (self.model.DoesNotExist, ValueError) as e:
             raise Http404 from e
 
+    def get_allowed(self, actor, action: str, **lookup) -> models.Model:
+        """The object ``actor`` may see (else 404) and do ``action`` to (else
+        ``PermissionDenied``): what a view asks before it acts on one object."""
+        obj = self.get_visible_or_404(actor, **lookup)
+        self.check(actor, action, obj)
+        return obj
+
 
 class OrganisationPolicy(BasePolicy):
     """The policy of a model whose rows belong to one organisation

@@ -201,19 +201,30 @@ def with_footer(organisation, text: str) -> str:
     return f"{text.rstrip()}\n\n{footer}"
 
 
-def _check_network_length(channel, text: str) -> None:
-    """A public answer the network cannot take is refused now, counted as
-    the network counts (X's weighted characters, Bluesky's graphemes, an
-    instance's own limit), with the guidance footer included."""
+def _check_network_length(channel, text: str, *, message: bool = False) -> None:
+    """An answer the network cannot take is refused now, counted as the
+    network counts (X's weighted characters, Bluesky's graphemes, an
+    instance's own limit; for a private ``message`` the network's message
+    limit, Instagram's in UTF-8 bytes), with the guidance footer included."""
     adapter = adapter_for(channel, credentials=False)
-    limit = adapter.capabilities().max_text_length
-    count = adapter.count_text(text)
-    if limit and count > limit:
+    capabilities = adapter.capabilities()
+    limit, count = capabilities.max_text_length, adapter.count_text(text)
+    in_bytes = False
+    if message and capabilities.max_message_length is not None:
+        limit, count = capabilities.max_message_length, adapter.count_message(text)
+        in_bytes = capabilities.message_counting == "bytes"
+    if not limit or count <= limit:
+        return
+    values = {"network": channel.get_network_display(), "count": count,
+              "limit": limit}
+    if in_bytes:
         raise ValidationError(_(
-            "Svaret er for langt til %(network)s: %(count)s tegn, højst %(limit)s "
-            "(som netværket tæller, med vejledningen). Forkort det.") % {
-            "network": channel.get_network_display(), "count": count,
-            "limit": limit})
+            "Svaret er for langt til %(network)s: %(count)s bytes, højst "
+            "%(limit)s (æ, ø og å fylder 2, de fleste emoji 4; med "
+            "vejledningen). Forkort det.") % values)
+    raise ValidationError(_(
+        "Svaret er for langt til %(network)s: %(count)s tegn, højst %(limit)s "
+        "(som netværket tæller, med vejledningen). Forkort det.") % values)
 
 
 @transaction.atomic
@@ -269,8 +280,8 @@ def reply_to_item(
                                 "Dit svar er ikke sendt; send det igen herfra."))
     if len(text) > MAX_ANSWER:
         raise ValidationError(_("Svaret er for langt (højst 2.000 tegn)."))
-    if item.kind != ItemKind.MESSAGE:
-        _check_network_length(conversation.channel, text)
+    _check_network_length(conversation.channel, text,
+                          message=item.kind == ItemKind.MESSAGE)
     if item.kind == ItemKind.MESSAGE:
         message = _private_answer(item, text)
         follow_up = followup.queue_message(

@@ -47,11 +47,49 @@ URL_LIMIT = 500
 OLD_ENOUGH = timedelta(days=14)
 
 
-def store_delivery(*, network: str, body: bytes, organisation=None) -> WebhookDelivery:
-    """Keep a verified webhook body for the worker (the endpoint's only write)."""
-    return WebhookDelivery.objects.create(
-        network=network, body=body.decode("utf-8"), organisation=organisation
-    )
+def store_delivery(*, network: str, body: bytes, organisation=None) -> int:
+    """Keep a verified webhook body for the worker (the endpoint's only
+    write); returns the delivery's id. One INSERT written once from the
+    model's columns (``_delivery_insert``): building it through a model's
+    ``save()`` for every request cost the endpoint a fifth of its CPU."""
+    sql, columns, outcome = _delivery_insert(connection)
+    values = {
+        "network": network,
+        "organisation_id": organisation.pk if organisation else None,
+        "body": body.decode("utf-8"),
+        "received_at": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "status": DeliveryStatus.PENDING,
+        "processed_at": None,
+        "outcome": outcome,
+    }
+    with connection.cursor() as cursor:
+        # A KeyError here: a new column of WebhookDelivery needs its value.
+        cursor.execute(sql, [values[c] for c in columns])
+        if connection.features.can_return_columns_from_insert:
+            return cursor.fetchone()[0]
+        return cursor.lastrowid  # pragma: no cover (SQLite before 3.35)
+
+
+_INSERTS: dict[str, tuple[str, list[str], object]] = {}
+
+
+def _delivery_insert(connection) -> tuple[str, list[str], object]:
+    """The INSERT of a ``WebhookDelivery`` row naming every column but the
+    id, the columns in its order, and an empty outcome as the database takes
+    it (made once per database vendor)."""
+    if connection.vendor not in _INSERTS:
+        meta_ = WebhookDelivery._meta
+        columns = [f.column for f in meta_.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        # Names from the model, quoted; the values are parameters.
+        sql = (f"INSERT INTO {quote(meta_.db_table)} "  # noqa: S608
+               f"({', '.join(quote(c) for c in columns)}) "
+               f"VALUES ({', '.join(['%s'] * len(columns))})")
+        if connection.features.can_return_columns_from_insert:
+            sql += f" RETURNING {quote(meta_.pk.column)}"
+        outcome = meta_.get_field("outcome").get_db_prep_save({}, connection)
+        _INSERTS[connection.vendor] = sql, columns, outcome
+    return _INSERTS[connection.vendor]
 
 
 @dataclass

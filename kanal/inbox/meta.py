@@ -239,7 +239,12 @@ def _threads(page_id, field, value, at, skipped) -> Event | None:
 
 
 def _message(network, page_id, message, at, skipped) -> Event | None:
-    body = _dict(message.get("message"))
+    """A citizen's message (``message``), its edit (``message_edit``: the
+    new ``text``) or its withdrawal (Instagram's ``message.is_deleted``);
+    the account's own (``is_echo``, or sent by the page) and receipts,
+    reactions and the like are skipped."""
+    edit = _dict(message.get("message_edit"))
+    body = edit or _dict(message.get("message"))
     sender = _text(_dict(message.get("sender")).get("id"))
     mid = _text(body.get("mid"))
     if not mid or not sender:
@@ -253,4 +258,6 @@ def _message(network, page_id, message, at, skipped) -> Event | None:
         remote_id=mid, kind="message", author_id=sender, author_name="",
         text=_text(body.get("text")), created_at=created,
     )
-    return Event(page_id, "add", item, created)
+    if body.get("is_deleted") is True:
+        return Event(page_id, "remove", item, created)
+    return Event(page_id, "edited" if edit else "add", item, created)

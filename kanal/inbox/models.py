@@ -214,7 +214,7 @@ class Conversation(models.Model):
                 fields=["channel", "key"], name="inbox_conversation_key_unique"
             )
         ]
-        # Both follow the list's order, so a page is read from the index.
+        # All follow the list's order, so a page is read from the index.
         indexes = [
             models.Index(
                 fields=["organisation", "-priority", "-last_item_at", "-id"],
@@ -224,6 +224,12 @@ class Conversation(models.Model):
                 fields=["organisation", "status", "-priority", "-last_item_at",
                         "-id"],
                 name="inbox_conv_status_list",
+            ),
+            # One channel's conversations in the list's order (the channel
+            # filter; a page without sorting the channel's conversations).
+            models.Index(
+                fields=["channel", "-priority", "-last_item_at", "-id"],
+                name="inbox_conv_channel_list",
             ),
         ]
         verbose_name = _("samtale")
@@ -561,9 +567,9 @@ class AssignmentRule(models.Model):
 
 
 class StatusCount(models.Model):
-    """A share of the number of an organisation's conversations with one
-    status, assigned administration and assigned person (0: none); the
-    number is the sum of its rows.
+    """A share of the number of an organisation's conversations in one
+    channel with one status, assigned administration and assigned person
+    (0: none); the number is the sum of its rows.
 
     Triggers on the conversation table (``counts``) add a row of +1 or -1
     in the same transaction as every insert, deletion and change of status,
@@ -583,6 +589,8 @@ class StatusCount(models.Model):
     """
 
     organisation_id = models.BigIntegerField()
+    # Kept per channel, so a network or channel filter is counted too.
+    channel_id = models.BigIntegerField(default=0)
     administration_id = models.BigIntegerField(default=0)
     person_id = models.BigIntegerField(default=0)
     status = models.CharField(max_length=20)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -18,9 +19,15 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.functional import cached_property
+
+from kanal.channels.adapters import adapter_for
+from kanal.channels.models import Channel
 
 from . import search
 from .models import OPEN_STATUSES, InboxItem
+
+logger = logging.getLogger("kanal.inbox.selectors")
 
 PAGE_SIZE = 50
 
@@ -55,6 +62,78 @@ class _CountedPaginator(Paginator):
         self.__dict__["count"] = count
 
 
+#: A list the kept counts cannot count (overdue, personal data, negative
+#: sentiment) is counted up to this many conversations; when more match, it
+#: says "more than 1,000", as a mature inbox does, and pages on while they
+#: are full: counting every match of a common filter cost more than the page.
+COUNT_BOUND = 1000
+
+
+class _BoundedPaginator(Paginator):
+    """A paginator that counts at most ``bound`` + 1 rows. When more match
+    (``bounded``), the number of pages is not known: a page is read with one
+    row more, which says whether there is a next one."""
+
+    def __init__(self, object_list, per_page, *, bound: int | None = None):
+        super().__init__(object_list, per_page)
+        self.bound = COUNT_BOUND if bound is None else bound
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[:self.bound + 1].count()
+
+    @property
+    def bounded(self) -> bool:
+        """More than ``bound`` rows match (``count`` is then ``bound`` + 1)."""
+        return self.count > self.bound
+
+    def validate_number(self, number):
+        if not self.bounded:
+            return super().validate_number(number)
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError) as e:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from e
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number):
+        if not self.bounded:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom:bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return _OpenPage(rows[:self.per_page], number, self,
+                         more=len(rows) > self.per_page)
+
+    def get_page(self, number):
+        """As Django's: a page past the end gives the last counted page."""
+        try:
+            return super().get_page(number)
+        except EmptyPage:
+            return self.page(self.num_pages)
+
+
+class _OpenPage(Page):
+    """A page of a ``_BoundedPaginator`` past its bound: whether a next page
+    exists is known from the page's extra row, not from a count."""
+
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.paginator.per_page + len(self.object_list)
+
+
 def page_of(visible: QuerySet, filters: Filters, number, *,
             count: int | None = None) -> Page:
     """Page ``number`` of the list: the page is chosen on the conversations
@@ -63,7 +142,9 @@ def page_of(visible: QuerySet, filters: Filters, number, *,
     ``FOUND_AS_IDS`` items shows the newest (``_found_for_page``) and says
     so (``page.capped``, ``page.capped_at``) without reading them all.
     ``count``: how many match, when the caller knows (``counts.list_count``),
-    so they are not counted."""
+    so they are not counted; else a search's few matches are counted, and
+    other filters up to ``COUNT_BOUND`` (``page.paginator.bounded`` says when
+    more match)."""
     capped = False
     found = None
     if filters.q:
@@ -72,8 +153,12 @@ def page_of(visible: QuerySet, filters: Filters, number, *,
             count = FOUND_AS_IDS  # the newest, in the list's order, uncounted
     matching = conversations(visible, filters, found=found)
     ids_in_order = matching.values_list("pk", flat=True)
-    paginator = (Paginator(ids_in_order, PAGE_SIZE) if count is None else
-                 _CountedPaginator(ids_in_order, PAGE_SIZE, count=count))
+    if count is not None:
+        paginator = _CountedPaginator(ids_in_order, PAGE_SIZE, count=count)
+    elif filters.q:  # at most FOUND_AS_IDS conversations: counted exactly
+        paginator = Paginator(ids_in_order, PAGE_SIZE)
+    else:
+        paginator = _BoundedPaginator(ids_in_order, PAGE_SIZE)
     page = paginator.get_page(number)
     ids = list(page.object_list)
     page.object_list = list(with_latest(matching.filter(pk__in=ids))) if ids else []
@@ -196,3 +281,22 @@ def latest_item_id(visible: QuerySet, organisation_id: int) -> int:
         .first()
         or 0
     )
+
+
+def networks_without_messages(organisation_id: int) -> list[str]:
+    """The names of the organisation's networks whose messages Kanal cannot
+    read (their adapter does not list ``direct_messages``: LinkedIn and
+    Threads offer no message API for such accounts), for the inbox to say
+    so."""
+    names = {}
+    for channel in Channel.objects.active().filter(organisation_id=organisation_id):
+        if channel.network in names:
+            continue
+        try:
+            supports = adapter_for(channel, credentials=False).capabilities().supports
+        except Exception:  # an adapter that cannot even say: nothing to tell
+            logger.exception("channel %s: no capabilities to read", channel.pk)
+            continue
+        if "direct_messages" not in supports:
+            names[channel.network] = channel.get_network_display()
+    return sorted(names.values())

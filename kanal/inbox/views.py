@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kanal.channels.models import Channel
 from kanal.core.decorators import membership_required
+from kanal.core.pages import run_action
 from kanal.organisations.models import Administration
 
 from . import actions, counts, likes, moderation, selectors
@@ -84,6 +86,8 @@ def list_view(request):
                    for value, label in ConversationStatus.choices],
         "can_assign": conversation_policy.can(actor, "assign"),
         "can_configure": inbox_settings_policy.can(actor, "change"),
+        "no_messages": get_text_list(
+            selectors.networks_without_messages(actor.organisation_id), _("og")),
     })
 
 
@@ -104,7 +108,10 @@ def updates_view(request):
         page = _page(request, actor, visible, filters)
         body["rows"] = render_to_string("inbox/_rows.html", {"page": page},
                                         request=request)
-        body["count"] = page.paginator.count
+        # Counted only up to a bound: "more than" that many.
+        bounded = getattr(page.paginator, "bounded", False)
+        body["count"] = page.paginator.bound if bounded else page.paginator.count
+        body["more"] = bounded
     return JsonResponse(body)
 
 
@@ -116,8 +123,7 @@ ITEMS_PER_PAGE = 100
 @membership_required
 def detail_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "view", conversation)
+    conversation = conversation_policy.get_allowed(actor, "view", pk=pk)
     return _detail(request, actor, conversation)
 
 
@@ -213,25 +219,23 @@ def _back(conversation):
 @membership_required
 def assign_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "assign", conversation)
+    conversation = conversation_policy.get_allowed(actor, "assign", pk=pk)
     form = AssignForm(request.POST, organisation=actor.organisation)
     if not form.is_valid():
         for error in form.errors.get("__all__", []) or [_("Vælg en gyldig "
                                                           "forvaltning eller person.")]:
             messages.error(request, error)
         return _back(conversation)
-    try:
-        actions.assign_conversation(
+    run_action(
+        request,
+        lambda: actions.assign_conversation(
             conversation, actor=actor,
             administration=form.cleaned_data["administration"],
             person=form.cleaned_data["person"],
-        )
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _back(conversation)
-    messages.success(request, _("Samtalen er tildelt %(who)s.") % {
-        "who": conversation.assigned_administration.code})
+        ),
+        done=lambda: _("Samtalen er tildelt %(who)s.") % {
+            "who": conversation.assigned_administration.code},
+    )
     return _back(conversation)
 
 
@@ -239,20 +243,18 @@ def assign_view(request, pk):
 @membership_required
 def status_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "set_status", conversation)
+    conversation = conversation_policy.get_allowed(actor, "set_status", pk=pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Vælg en gyldig status."))
         return _back(conversation)
-    try:
-        actions.set_conversation_status(conversation, actor=actor,
-                                        status=form.cleaned_data["status"])
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _back(conversation)
-    messages.success(request, _("Status er nu: %(status)s.") % {
-        "status": conversation.get_status_display()})
+    run_action(
+        request,
+        lambda: actions.set_conversation_status(
+            conversation, actor=actor, status=form.cleaned_data["status"]),
+        done=lambda: _("Status er nu: %(status)s.") % {
+            "status": conversation.get_status_display()},
+    )
     return _back(conversation)
 
 
@@ -260,18 +262,17 @@ def status_view(request, pk):
 @membership_required
 def note_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "note", conversation)
+    conversation = conversation_policy.get_allowed(actor, "note", pk=pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Skriv noten, før du gemmer den (højst 5.000 tegn)."))
         return _back(conversation)
-    try:
-        actions.add_note(conversation, actor=actor, text=form.cleaned_data["text"])
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _back(conversation)
-    messages.success(request, _("Noten er gemt."))
+    run_action(
+        request,
+        lambda: actions.add_note(conversation, actor=actor,
+                                 text=form.cleaned_data["text"]),
+        done=_("Noten er gemt."),
+    )
     return _back(conversation)
 
 
@@ -279,8 +280,7 @@ def note_view(request, pk):
 @membership_required
 def reply_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_visible_or_404(actor, pk=pk)
-    conversation_policy.check(actor, "reply", conversation)
+    conversation = conversation_policy.get_allowed(actor, "reply", pk=pk)
     # Only the item answered is a choice: a conversation of thousands of
     # items is not read to check one answer.
     items = conversation.items.filter(pk=_int(request.POST.get("item")))
@@ -347,8 +347,7 @@ def standard_answers_view(request):
 @membership_required
 def standard_answer_edit_view(request, pk):
     actor = request.membership
-    answer = standard_answer_policy.get_visible_or_404(actor, pk=pk)
-    standard_answer_policy.check(actor, "manage", answer)
+    answer = standard_answer_policy.get_allowed(actor, "manage", pk=pk)
     form = StandardAnswerForm(request.POST or None, instance=answer)
     if request.method == "POST" and form.is_valid():
         try:
@@ -395,8 +394,7 @@ def referrals_view(request):
 @membership_required
 def referral_edit_view(request, pk):
     actor = request.membership
-    template = referral_template_policy.get_visible_or_404(actor, pk=pk)
-    referral_template_policy.check(actor, "manage", template)
+    template = referral_template_policy.get_allowed(actor, "manage", pk=pk)
     form = ReferralTemplateForm(request.POST or None, instance=template,
                                 organisation=actor.organisation)
     if request.method == "POST" and _save_referral(request, form, actor,
@@ -451,16 +449,15 @@ def moderate_view(request, pk):
         messages.error(request, _("Vælg en gyldig handling og husregel."))
         return _back(item.conversation)
     kind = form.cleaned_data["action"]
-    try:
-        moderation.moderate_item(item, actor=actor, kind=kind,
-                                 reason=form.cleaned_data["reason"])
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _back(item.conversation)
     done = {"hide": _("Kommentaren er skjult på netværket."),
             "unhide": _("Kommentaren er vist igen på netværket."),
             "delete": _("Kommentaren er slettet på netværket.")}[kind]
-    messages.success(request, done)
+    run_action(
+        request,
+        lambda: moderation.moderate_item(item, actor=actor, kind=kind,
+                                         reason=form.cleaned_data["reason"]),
+        done=done,
+    )
     return _back(item.conversation)
 
 

@@ -83,7 +83,7 @@ def meta_webhook_view(request, network: str, organisation: str = ""):
         return _error(400, e.reason, _("Indholdet er ikke gyldig JSON, som Kanal "
                                        "kan læse; intet er gemt."))
     delivery = intake.store_delivery(network=network, body=body, organisation=org)
-    return JsonResponse({"status": "accepted", "delivery": delivery.pk})
+    return JsonResponse({"status": "accepted", "delivery": delivery})
 
 
 def _too_big(network: str, size: int) -> JsonResponse:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core.decorators import membership_required
+from kanal.core.pages import form_page
 
 from . import sso, sso_actions, throttle
 from .forms import IdentityLinkForm, SingleSignOnForm, group_roles_text
@@ -169,7 +170,7 @@ def single_sign_on_settings_view(request):
         )
         messages.success(request, _("Indstillingerne for fælles login er gemt."))
         return redirect("single_sign_on_settings")
-    return render(
+    return form_page(
         request,
         "organisations/single_sign_on_settings.html",
         {
@@ -180,7 +181,6 @@ def single_sign_on_settings_view(request):
                 organisation=organisation
             ).count(),
         },
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -188,8 +188,7 @@ def single_sign_on_settings_view(request):
 @require_POST
 def member_identity_view(request, pk):
     """Link a member to their subject at the identity provider (or unlink)."""
-    member = membership_policy.get_visible_or_404(request.membership, pk=pk)
-    membership_policy.check(request.membership, "change_identity", member)
+    member = membership_policy.get_allowed(request.membership, "change_identity", pk=pk)
     form = IdentityLinkForm(request.POST)
     if not SingleSignOn.objects.filter(organisation=member.organisation).exists():
         messages.error(request, _("Sæt først fælles login op under Organisation."))

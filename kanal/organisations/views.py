@@ -23,6 +23,7 @@ from django_otp import login as otp_login
 
 from kanal.core import audit
 from kanal.core.decorators import membership_required
+from kanal.core.pages import form_page
 from kanal.core.rendering import reject_form
 
 from . import actions, sso, throttle
@@ -173,10 +174,7 @@ def login_view(request):
             changes={"address": address, "second_factor": False},
         )
         return HttpResponseRedirect(safe_next(request))
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "organisations/login.html", _login_context(form), status=status
-    )
+    return form_page(request, "organisations/login.html", _login_context(form))
 
 
 @require_http_methods(["GET", "POST"])
@@ -225,8 +223,7 @@ def login_token_view(request):
             changes={"address": address, "second_factor": True},
         )
         return HttpResponseRedirect(pending.get("next") or "/")
-    status = 400 if request.method == "POST" else 200
-    return render(request, template, {"form": form}, status=status)
+    return form_page(request, template, {"form": form})
 
 
 def _login_context(form) -> dict:
@@ -323,11 +320,10 @@ def two_factor_setup_view(request):
         "required": bool(request.membership and request.membership.needs_two_factor),
         "next": request.GET.get("next", ""),
     }
-    return render(
+    return form_page(
         request,
         "organisations/two_factor_setup.html",
         context,
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -383,19 +379,17 @@ def member_create_view(request):
             % {"user": data["username"]},
         )
         return redirect("member_list")
-    return render(
+    return form_page(
         request,
         "organisations/member_form.html",
         {"form": form},
-        status=400 if request.method == "POST" else 200,
     )
 
 
 @membership_required
 @require_http_methods(["GET", "POST"])
 def member_edit_view(request, pk):
-    member = membership_policy.get_visible_or_404(request.membership, pk=pk)
-    membership_policy.check(request.membership, "change", member)
+    member = membership_policy.get_allowed(request.membership, "change", pk=pk)
     form = MemberForm(
         request.POST if request.method == "POST" else None,
         organisation=member.organisation,
@@ -416,7 +410,7 @@ def member_edit_view(request, pk):
         )
         messages.success(request, _("Ændringerne er gemt."))
         return redirect("member_list")
-    return render(
+    return form_page(
         request,
         "organisations/member_form.html",
         {
@@ -433,7 +427,6 @@ def member_edit_view(request, pk):
                 organisation=member.organisation
             ).first(),
         },
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -595,9 +588,8 @@ def installation_organisations_view(request):
         ),
         administration_count=Count("administrations", distinct=True),
     ).order_by("name")
-    return render(
+    return form_page(
         request,
         "organisations/installation_organisations.html",
         {"form": form, "organisations": organisations},
-        status=400 if request.method == "POST" else 200,
     )

@@ -172,8 +172,8 @@ def with_db_retry(step):
 
 def fresh_connection() -> None:
     """Before a job in a long-lived thread: drop a connection that failed or
-    outlived ``CONN_MAX_AGE``. (SQLite's ``CONN_MAX_AGE`` is 0, which would
-    reopen the file for every job: there only a failed one is dropped.)"""
+    outlived ``CONN_MAX_AGE``. (On SQLite, a file with no server to time it
+    out, only a failed one is dropped: reopening costs more than it gives.)"""
     if connection.in_atomic_block:
         return
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from kanal.channels.models import ChannelStatus
 from kanal.channels.policies import channel_policy
 from kanal.core.decorators import membership_required
+from kanal.core.pages import run_action
 from kanal.core.safety import day_window_message, in_window, query_id, safe_next
 
 from . import actions, selectors
@@ -90,14 +91,7 @@ def _back(request):
 
 
 def _run(request, action, success: str):
-    try:
-        action()
-    except ValueError as e:
-        messages.error(request, str(e))
-    except PermissionDenied:
-        raise
-    else:
-        messages.success(request, success)
+    run_action(request, action, done=success, refusals=(ValueError,))
     return _back(request)
 
 
@@ -624,8 +618,7 @@ def crisis_template_create_view(request):
 @membership_required
 def crisis_template_edit_view(request, pk):
     actor = request.membership
-    template = crisis_template_policy.get_visible_or_404(actor, pk=pk)
-    crisis_template_policy.check(actor, "change", template)
+    template = crisis_template_policy.get_allowed(actor, "change", pk=pk)
     networks = _template_networks(actor, template)
     if request.method != "POST":
         form = CrisisTemplateForm(networks=networks, initial={
@@ -653,8 +646,7 @@ def crisis_template_edit_view(request, pk):
 @membership_required
 def crisis_template_delete_view(request, pk):
     actor = request.membership
-    template = crisis_template_policy.get_visible_or_404(actor, pk=pk)
-    crisis_template_policy.check(actor, "delete", template)
+    template = crisis_template_policy.get_allowed(actor, "delete", pk=pk)
     if request.method != "POST":
         return render(request, "publishing/crisis_template_delete.html",
                       {"template": template})

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core import safety
 from kanal.core.decorators import membership_required
+from kanal.core.pages import form_page
 
 from . import actions, decisions, selectors
 from .forms import SourceForm, SuggestionForm, ToneForm
@@ -89,11 +90,10 @@ def source_create_view(request):
                 _("Kilden er oprettet. Tryk «Hent nu» for at hente den med det samme."),
             )
             return redirect("sources:source_detail", pk=source.pk)
-    return render(
+    return form_page(
         request,
         "sources/source_form.html",
         {"form": form, "source": None},
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -101,8 +101,7 @@ def source_create_view(request):
 @require_http_methods(["GET", "POST"])
 def source_edit_view(request, pk):
     actor = request.membership
-    source = source_policy.get_visible_or_404(actor, pk=pk)
-    source_policy.check(actor, "edit", source)
+    source = source_policy.get_allowed(actor, "edit", pk=pk)
     initial = {
         "name": source.name,
         "kind": source.kind,
@@ -138,19 +137,17 @@ def source_edit_view(request, pk):
         else:
             messages.success(request, _("Kilden er gemt."))
             return redirect("sources:source_detail", pk=source.pk)
-    return render(
+    return form_page(
         request,
         "sources/source_form.html",
         {"form": form, "source": source},
-        status=400 if request.method == "POST" else 200,
     )
 
 
 @membership_required
 def source_detail_view(request, pk):
     actor = request.membership
-    source = source_policy.get_visible_or_404(actor, pk=pk)
-    source_policy.check(actor, "view", source)
+    source = source_policy.get_allowed(actor, "view", pk=pk)
     return render(
         request,
         "sources/source_detail.html",
@@ -167,8 +164,7 @@ def source_detail_view(request, pk):
 @require_POST
 def source_fetch_view(request, pk):
     actor = request.membership
-    source = source_policy.get_visible_or_404(actor, pk=pk)
-    source_policy.check(actor, "fetch", source)
+    source = source_policy.get_allowed(actor, "fetch", pk=pk)
     message = actions.refresh_source(source, actor=actor)
     if source.status == SourceStatus.FAILING:
         messages.error(request, message)
@@ -321,9 +317,8 @@ def suggestion_edit_view(request, pk):
         else:
             messages.success(request, _("Forslaget er gemt."))
             return redirect("sources:suggestions")
-    return render(
+    return form_page(
         request,
         "sources/suggestion_form.html",
         {"form": form, "suggestion": suggestion},
-        status=400 if request.method == "POST" else 200,
     )

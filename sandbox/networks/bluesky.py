@@ -29,6 +29,15 @@ is a record (``kind="like"``, ``parent_id`` the post's URI), as on the real
 PDS every ``createRecord`` makes one more, and ``getPosts`` shows the
 caller's own in ``viewer.like``.
 
+Chat (``chat.bsky.convo.*``), served only with the header ``atproto-proxy:
+did:web:api.bsky.chat#bsky_chat`` as the PDS proxies it to the chat
+service (else 501 ``MethodNotImplemented``): a citizen's message
+(``kind="message"``, ``data.convo_id``) is in one conversation per citizen
+(``listConvos``, ``getConvoForMembers``, ``getMessages`` newest first with a
+cursor); ``sendMessage`` answers a citizen who wrote, text up to 1,000
+graphemes and 10,000 bytes, as an item ``kind="account_message"`` logged as
+``message``; its faults narrow to the operation ``message``.
+
 Faults: ``rate_limit`` 429 ``RateLimitExceeded`` (policy ``5000;w=3600``);
 ``quota_exhausted`` the daily write budget (``35000;w=86400``);
 ``server_error`` 500 ``InternalServerError`` (or ``params.status`` 502 →
@@ -55,6 +64,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from sandbox import partners
+from sandbox.params import BadParam, whole_number
 
 logger = logging.getLogger("sandbox.bluesky")
 
@@ -79,7 +89,8 @@ RATE_WINDOW_SECONDS = 300
 S32 = "234567abcdefghijklmnopqrstuvwxyz"
 RKEY_RE = re.compile(r"^[A-Za-z0-9._:~-]{1,512}$")
 TAG_RE = regex.compile(r"(?<![\p{L}\p{N}_])#([\p{L}\p{N}_]*\p{L}[\p{L}\p{N}_]*)")
-CITIZEN_KINDS = ("comment", "reply", "mention", "post", "message")
+# What a notification can be about (chat messages are not notifications).
+CITIZEN_KINDS = ("comment", "reply", "mention", "post")
 POST_KINDS = ("post", "reply", "comment", "mention")
 
 
@@ -99,6 +110,11 @@ def parse_time(value) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
+
+
+def bad_param(exc: BadParam) -> JSONResponse:
+    """The lexicon check's answer to a parameter of the wrong type."""
+    return xrpc_error(400, "InvalidRequest", f"Error: Params {exc}")
 
 
 def xrpc_error(
@@ -590,6 +606,18 @@ def provision(ctx, account, body: dict) -> dict:
     }
 
 
+# -- chat (chat.bsky.convo.*, proxied by the PDS to the chat service) ----------
+
+CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
+MAX_MESSAGE_GRAPHEMES = 1000
+MAX_MESSAGE_BYTES = 10_000
+
+
+def convo_id(account_did: str, citizen_did: str) -> str:
+    """The conversation between the account and one citizen."""
+    return hashlib.sha256(f"{account_did}|{citizen_did}".encode()).hexdigest()[:13]
+
+
 def citizen_item(
     ctx, *, kind, account_id, text, parent_id, root_id, author_id, author_name, data
 ):
@@ -633,7 +661,14 @@ def citizen_item(
         **(data or {}),
     }
     if kind == "message":
-        kind = "mention"  # Bluesky DMs are not in this API; a mention stands in.
+        # A chat message (chat.bsky.convo), not a record: one conversation per
+        # citizen and account, the message id a TID as the chat service's.
+        return store.add_item(
+            NETWORK, account_id, tid(ctx), "message", text=text,
+            author_id=did, author_name=author_name,
+            data={"convo_id": convo_id(account_id, did), "handle": handle,
+                  "sent_at": iso(ctx.now()), **(data or {})},
+        )
     return store.add_item(
         NETWORK,
         account_id,
@@ -1406,7 +1441,7 @@ def routes(ctx) -> list[Route]:
         if failure is not None:
             return failure
         q = request.query_params
-        limit = max(1, min(int(q.get("limit", 50)), 100))
+        limit = whole_number(q, "limit", 50, low=1, high=100)
         reasons = set(q.getlist("reasons")) or {"mention", "reply", "quote"}
         items = [
             i
@@ -1414,7 +1449,7 @@ def routes(ctx) -> list[Route]:
             if i.author_id != did
         ]
         if q.get("cursor"):
-            items = [i for i in items if i.seq < int(q["cursor"])]
+            items = [i for i in items if i.seq < whole_number(q, "cursor")]
         notes = []
         for item in items:
             reason = "reply" if item.parent_id else "mention"
@@ -1448,7 +1483,7 @@ def routes(ctx) -> list[Route]:
         if failure is not None:
             return failure
         uri = request.query_params.get("uri", "")
-        depth = int(request.query_params.get("depth", 6))
+        depth = whole_number(request.query_params, "depth", 6)
         root = bsky.live(uri)
         if root is None:
             return xrpc_error(400, "NotFound", f"Post not found: {uri}")
@@ -1481,7 +1516,7 @@ def routes(ctx) -> list[Route]:
         did = actor if actor.startswith("did:") else bsky.resolve(actor)
         if not did:
             return xrpc_error(400, "InvalidRequest", "Profile not found")
-        limit = max(1, min(int(q.get("limit", 50)), 100))
+        limit = whole_number(q, "limit", 50, low=1, high=100)
         items = [
             i for i in store.list_items(NETWORK, author_id=did, kind=POST_KINDS)
             if not i.hidden
@@ -1506,7 +1541,7 @@ def routes(ctx) -> list[Route]:
         wanted_tags = {t.lstrip("#").lower() for t in q.getlist("tag")}
         terms = [t.lower() for t in query.split() if t]
         since = parse_time(q.get("since"))
-        limit = max(1, min(int(q.get("limit", 25)), 100))
+        limit = whole_number(q, "limit", 25, low=1, high=100)
         found = []
         for item in store.list_items(NETWORK, kind=POST_KINDS):
             if item.hidden:
@@ -1556,6 +1591,118 @@ def routes(ctx) -> list[Route]:
             f"{view['replyCount']} svar</footer></article>"
         )
 
+
+    # -- chat -------------------------------------------------------------------------
+
+    async def begin_chat(request: Request, operation: str):
+        """``begin`` for chat.bsky.*, which the PDS serves only by proxying it
+        to the chat service named in ``atproto-proxy`` (without it the method
+        does not exist)."""
+        if request.headers.get("atproto-proxy") != CHAT_PROXY:
+            return None, None, xrpc_error(501, "MethodNotImplemented",
+                                          "Method Not Implemented")
+        return await begin(request, operation)
+
+    def message_view(item) -> dict:
+        return {
+            "$type": "chat.bsky.convo.defs#messageView",
+            "id": item.item_id, "rev": item.item_id, "text": item.text,
+            "sender": {"did": item.author_id},
+            "sentAt": item.data.get("sent_at") or iso(item.created_at),
+        }
+
+    def convo_messages(did: str, convo: str) -> list:
+        return [m for m in store.list_items(NETWORK, account_id=did,
+                                            kind=("message", "account_message"))
+                if m.data.get("convo_id") == convo]
+
+    def convo_view(did: str, convo: str, messages: list) -> dict:
+        citizen = next((m.author_id for m in messages if m.kind == "message"), "")
+        return {
+            "id": convo, "rev": messages[0].item_id if messages else "",
+            "members": [bsky.actor_view(did), bsky.actor_view(citizen)],
+            "lastMessage": message_view(messages[0]) if messages else None,
+            "muted": False, "status": "accepted", "unreadCount": 0,
+        }
+
+    async def list_convos(request: Request) -> JSONResponse:
+        did, _fault, failure = await begin_chat(request, "inbox")
+        if failure is not None:
+            return failure
+        by_convo: dict[str, list] = {}
+        for item in store.list_items(NETWORK, account_id=did,
+                                     kind=("message", "account_message")):
+            by_convo.setdefault(item.data.get("convo_id", ""), []).append(item)
+        newest_first = sorted(by_convo.items(), key=lambda c: c[1][0].seq,
+                              reverse=True)
+        return answer(request, {"convos": [convo_view(did, convo, items)
+                                           for convo, items in newest_first]})
+
+    async def get_messages(request: Request) -> JSONResponse:
+        did, _fault, failure = await begin_chat(request, "inbox")
+        if failure is not None:
+            return failure
+        convo = request.query_params.get("convoId", "")
+        messages = convo_messages(did, convo)
+        if not messages:
+            return xrpc_error(400, "InvalidRequest", "Convo not found")
+        try:
+            limit = max(1, min(100, int(request.query_params.get("limit") or 50)))
+        except ValueError:
+            return xrpc_error(400, "InvalidRequest", "Invalid limit")
+        cursor = request.query_params.get("cursor", "")
+        if cursor:
+            if not cursor.isdigit():
+                return xrpc_error(400, "InvalidRequest", "Malformed cursor")
+            messages = [m for m in messages if m.seq < int(cursor)]
+        page = messages[:limit]
+        body: dict = {"messages": [message_view(m) for m in page]}
+        if len(messages) > limit:
+            body["cursor"] = str(page[-1].seq)
+        return answer(request, body)
+
+    async def get_convo_for_members(request: Request) -> JSONResponse:
+        did, _fault, failure = await begin_chat(request, "inbox")
+        if failure is not None:
+            return failure
+        members = [m for m in request.query_params.getlist("members") if m != did]
+        if len(members) != 1:
+            return xrpc_error(400, "InvalidRequest", "Invalid members")
+        convo = convo_id(did, members[0])
+        return answer(request, {"convo": convo_view(did, convo,
+                                                    convo_messages(did, convo))})
+
+    async def send_message(request: Request) -> JSONResponse:
+        did, fault, failure = await begin_chat(request, "message")
+        if failure is not None:
+            return failure
+        body = await json_body(request)
+        convo = str(body.get("convoId") or "")
+        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        text = message.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return xrpc_error(400, "InvalidRequest",
+                              "Input/message/text must be a non-empty string")
+        if graphemes(text) > MAX_MESSAGE_GRAPHEMES or \
+                len(text.encode()) > MAX_MESSAGE_BYTES:
+            return xrpc_error(400, "InvalidRequest", "Input/message/text must not "
+                              f"be longer than {MAX_MESSAGE_GRAPHEMES} graphemes")
+        theirs = [m for m in convo_messages(did, convo) if m.kind == "message"]
+        if not theirs:
+            # The sandbox's citizens accept messages only once they wrote.
+            return xrpc_error(400, "InvalidRequest", "Convo not found")
+        account = store.get_account(NETWORK, did)
+        made = store.add_item(
+            NETWORK, did, tid(ctx), "account_message", text=text, author_id=did,
+            author_name=account.display_name if account else "",
+            data={"convo_id": convo, "recipient_id": theirs[0].author_id,
+                  "sent_at": iso(ctx.now())},
+        )
+        store.log_publish(NETWORK, did, made.item_id, kind="message", text=text)
+        if fault is not None and fault.kind == "timeout_after_create":
+            await ctx.sleep(fault.delay_ms)
+        return answer(request, message_view(made))
+
     xrpc = [
         ("com.atproto.server.createSession", create_session, "POST"),
         ("com.atproto.server.refreshSession", refresh_session, "POST"),
@@ -1572,6 +1719,10 @@ def routes(ctx) -> list[Route]:
         ("app.bsky.feed.getPostThread", get_post_thread, "GET"),
         ("app.bsky.feed.searchPosts", search_posts, "GET"),
         ("app.bsky.feed.getAuthorFeed", author_feed, "GET"),
+        ("chat.bsky.convo.listConvos", list_convos, "GET"),
+        ("chat.bsky.convo.getMessages", get_messages, "GET"),
+        ("chat.bsky.convo.getConvoForMembers", get_convo_for_members, "GET"),
+        ("chat.bsky.convo.sendMessage", send_message, "POST"),
     ]
     return [
         *(

@@ -424,7 +424,11 @@ def routes(ctx) -> list[Route]:
         if request.method in ("POST", "DELETE"):
             content_type = request.headers.get("content-type", "")
             if content_type.startswith("application/json"):
-                body = await request.json()
+                try:
+                    body = await request.json()
+                except ValueError as e:
+                    raise invalid_param("(#100) The request body is not valid "
+                                        "JSON") from e
                 if isinstance(body, dict):
                     params.update(body)
             elif content_type.startswith(("multipart/form-data",

@@ -13,6 +13,17 @@ when it points to loopback (JPEG only, 8 MB,
 aspect 4:5–1.91:1); any other URL is accepted unseen, since the sandbox never
 reaches the internet.
 
+Direct messages: a citizen's message (``kind="message"``) is sent as a
+``messaging`` webhook and listed on ``/{ig-user-id}/conversations
+?platform=instagram`` (one conversation per citizen, newest first, details
+of its 20 newest messages; ``user_id`` narrows it) under one ``mid``. The
+Send API ``POST /{ig-user-id}/messages`` answers a citizen who wrote:
+``RESPONSE`` within 24 hours of their latest message, ``MESSAGE_TAG`` with
+``HUMAN_AGENT`` within 7 days, else (#10) subcode 2534022; text up to 1,000
+bytes of UTF-8. An answer is an item ``kind="account_message"``
+(``data.recipient_id``), logged as ``message`` and echoed by a webhook with
+``is_echo``; its faults narrow to the operation ``message``.
+
 Also: comments and replies (hide with ``?hide=true``), ``/tags``, insights
 with today's metric names (the deprecated ones are errors), hashtag search
 within 30 unique tags per 7 days, tokens (``ig_exchange_token``,
@@ -76,6 +87,14 @@ HASHTAG_WINDOW = timedelta(days=7)
 RECENT_MEDIA_WINDOW = timedelta(hours=24)
 DEFAULT_VIDEO_DELAY = 5.0
 CALLS_PER_HOUR = 4800
+# Direct messages (Instagram's messaging API): the answer windows after the
+# citizen's latest message, the text limit, and how many of a conversation's
+# newest messages the conversations listing gives details of.
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+MAX_MESSAGE_BYTES = 1000
+MESSAGES_WITH_DETAILS = 20
+OUTSIDE_WINDOW = "(#10) This message is sent outside of allowed window."
 
 MEDIA_METRICS = ("views", "reach", "likes", "comments", "saved", "shares",
                  "total_interactions", "profile_visits", "follows",
@@ -844,8 +863,7 @@ def on_citizen_item(ctx, item) -> None:
                 "sender": {"id": item.author_id},
                 "recipient": {"id": item.account_id},
                 "timestamp": when,
-                "message": {"mid": f"aWdfZAG1faXRlbToxOk{item.item_id}",
-                            "text": item.text},
+                "message": {"mid": message_mid(item.item_id), "text": item.text},
             }],
         }]})
         return
@@ -859,6 +877,18 @@ def on_citizen_item(ctx, item) -> None:
             "changes": [{"field": field, "value": value}],
         }],
     })
+
+
+def message_mid(item_id: str) -> str:
+    """A direct message's id as Instagram shows it (webhook ``mid`` and the
+    conversations listing alike): base64-looking, never the store's id."""
+    return f"aWdfZAG1faXRlbToxOk{item_id}"
+
+
+def thread_id(account_id: str, citizen_id: str) -> str:
+    """The conversation between the account and one citizen."""
+    raw = f"ig_thread:{account_id}:{citizen_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def routes(ctx) -> list[Route]:
@@ -1199,6 +1229,113 @@ def routes(ctx) -> list[Route]:
     comments = answers_edge("post", "comment")
     replies = answers_edge("comment", "reply")
 
+
+    # -- direct messages ---------------------------------------------------------
+
+    def message_node(item, account) -> dict:
+        own = item.kind == "account_message"
+        citizen = item.data.get("recipient_id") if own else item.author_id
+        citizen_name = item.data.get("username") or username_of(item.author_name)
+        you = {"id": account.account_id, "username": account.handle}
+        them = {"id": citizen, "username": citizen_name}
+        return {
+            "id": message_mid(item.item_id),
+            "created_time": graph_time(item.created_at),
+            "from": you if own else them,
+            "to": {"data": [them if own else you]},
+            "message": item.text,
+        }
+
+    @handler
+    async def conversations(request: Request):
+        call = await api.begin_own(request, "inbox")
+        account = api.account_or_404(call.account_id)
+        if call.get("platform") != "instagram":
+            raise fail(400, 100, "(#100) The parameter platform is required and "
+                       "must be instagram")
+        fields = parse_fields(call.get("fields"))
+        threads: dict[str, list] = {}
+        for item in store.list_items(NETWORK, account_id=account.account_id,
+                                     kind=("message", "account_message")):
+            citizen = item.data.get("recipient_id") \
+                if item.kind == "account_message" else item.author_id
+            threads.setdefault(citizen, []).append(item)
+        wanted = call.get("user_id")
+        if wanted:
+            threads = {wanted: threads[wanted]} if wanted in threads else {}
+        listed = sorted(threads.items(), key=lambda t: t[1][0].seq, reverse=True)
+        nodes = []
+        for citizen, items in listed:
+            node: dict = {"id": thread_id(account.account_id, citizen),
+                          "updated_time": graph_time(items[0].created_at)}
+            if "messages" in fields:
+                sub = fields.get("messages") or {}
+                # Instagram gives details of the 20 newest messages only.
+                node["messages"] = {"data": [
+                    select(message_node(m, account), sub, ("id", "created_time"))
+                    for m in items[:MESSAGES_WITH_DETAILS]]}
+            nodes.append(select(node, fields, ("id", "updated_time")))
+        return JSONResponse({"data": nodes})
+
+    @handler
+    async def send_message(request: Request):
+        """The Send API: a text answer to a citizen who wrote to the account,
+        within Instagram's windows; logged as ``message``."""
+        call = await api.begin_own(request, "message")
+        account = api.account_or_404(call.account_id)
+        try:
+            recipient = json.loads(call.get("recipient") or "{}")
+            content = json.loads(call.get("message") or "{}")
+        except ValueError:
+            raise fail(400, 100, "(#100) Param recipient and message must be "
+                       "JSON objects") from None
+        if not isinstance(recipient, dict) or not isinstance(content, dict):
+            raise fail(400, 100, "(#100) Param recipient and message must be "
+                       "JSON objects")
+        igsid = str(recipient.get("id") or "")
+        text = content.get("text")
+        kind = call.get("messaging_type") or "RESPONSE"
+        if kind not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+            raise fail(400, 100, "(#100) Param messaging_type must be one of "
+                       "{RESPONSE, UPDATE, MESSAGE_TAG}")
+        if not isinstance(text, str) or not text.strip():
+            raise fail(400, 100, "(#100) Param message[text] must be non-empty")
+        if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            raise fail(400, 100, "(#100) Length of param message[text] must be "
+                       f"less than or equal to {MAX_MESSAGE_BYTES}")
+        theirs = store.list_items(NETWORK, account_id=account.account_id,
+                                  kind="message", author_id=igsid, limit=1) \
+            if igsid else []
+        if not theirs:
+            raise fail(400, 100, "(#100) No matching user found", subcode=2534014)
+        tagged = kind == "MESSAGE_TAG" and call.get("tag") == "HUMAN_AGENT"
+        if kind == "MESSAGE_TAG" and not tagged:
+            raise fail(400, 100, "(#100) Param tag must be HUMAN_AGENT")
+        age = ctx.now() - theirs[0].created_at
+        if age > (HUMAN_AGENT_WINDOW if tagged else STANDARD_WINDOW):
+            raise fail(400, 10, OUTSIDE_WINDOW, subcode=2534022)
+        made = store.add_item(
+            NETWORK, account.account_id, new_id(ctx, "message"), "account_message",
+            text=text, author_id=account.account_id, author_name=account.handle,
+            data={"recipient_id": igsid, "messaging_type": kind,
+                  "tag": call.get("tag"),
+                  "username": theirs[0].data.get("username", "")},
+        )
+        mid = message_mid(made.item_id)
+        store.log_publish(NETWORK, account.account_id, mid, kind="message",
+                          text=text)
+        # Instagram tells the app of its own messages too, marked is_echo.
+        when = int(made.created_at.timestamp() * 1000)
+        ctx.webhooks.send(NETWORK, {"object": "instagram", "entry": [{
+            "id": account.account_id, "time": when, "messaging": [{
+                "sender": {"id": account.account_id},
+                "recipient": {"id": igsid}, "timestamp": when,
+                "message": {"mid": mid, "text": text, "is_echo": True},
+            }],
+        }]})
+        await api.finish_write(call)
+        return JSONResponse({"recipient_id": igsid, "message_id": mid})
+
     # -- insights -------------------------------------------------------------------
 
     def media_metric(item, name: str) -> int:
@@ -1390,6 +1527,8 @@ def routes(ctx) -> list[Route]:
         Route(v + "/{account_id}/content_publishing_limit", publishing_limit,
               methods=["GET"]),
         Route(v + "/{account_id}/tags", tags, methods=["GET"]),
+        Route(v + "/{account_id}/conversations", conversations, methods=["GET"]),
+        Route(v + "/{account_id}/messages", send_message, methods=["POST"]),
         Route(v + "/{account_id}/likes", likes, methods=["POST", "DELETE"]),
         Route(v + "/{account_id}/recently_searched_hashtags", recently_searched,
               methods=["GET"]),

@@ -35,6 +35,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from sandbox.likes import set_like
+from sandbox.params import BadParam, whole_number
 
 logger = logging.getLogger("sandbox.linkedin")
 
@@ -73,6 +74,10 @@ def error(status: int, message: str, *, code: str = "", service: int | None = No
             ]
         }
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def bad_param(exc: BadParam) -> JSONResponse:
+    return error(400, f"Invalid value for param {exc.name}", service=100)
 
 
 def ms(moment: datetime) -> int:
@@ -440,8 +445,8 @@ class LinkedIn:
         if author != org_urn(account.account_id):
             return error(403, "Not enough permissions to read posts of "
                               f"{author}", code="ACCESS_DENIED", service=100)
-        start = max(0, int(q.get("start", 0)))
-        count = min(100, max(1, int(q.get("count", 10))))
+        start = whole_number(q, "start", 0, low=0)
+        count = whole_number(q, "count", 10, low=1, high=100)
         posts = self.store.list_items(NETWORK, account_id=account.account_id,
                                       kind="post")
         page = posts[start:start + count]
@@ -582,8 +587,8 @@ class LinkedIn:
                     newest_first=False)
                 if not c.hidden
             ]
-            start = max(0, int(request.query_params.get("start", 0)))
-            count = min(100, max(1, int(request.query_params.get("count", 10))))
+            start = whole_number(request.query_params, "start", 0, low=0)
+            count = whole_number(request.query_params, "count", 10, low=1, high=100)
             return JSONResponse({
                 "elements": [self.comment_json(c) for c in found[start:start + count]],
                 "paging": {"start": start, "count": count, "total": len(found),

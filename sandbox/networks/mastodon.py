@@ -53,6 +53,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from sandbox import likes, partners
+from sandbox.params import BadParam, whole_number
 
 logger = logging.getLogger("sandbox.mastodon")
 
@@ -95,6 +96,10 @@ def iso(moment: datetime) -> str:
 
 def error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def bad_param(exc: BadParam) -> JSONResponse:
+    return error(400, f"{exc.name} is invalid")
 
 
 def count_text(text: str, reserved: int) -> int:
@@ -685,6 +690,25 @@ def routes(ctx) -> list[Route]:
         request.state.rate_headers = headers
         return account_id, fault, None
 
+    def is_own(item, account_id: str) -> bool:
+        return item.author_id == account_id
+
+    def not_reblog(item, _account_id: str) -> bool:
+        return item.kind != "reblog"
+
+    async def begin_on_status(request: Request, operation: str, *,
+                              accept=lambda _item, _account_id: True):
+        """``begin``, then the status in the path; 404 ``Record not found``
+        when it is not visible or not ``accept``-ed for the caller:
+        ``(account, fault, status, error)``."""
+        account_id, fault, failure = await begin(request, operation)
+        if failure is not None:
+            return None, None, None, failure
+        item = mastodon.visible_status(request.path_params["id"])
+        if item is None or not accept(item, account_id):
+            return None, None, None, error(404, "Record not found")
+        return account_id, fault, item, None
+
     def answer(request: Request, body, status: int = 200) -> JSONResponse:
         return JSONResponse(
             body,
@@ -793,13 +817,16 @@ def routes(ctx) -> list[Route]:
     def page(items, request: Request, key=lambda i: int(i.item_id)) -> list:
         """Mastodon's id pagination over items sorted newest first."""
         q = request.query_params
-        limit = max(1, min(int(q.get("limit", 20)), 40))
-        if q.get("max_id"):
-            items = [i for i in items if key(i) < int(q["max_id"])]
-        if q.get("since_id"):
-            items = [i for i in items if key(i) > int(q["since_id"])]
-        if q.get("min_id"):
-            newer = [i for i in items if key(i) > int(q["min_id"])]
+        limit = whole_number(q, "limit", 20, low=1, high=40)
+        max_id = whole_number(q, "max_id")
+        since_id = whole_number(q, "since_id")
+        min_id = whole_number(q, "min_id")
+        if max_id is not None:
+            items = [i for i in items if key(i) < max_id]
+        if since_id is not None:
+            items = [i for i in items if key(i) > since_id]
+        if min_id is not None:
+            newer = [i for i in items if key(i) > min_id]
             return newer[-limit:]
         return items[:limit]
 
@@ -923,25 +950,30 @@ def routes(ctx) -> list[Route]:
     def media_ready(item) -> bool:
         return datetime.fromisoformat(item.data["ready_at"]) <= ctx.now()
 
-    async def media_show(request: Request) -> JSONResponse:
+    async def begin_on_media(request: Request):
+        """``begin``, then the caller's own media in the path (404 ``Record not
+        found`` for anyone else's): ``(media, error)``."""
         account_id, _, failure = await begin(request, "media")
         if failure is not None:
-            return failure
+            return None, failure
         item = store.get_item(NETWORK, request.path_params["id"])
         if item is None or item.kind != "media" or item.account_id != account_id:
-            return error(404, "Record not found")
+            return None, error(404, "Record not found")
+        return item, None
+
+    async def media_show(request: Request) -> JSONResponse:
+        item, failure = await begin_on_media(request)
+        if failure is not None:
+            return failure
         attachment = item.data["attachment"]
         if not media_ready(item):
             return answer(request, {**attachment, "url": None}, 206)
         return answer(request, attachment)
 
     async def media_update(request: Request) -> JSONResponse:
-        account_id, _, failure = await begin(request, "media")
+        item, failure = await begin_on_media(request)
         if failure is not None:
             return failure
-        item = store.get_item(NETWORK, request.path_params["id"])
-        if item is None or item.kind != "media" or item.account_id != account_id:
-            return error(404, "Record not found")
         body = await read_body(request)
         attachment = {**item.data["attachment"]}
         if "description" in body:
@@ -1064,12 +1096,11 @@ def routes(ctx) -> list[Route]:
         return answer(request, mastodon.status_json(item))
 
     async def status_show(request: Request) -> JSONResponse:
-        _account_id, _, failure = await begin(request, "metrics")
+        _account_id, _, item, failure = await begin_on_status(
+            request, "metrics"
+        )
         if failure is not None:
             return failure
-        item = mastodon.visible_status(request.path_params["id"])
-        if item is None:
-            return error(404, "Record not found")
         return answer(request, mastodon.render(item))
 
     async def statuses_many(request: Request) -> JSONResponse:
@@ -1081,24 +1112,22 @@ def routes(ctx) -> list[Route]:
         return answer(request, [mastodon.render(i) for i in found if i is not None])
 
     async def status_delete(request: Request) -> JSONResponse:
-        account_id, fault, failure = await begin(request, "delete")
+        _account_id, fault, item, failure = await begin_on_status(
+            request, "delete", accept=is_own
+        )
         if failure is not None:
             return failure
-        item = mastodon.visible_status(request.path_params["id"])
-        if item is None or item.author_id != account_id:
-            return error(404, "Record not found")
         store.delete_item(NETWORK, item.item_id)
         if fault is not None and fault.kind == "timeout_after_create":
             await ctx.sleep(fault.delay_ms)
         return answer(request, mastodon.status_json(item, with_source=True))
 
     async def status_reblog(request: Request) -> JSONResponse:
-        account_id, fault, failure = await begin(request, "repost")
+        account_id, fault, original, failure = await begin_on_status(
+            request, "repost", accept=not_reblog
+        )
         if failure is not None:
             return failure
-        original = mastodon.visible_status(request.path_params["id"])
-        if original is None or original.kind == "reblog":
-            return error(404, "Record not found")
         if original.data.get("visibility") in ("private", "direct"):
             return error(403, "This action is not allowed")
         existing = store.list_items(
@@ -1126,12 +1155,11 @@ def routes(ctx) -> list[Route]:
     async def status_favourite(request: Request) -> JSONResponse:
         """``/favourite`` and ``/unfavourite``: one favourite per account and
         status; the answer is the status with ``favourited`` set."""
-        account_id, fault, failure = await begin(request, "like")
+        account_id, fault, item, failure = await begin_on_status(
+            request, "like", accept=not_reblog
+        )
         if failure is not None:
             return failure
-        item = mastodon.visible_status(request.path_params["id"])
-        if item is None or item.kind == "reblog":
-            return error(404, "Record not found")
         liking = request.url.path.endswith("/favourite")
         item = likes.set_like(store, NETWORK, item, account_id, liking)
         if fault is not None and fault.kind == "timeout_after_create":
@@ -1139,12 +1167,11 @@ def routes(ctx) -> list[Route]:
         return answer(request, {**mastodon.status_json(item), "favourited": liking})
 
     async def status_pin(request: Request) -> JSONResponse:
-        account_id, _, failure = await begin(request, "pin")
+        account_id, _, item, failure = await begin_on_status(
+            request, "pin"
+        )
         if failure is not None:
             return failure
-        item = mastodon.visible_status(request.path_params["id"])
-        if item is None:
-            return error(404, "Record not found")
         pinning = request.url.path.endswith("/pin")
         if pinning and not item.data.get("pinned"):
             if item.author_id != account_id:
@@ -1181,12 +1208,11 @@ def routes(ctx) -> list[Route]:
         return answer(request, mastodon.status_json(item))
 
     async def status_context(request: Request) -> JSONResponse:
-        account_id, _, failure = await begin(request, "inbox")
+        account_id, _, item, failure = await begin_on_status(
+            request, "inbox"
+        )
         if failure is not None:
             return failure
-        item = mastodon.visible_status(request.path_params["id"])
-        if item is None:
-            return error(404, "Record not found")
         ancestors = []
         cursor = item
         while cursor.parent_id:

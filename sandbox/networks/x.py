@@ -163,6 +163,12 @@ AUTOMATED_DETAIL = (
     "Please try again later."
 )
 
+#: The ``*.fields`` parameters a read checks, with the values each allows.
+READ_FIELDS = (("tweet.fields", TWEET_FIELDS), ("post.fields", TWEET_FIELDS),
+               ("user.fields", USER_FIELDS))
+DM_READ_FIELDS = (*READ_FIELDS, ("dm_event.fields", DM_EVENT_FIELDS),
+                  ("expansions", DM_EXPANSIONS), ("event_types", DM_EVENT_TYPES))
+
 
 # -- text as X counts and shows it ------------------------------------------------
 
@@ -325,6 +331,19 @@ def fields_of(request: Request, *names: str) -> set[str]:
     return wanted
 
 
+def unknown_field(request: Request, headers: dict, fields) -> Response | None:
+    """X's 400 for the first query value not in its parameter's allowed set."""
+    for name, allowed in fields:
+        for value in fields_of(request, name):
+            if value not in allowed:
+                return invalid(
+                    f"The `{name}` query parameter value [{value}] is not one "
+                    f"of [{','.join(sorted(allowed))}]",
+                    parameter=name, value=value, headers=headers,
+                )
+    return None
+
+
 def token_page(item_id: str) -> str:
     return base64.urlsafe_b64encode(f"before:{item_id}".encode()).decode().rstrip("=")
 
@@ -417,6 +436,15 @@ class X:
         if fault is not None and fault.kind != "timeout_after_create":
             return None, None, headers, self.render_fault(fault, operation, headers)
         return account, fault, headers, None
+
+    async def begin_read(self, request: Request, operation: str, group: str, *,
+                         fields=READ_FIELDS):
+        """``begin`` for a read, which X also refuses (400) when a ``*.fields``
+        value is not one it knows: ``(account, headers, error response or None)``."""
+        account, _fault, headers, failed = await self.begin(request, operation, group)
+        if failed is None:
+            failed = unknown_field(request, headers, fields)
+        return account, headers, failed
 
     def render_fault(self, fault, operation: str, headers: dict) -> Response:
         kind, params = fault.kind, fault.params or {}
@@ -618,19 +646,6 @@ class X:
                 body["meta"]["newest_id"] = items[0].item_id
                 body["meta"]["oldest_id"] = items[-1].item_id
         return body
-
-    def check_fields(self, request: Request, headers: dict) -> Response | None:
-        for name, allowed in (("tweet.fields", TWEET_FIELDS),
-                              ("post.fields", TWEET_FIELDS),
-                              ("user.fields", USER_FIELDS)):
-            for value in fields_of(request, name):
-                if value not in allowed:
-                    return invalid(
-                        f"The `{name}` query parameter value [{value}] is not one "
-                        f"of [{','.join(sorted(allowed))}]",
-                        parameter=name, value=value, headers=headers,
-                    )
-        return None
 
     def post_listing(self, request: Request, items: list, headers: dict, *,
                      low: int) -> Response:
@@ -835,14 +850,11 @@ class X:
         tweet_id = request.path_params["id"]
         if request.method == "DELETE":
             return await self.delete_tweet(request, tweet_id)
-        _account, _fault, headers, failed = await self.begin(
+        _account, headers, failed = await self.begin_read(
             request, "metrics", "tweets_lookup"
         )
         if failed is not None:
             return failed
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
         item = self.tweet(tweet_id)
         if item is None:
             return JSONResponse({"errors": [not_found("tweet", tweet_id)]},
@@ -871,14 +883,11 @@ class X:
         return JSONResponse({"data": {"deleted": True}}, headers=headers)
 
     async def lookup(self, request: Request) -> Response:
-        _account, _fault, headers, failed = await self.begin(
+        _account, headers, failed = await self.begin_read(
             request, "metrics", "tweets_lookup"
         )
         if failed is not None:
             return failed
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
         ids = [i for i in request.query_params.get("ids", "").split(",") if i]
         if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
             return invalid("`ids` must be 1 to 100 comma-separated numeric ids.",
@@ -1004,26 +1013,18 @@ class X:
     # -- reading --------------------------------------------------------------------
 
     async def users_me(self, request: Request) -> Response:
-        account, _fault, headers, failed = await self.begin(
-            request, "verify", "users_me"
-        )
+        account, headers, failed = await self.begin_read(request, "verify", "users_me")
         if failed is not None:
             return failed
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
         user = self.user_json(account.account_id, fields_of(request, "user.fields"))
         return JSONResponse({"data": user}, headers=headers)
 
     async def user_by_id(self, request: Request) -> Response:
-        _account, _fault, headers, failed = await self.begin(
+        _account, headers, failed = await self.begin_read(
             request, "metrics", "users_lookup"
         )
         if failed is not None:
             return failed
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
         user_id = request.path_params["id"]
         user = self.user_json(user_id, fields_of(request, "user.fields"))
         if user is None:
@@ -1034,14 +1035,11 @@ class X:
     async def user_by_username(self, request: Request) -> Response:
         """``GET /2/users/by/username/{username}``: an account by its handle
         (the partner accounts Kanal follows as a source are seeded here)."""
-        _account, _fault, headers, failed = await self.begin(
+        _account, headers, failed = await self.begin_read(
             request, "metrics", "users_lookup"
         )
         if failed is not None:
             return failed
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
         ensure_partners(self.ctx)
         username = request.path_params["username"]
         found = next((a for a in self.store.list_accounts(NETWORK)
@@ -1055,14 +1053,9 @@ class X:
         return JSONResponse({"data": user}, headers=headers)
 
     async def mentions(self, request: Request) -> Response:
-        _account, _fault, headers, failed = await self.begin(
-            request, "inbox", "mentions"
-        )
+        _account, headers, failed = await self.begin_read(request, "inbox", "mentions")
         if failed is not None:
             return failed
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
         user_id = request.path_params["id"]
         items = [
             i for i in self.store.list_items(
@@ -1072,14 +1065,11 @@ class X:
         return self.post_listing(request, items, headers, low=5)
 
     async def user_tweets(self, request: Request) -> Response:
-        _account, _fault, headers, failed = await self.begin(
+        _account, headers, failed = await self.begin_read(
             request, "metrics", "user_tweets"
         )
         if failed is not None:
             return failed
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
         ensure_partners(self.ctx)
         exclude = fields_of(request, "exclude")
         kinds = {"post", "reply", "repost"}
@@ -1093,14 +1083,11 @@ class X:
 
     async def dm_events(self, request: Request) -> Response:
         """The account's one-to-one messages (citizens' ``message`` items)."""
-        account, _fault, headers, failed = await self.begin(
-            request, "inbox", "dm_events"
+        account, headers, failed = await self.begin_read(
+            request, "inbox", "dm_events", fields=DM_READ_FIELDS
         )
         if failed is not None:
             return failed
-        bad = self.check_dm_fields(request, headers)
-        if bad is not None:
-            return bad
         types = fields_of(request, "event_types") or {"MessageCreate"}
         me = account.account_id
         items = [
@@ -1108,22 +1095,6 @@ class X:
             if i.author_id != me
         ] if "MessageCreate" in types else []
         return self.dm_listing(request, items, me, headers)
-
-    def check_dm_fields(self, request: Request, headers: dict) -> Response | None:
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
-        for name, allowed in (("dm_event.fields", DM_EVENT_FIELDS),
-                              ("expansions", DM_EXPANSIONS),
-                              ("event_types", DM_EVENT_TYPES)):
-            for value in fields_of(request, name):
-                if value not in allowed:
-                    return invalid(
-                        f"The `{name}` query parameter value [{value}] is not one "
-                        f"of [{','.join(sorted(allowed))}]",
-                        parameter=name, value=value, headers=headers,
-                    )
-        return None
 
     def dm_listing(self, request: Request, items: list, me: str,
                    headers: dict) -> Response:
@@ -1214,13 +1185,11 @@ class X:
     async def dm_conversation_events(self, request: Request) -> Response:
         """``GET /2/dm_conversations/with/{participant_id}/dm_events``: both
         sides of the one-to-one conversation with a citizen."""
-        account, _fault, headers, failed = await self.begin(
-            request, "inbox", "dm_events")
+        account, headers, failed = await self.begin_read(
+            request, "inbox", "dm_events", fields=DM_READ_FIELDS
+        )
         if failed is not None:
             return failed
-        bad = self.check_dm_fields(request, headers)
-        if bad is not None:
-            return bad
         me = account.account_id
         participant = request.path_params["participant_id"]
         types = fields_of(request, "event_types") or {"MessageCreate"}
@@ -1246,13 +1215,9 @@ class X:
     async def search_recent(self, request: Request) -> Response:
         query = request.query_params.get("query", "")
         operation = "hashtag" if "#" in query or "＃" in query else "inbox"
-        _account, _fault, headers, failed = await self.begin(request, operation,
-                                                           "search")
+        _account, headers, failed = await self.begin_read(request, operation, "search")
         if failed is not None:
             return failed
-        bad = self.check_fields(request, headers)
-        if bad is not None:
-            return bad
         if not query.strip() or len(query) > MAX_QUERY:
             return invalid(f"`query` must be 1 to {MAX_QUERY} characters.",
                            parameter="query", value=query[:50], headers=headers)
@@ -1400,17 +1365,27 @@ class X:
             index = None
         return index, data
 
-    async def media_append(self, request: Request, *, media_id: str = ""
-                           ) -> Response:
+    async def begin_chunk(self, request: Request, media_id: str):
+        """``begin`` for a step of a chunked upload (``media_id``, or the one in
+        the path) of the caller's own media: ``(item, fault, headers, None)`` or
+        ``(…, error response)``."""
         account, fault, headers, failed = await self.begin(request, "media",
                                                            "media_chunked")
         if failed is not None:
-            return failed
+            return None, None, headers, failed
         media_id = media_id or request.path_params.get("id", "")
         item = self.own_media(account, media_id)
         if item is None:
-            return invalid("Invalid media id.", parameter="id", value=media_id,
-                           headers=headers)
+            return None, None, headers, invalid(
+                "Invalid media id.", parameter="id", value=media_id, headers=headers
+            )
+        return item, fault, headers, None
+
+    async def media_append(self, request: Request, *, media_id: str = ""
+                           ) -> Response:
+        item, fault, headers, failed = await self.begin_chunk(request, media_id)
+        if failed is not None:
+            return failed
         if item.data["state"] != "initialized":
             return invalid("The upload is already finalized.", parameter="id",
                            headers=headers)
@@ -1461,15 +1436,9 @@ class X:
 
     async def media_finalize(self, request: Request, *, media_id: str = ""
                              ) -> Response:
-        account, fault, headers, failed = await self.begin(request, "media",
-                                                           "media_chunked")
+        item, fault, headers, failed = await self.begin_chunk(request, media_id)
         if failed is not None:
             return failed
-        media_id = media_id or request.path_params.get("id", "")
-        item = self.own_media(account, media_id)
-        if item is None:
-            return invalid("Invalid media id.", parameter="id", value=media_id,
-                           headers=headers)
         error = self.finish_upload(item, headers)
         if error is not None:
             return error

@@ -1,60 +1,37 @@
-"""Raw HTTP against one Meta Graph emulator (Instagram or Threads): its
-Starlette app, in process, through httpx's ASGI transport."""
+"""Raw HTTP against one Meta Graph emulator (Facebook, Instagram or Threads):
+an ``EmulatorClient`` whose token goes in ``access_token``, as Graph takes it."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
-from sandbox.app import create_app
-from sandbox.core import SandboxConfig
+from .emulator_client import EmulatorClient
 
 
-class GraphClient:
-    """One emulator with the demo data, a token and calls by path."""
+class GraphClient(EmulatorClient):
+    """One Graph emulator with the demo data, a token and calls by path below
+    the API version."""
 
     def __init__(self, tmp_path, network: str, *, version: str, account: str,
                  token: str) -> None:
-        self.app = create_app(SandboxConfig(
-            db_path=str(tmp_path / "s.sqlite3"), networks=(network,), seed=3))
-        self.network, self.account, self.token = network, account, token
-        self.root = f"/{network}/{version}"
+        super().__init__(tmp_path, network, account=account, token=token,
+                         root=f"/{version}")
 
-    @property
-    def store(self):
-        return self.app.state.ctx.store
+    def headers(self, token: str | None) -> dict:
+        return {}  # the token is a parameter
 
     def request(self, method: str, path: str, *, token: str | None = None,
                 **params) -> httpx.Response:
         params["access_token"] = self.token if token is None else token
-
-        async def run():
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://127.0.0.1:8765"
-            ) as client:
-                if method == "GET":
-                    return await client.get(self.root + path, params=params)
-                return await client.request(method, self.root + path, data=params)
-
-        return asyncio.run(run())
+        if method == "GET":
+            return self.call("GET", path, params=params)
+        return self.call(method, path, data=params)
 
     def get(self, path: str, **params) -> httpx.Response:
         return self.request("GET", path, **params)
 
     def post(self, path: str, **params) -> httpx.Response:
         return self.request("POST", path, **params)
-
-    def set_account(self, **extra) -> None:
-        self.store.update_account(self.network, self.account, extra=extra)
-
-    def advance(self, seconds: float) -> None:
-        self.app.state.ctx.clock.advance(seconds)
-
-    def published(self, kind: str | None = None) -> list:
-        return [r for r in self.store.published(self.network, self.account)
-                if kind is None or r.kind == kind]
 
 
 def error(response: httpx.Response) -> dict:

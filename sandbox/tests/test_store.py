@@ -112,3 +112,44 @@ def test_wipe_empties_everything(store):
     assert store.list_accounts() == []
     assert store.kv_get("x", "quota") is None
     assert store.next_seq("ids") == 1
+
+
+def test_putting_an_account_or_token_again_changes_it_and_keeps_its_first_time(
+        store, clock):
+    first = store.put_account("x", "1", handle="kobenhavn", followers=10)
+    store.put_token("x", "tok", "1", kind="access")
+    store.revoke_token("x", "tok")
+    clock.moment += timedelta(hours=1)
+    again = store.put_account("x", "1", handle="kbh", followers=20,
+                              extra={"tier": "basic"})
+    assert (again.handle, again.followers, again.extra) == ("kbh", 20,
+                                                            {"tier": "basic"})
+    assert again.created_at == first.created_at
+    token = store.put_token("x", "tok", "2", kind="refresh")
+    assert (token.account_id, token.kind, token.revoked) == ("2", "refresh", False)
+    assert store.check_token("x", "tok", kinds=("refresh",))[1] == ""
+    store.set_metric("x", "p1", "likes", 3)
+    store.set_metric("x", "p1", "likes", 5)
+    store.kv_set("x", "k", {"a": 1})
+    store.kv_set("x", "k", {"a": 2})
+    assert store.metrics("x", "p1") == {"likes": 5}
+    assert store.kv_get("x", "k") == {"a": 2}
+
+
+def test_rows_are_shown_with_every_field_and_times_as_text(store):
+    account = store.put_account("x", "1", handle="kobenhavn", followers=10)
+    item = store.add_item("x", "1", "77", "post", text="Hej", author_id="1")
+    store.log_publish("x", "1", "77", kind="post", text="Hej")
+    [record] = store.published("x", "1")
+    assert account.as_json() == {
+        "network": "x", "account_id": "1", "handle": "kobenhavn", "display_name": "",
+        "followers": 10, "extra": {}, "created_at": "2026-06-01T12:00:00.000000+00:00"}
+    shown = item.as_json()
+    assert list(shown) == ["seq", "network", "account_id", "item_id", "kind",
+                           "parent_id", "root_id", "author_id", "author_name",
+                           "text", "data", "idempotency_key", "created_at",
+                           "deleted_at", "hidden"]
+    assert (shown["created_at"], shown["deleted_at"], shown["hidden"]) == (
+        "2026-06-01T12:00:00.000000+00:00", None, False)
+    assert record.as_json()["at"] == "2026-06-01T12:00:00.000000+00:00"
+    assert record.as_json()["received_at"].endswith("+00:00")  # the wall clock

@@ -110,11 +110,13 @@ class OutgoingMessage:
     """The desk's answer to a citizen's direct message.
 
     ``recipient_id`` is the citizen as the network names them (Messenger's
-    page-scoped id, X's user id, Mastodon's account id); ``reply_to_remote_id``
-    the citizen's message being answered; ``conversation_id`` the network's
-    conversation (Messenger ``t_…``, X ``dm_conversation_id``) where Kanal
-    knows it; ``last_received_at`` the time of the citizen's latest message,
-    which decides whether Messenger still lets the page answer.
+    page-scoped id, Instagram's Instagram-scoped id, Bluesky's DID, X's user
+    id, Mastodon's account id); ``reply_to_remote_id`` the citizen's message
+    being answered; ``conversation_id`` the network's conversation
+    (Messenger ``t_…``, Bluesky's ``convoId``, X ``dm_conversation_id``)
+    where Kanal knows it; ``last_received_at`` the time of the citizen's
+    latest message, which decides whether Messenger and Instagram still let
+    the account answer.
     """
 
     text: str
@@ -320,6 +322,15 @@ def id_of(value) -> str:
     return str(value).strip()
 
 
+def text_with_link(text: str, link: str) -> str:
+    """``text`` trimmed, with ``link`` on its own paragraph at the end when the
+    text does not already carry it (networks that take the link in the text)."""
+    text = text.strip()
+    if link and link not in text:
+        return f"{text}\n\n{link}" if text else link
+    return text
+
+
 def text_of(value) -> str:
     """A text field from a network's answer: the string, or "" for anything
     else (null, a number, an object)."""
@@ -364,6 +375,11 @@ class Capabilities:
     alt_text_required_for: frozenset[str] = frozenset()  # media kinds
     media_by_url: bool = False  # the network fetches files from public_url
     supports: frozenset[str] = frozenset()  # operation names, see OPERATIONS
+    #: The longest answer to a direct message (``send_message``), counted by
+    #: ``NetworkAdapter.count_message`` in ``message_counting`` ("tegn" or
+    #: "bytes"); None: the same as a post (``max_text_length``).
+    max_message_length: int | None = None
+    message_counting: str = "tegn"
 
 
 OPERATIONS = frozenset(
@@ -455,6 +471,11 @@ class NetworkAdapter:
     def count_text(self, text: str) -> int:
         """Length of ``text`` counted the network's way."""
         raise NotImplementedError
+
+    def count_message(self, text: str) -> int:
+        """Length of a direct message's ``text`` as the network counts it
+        against ``Capabilities.max_message_length`` (as a post by default)."""
+        return self.count_text(text)
 
     def stored_limits(self) -> dict:
         """Limits this adapter loaded from the network for this account (a
@@ -570,8 +591,9 @@ class NetworkAdapter:
         self, message: OutgoingMessage, *, now: datetime
     ) -> str | None:
         """Why ``message`` may not be sent at ``now`` by the network's own
-        rules (Messenger's answer window), in Danish for the person who wrote
-        it; None when nothing forbids it. Pure: no network calls."""
+        rules (Messenger's and Instagram's answer windows), in Danish for
+        the person who wrote it; None when nothing forbids it. Pure: no
+        network calls."""
         return None
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:

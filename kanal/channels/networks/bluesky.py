@@ -35,6 +35,18 @@ record, and writing the profile to pin or unpin. Blob uploads publish nothing
 (unreferenced blobs are garbage-collected) and the threadgate that hides a
 reply is idempotent: neither is fenced.
 
+Direct messages (Bluesky's chat, ``chat.bsky.convo.*``): the PDS proxies
+them to the chat service when asked with ``atproto-proxy:
+did:web:api.bsky.chat#bsky_chat``; the app password must be one created
+with access to direct messages (else the PDS answers ``InvalidToken`` "Bad
+token scope", and the poll keeps the notifications). Intake is polling only
+(Bluesky sends no webhooks): ``listConvos``, then ``getMessages`` of each
+conversation with news, newest first; answers are ``sendMessage``
+(``convoId``, ``message.text`` up to 1,000 graphemes and 10,000 bytes), with
+no answer window and no idempotency key: after a lost answer
+``find_message`` reads the conversation. A citizen whose chat settings do
+not allow the account refuses with ``InvalidRequest``.
+
 Settings read from ``Connection.settings``: ``web_url`` (default
 ``https://bsky.app``; post URLs are ``<web_url>/profile/<handle>/post/<rkey>``)
 and ``language`` (default ``da``).
@@ -68,6 +80,7 @@ from .base import (
     Metric,
     MetricsSnapshot,
     NetworkAdapter,
+    OutgoingMessage,
     OutgoingPost,
     PostState,
     PublishResult,
@@ -77,6 +90,7 @@ from .base import (
     present_metrics,
     stable_key,
     text_of,
+    text_with_link,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -89,7 +103,12 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import read_json, retry_after_seconds, unknown_after_write
+from .http import (
+    iso_to_datetime,
+    read_json,
+    retry_after_seconds,
+    unknown_after_write,
+)
 
 logger = logging.getLogger("kanal.networks.bluesky")
 
@@ -121,6 +140,11 @@ RENEW_MARGIN = timedelta(seconds=60)
 #: ``refresh_token`` renews only when the access JWT expires sooner than this.
 SESSION_REFRESH_AHEAD = timedelta(minutes=20)
 MAX_INBOX_PAGES = 5
+#: Bluesky's chat: reached through the PDS, which proxies to this service.
+CHAT_PROXY = {"atproto-proxy": "did:web:api.bsky.chat#bsky_chat"}
+MAX_MESSAGE_GRAPHEMES = 1000  # chat.bsky.convo.defs#messageInput
+INBOX_CONVOS = 50
+MAX_CHAT_PAGES = 5
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 
 
@@ -184,7 +208,7 @@ def _view_time(view: Mapping) -> datetime | None:
     """When a post (a ``postView``) was made: its record's ``createdAt``, else
     when the AppView indexed it."""
     record = view.get("record") or {}
-    return _parse_time(str(record.get("createdAt") or "")) or _parse_time(
+    return iso_to_datetime(str(record.get("createdAt") or "")) or iso_to_datetime(
         str(view.get("indexedAt") or "")
     )
 
@@ -215,22 +239,38 @@ def _jwt_expiry(token: str) -> datetime | None:
         return None
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{moment.microsecond // 1000:03d}Z"
     )
+
+
+def _read_inbox_cursor(cursor: str | None) -> tuple[str, dict | None]:
+    """``(notifications' time, chat cursor)`` from an inbox cursor; a plain
+    time (a cursor from before chat was read) is the notifications'."""
+    if not cursor:
+        return "", None
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return cursor, None
+    if not isinstance(state, dict):
+        return "", None
+    chat = state.get("m")
+    return text_of(state.get("n")), chat if isinstance(chat, dict) else None
+
+
+def _chat_views(page: Mapping) -> list[Mapping]:
+    """The messages of a ``getMessages`` page (deleted ones left out)."""
+    messages = page.get("messages")
+    return [m for m in messages if isinstance(m, Mapping)
+            and not str(m.get("$type") or "").endswith("deletedMessageView")] \
+        if isinstance(messages, list) else []
+
+
+def _sender(view: Mapping) -> str:
+    sender = view.get("sender")
+    return text_of(sender.get("did")) if isinstance(sender, Mapping) else ""
 
 
 def _error_body(response: httpx.Response) -> tuple[str, str]:
@@ -354,10 +394,7 @@ def translate(response: httpx.Response) -> NetworkError | None:
 def compose_text(post: OutgoingPost) -> str:
     """The post text; the link goes into the text only when a card cannot
     carry it (images and a link card cannot share one post)."""
-    text = post.text.strip()
-    if post.link and post.media and post.link not in text:
-        text = f"{text}\n\n{post.link}" if text else post.link
-    return text
+    return text_with_link(post.text, post.link if post.media else "")
 
 
 def facets_for(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict]:
@@ -590,8 +627,11 @@ class BlueskyAdapter(NetworkAdapter):
                     "link_posts",
                     "like",
                     "read_post",
+                    "direct_messages",
+                    "send_message",
                 }
             ),
+            max_message_length=MAX_MESSAGE_GRAPHEMES,
         )
 
     def count_text(self, text: str) -> int:
@@ -717,7 +757,7 @@ class BlueskyAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=uri,
             url=self._post_url(uri),
-            published_at=_parse_time(str(record.get("createdAt"))),
+            published_at=iso_to_datetime(str(record.get("createdAt"))),
         )
 
     def _record(self, repo: str, collection: str, rkey: str) -> Mapping | None:
@@ -744,7 +784,7 @@ class BlueskyAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=str(found["uri"]),
             url=self._post_url(str(found["uri"])),
-            published_at=_parse_time(value.get("createdAt")),
+            published_at=iso_to_datetime(value.get("createdAt")),
         )
 
     def _embed(self, post: OutgoingPost) -> dict | None:
@@ -1058,7 +1098,8 @@ class BlueskyAdapter(NetworkAdapter):
         record = post.get("record") or {}
         author = post.get("author") or {}
         reply = record.get("reply") or {}
-        created = _parse_time(record.get("createdAt")) or _parse_time(indexed_at)
+        created = (iso_to_datetime(record.get("createdAt"))
+                   or iso_to_datetime(indexed_at))
         return InboxItem(
             remote_id=str(post["uri"]),
             kind=kind,
@@ -1071,10 +1112,187 @@ class BlueskyAdapter(NetworkAdapter):
             url=self._post_url(str(post["uri"]), str(author.get("handle") or "")),
         )
 
+    # -- direct messages (chat) ------------------------------------------------
+
+    def _chat(self, method: str, nsid: str, *, write: str = "", **kwargs) -> Mapping:
+        response = self._xrpc(method, nsid, headers=CHAT_PROXY, write=write,
+                              **kwargs)
+        body = read_json(response, network=self.network, write=bool(write))
+        return body if isinstance(body, Mapping) else {}
+
+    def _convo_with(self, message: OutgoingMessage) -> str:
+        """The conversation with the citizen: the one the message came in, or
+        the chat service's for the two members."""
+        if message.conversation_id:
+            return message.conversation_id
+        body = self._chat("GET", "chat.bsky.convo.getConvoForMembers",
+                          params={"members": [message.recipient_id]})
+        convo = text_of((body.get("convo") or {}).get("id")) if isinstance(
+            body.get("convo"), Mapping) else ""
+        if not convo:
+            raise Rejected(gettext_noop(
+                "Bluesky kender ikke samtalen med borgeren. Svar borgeren direkte "
+                "på Bluesky."), network=self.network,
+                network_message="no convo for the members")
+        return convo
+
+    def _convo_messages(self, convo: str, *, pages: int = MAX_CHAT_PAGES):
+        """The conversation's messages, newest first, page by page as the
+        caller reads on (deleted ones left out); a final ``None`` says that
+        ``pages`` pages were read and older messages remain."""
+        cursor = ""
+        for _ in range(pages):
+            params = {"convoId": convo, "limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            page = self._chat("GET", "chat.bsky.convo.getMessages", params=params)
+            yield from _chat_views(page)
+            cursor = text_of(page.get("cursor"))
+            if not cursor:
+                return
+        yield None
+
+    def send_message(self, message: OutgoingMessage, *,
+                     idempotency_key: str = "") -> PublishResult:
+        """``chat.bsky.convo.sendMessage`` in the conversation with the
+        citizen (no idempotency key: ``find_message`` reads it after a lost
+        answer)."""
+        convo = self._convo_with(message)
+        body = self._chat("POST", "chat.bsky.convo.sendMessage", write="message",
+                          json={"convoId": convo, "message": {"text": message.text}})
+        message_id = text_of(body.get("id"))
+        if not message_id:
+            raise OutcomeUnknown(network=self.network,
+                                 network_message="sendMessage answer without id")
+        sent = iso_to_datetime(text_of(body.get("sentAt")))
+        return PublishResult(message_id, "", sent or self._clock())
+
+    def find_message(self, message: OutgoingMessage, *, idempotency_key: str = "",
+                     since: datetime) -> PublishResult | None:
+        """The account's own message with ``message.text`` in the
+        conversation with the citizen since ``since`` (on Bluesky's clock),
+        read newest first."""
+        me = self._repo()
+        convo = self._convo_with(message)
+        floor = reconcile.network_floor(since, self.client.network_offset())
+        search = reconcile.ReplySearch(self.network, message.text)
+        read_all = True
+        for view in self._convo_messages(convo):
+            if view is None:
+                read_all = False
+                break
+            sent = iso_to_datetime(text_of(view.get("sentAt")))
+            if floor is not None and sent is not None and sent < floor:
+                break  # newest first: nothing after it is newer
+            sender = _sender(view)
+            candidate = reconcile.Candidate(
+                remote_id=text_of(view.get("id")),
+                text=text_of(view.get("text")), created_at=sent)
+            if candidate.remote_id and search.offer(
+                    candidate, own=(sender == me) if sender else None):
+                break
+        found = search.result(read_all=read_all)
+        if found is None:
+            return None
+        return PublishResult(found.remote_id, "", found.created_at)
+
+    def _chat_messages(self, since: Mapping | None) -> tuple[list[InboxItem], dict]:
+        """Citizens' chat messages newer than ``since`` (``{"t", "ids"}``),
+        and the new chat cursor. An app password without access to direct
+        messages leaves them out (logged) and the cursor as it was."""
+        horizon = iso_to_datetime(text_of((since or {}).get("t")))
+        seen = {i for i in (since or {}).get("ids") or [] if isinstance(i, str)}
+        now = self._clock()
+        if horizon is not None and horizon > now:
+            horizon, seen = None, set()  # never a cursor (see ``_notifications``)
+        try:
+            items = self._read_chats(horizon, seen)
+        except AuthExpired as e:
+            if "scope" not in e.network_message.lower():
+                raise
+            logger.warning("bluesky: the app password of %s has no access to "
+                           "direct messages", self._did or self.connection.handle)
+            return [], dict(since or {})
+        # A message stamped in the future is read again until its time has
+        # come; it never moves the cursor past Kanal's clock.
+        past = [item for item in items if item.created_at <= now]
+        if not past:
+            return items, dict(since or {})
+        newest = max(item.created_at for item in past)
+        ids = {item.remote_id for item in past if item.created_at == newest}
+        if horizon is not None and newest == horizon:
+            ids |= seen
+        return items, {"t": newest.isoformat(), "ids": sorted(ids)}
+
+    def _read_chats(self, horizon: datetime | None, seen: set[str]
+                    ) -> list[InboxItem]:
+        me = self._repo()
+        items: list[InboxItem] = []
+        listed = self._chat("GET", "chat.bsky.convo.listConvos",
+                            params={"limit": INBOX_CONVOS})
+        convos = listed.get("convos")
+        for convo in convos if isinstance(convos, list) else []:
+            if not isinstance(convo, Mapping) or not text_of(convo.get("id")):
+                continue
+            last = convo.get("lastMessage")
+            last_at = iso_to_datetime(text_of(last.get("sentAt"))) if isinstance(
+                last, Mapping) else None
+            if horizon is not None and last_at is not None and last_at < horizon:
+                continue
+            names = {}
+            members = convo.get("members")
+            for member in members if isinstance(members, list) else []:
+                if isinstance(member, Mapping) and text_of(member.get("did")):
+                    names[text_of(member.get("did"))] = text_of(
+                        member.get("displayName")) or text_of(member.get("handle"))
+            items.extend(self._convo_items(text_of(convo["id"]), me, names,
+                                           horizon, seen))
+        return items
+
+    def _convo_items(self, convo: str, me: str, names: Mapping[str, str],
+                     horizon: datetime | None, seen: set[str]) -> list[InboxItem]:
+        items = []
+        # The first poll reads one page; later ones read back to the cursor.
+        for view in self._convo_messages(convo,
+                                         pages=1 if horizon is None else
+                                         MAX_CHAT_PAGES):
+            if view is None:
+                break
+            message_id = text_of(view.get("id"))
+            sent = iso_to_datetime(text_of(view.get("sentAt")))
+            if horizon is not None and sent is not None and sent < horizon:
+                break  # newest first: nothing after it is newer
+            if horizon is not None and sent == horizon and message_id in seen:
+                continue
+            sender = _sender(view)
+            if not message_id or not sender or sender == me:
+                continue
+            items.append(InboxItem(
+                remote_id=message_id, kind="message", author_id=sender,
+                author_name=names.get(sender, ""), text=text_of(view.get("text")),
+                created_at=sent or self._clock(), parent_remote_id=convo,
+            ))
+        return items
+
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
-        """Mentions, replies and quotes indexed after ``since`` (the newest
-        ``indexedAt`` seen). ``listNotifications`` pages backwards in time,
-        so it reads pages until it reaches ``since``.
+        """Mentions, replies, quotes and chat messages newer than ``since``.
+
+        The cursor is ``{"n": newest indexedAt of a notification, "m": {"t":
+        newest sentAt of a message, "ids": its messages at that time}}``; a
+        plain time (the cursor before chat was read) is the notifications'.
+        ``listNotifications`` pages backwards in time, so it reads pages
+        until it reaches the cursor. Neither time ever passes Kanal's clock
+        (``_notifications``, ``_chat_messages``)."""
+        notes_since, chat_since = _read_inbox_cursor(since)
+        page = self._notifications(notes_since)
+        messages, chat_cursor = self._chat_messages(chat_since)
+        items = sorted((*page.items, *messages), key=lambda item: item.created_at)
+        return InboxPage(items=tuple(items), cursor=json.dumps(
+            {"n": page.cursor, "m": chat_cursor}, sort_keys=True),
+            skipped=page.skipped)
+
+    def _notifications(self, since: str) -> InboxPage:
+        """Mentions, replies and quotes indexed after ``since``.
 
         The cursor never passes Kanal's own clock: a notification stamped in
         the future (a skewed server, a clock put right) is read again until
@@ -1082,7 +1300,7 @@ class BlueskyAdapter(NetworkAdapter):
         pinning the cursor there and silencing every notification before
         that time. A notification Kanal cannot read is skipped and counted.
         """
-        horizon = _parse_time(since) if since else None
+        horizon = iso_to_datetime(since) if since else None
         now = self._clock()
         if horizon is not None and horizon > now:
             # A cursor stored before it was bounded: where reading really
@@ -1103,7 +1321,7 @@ class BlueskyAdapter(NetworkAdapter):
                 if not isinstance(note, Mapping):
                     skipped += 1
                     continue
-                indexed = _parse_time(text_of(note.get("indexedAt")))
+                indexed = iso_to_datetime(text_of(note.get("indexedAt")))
                 if horizon is not None and indexed is not None and indexed <= horizon:
                     reached = True
                     continue
@@ -1200,13 +1418,13 @@ class BlueskyAdapter(NetworkAdapter):
         if cursor:
             params["since"] = cursor
         result = self._get("app.bsky.feed.searchPosts", **params)
-        horizon = _parse_time(cursor) if cursor else None
+        horizon = iso_to_datetime(cursor) if cursor else None
         newest = horizon
         posts = []
         for view in result.get("posts", []):
             record = view.get("record") or {}
-            created = _parse_time(record.get("createdAt"))
-            indexed = _parse_time(view.get("indexedAt"))
+            created = iso_to_datetime(record.get("createdAt"))
+            indexed = iso_to_datetime(view.get("indexedAt"))
             sort_at = min(t for t in (created, indexed, self._clock()) if t)
             if horizon is not None and sort_at <= horizon:
                 continue
@@ -1253,7 +1471,7 @@ class BlueskyAdapter(NetworkAdapter):
                 network=self.network, http_status=400,
                 network_message=e.network_message,
             ) from e
-        horizon = _parse_time(since) if since else None
+        horizon = iso_to_datetime(since) if since else None
         newest = horizon
         posts = []
         for entry in feed.get("feed") or ():
@@ -1264,8 +1482,8 @@ class BlueskyAdapter(NetworkAdapter):
             uri = str(view.get("uri") or "")
             if record.get("reply") or not uri.startswith("at://"):
                 continue
-            created = _parse_time(record.get("createdAt"))
-            indexed = _parse_time(view.get("indexedAt"))
+            created = iso_to_datetime(record.get("createdAt"))
+            indexed = iso_to_datetime(view.get("indexedAt"))
             sort_at = min(t for t in (created, indexed, self._clock()) if t)
             if horizon is not None and sort_at <= horizon:
                 continue

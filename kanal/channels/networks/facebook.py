@@ -72,13 +72,10 @@ VIDEO_FORMATS = frozenset({"video/mp4", "video/quicktime"})
 MAX_VIDEO_BYTES = 1024 * 1024 * 1024
 INBOX_POSTS = 25
 INBOX_CONVERSATIONS = 25
-PERMISSION_CODES = frozenset({10, *range(200, 300)})
+# The Send API takes a text message of up to 2,000 characters
+# (developers.facebook.com/docs/messenger-platform/reference/send-api).
+MAX_MESSAGE_TEXT = 2000
 FIND_PAGES = 5
-# Messenger's windows after the citizen's latest message: a standard answer,
-# then one tagged HUMAN_AGENT (developers.facebook.com/docs/messenger-platform/
-# send-messages#messaging_types).
-STANDARD_WINDOW = timedelta(hours=24)
-HUMAN_AGENT_WINDOW = timedelta(days=7)
 SCOPES = (
     "pages_show_list", "pages_manage_posts", "pages_read_engagement",
     "pages_manage_engagement", "pages_read_user_engagement", "read_insights",
@@ -130,6 +127,7 @@ class FacebookAdapter(NetworkAdapter):
                 "video", "direct_messages", "send_message", "like",
                 "read_post",
             }),
+            max_message_length=MAX_MESSAGE_TEXT,
         )
 
     def count_text(self, text: str) -> int:
@@ -369,8 +367,7 @@ class FacebookAdapter(NetworkAdapter):
 
     def message_refusal(self, message: OutgoingMessage, *,
                         now: datetime) -> str | None:
-        last = message.last_received_at
-        if last is not None and now - last > HUMAN_AGENT_WINDOW:
+        if graph.past_human_agent_window(message, now=now):
             return gettext_noop(
                 "Messenger tillader kun svar op til 7 dage efter borgerens seneste "
                 "besked, og den er ældre. Svar borgeren på en anden måde (fx "
@@ -380,69 +377,33 @@ class FacebookAdapter(NetworkAdapter):
 
     def send_message(self, message: OutgoingMessage, *,
                      idempotency_key: str = "") -> PublishResult:
-        """Answer through the Send API: ``RESPONSE`` inside 24 hours of the
-        citizen's latest message, ``HUMAN_AGENT`` after that (a person at the
-        desk writes every answer Kanal sends); refused past 7 days."""
+        """Answer through the Send API (``graph.send_api_fields``: RESPONSE,
+        then HUMAN_AGENT); refused past 7 days before any call."""
         now = datetime.now(UTC)
         refusal = self.message_refusal(message, now=now)
         if refusal:
             raise Rejected(refusal, network=self.network,
                            network_message="outside the messaging window")
-        last = message.last_received_at
-        data = {
-            "recipient": json.dumps({"id": message.recipient_id}),
-            "message": json.dumps({"text": message.text}, ensure_ascii=False),
-            "messaging_type": "RESPONSE",
-        }
-        if last is not None and now - last > STANDARD_WINDOW:
-            data["messaging_type"] = "MESSAGE_TAG"
-            data["tag"] = "HUMAN_AGENT"
-        body = self.call("POST", f"/{self.page_id}/messages", data=data,
+        body = self.call("POST", f"/{self.page_id}/messages",
+                         data=graph.send_api_fields(message, now=now),
                          write="message")
-        message_id = str(body.get("message_id") or body.get("id"))
-        return PublishResult(message_id, "", now)
+        return PublishResult(graph.sent_message_id(body, network=self.network),
+                             "", now)
 
     def find_message(self, message: OutgoingMessage, *, idempotency_key: str = "",
                      since: datetime) -> PublishResult | None:
         """The page's own message with the same text to this citizen since
         ``since``, read from their conversation (``user_id`` narrows
         ``/{page-id}/conversations`` to it), newest first."""
-        floor = reconcile.network_floor(since, self.client.network_offset())
-        search = reconcile.ReplySearch(self.network, message.text)
         conversations = self.call("GET", f"/{self.page_id}/conversations", params={
             "platform": "messenger", "user_id": message.recipient_id,
             "fields": "id,messages.limit(100){id,message,from,created_time}",
         }).get("data")
-        if not isinstance(conversations, list):
-            conversations = []
-        read_all = True
-        for conversation in conversations:
-            listing = conversation.get("messages") if isinstance(
-                conversation, Mapping) else None
-            if not isinstance(listing, Mapping):
-                continue
-            reached_floor = False
-            for entry in listing.get("data") or []:
-                if not isinstance(entry, Mapping):
-                    continue
-                created = graph.parse_time(entry.get("created_time"))
-                if floor is not None and created is not None and created < floor:
-                    reached_floor = True
-                    continue
-                author = str((entry.get("from") or {}).get("id") or "")
-                candidate = reconcile.Candidate(
-                    remote_id=str(entry.get("id") or ""),
-                    text=str(entry.get("message") or ""), created_at=created)
-                if candidate.remote_id and search.offer(
-                        candidate, own=(author == self.page_id) if author else None):
-                    break
-            # Newest first: past the floor, older pages cannot hold it.
-            if (listing.get("paging") or {}).get("next") and not reached_floor:
-                read_all = False
-        found = search.result(read_all=read_all)
-        if found is None:
-            return None
-        return PublishResult(found.remote_id, "", found.created_at)
+        return graph.find_sent_message(
+            conversations if isinstance(conversations, list) else [],
+            message.text, network=self.network,
+            floor=reconcile.network_floor(since, self.client.network_offset()),
+            own=lambda author: str(author.get("id") or "") == self.page_id)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         # Idempotent (it sets a flag): no fence.
@@ -524,41 +485,17 @@ class FacebookAdapter(NetworkAdapter):
             "limit": INBOX_CONVERSATIONS,
         })
         try:
-            return self._message_items(conversations, after)
-        except Rejected as e:
+            return graph.conversation_messages(
+                conversations, after=after,
+                own=lambda author: str(author.get("id") or "") == self.page_id)
+        except NetworkError as e:
             # A Page token from before pages_messaging was asked for: the
             # comments still count; the admin reconnects to get messages.
-            if e.network_code not in PERMISSION_CODES:
+            if not graph.no_messaging_access(e):
                 raise
             logger.warning("facebook: no access to messages on page %s (%s)",
                            self.page_id, e.network_code)
             return []
-
-    def _message_items(self, conversations, after: datetime | None,
-                       ) -> list[InboxItem]:
-        items = []
-        for conversation in conversations:
-            updated = graph.parse_time(conversation.get("updated_time"))
-            if after is not None and updated is not None and updated < after:
-                continue
-            link = str(conversation.get("link", ""))
-            # Newest first from Graph; oldest first keeps a same-second order.
-            entries = (conversation.get("messages") or {}).get("data", [])
-            for entry in reversed(entries):
-                author = entry.get("from") or {}
-                if str(author.get("id", "")) == self.page_id:
-                    continue
-                items.append(InboxItem(
-                    remote_id=str(entry["id"]), kind="message",
-                    author_id=str(author.get("id", "")),
-                    author_name=str(author.get("name", "")),
-                    text=str(entry.get("message", "")),
-                    created_at=graph.parse_time(entry.get("created_time"))
-                    or datetime.now(UTC),
-                    parent_remote_id=str(conversation.get("id", "")),
-                    url=link if link.startswith("http") else "",
-                ))
-        return items
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version

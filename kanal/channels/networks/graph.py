@@ -39,9 +39,11 @@ from .base import (
     AccountInfo,
     Checkpoint,
     Connection,
+    InboxItem,
     InboxPage,
     Metric,
     NetworkAdapter,
+    OutgoingMessage,
     OutgoingPost,
     PostState,
     PublishResult,
@@ -60,7 +62,13 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import NetworkClient, missing_in_answer, read_json, retry_after_seconds
+from .http import (
+    NetworkClient,
+    iso_to_datetime,
+    missing_in_answer,
+    read_json,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger("kanal.networks.graph")
 
@@ -87,6 +95,8 @@ SUBCODE_CREATE_FAILED = 2207032  # code -1
 SUBCODE_MEDIA_DOWNLOAD_FAILED = 2207052  # code 9004: could not fetch the URL
 # Messenger Send API (developers.facebook.com/docs/messenger-platform/error-codes)
 SUBCODE_OUTSIDE_WINDOW = 2018278  # code 10: sent outside the allowed window
+# The same refusal from Instagram's messaging API.
+SUBCODE_OUTSIDE_WINDOW_INSTAGRAM = 2534022
 CODE_RECIPIENT_UNAVAILABLE = 551  # "This person isn't available right now."
 #: ``(#100)`` with this subcode: the object does not exist (or is not visible).
 SUBCODE_UNKNOWN_OBJECT = 33
@@ -330,10 +340,11 @@ def error_for(
         return RateLimited(retry_after=retry_after or DEFAULT_THROTTLE_SECONDS, **kw)
     if code == 190 or code == 102:
         return AuthExpired(**kw)
-    if code == 10 and sub == SUBCODE_OUTSIDE_WINDOW:
+    if code == 10 and sub in (SUBCODE_OUTSIDE_WINDOW,
+                              SUBCODE_OUTSIDE_WINDOW_INSTAGRAM):
         return Rejected(
             gettext_noop(
-                "Messenger afviste svaret, fordi borgerens seneste besked er for "
+                "Netværket afviste svaret, fordi borgerens seneste besked er for "
                 "gammel (svar inden for 24 timer, eller 7 dage fra en medarbejder). "
                 "Svar borgeren på en anden måde, eller vent på en ny besked."
             ),
@@ -734,16 +745,7 @@ def search_listing(
 
 def parse_time(value) -> datetime | None:
     """A Graph timestamp (``2026-11-28T10:00:00+0000``) as an aware datetime."""
-    if not value:
-        return None
-    text = str(value)
-    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
-        text = f"{text[:-2]}:{text[-2:]}"
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return iso_to_datetime(value)
 
 
 def metric_value(entry: Mapping) -> int | None:
@@ -804,6 +806,168 @@ def check_object_id(remote_id: str, *, network: str) -> None:
     if not _OBJECT_ID.match(remote_id or ""):
         raise Rejected(NOT_FOUND_MESSAGE, network=network,
                        network_message=str(remote_id)[:100])
+
+
+# --------------------------------------------------------------------------
+# Direct messages (Messenger and Instagram): one Send API, one set of windows
+#
+# Both answer a citizen with ``POST /{id}/messages`` (``recipient``,
+# ``message``, ``messaging_type``; the answer names ``message_id``) and list
+# conversations on ``/{id}/conversations?platform=messenger|instagram`` with
+# ``messages{id,message,from,created_time}``, newest first. Both allow a
+# standard answer (``RESPONSE``) within 24 hours of the citizen's latest
+# message and one tagged ``HUMAN_AGENT`` (a person writes it) up to 7 days;
+# later the network refuses with code 10 (Messenger subcode 2018278,
+# Instagram 2534022). developers.facebook.com/docs/messenger-platform/
+# send-messages#messaging_types and .../instagram-platform/
+# instagram-api-with-instagram-login/messaging-api (human agent tag).
+
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+#: Codes a token without the messaging permission gets (``pages_messaging``,
+#: ``instagram_business_manage_messages``); never 190 (an expired token).
+MESSAGING_PERMISSION_CODES = frozenset({10, *range(200, 300)})
+
+
+def past_human_agent_window(message: OutgoingMessage, *, now: datetime) -> bool:
+    """Whether the citizen's latest message is older than the 7 days in
+    which a person may still answer (``HUMAN_AGENT``)."""
+    last = message.last_received_at
+    return last is not None and now - last > HUMAN_AGENT_WINDOW
+
+
+def send_api_fields(message: OutgoingMessage, *, now: datetime) -> dict[str, str]:
+    """The Send API's parameters for ``message``: ``RESPONSE`` inside 24
+    hours of the citizen's latest message, ``MESSAGE_TAG`` ``HUMAN_AGENT``
+    after that (a person at the desk writes every answer Kanal sends)."""
+    fields = {
+        "recipient": json.dumps({"id": message.recipient_id}),
+        "message": json.dumps({"text": message.text}, ensure_ascii=False),
+        "messaging_type": "RESPONSE",
+    }
+    last = message.last_received_at
+    if last is not None and now - last > STANDARD_WINDOW:
+        fields["messaging_type"] = "MESSAGE_TAG"
+        fields["tag"] = "HUMAN_AGENT"
+    return fields
+
+
+def sent_message_id(body: Mapping, *, network: str) -> str:
+    """The id the Send API gave the message (``message_id``); an answer
+    without one is an unknown outcome (the message may have gone out)."""
+    found = body.get("message_id") or body.get("id")
+    if isinstance(found, bool) or not isinstance(found, str | int) or not str(found):
+        raise OutcomeUnknown(network=network, network_message="answer without "
+                             "message_id")
+    return str(found)
+
+
+def no_messaging_access(error: NetworkError) -> bool:
+    """Whether ``error`` reading conversations says only that the token may
+    not read messages (the comments still count; an admin reconnects)."""
+    return isinstance(error, Rejected | AuthExpired) and (
+        _int_or_none(str(error.network_code).partition("/")[0])
+        in MESSAGING_PERMISSION_CODES)
+
+
+def _author(entry: Mapping) -> Mapping:
+    author = entry.get("from")
+    return author if isinstance(author, Mapping) else {}
+
+
+def _plain_id(value) -> str:
+    """An id a network sent: a string or a number, else "" (untrusted)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value)
+
+
+def _listed(value) -> list:
+    """The ``data`` list of a Graph listing, or nothing for any other shape."""
+    data = value.get("data") if isinstance(value, Mapping) else None
+    return data if isinstance(data, list) else []
+
+
+def conversation_messages(
+    conversations,
+    *,
+    after: datetime | None,
+    own: Callable[[Mapping], bool],
+) -> list[InboxItem]:
+    """Citizens' messages in listed conversations (``messages{id,message,
+    from,created_time}``), the account's own (``own(author)``) left out;
+    a conversation not updated since ``after`` is passed over."""
+    items = []
+    for conversation in conversations:
+        if not isinstance(conversation, Mapping):
+            continue
+        updated = parse_time(conversation.get("updated_time"))
+        if after is not None and updated is not None and updated < after:
+            continue
+        link = conversation.get("link")
+        # Newest first from Graph; oldest first keeps a same-second order.
+        for entry in reversed(_listed(conversation.get("messages"))):
+            if not isinstance(entry, Mapping) or not _plain_id(entry.get("id")):
+                continue
+            author = _author(entry)
+            if not _plain_id(author.get("id")) or own(author):
+                continue
+            items.append(InboxItem(
+                remote_id=_plain_id(entry["id"]), kind="message",
+                author_id=_plain_id(author.get("id")),
+                author_name=text_of(author.get("name"))
+                or text_of(author.get("username")),
+                text=text_of(entry.get("message")),
+                created_at=parse_time(entry.get("created_time"))
+                or datetime.now(UTC),
+                parent_remote_id=_plain_id(conversation.get("id")),
+                url=web_address(link),
+            ))
+    return items
+
+
+def find_sent_message(
+    conversations,
+    text: str,
+    *,
+    network: str,
+    floor: datetime | None,
+    own: Callable[[Mapping], bool | None],
+) -> PublishResult | None:
+    """The account's own message with ``text`` since ``floor`` (the
+    network's clock) in the listed conversations with one citizen, newest
+    first; None when certainly not there (every message back to the floor
+    was read)."""
+    search = reconcile.ReplySearch(network, text)
+    read_all = True
+    for conversation in conversations:
+        listing = conversation.get("messages") if isinstance(
+            conversation, Mapping) else None
+        if not isinstance(listing, Mapping):
+            continue
+        reached_floor = False
+        for entry in _listed(listing):
+            if not isinstance(entry, Mapping):
+                continue
+            created = parse_time(entry.get("created_time"))
+            if floor is not None and created is not None and created < floor:
+                reached_floor = True
+                continue
+            author = _author(entry)
+            candidate = reconcile.Candidate(
+                remote_id=_plain_id(entry.get("id")),
+                text=text_of(entry.get("message")), created_at=created)
+            if candidate.remote_id and search.offer(
+                    candidate, own=own(author) if author else None):
+                break
+        # Newest first: past the floor, older pages cannot hold it.
+        paging = listing.get("paging")
+        if isinstance(paging, Mapping) and paging.get("next") and not reached_floor:
+            read_all = False
+    found = search.result(read_all=read_all)
+    if found is None:
+        return None
+    return PublishResult(found.remote_id, "", found.created_at)
 
 
 class GraphAdapter(NetworkAdapter):
@@ -887,7 +1051,9 @@ class GraphAdapter(NetworkAdapter):
             method, path, translate=self._translate, write=bool(write), **kwargs
         )
         body = read_json(response, network=self.network, write=bool(write))
-        if write and not (isinstance(body, dict) and body.get("id")):
+        # The Send API names what it created ``message_id``.
+        if write and not (isinstance(body, dict) and (
+                body.get("id") or body.get("message_id"))):
             raise missing_in_answer(response, network=self.network, what="id")
         return body if isinstance(body, dict) else {"data": body}
 

@@ -311,3 +311,19 @@ def epoch_to_datetime(value: str | None) -> datetime | None:
         return datetime.fromtimestamp(float(value), tz=UTC)
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def iso_to_datetime(value) -> datetime | None:
+    """An ISO 8601 time as a network writes it (``Z``, ``+00:00``, Graph's
+    ``+0000``; without a zone it is UTC) as an aware datetime in UTC, or None
+    when it is missing, not a string, or no time Kanal can hold (a network's
+    answer is not trusted to be a time)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None

@@ -1,4 +1,29 @@
-"""Instagram business accounts through the Graph API (container flow)."""
+"""Instagram business accounts through the Graph API (container flow).
+
+Direct messages (Instagram's messaging API, the same Send API and windows
+as Messenger: ``graph``'s messaging section). With Instagram Login
+(``graph.instagram.com``, permission ``instagram_business_manage_messages``)
+the account's own id holds both edges; with Facebook Login
+(``graph.facebook.com``, ``instagram_manage_messages``) they are the linked
+Page's, named by the channel's API setting ``page_id``:
+
+- intake: webhooks of object ``instagram`` with ``entry[].messaging[]``
+  (``sender.id`` the citizen's Instagram-scoped id, ``recipient.id`` the
+  account, ``timestamp`` in ms, ``message.mid`` and ``message.text``;
+  ``message.is_echo`` marks the account's own messages, which are no
+  citizen's items), and the catch-up poll ``GET /{id}/conversations
+  ?platform=instagram&fields=messages{id,message,from,created_time}``
+  (newest first; only a conversation's 20 newest messages have details, and
+  request-folder conversations idle for 30 days are not listed).
+- answer: ``POST /{id}/messages`` with ``recipient={"id": IGSID}``,
+  ``message={"text": ...}``; ``RESPONSE`` within 24 hours of the citizen's
+  latest message, ``MESSAGE_TAG`` ``HUMAN_AGENT`` up to 7 days, refused by
+  Kanal after that; the answer names ``message_id``. A text is at most
+  1,000 bytes of UTF-8 (Meta's "Send Messages" page; some summaries say
+  1,000 characters, the stricter reading is kept: æ, ø, å take two bytes,
+  most emoji four). Instagram has no idempotency key: after a lost answer
+  ``find_message`` reads the conversation with the citizen (``user_id``).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +41,14 @@ from .base import (
     InboxItem,
     InboxPage,
     MetricsSnapshot,
+    OutgoingMessage,
     OutgoingPost,
     PublishResult,
     present_metrics,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
+    NetworkError,
     NotSupported,
     QuotaExhausted,
     Rejected,
@@ -44,6 +71,8 @@ MAX_VIDEO_SECONDS = 15 * 60
 IMAGE_FORMATS = frozenset({"image/jpeg"})
 VIDEO_FORMATS = frozenset({"video/mp4", "video/quicktime"})
 HASHTAG_BUDGET = 30  # unique hashtags per account in a rolling 7 days
+MAX_MESSAGE_BYTES = 1000  # a direct message's text, UTF-8
+INBOX_CONVERSATIONS = 25
 
 MEDIA_METRICS = {
     "views": "views",
@@ -78,6 +107,7 @@ class InstagramAdapter(graph.GraphAdapter):
     scopes = (
         "instagram_business_basic", "instagram_business_content_publish",
         "instagram_business_manage_comments", "instagram_business_manage_insights",
+        "instagram_business_manage_messages",
     )
 
     def capabilities(self) -> Capabilities:
@@ -103,8 +133,10 @@ class InstagramAdapter(graph.GraphAdapter):
                 "publish", "reply", "hide", "delete", "fetch_inbox",
                 "fetch_metrics", "search_hashtag", "refresh_token", "verify",
                 "video", "like",
-                "read_post",
+                "read_post", "direct_messages", "send_message",
             }),
+            max_message_length=MAX_MESSAGE_BYTES,
+            message_counting="bytes",
         )
 
     def count_text(self, value: str) -> int:
@@ -215,6 +247,73 @@ class InstagramAdapter(graph.GraphAdapter):
             network=self.network,
         )
 
+    # -- direct messages ------------------------------------------------------
+
+    @property
+    def messaging_id(self) -> str:
+        """Whose ``/messages`` and ``/conversations`` edges: the linked Page's
+        with Facebook Login (API setting ``page_id``), else the account's."""
+        return str(self.connection.settings.get("page_id") or self.account_id)
+
+    def count_message(self, text: str) -> int:
+        return len(text.encode("utf-8"))
+
+    def message_refusal(self, message: OutgoingMessage, *,
+                        now: datetime) -> str | None:
+        if graph.past_human_agent_window(message, now=now):
+            return gettext_noop(
+                "Instagram tillader kun svar op til 7 dage efter borgerens "
+                "seneste besked, og den er ældre. Svar borgeren på en anden måde "
+                "(fx telefon eller e-mail), eller vent, til borgeren skriver igen."
+            )
+        return None
+
+    def send_message(self, message: OutgoingMessage, *,
+                     idempotency_key: str = "") -> PublishResult:
+        """Answer through Instagram's Send API (RESPONSE, then HUMAN_AGENT);
+        refused before any call past 7 days. The length (1,000 bytes) is
+        checked where the answer is written (``max_message_length``)."""
+        now = self.now()
+        refusal = self.message_refusal(message, now=now)
+        if refusal:
+            raise Rejected(refusal, network=self.network,
+                           network_message="refused before sending")
+        body = self.post(f"/{self.messaging_id}/messages",
+                         graph.send_api_fields(message, now=now), write="message")
+        return PublishResult(graph.sent_message_id(body, network=self.network),
+                             "", now)
+
+    def find_message(self, message: OutgoingMessage, *, idempotency_key: str = "",
+                     since: datetime) -> PublishResult | None:
+        """The account's own message with the same text to this citizen since
+        ``since``, read from their conversation (``user_id``), newest first."""
+        conversations = self.get(
+            f"/{self.messaging_id}/conversations", platform="instagram",
+            user_id=message.recipient_id,
+            fields="id,messages{id,message,from,created_time}",
+        ).get("data")
+        return graph.find_sent_message(
+            conversations if isinstance(conversations, list) else [],
+            message.text, network=self.network,
+            floor=reconcile.network_floor(since, self.client.network_offset()),
+            own=self._own_author)
+
+    def _own_author(self, author) -> bool:
+        """Whether a message's ``from`` is the account (by id, else username)."""
+        if author.get("id"):
+            return str(author["id"]) in (self.account_id, self.messaging_id)
+        handle = self.connection.handle.lstrip("@").casefold()
+        return bool(handle) and str(author.get("username") or "").casefold() == handle
+
+    def _messages(self) -> list[InboxItem]:
+        """Citizens' direct messages from the conversations listing."""
+        body = self.get(f"/{self.messaging_id}/conversations", platform="instagram",
+                        fields="id,updated_time,messages{id,message,from,"
+                               "created_time}",
+                        limit=INBOX_CONVERSATIONS)
+        return graph.conversation_messages(body.get("data") or [], after=None,
+                                           own=self._own_author)
+
     # -- reading --------------------------------------------------------------
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
@@ -244,6 +343,15 @@ class InstagramAdapter(graph.GraphAdapter):
                 or self.now(),
                 url=str(tagged.get("permalink") or ""),
             ))
+        try:
+            items.extend(self._messages())
+        except NetworkError as e:
+            # A token from before the messaging permission was asked for: the
+            # comments still count; an admin reconnects to get messages.
+            if not graph.no_messaging_access(e):
+                raise
+            logger.warning("instagram: no access to messages of %s (%s)",
+                           self.messaging_id, e.network_code)
         return graph.inbox_page(items, since, own_handle=self.connection.handle,
                                 own_id=self.account_id)
 

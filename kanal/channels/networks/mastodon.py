@@ -65,6 +65,7 @@ from .base import (
     id_of,
     present_metrics,
     text_of,
+    text_with_link,
     web_address,
 )
 from .errors import (
@@ -78,7 +79,7 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import read_json, retry_after_seconds
+from .http import iso_to_datetime, read_json, retry_after_seconds
 
 #: A status id as Mastodon (numbers) and GoToSocial (ULIDs) make them; any
 #: other id is refused before it goes into a path.
@@ -210,13 +211,7 @@ def parse_rate_limit_reset(value: str | None) -> datetime | None:
         return datetime.fromtimestamp(float(value), tz=UTC)
     except (ValueError, OverflowError):
         pass
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return iso_to_datetime(value)
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -394,22 +389,7 @@ def _comparable(text: str) -> str:
 
 def compose_text(post: OutgoingPost) -> str:
     """The status text: the variant's text with its link added when missing."""
-    text = post.text.strip()
-    if post.link and post.link not in text:
-        text = f"{text}\n\n{post.link}" if text else post.link
-    return text
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return text_with_link(post.text, post.link)
 
 
 def _status_id(entry) -> str:
@@ -715,7 +695,7 @@ class MastodonAdapter(NetworkAdapter):
         return PublishResult(
             remote_id=str(status["id"]),
             url=str(status.get("url") or status.get("uri") or ""),
-            published_at=_parse_time(status.get("created_at")),
+            published_at=iso_to_datetime(status.get("created_at")),
         )
 
     def _account_id(self) -> str:
@@ -754,7 +734,7 @@ class MastodonAdapter(NetworkAdapter):
             older = False
             # Newest first: the first match is the newest.
             for status in statuses or []:
-                created = _parse_time(status.get("created_at"))
+                created = iso_to_datetime(status.get("created_at"))
                 attachments = status.get("media_attachments") or []
                 candidate = reconcile.Candidate(
                     remote_id=str(status["id"]),
@@ -803,7 +783,7 @@ class MastodonAdapter(NetworkAdapter):
         return PostState(
             remote_id, text=html_to_text(text_of(status.get("content"))),
             url=web_address(status.get("url") or status.get("uri")),
-            edited_at=_parse_time(text_of(status.get("edited_at"))),
+            edited_at=iso_to_datetime(text_of(status.get("edited_at"))),
             current_id=remote_id,
         )
 
@@ -890,7 +870,7 @@ class MastodonAdapter(NetworkAdapter):
             candidate = reconcile.Candidate(
                 remote_id=str(status.get("id") or ""),
                 text=shown,
-                created_at=_parse_time(status.get("created_at")),
+                created_at=iso_to_datetime(status.get("created_at")),
                 url=str(status.get("url") or status.get("uri") or ""),
             )
             if candidate.remote_id and search.offer(
@@ -920,7 +900,7 @@ class MastodonAdapter(NetworkAdapter):
             url=str(
                 original.get("url") or reblog.get("url") or reblog.get("uri") or ""
             ),
-            published_at=_parse_time(reblog.get("created_at")),
+            published_at=iso_to_datetime(reblog.get("created_at")),
         )
 
     def like(self, remote_id: str, *, liked: bool = True) -> None:
@@ -1017,7 +997,7 @@ class MastodonAdapter(NetworkAdapter):
             author_name=text_of(account.get("display_name"))
             or text_of(account.get("acct")),
             text=html_to_text(text_of(status.get("content"))),
-            created_at=_parse_time(text_of(status.get("created_at"))) or self._clock(),
+            created_at=iso_to_datetime(status.get("created_at")) or self._clock(),
             post_remote_id=parent,
             parent_remote_id=parent,
             url=web_address(status.get("url") or status.get("uri")),
@@ -1118,7 +1098,7 @@ class MastodonAdapter(NetworkAdapter):
                         account.get("display_name") or account.get("acct") or ""
                     ),
                     text=html_to_text(status.get("content", "")),
-                    created_at=_parse_time(status.get("created_at")),
+                    created_at=iso_to_datetime(status.get("created_at")),
                     url=str(status.get("url") or status.get("uri") or ""),
                 )
             )
@@ -1181,7 +1161,7 @@ class MastodonAdapter(NetworkAdapter):
                     remote_id=status_id,
                     text=html_to_text(str(status.get("content") or "")),
                     url=str(status.get("url") or status.get("uri") or ""),
-                    created_at=_parse_time(status.get("created_at")),
+                    created_at=iso_to_datetime(status.get("created_at")),
                     author_name=str(
                         author.get("display_name") or author.get("acct") or ""
                     ),

@@ -71,6 +71,7 @@ from .base import (
     id_of,
     present_metrics,
     text_of,
+    text_with_link,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -85,6 +86,7 @@ from .errors import (
 )
 from .http import (
     epoch_to_datetime,
+    iso_to_datetime,
     missing_in_answer,
     read_json,
     retry_after_seconds,
@@ -117,6 +119,9 @@ MAX_VIDEO_BYTES = 512 * 1024 * 1024
 MIN_VIDEO_SECONDS = 0.5
 MAX_VIDEO_SECONDS = 140
 ALT_TEXT_MAX = 1000
+# A direct message's text: up to 10,000 characters, not weighted like a post
+# (docs.x.com/x-api/direct-messages/manage/introduction).
+MAX_DM_TEXT = 10_000
 CHUNK_BYTES = 4 * 1024 * 1024  # X accepts segments up to 5 MB
 # Media ids live 24 hours; a resumed publish re-uploads after this.
 MEDIA_REUSE_WINDOW = timedelta(hours=23)
@@ -325,22 +330,7 @@ def _seconds_until(moment: datetime | None) -> float | None:
 
 def compose_text(post: OutgoingPost) -> str:
     """The post's text with its link added when the text lacks it."""
-    text = post.text.strip()
-    if post.link and post.link not in text:
-        text = f"{text}\n\n{post.link}" if text else post.link
-    return text
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return text_with_link(post.text, post.link)
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -445,6 +435,29 @@ def _media_category(item: MediaItem) -> str:
 # The adapter
 
 
+class _Pages:
+    """The pages of one listing, read as the caller iterates (it may stop
+    early); ``complete`` says whether the last page was reached within
+    ``max_pages``."""
+
+    def __init__(self, adapter: XAdapter, path: str, params: Mapping,
+                 max_pages: int) -> None:
+        self.adapter, self.path, self.max_pages = adapter, path, max_pages
+        self.params = dict(params)
+        self.complete = False
+
+    def __iter__(self):
+        for _ in range(self.max_pages):
+            body = self.adapter._json(
+                self.adapter._call("GET", self.path, params=self.params))
+            yield body
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not next_token:
+                self.complete = True
+                return
+            self.params["pagination_token"] = next_token
+
+
 class XAdapter(NetworkAdapter):
     network = "x"
     display_name = "X"
@@ -498,6 +511,11 @@ class XAdapter(NetworkAdapter):
         )
         return body if isinstance(body, dict) else {}
 
+    def _pages(self, path: str, params: Mapping, *,
+               max_pages: int = MAX_PAGES) -> _Pages:
+        """The bodies of a paged ``GET path``, following X's ``next_token``."""
+        return _Pages(self, path, params, max_pages)
+
     def _user_id(self) -> str:
         if self.connection.account_id:
             return self.connection.account_id
@@ -534,6 +552,7 @@ class XAdapter(NetworkAdapter):
             video_alone=True,
             alt_text_required_for=frozenset({"image", "video"}),
             alt_text_max_length=ALT_TEXT_MAX,
+            max_message_length=MAX_DM_TEXT,
             supports=frozenset(
                 {
                     "publish",
@@ -559,6 +578,9 @@ class XAdapter(NetworkAdapter):
 
     def count_text(self, text: str) -> int:
         return kanal_text.x_weighted_length(text)
+
+    def count_message(self, text: str) -> int:
+        return len(text)
 
     def text_for(self, post: OutgoingPost) -> str:
         return compose_text(post)
@@ -627,7 +649,7 @@ class XAdapter(NetworkAdapter):
         if not checkpoint or not checkpoint.get("media_ids") or not post.media:
             return None
         ids = checkpoint["media_ids"].split(",")
-        uploaded = _parse_time(checkpoint.get("media_uploaded_at"))
+        uploaded = iso_to_datetime(checkpoint.get("media_uploaded_at"))
         if len(ids) != len(post.media) or uploaded is None:
             return None
         if datetime.now(UTC) - uploaded > MEDIA_REUSE_WINDOW:
@@ -766,25 +788,18 @@ class XAdapter(NetworkAdapter):
             "tweet.fields": "created_at,attachments",
         }
         found: list[reconcile.Candidate] = []
-        for _ in range(MAX_PAGES):
-            response = self._call(
-                "GET", f"/2/users/{self._user_id()}/tweets", params=params
-            )
-            body = self._json(response)
+        pages = self._pages(f"/2/users/{self._user_id()}/tweets", params)
+        for body in pages:
             for tweet in body.get("data") or []:
                 keys = (tweet.get("attachments") or {}).get("media_keys") or []
                 found.append(reconcile.Candidate(
                     remote_id=str(tweet["id"]),
                     text=str(tweet.get("text") or ""),
-                    created_at=_parse_time(tweet.get("created_at")),
+                    created_at=iso_to_datetime(tweet.get("created_at")),
                     media_ids=frozenset(str(k).rsplit("_", 1)[-1] for k in keys),
                     has_media=bool(keys),
                 ))
-            next_token = (body.get("meta") or {}).get("next_token")
-            if not next_token:
-                break
-            params["pagination_token"] = next_token
-        else:
+        if not pages.complete:
             raise TransientError(
                 gettext_noop(
                     "Kanal kunne ikke gennemse alle kontoens nye opslag på X. Kanal "
@@ -834,7 +849,7 @@ class XAdapter(NetworkAdapter):
             tweet = self._read_tweet(newest)
             if tweet is None:  # deleting an edited post deletes every version
                 return PostState(remote_id, gone=True)
-            edited_at = _parse_time(text_of(tweet.get("created_at")))
+            edited_at = iso_to_datetime(text_of(tweet.get("created_at")))
         return PostState(
             # X escapes &, < and > in a post's text.
             remote_id, text=html.unescape(text_of(tweet.get("text"))),
@@ -881,10 +896,8 @@ class XAdapter(NetworkAdapter):
                         "tweet.fields": "created_at,referenced_tweets"}
         if to_remote_id.isdigit():
             params["since_id"] = to_remote_id
-        read_all = False
-        for _ in range(MAX_PAGES):
-            body = self._json(self._call(
-                "GET", f"/2/users/{self._user_id()}/tweets", params=params))
+        pages = self._pages(f"/2/users/{self._user_id()}/tweets", params)
+        for body in pages:
             for tweet in body.get("data") or []:
                 answered = {str(r.get("id")) for r in
                             tweet.get("referenced_tweets") or []
@@ -894,17 +907,14 @@ class XAdapter(NetworkAdapter):
                 candidate = reconcile.Candidate(
                     remote_id=str(tweet["id"]),
                     text=str(tweet.get("text") or ""),
-                    created_at=_parse_time(tweet.get("created_at")),
+                    created_at=iso_to_datetime(tweet.get("created_at")),
                 )
                 # The account's own timeline: every post on it is its own.
                 if search.offer(candidate, own=True):
                     break
-            next_token = (body.get("meta") or {}).get("next_token")
-            if search.found is not None or not next_token:
-                read_all = True
+            if search.found is not None:
                 break
-            params["pagination_token"] = next_token
-        found = search.result(read_all=read_all)
+        found = search.result(read_all=pages.complete or search.found is not None)
         if found is None:
             return None
         return PublishResult(found.remote_id, self.post_url(found.remote_id),
@@ -946,19 +956,16 @@ class XAdapter(NetworkAdapter):
         params: dict = {"max_results": PAGE_SIZE, "event_types": "MessageCreate",
                         "dm_event.fields": DM_EVENT_FIELDS,
                         "expansions": "sender_id"}
-        read_all = False
-        for _ in range(MAX_PAGES):
-            body = self._json(self._call(
-                "GET",
-                f"/2/dm_conversations/with/{message.recipient_id}/dm_events",
-                params=params))
-            older = False
+        pages = self._pages(
+            f"/2/dm_conversations/with/{message.recipient_id}/dm_events", params)
+        older = False
+        for body in pages:
             events = body.get("data")
             for event in events if isinstance(events, list) else []:
                 if not isinstance(event, Mapping):
                     continue
                 event_id = str(event.get("id") or "")
-                created = _parse_time(event.get("created_at"))
+                created = iso_to_datetime(event.get("created_at"))
                 if (after and not _is_newer(event_id, after)) or (
                         floor is not None and created is not None
                         and created < floor):
@@ -972,13 +979,11 @@ class XAdapter(NetworkAdapter):
                 if event_id and search.offer(
                         candidate, own=(sender == me) if sender else None):
                     break
-            next_token = (body.get("meta") or {}).get("next_token")
             # Newest first: once older events show, none further can match.
-            if search.found is not None or older or not next_token:
-                read_all = True
+            if search.found is not None or older:
                 break
-            params["pagination_token"] = next_token
-        found = search.result(read_all=read_all)
+        found = search.result(
+            read_all=pages.complete or search.found is not None or older)
         if found is None:
             return None
         return PublishResult(found.remote_id, "", found.created_at)
@@ -1033,9 +1038,8 @@ class XAdapter(NetworkAdapter):
         tweets: list[dict] = []
         users: dict[str, dict] = {}
         newest = ""
-        params = dict(params)
-        for _ in range(max_pages):
-            body = self._json(self._call("GET", path, params=params))
+        pages = self._pages(path, params, max_pages=max_pages)
+        for body in pages:
             data = body.get("data")
             # Entries that are not objects are kept as they are, for the
             # reader to count as unreadable.
@@ -1043,11 +1047,7 @@ class XAdapter(NetworkAdapter):
             users.update(_users(body))
             meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
             newest = _newest_id([id_of(meta.get("newest_id"))], newest)
-            next_token = meta.get("next_token")
-            if not next_token:
-                break
-            params["pagination_token"] = next_token
-        else:
+        if not pages.complete:
             logger.warning(
                 "x: %s had more than %d pages; older posts were skipped",
                 path,
@@ -1130,16 +1130,13 @@ class XAdapter(NetworkAdapter):
         events: list[dict] = []
         users: dict[str, dict] = {}
         try:
-            for _ in range(MAX_PAGES):
-                body = self._json(self._call("GET", "/2/dm_events", params=params))
+            for body in self._pages("/2/dm_events", params):
                 page = _entries(body.get("data"))
                 users.update(_users(body))
                 fresh = [e for e in page if not since or _is_newer(e.get("id"), since)]
                 events.extend(fresh)
-                next_token = (body.get("meta") or {}).get("next_token")
-                if len(fresh) < len(page) or not next_token:
+                if len(fresh) < len(page):
                     break
-                params["pagination_token"] = next_token
         except Rejected as e:
             # A token from before dm.read was asked for: mentions still count;
             # reconnecting the account grants messages.
@@ -1168,8 +1165,8 @@ class XAdapter(NetworkAdapter):
                 author_name=text_of(author.get("name"))
                 or text_of(author.get("username")) or sender,
                 text=html.unescape(text_of(event.get("text"))),
-                created_at=_parse_time(text_of(event.get("created_at")))
-                or datetime.now(UTC),
+                created_at=(iso_to_datetime(event.get("created_at"))
+                            or datetime.now(UTC)),
                 parent_remote_id=conversation,
                 url=f"{REAL_WEB_URL}/messages/{conversation}"
                 if conversation and self._is_real_api() else "",
@@ -1204,8 +1201,7 @@ class XAdapter(NetworkAdapter):
             author_name=text_of(author.get("name")) or text_of(author.get("username"))
             or author_id,
             text=html.unescape(text_of(tweet.get("text"))),
-            created_at=_parse_time(text_of(tweet.get("created_at")))
-            or datetime.now(UTC),
+            created_at=iso_to_datetime(tweet.get("created_at")) or datetime.now(UTC),
             post_remote_id=conversation if parent else "",
             parent_remote_id=parent,
             url=self.post_url(remote_id, author.get("username") or ""),
@@ -1281,7 +1277,7 @@ class XAdapter(NetworkAdapter):
                     remote_id=remote_id,
                     author_name=author.get("name") or author.get("username") or "",
                     text=html.unescape(str(tweet.get("text") or "")),
-                    created_at=_parse_time(tweet.get("created_at")),
+                    created_at=iso_to_datetime(tweet.get("created_at")),
                     url=self.post_url(remote_id, author.get("username") or ""),
                 )
             )
@@ -1334,7 +1330,7 @@ class XAdapter(NetworkAdapter):
                     remote_id=remote_id,
                     text=html.unescape(str(tweet.get("text") or "")),
                     url=self.post_url(remote_id, username),
-                    created_at=_parse_time(tweet.get("created_at")),
+                    created_at=iso_to_datetime(tweet.get("created_at")),
                     author_name=name,
                 )
             )

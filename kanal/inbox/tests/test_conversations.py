@@ -243,3 +243,21 @@ def test_rules_assign_new_conversations_by_channel_or_keyword(desk, organisation
     assert other.assigned_administration is None
     assert Notification.objects.filter(kind="inbox_assigned",
                                        recipient=desk["buf_contributor"]).exists()
+
+
+def test_the_inbox_says_which_networks_messages_cannot_reach_it(
+    client, organisation, member
+):
+    """LinkedIn and Threads offer no message API for such accounts: the list
+    says so for the organisation's channels there, and never of a network
+    whose messages Kanal reads (Facebook, Instagram)."""
+    ChannelFactory(organisation=organisation, network="facebook")
+    ChannelFactory(organisation=organisation, network="instagram")
+    client.force_login(member(Role.EDITOR).user)
+    page = client.get("/indbakke/").content.decode()
+    assert 'id="no-messages"' not in page
+
+    ChannelFactory(organisation=organisation, network="threads")
+    ChannelFactory(organisation=organisation, network="linkedin")
+    page = client.get("/indbakke/").content.decode()
+    assert "Beskeder til kontoen på LinkedIn og Threads kommer ikke hertil" in page

@@ -25,7 +25,7 @@ from kanal.publishing.tests.conftest import (  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
-NETWORKS = ("facebook", "x", "mastodon")
+NETWORKS = ("facebook", "instagram", "bluesky", "x", "mastodon")
 
 
 def run_follow_ups():
@@ -263,11 +263,11 @@ def test_a_message_on_a_network_without_answers_is_refused_in_danish(
 
     from .factories import citizen_item
 
-    channel = ChannelFactory(organisation=organisation, network="instagram")
+    channel = ChannelFactory(organisation=organisation, network="linkedin")
     item = citizen_item(channel, "Hej", kind="message")
     with pytest.raises(ValidationError, match="lader ikke Kanal besvare beskeder"):
         actions.reply_to_item(item, actor=member(Role.EDITOR), text="Hej.",
-                              key="dm-ig")
+                              key="dm-li")
     assert FollowUp.objects.count() == 0
 
 
@@ -367,7 +367,7 @@ def test_a_refused_message_answer_shows_not_sent_with_the_reason(
     run_follow_ups()
     page = client.get(f"/indbakke/{conversation.pk}/").content.decode()
     assert "Ikke sendt" in page
-    assert "Messenger afviste svaret" in page
+    assert "Netværket afviste svaret" in page
 
 
 def test_a_message_too_old_for_messenger_is_refused_on_the_page(
@@ -423,4 +423,85 @@ def test_a_message_row_with_an_unreadable_time_is_still_sent_once(
         recipient={**row.recipient, "last_received_at": "i går"})
     run_follow_ups()
     assert FollowUp.objects.get().status == "done"
+    assert len(messages_on(sandbox, world["channel"])) == 1
+
+
+# -- Instagram -----------------------------------------------------------------
+
+
+def test_an_instagram_message_by_webhook_and_poll_is_one_item_and_the_echo_none(
+    sandbox, organisation, member, webhook_receiver, post_webhook
+):
+    """Instagram's ``messaging`` webhook and the conversations poll name a
+    message by the same ``mid``: one item. The echo Instagram sends of the
+    account's own answer (``is_echo``) is no citizen's item."""
+    from kanal.inbox import intake
+    from kanal.inbox.models import WebhookDelivery
+
+    channel = sandbox_channel(sandbox, organisation, "instagram")
+    sandbox.ctx.webhooks.default_url = webhook_receiver.url
+    sandbox.control("POST", "/_sandbox/citizens/item", {
+        "network": "instagram", "kind": "message", "account": channel.remote_id,
+        "text": "Hvornår åbner Kulturhuset?", "author_id": "igsid-ida",
+        "author_name": "Ida Holm"})
+    sandbox.ctx.webhooks.drain()
+    [hook] = [r["json"] for r in webhook_receiver.received
+              if r["json"].get("object") == "instagram"]
+    assert post_webhook("instagram", hook).status_code == 200
+    intake.process_deliveries()
+    polling.poll_channel(channel)
+
+    [item] = InboxItem.objects.filter(channel=channel)
+    assert (item.kind, item.author_id, item.text) == (
+        "message", "igsid-ida", "Hvornår åbner Kulturhuset?")
+    assert item.conversation.key == "dm:igsid-ida"
+
+    actions.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10.",
+                          key="ig-dm")
+    run_follow_ups()
+    sandbox.ctx.webhooks.drain()
+    echo = webhook_receiver.received[-1]["json"]
+    assert echo["entry"][0]["messaging"][0]["message"]["is_echo"] is True
+    post_webhook("instagram", echo)
+    intake.process_deliveries()
+    polling.poll_channel(channel)
+
+    assert InboxItem.objects.filter(channel=channel).count() == 1
+    assert WebhookDelivery.objects.order_by("-pk").first().outcome[
+        "skipped"] == {"own_item": 1}
+    assert len(messages_on(sandbox, channel)) == 1
+
+
+def test_an_instagram_answer_over_1000_bytes_is_refused_before_queueing(
+    sandbox, dm_world
+):
+    world = dm_world("instagram")
+    with pytest.raises(ValidationError) as caught:
+        actions.reply_to_item(world["item"], actor=world["editor"],
+                              text="Kære borger, " + "æ" * 500, key="ig-long")
+    assert "1000" in str(caught.value) and "bytes" in str(caught.value)
+    # 999 bytes go out.
+    actions.reply_to_item(world["item"], actor=world["editor"],
+                          text="æ" * 499 + "a", key="ig-fits")
+    run_follow_ups()
+    assert len(messages_on(sandbox, world["channel"])) == 1
+
+
+def test_a_mastodon_message_answer_longer_than_a_status_is_refused(
+    sandbox, dm_world
+):
+    """A direct answer on Mastodon is a status: the instance's 500 characters
+    hold for it as for a public reply."""
+    world = dm_world("mastodon")
+    with pytest.raises(ValidationError, match="for langt til Mastodon"):
+        actions.reply_to_item(world["item"], actor=world["editor"],
+                              text="a" * 501, key="md-long")
+    assert FollowUp.objects.count() == 0
+
+
+def test_an_x_message_answer_is_not_held_to_a_posts_280(sandbox, dm_world):
+    world = dm_world("x")
+    actions.reply_to_item(world["item"], actor=world["editor"],
+                          text="Tak for din besked. " * 20, key="x-long")
+    run_follow_ups()
     assert len(messages_on(sandbox, world["channel"])) == 1

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core import signals
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from kanal.channels.networks import graph
-from kanal.inbox.models import WebhookDelivery
+from kanal.inbox import intake
+from kanal.inbox.models import DeliveryStatus, WebhookDelivery
 
 from .conftest import fb_comment
 
@@ -72,6 +75,20 @@ def test_a_signed_webhook_is_stored_with_the_short_chain(wsgi, facebook_channel)
     delivery = WebhookDelivery.objects.get()
     assert json.loads(content) == {"status": "accepted", "delivery": delivery.pk}
     assert delivery.body == body.decode()
+    # The one INSERT (intake.store_delivery) writes what the model's save did.
+    assert (delivery.network, delivery.organisation, delivery.status,
+            delivery.processed_at, delivery.outcome) == (
+        "facebook", None, DeliveryStatus.PENDING, None, {})
+    assert abs(timezone.now() - delivery.received_at) < timedelta(minutes=1)
+    # An address naming the organisation stores it with the body.
+    status, _, content = wsgi(
+        "POST", f"/webhooks/facebook/{facebook_channel.organisation.slug}/",
+        body, signature=signature)
+    assert status == 200, content
+    named = WebhookDelivery.objects.get(pk=json.loads(content)["delivery"])
+    assert named.organisation == facebook_channel.organisation
+    assert named.pk > delivery.pk
+    assert intake.process_deliveries() == 2
     # The security headers and the request id, as on every answer ...
     assert "Content-Security-Policy" in headers
     assert headers["X-Content-Type-Options"] == "nosniff"
@@ -126,3 +143,32 @@ def test_a_host_not_allowed_is_refused_on_the_short_chain(wsgi, facebook_channel
                   host="kanal.example.org")[0]
     assert status == 400
     assert WebhookDelivery.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_connection_outlives_a_request(facebook_channel):
+    """Requests keep their thread's connection (``CONN_MAX_AGE``), on SQLite
+    too: opening the file and closing it (a checkpoint of the log) for
+    every webhook cost more than storing it."""
+    from kanal.wsgi import application
+
+    assert connection.settings_dict["CONN_MAX_AGE"] > 0
+    body, signature = signed(fb_comment())
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/webhooks/facebook/",
+        "QUERY_STRING": "", "SERVER_NAME": "testserver", "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver", "wsgi.url_scheme": "http",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+        "HTTP_X_HUB_SIGNATURE_256": signature, "wsgi.errors": io.StringIO(),
+    }
+    opened, started = [], []
+    for _ in range(2):
+        response = application({**environ, "wsgi.input": io.BytesIO(body)},
+                               lambda status, headers, *_: started.append(status))
+        b"".join(response)
+        response.close()  # request_finished: close_old_connections
+        opened.append(connection.connection)
+    assert started == ["200 OK", "200 OK"]
+    assert opened[0] is not None and opened[0] is opened[1]
+    assert WebhookDelivery.objects.count() == 2

@@ -284,3 +284,60 @@ def test_batched_entries_are_all_processed(post_webhook, facebook_channel):
     intake.process_deliveries()
     assert InboxItem.objects.count() == 25
     assert json.loads(WebhookDelivery.objects.get().body)["entry"][0]["id"]
+
+
+def instagram_dm(mid="aWdfZAG1faXRlbToxOk1", *, text="Hej, er der åbent?",
+                 when=1_780_000_000_000, **extra):
+    body = {"mid": mid, "text": text, **extra}
+    return {"object": "instagram", "entry": [{
+        "id": "IG1", "time": when, "messaging": [{
+            "sender": {"id": "igsid-9"}, "recipient": {"id": "IG1"},
+            "timestamp": when, "message": body}]}]}
+
+
+def test_instagram_messages_their_edits_unsends_and_echoes(post_webhook,
+                                                           organisation):
+    """Instagram's ``messaging`` webhooks: a citizen's message is one item
+    in the citizen's conversation; ``message_edit`` is a new version;
+    ``is_deleted`` (the citizen unsent it) keeps that it existed; the echo
+    of the account's own message and a reaction are no items."""
+    from kanal.channels.tests.factories import ChannelFactory
+
+    ChannelFactory(organisation=organisation, network="instagram", remote_id="IG1")
+    post_webhook("instagram", instagram_dm())
+    post_webhook("instagram", instagram_dm())  # Meta delivers twice at times
+    intake.process_deliveries()
+    item = InboxItem.objects.get()
+    assert (item.kind, item.author_id, item.text) == (
+        "message", "igsid-9", "Hej, er der åbent?")
+    assert item.conversation.key == "dm:igsid-9"
+
+    post_webhook("instagram", {"object": "instagram", "entry": [{
+        "id": "IG1", "time": 1_780_000_060_000, "messaging": [{
+            "sender": {"id": "igsid-9"}, "recipient": {"id": "IG1"},
+            "timestamp": 1_780_000_060_000,
+            "message_edit": {"mid": item.remote_id, "text": "Hej, er der åbent i dag?",
+                             "num_edit": 1}}]}]})
+    post_webhook("instagram", {"object": "instagram", "entry": [{
+        "id": "IG1", "time": 1_780_000_070_000, "messaging": [{
+            "sender": {"id": "IG1"}, "recipient": {"id": "igsid-9"},
+            "timestamp": 1_780_000_070_000,
+            "message": {"mid": "aWdfZAG1faXRlbToxOk2", "text": "Ja", "is_echo": True}},
+            {"sender": {"id": "igsid-9"}, "recipient": {"id": "IG1"},
+             "timestamp": 1_780_000_080_000,
+             "reaction": {"mid": "aWdfZAG1faXRlbToxOk2", "action": "react",
+                          "reaction": "love"}}]}]})
+    intake.process_deliveries()
+    item.refresh_from_db()
+    assert item.text == "Hej, er der åbent i dag?"
+    assert InboxItem.objects.count() == 1
+    assert WebhookDelivery.objects.order_by("-pk").first().outcome["skipped"] == {
+        "own_item": 1, "not_a_message": 1}
+
+    post_webhook("instagram", instagram_dm(item.remote_id, text="",
+                                           when=1_780_000_090_000,
+                                           is_deleted=True))
+    intake.process_deliveries()
+    item.refresh_from_db()
+    assert item.deleted_on_network_at is not None
+    assert item.text == "Hej, er der åbent i dag?"

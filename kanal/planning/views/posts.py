@@ -225,8 +225,7 @@ def _variant_forms(post, variants, data, media_qs, media_shown):
 @require_http_methods(["GET", "POST"])
 def post_edit_view(request, pk):
     actor = request.membership
-    post = post_policy.get_visible_or_404(actor, pk=pk)
-    post_policy.check(actor, "edit", post)
+    post = post_policy.get_allowed(actor, "edit", pk=pk)
     variants = list(
         post.variants.select_related("channel", "channel__strategy").prefetch_related(
             "media"

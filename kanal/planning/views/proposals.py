@@ -98,8 +98,7 @@ def proposal_create_view(request):
 @require_http_methods(["GET", "POST"])
 def proposal_edit_view(request, pk):
     actor = request.membership
-    post = post_policy.get_visible_or_404(actor, pk=pk)
-    post_policy.check(actor, "edit_proposal", post)
+    post = post_policy.get_allowed(actor, "edit_proposal", pk=pk)
     wished = list(post.wished_channels.all())
     form = ProposalForm(
         request.POST if request.method == "POST" else None,

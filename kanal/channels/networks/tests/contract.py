@@ -1049,6 +1049,98 @@ class NetworkContractTests:
             sandbox.items(self.network, include_deleted=True))
         assert as_text(sandbox.items(self.network, account.account_id)) == before
 
+    # -- direct messages (send_message) ------------------------------------------
+
+    def citizen_message(self, sandbox, adapter, account, text: str) -> OutgoingMessage:
+        """A citizen's direct message to the account, as the adapter reads
+        it, and an answer to it (whose text the test sets)."""
+        sandbox.control("POST", "/_sandbox/citizens/item", {
+            "network": self.network, "kind": "message",
+            "account": account.account_id, "text": text,
+            "author_id": f"citizen-{uuid.uuid4().hex[:8]}",
+            "author_name": "Ida Holm"})
+        [item] = [i for i in adapter.fetch_inbox().items
+                  if i.kind == "message" and i.text == text]
+        return OutgoingMessage(
+            text="", recipient_id=item.author_id,
+            reply_to_remote_id=item.remote_id,
+            conversation_id=item.parent_remote_id,
+            last_received_at=item.created_at)
+
+    def messages_sent(self, sandbox, account) -> list[str]:
+        return [p["item_id"] for p in sandbox.published(self.network,
+                                                          account.account_id)
+                if p["kind"] == "message"]
+
+    @needs("send_message")
+    def test_every_network_that_sends_messages_can_look_one_up(self, adapter):
+        assert callable(getattr(adapter, "find_message", None))
+        assert "direct_messages" in adapter.capabilities().supports
+
+    @needs("send_message")
+    def test_send_message_answers_the_citizen_once(self, sandbox, adapter,
+                                                   account):
+        answer = replace(self.citizen_message(
+            sandbox, adapter, account, unique("Hvornår har I åbent?")),
+            text=unique("Kl. 10-16 på hverdage."))
+        before = datetime.now(UTC) - timedelta(seconds=5)
+        sent = adapter.send_message(answer, idempotency_key=uuid.uuid4().hex)
+        assert self.messages_sent(sandbox, account) == [
+            self.stored_item_id(sent.remote_id)]
+        found = adapter.find_message(answer, since=before)
+        assert found is not None and found.remote_id == sent.remote_id
+        assert adapter.find_message(replace(answer, text=unique("Andet")),
+                                    since=before) is None
+
+    @needs("send_message")
+    @pytest.mark.parametrize("fault", ["server_error_after_create",
+                                       "unreadable_after_create"])
+    def test_a_lost_message_answer_is_unknown_then_found_once(
+        self, sandbox, adapter, account, fault
+    ):
+        """The network made the message, then failed its answer: Kanal says
+        "unknown" (never "try again") and the lookup finds the one message
+        (the engine looks up before it ever sends again)."""
+        answer = replace(self.citizen_message(
+            sandbox, adapter, account, unique("Er min ansøgning modtaget?")),
+            text=unique("Ja, den er modtaget."))
+        before = datetime.now(UTC) - timedelta(seconds=5)
+        self.fail_next(sandbox, account, fault, operation="message")
+        with pytest.raises(OutcomeUnknown):
+            adapter.send_message(answer, idempotency_key="")
+        [made] = self.messages_sent(sandbox, account)
+        found = adapter.find_message(answer, since=before)
+        assert found is not None and self.stored_item_id(found.remote_id) == made
+
+    @needs("send_message")
+    def test_a_server_error_before_the_message_is_no_message(
+        self, sandbox, adapter, account
+    ):
+        answer = replace(self.citizen_message(
+            sandbox, adapter, account, unique("Hallo?")), text=unique("Hej."))
+        before = datetime.now(UTC) - timedelta(seconds=5)
+        self.fail_next(sandbox, account, "server_error", operation="message")
+        with pytest.raises((OutcomeUnknown, TransientError)):
+            adapter.send_message(answer, idempotency_key="")
+        assert self.messages_sent(sandbox, account) == []
+        assert adapter.find_message(answer, since=before) is None
+
+    @needs("send_message")
+    def test_a_raising_fence_stops_a_message(self, sandbox, adapter, connection,
+                                            account):
+        answer = replace(self.citizen_message(
+            sandbox, adapter, account, unique("Kan I ringe mig op?")),
+            text=unique("Ja, i morgen."))
+
+        def refuse(operation: str) -> None:
+            assert operation == "message"
+            raise Fenced("crisis")
+
+        fenced = self.make_adapter(connection, before_write=refuse)
+        with pytest.raises(Fenced):
+            fenced.send_message(answer, idempotency_key=uuid.uuid4().hex)
+        assert self.messages_sent(sandbox, account) == []
+
     @needs("pin")
     def test_a_raising_fence_stops_a_pin(self, sandbox, adapter, connection):
         result = self.publish(sandbox, adapter)

@@ -923,6 +923,8 @@ def test_inbox_reads_mentions_replies_and_quotes_after_since(adapter, api):
         ]
     )
 
+    api.get("/xrpc/chat.bsky.convo.listConvos").respond(200, json={"convos": []})
+    # A cursor from before chat was read: a plain time, the notifications'.
     page = adapter.fetch_inbox(since="2026-11-28T08:00:00.000Z")
 
     assert route.call_count == 2
@@ -936,7 +938,7 @@ def test_inbox_reads_mentions_replies_and_quotes_after_since(adapter, api):
     reply = next(i for i in page.items if i.kind == "reply")
     assert reply.post_remote_id == ROOT
     assert reply.author_name == "Anna"
-    assert page.cursor == "2026-11-28T08:30:00.000Z"
+    assert json.loads(page.cursor)["n"] == "2026-11-28T08:30:00.000Z"
 
 
 def test_first_inbox_read_takes_one_page(adapter, api):
@@ -952,11 +954,12 @@ def test_first_inbox_read_takes_one_page(adapter, api):
         },
     )
 
+    api.get("/xrpc/chat.bsky.convo.listConvos").respond(200, json={"convos": []})
     page = adapter.fetch_inbox()
 
     assert route.call_count == 1
     assert page.items[0].kind == "mention"
-    assert page.cursor == "2026-11-28T08:10:00.000Z"
+    assert json.loads(page.cursor) == {"n": "2026-11-28T08:10:00.000Z", "m": {}}
 
 
 def test_thread_flattens_replies_without_own_posts(adapter, api):
@@ -1128,3 +1131,70 @@ def test_without_a_stored_did_the_session_names_the_repo(api):
     adapter.publish(OutgoingPost(text="x"), idempotency_key="k")
 
     assert body_of(route)["repo"] == DID
+
+
+# -- chat ---------------------------------------------------------------------
+
+
+def chat_message(message_id, text, sent_at, sender):
+    return {"$type": "chat.bsky.convo.defs#messageView", "id": message_id,
+            "rev": message_id, "text": text, "sender": {"did": sender},
+            "sentAt": sent_at}
+
+
+def test_chat_messages_join_the_inbox_through_the_proxy_once(adapter, api):
+    """Chat is asked with the chat service's proxy header; the account's own
+    messages and deleted ones are left out; a second poll with the cursor
+    returns only what is new, also at the same millisecond."""
+    api.get("/xrpc/app.bsky.notification.listNotifications").respond(
+        200, json={"notifications": []})
+    citizen = "did:plc:borger"
+    convos = api.get("/xrpc/chat.bsky.convo.listConvos").respond(200, json={
+        "convos": [{"id": "c1", "members": [
+            {"did": DID, "handle": "kommunen.bsky.social"},
+            {"did": citizen, "handle": "ida.bsky.social", "displayName": "Ida"}],
+            "lastMessage": chat_message("m3", "Tak", "2026-11-28T09:00:00.000Z",
+                                        DID)}]})
+    messages = api.get("/xrpc/chat.bsky.convo.getMessages").respond(200, json={
+        "messages": [
+            chat_message("m3", "Svar", "2026-11-28T09:00:00.000Z", DID),
+            {"$type": "chat.bsky.convo.defs#deletedMessageView", "id": "m2",
+             "sender": {"did": citizen}, "sentAt": "2026-11-28T08:59:00.000Z"},
+            chat_message("m1", "Hej kommunen", "2026-11-28T08:58:00.000Z",
+                         citizen),
+            chat_message("m0", "Hvem?", "2026-11-28T08:58:00.000Z", citizen),
+            "hostile", {"id": ["x"], "sender": "me"}]})
+
+    first = adapter.fetch_inbox()
+
+    assert convos.calls[0].request.headers["atproto-proxy"] == \
+        "did:web:api.bsky.chat#bsky_chat"
+    assert messages.calls[0].request.url.params["convoId"] == "c1"
+    assert [(i.kind, i.remote_id, i.author_name, i.parent_remote_id)
+            for i in first.items] == [("message", "m1", "Ida", "c1"),
+                                      ("message", "m0", "Ida", "c1")]
+    second = adapter.fetch_inbox(first.cursor)
+    assert second.items == ()
+
+
+def test_chat_without_the_app_passwords_dm_access_keeps_the_notifications(
+    adapter, api
+):
+    api.get("/xrpc/app.bsky.notification.listNotifications").respond(200, json={
+        "notifications": [notification("at://a/app.bsky.feed.post/1", "mention",
+                                       "2026-11-28T08:10:00.000Z")]})
+    api.get("/xrpc/chat.bsky.convo.listConvos").respond(
+        400, json={"error": "InvalidToken", "message": "Bad token scope"})
+    page = adapter.fetch_inbox()
+    assert [i.kind for i in page.items] == ["mention"]
+
+
+def test_chat_failing_otherwise_fails_the_poll(adapter, api):
+    from kanal.channels.networks.errors import TransientError
+
+    api.get("/xrpc/app.bsky.notification.listNotifications").respond(
+        200, json={"notifications": []})
+    api.get("/xrpc/chat.bsky.convo.listConvos").respond(
+        502, json={"error": "UpstreamFailure", "message": "Upstream Failure"})
+    with pytest.raises(TransientError):
+        adapter.fetch_inbox()

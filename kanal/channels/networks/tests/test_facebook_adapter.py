@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from kanal.channels.networks import graph
 from kanal.channels.networks.base import Connection, MediaItem, OutgoingPost
 from kanal.channels.networks.errors import (
     AuthExpired,
@@ -465,10 +466,15 @@ def test_messages_without_pages_messaging_leave_the_comments(sandbox, adapter,
     message(sandbox, account, "Privat spørgsmål", author="7005", name="Mia")
     real_call = adapter.call
 
+    # What Graph's (#200) becomes in Kanal (AuthExpired, as every
+    # permission error), not a hand-made Rejected.
+    denied = graph.error_for(graph.GraphError(
+        code=200, message="(#200) Requires pages_messaging"),
+        http_status=403, network="facebook")
+
     def no_messaging(method, path, **kwargs):
         if path.endswith("/conversations"):
-            raise Rejected(network="facebook", network_code=200,
-                           network_message="(#200) Requires pages_messaging")
+            raise denied
         return real_call(method, path, **kwargs)
 
     adapter.call = no_messaging

@@ -24,6 +24,7 @@ from kanal.channels.networks.errors import (
 from kanal.channels.networks.http import (
     NetworkClient,
     epoch_to_datetime,
+    iso_to_datetime,
     read_json,
     retry_after_seconds,
     server_date,
@@ -209,6 +210,21 @@ def test_epoch_header_becomes_an_aware_datetime():
                                                        tzinfo=UTC)
     assert epoch_to_datetime("") is None
     assert epoch_to_datetime("tomorrow") is None
+
+
+def test_iso_time_in_any_network_spelling_becomes_an_aware_utc_datetime():
+    expected = datetime(2026, 11, 28, 10, 0, 5, tzinfo=UTC)
+    for spelling in ("2026-11-28T10:00:05Z", "2026-11-28T10:00:05+0000",
+                     "2026-11-28T11:00:05+01:00", "2026-11-28T10:00:05"):
+        moment = iso_to_datetime(spelling)
+        assert moment == expected
+        assert moment.tzinfo is UTC
+
+
+@pytest.mark.parametrize("value", [None, "", "i går", 20261128, {"a": 1},
+                                   "0001-01-01T00:30:00+01:00"])
+def test_iso_time_that_is_missing_or_no_time_is_none(value):
+    assert iso_to_datetime(value) is None
 
 
 # -- writes that must not be sent twice --------------------------------------

@@ -99,12 +99,14 @@ def test_bluesky_skips_odd_notifications_and_never_moves_past_its_clock():
                 bsky.notification("at://a/app.bsky.feed.post/7", "reply",
                                   "2026-11-28T08:30:00.000Z", reply_root=bsky.ROOT),
             ]})
+        api.get("/xrpc/chat.bsky.convo.listConvos").respond(200, json={"convos": []})
         first = bluesky.fetch_inbox(since="2026-11-28T08:00:00.000Z")
         # A cursor stored in the future (before the bound) is not trusted.
         again = bluesky.fetch_inbox(since=future)
     assert sorted(i.remote_id.rsplit("/", 1)[1] for i in first.items) == ["7", "9"]
     assert first.skipped == 2
-    assert first.cursor == "2026-11-28T09:00:00.000Z"  # the adapter's clock
+    # The notifications' time is the adapter's clock, not 2099.
+    assert json.loads(first.cursor)["n"] == "2026-11-28T09:00:00.000Z"
     assert "at://a/app.bsky.feed.post/7" in [i.remote_id for i in again.items]
 
 
@@ -143,3 +145,27 @@ def test_linkedin_a_comment_from_the_future_does_not_pin_the_cursor():
     route.mock(return_value=httpx.Response(200, json={"elements": comments}))
     second = li.adapter().fetch_inbox(first.cursor)
     assert "Og så?" in [i.text for i in second.items]
+
+
+def test_bluesky_a_chat_message_from_the_future_does_not_pin_the_cursor():
+    bluesky = bsky.BlueskyAdapter(bsky.connection(app_password="app-pw"),
+                                  on_tokens=[].append, clock=lambda: bsky.NOW)
+    citizen = "did:plc:borger"
+    future = bsky.chat_message("m9", "Fra fremtiden", "2099-01-01T00:00:00.000Z",
+                               citizen)
+    first_message = bsky.chat_message("m1", "Hej", "2026-11-28T08:50:00.000Z",
+                                      citizen)
+    later = bsky.chat_message("m2", "Er der nogen?", "2026-11-28T08:55:00.000Z",
+                              citizen)
+    with respx.mock(base_url=bsky.PDS, assert_all_called=False) as api:
+        api.get("/xrpc/app.bsky.notification.listNotifications").respond(
+            200, json={"notifications": []})
+        api.get("/xrpc/chat.bsky.convo.listConvos").respond(200, json={
+            "convos": [{"id": "c1", "members": [{"did": citizen}]}]})
+        messages = api.get("/xrpc/chat.bsky.convo.getMessages")
+        messages.respond(200, json={"messages": [future, first_message]})
+        first = bluesky.fetch_inbox()
+        messages.respond(200, json={"messages": [future, later, first_message]})
+        second = bluesky.fetch_inbox(first.cursor)
+    assert json.loads(first.cursor)["m"]["t"].startswith("2026-11-28T08:50")
+    assert "m2" in [i.remote_id for i in second.items]

@@ -8,7 +8,12 @@ import httpx
 import pytest
 import respx
 
-from kanal.channels.networks.base import Connection, MediaItem, OutgoingPost
+from kanal.channels.networks.base import (
+    Connection,
+    MediaItem,
+    OutgoingMessage,
+    OutgoingPost,
+)
 from kanal.channels.networks.errors import (
     AuthExpired,
     Duplicate,
@@ -482,6 +487,25 @@ def test_empty_inbox_keeps_the_cursor():
     assert json.loads(again.cursor) == {"tweets": "500", "dms": "500"}
 
 
+@respx.mock
+@pytest.mark.parametrize("created_at", [20261128, "0001-01-01T00:30:00+01:00",
+                                        {"$date": 1}, "i går"])
+def test_a_mention_with_an_unusable_time_is_read_with_the_time_of_reading(
+        created_at):
+    mention = {"id": "901", "text": "@kobenhavn hej", "author_id": "21",
+               "created_at": created_at}
+    respx.get(f"{API}/2/users/{ME}/mentions").mock(return_value=httpx.Response(
+        200, json={"data": [mention], "meta": {"newest_id": "901"}}))
+    respx.get(f"{API}/2/tweets/search/recent").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+    respx.get(f"{API}/2/dm_events").mock(
+        return_value=httpx.Response(200, json={"meta": {"result_count": 0}}))
+    before = datetime.now(UTC)
+    [item] = make_adapter().fetch_inbox(since="500").items
+    assert item.remote_id == "901"
+    assert before <= item.created_at <= datetime.now(UTC)
+
+
 def no_posts():
     for path in (f"/2/users/{ME}/mentions", "/2/tweets/search/recent"):
         respx.get(f"{API}{path}").mock(
@@ -887,3 +911,61 @@ def test_usage_cap_is_quota_exhausted_with_its_own_message():
     assert type(error) is QuotaExhausted
     assert error.network_code == "usage-capped"
     assert "forbrugsloft for måneden" in error.message
+
+
+# -- paged lookups after a lost answer --------------------------------------------
+
+
+def own_reply_page(tweet_id: str, text: str, *, answers: str, more: bool) -> dict:
+    tweet = {"id": tweet_id, "text": text, "created_at": "2026-11-28T09:00:00.000Z",
+             "referenced_tweets": [{"type": "replied_to", "id": answers}]}
+    meta = {"result_count": 1, **({"next_token": f"after-{tweet_id}"} if more else {})}
+    return {"data": [tweet], "meta": meta}
+
+
+@respx.mock
+def test_find_reply_reads_every_page_and_says_none_when_the_reply_is_not_there():
+    route = respx.get(f"{API}/2/users/{ME}/tweets").mock(side_effect=[
+        httpx.Response(200, json=own_reply_page("802", "Andet svar", answers="800",
+                                                more=True)),
+        httpx.Response(200, json=own_reply_page("801", "Tredje", answers="800",
+                                                more=False)),
+    ])
+    assert make_adapter().find_reply("800", text="Tak for din besked") is None
+    assert route.call_count == 2
+    assert parse_qs(urlsplit(str(route.calls[1].request.url)).query)[
+        "pagination_token"] == ["after-802"]
+
+
+@respx.mock
+def test_find_reply_stops_at_the_page_with_the_reply():
+    route = respx.get(f"{API}/2/users/{ME}/tweets").mock(return_value=httpx.Response(
+        200, json=own_reply_page("802", "Tak for din besked", answers="800",
+                                 more=True)))
+    found = make_adapter().find_reply("800", text="Tak for din besked")
+    assert found.remote_id == "802"
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_find_reply_that_cannot_read_every_page_raises_instead_of_saying_none():
+    route = respx.get(f"{API}/2/users/{ME}/tweets").mock(return_value=httpx.Response(
+        200, json=own_reply_page("802", "Andet svar", answers="800", more=True)))
+    with pytest.raises(TransientError):
+        make_adapter().find_reply("800", text="Tak for din besked")
+    assert route.call_count == 5
+
+
+@respx.mock
+def test_find_message_stops_at_events_older_than_the_message_answered():
+    older = {"id": "600", "event_type": "MessageCreate", "text": "Gammelt",
+             "sender_id": ME, "created_at": "2026-11-28T08:00:00.000Z"}
+    route = respx.get(f"{API}/2/dm_conversations/with/21/dm_events").mock(
+        return_value=httpx.Response(200, json={
+            "data": [older], "meta": {"result_count": 1, "next_token": "n"}}))
+    message = OutgoingMessage(recipient_id="21", text="Tak for din besked",
+                              reply_to_remote_id="700")
+    found = make_adapter().find_message(
+        message, since=datetime(2026, 11, 28, 7, tzinfo=UTC))
+    assert found is None
+    assert route.call_count == 1

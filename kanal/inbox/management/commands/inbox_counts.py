@@ -29,10 +29,11 @@ class Command(BaseCommand):
         if not differences:
             self.stdout.write("Optællingen pr. status stemmer med samtalerne.")
             return
-        for organisation, administration, person, status, kept, counted in (
-                differences):
+        for (organisation, channel, administration, person, status, kept,
+             counted) in differences:
             self.stdout.write(
-                f"Organisation {organisation}, forvaltning {administration or '-'}, "
+                f"Organisation {organisation}, kanal {channel}, "
+                f"forvaltning {administration or '-'}, "
                 f"person {person or '-'}, {status}: {kept} i optællingen, "
                 f"{counted} samtaler."
             )
