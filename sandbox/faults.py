@@ -14,8 +14,10 @@ The ``*_after_create`` kinds other than ``timeout_after_create`` are applied
 by ``FaultMiddleware`` around the whole app: the emulator handles the request
 normally (the write happens), then its answer is replaced: a 5xx in the
 network's own error shape (``server_error_after_create``; ``params.status``,
-``params.body="proxy"`` for a load balancer's HTML page) or a 2xx whose body
-is cut short (``unreadable_after_create``).
+``params.body="proxy"`` for a load balancer's HTML page), a 2xx whose body
+is cut short (``unreadable_after_create``) or a 2xx whose body is readable
+but hostile (``hostile_after_create``; ``params.answer`` says how, one of
+``HOSTILE_ANSWERS``).
 """
 
 from __future__ import annotations
@@ -41,11 +43,23 @@ KINDS = frozenset(
         "invalid_media",
         "server_error_after_create",  # the write is applied, the answer is a 5xx
         "unreadable_after_create",  # the write is applied, the 2xx body is cut
+        "hostile_after_create",  # the write is applied, the 2xx body is hostile
     }
 )
 
 # Kinds the emulator does not see: the middleware replaces its answer.
-AFTER_KINDS = frozenset({"server_error_after_create", "unreadable_after_create"})
+AFTER_KINDS = frozenset({"server_error_after_create", "unreadable_after_create",
+                         "hostile_after_create"})
+
+#: How ``hostile_after_create`` spoils a successful answer (``params.answer``):
+#: every id in it (also LinkedIn's id headers) made 300 characters long, given
+#: a NUL or a lone UTF-16 half, left out, or made an object; every address
+#: made ``javascript:`` or another host's; or the whole body nested deeper
+#: than any parser goes.
+HOSTILE_ANSWERS = frozenset({
+    "long_id", "nul_id", "surrogate_id", "missing_id", "wrong_type_id",
+    "javascript_url", "other_host_url", "deep",
+})
 
 OPERATIONS = frozenset(
     {
@@ -152,6 +166,11 @@ class FaultInjector:
             raise FaultError("probability must be between 0 and 1")
         if count is not None and count < 1:
             raise FaultError("count must be at least 1 (or null for no limit)")
+        if kind == "hostile_after_create" and (params or {}).get(
+                "answer") not in HOSTILE_ANSWERS:
+            raise FaultError(
+                f"hostile_after_create needs params.answer, one of "
+                f"{sorted(HOSTILE_ANSWERS)}")
         if path is not None and not isinstance(path, str):
             raise FaultError("path must be a string")
         if method is not None and not isinstance(method, str):
@@ -297,6 +316,8 @@ def after_answer(fault: Fault, network: str, status: int, headers: list,
             payload = json.dumps(shape).encode()
             kind = b"application/json"
         return code, [*kept, (b"content-type", kind)], payload
+    if fault.kind == "hostile_after_create":
+        return hostile_answer(params["answer"], status, kept, headers, body)
     # unreadable_after_create: the status stays; the body is cut short (or, for
     # an answer without a body, becomes a few bytes that are not JSON).
     cut = body[: max(1, len(body) // 2)] if len(body) > 1 else b"{"
@@ -305,3 +326,75 @@ def after_answer(fault: Fault, network: str, status: int, headers: list,
     kept = [(k, v) for k, v in kept
             if k.lower() not in (b"x-restli-id", b"x-linkedin-id", b"location")]
     return status, [*kept, (b"content-type", original_type)], cut
+
+
+#: Keys that name what a write made, in the seven networks' answers.
+_ID_KEYS = frozenset({"id", "post_id", "message_id", "uri", "cid", "rest_id",
+                      "dm_event_id", "media_id", "media_id_string", "id_str",
+                      "urn", "activity"})
+_ID_HEADERS = (b"x-restli-id", b"x-linkedin-id")
+_URL_KEYS = frozenset({"url", "permalink", "permalink_url"})
+_HOSTILE_URLS = {"javascript_url": "javascript:alert(document.cookie)",
+                 "other_host_url": "https://evil.example/p/1"}
+#: Deeper than any JSON parser nests (Python's stops near 1,000).
+_DEEP = 100_000
+
+
+def _spoiled_id(answer: str, value):
+    if answer == "long_id":
+        return "9" * 300
+    if answer == "nul_id":
+        return f"{value}\x00"
+    if answer == "surrogate_id":
+        return f"{value}\ud800"
+    return {"id": value}  # wrong_type_id
+
+
+def _spoiled(answer: str, value):
+    """``value`` (a parsed answer) with its ids or addresses spoiled."""
+    if isinstance(value, list):
+        return [_spoiled(answer, v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    spoiled = {}
+    for key, inner in value.items():
+        if key in _URL_KEYS and answer in _HOSTILE_URLS:
+            spoiled[key] = _HOSTILE_URLS[answer]
+        elif key in _ID_KEYS and answer.endswith("_id"):
+            if answer == "missing_id":
+                continue
+            spoiled[key] = _spoiled_id(answer, inner)
+        else:
+            spoiled[key] = _spoiled(answer, inner)
+    return spoiled
+
+
+def hostile_answer(answer: str, status: int, kept: list, headers: list,
+                   body: bytes) -> tuple[int, list, bytes]:
+    """The 2xx of a write that happened, made hostile the ``answer`` way."""
+    if answer == "deep":
+        payload = b"[" * _DEEP + b"]" * _DEEP
+    else:
+        try:
+            parsed = json.loads(body) if body.strip() else None
+        except ValueError:
+            parsed = None
+        payload = body if parsed is None else json.dumps(
+            _spoiled(answer, parsed)).encode()
+    out = []
+    for key, value in kept:
+        if key.lower() in _ID_HEADERS and answer.endswith("_id"):
+            if answer == "missing_id":
+                continue
+            text = value.decode("latin-1")
+            if answer in ("nul_id", "surrogate_id"):
+                # A header carries neither: a byte no id has instead.
+                value = text.encode("latin-1") + b"\xff"
+            else:
+                spoiled = _spoiled_id(answer, text)
+                value = (json.dumps(spoiled) if isinstance(spoiled, dict)
+                         else spoiled).encode("latin-1")
+        out.append((key, value))
+    kind = next((v for k, v in headers if k.lower() == b"content-type"),
+                b"application/json")
+    return status, [*out, (b"content-type", kind)], payload

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Network
-from .networks import rules
+from .networks import errors, rules
 
 #: How each network counts, in words for the person writing.
 COUNTING = {
@@ -74,3 +74,22 @@ def network_sentence(text: str) -> str:
     channel or the publication) in the reader's language, when the catalogue
     has it; adapters mark theirs with ``networks.errors.gettext_noop``."""
     return gettext(text) if text else ""
+
+
+def direct_failure(error: Exception) -> str:
+    """What a person is told when a network call they made directly (a hide,
+    a delete, a like: no worker sends it again) failed, in their language.
+
+    A network error's own sentence is written for the publishing worker and
+    may promise that Kanal tries again by itself; for a direct call nothing
+    does, so a temporary failure, a throttle or an answer that never came
+    gets its own sentence here."""
+    if isinstance(error, errors.RateLimited):
+        return gettext("Netværket beder Kanal om at vente (for mange kald). "
+                       "Prøv igen om lidt.")
+    if isinstance(error, errors.OutcomeUnknown):
+        return gettext("Netværket svarede ikke sikkert, så Kanal ved ikke, om "
+                       "det lykkedes. Se efter på netværket, og prøv igen.")
+    if isinstance(error, errors.TransientError):
+        return gettext("Netværket havde en midlertidig fejl. Prøv igen om lidt.")
+    return network_sentence(getattr(error, "message", "") or str(error))

@@ -4,8 +4,9 @@ Everything a network answers (permalinks, profile addresses, names, error
 texts), every query parameter and every redirect target is untrusted. The
 helpers here are the one place that says what is acceptable:
 
-- ``safe_url``: only absolute ``http``/``https`` addresses survive, so a
-  hostile instance answering ``javascript:…`` can never become a link;
+- ``safe_url`` (from ``kanal.untrusted``, the rules without Django): only
+  absolute ``http``/``https`` addresses survive, so a hostile instance
+  answering ``javascript:…`` can never become a link;
 - ``plain_text``: a network's text with control characters removed and a
   length cap, for names and error messages that are stored and shown;
 - ``header_value``: a single-line value for an e-mail header (a carriage
@@ -26,6 +27,11 @@ from django.core.exceptions import BadRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+# The rules themselves live where the network package can use them too.
+from kanal.untrusted import CONTROL as _CONTROL
+from kanal.untrusted import clean_text, safe_url
+from kanal.untrusted import has_control as has_control
+
 #: The calendar, reports and filters accept days in this window. Outside it
 #: (year 1, year 9999) date arithmetic overflows, and nothing Kanal plans or
 #: records can lie there.
@@ -34,38 +40,12 @@ MAX_DAY = date(2099, 12, 31)
 #: The largest id a database row can have (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SAFE_SCHEMES = frozenset({"http", "https"})
 _INTEGER = re.compile(r"([+-]?)([0-9]+)")
 
 
 class InvalidInput(BadRequest):
     """A value from the request that Kanal refuses; ``str()`` is Danish and
     says which value and what to do. Answered with 400."""
-
-
-def safe_url(value, *, max_length: int = 1000) -> str:
-    """``value`` if it is an absolute http(s) address, else ``""``.
-
-    Refused: other schemes (``javascript:``, ``data:``, ``vbscript:``),
-    relative and scheme-relative addresses, addresses without a host,
-    whitespace or control characters anywhere (browsers strip some of them
-    and would then see a different scheme), and over-long values.
-    """
-    if not isinstance(value, str):
-        return ""
-    if not value or len(value) > max_length:
-        return ""
-    if _CONTROL.search(value) or any(ch.isspace() for ch in value):
-        return ""
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in _SAFE_SCHEMES or not host:
-        return ""
-    return value
 
 
 def safe_link(value, *, max_length: int = 1000) -> str:
@@ -180,27 +160,13 @@ def query_id(raw: str | None, *, label: str = "") -> int | None:
     return int(digits)
 
 
-_TYPED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: Half of a UTF-16 pair alone (JSON's "\ud800"): no database stores it.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def typed_text(raw, *, max_length: int | None) -> str:
     """Free text typed into a form field that is read without a Django form
-    (a reason, a comment), or a citizen's text from a network: line breaks
-    and tabs kept, other control characters removed (PostgreSQL refuses a
-    NUL byte), a lone surrogate made U+FFFD, at most ``max_length`` (None:
-    no limit)."""
-    if not raw:
-        return ""
-    text = _SURROGATE.sub("\ufffd", _TYPED_CONTROL.sub("", str(raw)))
-    return text if max_length is None else text[:max_length]
-
-
-def has_control(value: str) -> bool:
-    """Whether ``value`` holds a control character (tab and line breaks too)
-    or a lone surrogate: never in an id or an address."""
-    return bool(_CONTROL.search(value) or _SURROGATE.search(value))
+    (a reason, a comment), or a citizen's text from a network
+    (``untrusted.clean_text``: line breaks and tabs kept, other control
+    characters removed, a lone surrogate made U+FFFD, at most
+    ``max_length``)."""
+    return clean_text(raw, max_length=max_length)
 
 
 def query_text(raw: str | None, *, max_length: int = 100) -> str:

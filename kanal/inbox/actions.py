@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from itertools import pairwise
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,8 +19,9 @@ from kanal.notifications.actions import notify
 from kanal.organisations.models import Administration, Membership
 from kanal.publishing import followup
 
-from . import signals
+from . import signals, targets
 from .models import (
+    OPEN_STATUSES,
     Answer,
     AssignmentRule,
     Conversation,
@@ -175,19 +180,63 @@ def fill_standard_answer(answer: StandardAnswer | ReferralTemplate,
                          item: InboxItem) -> str:
     """The standard answer's (or referral template's) text with its
     variables filled in for ``item``; a referral names its own
-    administration where it has one."""
+    administration where it has one.
+
+    ``{fornavn}`` is the citizen's first name as a plain name only
+    (``first_name``): the name is whatever the citizen chose on the
+    network, and the answer goes out from the organisation's account, so a
+    handle, a link, a hashtag or markup never gets into it. Without such a
+    name the variable is left out with the space before it ("Hej.").
+    """
     conversation = item.conversation
     administration = (getattr(answer, "administration", None)
                       or conversation.assigned_administration)
     values = {
-        "fornavn": (item.author_name or "").split(" ")[0] or "",
+        "fornavn": first_name(item.author_name),
         "kanalnavn": conversation.channel.display_name,
         "forvaltningsnavn": administration.name if administration else "",
     }
     text = answer.text
     for name, value in values.items():
+        if not value:
+            text = re.sub(r"[ \t]*\{" + name + r"\}", "", text)
         text = text.replace("{" + name + "}", value)
     return text
+
+
+#: Characters that join the parts of a name (Anne-Marie, D'Angelo, O’Brien).
+NAME_JOINERS = "-'’"
+FIRST_NAME_LIMIT = 40
+
+
+def first_name(author_name: str) -> str:
+    """The first word of ``author_name`` when it is a plain name, else "".
+
+    A plain name is letters (any script, with their combining marks) joined
+    by a hyphen or an apostrophe; punctuation or an emoji after it is left
+    off ("Mette," and "Mette🌸" give "Mette"). A word that starts with
+    anything else (@handle, #tag, a link, markup) or holds anything else
+    (borgmester_kbh, svindel.dk, https://…) is no name: nothing is used.
+    """
+    words = (author_name or "").split()
+    if not words:
+        return ""
+    word = words[0]
+    while word and not _is_letter(word[-1]):
+        word = word[:-1]
+    if not word or len(word) > FIRST_NAME_LIMIT or not _is_letter(word[0]):
+        return ""
+    for before, char in pairwise(word):
+        if char in NAME_JOINERS:
+            if before in NAME_JOINERS:
+                return ""
+        elif not (_is_letter(char) or unicodedata.category(char).startswith("M")):
+            return ""
+    return word
+
+
+def _is_letter(char: str) -> bool:
+    return unicodedata.category(char).startswith("L")
 
 
 def with_footer(organisation, text: str) -> str:
@@ -243,7 +292,8 @@ def reply_to_item(
     form twice makes one answer. The text (or the filled-in standard answer
     or referral template) gets the organisation's guidance footer where it is
     required; the publishing worker sends it (``followup.queue_reply``). An
-    answer with a ``referral`` marks the conversation *referred*. A direct
+    answer with a ``referral`` marks the conversation *referred* once it went
+    out (``record_reply_outcome``), never while it only waits. A direct
     message is answered privately (``followup.queue_message``) where the
     network allows it, and refused at once when its rules forbid the answer
     (Messenger's 7 days).
@@ -312,18 +362,6 @@ def reply_to_item(
                  if standard_answer else None,
                  "referral": referral.pk if referral else None},
     )
-    if referral is not None and conversation.status != ConversationStatus.REFERRED:
-        before = conversation.status
-        conversation.status = ConversationStatus.REFERRED
-        conversation.save(update_fields=["status", "updated_at"])
-        audit.record(
-            "inbox.conversation.referred",
-            actor=actor,
-            organisation=conversation.organisation,
-            target=conversation,
-            changes={"status": [before, conversation.status],
-                     "referral": referral.title},
-        )
     return answer
 
 
@@ -368,17 +406,26 @@ def _private_answer(item: InboxItem, text: str) -> OutgoingMessage:
 
 @transaction.atomic
 def record_reply_outcome(answer: Answer) -> None:
-    """The worker sent (or gave up on) ``answer``: mark the conversation
-    answered and keep the first response time (system action)."""
+    """The worker sent (or gave up on) ``answer``: settle the conversation
+    (system action).
+
+    Only an answer that went out changes it: the first response time is
+    kept, and the conversation becomes *answered* (*referred* for a
+    referral, audited ``inbox.conversation.referred``). One that failed or
+    was given up leaves it as it was, open: nothing reached the citizen.
+    When the citizen wrote again after the newest sent answer was written
+    (``targets.waiting_since``), the conversation stays open (or opens
+    again) and is due by the target counted from that item: an answer never
+    closes a question it was not written for.
+    """
     follow_up = answer.follow_up
     if follow_up.status != "done":
         return
     conversation = Conversation.objects.select_for_update().get(
         pk=answer.conversation_id
     )
+    before = conversation.status
     changed = ["status", "updated_at"]
-    conversation.status = (ConversationStatus.REFERRED if answer.referral_id
-                           else ConversationStatus.ANSWERED)
     if conversation.first_response_at is None:
         conversation.first_response_at = follow_up.updated_at
         changed.append("first_response_at")
@@ -386,6 +433,17 @@ def record_reply_outcome(answer: Answer) -> None:
             conversation.answered_on_time = (
                 conversation.first_response_at <= conversation.due_at)
             changed.append("answered_on_time")
+    waiting = targets.waiting_since(conversation)
+    if waiting is not None:
+        if conversation.status not in OPEN_STATUSES:
+            conversation.status = conversation.open_status()
+        conversation.due_at = targets.due_at(
+            waiting, targets.settings_for(conversation.organisation_id))
+        conversation.overdue_notified_at = None
+        changed += ["due_at", "overdue_notified_at"]
+    else:
+        conversation.status = (ConversationStatus.REFERRED if answer.referral_id
+                               else ConversationStatus.ANSWERED)
     conversation.save(update_fields=changed)
     audit.record(
         "inbox.reply.sent",
@@ -393,6 +451,15 @@ def record_reply_outcome(answer: Answer) -> None:
         target=conversation,
         changes={"remote_id": follow_up.remote_id},
     )
+    if conversation.status == ConversationStatus.REFERRED != before:
+        audit.record(
+            "inbox.conversation.referred",
+            actor=answer.author,
+            organisation=conversation.organisation,
+            target=conversation,
+            changes={"status": [before, conversation.status],
+                     "referral": answer.referral.title if answer.referral else ""},
+        )
     transaction.on_commit(lambda: signals.reply_sent.send(
         sender=Answer, conversation=conversation, item=answer.item,
         remote_id=follow_up.remote_id, answer=answer,
@@ -469,14 +536,23 @@ def delete_referral_template(template: ReferralTemplate, *,
 @transaction.atomic
 def save_inbox_settings(row: InboxSettings, *, actor: Membership,
                         changed: list[str]) -> InboxSettings:
-    """Store the organisation's inbox settings (``row`` comes from the form)."""
+    """Store the organisation's inbox settings (``row`` comes from the form).
+
+    A change of the hours, open weekdays, closed days or target re-times the
+    open conversations (``targets.retime_open``).
+    """
     from .policies import inbox_settings_policy
 
     inbox_settings_policy.check(actor, "change")
     row.organisation_id = actor.organisation_id
     row.save()
+    changes = {"fields": changed}
+    if targets.TIMING_FIELDS.intersection(changed):
+        # One rule for every open conversation: the new hours, days or
+        # target re-time those waiting now, not only the ones that come.
+        changes["retimed"] = targets.retime_open(row.organisation_id, row)
     audit.record("inbox.settings.changed", actor=actor, target=row,
-                 changes={"fields": changed})
+                 changes=changes)
     return row
 
 

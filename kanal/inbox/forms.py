@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kanal.channels.models import Network
@@ -173,11 +177,66 @@ WEEKDAYS = [(0, _("mandag")), (1, _("tirsdag")), (2, _("onsdag")), (3, _("torsda
             (4, _("fredag")), (5, _("lørdag")), (6, _("søndag"))]
 
 
+#: The most closed days an organisation keeps (each is checked for every
+#: day a due time is counted over).
+CLOSED_DAYS_LIMIT = 60
+_CLOSED_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})\.?(?:[/.-](\d{4}))?")
+
+
+def parse_closed_days(value: str) -> list[str]:
+    """The closed days written as "24/12" (every year) or "15/5/2026" (once),
+    separated by commas or lines, as ``InboxSettings.closed_days`` keeps
+    them ("12-24", "2026-05-15"); ``ValidationError`` in Danish names the
+    first one that is no date."""
+    days: list[str] = []
+    for token in re.split(r"[,;\s]+", value or ""):
+        if not token:
+            continue
+        match = _CLOSED_DAY.fullmatch(token)
+        try:
+            day, month = int(match[1]), int(match[2])
+            year = int(match[3]) if match[3] else None
+            # A leap year, so 29/2 is a day that comes every fourth year.
+            date(year or 2000, month, day)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                _("“%(value)s” er ikke en dato. Skriv dag/måned for en dag hvert "
+                  "år (fx 24/12) eller dag/måned/år for én dag (fx 15/5/2026)."),
+                params={"value": token[:20]}) from None
+        found = (f"{year:04d}-{month:02d}-{day:02d}" if year
+                 else f"{month:02d}-{day:02d}")
+        if found not in days:
+            days.append(found)
+    if len(days) > CLOSED_DAYS_LIMIT:
+        raise ValidationError(_("Højst %(limit)s lukkedage."),
+                              params={"limit": CLOSED_DAYS_LIMIT})
+    return days
+
+
+def format_closed_days(days) -> str:
+    """``InboxSettings.closed_days`` as the form shows them ("24/12, 5/6")."""
+    shown = []
+    for day in days or []:
+        parts = str(day).split("-")
+        if len(parts) == 2 and all(p.isdigit() for p in parts):
+            shown.append(f"{int(parts[1])}/{int(parts[0])}")
+        elif len(parts) == 3 and all(p.isdigit() for p in parts):
+            shown.append(f"{int(parts[2])}/{int(parts[1])}/{parts[0]}")
+    return ", ".join(shown)
+
+
 class InboxSettingsForm(forms.ModelForm):
     open_weekdays = forms.TypedMultipleChoiceField(
         label=_("Åbne ugedage"), choices=WEEKDAYS, coerce=int,
         widget=forms.CheckboxSelectMultiple, required=False,
         help_text=_("Helligdage er altid lukket."),
+    )
+    closed_days = forms.CharField(
+        label=_("Lukkedage ud over helligdagene"), required=False,
+        max_length=2000,
+        help_text=_("Svarfristen står stille på disse dage. Dag/måned for en dag "
+                    "hvert år (fx 24/12, 31/12, 5/6), dag/måned/år for én dag "
+                    "(fx 15/5/2026), adskilt med komma."),
     )
     house_rules_url = forms.URLField(
         label=_("Adresse på husreglerne"), required=False, max_length=300,
@@ -186,11 +245,21 @@ class InboxSettingsForm(forms.ModelForm):
 
     class Meta:
         model = InboxSettings
-        fields = ["opens_at", "closes_at", "open_weekdays", "target_hours",
+        fields = ["opens_at", "closes_at", "open_weekdays", "closed_days",
+                  "target_hours",
                   "hide_personal_data", "retention_days", "require_footer",
                   "footer_text", "house_rules_url", "block_at_warning"]
         widgets = {"opens_at": forms.TimeInput(attrs={"type": "time"}),
                    "closes_at": forms.TimeInput(attrs={"type": "time"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["closed_days"] = format_closed_days(
+            self.instance.closed_days if self.instance.pk
+            else InboxSettings._meta.get_field("closed_days").get_default())
+
+    def clean_closed_days(self) -> list[str]:
+        return parse_closed_days(self.cleaned_data.get("closed_days", ""))
 
     def clean(self):
         data = super().clean()

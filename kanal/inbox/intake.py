@@ -25,8 +25,10 @@ from kanal.publishing.scope import CrisisScope
 
 from . import hints, meta, privacy, signals, targets
 from .models import (
+    OPEN_STATUSES,
     Answer,
     Conversation,
+    ConversationStatus,
     DeliveryStatus,
     InboxItem,
     ItemKind,
@@ -99,6 +101,14 @@ class Outcome:
     created: list[InboxItem] = field(default_factory=list)
     changed: list[tuple[InboxItem, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: Items an edit gave personal data they did not hold before.
+    exposed: list[InboxItem] = field(default_factory=list)
+
+    def to_guard(self) -> list[InboxItem]:
+        """What the personal-data guard looks at after commit: every new
+        item, and every item an edit gave new personal data (an edit that
+        adds a CPR number is hidden like a new comment that has one)."""
+        return self.created + [i for i in self.exposed if i not in self.created]
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -117,16 +127,16 @@ def process_deliveries(*, now: datetime | None = None, dry_run: bool = False) ->
 
     done = 0
     while True:
-        created: list[InboxItem] = []
+        to_guard: list[InboxItem] = []
         with transaction.atomic():
             qs = pending.order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
             batch = list(qs[:BATCH])
             for delivery in batch:
-                created += _process_guarded(delivery, now=now).created
+                to_guard += _process_guarded(delivery, now=now).to_guard()
         # After commit: hiding calls the network.
-        guard_personal_data(created)
+        guard_personal_data(to_guard)
         done += len(batch)
         if len(batch) < BATCH:
             return done
@@ -183,7 +193,15 @@ def _finish(delivery, status, outcome, now) -> None:
     delivery.status = status
     delivery.outcome = outcome
     delivery.processed_at = now
-    delivery.save(update_fields=["status", "outcome", "processed_at"])
+    fields = ["status", "outcome", "processed_at"]
+    if status != DeliveryStatus.FAILED:
+        # The raw body holds what citizens wrote (names, ids, a CPR number)
+        # outside the items that retention and erasure redact: once its
+        # events are stored, it is dropped. A failed one is kept for the
+        # operator until retention (``inbox.retention.forget_deliveries``).
+        delivery.body = ""
+        fields.append("body")
+    delivery.save(update_fields=fields)
 
 
 def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
@@ -327,6 +345,12 @@ def _plausible(when) -> datetime:
     return when
 
 
+#: What an event first seen for an item says about its text: an add (or a
+#: poll, or a hide/unhide, which carry the text the network shows) gives
+#: the original; an edit gives a later text; a removal gives none.
+FIRST_SEEN_CHANGE = {"edited": "edited", "remove": "deleted"}
+
+
 def _ingest(channel, item, action, at, outcome) -> None:
     existing = (
         InboxItem.objects.select_for_update()
@@ -334,15 +358,12 @@ def _ingest(channel, item, action, at, outcome) -> None:
         .first()
     )
     if existing is None:
-        if action == "remove":
-            # Deleted before Kanal saw it: keep that it existed.
-            row = _create(channel, item, at)
-            _change(row, "deleted", "", at, outcome)
-        else:
-            row = _create(channel, item, at)
-            if action == "hide" or (action == "poll" and item.is_hidden):
-                row.hidden_on_network = True
-                row.save(update_fields=["hidden_on_network"])
+        row = _create(channel, item, at,
+                      first=FIRST_SEEN_CHANGE.get(action, "original"))
+        if action in ("hide", "unhide") or (action == "poll" and item.is_hidden):
+            row.hidden_on_network = action in ("hide", "poll")
+            row.hidden_changed_at = at if action != "poll" else timezone.now()
+            row.save(update_fields=["hidden_on_network", "hidden_changed_at"])
         outcome.created.append(row)
         transaction.on_commit(
             lambda: signals.item_received.send(sender=InboxItem, item=row)
@@ -355,17 +376,7 @@ def _ingest(channel, item, action, at, outcome) -> None:
             outcome.skip("already_known")
         return
     if action in ("hide", "unhide", "poll"):
-        # Only the network's own word changes what it shows: a hide/unhide
-        # event, or a poll that reads the flag (a replayed "add" does not).
-        hidden = {"hide": True, "unhide": False}.get(action, item.is_hidden)
-        if hidden != existing.hidden_on_network:
-            existing.hidden_on_network = hidden
-            existing.save(update_fields=["hidden_on_network"])
-            change = "hidden" if hidden else "unhidden"
-            outcome.changed.append((existing, change))
-            _announce(existing, change)
-        elif action != "poll":
-            outcome.skip("already_known")
+        _hidden(existing, action, item, at, outcome)
         if action != "poll":
             return
     if existing.redacted_at is not None:
@@ -383,6 +394,11 @@ def _ingest(channel, item, action, at, outcome) -> None:
         if existing.versions.filter(text=item.text, network_time=at).exists():
             outcome.skip("already_known")
             return
+    elif not existing.versions.filter(change=ItemVersion.Change.ORIGINAL).exists():
+        # The add of an item first seen by its edit or its deletion (events
+        # out of order): its text is the original, not an edit.
+        _original(existing, item, at, outcome)
+        return
     elif existing.versions.filter(text=item.text).exists():
         # An "add" (a replay, or one that arrives after an edit) is the
         # original wording, which is known.
@@ -391,13 +407,66 @@ def _ingest(channel, item, action, at, outcome) -> None:
     _change(existing, "edited", item.text, at, outcome)
 
 
-def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
+def _hidden(existing, action, item, at, outcome) -> None:
+    """Apply what the network says it shows: a hide/unhide event by its own
+    time (a retry delivers an older one after a newer; the newest wins), or
+    a poll, which reads the network's flag now. A replayed "add" says
+    nothing about it."""
+    hidden = {"hide": True, "unhide": False}.get(action, item.is_hidden)
+    when = timezone.now() if action == "poll" else at
+    known = existing.hidden_changed_at
+    if action != "poll" and known is not None and when < known:
+        outcome.skip("older_change")
+        return
+    if hidden != existing.hidden_on_network:
+        existing.hidden_on_network = hidden
+        existing.hidden_changed_at = when
+        existing.save(update_fields=["hidden_on_network", "hidden_changed_at"])
+        change = "hidden" if hidden else "unhidden"
+        outcome.changed.append((existing, change))
+        _announce(existing, change)
+        return
+    if action != "poll":
+        if known is None or when > known:
+            # The same state, said later: an older opposite event that
+            # arrives after this one must not undo it.
+            existing.hidden_changed_at = when
+            existing.save(update_fields=["hidden_changed_at"])
+        outcome.skip("already_known")
+
+
+def _original(row: InboxItem, item: NetworkItem, at: datetime, outcome) -> None:
+    """Keep the late add's text as the original of ``row``: the text it
+    shows stays the newest version's (an edit or the deletion came later)."""
+    ItemVersion.objects.create(
+        item=row, change=ItemVersion.Change.ORIGINAL, text=item.text,
+        network_time=at,
+    )
+    fields = []
+    for name in ("author_id", "author_name", "url"):
+        if not getattr(row, name) and getattr(item, name):
+            setattr(row, name, getattr(item, name))
+            fields.append(name)
+    if _show_newest(row, fields):
+        outcome.exposed.append(row)
+    outcome.changed.append((row, "original"))
+    _announce(row, "original")
+
+
+def _create(channel: Channel, item: NetworkItem, at: datetime, *,
+            first: str = "original") -> InboxItem:
+    """Store a new item; ``first`` is what its first event says of its text
+    (``FIRST_SEEN_CHANGE``). An item first seen deleted needs no answer: it
+    neither opens nor reopens its conversation, nor gives it a due time."""
+    deleted = first == "deleted"
     key = conversation_key(channel, item)
     conversation, _new = Conversation.objects.get_or_create(
         channel=channel, key=key,
         defaults={"organisation_id": channel.organisation_id,
                   "post_remote_id": item.post_remote_id,
-                  "last_item_at": item.created_at},
+                  "last_item_at": item.created_at,
+                  "status": (ConversationStatus.NO_REPLY if deleted
+                             else ConversationStatus.NEW)},
     )
     found = privacy.find(item.text)
     score = hints.sentiment(item.text)
@@ -411,9 +480,11 @@ def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
         author_name=item.author_name, text=item.text, url=item.url,
         created_at=item.created_at, hidden_on_network=item.is_hidden,
         personal_data=found,
+        edited_at=at if first == "edited" else None,
+        deleted_on_network_at=at if deleted else None,
     )
     ItemVersion.objects.create(
-        item=row, change=ItemVersion.Change.ORIGINAL, text=item.text,
+        item=row, change=first, text="" if deleted else item.text,
         network_time=at,
     )
     updates = {}
@@ -427,12 +498,15 @@ def _create(channel: Channel, item: NetworkItem, at: datetime) -> InboxItem:
         CrisisScope.current(channel.organisation_id).covers_channel(channel.pk)
     ):
         updates["priority"] = True
-    reopened = conversation.status in ("answered", "no_reply") and not _new
+    # Answered, no reply needed, hidden or referred: the citizen wrote again
+    # and the desk looks again.
+    reopened = (conversation.status not in OPEN_STATUSES and not _new
+                and not deleted)
     if reopened:
-        # The citizen wrote again: the desk looks again.
-        updates["status"] = "new" if conversation.assigned_administration_id is None \
-            else "assigned"
-    if (_new or reopened) and item.created_at > timezone.now() - OLD_ENOUGH:
+        updates["status"] = conversation.open_status()
+    if (_new or reopened) and not deleted and (
+        item.created_at > timezone.now() - OLD_ENOUGH
+    ):
         updates["due_at"] = targets.due_at(
             item.created_at, targets.settings_for(channel.organisation_id))
         updates["overdue_notified_at"] = None
@@ -468,22 +542,38 @@ def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> No
         ItemVersion.objects.create(
             item=row, change=ItemVersion.Change.EDITED, text=text, network_time=at
         )
-        newest = row.versions.exclude(change=ItemVersion.Change.DELETED).order_by(
-            "-network_time", "-pk"
-        ).first()
-        if newest is not None and newest.text != row.text:
-            row.text = newest.text
-            row.edited_at = newest.network_time
-            row.personal_data = privacy.find(row.text)
-            row.sentiment = hints.sentiment(row.text)
-            row.save(update_fields=["text", "edited_at", "personal_data",
-                                    "sentiment"])
-            if row.personal_data:
-                Conversation.objects.filter(pk=row.conversation_id).update(
-                    has_personal_data=True
-                )
+        if _show_newest(row):
+            outcome.exposed.append(row)
     outcome.changed.append((row, change))
     _announce(row, change)
+
+
+def _show_newest(row: InboxItem, fields: list[str] | None = None) -> bool:
+    """Show ``row``'s newest text by the network's time (a deletion keeps
+    the last text that was shown); save it with ``fields``. True when the
+    text shown now holds a kind of personal data the earlier one did not
+    (the personal-data guard looks at it, as at a new item)."""
+    fields = list(fields or [])
+    exposed = False
+    newest = row.versions.exclude(change=ItemVersion.Change.DELETED).order_by(
+        "-network_time", "-pk"
+    ).first()
+    if newest is not None and newest.text != row.text:
+        before = set(row.personal_data or [])
+        row.text = newest.text
+        row.edited_at = (None if newest.change == ItemVersion.Change.ORIGINAL
+                         else newest.network_time)
+        row.personal_data = privacy.find(row.text)
+        row.sentiment = hints.sentiment(row.text)
+        fields += ["text", "edited_at", "personal_data", "sentiment"]
+        if row.personal_data:
+            Conversation.objects.filter(pk=row.conversation_id).update(
+                has_personal_data=True
+            )
+        exposed = bool(set(row.personal_data) - before)
+    if fields:
+        row.save(update_fields=fields)
+    return exposed
 
 
 def _announce(row: InboxItem, change: str) -> None:

@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy
 from kanal.channels.adapters import adapter_for
 from kanal.channels.networks.errors import Fenced, NetworkError, NotSupported
 from kanal.channels.vault import VaultError
-from kanal.channels.wording import network_sentence
+from kanal.channels.wording import direct_failure
 from kanal.core import audit
 from kanal.publishing.scope import CrisisScope
 
@@ -115,7 +115,7 @@ def _send(item: InboxItem, *, liked: bool) -> None:
         raise ValidationError(_("Netværket kan ikke det her. Gør det direkte på "
                                 "netværket.")) from e
     except (NetworkError, VaultError) as e:
-        message = network_sentence(getattr(e, "message", "") or str(e))
+        message = direct_failure(e)
         logger.warning("like of item %s failed: %s", item.pk,
                        getattr(e, "support_detail", "") or message)
         raise ValidationError(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kanal.channels.networks.base import InboxItem
 
@@ -88,15 +88,24 @@ def _list(value) -> list:
 
 #: No comment is older than this year.
 EARLIEST = 2004
+#: How far a network's clock may run ahead of the time a change is read
+#: against (the delivery's, or the entry's for an item's own time).
+SKEW = timedelta(days=1)
 
 
 def _time(value, default: datetime) -> datetime:
-    """Unix seconds or milliseconds, or an ISO 8601 string; else ``default``."""
+    """Unix seconds or milliseconds, or an ISO 8601 string; else ``default``.
+
+    Either way the time must be one a comment can have: not before
+    ``EARLIEST`` and not beyond ``default`` plus a clock's error (an edit
+    stamped 2100 would stay the newest version for ever; one stamped 1970
+    would sort before the comment it edits).
+    """
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
             seconds = value / 1000 if value > 10**11 else value
-            return datetime.fromtimestamp(seconds, UTC)
-        if isinstance(value, str) and value:
+            parsed = datetime.fromtimestamp(seconds, UTC)
+        elif isinstance(value, str) and value:
             if value.isdigit():
                 return _time(int(value), default)
             parsed = datetime.fromisoformat(value.replace("+0000", "+00:00"))
@@ -104,8 +113,10 @@ def _time(value, default: datetime) -> datetime:
             # Year 1 in another zone is before what a datetime can hold in
             # UTC; a time no comment can have is no time at all.
             parsed = parsed.astimezone(UTC)
-            if EARLIEST <= parsed.year <= default.year + 1:
-                return parsed
+        else:
+            return default
+        if parsed.year >= EARLIEST and parsed <= default + SKEW:
+            return parsed
     except (ValueError, OverflowError, OSError):
         pass
     return default

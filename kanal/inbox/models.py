@@ -52,6 +52,16 @@ def default_weekdays() -> list[int]:
     return [0, 1, 2, 3, 4]
 
 
+#: The days a Danish municipality's offices close beyond the public holidays
+#: (``holidays``): Juleaftensdag, Nytårsaftensdag and Grundlovsdag, as
+#: "MM-DD" (every year); a single date is "YYYY-MM-DD".
+DEFAULT_CLOSED_DAYS = ("12-24", "12-31", "06-05")
+
+
+def default_closed_days() -> list[str]:
+    return list(DEFAULT_CLOSED_DAYS)
+
+
 DEFAULT_FOOTER = (
     "Svaret er vejledning og ikke en afgørelse. Skriv til os på kk.dk, hvis du "
     "har brug for en afgørelse."
@@ -99,6 +109,12 @@ class InboxSettings(models.Model):
     open_weekdays = models.JSONField(
         _("åbne ugedage"), default=default_weekdays,
         help_text=_("0 = mandag … 6 = søndag. Helligdage er altid lukket."),
+    )
+    closed_days = models.JSONField(
+        _("lukkedage ud over helligdagene"), default=default_closed_days,
+        blank=True,
+        help_text=_("Dage hvor svarfristen står stille, ud over de offentlige "
+                    "helligdage."),
     )
     target_hours = models.PositiveSmallIntegerField(
         _("svarfrist (arbejdstimer)"), default=8,
@@ -176,6 +192,11 @@ class Conversation(models.Model):
         choices=ConversationStatus.choices,
         default=ConversationStatus.NEW,
     )
+    # The status a *Skjult* conversation had before moderation hid its last
+    # waiting item: showing an item again gives it back (``moderation``).
+    status_before_hidden = models.CharField(
+        max_length=20, choices=ConversationStatus.choices, blank=True
+    )
     assigned_administration = models.ForeignKey(
         "organisations.Administration",
         null=True,
@@ -238,6 +259,24 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"Samtale {self.pk}"
 
+    def open_status(self) -> str:
+        """The status this conversation takes when the desk must look at it
+        again (the citizen wrote after it was answered)."""
+        return (ConversationStatus.ASSIGNED if self.assigned_administration_id
+                else ConversationStatus.NEW)
+
+    def unanswered_items(self):
+        """The items the desk has not answered: not deleted on the network,
+        and received after the newest answer that went out (all of them when
+        none went out). Response targets time from them; moderation closes
+        the conversation only when none of them still waits."""
+        sent = self.answers.filter(follow_up__status="done").order_by(
+            "-created_at").values_list("created_at", flat=True).first()
+        items = self.items.filter(deleted_on_network_at__isnull=True)
+        if sent is not None:
+            items = items.filter(received_at__gt=sent)
+        return items
+
 
 class InboxItem(models.Model):
     """One comment, reply, mention or direct message from a citizen."""
@@ -268,6 +307,13 @@ class InboxItem(models.Model):
     # webhooks (``polling.recheck``: edits and deletions); None: not yet.
     network_checked_at = models.DateTimeField(null=True, blank=True)
     hidden_on_network = models.BooleanField(default=False)
+    # A moderation ("delete") the network answered with an error after which
+    # Kanal could not see whether it was done: the next attempt that finds
+    # the item gone records it (``moderation``).
+    moderation_uncertain = models.CharField(max_length=20, blank=True)
+    # When the network (or the desk through Kanal) last hid or showed it:
+    # a hide/unhide event older than this, delivered late, changes nothing.
+    hidden_changed_at = models.DateTimeField(null=True, blank=True)
     # When the organisation's account liked it on the network, and who in
     # Kanal did it (``likes``); both empty when it is not liked.
     liked_at = models.DateTimeField(null=True, blank=True)

@@ -14,22 +14,32 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kanal.channels.adapters import adapter_for
-from kanal.channels.networks.errors import NetworkError, NotSupported
+from kanal.channels.networks.errors import (
+    NetworkError,
+    NotSupported,
+    OutcomeUnknown,
+    RateLimited,
+    TransientError,
+)
 from kanal.channels.vault import VaultError
+from kanal.channels.wording import direct_failure
 from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_with
 
 from . import privacy, signals
 from .models import (
+    OPEN_STATUSES,
     Conversation,
     ConversationStatus,
     InboxItem,
     InboxSettings,
+    ItemKind,
     ModerationAction,
     Reason,
 )
@@ -85,20 +95,94 @@ def moderate_item(
             "network": item.channel.get_network_display()})
     try:
         adapter = adapter_for(item.channel)
-        if kind == "delete":
-            adapter.delete(item.remote_id)
-        else:
-            adapter.hide(item.remote_id, hidden=kind == "hide")
+    except VaultError as e:
+        raise ValidationError(
+            _("Netværket afviste det: %(why)s") % {"why": direct_failure(e)}
+        ) from e
+    try:
+        _on_network(adapter, item, kind)
     except NotSupported as e:
         raise ValidationError(_("Netværket kan ikke det her. Gør det direkte på "
                                 "netværket.")) from e
     except (NetworkError, VaultError) as e:
-        message = getattr(e, "message", "") or str(e)
-        logger.warning("moderation of item %s failed: %s", item.pk, message)
-        raise ValidationError(
-            _("Netværket afviste det: %(why)s") % {"why": message}
-        ) from e
+        logger.warning("moderation (%s) of item %s failed: %s", kind, item.pk,
+                       getattr(e, "support_detail", "") or e)
+        _settle(adapter, item, kind=kind, reason=reason, actor=actor, error=e)
     return _record(item, actor=actor, kind=kind, reason=reason)
+
+
+def _on_network(adapter, item: InboxItem, kind: str) -> None:
+    if kind == "delete":
+        adapter.delete(item.remote_id)
+    else:
+        adapter.hide(item.remote_id, hidden=kind == "hide")
+
+
+def _uncertain(error: Exception) -> bool:
+    """Whether the network may have done what it answered with ``error``: a
+    5xx, no answer, or an unreadable one (a refusal or a throttle did
+    nothing)."""
+    return isinstance(error, (TransientError, OutcomeUnknown)) and not isinstance(
+        error, RateLimited)
+
+
+def _gone(adapter, item: InboxItem) -> bool | None:
+    """Whether the network says ``item`` no longer exists (None: it cannot
+    tell, or cannot be asked)."""
+    try:
+        return adapter.read_post(item.remote_id).gone
+    except Exception:  # any failure to ask leaves it open, never a deletion
+        return None
+
+
+def _settle(adapter, item: InboxItem, *, kind: str, reason: str, actor,
+            error: Exception) -> None:
+    """Find out what a hide or delete that failed did on the network.
+
+    Returns when it was done after all (the caller records it); raises
+    ``ValidationError`` with what the moderator should do otherwise. A hide
+    sets a flag, so it is sent once more; a delete is looked up (gone after
+    Kanal's own attempt = deleted). A delete the network could not confirm
+    either way is kept on the item (``moderation_uncertain``) and audited,
+    so the next attempt that finds the comment gone records it."""
+    uncertain = (isinstance(error, NetworkError) and _uncertain(error)) or (
+        kind == "delete" and item.moderation_uncertain == "delete")
+    if uncertain and kind == "delete":
+        gone = _gone(adapter, item)
+        if gone:
+            return
+        if gone is None:
+            _keep_uncertain(item, kind=kind, reason=reason, actor=actor)
+            raise ValidationError(_(
+                "Netværket svarede med en fejl, og Kanal kan ikke se, om "
+                "kommentaren blev slettet. Se efter på netværket, og slet den "
+                "igen her: er den allerede væk, registrerer Kanal sletningen.")
+            ) from error
+        if isinstance(error, NetworkError) and _uncertain(error):
+            raise ValidationError(_(
+                "Netværket svarede med en fejl, og kommentaren er der stadig. "
+                "Prøv igen om lidt.")) from error
+    elif uncertain:
+        try:
+            _on_network(adapter, item, kind)
+        except (NetworkError, VaultError) as again:
+            raise ValidationError(_(
+                "Netværket svarede med en fejl to gange, så Kanal ved ikke, om "
+                "det lykkedes. Prøv igen om lidt (det giver ikke noget dobbelt).")
+            ) from again
+        return
+    raise ValidationError(
+        _("Netværket afviste det: %(why)s") % {"why": direct_failure(error)}
+    ) from error
+
+
+@transaction.atomic
+def _keep_uncertain(item: InboxItem, *, kind: str, reason: str, actor) -> None:
+    InboxItem.objects.filter(pk=item.pk).update(moderation_uncertain=kind)
+    item.moderation_uncertain = kind
+    audit.record("inbox.item.moderation_uncertain", actor=actor,
+                 organisation=item.organisation, target=item,
+                 changes={"kind": kind, "reason": reason, "network": item.network})
 
 
 @transaction.atomic
@@ -119,14 +203,13 @@ def _record(item: InboxItem, *, actor, kind: str, reason: str) -> ModerationActi
     )
     if kind == "delete":
         item.deleted_on_network_at = row.created_at
-        item.save(update_fields=["deleted_on_network_at"])
+        item.moderation_uncertain = ""
+        item.save(update_fields=["deleted_on_network_at", "moderation_uncertain"])
     else:
         item.hidden_on_network = kind == "hide"
-        item.save(update_fields=["hidden_on_network"])
-    conversation = item.conversation
-    if kind in WARNINGS and conversation.status != ConversationStatus.HIDDEN:
-        Conversation.objects.filter(pk=conversation.pk).update(
-            status=ConversationStatus.HIDDEN)
+        item.hidden_changed_at = row.created_at
+        item.save(update_fields=["hidden_on_network", "hidden_changed_at"])
+    _settle_conversation(item.conversation_id, kind=kind)
     audit.record(
         f"inbox.item.{'hidden' if kind == 'hide' else kind + 'd'}"
         if kind != "unhide" else "inbox.item.unhidden",
@@ -139,6 +222,39 @@ def _record(item: InboxItem, *, actor, kind: str, reason: str) -> ModerationActi
     transaction.on_commit(lambda: signals.item_moderated.send(
         sender=InboxItem, item=item, action=kind, reason=reason, actor=actor))
     return row
+
+
+def _settle_conversation(conversation_id: int, *, kind: str) -> None:
+    """The conversation's status after ``kind`` on one of its items.
+
+    A hide or delete closes an open conversation as *Skjult* only when no
+    item in it still waits for the desk (``waiting_items``): a spammer's
+    reply hidden under a citizen's unanswered question leaves the question
+    open. Showing an item again gives a *Skjult* conversation back the
+    status it had before."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if kind in WARNINGS:
+        if conversation.status in OPEN_STATUSES and not waiting_items(
+            conversation
+        ).exists():
+            Conversation.objects.filter(pk=conversation.pk).update(
+                status=ConversationStatus.HIDDEN,
+                status_before_hidden=conversation.status)
+    elif conversation.status == ConversationStatus.HIDDEN:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=conversation.status_before_hidden or conversation.open_status())
+
+
+def waiting_items(conversation: Conversation):
+    """The items of ``conversation`` that still wait for the desk: not
+    deleted on the network, not hidden there for breaking a house rule (one
+    hidden for the citizen's personal data still needs an answer, e.g.
+    privately), and received after the newest answer that went out."""
+    last_hide = ModerationAction.objects.filter(
+        item=OuterRef("pk"), kind="hide").order_by("-pk").values("reason")[:1]
+    return conversation.unanswered_items().annotate(
+        hidden_for=Subquery(last_hide)
+    ).filter(Q(hidden_on_network=False) | Q(hidden_for=Reason.PERSONAL_DATA))
 
 
 def warnings_for(item: InboxItem) -> int:
@@ -163,12 +279,21 @@ def warning_policy(item: InboxItem) -> dict:
 
 
 def guard_personal_data(items) -> int:
-    """Hide new items with personal data on the network where the
-    organisation asks for it, and tell its editors why. Returns how many
-    were hidden."""
+    """Hide items with personal data on the network where the organisation
+    asks for it, and tell its editors why; ``items`` are new ones and those
+    an edit gave personal data (``intake.Outcome.to_guard``). Returns how
+    many were hidden.
+
+    A direct message is private: it is flagged and masked in Kanal, never
+    hidden, and nobody is told to hide it (citizens send their CPR number
+    privately on purpose). An item already hidden, deleted on the network
+    or redacted is left alone."""
     hidden = 0
     for item in items:
-        if not item.personal_data or item.hidden_on_network:
+        if (not item.personal_data or item.hidden_on_network
+                or item.kind == ItemKind.MESSAGE
+                or item.deleted_on_network_at is not None
+                or item.redacted_at is not None):
             continue
         row = InboxSettings.objects.filter(organisation_id=item.organisation_id).first()
         done = False

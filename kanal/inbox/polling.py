@@ -151,7 +151,8 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
                              channel.pk)
             outcome.skip("unreadable")
     recheck(channel, adapter, now=now, outcome=outcome)
-    guard_personal_data(outcome.created)
+    # New items and edits (a read-back's too) that brought personal data.
+    guard_personal_data(outcome.to_guard())
     _save(cursor, now, error="", new_cursor=page.cursor or cursor.cursor,
           seen=len(page.items), skipped=outcome.skipped.get("unreadable", 0))
     return outcome

@@ -11,9 +11,18 @@ from datetime import date
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-# Six digits of a birth date, an optional dash or space, four more digits,
-# not part of a longer number.
-CPR = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})[-\s]?(\d{4})(?![\d])")
+#: Every dash a phone or a word processor types between the two parts of a
+#: CPR number: hyphen-minus, hyphen, non-breaking hyphen, figure dash, en and
+#: em dash, minus sign.
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
+# Six digits of a birth date, then a dash (spaces around it or not), a space
+# or nothing, then four more digits; not part of a longer number (a digit, or
+# a digit and a dash, before it; a digit after it). A label glued to it with a
+# dash ("CPR-1203851234", "cpr-nr-120385-1234") is no part of a number.
+CPR = re.compile(
+    rf"(?<!\d)(?<!\d[{DASHES}])(\d{{2}})(\d{{2}})(\d{{2}})"
+    rf"(?:\s{{0,2}}[{DASHES}]\s{{0,2}}|\s{{1,2}})?(\d{{4}})(?!\d)"
+)
 EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w])"
 )
@@ -22,11 +31,47 @@ PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)45[\s-]?)?"
     r"(?:\d{8}|\d{4}[\s-]\d{4}|\d{2}[\s-]\d{2}[\s-]\d{2}[\s-]\d{2})(?![\w])"
 )
-STREET = re.compile(
-    r"\b[A-ZÆØÅ][a-zæøåé]+(?:gade|vej|allé|alle|plads|boulevard|stræde|torv|"
-    r"vænge|brygge|have|park|bakke|strand)\s+\d{1,4}\s?[A-Za-z]?\b"
-    r"(?:,\s*\d{1,2}\.?\s*(?:th|tv|mf|sal)?\.?)?"
+
+# Street addresses. What ends a Danish street name, glued to it
+# ("Nørrebrogade", "Rådhuspladsen") or a word of its own after a capitalised
+# one ("Frederiksberg Allé", "H.C. Andersens Boulevard", "Islands Brygge").
+_SUFFIXES = (
+    "gade", "gaden", "vej", "vejen", "allé", "alle", "alléen", "plads",
+    "pladsen", "boulevard", "boulevarden", "stræde", "strædet", "torv",
+    "torvet", "vænge", "vænget", "brygge", "bryggen", "have", "haven", "park",
+    "parken", "bakke", "bakken", "strand", "stranden", "kaj", "kajen", "bro",
+    "broen", "vang", "vangen", "sti", "stien", "passage", "passagen",
 )
+# In lower case (citizens often write so) only the suffixes that are no
+# everyday word: "børnehave 3 dage" or "arbejdsplads 2" is no address.
+_LOWER_SUFFIXES = ("gade", "vej", "allé", "boulevard", "stræde")
+# Everyday words with those suffixes ("motorvej 4", "en omvej 2 steder").
+_NOT_STREETS = r"(?i:(?:motor|om|gen|hjem|cykel|gang|sti|kør)vej\b)"
+_UPPER = "A-ZÆØÅÄÖÜÉ"
+_LOWER = "a-zæøåäöüé"
+_PREFIX_WORD = rf"(?:[{_UPPER}][{_LOWER}]{{1,40}}\.?|(?:[{_UPPER}]\.){{1,3}})"
+_GLUED = "|".join(_SUFFIXES)
+_OWN_WORD = "|".join(s.capitalize() for s in _SUFFIXES)
+_STREET_NAME = (
+    rf"(?:(?:{_PREFIX_WORD}[\s-]{{1,3}}){{0,3}}[{_UPPER}][{_LOWER}]{{0,40}}(?:{_GLUED})"
+    rf"|(?:{_PREFIX_WORD}[\s-]{{1,3}}){{1,3}}(?:{_OWN_WORD})"
+    rf"|(?!{_NOT_STREETS})(?i:[{_LOWER}]{{1,40}}(?:{'|'.join(_LOWER_SUFFIXES)})))"
+)
+# A house number (with a letter, or a range), not a count of something.
+_NUMBER = (
+    r"\d{1,4}(?!\d)(?:\s?-\s?\d{1,4}(?!\d))?(?:[A-Za-z]\b|\s[A-Z]\b)?"
+    r"(?!\s*(?:dage?|gange?|timer?|minutter|min|kr|kroner|år|uger?|måneder?|km|"
+    r"meter|m|procent|pct|stk|personer|mennesker|børn|elever)\b)"
+)
+# The floor and side: ", 3. th", ", st. tv", " 2. sal", " st.", ", kl.", " 1 mf".
+_FLOOR = r"(?:(?:st|stuen|kld?)\b|\d{1,2}(?!\d))"
+_SIDE = r"(?:th|tv|mf|sal)\b\.?"
+_TAIL = (
+    rf"(?:,\s*{_FLOOR}\.?(?:\s*{_SIDE})?"
+    rf"|\s+{_FLOOR}\.(?:\s*{_SIDE})?"
+    rf"|\s+{_FLOOR}\s*{_SIDE})?"
+)
+STREET = re.compile(rf"\b{_STREET_NAME}\s{{1,3}}{_NUMBER}{_TAIL}")
 
 LABELS = {
     "cpr": _("CPR-nummer"),

@@ -8,25 +8,34 @@ in the record covers. The inbox only says how long it keeps personal data and
 how an item is redacted.
 
 What is removed: the text (and every kept version of it), the author's name
-and id, the link, and the personal-data flags; what stays is that an item
-existed, when, on which channel, and what the desk did (status, answers,
-audit).
+and id, the link, and the personal-data flags, and a message conversation's
+key (``dm:<the citizen's id>``) once none of its items holds personal data;
+what stays is that an item existed, when, on which channel, and what the
+desk did (status, answers, audit). Raw webhook bodies are dropped when
+processed (``intake``); a failed one is deleted after ``RETENTION_MIN_DAYS``
+(``forget_deliveries``) and blanked by an erasure that names its citizen
+(``erase_deliveries``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 
 from kanal.organisations.models import Organisation
 
 from .models import (
     RETENTION_MAX_DAYS,
     RETENTION_MIN_DAYS,
+    Conversation,
+    DeliveryStatus,
     InboxItem,
     InboxSettings,
     ItemVersion,
+    WebhookDelivery,
 )
 
 DEFAULT_DAYS = 365
@@ -61,3 +70,36 @@ def redact_items(ids: list[int], *, now: datetime) -> None:
         text="", author_name="", author_id="", url="", personal_data=[],
         redacted_at=now,
     )
+    # A message conversation is keyed by the citizen's id: once none of its
+    # items holds personal data, its key no longer names them (and a new
+    # message from them starts a conversation of its own).
+    Conversation.objects.filter(
+        key__startswith="dm:", items__pk__in=ids
+    ).exclude(items__redacted_at__isnull=True).update(
+        key=Concat(Value("redacted:"), Cast("pk", CharField())))
+
+
+def forget_deliveries(*, now: datetime, organisation=None, dry_run=False) -> int:
+    """Delete the raw webhook bodies Kanal kept for the operator (failed
+    ones; processed ones are emptied at once) older than the shortest inbox
+    period; returns how many (with ``dry_run``: would be)."""
+    kept = WebhookDelivery.objects.exclude(status=DeliveryStatus.PENDING).filter(
+        received_at__lt=now - timedelta(days=RETENTION_MIN_DAYS))
+    if organisation is not None:
+        kept = kept.filter(organisation=organisation)
+    if dry_run:
+        return kept.count()
+    return kept.delete()[0]
+
+
+def erase_deliveries(person: str, *, organisation) -> int:
+    """Blank the kept raw webhook bodies (of ``organisation``, or of no
+    organisation named) that mention ``person`` as written or as JSON
+    escapes it; returns how many."""
+    spellings = {person, json.dumps(person)[1:-1]}
+    match = Q()
+    for spelling in spellings:
+        match |= Q(body__icontains=spelling)
+    return WebhookDelivery.objects.exclude(status=DeliveryStatus.PENDING).filter(
+        Q(organisation=organisation) | Q(organisation__isnull=True)
+    ).filter(match).update(body="")

@@ -2,10 +2,11 @@
 
 A target such as "answered within one working day" is counted in opening
 hours on open weekdays in Danish local time, skipping Danish public holidays
-(``holidays``). Arithmetic is on the local wall clock, then made aware in
-Europe/Copenhagen, so the change to and from summer time moves nothing: an
-item at 15:00 on the Friday before the change is due at 15:00 local time on
-Monday.
+(``holidays``) and the organisation's own closed days (24 and 31 December and
+Grundlovsdag unless it says otherwise). Arithmetic is on the local wall
+clock, then made aware in Europe/Copenhagen, so the change to and from
+summer time moves nothing: an item at 15:00 on the Friday before the change
+is due at 15:00 local time on Monday.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_with
 from kanal.publishing.periodic import each_guarded
 
-from .models import OPEN_STATUSES, Conversation, InboxSettings
+from .models import (
+    DEFAULT_CLOSED_DAYS,
+    OPEN_STATUSES,
+    Conversation,
+    InboxSettings,
+)
 
 ZONE = ZoneInfo("Europe/Copenhagen")
 
@@ -32,8 +39,14 @@ def _danish_holidays(year: int):
     return holidays.country_holidays("DK", years=year)
 
 
-def is_working_day(day: date, weekdays) -> bool:
-    return day.weekday() in weekdays and day not in _danish_holidays(day.year)
+def is_working_day(day: date, weekdays, closed=DEFAULT_CLOSED_DAYS) -> bool:
+    """Whether the desk works on ``day``: an open weekday that is neither a
+    Danish public holiday nor one of the organisation's ``closed`` days
+    ("MM-DD" every year, "YYYY-MM-DD" once)."""
+    return (day.weekday() in weekdays
+            and day not in _danish_holidays(day.year)
+            and day.strftime("%m-%d") not in closed
+            and day.isoformat() not in closed)
 
 
 def due_at(start: datetime, settings_row: InboxSettings | None) -> datetime:
@@ -41,6 +54,8 @@ def due_at(start: datetime, settings_row: InboxSettings | None) -> datetime:
     opens = settings_row.opens_at if settings_row else time(8, 0)
     closes = settings_row.closes_at if settings_row else time(16, 0)
     weekdays = set(settings_row.open_weekdays if settings_row else range(5))
+    closed = frozenset(settings_row.closed_days if settings_row
+                       else DEFAULT_CLOSED_DAYS)
     remaining = timedelta(hours=settings_row.target_hours if settings_row else 8)
     if not weekdays or closes <= opens or remaining <= timedelta(0):
         return start + remaining
@@ -49,7 +64,7 @@ def due_at(start: datetime, settings_row: InboxSettings | None) -> datetime:
     cursor = max(local, datetime.combine(day, opens))
     for _ in range(3700):  # ten years of days: a bound, never reached
         end = datetime.combine(day, closes)
-        if is_working_day(day, weekdays) and cursor < end:
+        if is_working_day(day, weekdays, closed) and cursor < end:
             available = end - cursor
             if remaining <= available:
                 return (cursor + remaining).replace(tzinfo=ZONE)
@@ -57,6 +72,49 @@ def due_at(start: datetime, settings_row: InboxSettings | None) -> datetime:
         day += timedelta(days=1)
         cursor = datetime.combine(day, opens)
     return start + remaining
+
+
+#: The settings a due time is counted by: changing one re-times the open
+#: conversations (``retime_open``).
+TIMING_FIELDS = frozenset({"opens_at", "closes_at", "open_weekdays",
+                           "closed_days", "target_hours"})
+
+
+def retime_open(organisation_id: int, settings_row: InboxSettings | None, *,
+                now: datetime | None = None) -> int:
+    """Count the due time of the organisation's open conversations again by
+    ``settings_row`` (new hours, days or target), from the oldest item the
+    desk has not answered; returns how many moved. A conversation that is
+    overdue no longer by the new rules may be told about again."""
+    now = now or timezone.now()
+    moved = []
+    open_ones = Conversation.objects.filter(
+        organisation_id=organisation_id, status__in=OPEN_STATUSES,
+        due_at__isnull=False,
+    ).only("pk", "due_at", "overdue_notified_at")
+    for conversation in open_ones.iterator(chunk_size=500):
+        start = waiting_since(conversation)
+        if start is None:
+            continue
+        due = due_at(start, settings_row)
+        if due == conversation.due_at:
+            continue
+        conversation.due_at = due
+        if due > now:
+            conversation.overdue_notified_at = None
+        moved.append(conversation)
+    Conversation.objects.bulk_update(moved, ["due_at", "overdue_notified_at"],
+                                     batch_size=500)
+    return len(moved)
+
+
+def waiting_since(conversation: Conversation) -> datetime | None:
+    """When the oldest citizen item the desk has not answered was written:
+    of the items (not deleted on the network) that arrived after the newest
+    answer that went out was written, or of all items when none went out;
+    None when every item came before that answer."""
+    return conversation.unanswered_items().aggregate(
+        start=Min("created_at"))["start"]
 
 
 def settings_for(organisation_id: int) -> InboxSettings | None:

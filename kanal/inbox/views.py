@@ -301,8 +301,8 @@ def reply_view(request, pk):
         messages.error(request, " ".join(e.messages))
         return _refused_reply(request, actor, conversation)
     if form.cleaned_data["referral"] is not None:
-        messages.success(request, _("Henvisningen sendes nu, og samtalen er sat "
-                                    "til ”Henvist”."))
+        messages.success(request, _("Henvisningen sendes nu. Samtalen bliver "
+                                    "”Henvist”, når den er ude."))
     else:
         messages.success(request, _("Svaret sendes nu. Du kan se her, når det er "
                                     "ude."))

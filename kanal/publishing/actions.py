@@ -124,6 +124,19 @@ def queue_publication(
     return publication
 
 
+def lock_publications(*, post_id: int) -> None:
+    """Lock the post's publications, in id order, in the caller's transaction.
+
+    The one lock order: a post's publications (by id), then the post, then
+    the audit chain's head. The engine records a batch in this order (its
+    publications, then each post through planning's roll-up, then the audit
+    entries); an action on a post calls this before it locks the post, so
+    the two wait for each other instead of deadlocking.
+    """
+    list(Publication.objects.select_for_update().filter(post_id=post_id)
+         .order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def withdraw_publications(*, actor, post_id: int, reason: str) -> int:
     """Withdraw the approval of every publication of the post that is not
@@ -141,7 +154,7 @@ def withdraw_publications(*, actor, post_id: int, reason: str) -> int:
         post_id=post_id,
         status__in=(*NOT_STARTED, PublicationStatus.PUBLISHING),
         withdrawn_at__isnull=True,
-    )
+    ).order_by("pk")
     if actor is not None:
         qs = qs.filter(organisation_id=actor.organisation_id)
     pubs = list(qs)
@@ -179,7 +192,7 @@ def reschedule_publications(
     publication_policy.check(actor, "reschedule")
     qs = Publication.objects.select_for_update().filter(
         post_id=post_id, status__in=CLAIMABLE
-    )
+    ).order_by("pk")
     if variant_id is not None:
         qs = qs.filter(variant_id=variant_id)
     if actor is not None:

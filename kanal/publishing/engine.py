@@ -934,9 +934,11 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
     try:
         _deferred.audits = []
         with transaction.atomic():
-            pubs = Publication.objects.select_for_update(of=("self",)).select_related(
-                "channel", "organisation"
-            ).in_bulk([job.publication_id for job, _ in results])
+            # In id order, the order every transaction locks publications in
+            # (``actions.lock_publications``); ``in_bulk`` drops the order.
+            pubs = {pub.pk: pub for pub in Publication.objects.select_for_update(
+                of=("self",)).select_related("channel", "organisation").filter(
+                pk__in=[job.publication_id for job, _ in results]).order_by("pk")}
             _lock_channels(results)
             statuses = [
                 _record_locked(pubs[job.publication_id], job, outcome, now)

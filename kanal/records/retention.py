@@ -6,8 +6,10 @@ inbox's items (``held_items_q``: by the person who wrote them and when, or,
 for a case, by the item's entries in the record that carry it). The job
 deletes due entries (by the kind's ``RetentionRule``) and redacts inbox items
 past the organisation's inbox period (``InboxSettings.retention_days``)
-through the inbox's own primitive (``kanal.inbox.retention.redact_items``);
-an erasure request does both for one person. The inbox itself neither holds
+through the inbox's own primitive (``kanal.inbox.retention.redact_items``),
+and deletes the failed webhook bodies kept past the shortest inbox period
+(``forget_deliveries``); an erasure request does both for one person (and
+blanks kept bodies that name them, ``erase_deliveries``). The inbox itself neither holds
 nor runs retention.
 
 Entries are deleted in small batches; each batch writes its tombstones and
@@ -261,6 +263,12 @@ def apply_retention(now=None, dry_run: bool = False, *, organisation=None,
         run = RetentionRun.objects.create(
             organisation=organisation, started_at=now, dry_run=False
         )
+    if not dry_run:
+        # Failed webhook bodies kept for the operator hold what citizens
+        # wrote outside the items: never kept past the shortest period.
+        _guarded("forgetting webhook bodies", lambda: (
+            inbox_retention.forget_deliveries(now=now, organisation=organisation),
+            False))
     for rule in rules.order_by("organisation_id", "kind"):
         due = due_for_rule(rule, now).exclude(
             held_q(rule.organisation_id) | in_open_request_q()
@@ -367,6 +375,7 @@ def erase_person(*, actor, person: str, reason: str) -> ErasureRequest:
         for start in range(0, len(item_ids), BATCH):
             erasure.inbox_redacted += _redact_items(
                 organisation.pk, item_ids[start:start + BATCH], now=now)
+        inbox_retention.erase_deliveries(person, organisation=organisation)
         erasure.deleted = deleted
         erasure.held_back = held_count
         erasure.save(update_fields=["deleted", "held_back", "inbox_redacted",

@@ -199,3 +199,43 @@ def test_publish_log_keeps_when_the_request_arrived_on_the_wall_clock(x_app):
     assert before <= received < before + timedelta(seconds=0.25)
     # ``at`` is the sandbox clock after the latency; received_at is neither.
     assert at - received >= timedelta(seconds=3600.3)
+
+
+@pytest.mark.parametrize(("answer", "check"), [
+    ("long_id", lambda data: data["id"] == "9" * 300),
+    ("nul_id", lambda data: data["id"].endswith("\x00")),
+    ("surrogate_id", lambda data: data["id"].endswith("\ud800")),
+    ("missing_id", lambda data: "id" not in data),
+    ("wrong_type_id", lambda data: isinstance(data["id"], dict)),
+])
+def test_a_hostile_answer_after_create_spoils_the_id_of_a_post_that_was_made(
+    x_app, answer, check
+):
+    _account, token = _x_account(x_app)
+    _call(x_app, "POST", "/_sandbox/faults", json={
+        "network": "x", "kind": "hostile_after_create",
+        "params": {"answer": answer}, "path": "/x/2/tweets"})
+    made = _tweet(x_app, token, f"Fjendtligt svar {answer}")
+    assert made.status_code == 201
+    assert check(made.json()["data"])
+    assert int(made.headers["content-length"]) == len(made.content)
+    log = _call(x_app, "GET", "/_sandbox/published", params={"network": "x"}).json()
+    assert [r["text"] for r in log].count(f"Fjendtligt svar {answer}") == 1
+
+
+def test_a_hostile_answer_can_be_nested_deeper_than_a_parser_goes(x_app):
+    _account, token = _x_account(x_app)
+    _call(x_app, "POST", "/_sandbox/faults", json={
+        "network": "x", "kind": "hostile_after_create",
+        "params": {"answer": "deep"}, "path": "/x/2/tweets"})
+    made = _tweet(x_app, token, "Dybt svar")
+    assert made.status_code == 201
+    with pytest.raises(RecursionError):
+        made.json()
+
+
+def test_a_hostile_answer_needs_to_say_how():
+    with pytest.raises(FaultError):
+        FaultInjector().add("x", "hostile_after_create")
+    with pytest.raises(FaultError):
+        FaultInjector().add("x", "hostile_after_create", params={"answer": "rude"})

@@ -10,7 +10,11 @@ One module per network (``facebook.py``, ``instagram.py``, ``x.py``,
 - do all HTTP through ``http.NetworkClient`` so that timeouts, logging and the
   translation of transport failures are the same everywhere;
 - know a network only through ``Connection.base_url``: the sandbox and the
-  real network differ by configuration, never by code.
+  real network differ by configuration, never by code;
+- treat every answer as untrusted: bodies are parsed by ``http.read_json``,
+  ids read with ``usable_id``, addresses with ``permalink``/``web_address``,
+  and the values returned (``PublishResult``, ``PostState``) check
+  themselves when they are made (``kanal.untrusted`` holds the rules).
 
 An adapter instance serves one connected account (``Connection``). It is
 cheap to build; the caller builds one per unit of work.
@@ -24,8 +28,18 @@ from dataclasses import dataclass, field
 from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import ClassVar
+from urllib.parse import urlsplit
 
-from .errors import NotSupported
+from kanal.untrusted import clean_text, plausible_time, safe_url
+from kanal.untrusted import usable_id as usable_id  # adapters read ids with it
+
+from .errors import (
+    UNREADABLE_AFTER_WRITE,
+    UNREADABLE_ANSWER,
+    NotSupported,
+    OutcomeUnknown,
+    TransientError,
+)
 
 # --------------------------------------------------------------------------
 # Values passed in
@@ -149,11 +163,36 @@ class ValidationProblem:
 # Values returned
 
 
+def _shown(value) -> str:
+    """A hostile value as support staff may read it: short and printable."""
+    return repr(value)[:80]
+
+
 @dataclass(frozen=True)
 class PublishResult:
+    """What a write made (a post, a reply, a message) or a lookup found, as
+    the network named it. The network's word is checked here, once for every
+    adapter: an id Kanal cannot store or send back (``usable_id``: too long,
+    a NUL, a lone surrogate, empty, an object printed as text) raises
+    ``OutcomeUnknown``, so a write whose answer names no usable post is
+    handled exactly like a lost answer (looked up before anything is sent
+    again); an address that is not http(s) becomes "" and a time that cannot
+    be one (year 1, next year) None."""
+
     remote_id: str
     url: str
     published_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        remote_id = usable_id(self.remote_id)
+        if not remote_id:
+            raise OutcomeUnknown(
+                UNREADABLE_AFTER_WRITE,
+                network_message=f"unusable id {_shown(self.remote_id)}",
+            )
+        object.__setattr__(self, "remote_id", remote_id)
+        object.__setattr__(self, "url", safe_url(self.url))
+        object.__setattr__(self, "published_at", plausible_time(self.published_at))
 
 
 @dataclass(frozen=True)
@@ -313,6 +352,27 @@ class PostState:
     #: ``remote_id``.
     current_id: str = ""
 
+    def __post_init__(self) -> None:
+        # The network's word, checked once for every adapter (see
+        # ``PublishResult``); a read that cannot be used is asked again.
+        remote_id = usable_id(self.remote_id)
+        if not remote_id:
+            raise TransientError(
+                UNREADABLE_ANSWER,
+                network_message=f"unusable id {_shown(self.remote_id)}",
+            )
+        current_id = usable_id(self.current_id) if self.current_id else ""
+        if self.current_id and not current_id:
+            raise TransientError(
+                UNREADABLE_ANSWER,
+                network_message=f"unusable id {_shown(self.current_id)}",
+            )
+        object.__setattr__(self, "remote_id", remote_id)
+        object.__setattr__(self, "current_id", current_id)
+        object.__setattr__(self, "text", clean_text(self.text, max_length=None))
+        object.__setattr__(self, "url", safe_url(self.url))
+        object.__setattr__(self, "edited_at", plausible_time(self.edited_at))
+
 
 def id_of(value) -> str:
     """An id from a network's answer: a non-empty string or a whole number
@@ -340,10 +400,7 @@ def text_of(value) -> str:
 def web_address(value) -> str:
     """An address from a network's answer if it is an http(s) URL of sane
     length, else "" (it is shown to people and stored as a permalink)."""
-    text = text_of(value).strip()
-    if len(text) > 1000 or not text.lower().startswith(("https://", "http://")):
-        return ""
-    return text
+    return safe_url(text_of(value).strip())
 
 
 @dataclass(frozen=True)
@@ -423,6 +480,9 @@ class NetworkAdapter:
     #: makes one reply (Mastodon's Idempotency-Key, Bluesky's record key), so
     #: a reply whose outcome is unknown may simply be sent again.
     idempotent_replies: ClassVar[bool] = False
+    #: The hosts (with their subdomains) where the network shows its posts,
+    #: besides the connection's own host (a Mastodon instance, the sandbox).
+    web_hosts: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -461,6 +521,22 @@ class NetworkAdapter:
         """
         if self._before_write is not None:
             self._before_write(operation)
+
+    def permalink(self, value) -> str:
+        """An address the network gave for a post or a comment, if it is an
+        http(s) address on the network's own web (``web_hosts`` or the
+        connection's host); else "" (it is stored and shown to editors, so
+        ``javascript:`` or another host's page never is)."""
+        address = web_address(value)
+        try:
+            host = (urlsplit(address).hostname or "").lower()
+            own = (urlsplit(self.connection.base_url).hostname or "").lower()
+        except ValueError:
+            return ""
+        for allowed in (own, *self.web_hosts):
+            if allowed and (host == allowed or host.endswith("." + allowed)):
+                return address
+        return ""
 
     # -- limits and validation (pure: no network calls) ---------------------
 

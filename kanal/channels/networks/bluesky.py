@@ -91,6 +91,7 @@ from .base import (
     stable_key,
     text_of,
     text_with_link,
+    usable_id,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -104,6 +105,7 @@ from .errors import (
     gettext_noop,
 )
 from .http import (
+    error_json,
     iso_to_datetime,
     read_json,
     retry_after_seconds,
@@ -274,9 +276,8 @@ def _sender(view: Mapping) -> str:
 
 
 def _error_body(response: httpx.Response) -> tuple[str, str]:
-    try:
-        body = response.json()
-    except ValueError:
+    body = error_json(response)
+    if body is None:
         return "", response.text[:300]
     if not isinstance(body, dict):
         return "", ""
@@ -486,7 +487,7 @@ class BlueskyAdapter(NetworkAdapter):
             json={"identifier": identifier, "password": password},
             translate=translate,
         )
-        return self._store_session(response.json())
+        return self._store_session(read_json(response, network=self.network))
 
     def _refresh_session(self) -> TokenSet:
         response = self.client.request(
@@ -495,7 +496,7 @@ class BlueskyAdapter(NetworkAdapter):
             headers={"Authorization": f"Bearer {self._refresh}"},
             translate=translate,
         )
-        return self._store_session(response.json())
+        return self._store_session(read_json(response, network=self.network))
 
     def _store_session(self, session: Mapping) -> TokenSet:
         self._access = str(session["accessJwt"])
@@ -580,7 +581,8 @@ class BlueskyAdapter(NetworkAdapter):
             }
 
     def _get(self, nsid: str, **params) -> Mapping:
-        return self._xrpc("GET", nsid, params=params).json()
+        return read_json(self._xrpc("GET", nsid, params=params),
+                         network=self.network)
 
     def _post(self, nsid: str, body: Mapping, *, write: str = "") -> Mapping:
         response = self._xrpc("POST", nsid, json=body, write=write)
@@ -742,7 +744,7 @@ class BlueskyAdapter(NetworkAdapter):
             if existing is not None:
                 return existing
             raise e from None
-        uri = str(created.get("uri") or "") if isinstance(created, Mapping) else ""
+        uri = usable_id(created.get("uri")) if isinstance(created, Mapping) else ""
         if not uri:
             existing = self._existing(repo, collection, rkey)
             if existing is not None:
@@ -781,9 +783,10 @@ class BlueskyAdapter(NetworkAdapter):
         if found is None:
             return None
         value = found.get("value") or {}
+        uri = usable_id(found.get("uri"))
         return PublishResult(
-            remote_id=str(found["uri"]),
-            url=self._post_url(str(found["uri"])),
+            remote_id=uri,
+            url=self._post_url(uri) if uri else "",
             published_at=iso_to_datetime(value.get("createdAt")),
         )
 
@@ -798,7 +801,8 @@ class BlueskyAdapter(NetworkAdapter):
                     content=item.data,
                     headers={"Content-Type": item.mime_type},
                 )
-                entry: dict = {"alt": item.alt_text, "image": response.json()["blob"]}
+                entry: dict = {"alt": item.alt_text, "image": read_json(
+                    response, network=self.network).get("blob")}
                 if item.width and item.height:
                     entry["aspectRatio"] = {"width": item.width, "height": item.height}
                 entries.append(entry)

@@ -44,6 +44,19 @@ def gettext_noop(message: str) -> str:
     return message
 
 
+#: An answer Kanal could not read or use (not JSON, nested too deep, an id
+#: it cannot store) to a write: the network may have applied it.
+UNREADABLE_AFTER_WRITE = gettext_noop(
+    "Netværket sendte et svar, Kanal ikke kunne læse, efter opslaget var sendt. "
+    "Kanal tjekker kontoen, før der sendes igen."
+)
+#: The same for a read, which is simply asked again.
+UNREADABLE_ANSWER = gettext_noop(
+    "Netværket sendte et svar, Kanal ikke kunne læse. Kanal prøver igen "
+    "automatisk."
+)
+
+
 class NetworkError(Exception):
     """Base class: a failure talking to a social network."""
 

@@ -47,10 +47,11 @@ from .base import (
     TokenSet,
     present_metrics,
     text_of,
-    web_address,
+    usable_id,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
+    UNREADABLE_ANSWER,
     AuthExpired,
     NetworkError,
     Rejected,
@@ -99,6 +100,7 @@ POST_INSIGHTS = {
 class FacebookAdapter(NetworkAdapter):
     network = "facebook"
     display_name = "Facebook"
+    web_hosts = frozenset({"facebook.com"})
     api_version = DEFAULT_VERSION
 
     def __init__(self, connection: Connection, *, client=None, **hooks) -> None:
@@ -164,7 +166,7 @@ class FacebookAdapter(NetworkAdapter):
         body = read_json(response, network=self.network, write=bool(write))
         # The Send API names what it created ``message_id``.
         if write and not (isinstance(body, dict) and (
-                body.get("id") or body.get("message_id"))):
+                usable_id(body.get("id")) or usable_id(body.get("message_id")))):
             if isinstance(body, dict) and body.get("success") is not None:
                 return body
             raise missing_in_answer(response, network=self.network, what="id")
@@ -246,7 +248,11 @@ class FacebookAdapter(NetworkAdapter):
         else:
             body = self.call("POST", f"/{self.page_id}/photos",
                              data={**data, "url": image.public_url})
-        return str(body["id"])
+        photo_id = usable_id(body.get("id"))
+        if not photo_id:
+            raise TransientError(UNREADABLE_ANSWER, network=self.network,
+                                 network_message="photo without a usable id")
+        return photo_id
 
     def _permalink(self, object_id: str) -> str:
         # The post exists already: a failed lookup must not fail the publish.
@@ -255,8 +261,8 @@ class FacebookAdapter(NetworkAdapter):
                                                               "permalink_url"})
         except NetworkError:
             body = {}
-        return str(body.get("permalink_url")
-                   or f"https://www.facebook.com/{object_id}")
+        return (self.permalink(body.get("permalink_url"))
+                or f"https://www.facebook.com/{object_id}")
 
     def find_published(
         self,
@@ -321,7 +327,7 @@ class FacebookAdapter(NetworkAdapter):
         # the proof of an edit (the text is).
         return PostState(
             remote_id, text=text_of(body.get("message")),
-            url=web_address(body.get("permalink_url")),
+            url=self.permalink(body.get("permalink_url")),
             edited_at=graph.parse_time(body.get("updated_time")),
             current_id=remote_id,
         )
@@ -570,7 +576,7 @@ class FacebookAdapter(NetworkAdapter):
             "GET", "/me/accounts", translate=as_auth,
             headers=graph.bearer(user.access_token),
             params={"fields": "id,name,access_token,tasks"})
-        pages = response.json().get("data", [])
+        pages = read_json(response, network=self.network).get("data", [])
         wanted = self.page_id
         page = next((p for p in pages if not wanted or str(p.get("id")) == wanted),
                     None)

@@ -49,6 +49,7 @@ from .base import (
     PublishResult,
     TokenSet,
     text_of,
+    usable_id,
     web_address,
 )
 from .errors import (
@@ -64,6 +65,7 @@ from .errors import (
 )
 from .http import (
     NetworkClient,
+    error_json,
     iso_to_datetime,
     missing_in_answer,
     read_json,
@@ -146,10 +148,7 @@ def parse_error(response: httpx.Response) -> GraphError | None:
     A failing status without an envelope (a proxy's HTML 502) gives a
     ``GraphError`` with ``code=None``.
     """
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = error_json(response)
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         return GraphError(
@@ -551,8 +550,8 @@ def token_request(
     else:
         response = client.request("GET", path, params=dict(params),
                                   translate=translate_token)
-    body = response.json()
-    if not body.get("access_token"):
+    body = read_json(response, network=network)
+    if not isinstance(body, dict) or not body.get("access_token"):
         raise AuthExpired(network=network, network_message="no access_token")
     return token_set_from(body, now=now)
 
@@ -855,11 +854,11 @@ def send_api_fields(message: OutgoingMessage, *, now: datetime) -> dict[str, str
 def sent_message_id(body: Mapping, *, network: str) -> str:
     """The id the Send API gave the message (``message_id``); an answer
     without one is an unknown outcome (the message may have gone out)."""
-    found = body.get("message_id") or body.get("id")
-    if isinstance(found, bool) or not isinstance(found, str | int) or not str(found):
+    found = usable_id(body.get("message_id")) or usable_id(body.get("id"))
+    if not found:
         raise OutcomeUnknown(network=network, network_message="answer without "
-                             "message_id")
-    return str(found)
+                             "a usable message_id")
+    return found
 
 
 def no_messaging_access(error: NetworkError) -> bool:
@@ -1053,7 +1052,7 @@ class GraphAdapter(NetworkAdapter):
         body = read_json(response, network=self.network, write=bool(write))
         # The Send API names what it created ``message_id``.
         if write and not (isinstance(body, dict) and (
-                body.get("id") or body.get("message_id"))):
+                usable_id(body.get("id")) or usable_id(body.get("message_id")))):
             raise missing_in_answer(response, network=self.network, what="id")
         return body if isinstance(body, dict) else {"data": body}
 
@@ -1085,7 +1084,7 @@ class GraphAdapter(NetworkAdapter):
         if fence:
             self.fence(fence)
         body = self.post(f"/{self.account_id}/{self.container_edge}", data=fields)
-        container = str(body.get("id") or "")
+        container = usable_id(body.get("id"))
         if not container:
             raise TransientError(
                 gettext_noop(
@@ -1233,7 +1232,7 @@ class GraphAdapter(NetworkAdapter):
         body = self.get(f"/{media_id}", fields="id,permalink,timestamp")
         return PublishResult(
             remote_id=media_id,
-            url=str(body.get("permalink") or ""),
+            url=self.permalink(body.get("permalink")),
             published_at=parse_time(body.get("timestamp")),
         )
 
@@ -1390,7 +1389,7 @@ class GraphAdapter(NetworkAdapter):
             if best is None or (stamp is not None and best.published_at is not None
                                 and stamp > best.published_at):
                 best = PublishResult(
-                    str(media["id"]), str(media.get("permalink") or ""), stamp
+                    media.get("id"), self.permalink(media.get("permalink")), stamp
                 )
         return best
 
@@ -1415,7 +1414,7 @@ class GraphAdapter(NetworkAdapter):
                 remote_id=str(entry["id"]),
                 text=str(entry.get("text") or ""),
                 created_at=parse_time(entry.get("timestamp")),
-                url=str(entry.get("permalink") or ""),
+                url=self.permalink(entry.get("permalink")),
             ), own(entry)
 
         found = search_listing(
@@ -1495,7 +1494,7 @@ class GraphAdapter(NetworkAdapter):
             raise
         # Neither Instagram nor Threads says when a caption was edited.
         return PostState(remote_id, text=text_of(body.get(self.text_field)),
-                         url=web_address(body.get("permalink")),
+                         url=self.permalink(body.get("permalink")),
                          current_id=remote_id)
 
     def refresh_token(self) -> TokenSet:

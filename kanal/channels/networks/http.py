@@ -18,6 +18,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from .errors import (
+    UNREADABLE_AFTER_WRITE,
+    UNREADABLE_ANSWER,
     Fenced,
     NetworkError,
     OutcomeUnknown,
@@ -60,10 +62,6 @@ def set_write_deadline(
 UNKNOWN_AFTER_WRITE = gettext_noop(
     "Netværket svarede med en fejl, efter opslaget var sendt, så Kanal ved ikke, "
     "om det kom ud. Kanal tjekker kontoen, før der sendes igen."
-)
-UNREADABLE_AFTER_WRITE = gettext_noop(
-    "Netværket sendte et svar, Kanal ikke kunne læse, efter opslaget var sendt. "
-    "Kanal tjekker kontoen, før der sendes igen."
 )
 
 
@@ -111,13 +109,17 @@ def read_json(
         }
         if write:
             raise OutcomeUnknown(UNREADABLE_AFTER_WRITE, **detail) from e
-        raise TransientError(
-            message or gettext_noop(
-                "Netværket sendte et svar, Kanal ikke kunne læse. Kanal "
-                "prøver igen automatisk."
-            ),
-            **detail,
-        ) from e
+        raise TransientError(message or UNREADABLE_ANSWER, **detail) from e
+
+
+def error_json(response: httpx.Response):
+    """The JSON body of an error answer, or None when it has none Kanal can
+    read (not JSON, or nested deeper than the parser goes): the caller then
+    words the error from the status alone."""
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
 
 
 def missing_in_answer(

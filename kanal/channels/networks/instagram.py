@@ -90,6 +90,7 @@ COMMENT_FIELDS = "id,text,timestamp,username,from,hidden"
 class InstagramAdapter(graph.GraphAdapter):
     network = "instagram"
     display_name = "Instagram"
+    web_hosts = frozenset({"instagram.com"})
     api_version = "v25.0"
 
     status_key = "status_code"

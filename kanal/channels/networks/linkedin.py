@@ -61,6 +61,7 @@ from .base import (
     id_of,
     present_metrics,
     text_of,
+    usable_id,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -75,7 +76,7 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import read_json, retry_after_seconds
+from .http import error_json, read_json, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -295,10 +296,7 @@ class LinkedInAdapter(NetworkAdapter):
 
     def _error_for(self, response: httpx.Response, *, method: str) -> NetworkError:
         status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
+        body = error_json(response)
         if not isinstance(body, dict):
             body = {}
         message = str(body.get("message") or response.text[:500])
@@ -503,9 +501,10 @@ class LinkedInAdapter(NetworkAdapter):
             operation="media",
             json={"initializeUploadRequest": {"owner": self.organization_urn}},
         )
-        value = (response.json() or {}).get("value") or {}
+        value = (read_json(response, network=self.network) or {}).get(
+            "value") or {}
         upload_url = value.get("uploadUrl")
-        urn = value.get("image")
+        urn = usable_id(value.get("image"))
         if not upload_url or not urn:
             raise TransientError(
                 gettext_noop(
@@ -527,9 +526,9 @@ class LinkedInAdapter(NetworkAdapter):
         return urn
 
     def _result_from(self, response: httpx.Response) -> PublishResult:
-        urn = response.headers.get("x-restli-id") or response.headers.get(
+        urn = usable_id(response.headers.get("x-restli-id") or response.headers.get(
             "x-linkedin-id", ""
-        )
+        ))
         if not urn:
             raise OutcomeUnknown(
                 gettext_noop(
@@ -668,7 +667,8 @@ class LinkedInAdapter(NetworkAdapter):
                 }
             )
             response = self._call("GET", f"/posts?{query}", operation="verify")
-            elements = (response.json() or {}).get("elements") or []
+            elements = (read_json(response, network=self.network) or {}).get(
+                "elements") or []
             for element in elements:
                 yield element
                 seen += 1
@@ -750,9 +750,10 @@ class LinkedInAdapter(NetworkAdapter):
             if response.content else {}
         if not isinstance(data, dict):
             data = {}
-        urn = str(data.get("commentUrn") or data.get("$URN") or "")
+        urn = usable_id(data.get("commentUrn") or data.get("$URN"))
         if not urn:
-            comment_id = str(data.get("id") or response.headers.get("x-restli-id", ""))
+            comment_id = usable_id(
+                data.get("id") or response.headers.get("x-restli-id", ""))
             if comment_id.startswith("urn:li:comment:"):
                 urn = comment_id
             elif comment_id:
@@ -979,16 +980,14 @@ class LinkedInAdapter(NetworkAdapter):
         elements = self._elements(response)
         return [str(e.get("id") or "") for e in elements[:1]]
 
-    @staticmethod
-    def _elements(response) -> list[dict]:
-        body = response.json() or {}
+    def _elements(self, response) -> list[dict]:
+        body = read_json(response, network=self.network)
         elements = body.get("elements") if isinstance(body, dict) else None
         return [e for e in elements if isinstance(e, dict)] if isinstance(
             elements, list) else []
 
-    @staticmethod
-    def _total(response) -> int | None:
-        body = response.json() or {}
+    def _total(self, response) -> int | None:
+        body = read_json(response, network=self.network)
         paging = body.get("paging") if isinstance(body, dict) else None
         total = paging.get("total") if isinstance(paging, dict) else None
         if isinstance(total, bool) or not isinstance(total, int) or total < 0:
@@ -1135,7 +1134,7 @@ class LinkedInAdapter(NetworkAdapter):
             f"/networkSizes/{_enc(self.organization_urn)}?{query}",
             operation="metrics",
         )
-        return dict(response.json() or {})
+        return dict(read_json(response, network=self.network) or {})
 
     def _share_statistics(self, lists: dict[str, list[str]]) -> list[dict]:
         query = urlencode(
@@ -1147,7 +1146,8 @@ class LinkedInAdapter(NetworkAdapter):
         response = self._call(
             "GET", f"/organizationalEntityShareStatistics?{query}", operation="metrics"
         )
-        return list((response.json() or {}).get("elements") or [])
+        return list((read_json(response, network=self.network) or {}).get(
+            "elements") or [])
 
     @staticmethod
     def _metrics_from(element: dict, version: str) -> list[Metric]:
@@ -1225,7 +1225,7 @@ class LinkedInAdapter(NetworkAdapter):
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             translate=self._oauth_error,
         )
-        data = response.json() or {}
+        data = read_json(response, network=self.network) or {}
         now = datetime.now(UTC)
         expires_in = data.get("expires_in")
         extra = {"scope": str(data.get("scope") or "")}
@@ -1249,10 +1249,7 @@ class LinkedInAdapter(NetworkAdapter):
         status = response.status_code
         if status < 400:
             return None
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
+        body = error_json(response)
         if not isinstance(body, dict):
             body = {}
         if "error" not in body:
@@ -1297,7 +1294,7 @@ class LinkedInAdapter(NetworkAdapter):
         response = self._call(
             "GET", f"/organizations/{self.organization_id}", operation="verify"
         )
-        data = response.json() or {}
+        data = read_json(response, network=self.network) or {}
         vanity = str(data.get("vanityName") or "")
         return AccountInfo(
             remote_id=self.organization_id,

@@ -66,10 +66,12 @@ from .base import (
     present_metrics,
     text_of,
     text_with_link,
+    usable_id,
     web_address,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
+    UNREADABLE_ANSWER,
     AuthExpired,
     NetworkError,
     NotSupported,
@@ -79,7 +81,7 @@ from .errors import (
     TransientError,
     gettext_noop,
 )
-from .http import iso_to_datetime, read_json, retry_after_seconds
+from .http import error_json, iso_to_datetime, read_json, retry_after_seconds
 
 #: A status id as Mastodon (numbers) and GoToSocial (ULIDs) make them; any
 #: other id is refused before it goes into a path.
@@ -215,9 +217,8 @@ def parse_rate_limit_reset(value: str | None) -> datetime | None:
 
 
 def _error_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
+    body = error_json(response)
+    if body is None:
         return response.text[:300]
     if isinstance(body, dict):
         parts = [str(body.get("error") or ""), str(body.get("error_description") or "")]
@@ -661,7 +662,10 @@ class MastodonAdapter(NetworkAdapter):
             data={"description": item.alt_text},
         )
         attachment = self._parse(response)
-        media_id = str(attachment["id"])
+        media_id = usable_id(attachment.get("id"))
+        if not media_id:
+            raise TransientError(UNREADABLE_ANSWER, network=self.network,
+                                 network_message="media without a usable id")
         if response.status_code == 202 or not attachment.get("url"):
             self._wait_for_media(media_id)
         return media_id
@@ -693,8 +697,8 @@ class MastodonAdapter(NetworkAdapter):
 
     def _result(self, status: Mapping) -> PublishResult:
         return PublishResult(
-            remote_id=str(status["id"]),
-            url=str(status.get("url") or status.get("uri") or ""),
+            remote_id=status.get("id"),
+            url=self.permalink(status.get("url") or status.get("uri")),
             published_at=iso_to_datetime(status.get("created_at")),
         )
 
@@ -740,7 +744,7 @@ class MastodonAdapter(NetworkAdapter):
                     remote_id=str(status["id"]),
                     text=html_to_text(status.get("content", "")),
                     created_at=created,
-                    url=str(status.get("url") or status.get("uri") or ""),
+                    url=self.permalink(status.get("url") or status.get("uri")),
                     media_ids=frozenset(str(m.get("id")) for m in attachments
                                         if isinstance(m, Mapping)),
                     has_media=bool(attachments),
@@ -782,7 +786,7 @@ class MastodonAdapter(NetworkAdapter):
             status = {}
         return PostState(
             remote_id, text=html_to_text(text_of(status.get("content"))),
-            url=web_address(status.get("url") or status.get("uri")),
+            url=self.permalink(status.get("url") or status.get("uri")),
             edited_at=iso_to_datetime(text_of(status.get("edited_at"))),
             current_id=remote_id,
         )
@@ -871,7 +875,7 @@ class MastodonAdapter(NetworkAdapter):
                 remote_id=str(status.get("id") or ""),
                 text=shown,
                 created_at=iso_to_datetime(status.get("created_at")),
-                url=str(status.get("url") or status.get("uri") or ""),
+                url=self.permalink(status.get("url") or status.get("uri")),
             )
             if candidate.remote_id and search.offer(
                     candidate, own=(author == me) if author else None):
@@ -896,10 +900,10 @@ class MastodonAdapter(NetworkAdapter):
                             write="repost")
         original = reblog.get("reblog") or {}
         return PublishResult(
-            remote_id=str(reblog["id"]),
-            url=str(
-                original.get("url") or reblog.get("url") or reblog.get("uri") or ""
-            ),
+            remote_id=reblog.get("id"),
+            # The boosted post lives on its own instance, often another host.
+            url=web_address(original.get("url")) or self.permalink(
+                reblog.get("url") or reblog.get("uri")),
             published_at=iso_to_datetime(reblog.get("created_at")),
         )
 
@@ -1236,7 +1240,7 @@ class MastodonAdapter(NetworkAdapter):
         response = self.client.request(
             "POST", "/oauth/token", data=data, translate=_translate_oauth
         )
-        token = response.json()
+        token = read_json(response, network=self.network)
         return TokenSet(access_token=str(token["access_token"]))
 
     def refresh_token(self) -> TokenSet:

@@ -85,6 +85,7 @@ def threads_length(value: str) -> int:
 class ThreadsAdapter(graph.GraphAdapter):
     network = "threads"
     display_name = "Threads"
+    web_hosts = frozenset({"threads.net", "threads.com"})
     api_version = "v1.0"
 
     status_key = "status"

@@ -72,6 +72,7 @@ from .base import (
     present_metrics,
     text_of,
     text_with_link,
+    usable_id,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -86,6 +87,7 @@ from .errors import (
 )
 from .http import (
     epoch_to_datetime,
+    error_json,
     iso_to_datetime,
     missing_in_answer,
     read_json,
@@ -155,9 +157,8 @@ MEDIA_MESSAGE = gettext_noop(
 
 def _problem(response: httpx.Response) -> dict:
     """The problem object (or the legacy ``errors[0]``) of an error response."""
-    try:
-        body = response.json()
-    except ValueError:
+    body = error_json(response)
+    if body is None:
         return {"detail": response.text[:300]}
     if not isinstance(body, dict):
         return {}
@@ -669,7 +670,7 @@ class XAdapter(NetworkAdapter):
             write="reply" if in_reply_to else "create",
         )
         data = self._json(response, write=True).get("data") or {}
-        remote_id = str(data.get("id") or "") if isinstance(data, dict) else ""
+        remote_id = usable_id(data.get("id")) if isinstance(data, dict) else ""
         if not remote_id:
             raise missing_in_answer(response, network=self.network, what="data.id")
         return PublishResult(
@@ -698,7 +699,7 @@ class XAdapter(NetworkAdapter):
                 "media_category": _media_category(item),
             },
         )
-        media_id = str((self._json(response).get("data") or {}).get("id") or "")
+        media_id = usable_id((self._json(response).get("data") or {}).get("id"))
         if not media_id:
             raise TransientError(
                 gettext_noop(
@@ -934,11 +935,11 @@ class XAdapter(NetworkAdapter):
             "POST", f"/2/dm_conversations/with/{message.recipient_id}/messages",
             json={"text": message.text.strip()}, context="message", write="message")
         data = self._json(response, write=True).get("data") or {}
-        event_id = str(data.get("dm_event_id") or "")
+        event_id = usable_id(data.get("dm_event_id"))
         if not event_id:
             raise missing_in_answer(response, network=self.network,
                                     what="dm_event_id")
-        conversation = str(data.get("dm_conversation_id") or "")
+        conversation = usable_id(data.get("dm_conversation_id"))
         url = (f"{REAL_WEB_URL}/messages/{conversation}"
                if conversation and self._is_real_api() else "")
         return PublishResult(event_id, url, datetime.now(UTC))
@@ -1000,7 +1001,7 @@ class XAdapter(NetworkAdapter):
             write="repost",
         )
         data = self._json(response, write=True).get("data") or {}
-        repost_id = str(data.get("rest_id") or "")
+        repost_id = usable_id(data.get("rest_id"))
         if not repost_id:
             return None
         return PublishResult(

@@ -94,14 +94,17 @@ def test_status_changes_are_audited_and_hidden_cannot_be_chosen(desk):
                                         status="hidden")
 
 
-def test_a_new_item_reopens_an_answered_conversation(desk):
+@pytest.mark.parametrize("status", ["answered", "no_reply", "hidden", "referred"])
+def test_a_new_item_reopens_a_closed_conversation(desk, status):
+    """Whatever closed it (an answer, "no reply needed", a hide, a referral),
+    the citizen writing again puts it before the desk again."""
     first = citizen_item(desk["channel"], remote_id="c1")
-    actions.set_conversation_status(first.conversation, actor=desk["editor"],
-                                    status="answered")
+    Conversation.objects.filter(pk=first.conversation_id).update(status=status)
     citizen_item(desk["channel"], "Men hvad så med...", remote_id="c2",
                  kind="reply", parent="c1")
     first.conversation.refresh_from_db()
     assert first.conversation.status == "new"
+    assert first.conversation.due_at is not None
 
 
 def test_a_note_with_a_mention_tells_the_colleague_who_may_see_it(desk):

@@ -112,9 +112,10 @@ def test_finding_13_a_delete_the_network_did_but_answered_5xx_is_recorded(
     item = InboxItem.objects.get(remote_id=remote)
     on_sandbox["sandbox"].fault("facebook", "server_error_after_create",
                                 operation="delete")
-    with pytest.raises(ValidationError):
-        moderation.moderate_item(item, actor=on_sandbox["editor"], kind="delete",
-                                 reason="threats")
+    # fixA: Kanal reads the comment back at once (gone after its own
+    # delete = deleted), so the first attempt is recorded, not refused.
+    moderation.moderate_item(item, actor=on_sandbox["editor"], kind="delete",
+                             reason="threats")
     assert on_sandbox["sandbox"].item("facebook", remote)["deleted_at"]
     # The moderator tries again, as the message invites.
     with contextlib.suppress(ValidationError):

@@ -54,3 +54,54 @@ def test_text_without_personal_data_is_unchanged():
 
 def test_a_cpr_is_not_also_counted_as_a_phone_number():
     assert privacy.find("0101901234 og 010190-1234") == ["cpr"]
+
+
+@pytest.mark.parametrize("text", [
+    "Mit CPR-nummer: 120385\u20101234",  # hyphen
+    "cpr 120385\u20121234",  # figure dash
+    "cpr 120385 \u2014 1234",  # em dash with spaces
+    "cpr 120385\u22121234",  # minus sign
+    "cpr 120385\u00a01234",  # non-breaking space
+    "cpr.nr.-1203851234",
+    "CPR 120385 -1234",
+])
+def test_cpr_numbers_with_any_dash_or_label_are_found(text):
+    assert privacy.find(text) == ["cpr"]
+    assert "1234" not in privacy.mask(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Journalnr. 2026-120385-1234",  # a longer number with dashes
+    "Sag 7-120385-1234",
+    "Åbent 120385 og 1234 andre",  # a number, a word, a number
+])
+def test_a_cpr_like_run_inside_another_number_is_left_alone(text):
+    assert "cpr" not in privacy.find(text)
+
+
+@pytest.mark.parametrize(("text", "rest"), [
+    ("Sankt Hans Torv 3", ""),
+    ("Mød op på Rådhuspladsen 1, kl.", "Mød op på "),
+    ("Gl. Kongevej 3A, 1. mf", ""),
+    ("NØRREBROGADE 12", ""),
+    ("Peter Bangs Vej 30 st. tv. tak", " tak"),
+    ("Nørrebrogade 12-14, 2. sal", ""),
+    ("Dronning Louises Bro 2", ""),
+    ("Vesterbrogade 3 2. th", ""),
+    ("Jeg bor på Nørrebrogade 12, store problemer", "Jeg bor på , store problemer"),
+])
+def test_street_addresses_are_masked_with_floor_and_side(text, rest):
+    assert privacy.find(text) == ["address"]
+    assert privacy.mask(text).replace("[gadeadresse skjult]", "") == rest
+
+
+@pytest.mark.parametrize("text", [
+    "Min datter går i børnehave 3 dage om ugen",
+    "Der er plads 2 steder",
+    "Vi var alle 3 til stede",
+    "Trafikken på motorvej 4 er slem",
+    "Jeg kommer på Nørrebrogade 2 gange om ugen",
+    "Kulturnat 2026 i Haven",
+])
+def test_everyday_words_with_a_number_are_no_address(text):
+    assert privacy.find(text) == []

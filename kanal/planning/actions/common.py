@@ -13,6 +13,7 @@ from kanal.channels.models import Channel, ChannelStatus
 from kanal.core import audit, safety
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_with
+from kanal.publishing import actions as publishing_actions
 
 from ..models import (
     Post,
@@ -66,9 +67,13 @@ def _user(actor):
 
 
 def _lock(post: Post) -> Post:
-    # Only the post's row: locking the joined organisation too would make
-    # every insert that names the organisation (the engine's audit entries,
-    # its records) wait for this transaction, and deadlock with the engine.
+    # The post's publications first, then the post's row: the engine's order
+    # (``publishing.actions.lock_publications``); locked the other way round,
+    # an edit and the engine recording the post's publication deadlock. Only
+    # the post's row: locking the joined organisation too would make every
+    # insert that names the organisation (the engine's audit entries, its
+    # records) wait for this transaction, and deadlock with the engine.
+    publishing_actions.lock_publications(post_id=post.pk)
     locked = (
         Post.objects.select_for_update(of=("self",))
         .select_related("organisation")

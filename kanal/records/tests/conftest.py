@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -49,7 +50,9 @@ def published(organisation):
             organisation=organisation, channel=channel, planned_at=when,
             due_at=when, late_after=when + timedelta(hours=2), text=text,
             media=list(media), status=PublicationStatus.PUBLISHED,
-            published_at=when, remote_id=f"r-{text[:8]}",
+            # An id in a network's shape (no spaces, ASCII), one per text.
+            published_at=when,
+            remote_id="r-" + hashlib.sha256(text.encode()).hexdigest()[:8],
             url=url or f"https://example.org/p/{abs(hash(text)) % 10**6}", **kw,
         )
 

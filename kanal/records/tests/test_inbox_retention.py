@@ -236,3 +236,61 @@ def test_the_inbox_flag_becomes_a_records_hold_on_the_person():
         ("Jens Holm", False), ("", True)]
     assert all(f"samtale {conversation.pk}" in h.reason for h in holds)
     assert all(h.is_active for h in holds)
+
+
+def test_a_message_conversation_keeps_its_key_until_none_of_its_items_is_personal(
+    desk, inbox
+):
+    """Retention of the old message only: the thread goes on under the
+    citizen's id while a newer message of theirs is kept; when that one is
+    redacted too, the key no longer names them."""
+    from kanal.inbox.models import Conversation
+
+    channel = desk["facebook"]
+    old = aged(citizen_item(channel, "CPR 010190-1234", kind="message",
+                            author="Søren Ørn"), 40)
+    citizen_item(channel, "Hej igen", kind="message", author="Søren Ørn")
+    key = old.conversation.key
+    assert key == "dm:author-Søren Ørn"
+    retention.apply_retention()
+    assert redacted(old)
+    assert Conversation.objects.get(pk=old.conversation_id).key == key
+    retention.erase_person(actor=desk["officer"], person="Søren Ørn",
+                           reason="Borgerens anmodning")
+    conversation = Conversation.objects.get(pk=old.conversation_id)
+    assert conversation.key == f"redacted:{conversation.pk}"
+    assert not Conversation.objects.filter(key__contains="Søren").exists()
+
+
+def test_kept_webhook_bodies_are_deleted_after_the_shortest_period_and_erased(
+    desk, inbox
+):
+    """A processed body is emptied at once; a failed one is kept for the
+    operator, deleted after 30 days, and blanked by an erasure naming its
+    citizen (also as JSON writes a name: \\u00f8 for ø)."""
+    import json
+
+    from kanal.inbox import intake
+    from kanal.inbox.models import DeliveryStatus, WebhookDelivery
+
+    def failed(name, days):
+        row = WebhookDelivery.objects.create(
+            network="facebook", status=DeliveryStatus.FAILED,
+            body=json.dumps({"from": {"name": name}, "message": "CPR 010190-1234"}))
+        WebhookDelivery.objects.filter(pk=row.pk).update(
+            received_at=timezone.now() - timedelta(days=days))
+        return row.pk
+
+    failed("Jens Holm", 31)  # past 30 days: deleted
+    young = failed("Søren Ørn", 2)
+    pending = WebhookDelivery.objects.create(network="facebook", body="{}")
+    WebhookDelivery.objects.filter(pk=pending.pk).update(
+        received_at=timezone.now() - timedelta(days=90))
+    retention.apply_retention()
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {
+        young, pending.pk}
+    retention.erase_person(actor=desk["officer"], person="Søren Ørn",
+                           reason="Borgerens anmodning")
+    assert WebhookDelivery.objects.get(pk=young).body == ""
+    intake.process_deliveries()
+    assert WebhookDelivery.objects.get(pk=pending.pk).body == ""

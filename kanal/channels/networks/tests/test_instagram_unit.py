@@ -116,7 +116,7 @@ def test_publish_refused_because_a_lost_attempt_published_it_returns_that_post(
         "code": 100, "error_subcode": 2207006,
         "message": "The media container has already been published."}})
     respx_mock.get("/178/media").respond(json={"data": [
-        {"id": "m9", "caption": "Havnebadet åbner", "permalink": "https://p/m9",
+        {"id": "m9", "caption": "Havnebadet åbner", "permalink": "https://www.instagram.com/p/m9/",
          "timestamp": "2026-11-28T10:00:00+0000"}]})
     from kanal.channels.networks.base import OutgoingPost
 
@@ -124,7 +124,7 @@ def test_publish_refused_because_a_lost_attempt_published_it_returns_that_post(
     result = adapter().publish(
         OutgoingPost(text="Havnebadet åbner"), idempotency_key="k",
         checkpoint={"container_id": "c1"}, on_checkpoint=saved.update)
-    assert (result.remote_id, result.url) == ("m9", "https://p/m9")
+    assert (result.remote_id, result.url) == ("m9", "https://www.instagram.com/p/m9/")
     assert saved["media_id"] == "m9"
 
 

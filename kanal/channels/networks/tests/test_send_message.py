@@ -368,3 +368,25 @@ def test_a_bluesky_answer_without_the_conversation_finds_it_by_member(sandbox):
     assert adapter.find_message(answer_to(item, "Hej Ida", conversation_id=""),
                                 since=datetime.now(UTC) - timedelta(minutes=5)
                                 ).remote_id == sent.remote_id
+@pytest.mark.parametrize("answer", ["missing_id", "long_id", "nul_id",
+                                    "wrong_type_id", "deep"])
+def test_an_answer_sent_with_an_unusable_id_is_unknown_then_found_once(
+    sandbox, network, answer
+):
+    """The message went out, but the answer names no usable id (Messenger's
+    Send API without ``message_id`` used to become the id "None"): the
+    outcome is unknown, and the one message is found by its text."""
+    from kanal.channels.networks.errors import OutcomeUnknown
+
+    adapter, account, item = a_citizen_wrote(
+        sandbox, network, "Må man tage hunden med i svømmehallen?")
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    sandbox.fault(network, "hostile_after_create", operation="message",
+                  account=account.account_id, params={"answer": answer})
+    text = "Nej, kun førerhunde."
+    with pytest.raises(OutcomeUnknown):
+        adapter.send_message(answer_to(item, text), idempotency_key="dm-h")
+    [logged] = messages_logged(sandbox, network, account)
+    found = adapter.find_message(answer_to(item, text), idempotency_key="dm-h",
+                                 since=before)
+    assert found is not None and found.remote_id == logged["item_id"]

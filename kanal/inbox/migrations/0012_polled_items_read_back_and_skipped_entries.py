@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0008_status_counts_per_channel_and_channel_list_index'),
+        ('inbox', '0011_inbox_closed_days'),
     ]
 
     operations = [
