@@ -195,3 +195,18 @@ def test_a_linkedin_reply_under_an_old_comment_on_an_old_post_is_read(
         polling.poll_channel(channel)
     assert InboxItem.objects.filter(channel=channel,
                                     remote_id=reply["item_id"]).exists()
+
+
+def test_an_edit_found_by_the_read_back_that_brings_a_cpr_is_guarded(
+    sandbox, organisation, monkeypatch
+):
+    channel, item = _polled(sandbox, organisation, "mastodon")
+    guarded = []
+    monkeypatch.setattr(polling, "guard_personal_data",
+                        lambda items: guarded.extend(items))
+    sandbox.control("PATCH", f"/_sandbox/items/mastodon/{item.remote_id}",
+                    {"text": "@kbh mit CPR er 120385-1234"})
+    polling.poll_channel(channel)
+    item.refresh_from_db()
+    assert item.personal_data == ["cpr"]
+    assert [i.pk for i in guarded] == [item.pk]
