@@ -29,6 +29,16 @@ DEFAULTS = {
     # shares the worker's network lane with read-back, insights and sources);
     # the channels left wait longest and go first next run.
     "POLL_RUN_SECONDS": 30,
+    # Networks without webhooks for edits and deletions: each poll reads back
+    # up to RECHECK_PER_POLL of the channel's items younger than
+    # RECHECK_DAYS by their ids (``polling.recheck``), an item again once
+    # RECHECK_FRACTION of its age (at least RECHECK_FLOOR seconds) has passed:
+    # about 15 reads an item in a week at a half (X bills each read).
+    "RECHECK_NETWORKS": ("x", "mastodon", "bluesky", "linkedin"),
+    "RECHECK_PER_POLL": 10,
+    "RECHECK_DAYS": 7,
+    "RECHECK_FRACTION": 0.5,
+    "RECHECK_FLOOR": 120,
 }
 
 

@@ -26,6 +26,7 @@ from kanal.publishing.scope import CrisisScope
 from . import hints, meta, privacy, signals, targets
 from .models import (
     OPEN_STATUSES,
+    Answer,
     Conversation,
     ConversationStatus,
     DeliveryStatus,
@@ -226,20 +227,45 @@ def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
 
 
 def conversation_key(channel: Channel, item: NetworkItem) -> str:
-    """Which conversation ``item`` belongs to (see ``Conversation.key``)."""
+    """Which conversation ``item`` belongs to (see ``Conversation.key``).
+
+    Threaded by the parent chain: an item that answers a stored item joins
+    that item's conversation, and one that answers the desk's own answer
+    (never stored as an item, only as the answer's follow-up) joins the
+    conversation that answer was for. Otherwise a comment (or a reply to our
+    post) starts its own conversation, a mention its own, and a reply to
+    something Kanal never saw is keyed by that parent.
+    """
     if item.kind == ItemKind.MESSAGE:
         return f"dm:{item.author_id}"
+    parent = item.parent_remote_id
+    if parent and parent != item.remote_id:
+        known = _thread_of(channel, parent)
+        if known:
+            return known
     if item.kind == ItemKind.MENTION:
         return f"m:{item.remote_id}"
-    parent = item.parent_remote_id
     if item.kind == ItemKind.COMMENT or not parent or parent == item.post_remote_id:
         return f"c:{item.remote_id}"
+    return f"c:{parent}"
+
+
+def _thread_of(channel: Channel, parent: str) -> str:
+    """The key of the conversation ``parent`` belongs to on ``channel``: a
+    stored item's, or the one the desk's answer ``parent`` was for ("")."""
     known = (
         InboxItem.objects.filter(channel=channel, remote_id=parent)
         .values_list("conversation__key", flat=True)
         .first()
     )
-    return known or f"c:{parent}"
+    if known:
+        return known
+    return (
+        Answer.objects.filter(follow_up__channel=channel,
+                              follow_up__remote_id=parent)
+        .values_list("conversation__key", flat=True)
+        .first()
+    ) or ""
 
 
 def ingest(

@@ -303,6 +303,9 @@ class InboxItem(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_on_network_at = models.DateTimeField(null=True, blank=True)
+    # When polling last read this item back by its id on a network without
+    # webhooks (``polling.recheck``: edits and deletions); None: not yet.
+    network_checked_at = models.DateTimeField(null=True, blank=True)
     hidden_on_network = models.BooleanField(default=False)
     # A moderation ("delete") the network answered with an error after which
     # Kanal could not see whether it was done: the next attempt that finds
@@ -392,6 +395,9 @@ class PollCursor(models.Model):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     items_seen = models.PositiveIntegerField(default=0)
+    # Entries of the network's answers that could not be read and were
+    # skipped (the cursor passed them; the log says when).
+    items_skipped = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"Cursor for {self.channel_id}"

@@ -17,21 +17,27 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
-from kanal.channels.networks.errors import NetworkError, NotSupported
+from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.channels.networks.errors import (
+    AuthExpired,
+    NetworkError,
+    NotSupported,
+    RateLimited,
+)
 from kanal.channels.vault import VaultError
 from kanal.publishing.models import PublicationStatus
 from kanal.publishing.periodic import each_guarded
 
 from . import conf
 from .intake import Outcome, ingest
-from .models import PollCursor
+from .models import InboxItem, ItemKind, PollCursor
 from .moderation import guard_personal_data
 
 logger = logging.getLogger("kanal.inbox.polling")
@@ -128,6 +134,13 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
         logger.warning("inbox poll of channel %s failed: %s", channel.pk, message)
         _save(cursor, now, error=message, new_cursor=cursor.cursor)
         return outcome
+    for _n in range(page.skipped):
+        # Entries of the network's answer its adapter could not read: left
+        # out and passed by the cursor, counted here and on the cursor.
+        outcome.skip("unreadable")
+    if page.skipped:
+        logger.warning("inbox poll of channel %s: %d unreadable entries skipped",
+                       channel.pk, page.skipped)
     for item in page.items:
         try:
             ingest(channel, item, action="poll", outcome=outcome)
@@ -137,10 +150,90 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
             logger.exception("inbox poll of channel %s: an item was skipped",
                              channel.pk)
             outcome.skip("unreadable")
+    recheck(channel, adapter, now=now, outcome=outcome)
+    # New items and edits (a read-back's too) that brought personal data.
     guard_personal_data(outcome.to_guard())
     _save(cursor, now, error="", new_cursor=page.cursor or cursor.cursor,
-          seen=len(page.items))
+          seen=len(page.items), skipped=outcome.skipped.get("unreadable", 0))
     return outcome
+
+
+def recheck(channel: Channel, adapter, *, now: datetime, outcome: Outcome) -> int:
+    """Read back young items of ``channel`` by their ids, so a citizen's edit
+    or deletion on a network without webhooks for them is recorded (as a
+    version, like Meta's ``edited``/``remove``); returns how many were read.
+
+    The rule: only the network's own word on the item itself counts. An
+    item is deleted when reading it by its id answers "not found" (``gone``:
+    404/410 or the network's "not found"); an item missing from a listing
+    (a post's replies, the notifications) is no proof, nor is an error (auth,
+    rate limit, 5xx), which ends the rechecks of this poll and changes
+    nothing. An answer without text is not taken for an edit to nothing.
+    Items younger than ``RECHECK_DAYS`` are read on the poll after they
+    arrive, then again once ``RECHECK_FRACTION`` of their age has passed (at
+    least ``RECHECK_FLOOR`` seconds), at most ``RECHECK_PER_POLL`` a poll,
+    the longest unchecked first. Private messages are not read back.
+    """
+    if channel.network not in conf.get("RECHECK_NETWORKS"):
+        return 0
+    new = {row.pk for row in outcome.created}
+    candidates = (
+        InboxItem.objects.filter(
+            channel=channel, deleted_on_network_at__isnull=True,
+            redacted_at__isnull=True,
+            created_at__gte=now - timedelta(days=conf.get("RECHECK_DAYS")),
+        ).exclude(kind=ItemKind.MESSAGE).exclude(pk__in=new)
+        .order_by(F("network_checked_at").asc(nulls_first=True), "-created_at")
+    )
+    floor, fraction = conf.get("RECHECK_FLOOR"), conf.get("RECHECK_FRACTION")
+    due = []
+    for row in candidates[: conf.get("RECHECK_PER_POLL") * 5]:
+        checked = row.network_checked_at
+        wait = max(floor, (now - row.created_at).total_seconds() * fraction)
+        if checked is None or checked + timedelta(seconds=wait) <= now:
+            due.append(row)
+        if len(due) >= conf.get("RECHECK_PER_POLL"):
+            break
+    read = 0
+    for row in due:
+        try:
+            state = adapter.read_post(row.remote_id)
+        except NotSupported:
+            return read
+        except (RateLimited, AuthExpired, VaultError) as e:
+            # The account cannot read now: the rest waits for the next poll.
+            logger.info("inbox recheck of channel %s stopped: %s", channel.pk,
+                        getattr(e, "message", "") or e)
+            break
+        except NetworkError as e:
+            # This item could not be read (no access, an odd answer, a 5xx):
+            # nothing is recorded, and it goes to the back of the queue so it
+            # never blocks the others.
+            logger.info("inbox recheck of item %s failed: %s", row.pk,
+                        getattr(e, "message", "") or e)
+            InboxItem.objects.filter(pk=row.pk).update(network_checked_at=now)
+            continue
+        read += 1
+        InboxItem.objects.filter(pk=row.pk).update(network_checked_at=now)
+        if state.gone:
+            ingest(channel, _as_network_item(row), action="remove", at=now,
+                   outcome=outcome)
+        elif state.text.strip():
+            ingest(channel, _as_network_item(row, text=state.text), action="poll",
+                   at=now, outcome=outcome)
+    return read
+
+
+def _as_network_item(row: InboxItem, *, text: str | None = None) -> NetworkItem:
+    """A stored item as the network would give it, with ``text`` as it reads
+    now (and its hidden flag as Kanal knows it: a read by id does not say)."""
+    return NetworkItem(
+        remote_id=row.remote_id, kind=row.kind, author_id=row.author_id,
+        author_name=row.author_name, text=row.text if text is None else text,
+        created_at=row.created_at, post_remote_id=row.post_remote_id,
+        parent_remote_id=row.parent_remote_id, url=row.url,
+        is_hidden=row.hidden_on_network,
+    )
 
 
 def poll_problem(channel: Channel):
@@ -154,10 +247,12 @@ def poll_problem(channel: Channel):
                    cursor.last_polled_at)
 
 
-def _save(cursor: PollCursor, now, *, error: str, new_cursor: str, seen=0) -> None:
+def _save(cursor: PollCursor, now, *, error: str, new_cursor: str, seen=0,
+          skipped=0) -> None:
     PollCursor.objects.filter(pk=cursor.pk).update(
         cursor=new_cursor, last_polled_at=now, last_error=error[:2000],
         items_seen=cursor.items_seen + seen,
+        items_skipped=cursor.items_skipped + skipped,
     )
     cursor.cursor, cursor.last_polled_at, cursor.last_error = new_cursor, now, error
 

@@ -236,6 +236,10 @@ class InboxItem:
 class InboxPage:
     items: tuple[InboxItem, ...]
     cursor: str  # pass back as ``since`` next time; opaque to Kanal
+    #: Entries of the network's answer that could not be read (not an
+    #: object, no usable id, a field of the wrong type): left out, counted,
+    #: and passed by the cursor so one of them never stops a channel's inbox.
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -368,6 +372,14 @@ class PostState:
         object.__setattr__(self, "text", clean_text(self.text, max_length=None))
         object.__setattr__(self, "url", safe_url(self.url))
         object.__setattr__(self, "edited_at", plausible_time(self.edited_at))
+
+
+def id_of(value) -> str:
+    """An id from a network's answer: a non-empty string or a whole number
+    as text, or "" for anything else (missing, null, a boolean, an object)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    return str(value).strip()
 
 
 def text_with_link(text: str, link: str) -> str:

@@ -1206,6 +1206,9 @@ class BlueskyAdapter(NetworkAdapter):
         messages leaves them out (logged) and the cursor as it was."""
         horizon = iso_to_datetime(text_of((since or {}).get("t")))
         seen = {i for i in (since or {}).get("ids") or [] if isinstance(i, str)}
+        now = self._clock()
+        if horizon is not None and horizon > now:
+            horizon, seen = None, set()  # never a cursor (see ``_notifications``)
         try:
             items = self._read_chats(horizon, seen)
         except AuthExpired as e:
@@ -1214,10 +1217,13 @@ class BlueskyAdapter(NetworkAdapter):
             logger.warning("bluesky: the app password of %s has no access to "
                            "direct messages", self._did or self.connection.handle)
             return [], dict(since or {})
-        if not items:
-            return [], dict(since or {})
-        newest = max(item.created_at for item in items)
-        ids = {item.remote_id for item in items if item.created_at == newest}
+        # A message stamped in the future is read again until its time has
+        # come; it never moves the cursor past Kanal's clock.
+        past = [item for item in items if item.created_at <= now]
+        if not past:
+            return items, dict(since or {})
+        newest = max(item.created_at for item in past)
+        ids = {item.remote_id for item in past if item.created_at == newest}
         if horizon is not None and newest == horizon:
             ids |= seen
         return items, {"t": newest.isoformat(), "ids": sorted(ids)}
@@ -1279,19 +1285,34 @@ class BlueskyAdapter(NetworkAdapter):
         newest sentAt of a message, "ids": its messages at that time}}``; a
         plain time (the cursor before chat was read) is the notifications'.
         ``listNotifications`` pages backwards in time, so it reads pages
-        until it reaches the cursor."""
+        until it reaches the cursor. Neither time ever passes Kanal's clock
+        (``_notifications``, ``_chat_messages``)."""
         notes_since, chat_since = _read_inbox_cursor(since)
         page = self._notifications(notes_since)
         messages, chat_cursor = self._chat_messages(chat_since)
         items = sorted((*page.items, *messages), key=lambda item: item.created_at)
         return InboxPage(items=tuple(items), cursor=json.dumps(
-            {"n": page.cursor, "m": chat_cursor}, sort_keys=True))
+            {"n": page.cursor, "m": chat_cursor}, sort_keys=True),
+            skipped=page.skipped)
 
     def _notifications(self, since: str) -> InboxPage:
-        """Mentions, replies and quotes indexed after ``since``."""
+        """Mentions, replies and quotes indexed after ``since``.
+
+        The cursor never passes Kanal's own clock: a notification stamped in
+        the future (a skewed server, a clock put right) is read again until
+        its time has come (harmless: intake stores an item once), instead of
+        pinning the cursor there and silencing every notification before
+        that time. A notification Kanal cannot read is skipped and counted.
+        """
         horizon = iso_to_datetime(since) if since else None
-        newest = since or ""
+        now = self._clock()
+        if horizon is not None and horizon > now:
+            # A cursor stored before it was bounded: where reading really
+            # stopped is unknown, so the newest page is read again.
+            horizon = None
+        newest = horizon
         items: list[InboxItem] = []
+        skipped = 0
         cursor = ""
         for _ in range(MAX_INBOX_PAGES):
             params: dict = {"limit": 50, "reasons": list(INBOX_REASONS)}
@@ -1299,26 +1320,49 @@ class BlueskyAdapter(NetworkAdapter):
                 params["cursor"] = cursor
             page = self._get("app.bsky.notification.listNotifications", **params)
             reached = False
-            for note in page.get("notifications", []):
-                indexed = iso_to_datetime(note.get("indexedAt"))
+            notes = page.get("notifications") if isinstance(page, Mapping) else None
+            for note in notes if isinstance(notes, list) else []:
+                if not isinstance(note, Mapping):
+                    skipped += 1
+                    continue
+                indexed = iso_to_datetime(text_of(note.get("indexedAt")))
                 if horizon is not None and indexed is not None and indexed <= horizon:
                     reached = True
                     continue
-                if indexed is not None and (
-                    not newest or indexed > (iso_to_datetime(newest) or indexed)
-                ):
-                    newest = str(note["indexedAt"])
+                if indexed is not None:
+                    bounded = min(indexed, now)
+                    newest = bounded if newest is None else max(newest, bounded)
                 if note.get("reason") not in INBOX_REASONS:
                     continue
                 kind = "reply" if note["reason"] == "reply" else "mention"
-                items.append(
-                    self._inbox_item(note, kind, indexed_at=note.get("indexedAt", ""))
-                )
-            cursor = str(page.get("cursor") or "")
+                item = self._readable_item(
+                    note, kind, indexed_at=text_of(note.get("indexedAt")))
+                if item is None:
+                    skipped += 1
+                    continue
+                items.append(item)
+            cursor = text_of(page.get("cursor")) if isinstance(page, Mapping) else ""
             if reached or not cursor or horizon is None:
                 break
+        if skipped:
+            logger.warning("bluesky: %d notification(s) could not be read and "
+                           "were skipped", skipped)
         items.sort(key=lambda item: item.created_at)
-        return InboxPage(items=tuple(items), cursor=newest)
+        return InboxPage(items=tuple(items),
+                         cursor=_iso(newest) if newest else (since or ""),
+                         skipped=skipped)
+
+    def _readable_item(self, post: Mapping, kind: str, *,
+                       indexed_at: str = "") -> InboxItem | None:
+        """``_inbox_item``, or None when the post has no ``at://`` URI or a
+        part of it is not what the lexicon says (unreadable)."""
+        uri = text_of(post.get("uri"))
+        if not uri.startswith("at://"):
+            return None
+        try:
+            return self._inbox_item(post, kind, indexed_at=indexed_at)
+        except (AttributeError, TypeError, ValueError):
+            return None
 
     def fetch_thread(self, remote_id: str) -> InboxPage:
         """Every reply below one post (``app.bsky.feed.getPostThread``)."""

@@ -630,4 +630,6 @@ def _cursor_time(cursor: str | None) -> datetime | None:
         state = json.loads(cursor)
     except ValueError:
         return graph.parse_time(cursor)
-    return graph.parse_time(state.get("t")) if isinstance(state, dict) else None
+    at = graph.parse_time(state.get("t")) if isinstance(state, dict) else None
+    # A time in the future is no cursor (see ``graph.inbox_page``).
+    return at if at is None or at <= datetime.now(UTC) else None

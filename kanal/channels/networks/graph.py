@@ -646,22 +646,31 @@ def refresh_allowed(issued_at: datetime | None, *, now: datetime | None = None) 
 
 
 def inbox_page(
-    items, since: str | None, *, own_handle: str = "", own_id: str = ""
+    items, since: str | None, *, own_handle: str = "", own_id: str = "",
+    now: datetime | None = None,
 ) -> InboxPage:
     """The items newer than cursor ``since`` (oldest first) and the next cursor.
 
     The account's own comments and replies (by handle or id) are left out.
+    The cursor's time never passes ``now`` (Kanal's clock): an item stamped
+    in the future is remembered by its id, not by its time, so it cannot hide
+    every item before that time; a stored cursor whose time is in the future
+    (from before this bound) is not trusted and the listing is read whole.
     """
+    now = now or datetime.now(UTC)
     after, seen = _read_cursor(since)
+    if after is not None and after > now:
+        after, seen = None, set()
     fresh = [
         item for item in items
-        if (after is None or item.created_at > after
-            or (item.created_at == after and item.remote_id not in seen))
+        if (after is None or item.created_at >= after)
+        and item.remote_id not in seen
         and not (own_handle and item.author_name == own_handle)
         and not (own_id and item.author_id == own_id)
     ]
     fresh.sort(key=lambda item: item.created_at)
-    return InboxPage(items=tuple(fresh), cursor=_write_cursor(fresh, after, seen))
+    return InboxPage(items=tuple(fresh),
+                     cursor=_write_cursor(items, fresh, after, seen, now=now))
 
 
 def _read_cursor(cursor: str | None) -> tuple[datetime | None, set[str]]:
@@ -669,21 +678,28 @@ def _read_cursor(cursor: str | None) -> tuple[datetime | None, set[str]]:
         return None, set()
     try:
         state = json.loads(cursor)
-        return parse_time(state.get("t")), set(state.get("ids", []))
+        ids = state.get("ids", [])
+        return (parse_time(state.get("t")),
+                {str(i) for i in ids} if isinstance(ids, list) else set())
     except (ValueError, AttributeError):
         return parse_time(cursor), set()
 
 
-def _write_cursor(items, after: datetime | None, seen: set[str]) -> str:
-    if not items:
-        if after is None:
-            return ""
-        return json.dumps({"t": after.isoformat(), "ids": sorted(seen)})
-    newest = max(item.created_at for item in items)
-    ids = {item.remote_id for item in items if item.created_at == newest}
+def _write_cursor(listed, fresh, after: datetime | None, seen: set[str], *,
+                  now: datetime) -> str:
+    """The newest time seen up to ``now``, with the ids seen at that time and
+    after it (items stamped in the future, still in the listing)."""
+    newest = max((i.created_at for i in fresh if i.created_at <= now), default=after)
+    if newest is None and not fresh and not seen:
+        return ""
+    known = seen | {item.remote_id for item in fresh}
+    ids = {item.remote_id for item in listed
+           if item.remote_id in known
+           and (newest is None or item.created_at >= newest)}
     if newest == after:
         ids |= seen
-    return json.dumps({"t": newest.isoformat(), "ids": sorted(ids)})
+    return json.dumps({"t": newest.isoformat() if newest else "",
+                       "ids": sorted(ids)})
 
 
 # --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ Platform facts this module depends on (PLATFORMS.md §6):
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -57,6 +58,7 @@ from .base import (
     PublishResult,
     TokenSet,
     count_value,
+    id_of,
     present_metrics,
     text_of,
     usable_id,
@@ -89,9 +91,17 @@ IMAGE_FORMATS = frozenset({"image/jpeg", "image/png", "image/gif"})
 RATE_LIMIT_WAIT = 3600.0
 SCOPES = ("r_organization_social", "w_organization_social", "rw_organization_admin")
 # How far back the inbox looks for comments, and how much the post scan reads.
+#: The newest posts read on every poll (their newest comments first).
 INBOX_POSTS = 20
 PAGE_SIZE = 50
 MAX_PAGES = 10
+#: Posts the sweep reads per poll: the posts older than the ``INBOX_POSTS``
+#: newest, and the young ones with more than a page of comments, in turn, one
+#: lap after another (see ``fetch_inbox``).
+SWEEP_POSTS = 5
+#: A comment made this long before the previous lap began is still reported
+#: by the sweep (a network clock a little behind Kanal's loses nothing).
+SWEEP_MARGIN_MS = 5 * 60 * 1000
 STATS_BATCH = 50
 
 RESERVED = frozenset("()[]{}<>@|~_*\\#")
@@ -610,6 +620,28 @@ class LinkedInAdapter(NetworkAdapter):
         data = read_json(response, network=self.network)
         return data if isinstance(data, dict) else {}
 
+    def _read_comment(self, urn: str, parent: str, comment_id: str) -> PostState:
+        try:
+            response = self._call(
+                "GET", f"/socialActions/{_enc(parent)}/comments/{_enc(comment_id)}",
+                operation="inbox")
+        except Rejected as e:
+            if e.http_status in (404, 410):
+                return PostState(urn, gone=True)
+            raise
+        data = read_json(response, network=self.network)
+        data = data if isinstance(data, dict) else {}
+        message = data.get("message")
+        created, modified = data.get("created"), data.get("lastModified")
+        created = _from_ms(created.get("time")) if isinstance(created, dict) else None
+        edited = _from_ms(modified.get("time")) if isinstance(modified, dict) else None
+        return PostState(
+            urn, text=text_of(message.get("text")) if isinstance(message, dict) else "",
+            url=self.post_url(parent),
+            edited_at=edited if edited and created and edited > created else None,
+            current_id=urn,
+        )
+
     def _existing_post(self, urn: str) -> PublishResult | None:
         data = self._post_data(urn)
         if data is None or data.get("lifecycleState") not in (None, "PUBLISHED"):
@@ -662,6 +694,12 @@ class LinkedInAdapter(NetworkAdapter):
             )
 
     def read_post(self, remote_id: str) -> PostState:
+        """A post (``/rest/posts``) or a citizen's comment (by its
+        ``urn:li:comment:(…)``, ``/socialActions/…/comments/{id}``); ``gone``
+        only on LinkedIn's own 404/410."""
+        comment = COMMENT_URN.match(remote_id)
+        if comment:
+            return self._read_comment(remote_id, *comment.groups())
         data = self._post_data(remote_id)
         if data is None or data.get("lifecycleState") == "DELETED":
             return PostState(remote_id, gone=True)
@@ -832,28 +870,178 @@ class LinkedInAdapter(NetworkAdapter):
     # -- reading ----------------------------------------------------------------
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
-        after = self._parse_cursor(since)
-        items: list[tuple[tuple[int, str], InboxItem]] = []
-        for post in self._recent_posts(limit=INBOX_POSTS):
-            urn = str(post.get("id") or "")
-            if urn:
-                items.extend(self._comments_after(urn, after))
-        items.sort(key=lambda pair: pair[0])
-        cursor = since or ""
-        if items:
-            time_ms, comment_id = items[-1][0]
-            cursor = f"{time_ms}:{comment_id}"
+        """Comments and replies on the organisation's posts after ``since``.
+
+        LinkedIn has no webhooks here and lists a post's comments oldest
+        first, so two readings share the poll:
+
+        * the ``INBOX_POSTS`` newest posts, each read newest comments first
+          (from the end of the list, by its ``paging.total``) back to the
+          cursor's time, with the replies under the comments read;
+        * a sweep, ``SWEEP_POSTS`` posts a poll, that reads whole the older
+          posts and the young ones with more than a page of comments, one lap
+          after another. It reports what was made since the previous lap
+          began, so a comment on an old post, or a new reply under an old
+          comment, is found within a lap (the README's "old ones rarely").
+
+        The cursor (JSON) holds the newest comment time seen, never past
+        Kanal's clock (a comment stamped in the future cannot hide the later
+        ones), and the sweep's place.
+        """
+        state = self._parse_cursor(since)
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        after = (min(state["t"], now_ms), state["id"])
+        found: dict[str, tuple[tuple[int, str], InboxItem]] = {}
+        young = [str(post.get("id") or "") for post in
+                 self._recent_posts(limit=INBOX_POSTS) if isinstance(post, dict)]
+        whole = set()
+        for urn in filter(None, young):
+            pairs, read_whole = self._newest_comments(urn, after)
+            found.update((item.remote_id, (key, item)) for key, item in pairs)
+            if read_whole:
+                whole.add(urn)
+        sweep = self._sweep(state, young, whole, now_ms)
+        found.update((item.remote_id, (key, item)) for key, item in sweep.pop("found"))
+        items = sorted(found.values(), key=lambda pair: pair[0])
+        newest = max((key for key, _item in items if key[0] <= now_ms),
+                     default=after)
+        cursor = json.dumps({"t": newest[0], "id": newest[1], "sweep": sweep})
         return InboxPage(items=tuple(item for _, item in items), cursor=cursor)
 
     @staticmethod
-    def _parse_cursor(since: str | None) -> tuple[int, str]:
+    def _parse_cursor(since: str | None) -> dict:
+        """``{"t": ms, "id": comment id, "sweep": {...}}`` from a cursor, or
+        from the older ``ms:id`` form."""
+        state: dict = {"t": 0, "id": "", "sweep": {}}
         if not since:
-            return (0, "")
-        time_part, _, id_part = since.partition(":")
+            return state
         try:
-            return (int(time_part), id_part)
+            stored = json.loads(since)
         except ValueError:
-            return (0, "")
+            stored = None
+        if isinstance(stored, dict):
+            t, cid, sweep = stored.get("t"), stored.get("id"), stored.get("sweep")
+            if isinstance(t, int) and not isinstance(t, bool):
+                state["t"] = t
+            state["id"] = cid if isinstance(cid, str) else ""
+            state["sweep"] = sweep if isinstance(sweep, dict) else {}
+            return state
+        time_part, _, id_part = since.partition(":")
+        if time_part.isdigit():
+            state["t"], state["id"] = int(time_part), id_part
+        return state
+
+    def _sweep(self, state: dict, young: list[str], whole: set[str],
+               now_ms: int) -> dict:
+        """Read ``SWEEP_POSTS`` posts from the sweep's place (their newest
+        comments back to the previous lap's start, and the comments from the
+        oldest on, up to ``MAX_PAGES`` pages, with the replies under them);
+        its next state, with ``found``: what they hold made since the
+        previous lap began."""
+        sweep = state["sweep"]
+        def number(key, default):
+            value = sweep.get(key)
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            return value if ok else default
+        at = number("at", 0)
+        lap = min(number("lap", now_ms), now_ms)
+        since_ms = min(number("prev", lap), lap) - SWEEP_MARGIN_MS
+        found: list = []
+        visited = 0
+        while visited < SWEEP_POSTS:
+            if at < len(young):
+                urn = young[at]
+                at += 1
+                if not urn or urn in whole:
+                    continue  # read whole on this poll already
+            else:
+                posts = self._posts_at(at)
+                if not posts:
+                    # The lap is done: the next one reports what is made
+                    # from this lap's start on.
+                    return {"at": 0, "lap": now_ms, "prev": lap, "found": found}
+                urn = posts[0]
+                at += 1
+            visited += 1
+            newest, read_whole = self._newest_comments(urn, (since_ms, ""))
+            found.extend(newest)
+            if not read_whole:
+                # More than a page: the replies under the older comments too,
+                # oldest first as far as a poll's pages allow.
+                found.extend(self._comments_after(urn, (since_ms, "")))
+        return {"at": at, "lap": lap, "prev": number("prev", lap), "found": found}
+
+    def _posts_at(self, start: int) -> list[str]:
+        """The URN of the organisation's post at ``start`` (newest first),
+        or [] past the last one."""
+        query = urlencode({"q": "author", "author": self.organization_urn,
+                           "count": 1, "start": start, "sortBy": "LAST_MODIFIED"})
+        response = self._call("GET", f"/posts?{query}", operation="inbox")
+        elements = self._elements(response)
+        return [str(e.get("id") or "") for e in elements[:1]]
+
+    def _elements(self, response) -> list[dict]:
+        body = read_json(response, network=self.network)
+        elements = body.get("elements") if isinstance(body, dict) else None
+        return [e for e in elements if isinstance(e, dict)] if isinstance(
+            elements, list) else []
+
+    def _total(self, response) -> int | None:
+        body = read_json(response, network=self.network)
+        paging = body.get("paging") if isinstance(body, dict) else None
+        total = paging.get("total") if isinstance(paging, dict) else None
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            return None
+        return total
+
+    def _comments_page(self, target: str, start: int):
+        query = urlencode({"start": start, "count": PAGE_SIZE})
+        return self._call("GET", f"/socialActions/{_enc(target)}/comments?{query}",
+                          operation="inbox")
+
+    def _newest_comments(self, post_urn: str, after: tuple[int, str]):
+        """The comments (and replies under them) on ``post_urn`` after
+        ``after``, newest pages first; and whether every comment was read."""
+        first = self._comments_page(post_urn, 0)
+        pages = [self._elements(first)]
+        total = self._total(first)
+        if total is None:
+            # No count to start from the end: oldest first, as far as allowed.
+            return self._comments_after(post_urn, after), False
+        end = total
+        for _ in range(MAX_PAGES):
+            start = max(PAGE_SIZE, end - PAGE_SIZE)
+            if end <= PAGE_SIZE:
+                break
+            page = self._elements(self._comments_page(post_urn, start))
+            pages.append(page)
+            if not page or any(self._key(e) <= after for e in page):
+                break
+            end = start
+        read_whole = end <= PAGE_SIZE or total <= PAGE_SIZE
+        found = []
+        for element in [e for page in pages for e in page]:
+            pair = self._inbox_item(post_urn, element)
+            if pair is not None and pair[0] > after:
+                found.append(pair)
+            found.extend(self._replies(post_urn, element, after))
+        return found, read_whole
+
+    def _key(self, element: dict) -> tuple[int, str]:
+        created = element.get("created")
+        time_ms = created.get("time") if isinstance(created, dict) else None
+        if isinstance(time_ms, bool) or not isinstance(time_ms, int):
+            time_ms = 0
+        return (time_ms, id_of(element.get("id")))
+
+    def _replies(self, post_urn: str, element: dict, after: tuple[int, str]):
+        summary = element.get("commentsSummary")
+        if not isinstance(summary, dict) or not summary.get("totalFirstLevelComments"):
+            return []
+        urn = str(element.get("commentUrn") or element.get("$URN") or "")
+        if not urn:
+            return []
+        return self._comments_after(post_urn, after, target=urn, nested=True)
 
     def _comments_after(
         self,
@@ -867,27 +1055,14 @@ class LinkedInAdapter(NetworkAdapter):
         found = []
         start = 0
         for _ in range(MAX_PAGES):
-            query = urlencode({"start": start, "count": PAGE_SIZE})
-            response = self._call(
-                "GET",
-                f"/socialActions/{_enc(target or post_urn)}/comments?{query}",
-                operation="inbox",
-            )
-            elements = (read_json(response, network=self.network) or {}).get(
-                "elements") or []
+            elements = self._elements(
+                self._comments_page(target or post_urn, start))
             for element in elements:
                 pair = self._inbox_item(post_urn, element)
                 if pair is not None and pair[0] > after:
                     found.append(pair)
-                summary = element.get("commentsSummary") or {}
-                if summary.get("totalFirstLevelComments") and not nested:
-                    urn = str(element.get("commentUrn") or element.get("$URN") or "")
-                    if urn:
-                        found.extend(
-                            self._comments_after(
-                                post_urn, after, target=urn, nested=True
-                            )
-                        )
+                if not nested:
+                    found.extend(self._replies(post_urn, element, after))
             if len(elements) < PAGE_SIZE:
                 break
             start += len(elements)
@@ -896,21 +1071,21 @@ class LinkedInAdapter(NetworkAdapter):
     def _inbox_item(
         self, post_urn: str, element: dict
     ) -> tuple[tuple[int, str], InboxItem] | None:
-        actor = str(element.get("actor") or "")
+        actor = text_of(element.get("actor"))
         if actor == self.organization_urn:
             return None
-        created_ms = int((element.get("created") or {}).get("time") or 0)
-        comment_id = str(element.get("id") or "")
-        urn = str(element.get("commentUrn") or element.get("$URN") or "")
+        created_ms, comment_id = self._key(element)
+        urn = text_of(element.get("commentUrn")) or text_of(element.get("$URN"))
         if not urn and comment_id:
             urn = f"urn:li:comment:({element.get('object') or post_urn},{comment_id})"
-        parent = str(element.get("parentComment") or "")
+        parent = text_of(element.get("parentComment"))
+        message = element.get("message")
         item = InboxItem(
             remote_id=urn,
             kind="reply" if parent else "comment",
             author_id=actor,
             author_name=self._actor_name(element),
-            text=str((element.get("message") or {}).get("text") or ""),
+            text=text_of(message.get("text")) if isinstance(message, dict) else "",
             created_at=_from_ms(created_ms) or datetime.now(UTC),
             post_remote_id=post_urn,
             parent_remote_id=parent or post_urn,
@@ -922,7 +1097,8 @@ class LinkedInAdapter(NetworkAdapter):
     def _actor_name(element: dict) -> str:
         # Comments name their author only by URN; the member API is closed to
         # organisation apps. A projection-decorated "actor~" is used when given.
-        decorated = element.get("actor~") or {}
+        decorated = element.get("actor~")
+        decorated = decorated if isinstance(decorated, dict) else {}
         name = " ".join(
             str(decorated.get(k) or "")
             for k in ("localizedFirstName", "localizedLastName")

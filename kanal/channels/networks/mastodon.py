@@ -62,6 +62,7 @@ from .base import (
     PublishResult,
     TokenSet,
     count_value,
+    id_of,
     present_metrics,
     text_of,
     text_with_link,
@@ -390,6 +391,15 @@ def _comparable(text: str) -> str:
 def compose_text(post: OutgoingPost) -> str:
     """The status text: the variant's text with its link added when missing."""
     return text_with_link(post.text, post.link)
+
+
+def _status_id(entry) -> str:
+    """The id of a status or notification from the instance's answer, or ""
+    when the entry is no object or its id is not one Mastodon gives."""
+    if not isinstance(entry, Mapping):
+        return ""
+    value = id_of(entry.get("id"))
+    return value if _STATUS_ID.match(value) else ""
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -942,38 +952,59 @@ class MastodonAdapter(NetworkAdapter):
         own_id = self.connection.account_id
         items = []
         cursor = since or ""
-        for notification in notifications:
-            notification_id = str(notification["id"])
+        skipped = 0
+        for notification in notifications if isinstance(notifications, list) else []:
+            # Everything here is the network's word: an entry Kanal cannot
+            # read is skipped and counted, and the cursor still passes it
+            # (when it has an id), so it never stops the channel's inbox.
+            notification_id = _status_id(notification)
+            if not notification_id:
+                skipped += 1
+                continue
             if not cursor or _id_key(notification_id) > _id_key(cursor):
                 cursor = notification_id
             status = notification.get("status")
             if not status:
                 continue
-            items.append(self._inbox_item(status, own_id))
+            item = self._inbox_item(status, own_id)
+            if item is None:
+                skipped += 1
+                continue
+            items.append(item)
+        if skipped:
+            logger.warning("mastodon: %d notification(s) could not be read and "
+                           "were skipped", skipped)
         items.sort(key=lambda item: item.created_at)
-        return InboxPage(items=tuple(items), cursor=cursor)
+        return InboxPage(items=tuple(items), cursor=cursor, skipped=skipped)
 
-    def _inbox_item(self, status: Mapping, own_id: str) -> InboxItem:
-        account = status.get("account") or {}
-        parent = str(status.get("in_reply_to_id") or "")
+    def _inbox_item(self, status, own_id: str) -> InboxItem | None:
+        """``status`` as an inbox item, or None when it cannot be read (not
+        an object, or without a usable id)."""
+        remote_id = _status_id(status)
+        if not remote_id:
+            return None
+        account = status.get("account")
+        account = account if isinstance(account, Mapping) else {}
+        parent = id_of(status.get("in_reply_to_id"))
         if status.get("visibility") == "direct":
             kind = "message"
         elif parent and (
-            not own_id or str(status.get("in_reply_to_account_id") or "") == own_id
+            not own_id or id_of(status.get("in_reply_to_account_id")) == own_id
         ):
             kind = "reply"
         else:
             kind = "mention"
         return InboxItem(
-            remote_id=str(status["id"]),
+            remote_id=remote_id,
             kind=kind,
-            author_id=str(account.get("id") or ""),
-            author_name=str(account.get("display_name") or account.get("acct") or ""),
-            text=html_to_text(status.get("content", "")),
+            author_id=id_of(account.get("id")),
+            author_name=text_of(account.get("display_name"))
+            or text_of(account.get("acct")),
+            text=html_to_text(text_of(status.get("content"))),
             created_at=iso_to_datetime(status.get("created_at")) or self._clock(),
             post_remote_id=parent,
             parent_remote_id=parent,
-            url=str(status.get("url") or status.get("uri") or ""),
+            url=web_address(status.get("url") or status.get("uri")),
         )
 
     def fetch_thread(self, remote_id: str) -> InboxPage:
@@ -981,11 +1012,11 @@ class MastodonAdapter(NetworkAdapter):
         context = self._json("GET", f"/api/v1/statuses/{remote_id}/context")
         own_id = self.connection.account_id
         items = []
-        for status in context.get("descendants", []):
-            account_id = str((status.get("account") or {}).get("id") or "")
-            if own_id and account_id == own_id:
-                continue
+        descendants = context.get("descendants") if isinstance(context, dict) else None
+        for status in descendants if isinstance(descendants, list) else []:
             item = self._inbox_item(status, own_id)
+            if item is None or (own_id and item.author_id == own_id):
+                continue
             items.append(
                 InboxItem(
                     **{

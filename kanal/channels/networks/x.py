@@ -68,6 +68,7 @@ from .base import (
     PublishResult,
     TokenSet,
     ValidationProblem,
+    id_of,
     present_metrics,
     text_of,
     text_with_link,
@@ -342,6 +343,27 @@ def _newest_id(ids: Iterable[str], current: str = "") -> str:
     if current.isdigit():
         numeric.append(int(current))
     return str(max(numeric)) if numeric else current
+
+
+def _tweet_id(entry) -> str:
+    """The numeric id of a post or event from X's answer, or "" when the
+    entry is no object or has no such id (it cannot be read)."""
+    if not isinstance(entry, Mapping):
+        return ""
+    value = id_of(entry.get("id"))
+    return value if value.isdigit() and len(value) <= 30 else ""
+
+
+def _entries(value) -> list[dict]:
+    """The objects of a list from X's answer (anything else left out)."""
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def _users(body: Mapping) -> dict[str, dict]:
+    """The users an answer includes (``includes.users``), by id."""
+    includes = body.get("includes")
+    users = includes.get("users") if isinstance(includes, dict) else None
+    return {id_of(u.get("id")): u for u in _entries(users) if id_of(u.get("id"))}
 
 
 def _is_newer(event_id, since: str) -> bool:
@@ -1019,11 +1041,13 @@ class XAdapter(NetworkAdapter):
         newest = ""
         pages = self._pages(path, params, max_pages=max_pages)
         for body in pages:
-            tweets.extend(body.get("data") or [])
-            for user in (body.get("includes") or {}).get("users") or []:
-                users[str(user.get("id"))] = user
-            meta = body.get("meta") or {}
-            newest = _newest_id([meta.get("newest_id") or ""], newest)
+            data = body.get("data")
+            # Entries that are not objects are kept as they are, for the
+            # reader to count as unreadable.
+            tweets.extend(data if isinstance(data, list) else [])
+            users.update(_users(body))
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            newest = _newest_id([id_of(meta.get("newest_id"))], newest)
         if not pages.complete:
             logger.warning(
                 "x: %s had more than %d pages; older posts were skipped",
@@ -1043,7 +1067,7 @@ class XAdapter(NetworkAdapter):
         logger.info("x: since_id %s is older than recent search; searching all", since)
         params = {k: v for k, v in params.items() if k != "since_id"}
         tweets, users, newest = self._timeline("/2/tweets/search/recent", params)
-        newer = [t for t in tweets if int(t["id"]) > int(since)]
+        newer = [t for t in tweets if _is_newer(_tweet_id(t), since)]
         return newer, users, newest
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
@@ -1067,21 +1091,36 @@ class XAdapter(NetworkAdapter):
             users.update(more_users)
             newest = _newest_id([newest_reply], newest)
         items: dict[str, InboxItem] = {}
+        skipped = 0
         for tweet in [*mentions, *replies]:
-            if str(tweet.get("author_id")) == me or str(tweet.get("id")) in items:
+            # The network's word: a post Kanal cannot read (no object, no
+            # numeric id) is skipped and counted; the cursor (meta.newest_id
+            # and the ids read) still moves past it.
+            remote_id = _tweet_id(tweet)
+            if not remote_id:
+                skipped += 1
+                continue
+            if id_of(tweet.get("author_id")) == me or remote_id in items:
                 continue
             item = self._inbox_item(tweet, users, me)
             items[item.remote_id] = item
         cursor = _newest_id((i.remote_id for i in items.values()),
                             newest or since or "")
-        messages, dm_cursor = self._direct_messages(me, dm_since)
+        messages, dm_cursor, dm_skipped = self._direct_messages(me, dm_since)
+        skipped += dm_skipped
+        if skipped:
+            logger.warning("x: %d inbox entries could not be read and were "
+                           "skipped", skipped)
         ordered = sorted([*items.values(), *messages],
                          key=lambda i: (i.created_at, i.remote_id))
         return InboxPage(items=tuple(ordered),
-                         cursor=_write_cursor(cursor, dm_cursor))
+                         cursor=_write_cursor(cursor, dm_cursor), skipped=skipped)
 
-    def _direct_messages(self, me: str, since: str) -> tuple[list[InboxItem], str]:
-        """Messages sent to the account after event id ``since``, newest id."""
+    def _direct_messages(
+        self, me: str, since: str
+    ) -> tuple[list[InboxItem], str, int]:
+        """Messages sent to the account after event id ``since``, the newest
+        id, and how many events could not be read (skipped)."""
         params = {
             "max_results": PAGE_SIZE,
             "event_types": "MessageCreate",
@@ -1093,9 +1132,8 @@ class XAdapter(NetworkAdapter):
         users: dict[str, dict] = {}
         try:
             for body in self._pages("/2/dm_events", params):
-                page = body.get("data") or []
-                for user in (body.get("includes") or {}).get("users") or []:
-                    users[str(user.get("id"))] = user
+                page = _entries(body.get("data"))
+                users.update(_users(body))
                 fresh = [e for e in page if not since or _is_newer(e.get("id"), since)]
                 events.extend(fresh)
                 if len(fresh) < len(page):
@@ -1106,56 +1144,64 @@ class XAdapter(NetworkAdapter):
             if e.http_status != 403:
                 raise
             logger.warning("x: no access to direct messages (%s)", e.network_message)
-            return [], since
-        newest = _newest_id((str(e.get("id", "")) for e in events), since)
+            return [], since, 0
+        newest = _newest_id((id_of(e.get("id")) for e in events), since)
         items = []
+        skipped = 0
         for event in events:
-            sender = str(event.get("sender_id") or "")
+            event_id = _tweet_id(event)
+            if not event_id:
+                skipped += 1
+                continue
+            sender = id_of(event.get("sender_id"))
             if sender == me or event.get("event_type", "MessageCreate") != (
                     "MessageCreate"):
                 continue
             author = users.get(sender) or {}
-            conversation = str(event.get("dm_conversation_id") or "")
+            conversation = id_of(event.get("dm_conversation_id"))
             items.append(InboxItem(
-                remote_id=str(event["id"]),
+                remote_id=event_id,
                 kind="message",
                 author_id=sender,
-                author_name=author.get("name") or author.get("username") or sender,
-                text=html.unescape(str(event.get("text") or "")),
+                author_name=text_of(author.get("name"))
+                or text_of(author.get("username")) or sender,
+                text=html.unescape(text_of(event.get("text"))),
                 created_at=(iso_to_datetime(event.get("created_at"))
                             or datetime.now(UTC)),
                 parent_remote_id=conversation,
                 url=f"{REAL_WEB_URL}/messages/{conversation}"
                 if conversation and self._is_real_api() else "",
             ))
-        return items, newest
+        return items, newest, skipped
 
     def _inbox_item(self, tweet: dict, users: Mapping[str, dict], me: str) -> InboxItem:
-        author_id = str(tweet.get("author_id") or "")
+        """``tweet`` (an object with a numeric id: ``_tweet_id``) as an item."""
+        author_id = id_of(tweet.get("author_id"))
         author = users.get(author_id) or {}
         references = tweet.get("referenced_tweets") or tweet.get("referenced_posts")
         parent = next(
             (
-                str(r.get("id"))
-                for r in references or []
+                id_of(r.get("id"))
+                for r in _entries(references)
                 if r.get("type") == "replied_to"
             ),
             "",
         )
-        conversation = str(tweet.get("conversation_id") or "")
+        conversation = id_of(tweet.get("conversation_id"))
         if not parent:
             kind = "mention"
         elif parent == conversation:
             kind = "comment"
         else:
             kind = "reply"
-        remote_id = str(tweet["id"])
+        remote_id = _tweet_id(tweet)
         return InboxItem(
             remote_id=remote_id,
             kind=kind,
             author_id=author_id,
-            author_name=author.get("name") or author.get("username") or author_id,
-            text=html.unescape(str(tweet.get("text") or "")),
+            author_name=text_of(author.get("name")) or text_of(author.get("username"))
+            or author_id,
+            text=html.unescape(text_of(tweet.get("text"))),
             created_at=iso_to_datetime(tweet.get("created_at")) or datetime.now(UTC),
             post_remote_id=conversation if parent else "",
             parent_remote_id=parent,
