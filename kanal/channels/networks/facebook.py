@@ -48,6 +48,7 @@ from .base import (
     present_metrics,
     text_of,
     usable_id,
+    web_address,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -437,51 +438,38 @@ class FacebookAdapter(NetworkAdapter):
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
         after = _cursor_time(since)
         query_since = int((after - timedelta(seconds=1)).timestamp()) if after else None
-        posts = self.call("GET", f"/{self.page_id}/published_posts", params={
-            "fields": "id,created_time", "limit": INBOX_POSTS,
-        }).get("data", [])
-        items: list[InboxItem] = []
+        posts = graph.listing(self.call("GET", f"/{self.page_id}/published_posts",
+                                        params={"fields": "id,created_time",
+                                                "limit": INBOX_POSTS}))
+        reader = graph.InboxReader()
         for post in posts:
-            post_id = str(post["id"])
+            post_id = usable_id(post.get("id"))
+            if not post_id:
+                reader.skip()
+                continue
             for entry in self._pages(f"/{post_id}/comments", {
                 "filter": "stream", "order": "reverse_chronological",
                 "fields": "id,message,from,created_time,parent,is_hidden,"
                           "permalink_url",
                 "since": query_since, "limit": 100,
             }):
-                author = entry.get("from") or {}
-                if str(author.get("id", "")) == self.page_id:
+                if not isinstance(entry, Mapping):
+                    reader.skip()
                     continue
-                parent = (entry.get("parent") or {}).get("id", "")
-                items.append(InboxItem(
-                    remote_id=str(entry["id"]),
-                    kind="reply" if parent else "comment",
-                    author_id=str(author.get("id", "")),
-                    author_name=str(author.get("name", "")),
-                    text=str(entry.get("message", "")),
-                    created_at=graph.parse_time(entry.get("created_time"))
-                    or datetime.now(UTC),
-                    post_remote_id=post_id,
-                    parent_remote_id=str(parent or post_id),
-                    url=str(entry.get("permalink_url", "")),
-                    is_hidden=bool(entry.get("is_hidden", False)),
-                ))
+                if _author_id(entry) == self.page_id:
+                    continue
+                reader.add(_comment_item, entry, post_id)
         for entry in self._pages(f"/{self.page_id}/tagged", {
             "fields": "id,message,from,created_time,permalink_url",
             "since": query_since, "limit": 100,
         }):
-            author = entry.get("from") or {}
-            items.append(InboxItem(
-                remote_id=str(entry["id"]), kind="mention",
-                author_id=str(author.get("id", "")),
-                author_name=str(author.get("name", "")),
-                text=str(entry.get("message", "")),
-                created_at=graph.parse_time(entry.get("created_time"))
-                or datetime.now(UTC),
-                url=str(entry.get("permalink_url", "")),
-            ))
+            if not isinstance(entry, Mapping):
+                reader.skip()
+                continue
+            reader.add(_comment_item, entry, "", kind="mention")
+        items = reader.items
         items.extend(self._messages(after))
-        return graph.inbox_page(items, since)
+        return graph.inbox_page(items, since, skipped=reader.skipped)
 
     def _messages(self, after: datetime | None) -> list[InboxItem]:
         """Messenger messages from citizens; the cursor's time filters them."""
@@ -633,3 +621,28 @@ def _cursor_time(cursor: str | None) -> datetime | None:
     at = graph.parse_time(state.get("t")) if isinstance(state, dict) else None
     # A time in the future is no cursor (see ``graph.inbox_page``).
     return at if at is None or at <= datetime.now(UTC) else None
+
+
+def _author_id(entry: Mapping) -> str:
+    author = entry.get("from")
+    return usable_id(author.get("id")) if isinstance(author, Mapping) else ""
+
+
+def _comment_item(entry: Mapping, post_id: str, *, kind: str = "") -> InboxItem:
+    """A citizen's comment, reply or mention of the Page, read as untrusted."""
+    author = entry.get("from")
+    author = author if isinstance(author, Mapping) else {}
+    parent = entry.get("parent")
+    parent_id = usable_id(parent.get("id")) if isinstance(parent, Mapping) else ""
+    return InboxItem(
+        remote_id=usable_id(entry.get("id")),
+        kind=kind or ("reply" if parent_id else "comment"),
+        author_id=_author_id(entry),
+        author_name=text_of(author.get("name")),
+        text=text_of(entry.get("message")),
+        created_at=graph.parse_time(entry.get("created_time")) or datetime.now(UTC),
+        post_remote_id=post_id,
+        parent_remote_id=(parent_id or post_id) if post_id else "",
+        url=web_address(entry.get("permalink_url")),
+        is_hidden=entry.get("is_hidden") is True,
+    )

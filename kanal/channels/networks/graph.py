@@ -645,9 +645,41 @@ def refresh_allowed(issued_at: datetime | None, *, now: datetime | None = None) 
 # newest time seen and the ids seen at exactly that time.
 
 
+def listing(body) -> list[Mapping]:
+    """The objects of a Graph listing's ``data``; anything else (a list
+    where an object belongs, a string, a missing ``data``) is left out."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    return [entry for entry in data if isinstance(entry, Mapping)] if isinstance(
+        data, list) else []
+
+
+class InboxReader:
+    """A Graph inbox's items, built one entry at a time: an entry Kanal
+    cannot read (no usable id, a field of the wrong type) is skipped and
+    counted, and the rest of the poll goes on, so one odd comment cannot
+    stop a channel's inbox for good."""
+
+    def __init__(self) -> None:
+        self.items: list[InboxItem] = []
+        self.skipped = 0
+
+    def add(self, build: Callable[..., InboxItem], *args, **kwargs) -> None:
+        try:
+            item = build(*args, **kwargs)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            item = None
+        if item is None or not usable_id(item.remote_id):
+            self.skipped += 1
+            return
+        self.items.append(item)
+
+    def skip(self) -> None:
+        self.skipped += 1
+
+
 def inbox_page(
     items, since: str | None, *, own_handle: str = "", own_id: str = "",
-    now: datetime | None = None,
+    now: datetime | None = None, skipped: int = 0,
 ) -> InboxPage:
     """The items newer than cursor ``since`` (oldest first) and the next cursor.
 
@@ -669,7 +701,10 @@ def inbox_page(
         and not (own_id and item.author_id == own_id)
     ]
     fresh.sort(key=lambda item: item.created_at)
-    return InboxPage(items=tuple(fresh),
+    if skipped:
+        logger.warning("graph inbox: %d entries Kanal could not read were skipped",
+                       skipped)
+    return InboxPage(items=tuple(fresh), skipped=skipped,
                      cursor=_write_cursor(items, fresh, after, seen, now=now))
 
 
@@ -1068,6 +1103,20 @@ class GraphAdapter(NetworkAdapter):
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def _mention_item(self, entry: Mapping, *, text) -> InboxItem:
+        """A post of a citizen's that names the account (Instagram's tags,
+        Threads' mentions), read as untrusted: no usable id, no item."""
+        username = text_of(entry.get("username"))
+        return InboxItem(
+            remote_id=usable_id(entry.get("id")),
+            kind="mention",
+            author_id=username,
+            author_name=username,
+            text=text_of(text),
+            created_at=parse_time(entry.get("timestamp")) or self.now(),
+            url=web_address(entry.get("permalink")),
+        )
 
     def _setting(self, name: str, default: float) -> float:
         try:

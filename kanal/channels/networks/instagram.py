@@ -28,6 +28,7 @@ Page's, named by the channel's API setting ``page_id``:
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import httpx
@@ -45,6 +46,9 @@ from .base import (
     OutgoingPost,
     PublishResult,
     present_metrics,
+    text_of,
+    usable_id,
+    web_address,
 )
 from .errors import (
     LIKE_UNCONFIRMED,
@@ -318,32 +322,30 @@ class InstagramAdapter(graph.GraphAdapter):
     # -- reading --------------------------------------------------------------
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
-        items: list[InboxItem] = []
+        reader = graph.InboxReader()
         limit = int(self._setting("inbox_media_limit", 10))
         media = self.get(f"/{self.account_id}/media",
                          fields="id,timestamp,permalink", limit=limit)
-        for post in media.get("data", []):
+        for post in graph.listing(media):
+            post_id = usable_id(post.get("id"))
+            if not post_id:
+                reader.skip()
+                continue
             comments = self.get(
-                f"/{post['id']}/comments",
+                f"/{post_id}/comments",
                 fields=f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
             )
-            for comment in comments.get("data", []):
-                items.append(_comment_item(comment, post, parent=""))
-                for answer in (comment.get("replies") or {}).get("data", []):
-                    items.append(_comment_item(answer, post, parent=comment["id"]))
+            for comment in graph.listing(comments):
+                reader.add(_comment_item, comment, post, parent="")
+                comment_id = usable_id(comment.get("id"))
+                replies = comment.get("replies")
+                for answer in graph.listing(replies) if comment_id else ():
+                    reader.add(_comment_item, answer, post, parent=comment_id)
         tags = self.get(f"/{self.account_id}/tags",
                         fields="id,caption,timestamp,username,permalink")
-        for tagged in tags.get("data", []):
-            items.append(InboxItem(
-                remote_id=str(tagged["id"]),
-                kind="mention",
-                author_id=str(tagged.get("username") or ""),
-                author_name=str(tagged.get("username") or ""),
-                text=str(tagged.get("caption") or ""),
-                created_at=graph.parse_time(tagged.get("timestamp"))
-                or self.now(),
-                url=str(tagged.get("permalink") or ""),
-            ))
+        for tagged in graph.listing(tags):
+            reader.add(self._mention_item, tagged, text=tagged.get("caption"))
+        items = reader.items
         try:
             items.extend(self._messages())
         except NetworkError as e:
@@ -354,7 +356,7 @@ class InstagramAdapter(graph.GraphAdapter):
             logger.warning("instagram: no access to messages of %s (%s)",
                            self.messaging_id, e.network_code)
         return graph.inbox_page(items, since, own_handle=self.connection.handle,
-                                own_id=self.account_id)
+                                own_id=self.account_id, skipped=reader.skipped)
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version
@@ -447,19 +449,21 @@ class InstagramAdapter(graph.GraphAdapter):
         )
 
 
-def _comment_item(comment: dict, post: dict, *, parent: str) -> InboxItem:
-    author = comment.get("from") or {}
-    username = str(comment.get("username") or author.get("username") or "")
+def _comment_item(comment: Mapping, post: Mapping, *, parent: str) -> InboxItem:
+    author = comment.get("from")
+    author = author if isinstance(author, Mapping) else {}
+    username = text_of(comment.get("username")) or text_of(author.get("username"))
+    post_id = usable_id(post.get("id"))
     return InboxItem(
-        remote_id=str(comment["id"]),
+        remote_id=usable_id(comment.get("id")),
         kind="reply" if parent else "comment",
-        author_id=str(author.get("id") or username),
+        author_id=usable_id(author.get("id")) or username,
         author_name=username,
-        text=str(comment.get("text") or ""),
+        text=text_of(comment.get("text")),
         created_at=graph.parse_time(comment.get("timestamp"))
         or datetime.now(UTC),
-        post_remote_id=str(post["id"]),
-        parent_remote_id=parent or str(post["id"]),
-        url=str(post.get("permalink") or ""),
-        is_hidden=bool(comment.get("hidden")),
+        post_remote_id=post_id,
+        parent_remote_id=parent or post_id,
+        url=web_address(post.get("permalink")),
+        is_hidden=comment.get("hidden") is True,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 
 import regex
 
@@ -18,6 +20,9 @@ from .base import (
     MetricsSnapshot,
     OutgoingPost,
     PublishResult,
+    text_of,
+    usable_id,
+    web_address,
 )
 from .errors import Rejected, gettext_noop
 
@@ -240,44 +245,27 @@ class ThreadsAdapter(graph.GraphAdapter):
     # -- reading --------------------------------------------------------------
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
-        items: list[InboxItem] = []
+        reader = graph.InboxReader()
         limit = int(self._setting("inbox_media_limit", 10))
         posts = self.get(f"/{self.account_id}/threads",
                          fields="id,timestamp,permalink", limit=limit)
-        for post in posts.get("data", []):
-            replies = self.get(f"/{post['id']}/conversation", fields=REPLY_FIELDS)
-            for reply in replies.get("data", []):
-                if reply.get("is_reply_owned_by_me"):
+        for post in graph.listing(posts):
+            post_id = usable_id(post.get("id"))
+            if not post_id:
+                reader.skip()
+                continue
+            replies = self.get(f"/{post_id}/conversation", fields=REPLY_FIELDS)
+            for reply in graph.listing(replies):
+                if reply.get("is_reply_owned_by_me") is True:
                     continue
-                parent = str((reply.get("replied_to") or {}).get("id") or post["id"])
-                items.append(InboxItem(
-                    remote_id=str(reply["id"]),
-                    kind="comment" if parent == str(post["id"]) else "reply",
-                    author_id=str(reply.get("username") or ""),
-                    author_name=str(reply.get("username") or ""),
-                    text=str(reply.get("text") or ""),
-                    created_at=graph.parse_time(reply.get("timestamp"))
-                    or self.now(),
-                    post_remote_id=str(post["id"]),
-                    parent_remote_id=parent,
-                    url=str(reply.get("permalink") or ""),
-                    is_hidden=str(reply.get("hide_status") or "").upper()
-                    == "HIDDEN",
-                ))
+                reader.add(_reply_item, reply, post_id, now=self.now())
         mentions = self.get(f"/{self.account_id}/mentions",
                             fields="id,text,timestamp,username,permalink")
-        for mention in mentions.get("data", []):
-            items.append(InboxItem(
-                remote_id=str(mention["id"]),
-                kind="mention",
-                author_id=str(mention.get("username") or ""),
-                author_name=str(mention.get("username") or ""),
-                text=str(mention.get("text") or ""),
-                created_at=graph.parse_time(mention.get("timestamp")) or self.now(),
-                url=str(mention.get("permalink") or ""),
-            ))
-        return graph.inbox_page(items, since, own_handle=self.connection.handle,
-                                own_id=self.account_id)
+        for mention in graph.listing(mentions):
+            reader.add(self._mention_item, mention, text=mention.get("text"))
+        return graph.inbox_page(reader.items, since,
+                                own_handle=self.connection.handle,
+                                own_id=self.account_id, skipped=reader.skipped)
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version
@@ -326,3 +314,24 @@ class ThreadsAdapter(graph.GraphAdapter):
         return self.account_info(
             body, f"https://www.threads.net/@{handle}" if handle else ""
         )
+
+
+def _reply_item(reply: Mapping, post_id: str, *, now: datetime) -> InboxItem:
+    """A citizen's reply in a thread's conversation, read as untrusted."""
+    replied_to = reply.get("replied_to")
+    parent = usable_id(replied_to.get("id")) if isinstance(
+        replied_to, Mapping) else ""
+    parent = parent or post_id
+    username = text_of(reply.get("username"))
+    return InboxItem(
+        remote_id=usable_id(reply.get("id")),
+        kind="comment" if parent == post_id else "reply",
+        author_id=username,
+        author_name=username,
+        text=text_of(reply.get("text")),
+        created_at=graph.parse_time(reply.get("timestamp")) or now,
+        post_remote_id=post_id,
+        parent_remote_id=parent,
+        url=web_address(reply.get("permalink")),
+        is_hidden=text_of(reply.get("hide_status")).upper() == "HIDDEN",
+    )

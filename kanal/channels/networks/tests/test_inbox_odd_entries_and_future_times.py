@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 import respx
 
 from kanal.channels.networks import graph
@@ -169,3 +170,61 @@ def test_bluesky_a_chat_message_from_the_future_does_not_pin_the_cursor():
         second = bluesky.fetch_inbox(first.cursor)
     assert json.loads(first.cursor)["m"]["t"].startswith("2026-11-28T08:50")
     assert "m2" in [i.remote_id for i in second.items]
+
+
+# -- Meta's Graph networks: the same rule for Facebook, Instagram and Threads --
+
+ODD = ["a string", 7, None, {"id": {"nested": 1}, "message": "x", "text": "x"},
+       {"id": "bad id with spaces", "message": "x", "text": "x"},
+       {"message": ["list"], "text": ["list"]}]
+
+
+def _good(network):
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    text_field = {"facebook": "message", "instagram": "text",
+                  "threads": "text"}[network]
+    return {"id": "17900000000000001", text_field: "Hvornår åbner I?",
+            "timestamp": now, "created_time": now, "username": "mette",
+            "from": {"id": "5551", "name": "Mette"}}
+
+
+@pytest.mark.sandbox
+def test_graph_inboxes_skip_and_count_entries_they_cannot_read(sandbox, monkeypatch):
+    """One comment (or post, or mention) Kanal cannot read used to raise
+    KeyError or TypeError out of the whole poll, on every poll after it: the
+    channel's inbox stopped for good. Now it is skipped and counted."""
+    from . import test_contract_threads
+    from .test_send_message import CONTRACTS
+
+    contracts = {**CONTRACTS, "threads": test_contract_threads.TestThreadsContract}
+    for network in ("facebook", "instagram", "threads"):
+        contract = contracts[network]()
+        account = sandbox.provision(network, **contract.provision_options())
+        graph_adapter = contract.make_adapter(
+            contract.make_connection(sandbox, account))
+        good = _good(network)
+
+        def listing(path, *_args, good=good, **_kwargs):
+            if path.endswith(("/media", "/threads", "/published_posts")):
+                return {"data": [*ODD, {"id": "post1"}]}
+            if path.endswith(("/comments", "/conversation", "/tagged")):
+                return {"data": [*ODD, dict(good)]}
+            if path.endswith(("/tags", "/mentions")):
+                return {"data": "not a list"}
+            return {"data": []}
+
+        if network == "facebook":
+            monkeypatch.setattr(graph_adapter, "call",
+                                lambda method, path, **kw: listing(path))
+            monkeypatch.setattr(graph_adapter, "_pages",
+                                lambda path, params, **kw: listing(path)["data"])
+            monkeypatch.setattr(graph_adapter, "_messages", lambda after: [])
+        else:
+            monkeypatch.setattr(graph_adapter, "get", listing)
+            if network == "instagram":
+                monkeypatch.setattr(graph_adapter, "_messages", lambda: [])
+        page = graph_adapter.fetch_inbox()
+        texts = [item.text for item in page.items]
+        assert "Hvornår åbner I?" in texts, network
+        assert all(item.remote_id == "17900000000000001" for item in page.items)
+        assert page.skipped >= len(ODD), network
