@@ -11,13 +11,14 @@ is due at 15:00 local time on Monday.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kanal.notifications.actions import notify
@@ -28,6 +29,7 @@ from .models import (
     DEFAULT_CLOSED_DAYS,
     OPEN_STATUSES,
     Conversation,
+    InboxItem,
     InboxSettings,
 )
 
@@ -88,12 +90,21 @@ def retime_open(organisation_id: int, settings_row: InboxSettings | None, *,
     overdue no longer by the new rules may be told about again."""
     now = now or timezone.now()
     moved = []
+    # Each conversation's waiting_since (Conversation.unanswered_items' rule)
+    # read with the conversations in one query, not two more per conversation.
+    unanswered = InboxItem.objects.filter(
+        conversation=OuterRef("pk"), deleted_on_network_at__isnull=True,
+        received_at__gt=Coalesce(OuterRef("last_sent"), Value(_NEVER)),
+    ).values("conversation").annotate(start=Min("created_at")).values("start")
     open_ones = Conversation.objects.filter(
         organisation_id=organisation_id, status__in=OPEN_STATUSES,
         due_at__isnull=False,
-    ).only("pk", "due_at", "overdue_notified_at")
+    ).annotate(
+        last_sent=Max("answers__created_at",
+                      filter=Q(answers__follow_up__status="done")),
+    ).annotate(start=Subquery(unanswered)).only("pk", "due_at", "overdue_notified_at")
     for conversation in open_ones.iterator(chunk_size=500):
-        start = waiting_since(conversation)
+        start = conversation.start
         if start is None:
             continue
         due = due_at(start, settings_row)
@@ -106,6 +117,10 @@ def retime_open(organisation_id: int, settings_row: InboxSettings | None, *,
     Conversation.objects.bulk_update(moved, ["due_at", "overdue_notified_at"],
                                      batch_size=500)
     return len(moved)
+
+
+#: Before any answer: every item counts as unanswered.
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def waiting_since(conversation: Conversation) -> datetime | None:

@@ -123,3 +123,24 @@ def test_other_settings_leave_due_times_alone(organisation, desk, member):
                                 changed=["footer_text"])
     assert Conversation.objects.get(pk=item.conversation_id).due_at > (
         timezone.now() + timedelta(days=29))
+
+
+def test_re_timing_reads_the_same_number_of_queries_for_2_and_6_conversations(
+    organisation, desk
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    row = InboxSettings.objects.create(organisation=organisation)
+    monday = datetime(2026, 12, 7, 15, tzinfo=CPH)
+
+    def queries_for(count):
+        for n in range(count):
+            citizen_item(desk["channel"], f"Spørgsmål {n}", at=monday)
+        row.open_weekdays = [0, 2, 3, 4] if row.open_weekdays != [0, 2, 3, 4] \
+            else [0, 1, 2, 3, 4]
+        with CaptureQueriesContext(connection) as captured:
+            targets.retime_open(organisation.pk, row)
+        return len(captured)
+
+    assert queries_for(2) == queries_for(4)

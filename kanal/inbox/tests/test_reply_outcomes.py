@@ -4,6 +4,8 @@ went out settles it, and never one the citizen wrote past (findings 10 and
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from kanal.core.models import AuditEntry
@@ -96,3 +98,24 @@ def test_a_follow_up_the_citizen_deleted_does_not_keep_it_open(world):
     run_follow_ups()
     item.conversation.refresh_from_db()
     assert item.conversation.status == "answered"
+
+
+def test_re_timing_counts_from_the_question_after_the_answer_that_went_out(world):
+    """``retime_open`` reads each conversation's oldest unanswered item in
+    its one query by the same rule as ``Conversation.unanswered_items``."""
+    item, editor, sandbox = world["item"], world["editor"], world["sandbox"]
+    actions.reply_to_item(item, actor=editor, text="Kl. 10.", key="first")
+    run_follow_ups()
+    made = sandbox.citizen("facebook", "Og hvad koster det?",
+                           parent_id=item.remote_id, author_name="Mette Hansen")
+    polling.poll_channel(world["channel"])
+    again = InboxItem.objects.get(remote_id=made["item_id"])
+    conversation = item.conversation
+    conversation.refresh_from_db()
+    settings_row = targets.settings_for(conversation.organisation_id)
+    type(conversation).objects.filter(pk=conversation.pk).update(
+        due_at=again.created_at - timedelta(days=30))
+    assert targets.retime_open(conversation.organisation_id, settings_row) == 1
+    conversation.refresh_from_db()
+    assert conversation.due_at == targets.due_at(again.created_at, settings_row)
+    assert targets.waiting_since(conversation) == again.created_at
