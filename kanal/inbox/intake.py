@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -22,6 +22,7 @@ from kanal.channels.models import Channel
 from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
+from kanal.untrusted import plausible_time
 
 from . import hints, meta, privacy, signals, targets
 from .models import (
@@ -335,14 +336,7 @@ def _plausible(when) -> datetime:
     """A network's time for an item, or now when it cannot be one (none, no
     zone, before social media, or in the future beyond a clock's error)."""
     now = timezone.now()
-    if not isinstance(when, datetime) or timezone.is_naive(when):
-        return now
-    try:
-        if when.astimezone(UTC).year < meta.EARLIEST or when > now + timedelta(days=1):
-            return now
-    except (OverflowError, ValueError):
-        return now
-    return when
+    return plausible_time(when, now=now) or now
 
 
 #: What an event first seen for an item says about its text: an add (or a

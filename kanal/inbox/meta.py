@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from kanal.channels.networks.base import InboxItem
+from kanal.untrusted import plausible_time
 
 MAX_DEPTH = 32
 OBJECTS = {"facebook": {"page"}, "instagram": {"instagram"}, "threads": {"threads"}}
@@ -87,17 +88,14 @@ def _list(value) -> list:
 
 
 #: No comment is older than this year.
-EARLIEST = 2004
-#: How far a network's clock may run ahead of the time a change is read
-#: against (the delivery's, or the entry's for an item's own time).
-SKEW = timedelta(days=1)
 
 
 def _time(value, default: datetime) -> datetime:
     """Unix seconds or milliseconds, or an ISO 8601 string; else ``default``.
 
-    Either way the time must be one a comment can have: not before
-    ``EARLIEST`` and not beyond ``default`` plus a clock's error (an edit
+    Either way the time must be one a comment can have
+    (``kanal.untrusted.plausible_time`` against ``default``: not before
+    social media, not beyond ``default`` plus a clock's error; an edit
     stamped 2100 would stay the newest version for ever; one stamped 1970
     would sort before the comment it edits).
     """
@@ -115,7 +113,7 @@ def _time(value, default: datetime) -> datetime:
             parsed = parsed.astimezone(UTC)
         else:
             return default
-        if parsed.year >= EARLIEST and parsed <= default + SKEW:
+        if plausible_time(parsed, now=default) is not None:
             return parsed
     except (ValueError, OverflowError, OSError):
         pass
