@@ -180,11 +180,29 @@ ITEM_COLUMNS = (
     "language", "redacted_at")
 
 
+def _with_defaults(model, columns, rows):
+    """``columns`` and ``rows`` completed with every other concrete column
+    of ``model`` at its default, so a column added later (with a default)
+    does not break the load."""
+    from django.db import connection
+
+    extra = [f for f in model._meta.concrete_fields
+             if f.column not in columns and not f.primary_key]
+    if not extra:
+        return columns, rows
+    values = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
+    return (*columns, *(f.column for f in extra)), [(*row, *values) for row in rows]
+
+
 def load(conversations, items) -> dict:
     from django.db import connection, transaction
 
     from kanal.inbox import counts, search
+    from kanal.inbox.models import Conversation, InboxItem
 
+    conversation_columns, conversations = _with_defaults(
+        Conversation, CONVERSATION_COLUMNS, conversations)
+    item_columns, items = _with_defaults(InboxItem, ITEM_COLUMNS, items)
     timings = {}
     t0 = time.perf_counter()
     if connection.vendor == "postgresql":
@@ -193,8 +211,8 @@ def load(conversations, items) -> dict:
             cursor.execute("ALTER TABLE inbox_inboxitem DISABLE TRIGGER "
                            "inbox_item_search_vector")
             for table, columns, data in (
-                ("inbox_conversation", CONVERSATION_COLUMNS, conversations),
-                ("inbox_inboxitem", ITEM_COLUMNS, items),
+                ("inbox_conversation", conversation_columns, conversations),
+                ("inbox_inboxitem", item_columns, items),
             ):
                 with cursor.copy(f"COPY {table} ({', '.join(columns)}) "
                                  "FROM STDIN") as copy:
@@ -216,8 +234,8 @@ def load(conversations, items) -> dict:
     else:
         with transaction.atomic(), connection.cursor() as cursor:
             for table, columns, data in (
-                ("inbox_conversation", CONVERSATION_COLUMNS, conversations),
-                ("inbox_inboxitem", ITEM_COLUMNS, items),
+                ("inbox_conversation", conversation_columns, conversations),
+                ("inbox_inboxitem", item_columns, items),
             ):
                 marks = ", ".join(["%s"] * len(columns))
                 sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
