@@ -87,3 +87,23 @@ def test_the_endpoint_and_the_worker_never_fail_on_signed_input(
         assert response.status_code in {200, 400, 415}
     intake.process_deliveries()
     assert not WebhookDelivery.objects.filter(status="pending").exists()
+
+
+@pytest.mark.parametrize("extra_depth, refused", [(0, False), (1, True)])
+def test_depth_is_refused_one_past_the_bound_even_with_few_openers(
+        extra_depth, refused):
+    """The object itself is depth 1: MAX_DEPTH levels are read, one more is
+    refused, whether or not the body has many other braces."""
+    levels = meta.MAX_DEPTH - 1 + extra_depth
+    body = ('{"a":' + '[' * levels + "1" + ']' * levels + "}").encode()
+    if refused:
+        with pytest.raises(meta.Malformed) as e:
+            meta.loads(body)
+        assert e.value.reason == "too_deep"
+    else:
+        assert meta.loads(body)
+
+
+def test_braces_inside_strings_do_not_make_a_shallow_body_deep():
+    body = json.dumps({"object": "page", "text": "{[" * 500}).encode()
+    assert meta.loads(body)["text"] == "{[" * 500
