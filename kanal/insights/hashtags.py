@@ -170,52 +170,86 @@ def searching_channels(organisation_id: int) -> dict[str, Channel]:
     return found
 
 
-def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> int:
-    """Search every wanted tag on every network that can; new uses found.
-    Each organisation is guarded: one that fails is logged and the others are
-    counted."""
+@dataclass(frozen=True)
+class Search:
+    """One tag to search on one channel, and when it was searched last."""
+
+    organisation_id: int
+    channel: Channel
+    tag: str
+    last_searched_at: datetime | None
+
+
+def due_searches(*, now: datetime) -> list[Search]:
+    """Every wanted tag on every network that can search it (Instagram only
+    within its budget), the one searched longest ago first (never searched,
+    in the organisation's priority order, before all)."""
     from kanal.organisations.models import Organisation
+
+    searches: list[Search] = []
+    for organisation_id in Organisation.objects.order_by("pk").values_list(
+            "pk", flat=True):
+        tags = wanted_tags(organisation_id, today=timezone.localdate(now))
+        if not tags:
+            continue
+        for network, channel in searching_channels(organisation_id).items():
+            plan_tags = tags
+            if network == "instagram":
+                plan = plan_instagram(channel.pk, tags, now=now)
+                plan_tags = plan.search
+                for tag in plan.not_covered:
+                    logger.info("insights: #%s not searched on Instagram (budget "
+                                "of 30 in 7 days used)", tag)
+            last = dict(HashtagSearch.objects.filter(
+                channel=channel, tag__in=plan_tags).values_list(
+                    "tag", "last_searched_at"))
+            searches += [Search(organisation_id, channel, tag, last.get(tag))
+                         for tag in plan_tags]
+    # A stable sort: equal waits keep the organisation's priority order.
+    searches.sort(key=lambda s: (s.last_searched_at is not None,
+                                 s.last_searched_at or now))
+    return searches
+
+
+def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Search the due tags, the one searched longest ago first, until the
+    run's time budget (``HASHTAGS_RUN_SECONDS``) is used; new uses found (in
+    a dry run: the searches that would be made). Each search is guarded: one
+    that fails is logged and the others go on; a network that asks Kanal to
+    wait is not asked again in this run."""
     from kanal.publishing.periodic import each_guarded
 
+    from . import conf
+
     now = now or timezone.now()
+    searches = due_searches(now=now)
+    if dry_run:
+        return len(searches)
+    paused: set[int] = set()
     return each_guarded(
-        "insights_hashtags", Organisation.objects.values_list("pk", flat=True),
-        lambda organisation_id: collect_for(organisation_id, now=now,
-                                            dry_run=dry_run),
+        "insights_hashtags", searches,
+        lambda search: search_once(search, now=now, paused=paused),
+        budget_seconds=conf.get("HASHTAGS_RUN_SECONDS"),
     )
 
 
-def collect_for(organisation_id: int, *, now: datetime, dry_run: bool = False) -> int:
-    """``collect_hashtags`` for one organisation."""
-    found = 0
-    tags = wanted_tags(organisation_id, today=timezone.localdate(now))
-    if not tags:
+def search_once(search: Search, *, now: datetime, paused: set[int]) -> int:
+    """Search one tag on one channel and store what was found; the new uses.
+    A channel in ``paused`` (its network asked Kanal to wait) is not asked."""
+    channel = search.channel
+    if channel.pk in paused:
         return 0
-    for network, channel in searching_channels(organisation_id).items():
-        plan_tags = tags
-        if network == "instagram":
-            plan = plan_instagram(channel.pk, tags, now=now)
-            plan_tags = plan.search
-            for tag in plan.not_covered:
-                logger.info("insights: #%s not searched on Instagram (budget of "
-                            "30 in 7 days used)", tag)
-        if dry_run:
-            found += len(plan_tags)
-            continue
-        adapter = adapter_for(channel)
-        for tag in plan_tags:
-            try:
-                page = adapter.search_hashtag(tag)
-            except RateLimited as error:
-                logger.info("insights: %s hashtag search paused: %s", network,
-                            error)
-                break
-            except NetworkError as error:
-                logger.warning("insights: %s #%s search failed: %s", network,
-                               tag, error)
-                continue
-            if network == "instagram":
-                _record_search(channel.pk, tag, now)
-            found += record_uses(organisation_id, network, tag, page.posts,
-                                 now=now)
-    return found
+    try:
+        page = adapter_for(channel).search_hashtag(search.tag)
+    except RateLimited as error:
+        logger.info("insights: %s hashtag search paused: %s", channel.network,
+                    error)
+        paused.add(channel.pk)
+        return 0
+    except NetworkError as error:
+        logger.warning("insights: %s #%s search failed: %s", channel.network,
+                       search.tag, error)
+        return 0
+    _record_search(channel.pk, search.tag, now)
+    return record_uses(search.organisation_id, channel.network, search.tag,
+                       page.posts, now=now)
