@@ -965,7 +965,8 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
                 continue
             if is_unavailable(error):
                 drop_connection()
-            _kept.error = error
+            if _kept.error is None or is_conflict(_kept.error):
+                _kept.error = error  # the database away outweighs a conflict
             statuses.append(NOT_RECORDED)
         except Exception:
             logger.exception("could not record publication %s", job.publication_id)

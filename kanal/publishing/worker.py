@@ -287,7 +287,8 @@ class PublishingWorker:
                     continue
                 if is_unavailable(e):
                     engine.drop_connection()
-                why = e
+                if why is None or is_conflict(why):
+                    why = e  # the database away outweighs a conflict
                 kept_follow_ups.append(job)
             except Exception:
                 logger.exception("could not record follow-up %s", job.follow_up_id)
