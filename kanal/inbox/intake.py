@@ -23,7 +23,7 @@ from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import plausible_time
+from kanal.untrusted import plausible_time, usable_id
 
 from . import hints, meta, privacy, signals, targets
 from .models import (
@@ -41,9 +41,6 @@ from .models import (
 logger = logging.getLogger("kanal.inbox.intake")
 
 BATCH = 200
-#: The longest id Kanal stores (``InboxItem.remote_id`` and its kin). A
-#: longer one is refused, never cut: two cut ids could name one item.
-ID_LIMIT = 200
 NAME_LIMIT = 300
 URL_LIMIT = 500
 #: Items older than this when Kanal first sees them (a backfill) get no
@@ -346,14 +343,17 @@ def ingest(
 def checked(item: NetworkItem) -> NetworkItem | None:
     """``item`` as Kanal stores it, or None when its ids cannot be stored.
 
-    Everything a network sends is untrusted: ids longer than Kanal keeps, or
-    with control characters, are refused (never cut); control characters
+    Everything a network sends is untrusted: an id that is not one by
+    ``kanal.untrusted.usable_id`` (longer than Kanal keeps, with a control
+    character or any other character no network's id has) is refused,
+    never cut or mended into another item's id; control characters
     leave the text and the name; a link too long to keep is left out, not
     cut into another address.
     """
     ids = [str(getattr(item, name) or "") for name in
            ("remote_id", "post_remote_id", "parent_remote_id", "author_id")]
-    if any(len(i) > ID_LIMIT or has_control(i) for i in ids):
+    # An absent id ("") is allowed: not every item has a post or a parent.
+    if any(i and usable_id(i) != i for i in ids):
         return None
     url = str(item.url or "")
     if len(url) > URL_LIMIT or has_control(url):

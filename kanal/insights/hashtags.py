@@ -14,8 +14,9 @@ from django.utils import timezone
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus, StrategyProfile
 from kanal.channels.networks.errors import NetworkError, RateLimited
-from kanal.core.safety import in_window, plain_text, safe_url
+from kanal.core.safety import plain_text
 from kanal.planning.models import Campaign
+from kanal.untrusted import plausible_time, safe_url, usable_id
 
 from .models import HashtagDay, HashtagSearch, HashtagUse
 
@@ -24,10 +25,8 @@ logger = logging.getLogger(__name__)
 #: Instagram: unique hashtags one account may search in a rolling window.
 INSTAGRAM_BUDGET = 30
 INSTAGRAM_WINDOW = timedelta(days=7)
-#: What a found post's id, a tag and a link may be at most (their columns).
-ID_LIMIT = 200
+#: The longest tag Kanal counts (its column).
 TAG_LIMIT = 100
-URL_LIMIT = 1000
 #: Networks whose adapters search tags (Threads and LinkedIn do not).
 SEARCHING_NETWORKS = ("instagram", "mastodon", "bluesky", "x")
 
@@ -106,27 +105,24 @@ def record_uses(organisation_id: int, network: str, tag: str, posts, *,
                 now: datetime) -> int:
     """Store the posts found (each once) and recount their days.
 
-    What the network sends is checked first: a post whose id Kanal cannot keep
-    (too long, control characters) is skipped, never cut into another post's
-    id; control characters leave the name and the text; a link that is not a
-    plain https address Kanal can keep is left out; a time outside what Kanal
-    can date counts as the time it was found."""
+    What the network sends is checked first (``kanal.untrusted``): a post
+    without a usable id is skipped, never cut into another post's id; control
+    characters leave the name and the text; a link that is not a plain https
+    address Kanal can keep is left out; a time that cannot be the post's
+    counts as the time it was found."""
     rows = []
     for post in posts:
-        remote_id = str(post.remote_id or "")
-        if not remote_id or len(remote_id) > ID_LIMIT or plain_text(
-                remote_id, max_length=ID_LIMIT) != remote_id:
-            if remote_id:
+        remote_id = usable_id(post.remote_id)
+        if not remote_id:
+            if post.remote_id:
                 logger.warning("insights: %s #%s post with an id Kanal cannot "
                                "keep skipped", network, tag)
             continue
-        posted = post.created_at
-        if not isinstance(posted, datetime) or not in_window(posted):
-            posted = None
-        elif posted > now + timedelta(minutes=5):
+        posted = plausible_time(post.created_at, now=now)
+        if posted is not None and posted > now + timedelta(minutes=5):
             # A network clock ahead of Kanal's: the post is not from the future.
             posted = now
-        url = safe_url(post.url, max_length=URL_LIMIT)
+        url = safe_url(post.url)
         rows.append(HashtagUse(
             organisation_id=organisation_id, network=network, tag=tag,
             remote_id=remote_id,
