@@ -11,6 +11,8 @@ time that came from outside:
 - ``safe_url``: only absolute ``http``/``https`` addresses survive;
 - ``clean_text``: line breaks and tabs kept, other control characters
   removed, a lone UTF-16 half made U+FFFD;
+- ``without_control``: every control character and lone UTF-16 half
+  removed (a feed's GUID, a cursor: text that is no id and keeps no lines);
 - ``plausible_time``: an aware time between social media's start and a
   clock's error beyond now, else None.
 """
@@ -91,6 +93,15 @@ def safe_url(value, *, max_length: int = URL_LIMIT) -> str:
     if parts.scheme.lower() not in _SAFE_SCHEMES or not host:
         return ""
     return value
+
+
+def without_control(raw) -> str:
+    """``raw`` as text with every control character (line breaks and tabs
+    too, C1 controls, U+2028/U+2029) and every lone surrogate removed, and
+    no surrounding whitespace."""
+    if raw is None:
+        return ""
+    return SURROGATE.sub("", CONTROL.sub("", str(raw))).strip()
 
 
 def clean_text(raw, *, max_length: int | None) -> str:

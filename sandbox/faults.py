@@ -38,6 +38,10 @@ KINDS = frozenset(
         "timeout_after_create",  # the write is applied, the answer comes delay_ms late
         "expired_token",
         "policy_block",
+        # The token lacks the permission for this call (Meta's
+        # pages_messaging / instagram_manage_messages, X's dm.read, a Bluesky
+        # app password without chat access); narrow it with ``path``.
+        "missing_permission",
         "duplicate",
         "quota_exhausted",
         "invalid_media",

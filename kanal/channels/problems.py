@@ -26,13 +26,31 @@ class Problem:
 
 
 Reader = Callable[[object], "Problem | None"]
+ManyReader = Callable[[list], "dict[int, Problem]"]
 
 _READERS: dict[str, Reader] = {}
+_MANY_READERS: dict[str, ManyReader] = {}
 
 
-def register(name: str, reader: Reader) -> None:
-    """Add ``reader(channel) -> Problem | None`` (once per ``name``)."""
+def register(name: str, reader: Reader, *, many: ManyReader | None = None) -> None:
+    """Add ``reader(channel) -> Problem | None`` (once per ``name``). With
+    ``many(channels) -> {channel id: Problem}`` (one query for them all) the
+    problem is also shown on the channel list (``for_channels``)."""
     _READERS[name] = reader
+    if many is not None:
+        _MANY_READERS[name] = many
+
+
+def for_channels(channels) -> dict[int, list[Problem]]:
+    """The problems the channel list shows, per channel id: those of the
+    works registered with a ``many`` reader."""
+    channels = list(channels)
+    found: dict[int, list[Problem]] = {}
+    for many in _MANY_READERS.values():
+        for channel_id, problem in many(channels).items():
+            if problem is not None and problem.text:
+                found.setdefault(channel_id, []).append(problem)
+    return found
 
 
 def for_channel(channel) -> list[Problem]:

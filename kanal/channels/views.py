@@ -17,7 +17,10 @@ from .policies import channel_policy
 @membership_required
 def channel_list_view(request):
     channel_policy.check(request.membership, "list")
-    channels = channel_policy.visible(request.membership)
+    channels = list(channel_policy.visible(request.membership))
+    found = problems.for_channels(channels)
+    for channel in channels:
+        channel.problems = found.get(channel.pk, [])
     return render(
         request,
         "channels/channel_list.html",

@@ -22,6 +22,8 @@ class InboxConfig(AppConfig):
                              dispatch_uid="inbox.counts")
 
         problems.register("inbox_poll", polling.poll_problem)
+        problems.register("inbox_messages", polling.messages_problem,
+                          many=polling.messages_problems)
         register_param("privacy_step", moderation.render_privacy_step)
         register_param("privacy_kinds", moderation.render_privacy_kinds)
         signals.reply_finished.connect(

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from kanal.channels.models import Channel
 from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import plausible_time
+from kanal.untrusted import plausible_time, usable_id
 
 from . import hints, meta, privacy, signals, targets
 from .models import (
@@ -40,9 +41,6 @@ from .models import (
 logger = logging.getLogger("kanal.inbox.intake")
 
 BATCH = 200
-#: The longest id Kanal stores (``InboxItem.remote_id`` and its kin). A
-#: longer one is refused, never cut: two cut ids could name one item.
-ID_LIMIT = 200
 NAME_LIMIT = 300
 URL_LIMIT = 500
 #: Items older than this when Kanal first sees them (a backfill) get no
@@ -114,6 +112,14 @@ class Outcome:
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
+    def add(self, other: Outcome) -> None:
+        """Count ``other`` (one stored item's tally) in this one too."""
+        self.created += other.created
+        self.changed += other.changed
+        self.exposed += other.exposed
+        for reason, count in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+
     def as_json(self) -> dict:
         return {"created": len(self.created), "changed": len(self.changed),
                 "skipped": self.skipped}
@@ -128,19 +134,28 @@ def process_deliveries(*, now: datetime | None = None, dry_run: bool = False) ->
 
     done = 0
     while True:
-        to_guard: list[InboxItem] = []
-        with transaction.atomic():
-            qs = pending.order_by("pk")
-            if connection.features.has_select_for_update_skip_locked:
-                qs = qs.select_for_update(skip_locked=True)
-            batch = list(qs[:BATCH])
-            for delivery in batch:
-                to_guard += _process_guarded(delivery, now=now).to_guard()
+        batch, to_guard = retry_conflicts(
+            lambda: _process_batch(pending, now=now),
+            what="processing webhook deliveries")
         # After commit: hiding calls the network.
         guard_personal_data(to_guard)
         done += len(batch)
         if len(batch) < BATCH:
             return done
+
+
+def _process_batch(pending, *, now: datetime | None):
+    """One batch of deliveries in one transaction: the batch, and the items
+    to guard after commit."""
+    to_guard: list[InboxItem] = []
+    with transaction.atomic():
+        qs = pending.order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        batch = list(qs[:BATCH])
+        for delivery in batch:
+            to_guard += _process_guarded(delivery, now=now).to_guard()
+    return batch, to_guard
 
 
 def _process_guarded(delivery: WebhookDelivery, *, now: datetime | None) -> Outcome:
@@ -152,6 +167,10 @@ def _process_guarded(delivery: WebhookDelivery, *, now: datetime | None) -> Outc
         with transaction.atomic():
             return process_delivery(delivery, now=now)
     except Exception as e:
+        if isinstance(e, DatabaseError) and classify(e) is not None:
+            # A conflict with another transaction or the database away: no
+            # fault of the body, which stays pending (the batch is undone).
+            raise
         logger.exception("webhook %s could not be processed", delivery.pk)
         _finish(delivery, DeliveryStatus.FAILED,
                 {"error": "unexpected", "type": type(e).__name__},
@@ -294,13 +313,26 @@ def ingest(
         logger.warning("channel %s: an item with an id Kanal cannot store", channel.pk)
         return outcome
     at = at or item.created_at
-    try:
+    def store() -> Outcome:
+        # A fresh tally per try: what an undone try counted never reaches
+        # the caller (nor its personal-data guard after commit).
+        tried = Outcome()
         with transaction.atomic():
-            _ingest(channel, item, action, at, outcome)
+            _ingest(channel, item, action, at, tried)
+        return tried
+
+    try:
+        outcome.add(retry_conflicts(
+            store, what=f"storing an item of channel {channel.pk}"))
     except IntegrityError:
         # Another process stored the same item a moment ago: it is there.
         outcome.skip("duplicate")
-    except DatabaseError:
+    except DatabaseError as error:
+        if classify(error) is not None:
+            # A conflict that outlasted its retries, or the database away:
+            # not this item's fault, so it is not skipped; the poll or the
+            # webhook delivery fails and is read again.
+            raise
         # What the network sent, the database would not take: this item is
         # skipped and said; the others of the page or the body go on.
         logger.exception("channel %s: item could not be stored", channel.pk)
@@ -311,14 +343,17 @@ def ingest(
 def checked(item: NetworkItem) -> NetworkItem | None:
     """``item`` as Kanal stores it, or None when its ids cannot be stored.
 
-    Everything a network sends is untrusted: ids longer than Kanal keeps, or
-    with control characters, are refused (never cut); control characters
+    Everything a network sends is untrusted: an id that is not one by
+    ``kanal.untrusted.usable_id`` (longer than Kanal keeps, with a control
+    character or any other character no network's id has) is refused,
+    never cut or mended into another item's id; control characters
     leave the text and the name; a link too long to keep is left out, not
     cut into another address.
     """
     ids = [str(getattr(item, name) or "") for name in
            ("remote_id", "post_remote_id", "parent_remote_id", "author_id")]
-    if any(len(i) > ID_LIMIT or has_control(i) for i in ids):
+    # An absent id ("") is allowed: not every item has a post or a parent.
+    if any(i and usable_id(i) != i for i in ids):
         return None
     url = str(item.url or "")
     if len(url) > URL_LIMIT or has_control(url):

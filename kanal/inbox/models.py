@@ -398,6 +398,11 @@ class PollCursor(models.Model):
     # Entries of the network's answers that could not be read and were
     # skipped (the cursor passed them; the log says when).
     items_skipped = models.PositiveIntegerField(default=0)
+    # The permission the network says the account lacks to read direct
+    # messages (its own name for it), and since when; empty while messages
+    # are read (or the network has none).
+    messages_denied = models.CharField(max_length=100, blank=True)
+    messages_denied_since = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Cursor for {self.channel_id}"

@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import F, Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +34,9 @@ from kanal.channels.networks.errors import (
     RateLimited,
 )
 from kanal.channels.vault import VaultError
+from kanal.core.safety import plain_text
+from kanal.notifications.actions import notify, resolve
+from kanal.notifications.audience import channel_desk
 from kanal.publishing.models import PublicationStatus
 from kanal.publishing.periodic import each_guarded
 
@@ -41,6 +46,8 @@ from .models import InboxItem, ItemKind, PollCursor
 from .moderation import guard_personal_data
 
 logger = logging.getLogger("kanal.inbox.polling")
+#: The notification that a channel's direct messages cannot be read.
+MESSAGES_DENIED = "inbox_messages_denied"
 
 def poll_every(network: str, youngest_post_at: datetime | None,
                now: datetime) -> timedelta:
@@ -150,6 +157,7 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
             logger.exception("inbox poll of channel %s: an item was skipped",
                              channel.pk)
             outcome.skip("unreadable")
+    note_messages_access(channel, cursor, page.messages_denied, now=now)
     recheck(channel, adapter, now=now, outcome=outcome)
     # New items and edits (a read-back's too) that brought personal data.
     guard_personal_data(outcome.to_guard())
@@ -234,6 +242,68 @@ def _as_network_item(row: InboxItem, *, text: str | None = None) -> NetworkItem:
         parent_remote_id=row.parent_remote_id, url=row.url,
         is_hidden=row.hidden_on_network,
     )
+
+
+def note_messages_access(channel: Channel, cursor: PollCursor, denied: str, *,
+                         now: datetime) -> None:
+    """Record whether the network lets Kanal read ``channel``'s direct
+    messages (``denied``: the permission it lacks, "" when it has it).
+
+    Losing it tells the channel's desk once (a notification, and the
+    channel's pages say so until it is back); getting it back clears both.
+    Decided under the cursor's lock, so two polls never notify twice."""
+    denied = plain_text(denied, max_length=100)
+    if denied == cursor.messages_denied:
+        return
+    with transaction.atomic():
+        row = PollCursor.objects.select_for_update().get(pk=cursor.pk)
+        was = row.messages_denied
+        if was == denied:
+            return
+        row.messages_denied = denied
+        row.messages_denied_since = (row.messages_denied_since or now) if denied \
+            else None
+        row.save(update_fields=["messages_denied", "messages_denied_since"])
+        if denied and not was:
+            logger.warning("channel %s: no permission to read direct messages "
+                           "(%s); its desk is told", channel.pk, denied)
+            notify(
+                channel_desk(channel.organisation_id,
+                             channel.owner_administration_id),
+                kind=MESSAGES_DENIED, about=channel,
+                params={"channel": str(channel), "permission": denied},
+                url=reverse("channel_detail", args=[channel.pk]),
+            )
+        elif not denied:
+            logger.info("channel %s: direct messages readable again", channel.pk)
+            resolve(kind=MESSAGES_DENIED, about=channel)
+    cursor.messages_denied = row.messages_denied
+    cursor.messages_denied_since = row.messages_denied_since
+
+
+def messages_problem(channel: Channel):
+    """That ``channel``'s direct messages cannot be read, for its pages."""
+    cursor = PollCursor.objects.filter(channel=channel).first()
+    return _messages_problem(cursor)
+
+
+def messages_problems(channels) -> dict:
+    """``messages_problem`` of many channels, in one query (the list)."""
+    cursors = PollCursor.objects.filter(
+        channel__in=[c.pk for c in channels]).exclude(messages_denied="")
+    return {cursor.channel_id: _messages_problem(cursor) for cursor in cursors}
+
+
+def _messages_problem(cursor):
+    from kanal.channels.problems import Problem
+
+    if cursor is None or not cursor.messages_denied:
+        return None
+    return Problem(gettext_lazy("Private beskeder"), _(
+        "Netværket giver ikke Kanal lov til at læse private beskeder "
+        "(tilladelsen %(permission)s mangler). Forbind kanalen igen, og giv "
+        "tilladelsen."
+    ) % {"permission": cursor.messages_denied}, cursor.messages_denied_since)
 
 
 def poll_problem(channel: Channel):

@@ -13,6 +13,10 @@ DEFAULTS = {
     "COLLECT_RUN_SECONDS": 60.0,
     "ROLLUP_EVERY_SECONDS": 300.0,
     "HASHTAGS_EVERY_SECONDS": 3600.0,
+    # One hashtag run starts no new search after this many seconds (the
+    # network lane is shared); the tags left, searched longest ago, go first
+    # next run.
+    "HASHTAGS_RUN_SECONDS": 60.0,
     # Raw network answers are kept this long (support, re-reading renamed
     # metrics), then deleted.
     "RAW_RETENTION_DAYS": 30,

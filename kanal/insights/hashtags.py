@@ -14,8 +14,9 @@ from django.utils import timezone
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus, StrategyProfile
 from kanal.channels.networks.errors import NetworkError, RateLimited
-from kanal.core.safety import in_window, plain_text, safe_url
+from kanal.core.safety import plain_text
 from kanal.planning.models import Campaign
+from kanal.untrusted import plausible_time, safe_url, usable_id
 
 from .models import HashtagDay, HashtagSearch, HashtagUse
 
@@ -24,10 +25,8 @@ logger = logging.getLogger(__name__)
 #: Instagram: unique hashtags one account may search in a rolling window.
 INSTAGRAM_BUDGET = 30
 INSTAGRAM_WINDOW = timedelta(days=7)
-#: What a found post's id, a tag and a link may be at most (their columns).
-ID_LIMIT = 200
+#: The longest tag Kanal counts (its column).
 TAG_LIMIT = 100
-URL_LIMIT = 1000
 #: Networks whose adapters search tags (Threads and LinkedIn do not).
 SEARCHING_NETWORKS = ("instagram", "mastodon", "bluesky", "x")
 
@@ -106,27 +105,24 @@ def record_uses(organisation_id: int, network: str, tag: str, posts, *,
                 now: datetime) -> int:
     """Store the posts found (each once) and recount their days.
 
-    What the network sends is checked first: a post whose id Kanal cannot keep
-    (too long, control characters) is skipped, never cut into another post's
-    id; control characters leave the name and the text; a link that is not a
-    plain https address Kanal can keep is left out; a time outside what Kanal
-    can date counts as the time it was found."""
+    What the network sends is checked first (``kanal.untrusted``): a post
+    without a usable id is skipped, never cut into another post's id; control
+    characters leave the name and the text; a link that is not a plain https
+    address Kanal can keep is left out; a time that cannot be the post's
+    counts as the time it was found."""
     rows = []
     for post in posts:
-        remote_id = str(post.remote_id or "")
-        if not remote_id or len(remote_id) > ID_LIMIT or plain_text(
-                remote_id, max_length=ID_LIMIT) != remote_id:
-            if remote_id:
+        remote_id = usable_id(post.remote_id)
+        if not remote_id:
+            if post.remote_id:
                 logger.warning("insights: %s #%s post with an id Kanal cannot "
                                "keep skipped", network, tag)
             continue
-        posted = post.created_at
-        if not isinstance(posted, datetime) or not in_window(posted):
-            posted = None
-        elif posted > now + timedelta(minutes=5):
+        posted = plausible_time(post.created_at, now=now)
+        if posted is not None and posted > now + timedelta(minutes=5):
             # A network clock ahead of Kanal's: the post is not from the future.
             posted = now
-        url = safe_url(post.url, max_length=URL_LIMIT)
+        url = safe_url(post.url)
         rows.append(HashtagUse(
             organisation_id=organisation_id, network=network, tag=tag,
             remote_id=remote_id,
@@ -170,52 +166,86 @@ def searching_channels(organisation_id: int) -> dict[str, Channel]:
     return found
 
 
-def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> int:
-    """Search every wanted tag on every network that can; new uses found.
-    Each organisation is guarded: one that fails is logged and the others are
-    counted."""
+@dataclass(frozen=True)
+class Search:
+    """One tag to search on one channel, and when it was searched last."""
+
+    organisation_id: int
+    channel: Channel
+    tag: str
+    last_searched_at: datetime | None
+
+
+def due_searches(*, now: datetime) -> list[Search]:
+    """Every wanted tag on every network that can search it (Instagram only
+    within its budget), the one searched longest ago first (never searched,
+    in the organisation's priority order, before all)."""
     from kanal.organisations.models import Organisation
+
+    searches: list[Search] = []
+    for organisation_id in Organisation.objects.order_by("pk").values_list(
+            "pk", flat=True):
+        tags = wanted_tags(organisation_id, today=timezone.localdate(now))
+        if not tags:
+            continue
+        for network, channel in searching_channels(organisation_id).items():
+            plan_tags = tags
+            if network == "instagram":
+                plan = plan_instagram(channel.pk, tags, now=now)
+                plan_tags = plan.search
+                for tag in plan.not_covered:
+                    logger.info("insights: #%s not searched on Instagram (budget "
+                                "of 30 in 7 days used)", tag)
+            last = dict(HashtagSearch.objects.filter(
+                channel=channel, tag__in=plan_tags).values_list(
+                    "tag", "last_searched_at"))
+            searches += [Search(organisation_id, channel, tag, last.get(tag))
+                         for tag in plan_tags]
+    # A stable sort: equal waits keep the organisation's priority order.
+    searches.sort(key=lambda s: (s.last_searched_at is not None,
+                                 s.last_searched_at or now))
+    return searches
+
+
+def collect_hashtags(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Search the due tags, the one searched longest ago first, until the
+    run's time budget (``HASHTAGS_RUN_SECONDS``) is used; new uses found (in
+    a dry run: the searches that would be made). Each search is guarded: one
+    that fails is logged and the others go on; a network that asks Kanal to
+    wait is not asked again in this run."""
     from kanal.publishing.periodic import each_guarded
 
+    from . import conf
+
     now = now or timezone.now()
+    searches = due_searches(now=now)
+    if dry_run:
+        return len(searches)
+    paused: set[int] = set()
     return each_guarded(
-        "insights_hashtags", Organisation.objects.values_list("pk", flat=True),
-        lambda organisation_id: collect_for(organisation_id, now=now,
-                                            dry_run=dry_run),
+        "insights_hashtags", searches,
+        lambda search: search_once(search, now=now, paused=paused),
+        budget_seconds=conf.get("HASHTAGS_RUN_SECONDS"),
     )
 
 
-def collect_for(organisation_id: int, *, now: datetime, dry_run: bool = False) -> int:
-    """``collect_hashtags`` for one organisation."""
-    found = 0
-    tags = wanted_tags(organisation_id, today=timezone.localdate(now))
-    if not tags:
+def search_once(search: Search, *, now: datetime, paused: set[int]) -> int:
+    """Search one tag on one channel and store what was found; the new uses.
+    A channel in ``paused`` (its network asked Kanal to wait) is not asked."""
+    channel = search.channel
+    if channel.pk in paused:
         return 0
-    for network, channel in searching_channels(organisation_id).items():
-        plan_tags = tags
-        if network == "instagram":
-            plan = plan_instagram(channel.pk, tags, now=now)
-            plan_tags = plan.search
-            for tag in plan.not_covered:
-                logger.info("insights: #%s not searched on Instagram (budget of "
-                            "30 in 7 days used)", tag)
-        if dry_run:
-            found += len(plan_tags)
-            continue
-        adapter = adapter_for(channel)
-        for tag in plan_tags:
-            try:
-                page = adapter.search_hashtag(tag)
-            except RateLimited as error:
-                logger.info("insights: %s hashtag search paused: %s", network,
-                            error)
-                break
-            except NetworkError as error:
-                logger.warning("insights: %s #%s search failed: %s", network,
-                               tag, error)
-                continue
-            if network == "instagram":
-                _record_search(channel.pk, tag, now)
-            found += record_uses(organisation_id, network, tag, page.posts,
-                                 now=now)
-    return found
+    try:
+        page = adapter_for(channel).search_hashtag(search.tag)
+    except RateLimited as error:
+        logger.info("insights: %s hashtag search paused: %s", channel.network,
+                    error)
+        paused.add(channel.pk)
+        return 0
+    except NetworkError as error:
+        logger.warning("insights: %s #%s search failed: %s", channel.network,
+                       search.tag, error)
+        return 0
+    _record_search(channel.pk, search.tag, now)
+    return record_uses(search.organisation_id, channel.network, search.tag,
+                       page.posts, now=now)

@@ -312,8 +312,10 @@ class HashtagDay(models.Model):
 
 class HashtagSearch(models.Model):
     """When a channel's account first searched a hashtag in the current
-    window: Instagram counts 30 unique hashtags per rolling 7 days, and
-    searching one again neither counts again nor resets its timer."""
+    window (Instagram counts 30 unique hashtags per rolling 7 days, and
+    searching one again neither counts again nor resets its timer), and when
+    it searched it last (on every network: the tag searched longest ago goes
+    first in the next run)."""
 
     channel = models.ForeignKey(
         "channels.Channel", on_delete=models.CASCADE, related_name="+"

@@ -112,6 +112,17 @@ def _email(row: Notification) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
+def resolve(*, kind: str, about) -> int:
+    """Mark every member's unread notifications of ``kind`` about ``about``
+    as read: what they said is over (a permission came back). Returns how
+    many changed."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown notification kind {kind!r}")
+    return Notification.objects.filter(
+        kind=kind, subject=subject_of(about), read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 def mark_read(*, actor: Membership, ids: Iterable[int] | None = None) -> int:
     """Mark the actor's unread notifications (those of ``ids``, or all) as
     read; another member's ids are ignored. Returns how many changed."""

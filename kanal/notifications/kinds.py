@@ -110,6 +110,18 @@ _kind(
 )
 _kind(
     FAILURES,
+    "inbox_messages_denied",
+    _("En kanal må ikke læse private beskeder"),
+    _(
+        "%(channel)s: netværket giver ikke Kanal lov til at læse private "
+        "beskeder (tilladelsen %(permission)s mangler), så de kommer ikke i "
+        "indbakken. Kommentarer og omtaler hentes stadig. En administrator "
+        "skal forbinde kanalen igen og give tilladelsen."
+    ),
+    by_email=True,
+)
+_kind(
+    FAILURES,
     "first_comment_failed",
     _("En første kommentar kom ikke med"),
     _(

@@ -30,8 +30,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import (
     DatabaseError,
-    InterfaceError,
-    OperationalError,
     close_old_connections,
     connection,
     transaction,
@@ -71,7 +69,12 @@ from kanal.channels.networks.errors import (
     Rejected,
     TransientError,
 )
-from kanal.core import audit
+from kanal.core import audit, database
+from kanal.core.database import (
+    is_conflict,
+    is_unavailable,
+    retry_conflicts,
+)
 from kanal.core.safety import safe_url
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import channel_desk
@@ -143,10 +146,6 @@ class DatabaseClock:
         self.next_check = time.monotonic() + float(conf.get("CLOCK_CHECK_SECONDS"))
 
 
-#: A broken connection (a restarted database, a terminated backend).
-CONNECTION_ERRORS = (OperationalError, InterfaceError)
-
-
 def drop_connection() -> None:
     """Forget this thread's database connection (Django reconnects on next
     use). Never inside a transaction: the caller retries outside it."""
@@ -160,9 +159,10 @@ def drop_connection() -> None:
 
 def with_db_retry(step):
     """Run ``step`` (an idempotent statement, outside any transaction); after
-    a broken connection, once more on a fresh one."""
+    a conflict, again shortly (``retry_conflicts``); after a broken
+    connection, once more on a fresh one."""
     try:
-        return step()
+        return retry_conflicts(step, what="a lease or checkpoint statement")
     except DatabaseError:
         if connection.in_atomic_block:
             raise
@@ -926,11 +926,65 @@ NOT_RECORDED = None
 
 
 def record_many(results, *, now: datetime | None = None) -> list[str | None]:
-    """Record several finished calls in one transaction; if that fails, one
-    by one. A result the database refuses to take (it is unreachable) gets
-    ``NOT_RECORDED``; the caller keeps it and tries again while its lease is
-    renewed."""
+    """Record several finished calls in one transaction (run again shortly
+    after a conflict with another transaction); if that fails, one by one. A
+    result the database does not take (it is unreachable, or the conflict
+    outlasted its retries) gets ``NOT_RECORDED``: the caller keeps it and
+    tries again while its lease is renewed (``take_kept_error`` says why)."""
     now = now or timezone.now()
+    _kept.error = None
+    try:
+        return retry_conflicts(lambda: _record_batch(results, now),
+                               what=f"recording {len(results)} results")
+    except DatabaseError as error:
+        if is_unavailable(error):
+            logger.warning("database unavailable; %d results kept", len(results))
+            drop_connection()
+            _kept.error = error
+            return [NOT_RECORDED] * len(results)
+        if is_conflict(error):
+            logger.warning("database conflict recording %d results; recording "
+                           "one by one", len(results))
+        else:
+            logger.exception("batch record failed; recording one by one")
+    except Exception:
+        logger.exception("batch record failed; recording one by one")
+    statuses = []
+    for job, outcome in results:
+        try:
+            statuses.append(retry_conflicts(
+                lambda job=job, outcome=outcome: record(job, outcome, now=now),
+                what=f"recording publication {job.publication_id}"))
+        except DatabaseError as error:
+            if database.classify(error) is None:
+                # Left to the sweeper: the lease expires and the row is
+                # reconciled.
+                logger.exception("could not record publication %s",
+                                 job.publication_id)
+                statuses.append("")
+                continue
+            if is_unavailable(error):
+                drop_connection()
+            if _kept.error is None or is_conflict(_kept.error):
+                _kept.error = error  # the database away outweighs a conflict
+            statuses.append(NOT_RECORDED)
+        except Exception:
+            logger.exception("could not record publication %s", job.publication_id)
+            statuses.append("")
+    return statuses
+
+
+_kept = threading.local()
+
+
+def take_kept_error() -> DatabaseError | None:
+    """Why this thread's last ``record_many`` kept results (a conflict that
+    outlasted its retries, or the database away), or None."""
+    error, _kept.error = getattr(_kept, "error", None), None
+    return error
+
+
+def _record_batch(results, now) -> list[str]:
     try:
         _deferred.audits = []
         with transaction.atomic():
@@ -948,26 +1002,8 @@ def record_many(results, *, now: datetime | None = None) -> list[str | None]:
             for event, kwargs in audits:
                 audit.record(event, **kwargs)
         return statuses
-    except CONNECTION_ERRORS:
-        logger.warning("database unavailable; %d results kept", len(results))
-        drop_connection()
-        return [NOT_RECORDED] * len(results)
-    except Exception:
-        logger.exception("batch record failed; recording one by one")
     finally:
         _deferred.audits = None
-    statuses = []
-    for job, outcome in results:
-        try:
-            statuses.append(record(job, outcome, now=now))
-        except CONNECTION_ERRORS:
-            drop_connection()
-            statuses.append(NOT_RECORDED)
-        except Exception:
-            # Left to the sweeper: the lease expires and the row is reconciled.
-            logger.exception("could not record publication %s", job.publication_id)
-            statuses.append("")
-    return statuses
 
 
 def record(job: Job, outcome: Outcome, *, now: datetime | None = None) -> str:

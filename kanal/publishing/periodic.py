@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from kanal.core import checkpoints
+from kanal.core.database import CONFLICT, UNAVAILABLE, classify
 from kanal.organisations import throttle
 
 from . import conf, engine, followup, heartbeat, tokens
@@ -129,7 +130,11 @@ def each_guarded(
     statement is undone for that item only; in the worker (autocommit) every
     statement commits on its own and nothing is held open around network calls.
     Losing the database itself is not one item's fault: that is raised, and
-    the worker waits for the database.
+    the worker waits for the database. Nor is a conflict with another
+    transaction (a deadlock, SQLite's busy lock) that outlasted the retries
+    of the statement that met it: it is logged as a conflict, not recorded
+    on the item, and the item waits for the next run (not run again here:
+    an item's network call, a token refresh, may not be safe to repeat).
 
     With ``budget_seconds`` no item is started once that much time has gone
     by since the first (which always runs): the rest wait for the next run,
@@ -146,16 +151,26 @@ def each_guarded(
         try:
             with guard:
                 done += work(item) or 0
-        except (OperationalError, InterfaceError):
-            raise  # the database itself is away: the worker waits for it
+        except DatabaseError as error:
+            kind = classify(error)
+            if kind == UNAVAILABLE:
+                raise  # the database itself is away: the worker waits for it
+            if kind == CONFLICT:
+                logger.warning("periodic job %s: %r met a database conflict "
+                               "(%s); it waits for the next run", job, item, error)
+                continue
+            _failed(job, item, error, record)
         except Exception as error:
-            logger.exception("periodic job %s: %r failed; the others go on",
-                             job, item)
-            if record is not None:
-                try:
-                    record(item, error)
-                except Exception:
-                    logger.exception("periodic job %s: the failure of %r could "
-                                     "not be recorded", job, item)
+            _failed(job, item, error, record)
     return done
 
+
+def _failed(job: str, item, error: Exception, record) -> None:
+    """Log one item's failure and hand it to ``record``."""
+    logger.exception("periodic job %s: %r failed; the others go on", job, item)
+    if record is not None:
+        try:
+            record(item, error)
+        except Exception:
+            logger.exception("periodic job %s: the failure of %r could not be "
+                             "recorded", job, item)

@@ -14,6 +14,11 @@ connection:
   reads and housekeeping), so a slow token endpoint never delays a claim or a
   renewal, and a slow network's inbox never delays the lease sweeps.
 
+A conflict with another transaction (a deadlock, a serialization failure,
+SQLite's busy lock) is no outage: the transaction is run again at once, a
+few times, with jitter (``kanal.core.database``); one that outlasts those
+tries is logged as a conflict and the work is tried again within a second.
+
 A database that goes away (restart, dropped connections) is waited for:
 connections are dropped and opened again with backoff, results that could
 not be recorded are kept (their leases renewed) and recorded when it is back.
@@ -33,6 +38,13 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django.db import DatabaseError, connection
+
+from kanal.core.database import (
+    conflict_delay,
+    is_conflict,
+    is_unavailable,
+    retry_conflicts,
+)
 
 from . import conf, engine, followup, heartbeat
 from .actions import WAKE_CHANNEL
@@ -137,12 +149,14 @@ class LeaseKeeper(threading.Thread):
         if not tokens:
             return 0
         try:
-            renewed = engine.renew_leases(tokens)
+            renewed = retry_conflicts(lambda: engine.renew_leases(tokens),
+                                      what="renewing leases")
             self.renewals += 1
             return renewed
         except DatabaseError as e:
             logger.warning("lease renewal failed (%s); trying again", e)
-            engine.drop_connection()
+            if not is_conflict(e):
+                engine.drop_connection()
             return 0
 
 
@@ -183,6 +197,12 @@ class PeriodicRunner(threading.Thread):
                 if changed:
                     logger.info("%s: %s", job.name, changed)
             except DatabaseError as e:
+                if is_conflict(e):
+                    # Another transaction won a race: the job runs again soon.
+                    logger.warning("periodic job %s: database conflict (%s); "
+                                   "running it again shortly", job.name, e)
+                    self.next_run[job.name] = time.monotonic() + conflict_delay(5)
+                    continue
                 logger.warning("periodic job %s: database error (%s)", job.name, e)
                 engine.drop_connection()
             except Exception:
@@ -204,6 +224,7 @@ class PublishingWorker:
         self.exit_code = 0
         self.db_down_since: float | None = None
         self.db_failures = 0
+        self.conflicts = 0
         self.follow_ups_due = True
         self.next_follow_up_look = 0.0
         self.next_beat = 0.0
@@ -241,6 +262,7 @@ class PublishingWorker:
                 outcome = engine.Outcome("crash", error=e)
             results.append((job, outcome))
         kept: list = []
+        why: DatabaseError | None = None
         if results:
             statuses = engine.record_many(results, now=self.clock.now())
             for (job, outcome), status in zip(results, statuses, strict=True):
@@ -248,14 +270,25 @@ class PublishingWorker:
                     kept.append((job, outcome))
                 elif status == "published":
                     self.published += 1
+            why = engine.take_kept_error()
             if engine.take_follow_up_signal():
                 self.follow_ups_due = True
         kept_follow_ups = []
         for job in follow_ups:
             try:
-                followup.record_follow_up(job, now=self.clock.now())
-            except engine.CONNECTION_ERRORS:
-                engine.drop_connection()
+                retry_conflicts(
+                    lambda job=job: followup.record_follow_up(
+                        job, now=self.clock.now()),
+                    what=f"recording follow-up {job.follow_up_id}")
+            except DatabaseError as e:
+                if not is_conflict(e) and not is_unavailable(e):
+                    logger.exception("could not record follow-up %s",
+                                     job.follow_up_id)
+                    continue
+                if is_unavailable(e):
+                    engine.drop_connection()
+                if why is None or is_conflict(why):
+                    why = e  # the database away outweighs a conflict
                 kept_follow_ups.append(job)
             except Exception:
                 logger.exception("could not record follow-up %s", job.follow_up_id)
@@ -263,7 +296,7 @@ class PublishingWorker:
             self.unrecorded = kept
             self.unrecorded_follow_ups = kept_follow_ups
         if kept or kept_follow_ups:
-            raise DatabaseError("results kept until the database is back")
+            raise why or DatabaseError("results kept until the database is back")
         return len(finished)
 
     def claim(self, executor: ThreadPoolExecutor) -> int:
@@ -318,10 +351,17 @@ class PublishingWorker:
             logger.info("worker %s: database reachable again", self.owner)
         self.db_down_since = None
         self.db_failures = 0
+        self.conflicts = 0
 
     def database_failed(self, error: BaseException) -> float:
         """Note a failure; return how long to wait before trying again (0 and
-        ``exit_code`` set when it is time to give up)."""
+        ``exit_code`` set when it is time to give up). A conflict with another
+        transaction is no outage: the pass runs again shortly."""
+        if is_conflict(error):
+            self.conflicts += 1
+            logger.warning("worker %s: database conflict (%s); trying again",
+                           self.owner, error)
+            return conflict_delay(self.conflicts)
         engine.drop_connection()
         now = time.monotonic()
         if self.db_down_since is None:

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
 
+from kanal import untrusted
+from kanal.untrusted import plausible_time, without_control
+
 from .reasons import _
 from .text import one_line, plain_text
 
@@ -55,24 +58,28 @@ class ParsedItem:
         return hashlib.sha256(raw).hexdigest()
 
 
-#: Control characters and lone surrogates (a JSON escape like \ud800, or a
-#: badly decoded feed), which no database driver can store.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-#: An address longer than this is left out (never cut into another one).
-URL_LIMIT = 1000
-
-
 def clean(value) -> str:
     """``value`` as text without control characters or lone surrogates
-    (PostgreSQL refuses a NUL byte; a GUID or address never needs one)."""
-    return _CONTROL.sub("", str(value or "")).strip()
+    (PostgreSQL refuses a NUL byte; a GUID never needs one): the rule of
+    ``kanal.untrusted.without_control``."""
+    return without_control(value or "")
 
 
 def safe_url(value) -> str:
-    value = clean(value)
-    if len(value) > URL_LIMIT or not value.startswith(("http://", "https://")):
-        return ""
-    return value
+    """A feed's address if ``kanal.untrusted.safe_url`` keeps it (once the
+    whitespace around it, common in feeds, is gone), else "": an address
+    with a control character or a space inside is left out, never mended
+    into another one, and one too long is left out, never cut."""
+    return untrusted.safe_url(value.strip() if isinstance(value, str) else value)
+
+
+def _published(parsed) -> datetime | None:
+    """A feed entry's publication time (feedparser's UTC tuple), when it can
+    be one (``kanal.untrusted.plausible_time``), else None."""
+    try:
+        return plausible_time(datetime(*parsed[:6], tzinfo=UTC))
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _aware(value) -> tuple[datetime | None, bool]:
@@ -413,9 +420,7 @@ def parse_feed(body: bytes, *, content_type: str = "") -> list[ParsedItem]:
         html = content[0].get("value", "") if content else ""
         summary = plain_text(entry.get("summary") or html)
         published = entry.get("published_parsed") or entry.get("updated_parsed")
-        published_at = (
-            datetime(*published[:6], tzinfo=UTC) if published is not None else None
-        )
+        published_at = _published(published)
         image = ""
         for media in (entry.get("media_content") or []) + (
             entry.get("enclosures") or []

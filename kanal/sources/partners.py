@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from kanal.channels.adapters import adapter_for
+from kanal.untrusted import plausible_time, usable_id
 
 from . import reasons
 from .parsers import ParsedItem, clean, safe_url
@@ -37,17 +38,16 @@ def reads_partners(channel) -> bool:
 
 
 def as_item(network: str, post) -> ParsedItem | None:
-    """One partner post as an item, or None when it has no usable id (none,
-    or longer than Kanal keeps: never cut into another post's id)."""
-    remote_id = clean(post.remote_id)
-    if not remote_id or len(remote_id) > 200:
+    """One partner post as an item, or None when it has no usable id
+    (``kanal.untrusted.usable_id``: none, longer than Kanal keeps, or with a
+    character no id has: never cut or mended into another post's id)."""
+    remote_id = usable_id(post.remote_id)
+    if not remote_id:
         return None
     text = plain_text(str(post.text or ""), max_length=4000)
     author = one_line(str(post.author_name or ""), max_length=200)
     images = [url for url in (safe_url(u) for u in post.media_urls) if url]
-    created = post.created_at
-    if created is not None and created.tzinfo is None:
-        created = None
+    created = plausible_time(post.created_at)
     return ParsedItem(
         guid=f"{network}:{remote_id}"[:500],
         title=one_line(text, max_length=300) or author or remote_id,

@@ -565,6 +565,8 @@ def fault_response(ctx, fault) -> JSONResponse | None:
         return xrpc_error(400, "ExpiredToken", "Token has expired")
     if fault.kind == "policy_block":
         return xrpc_error(400, "InvalidRequest", "Unacceptable slur in record")
+    if fault.kind == "missing_permission":
+        return xrpc_error(400, "InvalidToken", "Bad token scope")
     if fault.kind == "duplicate":
         return xrpc_error(400, "InvalidRequest", "Record already exists")
     if fault.kind == "invalid_media":

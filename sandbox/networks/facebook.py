@@ -192,6 +192,9 @@ def fault_error(fault, account_id: str) -> GraphError:
             user_msg="It looks like you were misusing this feature by going too "
             "fast. You've been temporarily blocked from using it.",
         )
+    if kind == "missing_permission":
+        return GraphError(230, "(#230) Requires pages_messaging permission to "
+                          "manage the object", status=403)
     if kind == "duplicate":
         return GraphError(506, "(#506) Duplicate status message")
     if kind == "invalid_media":

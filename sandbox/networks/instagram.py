@@ -455,6 +455,9 @@ class GraphApi:
                 "otherwise disallowed", user_title="Action Blocked",
                 user_msg="This action was blocked. Please try again later.",
             )
+        if kind == "missing_permission":
+            return graph_error(403, 10, "(#10) Application does not have "
+                               "permission for this action")
         if kind == "duplicate":
             return graph_error(400, 506, "Duplicate status message",
                                user_title="Duplicate Post")

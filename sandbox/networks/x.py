@@ -471,6 +471,11 @@ class X:
             return problem(401, "Unauthorized")
         if kind == "policy_block":
             return problem(403, AUTOMATED_DETAIL, headers=headers)
+        if kind == "missing_permission":
+            return problem(403, "You are not permitted to perform this action.",
+                           title="Forbidden",
+                           kind="https://api.x.com/2/problems/client-forbidden",
+                           headers=headers)
         if kind == "duplicate":
             return problem(403, DUPLICATE_DETAIL, headers=headers)
         if kind == "invalid_media":

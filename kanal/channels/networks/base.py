@@ -240,6 +240,11 @@ class InboxPage:
     #: object, no usable id, a field of the wrong type): left out, counted,
     #: and passed by the cursor so one of them never stops a channel's inbox.
     skipped: int = 0
+    #: The permission the account lacks to read direct messages, named as
+    #: the network names it (``pages_messaging``, ``dm.read`` …), when the
+    #: network refused them for that reason: the rest of the inbox was read.
+    #: Empty when messages were read, or the network has none.
+    messages_denied: str = ""
 
 
 @dataclass(frozen=True)

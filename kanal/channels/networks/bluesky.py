@@ -144,6 +144,9 @@ SESSION_REFRESH_AHEAD = timedelta(minutes=20)
 MAX_INBOX_PAGES = 5
 #: Bluesky's chat: reached through the PDS, which proxies to this service.
 CHAT_PROXY = {"atproto-proxy": "did:web:api.bsky.chat#bsky_chat"}
+#: What an app password needs for the chat: "Allow access to your direct
+#: messages" when it is made (its token's scope is then the privileged one).
+CHAT_PERMISSION = "com.atproto.appPassPrivileged"
 MAX_MESSAGE_GRAPHEMES = 1000  # chat.bsky.convo.defs#messageInput
 INBOX_CONVOS = 50
 MAX_CHAT_PAGES = 5
@@ -1200,10 +1203,12 @@ class BlueskyAdapter(NetworkAdapter):
             return None
         return PublishResult(found.remote_id, "", found.created_at)
 
-    def _chat_messages(self, since: Mapping | None) -> tuple[list[InboxItem], dict]:
+    def _chat_messages(self, since: Mapping | None
+                       ) -> tuple[list[InboxItem], dict, str]:
         """Citizens' chat messages newer than ``since`` (``{"t", "ids"}``),
-        and the new chat cursor. An app password without access to direct
-        messages leaves them out (logged) and the cursor as it was."""
+        the new chat cursor, and the access the app password lacks ("" if
+        none). An app password without access to direct messages leaves them
+        out (logged) and the cursor as it was."""
         horizon = iso_to_datetime(text_of((since or {}).get("t")))
         seen = {i for i in (since or {}).get("ids") or [] if isinstance(i, str)}
         now = self._clock()
@@ -1216,17 +1221,17 @@ class BlueskyAdapter(NetworkAdapter):
                 raise
             logger.warning("bluesky: the app password of %s has no access to "
                            "direct messages", self._did or self.connection.handle)
-            return [], dict(since or {})
+            return [], dict(since or {}), CHAT_PERMISSION
         # A message stamped in the future is read again until its time has
         # come; it never moves the cursor past Kanal's clock.
         past = [item for item in items if item.created_at <= now]
         if not past:
-            return items, dict(since or {})
+            return items, dict(since or {}), ""
         newest = max(item.created_at for item in past)
         ids = {item.remote_id for item in past if item.created_at == newest}
         if horizon is not None and newest == horizon:
             ids |= seen
-        return items, {"t": newest.isoformat(), "ids": sorted(ids)}
+        return items, {"t": newest.isoformat(), "ids": sorted(ids)}, ""
 
     def _read_chats(self, horizon: datetime | None, seen: set[str]
                     ) -> list[InboxItem]:
@@ -1289,11 +1294,12 @@ class BlueskyAdapter(NetworkAdapter):
         (``_notifications``, ``_chat_messages``)."""
         notes_since, chat_since = _read_inbox_cursor(since)
         page = self._notifications(notes_since)
-        messages, chat_cursor = self._chat_messages(chat_since)
+        messages, chat_cursor, denied = self._chat_messages(chat_since)
         items = sorted((*page.items, *messages), key=lambda item: item.created_at)
         return InboxPage(items=tuple(items), cursor=json.dumps(
             {"n": page.cursor, "m": chat_cursor}, sort_keys=True),
-            skipped=page.skipped)
+            skipped=page.skipped,
+            messages_denied=denied)
 
     def _notifications(self, since: str) -> InboxPage:
         """Mentions, replies and quotes indexed after ``since``.

@@ -25,6 +25,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -468,11 +469,14 @@ class FacebookAdapter(NetworkAdapter):
                 continue
             reader.add(_comment_item, entry, "", kind="mention")
         items = reader.items
-        items.extend(self._messages(after))
-        return graph.inbox_page(items, since, skipped=reader.skipped)
+        messages, denied = self._messages(after)
+        items.extend(messages)
+        return replace(graph.inbox_page(items, since, skipped=reader.skipped),
+                       messages_denied=denied)
 
-    def _messages(self, after: datetime | None) -> list[InboxItem]:
-        """Messenger messages from citizens; the cursor's time filters them."""
+    def _messages(self, after: datetime | None) -> tuple[list[InboxItem], str]:
+        """Messenger messages from citizens (the cursor's time filters them),
+        and the permission the Page token lacks to read them ("" if none)."""
         conversations = self._pages(f"/{self.page_id}/conversations", {
             "platform": "messenger",
             "fields": "id,updated_time,link,messages{id,message,from,created_time}",
@@ -481,7 +485,7 @@ class FacebookAdapter(NetworkAdapter):
         try:
             return graph.conversation_messages(
                 conversations, after=after,
-                own=lambda author: str(author.get("id") or "") == self.page_id)
+                own=lambda author: str(author.get("id") or "") == self.page_id), ""
         except NetworkError as e:
             # A Page token from before pages_messaging was asked for: the
             # comments still count; the admin reconnects to get messages.
@@ -489,7 +493,7 @@ class FacebookAdapter(NetworkAdapter):
                 raise
             logger.warning("facebook: no access to messages on page %s (%s)",
                            self.page_id, e.network_code)
-            return []
+            return [], "pages_messaging"
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version

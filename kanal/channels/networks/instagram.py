@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -346,6 +347,7 @@ class InstagramAdapter(graph.GraphAdapter):
         for tagged in graph.listing(tags):
             reader.add(self._mention_item, tagged, text=tagged.get("caption"))
         items = reader.items
+        denied = ""
         try:
             items.extend(self._messages())
         except NetworkError as e:
@@ -355,8 +357,13 @@ class InstagramAdapter(graph.GraphAdapter):
                 raise
             logger.warning("instagram: no access to messages of %s (%s)",
                            self.messaging_id, e.network_code)
-        return graph.inbox_page(items, since, own_handle=self.connection.handle,
-                                own_id=self.account_id, skipped=reader.skipped)
+            denied = ("instagram_manage_messages"
+                      if self.connection.settings.get("page_id")
+                      else "instagram_business_manage_messages")
+        return replace(
+            graph.inbox_page(items, since, own_handle=self.connection.handle,
+                             own_id=self.account_id, skipped=reader.skipped),
+            messages_denied=denied)
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version

@@ -1106,7 +1106,8 @@ class XAdapter(NetworkAdapter):
             items[item.remote_id] = item
         cursor = _newest_id((i.remote_id for i in items.values()),
                             newest or since or "")
-        messages, dm_cursor, dm_skipped = self._direct_messages(me, dm_since)
+        messages, dm_cursor, dm_skipped, denied = self._direct_messages(
+            me, dm_since)
         skipped += dm_skipped
         if skipped:
             logger.warning("x: %d inbox entries could not be read and were "
@@ -1114,13 +1115,15 @@ class XAdapter(NetworkAdapter):
         ordered = sorted([*items.values(), *messages],
                          key=lambda i: (i.created_at, i.remote_id))
         return InboxPage(items=tuple(ordered),
-                         cursor=_write_cursor(cursor, dm_cursor), skipped=skipped)
+                         cursor=_write_cursor(cursor, dm_cursor), skipped=skipped,
+                         messages_denied=denied)
 
     def _direct_messages(
         self, me: str, since: str
-    ) -> tuple[list[InboxItem], str, int]:
+    ) -> tuple[list[InboxItem], str, int, str]:
         """Messages sent to the account after event id ``since``, the newest
-        id, and how many events could not be read (skipped)."""
+        id, how many events could not be read (skipped), and the scope the
+        token lacks to read them ("" if none)."""
         params = {
             "max_results": PAGE_SIZE,
             "event_types": "MessageCreate",
@@ -1144,7 +1147,7 @@ class XAdapter(NetworkAdapter):
             if e.http_status != 403:
                 raise
             logger.warning("x: no access to direct messages (%s)", e.network_message)
-            return [], since, 0
+            return [], since, 0, "dm.read"
         newest = _newest_id((id_of(e.get("id")) for e in events), since)
         items = []
         skipped = 0
@@ -1172,7 +1175,7 @@ class XAdapter(NetworkAdapter):
                 url=f"{REAL_WEB_URL}/messages/{conversation}"
                 if conversation and self._is_real_api() else "",
             ))
-        return items, newest, skipped
+        return items, newest, skipped, ""
 
     def _inbox_item(self, tweet: dict, users: Mapping[str, dict], me: str) -> InboxItem:
         """``tweet`` (an object with a numeric id: ``_tweet_id``) as an item."""

@@ -150,3 +150,21 @@ def test_a_network_answer_nested_too_deep_is_unreadable_not_a_crash():
     body = b"[" * 100_000 + b"]" * 100_000
     with pytest.raises(TransientError):
         read_json(httpx.Response(200, content=body), network="mastodon")
+
+
+@pytest.mark.parametrize("remote_id", ['{"id": 1}', "1 2", "../../me", "ø1"])
+def test_an_id_no_network_sends_is_refused_not_stored(facebook_channel, remote_id):
+    """``kanal.untrusted.usable_id`` is intake's rule too: an object printed
+    as text, a space, a path step or a letter outside ASCII is no id of the
+    seven networks, so the item is refused, never stored under it."""
+    outcome = intake.ingest(facebook_channel, _polled(remote_id=remote_id))
+    assert outcome.skipped == {"bad_id": 1}
+    assert not InboxItem.objects.exists()
+
+
+@pytest.mark.parametrize("remote_id", [
+    "104738291045678_1", "m_AbC-d_9+/e==", "at://did:plc:abc123/app.bsky.feed.post/3k2a",
+    "urn:li:comment:(urn:li:activity:7141,7142)", "17895695668004550"])
+def test_the_seven_networks_ids_are_kept(facebook_channel, remote_id):
+    intake.ingest(facebook_channel, _polled(remote_id=remote_id))
+    assert InboxItem.objects.get().remote_id == remote_id

@@ -85,3 +85,16 @@ def test_one_organisations_failure_does_not_stop_the_others(monkeypatch):
 def test_a_tag_longer_than_kanal_keeps_is_not_searched(organisation):
     CampaignFactory(organisation=organisation, hashtags=["#" + "a" * 101, "#kort"])
     assert hashtags.wanted_tags(organisation.pk) == ["kort"]
+
+
+@pytest.mark.parametrize("remote_id", ["1 2", '{"id": 1}', "../1"])
+def test_a_post_whose_id_is_no_networks_id_is_skipped(organisation, remote_id):
+    """The rule of ``kanal.untrusted.usable_id``: before, only control
+    characters and length were refused."""
+    assert record(organisation, remote_id=remote_id) == 0
+    assert not HashtagUse.objects.exists()
+
+
+def test_a_time_without_a_zone_counts_as_found_now(organisation):
+    assert record(organisation, created_at=datetime(2026, 1, 1, 12, 0)) == 1
+    assert HashtagUse.objects.get().posted_at is None

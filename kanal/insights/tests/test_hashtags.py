@@ -143,3 +143,50 @@ def test_the_page_shows_counts_the_gallery_and_what_instagram_cannot_cover(
     assert "#sommerkbh" in page  # named as not covered
     assert 'data-chart="hashtag-days-data"' in page
     assert "<img" not in page.split('id="gallery-title"')[1]
+
+
+def test_a_run_stops_at_its_time_budget_and_the_longest_waiting_go_first(
+    tag_world, organisation, monkeypatch, settings
+):
+    """The hashtag job shares the worker's network lane: one run starts no
+    new search after ``HASHTAGS_RUN_SECONDS``; the searches left waited
+    longest and go first in the next run."""
+    from kanal.publishing import periodic
+
+    settings.KANAL_INSIGHTS = {"HASHTAGS_RUN_SECONDS": 60.0}
+    clock = [0.0]
+    monkeypatch.setattr(periodic.time, "monotonic", lambda: clock[0])
+    real = HashtagAdapter.search_hashtag
+
+    def slow(self, tag, *, cursor=""):
+        clock[0] += 40  # every network answers in 40 s
+        return real(self, tag, cursor=cursor)
+
+    monkeypatch.setattr(HashtagAdapter, "search_hashtag", slow)
+    # Instagram searched #sommerkbh yesterday; nothing else was ever searched.
+    HashtagSearch.objects.create(channel=tag_world["instagram"], tag="sommerkbh",
+                                 first_searched_at=NOW - timedelta(days=1),
+                                 last_searched_at=NOW - timedelta(days=1))
+    tasks.collect_hashtags(now=NOW)
+    assert TAGS.searches == [("instagram", "voreskbh"), ("mastodon", "voreskbh")]
+    TAGS.searches.clear()
+    tasks.collect_hashtags(now=NOW + timedelta(hours=1))
+    assert TAGS.searches == [("mastodon", "sommerkbh"), ("instagram", "sommerkbh")]
+    TAGS.searches.clear()
+    tasks.collect_hashtags(now=NOW + timedelta(hours=2))
+    assert TAGS.searches == [("instagram", "voreskbh"), ("mastodon", "voreskbh")]
+
+
+def test_a_network_that_asks_to_wait_is_not_asked_again_in_the_run(
+    tag_world, organisation, monkeypatch
+):
+    from kanal.channels.networks.errors import RateLimited
+
+    def limited(self, tag, *, cursor=""):
+        TAGS.searches.append((self.network, tag))
+        raise RateLimited("vent", retry_after=60)
+
+    monkeypatch.setattr(HashtagAdapter, "search_hashtag", limited)
+    assert tasks.collect_hashtags(now=NOW) == 0
+    assert TAGS.searches == [("instagram", "voreskbh"), ("mastodon", "voreskbh")]
+    assert not HashtagSearch.objects.exists()

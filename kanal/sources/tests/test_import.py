@@ -407,10 +407,12 @@ def test_control_characters_in_a_feed_are_dropped_before_storing(
     source.refresh_from_db()
     assert source.status == SourceStatus.OK, source.error_message
     item = SourceItem.objects.get()
+    # A link with a control character inside is left out, not mended into
+    # another address (``kanal.untrusted.safe_url``).
     assert (item.guid, item.title, item.link) == (
         "kk--1",
         "Nyhed med NUL",
-        "https://kk.dk/a",
+        "",
     )
 
 

@@ -121,3 +121,35 @@ def test_one_sources_crash_does_not_stop_the_others_and_is_said_on_it(
     broken.refresh_from_db()
     assert broken.status == "failing"
     assert "fejl i Kanal" in broken.error_message
+
+
+def test_a_link_with_a_control_character_inside_is_left_out_not_mended():
+    """``kanal.untrusted.safe_url``: before, the control character was cut
+    out and the link kept as another address."""
+    assert parsers.safe_url("https://kk.dk/\x00a") == ""
+    assert parsers.safe_url("https://kk.dk/a b") == ""
+    assert parsers.safe_url("https://") == ""
+    assert parsers.safe_url("\n  https://kk.dk/a \n") == "https://kk.dk/a"
+
+
+def test_a_partner_post_whose_id_is_no_id_is_skipped_not_mended():
+    class Post:
+        remote_id = "11\x002"  # was cleaned into "112", another post's id
+        text, author_name, media_urls, url, created_at = "Hej", "Bib", (), "", None
+
+    assert as_item("mastodon", Post()) is None
+    Post.remote_id = "112"
+    Post.created_at = datetime(1, 1, 1, tzinfo=UTC)
+    item = as_item("mastodon", Post())
+    assert (item.remote_id, item.published_at) == ("112", None)
+
+
+def test_a_feed_entry_published_in_a_far_year_has_no_publication_time():
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+            b"<item><title>Nyhed</title><guid>g-1</guid>"
+            b"<pubDate>Sat, 01 Jan 2950 00:00:00 GMT</pubDate></item>"
+            b"<item><title>Nyhed 2</title><guid>g-2</guid>"
+            b"<pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate></item>"
+            b"</channel></rss>")
+    items = {i.guid: i.published_at for i in parsers.parse_feed(body)}
+    assert items == {"g-1": None, "g-2": datetime(2026, 11, 2, 10, tzinfo=UTC)}

@@ -151,3 +151,10 @@ def test_a_success_body_nested_too_deep_is_unreadable():
     huge = b'{"id": ' + b"9" * 5000 + b"}"
     with pytest.raises(OutcomeUnknown):
         read_json(_response(huge, 200), network="x", write=True)
+
+
+def test_without_control_leaves_no_control_character_and_no_lone_half():
+    from kanal.untrusted import without_control
+
+    assert without_control(" g-\x00\u00851\u2028\ud800\n") == "g-1"
+    assert without_control(None) == ""
