@@ -264,3 +264,18 @@ def test_the_inbox_says_which_networks_messages_cannot_reach_it(
     ChannelFactory(organisation=organisation, network="linkedin")
     page = client.get("/indbakke/").content.decode()
     assert "Beskeder til kontoen på LinkedIn og Threads kommer ikke hertil" in page
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_a_status_label_is_the_choice_label_in_the_active_language(language):
+    from django.utils import translation
+
+    from kanal.inbox.models import ConversationStatus
+
+    with translation.override(language):
+        for value, label in ConversationStatus.choices:
+            shown = Conversation(status=value).get_status_display()
+            assert shown == str(label) and isinstance(shown, str)
+        assert Conversation(status="unknown").get_status_display() == "unknown"
+    with translation.override("en"):
+        assert Conversation(status="new").get_status_display() == "New"
