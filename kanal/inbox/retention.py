@@ -10,11 +10,11 @@ how an item is redacted.
 What is removed: the text (and every kept version of it), the author's name,
 id and handle, the link, and the personal-data flags, a message
 conversation's key (``dm:<the citizen's id>``) once none of its items holds
-personal data, the author's id copied onto moderation actions, the
-recipient kept on the answers' follow-ups (a message's citizen id and
-conversation), and the citizen's name, handle or id where a note or an
-answer of the conversation quotes them (``REMOVED`` in its place); what
-stays is that an item existed, when, on which channel, and what the desk did
+personal data, a message's conversation id (its parent), the author's id
+copied onto moderation actions, the recipient kept on the answers'
+follow-ups (a message's citizen id and conversation), and the citizen's
+name, handle or id where a note or an answer of the conversation quotes
+them (``REMOVED`` in its place); what stays is that an item existed, when, on which channel, and what the desk did
 (status, answers, audit, whose entries name Kanal's own rows only). Raw
 webhook bodies are dropped when processed (``intake``); a failed one is
 deleted after ``RETENTION_MIN_DAYS`` (``forget_deliveries``) and blanked by
@@ -42,6 +42,7 @@ from .models import (
     DeliveryStatus,
     InboxItem,
     InboxSettings,
+    ItemKind,
     ItemVersion,
     ModerationAction,
     Note,
@@ -99,6 +100,10 @@ def redact_items(ids: list[int], *, now: datetime) -> None:
         text="", author_name="", author_id="", author_handle="", url="",
         personal_data=[], redacted_at=now,
     )
+    # A message's parent is its conversation, whose id names the citizen
+    # (X's "<their id>-<ours>", Messenger's and Bluesky's per-person ids).
+    items.filter(kind=ItemKind.MESSAGE).update(parent_remote_id="",
+                                               post_remote_id="")
     ModerationAction.objects.filter(item_id__in=ids).update(author_id="")
     FollowUp.objects.filter(inbox_answer__item_id__in=ids).update(recipient={})
     _remove_quotes(conversations, spellings)

@@ -55,18 +55,19 @@ def traces(spellings) -> list[str]:
     return found
 
 
-def _citizen_writes(channel, remote_id, text, *, kind="comment"):
+def _citizen_writes(channel, remote_id, text, *, kind="comment",
+                    parent="post-1"):
     ingest(channel, NetworkItem(
         remote_id=remote_id, kind=kind, author_id=CITIZEN["id"],
         author_name=CITIZEN["name"], author_handle=CITIZEN["handle"], text=text,
-        created_at=timezone.now(), post_remote_id="post-1",
-        parent_remote_id="post-1"))
+        created_at=timezone.now(), post_remote_id=parent if kind != "message"
+        else "", parent_remote_id=parent))
     return InboxItem.objects.get(channel=channel, remote_id=remote_id)
 
 
 @pytest.fixture
 def traced(organisation, desk, django_capture_on_commit_callbacks):
-    """Mette's comment and message, answered, noted on, moderated, her
+    """Mette's comment and messages (on Mastodon and X), answered, noted on, moderated, her
     webhook body kept, everything recorded."""
     from kanal.channels.tests.factories import ChannelFactory
 
@@ -76,13 +77,17 @@ def traced(organisation, desk, django_capture_on_commit_callbacks):
         comment = _citizen_writes(mastodon, "301", "Hvornår åbner badet?")
         message = _citizen_writes(mastodon, "302", "Må jeg skrive her?",
                                   kind="message")
+        # X names a conversation by its two people's ids.
+        on_x = _citizen_writes(desk["x"], "9001", "Hej, et spørgsmål",
+                               kind="message", parent=f"{CITIZEN['id']}-4242")
         # An edit: a second version of the text.
         ingest(mastodon, NetworkItem(
             remote_id="301", kind="comment", author_id=CITIZEN["id"],
             author_name=CITIZEN["name"], author_handle=CITIZEN["handle"],
             text="Hvornår åbner badet i morgen?", created_at=comment.created_at,
         ), action="edited", at=timezone.now() + timedelta(seconds=5))
-        for item, key in ((comment, "a" * 32), (message, "b" * 32)):
+        for item, key in ((comment, "a" * 32), (message, "b" * 32),
+                          (on_x, "c" * 32)):
             inbox_actions.reply_to_item(item, actor=desk["editor"],
                                         text="Kl. 7. Mvh. Kommunen", key=key)
         inbox_actions.add_note(
