@@ -14,12 +14,12 @@ personal data, a message's conversation id (its parent), the author's id
 copied onto moderation actions, the recipient kept on the answers'
 follow-ups (a message's citizen id and conversation), and the citizen's
 name, handle or id where a note or an answer of the conversation quotes
-them (``REMOVED`` in its place); what stays is that an item existed, when, on which channel, and what the desk did
-(status, answers, audit, whose entries name Kanal's own rows only). Raw
-webhook bodies are dropped when processed (``intake``); a failed one is
-deleted after ``RETENTION_MIN_DAYS`` (``forget_deliveries``) and blanked by
-an erasure that names its citizen by any of their names
-(``erase_deliveries``).
+them (``REMOVED`` in its place); what stays is that an item existed,
+when, on which channel, and what the desk did (status, answers, audit,
+whose entries name Kanal's own rows only). Raw webhook bodies are dropped
+when processed (``intake``); a failed one is deleted after
+``RETENTION_MIN_DAYS`` (``forget_deliveries``) and blanked by an erasure
+that names its citizen by any of their names (``erase_deliveries``).
 """
 
 from __future__ import annotations

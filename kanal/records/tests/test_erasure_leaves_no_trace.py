@@ -67,8 +67,8 @@ def _citizen_writes(channel, remote_id, text, *, kind="comment",
 
 @pytest.fixture
 def traced(organisation, desk, django_capture_on_commit_callbacks):
-    """Mette's comment and messages (on Mastodon and X), answered, noted on, moderated, her
-    webhook body kept, everything recorded."""
+    """Mette's comment and messages (on Mastodon and X), answered, noted
+    on, moderated, her webhook body kept, everything recorded."""
     from kanal.channels.tests.factories import ChannelFactory
 
     mastodon = ChannelFactory(organisation=organisation, network="mastodon",
