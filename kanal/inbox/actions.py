@@ -250,22 +250,32 @@ def with_footer(organisation, text: str) -> str:
     return f"{text.rstrip()}\n\n{footer}"
 
 
-def _check_network_length(channel, text: str, *, message: bool = False) -> None:
+def _check_network_length(item: InboxItem, text: str) -> None:
     """An answer the network cannot take is refused now, counted as the
     network counts (X's weighted characters, Bluesky's graphemes, an
-    instance's own limit; for a private ``message`` the network's message
-    limit, Instagram's in UTF-8 bytes), with the guidance footer included."""
+    instance's own limit; for a private message the network's message
+    limit, Instagram's in UTF-8 bytes) on the text exactly as it is sent:
+    with the guidance footer and what the adapter adds (Mastodon's @name of
+    the citizen in front, ``answer_text``)."""
+    channel = item.conversation.channel
     adapter = adapter_for(channel, credentials=False)
     capabilities = adapter.capabilities()
-    limit, count = capabilities.max_text_length, adapter.count_text(text)
+    sent = adapter.answer_text(text, to_handle=item.author_handle)
+    limit, count = capabilities.max_text_length, adapter.count_text(sent)
     in_bytes = False
-    if message and capabilities.max_message_length is not None:
-        limit, count = capabilities.max_message_length, adapter.count_message(text)
+    if item.kind == ItemKind.MESSAGE and capabilities.max_message_length is not None:
+        limit, count = capabilities.max_message_length, adapter.count_message(sent)
         in_bytes = capabilities.message_counting == "bytes"
     if not limit or count <= limit:
         return
     values = {"network": channel.get_network_display(), "count": count,
-              "limit": limit}
+              "limit": limit, "added": sent[:len(sent) - len(text)].strip()}
+    if values["added"] and sent.endswith(text) and not in_bytes:
+        raise ValidationError(_(
+            "Svaret er for langt til %(network)s: det bliver %(count)s tegn "
+            "med %(added)s foran (%(network)s nævner den, der svares, og "
+            "vejledningen er med); %(network)s tillader %(limit)s. Forkort "
+            "det.") % values)
     if in_bytes:
         raise ValidationError(_(
             "Svaret er for langt til %(network)s: %(count)s bytes, højst "
@@ -330,8 +340,7 @@ def reply_to_item(
                                 "Dit svar er ikke sendt; send det igen herfra."))
     if len(text) > MAX_ANSWER:
         raise ValidationError(_("Svaret er for langt (højst 2.000 tegn)."))
-    _check_network_length(conversation.channel, text,
-                          message=item.kind == ItemKind.MESSAGE)
+    _check_network_length(item, text)
     if item.kind == ItemKind.MESSAGE:
         message = _private_answer(item, text)
         follow_up = followup.queue_message(

@@ -358,9 +358,15 @@ def checked(item: NetworkItem) -> NetworkItem | None:
     url = str(item.url or "")
     if len(url) > URL_LIMIT or has_control(url):
         url = ""
+    # A handle is put in front of an answer (Mastodon): one that is no
+    # handle is left out, never cut or cleaned into another.
+    handle = str(item.author_handle or "")
+    if len(handle) > ID_LIMIT or has_control(handle) or any(
+            c.isspace() for c in handle):
+        handle = ""
     return replace(
         item, remote_id=ids[0], post_remote_id=ids[1], parent_remote_id=ids[2],
-        author_id=ids[3],
+        author_id=ids[3], author_handle=handle,
         author_name=plain_text(item.author_name, max_length=NAME_LIMIT),
         text=typed_text(item.text, max_length=None), url=url,
         created_at=_plausible(item.created_at),
@@ -472,7 +478,7 @@ def _original(row: InboxItem, item: NetworkItem, at: datetime, outcome) -> None:
         network_time=at,
     )
     fields = []
-    for name in ("author_id", "author_name", "url"):
+    for name in ("author_id", "author_name", "author_handle", "url"):
         if not getattr(row, name) and getattr(item, name):
             setattr(row, name, getattr(item, name))
             fields.append(name)
@@ -506,7 +512,8 @@ def _create(channel: Channel, item: NetworkItem, at: datetime, *,
         remote_id=item.remote_id, kind=item.kind,
         post_remote_id=item.post_remote_id,
         parent_remote_id=item.parent_remote_id, author_id=item.author_id,
-        author_name=item.author_name, text=item.text, url=item.url,
+        author_name=item.author_name, author_handle=item.author_handle,
+        text=item.text, url=item.url,
         created_at=item.created_at, hidden_on_network=item.is_hidden,
         personal_data=found,
         edited_at=at if first == "edited" else None,

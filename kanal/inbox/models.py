@@ -305,6 +305,8 @@ class InboxItem(models.Model):
     parent_remote_id = models.CharField(max_length=200, blank=True)
     author_id = models.CharField(max_length=200, blank=True)
     author_name = models.CharField(max_length=300, blank=True)
+    # The handle an answer names the author by (Mastodon's ``acct``).
+    author_handle = models.CharField(max_length=200, blank=True)
     text = models.TextField(blank=True)
     url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField()  # on the network

@@ -237,7 +237,8 @@ def _as_network_item(row: InboxItem, *, text: str | None = None) -> NetworkItem:
     now (and its hidden flag as Kanal knows it: a read by id does not say)."""
     return NetworkItem(
         remote_id=row.remote_id, kind=row.kind, author_id=row.author_id,
-        author_name=row.author_name, text=row.text if text is None else text,
+        author_name=row.author_name, author_handle=row.author_handle,
+        text=row.text if text is None else text,
         created_at=row.created_at, post_remote_id=row.post_remote_id,
         parent_remote_id=row.parent_remote_id, url=row.url,
         is_hidden=row.hidden_on_network,

@@ -7,38 +7,52 @@ its erasure action redacts a person's items, both skipping what a legal hold
 in the record covers. The inbox only says how long it keeps personal data and
 how an item is redacted.
 
-What is removed: the text (and every kept version of it), the author's name
-and id, the link, and the personal-data flags, and a message conversation's
-key (``dm:<the citizen's id>``) once none of its items holds personal data;
-what stays is that an item existed, when, on which channel, and what the
-desk did (status, answers, audit). Raw webhook bodies are dropped when
-processed (``intake``); a failed one is deleted after ``RETENTION_MIN_DAYS``
-(``forget_deliveries``) and blanked by an erasure that names its citizen
-(``erase_deliveries``).
+What is removed: the text (and every kept version of it), the author's name,
+id and handle, the link, and the personal-data flags, a message
+conversation's key (``dm:<the citizen's id>``) once none of its items holds
+personal data, a message's conversation id (its parent), the author's id
+copied onto moderation actions, the recipient kept on the answers'
+follow-ups (a message's citizen id and conversation), and the citizen's
+name, handle or id where a note or an answer of the conversation quotes
+them (``REMOVED`` in its place); what stays is that an item existed,
+when, on which channel, and what the desk did (status, answers, audit,
+whose entries name Kanal's own rows only). Raw webhook bodies are dropped
+when processed (``intake``); a failed one is deleted after
+``RETENTION_MIN_DAYS`` (``forget_deliveries``) and blanked by an erasure
+that names its citizen by any of their names (``erase_deliveries``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 
 from kanal.organisations.models import Organisation
+from kanal.publishing.models import FollowUp
 
 from .models import (
     RETENTION_MAX_DAYS,
     RETENTION_MIN_DAYS,
+    Answer,
     Conversation,
     DeliveryStatus,
     InboxItem,
     InboxSettings,
+    ItemKind,
     ItemVersion,
+    ModerationAction,
+    Note,
     WebhookDelivery,
 )
 
 DEFAULT_DAYS = 365
+#: What a note or an answer shows where it quoted a citizen whose personal
+#: data was removed.
+REMOVED = "[slettet]"
 
 
 def retention_days(organisation: Organisation) -> int:
@@ -57,19 +71,42 @@ def unredacted(organisation: Organisation):
 
 
 def by_person(person: str) -> Q:
-    """Items written by ``person`` (their name on the network or their id)."""
-    return Q(author_name__iexact=person) | Q(author_id__iexact=person)
+    """Items written by ``person`` (their name on the network, their id or
+    their handle, with or without the @)."""
+    handle = person.removeprefix("@")
+    return (Q(author_name__iexact=person) | Q(author_id__iexact=person)
+            | Q(author_handle__iexact=handle))
+
+
+def names_of(items) -> set[str]:
+    """Every name, id and handle the authors of ``items`` go by."""
+    return {
+        value for row in items.values_list("author_id", "author_name",
+                                           "author_handle")
+        for value in row if value
+    }
 
 
 def redact_items(ids: list[int], *, now: datetime) -> None:
     """Remove the personal data of the items ``ids`` (and of every kept
-    version of their text); what the desk did stays. Call it inside the
+    version of their text, and every copy of their author's identity: see
+    the module's docstring); what the desk did stays. Call it inside the
     transaction that chose ``ids``."""
+    items = InboxItem.objects.filter(pk__in=ids)
+    spellings = names_of(items)
+    conversations = set(items.values_list("conversation_id", flat=True))
     ItemVersion.objects.filter(item_id__in=ids).update(text="")
-    InboxItem.objects.filter(pk__in=ids).update(
-        text="", author_name="", author_id="", url="", personal_data=[],
-        redacted_at=now,
+    items.update(
+        text="", author_name="", author_id="", author_handle="", url="",
+        personal_data=[], redacted_at=now,
     )
+    # A message's parent is its conversation, whose id names the citizen
+    # (X's "<their id>-<ours>", Messenger's and Bluesky's per-person ids).
+    items.filter(kind=ItemKind.MESSAGE).update(parent_remote_id="",
+                                               post_remote_id="")
+    ModerationAction.objects.filter(item_id__in=ids).update(author_id="")
+    FollowUp.objects.filter(inbox_answer__item_id__in=ids).update(recipient={})
+    _remove_quotes(conversations, spellings)
     # A message conversation is keyed by the citizen's id: once none of its
     # items holds personal data, its key no longer names them (and a new
     # message from them starts a conversation of its own).
@@ -77,6 +114,29 @@ def redact_items(ids: list[int], *, now: datetime) -> None:
         key__startswith="dm:", items__pk__in=ids
     ).exclude(items__redacted_at__isnull=True).update(
         key=Concat(Value("redacted:"), Cast("pk", CharField())))
+
+
+def _remove_quotes(conversations: set[int], spellings: set[str]) -> None:
+    """Put ``REMOVED`` where a note or an answer (and the text its
+    follow-up sends) of ``conversations`` names the citizen by one of
+    ``spellings``, as a whole word, in any case."""
+    if not spellings:
+        return
+    pattern = re.compile("|".join(
+        rf"(?<!\w)@?{re.escape(s)}(?!\w)"
+        for s in sorted(spellings, key=len, reverse=True)), re.IGNORECASE)
+    match = Q()
+    for spelling in spellings:
+        match |= Q(text__icontains=spelling)
+    for model, where in ((Note, Q(conversation_id__in=conversations)),
+                         (Answer, Q(conversation_id__in=conversations)),
+                         (FollowUp,
+                          Q(inbox_answer__conversation_id__in=conversations))):
+        for pk, text in model.objects.filter(where & match).values_list(
+                "pk", "text"):
+            cleaned = pattern.sub(REMOVED, text)
+            if cleaned != text:
+                model.objects.filter(pk=pk).update(text=cleaned)
 
 
 def forget_deliveries(*, now: datetime, organisation=None, dry_run=False) -> int:
@@ -92,11 +152,14 @@ def forget_deliveries(*, now: datetime, organisation=None, dry_run=False) -> int
     return kept.delete()[0]
 
 
-def erase_deliveries(person: str, *, organisation) -> int:
+def erase_deliveries(names, *, organisation) -> int:
     """Blank the kept raw webhook bodies (of ``organisation``, or of no
-    organisation named) that mention ``person`` as written or as JSON
-    escapes it; returns how many."""
-    spellings = {person, json.dumps(person)[1:-1]}
+    organisation named) that mention a citizen by any of ``names`` (their
+    name, id, handle), as written or as JSON escapes it; returns how many."""
+    spellings = {n for name in names if name
+                 for n in (name, json.dumps(name)[1:-1])}
+    if not spellings:
+        return 0
     match = Q()
     for spelling in spellings:
         match |= Q(body__icontains=spelling)

@@ -75,6 +75,11 @@ def keep_media(item: dict) -> dict:
     return kept
 
 
+#: An entry's versions, newest first by the network's time (``occurred_at``);
+#: versions of the same moment in the order Kanal learnt of them.
+NEWEST_FIRST = ("-occurred_at", "-version")
+
+
 def record(
     *,
     organisation,
@@ -97,8 +102,13 @@ def record(
 
     ``media`` are dicts with a ``path`` in the media storage; their bytes are
     hashed and copied into the record. Returns the newest version: the same
-    one when the content is unchanged, else a new version (``change`` is
-    "edited" unless given). With ``same_as_before``, content equal to any
+    one when the content is unchanged, else a new version. Versions are
+    numbered as Kanal learns of them, but ordered and labelled by
+    ``occurred_at``, the network's time: "newest" is the latest by it, and
+    ``change`` (unless given) is "created" for the first version and for
+    one older than every recorded version (an original that arrived after
+    its edit), else "edited". The same content at the same time again is
+    the version recorded. With ``same_as_before``, content equal to any
     earlier version is not new either: a source that sends again what it
     sent before, while a later version came from elsewhere (an edit seen on
     the network), does not turn the record back.
@@ -113,26 +123,29 @@ def record(
     body = normalised(body)
     digest = content_hash(body)
     with transaction.atomic():
-        latest = (
-            RecordEntry.objects.select_for_update()
-            .filter(organisation=organisation, source_key=source_key)
-            .order_by("-version")
-            .first()
-        )
+        versions = RecordEntry.objects.filter(
+            organisation=organisation, source_key=source_key)
+        numbered = versions.select_for_update().order_by("-version").first()
+        latest = versions.order_by(*NEWEST_FIRST).first()
         if latest is not None and latest.content_hash == digest:
             return latest
-        if same_as_before and latest is not None and RecordEntry.objects.filter(
-            organisation=organisation, source_key=source_key, content_hash=digest
+        if same_as_before and latest is not None and versions.filter(
+            content_hash=digest
         ).exists():
             return latest
+        if versions.filter(content_hash=digest, occurred_at=occurred_at).exists():
+            return latest
+        earliest = versions.order_by("occurred_at").values_list(
+            "occurred_at", flat=True).first()
         entry = RecordEntry(
             organisation=organisation,
             kind=kind,
             source=source,
             source_key=source_key,
-            version=1 if latest is None else latest.version + 1,
+            version=1 if numbered is None else numbered.version + 1,
             change=change
-            or (RecordChange.CREATED if latest is None else RecordChange.EDITED),
+            or (RecordChange.CREATED if earliest is None or occurred_at < earliest
+                else RecordChange.EDITED),
             channel=channel,
             administration=administration
             or (channel.owner_administration if channel is not None else None),
@@ -152,13 +165,7 @@ def record(
                 entry.save()
         except IntegrityError:
             # Another process recorded this version first: theirs stands.
-            return (
-                RecordEntry.objects.filter(
-                    organisation=organisation, source_key=source_key
-                )
-                .order_by("-version")
-                .first()
-            )
+            return _latest(organisation, source_key)
     return entry
 
 
@@ -198,7 +205,7 @@ def record_edited(
 def _latest(organisation, source_key: str) -> RecordEntry | None:
     return (
         RecordEntry.objects.filter(organisation=organisation, source_key=source_key)
-        .order_by("-version")
+        .order_by(*NEWEST_FIRST)
         .first()
     )
 

@@ -16,10 +16,10 @@ import logging
 
 from django.utils import timezone
 
-from kanal.inbox.models import InboxItem, ItemKind
+from kanal.inbox.models import InboxItem, ItemKind, ItemVersion
 
 from . import actions
-from .models import RecordKind
+from .models import RecordChange, RecordKind
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +54,27 @@ def _administration(item: InboxItem):
     return conversation.assigned_administration if conversation else None
 
 
-def record_item(item: InboxItem, *, change: str | None = None):
-    """Record ``item`` as it is now (a new version when it changed)."""
+def record_item(item: InboxItem, *, change: str | None = None,
+                original: ItemVersion | None = None):
+    """Record ``item`` as it is now (a new version when it changed), or,
+    with ``original``, its original text as written (at ``created_at``, the
+    network's time: before any edit already recorded)."""
     if item.redacted_at is not None:
         return None  # the personal data is gone; nothing to keep
+    text = item.text if original is None else original.text
     return actions.record(
         organisation=item.organisation,
         kind=(RecordKind.MESSAGE if item.kind == ItemKind.MESSAGE
               else RecordKind.COMMENT),
         source=SOURCE,
         source_key=item_key(item),
-        content=_item_content(item),
-        occurred_at=item.edited_at or item.created_at,
+        content={**_item_content(item), "text": text},
+        occurred_at=(item.created_at if original is not None
+                     else item.edited_at or item.created_at),
         channel=item.channel,
         administration=_administration(item),
         person=item.author_name or item.author_id,
-        text=item.text,
+        text=text,
         permalink=item.url,
         change=change,
     )
@@ -83,7 +88,11 @@ def _safely(what: str, work) -> None:
 
 
 def on_item_received(sender, item, **kwargs) -> None:
-    _safely("a received item", lambda: record_item(item))
+    # An item first seen by its edit (events out of order) is an edit; its
+    # original is recorded when it arrives (``on_item_changed``).
+    first_seen_edited = item.edited_at is not None
+    _safely("a received item", lambda: record_item(
+        item, change=RecordChange.EDITED if first_seen_edited else None))
 
 
 def on_item_changed(sender, item, change, **kwargs) -> None:
@@ -94,6 +103,14 @@ def on_item_changed(sender, item, change, **kwargs) -> None:
                 occurred_at=item.deleted_on_network_at or timezone.now(),
             ) is None:
                 record_item(item)  # never recorded before: keep what there is
+            return
+        if change == "original":
+            # The add of an item first seen by its edit: the text it was
+            # written with, ordered and labelled by the network's time.
+            original = item.versions.filter(
+                change=ItemVersion.Change.ORIGINAL).order_by("pk").first()
+            if original is not None:
+                record_item(item, original=original)
             return
         record_item(item, change="edited")
 

@@ -216,7 +216,7 @@ def _record(check: PostReadback, state: PostState, now: datetime) -> str:
         latest = (
             RecordEntry.objects.filter(
                 organisation=organisation, source_key=check.source_key
-            ).order_by("-version").first()
+            ).order_by(*actions.NEWEST_FIRST).first()
         )
         change = ""
         if latest is None or latest.change == RecordChange.DELETED:

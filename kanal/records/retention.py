@@ -329,6 +329,17 @@ def retention_job(now=None, dry_run: bool = False) -> int:
     return done.deleted + done.redacted
 
 
+def _naming(names: set[str]) -> Q:
+    """Entries that name a citizen by any of ``names`` (the name asked for,
+    and every name, id and handle their inbox items show): as the entry's
+    person or as the author in its content."""
+    match = Q()
+    for spelling in names:
+        match |= (Q(person__iexact=spelling) | Q(content__author_id=spelling)
+                  | Q(content__author_name__iexact=spelling))
+    return match
+
+
 def erase_person(*, actor, person: str, reason: str) -> ErasureRequest:
     """A citizen's request for erasure, as one action across record and
     inbox: every entry naming them that no hold covers is deleted (with
@@ -350,9 +361,12 @@ def erase_person(*, actor, person: str, reason: str) -> ErasureRequest:
             created_by=actor.user,
             created_at=now,
         )
+        items = inbox_retention.unredacted(organisation).filter(
+            inbox_retention.by_person(person))
+        names = {person} | inbox_retention.names_of(items)
         theirs = RecordEntry.objects.filter(
-            organisation=organisation, person__iexact=person
-        ).exclude(kind=RecordKind.ERASURE)
+            organisation=organisation
+        ).filter(_naming(names)).exclude(kind=RecordKind.ERASURE)
         held_back = theirs.filter(held_q(organisation.pk) | in_open_request_q())
         held_count = held_back.count()
         ids = list(theirs.exclude(pk__in=held_back.values("pk")).values_list(
@@ -366,8 +380,6 @@ def erase_person(*, actor, person: str, reason: str) -> ErasureRequest:
                 run=None,
                 now=now,
             )
-        items = inbox_retention.unredacted(organisation).filter(
-            inbox_retention.by_person(person))
         held_items = items.filter(held_items_q(organisation.pk))
         erasure.inbox_held_back = held_items.count()
         item_ids = list(items.exclude(pk__in=held_items.values("pk"))
@@ -375,7 +387,7 @@ def erase_person(*, actor, person: str, reason: str) -> ErasureRequest:
         for start in range(0, len(item_ids), BATCH):
             erasure.inbox_redacted += _redact_items(
                 organisation.pk, item_ids[start:start + BATCH], now=now)
-        inbox_retention.erase_deliveries(person, organisation=organisation)
+        inbox_retention.erase_deliveries(names, organisation=organisation)
         erasure.deleted = deleted
         erasure.held_back = held_count
         erasure.save(update_fields=["deleted", "held_back", "inbox_redacted",

@@ -61,7 +61,7 @@ def record_detail_view(request, pk):
     entry = record_policy.get_visible_or_404(member, pk=pk)
     versions = record_policy.visible(member).filter(
         organisation=entry.organisation, source_key=entry.source_key
-    ).order_by("version")
+    ).order_by("occurred_at", "version")
     return render(request, "records/record_detail.html", {
         "entry": entry,
         "versions": versions,

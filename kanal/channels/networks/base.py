@@ -230,6 +230,9 @@ class InboxItem:
     parent_remote_id: str = ""
     url: str = ""
     is_hidden: bool = False
+    #: The handle the network mentions the author by (Mastodon's ``acct``),
+    #: where an answer names them (``NetworkAdapter.answer_text``).
+    author_handle: str = ""
 
 
 @dataclass(frozen=True)
@@ -572,6 +575,13 @@ class NetworkAdapter:
         """The text exactly as the network gets it (with the link, where the
         network carries the link in the text)."""
         return post.text
+
+    def answer_text(self, text: str, *, to_handle: str = "") -> str:
+        """The text exactly as the network gets an answer (``reply`` or
+        ``send_message``) to the citizen whose handle is ``to_handle``: what
+        the adapter adds to what the person wrote included (Mastodon names
+        the citizen in front). Pure; ``text`` itself by default."""
+        return text
 
     def validate(self, post: OutgoingPost) -> list[ValidationProblem]:
         """Every reason ``post`` would be refused, with Danish messages.

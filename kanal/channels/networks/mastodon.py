@@ -88,6 +88,10 @@ from .http import error_json, iso_to_datetime, read_json, retry_after_seconds
 _STATUS_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
 #: Mentions ``reply`` puts before the text (``@a@server @b ``).
+ANSWER_TOO_LONG = gettext_noop(
+    "Svaret blev for langt til Mastodon, da borgerens @navn blev sat foran "
+    "(Mastodon nævner den, der svares). Forkort svaret, og send det igen."
+)
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.@-]+)+\s+")
 
 logger = logging.getLogger("kanal.networks.mastodon")
@@ -800,14 +804,30 @@ class MastodonAdapter(NetworkAdapter):
                             visibility=self._setting("visibility", "public"),
                             write="reply")
 
+    def answer_text(self, text: str, *, to_handle: str = "") -> str:
+        """Names the citizen (``@acct``) in front, as Mastodon's own apps
+        do, so they are notified, unless the text already mentions them."""
+        acct = to_handle.strip().lstrip("@")
+        if acct and f"@{acct}".casefold() not in text.casefold():
+            return f"@{acct} {text}"
+        return text
+
     def _answer(self, to_remote_id: str, text: str, *, idempotency_key: str,
                 visibility: str, write: str) -> PublishResult:
         parent = self._json("GET", f"/api/v1/statuses/{to_remote_id}")
         account = parent.get("account") or {}
         acct = str(account.get("acct") or "")
         own = str(account.get("id") or "") == self.connection.account_id
-        if acct and not own and f"@{acct}".casefold() not in text.casefold():
-            text = f"@{acct} {text}"
+        if not own:
+            text = self.answer_text(text, to_handle=acct)
+        limit = self.capabilities().max_text_length
+        length = self.count_text(text)
+        if limit and length > limit:
+            # Refused here rather than by the instance (or cut short by it):
+            # the mention in front may make an answer that fit too long.
+            raise Rejected(ANSWER_TOO_LONG, network=self.network,
+                           network_message=f"answer of {length} characters "
+                           f"with the mention, limit {limit}")
         parent_visibility = str(parent.get("visibility") or "public")
         if VISIBILITY_RANK.get(parent_visibility, 0) > VISIBILITY_RANK.get(
             visibility, 0
@@ -1005,6 +1025,7 @@ class MastodonAdapter(NetworkAdapter):
             post_remote_id=parent,
             parent_remote_id=parent,
             url=web_address(status.get("url") or status.get("uri")),
+            author_handle=text_of(account.get("acct")),
         )
 
     def fetch_thread(self, remote_id: str) -> InboxPage:

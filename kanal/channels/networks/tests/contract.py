@@ -591,6 +591,24 @@ class NetworkContractTests:
         assert "Badet lukker kl. 19" in stored["text"]
         assert stored["author_id"] in (account.account_id, "")
 
+    @needs("reply", "fetch_inbox")
+    def test_a_reply_goes_out_exactly_as_answer_text_says(
+        self, sandbox, adapter, account
+    ):
+        """What Kanal counts before sending an answer (``answer_text``) is
+        what the network gets: an adapter that adds text (a mention in
+        front) says so there, so the length checked is the length sent."""
+        post = self.publish(sandbox, adapter)
+        question = unique("Hvornår åbner badet i morgen?")
+        self.make_comment(sandbox, account, post.remote_id, question)
+        seen = next(i for i in adapter.fetch_inbox().items if i.text == question)
+        text = "Badet åbner kl. 7. Mvh. Kommunen"
+        answer = adapter.reply(seen.remote_id, text,
+                               idempotency_key=uuid.uuid4().hex)
+        stored = sandbox.item(self.network, self.stored_item_id(answer.remote_id))
+        assert stored["text"] == adapter.answer_text(
+            text, to_handle=seen.author_handle)
+
     @needs("hide")
     def test_hide_and_unhide_a_comment(self, sandbox, adapter, account):
         post = self.publish(sandbox, adapter)
