@@ -359,11 +359,9 @@ def checked(item: NetworkItem) -> NetworkItem | None:
     if len(url) > URL_LIMIT or has_control(url):
         url = ""
     # A handle is put in front of an answer (Mastodon): one that is no
-    # handle is left out, never cut or cleaned into another.
-    handle = str(item.author_handle or "")
-    if len(handle) > ID_LIMIT or has_control(handle) or any(
-            c.isspace() for c in handle):
-        handle = ""
+    # handle (by the rule for ids: Mastodon's user@domain passes) is left
+    # out, never cut or cleaned into another.
+    handle = usable_id(str(item.author_handle or ""))
     return replace(
         item, remote_id=ids[0], post_remote_id=ids[1], parent_remote_id=ids[2],
         author_id=ids[3], author_handle=handle,

@@ -221,8 +221,11 @@ def with_latest(qs: QuerySet) -> QuerySet:
 
 #: Up to this many matching items, a search hands the list their
 #: conversations' ids; when more match, the list shows the newest, without
-#: counting them, and says so (``_found_for_page``).
-FOUND_AS_IDS = 2000
+#: counting them, and says so (``_found_for_page``). The same bound as the
+#: other filters' count (``COUNT_BOUND``): twenty pages of a search are
+#: more than anyone reads, and each further thousand cost a common word's
+#: search about two thirds more on 1,000,000 items (BENCHMARKS.md).
+FOUND_AS_IDS = 1000
 
 
 def _found_for_page(visible: QuerySet, filters: Filters):
