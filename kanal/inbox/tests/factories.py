@@ -16,7 +16,7 @@ def citizen_item(channel, text="Hvornår åbner svømmehallen?", *, remote_id=""
     _counter[0] += 1
     remote_id = remote_id or f"item-{_counter[0]}"
     ingest(channel, NetworkItem(
-        remote_id=remote_id, kind=kind, author_id=f"author-{author}",
+        remote_id=remote_id, kind=kind, author_id="author-" + author.replace(" ", "-"),
         author_name=author, text=text, created_at=at or timezone.now(),
         post_remote_id="post-1", parent_remote_id=parent or "post-1",
         author_handle=handle,

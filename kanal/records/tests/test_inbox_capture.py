@@ -43,7 +43,7 @@ def test_a_citizen_comment_and_its_edit_and_deletion_are_versions(
 
     later = timezone.now() + timedelta(minutes=5)
     edited = NetworkItem(
-        remote_id="c-1", kind="comment", author_id="author-Mette Hansen",
+        remote_id="c-1", kind="comment", author_id="author-Mette-Hansen",
         author_name="Mette Hansen", text="Er havnebadet ved Islands Brygge åbent?",
         created_at=item.created_at, post_remote_id="post-1",
         parent_remote_id="post-1",
