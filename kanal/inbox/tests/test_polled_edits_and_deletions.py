@@ -210,3 +210,34 @@ def test_an_edit_found_by_the_read_back_that_brings_a_cpr_is_guarded(
     item.refresh_from_db()
     assert item.personal_data == ["cpr"]
     assert [i.pk for i in guarded] == [item.pk]
+
+
+# -- Bluesky: only getRecord's RecordNotFound is a deletion -------------------
+
+
+@pytest.mark.parametrize("kind, params", [
+    # A 404 that is not the protocol's answer (a proxy, a wrong route).
+    ("server_error", {"status": 404}),
+    # A 400 without the error name RecordNotFound ("InvalidRequest").
+    ("policy_block", {}),
+])
+def test_a_bluesky_read_back_error_that_is_not_record_not_found_changes_nothing(
+    sandbox, organisation, kind, params
+):
+    channel, item = _polled(sandbox, organisation, "bluesky")
+    sandbox.control("DELETE", f"/_sandbox/items/bluesky/{item.remote_id}")
+    sandbox.fault("bluesky", kind, method="GET",
+                  path="/xrpc/com.atproto.repo.getRecord", params=params,
+                  count=None)
+    InboxItem.objects.filter(pk=item.pk).update(network_checked_at=None)
+    polling.poll_channel(channel)
+    item.refresh_from_db()
+    assert item.deleted_on_network_at is None
+    assert item.versions.count() == 1
+    assert item.network_checked_at is not None  # to the back of the queue
+    # The protocol's own answer, once the fault is gone, is a deletion.
+    sandbox.clear_faults("bluesky")
+    InboxItem.objects.filter(pk=item.pk).update(network_checked_at=None)
+    polling.poll_channel(channel)
+    item.refresh_from_db()
+    assert item.deleted_on_network_at is not None
