@@ -241,3 +241,49 @@ def test_a_bluesky_read_back_error_that_is_not_record_not_found_changes_nothing(
     polling.poll_channel(channel)
     item.refresh_from_db()
     assert item.deleted_on_network_at is not None
+
+
+# -- X: read back in batches, "Not Found Error" only ---------------------------
+
+
+def test_x_items_are_read_back_in_one_request_and_a_partial_error_changes_nothing(
+    sandbox, organisation, monkeypatch
+):
+    from kanal.channels.networks.x import XAdapter
+
+    channel, deleted = _polled(sandbox, organisation, "x")
+    post_id = deleted.post_remote_id
+    edited = sandbox.citizen("x", "@kobenhavn hvornår åbner saunaen?",
+                             parent_id=post_id, author_name="Omar")
+    protected = sandbox.citizen("x", "@kobenhavn tak for info", parent_id=post_id,
+                                author_name="Sofie", data={"protected": True})
+    polling.poll_channel(channel)
+    edited = InboxItem.objects.get(channel=channel, remote_id=edited["item_id"])
+    protected = InboxItem.objects.get(channel=channel,
+                                      remote_id=protected["item_id"])
+    sandbox.control("DELETE", f"/_sandbox/items/x/{deleted.remote_id}")
+    sandbox.control("PATCH", f"/_sandbox/items/x/{edited.remote_id}",
+                    {"text": "@kobenhavn glem saunaen"})
+    # X leaves the protected author's item out with an "Authorization Error".
+    lookups = []
+    real_call = XAdapter._call
+
+    def spy(self, method, path, **kwargs):
+        if method == "GET" and path == "/2/tweets":
+            lookups.append(kwargs["params"]["ids"].split(","))
+        return real_call(self, method, path, **kwargs)
+
+    monkeypatch.setattr(XAdapter, "_call", spy)
+    InboxItem.objects.filter(pk__in=[deleted.pk, edited.pk, protected.pk]).update(
+        network_checked_at=None)
+    polling.poll_channel(channel)
+    assert len(lookups[0]) == 3
+    assert set(lookups[0]) == {deleted.remote_id, edited.remote_id,
+                               protected.remote_id}
+    for row in (deleted, edited, protected):
+        row.refresh_from_db()
+    assert deleted.deleted_on_network_at is not None
+    assert "glem saunaen" in edited.text
+    assert protected.deleted_on_network_at is None
+    assert protected.versions.count() == 1
+    assert protected.network_checked_at is not None  # to the back of the queue
