@@ -38,6 +38,7 @@ from .policies import (
     referral_template_policy,
     standard_answer_policy,
 )
+from .selectors import answer_length, with_footer
 
 MAX_ANSWER = 2000
 
@@ -239,34 +240,21 @@ def _is_letter(char: str) -> bool:
     return unicodedata.category(char).startswith("L")
 
 
-def with_footer(organisation, text: str) -> str:
-    """``text`` with the organisation's guidance footer when it requires one."""
-    settings_row = InboxSettings.objects.filter(organisation=organisation).first()
-    if settings_row is None or not settings_row.require_footer:
-        return text
-    footer = settings_row.footer_text.strip()
-    if not footer or text.rstrip().endswith(footer):
-        return text
-    return f"{text.rstrip()}\n\n{footer}"
-
-
 def _check_network_length(channel, text: str, *, message: bool = False) -> None:
     """An answer the network cannot take is refused now, counted as the
-    network counts (X's weighted characters, Bluesky's graphemes, an
-    instance's own limit; for a private ``message`` the network's message
-    limit, Instagram's in UTF-8 bytes), with the guidance footer included."""
-    adapter = adapter_for(channel, credentials=False)
-    capabilities = adapter.capabilities()
-    limit, count = capabilities.max_text_length, adapter.count_text(text)
-    in_bytes = False
-    if message and capabilities.max_message_length is not None:
-        limit, count = capabilities.max_message_length, adapter.count_message(text)
-        in_bytes = capabilities.message_counting == "bytes"
-    if not limit or count <= limit:
+    network counts (``selectors.answer_length``), guidance footer included."""
+    length = answer_length(channel, text, message=message)
+    if not length.over:
         return
-    values = {"network": channel.get_network_display(), "count": count,
-              "limit": limit}
-    if in_bytes:
+    values = {"network": channel.get_network_display(), "count": length.count,
+              "limit": length.limit}
+    if length.character_limit and length.characters > length.character_limit:
+        raise ValidationError(_(
+            "Svaret er for langt til %(network)s: %(count)s tegn, højst "
+            "%(limit)s (med vejledningen). Forkort det.") % {
+                **values, "count": length.characters,
+                "limit": length.character_limit})
+    if length.unit == "bytes":
         raise ValidationError(_(
             "Svaret er for langt til %(network)s: %(count)s bytes, højst "
             "%(limit)s (æ, ø og å fylder 2, de fleste emoji 4; med "

@@ -437,6 +437,10 @@ class Capabilities:
     #: "bytes"); None: the same as a post (``max_text_length``).
     max_message_length: int | None = None
     message_counting: str = "tegn"
+    #: A second cap on a direct message, in characters (code points), where
+    #: the network also counts those (Instagram: fewer than 1,000 besides its
+    #: 1,000 bytes); None: none.
+    max_message_characters: int | None = None
 
 
 OPERATIONS = frozenset(
