@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -172,7 +172,8 @@ def recheck(channel: Channel, adapter, *, now: datetime, outcome: Outcome) -> in
     Items younger than ``RECHECK_DAYS`` are read on the poll after they
     arrive, then again once ``RECHECK_FRACTION`` of their age has passed (at
     least ``RECHECK_FLOOR`` seconds), at most ``RECHECK_PER_POLL`` a poll,
-    the longest unchecked first. Private messages are not read back.
+    never-read items first, then the longest overdue. Private messages are
+    not read back.
 
     With the defaults an item is read about 13 times in its week (ages of
     about 1, 3, 6 and 12 minutes, then doubling to about 3.5 days), on 4 or
@@ -190,23 +191,34 @@ def recheck(channel: Channel, adapter, *, now: datetime, outcome: Outcome) -> in
     if channel.network not in conf.get("RECHECK_NETWORKS"):
         return 0
     new = {row.pk for row in outcome.created}
+    floor, fraction = conf.get("RECHECK_FLOOR"), conf.get("RECHECK_FRACTION")
+    # Every item of the window that may be due (none is due within the floor
+    # of its last read), with what decides whether it is: an item's wait
+    # grows with its age, so the order of the last reads is not the order
+    # of the next ones, and a young item read a minute ago may be due before
+    # a hundred old ones read an hour ago.
     candidates = (
         InboxItem.objects.filter(
             channel=channel, deleted_on_network_at__isnull=True,
             redacted_at__isnull=True,
             created_at__gte=now - timedelta(days=conf.get("RECHECK_DAYS")),
-        ).exclude(kind=ItemKind.MESSAGE).exclude(pk__in=new)
-        .order_by(F("network_checked_at").asc(nulls_first=True), "-created_at")
+        ).filter(Q(network_checked_at__isnull=True)
+                 | Q(network_checked_at__lte=now - timedelta(seconds=floor)))
+        .exclude(kind=ItemKind.MESSAGE).exclude(pk__in=new)
+        .values_list("pk", "created_at", "network_checked_at")
     )
-    floor, fraction = conf.get("RECHECK_FLOOR"), conf.get("RECHECK_FRACTION")
-    due = []
-    for row in candidates[: conf.get("RECHECK_PER_POLL") * 5]:
-        checked = row.network_checked_at
-        wait = max(floor, (now - row.created_at).total_seconds() * fraction)
-        if checked is None or checked + timedelta(seconds=wait) <= now:
-            due.append(row)
-        if len(due) >= conf.get("RECHECK_PER_POLL"):
-            break
+    order = {}  # never read first (youngest first), then the longest overdue
+    for pk, created_at, checked in candidates:
+        if checked is None:
+            order[pk] = (0, -created_at.timestamp())
+            continue
+        due_at = checked + timedelta(seconds=max(
+            floor, (now - created_at).total_seconds() * fraction))
+        if due_at <= now:
+            order[pk] = (1, due_at.timestamp())
+    chosen = sorted(order, key=order.get)[: conf.get("RECHECK_PER_POLL")]
+    rows = InboxItem.objects.in_bulk(chosen)
+    due = [rows[pk] for pk in chosen if pk in rows]
     read = 0
     # A network that reads many posts a request (X: 100) gets the due items
     # in as few requests as it allows; the others one request an item.
