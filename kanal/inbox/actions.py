@@ -38,6 +38,7 @@ from .policies import (
     referral_template_policy,
     standard_answer_policy,
 )
+from .selectors import answer_length, with_footer
 
 MAX_ANSWER = 2000
 
@@ -239,44 +240,33 @@ def _is_letter(char: str) -> bool:
     return unicodedata.category(char).startswith("L")
 
 
-def with_footer(organisation, text: str) -> str:
-    """``text`` with the organisation's guidance footer when it requires one."""
-    settings_row = InboxSettings.objects.filter(organisation=organisation).first()
-    if settings_row is None or not settings_row.require_footer:
-        return text
-    footer = settings_row.footer_text.strip()
-    if not footer or text.rstrip().endswith(footer):
-        return text
-    return f"{text.rstrip()}\n\n{footer}"
-
-
 def _check_network_length(item: InboxItem, text: str) -> None:
     """An answer the network cannot take is refused now, counted as the
-    network counts (X's weighted characters, Bluesky's graphemes, an
-    instance's own limit; for a private message the network's message
-    limit, Instagram's in UTF-8 bytes) on the text exactly as it is sent:
-    with the guidance footer and what the adapter adds (Mastodon's @name of
-    the citizen in front, ``answer_text``)."""
+    network counts (``selectors.answer_length``: the count the reply form's
+    counter shows) on the text exactly as it is sent: with the guidance
+    footer and what the adapter adds (Mastodon's @name of the citizen in
+    front, ``answer_text``)."""
     channel = item.conversation.channel
-    adapter = adapter_for(channel, credentials=False)
-    capabilities = adapter.capabilities()
-    sent = adapter.answer_text(text, to_handle=item.author_handle)
-    limit, count = capabilities.max_text_length, adapter.count_text(sent)
-    in_bytes = False
-    if item.kind == ItemKind.MESSAGE and capabilities.max_message_length is not None:
-        limit, count = capabilities.max_message_length, adapter.count_message(sent)
-        in_bytes = capabilities.message_counting == "bytes"
-    if not limit or count <= limit:
+    message = item.kind == ItemKind.MESSAGE
+    length = answer_length(channel, text, message=message,
+                           to_handle=item.author_handle)
+    if not length.over:
         return
-    values = {"network": channel.get_network_display(), "count": count,
-              "limit": limit, "added": sent[:len(sent) - len(text)].strip()}
-    if values["added"] and sent.endswith(text) and not in_bytes:
+    values = {"network": channel.get_network_display(), "count": length.count,
+              "limit": length.limit, "added": length.added}
+    if length.character_limit and length.characters > length.character_limit:
+        raise ValidationError(_(
+            "Svaret er for langt til %(network)s: %(count)s tegn, højst "
+            "%(limit)s (med vejledningen). Forkort det.") % {
+                **values, "count": length.characters,
+                "limit": length.character_limit})
+    if length.added and length.unit != "bytes":
         raise ValidationError(_(
             "Svaret er for langt til %(network)s: det bliver %(count)s tegn "
             "med %(added)s foran (%(network)s nævner den, der svares, og "
             "vejledningen er med); %(network)s tillader %(limit)s. Forkort "
             "det.") % values)
-    if in_bytes:
+    if length.unit == "bytes":
         raise ValidationError(_(
             "Svaret er for langt til %(network)s: %(count)s bytes, højst "
             "%(limit)s (æ, ø og å fylder 2, de fleste emoji 4; med "

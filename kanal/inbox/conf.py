@@ -33,7 +33,9 @@ DEFAULTS = {
     # up to RECHECK_PER_POLL of the channel's items younger than
     # RECHECK_DAYS by their ids (``polling.recheck``), an item again once
     # RECHECK_FRACTION of its age (at least RECHECK_FLOOR seconds) has passed:
-    # about 15 reads an item in a week at a half (X bills each read).
+    # about 13 reads an item in a week at a half, on 4-5 UTC days (X bills a
+    # post once per UTC day it is read: about $0.02 an item; see
+    # ``polling.recheck``).
     "RECHECK_NETWORKS": ("x", "mastodon", "bluesky", "linkedin"),
     "RECHECK_PER_POLL": 10,
     "RECHECK_DAYS": 7,

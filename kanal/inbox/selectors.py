@@ -25,7 +25,7 @@ from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel
 
 from . import search
-from .models import OPEN_STATUSES, InboxItem
+from .models import OPEN_STATUSES, InboxItem, InboxSettings
 
 logger = logging.getLogger("kanal.inbox.selectors")
 
@@ -303,3 +303,65 @@ def networks_without_messages(organisation_id: int) -> list[str]:
         if "direct_messages" not in supports:
             names[channel.network] = channel.get_network_display()
     return sorted(names.values())
+
+
+def with_footer(organisation, text: str) -> str:
+    """``text`` with the organisation's guidance footer when it requires one."""
+    settings_row = InboxSettings.objects.filter(organisation=organisation).first()
+    if settings_row is None or not settings_row.require_footer:
+        return text
+    footer = settings_row.footer_text.strip()
+    if not footer or text.rstrip().endswith(footer):
+        return text
+    return f"{text.rstrip()}\n\n{footer}"
+
+
+@dataclass(frozen=True)
+class AnswerLength:
+    """An answer counted as its network counts it: ``count`` of ``limit`` in
+    ``unit`` ("tegn" or "bytes"; no limit: None), and for a network that
+    also caps a message's characters (Instagram) ``characters`` of
+    ``character_limit``."""
+
+    count: int
+    limit: int | None
+    unit: str = "tegn"
+    characters: int = 0
+    character_limit: int | None = None
+    #: What the network's adapter puts in front of the answer (Mastodon's
+    #: @name of the citizen), counted in ``count``.
+    added: str = ""
+
+    @property
+    def over(self) -> bool:
+        return bool(self.limit and self.count > self.limit) or bool(
+            self.character_limit and self.characters > self.character_limit)
+
+
+def answer_length(channel: Channel, text: str, *, message: bool = False,
+                  organisation=None, to_handle: str = "") -> AnswerLength:
+    """``text`` as an answer on ``channel`` is counted, the way the reply
+    form's counter shows it and ``reply_to_item`` refuses it: X's weighted
+    characters, Bluesky's graphemes, an instance's own limit; for a private
+    ``message`` the network's message limit (Instagram's UTF-8 bytes and
+    characters). With ``organisation``, its guidance footer is added first;
+    then what the adapter adds for the citizen ``to_handle`` (``answer_text``:
+    Mastodon's @name in front), so the text counted is the text sent."""
+    if organisation is not None:
+        text = with_footer(organisation, text)
+    adapter = adapter_for(channel, credentials=False)
+    capabilities = adapter.capabilities()
+    sent = adapter.answer_text(text, to_handle=to_handle)
+    added = sent[:len(sent) - len(text)].strip() if sent.endswith(text) else ""
+    text = sent
+    if message and capabilities.max_message_length is not None:
+        return AnswerLength(
+            count=adapter.count_message(text),
+            limit=capabilities.max_message_length,
+            unit="bytes" if capabilities.message_counting == "bytes" else "tegn",
+            characters=len(text),
+            character_limit=capabilities.max_message_characters,
+            added=added,
+        )
+    return AnswerLength(count=adapter.count_text(text),
+                        limit=capabilities.max_text_length, added=added)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/status/", views.status_view, name="status"),
     path("<int:pk>/note/", views.note_view, name="note"),
     path("<int:pk>/svar/", views.reply_view, name="reply"),
+    path("<int:pk>/svar/laengde/", views.reply_length_view, name="reply_length"),
     path("henvendelse/<int:pk>/moderer/", views.moderate_view, name="moderate"),
     path("henvendelse/<int:pk>/synes-godt-om/", views.like_view, name="like"),
     path("henvisninger/", views.referrals_view, name="referrals"),

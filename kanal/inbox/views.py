@@ -309,6 +309,24 @@ def reply_view(request, pk):
     return _back(conversation)
 
 
+@require_POST
+@membership_required
+def reply_length_view(request, pk):
+    """The reply form's counter (htmx): the answer being written, counted as
+    its network counts it, with the guidance footer; the same count that
+    ``reply_to_item`` refuses by."""
+    actor = request.membership
+    conversation = conversation_policy.get_allowed(actor, "reply", pk=pk)
+    item = conversation.items.filter(pk=_int(request.POST.get("item"))).first()
+    message = item is not None and item.kind == "message" and (
+        actions.can_answer_messages(conversation.channel))
+    length = selectors.answer_length(
+        conversation.channel, request.POST.get("text", "")[:10000].strip(),
+        message=message, organisation=conversation.organisation,
+        to_handle=item.author_handle if item is not None else "")
+    return render(request, "inbox/_answer_length.html", {"length": length})
+
+
 def _refused_reply(request, actor, conversation):
     """The page again, 400, with what the person wrote in the form (nothing
     typed is lost) and a fresh key, so sending it again is a new answer."""

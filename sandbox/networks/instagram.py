@@ -20,9 +20,10 @@ of its 20 newest messages; ``user_id`` narrows it) under one ``mid``. The
 Send API ``POST /{ig-user-id}/messages`` answers a citizen who wrote:
 ``RESPONSE`` within 24 hours of their latest message, ``MESSAGE_TAG`` with
 ``HUMAN_AGENT`` within 7 days, else (#10) subcode 2534022; text up to 1,000
-bytes of UTF-8. An answer is an item ``kind="account_message"``
-(``data.recipient_id``), logged as ``message`` and echoed by a webhook with
-``is_echo``; its faults narrow to the operation ``message``.
+bytes of UTF-8 and fewer than 1,000 characters. An answer is an item
+``kind="account_message"`` (``data.recipient_id``), logged as ``message`` and
+echoed by a webhook with ``is_echo``; its faults narrow to the operation
+``message``.
 
 Also: comments and replies (hide with ``?hide=true``), ``/tags``, insights
 with today's metric names (the deprecated ones are errors), hashtag search
@@ -92,7 +93,10 @@ CALLS_PER_HOUR = 4800
 # newest messages the conversations listing gives details of.
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
+# Meta's page says both "1000 bytes or less" (UTF-8) and "less than 1000
+# characters"; the emulator refuses what breaks either, as Kanal does.
 MAX_MESSAGE_BYTES = 1000
+MAX_MESSAGE_CHARACTERS = 999
 MESSAGES_WITH_DETAILS = 20
 OUTSIDE_WINDOW = "(#10) This message is sent outside of allowed window."
 
@@ -1306,6 +1310,9 @@ def routes(ctx) -> list[Route]:
         if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
             raise fail(400, 100, "(#100) Length of param message[text] must be "
                        f"less than or equal to {MAX_MESSAGE_BYTES}")
+        if len(text) > MAX_MESSAGE_CHARACTERS:
+            raise fail(400, 100, "(#100) Param message[text] must be less than "
+                       f"{MAX_MESSAGE_CHARACTERS + 1} characters")
         theirs = store.list_items(NETWORK, account_id=account.account_id,
                                   kind="message", author_id=igsid, limit=1) \
             if igsid else []

@@ -291,6 +291,21 @@ def invalid(detail: str, *, parameter: str = "", value: str = "", headers=None):
                    kind="invalid-request", headers=headers, errors=errors)
 
 
+def not_authorized(resource_id: str, parameter: str = "id") -> dict:
+    """The partial error for a post X will not show (its author is protected
+    or suspended): the post exists, the answer just leaves it out."""
+    return {
+        "value": resource_id,
+        "detail": f"Sorry, you are not authorized to see the Post with {parameter}:"
+                  f" [{resource_id}].",
+        "title": "Authorization Error",
+        "resource_type": "tweet",
+        "parameter": parameter,
+        "resource_id": resource_id,
+        "type": PROBLEMS + "not-authorized-for-resource",
+    }
+
+
 def not_found(resource_type: str, resource_id: str, parameter: str = "id") -> dict:
     return {
         "value": resource_id,
@@ -864,6 +879,9 @@ class X:
         if item is None:
             return JSONResponse({"errors": [not_found("tweet", tweet_id)]},
                                 headers=headers)
+        if item.data.get("protected"):
+            return JSONResponse({"errors": [not_authorized(tweet_id)]},
+                                headers=headers)
         body = self.listing(request, [item], meta=False)
         body["data"] = body["data"][0]
         return JSONResponse(body, headers=headers)
@@ -902,6 +920,8 @@ class X:
             item = self.tweet(tweet_id)
             if item is None:
                 errors.append(not_found("tweet", tweet_id, "ids"))
+            elif item.data.get("protected"):
+                errors.append(not_authorized(tweet_id, "ids"))
             else:
                 items.append(item)
         body = self.listing(request, items, meta=False)

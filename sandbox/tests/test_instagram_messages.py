@@ -97,12 +97,17 @@ def test_instagrams_windows_are_kept(ig):
     assert len(ig.published("message")) == 2
 
 
-def test_a_text_over_1000_bytes_is_refused_at_1001(ig):
+@pytest.mark.parametrize("fits, refused", [
+    ("æ" * 500, "æ" * 500 + "a"),  # two bytes a Danish letter: 1,000 / 1,001
+    ("😀" * 250, "😀" * 250 + "ø"),  # four bytes an emoji: 1,000 / 1,002
+    ("a" * 999, "a" * 1000),  # 1,000 bytes, but not fewer than 1,000 characters
+])
+def test_a_text_is_refused_past_1000_bytes_or_at_1000_characters(ig, fits, refused):
     citizen_writes(ig)
-    assert send(ig, "æ" * 500).status_code == 200  # 1,000 bytes
-    refused = error(send(ig, "æ" * 500 + "a"))
-    assert refused["code"] == 100 and "1000" in refused["message"]
-    assert len(ig.published("message")) == 1
+    assert send(ig, fits).status_code == 200
+    answer = error(send(ig, refused))
+    assert answer["code"] == 100 and "1000" in answer["message"]
+    assert [m.text for m in ig.published("message")] == [fits]
 
 
 def test_bad_answers_get_graphs_errors_and_nothing_is_sent(ig):

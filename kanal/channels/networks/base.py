@@ -445,6 +445,10 @@ class Capabilities:
     #: "bytes"); None: the same as a post (``max_text_length``).
     max_message_length: int | None = None
     message_counting: str = "tegn"
+    #: A second cap on a direct message, in characters (code points), where
+    #: the network also counts those (Instagram: fewer than 1,000 besides its
+    #: 1,000 bytes); None: none.
+    max_message_characters: int | None = None
 
 
 OPERATIONS = frozenset(
@@ -488,6 +492,9 @@ class NetworkAdapter:
     #: makes one reply (Mastodon's Idempotency-Key, Bluesky's record key), so
     #: a reply whose outcome is unknown may simply be sent again.
     idempotent_replies: ClassVar[bool] = False
+    #: How many posts ``read_posts`` reads in one request; 1 where the
+    #: network reads one post a request (callers then use ``read_post``).
+    read_batch: ClassVar[int] = 1
     #: The hosts (with their subdomains) where the network shows its posts,
     #: besides the connection's own host (a Mastodon instance, the sandbox).
     web_hosts: ClassVar[frozenset[str]] = frozenset()
@@ -716,6 +723,15 @@ class NetworkAdapter:
         its text, address and edit time, or ``gone`` when the network says
         it no longer exists. Errors (auth, rate limit, 5xx) raise; they are
         never a deletion. Listed in ``supports`` as ``read_post``."""
+        raise NotSupported(network=self.network)
+
+    def read_posts(self, remote_ids) -> dict[str, PostState]:
+        """Several posts as ``read_post`` reads one, ``read_batch`` ids a
+        request. The answer maps each id the network answered for to its
+        state; an id the network left out with an error of its own (no
+        access, a partial error) is missing, and nothing may be concluded
+        about it. An error of a whole request raises, as ``read_post``'s do.
+        Only networks whose ``read_batch`` is above 1 offer it."""
         raise NotSupported(network=self.network)
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:

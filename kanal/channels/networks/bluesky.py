@@ -234,6 +234,16 @@ def parse_at_uri(uri: str) -> tuple[str, str, str]:
     )
 
 
+def _record_not_found(error: Rejected) -> bool:
+    """Whether ``getRecord`` said the record does not exist. The PDS and the
+    AppView answer 400 with the error name ``RecordNotFound`` (the lexicon's
+    one declared error; ``InvalidRequestError(..., 'RecordNotFound')`` in
+    bluesky-social/atproto, ``packages/pds/src/api/com/atproto/repo/
+    getRecord.ts``). Only that name counts: a bare 404 (a proxy's page) or a
+    400 without it ("Could not find repo", a lexicon error) proves nothing."""
+    return error.network_code == "RecordNotFound"
+
+
 def _jwt_expiry(token: str) -> datetime | None:
     try:
         payload = token.split(".")[1]
@@ -776,7 +786,7 @@ class BlueskyAdapter(NetworkAdapter):
                 rkey=rkey,
             )
         except Rejected as e:
-            if e.network_code == "RecordNotFound" or e.http_status in (404, 410):
+            if _record_not_found(e):
                 return None
             raise
         return found if isinstance(found, Mapping) else {}
@@ -862,10 +872,19 @@ class BlueskyAdapter(NetworkAdapter):
         return self._existing(self._repo(), POST, rkey)
 
     def read_post(self, remote_id: str) -> PostState:
-        """The post record by its ``at://`` URI. Bluesky's app cannot edit a
-        post, but the protocol can rewrite a record (``putRecord``); the
-        record carries no edit time."""
+        """The post record by its ``at://`` URI: ``com.atproto.repo.getRecord``
+        with the URI's repo, collection and rkey (the account's PDS answers
+        for its own repositories and passes a citizen's on to the AppView).
+        Only the error ``RecordNotFound`` is a deletion. Bluesky's app cannot
+        edit a post, but the protocol can rewrite a record (``putRecord``);
+        the record carries no edit time."""
         did, collection, rkey = parse_at_uri(remote_id)
+        if not rkey:
+            # ``getRecord`` needs all three of repo, collection and rkey.
+            raise Rejected(
+                gettext_noop("Kanal forstod ikke Bluesky-opslagets adresse."),
+                network=self.network, network_message=remote_id,
+            )
         found = self._record(did or self._repo(), collection or POST, rkey)
         if found is None:
             return PostState(remote_id, gone=True)
@@ -1024,7 +1043,7 @@ class BlueskyAdapter(NetworkAdapter):
                 )["value"]
             )
         except Rejected as e:
-            if e.network_code != "RecordNotFound" and e.http_status != 404:
+            if not _record_not_found(e):
                 raise
             gate = {
                 "$type": THREADGATE,

@@ -18,11 +18,16 @@ Page's, named by the channel's API setting ``page_id``:
 - answer: ``POST /{id}/messages`` with ``recipient={"id": IGSID}``,
   ``message={"text": ...}``; ``RESPONSE`` within 24 hours of the citizen's
   latest message, ``MESSAGE_TAG`` ``HUMAN_AGENT`` up to 7 days, refused by
-  Kanal after that; the answer names ``message_id``. A text is at most
-  1,000 bytes of UTF-8 (Meta's "Send Messages" page; some summaries say
-  1,000 characters, the stricter reading is kept: æ, ø, å take two bytes,
-  most emoji four). Instagram has no idempotency key: after a lost answer
-  ``find_message`` reads the conversation with the citizen (``user_id``).
+  Kanal after that; the answer names ``message_id``. Meta's Instagram
+  "Send a Message" page (developers.facebook.com/docs/messenger-platform/
+  instagram/features/send-message) says both "Message text must be UTF-8 and
+  be a 1000 bytes or less" and, under Limitations, "Text message must be less
+  than 1000 characters"; which one the API enforces is not confirmed, so
+  Kanal keeps both: at most 1,000 bytes of UTF-8 (æ, ø, å take two bytes,
+  most emoji four) and at most 999 characters (which, within 1,000 bytes,
+  only refuses exactly 1,000 one-byte characters). Instagram has no
+  idempotency key: after a lost answer ``find_message`` reads the
+  conversation with the citizen (``user_id``).
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ IMAGE_FORMATS = frozenset({"image/jpeg"})
 VIDEO_FORMATS = frozenset({"video/mp4", "video/quicktime"})
 HASHTAG_BUDGET = 30  # unique hashtags per account in a rolling 7 days
 MAX_MESSAGE_BYTES = 1000  # a direct message's text, UTF-8
+MAX_MESSAGE_CHARACTERS = 999  # "less than 1000 characters" (see above)
 INBOX_CONVERSATIONS = 25
 
 MEDIA_METRICS = {
@@ -143,6 +149,7 @@ class InstagramAdapter(graph.GraphAdapter):
             }),
             max_message_length=MAX_MESSAGE_BYTES,
             message_counting="bytes",
+            max_message_characters=MAX_MESSAGE_CHARACTERS,
         )
 
     def count_text(self, value: str) -> int:
@@ -277,8 +284,9 @@ class InstagramAdapter(graph.GraphAdapter):
     def send_message(self, message: OutgoingMessage, *,
                      idempotency_key: str = "") -> PublishResult:
         """Answer through Instagram's Send API (RESPONSE, then HUMAN_AGENT);
-        refused before any call past 7 days. The length (1,000 bytes) is
-        checked where the answer is written (``max_message_length``)."""
+        refused before any call past 7 days. The length (1,000 bytes, 999
+        characters) is checked where the answer is written
+        (``max_message_length``, ``max_message_characters``)."""
         now = self.now()
         refusal = self.message_refusal(message, now=now)
         if refusal:

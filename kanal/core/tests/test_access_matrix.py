@@ -288,6 +288,9 @@ MATRIX = [
          method="post", kwargs={"pk": "conversation"}, data={"text": "Set."}),
     Case("inbox:reply", _everyone(404, admin=400, editor=400, contributor=400),
          method="post", kwargs={"pk": "conversation"}, data={"text": ""}),
+    Case("inbox:reply_length", _everyone(404, admin=200, editor=200,
+                                         contributor=200),
+         method="post", kwargs={"pk": "conversation"}, data={"text": "Tak"}),
     Case("inbox:moderate", _everyone(404, admin=302, editor=302, contributor=403),
          method="post", kwargs={"pk": "inbox_item"}, data={"action": "hide"}),
     # Like: whoever may reply or moderate (the contributor answers BUF's).

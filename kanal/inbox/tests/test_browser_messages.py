@@ -88,7 +88,14 @@ def test_an_editor_answers_an_instagram_message_privately_once(
     page.goto("/indbakke/")
     page.get_by_role("link", name="jonas.berg").click()
     expect(page.locator("#private-answer")).to_be_visible()
+    # The counter counts as Instagram does, while the editor writes.
+    counter = page.locator("#reply-count .answer-length")
+    page.locator("#reply-text").fill("😀" * 250)
+    expect(counter).to_contain_text("1.000 af 1.000 bytes")
+    expect(counter).not_to_have_class("over answer-length")
     page.locator("#reply-text").fill("Ø" * 501)
+    expect(counter).to_contain_text("1.002 af 1.000 bytes")
+    expect(counter).to_contain_text("forkort svaret")
     page.get_by_role("button", name="Send svar").click()
     expect(page.get_by_text("for langt til Instagram")).to_be_visible()
     page.locator("#reply-text").fill(

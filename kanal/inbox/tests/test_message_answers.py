@@ -472,19 +472,33 @@ def test_an_instagram_message_by_webhook_and_poll_is_one_item_and_the_echo_none(
     assert len(messages_on(sandbox, channel)) == 1
 
 
-def test_an_instagram_answer_over_1000_bytes_is_refused_before_queueing(
+def test_an_instagram_answer_at_the_limits_goes_out_and_one_past_is_refused(
     sandbox, dm_world
 ):
+    """Instagram's limits as Kanal keeps them: 1,000 bytes of UTF-8 and fewer
+    than 1,000 characters. Each text that fits goes out through the emulator;
+    one more letter, emoji or character is refused before anything is
+    queued, in bytes or in characters, with what to do."""
     world = dm_world("instagram")
-    with pytest.raises(ValidationError) as caught:
-        actions.reply_to_item(world["item"], actor=world["editor"],
-                              text="Kære borger, " + "æ" * 500, key="ig-long")
-    assert "1000" in str(caught.value) and "bytes" in str(caught.value)
-    # 999 bytes go out.
-    actions.reply_to_item(world["item"], actor=world["editor"],
-                          text="æ" * 499 + "a", key="ig-fits")
+    refusals = {
+        "æ" * 500 + "a": "1001 bytes, højst 1000",
+        "😀" * 250 + "ø": "1002 bytes, højst 1000",
+        "a" * 1000: "1000 tegn, højst 999",
+    }
+    for n, (text, words) in enumerate(refusals.items()):
+        with pytest.raises(ValidationError) as caught:
+            actions.reply_to_item(world["item"], actor=world["editor"], text=text,
+                                  key=f"ig-long-{n}")
+        assert words in str(caught.value)
+        assert "Forkort det" in str(caught.value)
+    assert FollowUp.objects.count() == 0
+    fits = ["æ" * 500, "😀" * 250, "a" * 999]
+    for n, text in enumerate(fits):
+        actions.reply_to_item(world["item"], actor=world["editor"], text=text,
+                              key=f"ig-fits-{n}")
     run_follow_ups()
-    assert len(messages_on(sandbox, world["channel"])) == 1
+    assert sorted(m["text"] for m in messages_on(sandbox, world["channel"])) == \
+        sorted(fits)
 
 
 def test_a_mastodon_message_answer_longer_than_a_status_is_refused(

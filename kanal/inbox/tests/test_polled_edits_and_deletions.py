@@ -210,3 +210,80 @@ def test_an_edit_found_by_the_read_back_that_brings_a_cpr_is_guarded(
     item.refresh_from_db()
     assert item.personal_data == ["cpr"]
     assert [i.pk for i in guarded] == [item.pk]
+
+
+# -- Bluesky: only getRecord's RecordNotFound is a deletion -------------------
+
+
+@pytest.mark.parametrize("kind, params", [
+    # A 404 that is not the protocol's answer (a proxy, a wrong route).
+    ("server_error", {"status": 404}),
+    # A 400 without the error name RecordNotFound ("InvalidRequest").
+    ("policy_block", {}),
+])
+def test_a_bluesky_read_back_error_that_is_not_record_not_found_changes_nothing(
+    sandbox, organisation, kind, params
+):
+    channel, item = _polled(sandbox, organisation, "bluesky")
+    sandbox.control("DELETE", f"/_sandbox/items/bluesky/{item.remote_id}")
+    sandbox.fault("bluesky", kind, method="GET",
+                  path="/xrpc/com.atproto.repo.getRecord", params=params,
+                  count=None)
+    InboxItem.objects.filter(pk=item.pk).update(network_checked_at=None)
+    polling.poll_channel(channel)
+    item.refresh_from_db()
+    assert item.deleted_on_network_at is None
+    assert item.versions.count() == 1
+    assert item.network_checked_at is not None  # to the back of the queue
+    # The protocol's own answer, once the fault is gone, is a deletion.
+    sandbox.clear_faults("bluesky")
+    InboxItem.objects.filter(pk=item.pk).update(network_checked_at=None)
+    polling.poll_channel(channel)
+    item.refresh_from_db()
+    assert item.deleted_on_network_at is not None
+
+
+# -- X: read back in batches, "Not Found Error" only ---------------------------
+
+
+def test_x_items_are_read_back_in_one_request_and_a_partial_error_changes_nothing(
+    sandbox, organisation, monkeypatch
+):
+    from kanal.channels.networks.x import XAdapter
+
+    channel, deleted = _polled(sandbox, organisation, "x")
+    post_id = deleted.post_remote_id
+    edited = sandbox.citizen("x", "@kobenhavn hvornår åbner saunaen?",
+                             parent_id=post_id, author_name="Omar")
+    protected = sandbox.citizen("x", "@kobenhavn tak for info", parent_id=post_id,
+                                author_name="Sofie", data={"protected": True})
+    polling.poll_channel(channel)
+    edited = InboxItem.objects.get(channel=channel, remote_id=edited["item_id"])
+    protected = InboxItem.objects.get(channel=channel,
+                                      remote_id=protected["item_id"])
+    sandbox.control("DELETE", f"/_sandbox/items/x/{deleted.remote_id}")
+    sandbox.control("PATCH", f"/_sandbox/items/x/{edited.remote_id}",
+                    {"text": "@kobenhavn glem saunaen"})
+    # X leaves the protected author's item out with an "Authorization Error".
+    lookups = []
+    real_call = XAdapter._call
+
+    def spy(self, method, path, **kwargs):
+        if method == "GET" and path == "/2/tweets":
+            lookups.append(kwargs["params"]["ids"].split(","))
+        return real_call(self, method, path, **kwargs)
+
+    monkeypatch.setattr(XAdapter, "_call", spy)
+    InboxItem.objects.filter(pk__in=[deleted.pk, edited.pk, protected.pk]).update(
+        network_checked_at=None)
+    polling.poll_channel(channel)
+    assert len(lookups[0]) == 3
+    assert set(lookups[0]) == {deleted.remote_id, edited.remote_id,
+                               protected.remote_id}
+    for row in (deleted, edited, protected):
+        row.refresh_from_db()
+    assert deleted.deleted_on_network_at is not None
+    assert "glem saunaen" in edited.text
+    assert protected.deleted_on_network_at is None
+    assert protected.versions.count() == 1
+    assert protected.network_checked_at is not None  # to the back of the queue

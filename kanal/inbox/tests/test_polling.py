@@ -93,3 +93,47 @@ def test_only_due_channels_are_polled(organisation):
     due = {c.pk for c in polling.due_channels(now)}
     assert due == {stale.pk, never.pk}
     assert polling.poll_due_channels(now=now, dry_run=True) == 2
+
+
+def test_a_young_item_due_for_its_read_back_is_not_starved_by_old_ones(
+    organisation,
+):
+    """A young item's wait is short, so it is due again long before the old
+    items read before it: the read-back picks the overdue ones, not the ones
+    read longest ago (more than 50 items in a week hid the young ones)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kanal.channels.networks.base import PostState
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.inbox import polling
+    from kanal.inbox.intake import Outcome
+    from kanal.inbox.models import InboxItem
+
+    from .factories import citizen_item
+
+    now = timezone.now()
+    channel = ChannelFactory(organisation=organisation, network="mastodon")
+    for n in range(60):  # three days old, read two hours ago: due in 1.5 days
+        old = citizen_item(channel, f"Gammel {n}", at=now - timedelta(days=3))
+        InboxItem.objects.filter(pk=old.pk).update(
+            network_checked_at=now - timedelta(hours=2))
+    young = citizen_item(channel, "Hvornår åbner badet?",
+                         at=now - timedelta(minutes=30))
+    # Read 16 minutes ago, at 14 minutes old: due after 15 (half its age).
+    InboxItem.objects.filter(pk=young.pk).update(
+        network_checked_at=now - timedelta(minutes=16))
+
+    class Network:
+        read = []
+
+        def read_post(self, remote_id):
+            self.read.append(remote_id)
+            return PostState(remote_id, text="Hvornår åbner havnebadet?")
+
+    network = Network()
+    assert polling.recheck(channel, network, now=now, outcome=Outcome()) == 1
+    assert network.read == [young.remote_id]
+    young.refresh_from_db()
+    assert young.text == "Hvornår åbner havnebadet?"

@@ -87,3 +87,55 @@ def test_a_long_conversation_shows_its_newest_items_with_flat_queries(
     assert f"Viser {views.ITEMS_PER_PAGE} af {views.ITEMS_PER_PAGE + 20}" in html
     earlier = client.get(big.wsgi_request.path + f"?tidligere={views.ITEMS_PER_PAGE}")
     assert "Spam 0<" in earlier.content.decode()
+
+
+# -- the reply form's counter counts as the network and the action do ----------
+
+
+def _count(client, item, text):
+    response = client.post(f"/indbakke/{item.conversation_id}/svar/laengde/",
+                           {"item": item.pk, "text": text})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.fixture
+def instagram_message(organisation):
+    from kanal.channels.tests.factories import ChannelFactory
+
+    channel = ChannelFactory(organisation=organisation, network="instagram")
+    return citizen_item(channel, "Hvornår åbner svømmehallen?", kind="message",
+                        author="Ida Holm")
+
+
+@pytest.mark.parametrize("text, shown, over", [
+    ("æ" * 500, ['data-count="1000"', "1.000 af 1.000 bytes", "500 af 999 tegn"],
+     False),
+    ("æ" * 500 + "a", ["1.001 af 1.000 bytes"], True),
+    ("😀" * 250, ["1.000 af 1.000 bytes", "250 af 999 tegn"], False),
+    ("😀" * 250 + "ø", ["1.002 af 1.000 bytes"], True),
+    ("a" * 999, ["999 af 1.000 bytes", "999 af 999 tegn"], False),
+    ("a" * 1000, ["1.000 af 1.000 bytes", "1.000 af 999 tegn"], True),
+])
+def test_the_counter_of_an_instagram_message_answer_shows_bytes_and_characters(
+    member, client_for, instagram_message, text, shown, over
+):
+    page = _count(client_for(member(Role.EDITOR)), instagram_message, text)
+    for words in shown:
+        assert words in page
+    assert ('class="over ' in page) is over
+    assert ("forkort svaret" in page) is over
+
+
+def test_the_counter_includes_the_guidance_footer_and_counts_as_x_does(
+    member, client_for, x_item, organisation
+):
+    from kanal.inbox.models import InboxSettings
+
+    client = client_for(member(Role.EDITOR))
+    # X weighs a link as 23 and an emoji as 2: 3 + 23 + 1 + 2.
+    assert "29 af 280 tegn" in _count(client, x_item, "Se https://kk.dk/bad 😀")
+    InboxSettings.objects.update_or_create(organisation=organisation, defaults={
+        "require_footer": True, "footer_text": "Mvh. Kommunen"})
+    # "Tak." + two newlines + the footer's 13 characters.
+    assert "19 af 280 tegn" in _count(client, x_item, "Tak.")
