@@ -161,7 +161,11 @@ def page_of(visible: QuerySet, filters: Filters, number, *,
         paginator = _BoundedPaginator(ids_in_order, PAGE_SIZE)
     page = paginator.get_page(number)
     ids = list(page.object_list)
-    page.object_list = list(with_latest(matching.filter(pk__in=ids))) if ids else []
+    # The page's rows by their ids alone (they are ``visible`` and matched
+    # already): asked through ``matching``, the search's thousand ids were
+    # compiled and looked up again for 50 rows.
+    rows = conversations(visible, Filters()).filter(pk__in=ids)
+    page.object_list = list(with_latest(rows)) if ids else []
     page.capped = capped
     page.capped_at = FOUND_AS_IDS
     return page
