@@ -1,0 +1,70 @@
+"""OUTSIDE TESTER 3 (branch tester3): failing tests for what the Meta webhook
+lets into the inbox. Each test names its finding (T3-N) in
+/work/briefs/tester3-findings.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from kanal.inbox import intake
+from kanal.inbox.models import InboxItem
+
+from .conftest import fb_comment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.xfail(strict=True, reason="tester3: T3-1 webhook ids are not usable_id")
+@pytest.mark.parametrize("comment_id", [
+    "104738291045678/feed?x=",  # a path and a query
+    "104738291045678_1#x",  # a fragment
+    "../104738291045678",  # a step up
+    "Hvornår åbner",  # a space
+    "{'id': '1'}",  # an object printed as text
+])
+def test_t3_1_a_webhook_item_id_no_network_gives_is_refused(
+    post_webhook, facebook_channel, comment_id
+):
+    """T3-1: polling reads every id with ``kanal.untrusted.usable_id`` (no
+    ``/..``, ``?``, ``#``, space, brace); the webhook path
+    (``meta._text`` then ``intake.checked``) only bounds the length and
+    control characters. Such an id is stored and later put into the Graph
+    path of a reply, a hide or a delete."""
+    post_webhook("facebook", fb_comment(comment_id=comment_id))
+    intake.process_deliveries()
+    assert not InboxItem.objects.filter(remote_id=comment_id).exists()
+
+
+@pytest.mark.xfail(strict=True, reason="tester3: T3-1 an answer becomes a page post")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.sandbox
+def test_t3_1_an_answer_to_such_an_item_never_becomes_a_post_on_the_page(
+    sandbox, organisation, member, post_webhook
+):
+    """T3-1, end to end: a comment announced with the id
+    ``{page}/feed?x=`` is answered from the inbox; the follow-up calls
+    ``POST /{page}/feed?x=/comments`` and the citizen's answer is published
+    as a new public post on the municipality's page (the sandbox's publish
+    log shows kind ``post``), not as a reply."""
+    from kanal.channels.adapters import adapter_for
+    from kanal.channels.networks.base import OutgoingPost
+    from kanal.inbox import actions
+    from kanal.organisations.roles import Role
+    from kanal.publishing.tests.conftest import sandbox_channel
+
+    from .test_replies import run_follow_ups
+
+    channel = sandbox_channel(sandbox, organisation, "facebook")
+    page = channel.remote_id
+    post = adapter_for(channel).publish(OutgoingPost(text="Havnebadet åbner"),
+                                        idempotency_key="t3-1")
+    post_webhook("facebook", fb_comment(comment_id=f"{page}/feed?x=", page=page,
+                                        post=post.remote_id))
+    intake.process_deliveries()
+    item = InboxItem.objects.get()
+    actions.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10 i morgen.",
+                          key="t3-1-answer")
+    run_follow_ups()
+    kinds = [p["kind"] for p in sandbox.published("facebook", page)
+             if p["text"] == "Kl. 10 i morgen."]
+    assert "post" not in kinds
