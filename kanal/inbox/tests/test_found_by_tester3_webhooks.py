@@ -68,3 +68,39 @@ def test_t3_1_an_answer_to_such_an_item_never_becomes_a_post_on_the_page(
     kinds = [p["kind"] for p in sandbox.published("facebook", page)
              if p["text"] == "Kl. 10 i morgen."]
     assert "post" not in kinds
+
+
+def _threads_reply(reply_id, username, replied_to, *, root="R1"):
+    return {"target_id": "TH1", "time": 1_780_000_000, "values": {
+        "field": "replies", "value": {
+            "id": reply_id, "username": username, "text": "Kl. 10 i morgen.",
+            "timestamp": "2026-06-01T10:00:00+0000",
+            "replied_to": {"id": replied_to},
+            "root_post": {"id": root, "username": "kbh_kommune"}}}}
+
+
+@pytest.mark.xfail(strict=True, reason="tester3: T3-3 own Threads reply reopens")
+def test_t3_3_the_accounts_own_threads_reply_is_not_a_citizens_question(
+    post_webhook, organisation
+):
+    """T3-3: Facebook and Instagram webhooks skip the account's own items
+    (``own_item``) and Threads polling skips ``is_reply_owned_by_me``, but
+    the Threads webhook has no such check. The desk's own answer (Meta sends
+    a ``replies`` event for it, author = the account's username) is stored
+    as a citizen's item in the conversation it answered, which opens again
+    as *Ny* with a due time: every answer on Threads reopens its own
+    conversation and later sends an overdue notice."""
+    from kanal.channels.tests.factories import ChannelFactory
+
+    ChannelFactory(organisation=organisation, network="threads",
+                   remote_id="TH1", handle="kbh_kommune")
+    post_webhook("threads", _threads_reply("T1", "omar", "R1"))
+    intake.process_deliveries()
+    conversation = InboxItem.objects.get().conversation
+    conversation.status = "answered"
+    conversation.save(update_fields=["status"])
+    post_webhook("threads", _threads_reply("T2", "kbh_kommune", "T1"))
+    intake.process_deliveries()
+    conversation.refresh_from_db()
+    assert conversation.status == "answered"
+    assert not InboxItem.objects.filter(remote_id="T2").exists()
