@@ -104,3 +104,39 @@ def test_t3_3_the_accounts_own_threads_reply_is_not_a_citizens_question(
     conversation.refresh_from_db()
     assert conversation.status == "answered"
     assert not InboxItem.objects.filter(remote_id="T2").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="tester3: T3-4 one page id fails the body")
+@pytest.mark.parametrize("page_id", [
+    "\\ud800",  # a lone UTF-16 half: no database driver encodes it
+    "x\\udfff",
+])
+def test_t3_4_one_entry_with_an_unstorable_page_id_loses_no_other_entry(
+    post_webhook, facebook_channel, page_id
+):
+    """T3-4: ids of items are checked (``bad_id``), the entry's page id is
+    not: it goes straight into the channel lookup, which raises
+    ``UnicodeEncodeError`` (and on PostgreSQL a ``DataError`` for a NUL
+    ``\\u0000``, too). The whole delivery is marked failed and the other
+    entries' comments in the same body (Meta batches entries) are never
+    stored."""
+    import json
+
+    from kanal.inbox.models import WebhookDelivery
+
+    good = fb_comment()
+    other = fb_comment(comment_id="104738291045678_2")["entry"][0]
+    raw = json.dumps({"object": "page", "entry": [good["entry"][0], other]})
+    raw = raw.replace('"id": "104738291045678", "time": 1780000000, "changes": '
+                      '[{"field": "feed", "value": {"from": {"id": "c-1", "name": '
+                      '"Mette Hansen"}, "post_id": "104738291045678_9", '
+                      '"comment_id": "104738291045678_2"',
+                      f'"id": "{page_id}", "time": 1780000000, "changes": '
+                      '[{"field": "feed", "value": {"from": {"id": "c-1", "name": '
+                      '"Mette Hansen"}, "post_id": "104738291045678_9", '
+                      '"comment_id": "104738291045678_2"')
+    assert page_id in raw
+    post_webhook("facebook", raw.encode())
+    intake.process_deliveries()
+    assert WebhookDelivery.objects.get().status != "failed"
+    assert InboxItem.objects.filter(remote_id="104738291045678_1").exists()
