@@ -140,3 +140,19 @@ def test_t3_4_one_entry_with_an_unstorable_page_id_loses_no_other_entry(
     intake.process_deliveries()
     assert WebhookDelivery.objects.get().status != "failed"
     assert InboxItem.objects.filter(remote_id="104738291045678_1").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="tester3: T3-9 org slugs told before signature")
+def test_t3_9_an_unsigned_request_cannot_tell_which_organisations_exist(
+    post_webhook, organisation
+):
+    """T3-9 (low): ``/webhooks/<network>/<organisation>/`` looks the
+    organisation up (404) before it checks the signature (403), so anyone
+    can list the municipalities Kanal serves by their slugs without the
+    app secret. Both should get the same refusal."""
+    known = post_webhook("facebook", fb_comment(), signature=False,
+                         path=f"/webhooks/facebook/{organisation.slug}/")
+    unknown = post_webhook("facebook", fb_comment(), signature=False,
+                           path="/webhooks/facebook/findes-ikke/")
+    assert known.status_code == 403
+    assert unknown.status_code == known.status_code
