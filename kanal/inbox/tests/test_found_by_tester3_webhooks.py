@@ -142,7 +142,6 @@ def test_t3_4_one_entry_with_an_unstorable_page_id_loses_no_other_entry(
     assert InboxItem.objects.filter(remote_id="104738291045678_1").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="tester3: T3-9 org slugs told before signature")
 def test_t3_9_an_unsigned_request_cannot_tell_which_organisations_exist(
     post_webhook, organisation
 ):
