@@ -16,7 +16,6 @@ from .factories import citizen_item
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(strict=True, reason="tester3: T3-8 overdue for a deleted comment")
 def test_t3_8_a_question_the_citizen_deleted_sends_no_overdue_notice(desk):
     """T3-8: a citizen asks, then deletes the comment (Meta's ``remove``, or
     polling's read-back "gone"). The item is marked deleted and the reply
