@@ -19,7 +19,7 @@ from kanal.notifications.actions import notify
 from kanal.organisations.models import Administration, Membership
 from kanal.publishing import followup
 
-from . import signals, targets
+from . import meanwhile, signals, targets
 from .models import (
     OPEN_STATUSES,
     Answer,
@@ -285,6 +285,7 @@ def reply_to_item(
     standard_answer: StandardAnswer | None = None,
     referral: ReferralTemplate | None = None,
     key: str,
+    seen: meanwhile.Seen | None = None,
 ) -> Answer:
     """Answer ``item`` on the network, exactly once for ``key``.
 
@@ -296,10 +297,16 @@ def reply_to_item(
     out (``record_reply_outcome``), never while it only waits. A direct
     message is answered privately (``followup.queue_message``) where the
     network allows it, and refused at once when its rules forbid the answer
-    (Messenger's 7 days).
+    (Messenger's 7 days). With ``seen`` (what the person's page showed), an
+    answer is refused (``meanwhile.WrittenMeanwhile``) when a colleague
+    answered, or the citizen wrote, since.
     """
     conversation = item.conversation
     conversation_policy.check(actor, "reply", conversation)
+    # Held until the answer is queued: two answers sent at once are checked
+    # one after the other (a double click finds its first answer by its key,
+    # a colleague's answer finds the other's in ``meanwhile.check``).
+    Conversation.objects.select_for_update().only("pk").get(pk=conversation.pk)
     existing = Answer.objects.filter(follow_up__idempotency_key=key).first()
     if item.deleted_on_network_at is not None:
         raise ValidationError(_("Borgeren har slettet kommentaren på netværket; "
@@ -328,6 +335,8 @@ def reply_to_item(
             return existing
         raise ValidationError(_("Formularen er allerede brugt til et andet svar. "
                                 "Dit svar er ikke sendt; send det igen herfra."))
+    if seen is not None:
+        meanwhile.check(conversation, seen)
     if len(text) > MAX_ANSWER:
         raise ValidationError(_("Svaret er for langt (højst 2.000 tegn)."))
     _check_network_length(item, text)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from kanal.channels.models import Network
 from kanal.organisations.models import Administration, Membership
 
-from . import privacy
+from . import meanwhile, privacy
 from .actions import MANUAL_STATUSES
 from .models import (
     ConversationStatus,
@@ -104,6 +104,24 @@ class NoteForm(forms.Form):
     )
 
 
+class _SeenCheckbox(forms.CheckboxInput):
+    """A checkbox whose value is what the page showed (``meanwhile.Seen``):
+    ticked, it sends that value; it is never drawn ticked."""
+
+    def __init__(self):
+        super().__init__(check_test=lambda value: False)
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name, "")
+
+
+def _seen(value: str) -> meanwhile.Seen:
+    seen = meanwhile.Seen.parse(value)
+    if seen is None:
+        raise ValidationError(_("Siden var forældet. Læs samtalen, og send igen."))
+    return seen
+
+
 class ReplyForm(forms.Form):
     item = forms.TypedChoiceField(label=_("Svar på"), coerce=int)
     standard_answer = forms.ModelChoiceField(
@@ -122,11 +140,22 @@ class ReplyForm(forms.Form):
                     "borgerens navn udfyldt."),
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # What the page showed when the person began (``meanwhile``).
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=41)
+    send_anyway = forms.CharField(
+        label=_("Send alligevel"), required=False, max_length=41,
+        widget=_SeenCheckbox(),
+        help_text=_("Sæt kryds, hvis dit svar stadig skal ud efter det, der er "
+                    "skrevet, mens du skrev."),
+    )
 
     def __init__(self, *args, items=(), organisation=None, **kwargs):
         # Its own ids: the note form on the same page also has a "text".
         kwargs.setdefault("auto_id", "reply-%s")
         super().__init__(*args, **kwargs)
+        if not self.data.get("send_anyway"):
+            # Offered only on the page that says what was written meanwhile.
+            del self.fields["send_anyway"]
         self.fields["item"].choices = [
             (i.pk, f"{i.author_name or _('Borger')}: {privacy.mask(i.text)[:60]}")
             for i in items
@@ -135,6 +164,18 @@ class ReplyForm(forms.Form):
             organisation=organisation)
         self.fields["referral"].queryset = ReferralTemplate.objects.filter(
             organisation=organisation)
+
+    def clean_seen(self) -> meanwhile.Seen:
+        return _seen(self.cleaned_data["seen"])
+
+    def clean_send_anyway(self) -> meanwhile.Seen | None:
+        value = self.cleaned_data["send_anyway"]
+        return _seen(value) if value else None
+
+    def seen_by_writer(self) -> meanwhile.Seen:
+        """What the person has seen: the page the answer was written on, or,
+        when they chose to send anyway, the page that told them more."""
+        return self.cleaned_data.get("send_anyway") or self.cleaned_data["seen"]
 
 
 class KeptTextForm(forms.ModelForm):

@@ -538,7 +538,10 @@ def _create(channel: Channel, item: NetworkItem, at: datetime, *,
                 and not deleted)
     if reopened:
         updates["status"] = conversation.open_status()
-    if (_new or reopened) and not deleted and (
+    # An open conversation without a due time: its questions were deleted
+    # on the network (``targets.retime``), or were too old for one.
+    untimed = conversation.status in OPEN_STATUSES and conversation.due_at is None
+    if (_new or reopened or untimed) and not deleted and (
         item.created_at > timezone.now() - OLD_ENOUGH
     ):
         updates["due_at"] = targets.due_at(
@@ -572,6 +575,7 @@ def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> No
         )
         row.deleted_on_network_at = at
         row.save(update_fields=["deleted_on_network_at"])
+        targets.retime(row.conversation_id)
     else:
         ItemVersion.objects.create(
             item=row, change=ItemVersion.Change.EDITED, text=text, network_time=at

@@ -32,7 +32,7 @@ from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_with
 
-from . import privacy, signals
+from . import privacy, signals, targets
 from .models import (
     OPEN_STATUSES,
     Conversation,
@@ -205,6 +205,7 @@ def _record(item: InboxItem, *, actor, kind: str, reason: str) -> ModerationActi
         item.deleted_on_network_at = row.created_at
         item.moderation_uncertain = ""
         item.save(update_fields=["deleted_on_network_at", "moderation_uncertain"])
+        targets.retime(item.conversation_id)
     else:
         item.hidden_on_network = kind == "hide"
         item.hidden_changed_at = row.created_at

@@ -104,19 +104,48 @@ def retime_open(organisation_id: int, settings_row: InboxSettings | None, *,
                       filter=Q(answers__follow_up__status="done")),
     ).annotate(start=Subquery(unanswered)).only("pk", "due_at", "overdue_notified_at")
     for conversation in open_ones.iterator(chunk_size=500):
-        start = conversation.start
-        if start is None:
-            continue
-        due = due_at(start, settings_row)
-        if due == conversation.due_at:
-            continue
-        conversation.due_at = due
-        if due > now:
-            conversation.overdue_notified_at = None
-        moved.append(conversation)
+        if _set_due(conversation, conversation.start, settings_row, now):
+            moved.append(conversation)
     Conversation.objects.bulk_update(moved, ["due_at", "overdue_notified_at"],
                                      batch_size=500)
     return len(moved)
+
+
+def retime(conversation_id: int, *, now: datetime | None = None) -> bool:
+    """Count an open conversation's due time again after one of its items
+    stopped waiting for the desk (deleted on the network, by the citizen or
+    by the desk): from the oldest item still unanswered (``waiting_since``),
+    or none when no item waits, so nobody is told to answer a question that
+    is gone. Returns whether it moved. A conversation without a due time
+    (only items too old for one) keeps none; a closed one keeps the due time
+    its first answer was measured by."""
+    now = now or timezone.now()
+    # Locked: an answer that goes out now (``record_reply_outcome``) times
+    # the same row.
+    conversation = Conversation.objects.select_for_update().only(
+        "pk", "organisation_id", "status", "due_at", "overdue_notified_at",
+    ).get(pk=conversation_id)
+    if conversation.status not in OPEN_STATUSES or conversation.due_at is None:
+        return False
+    moved = _set_due(conversation, waiting_since(conversation),
+                     settings_for(conversation.organisation_id), now)
+    if moved:
+        conversation.save(update_fields=["due_at", "overdue_notified_at"])
+    return moved
+
+
+def _set_due(conversation: Conversation, start: datetime | None,
+             settings_row: InboxSettings | None, now: datetime) -> bool:
+    """Give ``conversation`` the due time counted from ``start`` (none when
+    ``start`` is None: nothing waits); True when it changed. A due time
+    moved into the future, or taken away, may be told about again."""
+    due = None if start is None else due_at(start, settings_row)
+    if due == conversation.due_at:
+        return False
+    conversation.due_at = due
+    if due is None or due > now:
+        conversation.overdue_notified_at = None
+    return True
 
 
 #: Before any answer: every item counts as unanswered.
@@ -156,6 +185,12 @@ def _notify_overdue(conversation: Conversation, now: datetime) -> int:
             pk=conversation.pk, overdue_notified_at__isnull=True
         ).update(overdue_notified_at=now)
         if not marked:
+            return 0
+        if not conversation.unanswered_items().exists():
+            # Every question in it was deleted on the network (a row timed
+            # before deletions re-timed it): nothing to answer, no due time.
+            Conversation.objects.filter(pk=conversation.pk).update(
+                due_at=None, overdue_notified_at=None)
             return 0
         notify(
             _who_handles(conversation), kind="inbox_overdue",

@@ -18,7 +18,7 @@ from kanal.core.decorators import membership_required
 from kanal.core.pages import run_action
 from kanal.organisations.models import Administration
 
-from . import actions, counts, likes, moderation, selectors
+from . import actions, counts, likes, meanwhile, moderation, selectors
 from .forms import (
     AssignForm,
     AssignmentRuleForm,
@@ -127,9 +127,11 @@ def detail_view(request, pk):
     return _detail(request, actor, conversation)
 
 
-def _detail(request, actor, conversation, *, reply_form=None, status=200):
+def _detail(request, actor, conversation, *, reply_form=None, status=200,
+            written_meanwhile=None):
     """The conversation page; ``reply_form`` is a refused answer shown again
-    with what the person wrote."""
+    with what the person wrote; ``written_meanwhile`` what refused it when a
+    colleague answered or the citizen wrote while they wrote (marked)."""
     total = conversation.items.count()
     earlier = max(0, _int(request.GET.get("tidligere")) or 0)
     end = max(0, total - earlier)
@@ -147,7 +149,8 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200):
                   and i.deleted_on_network_at is None]
     if reply_form is None and answerable and conversation_policy.can(
             actor, "reply", conversation):
-        initial = {"item": answerable[-1].pk, "key": uuid.uuid4().hex}
+        initial = {"item": answerable[-1].pk, "key": uuid.uuid4().hex,
+                   "seen": str(meanwhile.seen_now(conversation))}
         chosen = standard_answer_policy.visible(actor).filter(
             pk=_int(request.GET.get("standardsvar"))).first()
         if chosen is not None:
@@ -192,6 +195,7 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200):
         "answers": conversation.answers.select_related("follow_up",
                                                        "author__user"),
         "reply_form": reply_form,
+        "meanwhile": written_meanwhile,
         "answers_privately": messages_answerable,
         "notes": notes,
         "assign_form": AssignForm(
@@ -295,8 +299,11 @@ def reply_view(request, pk):
             item, actor=actor, text=form.cleaned_data["text"],
             standard_answer=form.cleaned_data["standard_answer"],
             referral=form.cleaned_data["referral"],
-            key=form.cleaned_data["key"],
+            key=form.cleaned_data["key"], seen=form.seen_by_writer(),
         )
+    except meanwhile.WrittenMeanwhile as e:
+        messages.error(request, " ".join(e.messages))
+        return _refused_reply(request, actor, conversation, written_meanwhile=e)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return _refused_reply(request, actor, conversation)
@@ -327,16 +334,27 @@ def reply_length_view(request, pk):
     return render(request, "inbox/_answer_length.html", {"length": length})
 
 
-def _refused_reply(request, actor, conversation):
+def _refused_reply(request, actor, conversation, *, written_meanwhile=None):
     """The page again, 400, with what the person wrote in the form (nothing
-    typed is lost) and a fresh key, so sending it again is a new answer."""
+    typed is lost) and a fresh key, so sending it again is a new answer.
+
+    409 when ``written_meanwhile`` refused it: the form keeps what the
+    person saw when they began and offers "Send alligevel", which carries
+    what this page shows (ticked, it sends unless more came since)."""
     data = request.POST.copy()
     data["key"] = uuid.uuid4().hex
+    data.pop("send_anyway", None)
+    if meanwhile.Seen.parse(data.get("seen", "")) is None:
+        data["seen"] = str(meanwhile.seen_now(conversation))
+    if written_meanwhile is not None:
+        data["send_anyway"] = str(written_meanwhile.now)
     newest = conversation.items.order_by("-created_at", "-pk")[:ITEMS_PER_PAGE]
     form = ReplyForm(data, items=reversed(list(newest)),
                      organisation=actor.organisation)
     form.is_valid()
-    return _detail(request, actor, conversation, reply_form=form, status=400)
+    return _detail(request, actor, conversation, reply_form=form,
+                   written_meanwhile=written_meanwhile,
+                   status=400 if written_meanwhile is None else 409)
 
 
 @membership_required

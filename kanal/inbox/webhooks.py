@@ -6,7 +6,10 @@ order: the method and content type (415), the size (413), the
 line), that the body is a JSON object of sane depth (400); then it stores the
 raw body and answers 200 at once. The worker processes it (``intake``).
 ``/webhooks/<network>/<organisation>/`` accepts only that organisation's
-pages.
+pages. The organisation is looked up only after every check above passed
+(the verify token for GET): a caller without the app secret gets the same
+answer for an organisation Kanal serves and one it does not, so the address
+tells nobody which municipalities Kanal serves.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import logging
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -39,13 +41,14 @@ def meta_webhook_view(request, network: str, organisation: str = ""):
     if network not in NETWORKS:
         return _error(404, "unknown_network",
                       _("Kanal modtager ikke webhooks fra dette netværk."))
-    org = get_object_or_404(Organisation, slug=organisation) if organisation else None
     if request.method == "GET":
         challenge = graph.hub_challenge(request.GET, settings.KANAL_META_VERIFY_TOKEN)
         if challenge is None:
             logger.warning("webhook %s: subscription check refused", network)
             return _error(403, "bad_verify_token",
                           _("Bekræftelsen af abonnementet passer ikke."))
+        if organisation and not _organisation(organisation):
+            return _unknown_organisation()
         return HttpResponse(challenge, content_type="text/plain")
     if request.method != "POST":
         response = _error(405, "method", _("Kun GET og POST."))
@@ -82,8 +85,20 @@ def meta_webhook_view(request, network: str, organisation: str = ""):
     except meta.Malformed as e:
         return _error(400, e.reason, _("Indholdet er ikke gyldig JSON, som Kanal "
                                        "kan læse; intet er gemt."))
+    org = _organisation(organisation) if organisation else None
+    if organisation and org is None:
+        return _unknown_organisation()
     delivery = intake.store_delivery(network=network, body=body, organisation=org)
     return JsonResponse({"status": "accepted", "delivery": delivery})
+
+
+def _organisation(slug: str) -> Organisation | None:
+    return Organisation.objects.filter(slug=slug).first()
+
+
+def _unknown_organisation() -> JsonResponse:
+    return _error(404, "unknown_organisation",
+                  _("Kanal kender ikke organisationen i adressen; intet er gemt."))
 
 
 def _too_big(network: str, size: int) -> JsonResponse:

@@ -43,3 +43,30 @@ def published_post(channel, *, published_at):
         published_at=published_at, remote_id=f"pub-{_counter[0]}",
         idempotency_key=f"pub-{_counter[0]}",
     )
+
+
+def page_seen(item) -> str:
+    """The reply form's ``seen`` as the conversation's page draws it now."""
+    from kanal.inbox import meanwhile
+
+    return str(meanwhile.seen_now(item.conversation))
+
+
+def together_at_queuing(monkeypatch) -> None:
+    """Make two threads that answer reach the queuing of their answers at
+    the same moment, unless something orders them (the conversation's row
+    lock): then the waiting one breaks the barrier and both go on."""
+    import contextlib
+    import threading
+
+    from kanal.publishing import followup
+
+    barrier = threading.Barrier(2, timeout=3)
+    original = followup.queue_reply
+
+    def queue_reply(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return original(**kwargs)
+
+    monkeypatch.setattr(followup, "queue_reply", queue_reply)

@@ -12,10 +12,9 @@ from django.db import connection
 from kanal.inbox import actions
 from kanal.inbox.models import Answer
 from kanal.organisations.roles import Role
-from kanal.publishing import followup
 from kanal.publishing.models import FollowUp
 
-from .factories import citizen_item
+from .factories import citizen_item, together_at_queuing
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,16 +28,10 @@ def test_a_reply_sent_twice_at_once_is_one_answer_and_no_error(
     channel = ChannelFactory(organisation=organisation, network="facebook")
     item = citizen_item(channel)
     editor = member(Role.EDITOR)
-    # Both requests have passed the "already answered with this key?" check
-    # before either writes: that is all the barrier arranges.
-    barrier = threading.Barrier(2, timeout=20)
-    original = followup.queue_reply
-
-    def queue_reply(**kwargs):
-        barrier.wait()
-        return original(**kwargs)
-
-    monkeypatch.setattr(followup, "queue_reply", queue_reply)
+    # Unordered, both requests pass the "already answered with this key?"
+    # check before either writes. The conversation's row lock orders them:
+    # the second waits and finds the first's answer by its key.
+    together_at_queuing(monkeypatch)
     answers, errors = [], []
 
     def submit():

@@ -23,6 +23,8 @@ from kanal.publishing.tests.conftest import (  # noqa: F401 (fixture)
     short_timeout,
 )
 
+from .factories import page_seen
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
 NETWORKS = ("facebook", "instagram", "bluesky", "x", "mastodon")
@@ -344,7 +346,7 @@ def test_the_reply_form_answers_a_message_and_the_thread_shows_the_outcome(
 
     response = client.post(f"{url}svar/", {
         "item": item.pk, "standard_answer": standard.pk, "text": "",
-        "key": "form-dm-view"})
+        "key": "form-dm-view", "seen": page_seen(item)})
     assert response.status_code == 302
     assert "Sendes" in client.get(url).content.decode()
     run_follow_ups()
@@ -363,7 +365,8 @@ def test_a_refused_message_answer_shows_not_sent_with_the_reason(
     sandbox.advance_clock(25 * 3600)
     client = client_for(world["editor"])
     client.post(f"/indbakke/{conversation.pk}/svar/", {
-        "item": world["item"].pk, "text": "Hej.", "key": "form-dm-refused"})
+        "item": world["item"].pk, "text": "Hej.", "key": "form-dm-refused",
+        "seen": page_seen(world["item"])})
     run_follow_ups()
     page = client.get(f"/indbakke/{conversation.pk}/").content.decode()
     assert "Ikke sendt" in page
@@ -379,7 +382,8 @@ def test_a_message_too_old_for_messenger_is_refused_on_the_page(
         created_at=timezone.now() - timedelta(days=8))
     client = client_for(world["editor"])
     response = client.post(f"/indbakke/{item.conversation_id}/svar/", {
-        "item": item.pk, "text": "Hej.", "key": "form-dm-old"})
+        "item": item.pk, "text": "Hej.", "key": "form-dm-old",
+        "seen": page_seen(item)})
     # Refused on the page itself, with what was written kept in the form.
     assert response.status_code == 400
     assert "7 dage" in response.content.decode()

@@ -13,7 +13,7 @@ from kanal.inbox import views
 from kanal.inbox.models import Answer
 from kanal.organisations.roles import Role
 
-from .factories import citizen_item
+from .factories import citizen_item, page_seen
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,8 @@ def x_item(organisation):
 
 def _reply(client, item, text, key="k" * 32):
     return client.post(f"/indbakke/{item.conversation_id}/svar/",
-                       {"item": item.pk, "text": text, "key": key})
+                       {"item": item.pk, "text": text, "key": key,
+                        "seen": page_seen(item)})
 
 
 def test_an_answer_longer_than_the_network_takes_is_refused_and_kept(

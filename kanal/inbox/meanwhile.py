@@ -1,0 +1,98 @@
+"""What was written in a conversation while a person wrote an answer.
+
+The reply form carries what its page showed (``Seen``: the newest item and
+the newest answer). ``reply_to_item`` refuses an answer when, since then, a
+colleague's answer was queued or sent, or the citizen wrote again
+(``WrittenMeanwhile``): two colleagues answering the same citizen at once
+must not both go out unnoticed. The person reads what came and may send
+theirs anyway, which tells Kanal they have now seen it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kanal.core.formatting import when
+
+from .models import Conversation
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The newest item and answer of a conversation a page showed (their
+    ids; 0: none)."""
+
+    item_id: int = 0
+    answer_id: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.item_id}.{self.answer_id}"
+
+    @classmethod
+    def parse(cls, value: str) -> Seen | None:
+        """The ``Seen`` a form sent back (``str(seen)``); None when it is not
+        one."""
+        item, dot, answer = (value or "").partition(".")
+        if not dot or len(value) > 41 or not all(
+            part.isascii() and part.isdigit() for part in (item, answer)
+        ):
+            return None
+        return cls(int(item), int(answer))
+
+
+def seen_now(conversation: Conversation) -> Seen:
+    """What a page drawn now shows of ``conversation``."""
+    def newest(rows) -> int:
+        return rows.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    return Seen(newest(conversation.items), newest(conversation.answers))
+
+
+class WrittenMeanwhile(ValidationError):
+    """An answer was queued or sent, or the citizen wrote, after what the
+    person saw. ``now`` is what the page that says so shows; ``answer_id``
+    or ``item_id`` is what came."""
+
+    def __init__(self, message: str, *, now: Seen, answer_id: int | None = None,
+                 item_id: int | None = None):
+        super().__init__(message, code="written_meanwhile")
+        self.now = now
+        self.answer_id = answer_id
+        self.item_id = item_id
+
+
+def check(conversation: Conversation, seen: Seen) -> None:
+    """Raise ``WrittenMeanwhile`` when something was written in
+    ``conversation`` after ``seen``. The caller holds the conversation's row
+    lock until its own answer is queued, so of two answers sent at once the
+    second finds the first here."""
+    answer = (conversation.answers.filter(pk__gt=seen.answer_id)
+              .exclude(follow_up__status="failed")  # nothing reached the citizen
+              .select_related("author__user").order_by("pk").first())
+    if answer is not None:
+        who = answer.author.display_name if answer.author else _("En kollega")
+        raise WrittenMeanwhile(
+            _("%(who)s svarede %(at)s, mens du skrev. Dit svar er ikke sendt. "
+              "Læs svaret herunder, og send dit alligevel hvis det stadig er "
+              "relevant.") % {"who": who, "at": _at(answer.created_at)},
+            now=seen_now(conversation), answer_id=answer.pk)
+    item = conversation.items.filter(pk__gt=seen.item_id).order_by("pk").first()
+    if item is not None:
+        raise WrittenMeanwhile(
+            _("Borgeren skrev igen %(at)s, mens du skrev. Dit svar er ikke sendt. "
+              "Læs det nye herunder, og send dit alligevel hvis det stadig er "
+              "relevant.") % {"at": _at(item.received_at)},
+            now=seen_now(conversation), item_id=item.pk)
+
+
+def _at(moment) -> str:
+    """"kl. 14:02" today, "3. dec. kl. 14:02" another day (Danish time)."""
+    local = timezone.localtime(moment)
+    time = local.strftime("%H:%M")
+    if local.date() == timezone.localdate():
+        return _("kl. %(time)s") % {"time": time}
+    return _("%(day)s kl. %(time)s") % {"day": when(local, "day"), "time": time}
