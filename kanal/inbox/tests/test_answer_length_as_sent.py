@@ -33,8 +33,11 @@ def mastodon(organisation):
 
 
 def _reply(client, item, text, key):
+    from .factories import page_seen
+
     return client.post(f"/indbakke/{item.conversation_id}/svar/",
-                       {"item": item.pk, "text": text, "key": key})
+                       {"item": item.pk, "text": text, "key": key,
+                        "seen": page_seen(item)})
 
 
 # Mastodon counts "@mette@borger.social " as "@mette " (7); 500 is its
