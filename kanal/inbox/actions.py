@@ -177,6 +177,31 @@ def add_note(conversation: Conversation, *, actor: Membership, text: str) -> Not
     return note
 
 
+#: The variables a standard answer or referral template may hold
+#: (``fill_standard_answer`` fills them in).
+TEMPLATE_VARIABLES = ("fornavn", "kanalnavn", "forvaltningsnavn")
+#: A ``{…}`` (or a brace left open to the end, or a lone closing brace).
+_BRACED = re.compile(r"\{[^{}]*\}?|\}")
+
+
+def unknown_variables(text: str) -> list[str]:
+    """Every ``{…}`` in a kept text that Kanal cannot fill: a name it does
+    not know (``{navn}``, ``{Fornavn}``), a brace left open (``{fornavn``,
+    shown to its first word) or a lone closing brace."""
+    unknown = []
+    for match in _BRACED.finditer(text or ""):
+        found = match.group()
+        if found.endswith("}") and found[1:-1] in TEMPLATE_VARIABLES:
+            continue
+        shown = found.split()[0] if found.split() else found
+        unknown.append(shown[:40])
+    return unknown
+
+
+def _known_variables() -> str:
+    return ", ".join("{" + name + "}" for name in TEMPLATE_VARIABLES)
+
+
 def fill_standard_answer(answer: StandardAnswer | ReferralTemplate,
                          item: InboxItem) -> str:
     """The standard answer's (or referral template's) text with its
@@ -324,6 +349,17 @@ def reply_to_item(
     template = standard_answer or referral
     if not text and template is not None:
         text = fill_standard_answer(template, item)
+    if template is not None:
+        # Filled in empty or shown in the form and sent on: what the
+        # template holds that Kanal cannot fill never goes out as "{navn}".
+        left = [v for v in unknown_variables(template.text) if v in text]
+        if left:
+            raise ValidationError(
+                _("Svaret er ikke sendt: skabelonen ”%(title)s” bruger "
+                  "%(variable)s, som Kanal ikke kan udfylde. Ret skabelonen "
+                  "(Kanal kender %(known)s), eller skriv svaret selv.")
+                % {"title": template.title, "variable": left[0],
+                   "known": _known_variables()})
     if not text:
         raise ValidationError(_("Skriv et svar, eller vælg et standardsvar."))
     text = with_footer(conversation.organisation, text)
@@ -481,6 +517,13 @@ def _save_kept_text(policy, model, *, actor: Membership, instance, title: str,
     title, values["text"] = (title or "").strip(), (values["text"] or "").strip()
     if not title or not values["text"]:
         raise ValidationError(_("Skriv både en titel og en tekst."))
+    unknown = unknown_variables(values["text"])
+    if unknown:
+        raise ValidationError(
+            _("Teksten bruger %(variable)s, som Kanal ikke kan udfylde. Kanal "
+              "kender %(known)s (med små bogstaver og begge klammer). Ret eller "
+              "fjern %(variable)s.")
+            % {"variable": unknown[0], "known": _known_variables()})
     duplicate = model.objects.filter(
         organisation_id=actor.organisation_id, title=title
     ).exclude(pk=instance.pk if instance else None)

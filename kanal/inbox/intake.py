@@ -23,7 +23,7 @@ from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import plausible_time, usable_id
+from kanal.untrusted import ID_LIMIT, plausible_time, usable_id
 
 from . import hints, meta, privacy, signals, targets
 from .models import (
@@ -312,6 +312,9 @@ def ingest(
         outcome.skip("bad_id")
         logger.warning("channel %s: an item with an id Kanal cannot store", channel.pk)
         return outcome
+    if own_item(channel, item):
+        outcome.skip("own_item")
+        return outcome
     at = at or item.created_at
     def store() -> Outcome:
         # A fresh tally per try: what an undone try counted never reaches
@@ -340,20 +343,36 @@ def ingest(
     return outcome
 
 
+def own_item(channel: Channel, item: NetworkItem) -> bool:
+    """Whether the account itself wrote ``item``: its author is the
+    channel's id, or (Threads names authors by username) its handle. The
+    desk's own answer is no citizen's question, however it arrives (each
+    network's webhook or poll): stored, it would reopen the conversation it
+    answered."""
+    author = item.author_id.lstrip("@").casefold()
+    if not author:
+        return False
+    handle = channel.handle.lstrip("@").casefold()
+    return author == channel.remote_id.casefold() or author == handle
+
+
 def checked(item: NetworkItem) -> NetworkItem | None:
     """``item`` as Kanal stores it, or None when its ids cannot be stored.
 
-    Everything a network sends is untrusted: an id that is not one by
-    ``kanal.untrusted.usable_id`` (longer than Kanal keeps, with a control
-    character or any other character no network's id has) is refused,
-    never cut or mended into another item's id; control characters
-    leave the text and the name; a link too long to keep is left out, not
-    cut into another address.
+    Everything a network sends is untrusted: an item's id (its own, its
+    post's, its parent's) that is no id (``kanal.untrusted.usable_id``: too
+    long, a control character, a space, ``?``, ``#``, a brace, a ``..``
+    step) is refused, never cut or mended, for webhooks and polling alike: a
+    stored id goes into the path of a reply, a hide or a delete later. An
+    author's id (only compared, never a path) is refused when too long or
+    with a control character. Control characters leave the text and the
+    name; a link too long to keep is left out, not cut into another address.
     """
     ids = [str(getattr(item, name) or "") for name in
            ("remote_id", "post_remote_id", "parent_remote_id", "author_id")]
-    # An absent id ("") is allowed: not every item has a post or a parent.
-    if any(i and usable_id(i) != i for i in ids):
+    if any(i and not usable_id(i) for i in ids[:3]) or (
+        len(ids[3]) > ID_LIMIT or has_control(ids[3])
+    ):
         return None
     url = str(item.url or "")
     if len(url) > URL_LIMIT or has_control(url):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kanal.channels.networks.base import InboxItem
-from kanal.untrusted import plausible_time
+from kanal.untrusted import plausible_time, usable_id
 
 MAX_DEPTH = 32
 OBJECTS = {"facebook": {"page"}, "instagram": {"instagram"}, "threads": {"threads"}}
@@ -136,9 +136,11 @@ def events(network: str, data: dict, *, now: datetime) -> tuple[list[Event], lis
         entries = _list(data.get("entry"))
     for entry in entries:
         entry = _dict(entry)
-        page_id = _text(entry.get("id"))
+        page_id = usable_id(entry.get("id"))
         if not page_id:
-            skipped.append("no_page_id")
+            # An entry whose page id is no id (a lone UTF-16 half, a NUL)
+            # is skipped alone: the database cannot even look it up.
+            skipped.append("bad_id" if _text(entry.get("id")) else "no_page_id")
             continue
         at = _time(entry.get("time"), now)
         for change in _list(entry.get("changes")):

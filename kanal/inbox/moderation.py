@@ -258,15 +258,27 @@ def waiting_items(conversation: Conversation):
     ).filter(Q(hidden_on_network=False) | Q(hidden_for=Reason.PERSONAL_DATA))
 
 
+#: Reasons that are a breach of the house rules. Personal data is not: a
+#: hide for it (the guard's, or a moderator's) protects the citizen.
+WARNING_REASONS = frozenset(Reason.values) - {Reason.PERSONAL_DATA}
+
+
 def warnings_for(item: InboxItem) -> int:
-    """How many times this author's comments were hidden or deleted for
-    breaking the house rules (on this organisation's channels)."""
+    """How many of this author's comments (on this organisation's channels)
+    stand hidden or deleted for breaking the house rules: one warning per
+    comment, however often it was moderated (hidden, then deleted, is one);
+    an unhide takes back the warning of the hides before it."""
     if not item.author_id:
         return 0
-    return ModerationAction.objects.filter(
+    standing: set[int] = set()
+    for item_id, kind, reason in ModerationAction.objects.filter(
         item__organisation_id=item.organisation_id, author_id=item.author_id,
-        kind__in=WARNINGS,
-    ).exclude(reason="").count()
+    ).order_by("created_at", "pk").values_list("item_id", "kind", "reason"):
+        if kind == ModerationAction.Kind.UNHIDE:
+            standing.discard(item_id)
+        elif kind in WARNINGS and reason in WARNING_REASONS:
+            standing.add(item_id)
+    return len(standing)
 
 
 def warning_policy(item: InboxItem) -> dict:

@@ -15,13 +15,21 @@ from django.utils.translation import gettext_lazy as _
 #: CPR number: hyphen-minus, hyphen, non-breaking hyphen, figure dash, en and
 #: em dash, minus sign.
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
-# Six digits of a birth date, then a dash (spaces around it or not), a space
-# or nothing, then four more digits; not part of a longer number (a digit, or
-# a digit and a dash, before it; a digit after it). A label glued to it with a
-# dash ("CPR-1203851234", "cpr-nr-120385-1234") is no part of a number.
+#: What citizens write between the day, month and year of a birth date
+#: written as the date it is ("12.03.85", "12-03-85", "12/03/85", "12 03 85"
+#: read aloud in pairs): one of them, the same twice.
+DATE_SEPARATORS = f"{DASHES}./ "  # the hyphen-minus first: no range
+# A birth date (six digits, or day, month and year as a date), then a dash
+# or a slash (spaces around it or not), a space or nothing, then four more
+# digits; not part of a longer number (a digit, or a digit and a dash, a
+# dot or a slash, before it; a digit after it). A label glued to it with a dash
+# ("CPR-1203851234", "cpr-nr-120385-1234") is no part of a number.
 CPR = re.compile(
-    rf"(?<!\d)(?<!\d[{DASHES}])(\d{{2}})(\d{{2}})(\d{{2}})"
-    rf"(?:\s{{0,2}}[{DASHES}]\s{{0,2}}|\s{{1,2}})?(\d{{4}})(?!\d)"
+    rf"(?<!\d)(?<!\d[{DASHES}./])(?P<day>\d{{2}})"
+    rf"(?:(?P<month>\d{{2}})(?P<year>\d{{2}})"
+    rf"|(?P<sep>[{DATE_SEPARATORS}])(?P<dated_month>\d{{2}})(?P=sep)"
+    rf"(?P<dated_year>\d{{2}}))"
+    rf"(?:\s{{0,2}}[{DASHES}/]\s{{0,2}}|\s{{1,2}})?(?P<serial>\d{{4}})(?!\d)"
 )
 EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w])"
@@ -98,7 +106,8 @@ def _cpr_spans(text: str) -> list[tuple[int, int]]:
     return [
         match.span()
         for match in CPR.finditer(text)
-        if valid_cpr_date(match[1], match[2], match[3])
+        if valid_cpr_date(match["day"], match["month"] or match["dated_month"],
+                          match["year"] or match["dated_year"])
     ]
 
 

@@ -23,6 +23,7 @@ cheap to build; the caller builds one per unit of work.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from dataclasses import field as dataclass_field
@@ -38,6 +39,7 @@ from .errors import (
     UNREADABLE_ANSWER,
     NotSupported,
     OutcomeUnknown,
+    Rejected,
     TransientError,
 )
 
@@ -166,6 +168,21 @@ class ValidationProblem:
 def _shown(value) -> str:
     """A hostile value as support staff may read it: short and printable."""
     return repr(value)[:80]
+
+
+def check_id(remote_id, shape: re.Pattern, *, network: str, message: str) -> str:
+    """``remote_id`` when it is an id of the network's ``shape``; else
+    ``Rejected`` with ``message`` (the network's "not found").
+
+    Every adapter method that puts an item's id into a request's path calls
+    this before building it: the id came from outside (a webhook, a poll, a
+    stored row), and ``{page}/feed?x=`` as a comment's id would turn a reply
+    to it into a post on the page.
+    """
+    value = remote_id if isinstance(remote_id, str) else ""
+    if not usable_id(value) or not shape.fullmatch(value):
+        raise Rejected(message, network=network, network_message=_shown(remote_id))
+    return value
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -86,6 +87,7 @@ from .base import (
     PublishResult,
     TokenSet,
     ValidationProblem,
+    check_id,
     count_value,
     present_metrics,
     stable_key,
@@ -218,14 +220,22 @@ def _view_time(view: Mapping) -> datetime | None:
     )
 
 
+#: A record's address: ``at://`` a DID (or handle), then its collection and
+#: record key; nothing that could be another parameter or step.
+AT_URI = re.compile(
+    r"at://[A-Za-z0-9._:%-]+(?:/[A-Za-z0-9.-]+(?:/[A-Za-z0-9._~:-]+)?)?")
+AT_URI_MESSAGE = gettext_noop("Kanal forstod ikke Bluesky-opslagets adresse.")
+
+
+def check_at_uri(uri: str) -> str:
+    """``uri`` if it is an ``at://`` address (``AT_URI``), else ``Rejected``:
+    checked before it goes into a request."""
+    return check_id(uri, AT_URI, network="bluesky", message=AT_URI_MESSAGE)
+
+
 def parse_at_uri(uri: str) -> tuple[str, str, str]:
     """``at://did/collection/rkey`` → (did, collection, rkey)."""
-    if not uri.startswith("at://"):
-        raise Rejected(
-            gettext_noop("Kanal forstod ikke Bluesky-opslagets adresse."),
-            network="bluesky",
-            network_message=uri,
-        )
+    check_at_uri(uri)
     parts = uri[len("at://") :].split("/")
     return (
         parts[0],
@@ -833,6 +843,7 @@ class BlueskyAdapter(NetworkAdapter):
         return None
 
     def _post_view(self, uri: str) -> Mapping:
+        check_at_uri(uri)
         posts = self._get("app.bsky.feed.getPosts", uris=[uri]).get("posts") or []
         if not posts:
             raise Rejected(
@@ -936,6 +947,7 @@ class BlueskyAdapter(NetworkAdapter):
             rkey = dated_after(self._not_later(_view_time(parent)),
                                idempotency_key)
             return self._existing(repo, POST, rkey)
+        check_at_uri(to_remote_id)
         thread = self._get("app.bsky.feed.getPostThread", uri=to_remote_id,
                            depth=1).get("thread") or {}
         search = reconcile.ReplySearch(self.network, text)

@@ -315,9 +315,11 @@ class FacebookAdapter(NetworkAdapter):
         return PublishResult(best.remote_id, best.url, best.created_at)
 
     def delete(self, remote_id: str) -> None:
+        graph.check_object_id(remote_id, network=self.network)
         self.call("DELETE", f"/{remote_id}")
 
     def read_post(self, remote_id: str) -> PostState:
+        graph.check_object_id(remote_id, network=self.network)
         try:
             body = self.call("GET", f"/{remote_id}", params={
                 "fields": "id,message,permalink_url,updated_time"})
@@ -336,6 +338,7 @@ class FacebookAdapter(NetworkAdapter):
 
     def reply(self, to_remote_id: str, text: str, *,
               idempotency_key: str = "") -> PublishResult:
+        graph.check_object_id(to_remote_id, network=self.network)
         started = datetime.now(UTC)
         body = self.call("POST", f"/{to_remote_id}/comments", data={"message": text},
                          write="reply")
@@ -347,6 +350,7 @@ class FacebookAdapter(NetworkAdapter):
         """The page's own comment on ``to_remote_id`` with ``text``, which a
         reply whose answer was lost may have made (``reconcile.ReplySearch``).
         Reads the object's comments edge, newest first."""
+        graph.check_object_id(to_remote_id, network=self.network)
         def candidate(entry):
             if not entry.get("id"):
                 return None
@@ -415,6 +419,7 @@ class FacebookAdapter(NetworkAdapter):
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         # Idempotent (it sets a flag): no fence.
+        graph.check_object_id(remote_id, network=self.network)
         self.call("POST", f"/{remote_id}",
                   data={"is_hidden": "true" if hidden else "false"})
 
@@ -430,6 +435,7 @@ class FacebookAdapter(NetworkAdapter):
                                  network_message=str(body)[:200])
 
     def pin(self, remote_id: str, *, pinned: bool = True) -> None:
+        graph.check_object_id(remote_id, network=self.network)
         self.call("POST", f"/{remote_id}",
                   data={"is_pinned": "true" if pinned else "false"},
                   write="pin" if pinned else "unpin")

@@ -48,6 +48,7 @@ from .base import (
     PostState,
     PublishResult,
     TokenSet,
+    check_id,
     text_of,
     usable_id,
     web_address,
@@ -832,14 +833,14 @@ _VERSION_IN_URL = re.compile(r"/(v\d+(?:\.\d+)?)/?$")
 
 #: A Graph object id (``123``, ``{page}_{post}``, ``{post}_{comment}``); any
 #: other id is refused before it goes into a path.
-_OBJECT_ID = re.compile(r"^[0-9]{1,40}(?:_[0-9]{1,40}){0,2}$")
+_OBJECT_ID = re.compile(r"[0-9]{1,40}(?:_[0-9]{1,40}){0,2}")
 
 
-def check_object_id(remote_id: str, *, network: str) -> None:
-    """Refuse (``Rejected``) an id that is not a Graph object id."""
-    if not _OBJECT_ID.match(remote_id or ""):
-        raise Rejected(NOT_FOUND_MESSAGE, network=network,
-                       network_message=str(remote_id)[:100])
+def check_object_id(remote_id: str, *, network: str) -> str:
+    """``remote_id`` if it is a Graph object id, else ``Rejected``
+    (``base.check_id``): called before any path is built from an id."""
+    return check_id(remote_id, _OBJECT_ID, network=network,
+                    message=NOT_FOUND_MESSAGE)
 
 
 # --------------------------------------------------------------------------
@@ -1286,6 +1287,7 @@ class GraphAdapter(NetworkAdapter):
         )
 
     def delete(self, remote_id: str) -> None:
+        check_object_id(remote_id, network=self.network)
         self.call("DELETE", f"/{remote_id}")
 
     def media_insights(self, post_ids, names: Mapping[str, str]) -> dict:
@@ -1534,6 +1536,7 @@ class GraphAdapter(NetworkAdapter):
     # -- tokens ---------------------------------------------------------------
 
     def read_post(self, remote_id: str) -> PostState:
+        check_object_id(remote_id, network=self.network)
         try:
             body = self.get(f"/{remote_id}",
                             fields=f"id,{self.text_field},permalink")

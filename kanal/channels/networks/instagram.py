@@ -224,6 +224,8 @@ class InstagramAdapter(graph.GraphAdapter):
             reconcile.ReplySearch(self.network, text), self.owned_by_me)
 
     def _is_media(self, remote_id: str) -> bool:
+        # Every write on an item asks this first: its id is checked here.
+        graph.check_object_id(remote_id, network=self.network)
         # A comment node has no media_type; asking for it is error #100.
         try:
             body = self.get(f"/{remote_id}", fields="id,media_type")
@@ -238,7 +240,6 @@ class InstagramAdapter(graph.GraphAdapter):
         for a media that tags the account), ``DELETE`` to unlike (Meta's
         "User Likes", instagram_manage_engagement); liking what is liked has
         no effect. The answer must say ``success``."""
-        graph.check_object_id(remote_id, network=self.network)
         target = "media_id" if self._is_media(remote_id) else "comment_id"
         self.fence("like" if liked else "unlike")
         body = self.call("POST" if liked else "DELETE", f"/{self.account_id}/likes",
@@ -249,6 +250,7 @@ class InstagramAdapter(graph.GraphAdapter):
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         # Idempotent (it sets a flag): no fence.
+        graph.check_object_id(remote_id, network=self.network)
         self.post(f"/{remote_id}", hide="true" if hidden else "false")
 
     def repost(self, remote_id: str) -> PublishResult | None:

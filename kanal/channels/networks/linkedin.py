@@ -57,6 +57,7 @@ from .base import (
     PostState,
     PublishResult,
     TokenSet,
+    check_id,
     count_value,
     id_of,
     present_metrics,
@@ -170,6 +171,12 @@ def duplicate_of(error: NetworkError) -> str:
 
 def _next_utc_midnight(now: datetime) -> datetime:
     return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _check_urn(urn: str) -> str:
+    """``urn`` if it names a post or a comment (``REACTABLE_URN``), else
+    ``Rejected``: checked before it goes into a request."""
+    return check_id(urn, REACTABLE_URN, network="linkedin", message=NOT_FOUND_MESSAGE)
 
 
 def _enc(urn: str) -> str:
@@ -697,6 +704,7 @@ class LinkedInAdapter(NetworkAdapter):
         """A post (``/rest/posts``) or a citizen's comment (by its
         ``urn:li:comment:(…)``, ``/socialActions/…/comments/{id}``); ``gone``
         only on LinkedIn's own 404/410."""
+        _check_urn(remote_id)
         comment = COMMENT_URN.match(remote_id)
         if comment:
             return self._read_comment(remote_id, *comment.groups())
@@ -715,6 +723,7 @@ class LinkedInAdapter(NetworkAdapter):
         )
 
     def delete(self, remote_id: str) -> None:
+        _check_urn(remote_id)
         comment = COMMENT_URN.match(remote_id)
         if comment:
             parent, comment_id = comment.groups()
@@ -730,6 +739,7 @@ class LinkedInAdapter(NetworkAdapter):
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
+        _check_urn(to_remote_id)
         comment = COMMENT_URN.match(to_remote_id)
         # Comments are plain text with attributes, not little text: no escaping.
         body: dict = {
@@ -774,6 +784,7 @@ class LinkedInAdapter(NetworkAdapter):
         """The organisation's own comment on ``to_remote_id`` (a post, or a
         comment for a nested reply) with ``text``, which a reply whose answer
         was lost may have made."""
+        _check_urn(to_remote_id)
         comment = COMMENT_URN.match(to_remote_id)
         post_urn = comment.group(1) if comment else to_remote_id
         search = reconcile.ReplySearch(self.network, text)
@@ -828,9 +839,7 @@ class LinkedInAdapter(NetworkAdapter):
         with ``{root, reactionType: LIKE}``; ``DELETE /rest/reactions/(actor:…,
         entity:…)`` to take it back. One reaction per actor and entity, so a
         repeat leaves one like; the answer must name the entity liked."""
-        if not REACTABLE_URN.match(remote_id):
-            raise Rejected(NOT_FOUND_MESSAGE, network=self.network,
-                           network_message=remote_id[:100])
+        _check_urn(remote_id)
         actor = self.organization_urn
         if not liked:
             self.fence("unlike")
@@ -850,6 +859,7 @@ class LinkedInAdapter(NetworkAdapter):
                                  network_message=str(data)[:200])
 
     def repost(self, remote_id: str) -> PublishResult | None:
+        _check_urn(remote_id)
         body = {
             "author": self.organization_urn,
             "commentary": "",

@@ -61,6 +61,7 @@ from .base import (
     PostState,
     PublishResult,
     TokenSet,
+    check_id,
     count_value,
     id_of,
     present_metrics,
@@ -86,6 +87,8 @@ from .http import error_json, iso_to_datetime, read_json, retry_after_seconds
 #: A status id as Mastodon (numbers) and GoToSocial (ULIDs) make them; any
 #: other id is refused before it goes into a path.
 _STATUS_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
+NOT_FOUND_MESSAGE = gettext_noop(
+    "Opslaget findes ikke (længere) på Mastodon-instansen.")
 
 #: Mentions ``reply`` puts before the text (``@a@server @b ``).
 ANSWER_TOO_LONG = gettext_noop(
@@ -771,7 +774,14 @@ class MastodonAdapter(NetworkAdapter):
             network=self.network,
         )
 
+    def _status_id(self, remote_id: str) -> str:
+        """``remote_id`` if it is a status id (``_STATUS_ID``), else
+        ``Rejected``: checked before it goes into a path."""
+        return check_id(remote_id, _STATUS_ID, network=self.network,
+                        message=NOT_FOUND_MESSAGE)
+
     def delete(self, remote_id: str) -> None:
+        self._status_id(remote_id)
         try:
             self._call("DELETE", f"/api/v1/statuses/{remote_id}")
         except Rejected as e:
@@ -780,6 +790,7 @@ class MastodonAdapter(NetworkAdapter):
                 raise
 
     def read_post(self, remote_id: str) -> PostState:
+        self._status_id(remote_id)
         try:
             status = self._json("GET", f"/api/v1/statuses/{remote_id}")
         except Rejected as e:
@@ -814,6 +825,7 @@ class MastodonAdapter(NetworkAdapter):
 
     def _answer(self, to_remote_id: str, text: str, *, idempotency_key: str,
                 visibility: str, write: str) -> PublishResult:
+        self._status_id(to_remote_id)
         parent = self._json("GET", f"/api/v1/statuses/{to_remote_id}")
         account = parent.get("account") or {}
         acct = str(account.get("acct") or "")
@@ -879,6 +891,7 @@ class MastodonAdapter(NetworkAdapter):
         (the mention ``reply`` puts in front of it aside), which a reply
         whose answer was lost may have made. Inside the Idempotency-Key's
         hour sending again with the key is as good; this is for after."""
+        self._status_id(to_remote_id)
         me = self._account_id()
         context = self._json("GET", f"/api/v1/statuses/{to_remote_id}/context")
         search = reconcile.ReplySearch(self.network, text)
@@ -916,6 +929,7 @@ class MastodonAdapter(NetworkAdapter):
 
     def repost(self, remote_id: str) -> PublishResult | None:
         """Boost; boosting twice returns the existing boost."""
+        self._status_id(remote_id)
         reblog = self._json("POST", f"/api/v1/statuses/{remote_id}/reblog",
                             write="repost")
         original = reblog.get("reblog") or {}
@@ -931,11 +945,7 @@ class MastodonAdapter(NetworkAdapter):
         """Favourite (``/favourite``) or unfavourite a status; Mastodon keeps
         one favourite per account. The status it answers must be the one
         asked for, with ``favourited`` as asked."""
-        if not _STATUS_ID.match(remote_id):
-            raise Rejected(
-                gettext_noop("Opslaget findes ikke (længere) på Mastodon-instansen."),
-                network=self.network, network_message=remote_id[:100],
-            )
+        self._status_id(remote_id)
         action = "favourite" if liked else "unfavourite"
         self.fence("like" if liked else "unlike")
         status = self._parse(
@@ -950,6 +960,7 @@ class MastodonAdapter(NetworkAdapter):
 
     def pin(self, remote_id: str, *, pinned: bool = True) -> None:
         """Pin to the profile (instances allow 5); unpinning is always allowed."""
+        self._status_id(remote_id)
         action = "pin" if pinned else "unpin"
         self._call("POST", f"/api/v1/statuses/{remote_id}/{action}", write=action)
 
@@ -1030,6 +1041,7 @@ class MastodonAdapter(NetworkAdapter):
 
     def fetch_thread(self, remote_id: str) -> InboxPage:
         """Every reply below one status (``/api/v1/statuses/:id/context``)."""
+        self._status_id(remote_id)
         context = self._json("GET", f"/api/v1/statuses/{remote_id}/context")
         own_id = self.connection.account_id
         items = []

@@ -205,6 +205,7 @@ class ThreadsAdapter(graph.GraphAdapter):
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
+        graph.check_object_id(to_remote_id, network=self.network)
         self._ensure_reply_quota()
         container = self.create_container(
             {"media_type": "TEXT", "text": text, "reply_to_id": to_remote_id},
@@ -221,6 +222,7 @@ class ThreadsAdapter(graph.GraphAdapter):
                    idempotency_key: str = "") -> PublishResult | None:
         """The account's own reply to ``to_remote_id`` with ``text``, which a
         reply whose answer was lost may have made (its ``replies`` edge)."""
+        graph.check_object_id(to_remote_id, network=self.network)
 
         def own(entry) -> bool | None:
             mine = entry.get("is_reply_owned_by_me")
@@ -234,10 +236,12 @@ class ThreadsAdapter(graph.GraphAdapter):
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
         # Idempotent (it sets a flag): no fence.
+        graph.check_object_id(remote_id, network=self.network)
         self.post(f"/{remote_id}/manage_reply",
                   {"hide": "true" if hidden else "false"})
 
     def repost(self, remote_id: str) -> PublishResult | None:
+        graph.check_object_id(remote_id, network=self.network)
         body = self.post(f"/{remote_id}/repost", write="repost")
         return PublishResult(remote_id=str(body["id"]), url="",
                              published_at=self.now())

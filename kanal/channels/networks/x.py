@@ -37,6 +37,7 @@ import hashlib
 import html
 import json
 import logging
+import re
 import secrets
 import time
 import unicodedata
@@ -68,6 +69,7 @@ from .base import (
     PublishResult,
     TokenSet,
     ValidationProblem,
+    check_id,
     id_of,
     present_metrics,
     text_of,
@@ -147,6 +149,8 @@ DUPLICATE_MESSAGE = gettext_noop(
 NOT_FOUND_MESSAGE = gettext_noop(
     "X kunne ikke finde opslaget. Det er måske slettet; tjek det på X."
 )
+#: A post's id: digits only (a snowflake), as it goes into a path.
+_POST_ID = re.compile(r"[0-9]{1,40}")
 MEDIA_MESSAGE = gettext_noop(
     "X kunne ikke bruge det vedhæftede billede eller den vedhæftede video. Tjek "
     "format og størrelse, og prøv igen med en anden fil."
@@ -825,7 +829,13 @@ class XAdapter(NetworkAdapter):
             published_at=best.created_at,
         )
 
+    def _post_id(self, remote_id: str) -> str:
+        """``remote_id`` if it is an X post id (digits), else ``Rejected``."""
+        return check_id(remote_id, _POST_ID, network=self.network,
+                        message=NOT_FOUND_MESSAGE)
+
     def delete(self, remote_id: str) -> None:
+        self._post_id(remote_id)
         try:
             self._call("DELETE", f"/2/tweets/{remote_id}")
         except Rejected as e:
@@ -837,6 +847,7 @@ class XAdapter(NetworkAdapter):
     def read_post(self, remote_id: str) -> PostState:
         """One post, read as ``read_posts`` reads many (one request to
         ``GET /2/tweets?ids=``, two for an edited post)."""
+        self._post_id(remote_id)
         state = self.read_posts((remote_id,)).get(remote_id)
         if state is None:
             raise TransientError(
@@ -934,6 +945,7 @@ class XAdapter(NetworkAdapter):
     def reply(
         self, to_remote_id: str, text: str, *, idempotency_key: str = ""
     ) -> PublishResult:
+        self._post_id(to_remote_id)
         return self._create_tweet(text.strip(), media_ids=[], in_reply_to=to_remote_id)
 
     def find_reply(self, to_remote_id: str, *, text: str,
@@ -942,6 +954,7 @@ class XAdapter(NetworkAdapter):
         which a reply whose answer was lost may have made. Reads the
         account's own posts newer than the one answered (ids are in time
         order, so no clock is involved)."""
+        self._post_id(to_remote_id)
         search = reconcile.ReplySearch(self.network, text)
         params: dict = {"max_results": PAGE_SIZE,
                         "tweet.fields": "created_at,referenced_tweets"}
@@ -1040,9 +1053,11 @@ class XAdapter(NetworkAdapter):
         return PublishResult(found.remote_id, "", found.created_at)
 
     def hide(self, remote_id: str, *, hidden: bool = True) -> None:
+        self._post_id(remote_id)
         self._call("PUT", f"/2/tweets/{remote_id}/hidden", json={"hidden": hidden})
 
     def repost(self, remote_id: str) -> PublishResult | None:
+        self._post_id(remote_id)
         user_id = self._user_id()
         response = self._call(
             "POST",
@@ -1064,9 +1079,7 @@ class XAdapter(NetworkAdapter):
         """``POST /2/users/{id}/likes`` (``DELETE …/likes/{tweet_id}`` to
         unlike); X keeps one like per account and post. The answer must say
         ``liked`` is what was asked, or it is not trusted."""
-        if not remote_id.isdigit():
-            raise Rejected(NOT_FOUND_MESSAGE, network=self.network,
-                           network_message=remote_id[:100])
+        self._post_id(remote_id)
         user_id = self._user_id()
         if liked:
             self.fence("like")

@@ -15,7 +15,6 @@ from .factories import citizen_item
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(strict=True, reason="tester3: T3-5 one comment, two warnings")
 def test_t3_5_one_comment_hidden_then_deleted_is_one_warning(desk):
     """T3-5: ``warnings_for`` counts every hide and delete with a reason.
     A moderator hides a spam comment, then deletes it: the author now has
@@ -28,7 +27,6 @@ def test_t3_5_one_comment_hidden_then_deleted_is_one_warning(desk):
     assert moderation.warnings_for(item) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="tester3: T3-5 an undone hide still counts")
 def test_t3_5_a_hide_undone_at_once_is_no_warning(desk):
     """T3-5: a comment hidden by mistake and shown again keeps its warning:
     ``unhide`` cancels nothing, and the page still says "Afsenderen har 1
@@ -40,7 +38,6 @@ def test_t3_5_a_hide_undone_at_once_is_no_warning(desk):
     assert moderation.warnings_for(item) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="tester3: T3-6 guard's hide is a warning")
 def test_t3_6_the_guards_hide_of_a_citizens_own_cpr_is_no_warning(desk):
     """T3-6: the personal-data guard hides a comment in which a citizen
     wrote their own CPR number (``actor=None``, reason ``personal_data``)

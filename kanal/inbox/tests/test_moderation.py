@@ -73,9 +73,9 @@ def test_the_warning_count_follows_the_author_and_the_policy(on_sandbox):
                              reason="spam")
     policy = moderation.warning_policy(two)
     assert policy["count"] == 2 and policy["block"] is True
-    # Unhiding is not a warning.
+    # Unhiding is no warning, and takes back the hide's: the comment is shown.
     moderation.moderate_item(one, actor=on_sandbox["editor"], kind="unhide")
-    assert moderation.warning_policy(two)["count"] == 2
+    assert moderation.warning_policy(two)["count"] == 1
 
 
 def test_contributors_may_not_moderate(on_sandbox, member):

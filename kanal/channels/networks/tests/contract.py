@@ -78,6 +78,24 @@ UNSUPPORTED_CALLS = {
     "read_post": lambda a: a.read_post("1"),
 }
 
+#: Ids no network gives: each would reach outside its place in a request's
+#: path or query (``{page}/feed?x=`` as a comment's id made a reply to it a
+#: new post on the page).
+HOSTILE_ITEM_IDS = ("104738291045678/feed?x=", "104738291045678_1#x",
+                    "../104738291045678", "Hvornår åbner", "{'id': '1'}",
+                    "1/comments", "")
+#: Every operation that takes an item's id (``find_reply`` with ``reply``).
+ITEM_ID_CALLS = {
+    "reply": lambda a, i: a.reply(i, "Tak for din kommentar."),
+    "find_reply": lambda a, i: a.find_reply(i, text="Tak for din kommentar."),
+    "hide": lambda a, i: a.hide(i),
+    "delete": lambda a, i: a.delete(i),
+    "repost": lambda a, i: a.repost(i),
+    "pin": lambda a, i: a.pin(i),
+    "like": lambda a, i: a.like(i),
+    "read_post": lambda a, i: a.read_post(i),
+}
+
 
 def needs(*operations: str, quota: bool = False):
     """Mark a contract test as one for networks offering ``operations`` (and
@@ -354,6 +372,35 @@ class NetworkContractTests:
                   **opts) -> None:
         sandbox.fault(self.network, kind, operation=operation,
                       account=account.account_id, **opts)
+
+    # -- ids from outside ----------------------------------------------------------
+
+    def test_an_item_id_no_network_gives_is_refused_before_any_request(
+        self, adapter, monkeypatch
+    ):
+        sent = []
+        real = adapter.client.request
+
+        def record(method, url, **kwargs):
+            sent.append(f"{method} {url} {kwargs}")
+            return real(method, url, **kwargs)
+
+        monkeypatch.setattr(adapter.client, "request", record)
+        supports = adapter.capabilities().supports | {"find_reply"}
+        if "reply" not in supports:
+            supports -= {"find_reply"}
+        tried = 0
+        for operation, call in ITEM_ID_CALLS.items():
+            if operation not in supports:
+                continue
+            for hostile in HOSTILE_ITEM_IDS:
+                with pytest.raises(Rejected) as caught:
+                    call(adapter, hostile)
+                assert_danish(caught.value.message)
+                tried += 1
+        assert tried >= 3 * len(HOSTILE_ITEM_IDS)
+        assert not [s for s in sent if any(
+            h and h in s for h in HOSTILE_ITEM_IDS)]
 
     # -- capabilities and validation -------------------------------------------
 
