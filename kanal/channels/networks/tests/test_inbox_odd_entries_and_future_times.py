@@ -218,7 +218,7 @@ def test_graph_inboxes_skip_and_count_entries_they_cannot_read(sandbox, monkeypa
                                 lambda method, path, **kw: listing(path))
             monkeypatch.setattr(graph_adapter, "_pages",
                                 lambda path, params, **kw: listing(path)["data"])
-            monkeypatch.setattr(graph_adapter, "_messages", lambda after: [])
+            monkeypatch.setattr(graph_adapter, "_messages", lambda after: ([], ""))
         else:
             monkeypatch.setattr(graph_adapter, "get", listing)
             if network == "instagram":
