@@ -97,8 +97,9 @@ ID_PATHS = {
 
 
 @pytest.mark.parametrize("path", list(ID_PATHS))
+@pytest.mark.usefixtures("meta_channels")
 def test_no_webhook_path_stores_an_id_no_network_gives(
-    post_webhook, meta_channels, path
+    post_webhook, path
 ):
     for bad in HOSTILE:
         post_webhook(*ID_PATHS[path](bad))
@@ -108,7 +109,8 @@ def test_no_webhook_path_stores_an_id_no_network_gives(
     assert all(o["skipped"] == {"bad_id": 1} for o in outcomes), outcomes
 
 
-def test_the_same_bodies_with_ids_are_stored(post_webhook, meta_channels):
+@pytest.mark.usefixtures("meta_channels")
+def test_the_same_bodies_with_ids_are_stored(post_webhook):
     """The paths above store an item when the id is one (the test above
     would pass for a path that stored nothing at all)."""
     for path, build in ID_PATHS.items():
@@ -120,8 +122,9 @@ def test_the_same_bodies_with_ids_are_stored(post_webhook, meta_channels):
 
 @pytest.mark.parametrize("page_id", ["\\ud800", "x\\udfff", "\\u0000", "P1?x=",
                                      "{'id': 'P1'}"])
+@pytest.mark.usefixtures("meta_channels")
 def test_an_entry_whose_page_id_is_no_id_costs_only_that_entry(
-    post_webhook, meta_channels, page_id
+    post_webhook, page_id
 ):
     import json
 
@@ -160,8 +163,9 @@ OWN_PATHS = {
 
 
 @pytest.mark.parametrize("path", list(OWN_PATHS))
+@pytest.mark.usefixtures("meta_channels")
 def test_the_accounts_own_item_on_a_webhook_path_is_skipped(
-    post_webhook, meta_channels, path
+    post_webhook, path
 ):
     post_webhook(*OWN_PATHS[path]())
     intake.process_deliveries()
@@ -169,8 +173,8 @@ def test_the_accounts_own_item_on_a_webhook_path_is_skipped(
     assert WebhookDelivery.objects.get().outcome["skipped"] == {"own_item": 1}
 
 
-def test_a_citizen_on_threads_is_not_taken_for_the_account(post_webhook,
-                                                           meta_channels):
+@pytest.mark.usefixtures("meta_channels")
+def test_a_citizen_on_threads_is_not_taken_for_the_account(post_webhook):
     post_webhook(*_threads(username="kbh_kommune_fan"))
     intake.process_deliveries()
     assert InboxItem.objects.get().author_id == "kbh_kommune_fan"

@@ -106,16 +106,18 @@ def traced(organisation, desk, django_capture_on_commit_callbacks):
 
 
 @pytest.mark.parametrize("asked_by", ["name", "id", "handle"])
+@pytest.mark.usefixtures("traced")
 def test_an_erasure_leaves_no_id_handle_or_name_of_the_citizen(
-        desk, traced, asked_by):
+        desk, asked_by):
     retention.erase_person(actor=desk["officer"], person=CITIZEN[asked_by],
                            reason="Borgerens anmodning")
     left = traces(CITIZEN.values())
     assert not left, " ".join(left)
 
 
+@pytest.mark.usefixtures("traced")
 def test_retention_leaves_no_id_handle_or_name_of_the_citizen(
-        organisation, traced):
+        organisation):
     """The inbox's period and the record's rules for what citizens said
     (and what they were answered) have all run out."""
     InboxSettings.objects.create(organisation=organisation, retention_days=30)
