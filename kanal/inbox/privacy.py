@@ -111,8 +111,20 @@ def _cpr_spans(text: str) -> list[tuple[int, int]]:
     ]
 
 
+#: Every kind needs a digit (``\d``: any script's) or an "@": a text with
+#: neither holds none, and the list masks 50 texts a page.
+_CANDIDATE = re.compile(r"[\d@]")
+
+
 def _spans(text: str) -> list[tuple[str, int, int]]:
     """(kind, start, end) of every finding, without overlaps, in order."""
+    if not _CANDIDATE.search(text):
+        return []
+    return _all_spans(text)
+
+
+def _all_spans(text: str) -> list[tuple[str, int, int]]:
+    """``_spans`` without the shortcut for texts that can hold nothing."""
     found: list[tuple[str, int, int]] = []
     taken: list[tuple[int, int]] = []
 
