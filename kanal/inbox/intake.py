@@ -23,7 +23,7 @@ from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import ID_LIMIT, plausible_time, usable_id
+from kanal.untrusted import ID_LIMIT, plausible_time, safe_url, usable_id
 
 from . import hints, meta, privacy, signals, targets
 from .models import (
@@ -366,7 +366,9 @@ def checked(item: NetworkItem) -> NetworkItem | None:
     stored id goes into the path of a reply, a hide or a delete later. An
     author's id (only compared, never a path) is refused when too long or
     with a control character. Control characters leave the text and the
-    name; a link too long to keep is left out, not cut into another address.
+    name. A link is kept only as ``kanal.untrusted.safe_url`` keeps it (an
+    absolute http(s) address, no whitespace, no ``javascript:`` or ``data:``):
+    any other, or one too long to keep, is left out, not cut into another.
     """
     ids = [str(getattr(item, name) or "") for name in
            ("remote_id", "post_remote_id", "parent_remote_id", "author_id")]
@@ -374,9 +376,7 @@ def checked(item: NetworkItem) -> NetworkItem | None:
         len(ids[3]) > ID_LIMIT or has_control(ids[3])
     ):
         return None
-    url = str(item.url or "")
-    if len(url) > URL_LIMIT or has_control(url):
-        url = ""
+    url = safe_url(item.url, max_length=URL_LIMIT)
     # A handle is put in front of an answer (Mastodon): one that is no
     # handle (by the rule for ids: Mastodon's user@domain passes) is left
     # out, never cut or cleaned into another.
