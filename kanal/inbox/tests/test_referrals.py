@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kanal.core.models import AuditEntry
-from kanal.inbox import actions
+from kanal.inbox import actions, replies
 from kanal.inbox.models import Answer, ReferralTemplate, StandardAnswer
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import (
@@ -31,8 +31,8 @@ def borgerservice(editor, **kwargs):
 def test_a_referral_goes_out_once_and_the_conversation_stays_referred(world):
     item, editor = world["item"], world["editor"]
     referral = borgerservice(editor)
-    actions.reply_to_item(item, actor=editor, referral=referral, key="ref-1")
-    actions.reply_to_item(item, actor=editor, referral=referral, key="ref-1")
+    replies.reply_to_item(item, actor=editor, referral=referral, key="ref-1")
+    replies.reply_to_item(item, actor=editor, referral=referral, key="ref-1")
     item.conversation.refresh_from_db()
     # Referred once it went out, never while it only waits (finding 10).
     assert item.conversation.status == "new"
@@ -54,7 +54,7 @@ def test_a_referral_to_an_administration_names_it(world):
     referral = actions.save_referral_template(
         actor=editor, title="Skole", administration=buf,
         text="Skriv til {forvaltningsnavn}, {fornavn}.")
-    answer = actions.reply_to_item(item, actor=editor, referral=referral,
+    answer = replies.reply_to_item(item, actor=editor, referral=referral,
                                    key="ref-2")
     assert answer.text == "Skriv til Børne- og Ungdomsforvaltningen, Mette."
 
@@ -90,7 +90,7 @@ def test_bad_referrals_are_refused_in_danish(world):
                                        administration=other)
     standard = actions.save_standard_answer(actor=editor, title="Pas", text="x")
     with pytest.raises(ValidationError, match="enten et standardsvar"):
-        actions.reply_to_item(item, actor=editor, referral=referral,
+        replies.reply_to_item(item, actor=editor, referral=referral,
                               standard_answer=standard, key="ref-3")
     item.conversation.refresh_from_db()
     assert item.conversation.status == "new"
