@@ -52,6 +52,15 @@ def page_seen(item) -> str:
     return str(meanwhile.seen_now(item.conversation))
 
 
+def post_answer(client, item, text="", *, key="k" * 32, **fields):
+    """Send the reply form of ``item``'s conversation page as a person
+    would: ``text`` (or a standard answer or referral in ``fields``) with
+    the form's ``key`` and what the page showed (``page_seen``)."""
+    return client.post(f"/indbakke/{item.conversation_id}/svar/", {
+        "item": item.pk, "text": text, "key": key, "seen": page_seen(item),
+        **fields})
+
+
 def together_at_queuing(monkeypatch) -> None:
     """Make two threads that answer reach the queuing of their answers at
     the same moment, unless something orders them (the conversation's row
