@@ -23,7 +23,7 @@ from kanal.publishing.tests.conftest import (  # noqa: F401 (fixture)
     short_timeout,
 )
 
-from .factories import page_seen
+from .factories import post_answer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
@@ -344,9 +344,8 @@ def test_the_reply_form_answers_a_message_and_the_thread_shows_the_outcome(
     assert 'id="private-answer"' in page
     assert f'value="{item.pk}"' in page
 
-    response = client.post(f"{url}svar/", {
-        "item": item.pk, "standard_answer": standard.pk, "text": "",
-        "key": "form-dm-view", "seen": page_seen(item)})
+    response = post_answer(client, item, key="form-dm-view",
+                           standard_answer=standard.pk)
     assert response.status_code == 302
     assert "Sendes" in client.get(url).content.decode()
     run_follow_ups()
@@ -364,9 +363,7 @@ def test_a_refused_message_answer_shows_not_sent_with_the_reason(
     conversation = world["item"].conversation
     sandbox.advance_clock(25 * 3600)
     client = client_for(world["editor"])
-    client.post(f"/indbakke/{conversation.pk}/svar/", {
-        "item": world["item"].pk, "text": "Hej.", "key": "form-dm-refused",
-        "seen": page_seen(world["item"])})
+    post_answer(client, world["item"], "Hej.", key="form-dm-refused")
     run_follow_ups()
     page = client.get(f"/indbakke/{conversation.pk}/").content.decode()
     assert "Ikke sendt" in page
@@ -381,9 +378,7 @@ def test_a_message_too_old_for_messenger_is_refused_on_the_page(
     InboxItem.objects.filter(pk=item.pk).update(
         created_at=timezone.now() - timedelta(days=8))
     client = client_for(world["editor"])
-    response = client.post(f"/indbakke/{item.conversation_id}/svar/", {
-        "item": item.pk, "text": "Hej.", "key": "form-dm-old",
-        "seen": page_seen(item)})
+    response = post_answer(client, item, "Hej.", key="form-dm-old")
     # Refused on the page itself, with what was written kept in the form.
     assert response.status_code == 400
     assert "7 dage" in response.content.decode()

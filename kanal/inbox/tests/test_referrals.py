@@ -15,7 +15,7 @@ from kanal.organisations.tests.factories import (
     OrganisationFactory,
 )
 
-from .factories import page_seen
+from .factories import post_answer
 from .test_replies import replies_on_network, run_follow_ups
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,9 +105,7 @@ def test_the_reply_form_refers_and_the_pages_keep_templates(world, client_for):
     referral = ReferralTemplate.objects.get(title="kk.dk")
     page = client.get(f"/indbakke/{item.conversation_id}/?henvisning={referral.pk}")
     assert "Se kk.dk/Mette" in page.content.decode()
-    response = client.post(f"/indbakke/{item.conversation_id}/svar/", {
-        "item": item.pk, "referral": referral.pk, "text": "", "key": "form-ref",
-        "seen": page_seen(item)})
+    response = post_answer(client, item, key="form-ref", referral=referral.pk)
     assert response.status_code == 302
     run_follow_ups()
     item.conversation.refresh_from_db()
