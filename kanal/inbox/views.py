@@ -18,7 +18,16 @@ from kanal.core.decorators import membership_required
 from kanal.core.pages import run_action
 from kanal.organisations.models import Administration
 
-from . import actions, counts, likes, meanwhile, moderation, selectors
+from . import (
+    actions,
+    counts,
+    likes,
+    meanwhile,
+    moderation,
+    replies,
+    selectors,
+    templating,
+)
 from .forms import (
     AssignForm,
     AssignmentRuleForm,
@@ -144,7 +153,7 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
     can_assign = conversation_policy.can(actor, "assign", conversation)
     # Messages are answered privately where the network lets Kanal.
     messages_answerable = any(i.kind == "message" for i in items) and (
-        actions.can_answer_messages(conversation.channel))
+        replies.can_answer_messages(conversation.channel))
     answerable = [i for i in items if (i.kind != "message" or messages_answerable)
                   and i.deleted_on_network_at is None]
     if reply_form is None and answerable and conversation_policy.can(
@@ -155,13 +164,13 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             pk=_int(request.GET.get("standardsvar"))).first()
         if chosen is not None:
             initial["standard_answer"] = chosen.pk
-            initial["text"] = actions.fill_standard_answer(chosen, answerable[-1])
+            initial["text"] = templating.fill_standard_answer(chosen, answerable[-1])
         referral = referral_template_policy.visible(actor).filter(
             pk=_int(request.GET.get("henvisning"))).first()
         if referral is not None and chosen is None:
             initial["referral"] = referral.pk
-            initial["text"] = actions.fill_standard_answer(referral,
-                                                           answerable[-1])
+            initial["text"] = templating.fill_standard_answer(
+                referral, answerable[-1])
         reply_form = ReplyForm(initial=initial, items=answerable,
                                organisation=actor.organisation)
     can_moderate = conversation_policy.can(actor, "moderate", conversation)
@@ -295,7 +304,7 @@ def reply_view(request, pk):
         return _refused_reply(request, actor, conversation)
     item = InboxItem.objects.get(pk=form.cleaned_data["item"])
     try:
-        actions.reply_to_item(
+        replies.reply_to_item(
             item, actor=actor, text=form.cleaned_data["text"],
             standard_answer=form.cleaned_data["standard_answer"],
             referral=form.cleaned_data["referral"],
@@ -326,7 +335,7 @@ def reply_length_view(request, pk):
     conversation = conversation_policy.get_allowed(actor, "reply", pk=pk)
     item = conversation.items.filter(pk=_int(request.POST.get("item"))).first()
     message = item is not None and item.kind == "message" and (
-        actions.can_answer_messages(conversation.channel))
+        replies.can_answer_messages(conversation.channel))
     length = selectors.answer_length(
         conversation.channel, request.POST.get("text", "")[:10000].strip(),
         message=message, organisation=conversation.organisation,
