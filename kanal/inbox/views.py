@@ -85,10 +85,17 @@ def list_view(request):
         "counts": [(value, label, per_status.get(value, 0))
                    for value, label in ConversationStatus.choices],
         "can_assign": conversation_policy.can(actor, "assign"),
+        "filtered": _filtered(request),
         "can_configure": inbox_settings_policy.can(actor, "change"),
         "no_messages": get_text_list(
             selectors.networks_without_messages(actor.organisation_id), _("og")),
     })
+
+
+def _filtered(request) -> bool:
+    """Whether the list is narrowed by a filter or a search (not a page)."""
+    return any(value for name, value in request.GET.items()
+               if name not in ("side", "siden"))
 
 
 @membership_required
@@ -106,8 +113,10 @@ def updates_view(request):
     body = {"latest": latest, "changed": latest != since}
     if latest != since:
         page = _page(request, actor, visible, filters)
-        body["rows"] = render_to_string("inbox/_rows.html", {"page": page},
-                                        request=request)
+        body["rows"] = render_to_string("inbox/_rows.html", {
+            "page": page, "filtered": _filtered(request),
+            "can_assign": conversation_policy.can(actor, "assign"),
+        }, request=request)
         # Counted only up to a bound: "more than" that many.
         bounded = getattr(page.paginator, "bounded", False)
         body["count"] = page.paginator.bound if bounded else page.paginator.count
@@ -203,7 +212,8 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             initial={"administration": conversation.assigned_administration_id,
                      "person": conversation.assigned_to_id},
         ) if can_assign else None,
-        "status_form": StatusForm(initial={"status": conversation.status}),
+        "status_form": StatusForm(initial={"status": conversation.status},
+                                  current=conversation.status),
         "note_form": NoteForm(),
     }, status=status)
 
