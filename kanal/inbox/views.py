@@ -300,8 +300,8 @@ def reply_view(request, pk):
     items = conversation.items.filter(pk=_int(request.POST.get("item")))
     form = ReplyForm(request.POST, items=items, organisation=actor.organisation)
     if not form.is_valid():
-        messages.error(request, _("Svaret blev ikke sendt: vælg hvad du svarer på, "
-                                  "og skriv et svar (højst 2.000 tegn)."))
+        # The form shown again marks the fields and the page's error
+        # summary (which gets the focus) says what to do.
         return _refused_reply(request, actor, conversation)
     item = InboxItem.objects.get(pk=form.cleaned_data["item"])
     try:
@@ -315,8 +315,7 @@ def reply_view(request, pk):
         messages.error(request, " ".join(e.messages))
         return _refused_reply(request, actor, conversation, written_meanwhile=e)
     except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _refused_reply(request, actor, conversation)
+        return _refused_reply(request, actor, conversation, error=e)
     if form.cleaned_data["referral"] is not None:
         messages.success(request, _("Henvisningen sendes nu. Samtalen bliver "
                                     "”Henvist”, når den er ude."))
@@ -337,16 +336,34 @@ def reply_length_view(request, pk):
     item = conversation.items.filter(pk=_int(request.POST.get("item"))).first()
     message = item is not None and item.kind == "message" and (
         actions.can_answer_messages(conversation.channel))
+    text = request.POST.get("text", "")[:10000].strip()
+    if not text and item is not None:
+        # An empty field sends the chosen standard answer or referral, filled
+        # in (``reply_to_item``): that is the text to count.
+        template = _chosen(standard_answer_policy, actor, request, "standard_answer")
+        template = template or _chosen(referral_template_policy, actor, request,
+                                       "referral")
+        if template is not None:
+            text = actions.fill_standard_answer(template, item)
     length = selectors.answer_length(
-        conversation.channel, request.POST.get("text", "")[:10000].strip(),
+        conversation.channel, text,
         message=message, organisation=conversation.organisation,
         to_handle=item.author_handle if item is not None else "")
     return render(request, "inbox/_answer_length.html", {"length": length})
 
 
-def _refused_reply(request, actor, conversation, *, written_meanwhile=None):
+def _chosen(policy, actor, request, name):
+    """The kept text (standard answer or referral) chosen in field ``name``
+    that ``actor`` may use, or None."""
+    return policy.visible(actor).filter(pk=_int(request.POST.get(name))).first()
+
+
+def _refused_reply(request, actor, conversation, *, written_meanwhile=None,
+                   error=None):
     """The page again, 400, with what the person wrote in the form (nothing
     typed is lost) and a fresh key, so sending it again is a new answer.
+    The action's ``error`` is put on the answer's text, so the field is
+    marked and the error summary leads to it.
 
     409 when ``written_meanwhile`` refused it: the form keeps what the
     person saw when they began and offers "Send alligevel", which carries
@@ -361,7 +378,8 @@ def _refused_reply(request, actor, conversation, *, written_meanwhile=None):
     newest = conversation.items.order_by("-created_at", "-pk")[:ITEMS_PER_PAGE]
     form = ReplyForm(data, items=reversed(list(newest)),
                      organisation=actor.organisation)
-    form.is_valid()
+    if form.is_valid() and error is not None:
+        form.add_error("text", error)
     return _detail(request, actor, conversation, reply_form=form,
                    written_meanwhile=written_meanwhile,
                    status=400 if written_meanwhile is None else 409)
