@@ -93,3 +93,13 @@ def test_a_refused_answer_takes_the_focus_to_what_to_fix(walk):
     page.keyboard.press("Enter")
     expect(page.locator("#reply-text")).to_be_focused()
     expect(page.locator("#reply-text")).to_have_attribute("aria-invalid", "true")
+
+
+def test_hiding_without_a_house_rule_stops_at_the_rule_list(walk):
+    page, item = walk
+    page.goto(f"/indbakke/{item.conversation_id}/")
+    page.get_by_role("button", name="Skjul på netværket").click()
+    rule = page.get_by_label("Husregel")
+    expect(rule).to_be_focused()
+    assert rule.evaluate("e => e.validity.valueMissing")
+    assert page.url.endswith(f"/indbakke/{item.conversation_id}/")

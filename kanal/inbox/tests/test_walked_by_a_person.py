@@ -128,3 +128,16 @@ def test_the_list_rows_label_their_cells_for_a_narrow_screen(desk, client_for):
     html = client_for(desk["editor"]).get("/indbakke/").content.decode()
     for label in ("Seneste", "Status", "Tildelt", "Svarfrist"):
         assert f'data-label="{label}"' in html
+
+
+def test_hiding_asks_for_the_house_rule_at_its_list_and_showing_again_does_not(
+        desk, client_for):
+    item = citizen_item(desk["channel"])
+    client = client_for(desk["editor"])
+    url = f"/indbakke/{item.conversation_id}/"
+    html = client.get(url).content.decode()
+    assert re.search(rf'<select name="reason" id="reason-{item.pk}" required>', html)
+    item.hidden_on_network = True
+    item.save(update_fields=["hidden_on_network"])
+    html = client.get(url).content.decode()
+    assert re.search(r'<button[^>]*value="unhide"[^>]*formnovalidate>', html)
