@@ -212,6 +212,8 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             initial={"administration": conversation.assigned_administration_id,
                      "person": conversation.assigned_to_id},
         ) if can_assign else None,
+        "mentionable": conversation_policy.viewers(conversation).exclude(
+            pk=actor.pk).select_related("user", "administration"),
         "status_form": StatusForm(initial={"status": conversation.status},
                                   current=conversation.status),
         "note_form": NoteForm(),
@@ -281,13 +283,28 @@ def note_view(request, pk):
     if not form.is_valid():
         messages.error(request, _("Skriv noten, før du gemmer den (højst 5.000 tegn)."))
         return _back(conversation)
+    saved = []
     run_action(
         request,
-        lambda: actions.add_note(conversation, actor=actor,
-                                 text=form.cleaned_data["text"]),
-        done=_("Noten er gemt."),
+        lambda: saved.append(actions.add_note(conversation, actor=actor,
+                                              text=form.cleaned_data["text"])),
+        done=lambda: _note_saved(saved[0]),
     )
+    if saved and saved[0].not_told:
+        messages.warning(request, _(
+            "Ingen kollega, der kan se samtalen, har brugernavnet %(names)s, så "
+            "ingen fik besked om det. Se hvem du kan nævne under feltet.") % {
+                "names": get_text_list([f"@{n}" for n in saved[0].not_told],
+                                       _("eller"))})
     return _back(conversation)
+
+
+def _note_saved(note) -> str:
+    """"Saved", and whom the note's @mentions told."""
+    if not note.told:
+        return _("Noten er gemt.")
+    return _("Noten er gemt. %(names)s har fået besked.") % {
+        "names": get_text_list([m.display_name for m in note.told], _("og"))}
 
 
 @require_POST

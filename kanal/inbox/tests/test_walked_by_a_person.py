@@ -11,6 +11,9 @@ import re
 import pytest
 
 from kanal.inbox.models import ConversationStatus, InboxSettings, StandardAnswer
+from kanal.inbox.policies import conversation_policy
+from kanal.organisations.models import Membership
+from kanal.organisations.roles import Role
 
 from .factories import citizen_item, page_seen
 
@@ -141,3 +144,46 @@ def test_hiding_asks_for_the_house_rule_at_its_list_and_showing_again_does_not(
     item.save(update_fields=["hidden_on_network"])
     html = client.get(url).content.decode()
     assert re.search(r'<button[^>]*value="unhide"[^>]*formnovalidate>', html)
+
+
+def _note(client, item, text):
+    response = client.post(f"/indbakke/{item.conversation_id}/note/",
+                           {"text": text}, follow=True)
+    return " ".join(f"{m.level_tag}: {m}" for m in response.context["messages"])
+
+
+def test_a_note_says_who_its_mentions_reached_and_which_reached_nobody(
+        desk, client_for):
+    item = citizen_item(desk["channel"])
+    conversation = item.conversation
+    conversation.assigned_administration = desk["buf"]
+    conversation.save(update_fields=["assigned_administration"])
+    buf = desk["buf_contributor"]
+    tmf = desk["tmf_contributor"]  # may not see a BUF conversation
+    said = _note(client_for(desk["editor"]), item,
+                 f"@{buf.user.username} kan I svare? Og @{tmf.user.username}, @nogen.")
+    assert f"Noten er gemt. {buf.display_name} har fået besked." in said
+    names = " eller ".join(sorted(["@nogen", f"@{tmf.user.username}"]))
+    assert (f"warning: Ingen kollega, der kan se samtalen, har brugernavnet {names}, "
+            "så ingen fik besked om det.") in said
+    plain = _note(client_for(desk["editor"]), item, "Uden nævnte.")
+    assert plain == "success: Noten er gemt."
+
+
+def test_the_note_form_lists_whom_a_note_can_mention(desk, client_for, member):
+    item = citizen_item(desk["channel"])
+    conversation = item.conversation
+    conversation.assigned_administration = desk["buf"]
+    conversation.save(update_fields=["assigned_administration"])
+    html = client_for(desk["editor"]).get(
+        f"/indbakke/{item.conversation_id}/").content.decode()
+    listed = re.search(r'class="inbox-mentionable".*?</details>', html, re.S).group(0)
+    assert f"@{desk['buf_contributor'].user.username}" in listed
+    assert f"@{desk['tmf_contributor'].user.username}" not in listed
+    assert f"@{desk['analyst'].user.username}" not in listed
+    assert f"@{desk['editor'].user.username}" not in listed  # not oneself
+    # The list is the policy's own answer, member by member.
+    member(Role.ADMIN, administration=desk["tmf"])
+    viewers = set(conversation_policy.viewers(conversation))
+    for m in Membership.objects.filter(organisation=conversation.organisation):
+        assert (m in viewers) == conversation_policy.can(m, "view", conversation), m
