@@ -131,7 +131,11 @@ def set_conversation_status(
 
 @transaction.atomic
 def add_note(conversation: Conversation, *, actor: Membership, text: str) -> Note:
-    """An internal note; members it @mentions by user name are told."""
+    """An internal note; members it @mentions by user name are told.
+
+    The note returned says what came of its mentions: ``told`` (the members
+    told) and ``not_told`` (the names that are no colleague who may see the
+    conversation, so nobody was told), for the person who wrote it."""
     conversation_policy.check(actor, "note", conversation)
     text = (text or "").strip()
     if not text:
@@ -149,14 +153,19 @@ def add_note(conversation: Conversation, *, actor: Membership, text: str) -> Not
     names = {
         word[1:].rstrip(".,:;!?") for word in text.split() if word.startswith("@")
     }
+    note.told, note.not_told = [], []
     if names:
         mentioned = Membership.objects.filter(
             organisation_id=conversation.organisation_id, is_active=True,
             user__username__in=names,
         ).select_related("user", "organisation")
+        seeing = [m for m in mentioned
+                  if conversation_policy.can(m, "view", conversation)]
+        note.told = [m for m in seeing if m.pk != actor.pk]
+        found = {m.user.username for m in seeing}
+        note.not_told = sorted(n for n in names if n and n not in found)
         notify(
-            [m for m in mentioned if m.pk != actor.pk
-             and conversation_policy.can(m, "view", conversation)],
+            note.told,
             kind="inbox_mentioned",
             params={"who": actor.display_name},
             about=conversation,
