@@ -198,8 +198,8 @@ def test_a_contributor_s_search_narrows_by_the_assignment_in_the_search_index(de
     for n, administration in enumerate((desk["buf"], desk["tmf"], desk["kff"])):
         item = citizen_item(channel, "Affald", remote_id=f"c{n}")
         assign(item.conversation, actor=editor, administration=administration)
-    # 4,000 more with the word, none of them BUF's: read by the word alone,
-    # BUF's contributor's one match costs 4,000 rows.
+    # 20,000 more with the word, none of them BUF's: read by the word alone,
+    # BUF's contributor's one match costs 20,000 rows.
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO inbox_inboxitem (organisation_id, channel_id, network, "
@@ -209,7 +209,7 @@ def test_a_contributor_s_search_narrows_by_the_assignment_in_the_search_index(de
             "language) SELECT i.organisation_id, i.channel_id, i.network, "
             "i.conversation_id, 'bulk' || g || '-' || i.id, 'reply', '', '', '', "
             "'', '', 'affald', '', now(), now(), false, '', '[]', 'da' "
-            "FROM inbox_inboxitem i, generate_series(1, 2000) g "
+            "FROM inbox_inboxitem i, generate_series(1, 10000) g "
             "WHERE i.assigned_administration_id <> %s", [desk["buf"].pk])
         cursor.execute("ANALYZE inbox_inboxitem")
     # The policy's own narrowing, without the organisation (whose index the
