@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -147,6 +148,26 @@ def page_of(visible: QuerySet, filters: Filters, number, *,
     more match). ``items``: the items of ``visible`` conversations, as the
     policy asks them of the items themselves
     (``conversation_policy.visible_items``): a search reads them."""
+    with _one_process():
+        return _page_of(visible, filters, number, count=count, items=items)
+
+
+@contextmanager
+def _one_process():
+    """PostgreSQL plans the list's reads without parallel workers. A page
+    stops at 50 rows, but each worker walks ahead on its own and must be
+    started first: a search's walk took three times as long with two of
+    them on a 2-CPU machine (BENCHMARKS.md)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+
+
+def _page_of(visible: QuerySet, filters: Filters, number, *,
+             count: int | None, items: QuerySet | None) -> Page:
     capped = False
     found = None
     if filters.q:
