@@ -1,0 +1,64 @@
+"""OUTSIDE TESTER 4 (branch tester4): failing tests for personal data that
+Kanal does not find or does not remove. Each test names its finding (T4-N)
+in /work/briefs/findings4.md."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from kanal.inbox import actions, privacy, retention
+from kanal.inbox.models import StandardAnswer
+from kanal.publishing.models import FollowUp
+
+from .factories import citizen_item
+
+
+@pytest.mark.xfail(strict=True, reason="T4-1: an invisible character inside a "
+                   "CPR number hides it from detection")
+@pytest.mark.parametrize("text", [
+    "Mit cpr er 120385\u200b-1234",  # zero-width space (pasted from a web page)
+    "Mit cpr er 1203\u200b851234",
+    "Mit cpr er 120385-12\u200d34",  # zero-width joiner
+    "Mit cpr er 120385\u20601234",  # word joiner
+    "Mit cpr er 120385\ufeff-1234",  # a byte-order mark mid-text
+    "Mit cpr er 120385\u00ad1234",  # soft hyphen
+])
+def test_t4_1_a_cpr_with_an_invisible_character_inside_is_found(text):
+    """T4-1: the citizen's page, Kanal's list and the network all show
+    "120385-1234", but the invisible character between the digits makes
+    ``privacy.find`` see nothing: not flagged, not masked, and the
+    personal-data guard never hides it on the network."""
+    assert privacy.find(text) == ["cpr"]
+    assert "1234" not in privacy.mask(text)
+
+
+@pytest.mark.xfail(strict=True, reason="T4-2: a right-to-left override shows a "
+                   "CPR number that Kanal reads backwards")
+def test_t4_2_a_cpr_shown_through_a_right_to_left_override_is_found():
+    """T4-2: "\\u202e4321-583021\\u202c" is drawn by every browser (and the
+    network) as "120385-1234". Kanal reads the stored order and finds no
+    CPR number, so it is shown unmasked and never hidden."""
+    assert privacy.find("Mit cpr er \u202e4321-583021\u202c") == ["cpr"]
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(strict=True, reason="T4-3: redaction leaves the first name "
+                   "Kanal filled into the desk's answer")
+def test_t4_3_redaction_removes_the_first_name_a_standard_answer_put_in(desk):
+    """T4-3: ``{fornavn}`` puts the citizen's first name in the answer
+    ("Hej Mette."). Retention or an erasure redacts the item and replaces
+    the citizen's full name, id and handle in answers and notes, but not the
+    first name Kanal itself wrote: the answer and the text its follow-up
+    sent still name her after her data was removed."""
+    item = citizen_item(desk["channel"], author="Mette Hansen")
+    template = StandardAnswer.objects.create(
+        organisation=desk["channel"].organisation, title="Åbningstider",
+        text="Hej {fornavn}. Se åbningstiderne på kk.dk.")
+    answer = actions.reply_to_item(item, actor=desk["editor"],
+                                   standard_answer=template, key="t4-3")
+    assert answer.text.startswith("Hej Mette.")
+    retention.redact_items([item.pk], now=timezone.now())
+    answer.refresh_from_db()
+    assert "Mette" not in answer.text
+    assert "Mette" not in FollowUp.objects.get(pk=answer.follow_up_id).text
