@@ -36,3 +36,32 @@ def test_t4_5_a_comment_already_gone_on_the_network_is_recorded_deleted(
     assert item.deleted_on_network_at is not None
     conversation = Conversation.objects.get(pk=item.conversation_id)
     assert conversation.status not in OPEN_STATUSES or conversation.due_at is None
+
+
+@pytest.mark.xfail(strict=True, reason="T4-7: the inbox still acts on the "
+                   "network through a channel the administrator turned off")
+@pytest.mark.parametrize("act", ["like", "hide"])
+def test_t4_7_nothing_reaches_the_network_through_a_disabled_channel(
+    world, member, act
+):
+    """T4-7: "Slået fra" is documented as "stop all use of a channel", and
+    publishing's fence honours it, but a like, a hide or a delete from the
+    inbox is sent with the channel's stored credentials all the same (a
+    page handed over, or an account whose access was leaked and turned off
+    for that reason). It should be refused in Danish and nothing sent."""
+    from kanal.channels.actions import disable_channel
+    from kanal.inbox import likes
+    from kanal.organisations.roles import Role
+
+    item, sandbox = world["item"], world["sandbox"]
+    disable_channel(world["channel"], actor=member(Role.ADMIN), reason="Overdraget")
+    item.refresh_from_db()
+    with contextlib.suppress(ValidationError):
+        if act == "like":
+            likes.set_liked(item, actor=world["editor"])
+        else:
+            moderation.moderate_item(item, actor=world["editor"], kind="hide",
+                                     reason="spam")
+    stored = sandbox.item("facebook", item.remote_id)
+    assert stored["data"].get("liked_by") in (None, [])
+    assert stored["hidden"] is False
