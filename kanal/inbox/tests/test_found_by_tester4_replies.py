@@ -35,3 +35,36 @@ def test_t4_4_an_answer_on_a_disabled_channel_is_refused_not_queued(
     assert response.status_code == 400
     assert not FollowUp.objects.exists()
     assert not Answer.objects.exists()
+
+
+@pytest.mark.xfail(strict=True, reason="T4-10: a citizen's edit while the desk "
+                   "writes is not 'written meanwhile'")
+def test_t4_10_an_edit_while_the_desk_writes_stops_the_answer_like_a_new_item(
+    desk
+):
+    """T4-10: the reply form refuses an answer when the citizen wrote again
+    while the editor wrote (``meanwhile``), but an edit of the question is
+    not counted: the citizen changes "Hvornår åbner svømmehallen?" to ask
+    about something else, and the answer to the old wording goes out
+    unnoticed. The edit should refuse it like a new item does."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from kanal.channels.networks.base import InboxItem as NetworkItem
+    from kanal.inbox import actions, intake, meanwhile
+
+    item = citizen_item(desk["channel"], "Hvornår åbner svømmehallen?")
+    seen = meanwhile.Seen.parse(page_seen(item))
+    intake.ingest(desk["channel"], NetworkItem(
+        remote_id=item.remote_id, kind=item.kind, author_id=item.author_id,
+        author_name=item.author_name,
+        text="Hvornår lukker svømmehallen for vinteren?",
+        created_at=item.created_at, post_remote_id=item.post_remote_id,
+        parent_remote_id=item.parent_remote_id,
+    ), action="edited", at=timezone.now())
+    item.refresh_from_db()
+    assert item.text == "Hvornår lukker svømmehallen for vinteren?"
+    with pytest.raises(ValidationError):
+        actions.reply_to_item(item, actor=desk["editor"], text="Kl. 10.",
+                              key="t4-10", seen=seen)
+    assert not Answer.objects.exists()
