@@ -62,3 +62,33 @@ def test_t4_3_redaction_removes_the_first_name_a_standard_answer_put_in(desk):
     answer.refresh_from_db()
     assert "Mette" not in answer.text
     assert "Mette" not in FollowUp.objects.get(pk=answer.follow_up_id).text
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(strict=True, reason="T4-11: a conversation keeps its "
+                   "personal-data flag after the data is gone")
+@pytest.mark.parametrize("gone_by", ["redaction", "citizens_edit"])
+def test_t4_11_the_personal_data_flag_follows_the_text(desk, gone_by):
+    """T4-11: "Personoplysninger" on a conversation (the list's pill and its
+    filter "Med personoplysninger") is set when an item holds a CPR number
+    and never cleared: not when retention or an erasure removes the text,
+    not when the citizen edits the number away. The filter the desk uses to
+    find what needs care fills up with conversations that hold nothing."""
+    from kanal.channels.networks.base import InboxItem as NetworkItem
+    from kanal.inbox import intake
+    from kanal.inbox.models import Conversation
+
+    item = citizen_item(desk["channel"], "Mit cpr er 120385-1234")
+    assert Conversation.objects.get(pk=item.conversation_id).has_personal_data
+    if gone_by == "redaction":
+        retention.redact_items([item.pk], now=timezone.now())
+    else:
+        intake.ingest(desk["channel"], NetworkItem(
+            remote_id=item.remote_id, kind=item.kind, author_id=item.author_id,
+            author_name=item.author_name, text="Hvornår åbner svømmehallen?",
+            created_at=item.created_at, post_remote_id=item.post_remote_id,
+            parent_remote_id=item.parent_remote_id,
+        ), action="edited", at=timezone.now())
+        item.refresh_from_db()
+        assert item.personal_data == []
+    assert not Conversation.objects.get(pk=item.conversation_id).has_personal_data
