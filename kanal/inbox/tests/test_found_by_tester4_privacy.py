@@ -39,8 +39,6 @@ def test_t4_2_a_cpr_shown_through_a_right_to_left_override_is_found():
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="T4-3: redaction leaves the first name "
-                   "Kanal filled into the desk's answer")
 def test_t4_3_redaction_removes_the_first_name_a_standard_answer_put_in(desk):
     """T4-3: ``{fornavn}`` puts the citizen's first name in the answer
     ("Hej Mette."). Retention or an erasure redacts the item and replaces
