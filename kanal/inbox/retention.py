@@ -37,6 +37,7 @@ from kanal.organisations.models import Organisation
 from kanal.publishing.models import FollowUp
 
 from .actions import first_name
+from .intake import recount_personal_data
 from .models import (
     RETENTION_MAX_DAYS,
     RETENTION_MIN_DAYS,
@@ -110,6 +111,7 @@ def redact_items(ids: list[int], *, now: datetime) -> None:
     ModerationAction.objects.filter(item_id__in=ids).update(author_id="")
     FollowUp.objects.filter(inbox_answer__item_id__in=ids).update(recipient={})
     _remove_quotes(conversations, spellings | quoted_as(spellings))
+    recount_personal_data(conversations)
     # A message conversation is keyed by the citizen's id: once none of its
     # items holds personal data, its key no longer names them (and a new
     # message from them starts a conversation of its own).

@@ -59,8 +59,6 @@ def test_t4_3_redaction_removes_the_first_name_a_standard_answer_put_in(desk):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="T4-11: a conversation keeps its "
-                   "personal-data flag after the data is gone")
 @pytest.mark.parametrize("gone_by", ["redaction", "citizens_edit"])
 def test_t4_11_the_personal_data_flag_follows_the_text(desk, gone_by):
     """T4-11: "Personoplysninger" on a conversation (the list's pill and its
