@@ -14,7 +14,7 @@ time that came from outside:
 - ``without_control``: every control character and lone UTF-16 half
   removed (a feed's GUID, a cursor: text that is no id and keeps no lines);
 - ``plausible_time``: an aware time between social media's start and a
-  clock's error beyond now, else None;
+  clock's error beyond now, else None; ``happened_by``: the same, at most now;
 - ``without_format`` and ``as_displayed``: a text as a screen shows it
   (without the invisible format characters; in the order the bidirectional
   algorithm draws it), with where each character came from, for whatever
@@ -133,6 +133,16 @@ def plausible_time(value, *, now: datetime | None = None) -> datetime | None:
     except (OverflowError, ValueError):
         return None
     return value
+
+
+def happened_by(value, *, now: datetime) -> datetime | None:
+    """``plausible_time`` for something that has already happened (an item
+    written, a post published), never after ``now``: a time ahead of Kanal's
+    clock is the other clock's error, and counting from it would make a
+    target later and keep the row on top of newer ones until the clocks
+    meet; it counts as ``now``, when Kanal got it."""
+    value = plausible_time(value, now=now)
+    return None if value is None else min(value, now)
 
 
 def without_format(text: str) -> tuple[str, list[int]]:
