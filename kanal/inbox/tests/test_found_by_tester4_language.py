@@ -12,8 +12,6 @@ from .test_replies import run_follow_ups
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.xfail(strict=True, reason="T4-8: why an answer was not sent is "
-                   "shown in Danish on the English conversation page")
 def test_t4_8_an_answer_that_failed_says_why_in_the_readers_language(
     world, client
 ):
