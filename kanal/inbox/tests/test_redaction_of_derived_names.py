@@ -23,8 +23,10 @@ def template(desk):
 
 
 def test_a_note_naming_the_citizen_as_shown_is_redacted(desk):
-    """The name holds an invisible character; the note has it as typed."""
-    item = citizen_item(desk["channel"], author="Mette\u200b Hansen")
+    """The name holds an invisible character (a zero-width joiner, which
+    intake keeps for emoji); the note has it as the colleague typed it."""
+    item = citizen_item(desk["channel"], author="Met\u200dte Hansen")
+    assert item.author_name == "Met\u200dte Hansen"
     note = actions.add_note(item.conversation, actor=desk["editor"],
                             text="Mette Hansen ringer igen i morgen.")
     retention.redact_items([item.pk], now=timezone.now())
