@@ -420,7 +420,11 @@ class PollCursor(models.Model):
     )
     cursor = models.TextField(blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    # Why the last poll failed, as written: the network's Danish sentence, or
+    # Kanal's own (its msgid, with ``last_error_params``); ``polling.
+    # poll_problem`` renders it in the reader's language.
     last_error = models.TextField(blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
     items_seen = models.PositiveIntegerField(default=0)
     # Entries of the network's answers that could not be read and were
     # skipped (the cursor passed them; the log says when).
