@@ -14,8 +14,6 @@ from .factories import citizen_item
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(strict=True, reason="T4-6: reassigning an assigned "
-                   "conversation is a 500")
 @pytest.mark.parametrize("second", ["administration", "person"])
 def test_t4_6_an_assigned_conversation_can_be_given_to_someone_else(
     desk, client, second
