@@ -19,7 +19,7 @@ from kanal.notifications.actions import notify
 from kanal.organisations.models import Administration, Membership
 from kanal.publishing import followup
 
-from . import meanwhile, signals, targets
+from . import meanwhile, reach, signals, targets
 from .models import (
     OPEN_STATUSES,
     Answer,
@@ -336,6 +336,7 @@ def reply_to_item(
     if item.deleted_on_network_at is not None:
         raise ValidationError(_("Borgeren har slettet kommentaren på netværket; "
                                 "den kan ikke besvares."))
+    reach.check_on(conversation.channel)
     if standard_answer is not None and referral is not None:
         raise ValidationError(_("Vælg enten et standardsvar eller en henvisning, "
                                 "ikke begge."))

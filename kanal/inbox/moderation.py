@@ -32,7 +32,7 @@ from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_with
 
-from . import privacy, signals, targets
+from . import privacy, reach, signals, targets
 from .models import (
     OPEN_STATUSES,
     Conversation,
@@ -89,6 +89,7 @@ def moderate_item(
     }[kind]
     if already:
         raise ValidationError(already)
+    reach.check_on(item.channel)
     if not can_on_network(item, kind):
         raise ValidationError(_("%(network)s lader ikke Kanal gøre det. Gør det "
                                 "direkte på netværket.") % {
