@@ -48,7 +48,7 @@ from kanal.publishing.scope import CrisisScope
 
 from . import reach
 from .models import InboxItem
-from .moderation import network_supports
+from .moderation import check_still_there, network_supports
 from .policies import conversation_policy
 
 logger = logging.getLogger("kanal.inbox.likes")
@@ -97,23 +97,24 @@ def set_liked(item: InboxItem, *, actor, liked: bool = True) -> bool:
             "liked_at", flat=True).first()
         if (current is not None) == liked:
             return False
-        _send(item, liked=liked)
+        _send(item, liked=liked, actor=actor)
         _record(item, actor=actor, liked=liked)
         return True
     finally:
         cache.delete(lease)
 
 
-def _send(item: InboxItem, *, liked: bool) -> None:
+def _send(item: InboxItem, *, liked: bool, actor) -> None:
     def fence(operation: str) -> None:
         if operation == "like" and crisis_covers(item):
             raise Fenced("crisis")
         if reach.is_off(item.channel):
             raise Fenced("channel")
 
+    adapter = None
     try:
-        adapter_for(item.channel, before_write=fence).like(item.remote_id,
-                                                           liked=liked)
+        adapter = adapter_for(item.channel, before_write=fence)
+        adapter.like(item.remote_id, liked=liked)
     except Fenced as e:
         if e.reason == "channel":
             raise ValidationError(reach.refusal(item.channel)) from e
@@ -125,6 +126,9 @@ def _send(item: InboxItem, *, liked: bool) -> None:
         message = direct_failure(e)
         logger.warning("like of item %s failed: %s", item.pk,
                        getattr(e, "support_detail", "") or message)
+        if adapter is not None:
+            check_still_there(adapter, item, kind="like" if liked else "unlike",
+                              actor=actor, error=e)
         raise ValidationError(
             _("Netværket afviste det: %(why)s") % {"why": message}) from e
 

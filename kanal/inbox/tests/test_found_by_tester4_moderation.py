@@ -15,8 +15,6 @@ from kanal.inbox.models import OPEN_STATUSES, Conversation
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.xfail(strict=True, reason="T4-5: moderating a comment the citizen "
-                   "already deleted reports a refusal and keeps it open")
 @pytest.mark.parametrize("kind", ["delete", "hide"])
 def test_t4_5_a_comment_already_gone_on_the_network_is_recorded_deleted(
     world, kind
