@@ -141,9 +141,9 @@ class ReplyForm(forms.Form):
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     # What the page showed when the person began (``meanwhile``).
-    seen = forms.CharField(widget=forms.HiddenInput, max_length=41)
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=meanwhile.LIMIT)
     send_anyway = forms.CharField(
-        label=_("Send alligevel"), required=False, max_length=41,
+        label=_("Send alligevel"), required=False, max_length=meanwhile.LIMIT,
         widget=_SeenCheckbox(),
         help_text=_("Sæt kryds, hvis dit svar stadig skal ud efter det, der er "
                     "skrevet, mens du skrev."),

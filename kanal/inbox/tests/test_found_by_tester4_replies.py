@@ -35,8 +35,6 @@ def test_t4_4_an_answer_on_a_disabled_channel_is_refused_not_queued(
     assert not Answer.objects.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="T4-10: a citizen's edit while the desk "
-                   "writes is not 'written meanwhile'")
 def test_t4_10_an_edit_while_the_desk_writes_stops_the_answer_like_a_new_item(
     desk
 ):
