@@ -34,3 +34,24 @@ def test_t4_8_an_answer_that_failed_says_why_in_the_readers_language(
     assert "Not sent" in page  # the page itself is English
     assert "the answer to the citizen was not sent" in page
     assert "svaret til borgeren blev ikke sendt" not in page
+
+
+@pytest.mark.xfail(strict=True, reason="T4-8: why the inbox could not be "
+                   "fetched is shown in Danish on the English channel page")
+def test_t4_8_a_failed_poll_says_why_in_the_readers_language(desk, client):
+    """T4-8, the same class: ``polling.record_poll_failure`` stores its
+    sentence already formatted in Danish, so the channel page's
+    ``network_sentence`` cannot translate it for an English reader."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from kanal.inbox import polling
+
+    polling.record_poll_failure(desk["channel"], ValueError("x"),
+                                now=timezone.now())
+    client.force_login(desk["editor"].user)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("channel_detail", args=[desk["channel"].pk]))
+    text = page.content.decode()
+    assert "The inbox could not be fetched" in text
+    assert "Indbakken kunne ikke hentes" not in text
