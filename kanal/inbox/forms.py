@@ -102,6 +102,8 @@ class NoteForm(forms.Form):
         help_text=_("Kun kolleger ser noten. Skriv @brugernavn for at give en "
                     "kollega besked."),
     )
+    # Sending the same form twice (a double click) makes one note.
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
 
 class _SeenCheckbox(forms.CheckboxInput):

@@ -208,7 +208,7 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
                      "person": conversation.assigned_to_id},
         ) if can_assign else None,
         "status_form": StatusForm(initial={"status": conversation.status}),
-        "note_form": NoteForm(),
+        "note_form": NoteForm(initial={"key": uuid.uuid4().hex}),
     }, status=status)
 
 
@@ -278,7 +278,8 @@ def note_view(request, pk):
     run_action(
         request,
         lambda: actions.add_note(conversation, actor=actor,
-                                 text=form.cleaned_data["text"]),
+                                 text=form.cleaned_data["text"],
+                                 key=form.cleaned_data["key"]),
         done=_("Noten er gemt."),
     )
     return _back(conversation)
