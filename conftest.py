@@ -20,8 +20,10 @@ hypothesis_settings.load_profile("kanal")
 
 # The network sandbox on loopback (``sandbox``, ``sandbox_server``,
 # ``webhook_receiver``), for the adapters' contract tests and for every test
-# that publishes through the engine.
-pytest_plugins = ["kanal.channels.networks.tests.sandbox_fixtures"]
+# that publishes through the engine; the Mastodon adapter's fakes
+# (``fresh_mastodon_limits``).
+pytest_plugins = ["kanal.channels.networks.tests.sandbox_fixtures",
+                  "kanal.channels.networks.tests.mastodon_fakes"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -58,11 +58,11 @@ AFTER_KINDS = frozenset({"server_error_after_create", "unreadable_after_create",
 #: How ``hostile_after_create`` spoils a successful answer (``params.answer``):
 #: every id in it (also LinkedIn's id headers) made 300 characters long, given
 #: a NUL or a lone UTF-16 half, left out, or made an object; every address
-#: made ``javascript:`` or another host's; or the whole body nested deeper
-#: than any parser goes.
+#: made ``javascript:``, another host's or the text in ``params.url``
+#: (``given_url``); or the whole body nested deeper than any parser goes.
 HOSTILE_ANSWERS = frozenset({
     "long_id", "nul_id", "surrogate_id", "missing_id", "wrong_type_id",
-    "javascript_url", "other_host_url", "deep",
+    "javascript_url", "other_host_url", "given_url", "deep",
 })
 
 OPERATIONS = frozenset(
@@ -175,6 +175,9 @@ class FaultInjector:
             raise FaultError(
                 f"hostile_after_create needs params.answer, one of "
                 f"{sorted(HOSTILE_ANSWERS)}")
+        if kind == "hostile_after_create" and params["answer"] == "given_url" and (
+                not isinstance(params.get("url"), str)):
+            raise FaultError("given_url needs params.url, a string")
         if path is not None and not isinstance(path, str):
             raise FaultError("path must be a string")
         if method is not None and not isinstance(method, str):
@@ -321,7 +324,8 @@ def after_answer(fault: Fault, network: str, status: int, headers: list,
             kind = b"application/json"
         return code, [*kept, (b"content-type", kind)], payload
     if fault.kind == "hostile_after_create":
-        return hostile_answer(params["answer"], status, kept, headers, body)
+        return hostile_answer(params["answer"], status, kept, headers, body,
+                              url=params.get("url"))
     # unreadable_after_create: the status stays; the body is cut short (or, for
     # an answer without a body, becomes a few bytes that are not JSON).
     cut = body[: max(1, len(body) // 2)] if len(body) > 1 else b"{"
@@ -354,28 +358,32 @@ def _spoiled_id(answer: str, value):
     return {"id": value}  # wrong_type_id
 
 
-def _spoiled(answer: str, value):
-    """``value`` (a parsed answer) with its ids or addresses spoiled."""
+def _spoiled(answer: str, value, url: str | None = None):
+    """``value`` (a parsed answer) with its ids or addresses spoiled (every
+    address made ``url`` for ``given_url``)."""
     if isinstance(value, list):
-        return [_spoiled(answer, v) for v in value]
+        return [_spoiled(answer, v, url) for v in value]
     if not isinstance(value, dict):
         return value
     spoiled = {}
     for key, inner in value.items():
-        if key in _URL_KEYS and answer in _HOSTILE_URLS:
+        if key in _URL_KEYS and answer == "given_url":
+            spoiled[key] = url
+        elif key in _URL_KEYS and answer in _HOSTILE_URLS:
             spoiled[key] = _HOSTILE_URLS[answer]
         elif key in _ID_KEYS and answer.endswith("_id"):
             if answer == "missing_id":
                 continue
             spoiled[key] = _spoiled_id(answer, inner)
         else:
-            spoiled[key] = _spoiled(answer, inner)
+            spoiled[key] = _spoiled(answer, inner, url)
     return spoiled
 
 
 def hostile_answer(answer: str, status: int, kept: list, headers: list,
-                   body: bytes) -> tuple[int, list, bytes]:
-    """The 2xx of a write that happened, made hostile the ``answer`` way."""
+                   body: bytes, *, url: str | None = None) -> tuple[int, list, bytes]:
+    """The 2xx of a write that happened (or of a read), made hostile the
+    ``answer`` way."""
     if answer == "deep":
         payload = b"[" * _DEEP + b"]" * _DEEP
     else:
@@ -384,7 +392,7 @@ def hostile_answer(answer: str, status: int, kept: list, headers: list,
         except ValueError:
             parsed = None
         payload = body if parsed is None else json.dumps(
-            _spoiled(answer, parsed)).encode()
+            _spoiled(answer, parsed, url)).encode()
     out = []
     for key, value in kept:
         if key.lower() in _ID_HEADERS and answer.endswith("_id"):

@@ -47,6 +47,7 @@ REQUEST_SECONDS = Histogram(
 )
 
 request_logger = logging.getLogger("kanal.request")
+logger = logging.getLogger("kanal.observability")
 
 
 def current_request_id() -> str:
@@ -80,9 +81,16 @@ class RequestMiddleware:
         elapsed = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
         view = (match.view_name or match.route) if match else "other"
-        REQUEST_SECONDS.labels(request.method, view, f"{status // 100}xx").observe(
-            elapsed
-        )
+        try:
+            REQUEST_SECONDS.labels(request.method, view, f"{status // 100}xx").observe(
+                elapsed
+            )
+        except OSError as e:
+            # Under gunicorn the histogram lives in files in
+            # PROMETHEUS_MULTIPROC_DIR; a directory removed behind its back
+            # (a /tmp cleaner, a full disk) must cost the measurement, never
+            # the request: before, every request answered 500.
+            logger.warning("request metrics: cannot record (%s): %s", view, e)
         request_logger.info(
             "%s %s %s %.1f ms",
             request.method,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 def on_reply_finished(sender, follow_up, **kwargs) -> None:
     """A reply the inbox queued was sent or gave up: record it."""
-    from . import actions
+    from . import replies
     from .models import Answer
 
     answer = Answer.objects.filter(follow_up=follow_up).select_related(
         "follow_up", "item"
     ).first()
     if answer is not None:
-        actions.record_reply_outcome(answer)
+        replies.record_reply_outcome(answer)

@@ -6,6 +6,7 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kanal.channels.models import Network
 from kanal.organisations.models import Administration, Membership
@@ -63,10 +64,11 @@ class FilterForm(forms.Form):
 class AssignForm(forms.Form):
     administration = forms.ModelChoiceField(
         label=_("Forvaltning"), queryset=Administration.objects.none(),
-        required=False,
+        required=False, empty_label=_("Vælg forvaltning"),
     )
     person = forms.ModelChoiceField(
         label=_("Person"), queryset=Membership.objects.none(), required=False,
+        empty_label=_("Ingen bestemt person"),
     )
 
     def __init__(self, *args, organisation, **kwargs):
@@ -93,6 +95,16 @@ class StatusForm(forms.Form):
         label=_("Status"),
         choices=[c for c in ConversationStatus.choices if c[0] in MANUAL_STATUSES],
     )
+
+    def __init__(self, *args, current: str = "", **kwargs):
+        """``current``: the conversation's status. One that only an action
+        sets (hidden) is not offered, so the list starts empty rather than
+        show, and on saving set, another status than the conversation's."""
+        super().__init__(*args, **kwargs)
+        if current and current not in MANUAL_STATUSES:
+            field = self.fields["status"]
+            field.choices = [("", _("Vælg en ny status")), *field.choices]
+            self.initial["status"] = ""
 
 
 class NoteForm(forms.Form):
@@ -127,7 +139,9 @@ def _seen(value: str) -> meanwhile.Seen:
 class ReplyForm(forms.Form):
     item = forms.TypedChoiceField(label=_("Svar på"), coerce=int)
     standard_answer = forms.ModelChoiceField(
-        label=_("Standardsvar"), queryset=StandardAnswer.objects.none(),
+        # One to choose: "Standard answer", not the list's "Standard answers".
+        label=pgettext_lazy("the one chosen", "Standardsvar"),
+        queryset=StandardAnswer.objects.none(),
         required=False, empty_label=_("Intet – jeg skriver selv"),
     )
     referral = forms.ModelChoiceField(

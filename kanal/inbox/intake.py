@@ -23,9 +23,9 @@ from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import ID_LIMIT, plausible_time, usable_id
+from kanal.untrusted import ID_LIMIT, plausible_time, safe_url, usable_id
 
-from . import hints, meta, privacy, signals, targets
+from . import changes, hints, meta, privacy, signals, targets
 from .models import (
     OPEN_STATUSES,
     Answer,
@@ -366,7 +366,9 @@ def checked(item: NetworkItem) -> NetworkItem | None:
     stored id goes into the path of a reply, a hide or a delete later. An
     author's id (only compared, never a path) is refused when too long or
     with a control character. Control characters leave the text and the
-    name; a link too long to keep is left out, not cut into another address.
+    name. A link is kept only as ``kanal.untrusted.safe_url`` keeps it (an
+    absolute http(s) address, no whitespace, no ``javascript:`` or ``data:``):
+    any other, or one too long to keep, is left out, not cut into another.
     """
     ids = [str(getattr(item, name) or "") for name in
            ("remote_id", "post_remote_id", "parent_remote_id", "author_id")]
@@ -374,9 +376,7 @@ def checked(item: NetworkItem) -> NetworkItem | None:
         len(ids[3]) > ID_LIMIT or has_control(ids[3])
     ):
         return None
-    url = str(item.url or "")
-    if len(url) > URL_LIMIT or has_control(url):
-        url = ""
+    url = safe_url(item.url, max_length=URL_LIMIT)
     # A handle is put in front of an answer (Mastodon): one that is no
     # handle (by the rule for ids: Mastodon's user@domain passes) is left
     # out, never cut or cleaned into another.
@@ -421,88 +421,7 @@ def _ingest(channel, item, action, at, outcome) -> None:
             lambda: signals.item_received.send(sender=InboxItem, item=row)
         )
         return
-    if action == "remove":
-        if existing.deleted_on_network_at is None:
-            _change(existing, "deleted", "", at, outcome)
-        else:
-            outcome.skip("already_known")
-        return
-    if action in ("hide", "unhide", "poll"):
-        _hidden(existing, action, item, at, outcome)
-        if action != "poll":
-            return
-    if existing.redacted_at is not None:
-        outcome.skip("already_known")
-        return
-    if action == "poll":
-        # A poll reads what the network shows now, not when it changed.
-        if item.text == existing.text:
-            outcome.skip("already_known")
-            return
-        at = max(at, timezone.now())
-    elif action == "edited":
-        # A replay of this very edit changes nothing; an edit back to an
-        # earlier wording is a new version that the network shows now.
-        if existing.versions.filter(text=item.text, network_time=at).exists():
-            outcome.skip("already_known")
-            return
-    elif not existing.versions.filter(change=ItemVersion.Change.ORIGINAL).exists():
-        # The add of an item first seen by its edit or its deletion (events
-        # out of order): its text is the original, not an edit.
-        _original(existing, item, at, outcome)
-        return
-    elif existing.versions.filter(text=item.text).exists():
-        # An "add" (a replay, or one that arrives after an edit) is the
-        # original wording, which is known.
-        outcome.skip("already_known")
-        return
-    _change(existing, "edited", item.text, at, outcome)
-
-
-def _hidden(existing, action, item, at, outcome) -> None:
-    """Apply what the network says it shows: a hide/unhide event by its own
-    time (a retry delivers an older one after a newer; the newest wins), or
-    a poll, which reads the network's flag now. A replayed "add" says
-    nothing about it."""
-    hidden = {"hide": True, "unhide": False}.get(action, item.is_hidden)
-    when = timezone.now() if action == "poll" else at
-    known = existing.hidden_changed_at
-    if action != "poll" and known is not None and when < known:
-        outcome.skip("older_change")
-        return
-    if hidden != existing.hidden_on_network:
-        existing.hidden_on_network = hidden
-        existing.hidden_changed_at = when
-        existing.save(update_fields=["hidden_on_network", "hidden_changed_at"])
-        change = "hidden" if hidden else "unhidden"
-        outcome.changed.append((existing, change))
-        _announce(existing, change)
-        return
-    if action != "poll":
-        if known is None or when > known:
-            # The same state, said later: an older opposite event that
-            # arrives after this one must not undo it.
-            existing.hidden_changed_at = when
-            existing.save(update_fields=["hidden_changed_at"])
-        outcome.skip("already_known")
-
-
-def _original(row: InboxItem, item: NetworkItem, at: datetime, outcome) -> None:
-    """Keep the late add's text as the original of ``row``: the text it
-    shows stays the newest version's (an edit or the deletion came later)."""
-    ItemVersion.objects.create(
-        item=row, change=ItemVersion.Change.ORIGINAL, text=item.text,
-        network_time=at,
-    )
-    fields = []
-    for name in ("author_id", "author_name", "author_handle", "url"):
-        if not getattr(row, name) and getattr(item, name):
-            setattr(row, name, getattr(item, name))
-            fields.append(name)
-    if _show_newest(row, fields):
-        outcome.exposed.append(row)
-    outcome.changed.append((row, "original"))
-    _announce(row, "original")
+    changes.apply(existing, item, action, at, outcome)
 
 
 def _create(channel: Channel, item: NetworkItem, at: datetime, *,
@@ -585,55 +504,3 @@ def _auto_assign(conversation: Conversation, row: InboxItem) -> None:
             assign_conversation(conversation, actor=None,
                                 administration=rule.administration)
             return
-
-
-def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> None:
-    if change == "deleted":
-        ItemVersion.objects.create(
-            item=row, change=ItemVersion.Change.DELETED, text="", network_time=at
-        )
-        row.deleted_on_network_at = at
-        row.save(update_fields=["deleted_on_network_at"])
-        targets.retime(row.conversation_id)
-    else:
-        ItemVersion.objects.create(
-            item=row, change=ItemVersion.Change.EDITED, text=text, network_time=at
-        )
-        if _show_newest(row):
-            outcome.exposed.append(row)
-    outcome.changed.append((row, change))
-    _announce(row, change)
-
-
-def _show_newest(row: InboxItem, fields: list[str] | None = None) -> bool:
-    """Show ``row``'s newest text by the network's time (a deletion keeps
-    the last text that was shown); save it with ``fields``. True when the
-    text shown now holds a kind of personal data the earlier one did not
-    (the personal-data guard looks at it, as at a new item)."""
-    fields = list(fields or [])
-    exposed = False
-    newest = row.versions.exclude(change=ItemVersion.Change.DELETED).order_by(
-        "-network_time", "-pk"
-    ).first()
-    if newest is not None and newest.text != row.text:
-        before = set(row.personal_data or [])
-        row.text = newest.text
-        row.edited_at = (None if newest.change == ItemVersion.Change.ORIGINAL
-                         else newest.network_time)
-        row.personal_data = privacy.find(row.text)
-        row.sentiment = hints.sentiment(row.text)
-        fields += ["text", "edited_at", "personal_data", "sentiment"]
-        if row.personal_data:
-            Conversation.objects.filter(pk=row.conversation_id).update(
-                has_personal_data=True
-            )
-        exposed = bool(set(row.personal_data) - before)
-    if fields:
-        row.save(update_fields=fields)
-    return exposed
-
-
-def _announce(row: InboxItem, change: str) -> None:
-    transaction.on_commit(
-        lambda: signals.item_changed.send(sender=InboxItem, item=row, change=change)
-    )

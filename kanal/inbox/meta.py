@@ -246,7 +246,7 @@ def _threads(page_id, field, value, at, skipped) -> Event | None:
     item = InboxItem(
         remote_id=remote_id, kind=kind, author_id=username, author_name=username,
         text=_text(value.get("text")), created_at=created, post_remote_id=post,
-        parent_remote_id=parent, url=_text(value.get("permalink"), 500),
+        parent_remote_id=parent, url=_text(value.get("permalink")),
     )
     return Event(page_id, "add", item, created)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db.models import Q
 
 from kanal.core.policies import OrganisationPolicy
+from kanal.organisations.models import Membership
+from kanal.organisations.roles import PERMISSIONS
 
 from .models import Conversation, InboxSettings, ReferralTemplate, StandardAnswer
 
@@ -48,6 +50,22 @@ class ConversationPolicy(OrganisationPolicy):
             Q(assigned_administration_id=actor.administration_id)
             | Q(assigned_to_id=actor.pk)
         )
+
+
+    def viewers(self, conversation):
+        """The organisation's active members who may see ``conversation``:
+        the desk, and those who answer for it (whom a note can @mention)."""
+        def roles(permission):
+            return [role for role, held in PERMISSIONS.items() if permission in held]
+
+        answering = Q(role__in=roles("inbox.answer")) & (
+            Q(administration_id=conversation.assigned_administration_id)
+            | Q(pk=conversation.assigned_to_id))
+        return Membership.objects.filter(
+            Q(role__in=roles("inbox.view_all")) | answering,
+            organisation_id=conversation.organisation_id, is_active=True,
+            user__is_active=True,
+        ).order_by("user__first_name", "user__username")
 
 
 conversation_policy = ConversationPolicy()

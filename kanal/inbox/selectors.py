@@ -335,6 +335,8 @@ class AnswerLength:
     #: What the network's adapter puts in front of the answer (Mastodon's
     #: @name of the citizen), counted in ``count``.
     added: str = ""
+    #: The organisation's guidance footer is counted in ``count``.
+    footer: bool = False
 
     @property
     def over(self) -> bool:
@@ -351,8 +353,8 @@ def answer_length(channel: Channel, text: str, *, message: bool = False,
     characters). With ``organisation``, its guidance footer is added first;
     then what the adapter adds for the citizen ``to_handle`` (``answer_text``:
     Mastodon's @name in front), so the text counted is the text sent."""
-    if organisation is not None:
-        text = with_footer(organisation, text)
+    footed = with_footer(organisation, text) if organisation is not None else text
+    footer, text = footed != text, footed
     adapter = adapter_for(channel, credentials=False)
     capabilities = adapter.capabilities()
     sent = adapter.answer_text(text, to_handle=to_handle)
@@ -365,7 +367,8 @@ def answer_length(channel: Channel, text: str, *, message: bool = False,
             unit="bytes" if capabilities.message_counting == "bytes" else "tegn",
             characters=len(text),
             character_limit=capabilities.max_message_characters,
-            added=added,
+            added=added, footer=footer,
         )
     return AnswerLength(count=adapter.count_text(text),
-                        limit=capabilities.max_text_length, added=added)
+                        limit=capabilities.max_text_length, added=added,
+                        footer=footer)

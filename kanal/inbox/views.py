@@ -18,7 +18,16 @@ from kanal.core.decorators import membership_required
 from kanal.core.pages import run_action
 from kanal.organisations.models import Administration
 
-from . import actions, counts, likes, meanwhile, moderation, selectors
+from . import (
+    actions,
+    counts,
+    likes,
+    meanwhile,
+    moderation,
+    replies,
+    selectors,
+    templating,
+)
 from .forms import (
     AssignForm,
     AssignmentRuleForm,
@@ -85,10 +94,17 @@ def list_view(request):
         "counts": [(value, label, per_status.get(value, 0))
                    for value, label in ConversationStatus.choices],
         "can_assign": conversation_policy.can(actor, "assign"),
+        "filtered": _filtered(request),
         "can_configure": inbox_settings_policy.can(actor, "change"),
         "no_messages": get_text_list(
             selectors.networks_without_messages(actor.organisation_id), _("og")),
     })
+
+
+def _filtered(request) -> bool:
+    """Whether the list is narrowed by a filter or a search (not a page)."""
+    return any(value for name, value in request.GET.items()
+               if name not in ("side", "siden"))
 
 
 @membership_required
@@ -106,8 +122,10 @@ def updates_view(request):
     body = {"latest": latest, "changed": latest != since}
     if latest != since:
         page = _page(request, actor, visible, filters)
-        body["rows"] = render_to_string("inbox/_rows.html", {"page": page},
-                                        request=request)
+        body["rows"] = render_to_string("inbox/_rows.html", {
+            "page": page, "filtered": _filtered(request),
+            "can_assign": conversation_policy.can(actor, "assign"),
+        }, request=request)
         # Counted only up to a bound: "more than" that many.
         bounded = getattr(page.paginator, "bounded", False)
         body["count"] = page.paginator.bound if bounded else page.paginator.count
@@ -144,7 +162,7 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
     can_assign = conversation_policy.can(actor, "assign", conversation)
     # Messages are answered privately where the network lets Kanal.
     messages_answerable = any(i.kind == "message" for i in items) and (
-        actions.can_answer_messages(conversation.channel))
+        replies.can_answer_messages(conversation.channel))
     answerable = [i for i in items if (i.kind != "message" or messages_answerable)
                   and i.deleted_on_network_at is None]
     # A channel turned off takes nothing to the network: nothing is offered.
@@ -157,13 +175,13 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             pk=_int(request.GET.get("standardsvar"))).first()
         if chosen is not None:
             initial["standard_answer"] = chosen.pk
-            initial["text"] = actions.fill_standard_answer(chosen, answerable[-1])
+            initial["text"] = templating.fill_standard_answer(chosen, answerable[-1])
         referral = referral_template_policy.visible(actor).filter(
             pk=_int(request.GET.get("henvisning"))).first()
         if referral is not None and chosen is None:
             initial["referral"] = referral.pk
-            initial["text"] = actions.fill_standard_answer(referral,
-                                                           answerable[-1])
+            initial["text"] = templating.fill_standard_answer(
+                referral, answerable[-1])
         reply_form = ReplyForm(initial=initial, items=answerable,
                                organisation=actor.organisation)
     can_moderate = conversation_policy.can(actor, "moderate", conversation)
@@ -207,7 +225,10 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             initial={"administration": conversation.assigned_administration_id,
                      "person": conversation.assigned_to_id},
         ) if can_assign else None,
-        "status_form": StatusForm(initial={"status": conversation.status}),
+        "mentionable": conversation_policy.viewers(conversation).exclude(
+            pk=actor.pk).select_related("user", "administration"),
+        "status_form": StatusForm(initial={"status": conversation.status},
+                                  current=conversation.status),
         "note_form": NoteForm(initial={"key": uuid.uuid4().hex}),
     }, status=status)
 
@@ -275,14 +296,29 @@ def note_view(request, pk):
     if not form.is_valid():
         messages.error(request, _("Skriv noten, før du gemmer den (højst 5.000 tegn)."))
         return _back(conversation)
+    saved = []
     run_action(
         request,
-        lambda: actions.add_note(conversation, actor=actor,
-                                 text=form.cleaned_data["text"],
-                                 key=form.cleaned_data["key"]),
-        done=_("Noten er gemt."),
+        lambda: saved.append(actions.add_note(conversation, actor=actor,
+                                              text=form.cleaned_data["text"],
+                                              key=form.cleaned_data["key"])),
+        done=lambda: _note_saved(saved[0]),
     )
+    if saved and saved[0].not_told:
+        messages.warning(request, _(
+            "Ingen kollega, der kan se samtalen, har brugernavnet %(names)s, så "
+            "ingen fik besked om det. Se hvem du kan nævne under feltet.") % {
+                "names": get_text_list([f"@{n}" for n in saved[0].not_told],
+                                       _("eller"))})
     return _back(conversation)
+
+
+def _note_saved(note) -> str:
+    """"Saved", and whom the note's @mentions told."""
+    if not note.told:
+        return _("Noten er gemt.")
+    return _("Noten er gemt. %(names)s har fået besked.") % {
+        "names": get_text_list([m.display_name for m in note.told], _("og"))}
 
 
 @require_POST
@@ -295,12 +331,12 @@ def reply_view(request, pk):
     items = conversation.items.filter(pk=_int(request.POST.get("item")))
     form = ReplyForm(request.POST, items=items, organisation=actor.organisation)
     if not form.is_valid():
-        messages.error(request, _("Svaret blev ikke sendt: vælg hvad du svarer på, "
-                                  "og skriv et svar (højst 2.000 tegn)."))
+        # The form shown again marks the fields and the page's error
+        # summary (which gets the focus) says what to do.
         return _refused_reply(request, actor, conversation)
     item = InboxItem.objects.get(pk=form.cleaned_data["item"])
     try:
-        actions.reply_to_item(
+        replies.reply_to_item(
             item, actor=actor, text=form.cleaned_data["text"],
             standard_answer=form.cleaned_data["standard_answer"],
             referral=form.cleaned_data["referral"],
@@ -310,8 +346,7 @@ def reply_view(request, pk):
         messages.error(request, " ".join(e.messages))
         return _refused_reply(request, actor, conversation, written_meanwhile=e)
     except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return _refused_reply(request, actor, conversation)
+        return _refused_reply(request, actor, conversation, error=e)
     if form.cleaned_data["referral"] is not None:
         messages.success(request, _("Henvisningen sendes nu. Samtalen bliver "
                                     "”Henvist”, når den er ude."))
@@ -331,17 +366,35 @@ def reply_length_view(request, pk):
     conversation = conversation_policy.get_allowed(actor, "reply", pk=pk)
     item = conversation.items.filter(pk=_int(request.POST.get("item"))).first()
     message = item is not None and item.kind == "message" and (
-        actions.can_answer_messages(conversation.channel))
+        replies.can_answer_messages(conversation.channel))
+    text = request.POST.get("text", "")[:10000].strip()
+    if not text and item is not None:
+        # An empty field sends the chosen standard answer or referral, filled
+        # in (``reply_to_item``): that is the text to count.
+        template = _chosen(standard_answer_policy, actor, request, "standard_answer")
+        template = template or _chosen(referral_template_policy, actor, request,
+                                       "referral")
+        if template is not None:
+            text = templating.fill_standard_answer(template, item)
     length = selectors.answer_length(
-        conversation.channel, request.POST.get("text", "")[:10000].strip(),
+        conversation.channel, text,
         message=message, organisation=conversation.organisation,
         to_handle=item.author_handle if item is not None else "")
     return render(request, "inbox/_answer_length.html", {"length": length})
 
 
-def _refused_reply(request, actor, conversation, *, written_meanwhile=None):
+def _chosen(policy, actor, request, name):
+    """The kept text (standard answer or referral) chosen in field ``name``
+    that ``actor`` may use, or None."""
+    return policy.visible(actor).filter(pk=_int(request.POST.get(name))).first()
+
+
+def _refused_reply(request, actor, conversation, *, written_meanwhile=None,
+                   error=None):
     """The page again, 400, with what the person wrote in the form (nothing
     typed is lost) and a fresh key, so sending it again is a new answer.
+    The action's ``error`` is put on the answer's text, so the field is
+    marked and the error summary leads to it.
 
     409 when ``written_meanwhile`` refused it: the form keeps what the
     person saw when they began and offers "Send alligevel", which carries
@@ -356,7 +409,8 @@ def _refused_reply(request, actor, conversation, *, written_meanwhile=None):
     newest = conversation.items.order_by("-created_at", "-pk")[:ITEMS_PER_PAGE]
     form = ReplyForm(data, items=reversed(list(newest)),
                      organisation=actor.organisation)
-    form.is_valid()
+    if form.is_valid() and error is not None:
+        form.add_error("text", error)
     return _detail(request, actor, conversation, reply_form=form,
                    written_meanwhile=written_meanwhile,
                    status=400 if written_meanwhile is None else 409)

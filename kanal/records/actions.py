@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from kanal.core import audit
 from kanal.core.safety import InvalidInput
+from kanal.untrusted import safe_url
 
 from .content import content_hash, file_sha256, normalised
 from .models import (
@@ -111,7 +112,8 @@ def record(
     the version recorded. With ``same_as_before``, content equal to any
     earlier version is not new either: a source that sends again what it
     sent before, while a later version came from elsewhere (an edit seen on
-    the network), does not turn the record back.
+    the network), does not turn the record back. ``permalink`` is kept
+    only as ``kanal.untrusted.safe_url`` keeps it (a network's address).
     """
     if kind not in RecordKind.values:
         raise ValueError(f"unknown record kind {kind!r}")
@@ -154,7 +156,7 @@ def record(
             case_ref=case_ref[:100],
             text=text or str(body.get("text") or ""),
             search_text=(text or str(body.get("text") or "")).casefold(),
-            permalink=permalink[:1000],
+            permalink=safe_url(permalink),
             content=body,
             content_hash=digest,
             occurred_at=occurred_at,

@@ -8,8 +8,9 @@ after ``conf.READBACK_CADENCE``'s last age. A run reads at most
 ``READBACK_PER_RUN`` due posts, oldest due first, of channels that are
 connected (a channel that needs reconnecting, or is switched off, waits). Each
 post is claimed by one conditional update (so two workers never read the same
-post), read from the network outside any transaction, and the result is
-recorded in a short one:
+post), read from the network outside any transaction (a channel's due posts
+in as few requests as its adapter's ``read_posts`` allows: X reads 100 a
+request), and the result is recorded in a short one:
 
 - the text differs from the last recorded text (compared the way networks
   rewrite text: links, entities, HTML; ``reconcile.same_text``): a version
@@ -19,7 +20,9 @@ recorded in a short one:
   read again;
 - an error (auth, rate limit, 5xx, an unreadable answer): nothing is
   recorded; the post is read again after ``READBACK_RETRY_SECONDS`` (or when
-  the rate limit resets), and the channel's other posts wait for the next run.
+  the rate limit resets), and the channel's other posts wait for the next run;
+  a post a batch's answer left out (a partial error) is asked again the same
+  way.
 """
 
 from __future__ import annotations
@@ -36,9 +39,11 @@ from kanal.channels.adapters import adapter_for
 from kanal.channels.models import ChannelStatus
 from kanal.channels.networks.base import PostState
 from kanal.channels.networks.errors import (
+    UNREADABLE_ANSWER,
     NetworkError,
     NotSupported,
     Rejected,
+    TransientError,
 )
 from kanal.channels.networks.reconcile import same_text
 from kanal.channels.vault import VaultError
@@ -167,44 +172,94 @@ def run(*, now: datetime, limit: int) -> RunResult:
     # The periodic jobs share one thread (lease sweeps among them): a run
     # stops starting reads after its time budget; the rest stay due.
     stop_at = time.monotonic() + conf.get("READBACK_RUN_SECONDS")
-    for check in due(now, limit):
+    pending = due(now, limit)
+    taken: set[int] = set()
+    for check in pending:
+        if check.pk in taken:
+            continue  # read in an earlier request of its channel
         if (result.read or result.failed) and time.monotonic() >= stop_at:
             break
         channel = check.publication.channel
+        taken.add(check.pk)
         if channel.pk in result.skipped_channels or not claim(check, now):
             continue
+        batch = [check]
         try:
             adapter = adapters.get(channel.pk) or adapter_for(channel)
             adapters[channel.pk] = adapter
-            state = adapter.read_post(check.remote_id)
+            batch += _same_request(adapter, check, pending, taken, now)
+            states = _read(adapter, batch)
         except NotSupported:
-            _finish(check, now, error="")
+            for one in batch:
+                _finish(one, now, error="")
             continue
         except (NetworkError, VaultError) as e:
-            result.failed += 1
-            _failed(check, now, e)
+            result.failed += len(batch)
+            for one in batch:
+                _failed(one, now, e)
             if not isinstance(e, Rejected):
                 # A token, a rate limit or a network that is down: the
                 # channel's other posts would fail alike. Next run.
                 result.skipped_channels.add(channel.pk)
             continue
-        except Exception as e:  # an answer no adapter foresaw: this post only
-            logger.exception("records read-back of %s broke", check.source_key)
-            result.failed += 1
-            _failed(check, now, Rejected(network_message=repr(e)[:200]))
+        except Exception as e:  # an answer no adapter foresaw: these posts only
+            logger.exception("records read-back of %s broke",
+                             ", ".join(one.source_key for one in batch))
+            result.failed += len(batch)
+            for one in batch:
+                _failed(one, now, Rejected(network_message=repr(e)[:200]))
             continue
-        result.read += 1
-        change = _record(check, state, now)
-        if change == RecordChange.DELETED:
-            result.deleted += 1
-        elif change == RecordChange.EDITED:
-            result.edited += 1
+        for one in batch:
+            state = states.get(one.remote_id)
+            if state is None:
+                # Left out of a batch's answer with an error of its own (a
+                # partial error): no proof of anything; asked again later.
+                result.failed += 1
+                _failed(one, now, TransientError(
+                    UNREADABLE_ANSWER, network=channel.network,
+                    network_message=f"{one.remote_id} left out of the answer"))
+                continue
+            result.read += 1
+            change = _record(one, state, now)
+            if change == RecordChange.DELETED:
+                result.deleted += 1
+            elif change == RecordChange.EDITED:
+                result.edited += 1
     if result.read or result.failed:
         logger.info(
             "records read-back: %s read, %s edited, %s deleted, %s failed",
             result.read, result.edited, result.deleted, result.failed,
         )
     return result
+
+
+def _same_request(adapter, check: PostReadback, pending: list[PostReadback],
+                  taken: set[int], now: datetime) -> list[PostReadback]:
+    """The channel's other due posts (claimed here) that ``adapter`` reads
+    in the same request as ``check``: up to its ``read_batch`` in all (X
+    reads 100 a request; a network that reads one a request gets none)."""
+    room = max(1, int(getattr(adapter, "read_batch", 1) or 1)) - 1
+    more: list[PostReadback] = []
+    for other in pending:
+        if len(more) >= room:
+            break
+        if other.pk in taken or (
+            other.publication.channel_id != check.publication.channel_id
+        ):
+            continue
+        taken.add(other.pk)
+        if claim(other, now):
+            more.append(other)
+    return more
+
+
+def _read(adapter, batch: list[PostReadback]) -> dict[str, PostState]:
+    """The network's word on each post of ``batch``, by remote id: one
+    ``read_post`` for one post, one ``read_posts`` for several (an id it left
+    out is missing)."""
+    if len(batch) == 1:
+        return {batch[0].remote_id: adapter.read_post(batch[0].remote_id)}
+    return adapter.read_posts(tuple(one.remote_id for one in batch))
 
 
 def _record(check: PostReadback, state: PostState, now: datetime) -> str:

@@ -1,10 +1,11 @@
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sandbox.core import SandboxConfig, SandboxContext
-from sandbox.faults import FaultError, FaultInjector
+from sandbox.faults import FaultError, FaultInjector, hostile_answer
 
 
 def test_fault_fires_count_times_for_its_account_and_operation():
@@ -239,3 +240,19 @@ def test_a_hostile_answer_needs_to_say_how():
         FaultInjector().add("x", "hostile_after_create")
     with pytest.raises(FaultError):
         FaultInjector().add("x", "hostile_after_create", params={"answer": "rude"})
+
+
+
+def test_a_hostile_answer_can_give_every_address_a_chosen_text():
+    body = json.dumps({"data": [{"id": "1", "url": "https://a.example/1",
+                                 "permalink": "https://a.example/p"}],
+                       "next": {"permalink_url": "https://a.example/n"}})
+    status, _headers, spoiled = hostile_answer(
+        "given_url", 200, [], [], body.encode(), url=" http://x")
+    assert status == 200
+    assert json.loads(spoiled) == {
+        "data": [{"id": "1", "url": " http://x", "permalink": " http://x"}],
+        "next": {"permalink_url": " http://x"}}
+    with pytest.raises(FaultError):
+        FaultInjector().add("x", "hostile_after_create",
+                            params={"answer": "given_url"})

@@ -56,6 +56,21 @@ def post_webhook(client):
     return post
 
 
+@pytest.fixture
+def deliver(post_webhook, facebook_channel):
+    """``deliver(*bodies)``: each Facebook webhook body posted signed, in
+    turn, to the desk's page (``facebook_channel``), then processed as the
+    worker does."""
+    from kanal.inbox import intake
+
+    def deliver_(*bodies):
+        for body in bodies:
+            assert post_webhook("facebook", body).status_code == 200
+        intake.process_deliveries()
+
+    return deliver_
+
+
 def fb_comment(comment_id="104738291045678_1", *, text="Hvornår åbner det?",
                verb="add", page="104738291045678", post="104738291045678_9",
                parent="", created=1_780_000_000, when=None, author="c-1"):
@@ -94,3 +109,30 @@ def world(sandbox, organisation, member):
     editor = member(Role.EDITOR)
     return {"channel": channel, "item": item, "editor": editor,
             "post": post, "sandbox": sandbox}
+
+
+@pytest.fixture
+def on_sandbox(sandbox, organisation, member):
+    """A Facebook channel on the sandbox with one post, an editor, and
+    ``comment(text, author=..., parent=...)``: a citizen's comment on the
+    post (or on ``parent``) on the network, returning its id (moderation's
+    tests)."""
+    from kanal.channels.adapters import adapter_for
+    from kanal.channels.networks.base import OutgoingPost
+    from kanal.organisations.roles import Role
+    from kanal.publishing.tests.conftest import sandbox_channel
+
+    channel = sandbox_channel(sandbox, organisation, "facebook")
+    post = adapter_for(channel).publish(OutgoingPost(text="Kulturnat"),
+                                        idempotency_key="post-m")
+    editor = member(Role.EDITOR)
+
+    def comment(text, author="Omar Khan", parent=None):
+        made = sandbox.control("POST", "/_sandbox/citizens/item", {
+            "network": "facebook", "text": text,
+            "parent_id": parent or post.remote_id,
+            "author_name": author, "author_id": f"id-{author}"})
+        return made["item_id"]
+
+    return {"channel": channel, "editor": editor, "comment": comment,
+            "sandbox": sandbox, "post": post}

@@ -9,19 +9,6 @@ from kanal.inbox.models import InboxItem
 _counter = [0]
 
 
-def author_id_of(author: str) -> str:
-    """An id a network could send for the citizen named ``author`` (no
-    space; a name with letters no id has, an RTL name say, by its hash)."""
-    import hashlib
-
-    from kanal.untrusted import usable_id
-
-    named = "author-" + author.replace(" ", "-")
-    if usable_id(named) == named:
-        return named
-    return "author-" + hashlib.sha256(author.encode()).hexdigest()[:16]
-
-
 def citizen_item(channel, text="Hvornår åbner svømmehallen?", *, remote_id="",
                  kind="comment", parent="", author="Mette Hansen", at=None,
                  handle=""):
@@ -29,7 +16,7 @@ def citizen_item(channel, text="Hvornår åbner svømmehallen?", *, remote_id=""
     _counter[0] += 1
     remote_id = remote_id or f"item-{_counter[0]}"
     ingest(channel, NetworkItem(
-        remote_id=remote_id, kind=kind, author_id=author_id_of(author),
+        remote_id=remote_id, kind=kind, author_id="author-" + author.replace(" ", "-"),
         author_name=author, text=text, created_at=at or timezone.now(),
         post_remote_id="post-1", parent_remote_id=parent or "post-1",
         author_handle=handle,
@@ -63,6 +50,15 @@ def page_seen(item) -> str:
     from kanal.inbox import meanwhile
 
     return str(meanwhile.seen_now(item.conversation))
+
+
+def post_answer(client, item, text="", *, key="k" * 32, **fields):
+    """Send the reply form of ``item``'s conversation page as a person
+    would: ``text`` (or a standard answer or referral in ``fields``) with
+    the form's ``key`` and what the page showed (``page_seen``)."""
+    return client.post(f"/indbakke/{item.conversation_id}/svar/", {
+        "item": item.pk, "text": text, "key": key, "seen": page_seen(item),
+        **fields})
 
 
 def together_at_queuing(monkeypatch) -> None:

@@ -8,21 +8,14 @@ from __future__ import annotations
 import pytest
 
 from kanal.channels.networks.base import InboxItem as NetworkItem
-from kanal.channels.networks.mastodon import INSTANCE_CONFIGURATIONS
 from kanal.inbox.intake import checked
 from kanal.inbox.models import Answer
 from kanal.organisations.roles import Role
 
-from .factories import citizen_item
+from .factories import citizen_item, post_answer
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def documented_limits():
-    INSTANCE_CONFIGURATIONS.clear()
-    yield
-    INSTANCE_CONFIGURATIONS.clear()
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.usefixtures("fresh_mastodon_limits")]
 
 
 @pytest.fixture
@@ -32,12 +25,12 @@ def mastodon(organisation):
     return ChannelFactory(organisation=organisation, network="mastodon")
 
 
-def _reply(client, item, text, key):
-    from .factories import page_seen
-
-    return client.post(f"/indbakke/{item.conversation_id}/svar/",
-                       {"item": item.pk, "text": text, "key": key,
-                        "seen": page_seen(item)})
+def _answer(member, client_for, mastodon, text, *, kind="comment"):
+    """An editor's answer ``text`` to Mette's item (a ``kind``) on Mastodon,
+    whom Mastodon names as @mette@borger.social."""
+    item = citizen_item(mastodon, "Hvornår?", kind=kind,
+                        handle="mette@borger.social")
+    return post_answer(client_for(member(Role.EDITOR)), item, text)
 
 
 # Mastodon counts "@mette@borger.social " as "@mette " (7); 500 is its
@@ -45,9 +38,7 @@ def _reply(client, item, text, key):
 @pytest.mark.parametrize("kind", ["comment", "message"])
 def test_a_mastodon_answer_at_the_limit_with_the_mention_is_taken(
         member, client_for, mastodon, kind):
-    item = citizen_item(mastodon, "Hvornår?", kind=kind,
-                        handle="mette@borger.social")
-    response = _reply(client_for(member(Role.EDITOR)), item, "a" * 493, "k" * 32)
+    response = _answer(member, client_for, mastodon, "a" * 493, kind=kind)
     assert response.status_code == 302
     assert Answer.objects.get().text == "a" * 493
 
@@ -55,9 +46,7 @@ def test_a_mastodon_answer_at_the_limit_with_the_mention_is_taken(
 @pytest.mark.parametrize("kind", ["comment", "message"])
 def test_a_mastodon_answer_one_over_with_the_mention_is_refused_and_kept(
         member, client_for, mastodon, kind):
-    item = citizen_item(mastodon, "Hvornår?", kind=kind,
-                        handle="mette@borger.social")
-    response = _reply(client_for(member(Role.EDITOR)), item, "b" * 494, "k" * 32)
+    response = _answer(member, client_for, mastodon, "b" * 494, kind=kind)
     assert response.status_code == 400
     page = response.content.decode()
     assert ("Svaret er for langt til Mastodon: det bliver 501 tegn med "
@@ -69,9 +58,8 @@ def test_a_mastodon_answer_one_over_with_the_mention_is_refused_and_kept(
 
 def test_an_answer_that_already_names_the_citizen_is_counted_as_written(
         member, client_for, mastodon):
-    item = citizen_item(mastodon, "Hvornår?", handle="mette@borger.social")
     text = "@mette@borger.social " + "c" * 493  # 500 as Mastodon counts
-    response = _reply(client_for(member(Role.EDITOR)), item, text, "k" * 32)
+    response = _answer(member, client_for, mastodon, text)
     assert response.status_code == 302
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from kanal.inbox import actions, meanwhile
+from kanal.inbox import meanwhile, replies
 from kanal.inbox.models import Answer
 from kanal.organisations.roles import Role
 from kanal.publishing.models import FollowUp
@@ -104,7 +104,7 @@ def test_send_anyway_is_stopped_by_an_answer_that_came_after_the_warning(
     two["send"](two["signe"], two["forms"]["signe"], "Kl. 10 i morgen.")
     stopped = two["send"](two["other"], two["forms"]["other"], "Kl. 11 i morgen.")
     third = member(Role.EDITOR, administration=desk["kff"])
-    actions.reply_to_item(two["item"], actor=third, text="Kl. 12.", key="third")
+    replies.reply_to_item(two["item"], actor=third, text="Kl. 12.", key="third")
     fields = _reply_form_fields(stopped.content.decode())
     ticked = two["send"](two["other"], fields, "Kl. 11 i morgen.",
                          send_anyway=_anyway(stopped.content.decode()))
@@ -179,10 +179,10 @@ def test_two_answers_from_one_page_state_one_goes_out(desk, member):
     item = citizen_item(desk["channel"])
     seen = meanwhile.seen_now(item.conversation)
     other = member(Role.EDITOR, administration=desk["kff"])
-    actions.reply_to_item(item, actor=desk["editor"], text="Kl. 10.", key="a",
+    replies.reply_to_item(item, actor=desk["editor"], text="Kl. 10.", key="a",
                           seen=seen)
     with pytest.raises(meanwhile.WrittenMeanwhile):
-        actions.reply_to_item(item, actor=other, text="Kl. 11.", key="b",
+        replies.reply_to_item(item, actor=other, text="Kl. 11.", key="b",
                               seen=seen)
     assert Answer.objects.count() == 1
 
@@ -209,7 +209,7 @@ def test_two_colleagues_submitting_at_the_same_moment_send_one_answer(
 
     def submit(editor, key):
         try:
-            actions.reply_to_item(item, actor=editor, text=f"Svar {key}.", key=key,
+            replies.reply_to_item(item, actor=editor, text=f"Svar {key}.", key=key,
                                   seen=seen)
             outcomes.append("sent")
         except meanwhile.WrittenMeanwhile:

@@ -69,7 +69,7 @@ def test_citizens_comment_the_desk_assigns_buf_answers_once_cpr_is_hidden(
     editor_context, page = new_page(chromium, live_server)
     browser_login(page, editor)
     page.goto("/indbakke/")
-    expect(page.get_by_text("Ingen henvendelser passer til filtrene.")).to_be_visible()
+    expect(page.get_by_text("Der er ingen henvendelser endnu.")).to_be_visible()
     no_axe_violations(page)
 
     # A citizen comments; Meta's webhook reaches Kanal, the worker processes it.

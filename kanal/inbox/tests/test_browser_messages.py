@@ -97,7 +97,10 @@ def test_an_editor_answers_an_instagram_message_privately_once(
     expect(counter).to_contain_text("1.002 af 1.000 bytes")
     expect(counter).to_contain_text("forkort svaret")
     page.get_by_role("button", name="Send svar").click()
-    expect(page.get_by_text("for langt til Instagram")).to_be_visible()
+    # Said at the field, and in the error summary that leads to it.
+    expect(page.locator("#reply-text_error")).to_contain_text(
+        "for langt til Instagram")
+    expect(page.locator("#error-summary")).to_be_focused()
     page.locator("#reply-text").fill(
         "Ja, badevandet er rent i dag. Se kk.dk/badevand.")
     send_and_see_it_sent(page)

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from kanal.channels.networks.base import InboxItem as NetworkItem
-from kanal.inbox import actions, intake, moderation, selectors, targets
+from kanal.inbox import intake, moderation, replies, selectors, targets
 from kanal.inbox.models import Conversation
 from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
@@ -164,12 +164,12 @@ def test_an_answer_to_the_question_after_a_deleted_one_is_measured_from_it(
 
     item, again = _asked_again(desk, time_machine)
     time_machine.move_to(local(2026, 12, 9, 12), tick=False)
-    answer = actions.reply_to_item(again, actor=desk["editor"], text="Kl. 10.",
+    answer = replies.reply_to_item(again, actor=desk["editor"], text="Kl. 10.",
                                    key="svar-1")
     FollowUp.objects.filter(pk=answer.follow_up_id).update(
         status="done", updated_at=timezone.now())
     answer.follow_up.refresh_from_db()
-    actions.record_reply_outcome(answer)
+    replies.record_reply_outcome(answer)
     conversation = _conversation(item)
     assert conversation.status == "answered"
     assert conversation.answered_on_time is True

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connection
 
-from kanal.inbox import actions
+from kanal.inbox import replies
 from kanal.inbox.models import Answer
 from kanal.organisations.roles import Role
 from kanal.publishing.models import FollowUp
@@ -38,7 +38,7 @@ def test_a_reply_sent_twice_at_once_is_one_answer_and_no_error(
         from django.db import connections
 
         try:
-            answers.append(actions.reply_to_item(
+            answers.append(replies.reply_to_item(
                 item, actor=editor, text="Tak, vi ser på det.", key="a" * 32).pk)
         except Exception as e:
             errors.append(f"{type(e).__name__}: {e}")

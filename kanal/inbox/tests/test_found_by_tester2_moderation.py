@@ -11,31 +11,8 @@ import pytest
 
 from kanal.inbox import intake, moderation, polling
 from kanal.inbox.models import OPEN_STATUSES, InboxItem, InboxSettings
-from kanal.organisations.roles import Role
-from kanal.publishing.tests.conftest import sandbox_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def on_sandbox(sandbox, organisation, member):
-    from kanal.channels.adapters import adapter_for
-    from kanal.channels.networks.base import OutgoingPost
-
-    channel = sandbox_channel(sandbox, organisation, "facebook")
-    post = adapter_for(channel).publish(OutgoingPost(text="Kulturnat"),
-                                        idempotency_key="post-t2")
-    editor = member(Role.EDITOR)
-
-    def comment(text, author="Omar Khan", parent=None):
-        made = sandbox.control("POST", "/_sandbox/citizens/item", {
-            "network": "facebook", "text": text,
-            "parent_id": parent or post.remote_id,
-            "author_name": author, "author_id": f"id-{author}"})
-        return made["item_id"]
-
-    return {"channel": channel, "editor": editor, "comment": comment,
-            "sandbox": sandbox, "post": post}
 
 
 def test_finding_3_a_comment_edited_to_hold_a_cpr_is_hidden_like_a_new_one(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kanal.inbox import actions, polling
+from kanal.inbox import actions, polling, replies, templating
 from kanal.inbox.models import OPEN_STATUSES, InboxItem, StandardAnswer
 
 from .test_replies import replies_on_network, run_follow_ups
@@ -27,7 +27,7 @@ def test_finding_10_a_referral_that_never_went_out_leaves_the_queue_open(world):
     referral = actions.save_referral_template(
         actor=editor, title="Borgerservice",
         text="Hej {fornavn}. Borgerservice kan hjælpe: kk.dk/borgerservice.")
-    actions.reply_to_item(item, actor=editor, referral=referral, key="t2-ref")
+    replies.reply_to_item(item, actor=editor, referral=referral, key="t2-ref")
     type(world["channel"]).objects.filter(pk=world["channel"].pk).update(
         status=ChannelStatus.DISABLED)
     run_follow_ups()
@@ -44,7 +44,7 @@ def test_finding_11_an_answer_sent_after_the_citizen_wrote_again_keeps_it_open(
     question, received after the answer was written and before it went out,
     is closed unseen: no target, no overdue notice."""
     item, sandbox = world["item"], world["sandbox"]
-    actions.reply_to_item(item, actor=world["editor"], text="Kl. 10 i morgen.",
+    replies.reply_to_item(item, actor=world["editor"], text="Kl. 10 i morgen.",
                           key="t2-answer")
     made = sandbox.citizen("facebook", "Og hvad koster det?",
                            parent_id=item.remote_id, author_name="Mette Hansen")
@@ -76,5 +76,5 @@ def test_finding_12_the_citizens_name_in_a_standard_answer_is_only_a_name(
     item.refresh_from_db()
     answer = StandardAnswer(organisation=item.organisation, title="Tak",
                             text="Hej {fornavn}. Tak for din besked.")
-    filled = actions.fill_standard_answer(answer, item)
+    filled = templating.fill_standard_answer(answer, item)
     assert name not in filled, filled

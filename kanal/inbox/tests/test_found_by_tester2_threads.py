@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kanal.inbox import actions, polling
+from kanal.inbox import polling, replies
 from kanal.inbox.models import InboxItem
 from kanal.organisations.roles import Role
 from kanal.publishing.models import FollowUp
@@ -37,7 +37,7 @@ def test_finding_17_the_citizens_answer_to_the_desks_reply_joins_the_thread(
                             parent_id=post.remote_id, author_name="Mette")
     polling.poll_channel(channel)
     asked = InboxItem.objects.get(channel=channel, remote_id=first["item_id"])
-    actions.reply_to_item(asked, actor=member(Role.EDITOR), text="Kl. 10.",
+    replies.reply_to_item(asked, actor=member(Role.EDITOR), text="Kl. 10.",
                           key=f"t2-thread-{network}")
     run_follow_ups()
     answer_id = FollowUp.objects.get().remote_id

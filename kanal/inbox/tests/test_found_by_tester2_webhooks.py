@@ -18,32 +18,28 @@ pytestmark = pytest.mark.django_db
 T0 = 1_780_000_000
 
 
-def test_finding_8_hide_and_unhide_out_of_order_end_as_the_network_shows(
-    post_webhook, facebook_channel
-):
+def test_finding_8_hide_and_unhide_out_of_order_end_as_the_network_shows(deliver):
     """Finding 8: hide/unhide events are applied in arrival order, not by
     their time. Meta hid a comment (T0+50) and it was shown again (T0+100);
     the deliveries arrive unhide first, hide second (retries make this
     normal). Kanal ends with the comment hidden, while the network shows it:
     the desk thinks it is dealt with and the personal-data guard skips it."""
-    post_webhook("facebook", fb_comment())
-    post_webhook("facebook", fb_comment(verb="unhide", when=T0 + 100))
-    post_webhook("facebook", fb_comment(verb="hide", when=T0 + 50))
-    intake.process_deliveries()
+    deliver(
+        fb_comment(),
+        fb_comment(verb="unhide", when=T0 + 100),
+        fb_comment(verb="hide", when=T0 + 50))
     assert InboxItem.objects.get().hidden_on_network is False
 
 
-def test_finding_8_a_deletion_before_the_comment_records_no_false_edit(
-    post_webhook, facebook_channel
-):
+def test_finding_8_a_deletion_before_the_comment_records_no_false_edit(deliver):
     """Finding 8: a ``remove`` (no message, as Meta sends it) arriving before
     the comment's ``add`` stores an original version with an empty text;
     the ``add`` then becomes an *Ændret* version with the comment's text
     and ``edited_at``: the record (and the records app, which captures
     versions) says the citizen edited a comment nobody edited."""
-    post_webhook("facebook", fb_comment(verb="remove", text="", when=T0 + 900))
-    post_webhook("facebook", fb_comment(text="Hvornår åbner det?"))
-    intake.process_deliveries()
+    deliver(
+        fb_comment(verb="remove", text="", when=T0 + 900),
+        fb_comment(text="Hvornår åbner det?"))
     item = InboxItem.objects.get()
     assert item.edited_at is None
     assert list(item.versions.order_by("network_time").values_list(
@@ -51,17 +47,13 @@ def test_finding_8_a_deletion_before_the_comment_records_no_false_edit(
                               ("deleted", "")]
 
 
-def test_finding_8_a_comment_deleted_before_kanal_saw_it_is_not_due(
-    post_webhook, facebook_channel
-):
+def test_finding_8_a_comment_deleted_before_kanal_saw_it_is_not_due(deliver):
     """Finding 8: a comment Kanal first learns of by its deletion opens a
     *Ny* conversation with a response target: it goes overdue and the desk
     is notified about a comment that no longer exists and cannot be
     answered."""
     now = int(datetime.now(UTC).timestamp())
-    post_webhook("facebook", fb_comment(verb="remove", text="", created=now - 60,
-                                        when=now))
-    intake.process_deliveries()
+    deliver(fb_comment(verb="remove", text="", created=now - 60, when=now))
     conversation = InboxItem.objects.get().conversation
     assert conversation.due_at is None or conversation.status not in (
         "new", "assigned", "waiting")
@@ -81,19 +73,13 @@ def test_finding_9_a_numeric_time_is_bounded_like_a_text_one(stamp):
     assert meta._time(stamp, now) == now  # ... and as a number
 
 
-def test_finding_9_an_edit_stamped_in_2100_does_not_hide_later_edits(
-    post_webhook, facebook_channel
-):
+def test_finding_9_an_edit_stamped_in_2100_does_not_hide_later_edits(deliver):
     """Finding 9, end to end: the newest real edit must be the text shown."""
     now = int(datetime.now(UTC).timestamp())
-    post_webhook("facebook", fb_comment(text="Først", created=now - 600,
-                                        when=now - 600))
-    post_webhook("facebook", fb_comment(text="Rettet med et forkert ur",
-                                        verb="edited", when=4_102_444_800))
-    intake.process_deliveries()
-    post_webhook("facebook", fb_comment(text="Rettet igen", verb="edited",
-                                        when=now + 60))
-    intake.process_deliveries()
+    deliver(
+        fb_comment(text="Først", created=now - 600, when=now - 600),
+        fb_comment(text="Rettet med et forkert ur", verb="edited", when=4_102_444_800))
+    deliver(fb_comment(text="Rettet igen", verb="edited", when=now + 60))
     item = InboxItem.objects.get()
     assert item.text == "Rettet igen"
 

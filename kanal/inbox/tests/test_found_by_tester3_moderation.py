@@ -15,15 +15,24 @@ from .factories import citizen_item
 pytestmark = pytest.mark.django_db
 
 
+def _moderated(desk, text, *steps, author="Omar Khan"):
+    """A citizen's item on the desk's channel with each ``(kind, reason)``
+    of ``steps`` recorded (by the editor; by the guard where ``reason`` is
+    ``personal_data``)."""
+    item = citizen_item(desk["channel"], text, author=author)
+    for kind, reason in steps:
+        actor = None if reason == "personal_data" else desk["editor"]
+        moderation._record(item, actor=actor, kind=kind, reason=reason)
+    return item
+
+
 def test_t3_5_one_comment_hidden_then_deleted_is_one_warning(desk):
     """T3-5: ``warnings_for`` counts every hide and delete with a reason.
     A moderator hides a spam comment, then deletes it: the author now has
     two warnings for one comment, and with the default policy (blocked at
     3) one more comment blocks them."""
-    item = citizen_item(desk["channel"], "Køb billige solbriller her!!!",
-                        author="Omar Khan")
-    moderation._record(item, actor=desk["editor"], kind="hide", reason="spam")
-    moderation._record(item, actor=desk["editor"], kind="delete", reason="spam")
+    item = _moderated(desk, "Køb billige solbriller her!!!",
+                      ("hide", "spam"), ("delete", "spam"))
     assert moderation.warnings_for(item) == 1
 
 
@@ -31,10 +40,8 @@ def test_t3_5_a_hide_undone_at_once_is_no_warning(desk):
     """T3-5: a comment hidden by mistake and shown again keeps its warning:
     ``unhide`` cancels nothing, and the page still says "Afsenderen har 1
     advarsel" (and hide/unhide/hide counts 2)."""
-    item = citizen_item(desk["channel"], "Hvornår åbner svømmehallen?",
-                        author="Omar Khan")
-    moderation._record(item, actor=desk["editor"], kind="hide", reason="other")
-    moderation._record(item, actor=desk["editor"], kind="unhide", reason="")
+    item = _moderated(desk, "Hvornår åbner svømmehallen?",
+                      ("hide", "other"), ("unhide", ""))
     assert moderation.warnings_for(item) == 0
 
 
@@ -44,7 +51,6 @@ def test_t3_6_the_guards_hide_of_a_citizens_own_cpr_is_no_warning(desk):
     to protect them; it is counted as a breach of the house rules like spam
     or threats, so a citizen who twice asks Borgerservice about their own
     case is one comment from being blocked."""
-    item = citizen_item(desk["channel"], "Mit cpr er 120385-1234, hvor er mit kort?",
-                        author="Mette Hansen")
-    moderation._record(item, actor=None, kind="hide", reason="personal_data")
+    item = _moderated(desk, "Mit cpr er 120385-1234, hvor er mit kort?",
+                      ("hide", "personal_data"), author="Mette Hansen")
     assert moderation.warnings_for(item) == 0

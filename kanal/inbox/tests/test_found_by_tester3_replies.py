@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from kanal.inbox import actions
+from kanal.inbox import actions, replies
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_t3_2_and_the_answer_filled_from_it_is_not_sent_with_braces(desk):
         organisation=desk["channel"].organisation, title="Gammel",
         text="Kære {navn}, svømmehallen åbner kl. 7.")
     with pytest.raises(ValidationError):
-        actions.reply_to_item(item, actor=desk["editor"], standard_answer=kept,
+        replies.reply_to_item(item, actor=desk["editor"], standard_answer=kept,
                               key="t3-2")
 
 

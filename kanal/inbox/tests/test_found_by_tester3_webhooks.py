@@ -48,7 +48,7 @@ def test_t3_1_an_answer_to_such_an_item_never_becomes_a_post_on_the_page(
     log shows kind ``post``), not as a reply."""
     from kanal.channels.adapters import adapter_for
     from kanal.channels.networks.base import OutgoingPost
-    from kanal.inbox import actions
+    from kanal.inbox import replies
     from kanal.organisations.roles import Role
     from kanal.publishing.tests.conftest import sandbox_channel
 
@@ -67,7 +67,7 @@ def test_t3_1_an_answer_to_such_an_item_never_becomes_a_post_on_the_page(
         post_webhook("facebook", body)
         intake.process_deliveries()
     item = InboxItem.objects.get()
-    actions.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10 i morgen.",
+    replies.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10 i morgen.",
                           key="t3-1-answer")
     run_follow_ups()
     kinds = [p["kind"] for p in sandbox.published("facebook", page)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kanal.channels.models import ChannelStatus
 from kanal.core.models import AuditEntry
-from kanal.inbox import actions, polling
+from kanal.inbox import actions, polling, replies
 from kanal.inbox.models import Answer, InboxItem
 from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
@@ -23,7 +23,7 @@ from kanal.publishing.tests.conftest import (  # noqa: F401 (fixture)
     short_timeout,
 )
 
-from .factories import page_seen
+from .factories import post_answer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sandbox]
 
@@ -70,7 +70,7 @@ def test_a_message_is_answered_privately_and_once(sandbox, dm_world, network):
     world = dm_world(network)
     item, channel = world["item"], world["channel"]
     for _ in range(2):  # the same form sent twice
-        actions.reply_to_item(item, actor=world["editor"], text="Kl. 10-16.",
+        replies.reply_to_item(item, actor=world["editor"], text="Kl. 10-16.",
                               key="dm-form-1")
     assert Answer.objects.count() == 1
     assert len(run_follow_ups()) == 1
@@ -98,7 +98,7 @@ def test_an_answer_the_network_made_before_failing_is_found_not_sent_again(
 ):
     world = dm_world(network)
     channel = world["channel"]
-    actions.reply_to_item(world["item"], actor=world["editor"],
+    replies.reply_to_item(world["item"], actor=world["editor"],
                           text="Vi ringer dig op i morgen.", key="dm-lost")
     sandbox.fault(network, fault, operation="message", count=1)
 
@@ -124,7 +124,7 @@ def test_an_answer_whose_reply_never_came_is_found_not_sent_again(
 
     world = dm_world(network)
     channel = world["channel"]
-    actions.reply_to_item(world["item"], actor=world["editor"],
+    replies.reply_to_item(world["item"], actor=world["editor"],
                           text="Tak, vi kigger på det.", key="dm-timeout")
     # Polling and the form made the channel's client with the usual timeout.
     adapters._clients.clear()
@@ -145,7 +145,7 @@ def test_a_message_answer_refused_before_the_write_is_sent_once_later(
     sandbox, dm_world
 ):
     world = dm_world("x")
-    actions.reply_to_item(world["item"], actor=world["editor"], text="Hej Ida.",
+    replies.reply_to_item(world["item"], actor=world["editor"], text="Hej Ida.",
                           key="dm-503")
     sandbox.fault("x", "server_error", operation="message", count=1,
                   params={"status": 503})
@@ -164,7 +164,7 @@ def test_a_channel_to_reconnect_holds_a_message_answer_at_its_fence(
 ):
     world = dm_world("facebook")
     channel = world["channel"]
-    actions.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
+    replies.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
                           key="dm-fenced")
     type(channel).objects.filter(pk=channel.pk).update(
         status=ChannelStatus.NEEDS_RECONNECT)
@@ -214,7 +214,7 @@ def test_crisis_mode_treats_message_answers_as_it_treats_replies(
     lead = member(Role.CRISIS_LEAD)
     publishing_actions.start_crisis(actor=lead, organisation=lead.organisation,
                                     reason="Skybrud")
-    actions.reply_to_item(world["item"], actor=world["editor"],
+    replies.reply_to_item(world["item"], actor=world["editor"],
                           text="Ring 112 ved fare for liv.", key="dm-crisis")
     run_follow_ups()
     assert len(messages_on(sandbox, world["channel"])) == 1
@@ -234,7 +234,7 @@ def test_a_messenger_message_older_than_7_days_is_refused_before_queueing(
     item.refresh_from_db()
 
     with pytest.raises(ValidationError, match="7 dage"):
-        actions.reply_to_item(item, actor=world["editor"], text="Undskyld.",
+        replies.reply_to_item(item, actor=world["editor"], text="Undskyld.",
                               key="dm-old")
 
     assert FollowUp.objects.count() == 0
@@ -250,7 +250,7 @@ def test_a_messenger_answer_after_a_day_goes_out_tagged_human_agent(
         created_at=timezone.now() - timedelta(days=2))
     sandbox.advance_clock(2 * 86400)
     item.refresh_from_db()
-    actions.reply_to_item(item, actor=world["editor"], text="Beklager ventetiden.",
+    replies.reply_to_item(item, actor=world["editor"], text="Beklager ventetiden.",
                           key="dm-tagged")
     run_follow_ups()
     [stored] = sandbox.items("facebook", world["channel"].remote_id,
@@ -267,7 +267,7 @@ def test_an_answer_messenger_refuses_fails_with_its_danish_reason(
     ago: the refusal is recorded and told, never retried, nothing sent."""
     world = dm_world("facebook")
     sandbox.advance_clock(25 * 3600)
-    actions.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
+    replies.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
                           key="dm-refused")
     run_follow_ups()
     follow_up = FollowUp.objects.get()
@@ -291,7 +291,7 @@ def test_a_message_on_a_network_without_answers_is_refused_in_danish(
     channel = ChannelFactory(organisation=organisation, network="linkedin")
     item = citizen_item(channel, "Hej", kind="message")
     with pytest.raises(ValidationError, match="lader ikke Kanal besvare beskeder"):
-        actions.reply_to_item(item, actor=member(Role.EDITOR), text="Hej.",
+        replies.reply_to_item(item, actor=member(Role.EDITOR), text="Hej.",
                               key="dm-li")
     assert FollowUp.objects.count() == 0
 
@@ -300,7 +300,7 @@ def test_a_lost_mastodon_answer_is_found_after_its_key_expired(sandbox, dm_world
     """Mastodon keeps an Idempotency-Key for an hour; a retry after that is
     settled by finding the direct status, not by the key."""
     world = dm_world("mastodon")
-    actions.reply_to_item(world["item"], actor=world["editor"],
+    replies.reply_to_item(world["item"], actor=world["editor"],
                           text="Vi vender tilbage.", key="dm-late")
     sandbox.fault("mastodon", "server_error_after_create", operation="message",
                   count=1)
@@ -330,7 +330,7 @@ def test_a_lost_mastodon_reply_is_found_after_its_key_expired(
         "author_id": "citizen-ida"})
     polling.poll_channel(channel)
     item = InboxItem.objects.get(channel=channel)
-    actions.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 17.",
+    replies.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 17.",
                           key="reply-late")
     sandbox.fault("mastodon", "server_error_after_create", operation="reply",
                   count=1)
@@ -338,10 +338,10 @@ def test_a_lost_mastodon_reply_is_found_after_its_key_expired(
     sandbox.advance_clock(2 * 3600)
     due_again()
     run_follow_ups()
-    replies = [p for p in sandbox.published("mastodon", channel.remote_id)
+    sent = [p for p in sandbox.published("mastodon", channel.remote_id)
                if p["kind"] == "reply"]
-    assert len(replies) == 1
-    assert FollowUp.objects.get().remote_id == replies[0]["item_id"]
+    assert len(sent) == 1
+    assert FollowUp.objects.get().remote_id == sent[0]["item_id"]
 
 
 # -- the conversation page ---------------------------------------------------------
@@ -367,9 +367,8 @@ def test_the_reply_form_answers_a_message_and_the_thread_shows_the_outcome(
     assert 'id="private-answer"' in page
     assert f'value="{item.pk}"' in page
 
-    response = client.post(f"{url}svar/", {
-        "item": item.pk, "standard_answer": standard.pk, "text": "",
-        "key": "form-dm-view", "seen": page_seen(item)})
+    response = post_answer(client, item, key="form-dm-view",
+                           standard_answer=standard.pk)
     assert response.status_code == 302
     assert "Sendes" in client.get(url).content.decode()
     run_follow_ups()
@@ -387,9 +386,7 @@ def test_a_refused_message_answer_shows_not_sent_with_the_reason(
     conversation = world["item"].conversation
     sandbox.advance_clock(25 * 3600)
     client = client_for(world["editor"])
-    client.post(f"/indbakke/{conversation.pk}/svar/", {
-        "item": world["item"].pk, "text": "Hej.", "key": "form-dm-refused",
-        "seen": page_seen(world["item"])})
+    post_answer(client, world["item"], "Hej.", key="form-dm-refused")
     run_follow_ups()
     page = client.get(f"/indbakke/{conversation.pk}/").content.decode()
     assert "Ikke sendt" in page
@@ -404,9 +401,7 @@ def test_a_message_too_old_for_messenger_is_refused_on_the_page(
     InboxItem.objects.filter(pk=item.pk).update(
         created_at=timezone.now() - timedelta(days=8))
     client = client_for(world["editor"])
-    response = client.post(f"/indbakke/{item.conversation_id}/svar/", {
-        "item": item.pk, "text": "Hej.", "key": "form-dm-old",
-        "seen": page_seen(item)})
+    response = post_answer(client, item, "Hej.", key="form-dm-old")
     # Refused on the page itself, with what was written kept in the form.
     assert response.status_code == 400
     assert "7 dage" in response.content.decode()
@@ -423,7 +418,7 @@ def test_the_messenger_refusal_reads_in_the_persons_language(sandbox, dm_world):
         created_at=timezone.now() - timedelta(days=9))
     item.refresh_from_db()
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        actions.reply_to_item(item, actor=world["editor"], text="Hi.", key="dm-en")
+        replies.reply_to_item(item, actor=world["editor"], text="Hi.", key="dm-en")
     assert "Messenger only allows answers up to 7 days" in caught.value.messages[0]
 
 
@@ -432,7 +427,7 @@ def test_a_message_without_a_sender_is_refused_in_danish(sandbox, dm_world):
     InboxItem.objects.filter(pk=world["item"].pk).update(author_id="")
     world["item"].refresh_from_db()
     with pytest.raises(ValidationError, match="hvem beskeden er fra"):
-        actions.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
+        replies.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
                               key="dm-nobody")
     assert FollowUp.objects.count() == 0
 
@@ -443,7 +438,7 @@ def test_a_message_row_with_an_unreadable_time_is_still_sent_once(
     """The worker claims a row whose stored time cannot be read (hand-edited
     data) instead of stopping; the network's own window decides."""
     world = dm_world("facebook")
-    actions.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
+    replies.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
                           key="dm-garbled")
     row = FollowUp.objects.get()
     FollowUp.objects.filter(pk=row.pk).update(
@@ -483,7 +478,7 @@ def test_an_instagram_message_by_webhook_and_poll_is_one_item_and_the_echo_none(
         "message", "igsid-ida", "Hvornår åbner Kulturhuset?")
     assert item.conversation.key == "dm:igsid-ida"
 
-    actions.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10.",
+    replies.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10.",
                           key="ig-dm")
     run_follow_ups()
     sandbox.ctx.webhooks.drain()
@@ -514,14 +509,14 @@ def test_an_instagram_answer_at_the_limits_goes_out_and_one_past_is_refused(
     }
     for n, (text, words) in enumerate(refusals.items()):
         with pytest.raises(ValidationError) as caught:
-            actions.reply_to_item(world["item"], actor=world["editor"], text=text,
+            replies.reply_to_item(world["item"], actor=world["editor"], text=text,
                                   key=f"ig-long-{n}")
         assert words in str(caught.value)
         assert "Forkort det" in str(caught.value)
     assert FollowUp.objects.count() == 0
     fits = ["æ" * 500, "😀" * 250, "a" * 999]
     for n, text in enumerate(fits):
-        actions.reply_to_item(world["item"], actor=world["editor"], text=text,
+        replies.reply_to_item(world["item"], actor=world["editor"], text=text,
                               key=f"ig-fits-{n}")
     run_follow_ups()
     assert sorted(m["text"] for m in messages_on(sandbox, world["channel"])) == \
@@ -535,14 +530,14 @@ def test_a_mastodon_message_answer_longer_than_a_status_is_refused(
     hold for it as for a public reply."""
     world = dm_world("mastodon")
     with pytest.raises(ValidationError, match="for langt til Mastodon"):
-        actions.reply_to_item(world["item"], actor=world["editor"],
+        replies.reply_to_item(world["item"], actor=world["editor"],
                               text="a" * 501, key="md-long")
     assert FollowUp.objects.count() == 0
 
 
 def test_an_x_message_answer_is_not_held_to_a_posts_280(sandbox, dm_world):
     world = dm_world("x")
-    actions.reply_to_item(world["item"], actor=world["editor"],
+    replies.reply_to_item(world["item"], actor=world["editor"],
                           text="Tak for din besked. " * 20, key="x-long")
     run_follow_ups()
     assert len(messages_on(sandbox, world["channel"])) == 1

@@ -12,29 +12,8 @@ from kanal.inbox.models import InboxItem, InboxSettings, ModerationAction
 from kanal.notifications.kinds import render
 from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
-from kanal.publishing.tests.conftest import sandbox_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def on_sandbox(sandbox, organisation, member):
-    from kanal.channels.adapters import adapter_for
-    from kanal.channels.networks.base import OutgoingPost
-
-    channel = sandbox_channel(sandbox, organisation, "facebook")
-    post = adapter_for(channel).publish(OutgoingPost(text="Kulturnat"),
-                                        idempotency_key="post-m")
-    editor = member(Role.EDITOR)
-
-    def comment(text, author="Omar Khan"):
-        made = sandbox.control("POST", "/_sandbox/citizens/item", {
-            "network": "facebook", "text": text, "parent_id": post.remote_id,
-            "author_name": author, "author_id": f"id-{author}"})
-        return made["item_id"]
-
-    return {"channel": channel, "editor": editor, "comment": comment,
-            "sandbox": sandbox}
 
 
 def test_hiding_records_the_reason_audits_and_hides_on_the_network(on_sandbox):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kanal.inbox import actions
+from kanal.inbox import actions, templating
 from kanal.inbox.models import InboxItem, StandardAnswer
 
 from .factories import citizen_item
@@ -34,7 +34,7 @@ def test_only_a_plain_first_name_goes_into_a_standard_answer(desk, name, filled)
     item.refresh_from_db()
     answer = StandardAnswer(organisation=item.organisation, title="Tak",
                             text="Hej {fornavn}. Tak for din besked.")
-    assert actions.fill_standard_answer(answer, item) == filled
+    assert templating.fill_standard_answer(answer, item) == filled
 
 
 def test_the_reply_form_fills_in_the_plain_name_only(desk, client_for):

@@ -147,14 +147,14 @@ def test_a_reply_to_a_citizens_reply_joins_its_conversation(
 def test_a_citizens_answer_to_the_desks_reply_reopens_the_conversation(
     sandbox, organisation, member
 ):
-    from kanal.inbox import actions
+    from kanal.inbox import replies
     from kanal.organisations.roles import Role
     from kanal.publishing.models import FollowUp
 
     from .test_replies import run_follow_ups
 
     channel, item = _polled(sandbox, organisation, "mastodon")
-    actions.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10.",
+    replies.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10.",
                           key="reopen-thread")
     run_follow_ups()
     item.conversation.refresh_from_db()

@@ -122,3 +122,35 @@ def test_the_shortcut_for_texts_without_digits_or_at_changes_no_finding(text):
     """A text with no digit and no "@" is not scanned: it must be one that
     the full scan finds nothing in."""
     assert privacy._spans(text) == privacy._all_spans(text)
+
+
+def _spans_compared_with_every_taken_span(text):
+    """The rule ``_all_spans`` keeps, written the plain way (each finding
+    compared with every one taken before it): the reference for its search
+    of the sorted taken spans."""
+    found, taken = [], []
+    kinds = {
+        "cpr": privacy._cpr_spans,
+        "email": lambda t: [m.span() for m in privacy.EMAIL.finditer(t)],
+        "phone": lambda t: [m.span() for m in privacy.PHONE.finditer(t)],
+        "address": lambda t: [m.span() for m in privacy.STREET.finditer(t)],
+    }
+    for kind in privacy.ORDER:
+        for start, end in kinds[kind](text):
+            if all(end <= a or start >= b for a, b in taken):
+                found.append((kind, start, end))
+                taken.append((start, end))
+    return sorted(found, key=lambda f: f[1])
+
+
+# Findings that overlap across kinds: a CPR number is also eight digits of a
+# phone, a phone number also ends a street's house number, an e-mail holds
+# digits.
+_OVERLAPPING = ["120385-1234", "12 03 85 1234", "12345678", "+45 12 34 56 78",
+                "Nørrebrogade 12", "12 12 ", "mette85@kk.dk", " ", "1", "-"]
+
+
+@given(st.lists(st.sampled_from(_OVERLAPPING), max_size=40).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_findings_that_overlap_are_kept_as_when_compared_with_every_one(text):
+    assert privacy._all_spans(text) == _spans_compared_with_every_taken_span(text)

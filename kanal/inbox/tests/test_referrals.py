@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kanal.core.models import AuditEntry
-from kanal.inbox import actions
+from kanal.inbox import actions, replies
 from kanal.inbox.models import Answer, ReferralTemplate, StandardAnswer
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import (
@@ -15,7 +15,7 @@ from kanal.organisations.tests.factories import (
     OrganisationFactory,
 )
 
-from .factories import page_seen
+from .factories import post_answer
 from .test_replies import replies_on_network, run_follow_ups
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,8 +31,8 @@ def borgerservice(editor, **kwargs):
 def test_a_referral_goes_out_once_and_the_conversation_stays_referred(world):
     item, editor = world["item"], world["editor"]
     referral = borgerservice(editor)
-    actions.reply_to_item(item, actor=editor, referral=referral, key="ref-1")
-    actions.reply_to_item(item, actor=editor, referral=referral, key="ref-1")
+    replies.reply_to_item(item, actor=editor, referral=referral, key="ref-1")
+    replies.reply_to_item(item, actor=editor, referral=referral, key="ref-1")
     item.conversation.refresh_from_db()
     # Referred once it went out, never while it only waits (finding 10).
     assert item.conversation.status == "new"
@@ -54,7 +54,7 @@ def test_a_referral_to_an_administration_names_it(world):
     referral = actions.save_referral_template(
         actor=editor, title="Skole", administration=buf,
         text="Skriv til {forvaltningsnavn}, {fornavn}.")
-    answer = actions.reply_to_item(item, actor=editor, referral=referral,
+    answer = replies.reply_to_item(item, actor=editor, referral=referral,
                                    key="ref-2")
     assert answer.text == "Skriv til Børne- og Ungdomsforvaltningen, Mette."
 
@@ -94,7 +94,7 @@ def test_bad_referrals_are_refused_in_danish(world):
                                        administration=other)
     standard = actions.save_standard_answer(actor=editor, title="Pas", text="x")
     with pytest.raises(ValidationError, match="enten et standardsvar"):
-        actions.reply_to_item(item, actor=editor, referral=referral,
+        replies.reply_to_item(item, actor=editor, referral=referral,
                               standard_answer=standard, key="ref-3")
     item.conversation.refresh_from_db()
     assert item.conversation.status == "new"
@@ -109,9 +109,7 @@ def test_the_reply_form_refers_and_the_pages_keep_templates(world, client_for):
     referral = ReferralTemplate.objects.get(title="kk.dk")
     page = client.get(f"/indbakke/{item.conversation_id}/?henvisning={referral.pk}")
     assert "Se kk.dk/Mette" in page.content.decode()
-    response = client.post(f"/indbakke/{item.conversation_id}/svar/", {
-        "item": item.pk, "referral": referral.pk, "text": "", "key": "form-ref",
-        "seen": page_seen(item)})
+    response = post_answer(client, item, key="form-ref", referral=referral.pk)
     assert response.status_code == 302
     run_follow_ups()
     item.conversation.refresh_from_db()

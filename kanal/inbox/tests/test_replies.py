@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kanal.core.models import AuditEntry
-from kanal.inbox import actions
+from kanal.inbox import actions, replies
 from kanal.inbox.models import Answer, InboxSettings, StandardAnswer
 from kanal.organisations.roles import Role
 from kanal.publishing import followup
@@ -30,23 +30,23 @@ def replies_on_network(sandbox, item):
 
 def test_a_reply_goes_out_once_and_marks_the_conversation_answered(world):
     item, sandbox = world["item"], world["sandbox"]
-    actions.reply_to_item(item, actor=world["editor"], text="Kl. 10 i morgen.",
+    replies.reply_to_item(item, actor=world["editor"], text="Kl. 10 i morgen.",
                           key="form-1")
     # The same form sent twice makes one answer.
-    actions.reply_to_item(item, actor=world["editor"], text="Kl. 10 i morgen.",
+    replies.reply_to_item(item, actor=world["editor"], text="Kl. 10 i morgen.",
                           key="form-1")
     assert Answer.objects.count() == 1
     assert len(run_follow_ups()) == 1
     assert run_follow_ups() == []
-    replies = replies_on_network(sandbox, item)
-    assert [r["text"] for r in replies] == ["Kl. 10 i morgen."]
+    sent = replies_on_network(sandbox, item)
+    assert [r["text"] for r in sent] == ["Kl. 10 i morgen."]
     item.conversation.refresh_from_db()
     assert item.conversation.status == "answered"
     assert item.conversation.first_response_at is not None
     assert item.conversation.answered_on_time is (
         item.conversation.first_response_at <= item.conversation.due_at)
     follow_up = FollowUp.objects.get()
-    assert follow_up.remote_id == replies[0]["item_id"]
+    assert follow_up.remote_id == sent[0]["item_id"]
     assert AuditEntry.objects.filter(event="inbox.reply.sent").count() == 1
     assert AuditEntry.objects.filter(event="publishing.reply.sent").count() == 1
 
@@ -59,7 +59,7 @@ def test_a_standard_answer_is_filled_in_and_the_required_footer_added(world):
     standard = actions.save_standard_answer(
         actor=world["editor"], title="Åbningstider",
         text="Hej {fornavn}. Se åbningstiderne på kk.dk.")
-    actions.reply_to_item(item, actor=world["editor"], standard_answer=standard,
+    replies.reply_to_item(item, actor=world["editor"], standard_answer=standard,
                           key="form-2")
     run_follow_ups()
     [reply] = replies_on_network(sandbox, item)
@@ -70,7 +70,7 @@ def test_a_standard_answer_is_filled_in_and_the_required_footer_added(world):
 
 def test_an_empty_answer_is_refused_in_danish(world):
     with pytest.raises(ValidationError, match="Skriv et svar"):
-        actions.reply_to_item(world["item"], actor=world["editor"], text="  ",
+        replies.reply_to_item(world["item"], actor=world["editor"], text="  ",
                               key="k1")
     assert FollowUp.objects.count() == 0
 
@@ -81,7 +81,7 @@ def test_a_reply_that_the_network_refuses_tells_the_person_and_is_not_answered(
     from kanal.channels.models import ChannelStatus
 
     item = world["item"]
-    actions.reply_to_item(item, actor=world["editor"], text="Hej", key="k3")
+    replies.reply_to_item(item, actor=world["editor"], text="Hej", key="k3")
     # The channel is disconnected: the fence stops the write; nothing is sent.
     type(world["channel"]).objects.filter(pk=world["channel"].pk).update(
         status=ChannelStatus.DISABLED)

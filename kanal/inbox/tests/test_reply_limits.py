@@ -13,7 +13,7 @@ from kanal.inbox import views
 from kanal.inbox.models import Answer
 from kanal.organisations.roles import Role
 
-from .factories import citizen_item, page_seen
+from .factories import citizen_item, post_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -26,24 +26,19 @@ def x_item(organisation):
     return citizen_item(channel, "Hvornår kommer skraldebilen?")
 
 
-def _reply(client, item, text, key="k" * 32):
-    return client.post(f"/indbakke/{item.conversation_id}/svar/",
-                       {"item": item.pk, "text": text, "key": key,
-                        "seen": page_seen(item)})
-
-
 def test_an_answer_longer_than_the_network_takes_is_refused_and_kept(
     member, client_for, x_item
 ):
     long = "Tak for dit spørgsmål. " * 40
-    response = _reply(client_for(member(Role.EDITOR)), x_item, long)
+    response = post_answer(client_for(member(Role.EDITOR)), x_item, long)
     assert response.status_code == 400
     page = response.content.decode()
     assert "Svaret er for langt til X (Twitter)" in page
     assert "Tak for dit spørgsmål. Tak for dit spørgsmål." in page  # kept
     assert not Answer.objects.exists()
     # A short one goes.
-    response = _reply(client_for(member(Role.EDITOR)), x_item, "Tirsdag.", "n" * 32)
+    response = post_answer(client_for(member(Role.EDITOR)), x_item, "Tirsdag.",
+                           key="n" * 32)
     assert response.status_code == 302 and Answer.objects.count() == 1
 
 
@@ -51,10 +46,10 @@ def test_a_used_form_key_with_another_answer_is_refused_not_dropped(
     member, client_for, x_item, organisation
 ):
     client = client_for(member(Role.EDITOR))
-    assert _reply(client, x_item, "Tirsdag.").status_code == 302
-    assert _reply(client, x_item, "Tirsdag.").status_code == 302  # same: same
+    assert post_answer(client, x_item, "Tirsdag.").status_code == 302
+    assert post_answer(client, x_item, "Tirsdag.").status_code == 302  # same: same
     other = citizen_item(x_item.channel, "Og genbrug?", author="Ole")
-    response = _reply(client, other, "Onsdag.")
+    response = post_answer(client, other, "Onsdag.")
     assert response.status_code == 400
     assert "Formularen er allerede brugt til et andet svar" in response.content.decode()
     assert "Onsdag." in response.content.decode()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from kanal.core.models import AuditEntry
-from kanal.inbox import actions, polling, targets
+from kanal.inbox import actions, polling, replies, targets
 from kanal.inbox.models import InboxItem
 
 from .test_replies import replies_on_network, run_follow_ups
@@ -27,7 +27,7 @@ def test_a_referral_the_network_refuses_leaves_the_conversation_open(world):
     item, editor, sandbox = world["item"], world["editor"], world["sandbox"]
     sandbox.fault("facebook", "policy_block", operation="reply",
                   account=world["channel"].remote_id)
-    actions.reply_to_item(item, actor=editor, referral=_referral(editor),
+    replies.reply_to_item(item, actor=editor, referral=_referral(editor),
                           key="refused-ref")
     run_follow_ups()
     assert replies_on_network(sandbox, item) == []
@@ -39,7 +39,7 @@ def test_a_referral_the_network_refuses_leaves_the_conversation_open(world):
 
 def test_a_referral_that_went_out_is_audited_with_who_referred(world):
     item, editor = world["item"], world["editor"]
-    actions.reply_to_item(item, actor=editor, referral=_referral(editor),
+    replies.reply_to_item(item, actor=editor, referral=_referral(editor),
                           key="sent-ref")
     assert not AuditEntry.objects.filter(
         event="inbox.conversation.referred").exists()
@@ -52,7 +52,7 @@ def test_a_referral_that_went_out_is_audited_with_who_referred(world):
 
 def test_a_referral_sent_after_the_citizen_wrote_again_keeps_it_open(world):
     item, editor, sandbox = world["item"], world["editor"], world["sandbox"]
-    actions.reply_to_item(item, actor=editor, referral=_referral(editor),
+    replies.reply_to_item(item, actor=editor, referral=_referral(editor),
                           key="late-ref")
     sandbox.citizen("facebook", "Og hvornår har de åbent?",
                     parent_id=item.remote_id, author_name="Mette Hansen")
@@ -66,7 +66,7 @@ def test_the_follow_up_question_is_due_by_its_own_time_and_its_answer_closes_it(
     world
 ):
     item, editor, sandbox = world["item"], world["editor"], world["sandbox"]
-    actions.reply_to_item(item, actor=editor, text="Kl. 10.", key="first")
+    replies.reply_to_item(item, actor=editor, text="Kl. 10.", key="first")
     made = sandbox.citizen("facebook", "Og hvad koster det?",
                            parent_id=item.remote_id, author_name="Mette Hansen")
     polling.poll_channel(world["channel"])
@@ -79,7 +79,7 @@ def test_the_follow_up_question_is_due_by_its_own_time_and_its_answer_closes_it(
     assert conversation.due_at == targets.due_at(
         again.created_at, targets.settings_for(conversation.organisation_id))
     # The desk answers the new question: now nothing waits.
-    actions.reply_to_item(again, actor=editor, text="50 kr.", key="second")
+    replies.reply_to_item(again, actor=editor, text="50 kr.", key="second")
     run_follow_ups()
     conversation.refresh_from_db()
     assert conversation.status == "answered"
@@ -87,7 +87,7 @@ def test_the_follow_up_question_is_due_by_its_own_time_and_its_answer_closes_it(
 
 def test_a_follow_up_the_citizen_deleted_does_not_keep_it_open(world):
     item, editor, sandbox = world["item"], world["editor"], world["sandbox"]
-    actions.reply_to_item(item, actor=editor, text="Kl. 10.", key="first")
+    replies.reply_to_item(item, actor=editor, text="Kl. 10.", key="first")
     made = sandbox.citizen("facebook", "Ups, forkert tråd",
                            parent_id=item.remote_id, author_name="Mette Hansen")
     polling.poll_channel(world["channel"])
@@ -104,7 +104,7 @@ def test_re_timing_counts_from_the_question_after_the_answer_that_went_out(world
     """``retime_open`` reads each conversation's oldest unanswered item in
     its one query by the same rule as ``Conversation.unanswered_items``."""
     item, editor, sandbox = world["item"], world["editor"], world["sandbox"]
-    actions.reply_to_item(item, actor=editor, text="Kl. 10.", key="first")
+    replies.reply_to_item(item, actor=editor, text="Kl. 10.", key="first")
     run_follow_ups()
     made = sandbox.citizen("facebook", "Og hvad koster det?",
                            parent_id=item.remote_id, author_name="Mette Hansen")

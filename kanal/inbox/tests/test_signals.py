@@ -56,7 +56,7 @@ def test_moderation_and_a_sent_reply_are_announced(sandbox, organisation, member
                                                    heard):
     from kanal.channels.adapters import adapter_for
     from kanal.channels.networks.base import OutgoingPost
-    from kanal.inbox import actions, moderation, polling
+    from kanal.inbox import moderation, polling, replies
     from kanal.inbox.models import InboxItem
     from kanal.organisations.roles import Role
     from kanal.publishing.tests.conftest import sandbox_channel
@@ -70,7 +70,7 @@ def test_moderation_and_a_sent_reply_are_announced(sandbox, organisation, member
     polling.poll_channel(channel)
     item = InboxItem.objects.get()
     editor = member(Role.EDITOR)
-    actions.reply_to_item(item, actor=editor, text="Svar", key="s-1")
+    replies.reply_to_item(item, actor=editor, text="Svar", key="s-1")
     run_follow_ups()
     moderation.moderate_item(item, actor=editor, kind="hide", reason="spam")
     names = [name for name, _ in heard]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from kanal.inbox import actions
+from kanal.inbox import actions, replies, templating
 from kanal.inbox.models import Answer, ReferralTemplate, StandardAnswer
 
 from .factories import citizen_item
@@ -84,9 +84,9 @@ def test_an_answer_from_a_kept_text_never_goes_out_with_its_braces(
                                 title="Gammel",
                                 text="Kære {navn}, svømmehallen åbner kl. 7.")
     field = "standard_answer" if model is StandardAnswer else "referral"
-    text = actions.fill_standard_answer(kept, item) if typed else ""
+    text = templating.fill_standard_answer(kept, item) if typed else ""
     with pytest.raises(ValidationError, match=r"\{navn\}.*Gammel|Gammel.*\{navn\}"):
-        actions.reply_to_item(item, actor=desk["editor"], text=text,
+        replies.reply_to_item(item, actor=desk["editor"], text=text,
                               key="old", **{field: kept})
     assert not Answer.objects.exists()
 
@@ -98,7 +98,7 @@ def test_a_brace_the_person_typed_themselves_is_theirs(desk):
     item = citizen_item(desk["channel"], "Hvad betyder {}?")
     kept = StandardAnswer.objects.create(organisation=desk["channel"].organisation,
                                          title="Hej", text="Hej {fornavn}.")
-    answer = actions.reply_to_item(item, actor=desk["editor"],
+    answer = replies.reply_to_item(item, actor=desk["editor"],
                                    text="Hej. {} er bare to klammer.",
                                    standard_answer=kept, key="own")
     assert "{}" in answer.text

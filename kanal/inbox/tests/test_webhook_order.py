@@ -24,22 +24,18 @@ def _versions(item):
         "change", "text"))
 
 
-def test_a_hide_delivered_after_an_older_unhide_still_hides(
-    post_webhook, facebook_channel
-):
-    post_webhook("facebook", fb_comment())
-    post_webhook("facebook", fb_comment(verb="hide", when=T0 + 100))
-    post_webhook("facebook", fb_comment(verb="unhide", when=T0 + 50))
-    intake.process_deliveries()
+def test_a_hide_delivered_after_an_older_unhide_still_hides(deliver):
+    deliver(
+        fb_comment(),
+        fb_comment(verb="hide", when=T0 + 100),
+        fb_comment(verb="unhide", when=T0 + 50))
     assert InboxItem.objects.get().hidden_on_network is True
 
 
-def test_an_older_hide_after_a_first_seen_unhide_changes_nothing(
-    post_webhook, facebook_channel
-):
-    post_webhook("facebook", fb_comment(verb="unhide", when=T0 + 100))
-    post_webhook("facebook", fb_comment(verb="hide", when=T0 + 50))
-    intake.process_deliveries()
+def test_an_older_hide_after_a_first_seen_unhide_changes_nothing(deliver):
+    deliver(
+        fb_comment(verb="unhide", when=T0 + 100),
+        fb_comment(verb="hide", when=T0 + 50))
     assert InboxItem.objects.get().hidden_on_network is False
 
 
@@ -60,57 +56,45 @@ def test_the_desks_own_unhide_is_not_undone_by_an_older_hide_delivered_late(
     assert item.hidden_on_network is False
 
 
-def test_an_edit_before_its_comment_is_an_edit_and_the_comment_the_original(
-    post_webhook, facebook_channel
-):
-    post_webhook("facebook", fb_comment(verb="edited", text="Rettet",
-                                        when=T0 + 300))
-    post_webhook("facebook", fb_comment(text="Først"))
-    intake.process_deliveries()
+def test_an_edit_before_its_comment_is_an_edit_and_the_comment_the_original(deliver):
+    deliver(
+        fb_comment(verb="edited", text="Rettet", when=T0 + 300),
+        fb_comment(text="Først"))
     item = InboxItem.objects.get()
     assert _versions(item) == [("original", "Først"), ("edited", "Rettet")]
     assert item.text == "Rettet"
     assert item.edited_at == datetime.fromtimestamp(T0 + 300, UTC)
 
 
-def test_a_replayed_comment_after_its_deletion_and_late_add_adds_nothing(
-    post_webhook, facebook_channel
-):
-    post_webhook("facebook", fb_comment(verb="remove", text="", when=T0 + 900))
-    post_webhook("facebook", fb_comment(text="Hvornår åbner det?"))
-    post_webhook("facebook", fb_comment(text="Hvornår åbner det?"))
-    intake.process_deliveries()
+def test_a_replayed_comment_after_its_deletion_and_late_add_adds_nothing(deliver):
+    deliver(
+        fb_comment(verb="remove", text="", when=T0 + 900),
+        fb_comment(text="Hvornår åbner det?"),
+        fb_comment(text="Hvornår åbner det?"))
     item = InboxItem.objects.get()
     assert _versions(item) == [("original", "Hvornår åbner det?"), ("deleted", "")]
     assert item.deleted_on_network_at is not None
 
 
-def test_a_deleted_reply_first_seen_does_not_reopen_an_answered_conversation(
-    post_webhook, facebook_channel
-):
+def test_a_deleted_reply_first_seen_does_not_reopen_an_answered_conversation(deliver):
     now = int(timezone.now().timestamp())
-    post_webhook("facebook", fb_comment("c_1", created=now - 600))
-    intake.process_deliveries()
+    deliver(fb_comment("c_1", created=now - 600))
     conversation = Conversation.objects.get()
     Conversation.objects.filter(pk=conversation.pk).update(status="answered",
                                                            due_at=None)
-    post_webhook("facebook", fb_comment("c_2", verb="remove", text="",
-                                        parent="c_1", created=now - 60, when=now))
-    intake.process_deliveries()
+    deliver(fb_comment("c_2", verb="remove", text="", parent="c_1",
+                       created=now - 60, when=now))
     conversation.refresh_from_db()
     assert InboxItem.objects.count() == 2
     assert conversation.status == "answered"
     assert conversation.due_at is None
 
 
-def test_a_comment_first_seen_deleted_needs_no_reply_and_its_add_keeps_it_so(
-    post_webhook, facebook_channel
-):
+def test_a_comment_first_seen_deleted_needs_no_reply_and_its_add_keeps_it_so(deliver):
     now = int(timezone.now().timestamp())
-    post_webhook("facebook", fb_comment(verb="remove", text="", created=now - 60,
-                                        when=now))
-    post_webhook("facebook", fb_comment(created=now - 60))
-    intake.process_deliveries()
+    deliver(
+        fb_comment(verb="remove", text="", created=now - 60, when=now),
+        fb_comment(created=now - 60))
     conversation = Conversation.objects.get()
     assert conversation.status == "no_reply"
     assert conversation.due_at is None

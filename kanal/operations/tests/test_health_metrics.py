@@ -234,3 +234,19 @@ def test_the_grafana_dashboard_asks_only_for_metrics_kanal_exports(client):
         for name in re.findall(r"\bkanal_[a-z_]+", target["expr"])
     }
     assert asked and asked <= exported, asked - exported
+
+
+def test_a_metrics_store_that_fails_costs_the_measurement_not_the_request(
+        client, monkeypatch, caplog):
+    """Under gunicorn the latency histogram is kept in files; when their
+    directory is gone (a /tmp cleaner), every request used to answer 500."""
+    from kanal.core import observability
+
+    def gone(*labels):
+        raise FileNotFoundError("/tmp/kanal-prometheus-0/histogram_1.db")
+
+    monkeypatch.setattr(observability.REQUEST_SECONDS, "labels", gone)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["X-Request-ID"]
+    assert "request metrics: cannot record" in caplog.text

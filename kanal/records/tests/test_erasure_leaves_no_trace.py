@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.inbox import actions as inbox_actions
+from kanal.inbox import replies as inbox_replies
 from kanal.inbox.intake import ingest
 from kanal.inbox.models import (
     DeliveryStatus,
@@ -88,7 +89,7 @@ def traced(organisation, desk, django_capture_on_commit_callbacks):
         ), action="edited", at=timezone.now() + timedelta(seconds=5))
         for item, key in ((comment, "a" * 32), (message, "b" * 32),
                           (on_x, "c" * 32)):
-            inbox_actions.reply_to_item(item, actor=desk["editor"],
+            inbox_replies.reply_to_item(item, actor=desk["editor"],
                                         text="Kl. 7. Mvh. Kommunen", key=key)
         inbox_actions.add_note(
             comment.conversation, actor=desk["editor"],

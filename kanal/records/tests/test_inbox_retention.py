@@ -250,10 +250,8 @@ def test_a_message_conversation_keeps_its_key_until_none_of_its_items_is_persona
     old = aged(citizen_item(channel, "CPR 010190-1234", kind="message",
                             author="Søren Ørn"), 40)
     citizen_item(channel, "Hej igen", kind="message", author="Søren Ørn")
-    from kanal.inbox.tests.factories import author_id_of
-
     key = old.conversation.key
-    assert key == f"dm:{author_id_of('Søren Ørn')}"
+    assert key == "dm:author-Søren-Ørn"
     retention.apply_retention()
     assert redacted(old)
     assert Conversation.objects.get(pk=old.conversation_id).key == key

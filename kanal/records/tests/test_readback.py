@@ -421,3 +421,80 @@ def test_recording_the_publication_again_keeps_the_edit_seen_on_the_network(
     pub.url = "https://example.org/rettet"
     pub.save(update_fields=["url"])
     assert capture.capture_publication(pub).version == 3
+
+
+# ---------------------------------------------------------------------------
+# A network that reads several posts a request (X: 100)
+
+
+@pytest.fixture
+def batching(network):
+    """``network``'s double on X, reading three posts a request; each
+    request's ids in ``requests``; an id answered ``"left out"`` is missing
+    from the answer (a partial error)."""
+    requests: list[tuple[str, ...]] = []
+    single = adapters.ADAPTER_OVERRIDES["x"]
+
+    class Batching(single):
+        read_batch = 3
+
+        def read_posts(self, remote_ids):
+            requests.append(tuple(remote_ids))
+            if isinstance(network.answers.get("batch"), Exception):
+                raise network.answers["batch"]
+            return {i: self.read_post(i) for i in remote_ids
+                    if network.answers.get(i) != "left out"}
+
+    adapters.ADAPTER_OVERRIDES["x"] = Batching
+    return requests
+
+
+def test_a_channels_due_posts_are_read_as_many_a_request_as_its_network_allows(
+    desk, published, network, batching
+):
+    pubs = [_recorded(desk, published, f"X-opslag {n}", ago=timedelta(days=n + 1),
+                      channel="x") for n in range(5)]
+    other = _recorded(desk, published, "Facebook", ago=timedelta(days=1))
+    now = timezone.now()
+    network.answers[pubs[0].remote_id] = "X-opslag 0, rettet på X"
+    network.answers[pubs[4].remote_id] = "gone"
+    assert readback.read_back_published(now=now) == 2
+    oldest_first = [p.remote_id for p in reversed(pubs)]
+    assert batching == [tuple(oldest_first[:3]), tuple(oldest_first[3:])]
+    assert other.remote_id in network.reads  # Facebook: one a request
+    assert PostReadback.objects.filter(reads=1).count() == 6
+    edited = RecordEntry.objects.get(change=RecordChange.EDITED)
+    assert edited.text == "X-opslag 0, rettet på X"
+    assert RecordEntry.objects.filter(change=RecordChange.DELETED).count() == 1
+
+
+def test_a_post_a_batchs_answer_left_out_is_asked_again_and_nothing_concluded(
+    desk, published, network, batching
+):
+    kept = _recorded(desk, published, "Læst", ago=timedelta(days=3), channel="x")
+    left = _recorded(desk, published, "Udeladt", ago=timedelta(days=2), channel="x")
+    now = timezone.now()
+    network.answers[left.remote_id] = "left out"
+    readback.read_back_published(now=now)
+    assert len(batching) == 1
+    checks = {c.publication_id: c for c in PostReadback.objects.all()}
+    assert checks[kept.pk].reads == 1 and checks[kept.pk].failures == 0
+    assert checks[left.pk].reads == 0 and checks[left.pk].failures == 1
+    assert checks[left.pk].gone_at is None
+    assert checks[left.pk].next_read_at == now + timedelta(minutes=10)
+    assert RecordEntry.objects.count() == 2  # nothing new for either
+
+
+def test_a_failed_batch_request_fails_each_of_its_posts_and_stops_the_channel(
+    desk, published, network, batching, settings
+):
+    settings.KANAL_RECORDS = {"READBACK_PER_RUN": 10}
+    pubs = [_recorded(desk, published, f"Rate {n}", ago=timedelta(days=n + 1),
+                      channel="x") for n in range(4)]
+    now = timezone.now()
+    reset = now + timedelta(hours=2)
+    network.answers["batch"] = RateLimited(reset_at=reset)
+    assert readback.read_back_published(now=now) == 0
+    assert len(batching) == 1  # the channel waits for the next run
+    nexts = {c.publication_id: c.next_read_at for c in PostReadback.objects.all()}
+    assert sorted(nexts[p.pk] for p in pubs) == [now, reset, reset, reset]

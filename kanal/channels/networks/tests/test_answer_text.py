@@ -4,35 +4,22 @@ without the mention is refused before the write, never cut by the
 instance."""
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 import respx
 
-from kanal.channels.networks.base import Connection, OutgoingMessage
+from kanal.channels.networks.base import OutgoingMessage
 from kanal.channels.networks.errors import Rejected
-from kanal.channels.networks.mastodon import (
-    ANSWER_TOO_LONG,
-    INSTANCE_CONFIGURATIONS,
-    MastodonAdapter,
-)
+from kanal.channels.networks.mastodon import ANSWER_TOO_LONG
 
-BASE = "https://social.example"
-NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+from .mastodon_fakes import BASE, mastodon_adapter
 
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    INSTANCE_CONFIGURATIONS.clear()
-    yield
-    INSTANCE_CONFIGURATIONS.clear()
+pytestmark = pytest.mark.usefixtures("fresh_mastodon_limits")
 
 
 @pytest.fixture
 def adapter():
-    connection = Connection(network="mastodon", base_url=BASE, account_id="1",
-                            handle="kbh", credentials={"access_token": "t"})
-    return MastodonAdapter(connection, sleep=lambda s: None, clock=lambda: NOW)
+    return mastodon_adapter()
 
 
 @pytest.fixture

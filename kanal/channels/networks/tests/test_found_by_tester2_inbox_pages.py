@@ -7,19 +7,13 @@ from __future__ import annotations
 import pytest
 import respx
 
-from kanal.channels.networks.base import Connection
-from kanal.channels.networks.mastodon import INSTANCE_CONFIGURATIONS, MastodonAdapter
-
-from .test_mastodon_adapter import BASE, NOW, status
+from .mastodon_fakes import BASE, mastodon_adapter
+from .test_mastodon_adapter import status
 
 
 @pytest.fixture
-def adapter():
-    INSTANCE_CONFIGURATIONS.clear()
-    connection = Connection(network="mastodon", base_url=BASE, account_id="1",
-                            handle="kbh", credentials={"access_token": "tok-1"})
-    yield MastodonAdapter(connection, sleep=lambda s: None, clock=lambda: NOW)
-    INSTANCE_CONFIGURATIONS.clear()
+def adapter(fresh_mastodon_limits):
+    return mastodon_adapter()
 
 
 @pytest.mark.parametrize("odd", [

@@ -17,14 +17,15 @@ from kanal.channels.networks.base import InboxItem as NetworkItem
 
 from . import test_bluesky_adapter as bsky
 from . import test_linkedin_adapter as li
+from .mastodon_fakes import BASE
 from .test_mastodon_adapter import (  # noqa: F401 (fixtures)
-    BASE,
     adapter,
-    fresh_cache,
     sleeps,
     status,
 )
 from .test_x_adapter import API, ME, make_adapter
+
+pytestmark = pytest.mark.usefixtures("fresh_mastodon_limits")
 
 
 def test_mastodon_counts_what_it_skips_and_reads_a_status_with_an_odd_account(

@@ -15,15 +15,15 @@ from kanal.channels.networks.errors import (
     TransientError,
 )
 from kanal.channels.networks.mastodon import (
-    INSTANCE_CONFIGURATIONS,
     MastodonAdapter,
     count_mastodon_text,
     html_to_text,
     parse_rate_limit_reset,
 )
 
-BASE = "https://social.example"
-NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+from .mastodon_fakes import BASE, NOW, mastodon_adapter
+
+pytestmark = pytest.mark.usefixtures("fresh_mastodon_limits")
 
 
 def status(id_, content="<p>Hej</p>", **extra):
@@ -42,13 +42,6 @@ def status(id_, content="<p>Hej</p>", **extra):
     }
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    INSTANCE_CONFIGURATIONS.clear()
-    yield
-    INSTANCE_CONFIGURATIONS.clear()
-
-
 @pytest.fixture
 def sleeps():
     return []
@@ -56,14 +49,7 @@ def sleeps():
 
 @pytest.fixture
 def adapter(sleeps):
-    connection = Connection(
-        network="mastodon",
-        base_url=BASE,
-        account_id="1",
-        handle="kbh",
-        credentials={"access_token": "tok-1"},
-    )
-    return MastodonAdapter(connection, sleep=sleeps.append, clock=lambda: NOW)
+    return mastodon_adapter(sleep=sleeps.append)
 
 
 @pytest.fixture

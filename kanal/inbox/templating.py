@@ -1,0 +1,98 @@
+"""Standard answers and referral templates filled in for a citizen's item:
+the variables a kept text may hold, the ones Kanal cannot fill, and the
+citizen's first name as a plain name only."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from itertools import pairwise
+
+from .models import InboxItem, ReferralTemplate, StandardAnswer
+
+#: The variables a standard answer or referral template may hold
+#: (``fill_standard_answer`` fills them in).
+TEMPLATE_VARIABLES = ("fornavn", "kanalnavn", "forvaltningsnavn")
+#: A ``{…}`` (or a brace left open to the end, or a lone closing brace).
+_BRACED = re.compile(r"\{[^{}]*\}?|\}")
+
+
+def unknown_variables(text: str) -> list[str]:
+    """Every ``{…}`` in a kept text that Kanal cannot fill: a name it does
+    not know (``{navn}``, ``{Fornavn}``), a brace left open (``{fornavn``,
+    shown to its first word) or a lone closing brace."""
+    unknown = []
+    for match in _BRACED.finditer(text or ""):
+        found = match.group()
+        if found.endswith("}") and found[1:-1] in TEMPLATE_VARIABLES:
+            continue
+        shown = found.split()[0] if found.split() else found
+        unknown.append(shown[:40])
+    return unknown
+
+
+def known_variables() -> str:
+    return ", ".join("{" + name + "}" for name in TEMPLATE_VARIABLES)
+
+
+def fill_standard_answer(answer: StandardAnswer | ReferralTemplate,
+                         item: InboxItem) -> str:
+    """The standard answer's (or referral template's) text with its
+    variables filled in for ``item``; a referral names its own
+    administration where it has one.
+
+    ``{fornavn}`` is the citizen's first name as a plain name only
+    (``first_name``): the name is whatever the citizen chose on the
+    network, and the answer goes out from the organisation's account, so a
+    handle, a link, a hashtag or markup never gets into it. Without such a
+    name the variable is left out with the space before it ("Hej.").
+    """
+    conversation = item.conversation
+    administration = (getattr(answer, "administration", None)
+                      or conversation.assigned_administration)
+    values = {
+        "fornavn": first_name(item.author_name),
+        "kanalnavn": conversation.channel.display_name,
+        "forvaltningsnavn": administration.name if administration else "",
+    }
+    text = answer.text
+    for name, value in values.items():
+        if not value:
+            text = re.sub(r"[ \t]*\{" + name + r"\}", "", text)
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+#: Characters that join the parts of a name (Anne-Marie, D'Angelo, O’Brien).
+NAME_JOINERS = "-'’"
+FIRST_NAME_LIMIT = 40
+
+
+def first_name(author_name: str) -> str:
+    """The first word of ``author_name`` when it is a plain name, else "".
+
+    A plain name is letters (any script, with their combining marks) joined
+    by a hyphen or an apostrophe; punctuation or an emoji after it is left
+    off ("Mette," and "Mette🌸" give "Mette"). A word that starts with
+    anything else (@handle, #tag, a link, markup) or holds anything else
+    (borgmester_kbh, svindel.dk, https://…) is no name: nothing is used.
+    """
+    words = (author_name or "").split()
+    if not words:
+        return ""
+    word = words[0]
+    while word and not _is_letter(word[-1]):
+        word = word[:-1]
+    if not word or len(word) > FIRST_NAME_LIMIT or not _is_letter(word[0]):
+        return ""
+    for before, char in pairwise(word):
+        if char in NAME_JOINERS:
+            if before in NAME_JOINERS:
+                return ""
+        elif not (_is_letter(char) or unicodedata.category(char).startswith("M")):
+            return ""
+    return word
+
+
+def _is_letter(char: str) -> bool:
+    return unicodedata.category(char).startswith("L")
