@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kanal.channels.actions import disable_channel, enable_channel
-from kanal.inbox import actions, likes, moderation, reach
+from kanal.inbox import likes, moderation, reach, replies
 from kanal.inbox.models import Answer, ConversationStatus
 from kanal.notifications.models import Notification
 from kanal.organisations.roles import Role
@@ -30,7 +30,7 @@ def test_an_answer_queued_before_the_channel_was_turned_off_never_goes_out(
     world, member
 ):
     item, channel, editor = world["item"], world["channel"], world["editor"]
-    answer = actions.reply_to_item(item, actor=editor, text="Kl. 10.", key="k-1")
+    answer = replies.reply_to_item(item, actor=editor, text="Kl. 10.", key="k-1")
     _turn_off(channel, member)
     run_follow_ups()
     follow_up = FollowUp.objects.get(pk=answer.follow_up_id)
@@ -87,7 +87,7 @@ def test_a_message_on_a_channel_turned_off_is_not_answered(desk, member):
     item = citizen_item(desk["channel"], "Mit CPR-nummer?", kind="message")
     _turn_off(desk["channel"], member)
     with pytest.raises(ValidationError, match=OFF):
-        actions.reply_to_item(item, actor=desk["editor"], text="Vi ringer.",
+        replies.reply_to_item(item, actor=desk["editor"], text="Vi ringer.",
                               key="m-1")
     assert not FollowUp.objects.exists() and not Answer.objects.exists()
 

@@ -47,7 +47,7 @@ def test_t4_10_an_edit_while_the_desk_writes_stops_the_answer_like_a_new_item(
     from django.utils import timezone
 
     from kanal.channels.networks.base import InboxItem as NetworkItem
-    from kanal.inbox import actions, intake, meanwhile
+    from kanal.inbox import intake, meanwhile, replies
 
     item = citizen_item(desk["channel"], "Hvornår åbner svømmehallen?")
     seen = meanwhile.Seen.parse(page_seen(item))
@@ -61,6 +61,6 @@ def test_t4_10_an_edit_while_the_desk_writes_stops_the_answer_like_a_new_item(
     item.refresh_from_db()
     assert item.text == "Hvornår lukker svømmehallen for vinteren?"
     with pytest.raises(ValidationError):
-        actions.reply_to_item(item, actor=desk["editor"], text="Kl. 10.",
+        replies.reply_to_item(item, actor=desk["editor"], text="Kl. 10.",
                               key="t4-10", seen=seen)
     assert not Answer.objects.exists()

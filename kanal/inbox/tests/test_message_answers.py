@@ -186,7 +186,7 @@ def test_a_channel_turned_off_stops_a_message_answer_for_good(sandbox, dm_world)
     goes out when the channel is turned on again weeks later (T4-4)."""
     world = dm_world("facebook")
     channel = world["channel"]
-    actions.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
+    replies.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
                           key="dm-fenced")
     type(channel).objects.filter(pk=channel.pk).update(
         status=ChannelStatus.DISABLED)
