@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kanal.core import audit
 from kanal.core.safety import plain_text, safe_url
@@ -148,7 +149,9 @@ def update_channel(channel: Channel, *, actor, **fields) -> Channel:
         had_credentials = channel.has_credentials
         channel.encrypted_credentials = ""
         channel.token_expires_at = None
-        channel.last_error = _(
+        # Stored untranslated: the pages say it in their reader's language
+        # (``network_sentence``), whoever changed the address.
+        channel.last_error = gettext_noop(
             "API-adressen er ændret til en anden server, så de gemte "
             "adgangsnøgler er slettet. Indtast nøglerne til den nye adresse "
             "under Adgangsnøgler, og test forbindelsen."

@@ -55,8 +55,10 @@ def assign_conversation(
         administration = person.administration
     if administration is None:
         raise ValidationError(_("Vælg en forvaltning eller en person."))
-    before = audit.snapshot(conversation, ["assigned_administration", "assigned_to",
-                                           "status"])
+    # Ids: the related rows themselves are not JSON (a conversation given
+    # on from one administration to another could not be audited).
+    before = audit.snapshot(conversation, ["assigned_administration_id",
+                                           "assigned_to_id", "status"])
     conversation.assigned_administration = administration
     conversation.assigned_to = person
     if conversation.status == ConversationStatus.NEW:

@@ -8,18 +8,31 @@ class InboxConfig(AppConfig):
     verbose_name = _("Indbakke")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_migrate
 
         from kanal.channels import problems
         from kanal.notifications.kinds import register_param
         from kanal.publishing import periodic, signals
 
-        from . import bridge, counts, intake, moderation, polling, search, targets
+        from . import (
+            bridge,
+            counts,
+            intake,
+            moderation,
+            polling,
+            scope,
+            search,
+            targets,
+        )
 
         post_migrate.connect(search.ensure_after_migrate, sender=self,
                              dispatch_uid="inbox.search")
         post_migrate.connect(counts.ensure_after_migrate, sender=self,
                              dispatch_uid="inbox.counts")
+        pre_migrate.connect(scope.drop_before_migrate, sender=self,
+                            dispatch_uid="inbox.scope")
+        post_migrate.connect(scope.ensure_after_migrate, sender=self,
+                             dispatch_uid="inbox.scope")
 
         problems.register("inbox_poll", polling.poll_problem)
         problems.register("inbox_messages", polling.messages_problem,

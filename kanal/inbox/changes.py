@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from kanal.channels.networks.base import InboxItem as NetworkItem
@@ -146,14 +147,22 @@ def _show_newest(row: InboxItem, fields: list[str] | None = None) -> bool:
         row.personal_data = privacy.find(row.text)
         row.sentiment = hints.sentiment(row.text)
         fields += ["text", "edited_at", "personal_data", "sentiment"]
-        if row.personal_data:
-            Conversation.objects.filter(pk=row.conversation_id).update(
-                has_personal_data=True
-            )
         exposed = bool(set(row.personal_data) - before)
     if fields:
         row.save(update_fields=fields)
+    if "personal_data" in fields:
+        recount_personal_data([row.conversation_id])
     return exposed
+
+
+def recount_personal_data(conversation_ids) -> None:
+    """Set the conversations' "Personoplysninger" from their items as they
+    are now: the flag is cleared when an edit or a redaction removed the
+    last personal data, not only set."""
+    holding = InboxItem.objects.filter(conversation=OuterRef("pk")).exclude(
+        personal_data=[])
+    Conversation.objects.filter(pk__in=list(conversation_ids)).update(
+        has_personal_data=Exists(holding))
 
 
 def _announce(row: InboxItem, change: str) -> None:

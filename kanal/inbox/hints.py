@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from kanal import untrusted
+
 NEGATIVE_AT = -2
 POSITIVE_AT = 2
 MIN_LETTERS_FOR_LANGUAGE = 12
@@ -69,6 +71,7 @@ CRISIS_WORDS = (
 
 
 def crisis_words(text: str) -> list[str]:
-    """The crisis words in ``text`` (lower case, stems match longer words)."""
-    folded = (text or "").casefold()
+    """The crisis words in ``text`` as shown (lower case, stems match longer
+    words; an invisible character inside a word hides nothing)."""
+    folded = untrusted.without_format(text or "")[0].casefold()
     return [word for word in CRISIS_WORDS if word in folded]

@@ -23,7 +23,7 @@ from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import ID_LIMIT, plausible_time, safe_url, usable_id
+from kanal.untrusted import ID_LIMIT, happened_by, safe_url, usable_id
 
 from . import changes, hints, meta, privacy, signals, targets
 from .models import (
@@ -315,7 +315,7 @@ def ingest(
     if own_item(channel, item):
         outcome.skip("own_item")
         return outcome
-    at = at or item.created_at
+    at = happened_by(at, now=timezone.now()) or item.created_at
     def store() -> Outcome:
         # A fresh tally per try: what an undone try counted never reaches
         # the caller (nor its personal-data guard after commit).
@@ -392,9 +392,11 @@ def checked(item: NetworkItem) -> NetworkItem | None:
 
 def _plausible(when) -> datetime:
     """A network's time for an item, or now when it cannot be one (none, no
-    zone, before social media, or in the future beyond a clock's error)."""
+    zone, before social media, or in the future beyond a clock's error); at
+    most now (``happened_by``): the due time, the list's order and the
+    response times count from it."""
     now = timezone.now()
-    return plausible_time(when, now=now) or now
+    return happened_by(when, now=now) or now
 
 
 #: What an event first seen for an item says about its text: an add (or a

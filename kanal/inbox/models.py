@@ -343,6 +343,23 @@ class InboxItem(models.Model):
     # set by a trigger and read through a GIN index (``search``; SQLite
     # searches an FTS5 table instead and leaves this empty).
     search_vector = SearchVectorField(null=True, editable=False)
+    # The conversation's assignment, copied by the database on every path
+    # that assigns a conversation or adds an item to one (``scope``), so who
+    # may see an item is on its own row and a contributor's search narrows
+    # by it in the search index (PostgreSQL: one GIN of the search vector
+    # and these two). Never written by Kanal's code: a value written here
+    # that differs from the conversation's is put back by the trigger. No
+    # foreign-key constraint: the conversation holds that one.
+    assigned_administration = models.ForeignKey(
+        "organisations.Administration", null=True, blank=True, editable=False,
+        on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+",
+    )
+    assigned_to = models.ForeignKey(
+        "organisations.Membership", null=True, blank=True, editable=False,
+        on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -403,7 +420,11 @@ class PollCursor(models.Model):
     )
     cursor = models.TextField(blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    # Why the last poll failed, as written: the network's Danish sentence, or
+    # Kanal's own (its msgid, with ``last_error_params``); ``polling.
+    # poll_problem`` renders it in the reader's language.
     last_error = models.TextField(blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
     items_seen = models.PositiveIntegerField(default=0)
     # Entries of the network's answers that could not be read and were
     # skipped (the cursor passed them; the log says when).

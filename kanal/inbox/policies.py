@@ -8,13 +8,24 @@ them, and answer it. Anything else is a 404.
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, Q, Value
+from django.db.models.functions import Cast
 
 from kanal.core.policies import OrganisationPolicy
 from kanal.organisations.models import Membership
 from kanal.organisations.roles import PERMISSIONS
 
-from .models import Conversation, InboxSettings, ReferralTemplate, StandardAnswer
+from .models import (
+    Conversation,
+    InboxItem,
+    InboxSettings,
+    ReferralTemplate,
+    StandardAnswer,
+)
+
+
+def _bigint(value):
+    return Cast(Value(value), BigIntegerField())
 
 
 class ConversationPolicy(OrganisationPolicy):
@@ -42,14 +53,29 @@ class ConversationPolicy(OrganisationPolicy):
         )
 
     def narrow(self, actor, qs):
+        """Conversations, or items (``visible_items``: an item carries its
+        conversation's assignment, ``scope``), by the same rule."""
         if actor.has_perm("inbox.view_all"):
             return qs
         if not actor.has_perm("inbox.answer"):
             return qs.none()
+        # As bigint, the ids' own type: the items' search index (``btree_gin``)
+        # has no operator for a bigint column against a plain integer, and
+        # without it a contributor's search read every match of a word.
         return qs.filter(
-            Q(assigned_administration_id=actor.administration_id)
-            | Q(assigned_to_id=actor.pk)
+            Q(assigned_administration_id=_bigint(actor.administration_id))
+            | Q(assigned_to_id=_bigint(actor.pk))
         )
+
+    def visible_items(self, actor):
+        """The items of the conversations ``actor`` sees (``visible``), asked
+        of each item's own copy of its conversation's assignment, so a search
+        narrows by it in the search index instead of looking up every
+        match's conversation."""
+        items = InboxItem.objects.all()
+        if actor is None:
+            return items
+        return self.narrow(actor, items.filter(organisation_id=actor.organisation_id))
 
 
     def viewers(self, conversation):

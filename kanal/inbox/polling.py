@@ -22,7 +22,7 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
@@ -34,6 +34,7 @@ from kanal.channels.networks.errors import (
     RateLimited,
 )
 from kanal.channels.vault import VaultError
+from kanal.channels.wording import network_sentence
 from kanal.core.safety import plain_text
 from kanal.notifications.actions import notify, resolve
 from kanal.notifications.audience import channel_desk
@@ -114,15 +115,21 @@ def poll_due_channels(*, now: datetime | None = None, dry_run: bool = False) -> 
     return len(polled)
 
 
+#: Kanal's own reason for a failed poll, stored untranslated with its values
+#: and rendered for the reader (``poll_problem``).
+UNREADABLE = gettext_noop(
+    "Indbakken kunne ikke hentes: netværkets svar kunne ikke læses (%(error)s). "
+    "Kanal prøver igen ved næste hentning."
+)
+
+
 def record_poll_failure(channel: Channel, error: Exception, *, now: datetime) -> None:
     """An unforeseen failure of ``channel``'s poll, on its cursor: the desk
     sees why its inbox went quiet, the cursor stays where it was (the next poll
     reads the same span), and the channel waits its turn like any other."""
     cursor, _created = PollCursor.objects.get_or_create(channel=channel)
-    _save(cursor, now, new_cursor=cursor.cursor, error=_(
-        "Indbakken kunne ikke hentes: netværkets svar kunne ikke læses (%(error)s). "
-        "Kanal prøver igen ved næste hentning."
-    ) % {"error": type(error).__name__})
+    _save(cursor, now, new_cursor=cursor.cursor, error=UNREADABLE,
+          error_params={"error": type(error).__name__})
 
 
 def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
@@ -355,18 +362,30 @@ def poll_problem(channel: Channel):
     cursor = PollCursor.objects.filter(channel=channel).first()
     if cursor is None or not cursor.last_error:
         return None
-    return Problem(gettext_lazy("Indbakken"), cursor.last_error,
+    return Problem(gettext_lazy("Indbakken"), poll_error(cursor),
                    cursor.last_polled_at)
 
 
+def poll_error(cursor: PollCursor) -> str:
+    """Why ``cursor``'s last poll failed, in the active language."""
+    if cursor.last_error_params:
+        try:
+            return _(cursor.last_error) % cursor.last_error_params
+        except (KeyError, TypeError, ValueError):
+            return cursor.last_error
+    return network_sentence(cursor.last_error)
+
+
 def _save(cursor: PollCursor, now, *, error: str, new_cursor: str, seen=0,
-          skipped=0) -> None:
+          skipped=0, error_params: dict | None = None) -> None:
     PollCursor.objects.filter(pk=cursor.pk).update(
         cursor=new_cursor, last_polled_at=now, last_error=error[:2000],
+        last_error_params=error_params or {},
         items_seen=cursor.items_seen + seen,
         items_skipped=cursor.items_skipped + skipped,
     )
     cursor.cursor, cursor.last_polled_at, cursor.last_error = new_cursor, now, error
+    cursor.last_error_params = error_params or {}
 
 
 

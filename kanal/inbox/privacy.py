@@ -1,6 +1,11 @@
 """Personal data in citizens' text: CPR numbers, phone numbers, e-mail and
 street addresses. ``find`` says which kinds a text holds; ``mask`` replaces
 them for lists and previews. Pure functions: no database.
+
+The text is read as a screen shows it (``kanal.untrusted``): an invisible
+character inside a number ("120385\u200b-1234") and a right-to-left override
+that draws "4321-583021" as "120385-1234" hide nothing; what is found in the
+stored order counts too.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from datetime import date
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from kanal import untrusted
 
 #: Every dash a phone or a word processor types between the two parts of a
 #: CPR number: hyphen-minus, hyphen, non-breaking hyphen, figure dash, en and
@@ -112,6 +119,7 @@ def _cpr_spans(text: str) -> list[tuple[int, int]]:
     ]
 
 
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 #: Every kind needs a digit (``\d``: any script's) or an "@": a text with
 #: neither holds none, and the list masks 50 texts a page.
 _CANDIDATE = re.compile(r"[\d@]")
@@ -124,8 +132,18 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
     return _all_spans(text)
 
 
+def _readings(text: str) -> list[tuple[str, list[int]]]:
+    """``text`` as stored and as displayed, both without format characters,
+    each with the index in ``text`` of every character."""
+    stored = untrusted.without_format(text)
+    shown = untrusted.as_displayed(text)
+    return [stored] if shown[0] == stored[0] else [stored, shown]
+
+
 def _all_spans(text: str) -> list[tuple[str, int, int]]:
-    """``_spans`` without the shortcut for texts that can hold nothing."""
+    """``_spans`` without the shortcut for texts that can hold nothing; a
+    finding in a reading covers every character of ``text`` it was read from
+    (and the invisible ones between them)."""
     found: list[tuple[str, int, int]] = []
     # What earlier kinds took, as sorted starts and their ends (taken spans
     # never overlap): a span is free when it ends before the next taken one
@@ -146,13 +164,16 @@ def _all_spans(text: str) -> list[tuple[str, int, int]]:
         "phone": lambda t: [m.span() for m in PHONE.finditer(t)],
         "address": lambda t: [m.span() for m in STREET.finditer(t)],
     }
+    readings = _readings(text)
     for kind in ORDER:
-        for start, end in patterns[kind](text):
-            if free(start, end):
-                found.append((kind, start, end))
-                at = bisect.bisect_right(starts, start)
-                starts.insert(at, start)
-                ends.insert(at, end)
+        for reading, origin in readings:
+            for start, end in patterns[kind](reading):
+                start, end = min(origin[start:end]), max(origin[start:end]) + 1
+                if free(start, end):
+                    found.append((kind, start, end))
+                    at = bisect.bisect_right(starts, start)
+                    starts.insert(at, start)
+                    ends.insert(at, end)
     return sorted(found, key=lambda f: f[1])
 
 
@@ -163,12 +184,16 @@ def find(text: str) -> list[str]:
 
 
 def mask(text: str) -> str:
-    """``text`` with every finding replaced by ``[<kind> skjult]``."""
+    """``text`` with every finding replaced by ``[<kind> skjult]`` (isolated
+    from the bidi controls around it, so that an override cannot draw it
+    backwards)."""
     text = text or ""
     out, last = [], 0
+    isolate = ("\u2068", "\u2069") if _BIDI_CONTROL.search(text) else ("", "")
     for kind, start, end in _spans(text):
         out.append(text[last:start])
-        out.append(gettext("[%(kind)s skjult]") % {"kind": LABELS[kind]})
+        out.append(isolate[0] + gettext("[%(kind)s skjult]") % {"kind": LABELS[kind]}
+                   + isolate[1])
         last = end
     out.append(text[last:])
     return "".join(out)

@@ -14,9 +14,10 @@ personal data, a message's conversation id (its parent), the author's id
 copied onto moderation actions, the recipient kept on the answers'
 follow-ups (a message's citizen id and conversation), and the citizen's
 name, handle or id where a note or an answer of the conversation quotes
-them (``REMOVED`` in its place); what stays is that an item existed,
-when, on which channel, and what the desk did (status, answers, audit,
-whose entries name Kanal's own rows only). Raw webhook bodies are dropped
+them, or the first name an answer put in (``quoted_as``; ``REMOVED`` in its
+place); what stays is that an item existed, when, on which channel, and
+what the desk did (status, answers, audit, whose entries name Kanal's own
+rows only). Raw webhook bodies are dropped
 when processed (``intake``); a failed one is deleted after
 ``RETENTION_MIN_DAYS`` (``forget_deliveries``) and blanked by an erasure
 that names its citizen by any of their names (``erase_deliveries``).
@@ -31,9 +32,11 @@ from datetime import datetime, timedelta
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 
+from kanal import untrusted
 from kanal.organisations.models import Organisation
 from kanal.publishing.models import FollowUp
 
+from .changes import recount_personal_data
 from .models import (
     RETENTION_MAX_DAYS,
     RETENTION_MIN_DAYS,
@@ -48,6 +51,7 @@ from .models import (
     Note,
     WebhookDelivery,
 )
+from .templating import first_name
 
 DEFAULT_DAYS = 365
 #: What a note or an answer shows where it quoted a citizen whose personal
@@ -106,7 +110,8 @@ def redact_items(ids: list[int], *, now: datetime) -> None:
                                                post_remote_id="")
     ModerationAction.objects.filter(item_id__in=ids).update(author_id="")
     FollowUp.objects.filter(inbox_answer__item_id__in=ids).update(recipient={})
-    _remove_quotes(conversations, spellings)
+    _remove_quotes(conversations, spellings | quoted_as(spellings))
+    recount_personal_data(conversations)
     # A message conversation is keyed by the citizen's id: once none of its
     # items holds personal data, its key no longer names them (and a new
     # message from them starts a conversation of its own).
@@ -114,6 +119,16 @@ def redact_items(ids: list[int], *, now: datetime) -> None:
         key__startswith="dm:", items__pk__in=ids
     ).exclude(items__redacted_at__isnull=True).update(
         key=Concat(Value("redacted:"), Cast("pk", CharField())))
+
+
+def quoted_as(spellings: set[str]) -> set[str]:
+    """The names Kanal itself makes of a citizen's ``spellings``: the first
+    name ``{fornavn}`` puts in an answer, and each spelling as a screen shows
+    it (without invisible characters), as a colleague would type it in a
+    note. Only for the citizen's own conversations: a first name alone names
+    many people."""
+    shown = {untrusted.without_format(s)[0] for s in spellings}
+    return {name for name in shown | {first_name(s) for s in shown} if name}
 
 
 def _remove_quotes(conversations: set[int], spellings: set[str]) -> None:

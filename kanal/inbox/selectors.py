@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -135,7 +136,7 @@ class _OpenPage(Page):
 
 
 def page_of(visible: QuerySet, filters: Filters, number, *,
-            count: int | None = None) -> Page:
+            count: int | None = None, items: QuerySet | None = None) -> Page:
     """Page ``number`` of the list: the page is chosen on the conversations
     alone (a deep page skips rows without reading their items), then its 50
     rows get their latest item and item count. A search finding more than
@@ -144,14 +145,36 @@ def page_of(visible: QuerySet, filters: Filters, number, *,
     ``count``: how many match, when the caller knows (``counts.list_count``),
     so they are not counted; else a search's few matches are counted, and
     other filters up to ``COUNT_BOUND`` (``page.paginator.bounded`` says when
-    more match)."""
+    more match). ``items``: the items of ``visible`` conversations, as the
+    policy asks them of the items themselves
+    (``conversation_policy.visible_items``): a search reads them."""
+    with _one_process():
+        return _page_of(visible, filters, number, count=count, items=items)
+
+
+@contextmanager
+def _one_process():
+    """PostgreSQL plans the list's reads without parallel workers. A page
+    stops at 50 rows, but each worker walks ahead on its own and must be
+    started first: a search's walk took three times as long with two of
+    them on a 2-CPU machine (BENCHMARKS.md)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+
+
+def _page_of(visible: QuerySet, filters: Filters, number, *,
+             count: int | None, items: QuerySet | None) -> Page:
     capped = False
     found = None
     if filters.q:
-        found, capped = _found_for_page(visible, filters)
+        found, capped = _found_for_page(visible, filters, items)
         if capped and not isinstance(found, list):
             count = FOUND_AS_IDS  # the newest, in the list's order, uncounted
-    matching = conversations(visible, filters, found=found)
+    matching = conversations(visible, filters, found=found, items=items)
     ids_in_order = matching.values_list("pk", flat=True)
     if count is not None:
         paginator = _CountedPaginator(ids_in_order, PAGE_SIZE, count=count)
@@ -171,10 +194,11 @@ def page_of(visible: QuerySet, filters: Filters, number, *,
     return page
 
 
-def conversations(visible: QuerySet, filters: Filters, *, found=None) -> QuerySet:
+def conversations(visible: QuerySet, filters: Filters, *, found=None,
+                  items: QuerySet | None = None) -> QuerySet:
     """``visible`` conversations matching ``filters``, in the list's order
     (crisis priority, then newest first); ``found`` is the search's result
-    when the caller already has it."""
+    when the caller already has it; ``items`` as for ``page_of``."""
     qs = visible
     if filters.network:
         qs = qs.filter(channel__network=filters.network)
@@ -192,8 +216,8 @@ def conversations(visible: QuerySet, filters: Filters, *, found=None) -> QuerySe
         qs = qs.filter(negative=True)
     if filters.q:
         if found is None:
-            found = _found_conversations(visible, filters.q)
-        qs = qs.filter(pk__in=found)
+            found = _found_conversations(_items_of(visible, items), filters.q)
+        qs = qs.filter(pk__in=found) if isinstance(found, list) else qs.filter(found)
     return qs.annotate(
         is_overdue=Case(
             When(status__in=OPEN_STATUSES, due_at__lt=timezone.now(),
@@ -232,7 +256,17 @@ def with_latest(qs: QuerySet) -> QuerySet:
 FOUND_AS_IDS = 1000
 
 
-def _found_for_page(visible: QuerySet, filters: Filters):
+def _items_of(visible: QuerySet, items: QuerySet | None) -> QuerySet:
+    """The items a search reads: ``items`` when the caller has them from the
+    policy, else those of the ``visible`` conversations (the same rows, for
+    a contributor found by looking up each match's conversation)."""
+    if items is not None:
+        return items
+    return InboxItem.objects.filter(conversation__in=visible.values("pk"))
+
+
+def _found_for_page(visible: QuerySet, filters: Filters,
+                    items: QuerySet | None = None):
     """What a search hands the list, and whether more items matched than
     ``FOUND_AS_IDS`` (then the list shows the newest and says so).
 
@@ -242,7 +276,7 @@ def _found_for_page(visible: QuerySet, filters: Filters):
     FTS5 newest first, so a common word's
     prefix search (``"affald"*``, a fifth of all items) stops there instead
     of collecting every match (seconds). PostgreSQL: ``_found_conversations``
-    (the ids, or for a common word a subquery the list walks in its own
+    (the ids, or for a common word a condition the list walks in its own
     order, applying the filters as it goes, so it leaves nothing out); asked
     for the newest matches, its planner walked the whole item table
     backwards for a contributor's common word, and asked with the filters
@@ -255,23 +289,26 @@ def _found_for_page(visible: QuerySet, filters: Filters):
             filters.q,
         ).values_list("conversation_id", flat=True)[:FOUND_AS_IDS + 1])
         return sorted(set(found[:FOUND_AS_IDS])), len(found) > FOUND_AS_IDS
-    found = _found_conversations(visible, filters.q)
+    found = _found_conversations(_items_of(visible, items), filters.q)
     return found, not isinstance(found, list)
 
 
-def _found_conversations(visible: QuerySet, q: str):
-    """The conversations with items matching ``q``: a list of ids when the
-    search finds few items (read through the search index alone, so a rare
-    word costs what its matches cost, not a walk of the whole list), else a
-    subquery (a common word: walking the list in order finds a page soon)."""
-    found = search.matching_items(
-        InboxItem.objects.filter(conversation__in=visible.values("pk")), q,
-        connection.vendor,
-    ).order_by()
+def _found_conversations(items: QuerySet, q: str):
+    """The conversations with ``items`` matching ``q``: a list of ids when
+    the search finds few items (read through the search index alone, so a
+    rare word costs what its matches cost, not a walk of the whole list),
+    else a condition on the conversation (a common word: walking the list in
+    order, each conversation asked for a match of its own items, finds a
+    page soon). Only the ids are asked of ``items``: the walk's conversations
+    are the visible ones already, and narrowed again by the items' copy of
+    the assignment, PostgreSQL's planner took a contributor's matches for a
+    seventh of what they are and collected them all before the page."""
+    found = search.matching_items(items, q, connection.vendor).order_by()
     ids = list(found.values_list("conversation_id", flat=True)[:FOUND_AS_IDS + 1])
     if len(ids) <= FOUND_AS_IDS:
         return sorted(set(ids))
-    return found.values("conversation_id")
+    return Exists(search.matching_items(
+        InboxItem.objects.filter(conversation=OuterRef("pk")), q, connection.vendor))
 
 
 def latest_item_id(visible: QuerySet, organisation_id: int) -> int:

@@ -74,7 +74,8 @@ def _page(request, actor, visible, filters, per_status=None):
     if per_status is None:
         per_status = counts.status_counts(actor)
     return selectors.page_of(visible, filters, request.GET.get("side"),
-                             count=counts.list_count(actor, filters, per_status))
+                             count=counts.list_count(actor, filters, per_status),
+                             items=conversation_policy.visible_items(actor))
 
 
 @membership_required

@@ -471,9 +471,9 @@ def _done(row: FollowUp, job: FollowUpJob) -> None:
     pub = row.publication
     row.status = F_.DONE
     row.remote_id = job.result_id
-    row.last_error = ""
-    row.save(update_fields=["status", "remote_id", "last_error", "updated_at",
-                            *_clear_lease(row)])
+    row.last_error, row.error_kind, row.reason_params = "", "", {}
+    row.save(update_fields=["status", "remote_id", "last_error", "error_kind",
+                            "reason_params", "updated_at", *_clear_lease(row)])
     if row.kind in ANSWERS:
         audit.record(
             f"publishing.{row.kind}.sent",
@@ -507,10 +507,11 @@ def _again(row, job, due, *, counts: bool, started: bool | None = None) -> None:
         started or job.uncertain
     )
     row.last_error = getattr(job.error, "message", "") or str(job.error or "")
+    row.error_kind, row.reason_params = "", {}
     row.error_detail = getattr(job.error, "support_detail", "") or ""
     row.save(update_fields=["status", "due_at", "attempts", "write_started",
-                            "last_error", "error_detail", "updated_at",
-                            *_clear_lease(row)])
+                            "last_error", "error_kind", "reason_params",
+                            "error_detail", "updated_at", *_clear_lease(row)])
 
 
 def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
@@ -521,10 +522,11 @@ def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
         message = render(kind, params)
     row.status = F_.FAILED
     row.last_error = message
+    row.error_kind, row.reason_params = kind, params
     if not keep_started:
         row.write_started = False
-    row.save(update_fields=["status", "last_error", "write_started", "updated_at",
-                            *_clear_lease(row)])
+    row.save(update_fields=["status", "last_error", "error_kind", "reason_params",
+                            "write_started", "updated_at", *_clear_lease(row)])
     if pub is None:
         audit.record(
             f"publishing.{row.kind}.failed",

@@ -324,7 +324,12 @@ class FollowUp(models.Model):
     # until recorded.
     write_started = models.BooleanField(default=False)
     remote_id = models.CharField(max_length=200, blank=True)
+    # Why it failed: ``error_kind`` is the notification's kind and
+    # ``reason_params`` its values, rendered in the reader's language
+    # (``reason``); ``last_error`` keeps the Danish text as it was written.
     last_error = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=40, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
     error_detail = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -353,6 +358,16 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.publication_id} ({self.status})"
+
+    @property
+    def reason(self) -> str:
+        """Why it failed (or waits to be tried again), in the active language."""
+        from kanal.channels.wording import network_sentence
+        from kanal.notifications.kinds import render
+
+        if self.error_kind:
+            return render(self.error_kind, self.reason_params)
+        return network_sentence(self.last_error)
 
 
 class CrisisEvent(models.TextChoices):

@@ -285,9 +285,10 @@ def render_reason(code: str, params: dict | None) -> str:
 def render_notification_reason(value) -> str:
     """A notification's ``why``: a reason code with values (rendered in the
     reader's language, the text as written when the code has none) or a
-    network's own words."""
+    network's own words (its Danish sentence in the reader's language when
+    the catalogue has it)."""
     if isinstance(value, dict):
         return render_reason(value.get("code", ""), value.get("params")) or str(
             value.get("text", "")
         )
-    return str(value)
+    return network_sentence(str(value))

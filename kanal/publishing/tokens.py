@@ -32,6 +32,7 @@ from kanal.channels.adapters import build_adapter
 from kanal.channels.credentials import store_refreshed_tokens
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.errors import AuthExpired, NetworkError, NotSupported
+from kanal.channels.wording import network_sentence
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import channel_desk
 
@@ -221,7 +222,8 @@ def refresh_problem(channel: Channel):
     state = ChannelTokenRefresh.objects.filter(channel=channel).first()
     if state is None or not state.last_error:
         return None
-    return Problem(gettext_lazy("Fornyelse af adgangen"), state.last_error)
+    return Problem(gettext_lazy("Fornyelse af adgangen"),
+                   network_sentence(state.last_error))
 
 
 def _record_crash(channel: Channel, error: Exception) -> None:

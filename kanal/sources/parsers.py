@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext
 
 from kanal import untrusted
-from kanal.untrusted import plausible_time, without_control
+from kanal.untrusted import happened_by, without_control
 
 from .reasons import _
 from .text import one_line, plain_text
@@ -75,9 +75,10 @@ def safe_url(value) -> str:
 
 def _published(parsed) -> datetime | None:
     """A feed entry's publication time (feedparser's UTC tuple), when it can
-    be one (``kanal.untrusted.plausible_time``), else None."""
+    be one, at most now (``kanal.untrusted.happened_by``), else None."""
     try:
-        return plausible_time(datetime(*parsed[:6], tzinfo=UTC))
+        return happened_by(datetime(*parsed[:6], tzinfo=UTC),
+                           now=datetime.now(UTC))
     except (TypeError, ValueError, OverflowError):
         return None
 

@@ -10,9 +10,10 @@ is reduced to text, and only http(s) addresses are kept.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from kanal.channels.adapters import adapter_for
-from kanal.untrusted import plausible_time, usable_id
+from kanal.untrusted import happened_by, usable_id
 
 from . import reasons
 from .parsers import ParsedItem, clean, safe_url
@@ -47,7 +48,7 @@ def as_item(network: str, post) -> ParsedItem | None:
     text = plain_text(str(post.text or ""), max_length=4000)
     author = one_line(str(post.author_name or ""), max_length=200)
     images = [url for url in (safe_url(u) for u in post.media_urls) if url]
-    created = plausible_time(post.created_at)
+    created = happened_by(post.created_at, now=datetime.now(UTC))
     return ParsedItem(
         guid=f"{network}:{remote_id}"[:500],
         title=one_line(text, max_length=300) or author or remote_id,

@@ -340,3 +340,19 @@ def test_an_expiry_outside_the_window_is_a_danish_form_error(
     assert "Datoen skal ligge mellem" in response.content.decode()
     channel.refresh_from_db()
     assert channel.credentials() == {"access_token": "test-token"}
+
+
+def test_why_the_keys_were_deleted_is_stored_untranslated_and_read_in_english(
+    admin, channel, client_for
+):
+    """The administrator who moved the address reads English; the message
+    is kept as written in the catalogue and each reader gets their own
+    language (T4-8's class)."""
+    client = client_for(admin)
+    client.cookies["django_language"] = "en"
+    client.post(f"/kanaler/{channel.pk}/rediger/",
+                _edit_data(channel, base_url="https://graph.facebook.com/v25.0"))
+    channel.refresh_from_db()
+    assert channel.last_error.startswith("API-adressen er ændret")
+    page = client.get(f"/kanaler/{channel.pk}/").content.decode()
+    assert "API-adressen er ændret" not in page

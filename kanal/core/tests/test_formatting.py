@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from django.template import Context, Template
-from django.utils import translation
+from django.utils import dateformat, timezone, translation
+from hypothesis import given, settings
+from hypothesis.strategies import datetimes, just, sampled_from
 
-from kanal.core.formatting import readable, when
+from kanal.core.formatting import STYLES, readable, when
 
 # 5 December 2026, 13:30 UTC is 14:30 in Copenhagen.
 MOMENT = datetime(2026, 12, 5, 13, 30, tzinfo=UTC)
@@ -47,3 +49,21 @@ def test_counts_are_grouped_per_language():
         assert page.render(Context({"n": 63206})) == "63.206"
     with translation.override("en"):
         assert page.render(Context({"n": 63206})) == "63,206"
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1),
+                        timezones=just(UTC)),
+       style=sampled_from(sorted(STYLES)), language=sampled_from(["da", "en"]))
+def test_every_style_writes_what_django_s_date_format_writes(moment, style, language):
+    """``when`` writes its styles itself (a list page's dates cost a tenth
+    of the page through ``dateformat``); the text is Django's, to the
+    letter, in Copenhagen time across daylight saving, in both languages."""
+    with translation.override(language):
+        expected = dateformat.format(timezone.localtime(moment),
+                                     STYLES[style][language == "en"])
+        assert when(moment, style) == expected
+        day = moment.date()
+        if not any(c in STYLES[style][language == "en"] for c in "His"):
+            assert when(day, style) == dateformat.format(
+                day, STYLES[style][language == "en"])

@@ -56,6 +56,21 @@ def test_assigning_audits_notifies_and_moves_new_to_assigned(desk):
     assert note.recipient == desk["buf_contributor"]
 
 
+def test_an_assigned_conversation_is_given_on_through_the_page(desk, client_for):
+    conversation = citizen_item(desk["channel"]).conversation
+    client = client_for(desk["editor"])
+    for administration in (desk["buf"], desk["tmf"]):
+        response = client.post(f"/indbakke/{conversation.pk}/tildel/",
+                                {"administration": administration.pk})
+        assert response.status_code == 302
+    conversation.refresh_from_db()
+    assert conversation.assigned_administration == desk["tmf"]
+    entry = AuditEntry.objects.filter(event="inbox.conversation.assigned").latest(
+        "seq")
+    assert entry.changes["administration"] == "TMF"
+    assert entry.changes["before"]["assigned_administration_id"] == desk["buf"].pk
+
+
 def test_assigning_to_a_person_brings_their_administration(desk):
     conversation = citizen_item(desk["channel"]).conversation
     actions.assign_conversation(conversation, actor=desk["editor"],

@@ -12,8 +12,6 @@ from .test_replies import run_follow_ups
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.xfail(strict=True, reason="T4-8: why an answer was not sent is "
-                   "shown in Danish on the English conversation page")
 def test_t4_8_an_answer_that_failed_says_why_in_the_readers_language(
     world, client
 ):
@@ -36,8 +34,6 @@ def test_t4_8_an_answer_that_failed_says_why_in_the_readers_language(
     assert "svaret til borgeren blev ikke sendt" not in page
 
 
-@pytest.mark.xfail(strict=True, reason="T4-8: why the inbox could not be "
-                   "fetched is shown in Danish on the English channel page")
 def test_t4_8_a_failed_poll_says_why_in_the_readers_language(desk, client):
     """T4-8, the same class: ``polling.record_poll_failure`` stores its
     sentence already formatted in Danish, so the channel page's

@@ -14,8 +14,6 @@ from kanal.publishing.models import FollowUp
 from .factories import citizen_item
 
 
-@pytest.mark.xfail(strict=True, reason="T4-1: an invisible character inside a "
-                   "CPR number hides it from detection")
 @pytest.mark.parametrize("text", [
     "Mit cpr er 120385\u200b-1234",  # zero-width space (pasted from a web page)
     "Mit cpr er 1203\u200b851234",
@@ -33,8 +31,6 @@ def test_t4_1_a_cpr_with_an_invisible_character_inside_is_found(text):
     assert "1234" not in privacy.mask(text)
 
 
-@pytest.mark.xfail(strict=True, reason="T4-2: a right-to-left override shows a "
-                   "CPR number that Kanal reads backwards")
 def test_t4_2_a_cpr_shown_through_a_right_to_left_override_is_found():
     """T4-2: "\\u202e4321-583021\\u202c" is drawn by every browser (and the
     network) as "120385-1234". Kanal reads the stored order and finds no
@@ -43,8 +39,6 @@ def test_t4_2_a_cpr_shown_through_a_right_to_left_override_is_found():
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="T4-3: redaction leaves the first name "
-                   "Kanal filled into the desk's answer")
 def test_t4_3_redaction_removes_the_first_name_a_standard_answer_put_in(desk):
     """T4-3: ``{fornavn}`` puts the citizen's first name in the answer
     ("Hej Mette."). Retention or an erasure redacts the item and replaces
@@ -65,8 +59,6 @@ def test_t4_3_redaction_removes_the_first_name_a_standard_answer_put_in(desk):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="T4-11: a conversation keeps its "
-                   "personal-data flag after the data is gone")
 @pytest.mark.parametrize("gone_by", ["redaction", "citizens_edit"])
 def test_t4_11_the_personal_data_flag_follows_the_text(desk, gone_by):
     """T4-11: "Personoplysninger" on a conversation (the list's pill and its

@@ -85,12 +85,18 @@ def test_an_unreadable_answer_stops_only_its_channel_and_is_on_its_cursor(
     cursor = PollCursor.objects.get(channel=first)
     assert cursor.cursor == "where-we-were"  # the next poll reads the span again
     assert cursor.last_polled_at == now  # it waits its turn, not first every run
-    assert "Indbakken kunne ikke hentes" in cursor.last_error
-    assert "RecursionError" in cursor.last_error
+    assert "Indbakken kunne ikke hentes" in polling.poll_error(cursor)
+    assert "RecursionError" in polling.poll_error(cursor)
     assert first not in polling.due_channels(now + timedelta(seconds=1))
-    # The desk sees why the channel's inbox went quiet, on the channel's page.
-    page = client_for(member(Role.EDITOR)).get(f"/kanaler/{first.pk}/")
+    # The desk sees why the channel's inbox went quiet, on the channel's page,
+    # in the reader's language (the reason is stored untranslated: T4-8).
+    client = client_for(member(Role.EDITOR))
+    page = client.get(f"/kanaler/{first.pk}/")
     assert "Indbakken: Indbakken kunne ikke hentes" in page.content.decode()
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/kanaler/{first.pk}/").content.decode()
+    assert ("The inbox could not be fetched: the network&#x27;s answer could not "
+            "be read (RecursionError)") in page
 
 
 def test_an_item_that_cannot_be_stored_is_skipped_and_the_cursor_moves_on(

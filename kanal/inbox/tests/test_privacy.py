@@ -113,7 +113,8 @@ def test_everyday_words_with_a_number_are_no_address(text):
 # street words the patterns look for, so findings are common.
 _PIECES = ["0", "1", "2", "3", "9", "１", "٣", "@", ".", "-", "–", "/", " ",
            "  ", "+45", "a", "K", "Ø", "gade", "vej", "Allé", "Nørrebro",
-           "H.C.", "st.", "th", "mette", "kk.dk", "010190", "1234", "\n"]
+           "H.C.", "st.", "th", "mette", "kk.dk", "010190", "1234", "\n",
+           "\u200b", "\u202e", "\u202c", "\u200f", "ש"]
 
 
 @given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
