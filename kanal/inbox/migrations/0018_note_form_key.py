@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0014_item_author_handle'),
+        ('inbox', '0017_poll_error_params'),
         ('organisations', '0004_records_officer_role'),
     ]
 
