@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kanal.inbox import actions
+from kanal.inbox import replies
 
 from .test_replies import run_follow_ups
 
@@ -23,7 +23,7 @@ def test_t4_8_an_answer_that_failed_says_why_in_the_readers_language(
     item, sandbox = world["item"], world["sandbox"]
     sandbox.fault("facebook", "policy_block", operation="reply",
                   account=world["channel"].remote_id)
-    actions.reply_to_item(item, actor=world["editor"], text="Kl. 10.",
+    replies.reply_to_item(item, actor=world["editor"], text="Kl. 10.",
                           key="t4-8")
     run_follow_ups()
     client.force_login(world["editor"].user)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from kanal.inbox import actions, privacy, retention
+from kanal.inbox import privacy, replies, retention
 from kanal.inbox.models import StandardAnswer
 from kanal.publishing.models import FollowUp
 
@@ -49,7 +49,7 @@ def test_t4_3_redaction_removes_the_first_name_a_standard_answer_put_in(desk):
     template = StandardAnswer.objects.create(
         organisation=desk["channel"].organisation, title="Åbningstider",
         text="Hej {fornavn}. Se åbningstiderne på kk.dk.")
-    answer = actions.reply_to_item(item, actor=desk["editor"],
+    answer = replies.reply_to_item(item, actor=desk["editor"],
                                    standard_answer=template, key="t4-3")
     assert answer.text.startswith("Hej Mette.")
     retention.redact_items([item.pk], now=timezone.now())

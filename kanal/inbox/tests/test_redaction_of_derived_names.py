@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from kanal.inbox import actions, retention
+from kanal.inbox import actions, replies, retention
 from kanal.inbox.models import Answer, Note, StandardAnswer
 
 from .factories import citizen_item
@@ -40,9 +40,9 @@ def test_the_first_name_stays_in_another_citizens_conversation(desk, template):
     other = citizen_item(desk["channel"], author="Mette Jensen",
                          parent="thread-2")
     assert mine.conversation_id != other.conversation_id
-    actions.reply_to_item(mine, actor=desk["editor"], standard_answer=template,
+    replies.reply_to_item(mine, actor=desk["editor"], standard_answer=template,
                           key="mine")
-    kept = actions.reply_to_item(other, actor=desk["editor"],
+    kept = replies.reply_to_item(other, actor=desk["editor"],
                                  standard_answer=template, key="other")
     Note.objects.create(conversation=other.conversation, author=desk["editor"],
                         text="Mette Jensen er ikke Mette Hansen.")
