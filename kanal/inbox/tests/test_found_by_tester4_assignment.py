@@ -54,8 +54,8 @@ def test_a_reassignment_is_audited_with_ids_of_what_it_replaced(desk):
         event="inbox.conversation.assigned").order_by("seq"))
     assert [e.changes["administration"] for e in entries] == ["BUF", "TMF", "TMF"]
     assert entries[1].changes["before"] == {
-        "assigned_administration": desk["buf"].pk,
-        "assigned_to": desk["buf_contributor"].pk, "status": "assigned"}
-    assert entries[2].changes["before"]["assigned_to"] is None
+        "assigned_administration_id": desk["buf"].pk,
+        "assigned_to_id": desk["buf_contributor"].pk, "status": "assigned"}
+    assert entries[2].changes["before"]["assigned_to_id"] is None
     conversation = Conversation.objects.get(pk=conversation.pk)
     assert conversation.assigned_to == desk["tmf_contributor"]
