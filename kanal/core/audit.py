@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
@@ -70,17 +71,31 @@ def _actor_identity(actor):
 
 
 def diff(instance: models.Model, fields, before: dict) -> dict:
-    """``{field: [old, new]}`` for the fields whose value changed."""
+    """``{field: [old, new]}`` for the fields whose value changed (a
+    relation by its id, as ``snapshot`` keeps it)."""
     changed = {}
     for name in fields:
-        new = getattr(instance, name)
+        new = _value(instance, name)
         if before.get(name) != new:
             changed[name] = [before.get(name), new]
     return changed
 
 
 def snapshot(instance: models.Model, fields) -> dict:
-    return {name: getattr(instance, name) for name in fields}
+    """The values of ``fields`` on ``instance`` as the audit can keep them:
+    a relation (``assigned_to``) is its id, never the object, which JSON
+    cannot write."""
+    return {name: _value(instance, name) for name in fields}
+
+
+def _value(instance: models.Model, name: str):
+    try:
+        field = instance._meta.get_field(name)
+    except FieldDoesNotExist:  # a property or an ``…_id`` attribute
+        return getattr(instance, name)
+    if field.is_relation and field.concrete:
+        return getattr(instance, field.attname)
+    return getattr(instance, name)
 
 
 @dataclass(frozen=True)

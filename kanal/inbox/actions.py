@@ -6,12 +6,12 @@ and reposts ``likes``."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kanal.core import audit
 from kanal.notifications.actions import notify
-from kanal.organisations.models import Administration, Membership
+from kanal.organisations.models import Administration, Membership, Organisation
 
 from . import targets
 from .models import (
@@ -132,19 +132,37 @@ def set_conversation_status(
 
 
 @transaction.atomic
-def add_note(conversation: Conversation, *, actor: Membership, text: str) -> Note:
+def add_note(conversation: Conversation, *, actor: Membership, text: str,
+             key: str = "") -> Note:
     """An internal note; members it @mentions by user name are told.
 
     The note returned says what came of its mentions: ``told`` (the members
     told) and ``not_told`` (the names that are no colleague who may see the
-    conversation, so nobody was told), for the person who wrote it."""
+    conversation, so nobody was told), for the person who wrote it.
+
+    ``key`` comes from the note form: the same form sent again with the same
+    text (a double click) is the same note, stored and announced once. A
+    used key with another text (a form the Back button restored) is a new
+    note: nothing written is dropped."""
     conversation_policy.check(actor, "note", conversation)
     text = (text or "").strip()
     if not text:
         raise ValidationError(_("Skriv noten, før du gemmer den."))
     if len(text) > 5000:
         raise ValidationError(_("Noten er for lang (højst 5.000 tegn)."))
-    note = Note.objects.create(conversation=conversation, author=actor, text=text)
+    if key:
+        # Held until the note is stored: two sends at once are one note.
+        Conversation.objects.select_for_update().only("pk").get(pk=conversation.pk)
+        existing = Note.objects.filter(author=actor, form_key=key).first()
+        if existing is not None and (existing.conversation_id, existing.text) == (
+            conversation.pk, text
+        ):
+            existing.told, existing.not_told = [], []
+            return existing
+        if existing is not None:
+            key = ""
+    note = Note.objects.create(conversation=conversation, author=actor, text=text,
+                               form_key=key)
     audit.record(
         "inbox.conversation.noted",
         actor=actor,
@@ -193,17 +211,33 @@ def _save_kept_text(policy, model, *, actor: Membership, instance, title: str,
     duplicate = model.objects.filter(
         organisation_id=actor.organisation_id, title=title
     ).exclude(pk=instance.pk if instance else None)
-    if duplicate.exists():
-        raise ValidationError(_("Titlen er allerede brugt. Vælg en anden titel."))
     created = instance is None
+    if duplicate.exists():
+        return _same_kept_text(duplicate.first(), created=created, values=values)
     instance = instance or model(organisation_id=actor.organisation_id)
     instance.title = title
     for name, value in values.items():
         setattr(instance, name, value)
-    instance.save()
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        # The same form sent twice at once: the other request stored it.
+        return _same_kept_text(duplicate.first(), created=created, values=values)
     audit.record(f"{event}.created" if created else f"{event}.changed",
                  actor=actor, target=instance, changes={"title": title})
     return instance
+
+
+def _same_kept_text(duplicate, *, created: bool, values: dict):
+    """A new text whose title is taken by ``duplicate``: the same form sent
+    twice (a double click: the same title, text and administration) is the
+    text the first one stored; anything else is refused."""
+    same = duplicate is not None and all(
+        getattr(duplicate, name) == value for name, value in values.items())
+    if created and same:
+        return duplicate
+    raise ValidationError(_("Titlen er allerede brugt. Vælg en anden titel."))
 
 
 @transaction.atomic
@@ -277,7 +311,8 @@ def save_inbox_settings(row: InboxSettings, *, actor: Membership,
 def add_assignment_rule(*, actor: Membership, administration: Administration,
                         channel=None, keyword: str = "") -> AssignmentRule:
     """A rule that assigns new conversations on ``channel`` and/or with
-    ``keyword`` in their text to ``administration``."""
+    ``keyword`` in their text to ``administration``; the same rule again (a
+    form sent twice) is the one already there."""
     from .policies import inbox_settings_policy
 
     inbox_settings_policy.check(actor, "change")
@@ -288,7 +323,15 @@ def add_assignment_rule(*, actor: Membership, administration: Administration,
         channel is not None and channel.organisation_id != actor.organisation_id
     ):
         raise ValidationError(_("Forvaltningen hører ikke til organisationen."))
+    # Held until the rule is stored: the same form sent twice at once (a
+    # double click) is one rule, and positions are counted one at a time.
+    Organisation.objects.select_for_update().only("pk").get(
+        pk=actor.organisation_id)
     last = AssignmentRule.objects.filter(organisation_id=actor.organisation_id)
+    same = last.filter(administration=administration, channel=channel,
+                       keyword=keyword).first()
+    if same is not None:
+        return same
     rule = AssignmentRule.objects.create(
         organisation_id=actor.organisation_id, administration=administration,
         channel=channel, keyword=keyword, position=last.count() + 1,

@@ -114,6 +114,8 @@ class NoteForm(forms.Form):
         help_text=_("Kun kolleger ser noten. Skriv @brugernavn for at give en "
                     "kollega besked."),
     )
+    # Sending the same form twice (a double click) makes one note.
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
 
 class _SeenCheckbox(forms.CheckboxInput):
@@ -155,9 +157,9 @@ class ReplyForm(forms.Form):
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     # What the page showed when the person began (``meanwhile``).
-    seen = forms.CharField(widget=forms.HiddenInput, max_length=41)
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=meanwhile.LIMIT)
     send_anyway = forms.CharField(
-        label=_("Send alligevel"), required=False, max_length=41,
+        label=_("Send alligevel"), required=False, max_length=meanwhile.LIMIT,
         widget=_SeenCheckbox(),
         help_text=_("Sæt kryds, hvis dit svar stadig skal ud efter det, der er "
                     "skrevet, mens du skrev."),

@@ -10,7 +10,8 @@ A like speaks in the organisation's name, so it is refused while a crisis
 covers the channel (``publishing.scope``, the one crisis answer): once here,
 and again by the adapter's fence right before the write, so a crisis that
 begins meanwhile still stops it. Taking a like back stays allowed in a
-crisis, as hiding and deleting do.
+crisis, as hiding and deleting do. A channel turned off (``reach``) takes
+neither, checked the same two times.
 
 The network is called directly, outside any transaction (a network call never
 holds a database lock), as moderation does, not through publishing's
@@ -45,8 +46,9 @@ from kanal.channels.wording import direct_failure
 from kanal.core import audit
 from kanal.publishing.scope import CrisisScope
 
+from . import reach
 from .models import InboxItem
-from .moderation import network_supports
+from .moderation import check_still_there, network_supports
 from .policies import conversation_policy
 
 logger = logging.getLogger("kanal.inbox.likes")
@@ -85,6 +87,7 @@ def set_liked(item: InboxItem, *, actor, liked: bool = True) -> bool:
               "på netværket.") % {"network": item.channel.get_network_display()})
     if liked and crisis_covers(item):
         raise ValidationError(str(CRISIS_REFUSAL))
+    reach.check_on(item.channel)
     lease = f"inbox:like:{item.pk}"
     if not cache.add(lease, getattr(actor, "pk", 0), timeout=LEASE_SECONDS):
         raise ValidationError(_("En anden er ved at ændre synes godt om på "
@@ -94,22 +97,27 @@ def set_liked(item: InboxItem, *, actor, liked: bool = True) -> bool:
             "liked_at", flat=True).first()
         if (current is not None) == liked:
             return False
-        _send(item, liked=liked)
+        _send(item, liked=liked, actor=actor)
         _record(item, actor=actor, liked=liked)
         return True
     finally:
         cache.delete(lease)
 
 
-def _send(item: InboxItem, *, liked: bool) -> None:
+def _send(item: InboxItem, *, liked: bool, actor) -> None:
     def fence(operation: str) -> None:
         if operation == "like" and crisis_covers(item):
             raise Fenced("crisis")
+        if reach.is_off(item.channel):
+            raise Fenced("channel")
 
+    adapter = None
     try:
-        adapter_for(item.channel, before_write=fence).like(item.remote_id,
-                                                           liked=liked)
+        adapter = adapter_for(item.channel, before_write=fence)
+        adapter.like(item.remote_id, liked=liked)
     except Fenced as e:
+        if e.reason == "channel":
+            raise ValidationError(reach.refusal(item.channel)) from e
         raise ValidationError(str(CRISIS_REFUSAL)) from e
     except NotSupported as e:
         raise ValidationError(_("Netværket kan ikke det her. Gør det direkte på "
@@ -118,6 +126,9 @@ def _send(item: InboxItem, *, liked: bool) -> None:
         message = direct_failure(e)
         logger.warning("like of item %s failed: %s", item.pk,
                        getattr(e, "support_detail", "") or message)
+        if adapter is not None:
+            check_still_there(adapter, item, kind="like" if liked else "unlike",
+                              actor=actor, error=e)
         raise ValidationError(
             _("Netværket afviste det: %(why)s") % {"why": message}) from e
 

@@ -1,10 +1,12 @@
 """What was written in a conversation while a person wrote an answer.
 
-The reply form carries what its page showed (``Seen``: the newest item and
-the newest answer). ``reply_to_item`` refuses an answer when, since then, a
-colleague's answer was queued or sent, or the citizen wrote again
+The reply form carries what its page showed (``Seen``: the newest item, the
+newest answer and the newest version of an item's text). ``reply_to_item``
+refuses an answer when, since then, a colleague's answer was queued or
+sent, or the citizen wrote again, edited or deleted what they wrote
 (``WrittenMeanwhile``): two colleagues answering the same citizen at once
-must not both go out unnoticed. The person reads what came and may send
+must not both go out unnoticed, nor an answer to a question the citizen
+has since changed. The person reads what came and may send
 theirs anyway, which tells Kanal they have now seen it.
 """
 
@@ -18,30 +20,42 @@ from django.utils.translation import gettext as _
 
 from kanal.core.formatting import when
 
-from .models import Conversation
+from .models import Conversation, ItemVersion
 
 
 @dataclass(frozen=True)
 class Seen:
-    """The newest item and answer of a conversation a page showed (their
-    ids; 0: none)."""
+    """The newest item, answer and item version (an edit, a deletion) of a
+    conversation a page showed (their ids; 0: none). ``version_id`` None:
+    not known (a page drawn before versions were counted), edits are not
+    checked."""
 
     item_id: int = 0
     answer_id: int = 0
+    version_id: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.item_id}.{self.answer_id}"
+        if self.version_id is None:
+            return f"{self.item_id}.{self.answer_id}"
+        return f"{self.item_id}.{self.answer_id}.{self.version_id}"
 
     @classmethod
     def parse(cls, value: str) -> Seen | None:
         """The ``Seen`` a form sent back (``str(seen)``); None when it is not
         one."""
-        item, dot, answer = (value or "").partition(".")
-        if not dot or len(value) > 41 or not all(
-            part.isascii() and part.isdigit() for part in (item, answer)
+        parts = (value or "").split(".")
+        if len(parts) not in (2, 3) or len(value) > LIMIT or not all(
+            part.isascii() and part.isdigit() and int(part) <= ID_MAX
+            for part in parts
         ):
             return None
-        return cls(int(item), int(answer))
+        return cls(*(int(part) for part in parts))
+
+
+#: The largest id a database row has (a 64-bit integer), and the longest
+#: ``str(Seen)``: three such ids and two dots.
+ID_MAX = 2**63 - 1
+LIMIT = 3 * len(str(ID_MAX)) + 2
 
 
 def seen_now(conversation: Conversation) -> Seen:
@@ -49,7 +63,9 @@ def seen_now(conversation: Conversation) -> Seen:
     def newest(rows) -> int:
         return rows.order_by("-pk").values_list("pk", flat=True).first() or 0
 
-    return Seen(newest(conversation.items), newest(conversation.answers))
+    return Seen(newest(conversation.items), newest(conversation.answers),
+                newest(ItemVersion.objects.filter(
+                    item__conversation_id=conversation.pk)))
 
 
 class WrittenMeanwhile(ValidationError):
@@ -67,7 +83,8 @@ class WrittenMeanwhile(ValidationError):
 
 def check(conversation: Conversation, seen: Seen) -> None:
     """Raise ``WrittenMeanwhile`` when something was written in
-    ``conversation`` after ``seen``. The caller holds the conversation's row
+    ``conversation`` after ``seen``, or the citizen edited or deleted an item
+    (a new ``ItemVersion``) since. The caller holds the conversation's row
     lock until its own answer is queued, so of two answers sent at once the
     second finds the first here."""
     answer = (conversation.answers.filter(pk__gt=seen.answer_id)
@@ -87,6 +104,22 @@ def check(conversation: Conversation, seen: Seen) -> None:
               "Læs det nye herunder, og send dit alligevel hvis det stadig er "
               "relevant.") % {"at": _at(item.received_at)},
             now=seen_now(conversation), item_id=item.pk)
+    if seen.version_id is None:
+        return
+    version = ItemVersion.objects.filter(
+        item__conversation_id=conversation.pk, pk__gt=seen.version_id,
+    ).exclude(change=ItemVersion.Change.ORIGINAL).order_by("pk").first()
+    if version is not None:
+        if version.change == ItemVersion.Change.DELETED:
+            message = _("Borgeren slettede %(at)s noget af det, de skrev, mens du "
+                        "skrev. Dit svar er ikke sendt. Læs samtalen herunder, og "
+                        "send dit alligevel hvis det stadig er relevant.")
+        else:
+            message = _("Borgeren rettede sin tekst %(at)s, mens du skrev. Dit "
+                        "svar er ikke sendt. Læs den nye udgave herunder, og send "
+                        "dit alligevel hvis det stadig er relevant.")
+        raise WrittenMeanwhile(message % {"at": _at(version.seen_at)},
+                               now=seen_now(conversation), item_id=version.item_id)
 
 
 def _at(moment) -> str:

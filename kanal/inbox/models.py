@@ -450,10 +450,19 @@ class Note(models.Model):
         related_name="+",
     )
     text = models.TextField(_("note"))
+    # The note form's key: the same form sent twice (a double click) is one
+    # note (``actions.add_note``).
+    form_key = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "form_key"], condition=~models.Q(form_key=""),
+                name="note_form_key_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Note {self.pk}"

@@ -15,15 +15,18 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.networks.errors import (
+    AuthExpired,
     NetworkError,
     NotSupported,
     OutcomeUnknown,
     RateLimited,
+    Rejected,
     TransientError,
 )
 from kanal.channels.vault import VaultError
@@ -32,7 +35,7 @@ from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.notifications.audience import members_with
 
-from . import privacy, signals, targets
+from . import privacy, reach, signals, targets
 from .models import (
     OPEN_STATUSES,
     Conversation,
@@ -89,6 +92,7 @@ def moderate_item(
     }[kind]
     if already:
         raise ValidationError(already)
+    reach.check_on(item.channel)
     if not can_on_network(item, kind):
         raise ValidationError(_("%(network)s lader ikke Kanal gøre det. Gør det "
                                 "direkte på netværket.") % {
@@ -166,14 +170,44 @@ def _settle(adapter, item: InboxItem, *, kind: str, reason: str, actor,
         try:
             _on_network(adapter, item, kind)
         except (NetworkError, VaultError) as again:
+            check_still_there(adapter, item, kind=kind, actor=actor, error=again)
             raise ValidationError(_(
                 "Netværket svarede med en fejl to gange, så Kanal ved ikke, om "
                 "det lykkedes. Prøv igen om lidt (det giver ikke noget dobbelt).")
             ) from again
         return
+    check_still_there(adapter, item, kind=kind, actor=actor, error=error)
     raise ValidationError(
         _("Netværket afviste det: %(why)s") % {"why": direct_failure(error)}
     ) from error
+
+
+def check_still_there(adapter, item: InboxItem, *, kind: str, actor,
+                       error: Exception) -> None:
+    """A refusal may say that the comment no longer exists (Graph's "does
+    not exist", a 404; each network words it its own way): the network is
+    asked (``read_post``), and a comment it says is gone (the citizen
+    deleted it before Kanal noticed) is recorded as deleted on the network,
+    as polling records it, and the conversation is retimed. The moderator
+    is told (``ValidationError``); nothing was done by Kanal, so nothing is
+    counted as a warning."""
+    refused = isinstance(error, Rejected) and not isinstance(
+        error, (AuthExpired, NotSupported))
+    if not refused or not _gone(adapter, item):
+        return
+    from .intake import ingest
+    from .polling import as_network_item
+
+    with transaction.atomic():
+        ingest(item.channel, as_network_item(item), action="remove",
+               at=timezone.now())
+        audit.record("inbox.item.found_deleted", actor=actor,
+                     organisation=item.organisation, target=item,
+                     changes={"kind": kind, "network": item.network})
+    raise ValidationError(_(
+        "Kommentaren findes ikke længere på netværket (borgeren har slettet "
+        "den), så der var intet at gøre. Kanal har nu registreret den som "
+        "slettet, og den skal ikke besvares.")) from error
 
 
 @transaction.atomic

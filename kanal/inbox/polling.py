@@ -272,15 +272,15 @@ def recheck(channel: Channel, adapter, *, now: datetime, outcome: Outcome) -> in
                 continue
             read += 1
             if state.gone:
-                ingest(channel, _as_network_item(row), action="remove", at=now,
+                ingest(channel, as_network_item(row), action="remove", at=now,
                        outcome=outcome)
             elif state.text.strip():
-                ingest(channel, _as_network_item(row, text=state.text),
+                ingest(channel, as_network_item(row, text=state.text),
                        action="poll", at=now, outcome=outcome)
     return read
 
 
-def _as_network_item(row: InboxItem, *, text: str | None = None) -> NetworkItem:
+def as_network_item(row: InboxItem, *, text: str | None = None) -> NetworkItem:
     """A stored item as the network would give it, with ``text`` as it reads
     now (and its hidden flag as Kanal knows it: a read by id does not say)."""
     return NetworkItem(

@@ -16,7 +16,7 @@ from kanal.core import audit
 from kanal.organisations.models import Membership
 from kanal.publishing import followup
 
-from . import meanwhile, signals, targets
+from . import meanwhile, reach, signals, targets
 from .models import (
     OPEN_STATUSES,
     Answer,
@@ -109,6 +109,7 @@ def reply_to_item(
     if item.deleted_on_network_at is not None:
         raise ValidationError(_("Borgeren har slettet kommentaren på netværket; "
                                 "den kan ikke besvares."))
+    reach.check_on(conversation.channel)
     if standard_answer is not None and referral is not None:
         raise ValidationError(_("Vælg enten et standardsvar eller en henvisning, "
                                 "ikke begge."))

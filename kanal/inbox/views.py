@@ -13,7 +13,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kanal.channels.models import Channel
+from kanal.channels.models import Channel, ChannelStatus
 from kanal.core.decorators import membership_required
 from kanal.core.pages import run_action
 from kanal.organisations.models import Administration
@@ -166,8 +166,10 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
         replies.can_answer_messages(conversation.channel))
     answerable = [i for i in items if (i.kind != "message" or messages_answerable)
                   and i.deleted_on_network_at is None]
-    if reply_form is None and answerable and conversation_policy.can(
-            actor, "reply", conversation):
+    # A channel turned off takes nothing to the network: nothing is offered.
+    channel_off = conversation.channel.status == ChannelStatus.DISABLED
+    if reply_form is None and answerable and not channel_off and (
+            conversation_policy.can(actor, "reply", conversation)):
         initial = {"item": answerable[-1].pk, "key": uuid.uuid4().hex,
                    "seen": str(meanwhile.seen_now(conversation))}
         chosen = standard_answer_policy.visible(actor).filter(
@@ -189,7 +191,8 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
         for item in items:
             if item.kind not in likeable:
                 likeable[item.kind] = likes.network_supports(item, "like")
-            item.can_like = likeable[item.kind] and item.deleted_on_network_at is None
+            item.can_like = (likeable[item.kind] and not channel_off
+                             and item.deleted_on_network_at is None)
     if can_moderate:
         # Asked once per kind of item and once per author, not per item.
         network_can, policies = {}, {}
@@ -200,8 +203,8 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             if item.author_id not in policies:
                 policies[item.author_id] = moderation.warning_policy(item)
             item.warning_policy = policies[item.author_id]
-            item.can_hide = network_can[item.kind, "hide"]
-            item.can_delete = network_can[item.kind, "delete"]
+            item.can_hide = network_can[item.kind, "hide"] and not channel_off
+            item.can_delete = network_can[item.kind, "delete"] and not channel_off
     return render(request, "inbox/detail.html", {
         "conversation": conversation,
         "items": items,
@@ -210,6 +213,7 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
         "earlier_offset": earlier + ITEMS_PER_PAGE if start else None,
         "newer_offset": max(0, earlier - ITEMS_PER_PAGE) if earlier else None,
         "can_moderate": can_moderate,
+        "channel_off": channel_off,
         "reason_form": ModerationForm(),
         "answers": conversation.answers.select_related("follow_up",
                                                        "author__user"),
@@ -226,7 +230,7 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             pk=actor.pk).select_related("user", "administration"),
         "status_form": StatusForm(initial={"status": conversation.status},
                                   current=conversation.status),
-        "note_form": NoteForm(),
+        "note_form": NoteForm(initial={"key": uuid.uuid4().hex}),
     }, status=status)
 
 
@@ -297,7 +301,8 @@ def note_view(request, pk):
     run_action(
         request,
         lambda: saved.append(actions.add_note(conversation, actor=actor,
-                                              text=form.cleaned_data["text"])),
+                                              text=form.cleaned_data["text"],
+                                              key=form.cleaned_data["key"])),
         done=lambda: _note_saved(saved[0]),
     )
     if saved and saved[0].not_told:

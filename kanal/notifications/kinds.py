@@ -347,6 +347,15 @@ _kind(
 )
 _kind(
     INBOX,
+    "reply_channel_disabled",
+    _("Et svar kom ikke ud: kanalen er slået fra"),
+    _("%(channel)s: svaret til borgeren blev ikke sendt, fordi kanalen blev "
+      "slået fra, før det kom ud. Svar direkte på netværket, hvis det stadig "
+      "er relevant."),
+    by_email=True,
+)
+_kind(
+    INBOX,
     "reply_unsure",
     _("Et svar er usikkert"),
     _("%(channel)s: Kanal ved ikke, om svaret til borgeren kom ud (netværket "

@@ -240,6 +240,8 @@ def _stop_reason(job: FollowUpJob) -> str | None:
     ):
         return "lease_lost"
     channel = row.channel if row.publication is None else row.publication.channel
+    if channel.status == ChannelStatus.DISABLED:
+        return "channel_disabled"
     if channel.status != ChannelStatus.CONNECTED:
         return "channel"
     # Replies are not held back in a crisis: nothing else can stop them.
@@ -409,10 +411,15 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
         if why == "crisis":
             _fail(row, "first_comment_crisis", why="", keep_started=False)
             return
+        if why == "channel_disabled" and row.kind in ANSWERS:
+            # "Slået fra" stops all use: an answer does not wait to go out
+            # weeks later, out of context, when the channel is turned on.
+            _fail(row, "reply_channel_disabled", why="", keep_started=False)
+            return
         # Nothing was sent. A channel to reconnect is waited for (a person
         # is told about the channel already); anything else is tried again.
-        wait = conf.seconds("RECONNECT_RECHECK_SECONDS") if why == "channel" \
-            else timedelta(0)
+        wait = (conf.seconds("RECONNECT_RECHECK_SECONDS")
+                if why in ("channel", "channel_disabled") else timedelta(0))
         _again(row, job, now + wait, counts=False)
         return
     if job.outcome == "local_error":

@@ -356,3 +356,23 @@ def test_a_refused_value_says_itself_on_the_400_page(rf):
     )
     assert response.status_code == 400
     assert "Ugen findes ikke: vælg en anden." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_snapshot_and_a_diff_keep_a_relation_by_its_id(organisation):
+    """A relation in an audit's "before" is its id: the object itself is
+    not JSON, and recording it was a server error (T4-6)."""
+    from kanal.organisations.tests.factories import AdministrationFactory
+
+    first = AdministrationFactory(organisation=organisation, code="BUF")
+    second = AdministrationFactory(organisation=organisation, code="TMF")
+    before = audit.snapshot(first, ["organisation", "code"])
+    assert before == {"organisation": organisation.pk, "code": "BUF"}
+    first.code = "KFF"
+    assert audit.diff(first, ["organisation", "code"], before) == {
+        "code": ["BUF", "KFF"]}
+    entry = audit.record("test.thing.changed", organisation=organisation,
+                         target=first, changes={"before": audit.snapshot(
+                             second, ["organisation", "code"])})
+    assert entry.changes["before"] == {"organisation": organisation.pk,
+                                       "code": "TMF"}

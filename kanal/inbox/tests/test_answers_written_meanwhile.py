@@ -1,6 +1,7 @@
 """Two colleagues answering the same citizen at once (T3-10 and its class):
 an answer written on a page that did not show a newer answer (queued or
-sent) or a newer item from the citizen is not sent; the page comes back
+sent), a newer item from the citizen, or the citizen's edit or deletion
+(T4-10) is not sent; the page comes back
 (409) with what the person wrote, who answered and when, and a "Send
 alligevel" that sends on the next submit."""
 
@@ -150,10 +151,17 @@ def test_a_form_without_what_its_page_showed_is_refused_and_given_it(two):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("value", ["", "1", "1.", ".1", "-1.2", "1.2.3", "١.٢",
-                                   "9" * 42 + ".1", "1 .2"])
+@pytest.mark.parametrize("value", ["", "1", "1.", ".1", "-1.2", "1.2.3.4",
+                                   "1..2", "١.٢", "9" * 42 + ".1", "1 .2",
+                                   "1.2.9223372036854775808"])
 def test_what_a_page_showed_is_read_strictly(value):
     assert meanwhile.Seen.parse(value) is None
+
+
+def test_what_a_page_showed_reads_back_with_or_without_its_versions():
+    for seen in (meanwhile.Seen(3, 4, 5), meanwhile.Seen(3, 4),
+                 meanwhile.Seen(3, 4, 0)):
+        assert meanwhile.Seen.parse(str(seen)) == seen
 
 
 @pytest.mark.django_db
@@ -219,3 +227,71 @@ def test_two_colleagues_submitting_at_the_same_moment_send_one_answer(
         thread.join()
     assert sorted(outcomes) == ["sent", "stopped"]
     assert Answer.objects.count() == 1
+
+
+def _citizen_changes(item, action, text=""):
+    """The network tells Kanal the citizen edited (or deleted) ``item``."""
+    from django.utils import timezone
+
+    from kanal.channels.networks.base import InboxItem as NetworkItem
+    from kanal.inbox import intake
+
+    intake.ingest(item.channel, NetworkItem(
+        remote_id=item.remote_id, kind=item.kind, author_id=item.author_id,
+        author_name=item.author_name, text=text or item.text,
+        created_at=item.created_at, post_remote_id=item.post_remote_id,
+        parent_remote_id=item.parent_remote_id,
+    ), action=action, at=timezone.now())
+
+
+@pytest.mark.django_db
+def test_an_edit_while_i_wrote_stops_my_answer_and_send_anyway_sends_it(two):
+    """T4-10 (fixer): the page comes back 409 naming the edit, marks the
+    edited item, shows the new wording, and "Send alligevel" sends."""
+    item = two["item"]
+    _citizen_changes(item, "edited", "Hvornår lukker svømmehallen for vinteren?")
+    stopped = two["send"](two["signe"], two["forms"]["signe"], "Kl. 10.")
+    page = stopped.content.decode()
+    assert stopped.status_code == 409
+    assert "Borgeren rettede sin tekst kl. 14:02, mens du skrev." in page
+    assert f'id="item-{item.pk}" class="inbox-item kind-comment inbox-meanwhile"' \
+        in page
+    assert "Hvornår lukker svømmehallen for vinteren?" in page
+    assert not Answer.objects.exists()
+    fields = _reply_form_fields(page)
+    sent = two["send"](two["signe"], fields, "Kl. 10.", send_anyway=_anyway(page))
+    assert sent.status_code == 302
+    assert Answer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_deletion_while_i_wrote_stops_my_answer_to_another_item(two, desk):
+    """The citizen deleted their follow-up question while the editor
+    answered the first one: stopped, like an edit."""
+    follow_up = citizen_item(desk["channel"], "Og om søndagen?",
+                             parent=two["item"].remote_id)
+    fields = two["page"](two["signe"])
+    _citizen_changes(follow_up, "remove")
+    stopped = two["send"](two["signe"], {**fields, "item": two["item"].pk},
+                          "Kl. 10.")
+    assert stopped.status_code == 409
+    assert "Borgeren slettede kl. 14:02 noget af det" in stopped.content.decode()
+    assert not Answer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_page_drawn_after_the_edit_sends_and_an_old_form_without_versions_too(
+    two
+):
+    item = two["item"]
+    _citizen_changes(item, "edited", "Hvornår lukker svømmehallen?")
+    fields = two["page"](two["signe"])
+    assert fields["seen"].count(".") == 2
+    assert two["send"](two["signe"], fields, "Kl. 10.").status_code == 302
+    # A form from a page drawn before versions were counted ("item.answer"):
+    # edits are not known to it, and it is not refused for them.
+    _citizen_changes(item, "edited", "Hvornår lukker svømmehallen i dag?")
+    seen = meanwhile.seen_now(item.conversation)
+    old = {**two["page"](two["other"]),
+           "seen": f"{seen.item_id}.{seen.answer_id}"}
+    assert two["send"](two["other"], old, "Kl. 11.").status_code == 302

@@ -35,3 +35,27 @@ def test_t4_6_an_assigned_conversation_can_be_given_to_someone_else(
     assert response.status_code == 302
     conversation = Conversation.objects.get(pk=conversation.pk)
     assert conversation.assigned_administration == desk["tmf"]
+
+
+def test_a_reassignment_is_audited_with_ids_of_what_it_replaced(desk):
+    """T4-6 (fixer): the audit of a second assignment names what the
+    conversation had before by id (and the administration by code), and a
+    third one works as well."""
+    from kanal.core.models import AuditEntry
+
+    conversation = citizen_item(desk["channel"]).conversation
+    actions.assign_conversation(conversation, actor=desk["editor"],
+                                person=desk["buf_contributor"])
+    actions.assign_conversation(conversation, actor=desk["editor"],
+                                administration=desk["tmf"])
+    actions.assign_conversation(conversation, actor=desk["editor"],
+                                person=desk["tmf_contributor"])
+    entries = list(AuditEntry.objects.filter(
+        event="inbox.conversation.assigned").order_by("seq"))
+    assert [e.changes["administration"] for e in entries] == ["BUF", "TMF", "TMF"]
+    assert entries[1].changes["before"] == {
+        "assigned_administration_id": desk["buf"].pk,
+        "assigned_to_id": desk["buf_contributor"].pk, "status": "assigned"}
+    assert entries[2].changes["before"]["assigned_to_id"] is None
+    conversation = Conversation.objects.get(pk=conversation.pk)
+    assert conversation.assigned_to == desk["tmf_contributor"]

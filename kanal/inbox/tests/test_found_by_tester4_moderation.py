@@ -15,8 +15,6 @@ from kanal.inbox.models import OPEN_STATUSES, Conversation
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.xfail(strict=True, reason="T4-5: moderating a comment the citizen "
-                   "already deleted reports a refusal and keeps it open")
 @pytest.mark.parametrize("kind", ["delete", "hide"])
 def test_t4_5_a_comment_already_gone_on_the_network_is_recorded_deleted(
     world, kind
@@ -38,8 +36,6 @@ def test_t4_5_a_comment_already_gone_on_the_network_is_recorded_deleted(
     assert conversation.status not in OPEN_STATUSES or conversation.due_at is None
 
 
-@pytest.mark.xfail(strict=True, reason="T4-7: the inbox still acts on the "
-                   "network through a channel the administrator turned off")
 @pytest.mark.parametrize("act", ["like", "hide"])
 def test_t4_7_nothing_reaches_the_network_through_a_disabled_channel(
     world, member, act

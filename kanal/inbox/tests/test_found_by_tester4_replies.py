@@ -14,8 +14,6 @@ from .factories import citizen_item, page_seen
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(strict=True, reason="T4-4: an answer to a disabled channel's "
-                   "conversation is queued and reported as being sent")
 def test_t4_4_an_answer_on_a_disabled_channel_is_refused_not_queued(
     desk, client, member
 ):
@@ -37,8 +35,6 @@ def test_t4_4_an_answer_on_a_disabled_channel_is_refused_not_queued(
     assert not Answer.objects.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="T4-10: a citizen's edit while the desk "
-                   "writes is not 'written meanwhile'")
 def test_t4_10_an_edit_while_the_desk_writes_stops_the_answer_like_a_new_item(
     desk
 ):

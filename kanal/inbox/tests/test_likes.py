@@ -141,11 +141,14 @@ def test_a_network_refusal_records_nothing(world):
 def test_a_comment_gone_from_the_network_is_refused_in_danish(world):
     sandbox, item = world["sandbox"], world["item"]
     sandbox.ctx.store.delete_item("facebook", item.remote_id)  # the citizen did
-    with pytest.raises(ValidationError, match="Netværket afviste det: Netværket "
-                                              "kan ikke finde det"):
+    # The refusal says it is gone: recorded as deleted, as polling would
+    # (T4-5), so nobody is offered a like or an answer to it again.
+    with pytest.raises(ValidationError, match="findes ikke længere"):
         likes.set_liked(item, actor=world["editor"])
     item.refresh_from_db()
-    assert item.liked_at is None
+    assert item.liked_at is None and item.deleted_on_network_at is not None
+    entry = AuditEntry.objects.get(event="inbox.item.found_deleted")
+    assert entry.changes == {"kind": "like", "network": "facebook"}
 
 
 def test_messages_and_networks_without_likes_are_not_offered(

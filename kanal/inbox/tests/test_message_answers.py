@@ -159,13 +159,15 @@ def test_a_message_answer_refused_before_the_write_is_sent_once_later(
 # -- stops -------------------------------------------------------------------------
 
 
-def test_a_withdrawn_channel_stops_a_message_answer_at_its_fence(sandbox, dm_world):
+def test_a_channel_to_reconnect_holds_a_message_answer_at_its_fence(
+    sandbox, dm_world
+):
     world = dm_world("facebook")
     channel = world["channel"]
     replies.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
                           key="dm-fenced")
     type(channel).objects.filter(pk=channel.pk).update(
-        status=ChannelStatus.DISABLED)
+        status=ChannelStatus.NEEDS_RECONNECT)
 
     run_follow_ups()
 
@@ -177,6 +179,27 @@ def test_a_withdrawn_channel_stops_a_message_answer_at_its_fence(sandbox, dm_wor
     due_again()
     run_follow_ups()
     assert len(messages_on(sandbox, channel)) == 1
+
+
+def test_a_channel_turned_off_stops_a_message_answer_for_good(sandbox, dm_world):
+    """"Slået fra" stops all use: the answer fails at the fence and never
+    goes out when the channel is turned on again weeks later (T4-4)."""
+    world = dm_world("facebook")
+    channel = world["channel"]
+    replies.reply_to_item(world["item"], actor=world["editor"], text="Hej.",
+                          key="dm-fenced")
+    type(channel).objects.filter(pk=channel.pk).update(
+        status=ChannelStatus.DISABLED)
+
+    run_follow_ups()
+
+    follow_up = FollowUp.objects.get()
+    assert (follow_up.status, follow_up.write_started) == ("failed", False)
+    type(channel).objects.filter(pk=channel.pk).update(
+        status=ChannelStatus.CONNECTED)
+    due_again()
+    assert run_follow_ups() == []
+    assert messages_on(sandbox, channel) == []
 
 
 def test_crisis_mode_treats_message_answers_as_it_treats_replies(

@@ -170,17 +170,21 @@ def test_a_refused_delete_of_a_missing_comment_is_no_deletion_without_an_attempt
     on_sandbox
 ):
     """Gone on the network without an uncertain attempt of Kanal's (the
-    citizen deleted it): a refusal, not a moderation with a warning."""
+    citizen deleted it): recorded as deleted on the network, as polling
+    would, not a moderation with a warning (T4-5)."""
     remote = on_sandbox["comment"]("Hej", author="Mette")
     polling.poll_channel(on_sandbox["channel"])
     item = InboxItem.objects.get(remote_id=remote)
     from kanal.channels.adapters import adapter_for
 
     adapter_for(on_sandbox["channel"]).delete(remote)
-    with pytest.raises(ValidationError, match="afviste"):
+    with pytest.raises(ValidationError, match="findes ikke længere"):
         moderation.moderate_item(item, actor=on_sandbox["editor"], kind="delete",
                                  reason="spam")
     assert not ModerationAction.objects.exists()
+    item.refresh_from_db()
+    assert item.deleted_on_network_at is not None
+    assert moderation.warnings_for(item) == 0
 
 
 def test_a_hide_answered_with_a_server_error_is_sent_again_and_recorded(on_sandbox):
