@@ -219,8 +219,11 @@ def conversations(visible: QuerySet, filters: Filters, *, found=None,
         qs = qs.filter(negative=True)
     if filters.priority:
         # The list's indexes lead with the priority after the organisation,
-        # status or channel: the page is read from them, not sorted.
-        qs = qs.filter(priority=True)
+        # status or channel: only the raised conversations are read from
+        # them. As "IN (true)": SQLite reads a bare boolean column (what
+        # ``priority=True`` writes) as a condition no index answers, and
+        # counted the filter by walking all of an organisation's entries.
+        qs = qs.filter(priority__in=[True])
     if filters.q:
         if found is None:
             found = _found_conversations(_items_of(visible, items), filters.q)
