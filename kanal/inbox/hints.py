@@ -45,39 +45,45 @@ def sentiment(text: str) -> int:
     """AFINN's Danish sum for ``text`` (negative words count below zero),
     read a little closer to Danish than a word list alone: a word after
     "ikke" (and other negators) in the same clause counts the other way; a
-    question that does not address the desk ("I", "jer") counts its negative
-    words half; a compound the list lacks counts by its last word
-    ("affaldsproblemet" as "problem"). Still a hint: irony, sarcasm and
-    most context are beyond it (``test_hints`` shows what it gets right)."""
+    question counts its positive words half, and its negative words too
+    unless it addresses the desk ("I", "jer"); a compound the list lacks
+    counts by its last word ("affaldsproblemet" as "problem"). Still a
+    hint: irony, sarcasm and most context are beyond it (``test_hints``
+    shows what it gets right)."""
     if not text:
         return 0
     afinn = _afinn()
     total = 0.0
     for clause in _CLAUSE.finditer(text[:5000]):
         part = clause.group(0)
-        question = part.rstrip().endswith("?") and not _ADDRESSING.search(part)
+        question = part.rstrip().endswith("?")
+        asking = question and not _ADDRESSING.search(part)
         lowered = part.lower()
         words = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(lowered)]
         covered = []
         for found in afinn._pattern.finditer(lowered):
             covered.append((found.start(), found.end()))
             total += _weighed(afinn._dict.get(found.group(0), 0), found.start(),
-                              found.group(0), words, question)
+                              found.group(0), words, question, asking)
         for start, _end, word in words:
             if any(s <= start < e for s, e in covered):
                 continue
             value = _compound_head(word, afinn._dict)
             if value:
-                total += _weighed(value, start, word, words, question)
+                total += _weighed(value, start, word, words, question, asking)
     return int(total)
 
 
-def _weighed(value: float, start: int, matched: str, words, question: bool) -> float:
+def _weighed(value: float, start: int, matched: str, words, question: bool,
+             asking: bool) -> float:
+    """A word's value in its clause: turned by a negator before it; half in
+    a question ("Kan I hjælpe?" asks for help, it does not praise), but a
+    negative word at the desk ("Hvorfor er I så dårlige …?") counts whole."""
     before = [w for s, _e, w in words if s < start][-NEGATION_REACH:]
     if not any(w in NEGATORS for w in matched.split()) and any(
             w in NEGATORS for w in before):
         value = -value
-    if question and value < 0:
+    if (question and value > 0) or (asking and value < 0):
         value /= 2
     return value
 

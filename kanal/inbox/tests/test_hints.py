@@ -35,6 +35,7 @@ SENTENCES = [
     ("Er det farligt at bade i havnen i dag?", "neutral"),
     ("Er der problemer med vandet på Vesterbro?", "neutral"),
     ("Hvorfor er I så dårlige til at svare?", "negative"),
+    ("Jeg kan ikke logge ind med MitID på jeres side. Kan I hjælpe?", "neutral"),
     # Compounds and inflections the word list lacks.
     ("Affaldsproblemet er ikke løst", "negative"),
     ("Parkeringsproblemet i Valby bliver værre", "negative"),
