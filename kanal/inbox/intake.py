@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from kanal.channels.models import Channel
 from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.core import audit
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
@@ -313,6 +314,9 @@ def ingest(
         logger.warning("channel %s: an item with an id Kanal cannot store", channel.pk)
         return outcome
     if own_item(channel, item):
+        if action in ("add", "poll") and item.kind != ItemKind.MESSAGE:
+            retry_conflicts(lambda: answered_on_network(channel, item),
+                            what=f"an answer on the network of channel {channel.pk}")
         outcome.skip("own_item")
         return outcome
     at = happened_by(at, now=timezone.now()) or item.created_at
@@ -354,6 +358,56 @@ def own_item(channel: Channel, item: NetworkItem) -> bool:
         return False
     handle = channel.handle.lstrip("@").casefold()
     return author == channel.remote_id.casefold() or author == handle
+
+
+@transaction.atomic
+def answered_on_network(channel: Channel, reply: NetworkItem) -> bool:
+    """The account's own ``reply`` to a citizen's item Kanal holds, written
+    on the network directly (Meta Business Suite, the network's app), not
+    sent from Kanal: the question is answered, as by an answer from Kanal
+    (``replies.record_reply_outcome``). The conversation's first response
+    time is the reply's; an open conversation with no citizen item after
+    the reply becomes *answered* (a citizen who writes again reopens it, as
+    always). A conversation the desk closed otherwise stays as it is; a
+    reply Kanal sent itself (its follow-up's remote id) is settled by its
+    follow-up. True when the conversation changed."""
+    from kanal.publishing.models import FollowUp
+
+    parent = reply.parent_remote_id
+    if not parent or parent in (reply.remote_id, reply.post_remote_id):
+        return False  # a comment on its own post answers nobody
+    question = InboxItem.objects.filter(channel=channel, remote_id=parent).values(
+        "conversation_id").first()
+    if question is None or FollowUp.objects.filter(
+            channel=channel, remote_id=reply.remote_id).exists():
+        return False
+    conversation = Conversation.objects.select_for_update().get(
+        pk=question["conversation_id"])
+    at = reply.created_at
+    before = conversation.status
+    changed = []
+    if conversation.first_response_at is None:
+        conversation.first_response_at = at
+        changed.append("first_response_at")
+        if conversation.due_at is not None:
+            conversation.answered_on_time = at <= conversation.due_at
+            changed.append("answered_on_time")
+    later = conversation.items.filter(deleted_on_network_at__isnull=True,
+                                      created_at__gt=at).exists()
+    if before in OPEN_STATUSES and not later:
+        conversation.status = ConversationStatus.ANSWERED
+        changed.append("status")
+    if not changed:
+        return False
+    conversation.save(update_fields=[*changed, "updated_at"])
+    audit.record(
+        "inbox.conversation.answered_on_network",
+        organisation=channel.organisation,
+        target=conversation,
+        changes={"remote_id": reply.remote_id, "status": [before,
+                                                          conversation.status]},
+    )
+    return True
 
 
 def checked(item: NetworkItem) -> NetworkItem | None:

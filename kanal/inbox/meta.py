@@ -189,7 +189,9 @@ def _facebook(page_id, field, value, at, skipped) -> Event | None:
     if not remote_id:
         skipped.append("no_item_id")
         return None
-    if author_id == page_id:
+    if author_id == page_id and (kind == "mention" or actions[verb] != "add"):
+        # The page's own reply (an add) goes on: stored it is not, but it
+        # answers a question on the network (``intake.answered_on_network``).
         skipped.append("own_item")
         return None
     item = InboxItem(
@@ -214,9 +216,6 @@ def _instagram(page_id, field, value, at, skipped) -> Event | None:
     sender = _dict(value.get("from"))
     media = _text(_dict(value.get("media")).get("id"))
     parent = _text(value.get("parent_id"))
-    if _text(sender.get("id")) == page_id:
-        skipped.append("own_item")
-        return None
     item = InboxItem(
         remote_id=remote_id, kind="reply" if parent else "comment",
         author_id=_text(sender.get("id")),
