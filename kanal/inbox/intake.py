@@ -527,15 +527,18 @@ def _create(channel: Channel, item: NetworkItem, at: datetime, *,
     ):
         updates["priority"] = True
     # Answered, no reply needed, hidden or referred: the citizen wrote again
-    # and the desk looks again.
-    reopened = (conversation.status not in OPEN_STATUSES and not _new
-                and not deleted)
+    # and the desk looks again. So does a conversation set "waiting" (for
+    # the citizen's details, a colleague's word): what it waited for came,
+    # and the due time of the question that waited stays.
+    waiting = conversation.status == ConversationStatus.WAITING
+    reopened = ((conversation.status not in OPEN_STATUSES or waiting)
+                and not _new and not deleted)
     if reopened:
         updates["status"] = conversation.open_status()
     # An open conversation without a due time: its questions were deleted
     # on the network (``targets.retime``), or were too old for one.
     untimed = conversation.status in OPEN_STATUSES and conversation.due_at is None
-    if (_new or reopened or untimed) and not deleted and (
+    if (_new or (reopened and not waiting) or untimed) and not deleted and (
         item.created_at > timezone.now() - OLD_ENOUGH
     ):
         updates["due_at"] = targets.due_at(

@@ -158,3 +158,41 @@ def test_kanals_own_answer_arriving_by_webhook_is_not_counted_twice(
     conversation = Conversation.objects.get()
     assert conversation.status == ConversationStatus.NEW
     assert conversation.first_response_at is None
+
+
+@pytest.mark.parametrize("network", list(PAGES))
+@pytest.mark.usefixtures("meta_channels")
+def test_the_citizen_writing_again_takes_a_waiting_conversation_back(
+    post_webhook, network
+):
+    """T5b-2: "Afventer" (the desk waits: for the citizen's details, a
+    colleague's word) stayed "Afventer" when the citizen wrote again, so
+    the new question sat under a status that says nothing is needed yet.
+    A new item brings it back to the desk, as it does an answered one; the
+    due time of the question that already waited is kept."""
+    asked = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    _deliver(post_webhook, network, item="Q1", parent="POST", author="citizen",
+             at=asked)
+    Conversation.objects.update(status=ConversationStatus.WAITING)
+    due = Conversation.objects.get().due_at
+    _deliver(post_webhook, network, item="Q2", parent="Q1", author="citizen",
+             at=asked + timedelta(minutes=20))
+    conversation = Conversation.objects.get()
+    assert conversation.status == ConversationStatus.NEW
+    assert conversation.due_at == due
+
+
+@pytest.mark.usefixtures("meta_channels")
+def test_a_waiting_conversation_stays_waiting_for_an_item_first_seen_deleted(
+    post_webhook
+):
+    asked = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    _deliver(post_webhook, "facebook", item="Q1", parent="POST", author="citizen",
+             at=asked)
+    Conversation.objects.update(status=ConversationStatus.WAITING)
+    body = _body("facebook", item="Q2", parent="Q1", author="citizen",
+                 at=asked + timedelta(minutes=20))
+    body["entry"][0]["changes"][0]["value"]["verb"] = "remove"
+    post_webhook("facebook", body)
+    intake.process_deliveries()
+    assert Conversation.objects.get().status == ConversationStatus.WAITING
