@@ -113,3 +113,88 @@ def test_a_newest_first_listing_stops_at_the_cursor(network):
         page = _adapter(network).fetch_inbox(since=cursor)
     assert sorted(int(i.remote_id) - 9000 for i in page.items) == list(range(50, 60))
     assert edge.call_count == 1
+
+
+# ---------------------------------------------------------------------------
+# T5b-4: a poll told to wait (429 with Retry-After or a reset time) waits.
+
+
+class _Throttled:
+    """An adapter whose inbox read is refused with the network's throttle."""
+
+    def __init__(self, error):
+        self.error = error
+        self.calls = 0
+
+    def fetch_inbox(self, since=None):
+        self.calls += 1
+        raise self.error
+
+
+def _due(channel, at) -> bool:
+    import time_machine
+    from django.utils import timezone
+
+    from kanal.inbox import polling
+
+    with time_machine.travel(at, tick=False):
+        return channel in polling.due_channels(timezone.now())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("network,told", [
+    ("linkedin", "reset"), ("x", "reset"), ("mastodon", "retry_after"),
+    ("bluesky", "reset"), ("facebook", "retry_after"),
+])
+def test_a_rate_limited_poll_waits_until_the_network_allows_it(
+    organisation, monkeypatch, network, told
+):
+    """T5b-4: a poll answered 429 (or Meta's throttle codes) was tried again
+    at the channel's cadence, every 30-300 seconds, whatever the network
+    said: LinkedIn's daily quota (429 until midnight UTC) was asked 700
+    times a day, X's 15-minute window every minute, each refusal recorded
+    as the inbox's problem. The channel now waits until the time the
+    network gave (at most a day: an untrusted answer), then polls as
+    before."""
+    from kanal.channels.networks.errors import RateLimited
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.inbox import polling
+    from kanal.inbox.models import PollCursor
+
+    from .factories import published_post
+
+    now = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    channel = ChannelFactory(organisation=organisation, network=network,
+                             status="connected")
+    published_post(channel, published_at=now - timedelta(hours=1))  # polled often
+    PollCursor.objects.create(channel=channel, cursor="c",
+                              last_polled_at=now - timedelta(hours=1))
+    wait = timedelta(minutes=40)
+    error = (RateLimited(reset_at=now + wait) if told == "reset"
+             else RateLimited(retry_after=wait.total_seconds()))
+    adapter = _Throttled(error)
+    monkeypatch.setattr(polling, "adapter_for", lambda channel: adapter)
+    polling.poll_channel(channel, now=now)
+    cursor = PollCursor.objects.get(channel=channel)
+    assert cursor.cursor == "c" and cursor.last_error
+    assert not _due(channel, now + timedelta(minutes=39))
+    assert _due(channel, now + wait)
+
+
+@pytest.mark.django_db
+def test_a_throttle_that_names_a_far_time_holds_a_day_at_most(
+    organisation, monkeypatch
+):
+    from kanal.channels.networks.errors import RateLimited
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.inbox import polling
+    from kanal.inbox.models import PollCursor
+
+    now = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    channel = ChannelFactory(organisation=organisation, network="x",
+                             status="connected")
+    monkeypatch.setattr(polling, "adapter_for", lambda channel: _Throttled(
+        RateLimited(reset_at=now + timedelta(days=400))))
+    polling.poll_channel(channel, now=now)
+    assert PollCursor.objects.get(channel=channel).cursor == ""
+    assert _due(channel, now + timedelta(days=1))
