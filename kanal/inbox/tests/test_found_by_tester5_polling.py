@@ -198,3 +198,69 @@ def test_a_throttle_that_names_a_far_time_holds_a_day_at_most(
     polling.poll_channel(channel, now=now)
     assert PollCursor.objects.get(channel=channel).cursor == ""
     assert _due(channel, now + timedelta(days=1))
+
+
+# ---------------------------------------------------------------------------
+# T5b-5: X lists a post some time after it is made; its id is older.
+
+X_API = "https://api.x.com"
+X_ME = "1500000000000000001"
+TWITTER_EPOCH_MS = 1288834974657
+
+
+def _snowflake(at: datetime, sequence: int = 0) -> str:
+    ms = int(at.timestamp() * 1000) - TWITTER_EPOCH_MS
+    return str((ms << 22) | sequence)
+
+
+def _x_listing(visible: list[dict]):
+    """X's mentions: the posts visible now with an id above ``since_id``,
+    newest first, as X filters them."""
+    def respond(request):
+        import httpx
+
+        since = int(request.url.params.get("since_id") or 0)
+        data = sorted((t for t in visible if int(t["id"]) > since),
+                      key=lambda t: int(t["id"]), reverse=True)
+        meta = {"result_count": len(data)}
+        if data:
+            meta["newest_id"] = data[0]["id"]
+        return httpx.Response(200, json={"data": data, "meta": meta} if data
+                              else {"meta": meta})
+    return respond
+
+
+def _tweet(tweet_id: str, text: str) -> dict:
+    return {"id": tweet_id, "text": f"@kbh {text}", "author_id": "77",
+            "conversation_id": tweet_id, "created_at": "2026-12-01T10:00:00.000Z"}
+
+
+def test_a_mention_x_lists_late_with_an_older_id_is_not_lost():
+    """T5b-5: X's timelines and search list a post a little after it is made
+    (its staff: "we can't guarantee the ordering ... rescan"), so a post can
+    first appear after a newer one was read, with an id below the cursor:
+    ``since_id`` then left it out for good. The poll reads back a few
+    minutes before the cursor (an id is a time: a snowflake) and keeps the
+    ids it read there in the cursor, so a late post is read once and the
+    others are not read again."""
+    from kanal.channels.networks.base import Connection
+    from kanal.channels.networks.x import XAdapter
+
+    adapter = XAdapter(Connection(
+        network="x", base_url=X_API, account_id=X_ME, handle="",
+        credentials={"access_token": "tok", "refresh_token": "r",
+                     "client_id": "c"}), sleep=lambda s: None)
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+    late = _tweet(_snowflake(t0), "lukker svømmehallen?")
+    newer = _tweet(_snowflake(t0 + timedelta(seconds=40)), "og biblioteket?")
+    visible = [newer]
+    with respx.mock(base_url=X_API, assert_all_called=False) as api:
+        api.get(f"/2/users/{X_ME}/mentions").mock(side_effect=_x_listing(visible))
+        api.get("/2/dm_events").respond(json={"meta": {"result_count": 0}})
+        first = adapter.fetch_inbox()
+        assert [i.remote_id for i in first.items] == [newer["id"]]
+        visible.append(late)  # X lists it now
+        second = adapter.fetch_inbox(since=first.cursor)
+        assert [i.remote_id for i in second.items] == [late["id"]]
+        third = adapter.fetch_inbox(since=second.cursor)
+        assert third.items == ()
