@@ -47,7 +47,9 @@ class Event:
 def loads(body: bytes) -> dict:
     """The JSON object in ``body``; ``Malformed`` when it is not one."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        # A UTF-8 byte order mark in front (a relay's) is ignored, as RFC
+        # 8259 lets a parser do; the signature was checked over it.
+        data = json.loads(body.decode("utf-8").removeprefix("\ufeff"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise Malformed("invalid_json") from e
     if not isinstance(data, dict):
