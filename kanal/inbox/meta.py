@@ -166,6 +166,10 @@ def _change(network, page_id, change, at, skipped) -> Event | None:
     return _threads(page_id, field, value, at, skipped)
 
 
+#: ``feed`` items that are a post on the page (by a visitor, or the page's).
+VISITOR_POSTS = frozenset({"status", "post", "photo", "video", "share", "link"})
+
+
 def _facebook(page_id, field, value, at, skipped) -> Event | None:
     verb = _text(value.get("verb", "add"))
     actions = {"add": "add", "edited": "edited", "edit": "edited",
@@ -185,6 +189,11 @@ def _facebook(page_id, field, value, at, skipped) -> Event | None:
     elif field == "mention":
         remote_id = _text(value.get("comment_id")) or post_id
         parent, kind = "", "mention"
+    elif field == "feed" and value.get("item") in VISITOR_POSTS and author_id:
+        # A citizen's own post on the page (a visitor post): written to the
+        # page like a mention, answered by a comment under it. The page's
+        # own posts come the same way, from the page (skipped below).
+        remote_id, parent, kind = post_id, "", "mention"
     else:
         skipped.append("not_a_comment")
         return None

@@ -61,3 +61,68 @@ def test_the_mark_is_no_way_around_the_signature(client):
         HTTP_X_HUB_SIGNATURE_256=graph.sign(settings.KANAL_META_APP_SECRET, body))
     assert response.status_code == 403
     assert not WebhookDelivery.objects.exists()
+
+
+def _visitor_post(*, post="P1_77", author="c-5", item="status", verb="add",
+                  message="Hvorfor er der ikke ryddet sne på Amagerbrogade?"):
+    now = int(datetime.now(UTC).timestamp())
+    value = {"post_id": post, "message": message, "created_time": now,
+             "item": item, "verb": verb, "published": 1}
+    if author:
+        value["from"] = {"id": author, "name": "Jens"}
+    return {"object": "page", "entry": [{"id": "P1", "time": now, "changes": [
+        {"field": "feed", "value": value}]}]}
+
+
+@pytest.mark.parametrize("item", ["status", "photo", "video", "post", "share"])
+@pytest.mark.usefixtures("meta_channels")
+def test_a_citizens_post_on_the_page_reaches_the_inbox(post_webhook, item):
+    """T5b-7: a citizen's own post on the page (Facebook's visitor posts:
+    ``feed`` with ``item`` status, photo, video …) was skipped as
+    "not_a_comment", and the catch-up poll reads only the page's own posts'
+    comments: a question written to the municipality on its page never
+    reached the desk. It is stored as a mention of the page (its own
+    conversation, answered by a comment under it); the page's own posts
+    announced the same way stay out."""
+    post_webhook("facebook", _visitor_post(item=item))
+    intake.process_deliveries()
+    stored = InboxItem.objects.get()
+    assert (stored.remote_id, stored.kind, stored.author_id) == (
+        "P1_77", "mention", "c-5")
+    assert stored.text.startswith("Hvorfor er der ikke ryddet sne")
+    assert stored.conversation.status == "new"
+
+
+@pytest.mark.usefixtures("meta_channels")
+def test_a_citizens_post_edited_and_removed_is_recorded(post_webhook):
+    post_webhook("facebook", _visitor_post())
+    post_webhook("facebook", _visitor_post(verb="edited", message="Nu med billede"))
+    post_webhook("facebook", _visitor_post(verb="remove"))
+    intake.process_deliveries()
+    stored = InboxItem.objects.get()
+    assert stored.text == "Nu med billede"
+    assert stored.deleted_on_network_at is not None
+
+
+@pytest.mark.parametrize("author", ["P1", ""], ids=["the page", "no author"])
+@pytest.mark.usefixtures("meta_channels")
+def test_the_pages_own_post_or_one_without_author_is_no_question(
+    post_webhook, author
+):
+    post_webhook("facebook", _visitor_post(author=author))
+    intake.process_deliveries()
+    assert not InboxItem.objects.exists()
+
+
+@pytest.mark.usefixtures("meta_channels")
+def test_a_comment_under_a_citizens_post_joins_its_conversation(post_webhook):
+    post_webhook("facebook", _visitor_post())
+    now = int(datetime.now(UTC).timestamp())
+    post_webhook("facebook", {"object": "page", "entry": [{
+        "id": "P1", "time": now, "changes": [{"field": "feed", "value": {
+            "from": {"id": "c-6", "name": "Lise"}, "post_id": "P1_77",
+            "comment_id": "P1_77_1", "parent_id": "P1_77", "message": "Enig!",
+            "created_time": now, "item": "comment", "verb": "add"}}]}]})
+    intake.process_deliveries()
+    assert InboxItem.objects.count() == 2
+    assert len({i.conversation_id for i in InboxItem.objects.all()}) == 1
