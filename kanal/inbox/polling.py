@@ -91,6 +91,22 @@ def due_channels(now: datetime):
     return sorted(due, key=_waited_since)
 
 
+def take_poll(channel: Channel, now: datetime) -> bool:
+    """Take ``channel``'s poll for this run (``due_channels`` loaded it with
+    its cursor): its last poll time is set to ``now`` only if it is still
+    the one the due list was made from. Every worker runs the periodic poll;
+    of two that took the same due list, one polls the channel and the other
+    passes it (each poll reads the network: X bills the reads, LinkedIn
+    counts a daily quota)."""
+    seen = getattr(channel, "inbox_cursor", None)
+    before = seen.last_polled_at if seen is not None else None
+    cursor, _created = PollCursor.objects.get_or_create(channel=channel)
+    rows = PollCursor.objects.filter(pk=cursor.pk)
+    rows = (rows.filter(last_polled_at__isnull=True) if before is None
+            else rows.filter(last_polled_at=before))
+    return rows.update(last_polled_at=now) == 1
+
+
 def _waited_since(channel: Channel):
     cursor = getattr(channel, "inbox_cursor", None)
     polled = cursor.last_polled_at if cursor is not None else None
@@ -108,6 +124,8 @@ def poll_due_channels(*, now: datetime | None = None, dry_run: bool = False) -> 
     polled = []
 
     def poll(channel: Channel) -> int:
+        if not take_poll(channel, now):
+            return 0  # another worker took it since the list was made
         polled.append(channel)
         return len(poll_channel(channel, now=now).created)
 

@@ -264,3 +264,52 @@ def test_a_mention_x_lists_late_with_an_older_id_is_not_lost():
         assert [i.remote_id for i in second.items] == [late["id"]]
         third = adapter.fetch_inbox(since=second.cursor)
         assert third.items == ()
+
+
+# ---------------------------------------------------------------------------
+# T5b-8: two workers polling at once.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("polled_before", [False, True],
+                         ids=["never polled", "polled before"])
+def test_two_workers_polling_at_once_read_each_channel_once(
+    organisation, monkeypatch, polled_before
+):
+    """T5b-8: every worker process runs the periodic poll; two that start
+    within the same run each took the due list and polled every channel on
+    it: each network read twice (X bills reads, LinkedIn counts a daily
+    quota), the read-backs twice. A worker now takes a channel's poll
+    (compare-and-set on its last poll) before it reads, and passes one
+    another worker has taken."""
+    from kanal.channels.networks.base import InboxPage
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.inbox import polling
+    from kanal.inbox.models import PollCursor
+
+    now = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    channels = [ChannelFactory(organisation=organisation, network=network,
+                               status="connected")
+                for network in ("mastodon", "x", "linkedin")]
+    if polled_before:
+        for channel in channels:
+            PollCursor.objects.create(channel=channel, cursor="c",
+                                      last_polled_at=now - timedelta(hours=2))
+    reads = []
+
+    class Quiet:
+        def __init__(self, channel):
+            self.channel = channel
+
+        def fetch_inbox(self, since=None):
+            reads.append(self.channel.pk)
+            return InboxPage(items=(), cursor="c2")
+
+    monkeypatch.setattr(polling, "adapter_for", Quiet)
+    # Both workers read the due list before either polls.
+    lists = [polling.due_channels(now), polling.due_channels(now)]
+    assert len(lists[0]) == len(lists[1]) == 3
+    monkeypatch.setattr(polling, "due_channels", lambda now: lists.pop(0))
+    polling.poll_due_channels(now=now)
+    polling.poll_due_channels(now=now + timedelta(seconds=2))
+    assert sorted(reads) == sorted(c.pk for c in channels)
