@@ -374,8 +374,8 @@ def answered_on_network(channel: Channel, reply: NetworkItem) -> bool:
     from kanal.publishing.models import FollowUp
 
     parent = reply.parent_remote_id
-    if not parent or parent in (reply.remote_id, reply.post_remote_id):
-        return False  # a comment on its own post answers nobody
+    if not parent or parent == reply.remote_id:
+        return False
     question = InboxItem.objects.filter(channel=channel, remote_id=parent).values(
         "conversation_id").first()
     if question is None or FollowUp.objects.filter(

@@ -196,3 +196,27 @@ def test_a_waiting_conversation_stays_waiting_for_an_item_first_seen_deleted(
     post_webhook("facebook", body)
     intake.process_deliveries()
     assert Conversation.objects.get().status == ConversationStatus.WAITING
+
+
+@pytest.mark.usefixtures("meta_channels")
+def test_the_pages_comment_under_a_citizens_post_answers_it(post_webhook):
+    """A citizen's post on the page (T5b-7) answered by the page's comment
+    under it, written on Facebook; the page's comment on its own post
+    answers nobody."""
+    asked = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    seconds = int(asked.timestamp())
+    post_webhook("facebook", {"object": "page", "entry": [{
+        "id": "P1", "time": seconds, "changes": [{"field": "feed", "value": {
+            "from": {"id": "citizen", "name": "Jens"}, "post_id": "P1_77",
+            "message": "Hvornår ryddes der sne?", "created_time": seconds,
+            "item": "status", "verb": "add"}}]}]})
+    intake.process_deliveries()
+    _deliver(post_webhook, "facebook", item="C1", parent="POST", author="P1",
+             at=asked + timedelta(minutes=5))  # on the page's own post
+    assert Conversation.objects.get().status == ConversationStatus.NEW
+    body = _body("facebook", item="C2", parent="P1_77", author="P1",
+                 at=asked + timedelta(minutes=10))
+    body["entry"][0]["changes"][0]["value"]["post_id"] = "P1_77"
+    post_webhook("facebook", body)
+    intake.process_deliveries()
+    assert Conversation.objects.get().status == ConversationStatus.ANSWERED
