@@ -25,18 +25,19 @@ pytestmark = pytest.mark.django_db
 PAGES = {"facebook": "P1", "instagram": "IG1", "threads": "TH1"}
 
 
-def _body(network, *, item, parent, author, at: datetime):
+def _body(network, *, item, parent, author, at: datetime, value=None):
     """A Meta webhook announcing ``item`` (a reply to ``parent`` under the
     post "POST", or a comment on it when ``parent`` is the post) by
     ``author`` (an id; Threads: a username) at ``at``, as each network
-    sends it."""
+    sends it (Facebook's ``value`` with ``value``'s fields over it)."""
     seconds = int(at.timestamp())
     if network == "facebook":
         return {"object": "page", "entry": [{
             "id": "P1", "time": seconds, "changes": [{"field": "feed", "value": {
                 "from": {"id": author, "name": "Navn"}, "post_id": "POST",
                 "comment_id": item, "parent_id": parent, "message": "Tekst",
-                "created_time": seconds, "item": "comment", "verb": "add"}}]}]}
+                "created_time": seconds, "item": "comment", "verb": "add",
+                **(value or {})}}]}]}
     if network == "instagram":
         value = {"from": {"id": author, "username": author}, "media": {"id": "POST"},
                  "id": item, "text": "Tekst"}
@@ -190,11 +191,8 @@ def test_a_waiting_conversation_stays_waiting_for_an_item_first_seen_deleted(
     _deliver(post_webhook, "facebook", item="Q1", parent="POST", author="citizen",
              at=asked)
     Conversation.objects.update(status=ConversationStatus.WAITING)
-    body = _body("facebook", item="Q2", parent="Q1", author="citizen",
-                 at=asked + timedelta(minutes=20))
-    body["entry"][0]["changes"][0]["value"]["verb"] = "remove"
-    post_webhook("facebook", body)
-    intake.process_deliveries()
+    _deliver(post_webhook, "facebook", item="Q2", parent="Q1", author="citizen",
+             at=asked + timedelta(minutes=20), value={"verb": "remove"})
     assert Conversation.objects.get().status == ConversationStatus.WAITING
 
 
@@ -214,9 +212,6 @@ def test_the_pages_comment_under_a_citizens_post_answers_it(post_webhook):
     _deliver(post_webhook, "facebook", item="C1", parent="POST", author="P1",
              at=asked + timedelta(minutes=5))  # on the page's own post
     assert Conversation.objects.get().status == ConversationStatus.NEW
-    body = _body("facebook", item="C2", parent="P1_77", author="P1",
-                 at=asked + timedelta(minutes=10))
-    body["entry"][0]["changes"][0]["value"]["post_id"] = "P1_77"
-    post_webhook("facebook", body)
-    intake.process_deliveries()
+    _deliver(post_webhook, "facebook", item="C2", parent="P1_77", author="P1",
+             at=asked + timedelta(minutes=10), value={"post_id": "P1_77"})
     assert Conversation.objects.get().status == ConversationStatus.ANSWERED
