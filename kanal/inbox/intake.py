@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from kanal.channels.models import Channel
+from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.core import audit
 from kanal.core.database import classify, retry_conflicts
@@ -232,12 +232,13 @@ def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
     if delivery.organisation_id is not None:
         own = [c for c in channels if c.organisation_id == delivery.organisation_id]
         if not own:
-            outcome.skip("other_organisation" if channels else "unknown_page")
+            outcome.skip(_not_active(delivery, page_id) or (
+                "other_organisation" if channels else "unknown_page"))
             return None
         return own[0]
     found = list(channels[:2])
     if not found:
-        outcome.skip("unknown_page")
+        outcome.skip(_not_active(delivery, page_id) or "unknown_page")
         return None
     if len(found) > 1:
         # The same page in two organisations: only an address that names the
@@ -245,6 +246,17 @@ def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
         outcome.skip("ambiguous_page")
         return None
     return found[0]
+
+
+def _not_active(delivery: WebhookDelivery, page_id: str) -> str:
+    """"channel_disabled" when the page is a channel turned off ("Slået
+    fra") of the delivery's organisation (of any, without one): nothing is
+    stored while it is off, and it is no page Kanal does not know."""
+    off = Channel.objects.filter(network=delivery.network, remote_id=page_id,
+                                 status=ChannelStatus.DISABLED)
+    if delivery.organisation_id is not None:
+        off = off.filter(organisation_id=delivery.organisation_id)
+    return "channel_disabled" if off.exists() else ""
 
 
 def conversation_key(channel: Channel, item: NetworkItem) -> str:

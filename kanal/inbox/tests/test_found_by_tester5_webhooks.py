@@ -126,3 +126,45 @@ def test_a_comment_under_a_citizens_post_joins_its_conversation(post_webhook):
     intake.process_deliveries()
     assert InboxItem.objects.count() == 2
     assert len({i.conversation_id for i in InboxItem.objects.all()}) == 1
+
+
+@pytest.mark.usefixtures("meta_channels")
+def test_a_webhook_for_a_channel_turned_off_says_so(post_webhook, meta_channels,
+                                                   caplog):
+    """T5b-9: a comment on a page whose channel is turned off ("Slået
+    fra") was skipped as "unknown_page" and logged as a page Kanal does not
+    know: the operator reading the delivery was sent looking for a missing
+    channel. It is skipped as "channel_disabled" (nothing is stored while
+    the channel is off; the poll reads from its cursor when it is on
+    again)."""
+    meta_channels["facebook"].status = "disabled"
+    meta_channels["facebook"].save(update_fields=["status"])
+    post_webhook("facebook", _comment_body())
+    with caplog.at_level("WARNING", logger="kanal.inbox.intake"):
+        intake.process_deliveries()
+    assert not InboxItem.objects.exists()
+    assert WebhookDelivery.objects.get().outcome["skipped"] == {
+        "channel_disabled": 1}
+    assert "does not know" not in caplog.text
+
+
+@pytest.mark.usefixtures("meta_channels")
+def test_the_page_turned_off_here_and_connected_elsewhere_goes_there(
+    post_webhook, meta_channels, organisation
+):
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.organisations.tests.factories import OrganisationFactory
+
+    meta_channels["facebook"].status = "disabled"
+    meta_channels["facebook"].save(update_fields=["status"])
+    other = ChannelFactory(organisation=OrganisationFactory(), network="facebook",
+                           remote_id="P1", status="connected")
+    post_webhook("facebook", _comment_body())
+    intake.process_deliveries()
+    assert InboxItem.objects.get().channel == other
+    # Named by the turned-off channel's organisation, it is not the other's.
+    post_webhook("facebook", _comment_body(comment="P1_2"),
+                 path=f"/webhooks/facebook/{organisation.slug}/")
+    intake.process_deliveries()
+    assert WebhookDelivery.objects.order_by("-pk").first().outcome["skipped"] == {
+        "channel_disabled": 1}
