@@ -14,9 +14,11 @@ separated), ``media_poll_seconds`` (cap on the wait between media status
 checks, default 5) and ``media_poll_attempts`` (default 60).
 
 Direct messages (``GET /2/dm_events``, scope ``dm.read``) join the inbox.
-The inbox cursor is ``{"tweets": "<id>", "dms": "<id>"}``; an older cursor,
-a bare post id, still parses and also serves as the floor for messages (both
-are snowflakes, ordered by time).
+The inbox cursor is ``{"tweets": "<id>", "dms": "<id>"}``, with ``"seen"``:
+the post ids read in the last ``READ_BACK`` before it (X lists a post a
+little after it is made, so each poll reads back that far); an older
+cursor, a bare post id, still parses and also serves as the floor for
+messages (both are snowflakes, ordered by time).
 
 X has no idempotency key: after ``OutcomeUnknown`` the engine calls
 ``find_published``, which looks among the account's own recent posts for the
