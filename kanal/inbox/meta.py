@@ -47,7 +47,9 @@ class Event:
 def loads(body: bytes) -> dict:
     """The JSON object in ``body``; ``Malformed`` when it is not one."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        # A UTF-8 byte order mark in front (a relay's) is ignored, as RFC
+        # 8259 lets a parser do; the signature was checked over it.
+        data = json.loads(body.decode("utf-8").removeprefix("\ufeff"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise Malformed("invalid_json") from e
     if not isinstance(data, dict):
@@ -164,6 +166,10 @@ def _change(network, page_id, change, at, skipped) -> Event | None:
     return _threads(page_id, field, value, at, skipped)
 
 
+#: ``feed`` items that are a post on the page (by a visitor, or the page's).
+VISITOR_POSTS = frozenset({"status", "post", "photo", "video", "share", "link"})
+
+
 def _facebook(page_id, field, value, at, skipped) -> Event | None:
     verb = _text(value.get("verb", "add"))
     actions = {"add": "add", "edited": "edited", "edit": "edited",
@@ -183,13 +189,20 @@ def _facebook(page_id, field, value, at, skipped) -> Event | None:
     elif field == "mention":
         remote_id = _text(value.get("comment_id")) or post_id
         parent, kind = "", "mention"
+    elif field == "feed" and value.get("item") in VISITOR_POSTS and author_id:
+        # A citizen's own post on the page (a visitor post): written to the
+        # page like a mention, answered by a comment under it. The page's
+        # own posts come the same way, from the page (skipped below).
+        remote_id, parent, kind = post_id, "", "mention"
     else:
         skipped.append("not_a_comment")
         return None
     if not remote_id:
         skipped.append("no_item_id")
         return None
-    if author_id == page_id:
+    if author_id == page_id and (kind == "mention" or actions[verb] != "add"):
+        # The page's own reply (an add) goes on: stored it is not, but it
+        # answers a question on the network (``intake.answered_on_network``).
         skipped.append("own_item")
         return None
     item = InboxItem(
@@ -214,9 +227,6 @@ def _instagram(page_id, field, value, at, skipped) -> Event | None:
     sender = _dict(value.get("from"))
     media = _text(_dict(value.get("media")).get("id"))
     parent = _text(value.get("parent_id"))
-    if _text(sender.get("id")) == page_id:
-        skipped.append("own_item")
-        return None
     item = InboxItem(
         remote_id=remote_id, kind="reply" if parent else "comment",
         author_id=_text(sender.get("id")),

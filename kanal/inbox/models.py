@@ -434,6 +434,9 @@ class PollCursor(models.Model):
     # are read (or the network has none).
     messages_denied = models.CharField(max_length=100, blank=True)
     messages_denied_since = models.DateTimeField(null=True, blank=True)
+    # The network's throttle said to wait until then (a 429's Retry-After or
+    # reset time, at most a day): the channel is not polled before.
+    poll_not_before = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Cursor for {self.channel_id}"

@@ -342,11 +342,11 @@ class InstagramAdapter(graph.GraphAdapter):
             if not post_id:
                 reader.skip()
                 continue
-            comments = self.get(
-                f"/{post_id}/comments",
-                fields=f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
-            )
-            for comment in graph.listing(comments):
+            comments = graph.inbox_listing(
+                lambda query, post_id=post_id: self.get(
+                    f"/{post_id}/comments", **query),
+                {"fields": f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"}, since)
+            for comment in comments:
                 reader.add(_comment_item, comment, post, parent="")
                 comment_id = usable_id(comment.get("id"))
                 replies = comment.get("replies")
