@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime, timedelta
 
 from django.db.models import CharField, Q, Value
@@ -74,12 +75,37 @@ def unredacted(organisation: Organisation):
                                     redacted_at__isnull=True)
 
 
-def by_person(person: str) -> Q:
-    """Items written by ``person`` (their name on the network, their id or
-    their handle, with or without the @)."""
+def as_shown(name: str) -> str:
+    """``name`` as a person reading it would type it: as a screen shows it
+    (``untrusted.as_displayed``: without invisible format characters, in the
+    order the bidirectional algorithm draws it), in NFKC, case folded, its
+    spaces collapsed and without a leading @."""
+    shown = untrusted.as_displayed(unicodedata.normalize("NFKC", name))[0]
+    return " ".join(shown.casefold().split()).removeprefix("@")
+
+
+def by_person(person: str, *, organisation_id: int) -> Q:
+    """Items written by ``person``: their id, or their name or handle on the
+    network (with or without the @) compared as shown (``as_shown``), so a
+    name typed as read finds a stored one with a zero-width joiner, a soft
+    hyphen or a right-to-left override in it. The organisation's distinct
+    names and handles of items still holding personal data are compared in
+    Python (an erasure or a hold is rare; the distinct names are far fewer
+    than the items)."""
     handle = person.removeprefix("@")
+    wanted = as_shown(person)
+    names, handles = set(), set()
+    spellings = InboxItem.objects.filter(
+        organisation_id=organisation_id, redacted_at__isnull=True,
+    ).order_by().values_list("author_name", "author_handle").distinct()
+    for name, their_handle in spellings.iterator(chunk_size=5000):
+        if name and as_shown(name) == wanted:
+            names.add(name)
+        if their_handle and as_shown(their_handle) == wanted:
+            handles.add(their_handle)
     return (Q(author_name__iexact=person) | Q(author_id__iexact=person)
-            | Q(author_handle__iexact=handle))
+            | Q(author_handle__iexact=handle) | Q(author_name__in=names)
+            | Q(author_handle__in=handles))
 
 
 def names_of(items) -> set[str]:

@@ -91,7 +91,8 @@ def _hold_items_q(hold: LegalHold) -> Q:
                          if key.removeprefix(ITEM_KEY).isdigit()})
     q = Q()
     if hold.person:
-        q &= inbox_retention.by_person(hold.person)
+        q &= inbox_retention.by_person(
+            hold.person, organisation_id=hold.organisation_id)
     if hold.period_start or hold.period_end:
         # In the period when written or edited in it, as its entries are.
         q &= _in_period("created_at", hold) | _in_period("edited_at", hold)
@@ -362,7 +363,7 @@ def erase_person(*, actor, person: str, reason: str) -> ErasureRequest:
             created_at=now,
         )
         items = inbox_retention.unredacted(organisation).filter(
-            inbox_retention.by_person(person))
+            inbox_retention.by_person(person, organisation_id=organisation.pk))
         names = {person} | inbox_retention.names_of(items)
         theirs = RecordEntry.objects.filter(
             organisation=organisation
