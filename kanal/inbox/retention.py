@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from datetime import datetime, timedelta
 
 from django.db.models import CharField, Q, Value
@@ -76,12 +75,10 @@ def unredacted(organisation: Organisation):
 
 
 def as_shown(name: str) -> str:
-    """``name`` as a person reading it would type it: as a screen shows it
-    (``untrusted.as_displayed``: without invisible format characters, in the
-    order the bidirectional algorithm draws it), in NFKC, case folded, its
-    spaces collapsed and without a leading @."""
-    shown = untrusted.as_displayed(unicodedata.normalize("NFKC", name))[0]
-    return " ".join(shown.casefold().split()).removeprefix("@")
+    """``name`` as a person reading it would type it (``untrusted.as_read``:
+    as a screen shows it, in NFKC, case folded, its spaces collapsed),
+    without a leading @."""
+    return untrusted.as_read(name).removeprefix("@")
 
 
 def by_person(person: str, *, organisation_id: int) -> Q:
