@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from kanal.inbox import actions, hints
+from kanal.inbox import actions, hints, selectors
+from kanal.inbox.policies import conversation_policy
 from kanal.organisations.roles import Role
 
 from .factories import citizen_item
@@ -59,3 +60,64 @@ def test_a_keyword_with_an_invisible_character_typed_into_it_still_matches(
 def test_crisis_words_are_read_as_shown(text, words):
     assert hints.crisis_words(text) == words
 
+
+@pytest.mark.parametrize("text", [
+    "Hvornår åbner svømme\u200bhallen?",  # zero-width space
+    "Hvornår åbner svømme\u00adhallen?",  # soft hyphen
+    "Hvornår åbner svøm\u200dmehallen?",  # zero-width joiner
+    "Hvornår åbner \u2066svømmehallen\u2069?",  # an isolate around it
+])
+def test_search_finds_a_word_with_an_invisible_character_inside(desk, member,
+                                                                 text):
+    conversation = citizen_item(desk["channel"], text).conversation
+    visible = conversation_policy.visible(member(Role.EDITOR))
+    found = selectors.conversations(visible, selectors.Filters(q="svømmehallen"))
+    assert list(found) == [conversation]
+
+
+def test_search_finds_a_name_with_an_invisible_character_inside(desk, member):
+    conversation = citizen_item(desk["channel"], "Tak", author="Met\u200dte Hansen"
+                                ).conversation
+    visible = conversation_policy.visible(member(Role.EDITOR))
+    assert list(selectors.conversations(
+        visible, selectors.Filters(q="mette"))) == [conversation]
+
+
+# As the migration runs (outside a transaction): PostgreSQL creates no index
+# on a table with trigger events pending in the transaction.
+@pytest.mark.django_db(transaction=True)
+def test_items_indexed_before_are_indexed_again_as_shown(desk, member):
+    """Migration 0019: rows indexed with their invisible characters (as
+    before it) are found once indexed again."""
+    from dataclasses import replace
+
+    from django.db import connection
+
+    from kanal.core import fts
+    from kanal.inbox import search
+
+    conversation = citizen_item(desk["channel"], "Hvornår åbner svømme\u200bhallen?"
+                                ).conversation
+    if connection.vendor == "sqlite":
+        fts.remove(connection, search.SQLITE_INDEX)
+        fts.ensure(connection, replace(search.SQLITE_INDEX, shown=False))
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE inbox_inboxitem SET search_vector = to_tsvector("
+                           "'pg_catalog.danish', text || ' ' || author_name)")
+    visible = conversation_policy.visible(member(Role.EDITOR))
+    wanted = selectors.Filters(q="svømmehallen")
+    assert list(selectors.conversations(visible, wanted)) == []
+    assert search.index_again(connection, batch=1) == 1
+    assert list(selectors.conversations(visible, wanted)) == [conversation]
+
+
+def test_the_invisible_ranges_are_every_format_character():
+    import sys
+    import unicodedata
+
+    from kanal.inbox import search
+
+    listed = {c for a, b in search.INVISIBLE_RANGES for c in range(a, b + 1)}
+    assert listed == {c for c in range(sys.maxunicode + 1)
+                      if unicodedata.category(chr(c)) == "Cf"}
