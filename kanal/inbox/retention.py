@@ -81,20 +81,25 @@ def as_shown(name: str) -> str:
     return untrusted.as_read(name).removeprefix("@")
 
 
-def by_person(person: str, *, organisation_id: int) -> Q:
+def by_person(person: str, *, organisation_id: int, among=None) -> Q:
     """Items written by ``person``: their id, or their name or handle on the
     network (with or without the @) compared as shown (``as_shown``), so a
     name typed as read finds a stored one with a zero-width joiner, a soft
     hyphen or a right-to-left override in it. The organisation's distinct
     names and handles of items still holding personal data are compared in
     Python (an erasure or a hold is rare; the distinct names are far fewer
-    than the items)."""
+    than the items); ``among`` (ids) narrows that to the items a caller
+    looks at (a batch of 500 the retention job is about to redact)."""
     handle = person.removeprefix("@")
     wanted = as_shown(person)
     names, handles = set(), set()
     spellings = InboxItem.objects.filter(
         organisation_id=organisation_id, redacted_at__isnull=True,
-    ).order_by().values_list("author_name", "author_handle").distinct()
+    )
+    if among is not None:
+        spellings = spellings.filter(pk__in=among)
+    spellings = spellings.order_by().values_list(
+        "author_name", "author_handle").distinct()
     for name, their_handle in spellings.iterator(chunk_size=5000):
         if name and as_shown(name) == wanted:
             names.add(name)

@@ -56,3 +56,23 @@ def test_a_hold_on_the_typed_name_keeps_every_spelling_as_shown(desk):
                                      reason="Borgerens anmodning")
     assert (erasure.inbox_redacted, erasure.inbox_held_back) == (0, len(SPELLINGS))
 
+
+
+def test_the_retention_job_keeps_every_spelling_a_hold_names(desk, items):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kanal.inbox.models import InboxSettings
+
+    made, other = items
+    InboxSettings.objects.create(organisation=desk["facebook"].organisation,
+                                 retention_days=30)
+    when = timezone.now() - timedelta(days=40)
+    InboxItem.objects.update(received_at=when, created_at=when)
+    actions.place_hold(actor=desk["officer"], reason="Sag", person="Mette Hansen")
+    assert retention.apply_retention().redacted == 1
+    other.refresh_from_db()
+    assert other.redacted_at is not None
+    assert not InboxItem.objects.filter(pk__in=[i.pk for i in made],
+                                        redacted_at__isnull=False).exists()
