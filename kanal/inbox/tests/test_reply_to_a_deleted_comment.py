@@ -83,3 +83,35 @@ def test_another_question_still_waiting_keeps_the_conversation_open(world):
     item.conversation.refresh_from_db()
     assert item.conversation.status == ConversationStatus.NEW
     assert item.conversation.due_at is not None
+
+
+@pytest.mark.parametrize("network", ["x", "mastodon", "bluesky", "linkedin",
+                                     "threads"])
+def test_each_network_s_refusal_of_a_reply_to_a_deleted_comment(
+        network, sandbox, organisation, member):
+    """Each network says "gone" its own way (X's 404 or 403, Mastodon's and
+    LinkedIn's 404, Bluesky's RecordNotFound, Threads' Graph code; Facebook
+    above; Instagram's is Facebook's Graph)."""
+    from kanal.channels.adapters import adapter_for
+    from kanal.channels.networks.base import OutgoingPost
+    from kanal.inbox import polling
+    from kanal.inbox.models import InboxItem
+    from kanal.organisations.roles import Role
+    from kanal.publishing.tests.conftest import sandbox_channel
+
+    channel = sandbox_channel(sandbox, organisation, network)
+    post = adapter_for(channel).publish(OutgoingPost(text="Havnebadet åbner"),
+                                        idempotency_key="post-1")
+    made = sandbox.citizen(network, "Hvornår åbner det?", parent_id=post.remote_id,
+                           author_name="Mette Hansen", account=channel.remote_id)
+    polling.poll_channel(channel)
+    item = InboxItem.objects.get(remote_id=made["item_id"])
+    replies.reply_to_item(item, actor=member(Role.EDITOR), text="Kl. 10.",
+                          key=f"gone-{network}")
+    sandbox.control("DELETE", f"/_sandbox/items/{network}/{item.remote_id}")
+    run_follow_ups()
+    assert FollowUp.objects.get().error_kind == "reply_parent_gone"
+    item.refresh_from_db()
+    assert item.deleted_on_network_at is not None
+    item.conversation.refresh_from_db()
+    assert item.conversation.status == ConversationStatus.NO_REPLY
