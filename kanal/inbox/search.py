@@ -94,16 +94,18 @@ def _ensure_postgresql(connection, columns: set[str]) -> None:
         cursor.execute("SHOW server_encoding")
         # normalize() needs a UTF-8 database.
         nfkc = cursor.fetchone()[0].upper() in ("UTF8", "UTF-8")
-        shown = (f"normalize(regexp_replace(value, '{_INVISIBLE_PATTERN}', '', "
-                 "'g'), NFKC)" if nfkc else
-                 f"regexp_replace(value, '{_INVISIBLE_PATTERN}', '', 'g')")
+        # A text already in NFKC (most) is only checked: a third of the cost.
+        shown = ("CASE WHEN v IS NFKC NORMALIZED THEN v ELSE normalize(v, NFKC) "
+                 "END" if nfkc else "v")
         cursor.execute(SCOPED_INDEX_SQL if scoped else PLAIN_INDEX_SQL)
         cursor.execute(
             "DROP TRIGGER IF EXISTS inbox_item_search_vector ON inbox_inboxitem"
         )
+        # Every part below is a constant of this module, no input.
         cursor.execute(
-            f"CREATE OR REPLACE FUNCTION {SHOWN_FUNCTION}(value text) RETURNS "
-            f"text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT {shown} $$"
+            f"CREATE OR REPLACE FUNCTION {SHOWN_FUNCTION}(value text) RETURNS "  # noqa: S608
+            f"text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT {shown} FROM "
+            f"regexp_replace(value, '{_INVISIBLE_PATTERN}', '', 'g') AS v $$"
         )
         cursor.execute(
             "CREATE OR REPLACE FUNCTION inbox_item_search_vector() RETURNS "
@@ -197,7 +199,10 @@ def fts5_query(q: str) -> str:
 
 
 def matching_items(items: QuerySet, q: str, vendor: str) -> QuerySet:
-    """``items`` whose text or author's name matches the search ``q``."""
+    """``items`` whose text or author's name matches the search ``q`` (read
+    as the index reads the text: a query pasted with an invisible character
+    in a word finds the word)."""
+    q = fts.shown_text(q)
     if vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery
 
@@ -220,7 +225,7 @@ def newest_matching_sqlite(items: QuerySet, q: str) -> QuerySet:
     sliced. The FTS5 table is joined and ordered by its rowid, which FTS5
     reads in that order, so a slice stops early; asked as ``id IN
     (matches)``, SQLite collected every match of a common word first."""
-    expression = fts5_query(q)
+    expression = fts5_query(fts.shown_text(q))
     if not expression:
         return items.none()
     # The query is a parameter; only FTS5's own syntax is built here.

@@ -66,6 +66,7 @@ def test_crisis_words_are_read_as_shown(text, words):
     "Hvornår åbner svømme\u00adhallen?",  # soft hyphen
     "Hvornår åbner svøm\u200dmehallen?",  # zero-width joiner
     "Hvornår åbner \u2066svømmehallen\u2069?",  # an isolate around it
+    "Hvornår åbner ＳＶØＭＭＥＨＡＬＬＥＮ?",  # full-width (NFKC: SVØMMEHALLEN)
 ])
 def test_search_finds_a_word_with_an_invisible_character_inside(desk, member,
                                                                  text):
@@ -73,6 +74,14 @@ def test_search_finds_a_word_with_an_invisible_character_inside(desk, member,
     visible = conversation_policy.visible(member(Role.EDITOR))
     found = selectors.conversations(visible, selectors.Filters(q="svømmehallen"))
     assert list(found) == [conversation]
+
+
+def test_a_query_pasted_with_an_invisible_character_finds_the_word(desk, member):
+    conversation = citizen_item(desk["channel"], "Svømmehallen er lukket"
+                                ).conversation
+    visible = conversation_policy.visible(member(Role.EDITOR))
+    assert list(selectors.conversations(visible, selectors.Filters(
+        q="svømme\u00adhallen"))) == [conversation]
 
 
 def test_search_finds_a_name_with_an_invisible_character_inside(desk, member):
