@@ -163,9 +163,11 @@ _AS_LAST_PART = {
 
 
 def crisis_words(text: str) -> list[str]:
-    """The crisis words in ``text`` as shown (lower case, stems match longer
-    words, some only as a compound's last part (``_AS_LAST_PART``); an
-    invisible character inside a word hides nothing)."""
-    folded = untrusted.without_format(text or "")[0].casefold()
-    return [word for word in CRISIS_WORDS if word in folded and (
-        word not in _AS_LAST_PART or _AS_LAST_PART[word].search(folded))]
+    """The crisis words in ``text`` as read (``untrusted.as_read``: stems
+    match longer words, some only as a compound's last part
+    (``_AS_LAST_PART``); an invisible character inside a word, a
+    right-to-left override, full-width letters or a line break inside a
+    phrase hide nothing)."""
+    read = untrusted.as_read(text)
+    return [word for word in CRISIS_WORDS if word in read and (
+        word not in _AS_LAST_PART or _AS_LAST_PART[word].search(read))]

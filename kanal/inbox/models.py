@@ -17,6 +17,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kanal import untrusted
+
 
 class ItemKind(models.TextChoices):
     COMMENT = "comment", _("Kommentar")
@@ -653,9 +655,14 @@ class AssignmentRule(models.Model):
         return f"Regel {self.pk}"
 
     def matches(self, channel_id: int, text: str) -> bool:
+        """Whether the rule takes a new conversation on ``channel_id`` whose
+        first item says ``text``, both read as shown (``untrusted.as_read``):
+        an invisible character or an override inside the word hides
+        nothing."""
         if self.channel_id and self.channel_id != channel_id:
             return False
-        if self.keyword and self.keyword.casefold() not in (text or "").casefold():
+        if self.keyword and untrusted.as_read(self.keyword) not in (
+                untrusted.as_read(text)):
             return False
         return bool(self.channel_id or self.keyword)
 
