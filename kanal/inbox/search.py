@@ -15,7 +15,7 @@ NFKC (full-width letters as letters): PostgreSQL by a function of its own
 what a right-to-left override draws backwards: a search is typed in logical
 order, and an Arabic or Hebrew word indexed as drawn would never be found
 (the keyword rules, the crisis words and the personal-data scan read the
-display order). Migration 0019 indexed the rows stored before again.
+display order). Migration 0020 indexed the rows stored before again.
 
 Both are created by migration 0002 and again after every ``migrate``
 (``ensure_search``): SQLite rebuilds a table when a later migration alters
@@ -171,7 +171,7 @@ def remove_search(connection) -> None:
 
 def index_again(connection, *, batch: int = 10_000) -> int:
     """Index every row again as ``ensure_search`` now reads it (migration
-    0019: rows indexed with their invisible characters); returns how many
+    0020: rows indexed with their invisible characters); returns how many
     (PostgreSQL: in batches, each committed on its own outside a
     transaction; SQLite: the FTS5 table made anew in one statement)."""
     if connection.vendor == "sqlite":

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('inbox', '0018_note_form_key'),
+        ('inbox', '0019_poll_not_before'),
     ]
 
     operations = [

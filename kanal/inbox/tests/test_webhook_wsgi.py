@@ -146,7 +146,8 @@ def test_a_body_without_a_declared_length_is_411_not_a_bad_signature(
     status, _, content = wsgi("POST", "/webhooks/facebook/", body,
                               signature=signature, chunked=True)
     assert status == 411
-    assert json.loads(content)["message"].startswith("Webhooks skal sendes med Content-Length")
+    assert json.loads(content)["message"].startswith(
+        "Webhooks skal sendes med Content-Length")
     assert WebhookDelivery.objects.count() == 0
     # An empty body that says so is still judged by its signature.
     assert wsgi("POST", "/webhooks/facebook/", b"", signature=signature)[0] == 403

@@ -96,7 +96,7 @@ def test_search_finds_a_name_with_an_invisible_character_inside(desk, member):
 # on a table with trigger events pending in the transaction.
 @pytest.mark.django_db(transaction=True)
 def test_items_indexed_before_are_indexed_again_as_shown(desk, member):
-    """Migration 0019: rows indexed with their invisible characters (as
+    """Migration 0020: rows indexed with their invisible characters (as
     before it) are found once indexed again."""
     from dataclasses import replace
 
