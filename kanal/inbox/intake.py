@@ -103,6 +103,8 @@ class Outcome:
     skipped: dict[str, int] = field(default_factory=dict)
     #: Items an edit gave personal data they did not hold before.
     exposed: list[InboxItem] = field(default_factory=list)
+    #: Mentions kept to be read back (``inbox.mentions``).
+    queued: int = 0
 
     def to_guard(self) -> list[InboxItem]:
         """What the personal-data guard looks at after commit: every new
@@ -118,12 +120,16 @@ class Outcome:
         self.created += other.created
         self.changed += other.changed
         self.exposed += other.exposed
+        self.queued += other.queued
         for reason, count in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + count
 
     def as_json(self) -> dict:
-        return {"created": len(self.created), "changed": len(self.changed),
-                "skipped": self.skipped}
+        shown = {"created": len(self.created), "changed": len(self.changed),
+                 "skipped": self.skipped}
+        if self.queued:
+            shown["queued"] = self.queued
+        return shown
 
 
 def process_deliveries(*, now: datetime | None = None, dry_run: bool = False) -> int:
@@ -197,10 +203,16 @@ def process_delivery(
         channel = _channel(delivery, event.page_id, outcome)
         if channel is None:
             continue
+        if event.action == meta.READ_BACK:
+            from .mentions import remember
+
+            remember(channel, *event.mention_ids, now=now, outcome=outcome)
+            continue
         ingest(channel, event.item, action=event.action, at=event.at, outcome=outcome)
     status = (
         DeliveryStatus.PROCESSED
-        if outcome.created or outcome.changed or not outcome.skipped
+        if outcome.created or outcome.changed or outcome.queued
+        or not outcome.skipped
         else DeliveryStatus.IGNORED
     )
     _finish(delivery, status, outcome.as_json(), now)

@@ -35,13 +35,16 @@ class Malformed(ValueError):
 
 @dataclass(frozen=True)
 class Event:
-    """One change on a page: ``action`` is add, edited, remove, hide or unhide."""
+    """One change on a page: ``action`` is add, edited, remove, hide, unhide
+    or ``read_back`` (only ids are known: ``item`` holds them)."""
 
     page_id: str
     action: str
     item: InboxItem
     # When the network says the change happened (orders edits).
     at: datetime
+    #: A ``read_back``'s ids as the webhook named them: (comment, media).
+    mention_ids: tuple[str, str] = ("", "")
 
 
 def loads(body: bytes) -> dict:
@@ -216,9 +219,10 @@ def _facebook(page_id, field, value, at, skipped) -> Event | None:
 
 
 def _instagram(page_id, field, value, at, skipped) -> Event | None:
+    if field == "mentions":
+        return _instagram_mention(page_id, value, at, skipped)
     if field != "comments":
-        # A mention names only the media; the catch-up poll reads it.
-        skipped.append("read_by_polling" if field == "mentions" else "not_a_comment")
+        skipped.append("not_a_comment")
         return None
     remote_id = _text(value.get("id"))
     if not remote_id:
@@ -235,6 +239,34 @@ def _instagram(page_id, field, value, at, skipped) -> Event | None:
         parent_remote_id=parent or media,
     )
     return Event(page_id, "add", item, at)
+
+
+def _instagram_mention(page_id, value, at, skipped) -> Event | None:
+    """The account named in someone's comment (``comment_id`` and
+    ``media_id``) or caption (``media_id`` only): the webhook carries no
+    text, so the event is a ``read_back`` of those ids (``inbox.mentions``).
+    An id that is no id (``kanal.untrusted.usable_id``) is refused: it goes
+    into the read-back's request."""
+    raw = {name: _text(value.get(name)) for name in ("comment_id", "media_id")}
+    ids = {name: usable_id(given) for name, given in raw.items()}
+    if any(given and not ids[name] for name, given in raw.items()):
+        skipped.append("bad_id")
+        return None
+    if not ids["comment_id"] and not ids["media_id"]:
+        skipped.append("no_item_id")
+        return None
+    item = InboxItem(
+        remote_id=ids["comment_id"] or ids["media_id"], kind="mention",
+        author_id="", author_name="", text="", created_at=at,
+        post_remote_id=ids["media_id"] if ids["comment_id"] else "",
+        parent_remote_id=ids["media_id"] if ids["comment_id"] else "",
+    )
+    return Event(page_id, READ_BACK, item, at,
+                 mention_ids=(ids["comment_id"], ids["media_id"]))
+
+
+#: An event whose item must be read from the network first (its ids only).
+READ_BACK = "read_back"
 
 
 def _threads(page_id, field, value, at, skipped) -> Event | None:

@@ -174,6 +174,50 @@ class WebhookDelivery(models.Model):
         return f"{self.network} webhook {self.pk} ({self.status})"
 
 
+class MentionStatus(models.TextChoices):
+    PENDING = "pending", _("Venter")
+    READ = "read", _("Hentet")
+    GONE = "gone", _("Væk")
+
+
+class MentionReadBack(models.Model):
+    """An Instagram ``mentions`` webhook's ids, kept until the mention is
+    read back (the webhook names only the comment and the media).
+
+    One row per (channel, comment, media): a replayed webhook finds its row
+    and is not read again. The worker (``inbox.mentions``) reads a pending
+    row, stores the mention as an item and marks it read; a failed read
+    waits (``next_attempt_at``, growing with ``attempts``) and is tried
+    again, never dropped; a mention the network says no longer exists (or
+    may not be read) is marked gone.
+    """
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE,
+                                related_name="+")
+    comment_id = models.CharField(max_length=200, blank=True)
+    media_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=MentionStatus.choices,
+                              default=MentionStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # What the network last answered (for support), untranslated.
+    last_error = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "comment_id", "media_id"],
+                                    name="inbox_mention_once"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"],
+                                name="inbox_mention_due")]
+
+    def __str__(self) -> str:
+        return f"mention {self.comment_id or self.media_id} ({self.status})"
+
+
 _STATUS_LABELS = dict(ConversationStatus.choices)
 
 
