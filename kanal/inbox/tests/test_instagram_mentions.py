@@ -276,3 +276,21 @@ def test_an_answer_that_is_not_the_mention_asked_for_is_read_again(
     assert (row.status, row.attempts) == ("pending", 1)
     assert not InboxItem.objects.exists()
     assert made["item_id"] != "999"
+
+
+def test_a_mention_with_a_cpr_number_arrives_where_hiding_is_asked_for(
+    world, sandbox, organisation
+):
+    """Someone else's caption cannot be hidden by the account: the guard's
+    attempt fails (the editors are told), the mention is stored and read."""
+    from kanal.inbox.models import InboxSettings
+
+    InboxSettings.objects.create(organisation=organisation, hide_personal_data=True)
+    _channel, mention, deliver = world
+    made, hook = mention("@kbh mit cpr er 010190-1234")
+    deliver(hook)
+    assert mentions.read_due_mentions() == 1
+    item = InboxItem.objects.get()
+    assert item.personal_data == ["cpr"]
+    assert MentionReadBack.objects.get().status == "read"
+    assert not sandbox.item("instagram", made["item_id"])["hidden"]
