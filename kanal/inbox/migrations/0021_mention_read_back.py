@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('channels', '0002_network_limits'),
-        ('inbox', '0019_poll_not_before'),
+        ('inbox', '0020_search_as_shown'),
     ]
 
     operations = [
