@@ -1,23 +1,18 @@
-"""The inbox: what citizens write to the organisation's channels.
-
-``WebhookDelivery`` keeps a signed webhook's raw body before anything reads
-it; ``InboxItem`` is one comment, reply, mention or direct message, unique
-per channel by the network's id, with every text the network showed us kept
-in ``ItemVersion`` (an edit or a deletion never overwrites what was seen);
-``Conversation`` groups items (a top-level comment and its replies, or one
-person's messages) and carries the desk's status and assignment.
-"""
+"""Conversations and their items: ``InboxItem`` is one comment, reply,
+mention or direct message, unique per channel by the network's id, with every
+text the network showed kept in ``ItemVersion`` (an edit or a deletion never
+overwrites what was seen); ``Conversation`` groups items (a top-level comment
+and its replies, or one person's messages) and carries the desk's status and
+assignment, with its notes and answers. ``StatusCount`` keeps the list's
+counts."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib.postgres.search import SearchVectorField
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kanal import untrusted
+from .texts import ReferralTemplate, StandardAnswer
 
 
 class ItemKind(models.TextChoices):
@@ -25,6 +20,7 @@ class ItemKind(models.TextChoices):
     REPLY = "reply", _("Svar")
     MENTION = "mention", _("Omtale")
     MESSAGE = "message", _("Besked")
+
 
 
 class ConversationStatus(models.TextChoices):
@@ -38,187 +34,18 @@ class ConversationStatus(models.TextChoices):
 
 
 #: Statuses that still wait for the desk.
+
+
+
+#: Statuses that still wait for the desk.
 OPEN_STATUSES = frozenset(
     {ConversationStatus.NEW, ConversationStatus.ASSIGNED, ConversationStatus.WAITING}
 )
 
 
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("Venter")
-    PROCESSED = "processed", _("Behandlet")
-    IGNORED = "ignored", _("Ignoreret")
-    FAILED = "failed", _("Fejlet")
-
-
-def default_weekdays() -> list[int]:
-    return [0, 1, 2, 3, 4]
-
-
-#: The days a Danish municipality's offices close beyond the public holidays
-#: (``holidays``): Juleaftensdag, Nytårsaftensdag and Grundlovsdag, as
-#: "MM-DD" (every year); a single date is "YYYY-MM-DD".
-DEFAULT_CLOSED_DAYS = ("12-24", "12-31", "06-05")
-
-
-def default_closed_days() -> list[str]:
-    return list(DEFAULT_CLOSED_DAYS)
-
-
-DEFAULT_FOOTER = (
-    "Svaret er vejledning og ikke en afgørelse. Skriv til os på kk.dk, hvis du "
-    "har brug for en afgørelse."
-)
-
-
-#: The inbox period's bounds: never so short that a citizen's comment is
-#: blanked before the desk has read and answered it, never so long that the
-#: date arithmetic of the retention job overflows.
-RETENTION_MIN_DAYS = 30
-RETENTION_MAX_DAYS = 36_500
-
-
-class InboxSettings(models.Model):
-    """An organisation's choices for its inbox."""
-
-    organisation = models.OneToOneField(
-        "organisations.Organisation",
-        on_delete=models.CASCADE,
-        related_name="inbox_settings",
-    )
-    hide_personal_data = models.BooleanField(
-        _("skjul kommentarer med personoplysninger på netværket med det samme"),
-        default=False,
-    )
-    retention_days = models.PositiveIntegerField(
-        _("slet borgeres personoplysninger efter (dage)"), default=365,
-        validators=[
-            MinValueValidator(RETENTION_MIN_DAYS, message=_(
-                "Opbevaringsperioden skal være mindst %(limit_value)s dage, så "
-                "ingen henvendelse slettes, før nogen har set og besvaret den.")),
-            MaxValueValidator(RETENTION_MAX_DAYS, message=_(
-                "Opbevaringsperioden kan højst være %(limit_value)s dage.")),
-        ],
-    )
-    require_footer = models.BooleanField(
-        _("sæt vejledningsteksten under hvert svar"), default=False
-    )
-    footer_text = models.CharField(
-        _("vejledningstekst"), max_length=300, blank=True,
-        default=DEFAULT_FOOTER,
-    )
-    opens_at = models.TimeField(_("åbningstid fra"), default=datetime.time(8, 0))
-    closes_at = models.TimeField(_("åbningstid til"), default=datetime.time(16, 0))
-    open_weekdays = models.JSONField(
-        _("åbne ugedage"), default=default_weekdays,
-        help_text=_("0 = mandag … 6 = søndag. Helligdage er altid lukket."),
-    )
-    closed_days = models.JSONField(
-        _("lukkedage ud over helligdagene"), default=default_closed_days,
-        blank=True,
-        help_text=_("Dage hvor svarfristen står stille, ud over de offentlige "
-                    "helligdage."),
-    )
-    target_hours = models.PositiveSmallIntegerField(
-        _("svarfrist (arbejdstimer)"), default=8,
-        help_text=_("Fx 8 = inden for én arbejdsdag, regnet i åbningstiden."),
-    )
-    house_rules_url = models.URLField(
-        _("adresse på husreglerne"), max_length=300, blank=True
-    )
-    block_at_warning = models.PositiveSmallIntegerField(
-        _("bloker ved advarsel nr."), default=3,
-        help_text=_("Organisationens politik: ved denne advarsel blokeres "
-                    "afsenderen på netværket (0 = ingen blokering)."),
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("indbakkeindstillinger")
-        verbose_name_plural = _("indbakkeindstillinger")
-
-    def __str__(self) -> str:
-        return f"Indbakke for {self.organisation_id}"
-
-
-class WebhookDelivery(models.Model):
-    """One signed webhook request, stored before it is read.
-
-    The endpoint only checks the signature and stores the body; the worker
-    parses and processes it (``intake.process_deliveries``), so the network
-    gets its answer fast and nothing is lost when processing fails.
-    """
-
-    network = models.CharField(max_length=20)
-    # Set when the address named an organisation: pages of others are ignored.
-    organisation = models.ForeignKey(
-        "organisations.Organisation",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    body = models.TextField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    processed_at = models.DateTimeField(null=True, blank=True)
-    # What processing found: counts and the reasons events were ignored.
-    outcome = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["pk"]
-        indexes = [models.Index(fields=["status", "id"], name="inbox_delivery_due")]
-
-    def __str__(self) -> str:
-        return f"{self.network} webhook {self.pk} ({self.status})"
-
-
-class MentionStatus(models.TextChoices):
-    PENDING = "pending", _("Venter")
-    READ = "read", _("Hentet")
-    GONE = "gone", _("Væk")
-
-
-class MentionReadBack(models.Model):
-    """An Instagram ``mentions`` webhook's ids, kept until the mention is
-    read back (the webhook names only the comment and the media).
-
-    One row per (channel, comment, media): a replayed webhook finds its row
-    and is not read again. The worker (``inbox.mentions``) reads a pending
-    row, stores the mention as an item and marks it read; a failed read
-    waits (``next_attempt_at``, growing with ``attempts``) and is tried
-    again, never dropped; a mention the network says no longer exists (or
-    may not be read) is marked gone.
-    """
-
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE,
-                                related_name="+")
-    comment_id = models.CharField(max_length=200, blank=True)
-    media_id = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=20, choices=MentionStatus.choices,
-                              default=MentionStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    # What the network last answered (for support), untranslated.
-    last_error = models.CharField(max_length=300, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["channel", "comment_id", "media_id"],
-                                    name="inbox_mention_once"),
-        ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"],
-                                name="inbox_mention_due")]
-
-    def __str__(self) -> str:
-        return f"mention {self.comment_id or self.media_id} ({self.status})"
-
 
 _STATUS_LABELS = dict(ConversationStatus.choices)
+
 
 
 class Conversation(models.Model):
@@ -332,6 +159,7 @@ class Conversation(models.Model):
         return items
 
 
+
 class InboxItem(models.Model):
     """One comment, reply, mention or direct message from a citizen."""
 
@@ -433,6 +261,7 @@ class InboxItem(models.Model):
         return f"{self.get_kind_display()} {self.remote_id}"
 
 
+
 class ItemVersion(models.Model):
     """A text of an item as the network showed it at one moment."""
 
@@ -457,35 +286,6 @@ class ItemVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.change} of {self.item_id}"
 
-
-class PollCursor(models.Model):
-    """Where polling a channel's inbox left off (the adapter's opaque cursor)."""
-
-    channel = models.OneToOneField(
-        "channels.Channel", on_delete=models.CASCADE, related_name="inbox_cursor"
-    )
-    cursor = models.TextField(blank=True)
-    last_polled_at = models.DateTimeField(null=True, blank=True)
-    # Why the last poll failed, as written: the network's Danish sentence, or
-    # Kanal's own (its msgid, with ``last_error_params``); ``polling.
-    # poll_problem`` renders it in the reader's language.
-    last_error = models.TextField(blank=True)
-    last_error_params = models.JSONField(default=dict, blank=True)
-    items_seen = models.PositiveIntegerField(default=0)
-    # Entries of the network's answers that could not be read and were
-    # skipped (the cursor passed them; the log says when).
-    items_skipped = models.PositiveIntegerField(default=0)
-    # The permission the network says the account lacks to read direct
-    # messages (its own name for it), and since when; empty while messages
-    # are read (or the network has none).
-    messages_denied = models.CharField(max_length=100, blank=True)
-    messages_denied_since = models.DateTimeField(null=True, blank=True)
-    # The network's throttle said to wait until then (a 429's Retry-After or
-    # reset time, at most a day): the channel is not polled before.
-    poll_not_before = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"Cursor for {self.channel_id}"
 
 
 class Note(models.Model):
@@ -516,80 +316,6 @@ class Note(models.Model):
     def __str__(self) -> str:
         return f"Note {self.pk}"
 
-
-class KeptText(models.Model):
-    """A text the desk keeps for answering citizens: a title unique within
-    the organisation and a text with the variables ``{fornavn}``,
-    ``{kanalnavn}`` and ``{forvaltningsnavn}``, filled in when it is used.
-    Each kind keeps its own table, its own ``organisation`` (for its related
-    name) and its own help text."""
-
-    title = models.CharField(_("titel"), max_length=120)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["title"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class StandardAnswer(KeptText):
-    """A prepared answer the desk keeps."""
-
-    organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.CASCADE,
-        related_name="standard_answers",
-    )
-    text = models.TextField(
-        _("tekst"), max_length=2000,
-        help_text=_("Du kan bruge {fornavn} (borgerens fornavn), {kanalnavn} og "
-                    "{forvaltningsnavn}."),
-    )
-
-    class Meta(KeptText.Meta):
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "title"], name="standard_answer_title_unique"
-            )
-        ]
-        verbose_name = _("standardsvar")
-        verbose_name_plural = _("standardsvar")
-
-
-class ReferralTemplate(KeptText):
-    """Where to send a citizen whose question the desk cannot settle here
-    (kk.dk, Borgerservice, the right administration). Kept by editors apart
-    from standard answers; answering with one marks the conversation
-    *referred*."""
-
-    organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.CASCADE,
-        related_name="referral_templates",
-    )
-    administration = models.ForeignKey(
-        "organisations.Administration", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-        verbose_name=_("henvis til forvaltning"),
-        help_text=_("Valgfri: den forvaltning, borgeren henvises til. Dens navn "
-                    "bruges for {forvaltningsnavn}."),
-    )
-    text = models.TextField(
-        _("tekst"), max_length=2000,
-        help_text=_("Sig hvor borgeren skal henvende sig, fx en side på kk.dk "
-                    "eller Borgerservice. Du kan bruge {fornavn}, {kanalnavn} og "
-                    "{forvaltningsnavn}."),
-    )
-
-    class Meta(KeptText.Meta):
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "title"], name="referral_title_unique"
-            )
-        ]
-        verbose_name = _("henvisningsskabelon")
-        verbose_name_plural = _("henvisningsskabeloner")
 
 
 class Answer(models.Model):
@@ -627,88 +353,6 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"Svar {self.pk}"
 
-
-class Reason(models.TextChoices):
-    """The house rules' reason codes for hiding or deleting a comment."""
-
-    PERSONAL_DATA = "personal_data", _("Personoplysninger")
-    THREATS = "threats", _("Trusler eller chikane")
-    DISCRIMINATION = "discrimination", _("Diskrimination")
-    SPAM = "spam", _("Spam")
-    ADVERTISING = "advertising", _("Reklame")
-    PARTY_POLITICS = "party_politics", _("Partipolitik")
-    OFF_TOPIC = "off_topic", _("Uden for emnet")
-    OTHER = "other", _("Andet brud på husreglerne")
-
-
-class ModerationAction(models.Model):
-    """A hide, unhide or delete on the network, with its house-rule reason."""
-
-    class Kind(models.TextChoices):
-        HIDE = "hide", _("Skjult")
-        UNHIDE = "unhide", _("Vist igen")
-        DELETE = "delete", _("Slettet")
-
-    item = models.ForeignKey(
-        InboxItem, on_delete=models.CASCADE, related_name="moderation"
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
-    actor = models.ForeignKey(
-        "organisations.Membership", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
-    # Copied so a count survives retention and deleted members.
-    author_id = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["author_id"], name="inbox_mod_author")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.item_id}"
-
-
-class AssignmentRule(models.Model):
-    """Assign new conversations automatically: by channel, by a keyword in
-    the citizen's text, or both. The first matching rule (by ``position``)
-    wins."""
-
-    organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.CASCADE,
-        related_name="inbox_rules",
-    )
-    channel = models.ForeignKey(
-        "channels.Channel", null=True, blank=True, on_delete=models.CASCADE,
-        related_name="+", verbose_name=_("kanal"),
-    )
-    keyword = models.CharField(_("nøgleord"), max_length=100, blank=True)
-    administration = models.ForeignKey(
-        "organisations.Administration", on_delete=models.CASCADE,
-        related_name="+", verbose_name=_("forvaltning"),
-    )
-    position = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "pk"]
-        verbose_name = _("tildelingsregel")
-        verbose_name_plural = _("tildelingsregler")
-
-    def __str__(self) -> str:
-        return f"Regel {self.pk}"
-
-    def matches(self, channel_id: int, text: str) -> bool:
-        """Whether the rule takes a new conversation on ``channel_id`` whose
-        first item says ``text``, both read as shown (``untrusted.as_read``):
-        an invisible character or an override inside the word hides
-        nothing."""
-        if self.channel_id and self.channel_id != channel_id:
-            return False
-        if self.keyword and untrusted.as_read(self.keyword) not in (
-                untrusted.as_read(text)):
-            return False
-        return bool(self.channel_id or self.keyword)
 
 
 class StatusCount(models.Model):
@@ -748,3 +392,4 @@ class StatusCount(models.Model):
     def __str__(self) -> str:
         return (f"{self.organisation_id}/{self.administration_id}/"
                 f"{self.person_id}/{self.status}: {self.n}")
+
