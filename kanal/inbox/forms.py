@@ -23,9 +23,13 @@ from .models import (
 
 
 class FilterForm(forms.Form):
-    """The list's filters; anything it cannot read is ignored, not an error."""
+    """The list's filters; what it cannot read is an error the list page
+    shows (then it lists nothing), never a filter silently left out."""
 
-    q = forms.CharField(label=_("Søg"), required=False, max_length=200)
+    q = forms.CharField(label=_("Søg"), required=False, max_length=200,
+                        error_messages={"max_length": _(
+                            "Søgningen er for lang: højst 200 tegn. Søg på "
+                            "nogle få ord fra henvendelsen.")})
     network = forms.ChoiceField(
         label=_("Netværk"), required=False,
         choices=[("", _("Alle netværk")), *Network.choices],
@@ -53,12 +57,6 @@ class FilterForm(forms.Form):
         self.fields["administration"].choices = [("", _("Alle forvaltninger"))] + [
             (a.pk, a.code) for a in administrations
         ]
-
-    def values(self) -> dict:
-        if not self.is_valid():
-            return {name: self.cleaned_data.get(name) for name in self.fields
-                    if name not in self.errors and name in self.cleaned_data}
-        return dict(self.cleaned_data)
 
 
 class AssignForm(forms.Form):

@@ -56,7 +56,11 @@ def _filters(request, actor):
         organisation_id=actor.organisation_id)
     form = FilterForm(request.GET or None, channels=channels,
                       administrations=administrations)
-    values = form.values() if request.GET else {}
+    if form.is_bound and not form.is_valid():
+        # What the form cannot read is said (the page's error summary) and
+        # lists nothing: dropped, a long search listed every conversation.
+        return visible.none(), form, selectors.Filters()
+    values = form.cleaned_data if form.is_bound else {}
     filters = selectors.Filters(
         network=values.get("network") or "",
         channel=values.get("channel"),
@@ -70,11 +74,13 @@ def _filters(request, actor):
     return visible, form, filters
 
 
-def _page(request, actor, visible, filters, per_status=None):
-    if per_status is None:
-        per_status = counts.status_counts(actor)
+def _page(request, actor, visible, filters, per_status=None, *, count=None):
+    if count is None:
+        if per_status is None:
+            per_status = counts.status_counts(actor)
+        count = counts.list_count(actor, filters, per_status)
     return selectors.page_of(visible, filters, request.GET.get("side"),
-                             count=counts.list_count(actor, filters, per_status),
+                             count=count,
                              items=conversation_policy.visible_items(actor))
 
 
@@ -84,7 +90,8 @@ def list_view(request):
     conversation_policy.check(actor, "list")
     visible, form, filters = _filters(request, actor)
     per_status = counts.status_counts(actor)
-    page = _page(request, actor, visible, filters, per_status)
+    page = _page(request, actor, visible, filters, per_status,
+                 count=0 if form.errors else None)
     query = request.GET.copy()
     query.pop("side", None)
     return render(request, "inbox/list.html", {
@@ -99,7 +106,7 @@ def list_view(request):
         "can_configure": inbox_settings_policy.can(actor, "change"),
         "no_messages": get_text_list(
             selectors.networks_without_messages(actor.organisation_id), _("og")),
-    })
+    }, status=400 if form.errors else 200)
 
 
 def _filtered(request) -> bool:
@@ -114,7 +121,10 @@ def updates_view(request):
     list's rows for the same filters."""
     actor = request.membership
     conversation_policy.check(actor, "list")
-    visible, _form, filters = _filters(request, actor)
+    visible, form, filters = _filters(request, actor)
+    if form.errors:
+        # The list page says what is wrong; its rows stay as they are.
+        return JsonResponse({"error": _("Filtrene kan ikke bruges.")}, status=400)
     latest = selectors.latest_item_id(visible, actor.organisation_id)
     try:
         since = int(request.GET.get("siden", "0"))
