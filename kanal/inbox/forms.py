@@ -105,9 +105,29 @@ class StatusForm(forms.Form):
             self.initial["status"] = ""
 
 
+def one_line_break(value: str) -> str:
+    """``value`` with each line break as one character (LF): a browser
+    counts a textarea's line break as one against its ``maxlength`` and
+    sends it as two (CR LF)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class TypedTextField(forms.CharField):
+    """Text typed in a textarea, its line breaks one character each
+    (``one_line_break``), so a text the browser let through is not refused
+    for its length."""
+
+    def to_python(self, value):
+        return one_line_break(super().to_python(value))
+
+
 class NoteForm(forms.Form):
-    text = forms.CharField(
+    text = TypedTextField(
         label=_("Intern note"), max_length=5000,
+        error_messages={
+            "required": _("Skriv noten, før du gemmer den."),
+            "max_length": _("Noten er for lang (højst 5.000 tegn)."),
+        },
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kun kolleger ser noten. Skriv @brugernavn for at give en "
                     "kollega besked."),
@@ -147,7 +167,7 @@ class ReplyForm(forms.Form):
         required=False, empty_label=_("Ingen henvisning"),
         help_text=_("Et svar med en henvisning sætter samtalen til ”Henvist”."),
     )
-    text = forms.CharField(
+    text = TypedTextField(
         label=_("Svar"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Tomt felt: standardsvaret eller henvisningen sendes, med "
@@ -198,6 +218,7 @@ class KeptTextForm(forms.ModelForm):
     class Meta:
         fields = ["title", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"text": TypedTextField}
 
 
 class StandardAnswerForm(KeptTextForm):

@@ -39,6 +39,7 @@ from .forms import (
     ReplyForm,
     StandardAnswerForm,
     StatusForm,
+    one_line_break,
 )
 from .models import AssignmentRule, ConversationStatus, InboxItem, InboxSettings
 from .policies import (
@@ -157,7 +158,7 @@ def detail_view(request, pk):
 
 
 def _detail(request, actor, conversation, *, reply_form=None, status=200,
-            written_meanwhile=None):
+            written_meanwhile=None, note_form=None):
     """The conversation page; ``reply_form`` is a refused answer shown again
     with what the person wrote; ``written_meanwhile`` what refused it when a
     colleague answered or the citizen wrote while they wrote (marked)."""
@@ -240,7 +241,7 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             pk=actor.pk).select_related("user", "administration"),
         "status_form": StatusForm(initial={"status": conversation.status},
                                   current=conversation.status),
-        "note_form": NoteForm(initial={"key": uuid.uuid4().hex}),
+        "note_form": note_form or NoteForm(initial={"key": uuid.uuid4().hex}),
     }, status=status)
 
 
@@ -305,8 +306,9 @@ def note_view(request, pk):
     conversation = conversation_policy.get_allowed(actor, "note", pk=pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Skriv noten, før du gemmer den (højst 5.000 tegn)."))
-        return _back(conversation)
+        # The page again with the note in its field, marked: nothing typed
+        # is lost.
+        return _detail(request, actor, conversation, note_form=form, status=400)
     saved = []
     run_action(
         request,
@@ -378,7 +380,7 @@ def reply_length_view(request, pk):
     item = conversation.items.filter(pk=_int(request.POST.get("item"))).first()
     message = item is not None and item.kind == "message" and (
         replies.can_answer_messages(conversation.channel))
-    text = request.POST.get("text", "")[:10000].strip()
+    text = one_line_break(request.POST.get("text", "")[:10000]).strip()
     if not text and item is not None:
         # An empty field sends the chosen standard answer or referral, filled
         # in (``reply_to_item``): that is the text to count.
