@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from kanal.channels.models import Network
 from kanal.organisations.models import Administration, Membership
+from kanal.organisations.roles import PERMISSIONS
 
 from . import meanwhile, privacy
 from .actions import MANUAL_STATUSES
@@ -74,8 +75,9 @@ class AssignForm(forms.Form):
         self.fields["administration"].queryset = Administration.objects.filter(
             organisation=organisation)
         people = Membership.objects.filter(
-            organisation=organisation, is_active=True,
-            role__in=["admin", "editor", "contributor"],
+            organisation=organisation, is_active=True, user__is_active=True,
+            role__in=[role for role, held in PERMISSIONS.items()
+                      if "inbox.answer" in held],
         ).select_related("user", "administration")
         self.fields["person"].queryset = people
         self.fields["person"].label_from_instance = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from kanal.inbox import actions, targets
@@ -73,3 +74,31 @@ def _member_like(desk, role, administration):
 
     return MembershipFactory(organisation=desk["channel"].organisation,
                              role=role, administration=administration)
+
+
+def test_t5a_5_a_conversation_is_not_given_to_a_closed_login(desk, client):
+    """T5a-5: the assignment form offered, and the action took, a person
+    whose login was closed (membership still active): the conversation was
+    theirs, nobody was told who could answer it, and the page's list of
+    people said nothing. They are not offered, and the action refuses
+    anyone who cannot see the inbox."""
+    conversation = citizen_item(desk["channel"]).conversation
+    gone = desk["buf_contributor"]
+    gone.user.is_active = False
+    gone.user.save(update_fields=["is_active"])
+    client.force_login(desk["editor"].user)
+    page = client.get(f"/indbakke/{conversation.pk}/").content.decode()
+    assert f'{gone.display_name} (BUF)</option>' not in page
+    response = client.post(f"/indbakke/{conversation.pk}/tildel/",
+                           {"person": gone.pk}, follow=True)
+    assert response.status_code == 200
+    conversation.refresh_from_db()
+    assert conversation.assigned_to_id is None
+    analyst = desk["analyst"]
+    with pytest.raises(ValidationError):
+        actions.assign_conversation(conversation, actor=desk["editor"],
+                                    person=analyst)
+    with pytest.raises(ValidationError):
+        actions.assign_conversation(conversation, actor=desk["editor"],
+                                    person=gone)
+    assert not Notification.objects.filter(kind="inbox_assigned").exists()
