@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -41,7 +42,13 @@ from .forms import (
     StatusForm,
     one_line_break,
 )
-from .models import AssignmentRule, ConversationStatus, InboxItem, InboxSettings
+from .models import (
+    AssignmentRule,
+    ConversationStatus,
+    InboxItem,
+    InboxSettings,
+    ItemVersion,
+)
 from .policies import (
     conversation_policy,
     inbox_settings_policy,
@@ -167,9 +174,14 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
     end = max(0, total - earlier)
     start = max(0, end - ITEMS_PER_PAGE)
     items = list(conversation.items.select_related("liked_by__user")
-                 .prefetch_related("versions")[start:end])
+                 .annotate(versions_total=_versions_total())
+                 .prefetch_related(*_versions_shown())[start:end])
     for item in items:
         item.channel = conversation.channel  # one channel: read once
+        shown = {v.pk: v for v in [*item.first_versions, *item.newest_versions]}
+        item.shown_versions = sorted(shown.values(),
+                                     key=lambda v: (v.seen_at, v.pk))
+        item.versions_left_out = (item.versions_total or 0) - len(shown)
     notes = conversation.notes.select_related("author__user")
     can_assign = conversation_policy.can(actor, "assign", conversation)
     # Messages are answered privately where the network lets Kanal.
@@ -243,6 +255,28 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
                                   current=conversation.status),
         "note_form": note_form or NoteForm(initial={"key": uuid.uuid4().hex}),
     }, status=status)
+
+
+#: Versions of one item the page shows: its original and the newest (a
+#: comment edited thousands of times, each edit a webhook, must not stop the
+#: page); the rest are kept, and the page says how many it left out.
+VERSIONS_SHOWN = 20
+
+
+def _versions_shown() -> tuple[Prefetch, Prefetch]:
+    return (
+        Prefetch("versions", to_attr="first_versions",
+                 queryset=ItemVersion.objects.order_by("seen_at", "pk")[:1]),
+        Prefetch("versions", to_attr="newest_versions",
+                 queryset=ItemVersion.objects.order_by("-seen_at", "-pk")[
+                     :VERSIONS_SHOWN - 1]),
+    )
+
+
+def _versions_total():
+    return Subquery(
+        ItemVersion.objects.filter(item=OuterRef("pk")).order_by()
+        .values("item").annotate(n=Count("pk")).values("n"))
 
 
 def _int(value) -> int | None:
