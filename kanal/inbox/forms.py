@@ -12,7 +12,7 @@ from kanal.channels.models import Network
 from kanal.organisations.models import Administration, Membership
 from kanal.organisations.roles import PERMISSIONS
 
-from . import meanwhile, privacy
+from . import meanwhile, privacy, templating
 from .actions import MANUAL_STATUSES
 from .models import (
     ConversationStatus,
@@ -338,6 +338,18 @@ class InboxSettingsForm(forms.ModelForm):
 
     def clean_closed_days(self) -> list[str]:
         return parse_closed_days(self.cleaned_data.get("closed_days", ""))
+
+    def clean_footer_text(self) -> str:
+        """The footer goes under every answer as it is written: a variable
+        (or a brace) in it would reach citizens as "{kanalnavn}"."""
+        text = self.cleaned_data.get("footer_text", "")
+        found = templating.braced(text)
+        if found:
+            raise ValidationError(
+                _("Vejledningsteksten udfyldes ikke, så %(variable)s ville stå "
+                  "sådan i hvert svar. Skriv teksten, som den skal stå, uden "
+                  "klammer."), params={"variable": found[0]})
+        return text
 
     def clean(self):
         data = super().clean()

@@ -62,3 +62,29 @@ def test_t5a_4_a_standard_answer_and_a_reply_count_a_line_break_once(desk, clien
         "item": item.pk, "text": text, "key": "r" * 32, "seen": page_seen(item)})
     assert response.status_code == 302
     assert item.conversation.answers.get().text == text.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("footer", ["Venlig hilsen {kanalnavn}",
+                                    "Hilsen {navn}", "Se kk.dk {"])
+def test_t5a_7_a_footer_with_a_variable_is_refused_not_sent_with_braces(
+    organisation, member, client, footer
+):
+    """T5a-7: a standard answer with a variable Kanal cannot fill is refused
+    (T3-2), but the guidance footer, which goes under every answer, took
+    "{kanalnavn}" (a variable it never fills) or any brace, and every answer
+    then went out to citizens with it. The settings page refuses it, says
+    why in Danish and keeps what was typed."""
+    from kanal.inbox.models import InboxSettings
+    from kanal.organisations.roles import Role
+
+    client.force_login(member(Role.ADMIN).user)
+    response = client.post("/indbakke/indstillinger/", {
+        "opens_at": "08:00", "closes_at": "16:00",
+        "open_weekdays": ["0", "1", "2", "3", "4"], "target_hours": "8",
+        "retention_days": "365", "footer_text": footer, "require_footer": "on",
+        "block_at_warning": "3"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Vejledningsteksten udfyldes ikke" in page
+    assert f'value="{footer}"' in page
+    assert not InboxSettings.objects.exists()
