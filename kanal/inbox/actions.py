@@ -82,7 +82,7 @@ def assign_conversation(
     recipients = [person] if person is not None else list(
         Membership.objects.filter(
             organisation_id=org_id, administration=administration, is_active=True,
-            role="contributor",
+            user__is_active=True, role="contributor",
         ).select_related("user", "organisation")
     )
     notify(

@@ -102,3 +102,17 @@ def test_t5a_5_a_conversation_is_not_given_to_a_closed_login(desk, client):
         actions.assign_conversation(conversation, actor=desk["editor"],
                                     person=gone)
     assert not Notification.objects.filter(kind="inbox_assigned").exists()
+
+
+def test_t5a_5_an_assignment_to_an_administration_tells_no_closed_login(desk):
+    """T5a-5, the same class: an assignment to an administration told its
+    contributors, a closed login among them."""
+    gone = desk["buf_contributor"]
+    gone.user.is_active = False
+    gone.user.save(update_fields=["is_active"])
+    here = _member_like(desk, Role.CONTRIBUTOR, desk["buf"])
+    conversation = citizen_item(desk["channel"]).conversation
+    actions.assign_conversation(conversation, actor=desk["editor"],
+                                administration=desk["buf"])
+    assert set(Notification.objects.filter(kind="inbox_assigned")
+               .values_list("recipient_id", flat=True)) == {here.pk}
