@@ -339,6 +339,14 @@ class InboxSettingsForm(forms.ModelForm):
     def clean_closed_days(self) -> list[str]:
         return parse_closed_days(self.cleaned_data.get("closed_days", ""))
 
+    def clean_target_hours(self) -> int:
+        """At least one working hour: with none, every question would be
+        overdue, and told about, the moment it arrives."""
+        hours = self.cleaned_data.get("target_hours")
+        if hours is not None and hours < 1:
+            raise ValidationError(_("Svarfristen skal være mindst 1 arbejdstime."))
+        return hours
+
     def clean_footer_text(self) -> str:
         """The footer goes under every answer as it is written: a variable
         (or a brace) in it would reach citizens as "{kanalnavn}"."""

@@ -88,3 +88,22 @@ def test_t5a_7_a_footer_with_a_variable_is_refused_not_sent_with_braces(
     assert "Vejledningsteksten udfyldes ikke" in page
     assert f'value="{footer}"' in page
     assert not InboxSettings.objects.exists()
+
+
+def test_t5a_9_a_reply_target_of_zero_hours_is_refused(organisation, member,
+                                                       client):
+    """T5a-9: the settings took a reply target of 0 hours (a slip of the
+    finger), and every question was due the moment it arrived: overdue at
+    once, each one an overdue notice by e-mail to the desk. The page
+    refuses it and says why, in Danish."""
+    from kanal.inbox.models import InboxSettings
+    from kanal.organisations.roles import Role
+
+    client.force_login(member(Role.ADMIN).user)
+    response = client.post("/indbakke/indstillinger/", {
+        "opens_at": "08:00", "closes_at": "16:00",
+        "open_weekdays": ["0", "1", "2", "3", "4"], "target_hours": "0",
+        "retention_days": "365", "footer_text": "", "block_at_warning": "3"})
+    assert response.status_code == 200
+    assert "Svarfristen skal være mindst 1 arbejdstime" in response.content.decode()
+    assert not InboxSettings.objects.exists()
