@@ -279,7 +279,7 @@ def measure_queries(membership, params: dict) -> dict:
     except ImportError:
         counts = None
 
-    flags = ("overdue", "personal_data", "negative")
+    flags = ("overdue", "personal_data", "negative", "priority")
     filters = selectors.Filters(**{
         k: (bool(v) if k in flags else v) for k, v in params.items() if k != "side"})
     samples = []
@@ -397,6 +397,9 @@ def inner(out: Path) -> None:
         "Filter: overdue": (editor_client, page(overdue="on")),
         "Filter: personal data": (editor_client, page(personal_data="on")),
         "Filter: negative": (editor_client, page(negative="on")),
+        "Filter: crisis priority": (editor_client, page(priority="on")),
+        "Filter: crisis priority, status new": (editor_client,
+                                                page(priority="on", status="new")),
         f"Search: rare word ({RARE})": (editor_client, page(q=RARE)),
         f"Search: common word ({COMMON})": (editor_client, page(q=COMMON)),
         "Search: two words": (editor_client, page(q=f"{COMMON} parkering")),
@@ -404,6 +407,7 @@ def inner(out: Path) -> None:
                                        page(q=COMMON, status="new")),
         "Contributor: list": (contributor_client, page()),
         "Contributor: search": (contributor_client, page(q=COMMON)),
+        "Contributor: crisis priority": (contributor_client, page(priority="on")),
     }
     members = {id(editor_client): editor, id(contributor_client): contributor}
     measured = {}

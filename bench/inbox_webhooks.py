@@ -1,5 +1,5 @@
 """Webhook intake benchmark: signed Meta events accepted per second by the
-inbox's endpoint under gunicorn (``deploy/gunicorn.conf.py``), with and
+inbox's endpoint under the production web tier (``kanal-web``), with and
 without Meta's batching (several entries per request), the p99 response
 time, and the background processing rate (parse, thread, personal-data scan,
 sentiment, assignment rules) of the worker's job.
@@ -7,7 +7,7 @@ sentiment, assignment rules) of the worker's job.
 ``python -m bench inbox_webhooks`` migrates a fresh SQLite database (and a
 fresh PostgreSQL one when ``KANAL_BENCH_POSTGRES_URL`` names a server it may
 create databases on) under ``kanal.settings.production``, adds one
-organisation with a Facebook page, starts gunicorn and sends the same signed
+organisation with a Facebook page, starts ``kanal-web`` and sends the same signed
 body with ApacheBench (``ab -n 2000 -c 8``). Then it stores fresh bodies of
 unique comments and times ``intake.process_deliveries`` over them. The
 figures go to the inbox section of BENCHMARKS.md.
@@ -125,10 +125,9 @@ def _one_database(tmp: Path, label: str, database_url: str) -> dict:
            "KANAL_META_APP_SECRET": SECRET}
     python = [sys.executable, "-m", "bench.inbox_webhooks"]
     subprocess.run([*python, "--setup"], cwd=ROOT, env=env, check=True)
-    log = (tmp / f"gunicorn-{label}.log").open("w")
+    log = (tmp / f"web-{label}.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-         "kanal.wsgi"],
+        [sys.executable, "-m", "kanal.web"],
         cwd=ROOT, env={**env, "KANAL_WEB_BIND": f"127.0.0.1:{PORT}"},
         stdout=log, stderr=subprocess.STDOUT,
     )
@@ -232,7 +231,7 @@ def write_markdown(summary: dict, notes: list[str] | None = None) -> None:
         "## Inbox: Meta webhook intake",
         "",
         f"`python -m bench inbox_webhooks`, {summary['run_at']}, "
-        f"{summary['machine']}; gunicorn with `deploy/gunicorn.conf.py`, "
+        f"{summary['machine']}; `kanal-web` with its defaults, "
         f"`ab -n {REQUESTS} -c N` (N requests in flight) of one signed body "
         "(the endpoint "
         "checks the signature, parses and stores the raw body; the worker "

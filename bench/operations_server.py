@@ -1,6 +1,6 @@
 """Production server benchmark: requests per second and p99 for the dashboard
-(``/``) and the month calendar (``/plan/``) under gunicorn with
-``deploy/gunicorn.conf.py`` against ``manage.py runserver`` as the baseline.
+(``/``) and the month calendar (``/plan/``) under the production web tier
+(``kanal-web``, kanal/web.py) against ``manage.py runserver`` as the baseline.
 
 ``python -m bench operations_server`` fills a fresh SQLite database with the
 planning benchmark's data set (``bench.planning_calendar.fill``, ≥ 20,000
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
@@ -34,31 +33,16 @@ from bench import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- operations-server:start -->", "<!-- operations-server:end -->"
-GUNICORN_PORT, RUNSERVER_PORT = 8190, 8191
+WEB_PORT, RUNSERVER_PORT = 8190, 8191
 URLS = ["/", "/plan/"]
 REQUESTS, CONCURRENCY, ROUNDS = 400, 8, 3
 USERNAME, PASSWORD = "bench-editor", "x" * 12  # made by planning_calendar.fill
 
 
 def _env(tmp: Path) -> dict:
-    from cryptography.fernet import Fernet
+    from kanal.operations.tests.environment import production_environment
 
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "kanal.settings.production",
-        "DATABASE_URL": f"sqlite:///{tmp / 'server.sqlite3'}",
-        "KANAL_SECRET_KEY": secrets.token_urlsafe(50),
-        "KANAL_VAULT_KEYS": Fernet.generate_key().decode(),
-        "KANAL_AUDIT_KEYS": secrets.token_urlsafe(40),
-        "KANAL_AUDIT_CHECKPOINT_DIR": str(tmp / "checkpoints"),
-        "KANAL_ALLOWED_HOSTS": "127.0.0.1",
-        "KANAL_SSL_REDIRECT": "0",
-        "KANAL_VAR_DIR": str(tmp),
-        "KANAL_STATIC_ROOT": str(tmp / "static"),
-        "KANAL_MEDIA_ROOT": str(tmp / "media"),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
-        "KANAL_LOG_FORMAT": "json",
-    }
+    return production_environment(tmp, f"sqlite:///{tmp / 'server.sqlite3'}")
 
 
 def _wait_healthy(http, base: str, process, seconds: float = 90.0) -> None:
@@ -178,17 +162,10 @@ def run_benchmarks(argv) -> int:
         )
         filled = json.loads(fill_out.read_text())
         servers = {
-            "gunicorn": (
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "deploy/gunicorn.conf.py",
-                    "kanal.wsgi",
-                ],
-                {"KANAL_WEB_BIND": f"127.0.0.1:{GUNICORN_PORT}"},
-                GUNICORN_PORT,
+            "kanal-web": (
+                [sys.executable, "-m", "kanal.web"],
+                {"KANAL_WEB_BIND": f"127.0.0.1:{WEB_PORT}"},
+                WEB_PORT,
             ),
             "runserver": (
                 [
@@ -217,7 +194,7 @@ def run_benchmarks(argv) -> int:
             http = httpx.Client(timeout=30, follow_redirects=False)
             for server, (_c, _e, port) in servers.items():
                 _wait_healthy(http, f"http://127.0.0.1:{port}", processes[server])
-            cookie = _login(http, f"http://127.0.0.1:{GUNICORN_PORT}")
+            cookie = _login(http, f"http://127.0.0.1:{WEB_PORT}")
             for server, (_c, _e, port) in servers.items():
                 for url in URLS:
                     answer = http.get(
@@ -243,7 +220,7 @@ def run_benchmarks(argv) -> int:
         "run_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": _machine(),
         "posts": filled["posts"],
-        "workers": os.cpu_count() * 2 + 1,
+        "workers": os.cpu_count(),
         "results": {f"{s} {u}": r for (s, u), r in results.items()},
     }
     print(json.dumps(summary, indent=2))
@@ -301,7 +278,7 @@ def write_markdown(summary: dict) -> None:
     rows, ratios = [], []
     for url in URLS:
         medians = {}
-        for server in ("gunicorn", "runserver"):
+        for server in ("kanal-web", "runserver"):
             runs = res[f"{server} {url}"]
             medians[server] = (
                 _median([r["rps"] for r in runs]),
@@ -315,10 +292,10 @@ def write_markdown(summary: dict) -> None:
                 f"| `{url}` | {server} | {medians[server][0]:.1f} "
                 f"| {medians[server][1]:.0f} ms | {rps} | {p99} | {non2xx} | {load} |"
             )
-        g, b = medians["gunicorn"], medians["runserver"]
+        g, b = medians["kanal-web"], medians["runserver"]
         ratios.append(
-            f"- `{url}`: gunicorn/runserver requests per second "
-            f"**{g[0] / b[0]:.2f}×**, p99 gunicorn/runserver **{g[1] / b[1]:.2f}×**"
+            f"- `{url}`: kanal-web/runserver requests per second "
+            f"**{g[0] / b[0]:.2f}×**, p99 kanal-web/runserver **{g[1] / b[1]:.2f}×**"
         )
     section = f"""{START}
 ## Operations: production server against runserver
@@ -329,8 +306,8 @@ benchmark's data set ({summary["posts"]:,} posts) on SQLite. Both servers run
 `kanal.settings.production` (DEBUG off, keys from the environment, collected
 static files, HTTPS redirect off on loopback, as
 `kanal/operations/tests/test_production.py` starts it) on the same database,
-so only the server differs: gunicorn with `deploy/gunicorn.conf.py` (its
-defaults: {summary["workers"]} gthread processes × 4 threads) and
+so only the server differs: `kanal-web` (granian; its defaults:
+{summary["workers"]} processes × 8 threads) and
 `manage.py runserver --noreload` (threaded). No worker process runs. One log-in
 as the data set's editor through the login form; each URL was checked to
 answer 200 for that session before measuring. Load generator: ApacheBench on

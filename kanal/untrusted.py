@@ -18,7 +18,8 @@ time that came from outside:
 - ``without_format`` and ``as_displayed``: a text as a screen shows it
   (without the invisible format characters; in the order the bidirectional
   algorithm draws it), with where each character came from, for whatever
-  looks for something in a text a person reads.
+  looks for something in a text a person reads; ``as_read``: that text as
+  a reader compares it with what they typed (a keyword, a name).
 """
 
 from __future__ import annotations
@@ -191,6 +192,15 @@ def as_displayed(text: str) -> tuple[str, list[int]]:
             start = end + 1
     shown = [i for i in order if unicodedata.category(text[i]) != "Cf"]
     return "".join(text[i] for i in shown), shown
+
+
+def as_read(text: str) -> str:
+    """``text`` as a person reads it, to compare with what someone typed (a
+    keyword, a name): in NFKC (full-width letters and ligatures as the
+    letters they look like), as a screen shows it (``as_displayed``), case
+    folded, and every run of white space (a line break too) one space."""
+    shown = as_displayed(unicodedata.normalize("NFKC", text or ""))[0]
+    return " ".join(shown.casefold().split())
 
 
 def _paragraph(text: str, start: int, end: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""The WSGI application gunicorn serves (``kanal.wsgi``).
+"""The WSGI application the web tier serves (``kanal.wsgi``, kanal/web.py).
 
 Requests under ``KANAL_WEBHOOK_PREFIX`` (the networks' signed webhooks) go
 through a handler with ``KANAL_WEBHOOK_MIDDLEWARE`` only; everything else

@@ -381,8 +381,21 @@ def do_mention(ctx, rng, mounted, owners, tags):
     text = fill(rng.choice(MENTIONS), rng, handle=account.handle)
     who = citizen(rng, english="is the library" in text)
     item = add(ctx, network, kind="mention", account_id=account.account_id,
-               text=text, who=who)
+               text=text, who=who, parent_id=under_mention(ctx, rng, network,
+                                                           account))
     return item, "mention"
+
+
+def under_mention(ctx, rng, network: str, account) -> str:
+    """On Instagram, now and then a mention in a comment under a citizen's
+    media that named the account already (its caption): the media's id, or
+    "" for a mention in a caption of its own."""
+    if network != "instagram" or rng.random() >= 0.3:
+        return ""
+    media = [m for m in ctx.store.list_items(network, account_id=account.account_id,
+                                             kind="mention", limit=20)
+             if (m.data or {}).get("in") != "comment"]
+    return rng.choice(media).item_id if media else ""
 
 
 def do_message(ctx, rng, mounted, owners, tags):

@@ -8,4 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Kerne")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from django.db.backends.signals import connection_created
+
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            fts,
+        )
+
+        connection_created.connect(fts.register_functions,
+                                   dispatch_uid="core.fts_functions")

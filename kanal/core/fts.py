@@ -9,18 +9,45 @@ alters it, which drops its triggers: each app calls :func:`ensure` from a
 from the table.
 
 A :class:`Index` names the FTS5 table, the content table, its columns and
-the tokenizer (``unicode61`` for words, ``trigram`` for substrings).
+the tokenizer (``unicode61`` for words, ``trigram`` for substrings), and
+whether it indexes its columns as shown (``shown``: in NFKC and without the
+invisible format characters that would split a word in two). Such an index
+reads them through ``SHOWN``, a function Kanal gives every SQLite
+connection it opens (``register_functions``); a writer outside Kanal (the
+``sqlite3`` shell) cannot write such a table (SQLite says "no such
+function"), which is loud, never a wrong index.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+
+from kanal import untrusted
 
 #: What a name or a tokenizer may hold: they are written into the SQL, so
 #: only plain identifiers (and the tokenizer's words) get there.
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 TOKENIZER = re.compile(r"[a-z0-9_ ]+")
+#: The SQL function that gives a column as shown (``shown_text``).
+SHOWN = "kanal_shown"
+
+
+def shown_text(value):
+    """``value`` as an index reads it when ``Index.shown``: in NFKC and
+    without format characters (``untrusted.without_format``); not reordered,
+    so a right-to-left word stays in the order it is typed."""
+    if not isinstance(value, str):
+        return value
+    return untrusted.without_format(unicodedata.normalize("NFKC", value))[0]
+
+
+def register_functions(sender, connection, **kwargs) -> None:
+    """``connection_created`` receiver: give a SQLite connection ``SHOWN``."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(SHOWN, 1, shown_text,
+                                              deterministic=True)
 
 
 @dataclass(frozen=True)
@@ -29,6 +56,8 @@ class Index:
     table: str
     columns: tuple[str, ...]
     tokenize: str
+    #: Index the columns as shown (``shown_text``), not as stored.
+    shown: bool = False
 
     def __post_init__(self):
         for identifier in (self.name, self.table, *self.columns):
@@ -40,6 +69,12 @@ class Index:
     @property
     def triggers(self) -> tuple[str, str, str]:
         return (f"{self.name}_ai", f"{self.name}_ad", f"{self.name}_au")
+
+    def values(self, prefix: str = "") -> str:
+        """The indexed columns as SQL (``prefix``: ``new.``, ``old.`` or
+        none), through ``SHOWN`` where the index reads them as shown."""
+        return ", ".join(f"{SHOWN}({prefix}{c})" if self.shown else f"{prefix}{c}"
+                         for c in self.columns)
 
 
 def phrase(text: str) -> str:
@@ -61,8 +96,7 @@ def ensure(connection, index: Index) -> bool:
         if cursor.fetchone()[0] == len(names):
             return False
         columns = ", ".join(index.columns)
-        new = ", ".join(f"new.{c}" for c in index.columns)
-        old = ", ".join(f"old.{c}" for c in index.columns)
+        new, old = index.values("new."), index.values("old.")
         insert, delete, update = index.triggers
         # Every name below is an identifier checked by ``Index``.
         cursor.execute(
@@ -89,8 +123,19 @@ def ensure(connection, index: Index) -> bool:
             "END"
         )
         # Rows written while the triggers were missing are indexed again.
+        if not index.shown:
+            cursor.execute(
+                f"INSERT INTO {index.name}({index.name}) VALUES ('rebuild')"  # noqa: S608
+            )
+            return True
+        # FTS5's rebuild reads the columns as stored: read them as the
+        # triggers do instead.
         cursor.execute(
-            f"INSERT INTO {index.name}({index.name}) VALUES ('rebuild')"  # noqa: S608
+            f"INSERT INTO {index.name}({index.name}) VALUES ('delete-all')"  # noqa: S608
+        )
+        cursor.execute(
+            f"INSERT INTO {index.name}(rowid, {columns}) "  # noqa: S608
+            f"SELECT id, {index.values()} FROM {index.table}"
         )
     return True
 

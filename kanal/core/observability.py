@@ -12,9 +12,9 @@ feed's address is its secret).
 tokens, passwords, keys and Kanal's own configured secrets in it first, so
 no formatter ever sees them.
 
-Request latency lives in this process; under gunicorn's several worker
-processes set ``PROMETHEUS_MULTIPROC_DIR`` (deploy/gunicorn.conf.py does) and
-prometheus-client adds them up at scrape time.
+Request latency lives in this process; under the web tier's several
+processes set ``PROMETHEUS_MULTIPROC_DIR`` (``kanal-web`` does, kanal/web.py)
+and prometheus-client adds them up at scrape time.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class RequestMiddleware:
                 elapsed
             )
         except OSError as e:
-            # Under gunicorn the histogram lives in files in
+            # Under kanal-web the histogram lives in files in
             # PROMETHEUS_MULTIPROC_DIR; a directory removed behind its back
             # (a /tmp cleaner, a full disk) must cost the measurement, never
             # the request: before, every request answered 500.

@@ -18,6 +18,7 @@ class InboxConfig(AppConfig):
             bridge,
             counts,
             intake,
+            mentions,
             moderation,
             polling,
             scope,
@@ -59,6 +60,16 @@ class InboxConfig(AppConfig):
                 "opsamling på Meta-kanaler, så en mistet webhook ikke mister noget).",
                 lambda: 15.0,
                 polling.poll_due_channels,
+                lane="network",
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                "inbox_read_mentions",
+                "Henter de Instagram-omtaler, som webhooks har meldt, og lægger "
+                "dem i indbakken (prøver igen senere, hvis netværket fejler).",
+                lambda: 30.0,
+                mentions.read_due_mentions,
                 lane="network",
             )
         )

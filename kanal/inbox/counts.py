@@ -295,7 +295,8 @@ def list_count(actor, filters, per_status: dict[str, int]) -> int | None:
     counts when the filters are only a status, a network, a channel and (for
     the desk) an administration; None when the list must count them itself
     (``selectors.page_of`` counts those up to a bound)."""
-    if filters.overdue or filters.personal_data or filters.negative or filters.q:
+    if (filters.overdue or filters.personal_data or filters.negative
+            or filters.priority or filters.q):
         return None
     if filters.administration and not actor.has_perm("inbox.view_all"):
         return None

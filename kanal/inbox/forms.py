@@ -49,6 +49,7 @@ class FilterForm(forms.Form):
                                        required=False)
     negative = forms.BooleanField(label=_("Negativ stemning (hint)"),
                                   required=False)
+    priority = forms.BooleanField(label=_("Kun krise-prioritet"), required=False)
 
     def __init__(self, *args, channels=(), administrations=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from kanal.channels.models import Channel
+from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.core import audit
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
@@ -102,6 +103,8 @@ class Outcome:
     skipped: dict[str, int] = field(default_factory=dict)
     #: Items an edit gave personal data they did not hold before.
     exposed: list[InboxItem] = field(default_factory=list)
+    #: Mentions kept to be read back (``inbox.mentions``).
+    queued: int = 0
 
     def to_guard(self) -> list[InboxItem]:
         """What the personal-data guard looks at after commit: every new
@@ -117,12 +120,16 @@ class Outcome:
         self.created += other.created
         self.changed += other.changed
         self.exposed += other.exposed
+        self.queued += other.queued
         for reason, count in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + count
 
     def as_json(self) -> dict:
-        return {"created": len(self.created), "changed": len(self.changed),
-                "skipped": self.skipped}
+        shown = {"created": len(self.created), "changed": len(self.changed),
+                 "skipped": self.skipped}
+        if self.queued:
+            shown["queued"] = self.queued
+        return shown
 
 
 def process_deliveries(*, now: datetime | None = None, dry_run: bool = False) -> int:
@@ -196,10 +203,16 @@ def process_delivery(
         channel = _channel(delivery, event.page_id, outcome)
         if channel is None:
             continue
+        if event.action == meta.READ_BACK:
+            from .mentions import remember
+
+            remember(channel, *event.mention_ids, now=now, outcome=outcome)
+            continue
         ingest(channel, event.item, action=event.action, at=event.at, outcome=outcome)
     status = (
         DeliveryStatus.PROCESSED
-        if outcome.created or outcome.changed or not outcome.skipped
+        if outcome.created or outcome.changed or outcome.queued
+        or not outcome.skipped
         else DeliveryStatus.IGNORED
     )
     _finish(delivery, status, outcome.as_json(), now)
@@ -231,12 +244,13 @@ def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
     if delivery.organisation_id is not None:
         own = [c for c in channels if c.organisation_id == delivery.organisation_id]
         if not own:
-            outcome.skip("other_organisation" if channels else "unknown_page")
+            outcome.skip(_not_active(delivery, page_id) or (
+                "other_organisation" if channels else "unknown_page"))
             return None
         return own[0]
     found = list(channels[:2])
     if not found:
-        outcome.skip("unknown_page")
+        outcome.skip(_not_active(delivery, page_id) or "unknown_page")
         return None
     if len(found) > 1:
         # The same page in two organisations: only an address that names the
@@ -244,6 +258,17 @@ def _channel(delivery: WebhookDelivery, page_id: str, outcome: Outcome):
         outcome.skip("ambiguous_page")
         return None
     return found[0]
+
+
+def _not_active(delivery: WebhookDelivery, page_id: str) -> str:
+    """"channel_disabled" when the page is a channel turned off ("Slået
+    fra") of the delivery's organisation (of any, without one): nothing is
+    stored while it is off, and it is no page Kanal does not know."""
+    off = Channel.objects.filter(network=delivery.network, remote_id=page_id,
+                                 status=ChannelStatus.DISABLED)
+    if delivery.organisation_id is not None:
+        off = off.filter(organisation_id=delivery.organisation_id)
+    return "channel_disabled" if off.exists() else ""
 
 
 def conversation_key(channel: Channel, item: NetworkItem) -> str:
@@ -313,6 +338,9 @@ def ingest(
         logger.warning("channel %s: an item with an id Kanal cannot store", channel.pk)
         return outcome
     if own_item(channel, item):
+        if action in ("add", "poll") and item.kind != ItemKind.MESSAGE:
+            retry_conflicts(lambda: answered_on_network(channel, item),
+                            what=f"an answer on the network of channel {channel.pk}")
         outcome.skip("own_item")
         return outcome
     at = happened_by(at, now=timezone.now()) or item.created_at
@@ -354,6 +382,56 @@ def own_item(channel: Channel, item: NetworkItem) -> bool:
         return False
     handle = channel.handle.lstrip("@").casefold()
     return author == channel.remote_id.casefold() or author == handle
+
+
+@transaction.atomic
+def answered_on_network(channel: Channel, reply: NetworkItem) -> bool:
+    """The account's own ``reply`` to a citizen's item Kanal holds, written
+    on the network directly (Meta Business Suite, the network's app), not
+    sent from Kanal: the question is answered, as by an answer from Kanal
+    (``replies.record_reply_outcome``). The conversation's first response
+    time is the reply's; an open conversation with no citizen item after
+    the reply becomes *answered* (a citizen who writes again reopens it, as
+    always). A conversation the desk closed otherwise stays as it is; a
+    reply Kanal sent itself (its follow-up's remote id) is settled by its
+    follow-up. True when the conversation changed."""
+    from kanal.publishing.models import FollowUp
+
+    parent = reply.parent_remote_id
+    if not parent or parent == reply.remote_id:
+        return False
+    question = InboxItem.objects.filter(channel=channel, remote_id=parent).values(
+        "conversation_id").first()
+    if question is None or FollowUp.objects.filter(
+            channel=channel, remote_id=reply.remote_id).exists():
+        return False
+    conversation = Conversation.objects.select_for_update().get(
+        pk=question["conversation_id"])
+    at = reply.created_at
+    before = conversation.status
+    changed = []
+    if conversation.first_response_at is None:
+        conversation.first_response_at = at
+        changed.append("first_response_at")
+        if conversation.due_at is not None:
+            conversation.answered_on_time = at <= conversation.due_at
+            changed.append("answered_on_time")
+    later = conversation.items.filter(deleted_on_network_at__isnull=True,
+                                      created_at__gt=at).exists()
+    if before in OPEN_STATUSES and not later:
+        conversation.status = ConversationStatus.ANSWERED
+        changed.append("status")
+    if not changed:
+        return False
+    conversation.save(update_fields=[*changed, "updated_at"])
+    audit.record(
+        "inbox.conversation.answered_on_network",
+        organisation=channel.organisation,
+        target=conversation,
+        changes={"remote_id": reply.remote_id, "status": [before,
+                                                          conversation.status]},
+    )
+    return True
 
 
 def checked(item: NetworkItem) -> NetworkItem | None:
@@ -473,15 +551,18 @@ def _create(channel: Channel, item: NetworkItem, at: datetime, *,
     ):
         updates["priority"] = True
     # Answered, no reply needed, hidden or referred: the citizen wrote again
-    # and the desk looks again.
-    reopened = (conversation.status not in OPEN_STATUSES and not _new
-                and not deleted)
+    # and the desk looks again. So does a conversation set "waiting" (for
+    # the citizen's details, a colleague's word): what it waited for came,
+    # and the due time of the question that waited stays.
+    waiting = conversation.status == ConversationStatus.WAITING
+    reopened = ((conversation.status not in OPEN_STATUSES or waiting)
+                and not _new and not deleted)
     if reopened:
         updates["status"] = conversation.open_status()
     # An open conversation without a due time: its questions were deleted
     # on the network (``targets.retime``), or were too old for one.
     untimed = conversation.status in OPEN_STATUSES and conversation.due_at is None
-    if (_new or reopened or untimed) and not deleted and (
+    if (_new or (reopened and not waiting) or untimed) and not deleted and (
         item.created_at > timezone.now() - OLD_ENOUGH
     ):
         updates["due_at"] = targets.due_at(

@@ -35,19 +35,24 @@ class Malformed(ValueError):
 
 @dataclass(frozen=True)
 class Event:
-    """One change on a page: ``action`` is add, edited, remove, hide or unhide."""
+    """One change on a page: ``action`` is add, edited, remove, hide, unhide
+    or ``read_back`` (only ids are known: ``item`` holds them)."""
 
     page_id: str
     action: str
     item: InboxItem
     # When the network says the change happened (orders edits).
     at: datetime
+    #: A ``read_back``'s ids as the webhook named them: (comment, media).
+    mention_ids: tuple[str, str] = ("", "")
 
 
 def loads(body: bytes) -> dict:
     """The JSON object in ``body``; ``Malformed`` when it is not one."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        # A UTF-8 byte order mark in front (a relay's) is ignored, as RFC
+        # 8259 lets a parser do; the signature was checked over it.
+        data = json.loads(body.decode("utf-8").removeprefix("\ufeff"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise Malformed("invalid_json") from e
     if not isinstance(data, dict):
@@ -164,6 +169,10 @@ def _change(network, page_id, change, at, skipped) -> Event | None:
     return _threads(page_id, field, value, at, skipped)
 
 
+#: ``feed`` items that are a post on the page (by a visitor, or the page's).
+VISITOR_POSTS = frozenset({"status", "post", "photo", "video", "share", "link"})
+
+
 def _facebook(page_id, field, value, at, skipped) -> Event | None:
     verb = _text(value.get("verb", "add"))
     actions = {"add": "add", "edited": "edited", "edit": "edited",
@@ -183,13 +192,20 @@ def _facebook(page_id, field, value, at, skipped) -> Event | None:
     elif field == "mention":
         remote_id = _text(value.get("comment_id")) or post_id
         parent, kind = "", "mention"
+    elif field == "feed" and value.get("item") in VISITOR_POSTS and author_id:
+        # A citizen's own post on the page (a visitor post): written to the
+        # page like a mention, answered by a comment under it. The page's
+        # own posts come the same way, from the page (skipped below).
+        remote_id, parent, kind = post_id, "", "mention"
     else:
         skipped.append("not_a_comment")
         return None
     if not remote_id:
         skipped.append("no_item_id")
         return None
-    if author_id == page_id:
+    if author_id == page_id and (kind == "mention" or actions[verb] != "add"):
+        # The page's own reply (an add) goes on: stored it is not, but it
+        # answers a question on the network (``intake.answered_on_network``).
         skipped.append("own_item")
         return None
     item = InboxItem(
@@ -203,9 +219,10 @@ def _facebook(page_id, field, value, at, skipped) -> Event | None:
 
 
 def _instagram(page_id, field, value, at, skipped) -> Event | None:
+    if field == "mentions":
+        return _instagram_mention(page_id, value, at, skipped)
     if field != "comments":
-        # A mention names only the media; the catch-up poll reads it.
-        skipped.append("read_by_polling" if field == "mentions" else "not_a_comment")
+        skipped.append("not_a_comment")
         return None
     remote_id = _text(value.get("id"))
     if not remote_id:
@@ -214,9 +231,6 @@ def _instagram(page_id, field, value, at, skipped) -> Event | None:
     sender = _dict(value.get("from"))
     media = _text(_dict(value.get("media")).get("id"))
     parent = _text(value.get("parent_id"))
-    if _text(sender.get("id")) == page_id:
-        skipped.append("own_item")
-        return None
     item = InboxItem(
         remote_id=remote_id, kind="reply" if parent else "comment",
         author_id=_text(sender.get("id")),
@@ -225,6 +239,34 @@ def _instagram(page_id, field, value, at, skipped) -> Event | None:
         parent_remote_id=parent or media,
     )
     return Event(page_id, "add", item, at)
+
+
+def _instagram_mention(page_id, value, at, skipped) -> Event | None:
+    """The account named in someone's comment (``comment_id`` and
+    ``media_id``) or caption (``media_id`` only): the webhook carries no
+    text, so the event is a ``read_back`` of those ids (``inbox.mentions``).
+    An id that is no id (``kanal.untrusted.usable_id``) is refused: it goes
+    into the read-back's request."""
+    raw = {name: _text(value.get(name)) for name in ("comment_id", "media_id")}
+    ids = {name: usable_id(given) for name, given in raw.items()}
+    if any(given and not ids[name] for name, given in raw.items()):
+        skipped.append("bad_id")
+        return None
+    if not ids["comment_id"] and not ids["media_id"]:
+        skipped.append("no_item_id")
+        return None
+    item = InboxItem(
+        remote_id=ids["comment_id"] or ids["media_id"], kind="mention",
+        author_id="", author_name="", text="", created_at=at,
+        post_remote_id=ids["media_id"] if ids["comment_id"] else "",
+        parent_remote_id=ids["media_id"] if ids["comment_id"] else "",
+    )
+    return Event(page_id, READ_BACK, item, at,
+                 mention_ids=(ids["comment_id"], ids["media_id"]))
+
+
+#: An event whose item must be read from the network first (its ids only).
+READ_BACK = "read_back"
 
 
 def _threads(page_id, field, value, at, skipped) -> Event | None:

@@ -17,6 +17,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kanal import untrusted
+
 
 class ItemKind(models.TextChoices):
     COMMENT = "comment", _("Kommentar")
@@ -170,6 +172,50 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network} webhook {self.pk} ({self.status})"
+
+
+class MentionStatus(models.TextChoices):
+    PENDING = "pending", _("Venter")
+    READ = "read", _("Hentet")
+    GONE = "gone", _("Væk")
+
+
+class MentionReadBack(models.Model):
+    """An Instagram ``mentions`` webhook's ids, kept until the mention is
+    read back (the webhook names only the comment and the media).
+
+    One row per (channel, comment, media): a replayed webhook finds its row
+    and is not read again. The worker (``inbox.mentions``) reads a pending
+    row, stores the mention as an item and marks it read; a failed read
+    waits (``next_attempt_at``, growing with ``attempts``) and is tried
+    again, never dropped; a mention the network says no longer exists (or
+    may not be read) is marked gone.
+    """
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE,
+                                related_name="+")
+    comment_id = models.CharField(max_length=200, blank=True)
+    media_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=MentionStatus.choices,
+                              default=MentionStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # What the network last answered (for support), untranslated.
+    last_error = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "comment_id", "media_id"],
+                                    name="inbox_mention_once"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"],
+                                name="inbox_mention_due")]
+
+    def __str__(self) -> str:
+        return f"mention {self.comment_id or self.media_id} ({self.status})"
 
 
 _STATUS_LABELS = dict(ConversationStatus.choices)
@@ -434,6 +480,9 @@ class PollCursor(models.Model):
     # are read (or the network has none).
     messages_denied = models.CharField(max_length=100, blank=True)
     messages_denied_since = models.DateTimeField(null=True, blank=True)
+    # The network's throttle said to wait until then (a 429's Retry-After or
+    # reset time, at most a day): the channel is not polled before.
+    poll_not_before = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Cursor for {self.channel_id}"
@@ -650,9 +699,14 @@ class AssignmentRule(models.Model):
         return f"Regel {self.pk}"
 
     def matches(self, channel_id: int, text: str) -> bool:
+        """Whether the rule takes a new conversation on ``channel_id`` whose
+        first item says ``text``, both read as shown (``untrusted.as_read``):
+        an invisible character or an override inside the word hides
+        nothing."""
         if self.channel_id and self.channel_id != channel_id:
             return False
-        if self.keyword and self.keyword.casefold() not in (text or "").casefold():
+        if self.keyword and untrusted.as_read(self.keyword) not in (
+                untrusted.as_read(text)):
             return False
         return bool(self.channel_id or self.keyword)
 

@@ -78,6 +78,10 @@ def due_channels(now: datetime):
     due = []
     for channel in channels:
         cursor = getattr(channel, "inbox_cursor", None)
+        if cursor is not None and cursor.poll_not_before is not None and (
+            cursor.poll_not_before > now
+        ):
+            continue  # the network asked Kanal to wait (``held_until``)
         if cursor is None or cursor.last_polled_at is None:
             due.append(channel)  # never polled: the backfill, at once
             continue
@@ -85,6 +89,22 @@ def due_channels(now: datetime):
         if cursor.last_polled_at + every <= now:
             due.append(channel)
     return sorted(due, key=_waited_since)
+
+
+def take_poll(channel: Channel, now: datetime) -> bool:
+    """Take ``channel``'s poll for this run (``due_channels`` loaded it with
+    its cursor): its last poll time is set to ``now`` only if it is still
+    the one the due list was made from. Every worker runs the periodic poll;
+    of two that took the same due list, one polls the channel and the other
+    passes it (each poll reads the network: X bills the reads, LinkedIn
+    counts a daily quota)."""
+    seen = getattr(channel, "inbox_cursor", None)
+    before = seen.last_polled_at if seen is not None else None
+    cursor, _created = PollCursor.objects.get_or_create(channel=channel)
+    rows = PollCursor.objects.filter(pk=cursor.pk)
+    rows = (rows.filter(last_polled_at__isnull=True) if before is None
+            else rows.filter(last_polled_at=before))
+    return rows.update(last_polled_at=now) == 1
 
 
 def _waited_since(channel: Channel):
@@ -104,6 +124,8 @@ def poll_due_channels(*, now: datetime | None = None, dry_run: bool = False) -> 
     polled = []
 
     def poll(channel: Channel) -> int:
+        if not take_poll(channel, now):
+            return 0  # another worker took it since the list was made
         polled.append(channel)
         return len(poll_channel(channel, now=now).created)
 
@@ -146,7 +168,8 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
     except (NetworkError, VaultError) as e:
         message = getattr(e, "message", "") or str(e)
         logger.warning("inbox poll of channel %s failed: %s", channel.pk, message)
-        _save(cursor, now, error=message, new_cursor=cursor.cursor)
+        _save(cursor, now, error=message, new_cursor=cursor.cursor,
+              not_before=held_until(e, now) if isinstance(e, RateLimited) else None)
         return outcome
     for _n in range(page.skipped):
         # Entries of the network's answer its adapter could not read: left
@@ -171,6 +194,33 @@ def poll_channel(channel: Channel, *, now: datetime | None = None) -> Outcome:
     _save(cursor, now, error="", new_cursor=page.cursor or cursor.cursor,
           seen=len(page.items), skipped=outcome.skipped.get("unreadable", 0))
     return outcome
+
+
+#: The longest a network's throttle holds a channel's polls (its reset time
+#: is an untrusted answer: a year would silence the inbox).
+MAX_HOLD = timedelta(days=1)
+
+
+def held_until(error: RateLimited, now: datetime) -> datetime | None:
+    """Until when the network's throttle ``error`` asks Kanal to wait (its
+    reset time or ``Retry-After``, the later of them, at most ``MAX_HOLD``
+    ahead), or None when it names no time."""
+    times = []
+    reset_at = getattr(error, "reset_at", None)
+    if isinstance(reset_at, datetime) and reset_at.tzinfo is not None:
+        times.append(reset_at)
+    try:
+        seconds = float(getattr(error, "retry_after", None) or 0)
+    except (TypeError, ValueError):
+        seconds = 0
+    if 0 < seconds < MAX_HOLD.total_seconds():
+        times.append(now + timedelta(seconds=seconds))
+    elif seconds >= MAX_HOLD.total_seconds():
+        times.append(now + MAX_HOLD)
+    until = max(times, default=None)
+    if until is None or until <= now:
+        return None
+    return min(until, now + MAX_HOLD)
 
 
 def recheck(channel: Channel, adapter, *, now: datetime, outcome: Outcome) -> int:
@@ -377,14 +427,17 @@ def poll_error(cursor: PollCursor) -> str:
 
 
 def _save(cursor: PollCursor, now, *, error: str, new_cursor: str, seen=0,
-          skipped=0, error_params: dict | None = None) -> None:
+          skipped=0, error_params: dict | None = None,
+          not_before: datetime | None = None) -> None:
     PollCursor.objects.filter(pk=cursor.pk).update(
         cursor=new_cursor, last_polled_at=now, last_error=error[:2000],
+        poll_not_before=not_before,
         last_error_params=error_params or {},
         items_seen=cursor.items_seen + seen,
         items_skipped=cursor.items_skipped + skipped,
     )
     cursor.cursor, cursor.last_polled_at, cursor.last_error = new_cursor, now, error
+    cursor.poll_not_before = not_before
     cursor.last_error_params = error_params or {}
 
 

@@ -222,12 +222,41 @@ def _private_answer(item: InboxItem, text: str) -> OutgoingMessage:
     return message
 
 
+def _comment_was_deleted(answer: Answer) -> None:
+    """The network says the comment ``answer`` was for is gone (the citizen
+    deleted it before the answer went out): the comment is recorded as
+    deleted on the network, as polling records it, and the conversation
+    timed again. Nothing reached the citizen, so it is not *answered*; when
+    no other item in it waits for the desk, it needs no reply (*Kræver ikke
+    svar*, audited ``inbox.reply.parent_gone``), else it stays open. The
+    answer keeps its text; its reason says why it was not sent."""
+    from .intake import ingest
+    from .moderation import waiting_items
+    from .polling import as_network_item
+
+    item = answer.item
+    ingest(item.channel, as_network_item(item), action="remove",
+           at=timezone.now())
+    conversation = Conversation.objects.select_for_update().get(
+        pk=answer.conversation_id)
+    before = conversation.status
+    if before in OPEN_STATUSES and not waiting_items(conversation).exists():
+        conversation.status = ConversationStatus.NO_REPLY
+        conversation.save(update_fields=["status", "updated_at"])
+    audit.record("inbox.reply.parent_gone", organisation=conversation.organisation,
+                 target=conversation,
+                 changes={"item": item.remote_id, "network": item.network,
+                          "status": [before, conversation.status]})
+
+
 @transaction.atomic
 def record_reply_outcome(answer: Answer) -> None:
     """The worker sent (or gave up on) ``answer``: settle the conversation
     (system action).
 
-    Only an answer that went out changes it: the first response time is
+    An answer not sent because the citizen deleted the comment meanwhile
+    records the deletion (``_comment_was_deleted``). Otherwise only an
+    answer that went out changes it: the first response time is
     kept, and the conversation becomes *answered* (*referred* for a
     referral, audited ``inbox.conversation.referred``). One that failed or
     was given up leaves it as it was, open: nothing reached the citizen.
@@ -237,6 +266,9 @@ def record_reply_outcome(answer: Answer) -> None:
     closes a question it was not written for.
     """
     follow_up = answer.follow_up
+    if follow_up.error_kind == followup.PARENT_GONE:
+        _comment_was_deleted(answer)
+        return
     if follow_up.status != "done":
         return
     conversation = Conversation.objects.select_for_update().get(

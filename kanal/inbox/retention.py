@@ -74,12 +74,40 @@ def unredacted(organisation: Organisation):
                                     redacted_at__isnull=True)
 
 
-def by_person(person: str) -> Q:
-    """Items written by ``person`` (their name on the network, their id or
-    their handle, with or without the @)."""
+def as_shown(name: str) -> str:
+    """``name`` as a person reading it would type it (``untrusted.as_read``:
+    as a screen shows it, in NFKC, case folded, its spaces collapsed),
+    without a leading @."""
+    return untrusted.as_read(name).removeprefix("@")
+
+
+def by_person(person: str, *, organisation_id: int, among=None) -> Q:
+    """Items written by ``person``: their id, or their name or handle on the
+    network (with or without the @) compared as shown (``as_shown``), so a
+    name typed as read finds a stored one with a zero-width joiner, a soft
+    hyphen or a right-to-left override in it. The organisation's distinct
+    names and handles of items still holding personal data are compared in
+    Python (an erasure or a hold is rare; the distinct names are far fewer
+    than the items); ``among`` (ids) narrows that to the items a caller
+    looks at (a batch of 500 the retention job is about to redact)."""
     handle = person.removeprefix("@")
+    wanted = as_shown(person)
+    names, handles = set(), set()
+    spellings = InboxItem.objects.filter(
+        organisation_id=organisation_id, redacted_at__isnull=True,
+    )
+    if among is not None:
+        spellings = spellings.filter(pk__in=among)
+    spellings = spellings.order_by().values_list(
+        "author_name", "author_handle").distinct()
+    for name, their_handle in spellings.iterator(chunk_size=5000):
+        if name and as_shown(name) == wanted:
+            names.add(name)
+        if their_handle and as_shown(their_handle) == wanted:
+            handles.add(their_handle)
     return (Q(author_name__iexact=person) | Q(author_id__iexact=person)
-            | Q(author_handle__iexact=handle))
+            | Q(author_handle__iexact=handle) | Q(author_name__in=names)
+            | Q(author_handle__in=handles))
 
 
 def names_of(items) -> set[str]:

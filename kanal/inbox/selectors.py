@@ -42,6 +42,8 @@ class Filters:
     overdue: bool = False
     personal_data: bool = False
     negative: bool = False
+    # Only conversations whose priority crisis words raised (crisis mode).
+    priority: bool = False
     q: str = ""
 
 
@@ -64,9 +66,10 @@ class _CountedPaginator(Paginator):
 
 
 #: A list the kept counts cannot count (overdue, personal data, negative
-#: sentiment) is counted up to this many conversations; when more match, it
-#: says "more than 1,000", as a mature inbox does, and pages on while they
-#: are full: counting every match of a common filter cost more than the page.
+#: sentiment, crisis priority) is counted up to this many conversations;
+#: when more match, it says "more than 1,000", as a mature inbox does, and
+#: pages on while they are full: counting every match of a common filter
+#: cost more than the page.
 COUNT_BOUND = 1000
 
 
@@ -222,6 +225,13 @@ def conversations(visible: QuerySet, filters: Filters, *, found=None,
         qs = qs.filter(has_personal_data=True)
     if filters.negative:
         qs = qs.filter(negative=True)
+    if filters.priority:
+        # The list's indexes lead with the priority after the organisation,
+        # status or channel: only the raised conversations are read from
+        # them. As "IN (true)": SQLite reads a bare boolean column (what
+        # ``priority=True`` writes) as a condition no index answers, and
+        # counted the filter by walking all of an organisation's entries.
+        qs = qs.filter(priority__in=[True])
     if filters.q:
         if found is None:
             found = _found_conversations(_items_of(visible, items), filters.q)

@@ -77,6 +77,7 @@ def _filters(request, actor):
         overdue=bool(values.get("overdue")),
         personal_data=bool(values.get("personal_data")),
         negative=bool(values.get("negative")),
+        priority=bool(values.get("priority")),
         q=(values.get("q") or "").strip(),
     )
     return visible, form, filters

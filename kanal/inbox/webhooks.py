@@ -1,7 +1,8 @@
 """The Meta webhook endpoint (Facebook, Instagram, Threads).
 
 GET answers Meta's subscription check (``hub.challenge``). POST checks, in
-order: the method and content type (415), the size (413), the
+order: the method and content type (415), a declared length (411), the size
+(413), the
 ``X-Hub-Signature-256`` over the raw body in constant time (403 and a log
 line), that the body is a JSON object of sane depth (400); then it stores the
 raw body and answers 200 at once. The worker processes it (``intake``).
@@ -59,8 +60,13 @@ def meta_webhook_view(request, network: str, organisation: str = ""):
         return _error(415, "content_type",
                       _("Webhooks skal sendes som application/json."))
     limit = settings.KANAL_WEBHOOK_MAX_BYTES
+    if not request.META.get("CONTENT_LENGTH"):
+        # A body sent in chunks (or none declared) would read as empty and
+        # be refused as unsigned; say what is wrong instead.
+        return _error(411, "length_required",
+                      _("Webhooks skal sendes med Content-Length; intet er gemt."))
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(request.META["CONTENT_LENGTH"])
     except ValueError:
         return _error(400, "content_length", _("Ugyldig Content-Length."))
     if declared > limit:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -612,10 +612,13 @@ def dialogue(organisation_id: int, period: Period) -> Table:
     how many answered, the share answered within the organisation's response
     target, the median first response, and how many were negative, carried
     personal data or were hidden. One grouped read of the conversations
-    (their own table, not raw samples)."""
+    (their own table, not raw samples). Hidden: the conversation is
+    *Skjult*, or an item of it stands hidden on the network (the guard hides
+    a comment with personal data and the conversation stays open; a spam
+    reply hidden under an open question leaves the question open)."""
     from statistics import median
 
-    from kanal.inbox.models import Conversation, ConversationStatus
+    from kanal.inbox.models import Conversation, ConversationStatus, InboxItem
 
     start, _end = day_bounds(period.start)
     _start, end = day_bounds(period.end)
@@ -635,12 +638,14 @@ def dialogue(organisation_id: int, period: Period) -> Table:
     rows: dict[int, dict] = {}
     waits: dict[int, list[float]] = defaultdict(list)
     for (channel_id, name, network, status, negative, personal, on_time,
-         created, first) in Conversation.objects.filter(
+         created, first, hidden_item) in Conversation.objects.filter(
         organisation_id=organisation_id, created_at__gte=start, created_at__lt=end,
-    ).values_list(
+    ).annotate(hidden_item=Exists(InboxItem.objects.filter(
+        conversation=OuterRef("pk"), hidden_on_network=True,
+    ))).values_list(
         "channel_id", "channel__display_name", "channel__network", "status",
         "negative", "has_personal_data", "answered_on_time", "created_at",
-        "first_response_at",
+        "first_response_at", "hidden_item",
     ).order_by("channel__display_name", "channel_id"):
         row = rows.setdefault(channel_id, {
             "key": channel_id, "label": channel_label(name, network),
@@ -650,7 +655,7 @@ def dialogue(organisation_id: int, period: Period) -> Table:
         row["conversations"] += 1
         row["negative"] += bool(negative)
         row["personal_data"] += bool(personal)
-        row["hidden"] += status == ConversationStatus.HIDDEN
+        row["hidden"] += status == ConversationStatus.HIDDEN or hidden_item
         if first is not None:
             row["answered"] += 1
             waits[channel_id].append((first - created).total_seconds() / 3600)

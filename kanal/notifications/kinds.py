@@ -347,6 +347,15 @@ _kind(
 )
 _kind(
     INBOX,
+    "reply_parent_gone",
+    _("Et svar blev ikke sendt: kommentaren er slettet"),
+    _("%(channel)s: svaret blev ikke sendt, fordi borgeren har slettet "
+      "kommentaren, før svaret kom ud. Der er intet at svare på; svarets "
+      "tekst er gemt her."),
+    by_email=False,
+)
+_kind(
+    INBOX,
     "reply_channel_disabled",
     _("Et svar kom ikke ud: kanalen er slået fra"),
     _("%(channel)s: svaret til borgeren blev ikke sendt, fordi kanalen blev "

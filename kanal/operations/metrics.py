@@ -5,7 +5,7 @@ nothing here is counted in memory: publications, outcomes (counted by the
 engine in ``OutcomeTally`` as it records them), channels, crises and worker
 heartbeats are read from the tables every worker writes. Only request
 latency is this web process's own (``kanal.core.observability``), summed over
-gunicorn's processes through ``PROMETHEUS_MULTIPROC_DIR``.
+the web tier's processes through ``PROMETHEUS_MULTIPROC_DIR``.
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def _seconds(n: float) -> timedelta:
 
 
 class _RequestsCollector:
-    """This process's request latency, or every gunicorn process's."""
+    """This process's request latency, or every web process's."""
 
     def collect(self):
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -38,6 +38,7 @@ from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import Connection, OutgoingMessage, stable_key
 from kanal.channels.networks.errors import (
     AuthExpired,
+    Duplicate,
     Fenced,
     NetworkError,
     NotSupported,
@@ -56,6 +57,8 @@ from .scope import CrisisScope, held_back_in_sql
 
 logger = logging.getLogger("kanal.publishing.followup")
 F_ = FollowUpStatus
+#: Why a reply was not sent when its comment was deleted before it went out.
+PARENT_GONE = "reply_parent_gone"
 #: Follow-ups that answer something on the network (reply with a key).
 REPLIES = frozenset({FollowUpKind.FIRST_COMMENT, FollowUpKind.REPLY,
                      FollowUpKind.MESSAGE})
@@ -266,6 +269,7 @@ def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
     from .engine import drop_connection, fresh_connection
 
     fresh_connection()
+    adapter = None
     try:
         if job.setup_error:
             raise AuthExpired(job.setup_error)
@@ -294,6 +298,8 @@ def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
         job.outcome, job.extra = "fenced", {"why": e.reason}
     except NetworkError as e:
         job.outcome, job.error = "error", e
+        if _parent_gone(adapter, job, e):
+            job.outcome = "parent_gone"
     except DatabaseError as e:
         logger.warning("follow-up %s: database error: %s", job.follow_up_id, e)
         drop_connection()
@@ -302,6 +308,22 @@ def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
         logger.exception("follow-up %s: unexpected error", job.follow_up_id)
         job.outcome, job.error = "crash", e
     return job
+
+
+def _parent_gone(adapter, job: FollowUpJob, error: NetworkError) -> bool:
+    """Whether a reply the network refused answers a comment that no longer
+    exists (the citizen deleted it meanwhile). Each network words that its
+    own way (Graph's code 100/33, X's 404 or 403 "deleted", Mastodon's and
+    LinkedIn's 404, Bluesky's ``RecordNotFound``), and a 404 may mean other
+    things, so the refusal only makes Kanal ask: the network's ``read_post``
+    says gone. A failure to ask is no deletion."""
+    if (job.kind != FollowUpKind.REPLY or adapter is None
+            or not isinstance(error, Rejected) or isinstance(error, Duplicate)):
+        return False
+    try:
+        return adapter.read_post(job.remote_id).gone
+    except Exception:  # any failure to ask leaves it a failure
+        return False
 
 
 def _send_message(adapter, job: FollowUpJob) -> FollowUpJob:
@@ -405,6 +427,9 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
         return
     if job.outcome == "unverifiable":
         _fail(row, _unsure(row), why="", keep_started=True)
+        return
+    if job.outcome == "parent_gone":
+        _not_sent_parent_gone(row)
         return
     if job.outcome == "fenced":
         why = job.extra.get("why")
@@ -557,6 +582,24 @@ def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
         about=pub,
         url=pub.url,
     )
+
+
+def _not_sent_parent_gone(row: FollowUp) -> None:
+    """End a reply whose comment the citizen deleted before it went out: not
+    sent, and nobody is alarmed (there is nothing to answer any more); the
+    app that asked is told (``reply_finished``) and records the deletion."""
+    params = {"channel": str(row.channel), "why": ""}
+    with translation.override(settings.LANGUAGE_CODE):
+        row.last_error = render(PARENT_GONE, params)
+    row.status = F_.FAILED
+    row.error_kind, row.reason_params = PARENT_GONE, params
+    row.write_started = False
+    row.save(update_fields=["status", "last_error", "error_kind", "reason_params",
+                            "write_started", "updated_at", *_clear_lease(row)])
+    audit.record(f"publishing.{row.kind}.parent_gone",
+                 organisation=row.channel.organisation, target=row,
+                 changes={"attempts": row.attempts})
+    _announce_reply(row)
 
 
 def _announce_reply(row: FollowUp) -> None:

@@ -80,8 +80,9 @@ def held_q(organisation_id: int) -> Q:
     return q
 
 
-def _hold_items_q(hold: LegalHold) -> Q:
-    """The inbox items ``hold`` covers."""
+def _hold_items_q(hold: LegalHold, among=None) -> Q:
+    """The inbox items ``hold`` covers (``among``: of those ids; a person's
+    names are compared as shown among them only, see ``by_person``)."""
     if hold.case_ref:
         # Only the record knows an item's case: its entries carry it.
         keys = RecordEntry.objects.filter(
@@ -91,7 +92,8 @@ def _hold_items_q(hold: LegalHold) -> Q:
                          if key.removeprefix(ITEM_KEY).isdigit()})
     q = Q()
     if hold.person:
-        q &= inbox_retention.by_person(hold.person)
+        q &= inbox_retention.by_person(
+            hold.person, organisation_id=hold.organisation_id, among=among)
     if hold.period_start or hold.period_end:
         # In the period when written or edited in it, as its entries are.
         q &= _in_period("created_at", hold) | _in_period("edited_at", hold)
@@ -107,11 +109,12 @@ def _in_period(field: str, hold: LegalHold) -> Q:
     return q
 
 
-def held_items_q(organisation_id: int) -> Q:
-    """Inbox items covered by an active hold of the organisation."""
+def held_items_q(organisation_id: int, among=None) -> Q:
+    """Inbox items covered by an active hold of the organisation (``among``:
+    of those ids, which makes reading a person's names cheap)."""
     q = Q(pk__in=[])
     for hold in _active_holds(organisation_id):
-        q |= _hold_items_q(hold)
+        q |= _hold_items_q(hold, among)
     return q
 
 
@@ -186,7 +189,7 @@ def _redact_items(organisation_id: int, ids, *, now) -> int:
         chosen = list(
             InboxItem.objects.select_for_update()
             .filter(pk__in=ids, redacted_at__isnull=True)
-            .exclude(held_items_q(organisation_id))
+            .exclude(held_items_q(organisation_id, among=ids))
             .values_list("pk", flat=True)
         )
         inbox_retention.redact_items(chosen, now=now)
@@ -362,7 +365,7 @@ def erase_person(*, actor, person: str, reason: str) -> ErasureRequest:
             created_at=now,
         )
         items = inbox_retention.unredacted(organisation).filter(
-            inbox_retention.by_person(person))
+            inbox_retention.by_person(person, organisation_id=organisation.pk))
         names = {person} | inbox_retention.names_of(items)
         theirs = RecordEntry.objects.filter(
             organisation=organisation

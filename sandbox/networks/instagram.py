@@ -40,7 +40,11 @@ request, ``ready_at``, ``published_id``); published media are ``kind="post"``
 (``text`` the caption, ``data.children`` the carousel items with alt text);
 comments ``kind="comment"`` (parent and root = the media) and replies
 ``kind="reply"`` (parent = the comment); tags of the account by others are
-``kind="mention"``; citizens' public posts (for hashtag search) are
+``kind="mention"`` (a caption's; one in a comment on someone else's media has
+``data.in == "comment"`` and that media as parent and root: Meta's
+``mentions`` webhook names its ids, and ``GET /{ig-user-id}?fields=
+mentioned_comment.comment_id(…){…}`` or ``mentioned_media.media_id(…){…}``
+reads it back); citizens' public posts (for hashtag search) are
 ``kind="post"`` on their own account ids. The account's likes
 (``/{ig-user-id}/likes``) are the liked item's ``data["liked_by"]``
 (``sandbox/likes.py``).
@@ -828,6 +832,16 @@ def citizen_item(ctx, *, kind, account_id, text, parent_id, root_id, author_id,
     store = ctx.store
     root = ""
     parent = store.get_item(NETWORK, parent_id) if parent_id else None
+    if kind == "mention" and parent is not None:
+        # A comment of a citizen's, under someone else's media, that names
+        # the account: a mention ``data.in == "comment"``, rooted on the media.
+        return store.add_item(
+            NETWORK, account_id, new_id(ctx, "comment"), "mention", text=text,
+            parent_id=parent.item_id, root_id=parent.item_id,
+            author_id=author_id, author_name=author_name,
+            data={"username": username_of(author_name), **(data or {}),
+                  "in": "comment"},
+        )
     if parent is not None:
         account_id = account_id or parent.account_id
         if parent.kind == "post":
@@ -860,7 +874,9 @@ def on_citizen_item(ctx, item) -> None:
             value["parent_id"] = item.parent_id
         field = "comments"
     elif item.kind == "mention":
-        value = {"media_id": item.item_id}
+        # Only ids, as Meta sends them: Kanal reads the text back.
+        value = ({"comment_id": item.item_id, "media_id": item.root_id}
+                 if in_comment(item) else {"media_id": item.item_id})
         field = "mentions"
     elif item.kind == "message":
         when = int(item.created_at.timestamp() * 1000)
@@ -884,6 +900,16 @@ def on_citizen_item(ctx, item) -> None:
             "changes": [{"field": field, "value": value}],
         }],
     })
+
+
+def in_comment(item) -> bool:
+    """Whether a mention is in a comment (else in a caption)."""
+    return (item.data or {}).get("in") == "comment"
+
+
+#: ``mentioned_comment.comment_id(17890…)`` in a ``fields`` parameter.
+MENTIONED = re.compile(r"\b(mentioned_comment|mentioned_media)\."
+                       r"(comment_id|media_id)\(([^()]*)\)")
 
 
 def message_mid(item_id: str) -> str:
@@ -1114,7 +1140,8 @@ def routes(ctx) -> list[Route]:
         call = await api.begin_own(request, "inbox")
         account_id = call.account_id
         fields = parse_fields(call.get("fields"))
-        items = store.list_items(NETWORK, account_id=account_id, kind="mention")
+        items = [i for i in store.list_items(NETWORK, account_id=account_id,
+                                             kind="mention") if not in_comment(i)]
 
         def render(item) -> dict:
             return select({
@@ -1135,7 +1162,10 @@ def routes(ctx) -> list[Route]:
         account = store.get_account(NETWORK, node_id)
         item = store.get_item(NETWORK, node_id, include_deleted=False)
         if method == "GET":
-            operation = "verify" if account else (
+            # A mention's read-back on the account's node reads the inbox.
+            reads_mention = bool(MENTIONED.search(request.query_params.get(
+                "fields", "")))
+            operation = "verify" if account and not reads_mention else (
                 "media" if item and item.kind == "container" else "inbox")
         elif method == "DELETE":
             operation = "delete"
@@ -1147,6 +1177,9 @@ def routes(ctx) -> list[Route]:
         if account is not None:
             if method != "GET":
                 raise unsupported(method, node_id)
+            asked = MENTIONED.search(call.get("fields"))
+            if asked:
+                return JSONResponse(mentioned(account, *asked.groups(), fields))
             return JSONResponse(select(account_node(account), fields,
                                        ("id", "username")))
         hashtag = hashtag_by_id(node_id)
@@ -1189,6 +1222,37 @@ def routes(ctx) -> list[Route]:
         if method == "POST":
             raise unsupported(method, node_id)
         return JSONResponse(select(media_node(item), fields, ("id",)))
+
+    def mentioned(account, edge: str, key: str, wanted: str, fields) -> dict:
+        """Meta's Mentions read-back on the account's node: the comment
+        (``mentioned_comment.comment_id(…)``) or caption
+        (``mentioned_media.media_id(…)``) of someone else's that names the
+        account. One that is deleted, names another account, or is not of
+        that kind is Graph's "does not exist" (400, #100/33)."""
+        item = store.get_item(NETWORK, wanted, include_deleted=False)
+        comment = edge == "mentioned_comment"
+        if (item is None or item.kind != "mention"
+                or item.account_id != account.account_id
+                or in_comment(item) != comment
+                or key != ("comment_id" if comment else "media_id")):
+            raise unsupported("GET", wanted)
+        username = item.data.get("username") or item.author_name
+        node = {"id": item.item_id, "timestamp": graph_time(item.created_at),
+                "username": username}
+        if comment:
+            media = store.get_item(NETWORK, item.root_id)
+            node.update(text=item.text, like_count=0, hidden=item.hidden,
+                        media={"id": item.root_id,
+                               "permalink": permalink(media) if media else ""})
+        else:
+            node.update(caption=item.text, media_type="IMAGE",
+                        permalink=permalink(item), comments_count=0,
+                        like_count=store.metrics(NETWORK, item.item_id).get(
+                            "likes", 0))
+        sub = fields.get(edge) or {}
+        if "media" in sub and comment:
+            node["media"] = select(node["media"], sub["media"] or {}, ("id",))
+        return {edge: select(node, sub, ("id",)), "id": account.account_id}
 
     # -- comments ------------------------------------------------------------------
 

@@ -813,6 +813,37 @@ def insight_metrics(body: Mapping, names: Mapping[str, str],
     return found
 
 
+#: Pages of one post's comments an inbox poll reads at most (``inbox_listing``).
+INBOX_PAGES = 10
+
+
+def inbox_listing(read: Callable[[dict], Mapping], params: Mapping,
+                  since: str | None, *, pages: int = INBOX_PAGES):
+    """The objects of a post's comments for an inbox poll, over the listing's
+    pages (``after`` cursors; ``read(query)`` returns one page), at most
+    ``pages`` of them.
+
+    A listing that comes newest first stops at the page that reaches the
+    time of the inbox cursor ``since`` (what is older was read before); one
+    that comes oldest first (Instagram's comments) is read to its end: its
+    first page holds the oldest comments, and a poll that read only that
+    missed every new one on a post with more than a page."""
+    after, _seen = _read_cursor(since)
+    query = dict(params)
+    for _ in range(pages):
+        body = read(query)
+        entries = listing(body)
+        yield from entries
+        times = [t for t in (parse_time(e.get("timestamp")) for e in entries) if t]
+        if (after is not None and len(times) > 1 and times[0] > times[-1]
+                and times[-1] < after):
+            return  # newest first, and past the cursor
+        cursor = next_cursor(body)
+        if not cursor:
+            return
+        query["after"] = cursor
+
+
 def next_cursor(body: Mapping) -> str:
     """The ``after`` cursor of a listing that has a next page, else ""."""
     paging = body.get("paging") or {}

@@ -96,6 +96,8 @@ MEDIA_METRICS = {
 }
 ACCOUNT_METRICS = {"reach": "reach", "views": "views"}
 COMMENT_FIELDS = "id,text,timestamp,username,from,hidden"
+MENTIONED_COMMENT_FIELDS = "id,text,timestamp,username,media{id,permalink}"
+MENTIONED_MEDIA_FIELDS = "id,caption,timestamp,username,permalink,media_type"
 
 
 class InstagramAdapter(graph.GraphAdapter):
@@ -342,11 +344,11 @@ class InstagramAdapter(graph.GraphAdapter):
             if not post_id:
                 reader.skip()
                 continue
-            comments = self.get(
-                f"/{post_id}/comments",
-                fields=f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
-            )
-            for comment in graph.listing(comments):
+            comments = graph.inbox_listing(
+                lambda query, post_id=post_id: self.get(
+                    f"/{post_id}/comments", **query),
+                {"fields": f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"}, since)
+            for comment in comments:
                 reader.add(_comment_item, comment, post, parent="")
                 comment_id = usable_id(comment.get("id"))
                 replies = comment.get("replies")
@@ -374,6 +376,46 @@ class InstagramAdapter(graph.GraphAdapter):
             graph.inbox_page(items, since, own_handle=self.connection.handle,
                              own_id=self.account_id, skipped=reader.skipped),
             messages_denied=denied)
+
+    def read_mention(self, *, comment_id: str = "", media_id: str = "") -> InboxItem:
+        """The mention a ``mentions`` webhook named, read back: a comment
+        (``comment_id``, on media ``media_id``) or a caption (``media_id``
+        alone) of someone else's that names the account. Meta's Mentions
+        read-back on the account's node (``mentioned_comment.comment_id(…)``,
+        ``mentioned_media.media_id(…)``). Both ids are checked before they
+        go into the request. What comes back is untrusted: an answer that
+        is not the asked-for object (another id, no object) raises
+        ``TransientError`` (read again later); a mention that no longer
+        exists, or may not be read, is the network's 400/404
+        (``mention_gone``)."""
+        for remote_id in (comment_id, media_id):
+            if remote_id:
+                graph.check_object_id(remote_id, network=self.network)
+        if comment_id:
+            edge, wanted = "mentioned_comment", comment_id
+            fields = (f"mentioned_comment.comment_id({comment_id})"
+                      f"{{{MENTIONED_COMMENT_FIELDS}}}")
+        elif media_id:
+            edge, wanted = "mentioned_media", media_id
+            fields = (f"mentioned_media.media_id({media_id})"
+                      f"{{{MENTIONED_MEDIA_FIELDS}}}")
+        else:
+            raise Rejected(graph.NOT_FOUND_MESSAGE, network=self.network)
+        body = self.get(f"/{self.account_id}", fields=fields)
+        node = body.get(edge)
+        if not isinstance(node, Mapping) or usable_id(node.get("id")) != wanted:
+            raise TransientError(network=self.network,
+                                 network_message=f"{edge}: not the asked-for object")
+        if comment_id:
+            media = node.get("media")
+            media = media if isinstance(media, Mapping) else {}
+            on = usable_id(media.get("id")) or media_id
+            item = self._mention_item(node, text=node.get("text"))
+            return replace(item, post_remote_id=on, parent_remote_id=on,
+                           url=web_address(media.get("permalink")))
+        # A caption's mention, as the ``/tags`` poll reads it: no post of
+        # the account's is under it.
+        return self._mention_item(node, text=node.get("caption"))
 
     def fetch_metrics(self, post_ids: tuple[str, ...] = ()) -> MetricsSnapshot:
         version = self.api_version
@@ -484,3 +526,18 @@ def _comment_item(comment: Mapping, post: Mapping, *, parent: str) -> InboxItem:
         url=web_address(post.get("permalink")),
         is_hidden=comment.get("hidden") is True,
     )
+
+
+def mention_gone(error: NetworkError) -> bool:
+    """Whether ``error``, answering a mention's read-back, says the mention is
+    gone: deleted, or no longer readable by the account (Graph's 400 with
+    code 100, "does not exist, cannot be loaded due to missing permissions";
+    a 404 or 410), or its id is no Instagram id (refused before asking)."""
+    if not isinstance(error, Rejected):
+        return False
+    if graph.object_gone(error):
+        return True
+    code = str(error.network_code or "").split("/")[0]
+    if error.http_status == 400 and code == "100":
+        return True
+    return error.http_status is None and error.message == graph.NOT_FOUND_MESSAGE

@@ -258,8 +258,11 @@ class ThreadsAdapter(graph.GraphAdapter):
             if not post_id:
                 reader.skip()
                 continue
-            replies = self.get(f"/{post_id}/conversation", fields=REPLY_FIELDS)
-            for reply in graph.listing(replies):
+            replies = graph.inbox_listing(
+                lambda query, post_id=post_id: self.get(
+                    f"/{post_id}/conversation", **query),
+                {"fields": REPLY_FIELDS}, since)
+            for reply in replies:
                 if reply.get("is_reply_owned_by_me") is True:
                     continue
                 reader.add(_reply_item, reply, post_id, now=self.now())

@@ -14,9 +14,11 @@ separated), ``media_poll_seconds`` (cap on the wait between media status
 checks, default 5) and ``media_poll_attempts`` (default 60).
 
 Direct messages (``GET /2/dm_events``, scope ``dm.read``) join the inbox.
-The inbox cursor is ``{"tweets": "<id>", "dms": "<id>"}``; an older cursor,
-a bare post id, still parses and also serves as the floor for messages (both
-are snowflakes, ordered by time).
+The inbox cursor is ``{"tweets": "<id>", "dms": "<id>"}``, with ``"seen"``:
+the post ids read in the last ``READ_BACK`` before it (X lists a post a
+little after it is made, so each poll reads back that far); an older
+cursor, a bare post id, still parses and also serves as the floor for
+messages (both are snowflakes, ordered by time).
 
 X has no idempotency key: after ``OutcomeUnknown`` the engine calls
 ``find_published``, which looks among the account's own recent posts for the
@@ -393,10 +395,51 @@ def _read_cursor(cursor: str | None) -> tuple[str, str]:
     return str(state.get("tweets") or ""), str(state.get("dms") or "")
 
 
-def _write_cursor(tweets: str, dms: str) -> str:
-    if not dms:
+def _write_cursor(tweets: str, dms: str, seen: Iterable[str] = ()) -> str:
+    seen = sorted(seen, key=int)
+    if not dms and not seen:
         return tweets
-    return json.dumps({"tweets": tweets, "dms": dms}, separators=(",", ":"))
+    state = {"tweets": tweets, "dms": dms}
+    if seen:
+        state["seen"] = seen
+    return json.dumps(state, separators=(",", ":"))
+
+
+#: X lists a post in its timelines and search a little after it is made,
+#: so a post may first be listed after a newer one was read, with an id
+#: below the cursor. Each poll reads back this far before the cursor (an
+#: id holds its time: a snowflake) and the cursor keeps the ids read there.
+READ_BACK = timedelta(minutes=5)
+_READ_BACK_IDS = int(READ_BACK.total_seconds() * 1000) << 22
+#: X's epoch for the time in a snowflake id (ms since 1970).
+SNOWFLAKE_EPOCH_MS = 1288834974657
+#: Only a cursor this young is read back from (a late post is minutes
+#: late); an id whose time is not that of a post made lately (an older
+#: cursor, a test server's counter) is used as it is.
+READ_BACK_CURSOR_AGE = timedelta(days=1)
+
+
+def _read_back(since: str, now: datetime) -> str:
+    """The id ``READ_BACK`` before post id ``since`` when ``since`` is the
+    snowflake of a post made lately; ``since`` itself otherwise."""
+    if not since.isdigit() or int(since) <= _READ_BACK_IDS:
+        return since
+    made = (int(since) >> 22) + SNOWFLAKE_EPOCH_MS
+    if not (now - READ_BACK_CURSOR_AGE).timestamp() * 1000 <= made <= (
+            now + READ_BACK).timestamp() * 1000:
+        return since
+    return str(int(since) - _READ_BACK_IDS)
+
+
+def _read_seen(cursor: str | None) -> set[str]:
+    """The post ids read in the read-back span of an inbox cursor."""
+    try:
+        state = json.loads(cursor or "")
+    except ValueError:
+        return set()
+    seen = state.get("seen") if isinstance(state, dict) else None
+    return {str(i) for i in seen if str(i).isdigit()} if isinstance(
+        seen, list) else set()
 
 
 def comparable_text(value: str) -> str:
@@ -1135,15 +1178,18 @@ class XAdapter(NetworkAdapter):
 
     def fetch_inbox(self, since: str | None = None) -> InboxPage:
         me = self._user_id()
+        seen = _read_seen(since)
         since, dm_since = _read_cursor(since)
+        now = datetime.now(UTC)
+        asked = _read_back(since, now)
         common = {
             "max_results": PAGE_SIZE,
             "tweet.fields": TWEET_FIELDS,
             "expansions": "author_id",
             "user.fields": USER_FIELDS,
         }
-        if since:
-            common["since_id"] = since
+        if asked:
+            common["since_id"] = asked
         mentions, users, newest = self._timeline(f"/2/users/{me}/mentions", common)
         # Replies that do not @-mention the account (a citizen may remove the
         # handle) only show up in search.
@@ -1154,6 +1200,7 @@ class XAdapter(NetworkAdapter):
             users.update(more_users)
             newest = _newest_id([newest_reply], newest)
         items: dict[str, InboxItem] = {}
+        read: set[str] = set()
         skipped = 0
         for tweet in [*mentions, *replies]:
             # The network's word: a post Kanal cannot read (no object, no
@@ -1163,12 +1210,15 @@ class XAdapter(NetworkAdapter):
             if not remote_id:
                 skipped += 1
                 continue
-            if id_of(tweet.get("author_id")) == me or remote_id in items:
+            read.add(remote_id)
+            if (id_of(tweet.get("author_id")) == me or remote_id in items
+                    or remote_id in seen):
                 continue
             item = self._inbox_item(tweet, users, me)
             items[item.remote_id] = item
-        cursor = _newest_id((i.remote_id for i in items.values()),
-                            newest or since or "")
+        cursor = _newest_id([*items, since], newest or since or "")
+        floor = _read_back(cursor, now)
+        seen = {i for i in seen | read if floor != cursor and int(i) > int(floor)}
         messages, dm_cursor, dm_skipped, denied = self._direct_messages(
             me, dm_since)
         skipped += dm_skipped
@@ -1178,7 +1228,8 @@ class XAdapter(NetworkAdapter):
         ordered = sorted([*items.values(), *messages],
                          key=lambda i: (i.created_at, i.remote_id))
         return InboxPage(items=tuple(ordered),
-                         cursor=_write_cursor(cursor, dm_cursor), skipped=skipped,
+                         cursor=_write_cursor(cursor, dm_cursor, seen),
+                         skipped=skipped,
                          messages_denied=denied)
 
     def _direct_messages(

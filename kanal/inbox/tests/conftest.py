@@ -17,6 +17,23 @@ def facebook_channel(organisation):
 
 
 @pytest.fixture
+def meta_channels(organisation):
+    """A Facebook page, an Instagram account and a Threads account (the
+    Meta webhook paths' page ids and handles)."""
+    from kanal.channels.tests.factories import ChannelFactory
+
+    return {
+        "facebook": ChannelFactory(organisation=organisation, network="facebook",
+                                   remote_id="P1", handle="kbhkommune"),
+        "instagram": ChannelFactory(organisation=organisation,
+                                    network="instagram", remote_id="IG1",
+                                    handle="kbh.kommune"),
+        "threads": ChannelFactory(organisation=organisation, network="threads",
+                                  remote_id="TH1", handle="kbh_kommune"),
+    }
+
+
+@pytest.fixture
 def desk(organisation, member):
     """Three administrations, a Facebook page (the webhooks' page id) owned
     by KFF, an editor, contributors in BUF and TMF, and an analyst."""

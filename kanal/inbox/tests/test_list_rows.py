@@ -44,7 +44,7 @@ def test_a_row_links_counts_and_dates_as_django_s_tags_wrote_them(
         moment = dateformat.format(timezone.localtime(double.last_item_at),
                                    STYLES["datetime"][language == "en"])
     written = row(page, double.pk)
-    assert f'<a href="{reverse("inbox:detail", args=[double.pk])}">' in written
+    assert f'<a href="{reverse("inbox:detail", args=[double.pk])}" ' in written
     assert re.search(rf'<td data-label="[^"<>]+">{re.escape(moment)}</td>', written)
     assert f'<span class="muted">{two}</span>' in written
     assert "henvendelse" not in row(page, single.pk).replace("Ingen henvendelser", "")

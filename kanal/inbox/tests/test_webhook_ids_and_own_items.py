@@ -64,19 +64,6 @@ def _threads(*, reply="T1", replied_to="R1", root="R1", username="omar",
             "root_post": {"id": root, "username": "kbh_kommune"}}}}
 
 
-@pytest.fixture
-def meta_channels(organisation):
-    return {
-        "facebook": ChannelFactory(organisation=organisation, network="facebook",
-                                   remote_id="P1", handle="kbhkommune"),
-        "instagram": ChannelFactory(organisation=organisation,
-                                    network="instagram", remote_id="IG1",
-                                    handle="kbh.kommune"),
-        "threads": ChannelFactory(organisation=organisation, network="threads",
-                                  remote_id="TH1", handle="kbh_kommune"),
-    }
-
-
 # Every Meta webhook path, with each id it reads from the body in turn.
 ID_PATHS = {
     "facebook comment: comment_id": lambda bad: _fb_feed(comment=bad),

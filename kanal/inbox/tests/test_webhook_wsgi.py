@@ -35,7 +35,7 @@ def wsgi():
     signals.request_finished.disconnect(close_old_connections)
 
     def call(method, path, body=b"", *, content_type="application/json",
-             signature=None, cookie="", host="testserver"):
+             signature=None, cookie="", host="testserver", chunked=False):
         environ = {
             "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
             "SERVER_NAME": "testserver", "SERVER_PORT": "80",
@@ -46,6 +46,9 @@ def wsgi():
         }
         if signature is not None:
             environ["HTTP_X_HUB_SIGNATURE_256"] = signature
+        if chunked:  # as a server passes on a body sent in chunks
+            del environ["CONTENT_LENGTH"]
+            environ["HTTP_TRANSFER_ENCODING"] = "chunked"
         if cookie:
             environ["HTTP_COOKIE"] = cookie
         started = []
@@ -135,6 +138,19 @@ def test_too_big_wrong_type_bad_json_and_unknown_organisation(wsgi, settings):
                   signature=signature)[0]
     assert status == 404
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_a_body_without_a_declared_length_is_411_not_a_bad_signature(
+        wsgi, facebook_channel):
+    body, signature = signed(fb_comment())
+    status, _, content = wsgi("POST", "/webhooks/facebook/", body,
+                              signature=signature, chunked=True)
+    assert status == 411
+    assert json.loads(content)["message"].startswith(
+        "Webhooks skal sendes med Content-Length")
+    assert WebhookDelivery.objects.count() == 0
+    # An empty body that says so is still judged by its signature.
+    assert wsgi("POST", "/webhooks/facebook/", b"", signature=signature)[0] == 403
 
 
 def test_a_host_not_allowed_is_refused_on_the_short_chain(wsgi, facebook_channel):

@@ -85,3 +85,29 @@ def test_the_dialogue_page_shows_the_table_to_an_analyst(
     assert "50,0 %" in html
     response = client.get("/indsigt/dialog/?fra=2020-01-01&til=2020-01-31")
     assert "Ingen data endnu i denne periode." in response.content.decode()
+
+
+def test_a_conversation_with_an_item_hidden_on_the_network_counts_as_hidden(
+    organisation, conversations
+):
+    """The guard hides a comment with personal data and the conversation
+    stays open (it still needs an answer); a spam reply hidden under an open
+    question leaves the question open: both were hidden."""
+    from kanal.inbox.models import InboxItem
+
+    facebook = conversations["facebook"]
+    guarded = citizen_item(facebook, "Ring til mig på 12345678",
+                           author="Borger med telefon")
+    InboxItem.objects.filter(pk=guarded.pk).update(hidden_on_network=True)
+    question = citizen_item(facebook, "Hvornår tømmes skraldet?", author="Spurgt")
+    spam = citizen_item(facebook, "Køb billige ure", author="Sælger",
+                        kind="reply", parent=question.remote_id)
+    assert spam.conversation_id == question.conversation_id
+    InboxItem.objects.filter(pk=spam.pk).update(hidden_on_network=True)
+    shown_again = citizen_item(facebook, "Vist igen", author="Vist")
+    InboxItem.objects.filter(pk=shown_again.pk).update(hidden_on_network=False)
+    assert Conversation.objects.get(pk=guarded.conversation_id).status == "new"
+    rows = {row["key"]: row for row in selectors.dialogue(
+        organisation.pk, period_today()).rows}
+    assert rows[facebook.pk]["hidden"] == 2
+    assert rows[conversations["x"].pk]["hidden"] == 1  # status Skjult, as before

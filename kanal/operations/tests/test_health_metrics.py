@@ -238,7 +238,7 @@ def test_the_grafana_dashboard_asks_only_for_metrics_kanal_exports(client):
 
 def test_a_metrics_store_that_fails_costs_the_measurement_not_the_request(
         client, monkeypatch, caplog):
-    """Under gunicorn the latency histogram is kept in files; when their
+    """Under kanal-web the latency histogram is kept in files; when their
     directory is gone (a /tmp cleaner), every request used to answer 500."""
     from kanal.core import observability
 

@@ -1,5 +1,5 @@
-"""The production configuration, started as an operator starts it: gunicorn
-with deploy/gunicorn.conf.py and kanal.settings.production on PostgreSQL,
+"""The production configuration, started as an operator starts it: the web
+tier (``kanal-web``) and kanal.settings.production on PostgreSQL,
 the worker as its own process; a browser logs in and sees the dashboard.
 
 Not marked ``browser``: the suite's PostgreSQL pass skips those, and this
@@ -9,8 +9,6 @@ test is about PostgreSQL (it skips on SQLite).
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -20,13 +18,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from kanal.organisations.roles import Role
 from kanal.organisations.tests.factories import PASSWORD
+
+from .environment import production_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,26 +67,8 @@ def production(tmp_path):
         pytest.skip("Produktionskonfigurationen køres på PostgreSQL "
                     "(DATABASE_URL=postgresql://…).")
     port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "kanal.settings.production",
-        "DATABASE_URL": _database_url(),
-        "KANAL_SECRET_KEY": secrets.token_urlsafe(50),
-        "KANAL_VAULT_KEYS": Fernet.generate_key().decode(),
-        "KANAL_AUDIT_KEYS": secrets.token_urlsafe(40),
-        "KANAL_AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
-        "KANAL_ALLOWED_HOSTS": "127.0.0.1",
-        # The proxy redirects to HTTPS; gunicorn is reached on loopback.
-        "KANAL_SSL_REDIRECT": "0",
-        "KANAL_VAR_DIR": str(tmp_path),
-        "KANAL_STATIC_ROOT": str(tmp_path / "static"),
-        "KANAL_MEDIA_ROOT": str(tmp_path / "media"),
-        "KANAL_WEB_BIND": f"127.0.0.1:{port}",
-        "KANAL_WEB_WORKERS": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-        "KANAL_LOG_FORMAT": "json",
-    }
-    env.pop("KANAL_METRICS_TOKEN", None)
+    env = {**production_environment(tmp_path, _database_url()),
+           "KANAL_WEB_BIND": f"127.0.0.1:{port}", "KANAL_WEB_WORKERS": "2"}
     base = Path(settings.BASE_DIR)
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
@@ -95,8 +76,7 @@ def production(tmp_path):
     )
     web_log = (tmp_path / "web.log").open("w+")
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-         "kanal.wsgi"],
+        [sys.executable, "-m", "kanal.web"],
         cwd=base, env=env, stdout=web_log, stderr=subprocess.STDOUT,
     )
     worker = subprocess.Popen(
@@ -165,7 +145,7 @@ def test_the_production_server_serves_kanal(production, member, chromium):
     # The request id comes back, and the JSON log line carries it.
     response = http.get("/healthz", headers={"X-Request-ID": "smoke-4711"})
     assert response.headers["X-Request-ID"] == "smoke-4711"
-    # Metrics from loopback: request latency summed over gunicorn's processes.
+    # Metrics from loopback: request latency summed over the web tier's processes.
     metrics = _wait_for(
         lambda: 'view="dashboard"' in (t := http.get("/metrics").text) and t,
         "request latency in /metrics", web,
@@ -191,7 +171,7 @@ def test_every_setting_read_from_the_environment_is_in_the_one_documented_list()
 
     base = Path(settings.BASE_DIR)
     sources = [*sorted((base / "kanal" / "settings").glob("*.py")),
-               base / "deploy" / "gunicorn.conf.py"]
+               base / "kanal" / "web.py"]
     read = set()
     for source in sources:
         read |= set(re.findall(r'"((?:KANAL|PROMETHEUS)_[A-Z_]+|DATABASE_URL)"',

@@ -1,0 +1,97 @@
+"""``kanal-web``: the production web tier, granian serving ``kanal.wsgi``.
+
+Every value comes from the environment (README, "Configuration"), with a
+default for one machine: ``KANAL_WEB_BIND``, ``KANAL_WEB_WORKERS``,
+``KANAL_WEB_THREADS``, ``KANAL_WEB_LIFETIME``, ``KANAL_WEB_BACKLOG`` and
+``PROMETHEUS_MULTIPROC_DIR``. This process never imports Django: the
+processes it forks each load the application themselves, with nothing
+(a database connection, a metrics registry) inherited.
+
+Why granian, not gunicorn: a signed webhook costs Kanal's own Python about
+half a millisecond; gunicorn's HTTP handling, written in Python, cost about
+as much again, granian's (compiled) a third of that (BENCHMARKS.md, "Inbox:
+Meta webhook intake"). ``SIGHUP`` replaces the processes one at a time
+(upgrades); ``SIGTERM`` lets requests in flight finish.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+
+class BadSetting(ValueError):
+    """A setting in the environment Kanal cannot start with (in Danish)."""
+
+
+def _number(name: str, default: int, least: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise BadSetting(f"{name} skal være et helt tal, ikke {raw!r}.")
+    if int(raw) < least:
+        raise BadSetting(f"{name} skal være mindst {least}, ikke {raw}.")
+    return int(raw)
+
+
+def settings_from_environment() -> dict:
+    """The server's settings, read and checked before anything starts."""
+    bind = os.environ.get("KANAL_WEB_BIND", "127.0.0.1:8000").strip()
+    host, _sep, port = bind.rpartition(":")
+    if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise BadSetting(f"KANAL_WEB_BIND skal være vært:port, ikke {bind!r}.")
+    lifetime = _number("KANAL_WEB_LIFETIME", 86400, least=0)
+    if 0 < lifetime < 60:
+        raise BadSetting("KANAL_WEB_LIFETIME skal være 0 (aldrig) eller mindst "
+                         f"60 sekunder, ikke {lifetime}.")
+    return {
+        "address": host.removeprefix("[").removesuffix("]"),
+        "port": int(port),
+        # Processes for the CPUs; threads for the database's waits.
+        "workers": _number("KANAL_WEB_WORKERS", os.cpu_count() or 1, least=1),
+        "blocking_threads": _number("KANAL_WEB_THREADS", 8, least=1),
+        # A process is renewed after this many seconds (0: never), so a slow
+        # leak never grows old; one at a time, as on a reload.
+        "workers_lifetime": lifetime or None,
+        "backlog": _number("KANAL_WEB_BACKLOG", 1024, least=128),
+    }
+
+
+def fresh_metrics_directory() -> str:
+    """Request latency from every process is kept in files in
+    ``PROMETHEUS_MULTIPROC_DIR`` and added up at scrape time; a new server
+    starts them from zero. Set before any process loads the application."""
+    directory = os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR",
+        os.path.join(tempfile.gettempdir(), f"kanal-prometheus-{os.getuid()}"),
+    )
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+    return directory
+
+
+def main() -> None:
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    try:
+        config = settings_from_environment()
+    except BadSetting as e:
+        sys.exit(f"kanal-web: {e}")
+    fresh_metrics_directory()
+    Server(
+        "kanal.wsgi:application",
+        interface=Interfaces.WSGI,
+        websockets=False,
+        respawn_failed_workers=True,
+        # Requests in flight get this long to finish on SIGTERM and SIGHUP.
+        workers_kill_timeout=30,
+        **config,
+    ).serve()
+
+
+if __name__ == "__main__":
+    main()
