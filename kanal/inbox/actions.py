@@ -49,6 +49,12 @@ def assign_conversation(
     org_id = conversation.organisation_id
     if person is not None and person.organisation_id != org_id:
         raise ValidationError(_("Personen er ikke med i organisationen."))
+    if person is not None and not (person.is_active and person.user.is_active
+                                   and person.has_perm("inbox.answer")):
+        # Theirs, nobody else who could answer it would be told (T5a-5).
+        raise ValidationError(_("%(name)s kan ikke se indbakken (deaktiveret, "
+                                "lukket login eller en rolle uden indbakken). "
+                                "Vælg en anden.") % {"name": person.display_name})
     if administration is not None and administration.organisation_id != org_id:
         raise ValidationError(_("Forvaltningen hører ikke til organisationen."))
     if administration is None and person is not None:
@@ -76,7 +82,7 @@ def assign_conversation(
     recipients = [person] if person is not None else list(
         Membership.objects.filter(
             organisation_id=org_id, administration=administration, is_active=True,
-            role="contributor",
+            user__is_active=True, role="contributor",
         ).select_related("user", "organisation")
     )
     notify(

@@ -10,8 +10,9 @@ from django.utils.translation import pgettext_lazy
 
 from kanal.channels.models import Network
 from kanal.organisations.models import Administration, Membership
+from kanal.organisations.roles import PERMISSIONS
 
-from . import meanwhile, privacy
+from . import meanwhile, privacy, templating
 from .actions import MANUAL_STATUSES
 from .models import (
     ConversationStatus,
@@ -23,9 +24,13 @@ from .models import (
 
 
 class FilterForm(forms.Form):
-    """The list's filters; anything it cannot read is ignored, not an error."""
+    """The list's filters; what it cannot read is an error the list page
+    shows (then it lists nothing), never a filter silently left out."""
 
-    q = forms.CharField(label=_("Søg"), required=False, max_length=200)
+    q = forms.CharField(label=_("Søg"), required=False, max_length=200,
+                        error_messages={"max_length": _(
+                            "Søgningen er for lang: højst 200 tegn. Søg på "
+                            "nogle få ord fra henvendelsen.")})
     network = forms.ChoiceField(
         label=_("Netværk"), required=False,
         choices=[("", _("Alle netværk")), *Network.choices],
@@ -55,12 +60,6 @@ class FilterForm(forms.Form):
             (a.pk, a.code) for a in administrations
         ]
 
-    def values(self) -> dict:
-        if not self.is_valid():
-            return {name: self.cleaned_data.get(name) for name in self.fields
-                    if name not in self.errors and name in self.cleaned_data}
-        return dict(self.cleaned_data)
-
 
 class AssignForm(forms.Form):
     administration = forms.ModelChoiceField(
@@ -77,8 +76,9 @@ class AssignForm(forms.Form):
         self.fields["administration"].queryset = Administration.objects.filter(
             organisation=organisation)
         people = Membership.objects.filter(
-            organisation=organisation, is_active=True,
-            role__in=["admin", "editor", "contributor"],
+            organisation=organisation, is_active=True, user__is_active=True,
+            role__in=[role for role, held in PERMISSIONS.items()
+                      if "inbox.answer" in held],
         ).select_related("user", "administration")
         self.fields["person"].queryset = people
         self.fields["person"].label_from_instance = (
@@ -108,9 +108,29 @@ class StatusForm(forms.Form):
             self.initial["status"] = ""
 
 
+def one_line_break(value: str) -> str:
+    """``value`` with each line break as one character (LF): a browser
+    counts a textarea's line break as one against its ``maxlength`` and
+    sends it as two (CR LF)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class TypedTextField(forms.CharField):
+    """Text typed in a textarea, its line breaks one character each
+    (``one_line_break``), so a text the browser let through is not refused
+    for its length."""
+
+    def to_python(self, value):
+        return one_line_break(super().to_python(value))
+
+
 class NoteForm(forms.Form):
-    text = forms.CharField(
+    text = TypedTextField(
         label=_("Intern note"), max_length=5000,
+        error_messages={
+            "required": _("Skriv noten, før du gemmer den."),
+            "max_length": _("Noten er for lang (højst 5.000 tegn)."),
+        },
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kun kolleger ser noten. Skriv @brugernavn for at give en "
                     "kollega besked."),
@@ -150,7 +170,7 @@ class ReplyForm(forms.Form):
         required=False, empty_label=_("Ingen henvisning"),
         help_text=_("Et svar med en henvisning sætter samtalen til ”Henvist”."),
     )
-    text = forms.CharField(
+    text = TypedTextField(
         label=_("Svar"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Tomt felt: standardsvaret eller henvisningen sendes, med "
@@ -201,6 +221,7 @@ class KeptTextForm(forms.ModelForm):
     class Meta:
         fields = ["title", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"text": TypedTextField}
 
 
 class StandardAnswerForm(KeptTextForm):
@@ -318,6 +339,26 @@ class InboxSettingsForm(forms.ModelForm):
 
     def clean_closed_days(self) -> list[str]:
         return parse_closed_days(self.cleaned_data.get("closed_days", ""))
+
+    def clean_target_hours(self) -> int:
+        """At least one working hour: with none, every question would be
+        overdue, and told about, the moment it arrives."""
+        hours = self.cleaned_data.get("target_hours")
+        if hours is not None and hours < 1:
+            raise ValidationError(_("Svarfristen skal være mindst 1 arbejdstime."))
+        return hours
+
+    def clean_footer_text(self) -> str:
+        """The footer goes under every answer as it is written: a variable
+        (or a brace) in it would reach citizens as "{kanalnavn}"."""
+        text = self.cleaned_data.get("footer_text", "")
+        found = templating.braced(text)
+        if found:
+            raise ValidationError(
+                _("Vejledningsteksten udfyldes ikke, så %(variable)s ville stå "
+                  "sådan i hvert svar. Skriv teksten, som den skal stå, uden "
+                  "klammer."), params={"variable": found[0]})
+        return text
 
     def clean(self):
         data = super().clean()

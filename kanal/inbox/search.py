@@ -206,8 +206,11 @@ def matching_items(items: QuerySet, q: str, vendor: str) -> QuerySet:
     if vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery
 
+        # "plain": every word must occur, and the syntax around them is
+        # text, as in ``fts5_query`` ("websearch" read "-pas" as "without
+        # pas" and "or" as either word).
         return items.filter(
-            search_vector=SearchQuery(q, config="danish", search_type="websearch")
+            search_vector=SearchQuery(q, config="danish", search_type="plain")
         )
     expression = fts5_query(q)
     if not expression:

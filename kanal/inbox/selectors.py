@@ -73,6 +73,10 @@ class _CountedPaginator(Paginator):
 COUNT_BOUND = 1000
 
 
+#: The furthest a bounded list's page may start (``_BoundedPaginator``).
+MAX_OFFSET = 2**62
+
+
 class _BoundedPaginator(Paginator):
     """A paginator that counts at most ``bound`` + 1 rows. When more match
     (``bounded``), the number of pages is not known: a page is read with one
@@ -102,6 +106,10 @@ class _BoundedPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from e
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
+        if (number - 1) * self.per_page > MAX_OFFSET:
+            # Past any row a table holds, and past what the database's
+            # OFFSET (64 bits) takes: a server error, not an empty page.
+            raise EmptyPage(self.error_messages["no_results"])
         return number
 
     def page(self, number):

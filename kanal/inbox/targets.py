@@ -32,6 +32,7 @@ from .models import (
     InboxItem,
     InboxSettings,
 )
+from .policies import conversation_policy
 
 ZONE = ZoneInfo("Europe/Copenhagen")
 
@@ -202,7 +203,12 @@ def _notify_overdue(conversation: Conversation, now: datetime) -> int:
 
 
 def _who_handles(conversation: Conversation):
-    if conversation.assigned_to_id:
+    """The person it is assigned to while they can still see it; else who
+    answers for its administration; else the desk. A person deactivated,
+    whose login is closed or whose role no longer answers is not told in
+    place of everyone who can act (it is told once)."""
+    if conversation.assigned_to_id and conversation_policy.viewers(
+            conversation).filter(pk=conversation.assigned_to_id).exists():
         return [conversation.assigned_to]
     org = conversation.organisation_id
     if conversation.assigned_administration_id:

@@ -21,14 +21,21 @@ def unknown_variables(text: str) -> list[str]:
     """Every ``{…}`` in a kept text that Kanal cannot fill: a name it does
     not know (``{navn}``, ``{Fornavn}``), a brace left open (``{fornavn``,
     shown to its first word) or a lone closing brace."""
-    unknown = []
+    return braced(text, known=TEMPLATE_VARIABLES)
+
+
+def braced(text: str, *, known=()) -> list[str]:
+    """Every ``{…}``, open brace or lone closing brace in ``text`` but the
+    ``known`` variables, each shown to its first word (at most 40
+    characters)."""
+    found_all = []
     for match in _BRACED.finditer(text or ""):
         found = match.group()
-        if found.endswith("}") and found[1:-1] in TEMPLATE_VARIABLES:
+        if found.endswith("}") and found[1:-1] in known:
             continue
         shown = found.split()[0] if found.split() else found
-        unknown.append(shown[:40])
-    return unknown
+        found_all.append(shown[:40])
+    return found_all
 
 
 def known_variables() -> str:

@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -39,8 +40,15 @@ from .forms import (
     ReplyForm,
     StandardAnswerForm,
     StatusForm,
+    one_line_break,
 )
-from .models import AssignmentRule, ConversationStatus, InboxItem, InboxSettings
+from .models import (
+    AssignmentRule,
+    ConversationStatus,
+    InboxItem,
+    InboxSettings,
+    ItemVersion,
+)
 from .policies import (
     conversation_policy,
     inbox_settings_policy,
@@ -56,7 +64,11 @@ def _filters(request, actor):
         organisation_id=actor.organisation_id)
     form = FilterForm(request.GET or None, channels=channels,
                       administrations=administrations)
-    values = form.values() if request.GET else {}
+    if form.is_bound and not form.is_valid():
+        # What the form cannot read is said (the page's error summary) and
+        # lists nothing: dropped, a long search listed every conversation.
+        return visible.none(), form, selectors.Filters()
+    values = form.cleaned_data if form.is_bound else {}
     filters = selectors.Filters(
         network=values.get("network") or "",
         channel=values.get("channel"),
@@ -71,11 +83,13 @@ def _filters(request, actor):
     return visible, form, filters
 
 
-def _page(request, actor, visible, filters, per_status=None):
-    if per_status is None:
-        per_status = counts.status_counts(actor)
+def _page(request, actor, visible, filters, per_status=None, *, count=None):
+    if count is None:
+        if per_status is None:
+            per_status = counts.status_counts(actor)
+        count = counts.list_count(actor, filters, per_status)
     return selectors.page_of(visible, filters, request.GET.get("side"),
-                             count=counts.list_count(actor, filters, per_status),
+                             count=count,
                              items=conversation_policy.visible_items(actor))
 
 
@@ -85,7 +99,8 @@ def list_view(request):
     conversation_policy.check(actor, "list")
     visible, form, filters = _filters(request, actor)
     per_status = counts.status_counts(actor)
-    page = _page(request, actor, visible, filters, per_status)
+    page = _page(request, actor, visible, filters, per_status,
+                 count=0 if form.errors else None)
     query = request.GET.copy()
     query.pop("side", None)
     return render(request, "inbox/list.html", {
@@ -100,7 +115,7 @@ def list_view(request):
         "can_configure": inbox_settings_policy.can(actor, "change"),
         "no_messages": get_text_list(
             selectors.networks_without_messages(actor.organisation_id), _("og")),
-    })
+    }, status=400 if form.errors else 200)
 
 
 def _filtered(request) -> bool:
@@ -115,7 +130,10 @@ def updates_view(request):
     list's rows for the same filters."""
     actor = request.membership
     conversation_policy.check(actor, "list")
-    visible, _form, filters = _filters(request, actor)
+    visible, form, filters = _filters(request, actor)
+    if form.errors:
+        # The list page says what is wrong; its rows stay as they are.
+        return JsonResponse({"error": _("Filtrene kan ikke bruges.")}, status=400)
     latest = selectors.latest_item_id(visible, actor.organisation_id)
     try:
         since = int(request.GET.get("siden", "0"))
@@ -148,7 +166,7 @@ def detail_view(request, pk):
 
 
 def _detail(request, actor, conversation, *, reply_form=None, status=200,
-            written_meanwhile=None):
+            written_meanwhile=None, note_form=None):
     """The conversation page; ``reply_form`` is a refused answer shown again
     with what the person wrote; ``written_meanwhile`` what refused it when a
     colleague answered or the citizen wrote while they wrote (marked)."""
@@ -157,9 +175,14 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
     end = max(0, total - earlier)
     start = max(0, end - ITEMS_PER_PAGE)
     items = list(conversation.items.select_related("liked_by__user")
-                 .prefetch_related("versions")[start:end])
+                 .annotate(versions_total=_versions_total())
+                 .prefetch_related(*_versions_shown())[start:end])
     for item in items:
         item.channel = conversation.channel  # one channel: read once
+        shown = {v.pk: v for v in [*item.first_versions, *item.newest_versions]}
+        item.shown_versions = sorted(shown.values(),
+                                     key=lambda v: (v.seen_at, v.pk))
+        item.versions_left_out = (item.versions_total or 0) - len(shown)
     notes = conversation.notes.select_related("author__user")
     can_assign = conversation_policy.can(actor, "assign", conversation)
     # Messages are answered privately where the network lets Kanal.
@@ -231,8 +254,30 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
             pk=actor.pk).select_related("user", "administration"),
         "status_form": StatusForm(initial={"status": conversation.status},
                                   current=conversation.status),
-        "note_form": NoteForm(initial={"key": uuid.uuid4().hex}),
+        "note_form": note_form or NoteForm(initial={"key": uuid.uuid4().hex}),
     }, status=status)
+
+
+#: Versions of one item the page shows: its original and the newest (a
+#: comment edited thousands of times, each edit a webhook, must not stop the
+#: page); the rest are kept, and the page says how many it left out.
+VERSIONS_SHOWN = 20
+
+
+def _versions_shown() -> tuple[Prefetch, Prefetch]:
+    return (
+        Prefetch("versions", to_attr="first_versions",
+                 queryset=ItemVersion.objects.order_by("seen_at", "pk")[:1]),
+        Prefetch("versions", to_attr="newest_versions",
+                 queryset=ItemVersion.objects.order_by("-seen_at", "-pk")[
+                     :VERSIONS_SHOWN - 1]),
+    )
+
+
+def _versions_total():
+    return Subquery(
+        ItemVersion.objects.filter(item=OuterRef("pk")).order_by()
+        .values("item").annotate(n=Count("pk")).values("n"))
 
 
 def _int(value) -> int | None:
@@ -296,8 +341,9 @@ def note_view(request, pk):
     conversation = conversation_policy.get_allowed(actor, "note", pk=pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Skriv noten, før du gemmer den (højst 5.000 tegn)."))
-        return _back(conversation)
+        # The page again with the note in its field, marked: nothing typed
+        # is lost.
+        return _detail(request, actor, conversation, note_form=form, status=400)
     saved = []
     run_action(
         request,
@@ -369,7 +415,7 @@ def reply_length_view(request, pk):
     item = conversation.items.filter(pk=_int(request.POST.get("item"))).first()
     message = item is not None and item.kind == "message" and (
         replies.can_answer_messages(conversation.channel))
-    text = request.POST.get("text", "")[:10000].strip()
+    text = one_line_break(request.POST.get("text", "")[:10000]).strip()
     if not text and item is not None:
         # An empty field sends the chosen standard answer or referral, filled
         # in (``reply_to_item``): that is the text to count.

@@ -185,11 +185,16 @@ def test_the_updates_endpoint_answers_new_rows_only_when_something_came(
     assert json.dumps(body)
 
 
-def test_bad_filter_values_are_ignored_not_errors(desk, client_for):
+def test_bad_filter_values_are_said_not_server_errors(desk, client_for):
+    """Filters the form cannot read are shown as errors (T5a-2), never a
+    server error; a page number it cannot read is the first page."""
     citizen_item(desk["channel"])
     response = client_for(desk["editor"]).get(
         "/indbakke/", {"channel": "abc", "status": "nope", "side": "x",
                        "administration": "9999999"})
+    assert response.status_code == 400
+    assert 'id="error-summary"' in response.content.decode()
+    response = client_for(desk["editor"]).get("/indbakke/", {"side": "x"})
     assert response.status_code == 200
     response = client_for(desk["editor"]).get("/indbakke/nye/", {"siden": "x"})
     assert response.status_code == 200
