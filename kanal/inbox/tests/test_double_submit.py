@@ -53,3 +53,22 @@ def test_a_reply_sent_twice_at_once_is_one_answer_and_no_error(
     assert errors == []
     assert Answer.objects.count() == 1 and FollowUp.objects.count() == 1
     assert answers == [Answer.objects.get().pk] * 2
+
+
+@pytest.mark.django_db
+def test_a_form_key_used_for_another_conversation_is_refused(organisation, member):
+    """A form's key names one answer: sent again for another conversation
+    (a form copied, a key replayed) it is refused in Danish, and never hands
+    back, or queues, another conversation's answer."""
+    from django.core.exceptions import ValidationError
+
+    from kanal.channels.tests.factories import ChannelFactory
+
+    channel = ChannelFactory(organisation=organisation, network="facebook")
+    editor = member(Role.EDITOR)
+    first, second = citizen_item(channel), citizen_item(channel)
+    kept = replies.reply_to_item(first, actor=editor, text="Tak.", key="b" * 32)
+    with pytest.raises(ValidationError, match="Formularen er allerede brugt"):
+        replies.reply_to_item(second, actor=editor, text="Tak.", key="b" * 32)
+    assert list(Answer.objects.all()) == [kept]
+    assert FollowUp.objects.count() == 1

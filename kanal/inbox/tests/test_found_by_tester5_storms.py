@@ -25,6 +25,10 @@ def test_t5a_6_a_comment_edited_thousands_of_times_keeps_its_page(desk, client):
     assert "Udgave nummer 2." not in page
     assert page.count("Udgave nummer ") < 30
     assert "281 udgaver mellem den oprindelige og de nyeste vises ikke" in page
+    # The note stands between two lists, and the newest keep their numbers
+    # (283 to 301), instead of counting on from the note as a list item.
+    assert '<p class="muted">281 udgaver' in page
+    assert '<ol start="283">' in page
 
 
 def test_a_comment_edited_a_few_times_shows_every_version(desk, client):
