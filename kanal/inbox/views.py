@@ -1,4 +1,6 @@
-"""The inbox pages: the list with filters and search, one conversation."""
+"""The inbox pages: the list with filters and search, one conversation and
+what the desk does in it (assign, status, notes, answers, moderation, likes).
+The setup pages editors keep are in ``setup_views``."""
 
 from __future__ import annotations
 
@@ -31,22 +33,16 @@ from . import (
 )
 from .forms import (
     AssignForm,
-    AssignmentRuleForm,
     FilterForm,
-    InboxSettingsForm,
     ModerationForm,
     NoteForm,
-    ReferralTemplateForm,
     ReplyForm,
-    StandardAnswerForm,
     StatusForm,
     one_line_break,
 )
 from .models import (
-    AssignmentRule,
     ConversationStatus,
     InboxItem,
-    InboxSettings,
     ItemVersion,
 )
 from .policies import (
@@ -464,114 +460,6 @@ def _refused_reply(request, actor, conversation, *, written_meanwhile=None,
                    status=400 if written_meanwhile is None else 409)
 
 
-@membership_required
-def standard_answers_view(request):
-    actor = request.membership
-    standard_answer_policy.check(actor, "list")
-    can_manage = standard_answer_policy.can(actor, "manage")
-    form = StandardAnswerForm(request.POST or None)
-    if request.method == "POST":
-        standard_answer_policy.check(actor, "manage")
-        if form.is_valid():
-            try:
-                actions.save_standard_answer(actor=actor, **form.cleaned_data)
-            except ValidationError as e:
-                form.add_error(None, e)
-            else:
-                messages.success(request, _("Standardsvaret er gemt."))
-                return redirect("inbox:standard_answers")
-    return render(request, "inbox/standard_answers.html", {
-        "answers": standard_answer_policy.visible(actor),
-        "form": form if can_manage else None,
-        "can_manage": can_manage,
-    })
-
-
-@membership_required
-def standard_answer_edit_view(request, pk):
-    actor = request.membership
-    answer = standard_answer_policy.get_allowed(actor, "manage", pk=pk)
-    form = StandardAnswerForm(request.POST or None, instance=answer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.save_standard_answer(actor=actor, answer=answer,
-                                         title=form.cleaned_data["title"],
-                                         text=form.cleaned_data["text"])
-        except ValidationError as e:
-            form.add_error(None, e)
-        else:
-            messages.success(request, _("Standardsvaret er gemt."))
-            return redirect("inbox:standard_answers")
-    return render(request, "inbox/standard_answer_form.html",
-                  {"form": form, "answer": answer})
-
-
-@require_POST
-@membership_required
-def standard_answer_delete_view(request, pk):
-    actor = request.membership
-    answer = standard_answer_policy.get_visible_or_404(actor, pk=pk)
-    actions.delete_standard_answer(answer, actor=actor)
-    messages.success(request, _("Standardsvaret er slettet."))
-    return redirect("inbox:standard_answers")
-
-
-@membership_required
-def referrals_view(request):
-    actor = request.membership
-    referral_template_policy.check(actor, "list")
-    can_manage = referral_template_policy.can(actor, "manage")
-    form = ReferralTemplateForm(request.POST or None,
-                                organisation=actor.organisation)
-    if request.method == "POST":
-        referral_template_policy.check(actor, "manage")
-        if _save_referral(request, form, actor, None):
-            return redirect("inbox:referrals")
-    return render(request, "inbox/referrals.html", {
-        "templates": referral_template_policy.visible(actor).select_related(
-            "administration"),
-        "form": form if can_manage else None,
-    })
-
-
-@membership_required
-def referral_edit_view(request, pk):
-    actor = request.membership
-    template = referral_template_policy.get_allowed(actor, "manage", pk=pk)
-    form = ReferralTemplateForm(request.POST or None, instance=template,
-                                organisation=actor.organisation)
-    if request.method == "POST" and _save_referral(request, form, actor,
-                                                    template):
-        return redirect("inbox:referrals")
-    return render(request, "inbox/referral_form.html",
-                  {"form": form, "template": template})
-
-
-def _save_referral(request, form, actor, template) -> bool:
-    if not form.is_valid():
-        return False
-    try:
-        actions.save_referral_template(
-            actor=actor, template=template, title=form.cleaned_data["title"],
-            text=form.cleaned_data["text"],
-            administration=form.cleaned_data["administration"])
-    except ValidationError as e:
-        form.add_error(None, e)
-        return False
-    messages.success(request, _("Henvisningen er gemt."))
-    return True
-
-
-@require_POST
-@membership_required
-def referral_delete_view(request, pk):
-    actor = request.membership
-    template = referral_template_policy.get_visible_or_404(actor, pk=pk)
-    actions.delete_referral_template(template, actor=actor)
-    messages.success(request, _("Henvisningen er slettet."))
-    return redirect("inbox:referrals")
-
-
 def _visible_item(actor, pk) -> InboxItem:
     """An item of a conversation ``actor`` may see, else 404."""
     try:
@@ -632,48 +520,3 @@ def like_view(request, pk):
                          _("Synes godt om er fjernet fra kommentaren på "
                            "netværket."))
     return _back(item.conversation)
-
-
-@membership_required
-def settings_view(request):
-    actor = request.membership
-    inbox_settings_policy.check(actor, "change")
-    row = InboxSettings.objects.filter(organisation_id=actor.organisation_id).first()
-    posted = request.method == "POST"
-    is_rule = posted and request.POST.get("form") == "rule"
-    form = InboxSettingsForm(request.POST if posted and not is_rule else None,
-                             instance=row)
-    rule_form = AssignmentRuleForm(request.POST if is_rule else None,
-                                   organisation=actor.organisation)
-    if is_rule and rule_form.is_valid():
-        try:
-            actions.add_assignment_rule(actor=actor, **rule_form.cleaned_data)
-        except ValidationError as e:
-            rule_form.add_error(None, e)
-        else:
-            messages.success(request, _("Reglen er gemt."))
-            return redirect("inbox:settings")
-    elif posted and not is_rule and form.is_valid():
-        actions.save_inbox_settings(form.save(commit=False), actor=actor,
-                                    changed=form.changed_data)
-        messages.success(request, _("Indbakkens indstillinger er gemt."))
-        return redirect("inbox:settings")
-    rules = AssignmentRule.objects.filter(
-        organisation_id=actor.organisation_id
-    ).select_related("channel", "administration")
-    return render(request, "inbox/settings.html",
-                  {"form": form, "rule_form": rule_form, "rules": rules})
-
-
-@require_POST
-@membership_required
-def rule_delete_view(request, pk):
-    actor = request.membership
-    inbox_settings_policy.check(actor, "change")
-    try:
-        rule = AssignmentRule.objects.get(pk=pk, organisation_id=actor.organisation_id)
-    except AssignmentRule.DoesNotExist as e:
-        raise Http404 from e
-    actions.delete_assignment_rule(rule, actor=actor)
-    messages.success(request, _("Reglen er slettet."))
-    return redirect("inbox:settings")
