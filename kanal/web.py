@@ -17,7 +17,8 @@ Meta webhook intake"). ``SIGHUP`` replaces the processes one at a time
 from __future__ import annotations
 
 import os
-import shutil
+import re
+import stat
 import sys
 import tempfile
 
@@ -60,16 +61,37 @@ def settings_from_environment() -> dict:
     }
 
 
+#: The files prometheus-client keeps per process ("histogram_4711.db"); only
+#: these are removed, whatever else an operator keeps in the directory.
+_METRICS_FILE = re.compile(
+    r"(counter|histogram|summary|gauge_(live)?(all|min|max|sum|mostrecent))_\d+\.db"
+)
+
+
 def fresh_metrics_directory() -> str:
     """Request latency from every process is kept in files in
     ``PROMETHEUS_MULTIPROC_DIR`` and added up at scrape time; a new server
-    starts them from zero. Set before any process loads the application."""
-    directory = os.environ.setdefault(
-        "PROMETHEUS_MULTIPROC_DIR",
-        os.path.join(tempfile.gettempdir(), f"kanal-prometheus-{os.getuid()}"),
-    )
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory, exist_ok=True)
+    starts them from zero. Set before any process loads the application.
+
+    Only the metrics' own files are removed (the directory may be one that
+    holds more, by an operator's mistake); the default, a fixed name in the
+    shared temporary directory, must be this user's own directory, not a
+    link or a directory another user made first."""
+    default = os.path.join(tempfile.gettempdir(), f"kanal-prometheus-{os.getuid()}")
+    directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", default)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    if directory == default:
+        found = os.lstat(directory)
+        if (not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid()
+                or found.st_mode & 0o002):
+            raise BadSetting(
+                f"{directory} er ikke brugerens egen mappe; sæt "
+                "PROMETHEUS_MULTIPROC_DIR til en mappe kun Kanal skriver i.")
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            ours = _METRICS_FILE.fullmatch(entry.name)
+            if ours and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
     return directory
 
 
@@ -79,9 +101,11 @@ def main() -> None:
 
     try:
         config = settings_from_environment()
+        fresh_metrics_directory()
     except BadSetting as e:
         sys.exit(f"kanal-web: {e}")
-    fresh_metrics_directory()
+    # The processes size their gate for request bodies by it (kanal/wsgi.py).
+    os.environ["KANAL_WEB_THREADS"] = str(config["blocking_threads"])
     Server(
         "kanal.wsgi:application",
         interface=Interfaces.WSGI,

@@ -1,0 +1,105 @@
+"""Faults in the web tier (kanal-web, kanal/wsgi.py, the request metrics)
+found by attacking it as a hostile client and as an operator's mistake."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+
+from kanal import web
+from kanal.operations import metrics
+
+from .environment import kanal_web
+
+BASE = Path(settings.BASE_DIR)
+
+
+@pytest.fixture
+def one_process(tmp_path):
+    """kanal-web with one process of four threads."""
+    with kanal_web(tmp_path, BASE, KANAL_WEB_WORKERS="1",
+                   KANAL_WEB_THREADS="4") as (_server, url):
+        yield url
+
+
+@pytest.mark.serial
+def test_slow_request_bodies_do_not_take_every_thread(one_process):
+    """T6-1: anyone may POST to /webhooks/ (no login). A client that declares
+    a body and sends it a byte at a time held one of the process's threads
+    for as long as it liked; a dozen such clients stopped the whole site
+    (even /healthz waited for ever). Now bodies wait for at most part of
+    the threads, the rest answer pages and health checks, and a body that
+    finds no thread free is told to come back (503), not queued."""
+    port = int(one_process.rsplit(":")[-1])
+    held = []
+    try:
+        for _ in range(12):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"POST /webhooks/facebook/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\n"
+                         b"Content-Length: 100000\r\n\r\n{")
+            held.append(sock)
+        time.sleep(1)
+        http = httpx.Client(base_url=one_process, timeout=5)
+        for _ in range(3):
+            assert http.get("/healthz").status_code == 200
+        refused = http.post("/webhooks/facebook/", content=b"{}",
+                            headers={"Content-Type": "application/json"})
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+@pytest.mark.django_db
+def test_a_method_a_client_invents_is_not_a_metrics_label(client):
+    """T6-2: the request histogram was labelled with the request's method as
+    sent; granian passes any token, so each invented method added a dozen
+    series to the files every process shares (1,500 requests: a 2 MB
+    scrape taking 0.7 s, 4.5 MB of files; unbounded)."""
+    for method in ("XFOO1", "XFOO2", "get"):
+        client.generic(method, "/healthz")
+    client.get("/healthz")
+    text = metrics.exposition().decode()
+    assert "XFOO" not in text and 'method="get"' not in text
+    assert 'method="other",status="4xx",view="healthz"' in text
+    assert 'method="GET",status="2xx",view="healthz"' in text
+
+
+def test_a_start_removes_only_the_metrics_files(tmp_path, monkeypatch):
+    """T6-3: each start emptied PROMETHEUS_MULTIPROC_DIR with rmtree; an
+    operator who set it to a directory holding anything else (the var
+    directory, the media) lost all of it at the next start or restart."""
+    directory = tmp_path / "var"
+    (directory / "media").mkdir(parents=True)
+    (directory / "media" / "video.mp4").write_bytes(b"film")
+    (directory / "kanal.sqlite3").write_bytes(b"db")
+    (directory / "notes.db").write_bytes(b"own")
+    for name in ("histogram_4711.db", "counter_12.db", "gauge_livesum_9.db"):
+        (directory / name).write_bytes(b"old")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    assert web.fresh_metrics_directory() == str(directory)
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "kanal.sqlite3", "media", "notes.db"]
+    assert (directory / "media" / "video.mp4").read_bytes() == b"film"
+
+
+def test_the_default_metrics_directory_is_not_a_link_someone_else_made(
+        tmp_path, monkeypatch):
+    """T6-3: without PROMETHEUS_MULTIPROC_DIR the files went to a fixed name
+    in /tmp; another user could create it first (a link to their own
+    directory) and read or fill every process's measurements."""
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    elsewhere = tmp_path / "theirs"
+    elsewhere.mkdir()
+    (tmp_path / f"kanal-prometheus-{os.getuid()}").symlink_to(elsewhere)
+    with pytest.raises(web.BadSetting, match="PROMETHEUS_MULTIPROC_DIR"):
+        web.fresh_metrics_directory()
