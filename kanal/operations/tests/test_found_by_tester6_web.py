@@ -103,3 +103,12 @@ def test_the_default_metrics_directory_is_not_a_link_someone_else_made(
     (tmp_path / f"kanal-prometheus-{os.getuid()}").symlink_to(elsewhere)
     with pytest.raises(web.BadSetting, match="PROMETHEUS_MULTIPROC_DIR"):
         web.fresh_metrics_directory()
+
+
+@pytest.mark.django_db
+def test_metrics_answer_this_machine_on_a_dual_stack_server(client):
+    """T6-4: under ``KANAL_WEB_BIND=[::]:8000`` Prometheus on this machine
+    arrives as ``::ffff:127.0.0.1`` and was refused (403); another machine's
+    mapped address still is."""
+    assert client.get("/metrics", REMOTE_ADDR="::ffff:127.0.0.1").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="::ffff:10.0.0.1").status_code == 403
