@@ -3,6 +3,7 @@ found by attacking it as a hostile client and as an operator's mistake."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import time
@@ -14,6 +15,7 @@ from django.conf import settings
 
 from kanal import web
 from kanal.operations import metrics
+from kanal.wsgi import BodyGate
 
 from .environment import kanal_web
 
@@ -112,3 +114,35 @@ def test_metrics_answer_this_machine_on_a_dual_stack_server(client):
     mapped address still is."""
     assert client.get("/metrics", REMOTE_ADDR="::ffff:127.0.0.1").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="::ffff:10.0.0.1").status_code == 403
+
+
+def test_a_place_is_held_only_while_the_body_arrives():
+    """T6-1: the view's own work after reading the body (a network call, a
+    search) holds no place, so a second body is taken meanwhile; a view
+    that never reads its body gives the place back when it answers."""
+    gate = BodyGate(1)
+    answers = []
+
+    def inner(environ, start_response):
+        start_response("200 OK", [])
+        return [b"inner"]
+
+    def reads_then_works(environ, start_response):
+        assert environ["wsgi.input"].read(2) == b"{}"
+        other = {"CONTENT_LENGTH": "2", "wsgi.input": io.BytesIO(b"{}")}
+        answers.append(gate(inner, other, lambda status, _h: answers.append(status)))
+        start_response("200 OK", [])
+        return [b"outer"]
+
+    def never_reads(environ, start_response):
+        start_response("415 Unsupported Media Type", [])
+        return [b""]
+
+    first = {"CONTENT_LENGTH": "2", "wsgi.input": io.BytesIO(b"{}")}
+    assert gate(reads_then_works, first, lambda *a: None) == [b"outer"]
+    assert answers == ["200 OK", [b"inner"]]
+    for _ in range(2):
+        unread = {"CONTENT_LENGTH": "9", "wsgi.input": io.BytesIO(b"{}")}
+        assert gate(never_reads, unread, lambda *a: None) == [b""]
+    chunked = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(b"{}")}
+    assert gate(reads_then_works, chunked, lambda *a: None) == [b"outer"]
