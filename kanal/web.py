@@ -16,8 +16,10 @@ Meta webhook intake"). ``SIGHUP`` replaces the processes one at a time
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 import stat
 import sys
 import tempfile
@@ -48,8 +50,17 @@ def settings_from_environment() -> dict:
     if 0 < lifetime < 60:
         raise BadSetting("KANAL_WEB_LIFETIME skal være 0 (aldrig) eller mindst "
                          f"60 sekunder, ikke {lifetime}.")
+    address = host.removeprefix("[").removesuffix("]")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        # The server takes an address, not a name: a name ended in a traceback.
+        raise BadSetting(
+            "KANAL_WEB_BIND skal være en IP-adresse og en port "
+            f"(fx 127.0.0.1:8000 eller [::1]:8000), ikke {bind!r}."
+        ) from None
     return {
-        "address": host.removeprefix("[").removesuffix("]"),
+        "address": address,
         "port": int(port),
         # Processes for the CPUs; threads for the database's waits.
         "workers": _number("KANAL_WEB_WORKERS", os.cpu_count() or 1, least=1),
@@ -95,12 +106,26 @@ def fresh_metrics_directory() -> str:
     return directory
 
 
+def can_listen(address: str, port: int) -> None:
+    """Refuse, in Danish, an address this machine cannot listen on (not one
+    of its own, or taken); the server itself stopped with a panic's trace."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as e:
+            raise BadSetting(f"KANAL_WEB_BIND: kan ikke lytte på {address} port "
+                             f"{port} ({e.strerror or e}).") from None
+
+
 def main() -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 
     try:
         config = settings_from_environment()
+        can_listen(config["address"], config["port"])
         fresh_metrics_directory()
     except BadSetting as e:
         sys.exit(f"kanal-web: {e}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -146,3 +148,28 @@ def test_a_place_is_held_only_while_the_body_arrives():
         assert gate(never_reads, unread, lambda *a: None) == [b""]
     chunked = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(b"{}")}
     assert gate(reads_then_works, chunked, lambda *a: None) == [b"outer"]
+
+
+@pytest.mark.parametrize(("bind", "message"), [
+    ("kanal.example.dk:8000", "KANAL_WEB_BIND skal være en IP-adresse"),
+    ("192.0.2.77:8000", "KANAL_WEB_BIND: kan ikke lytte på 192.0.2.77"),
+])
+def test_an_address_the_server_cannot_take_is_refused_in_danish(bind, message):
+    """T6-7: a host name in KANAL_WEB_BIND ended in a Python traceback, an
+    address not on this machine in a Rust panic's backtrace."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kanal.web"], cwd=BASE, capture_output=True,
+        text=True, timeout=60, env={**os.environ, "KANAL_WEB_BIND": bind},
+    )
+    assert result.returncode == 1
+    assert f"kanal-web: {message}" in result.stderr
+    assert "Traceback" not in result.stderr and "panicked" not in result.stderr
+
+
+def test_an_address_already_taken_is_refused_in_danish():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(web.BadSetting, match=r"kan ikke lytte på 127\.0\.0\.1"):
+            web.can_listen("127.0.0.1", port)
