@@ -49,8 +49,9 @@ def free_port() -> int:
 @contextlib.contextmanager
 def kanal_web(tmp: Path, base: Path, **settings: str):
     """``kanal-web`` on SQLite under ``tmp`` with ``settings`` added to the
-    environment, once it answers /healthz: ``(process, base URL)``. Killed
-    afterwards if still running."""
+    environment, once it answers /healthz: ``(process, base URL)``. Stopped
+    afterwards with SIGTERM if still running (SIGKILL to the main process
+    alone would leave its worker processes running), killed if that fails."""
     port = free_port()
     env = {**production_environment(tmp, f"sqlite:///{tmp / 'web.sqlite3'}"),
            "KANAL_WEB_BIND": f"127.0.0.1:{port}", **settings}
@@ -73,6 +74,10 @@ def kanal_web(tmp: Path, base: Path, **settings: str):
         yield server, url
     finally:
         if server.poll() is None:
-            server.kill()
-            server.wait()
+            server.terminate()
+            try:
+                server.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         log.close()
