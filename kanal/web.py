@@ -16,8 +16,11 @@ Meta webhook intake"). ``SIGHUP`` replaces the processes one at a time
 
 from __future__ import annotations
 
+import ipaddress
 import os
-import shutil
+import re
+import socket
+import stat
 import sys
 import tempfile
 
@@ -47,8 +50,17 @@ def settings_from_environment() -> dict:
     if 0 < lifetime < 60:
         raise BadSetting("KANAL_WEB_LIFETIME skal være 0 (aldrig) eller mindst "
                          f"60 sekunder, ikke {lifetime}.")
+    address = host.removeprefix("[").removesuffix("]")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        # The server takes an address, not a name: a name ended in a traceback.
+        raise BadSetting(
+            "KANAL_WEB_BIND skal være en IP-adresse og en port "
+            f"(fx 127.0.0.1:8000 eller [::1]:8000), ikke {bind!r}."
+        ) from None
     return {
-        "address": host.removeprefix("[").removesuffix("]"),
+        "address": address,
         "port": int(port),
         # Processes for the CPUs; threads for the database's waits.
         "workers": _number("KANAL_WEB_WORKERS", os.cpu_count() or 1, least=1),
@@ -60,17 +72,51 @@ def settings_from_environment() -> dict:
     }
 
 
+#: The files prometheus-client keeps per process ("histogram_4711.db"); only
+#: these are removed, whatever else an operator keeps in the directory.
+_METRICS_FILE = re.compile(
+    r"(counter|histogram|summary|gauge_(live)?(all|min|max|sum|mostrecent))_\d+\.db"
+)
+
+
 def fresh_metrics_directory() -> str:
     """Request latency from every process is kept in files in
     ``PROMETHEUS_MULTIPROC_DIR`` and added up at scrape time; a new server
-    starts them from zero. Set before any process loads the application."""
-    directory = os.environ.setdefault(
-        "PROMETHEUS_MULTIPROC_DIR",
-        os.path.join(tempfile.gettempdir(), f"kanal-prometheus-{os.getuid()}"),
-    )
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory, exist_ok=True)
+    starts them from zero. Set before any process loads the application.
+
+    Only the metrics' own files are removed (the directory may be one that
+    holds more, by an operator's mistake); the default, a fixed name in the
+    shared temporary directory, must be this user's own directory, not a
+    link or a directory another user made first."""
+    default = os.path.join(tempfile.gettempdir(), f"kanal-prometheus-{os.getuid()}")
+    directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", default)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    if directory == default:
+        found = os.lstat(directory)
+        if (not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid()
+                or found.st_mode & 0o002):
+            raise BadSetting(
+                f"{directory} er ikke brugerens egen mappe; sæt "
+                "PROMETHEUS_MULTIPROC_DIR til en mappe kun Kanal skriver i.")
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            ours = _METRICS_FILE.fullmatch(entry.name)
+            if ours and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
     return directory
+
+
+def can_listen(address: str, port: int) -> None:
+    """Refuse, in Danish, an address this machine cannot listen on (not one
+    of its own, or taken); the server itself stopped with a panic's trace."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as e:
+            raise BadSetting(f"KANAL_WEB_BIND: kan ikke lytte på {address} port "
+                             f"{port} ({e.strerror or e}).") from None
 
 
 def main() -> None:
@@ -79,9 +125,12 @@ def main() -> None:
 
     try:
         config = settings_from_environment()
+        can_listen(config["address"], config["port"])
+        fresh_metrics_directory()
     except BadSetting as e:
         sys.exit(f"kanal-web: {e}")
-    fresh_metrics_directory()
+    # The processes size their gate for request bodies by it (kanal/wsgi.py).
+    os.environ["KANAL_WEB_THREADS"] = str(config["blocking_threads"])
     Server(
         "kanal.wsgi:application",
         interface=Interfaces.WSGI,

@@ -34,6 +34,9 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 REQUEST_ID_HEADER = "X-Request-ID"
+#: The methods the histogram names; any other a client sends is "other" (a
+#: label per invented method would grow the files without bound).
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 #: Request latency of this process (see the module's docstring).
@@ -82,9 +85,8 @@ class RequestMiddleware:
         match = getattr(request, "resolver_match", None)
         view = (match.view_name or match.route) if match else "other"
         try:
-            REQUEST_SECONDS.labels(request.method, view, f"{status // 100}xx").observe(
-                elapsed
-            )
+            method = request.method if request.method in _METHODS else "other"
+            REQUEST_SECONDS.labels(method, view, f"{status // 100}xx").observe(elapsed)
         except OSError as e:
             # Under kanal-web the histogram lives in files in
             # PROMETHEUS_MULTIPROC_DIR; a directory removed behind its back

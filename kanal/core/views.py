@@ -3,11 +3,14 @@ log."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -17,11 +20,23 @@ from .policies_audit import audit_policy
 from .safety import InvalidInput
 from .statement import load_statement
 
+logger = logging.getLogger(__name__)
+
 
 def _error(request, status: int, title: str, message: str):
-    return render(
-        request, "error.html", {"title": title, "message": message}, status=status
-    )
+    try:
+        return render(
+            request, "error.html", {"title": title, "message": message}, status=status
+        )
+    except Exception:
+        # The page could not be drawn (a static manifest missing, a database
+        # away): the client's mistake is still answered as that, not as 500.
+        logger.exception("error page %s drawn without Kanal's layout", status)
+        return HttpResponse(
+            format_html('<!doctype html><html lang="da"><title>{}</title>'
+                        "<h1>{}</h1><p>{}</p></html>", title, title, message),
+            status=status, content_type="text/html; charset=utf-8",
+        )
 
 
 def csrf_failure(request, reason=""):

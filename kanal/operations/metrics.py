@@ -23,6 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.core.observability import REQUESTS
 from kanal.organisations.models import Organisation
+from kanal.organisations.throttle import parse_address
 from kanal.publishing import heartbeat
 from kanal.publishing.engine import db_now
 from kanal.publishing.models import (
@@ -234,8 +235,8 @@ def may_scrape(request) -> bool:
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
     if "X-Forwarded-For" in request.headers:
         return False
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    return any(address in network for network in _LOOPBACK)
+    address = parse_address(request.META.get("REMOTE_ADDR", ""))
+    return address is not None and any(
+        address.version == network.version and address in network
+        for network in _LOOPBACK
+    )

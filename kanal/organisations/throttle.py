@@ -208,24 +208,32 @@ def _is_trusted(ip, networks) -> bool:
     return any(ip.version == n.version and ip in n for n in networks)
 
 
+def parse_address(text: str):
+    """An address as the server or a proxy wrote it, or None. An IPv4 peer
+    of a server listening on IPv6 (``KANAL_WEB_BIND=[::]:8000``) arrives as
+    ``::ffff:a.b.c.d``; it is that IPv4 address, to KANAL_TRUSTED_PROXIES
+    and to the throttle's counters alike."""
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    return (ip.ipv4_mapped if ip.version == 6 else None) or ip
+
+
 def client_address(request) -> str:
     """The client's address, believing ``X-Forwarded-For`` only as far as
     the hops are trusted proxies."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = request.META.get("REMOTE_ADDR", "")
+    nearest = parse_address(remote)
+    if nearest is None:
+        return remote or "unknown"
     networks = trusted_proxies()
-    if not networks:
-        return remote
-    try:
-        nearest = ipaddress.ip_address(remote)
-    except ValueError:
-        return remote
-    if not _is_trusted(nearest, networks):
-        return remote
+    if not networks or not _is_trusted(nearest, networks):
+        return str(nearest)
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     for hop in reversed(hops):
-        try:
-            ip = ipaddress.ip_address(hop.strip())
-        except ValueError:
+        ip = parse_address(hop)
+        if ip is None:
             # Whatever stands left of here was written by the client.
             break
         if not _is_trusted(ip, networks):

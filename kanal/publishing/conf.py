@@ -9,6 +9,7 @@ it), so workers whose clocks are minutes off still agree on who holds a row.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 from datetime import datetime, timedelta
@@ -148,6 +149,12 @@ def token_refresh_ahead(network: str) -> timedelta:
     return timedelta(seconds=float(ahead.get(network, ahead.get("default", 0))))
 
 
+#: The longest a network's own word (``retry_after``, ``reset_at``) holds a
+#: post back: its answer is untrusted, and a year (or year 9999, or infinity)
+#: would hold the post for ever or fail the job.
+MAX_NETWORK_WAIT = timedelta(days=1)
+
+
 def backoff(
     attempts: int, error: BaseException | None, now: datetime, *, base: str = ""
 ) -> datetime:
@@ -158,11 +165,15 @@ def backoff(
     cap = float(get("BACKOFF_MAX_SECONDS"))
     delay = min(cap, first * 2 ** max(0, attempts - 1))
     delay = random.uniform(delay / 2, delay)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after:
-        delay = max(delay, float(retry_after))
+    longest = MAX_NETWORK_WAIT.total_seconds()
+    try:
+        retry_after = float(getattr(error, "retry_after", None) or 0)
+    except (TypeError, ValueError):
+        retry_after = 0.0
+    if math.isfinite(retry_after) and retry_after > 0:
+        delay = max(delay, min(retry_after, longest))
     at = now + timedelta(seconds=delay)
     reset_at = getattr(error, "reset_at", None)
-    if reset_at and reset_at > at:
-        at = reset_at
+    if isinstance(reset_at, datetime) and reset_at.tzinfo is not None and reset_at > at:
+        at = min(reset_at, now + MAX_NETWORK_WAIT)
     return at

@@ -9,6 +9,7 @@ passes ``translate`` to map error responses.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -289,20 +290,33 @@ class NetworkClient:
         )
 
 
+#: The longest ``Retry-After`` Kanal believes; beyond it the header is no
+#: wait but a broken or hostile answer (a year, infinity, year 9999).
+LONGEST_RETRY_AFTER = 7 * 24 * 3600.0
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date)."""
+    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date, one
+    without a zone read as UTC), at most ``LONGEST_RETRY_AFTER``; None when
+    it is missing, unreadable or not a finite number."""
     value = response.headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            # "-0000": UTC, its local zone unknown (RFC 5322); an HTTP date
+            # is always UTC.
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return min(max(0.0, seconds), LONGEST_RETRY_AFTER)
 
 
 def epoch_to_datetime(value: str | None) -> datetime | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from django.conf import settings
 
 from kanal import web
 
-from .environment import production_environment
+from .environment import kanal_web
 
 BASE = Path(settings.BASE_DIR)
 
@@ -85,12 +84,6 @@ def test_each_start_empties_the_metrics_directory(tmp_path, monkeypatch):
     assert directory.is_dir() and not any(directory.iterdir())
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _worker_pids(server: subprocess.Popen) -> set[int]:
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
     return {int(pid) for pid in children.read_text().split()}
@@ -101,55 +94,37 @@ def test_a_reload_replaces_the_processes_and_refuses_no_request(tmp_path):
     """``systemctl reload kanal-web`` (SIGHUP) during an upgrade: every
     process is replaced, and a client asking all the while gets only 200s.
     SIGTERM then stops the server cleanly."""
-    port = _free_port()
-    env = {**production_environment(tmp_path, f"sqlite:///{tmp_path / 'web.sqlite3'}"),
-           "KANAL_WEB_BIND": f"127.0.0.1:{port}", "KANAL_WEB_WORKERS": "2"}
-    log = (tmp_path / "web.log").open("w+")
-    server = subprocess.Popen([sys.executable, "-m", "kanal.web"], cwd=BASE,
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
-    http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
     answers: list[int | str] = []
     stop = threading.Event()
 
-    def ask_all_the_while():
-        while not stop.is_set():
-            try:
-                answers.append(http.get("/healthz").status_code)
-            except httpx.HTTPError as e:
-                answers.append(type(e).__name__)
+    with kanal_web(tmp_path, BASE, KANAL_WEB_WORKERS="2") as (server, url):
+        http = httpx.Client(base_url=url, timeout=30)
 
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.seek(0) or log.read()
-            try:
-                if http.get("/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "kanal-web never answered"
-            time.sleep(0.2)
-        before = _worker_pids(server)
-        assert len(before) == 2
-        asking = threading.Thread(target=ask_all_the_while)
-        asking.start()
-        time.sleep(0.5)
-        server.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 60
-        while not (_worker_pids(server).isdisjoint(before)
-                   and len(_worker_pids(server)) == 2):
-            assert time.monotonic() < deadline, "the processes were not replaced"
-            time.sleep(0.2)
-        time.sleep(1)  # the new processes answer too
-        stop.set()
-        asking.join(timeout=30)
-        assert answers and set(answers) == {200}, {a for a in answers if a != 200}
-        assert answers.count(200) > 10
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
-    finally:
-        stop.set()
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        log.close()
+        def ask_all_the_while():
+            while not stop.is_set():
+                try:
+                    answers.append(http.get("/healthz").status_code)
+                except httpx.HTTPError as e:
+                    answers.append(type(e).__name__)
+
+        try:
+            before = _worker_pids(server)
+            assert len(before) == 2
+            asking = threading.Thread(target=ask_all_the_while)
+            asking.start()
+            time.sleep(0.5)
+            server.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 60
+            while not (_worker_pids(server).isdisjoint(before)
+                       and len(_worker_pids(server)) == 2):
+                assert time.monotonic() < deadline, "the processes were not replaced"
+                time.sleep(0.2)
+            time.sleep(1)  # the new processes answer too
+            stop.set()
+            asking.join(timeout=30)
+            assert answers and set(answers) == {200}, {a for a in answers if a != 200}
+            assert answers.count(200) > 10
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=60) == 0
+        finally:
+            stop.set()
