@@ -8,8 +8,8 @@ Under kanal-web, at most half of a process's threads may wait for a request's
 body (``BodyGate``): a client sending its body a byte at a time holds its
 thread as long as it likes, and a dozen of them took every thread (the site,
 /healthz too, answered nothing). A place is given back once the body is read,
-so the view's own work never counts; a body that finds no place is told to
-come back (503).
+so the view's own work never counts; a body that finds no place within a
+second is told to come back (503).
 """
 
 import os
@@ -75,6 +75,8 @@ class _Body:
 class BodyGate:
     """At most ``places`` requests of this process waiting for their body."""
 
+    WAIT_SECONDS = 1.0
+
     def __init__(self, places: int):
         self.places = threading.BoundedSemaphore(places)
 
@@ -90,7 +92,11 @@ class BodyGate:
         length = self.declared(environ)
         if length == 0:
             return app(environ, start_response)
-        if not self.places.acquire(blocking=False):
+        # A place is usually free within milliseconds (a fast client's body
+        # is read at once); waiting a moment for one keeps a burst of
+        # webhooks from being refused, while slow clients holding every
+        # place still get their 503 within ``WAIT_SECONDS``.
+        if not self.places.acquire(timeout=self.WAIT_SECONDS):
             return self.busy(start_response)
         place = _Place(self.places)
         environ["wsgi.input"] = _Body(environ["wsgi.input"], length, place)

@@ -173,3 +173,29 @@ def test_an_address_already_taken_is_refused_in_danish():
         port = taken.getsockname()[1]
         with pytest.raises(web.BadSetting, match=r"kan ikke lytte på 127\.0\.0\.1"):
             web.can_listen("127.0.0.1", port)
+
+
+def test_a_body_waits_a_moment_for_a_place_before_it_is_refused():
+    """A burst of webhooks (more bodies at once than places for a few
+    milliseconds) is taken, not refused: a body waits up to a second for a
+    place; only one that finds none by then gets the 503."""
+    import threading
+
+    gate = BodyGate(1)
+    held = gate.places
+    assert held.acquire(blocking=False)  # a slow client holds the one place
+    threading.Timer(0.2, held.release).start()
+
+    def reads(environ, start_response):
+        environ["wsgi.input"].read()
+        start_response("200 OK", [])
+        return [b"taken"]
+
+    statuses = []
+    request = {"CONTENT_LENGTH": "2", "wsgi.input": io.BytesIO(b"{}")}
+    assert gate(reads, request, lambda status, _h: statuses.append(status)) == [
+        b"taken"]
+    assert held.acquire(blocking=False)  # held again, for longer than the wait
+    request = {"CONTENT_LENGTH": "2", "wsgi.input": io.BytesIO(b"{}")}
+    gate(reads, request, lambda status, _h: statuses.append(status))
+    assert statuses == ["200 OK", "503 Service Unavailable"]
