@@ -8,8 +8,8 @@ processes it forks each load the application themselves, with nothing
 (a database connection, a metrics registry) inherited.
 
 Why granian, not gunicorn: a signed webhook costs Kanal's own Python about
-half a millisecond; gunicorn's HTTP handling, written in Python, cost about
-as much again, granian's (compiled) a third of that (BENCHMARKS.md, "Inbox:
+half a millisecond; gunicorn's HTTP handling, written in Python, added
+0.3-0.6 ms more, granian's (compiled) about 0.1 ms (BENCHMARKS.md, "Inbox:
 Meta webhook intake"). ``SIGHUP`` replaces the processes one at a time
 (upgrades); ``SIGTERM`` lets requests in flight finish.
 """
