@@ -23,13 +23,14 @@ def no_manifest(tmp_path):
         yield
 
 
+@pytest.mark.usefixtures("no_manifest")
 @pytest.mark.parametrize(("path", "headers", "status"), [
     ("/findes-ikke/", {}, 404),
     ("/healthz", {"HTTP_HOST": "127.0.0.1:abc"}, 400),
     ("/healthz", {"HTTP_HOST": "ond.example"}, 400),
 ])
 def test_a_refusal_stays_a_refusal_without_the_static_manifest(
-        no_manifest, caplog, path, headers, status):
+        caplog, path, headers, status):
     response = Client(raise_request_exception=False).get(path, **headers)
     assert response.status_code == status
     assert "<html" in response.content.decode()
