@@ -17,12 +17,20 @@ Meta webhook intake"). ``SIGHUP`` replaces the processes one at a time
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import socket
 import stat
 import sys
 import tempfile
+import time
+from pathlib import Path
+
+from granian.constants import Interfaces
+from granian.server import Server
+
+log = logging.getLogger("kanal.web")
 
 
 class BadSetting(ValueError):
@@ -119,19 +127,121 @@ def can_listen(address: str, port: int) -> None:
                              f"{port} ({e.strerror or e}).") from None
 
 
-def main() -> None:
-    from granian.constants import Interfaces
-    from granian.server import Server
+MIGRATE_REQUESTS = Path("/proc/sys/net/ipv4/tcp_migrate_req")
 
+
+def kernel_warning(config: dict) -> str | None:
+    """Each process listens on its own socket (SO_REUSEPORT): when a reload
+    or ``KANAL_WEB_LIFETIME`` replaces a process, the connections waiting in
+    its queue are reset unless Linux moves them to another process's queue
+    (``net.ipv4.tcp_migrate_req``, Linux 5.14+; deploy/sysctl/)."""
+    if sys.platform != "linux" or config["workers"] < 2:
+        return None
+    try:
+        if MIGRATE_REQUESTS.read_text().strip() == "1":
+            return None
+    except OSError:
+        pass
+    return ("kanal-web: advarsel: net.ipv4.tcp_migrate_req er ikke slået til, så "
+            "forbindelser i kø hos en proces, der udskiftes (systemctl reload, "
+            "KANAL_WEB_LIFETIME), afbrydes. Slå den til med "
+            "deploy/sysctl/60-kanal.conf (sysctl --system).")
+
+
+#: How long a new process may take to load Kanal and listen before a reload
+#: gives it up and keeps the process it was to replace.
+START_SECONDS = 120
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """The sockets listening on ``port`` on this machine (Linux's tables)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
+def listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a socket listening on ``port``."""
+    try:
+        links = [os.readlink(entry.path) for entry in os.scandir(f"/proc/{pid}/fd")]
+    except OSError:
+        return False
+    held = {link[8:-1] for link in links if link.startswith("socket:[")}
+    return bool(held & _listening_inodes(port))
+
+
+class KanalServer(Server):
+    """granian's server, but a process being replaced (``SIGHUP``,
+    ``KANAL_WEB_LIFETIME``) is stopped only once its successor listens.
+
+    granian stops it after a fixed pause (3.5 s) instead; when loading Kanal
+    took longer, on a busy machine or after an upgrade, no process listened
+    for a moment and connections were refused. A successor that dies or
+    never listens leaves the old process serving, with the error logged: an
+    upgrade that cannot start does not take the site down; the next reload
+    tries again."""
+
+    def _respawn_workers(self, workers, spawn_target, target_loader, delay: float = 0):
+        for idx in workers:
+            old = self.wrks[idx]
+            successor = self._spawn_worker(idx=idx, target=spawn_target,
+                                           callback_loader=target_loader)
+            # Until it listens, its end is this method's to handle, not a
+            # crash for granian to answer by starting yet another.
+            successor.interrupt_by_parent = old.is_alive()
+            successor.start()
+            if old.is_alive() and not self._started(successor):
+                log.error("kanal-web: den nye proces %d lyttede ikke efter %d sekunder "
+                          "eller stoppede; den gamle proces %d tjener videre",
+                          idx + 1, START_SECONDS, old.inner.pid)
+                successor.kill()
+                successor.join()
+                return
+            successor.interrupt_by_parent = False
+            self.wrks[idx] = successor
+            self.respawned_wrks[idx] = time.monotonic()
+            old.terminate()
+            old.join(self.workers_kill_timeout)
+            if old.is_alive():
+                log.warning("kanal-web: den gamle proces %d stoppede ikke på %d "
+                            "sekunder og blev dræbt", idx + 1,
+                            self.workers_kill_timeout)
+                old.kill()
+                old.join()
+            self._metrics.incr_spawn(1)
+
+    def _started(self, process) -> bool:
+        if not Path("/proc/net/tcp").exists():  # not Linux: granian's own pause
+            time.sleep(self.respawn_interval)
+            return process.is_alive()
+        deadline = time.monotonic() + START_SECONDS
+        while process.is_alive() and time.monotonic() < deadline:
+            if listens(process.inner.pid, self.bind_port):
+                return True
+            time.sleep(0.05)
+        return False
+
+
+def main() -> None:
     try:
         config = settings_from_environment()
         can_listen(config["address"], config["port"])
         fresh_metrics_directory()
     except BadSetting as e:
         sys.exit(f"kanal-web: {e}")
+    if warning := kernel_warning(config):
+        print(warning, file=sys.stderr, flush=True)
     # The processes size their gate for request bodies by it (kanal/wsgi.py).
     os.environ["KANAL_WEB_THREADS"] = str(config["blocking_threads"])
-    Server(
+    KanalServer(
         "kanal.wsgi:application",
         interface=Interfaces.WSGI,
         websockets=False,
