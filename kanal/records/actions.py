@@ -128,17 +128,17 @@ def record(
         versions = RecordEntry.objects.filter(
             organisation=organisation, source_key=source_key)
         numbered = versions.select_for_update().order_by("-version").first()
-        latest = versions.order_by(*NEWEST_FIRST).first()
-        if latest is not None and latest.content_hash == digest:
-            return latest
-        if same_as_before and latest is not None and versions.filter(
-            content_hash=digest
-        ).exists():
-            return latest
-        if versions.filter(content_hash=digest, occurred_at=occurred_at).exists():
-            return latest
-        earliest = versions.order_by("occurred_at").values_list(
-            "occurred_at", flat=True).first()
+        earliest = None  # nothing recorded yet: the first version, at once
+        if numbered is not None:
+            latest = versions.order_by(*NEWEST_FIRST).first()
+            if latest.content_hash == digest:
+                return latest
+            if same_as_before and versions.filter(content_hash=digest).exists():
+                return latest
+            if versions.filter(content_hash=digest, occurred_at=occurred_at).exists():
+                return latest
+            earliest = versions.order_by("occurred_at").values_list(
+                "occurred_at", flat=True).first()
         entry = RecordEntry(
             organisation=organisation,
             kind=kind,

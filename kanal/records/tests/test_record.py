@@ -276,3 +276,23 @@ def test_the_record_names_each_entrys_network_beside_its_channel(
     assert "Facebook<br>" in rows and "X (Twitter)<br>" in rows
     entry = officer.get(f"/journal/post/{on_facebook.pk}/").content.decode()
     assert "Facebook: Københavns Kommune" in entry
+
+
+def test_a_first_version_is_recorded_without_looking_for_earlier_ones(
+        desk, django_assert_max_num_queries):
+    """Every comment the inbox receives is recorded: the first version of an
+    entry costs the lock that numbers it and the insert, not the searches
+    among earlier versions there cannot be (savepoints aside)."""
+    def first(key):
+        return actions.record(
+            organisation=desk["kff"].organisation, kind=RecordKind.COMMENT,
+            source="inbox", source_key=key, content={"text": "Hej"},
+            occurred_at=timezone.now(), administration=desk["kff"], text="Hej")
+
+    first("warm-up")
+    with django_assert_max_num_queries(6) as captured:
+        entry = first("inbox:ny")
+    statements = [q["sql"] for q in captured.captured_queries
+                  if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 2, statements
+    assert (entry.version, entry.change) == (1, RecordChange.CREATED)
