@@ -23,6 +23,7 @@ from .models import (
     Conversation,
     ConversationStatus,
     InboxItem,
+    InboxSettings,
     ItemKind,
     ReferralTemplate,
     StandardAnswer,
@@ -33,7 +34,12 @@ from .policies import (
     standard_answer_policy,
 )
 from .selectors import answer_length, with_footer
-from .templating import fill_standard_answer, known_variables, unknown_variables
+from .templating import (
+    fill_standard_answer,
+    footer_problem,
+    known_variables,
+    unknown_variables,
+)
 
 MAX_ANSWER = 2000
 
@@ -72,6 +78,22 @@ def _check_network_length(item: InboxItem, text: str) -> None:
     raise ValidationError(_(
         "Svaret er for langt til %(network)s: %(count)s tegn, højst %(limit)s "
         "(som netværket tæller, med vejledningen). Forkort det.") % values)
+
+
+def _check_footer(organisation) -> None:
+    """An answer is refused, nothing queued, when the guidance footer that
+    would go under it holds a brace (kept before the settings form refused
+    them): it is never filled in, so "{kanalnavn}" would reach the citizen."""
+    row = InboxSettings.objects.filter(organisation=organisation).first()
+    if row is None or not row.require_footer:
+        return
+    variable = footer_problem(row)
+    if variable:
+        raise ValidationError(
+            _("Svaret er ikke sendt: vejledningsteksten, der står under hvert "
+              "svar, indeholder %(variable)s, som Kanal ikke udfylder. En "
+              "administrator skal rette den under Indbakke → Indstillinger; "
+              "send så svaret igen.") % {"variable": variable})
 
 
 @transaction.atomic
@@ -136,6 +158,7 @@ def reply_to_item(
                    "known": known_variables()})
     if not text:
         raise ValidationError(_("Skriv et svar, eller vælg et standardsvar."))
+    _check_footer(conversation.organisation)
     text = with_footer(conversation.organisation, text)
     if existing is not None:
         # The key says "this form was sent": the same answer again is the

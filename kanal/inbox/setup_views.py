@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kanal.core.decorators import membership_required
 
-from . import actions
+from . import actions, templating
 from .forms import (
     AssignmentRuleForm,
     InboxSettingsForm,
@@ -162,8 +162,10 @@ def settings_view(request):
     rules = AssignmentRule.objects.filter(
         organisation_id=actor.organisation_id
     ).select_related("channel", "administration")
-    return render(request, "inbox/settings.html",
-                  {"form": form, "rule_form": rule_form, "rules": rules})
+    return render(request, "inbox/settings.html", {
+        "form": form, "rule_form": rule_form, "rules": rules,
+        "stored_problems": templating.stored_problems(actor.organisation_id),
+    })
 
 
 @require_POST
