@@ -13,7 +13,15 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .models import InboxItem, InboxSettings, ReferralTemplate, StandardAnswer
+from kanal import untrusted
+
+from .models import (
+    AssignmentRule,
+    InboxItem,
+    InboxSettings,
+    ReferralTemplate,
+    StandardAnswer,
+)
 
 #: The variables a standard answer or referral template may hold
 #: (``fill_standard_answer`` fills them in).
@@ -102,8 +110,10 @@ def stored_problems(organisation_id: int) -> list[StoredProblem]:
     """Every text the organisation keeps for answers that its form would
     refuse now (saved before the check, or changed in the database): the
     guidance footer with a brace, a standard answer or referral template
-    with a variable Kanal cannot fill. Answers using them are refused when
-    sent (``replies.reply_to_item``); the settings page lists them."""
+    with a variable Kanal cannot fill, an assignment rule whose keyword
+    reads as nothing. Answers using them are refused when sent
+    (``replies.reply_to_item``), such a rule matches nothing
+    (``AssignmentRule.matches``); the settings page lists them."""
     found = []
     row = InboxSettings.objects.filter(organisation_id=organisation_id).first()
     variable = footer_problem(row)
@@ -120,6 +130,14 @@ def stored_problems(organisation_id: int) -> list[StoredProblem]:
             if unknown:
                 found.append(StoredProblem(kind, title, unknown[0],
                                            reverse(edit, args=[pk])))
+    for pk, keyword in AssignmentRule.objects.filter(
+            organisation_id=organisation_id).exclude(keyword="").values_list(
+            "pk", "keyword"):
+        if not untrusted.as_read(keyword):
+            found.append(StoredProblem(
+                _("Tildelingsregel"), _("Tildelingsregel"),
+                _("et nøgleord uden synlige tegn (reglen tildeler intet)"),
+                reverse("inbox:settings") + f"#regel-{pk}"))
     return found
 
 

@@ -5,9 +5,11 @@ names every one that no longer passes (G3-1)."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from kanal.inbox.models import (
     Answer,
+    AssignmentRule,
     InboxSettings,
     ReferralTemplate,
     StandardAnswer,
@@ -102,3 +104,40 @@ def test_another_organisations_texts_are_not_named(desk, member, client_for):
         "/indbakke/indstillinger/").content.decode()
     assert 'id="stored-problems"' not in page
     assert "Fremmed" not in page
+
+
+INVISIBLE = "\u200b\u200b"
+
+
+def test_a_keyword_of_invisible_characters_is_refused(desk, member, client_for):
+    from kanal.inbox import actions
+
+    admin = member(Role.ADMIN)
+    with pytest.raises(ValidationError, match="tegn, der ikke ses"):
+        actions.add_assignment_rule(actor=admin, administration=desk["buf"],
+                                    keyword=INVISIBLE)
+    response = client_for(admin).post("/indbakke/indstillinger/", {
+        "form": "rule", "channel": "", "keyword": INVISIBLE,
+        "administration": desk["buf"].pk})
+    assert response.status_code == 200
+    assert "tegn, der ikke ses" in response.content.decode()
+    assert not AssignmentRule.objects.exists()
+
+
+def test_a_stored_invisible_keyword_assigns_nothing_and_is_named(
+    desk, member, client_for
+):
+    """Kept before the action refused it: read as nothing, it was in every
+    text, so every new conversation went to its administration."""
+    rule = AssignmentRule.objects.create(
+        organisation=desk["channel"].organisation, keyword=INVISIBLE,
+        administration=desk["buf"], position=1)
+    item = citizen_item(desk["channel"], "Hvornår åbner svømmehallen?")
+    item.conversation.refresh_from_db()
+    assert item.conversation.assigned_administration_id is None
+    page = client_for(member(Role.ADMIN)).get(
+        "/indbakke/indstillinger/").content.decode()
+    warning = page.split('id="stored-problems"')[1].split("</div>")[0]
+    assert f"#regel-{rule.pk}" in warning
+    assert "nøgleord uden synlige tegn" in warning
+    assert f'id="regel-{rule.pk}"' in page
