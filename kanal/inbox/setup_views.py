@@ -27,6 +27,16 @@ from .policies import (
 )
 
 
+def _with_problems(texts) -> list:
+    """The kept texts, each with ``problem``: the first variable Kanal
+    cannot fill (kept before the check), shown on its row, or ""."""
+    texts = list(texts)
+    for text in texts:
+        found = templating.unknown_variables(text.text)
+        text.problem = found[0] if found else ""
+    return texts
+
+
 @membership_required
 def standard_answers_view(request):
     actor = request.membership
@@ -44,7 +54,7 @@ def standard_answers_view(request):
                 messages.success(request, _("Standardsvaret er gemt."))
                 return redirect("inbox:standard_answers")
     return render(request, "inbox/standard_answers.html", {
-        "answers": standard_answer_policy.visible(actor),
+        "answers": _with_problems(standard_answer_policy.visible(actor)),
         "form": form if can_manage else None,
         "can_manage": can_manage,
     })
@@ -91,8 +101,8 @@ def referrals_view(request):
         if _save_referral(request, form, actor, None):
             return redirect("inbox:referrals")
     return render(request, "inbox/referrals.html", {
-        "templates": referral_template_policy.visible(actor).select_related(
-            "administration"),
+        "templates": _with_problems(referral_template_policy.visible(actor)
+                                    .select_related("administration")),
         "form": form if can_manage else None,
     })
 

@@ -141,3 +141,18 @@ def test_a_stored_invisible_keyword_assigns_nothing_and_is_named(
     assert f"#regel-{rule.pk}" in warning
     assert "nøgleord uden synlige tegn" in warning
     assert f'id="regel-{rule.pk}"' in page
+
+
+@pytest.mark.parametrize(("model", "path"), [
+    (StandardAnswer, "/indbakke/standardsvar/"),
+    (ReferralTemplate, "/indbakke/henvisninger/")])
+def test_the_lists_mark_the_kept_text_that_cannot_be_used(desk, client_for,
+                                                          model, path):
+    organisation = desk["channel"].organisation
+    model.objects.create(organisation=organisation, title="Gammel",
+                         text="Hej {navn}.")
+    model.objects.create(organisation=organisation, title="God",
+                         text="Hej {fornavn}.")
+    page = client_for(desk["editor"]).get(path).content.decode()
+    assert page.count("Kan ikke bruges i svar") == 1
+    assert "Kanal kan ikke udfylde {navn}" in page
