@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from kanal import untrusted
 from kanal.core import audit
 from kanal.notifications.actions import notify
 from kanal.organisations.models import Administration, Membership, Organisation
@@ -323,6 +324,10 @@ def add_assignment_rule(*, actor: Membership, administration: Administration,
 
     inbox_settings_policy.check(actor, "change")
     keyword = (keyword or "").strip()
+    if keyword and not untrusted.as_read(keyword):
+        raise ValidationError(_("Nøgleordet består kun af tegn, der ikke ses "
+                                "(fx mellemrum uden bredde). Skriv ordet, som "
+                                "det står i borgernes tekst."))
     if channel is None and not keyword:
         raise ValidationError(_("Vælg en kanal, et nøgleord eller begge."))
     if administration.organisation_id != actor.organisation_id or (

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from kanal.channels.networks.base import InboxItem as NetworkItem
@@ -146,13 +146,30 @@ def _show_newest(row: InboxItem, fields: list[str] | None = None) -> bool:
                          else newest.network_time)
         row.personal_data = privacy.find(row.text)
         row.sentiment = hints.sentiment(row.text)
-        fields += ["text", "edited_at", "personal_data", "sentiment"]
+        row.language = hints.language(row.text)
+        fields += ["text", "edited_at", "personal_data", "sentiment", "language"]
         exposed = bool(set(row.personal_data) - before)
     if fields:
         row.save(update_fields=fields)
     if "personal_data" in fields:
         recount_personal_data([row.conversation_id])
+    if "sentiment" in fields:
+        recount_negative([row.conversation_id])
     return exposed
+
+
+def recount_negative(conversation_ids) -> None:
+    """Set the conversations' *Negativ stemning* from their newest item's
+    sentiment as it is now (by when it was written, as ``intake`` sets it):
+    a citizen's edit that turns the newest item says so in the list."""
+    newest = InboxItem.objects.filter(conversation=OuterRef("pk")).order_by(
+        "-created_at", "-pk").values("sentiment")[:1]
+    for pk, negative, score in Conversation.objects.filter(
+            pk__in=list(conversation_ids)).annotate(
+            score=Subquery(newest)).values_list("pk", "negative", "score"):
+        now = hints.sentiment_label(score) == "negative"
+        if now != negative:
+            Conversation.objects.filter(pk=pk).update(negative=now)
 
 
 def recount_personal_data(conversation_ids) -> None:

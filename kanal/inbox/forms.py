@@ -365,6 +365,19 @@ class InboxSettingsForm(forms.ModelForm):
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("Lukketiden skal ligge efter åbningstiden."))
+        hours, weekdays = data.get("target_hours"), data.get("open_weekdays")
+        if opens and closes and closes > opens and hours and weekdays:
+            # A due time is looked for ten years ahead at most; a target
+            # beyond a year of opening hours means nobody is ever told.
+            minutes = ((closes.hour * 60 + closes.minute)
+                       - (opens.hour * 60 + opens.minute))
+            limit = minutes * len(set(weekdays)) * 52 // 60
+            if hours > limit:
+                self.add_error("target_hours", _(
+                    "Svarfristen på %(hours)s arbejdstimer er mere end et års "
+                    "åbningstid med disse åbningstider og ugedage (højst "
+                    "%(limit)s timer). Vælg en kortere svarfrist eller en "
+                    "længere åbningstid.") % {"hours": hours, "limit": limit})
         if data.get("require_footer") and not (data.get("footer_text") or "").strip():
             self.add_error("footer_text",
                            _("Skriv vejledningsteksten, når den skal med under svar."))

@@ -23,6 +23,7 @@ from .models import (
     Conversation,
     ConversationStatus,
     InboxItem,
+    InboxSettings,
     ItemKind,
     ReferralTemplate,
     StandardAnswer,
@@ -33,7 +34,12 @@ from .policies import (
     standard_answer_policy,
 )
 from .selectors import answer_length, with_footer
-from .templating import fill_standard_answer, known_variables, unknown_variables
+from .templating import (
+    fill_standard_answer,
+    footer_problem,
+    known_variables,
+    unknown_variables,
+)
 
 MAX_ANSWER = 2000
 
@@ -72,6 +78,22 @@ def _check_network_length(item: InboxItem, text: str) -> None:
     raise ValidationError(_(
         "Svaret er for langt til %(network)s: %(count)s tegn, højst %(limit)s "
         "(som netværket tæller, med vejledningen). Forkort det.") % values)
+
+
+def _check_footer(organisation) -> None:
+    """An answer is refused, nothing queued, when the guidance footer that
+    would go under it holds a brace (kept before the settings form refused
+    them): it is never filled in, so "{kanalnavn}" would reach the citizen."""
+    row = InboxSettings.objects.filter(organisation=organisation).first()
+    if row is None or not row.require_footer:
+        return
+    variable = footer_problem(row)
+    if variable:
+        raise ValidationError(
+            _("Svaret er ikke sendt: vejledningsteksten, der står under hvert "
+              "svar, indeholder %(variable)s, som Kanal ikke udfylder. En "
+              "administrator skal rette den under Indbakke → Indstillinger; "
+              "send så svaret igen.") % {"variable": variable})
 
 
 @transaction.atomic
@@ -136,6 +158,7 @@ def reply_to_item(
                    "known": known_variables()})
     if not text:
         raise ValidationError(_("Skriv et svar, eller vælg et standardsvar."))
+    _check_footer(conversation.organisation)
     text = with_footer(conversation.organisation, text)
     if existing is not None:
         # The key says "this form was sent": the same answer again is the
@@ -201,6 +224,11 @@ def _private_answer(item: InboxItem, text: str) -> OutgoingMessage:
         raise ValidationError(_("Netværket oplyste ikke, hvem beskeden er fra, så "
                                 "Kanal kan ikke svare. Svar borgeren direkte på "
                                 "netværket."))
+    if _recipient_known_gone(item):
+        raise ValidationError(_("Borgerens konto findes ikke længere på "
+                                "netværket (et tidligere svar kunne ikke "
+                                "sendes derfor), så Kanal kan ikke sende "
+                                "beskeden. Dit svar er ikke sendt."))
     if not can_answer_messages(channel):
         raise ValidationError(
             _("%(network)s lader ikke Kanal besvare beskeder. Svar borgeren "
@@ -249,6 +277,50 @@ def _comment_was_deleted(answer: Answer) -> None:
                           "status": [before, conversation.status]})
 
 
+def _recipient_was_gone(answer: Answer) -> None:
+    """The network says the citizen whose message ``answer`` was for has no
+    account any more: nothing reached them, and nothing can. Their messages
+    stop waiting for the desk; when no one else's item waits, the
+    conversation needs no reply (*Kræver ikke svar*, no due time), audited
+    ``inbox.reply.recipient_gone``. The answer keeps its text; its reason
+    says why it was not sent."""
+    conversation = Conversation.objects.select_for_update().get(
+        pk=answer.conversation_id)
+    before = conversation.status
+    author_id = answer.item.author_id
+    from .moderation import waiting_items
+
+    others = waiting_items(conversation).exclude(
+        kind=ItemKind.MESSAGE, author_id=author_id)
+    if before in OPEN_STATUSES and not others.exists():
+        conversation.status = ConversationStatus.NO_REPLY
+        conversation.due_at = None
+        conversation.overdue_notified_at = None
+        conversation.save(update_fields=["status", "due_at",
+                                         "overdue_notified_at", "updated_at"])
+    audit.record("inbox.reply.recipient_gone",
+                 organisation=conversation.organisation, target=conversation,
+                 changes={"item": answer.item.remote_id,
+                          "network": answer.item.network,
+                          "status": [before, conversation.status]})
+
+
+def _recipient_known_gone(item: InboxItem) -> bool:
+    """Whether an earlier answer to ``item``'s author found their account
+    gone (``followup.RECIPIENT_GONE``) after the newest message they sent:
+    a new answer would only fail the same way."""
+    newest = InboxItem.objects.filter(
+        conversation_id=item.conversation_id, kind=ItemKind.MESSAGE,
+        author_id=item.author_id,
+    ).order_by("-received_at").values_list("received_at", flat=True).first()
+    gone = Answer.objects.filter(
+        conversation_id=item.conversation_id, item__author_id=item.author_id,
+        follow_up__error_kind=followup.RECIPIENT_GONE)
+    if newest is not None:
+        gone = gone.filter(follow_up__updated_at__gt=newest)
+    return gone.exists()
+
+
 @transaction.atomic
 def record_reply_outcome(answer: Answer) -> None:
     """The worker sent (or gave up on) ``answer``: settle the conversation
@@ -268,6 +340,9 @@ def record_reply_outcome(answer: Answer) -> None:
     follow_up = answer.follow_up
     if follow_up.error_kind == followup.PARENT_GONE:
         _comment_was_deleted(answer)
+        return
+    if follow_up.error_kind == followup.RECIPIENT_GONE:
+        _recipient_was_gone(answer)
         return
     if follow_up.status != "done":
         return

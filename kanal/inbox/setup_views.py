@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kanal.core.decorators import membership_required
 
-from . import actions
+from . import actions, templating
 from .forms import (
     AssignmentRuleForm,
     InboxSettingsForm,
@@ -25,6 +25,16 @@ from .policies import (
     referral_template_policy,
     standard_answer_policy,
 )
+
+
+def _with_problems(texts) -> list:
+    """The kept texts, each with ``problem``: the first variable Kanal
+    cannot fill (kept before the check), shown on its row, or ""."""
+    texts = list(texts)
+    for text in texts:
+        found = templating.unknown_variables(text.text)
+        text.problem = found[0] if found else ""
+    return texts
 
 
 @membership_required
@@ -44,7 +54,7 @@ def standard_answers_view(request):
                 messages.success(request, _("Standardsvaret er gemt."))
                 return redirect("inbox:standard_answers")
     return render(request, "inbox/standard_answers.html", {
-        "answers": standard_answer_policy.visible(actor),
+        "answers": _with_problems(standard_answer_policy.visible(actor)),
         "form": form if can_manage else None,
         "can_manage": can_manage,
     })
@@ -91,8 +101,8 @@ def referrals_view(request):
         if _save_referral(request, form, actor, None):
             return redirect("inbox:referrals")
     return render(request, "inbox/referrals.html", {
-        "templates": referral_template_policy.visible(actor).select_related(
-            "administration"),
+        "templates": _with_problems(referral_template_policy.visible(actor)
+                                    .select_related("administration")),
         "form": form if can_manage else None,
     })
 
@@ -162,8 +172,10 @@ def settings_view(request):
     rules = AssignmentRule.objects.filter(
         organisation_id=actor.organisation_id
     ).select_related("channel", "administration")
-    return render(request, "inbox/settings.html",
-                  {"form": form, "rule_form": rule_form, "rules": rules})
+    return render(request, "inbox/settings.html", {
+        "form": form, "rule_form": rule_form, "rules": rules,
+        "stored_problems": templating.stored_problems(actor.organisation_id),
+    })
 
 
 @require_POST

@@ -11,6 +11,7 @@ is due at 15:00 local time on Monday.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -52,29 +53,65 @@ def is_working_day(day: date, weekdays, closed=DEFAULT_CLOSED_DAYS) -> bool:
             and day.isoformat() not in closed)
 
 
+#: How far ahead a due time is looked for: ten years of working days (the
+#: settings form refuses a target that does not fall within one year).
+SEARCH_YEARS = 10
+
+
+@lru_cache(maxsize=128)
+def _working_days(year: int, weekdays: frozenset, closed: frozenset
+                  ) -> tuple[date, ...]:
+    """The desk's working days of ``year``, in order: read once a year and
+    set of days, not once a conversation (``retime_open`` times thousands
+    by the same settings)."""
+    day, found = date(year, 1, 1), []
+    while day.year == year:
+        if is_working_day(day, weekdays, closed):
+            found.append(day)
+        day += timedelta(days=1)
+    return tuple(found)
+
+
 def due_at(start: datetime, settings_row: InboxSettings | None) -> datetime:
-    """When an item that arrived at ``start`` must be answered."""
+    """When an item that arrived at ``start`` must be answered.
+
+    What is left of the target after ``start``'s own day is counted in
+    whole working days (each ``closes - opens`` long) and the due day found
+    among the year's working days (``_working_days``), not walked a day at
+    a time: a narrow window with a large target (a minute a day, 1,000
+    hours) costs what a normal one does."""
     opens = settings_row.opens_at if settings_row else time(8, 0)
     closes = settings_row.closes_at if settings_row else time(16, 0)
-    weekdays = set(settings_row.open_weekdays if settings_row else range(5))
+    weekdays = frozenset(settings_row.open_weekdays if settings_row else range(5))
     closed = frozenset(settings_row.closed_days if settings_row
                        else DEFAULT_CLOSED_DAYS)
-    remaining = timedelta(hours=settings_row.target_hours if settings_row else 8)
+    target = timedelta(hours=settings_row.target_hours if settings_row else 8)
+    remaining = target
     if not weekdays or closes <= opens or remaining <= timedelta(0):
         return start + remaining
     local = start.astimezone(ZONE).replace(tzinfo=None)
     day = local.date()
     cursor = max(local, datetime.combine(day, opens))
-    for _ in range(3700):  # ten years of days: a bound, never reached
-        end = datetime.combine(day, closes)
-        if is_working_day(day, weekdays, closed) and cursor < end:
-            available = end - cursor
-            if remaining <= available:
-                return (cursor + remaining).replace(tzinfo=ZONE)
-            remaining -= available
-        day += timedelta(days=1)
-        cursor = datetime.combine(day, opens)
-    return start + remaining
+    end = datetime.combine(day, closes)
+    if is_working_day(day, weekdays, closed) and cursor < end:
+        available = end - cursor
+        if remaining <= available:
+            return (cursor + remaining).replace(tzinfo=ZONE)
+        remaining -= available
+    window = datetime.combine(day, closes) - datetime.combine(day, opens)
+    # The n-th working day after ``day`` holds the end of the target.
+    needed = -(-remaining // window)
+    left_on_last = remaining - (needed - 1) * window
+    for year in range(day.year, day.year + SEARCH_YEARS + 1):
+        days = _working_days(year, weekdays, closed)
+        first = bisect_right(days, day) if year == day.year else 0
+        if needed <= len(days) - first:
+            found = days[first + needed - 1]
+            return (datetime.combine(found, opens) + left_on_last).replace(
+                tzinfo=ZONE)
+        needed -= len(days) - first
+    # Not within ten years (a target kept from before the form refused it).
+    return start + target
 
 
 #: The settings a due time is counted by: changing one re-times the open

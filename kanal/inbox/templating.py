@@ -6,9 +6,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from itertools import pairwise
 
-from .models import InboxItem, ReferralTemplate, StandardAnswer
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from kanal import untrusted
+
+from .models import (
+    AssignmentRule,
+    InboxItem,
+    InboxSettings,
+    ReferralTemplate,
+    StandardAnswer,
+)
 
 #: The variables a standard answer or referral template may hold
 #: (``fill_standard_answer`` fills them in).
@@ -68,6 +81,64 @@ def fill_standard_answer(answer: StandardAnswer | ReferralTemplate,
             text = re.sub(r"[ \t]*\{" + name + r"\}", "", text)
         text = text.replace("{" + name + "}", value)
     return text
+
+
+def footer_problem(settings_row: InboxSettings | None) -> str:
+    """The first ``{…}`` (or brace) in the organisation's guidance footer,
+    or "": the footer is never filled in, so one kept before the settings
+    form refused them (or changed in the database) would reach citizens as
+    written."""
+    if settings_row is None:
+        return ""
+    found = braced(settings_row.footer_text)
+    return found[0] if found else ""
+
+
+@dataclass(frozen=True)
+class StoredProblem:
+    """A kept text that no longer passes its check: what it is (``kind``,
+    shown), its ``title``, the first ``variable`` Kanal cannot fill and
+    ``url``, where it is put right."""
+
+    kind: str
+    title: str
+    variable: str
+    url: str
+
+
+def stored_problems(organisation_id: int) -> list[StoredProblem]:
+    """Every text the organisation keeps for answers that its form would
+    refuse now (saved before the check, or changed in the database): the
+    guidance footer with a brace, a standard answer or referral template
+    with a variable Kanal cannot fill, an assignment rule whose keyword
+    reads as nothing. Answers using them are refused when sent
+    (``replies.reply_to_item``), such a rule matches nothing
+    (``AssignmentRule.matches``); the settings page lists them."""
+    found = []
+    row = InboxSettings.objects.filter(organisation_id=organisation_id).first()
+    variable = footer_problem(row)
+    if variable:
+        found.append(StoredProblem(_("Vejledningstekst"), _("Vejledningstekst"),
+                                   variable, reverse("inbox:settings")))
+    for model, kind, edit in (
+            (StandardAnswer, _("Standardsvar"), "inbox:standard_answer_edit"),
+            (ReferralTemplate, _("Henvisning"), "inbox:referral_edit")):
+        for pk, title, text in model.objects.filter(
+                Q(text__contains="{") | Q(text__contains="}"),
+                organisation_id=organisation_id).values_list("pk", "title", "text"):
+            unknown = unknown_variables(text)
+            if unknown:
+                found.append(StoredProblem(kind, title, unknown[0],
+                                           reverse(edit, args=[pk])))
+    for pk, keyword in AssignmentRule.objects.filter(
+            organisation_id=organisation_id).exclude(keyword="").values_list(
+            "pk", "keyword"):
+        if not untrusted.as_read(keyword):
+            found.append(StoredProblem(
+                _("Tildelingsregel"), _("Tildelingsregel"),
+                _("et nøgleord uden synlige tegn (reglen tildeler intet)"),
+                reverse("inbox:settings") + f"#regel-{pk}"))
+    return found
 
 
 #: Characters that join the parts of a name (Anne-Marie, D'Angelo, O’Brien).

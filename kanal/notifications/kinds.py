@@ -356,6 +356,15 @@ _kind(
 )
 _kind(
     INBOX,
+    "reply_recipient_gone",
+    _("En besked blev ikke sendt: borgerens konto findes ikke længere"),
+    _("%(channel)s: beskeden blev ikke sendt, fordi borgerens konto ikke "
+      "findes længere på netværket. Der er ingen at svare; svarets tekst er "
+      "gemt her."),
+    by_email=False,
+)
+_kind(
+    INBOX,
     "reply_channel_disabled",
     _("Et svar kom ikke ud: kanalen er slået fra"),
     _("%(channel)s: svaret til borgeren blev ikke sendt, fordi kanalen blev "

@@ -43,6 +43,7 @@ from kanal.channels.networks.errors import (
     NetworkError,
     NotSupported,
     OutcomeUnknown,
+    RecipientGone,
     Rejected,
     TransientError,
 )
@@ -59,6 +60,9 @@ logger = logging.getLogger("kanal.publishing.followup")
 F_ = FollowUpStatus
 #: Why a reply was not sent when its comment was deleted before it went out.
 PARENT_GONE = "reply_parent_gone"
+#: Why an answer to a direct message was not sent when the citizen's account
+#: is no longer on the network.
+RECIPIENT_GONE = "reply_recipient_gone"
 #: Follow-ups that answer something on the network (reply with a key).
 REPLIES = frozenset({FollowUpKind.FIRST_COMMENT, FollowUpKind.REPLY,
                      FollowUpKind.MESSAGE})
@@ -300,6 +304,8 @@ def _execute_follow_up(job: FollowUpJob) -> FollowUpJob:
         job.outcome, job.error = "error", e
         if _parent_gone(adapter, job, e):
             job.outcome = "parent_gone"
+        elif job.kind == FollowUpKind.MESSAGE and isinstance(e, RecipientGone):
+            job.outcome = "recipient_gone"
     except DatabaseError as e:
         logger.warning("follow-up %s: database error: %s", job.follow_up_id, e)
         drop_connection()
@@ -428,8 +434,9 @@ def _record(row: FollowUp, job: FollowUpJob, now: datetime) -> None:
     if job.outcome == "unverifiable":
         _fail(row, _unsure(row), why="", keep_started=True)
         return
-    if job.outcome == "parent_gone":
-        _not_sent_parent_gone(row)
+    if job.outcome in ("parent_gone", "recipient_gone"):
+        _not_sent_gone(row, PARENT_GONE if job.outcome == "parent_gone"
+                       else RECIPIENT_GONE)
         return
     if job.outcome == "fenced":
         why = job.extra.get("why")
@@ -584,19 +591,21 @@ def _fail(row: FollowUp, kind: str, *, why: str, keep_started: bool) -> None:
     )
 
 
-def _not_sent_parent_gone(row: FollowUp) -> None:
-    """End a reply whose comment the citizen deleted before it went out: not
-    sent, and nobody is alarmed (there is nothing to answer any more); the
-    app that asked is told (``reply_finished``) and records the deletion."""
+def _not_sent_gone(row: FollowUp, kind: str) -> None:
+    """End an answer whose comment the citizen deleted before it went out
+    (``PARENT_GONE``), or whose citizen has no account on the network any
+    more (``RECIPIENT_GONE``): not sent, never tried again, and nobody is
+    alarmed (there is nothing to answer any more); the app that asked is
+    told (``reply_finished``) and records it."""
     params = {"channel": str(row.channel), "why": ""}
     with translation.override(settings.LANGUAGE_CODE):
-        row.last_error = render(PARENT_GONE, params)
+        row.last_error = render(kind, params)
     row.status = F_.FAILED
-    row.error_kind, row.reason_params = PARENT_GONE, params
+    row.error_kind, row.reason_params = kind, params
     row.write_started = False
     row.save(update_fields=["status", "last_error", "error_kind", "reason_params",
                             "write_started", "updated_at", *_clear_lease(row)])
-    audit.record(f"publishing.{row.kind}.parent_gone",
+    audit.record(f"publishing.{row.kind}.{kind.removeprefix('reply_')}",
                  organisation=row.channel.organisation, target=row,
                  changes={"attempts": row.attempts})
     _announce_reply(row)

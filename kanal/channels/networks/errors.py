@@ -18,6 +18,8 @@ from the class alone:
   content is already on the account. After an uncertain attempt it means "our
   own lost attempt got through": find the post and record it, never fail.
   ``existing_id`` is the remote id the network named, when it named one.
+  ``RecipientGone`` (a ``Rejected``): the citizen a direct message answers
+  has no account on the network any more.
 - ``OutcomeUnknown``: the request was sent and the answer says nothing certain
   (no answer, a 5xx, or an unreadable or partial 2xx to a write that cannot be
   sent twice); the post may exist. Reconcile (``find_published``) before
@@ -158,6 +160,18 @@ class Duplicate(Rejected):
     def __init__(self, message: str = "", *, existing_id: str = "", **kw) -> None:
         super().__init__(message, **kw)
         self.existing_id = existing_id
+
+
+class RecipientGone(Rejected):
+    """The citizen a direct message answers is no longer on the network:
+    their account is deleted, or the network knows no such person any more
+    (Messenger's and Instagram's "No matching user found", X's "not a valid
+    user"). Nothing was sent, and sending again cannot help."""
+
+    default_message = gettext_noop(
+        "Borgerens konto findes ikke længere på netværket, så beskeden kan "
+        "ikke sendes. Der er ingen at svare."
+    )
 
 
 class OutcomeUnknown(NetworkError):

@@ -60,6 +60,7 @@ from .errors import (
     OutcomeUnknown,
     QuotaExhausted,
     RateLimited,
+    RecipientGone,
     Rejected,
     TransientError,
     gettext_noop,
@@ -101,6 +102,9 @@ SUBCODE_OUTSIDE_WINDOW = 2018278  # code 10: sent outside the allowed window
 # The same refusal from Instagram's messaging API.
 SUBCODE_OUTSIDE_WINDOW_INSTAGRAM = 2534022
 CODE_RECIPIENT_UNAVAILABLE = 551  # "This person isn't available right now."
+#: ``(#100) No matching user found``: the person a message answers is no
+#: longer on the network (Messenger's subcode, then Instagram's).
+SUBCODES_NO_MATCHING_USER = frozenset({2018001, 2534014})
 #: ``(#100)`` with this subcode: the object does not exist (or is not visible).
 SUBCODE_UNKNOWN_OBJECT = 33
 NOT_FOUND_MESSAGE = gettext_noop(
@@ -408,6 +412,8 @@ def error_for(
         return TransientError(retry_after=retry_after, **kw)
     if http_status == 429:
         return RateLimited(retry_after=retry_after or DEFAULT_THROTTLE_SECONDS, **kw)
+    if code == 100 and sub in SUBCODES_NO_MATCHING_USER:
+        return RecipientGone(**kw)
     if code == 100 and sub == SUBCODE_UNKNOWN_OBJECT:
         return Rejected(NOT_FOUND_MESSAGE, **kw)
     if code == 100:

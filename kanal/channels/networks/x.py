@@ -85,6 +85,7 @@ from .errors import (
     NetworkError,
     QuotaExhausted,
     RateLimited,
+    RecipientGone,
     Rejected,
     TransientError,
     gettext_noop,
@@ -301,6 +302,10 @@ def translate_error(
         return Rejected(MEDIA_MESSAGE, **details)
     if status == 404:
         return Rejected(NOT_FOUND_MESSAGE, **details)
+    if context == "message" and status == 400 and (
+            "participant_id" in detail and "not a valid user" in lowered):
+        # The citizen's account is gone (deleted or suspended for good).
+        return RecipientGone(**details)
     if context == "message" and status == 403:
         return Rejected(
             gettext_noop(

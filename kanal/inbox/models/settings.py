@@ -156,8 +156,12 @@ class AssignmentRule(models.Model):
         nothing."""
         if self.channel_id and self.channel_id != channel_id:
             return False
-        if self.keyword and untrusted.as_read(self.keyword) not in (
-                untrusted.as_read(text)):
-            return False
+        if self.keyword:
+            keyword = untrusted.as_read(self.keyword)
+            # A keyword that reads as nothing (only invisible characters,
+            # kept before the action refused it) is in every text: it
+            # matches none, never every conversation.
+            if not keyword or keyword not in untrusted.as_read(text):
+                return False
         return bool(self.channel_id or self.keyword)
 

@@ -153,3 +153,24 @@ def on_sandbox(sandbox, organisation, member):
 
     return {"channel": channel, "editor": editor, "comment": comment,
             "sandbox": sandbox, "post": post}
+
+
+@pytest.fixture
+def dm_world(sandbox, organisation, member):
+    """``dm_world(network)``: a channel on the sandbox with one citizen's
+    direct message polled into the inbox, and an editor (the message
+    answers' tests)."""
+    from kanal.inbox import polling
+    from kanal.inbox.models import InboxItem
+    from kanal.organisations.roles import Role
+    from kanal.publishing.tests.conftest import sandbox_channel
+
+    def make(network, text="Hvornår har borgerservice åbent?"):
+        channel = sandbox_channel(sandbox, organisation, network)
+        sandbox.control("POST", "/_sandbox/citizens/item", {
+            "network": network, "kind": "message", "account": channel.remote_id,
+            "text": text, "author_id": "citizen-ida", "author_name": "Ida Holm"})
+        polling.poll_channel(channel)
+        item = InboxItem.objects.get(channel=channel, kind="message")
+        return {"channel": channel, "item": item, "editor": member(Role.EDITOR)}
+    return make

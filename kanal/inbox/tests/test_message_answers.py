@@ -52,19 +52,6 @@ def public_answers_on(sandbox, channel):
             if p["kind"] in ("reply", "comment", "post")]
 
 
-@pytest.fixture
-def dm_world(sandbox, organisation, member):
-    def make(network, text="Hvornår har borgerservice åbent?"):
-        channel = sandbox_channel(sandbox, organisation, network)
-        sandbox.control("POST", "/_sandbox/citizens/item", {
-            "network": network, "kind": "message", "account": channel.remote_id,
-            "text": text, "author_id": "citizen-ida", "author_name": "Ida Holm"})
-        polling.poll_channel(channel)
-        item = InboxItem.objects.get(channel=channel, kind="message")
-        return {"channel": channel, "item": item, "editor": member(Role.EDITOR)}
-    return make
-
-
 @pytest.mark.parametrize("network", NETWORKS)
 def test_a_message_is_answered_privately_and_once(sandbox, dm_world, network):
     world = dm_world(network)
