@@ -23,7 +23,7 @@ from .test_browser import new_page, no_axe_violations
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _no_dead_ends(page, live_server):
+def _no_dead_ends(page):
     """Every link in the page's main part opens (no 403 or 404), and every
     button there either works on the page itself or is outside the inbox's
     writes."""
@@ -64,7 +64,7 @@ def test_the_crisis_lead_reads_the_inbox_without_dead_buttons(
         page.get_by_role("link", name="Indbakke", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Indbakke")
         expect(page.locator("#inbox-rows tr[id^='conversation-']")).to_have_count(2)
-        _no_dead_ends(page, live_server)
+        _no_dead_ends(page)
         no_axe_violations(page)
         page.screenshot(path="/tmp/w3-crisis-list.png", full_page=True)
 
@@ -81,7 +81,7 @@ def test_the_crisis_lead_reads_the_inbox_without_dead_buttons(
         expect(page.get_by_text("Vandet stiger i kælderen")).to_be_visible()
         expect(page.get_by_text("BUF ringer tilbage.")).to_be_visible()
         expect(page.locator("#read-only")).to_be_visible()
-        _no_dead_ends(page, live_server)
+        _no_dead_ends(page)
         no_axe_violations(page)
         page.screenshot(path="/tmp/w3-crisis-detail.png", full_page=True)
 
