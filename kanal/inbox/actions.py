@@ -210,11 +210,13 @@ def _save_kept_text(policy, model, *, actor: Membership, instance, title: str,
         raise ValidationError(_("Skriv både en titel og en tekst."))
     unknown = unknown_variables(values["text"])
     if unknown:
-        raise ValidationError(
-            _("Teksten bruger %(variable)s, som Kanal ikke kan udfylde. Kanal "
-              "kender %(known)s (med små bogstaver og begge klammer). Ret eller "
-              "fjern %(variable)s.")
-            % {"variable": unknown[0], "known": known_variables()})
+        # On the field it is about: the form marks the text and its page's
+        # error summary leads to it.
+        raise ValidationError({"text": _(
+            "Teksten bruger %(variable)s, som Kanal ikke kan udfylde. Kanal "
+            "kender %(known)s (med små bogstaver og begge klammer). Ret eller "
+            "fjern %(variable)s.")
+            % {"variable": unknown[0], "known": known_variables()}})
     duplicate = model.objects.filter(
         organisation_id=actor.organisation_id, title=title
     ).exclude(pk=instance.pk if instance else None)
@@ -244,7 +246,8 @@ def _same_kept_text(duplicate, *, created: bool, values: dict):
         getattr(duplicate, name) == value for name, value in values.items())
     if created and same:
         return duplicate
-    raise ValidationError(_("Titlen er allerede brugt. Vælg en anden titel."))
+    raise ValidationError(
+        {"title": _("Titlen er allerede brugt. Vælg en anden titel.")})
 
 
 @transaction.atomic
@@ -276,7 +279,8 @@ def save_referral_template(
     if administration is not None and (
         administration.organisation_id != actor.organisation_id
     ):
-        raise ValidationError(_("Forvaltningen hører ikke til organisationen."))
+        raise ValidationError(
+            {"administration": _("Forvaltningen hører ikke til organisationen.")})
     return _save_kept_text(referral_template_policy, ReferralTemplate, actor=actor,
                            instance=template, title=title, text=text,
                            administration=administration, event="inbox.referral")

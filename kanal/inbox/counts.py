@@ -31,6 +31,7 @@ from django.db.models import Count, Q, Sum
 from kanal.channels.models import Channel
 
 from .models import Conversation, StatusCount
+from .policies import conversation_policy
 
 # One row of +1 for the new key, -1 for the old (the triggers' statements).
 _ADD_NEW = ("INSERT INTO inbox_statuscount (organisation_id, channel_id, "
@@ -270,12 +271,12 @@ def status_counts(actor, *, administration: int | None = None,
     their administration's plus those assigned to them personally in
     another. ``channels`` (ids, or a query of them): only their
     conversations."""
-    if not actor.has_perm("inbox.answer"):
+    if not actor.has_perm("inbox.view"):
         return {}
     rows = StatusCount.objects.filter(organisation_id=actor.organisation_id)
     if channels is not None:
         rows = rows.filter(channel_id__in=channels)
-    if actor.has_perm("inbox.view_all"):
+    if conversation_policy.sees_all(actor):
         if administration is not None:
             rows = rows.filter(administration_id=administration)
     elif administration is not None:
@@ -298,7 +299,7 @@ def list_count(actor, filters, per_status: dict[str, int]) -> int | None:
     if (filters.overdue or filters.personal_data or filters.negative
             or filters.priority or filters.q):
         return None
-    if filters.administration and not actor.has_perm("inbox.view_all"):
+    if filters.administration and not conversation_policy.sees_all(actor):
         return None
     channels = None
     if filters.network or filters.channel:

@@ -3,7 +3,8 @@
 The desk (``inbox.view_all``: editors, administrators) sees every
 conversation in the organisation, assigns them and moderates. Contributors
 (``inbox.answer``) see only what is assigned to their administration or to
-them, and answer it. Anything else is a 404.
+them, and answer it. The crisis lead (``inbox.read_all``) sees every
+conversation and changes nothing. Anything else is a 404.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def _bigint(value):
 class ConversationPolicy(OrganisationPolicy):
     model = Conversation
     permissions = {
-        "list": "inbox.answer",
-        "view": "inbox.answer",
+        "list": "inbox.view",
+        "view": "inbox.view",
         "note": "inbox.answer",
         "set_status": "inbox.answer",
         "reply": "inbox.answer",
@@ -55,7 +56,7 @@ class ConversationPolicy(OrganisationPolicy):
     def narrow(self, actor, qs):
         """Conversations, or items (``visible_items``: an item carries its
         conversation's assignment, ``scope``), by the same rule."""
-        if actor.has_perm("inbox.view_all"):
+        if self.sees_all(actor):
             return qs
         if not actor.has_perm("inbox.answer"):
             return qs.none()
@@ -66,6 +67,12 @@ class ConversationPolicy(OrganisationPolicy):
             Q(assigned_administration_id=_bigint(actor.administration_id))
             | Q(assigned_to_id=_bigint(actor.pk))
         )
+
+    @staticmethod
+    def sees_all(actor) -> bool:
+        """Whether ``actor`` sees every conversation of the organisation: the
+        desk, and whoever reads them all (the crisis lead)."""
+        return actor.has_perm("inbox.view_all") or actor.has_perm("inbox.read_all")
 
     def visible_items(self, actor):
         """The items of the conversations ``actor`` sees (``visible``), asked
@@ -88,7 +95,8 @@ class ConversationPolicy(OrganisationPolicy):
             Q(administration_id=conversation.assigned_administration_id)
             | Q(pk=conversation.assigned_to_id))
         return Membership.objects.filter(
-            Q(role__in=roles("inbox.view_all")) | answering,
+            Q(role__in=roles("inbox.view_all") + roles("inbox.read_all"))
+            | answering,
             organisation_id=conversation.organisation_id, is_active=True,
             user__is_active=True,
         ).order_by("user__first_name", "user__username")
@@ -108,7 +116,9 @@ class KeptTextPolicy(OrganisationPolicy):
     }
 
     def narrow(self, actor, rows):
-        return rows if actor.has_perm("inbox.answer") else rows.none()
+        # Seen by whoever opens the inbox, so a read-only member asking to
+        # change one is refused (403), not told it is missing.
+        return rows if actor.has_perm("inbox.view") else rows.none()
 
 
 class StandardAnswerPolicy(KeptTextPolicy):

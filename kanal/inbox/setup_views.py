@@ -79,11 +79,17 @@ def standard_answer_edit_view(request, pk):
                   {"form": form, "answer": answer})
 
 
-@require_POST
 @membership_required
 def standard_answer_delete_view(request, pk):
+    """Asks first (GET), deletes on POST: a text written with care is not
+    gone at one slip of the finger."""
     actor = request.membership
-    answer = standard_answer_policy.get_visible_or_404(actor, pk=pk)
+    answer = standard_answer_policy.get_allowed(actor, "manage", pk=pk)
+    if request.method != "POST":
+        return render(request, "inbox/kept_text_delete.html", {
+            "kept": answer, "back": "inbox:standard_answers",
+            "heading": _("Slet standardsvaret %(title)s") % {"title": answer.title},
+        })
     actions.delete_standard_answer(answer, actor=actor)
     messages.success(request, _("Standardsvaret er slettet."))
     return redirect("inbox:standard_answers")
@@ -135,11 +141,16 @@ def _save_referral(request, form, actor, template) -> bool:
     return True
 
 
-@require_POST
 @membership_required
 def referral_delete_view(request, pk):
+    """Asks first (GET), deletes on POST, as a standard answer."""
     actor = request.membership
-    template = referral_template_policy.get_visible_or_404(actor, pk=pk)
+    template = referral_template_policy.get_allowed(actor, "manage", pk=pk)
+    if request.method != "POST":
+        return render(request, "inbox/kept_text_delete.html", {
+            "kept": template, "back": "inbox:referrals",
+            "heading": _("Slet henvisningen %(title)s") % {"title": template.title},
+        })
     actions.delete_referral_template(template, actor=actor)
     messages.success(request, _("Henvisningen er slettet."))
     return redirect("inbox:referrals")

@@ -245,7 +245,10 @@ def _who_handles(conversation: Conversation):
     whose login is closed or whose role no longer answers is not told in
     place of everyone who can act (it is told once)."""
     if conversation.assigned_to_id and conversation_policy.viewers(
-            conversation).filter(pk=conversation.assigned_to_id).exists():
+            conversation).filter(pk=conversation.assigned_to_id).exists() and (
+            conversation.assigned_to.has_perm("inbox.answer")):
+        # Seeing it is not enough: a crisis lead reads every conversation
+        # and answers none.
         return [conversation.assigned_to]
     org = conversation.organisation_id
     if conversation.assigned_administration_id:

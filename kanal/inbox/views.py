@@ -107,8 +107,11 @@ def list_view(request):
         "counts": [(value, label, per_status.get(value, 0))
                    for value, label in ConversationStatus.choices],
         "can_assign": conversation_policy.can(actor, "assign"),
+        "sees_all": conversation_policy.sees_all(actor),
         "filtered": _filtered(request),
         "can_configure": inbox_settings_policy.can(actor, "change"),
+        "can_use_texts": standard_answer_policy.can(actor, "list"),
+        "can_answer": conversation_policy.can(actor, "reply"),
         "no_messages": get_text_list(
             selectors.networks_without_messages(actor.organisation_id), _("og")),
     }, status=400 if form.errors else 200)
@@ -140,7 +143,7 @@ def updates_view(request):
         page = _page(request, actor, visible, filters)
         body["rows"] = render_to_string("inbox/_rows.html", {
             "page": page, "filtered": _filtered(request),
-            "can_assign": conversation_policy.can(actor, "assign"),
+            "sees_all": conversation_policy.sees_all(actor),
         }, request=request)
         # Counted only up to a bound: "more than" that many.
         bounded = getattr(page.paginator, "bounded", False)
@@ -181,6 +184,8 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
         item.versions_left_out = (item.versions_total or 0) - len(shown)
     notes = conversation.notes.select_related("author__user")
     can_assign = conversation_policy.can(actor, "assign", conversation)
+    can_note = conversation_policy.can(actor, "note", conversation)
+    can_set_status = conversation_policy.can(actor, "set_status", conversation)
     # Messages are answered privately where the network lets Kanal.
     messages_answerable = any(i.kind == "message" for i in items) and (
         replies.can_answer_messages(conversation.channel))
@@ -233,6 +238,7 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
         "earlier_offset": earlier + ITEMS_PER_PAGE if start else None,
         "newer_offset": max(0, earlier - ITEMS_PER_PAGE) if earlier else None,
         "can_moderate": can_moderate,
+        "read_only": not (can_note or can_set_status or can_assign),
         "channel_off": channel_off,
         "reason_form": ModerationForm(),
         "answers": conversation.answers.select_related("follow_up",
@@ -247,10 +253,13 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
                      "person": conversation.assigned_to_id},
         ) if can_assign else None,
         "mentionable": conversation_policy.viewers(conversation).exclude(
-            pk=actor.pk).select_related("user", "administration"),
+            pk=actor.pk).select_related("user", "administration")
+        if can_note else None,
         "status_form": StatusForm(initial={"status": conversation.status},
-                                  current=conversation.status),
-        "note_form": note_form or NoteForm(initial={"key": uuid.uuid4().hex}),
+                                  current=conversation.status)
+        if can_set_status else None,
+        "note_form": (note_form or NoteForm(initial={"key": uuid.uuid4().hex}))
+        if can_note else None,
     }, status=status)
 
 

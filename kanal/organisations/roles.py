@@ -17,6 +17,11 @@ class Role(models.TextChoices):
 
 
 # Permission names are "<area>.<verb>". Policies map actions to these.
+# The inbox: ``inbox.view`` opens it (list, search, conversations);
+# ``inbox.view_all`` is the desk (every conversation, assigns, keeps the
+# standard answers); ``inbox.read_all`` sees every conversation and changes
+# nothing; ``inbox.answer`` answers, notes and sets the status of what one
+# sees; ``inbox.moderate`` hides and deletes on the network.
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
         {
@@ -33,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "posts.view_all",
             "crisis.manage",
             "crisis.publish",
+            "inbox.view",
             "inbox.view_all",
             "inbox.answer",
             "inbox.moderate",
@@ -51,6 +57,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "posts.publish",
             "posts.view_all",
             "crisis.manage",
+            "inbox.view",
             "inbox.view_all",
             "inbox.answer",
             "inbox.moderate",
@@ -72,6 +79,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "channels.view",
             "posts.propose",
+            "inbox.view",
             "inbox.answer",
         }
     ),
@@ -81,6 +89,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "posts.view_all",
             "crisis.manage",
             "crisis.publish",
+            # In a crisis the crisis lead must see what citizens write: every
+            # conversation, read only (no answers, notes, assignment,
+            # moderation or setup).
+            "inbox.view",
+            "inbox.read_all",
             "reports.view",
         }
     ),

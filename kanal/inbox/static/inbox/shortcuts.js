@@ -8,6 +8,7 @@
   "use strict";
   var ORDER = "kanal.inbox.order";
   var OFF = "kanal.inbox.shortcutsOff";
+  var LIST = "kanal.inbox.list";
 
   function typing(target) {
     if (!target || !target.tagName) return false;
@@ -37,6 +38,17 @@
     var links = rowLinks();
     if (!links.length) return;
     store(ORDER, JSON.stringify(links.map(function (a) { return a.getAttribute("href"); })));
+  }
+
+  /* The conversation page's way back leads to the list as the person left
+     it (its filters, search and page), not to the first page of everything:
+     on a busy day they work through one filtered page after another. */
+  function backToList() {
+    var back = document.getElementById("inbox-back");
+    var list = read(LIST);
+    if (!back || !list) return;
+    var home = back.getAttribute("href");
+    if (list.indexOf(home + "?") === 0) back.setAttribute("href", list);
   }
 
   function moveInList(step) {
@@ -84,11 +96,13 @@
     });
     opener.addEventListener("click", openHelp);
     closer.addEventListener("click", function () { help.close(); });
+    if (page !== "list") backToList();
     toggle.checked = turnedOff();
     toggle.addEventListener("change", function () {
       try { window.localStorage.setItem(OFF, toggle.checked ? "1" : "0"); } catch (e) { /* ignore */ }
     });
     if (page === "list") {
+      store(LIST, window.location.pathname + window.location.search);
       rememberOrder();
       var rows = document.getElementById("inbox-rows");
       if (rows && window.MutationObserver) {

@@ -32,9 +32,33 @@
         .then(function (html) {
           if (html === null) return;
           var target = document.getElementById("preview-" + channel);
-          if (target) target.innerHTML = html;
+          if (!target) return;
+          target.innerHTML = html;
+          tellVerdict(target);
         });
     }
+    /* The preview follows every pause in typing, so it is no live region (a
+       screen reader read the whole of it each time). A screen reader is told
+       the network's verdict when it changes: a problem appears, or the
+       variant passes again. */
+    var verdicts = {};
+    function verdict(target) {
+      var found = target.querySelector(".problems") || target.querySelector(".ok-text");
+      return found ? found.textContent.replace(/\s+/g, " ").trim() : "";
+    }
+    function tellVerdict(target) {
+      var now = verdict(target);
+      if (now === verdicts[target.id]) return;
+      verdicts[target.id] = now;
+      var live = document.getElementById("live-polite");
+      if (!live || !now) return;
+      var line = document.createElement("p");
+      line.textContent = (target.getAttribute("data-channel-name") || "") + ": " + now;
+      live.replaceChildren(line);
+    }
+    form.querySelectorAll(".variant-preview").forEach(function (target) {
+      verdicts[target.id] = verdict(target);
+    });
     form.querySelectorAll("fieldset.variant").forEach(function (fieldset) {
       // Typed before this script arrived: preview what is there now.
       if (form.dataset.refreshPreviews || (window.kanalEdited && window.kanalEdited(fieldset))) {
