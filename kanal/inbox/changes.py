@@ -11,16 +11,23 @@ the network's time is shown. ``outcome`` is intake's tally
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from kanal.channels.networks.base import InboxItem as NetworkItem
 
 from . import hints, privacy, signals, targets
 from .models import Conversation, InboxItem, ItemVersion
+
+
+def by_now(at: datetime | None) -> datetime | None:
+    """``at`` (a network's time, which orders versions) as Kanal shows and
+    records when something happened: never after Kanal's now (a network's
+    clock ahead of Kanal's is its error, ``kanal.untrusted.happened_by``)."""
+    return None if at is None else min(at, timezone.now())
 
 
 def apply(existing: InboxItem, item: NetworkItem, action: str, at: datetime,
@@ -41,11 +48,17 @@ def apply(existing: InboxItem, item: NetworkItem, action: str, at: datetime,
         outcome.skip("already_known")
         return
     if action == "poll":
-        # A poll reads what the network shows now, not when it changed.
+        # A poll reads what the network shows now, not when it changed: it
+        # is newer than every version known, whichever clock their network
+        # times are on (a network ahead of Kanal's stamps them later than
+        # Kanal's now).
         if item.text == existing.text:
             outcome.skip("already_known")
             return
-        at = max(at, timezone.now())
+        newest = existing.versions.aggregate(Max("network_time"))[
+            "network_time__max"]
+        at = max(at, timezone.now(), *(
+            [newest + timedelta(microseconds=1)] if newest else []))
     elif action == "edited":
         # A replay of this very edit changes nothing; an edit back to an
         # earlier wording is a new version that the network shows now.
@@ -116,7 +129,7 @@ def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> No
         ItemVersion.objects.create(
             item=row, change=ItemVersion.Change.DELETED, text="", network_time=at
         )
-        row.deleted_on_network_at = at
+        row.deleted_on_network_at = by_now(at)
         row.save(update_fields=["deleted_on_network_at"])
         targets.retime(row.conversation_id)
     else:
@@ -143,7 +156,7 @@ def _show_newest(row: InboxItem, fields: list[str] | None = None) -> bool:
         before = set(row.personal_data or [])
         row.text = newest.text
         row.edited_at = (None if newest.change == ItemVersion.Change.ORIGINAL
-                         else newest.network_time)
+                         else by_now(newest.network_time))
         row.personal_data = privacy.find(row.text)
         row.sentiment = hints.sentiment(row.text)
         fields += ["text", "edited_at", "personal_data", "sentiment"]

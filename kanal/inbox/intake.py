@@ -24,7 +24,7 @@ from kanal.core import audit
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import ID_LIMIT, happened_by, safe_url, usable_id
+from kanal.untrusted import ID_LIMIT, happened_by, plausible_time, safe_url, usable_id
 
 from . import changes, hints, meta, privacy, signals, targets
 from .models import (
@@ -349,7 +349,12 @@ def ingest(
                             what=f"an answer on the network of channel {channel.pk}")
         outcome.skip("own_item")
         return outcome
-    at = happened_by(at, now=timezone.now()) or item.created_at
+    # The network's own time, on its clock (minutes off Kanal's either way):
+    # it orders the item's versions among themselves, so it is not pulled
+    # back to Kanal's now (two edits a clock ahead would land in the order
+    # they were processed, not written: T7b-5); only times shown or counted
+    # on Kanal's clock are (``by_now``).
+    at = plausible_time(at, now=timezone.now()) or item.created_at
     def store() -> Outcome:
         # A fresh tally per try: what an undone try counted never reaches
         # the caller (nor its personal-data guard after commit).
@@ -552,8 +557,8 @@ def _create(channel: Channel, item: NetworkItem, at: datetime, *,
         text=item.text, url=item.url,
         created_at=item.created_at, hidden_on_network=item.is_hidden,
         personal_data=found,
-        edited_at=at if first == "edited" else None,
-        deleted_on_network_at=at if deleted else None,
+        edited_at=changes.by_now(at) if first == "edited" else None,
+        deleted_on_network_at=changes.by_now(at) if deleted else None,
     )
     ItemVersion.objects.create(
         item=row, change=first, text="" if deleted else item.text,

@@ -1,0 +1,80 @@
+"""Found by tester7b (T7b-5): edit order when the clocks disagree.
+
+Meta stamps each edit with its own clock. Intake pulled every network time
+ahead of Kanal's now back to now, so with Meta's clock minutes ahead of
+Kanal's, two edits delivered out of order (a retry) were ordered by when
+Kanal processed them: the citizen's older wording stayed on screen as the
+newest. The network's times now order the versions (only what Kanal shows
+or counts as a moment is kept at most now), and a poll, which reads what
+the network shows now, still sorts after every version it has seen.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from kanal.channels.networks.base import InboxItem as NetworkItem
+from kanal.inbox import intake
+from kanal.inbox.models import InboxItem
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meta_channels")]
+
+
+def _feed(post_webhook, *, verb, text, at):
+    """Facebook's ``feed`` event for the comment C1 (``verb`` add or
+    edited) stamped ``at`` on Meta's clock, delivered and processed."""
+    seconds = int(at.timestamp())
+    post_webhook("facebook", {"object": "page", "entry": [{
+        "id": "P1", "time": seconds, "changes": [{"field": "feed", "value": {
+            "from": {"id": "u1", "name": "Ida"}, "post_id": "POST",
+            "comment_id": "C1", "parent_id": "POST", "message": text,
+            "created_time": int((at if verb == "add" else _asked).timestamp()),
+            "item": "comment", "verb": verb}}]}]})
+    intake.process_deliveries()
+
+
+_asked = datetime.now(UTC)
+
+
+@pytest.mark.parametrize("skew", [timedelta(minutes=5), timedelta(minutes=-10)],
+                         ids=["meta-ahead", "meta-behind"])
+def test_two_edits_delivered_out_of_order_show_the_newest(post_webhook, skew):
+    global _asked
+    base = datetime.now(UTC).replace(microsecond=0) + skew
+    _asked = base - timedelta(minutes=2)
+    _feed(post_webhook, verb="add", text="Hvornår åbner hallen?", at=_asked)
+    _feed(post_webhook, verb="edited", text="Hvornår åbner hallen i dag?",
+          at=base + timedelta(minutes=1))
+    _feed(post_webhook, verb="edited", text="Hvornår åbner hallen i morgen?",
+          at=base)
+    item = InboxItem.objects.get()
+    assert item.text == "Hvornår åbner hallen i dag?"
+    assert [v.text for v in item.versions.order_by("network_time")] == [
+        "Hvornår åbner hallen?", "Hvornår åbner hallen i morgen?",
+        "Hvornår åbner hallen i dag?"]
+    # What Kanal shows as a moment is never after its own now.
+    assert item.edited_at <= timezone.now()
+
+
+def test_a_poll_after_edits_stamped_ahead_shows_what_the_network_shows(
+    post_webhook, meta_channels
+):
+    """Meta five minutes ahead: an edit stamped in Kanal's future, then a
+    poll that reads a later wording; then another edit after the poll."""
+    global _asked
+    ahead = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    _asked = ahead - timedelta(minutes=2)
+    _feed(post_webhook, verb="add", text="Er stien åben?", at=_asked)
+    _feed(post_webhook, verb="edited", text="Er stien åben nu?", at=ahead)
+    polled = NetworkItem(remote_id="C1", kind="comment", author_id="u1",
+                         author_name="Ida", text="Er cykelstien åben nu?",
+                         created_at=_asked, post_remote_id="POST",
+                         parent_remote_id="POST")
+    intake.ingest(meta_channels["facebook"], polled, action="poll")
+    assert InboxItem.objects.get().text == "Er cykelstien åben nu?"
+    _feed(post_webhook, verb="edited", text="Er cykelstien åben i aften?",
+          at=ahead + timedelta(minutes=2))
+    assert InboxItem.objects.get().text == "Er cykelstien åben i aften?"
