@@ -84,8 +84,11 @@ def _hidden(existing, action, item, at, outcome) -> None:
     a poll, which reads the network's flag now. A replayed "add" says
     nothing about it."""
     hidden = {"hide": True, "unhide": False}.get(action, item.is_hidden)
-    when = timezone.now() if action == "poll" else at
     known = existing.hidden_changed_at
+    # A poll reads the flag now: later than every change known, whichever
+    # clock stamped it (a network ahead of Kanal's stamps past Kanal's now).
+    when = at if action != "poll" else max(
+        [timezone.now(), *([known + timedelta(microseconds=1)] if known else [])])
     if action != "poll" and known is not None and when < known:
         outcome.skip("older_change")
         return

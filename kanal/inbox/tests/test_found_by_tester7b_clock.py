@@ -78,3 +78,36 @@ def test_a_poll_after_edits_stamped_ahead_shows_what_the_network_shows(
     _feed(post_webhook, verb="edited", text="Er cykelstien åben i aften?",
           at=ahead + timedelta(minutes=2))
     assert InboxItem.objects.get().text == "Er cykelstien åben i aften?"
+
+
+def _hide(post_webhook, verb, at):
+    seconds = int(at.timestamp())
+    post_webhook("facebook", {"object": "page", "entry": [{
+        "id": "P1", "time": seconds, "changes": [{"field": "feed", "value": {
+            "from": {"id": "u1", "name": "Ida"}, "post_id": "POST",
+            "comment_id": "C1", "parent_id": "POST", "message": "Tekst",
+            "created_time": int(_asked.timestamp()), "item": "comment",
+            "verb": verb}}]}]})
+    intake.process_deliveries()
+
+
+def test_a_poll_after_a_hide_stamped_ahead_is_not_undone_by_that_hide(
+    post_webhook, meta_channels
+):
+    """Meta five minutes ahead: the page hides the comment, shows it again;
+    a poll reads it shown; the hide's event, delivered again late, must not
+    hide it once more (it is older than what the poll read)."""
+    global _asked
+    ahead = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    _asked = ahead - timedelta(minutes=2)
+    _feed(post_webhook, verb="add", text="Tekst", at=_asked)
+    _hide(post_webhook, "hide", ahead)
+    assert InboxItem.objects.get().hidden_on_network is True
+    polled = NetworkItem(remote_id="C1", kind="comment", author_id="u1",
+                         author_name="Ida", text="Tekst", created_at=_asked,
+                         post_remote_id="POST", parent_remote_id="POST",
+                         is_hidden=False)
+    intake.ingest(meta_channels["facebook"], polled, action="poll")
+    assert InboxItem.objects.get().hidden_on_network is False
+    _hide(post_webhook, "hide", ahead)  # Meta's retry of the same event
+    assert InboxItem.objects.get().hidden_on_network is False
