@@ -34,6 +34,7 @@ from kanal.publishing.tests.conftest import (
     sandbox_channel,
 )
 
+from .test_answers_written_meanwhile import two  # noqa: F401 (fixture)
 from .test_found_by_tester5_statuses import _deliver
 
 ECHO_NETWORKS = ("facebook", "instagram")
@@ -249,3 +250,36 @@ def test_an_answer_written_on_the_network_naming_the_citizen_is_redacted(desk):
     retention.redact_items([item.pk], now=timezone.now())
     kept.refresh_from_db()
     assert kept.text == "Hej [slettet]. Vi ringer i morgen."
+
+
+@pytest.mark.django_db
+def test_an_answer_written_on_the_network_while_i_wrote_stops_mine(two, desk):  # noqa: F811
+    """T7b-1 with ``meanwhile``: a colleague answers in Meta's own app while
+    I write in Kanal: mine is not sent, the page says so and marks theirs,
+    and "Send alligevel" sends it."""
+    from django.utils import timezone
+
+    from kanal.channels.networks.base import InboxItem as NetworkItem
+    from kanal.inbox.models import Answer
+
+    from .test_answers_written_meanwhile import _anyway
+
+    channel = desk["channel"]
+    intake.ingest(channel, NetworkItem(
+        remote_id="own-1", kind="reply", author_id=channel.remote_id,
+        author_name="", text="Kl. 10 i morgen. Mvh. Svømmehallen",
+        created_at=timezone.now(), post_remote_id="post-1",
+        parent_remote_id=two["item"].remote_id))
+    kept = NetworkAnswer.objects.get()
+    response = two["send"](two["signe"], two["forms"]["signe"], "Kl. 11.")
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert ("Der blev svaret på netværket kl. 14:02, mens du skrev. Dit svar er "
+            "ikke sendt.") in page
+    assert (f'class="inbox-item kind-answer inbox-meanwhile" '
+            f'id="network-answer-{kept.pk}"') in page
+    assert "Kl. 11.</textarea>" in page
+    assert not Answer.objects.exists()
+    fields = {**two["forms"]["signe"], "send_anyway": _anyway(page)}
+    assert two["send"](two["signe"], fields, "Kl. 11.").status_code == 302
+    assert Answer.objects.get().text == "Kl. 11."
