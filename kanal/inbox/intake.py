@@ -24,7 +24,13 @@ from kanal.core import audit
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import ID_LIMIT, happened_by, plausible_time, safe_url, usable_id
+from kanal.untrusted import (
+    ID_LIMIT,
+    happened_by,
+    network_order_time,
+    safe_url,
+    usable_id,
+)
 
 from . import changes, hints, meta, privacy, signals, targets
 from .models import (
@@ -350,11 +356,11 @@ def ingest(
         outcome.skip("own_item")
         return outcome
     # The network's own time, on its clock (minutes off Kanal's either way):
-    # it orders the item's versions among themselves, so it is not pulled
-    # back to Kanal's now (two edits a clock ahead would land in the order
-    # they were processed, not written: T7b-5); only times shown or counted
-    # on Kanal's clock are (``by_now``).
-    at = plausible_time(at, now=timezone.now()) or item.created_at
+    # it orders the item's versions among themselves, so a few minutes
+    # ahead are not pulled back to Kanal's now (two edits would land in the
+    # order they were processed, not written: T7b-5); only times shown or
+    # counted on Kanal's clock are (``changes.by_now``).
+    at = network_order_time(at, now=timezone.now()) or item.created_at
     def store() -> Outcome:
         # A fresh tally per try: what an undone try counted never reaches
         # the caller (nor its personal-data guard after commit).

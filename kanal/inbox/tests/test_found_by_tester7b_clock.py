@@ -111,3 +111,19 @@ def test_a_poll_after_a_hide_stamped_ahead_is_not_undone_by_that_hide(
     assert InboxItem.objects.get().hidden_on_network is False
     _hide(post_webhook, "hide", ahead)  # Meta's retry of the same event
     assert InboxItem.objects.get().hidden_on_network is False
+
+
+def test_a_network_time_orders_up_to_minutes_ahead_and_no_further():
+    """Minutes ahead (a drifting clock) order as stamped; hours ahead are
+    the network's error and count as Kanal's now (T4's edit stamped 20
+    hours ahead); a time before social media is none."""
+    from kanal.untrusted import CLOCK_SKEW, network_order_time
+
+    now = datetime(2026, 12, 8, 12, tzinfo=UTC)
+    assert network_order_time(now + CLOCK_SKEW, now=now) == now + CLOCK_SKEW
+    assert network_order_time(now - timedelta(hours=3), now=now) == (
+        now - timedelta(hours=3))
+    assert network_order_time(now + CLOCK_SKEW + timedelta(seconds=1),
+                              now=now) == now
+    assert network_order_time(now + timedelta(hours=20), now=now) == now
+    assert network_order_time(datetime(1970, 1, 1, tzinfo=UTC), now=now) is None
