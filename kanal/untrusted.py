@@ -15,6 +15,8 @@ time that came from outside:
   removed (a feed's GUID, a cursor: text that is no id and keeps no lines);
 - ``plausible_time``: an aware time between social media's start and a
   clock's error beyond now, else None; ``happened_by``: the same, at most now;
+  ``network_order_time``: the same, kept up to ``CLOCK_SKEW`` ahead of now
+  (to order a network's own events among themselves), else at most now;
 - ``without_format`` and ``as_displayed``: a text as a screen shows it
   (without the invisible format characters; in the order the bidirectional
   algorithm draws it), with where each character came from, for whatever
@@ -38,6 +40,10 @@ URL_LIMIT = 1000
 EARLIEST_YEAR = 2004
 #: How far ahead of Kanal's clock a network's time may be (a clock's error).
 CLOCK_SLACK = timedelta(days=1)
+#: How far ahead of Kanal's clock a network's clock may run and still order
+#: its own events (edits, hides): minutes, as two servers' clocks drift;
+#: a time further ahead is that network's error, counted as now.
+CLOCK_SKEW = timedelta(minutes=15)
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: Half of a UTF-16 pair alone (JSON's "\ud800"): no database stores it.
@@ -144,6 +150,19 @@ def happened_by(value, *, now: datetime) -> datetime | None:
     meet; it counts as ``now``, when Kanal got it."""
     value = plausible_time(value, now=now)
     return None if value is None else min(value, now)
+
+
+def network_order_time(value, *, now: datetime) -> datetime | None:
+    """``plausible_time`` for ordering one network's events among themselves
+    (an item's edits, hides and deletions, T7b-5): as the network stamped
+    it up to ``CLOCK_SKEW`` ahead of ``now`` (its clock minutes ahead of
+    Kanal's: pulled back to now, two edits would be ordered by when Kanal
+    processed them); further ahead, its clock's error, so ``now``
+    (``happened_by``: the next event is newer)."""
+    value = plausible_time(value, now=now)
+    if value is None:
+        return None
+    return value if value <= now + CLOCK_SKEW else now
 
 
 def without_format(text: str) -> tuple[str, list[int]]:

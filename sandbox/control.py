@@ -428,6 +428,22 @@ def routes(ctx) -> list[Route]:
         )
         return JSONResponse(created.as_json(), status_code=201)
 
+    async def owner_message(request: Request) -> JSONResponse:
+        """The account's owner writes a direct message to a citizen in the
+        network's own app (module hook ``owner_message``): Meta echoes it."""
+        body = await body_of(request)
+        network = want(body, "network", str, required=True)
+        hook = getattr(ctx.networks.get(network), "owner_message", None)
+        if hook is None:
+            return error(f"network {network!r} has no owner messages here")
+        account_id = str(want(body, "account", (str, int), required=True))
+        recipient_id = str(want(body, "recipient_id", (str, int), required=True))
+        text = want(body, "text", str, required=True)
+        if store.get_account(network, account_id) is None:
+            return error("no such account", 404)
+        made = hook(ctx, account_id, recipient_id, text)
+        return JSONResponse(made.as_json(), status_code=201)
+
     async def citizens_tick(request: Request) -> JSONResponse:
         citizens = optional_module("sandbox.citizens")
         if citizens is None or not hasattr(citizens, "tick"):
@@ -536,6 +552,7 @@ def routes(ctx) -> list[Route]:
         Route("/_sandbox/items/{network}/{item_id:path}", checked(item),
               methods=["GET", "PATCH", "DELETE"]),
         Route("/_sandbox/citizens/item", checked(citizen_item), methods=["POST"]),
+        Route("/_sandbox/owner/message", checked(owner_message), methods=["POST"]),
         Route("/_sandbox/citizens/tick", checked(citizens_tick), methods=["POST"]),
         Route("/_sandbox/clock", checked(clock), methods=["GET", "POST"]),
         Route("/_sandbox/metrics", checked(metric), methods=["POST"]),

@@ -11,16 +11,23 @@ the network's time is shown. ``outcome`` is intake's tally
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from kanal.channels.networks.base import InboxItem as NetworkItem
 
 from . import hints, privacy, signals, targets
 from .models import Conversation, InboxItem, ItemVersion
+
+
+def by_now(at: datetime | None) -> datetime | None:
+    """``at`` (a network's time, which orders versions) as Kanal shows and
+    records when something happened: never after Kanal's now (a network's
+    clock ahead of Kanal's is its error, ``kanal.untrusted.happened_by``)."""
+    return None if at is None else min(at, timezone.now())
 
 
 def apply(existing: InboxItem, item: NetworkItem, action: str, at: datetime,
@@ -41,11 +48,17 @@ def apply(existing: InboxItem, item: NetworkItem, action: str, at: datetime,
         outcome.skip("already_known")
         return
     if action == "poll":
-        # A poll reads what the network shows now, not when it changed.
+        # A poll reads what the network shows now, not when it changed: it
+        # is newer than every version known, whichever clock their network
+        # times are on (a network ahead of Kanal's stamps them later than
+        # Kanal's now).
         if item.text == existing.text:
             outcome.skip("already_known")
             return
-        at = max(at, timezone.now())
+        newest = existing.versions.aggregate(Max("network_time"))[
+            "network_time__max"]
+        at = max(at, timezone.now(), *(
+            [newest + timedelta(microseconds=1)] if newest else []))
     elif action == "edited":
         # A replay of this very edit changes nothing; an edit back to an
         # earlier wording is a new version that the network shows now.
@@ -71,8 +84,11 @@ def _hidden(existing, action, item, at, outcome) -> None:
     a poll, which reads the network's flag now. A replayed "add" says
     nothing about it."""
     hidden = {"hide": True, "unhide": False}.get(action, item.is_hidden)
-    when = timezone.now() if action == "poll" else at
     known = existing.hidden_changed_at
+    # A poll reads the flag now: later than every change known, whichever
+    # clock stamped it (a network ahead of Kanal's stamps past Kanal's now).
+    when = at if action != "poll" else max(
+        [timezone.now(), *([known + timedelta(microseconds=1)] if known else [])])
     if action != "poll" and known is not None and when < known:
         outcome.skip("older_change")
         return
@@ -116,7 +132,7 @@ def _change(row: InboxItem, change: str, text: str, at: datetime, outcome) -> No
         ItemVersion.objects.create(
             item=row, change=ItemVersion.Change.DELETED, text="", network_time=at
         )
-        row.deleted_on_network_at = at
+        row.deleted_on_network_at = by_now(at)
         row.save(update_fields=["deleted_on_network_at"])
         targets.retime(row.conversation_id)
     else:
@@ -143,7 +159,7 @@ def _show_newest(row: InboxItem, fields: list[str] | None = None) -> bool:
         before = set(row.personal_data or [])
         row.text = newest.text
         row.edited_at = (None if newest.change == ItemVersion.Change.ORIGINAL
-                         else newest.network_time)
+                         else by_now(newest.network_time))
         row.personal_data = privacy.find(row.text)
         row.sentiment = hints.sentiment(row.text)
         row.language = hints.language(row.text)

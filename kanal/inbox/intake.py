@@ -24,7 +24,13 @@ from kanal.core import audit
 from kanal.core.database import classify, retry_conflicts
 from kanal.core.safety import has_control, plain_text, typed_text
 from kanal.publishing.scope import CrisisScope
-from kanal.untrusted import ID_LIMIT, happened_by, safe_url, usable_id
+from kanal.untrusted import (
+    ID_LIMIT,
+    happened_by,
+    network_order_time,
+    safe_url,
+    usable_id,
+)
 
 from . import changes, hints, meta, privacy, signals, targets
 from .models import (
@@ -36,6 +42,7 @@ from .models import (
     InboxItem,
     ItemKind,
     ItemVersion,
+    NetworkAnswer,
     WebhookDelivery,
 )
 
@@ -297,7 +304,8 @@ def conversation_key(channel: Channel, item: NetworkItem) -> str:
 
 def _thread_of(channel: Channel, parent: str) -> str:
     """The key of the conversation ``parent`` belongs to on ``channel``: a
-    stored item's, or the one the desk's answer ``parent`` was for ("")."""
+    stored item's, or the one the desk's answer ``parent`` was for, sent
+    from Kanal or written on the network (``NetworkAnswer``) ("")."""
     known = (
         InboxItem.objects.filter(channel=channel, remote_id=parent)
         .values_list("conversation__key", flat=True)
@@ -308,6 +316,10 @@ def _thread_of(channel: Channel, parent: str) -> str:
     return (
         Answer.objects.filter(follow_up__channel=channel,
                               follow_up__remote_id=parent)
+        .values_list("conversation__key", flat=True)
+        .first()
+    ) or (
+        NetworkAnswer.objects.filter(channel=channel, remote_id=parent)
         .values_list("conversation__key", flat=True)
         .first()
     ) or ""
@@ -338,12 +350,17 @@ def ingest(
         logger.warning("channel %s: an item with an id Kanal cannot store", channel.pk)
         return outcome
     if own_item(channel, item):
-        if action in ("add", "poll") and item.kind != ItemKind.MESSAGE:
+        if action in ("add", "poll"):
             retry_conflicts(lambda: answered_on_network(channel, item),
                             what=f"an answer on the network of channel {channel.pk}")
         outcome.skip("own_item")
         return outcome
-    at = happened_by(at, now=timezone.now()) or item.created_at
+    # The network's own time, on its clock (minutes off Kanal's either way):
+    # it orders the item's versions among themselves, so a few minutes
+    # ahead are not pulled back to Kanal's now (two edits would land in the
+    # order they were processed, not written: T7b-5); only times shown or
+    # counted on Kanal's clock are (``changes.by_now``).
+    at = network_order_time(at, now=timezone.now()) or item.created_at
     def store() -> Outcome:
         # A fresh tally per try: what an undone try counted never reaches
         # the caller (nor its personal-data guard after commit).
@@ -386,28 +403,43 @@ def own_item(channel: Channel, item: NetworkItem) -> bool:
 
 @transaction.atomic
 def answered_on_network(channel: Channel, reply: NetworkItem) -> bool:
-    """The account's own ``reply`` to a citizen's item Kanal holds, written
-    on the network directly (Meta Business Suite, the network's app), not
-    sent from Kanal: the question is answered, as by an answer from Kanal
-    (``replies.record_reply_outcome``). The conversation's first response
-    time is the reply's; an open conversation with no citizen item after
-    the reply becomes *answered* (a citizen who writes again reopens it, as
-    always). A conversation the desk closed otherwise stays as it is; a
-    reply Kanal sent itself (its follow-up's remote id) is settled by its
-    follow-up. True when the conversation changed."""
+    """The account's own ``reply`` to a citizen's item Kanal holds, or its
+    own direct message to a citizen Kanal holds messages from (Meta's
+    ``is_echo``: ``parent_remote_id`` names the recipient), written on the
+    network directly (Meta Business Suite, the network's app), not sent
+    from Kanal: the question is answered, as by an answer from Kanal
+    (``replies.record_reply_outcome``), and the answer is kept
+    (``NetworkAnswer``) for the conversation's page and for threading a
+    citizen's reply to it. The conversation's first response time is the
+    reply's; an open conversation with no citizen item after the reply
+    becomes *answered* (a citizen who writes again reopens it, as always).
+    A conversation the desk closed otherwise stays as it is; a reply Kanal
+    sent itself (its follow-up's remote id) is settled by its follow-up,
+    and a replay changes nothing. True when the conversation changed."""
     from kanal.publishing.models import FollowUp
 
     parent = reply.parent_remote_id
     if not parent or parent == reply.remote_id:
         return False
-    question = InboxItem.objects.filter(channel=channel, remote_id=parent).values(
-        "conversation_id").first()
-    if question is None or FollowUp.objects.filter(
+    if reply.kind == ItemKind.MESSAGE:
+        question = Conversation.objects.filter(
+            channel=channel, key=f"dm:{parent}").values("pk").first()
+        conversation_id = question and question["pk"]
+    else:
+        question = InboxItem.objects.filter(channel=channel, remote_id=parent).values(
+            "conversation_id").first()
+        conversation_id = question and question["conversation_id"]
+    if conversation_id is None or FollowUp.objects.filter(
             channel=channel, remote_id=reply.remote_id).exists():
         return False
-    conversation = Conversation.objects.select_for_update().get(
-        pk=question["conversation_id"])
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
     at = reply.created_at
+    _kept, new = NetworkAnswer.objects.get_or_create(
+        channel=channel, remote_id=reply.remote_id,
+        defaults={"conversation": conversation, "text": reply.text,
+                  "written_at": at})
+    if not new:
+        return False
     before = conversation.status
     changed = []
     if conversation.first_response_at is None:
@@ -421,9 +453,8 @@ def answered_on_network(channel: Channel, reply: NetworkItem) -> bool:
     if before in OPEN_STATUSES and not later:
         conversation.status = ConversationStatus.ANSWERED
         changed.append("status")
-    if not changed:
-        return False
-    conversation.save(update_fields=[*changed, "updated_at"])
+    if changed:
+        conversation.save(update_fields=[*changed, "updated_at"])
     audit.record(
         "inbox.conversation.answered_on_network",
         organisation=channel.organisation,
@@ -431,7 +462,7 @@ def answered_on_network(channel: Channel, reply: NetworkItem) -> bool:
         changes={"remote_id": reply.remote_id, "status": [before,
                                                           conversation.status]},
     )
-    return True
+    return bool(changed)
 
 
 def checked(item: NetworkItem) -> NetworkItem | None:
@@ -532,8 +563,8 @@ def _create(channel: Channel, item: NetworkItem, at: datetime, *,
         text=item.text, url=item.url,
         created_at=item.created_at, hidden_on_network=item.is_hidden,
         personal_data=found,
-        edited_at=at if first == "edited" else None,
-        deleted_on_network_at=at if deleted else None,
+        edited_at=changes.by_now(at) if first == "edited" else None,
+        deleted_on_network_at=changes.by_now(at) if deleted else None,
     )
     ItemVersion.objects.create(
         item=row, change=first, text="" if deleted else item.text,

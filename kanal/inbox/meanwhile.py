@@ -1,10 +1,11 @@
 """What was written in a conversation while a person wrote an answer.
 
 The reply form carries what its page showed (``Seen``: the newest item, the
-newest answer and the newest version of an item's text). ``reply_to_item``
-refuses an answer when, since then, a colleague's answer was queued or
-sent, or the citizen wrote again, edited or deleted what they wrote
-(``WrittenMeanwhile``): two colleagues answering the same citizen at once
+newest answer, the newest version of an item's text and the newest answer
+written on the network). ``reply_to_item`` refuses an answer when, since
+then, a colleague's answer was queued or sent (from Kanal, or written on
+the network itself), or the citizen wrote again, edited or deleted what
+they wrote (``WrittenMeanwhile``): two colleagues answering the same citizen at once
 must not both go out unnoticed, nor an answer to a question the citizen
 has since changed. The person reads what came and may send
 theirs anyway, which tells Kanal they have now seen it.
@@ -33,18 +34,24 @@ class Seen:
     item_id: int = 0
     answer_id: int = 0
     version_id: int | None = None
+    #: The newest answer written on the network (``NetworkAnswer``) the
+    #: page showed; None: not known (a page drawn before they were kept).
+    network_answer_id: int | None = None
 
     def __str__(self) -> str:
         if self.version_id is None:
             return f"{self.item_id}.{self.answer_id}"
-        return f"{self.item_id}.{self.answer_id}.{self.version_id}"
+        if self.network_answer_id is None:
+            return f"{self.item_id}.{self.answer_id}.{self.version_id}"
+        return (f"{self.item_id}.{self.answer_id}.{self.version_id}."
+                f"{self.network_answer_id}")
 
     @classmethod
     def parse(cls, value: str) -> Seen | None:
         """The ``Seen`` a form sent back (``str(seen)``); None when it is not
         one."""
         parts = (value or "").split(".")
-        if len(parts) not in (2, 3) or len(value) > LIMIT or not all(
+        if len(parts) not in (2, 3, 4) or len(value) > LIMIT or not all(
             part.isascii() and part.isdigit() and int(part) <= ID_MAX
             for part in parts
         ):
@@ -53,9 +60,9 @@ class Seen:
 
 
 #: The largest id a database row has (a 64-bit integer), and the longest
-#: ``str(Seen)``: three such ids and two dots.
+#: ``str(Seen)``: four such ids and three dots.
 ID_MAX = 2**63 - 1
-LIMIT = 3 * len(str(ID_MAX)) + 2
+LIMIT = 4 * len(str(ID_MAX)) + 3
 
 
 def seen_now(conversation: Conversation) -> Seen:
@@ -65,7 +72,8 @@ def seen_now(conversation: Conversation) -> Seen:
 
     return Seen(newest(conversation.items), newest(conversation.answers),
                 newest(ItemVersion.objects.filter(
-                    item__conversation_id=conversation.pk)))
+                    item__conversation_id=conversation.pk)),
+                newest(conversation.network_answers))
 
 
 class WrittenMeanwhile(ValidationError):
@@ -74,11 +82,12 @@ class WrittenMeanwhile(ValidationError):
     or ``item_id`` is what came."""
 
     def __init__(self, message: str, *, now: Seen, answer_id: int | None = None,
-                 item_id: int | None = None):
+                 item_id: int | None = None, network_answer_id: int | None = None):
         super().__init__(message, code="written_meanwhile")
         self.now = now
         self.answer_id = answer_id
         self.item_id = item_id
+        self.network_answer_id = network_answer_id
 
 
 def check(conversation: Conversation, seen: Seen) -> None:
@@ -97,6 +106,15 @@ def check(conversation: Conversation, seen: Seen) -> None:
               "Læs svaret herunder, og send dit alligevel hvis det stadig er "
               "relevant.") % {"who": who, "at": _at(answer.created_at)},
             now=seen_now(conversation), answer_id=answer.pk)
+    if seen.network_answer_id is not None:
+        written = conversation.network_answers.filter(
+            pk__gt=seen.network_answer_id).order_by("pk").first()
+        if written is not None:
+            raise WrittenMeanwhile(
+                _("Der blev svaret på netværket %(at)s, mens du skrev. Dit svar "
+                  "er ikke sendt. Læs svaret herunder, og send dit alligevel "
+                  "hvis det stadig er relevant.") % {"at": _at(written.seen_at)},
+                now=seen_now(conversation), network_answer_id=written.pk)
     item = conversation.items.filter(pk__gt=seen.item_id).order_by("pk").first()
     if item is not None:
         raise WrittenMeanwhile(

@@ -10,8 +10,14 @@ as an item of kind mention: a comment's mention joins the conversation of
 the media it is under when Kanal holds that media (its caption named the
 account too), otherwise it starts its own. A read that fails waits longer
 each time (``backoff``) and is tried again, never dropped; one the network
-answers with "does not exist, or no permission" (``mention_gone``) is
-recorded gone and not asked for again.
+answers with "does not exist" (``mention_gone``: Graph's 100/33, a 404)
+is recorded gone and not asked for again; any other refusal, a permission
+error included, deletes nothing. A permission error tells the channel's
+desk at once (``MENTION_DENIED``, once while unread); a mention still
+unread ``GIVE_UP_AFTER`` after its webhook (and ``GIVE_UP_ATTEMPTS``
+failed reads) is given up (``GAVE_UP``) and
+the desk is told (``MENTION_GAVE_UP``): it is never retried for ever in
+silence.
 """
 
 from __future__ import annotations
@@ -20,13 +26,17 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
-from kanal.channels.networks.errors import NetworkError, RateLimited
+from kanal.channels.networks.errors import AuthExpired, NetworkError, RateLimited
 from kanal.channels.networks.instagram import mention_gone
 from kanal.channels.vault import VaultError
+from kanal.notifications.actions import notify, resolve
+from kanal.notifications.audience import channel_desk
+from kanal.notifications.models import Notification, subject_of
 from kanal.publishing.periodic import each_guarded
 
 from .intake import Outcome, ingest
@@ -45,6 +55,17 @@ LEASE = timedelta(minutes=5)
 FIRST_WAIT = timedelta(minutes=1)
 LONGEST = timedelta(hours=6)
 ERROR_LIMIT = 300
+#: A mention not read this long after its webhook is given up: Instagram's
+#: own app shows it, and a read that failed for days (at most 6 hours
+#: apart, a dozen tries) will not come right by itself.
+GIVE_UP_AFTER = timedelta(days=3)
+#: ...and not before this many reads failed (a mention that waited for its
+#: broken connection to be mended gets its tries once it is).
+GIVE_UP_ATTEMPTS = 8
+#: The notifications: the account may not read mentions (a permission),
+#: and a mention could not be read in time.
+MENTION_DENIED = "inbox_mention_denied"
+MENTION_GAVE_UP = "inbox_mention_gave_up"
 
 
 def remember(channel: Channel, comment_id: str, media_id: str, *,
@@ -107,12 +128,17 @@ def read_back(row: MentionReadBack, *, now: datetime) -> int:
         else:
             logger.warning("mention %s of channel %s not read: %s", row.pk,
                            row.channel_id, detail)
+            if isinstance(e, AuthExpired):
+                # No permission (or no working token): the mention is there
+                # and kept; the people who can mend the channel are told.
+                _tell_once(row.channel, MENTION_DENIED, detail)
             retry_after = e.retry_after if isinstance(e, RateLimited) else None
             _wait(row, now, detail, retry_after=retry_after)
         return 0
     outcome = ingest(row.channel, item, action="add")
     _finish(row, MentionStatus.READ, now,
             error=", ".join(sorted(outcome.skipped)))
+    resolve(kind=MENTION_DENIED, about=row.channel)
     # A mention holding a CPR number is hidden like any new item.
     guard_personal_data(outcome.to_guard())
     return len(outcome.created)
@@ -134,6 +160,21 @@ def _take(row: MentionReadBack, now: datetime) -> bool:
 
 def _wait(row: MentionReadBack, now: datetime, error: str, *,
           retry_after: float | None = None) -> None:
+    """Try ``row`` again later, or give it up when it has waited
+    ``GIVE_UP_AFTER`` since its webhook and failed ``GIVE_UP_ATTEMPTS``
+    times (``GAVE_UP``, the desk told)."""
+    if (now - row.received_at >= GIVE_UP_AFTER
+            and row.attempts + 1 >= GIVE_UP_ATTEMPTS):
+        given_up = MentionReadBack.objects.filter(
+            pk=row.pk, status=MentionStatus.PENDING).update(
+            status=MentionStatus.GAVE_UP, finished_at=now,
+            attempts=F("attempts") + 1, last_error=error[:ERROR_LIMIT])
+        if given_up:
+            logger.warning("mention %s of channel %s given up after %s: %s",
+                           row.pk, row.channel_id, now - row.received_at, error)
+            _tell_once(row.channel, MENTION_GAVE_UP, error,
+                       days=GIVE_UP_AFTER.days)
+        return
     attempts = row.attempts + 1
     wait = backoff(attempts)
     if retry_after:
@@ -149,3 +190,16 @@ def _finish(row: MentionReadBack, status: str, now: datetime, *,
             error: str = "") -> None:
     MentionReadBack.objects.filter(pk=row.pk).update(
         status=status, finished_at=now, last_error=error[:ERROR_LIMIT])
+
+
+def _tell_once(channel: Channel, kind: str, why: str, **params) -> None:
+    """Tell ``channel``'s desk ``kind`` unless an unread notification of it
+    about the channel is still there (many mentions failing at once are
+    one notification, not a storm)."""
+    if Notification.objects.filter(kind=kind, subject=subject_of(channel),
+                                   read_at__isnull=True).exists():
+        return
+    notify(channel_desk(channel.organisation_id, channel.owner_administration_id),
+           kind=kind, about=channel,
+           params={"channel": str(channel), "why": why[:ERROR_LIMIT], **params},
+           url=reverse("channel_detail", args=[channel.pk]))

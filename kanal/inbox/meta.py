@@ -295,8 +295,11 @@ def _threads(page_id, field, value, at, skipped) -> Event | None:
 
 def _message(network, page_id, message, at, skipped) -> Event | None:
     """A citizen's message (``message``), its edit (``message_edit``: the
-    new ``text``) or its withdrawal (Instagram's ``message.is_deleted``);
-    the account's own (``is_echo``, or sent by the page) and receipts,
+    new ``text``) or its withdrawal (Instagram's ``message.is_deleted``).
+    The account's own message (``is_echo``, or sent by the page: written in
+    Meta's own app, or Kanal's answer echoed) is an add by the account whose
+    ``parent_remote_id`` is the citizen it went to (``recipient``), for
+    ``intake.answered_on_network``; its edits and withdrawals, receipts,
     reactions and the like are skipped."""
     edit = _dict(message.get("message_edit"))
     body = edit or _dict(message.get("message"))
@@ -305,10 +308,20 @@ def _message(network, page_id, message, at, skipped) -> Event | None:
     if not mid or not sender:
         skipped.append("not_a_message")
         return None
-    if sender == page_id or body.get("is_echo"):
-        skipped.append("own_item")
-        return None
     created = _time(message.get("timestamp"), at)
+    if sender == page_id or body.get("is_echo"):
+        recipient = usable_id(_text(_dict(message.get("recipient")).get("id")))
+        if edit or body.get("is_deleted") is True or not recipient or (
+                recipient == page_id):
+            skipped.append("own_item")
+            return None
+        # The echo's sender is the account (``own_item`` in ``intake``).
+        item = InboxItem(
+            remote_id=mid, kind="message", author_id=page_id, author_name="",
+            text=_text(body.get("text")), created_at=created,
+            parent_remote_id=recipient,
+        )
+        return Event(page_id, "add", item, created)
     item = InboxItem(
         remote_id=mid, kind="message", author_id=sender, author_name="",
         text=_text(body.get("text")), created_at=created,

@@ -13,12 +13,12 @@ conversation's key (``dm:<the citizen's id>``) once none of its items holds
 personal data, a message's conversation id (its parent), the author's id
 copied onto moderation actions, the recipient kept on the answers'
 follow-ups (a message's citizen id and conversation), and the citizen's
-name, handle or id where a note or an answer of the conversation quotes
-them, or the first name an answer put in (``quoted_as``; ``REMOVED`` in its
-place); what stays is that an item existed, when, on which channel, and
-what the desk did (status, answers, audit, whose entries name Kanal's own
-rows only). Raw webhook bodies are dropped
-when processed (``intake``); a failed one is deleted after
+name, handle or id where a note or an answer of the conversation (sent
+from Kanal or written on the network) quotes them, or the first name an
+answer put in (``quoted_as``; ``REMOVED`` in its place); what stays is
+that an item existed, when, on which channel, and what the desk did
+(status, answers, audit, whose entries name Kanal's own rows only). Raw
+webhook bodies are dropped when processed (``intake``); a failed one is deleted after
 ``RETENTION_MIN_DAYS`` (``forget_deliveries``) and blanked by an erasure
 that names its citizen by any of their names (``erase_deliveries``).
 """
@@ -48,6 +48,7 @@ from .models import (
     ItemKind,
     ItemVersion,
     ModerationAction,
+    NetworkAnswer,
     Note,
     WebhookDelivery,
 )
@@ -173,6 +174,7 @@ def _remove_quotes(conversations: set[int], spellings: set[str]) -> None:
         match |= Q(text__icontains=spelling)
     for model, where in ((Note, Q(conversation_id__in=conversations)),
                          (Answer, Q(conversation_id__in=conversations)),
+                         (NetworkAnswer, Q(conversation_id__in=conversations)),
                          (FollowUp,
                           Q(inbox_answer__conversation_id__in=conversations))):
         for pk, text in model.objects.filter(where & match).values_list(

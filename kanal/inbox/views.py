@@ -243,6 +243,8 @@ def _detail(request, actor, conversation, *, reply_form=None, status=200,
         "reason_form": ModerationForm(),
         "answers": conversation.answers.select_related("follow_up",
                                                        "author__user"),
+        # The page's own answers written on the network (``NetworkAnswer``).
+        "network_answers": conversation.network_answers.all(),
         "reply_form": reply_form,
         "meanwhile": written_meanwhile,
         "answers_privately": messages_answerable,

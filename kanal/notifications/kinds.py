@@ -122,6 +122,29 @@ _kind(
 )
 _kind(
     FAILURES,
+    "inbox_mention_denied",
+    _("En kanal må ikke læse omtaler"),
+    _(
+        "%(channel)s: netværket giver ikke Kanal lov til at læse en omtale af "
+        "kontoen (%(why)s), så den kommer ikke i indbakken. Intet er slettet, og "
+        "Kanal prøver igen. En administrator skal forbinde kanalen igen og give "
+        "tilladelsen."
+    ),
+    by_email=True,
+)
+_kind(
+    FAILURES,
+    "inbox_mention_gave_up",
+    _("En omtale kunne ikke hentes"),
+    _(
+        "%(channel)s: en omtale af kontoen kunne ikke hentes fra netværket i "
+        "%(days)s dage (%(why)s), så Kanal har opgivet den, og den kommer ikke i "
+        "indbakken. Læs den i netværkets egen app."
+    ),
+    by_email=True,
+)
+_kind(
+    FAILURES,
     "first_comment_failed",
     _("En første kommentar kom ikke med"),
     _(

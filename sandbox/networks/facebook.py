@@ -1285,3 +1285,26 @@ def grow_post(ctx, post) -> dict[str, int]:
                           ("post_clicks", 3), ("post_reactions_like_total", 3)):
             store.add_metric(NETWORK, subject, name, ctx.rng.randint(0, top))
     return store.metrics(NETWORK, subject)
+
+
+def owner_message(ctx, account_id: str, recipient_id: str, text: str):
+    """Someone at the page answers ``recipient_id`` in Meta's own app
+    (Business Suite, the Pages app), not through the API: the message is
+    the page's, and Messenger sends the app its echo (``message_echoes``:
+    ``is_echo``, the page as sender, the citizen as recipient). Not in the
+    publish log: no API call wrote it. Returns the stored message."""
+    made = ctx.store.add_item(
+        NETWORK, account_id, new_id(ctx, "page_message"), "page_message",
+        text=text, author_id=account_id,
+        data={"recipient_id": recipient_id, "written_in_app": True},
+    )
+    millis = int(made.created_at.timestamp() * 1000)
+    ctx.webhooks.send(NETWORK, {"object": "page", "entry": [{
+        "id": account_id, "time": millis, "messaging": [{
+            "sender": {"id": account_id}, "recipient": {"id": recipient_id},
+            "timestamp": millis,
+            "message": {"mid": f"m_{made.item_id}", "text": text,
+                        "is_echo": True, "app_id": 263902037430900},
+        }],
+    }]})
+    return made

@@ -1730,3 +1730,25 @@ def page_post(ctx, item) -> dict:
     else:
         media = []
     return {"media": media}
+
+
+def owner_message(ctx, account_id: str, recipient_id: str, text: str):
+    """Someone at the account answers ``recipient_id`` in the Instagram app,
+    not through the API: Instagram sends the app its echo (``is_echo``, the
+    account as sender, the citizen as recipient), as for an answer sent by
+    the API. Not in the publish log: no API call wrote it."""
+    made = ctx.store.add_item(
+        NETWORK, account_id, new_id(ctx, "message"), "account_message",
+        text=text, author_id=account_id,
+        data={"recipient_id": recipient_id, "written_in_app": True},
+    )
+    millis = int(made.created_at.timestamp() * 1000)
+    ctx.webhooks.send(NETWORK, {"object": "instagram", "entry": [{
+        "id": account_id, "time": millis, "messaging": [{
+            "sender": {"id": account_id}, "recipient": {"id": recipient_id},
+            "timestamp": millis,
+            "message": {"mid": message_mid(made.item_id), "text": text,
+                        "is_echo": True},
+        }],
+    }]})
+    return made

@@ -1107,7 +1107,9 @@ class X:
         return self.post_listing(request, items, headers, low=5)
 
     async def dm_events(self, request: Request) -> Response:
-        """The account's one-to-one messages (citizens' ``message`` items)."""
+        """The account's one-to-one messages: both directions, as X lists
+        them (citizens' ``message`` items and the account's own ``dm_sent``,
+        through the API or written in X's app), newest first."""
         account, headers, failed = await self.begin_read(
             request, "inbox", "dm_events", fields=DM_READ_FIELDS
         )
@@ -1115,10 +1117,13 @@ class X:
             return failed
         types = fields_of(request, "event_types") or {"MessageCreate"}
         me = account.account_id
-        items = [
-            i for i in self.store.list_items(NETWORK, account_id=me, kind="message")
-            if i.author_id != me
-        ] if "MessageCreate" in types else []
+        items = sorted([
+            *(i for i in self.store.list_items(NETWORK, account_id=me,
+                                               kind="message")
+              if i.author_id != me),
+            *self.store.list_items(NETWORK, account_id=me, kind="dm_sent"),
+        ], key=lambda i: (i.created_at, i.seq), reverse=True) \
+            if "MessageCreate" in types else []
         return self.dm_listing(request, items, me, headers)
 
     def dm_listing(self, request: Request, items: list, me: str,
@@ -1965,3 +1970,17 @@ def seed(ctx) -> None:
         citizen_item(ctx, kind="post", account_id=f"citizen-{author}", text=text,
                      parent_id="", root_id="", author_id=author, author_name=name,
                      data={})
+
+
+def owner_message(ctx, account_id: str, recipient_id: str, text: str):
+    """Someone at the account writes ``recipient_id`` a direct message in
+    X's own app, not through the API: a ``dm_sent`` that ``/2/dm_events``
+    lists; X has no webhook for it here. Not in the publish log."""
+    account = ctx.store.get_account(NETWORK, account_id)
+    return ctx.store.add_item(
+        NETWORK, account_id, new_id(ctx, "dm_event"), "dm_sent", text=text,
+        author_id=account_id,
+        author_name=account.display_name if account else "",
+        data={"recipient_id": recipient_id, "written_in_app": True},
+        created_at=ctx.now(),
+    )

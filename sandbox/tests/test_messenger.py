@@ -84,3 +84,34 @@ def test_bad_answers_get_graphs_errors(app):
     assert error_of(send(app, kind="MESSAGE_TAG", tag="CONFIRMED_EVENT_UPDATE")
                     )[:2] == (400, 100)
     assert app.state.ctx.store.published("facebook", PAGE, kind="message") == []
+
+
+def test_a_message_written_in_the_pages_own_app_is_echoed_not_logged(
+    app, monkeypatch
+):
+    """``/_sandbox/owner/message``: someone at the page answers in Meta's own
+    app. Messenger echoes it (``is_echo``, the page as sender, the citizen
+    as recipient); the publish log, which is what the API wrote, has none."""
+    sent = []
+    monkeypatch.setattr(app.state.ctx.webhooks, "send",
+                        lambda network, payload: sent.append(payload) or 1)
+    citizen_writes(app)
+    sent.clear()
+    made = call(app, "POST", "/_sandbox/owner/message", json={
+        "network": "facebook", "account": PAGE, "recipient_id": "psid-1",
+        "text": "Hej Ida, kl. 10."})
+    assert made.status_code == 201
+    [payload] = sent
+    [event] = payload["entry"][0]["messaging"]
+    assert (event["sender"], event["recipient"]) == ({"id": PAGE}, {"id": "psid-1"})
+    assert event["message"]["is_echo"] is True
+    assert event["message"]["mid"] == f"m_{made.json()['item_id']}"
+    assert event["message"]["text"] == "Hej Ida, kl. 10."
+    assert app.state.ctx.store.published("facebook", PAGE, kind="message") == []
+    refused = call(app, "POST", "/_sandbox/owner/message", json={
+        "network": "x", "account": PAGE, "recipient_id": "psid-1", "text": "Hej"})
+    assert refused.status_code == 400
+    unknown = call(app, "POST", "/_sandbox/owner/message", json={
+        "network": "facebook", "account": "999", "recipient_id": "psid-1",
+        "text": "Hej"})
+    assert unknown.status_code == 404

@@ -1183,11 +1183,15 @@ class GraphAdapter(NetworkAdapter):
         return container
 
     def container_status(self, container_id: str) -> tuple[str, str]:
-        """``(state, detail)``; ``MISSING`` when the network no longer knows it."""
+        """``(state, detail)``; ``MISSING`` when the network no longer knows
+        it: code 24 (the media builder is not found) or "does not exist"
+        (``object_gone``: 100/33, a 404). Code 100 with another subcode is
+        an invalid parameter, not a missing container (T7b-4)."""
         try:
             body = self.get(f"/{container_id}", fields=self.status_fields)
         except Rejected as e:
-            if str(e.network_code).startswith(("24", "100")):
+            code = str(e.network_code).partition("/")[0]
+            if code == "24" or object_gone(e):
                 return "MISSING", e.network_message
             raise
         state = str(body.get(self.status_key) or "")

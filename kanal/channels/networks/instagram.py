@@ -530,14 +530,13 @@ def _comment_item(comment: Mapping, post: Mapping, *, parent: str) -> InboxItem:
 
 def mention_gone(error: NetworkError) -> bool:
     """Whether ``error``, answering a mention's read-back, says the mention is
-    gone: deleted, or no longer readable by the account (Graph's 400 with
-    code 100, "does not exist, cannot be loaded due to missing permissions";
-    a 404 or 410), or its id is no Instagram id (refused before asking)."""
+    gone: the object does not exist (Graph's 400 with code 100 and subcode
+    33, ``graph.object_gone``; a 404 or 410), or its id is no Instagram id
+    (refused before asking). Code 100 with another subcode, or none, is an
+    invalid parameter, and a permission error (10, 200-299, 190) says
+    nothing of the mention: neither is gone (T7b-4)."""
     if not isinstance(error, Rejected):
         return False
     if graph.object_gone(error):
-        return True
-    code = str(error.network_code or "").split("/")[0]
-    if error.http_status == 400 and code == "100":
         return True
     return error.http_status is None and error.message == graph.NOT_FOUND_MESSAGE

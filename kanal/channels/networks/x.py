@@ -513,6 +513,22 @@ class _Pages:
             self.params["pagination_token"] = next_token
 
 
+def _own_message(event: Mapping, me: str, conversation: str) -> InboxItem | None:
+    """The account's own direct message ``event`` as an item by the account
+    whose ``parent_remote_id`` is the citizen it went to: the other user of
+    the one-to-one conversation (``dm_conversation_id`` is both user ids
+    joined by a hyphen); None when the id names no one else (a group)."""
+    others = [p for p in conversation.split("-") if p and p != me]
+    if len(others) != 1 or conversation.count("-") != 1 or not others[0].isdigit():
+        return None
+    return InboxItem(
+        remote_id=_tweet_id(event), kind="message", author_id=me,
+        author_name="", text=html.unescape(text_of(event.get("text"))),
+        created_at=iso_to_datetime(event.get("created_at")) or datetime.now(UTC),
+        parent_remote_id=others[0],
+    )
+
+
 class XAdapter(NetworkAdapter):
     network = "x"
     display_name = "X"
@@ -1276,11 +1292,18 @@ class XAdapter(NetworkAdapter):
                 skipped += 1
                 continue
             sender = id_of(event.get("sender_id"))
-            if sender == me or event.get("event_type", "MessageCreate") != (
-                    "MessageCreate"):
+            if event.get("event_type", "MessageCreate") != "MessageCreate":
+                continue
+            conversation = id_of(event.get("dm_conversation_id"))
+            if sender == me:
+                # The account's own message (sent by Kanal, or written in
+                # X's app): an answer to the citizen the one-to-one
+                # conversation is with (``intake.answered_on_network``).
+                own = _own_message(event, me, conversation)
+                if own is not None:
+                    items.append(own)
                 continue
             author = users.get(sender) or {}
-            conversation = id_of(event.get("dm_conversation_id"))
             items.append(InboxItem(
                 remote_id=event_id,
                 kind="message",

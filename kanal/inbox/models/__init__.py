@@ -23,6 +23,7 @@ from .conversations import (  # noqa: F401
     InboxItem,
     ItemKind,
     ItemVersion,
+    NetworkAnswer,
     Note,
     StatusCount,
 )

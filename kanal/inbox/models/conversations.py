@@ -355,6 +355,39 @@ class Answer(models.Model):
 
 
 
+class NetworkAnswer(models.Model):
+    """The account's own answer written on the network itself (Meta Business
+    Suite, the network's app: a reply under a citizen's comment, a direct
+    message the network echoes back), not sent from Kanal: the conversation
+    it answered shows it, and a citizen's reply to it joins that
+    conversation. Never a citizen's item: it opens, reopens, notifies and
+    auto-replies nothing. One row per channel and network id (a replayed
+    webhook adds nothing)."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="network_answers"
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, related_name="+"
+    )
+    remote_id = models.CharField(max_length=200)
+    text = models.TextField(blank=True)
+    # When the network says it was written; ``seen_at`` is when Kanal saw it.
+    written_at = models.DateTimeField()
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["written_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "remote_id"],
+                                    name="inbox_network_answer_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Svar på netværket {self.remote_id}"
+
+
+
 class StatusCount(models.Model):
     """A share of the number of an organisation's conversations in one
     channel with one status, assigned administration and assigned person

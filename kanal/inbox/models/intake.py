@@ -56,6 +56,9 @@ class MentionStatus(models.TextChoices):
     PENDING = "pending", _("Venter")
     READ = "read", _("Hentet")
     GONE = "gone", _("Væk")
+    #: Not read within ``mentions.GIVE_UP_AFTER``: asked for no more, and
+    #: its channel's desk was told.
+    GAVE_UP = "gave_up", _("Opgivet")
 
 
 

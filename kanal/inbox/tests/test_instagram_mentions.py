@@ -250,7 +250,8 @@ def test_a_backoff_doubles_to_six_hours():
 
 @pytest.mark.parametrize(("error", "gone"), [
     (Rejected("x", network_code="100/33", http_status=400), True),
-    (Rejected("x", network_code=100, http_status=400), True),
+    # An invalid parameter, not a missing object (T7b-4).
+    (Rejected("x", network_code=100, http_status=400), False),
     (Rejected("x", http_status=404), True),
     (Rejected("x", network_code=190, http_status=400), False),
     (Rejected("x", network_code=10, http_status=403), False),

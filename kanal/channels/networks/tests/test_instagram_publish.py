@@ -316,3 +316,28 @@ def test_checkpoint_naming_an_unknown_container_starts_over(sandbox, account):
     assert len(containers(sandbox, account)) == 1
     assert [r["item_id"] for r in sandbox.published(
         "instagram", account.account_id)] == [result.remote_id]
+
+
+@pytest.mark.parametrize(("code", "missing"), [
+    ("100/33", True), ("24/2207008", True), (100, False), ("100/2207050", False),
+    ("240", False),
+])
+def test_only_a_container_that_does_not_exist_reads_as_missing(
+    sandbox, account, monkeypatch, code, missing
+):
+    """T7b-4's sibling: a container read refused with Graph's code 100 for
+    another reason than "does not exist" (100/33) is no missing container
+    (which is made again); the refusal is raised."""
+    from kanal.channels.networks.errors import Rejected
+
+    adapter = connect(sandbox, account)
+
+    def refuse(*_args, **_kwargs):
+        raise Rejected("x", network_code=code, http_status=400)
+
+    monkeypatch.setattr(adapter, "get", refuse)
+    if missing:
+        assert adapter.container_status("17900000000000001")[0] == "MISSING"
+    else:
+        with pytest.raises(Rejected):
+            adapter.container_status("17900000000000001")

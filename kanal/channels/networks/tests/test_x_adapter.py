@@ -522,7 +522,10 @@ def dm(event_id: str, text: str, sender: str = "21", minute: int = 0) -> dict:
 
 
 @respx.mock
-def test_direct_messages_join_the_inbox_and_own_messages_are_left_out():
+def test_direct_messages_join_the_inbox_and_own_messages_name_the_citizen():
+    """The account's own message (written in X's app, or Kanal's answer) is
+    an item by the account whose parent is the citizen it went to, for
+    ``intake.answered_on_network`` (T7b-1); before, it was left out."""
     no_posts()
     route = respx.get(f"{API}/2/dm_events").mock(
         return_value=httpx.Response(200, json={
@@ -536,6 +539,7 @@ def test_direct_messages_join_the_inbox_and_own_messages_are_left_out():
         ("301", "message", "21", "Ida Holm", "Hej & tak", f"21-{ME}"),
         ("302", "message", "21", "Ida Holm", "Hvornår tømmes skraldet?",
          f"21-{ME}"),
+        ("303", "message", ME, "", "Svar fra kommunen", "21"),
     ]
     assert page.items[0].url == f"https://x.com/messages/21-{ME}"
     assert page.items[0].created_at == datetime(2026, 11, 28, 9, 1, tzinfo=UTC)
