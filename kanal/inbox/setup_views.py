@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kanal.core.decorators import membership_required
+from kanal.core.pages import form_page
 
 from . import actions
 from .forms import (
@@ -43,7 +44,7 @@ def standard_answers_view(request):
             else:
                 messages.success(request, _("Standardsvaret er gemt."))
                 return redirect("inbox:standard_answers")
-    return render(request, "inbox/standard_answers.html", {
+    return form_page(request, "inbox/standard_answers.html", {
         "answers": standard_answer_policy.visible(actor),
         "form": form if can_manage else None,
         "can_manage": can_manage,
@@ -65,7 +66,7 @@ def standard_answer_edit_view(request, pk):
         else:
             messages.success(request, _("Standardsvaret er gemt."))
             return redirect("inbox:standard_answers")
-    return render(request, "inbox/standard_answer_form.html",
+    return form_page(request, "inbox/standard_answer_form.html",
                   {"form": form, "answer": answer})
 
 
@@ -90,7 +91,7 @@ def referrals_view(request):
         referral_template_policy.check(actor, "manage")
         if _save_referral(request, form, actor, None):
             return redirect("inbox:referrals")
-    return render(request, "inbox/referrals.html", {
+    return form_page(request, "inbox/referrals.html", {
         "templates": referral_template_policy.visible(actor).select_related(
             "administration"),
         "form": form if can_manage else None,
@@ -106,7 +107,7 @@ def referral_edit_view(request, pk):
     if request.method == "POST" and _save_referral(request, form, actor,
                                                     template):
         return redirect("inbox:referrals")
-    return render(request, "inbox/referral_form.html",
+    return form_page(request, "inbox/referral_form.html",
                   {"form": form, "template": template})
 
 
@@ -162,7 +163,7 @@ def settings_view(request):
     rules = AssignmentRule.objects.filter(
         organisation_id=actor.organisation_id
     ).select_related("channel", "administration")
-    return render(request, "inbox/settings.html",
+    return form_page(request, "inbox/settings.html",
                   {"form": form, "rule_form": rule_form, "rules": rules})
 
 

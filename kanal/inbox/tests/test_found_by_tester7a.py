@@ -1,0 +1,55 @@
+"""OUTSIDE TESTER 7a (branch tester7a): the inbox attacked again. Each test
+names its finding (T7a-N)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kanal.inbox.models import AssignmentRule, ReferralTemplate, StandardAnswer
+from kanal.organisations.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+SETTINGS = {"opens_at": "08:00", "closes_at": "16:00",
+            "open_weekdays": ["0", "1", "2", "3", "4"], "target_hours": "8",
+            "retention_days": "365", "footer_text": "", "block_at_warning": "3"}
+
+
+def test_t7a_1_a_refused_setup_form_answers_400_and_keeps_what_was_typed(
+        desk, member, organisation, client):
+    """T7a-1: the inbox's setup pages (standard answers, referrals, their
+    edit pages, the settings and their assignment rules) answered a refused
+    form with 200, as if it were stored: a script or a monitor saw success,
+    and the house's rule (``core.pages.form_page``, as every other form page
+    answers) is 400. Now 400, with the form and what was typed."""
+    answer = StandardAnswer.objects.create(organisation=organisation,
+                                           title="Åbningstider", text="Kl. 8.")
+    referral = ReferralTemplate.objects.create(organisation=organisation,
+                                               title="kk.dk", text="Se kk.dk.")
+    client.force_login(member(Role.ADMIN, administration=desk["kff"]).user)
+    refused = {
+        "/indbakke/standardsvar/": {"title": "Hilsen", "text": "Hej {navn}."},
+        f"/indbakke/standardsvar/{answer.pk}/": {"title": "Hilsen",
+                                                "text": "Hej {navn}."},
+        "/indbakke/henvisninger/": {"title": "Hilsen", "text": "Hej {navn}.",
+                                    "administration": ""},
+        f"/indbakke/henvisninger/{referral.pk}/": {
+            "title": "Hilsen", "text": "Hej {navn}.", "administration": ""},
+        "/indbakke/indstillinger/": {**SETTINGS, "target_hours": "0"},
+    }
+    for path, data in refused.items():
+        assert client.get(path).status_code == 200
+        response = client.post(path, data)
+        assert response.status_code == 400, path
+        page = response.content.decode()
+        assert 'id="error-summary"' in page or "errorlist" in page, path
+    rule = client.post("/indbakke/indstillinger/", {
+        "form": "rule", "keyword": "x" * 101,
+        "administration": desk["buf"].pk})
+    assert rule.status_code == 400
+    assert "x" * 101 in rule.content.decode()
+    assert not AssignmentRule.objects.exists()
+    answer.refresh_from_db()
+    referral.refresh_from_db()
+    assert (answer.text, referral.text) == ("Kl. 8.", "Se kk.dk.")
+    assert not StandardAnswer.objects.filter(title="Hilsen").exists()
