@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core.decorators import membership_required
 from kanal.core.pages import form_page
@@ -28,6 +28,7 @@ from .policies import (
 )
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def standard_answers_view(request):
     actor = request.membership
@@ -51,6 +52,7 @@ def standard_answers_view(request):
     })
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def standard_answer_edit_view(request, pk):
     actor = request.membership
@@ -80,6 +82,7 @@ def standard_answer_delete_view(request, pk):
     return redirect("inbox:standard_answers")
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def referrals_view(request):
     actor = request.membership
@@ -98,6 +101,7 @@ def referrals_view(request):
     })
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def referral_edit_view(request, pk):
     actor = request.membership
@@ -136,6 +140,7 @@ def referral_delete_view(request, pk):
     return redirect("inbox:referrals")
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def settings_view(request):
     actor = request.membership

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.core.decorators import membership_required
@@ -89,6 +89,7 @@ def _page(request, actor, visible, filters, per_status=None, *, count=None):
                              items=conversation_policy.visible_items(actor))
 
 
+@require_safe
 @membership_required
 def list_view(request):
     actor = request.membership
@@ -120,6 +121,7 @@ def _filtered(request) -> bool:
                if name not in ("side", "siden"))
 
 
+@require_safe
 @membership_required
 def updates_view(request):
     """For the list's polling: the newest item id and, when it changed, the
@@ -154,6 +156,7 @@ def updates_view(request):
 ITEMS_PER_PAGE = 100
 
 
+@require_safe
 @membership_required
 def detail_view(request, pk):
     actor = request.membership

@@ -8,6 +8,8 @@ import pytest
 from kanal.inbox.models import AssignmentRule, ReferralTemplate, StandardAnswer
 from kanal.organisations.roles import Role
 
+from .factories import citizen_item
+
 pytestmark = pytest.mark.django_db
 
 SETTINGS = {"opens_at": "08:00", "closes_at": "16:00",
@@ -53,3 +55,36 @@ def test_t7a_1_a_refused_setup_form_answers_400_and_keeps_what_was_typed(
     referral.refresh_from_db()
     assert (answer.text, referral.text) == ("Kl. 8.", "Se kk.dk.")
     assert not StandardAnswer.objects.filter(title="Hilsen").exists()
+
+
+def test_t7a_2_a_page_answers_only_the_methods_it_has(desk, member, organisation,
+                                                      client):
+    """T7a-2: the inbox's pages answered any method as a GET: a POST (or a
+    PUT or DELETE) to the list, its polling, a conversation or a setup page
+    drew the page with 200, so a client that meant to change something was
+    told it had. ``DELETE /indbakke/standardsvar/<id>/`` answered 200 and
+    deleted nothing. Now 405 with the methods allowed, and nothing changes."""
+    conversation = citizen_item(desk["channel"]).conversation
+    answer = StandardAnswer.objects.create(organisation=organisation,
+                                           title="Åbningstider", text="Kl. 8.")
+    referral = ReferralTemplate.objects.create(organisation=organisation,
+                                               title="kk.dk", text="Se kk.dk.")
+    client.force_login(member(Role.ADMIN, administration=desk["kff"]).user)
+    read_only = ["/indbakke/", "/indbakke/nye/", f"/indbakke/{conversation.pk}/"]
+    forms = ["/indbakke/standardsvar/", f"/indbakke/standardsvar/{answer.pk}/",
+             "/indbakke/henvisninger/", f"/indbakke/henvisninger/{referral.pk}/",
+             "/indbakke/indstillinger/"]
+    for path in read_only:
+        assert client.get(path).status_code == 200, path
+        for method in ("post", "put", "delete", "patch"):
+            response = getattr(client, method)(path)
+            assert response.status_code == 405, (method, path)
+            assert "GET" in response["Allow"]
+    for path in forms:
+        assert client.get(path).status_code == 200, path
+        for method in ("put", "delete", "patch"):
+            response = getattr(client, method)(path)
+            assert response.status_code == 405, (method, path)
+            assert response["Allow"] == "GET, POST"
+    assert StandardAnswer.objects.filter(pk=answer.pk).exists()
+    assert ReferralTemplate.objects.filter(pk=referral.pk).exists()
