@@ -88,3 +88,67 @@ def test_t7a_2_a_page_answers_only_the_methods_it_has(desk, member, organisation
             assert response["Allow"] == "GET, POST"
     assert StandardAnswer.objects.filter(pk=answer.pk).exists()
     assert ReferralTemplate.objects.filter(pk=referral.pk).exists()
+
+
+LOOK_ALIKE = ["https://evil.example/login", "https://threads.net.evil.example/p/1",
+              "https://evilthreads.net/p/1"]
+
+
+@pytest.mark.parametrize("link", LOOK_ALIKE)
+def test_t7a_3_a_link_to_another_host_is_not_offered_as_the_networks(
+        post_webhook, organisation, member, client, link):
+    """T7a-3: an item's "Se på netværket" link was kept whatever its host
+    (only its scheme was checked): a Threads webhook whose ``permalink`` was
+    ``https://evil.example/login`` put that address on the conversation
+    page as the network's, where a person signs in. Publishing keeps only
+    addresses on the network's own web (``permalink``); the inbox now does
+    the same, for webhooks and polling."""
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.inbox import intake
+    from kanal.inbox.models import InboxItem
+
+    ChannelFactory(organisation=organisation, network="threads", remote_id="TH1")
+    good = "https://www.threads.net/@omar/post/T2"
+    for remote_id, permalink in (("T1", link), ("T2", good)):
+        post_webhook("threads", {"target_id": "TH1", "time": 1_780_000_000,
+                                 "values": {"field": "replies", "value": {
+                                     "id": remote_id, "username": "omar",
+                                     "text": "Godt", "permalink": permalink,
+                                     "timestamp": "2026-06-01T10:00:00+0000",
+                                     "replied_to": {"id": "R1"},
+                                     "root_post": {"id": "R1"}}}})
+    intake.process_deliveries()
+    hostile, kept = InboxItem.objects.get(remote_id="T1"), InboxItem.objects.get(
+        remote_id="T2")
+    assert (hostile.url, kept.url) == ("", good)
+    client.force_login(member(Role.EDITOR).user)
+    page = client.get(f"/indbakke/{hostile.conversation_id}/").content.decode()
+    assert link not in page
+    page = client.get(f"/indbakke/{kept.conversation_id}/").content.decode()
+    assert f'href="{good}"' in page
+
+
+def test_t7a_3_a_federated_citizens_link_is_on_their_own_server(facebook_channel):
+    """T7a-3, Mastodon: a citizen on another server has their post there
+    (``user@server``); that server's link is kept, any other host is not."""
+    from datetime import UTC, datetime
+
+    from kanal.channels.networks.base import InboxItem as NetworkItem
+    from kanal.channels.tests.factories import ChannelFactory
+    from kanal.inbox import intake
+    from kanal.inbox.models import InboxItem
+
+    channel = ChannelFactory(organisation=facebook_channel.organisation,
+                             network="mastodon", remote_id="109",
+                             base_url="https://mastodon.example")
+    for remote_id, url in (("1", "https://social.example/@ida/1"),
+                           ("2", "https://mastodon.example/@kbh/2"),
+                           ("3", "https://evil.example/@ida/3")):
+        intake.ingest(channel, NetworkItem(
+            remote_id=remote_id, kind="comment", author_id="a1",
+            author_name="Ida", author_handle="ida@social.example", text="Hej",
+            created_at=datetime.now(UTC), post_remote_id="p1", url=url),
+            action="poll")
+    assert dict(InboxItem.objects.values_list("remote_id", "url")) == {
+        "1": "https://social.example/@ida/1",
+        "2": "https://mastodon.example/@kbh/2", "3": ""}
