@@ -337,7 +337,9 @@ def status_view(request, pk):
 @membership_required
 def note_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_allowed(actor, "note", pk=pk)
+    conversation = _still_allowed(request, actor, "note", pk)
+    if conversation is None:
+        return _not_sent(request, _("Noten er ikke gemt"))
     form = NoteForm(request.POST)
     if not form.is_valid():
         # The page again with the note in its field, marked: nothing typed
@@ -360,6 +362,30 @@ def note_view(request, pk):
     return _back(conversation)
 
 
+def _still_allowed(request, actor, action, pk):
+    """The conversation ``actor`` may do ``action`` to, or None when they
+    may not see it (any more: the desk gave it to another administration
+    while they wrote)."""
+    try:
+        return conversation_policy.get_allowed(actor, action, pk=pk)
+    except Http404:
+        return None
+
+
+def _not_sent(request, title):
+    """404 for a conversation the person cannot see (given to another
+    administration while they wrote, or none), with what they wrote, so
+    nothing typed is lost (T7a-4). The same page whether it exists or not:
+    it tells nobody which ids exist."""
+    return render(request, "inbox/not_sent.html", {
+        "title": title,
+        "message": _("Samtalen findes ikke, eller du kan ikke længere se den "
+                     "(redaktionen kan have givet den til en anden forvaltning). "
+                     "Intet er sendt eller gemt. Kopiér det, du skrev, herfra."),
+        "text": request.POST.get("text", ""),
+    }, status=404)
+
+
 def _note_saved(note) -> str:
     """"Saved", and whom the note's @mentions told."""
     if not note.told:
@@ -372,7 +398,9 @@ def _note_saved(note) -> str:
 @membership_required
 def reply_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_allowed(actor, "reply", pk=pk)
+    conversation = _still_allowed(request, actor, "reply", pk)
+    if conversation is None:
+        return _not_sent(request, _("Svaret er ikke sendt"))
     # Only the item answered is a choice: a conversation of thousands of
     # items is not read to check one answer.
     items = conversation.items.filter(pk=_int(request.POST.get("item")))

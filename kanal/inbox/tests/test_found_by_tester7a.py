@@ -152,3 +152,40 @@ def test_t7a_3_a_federated_citizens_link_is_on_their_own_server(facebook_channel
     assert dict(InboxItem.objects.values_list("remote_id", "url")) == {
         "1": "https://social.example/@ida/1",
         "2": "https://mastodon.example/@kbh/2", "3": ""}
+
+
+def test_t7a_4_an_answer_to_a_conversation_given_away_meanwhile_is_kept(
+        desk, client):
+    """T7a-4: a contributor wrote an answer (or a note) while the desk gave
+    the conversation to another administration; sending it answered the
+    site's bare 404 and what they wrote was gone. Still 404 (the same page
+    for an id that never existed: it tells nobody which do), now saying
+    that nothing was sent, why that may be, and with the text to copy. And
+    nothing reached the network."""
+    from kanal.inbox.models import Answer, Note
+    from kanal.publishing.models import FollowUp
+
+    from .factories import post_answer
+
+    item = citizen_item(desk["channel"])
+    conversation = item.conversation
+    conversation.assigned_administration = desk["buf"]
+    conversation.save()
+    client.force_login(desk["buf_contributor"].user)
+    assert client.get(f"/indbakke/{conversation.pk}/").status_code == 200
+    conversation.assigned_administration = desk["tmf"]  # the desk, meanwhile
+    conversation.save()
+    text = "Hej Mette. Svømmehallen åbner kl. 7 <på> mandag & tirsdag."
+    for response in (
+        post_answer(client, item, text),
+        client.post(f"/indbakke/{conversation.pk}/note/",
+                    {"text": text, "key": "n" * 32}),
+        client.post("/indbakke/987654/svar/", {"text": text}),
+    ):
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert "Intet er sendt eller gemt" in page
+        assert "Hej Mette. Svømmehallen åbner kl. 7 &lt;på&gt; mandag &amp; " \
+               "tirsdag." in page
+    assert not Answer.objects.exists() and not FollowUp.objects.exists()
+    assert not Note.objects.exists()
