@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from kanal.channels.adapters import adapter_for
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.channels.networks.base import InboxItem as NetworkItem
 from kanal.core import audit
@@ -349,6 +351,7 @@ def ingest(
         outcome.skip("bad_id")
         logger.warning("channel %s: an item with an id Kanal cannot store", channel.pk)
         return outcome
+    item = replace(item, url=network_address(channel, item))
     if own_item(channel, item):
         if action in ("add", "poll"):
             retry_conflicts(lambda: answered_on_network(channel, item),
@@ -497,6 +500,36 @@ def checked(item: NetworkItem) -> NetworkItem | None:
         text=typed_text(item.text, max_length=None), url=url,
         created_at=_plausible(item.created_at),
     )
+
+
+#: The networks whose items come with a link the network gave (Meta's
+#: ``permalink``/``permalink_url``, Mastodon's ``url``); X, Bluesky and
+#: LinkedIn send none: their adapters make it from the id, on their web.
+GIVEN_LINKS = frozenset({"facebook", "instagram", "threads", "mastodon"})
+
+
+def network_address(channel: Channel, item: NetworkItem) -> str:
+    """``item``'s link (already ``safe_url``) when it is on the network's
+    own web, else "": the conversation page links it as "Se på netværket",
+    so a link to another host (a look-alike login page) is never offered as
+    the network's. The network's web is what its adapter's ``permalink``
+    keeps (Meta's hosts, the channel's own server); on a federated network
+    (Mastodon) also the server in the citizen's handle (``user@server``),
+    where their post lives. Webhooks and polling alike (T7a-3)."""
+    url = item.url
+    if not url or channel.network not in GIVEN_LINKS:
+        return url
+    try:
+        if adapter_for(channel, credentials=False).permalink(url):
+            return url
+        host = (urlsplit(url).hostname or "").lower()
+    except Exception:  # an adapter that cannot even say, or no host: no link
+        return ""
+    handle = item.author_handle or ""
+    server = handle.rpartition("@")[2].lower() if "@" in handle else ""
+    if server and (host == server or host.endswith("." + server)):
+        return url
+    return ""
 
 
 def _plausible(when) -> datetime:

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kanal.core.decorators import membership_required
+from kanal.core.pages import form_page
 
 from . import actions, templating
 from .forms import (
@@ -37,6 +38,7 @@ def _with_problems(texts) -> list:
     return texts
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def standard_answers_view(request):
     actor = request.membership
@@ -53,13 +55,14 @@ def standard_answers_view(request):
             else:
                 messages.success(request, _("Standardsvaret er gemt."))
                 return redirect("inbox:standard_answers")
-    return render(request, "inbox/standard_answers.html", {
+    return form_page(request, "inbox/standard_answers.html", {
         "answers": _with_problems(standard_answer_policy.visible(actor)),
         "form": form if can_manage else None,
         "can_manage": can_manage,
     })
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def standard_answer_edit_view(request, pk):
     actor = request.membership
@@ -75,10 +78,11 @@ def standard_answer_edit_view(request, pk):
         else:
             messages.success(request, _("Standardsvaret er gemt."))
             return redirect("inbox:standard_answers")
-    return render(request, "inbox/standard_answer_form.html",
+    return form_page(request, "inbox/standard_answer_form.html",
                   {"form": form, "answer": answer})
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def standard_answer_delete_view(request, pk):
     """Asks first (GET), deletes on POST: a text written with care is not
@@ -95,6 +99,7 @@ def standard_answer_delete_view(request, pk):
     return redirect("inbox:standard_answers")
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def referrals_view(request):
     actor = request.membership
@@ -106,13 +111,14 @@ def referrals_view(request):
         referral_template_policy.check(actor, "manage")
         if _save_referral(request, form, actor, None):
             return redirect("inbox:referrals")
-    return render(request, "inbox/referrals.html", {
+    return form_page(request, "inbox/referrals.html", {
         "templates": _with_problems(referral_template_policy.visible(actor)
                                     .select_related("administration")),
         "form": form if can_manage else None,
     })
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def referral_edit_view(request, pk):
     actor = request.membership
@@ -122,7 +128,7 @@ def referral_edit_view(request, pk):
     if request.method == "POST" and _save_referral(request, form, actor,
                                                     template):
         return redirect("inbox:referrals")
-    return render(request, "inbox/referral_form.html",
+    return form_page(request, "inbox/referral_form.html",
                   {"form": form, "template": template})
 
 
@@ -141,6 +147,7 @@ def _save_referral(request, form, actor, template) -> bool:
     return True
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def referral_delete_view(request, pk):
     """Asks first (GET), deletes on POST, as a standard answer."""
@@ -156,6 +163,7 @@ def referral_delete_view(request, pk):
     return redirect("inbox:referrals")
 
 
+@require_http_methods(["GET", "POST"])
 @membership_required
 def settings_view(request):
     actor = request.membership
@@ -183,7 +191,7 @@ def settings_view(request):
     rules = AssignmentRule.objects.filter(
         organisation_id=actor.organisation_id
     ).select_related("channel", "administration")
-    return render(request, "inbox/settings.html", {
+    return form_page(request, "inbox/settings.html", {
         "form": form, "rule_form": rule_form, "rules": rules,
         "stored_problems": templating.stored_problems(actor.organisation_id),
     })

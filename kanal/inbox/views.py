@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from kanal.channels.models import Channel, ChannelStatus
 from kanal.core.decorators import membership_required
@@ -89,6 +89,7 @@ def _page(request, actor, visible, filters, per_status=None, *, count=None):
                              items=conversation_policy.visible_items(actor))
 
 
+@require_safe
 @membership_required
 def list_view(request):
     actor = request.membership
@@ -123,6 +124,7 @@ def _filtered(request) -> bool:
                if name not in ("side", "siden"))
 
 
+@require_safe
 @membership_required
 def updates_view(request):
     """For the list's polling: the newest item id and, when it changed, the
@@ -157,6 +159,7 @@ def updates_view(request):
 ITEMS_PER_PAGE = 100
 
 
+@require_safe
 @membership_required
 def detail_view(request, pk):
     actor = request.membership
@@ -345,7 +348,9 @@ def status_view(request, pk):
 @membership_required
 def note_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_allowed(actor, "note", pk=pk)
+    conversation = _still_allowed(request, actor, "note", pk)
+    if conversation is None:
+        return _not_sent(request, _("Noten er ikke gemt"))
     form = NoteForm(request.POST)
     if not form.is_valid():
         # The page again with the note in its field, marked: nothing typed
@@ -368,6 +373,30 @@ def note_view(request, pk):
     return _back(conversation)
 
 
+def _still_allowed(request, actor, action, pk):
+    """The conversation ``actor`` may do ``action`` to, or None when they
+    may not see it (any more: the desk gave it to another administration
+    while they wrote)."""
+    try:
+        return conversation_policy.get_allowed(actor, action, pk=pk)
+    except Http404:
+        return None
+
+
+def _not_sent(request, title):
+    """404 for a conversation the person cannot see (given to another
+    administration while they wrote, or none), with what they wrote, so
+    nothing typed is lost (T7a-4). The same page whether it exists or not:
+    it tells nobody which ids exist."""
+    return render(request, "inbox/not_sent.html", {
+        "title": title,
+        "message": _("Samtalen findes ikke, eller du kan ikke længere se den "
+                     "(redaktionen kan have givet den til en anden forvaltning). "
+                     "Intet er sendt eller gemt. Kopiér det, du skrev, herfra."),
+        "text": request.POST.get("text", ""),
+    }, status=404)
+
+
 def _note_saved(note) -> str:
     """"Saved", and whom the note's @mentions told."""
     if not note.told:
@@ -380,7 +409,9 @@ def _note_saved(note) -> str:
 @membership_required
 def reply_view(request, pk):
     actor = request.membership
-    conversation = conversation_policy.get_allowed(actor, "reply", pk=pk)
+    conversation = _still_allowed(request, actor, "reply", pk)
+    if conversation is None:
+        return _not_sent(request, _("Svaret er ikke sendt"))
     # Only the item answered is a choice: a conversation of thousands of
     # items is not read to check one answer.
     items = conversation.items.filter(pk=_int(request.POST.get("item")))

@@ -50,7 +50,7 @@ def test_the_settings_page_keeps_closed_days_and_refuses_a_non_date(
     assert 'value="24/12, 31/12, 5/6"' in page  # the defaults, shown
     response = client.post("/indbakke/indstillinger/",
                            {**FORM, "closed_days": "24/12, 31/2, 5/6"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (T7a-1)
     html = response.content.decode()
     assert "“31/2” er ikke en dato." in html
     assert "24/12, 31/2, 5/6" in html  # what was typed is kept

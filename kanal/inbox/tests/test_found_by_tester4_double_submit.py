@@ -81,7 +81,7 @@ def test_a_kept_text_form_sent_twice_is_one_text_and_no_refusal(
     kept = StandardAnswer if "standardsvar" in url else ReferralTemplate
     assert kept.objects.count() == 1
     other = client.post(url, {**data, "text": "Kl. 11."})
-    assert other.status_code == 200
+    assert other.status_code == 400  # refused (T7a-1)
     assert "Titlen er allerede brugt" in other.content.decode()
     assert kept.objects.get().text == "Hej {fornavn}. Kl. 10."
 

@@ -83,7 +83,7 @@ def test_t5a_7_a_footer_with_a_variable_is_refused_not_sent_with_braces(
         "open_weekdays": ["0", "1", "2", "3", "4"], "target_hours": "8",
         "retention_days": "365", "footer_text": footer, "require_footer": "on",
         "block_at_warning": "3"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (T7a-1)
     page = response.content.decode()
     assert "Vejledningsteksten udfyldes ikke" in page
     assert f'value="{footer}"' in page
@@ -104,6 +104,6 @@ def test_t5a_9_a_reply_target_of_zero_hours_is_refused(organisation, member,
         "opens_at": "08:00", "closes_at": "16:00",
         "open_weekdays": ["0", "1", "2", "3", "4"], "target_hours": "0",
         "retention_days": "365", "footer_text": "", "block_at_warning": "3"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (T7a-1)
     assert "Svarfristen skal være mindst 1 arbejdstime" in response.content.decode()
     assert not InboxSettings.objects.exists()

@@ -115,7 +115,7 @@ def test_the_reply_form_refers_and_the_pages_keep_templates(world, client_for):
     item.conversation.refresh_from_db()
     assert item.conversation.status == "referred"
     response = client.post("/indbakke/henvisninger/", {"title": "kk.dk", "text": "y"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (T7a-1)
     assert "allerede brugt" in response.content.decode()
     response = client.post(f"/indbakke/henvisninger/{referral.pk}/",
                            {"title": "kk.dk", "text": "Ny tekst"})

@@ -30,7 +30,7 @@ def test_an_inbox_period_out_of_bounds_is_refused(member, client_for,
     item = citizen_item(facebook_channel, "Der er et hul i cykelstien")
     response = client_for(admin).post("/indbakke/indstillinger/",
                                       {**SETTINGS, "retention_days": days})
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (T7a-1)
     assert message in response.content.decode().replace("\xa0", "").replace(".", "")
     assert not InboxSettings.objects.exists()
     apply_retention()

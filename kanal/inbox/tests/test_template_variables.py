@@ -64,7 +64,7 @@ def test_the_page_shows_the_refusal_and_keeps_nothing(desk, client_for):
     for path in ("/indbakke/standardsvar/", "/indbakke/henvisninger/"):
         response = client.post(path, {"title": "Pas", "text": "Hej {navn}.",
                                       "administration": ""})
-        assert response.status_code == 200
+        assert response.status_code == 400  # refused (T7a-1)
         assert "{navn}" in response.content.decode()
         assert "ikke kan udfylde" in response.content.decode()
     assert not StandardAnswer.objects.exists()
