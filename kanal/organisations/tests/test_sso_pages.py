@@ -4,6 +4,7 @@ municipality; two municipalities on one installation never see each other."""
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -206,7 +207,8 @@ def test_two_municipalities_never_see_each_other(client, db):
     for path in pages:
         response = client.get(path)
         assert response.status_code == 200, path
-        text = response.content.decode()
+        # Random tokens (CSRF, 64 letters and digits) may hold any three letters.
+        text = re.sub(r"[A-Za-z0-9]{32,}", "", response.content.decode())
         assert "Aarhus" in text or "a.admin" in text, path
         for other in ("Odense", "o.admin", "odense.example", "olga", "BKF"):
             assert other not in text, (path, other)
