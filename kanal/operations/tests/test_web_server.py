@@ -317,6 +317,27 @@ def test_an_upgrade_that_cannot_start_leaves_the_old_process_serving(tmp_path):
         assert server.wait(timeout=60) == 0, log_path.read_text()
 
 
+@pytest.mark.serial
+def test_a_stop_during_a_reload_does_not_wait_for_the_successor(tmp_path):
+    """SIGTERM while a reload waits for a successor that hangs without
+    listening: kanal-web kept waiting out START_SECONDS (120 s, longer
+    than systemd waits before it kills) and then went on replacing; now it
+    stops at once, the old process finishing its requests."""
+    hang = tmp_path / "hang"
+    with serving_slow_application(tmp_path, KANAL_TEST_HANG=str(hang)) as (
+            server, http, log_path):
+        before = _serving_process(http)
+        hang.touch()
+        server.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        assert _serving_process(http) == before
+        asked = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0, log_path.read_text()
+        assert time.monotonic() - asked < 15
+        assert "lyttede ikke" not in log_path.read_text()
+
+
 def test_listens_reads_this_machines_sockets():
     with socket.socket() as listening, socket.socket() as bound:
         listening.bind(("127.0.0.1", 0))
