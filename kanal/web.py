@@ -213,6 +213,13 @@ class KanalServer(Server):
                 return
             successor.interrupt_by_parent = False
             self.wrks[idx] = successor
+            # The old process's end is this method's from here, even when
+            # it died while its successor loaded: not a crash for granian to
+            # answer by replacing the successor just started ("crash loop",
+            # the whole server exited).
+            old.interrupt_by_parent = True
+            if idx in self.interrupt_children:
+                self.interrupt_children.remove(idx)
             self.respawned_wrks[idx] = time.monotonic()
             old.terminate()
             old.join(self.workers_kill_timeout)
