@@ -115,8 +115,10 @@ def _renegative(done: Rehinted, *, batch: int, dry_run: bool) -> None:
             with transaction.atomic():
                 # Locked and read again: an item taken in or edited since
                 # the batch was read sets the conversation's 'negative' too.
+                # In order of pk, as every run: two runs never deadlock.
                 list(Conversation.objects.select_for_update().filter(
-                    pk__in=[row.pk for row in changed]).values_list("pk"))
+                    pk__in=[row.pk for row in changed]).order_by("pk")
+                    .values_list("pk"))
                 changes.recount_negative([row.pk for row in changed])
 
 
@@ -128,7 +130,7 @@ def _write_items(pks: list[int]) -> None:
     with transaction.atomic():
         rows = list(InboxItem.objects.select_for_update().filter(
             pk__in=pks, redacted_at__isnull=True,
-        ).only("pk", "text", "sentiment", "language"))
+        ).order_by("pk").only("pk", "text", "sentiment", "language"))
         for row in rows:
             row.sentiment = hints.sentiment(row.text)
             row.language = hints.language(row.text)
