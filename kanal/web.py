@@ -191,6 +191,8 @@ class KanalServer(Server):
 
     def _respawn_workers(self, workers, spawn_target, target_loader, delay: float = 0):
         for idx in workers:
+            if self.interrupt_signal:
+                return  # stopping (SIGTERM): the rest stop as they are
             old = self.wrks[idx]
             successor = self._spawn_worker(idx=idx, target=spawn_target,
                                            callback_loader=target_loader)
@@ -199,14 +201,25 @@ class KanalServer(Server):
             successor.interrupt_by_parent = old.is_alive()
             successor.start()
             if old.is_alive() and not self._started(successor):
+                successor.kill()
+                successor.join()
+                if self.interrupt_signal:
+                    # SIGTERM while it loaded: no wait for it (START_SECONDS
+                    # is longer than systemd waits before it kills).
+                    return
                 log.error("kanal-web: den nye proces %d lyttede ikke efter %d sekunder "
                           "eller stoppede; den gamle proces %d tjener videre",
                           idx + 1, START_SECONDS, old.inner.pid)
-                successor.kill()
-                successor.join()
                 return
             successor.interrupt_by_parent = False
             self.wrks[idx] = successor
+            # The old process's end is this method's from here, even when
+            # it died while its successor loaded: not a crash for granian to
+            # answer by replacing the successor just started ("crash loop",
+            # the whole server exited).
+            old.interrupt_by_parent = True
+            if idx in self.interrupt_children:
+                self.interrupt_children.remove(idx)
             self.respawned_wrks[idx] = time.monotonic()
             old.terminate()
             old.join(self.workers_kill_timeout)
@@ -223,7 +236,8 @@ class KanalServer(Server):
             time.sleep(self.respawn_interval)
             return process.is_alive()
         deadline = time.monotonic() + START_SECONDS
-        while process.is_alive() and time.monotonic() < deadline:
+        while (process.is_alive() and time.monotonic() < deadline
+               and not self.interrupt_signal):
             if listens(process.inner.pid, self.bind_port):
                 return True
             time.sleep(0.05)

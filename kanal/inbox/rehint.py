@@ -22,7 +22,7 @@ from django.db.models import OuterRef, Subquery
 
 from kanal.core import audit
 
-from . import hints
+from . import changes, hints
 from .models import Conversation, InboxItem
 
 BATCH = 1000
@@ -71,8 +71,7 @@ def rehint(*, batch: int = BATCH, dry_run: bool = False) -> Rehinted:
             row.sentiment, row.language = sentiment, language
             changed.append(row)
         if changed and not dry_run:
-            with transaction.atomic():
-                InboxItem.objects.bulk_update(changed, ["sentiment", "language"])
+            _write_items([row.pk for row in changed])
     _renegative(done, batch=batch, dry_run=dry_run)
     if not dry_run:
         for organisation_id, counts in done.per_organisation.items():
@@ -114,7 +113,28 @@ def _renegative(done: Rehinted, *, batch: int, dry_run: bool) -> None:
                 changed.append(row)
         if changed and not dry_run:
             with transaction.atomic():
-                Conversation.objects.bulk_update(changed, ["negative"])
+                # Locked and read again: an item taken in or edited since
+                # the batch was read sets the conversation's 'negative' too.
+                # In order of pk, as every run: two runs never deadlock.
+                list(Conversation.objects.select_for_update().filter(
+                    pk__in=[row.pk for row in changed]).order_by("pk")
+                    .values_list("pk"))
+                changes.recount_negative([row.pk for row in changed])
+
+
+def _write_items(pks: list[int]) -> None:
+    """Give the items ``pks`` the hints of their text as it is when written:
+    locked and read again, so a citizen's edit since the batch was read
+    keeps the hints of its new text, and an item redacted meanwhile keeps
+    its own."""
+    with transaction.atomic():
+        rows = list(InboxItem.objects.select_for_update().filter(
+            pk__in=pks, redacted_at__isnull=True,
+        ).order_by("pk").only("pk", "text", "sentiment", "language"))
+        for row in rows:
+            row.sentiment = hints.sentiment(row.text)
+            row.language = hints.language(row.text)
+        InboxItem.objects.bulk_update(rows, ["sentiment", "language"])
 
 
 def _organisation(pk: int):

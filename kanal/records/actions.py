@@ -124,51 +124,59 @@ def record(
                      else list(body.get("media") or []))
     body = normalised(body)
     digest = content_hash(body)
-    with transaction.atomic():
-        versions = RecordEntry.objects.filter(
-            organisation=organisation, source_key=source_key)
-        numbered = versions.select_for_update().order_by("-version").first()
-        earliest = None  # nothing recorded yet: the first version, at once
-        if numbered is not None:
-            latest = versions.order_by(*NEWEST_FIRST).first()
-            if latest.content_hash == digest:
-                return latest
-            if same_as_before and versions.filter(content_hash=digest).exists():
-                return latest
-            if versions.filter(content_hash=digest, occurred_at=occurred_at).exists():
-                return latest
-            earliest = versions.order_by("occurred_at").values_list(
-                "occurred_at", flat=True).first()
-        entry = RecordEntry(
-            organisation=organisation,
-            kind=kind,
-            source=source,
-            source_key=source_key,
-            version=1 if numbered is None else numbered.version + 1,
-            change=change
-            or (RecordChange.CREATED if earliest is None or occurred_at < earliest
-                else RecordChange.EDITED),
-            channel=channel,
-            administration=administration
-            or (channel.owner_administration if channel is not None else None),
-            network=channel.network if channel is not None else "",
-            person=person[:200],
-            case_ref=case_ref[:100],
-            text=text or str(body.get("text") or ""),
-            search_text=(text or str(body.get("text") or "")).casefold(),
-            permalink=safe_url(permalink),
-            content=body,
-            content_hash=digest,
-            occurred_at=occurred_at,
-            recorded_at=timezone.now(),
-        )
-        try:
-            with transaction.atomic():
-                entry.save()
-        except IntegrityError:
-            # Another process recorded this version first: theirs stands.
-            return _latest(organisation, source_key)
-    return entry
+    # Numbered under a lock on the newest version; the first version has
+    # none to lock, so two writers of it can both reach the insert: the
+    # one refused by the unique version reads again what the other wrote
+    # (the same content: theirs; new content: the next version), so no
+    # version is lost.
+    for _attempt in range(3):
+        with transaction.atomic():
+            versions = RecordEntry.objects.filter(
+                organisation=organisation, source_key=source_key)
+            numbered = versions.select_for_update().order_by("-version").first()
+            earliest = None  # nothing recorded yet: the first version, at once
+            if numbered is not None:
+                latest = versions.order_by(*NEWEST_FIRST).first()
+                if latest.content_hash == digest:
+                    return latest
+                if same_as_before and versions.filter(content_hash=digest).exists():
+                    return latest
+                if versions.filter(content_hash=digest,
+                                   occurred_at=occurred_at).exists():
+                    return latest
+                earliest = versions.order_by("occurred_at").values_list(
+                    "occurred_at", flat=True).first()
+            entry = RecordEntry(
+                organisation=organisation,
+                kind=kind,
+                source=source,
+                source_key=source_key,
+                version=1 if numbered is None else numbered.version + 1,
+                change=change
+                or (RecordChange.CREATED if earliest is None or occurred_at < earliest
+                    else RecordChange.EDITED),
+                channel=channel,
+                administration=administration
+                or (channel.owner_administration if channel is not None else None),
+                network=channel.network if channel is not None else "",
+                person=person[:200],
+                case_ref=case_ref[:100],
+                text=text or str(body.get("text") or ""),
+                search_text=(text or str(body.get("text") or "")).casefold(),
+                permalink=safe_url(permalink),
+                content=body,
+                content_hash=digest,
+                occurred_at=occurred_at,
+                recorded_at=timezone.now(),
+            )
+            try:
+                with transaction.atomic():
+                    entry.save()
+            except IntegrityError:
+                continue  # another process recorded this version first
+            return entry
+    # Refused three times over (a writer every time): theirs stands.
+    return _latest(organisation, source_key)
 
 
 def record_deleted(

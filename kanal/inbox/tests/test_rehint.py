@@ -116,3 +116,65 @@ def test_a_citizens_edit_moves_the_conversations_negative(desk):
     item.refresh_from_db()
     assert hints.sentiment_label(item.sentiment) == "negative"
     assert Conversation.objects.get(pk=item.conversation_id).negative is True
+
+
+class _EditedMeanwhile:
+    """``hints`` as ``rehint`` sees it, with a citizen's edit landing at
+    ``moment`` (after rehint read its rows, before it wrote them)."""
+
+    def __init__(self, moment, edit):
+        self.moment, self.edit, self.done = moment, edit, False
+
+    def __getattr__(self, name):
+        real = getattr(hints, name)
+        if name != self.moment:
+            return real
+
+        def once(*args):
+            if not self.done:
+                self.done = True
+                self.edit()
+            return real(*args)
+
+        return once
+
+
+def _citizens_edit(item, text):
+    """What ``changes._show_newest`` writes when the citizen edits ``item``."""
+    InboxItem.objects.filter(pk=item.pk).update(
+        text=text, sentiment=hints.sentiment(text), language=hints.language(text))
+    Conversation.objects.filter(pk=item.conversation_id).update(
+        negative=hints.sentiment_label(hints.sentiment(text)) == "negative")
+
+
+def test_an_edit_while_rehint_reads_keeps_the_hint_of_the_new_text(
+        desk, monkeypatch):
+    """The citizen edits the item after rehint read it: rehint wrote the
+    old text's sentiment and language over the new text's (and the
+    conversation's 'negative' with it)."""
+    from kanal.inbox import rehint
+
+    item = citizen_item(desk["channel"], TURNED)
+    _as_old_rules_left_them(item, sentiment=3, language="no", negative=False)
+    monkeypatch.setattr(rehint, "hints", _EditedMeanwhile(
+        "language", lambda: _citizens_edit(item, NEUTRAL_NOW)))
+    rehint.rehint()
+    item.refresh_from_db()
+    assert item.text == NEUTRAL_NOW
+    assert (item.sentiment, item.language) == (
+        hints.sentiment(NEUTRAL_NOW), hints.language(NEUTRAL_NOW))
+    assert Conversation.objects.get(pk=item.conversation_id).negative is False
+
+
+def test_an_edit_while_rehint_reads_conversations_keeps_their_negative(
+        desk, monkeypatch):
+    """The newest item is edited after rehint read the conversations: the
+    'negative' of the text before stood."""
+    from kanal.inbox import rehint
+
+    item = citizen_item(desk["channel"], TURNED)
+    Conversation.objects.filter(pk=item.conversation_id).update(negative=False)
+    monkeypatch.setattr(rehint, "hints", _EditedMeanwhile(
+        "sentiment_label", lambda: _citizens_edit(item, NEUTRAL_NOW)))
+    rehint.rehint()
+    assert Conversation.objects.get(pk=item.conversation_id).negative is False

@@ -317,6 +317,68 @@ def test_an_upgrade_that_cannot_start_leaves_the_old_process_serving(tmp_path):
         assert server.wait(timeout=60) == 0, log_path.read_text()
 
 
+@pytest.mark.serial
+def test_a_stop_during_a_reload_does_not_wait_for_the_successor(tmp_path):
+    """SIGTERM while a reload waits for a successor that hangs without
+    listening: kanal-web kept waiting out START_SECONDS (120 s, longer
+    than systemd waits before it kills) and then went on replacing; now it
+    stops at once, the old process finishing its requests."""
+    hang = tmp_path / "hang"
+    with serving_slow_application(tmp_path, KANAL_TEST_HANG=str(hang)) as (
+            server, http, log_path):
+        before = _serving_process(http)
+        hang.touch()
+        server.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        assert _serving_process(http) == before
+        asked = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0, log_path.read_text()
+        assert time.monotonic() - asked < 15
+        assert "lyttede ikke" not in log_path.read_text()
+
+
+@pytest.mark.serial
+def test_a_process_that_dies_while_its_successor_loads_does_not_stop_the_server(
+        tmp_path):
+    """The process being replaced crashes while its successor loads: once
+    the successor listened, granian read the old one's end as a crash of
+    the new one just started ("Worker crash loop detected") and the whole
+    server exited; now the successor serves on."""
+    with serving_slow_application(tmp_path, KANAL_TEST_START_SECONDS="3") as (
+            server, http, log_path):
+        before = _serving_process(http)
+        server.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        os.kill(int(before), signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, log_path.read_text()
+            try:
+                if _serving_process(http) != before:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        time.sleep(6)  # granian's main loop has read the crash by now
+        assert server.poll() is None, log_path.read_text()
+        successor = _serving_process(http)
+        assert successor != before
+        # A crash of its own afterwards is still granian's to answer.
+        os.kill(int(successor), signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, log_path.read_text()
+            try:
+                if _serving_process(http) not in (before, successor):
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+
+
 def test_listens_reads_this_machines_sockets():
     with socket.socket() as listening, socket.socket() as bound:
         listening.bind(("127.0.0.1", 0))
