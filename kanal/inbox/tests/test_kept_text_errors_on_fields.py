@@ -22,7 +22,7 @@ def desk_client(member, client_for):
 @pytest.mark.parametrize("url", ["/indbakke/standardsvar/", "/indbakke/henvisninger/"])
 def test_an_unknown_variable_is_an_error_on_the_text(desk_client, url):
     response = desk_client.post(url, {"title": "Pas", "text": "Hej {navn}, se kk.dk"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (T7a-1)
     form = response.context["form"]
     assert form.non_field_errors() == []
     assert "{navn}" in form.errors["text"][0]

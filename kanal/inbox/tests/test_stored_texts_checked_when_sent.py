@@ -119,7 +119,7 @@ def test_a_keyword_of_invisible_characters_is_refused(desk, member, client_for):
     response = client_for(admin).post("/indbakke/indstillinger/", {
         "form": "rule", "channel": "", "keyword": INVISIBLE,
         "administration": desk["buf"].pk})
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (T7a-1)
     assert "tegn, der ikke ses" in response.content.decode()
     assert not AssignmentRule.objects.exists()
 

@@ -100,9 +100,13 @@ def test_an_answer_reaches_the_citizen_once_and_is_found_again(sandbox, network)
     # Another text was never sent: certainly not there.
     assert adapter.find_message(answer_to(item, "Noget helt andet."),
                                 idempotency_key="dm-2", since=before) is None
-    # The citizen's own inbox still shows only what the citizen wrote.
-    assert [i.text for i in adapter.fetch_inbox().items if i.kind == "message"] \
+    # What the citizen wrote is still only that; the answer, where the
+    # network lists it too (X), is the account's, never the citizen's.
+    messages = [i for i in adapter.fetch_inbox().items if i.kind == "message"]
+    assert [i.text for i in messages if i.author_id == item.author_id] \
         == ["Hvornår har borgerservice åbent?"]
+    assert all(i.author_id != item.author_id for i in messages
+               if i.text.endswith("Kl. 10-16 på hverdage."))
 
 
 def test_a_citizen_writing_the_same_words_is_not_the_accounts_answer(sandbox):
